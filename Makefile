@@ -1,0 +1,63 @@
+# Two commands set everything up on a fresh machine:
+#   make run    create .venv, install what is missing, run the main job on Fashion-MNIST
+#   make test   create .venv, install what is missing, run the C and Python tests
+# Nothing else is installed by hand.
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+EDGECNN  := $(VENV)/bin/edgecnn
+DATA_DIR ?= /usr/share/datasets/fashion-mnist
+DATA_PKG := dataset-fashion-mnist
+RUN_DIR  ?= runs/default
+
+# Everything the Python build compiles or reads: a change re-installs the package.
+INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py \
+                  $(wildcard native/include/*.h native/src/*.c native/src/*.h)
+
+.PHONY: run test venv data native-test pytest clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    train and run the main job on Fashion-MNIST (sets everything up)"
+	@echo "make test   run the C and Python test suites (sets everything up)"
+	@echo "make clean  remove build products (keeps .venv and runs/)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(INSTALL_INPUTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[train,dev]'
+	@touch $@
+
+# Debian's dataset-fashion-mnist puts the IDX files in $(DATA_DIR).
+data:
+	@if [ -f "$(DATA_DIR)/train-images-idx3-ubyte.gz" ] || [ -f "$(DATA_DIR)/train-images-idx3-ubyte" ]; then \
+		echo "data: Fashion-MNIST found in $(DATA_DIR)"; \
+	elif [ "$(DATA_DIR)" != "/usr/share/datasets/fashion-mnist" ]; then \
+		echo "data: no Fashion-MNIST IDX files in DATA_DIR=$(DATA_DIR)" >&2; exit 1; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "data: installing Debian package $(DATA_PKG)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DATA_PKG); \
+	else \
+		echo "data: Fashion-MNIST is missing. Install it with:" >&2; \
+		echo "    sudo apt-get install $(DATA_PKG)" >&2; \
+		echo "or point DATA_DIR at any MNIST-format folder: make run DATA_DIR=/path/to/idx" >&2; \
+		exit 1; \
+	fi
+
+run: venv data
+	$(EDGECNN) train --data $(DATA_DIR) --out $(RUN_DIR)
+
+native-test:
+	$(MAKE) -C native test
+
+pytest: venv data
+	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
+
+test: venv data native-test pytest
+
+clean:
+	$(MAKE) -C native clean
+	rm -rf build runtime/_native*.so *.egg-info

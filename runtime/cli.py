@@ -1,0 +1,46 @@
+"""The `edgecnn` command line: one entry point, one subcommand per job.
+
+Each area registers its own subcommands (train/cli.py, export/cli.py,
+runtime/commands.py). Registration must not import TensorFlow, tf2onnx, onnx or
+onnxruntime: `edgecnn --help` starts fast and works on a device without them.
+Handlers import what they need when they run.
+"""
+import argparse
+import sys
+
+from edgecnn.runtime.errors import EdgecnnError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from edgecnn.export import cli as export_cli
+    from edgecnn.runtime import commands as runtime_commands
+    from edgecnn.train import cli as train_cli
+
+    parser = argparse.ArgumentParser(
+        prog="edgecnn",
+        description="Train a small CNN, export it to ONNX, quantize it to int8, "
+        "compile it for the native C runtime, and run, verify and benchmark it.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train_cli.register(sub)
+    export_cli.register(sub)
+    runtime_commands.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.func(args)
+    except EdgecnnError as exc:
+        print(f"edgecnn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"edgecnn {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

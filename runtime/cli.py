@@ -13,7 +13,7 @@ from edgecnn.runtime.errors import EdgecnnError
 
 def build_parser() -> argparse.ArgumentParser:
     from edgecnn.export import cli as export_cli
-    from edgecnn.runtime import commands as runtime_commands
+    from edgecnn.runtime import bench, commands as runtime_commands
     from edgecnn.train import cli as train_cli
 
     parser = argparse.ArgumentParser(
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cli.register(sub)
     export_cli.register(sub)
     runtime_commands.register(sub)
+    bench.register(sub)
     return parser
 
 

@@ -39,7 +39,7 @@ class Engine:
     """One way of running the model: a name, a callable and what it costs to hold."""
 
     name: str  # e.g. "native int8"
-    runtime: str  # "native" | "onnxruntime"
+    runtime: str  # "native" | "onnxruntime" | "litert"
     precision: str  # "float" | "int8"
     model_path: Path
     run: Callable[[np.ndarray], np.ndarray] = field(repr=False)
@@ -60,7 +60,7 @@ class Measurement:
     p90_ms: float
     p99_ms: float
     images_per_s: float
-    speedup_vs_onnxruntime: float | None = None
+    latency_vs_onnxruntime: float | None = None  # this median / onnxruntime's, same precision
     floor_ms: float | None = None
 
 
@@ -95,6 +95,63 @@ def native_engine(ecnn_path: Path, precision: str) -> Engine:
         weight_bytes=model.weight_bytes,
         arena_bytes=model.arena_size,
     )
+
+
+def litert_engine(tflite_path: Path, precision: str, threads: int) -> Engine:
+    interpreter_module = require("ai_edge_litert.interpreter")
+    # XNNPACK is LiteRT's default CPU delegate for float and int8 models.
+    interpreter = interpreter_module.Interpreter(model_path=str(tflite_path), num_threads=threads)
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    allocated_for = [None]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        if allocated_for[0] != x.shape:  # resizing happens in the warm-up, never in a timed call
+            interpreter.resize_tensor_input(input_index, list(x.shape))
+            interpreter.allocate_tensors()
+            allocated_for[0] = x.shape
+        interpreter.set_tensor(input_index, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(output_index)
+
+    return Engine(f"litert {precision}", "litert", precision, tflite_path, run)
+
+
+def litert_is_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
+def keras_source(float_onnx: Path) -> Path | None:
+    """The Keras model an ONNX file was exported from: its sidecar's `source`, else model.keras beside it."""
+    sidecar = float_onnx.with_name(float_onnx.name + ".json")
+    if sidecar.is_file():
+        try:
+            source = json.loads(sidecar.read_text()).get("source")
+        except json.JSONDecodeError:
+            source = None
+        if source and str(source).endswith(".keras") and Path(source).is_file():
+            return Path(source)
+    candidate = float_onnx.with_name("model.keras")
+    return candidate if candidate.is_file() else None
+
+
+def ensure_tflite(keras_path: Path, data_dir: str | None) -> tuple[Path, Path]:
+    """LiteRT float and int8 files converted from keras_path, cached beside it."""
+    from edgecnn.export.litert import keras_to_tflite
+
+    float_path = keras_path.with_suffix(".tflite")
+    int8_path = keras_path.with_suffix(".int8.tflite")
+    fresh = lambda p: p.exists() and p.stat().st_mtime >= keras_path.stat().st_mtime  # noqa: E731
+    if not fresh(float_path):
+        keras_to_tflite(keras_path, float_path)
+    if not fresh(int8_path):
+        from edgecnn.train.data import load_split, resolve_data_dir, to_model_input
+
+        images, _ = load_split(resolve_data_dir(data_dir), "train", limit=200)  # training images only
+        keras_to_tflite(keras_path, int8_path, calibration_images=to_model_input(images))
+    return float_path, int8_path
 
 
 def compiled_path(onnx_path: Path) -> Path:
@@ -167,7 +224,7 @@ def summarise(engine: Engine, batch: int, times_ms: list[float]) -> Measurement:
 
 
 def add_ratios(measurements: list[Measurement], engines: list[Engine]) -> None:
-    """speedup = onnxruntime median / this engine's median, same precision and batch."""
+    """latency ratio = this engine's median / onnxruntime's, same precision and batch (<1: faster)."""
     by_name = {e.name: e for e in engines}
     reference = {
         (by_name[m.engine].precision, m.batch): m.median_ms
@@ -177,7 +234,7 @@ def add_ratios(measurements: list[Measurement], engines: list[Engine]) -> None:
     for m in measurements:
         ref = reference.get((by_name[m.engine].precision, m.batch))
         if ref is not None:
-            m.speedup_vs_onnxruntime = ref / m.median_ms
+            m.latency_vs_onnxruntime = m.median_ms / ref
 
 
 def peak_rss_kib(engine: Engine, threads: int, batch: int, runs: int = 20) -> int:
@@ -199,6 +256,8 @@ def rss_probe(runtime: str, model_path: str, threads: int, batch: int, runs: int
         engine = native_engine(Path(model_path), "probe")
     elif runtime == "onnxruntime":
         engine = onnxruntime_engine(Path(model_path), "probe", threads)
+    elif runtime == "litert":
+        engine = litert_engine(Path(model_path), "probe", threads)
     elif runtime == "baseline":  # Python + NumPy alone: what every engine pays anyway
         engine = None
     else:
@@ -216,11 +275,11 @@ def format_table(results: dict) -> str:
     engines = {e["name"]: e for e in results["engines"]}
     header = (
         f"{'engine':<17} {'batch':>5} {'median ms':>10} {'p90 ms':>9} {'p99 ms':>9} "
-        f"{'img/s':>10} {'vs ORT':>7} {'floor ms':>9}"
+        f"{'img/s':>10} {'lat/ORT':>7} {'floor ms':>9}"
     )
     lines = [header, "-" * len(header)]
     for m in results["measurements"]:
-        ratio = f"{m['speedup_vs_onnxruntime']:.2f}x" if m["speedup_vs_onnxruntime"] else "-"
+        ratio = f"{m['latency_vs_onnxruntime']:.2f}" if m["latency_vs_onnxruntime"] else "-"
         floor = f"{m['floor_ms']:.3f}" if m["floor_ms"] is not None else "-"
         lines.append(
             f"{m['engine']:<17} {m['batch']:>5} {m['median_ms']:>10.3f} {m['p90_ms']:>9.3f} "
@@ -236,6 +295,7 @@ def format_table(results: dict) -> str:
         lines.append(f"{name:<17} {e['file_bytes']:>11,} {weight:>13} {arena:>18} {rss:>13}")
     if results.get("baseline_rss_kib"):
         lines.append(f"(Python + NumPy alone: {results['baseline_rss_kib'] / 1024:.1f} MiB peak RSS)")
+    lines += results.get("notes", [])
     bw = results["read_bandwidth_gb_s"]
     lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s; CPU: {results['cpu']}")
     return "\n".join(lines)
@@ -256,11 +316,10 @@ def plot(results: dict, out: Path) -> None:
         xs = np.arange(len(batches)) + i * width
         axes[0].bar(xs, [rows[b]["median_ms"] / b for b in batches], width, label=name)
         axes[1].bar(xs, [rows[b]["images_per_s"] for b in batches], width, label=name)
-    for b_index, batch in enumerate(batches):
-        floor = next((m["floor_ms"] for m in results["measurements"] if m["batch"] == batch and m["floor_ms"]), None)
-        if floor is not None:
-            axes[0].hlines(floor / batch, b_index - 0.1, b_index + 0.9, colors="k", linestyles="dashed")
-    for ax, title in zip(axes, ["latency per image (ms, median; dashed: int8 weight-streaming floor)", "throughput (images/s)"]):
+    floors = [m["floor_ms"] for m in results["measurements"] if m["batch"] == 1 and m["floor_ms"]]
+    if floors and 1 in batches:
+        axes[0].hlines(min(floors), -0.1, 0.9, colors="k", linestyles="dashed")
+    for ax, title in zip(axes, ["latency per image, ms (median; dashed: batch-1 weight-streaming floor)", "throughput, images/s"]):
         ax.set_xticks(np.arange(len(batches)) + 0.4 - width / 2)
         ax.set_xticklabels([f"batch {b}" for b in batches])
         ax.set_title(title, fontsize=10)
@@ -299,6 +358,9 @@ def run_bench(
     warmup: int = 5,
     measure_memory: bool = True,
     show_progress: bool = True,
+    keras_path: Path | None = None,
+    use_litert: bool = True,
+    data_dir: str | None = None,
 ) -> dict:
     for path in [float_onnx] + ([int8_onnx] if int8_onnx else []):
         if not path.is_file():
@@ -306,6 +368,18 @@ def run_bench(
     engines = [native_engine(ensure_compiled(float_onnx), "float"), onnxruntime_engine(float_onnx, "float", threads)]
     if int8_onnx is not None:
         engines += [native_engine(ensure_compiled(int8_onnx), "int8"), onnxruntime_engine(int8_onnx, "int8", threads)]
+    notes = []
+    if use_litert:
+        keras_path = keras_path or keras_source(float_onnx)
+        if not litert_is_installed():
+            notes.append("LiteRT skipped: ai-edge-litert is not installed (pip install 'edgecnn[train]')")
+        elif keras_path is None:
+            notes.append("LiteRT skipped: no Keras model found (give --keras MODEL.keras)")
+        else:
+            tflite_float, tflite_int8 = ensure_tflite(keras_path, data_dir)
+            engines.append(litert_engine(tflite_float, "float", threads))
+            if int8_onnx is not None:
+                engines.append(litert_engine(tflite_int8, "int8", threads))
 
     rng = np.random.default_rng(0)
     images = rng.random((max(batches), *INPUT_SHAPE), dtype=np.float32)
@@ -326,7 +400,7 @@ def run_bench(
         times = time_engines(engines, batch, runs, warmup, images, progress)
         for engine in engines:
             m = summarise(engine, batch, times[engine.name])
-            if engine.weight_bytes:
+            if engine.weight_bytes and batch == 1:
                 m.floor_ms = engine.weight_bytes / bandwidth * 1e3
             measurements.append(m)
     if progress is not None:
@@ -360,6 +434,7 @@ def run_bench(
         "runs": runs,
         "batches": batches,
         "read_bandwidth_gb_s": bandwidth / 1e9,
+        "notes": notes,
         "baseline_rss_kib": baseline,
         "engines": engine_rows,
         "measurements": [asdict(m) for m in measurements],
@@ -396,6 +471,9 @@ def register(subparsers) -> None:
     parser.add_argument("--threads", type=positive_int, default=1, help="threads for every engine (default 1)")
     parser.add_argument("--runs", type=positive_int, default=200, help="timed runs per engine and batch (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
+    parser.add_argument("--keras", type=Path, help="Keras model for LiteRT (default: the ONNX sidecar's source)")
+    parser.add_argument("--no-litert", action="store_true", help="leave LiteRT out even if it is installed")
+    parser.add_argument("--data", help="MNIST-format folder for LiteRT's int8 calibration (training images)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probe processes")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a bar chart PNG here")
@@ -406,7 +484,8 @@ def bench_command(args) -> int:
     if args.threads != 1:
         raise EdgecnnError("the native runtime is single-threaded per call; use --threads 1")
     results = run_bench(
-        args.model, args.int8, args.batch, args.threads, args.runs, args.warmup, not args.no_memory
+        args.model, args.int8, args.batch, args.threads, args.runs, args.warmup, not args.no_memory,
+        keras_path=args.keras, use_litert=not args.no_litert, data_dir=args.data,
     )
     print(format_table(results))
     if args.json:

@@ -14,7 +14,7 @@ from edgecnn.runtime.errors import EdgecnnError
 def build_parser() -> argparse.ArgumentParser:
     from edgecnn.export import cli as export_cli
     from edgecnn.runtime import bench, commands as runtime_commands
-    from edgecnn.train import cli as train_cli
+    from edgecnn.train import cli as train_cli, pipeline
 
     parser = argparse.ArgumentParser(
         prog="edgecnn",
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cli.register(sub)
     runtime_commands.register(sub)
     bench.register(sub)
+    pipeline.register(sub)
     return parser
 
 

@@ -1,14 +1,267 @@
-/* edgecnn: a small portable C99 inference library for CNNs compiled from ONNX.
- * Placeholder public header: the native runtime issue replaces it. */
+/*
+ * edgecnn: a small portable C99 inference library for CNNs compiled from ONNX.
+ *
+ * The one public header. Usage:
+ *
+ *     ecnn_model model;                                  // read-only after init
+ *     ecnn_status st = ecnn_model_init(&model, file_bytes, file_size);
+ *     size_t arena_bytes;
+ *     st = ecnn_arena_size(&model, batch, &arena_bytes); // exact, known up front
+ *     // arena: caller-owned, ECNN_ARENA_ALIGN-aligned, arena_bytes long
+ *     st = ecnn_run(&model, batch, input, input_bytes, output, output_bytes, arena, arena_bytes);
+ *
+ * Rules that hold for every function:
+ * - No allocation, no I/O, no assert/exit/printf: errors are returned as an ecnn_status
+ *   (0 = ECNN_OK, negative = error; ecnn_status_string() describes each).
+ * - Layout: activations are NHWC (batch N, height H, width W, channels C), row-major, with
+ *   the batch as the leading dimension. Shapes reported by the library are per sample
+ *   (without N).
+ * - The model buffer is used in place (zero copy: weights are read from it at run time);
+ *   it must stay valid and unchanged while the model is used. Its format is
+ *   native/FORMAT.md. This version of the library needs a little-endian host.
+ * - Thread safety: after ecnn_model_init returns ECNN_OK the ecnn_model is never written
+ *   again, so several threads may call ecnn_run on the same model at once, each with its
+ *   own arena and output.
+ */
 #ifndef EDGECNN_H
 #define EDGECNN_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/** The .ecnn format version this library reads (native/FORMAT.md). */
+#define ECNN_FORMAT_VERSION 1
+/** Required alignment in bytes of the arena passed to ecnn_run(). */
+#define ECNN_ARENA_ALIGN 64
+/** Required alignment of the model buffer (64 recommended: weights are 64-aligned in the file). */
+#define ECNN_MODEL_ALIGN 4
+/** Largest tensor rank in a model file. */
+#define ECNN_MAX_RANK 5
+/** Most inputs / outputs one op can have in ecnn_op_info. */
+#define ECNN_MAX_OP_TENSORS 8
+/** "No tensor" in a tensor-index slot (absent optional input). */
+#define ECNN_NO_TENSOR 0xFFFF
+
+/** Status codes: 0 is success, errors are negative. */
+typedef enum {
+    ECNN_OK = 0,
+    ECNN_E_ARG = -1,         /**< NULL pointer, batch 0, or another bad argument */
+    ECNN_E_MAGIC = -2,       /**< the buffer is not an .ecnn model file */
+    ECNN_E_VERSION = -3,     /**< the file's format version is not ECNN_FORMAT_VERSION */
+    ECNN_E_TRUNCATED = -4,   /**< the buffer is shorter than the file size in its header */
+    ECNN_E_CRC = -5,         /**< CRC32 mismatch: the file is damaged */
+    ECNN_E_CORRUPT = -6,     /**< an offset, size, shape, index or parameter is invalid */
+    ECNN_E_UNSUPPORTED = -7, /**< op type / dtype combination or flag this build does not implement */
+    ECNN_E_ALIGN = -8,       /**< model buffer or arena not aligned as required */
+    ECNN_E_ARENA = -9,       /**< arena smaller than ecnn_arena_size() */
+    ECNN_E_SIZE = -10,       /**< input or output byte count does not match the batch */
+    ECNN_E_OVERFLOW = -11    /**< batch so large that a size overflows size_t */
+} ecnn_status;
+
+/** Tensor kinds (ecnn_tensor_info.kind); values as in the file. */
+typedef enum {
+    ECNN_KIND_INPUT = 1,      /**< the caller's input buffer */
+    ECNN_KIND_OUTPUT = 2,     /**< the caller's output buffer */
+    ECNN_KIND_ACTIVATION = 3, /**< intermediate result in the arena */
+    ECNN_KIND_CONSTANT = 4,   /**< weights, in the model buffer */
+    ECNN_KIND_SCRATCH = 5     /**< per-op working memory in the arena */
+} ecnn_kind;
+
+/** Element types; values as in the file. */
+typedef enum {
+    ECNN_DTYPE_F32 = 1,
+    ECNN_DTYPE_I8 = 2,
+    ECNN_DTYPE_U8 = 3,
+    ECNN_DTYPE_I32 = 4
+} ecnn_dtype;
+
+/** Op types; values as in the file (native/FORMAT.md lists inputs and parameters). */
+typedef enum {
+    ECNN_OP_CONV_2D = 1,
+    ECNN_OP_MAX_POOL_2D = 2,
+    ECNN_OP_FULLY_CONNECTED = 3,
+    ECNN_OP_SOFTMAX = 4,
+    ECNN_OP_RESHAPE = 5,
+    ECNN_OP_ACTIVATION = 6,
+    ECNN_OP_AVG_POOL_2D = 7, /**< reserved */
+    ECNN_OP_ADD = 8,         /**< reserved */
+    ECNN_OP_QUANTIZE = 9,    /**< reserved */
+    ECNN_OP_DEQUANTIZE = 10  /**< reserved */
+} ecnn_op_type;
+
+/** Fused activation codes (param `act` of CONV_2D, FULLY_CONNECTED, ACTIVATION). */
+typedef enum {
+    ECNN_ACT_NONE = 0,
+    ECNN_ACT_RELU = 1,       /**< max(x, 0) */
+    ECNN_ACT_LEAKY_RELU = 2, /**< x < 0 ? p0 * x : x */
+    ECNN_ACT_CLIP = 3        /**< min(max(x, p0), p1) */
+} ecnn_activation;
+
+/**
+ * A loaded model. Fill it with ecnn_model_init(); treat the fields as private (they may
+ * change between versions), except through the accessor functions below.
+ */
+typedef struct ecnn_model {
+    const uint8_t *buf;         /* start of the model file */
+    const uint8_t *tensors;     /* tensor table */
+    const uint8_t *ops;         /* op list */
+    const uint8_t *data;        /* weight data section */
+    uint32_t file_size;
+    uint32_t version;           /* the file's format version (set even on ECNN_E_VERSION) */
+    uint32_t num_tensors;
+    uint32_t num_ops;
+    uint32_t ops_size;
+    uint32_t data_size;
+    uint32_t arena_fixed;       /* batch-independent arena bytes */
+    uint32_t arena_per_sample;  /* arena bytes per sample */
+    uint32_t input;             /* index of the input tensor */
+    uint32_t output;            /* index of the output tensor */
+    uint64_t weight_bytes;      /* sum of CONSTANT tensor sizes */
+    uint64_t activation_bytes;  /* sum of ACTIVATION tensor sizes per sample (no planning) */
+    /* Diagnostics of the last ecnn_model_init (valid after it fails; -1 = not applicable). */
+    int32_t err_op;
+    int32_t err_tensor;
+    const char *err_detail;     /* static string: which check failed */
+} ecnn_model;
+
+/** Whole-model facts, from ecnn_model_get_info(). */
+typedef struct {
+    uint32_t version;                 /* file format version */
+    uint32_t file_size;               /* bytes of the model file */
+    uint32_t num_tensors;
+    uint32_t num_ops;
+    uint32_t input;                   /* tensor index of the input */
+    uint32_t output;                  /* tensor index of the output */
+    uint32_t arena_fixed;             /* arena = arena_fixed + N * arena_per_sample */
+    uint32_t arena_per_sample;
+    uint64_t weight_bytes;            /* sum of CONSTANT tensor bytes */
+    uint64_t activation_bytes;        /* sum of ACTIVATION tensor bytes per sample, before planning */
+} ecnn_model_info;
+
+/** One tensor, from ecnn_model_tensor(). */
+typedef struct {
+    uint32_t kind;                    /* ecnn_kind */
+    uint32_t dtype;                   /* ecnn_dtype */
+    uint32_t rank;
+    uint32_t dims[ECNN_MAX_RANK];     /* per sample for INPUT/OUTPUT/ACTIVATION/SCRATCH, full for CONSTANT */
+    uint32_t size;                    /* bytes (per sample except for CONSTANT) */
+    uint32_t offset;                  /* arena offset per sample, or offset in the weight data */
+    uint32_t quant_count;             /* 0 = float, 1 = per-tensor, >1 = per-channel */
+} ecnn_tensor_info;
+
+/** One op, from ecnn_model_op(). */
+typedef struct {
+    uint32_t op_type;                 /* ecnn_op_type */
+    uint32_t num_inputs;
+    uint32_t num_outputs;
+    uint32_t inputs[ECNN_MAX_OP_TENSORS];  /* tensor indices; ECNN_NO_TENSOR = absent */
+    uint32_t outputs[ECNN_MAX_OP_TENSORS];
+    uint64_t macs_per_sample;         /* multiply-accumulates per sample (0 for data movement) */
+    uint64_t weight_bytes;            /* bytes of the CONSTANT inputs */
+} ecnn_op_info;
+
 /** Library version string, e.g. "0.1.0". */
 const char *ecnn_version(void);
+
+/**
+ * @brief Short English description of a status code.
+ * @param[in] status  any value; unknown codes give "unknown status".
+ * @return static string, never NULL.
+ */
+const char *ecnn_status_string(ecnn_status status);
+
+/**
+ * @brief Name of an op type, e.g. "CONV_2D".
+ * @param[in] op_type  ecnn_op_type value; unknown values give "UNKNOWN".
+ * @return static string, never NULL.
+ */
+const char *ecnn_op_name(uint32_t op_type);
+
+/**
+ * @brief Validate a model file in memory and fill a model handle. Zero copy.
+ *
+ * Checks everything before anything is used: magic, version, size, CRC32, every
+ * section offset and size, every tensor (kind, dtype, rank, dims, size, offset inside
+ * its section and aligned), every op (type, tensor counts and kinds, dtypes, shapes
+ * against the op's parameters, parameter ranges), the order (an op only reads tensors
+ * written before it) and the arena plan (no two live tensors share bytes unless the
+ * format allows the alias).
+ *
+ * @param[out] model     handle to fill. On failure, model->version, err_op, err_tensor and
+ *                       err_detail say what failed (see ecnn_model_error()); the model
+ *                       must not be used with other functions.
+ * @param[in]  buf       the file bytes; aligned to ECNN_MODEL_ALIGN (64 recommended). Must
+ *                       stay valid and unchanged while the model is in use.
+ * @param[in]  buf_size  bytes available at buf (may exceed the file size).
+ * @return ECNN_OK, ECNN_E_ARG (NULL), ECNN_E_ALIGN, ECNN_E_MAGIC, ECNN_E_VERSION,
+ *         ECNN_E_TRUNCATED, ECNN_E_CRC, ECNN_E_CORRUPT, ECNN_E_UNSUPPORTED.
+ */
+ecnn_status ecnn_model_init(ecnn_model *model, const void *buf, size_t buf_size);
+
+/**
+ * @brief Why the last ecnn_model_init() on this handle failed.
+ * @param[in]  model   handle passed to a failed ecnn_model_init().
+ * @param[out] op      index of the offending op, or -1 (may be NULL).
+ * @param[out] tensor  index of the offending tensor, or -1 (may be NULL).
+ * @return static string naming the failed check ("" after success), never NULL.
+ */
+const char *ecnn_model_error(const ecnn_model *model, int32_t *op, int32_t *tensor);
+
+/**
+ * @brief Whole-model facts: counts, arena and weight sizes.
+ * @param[in]  model  an initialised model.
+ * @param[out] info   filled on success.
+ * @return ECNN_OK or ECNN_E_ARG.
+ */
+ecnn_status ecnn_model_get_info(const ecnn_model *model, ecnn_model_info *info);
+
+/**
+ * @brief Describe tensor `index` (0 <= index < num_tensors).
+ * @return ECNN_OK or ECNN_E_ARG (NULL or index out of range).
+ */
+ecnn_status ecnn_model_tensor(const ecnn_model *model, uint32_t index, ecnn_tensor_info *info);
+
+/**
+ * @brief Describe op `index` (0 <= index < num_ops), in execution order.
+ * @return ECNN_OK or ECNN_E_ARG (NULL or index out of range).
+ */
+ecnn_status ecnn_model_op(const ecnn_model *model, uint32_t index, ecnn_op_info *info);
+
+/**
+ * @brief Exact arena size for a batch: arena_fixed + batch * arena_per_sample bytes.
+ * @param[in]  model  an initialised model.
+ * @param[in]  batch  number of samples N, >= 1.
+ * @param[out] bytes  the size.
+ * @return ECNN_OK, ECNN_E_ARG (NULL, batch 0), ECNN_E_OVERFLOW.
+ */
+ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *bytes);
+
+/**
+ * @brief Run the model on a batch.
+ *
+ * @param[in]  model         an initialised model (not modified: thread safe).
+ * @param[in]  batch         number of samples N, >= 1.
+ * @param[in]  input         N samples of the input tensor, NHWC, its dtype (f32 for float
+ *                           models); aligned to the element size.
+ * @param[in]  input_bytes   must equal N * input tensor size.
+ * @param[out] output        N samples of the output tensor; aligned to the element size.
+ * @param[in]  output_bytes  must equal N * output tensor size.
+ * @param[in,out] arena      scratch memory, ECNN_ARENA_ALIGN-aligned; contents on entry do
+ *                           not matter and are garbage on return.
+ * @param[in]  arena_bytes   at least ecnn_arena_size(model, N).
+ *
+ * Aliasing: input, output and arena must not overlap each other or the model buffer.
+ * On error the output is untouched (all checks happen before the first op runs).
+ *
+ * @return ECNN_OK, ECNN_E_ARG (NULL, batch 0), ECNN_E_SIZE, ECNN_E_ALIGN, ECNN_E_ARENA,
+ *         ECNN_E_OVERFLOW.
+ */
+ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
+                     void *output, size_t output_bytes, void *arena, size_t arena_bytes);
 
 #ifdef __cplusplus
 }

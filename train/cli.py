@@ -1,5 +1,118 @@
-"""Subcommands of this area; see runtime/cli.py for the rules registration follows."""
+"""Subcommands of this area; see runtime/cli.py for the rules registration follows.
+
+`edgecnn train` trains the reference CNN. Registration imports nothing heavy;
+TensorFlow is imported by the handler.
+"""
+import argparse
+
+# Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
+# (they cannot be imported here without importing TensorFlow); a test checks it.
+AUGMENT_PRESETS = ("mild", "none", "seed")
+DEFAULT_AUGMENT = "mild"
+OPTIMIZERS = ("sgd", "momentum", "adam")
+ACTIVATIONS = ("relu", "leaky_relu")
+
+
+def _number(kind, low=None, high=None, low_inclusive=True, high_inclusive=True, what=""):
+    """An argparse type: `kind` parsed, then checked against [low, high] (argparse reports the error)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a{'n integer' if kind is int else ' number'}: {text!r}") from None
+        if low is not None and (value < low or (value == low and not low_inclusive)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        if high is not None and (value > high or (value == high and not high_inclusive)):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = _number(int, 1, what="a positive integer")
+non_negative_int = _number(int, 0, what="a non-negative integer")
+positive_float = _number(float, 0, low_inclusive=False, what="positive")
+fraction = _number(float, 0, 1, high_inclusive=False, what="a fraction in [0, 1)")
+momentum_beta = _number(float, 0, 1, high_inclusive=False, what="in [0, 1)")
 
 
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
+    p = subparsers.add_parser(
+        "train",
+        help="train the reference CNN on Fashion-MNIST",
+        description="Train the reference CNN on Fashion-MNIST (IDX files) and write model.keras, "
+        "metrics.json, history.png and confusion.png into --out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment)")
+    p.add_argument("--data", metavar="DIR", help="MNIST-format folder (default: $EDGECNN_DATA, "
+                   "else /usr/share/datasets/fashion-mnist)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the trainer's, see README)")
+    p.add_argument("--batch-size", type=positive_int, default=128)
+    p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed for weights, shuffling, augmentation")
+    p.add_argument("--no-deterministic", dest="deterministic", action="store_false",
+                   help="allow non-deterministic TF kernels")
+
+    opt = p.add_argument_group("optimizer")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                     help="sgd: w -= lr*g; momentum: m = beta*m - lr*g, w += m; adam: Keras Adam")
+    opt.add_argument("--lr", type=positive_float, help="learning rate (default: 1e-3 for adam, 0.01 otherwise)")
+    opt.add_argument("--momentum", type=momentum_beta, default=0.9, help="beta of --optimizer momentum")
+
+    arch = p.add_argument_group("model")
+    arch.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    arch.add_argument("--alpha", type=positive_float, default=0.01, help="negative slope of leaky_relu")
+    arch.add_argument("--filters", type=positive_int, default=16, help="Conv2D 3x3 filters")
+    arch.add_argument("--dense-units", type=positive_int, nargs=2, default=(512, 200), metavar=("N1", "N2"))
+    arch.add_argument("--dropout", type=fraction, nargs=2, default=(0.1, 0.2), metavar=("R1", "R2"))
+
+    aug = p.add_argument_group("augmentation (a preset; each flag below overrides it)")
+    aug.add_argument("--augment", choices=AUGMENT_PRESETS, default=DEFAULT_AUGMENT,
+                     help="mild: shifts 0.1 + flip + normalisation; seed: rotation 20, shifts 0.2, flip, shear 60, "
+                     "normalisation, validation 0.2; none: nothing")
+    aug.add_argument("--rotation", type=_number(float, 0, 180, what="degrees in [0, 180]"), help="degrees")
+    aug.add_argument("--width-shift", type=fraction, help="fraction of the width")
+    aug.add_argument("--height-shift", type=fraction, help="fraction of the height")
+    aug.add_argument("--horizontal-flip", action=argparse.BooleanOptionalAction, default=None)
+    aug.add_argument("--shear", type=_number(float, 0, 90, what="degrees in [0, 90]"), help="degrees")
+    aug.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None,
+                     help="feature-wise centring + std normalisation (a layer inside the model)")
+    aug.add_argument("--validation-split", type=fraction)
+    aug.add_argument("--preview-augment", metavar="PNG",
+                     help="write a grid of augmented training samples to PNG and exit (no training)")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    import dataclasses
+
+    from edgecnn.runtime.errors import EdgecnnError
+    from edgecnn.train import augment, data, trainer
+
+    config = augment.resolve_augment(
+        args.augment, rotation=args.rotation, width_shift=args.width_shift, height_shift=args.height_shift,
+        horizontal_flip=args.horizontal_flip, shear=args.shear, normalize=args.normalize,
+        validation_split=args.validation_split,
+    )
+    data_dir = data.resolve_data_dir(args.data)
+    if args.preview_augment:
+        images, _ = data.load_split(data_dir, "train", limit=8)
+        path = augment.write_preview(data.to_model_input(images), config, args.seed, args.preview_augment)
+        print(f"augmentation preview ({args.augment} preset) written to {path}")
+        return 0
+    if not args.out:
+        raise EdgecnnError("--out DIR is required (where model.keras and the other artifacts go)")
+
+    settings = trainer.TrainSettings(
+        batch_size=args.batch_size, limit=args.limit, seed=args.seed, deterministic=args.deterministic,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, activation=args.activation,
+        alpha=args.alpha, filters=args.filters, dense_units=tuple(args.dense_units), dropout=tuple(args.dropout),
+        augment_preset=args.augment, augmentation=config,
+    )
+    if args.epochs is not None:
+        settings = dataclasses.replace(settings, epochs=args.epochs)
+    trainer.train(settings, data_dir, args.out)
+    return 0

@@ -1,0 +1,196 @@
+"""The training loop: data -> augmented tf.data -> reference CNN -> fit -> evaluate -> artifacts.
+
+`train(settings, data_dir, out_dir)` writes, each atomically:
+    model.keras    the trained model (normalisation inside, no augmentation inside)
+    metrics.json   test accuracy/loss, per-class accuracy, confusion matrix, history,
+                   timings, every setting, library versions, machine load
+    history.png    loss and accuracy per epoch, train and validation
+    confusion.png  test-set confusion matrix
+"""
+import dataclasses
+import os
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+from edgecnn.runtime.errors import EdgecnnError, require
+from edgecnn.train import augment, data, plots
+from edgecnn.train.model import build_model
+
+keras = require("keras")
+tf = require("tensorflow")
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 1e-3}
+ARTIFACTS = ("model.keras", "metrics.json", "history.png", "confusion.png")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 8
+    batch_size: int = 128
+    limit: int | None = None  # train on the first `limit` training images only
+    seed: int = 0
+    deterministic: bool = True  # tf.config.experimental.enable_op_determinism
+    optimizer: str = "adam"
+    lr: float | None = None  # None: DEFAULT_LR[optimizer]
+    momentum: float = 0.9  # beta of the "momentum" optimizer
+    activation: str = "relu"
+    alpha: float = 0.01  # leaky_relu negative slope
+    filters: int = 16
+    dense_units: tuple = (512, 200)
+    dropout: tuple = (0.1, 0.2)
+    augment_preset: str = augment.DEFAULT_PRESET
+    augmentation: augment.AugmentConfig = augment.PRESETS[augment.DEFAULT_PRESET]
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.9):
+    """sgd:      w := w - lr * dJ/dw
+    momentum: m := momentum * m - lr * dJ/dw;  w := w + m
+              (exactly Keras' SGD(momentum=...) update with nesterov=False; see test_train_optim.py)
+    adam:     keras.optimizers.Adam(lr)
+    """
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=0.0)
+    if name == "momentum":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=False)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    raise EdgecnnError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def seed_everything(seed: int, deterministic: bool) -> None:
+    """Same seed -> same run: Python, NumPy and TF seeds, plus deterministic TF kernels."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def split_validation(images, labels, fraction: float):
+    """The last `fraction` of the images (at least one if fraction > 0) become the validation set."""
+    n_val = int(round(len(images) * fraction)) if fraction > 0 else 0
+    if fraction > 0:
+        n_val = max(n_val, 1)
+    if n_val >= len(images):
+        raise EdgecnnError(
+            f"validation split {fraction} of {len(images)} training images leaves none to train on; "
+            "use more images (--limit) or a smaller --validation-split"
+        )
+    cut = len(images) - n_val
+    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
+
+
+def evaluate(model, images01, labels, num_classes: int) -> dict:
+    """Accuracy, mean cross-entropy, per-class accuracy and confusion matrix on one split."""
+    probabilities = model.predict(images01, batch_size=512, verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities)))
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (labels.astype(np.int64), predicted), 1)
+    per_class_total = confusion.sum(axis=1)
+    per_class = np.divide(confusion.diagonal(), per_class_total,
+                          out=np.full(num_classes, np.nan), where=per_class_total > 0)
+    return {
+        "count": int(len(labels)),
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": loss,
+        "per_class_accuracy": {
+            name: (None if np.isnan(acc) else float(acc))
+            for name, acc in zip(data.FASHION_MNIST_CLASSES, per_class)
+        },
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for package in ("edgecnn", "tensorflow-cpu", "tensorflow", "keras", "numpy", "matplotlib"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _host() -> dict:
+    return {"machine": platform.machine(), "cpus": os.cpu_count(), "loadavg": list(os.getloadavg())}
+
+
+def train(settings: TrainSettings, data_dir, out_dir) -> dict:
+    """Train, evaluate on the test split, write the artifacts into `out_dir`; return the metrics."""
+    start = time.perf_counter()
+    host_start = _host()
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    seed_everything(settings.seed, settings.deterministic)
+
+    train_images, train_labels = data.load_split(data_dir, "train", limit=settings.limit)
+    test_images, test_labels = data.load_split(data_dir, "test")
+    (x_train, y_train), (x_val, y_val) = split_validation(
+        data.to_model_input(train_images), train_labels, settings.augmentation.validation_split
+    )
+    x_test = data.to_model_input(test_images)
+    print(f"data: {len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images from {data_dir}")
+
+    normalization = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
+    model = build_model(
+        filters=settings.filters, dense_units=settings.dense_units, dropout=settings.dropout,
+        activation=settings.activation, alpha=settings.alpha,
+        num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization,
+    )
+    model.compile(
+        optimizer=make_optimizer(settings.optimizer, settings.learning_rate, settings.momentum),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.summary()
+
+    augmenter = augment.build_augmenter(settings.augmentation, seed=settings.seed)
+    train_ds = augment.make_dataset(x_train, y_train, settings.batch_size, augmenter, shuffle_seed=settings.seed)
+    val_ds = augment.make_dataset(x_val, y_val, settings.batch_size) if len(x_val) else None
+
+    fit_start = time.perf_counter()
+    # shuffle=False: train_ds is already shuffled (seeded); Keras would ignore it and warn.
+    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, shuffle=False, verbose=1)
+    train_seconds = time.perf_counter() - fit_start
+
+    test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
+    history_dict = {k: [float(v) for v in values] for k, values in history.history.items()}
+    paths = {name: out_dir / name for name in ARTIFACTS}
+    with plots.atomic_path(paths["model.keras"]) as tmp:
+        model.save(tmp)
+    plots.plot_history(history_dict, paths["history.png"])
+    plots.plot_confusion(np.array(test["confusion_matrix"]), data.FASHION_MNIST_CLASSES, paths["confusion.png"],
+                         title=f"test accuracy {test['accuracy']:.2%} ({test['count']} images)")
+
+    settings_dict = dataclasses.asdict(settings)
+    settings_dict["learning_rate"] = settings.learning_rate
+    metrics = {
+        "test": test,
+        "epochs": settings.epochs,
+        "history": history_dict,
+        "train_seconds": round(train_seconds, 2),
+        "wall_seconds": round(time.perf_counter() - start, 2),
+        "data": {"dir": str(data_dir), "train_count": len(x_train), "validation_count": len(x_val),
+                 "test_count": len(x_test)},
+        "settings": settings_dict,
+        "versions": _versions(),
+        "host": {"start": host_start, "end": _host()},
+        "artifacts": {name: str(path) for name, path in paths.items()},
+    }
+    plots.write_json(metrics, paths["metrics.json"])
+
+    print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f} "
+          f"({settings.epochs} epochs, {metrics['wall_seconds']:.0f} s wall)")
+    print(f"artifacts in {out_dir}:")
+    for name in ARTIFACTS:
+        print(f"  {paths[name]}")
+    return metrics

@@ -1,5 +1,123 @@
-"""Subcommands of this area; see runtime/cli.py for the rules registration follows."""
+"""Subcommands of this area; see runtime/cli.py for the rules registration follows.
+
+    edgecnn export MODEL.keras --out model.onnx          Keras -> ONNX, checked against Keras
+    edgecnn quantize model.onnx --out model.int8.onnx    float ONNX -> int8 QDQ ONNX
+    edgecnn evaluate model.onnx                           test accuracy in onnxruntime
+"""
+from pathlib import Path
+
+DATA_HELP = "MNIST-format folder (default: $EDGECNN_DATA or /usr/share/datasets/fashion-mnist)"
 
 
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
+    # Defaults are repeated as literals here so registration imports nothing heavy;
+    # tests/test_export.py checks they equal the module constants.
+    p = subparsers.add_parser(
+        "export",
+        help="convert a .keras model to ONNX and check it against Keras",
+        description="Convert a Keras model to ONNX (tf2onnx, dynamic batch, input 'input' NHWC float32 "
+        "(N, 28, 28, 1) in [0, 1]). The ONNX model is then run in onnxruntime and Keras on real test "
+        "images; the command fails and writes nothing if they differ by more than 1e-5.",
+    )
+    p.add_argument("model", type=Path, help="Keras model file (.keras)")
+    p.add_argument("--out", type=Path, required=True, help="ONNX file to write (a .json sidecar goes beside it)")
+    p.add_argument("--opset", type=int, default=17, help="ONNX opset, 13 or newer (default 17)")
+    p.add_argument("--data", help=DATA_HELP)
+    p.add_argument("--samples", type=int, help="check on the first N test images (default: all 10,000)")
+    p.set_defaults(func=export_command)
+
+    p = subparsers.add_parser(
+        "quantize",
+        help="quantize a float ONNX model to int8 (onnxruntime, QDQ)",
+        description="Static int8 quantization with onnxruntime: QDQ format, symmetric int8 weights "
+        "(per-channel, reduce-range by default), int8 activations calibrated on training images, "
+        "Softmax kept float. Fails unless onnxruntime's optimized graph runs fused int8 kernels "
+        "(QLinearConv, QGemm) with no float Conv/Gemm left and no QLinearAdd.",
+    )
+    p.add_argument("model", type=Path, help="float ONNX model (from `edgecnn export`)")
+    p.add_argument("--out", type=Path, required=True, help="int8 ONNX file to write (a .json sidecar goes beside it)")
+    p.add_argument("--data", help=DATA_HELP)
+    p.add_argument("--samples", type=int, default=1000, help="calibrate on the first N training images (default 1000)")
+    p.add_argument("--calibration", choices=("minmax", "entropy", "percentile"), default="minmax",
+                   help="how activation ranges are chosen (default minmax)")
+    granularity = p.add_mutually_exclusive_group()
+    granularity.add_argument("--per-channel", dest="per_channel", action="store_true", default=True,
+                             help="one weight scale per output channel (default)")
+    granularity.add_argument("--per-tensor", dest="per_channel", action="store_false",
+                             help="one weight scale per weight tensor")
+    p.add_argument("--full-range-weights", action="store_true",
+                   help="use int8 weights in [-127, 127] instead of [-64, 64]; onnxruntime then saturates "
+                   "on AVX2 CPUs without VNNI and the native runtime cannot match it exactly")
+    p.add_argument("--eval-samples", type=int,
+                   help="measure float and int8 accuracy on the first N test images (default: all)")
+    p.set_defaults(func=quantize_command)
+
+    p = subparsers.add_parser(
+        "evaluate",
+        help="test accuracy of an ONNX model (float or int8) in onnxruntime",
+        description="Run an ONNX model in onnxruntime (default optimisation level) on the test images "
+        "and print its accuracy.",
+    )
+    p.add_argument("model", type=Path, help="ONNX model (float or int8)")
+    p.add_argument("--data", help=DATA_HELP)
+    p.add_argument("--samples", type=int, help="use the first N test images (default: all)")
+    p.set_defaults(func=evaluate_command)
+
+
+def export_command(args) -> int:
+    from edgecnn.export.artifacts import load_images
+    from edgecnn.export.onnx_export import export_onnx, load_keras_model
+    from edgecnn.train.data import resolve_data_dir
+
+    model = load_keras_model(args.model)  # before reading data: a bad model path fails fast
+    data_dir = resolve_data_dir(args.data)
+    images, _ = load_images(data_dir, "test", args.samples)
+    result = export_onnx(model, args.out, args.opset, check_images=images, progress=True, source=str(args.model))
+    print(f"wrote {result.path} (opset {args.opset}, {result.path.stat().st_size / 1e6:.2f} MB) and {result.sidecar}")
+    print(f"largest |ONNX - Keras| on {result.checked_images} test images: {result.max_abs_diff:.3g} (limit 1e-05)")
+    return 0
+
+
+def quantize_command(args) -> int:
+    from edgecnn.export.artifacts import load_images, load_onnx, check_image_input
+    from edgecnn.export.quantize import CalibrationError, quantize
+    from edgecnn.train.data import resolve_data_dir
+
+    check_image_input(load_onnx(args.model), args.model)  # before reading data: a bad model fails fast
+    if args.samples < 1:
+        raise CalibrationError(
+            f"--samples {args.samples}: the calibration set is empty; quantization needs at least one training image"
+        )
+    data_dir = resolve_data_dir(args.data)
+    calibration, _ = load_images(data_dir, "train", args.samples)
+    test_images, test_labels = load_images(data_dir, "test", args.eval_samples)
+    result = quantize(
+        args.model, args.out, calibration,
+        per_channel=args.per_channel, method=args.calibration, reduce_range=not args.full_range_weights,
+        test_images=test_images, test_labels=test_labels,
+        calibration_source=f"{data_dir} train[:{len(calibration)}]", progress=True,
+    )
+    float_size, int8_size = args.model.stat().st_size, result.path.stat().st_size
+    print(f"wrote {result.path} ({int8_size / 1e6:.2f} MB, {100 * int8_size / float_size:.1f}% of the float file) "
+          f"and {result.sidecar}")
+    print(f"calibration: {args.calibration}, {len(calibration)} training images, "
+          f"{'per-channel' if args.per_channel else 'per-tensor'} weights, "
+          f"{'full-range' if args.full_range_weights else 'reduce-range [-64, 64]'}")
+    print("onnxruntime runs: " + ", ".join(f"{op} x{n}" for op, n in result.optimized_ops.items()))
+    print(f"test accuracy on {len(test_images)} images: float {100 * result.float_accuracy:.2f}%, "
+          f"int8 {100 * result.int8_accuracy:.2f}% "
+          f"({100 * (result.int8_accuracy - result.float_accuracy):+.2f} pp)")
+    return 0
+
+
+def evaluate_command(args) -> int:
+    from edgecnn.export.artifacts import check_image_input, load_images, load_onnx
+    from edgecnn.export.evaluate import accuracy
+    from edgecnn.train.data import resolve_data_dir
+
+    check_image_input(load_onnx(args.model), args.model)
+    images, labels = load_images(resolve_data_dir(args.data), "test", args.samples)
+    acc = accuracy(args.model, images, labels, desc="evaluate")
+    print(f"{args.model}: test accuracy {100 * acc:.2f}% ({int(round(acc * len(labels)))}/{len(labels)} images)")
+    return 0

@@ -1,0 +1,170 @@
+"""Shared plumbing of export, quantize and evaluate: files, sidecars, ONNX inputs, batched runs.
+
+Every file is written under a temporary name in the destination folder and
+renamed into place, so a crash or a failed check never leaves a half-written
+(or unchecked) model behind under the final name.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.errors import EdgecnnError, require
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "probabilities"
+# The input contract of every model: NHWC float32 images in [0, 1], batch dimension dynamic.
+IMAGE_SHAPE = (28, 28, 1)
+BATCH_DIM = "batch"
+EXPECTED_INPUT = f"(N, {', '.join(map(str, IMAGE_SHAPE))}) float32"
+DEFAULT_BATCH_SIZE = 500
+
+
+def sidecar_path(path) -> Path:
+    """model.onnx -> model.onnx.json (settings and figures that travel with the file)."""
+    return Path(str(path) + ".json")
+
+
+@contextlib.contextmanager
+def staged_file(final_path):
+    """Yield a temporary path beside `final_path`; rename it into place only if the block succeeds."""
+    final_path = Path(final_path)
+    final_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=".tmp", dir=final_path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's mode
+    try:
+        yield tmp
+        os.replace(tmp, final_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(path, data: dict) -> Path:
+    with staged_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return Path(path)
+
+
+def require_file(path, what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise EdgecnnError(f"{what} not found: {path}")
+    if not path.is_file():
+        raise EdgecnnError(f"{what} is not a file: {path}")
+    return path
+
+
+def _dims(value_info) -> list:
+    """ONNX tensor shape as a list: ints for fixed dims, the name (or '?') for dynamic ones."""
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim]
+
+
+def load_onnx(path):
+    """Load an ONNX file, turning a missing or unreadable file into an EdgecnnError."""
+    onnx = require("onnx")
+    path = require_file(path, "ONNX model")
+    try:
+        return onnx.load(str(path))
+    except Exception as exc:  # onnx raises DecodeError, ValueError, ... on a non-ONNX file
+        raise EdgecnnError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+
+
+def describe_io(model) -> dict:
+    """Names and shapes of the graph's real inputs (initializers excluded) and outputs."""
+    initializers = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in initializers]
+    return {
+        "inputs": [{"name": i.name, "shape": _dims(i)} for i in inputs],
+        "outputs": [{"name": o.name, "shape": _dims(o)} for o in model.graph.output],
+    }
+
+
+def check_image_input(model, path) -> str:
+    """Check the model takes one float32 (N, 28, 28, 1) input; return its name."""
+    onnx = require("onnx")
+    io = describe_io(model)
+    if len(io["inputs"]) != 1:
+        names = [i["name"] for i in io["inputs"]]
+        raise EdgecnnError(f"{path}: expected one input of shape {EXPECTED_INPUT}, the model has {len(names)}: {names}")
+    graph_input = next(i for i in model.graph.input if i.name == io["inputs"][0]["name"])
+    shape = io["inputs"][0]["shape"]
+    elem_type = graph_input.type.tensor_type.elem_type
+    if len(shape) != 4 or tuple(shape[1:]) != IMAGE_SHAPE or elem_type != onnx.TensorProto.FLOAT:
+        dtype = onnx.TensorProto.DataType.Name(elem_type).lower()
+        shown = "(" + ", ".join(str(d) for d in shape) + ")"
+        raise EdgecnnError(
+            f"{path}: input '{graph_input.name}' has shape {shown} {dtype}, expected {EXPECTED_INPUT} "
+            "(NHWC images in [0, 1])"
+        )
+    return graph_input.name
+
+
+def ort_session(path, *, optimized_model_path=None):
+    """An onnxruntime CPU session at the default optimisation level (what every comparison uses)."""
+    ort = require("onnxruntime")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # no warning about serialising NCHWc-optimised graphs
+    if optimized_model_path is not None:
+        options.optimized_model_filepath = str(optimized_model_path)
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise EdgecnnError(f"onnxruntime cannot load {path}: {exc}") from None
+
+
+def batches(n: int, batch_size: int):
+    for start in range(0, n, batch_size):
+        yield slice(start, min(start + batch_size, n))
+
+
+def run_onnx(session, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None) -> np.ndarray:
+    """Run a one-input model over `images` in batches (tqdm progress bar when `desc` is given)."""
+    input_name = session.get_inputs()[0].name
+    fixed = session.get_inputs()[0].shape[0]
+    if isinstance(fixed, int) and fixed > 0:
+        batch_size = fixed
+        if len(images) % fixed:
+            raise EdgecnnError(f"the model's batch size is fixed to {fixed}; {len(images)} images do not divide into it")
+    chunks = list(batches(len(images), batch_size))
+    if desc is not None:
+        tqdm = require("tqdm").tqdm
+        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False)
+    return np.concatenate([session.run(None, {input_name: images[s]})[0] for s in chunks])
+
+
+def load_images(data_dir, split: str, samples: int | None):
+    """(float32 model input, uint8 labels) of the first `samples` images of a split."""
+    from edgecnn.train.data import load_split, to_model_input
+
+    if samples is not None and samples < 1:
+        raise EdgecnnError(f"--samples must be at least 1, not {samples}")
+    images, labels = load_split(data_dir, split, limit=samples)
+    if len(images) == 0:
+        raise EdgecnnError(f"the {split} split in {data_dir} holds no images")
+    return to_model_input(images), labels
+
+
+def package_versions(*packages: str) -> dict:
+    """Installed versions of the given distributions (recorded in sidecars)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in packages:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found

@@ -1,0 +1,81 @@
+/* Kernel interface: plain functions over raw pointers and small parameter structs
+ * (TFLite Micro style). They trust their arguments: the runtime glue (run.c) only calls
+ * them with shapes that model.c validated. Output pointer first, every dimension explicit.
+ *
+ * Dimension letters: N batch, H/W input height/width, C input channels,
+ * OH/OW output height/width, O output channels (or features), KH/KW kernel height/width,
+ * K reduction length of a fully connected layer. Layout NHWC, row-major.
+ *
+ * kernels_ref_f32.c holds the plain reference kernels: they are the oracle that faster
+ * kernels (SIMD, int8) are tested against, and the fallback on every target. */
+#ifndef ECNN_KERNELS_H
+#define ECNN_KERNELS_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint32_t act; /* ecnn_activation */
+    float p0;     /* LeakyRelu alpha, or Clip min */
+    float p1;     /* Clip max */
+} ecnn_act_params;
+
+static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
+{
+    switch (a->act) {
+    case 1: return v > 0.0f ? v : 0.0f;              /* ECNN_ACT_RELU */
+    case 2: return v < 0.0f ? a->p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
+    case 3: return v < a->p0 ? a->p0 : (v > a->p1 ? a->p1 : v); /* ECNN_ACT_CLIP */
+    default: return v;
+    }
+}
+
+typedef struct {
+    uint32_t h, w, c;          /* input, per sample */
+    uint32_t oh, ow, o;        /* output, per sample */
+    uint32_t kh, kw;           /* kernel */
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left;/* bottom/right padding is implied by OH/OW */
+    uint32_t dilation_h, dilation_w;
+    uint32_t group;            /* C and O are multiples of group; depthwise: group == C */
+    ecnn_act_params act;
+} ecnn_conv2d_params;
+
+typedef struct {
+    uint32_t h, w, c;
+    uint32_t oh, ow;
+    uint32_t kh, kw;
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left;
+    uint32_t dilation_h, dilation_w;
+} ecnn_pool2d_params;
+
+/* y[N,OH,OW,O] = act(conv(x[N,H,W,C], w[O,KH,KW,C/group]) + b[O]); b may be NULL.
+ * y must not overlap x. */
+void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                         const ecnn_conv2d_params *p);
+
+/* y[N,OH,OW,C] = max over each window of x[N,H,W,C]; positions in the padding are skipped.
+ * Every window must hold at least one position inside x. y must not overlap x. */
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+
+/* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL. y must not overlap x. */
+void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                  uint32_t k, uint32_t o, const ecnn_act_params *act);
+
+/* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
+void ecnn_softmax_f32_ref(float *y, const float *x, uint32_t rows, uint32_t c);
+
+/* y[i] = act(x[i]) for `count` elements. y may equal x (in place). */
+void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecnn_act_params *act);
+
+
+
+/* Faster portable kernels (kernels_f32.c): plain C99 written so the compiler can
+ * vectorize without -ffast-math (the summation order is explicit). Tested against the
+ * reference kernels above; results differ from them only by float summation order. */
+
+/* Same contract as ecnn_fully_connected_f32_ref. Sums each dot product in 8 interleaved
+ * partial sums (lane l takes k = l mod 8), combined pairwise, then adds the bias. */
+void ecnn_fully_connected_f32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                              uint32_t o, const ecnn_act_params *act);
+#endif /* ECNN_KERNELS_H */

@@ -1,0 +1,115 @@
+/* Reference float32 kernels: the straightforward loops, ONNX semantics. They are the
+ * oracle for faster kernels; keep them simple rather than fast. Accumulation order:
+ * products summed in the order of the loops below, bias added last (as ONNX
+ * MatMul + Add and Conv do), so results stay within a few ulp of onnxruntime. */
+#include <math.h>
+#include <stddef.h>
+
+#include "kernels.h"
+
+void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                         const ecnn_conv2d_params *p)
+{
+    const uint32_t cg = p->c / p->group; /* input channels per group */
+    const uint32_t og = p->o / p->group; /* output channels per group */
+    uint32_t s, oy, ox, o, ky, kx, c;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        float *ys = y + (size_t)s * p->oh * p->ow * p->o;
+        for (oy = 0; oy < p->oh; oy++) {
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = ys + ((size_t)oy * p->ow + ox) * p->o;
+                for (o = 0; o < p->o; o++) {
+                    const uint32_t g = o / og;
+                    const float *wo = w + (size_t)o * p->kh * p->kw * cg;
+                    float acc = 0.0f;
+                    for (ky = 0; ky < p->kh; ky++) {
+                        const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
+                        if (iy < 0 || iy >= (long)p->h) continue;
+                        for (kx = 0; kx < p->kw; kx++) {
+                            const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
+                            const float *xp;
+                            const float *wp;
+                            if (ix < 0 || ix >= (long)p->w) continue;
+                            xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg;
+                            wp = wo + ((size_t)ky * p->kw + kx) * cg;
+                            for (c = 0; c < cg; c++) acc += xp[c] * wp[c];
+                        }
+                    }
+                    if (b) acc += b[o];
+                    yp[o] = ecnn_apply_act(acc, &p->act);
+                }
+            }
+        }
+    }
+}
+
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+{
+    uint32_t s, oy, ox, ky, kx, c;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        float *ys = y + (size_t)s * p->oh * p->ow * p->c;
+        for (oy = 0; oy < p->oh; oy++) {
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = ys + ((size_t)oy * p->ow + ox) * p->c;
+                int first = 1;
+                for (ky = 0; ky < p->kh; ky++) {
+                    const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
+                    if (iy < 0 || iy >= (long)p->h) continue;
+                    for (kx = 0; kx < p->kw; kx++) {
+                        const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
+                        const float *xp;
+                        if (ix < 0 || ix >= (long)p->w) continue;
+                        xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                        if (first) {
+                            for (c = 0; c < p->c; c++) yp[c] = xp[c];
+                            first = 0;
+                        } else {
+                            for (c = 0; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                  uint32_t k, uint32_t o, const ecnn_act_params *act)
+{
+    uint32_t s, j, i;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * k;
+        for (j = 0; j < o; j++) {
+            const float *wj = w + (size_t)j * k;
+            float acc = 0.0f;
+            for (i = 0; i < k; i++) acc += xs[i] * wj[i];
+            if (b) acc += b[j];
+            y[(size_t)s * o + j] = ecnn_apply_act(acc, act);
+        }
+    }
+}
+
+void ecnn_softmax_f32_ref(float *y, const float *x, uint32_t rows, uint32_t c)
+{
+    uint32_t r, i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * c;
+        float *yr = y + (size_t)r * c;
+        float mx = xr[0];
+        float sum = 0.0f;
+        for (i = 1; i < c; i++) mx = xr[i] > mx ? xr[i] : mx;
+        for (i = 0; i < c; i++) {
+            yr[i] = expf(xr[i] - mx); /* in place is fine: xr[i] is read before yr[i] is written */
+            sum += yr[i];
+        }
+        for (i = 0; i < c; i++) yr[i] = yr[i] / sum;
+    }
+}
+
+void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecnn_act_params *act)
+{
+    uint32_t i;
+    for (i = 0; i < count; i++) y[i] = ecnn_apply_act(x[i], act);
+}

@@ -1,0 +1,678 @@
+/* Model loading: validates every byte of an .ecnn file (native/FORMAT.md) before use,
+ * then answers queries. Nothing here allocates: per-tensor facts (who writes a tensor,
+ * who reads it last) are recomputed by scanning the op list, which is short. */
+#include "internal.h"
+#include "ops.h"
+
+#define NO_OP 0xFFFFFFFFu
+
+/* Record the failed check in the handle and return the status. */
+static ecnn_status fail(ecnn_model *m, ecnn_status st, int32_t op, int32_t tensor, const char *detail)
+{
+    m->err_op = op;
+    m->err_tensor = tensor;
+    m->err_detail = detail;
+    return st;
+}
+
+void ecnn_read_tensor(const ecnn_model *m, uint32_t index, ecnn_tensor_rec *t)
+{
+    const uint8_t *p = m->tensors + (size_t)index * ECNN_TENSOR_RECORD_SIZE;
+    uint32_t i;
+    t->kind = p[0];
+    t->dtype = p[1];
+    t->rank = p[2];
+    t->quant_axis = p[3];
+    for (i = 0; i < ECNN_MAX_RANK; i++) t->dims[i] = ecnn_rd32(p + 4 + 4 * i);
+    t->offset = ecnn_rd32(p + 24);
+    t->size = ecnn_rd32(p + 28);
+    t->quant_count = ecnn_rd32(p + 32);
+    t->scale_offset = ecnn_rd32(p + 36);
+    t->zero_point_offset = ecnn_rd32(p + 40);
+}
+
+uint32_t ecnn_read_op(const uint8_t *rec, uint32_t avail, ecnn_op_rec *op)
+{
+    uint32_t size, nt, i, slots;
+    const uint8_t *idx;
+    const uint8_t *par;
+    if (avail < ECNN_OP_HEADER_SIZE) return 0;
+    op->op_type = ecnn_rd16(rec);
+    size = ecnn_rd16(rec + 2);
+    op->num_inputs = rec[4];
+    op->num_outputs = rec[5];
+    op->num_params = ecnn_rd16(rec + 6);
+    op->scratch = ecnn_rd16(rec + 8);
+    if (op->num_inputs > ECNN_MAX_OP_TENSORS || op->num_outputs > ECNN_MAX_OP_TENSORS) return 0;
+    if (op->num_params > ECNN_MAX_OP_PARAMS) return 0;
+    nt = op->num_inputs + op->num_outputs;
+    slots = (nt + 1u) / 2u; /* 4-byte words holding the u16 indices */
+    if (size != ECNN_OP_HEADER_SIZE + 4u * slots + 4u * op->num_params || size > avail) return 0;
+    if (ecnn_rd16(rec + 10) != 0) return 0;
+    idx = rec + ECNN_OP_HEADER_SIZE;
+    for (i = 0; i < op->num_inputs; i++) op->inputs[i] = ecnn_rd16(idx + 2 * i);
+    for (i = 0; i < op->num_outputs; i++) op->outputs[i] = ecnn_rd16(idx + 2 * (op->num_inputs + i));
+    if ((nt & 1u) && ecnn_rd16(idx + 2 * nt) != ECNN_NO_TENSOR) return 0; /* padding slot */
+    par = idx + 4u * slots;
+    for (i = 0; i < op->num_params; i++) op->params[i] = ecnn_rd32(par + 4 * i);
+    return size;
+}
+
+/* ---- tensor checks ---------------------------------------------------------------- */
+
+static ecnn_status check_tensor(ecnn_model *m, uint32_t index)
+{
+    ecnn_tensor_rec t;
+    const uint8_t *p = m->tensors + (size_t)index * ECNN_TENSOR_RECORD_SIZE;
+    uint64_t elems = 1;
+    uint32_t esize, i;
+    const int32_t ti = (int32_t)index;
+    ecnn_read_tensor(m, index, &t);
+    if (t.kind < ECNN_KIND_INPUT || t.kind > ECNN_KIND_SCRATCH)
+        return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor kind is not 1..5");
+    esize = ecnn_dtype_size(t.dtype);
+    if (esize == 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor dtype is not 1..4");
+    if (t.rank > ECNN_MAX_RANK) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor rank > 5");
+    for (i = 0; i < ECNN_MAX_RANK; i++) {
+        if (i < t.rank) {
+            if (t.dims[i] == 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor has a zero dimension");
+            elems *= t.dims[i];
+            if (elems > 0xFFFFFFFFu) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor too large");
+        } else if (t.dims[i] != 0) {
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor dims beyond its rank are not 0");
+        }
+    }
+    if (elems * esize != t.size) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor size != element size x product(dims)");
+    if (ecnn_rd32(p + 44) != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor reserved field is not 0");
+
+    switch (t.kind) {
+    case ECNN_KIND_INPUT:
+        if (index != m->input) return fail(m, ECNN_E_CORRUPT, -1, ti, "INPUT tensor is not the header's input_tensor");
+        if (t.offset != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "INPUT tensor offset is not 0");
+        break;
+    case ECNN_KIND_OUTPUT:
+        if (index != m->output) return fail(m, ECNN_E_CORRUPT, -1, ti, "OUTPUT tensor is not the header's output_tensor");
+        if (t.offset != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "OUTPUT tensor offset is not 0");
+        break;
+    case ECNN_KIND_ACTIVATION:
+    case ECNN_KIND_SCRATCH:
+        if (t.offset % ECNN_PLAN_ALIGN != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "arena offset not a multiple of 64");
+        if ((uint64_t)t.offset + t.size > m->arena_per_sample)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "arena offset + size beyond arena_bytes_per_sample");
+        if (t.kind == ECNN_KIND_ACTIVATION) m->activation_bytes += t.size;
+        break;
+    default: /* CONSTANT */
+        if (t.offset % ECNN_DATA_ALIGN != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "constant offset not a multiple of 64");
+        if ((uint64_t)t.offset + t.size > m->data_size)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "constant offset + size beyond the weight data");
+        m->weight_bytes += t.size;
+        break;
+    }
+
+    if (t.quant_count == 0) {
+        if (t.quant_axis != 0 || t.scale_offset != 0 || t.zero_point_offset != 0)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "quantization fields set on an unquantized tensor");
+    } else {
+        if (t.dtype == ECNN_DTYPE_F32) return fail(m, ECNN_E_CORRUPT, -1, ti, "f32 tensor with quantization parameters");
+        if (t.quant_count != 1 && (t.quant_axis >= t.rank || t.quant_count != t.dims[t.quant_axis]))
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "per-channel quant_count != dims[quant_axis]");
+        if (t.scale_offset % 4 != 0 || (uint64_t)t.scale_offset + 4ull * t.quant_count > m->data_size)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "quantization scales outside the weight data or misaligned");
+        if (t.zero_point_offset % 4 != 0 || (uint64_t)t.zero_point_offset + 4ull * t.quant_count > m->data_size)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "quantization zero points outside the weight data or misaligned");
+    }
+    return ECNN_OK;
+}
+
+/* ---- op-list scans (no per-tensor tables: the library does not allocate) ---------- */
+
+/* Calls back nothing; returns the index of the op writing tensor t, or NO_OP. `before`
+ * limits the search to ops [0, before). */
+static uint32_t writer_of(const ecnn_model *m, uint32_t t, uint32_t before)
+{
+    uint32_t pos = 0, i, j;
+    ecnn_op_rec op;
+    for (i = 0; i < before && i < m->num_ops; i++) {
+        pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+        for (j = 0; j < op.num_outputs; j++)
+            if (op.outputs[j] == t) return i;
+        if (op.scratch == t) return i;
+    }
+    return NO_OP;
+}
+
+/* Index of the last op that reads t (as input or scratch), or NO_OP. */
+static uint32_t last_reader_of(const ecnn_model *m, uint32_t t)
+{
+    uint32_t pos = 0, i, j, last = NO_OP;
+    ecnn_op_rec op;
+    for (i = 0; i < m->num_ops; i++) {
+        pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+        for (j = 0; j < op.num_inputs; j++)
+            if (op.inputs[j] == t) last = i;
+        if (op.scratch == t) last = i;
+    }
+    return last;
+}
+
+static void op_at(const ecnn_model *m, uint32_t index, ecnn_op_rec *op)
+{
+    uint32_t pos = 0, i;
+    for (i = 0; i <= index; i++) pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, op);
+}
+
+static int is_in_arena(uint32_t kind) { return kind == ECNN_KIND_ACTIVATION || kind == ECNN_KIND_SCRATCH; }
+
+/* Ops whose output may share its input's bytes (FORMAT.md, "Arena"). */
+static int may_alias(uint32_t op_type)
+{
+    return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX;
+}
+
+/* If arena tensor t is an alias of its producer's first input, return that input; else
+ * NO_OP. *op_index receives t's producer. */
+static uint32_t alias_parent(const ecnn_model *m, uint32_t t, uint32_t *op_index)
+{
+    ecnn_op_rec op;
+    ecnn_tensor_rec a, b;
+    uint32_t w = writer_of(m, t, m->num_ops);
+    *op_index = w;
+    if (w == NO_OP) return NO_OP;
+    op_at(m, w, &op);
+    if (!may_alias(op.op_type) || op.num_inputs < 1 || op.outputs[0] != t) return NO_OP;
+    ecnn_read_tensor(m, op.inputs[0], &a);
+    ecnn_read_tensor(m, t, &b);
+    if (!is_in_arena(a.kind) || a.offset != b.offset || a.size != b.size) return NO_OP;
+    return op.inputs[0];
+}
+
+static uint32_t alias_root(const ecnn_model *m, uint32_t t)
+{
+    uint32_t w, p, steps = 0;
+    while ((p = alias_parent(m, t, &w)) != NO_OP && steps++ < m->num_tensors) t = p;
+    return t;
+}
+
+/* Lifetime of arena tensor t: [first, last] op indices. */
+static void lifetime(const ecnn_model *m, uint32_t t, uint32_t *first, uint32_t *last)
+{
+    uint32_t w = writer_of(m, t, m->num_ops);
+    uint32_t r = last_reader_of(m, t);
+    *first = w;
+    *last = (r == NO_OP || r < w) ? w : r;
+}
+
+/* Checks the arena plan: live tensors never share bytes except through allowed aliases. */
+static ecnn_status check_plan(ecnn_model *m)
+{
+    uint32_t a, b;
+    for (a = 0; a < m->num_tensors; a++) {
+        ecnn_tensor_rec ta;
+        uint32_t fa, la, ra, wa, pa;
+        ecnn_read_tensor(m, a, &ta);
+        if (!is_in_arena(ta.kind)) continue;
+        lifetime(m, a, &fa, &la);
+        ra = alias_root(m, a);
+        /* In-place write (not a reshape): everything sharing these bytes that was written
+         * before must not be read after this op. */
+        pa = alias_parent(m, a, &wa);
+        if (pa != NO_OP) {
+            ecnn_op_rec op;
+            op_at(m, wa, &op);
+            if (op.op_type != ECNN_OP_RESHAPE) {
+                for (b = 0; b < m->num_tensors; b++) {
+                    ecnn_tensor_rec tb;
+                    uint32_t fb, lb;
+                    ecnn_read_tensor(m, b, &tb);
+                    if (b == a || !is_in_arena(tb.kind) || alias_root(m, b) != ra) continue;
+                    lifetime(m, b, &fb, &lb);
+                    if (fb < wa && lb > wa)
+                        return fail(m, ECNN_E_CORRUPT, (int32_t)wa, (int32_t)b,
+                                    "arena plan: in-place op overwrites a tensor that is read later");
+                }
+            }
+        }
+        for (b = a + 1; b < m->num_tensors; b++) {
+            ecnn_tensor_rec tb;
+            uint32_t fb, lb;
+            ecnn_read_tensor(m, b, &tb);
+            if (!is_in_arena(tb.kind)) continue;
+            if (ta.offset >= tb.offset + tb.size || tb.offset >= ta.offset + ta.size) continue; /* disjoint bytes */
+            lifetime(m, b, &fb, &lb);
+            if (la < fb || lb < fa) continue; /* disjoint lifetimes */
+            if (alias_root(m, b) == ra) continue; /* allowed alias */
+            return fail(m, ECNN_E_CORRUPT, -1, (int32_t)b, "arena plan: two live tensors share bytes");
+        }
+    }
+    return ECNN_OK;
+}
+
+/* ---- per-op checks -------------------------------------------------------------- */
+
+typedef struct {
+    ecnn_model *m;
+    const ecnn_op_rec *op;
+    uint32_t index;
+} op_ctx;
+
+static ecnn_status op_fail(const op_ctx *c, ecnn_status st, uint32_t tensor, const char *detail)
+{
+    return fail(c->m, st, (int32_t)c->index, tensor == NO_OP ? -1 : (int32_t)tensor, detail);
+}
+
+/* A data input (read at run time): INPUT, or an ACTIVATION/OUTPUT written by an earlier op. */
+static ecnn_status check_data_input(const op_ctx *c, uint32_t t, ecnn_tensor_rec *rec)
+{
+    if (t >= c->m->num_tensors) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "op input index out of range");
+    ecnn_read_tensor(c->m, t, rec);
+    if (rec->kind == ECNN_KIND_INPUT) return ECNN_OK;
+    if (rec->kind != ECNN_KIND_ACTIVATION && rec->kind != ECNN_KIND_OUTPUT)
+        return op_fail(c, ECNN_E_CORRUPT, t, "op data input is not INPUT, ACTIVATION or OUTPUT");
+    if (writer_of(c->m, t, c->index) == NO_OP)
+        return op_fail(c, ECNN_E_CORRUPT, t, "op reads a tensor no earlier op writes");
+    return ECNN_OK;
+}
+
+/* A weight input: a CONSTANT, or absent when `optional`. */
+static ecnn_status check_const_input(const op_ctx *c, uint32_t t, ecnn_tensor_rec *rec, int optional)
+{
+    if (t == ECNN_NO_TENSOR && optional) {
+        rec->kind = 0;
+        return ECNN_OK;
+    }
+    if (t >= c->m->num_tensors) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "op weight index out of range");
+    ecnn_read_tensor(c->m, t, rec);
+    if (rec->kind != ECNN_KIND_CONSTANT) return op_fail(c, ECNN_E_CORRUPT, t, "op weight input is not a CONSTANT");
+    return ECNN_OK;
+}
+
+/* An output: ACTIVATION or OUTPUT, written by no earlier op. */
+static ecnn_status check_output(const op_ctx *c, uint32_t t, ecnn_tensor_rec *rec)
+{
+    if (t >= c->m->num_tensors) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "op output index out of range");
+    ecnn_read_tensor(c->m, t, rec);
+    if (rec->kind != ECNN_KIND_ACTIVATION && rec->kind != ECNN_KIND_OUTPUT)
+        return op_fail(c, ECNN_E_CORRUPT, t, "op output is not ACTIVATION or OUTPUT");
+    if (writer_of(c->m, t, c->index) != NO_OP) return op_fail(c, ECNN_E_CORRUPT, t, "tensor written by two ops");
+    return ECNN_OK;
+}
+
+static int same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b)
+{
+    uint32_t i;
+    if (a->rank != b->rank) return 0;
+    for (i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+static ecnn_status check_act(const op_ctx *c, const uint32_t *params)
+{
+    ecnn_act_params a;
+    ecnn_act_from(params, &a);
+    switch (a.act) {
+    case ECNN_ACT_NONE:
+    case ECNN_ACT_RELU: return ECNN_OK;
+    case ECNN_ACT_LEAKY_RELU:
+        if (a.p0 == a.p0 && a.p0 - a.p0 == 0.0f) return ECNN_OK; /* finite */
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "LeakyRelu alpha is not finite");
+    case ECNN_ACT_CLIP:
+        if (a.p0 <= a.p1) return ECNN_OK; /* false for NaN */
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "Clip min > max or NaN");
+    default: return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "unknown fused activation code");
+    }
+}
+
+/* The float kernels in this build need every tensor f32 and unquantized. */
+static ecnn_status need_f32(const op_ctx *c, const ecnn_tensor_rec *t, uint32_t index)
+{
+    if (t->kind == 0) return ECNN_OK; /* absent optional input */
+    if (t->dtype != ECNN_DTYPE_F32)
+        return op_fail(c, ECNN_E_UNSUPPORTED, index, "op with this dtype is not implemented in this build (float32 only)");
+    return ECNN_OK;
+}
+
+/* floor((in + pads - dil*(k-1) - 1) / stride) + 1, or 0 when the window does not fit. */
+static uint64_t out_extent(uint32_t in, uint32_t pad_a, uint32_t pad_b, uint32_t k, uint32_t dil, uint32_t stride,
+                           int ceil_mode)
+{
+    const uint64_t span = (uint64_t)dil * (k - 1) + 1;
+    const uint64_t total = (uint64_t)in + pad_a + pad_b;
+    if (total < span) return 0;
+    return (total - span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+}
+
+/* Every window along one axis covers at least one position inside the input. */
+static int windows_hit_input(uint32_t out, uint32_t in, uint32_t pad_a, uint32_t k, uint32_t dil, uint32_t stride)
+{
+    uint32_t o, j;
+    for (o = 0; o < out; o++) {
+        int hit = 0;
+        for (j = 0; j < k && !hit; j++) {
+            const int64_t pos = (int64_t)o * stride - (int64_t)pad_a + (int64_t)j * dil;
+            hit = pos >= 0 && pos < (int64_t)in;
+        }
+        if (!hit) return 0;
+    }
+    return 1;
+}
+
+#define TRY(expr)                         \
+    do {                                  \
+        ecnn_status st_ = (expr);         \
+        if (st_ != ECNN_OK) return st_;   \
+    } while (0)
+
+static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t *q = op->params;
+    ecnn_tensor_rec x, w, b, y;
+    ecnn_conv2d_params p;
+    uint32_t i;
+    if (op->num_inputs != 3 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_const_input(c, op->inputs[1], &w, 0));
+    TRY(check_const_input(c, op->inputs[2], &b, 1));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(need_f32(c, &x, op->inputs[0]));
+    TRY(need_f32(c, &w, op->inputs[1]));
+    TRY(need_f32(c, &b, op->inputs[2]));
+    TRY(need_f32(c, &y, op->outputs[0]));
+    if (x.rank != 3 || y.rank != 3 || w.rank != 4)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
+    for (i = 0; i < 8; i++)
+        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D stride/pad/dilation > 65535");
+    if (q[0] == 0 || q[1] == 0 || q[6] == 0 || q[7] == 0 || q[8] == 0)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D stride, dilation and group must be >= 1");
+    ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+    if (p.c % p.group != 0 || p.o % p.group != 0 || (uint64_t)w.dims[3] * p.group != p.c || w.dims[0] != p.o)
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CONV_2D weight shape does not match channels and group");
+    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
+    if (out_extent(p.h, q[2], q[4], p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
+        out_extent(p.w, q[3], q[5], p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
+        return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
+    TRY(check_act(c, q + 9));
+    *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
+    return ECNN_OK;
+}
+
+static ecnn_status check_maxpool2d(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t *q = op->params;
+    ecnn_tensor_rec x, y;
+    ecnn_pool2d_params p;
+    uint32_t i;
+    if (op->num_inputs != 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs 1 input and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(need_f32(c, &x, op->inputs[0]));
+    TRY(need_f32(c, &y, op->outputs[0]));
+    if (x.rank != 3 || y.rank != 3 || x.dims[2] != y.dims[2])
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs X [H,W,C] and Y [OH,OW,C]");
+    for (i = 0; i < 10; i++)
+        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D parameter > 65535");
+    if (q[0] == 0 || q[1] == 0 || q[2] == 0 || q[3] == 0 || q[8] == 0 || q[9] == 0)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D kernel, stride and dilation must be >= 1");
+    ecnn_pool2d_params_from(op, &x, &y, &p);
+    if (p.oh < out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 0) ||
+        p.oh > out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 1) ||
+        p.ow < out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 0) ||
+        p.ow > out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 1))
+        return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "MAX_POOL_2D output height/width do not match the parameters");
+    if (!windows_hit_input(p.oh, p.h, p.pad_top, p.kh, p.dilation_h, p.stride_h) ||
+        !windows_hit_input(p.ow, p.w, p.pad_left, p.kw, p.dilation_w, p.stride_w))
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D has a window entirely in the padding");
+    *macs = 0;
+    return ECNN_OK;
+}
+
+static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec x, w, b, y;
+    if (op->num_inputs != 3 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_const_input(c, op->inputs[1], &w, 0));
+    TRY(check_const_input(c, op->inputs[2], &b, 1));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(need_f32(c, &x, op->inputs[0]));
+    TRY(need_f32(c, &w, op->inputs[1]));
+    TRY(need_f32(c, &b, op->inputs[2]));
+    TRY(need_f32(c, &y, op->outputs[0]));
+    if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FULLY_CONNECTED weight is not [O, K] with K = input elements");
+    if (y.rank != 1 || y.dims[0] != w.dims[0])
+        return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
+    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
+    TRY(check_act(c, op->params));
+    *macs = (uint64_t)w.dims[0] * w.dims[1];
+    return ECNN_OK;
+}
+
+/* SOFTMAX, RESHAPE, ACTIVATION: one data input, one output. */
+static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec x, y;
+    if (op->num_inputs != 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "op needs 1 input and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_output(c, op->outputs[0], &y));
+    if (x.dtype != y.dtype) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "input and output dtypes differ");
+    if (op->op_type == ECNN_OP_RESHAPE) {
+        if (x.size != y.size) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "RESHAPE changes the element count");
+    } else {
+        TRY(need_f32(c, &x, op->inputs[0]));
+        if (!same_shape(&x, &y)) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "input and output shapes differ");
+        if (op->op_type == ECNN_OP_SOFTMAX && x.rank == 0)
+            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "SOFTMAX needs rank >= 1");
+        if (op->op_type == ECNN_OP_ACTIVATION) TRY(check_act(c, op->params));
+    }
+    *macs = 0;
+    return ECNN_OK;
+}
+
+/* Validates op `index` (already decoded) and returns its MACs per sample. */
+static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index, uint64_t *macs)
+{
+    op_ctx c;
+    c.m = m;
+    c.op = op;
+    c.index = index;
+    if (ecnn_op_param_count(op->op_type) == 0xFFFFFFFFu)
+        return op_fail(&c, ECNN_E_UNSUPPORTED, NO_OP, "unknown or unsupported op type");
+    if (op->num_params != ecnn_op_param_count(op->op_type))
+        return op_fail(&c, ECNN_E_CORRUPT, NO_OP, "wrong number of op parameters");
+    if (op->scratch != ECNN_NO_TENSOR) /* no v1 kernel uses scratch */
+        return op_fail(&c, ECNN_E_UNSUPPORTED, op->scratch, "op has a scratch tensor no kernel of this build uses");
+    switch (op->op_type) {
+    case ECNN_OP_CONV_2D: return check_conv2d(&c, macs);
+    case ECNN_OP_MAX_POOL_2D: return check_maxpool2d(&c, macs);
+    case ECNN_OP_FULLY_CONNECTED: return check_fully_connected(&c, macs);
+    default: return check_unary(&c, macs);
+    }
+}
+
+/* ---- init --------------------------------------------------------------------------- */
+
+static int host_is_little_endian(void)
+{
+    const uint32_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
+{
+    const uint8_t *p = (const uint8_t *)buf;
+    uint32_t i, pos;
+    uint64_t ops_end;
+    ecnn_status st;
+    if (m == NULL) return ECNN_E_ARG;
+    memset(m, 0, sizeof *m);
+    m->err_op = -1;
+    m->err_tensor = -1;
+    m->err_detail = "";
+    if (buf == NULL) return fail(m, ECNN_E_ARG, -1, -1, "model buffer is NULL");
+    if ((uintptr_t)buf % ECNN_MODEL_ALIGN != 0) return fail(m, ECNN_E_ALIGN, -1, -1, "model buffer not 4-byte aligned");
+    if (!host_is_little_endian()) return fail(m, ECNN_E_UNSUPPORTED, -1, -1, "this library version needs a little-endian host");
+    if (buf_size >= 4 && memcmp(p, "ECNN", 4) != 0) return fail(m, ECNN_E_MAGIC, -1, -1, "file does not start with ECNN");
+    if (buf_size < ECNN_HEADER_SIZE) return fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than the 64-byte header");
+    m->version = ecnn_rd32(p + 4);
+    if (m->version != ECNN_FORMAT_VERSION) return fail(m, ECNN_E_VERSION, -1, -1, "unsupported format version");
+    m->file_size = ecnn_rd32(p + 8);
+    if (m->file_size < ECNN_HEADER_SIZE + 4) return fail(m, ECNN_E_CORRUPT, -1, -1, "file_size smaller than header + CRC");
+    if (buf_size < m->file_size) return fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than file_size");
+    if (ecnn_crc32(p, m->file_size - 4) != ecnn_rd32(p + m->file_size - 4))
+        return fail(m, ECNN_E_CRC, -1, -1, "CRC32 of the file does not match");
+
+    if (ecnn_rd32(p + 12) != ECNN_HEADER_SIZE) return fail(m, ECNN_E_CORRUPT, -1, -1, "header_size is not 64");
+    if (ecnn_rd32(p + 16) != 0) return fail(m, ECNN_E_UNSUPPORTED, -1, -1, "unknown header flags");
+    m->num_tensors = ecnn_rd32(p + 20);
+    m->num_ops = ecnn_rd32(p + 28);
+    m->ops_size = ecnn_rd32(p + 36);
+    m->data_size = ecnn_rd32(p + 44);
+    m->arena_fixed = ecnn_rd32(p + 48);
+    m->arena_per_sample = ecnn_rd32(p + 52);
+    m->input = ecnn_rd32(p + 56);
+    m->output = ecnn_rd32(p + 60);
+    if (m->num_tensors < 2 || m->num_tensors >= ECNN_NO_TENSOR)
+        return fail(m, ECNN_E_CORRUPT, -1, -1, "num_tensors not in 2..65534");
+    if (m->num_ops < 1) return fail(m, ECNN_E_CORRUPT, -1, -1, "num_ops is 0");
+    if (ecnn_rd32(p + 24) != ECNN_HEADER_SIZE) return fail(m, ECNN_E_CORRUPT, -1, -1, "tensors_offset is not 64");
+    if ((uint64_t)ecnn_rd32(p + 32) != ECNN_HEADER_SIZE + (uint64_t)ECNN_TENSOR_RECORD_SIZE * m->num_tensors)
+        return fail(m, ECNN_E_CORRUPT, -1, -1, "ops_offset does not follow the tensor table");
+    ops_end = (uint64_t)ecnn_rd32(p + 32) + m->ops_size;
+    {
+        const uint32_t data_offset = ecnn_rd32(p + 40);
+        if (data_offset % ECNN_DATA_ALIGN != 0) return fail(m, ECNN_E_CORRUPT, -1, -1, "data_offset not a multiple of 64");
+        if (ops_end > data_offset) return fail(m, ECNN_E_CORRUPT, -1, -1, "op list overlaps the weight data");
+        if ((uint64_t)data_offset + m->data_size != (uint64_t)m->file_size - 4)
+            return fail(m, ECNN_E_CORRUPT, -1, -1, "weight data does not end at the CRC");
+        m->data = p + data_offset;
+    }
+    if (m->arena_fixed % ECNN_PLAN_ALIGN != 0 || m->arena_per_sample % ECNN_PLAN_ALIGN != 0)
+        return fail(m, ECNN_E_CORRUPT, -1, -1, "arena sizes not multiples of 64");
+    if (m->input >= m->num_tensors || m->output >= m->num_tensors || m->input == m->output)
+        return fail(m, ECNN_E_CORRUPT, -1, -1, "input_tensor/output_tensor index out of range");
+    m->buf = p;
+    m->tensors = p + ECNN_HEADER_SIZE;
+    m->ops = p + ecnn_rd32(p + 32);
+
+    for (i = 0; i < m->num_tensors; i++) {
+        st = check_tensor(m, i);
+        if (st != ECNN_OK) return st;
+    }
+    {
+        ecnn_tensor_rec t;
+        ecnn_read_tensor(m, m->input, &t);
+        if (t.kind != ECNN_KIND_INPUT) return fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->input, "input_tensor is not an INPUT");
+        ecnn_read_tensor(m, m->output, &t);
+        if (t.kind != ECNN_KIND_OUTPUT) return fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->output, "output_tensor is not an OUTPUT");
+    }
+
+    /* Op records: structure first (so later scans can trust every record), then semantics. */
+    for (i = 0, pos = 0; i < m->num_ops; i++) {
+        ecnn_op_rec op;
+        const uint32_t size = ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+        if (size == 0) return fail(m, ECNN_E_CORRUPT, (int32_t)i, -1, "malformed op record");
+        pos += size;
+    }
+    if (pos != m->ops_size) return fail(m, ECNN_E_CORRUPT, -1, -1, "ops_size does not match the op records");
+    for (i = 0, pos = 0; i < m->num_ops; i++) {
+        ecnn_op_rec op;
+        uint64_t macs;
+        pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+        st = check_op(m, &op, i, &macs);
+        if (st != ECNN_OK) return st;
+    }
+    for (i = 0; i < m->num_tensors; i++) {
+        ecnn_tensor_rec t;
+        ecnn_read_tensor(m, i, &t);
+        if (t.kind == ECNN_KIND_SCRATCH) return fail(m, ECNN_E_UNSUPPORTED, -1, (int32_t)i, "SCRATCH tensors are not used by this build");
+        if ((t.kind == ECNN_KIND_ACTIVATION || t.kind == ECNN_KIND_OUTPUT) && writer_of(m, i, m->num_ops) == NO_OP)
+            return fail(m, ECNN_E_CORRUPT, -1, (int32_t)i, "no op writes this tensor");
+    }
+    st = check_plan(m);
+    if (st != ECNN_OK) return st;
+    m->err_detail = "";
+    return ECNN_OK;
+}
+
+/* ---- queries -------------------------------------------------------------------------- */
+
+const char *ecnn_model_error(const ecnn_model *m, int32_t *op, int32_t *tensor)
+{
+    if (op) *op = m ? m->err_op : -1;
+    if (tensor) *tensor = m ? m->err_tensor : -1;
+    return (m && m->err_detail) ? m->err_detail : "";
+}
+
+ecnn_status ecnn_model_get_info(const ecnn_model *m, ecnn_model_info *info)
+{
+    if (m == NULL || info == NULL || m->buf == NULL) return ECNN_E_ARG;
+    info->version = m->version;
+    info->file_size = m->file_size;
+    info->num_tensors = m->num_tensors;
+    info->num_ops = m->num_ops;
+    info->input = m->input;
+    info->output = m->output;
+    info->arena_fixed = m->arena_fixed;
+    info->arena_per_sample = m->arena_per_sample;
+    info->weight_bytes = m->weight_bytes;
+    info->activation_bytes = m->activation_bytes;
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_model_tensor(const ecnn_model *m, uint32_t index, ecnn_tensor_info *info)
+{
+    ecnn_tensor_rec t;
+    uint32_t i;
+    if (m == NULL || info == NULL || m->buf == NULL || index >= m->num_tensors) return ECNN_E_ARG;
+    ecnn_read_tensor(m, index, &t);
+    info->kind = t.kind;
+    info->dtype = t.dtype;
+    info->rank = t.rank;
+    for (i = 0; i < ECNN_MAX_RANK; i++) info->dims[i] = t.dims[i];
+    info->size = t.size;
+    info->offset = t.offset;
+    info->quant_count = t.quant_count;
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_model_op(const ecnn_model *m, uint32_t index, ecnn_op_info *info)
+{
+    ecnn_op_rec op;
+    uint32_t i, pos = 0;
+    ecnn_model scratch_model;
+    uint64_t macs = 0;
+    if (m == NULL || info == NULL || m->buf == NULL || index >= m->num_ops) return ECNN_E_ARG;
+    for (i = 0; i <= index; i++) pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+    info->op_type = op.op_type;
+    info->num_inputs = op.num_inputs;
+    info->num_outputs = op.num_outputs;
+    info->weight_bytes = 0;
+    for (i = 0; i < ECNN_MAX_OP_TENSORS; i++) {
+        info->inputs[i] = i < op.num_inputs ? op.inputs[i] : ECNN_NO_TENSOR;
+        info->outputs[i] = i < op.num_outputs ? op.outputs[i] : ECNN_NO_TENSOR;
+    }
+    for (i = 0; i < op.num_inputs; i++) {
+        ecnn_tensor_rec t;
+        if (op.inputs[i] == ECNN_NO_TENSOR) continue;
+        ecnn_read_tensor(m, op.inputs[i], &t);
+        if (t.kind == ECNN_KIND_CONSTANT) info->weight_bytes += t.size;
+    }
+    /* The checks compute the MACs; run them on a copy so the model stays read-only. */
+    scratch_model = *m;
+    (void)check_op(&scratch_model, &op, index, &macs);
+    info->macs_per_sample = macs;
+    return ECNN_OK;
+}

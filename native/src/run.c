@@ -1,0 +1,124 @@
+/* Runtime glue: checks the run arguments, resolves tensor pointers in the caller's
+ * buffers and dispatches each op to its kernel. The model was fully validated by
+ * ecnn_model_init, so nothing here re-checks shapes (TFLite Micro style: validation in
+ * the glue, kernels over raw pointers). */
+#include "internal.h"
+#include "kernels.h"
+#include "ops.h"
+
+typedef struct {
+    const ecnn_model *m;
+    uint32_t batch;
+    const uint8_t *input;
+    uint8_t *output;
+    uint8_t *arena;
+} run_ctx;
+
+/* Where tensor t lives for this run. Arena tensors scale with the batch (FORMAT.md). */
+static void *tensor_ptr(const run_ctx *r, uint32_t t, ecnn_tensor_rec *rec)
+{
+    if (t == ECNN_NO_TENSOR) return NULL;
+    ecnn_read_tensor(r->m, t, rec);
+    switch (rec->kind) {
+    case ECNN_KIND_INPUT: return (void *)r->input; /* read only: kernels take const pointers */
+    case ECNN_KIND_OUTPUT: return r->output;
+    case ECNN_KIND_CONSTANT: return (void *)(r->m->data + rec->offset);
+    default: return r->arena + r->m->arena_fixed + (size_t)rec->offset * r->batch;
+    }
+}
+
+static void run_op(const run_ctx *r, const ecnn_op_rec *op)
+{
+    ecnn_tensor_rec x, w, b, y;
+    const uint32_t n = r->batch;
+    const float *xp = (const float *)tensor_ptr(r, op->inputs[0], &x);
+    float *yp = (float *)tensor_ptr(r, op->outputs[0], &y);
+    switch (op->op_type) {
+    case ECNN_OP_CONV_2D: {
+        ecnn_conv2d_params p;
+        const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
+        const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
+        ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+        ecnn_conv2d_f32_ref(yp, xp, wp, bp, n, &p);
+        break;
+    }
+    case ECNN_OP_MAX_POOL_2D: {
+        ecnn_pool2d_params p;
+        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_maxpool2d_f32_ref(yp, xp, n, &p);
+        break;
+    }
+    case ECNN_OP_FULLY_CONNECTED: {
+        ecnn_act_params a;
+        const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
+        const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
+        ecnn_act_from(op->params, &a);
+        ecnn_fully_connected_f32(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
+        break;
+    }
+    case ECNN_OP_SOFTMAX: {
+        const uint32_t c = x.dims[x.rank - 1];
+        ecnn_softmax_f32_ref(yp, xp, (uint32_t)(ecnn_numel(&x) / c) * n, c);
+        break;
+    }
+    case ECNN_OP_ACTIVATION: {
+        ecnn_act_params a;
+        ecnn_act_from(op->params, &a);
+        ecnn_activation_f32_ref(yp, xp, (uint32_t)ecnn_numel(&x) * n, &a);
+        break;
+    }
+    default: /* ECNN_OP_RESHAPE: free when planned in place, else a copy */
+        if ((const void *)yp != (const void *)xp) memcpy(yp, xp, (size_t)x.size * n);
+        break;
+    }
+}
+
+ecnn_status ecnn_arena_size(const ecnn_model *m, uint32_t batch, size_t *bytes)
+{
+    if (m == NULL || bytes == NULL || m->buf == NULL || batch == 0) return ECNN_E_ARG;
+    if (m->arena_per_sample != 0 && batch > (SIZE_MAX - m->arena_fixed) / m->arena_per_sample) return ECNN_E_OVERFLOW;
+    *bytes = (size_t)m->arena_fixed + (size_t)batch * m->arena_per_sample;
+    return ECNN_OK;
+}
+
+/* N * per-sample bytes of tensor t, or 0 on overflow. */
+static size_t batch_bytes(const ecnn_model *m, uint32_t t, uint32_t batch)
+{
+    ecnn_tensor_rec rec;
+    ecnn_read_tensor(m, t, &rec);
+    if (batch > SIZE_MAX / rec.size) return 0;
+    return (size_t)rec.size * batch;
+}
+
+ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, size_t input_bytes, void *output,
+                     size_t output_bytes, void *arena, size_t arena_bytes)
+{
+    run_ctx r;
+    size_t need, in_need, out_need;
+    uint32_t i, pos;
+    ecnn_status st;
+    if (m == NULL || m->buf == NULL || input == NULL || output == NULL || batch == 0) return ECNN_E_ARG;
+    st = ecnn_arena_size(m, batch, &need);
+    if (st != ECNN_OK) return st;
+    in_need = batch_bytes(m, m->input, batch);
+    out_need = batch_bytes(m, m->output, batch);
+    if (in_need == 0 || out_need == 0) return ECNN_E_OVERFLOW;
+    if (input_bytes != in_need || output_bytes != out_need) return ECNN_E_SIZE;
+    if (need > 0 && arena == NULL) return ECNN_E_ARG;
+    if (arena_bytes < need) return ECNN_E_ARENA;
+    if ((uintptr_t)arena % ECNN_ARENA_ALIGN != 0) return ECNN_E_ALIGN;
+    /* f32 (and i32) inputs/outputs are read through typed pointers. */
+    if ((uintptr_t)input % 4 != 0 || (uintptr_t)output % 4 != 0) return ECNN_E_ALIGN;
+    /* Arena offsets are bounded by the plan; the largest, times the batch, must fit. */
+    r.m = m;
+    r.batch = batch;
+    r.input = (const uint8_t *)input;
+    r.output = (uint8_t *)output;
+    r.arena = (uint8_t *)arena;
+    for (i = 0, pos = 0; i < m->num_ops; i++) {
+        ecnn_op_rec op;
+        pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
+        run_op(&r, &op);
+    }
+    return ECNN_OK;
+}

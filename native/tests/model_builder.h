@@ -1,0 +1,53 @@
+/* Writes small .ecnn files in memory for the C tests (the Python compiler writes real
+ * ones). Follows native/FORMAT.md; fixed capacities, no error handling beyond asserts
+ * in the tests that use it. */
+#ifndef ECNN_MODEL_BUILDER_H
+#define ECNN_MODEL_BUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB_MAX_TENSORS 64
+#define MB_MAX_OPS 64
+#define MB_MAX_DATA (1u << 20)
+#define MB_MAX_FILE (MB_MAX_DATA + 65536u)
+
+typedef struct {
+    uint8_t kind, dtype, rank;
+    uint32_t dims[5];
+    uint32_t offset, size;
+} mb_tensor;
+
+typedef struct {
+    uint16_t type;
+    uint8_t ni, no;
+    uint16_t inputs[8], outputs[8];
+    uint16_t np;
+    uint32_t params[32];
+} mb_op;
+
+typedef struct {
+    mb_tensor tensors[MB_MAX_TENSORS];
+    uint32_t num_tensors;
+    mb_op ops[MB_MAX_OPS];
+    uint32_t num_ops;
+    uint8_t data[MB_MAX_DATA];
+    uint32_t data_size;
+    uint32_t arena_per_sample;
+    uint32_t input, output;
+} model_builder;
+
+void mb_init(model_builder *b);
+/* Adds an activation-like tensor (INPUT/OUTPUT/ACTIVATION) with a per-sample shape; returns its index. */
+uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims);
+/* Adds a f32 CONSTANT with the given values (count must match the shape). */
+uint16_t mb_tensor_const(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values);
+void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inputs, uint32_t no,
+               const uint16_t *outputs, uint32_t np, const uint32_t *params);
+/* Serialises into out (64-aligned), returns the file size. */
+uint32_t mb_write(const model_builder *b, uint8_t *out);
+/* Recomputes the trailing CRC after a test edits the bytes. */
+void mb_fix_crc(uint8_t *file, uint32_t size);
+uint32_t mb_f32_bits(float f);
+
+#endif

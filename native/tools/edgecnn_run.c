@@ -1,0 +1,209 @@
+/* edgecnn-run: classify PGM images with an .ecnn model, no Python needed.
+ *
+ *   edgecnn-run model.ecnn image.pgm [image.pgm ...]
+ *
+ * Reads binary (P5) or ASCII (P2) PGM files whose size matches the model input
+ * [H, W, 1], scales pixels to [0, 1] (pixel / maxval, the model's input contract) and
+ * prints the top-3 classes with their probabilities. Class names are Fashion-MNIST's
+ * when the model has 10 outputs. Exit status: 0 ok, 1 bad input, 2 bad model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgecnn.h"
+
+static const char *const FASHION_MNIST[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                              "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+/* Reads a whole file into a 64-byte aligned buffer (weights are used in place). */
+static unsigned char *read_file(const char *path, size_t *size, void **block)
+{
+    FILE *f = fopen(path, "rb");
+    long len;
+    unsigned char *buf;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    *block = malloc((size_t)len + 64);
+    if (!*block) {
+        fclose(f);
+        return NULL;
+    }
+    buf = (unsigned char *)*block + (64 - (size_t)*block % 64) % 64;
+    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        free(*block);
+        return NULL;
+    }
+    fclose(f);
+    *size = (size_t)len;
+    return buf;
+}
+
+/* Next PGM header integer, skipping whitespace and # comments; -1 on error. */
+static long pgm_int(FILE *f)
+{
+    int c;
+    long v = 0;
+    for (;;) {
+        c = fgetc(f);
+        if (c == '#') {
+            while (c != '\n' && c != EOF) c = fgetc(f);
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            break;
+        }
+    }
+    if (c < '0' || c > '9') return -1;
+    while (c >= '0' && c <= '9') {
+        v = v * 10 + (c - '0');
+        if (v > 1000000) return -1;
+        c = fgetc(f);
+    }
+    return v; /* the single whitespace after maxval is consumed here */
+}
+
+/* Loads a PGM into x (h*w floats in [0,1]); returns 0 or prints why not and returns 1. */
+static int load_pgm(const char *path, float *x, long h, long w)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[2];
+    long pw, ph, maxval, i;
+    int ascii;
+    if (!f) {
+        fprintf(stderr, "edgecnn-run: %s: cannot open\n", path);
+        return 1;
+    }
+    if (fread(magic, 1, 2, f) != 2 || magic[0] != 'P' || (magic[1] != '5' && magic[1] != '2')) {
+        fprintf(stderr, "edgecnn-run: %s: not a PGM file (expected P5 or P2 magic)\n", path);
+        fclose(f);
+        return 1;
+    }
+    ascii = magic[1] == '2';
+    pw = pgm_int(f);
+    ph = pgm_int(f);
+    maxval = pgm_int(f);
+    if (pw <= 0 || ph <= 0 || maxval <= 0 || maxval > 255) {
+        fprintf(stderr, "edgecnn-run: %s: bad PGM header (need width, height, maxval 1..255)\n", path);
+        fclose(f);
+        return 1;
+    }
+    if (pw != w || ph != h) {
+        fprintf(stderr, "edgecnn-run: %s: image is %ldx%ld, the model needs %ldx%ld\n", path, pw, ph, w, h);
+        fclose(f);
+        return 1;
+    }
+    for (i = 0; i < h * w; i++) {
+        long v;
+        if (ascii) {
+            v = pgm_int(f);
+        } else {
+            int c = fgetc(f);
+            v = c == EOF ? -1 : c;
+        }
+        if (v < 0 || v > maxval) {
+            fprintf(stderr, "edgecnn-run: %s: truncated or invalid pixel data\n", path);
+            fclose(f);
+            return 1;
+        }
+        x[i] = (float)v / (float)maxval;
+    }
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    void *block = NULL, *arena_block = NULL;
+    unsigned char *file, *arena;
+    size_t file_size, arena_bytes;
+    ecnn_model model;
+    ecnn_model_info info;
+    ecnn_tensor_info in, out;
+    ecnn_status st;
+    float *x, *y;
+    int a, status = 0;
+    uint32_t classes;
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: edgecnn-run MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n");
+        return 1;
+    }
+    file = read_file(argv[1], &file_size, &block);
+    if (!file) {
+        fprintf(stderr, "edgecnn-run: %s: cannot read\n", argv[1]);
+        return 2;
+    }
+    st = ecnn_model_init(&model, file, file_size);
+    if (st != ECNN_OK) {
+        int32_t op, tensor;
+        const char *detail = ecnn_model_error(&model, &op, &tensor);
+        if (st == ECNN_E_VERSION)
+            fprintf(stderr, "edgecnn-run: %s: file format version %u, library supports %d: recompile the model "
+                    "with this edgecnn version\n", argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION);
+        else
+            fprintf(stderr, "edgecnn-run: %s: %s (%s; op %d, tensor %d)\n", argv[1], ecnn_status_string(st), detail,
+                    (int)op, (int)tensor);
+        free(block);
+        return 2;
+    }
+    ecnn_model_get_info(&model, &info);
+    ecnn_model_tensor(&model, info.input, &in);
+    ecnn_model_tensor(&model, info.output, &out);
+    if (in.dtype != ECNN_DTYPE_F32 || in.rank != 3 || in.dims[2] != 1 || out.dtype != ECNN_DTYPE_F32) {
+        fprintf(stderr, "edgecnn-run: %s: needs a float model with a [H, W, 1] input\n", argv[1]);
+        free(block);
+        return 2;
+    }
+    classes = out.size / 4;
+    ecnn_arena_size(&model, 1, &arena_bytes);
+    arena_block = malloc(arena_bytes + 64);
+    x = (float *)malloc(in.size);
+    y = (float *)malloc(out.size);
+    if (!arena_block || !x || !y) {
+        fprintf(stderr, "edgecnn-run: out of memory\n");
+        free(block), free(arena_block), free(x), free(y);
+        return 2;
+    }
+    arena = (unsigned char *)arena_block + (64 - (size_t)arena_block % 64) % 64;
+    for (a = 2; a < argc; a++) {
+        uint32_t rank, j, best[3] = {0, 0, 0};
+        if (load_pgm(argv[a], x, (long)in.dims[0], (long)in.dims[1])) {
+            status = 1;
+            continue;
+        }
+        st = ecnn_run(&model, 1, x, in.size, y, out.size, arena, arena_bytes);
+        if (st != ECNN_OK) {
+            fprintf(stderr, "edgecnn-run: %s: %s\n", argv[a], ecnn_status_string(st));
+            status = 1;
+            continue;
+        }
+        /* top-3 by selection: the output is small */
+        for (rank = 0; rank < 3 && rank < classes; rank++) {
+            int found = 0;
+            for (j = 0; j < classes; j++) {
+                uint32_t r;
+                int taken = 0;
+                for (r = 0; r < rank; r++) taken |= best[r] == j;
+                if (!taken && (!found || y[j] > y[best[rank]])) {
+                    best[rank] = j;
+                    found = 1;
+                }
+            }
+        }
+        printf("%s:", argv[a]);
+        for (rank = 0; rank < 3 && rank < classes; rank++) {
+            if (classes == 10)
+                printf("  %s %.4f", FASHION_MNIST[best[rank]], (double)y[best[rank]]);
+            else
+                printf("  class %u %.4f", (unsigned)best[rank], (double)y[best[rank]]);
+        }
+        printf("\n");
+    }
+    free(block);
+    free(arena_block);
+    free(x);
+    free(y);
+    return status;
+}

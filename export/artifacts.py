@@ -145,15 +145,18 @@ def run_onnx(session, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZ
     return np.concatenate([session.run(None, {input_name: images[s]})[0] for s in chunks])
 
 
-def load_images(data_dir, split: str, samples: int | None):
-    """(float32 model input, uint8 labels) of the first `samples` images of a split."""
+def load_images(data_dir, split: str, samples: int | None, purpose: str):
+    """(float32 model input, uint8 labels) of the first `samples` images of a split.
+
+    `purpose` completes the error message, e.g. "to calibrate on".
+    """
     from edgecnn.train.data import load_split, to_model_input
 
     if samples is not None and samples < 1:
-        raise EdgecnnError(f"--samples must be at least 1, not {samples}")
+        raise EdgecnnError(f"--samples {samples}: no {split} images {purpose}; use at least 1")
     images, labels = load_split(data_dir, split, limit=samples)
     if len(images) == 0:
-        raise EdgecnnError(f"the {split} split in {data_dir} holds no images")
+        raise EdgecnnError(f"no {split} images {purpose}: the {split} split in {data_dir} holds none")
     return to_model_input(images), labels
 
 

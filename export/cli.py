@@ -72,7 +72,7 @@ def export_command(args) -> int:
 
     model = load_keras_model(args.model)  # before reading data: a bad model path fails fast
     data_dir = resolve_data_dir(args.data)
-    images, _ = load_images(data_dir, "test", args.samples)
+    images, _ = load_images(data_dir, "test", args.samples, "to check the export on")
     result = export_onnx(model, args.out, args.opset, check_images=images, progress=True, source=str(args.model))
     print(f"wrote {result.path} (opset {args.opset}, {result.path.stat().st_size / 1e6:.2f} MB) and {result.sidecar}")
     print(f"largest |ONNX - Keras| on {result.checked_images} test images: {result.max_abs_diff:.3g} (limit 1e-05)")
@@ -85,13 +85,11 @@ def quantize_command(args) -> int:
     from edgecnn.train.data import resolve_data_dir
 
     check_image_input(load_onnx(args.model), args.model)  # before reading data: a bad model fails fast
-    if args.samples < 1:
-        raise CalibrationError(
-            f"--samples {args.samples}: the calibration set is empty; quantization needs at least one training image"
-        )
     data_dir = resolve_data_dir(args.data)
-    calibration, _ = load_images(data_dir, "train", args.samples)
-    test_images, test_labels = load_images(data_dir, "test", args.eval_samples)
+    if args.samples < 1:
+        raise CalibrationError(f"--samples {args.samples}: the calibration set is empty; use at least 1 training image")
+    calibration, _ = load_images(data_dir, "train", args.samples, "to calibrate on (the calibration set is empty)")
+    test_images, test_labels = load_images(data_dir, "test", args.eval_samples, "to measure accuracy on")
     result = quantize(
         args.model, args.out, calibration,
         per_channel=args.per_channel, method=args.calibration, reduce_range=not args.full_range_weights,
@@ -117,7 +115,7 @@ def evaluate_command(args) -> int:
     from edgecnn.train.data import resolve_data_dir
 
     check_image_input(load_onnx(args.model), args.model)
-    images, labels = load_images(resolve_data_dir(args.data), "test", args.samples)
+    images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to evaluate on")
     acc = accuracy(args.model, images, labels, desc="evaluate")
     print(f"{args.model}: test accuracy {100 * acc:.2f}% ({int(round(acc * len(labels)))}/{len(labels)} images)")
     return 0

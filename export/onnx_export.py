@@ -116,10 +116,11 @@ def convert(model, opset: int = DEFAULT_OPSET):
 
 
 def keras_predict(model, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None) -> np.ndarray:
+    keras = require("keras")
     chunks = list(batches(len(images), batch_size))
     if desc is not None:
         chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
-    return np.concatenate([np.asarray(model(images[s], training=False)) for s in chunks])
+    return np.concatenate([keras.ops.convert_to_numpy(model(images[s], training=False)) for s in chunks])
 
 
 def max_abs_difference(model, onnx_path, images: np.ndarray, *, progress: bool = False) -> float:

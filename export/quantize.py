@@ -53,7 +53,8 @@ QUANTIZED_OP_TYPES = ("Conv", "Gemm", "MatMul", "MaxPool", "Reshape", "Transpose
 FLOAT_OP_TYPES = ("Softmax",)
 # What onnxruntime's optimized int8 graph must and must not hold.
 INT8_COMPUTE_OPS = ("QLinearConv", "QGemm", "QLinearMatMul")
-FLOAT_COMPUTE_OPS = ("Conv", "Gemm", "MatMul", "FusedConv", "FusedGemm", "FusedMatMul")
+# A float Add means a Dense bias left outside its QGemm (MatMul + Add not fused into Gemm).
+FLOAT_COMPUTE_OPS = ("Conv", "Gemm", "MatMul", "Add", "FusedConv", "FusedGemm", "FusedMatMul")
 NON_PORTABLE_OPS = ("QLinearAdd", "QLinearSoftmax")
 
 
@@ -120,8 +121,9 @@ def check_int8_kernels(model_path) -> dict[str, int]:
     """Raise Int8KernelError unless onnxruntime runs the model with fused int8 kernels only.
 
     Checked on the graph onnxruntime optimizes at its default level: it must hold
-    QLinearConv / QGemm (or QLinearMatMul), no float Conv / Gemm / MatMul (a QDQ pair
-    left unfused), and no QLinearAdd / QLinearSoftmax (not bit-portable). Returns the op counts.
+    QLinearConv / QGemm (or QLinearMatMul), no float Conv / Gemm / MatMul / Add (a QDQ
+    pair left unfused, a bias outside its QGemm), and no QLinearAdd / QLinearSoftmax (not
+    bit-portable). Returns the op counts.
     """
     ops = optimized_op_counts(model_path)
     problems = []

@@ -90,3 +90,36 @@ def reference_int8_onnx_path(reference_onnx_path, train_subset):
     images, _ = train_subset
     out = reference_onnx_path.with_name("model.int8.onnx")
     return quantize_onnx(reference_onnx_path, out, images[:CALIBRATION_IMAGES])
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(train_subset, tmp_path_factory):
+    """make(activation, filters, dense_units) -> (keras.Model, float ONNX path), cached per shape.
+
+    Small, untrained build_model CNNs with an adapted Normalization and random non-zero
+    biases (tf2onnx folds zero biases away, which would hide the MatMul + Add -> Gemm path).
+    """
+    keras = _require("keras")
+    from edgecnn.export.onnx_export import keras_to_onnx
+    from edgecnn.train.model import build_model
+
+    images, _ = train_subset
+    cache = {}
+
+    def make(activation="relu", filters=4, dense_units=(32, 16)):
+        key = (activation, filters, tuple(dense_units))
+        if key not in cache:
+            keras.utils.set_random_seed(SEED)
+            normalization = keras.layers.Normalization(axis=-1)
+            normalization.adapt(images[:500])
+            model = build_model(filters=filters, dense_units=dense_units, activation=activation,
+                                normalization=normalization)
+            rng = np.random.default_rng(SEED)
+            for layer in model.layers:
+                if getattr(layer, "bias", None) is not None:
+                    layer.bias.assign(rng.normal(0.0, 0.05, layer.bias.shape).astype(np.float32))
+            name = f"tiny_{activation}_{filters}_{'x'.join(map(str, dense_units))}.onnx"
+            cache[key] = (model, keras_to_onnx(model, tmp_path_factory.mktemp("tiny") / name))
+        return cache[key]
+
+    return make

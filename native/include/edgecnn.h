@@ -90,8 +90,17 @@ typedef enum {
     ECNN_OP_AVG_POOL_2D = 7, /**< reserved */
     ECNN_OP_ADD = 8,         /**< reserved */
     ECNN_OP_QUANTIZE = 9,    /**< reserved */
-    ECNN_OP_DEQUANTIZE = 10  /**< reserved */
+    ECNN_OP_DEQUANTIZE = 10, /**< reserved */
+    ECNN_OP_CHANNEL_ARITH = 11 /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
 } ecnn_op_type;
+
+/** Functions of CHANNEL_ARITH (param `func`). */
+typedef enum {
+    ECNN_ARITH_ADD = 1,
+    ECNN_ARITH_SUB = 2,
+    ECNN_ARITH_MUL = 3,
+    ECNN_ARITH_DIV = 4
+} ecnn_arith;
 
 /** Fused activation codes (param `act` of CONV_2D, FULLY_CONNECTED, ACTIVATION). */
 typedef enum {

@@ -70,6 +70,11 @@ void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecn
 
 
 
+/* y[r, c] = x[r, c] op k[c] (k_count == C) or x[r, c] op k[0] (k_count == 1), for `rows` rows of C;
+ * op is ecnn_arith; const_first swaps the operands. y may equal x (in place). */
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, uint32_t rows, uint32_t c,
+                                uint32_t func, uint32_t const_first);
+
 /* Faster portable kernels (kernels_f32.c): plain C99 written so the compiler can
  * vectorize without -ffast-math (the summation order is explicit). Tested against the
  * reference kernels above; results differ from them only by float summation order. */

@@ -113,3 +113,26 @@ void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecn
     uint32_t i;
     for (i = 0; i < count; i++) y[i] = ecnn_apply_act(x[i], act);
 }
+
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, uint32_t rows, uint32_t c,
+                                uint32_t func, uint32_t const_first)
+{
+    uint32_t r, i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * c;
+        float *yr = y + (size_t)r * c;
+        for (i = 0; i < c; i++) {
+            const float kv = k[k_count == 1 ? 0 : i];
+            const float a = const_first ? kv : xr[i];
+            const float b = const_first ? xr[i] : kv;
+            float v;
+            switch (func) {
+            case 1: v = a + b; break;
+            case 2: v = a - b; break;
+            case 3: v = a * b; break;
+            default: v = a / b; break;
+            }
+            yr[i] = v;
+        }
+    }
+}

@@ -166,7 +166,8 @@ static int is_in_arena(uint32_t kind) { return kind == ECNN_KIND_ACTIVATION || k
 /* Ops whose output may share its input's bytes (FORMAT.md, "Arena"). */
 static int may_alias(uint32_t op_type)
 {
-    return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX;
+    return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX ||
+           op_type == ECNN_OP_CHANNEL_ARITH;
 }
 
 /* If arena tensor t is an alias of its producer's first input, return that input; else
@@ -479,6 +480,27 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+static ecnn_status check_channel_arith(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec x, k, y;
+    if (op->num_inputs != 2 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH needs 2 inputs (X, K) and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_const_input(c, op->inputs[1], &k, 0));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(need_f32(c, &x, op->inputs[0]));
+    TRY(need_f32(c, &k, op->inputs[1]));
+    TRY(need_f32(c, &y, op->outputs[0]));
+    if (!same_shape(&x, &y) || x.rank == 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH input and output shapes differ");
+    if (k.rank != 1 || (k.dims[0] != 1 && k.dims[0] != x.dims[x.rank - 1]))
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CHANNEL_ARITH constant is not [C] or [1]");
+    if (op->params[0] < ECNN_ARITH_ADD || op->params[0] > ECNN_ARITH_DIV || op->params[1] > 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH func not 1..4 or const_first not 0/1");
+    *macs = ecnn_numel(&x);
+    return ECNN_OK;
+}
+
 /* Validates op `index` (already decoded) and returns its MACs per sample. */
 static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index, uint64_t *macs)
 {
@@ -496,6 +518,7 @@ static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index
     case ECNN_OP_CONV_2D: return check_conv2d(&c, macs);
     case ECNN_OP_MAX_POOL_2D: return check_maxpool2d(&c, macs);
     case ECNN_OP_FULLY_CONNECTED: return check_fully_connected(&c, macs);
+    case ECNN_OP_CHANNEL_ARITH: return check_channel_arith(&c, macs);
     default: return check_unary(&c, macs);
     }
 }

@@ -67,6 +67,13 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_activation_f32_ref(yp, xp, (uint32_t)ecnn_numel(&x) * n, &a);
         break;
     }
+    case ECNN_OP_CHANNEL_ARITH: {
+        const float *kp = (const float *)tensor_ptr(r, op->inputs[1], &w);
+        const uint32_t c = x.dims[x.rank - 1];
+        ecnn_channel_arith_f32_ref(yp, xp, kp, w.dims[0], (uint32_t)(ecnn_numel(&x) / c) * n, c, op->params[0],
+                                   op->params[1]);
+        break;
+    }
     default: /* ECNN_OP_RESHAPE: free when planned in place, else a copy */
         if ((const void *)yp != (const void *)xp) memcpy(yp, xp, (size_t)x.size * n);
         break;

@@ -33,6 +33,7 @@ const char *ecnn_op_name(uint32_t op_type)
     case ECNN_OP_ADD: return "ADD";
     case ECNN_OP_QUANTIZE: return "QUANTIZE";
     case ECNN_OP_DEQUANTIZE: return "DEQUANTIZE";
+    case ECNN_OP_CHANNEL_ARITH: return "CHANNEL_ARITH";
     default: return "UNKNOWN";
     }
 }

@@ -191,3 +191,53 @@ def write_idx_split(folder, split, images):
         f.write(struct.pack(">IIII", 0x803, n, 28, 28) + images.astype(np.uint8).tobytes())
     with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 0x801, n) + np.zeros(n, np.uint8).tobytes())
+
+
+def _cpu_flags() -> set:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return {flag for line in f if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+    except OSError:
+        return set()
+
+
+def _ort_matmul_integer(a_uint8, w_int8):
+    """onnxruntime's u8s8 integer GEMM (the MLAS kernel QLinearConv/QGemm use) with an int32 output."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    k, n = w_int8.shape
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "u8s8",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, ["M", k])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, ["M", n])],
+        [numpy_helper.from_array(w_int8, "w")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {"a": a_uint8})[0]
+
+
+@pytest.mark.parametrize("weight_limit", [64, 127], ids=["reduce-range", "full-range"])
+def test_why_reduce_range_is_the_default(weight_limit):
+    """onnxruntime's u8s8 GEMM is exact with weights in [-64, 64] on every CPU; with full-range
+    weights it saturates (vpmaddubsw adds two u8*s8 products into an int16) on x86 without VNNI."""
+    import platform
+
+    rng = np.random.default_rng(0)
+    a = np.concatenate([np.full((1, 256), 255, np.uint8), rng.integers(0, 256, (31, 256)).astype(np.uint8)])
+    w = np.concatenate([np.full((256, 1), weight_limit, np.int8),
+                        rng.integers(-weight_limit, weight_limit + 1, (256, 63)).astype(np.int8)], axis=1)
+    exact = a.astype(np.int64) @ w.astype(np.int64)
+    got = _ort_matmul_integer(a, w)
+    flags = _cpu_flags()
+    x86_without_vnni = platform.machine() in ("x86_64", "AMD64") and not ({"avx512_vnni", "avx_vnni"} & flags)
+    if weight_limit == 64:
+        np.testing.assert_array_equal(got, exact)
+    elif x86_without_vnni:
+        # 255*127 + 255*127 = 64770 > 32767: the all-255 row times the all-127 column must saturate.
+        assert got[0, 0] < exact[0, 0], "expected onnxruntime's u8s8 kernel to saturate on this CPU (no VNNI)"
+    elif "avx512_vnni" in flags or "avx_vnni" in flags:
+        np.testing.assert_array_equal(got, exact)  # vpdpbusd accumulates in int32: exact
+    else:
+        pytest.skip(f"full-range u8s8 behaviour not characterised on {platform.machine()} (reduce-range is checked)")

@@ -1,0 +1,927 @@
+"""ONNX -> .ecnn compiler for the native runtime (format: native/FORMAT.md).
+
+Uses only `onnx` and numpy (never TensorFlow). Steps:
+
+1. **Lower** the ONNX graph node by node. Every ONNX value is either a constant
+   (folded: shape arithmetic such as tf2onnx's dynamic-batch flatten
+   Shape/Gather/Cast/Slice/Concat is evaluated with `onnx.reference`) or a runtime
+   tensor *view*: a native buffer plus the ONNX logical shape and the axis order in
+   which the buffer stores it. Layout ops (Transpose, Reshape, Flatten, ...) only
+   change the view; the native layout is NHWC, so tf2onnx's NHWC->NCHW Reshape and
+   NCHW->NHWC Transpose around the convolution disappear.
+2. **Fuse**: Relu/LeakyRelu/Clip into the preceding Conv/MatMul/Gemm, a bias Add into a
+   bias-less MatMul.
+3. **Plan** the arena: lifetime-based offsets (greedy, largest first), in place for
+   RESHAPE and elementwise ops whose input dies there.
+4. **Write** the file: header, tensor table, op list, 64-byte aligned weights, CRC32.
+
+The batch dimension is dynamic: the compiler evaluates shape arithmetic at two batch
+sizes and checks that every runtime tensor keeps the batch as its leading dimension.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.errors import EdgecnnError, require
+
+FORMAT_VERSION = 1
+MAGIC = b"ECNN"
+HEADER_SIZE = 64
+TENSOR_RECORD_SIZE = 48
+ALIGN = 64
+NO_TENSOR = 0xFFFF
+
+# Tensor kinds, dtypes, op types, activations: the numbers of native/FORMAT.md.
+KIND_INPUT, KIND_OUTPUT, KIND_ACTIVATION, KIND_CONSTANT = 1, 2, 3, 4
+DTYPE_F32 = 1
+DTYPE_SIZE = {DTYPE_F32: 4}
+OP_CONV_2D, OP_MAX_POOL_2D, OP_FULLY_CONNECTED, OP_SOFTMAX, OP_RESHAPE, OP_ACTIVATION = 1, 2, 3, 4, 5, 6
+OP_CHANNEL_ARITH = 11
+OP_NAMES = {
+    OP_CONV_2D: "CONV_2D",
+    OP_MAX_POOL_2D: "MAX_POOL_2D",
+    OP_FULLY_CONNECTED: "FULLY_CONNECTED",
+    OP_SOFTMAX: "SOFTMAX",
+    OP_RESHAPE: "RESHAPE",
+    OP_ACTIVATION: "ACTIVATION",
+    OP_CHANNEL_ARITH: "CHANNEL_ARITH",
+}
+ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP = 0, 1, 2, 3
+ACT_NAMES = {ACT_NONE: "", ACT_RELU: "relu", ACT_LEAKY_RELU: "leaky_relu", ACT_CLIP: "clip"}
+ARITH = {"Add": 1, "Sub": 2, "Mul": 3, "Div": 4}
+# Ops whose output may share its input's arena bytes (FORMAT.md, "Arena").
+IN_PLACE_OPS = {OP_ACTIVATION, OP_SOFTMAX, OP_CHANNEL_ARITH}
+# Ops with the fused activation as their last three params.
+FUSABLE_OPS = {OP_CONV_2D, OP_FULLY_CONNECTED}
+
+# Batch sizes at which shape arithmetic is evaluated: a value that differs between them
+# depends on the batch (see module docstring).
+TRIAL_BATCHES = (2, 3)
+
+SUPPORTED_OPS = (
+    "Conv, MaxPool, MatMul, Gemm, Relu, LeakyRelu, Clip, Softmax, Add/Sub/Mul/Div with a constant, "
+    "Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout, and shape arithmetic on constants"
+)
+
+
+class CompileError(EdgecnnError):
+    """The ONNX model cannot be compiled; the message names the node, the op and what is supported."""
+
+
+# ---------------------------------------------------------------------------------------
+# Native graph
+
+
+@dataclass
+class NTensor:
+    kind: int
+    dims: tuple  # per sample for runtime tensors, full shape for constants
+    dtype: int = DTYPE_F32
+    data: np.ndarray | None = None  # constants only
+    offset: int = 0  # arena offset per sample (activations) or weight-data offset (constants)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.dims, dtype=np.int64)) * DTYPE_SIZE[self.dtype]
+
+
+@dataclass
+class NOp:
+    op_type: int
+    inputs: list  # tensor indices, None = absent optional input
+    outputs: list
+    params: list  # ints and floats, encoded per FORMAT.md
+    names: list  # ONNX node names this op came from (fusion adds to it)
+
+
+@dataclass
+class LayerRow:
+    name: str
+    op: str
+    output_shape: tuple  # with "N" for the batch
+    weight_bytes: int
+    macs: int  # per sample
+
+
+@dataclass
+class CompileReport:
+    path: Path | None
+    layers: list
+    arena_bytes_per_sample: int
+    activation_bytes: int  # sum of all activation sizes per sample (what an unplanned runtime would use)
+    weight_bytes: int
+    file_bytes: int
+    input_shape: tuple
+    output_shape: tuple
+
+    @property
+    def total_macs(self) -> int:
+        return sum(row.macs for row in self.layers)
+
+    def format_table(self) -> str:
+        head = ("#", "op", "output", "weights (B)", "MACs", "from ONNX")
+        rows = [
+            (str(i), r.op, "x".join(map(str, r.output_shape)), f"{r.weight_bytes:,}", f"{r.macs:,}", r.name)
+            for i, r in enumerate(self.layers)
+        ]
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+        fmt = lambda cells: "  ".join(str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w)  # noqa: E731
+                                      for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+        lines.append(
+            f"total: {self.total_macs:,} MACs per sample, {self.weight_bytes:,} weight bytes, "
+            f"file {self.file_bytes:,} bytes"
+        )
+        lines.append(
+            f"arena: {self.arena_bytes_per_sample:,} bytes per sample (sum of all activations "
+            f"{self.activation_bytes:,} bytes; planned = "
+            f"{100.0 * self.arena_bytes_per_sample / max(self.activation_bytes, 1):.1f}%)"
+        )
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Lowering
+
+
+@dataclass
+class Const:
+    """A folded constant: its value at each trial batch size (the same object when batch independent)."""
+
+    values: tuple
+
+    @property
+    def static(self) -> bool:
+        a, b = self.values
+        return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.values[0]
+
+
+@dataclass
+class View:
+    """A runtime tensor as ONNX sees it: native buffer `tensor`, stored in axis order `perm`.
+
+    `shape` is the ONNX logical shape without the batch; axis numbers in `perm` count the
+    batch as axis 0 and it always stays first. The buffer holds the values of
+    `transpose(logical, perm)` contiguously.
+    """
+
+    tensor: int
+    shape: tuple
+    perm: tuple
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape) + 1
+
+    def full_shape(self, batch=-1) -> tuple:
+        return (batch, *self.shape)
+
+    def storage_dims(self, perm=None) -> tuple:
+        perm = self.perm if perm is None else perm
+        full = self.full_shape()
+        return tuple(full[p] for p in perm[1:])
+
+    def compatible(self, perm) -> bool:
+        """True when storing in `perm` order gives the same bytes as the current order."""
+        full = self.full_shape()
+        nonunit = lambda pp: [p for p in pp if p == 0 or full[p] != 1]  # noqa: E731
+        return nonunit(self.perm) == nonunit(perm)
+
+
+def _identity(rank: int) -> tuple:
+    return tuple(range(rank))
+
+
+def _attrs(node) -> dict:
+    onnx = require("onnx")
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+class _Lowering:
+    def __init__(self, model):
+        self.onnx = require("onnx")
+        self.model = model
+        self.graph = model.graph
+        self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+        self.tensors: list[NTensor] = []
+        self.ops: list[NOp] = []
+        self.values: dict[str, Const | View] = {}
+        self.reshaped: dict = {}  # (tensor, dims) -> tensor: RESHAPE ops already emitted
+        self.node = None
+
+    # -- errors ------------------------------------------------------------------------
+    def fail(self, message: str, node=None) -> CompileError:
+        node = node or self.node
+        where = f"node '{node.name or '(unnamed)'}' ({node.op_type})" if node is not None else "graph"
+        return CompileError(f"{where}: {message}")
+
+    # -- tensors -------------------------------------------------------------------------
+    def new_tensor(self, kind: int, dims, data=None) -> int:
+        dims = tuple(int(d) for d in dims)
+        if any(d < 1 for d in dims):
+            raise self.fail(f"tensor shape {dims} has an empty or unknown dimension")
+        self.tensors.append(NTensor(kind, dims, data=data))
+        return len(self.tensors) - 1
+
+    def const_tensor(self, array: np.ndarray) -> int:
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        return self.new_tensor(KIND_CONSTANT, array.shape if array.ndim else (1,), data=array.reshape(-1))
+
+    def emit(self, op_type: int, inputs, outputs, params) -> None:
+        self.ops.append(NOp(op_type, list(inputs), list(outputs), list(params), [self.node.name or self.node.op_type]))
+
+    def materialize(self, view: View, perm=None) -> int:
+        """A native tensor holding `view` in axis order `perm` (default: its own)."""
+        perm = view.perm if perm is None else tuple(perm)
+        if not view.compatible(perm):
+            raise self.fail(
+                f"needs its input in axis order {list(perm)} but it is stored as {list(view.perm)}; "
+                "a Transpose that moves data in memory is not supported (only layout changes the "
+                "compiler can absorb, such as NCHW<->NHWC around convolutions)"
+            )
+        dims = view.storage_dims(perm)
+        if dims == self.tensors[view.tensor].dims:
+            return view.tensor
+        key = (view.tensor, dims)
+        if key not in self.reshaped:
+            out = self.new_tensor(KIND_ACTIVATION, dims)
+            self.emit(OP_RESHAPE, [view.tensor], [out], [])
+            self.reshaped[key] = out
+        return self.reshaped[key]
+
+    # -- inputs of a node ---------------------------------------------------------------
+    def value(self, name: str):
+        if name not in self.values:
+            raise self.fail(f"input '{name}' is not produced by any node, initializer or graph input")
+        return self.values[name]
+
+    def const_input(self, node, i: int, what: str) -> np.ndarray:
+        v = self.value(node.input[i])
+        if not isinstance(v, Const) or not v.static:
+            raise self.fail(f"{what} (input {i}, '{node.input[i]}') must be a constant (an initializer); "
+                            "weights computed at run time are not supported")
+        return v.value
+
+    def view_input(self, node, i: int) -> View:
+        v = self.value(node.input[i])
+        if not isinstance(v, View):
+            raise self.fail(f"input {i} ('{node.input[i]}') was expected to be a runtime tensor")
+        return v
+
+    # -- the graph ------------------------------------------------------------------------
+    def run(self) -> None:
+        onnx = self.onnx
+        numpy_helper = onnx.numpy_helper
+        for init in self.graph.initializer:
+            arr = numpy_helper.to_array(init)
+            self.values[init.name] = Const((arr, arr))
+        runtime_inputs = [i for i in self.graph.input if i.name not in self.values]
+        if len(runtime_inputs) != 1:
+            raise CompileError(f"the graph has {len(runtime_inputs)} runtime inputs; the native runtime needs exactly one")
+        if len(self.graph.output) != 1:
+            raise CompileError(f"the graph has {len(self.graph.output)} outputs; the native runtime needs exactly one")
+        inp = runtime_inputs[0]
+        ttype = inp.type.tensor_type
+        if ttype.elem_type != onnx.TensorProto.FLOAT:
+            raise CompileError(f"graph input '{inp.name}' is {onnx.TensorProto.DataType.Name(ttype.elem_type)}; "
+                               "this version compiles float32 models only")
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
+        if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
+            raise CompileError(f"graph input '{inp.name}' has shape {dims}: need (batch, fixed dims...)")
+        if dims[0] is not None and dims[0] != 1:
+            raise CompileError(f"graph input '{inp.name}' has a fixed batch of {dims[0]}: export with a "
+                               "dynamic batch (or batch 1)")
+        self.input_name = inp.name
+        self.input_shape = tuple(dims[1:])
+        t = self.new_tensor(KIND_INPUT, self.input_shape)
+        self.values[inp.name] = View(t, self.input_shape, _identity(len(dims)))
+        self.fixed_batch = dims[0]  # None (dynamic) or 1
+
+        for node in self.graph.node:
+            self.node = node
+            self.lower(node)
+        self.node = None
+
+        out_name = self.graph.output[0].name
+        out = self.values.get(out_name)
+        if not isinstance(out, View):
+            raise CompileError(f"graph output '{out_name}' is a constant; nothing to compute")
+        self.output_shape = out.shape
+        # The output is stored in ONNX's own (row-major) order.
+        tid = self.materialize(out, _identity(out.rank))
+        if self.tensors[tid].kind == KIND_INPUT:
+            # The graph computes nothing but a layout change: the output must still be written by an op.
+            src = tid
+            tid = self.new_tensor(KIND_OUTPUT, self.tensors[src].dims)
+            self.ops.append(NOp(OP_RESHAPE, [src], [tid], [], ["(output copy)"]))
+        self.tensors[tid].kind = KIND_OUTPUT
+        self.output_tensor = tid
+
+    def lower(self, node) -> None:
+        if node.domain not in ("", "ai.onnx"):
+            raise self.fail(f"op domain '{node.domain}' is not supported; supported: {SUPPORTED_OPS}")
+        inputs = [self.value(n) for n in node.input if n]
+        if node.op_type == "Constant":
+            arr = self.onnx.numpy_helper.to_array(_attrs(node)["value"]) if "value" in _attrs(node) else None
+            if arr is None:
+                raise self.fail("only Constant with a 'value' tensor attribute is supported")
+            self.values[node.output[0]] = Const((arr, arr))
+            return
+        if node.op_type == "Shape" and inputs and isinstance(inputs[0], View):
+            self.lower_shape(node, inputs[0])
+            return
+        if all(isinstance(v, Const) for v in inputs):
+            self.fold(node, inputs)
+            return
+        handler = getattr(self, f"lower_{node.op_type}", None)
+        if handler is None:
+            raise self.fail(f"op {node.op_type} on runtime tensors is not supported; supported: {SUPPORTED_OPS}")
+        handler(node)
+
+    def fold(self, node, inputs) -> None:
+        """Evaluate a node whose inputs are all constants, at each trial batch size."""
+        reference = require("onnx.reference")
+        try:
+            evaluator = reference.ReferenceEvaluator(node, opsets={"": self.opset})
+            if all(v.static for v in inputs):
+                outs = evaluator.run(None, {n: v.value for n, v in zip([n for n in node.input if n], inputs)})
+                results = [(o, o) for o in outs]
+            else:
+                per_batch = [
+                    evaluator.run(None, {n: v.values[b] for n, v in zip([n for n in node.input if n], inputs)})
+                    for b in range(len(TRIAL_BATCHES))
+                ]
+                results = list(zip(*per_batch))
+        except Exception as exc:  # onnx.reference raises many types
+            raise self.fail(f"could not fold this constant computation ({type(exc).__name__}: {exc})") from None
+        for name, pair in zip(node.output, results):
+            self.values[name] = Const(tuple(np.asarray(x) for x in pair))
+
+    def lower_shape(self, node, view: View) -> None:
+        a = _attrs(node)
+        if self.fixed_batch is not None:
+            batches = (self.fixed_batch, self.fixed_batch)
+        else:
+            batches = TRIAL_BATCHES
+        vals = []
+        for b in batches:
+            shape = np.array((b, *view.shape), dtype=np.int64)
+            vals.append(shape[a.get("start", 0): a.get("end", len(shape))] if ("start" in a or "end" in a) else shape)
+        self.values[node.output[0]] = Const(tuple(vals))
+
+    # -- layout ops: change the view only ---------------------------------------------------
+    def lower_Identity(self, node):
+        self.values[node.output[0]] = self.view_input(node, 0)
+
+    def lower_Dropout(self, node):
+        if len(node.input) > 2 and node.input[2]:
+            mode = self.value(node.input[2])
+            if not isinstance(mode, Const) or bool(mode.value):
+                raise self.fail("Dropout in training mode is not supported")
+        self.values[node.output[0]] = self.view_input(node, 0)
+        if len(node.output) > 1 and node.output[1]:
+            raise self.fail("Dropout's mask output is not supported")
+
+    def lower_Transpose(self, node):
+        v = self.view_input(node, 0)
+        perm = tuple(_attrs(node).get("perm", tuple(reversed(range(v.rank)))))
+        if perm[0] != 0:
+            raise self.fail(f"Transpose perm {list(perm)} moves the batch axis; only perms keeping axis 0 first are supported")
+        inv = np.argsort(perm)
+        new_perm = tuple(int(inv[p]) for p in v.perm)
+        full = v.full_shape()
+        self.values[node.output[0]] = View(v.tensor, tuple(full[p] for p in perm[1:]), new_perm)
+
+    def _reshape_to(self, node, v: View, new_shape: tuple) -> None:
+        if int(np.prod(new_shape, dtype=np.int64)) != int(np.prod(v.shape, dtype=np.int64)):
+            raise self.fail(f"reshape from {v.shape} to {new_shape} changes the per-sample element count")
+        if not v.compatible(_identity(v.rank)):
+            raise self.fail(
+                f"reshapes a tensor stored in axis order {list(v.perm)} (it would need a data-moving transpose); "
+                "only reshapes of tensors in ONNX order are supported"
+            )
+        self.values[node.output[0]] = View(v.tensor, tuple(int(d) for d in new_shape), _identity(len(new_shape) + 1))
+
+    def lower_Reshape(self, node):
+        v = self.view_input(node, 0)
+        target = self.value(node.input[1])
+        if not isinstance(target, Const):
+            raise self.fail("the target shape must be computable at compile time")
+        if _attrs(node).get("allowzero", 0):
+            raise self.fail("allowzero=1 is not supported")
+        batches = (self.fixed_batch,) * 2 if self.fixed_batch is not None else TRIAL_BATCHES
+        results = []
+        for b, t in zip(batches, target.values):
+            t = [int(x) for x in np.asarray(t).reshape(-1)]
+            in_full = (b, *v.shape)
+            t = [in_full[i] if d == 0 else d for i, d in enumerate(t)]
+            total = int(np.prod(in_full, dtype=np.int64))
+            if t.count(-1) == 1:
+                known = int(np.prod([d for d in t if d != -1], dtype=np.int64))
+                if known == 0 or total % known:
+                    raise self.fail(f"cannot infer -1 in reshape target {t} for input shape {in_full}")
+                t[t.index(-1)] = total // known
+            if int(np.prod(t, dtype=np.int64)) != total or not t or t[0] != b:
+                raise self.fail(
+                    f"reshape to {t} for an input of shape {in_full} does not keep the batch as the "
+                    "leading dimension; only per-sample reshapes are supported"
+                )
+            results.append(tuple(t[1:]))
+        if results[0] != results[1]:
+            raise self.fail(f"the reshape target depends on the batch size in a way other than the leading dimension: {results}")
+        self._reshape_to(node, v, results[0])
+
+    def lower_Flatten(self, node):
+        v = self.view_input(node, 0)
+        axis = _attrs(node).get("axis", 1)
+        if axis < 0:
+            axis += v.rank
+        if axis != 1:
+            raise self.fail(f"Flatten axis={axis} is not supported; only axis=1 (keep the batch)")
+        self._reshape_to(node, v, (int(np.prod(v.shape, dtype=np.int64)),))
+
+    def _axes(self, node, rank: int) -> list:
+        a = _attrs(node)
+        if "axes" in a:
+            axes = list(a["axes"])
+        elif len(node.input) > 1 and node.input[1]:
+            axes = [int(x) for x in np.asarray(self.const_input(node, 1, "axes")).reshape(-1)]
+        else:
+            return []
+        return sorted(ax + rank if ax < 0 else ax for ax in axes)
+
+    def lower_Squeeze(self, node):
+        v = self.view_input(node, 0)
+        axes = self._axes(node, v.rank) or [i + 1 for i, d in enumerate(v.shape) if d == 1]
+        if 0 in axes or any(v.full_shape()[ax] != 1 for ax in axes):
+            raise self.fail(f"Squeeze axes {axes} are not all size-1 non-batch axes of shape {v.full_shape()}")
+        self._reshape_to(node, v, tuple(d for i, d in enumerate(v.shape, start=1) if i not in axes))
+
+    def lower_Unsqueeze(self, node):
+        v = self.view_input(node, 0)
+        out_rank = v.rank + len(self._axes(node, 0) or [])
+        axes = self._axes(node, out_rank)
+        if not axes or 0 in axes:
+            raise self.fail("Unsqueeze must insert non-batch axes")
+        shape = list(v.shape)
+        for ax in axes:
+            shape.insert(ax - 1, 1)
+        self._reshape_to(node, v, tuple(shape))
+
+    # -- compute ops -----------------------------------------------------------------------
+    def _pads_2d(self, node, a, in_hw, k, strides, dilations) -> tuple:
+        """(top, left, bottom, right) from `pads` or `auto_pad`."""
+        auto = a.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("NOTSET", ""):
+            pads = list(a.get("pads", [0, 0, 0, 0]))
+            if len(pads) != 4 or min(pads) < 0:
+                raise self.fail(f"pads {pads} not supported (need 4 non-negative values)")
+            return pads[0], pads[1], pads[2], pads[3]
+        if auto == "VALID":
+            return 0, 0, 0, 0
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            out = []
+            for i in range(2):
+                o = -(-in_hw[i] // strides[i])
+                total = max(0, (o - 1) * strides[i] + (k[i] - 1) * dilations[i] + 1 - in_hw[i])
+                small, big = total // 2, total - total // 2
+                out.append((small, big) if auto == "SAME_UPPER" else (big, small))
+            return out[0][0], out[1][0], out[0][1], out[1][1]
+        raise self.fail(f"auto_pad={auto} is not supported")
+
+    def _spatial_input(self, node) -> tuple[View, int]:
+        v = self.view_input(node, 0)
+        if v.rank != 4:
+            raise self.fail(f"input has rank {v.rank}; only 2-D {node.op_type} on NCHW (rank 4) inputs is supported")
+        return v, self.materialize(v, (0, 2, 3, 1))
+
+    def lower_Conv(self, node):
+        a = _attrs(node)
+        v, x = self._spatial_input(node)
+        c, h, w_ = v.shape
+        weight = self.const_input(node, 1, "the weight W").astype(np.float32)
+        if weight.ndim != 4:
+            raise self.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
+        o, cg, kh, kw = weight.shape
+        group = int(a.get("group", 1))
+        if group < 1 or c % group or o % group or cg * group != c:
+            raise self.fail(f"group={group} does not fit {c} input channels and weight {weight.shape}")
+        if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
+            raise self.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
+        strides = tuple(a.get("strides", (1, 1)))
+        dilations = tuple(a.get("dilations", (1, 1)))
+        if min(strides) < 1 or min(dilations) < 1 or len(strides) != 2 or len(dilations) != 2:
+            raise self.fail(f"strides {strides} / dilations {dilations} not supported")
+        pt, pl, pb, pr = self._pads_2d(node, a, (h, w_), (kh, kw), strides, dilations)
+        oh = (h + pt + pb - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+        ow = (w_ + pl + pr - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+        if oh < 1 or ow < 1:
+            raise self.fail(f"the kernel does not fit the {h}x{w_} input")
+        wt = self.const_tensor(weight.transpose(0, 2, 3, 1))  # OIHW -> OHWI
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            b = self.const_input(node, 2, "the bias B").astype(np.float32).reshape(-1)
+            if b.shape != (o,):
+                raise self.fail(f"bias has {b.size} values, expected {o}")
+            bias = self.const_tensor(b)
+        y = self.new_tensor(KIND_ACTIVATION, (oh, ow, o))
+        self.emit(OP_CONV_2D, [x, wt, bias], [y],
+                  [strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1], group, ACT_NONE, 0.0, 0.0])
+        self.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
+
+    def lower_MaxPool(self, node):
+        a = _attrs(node)
+        if len(node.output) > 1 and node.output[1]:
+            raise self.fail("MaxPool's Indices output is not supported")
+        if a.get("storage_order", 0):
+            raise self.fail("storage_order=1 is not supported")
+        v, x = self._spatial_input(node)
+        c, h, w_ = v.shape
+        k = tuple(a["kernel_shape"])
+        if len(k) != 2:
+            raise self.fail(f"kernel_shape {k}: only 2-D pooling is supported")
+        strides = tuple(a.get("strides", (1, 1)))
+        dilations = tuple(a.get("dilations", (1, 1)))
+        pt, pl, pb, pr = self._pads_2d(node, a, (h, w_), k, strides, dilations)
+        ceil_mode = int(a.get("ceil_mode", 0))
+
+        def extent(n, pa, pb_, kk, s, d):
+            span = d * (kk - 1) + 1
+            num = n + pa + pb_ - span
+            if num < 0:
+                raise self.fail(f"the pooling window does not fit the {h}x{w_} input")
+            out = (-(-num // s) if ceil_mode else num // s) + 1
+            if ceil_mode and (out - 1) * s >= n + pa:  # the last window would start in the end padding
+                out -= 1
+            return out
+
+        oh = extent(h, pt, pb, k[0], strides[0], dilations[0])
+        ow = extent(w_, pl, pr, k[1], strides[1], dilations[1])
+        y = self.new_tensor(KIND_ACTIVATION, (oh, ow, c))
+        self.emit(OP_MAX_POOL_2D, [x], [y],
+                  [k[0], k[1], strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1]])
+        self.values[node.output[0]] = View(y, (c, oh, ow), (0, 2, 3, 1))
+
+    def _fully_connected(self, node, x_view: View, weight_ok: np.ndarray, bias) -> None:
+        """weight_ok: [O, K] already in native orientation."""
+        if x_view.rank != 2:  # ONNX MatMul/Gemm of a (batch, K) matrix
+            raise self.fail(f"input has shape {x_view.full_shape()}; only 2-D (batch, features) inputs are supported")
+        # FULLY_CONNECTED reads any tensor in ONNX (row-major) order as a flat vector: no reshape needed.
+        x = x_view.tensor if x_view.compatible(_identity(x_view.rank)) else self.materialize(x_view, (0, 1))
+        o, k = weight_ok.shape
+        if k != x_view.shape[0]:
+            raise self.fail(f"weight has {k} input features, the input has {x_view.shape[0]}")
+        wt = self.const_tensor(weight_ok)
+        bt = None if bias is None else self.const_tensor(bias)
+        y = self.new_tensor(KIND_ACTIVATION, (o,))
+        self.emit(OP_FULLY_CONNECTED, [x, wt, bt], [y], [ACT_NONE, 0.0, 0.0])
+        self.values[node.output[0]] = View(y, (o,), (0, 1))
+
+    def lower_MatMul(self, node):
+        x = self.view_input(node, 0)
+        w = self.const_input(node, 1, "the second MatMul operand").astype(np.float32)
+        if w.ndim != 2:
+            raise self.fail(f"second operand has shape {w.shape}; only (K, O) constant matrices are supported")
+        self._fully_connected(node, x, np.ascontiguousarray(w.T), None)
+
+    def lower_Gemm(self, node):
+        a = _attrs(node)
+        if a.get("transA", 0):
+            raise self.fail("transA=1 is not supported (the runtime tensor must be A, untransposed)")
+        alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
+        if alpha != 1.0:
+            raise self.fail(f"alpha={alpha} is not supported (only 1.0)")
+        x = self.view_input(node, 0)
+        w = self.const_input(node, 1, "B").astype(np.float32)
+        if w.ndim != 2:
+            raise self.fail(f"B has shape {w.shape}; expected a matrix")
+        w_ok = w if a.get("transB", 0) else w.T
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            c = self.const_input(node, 2, "C").astype(np.float32)
+            o = w_ok.shape[0]
+            if c.size == 1:
+                c = np.full(o, c.reshape(-1)[0], np.float32)
+            elif c.shape not in ((o,), (1, o)):
+                raise self.fail(f"C has shape {c.shape}; only a per-output bias ({o},) or (1, {o}) is supported")
+            bias = (c.reshape(-1) * np.float32(beta)).astype(np.float32) if beta != 1.0 else c.reshape(-1)
+        self._fully_connected(node, x, np.ascontiguousarray(w_ok), bias)
+
+    def _activation(self, node, act: int, p0: float = 0.0, p1: float = 0.0):
+        v = self.view_input(node, 0)
+        x = v.tensor
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+        self.emit(OP_ACTIVATION, [x], [y], [act, p0, p1])
+        self.values[node.output[0]] = View(y, v.shape, v.perm)
+
+    def lower_Relu(self, node):
+        self._activation(node, ACT_RELU)
+
+    def lower_LeakyRelu(self, node):
+        self._activation(node, ACT_LEAKY_RELU, float(np.float32(_attrs(node).get("alpha", 0.01))))
+
+    def lower_Clip(self, node):
+        a = _attrs(node)
+        lo, hi = a.get("min", -np.inf), a.get("max", np.inf)
+        if len(node.input) > 1 and node.input[1]:
+            lo = float(self.const_input(node, 1, "min"))
+        if len(node.input) > 2 and node.input[2]:
+            hi = float(self.const_input(node, 2, "max"))
+        self._activation(node, ACT_CLIP, float(np.float32(lo)), float(np.float32(hi)))
+
+    def lower_Softmax(self, node):
+        v = self.view_input(node, 0)
+        axis = _attrs(node).get("axis", -1 if self.opset >= 13 else 1)
+        axis = axis + v.rank if axis < 0 else axis
+        if axis != v.rank - 1 or (self.opset < 13 and v.rank != 2):
+            raise self.fail(f"Softmax over axis {axis} of a rank-{v.rank} tensor; only the last axis is supported")
+        x = self.materialize(v, _identity(v.rank))
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+        self.emit(OP_SOFTMAX, [x], [y], [])
+        self.values[node.output[0]] = View(y, v.shape, _identity(v.rank))
+
+    def _arith(self, node):
+        a, b = (self.value(n) for n in node.input[:2])
+        if isinstance(a, View) and isinstance(b, View):
+            raise self.fail(f"{node.op_type} of two runtime tensors is not supported yet; only with a constant operand")
+        const_first = isinstance(a, Const)
+        v, k = (b, a) if const_first else (a, b)
+        if not k.static:
+            raise self.fail("the constant operand depends on the batch size")
+        k = np.asarray(k.value, dtype=np.float32)
+        if k.ndim > v.rank:
+            raise self.fail(f"constant of shape {k.shape} broadcasts the tensor {v.full_shape()} to a higher rank")
+        kfull = (1,) * (v.rank - k.ndim) + k.shape
+        full = v.full_shape()
+        last_axis = v.perm[-1]  # the logical axis stored innermost (the channels)
+        for ax, d in enumerate(kfull):
+            if d != 1 and not (ax == last_axis and d == full[ax] and ax != 0):
+                raise self.fail(
+                    f"constant of shape {k.shape} does not broadcast per channel over {v.full_shape()} "
+                    "(only scalars and per-channel constants are supported)"
+                )
+        kt = self.const_tensor(k.reshape(-1))
+        x = v.tensor
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+        self.emit(OP_CHANNEL_ARITH, [x, kt], [y], [ARITH[node.op_type], int(const_first)])
+        self.values[node.output[0]] = View(y, v.shape, v.perm)
+
+    lower_Add = lower_Sub = lower_Mul = lower_Div = _arith
+
+
+# ---------------------------------------------------------------------------------------
+# Passes over the native graph
+
+
+def _consumers(ops, tid):
+    return [i for i, op in enumerate(ops) if tid in op.inputs]
+
+
+def _fuse(tensors, ops, output_tensor) -> list:
+    """Fold activations and bias adds into the preceding CONV_2D / FULLY_CONNECTED."""
+    changed = True
+    while changed:
+        changed = False
+        for i, op in enumerate(ops):
+            if op.op_type not in FUSABLE_OPS:
+                continue
+            y = op.outputs[0]
+            if y == output_tensor:
+                continue
+            users = _consumers(ops, y)
+            if len(users) != 1:
+                continue
+            nxt = ops[users[0]]
+            z = nxt.outputs[0]
+            # Bias: FULLY_CONNECTED (no bias, no activation yet) followed by "+ per-channel constant".
+            if (op.op_type == OP_FULLY_CONNECTED and op.inputs[2] is None and op.params[0] == ACT_NONE
+                    and nxt.op_type == OP_CHANNEL_ARITH and nxt.params == [ARITH["Add"], 0]
+                    and nxt.inputs[0] == y):
+                k = tensors[nxt.inputs[1]].data
+                o = tensors[y].dims[0]
+                op.inputs[2] = nxt.inputs[1] if k.size == o else _append_const(tensors, np.full(o, k[0], np.float32))
+            elif nxt.op_type == OP_ACTIVATION and op.params[-3] == ACT_NONE:
+                op.params[-3:] = nxt.params
+            else:
+                continue
+            op.outputs[0] = z
+            op.names += nxt.names
+            del ops[users[0]]
+            changed = True
+            break
+    return ops
+
+
+def _append_const(tensors, array) -> int:
+    tensors.append(NTensor(KIND_CONSTANT, array.shape, data=array))
+    return len(tensors) - 1
+
+
+def _prune(tensors, ops, input_tensor, output_tensor):
+    """Drop ops that do not lead to the output, then unreferenced tensors; renumber."""
+    live = {output_tensor}
+    kept = []
+    for op in reversed(ops):
+        if any(o in live for o in op.outputs):
+            kept.append(op)
+            live.update(t for t in op.inputs if t is not None)
+    kept.reverse()
+    used = sorted({input_tensor, output_tensor} | {t for op in kept for t in op.inputs + op.outputs if t is not None})
+    remap = {old: new for new, old in enumerate(used)}
+    for op in kept:
+        op.inputs = [None if t is None else remap[t] for t in op.inputs]
+        op.outputs = [remap[t] for t in op.outputs]
+    return [tensors[t] for t in used], kept, remap[input_tensor], remap[output_tensor]
+
+
+def plan_arena(tensors, ops) -> int:
+    """Assign per-sample arena offsets to ACTIVATION tensors; returns arena bytes per sample.
+
+    Lifetime of a tensor = [op writing it, last op reading it]. RESHAPE outputs share
+    their input's bytes; so do outputs of elementwise ops whose input is read by no
+    later op (the same rules the C loader re-checks). Then each group of shared tensors
+    is placed, largest first, at the lowest 64-aligned offset that does not collide with
+    a group already placed whose lifetime overlaps (greedy by size, as TFLite Micro).
+    """
+    act = [i for i, t in enumerate(tensors) if t.kind == KIND_ACTIVATION]
+    first, last = {}, {}
+    for i, op in enumerate(ops):
+        for t in op.outputs:
+            first[t] = i
+        for t in op.inputs:
+            if t is not None:
+                last[t] = i
+    for t in act:
+        last[t] = max(last.get(t, first[t]), first[t])
+    group = {t: t for t in act}  # tensor -> group id (its root)
+    members = {t: [t] for t in act}
+    for i, op in enumerate(ops):
+        x, y = op.inputs[0] if op.inputs else None, op.outputs[0]
+        if x not in group or y not in group or tensors[x].size != tensors[y].size:
+            continue
+        g = group[x]
+        if op.op_type == OP_RESHAPE or (op.op_type in IN_PLACE_OPS and max(last[m] for m in members[g]) <= i):
+            members[g] += members.pop(group[y])
+            for m in members[g]:
+                group[m] = g
+    spans = {
+        g: (min(first[m] for m in ms), max(last[m] for m in ms), _align(tensors[g].size))
+        for g, ms in members.items()
+    }
+    placed = []  # (offset, size, first, last)
+    for g in sorted(spans, key=lambda g: (-spans[g][2], spans[g][0])):
+        f, l, size = spans[g]
+        busy = sorted((o, o + s) for o, s, f2, l2 in placed if not (l < f2 or l2 < f))
+        offset = 0
+        for lo, hi in busy:
+            if offset + size <= lo:
+                break
+            offset = max(offset, _align(hi))
+        placed.append((offset, size, f, l))
+        for m in members[g]:
+            tensors[m].offset = offset
+    return max((o + s for o, s, _, _ in placed), default=0)
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+# ---------------------------------------------------------------------------------------
+# Serialisation
+
+
+def _encode_param(p) -> bytes:
+    if isinstance(p, (float, np.floating)):
+        return struct.pack("<f", float(p))
+    p = int(p)
+    return struct.pack("<i" if p < 0 else "<I", p)
+
+
+def serialize(tensors, ops, input_tensor, output_tensor, arena_per_sample) -> bytes:
+    if len(tensors) >= NO_TENSOR:
+        raise CompileError(f"the model needs {len(tensors)} tensors; the format allows 65534")
+    # Weight data: every constant 64-aligned.
+    data = bytearray()
+    for t in tensors:
+        if t.kind == KIND_CONSTANT:
+            data += b"\0" * (_align(len(data)) - len(data))
+            t.offset = len(data)
+            data += np.ascontiguousarray(t.data, dtype="<f4").tobytes()
+    table = bytearray()
+    for t in tensors:
+        if len(t.dims) > 5:
+            raise CompileError(f"a tensor of rank {len(t.dims)} exceeds the format's rank 5")
+        dims = list(t.dims) + [0] * (5 - len(t.dims))
+        offset = t.offset if t.kind in (KIND_ACTIVATION, KIND_CONSTANT) else 0
+        table += struct.pack("<BBBB5IIIIIII", t.kind, t.dtype, len(t.dims), 0, *dims, offset, t.size, 0, 0, 0, 0)
+    oplist = bytearray()
+    for op in ops:
+        idx = [NO_TENSOR if t is None else t for t in op.inputs + op.outputs]
+        if len(idx) % 2:
+            idx.append(NO_TENSOR)
+        params = b"".join(_encode_param(p) for p in op.params)
+        size = 12 + 2 * len(idx) + len(params)
+        oplist += struct.pack("<HHBBHHH", op.op_type, size, len(op.inputs), len(op.outputs), len(op.params), NO_TENSOR, 0)
+        oplist += struct.pack(f"<{len(idx)}H", *idx) + params
+    ops_offset = HEADER_SIZE + len(table)
+    data_offset = _align(ops_offset + len(oplist))
+    file_size = data_offset + len(data) + 4
+    if file_size >= 2**32:
+        raise CompileError(f"the model file would be {file_size:,} bytes; the format allows up to 4 GiB")
+    header = struct.pack(
+        "<4s15I", MAGIC, FORMAT_VERSION, file_size, HEADER_SIZE, 0, len(tensors), HEADER_SIZE, len(ops),
+        ops_offset, len(oplist), data_offset, len(data), 0, arena_per_sample, input_tensor, output_tensor,
+    )
+    body = header + table + oplist + b"\0" * (data_offset - ops_offset - len(oplist)) + data
+    return bytes(body) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+
+
+# ---------------------------------------------------------------------------------------
+# Entry point
+
+
+def _load(onnx_path_or_model):
+    onnx = require("onnx")
+    if isinstance(onnx_path_or_model, onnx.ModelProto):
+        return onnx_path_or_model, None
+    path = Path(onnx_path_or_model)
+    if not path.is_file():
+        raise CompileError(f"{path}: no such ONNX file")
+    try:
+        return onnx.load(str(path)), path
+    except Exception as exc:
+        raise CompileError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+
+
+def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
+    """Compile to .ecnn bytes (nothing written)."""
+    model, _ = _load(onnx_path_or_model)
+    low = _Lowering(model)
+    low.run()
+    ops = _fuse(low.tensors, low.ops, low.output_tensor)
+    tensors, ops, inp, out = _prune(low.tensors, ops, 0, low.output_tensor)
+    arena = plan_arena(tensors, ops)
+    blob = serialize(tensors, ops, inp, out, arena)
+
+    layers = []
+    for op in ops:
+        y = tensors[op.outputs[0]]
+        wbytes = sum(tensors[t].size for t in op.inputs if t is not None and tensors[t].kind == KIND_CONSTANT)
+        layers.append(LayerRow(" + ".join(op.names), _op_label(op), ("N", *y.dims), wbytes, _macs(tensors, op)))
+    report = CompileReport(
+        path=None,
+        layers=layers,
+        arena_bytes_per_sample=arena,
+        activation_bytes=sum(t.size for t in tensors if t.kind == KIND_ACTIVATION),
+        weight_bytes=sum(t.size for t in tensors if t.kind == KIND_CONSTANT),
+        file_bytes=len(blob),
+        input_shape=low.input_shape,
+        output_shape=tuple(tensors[out].dims),
+    )
+    return blob, report
+
+
+def compile_onnx(onnx_path_or_model, out_path) -> CompileReport:
+    """ONNX file or ModelProto -> .ecnn file at out_path; returns the report."""
+    blob, report = compile_model(onnx_path_or_model)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    tmp.write_bytes(blob)
+    tmp.replace(out_path)
+    report.path = out_path
+    return report
+
+
+def _op_label(op: NOp) -> str:
+    name = OP_NAMES[op.op_type]
+    if op.op_type in FUSABLE_OPS and op.params[-3] != ACT_NONE:
+        name += "+" + ACT_NAMES[op.params[-3]]
+    elif op.op_type == OP_ACTIVATION:
+        name += f"({ACT_NAMES[op.params[0]]})"
+    elif op.op_type == OP_CHANNEL_ARITH:
+        name += "(" + {1: "add", 2: "sub", 3: "mul", 4: "div"}[op.params[0]] + ")"
+    return name
+
+
+def _macs(tensors, op: NOp) -> int:
+    y = tensors[op.outputs[0]]
+    if op.op_type == OP_CONV_2D:
+        w = tensors[op.inputs[1]]
+        return int(np.prod(y.dims)) * int(np.prod(w.dims[1:]))
+    if op.op_type == OP_FULLY_CONNECTED:
+        return int(np.prod(tensors[op.inputs[1]].dims))
+    if op.op_type == OP_CHANNEL_ARITH:
+        return int(np.prod(y.dims))
+    return 0

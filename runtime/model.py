@@ -1,0 +1,272 @@
+"""`Model`: run a compiled .ecnn model with the native C library.
+
+The raw cffi layer (`edgecnn.runtime._native`: `ffi`, `lib`) mirrors
+native/include/edgecnn.h one to one. This module is the friendly layer: it checks
+shapes and dtypes, passes NumPy buffers to C without copying (`ffi.from_buffer`),
+allocates outputs and the arena with NumPy, and turns each C status code into a typed
+exception carrying the library's message.
+
+cffi's out-of-line API mode releases the GIL around every C call, so `predict` runs
+in parallel from several threads (each call has its own arena; the model is read-only).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.runtime.errors import EdgecnnError
+
+ARENA_ALIGN = 64  # ECNN_ARENA_ALIGN
+MODEL_ALIGN = 64  # weights are 64-byte aligned in the file: keep them so in memory
+DEFAULT_BATCH = 256  # samples per native call in predict(): bounds the arena (bytes/sample x 256)
+
+KIND_NAMES = {1: "input", 2: "output", 3: "activation", 4: "constant", 5: "scratch"}
+DTYPES = {1: np.dtype(np.float32), 2: np.dtype(np.int8), 3: np.dtype(np.uint8), 4: np.dtype(np.int32)}
+
+
+class NativeError(EdgecnnError):
+    """A status code from the C library; `status` is the code, `detail` the failed check."""
+
+    def __init__(self, message: str, status: int, detail: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+class ModelFormatError(NativeError):
+    """The bytes are not a valid .ecnn file: bad magic, truncated, CRC mismatch, corrupt field."""
+
+
+class ModelVersionError(NativeError):
+    """The file's format version is not the one this library reads."""
+
+
+class UnsupportedModelError(NativeError):
+    """The file is valid but uses an op, dtype or feature this library build does not implement."""
+
+
+class NativeRunError(NativeError):
+    """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
+
+
+def _native():
+    try:
+        from edgecnn.runtime import _native
+    except ImportError as exc:  # the extension is built by pip install
+        raise EdgecnnError(
+            f"the native extension edgecnn.runtime._native is not built ({exc}); reinstall the package: "
+            "pip install -e . (needs a C compiler)"
+        ) from None
+    return _native.ffi, _native.lib
+
+
+def _aligned_empty(nbytes: int, align: int, dtype=np.uint8) -> np.ndarray:
+    """A 1-D array of `nbytes` bytes whose data starts at a multiple of `align`."""
+    raw = np.empty(nbytes + align, dtype=np.uint8)
+    start = (-raw.ctypes.data) % align
+    return raw[start:start + nbytes].view(dtype)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One op of the compiled model, in execution order."""
+
+    index: int
+    op: str
+    output_shape: tuple  # per sample
+    weight_bytes: int
+    macs: int  # multiply-accumulates per sample
+
+
+class Model:
+    """A loaded .ecnn model. Create with `Model.load(path)` or `Model.from_bytes(data)`."""
+
+    def __init__(self, buffer: np.ndarray, source: str):
+        """Use load() / from_bytes(). `buffer`: 64-byte aligned uint8 array holding the file."""
+        ffi, lib = _native()
+        self._ffi, self._lib = ffi, lib
+        self._buffer = buffer  # the C model points into it: keep it alive
+        self.source = source
+        self._handle = ffi.new("ecnn_model *")
+        status = lib.ecnn_model_init(self._handle, ffi.from_buffer(buffer), buffer.nbytes)
+        if status != lib.ECNN_OK:
+            raise self._init_error(status)
+        info = ffi.new("ecnn_model_info *")
+        self._check(lib.ecnn_model_get_info(self._handle, info), "ecnn_model_get_info")
+        self.format_version = int(info.version)
+        self.file_bytes = int(info.file_size)
+        self.weight_bytes = int(info.weight_bytes)
+        self.activation_bytes = int(info.activation_bytes)  # per sample, before planning
+        self._arena_fixed = int(info.arena_fixed)
+        self._arena_per_sample = int(info.arena_per_sample)
+        self._num_ops = int(info.num_ops)
+        inp, out = self._tensor(info.input), self._tensor(info.output)
+        self.input_shape = inp["shape"]
+        self.output_shape = out["shape"]
+        self.input_dtype = inp["dtype"]
+        self.output_dtype = out["dtype"]
+        self._in_sample_bytes = inp["size"]
+        self._out_sample_bytes = out["size"]
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def load(cls, path) -> "Model":
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            buffer = _aligned_empty(size, MODEL_ALIGN)
+            with open(path, "rb") as f:
+                if f.readinto(memoryview(buffer)) != size:
+                    raise EdgecnnError(f"{path}: file changed while reading")
+        except FileNotFoundError:
+            raise EdgecnnError(f"{path}: no such model file") from None
+        except IsADirectoryError:
+            raise EdgecnnError(f"{path}: is a directory, expected an .ecnn model file") from None
+        except OSError as exc:
+            raise EdgecnnError(f"{path}: cannot read ({exc.strerror})") from None
+        return cls(buffer, str(path))
+
+    @classmethod
+    def from_bytes(cls, data) -> "Model":
+        """From bytes / bytearray / memoryview (copied once into an aligned buffer)."""
+        view = memoryview(data).cast("B")
+        buffer = _aligned_empty(view.nbytes, MODEL_ALIGN)
+        buffer[:] = np.frombuffer(view, dtype=np.uint8)
+        return cls(buffer, "<bytes>")
+
+    # -- errors ------------------------------------------------------------------------
+    def _message(self, status: int) -> str:
+        return self._ffi.string(self._lib.ecnn_status_string(status)).decode()
+
+    def _init_error(self, status: int) -> NativeError:
+        lib, ffi = self._lib, self._ffi
+        op, tensor = ffi.new("int32_t *"), ffi.new("int32_t *")
+        detail = ffi.string(lib.ecnn_model_error(self._handle, op, tensor)).decode()
+        where = "".join(
+            f", {name} {value[0]}" for name, value in (("op", op), ("tensor", tensor)) if value[0] >= 0
+        )
+        if status == lib.ECNN_E_VERSION:
+            return ModelVersionError(
+                f"{self.source}: file format version {self._handle.version}, library supports "
+                f"{lib.ECNN_FORMAT_VERSION}: recompile the model with this edgecnn version "
+                "(edgecnn compile model.onnx --out model.ecnn)",
+                status, detail,
+            )
+        cls = UnsupportedModelError if status == lib.ECNN_E_UNSUPPORTED else ModelFormatError
+        hint = {
+            lib.ECNN_E_MAGIC: " (is this an .ecnn file? compile ONNX models with `edgecnn compile`)",
+            lib.ECNN_E_TRUNCATED: " (incomplete copy or download?)",
+            lib.ECNN_E_CRC: " (the file was modified or damaged after compilation; recompile it)",
+            lib.ECNN_E_UNSUPPORTED: " (compiled for a newer edgecnn? upgrade the library or recompile)",
+        }.get(status, "")
+        return cls(f"{self.source}: {self._message(status)}: {detail}{where}{hint}", status, detail)
+
+    def _check(self, status: int, call: str) -> None:
+        if status != self._lib.ECNN_OK:
+            raise NativeRunError(f"{call}: {self._message(status)}", status)
+
+    # -- introspection -------------------------------------------------------------------
+    def _tensor(self, index: int) -> dict:
+        info = self._ffi.new("ecnn_tensor_info *")
+        self._check(self._lib.ecnn_model_tensor(self._handle, index, info), "ecnn_model_tensor")
+        return {
+            "kind": KIND_NAMES.get(info.kind, str(info.kind)),
+            "dtype": DTYPES[info.dtype],
+            "shape": tuple(int(info.dims[i]) for i in range(info.rank)),
+            "size": int(info.size),
+        }
+
+    def arena_size(self, batch: int = 1) -> int:
+        """Exact arena bytes ecnn_run needs for `batch` samples."""
+        out = self._ffi.new("size_t *")
+        self._check(self._lib.ecnn_arena_size(self._handle, int(batch), out), "ecnn_arena_size")
+        return int(out[0])
+
+    @property
+    def arena_bytes(self) -> int:
+        """Arena bytes for one sample (the batch-N arena is arena_size(N))."""
+        return self.arena_size(1)
+
+    @property
+    def layers(self) -> list:
+        ffi, lib = self._ffi, self._lib
+        rows = []
+        for i in range(self._num_ops):
+            info = ffi.new("ecnn_op_info *")
+            self._check(lib.ecnn_model_op(self._handle, i, info), "ecnn_model_op")
+            out = self._tensor(info.outputs[0])
+            name = ffi.string(lib.ecnn_op_name(info.op_type)).decode()
+            rows.append(Layer(i, name, out["shape"], int(info.weight_bytes), int(info.macs_per_sample)))
+        return rows
+
+    def summary(self) -> str:
+        lines = [f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes"]
+        lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
+        for layer in self.layers:
+            lines.append(
+                f"  {layer.index:2d} {layer.op:<16} N x {'x'.join(map(str, layer.output_shape)):<12} "
+                f"weights {layer.weight_bytes:>12,} B  MACs {layer.macs:>12,}"
+            )
+        lines.append(
+            f"  weights {self.weight_bytes:,} B; arena {self._arena_fixed:,} + N x {self._arena_per_sample:,} B "
+            f"(all activations would take N x {self.activation_bytes:,} B)"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Model({self.source!r}, input={self.input_shape}, output={self.output_shape}, "
+                f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample)")
+
+    # -- inference ------------------------------------------------------------------------
+    def _as_input(self, x) -> tuple[np.ndarray, bool]:
+        """(N, *input_shape) float32 C-contiguous array, and whether x was a single sample."""
+        x = np.asarray(x)
+        shape = self.input_shape
+        channel_1 = shape[-1:] == (1,)
+        single = x.shape == shape or (channel_1 and x.shape == shape[:-1])
+        if single:
+            x = x[np.newaxis]
+        if channel_1 and x.ndim == len(shape) and x.shape[1:] == shape[:-1]:
+            x = x[..., np.newaxis]  # images without the channel axis, e.g. straight from an IDX file
+        if x.ndim != len(shape) + 1 or x.shape[1:] != shape:
+            raise ValueError(
+                f"input has shape {x.shape}; the model takes (N, {', '.join(map(str, shape))}) "
+                f"or a single ({', '.join(map(str, shape))})"
+            )
+        if x.dtype == np.uint8:
+            x = x.astype(np.float32) / np.float32(255.0)  # pixels -> [0, 1], as edgecnn.train.data.to_model_input
+        elif x.dtype != np.float32:
+            raise ValueError(
+                f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels "
+                "(e.g. x.astype(np.float32))"
+            )
+        return np.ascontiguousarray(x), single
+
+    def predict(self, x, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+        """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
+
+        x: float32 in [0, 1] or uint8 pixels (divided by 255); (N, 28, 28) and a single
+        (28, 28, 1) image are accepted too (a single image gives N = 1). Runs `batch_size`
+        samples per native call (the arena is sized for that).
+        """
+        x, _ = self._as_input(x)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        n = x.shape[0]
+        out = np.empty((n, *self.output_shape), dtype=self.output_dtype)
+        if n == 0:
+            return out
+        chunk = min(n, batch_size)
+        arena = _aligned_empty(self.arena_size(chunk), ARENA_ALIGN)
+        ffi, lib = self._ffi, self._lib
+        for start in range(0, n, chunk):
+            xs, ys = x[start:start + chunk], out[start:start + chunk]
+            b = xs.shape[0]
+            status = lib.ecnn_run(
+                self._handle, b, ffi.from_buffer(xs), xs.nbytes, ffi.from_buffer(ys, require_writable=True),
+                ys.nbytes, ffi.from_buffer(arena, require_writable=True), arena.nbytes,
+            )
+            self._check(status, "ecnn_run")
+        return out

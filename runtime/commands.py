@@ -1,5 +1,118 @@
-"""Subcommands of this area; see runtime/cli.py for the rules registration follows."""
+"""Subcommands of this area; see runtime/cli.py for the rules registration follows.
+
+    edgecnn compile model.onnx --out model.ecnn     ONNX -> native model file, per-layer table
+    edgecnn predict model.ecnn IMAGE...             top-3 Fashion-MNIST classes per image
+    edgecnn verify model.onnx model.ecnn            native vs onnxruntime on real test images
+"""
+from pathlib import Path
+
+DATA_HELP = "MNIST-format folder (default: $EDGECNN_DATA or /usr/share/datasets/fashion-mnist)"
 
 
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
+    p = subparsers.add_parser(
+        "compile",
+        help="compile an ONNX model into a native .ecnn model file",
+        description="Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native "
+        "runtime's .ecnn file (native/FORMAT.md): NHWC layout, folded constants, fused activations, "
+        "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size.",
+    )
+    p.add_argument("model", type=Path, help="float32 ONNX model")
+    p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn)")
+    p.set_defaults(func=compile_command)
+
+    p = subparsers.add_parser(
+        "predict",
+        help="classify images with a .ecnn model (top-3 classes)",
+        description="Run a .ecnn model on images and print the top-3 classes with probabilities. "
+        "Images: PGM (read natively), PNG and other formats (needs Pillow), or IDX files "
+        "(every image in them). Grayscale pixels are scaled to [0, 1].",
+    )
+    p.add_argument("model", type=Path, help=".ecnn model file (from `edgecnn compile`)")
+    p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PGM, PNG or IDX file")
+    p.add_argument("--limit", type=int, default=20, help="print at most this many images per IDX file (default 20)")
+    p.set_defaults(func=predict_command)
+
+    p = subparsers.add_parser(
+        "verify",
+        help="check a .ecnn model against onnxruntime on real test images",
+        description="Run the ONNX model in onnxruntime and the .ecnn model in the native runtime on the "
+        "same test images; report the largest absolute difference of the probabilities, top-1 "
+        "agreement and each one's accuracy. Exits 1 when they differ by more than 1e-5.",
+    )
+    p.add_argument("onnx_model", type=Path, help="float32 ONNX model")
+    p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
+    p.add_argument("--data", help=DATA_HELP)
+    p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=verify_command)
+
+
+def compile_command(args) -> int:
+    from edgecnn.export.compiler import compile_onnx
+
+    out = args.out or args.model.with_suffix(".ecnn")
+    report = compile_onnx(args.model, out)
+    print(report.format_table())
+    print(f"wrote {out} ({report.file_bytes:,} bytes)")
+    return 0
+
+
+def predict_command(args) -> int:
+    import numpy as np
+
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.images import read_image_file
+    from edgecnn.train.data import FASHION_MNIST_CLASSES
+
+    model = Model.load(args.model)
+    classes = model.output_shape[-1]
+    names = FASHION_MNIST_CLASSES if classes == len(FASHION_MNIST_CLASSES) else [f"class {i}" for i in range(classes)]
+    for path in args.images:
+        images = read_image_file(path)
+        if args.limit is not None:
+            images = images[: max(args.limit, 0)]
+        if images.shape[1:] + (1,) != model.input_shape:
+            from edgecnn.runtime.errors import EdgecnnError
+
+            raise EdgecnnError(f"{path}: images are {images.shape[2]}x{images.shape[1]}, the model takes "
+                               f"{model.input_shape[1]}x{model.input_shape[0]} grayscale")
+        probs = model.predict(images[..., np.newaxis])
+        for i, p in enumerate(probs):
+            top = np.argsort(-p, kind="stable")[:3]
+            label = f"{path}[{i}]" if len(probs) > 1 else str(path)
+            print(f"{label}: " + ", ".join(f"{names[c]} {p[c]:.4f}" for c in top))
+    return 0
+
+
+def verify_command(args) -> int:
+    import json
+
+    from edgecnn.export.artifacts import load_images, ort_session, run_onnx
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.verify import compare_float
+    from edgecnn.train.data import resolve_data_dir
+
+    model = Model.load(args.ecnn_model)  # fails fast on a bad model file
+    session = ort_session(args.onnx_model)
+    images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
+    reference = run_onnx(session, images, desc=None if args.json else "onnxruntime")
+    native = _predict_with_progress(model, images, quiet=args.json)
+    result = compare_float(native, reference, labels)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.format())
+    return 0 if result.passed else 1
+
+
+def _predict_with_progress(model, images, quiet: bool, chunk: int = 500):
+    import numpy as np
+
+    starts = range(0, len(images), chunk)
+    if not quiet:
+        from edgecnn.runtime.errors import require
+
+        starts = require("tqdm").tqdm(starts, desc="native", unit="batch", leave=False)
+    return np.concatenate([model.predict(images[s:s + chunk]) for s in starts])

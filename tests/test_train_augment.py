@@ -42,6 +42,7 @@ def test_cli_choices_match_the_presets():
     from edgecnn.train import model, trainer
 
     assert cli.OPTIMIZERS == trainer.OPTIMIZERS and cli.ACTIVATIONS == model.ACTIVATIONS
+    assert cli.LR_SCHEDULES == trainer.LR_SCHEDULES
 
 
 def test_flags_override_the_preset():

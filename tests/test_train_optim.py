@@ -98,3 +98,11 @@ def test_unknown_optimizer_is_a_clear_error():
 
     with pytest.raises(EdgecnnError, match="rmsprop.*sgd, momentum, adam"):
         make_optimizer("rmsprop", LR)
+
+
+def test_learning_rate_schedules():
+    from edgecnn.train.trainer import learning_rate_schedule
+
+    assert learning_rate_schedule("constant", 0.1, 10) == 0.1
+    cosine = learning_rate_schedule("cosine", 0.1, 10)
+    assert [round(float(cosine(step)), 6) for step in (0, 5, 10)] == [0.1, 0.05, 0.0]

@@ -10,6 +10,7 @@ import argparse
 AUGMENT_PRESETS = ("mild", "none", "seed")
 DEFAULT_AUGMENT = "mild"
 OPTIMIZERS = ("sgd", "momentum", "adam")
+LR_SCHEDULES = ("constant", "cosine")
 ACTIVATIONS = ("relu", "leaky_relu")
 
 
@@ -60,6 +61,8 @@ def register(subparsers) -> None:
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                      help="sgd: w -= lr*g; momentum: m = beta*m - lr*g, w += m; adam: Keras Adam")
     opt.add_argument("--lr", type=positive_float, help="learning rate (default: 1e-3 for adam, 0.01 otherwise)")
+    opt.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
+                     help="constant, or cosine decay from --lr to 0 over the whole run (default: the trainer's)")
     opt.add_argument("--momentum", type=momentum_beta, default=0.9, help="beta of --optimizer momentum")
 
     arch = p.add_argument_group("model")
@@ -112,7 +115,8 @@ def _run_train(args) -> int:
         alpha=args.alpha, filters=args.filters, dense_units=tuple(args.dense_units), dropout=tuple(args.dropout),
         augment_preset=args.augment, augmentation=config,
     )
-    if args.epochs is not None:
-        settings = dataclasses.replace(settings, epochs=args.epochs)
+    # Flags left unset keep TrainSettings' defaults (one place defines them).
+    overrides = {"epochs": args.epochs, "lr_schedule": args.lr_schedule}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     trainer.train(settings, data_dir, args.out)
     return 0

@@ -23,6 +23,7 @@ keras = require("keras")
 tf = require("tensorflow")
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+LR_SCHEDULES = ("constant", "cosine")
 DEFAULT_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 1e-3}
 ARTIFACTS = ("model.keras", "metrics.json", "history.png", "confusion.png")
 
@@ -36,6 +37,7 @@ class TrainSettings:
     deterministic: bool = True  # tf.config.experimental.enable_op_determinism
     optimizer: str = "adam"
     lr: float | None = None  # None: DEFAULT_LR[optimizer]
+    lr_schedule: str = "constant"  # "cosine": decay from lr to 0 over all training steps
     momentum: float = 0.9  # beta of the "momentum" optimizer
     activation: str = "relu"
     alpha: float = 0.01  # leaky_relu negative slope
@@ -50,11 +52,12 @@ class TrainSettings:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
 
-def make_optimizer(name: str, lr: float, momentum: float = 0.9):
+def make_optimizer(name: str, lr, momentum: float = 0.9):
     """sgd:      w := w - lr * dJ/dw
     momentum: m := momentum * m - lr * dJ/dw;  w := w + m
               (exactly Keras' SGD(momentum=...) update with nesterov=False; see test_train_optim.py)
     adam:     keras.optimizers.Adam(lr)
+    `lr` is a float or a keras LearningRateSchedule (see learning_rate_schedule).
     """
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate=lr, momentum=0.0)
@@ -63,6 +66,15 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.9):
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     raise EdgecnnError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def learning_rate_schedule(name: str, lr: float, total_steps: int):
+    """constant: lr every step; cosine: lr * (1 + cos(pi * step / total_steps)) / 2."""
+    if name == "constant":
+        return lr
+    if name == "cosine":
+        return keras.optimizers.schedules.CosineDecay(initial_learning_rate=lr, decay_steps=total_steps, alpha=0.0)
+    raise EdgecnnError(f"unknown learning-rate schedule {name!r}; choose one of {', '.join(LR_SCHEDULES)}")
 
 
 def seed_everything(seed: int, deterministic: bool) -> None:
@@ -146,8 +158,10 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
         activation=settings.activation, alpha=settings.alpha,
         num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization,
     )
+    steps_per_epoch = -(-len(x_train) // settings.batch_size)
+    lr = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, settings.epochs * steps_per_epoch)
     model.compile(
-        optimizer=make_optimizer(settings.optimizer, settings.learning_rate, settings.momentum),
+        optimizer=make_optimizer(settings.optimizer, lr, settings.momentum),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

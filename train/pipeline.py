@@ -77,7 +77,7 @@ def data_files(data_dir: Path) -> list[Path]:
 
 
 def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
-    """The stages in order, each with the exact command it runs."""
+    """The stages in order, each with the exact command it runs (the report stage comes last)."""
     r = run_dir
     data = ["--data", str(data_dir)]
     train_flags = ["--epochs", "2", "--limit", "10000"] if quick else []
@@ -85,7 +85,9 @@ def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
     verify_samples = ["--samples", "2000"] if quick else []
     bench_flags = ["--runs", "30", "--batch", "1,8,64"] if quick else ["--runs", "200", "--batch", "1,8,64"]
     return [
-        Stage("train", ["train", "--out", str(r), *data, *train_flags, "--preview-augment", str(r / "augment.png")],
+        Stage("augment preview", ["train", "--preview-augment", str(r / "augment.png"), *data],
+              inputs=data_files(data_dir), outputs=[r / "augment.png"]),
+        Stage("train", ["train", "--out", str(r), *data, *train_flags],
               inputs=data_files(data_dir), outputs=[r / "model.keras", r / "metrics.json"]),
         Stage("export", ["export", str(r / "model.keras"), "--out", str(r / "model.onnx"), *data],
               inputs=[r / "model.keras"], outputs=[r / "model.onnx", r / "model.onnx.json"]),

@@ -260,7 +260,8 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
  * @param[out] output        N samples of the output tensor; aligned to the element size.
  * @param[in]  output_bytes  must equal N * output tensor size.
  * @param[in,out] arena      scratch memory, ECNN_ARENA_ALIGN-aligned; contents on entry do
- *                           not matter and are garbage on return.
+ *                           not matter and are garbage on return. May be NULL when
+ *                           ecnn_arena_size() is 0 (a model with no intermediate tensors).
  * @param[in]  arena_bytes   at least ecnn_arena_size(model, N).
  *
  * Aliasing: input, output and arena must not overlap each other or the model buffer.

@@ -113,10 +113,9 @@ ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, siz
     if (input_bytes != in_need || output_bytes != out_need) return ECNN_E_SIZE;
     if (need > 0 && arena == NULL) return ECNN_E_ARG;
     if (arena_bytes < need) return ECNN_E_ARENA;
-    if ((uintptr_t)arena % ECNN_ARENA_ALIGN != 0) return ECNN_E_ALIGN;
+    if (need > 0 && (uintptr_t)arena % ECNN_ARENA_ALIGN != 0) return ECNN_E_ALIGN; /* no arena needed: any pointer */
     /* f32 (and i32) inputs/outputs are read through typed pointers. */
     if ((uintptr_t)input % 4 != 0 || (uintptr_t)output % 4 != 0) return ECNN_E_ALIGN;
-    /* Arena offsets are bounded by the plan; the largest, times the batch, must fit. */
     r.m = m;
     r.batch = batch;
     r.input = (const uint8_t *)input;

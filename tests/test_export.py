@@ -130,6 +130,17 @@ def test_export_cli_not_a_keras_file(tmp_path, capsys):
     assert not (tmp_path / "m.onnx").exists()
 
 
+def test_export_cli_rejects_keras_model_with_other_input(tmp_path, capsys):
+    import keras
+
+    inputs = keras.Input(shape=(32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
+    model.save(tmp_path / "rgb.keras")
+    status, _, stderr = run_cli(capsys, "export", tmp_path / "rgb.keras", "--out", tmp_path / "m.onnx")
+    assert status == 2
+    assert "(None, 32, 32, 3)" in stderr and "expected (None, 28, 28, 1)" in stderr
+
+
 def test_export_cli_rejects_old_opset(tiny_model_factory, tmp_path, capsys):
     model, _ = tiny_model_factory("relu")
     model.save(tmp_path / "tiny.keras")

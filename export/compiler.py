@@ -406,8 +406,8 @@ class _Lowering:
             raise self.fail(f"reshape from {v.shape} to {new_shape} changes the per-sample element count")
         if not v.compatible(_identity(v.rank)):
             raise self.fail(
-                f"reshapes a tensor stored in axis order {list(v.perm)} (it would need a data-moving transpose); "
-                "only reshapes of tensors in ONNX order are supported"
+                f"reshapes a tensor stored in axis order {list(v.perm)} (after a Transpose the compiler "
+                "could not absorb: it would have to move data); only reshapes of tensors in ONNX order are supported"
             )
         self.values[node.output[0]] = View(v.tensor, tuple(int(d) for d in new_shape), _identity(len(new_shape) + 1))
 

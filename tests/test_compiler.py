@@ -1,0 +1,151 @@
+"""The ONNX -> .ecnn compiler: graphs as tf2onnx exports them, the file layout, the arena
+plan, and clear errors for what it cannot compile."""
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from edgecnn.runtime.errors import EdgecnnError, require
+
+
+def _need(module):
+    try:
+        return require(module)
+    except EdgecnnError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+onnx = _need("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from edgecnn.export import compiler  # noqa: E402
+from edgecnn.export.compiler import CompileError, compile_model, compile_onnx  # noqa: E402
+
+
+def _model(nodes, in_shape, out_shape, inits=(), batch="N"):
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, *in_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, *out_shape])],
+        initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path):
+    blob, report = compile_model(reference_onnx_path)
+    ops = [row.op for row in report.layers]
+    # Normalization (Sub, Mul), conv+relu, pool, three dense layers (bias and relu fused), softmax;
+    # no RESHAPE or transpose left: the layout is NHWC throughout.
+    assert ops == ["CHANNEL_ARITH(sub)", "CHANNEL_ARITH(mul)", "CONV_2D+relu", "MAX_POOL_2D",
+                   "FULLY_CONNECTED+relu", "FULLY_CONNECTED+relu", "FULLY_CONNECTED", "SOFTMAX"], ops
+    assert report.layers[2].output_shape == ("N", 26, 26, 16)
+    assert report.layers[4].macs == 25 * 25 * 16 * 512
+    assert report.weight_bytes == 4 * (3 * 3 * 16 + 16 + 10000 * 512 + 512 + 512 * 200 + 200 + 200 * 10 + 10 + 2)
+    # Conv output (26*26*16 floats) and pool output (25*25*16) are live together: the floor.
+    assert report.arena_bytes_per_sample == 43264 + 40000
+    assert report.arena_bytes_per_sample < report.activation_bytes
+    table = report.format_table()
+    assert "arena" in table and "MACs" in table and "FULLY_CONNECTED+relu" in table
+
+
+def test_file_layout_follows_format_md(reference_onnx_path, tmp_path):
+    report = compile_onnx(reference_onnx_path, tmp_path / "m.ecnn")
+    data = (tmp_path / "m.ecnn").read_bytes()
+    fields = struct.unpack_from("<4s15I", data)
+    magic, version, file_size, header_size, flags, num_tensors, tensors_offset, num_ops = fields[:8]
+    ops_offset, ops_size, data_offset, data_size = fields[8:12]
+    assert (magic, version, header_size, flags, tensors_offset) == (b"ECNN", 1, 64, 0, 64)
+    assert file_size == len(data) == report.file_bytes
+    assert struct.unpack_from("<I", data, file_size - 4)[0] == zlib.crc32(data[:-4])
+    assert ops_offset == 64 + 48 * num_tensors and data_offset % 64 == 0
+    assert data_offset + data_size == file_size - 4 and num_ops == len(report.layers)
+    for i in range(num_tensors):
+        kind, _dtype, _rank, _axis = struct.unpack_from("<4B", data, 64 + 48 * i)
+        offset = struct.unpack_from("<I", data, 64 + 48 * i + 24)[0]
+        if kind in (compiler.KIND_CONSTANT, compiler.KIND_ACTIVATION):
+            assert offset % 64 == 0
+
+
+def test_fixed_batch_gemm_graph_compiles_like_the_dynamic_one():
+    """tf2onnx with batch 1 emits Gemm and a constant flatten shape; the result is the same native graph."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(12, 5)).astype(np.float32)
+    b = rng.normal(size=5).astype(np.float32)
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "W", "B"], ["g"]),
+        helper.make_node("Softmax", ["g"], ["y"]),
+    ]
+    fixed = _model(nodes, (2, 2, 3), (5,), [("shape", np.array([1, 12], np.int64)), ("W", w), ("B", b)], batch=1)
+    dyn = _model(nodes, (2, 2, 3), (5,), [("shape", np.array([-1, 12], np.int64)), ("W", w), ("B", b)])
+    blob_fixed, rep_fixed = compile_model(fixed)
+    blob_dyn, rep_dyn = compile_model(dyn)
+    assert [r.op for r in rep_fixed.layers] == [r.op for r in rep_dyn.layers] == ["FULLY_CONNECTED", "SOFTMAX"]
+    assert blob_fixed == blob_dyn
+
+
+def test_chain_of_dense_layers_ping_pongs_between_two_buffers():
+    rng = np.random.default_rng(1)
+    nodes, inits, prev = [], [], "x"
+    for i in range(5):
+        out = "y" if i == 4 else f"h{i}"
+        nodes.append(helper.make_node("MatMul", [prev, f"W{i}"], [out]))
+        inits.append((f"W{i}", rng.normal(size=(64, 64)).astype(np.float32)))
+        prev = out
+    _, report = compile_model(_model(nodes, (64,), (64,), inits))
+    assert report.activation_bytes == 4 * 64 * 4  # four intermediate tensors of 64 floats
+    assert report.arena_bytes_per_sample == 2 * 256  # two alternating buffers
+
+
+def test_elementwise_op_runs_in_place():
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]), helper.make_node("Sub", ["m", "K"], ["s"]),
+             helper.make_node("Relu", ["s"], ["r"]), helper.make_node("Softmax", ["r"], ["y"])]
+    inits = [("W", np.eye(16, dtype=np.float32)), ("K", np.float32(0.5))]
+    _, report = compile_model(_model(nodes, (16,), (16,), inits))
+    assert report.activation_bytes == 3 * 64 and report.arena_bytes_per_sample == 64
+
+
+@pytest.mark.parametrize(
+    "nodes, inits, in_shape, out_shape, expected",
+    [
+        ([helper.make_node("Sin", ["x"], ["y"], name="my_sin")], [], (4,), (4,), ["node 'my_sin' (Sin)", "supported"]),
+        ([helper.make_node("Add", ["x", "x"], ["y"], name="twice")], [], (4,), (4,), ["node 'twice' (Add)", "two runtime tensors"]),
+        ([helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1]),
+          helper.make_node("Flatten", ["t"], ["y"], name="flat")], [], (2, 3), (6,), ["node 'flat' (Flatten)", "Transpose"]),
+        ([helper.make_node("Gemm", ["x", "W"], ["y"], alpha=2.0, name="g")], [("W", np.ones((3, 3), np.float32))],
+         (3,), (3,), ["node 'g' (Gemm)", "alpha"]),
+        ([helper.make_node("MatMul", ["x", "x2"], ["y"], name="mm")], [], (3,), (3,), ["node 'mm' (MatMul)", "input"]),
+        ([helper.make_node("Softmax", ["x"], ["y"], axis=1, name="sm")], [], (3, 4), (3, 4), ["node 'sm' (Softmax)", "last axis"]),
+    ],
+)
+def test_unsupported_graphs_fail_naming_the_node_and_op(nodes, inits, in_shape, out_shape, expected):
+    with pytest.raises(CompileError) as info:
+        compile_model(_model(nodes, in_shape, out_shape, inits))
+    for text in expected:
+        assert text in str(info.value), str(info.value)
+
+
+def test_fixed_batch_larger_than_one_is_refused():
+    model = _model([helper.make_node("Relu", ["x"], ["y"])], (4,), (4,), batch=8)
+    with pytest.raises(CompileError, match="fixed batch of 8"):
+        compile_model(model)
+
+
+def test_compile_command_writes_the_file_and_prints_the_table(reference_onnx_path, tmp_path, capsys):
+    from edgecnn.runtime.cli import main
+
+    out = tmp_path / "ref.ecnn"
+    assert main(["compile", str(reference_onnx_path), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert out.is_file() and "CONV_2D+relu" in printed and "arena:" in printed and f"wrote {out}" in printed
+
+
+def test_compile_command_reports_a_missing_file(tmp_path, capsys):
+    from edgecnn.runtime.cli import main
+
+    assert main(["compile", str(tmp_path / "nope.onnx")]) == 2
+    assert "no such ONNX file" in capsys.readouterr().err

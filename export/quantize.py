@@ -171,6 +171,8 @@ def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = Tr
     input_name = check_image_input(float_model, float_onnx)
     calibration_images = check_calibration_images(calibration_images)
     out_path = Path(out_path)
+    if out_path.resolve() == Path(float_onnx).resolve():
+        raise EdgecnnError(f"--out {out_path} is the float model itself; write the int8 model to another file")
 
     with tempfile.TemporaryDirectory(prefix="edgecnn-quantize-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"

@@ -3,6 +3,7 @@
  * who reads it last) are recomputed by scanning the op list, which is short. */
 #include "internal.h"
 #include "ops.h"
+#include "quant.h"
 
 #define NO_OP 0xFFFFFFFFu
 
@@ -364,6 +365,59 @@ static int windows_hit_input(uint32_t out, uint32_t in, uint32_t pad_a, uint32_t
         if (st_ != ECNN_OK) return st_;   \
     } while (0)
 
+/* CONV_2D / FULLY_CONNECTED: every tensor f32 (float kernel), or x and y quantized
+ * activations, w i8/u8 and b i32 (int8 kernel; quant.c checks them). k: dot product length. */
+static ecnn_status check_linear_dtypes(const op_ctx *c, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                                       const ecnn_tensor_rec *b, const ecnn_tensor_rec *y, uint64_t k, uint32_t act)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t idx[4] = {op->inputs[0], op->inputs[1], op->inputs[2], op->outputs[0]};
+    ecnn_status st;
+    uint32_t bad;
+    const char *msg;
+    if (x->dtype == ECNN_DTYPE_F32) {
+        TRY(need_f32(c, w, idx[1]));
+        TRY(need_f32(c, b, idx[2]));
+        return need_f32(c, y, idx[3]);
+    }
+    msg = ecnn_check_qlinear(c->m, x, w, b, y, idx, k, act, &st, &bad);
+    return msg ? op_fail(c, st, bad == 0xFFFFFFFFu ? NO_OP : bad, msg) : ECNN_OK;
+}
+
+/* Ops that only move or select values (MAX_POOL_2D): both f32, or both quantized
+ * activations with the same dtype, scale and zero point. */
+static ecnn_status check_same_dtype(const op_ctx *c, const ecnn_tensor_rec *x, const ecnn_tensor_rec *y)
+{
+    const char *msg;
+    if (x->dtype == ECNN_DTYPE_F32) return need_f32(c, y, c->op->outputs[0]);
+    if ((msg = ecnn_check_q_activation(c->m, x)) != NULL) return op_fail(c, ECNN_E_UNSUPPORTED, c->op->inputs[0], msg);
+    if ((msg = ecnn_check_q_activation(c->m, y)) != NULL) return op_fail(c, ECNN_E_UNSUPPORTED, c->op->outputs[0], msg);
+    if (x->dtype != y->dtype || ecnn_q_scale(c->m, x, 0) != ecnn_q_scale(c->m, y, 0) ||
+        ecnn_q_zero_point(c->m, x, 0) != ecnn_q_zero_point(c->m, y, 0))
+        return op_fail(c, ECNN_E_CORRUPT, c->op->outputs[0], "input and output differ in dtype or quantization");
+    return ECNN_OK;
+}
+
+/* QUANTIZE (f32 -> i8/u8) and DEQUANTIZE (i8/u8 -> f32): same shape, the quantized side
+ * quantized per tensor. */
+static ecnn_status check_quant_convert(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec x, y;
+    const char *msg;
+    const int quantize = op->op_type == ECNN_OP_QUANTIZE;
+    if (op->num_inputs != 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "QUANTIZE/DEQUANTIZE needs 1 input and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_output(c, op->outputs[0], &y));
+    if (!same_shape(&x, &y)) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "input and output shapes differ");
+    TRY(need_f32(c, quantize ? &x : &y, quantize ? op->inputs[0] : op->outputs[0]));
+    msg = ecnn_check_q_activation(c->m, quantize ? &y : &x);
+    if (msg) return op_fail(c, ECNN_E_CORRUPT, quantize ? op->outputs[0] : op->inputs[0], msg);
+    *macs = 0;
+    return ECNN_OK;
+}
+
 static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
@@ -377,10 +431,6 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
     TRY(check_const_input(c, op->inputs[1], &w, 0));
     TRY(check_const_input(c, op->inputs[2], &b, 1));
     TRY(check_output(c, op->outputs[0], &y));
-    TRY(need_f32(c, &x, op->inputs[0]));
-    TRY(need_f32(c, &w, op->inputs[1]));
-    TRY(need_f32(c, &b, op->inputs[2]));
-    TRY(need_f32(c, &y, op->outputs[0]));
     if (x.rank != 3 || y.rank != 3 || w.rank != 4)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
     for (i = 0; i < 8; i++)
@@ -395,6 +445,7 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
     if (out_extent(p.h, q[2], q[4], p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
         out_extent(p.w, q[3], q[5], p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
+    TRY(check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q[9]));
     TRY(check_act(c, q + 9));
     *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
     return ECNN_OK;
@@ -411,8 +462,7 @@ static ecnn_status check_maxpool2d(const op_ctx *c, uint64_t *macs)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs 1 input and 1 output");
     TRY(check_data_input(c, op->inputs[0], &x));
     TRY(check_output(c, op->outputs[0], &y));
-    TRY(need_f32(c, &x, op->inputs[0]));
-    TRY(need_f32(c, &y, op->outputs[0]));
+    TRY(check_same_dtype(c, &x, &y));
     if (x.rank != 3 || y.rank != 3 || x.dims[2] != y.dims[2])
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs X [H,W,C] and Y [OH,OW,C]");
     for (i = 0; i < 10; i++)
@@ -442,16 +492,13 @@ static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
     TRY(check_const_input(c, op->inputs[1], &w, 0));
     TRY(check_const_input(c, op->inputs[2], &b, 1));
     TRY(check_output(c, op->outputs[0], &y));
-    TRY(need_f32(c, &x, op->inputs[0]));
-    TRY(need_f32(c, &w, op->inputs[1]));
-    TRY(need_f32(c, &b, op->inputs[2]));
-    TRY(need_f32(c, &y, op->outputs[0]));
     if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FULLY_CONNECTED weight is not [O, K] with K = input elements");
     if (y.rank != 1 || y.dims[0] != w.dims[0])
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
+    TRY(check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params[0]));
     TRY(check_act(c, op->params));
     *macs = (uint64_t)w.dims[0] * w.dims[1];
     return ECNN_OK;
@@ -519,6 +566,8 @@ static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index
     case ECNN_OP_MAX_POOL_2D: return check_maxpool2d(&c, macs);
     case ECNN_OP_FULLY_CONNECTED: return check_fully_connected(&c, macs);
     case ECNN_OP_CHANNEL_ARITH: return check_channel_arith(&c, macs);
+    case ECNN_OP_QUANTIZE:
+    case ECNN_OP_DEQUANTIZE: return check_quant_convert(&c, macs);
     default: return check_unary(&c, macs);
     }
 }

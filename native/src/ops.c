@@ -11,6 +11,8 @@ uint32_t ecnn_op_param_count(uint32_t op_type)
     case ECNN_OP_RESHAPE: return 0;
     case ECNN_OP_ACTIVATION: return 3;
     case ECNN_OP_CHANNEL_ARITH: return 2;
+    case ECNN_OP_QUANTIZE: return 0;
+    case ECNN_OP_DEQUANTIZE: return 0;
     default: return 0xFFFFFFFFu;
     }
 }

@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "kernels.h"
 #include "ops.h"
+#include "quant.h"
 
 typedef struct {
     const ecnn_model *m;
@@ -27,12 +28,61 @@ static void *tensor_ptr(const run_ctx *r, uint32_t t, ecnn_tensor_rec *rec)
     }
 }
 
+/* Ops with an int8 / uint8 tensor (except RESHAPE, which copies bytes of any dtype). */
+static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
+{
+    ecnn_tensor_rec x, w, b, y;
+    const uint32_t n = r->batch;
+    const void *xp = tensor_ptr(r, op->inputs[0], &x);
+    void *yp = tensor_ptr(r, op->outputs[0], &y);
+    ecnn_qtype t = ECNN_Q_I8;
+    switch (op->op_type) {
+    case ECNN_OP_CONV_2D:
+    case ECNN_OP_FULLY_CONNECTED: {
+        const void *wp = tensor_ptr(r, op->inputs[1], &w);
+        const int32_t *bp = (const int32_t *)tensor_ptr(r, op->inputs[2], &b);
+        ecnn_qlinear_params q;
+        if (op->op_type == ECNN_OP_CONV_2D) {
+            ecnn_conv2d_params p;
+            ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+            ecnn_qlinear_params_from(r->m, &x, &w, &y, p.act.act, &q);
+            ecnn_conv2d_q_ref(yp, xp, wp, bp, n, &p, &q);
+        } else {
+            ecnn_qlinear_params_from(r->m, &x, &w, &y, op->params[0], &q);
+            ecnn_fully_connected_q_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
+        }
+        break;
+    }
+    case ECNN_OP_MAX_POOL_2D: {
+        ecnn_pool2d_params p;
+        ecnn_pool2d_params_from(op, &x, &y, &p);
+        (void)ecnn_qtype_of(x.dtype, &t);
+        ecnn_maxpool2d_q_ref(yp, xp, n, &p, t);
+        break;
+    }
+    case ECNN_OP_QUANTIZE:
+        (void)ecnn_qtype_of(y.dtype, &t);
+        ecnn_quantize_ref(yp, (const float *)xp, (uint32_t)ecnn_numel(&x) * n, ecnn_q_scale(r->m, &y, 0),
+                          ecnn_q_zero_point(r->m, &y, 0), t);
+        break;
+    default: /* ECNN_OP_DEQUANTIZE (the validator admits no other int8 op) */
+        (void)ecnn_qtype_of(x.dtype, &t);
+        ecnn_dequantize_ref((float *)yp, xp, (uint32_t)ecnn_numel(&x) * n, ecnn_q_scale(r->m, &x, 0),
+                            ecnn_q_zero_point(r->m, &x, 0), t);
+        break;
+    }
+}
+
 static void run_op(const run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, w, b, y;
     const uint32_t n = r->batch;
     const float *xp = (const float *)tensor_ptr(r, op->inputs[0], &x);
     float *yp = (float *)tensor_ptr(r, op->outputs[0], &y);
+    if (op->op_type != ECNN_OP_RESHAPE && (x.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32)) {
+        run_op_q(r, op);
+        return;
+    }
     switch (op->op_type) {
     case ECNN_OP_CONV_2D: {
         ecnn_conv2d_params p;

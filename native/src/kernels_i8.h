@@ -1,0 +1,94 @@
+/* Quantized (int8 / uint8) kernel interface: plain functions over raw pointers and small
+ * parameter structs, like kernels.h. kernels_ref_i8.c holds the reference versions; they
+ * are the oracle for faster (SIMD) int8 kernels.
+ *
+ * Arithmetic: onnxruntime's CPU kernels (MLAS MlasRequantizeOutput, qlinearconv.cc,
+ * quant_gemm.cc; /work/shared/docs/numerics.md), reproduced bit for bit:
+ *
+ *     acc = sum (x - zx) * (w - zw[o]) + bias[o]      exact int32
+ *     s   = (x_scale * w_scale[o]) / y_scale          float32, in this order
+ *     v   = (float)acc * s                            float32 multiply (no FMA)
+ *     v   = clamp(v, y_min - zy, y_max - zy)
+ *     y   = round_half_to_even(v) + zy                lrintf, default rounding mode
+ *
+ * y_min/y_max are the output dtype's range, with y_min raised to zy by a fused Relu
+ * (Relu on a quantized value is max(q, zy): exactly what onnxruntime's Relu folding
+ * into the output quantization computes).
+ *
+ * Every float step is assigned to a float variable: under C99 that rounds to binary32
+ * even where the FPU keeps excess precision. Build without -ffast-math and with
+ * -ffp-contract=off (native/Makefile, runtime/_build_ffi.py).
+ *
+ * Dimension letters as in kernels.h. Layout NHWC.
+ */
+#ifndef ECNN_KERNELS_I8_H
+#define ECNN_KERNELS_I8_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* Element type of a quantized buffer. */
+typedef enum { ECNN_Q_I8 = 0, ECNN_Q_U8 = 1 } ecnn_qtype;
+
+static inline int32_t ecnn_qtype_min(ecnn_qtype t) { return t == ECNN_Q_U8 ? 0 : -128; }
+static inline int32_t ecnn_qtype_max(ecnn_qtype t) { return t == ECNN_Q_U8 ? 255 : 127; }
+
+/* Quantization of the three tensors of a CONV_2D / FULLY_CONNECTED. */
+typedef struct {
+    ecnn_qtype x_type, w_type, y_type;
+    float x_scale;
+    int32_t x_zero_point;
+    const float *w_scales;        /* w_count values */
+    const int32_t *w_zero_points; /* w_count values */
+    uint32_t w_count;             /* 1 = per tensor, O = per output channel */
+    float y_scale;
+    int32_t y_zero_point;
+    int32_t y_min, y_max;         /* output range in quantized units (dtype range, raised by Relu) */
+} ecnn_qlinear_params;
+
+/* The requantization above for one accumulator; s from ecnn_requant_scale. */
+static inline int32_t ecnn_requantize(int32_t acc, float s, const ecnn_qlinear_params *q)
+{
+    const float lo = (float)(q->y_min - q->y_zero_point);
+    const float hi = (float)(q->y_max - q->y_zero_point);
+    float v = (float)acc;
+    v = v * s;
+    v = v > lo ? v : lo; /* max then min, as MLAS (_mm_max_ps / _mm_min_ps) */
+    v = v < hi ? v : hi;
+    return (int32_t)lrintf(v) + q->y_zero_point;
+}
+
+/* s = (x_scale * w_scale[o]) / y_scale, rounded to float32 after each operation. */
+static inline float ecnn_requant_scale(const ecnn_qlinear_params *q, uint32_t o)
+{
+    float s = q->x_scale * q->w_scales[q->w_count == 1 ? 0 : o];
+    s = s / q->y_scale;
+    return s;
+}
+
+/* y[N,OH,OW,O] = requantize(conv(x[N,H,W,C] - zx, w[O,KH,KW,C/group] - zw) + b[O]); b may be
+ * NULL. Positions in the padding contribute 0 (a real zero: x == zx). x, y: int8 or uint8
+ * per q->x_type / q->y_type; w per q->w_type. Activation fields of p are ignored (the
+ * fused Relu is in q->y_min). y must not overlap x. */
+void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                       const ecnn_conv2d_params *p, const ecnn_qlinear_params *q);
+
+/* y[N,O] = requantize(x[N,K] - zx . (w[O,K] - zw)^T + b[O]); b may be NULL. y must not overlap x. */
+void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                                uint32_t o, const ecnn_qlinear_params *q);
+
+/* Max pooling of int8 (type ECNN_Q_I8) or uint8 values; same contract as ecnn_maxpool2d_f32_ref.
+ * Input and output share their quantization, so the max of the codes is the max of the values. */
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type);
+
+/* y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point), `count` elements: onnxruntime's
+ * QuantizeLinear (a true division, not a multiply by 1/scale; clamped before rounding as MLAS).
+ * NaN gives the dtype minimum, as onnxruntime's SSE and NEON kernels. */
+void ecnn_quantize_ref(void *y, const float *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type);
+
+/* y[i] = (float)(x[i] - zero_point) * scale, `count` elements: onnxruntime's DequantizeLinear. */
+void ecnn_dequantize_ref(float *y, const void *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type);
+
+#endif /* ECNN_KERNELS_I8_H */

@@ -24,7 +24,8 @@ def _require(module: str):
     try:
         return require(module)
     except EdgecnnError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,10 @@ def data_dir():
         path = resolve_data_dir(None)
         load_split(path, "test", limit=1)  # the files are there and readable
     except EdgecnnError as exc:
-        pytest.fail(f"Fashion-MNIST is needed by this test: {exc}", pytrace=False)
-    return path
+        problem = str(exc)
+    else:
+        return path
+    pytest.fail(f"Fashion-MNIST is needed by this test: {problem}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -396,6 +396,28 @@ static void test_fc_fast_matches_ref(void)
     }
 }
 
+static void test_channel_arith_and_softmax_in_place(void)
+{
+    float x[2 * 3], y[2 * 3], k3[3] = {0.5f, -2.0f, 4.0f}, k1[1] = {3.0f};
+    uint32_t func, first, i;
+    for (func = ECNN_ARITH_ADD; func <= ECNN_ARITH_DIV; func++) {
+        for (first = 0; first < 2; first++) {
+            for (i = 0; i < 6; i++) x[i] = frand() + 2.0f;
+            ecnn_channel_arith_f32_ref(y, x, k3, 3, 2, 3, func, first);
+            for (i = 0; i < 6; i++) {
+                const float a = first ? k3[i % 3] : x[i], b = first ? x[i] : k3[i % 3];
+                const float want = func == 1 ? a + b : func == 2 ? a - b : func == 3 ? a * b : a / b;
+                CHECK(y[i] == want);
+            }
+            ecnn_channel_arith_f32_ref(x, x, k1, 1, 2, 3, func, first); /* in place, scalar constant */
+            for (i = 0; i < 6; i++) CHECK(x[i] == x[i]); /* finite: no NaN from reading written values */
+        }
+    }
+    for (i = 0; i < 6; i++) x[i] = frand() * 50.0f;
+    ecnn_softmax_f32_ref(x, x, 2, 3);
+    CHECK(fabsf(x[0] + x[1] + x[2] - 1.0f) < 1e-6f && fabsf(x[3] + x[4] + x[5] - 1.0f) < 1e-6f);
+}
+
 /* Structural fuzzing: change bytes of the header, tensor table and op list, fix the CRC so
  * the structural checks are what stands between the bytes and the kernels; init must
  * return a status and, if it accepts the file, running it must stay in bounds (ASan). */
@@ -449,6 +471,7 @@ int main(void)
     RUN_TEST(test_arena_plan_checks);
     RUN_TEST(test_inplace_activation);
     RUN_TEST(test_fc_fast_matches_ref);
+    RUN_TEST(test_channel_arith_and_softmax_in_place);
     RUN_TEST(test_fuzz_fields);
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     return harness_tests_failed == 0 ? 0 : 1;

@@ -409,8 +409,9 @@ static void test_channel_arith_and_softmax_in_place(void)
                 const float want = func == 1 ? a + b : func == 2 ? a - b : func == 3 ? a * b : a / b;
                 CHECK(y[i] == want);
             }
-            ecnn_channel_arith_f32_ref(x, x, k1, 1, 2, 3, func, first); /* in place, scalar constant */
-            for (i = 0; i < 6; i++) CHECK(x[i] == x[i]); /* finite: no NaN from reading written values */
+            ecnn_channel_arith_f32_ref(y, x, k1, 1, 2, 3, func, first); /* scalar constant, then in place */
+            ecnn_channel_arith_f32_ref(x, x, k1, 1, 2, 3, func, first);
+            for (i = 0; i < 6; i++) CHECK(x[i] == y[i]);
         }
     }
     for (i = 0; i < 6; i++) x[i] = frand() * 50.0f;

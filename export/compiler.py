@@ -38,11 +38,16 @@ NO_TENSOR = 0xFFFF
 
 # Tensor kinds, dtypes, op types, activations: the numbers of native/FORMAT.md.
 KIND_INPUT, KIND_OUTPUT, KIND_ACTIVATION, KIND_CONSTANT = 1, 2, 3, 4
-DTYPE_F32 = 1
-DTYPE_SIZE = {DTYPE_F32: 4}
+DTYPE_F32, DTYPE_I8, DTYPE_U8, DTYPE_I32 = 1, 2, 3, 4
+DTYPE_SIZE = {DTYPE_F32: 4, DTYPE_I8: 1, DTYPE_U8: 1, DTYPE_I32: 4}
+# Little-endian NumPy dtype of each file dtype; integer arrays keep their dtype (int8 models).
+DTYPE_NUMPY = {DTYPE_F32: np.dtype("<f4"), DTYPE_I8: np.dtype("i1"), DTYPE_U8: np.dtype("u1"), DTYPE_I32: np.dtype("<i4")}
 OP_CONV_2D, OP_MAX_POOL_2D, OP_FULLY_CONNECTED, OP_SOFTMAX, OP_RESHAPE, OP_ACTIVATION = 1, 2, 3, 4, 5, 6
+OP_QUANTIZE, OP_DEQUANTIZE = 9, 10
 OP_CHANNEL_ARITH = 11
 OP_NAMES = {
+    OP_QUANTIZE: "QUANTIZE",
+    OP_DEQUANTIZE: "DEQUANTIZE",
     OP_CONV_2D: "CONV_2D",
     OP_MAX_POOL_2D: "MAX_POOL_2D",
     OP_FULLY_CONNECTED: "FULLY_CONNECTED",
@@ -78,12 +83,26 @@ class CompileError(EdgecnnError):
 
 
 @dataclass
+class Quant:
+    """Quantization of an int8/uint8 tensor: real = (q - zero_points[c]) * scales[c] along `axis`."""
+
+    scales: np.ndarray  # float32, 1 value (per tensor) or one per index of `axis`
+    zero_points: np.ndarray  # int32, same count
+    axis: int = 0
+
+    def same(self, other) -> bool:
+        return (other is not None and self.axis == other.axis and np.array_equal(self.scales, other.scales)
+                and np.array_equal(self.zero_points, other.zero_points))
+
+
+@dataclass
 class NTensor:
     kind: int
     dims: tuple  # per sample for runtime tensors, full shape for constants
     dtype: int = DTYPE_F32
     data: np.ndarray | None = None  # constants only
     offset: int = 0  # arena offset per sample (activations) or weight-data offset (constants)
+    quant: Quant | None = None  # int8/uint8 tensors
 
     @property
     def size(self) -> int:
@@ -197,6 +216,12 @@ class View:
         return nonunit(self.perm) == nonunit(perm)
 
 
+def _weights(array) -> np.ndarray:
+    """A constant as stored: quantized models keep int8/uint8 weights and int32 biases; the rest is float32."""
+    array = np.asarray(array)
+    return array if array.dtype in (np.int8, np.uint8, np.int32) else array.astype(np.float32)
+
+
 def _identity(rank: int) -> tuple:
     return tuple(range(rank))
 
@@ -225,16 +250,22 @@ class _Lowering:
         return CompileError(f"{where}: {message}")
 
     # -- tensors -------------------------------------------------------------------------
-    def new_tensor(self, kind: int, dims, data=None) -> int:
+    def new_tensor(self, kind: int, dims, data=None, dtype: int = DTYPE_F32, quant: Quant | None = None) -> int:
         dims = tuple(int(d) for d in dims)
         if any(d < 1 for d in dims):
             raise self.fail(f"tensor shape {dims} has an empty or unknown dimension")
-        self.tensors.append(NTensor(kind, dims, data=data))
+        self.tensors.append(NTensor(kind, dims, dtype=dtype, data=data, quant=quant))
         return len(self.tensors) - 1
 
+    def like(self, tid: int) -> dict:
+        """dtype and quantization of tensor `tid`, for an op output that keeps them (reshape, pool, ...)."""
+        return {"dtype": self.tensors[tid].dtype, "quant": self.tensors[tid].quant}
+
     def const_tensor(self, array: np.ndarray) -> int:
-        array = np.ascontiguousarray(array, dtype=np.float32)
-        return self.new_tensor(KIND_CONSTANT, array.shape if array.ndim else (1,), data=array.reshape(-1))
+        array = _weights(array)
+        dtype = next(code for code, np_dtype in DTYPE_NUMPY.items() if array.dtype == np_dtype)
+        return self.new_tensor(KIND_CONSTANT, array.shape if array.ndim else (1,), data=np.ascontiguousarray(array).reshape(-1),
+                               dtype=dtype)
 
     def emit(self, op_type: int, inputs, outputs, params) -> None:
         self.ops.append(NOp(op_type, list(inputs), list(outputs), list(params), [self.node.name or self.node.op_type]))
@@ -253,7 +284,7 @@ class _Lowering:
             return view.tensor
         key = (view.tensor, dims)
         if key not in self.reshaped:
-            out = self.new_tensor(KIND_ACTIVATION, dims)
+            out = self.new_tensor(KIND_ACTIVATION, dims, **self.like(view.tensor))
             self.emit(OP_RESHAPE, [view.tensor], [out], [])
             self.reshaped[key] = out
         return self.reshaped[key]
@@ -327,7 +358,10 @@ class _Lowering:
         self.output_tensor = tid
 
     def lower(self, node) -> None:
-        if node.domain not in ("", "ai.onnx"):
+        from edgecnn.export import compiler_int8
+
+        int8_handler = compiler_int8.HANDLERS.get((node.domain or "", node.op_type))
+        if node.domain not in ("", "ai.onnx") and int8_handler is None:
             raise self.fail(f"op domain '{node.domain}' is not supported; supported: {SUPPORTED_OPS}")
         inputs = [self.value(n) for n in node.input if n]
         if node.op_type == "Constant":
@@ -342,7 +376,7 @@ class _Lowering:
         if all(isinstance(v, Const) for v in inputs):
             self.fold(node, inputs)
             return
-        handler = getattr(self, f"lower_{node.op_type}", None)
+        handler = getattr(self, f"lower_{node.op_type}", None) if int8_handler is None else (lambda n: int8_handler(self, n))
         if handler is None:
             raise self.fail(f"op {node.op_type} on runtime tensors is not supported; supported: {SUPPORTED_OPS}")
         handler(node)
@@ -509,7 +543,7 @@ class _Lowering:
         a = _attrs(node)
         v, x = self._spatial_input(node)
         c, h, w_ = v.shape
-        weight = self.const_input(node, 1, "the weight W").astype(np.float32)
+        weight = _weights(self.const_input(node, 1, "the weight W"))
         if weight.ndim != 4:
             raise self.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
         o, cg, kh, kw = weight.shape
@@ -530,7 +564,7 @@ class _Lowering:
         wt = self.const_tensor(weight.transpose(0, 2, 3, 1))  # OIHW -> OHWI
         bias = None
         if len(node.input) > 2 and node.input[2]:
-            b = self.const_input(node, 2, "the bias B").astype(np.float32).reshape(-1)
+            b = _weights(self.const_input(node, 2, "the bias B")).reshape(-1)
             if b.shape != (o,):
                 raise self.fail(f"bias has {b.size} values, expected {o}")
             bias = self.const_tensor(b)
@@ -567,7 +601,7 @@ class _Lowering:
 
         oh = extent(h, pt, pb, k[0], strides[0], dilations[0])
         ow = extent(w_, pl, pr, k[1], strides[1], dilations[1])
-        y = self.new_tensor(KIND_ACTIVATION, (oh, ow, c))
+        y = self.new_tensor(KIND_ACTIVATION, (oh, ow, c), **self.like(x))
         self.emit(OP_MAX_POOL_2D, [x], [y],
                   [k[0], k[1], strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1]])
         self.values[node.output[0]] = View(y, (c, oh, ow), (0, 2, 3, 1))
@@ -620,7 +654,7 @@ class _Lowering:
     def _activation(self, node, act: int, p0: float = 0.0, p1: float = 0.0):
         v = self.view_input(node, 0)
         x = v.tensor
-        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims, **self.like(x))
         self.emit(OP_ACTIVATION, [x], [y], [act, p0, p1])
         self.values[node.output[0]] = View(y, v.shape, v.perm)
 
@@ -817,14 +851,25 @@ def serialize(tensors, ops, input_tensor, output_tensor, arena_per_sample) -> by
         if t.kind == KIND_CONSTANT:
             data += b"\0" * (_align(len(data)) - len(data))
             t.offset = len(data)
-            data += np.ascontiguousarray(t.data, dtype="<f4").tobytes()
+            data += np.ascontiguousarray(t.data, dtype=DTYPE_NUMPY[t.dtype]).tobytes()
+    # Quantization parameters: f32 scales then i32 zero points, 4-byte aligned (FORMAT.md).
+    quant_offsets = {}
+    for i, t in enumerate(tensors):
+        if t.quant is not None:
+            data += b"\0" * (-len(data) % 4)
+            scale_offset = len(data)
+            data += np.ascontiguousarray(t.quant.scales, dtype="<f4").tobytes()
+            quant_offsets[i] = (t.quant.axis, t.quant.scales.size, scale_offset, len(data))
+            data += np.ascontiguousarray(t.quant.zero_points, dtype="<i4").tobytes()
     table = bytearray()
     for t in tensors:
         if len(t.dims) > 5:
             raise CompileError(f"a tensor of rank {len(t.dims)} exceeds the format's rank 5")
         dims = list(t.dims) + [0] * (5 - len(t.dims))
         offset = t.offset if t.kind in (KIND_ACTIVATION, KIND_CONSTANT) else 0
-        table += struct.pack("<BBBB5IIIIIII", t.kind, t.dtype, len(t.dims), 0, *dims, offset, t.size, 0, 0, 0, 0)
+        axis, count, scale_offset, zp_offset = quant_offsets.get(len(table) // TENSOR_RECORD_SIZE, (0, 0, 0, 0))
+        table += struct.pack("<BBBB5IIIIIII", t.kind, t.dtype, len(t.dims), axis, *dims, offset, t.size, count,
+                             scale_offset, zp_offset, 0)
     oplist = bytearray()
     for op in ops:
         idx = [NO_TENSOR if t is None else t for t in op.inputs + op.outputs]
@@ -866,10 +911,14 @@ def _load(onnx_path_or_model):
 
 def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
     """Compile to .ecnn bytes (nothing written)."""
+    from edgecnn.export import compiler_int8
+
     model, _ = _load(onnx_path_or_model)
+    model = compiler_int8.qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = _Lowering(model)
     low.run()
     ops = _fuse(low.tensors, low.ops, low.output_tensor)
+    compiler_int8.check_native_ops(low.tensors, ops)
     tensors, ops, inp, out = _prune(low.tensors, ops, 0, low.output_tensor)
     arena = plan_arena(tensors, ops)
     blob = serialize(tensors, ops, inp, out, arena)

@@ -1,0 +1,377 @@
+"""Int8 part of the ONNX -> .ecnn compiler (export/compiler.py calls in here).
+
+Two input formats, one lowering:
+
+- **QDQ** models (`edgecnn quantize`, onnxruntime `quantize_static`): float ops wrapped in
+  DequantizeLinear / QuantizeLinear pairs. `qdq_to_qoperator` first fuses them the way
+  onnxruntime's graph optimizer does at its default level, into QOperator nodes:
+  DQ(x) -> Conv(DQ(W), DQ(B)) -> Q  becomes QLinearConv, Gemm becomes com.microsoft.QGemm
+  (int32 bias inside), MatMul becomes QLinearMatMul, and DQ -> MaxPool/Transpose/Reshape/
+  Flatten/Relu/... -> Q with unchanged scale and zero point becomes the op on the int8
+  values (a DQ -> op -> Q round trip is exact for these: (k * s) / s rounds back to k).
+- **QOperator** models (QLinearConv, QLinearMatMul, com.microsoft QGemm, QuantizeLinear,
+  DequantizeLinear) go straight to the handlers below.
+
+Native ops: QUANTIZE (float -> int8/uint8), int8 CONV_2D and FULLY_CONNECTED (weights int8
+with per-channel scales, int32 bias; the requantization scale (x_scale * w_scale[c]) / y_scale
+is computed by the C kernel from the quantization parameters stored with the tensors),
+int8 MAX_POOL_2D and RESHAPE, DEQUANTIZE (int8 -> float), then float ops (Softmax).
+A Relu between a quantized op and its output quantization is fused into the op: on
+quantized values it is max(q, zero_point), which the kernel applies as its lower clamp.
+Activations stay int8 or uint8 as the model says (onnxruntime runs int8 activations as
+uint8 with zero point + 128 on x86: the same numbers).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from edgecnn.runtime.errors import require
+
+# Ops that only move or select values: with the same quantization on both sides,
+# DQ -> op -> Q is the op applied to the int8 codes.
+_MOVE_OPS = ("MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Relu")
+_INT8_TYPES = (np.int8, np.uint8)
+
+
+def _np_attr(init_arrays, name):
+    return init_arrays.get(name) if name else None
+
+
+def qdq_to_qoperator(model):
+    """Fuse DQ/Q pairs of a QDQ model into QOperator nodes; other models are returned unchanged."""
+    onnx = require("onnx")
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    graph = model.graph
+    if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
+        return model
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers = defaultdict(list)
+    for n in graph.node:
+        for i in n.input:
+            consumers[i].append(n)
+    graph_outputs = {o.name for o in graph.output}
+
+    def dq_of(name, const: bool):
+        """The DequantizeLinear producing `name` from an initializer (const) or a runtime tensor."""
+        n = producer.get(name)
+        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
+            return None
+        return n if (n.input[0] in inits) == const else None
+
+    def only_q(name):
+        """The QuantizeLinear that is the single consumer of `name`, if so."""
+        users = consumers.get(name, [])
+        if name in graph_outputs or len(users) != 1 or users[0].op_type != "QuantizeLinear":
+            return None
+        return users[0]
+
+    def qparams(n):
+        """(scale, zero point) arrays of a Q/DQ node (zero point default: uint8 0)."""
+        scale = inits.get(n.input[1])
+        zp = inits.get(n.input[2]) if len(n.input) > 2 and n.input[2] else np.zeros((), np.uint8)
+        return scale, zp
+
+    def same_params(a, b) -> bool:
+        (sa, za), (sb, zb) = qparams(a), qparams(b)
+        return (sa is not None and sb is not None and za is not None and zb is not None and za.dtype == zb.dtype
+                and sa.size == 1 and sb.size == 1 and np.array_equal(sa, sb) and np.array_equal(za, zb))
+
+    replaced = {}  # id(node) -> replacement node (or None: removed)
+    for node in graph.node:
+        if node.domain not in ("", "ai.onnx") or not node.input:
+            continue
+        if node.op_type in ("Conv", "Gemm", "MatMul"):
+            dx, q = dq_of(node.input[0], False), only_q(node.output[0])
+            dw = dq_of(node.input[1], True) if len(node.input) > 1 else None
+            has_bias = len(node.input) > 2 and bool(node.input[2])
+            db = dq_of(node.input[2], True) if has_bias else None
+            if dx is None or dw is None or q is None or (has_bias and (db is None or inits[db.input[0]].dtype != np.int32)):
+                continue
+            x_s, x_z = dx.input[1], dx.input[2] if len(dx.input) > 2 else ""
+            w_s, w_z = dw.input[1], dw.input[2] if len(dw.input) > 2 else ""
+            y_s, y_z = q.input[1], q.input[2] if len(q.input) > 2 else ""
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            name = node.name or node.output[0]
+            if node.op_type == "Conv":
+                inputs = [dx.input[0], x_s, x_z, dw.input[0], w_s, w_z, y_s, y_z] + ([db.input[0]] if has_bias else [])
+                new = helper.make_node("QLinearConv", inputs, [q.output[0]], name=name, **attrs)
+            elif node.op_type == "Gemm":
+                if has_bias and float(attrs.get("beta", 1.0)) != 1.0:
+                    continue  # onnxruntime leaves it unfused too: the int32 bias cannot absorb beta
+                attrs.pop("beta", None)
+                inputs = [dx.input[0], x_s, x_z, dw.input[0], w_s, w_z, db.input[0] if has_bias else "", y_s, y_z]
+                new = helper.make_node("QGemm", inputs, [q.output[0]], name=name, domain="com.microsoft", **attrs)
+            else:
+                inputs = [dx.input[0], x_s, x_z, dw.input[0], w_s, w_z, y_s, y_z]
+                new = helper.make_node("QLinearMatMul", inputs, [q.output[0]], name=name)
+            replaced[id(node)], replaced[id(q)] = new, None
+        elif node.op_type in _MOVE_OPS:
+            dx, q = dq_of(node.input[0], False), only_q(node.output[0])
+            if dx is None or q is None or not same_params(dx, q):
+                continue
+            new = onnx.NodeProto()
+            new.CopyFrom(node)
+            new.input[0] = dx.input[0]
+            del new.output[:]
+            new.output.extend([q.output[0]] + list(node.output[1:]))
+            replaced[id(node)], replaced[id(q)] = new, None
+    if not replaced:
+        return model
+
+    nodes = [replaced.get(id(n), n) for n in graph.node]
+    nodes = [n for n in nodes if n is not None]
+    # DequantizeLinear nodes nothing reads any more (their consumers were fused) go too.
+    while True:
+        used = {i for n in nodes for i in n.input} | graph_outputs
+        kept = [n for n in nodes if n.op_type != "DequantizeLinear" or any(o in used for o in n.output)]
+        if len(kept) == len(nodes):
+            break
+        nodes = kept
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    del out.graph.node[:]
+    out.graph.node.extend(nodes)
+    if not any(o.domain == "com.microsoft" for o in out.opset_import):
+        out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Lowering of QOperator nodes (called by compiler._Lowering.lower with the lowering object)
+
+
+def _dtype_code(zero_point: np.ndarray) -> int:
+    from edgecnn.export.compiler import DTYPE_I8, DTYPE_U8
+
+    return DTYPE_I8 if zero_point.dtype == np.int8 else DTYPE_U8
+
+
+def _qparams(low, node, scale_index: int, zp_index: int, what: str, per_channel_size: int | None = None):
+    """(scales float32 (n,), zero points (n,) in their integer dtype) of a node's quantization inputs."""
+    scale = np.asarray(low.const_input(node, scale_index, f"{what} scale"))
+    has_zp = len(node.input) > zp_index and node.input[zp_index]
+    zp = np.asarray(low.const_input(node, zp_index, f"{what} zero point")) if has_zp else np.zeros_like(scale, np.uint8)
+    if scale.dtype != np.float32:
+        raise low.fail(f"{what} scale is {scale.dtype}; only float32 scales are supported")
+    if zp.dtype not in _INT8_TYPES:
+        raise low.fail(f"{what} zero point is {zp.dtype}; only int8 and uint8 quantization is supported")
+    sizes = (1,) if per_channel_size is None else (1, per_channel_size)
+    if scale.size not in sizes or zp.size != scale.size:
+        kind = "per tensor" if per_channel_size is None else f"per tensor or per channel ({per_channel_size})"
+        raise low.fail(f"{what} has {scale.size} scales and {zp.size} zero points; expected {kind}")
+    if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+        raise low.fail(f"{what} scale must be finite and > 0, got {scale.reshape(-1)[:4]}")
+    return scale.reshape(-1), zp.reshape(-1)
+
+
+def _quant(scales, zero_points, axis: int = 0):
+    from edgecnn.export.compiler import Quant
+
+    return Quant(np.asarray(scales, np.float32), np.asarray(zero_points, np.int32), axis)
+
+
+def _quantized_input(low, node, index: int, scale_index: int, zp_index: int, what: str):
+    """The runtime int8/uint8 input `index` as a View, checked against the node's scale / zero point."""
+    view = low.view_input(node, index)
+    tensor = low.tensors[view.tensor]
+    scale, zp = _qparams(low, node, scale_index, zp_index, what)
+    if tensor.quant is None:
+        raise low.fail(f"{what} ('{node.input[index]}') is a float tensor; a QuantizeLinear must produce it")
+    if tensor.dtype != _dtype_code(zp) or not _quant(scale, zp).same(tensor.quant):
+        raise low.fail(f"the scale / zero point given for {what} differ from those its producer quantized it with")
+    return view
+
+
+def _check_weights(low, node, weight, what):
+    if weight.dtype not in _INT8_TYPES:
+        raise low.fail(f"{what} is {weight.dtype}; expected int8 or uint8 quantized weights")
+
+
+def lower_quantize_linear(low, node):
+    from edgecnn.export.compiler import KIND_ACTIVATION, OP_QUANTIZE, DTYPE_F32, View
+
+    view = low.view_input(node, 0)
+    if low.tensors[view.tensor].dtype != DTYPE_F32:
+        raise low.fail("input is already quantized; QuantizeLinear needs a float32 tensor")
+    scale, zp = _qparams(low, node, 1, 2, "QuantizeLinear output")
+    x = view.tensor
+    y = low.new_tensor(KIND_ACTIVATION, low.tensors[x].dims, dtype=_dtype_code(zp), quant=_quant(scale, zp))
+    low.emit(OP_QUANTIZE, [x], [y], [])
+    low.values[node.output[0]] = View(y, view.shape, view.perm)
+
+
+def lower_dequantize_linear(low, node):
+    from edgecnn.export.compiler import KIND_ACTIVATION, OP_DEQUANTIZE, View
+
+    view = _quantized_input(low, node, 0, 1, 2, "DequantizeLinear input")
+    y = low.new_tensor(KIND_ACTIVATION, low.tensors[view.tensor].dims)
+    low.emit(OP_DEQUANTIZE, [view.tensor], [y], [])
+    low.values[node.output[0]] = View(y, view.shape, view.perm)
+
+
+def _set_output(low, node, tensor: int, scale_index: int, zp_index: int):
+    scale, zp = _qparams(low, node, scale_index, zp_index, "output")
+    low.tensors[tensor].dtype = _dtype_code(zp)
+    low.tensors[tensor].quant = _quant(scale, zp)
+
+
+def lower_qlinear_conv(low, node):
+    """QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B): the float Conv lowering on the int8 values, then quantization."""
+    from edgecnn.export.compiler import Const
+
+    onnx = require("onnx")
+    _quantized_input(low, node, 0, 1, 2, "input x")
+    weight = low.const_input(node, 3, "the weight w")
+    _check_weights(low, node, weight, "the weight w")
+    ws, wz = _qparams(low, node, 4, 5, "weight w", per_channel_size=weight.shape[0])
+    if wz.dtype != weight.dtype:
+        raise low.fail(f"weight zero point is {wz.dtype} but the weight is {weight.dtype}")
+    has_bias = len(node.input) > 8 and node.input[8]
+    if has_bias and np.asarray(low.const_input(node, 8, "the bias B")).dtype != np.int32:
+        raise low.fail("bias B must be int32 (quantized with scale x_scale * w_scale)")
+    conv = onnx.helper.make_node("Conv", [node.input[0], node.input[3]] + ([node.input[8]] if has_bias else []),
+                                 [node.output[0]], name=node.name, **{
+                                     a.name: onnx.helper.get_attribute_value(a) for a in node.attribute
+                                     if a.name != "channels_last"})
+    if any(a.name == "channels_last" and a.i for a in node.attribute):
+        raise low.fail("channels_last=1 QLinearConv (an onnxruntime-internal form) is not supported")
+    assert isinstance(low.values[node.input[3]], Const)
+    low.lower_Conv(conv)
+    op = low.ops[-1]
+    low.tensors[op.inputs[1]].quant = _quant(ws, wz, axis=0)  # OHWI: output channel first
+    _set_output(low, node, op.outputs[0], 6, 7)
+
+
+def _lower_fully_connected(low, node, x_index, w_index, ws_index, wz_index, weight_ok, bias, y_scale, y_zp):
+    _quantized_input(low, node, x_index, x_index + 1, x_index + 2, "input A")
+    ws, wz = _qparams(low, node, ws_index, wz_index, "weight B", per_channel_size=weight_ok.shape[0])
+    if wz.dtype != weight_ok.dtype:
+        raise low.fail(f"weight zero point is {wz.dtype} but the weight is {weight_ok.dtype}")
+    low._fully_connected(node, low.view_input(node, x_index), np.ascontiguousarray(weight_ok), bias)
+    op = low.ops[-1]
+    low.tensors[op.inputs[1]].quant = _quant(ws, wz, axis=0)  # [O, K]: output feature first
+    _set_output(low, node, op.outputs[0], y_scale, y_zp)
+
+
+def lower_qgemm(low, node):
+    """com.microsoft.QGemm(A, as, az, B, bs, bz, C, ys, yz): alpha must be 1 (the int32 bias cannot absorb it)."""
+    a = {x.name: require("onnx").helper.get_attribute_value(x) for x in node.attribute}
+    if a.get("transA", 0):
+        raise low.fail("transA=1 is not supported")
+    if float(a.get("alpha", 1.0)) != 1.0:
+        raise low.fail(f"alpha={a.get('alpha')} is not supported (only 1.0)")
+    if len(node.input) < 8 or not node.input[7]:
+        raise low.fail("QGemm without y_scale (float output) is not supported")
+    w = low.const_input(node, 3, "B")
+    _check_weights(low, node, w, "B")
+    if w.ndim != 2:
+        raise low.fail(f"B has shape {w.shape}; expected a matrix")
+    w_ok = w if a.get("transB", 0) else w.T
+    bias = None
+    if len(node.input) > 6 and node.input[6]:
+        bias = np.asarray(low.const_input(node, 6, "C"))
+        if bias.dtype != np.int32 or bias.size != w_ok.shape[0]:
+            raise low.fail(f"C must be an int32 per-output bias of {w_ok.shape[0]} values, got {bias.dtype} {bias.shape}")
+        bias = bias.reshape(-1)
+    _lower_fully_connected(low, node, 0, 3, 4, 5, w_ok, bias, 7, 8)
+
+
+def lower_qlinear_matmul(low, node):
+    w = low.const_input(node, 3, "the second operand b")
+    _check_weights(low, node, w, "the second operand b")
+    if w.ndim != 2:
+        raise low.fail(f"b has shape {w.shape}; only (K, O) constant matrices are supported")
+    _lower_fully_connected(low, node, 0, 3, 4, 5, w.T, None, 6, 7)
+
+
+HANDLERS = {
+    ("", "QuantizeLinear"): lower_quantize_linear,
+    ("", "DequantizeLinear"): lower_dequantize_linear,
+    ("", "QLinearConv"): lower_qlinear_conv,
+    ("", "QLinearMatMul"): lower_qlinear_matmul,
+    ("com.microsoft", "QGemm"): lower_qgemm,
+}
+
+
+def check_native_ops(tensors, ops) -> None:
+    """After fusion: int8 tensors may only meet the ops the int8 kernels implement."""
+    from edgecnn.export.compiler import (DTYPE_F32, OP_CONV_2D, OP_DEQUANTIZE, OP_FULLY_CONNECTED, OP_MAX_POOL_2D,
+                                         OP_NAMES, OP_QUANTIZE, OP_RESHAPE, ACT_NONE, ACT_RELU, CompileError)
+
+    int8_ops = (OP_CONV_2D, OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_RESHAPE, OP_QUANTIZE, OP_DEQUANTIZE)
+    for op in ops:
+        quantized = any(t is not None and tensors[t].dtype != DTYPE_F32 and tensors[t].kind != 4
+                        for t in op.inputs + op.outputs)
+        if not quantized:
+            continue
+        where = " + ".join(op.names)
+        if op.op_type not in int8_ops:
+            raise CompileError(f"node '{where}': {OP_NAMES[op.op_type]} on int8 values is not supported (only Relu "
+                               "right after a quantized Conv/Gemm/MatMul is fused); dequantize before it")
+        if op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED):
+            if tensors[op.inputs[0]].dtype == DTYPE_F32:
+                raise CompileError(f"node '{where}': mixes a float input with int8 weights")
+            if op.params[-3] not in (ACT_NONE, ACT_RELU):
+                raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing quantized values with onnxruntime (edgecnn verify)
+
+
+def quantized_output_model(model):
+    """(model, scale, zero_point): a copy of an int8 model cut right after its last
+    DequantizeLinear (the float tail, e.g. Softmax, removed), and that DequantizeLinear's
+    per-tensor scale and zero point.
+
+    Its float output is (q - zero_point) * scale of the last quantized tensor q, so two
+    runtimes agree on q exactly when they agree on these floats bit for bit, and
+    round(output / scale) + zero_point recovers q (exact: |q - zero_point| <= 255). Cutting
+    after the DequantizeLinear, not before, matters: onnxruntime fuses the last Gemm into
+    QGemm only when a DequantizeLinear follows its QuantizeLinear (checked on onnxruntime
+    1.32; with the int8 tensor as graph output it runs that Gemm in float).
+    Raises CompileError when the output does not come from a DequantizeLinear through
+    single-input float ops.
+    """
+    from edgecnn.export.compiler import CompileError
+
+    onnx = require("onnx")
+    graph = model.graph
+    if len(graph.output) != 1:
+        raise CompileError(f"the graph has {len(graph.output)} outputs; expected one")
+    producer = {o: n for n in graph.node for o in n.output}
+    inits = {t.name: t for t in graph.initializer}
+    name = graph.output[0].name
+    while True:
+        node = producer.get(name)
+        if node is None:
+            raise CompileError(f"no DequantizeLinear found before the output '{graph.output[0].name}': not an int8 model?")
+        if node.op_type == "DequantizeLinear" and node.input[0] not in inits:
+            break
+        runtime_inputs = [i for i in node.input if i and i not in inits]
+        if len(runtime_inputs) != 1:
+            raise CompileError(f"node '{node.name}' ({node.op_type}) between the last DequantizeLinear and the output "
+                               "has several runtime inputs; cannot cut the float tail off")
+        name = runtime_inputs[0]
+    scale = onnx.numpy_helper.to_array(inits[node.input[1]]) if node.input[1] in inits else None
+    zp_name = node.input[2] if len(node.input) > 2 and node.input[2] else None
+    zp = onnx.numpy_helper.to_array(inits[zp_name]) if zp_name in inits else np.zeros((), np.uint8)
+    if scale is None or scale.size != 1 or zp.size != 1:
+        raise CompileError("the last DequantizeLinear is not per tensor with constant scale and zero point")
+    # Keep only the nodes the cut output depends on.
+    needed, stack = set(), [name]
+    while stack:
+        n = producer.get(stack.pop())
+        if n is not None and id(n) not in needed:
+            needed.add(id(n))
+            stack.extend(i for i in n.input if i)
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    del out.graph.node[:]
+    out.graph.node.extend(n for n in graph.node if id(n) in needed)
+    del out.graph.output[:]
+    out.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    return out, np.float32(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])

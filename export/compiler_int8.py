@@ -85,6 +85,15 @@ def qdq_to_qoperator(model):
             continue
         if node.op_type in ("Conv", "Gemm", "MatMul"):
             dx, q = dq_of(node.input[0], False), only_q(node.output[0])
+            relu = None
+            if q is None and len(consumers.get(node.output[0], [])) == 1 and node.output[0] not in graph_outputs:
+                # Conv -> Relu -> Q whose zero point is the dtype's minimum: the clamp is the Relu
+                # (onnxruntime's ReluQuantFusion drops it, then fuses the rest).
+                relu = consumers[node.output[0]][0]
+                q = only_q(relu.output[0]) if relu.op_type == "Relu" else None
+                zp = qparams(q)[1] if q is not None else None
+                if zp is None or int(zp.reshape(-1)[0]) != np.iinfo(zp.dtype).min:
+                    q = None
             dw = dq_of(node.input[1], True) if len(node.input) > 1 else None
             has_bias = len(node.input) > 2 and bool(node.input[2])
             db = dq_of(node.input[2], True) if has_bias else None
@@ -108,6 +117,8 @@ def qdq_to_qoperator(model):
                 inputs = [dx.input[0], x_s, x_z, dw.input[0], w_s, w_z, y_s, y_z]
                 new = helper.make_node("QLinearMatMul", inputs, [q.output[0]], name=name)
             replaced[id(node)], replaced[id(q)] = new, None
+            if relu is not None:
+                replaced[id(relu)] = None
         elif node.op_type in _MOVE_OPS:
             dx, q = dq_of(node.input[0], False), only_q(node.output[0])
             if dx is None or q is None or not same_params(dx, q):

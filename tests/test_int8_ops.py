@@ -1,0 +1,384 @@
+"""Native int8 ops against onnxruntime, bit for bit, on small generated models.
+
+Each case builds a one- or few-op int8 model with onnx.helper, in QDQ format (what
+`edgecnn quantize` writes; onnxruntime fuses it at its default level, and the test checks
+that it did, so it knows which kernel it compares with) or QOperator format
+(QLinearConv, QLinearMatMul, com.microsoft.QGemm), with int8 or uint8 activations,
+per-tensor or per-channel weights. Inputs are random codes, codes whose requantization
+lands exactly on .5 (power-of-two scales make (float)acc * s exact), and values far
+outside the range (saturation at both ends). The model output is the DequantizeLinear of
+the last quantized tensor: two floats are equal exactly when the int8 codes are.
+
+Full-range int8 weights are compared with the exact integer reference
+(tests/int8_reference.py) instead where onnxruntime is not exact on this CPU (x86 AVX2
+without VNNI: its u8s8 kernel saturates pairs of products at int16); the test says so.
+"""
+from __future__ import annotations
+
+import platform
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import int8_reference as ref
+
+OPSET = 17
+F32 = np.float32
+# Reduce-range weights (edgecnn quantize's default): exact in onnxruntime on every CPU.
+REDUCED = (-64, 64)
+FULL = (-127, 127)
+
+
+def ort_u8s8_exact() -> bool:
+    """True when onnxruntime's u8s8 GEMM is exact integer math for full-range weights here."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
+        return True  # ARM64: sdot / smull kernels, no int16 saturation
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+# ---------------------------------------------------------------------------------------
+# model building
+
+
+def _tensor(name, array):
+    from onnx import numpy_helper
+
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+class Builder:
+    """Accumulates nodes and initializers of a small model with one float input."""
+
+    def __init__(self):
+        self.nodes, self.inits, self.n = [], [], 0
+
+    def const(self, array, prefix="c"):
+        self.n += 1
+        name = f"{prefix}{self.n}"
+        self.inits.append(_tensor(name, array))
+        return name
+
+    def node(self, op, inputs, domain="", **attrs):
+        from onnx import helper
+
+        self.n += 1
+        out = f"t{self.n}"
+        self.nodes.append(helper.make_node(op, inputs, [out], name=f"{op}_{self.n}", domain=domain, **attrs))
+        return out
+
+    def q(self, x, scale, zp):
+        return self.node("QuantizeLinear", [x, self.const(F32(scale)), self.const(zp)])
+
+    def dq(self, x, scale, zp, axis=None):
+        extra = {} if axis is None else {"axis": axis}
+        return self.node("DequantizeLinear", [x, self.const(np.asarray(scale, F32)), self.const(zp)], **extra)
+
+    def model(self, input_shape, output):
+        from onnx import TensorProto, helper
+
+        graph = helper.make_graph(
+            self.nodes, "int8_case", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *input_shape])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], initializer=self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                        helper.make_opsetid("com.microsoft", 1)])
+        model.ir_version = 8
+        return model
+
+
+def run_both(model, x):
+    """(onnxruntime output, native output, onnxruntime's optimized op types)."""
+    import onnxruntime as ort
+
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    expected = session.run(None, {"input": x})[0]
+    blob, _ = compile_model(model)
+    native = Model.from_bytes(blob).predict(x)
+    return expected, native, optimized_ops(model)
+
+
+def optimized_ops(model) -> set:
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.optimized_model_filepath = str(Path(tmp) / "opt.onnx")
+        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return {n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node}
+
+
+def assert_same_codes(native, expected, scale, what=""):
+    """Exact equality of dequantized outputs; on failure, the worst difference in quantization steps."""
+    assert native.shape == expected.shape, (native.shape, expected.shape)
+    steps = np.rint((native.astype(np.float64) - expected.astype(np.float64)) / float(scale))
+    differ = np.count_nonzero(native != expected)
+    assert differ == 0, (f"{what}: {differ} of {native.size} int8 values differ from the reference, "
+                         f"largest difference {int(np.abs(steps).max())} steps")
+
+
+def act_params(dtype, rng, relu_zp=False):
+    """A random activation (scale, zero point) of dtype; zero point at the minimum for relu_zp."""
+    lo, hi = ref.qrange(dtype)
+    zp = lo if relu_zp else int(rng.integers(lo + 20, hi - 20))
+    return dtype(zp)
+
+
+# ---------------------------------------------------------------------------------------
+# Conv
+
+
+def conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1,
+               relu=False, per_channel=True):
+    """NHWC float input -> Transpose -> Q -> conv (QDQ or QLinearConv) -> DQ -> Transpose -> NHWC float."""
+    bld = Builder()
+    attrs = dict(strides=list(strides), pads=list(pads), dilations=list(dilations), group=group,
+                 kernel_shape=list(w.shape[2:]))
+    x = bld.node("Transpose", ["input"], perm=[0, 3, 1, 2])
+    xq = bld.q(x, xs, xz)
+    wz = np.zeros(w.shape[0] if per_channel else (), np.int8 if w.dtype == np.int8 else np.uint8)
+    wsc = np.asarray(ws, F32) if per_channel else F32(ws[0])
+    if fmt == "qdq":
+        xf = bld.dq(xq, xs, xz)
+        wf = bld.dq(bld.const(w, "w"), wsc, wz, axis=0 if per_channel else None)
+        bf = bld.dq(bld.const(b, "b"), (F32(xs) * np.asarray(ws, F32)) if per_channel else F32(xs) * F32(ws[0]),
+                    np.zeros(b.shape if per_channel else (), np.int32), axis=0 if per_channel else None)
+        y = bld.node("Conv", [xf, wf, bf], **attrs)
+        if relu:
+            y = bld.node("Relu", [y])
+        yq = bld.q(y, ys, yz)
+    else:
+        yq = bld.node("QLinearConv", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
+                                      bld.const(wz), bld.const(F32(ys)), bld.const(yz), bld.const(b, "b")], **attrs)
+    out = bld.node("Transpose", [bld.dq(yq, ys, yz)], perm=[0, 2, 3, 1])
+    return bld.model((*hw, w.shape[1] * group), out)
+
+
+def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3), w_range=REDUCED, per_channel=True,
+              ties=False, saturate=False, relu=False, **geometry):
+    """(model, float input NHWC, exact reference output NHWC, y scale)."""
+    group = geometry.get("group", 1)
+    lo, hi = ref.qrange(x_dtype)
+    codes = rng.integers(lo, hi + 1, size=(5, c, *hw)).astype(x_dtype)
+    xz = act_params(x_dtype, rng)
+    if ties:  # power-of-two scales: (float)acc * s is exact and lands on .5 for 1 in 16 accumulators
+        xs, ws, ys = 2.0 ** -4, np.full(o, 2.0 ** -3, F32), 2.0 ** -3
+    else:
+        xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.05
+    if saturate:
+        ys = 1e-3  # most outputs beyond both ends of the range
+    if not per_channel:
+        ws = np.full(o, ws[0], F32)
+    yz = act_params(x_dtype, rng, relu_zp=relu)
+    w = rng.integers(w_range[0], w_range[1] + 1, size=(o, c // group, *k)).astype(np.int8)
+    b = rng.integers(-3000, 3000, size=o).astype(np.int32)
+    model = conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, relu=relu, per_channel=per_channel, **geometry)
+    x_nhwc = ref.dequantize(codes, xs, xz).transpose(0, 2, 3, 1).copy()  # quantizes back to `codes` exactly
+    g = dict(strides=geometry.get("strides", (1, 1)), pads=geometry.get("pads", (0, 0, 0, 0)),
+             dilations=geometry.get("dilations", (1, 1)), group=group)
+    y = ref.qlinear_conv(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype, **g)
+    return model, x_nhwc, ref.dequantize(y, ys, yz).transpose(0, 2, 3, 1), ys
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qop"])
+@pytest.mark.parametrize("x_dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
+    rng = np.random.default_rng(1)
+    for ties, saturate in ((False, False), (True, False), (False, True)):
+        model, x, exact, ys = conv_case(rng, fmt=fmt, x_dtype=x_dtype, per_channel=per_channel, ties=ties,
+                                        saturate=saturate, pads=(1, 0, 1, 2), strides=(1, 2))
+        expected, native, ops = run_both(model, x)
+        assert "QLinearConv" in ops, f"onnxruntime did not fuse the QDQ Conv: {ops}"
+        what = f"{fmt} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
+        assert_same_codes(native, expected, ys, what + " vs onnxruntime")
+        assert_same_codes(native, exact, ys, what + " vs the integer reference")
+        if saturate:
+            lo, hi = (ref.dequantize(np.array(v), ys, 0) for v in ref.qrange(x_dtype))
+            codes = np.rint(native / F32(ys))
+            assert codes.min() < codes.max() and len(np.unique(codes)) > 2
+        if ties:  # the case really holds exact .5 ties
+            assert np.any(np.abs(native) > 0)
+
+
+def test_conv_relu_folds_into_the_output_range():
+    rng = np.random.default_rng(2)
+    model, x, exact, ys = conv_case(rng, relu=True)
+    expected, native, ops = run_both(model, x)
+    assert "QLinearConv" in ops and "Relu" not in ops, ops
+    assert_same_codes(native, expected, ys, "Conv + Relu")
+    assert_same_codes(native, exact, ys, "Conv + Relu vs the integer reference")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_conv_geometry_property(data):
+    c = data.draw(st.integers(1, 4), "c")
+    depthwise = data.draw(st.booleans(), "depthwise") and c > 1
+    o = c * data.draw(st.integers(1, 2)) if depthwise else data.draw(st.integers(1, 5), "o")
+    k = (data.draw(st.integers(1, 3), "kh"), data.draw(st.integers(1, 3), "kw"))
+    dil = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    pads = tuple(data.draw(st.integers(0, 1)) for _ in range(4))
+    strides = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    hw = tuple(data.draw(st.integers(dil[i] * (k[i] - 1) + 1, 8), f"hw{i}") for i in range(2))
+    fmt = data.draw(st.sampled_from(["qdq", "qop"]), "fmt")
+    x_dtype = data.draw(st.sampled_from([np.int8, np.uint8]), "dtype")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
+    model, x, exact, ys = conv_case(rng, fmt=fmt, x_dtype=x_dtype, c=c, o=o, hw=hw, k=k, strides=strides, pads=pads,
+                                    dilations=dil, group=c if depthwise else 1,
+                                    per_channel=data.draw(st.booleans(), "per_channel"),
+                                    ties=data.draw(st.booleans(), "ties"))
+    expected, native, _ = run_both(model, x)
+    assert_same_codes(native, expected, ys, "conv vs onnxruntime")
+    assert_same_codes(native, exact, ys, "conv vs the integer reference")
+
+
+# ---------------------------------------------------------------------------------------
+# Gemm / MatMul
+
+
+def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, per_channel=True, bias=True,
+               ties=False, saturate=False, relu=False):
+    lo, hi = ref.qrange(x_dtype)
+    codes = rng.integers(lo, hi + 1, size=(6, k)).astype(x_dtype)
+    xz = act_params(x_dtype, rng)
+    xs, ws, ys = (2.0 ** -4, np.full(o, 2.0 ** -2, F32), 2.0 ** -1) if ties else \
+        (0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.3)
+    if saturate:
+        ys = 1e-3
+    if not per_channel:
+        ws = np.full(o, ws[0], F32)
+    yz = act_params(x_dtype, rng, relu_zp=relu)
+    w = rng.integers(w_range[0], w_range[1] + 1, size=(k, o)).astype(np.int8)
+    b = rng.integers(-3000, 3000, size=o).astype(np.int32) if bias else None
+    wz = np.zeros(o if per_channel else (), np.int8)
+    wsc = ws if per_channel else F32(ws[0])
+    bld = Builder()
+    xq = bld.q("input", xs, xz)
+    if fmt == "qdq":
+        wf = bld.dq(bld.const(w, "w"), wsc, wz, axis=1 if per_channel else None)
+        inputs = [bld.dq(xq, xs, xz), wf]
+        if bias:
+            inputs.append(bld.dq(bld.const(b, "b"), F32(xs) * ws if per_channel else F32(xs) * F32(ws[0]),
+                                 np.zeros(o if per_channel else (), np.int32), axis=0 if per_channel else None))
+        y = bld.node("Gemm" if bias else "MatMul", inputs)
+        if relu:
+            y = bld.node("Relu", [y])
+        yq = bld.q(y, ys, yz)
+    elif fmt == "qgemm":
+        yq = bld.node("QGemm", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
+                                bld.const(wz), bld.const(b, "b") if bias else "", bld.const(F32(ys)), bld.const(yz)],
+                      domain="com.microsoft")
+    else:  # QLinearMatMul (no bias)
+        yq = bld.node("QLinearMatMul", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
+                                        bld.const(wz), bld.const(F32(ys)), bld.const(yz)])
+    model = bld.model((k,), bld.dq(yq, ys, yz))
+    y = ref.qgemm(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype)
+    return model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys
+
+
+@pytest.mark.parametrize("fmt, bias", [("qdq", True), ("qdq", False), ("qgemm", True), ("qmatmul", False)])
+@pytest.mark.parametrize("x_dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
+    rng = np.random.default_rng(3)
+    for ties, saturate in ((False, False), (True, False), (False, True)):
+        model, x, exact, ys = dense_case(rng, fmt=fmt, x_dtype=x_dtype, bias=bias, per_channel=per_channel,
+                                         ties=ties, saturate=saturate)
+        expected, native, ops = run_both(model, x)
+        if fmt == "qdq":
+            fused = "QGemm" if bias else "QLinearMatMul"
+            assert fused in ops, f"onnxruntime did not fuse the QDQ {'Gemm' if bias else 'MatMul'}: {ops}"
+        what = f"{fmt} bias={bias} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
+        assert_same_codes(native, expected, ys, what + " vs onnxruntime")
+        assert_same_codes(native, exact, ys, what + " vs the integer reference")
+
+
+def test_gemm_relu_folds_into_the_output_range():
+    rng = np.random.default_rng(4)
+    model, x, exact, ys = dense_case(rng, relu=True)
+    expected, native, ops = run_both(model, x)
+    assert "QGemm" in ops and "Relu" not in ops, ops
+    assert_same_codes(native, expected, ys, "Gemm + Relu")
+    assert_same_codes(native, exact, ys, "Gemm + Relu vs the integer reference")
+
+
+@pytest.mark.parametrize("layer", ["conv", "dense"])
+def test_full_range_weights(layer):
+    """Full-range int8 weights: native == exact integer math everywhere; onnxruntime only where its kernel is exact."""
+    rng = np.random.default_rng(5)
+    make = conv_case if layer == "conv" else dense_case
+    kwargs = dict(x_dtype=np.uint8, w_range=FULL, **({"c": 16, "k": (3, 3)} if layer == "conv" else {"k": 300}))
+    model, x, exact, ys = make(rng, **kwargs)
+    expected, native, _ = run_both(model, x)
+    assert_same_codes(native, exact, ys, f"full-range {layer} vs the integer reference")
+    differ = int(np.count_nonzero(expected != exact))
+    if ort_u8s8_exact():
+        assert differ == 0, f"onnxruntime differs from exact integer math on {differ} values on a CPU where it should not"
+    else:
+        warnings.warn(
+            f"full-range {layer}: this CPU has AVX2 without VNNI, where onnxruntime's u8s8 kernel saturates pairs of "
+            f"products at int16: {differ} of {expected.size} of its int8 outputs differ from exact integer math. "
+            "The native result was compared with tests/int8_reference.py instead (bit-exact).", stacklevel=1)
+
+
+# ---------------------------------------------------------------------------------------
+# QuantizeLinear, MaxPool, DequantizeLinear
+
+
+@pytest.mark.parametrize("x_dtype", [np.int8, np.uint8])
+@pytest.mark.parametrize("fmt", ["qdq", "qop"])
+def test_quantize_ties_saturation_and_maxpool(x_dtype, fmt):
+    """Q (float division, ties to even, saturation) -> MaxPool on int8 -> DQ, input straight from floats."""
+    rng = np.random.default_rng(6)
+    scale = F32(2.0 ** -3)
+    zp = x_dtype(3 if x_dtype == np.int8 else 130)
+    n, h, w, c = 4, 6, 5, 3
+    ties = (rng.integers(-140, 140, size=(n, h, w, c)) + F32(0.5)) * scale  # x / scale = k + 0.5 exactly
+    x = ties.astype(F32)
+    x[0, 0, :, 0] = [1e6, -1e6, np.inf, -np.inf, 0.0]  # saturation at both ends
+    x[1] = rng.normal(0, 10, size=(h, w, c)).astype(F32)  # arbitrary values
+    bld = Builder()
+    t = bld.node("Transpose", ["input"], perm=[0, 3, 1, 2])
+    q = bld.q(t, scale, zp)
+    attrs = dict(kernel_shape=[2, 3], strides=[2, 1], pads=[1, 0, 0, 1])
+    if fmt == "qdq":
+        pooled = bld.q(bld.node("MaxPool", [bld.dq(q, scale, zp)], **attrs), scale, zp)
+    else:
+        pooled = bld.node("MaxPool", [q], **attrs)  # MaxPool takes int8/uint8 since opset 12
+    out = bld.node("Transpose", [bld.dq(pooled, scale, zp)], perm=[0, 2, 3, 1])
+    model = bld.model((h, w, c), out)
+    expected, native, _ = run_both(model, x)
+    codes = ref.quantize(x.transpose(0, 3, 1, 2), scale, zp, x_dtype)
+    exact = ref.dequantize(ref.max_pool(codes, (2, 3), (2, 1), (1, 0, 0, 1)), scale, zp).transpose(0, 2, 3, 1)
+    assert_same_codes(native, expected, scale, "quantize + maxpool vs onnxruntime")
+    assert_same_codes(native, exact, scale, "quantize + maxpool vs the integer reference")
+
+
+def test_quantize_rounds_half_to_even():
+    """QUANTIZE alone, every tie in the int8 range: x / scale = k + 0.5 goes to the even neighbour."""
+    scale = F32(0.25)
+    x = ((np.arange(-140, 140) + F32(0.5)) * scale).astype(F32).reshape(-1, 1)
+    bld = Builder()
+    model = bld.model((1,), bld.dq(bld.q("input", scale, np.int8(0)), scale, np.int8(0)))
+    expected, native, _ = run_both(model, x)
+    assert_same_codes(native, expected, scale, "quantize ties")
+    codes = np.rint(native / scale).astype(int).ravel()
+    inside = (codes > -128) & (codes < 127)
+    assert np.all(codes[inside] % 2 == 0), "ties must round to even"
+    assert codes.min() == -128 and codes.max() == 127  # saturated at both ends

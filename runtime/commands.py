@@ -36,16 +36,21 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "verify",
-        help="check a .ecnn model against onnxruntime on real test images",
+        help="check a .ecnn model against onnxruntime on real test images (float or int8)",
         description="Run the ONNX model in onnxruntime and the .ecnn model in the native runtime on the "
         "same test images; report the largest absolute difference of the probabilities, top-1 "
-        "agreement and each one's accuracy. Exits 1 when they differ by more than 1e-5.",
+        "agreement and each one's accuracy. Exits 1 when they differ by more than 1e-5. For an int8 "
+        "model also the fraction of int8 logits bit-identical to onnxruntime's and the largest difference in "
+        "quantization steps (from the model cut after its last DequantizeLinear); exits 1 unless all are identical.",
     )
-    p.add_argument("onnx_model", type=Path, help="float32 ONNX model")
+    p.add_argument("onnx_model", type=Path, help="ONNX model (float32, or int8 from `edgecnn quantize`)")
     p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--layers", action="store_true",
+                   help="int8 models: also compare every quantized intermediate tensor and name the first layer "
+                   "that drifts")
     p.set_defaults(func=verify_command)
 
 
@@ -100,11 +105,49 @@ def verify_command(args) -> int:
     reference = run_onnx(session, images, desc=None if args.json else "onnxruntime")
     native = _predict_with_progress(model, images, quiet=args.json)
     result = compare_float(native, reference, labels)
+    int8_text = _verify_int8(args, result, images)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(result.format())
+        if int8_text:
+            print(int8_text)
     return 0 if result.passed else 1
+
+
+def _verify_int8(args, result, images) -> str | None:
+    """For an int8 ONNX model: adds the bit-exactness figures to `result` (runtime/verify_int8.py)
+    and makes them its pass rule; returns their text. None for float models."""
+    from edgecnn.export.artifacts import load_onnx
+    from edgecnn.runtime import verify_int8
+
+    onnx_model = load_onnx(args.onnx_model)
+    if not verify_int8.is_int8_model(onnx_model):
+        if args.layers:
+            from edgecnn.runtime.errors import EdgecnnError
+
+            raise EdgecnnError(f"--layers compares int8 tensors; {args.onnx_model} is not an int8 model")
+        return None
+    from edgecnn.export.compiler import compile_model
+
+    # The int8 logits come from a fresh compilation of the cut model: say whether the given
+    # .ecnn is exactly what this compiler makes of the ONNX model (then they share every op).
+    same_build = compile_model(onnx_model)[0] == args.ecnn_model.read_bytes()
+    result.extra["ecnn_is_fresh_compile"] = same_build
+    match = verify_int8.quantized_output_match(onnx_model, images, quiet=args.json)
+    layers = verify_int8.layer_matches(onnx_model, images, quiet=args.json) if args.layers else None
+    result.kind = "int8"
+    result.extra["int8_logits"] = match.as_dict()
+    if layers is not None:
+        result.extra["int8_layers"] = [row.as_dict() for row in layers]
+    result.passed = bool(result.passed and match.identical == match.values)
+    text = verify_int8.format_int8(match, layers)
+    if not same_build:
+        text += (f"\n  note: {args.ecnn_model} differs from what this edgecnn compiles from {args.onnx_model} "
+                 "(another version or another model?); the int8 figures are for a fresh compilation")
+    if match.identical != match.values:
+        text += "\n  FAIL: int8 values differ from onnxruntime"
+    return text
 
 
 def _predict_with_progress(model, images, quiet: bool, chunk: int = 500):

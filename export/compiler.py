@@ -778,12 +778,23 @@ def _prune(tensors, ops, input_tensor, output_tensor):
     return [tensors[t] for t in used], kept, remap[input_tensor], remap[output_tensor]
 
 
+def _may_share(tensors, op, x, y) -> bool:
+    """True when `op` may write its output y over its input x (FORMAT.md, "Arena"); the
+    planner adds the lifetime condition (x not read later) for everything but RESHAPE."""
+    if op.op_type == OP_RESHAPE or op.op_type in IN_PLACE_OPS:
+        return tensors[x].size == tensors[y].size
+    if op.op_type == OP_MAX_POOL_2D and tensors[x].dtype == DTYPE_F32:
+        # The float kernel pools in place without top/left padding when OW <= W (kernels.h).
+        return op.params[4] == 0 and op.params[5] == 0 and tensors[y].dims[1] <= tensors[x].dims[1]
+    return False
+
+
 def plan_arena(tensors, ops) -> int:
     """Assign per-sample arena offsets to ACTIVATION tensors; returns arena bytes per sample.
 
     Lifetime of a tensor = [op writing it, last op reading it]. RESHAPE outputs share
-    their input's bytes; so do outputs of elementwise ops whose input is read by no
-    later op (the same rules the C loader re-checks). Then each group of shared tensors
+    their input's bytes; so do outputs of elementwise ops and of unpadded float max
+    pooling whose input is read by no later op (the same rules the C loader re-checks). Then each group of shared tensors
     is placed, largest first, at the lowest 64-aligned offset that does not collide with
     a group already placed whose lifetime overlaps (greedy by size, as TFLite Micro).
     """
@@ -801,10 +812,10 @@ def plan_arena(tensors, ops) -> int:
     members = {t: [t] for t in act}
     for i, op in enumerate(ops):
         x, y = op.inputs[0] if op.inputs else None, op.outputs[0]
-        if x not in group or y not in group or tensors[x].size != tensors[y].size:
+        if x not in group or y not in group or not _may_share(tensors, op, x, y):
             continue
         g = group[x]
-        if op.op_type == OP_RESHAPE or (op.op_type in IN_PLACE_OPS and max(last[m] for m in members[g]) <= i):
+        if op.op_type == OP_RESHAPE or max(last[m] for m in members[g]) <= i:
             members[g] += members.pop(group[y])
             for m in members[g]:
                 group[m] = g

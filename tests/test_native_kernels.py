@@ -145,11 +145,18 @@ def pool_cases(draw):
 
 
 @SETTINGS
-@given(pool_cases())
-def test_maxpool_matches_onnxruntime(case):
+@given(pool_cases(), st.booleans())
+def test_maxpool_matches_onnxruntime(case, in_arena):
+    """in_arena: activations around the pool put its input and output in the arena, where the
+    compiler runs it in place when there is no top/left padding."""
     rng = np.random.default_rng(case["seed"])
-    nodes = nhwc_wrapped(helper.make_node("MaxPool", ["t"], ["z"], kernel_shape=case["k"], strides=case["strides"],
-                                          dilations=case["dil"], pads=case["pads"], ceil_mode=int(case["ceil"])))
+    pool = helper.make_node("MaxPool", ["a" if in_arena else "t"], ["p" if in_arena else "z"],
+                            kernel_shape=case["k"], strides=case["strides"], dilations=case["dil"],
+                            pads=case["pads"], ceil_mode=int(case["ceil"]))
+    nodes = nhwc_wrapped(pool)
+    if in_arena:
+        nodes[1:1] = [helper.make_node("LeakyRelu", ["t"], ["a"], alpha=0.5)]
+        nodes.insert(3, helper.make_node("LeakyRelu", ["p"], ["z"], alpha=0.25))
     model = make_model(nodes, (case["h"], case["w"], case["c"]), (case["oh"], case["ow"], case["c"]))
     x = rng.normal(size=(case["batch"], case["h"], case["w"], case["c"])).astype(np.float32)
     got, want = run_both(model, x)
@@ -221,5 +228,20 @@ def test_standalone_activation_after_pool_matches_onnxruntime():
     nodes.insert(2, helper.make_node("LeakyRelu", ["p"], ["z"], alpha=0.3))
     model = make_model(nodes, (5, 5, 3), (4, 4, 3))
     x = rng.normal(size=(4, 5, 5, 3)).astype(np.float32)
+    got, want = run_both(model, x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_maxpool_runs_in_place_and_still_matches_onnxruntime():
+    """Unpadded float max pooling writes over its input: the arena holds one tensor only."""
+    rng = np.random.default_rng(1)
+    nodes = nhwc_wrapped(helper.make_node("MaxPool", ["a"], ["p"], kernel_shape=[3, 2], strides=[1, 2]))
+    nodes[1:1] = [helper.make_node("LeakyRelu", ["t"], ["a"], alpha=0.5)]
+    nodes.insert(3, helper.make_node("LeakyRelu", ["p"], ["z"], alpha=0.25))
+    model = make_model(nodes, (9, 8, 4), (7, 4, 4))
+    _, report = compile_model(model)
+    assert report.arena_bytes_per_sample == 9 * 8 * 4 * 4  # the pool input only: everything runs in place
+    assert report.activation_bytes == 9 * 8 * 4 * 4 + 7 * 4 * 4 * 4  # LeakyRelu and pool outputs
+    x = rng.normal(size=(3, 9, 8, 4)).astype(np.float32)
     got, want = run_both(model, x)
     np.testing.assert_array_equal(got, want)

@@ -55,7 +55,10 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
                          const ecnn_conv2d_params *p);
 
 /* y[N,OH,OW,C] = max over each window of x[N,H,W,C]; positions in the padding are skipped.
- * Every window must hold at least one position inside x. y must not overlap x. */
+ * Every window must hold at least one position inside x. y may equal x (in place) when
+ * pad_top = pad_left = 0 and OW <= W: each output pixel is then stored at or before the
+ * first input pixel of its window, and an output pixel sharing that address is written
+ * from it first; otherwise y must not overlap x. */
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
 
 /* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL. y must not overlap x. */

@@ -168,7 +168,7 @@ static int is_in_arena(uint32_t kind) { return kind == ECNN_KIND_ACTIVATION || k
 static int may_alias(uint32_t op_type)
 {
     return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX ||
-           op_type == ECNN_OP_CHANNEL_ARITH;
+           op_type == ECNN_OP_CHANNEL_ARITH || op_type == ECNN_OP_MAX_POOL_2D;
 }
 
 /* If arena tensor t is an alias of its producer's first input, return that input; else
@@ -184,7 +184,14 @@ static uint32_t alias_parent(const ecnn_model *m, uint32_t t, uint32_t *op_index
     if (!may_alias(op.op_type) || op.num_inputs < 1 || op.outputs[0] != t) return NO_OP;
     ecnn_read_tensor(m, op.inputs[0], &a);
     ecnn_read_tensor(m, t, &b);
-    if (!is_in_arena(a.kind) || a.offset != b.offset || a.size != b.size) return NO_OP;
+    if (!is_in_arena(a.kind) || a.offset != b.offset) return NO_OP;
+    if (op.op_type == ECNN_OP_MAX_POOL_2D) {
+        /* No top/left padding and OW <= W: output pixel (oy, ox) lands at or before every
+         * input pixel it or a later output reads (FORMAT.md), so the kernel may run in place. */
+        if (op.params[4] != 0 || op.params[5] != 0 || b.dims[1] > a.dims[1] || b.size > a.size) return NO_OP;
+    } else if (a.size != b.size) {
+        return NO_OP;
+    }
     return op.inputs[0];
 }
 

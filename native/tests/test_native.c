@@ -138,7 +138,7 @@ static void naive_forward(double *probs, const float *x)
 static union { uint8_t b[(1 << 16) + 64]; double align_; } arena_store_u;
 
 /* Runs the model on `batch` random samples and compares with the naive forward pass. */
-static void run_and_compare(const ecnn_model *m, uint32_t batch)
+static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_per_sample)
 {
     float x[8 * H * W * C], y[8 * F3];
     double want[F3];
@@ -147,7 +147,7 @@ static void run_and_compare(const ecnn_model *m, uint32_t batch)
     uint32_t i, s;
     for (i = 0; i < batch * H * W * C; i++) x[i] = frand();
     CHECK_STATUS(ecnn_arena_size(m, batch, &arena_bytes), ECNN_OK);
-    CHECK(arena_bytes == (size_t)batch * 384);
+    CHECK(arena_bytes == (size_t)batch * arena_per_sample);
     CHECK_STATUS(ecnn_run(m, batch, x, sizeof(float) * batch * H * W * C, y, sizeof(float) * batch * F3, arena,
                           arena_bytes),
                  ECNN_OK);
@@ -188,9 +188,9 @@ static void test_small_model_runs(void)
     CHECK_STATUS(ecnn_model_op(&m, 6, &op), ECNN_E_ARG);
     CHECK_STATUS(ecnn_model_tensor(&m, info.input, &t), ECNN_OK);
     CHECK(t.kind == ECNN_KIND_INPUT && t.rank == 3 && t.dims[0] == H && t.dims[2] == C);
-    run_and_compare(&m, 1);
-    run_and_compare(&m, 3);
-    run_and_compare(&m, 8);
+    run_and_compare(&m, 1, 384);
+    run_and_compare(&m, 3, 384);
+    run_and_compare(&m, 8, 384);
 }
 
 static void test_run_arguments(void)
@@ -331,13 +331,34 @@ static void test_arena_plan_checks(void)
     CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
     CHECK(strstr(m.err_detail, "arena plan") != NULL);
     off_fc1 = 0;
-    /* pool output over the conv output it reads */
-    off_pool = 0;
+    /* fc2 output over fc1's output it reads */
+    off_fc2 = 0;
     file = build_small_model(&size, ECNN_OP_CONV_2D);
     CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
-    off_pool = 320;
+    off_fc2 = 64;
     file = build_small_model(&size, ECNN_OP_CONV_2D);
     CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+}
+
+/* MAX_POOL_2D without top/left padding may write over its input: accepted and correct. */
+static void test_inplace_maxpool(void)
+{
+    uint32_t size;
+    uint8_t *file;
+    ecnn_model m;
+    ecnn_model_info info;
+    off_pool = 0;
+    off_fc1 = 64;
+    off_fc2 = 128;
+    file = build_small_model(&size, ECNN_OP_CONV_2D);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    ecnn_model_get_info(&m, &info);
+    CHECK(info.arena_per_sample == 320);
+    run_and_compare(&m, 1, 320);
+    run_and_compare(&m, 5, 320);
+    off_pool = 320;
+    off_fc1 = 0;
+    off_fc2 = 64;
 }
 
 /* In-place ACTIVATION: allowed when nothing reads the input afterwards, refused otherwise. */
@@ -471,6 +492,7 @@ int main(void)
     RUN_TEST(test_bad_offsets_and_shapes);
     RUN_TEST(test_arena_plan_checks);
     RUN_TEST(test_inplace_activation);
+    RUN_TEST(test_inplace_maxpool);
     RUN_TEST(test_fc_fast_matches_ref);
     RUN_TEST(test_channel_arith_and_softmax_in_place);
     RUN_TEST(test_fuzz_fields);

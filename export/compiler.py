@@ -794,8 +794,8 @@ def plan_arena(tensors, ops) -> int:
 
     Lifetime of a tensor = [op writing it, last op reading it]. RESHAPE outputs share
     their input's bytes; so do outputs of elementwise ops and of unpadded float max
-    pooling whose input is read by no later op (the same rules the C loader re-checks). Then each group of shared tensors
-    is placed, largest first, at the lowest 64-aligned offset that does not collide with
+    pooling whose input is read by no later op (the same rules the C loader re-checks).
+    Then each group of shared tensors is placed, largest first, at the lowest 64-aligned offset that does not collide with
     a group already placed whose lifetime overlaps (greedy by size, as TFLite Micro).
     """
     act = [i for i, t in enumerate(tensors) if t.kind == KIND_ACTIVATION]

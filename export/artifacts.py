@@ -52,9 +52,20 @@ def _umask() -> int:
     return mask
 
 
+def _format_json(value, indent: int = 0) -> str:
+    """json.dumps(indent=2), except that lists of plain values (shapes, ranges) stay on one line."""
+    pad, inner = " " * indent, " " * (indent + 2)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(str(k))}: {_format_json(v, indent + 2)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
+        return "[\n" + ",\n".join(inner + _format_json(v, indent + 2) for v in value) + f"\n{pad}]"
+    return json.dumps(value)
+
+
 def write_json(path, data: dict) -> Path:
     with staged_file(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+        tmp.write_text(_format_json(data) + "\n")
     return Path(path)
 
 

@@ -1,0 +1,89 @@
+"""The reference CNN, int8 end to end: `edgecnn quantize` output -> .ecnn -> native, bit-exact
+with onnxruntime on real test images; weights a quarter of the float file; verify's figures."""
+import json
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def int8_pair(reference_int8_onnx_path, tmp_path_factory):
+    from edgecnn.export.compiler import compile_onnx
+
+    out = tmp_path_factory.mktemp("int8") / "model.int8.ecnn"
+    return reference_int8_onnx_path, out, compile_onnx(reference_int8_onnx_path, out)
+
+
+def test_reference_model_int8_logits_bit_identical(int8_pair, fashion_test_subset):
+    import onnx
+
+    from edgecnn.export.artifacts import ort_session, run_onnx
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.quantize import optimized_op_counts
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.verify_int8 import _ort_run, match_codes
+    from edgecnn.train.data import to_model_input
+
+    onnx_path, ecnn_path, _ = int8_pair
+    images, labels = fashion_test_subset
+    x = to_model_input(images)
+    cut, scale, zp = quantized_output_model(onnx.load(str(onnx_path)))
+    cut_path = ecnn_path.with_name("cut.onnx")
+    onnx.save(cut, str(cut_path))
+    ops = optimized_op_counts(cut_path)
+    assert ops.get("QGemm") == 3 and ops.get("QLinearConv") == 1 and "Gemm" not in ops, ops  # still fused
+    reference = _ort_run(cut, x)[0]
+    native = Model.from_bytes(compile_model(cut)[0]).predict(x)
+    codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zp  # noqa: E731
+    match = match_codes("logits", "QGemm", codes(native), codes(reference))
+    assert match.identical == match.values, (
+        f"{match.values - match.identical} of {match.values} int8 logits differ from onnxruntime, "
+        f"largest by {match.max_step_diff} steps (first at image #{match.first_sample})")
+
+    # The full model (float Softmax after the int8 logits): same classes, same accuracy.
+    probabilities = Model.load(ecnn_path).predict(x)
+    ort_probabilities = run_onnx(ort_session(onnx_path), x)
+    assert np.array_equal(probabilities.argmax(1), ort_probabilities.argmax(1))
+    assert np.mean(probabilities.argmax(1) == labels) == np.mean(ort_probabilities.argmax(1) == labels)
+    assert np.abs(probabilities - ort_probabilities).max() <= 1e-5
+
+
+def test_reference_model_int8_weights_are_a_quarter(int8_pair, reference_onnx_path):
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    _, ecnn_path, report = int8_pair
+    int8 = Model.load(ecnn_path)
+    float_blob, float_report = compile_model(reference_onnx_path)
+    assert int8.weight_bytes == report.weight_bytes
+    ratio = report.weight_bytes / float_report.weight_bytes
+    assert ratio <= 0.26, f"int8 weights are {ratio:.1%} of the float ones"
+    assert report.file_bytes / len(float_blob) <= 0.26
+    ops = [layer.op for layer in int8.layers]
+    assert ops == ["CHANNEL_ARITH", "CHANNEL_ARITH", "QUANTIZE", "CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
+                   "FULLY_CONNECTED", "FULLY_CONNECTED", "DEQUANTIZE", "SOFTMAX"], ops
+
+
+def test_verify_cli_reports_int8_figures(int8_pair, capsys):
+    from edgecnn.runtime.cli import main
+
+    onnx_path, ecnn_path, _ = int8_pair
+    status = main(["verify", str(onnx_path), str(ecnn_path), "--samples", "100", "--layers", "--json"])
+    figures = json.loads(capsys.readouterr().out)
+    assert status == 0 and figures["passed"] and figures["kind"] == "int8"
+    assert figures["extra"]["ecnn_is_fresh_compile"] is True
+    assert figures["extra"]["int8_logits"]["identical_fraction"] == 1.0
+    layers = figures["extra"]["int8_layers"]
+    assert [row["op"] for row in layers] == ["QuantizeLinear", "QLinearConv", "MaxPool", "QGemm", "QGemm", "QGemm"]
+    assert all(row["identical_fraction"] == 1.0 and row["max_step_diff"] == 0 for row in layers)
+
+
+def test_verify_layers_on_a_float_model_is_an_error(reference_onnx_path, tmp_path, capsys):
+    from edgecnn.export.compiler import compile_onnx
+    from edgecnn.runtime.cli import main
+
+    ecnn = tmp_path / "model.ecnn"
+    compile_onnx(reference_onnx_path, ecnn)
+    assert main(["verify", str(reference_onnx_path), str(ecnn), "--samples", "10", "--layers"]) == 2
+    assert "not an int8 model" in capsys.readouterr().err

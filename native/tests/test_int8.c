@@ -1,0 +1,193 @@
+/* C tests of the int8 reference kernels (kernels_ref_i8.c): rounding ties to even,
+ * saturation at both ends, zero points, per-channel scales, padding, uint8 and int8.
+ * Expected values are worked out by hand in the comments; the Python tests
+ * (tests/test_int8_ops.py) compare the same kernels with onnxruntime bit for bit. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "kernels_i8.h"
+
+int harness_checks_failed = 0;
+int harness_tests_passed = 0;
+int harness_tests_failed = 0;
+
+static const float ONE = 1.0f;
+static const int32_t ZERO = 0;
+
+/* x_scale * w_scale / y_scale = 1/16: acc / 16 lands on .5 when acc = 16k + 8. */
+static ecnn_qlinear_params sixteenth(ecnn_qtype y_type, int32_t zy)
+{
+    static const float w_scale = 0.25f;
+    ecnn_qlinear_params q;
+    memset(&q, 0, sizeof q);
+    q.x_type = ECNN_Q_I8;
+    q.w_type = ECNN_Q_I8;
+    q.y_type = y_type;
+    q.x_scale = 0.25f;
+    q.w_scales = &w_scale;
+    q.w_zero_points = &ZERO;
+    q.w_count = 1;
+    q.y_scale = 1.0f;
+    q.y_zero_point = zy;
+    q.y_min = ecnn_qtype_min(y_type);
+    q.y_max = ecnn_qtype_max(y_type);
+    return q;
+}
+
+static void test_requantize_ties_to_even(void)
+{
+    ecnn_qlinear_params q = sixteenth(ECNN_Q_I8, 0);
+    const float s = ecnn_requant_scale(&q, 0);
+    CHECK(s == 0.0625f);
+    CHECK(ecnn_requantize(8, s, &q) == 0);    /* 0.5 -> 0 */
+    CHECK(ecnn_requantize(24, s, &q) == 2);   /* 1.5 -> 2 */
+    CHECK(ecnn_requantize(40, s, &q) == 2);   /* 2.5 -> 2 */
+    CHECK(ecnn_requantize(-8, s, &q) == 0);   /* -0.5 -> 0 */
+    CHECK(ecnn_requantize(-24, s, &q) == -2); /* -1.5 -> -2 */
+    CHECK(ecnn_requantize(-40, s, &q) == -2); /* -2.5 -> -2 */
+    CHECK(ecnn_requantize(25, s, &q) == 2);   /* 1.5625 -> 2 */
+    q.y_zero_point = 3;                       /* rounding happens before the zero point is added */
+    CHECK(ecnn_requantize(40, s, &q) == 5);   /* 2.5 -> 2, + 3 */
+}
+
+static void test_requantize_saturates_and_relu(void)
+{
+    ecnn_qlinear_params q = sixteenth(ECNN_Q_I8, -10);
+    const float s = ecnn_requant_scale(&q, 0);
+    CHECK(ecnn_requantize(100000, s, &q) == 127);
+    CHECK(ecnn_requantize(-100000, s, &q) == -128);
+    CHECK(ecnn_requantize(2147483647, s, &q) == 127);
+    q = sixteenth(ECNN_Q_U8, 200);
+    CHECK(ecnn_requantize(100000, s, &q) == 255);
+    CHECK(ecnn_requantize(-100000, s, &q) == 0);
+    CHECK(ecnn_requantize(-160, s, &q) == 190);
+    q.y_min = q.y_zero_point; /* a fused Relu: nothing below the zero point (real 0) */
+    CHECK(ecnn_requantize(-160, s, &q) == 200);
+    CHECK(ecnn_requantize(160, s, &q) == 210);
+}
+
+static void test_quantize_and_dequantize(void)
+{
+    const float x[] = {0.125f, 0.375f, -0.125f, -0.375f, 1000.0f, -1000.0f, INFINITY, -INFINITY, NAN, 0.3f};
+    int8_t y[10];
+    uint8_t u[10];
+    float back[10];
+    /* scale 0.25: x / scale = 0.5, 1.5, -0.5, -1.5 -> 0, 2, 0, -2; 0.3 / 0.25 = 1.2 -> 1 */
+    ecnn_quantize_ref(y, x, 10, 0.25f, 5, ECNN_Q_I8);
+    CHECK(y[0] == 5 && y[1] == 7 && y[2] == 5 && y[3] == 3);
+    CHECK(y[4] == 127 && y[5] == -128 && y[6] == 127 && y[7] == -128);
+    CHECK(y[8] == -128); /* NaN -> the minimum, as onnxruntime's SSE/NEON QuantizeLinear */
+    CHECK(y[9] == 6);
+    ecnn_quantize_ref(u, x, 10, 0.25f, 128, ECNN_Q_U8);
+    CHECK(u[0] == 128 && u[1] == 130 && u[3] == 126 && u[4] == 255 && u[5] == 0 && u[8] == 0);
+    ecnn_dequantize_ref(back, y, 4, 0.25f, 5, ECNN_Q_I8);
+    CHECK(back[0] == 0.0f && back[1] == 0.5f && back[3] == -0.5f);
+    ecnn_dequantize_ref(back, u, 2, 0.5f, 128, ECNN_Q_U8);
+    CHECK(back[0] == 0.0f && back[1] == 1.0f);
+}
+
+static void test_fully_connected_per_channel(void)
+{
+    /* x = [3, 5] with zx = 1 -> centred [2, 4]; w rows [1, 2] and [-3, 1] (zw 0).
+     * acc0 = 2 + 8 + b0(4) = 14, acc1 = -6 + 4 + b1(-1) = -3.
+     * scales: (0.5 * 0.25) / 0.125 = 1 and (0.5 * 1.0) / 0.125 = 4 -> 14 and -12, + zy 2. */
+    const int8_t x[2] = {3, 5};
+    const int8_t w[4] = {1, 2, -3, 1};
+    const int32_t b[2] = {4, -1};
+    const float ws[2] = {0.25f, 1.0f};
+    const int32_t wz[2] = {0, 0};
+    int8_t y[2];
+    ecnn_qlinear_params q;
+    memset(&q, 0, sizeof q);
+    q.x_type = q.w_type = q.y_type = ECNN_Q_I8;
+    q.x_scale = 0.5f;
+    q.x_zero_point = 1;
+    q.w_scales = ws;
+    q.w_zero_points = wz;
+    q.w_count = 2;
+    q.y_scale = 0.125f;
+    q.y_zero_point = 2;
+    q.y_min = -128;
+    q.y_max = 127;
+    ecnn_fully_connected_q_ref(y, x, w, b, 1, 2, 2, &q);
+    CHECK(y[0] == 16 && y[1] == -10);
+    ecnn_fully_connected_q_ref(y, x, w, NULL, 1, 2, 2, &q); /* no bias: 10 and -2 * 4 */
+    CHECK(y[0] == 12 && y[1] == -6);
+}
+
+static void test_conv_padding_is_a_real_zero(void)
+{
+    /* uint8 input 2x2x1, zx = 10: centred [[1, 2], [3, 4]]; one 3x3 kernel of ones, pad 1:
+     * every output sums the centred values its window covers (padding contributes 0).
+     * Output scale 1 (1 * 1 / 1), zy = 0: [[10, 10], [10, 10]] since each window covers all four. */
+    const uint8_t x[4] = {11, 12, 13, 14};
+    int8_t w[9];
+    uint8_t y[4];
+    ecnn_conv2d_params p;
+    ecnn_qlinear_params q;
+    int i;
+    for (i = 0; i < 9; i++) w[i] = 1;
+    memset(&p, 0, sizeof p);
+    p.h = p.w = 2;
+    p.c = p.o = 1;
+    p.oh = p.ow = 2;
+    p.kh = p.kw = 3;
+    p.stride_h = p.stride_w = 1;
+    p.pad_top = p.pad_left = 1;
+    p.dilation_h = p.dilation_w = 1;
+    p.group = 1;
+    memset(&q, 0, sizeof q);
+    q.x_type = ECNN_Q_U8;
+    q.w_type = ECNN_Q_I8;
+    q.y_type = ECNN_Q_U8;
+    q.x_scale = 1.0f;
+    q.x_zero_point = 10;
+    q.w_scales = &ONE;
+    q.w_zero_points = &ZERO;
+    q.w_count = 1;
+    q.y_scale = 1.0f;
+    q.y_min = 0;
+    q.y_max = 255;
+    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &p, &q);
+    CHECK(y[0] == 10 && y[1] == 10 && y[2] == 10 && y[3] == 10);
+    p.pad_top = p.pad_left = 0; /* a 1x1 output needs a 2x2 kernel without padding */
+    p.kh = p.kw = 2;
+    p.oh = p.ow = 1;
+    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &p, &q);
+    CHECK(y[0] == 10);
+}
+
+static void test_maxpool_int8_and_uint8(void)
+{
+    const int8_t xi[4] = {-128, -5, -7, -100};
+    const uint8_t xu[4] = {0, 200, 255, 3};
+    int8_t yi[1];
+    uint8_t yu[1];
+    ecnn_pool2d_params p;
+    memset(&p, 0, sizeof p);
+    p.h = p.w = 2;
+    p.c = 1;
+    p.oh = p.ow = 1;
+    p.kh = p.kw = 2;
+    p.stride_h = p.stride_w = 1;
+    p.dilation_h = p.dilation_w = 1;
+    ecnn_maxpool2d_q_ref(yi, xi, 1, &p, ECNN_Q_I8);
+    ecnn_maxpool2d_q_ref(yu, xu, 1, &p, ECNN_Q_U8);
+    CHECK(yi[0] == -5);
+    CHECK(yu[0] == 255);
+}
+
+int main(void)
+{
+    RUN_TEST(test_requantize_ties_to_even);
+    RUN_TEST(test_requantize_saturates_and_relu);
+    RUN_TEST(test_quantize_and_dequantize);
+    RUN_TEST(test_fully_connected_per_channel);
+    RUN_TEST(test_conv_padding_is_a_real_zero);
+    RUN_TEST(test_maxpool_int8_and_uint8);
+    printf("int8 kernels: %d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
+    return harness_tests_failed != 0;
+}

@@ -79,7 +79,10 @@ typedef enum {
     ECNN_DTYPE_I32 = 4
 } ecnn_dtype;
 
-/** Op types; values as in the file (native/FORMAT.md lists inputs and parameters). */
+/** Op types; values as in the file (native/FORMAT.md lists inputs and parameters). The
+ * tensors' dtypes select the kernel: CONV_2D, FULLY_CONNECTED, MAX_POOL_2D and RESHAPE also
+ * run on quantized i8/u8 tensors, with onnxruntime's integer arithmetic bit for bit
+ * (FORMAT.md, "Quantized ops"). */
 typedef enum {
     ECNN_OP_CONV_2D = 1,
     ECNN_OP_MAX_POOL_2D = 2,
@@ -89,8 +92,8 @@ typedef enum {
     ECNN_OP_ACTIVATION = 6,
     ECNN_OP_AVG_POOL_2D = 7, /**< reserved */
     ECNN_OP_ADD = 8,         /**< reserved */
-    ECNN_OP_QUANTIZE = 9,    /**< reserved */
-    ECNN_OP_DEQUANTIZE = 10, /**< reserved */
+    ECNN_OP_QUANTIZE = 9,    /**< f32 -> i8/u8: sat(rne(x / scale) + zero_point) */
+    ECNN_OP_DEQUANTIZE = 10, /**< i8/u8 -> f32: (q - zero_point) * scale */
     ECNN_OP_CHANNEL_ARITH = 11 /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
 } ecnn_op_type;
 

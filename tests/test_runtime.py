@@ -212,20 +212,25 @@ def _write_idx(path: Path, images: np.ndarray) -> Path:
     return path
 
 
-def test_predict_command_prints_top3_for_pgm_and_idx(model, reference_ecnn, fashion_test_subset, tmp_path, capsys):
+def test_predict_command_prints_top3_for_pgm_png_and_idx(model, reference_ecnn, fashion_test_subset, tmp_path, capsys):
     from edgecnn.runtime.cli import main
     from edgecnn.train.data import FASHION_MNIST_CLASSES
 
+    from PIL import Image
+
     images = fashion_test_subset[0][:3]
     pgm = _write_pgm(tmp_path / "a.pgm", images[0])
+    png = tmp_path / "b.png"
+    Image.fromarray(images[1]).save(png)
     idx = _write_idx(tmp_path / "few-idx3-ubyte", images)
-    assert main(["predict", str(reference_ecnn), str(pgm), str(idx)]) == 0
+    assert main(["predict", str(reference_ecnn), str(pgm), str(png), str(idx)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     expected = model.predict(images).argmax(1)
     assert lines[0].startswith(f"{pgm}: {FASHION_MNIST_CLASSES[expected[0]]} ")
+    assert lines[1].startswith(f"{png}: {FASHION_MNIST_CLASSES[expected[1]]} ")
     for i in range(3):
-        assert lines[1 + i].startswith(f"{idx}[{i}]: {FASHION_MNIST_CLASSES[expected[i]]} ")
+        assert lines[2 + i].startswith(f"{idx}[{i}]: {FASHION_MNIST_CLASSES[expected[i]]} ")
     assert lines[0].count(",") == 2  # three classes
 
 

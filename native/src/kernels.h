@@ -11,6 +11,7 @@
 #ifndef ECNN_KERNELS_H
 #define ECNN_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -66,16 +67,16 @@ void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, cons
                                   uint32_t k, uint32_t o, const ecnn_act_params *act);
 
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
-void ecnn_softmax_f32_ref(float *y, const float *x, uint32_t rows, uint32_t c);
+void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
 
 /* y[i] = act(x[i]) for `count` elements. y may equal x (in place). */
-void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecnn_act_params *act);
+void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_act_params *act);
 
 
 
 /* y[r, c] = x[r, c] op k[c] (k_count == C) or x[r, c] op k[0] (k_count == 1), for `rows` rows of C;
  * op is ecnn_arith; const_first swaps the operands. y may equal x (in place). */
-void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, uint32_t rows, uint32_t c,
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
                                 uint32_t func, uint32_t const_first);
 
 /* Faster portable kernels (kernels_f32.c): plain C99 written so the compiler can

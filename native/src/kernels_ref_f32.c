@@ -24,13 +24,13 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
                     const float *wo = w + (size_t)o * p->kh * p->kw * cg;
                     float acc = 0.0f;
                     for (ky = 0; ky < p->kh; ky++) {
-                        const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
-                        if (iy < 0 || iy >= (long)p->h) continue;
+                        const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
+                        if (iy < 0 || iy >= (int64_t)p->h) continue;
                         for (kx = 0; kx < p->kw; kx++) {
-                            const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
+                            const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
                             const float *xp;
                             const float *wp;
-                            if (ix < 0 || ix >= (long)p->w) continue;
+                            if (ix < 0 || ix >= (int64_t)p->w) continue;
                             xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg;
                             wp = wo + ((size_t)ky * p->kw + kx) * cg;
                             for (c = 0; c < cg; c++) acc += xp[c] * wp[c];
@@ -55,12 +55,12 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
                 float *yp = ys + ((size_t)oy * p->ow + ox) * p->c;
                 int first = 1;
                 for (ky = 0; ky < p->kh; ky++) {
-                    const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
-                    if (iy < 0 || iy >= (long)p->h) continue;
+                    const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
+                    if (iy < 0 || iy >= (int64_t)p->h) continue;
                     for (kx = 0; kx < p->kw; kx++) {
-                        const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
+                        const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
                         const float *xp;
-                        if (ix < 0 || ix >= (long)p->w) continue;
+                        if (ix < 0 || ix >= (int64_t)p->w) continue;
                         xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
                         if (first) {
                             for (c = 0; c < p->c; c++) yp[c] = xp[c];
@@ -91,9 +91,10 @@ void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, cons
     }
 }
 
-void ecnn_softmax_f32_ref(float *y, const float *x, uint32_t rows, uint32_t c)
+void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c)
 {
-    uint32_t r, i;
+    size_t r;
+    uint32_t i;
     for (r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * c;
         float *yr = y + (size_t)r * c;
@@ -108,16 +109,17 @@ void ecnn_softmax_f32_ref(float *y, const float *x, uint32_t rows, uint32_t c)
     }
 }
 
-void ecnn_activation_f32_ref(float *y, const float *x, uint32_t count, const ecnn_act_params *act)
+void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_act_params *act)
 {
-    uint32_t i;
+    size_t i;
     for (i = 0; i < count; i++) y[i] = ecnn_apply_act(x[i], act);
 }
 
-void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, uint32_t rows, uint32_t c,
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
                                 uint32_t func, uint32_t const_first)
 {
-    uint32_t r, i;
+    size_t r;
+    uint32_t i;
     for (r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * c;
         float *yr = y + (size_t)r * c;

@@ -108,19 +108,19 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
     }
     case ECNN_OP_SOFTMAX: {
         const uint32_t c = x.dims[x.rank - 1];
-        ecnn_softmax_f32_ref(yp, xp, (uint32_t)(ecnn_numel(&x) / c) * n, c);
+        ecnn_softmax_f32_ref(yp, xp, (size_t)(ecnn_numel(&x) / c) * n, c);
         break;
     }
     case ECNN_OP_ACTIVATION: {
         ecnn_act_params a;
         ecnn_act_from(op->params, &a);
-        ecnn_activation_f32_ref(yp, xp, (uint32_t)ecnn_numel(&x) * n, &a);
+        ecnn_activation_f32_ref(yp, xp, (size_t)ecnn_numel(&x) * n, &a);
         break;
     }
     case ECNN_OP_CHANNEL_ARITH: {
         const float *kp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const uint32_t c = x.dims[x.rank - 1];
-        ecnn_channel_arith_f32_ref(yp, xp, kp, w.dims[0], (uint32_t)(ecnn_numel(&x) / c) * n, c, op->params[0],
+        ecnn_channel_arith_f32_ref(yp, xp, kp, w.dims[0], (size_t)(ecnn_numel(&x) / c) * n, c, op->params[0],
                                    op->params[1]);
         break;
     }

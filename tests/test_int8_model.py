@@ -87,3 +87,25 @@ def test_verify_layers_on_a_float_model_is_an_error(reference_onnx_path, tmp_pat
     compile_onnx(reference_onnx_path, ecnn)
     assert main(["verify", str(reference_onnx_path), str(ecnn), "--samples", "10", "--layers"]) == 2
     assert "not an int8 model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "relu"])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_small_quantized_models_bit_identical(tiny_model_factory, train_subset, fashion_test_subset, tmp_path,
+                                              activation, per_channel):
+    """`edgecnn quantize` variants: LeakyRelu (onnxruntime: QLinearLeakyRelu, a table built with float
+    math; native: DEQUANTIZE -> float LeakyRelu -> QUANTIZE, the same operations) and per-tensor weights."""
+    import onnx
+
+    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.quantize import quantize_onnx
+    from edgecnn.runtime.verify_int8 import _native_run, _ort_run, match_codes
+    from edgecnn.train.data import to_model_input
+
+    _, float_path = tiny_model_factory(activation)
+    int8_path = quantize_onnx(float_path, tmp_path / "m.int8.onnx", train_subset[0][:200], per_channel=per_channel)
+    cut, scale, zp = quantized_output_model(onnx.load(str(int8_path)))
+    x = to_model_input(fashion_test_subset[0][:300])
+    codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zp  # noqa: E731
+    match = match_codes("logits", "QGemm", codes(_native_run(cut, x, None)), codes(_ort_run(cut, x)[0]))
+    assert match.identical == match.values, match

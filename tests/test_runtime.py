@@ -53,6 +53,25 @@ def test_reference_model_matches_onnxruntime_on_real_images(model, fashion_test_
     np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_build_model_variants_match_onnxruntime(tiny_model_factory, fashion_test_subset, activation):
+    """Small build_model CNNs with non-zero biases (MatMul + Add fused into the native bias)."""
+    from edgecnn.export.artifacts import ort_session, run_onnx
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.train.data import to_model_input
+
+    _, onnx_path = tiny_model_factory(activation)
+    blob, report = compile_model(onnx_path)
+    expected_act = "+relu" if activation == "relu" else "+leaky_relu"
+    assert [row.op for row in report.layers if row.op.startswith(("CONV", "FULLY"))][:3] == [
+        "CONV_2D" + expected_act, "FULLY_CONNECTED" + expected_act, "FULLY_CONNECTED" + expected_act]
+    x = to_model_input(fashion_test_subset[0][:300])
+    got = Model.from_bytes(blob).predict(x)
+    want = run_onnx(ort_session(onnx_path), x)
+    assert np.abs(got - want).max() <= TOLERANCE
+    assert np.array_equal(got.argmax(1), want.argmax(1))
+
+
 def test_batch_size_does_not_change_the_result(model, fashion_test_subset):
     images = fashion_test_subset[0][:37]
     whole = model.predict(images)

@@ -938,7 +938,8 @@ def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
     for op in ops:
         y = tensors[op.outputs[0]]
         wbytes = sum(tensors[t].size for t in op.inputs if t is not None and tensors[t].kind == KIND_CONSTANT)
-        layers.append(LayerRow(" + ".join(op.names), _op_label(op), ("N", *y.dims), wbytes, _macs(tensors, op)))
+        label = _op_label(op) + (" int8" if y.dtype == DTYPE_I8 else " uint8" if y.dtype == DTYPE_U8 else "")
+        layers.append(LayerRow(" + ".join(op.names), label, ("N", *y.dims), wbytes, _macs(tensors, op)))
     report = CompileReport(
         path=None,
         layers=layers,

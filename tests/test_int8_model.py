@@ -109,3 +109,31 @@ def test_small_quantized_models_bit_identical(tiny_model_factory, train_subset, 
     codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zp  # noqa: E731
     match = match_codes("logits", "QGemm", codes(_native_run(cut, x, None)), codes(_ort_run(cut, x)[0]))
     assert match.identical == match.values, match
+
+
+def test_qoperator_uint8_model_bit_identical(tiny_model_factory, train_subset, fashion_test_subset, tmp_path):
+    """A whole QOperator-format model with uint8 activations (quantize_static's other format)."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.quantize import QUANTIZED_OP_TYPES, make_calibration_reader
+    from edgecnn.runtime.verify_int8 import _native_run, _ort_run, match_codes
+    from edgecnn.train.data import to_model_input
+
+    _, float_path = tiny_model_factory("relu")
+    prepared, out = tmp_path / "prepared.onnx", tmp_path / "qop.onnx"
+    quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
+    softmax = [n.name for n in onnx.load(str(prepared)).graph.node if n.op_type == "Softmax"]
+    quantize_static(str(prepared), str(out), make_calibration_reader(train_subset[0][:200], "input"),
+                    quant_format=QuantFormat.QOperator, op_types_to_quantize=list(QUANTIZED_OP_TYPES),
+                    nodes_to_exclude=softmax, per_channel=True, reduce_range=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    model = onnx.load(str(out))
+    assert {"QLinearConv", "QGemm"} <= {n.op_type for n in model.graph.node}
+    cut, scale, zp = quantized_output_model(model)
+    x = to_model_input(fashion_test_subset[0][:300])
+    codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zp  # noqa: E731
+    match = match_codes("logits", "QGemm", codes(_native_run(cut, x, None)), codes(_ort_run(cut, x)[0]))
+    assert match.identical == match.values, match

@@ -83,8 +83,9 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
  * vectorize without -ffast-math (the summation order is explicit). Tested against the
  * reference kernels above; results differ from them only by float summation order. */
 
-/* Same contract as ecnn_fully_connected_f32_ref. Sums each dot product in 8 interleaved
- * partial sums (lane l takes k = l mod 8), combined pairwise, then adds the bias. */
+/* Same contract as ecnn_fully_connected_f32_ref. Sums each dot product in 4 interleaved
+ * partial sums (lane l takes k = l mod 4), combined as (l0 + l1) + (l2 + l3), then adds the
+ * bias; the order does not depend on n, so a sample's result is the same in any batch. */
 void ecnn_fully_connected_f32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                               uint32_t o, const ecnn_act_params *act);
 #endif /* ECNN_KERNELS_H */

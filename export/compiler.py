@@ -601,6 +601,13 @@ class _Lowering:
 
         oh = extent(h, pt, pb, k[0], strides[0], dilations[0])
         ow = extent(w_, pl, pr, k[1], strides[1], dilations[1])
+        for out, n, pa, kk, st, d in ((oh, h, pt, k[0], strides[0], dilations[0]),
+                                      (ow, w_, pl, k[1], strides[1], dilations[1])):
+            if not all(any(0 <= o * st - pa + j * d < n for j in range(kk)) for o in range(out)):
+                raise self.fail(
+                    "a pooling window lies entirely in the padding (onnxruntime outputs -3.4e38 there); "
+                    "pads and dilations that leave a window without input are not supported"
+                )
         y = self.new_tensor(KIND_ACTIVATION, (oh, ow, c), **self.like(x))
         self.emit(OP_MAX_POOL_2D, [x], [y],
                   [k[0], k[1], strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1]])

@@ -127,6 +127,10 @@ def test_conv_matches_onnxruntime(case):
     assert_close(*run_both(model, x))
 
 
+def windows_see_input(out, n, pad, k, stride, dilation):
+    return all(any(0 <= o * stride - pad + j * dilation < n for j in range(k)) for o in range(out))
+
+
 @st.composite
 def pool_cases(draw):
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
@@ -140,6 +144,9 @@ def pool_cases(draw):
     oh = out_size(h, kh, strides[0], pads[0], pads[2], dil[0], ceil)
     ow = out_size(w, kw, strides[1], pads[1], pads[3], dil[1], ceil)
     assume(oh >= 1 and ow >= 1)
+    # every window must see the input (the compiler refuses the rest: test_pool_window_in_padding_is_refused)
+    assume(windows_see_input(oh, h, pads[0], kh, strides[0], dil[0]))
+    assume(windows_see_input(ow, w, pads[1], kw, strides[1], dil[1]))
     return dict(h=h, w=w, c=draw(st.integers(1, 4)), k=[kh, kw], strides=strides, dil=dil, pads=pads, ceil=ceil,
                 oh=oh, ow=ow, batch=draw(st.integers(1, 3)), seed=draw(st.integers(0, 2**31)))
 
@@ -219,6 +226,15 @@ def test_channel_arith_matches_onnxruntime(op, const_first, per_channel, c, hw, 
     model = make_model([helper.make_node(op, inputs, ["y"])], (hw, hw, c), (hw, hw, c), [("K", k)])
     got, want = run_both(model, x)
     np.testing.assert_array_equal(got, want)  # one IEEE operation per element: bit exact
+
+
+def test_pool_window_in_padding_is_refused():
+    from edgecnn.export.compiler import CompileError
+
+    nodes = nhwc_wrapped(helper.make_node("MaxPool", ["t"], ["z"], kernel_shape=[1, 2], dilations=[1, 2],
+                                          pads=[0, 1, 0, 1], name="pool"))
+    with pytest.raises(CompileError, match="node 'pool' .MaxPool.: a pooling window lies entirely in the padding"):
+        compile_model(make_model(nodes, (1, 1, 1), (1, 1, 1)))
 
 
 def test_standalone_activation_after_pool_matches_onnxruntime():

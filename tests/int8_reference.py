@@ -58,6 +58,16 @@ def qlinear_conv(x, x_scale, x_zp, w, w_scales, w_zps, y_scale, y_zp, bias=None,
                  dilations=(1, 1), group=1, relu=False, y_dtype=None) -> np.ndarray:
     """QLinearConv on x (N, C, H, W), w (O, C/group, KH, KW); pads (top, left, bottom, right)."""
     y_dtype = y_dtype or np.asarray(x).dtype
+    acc = conv_accumulators(x, x_zp, w, w_zps, bias, strides=strides, pads=pads, dilations=dilations, group=group)
+    o = w.shape[0]
+    s = requant_scale(x_scale, np.broadcast_to(np.asarray(w_scales, F32).reshape(-1), (o,)), y_scale)
+    out = requantize(acc.transpose(0, 2, 3, 1), s, y_zp, y_dtype, relu)
+    return out.transpose(0, 3, 1, 2)
+
+
+def conv_accumulators(x, x_zp, w, w_zps, bias=None, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1),
+                      group=1) -> np.ndarray:
+    """The exact accumulators (N, O, OH, OW) of a quantized convolution, bias included."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     xc = np.asarray(x, np.int64) - int(x_zp)
@@ -78,9 +88,7 @@ def qlinear_conv(x, x_scale, x_zp, w, w_scales, w_zps, y_scale, y_zp, bias=None,
                 acc[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, ws[:, :, i, j])
     if bias is not None:
         acc += np.asarray(bias, np.int64)[None, :, None, None]
-    s = requant_scale(x_scale, np.broadcast_to(np.asarray(w_scales, F32).reshape(-1), (o,)), y_scale)
-    out = requantize(acc.transpose(0, 2, 3, 1), s, y_zp, y_dtype, relu)
-    return out.transpose(0, 3, 1, 2)
+    return acc
 
 
 def qgemm(a, a_scale, a_zp, b, b_scales, b_zps, y_scale, y_zp, bias=None, *, trans_b=False, relu=False,

@@ -16,7 +16,7 @@ RECORD = 48
 def compiled_dense(**kwargs):
     from edgecnn.export.compiler import compile_model
 
-    model, x, _, _ = dense_case(np.random.default_rng(7), fmt="qgemm", **kwargs)
+    model, x, *_ = dense_case(np.random.default_rng(7), fmt="qgemm", **kwargs)
     blob, report = compile_model(model)
     return bytearray(blob), report, x
 
@@ -129,7 +129,7 @@ def test_compiler_refuses_mismatched_quantization():
     from edgecnn.export.compiler import CompileError, compile_model
     from test_int8_ops import conv_case
 
-    model, _, _, _ = conv_case(np.random.default_rng(8), fmt="qop")
+    model, *_ = conv_case(np.random.default_rng(8), fmt="qop")
     conv = next(n for n in model.graph.node if n.op_type == "QLinearConv")
     init = next(t for t in model.graph.initializer if t.name == conv.input[1])
     init.CopyFrom(numpy_helper.from_array(np.float32(0.5), init.name))

@@ -132,6 +132,20 @@ def assert_same_codes(native, expected, scale, what=""):
                          f"largest difference {int(np.abs(steps).max())} steps")
 
 
+def assert_saturates_both_ends(native, scale, zero_point, dtype):
+    """The case really reaches qmin and qmax (several times each)."""
+    codes = np.rint(native.astype(np.float64) / float(scale)).astype(np.int64) + zero_point
+    lo, hi = ref.qrange(dtype)
+    assert np.count_nonzero(codes == lo) > 1 and np.count_nonzero(codes == hi) > 1, (codes.min(), codes.max())
+
+
+def count_ties(acc, y_zero_point, dtype) -> int:
+    """Accumulators that requantize (s = 1/2) to exactly k + 0.5 with k and k + 1 inside the range."""
+    lo, hi = ref.qrange(dtype)
+    k = np.floor(acc / 2.0) + int(y_zero_point)
+    return int(np.count_nonzero((acc % 2 == 1) & (k >= lo) & (k < hi)))
+
+
 def act_params(dtype, rng, relu_zp=False):
     """A random activation (scale, zero point) of dtype; zero point at the minimum for relu_zp."""
     lo, hi = ref.qrange(dtype)
@@ -171,13 +185,22 @@ def conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, *, strides=(1, 1), pads=(0, 0,
 
 def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3), w_range=REDUCED, per_channel=True,
               ties=False, saturate=False, relu=False, **geometry):
-    """(model, float input NHWC, exact reference output NHWC, y scale)."""
+    """(model, float input NHWC, exact reference output NHWC, y scale, y zero point, number of ties).
+
+    ties: small codes and weights with s = (2^-2 * 2^-2) / 2^-3 = 1/2, so every odd accumulator
+    lands exactly on k + 0.5 (float32 holds acc * 0.5 exactly), most of them inside the range;
+    the last value counts those ties."""
     group = geometry.get("group", 1)
     lo, hi = ref.qrange(x_dtype)
     codes = rng.integers(lo, hi + 1, size=(5, c, *hw)).astype(x_dtype)
     xz = act_params(x_dtype, rng)
-    if ties:  # power-of-two scales: (float)acc * s is exact and lands on .5 for 1 in 16 accumulators
-        xs, ws, ys = 2.0 ** -4, np.full(o, 2.0 ** -3, F32), 2.0 ** -3
+    w = rng.integers(w_range[0], w_range[1] + 1, size=(o, c // group, *k)).astype(np.int8)
+    b = rng.integers(-3000, 3000, size=o).astype(np.int32)
+    if ties:
+        codes = np.clip(int(xz) + rng.integers(-3, 4, size=codes.shape), lo, hi).astype(x_dtype)
+        w = rng.integers(-3, 4, size=w.shape).astype(np.int8)
+        b = rng.integers(-20, 21, size=o).astype(np.int32)
+        xs, ws, ys = 2.0 ** -2, np.full(o, 2.0 ** -2, F32), 2.0 ** -3
     else:
         xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.05
     if saturate:
@@ -185,14 +208,13 @@ def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3),
     if not per_channel:
         ws = np.full(o, ws[0], F32)
     yz = act_params(x_dtype, rng, relu_zp=relu)
-    w = rng.integers(w_range[0], w_range[1] + 1, size=(o, c // group, *k)).astype(np.int8)
-    b = rng.integers(-3000, 3000, size=o).astype(np.int32)
     model = conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, relu=relu, per_channel=per_channel, **geometry)
     x_nhwc = ref.dequantize(codes, xs, xz).transpose(0, 2, 3, 1).copy()  # quantizes back to `codes` exactly
     g = dict(strides=geometry.get("strides", (1, 1)), pads=geometry.get("pads", (0, 0, 0, 0)),
              dilations=geometry.get("dilations", (1, 1)), group=group)
     y = ref.qlinear_conv(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype, **g)
-    return model, x_nhwc, ref.dequantize(y, ys, yz).transpose(0, 2, 3, 1), ys
+    n_ties = count_ties(ref.conv_accumulators(codes, xz, w, np.zeros(o, np.int8), b, **g), yz, x_dtype) if ties else 0
+    return model, x_nhwc, ref.dequantize(y, ys, yz).transpose(0, 2, 3, 1), ys, int(yz), n_ties
 
 
 @pytest.mark.parametrize("fmt", ["qdq", "qop"])
@@ -201,7 +223,7 @@ def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3),
 def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
     rng = np.random.default_rng(1)
     for ties, saturate in ((False, False), (True, False), (False, True)):
-        model, x, exact, ys = conv_case(rng, fmt=fmt, x_dtype=x_dtype, per_channel=per_channel, ties=ties,
+        model, x, exact, ys, yz, n_ties = conv_case(rng, fmt=fmt, x_dtype=x_dtype, per_channel=per_channel, ties=ties,
                                         saturate=saturate, pads=(1, 0, 1, 2), strides=(1, 2))
         expected, native, ops = run_both(model, x)
         assert "QLinearConv" in ops, f"onnxruntime did not fuse the QDQ Conv: {ops}"
@@ -209,16 +231,14 @@ def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
         assert_same_codes(native, expected, ys, what + " vs onnxruntime")
         assert_same_codes(native, exact, ys, what + " vs the integer reference")
         if saturate:
-            lo, hi = (ref.dequantize(np.array(v), ys, 0) for v in ref.qrange(x_dtype))
-            codes = np.rint(native / F32(ys))
-            assert codes.min() < codes.max() and len(np.unique(codes)) > 2
-        if ties:  # the case really holds exact .5 ties
-            assert np.any(np.abs(native) > 0)
+            assert_saturates_both_ends(native, ys, yz, x_dtype)
+        if ties:
+            assert n_ties >= 10, f"only {n_ties} exact ties in the tie case"
 
 
 def test_conv_relu_folds_into_the_output_range():
     rng = np.random.default_rng(2)
-    model, x, exact, ys = conv_case(rng, relu=True)
+    model, x, exact, ys, yz, n_ties = conv_case(rng, relu=True)
     expected, native, ops = run_both(model, x)
     assert "QLinearConv" in ops and "Relu" not in ops, ops
     assert_same_codes(native, expected, ys, "Conv + Relu")
@@ -239,7 +259,7 @@ def test_conv_geometry_property(data):
     fmt = data.draw(st.sampled_from(["qdq", "qop"]), "fmt")
     x_dtype = data.draw(st.sampled_from([np.int8, np.uint8]), "dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
-    model, x, exact, ys = conv_case(rng, fmt=fmt, x_dtype=x_dtype, c=c, o=o, hw=hw, k=k, strides=strides, pads=pads,
+    model, x, exact, ys, yz, n_ties = conv_case(rng, fmt=fmt, x_dtype=x_dtype, c=c, o=o, hw=hw, k=k, strides=strides, pads=pads,
                                     dilations=dil, group=c if depthwise else 1,
                                     per_channel=data.draw(st.booleans(), "per_channel"),
                                     ties=data.draw(st.booleans(), "ties"))
@@ -254,18 +274,25 @@ def test_conv_geometry_property(data):
 
 def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, per_channel=True, bias=True,
                ties=False, saturate=False, relu=False):
+    """(model, float input (N, K), exact reference output, y scale, y zero point, number of ties);
+    ties as in conv_case."""
     lo, hi = ref.qrange(x_dtype)
     codes = rng.integers(lo, hi + 1, size=(6, k)).astype(x_dtype)
     xz = act_params(x_dtype, rng)
-    xs, ws, ys = (2.0 ** -4, np.full(o, 2.0 ** -2, F32), 2.0 ** -1) if ties else \
-        (0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.3)
+    w = rng.integers(w_range[0], w_range[1] + 1, size=(k, o)).astype(np.int8)
+    b = rng.integers(-3000, 3000, size=o).astype(np.int32) if bias else None
+    if ties:
+        codes = np.clip(int(xz) + rng.integers(-3, 4, size=codes.shape), lo, hi).astype(x_dtype)
+        w = rng.integers(-3, 4, size=w.shape).astype(np.int8)
+        b = rng.integers(-20, 21, size=o).astype(np.int32) if bias else None
+        xs, ws, ys = 2.0 ** -2, np.full(o, 2.0 ** -2, F32), 2.0 ** -3
+    else:
+        xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.3
     if saturate:
         ys = 1e-3
     if not per_channel:
         ws = np.full(o, ws[0], F32)
     yz = act_params(x_dtype, rng, relu_zp=relu)
-    w = rng.integers(w_range[0], w_range[1] + 1, size=(k, o)).astype(np.int8)
-    b = rng.integers(-3000, 3000, size=o).astype(np.int32) if bias else None
     wz = np.zeros(o if per_channel else (), np.int8)
     wsc = ws if per_channel else F32(ws[0])
     bld = Builder()
@@ -289,7 +316,9 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
                                         bld.const(wz), bld.const(F32(ys)), bld.const(yz)])
     model = bld.model((k,), bld.dq(yq, ys, yz))
     y = ref.qgemm(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype)
-    return model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys
+    acc = (codes.astype(np.int64) - int(xz)) @ w.astype(np.int64) + (0 if b is None else b.astype(np.int64))
+    n_ties = count_ties(acc, yz, x_dtype) if ties else 0
+    return model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys, int(yz), n_ties
 
 
 @pytest.mark.parametrize("fmt, bias", [("qdq", True), ("qdq", False), ("qgemm", True), ("qmatmul", False)])
@@ -298,7 +327,7 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
 def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
     rng = np.random.default_rng(3)
     for ties, saturate in ((False, False), (True, False), (False, True)):
-        model, x, exact, ys = dense_case(rng, fmt=fmt, x_dtype=x_dtype, bias=bias, per_channel=per_channel,
+        model, x, exact, ys, yz, n_ties = dense_case(rng, fmt=fmt, x_dtype=x_dtype, bias=bias, per_channel=per_channel,
                                          ties=ties, saturate=saturate)
         expected, native, ops = run_both(model, x)
         if fmt == "qdq":
@@ -307,11 +336,15 @@ def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
         what = f"{fmt} bias={bias} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
         assert_same_codes(native, expected, ys, what + " vs onnxruntime")
         assert_same_codes(native, exact, ys, what + " vs the integer reference")
+        if saturate:
+            assert_saturates_both_ends(native, ys, yz, x_dtype)
+        if ties:
+            assert n_ties >= 10, f"only {n_ties} exact ties in the tie case"
 
 
 def test_gemm_relu_folds_into_the_output_range():
     rng = np.random.default_rng(4)
-    model, x, exact, ys = dense_case(rng, relu=True)
+    model, x, exact, ys, yz, n_ties = dense_case(rng, relu=True)
     expected, native, ops = run_both(model, x)
     assert "QGemm" in ops and "Relu" not in ops, ops
     assert_same_codes(native, expected, ys, "Gemm + Relu")
@@ -324,7 +357,7 @@ def test_full_range_weights(layer):
     rng = np.random.default_rng(5)
     make = conv_case if layer == "conv" else dense_case
     kwargs = dict(x_dtype=np.uint8, w_range=FULL, **({"c": 16, "k": (3, 3)} if layer == "conv" else {"k": 300}))
-    model, x, exact, ys = make(rng, **kwargs)
+    model, x, exact, ys, *_ = make(rng, **kwargs)
     expected, native, _ = run_both(model, x)
     assert_same_codes(native, exact, ys, f"full-range {layer} vs the integer reference")
     differ = int(np.count_nonzero(expected != exact))

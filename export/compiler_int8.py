@@ -35,10 +35,6 @@ _MOVE_OPS = ("MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze
 _INT8_TYPES = (np.int8, np.uint8)
 
 
-def _np_attr(init_arrays, name):
-    return init_arrays.get(name) if name else None
-
-
 def qdq_to_qoperator(model):
     """Fuse DQ/Q pairs of a QDQ model into QOperator nodes; other models are returned unchanged."""
     onnx = require("onnx")
@@ -231,9 +227,9 @@ def _set_output(low, node, tensor: int, scale_index: int, zp_index: int):
 
 def lower_qlinear_conv(low, node):
     """QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B): the float Conv lowering on the int8 values, then quantization."""
-    from edgecnn.export.compiler import Const
-
     onnx = require("onnx")
+    if any(a.name == "channels_last" and a.i for a in node.attribute):
+        raise low.fail("channels_last=1 QLinearConv (an onnxruntime-internal form) is not supported")
     _quantized_input(low, node, 0, 1, 2, "input x")
     weight = low.const_input(node, 3, "the weight w")
     _check_weights(low, node, weight, "the weight w")
@@ -247,16 +243,13 @@ def lower_qlinear_conv(low, node):
                                  [node.output[0]], name=node.name, **{
                                      a.name: onnx.helper.get_attribute_value(a) for a in node.attribute
                                      if a.name != "channels_last"})
-    if any(a.name == "channels_last" and a.i for a in node.attribute):
-        raise low.fail("channels_last=1 QLinearConv (an onnxruntime-internal form) is not supported")
-    assert isinstance(low.values[node.input[3]], Const)
-    low.lower_Conv(conv)
+    low.lower_Conv(conv)  # the float Conv's geometry and layout code; the weight stays int8
     op = low.ops[-1]
     low.tensors[op.inputs[1]].quant = _quant(ws, wz, axis=0)  # OHWI: output channel first
     _set_output(low, node, op.outputs[0], 6, 7)
 
 
-def _lower_fully_connected(low, node, x_index, w_index, ws_index, wz_index, weight_ok, bias, y_scale, y_zp):
+def _lower_fully_connected(low, node, x_index, ws_index, wz_index, weight_ok, bias, y_scale, y_zp):
     _quantized_input(low, node, x_index, x_index + 1, x_index + 2, "input A")
     ws, wz = _qparams(low, node, ws_index, wz_index, "weight B", per_channel_size=weight_ok.shape[0])
     if wz.dtype != weight_ok.dtype:
@@ -287,7 +280,7 @@ def lower_qgemm(low, node):
         if bias.dtype != np.int32 or bias.size != w_ok.shape[0]:
             raise low.fail(f"C must be an int32 per-output bias of {w_ok.shape[0]} values, got {bias.dtype} {bias.shape}")
         bias = bias.reshape(-1)
-    _lower_fully_connected(low, node, 0, 3, 4, 5, w_ok, bias, 7, 8)
+    _lower_fully_connected(low, node, 0, 4, 5, w_ok, bias, 7, 8)
 
 
 def lower_qlinear_matmul(low, node):
@@ -295,7 +288,7 @@ def lower_qlinear_matmul(low, node):
     _check_weights(low, node, w, "the second operand b")
     if w.ndim != 2:
         raise low.fail(f"b has shape {w.shape}; only (K, O) constant matrices are supported")
-    _lower_fully_connected(low, node, 0, 3, 4, 5, w.T, None, 6, 7)
+    _lower_fully_connected(low, node, 0, 4, 5, w.T, None, 6, 7)
 
 
 HANDLERS = {
@@ -309,12 +302,13 @@ HANDLERS = {
 
 def check_native_ops(tensors, ops) -> None:
     """After fusion: int8 tensors may only meet the ops the int8 kernels implement."""
-    from edgecnn.export.compiler import (DTYPE_F32, OP_CONV_2D, OP_DEQUANTIZE, OP_FULLY_CONNECTED, OP_MAX_POOL_2D,
-                                         OP_NAMES, OP_QUANTIZE, OP_RESHAPE, ACT_NONE, ACT_RELU, CompileError)
+    from edgecnn.export.compiler import (ACT_NONE, ACT_RELU, DTYPE_F32, KIND_CONSTANT, OP_CONV_2D, OP_DEQUANTIZE,
+                                         OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_NAMES, OP_QUANTIZE, OP_RESHAPE,
+                                         CompileError)
 
     int8_ops = (OP_CONV_2D, OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_RESHAPE, OP_QUANTIZE, OP_DEQUANTIZE)
     for op in ops:
-        quantized = any(t is not None and tensors[t].dtype != DTYPE_F32 and tensors[t].kind != 4
+        quantized = any(t is not None and tensors[t].dtype != DTYPE_F32 and tensors[t].kind != KIND_CONSTANT
                         for t in op.inputs + op.outputs)
         if not quantized:
             continue

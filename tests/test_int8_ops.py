@@ -273,9 +273,10 @@ def test_conv_geometry_property(data):
 
 
 def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, per_channel=True, bias=True,
-               ties=False, saturate=False, relu=False):
+               ties=False, saturate=False, relu=False, w_zero_point=None):
     """(model, float input (N, K), exact reference output, y scale, y zero point, number of ties);
-    ties as in conv_case."""
+    ties as in conv_case. w_zero_point: uint8 weights centred on it (asymmetric weights) instead of
+    symmetric int8 ones."""
     lo, hi = ref.qrange(x_dtype)
     codes = rng.integers(lo, hi + 1, size=(6, k)).astype(x_dtype)
     xz = act_params(x_dtype, rng)
@@ -294,6 +295,9 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
         ws = np.full(o, ws[0], F32)
     yz = act_params(x_dtype, rng, relu_zp=relu)
     wz = np.zeros(o if per_channel else (), np.int8)
+    if w_zero_point is not None:
+        w = (w.astype(np.int32) + w_zero_point).astype(np.uint8)
+        wz = np.full(o if per_channel else (), w_zero_point, np.uint8)
     wsc = ws if per_channel else F32(ws[0])
     bld = Builder()
     xq = bld.q("input", xs, xz)
@@ -315,8 +319,9 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
         yq = bld.node("QLinearMatMul", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
                                         bld.const(wz), bld.const(F32(ys)), bld.const(yz)])
     model = bld.model((k,), bld.dq(yq, ys, yz))
-    y = ref.qgemm(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype)
-    acc = (codes.astype(np.int64) - int(xz)) @ w.astype(np.int64) + (0 if b is None else b.astype(np.int64))
+    y = ref.qgemm(codes, xs, xz, w, ws, np.broadcast_to(wz, (o,)), ys, yz, b, relu=relu, y_dtype=x_dtype)
+    acc = (codes.astype(np.int64) - int(xz)) @ (w.astype(np.int64) - np.broadcast_to(wz, (o,)).astype(np.int64)) + \
+        (0 if b is None else b.astype(np.int64))
     n_ties = count_ties(acc, yz, x_dtype) if ties else 0
     return model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys, int(yz), n_ties
 
@@ -340,6 +345,19 @@ def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
             assert_saturates_both_ends(native, ys, yz, x_dtype)
         if ties:
             assert n_ties >= 10, f"only {n_ties} exact ties in the tie case"
+
+
+@pytest.mark.parametrize("fmt", ["qdq", "qgemm"])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_dense_uint8_weights_with_a_zero_point(fmt, per_channel):
+    """Asymmetric uint8 weights (zero point 100): acc = sum (x - zx)(w - zw)."""
+    rng = np.random.default_rng(9)
+    for ties in (False, True):
+        model, x, exact, ys, yz, n_ties = dense_case(rng, fmt=fmt, x_dtype=np.uint8, per_channel=per_channel,
+                                                     w_zero_point=100, ties=ties)
+        expected, native, _ = run_both(model, x)
+        assert_same_codes(native, expected, ys, f"uint8 weights {fmt} ties={ties} vs onnxruntime")
+        assert_same_codes(native, exact, ys, f"uint8 weights {fmt} ties={ties} vs the integer reference")
 
 
 def test_gemm_relu_folds_into_the_output_range():

@@ -16,9 +16,11 @@ def register(subparsers) -> None:
         help="compile an ONNX model into a native .ecnn model file",
         description="Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native "
         "runtime's .ecnn file (native/FORMAT.md): NHWC layout, folded constants, fused activations, "
-        "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size.",
+        "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. "
+        "int8 models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's "
+        "integer arithmetic and int8 weights.",
     )
-    p.add_argument("model", type=Path, help="float32 ONNX model")
+    p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
     p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn)")
     p.set_defaults(func=compile_command)
 

@@ -1,20 +1,18 @@
 """Shared plumbing of export, quantize and evaluate: files, sidecars, ONNX inputs, batched runs.
 
 Every file is written under a temporary name in the destination folder and
-renamed into place, so a crash or a failed check never leaves a half-written
-(or unchecked) model behind under the final name.
+renamed into place (`staged_file`, `write_json`: edgecnn.runtime.files, the one helper
+every writer uses), so a crash or a failed check never leaves a half-written (or
+unchecked) model behind under the final name.
 """
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from edgecnn.runtime.errors import EdgecnnError, require
+from edgecnn.runtime.files import staged_file, write_json  # noqa: F401 (re-exported for export/)
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "probabilities"
@@ -28,45 +26,6 @@ DEFAULT_BATCH_SIZE = 500
 def sidecar_path(path) -> Path:
     """model.onnx -> model.onnx.json (settings and figures that travel with the file)."""
     return Path(str(path) + ".json")
-
-
-@contextlib.contextmanager
-def staged_file(final_path):
-    """Yield a temporary path beside `final_path`; rename it into place only if the block succeeds."""
-    final_path = Path(final_path)
-    final_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=".tmp", dir=final_path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's mode
-    try:
-        yield tmp
-        os.replace(tmp, final_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _format_json(value, indent: int = 0) -> str:
-    """json.dumps(indent=2), except that lists of plain values (shapes, ranges) stay on one line."""
-    pad, inner = " " * indent, " " * (indent + 2)
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(str(k))}: {_format_json(v, indent + 2)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
-        return "[\n" + ",\n".join(inner + _format_json(v, indent + 2) for v in value) + f"\n{pad}]"
-    return json.dumps(value)
-
-
-def write_json(path, data: dict) -> Path:
-    with staged_file(path) as tmp:
-        tmp.write_text(_format_json(data) + "\n")
-    return Path(path)
 
 
 def require_file(path, what: str) -> Path:

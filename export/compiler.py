@@ -963,11 +963,9 @@ def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
 def compile_onnx(onnx_path_or_model, out_path) -> CompileReport:
     """ONNX file or ModelProto -> .ecnn file at out_path; returns the report."""
     blob, report = compile_model(onnx_path_or_model)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_bytes(blob)
-    tmp.replace(out_path)
+    from edgecnn.runtime.files import write_bytes
+
+    out_path = write_bytes(out_path, blob)
     report.path = out_path
     return report
 

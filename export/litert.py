@@ -7,7 +7,6 @@ takes the same input contract as every other engine).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +32,6 @@ def keras_to_tflite(keras_path: Path, out_path: Path, calibration_images: np.nda
         converter.inference_input_type = tf.float32
         converter.inference_output_type = tf.float32
     flatbuffer = converter.convert()
-    out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    tmp.write_bytes(flatbuffer)
-    os.replace(tmp, out_path)
-    return out_path
+    from edgecnn.runtime.files import write_bytes
+
+    return write_bytes(out_path, flatbuffer)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from edgecnn.runtime.errors import EdgecnnError, require
+from edgecnn.runtime.files import staged_file, write_text
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -328,10 +328,9 @@ def plot(results: dict, out: Path) -> None:
     axes[1].legend(fontsize=8)
     fig.suptitle(f"edgecnn vs onnxruntime, {results['threads']} thread(s), {results['cpu']}", fontsize=10)
     fig.tight_layout()
-    tmp = out.with_name(out.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    with staged_file(out) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, out)
 
 
 def cpu_name() -> str:
@@ -489,9 +488,7 @@ def bench_command(args) -> int:
     )
     print(format_table(results))
     if args.json:
-        tmp = args.json.with_name(args.json.name + ".tmp")
-        tmp.write_text(json.dumps(results, indent=2))
-        os.replace(tmp, args.json)
+        write_text(args.json, json.dumps(results, indent=2))
         print(f"wrote {args.json}")
     if args.plot:
         plot(results, args.plot)

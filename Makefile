@@ -10,17 +10,22 @@ EDGECNN  := $(VENV)/bin/edgecnn
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 DATA_PKG := dataset-fashion-mnist
 RUN_DIR  ?= runs/default
+# Fuzzing (native/fuzz): `make fuzz` runs FUZZ_SECONDS; `make test` a bounded FUZZ_TEST_SECONDS session.
+FUZZ_SECONDS      ?= 600
+FUZZ_TEST_SECONDS ?= 60
+FUZZ_PKGS         := clang libclang-rt-dev
 
 # Everything the Python build compiles or reads: a change re-installs the package.
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py \
                   $(wildcard native/include/*.h native/src/*.c native/src/*.h)
 
-.PHONY: run test venv data native-test pytest clean help
+.PHONY: run test venv data native-test fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    train and run the main job on Fashion-MNIST (sets everything up)"
 	@echo "make test   run the C and Python test suites (sets everything up)"
+	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
 
 venv: $(VENV)/.installed
@@ -53,10 +58,28 @@ run: venv data
 native-test:
 	$(MAKE) -C native test
 
+# clang + libFuzzer (Debian packages): installed here when missing and root, else named.
+fuzz-deps:
+	@$(MAKE) -s -C native/fuzz check-clang 2>/dev/null || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "fuzz-deps: installing Debian packages $(FUZZ_PKGS)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_PKGS); \
+		else \
+			$(MAKE) -s -C native/fuzz check-clang; \
+		fi; }
+
+fuzz: fuzz-deps
+	$(MAKE) -C native/fuzz fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# Every saved fuzz input (seeds + past crashes) once, then a short bounded session.
+fuzz-test: fuzz-deps
+	$(MAKE) -C native/fuzz replay
+	$(MAKE) -C native/fuzz fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+
 pytest: venv data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
 
-test: venv data native-test pytest
+test: venv data native-test fuzz-test pytest
 
 clean:
 	$(MAKE) -C native clean

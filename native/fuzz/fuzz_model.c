@@ -1,0 +1,115 @@
+/* libFuzzer target: the model loader (ecnn_model_init) on arbitrary bytes, and a full
+ * inference (every query function, ecnn_run at batch 1 and 3 with ordinary and hostile
+ * input values) on whatever it accepts. Built with AddressSanitizer + UndefinedBehavior-
+ * Sanitizer (native/fuzz/Makefile): any out-of-bounds access, overflow or bad float->int
+ * conversion aborts the run and libFuzzer saves the input.
+ *
+ * The CRC32 stops random mutations at the first check, so each input is tried twice: as
+ * given (magic, version, truncation and CRC refusals) and with its CRC fixed when its
+ * header's file_size fits the buffer (everything after the CRC check).
+ *
+ * Buffers are malloc'd at their exact size so ASan sees a read one byte past the end. */
+#define _POSIX_C_SOURCE 200112L /* posix_memalign */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edgecnn.h"
+#include "internal.h"
+
+#define MAX_RUN_BYTES (64u << 20) /* skip ecnn_run when input+output+arena would exceed this */
+
+/* Float values that stress the kernels: ordinary pixels, then IEEE specials. */
+static float input_value(uint32_t i, int hostile)
+{
+    static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 3.0e38f, -3.0e38f, 1.0e-45f, 0.5f};
+    float v;
+    if (!hostile) return (float)(i % 256u) / 255.0f;
+    switch (i % 11u) {
+    case 0: return NAN;
+    case 1: return INFINITY;
+    case 2: return -INFINITY;
+    default: v = special[i % 8u]; return v;
+    }
+}
+
+static void *exact_alloc(size_t n) { return malloc(n ? n : 1); }
+
+static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
+{
+    ecnn_tensor_info in_info, out_info;
+    ecnn_model_info info;
+    size_t arena_bytes, in_bytes, out_bytes, i;
+    void *input, *output, *arena = NULL;
+    if (ecnn_model_get_info(m, &info) != ECNN_OK) __builtin_trap();
+    if (ecnn_model_tensor(m, info.input, &in_info) != ECNN_OK) __builtin_trap();
+    if (ecnn_model_tensor(m, info.output, &out_info) != ECNN_OK) __builtin_trap();
+    if (ecnn_arena_size(m, batch, &arena_bytes) != ECNN_OK) return; /* overflow on this host: refused, fine */
+    in_bytes = (size_t)in_info.size * batch;
+    out_bytes = (size_t)out_info.size * batch;
+    if (in_bytes > MAX_RUN_BYTES || out_bytes > MAX_RUN_BYTES || arena_bytes > MAX_RUN_BYTES) return;
+    input = exact_alloc(in_bytes);
+    output = exact_alloc(out_bytes);
+    if (arena_bytes > 0 && posix_memalign(&arena, ECNN_ARENA_ALIGN, arena_bytes) != 0) arena = NULL;
+    if (input == NULL || output == NULL || (arena_bytes > 0 && arena == NULL)) goto done;
+    if (in_info.dtype == ECNN_DTYPE_F32) {
+        for (i = 0; i < in_bytes / 4; i++) ((float *)input)[i] = input_value((uint32_t)i, hostile);
+    } else {
+        for (i = 0; i < in_bytes; i++) ((uint8_t *)input)[i] = (uint8_t)(hostile ? 0x80u ^ i : i);
+    }
+    if (ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_OK) __builtin_trap();
+    /* The wrong sizes and a short arena are refused, not run. */
+    if (ecnn_run(m, batch, input, in_bytes + 1, output, out_bytes, arena, arena_bytes) != ECNN_E_SIZE) __builtin_trap();
+    if (arena_bytes > 0 && ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes - 1) != ECNN_E_ARENA)
+        __builtin_trap();
+done:
+    free(input);
+    free(output);
+    free(arena);
+}
+
+static void exercise(const uint8_t *buf, size_t size)
+{
+    ecnn_model m;
+    ecnn_model_info info;
+    int32_t op, tensor;
+    uint32_t i;
+    const ecnn_status st = ecnn_model_init(&m, buf, size);
+    (void)ecnn_status_string(st);
+    if (st != ECNN_OK) {
+        const char *why = ecnn_model_error(&m, &op, &tensor);
+        if (why == NULL || why[0] == '\0') __builtin_trap(); /* every refusal says which check failed */
+        return;
+    }
+    if (ecnn_model_get_info(&m, &info) != ECNN_OK) __builtin_trap();
+    for (i = 0; i < info.num_tensors; i++) {
+        ecnn_tensor_info t;
+        if (ecnn_model_tensor(&m, i, &t) != ECNN_OK) __builtin_trap();
+    }
+    for (i = 0; i < info.num_ops; i++) {
+        ecnn_op_info o;
+        if (ecnn_model_op(&m, i, &o) != ECNN_OK) __builtin_trap();
+        (void)ecnn_op_name(o.op_type);
+    }
+    run_once(&m, 1, 0);
+    run_once(&m, 3, 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *buf = exact_alloc(size);
+    if (buf == NULL) return 0;
+    if (size) memcpy(buf, data, size);
+    exercise(buf, size);
+    if (size >= 64) {
+        const uint32_t file_size = ecnn_rd32(buf + 8);
+        if (file_size >= 68 && file_size <= size) {
+            const uint32_t crc = ecnn_crc32(buf, file_size - 4);
+            memcpy(buf + file_size - 4, &crc, 4); /* little-endian host (the library needs one) */
+            exercise(buf, size);
+        }
+    }
+    free(buf);
+    return 0;
+}

@@ -68,10 +68,12 @@ PRESETS = {
         rotation=20, width_shift=0.2, height_shift=0.2, horizontal_flip=True, shear=60,
         normalize=True, validation_split=0.2,
     ),
-    # Chosen by measured test accuracy among the candidates in README.md "## Training".
-    "mild": AugmentConfig(width_shift=0.1, height_shift=0.1, horizontal_flip=True, normalize=True),
+    # Label-preserving flip plus normalisation: measured 91.81% vs 92.28% for "none" (README "## Training").
+    "mild": AugmentConfig(horizontal_flip=True, normalize=True),
 }
-DEFAULT_PRESET = "mild"
+# Chosen by measured test accuracy among the candidates listed in README.md "## Training":
+# on this model and an 8-epoch budget, no augmentation scored best.
+DEFAULT_PRESET = "none"
 
 
 def resolve_augment(preset: str, **overrides) -> AugmentConfig:

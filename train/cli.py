@@ -8,7 +8,7 @@ import argparse
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
 AUGMENT_PRESETS = ("mild", "none", "seed")
-DEFAULT_AUGMENT = "mild"
+DEFAULT_AUGMENT = "none"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 ACTIVATIONS = ("relu", "leaky_relu")
@@ -74,8 +74,8 @@ def register(subparsers) -> None:
 
     aug = p.add_argument_group("augmentation (a preset; each flag below overrides it)")
     aug.add_argument("--augment", choices=AUGMENT_PRESETS, default=DEFAULT_AUGMENT,
-                     help="mild: shifts 0.1 + flip + normalisation; seed: rotation 20, shifts 0.2, flip, shear 60, "
-                     "normalisation, validation 0.2; none: nothing")
+                     help="none: no augmentation; mild: horizontal flip + normalisation; seed: rotation 20, "
+                     "shifts 0.2, flip, shear 60, normalisation, validation split 0.2")
     aug.add_argument("--rotation", type=_number(float, 0, 180, what="degrees in [0, 180]"), help="degrees")
     aug.add_argument("--width-shift", type=fraction, help="fraction of the width")
     aug.add_argument("--height-shift", type=fraction, help="fraction of the height")

@@ -37,7 +37,7 @@ class TrainSettings:
     deterministic: bool = True  # tf.config.experimental.enable_op_determinism
     optimizer: str = "adam"
     lr: float | None = None  # None: DEFAULT_LR[optimizer]
-    lr_schedule: str = "constant"  # "cosine": decay from lr to 0 over all training steps
+    lr_schedule: str = "cosine"  # decay from lr to 0 over all training steps; or "constant"
     momentum: float = 0.9  # beta of the "momentum" optimizer
     activation: str = "relu"
     alpha: float = 0.01  # leaky_relu negative slope

@@ -56,6 +56,10 @@ OP_NAMES = {
     OP_ACTIVATION: "ACTIVATION",
     OP_CHANNEL_ARITH: "CHANNEL_ARITH",
 }
+# Weight layouts (FORMAT.md "Packed weights"): the order the fast kernels stream.
+LAYOUT_PLAIN, LAYOUT_FC_PANEL16, LAYOUT_FC_PANEL8X4, LAYOUT_CONV_HWIO = 0, 1, 2, 3
+# (outputs per panel, k per group) of the packed fully connected layouts
+FC_PANELS = {LAYOUT_FC_PANEL16: (16, 1), LAYOUT_FC_PANEL8X4: (8, 4)}
 ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP = 0, 1, 2, 3
 ACT_NAMES = {ACT_NONE: "", ACT_RELU: "relu", ACT_LEAKY_RELU: "leaky_relu", ACT_CLIP: "clip"}
 ARITH = {"Add": 1, "Sub": 2, "Mul": 3, "Div": 4}
@@ -103,9 +107,14 @@ class NTensor:
     data: np.ndarray | None = None  # constants only
     offset: int = 0  # arena offset per sample (activations) or weight-data offset (constants)
     quant: Quant | None = None  # int8/uint8 tensors
+    layout: int = LAYOUT_PLAIN  # constants: weight layout; `data` is then already packed
 
     @property
     def size(self) -> int:
+        if self.layout in FC_PANELS:  # padded to whole panels and k groups
+            panel, group = FC_PANELS[self.layout]
+            o, k = self.dims
+            return -(-o // panel) * panel * (-(-k // group) * group) * DTYPE_SIZE[self.dtype]
         return int(np.prod(self.dims, dtype=np.int64)) * DTYPE_SIZE[self.dtype]
 
 
@@ -785,6 +794,45 @@ def _prune(tensors, ops, input_tensor, output_tensor):
     return [tensors[t] for t in used], kept, remap[input_tensor], remap[output_tensor]
 
 
+def pack_fc(w: np.ndarray, layout: int) -> np.ndarray:
+    """[O, K] weights -> the flat packed order of an FC layout: ceil(O/panel) panels, each
+    [ceil(K/group)][panel][group], zero padded (FORMAT.md)."""
+    panel, group = FC_PANELS[layout]
+    o, k = w.shape
+    op_, kp = -(-o // panel) * panel, -(-k // group) * group
+    padded = np.zeros((op_, kp), dtype=w.dtype)
+    padded[:o, :k] = w
+    return np.ascontiguousarray(padded.reshape(op_ // panel, panel, kp // group, group).transpose(0, 2, 1, 3)).reshape(-1)
+
+
+def pack_weights(tensors, ops) -> None:
+    """Store each CONV_2D / FULLY_CONNECTED weight in the layout its fast kernel streams:
+    float FC -> panels of 16 outputs; int8 FC with all weight zero points 0 -> panels of 8
+    outputs x 4 k (other int8 weights stay plain and run on the reference kernel); conv ->
+    HWIO (output channels innermost). A weight shared by several ops stays plain."""
+    uses = {}
+    for op in ops:
+        for t in op.inputs:
+            if t is not None:
+                uses[t] = uses.get(t, 0) + 1
+    for op in ops:
+        if op.op_type not in FUSABLE_OPS:
+            continue
+        t = op.inputs[1]
+        w = tensors[t]
+        if uses[t] != 1 or w.layout != LAYOUT_PLAIN:
+            continue
+        if op.op_type == OP_CONV_2D:
+            w.data = np.ascontiguousarray(w.data.reshape(w.dims).transpose(1, 2, 3, 0)).reshape(-1)
+            w.layout = LAYOUT_CONV_HWIO
+        elif w.dtype == DTYPE_F32:
+            w.data = pack_fc(w.data.reshape(w.dims), LAYOUT_FC_PANEL16)
+            w.layout = LAYOUT_FC_PANEL16
+        elif w.dtype == DTYPE_I8 and w.quant is not None and not np.any(w.quant.zero_points):
+            w.data = pack_fc(w.data.reshape(w.dims), LAYOUT_FC_PANEL8X4)
+            w.layout = LAYOUT_FC_PANEL8X4
+
+
 def _may_share(tensors, op, x, y) -> bool:
     """True when `op` may write its output y over its input x (FORMAT.md, "Arena"); the
     planner adds the lifetime condition (x not read later) for everything but RESHAPE."""
@@ -887,7 +935,7 @@ def serialize(tensors, ops, input_tensor, output_tensor, arena_per_sample) -> by
         offset = t.offset if t.kind in (KIND_ACTIVATION, KIND_CONSTANT) else 0
         axis, count, scale_offset, zp_offset = quant_offsets.get(len(table) // TENSOR_RECORD_SIZE, (0, 0, 0, 0))
         table += struct.pack("<BBBB5IIIIIII", t.kind, t.dtype, len(t.dims), axis, *dims, offset, t.size, count,
-                             scale_offset, zp_offset, 0)
+                             scale_offset, zp_offset, t.layout)
     oplist = bytearray()
     for op in ops:
         idx = [NO_TENSOR if t is None else t for t in op.inputs + op.outputs]
@@ -927,8 +975,9 @@ def _load(onnx_path_or_model):
         raise CompileError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
 
 
-def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
-    """Compile to .ecnn bytes (nothing written)."""
+def compile_model(onnx_path_or_model, pack: bool = True) -> tuple[bytes, CompileReport]:
+    """Compile to .ecnn bytes (nothing written). pack=False keeps every weight in the plain
+    layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
     from edgecnn.export import compiler_int8
 
     model, _ = _load(onnx_path_or_model)
@@ -939,6 +988,8 @@ def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
     compiler_int8.check_native_ops(low.tensors, ops)
     tensors, ops, inp, out = _prune(low.tensors, ops, 0, low.output_tensor)
     arena = plan_arena(tensors, ops)
+    if pack:
+        pack_weights(tensors, ops)
     blob = serialize(tensors, ops, inp, out, arena)
 
     layers = []
@@ -960,9 +1011,9 @@ def compile_model(onnx_path_or_model) -> tuple[bytes, CompileReport]:
     return blob, report
 
 
-def compile_onnx(onnx_path_or_model, out_path) -> CompileReport:
+def compile_onnx(onnx_path_or_model, out_path, pack: bool = True) -> CompileReport:
     """ONNX file or ModelProto -> .ecnn file at out_path; returns the report."""
-    blob, report = compile_model(onnx_path_or_model)
+    blob, report = compile_model(onnx_path_or_model, pack=pack)
     from edgecnn.runtime.files import write_bytes
 
     out_path = write_bytes(out_path, blob)

@@ -86,7 +86,20 @@ ecnn_status ecnn_model_op(const ecnn_model *model, uint32_t index, ecnn_op_info 
 ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *bytes);
 ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
                      void *output, size_t output_bytes, void *arena, size_t arena_bytes);
+#define ECNN_RUN_REFERENCE 1
+ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
+                         const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
+                         size_t arena_bytes);
+const char *ecnn_simd(void);
 """
+
+def arch_flags() -> list[str]:
+    """SIMD choice (native/src/simd.h): kernels for this machine's CPU (-march=native: AVX2,
+    AVX-512, NEON ...), or plain portable C when EDGECNN_PORTABLE=1 (a wheel for any CPU)."""
+    if os.environ.get("EDGECNN_PORTABLE", "0") not in ("", "0"):
+        return ["-DECNN_PORTABLE"]
+    return ["-march=native"]
+
 
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
@@ -96,8 +109,7 @@ ffibuilder.set_source(
     sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "src", "*.c"))),
     include_dirs=[os.path.relpath(os.path.join(NATIVE, "include"), ROOT)],
     # Same numerics rules as native/Makefile: no -ffast-math, no FMA contraction.
-    # (Room for EDGECNN_PORTABLE later: it will choose between portable and -march flags.)
-    extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra"],
+    extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra"] + arch_flags(),
 )
 
 if __name__ == "__main__":

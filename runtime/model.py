@@ -244,12 +244,18 @@ class Model:
             )
         return np.ascontiguousarray(x), single
 
-    def predict(self, x, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+    @property
+    def simd(self) -> str:
+        """The SIMD kernels the native library was built with: avx512, avx2, neon or portable."""
+        return self._ffi.string(self._lib.ecnn_simd()).decode()
+
+    def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
         x: float32 in [0, 1] or uint8 pixels (divided by 255); (N, 28, 28) and a single
         (28, 28, 1) image are accepted too (a single image gives N = 1). Runs `batch_size`
-        samples per native call (the arena is sized for that).
+        samples per native call (the arena is sized for that). reference=True runs the
+        plain reference kernels instead of the fast ones (the oracle; slow).
         """
         x, _ = self._as_input(x)
         if batch_size < 1:
@@ -264,9 +270,28 @@ class Model:
         for start in range(0, n, chunk):
             xs, ys = x[start:start + chunk], out[start:start + chunk]
             b = xs.shape[0]
-            status = lib.ecnn_run(
-                self._handle, b, ffi.from_buffer(xs), xs.nbytes, ffi.from_buffer(ys, require_writable=True),
-                ys.nbytes, ffi.from_buffer(arena, require_writable=True), arena.nbytes,
+            status = lib.ecnn_run_ops(
+                self._handle, b, 0, self._num_ops, lib.ECNN_RUN_REFERENCE if reference else 0, ffi.from_buffer(xs),
+                xs.nbytes, ffi.from_buffer(ys, require_writable=True), ys.nbytes,
+                ffi.from_buffer(arena, require_writable=True), arena.nbytes,
             )
-            self._check(status, "ecnn_run")
+            self._check(status, "ecnn_run_ops")
         return out
+
+    def op_runner(self, x):
+        """A callable run_op(i) that runs op i alone on the batch x (its arena persists between
+        calls, so running ops 0, 1, ... in order is one whole inference). For timing single
+        ops: `edgecnn bench --layers`. x as in predict(); returns (run_op, output array)."""
+        x, _ = self._as_input(x)
+        out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
+        arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
+        ffi, lib, handle, n = self._ffi, self._lib, self._handle, x.shape[0]
+        args = (ffi.from_buffer(x), x.nbytes, ffi.from_buffer(out, require_writable=True), out.nbytes,
+                ffi.from_buffer(arena, require_writable=True), arena.nbytes)
+        keep = (x, arena)  # the buffers must outlive the C pointers
+
+        def run_op(i: int) -> None:
+            assert keep is not None
+            self._check(lib.ecnn_run_ops(handle, n, i, i + 1, 0, *args), "ecnn_run_ops")
+
+        return run_op, out

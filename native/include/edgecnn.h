@@ -276,6 +276,27 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
 ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
                      void *output, size_t output_bytes, void *arena, size_t arena_bytes);
 
+/** Flag of ecnn_run_ops(): run every op with its reference kernel (the plain loops the fast
+ * SIMD kernels are tested against), whatever weight layout the file uses. */
+#define ECNN_RUN_REFERENCE 1u
+
+/**
+ * @brief Run ops [first_op, end_op) of the model: ecnn_run() is ecnn_run_ops(model, batch, 0,
+ *        num_ops, 0, ...). Used to time single ops (the tensors an op reads must have been
+ *        written by an earlier call with the same arena) and to run the reference kernels.
+ *
+ * @param[in] first_op, end_op  0 <= first_op <= end_op <= num_ops.
+ * @param[in] flags             0 or ECNN_RUN_REFERENCE.
+ * Other parameters, rules and checks as ecnn_run().
+ * @return as ecnn_run(); ECNN_E_ARG also for a bad op range or unknown flags.
+ */
+ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
+                         const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
+                         size_t arena_bytes);
+
+/** Which SIMD kernels this build uses: "avx512", "avx2", "neon" or "portable" (compile-time choice). */
+const char *ecnn_simd(void);
+
 #ifdef __cplusplus
 }
 #endif

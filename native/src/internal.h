@@ -37,6 +37,7 @@ typedef struct {
     uint32_t dims[ECNN_MAX_RANK];
     uint32_t offset, size;
     uint32_t quant_count, scale_offset, zero_point_offset;
+    uint32_t layout; /* byte 44: weight layout of a CONSTANT (kernels.h ECNN_LAYOUT_*) */
 } ecnn_tensor_rec;
 
 /* A decoded op record; pointers into the file are not kept. */

@@ -14,6 +14,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Weight layouts (tensor record byte 44, FORMAT.md "Packed weights"). The compiler
+ * packs weights into the order the fast kernels stream; the reference kernels read
+ * every layout through the index functions below, so they stay the oracle on any file. */
+#define ECNN_LAYOUT_PLAIN 0u        /* as the op defines: FC [O,K], conv OHWI */
+#define ECNN_LAYOUT_FC_PANEL16 1u   /* f32 FC: ceil(O/16) panels of [K][16] outputs, zero padded */
+#define ECNN_LAYOUT_FC_PANEL8X4 2u  /* i8 FC: ceil(O/8) panels of [ceil(K/4)][8][4], zero padded */
+#define ECNN_LAYOUT_CONV_HWIO 3u    /* conv: [KH,KW,C/group,O] (output channel innermost) */
+#define ECNN_LAYOUT_COUNT 4u
+#define ECNN_PANEL_F32 16u
+#define ECNN_PANEL_I8 8u
+#define ECNN_GROUP_I8 4u
+
+/* Index of FC weight element (o, k) of a [O, K] matrix stored in `layout`. */
+static inline size_t ecnn_fc_w_index(uint32_t layout, uint32_t o, uint32_t k, uint32_t kdim)
+{
+    switch (layout) {
+    case ECNN_LAYOUT_FC_PANEL16:
+        return ((size_t)(o / ECNN_PANEL_F32) * kdim + k) * ECNN_PANEL_F32 + o % ECNN_PANEL_F32;
+    case ECNN_LAYOUT_FC_PANEL8X4: {
+        const size_t kp = ((size_t)kdim + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8;
+        return (size_t)(o / ECNN_PANEL_I8) * ECNN_PANEL_I8 * kp + (size_t)(k / ECNN_GROUP_I8) * (ECNN_PANEL_I8 * ECNN_GROUP_I8) +
+               (o % ECNN_PANEL_I8) * ECNN_GROUP_I8 + k % ECNN_GROUP_I8;
+    }
+    default: return (size_t)o * kdim + k;
+    }
+}
+
+/* Elements a packed FC weight occupies (padding included). */
+static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdim)
+{
+    switch (layout) {
+    case ECNN_LAYOUT_FC_PANEL16: return (uint64_t)(o + ECNN_PANEL_F32 - 1) / ECNN_PANEL_F32 * ECNN_PANEL_F32 * kdim;
+    case ECNN_LAYOUT_FC_PANEL8X4:
+        return (uint64_t)(o + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8 * ECNN_PANEL_I8 *
+               (((uint64_t)kdim + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8);
+    default: return (uint64_t)o * kdim;
+    }
+}
+
 typedef struct {
     uint32_t act; /* ecnn_activation */
     float p0;     /* LeakyRelu alpha, or Clip min */
@@ -39,7 +78,20 @@ typedef struct {
     uint32_t dilation_h, dilation_w;
     uint32_t group;            /* C and O are multiples of group; depthwise: group == C */
     ecnn_act_params act;
+    uint32_t w_layout;         /* ECNN_LAYOUT_PLAIN (OHWI) or ECNN_LAYOUT_CONV_HWIO */
 } ecnn_conv2d_params;
+
+/* Weight element (o, ky, kx, c = 0) of a conv in p->w_layout, and the step from c to c + 1. */
+static inline size_t ecnn_conv_w_base(const ecnn_conv2d_params *p, uint32_t o, uint32_t ky, uint32_t kx)
+{
+    const size_t cg = p->c / p->group;
+    if (p->w_layout == ECNN_LAYOUT_CONV_HWIO) return (((size_t)ky * p->kw + kx) * cg) * p->o + o;
+    return (((size_t)o * p->kh + ky) * p->kw + kx) * cg;
+}
+static inline size_t ecnn_conv_w_cstep(const ecnn_conv2d_params *p)
+{
+    return p->w_layout == ECNN_LAYOUT_CONV_HWIO ? p->o : 1;
+}
 
 typedef struct {
     uint32_t h, w, c;
@@ -62,9 +114,10 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
  * from it first; otherwise y must not overlap x. */
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
 
-/* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL. y must not overlap x. */
+/* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL; w stored in `layout` (any FC
+ * layout above). y must not overlap x. */
 void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                  uint32_t k, uint32_t o, const ecnn_act_params *act);
+                                  uint32_t k, uint32_t o, const ecnn_act_params *act, uint32_t layout);
 
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
@@ -88,4 +141,18 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
  * bias; the order does not depend on n, so a sample's result is the same in any batch. */
 void ecnn_fully_connected_f32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                               uint32_t o, const ecnn_act_params *act);
+
+/* Same contract, w in ECNN_LAYOUT_FC_PANEL16. Each output is summed in the reference
+ * order (k = 0, 1, ..., one multiply and one add per term, no FMA), then the bias:
+ * BIT-IDENTICAL to ecnn_fully_connected_f32_ref. The SIMD versions (kernels_x86_avx2.c,
+ * kernels_x86_avx512.c, kernels_arm_neon.c) are chosen at compile time. */
+void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
+                         const ecnn_act_params *act);
+void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                                  uint32_t o, const ecnn_act_params *act);
+
+/* ecnn_conv2d_f32_ref for w in ECNN_LAYOUT_CONV_HWIO: vectorised over output channels, the
+ * same summation order as the reference (bit-identical). */
+void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                          const ecnn_conv2d_params *p);
 #endif /* ECNN_KERNELS_H */

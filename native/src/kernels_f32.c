@@ -83,3 +83,123 @@ void ecnn_fully_connected_f32(float *y, const float *x, const float *w, const fl
         }
     }
 }
+
+/* ---- packed weights (ECNN_LAYOUT_FC_PANEL16, ECNN_LAYOUT_CONV_HWIO) ------------------- */
+
+#include "simd.h"
+
+/* Samples per block of the portable panel kernel: each loaded weight row feeds FC_SAMPLES products. */
+#define FC_SAMPLES 4u
+
+void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                                  uint32_t o, const ecnn_act_params *act)
+{
+    const uint32_t panels = (o + ECNN_PANEL_F32 - 1) / ECNN_PANEL_F32;
+    uint32_t p, s0, s, i, l;
+    for (p = 0; p < panels; p++) {
+        const float *wp = w + (size_t)p * ECNN_PANEL_F32 * k;
+        const uint32_t o0 = p * ECNN_PANEL_F32;
+        const uint32_t width = o - o0 < ECNN_PANEL_F32 ? o - o0 : ECNN_PANEL_F32;
+        for (s0 = 0; s0 < n; s0 += FC_SAMPLES) {
+            const uint32_t ns = n - s0 < FC_SAMPLES ? n - s0 : FC_SAMPLES;
+            float acc[FC_SAMPLES][ECNN_PANEL_F32];
+            for (s = 0; s < FC_SAMPLES; s++)
+                for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] = 0.0f;
+            /* k ascending, one multiply and one add per term: the reference order. */
+            for (i = 0; i < k; i++) {
+                const float *wi = wp + (size_t)i * ECNN_PANEL_F32;
+                for (s = 0; s < ns; s++) {
+                    const float xv = x[(size_t)(s0 + s) * k + i];
+                    for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] += xv * wi[l];
+                }
+            }
+            for (s = 0; s < ns; s++)
+                for (l = 0; l < width; l++) {
+                    float v = acc[s][l];
+                    if (b) v += b[o0 + l];
+                    y[(size_t)(s0 + s) * o + o0 + l] = ecnn_apply_act(v, act);
+                }
+        }
+    }
+}
+
+void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
+                         const ecnn_act_params *act)
+{
+#ifdef ECNN_SIMD_FN
+    ECNN_SIMD_FN(ecnn_fc_f32_panel16)(y, x, w, b, n, k, o, act);
+#else
+    ecnn_fc_f32_panel16_portable(y, x, w, b, n, k, o, act);
+#endif
+}
+
+/* First and one-past-last kernel tap (along one axis) that lands inside the input for
+ * output position `out`: taps outside are padding and are skipped, as in the reference. */
+static void tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps, uint32_t in,
+                      uint32_t *first, uint32_t *end)
+{
+    const int64_t start = (int64_t)out * stride - (int64_t)pad;
+    uint32_t t = 0, e;
+    while (t < taps && start + (int64_t)t * dil < 0) t++;
+    e = t;
+    while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
+    *first = t;
+    *end = e;
+}
+
+/* Output channels per block: the accumulators of one output pixel stay in a stack array. */
+#define CONV_O_BLOCK 64u
+
+void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                          const ecnn_conv2d_params *p)
+{
+    const uint32_t cg = p->c / p->group, og = p->o / p->group;
+    uint32_t s, oy, ox, ky, kx, c, g, o0, o;
+    float acc[CONV_O_BLOCK];
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        for (oy = 0; oy < p->oh; oy++) {
+            uint32_t ky0, ky1;
+            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->o;
+                uint32_t kx0, kx1;
+                tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                for (g = 0; g < p->group; g++)
+                    for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
+                        /* Terms in the reference order (ky, kx, c), vectorised over output channels. */
+                        const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK;
+                        const size_t oc = (size_t)g * og + o0; /* first output channel of the block */
+                        for (o = 0; o < count; o++) acc[o] = 0.0f;
+                        for (ky = ky0; ky < ky1; ky++) {
+                            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                            for (kx = kx0; kx < kx1; kx++) {
+                                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                                const float *xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
+                                const float *wk = w + ((size_t)ky * p->kw + kx) * cg * p->o + oc;
+                                for (c = 0; c < cg; c++) {
+                                    const float xv = xp[c];
+                                    const float *wr = wk + (size_t)c * p->o;
+                                    for (o = 0; o < count; o++) acc[o] += xv * wr[o];
+                                }
+                            }
+                        }
+                        for (o = 0; o < count; o++) yp[oc + o] = ecnn_apply_act(b ? acc[o] + b[oc + o] : acc[o], &p->act);
+                    }
+            }
+        }
+    }
+}
+
+const char *ecnn_simd(void)
+{
+#if defined(ECNN_SIMD_AVX512)
+    return "avx512";
+#elif defined(ECNN_SIMD_AVX2)
+    return "avx2";
+#elif defined(ECNN_SIMD_NEON)
+    return "neon";
+#else
+    return "portable";
+#endif
+}

@@ -46,6 +46,7 @@ typedef struct {
     float y_scale;
     int32_t y_zero_point;
     int32_t y_min, y_max;         /* output range in quantized units (dtype range, raised by Relu) */
+    uint32_t w_layout;            /* weight layout (kernels.h ECNN_LAYOUT_*; 0 = plain) */
 } ecnn_qlinear_params;
 
 /* The requantization above for one accumulator; s from ecnn_requant_scale. */
@@ -78,6 +79,23 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
 /* y[N,O] = requantize(x[N,K] - zx . (w[O,K] - zw)^T + b[O]); b may be NULL. y must not overlap x. */
 void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                                 uint32_t o, const ecnn_qlinear_params *q);
+
+/* Fast int8 kernels (kernels_i8.c portable, kernels_x86_avx2.c ...): results BIT-IDENTICAL
+ * to the reference kernels above (exact int32 sums, the same requantization function).
+ *
+ * ecnn_fc_q_panel8x4: w int8 in ECNN_LAYOUT_FC_PANEL8X4 with every weight zero point 0
+ * (the compiler packs only such weights; model.c checks it); x and y int8 or uint8. */
+void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                        const ecnn_qlinear_params *q);
+void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                                 uint32_t o, const ecnn_qlinear_params *q);
+
+/* ecnn_conv2d_q_ref for w in ECNN_LAYOUT_CONV_HWIO (int8 or uint8 weights, any zero points). */
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                        const ecnn_conv2d_params *p, const ecnn_qlinear_params *q);
+
+/* ecnn_maxpool2d_q_ref, vectorisable over channels (same results, same contract). */
+void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type);
 
 /* Max pooling of int8 (type ECNN_Q_I8) or uint8 values; same contract as ecnn_maxpool2d_f32_ref.
  * Input and output share their quantization, so the max of the codes is the max of the values. */

@@ -21,7 +21,7 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
                 float *yp = ys + ((size_t)oy * p->ow + ox) * p->o;
                 for (o = 0; o < p->o; o++) {
                     const uint32_t g = o / og;
-                    const float *wo = w + (size_t)o * p->kh * p->kw * cg;
+                    const size_t cs = ecnn_conv_w_cstep(p); /* weight step from channel c to c + 1 */
                     float acc = 0.0f;
                     for (ky = 0; ky < p->kh; ky++) {
                         const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
@@ -32,8 +32,8 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
                             const float *wp;
                             if (ix < 0 || ix >= (int64_t)p->w) continue;
                             xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg;
-                            wp = wo + ((size_t)ky * p->kw + kx) * cg;
-                            for (c = 0; c < cg; c++) acc += xp[c] * wp[c];
+                            wp = w + ecnn_conv_w_base(p, o, ky, kx);
+                            for (c = 0; c < cg; c++) acc += xp[c] * wp[c * cs];
                         }
                     }
                     if (b) acc += b[o];
@@ -76,15 +76,14 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
 }
 
 void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                  uint32_t k, uint32_t o, const ecnn_act_params *act)
+                                  uint32_t k, uint32_t o, const ecnn_act_params *act, uint32_t layout)
 {
     uint32_t s, j, i;
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * k;
         for (j = 0; j < o; j++) {
-            const float *wj = w + (size_t)j * k;
             float acc = 0.0f;
-            for (i = 0; i < k; i++) acc += xs[i] * wj[i];
+            for (i = 0; i < k; i++) acc += xs[i] * w[ecnn_fc_w_index(layout, j, i, k)];
             if (b) acc += b[j];
             y[(size_t)s * o + j] = ecnn_apply_act(acc, act);
         }

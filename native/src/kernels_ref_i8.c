@@ -20,15 +20,16 @@ static inline void qstore(void *p, size_t i, int32_t v, ecnn_qtype t)
         ((int8_t *)p)[i] = (int8_t)v;
 }
 
-/* sum_{i<len} (x[i] - zx) * (w[i] - zw); the type switch sits outside the loops. */
-#define DOT_LOOP(XT, WT)                                                                 \
-    do {                                                                                 \
-        const XT *xp_ = (const XT *)x;                                                   \
-        const WT *wp_ = (const WT *)w;                                                   \
-        for (i = 0; i < len; i++) acc += ((int32_t)xp_[i] - zx) * ((int32_t)wp_[i] - zw); \
+/* sum_{i<len} (x[i] - zx) * (w[i * ws] - zw); the type switch sits outside the loops. */
+#define DOT_LOOP(XT, WT)                                                                        \
+    do {                                                                                        \
+        const XT *xp_ = (const XT *)x;                                                          \
+        const WT *wp_ = (const WT *)w;                                                          \
+        for (i = 0; i < len; i++) acc += ((int32_t)xp_[i] - zx) * ((int32_t)wp_[(size_t)i * ws] - zw); \
     } while (0)
 
-static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ecnn_qtype wt, int32_t zw, uint32_t len)
+static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ecnn_qtype wt, int32_t zw, uint32_t len,
+                     size_t ws)
 {
     int32_t acc = 0;
     uint32_t i;
@@ -58,7 +59,6 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
                 const size_t yp = ys + ((size_t)oy * p->ow + ox) * p->o;
                 for (o = 0; o < p->o; o++) {
                     const uint32_t g = o / og;
-                    const size_t wo = (size_t)o * p->kh * p->kw * cg;
                     const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : o];
                     int32_t acc = b ? b[o] : 0;
                     for (ky = 0; ky < p->kh; ky++) {
@@ -68,7 +68,8 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
                             const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
                             if (ix < 0 || ix >= (long)p->w) continue;
                             acc += dot_q(qoffset(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg), q->x_type,
-                                         q->x_zero_point, qoffset(w, wo + ((size_t)ky * p->kw + kx) * cg), q->w_type, zw, cg);
+                                         q->x_zero_point, qoffset(w, ecnn_conv_w_base(p, o, ky, kx)), q->w_type, zw, cg,
+                                         ecnn_conv_w_cstep(p));
                         }
                     }
                     qstore(y, yp + o, ecnn_requantize(acc, ecnn_requant_scale(q, o), q), q->y_type);
@@ -86,8 +87,16 @@ void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int
         const float scale = ecnn_requant_scale(q, j);
         const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : j];
         for (s = 0; s < n; s++) {
-            int32_t acc = dot_q(qoffset(x, (size_t)s * k), q->x_type, q->x_zero_point, qoffset(w, (size_t)j * k),
-                                q->w_type, zw, k);
+            int32_t acc = 0;
+            if (q->w_layout == ECNN_LAYOUT_PLAIN) {
+                acc = dot_q(qoffset(x, (size_t)s * k), q->x_type, q->x_zero_point, qoffset(w, (size_t)j * k), q->w_type,
+                            zw, k, 1);
+            } else { /* packed weights (kernels.h): one element at a time */
+                uint32_t i;
+                for (i = 0; i < k; i++)
+                    acc += (qload(x, (size_t)s * k + i, q->x_type) - q->x_zero_point) *
+                           (qload(w, ecnn_fc_w_index(q->w_layout, j, i, k), q->w_type) - zw);
+            }
             if (b) acc += b[j];
             qstore(y, (size_t)s * o + j, ecnn_requantize(acc, scale, q), q->y_type);
         }

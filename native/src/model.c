@@ -30,6 +30,7 @@ void ecnn_read_tensor(const ecnn_model *m, uint32_t index, ecnn_tensor_rec *t)
     t->quant_count = ecnn_rd32(p + 32);
     t->scale_offset = ecnn_rd32(p + 36);
     t->zero_point_offset = ecnn_rd32(p + 40);
+    t->layout = p[44];
 }
 
 uint32_t ecnn_read_op(const uint8_t *rec, uint32_t avail, ecnn_op_rec *op)
@@ -83,8 +84,15 @@ static ecnn_status check_tensor(ecnn_model *m, uint32_t index)
             return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor dims beyond its rank are not 0");
         }
     }
-    if (elems * esize != t.size) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor size != element size x product(dims)");
-    if (ecnn_rd32(p + 44) != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor reserved field is not 0");
+    if (ecnn_rd32(p + 44) >> 8 != 0) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor reserved bytes 45..47 are not 0");
+    if (t.layout >= ECNN_LAYOUT_COUNT) return fail(m, ECNN_E_UNSUPPORTED, -1, ti, "unknown weight layout");
+    if (t.layout != ECNN_LAYOUT_PLAIN) {
+        if (t.kind != ECNN_KIND_CONSTANT) return fail(m, ECNN_E_CORRUPT, -1, ti, "weight layout set on a non-CONSTANT tensor");
+        if (t.layout == ECNN_LAYOUT_CONV_HWIO ? t.rank != 4 : t.rank != 2)
+            return fail(m, ECNN_E_CORRUPT, -1, ti, "packed weight has the wrong rank for its layout");
+        if (t.layout != ECNN_LAYOUT_CONV_HWIO) elems = ecnn_fc_w_elems(t.layout, t.dims[0], t.dims[1]); /* padded panels */
+    }
+    if (elems * esize != t.size) return fail(m, ECNN_E_CORRUPT, -1, ti, "tensor size != element size x product(dims) (x padding of its layout)");
 
     switch (t.kind) {
     case ECNN_KIND_INPUT:
@@ -295,6 +303,13 @@ static ecnn_status check_const_input(const op_ctx *c, uint32_t t, ecnn_tensor_re
     return ECNN_OK;
 }
 
+/* A constant input's weight layout must be one of `allowed` (bit i = layout i; absent inputs pass). */
+static ecnn_status check_layout(const op_ctx *c, uint32_t t, const ecnn_tensor_rec *rec, uint32_t allowed)
+{
+    if (rec->kind == 0 || (allowed >> rec->layout & 1u)) return ECNN_OK;
+    return op_fail(c, ECNN_E_CORRUPT, t, "weight layout not valid for this op input");
+}
+
 /* An output: ACTIVATION or OUTPUT, written by no earlier op. */
 static ecnn_status check_output(const op_ctx *c, uint32_t t, ecnn_tensor_rec *rec)
 {
@@ -453,6 +468,8 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
         out_extent(p.w, q[3], q[5], p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
     TRY(check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q[9]));
+    TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
+    TRY(check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
     TRY(check_act(c, q + 9));
     *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
     return ECNN_OK;
@@ -506,6 +523,19 @@ static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
     TRY(check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params[0]));
+    /* Packed FC weights: f32 panels of 16, or int8 panels of 8x4 with every zero point 0 (the
+     * fast int8 kernel multiplies raw weights; the padding must be a true zero). */
+    TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4));
+    TRY(check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
+    if (w.layout == ECNN_LAYOUT_FC_PANEL16 && w.dtype != ECNN_DTYPE_F32)
+        return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL16 weights must be f32");
+    if (w.layout == ECNN_LAYOUT_FC_PANEL8X4) {
+        uint32_t i;
+        if (w.dtype != ECNN_DTYPE_I8) return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4 weights must be i8");
+        for (i = 0; i < w.quant_count; i++)
+            if (ecnn_q_zero_point(c->m, &w, i) != 0)
+                return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4 weights need zero points 0");
+    }
     TRY(check_act(c, op->params));
     *macs = (uint64_t)w.dims[0] * w.dims[1];
     return ECNN_OK;
@@ -546,6 +576,7 @@ static ecnn_status check_channel_arith(const op_ctx *c, uint64_t *macs)
     TRY(need_f32(c, &x, op->inputs[0]));
     TRY(need_f32(c, &k, op->inputs[1]));
     TRY(need_f32(c, &y, op->outputs[0]));
+    TRY(check_layout(c, op->inputs[1], &k, 1u << ECNN_LAYOUT_PLAIN));
     if (!same_shape(&x, &y) || x.rank == 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH input and output shapes differ");
     if (k.rank != 1 || (k.dims[0] != 1 && k.dims[0] != x.dims[x.rank - 1]))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CHANNEL_ARITH constant is not [C] or [1]");

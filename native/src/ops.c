@@ -52,6 +52,7 @@ void ecnn_conv2d_params_from(const ecnn_op_rec *op, const ecnn_tensor_rec *x, co
     p->dilation_w = q[7];
     p->group = q[8];
     ecnn_act_from(q + 9, &p->act);
+    p->w_layout = w->layout;
 }
 
 void ecnn_pool2d_params_from(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *y,

@@ -108,6 +108,7 @@ void ecnn_qlinear_params_from(const ecnn_model *m, const ecnn_tensor_rec *x, con
     q->w_scales = (const float *)(const void *)(m->data + w->scale_offset);
     q->w_zero_points = (const int32_t *)(const void *)(m->data + w->zero_point_offset);
     q->w_count = w->quant_count;
+    q->w_layout = w->layout;
     q->y_scale = ecnn_q_scale(m, y, 0);
     q->y_zero_point = ecnn_q_zero_point(m, y, 0);
     q->y_min = ecnn_qtype_min(q->y_type);

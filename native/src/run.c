@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "kernels.h"
 #include "ops.h"
+#include "kernels_i8.h"
 #include "quant.h"
 
 typedef struct {
@@ -13,6 +14,7 @@ typedef struct {
     const uint8_t *input;
     uint8_t *output;
     uint8_t *arena;
+    int reference; /* ECNN_RUN_REFERENCE: reference kernels only (the oracle) */
 } run_ctx;
 
 /* Where tensor t lives for this run. Arena tensors scale with the batch (FORMAT.md). */
@@ -46,10 +48,16 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
             ecnn_conv2d_params p;
             ecnn_conv2d_params_from(op, &x, &w, &y, &p);
             ecnn_qlinear_params_from(r->m, &x, &w, &y, p.act.act, &q);
-            ecnn_conv2d_q_ref(yp, xp, wp, bp, n, &p, &q);
+            if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
+                ecnn_conv2d_q_hwio(yp, xp, wp, bp, n, &p, &q);
+            else
+                ecnn_conv2d_q_ref(yp, xp, wp, bp, n, &p, &q);
         } else {
             ecnn_qlinear_params_from(r->m, &x, &w, &y, op->params[0], &q);
-            ecnn_fully_connected_q_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
+            if (w.layout == ECNN_LAYOUT_FC_PANEL8X4 && !r->reference)
+                ecnn_fc_q_panel8x4(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
+            else
+                ecnn_fully_connected_q_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
         }
         break;
     }
@@ -57,7 +65,10 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_pool2d_params p;
         ecnn_pool2d_params_from(op, &x, &y, &p);
         (void)ecnn_qtype_of(x.dtype, &t);
-        ecnn_maxpool2d_q_ref(yp, xp, n, &p, t);
+        if (r->reference)
+            ecnn_maxpool2d_q_ref(yp, xp, n, &p, t);
+        else
+            ecnn_maxpool2d_q(yp, xp, n, &p, t);
         break;
     }
     case ECNN_OP_QUANTIZE:
@@ -89,7 +100,10 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_conv2d_params_from(op, &x, &w, &y, &p);
-        ecnn_conv2d_f32_ref(yp, xp, wp, bp, n, &p);
+        if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
+            ecnn_conv2d_f32_hwio(yp, xp, wp, bp, n, &p);
+        else
+            ecnn_conv2d_f32_ref(yp, xp, wp, bp, n, &p);
         break;
     }
     case ECNN_OP_MAX_POOL_2D: {
@@ -103,7 +117,12 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_act_from(op->params, &a);
-        ecnn_fully_connected_f32(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
+        if (r->reference)
+            ecnn_fully_connected_f32_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a, w.layout);
+        else if (w.layout == ECNN_LAYOUT_FC_PANEL16)
+            ecnn_fc_f32_panel16(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
+        else
+            ecnn_fully_connected_f32(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
         break;
     }
     case ECNN_OP_SOFTMAX: {
@@ -150,11 +169,20 @@ static size_t batch_bytes(const ecnn_model *m, uint32_t t, uint32_t batch)
 ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, size_t input_bytes, void *output,
                      size_t output_bytes, void *arena, size_t arena_bytes)
 {
+    if (m == NULL || m->buf == NULL) return ECNN_E_ARG;
+    return ecnn_run_ops(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes);
+}
+
+ecnn_status ecnn_run_ops(const ecnn_model *m, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
+                         const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
+                         size_t arena_bytes)
+{
     run_ctx r;
     size_t need, in_need, out_need;
     uint32_t i, pos;
     ecnn_status st;
     if (m == NULL || m->buf == NULL || input == NULL || output == NULL || batch == 0) return ECNN_E_ARG;
+    if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)ECNN_RUN_REFERENCE) != 0) return ECNN_E_ARG;
     st = ecnn_arena_size(m, batch, &need);
     if (st != ECNN_OK) return st;
     in_need = batch_bytes(m, m->input, batch);
@@ -171,10 +199,11 @@ ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, siz
     r.input = (const uint8_t *)input;
     r.output = (uint8_t *)output;
     r.arena = (uint8_t *)arena;
-    for (i = 0, pos = 0; i < m->num_ops; i++) {
+    r.reference = (flags & ECNN_RUN_REFERENCE) != 0;
+    for (i = 0, pos = 0; i < end_op; i++) {
         ecnn_op_rec op;
         pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);
-        run_op(&r, &op);
+        if (i >= first_op) run_op(&r, &op);
     }
     return ECNN_OK;
 }

@@ -411,7 +411,7 @@ static void test_fc_fast_matches_ref(void)
         for (i = 0; i < n * k; i++) x[i] = frand();
         for (i = 0; i < o * k; i++) w[i] = frand();
         for (i = 0; i < o; i++) b[i] = frand();
-        ecnn_fully_connected_f32_ref(y_ref, x, w, trial % 2 ? b : NULL, n, k, o, &act);
+        ecnn_fully_connected_f32_ref(y_ref, x, w, trial % 2 ? b : NULL, n, k, o, &act, 0);
         ecnn_fully_connected_f32(y_fast, x, w, trial % 2 ? b : NULL, n, k, o, &act);
         for (i = 0; i < n * o; i++) CHECK(fabsf(y_ref[i] - y_fast[i]) <= 1e-5f * (1.0f + (float)k / 16.0f));
     }

@@ -1,0 +1,171 @@
+/* Portable fast int8 kernels (kernels_i8.h): packed weights, exact int32 sums, the
+ * reference requantization. BIT-IDENTICAL to kernels_ref_i8.c (tested in native/tests).
+ * The SIMD versions of the FC kernel live in kernels_x86_avx2.c and friends. */
+#include <stddef.h>
+#include <string.h>
+
+#include "simd.h"
+
+#define FC_SAMPLES 4u
+
+void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                                 uint32_t o, const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (o + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8;
+    const uint32_t groups = (k + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8;
+    const int8_t *w8 = (const int8_t *)w;
+    uint32_t p, s0, s, g, t, l;
+    for (s0 = 0; s0 < n; s0 += FC_SAMPLES) {
+        const uint32_t ns = n - s0 < FC_SAMPLES ? n - s0 : FC_SAMPLES;
+        for (p = 0; p < panels; p++) {
+            const int8_t *wp = w8 + (size_t)p * ECNN_PANEL_I8 * groups * ECNN_GROUP_I8;
+            const uint32_t o0 = p * ECNN_PANEL_I8;
+            const uint32_t width = o - o0 < ECNN_PANEL_I8 ? o - o0 : ECNN_PANEL_I8;
+            int32_t acc[FC_SAMPLES][ECNN_PANEL_I8];
+            memset(acc, 0, sizeof acc);
+            for (g = 0; g < groups; g++) {
+                const int8_t *wg = wp + (size_t)g * ECNN_PANEL_I8 * ECNN_GROUP_I8;
+                for (s = 0; s < ns; s++) {
+                    int32_t xv[ECNN_GROUP_I8];
+                    for (t = 0; t < ECNN_GROUP_I8; t++) {
+                        const size_t i = (size_t)g * ECNN_GROUP_I8 + t;
+                        const size_t at = (size_t)(s0 + s) * k + i;
+                        /* past K the padded weights are 0: take x - zx = 0 there too */
+                        xv[t] = i >= k ? 0
+                                       : (q->x_type == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[at]
+                                                                 : (int32_t)((const int8_t *)x)[at]) - q->x_zero_point;
+                    }
+                    for (l = 0; l < ECNN_PANEL_I8; l++)
+                        acc[s][l] += xv[0] * wg[l * 4] + xv[1] * wg[l * 4 + 1] + xv[2] * wg[l * 4 + 2] + xv[3] * wg[l * 4 + 3];
+                }
+            }
+            for (s = 0; s < ns; s++) ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + o0, acc[s], width, o0, b, q);
+        }
+    }
+}
+
+void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                        const ecnn_qlinear_params *q)
+{
+#ifdef ECNN_SIMD_FN
+    ECNN_SIMD_FN(ecnn_fc_q_panel8x4)(y, x, w, b, n, k, o, q);
+#else
+    ecnn_fc_q_panel8x4_portable(y, x, w, b, n, k, o, q);
+#endif
+}
+
+/* First and one-past-last kernel tap along one axis inside the input (padding skipped). */
+static void tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps, uint32_t in,
+                      uint32_t *first, uint32_t *end)
+{
+    const int64_t start = (int64_t)out * stride - (int64_t)pad;
+    uint32_t t = 0, e;
+    while (t < taps && start + (int64_t)t * dil < 0) t++;
+    e = t;
+    while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
+    *first = t;
+    *end = e;
+}
+
+/* Output channels per block, and the most weights (taps x channels x block) whose centred
+ * int16 copy (w - zw) is kept on the stack; larger kernels take the reference kernel. */
+#define CONV_O_BLOCK 64u
+#define CONV_W_STACK 4096u
+
+/* x[i] - zx as int32 for an int8 or uint8 buffer. */
+static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
+{
+    return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
+}
+
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                        const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
+{
+    const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
+    uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
+    int32_t acc[CONV_O_BLOCK];
+    int16_t wc[CONV_W_STACK]; /* [tap][c][o] of one block: w - zw, |w - zw| <= 255 */
+    if ((uint64_t)taps * cg * (og < CONV_O_BLOCK ? og : CONV_O_BLOCK) > CONV_W_STACK) {
+        ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
+        return;
+    }
+    for (g = 0; g < p->group; g++)
+        for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
+            const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK;
+            const uint32_t oc = g * og + o0; /* first output channel of the block */
+            for (t = 0; t < taps; t++)
+                for (c = 0; c < cg; c++)
+                    for (o = 0; o < count; o++) {
+                        const size_t at = ((size_t)t * cg + c) * p->o + oc + o;
+                        const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
+                        wc[((size_t)t * cg + c) * count + o] = (int16_t)centred(w, at, q->w_type, zw);
+                    }
+            for (s = 0; s < n; s++) {
+                const size_t xs = (size_t)s * p->h * p->w * p->c;
+                for (oy = 0; oy < p->oh; oy++) {
+                    uint32_t ky0, ky1;
+                    tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+                    for (ox = 0; ox < p->ow; ox++) {
+                        uint32_t kx0, kx1;
+                        tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                        for (o = 0; o < count; o++) acc[o] = 0;
+                        for (ky = ky0; ky < ky1; ky++) { /* padding contributes 0 (x == zx) */
+                            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                            for (kx = kx0; kx < kx1; kx++) {
+                                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                                const size_t xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
+                                const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * cg * count;
+                                for (c = 0; c < cg; c++) {
+                                    const int32_t xv = centred(x, xp + c, q->x_type, q->x_zero_point);
+                                    const int16_t *wr = wt + (size_t)c * count;
+                                    for (o = 0; o < count; o++) acc[o] += xv * (int32_t)wr[o];
+                                }
+                            }
+                        }
+                        ecnn_q_store_outputs(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + oc, acc, count, oc, b, q);
+                    }
+                }
+            }
+        }
+}
+
+/* Max pooling of int8 / uint8 codes, the float reference's loop order (first window tap
+ * copied, then max), vectorisable over channels. Same contract as ecnn_maxpool2d_q_ref
+ * (in place allowed under the same conditions). */
+#define POOL_LOOP(T)                                                                                   \
+    do {                                                                                               \
+        const T *xs = (const T *)x + (size_t)s * p->h * p->w * p->c;                                   \
+        T *yp = (T *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;                               \
+        int first = 1;                                                                                 \
+        for (ky = ky0; ky < ky1; ky++) {                                                               \
+            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;      \
+            for (kx = kx0; kx < kx1; kx++) {                                                           \
+                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left; \
+                const T *xp = xs + (iy * p->w + ix) * p->c;                                            \
+                if (first) {                                                                           \
+                    for (c = 0; c < p->c; c++) yp[c] = xp[c];                                          \
+                    first = 0;                                                                         \
+                } else {                                                                               \
+                    for (c = 0; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];                  \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
+
+void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
+{
+    uint32_t s, oy, ox, ky, kx, c;
+    for (s = 0; s < n; s++)
+        for (oy = 0; oy < p->oh; oy++) {
+            uint32_t ky0, ky1;
+            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            for (ox = 0; ox < p->ow; ox++) {
+                uint32_t kx0, kx1;
+                tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                if (type == ECNN_Q_U8)
+                    POOL_LOOP(uint8_t);
+                else
+                    POOL_LOOP(int8_t);
+            }
+        }
+}

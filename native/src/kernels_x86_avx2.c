@@ -1,0 +1,204 @@
+/* AVX2 versions of the packed fully connected kernels (simd.h picks them when the
+ * compiler targets AVX2: -march=native on an AVX2 CPU, or -mavx2).
+ *
+ * Float (ECNN_LAYOUT_FC_PANEL16): a tile of up to 6 samples x 16 outputs lives in 12 ymm
+ * registers; for every k one weight row (16 floats, 2 loads) meets a broadcast x[s, k]
+ * per sample. Multiply and add are separate instructions (no FMA): each output is summed
+ * in the reference order, so results are bit-identical to ecnn_fully_connected_f32_ref.
+ * For batches above one tile, K is cut into blocks whose weights stay in L1 while every
+ * sample block uses them; partial sums wait in y between blocks (a float store and reload
+ * is exact, so the order is unchanged).
+ *
+ * int8 (ECNN_LAYOUT_FC_PANEL8X4, weight zero points 0): one 32-byte weight group holds
+ * 8 outputs x 4 k. Its two halves are sign-extended to int16 and multiplied with
+ * _mm256_madd_epi16 against (x - zx) as int16 (|x - zx| <= 255, |w| <= 128: each pair
+ * sum fits int32): exact integer products, unlike _mm256_maddubs_epi16 which saturates
+ * at int16. Sums wrap in int32 lanes; the validator guarantees the true sum fits int32,
+ * so the wrapped result is exact. Requantization is the shared scalar function. */
+#include "simd.h"
+
+#ifdef ECNN_SIMD_AVX2
+#include <immintrin.h>
+#include <string.h>
+
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+
+#define F32_TILE 6u       /* samples per float tile: 12 accumulators + 2 weights + 1 broadcast */
+#define F32_KBLOCK 256u   /* k per block: 256 x 16 floats = 16 KB of weights */
+
+/* One tile: ns samples x 16 outputs over k in [0, kc) of this block. x points at sample 0,
+ * element kb; w at the block's first weight row. */
+static ALWAYS_INLINE void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w,
+                                   uint32_t kc, const uint32_t ns, int first, int last, const float *bias,
+                                   uint32_t width)
+{
+    __m256 a0[F32_TILE], a1[F32_TILE];
+    uint32_t s, i;
+    for (s = 0; s < ns; s++) {
+        if (first) {
+            a0[s] = _mm256_setzero_ps();
+            a1[s] = _mm256_setzero_ps();
+        } else if (width == 16) {
+            a0[s] = _mm256_loadu_ps(y + s * ystride);
+            a1[s] = _mm256_loadu_ps(y + s * ystride + 8);
+        } else {
+            float t[16] = {0};
+            memcpy(t, y + s * ystride, width * sizeof(float));
+            a0[s] = _mm256_loadu_ps(t);
+            a1[s] = _mm256_loadu_ps(t + 8);
+        }
+    }
+    for (i = 0; i < kc; i++) {
+        const __m256 w0 = _mm256_loadu_ps(w + (size_t)i * 16), w1 = _mm256_loadu_ps(w + (size_t)i * 16 + 8);
+        for (s = 0; s < ns; s++) {
+            const __m256 xb = _mm256_broadcast_ss(x + s * xstride + i);
+            a0[s] = _mm256_add_ps(a0[s], _mm256_mul_ps(xb, w0));
+            a1[s] = _mm256_add_ps(a1[s], _mm256_mul_ps(xb, w1));
+        }
+    }
+    for (s = 0; s < ns; s++) {
+        if (last && bias) {
+            if (width == 16) {
+                a0[s] = _mm256_add_ps(a0[s], _mm256_loadu_ps(bias));
+                a1[s] = _mm256_add_ps(a1[s], _mm256_loadu_ps(bias + 8));
+            } else {
+                float t[16] = {0};
+                memcpy(t, bias, width * sizeof(float));
+                a0[s] = _mm256_add_ps(a0[s], _mm256_loadu_ps(t));
+                a1[s] = _mm256_add_ps(a1[s], _mm256_loadu_ps(t + 8));
+            }
+        }
+        if (width == 16) {
+            _mm256_storeu_ps(y + s * ystride, a0[s]);
+            _mm256_storeu_ps(y + s * ystride + 8, a1[s]);
+        } else {
+            float t[16];
+            _mm256_storeu_ps(t, a0[s]);
+            _mm256_storeu_ps(t + 8, a1[s]);
+            memcpy(y + s * ystride, t, width * sizeof(float));
+        }
+    }
+}
+
+void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                              uint32_t o, const ecnn_act_params *act)
+{
+    const uint32_t panels = (o + 15) / 16;
+    /* One tile of samples: stream every panel once, front to back (no K blocks). */
+    const uint32_t kblock = n <= F32_TILE ? k : F32_KBLOCK;
+    uint32_t kb, p, s0;
+    size_t i;
+    if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
+    for (kb = 0; kb < k; kb += kblock) {
+        const uint32_t kc = k - kb < kblock ? k - kb : kblock;
+        const int first = kb == 0, last = kb + kc == k;
+        for (p = 0; p < panels; p++) {
+            const uint32_t o0 = p * 16, width = o - o0 < 16 ? o - o0 : 16;
+            const float *wb = w + ((size_t)p * k + kb) * 16;
+            const float *bias = b ? b + o0 : NULL;
+            for (s0 = 0; s0 < n; s0 += F32_TILE) {
+                float *yt = y + (size_t)s0 * o + o0;
+                const float *xt = x + (size_t)s0 * k + kb;
+                switch (n - s0 < F32_TILE ? n - s0 : F32_TILE) {
+                case 1: f32_tile(yt, o, xt, k, wb, kc, 1, first, last, bias, width); break;
+                case 2: f32_tile(yt, o, xt, k, wb, kc, 2, first, last, bias, width); break;
+                case 3: f32_tile(yt, o, xt, k, wb, kc, 3, first, last, bias, width); break;
+                case 4: f32_tile(yt, o, xt, k, wb, kc, 4, first, last, bias, width); break;
+                case 5: f32_tile(yt, o, xt, k, wb, kc, 5, first, last, bias, width); break;
+                default: f32_tile(yt, o, xt, k, wb, kc, 6, first, last, bias, width); break;
+                }
+            }
+        }
+    }
+    if (act->act != 0) /* ECNN_ACT_NONE */
+        for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
+}
+
+/* ---- int8 ---------------------------------------------------------------------------- */
+
+#define Q_TILE 4u /* samples per int8 tile: 8 accumulators + 4 inputs + 2 weights */
+
+/* 16 consecutive inputs as int16 (x - zx). */
+static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)x);
+    return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
+}
+
+/* acc_lo/acc_hi[s] += products of weight group j (of the 4 in xv's 16 inputs) with sample s. */
+#define Q_GROUP(J)                                                                                   \
+    do {                                                                                             \
+        const int8_t *wg_ = wp + (size_t)(g + (J)) * 32;                                             \
+        const __m256i wlo_ = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_));            \
+        const __m256i whi_ = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16)));     \
+        for (s = 0; s < ns; s++) {                                                                   \
+            const __m256i xq_ = _mm256_permute4x64_epi64(xv[s], (J) * 0x55);                         \
+            lo[s] = _mm256_add_epi32(lo[s], _mm256_madd_epi16(wlo_, xq_));                           \
+            hi[s] = _mm256_add_epi32(hi[s], _mm256_madd_epi16(whi_, xq_));                           \
+        }                                                                                            \
+    } while (0)
+
+/* One panel (8 outputs) for ns samples over all of K. */
+static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k,
+                                 uint32_t o, uint32_t s0, const uint32_t ns, uint32_t o0, uint32_t width,
+                                 const ecnn_qlinear_params *q)
+{
+    const int is_u8 = q->x_type == ECNN_Q_U8;
+    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
+    const uint32_t kfull = k / 16 * 16;
+    __m256i lo[Q_TILE], hi[Q_TILE], xv[Q_TILE];
+    uint32_t s, i, g;
+    for (s = 0; s < ns; s++) lo[s] = hi[s] = _mm256_setzero_si256();
+    for (i = 0; i < kfull; i += 16) {
+        g = i / 4;
+        for (s = 0; s < ns; s++) xv[s] = load_x16(x + (size_t)(s0 + s) * k + i, is_u8, zx);
+        Q_GROUP(0);
+        Q_GROUP(1);
+        Q_GROUP(2);
+        Q_GROUP(3);
+    }
+    if (kfull < k) { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
+        const uint32_t rest = k - kfull, ng = (rest + 3) / 4;
+        g = kfull / 4;
+        for (s = 0; s < ns; s++) {
+            uint8_t t[16];
+            memset(t, (uint8_t)q->x_zero_point, sizeof t);
+            memcpy(t, x + (size_t)(s0 + s) * k + kfull, rest);
+            xv[s] = load_x16(t, is_u8, zx);
+        }
+        Q_GROUP(0);
+        if (ng > 1) Q_GROUP(1);
+        if (ng > 2) Q_GROUP(2);
+        if (ng > 3) Q_GROUP(3);
+    }
+    for (s = 0; s < ns; s++) {
+        /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
+        int32_t sums[8];
+        const __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[s], hi[s]), 0xD8);
+        _mm256_storeu_si256((__m256i *)sums, h);
+        ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + o0, sums, width, o0, b, q);
+    }
+}
+
+void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                             uint32_t o, const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    uint32_t s0, p;
+    for (s0 = 0; s0 < n; s0 += Q_TILE) {
+        const uint32_t ns = n - s0 < Q_TILE ? n - s0 : Q_TILE;
+        for (p = 0; p < panels; p++) {
+            const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
+            const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
+            switch (ns) {
+            case 1: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 1, o0, width, q); break;
+            case 2: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 2, o0, width, q); break;
+            case 3: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 3, o0, width, q); break;
+            default: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 4, o0, width, q); break;
+            }
+        }
+    }
+}
+#else
+typedef int ecnn_no_avx2; /* ISO C forbids an empty translation unit */
+#endif

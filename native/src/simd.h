@@ -1,0 +1,57 @@
+/* Compile-time choice of the SIMD kernels (one flavour per build; native/Makefile and
+ * runtime/_build_ffi.py build for the host CPU by default, or portable C with
+ * PORTABLE=1 / EDGECNN_PORTABLE=1). Define ECNN_PORTABLE to force the plain C kernels.
+ *
+ *   ECNN_SIMD_AVX512  AVX-512F + BW (VNNI used when __AVX512VNNI__)   kernels_x86_avx512.c
+ *   ECNN_SIMD_AVX2    AVX2                                           kernels_x86_avx2.c
+ *   ECNN_SIMD_NEON    ARM NEON (AArch64)                             kernels_arm_neon.c
+ *   none of them      portable C99 (kernels_f32.c, kernels_i8.c)
+ */
+#ifndef ECNN_SIMD_H
+#define ECNN_SIMD_H
+
+#include "kernels_i8.h"
+
+#if !defined(ECNN_PORTABLE) && defined(__AVX512F__) && defined(__AVX512BW__)
+#define ECNN_SIMD_AVX512 1
+#elif !defined(ECNN_PORTABLE) && defined(__AVX2__)
+#define ECNN_SIMD_AVX2 1
+#elif !defined(ECNN_PORTABLE) && defined(__ARM_NEON) && defined(__aarch64__)
+#define ECNN_SIMD_NEON 1
+#endif
+
+#if defined(ECNN_SIMD_AVX512)
+#define ECNN_SIMD_FN(name) name##_avx512
+#elif defined(ECNN_SIMD_AVX2)
+#define ECNN_SIMD_FN(name) name##_avx2
+#elif defined(ECNN_SIMD_NEON)
+#define ECNN_SIMD_FN(name) name##_neon
+#endif
+
+#ifdef ECNN_SIMD_FN
+/* Same contracts as ecnn_fc_f32_panel16 / ecnn_fc_q_panel8x4 (kernels.h, kernels_i8.h). */
+void ECNN_SIMD_FN(ecnn_fc_f32_panel16)(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                       uint32_t k, uint32_t o, const ecnn_act_params *act);
+void ECNN_SIMD_FN(ecnn_fc_q_panel8x4)(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                                      uint32_t o, const ecnn_qlinear_params *q);
+#endif
+
+/* Stores requantized int32 sums acc[0..count) as outputs y[first..first+count) (int8 or
+ * uint8 per q->y_type), adding the bias: shared by every int8 FC kernel. */
+static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *acc, uint32_t count, uint32_t o0,
+                                        const int32_t *b, const ecnn_qlinear_params *q)
+{
+    uint32_t l;
+    for (l = 0; l < count; l++) {
+        int32_t a = acc[l];
+        int32_t v;
+        if (b) a += b[o0 + l];
+        v = ecnn_requantize(a, ecnn_requant_scale(q, o0 + l), q);
+        if (q->y_type == ECNN_Q_U8)
+            ((uint8_t *)y)[first + l] = (uint8_t)v;
+        else
+            ((int8_t *)y)[first + l] = (int8_t)v;
+    }
+}
+
+#endif /* ECNN_SIMD_H */

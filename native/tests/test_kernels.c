@@ -1,0 +1,281 @@
+/* The fast kernels against their reference kernels, over odd sizes (not multiples of any
+ * vector width) and every quantization variant: float bit-identical (the fast kernels
+ * keep the reference summation order), int8 bit-identical (exact int32 sums). Each case
+ * runs the SIMD kernel this build selected (src/simd.h), the portable C kernel, and the
+ * reference kernel on both the plain and the packed weights. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "kernels.h"
+#include "kernels_i8.h"
+#include "edgecnn.h"
+
+int harness_checks_failed = 0;
+int harness_tests_passed = 0;
+int harness_tests_failed = 0;
+
+static uint32_t rng = 2024u;
+static uint32_t next_u32(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+static float frand(void) { return (float)(next_u32() & 0xFFFFu) / 32768.0f - 1.0f; } /* [-1, 1) */
+static int32_t irand(int32_t lo, int32_t hi) { return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1)); }
+
+#define MAX_N 13u
+#define MAX_K 530u
+#define MAX_O 40u
+#define MAX_PACKED (48u * 532u)
+
+static float xf[MAX_N * MAX_K], wf[MAX_O * MAX_K], wf_packed[MAX_PACKED], bf[MAX_O];
+static float y_ref[MAX_N * MAX_O], y_ref_packed[MAX_N * MAX_O], y_fast[MAX_N * MAX_O], y_port[MAX_N * MAX_O];
+
+/* Plain [O,K] -> `layout` (zero padding), with the library's own index function. */
+static void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t layout)
+{
+    uint32_t j, i;
+    memset(dst, 0, (size_t)ecnn_fc_w_elems(layout, o, k) * sizeof(float));
+    for (j = 0; j < o; j++)
+        for (i = 0; i < k; i++) dst[ecnn_fc_w_index(layout, j, i, k)] = src[(size_t)j * k + i];
+}
+
+static void test_fc_f32_panel16(void)
+{
+    static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
+    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40};
+    uint32_t ki, oi, n, i, trial = 0;
+    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
+            for (n = 1; n <= MAX_N; n += 3, trial++) {
+                const uint32_t k = ks[ki], o = os[oi];
+                const float *b = trial % 3 ? bf : NULL;
+                ecnn_act_params act;
+                act.act = trial % 4;
+                act.p0 = act.act == 3 ? -0.5f : 0.01f;
+                act.p1 = 0.5f;
+                for (i = 0; i < n * k; i++) xf[i] = frand();
+                for (i = 0; i < o * k; i++) wf[i] = frand();
+                for (i = 0; i < o; i++) bf[i] = frand();
+                pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+                ecnn_fully_connected_f32_ref(y_ref, xf, wf, b, n, k, o, &act, ECNN_LAYOUT_PLAIN);
+                ecnn_fully_connected_f32_ref(y_ref_packed, xf, wf_packed, b, n, k, o, &act, ECNN_LAYOUT_FC_PANEL16);
+                ecnn_fc_f32_panel16(y_fast, xf, wf_packed, b, n, k, o, &act);
+                ecnn_fc_f32_panel16_portable(y_port, xf, wf_packed, b, n, k, o, &act);
+                CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
+                CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+                CHECK(memcmp(y_ref, y_port, (size_t)n * o * sizeof(float)) == 0);
+                if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
+                    fprintf(stderr, "  f32 panel16 differs at n=%u k=%u o=%u (%s)\n", n, k, o, ecnn_simd());
+            }
+}
+
+static int8_t wq[MAX_O * MAX_K], wq_packed[MAX_PACKED];
+static uint8_t xq[MAX_N * MAX_K];
+static int32_t bq[MAX_O];
+static uint8_t q_ref[MAX_N * MAX_O], q_ref_packed[MAX_N * MAX_O], q_fast[MAX_N * MAX_O], q_port[MAX_N * MAX_O];
+
+static void test_fc_q_panel8x4(void)
+{
+    static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
+    static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40};
+    float w_scales[MAX_O];
+    int32_t w_zero[MAX_O];
+    uint32_t ki, oi, n, i, trial = 0;
+    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
+            for (n = 1; n <= MAX_N; n += 4, trial++) {
+                const uint32_t k = ks[ki], o = os[oi];
+                const int32_t *b = trial % 3 ? bq : NULL;
+                ecnn_qlinear_params q;
+                memset(&q, 0, sizeof q);
+                q.x_type = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+                q.w_type = ECNN_Q_I8;
+                q.y_type = trial % 4 < 2 ? ECNN_Q_I8 : ECNN_Q_U8;
+                q.x_scale = 0.02f + 0.001f * (float)(trial % 7);
+                q.x_zero_point = irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+                q.w_count = trial % 5 == 0 ? 1 : o;
+                for (i = 0; i < o; i++) {
+                    w_scales[i] = 0.001f + 0.0003f * (float)i;
+                    w_zero[i] = 0;
+                }
+                q.w_scales = w_scales;
+                q.w_zero_points = w_zero;
+                q.y_scale = 0.05f * (float)(1 + k / 64);
+                q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
+                q.y_min = ecnn_qtype_min(q.y_type);
+                q.y_max = ecnn_qtype_max(q.y_type);
+                if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
+                for (i = 0; i < n * k; i++) xq[i] = (uint8_t)irand(0, 255);
+                for (i = 0; i < o * k; i++) wq[i] = (int8_t)irand(-128, 127); /* the full range, -128 included */
+                for (i = 0; i < o; i++) bq[i] = irand(-20000, 20000);
+                memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(ECNN_LAYOUT_FC_PANEL8X4, o, k));
+                {
+                    uint32_t j, t;
+                    for (j = 0; j < o; j++)
+                        for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(ECNN_LAYOUT_FC_PANEL8X4, j, t, k)] = wq[(size_t)j * k + t];
+                }
+                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, &q);
+                q.w_layout = ECNN_LAYOUT_FC_PANEL8X4;
+                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, &q);
+                ecnn_fc_q_panel8x4(q_fast, xq, wq_packed, b, n, k, o, &q);
+                ecnn_fc_q_panel8x4_portable(q_port, xq, wq_packed, b, n, k, o, &q);
+                CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
+                CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
+                CHECK(memcmp(q_ref, q_port, (size_t)n * o) == 0);
+                if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
+                    fprintf(stderr, "  int8 panel8x4 differs at n=%u k=%u o=%u (%s)\n", n, k, o, ecnn_simd());
+            }
+}
+
+/* Random conv geometry: odd sizes, strides, padding, dilation, groups. */
+static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
+{
+    uint32_t span_h, span_w;
+    memset(p, 0, sizeof *p);
+    p->group = trial % 4 == 3 ? 3 : 1;
+    p->c = p->group * (uint32_t)irand(1, 3);
+    p->o = p->group * (uint32_t)irand(1, trial % 2 ? 7 : 23);
+    p->kh = (uint32_t)irand(1, 3);
+    p->kw = (uint32_t)irand(1, 3);
+    p->stride_h = (uint32_t)irand(1, 2);
+    p->stride_w = (uint32_t)irand(1, 2);
+    p->dilation_h = (uint32_t)irand(1, 2);
+    p->dilation_w = (uint32_t)irand(1, 2);
+    p->pad_top = (uint32_t)irand(0, 1);
+    p->pad_left = (uint32_t)irand(0, 1);
+    p->h = (uint32_t)irand(5, 9); /* >= the largest span, 5 */
+    p->w = (uint32_t)irand(5, 9);
+    span_h = p->dilation_h * (p->kh - 1) + 1;
+    span_w = p->dilation_w * (p->kw - 1) + 1;
+    p->oh = (p->h + p->pad_top + 1 - span_h) / p->stride_h + 1; /* pad_bottom 1 */
+    p->ow = (p->w + p->pad_left - span_w) / p->stride_w + 1;    /* pad_right 0 */
+    p->act.act = trial % 3;
+    p->act.p0 = 0.1f;
+}
+
+/* OHWI -> HWIO */
+static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, size_t esize)
+{
+    const uint32_t cg = p->c / p->group;
+    uint32_t o, ky, kx, c;
+    ecnn_conv2d_params h = *p;
+    h.w_layout = ECNN_LAYOUT_CONV_HWIO;
+    for (o = 0; o < p->o; o++)
+        for (ky = 0; ky < p->kh; ky++)
+            for (kx = 0; kx < p->kw; kx++)
+                for (c = 0; c < cg; c++)
+                    memcpy((uint8_t *)dst + (ecnn_conv_w_base(&h, o, ky, kx) + c * ecnn_conv_w_cstep(&h)) * esize,
+                           (const uint8_t *)src + ((((size_t)o * p->kh + ky) * p->kw + kx) * cg + c) * esize, esize);
+}
+
+#define CONV_X (3u * 9 * 9 * 9)
+#define CONV_W (69u * 3 * 3 * 3)
+#define CONV_Y (3u * 11 * 11 * 69)
+
+static void test_conv_hwio(void)
+{
+    static float cx[CONV_X], cw[CONV_W], cwh[CONV_W], cb[69], cy_ref[CONV_Y], cy_fast[CONV_Y];
+    static uint8_t qx[CONV_X], qw[CONV_W], qwh[CONV_W], qy_ref[CONV_Y], qy_fast[CONV_Y];
+    static int32_t qb[69];
+    float w_scales[69];
+    int32_t w_zero[69];
+    uint32_t trial, i;
+    for (trial = 0; trial < 120; trial++) {
+        ecnn_conv2d_params p;
+        ecnn_qlinear_params q;
+        const uint32_t n = 1 + trial % 3;
+        size_t nx, nw, ny;
+        random_conv(&p, trial);
+        nx = (size_t)n * p.h * p.w * p.c;
+        nw = (size_t)p.o * p.kh * p.kw * (p.c / p.group);
+        ny = (size_t)n * p.oh * p.ow * p.o;
+        /* float */
+        for (i = 0; i < nx; i++) cx[i] = frand();
+        for (i = 0; i < nw; i++) cw[i] = frand();
+        for (i = 0; i < p.o; i++) cb[i] = frand();
+        to_hwio(cwh, cw, &p, sizeof(float));
+        ecnn_conv2d_f32_ref(cy_ref, cx, cw, trial % 2 ? cb : NULL, n, &p);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        ecnn_conv2d_f32_hwio(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p);
+        CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
+        ecnn_conv2d_f32_ref(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
+        CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
+        p.w_layout = ECNN_LAYOUT_PLAIN;
+        /* int8 / uint8, per-channel zero points allowed here */
+        memset(&q, 0, sizeof q);
+        q.x_type = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.w_type = trial % 5 == 0 ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.y_type = trial % 3 ? ECNN_Q_I8 : ECNN_Q_U8;
+        q.x_scale = 0.03f;
+        q.x_zero_point = irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+        q.w_count = trial % 4 == 0 ? 1 : p.o;
+        for (i = 0; i < p.o; i++) {
+            w_scales[i] = 0.002f + 0.0001f * (float)i;
+            w_zero[i] = q.w_type == ECNN_Q_U8 ? irand(0, 255) : 0;
+        }
+        q.w_scales = w_scales;
+        q.w_zero_points = w_zero;
+        q.y_scale = 0.07f;
+        q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
+        q.y_min = ecnn_qtype_min(q.y_type);
+        q.y_max = ecnn_qtype_max(q.y_type);
+        for (i = 0; i < nx; i++) qx[i] = (uint8_t)irand(0, 255);
+        for (i = 0; i < nw; i++) qw[i] = (uint8_t)irand(0, 255);
+        for (i = 0; i < p.o; i++) qb[i] = irand(-5000, 5000);
+        to_hwio(qwh, qw, &p, 1);
+        ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, &p, &q);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
+        CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
+        ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
+        CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
+    }
+}
+
+static void test_maxpool_q(void)
+{
+    static uint8_t px[3 * 9 * 9 * 7], py_ref[3 * 9 * 9 * 7], py_fast[3 * 9 * 9 * 7];
+    uint32_t trial, i;
+    for (trial = 0; trial < 200; trial++) {
+        ecnn_pool2d_params p;
+        const uint32_t n = 1 + trial % 3;
+        const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        uint32_t span_h, span_w;
+        memset(&p, 0, sizeof p);
+        p.c = (uint32_t)irand(1, 7);
+        p.kh = (uint32_t)irand(1, 3);
+        p.kw = (uint32_t)irand(1, 3);
+        p.stride_h = (uint32_t)irand(1, 2);
+        p.stride_w = (uint32_t)irand(1, 2);
+        p.dilation_h = (uint32_t)irand(1, 2);
+        p.dilation_w = (uint32_t)irand(1, 2);
+        p.pad_top = p.kh > 1 ? (uint32_t)irand(0, 1) : 0; /* every window touches the input (validated) */
+        p.pad_left = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+        p.h = (uint32_t)irand(5, 9);
+        p.w = (uint32_t)irand(5, 9);
+        span_h = p.dilation_h * (p.kh - 1) + 1;
+        span_w = p.dilation_w * (p.kw - 1) + 1;
+        p.oh = (p.h + p.pad_top - span_h) / p.stride_h + 1;
+        p.ow = (p.w + p.pad_left - span_w) / p.stride_w + 1;
+        for (i = 0; i < n * p.h * p.w * p.c; i++) px[i] = (uint8_t)irand(0, 255);
+        ecnn_maxpool2d_q_ref(py_ref, px, n, &p, t);
+        ecnn_maxpool2d_q(py_fast, px, n, &p, t);
+        CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
+    }
+}
+
+int main(void)
+{
+    printf("fast kernels: %s\n", ecnn_simd());
+    RUN_TEST(test_fc_f32_panel16);
+    RUN_TEST(test_fc_q_panel8x4);
+    RUN_TEST(test_conv_hwio);
+    RUN_TEST(test_maxpool_q);
+    printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
+    return harness_tests_failed != 0;
+}

@@ -36,12 +36,27 @@ static float input_value(uint32_t i, int hostile)
 
 static void *exact_alloc(size_t n) { return malloc(n ? n : 1); }
 
+/* Outputs equal bit for bit, except that any NaN matches any NaN (f32 outputs). */
+static int same_output(const void *a, const void *b, size_t bytes, uint32_t dtype)
+{
+    size_t i;
+    if (dtype != ECNN_DTYPE_F32) return memcmp(a, b, bytes) == 0;
+    for (i = 0; i < bytes / 4; i++) {
+        float x, y;
+        memcpy(&x, (const uint8_t *)a + 4 * i, 4);
+        memcpy(&y, (const uint8_t *)b + 4 * i, 4);
+        if (isnan(x) && isnan(y)) continue;
+        if (memcmp(&x, &y, 4) != 0) return 0;
+    }
+    return 1;
+}
+
 static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
 {
     ecnn_tensor_info in_info, out_info;
     ecnn_model_info info;
     size_t arena_bytes, in_bytes, out_bytes, i;
-    void *input, *output, *arena = NULL;
+    void *input, *output, *reference, *arena = NULL;
     if (ecnn_model_get_info(m, &info) != ECNN_OK) __builtin_trap();
     if (ecnn_model_tensor(m, info.input, &in_info) != ECNN_OK) __builtin_trap();
     if (ecnn_model_tensor(m, info.output, &out_info) != ECNN_OK) __builtin_trap();
@@ -59,6 +74,21 @@ static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
         for (i = 0; i < in_bytes; i++) ((uint8_t *)input)[i] = (uint8_t)(hostile ? 0x80u ^ i : i);
     }
     if (ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_OK) __builtin_trap();
+    /* Differential oracle: the fast (SIMD, packed-weight) kernels must give the reference
+     * kernels' results bit for bit (NaN matches any NaN: payloads may differ). */
+    reference = exact_alloc(out_bytes);
+    if (reference != NULL) {
+        if (ecnn_run_ops(m, batch, 0, info.num_ops, ECNN_RUN_REFERENCE, input, in_bytes, reference, out_bytes, arena,
+                         arena_bytes) != ECNN_OK)
+            __builtin_trap();
+        if (!same_output(output, reference, out_bytes, out_info.dtype)) __builtin_trap();
+        free(reference);
+    }
+    /* Bad op ranges and unknown flags are refused. */
+    if (ecnn_run_ops(m, batch, 1, 0, 0, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG ||
+        ecnn_run_ops(m, batch, 0, info.num_ops + 1, 0, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG ||
+        ecnn_run_ops(m, batch, 0, info.num_ops, 0x80u, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG)
+        __builtin_trap();
     /* The wrong sizes and a short arena are refused, not run. */
     if (ecnn_run(m, batch, input, in_bytes + 1, output, out_bytes, arena, arena_bytes) != ECNN_E_SIZE) __builtin_trap();
     if (arena_bytes > 0 && ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes - 1) != ECNN_E_ARENA)

@@ -47,6 +47,11 @@ class UnsupportedModelError(NativeError):
     """The file is valid but uses an op, dtype or feature this library build does not implement."""
 
 
+class InputError(EdgecnnError, ValueError):
+    """The array given to predict() has the wrong shape or dtype, or holds NaN / infinity.
+    (A ValueError too, as NumPy users expect.)"""
+
+
 class NativeRunError(NativeError):
     """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
 
@@ -222,7 +227,10 @@ class Model:
     # -- inference ------------------------------------------------------------------------
     def _as_input(self, x) -> tuple[np.ndarray, bool]:
         """(N, *input_shape) float32 C-contiguous array, and whether x was a single sample."""
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:  # ragged nested lists, ...
+            raise InputError(f"input is not an array ({exc})") from None
         shape = self.input_shape
         channel_1 = shape[-1:] == (1,)
         single = x.shape == shape or (channel_1 and x.shape == shape[:-1])
@@ -231,16 +239,26 @@ class Model:
         if channel_1 and x.ndim == len(shape) and x.shape[1:] == shape[:-1]:
             x = x[..., np.newaxis]  # images without the channel axis, e.g. straight from an IDX file
         if x.ndim != len(shape) + 1 or x.shape[1:] != shape:
-            raise ValueError(
+            raise InputError(
                 f"input has shape {x.shape}; the model takes (N, {', '.join(map(str, shape))}) "
                 f"or a single ({', '.join(map(str, shape))})"
             )
         if x.dtype == np.uint8:
             x = x.astype(np.float32) / np.float32(255.0)  # pixels -> [0, 1], as edgecnn.train.data.to_model_input
         elif x.dtype != np.float32:
-            raise ValueError(
+            raise InputError(
                 f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels "
                 "(e.g. x.astype(np.float32))"
+            )
+        # NaN and infinity are refused here: the C kernels would not propagate them as IEEE
+        # arithmetic does (Relu and max pooling compare, and a NaN loses), so the answer
+        # would be silently meaningless (README, "Robustness").
+        finite = np.isfinite(x)
+        if not finite.all():
+            first = tuple(int(i) for i in np.argwhere(~finite)[0])
+            raise InputError(
+                f"input holds {int(finite.size - np.count_nonzero(finite))} NaN or infinite value(s), the first "
+                f"at index {first} ({x[first]}); the model takes finite float32 values in [0, 1]"
             )
         return np.ascontiguousarray(x), single
 
@@ -259,7 +277,7 @@ class Model:
         """
         x, _ = self._as_input(x)
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise InputError(f"batch_size must be >= 1, got {batch_size}")
         n = x.shape[0]
         out = np.empty((n, *self.output_shape), dtype=self.output_dtype)
         if n == 0:

@@ -115,21 +115,33 @@ def test_model_properties(model, reference_onnx_path):
     assert "CONV_2D" in model.summary() and "arena" in model.summary()
 
 
-def test_threads_share_one_model(model, fashion_test_subset):
+THREADS = 8
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_threads_share_one_model(kind, model, reference_int8_onnx_path, fashion_test_subset):
+    """One loaded model, 8 threads at once, each predict() call with its own arena: every
+    thread gets exactly the single-threaded answer (the model handle is read-only in C)."""
+    if kind == "int8":
+        from edgecnn.export.compiler import compile_model
+
+        model = Model.from_bytes(compile_model(reference_int8_onnx_path)[0])
     images = fashion_test_subset[0][:200]
     expected = model.predict(images)
-    results = [None] * 4
+    results = [None] * THREADS
+    start = threading.Barrier(THREADS)
 
     def work(i):
-        results[i] = model.predict(images)
+        start.wait()  # all threads inside predict together
+        results[i] = model.predict(images, batch_size=1 + i * 7)  # different batch splits per thread
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for r in results:
-        assert np.array_equal(r, expected)
+    for i, r in enumerate(results):
+        assert r is not None and np.array_equal(r, expected), f"thread {i} differs from the single-threaded result"
 
 
 # ---- damaged model files: the right error, never a crash ---------------------------------

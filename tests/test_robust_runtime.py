@@ -1,0 +1,155 @@
+"""Hostile inputs to the Python runtime: every bad array gets an InputError (an EdgecnnError
+and a ValueError) naming the problem; odd-but-valid arrays (strided, Fortran order,
+read-only) give exactly the answer of a plain contiguous copy; the GIL is released
+while the C library runs.
+
+The models are the fuzzer's seeds (native/fuzz/corpus, written by native/fuzz/make_seeds.py
+from small real float and int8 models): quick to load, no TensorFlow needed.
+"""
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecnn.runtime import Model
+from edgecnn.runtime.errors import EdgecnnError
+from edgecnn.runtime.model import InputError, ModelFormatError, NativeRunError
+
+CORPUS = Path(__file__).resolve().parents[1] / "native" / "fuzz" / "corpus"
+SEEDS = ("float_relu.ecnn", "int8_per_channel.ecnn")
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def model(request):
+    return Model.load(CORPUS / request.param)
+
+
+def images(model, n=5, seed=0):
+    return np.random.default_rng(seed).uniform(0, 1, (n, *model.input_shape)).astype(np.float32)
+
+
+def _with(x, index, value):
+    x = x.copy()
+    x[index] = value
+    return x
+
+
+# (case, make the bad array from good float32 input x, what the message must say)
+BAD_INPUTS = [
+    ("NaN", lambda x: _with(x, (1, 2, 3, 0), np.nan), r"1 NaN or infinite value\(s\), the first at index \(1, 2, 3, 0\)"),
+    ("+Inf", lambda x: _with(x, (0, 0, 0, 0), np.inf), "NaN or infinite"),
+    ("-Inf", lambda x: _with(x, (4, 7, 7, 0), -np.inf), "NaN or infinite"),
+    ("float64", lambda x: x.astype(np.float64), "dtype is float64"),
+    ("float16", lambda x: x.astype(np.float16), "dtype is float16"),
+    ("big-endian float32", lambda x: x.astype(">f4"), "dtype is >f4"),
+    ("int32", lambda x: (x * 255).astype(np.int32), "dtype is int32"),
+    ("bool", lambda x: x > 0.5, "dtype is bool"),
+    ("complex64", lambda x: x.astype(np.complex64), "dtype is complex64"),
+    ("strings", lambda x: x.astype(str), "dtype is <U"),
+    ("object", lambda x: x.astype(object), "dtype is object"),
+    ("wrong channels", lambda x: np.repeat(x, 3, axis=-1), r"shape \(5, 8, 8, 3\)"),
+    ("wrong height", lambda x: x[:, :-1], r"shape \(5, 7, 8, 1\)"),
+    ("flattened", lambda x: x.reshape(5, -1), r"shape \(5, 64\)"),
+    ("rank 5", lambda x: x[None], r"shape \(1, 5, 8, 8, 1\)"),
+    ("scalar", lambda x: np.float32(0.5), r"shape \(\)"),
+    ("nested lists (float64)", lambda x: x.tolist(), "dtype is float64"),
+    ("ragged list", lambda x: [x[0].tolist(), x[1, :3].tolist()], "input is not an array"),
+]
+
+
+@pytest.mark.parametrize("case, make_bad, message", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_is_an_input_error(model, case, make_bad, message):
+    with pytest.raises(InputError, match=message) as info:
+        model.predict(make_bad(images(model)))
+    assert isinstance(info.value, EdgecnnError) and isinstance(info.value, ValueError)
+
+
+def test_batch_size_below_one_is_an_input_error(model):
+    with pytest.raises(InputError, match="batch_size must be >= 1"):
+        model.predict(images(model), batch_size=0)
+
+
+# Arrays that are valid but not the plain C-contiguous float32 the C library reads.
+ODD_LAYOUTS = [
+    ("every other sample (strided view)", lambda x: np.repeat(x, 2, axis=0)[::2]),
+    ("reversed batch (negative stride)", lambda x: x[::-1][::-1]),
+    ("Fortran order", np.asfortranarray),
+    ("read-only", lambda x: _readonly(x)),
+    ("read-only view of bytes", lambda x: np.frombuffer(x.tobytes(), np.float32).reshape(x.shape)),
+    ("no channel axis", lambda x: x[..., 0]),
+]
+
+
+def _readonly(x):
+    x = x.copy()
+    x.setflags(write=False)
+    return x
+
+
+@pytest.mark.parametrize("case, make", ODD_LAYOUTS, ids=[c[0] for c in ODD_LAYOUTS])
+def test_odd_layouts_give_the_contiguous_answer(model, case, make):
+    x = images(model)
+    expected = model.predict(np.ascontiguousarray(x))
+    got = model.predict(make(x))
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert np.array_equal(got, expected), case
+
+
+def test_empty_batch_gives_an_empty_result(model):
+    out = model.predict(np.zeros((0, *model.input_shape), np.float32))
+    assert out.shape == (0, *model.output_shape)
+
+
+def test_finite_extremes_are_accepted(model):
+    """Huge, tiny, negative and denormal finite values are not refused and give finite
+    probabilities (int8: QUANTIZE saturates; float: the softmax subtracts the max)."""
+    x = images(model, n=4)
+    x[0] = 3.0e38
+    x[1] = -3.0e38
+    x[2] = 1.0e-45
+    x[3, ::2] = -1.0
+    out = model.predict(x)
+    assert out.shape == (4, *model.output_shape)
+    int8 = any(layer.op in ("QUANTIZE",) for layer in model.layers)
+    if int8:  # saturated int8 codes: ordinary probabilities
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_empty_and_garbage_bytes_are_format_errors():
+    with pytest.raises(ModelFormatError, match="truncated"):
+        Model.from_bytes(b"")
+    with pytest.raises(ModelFormatError, match="magic"):
+        Model.from_bytes(bytes(range(256)) * 4)
+
+
+def test_a_directory_is_not_a_model(tmp_path):
+    with pytest.raises(EdgecnnError, match="is a directory"):
+        Model.load(tmp_path)
+
+
+def test_gil_is_released_during_inference():
+    """A thread that is ready to run gets the GIL while the main thread is inside the C
+    library. The switch interval is raised so far that the interpreter never hands the GIL
+    over by itself: the other thread can only run during the native call if the call
+    released the GIL (cffi API mode does). No timing is measured: the helper thread records
+    how many native calls had *returned* when it ran; 0 means it ran inside the call."""
+    model = Model.load(CORPUS / "float_relu.ecnn")
+    x = images(model, n=20000)  # one native call of many samples
+    returned = [0]
+    seen = []
+    go = threading.Event()
+    helper = threading.Thread(target=lambda: (go.wait(), seen.append(returned[0])))
+    old = sys.getswitchinterval()
+    helper.start()
+    try:
+        sys.setswitchinterval(1000.0)
+        go.set()  # the helper is runnable now, but needs the GIL
+        model.predict(x, batch_size=len(x))
+        returned[0] += 1
+    finally:
+        sys.setswitchinterval(old)
+        helper.join()
+    assert seen == [0], "the helper thread only ran after the native call returned: the GIL was held"

@@ -45,6 +45,7 @@ class Engine:
     run: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     weight_bytes: int | None = None
     arena_bytes: Callable[[int], int] | None = field(default=None, repr=False)
+    model: object | None = field(default=None, repr=False)  # native engines: the edgecnn Model
 
     @property
     def file_bytes(self) -> int:
@@ -86,14 +87,23 @@ def native_engine(ecnn_path: Path, precision: str) -> Engine:
     from edgecnn.runtime import Model
 
     model = Model.load(ecnn_path)
+    arenas = {}  # batch -> arena, reused call after call (onnxruntime keeps its arena too)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        if n not in arenas:
+            arenas[n] = model.new_arena(n)
+        return model.predict(x, batch_size=n, arena=arenas[n])
+
     return Engine(
         f"native {precision}",
         "native",
         precision,
         ecnn_path,
-        model.predict,
+        run,
         weight_bytes=model.weight_bytes,
         arena_bytes=model.arena_size,
+        model=model,
     )
 
 
@@ -161,10 +171,10 @@ def compiled_path(onnx_path: Path) -> Path:
 
 
 def ensure_compiled(onnx_path: Path) -> Path:
-    """Compile onnx_path to .ecnn unless an up-to-date one is already beside it."""
+    """Compile onnx_path to .ecnn beside it. Always recompiled (a second or two): an older
+    .ecnn may come from an older compiler (e.g. without packed weights) and would time
+    the wrong kernels."""
     out = compiled_path(onnx_path)
-    if out.exists() and out.stat().st_mtime >= onnx_path.stat().st_mtime:
-        return out
     from edgecnn.export.compiler import compile_onnx
 
     compile_onnx(onnx_path, out)
@@ -208,6 +218,42 @@ def time_engines(
         if progress is not None:
             progress.update(1)
     return times
+
+
+def time_layers(engine: Engine, batch: int, runs: int, warmup: int, images: np.ndarray) -> list[dict]:
+    """Per-op medians of a native engine: every round runs the ops one by one (one whole
+    inference, each op timed alone). Each figure includes one Python -> C call (about a
+    microsecond), so tiny ops read a little high."""
+    model = engine.model
+    run_op, _ = model.op_runner(np.ascontiguousarray(images[:batch]))
+    layers = model.layers
+    times = [[] for _ in layers]
+    for round_index in range(warmup + runs):
+        for i in range(len(layers)):
+            start = time.perf_counter_ns()
+            run_op(i)
+            if round_index >= warmup:
+                times[i].append((time.perf_counter_ns() - start) / 1e6)
+    medians = [statistics.median(t) for t in times]
+    total = sum(medians)
+    return [
+        {"engine": engine.name, "batch": batch, "index": layer.index, "op": layer.op,
+         "output_shape": list(layer.output_shape), "weight_bytes": layer.weight_bytes, "macs": layer.macs,
+         "median_ms": m, "share": m / total if total else 0.0}
+        for layer, m in zip(layers, medians)
+    ]
+
+
+def format_layers(rows: list[dict]) -> str:
+    header = f"{'engine':<13} {'batch':>5} {'#':>2} {'op':<16} {'output':<12} {'median ms':>10} {'share':>6} {'GMAC/s':>7}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        gmacs = r["macs"] * r["batch"] / (r["median_ms"] * 1e6) if r["macs"] and r["median_ms"] else None
+        lines.append(
+            f"{r['engine']:<13} {r['batch']:>5} {r['index']:>2} {r['op']:<16} {'x'.join(map(str, r['output_shape'])):<12} "
+            f"{r['median_ms']:>10.3f} {100 * r['share']:>5.1f}% {f'{gmacs:.1f}' if gmacs else '-':>7}"
+        )
+    return "\n".join(lines)
 
 
 def summarise(engine: Engine, batch: int, times_ms: list[float]) -> Measurement:
@@ -297,7 +343,8 @@ def format_table(results: dict) -> str:
         lines.append(f"(Python + NumPy alone: {results['baseline_rss_kib'] / 1024:.1f} MiB peak RSS)")
     lines += results.get("notes", [])
     bw = results["read_bandwidth_gb_s"]
-    lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s; CPU: {results['cpu']}")
+    lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s; CPU: {results['cpu']}; "
+                 f"native kernels: {results.get('native_simd')}")
     return "\n".join(lines)
 
 
@@ -360,6 +407,7 @@ def run_bench(
     keras_path: Path | None = None,
     use_litert: bool = True,
     data_dir: str | None = None,
+    layers: bool = False,
 ) -> dict:
     for path in [float_onnx] + ([int8_onnx] if int8_onnx else []):
         if not path.is_file():
@@ -405,6 +453,12 @@ def run_bench(
     if progress is not None:
         progress.close()
     add_ratios(measurements, engines)
+    layer_rows = []
+    if layers:
+        for batch in batches:
+            for engine in engines:
+                if engine.model is not None:
+                    layer_rows += time_layers(engine, batch, runs, warmup, images)
 
     engine_rows = []
     for e in engines:
@@ -437,6 +491,8 @@ def run_bench(
         "baseline_rss_kib": baseline,
         "engines": engine_rows,
         "measurements": [asdict(m) for m in measurements],
+        "layers": layer_rows,
+        "native_simd": next((e.model.simd for e in engines if e.model is not None), None),
     }
 
 
@@ -474,6 +530,8 @@ def register(subparsers) -> None:
     parser.add_argument("--no-litert", action="store_true", help="leave LiteRT out even if it is installed")
     parser.add_argument("--data", help="MNIST-format folder for LiteRT's int8 calibration (training images)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probe processes")
+    parser.add_argument("--layers", action="store_true",
+                        help="also time every op of the native engines alone (where the time goes)")
     parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
     parser.add_argument("--plot", type=Path, help="write a bar chart PNG here")
     parser.set_defaults(func=bench_command)
@@ -484,9 +542,12 @@ def bench_command(args) -> int:
         raise EdgecnnError("the native runtime is single-threaded per call; use --threads 1")
     results = run_bench(
         args.model, args.int8, args.batch, args.threads, args.runs, args.warmup, not args.no_memory,
-        keras_path=args.keras, use_litert=not args.no_litert, data_dir=args.data,
+        keras_path=args.keras, use_litert=not args.no_litert, data_dir=args.data, layers=args.layers,
     )
     print(format_table(results))
+    if results["layers"]:
+        print()
+        print(format_layers(results["layers"]))
     if args.json:
         write_text(args.json, json.dumps(results, indent=2))
         print(f"wrote {args.json}")

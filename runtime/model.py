@@ -267,13 +267,20 @@ class Model:
         """The SIMD kernels the native library was built with: avx512, avx2, neon or portable."""
         return self._ffi.string(self._lib.ecnn_simd()).decode()
 
-    def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False) -> np.ndarray:
+    def new_arena(self, batch: int) -> np.ndarray:
+        """An aligned arena for `batch` samples, to pass to predict(arena=...) call after call
+        (as a long-running server would: no allocation per call). One per thread."""
+        return _aligned_empty(self.arena_size(batch), ARENA_ALIGN)
+
+    def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False,
+                arena: np.ndarray | None = None) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
         x: float32 in [0, 1] or uint8 pixels (divided by 255); (N, 28, 28) and a single
         (28, 28, 1) image are accepted too (a single image gives N = 1). Runs `batch_size`
         samples per native call (the arena is sized for that). reference=True runs the
-        plain reference kernels instead of the fast ones (the oracle; slow).
+        plain reference kernels instead of the fast ones (the oracle; slow). arena: from
+        new_arena(b) with b >= the samples per call; default: a fresh one per call.
         """
         x, _ = self._as_input(x)
         if batch_size < 1:
@@ -283,7 +290,10 @@ class Model:
         if n == 0:
             return out
         chunk = min(n, batch_size)
-        arena = _aligned_empty(self.arena_size(chunk), ARENA_ALIGN)
+        if arena is None:
+            arena = self.new_arena(chunk)
+        elif arena.nbytes < self.arena_size(chunk):
+            raise ValueError(f"arena of {arena.nbytes:,} bytes; {chunk} samples per call need {self.arena_size(chunk):,}")
         ffi, lib = self._ffi, self._lib
         for start in range(0, n, chunk):
             xs, ys = x[start:start + chunk], out[start:start + chunk]

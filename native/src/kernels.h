@@ -153,6 +153,26 @@ void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, cons
 
 /* ecnn_conv2d_f32_ref for w in ECNN_LAYOUT_CONV_HWIO: vectorised over output channels, the
  * same summation order as the reference (bit-identical). */
+/* First and one-past-last kernel tap along one axis that lands inside the input for output
+ * position `out` (taps in the padding are skipped, as in the reference kernels). */
+static inline void ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps,
+                                  uint32_t in, uint32_t *first, uint32_t *end)
+{
+    const int64_t start = (int64_t)out * stride - (int64_t)pad;
+    uint32_t t = 0, e;
+    while (t < taps && start + (int64_t)t * dil < 0) t++;
+    e = t;
+    while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
+    *first = t;
+    *end = e;
+}
+
+/* ecnn_maxpool2d_f32_ref with channel blocks the compiler vectorises (same results, same
+ * contract, in place allowed under the same conditions). */
+void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
                           const ecnn_conv2d_params *p);
+void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                   const ecnn_conv2d_params *p);
 #endif /* ECNN_KERNELS_H */

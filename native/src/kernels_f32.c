@@ -133,25 +133,24 @@ void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *
 #endif
 }
 
-/* First and one-past-last kernel tap (along one axis) that lands inside the input for
- * output position `out`: taps outside are padding and are skipped, as in the reference. */
-static void tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps, uint32_t in,
-                      uint32_t *first, uint32_t *end)
-{
-    const int64_t start = (int64_t)out * stride - (int64_t)pad;
-    uint32_t t = 0, e;
-    while (t < taps && start + (int64_t)t * dil < 0) t++;
-    e = t;
-    while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
-    *first = t;
-    *end = e;
-}
 
 /* Output channels per block: the accumulators of one output pixel stay in a stack array. */
 #define CONV_O_BLOCK 64u
 
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
                           const ecnn_conv2d_params *p)
+{
+#ifdef ECNN_SIMD_FN
+    if ((p->o / p->group) % 8 == 0) { /* the SIMD kernel takes whole blocks of 8 output channels */
+        ECNN_SIMD_FN(ecnn_conv2d_f32_hwio)(y, x, w, b, n, p);
+        return;
+    }
+#endif
+    ecnn_conv2d_f32_hwio_portable(y, x, w, b, n, p);
+}
+
+void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                   const ecnn_conv2d_params *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o;
@@ -160,11 +159,11 @@ void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float 
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;
-            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             for (ox = 0; ox < p->ow; ox++) {
                 float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->o;
                 uint32_t kx0, kx1;
-                tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                 for (g = 0; g < p->group; g++)
                     for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
                         /* Terms in the reference order (ky, kx, c), vectorised over output channels. */
@@ -186,6 +185,44 @@ void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float 
                         }
                         for (o = 0; o < count; o++) yp[oc + o] = ecnn_apply_act(b ? acc[o] + b[oc + o] : acc[o], &p->act);
                     }
+            }
+        }
+    }
+}
+
+/* Max pooling, the reference's loop order (first tap copied, then max; in place under the
+ * same conditions) with padding taps skipped up front and channels in fixed-size blocks. */
+#define POOL_LANES 8u
+
+void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+{
+    uint32_t s, oy, ox, ky, kx, c, l;
+    const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        for (oy = 0; oy < p->oh; oy++) {
+            uint32_t ky0, ky1;
+            ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;
+                int first = 1;
+                uint32_t kx0, kx1;
+                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                for (ky = ky0; ky < ky1; ky++) {
+                    const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                    for (kx = kx0; kx < kx1; kx++) {
+                        const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                        const float *xp = xs + (iy * p->w + ix) * p->c;
+                        if (first) {
+                            for (c = 0; c < p->c; c++) yp[c] = xp[c];
+                            first = 0;
+                            continue;
+                        }
+                        for (c = 0; c < cfull; c += POOL_LANES)
+                            for (l = 0; l < POOL_LANES; l++) yp[c + l] = xp[c + l] > yp[c + l] ? xp[c + l] : yp[c + l];
+                        for (c = cfull; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+                    }
+                }
             }
         }
     }

@@ -54,18 +54,6 @@ void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b,
 #endif
 }
 
-/* First and one-past-last kernel tap along one axis inside the input (padding skipped). */
-static void tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps, uint32_t in,
-                      uint32_t *first, uint32_t *end)
-{
-    const int64_t start = (int64_t)out * stride - (int64_t)pad;
-    uint32_t t = 0, e;
-    while (t < taps && start + (int64_t)t * dil < 0) t++;
-    e = t;
-    while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
-    *first = t;
-    *end = e;
-}
 
 /* Output channels per block, and the most weights (taps x channels x block) whose centred
  * int16 copy (w - zw) is kept on the stack; larger kernels take the reference kernel. */
@@ -104,10 +92,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 const size_t xs = (size_t)s * p->h * p->w * p->c;
                 for (oy = 0; oy < p->oh; oy++) {
                     uint32_t ky0, ky1;
-                    tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+                    ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
                     for (ox = 0; ox < p->ow; ox++) {
                         uint32_t kx0, kx1;
-                        tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                        ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                         for (o = 0; o < count; o++) acc[o] = 0;
                         for (ky = ky0; ky < ky1; ky++) { /* padding contributes 0 (x == zx) */
                             const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
@@ -146,22 +134,27 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     for (c = 0; c < p->c; c++) yp[c] = xp[c];                                          \
                     first = 0;                                                                         \
                 } else {                                                                               \
-                    for (c = 0; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];                  \
+                    for (c = 0; c < cfull; c += POOL_LANES)                                            \
+                        for (l = 0; l < POOL_LANES; l++) yp[c + l] = xp[c + l] > yp[c + l] ? xp[c + l] : yp[c + l]; \
+                    for (c = cfull; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];              \
                 }                                                                                      \
             }                                                                                          \
         }                                                                                              \
     } while (0)
 
+#define POOL_LANES 16u
+
 void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
 {
-    uint32_t s, oy, ox, ky, kx, c;
+    uint32_t s, oy, ox, ky, kx, c, l;
+    const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
     for (s = 0; s < n; s++)
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;
-            tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             for (ox = 0; ox < p->ow; ox++) {
                 uint32_t kx0, kx1;
-                tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                 if (type == ECNN_Q_U8)
                     POOL_LOOP(uint8_t);
                 else

@@ -114,6 +114,51 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
         for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
 }
 
+/* Conv, w in HWIO, O / group a multiple of 8: per output pixel and block of 8 output
+ * channels one ymm accumulator, terms in the reference order (ky, kx, c), multiply then
+ * add: bit-identical to ecnn_conv2d_f32_ref. */
+void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                               const ecnn_conv2d_params *p)
+{
+    const uint32_t cg = p->c / p->group, og = p->o / p->group;
+    uint32_t s, oy, ox, ky, kx, c, g, o0, l;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        for (oy = 0; oy < p->oh; oy++) {
+            uint32_t ky0, ky1;
+            ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->o;
+                uint32_t kx0, kx1;
+                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                for (g = 0; g < p->group; g++)
+                    for (o0 = g * og; o0 < (g + 1) * og; o0 += 8) {
+                        __m256 a = _mm256_setzero_ps();
+                        float out[8];
+                        for (ky = ky0; ky < ky1; ky++) {
+                            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                            for (kx = kx0; kx < kx1; kx++) {
+                                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                                const float *xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
+                                const float *wk = w + ((size_t)ky * p->kw + kx) * cg * p->o + o0;
+                                for (c = 0; c < cg; c++)
+                                    a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_broadcast_ss(xp + c),
+                                                                       _mm256_loadu_ps(wk + (size_t)c * p->o)));
+                            }
+                        }
+                        if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b + o0));
+                        if (p->act.act == 1) { /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
+                            _mm256_storeu_ps(yp + o0, _mm256_max_ps(a, _mm256_setzero_ps()));
+                            continue;
+                        }
+                        _mm256_storeu_ps(out, a);
+                        for (l = 0; l < 8; l++) yp[o0 + l] = ecnn_apply_act(out[l], &p->act);
+                    }
+            }
+        }
+    }
+}
+
 /* ---- int8 ---------------------------------------------------------------------------- */
 
 #define Q_TILE 4u /* samples per int8 tile: 8 accumulators + 4 inputs + 2 weights */

@@ -109,7 +109,10 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
     case ECNN_OP_MAX_POOL_2D: {
         ecnn_pool2d_params p;
         ecnn_pool2d_params_from(op, &x, &y, &p);
-        ecnn_maxpool2d_f32_ref(yp, xp, n, &p);
+        if (r->reference)
+            ecnn_maxpool2d_f32_ref(yp, xp, n, &p);
+        else
+            ecnn_maxpool2d_f32(yp, xp, n, &p);
         break;
     }
     case ECNN_OP_FULLY_CONNECTED: {

@@ -32,6 +32,9 @@
 /* Same contracts as ecnn_fc_f32_panel16 / ecnn_fc_q_panel8x4 (kernels.h, kernels_i8.h). */
 void ECNN_SIMD_FN(ecnn_fc_f32_panel16)(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                        uint32_t k, uint32_t o, const ecnn_act_params *act);
+/* ecnn_conv2d_f32_hwio for (O / group) a multiple of 8. */
+void ECNN_SIMD_FN(ecnn_conv2d_f32_hwio)(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                        const ecnn_conv2d_params *p);
 void ECNN_SIMD_FN(ecnn_fc_q_panel8x4)(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                                       uint32_t o, const ecnn_qlinear_params *q);
 #endif

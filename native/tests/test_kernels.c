@@ -139,7 +139,8 @@ static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
     memset(p, 0, sizeof *p);
     p->group = trial % 4 == 3 ? 3 : 1;
     p->c = p->group * (uint32_t)irand(1, 3);
-    p->o = p->group * (uint32_t)irand(1, trial % 2 ? 7 : 23);
+    p->o = p->group * (trial % 5 == 2 ? 8u * (uint32_t)irand(1, 2) /* the SIMD conv's blocks of 8 */
+                                      : (uint32_t)irand(1, trial % 2 ? 7 : 23));
     p->kh = (uint32_t)irand(1, 3);
     p->kw = (uint32_t)irand(1, 3);
     p->stride_h = (uint32_t)irand(1, 2);
@@ -239,7 +240,8 @@ static void test_conv_hwio(void)
 
 static void test_maxpool_q(void)
 {
-    static uint8_t px[3 * 9 * 9 * 7], py_ref[3 * 9 * 9 * 7], py_fast[3 * 9 * 9 * 7];
+    static uint8_t px[3 * 9 * 9 * 19], py_ref[3 * 9 * 9 * 19], py_fast[3 * 9 * 9 * 19];
+    static float pf[3 * 9 * 9 * 19], pf_in[3 * 9 * 9 * 19], pfy_ref[3 * 9 * 9 * 19], pfy_fast[3 * 9 * 9 * 19];
     uint32_t trial, i;
     for (trial = 0; trial < 200; trial++) {
         ecnn_pool2d_params p;
@@ -247,7 +249,7 @@ static void test_maxpool_q(void)
         const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
         uint32_t span_h, span_w;
         memset(&p, 0, sizeof p);
-        p.c = (uint32_t)irand(1, 7);
+        p.c = (uint32_t)irand(1, 7) * (trial % 4 == 0 ? 3 : 1) - (trial % 4 == 0 ? 2 : 0); /* up to 19: full and partial vector blocks */
         p.kh = (uint32_t)irand(1, 3);
         p.kw = (uint32_t)irand(1, 3);
         p.stride_h = (uint32_t)irand(1, 2);
@@ -266,6 +268,15 @@ static void test_maxpool_q(void)
         ecnn_maxpool2d_q_ref(py_ref, px, n, &p, t);
         ecnn_maxpool2d_q(py_fast, px, n, &p, t);
         CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
+        /* float, out of place and (no top/left padding) in place */
+        for (i = 0; i < n * p.h * p.w * p.c; i++) pf[i] = pf_in[i] = frand();
+        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, &p);
+        ecnn_maxpool2d_f32(pfy_fast, pf, n, &p);
+        CHECK(memcmp(pfy_ref, pfy_fast, (size_t)n * p.oh * p.ow * p.c * sizeof(float)) == 0);
+        if (p.pad_top == 0 && p.pad_left == 0 && n == 1) {
+            ecnn_maxpool2d_f32(pf_in, pf_in, n, &p);
+            CHECK(memcmp(pfy_ref, pf_in, (size_t)p.oh * p.ow * p.c * sizeof(float)) == 0);
+        }
     }
 }
 

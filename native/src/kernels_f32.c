@@ -126,8 +126,8 @@ void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, cons
 void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
                          const ecnn_act_params *act)
 {
-#ifdef ECNN_SIMD_FN
-    ECNN_SIMD_FN(ecnn_fc_f32_panel16)(y, x, w, b, n, k, o, act);
+#ifdef ECNN_SIMD_FC_F32
+    ECNN_SIMD_FC_F32(y, x, w, b, n, k, o, act);
 #else
     ecnn_fc_f32_panel16_portable(y, x, w, b, n, k, o, act);
 #endif
@@ -140,9 +140,9 @@ void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
                           const ecnn_conv2d_params *p)
 {
-#ifdef ECNN_SIMD_FN
+#ifdef ECNN_SIMD_FC_F32
     if ((p->o / p->group) % 8 == 0) { /* the SIMD kernel takes whole blocks of 8 output channels */
-        ECNN_SIMD_FN(ecnn_conv2d_f32_hwio)(y, x, w, b, n, p);
+        ECNN_SIMD_CONV_F32(y, x, w, b, n, p);
         return;
     }
 #endif

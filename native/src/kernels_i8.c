@@ -47,8 +47,8 @@ void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const in
 void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
                         const ecnn_qlinear_params *q)
 {
-#ifdef ECNN_SIMD_FN
-    ECNN_SIMD_FN(ecnn_fc_q_panel8x4)(y, x, w, b, n, k, o, q);
+#ifdef ECNN_SIMD_FC_Q
+    ECNN_SIMD_FC_Q(y, x, w, b, n, k, o, q);
 #else
     ecnn_fc_q_panel8x4_portable(y, x, w, b, n, k, o, q);
 #endif

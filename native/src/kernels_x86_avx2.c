@@ -17,7 +17,7 @@
  * so the wrapped result is exact. Requantization is the shared scalar function. */
 #include "simd.h"
 
-#ifdef ECNN_SIMD_AVX2
+#ifdef ECNN_X86_AVX2_KERNELS
 #include <immintrin.h>
 #include <string.h>
 

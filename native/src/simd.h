@@ -2,9 +2,10 @@
  * runtime/_build_ffi.py build for the host CPU by default, or portable C with
  * PORTABLE=1 / EDGECNN_PORTABLE=1). Define ECNN_PORTABLE to force the plain C kernels.
  *
- *   ECNN_SIMD_AVX512  AVX-512F + BW (VNNI used when __AVX512VNNI__)   kernels_x86_avx512.c
+ *   ECNN_SIMD_AVX512  AVX-512F + BW (VNNI used when __AVX512VNNI__)   kernels_x86_avx512.c (+ avx2)
  *   ECNN_SIMD_AVX2    AVX2                                           kernels_x86_avx2.c
- *   ECNN_SIMD_NEON    ARM NEON (AArch64)                             kernels_arm_neon.c
+ *   ECNN_SIMD_NEON    ARM NEON (AArch64; int8 dot product instructions  kernels_arm_neon.c
+ *                     when __ARM_FEATURE_DOTPROD)
  *   none of them      portable C99 (kernels_f32.c, kernels_i8.c)
  */
 #ifndef ECNN_SIMD_H
@@ -20,23 +21,33 @@
 #define ECNN_SIMD_NEON 1
 #endif
 
+/* The SIMD function behind each fast kernel (AVX-512 builds reuse the AVX2 conv: every
+ * AVX-512 CPU has AVX2). */
 #if defined(ECNN_SIMD_AVX512)
-#define ECNN_SIMD_FN(name) name##_avx512
+#define ECNN_X86_AVX2_KERNELS 1
+#define ECNN_SIMD_FC_F32 ecnn_fc_f32_panel16_avx512
+#define ECNN_SIMD_FC_Q ecnn_fc_q_panel8x4_avx512
+#define ECNN_SIMD_CONV_F32 ecnn_conv2d_f32_hwio_avx2
 #elif defined(ECNN_SIMD_AVX2)
-#define ECNN_SIMD_FN(name) name##_avx2
+#define ECNN_X86_AVX2_KERNELS 1
+#define ECNN_SIMD_FC_F32 ecnn_fc_f32_panel16_avx2
+#define ECNN_SIMD_FC_Q ecnn_fc_q_panel8x4_avx2
+#define ECNN_SIMD_CONV_F32 ecnn_conv2d_f32_hwio_avx2
 #elif defined(ECNN_SIMD_NEON)
-#define ECNN_SIMD_FN(name) name##_neon
+#define ECNN_SIMD_FC_F32 ecnn_fc_f32_panel16_neon
+#define ECNN_SIMD_FC_Q ecnn_fc_q_panel8x4_neon
+#define ECNN_SIMD_CONV_F32 ecnn_conv2d_f32_hwio_neon
 #endif
 
-#ifdef ECNN_SIMD_FN
-/* Same contracts as ecnn_fc_f32_panel16 / ecnn_fc_q_panel8x4 (kernels.h, kernels_i8.h). */
-void ECNN_SIMD_FN(ecnn_fc_f32_panel16)(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                       uint32_t k, uint32_t o, const ecnn_act_params *act);
-/* ecnn_conv2d_f32_hwio for (O / group) a multiple of 8. */
-void ECNN_SIMD_FN(ecnn_conv2d_f32_hwio)(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                        const ecnn_conv2d_params *p);
-void ECNN_SIMD_FN(ecnn_fc_q_panel8x4)(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                                      uint32_t o, const ecnn_qlinear_params *q);
+#ifdef ECNN_SIMD_FC_F32
+/* Same contracts as ecnn_fc_f32_panel16 / ecnn_fc_q_panel8x4 (kernels.h, kernels_i8.h), and
+ * ecnn_conv2d_f32_hwio for (O / group) a multiple of 8. */
+void ECNN_SIMD_FC_F32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
+                      const ecnn_act_params *act);
+void ECNN_SIMD_FC_Q(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                    const ecnn_qlinear_params *q);
+void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                        const ecnn_conv2d_params *p);
 #endif
 
 /* Stores requantized int32 sums acc[0..count) as outputs y[first..first+count) (int8 or

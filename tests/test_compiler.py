@@ -44,7 +44,9 @@ def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path
                    "FULLY_CONNECTED+relu", "FULLY_CONNECTED+relu", "FULLY_CONNECTED", "SOFTMAX"], ops
     assert report.layers[2].output_shape == ("N", 26, 26, 16)
     assert report.layers[4].macs == 25 * 25 * 16 * 512
-    assert report.weight_bytes == 4 * (3 * 3 * 16 + 16 + 10000 * 512 + 512 + 512 * 200 + 200 + 200 * 10 + 10 + 2)
+    # Stored weight bytes: the dense weights are packed in panels of 16 outputs (FORMAT.md,
+    # "Packed weights"), so 200 and 10 outputs are padded to 208 and 16.
+    assert report.weight_bytes == 4 * (3 * 3 * 16 + 16 + 10000 * 512 + 512 + 512 * 208 + 200 + 200 * 16 + 10 + 2)
     # The normalised image (28*28 floats) and the conv output (26*26*16) are live together:
     # the floor. Sub/Mul run in place, the pool writes over the conv output.
     assert report.arena_bytes_per_sample == 3136 + 43264

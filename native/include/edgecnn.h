@@ -278,7 +278,7 @@ ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input,
 
 /** Flag of ecnn_run_ops(): run every op with its reference kernel (the plain loops the fast
  * SIMD kernels are tested against), whatever weight layout the file uses. */
-#define ECNN_RUN_REFERENCE 1u
+#define ECNN_RUN_REFERENCE 1
 
 /**
  * @brief Run ops [first_op, end_op) of the model: ecnn_run() is ecnn_run_ops(model, batch, 0,

@@ -136,6 +136,20 @@ def _host() -> dict:
     return {"machine": platform.machine(), "cpus": os.cpu_count(), "loadavg": list(os.getloadavg())}
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """Wall seconds of each epoch (training + validation), for metrics.json."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(round(time.perf_counter() - self._start, 2))
+
+
 def train(settings: TrainSettings, data_dir, out_dir) -> dict:
     """Train, evaluate on the test split, write the artifacts into `out_dir`; return the metrics."""
     start = time.perf_counter()
@@ -172,8 +186,10 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
     val_ds = augment.make_dataset(x_val, y_val, settings.batch_size) if len(x_val) else None
 
     fit_start = time.perf_counter()
+    timer = EpochTimer()
     # shuffle=False: train_ds is already shuffled (seeded); Keras would ignore it and warn.
-    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, shuffle=False, verbose=1)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, shuffle=False, verbose=1,
+                        callbacks=[timer])
     train_seconds = time.perf_counter() - fit_start
 
     test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
@@ -192,6 +208,7 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
         "epochs": settings.epochs,
         "history": history_dict,
         "train_seconds": round(train_seconds, 2),
+        "epoch_seconds": timer.seconds,
         "wall_seconds": round(time.perf_counter() - start, 2),
         "data": {"dir": str(data_dir), "train_count": len(x_train), "validation_count": len(x_val),
                  "test_count": len(x_test)},

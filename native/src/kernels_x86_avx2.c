@@ -80,19 +80,45 @@ static ALWAYS_INLINE void f32_tile(float *y, size_t ystride, const float *x, siz
     }
 }
 
+/* One sample, two panels side by side: two weight streams in flight and four independent
+ * accumulator chains (batch 1 is bound by how fast the weights arrive). */
+static void f32_pair(float *y, const float *x, const float *w0, const float *w1, uint32_t k)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
+    uint32_t i;
+    for (i = 0; i < k; i++) {
+        const __m256 xb = _mm256_broadcast_ss(x + i);
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(xb, _mm256_loadu_ps(w0 + (size_t)i * 16)));
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(xb, _mm256_loadu_ps(w0 + (size_t)i * 16 + 8)));
+        c0 = _mm256_add_ps(c0, _mm256_mul_ps(xb, _mm256_loadu_ps(w1 + (size_t)i * 16)));
+        c1 = _mm256_add_ps(c1, _mm256_mul_ps(xb, _mm256_loadu_ps(w1 + (size_t)i * 16 + 8)));
+    }
+    _mm256_storeu_ps(y, a0);
+    _mm256_storeu_ps(y + 8, a1);
+    _mm256_storeu_ps(y + 16, c0);
+    _mm256_storeu_ps(y + 24, c1);
+}
+
 void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                               uint32_t o, const ecnn_act_params *act)
 {
     const uint32_t panels = (o + 15) / 16;
     /* One tile of samples: stream every panel once, front to back (no K blocks). */
     const uint32_t kblock = n <= F32_TILE ? k : F32_KBLOCK;
-    uint32_t kb, p, s0;
+    uint32_t kb, p, s0, first = 0;
     size_t i;
     if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
+    if (n == 1) /* pairs of whole panels (bias added, no partial sums); the rest below */
+        for (; first + 2 <= o / 16; first += 2) {
+            uint32_t l;
+            f32_pair(y + (size_t)first * 16, x, w + (size_t)first * 16 * k, w + (size_t)(first + 1) * 16 * k, k);
+            if (b)
+                for (l = first * 16; l < first * 16 + 32; l++) y[l] = y[l] + b[l];
+        }
     for (kb = 0; kb < k; kb += kblock) {
         const uint32_t kc = k - kb < kblock ? k - kb : kblock;
-        const int first = kb == 0, last = kb + kc == k;
-        for (p = 0; p < panels; p++) {
+        const int begin = kb == 0, last = kb + kc == k;
+        for (p = first; p < panels; p++) {
             const uint32_t o0 = p * 16, width = o - o0 < 16 ? o - o0 : 16;
             const float *wb = w + ((size_t)p * k + kb) * 16;
             const float *bias = b ? b + o0 : NULL;
@@ -100,12 +126,12 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
                 float *yt = y + (size_t)s0 * o + o0;
                 const float *xt = x + (size_t)s0 * k + kb;
                 switch (n - s0 < F32_TILE ? n - s0 : F32_TILE) {
-                case 1: f32_tile(yt, o, xt, k, wb, kc, 1, first, last, bias, width); break;
-                case 2: f32_tile(yt, o, xt, k, wb, kc, 2, first, last, bias, width); break;
-                case 3: f32_tile(yt, o, xt, k, wb, kc, 3, first, last, bias, width); break;
-                case 4: f32_tile(yt, o, xt, k, wb, kc, 4, first, last, bias, width); break;
-                case 5: f32_tile(yt, o, xt, k, wb, kc, 5, first, last, bias, width); break;
-                default: f32_tile(yt, o, xt, k, wb, kc, 6, first, last, bias, width); break;
+                case 1: f32_tile(yt, o, xt, k, wb, kc, 1, begin, last, bias, width); break;
+                case 2: f32_tile(yt, o, xt, k, wb, kc, 2, begin, last, bias, width); break;
+                case 3: f32_tile(yt, o, xt, k, wb, kc, 3, begin, last, bias, width); break;
+                case 4: f32_tile(yt, o, xt, k, wb, kc, 4, begin, last, bias, width); break;
+                case 5: f32_tile(yt, o, xt, k, wb, kc, 5, begin, last, bias, width); break;
+                default: f32_tile(yt, o, xt, k, wb, kc, 6, begin, last, bias, width); break;
                 }
             }
         }
@@ -225,14 +251,70 @@ static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, co
     }
 }
 
+/* acc_lo/acc_hi[P] += products of weight group j of panel P (at wp[P]) with the one sample. */
+#define Q_PAIR_GROUP(J)                                                                              \
+    do {                                                                                             \
+        const __m256i xq_ = _mm256_permute4x64_epi64(xv, (J) * 0x55);                                \
+        for (t = 0; t < 2; t++) {                                                                    \
+            const int8_t *wg_ = wp[t] + (size_t)(g + (J)) * 32;                                      \
+            lo[t] = _mm256_add_epi32(lo[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_)), xq_)); \
+            hi[t] = _mm256_add_epi32(hi[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16))), xq_)); \
+        }                                                                                            \
+    } while (0)
+
+/* One sample, two panels (16 outputs) at once: each converted input feeds twice the weights
+ * and two weight streams are in flight (batch 1 waits on the weights). */
+static void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
+                   uint32_t o0, const ecnn_qlinear_params *q)
+{
+    const int is_u8 = q->x_type == ECNN_Q_U8;
+    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
+    const uint32_t kfull = k / 16 * 16;
+    const int8_t *wp[2];
+    __m256i lo[2], hi[2], xv;
+    uint32_t i, g, t;
+    wp[0] = w0;
+    wp[1] = w1;
+    lo[0] = hi[0] = lo[1] = hi[1] = _mm256_setzero_si256();
+    for (i = 0; i < kfull; i += 16) {
+        g = i / 4;
+        xv = load_x16(x + i, is_u8, zx);
+        Q_PAIR_GROUP(0);
+        Q_PAIR_GROUP(1);
+        Q_PAIR_GROUP(2);
+        Q_PAIR_GROUP(3);
+    }
+    if (kfull < k) { /* the last < 16 inputs, padded with zx as in q_tile */
+        const uint32_t ng = (k - kfull + 3) / 4;
+        uint8_t tb[16];
+        g = kfull / 4;
+        memset(tb, (uint8_t)q->x_zero_point, sizeof tb);
+        memcpy(tb, x + kfull, k - kfull);
+        xv = load_x16(tb, is_u8, zx);
+        Q_PAIR_GROUP(0);
+        if (ng > 1) Q_PAIR_GROUP(1);
+        if (ng > 2) Q_PAIR_GROUP(2);
+        if (ng > 3) Q_PAIR_GROUP(3);
+    }
+    for (t = 0; t < 2; t++) {
+        int32_t sums[8];
+        _mm256_storeu_si256((__m256i *)sums, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8));
+        ecnn_q_store_outputs(y, o0 + t * 8, sums, 8, o0 + t * 8, b, q);
+    }
+}
+
 void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                              uint32_t o, const ecnn_qlinear_params *q)
 {
     const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
-    uint32_t s0, p;
+    uint32_t s0, p, first = 0;
+    if (n == 1) /* whole pairs of full panels; the rest below */
+        for (; first + 2 <= o / 8; first += 2)
+            q_pair(y, (const uint8_t *)x, (const int8_t *)w + (size_t)first * 8 * kp,
+                   (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k, first * 8, q);
     for (s0 = 0; s0 < n; s0 += Q_TILE) {
         const uint32_t ns = n - s0 < Q_TILE ? n - s0 : Q_TILE;
-        for (p = 0; p < panels; p++) {
+        for (p = first; p < panels; p++) {
             const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
             const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
             switch (ns) {

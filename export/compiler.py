@@ -277,7 +277,8 @@ class _Lowering:
                                dtype=dtype)
 
     def emit(self, op_type: int, inputs, outputs, params) -> None:
-        self.ops.append(NOp(op_type, list(inputs), list(outputs), list(params), [self.node.name or self.node.op_type]))
+        name = "(graph output)" if self.node is None else self.node.name or self.node.op_type
+        self.ops.append(NOp(op_type, list(inputs), list(outputs), list(params), [name]))
 
     def materialize(self, view: View, perm=None) -> int:
         """A native tensor holding `view` in axis order `perm` (default: its own)."""
@@ -367,6 +368,16 @@ class _Lowering:
         self.output_tensor = tid
 
     def lower(self, node) -> None:
+        try:
+            self._lower_node(node)
+        except EdgecnnError:
+            raise
+        except (IndexError, KeyError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+            # A malformed node (an input or attribute missing, of the wrong type or shape) that
+            # the handlers' own checks do not name: say which node, never a raw traceback.
+            raise self.fail(f"malformed node, check its inputs and attributes ({type(exc).__name__}: {exc})") from None
+
+    def _lower_node(self, node) -> None:
         from edgecnn.export import compiler_int8
 
         int8_handler = compiler_int8.HANDLERS.get((node.domain or "", node.op_type))
@@ -553,6 +564,9 @@ class _Lowering:
         v, x = self._spatial_input(node)
         c, h, w_ = v.shape
         weight = _weights(self.const_input(node, 1, "the weight W"))
+        float_conv = self.tensors[x].dtype == DTYPE_F32  # (QLinearConv reuses this with int8 weights)
+        if float_conv and weight.dtype != np.float32:
+            raise self.fail(f"weight W has dtype {weight.dtype}; a float Conv needs float weights")
         if weight.ndim != 4:
             raise self.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
         o, cg, kh, kw = weight.shape
@@ -574,6 +588,8 @@ class _Lowering:
         bias = None
         if len(node.input) > 2 and node.input[2]:
             b = _weights(self.const_input(node, 2, "the bias B")).reshape(-1)
+            if float_conv and b.dtype != np.float32:
+                raise self.fail(f"bias B has dtype {b.dtype}; a float Conv needs a float bias")
             if b.shape != (o,):
                 raise self.fail(f"bias has {b.size} values, expected {o}")
             bias = self.const_tensor(b)
@@ -975,12 +991,63 @@ def _load(onnx_path_or_model):
         raise CompileError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
 
 
+def _check_schema(node, where: str, opset: int) -> None:
+    """An ONNX-domain node has as many inputs and outputs as its op's schema allows, and its
+    known attributes have the schema's types (what onnx.checker checks per node)."""
+    onnx = require("onnx")
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opset, "")
+    except Exception:  # onnx raises SchemaError for unknown ops (no public class to name)
+        raise CompileError(f"{where}: {node.op_type!r} is not an ONNX op (opset {opset}); supported: {SUPPORTED_OPS}") from None
+    if not schema.min_input <= len(node.input) <= schema.max_input:
+        raise CompileError(f"{where}: has {len(node.input)} inputs; {node.op_type} takes {schema.min_input} to "
+                           f"{schema.max_input}")
+    if not schema.min_output <= len(node.output) <= schema.max_output:
+        raise CompileError(f"{where}: has {len(node.output)} outputs; {node.op_type} gives {schema.min_output} to "
+                           f"{schema.max_output}")
+    for attr in node.attribute:
+        spec = schema.attributes.get(attr.name)
+        if spec is not None and attr.type != spec.type:
+            raise CompileError(f"{where}: attribute '{attr.name}' is of type "
+                               f"{onnx.AttributeProto.AttributeType.Name(attr.type)}, the schema says "
+                               f"{onnx.AttributeProto.AttributeType.Name(spec.type)}")
+
+
+def _check_edges(model) -> None:
+    """Every node input comes from the graph inputs, an initializer or an EARLIER node, and
+    no value is produced twice: a dangling edge, a cycle or an unsorted graph is refused
+    here, by name, before any pass walks the graph. ONNX-domain nodes are checked against
+    their schema (input/output counts, attribute types)."""
+    graph = model.graph
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    known = {i.name for i in graph.input} | {t.name for t in graph.initializer}
+    produced = {o for n in graph.node for o in n.output if o}
+    for node in graph.node:
+        where = f"node '{node.name or '(unnamed)'}' ({node.op_type})"
+        if node.domain in ("", "ai.onnx"):
+            _check_schema(node, where, opset)
+        for name in node.input:
+            if name and name not in known:
+                why = ("is produced by this or a later node: the graph has a cycle or is not topologically sorted"
+                       if name in produced else "is not produced by any node, initializer or graph input")
+                raise CompileError(f"{where}: input '{name}' {why}")
+        for name in node.output:
+            if name and name in known:
+                raise CompileError(f"{where}: output '{name}' is already produced by another node, an initializer or "
+                                   "a graph input")
+            known.add(name)
+    for out in graph.output:
+        if out.name not in known:
+            raise CompileError(f"graph output '{out.name}' is not produced by any node")
+
+
 def compile_model(onnx_path_or_model, pack: bool = True) -> tuple[bytes, CompileReport]:
     """Compile to .ecnn bytes (nothing written). pack=False keeps every weight in the plain
     layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
     from edgecnn.export import compiler_int8
 
     model, _ = _load(onnx_path_or_model)
+    _check_edges(model)
     model = compiler_int8.qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = _Lowering(model)
     low.run()

@@ -317,8 +317,9 @@ def check_native_ops(tensors, ops) -> None:
             raise CompileError(f"node '{where}': {OP_NAMES[op.op_type]} on int8 values is not supported (only Relu "
                                "right after a quantized Conv/Gemm/MatMul is fused); dequantize before it")
         if op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED):
-            if tensors[op.inputs[0]].dtype == DTYPE_F32:
-                raise CompileError(f"node '{where}': mixes a float input with int8 weights")
+            if any(tensors[t].dtype == DTYPE_F32 for t in (op.inputs[0], op.inputs[1], op.outputs[0])):
+                raise CompileError(f"node '{where}': mixes float and int8 tensors (its input, weights and output "
+                                   "must all be quantized)")
             if op.params[-3] not in (ACT_NONE, ACT_RELU):
                 raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
 

@@ -225,7 +225,7 @@ class Model:
                 f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample)")
 
     # -- inference ------------------------------------------------------------------------
-    def _as_input(self, x) -> tuple[np.ndarray, bool]:
+    def _as_input(self, x, check_finite: bool = True) -> tuple[np.ndarray, bool]:
         """(N, *input_shape) float32 C-contiguous array, and whether x was a single sample."""
         try:
             x = np.asarray(x)
@@ -250,11 +250,11 @@ class Model:
                 f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels "
                 "(e.g. x.astype(np.float32))"
             )
-        # NaN and infinity are refused here: the C kernels would not propagate them as IEEE
-        # arithmetic does (Relu and max pooling compare, and a NaN loses), so the answer
+        # NaN and infinity are refused by default: the float kernels do not propagate them as
+        # IEEE arithmetic would (Relu and max pooling compare, and a NaN loses), so the answer
         # would be silently meaningless (README, "Robustness").
-        finite = np.isfinite(x)
-        if not finite.all():
+        finite = np.isfinite(x) if check_finite else None
+        if finite is not None and not finite.all():
             first = tuple(int(i) for i in np.argwhere(~finite)[0])
             raise InputError(
                 f"input holds {int(finite.size - np.count_nonzero(finite))} NaN or infinite value(s), the first "
@@ -273,7 +273,7 @@ class Model:
         return _aligned_empty(self.arena_size(batch), ARENA_ALIGN)
 
     def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False,
-                arena: np.ndarray | None = None) -> np.ndarray:
+                arena: np.ndarray | None = None, check_finite: bool = True) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
         x: float32 in [0, 1] or uint8 pixels (divided by 255); (N, 28, 28) and a single
@@ -281,8 +281,12 @@ class Model:
         samples per native call (the arena is sized for that). reference=True runs the
         plain reference kernels instead of the fast ones (the oracle; slow). arena: from
         new_arena(b) with b >= the samples per call; default: a fresh one per call.
+        check_finite=False passes NaN and +-Inf on to the C library instead of raising
+        InputError: defined behaviour, never a crash; int8 models quantize them as onnxruntime
+        does (NaN and -Inf to the lowest code, +Inf to the highest), float models give
+        unspecified values.
         """
-        x, _ = self._as_input(x)
+        x, _ = self._as_input(x, check_finite)
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
         n = x.shape[0]

@@ -105,7 +105,7 @@ def run_both(model, x):
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     expected = session.run(None, {"input": x})[0]
     blob, _ = compile_model(model)
-    native = Model.from_bytes(blob).predict(x)
+    native = Model.from_bytes(blob).predict(x, check_finite=False)  # some cases test +-Inf saturation
     return expected, native, optimized_ops(model)
 
 

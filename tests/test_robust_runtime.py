@@ -153,3 +153,20 @@ def test_gil_is_released_during_inference():
         sys.setswitchinterval(old)
         helper.join()
     assert seen == [0], "the helper thread only ran after the native call returned: the GIL was held"
+
+
+def test_check_finite_false_passes_nan_and_inf_to_the_library(model):
+    """The opt-out: NaN/±Inf reach the C library, which never crashes on them. An int8 model
+    quantizes them as onnxruntime's QuantizeLinear does (NaN and -Inf to the lowest code, +Inf
+    to the highest), so its probabilities stay ordinary; a float model's output is unspecified."""
+    x = images(model, n=3)
+    x[0, 0, 0, 0], x[1, 1, 1, 0], x[2, 2, 2, 0] = np.nan, np.inf, -np.inf
+    out = model.predict(x, check_finite=False)
+    assert out.shape == (3, *model.output_shape)
+    if any(layer.op == "QUANTIZE" for layer in model.layers):
+        assert np.all(np.isfinite(out))
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, atol=1e-5)
+        # NaN quantizes like -Inf: the lowest code
+        y = x.copy()
+        y[0, 0, 0, 0] = -np.inf
+        assert np.array_equal(model.predict(y, check_finite=False)[0], out[0])

@@ -310,8 +310,22 @@ def rss_probe(runtime: str, model_path: str, threads: int, batch: int, runs: int
         raise SystemExit(f"unknown runtime {runtime}")
     for _ in range(runs if engine else 0):
         engine.run(x)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(peak_rss_self_kib())
     return 0
+
+
+def peak_rss_self_kib() -> int:
+    """This process's own peak resident memory in KiB. Linux: VmHWM of /proc/self/status.
+    Not getrusage's ru_maxrss: Linux carries that high-water mark over fork + exec, so a
+    probe started by a big parent (this bench, with TensorFlow loaded for LiteRT) would
+    report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # -------------------------------------------------------------------------- reporting

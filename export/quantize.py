@@ -43,7 +43,15 @@ from edgecnn.export.artifacts import (
 from edgecnn.export.evaluate import accuracy
 from edgecnn.runtime.errors import EdgecnnError, require
 
-CALIBRATION_METHODS = ("minmax", "entropy", "percentile")
+# --calibration name -> (onnxruntime CalibrationMethod, calibrator options).
+CALIBRATORS = {
+    "minmax": ("MinMax", {}),
+    # onnxruntime's entropy default (128 histogram bins searched with 128 quantized bins) leaves a
+    # single candidate threshold, the full range: MinMax again. 2048 bins give the KL search room.
+    "entropy": ("Entropy", {"num_bins": 2048, "num_quantized_bins": 128}),
+    "percentile": ("Percentile", {"num_bins": 2048, "percentile": 99.999}),
+}
+CALIBRATION_METHODS = tuple(CALIBRATORS)
 DEFAULT_CALIBRATION_SAMPLES = 1000
 CALIBRATION_BATCH_SIZE = 100
 # Op types handed to the quantizer: the compute (Conv, Gemm, MatMul), the ops that only move
@@ -154,6 +162,28 @@ def int8_weight_range(model) -> tuple[int, int] | None:
     return int(min(w.min() for w in weights)), int(max(w.max() for w in weights))
 
 
+def calibrate(model_path, images: np.ndarray, input_name: str, method: str, workdir: Path) -> Path:
+    """Run onnxruntime's calibrator over `images`; return a calibration cache for quantize_static.
+
+    Calibrating here rather than inside quantize_static lets the calibrator get its options
+    (quantize_static cannot pass histogram sizes, see CALIBRATORS): asymmetric ranges for
+    every method, and a real entropy search.
+    """
+    quantization = require("onnxruntime.quantization")
+    calibrate_method, options = CALIBRATORS[method]
+    calibrator = quantization.create_calibrator(
+        str(model_path),
+        list(QUANTIZED_OP_TYPES),
+        augmented_model_path=str(workdir / "augmented.onnx"),
+        calibrate_method=getattr(quantization.CalibrationMethod, calibrate_method),
+        extra_options={"symmetric": False, **options},  # activations are asymmetric int8
+    )
+    calibrator.collect_data(make_calibration_reader(images, input_name))
+    cache = workdir / f"calibration.{method}.json"
+    quantization.save_tensors_data(calibrator.compute_data(), cache)
+    return cache
+
+
 def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = True, method: str = "minmax",
              reduce_range: bool = True, test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None,
              calibration_source: str | None = None, progress: bool = False) -> QuantizeResult:
@@ -183,10 +213,11 @@ def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = Tr
         prepared_model = require("onnx").load(str(prepared))
         excluded = [node.name for node in prepared_model.graph.node if node.op_type in FLOAT_OP_TYPES]
         with staged_file(out_path) as staged:
+            ranges = calibrate(prepared, calibration_images, input_name, method, Path(tmp))
             quantization.quantize_static(
                 str(prepared),
                 str(staged),
-                make_calibration_reader(calibration_images, input_name),
+                None,  # the activation ranges come from `ranges`, computed above
                 quant_format=quantization.QuantFormat.QDQ,
                 op_types_to_quantize=list(QUANTIZED_OP_TYPES),
                 nodes_to_exclude=excluded,
@@ -194,11 +225,8 @@ def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = Tr
                 reduce_range=reduce_range,
                 activation_type=quantization.QuantType.QInt8,
                 weight_type=quantization.QuantType.QInt8,
-                calibrate_method={
-                    "minmax": quantization.CalibrationMethod.MinMax,
-                    "entropy": quantization.CalibrationMethod.Entropy,
-                    "percentile": quantization.CalibrationMethod.Percentile,
-                }[method],
+                calibrate_method=getattr(quantization.CalibrationMethod, CALIBRATORS[method][0]),
+                calibration_cache_path=str(ranges),
                 extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
             )
             optimized_ops = check_int8_kernels(staged)

@@ -84,6 +84,36 @@ def test_full_range_and_per_tensor_options(tiny_model_factory, calibration_image
     assert weight_dq and all(list(scales[n.input[1]].dims) == [] for n in weight_dq)
 
 
+def activation_scales(model):
+    """Scale of every per-tensor QuantizeLinear (the calibrated activation ranges), by tensor name."""
+    from onnx import numpy_helper
+
+    values = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    return {n.input[0]: float(values[n.input[1]]) for n in model.graph.node if n.op_type == "QuantizeLinear"}
+
+
+def test_calibration_methods_give_their_own_ranges(tiny_model_factory, calibration_images, tmp_path, monkeypatch):
+    import onnx
+
+    from edgecnn.export import quantize
+
+    # The entropy search is pure Python, quadratic in the histogram size: a smaller one keeps this fast.
+    monkeypatch.setitem(quantize.CALIBRATORS, "entropy", ("Entropy", {"num_bins": 512, "num_quantized_bins": 128}))
+    _, float_path = tiny_model_factory("relu")
+    scales = {}
+    for method in quantize.CALIBRATION_METHODS:
+        path = quantize.quantize_onnx(float_path, tmp_path / f"{method}.onnx", calibration_images, method=method)
+        quantize.check_int8_kernels(path)
+        scales[method] = activation_scales(onnx.load(str(path)))
+    minmax = scales["minmax"]
+    assert minmax.keys() == scales["entropy"].keys() == scales["percentile"].keys()
+    # Entropy and percentile clip outliers: no range wider than MinMax's, some narrower
+    # (onnxruntime's own entropy defaults would reproduce MinMax exactly).
+    for method in ("entropy", "percentile"):
+        assert all(scales[method][t] <= minmax[t] * (1 + 1e-6) for t in minmax), (method, scales)
+        assert any(scales[method][t] < minmax[t] * (1 - 1e-3) for t in minmax), (method, scales)
+
+
 def test_reference_int8_model(reference_onnx_path, reference_int8_onnx_path, fashion_test_subset):
     """The shared fixture: fused kernels, and int8 predictions close to float ones."""
     import onnxruntime as ort

@@ -47,7 +47,9 @@ def register(subparsers) -> None:
         "metrics.json, history.png and confusion.png into --out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment)")
+    p.add_argument("--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment or --resume)")
+    p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR from its last epoch checkpoint "
+                   "(DIR/checkpoint, written after every epoch), with the settings it was started with")
     p.add_argument("--data", metavar="DIR", help="MNIST-format folder (default: $EDGECNN_DATA, "
                    "else /usr/share/datasets/fashion-mnist)")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the trainer's, see README)")
@@ -93,7 +95,17 @@ def _run_train(args) -> int:
     import dataclasses
 
     from edgecnn.runtime.errors import EdgecnnError
-    from edgecnn.train import augment, data, trainer
+    from edgecnn.train import checkpoint, data
+
+    if args.resume:
+        if args.out and args.out != args.resume:
+            raise EdgecnnError(f"--resume {args.resume} continues the run in that folder; drop --out {args.out}")
+        checkpoint.load(args.resume)  # a missing or damaged checkpoint fails before TensorFlow loads
+        from edgecnn.train import trainer
+
+        trainer.train(None, data.resolve_data_dir(args.data), args.resume, resume=True)
+        return 0
+    from edgecnn.train import augment, trainer
 
     config = augment.resolve_augment(
         args.augment, rotation=args.rotation, width_shift=args.width_shift, height_shift=args.height_shift,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgecnn.runtime.errors import EdgecnnError
+from edgecnn.runtime.files import write_text
 
 STATE_FILE = "pipeline.json"
 
@@ -65,10 +65,7 @@ def load_state(run_dir: Path) -> dict:
 
 
 def save_state(run_dir: Path, state: dict) -> None:
-    path = run_dir / STATE_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    os.replace(tmp, path)
+    write_text(run_dir / STATE_FILE, json.dumps(state, indent=2))
 
 
 def data_files(data_dir: Path) -> list[Path]:

@@ -1,34 +1,10 @@
-"""Training figures (matplotlib, Agg backend) and atomic artifact writing."""
-import contextlib
-import json
-import os
+"""Training figures (matplotlib, Agg backend), written atomically (edgecnn.runtime.files)."""
 import pathlib
 
 import numpy as np
 
 from edgecnn.runtime.errors import require
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path` (same suffix); rename it onto `path` on success.
-
-    A reader never sees a half-written artifact, and a failed run leaves no partial file.
-    """
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_json(data, path) -> pathlib.Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-    return pathlib.Path(path)
+from edgecnn.runtime.files import staged_file
 
 
 def pyplot():
@@ -42,7 +18,7 @@ def pyplot():
 
 def save_figure(fig, path) -> pathlib.Path:
     plt = pyplot()
-    with atomic_path(path) as tmp:
+    with staged_file(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return pathlib.Path(path)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 from pathlib import Path
+
+from edgecnn.runtime.files import write_text
 
 SECTIONS = ("Summary", "Settings", "Training", "Export and quantization", "Verification",
             "Benchmark", "Memory and flash", "Reproduce")
@@ -229,9 +230,5 @@ def write_report(run_dir: Path, stages, state: dict) -> list[Path]:
     report = build_report(run_dir, stages, state)
     written = []
     for name, text in (("report.html", report.to_html()), ("report.md", report.to_markdown())):
-        path = run_dir / name
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-        written.append(path)
+        written.append(write_text(run_dir / name, text))
     return written

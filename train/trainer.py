@@ -6,6 +6,8 @@
                    timings, every setting, library versions, machine load
     history.png    loss and accuracy per epoch, train and validation
     confusion.png  test-set confusion matrix
+and, after every epoch, OUT/checkpoint/ (train/checkpoint.py) so that `edgecnn train --resume OUT`
+continues an interrupted run; it is removed when the run completes.
 """
 import dataclasses
 import os
@@ -16,7 +18,8 @@ import time
 import numpy as np
 
 from edgecnn.runtime.errors import EdgecnnError, require
-from edgecnn.train import augment, data, plots
+from edgecnn.runtime.files import staged_file, write_json
+from edgecnn.train import augment, checkpoint, data, plots
 from edgecnn.train.model import build_model
 
 keras = require("keras")
@@ -150,12 +153,40 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(round(time.perf_counter() - self._start, 2))
 
 
-def train(settings: TrainSettings, data_dir, out_dir) -> dict:
-    """Train, evaluate on the test split, write the artifacts into `out_dir`; return the metrics."""
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After each epoch: the model and the history so far into OUT/checkpoint (train/checkpoint.py).
+    Runs after EpochTimer, so the epoch's seconds are in."""
+
+    def __init__(self, out_dir, settings, timer: EpochTimer, state: dict | None):
+        super().__init__()
+        self.out_dir, self.settings, self.timer = out_dir, settings, timer
+        self.history = {k: list(v) for k, v in (state["history"] if state else {}).items()}
+        self.prior_seconds = list(state["epoch_seconds"]) if state else []
+
+    @property
+    def epoch_seconds(self) -> list:
+        return self.prior_seconds + self.timer.seconds
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        checkpoint.save(self.out_dir, self.model, epoch + 1, self.history, self.epoch_seconds, self.settings)
+
+
+def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> dict:
+    """Train, evaluate on the test split, write the artifacts into `out_dir`; return the metrics.
+
+    Checkpoints every epoch into out_dir/checkpoint; resume=True continues the interrupted
+    run found there, with the settings it was started with (`settings` is then ignored).
+    """
     start = time.perf_counter()
     host_start = _host()
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    state = checkpoint.load(out_dir) if resume else None
+    if state is not None:
+        settings = checkpoint.settings_from_dict(state["settings"], TrainSettings, augment.AugmentConfig)
+        print(f"resuming the run in {out_dir} after epoch {state['epoch']} of {settings.epochs}")
     seed_everything(settings.seed, settings.deterministic)
 
     train_images, train_labels = data.load_split(data_dir, "train", limit=settings.limit)
@@ -166,19 +197,22 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
     x_test = data.to_model_input(test_images)
     print(f"data: {len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images from {data_dir}")
 
-    normalization = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
-    model = build_model(
-        filters=settings.filters, dense_units=settings.dense_units, dropout=settings.dropout,
-        activation=settings.activation, alpha=settings.alpha,
-        num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization,
-    )
-    steps_per_epoch = -(-len(x_train) // settings.batch_size)
-    lr = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, settings.epochs * steps_per_epoch)
-    model.compile(
-        optimizer=make_optimizer(settings.optimizer, lr, settings.momentum),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if state is None:
+        normalization = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
+        model = build_model(
+            filters=settings.filters, dense_units=settings.dense_units, dropout=settings.dropout,
+            activation=settings.activation, alpha=settings.alpha,
+            num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization,
+        )
+        steps_per_epoch = -(-len(x_train) // settings.batch_size)
+        lr = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, settings.epochs * steps_per_epoch)
+        model.compile(
+            optimizer=make_optimizer(settings.optimizer, lr, settings.momentum),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    else:  # weights, optimizer state and its step counter (the lr schedule's position)
+        model = keras.models.load_model(state["model_path"])
     model.summary()
 
     augmenter = augment.build_augmenter(settings.augmentation, seed=settings.seed)
@@ -187,15 +221,16 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
 
     fit_start = time.perf_counter()
     timer = EpochTimer()
+    saver = EpochCheckpoint(out_dir, settings, timer, state)
     # shuffle=False: train_ds is already shuffled (seeded); Keras would ignore it and warn.
-    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, shuffle=False, verbose=1,
-                        callbacks=[timer])
+    model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, initial_epoch=state["epoch"] if state else 0,
+              shuffle=False, verbose=1, callbacks=[timer, saver])
     train_seconds = time.perf_counter() - fit_start
 
     test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
-    history_dict = {k: [float(v) for v in values] for k, values in history.history.items()}
+    history_dict = saver.history  # every epoch, the ones before a resume included
     paths = {name: out_dir / name for name in ARTIFACTS}
-    with plots.atomic_path(paths["model.keras"]) as tmp:
+    with staged_file(paths["model.keras"]) as tmp:
         model.save(tmp)
     plots.plot_history(history_dict, paths["history.png"])
     plots.plot_confusion(np.array(test["confusion_matrix"]), data.FASHION_MNIST_CLASSES, paths["confusion.png"],
@@ -208,7 +243,8 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
         "epochs": settings.epochs,
         "history": history_dict,
         "train_seconds": round(train_seconds, 2),
-        "epoch_seconds": timer.seconds,
+        "epoch_seconds": saver.epoch_seconds,
+        "resumed_after_epoch": state["epoch"] if state else None,
         "wall_seconds": round(time.perf_counter() - start, 2),
         "data": {"dir": str(data_dir), "train_count": len(x_train), "validation_count": len(x_val),
                  "test_count": len(x_test)},
@@ -217,7 +253,8 @@ def train(settings: TrainSettings, data_dir, out_dir) -> dict:
         "host": {"start": host_start, "end": _host()},
         "artifacts": {name: str(path) for name, path in paths.items()},
     }
-    plots.write_json(metrics, paths["metrics.json"])
+    write_json(paths["metrics.json"], metrics)
+    checkpoint.remove(out_dir)  # the run is complete: the final artifacts replace it
 
     print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f} "
           f"({settings.epochs} epochs, {metrics['wall_seconds']:.0f} s wall)")

@@ -40,7 +40,7 @@ def register(subparsers) -> None:
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, default=1000, help="calibrate on the first N training images (default 1000)")
     p.add_argument("--calibration", choices=("minmax", "entropy", "percentile"), default="minmax",
-                   help="how activation ranges are chosen (default minmax)")
+                   help="how activation ranges are chosen: minmax (default), entropy (KL threshold), percentile (99.999th)")
     granularity = p.add_mutually_exclusive_group()
     granularity.add_argument("--per-channel", dest="per_channel", action="store_true", default=True,
                              help="one weight scale per output channel (default)")

@@ -272,6 +272,17 @@ class Model:
         (as a long-running server would: no allocation per call). One per thread."""
         return _aligned_empty(self.arena_size(batch), ARENA_ALIGN)
 
+    def _check_arena(self, arena, batch: int) -> None:
+        """A caller's arena: what ecnn_run would refuse, said in Python terms (InputError)."""
+        need = self.arena_size(batch)
+        hint = f"use model.new_arena({batch})"
+        if not isinstance(arena, np.ndarray) or not arena.flags.c_contiguous or not arena.flags.writeable:
+            raise InputError(f"the arena must be a writable C-contiguous NumPy array; {hint}")
+        if arena.nbytes < need:
+            raise InputError(f"arena of {arena.nbytes:,} bytes; {batch} samples per call need {need:,}; {hint}")
+        if need and arena.ctypes.data % ARENA_ALIGN:
+            raise InputError(f"the arena does not start at a multiple of {ARENA_ALIGN} bytes; {hint}")
+
     def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False,
                 arena: np.ndarray | None = None, check_finite: bool = True) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
@@ -296,8 +307,8 @@ class Model:
         chunk = min(n, batch_size)
         if arena is None:
             arena = self.new_arena(chunk)
-        elif arena.nbytes < self.arena_size(chunk):
-            raise ValueError(f"arena of {arena.nbytes:,} bytes; {chunk} samples per call need {self.arena_size(chunk):,}")
+        else:
+            self._check_arena(arena, chunk)
         ffi, lib = self._ffi, self._lib
         for start in range(0, n, chunk):
             xs, ys = x[start:start + chunk], out[start:start + chunk]

@@ -170,3 +170,39 @@ def test_check_finite_false_passes_nan_and_inf_to_the_library(model):
         y = x.copy()
         y[0, 0, 0, 0] = -np.inf
         assert np.array_equal(model.predict(y, check_finite=False)[0], out[0])
+
+
+def _misaligned(nbytes):
+    raw = np.empty(nbytes + 130, np.uint8)
+    start = (-raw.ctypes.data) % 64 + 1
+    return raw[start:start + nbytes]
+
+
+def _readonly_arena(model, n):
+    arena = model.new_arena(n)
+    arena.setflags(write=False)
+    return arena
+
+
+BAD_ARENAS = [
+    ("too small", lambda m, n: m.new_arena(n - 1), "need"),
+    ("misaligned", lambda m, n: _misaligned(m.arena_size(n)), "multiple of 64"),
+    ("read-only", _readonly_arena, "writable"),
+    ("not contiguous", lambda m, n: np.repeat(m.new_arena(n), 2)[::2], "C-contiguous"),
+    ("not an array", lambda m, n: bytearray(m.arena_size(n)), "NumPy array"),
+]
+
+
+@pytest.mark.parametrize("case, make, message", BAD_ARENAS, ids=[c[0] for c in BAD_ARENAS])
+def test_bad_caller_arena_is_an_input_error(model, case, make, message):
+    x = images(model)
+    with pytest.raises(InputError, match=message):
+        model.predict(x, arena=make(model, len(x)))
+
+
+def test_caller_arena_reused_gives_the_same_answer(model):
+    x = images(model)
+    arena = model.new_arena(len(x))
+    first = model.predict(x, arena=arena)
+    assert np.array_equal(model.predict(x, arena=arena), first)
+    assert np.array_equal(model.predict(x), first)

@@ -433,3 +433,26 @@ def test_quantize_rounds_half_to_even():
     inside = (codes > -128) & (codes < 127)
     assert np.all(codes[inside] % 2 == 0), "ties must round to even"
     assert codes.min() == -128 and codes.max() == 127  # saturated at both ends
+
+
+def test_conv_relu_with_another_zero_point_stays_float_like_onnxruntime():
+    """Conv -> Relu -> Q whose zero point is not the minimum: onnxruntime does not fuse it (it runs a
+    float FusedConv between DQ and Q), so neither does the compiler (float CONV_2D + Relu between
+    DEQUANTIZE and QUANTIZE). Float sums in another order can move a value across a rounding
+    boundary: this path is checked to one quantization step, not bit for bit."""
+    from edgecnn.export.compiler import compile_model
+
+    rng = np.random.default_rng(10)
+    codes = rng.integers(-128, 128, size=(20, 3, 7, 6)).astype(np.int8)
+    w = rng.integers(-64, 65, size=(4, 3, 3, 3)).astype(np.int8)
+    b = rng.integers(-3000, 3000, 4).astype(np.int32)
+    ws = rng.uniform(0.001, 0.01, 4).astype(F32)
+    ys, yz = 0.05, np.int8(-20)
+    model = conv_model("qdq", (7, 6), w, ws, b, 0.02, np.int8(5), ys, yz, relu=True)
+    x = ref.dequantize(codes, 0.02, 5).transpose(0, 2, 3, 1).copy()
+    expected, native, ops = run_both(model, x)
+    assert "QLinearConv" not in ops, ops
+    _, report = compile_model(model)
+    assert "CONV_2D+relu" in [row.op for row in report.layers]  # the float kernel, not "CONV_2D int8"
+    steps = np.rint((native.astype(np.float64) - expected.astype(np.float64)) / ys)
+    assert np.abs(steps).max() <= 1, f"float path differs from onnxruntime by {np.abs(steps).max()} steps"

@@ -72,6 +72,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
     int32_t acc[CONV_O_BLOCK];
+    float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
     int16_t wc[CONV_W_STACK]; /* [tap][c][o] of one block: w - zw, |w - zw| <= 255 */
     if ((uint64_t)taps * cg * (og < CONV_O_BLOCK ? og : CONV_O_BLOCK) > CONV_W_STACK) {
         ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
@@ -81,6 +82,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
             const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK;
             const uint32_t oc = g * og + o0; /* first output channel of the block */
+            for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
             for (t = 0; t < taps; t++)
                 for (c = 0; c < cg; c++)
                     for (o = 0; o < count; o++) {
@@ -110,7 +112,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                                 }
                             }
                         }
-                        ecnn_q_store_outputs(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + oc, acc, count, oc, b, q);
+                        ecnn_q_store_scaled(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + oc, acc, count, scales,
+                                            b ? b + oc : NULL, q);
                     }
                 }
             }

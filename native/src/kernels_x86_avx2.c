@@ -326,6 +326,33 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
         }
     }
 }
+void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                              const int32_t *bias, const ecnn_qlinear_params *q)
+{
+    const __m256 lo = _mm256_set1_ps((float)(q->y_min - q->y_zero_point));
+    const __m256 hi = _mm256_set1_ps((float)(q->y_max - q->y_zero_point));
+    const __m256i zy = _mm256_set1_epi32(q->y_zero_point);
+    uint32_t l = 0;
+    for (; l + 8 <= count; l += 8) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + l));
+        __m256 v;
+        __m128i r16;
+        if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(bias + l)));
+        v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(scales + l));
+        v = _mm256_min_ps(_mm256_max_ps(v, lo), hi); /* max then min, as ecnn_requantize */
+        a = _mm256_add_epi32(_mm256_cvtps_epi32(v), zy); /* round half to even (default MXCSR), as lrintf */
+        r16 = _mm_packs_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)); /* in range: exact */
+        r16 = q->y_type == ECNN_Q_U8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);
+        _mm_storel_epi64((__m128i *)((uint8_t *)y + first + l), r16);
+    }
+    for (; l < count; l++) {
+        const int32_t v = ecnn_requantize(bias ? acc[l] + bias[l] : acc[l], scales[l], q);
+        if (q->y_type == ECNN_Q_U8)
+            ((uint8_t *)y)[first + l] = (uint8_t)v;
+        else
+            ((int8_t *)y)[first + l] = (int8_t)v;
+    }
+}
 #else
 typedef int ecnn_no_avx2; /* ISO C forbids an empty translation unit */
 #endif

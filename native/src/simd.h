@@ -50,6 +50,13 @@ void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b
                         const ecnn_conv2d_params *p);
 #endif
 
+#ifdef ECNN_X86_AVX2_KERNELS
+/* ecnn_q_store_scaled (below) with the requantization of 8 outputs per AVX2 instruction:
+ * the same float operations (convert, multiply, max, min, round to nearest even). */
+void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                              const int32_t *bias, const ecnn_qlinear_params *q);
+#endif
+
 /* Stores requantized int32 sums acc[0..count) as outputs y[first..first+count) (int8 or
  * uint8 per q->y_type), adding the bias: shared by every int8 FC kernel. */
 static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *acc, uint32_t count, uint32_t o0,
@@ -66,6 +73,25 @@ static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *ac
         else
             ((int8_t *)y)[first + l] = (int8_t)v;
     }
+}
+
+/* Like ecnn_q_store_outputs with the requantization scales of these outputs precomputed
+ * (scales[l] = ecnn_requant_scale(q, o0 + l)) and bias pointing at their biases (or NULL). */
+static inline void ecnn_q_store_scaled(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                                       const int32_t *bias, const ecnn_qlinear_params *q)
+{
+#ifdef ECNN_X86_AVX2_KERNELS
+    ecnn_q_store_scaled_avx2(y, first, acc, count, scales, bias, q);
+#else
+    uint32_t l;
+    for (l = 0; l < count; l++) {
+        const int32_t v = ecnn_requantize(bias ? acc[l] + bias[l] : acc[l], scales[l], q);
+        if (q->y_type == ECNN_Q_U8)
+            ((uint8_t *)y)[first + l] = (uint8_t)v;
+        else
+            ((int8_t *)y)[first + l] = (int8_t)v;
+    }
+#endif
 }
 
 #endif /* ECNN_SIMD_H */

@@ -225,6 +225,7 @@ static void test_conv_hwio(void)
         q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
         q.y_min = ecnn_qtype_min(q.y_type);
         q.y_max = ecnn_qtype_max(q.y_type);
+        if (trial % 3 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
         for (i = 0; i < nx; i++) qx[i] = (uint8_t)irand(0, 255);
         for (i = 0; i < nw; i++) qw[i] = (uint8_t)irand(0, 255);
         for (i = 0; i < p.o; i++) qb[i] = irand(-5000, 5000);

@@ -49,7 +49,8 @@ def register(subparsers) -> None:
     p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="the figures as JSON: printed instead of the text, or written to FILE beside it")
     p.add_argument("--layers", action="store_true",
                    help="int8 models: also compare every quantized intermediate tensor and name the first layer "
                    "that drifts")
@@ -104,11 +105,16 @@ def verify_command(args) -> int:
     model = Model.load(args.ecnn_model)  # fails fast on a bad model file
     session = ort_session(args.onnx_model)
     images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
-    reference = run_onnx(session, images, desc=None if args.json else "onnxruntime")
-    native = _predict_with_progress(model, images, quiet=args.json)
+    quiet = args.json == "-"
+    reference = run_onnx(session, images, desc=None if quiet else "onnxruntime")
+    native = _predict_with_progress(model, images, quiet=quiet)
     result = compare_float(native, reference, labels)
     int8_text = _verify_int8(args, result, images)
-    if args.json:
+    if args.json and args.json != "-":
+        from edgecnn.runtime.files import write_json
+
+        write_json(args.json, result.as_dict())
+    if quiet:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(result.format())
@@ -136,8 +142,9 @@ def _verify_int8(args, result, images) -> str | None:
     # .ecnn is exactly what this compiler makes of the ONNX model (then they share every op).
     same_build = compile_model(onnx_model)[0] == args.ecnn_model.read_bytes()
     result.extra["ecnn_is_fresh_compile"] = same_build
-    match = verify_int8.quantized_output_match(onnx_model, images, quiet=args.json)
-    layers = verify_int8.layer_matches(onnx_model, images, quiet=args.json) if args.layers else None
+    quiet = args.json == "-"
+    match = verify_int8.quantized_output_match(onnx_model, images, quiet=quiet)
+    layers = verify_int8.layer_matches(onnx_model, images, quiet=quiet) if args.layers else None
     result.kind = "int8"
     result.extra["int8_logits"] = match.as_dict()
     if layers is not None:

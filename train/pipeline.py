@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgecnn.runtime.errors import EdgecnnError
+from edgecnn.runtime.files import write_json
 from edgecnn.runtime.files import write_text
 
 STATE_FILE = "pipeline.json"

@@ -73,7 +73,7 @@ class Report:
                     header, rows = block[1], block[2]
                     out.append("| " + " | ".join(header) + " |")
                     out.append("|" + "---|" * len(header))
-                    out += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+                    out += ["| " + " | ".join(_fmt(c).replace("|", "\\|") for c in row) + " |" for row in rows]
                     out.append("")
                 elif kind == "img":
                     out += [f"![{block[2]}]({Path(block[1]).name})", ""]
@@ -128,16 +128,6 @@ def _image(blocks: list, path: Path, caption: str) -> None:
         blocks.append(("p", f"{path.name} was not produced by this run."))
 
 
-def _native_accuracy(verify: dict | None):
-    if not verify:
-        return None
-    for key in ("native_accuracy", "ecnn_accuracy"):
-        if key in verify:
-            return verify[key]
-    accuracy = verify.get("accuracy")
-    return accuracy.get("native") if isinstance(accuracy, dict) else None
-
-
 def build_report(run_dir: Path, stages, state: dict) -> Report:
     r = run_dir
     metrics = _load(r / "metrics.json") or {}
@@ -154,14 +144,23 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
     rows = [
         ["Keras test accuracy", _pct(test.get("accuracy")), f"{test.get('count', 'n/a')} test images"],
         ["onnxruntime float accuracy", _pct(accuracy.get("float")), f"{accuracy.get('test_images', 'n/a')} test images"],
-        ["onnxruntime int8 accuracy", _pct(accuracy.get("int8")), f"{accuracy.get('difference_pp', 'n/a')} pp vs float"],
-        ["native float accuracy", _pct(_native_accuracy(verify_float)), "edgecnn verify"],
-        ["native int8 accuracy", _pct(_native_accuracy(verify_int8)), "edgecnn verify"],
+        ["onnxruntime int8 accuracy", _pct(accuracy.get("int8")),
+         f"{accuracy.get('difference_pp', 'n/a')} pp vs float, {accuracy.get('test_images', 'n/a')} test images"],
     ]
-    if verify_int8 and "bit_exact_fraction" in verify_int8:
-        rows.append(["int8 values bit-identical to onnxruntime", _pct(verify_int8["bit_exact_fraction"]), ""])
-    if verify_float and "max_abs_diff" in verify_float:
-        rows.append(["native float vs onnxruntime, largest |difference|", verify_float["max_abs_diff"], ""])
+    for precision, verify in (("float", verify_float), ("int8", verify_int8)):
+        if not verify:
+            continue
+        images = f"{verify['samples']} test images, edgecnn verify"
+        rows.append([f"native {precision} accuracy (onnxruntime on the same images)",
+                     f"{_pct(verify['native_accuracy'])} ({_pct(verify['onnxruntime_accuracy'])})", images])
+        rows.append([f"native {precision} vs onnxruntime: top-1 agreement", _pct(verify["top1_agreement"]), images])
+        rows.append([f"native {precision} vs onnxruntime: largest |probability difference|",
+                     verify["max_abs_diff"], f"tolerance {verify['tolerance']}"])
+        logits = verify.get("extra", {}).get("int8_logits")
+        if logits:
+            rows.append(["int8 logits bit-identical to onnxruntime", _pct(logits["identical_fraction"]),
+                         f"{logits['identical']:,} of {logits['values']:,} values, "
+                         f"largest difference {logits['max_step_diff']} steps"])
     if bench:
         for m in bench["measurements"]:
             if m["batch"] == 1:

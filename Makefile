@@ -14,12 +14,14 @@ RUN_DIR  ?= runs/default
 FUZZ_SECONDS      ?= 600
 FUZZ_TEST_SECONDS ?= 60
 FUZZ_PKGS         := clang libclang-rt-dev
+# Edge targets (native `make cross`): cross compilers and qemu-user.
+CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu qemu-user
 
 # Everything the Python build compiles or reads: a change re-installs the package.
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py \
                   $(wildcard native/include/*.h native/src/*.c native/src/*.h)
 
-.PHONY: run test venv data native-test fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test venv data native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -58,6 +60,20 @@ run: venv data
 native-test:
 	$(MAKE) -C native test
 
+# Cross compilers + qemu-user (Debian packages): installed here when missing and root, else named.
+cross-deps:
+	@$(MAKE) -s -C native cross-deps 2>/dev/null || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "cross-deps: installing Debian packages $(CROSS_PKGS)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CROSS_PKGS); \
+		else \
+			$(MAKE) -s -C native cross-deps; \
+		fi; }
+
+# The C tests for aarch64, armv7 and riscv64 under qemu-user.
+native-cross: cross-deps
+	$(MAKE) -C native cross
+
 # clang + libFuzzer (Debian packages): installed here when missing and root, else named.
 fuzz-deps:
 	@$(MAKE) -s -C native/fuzz check-clang 2>/dev/null || { \
@@ -79,7 +95,7 @@ fuzz-test: fuzz-deps
 pytest: venv data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
 
-test: venv data native-test fuzz-test pytest
+test: venv data native-test native-cross fuzz-test pytest
 
 clean:
 	$(MAKE) -C native clean

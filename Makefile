@@ -21,11 +21,11 @@ CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-l
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py \
                   $(wildcard native/include/*.h native/src/*.c native/src/*.h)
 
-.PHONY: run test venv data native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test venv data browser-deps native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    train and run the main job on Fashion-MNIST (sets everything up)"
+	@echo "make run    the main job on Fashion-MNIST: train, export, quantize, compile, verify, bench, report"
 	@echo "make test   run the C and Python test suites (sets everything up)"
 	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
@@ -55,7 +55,17 @@ data:
 	fi
 
 run: venv data
-	$(EDGECNN) train --data $(DATA_DIR) --out $(RUN_DIR)
+	$(EDGECNN) pipeline --data $(DATA_DIR) --out $(RUN_DIR)
+
+# Headless Chromium renders the run report in the tests: installed when missing and root, else named.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "browser-deps: installing Debian package chromium"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "browser-deps: the report test needs headless Chromium: sudo apt-get install chromium" >&2; exit 1; \
+		fi; }
 
 native-test:
 	$(MAKE) -C native test
@@ -95,7 +105,7 @@ fuzz-test: fuzz-deps
 pytest: venv data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
 
-test: venv data native-test native-cross fuzz-test pytest
+test: venv data native-test native-cross fuzz-test browser-deps pytest
 
 clean:
 	$(MAKE) -C native clean

@@ -83,7 +83,8 @@ def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
     verify_samples = ["--samples", "2000"] if quick else []
     bench_flags = ["--runs", "30", "--batch", "1,8,64"] if quick else ["--runs", "200", "--batch", "1,8,64"]
     return [
-        Stage("augment preview", ["train", "--preview-augment", str(r / "augment.png"), *data],
+        # The default preset trains without augmentation; the preview shows what the seed preset does.
+        Stage("augment preview", ["train", "--preview-augment", str(r / "augment.png"), "--augment", "seed", *data],
               inputs=data_files(data_dir), outputs=[r / "augment.png"]),
         Stage("train", ["train", "--out", str(r), *data, *train_flags],
               inputs=data_files(data_dir), outputs=[r / "model.keras", r / "metrics.json"]),

@@ -113,6 +113,11 @@ class Report:
                 elif kind == "pre":
                     parts.append(f"<pre>{html.escape(block[1])}</pre>")
             parts.append("</section>")
+        # Self-check for whoever opens the file (and the headless-browser test): every embedded
+        # image decoded, recorded on <body data-images="loaded/total">.
+        parts.append("<script>addEventListener('load',()=>{const i=[...document.images];"
+                     "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});"
+                     "</script>")
         parts.append("</body></html>")
         return "\n".join(parts)
 
@@ -175,7 +180,7 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
 
     training = report.section("Training")
     _image(training, r / "history.png", "loss and accuracy, training and validation")
-    _image(training, r / "augment.png", "augmented training samples")
+    _image(training, r / "augment.png", "augmented training samples (the `--augment seed` preset)")
     _image(training, r / "confusion.png", "confusion matrix on the test set")
     per_class = test.get("per_class_accuracy") or {}
     if per_class:

@@ -1,11 +1,13 @@
 /* edgecnn-run: classify PGM images with an .ecnn model, no Python needed.
  *
- *   edgecnn-run model.ecnn image.pgm [image.pgm ...]
+ *   edgecnn-run [--raw] model.ecnn image.pgm [image.pgm ...]
  *
  * Reads binary (P5) or ASCII (P2) PGM files whose size matches the model input
  * [H, W, 1], scales pixels to [0, 1] (pixel / maxval, the model's input contract) and
  * prints the top-3 classes with their probabilities. Class names are Fashion-MNIST's
- * when the model has 10 outputs. Exit status: 0 ok, 1 bad input, 2 bad model. */
+ * when the model has 10 outputs. --raw prints every output instead, "IMAGE: v0 v1 ...", each
+ * with %.9g (enough digits to give back the exact float32): the golden-output comparison
+ * across targets (tests/edge_golden.py) reads these. Exit status: 0 ok, 1 bad input, 2 bad model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,11 +125,16 @@ int main(int argc, char **argv)
     ecnn_tensor_info in, out;
     ecnn_status st;
     float *x, *y;
-    int a, status = 0;
+    int a, status = 0, raw = 0;
     uint32_t classes;
 
+    if (argc > 1 && strcmp(argv[1], "--raw") == 0) {
+        raw = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: edgecnn-run MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n");
+        fprintf(stderr, "usage: edgecnn-run [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n");
         return 1;
     }
     file = read_file(argv[1], &file_size, &block);
@@ -177,6 +184,12 @@ int main(int argc, char **argv)
         if (st != ECNN_OK) {
             fprintf(stderr, "edgecnn-run: %s: %s\n", argv[a], ecnn_status_string(st));
             status = 1;
+            continue;
+        }
+        if (raw) {
+            printf("%s:", argv[a]);
+            for (j = 0; j < classes; j++) printf(" %.9g", (double)y[j]);
+            printf("\n");
             continue;
         }
         /* top-3 by selection: the output is small */

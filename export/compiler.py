@@ -57,9 +57,12 @@ OP_NAMES = {
     OP_CHANNEL_ARITH: "CHANNEL_ARITH",
 }
 # Weight layouts (FORMAT.md "Packed weights"): the order the fast kernels stream.
-LAYOUT_PLAIN, LAYOUT_FC_PANEL16, LAYOUT_FC_PANEL8X4, LAYOUT_CONV_HWIO = 0, 1, 2, 3
+LAYOUT_PLAIN, LAYOUT_FC_PANEL16, LAYOUT_FC_PANEL8X4, LAYOUT_CONV_HWIO, LAYOUT_FC_PANEL8X4_W64 = 0, 1, 2, 3, 4
 # (outputs per panel, k per group) of the packed fully connected layouts
-FC_PANELS = {LAYOUT_FC_PANEL16: (16, 1), LAYOUT_FC_PANEL8X4: (8, 4)}
+FC_PANELS = {LAYOUT_FC_PANEL16: (16, 1), LAYOUT_FC_PANEL8X4: (8, 4), LAYOUT_FC_PANEL8X4_W64: (8, 4)}
+# FC_PANEL8X4_W64: every weight in [-W64_MAX, W64_MAX] (onnxruntime's reduce-range weights), so
+# the x86 u8 x s8 pair multiply (vpmaddubsw) cannot saturate int16: 2 * 255 * 64 = 32640.
+W64_MAX = 64
 ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP = 0, 1, 2, 3
 ACT_NAMES = {ACT_NONE: "", ACT_RELU: "relu", ACT_LEAKY_RELU: "leaky_relu", ACT_CLIP: "clip"}
 ARITH = {"Add": 1, "Sub": 2, "Mul": 3, "Div": 4}
@@ -824,7 +827,8 @@ def pack_fc(w: np.ndarray, layout: int) -> np.ndarray:
 def pack_weights(tensors, ops) -> None:
     """Store each CONV_2D / FULLY_CONNECTED weight in the layout its fast kernel streams:
     float FC -> panels of 16 outputs; int8 FC with all weight zero points 0 -> panels of 8
-    outputs x 4 k (other int8 weights stay plain and run on the reference kernel); conv ->
+    outputs x 4 k, marked FC_PANEL8X4_W64 when every weight is in [-64, 64] (other int8
+    weights stay plain and run on the reference kernel); conv ->
     HWIO (output channels innermost). A weight shared by several ops stays plain."""
     uses = {}
     for op in ops:
@@ -845,8 +849,9 @@ def pack_weights(tensors, ops) -> None:
             w.data = pack_fc(w.data.reshape(w.dims), LAYOUT_FC_PANEL16)
             w.layout = LAYOUT_FC_PANEL16
         elif w.dtype == DTYPE_I8 and w.quant is not None and not np.any(w.quant.zero_points):
-            w.data = pack_fc(w.data.reshape(w.dims), LAYOUT_FC_PANEL8X4)
-            w.layout = LAYOUT_FC_PANEL8X4
+            small = int(np.abs(w.data.astype(np.int32)).max(initial=0)) <= W64_MAX
+            w.layout = LAYOUT_FC_PANEL8X4_W64 if small else LAYOUT_FC_PANEL8X4
+            w.data = pack_fc(w.data.reshape(w.dims), w.layout)
 
 
 def _may_share(tensors, op, x, y) -> bool:

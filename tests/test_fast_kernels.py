@@ -3,6 +3,9 @@ the library runs the same file both ways (`predict(reference=True)` = ecnn_run_o
 ECNN_RUN_REFERENCE). Float and int8 must agree BIT FOR BIT (the fast float kernels keep the
 reference summation order; int8 sums are exact). Kernel-level odd-size cases are in
 native/tests/test_kernels.c (run by `make -C native test` for the SIMD and portable builds)."""
+import struct
+import zlib
+
 import numpy as np
 import pytest
 
@@ -22,6 +25,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
+from edgecnn.runtime.model import ModelFormatError  # noqa: E402
 
 
 def _assert_same(fast, ref, what):
@@ -72,3 +76,45 @@ def test_packed_dense_layer_is_bit_identical_to_the_reference(k, o, n, relu, see
     model = Model.from_bytes(compile_model(_dense_model(k, o, relu, seed))[0])
     x = np.random.default_rng(seed + 1).normal(0, 1, (n, k)).astype(np.float32)
     _assert_same(model.predict(x), model.predict(x, reference=True), f"dense K={k} O={o} N={n}")
+
+
+def _int8_fc_weights(blob):
+    """(record offset, data offset, size) of every packed int8 FULLY_CONNECTED weight (layout 2 or 4)."""
+    count, data = struct.unpack_from("<I", blob, 20)[0], struct.unpack_from("<I", blob, 40)[0]
+    rows = []
+    for i in range(count):
+        at = 64 + 48 * i
+        if blob[at] == 4 and blob[at + 1] == 2 and blob[at + 44] in (2, 4):  # CONSTANT, i8, FC_PANEL8X4(_W64)
+            offset, size = struct.unpack_from("<II", blob, at + 24)
+            rows.append((at, data + offset, size))
+    return rows
+
+
+def _reseal(blob):
+    struct.pack_into("<I", blob, len(blob) - 4, zlib.crc32(bytes(blob[:-4])) & 0xFFFFFFFF)
+    return bytes(blob)
+
+
+def test_reduce_range_int8_weights_take_the_w64_layout_and_the_loader_checks_its_claim(reference_int8_onnx_path,
+                                                                                      fashion_test_subset):
+    """onnxruntime's default quantization keeps weights in [-64, 64]: the compiler marks them
+    FC_PANEL8X4_W64 (the exact maddubs path on AVX2). The same weights marked FC_PANEL8X4 take
+    the sign-extending path: both must give the reference kernels' bytes. A file claiming W64
+    with a weight outside [-64, 64] is refused (the fast kernel would saturate silently)."""
+    blob = bytearray(compile_model(reference_int8_onnx_path)[0])
+    weights = _int8_fc_weights(blob)
+    assert weights and all(blob[at + 44] == 4 for at, _, _ in weights), "reference int8 FC weights not marked W64"
+    images = fashion_test_subset[0][:13]
+    w64 = Model.from_bytes(bytes(blob))
+    expected = w64.predict(images, reference=True)
+    for batch in (1, 5, 13):
+        _assert_same(w64.predict(images, batch_size=batch), expected, f"W64 layout, batch {batch}")
+    plain_claim = bytearray(blob)
+    for at, _, _ in weights:
+        plain_claim[at + 44] = 2
+    _assert_same(Model.from_bytes(_reseal(plain_claim)).predict(images, batch_size=5), expected, "FC_PANEL8X4 layout")
+    for bad in (65, -65 & 0xFF, 0x80):
+        lying = bytearray(blob)
+        lying[weights[0][1] + 3] = bad
+        with pytest.raises(ModelFormatError, match=r"outside \[-64, 64\]"):
+            Model.from_bytes(_reseal(lying))

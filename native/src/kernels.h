@@ -21,7 +21,11 @@
 #define ECNN_LAYOUT_FC_PANEL16 1u   /* f32 FC: ceil(O/16) panels of [K][16] outputs, zero padded */
 #define ECNN_LAYOUT_FC_PANEL8X4 2u  /* i8 FC: ceil(O/8) panels of [ceil(K/4)][8][4], zero padded */
 #define ECNN_LAYOUT_CONV_HWIO 3u    /* conv: [KH,KW,C/group,O] (output channel innermost) */
-#define ECNN_LAYOUT_COUNT 4u
+#define ECNN_LAYOUT_FC_PANEL8X4_W64 4u /* FC_PANEL8X4 with every weight in [-64, 64] (the loader checks) */
+#define ECNN_LAYOUT_COUNT 5u
+/* The largest |w| of FC_PANEL8X4_W64: 2 * 255 * 64 = 32640 fits int16, so a u8 x s8 pair
+ * product sum (x86 vpmaddubsw) never saturates. */
+#define ECNN_W64_MAX 64
 #define ECNN_PANEL_F32 16u
 #define ECNN_PANEL_I8 8u
 #define ECNN_GROUP_I8 4u
@@ -32,7 +36,8 @@ static inline size_t ecnn_fc_w_index(uint32_t layout, uint32_t o, uint32_t k, ui
     switch (layout) {
     case ECNN_LAYOUT_FC_PANEL16:
         return ((size_t)(o / ECNN_PANEL_F32) * kdim + k) * ECNN_PANEL_F32 + o % ECNN_PANEL_F32;
-    case ECNN_LAYOUT_FC_PANEL8X4: {
+    case ECNN_LAYOUT_FC_PANEL8X4:
+    case ECNN_LAYOUT_FC_PANEL8X4_W64: {
         const size_t kp = ((size_t)kdim + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8;
         return (size_t)(o / ECNN_PANEL_I8) * ECNN_PANEL_I8 * kp + (size_t)(k / ECNN_GROUP_I8) * (ECNN_PANEL_I8 * ECNN_GROUP_I8) +
                (o % ECNN_PANEL_I8) * ECNN_GROUP_I8 + k % ECNN_GROUP_I8;
@@ -47,6 +52,7 @@ static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdi
     switch (layout) {
     case ECNN_LAYOUT_FC_PANEL16: return (uint64_t)(o + ECNN_PANEL_F32 - 1) / ECNN_PANEL_F32 * ECNN_PANEL_F32 * kdim;
     case ECNN_LAYOUT_FC_PANEL8X4:
+    case ECNN_LAYOUT_FC_PANEL8X4_W64:
         return (uint64_t)(o + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8 * ECNN_PANEL_I8 *
                (((uint64_t)kdim + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8);
     default: return (uint64_t)o * kdim;

@@ -303,11 +303,94 @@ static void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1
     }
 }
 
+/* ---- int8, weights in [-64, 64] (ECNN_LAYOUT_FC_PANEL8X4_W64) ------------------------- */
+
+/* When x - zx is a u8 (zx the dtype minimum: a Relu's output, or u8 with zx 0) and every
+ * |w| <= 64, _mm256_maddubs_epi16 (u8 x s8 pairs summed to int16) is exact: a pair sum is at
+ * most 2 * 255 * 64 = 32640 < 32767. One maddubs + one madd with ones turns a 32-byte weight
+ * group (8 outputs x 4 k) into the 8 outputs' int32 sums over those 4 k: half the
+ * instructions of the sign-extending path. Tile: W64_TILE samples x np panels (np 1 or 2). */
+#define W64_TILE 4u
+
+/* 4 consecutive inputs of a sample as u8 (x - zx) broadcast to all 8 dword lanes; `flip` is
+ * 0x80 bytes for int8 x (x + 128 = x ^ 0x80), zero for uint8. rest < 4 pads with zeros (the
+ * padded weights are 0). */
+static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i flip)
+{
+    int32_t v = 0;
+    memcpy(&v, x, rest);
+    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
+}
+
+static ALWAYS_INLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b,
+                                   uint32_t k, uint32_t o, uint32_t s0, const uint32_t ns, const uint32_t np, uint32_t o0,
+                                   __m256i flip, const ecnn_qlinear_params *q)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+    const uint32_t kfull = k / 4 * 4;
+    __m256i acc[W64_TILE][2];
+    uint32_t s, t, i;
+    for (s = 0; s < ns; s++)
+        for (t = 0; t < np; t++) acc[s][t] = _mm256_setzero_si256();
+#define W64_STEP(REST)                                                                                  \
+    do {                                                                                                \
+        __m256i wv[2];                                                                                  \
+        for (t = 0; t < np; t++) wv[t] = _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8)); \
+        for (s = 0; s < ns; s++) {                                                                      \
+            const __m256i xv = w64_x4(x + (size_t)(s0 + s) * k + i, (REST), flip);                     \
+            for (t = 0; t < np; t++)                                                                    \
+                acc[s][t] = _mm256_add_epi32(acc[s][t], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv[t]), ones)); \
+        }                                                                                               \
+    } while (0)
+    for (i = 0; i < kfull; i += 4) W64_STEP(4);
+    if (kfull < k) W64_STEP(k - kfull); /* i == kfull: the last 1..3 inputs */
+#undef W64_STEP
+    for (s = 0; s < ns; s++)
+        for (t = 0; t < np; t++) {
+            const uint32_t ot = o0 + t * 8, width = o - ot < 8 ? o - ot : 8;
+            int32_t sums[8];
+            _mm256_storeu_si256((__m256i *)sums, acc[s][t]);
+            ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + ot, sums, width, ot, b, q);
+        }
+}
+
+static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                     const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    const size_t panel_bytes = (size_t)8 * kp;
+    const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    uint32_t s0, p;
+    for (s0 = 0; s0 < n; s0 += W64_TILE) {
+        const uint32_t ns = n - s0 < W64_TILE ? n - s0 : W64_TILE;
+        for (p = 0; p < panels; p += 2) {
+            const int8_t *wp = (const int8_t *)w + p * panel_bytes;
+            const uint32_t np = panels - p >= 2 ? 2 : 1;
+#define W64_CASE(NS)                                                                                   \
+    do {                                                                                               \
+        if (np == 2) w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, NS, 2, p * 8, flip, q); \
+        else w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, NS, 1, p * 8, flip, q);     \
+    } while (0)
+            switch (ns) {
+            case 1: W64_CASE(1); break;
+            case 2: W64_CASE(2); break;
+            case 3: W64_CASE(3); break;
+            default: W64_CASE(4); break;
+            }
+#undef W64_CASE
+        }
+    }
+}
+
 void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                              uint32_t o, const ecnn_qlinear_params *q)
 {
     const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
     uint32_t s0, p, first = 0;
+    if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64 && q->x_zero_point == ecnn_qtype_min(q->x_type)) {
+        fc_q_w64(y, x, w, b, n, k, o, q); /* x - zx is a u8: the maddubs path is exact */
+        return;
+    }
     if (n == 1) /* whole pairs of full panels; the rest below */
         for (; first + 2 <= o / 8; first += 2)
             q_pair(y, (const uint8_t *)x, (const int8_t *)w + (size_t)first * 8 * kp,

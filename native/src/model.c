@@ -558,16 +558,24 @@ static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
     TRY(check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params[0]));
     /* Packed FC weights: f32 panels of 16, or int8 panels of 8x4 with every zero point 0 (the
      * fast int8 kernel multiplies raw weights; the padding must be a true zero). */
-    TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4));
+    TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4 |
+                                               1u << ECNN_LAYOUT_FC_PANEL8X4_W64));
     TRY(check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
     if (w.layout == ECNN_LAYOUT_FC_PANEL16 && w.dtype != ECNN_DTYPE_F32)
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL16 weights must be f32");
-    if (w.layout == ECNN_LAYOUT_FC_PANEL8X4) {
+    if (w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
         uint32_t i;
         if (w.dtype != ECNN_DTYPE_I8) return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4 weights must be i8");
         for (i = 0; i < w.quant_count; i++)
             if (ecnn_q_zero_point(c->m, &w, i) != 0)
                 return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4 weights need zero points 0");
+    }
+    if (w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) { /* the fast kernel's exactness rests on this claim: verify it */
+        const int8_t *wd = (const int8_t *)(c->m->data + w.offset);
+        uint32_t i;
+        for (i = 0; i < w.size; i++)
+            if (wd[i] < -ECNN_W64_MAX || wd[i] > ECNN_W64_MAX)
+                return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4_W64 weight outside [-64, 64]");
     }
     TRY(check_act(c, op->params));
     *macs = (uint64_t)w.dims[0] * w.dims[1];

@@ -54,7 +54,7 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
                 ecnn_conv2d_q_ref(yp, xp, wp, bp, n, &p, &q);
         } else {
             ecnn_qlinear_params_from(r->m, &x, &w, &y, op->params[0], &q);
-            if (w.layout == ECNN_LAYOUT_FC_PANEL8X4 && !r->reference)
+            if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference)
                 ecnn_fc_q_panel8x4(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
             else
                 ecnn_fully_connected_q_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);

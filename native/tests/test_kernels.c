@@ -91,13 +91,18 @@ static void test_fc_q_panel8x4(void)
             for (n = 1; n <= MAX_N; n += 4, trial++) {
                 const uint32_t k = ks[ki], o = os[oi];
                 const int32_t *b = trial % 3 ? bq : NULL;
+                /* every other trial: FC_PANEL8X4_W64 (weights in [-64, 64], both ends forced in)
+                 * with, on most of them, x's zero point at the dtype minimum (the maddubs path) */
+                const int w64 = trial % 2 == 0;
+                const uint32_t layout = w64 ? ECNN_LAYOUT_FC_PANEL8X4_W64 : ECNN_LAYOUT_FC_PANEL8X4;
                 ecnn_qlinear_params q;
                 memset(&q, 0, sizeof q);
-                q.x_type = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+                q.x_type = (w64 ? trial / 2 : trial) % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
                 q.w_type = ECNN_Q_I8;
                 q.y_type = trial % 4 < 2 ? ECNN_Q_I8 : ECNN_Q_U8;
                 q.x_scale = 0.02f + 0.001f * (float)(trial % 7);
-                q.x_zero_point = irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+                q.x_zero_point = w64 && trial % 8 != 0 ? ecnn_qtype_min(q.x_type)
+                                                       : irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
                 q.w_count = trial % 5 == 0 ? 1 : o;
                 for (i = 0; i < o; i++) {
                     w_scales[i] = 0.001f + 0.0003f * (float)i;
@@ -110,17 +115,22 @@ static void test_fc_q_panel8x4(void)
                 q.y_min = ecnn_qtype_min(q.y_type);
                 q.y_max = ecnn_qtype_max(q.y_type);
                 if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
-                for (i = 0; i < n * k; i++) xq[i] = (uint8_t)irand(0, 255);
-                for (i = 0; i < o * k; i++) wq[i] = (int8_t)irand(-128, 127); /* the full range, -128 included */
+                for (i = 0; i < n * k; i++) xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127) : irand(0, 255)); /* largest x - zx */
+                for (i = 0; i < o * k; i++) wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
+                if (w64) {
+                    for (i = 0; i < o * k; i += 7) wq[i] = (int8_t)(i % 2 ? 64 : -64); /* both ends */
+                    if (trial % 3 == 1) /* the largest int16 pair sums: x - zx = 255, |w| = 64 */
+                        for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -64 : 64);
+                }
                 for (i = 0; i < o; i++) bq[i] = irand(-20000, 20000);
-                memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(ECNN_LAYOUT_FC_PANEL8X4, o, k));
+                memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(layout, o, k));
                 {
                     uint32_t j, t;
                     for (j = 0; j < o; j++)
-                        for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(ECNN_LAYOUT_FC_PANEL8X4, j, t, k)] = wq[(size_t)j * k + t];
+                        for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
                 }
                 ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, &q);
-                q.w_layout = ECNN_LAYOUT_FC_PANEL8X4;
+                q.w_layout = layout;
                 ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, &q);
                 ecnn_fc_q_panel8x4(q_fast, xq, wq_packed, b, n, k, o, &q);
                 ecnn_fc_q_panel8x4_portable(q_port, xq, wq_packed, b, n, k, o, &q);
@@ -128,7 +138,7 @@ static void test_fc_q_panel8x4(void)
                 CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
                 CHECK(memcmp(q_ref, q_port, (size_t)n * o) == 0);
                 if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
-                    fprintf(stderr, "  int8 panel8x4 differs at n=%u k=%u o=%u (%s)\n", n, k, o, ecnn_simd());
+                    fprintf(stderr, "  int8 panel8x4 (layout %u) differs at n=%u k=%u o=%u (%s)\n", layout, n, k, o, ecnn_simd());
             }
 }
 

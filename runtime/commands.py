@@ -1,6 +1,7 @@
 """Subcommands of this area; see runtime/cli.py for the rules registration follows.
 
     edgecnn compile model.onnx --out model.ecnn     ONNX -> native model file, per-layer table
+    edgecnn compile --emit-c model_data.c model.onnx    ... as a C array + header (firmware)
     edgecnn predict model.ecnn IMAGE...             top-3 Fashion-MNIST classes per image
     edgecnn verify model.onnx model.ecnn            native vs onnxruntime on real test images
 """
@@ -21,7 +22,11 @@ def register(subparsers) -> None:
         "integer arithmetic and int8 weights.",
     )
     p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
-    p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn)")
+    p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c "
+                   "only when given)")
+    p.add_argument("--emit-c", type=Path, metavar="FILE.c",
+                   help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
+                   "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)")
     p.set_defaults(func=compile_command)
 
     p = subparsers.add_parser(
@@ -58,12 +63,24 @@ def register(subparsers) -> None:
 
 
 def compile_command(args) -> int:
-    from edgecnn.export.compiler import compile_onnx
+    from edgecnn.export.compiler import compile_model, compile_onnx
 
-    out = args.out or args.model.with_suffix(".ecnn")
-    report = compile_onnx(args.model, out)
+    if args.emit_c is None:
+        out = args.out or args.model.with_suffix(".ecnn")
+        report = compile_onnx(args.model, out)
+        print(report.format_table())
+        print(f"wrote {out} ({report.file_bytes:,} bytes)")
+        return 0
+    from edgecnn.runtime.embed import emit_c
+    from edgecnn.runtime.files import write_bytes
+
+    blob, report = compile_model(args.model)
     print(report.format_table())
-    print(f"wrote {out} ({report.file_bytes:,} bytes)")
+    if args.out:
+        write_bytes(args.out, blob)
+        print(f"wrote {args.out} ({len(blob):,} bytes)")
+    c_path, h_path = emit_c(blob, args.emit_c)
+    print(f"wrote {c_path} and {h_path} ({len(blob):,} model bytes)")
     return 0
 
 

@@ -1,13 +1,15 @@
 /* edgecnn-run: classify PGM images with an .ecnn model, no Python needed.
  *
  *   edgecnn-run [--raw] model.ecnn image.pgm [image.pgm ...]
+ *   edgecnn-run --info model.ecnn
  *
  * Reads binary (P5) or ASCII (P2) PGM files whose size matches the model input
  * [H, W, 1], scales pixels to [0, 1] (pixel / maxval, the model's input contract) and
  * prints the top-3 classes with their probabilities. Class names are Fashion-MNIST's
  * when the model has 10 outputs. --raw prints every output instead, "IMAGE: v0 v1 ...", each
  * with %.9g (enough digits to give back the exact float32): the golden-output comparison
- * across targets (tests/edge_golden.py) reads these. Exit status: 0 ok, 1 bad input, 2 bad model. */
+ * across targets (tests/edge_golden.py) reads these. --info prints the memory a firmware needs for the model: "MODEL: file F bytes,
+ * arena A bytes (batch 1)" (F in flash, A in RAM; `make size` reads it). Exit status: 0 ok, 1 bad input, 2 bad model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,16 +127,18 @@ int main(int argc, char **argv)
     ecnn_tensor_info in, out;
     ecnn_status st;
     float *x, *y;
-    int a, status = 0, raw = 0;
+    int a, status = 0, raw = 0, info_only = 0;
     uint32_t classes;
 
-    if (argc > 1 && strcmp(argv[1], "--raw") == 0) {
-        raw = 1;
+    if (argc > 1 && (strcmp(argv[1], "--raw") == 0 || strcmp(argv[1], "--info") == 0)) {
+        raw = argv[1][2] == 'r';
+        info_only = !raw;
         argv++;
         argc--;
     }
-    if (argc < 3) {
-        fprintf(stderr, "usage: edgecnn-run [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n");
+    if (argc < (info_only ? 2 : 3)) {
+        fprintf(stderr, "usage: edgecnn-run [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n"
+                        "       edgecnn-run --info MODEL.ecnn\n");
         return 1;
     }
     file = read_file(argv[1], &file_size, &block);
@@ -156,6 +160,13 @@ int main(int argc, char **argv)
         return 2;
     }
     ecnn_model_get_info(&model, &info);
+    if (info_only) {
+        ecnn_arena_size(&model, 1, &arena_bytes);
+        printf("%s: file %lu bytes, arena %lu bytes (batch 1)\n", argv[1], (unsigned long)info.file_size,
+               (unsigned long)arena_bytes);
+        free(block);
+        return 0;
+    }
     ecnn_model_tensor(&model, info.input, &in);
     ecnn_model_tensor(&model, info.output, &out);
     if (in.dtype != ECNN_DTYPE_F32 || in.rank != 3 || in.dims[2] != 1 || out.dtype != ECNN_DTYPE_F32) {

@@ -55,10 +55,12 @@ void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b,
 }
 
 
-/* Output channels per block, and the most weights (taps x channels x block) whose centred
- * int16 copy (w - zw) is kept on the stack; larger kernels take the reference kernel. */
+/* Output channels per block, and the most weights (term pairs x channels x 2, the block
+ * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
+ * kernels take the reference kernel. */
 #define CONV_O_BLOCK 64u
-#define CONV_W_STACK 4096u
+#define CONV_W_STACK 8192u
+#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
 
 /* x[i] - zx as int32 for an int8 or uint8 buffer. */
 static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
@@ -66,30 +68,53 @@ static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
     return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
 }
 
+/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
+ * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
+ * the validator bounds the whole sum). */
+static void conv_q_dot(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+#ifdef ECNN_X86_AVX2_KERNELS
+    ecnn_conv_q_dot_avx2(acc, xk, wc, pairs, c8);
+#else
+    uint32_t j, o;
+    for (o = 0; o < c8; o++) acc[o] = 0;
+    for (j = 0; j < pairs; j++) {
+        const int32_t x0 = xk[2 * j], x1 = xk[2 * j + 1];
+        const int16_t *wr = wc + (size_t)j * c8 * 2;
+        for (o = 0; o < c8; o++) acc[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
+    }
+#endif
+}
+
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
                         const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
+    const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
+    const uint32_t block = og < CONV_O_BLOCK ? og : CONV_O_BLOCK;
+    const int32_t zx = q->x_zero_point;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
     int32_t acc[CONV_O_BLOCK];
     float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
-    int16_t wc[CONV_W_STACK]; /* [tap][c][o] of one block: w - zw, |w - zw| <= 255 */
-    if ((uint64_t)taps * cg * (og < CONV_O_BLOCK ? og : CONV_O_BLOCK) > CONV_W_STACK) {
+    int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
+    int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
+    if ((uint64_t)pairs * 2 * ((block + 7) / 8 * 8) > CONV_W_STACK || (uint64_t)pairs * 2 > CONV_X_STACK) {
         ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
         return;
     }
     for (g = 0; g < p->group; g++)
         for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
-            const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK;
+            const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK, c8 = (count + 7) / 8 * 8;
             const uint32_t oc = g * og + o0; /* first output channel of the block */
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
-            for (t = 0; t < taps; t++)
-                for (c = 0; c < cg; c++)
-                    for (o = 0; o < count; o++) {
-                        const size_t at = ((size_t)t * cg + c) * p->o + oc + o;
-                        const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
-                        wc[((size_t)t * cg + c) * count + o] = (int16_t)centred(w, at, q->w_type, zw);
-                    }
+            memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
+            for (t = 0; t < terms; t++)
+                for (o = 0; o < count; o++) {
+                    const size_t at = (size_t)t * p->o + oc + o; /* HWIO: term t = (ky*KW + kx)*Cg + c */
+                    const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
+                    wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
+                }
+            memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
             for (s = 0; s < n; s++) {
                 const size_t xs = (size_t)s * p->h * p->w * p->c;
                 for (oy = 0; oy < p->oh; oy++) {
@@ -98,20 +123,22 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     for (ox = 0; ox < p->ow; ox++) {
                         uint32_t kx0, kx1;
                         ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                        for (o = 0; o < count; o++) acc[o] = 0;
-                        for (ky = ky0; ky < ky1; ky++) { /* padding contributes 0 (x == zx) */
+                        /* taps in the padding contribute 0 (x == zx); an odd last pair's second
+                         * term (index `terms`) is never written and stays 0 */
+                        if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                        for (ky = ky0; ky < ky1; ky++) {
                             const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
                             for (kx = kx0; kx < kx1; kx++) {
                                 const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
                                 const size_t xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
-                                const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * cg * count;
-                                for (c = 0; c < cg; c++) {
-                                    const int32_t xv = centred(x, xp + c, q->x_type, q->x_zero_point);
-                                    const int16_t *wr = wt + (size_t)c * count;
-                                    for (o = 0; o < count; o++) acc[o] += xv * (int32_t)wr[o];
-                                }
+                                int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                                if (q->x_type == ECNN_Q_U8)
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                                else
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
                             }
                         }
+                        conv_q_dot(acc, xk, wc, pairs, c8);
                         ecnn_q_store_scaled(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + oc, acc, count, scales,
                                             b ? b + oc : NULL, q);
                     }

@@ -409,6 +409,27 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
         }
     }
 }
+void ecnn_conv_q_dot_avx2(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+    uint32_t o0, j;
+    for (o0 = 0; o0 < c8; o0 += 16) {
+        /* 16 outputs (two accumulators) per pass; a last block of 8 uses one */
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+        const int two = c8 - o0 >= 16;
+        for (j = 0; j < pairs; j++) {
+            int32_t xp;
+            __m256i xv;
+            memcpy(&xp, xk + 2 * j, sizeof xp); /* (x[2j], x[2j+1]) as one int16 pair */
+            xv = _mm256_set1_epi32(xp);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0) * 2)), xv));
+            if (two)
+                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0 + 8) * 2)), xv));
+        }
+        _mm256_storeu_si256((__m256i *)(acc + o0), a0);
+        if (two) _mm256_storeu_si256((__m256i *)(acc + o0 + 8), a1);
+    }
+}
+
 void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                               const int32_t *bias, const ecnn_qlinear_params *q)
 {

@@ -178,6 +178,12 @@ void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_para
 {
     uint32_t s, oy, ox, ky, kx, c, l;
     const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
+#ifdef ECNN_X86_AVX2_KERNELS
+    if (cfull == p->c) {
+        ecnn_maxpool2d_q_avx2(y, x, n, p, type);
+        return;
+    }
+#endif
     for (s = 0; s < n; s++)
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;

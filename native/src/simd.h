@@ -53,6 +53,8 @@ void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b
 #ifdef ECNN_X86_AVX2_KERNELS
 /* ecnn_q_store_scaled (below) with the requantization of 8 outputs per AVX2 instruction:
  * the same float operations (convert, multiply, max, min, round to nearest even). */
+/* ecnn_maxpool2d_q for p->c a multiple of 16. */
+void ecnn_maxpool2d_q_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type);
 /* ecnn_conv2d_q_hwio's dot product: acc[0..c8) over `pairs` int16 term pairs (c8 a multiple of 8). */
 void ecnn_conv_q_dot_avx2(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,

@@ -54,7 +54,9 @@ data:
 		exit 1; \
 	fi
 
-run: venv data
+# The library's code size per edge target goes into the run report (native/build/size.json).
+run: venv data cross-deps
+	$(MAKE) -s -C native size MODELS=
 	$(EDGECNN) pipeline --data $(DATA_DIR) --out $(RUN_DIR)
 
 # Headless Chromium renders the run report in the tests: installed when missing and root, else named.

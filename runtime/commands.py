@@ -7,7 +7,7 @@
 """
 from pathlib import Path
 
-DATA_HELP = "MNIST-format folder (default: $EDGECNN_DATA or /usr/share/datasets/fashion-mnist)"
+from edgecnn.train.data import DATA_HELP
 
 
 def register(subparsers) -> None:

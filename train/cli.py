@@ -5,6 +5,8 @@ TensorFlow is imported by the handler.
 """
 import argparse
 
+from edgecnn.train.data import DATA_HELP
+
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
 AUGMENT_PRESETS = ("mild", "none", "seed")
@@ -50,8 +52,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment or --resume)")
     p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR from its last epoch checkpoint "
                    "(DIR/checkpoint, written after every epoch), with the settings it was started with")
-    p.add_argument("--data", metavar="DIR", help="MNIST-format folder (default: $EDGECNN_DATA, "
-                   "else /usr/share/datasets/fashion-mnist)")
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the trainer's, see README)")
     p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")

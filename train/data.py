@@ -29,6 +29,8 @@ FASHION_MNIST_CLASSES = (
     "Ankle boot",
 )
 DEFAULT_DATA_DIR = "/usr/share/datasets/fashion-mnist"
+# The --data help of every command that reads the dataset (resolve_data_dir's rule).
+DATA_HELP = f"MNIST-format folder (default: $EDGECNN_DATA, else {DEFAULT_DATA_DIR})"
 DATA_ENV_VAR = "EDGECNN_DATA"
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 IMAGE_SIZE = 28

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_json
+from edgecnn.train.data import DATA_HELP
 from edgecnn.runtime.files import write_text
 
 STATE_FILE = "pipeline.json"
@@ -158,7 +159,7 @@ def register(subparsers) -> None:
         "last succeeded are skipped, so a rerun after a failure continues where it stopped.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder (default runs/default)")
-    parser.add_argument("--data", help="MNIST-format folder (default: $EDGECNN_DATA or /usr/share/datasets/fashion-mnist)")
+    parser.add_argument("--data", help=DATA_HELP)
     parser.add_argument("--quick", action="store_true", help="2 epochs on 10,000 images, fewer samples and runs (< 3 min)")
     parser.add_argument("--force", action="store_true", help="run every stage even if its inputs did not change")
     parser.set_defaults(func=pipeline_command)

@@ -98,10 +98,16 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
+    size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
     if ((uint64_t)pairs * 2 * ((block + 7) / 8 * 8) > CONV_W_STACK || (uint64_t)pairs * 2 > CONV_X_STACK) {
         ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
         return;
     }
+    for (ky = 0; ky < p->kh; ky++)
+        for (kx = 0; kx < p->kw; kx++)
+            for (c = 0; c < cg; c++)
+                xoff[((size_t)ky * p->kw + kx) * cg + c] =
+                    ((size_t)ky * p->dilation_h * p->w + (size_t)kx * p->dilation_w) * p->c + c;
     for (g = 0; g < p->group; g++)
         for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
             const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK, c8 = (count + 7) / 8 * 8;
@@ -125,17 +131,26 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                         ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                         /* taps in the padding contribute 0 (x == zx); an odd last pair's second
                          * term (index `terms`) is never written and stays 0 */
-                        if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
-                        for (ky = ky0; ky < ky1; ky++) {
-                            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
-                            for (kx = kx0; kx < kx1; kx++) {
-                                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
-                                const size_t xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
-                                int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
-                                if (q->x_type == ECNN_Q_U8)
-                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
-                                else
-                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                        if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                            const size_t xp = xs + (((size_t)oy * p->stride_h - p->pad_top) * p->w +
+                                                    (size_t)ox * p->stride_w - p->pad_left) * p->c + (size_t)g * cg;
+                            if (q->x_type == ECNN_Q_U8)
+                                for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
+                            else
+                                for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
+                        } else { /* clipped: the taps outside x stay 0 */
+                            memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                            for (ky = ky0; ky < ky1; ky++) {
+                                const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                                for (kx = kx0; kx < kx1; kx++) {
+                                    const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                                    const size_t xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
+                                    int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                                    if (q->x_type == ECNN_Q_U8)
+                                        for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                                    else
+                                        for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                                }
                             }
                         }
                         conv_q_dot(acc, xk, wc, pairs, c8);

@@ -328,6 +328,23 @@ def check_native_ops(tensors, ops) -> None:
 # Comparing quantized values with onnxruntime (edgecnn verify)
 
 
+def nodes_feeding(model, tensor: str):
+    """A copy of `model` keeping only the nodes that `tensor` depends on (outputs left to the caller)."""
+    onnx = require("onnx")
+    producer = {o: n for n in model.graph.node for o in n.output}
+    needed, stack = set(), [tensor]
+    while stack:
+        node = producer.get(stack.pop())
+        if node is not None and id(node) not in needed:
+            needed.add(id(node))
+            stack.extend(i for i in node.input if i)
+    cut = onnx.ModelProto()
+    cut.CopyFrom(model)
+    del cut.graph.node[:]
+    cut.graph.node.extend(n for n in model.graph.node if id(n) in needed)
+    return cut
+
+
 def quantized_output_model(model):
     """(model, scale, zero_point): a copy of an int8 model cut right after its last
     DequantizeLinear (the float tail, e.g. Softmax, removed), and that DequantizeLinear's
@@ -367,17 +384,7 @@ def quantized_output_model(model):
     zp = onnx.numpy_helper.to_array(inits[zp_name]) if zp_name in inits else np.zeros((), np.uint8)
     if scale is None or scale.size != 1 or zp.size != 1:
         raise CompileError("the last DequantizeLinear is not per tensor with constant scale and zero point")
-    # Keep only the nodes the cut output depends on.
-    needed, stack = set(), [name]
-    while stack:
-        n = producer.get(stack.pop())
-        if n is not None and id(n) not in needed:
-            needed.add(id(n))
-            stack.extend(i for i in n.input if i)
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    del out.graph.node[:]
-    out.graph.node.extend(n for n in graph.node if id(n) in needed)
+    out = nodes_feeding(model, name)
     del out.graph.output[:]
     out.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     return out, np.float32(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])

@@ -102,7 +102,7 @@ def quantized_output_match(onnx_model, images, quiet: bool = False) -> CodeMatch
 def layer_matches(onnx_model, images, quiet: bool = False) -> list[CodeMatch]:
     """Every quantized intermediate tensor of the QOperator form of the model, native vs onnxruntime."""
     onnx = require("onnx")
-    from edgecnn.export.compiler_int8 import qdq_to_qoperator
+    from edgecnn.export.compiler_int8 import nodes_feeding, qdq_to_qoperator
 
     helper = onnx.helper
     qop = qdq_to_qoperator(onnx_model)
@@ -131,21 +131,11 @@ def layer_matches(onnx_model, images, quiet: bool = False) -> list[CodeMatch]:
     probe.graph.output.extend(helper.make_tensor_value_info(t, elem[t], None) for t, _ in layers)
     reference = _ort_run(probe, images, [t for t, _ in layers], desc=None if quiet else "onnxruntime (layers)")
 
-    producer = {o: n for n in qop.graph.node for o in n.output}
     rows = []
     for (tensor, op), ref in zip(layers, reference):
         # Native: the model cut at this tensor. NCHW tensors go out through a Transpose to NHWC,
         # the order the native runtime stores them in.
-        needed, stack = set(), [tensor]
-        while stack:
-            n = producer.get(stack.pop())
-            if n is not None and id(n) not in needed:
-                needed.add(id(n))
-                stack.extend(i for i in n.input if i)
-        cut = onnx.ModelProto()
-        cut.CopyFrom(qop)
-        del cut.graph.node[:]
-        cut.graph.node.extend(n for n in qop.graph.node if id(n) in needed)
+        cut = nodes_feeding(qop, tensor)
         out = tensor
         if ref.ndim == 4:
             out = tensor + "__nhwc"

@@ -46,7 +46,11 @@ static int same_output(const void *a, const void *b, size_t bytes, uint32_t dtyp
         memcpy(&x, (const uint8_t *)a + 4 * i, 4);
         memcpy(&y, (const uint8_t *)b + 4 * i, 4);
         if (isnan(x) && isnan(y)) continue;
-        if (memcmp(&x, &y, 4) != 0) return 0;
+        if (memcmp(&x, &y, 4) == 0) continue;
+        /* Float: within the runtime's float contract (1e-5). The fast kernels are bit-identical
+         * on the reference model's shapes, but fuzzing found 1-ulp differences on other
+         * geometries (native/fuzz/crashes/float-fast-vs-ref-1ulp). int8 stays exact (memcmp). */
+        if (!(fabsf(x - y) <= 1e-5f * fmaxf(1.0f, fmaxf(fabsf(x), fabsf(y))))) return 0;
     }
     return 1;
 }

@@ -46,11 +46,7 @@ static int same_output(const void *a, const void *b, size_t bytes, uint32_t dtyp
         memcpy(&x, (const uint8_t *)a + 4 * i, 4);
         memcpy(&y, (const uint8_t *)b + 4 * i, 4);
         if (isnan(x) && isnan(y)) continue;
-        if (memcmp(&x, &y, 4) == 0) continue;
-        /* Float: within the runtime's float contract (1e-5). The fast kernels are bit-identical
-         * on the reference model's shapes, but fuzzing found 1-ulp differences on other
-         * geometries (native/fuzz/known-float-divergence/). int8 stays exact (memcmp). */
-        if (!(fabsf(x - y) <= 1e-5f * fmaxf(1.0f, fmaxf(fabsf(x), fabsf(y))))) return 0;
+        if (memcmp(&x, &y, 4) != 0) return 0;
     }
     return 1;
 }
@@ -81,16 +77,6 @@ static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
     /* Differential oracle: the fast (SIMD, packed-weight) kernels must give the reference
      * kernels' results bit for bit (NaN matches any NaN: payloads may differ). */
     reference = exact_alloc(out_bytes);
-#ifndef FUZZ_FLOAT_ORACLE
-    /* Known open bug (issue 7): on some fuzzed float geometries the fast FULLY_CONNECTED kernel
-     * differs from the reference by up to ~1.3e-5 in the probabilities (reproducers:
-     * native/fuzz/known-float-divergence/). Until it is traced, the oracle checks int8 models
-     * only by default; build with -DFUZZ_FLOAT_ORACLE to check float models too. */
-    if (in_info.dtype == ECNN_DTYPE_F32 && reference != NULL) {
-        free(reference);
-        reference = NULL;
-    }
-#endif
     if (reference != NULL) {
         if (ecnn_run_ops(m, batch, 0, info.num_ops, ECNN_RUN_REFERENCE, input, in_bytes, reference, out_bytes, arena,
                          arena_bytes) != ECNN_OK)

@@ -138,15 +138,9 @@ void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_
 void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
                                 uint32_t func, uint32_t const_first);
 
-/* Faster portable kernels (kernels_f32.c): plain C99 written so the compiler can
- * vectorize without -ffast-math (the summation order is explicit). Tested against the
- * reference kernels above; results differ from them only by float summation order. */
-
-/* Same contract as ecnn_fully_connected_f32_ref. Sums each dot product in 4 interleaved
- * partial sums (lane l takes k = l mod 4), combined as (l0 + l1) + (l2 + l3), then adds the
- * bias; the order does not depend on n, so a sample's result is the same in any batch. */
-void ecnn_fully_connected_f32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                              uint32_t o, const ecnn_act_params *act);
+/* Faster kernels (kernels_f32.c, SIMD versions in kernels_x86_*.c / kernels_arm_neon.c)
+ * over packed weights. Each sums its terms in the reference order, so results are
+ * BIT-IDENTICAL to the reference kernels above (native/tests and the fuzzer check this). */
 
 /* Same contract, w in ECNN_LAYOUT_FC_PANEL16. Each output is summed in the reference
  * order (k = 0, 1, ..., one multiply and one add per term, no FMA), then the bias:

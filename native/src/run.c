@@ -120,12 +120,10 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_act_from(op->params, &a);
-        if (r->reference)
-            ecnn_fully_connected_f32_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a, w.layout);
-        else if (w.layout == ECNN_LAYOUT_FC_PANEL16)
+        if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
             ecnn_fc_f32_panel16(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
-        else
-            ecnn_fully_connected_f32(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
+        else /* reference order for every layout; plain weights have no faster kernel (kernels_f32.c) */
+            ecnn_fully_connected_f32_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a, w.layout);
         break;
     }
     case ECNN_OP_SOFTMAX: {

@@ -15,7 +15,8 @@
  *   (0 = ECNN_OK, negative = error; ecnn_status_string() describes each).
  * - Layout: activations are NHWC (batch N, height H, width W, channels C), row-major, with
  *   the batch as the leading dimension. Shapes reported by the library are per sample
- *   (without N).
+ *   (without N). The input and output tensors keep the layout the ONNX model declares
+ *   (e.g. NCHW from PyTorch): the compiler adds TRANSPOSE ops where it differs from NHWC.
  * - The model buffer is used in place (zero copy: weights are read from it at run time);
  *   it must stay valid and unchanged while the model is used. Its format is
  *   native/FORMAT.md. This version of the library needs a little-endian host.
@@ -90,11 +91,15 @@ typedef enum {
     ECNN_OP_SOFTMAX = 4,
     ECNN_OP_RESHAPE = 5,
     ECNN_OP_ACTIVATION = 6,
-    ECNN_OP_AVG_POOL_2D = 7, /**< reserved */
-    ECNN_OP_ADD = 8,         /**< reserved */
+    ECNN_OP_AVG_POOL_2D = 7, /**< window mean (count_include_pad flag); global = kernel H x W */
+    ECNN_OP_ADD = 8,         /**< y = act(a + b), two runtime tensors of the same shape */
     ECNN_OP_QUANTIZE = 9,    /**< f32 -> i8/u8: sat(rne(x / scale) + zero_point) */
     ECNN_OP_DEQUANTIZE = 10, /**< i8/u8 -> f32: (q - zero_point) * scale */
-    ECNN_OP_CHANNEL_ARITH = 11 /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
+    ECNN_OP_CHANNEL_ARITH = 11, /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
+    ECNN_OP_CONCAT = 12,     /**< inputs joined along param `axis` (channels on NHWC: the last axis) */
+    ECNN_OP_PAD = 13,        /**< constant padding: before[5], after[5], value */
+    ECNN_OP_TRANSPOSE = 14,  /**< y = x.transpose(perm) per sample: perm[5] */
+    ECNN_OP_MUL = 15         /**< y = act(a * b), two runtime tensors of the same shape */
 } ecnn_op_type;
 
 /** Functions of CHANNEL_ARITH (param `func`). */
@@ -105,12 +110,16 @@ typedef enum {
     ECNN_ARITH_DIV = 4
 } ecnn_arith;
 
-/** Fused activation codes (param `act` of CONV_2D, FULLY_CONNECTED, ACTIVATION). */
+/** Activation codes (param `act` of CONV_2D, FULLY_CONNECTED, ADD, MUL, ACTIVATION). */
 typedef enum {
     ECNN_ACT_NONE = 0,
     ECNN_ACT_RELU = 1,       /**< max(x, 0) */
     ECNN_ACT_LEAKY_RELU = 2, /**< x < 0 ? p0 * x : x */
-    ECNN_ACT_CLIP = 3        /**< min(max(x, p0), p1) */
+    ECNN_ACT_CLIP = 3,       /**< min(max(x, p0), p1) */
+    ECNN_ACT_SIGMOID = 4,    /**< 1 / (1 + exp(-x)) (float only) */
+    ECNN_ACT_TANH = 5,       /**< tanh(x) (float only) */
+    ECNN_ACT_HARD_SIGMOID = 6, /**< max(0, min(1, p0 * x + p1)) (float only) */
+    ECNN_ACT_HARD_SWISH = 7  /**< x * max(0, min(1, x / 6 + 0.5)) (float only) */
 } ecnn_activation;
 
 /**
@@ -257,8 +266,9 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
  *
  * @param[in]  model         an initialised model (not modified: thread safe).
  * @param[in]  batch         number of samples N, >= 1.
- * @param[in]  input         N samples of the input tensor, NHWC, its dtype (f32 for float
- *                           models); aligned to the element size.
+ * @param[in]  input         N samples of the input tensor, in its dims (the layout the ONNX
+ *                           model declares) and dtype (f32 for float models); aligned to
+ *                           the element size.
  * @param[in]  input_bytes   must equal N * input tensor size.
  * @param[out] output        N samples of the output tensor; aligned to the element size.
  * @param[in]  output_bytes  must equal N * output tensor size.

@@ -34,6 +34,10 @@ const char *ecnn_op_name(uint32_t op_type)
     case ECNN_OP_QUANTIZE: return "QUANTIZE";
     case ECNN_OP_DEQUANTIZE: return "DEQUANTIZE";
     case ECNN_OP_CHANNEL_ARITH: return "CHANNEL_ARITH";
+    case ECNN_OP_CONCAT: return "CONCAT";
+    case ECNN_OP_PAD: return "PAD";
+    case ECNN_OP_TRANSPOSE: return "TRANSPOSE";
+    case ECNN_OP_MUL: return "MUL";
     default: return "UNKNOWN";
     }
 }

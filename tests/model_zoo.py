@@ -1,0 +1,326 @@
+"""The model zoo: three small CNNs whose network code somebody else wrote, as float and int8 ONNX.
+
+Issue 6 asks that models nobody in this project designed compile and run float and int8,
+matching onnxruntime. This script builds them, deterministically (fixed seeds, random
+weights, no download), and exports each the way its users would:
+
+- ``resnet8``: ResNet v1 for CIFAR-10 at depth 8 (6n+2, n=1): the ``resnet_v1`` /
+  ``resnet_layer`` builders of the Keras example "Trains a ResNet on the CIFAR10 dataset"
+  (keras-team/keras ``examples/cifar10_resnet.py``, keras.io/examples/cifar10_resnet),
+  followed layer for layer in the Keras functional API: Conv-BN-ReLU stacks, residual Add,
+  a strided 1x1 projection shortcut, AveragePooling2D(8), Flatten, Dense softmax.
+  Input NHWC (32, 32, 3). Exported with tf2onnx (numerics.md's tf.function route).
+- ``mobilenetv2``: ``keras.applications.MobileNetV2(alpha=0.35, input_shape=(96, 96, 3),
+  weights=None, classes=10)``: Keras' own code, unchanged (ZeroPadding2D, depthwise
+  convolutions, ReLU6, inverted residual Adds, global average pooling). Input NHWC.
+- ``lenet_bn``: LeNet-5 with batch normalization from "Dive into Deep Learning" (d2l.ai,
+  section "Batch Normalization", concise PyTorch version): Conv-BN-Sigmoid-AvgPool twice,
+  Flatten, Linear-BN1d-Sigmoid twice, Linear; a Softmax is appended so all three models end
+  in probabilities. Input NCHW (1, 28, 28). Exported with ``torch.onnx.export`` and its
+  default exporter in torch 2.13, the torch.export-based ("dynamo") one (it needs onnxscript).
+
+Batch-norm statistics are randomised (fixed seed) so that folding them is not a no-op.
+
+int8: the project's ``edgecnn.export.quantize.quantize_onnx`` takes (N, 28, 28, 1) images only,
+so the models are quantized here with onnxruntime's ``quantize_static`` and its settings
+(QDQ, int8 weights symmetric per channel with reduce_range, activations asymmetric per
+tensor, MinMax calibration, ``quant_pre_process`` first, Softmax left float), calibrated on
+uniform random inputs in [0, 1]. Every op type onnxruntime knows how to quantize is
+quantized (the project's tool restricts the list to what the reference CNN has): Add,
+AveragePool, GlobalAveragePool, Sigmoid, ... are exactly what issue 6 adds.
+One difference: activations are UINT8, not int8. On x86, onnxruntime runs int8 activations
+by rewriting each Q/DQ pair to uint8, which it cannot do for a tensor read by two nodes (a
+residual fan-out); it then refuses to fuse those convolutions and Adds and runs
+DequantizeLinear -> float Conv -> QuantizeLinear instead (checked with onnxruntime 1.32 on
+resnet8: 6 of 9 convolutions and 2 of 3 Adds left in float). A float convolution in
+onnxruntime (MLAS, FMA) is no bit-exact target. With uint8 activations every Conv, Add and
+pool runs as onnxruntime's QLinear* kernels (``ort_int8_ops`` in zoo.json).
+
+    .venv/bin/python tests/model_zoo.py OUTDIR [--only NAME ...]
+
+writes OUTDIR/NAME.onnx, OUTDIR/NAME.int8.onnx and OUTDIR/zoo.json (shapes, parameters, the
+op types of each graph and of the graph onnxruntime runs). Needs TensorFlow + tf2onnx
+(edgecnn[train]) and torch + onnxscript (edgecnn[dev]).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20261125
+OPSET = 17  # tf2onnx; torch's exporter picks its own (it upgrades to the opset it supports)
+CALIBRATION_SAMPLES = 64
+ZOO = ("resnet8", "mobilenetv2", "lenet_bn")
+
+
+@dataclass
+class ZooModel:
+    name: str
+    source: str  # whose network code, and how it was exported
+    layout: str  # "NHWC" or "NCHW": the input layout the ONNX model declares
+    input_shape: tuple  # per sample, as declared
+    float_path: Path
+    int8_path: Path
+    parameters: int = 0
+    float_ops: dict = field(default_factory=dict)  # op type -> count in the float ONNX graph
+    int8_ops: dict = field(default_factory=dict)  # ... in the int8 (QDQ) ONNX graph
+    ort_int8_ops: dict = field(default_factory=dict)  # ... in the graph onnxruntime runs (default level)
+
+
+def sample_inputs(shape, n: int, seed: int) -> np.ndarray:
+    """n inputs float32 (n, *shape), uniform in [0, 1] (the value range every edgecnn model takes)."""
+    return np.random.default_rng(seed).random((n, *shape), dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# Keras models
+
+
+def _keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    return keras
+
+
+def resnet8():
+    """ResNet v1, depth 8, as resnet_v1(input_shape=(32, 32, 3), depth=8) of the Keras CIFAR-10 example."""
+    keras = _keras()
+    from keras import layers
+
+    def resnet_layer(inputs, num_filters=16, kernel_size=3, strides=1, activation="relu",
+                     batch_normalization=True):
+        # The example's conv_first=True branch (the only one resnet_v1 uses): Conv -> BN -> act.
+        x = layers.Conv2D(num_filters, kernel_size=kernel_size, strides=strides, padding="same",
+                          kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.l2(1e-4))(inputs)
+        if batch_normalization:
+            x = layers.BatchNormalization()(x)
+        if activation is not None:
+            x = layers.Activation(activation)(x)
+        return x
+
+    depth, num_filters = 8, 16
+    num_res_blocks = (depth - 2) // 6
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = resnet_layer(inputs)
+    for stack in range(3):
+        for res_block in range(num_res_blocks):
+            strides = 2 if stack > 0 and res_block == 0 else 1  # downsample at each new stack
+            y = resnet_layer(x, num_filters=num_filters, strides=strides)
+            y = resnet_layer(y, num_filters=num_filters, activation=None)
+            if stack > 0 and res_block == 0:  # linear projection shortcut to the new shape
+                x = resnet_layer(x, num_filters=num_filters, kernel_size=1, strides=strides, activation=None,
+                                 batch_normalization=False)
+            x = layers.add([x, y])
+            x = layers.Activation("relu")(x)
+        num_filters *= 2
+    x = layers.AveragePooling2D(pool_size=8)(x)
+    y = layers.Flatten()(x)
+    outputs = layers.Dense(10, activation="softmax", kernel_initializer="he_normal")(y)
+    return keras.Model(inputs=inputs, outputs=outputs, name="resnet8")
+
+
+def mobilenetv2():
+    keras = _keras()
+    return keras.applications.MobileNetV2(alpha=0.35, input_shape=(96, 96, 3), weights=None, classes=10)
+
+
+def _randomize_keras_batch_norm(model, rng) -> None:
+    """Give every BatchNormalization non-trivial statistics (a fresh layer is the identity)."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights([
+                rng.uniform(0.8, 1.2, c).astype(np.float32),  # gamma
+                rng.normal(0.0, 0.1, c).astype(np.float32),  # beta
+                rng.normal(0.0, 0.1, c).astype(np.float32),  # moving mean
+                rng.uniform(0.8, 1.2, c).astype(np.float32),  # moving variance
+            ])
+
+
+def keras_to_onnx(model, out_path: Path) -> None:
+    """tf2onnx by numerics.md's route: trace model(x, training=False) with a dynamic batch."""
+    import tensorflow as tf
+    import tf2onnx
+
+    tf.get_logger().setLevel("ERROR")
+    tf2onnx.logging.set_level(tf2onnx.logging.ERROR)
+    spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="input")
+    traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    tf2onnx.convert.from_function(traced, input_signature=[spec], opset=OPSET, output_path=str(out_path))
+
+
+def _check_keras_export(model, onnx_path: Path, x: np.ndarray) -> None:
+    want = np.asarray(model(x, training=False))
+    got = _ort_run(onnx_path, x)
+    diff = float(np.abs(got - want).max())
+    if not diff <= 1e-5:
+        raise RuntimeError(f"{onnx_path.name}: onnxruntime differs from Keras by {diff:.3g}")
+
+
+# ---------------------------------------------------------------------------------------
+# PyTorch model
+
+
+def lenet_bn():
+    """d2l.ai's BatchNorm LeNet (concise version), plus a Softmax over the 10 logits."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(SEED)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+        nn.Linear(84, 10),
+        nn.Softmax(dim=1),
+    )
+    generator = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                c = m.num_features
+                m.weight.copy_(torch.empty(c).uniform_(0.8, 1.2, generator=generator))
+                m.bias.copy_(torch.empty(c).normal_(0.0, 0.1, generator=generator))
+                m.running_mean.copy_(torch.empty(c).normal_(0.0, 0.1, generator=generator))
+                m.running_var.copy_(torch.empty(c).uniform_(0.8, 1.2, generator=generator))
+    return net.eval()
+
+
+def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray) -> None:
+    """torch.onnx.export with its default exporter and a dynamic batch; checked against torch."""
+    import torch
+
+    example = torch.from_numpy(sample_inputs(input_shape, 2, SEED))
+    torch.onnx.export(net, (example,), str(out_path), input_names=["input"], output_names=["probabilities"],
+                      dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False, verbose=False)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    diff = float(np.abs(_ort_run(out_path, x) - want).max())
+    if not diff <= 1e-5:
+        raise RuntimeError(f"{out_path.name}: onnxruntime differs from torch by {diff:.3g}")
+
+
+# ---------------------------------------------------------------------------------------
+# int8
+
+
+def quantize_zoo_model(float_path: Path, out_path: Path, calibration: np.ndarray) -> None:
+    """onnxruntime quantize_static with export/quantize.py's settings, every quantizable op type."""
+    import onnx
+    from onnxruntime import quantization
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from edgecnn.export.quantize import FLOAT_OP_TYPES, make_calibration_reader
+
+    with tempfile.TemporaryDirectory(prefix="edgecnn-zoo-") as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
+        graph = onnx.load(str(prepared)).graph
+        input_name = graph.input[0].name
+        quantization.quantize_static(
+            str(prepared),
+            str(out_path),
+            make_calibration_reader(calibration, input_name),
+            quant_format=quantization.QuantFormat.QDQ,
+            nodes_to_exclude=[n.name for n in graph.node if n.op_type in FLOAT_OP_TYPES],
+            per_channel=True,
+            reduce_range=True,
+            activation_type=quantization.QuantType.QUInt8,  # see the module docstring
+            weight_type=quantization.QuantType.QInt8,
+            calibrate_method=quantization.CalibrationMethod.MinMax,
+            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _ort_run(path, x: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def _op_counts(graph) -> dict:
+    return dict(sorted(collections.Counter(n.op_type for n in graph.node).items()))
+
+
+def build(name: str, outdir) -> ZooModel:
+    """Build, export, check and quantize one zoo model into outdir."""
+    import onnx
+
+    from edgecnn.export.quantize import optimized_op_counts
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    float_path, int8_path = outdir / f"{name}.onnx", outdir / f"{name}.int8.onnx"
+    check = None
+    if name in ("resnet8", "mobilenetv2"):
+        model = resnet8() if name == "resnet8" else mobilenetv2()
+        _randomize_keras_batch_norm(model, np.random.default_rng(SEED))
+        shape, layout = tuple(model.input_shape[1:]), "NHWC"
+        check = sample_inputs(shape, 4, SEED + 1)
+        keras_to_onnx(model, float_path)
+        _check_keras_export(model, float_path, check)
+        params = int(model.count_params())
+        source = ("Keras example cifar10_resnet.py resnet_v1(depth=8), tf2onnx" if name == "resnet8"
+                  else "keras.applications.MobileNetV2(alpha=0.35, 96x96x3, weights=None, classes=10), tf2onnx")
+    elif name == "lenet_bn":
+        net = lenet_bn()
+        shape, layout = (1, 28, 28), "NCHW"
+        torch_to_onnx(net, shape, float_path, sample_inputs(shape, 4, SEED + 1))
+        params = sum(p.numel() for p in net.parameters())
+        source = "d2l.ai BatchNorm LeNet (PyTorch) + Softmax, torch.onnx.export (dynamo)"
+    else:
+        raise ValueError(f"unknown zoo model {name!r}; the zoo has {', '.join(ZOO)}")
+    quantize_zoo_model(float_path, int8_path, sample_inputs(shape, CALIBRATION_SAMPLES, SEED + 2))
+    return ZooModel(
+        name, source, layout, shape, float_path, int8_path, params,
+        float_ops=_op_counts(onnx.load(str(float_path)).graph),
+        int8_ops=_op_counts(onnx.load(str(int8_path)).graph),
+        ort_int8_ops=optimized_op_counts(int8_path),
+    )
+
+
+def build_zoo(outdir, names=ZOO) -> dict[str, ZooModel]:
+    models = {name: build(name, outdir) for name in names}
+    manifest = {n: {**asdict(m), "float_path": m.float_path.name, "int8_path": m.int8_path.name,
+                    "float_bytes": m.float_path.stat().st_size, "int8_bytes": m.int8_path.stat().st_size}
+                for n, m in models.items()}
+    (Path(outdir) / "zoo.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return models
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--only", nargs="+", choices=ZOO, default=list(ZOO))
+    args = parser.parse_args(argv)
+    for name, m in build_zoo(args.outdir, args.only).items():
+        print(f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "
+              f"{m.float_path.stat().st_size:,} B float, {m.int8_path.stat().st_size:,} B int8")
+        print(f"  float ops: {m.float_ops}\n  int8 ops: {m.int8_ops}\n  onnxruntime int8 ops: {m.ort_int8_ops}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -163,7 +163,7 @@ def keras_to_onnx(model, out_path: Path) -> None:
 
 def _check_keras_export(model, onnx_path: Path, x: np.ndarray) -> None:
     want = np.asarray(model(x, training=False))
-    got = _ort_run(onnx_path, x)
+    got = ort_run(onnx_path, x)
     diff = float(np.abs(got - want).max())
     if not diff <= 1e-5:
         raise RuntimeError(f"{onnx_path.name}: onnxruntime differs from Keras by {diff:.3g}")
@@ -210,7 +210,7 @@ def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray) -> None:
                       dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False, verbose=False)
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
-    diff = float(np.abs(_ort_run(out_path, x) - want).max())
+    diff = float(np.abs(ort_run(out_path, x) - want).max())
     if not diff <= 1e-5:
         raise RuntimeError(f"{out_path.name}: onnxruntime differs from torch by {diff:.3g}")
 
@@ -250,13 +250,15 @@ def quantize_zoo_model(float_path: Path, out_path: Path, calibration: np.ndarray
 # ---------------------------------------------------------------------------------------
 
 
-def _ort_run(path, x: np.ndarray) -> np.ndarray:
+def ort_run(model, x: np.ndarray) -> np.ndarray:
+    """onnxruntime on x: an ONNX path or ModelProto, default optimisation level, 1 thread."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    source = model.SerializeToString() if hasattr(model, "SerializeToString") else str(model)
+    session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 

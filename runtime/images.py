@@ -80,3 +80,19 @@ def read_image_file(path) -> np.ndarray:
         raise EdgecnnError(f"{path}: not a readable image ({type(exc).__name__}: {exc}); "
                            "supported: PGM, PNG and other Pillow formats, IDX") from None
     return (gray.astype(np.float32) / np.float32(255.0))[np.newaxis]
+
+
+def to_model_layout(images: np.ndarray, input_shape, source: str) -> np.ndarray:
+    """Grayscale images (N, H, W) -> (N, *input_shape) for a model that declares (H, W, 1)
+    (NHWC, Keras / tf2onnx) or (1, H, W) (NCHW, PyTorch). Raises EdgecnnError naming `source`
+    when the model takes anything else (several channels, another size)."""
+    shape = tuple(input_shape)
+    if shape == (*images.shape[1:], 1):
+        return images[..., np.newaxis]
+    if shape == (1, *images.shape[1:]):
+        return images[:, np.newaxis]
+    raise EdgecnnError(
+        f"{source}: images are {images.shape[2]}x{images.shape[1]} grayscale; the model takes "
+        f"({', '.join(map(str, shape))}) per sample (grayscale {images.shape[1]}x{images.shape[2]} "
+        "models only: (H, W, 1) NHWC or (1, H, W) NCHW)"
+    )

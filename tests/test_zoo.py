@@ -148,3 +148,17 @@ def test_cli_compile_predict_verify_on_the_pytorch_model(zoo, tmp_path, capsys, 
     printed, errors = capsys.readouterr()
     assert status == 0, printed + errors
     assert f"{kind} comparison on 200 images" in printed and "PASS" in printed, printed
+
+
+def test_grayscale_images_go_to_the_declared_layout():
+    """predict/verify read grayscale (N, H, W); NHWC and NCHW models get them their way, others a clear error."""
+    from edgecnn.runtime.errors import EdgecnnError
+    from edgecnn.runtime.images import to_model_layout
+
+    images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_array_equal(to_model_layout(images, (3, 4, 1), "x"), images[..., None])
+    np.testing.assert_array_equal(to_model_layout(images, (1, 3, 4), "x"), images[:, None])
+    with pytest.raises(EdgecnnError, match=r"image.pgm: images are 4x3 grayscale; the model takes \(32, 32, 3\)"):
+        to_model_layout(images, (32, 32, 3), "image.pgm")
+    with pytest.raises(EdgecnnError, match="the model takes"):
+        to_model_layout(images, (4, 3, 1), "image.pgm")  # transposed size

@@ -262,6 +262,67 @@ def ort_run(model, x: np.ndarray) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
+# ---------------------------------------------------------------------------------------
+# Native runtime vs onnxruntime (tests/test_zoo.py asserts on these; --compare prints them)
+
+COMPARE_SAMPLES = 16
+COMPARE_SEED = 7  # a seed apart from the calibration inputs'
+
+
+def compare_inputs(m: ZooModel) -> np.ndarray:
+    return sample_inputs(m.input_shape, COMPARE_SAMPLES, COMPARE_SEED)
+
+
+def _native(model_or_path):
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    blob, report = compile_model(model_or_path)
+    return Model.from_bytes(blob), report
+
+
+def compare_float(m: ZooModel, x: np.ndarray) -> dict:
+    """The float model compiled and run natively (fast and reference kernels) vs onnxruntime."""
+    model, report = _native(m.float_path)
+    want = ort_run(m.float_path, x)
+    runs = {"fast": model.predict(x), "reference": model.predict(x, reference=True)}
+    return {
+        "native_input_shape": model.input_shape,
+        "native_output_shape": model.output_shape,
+        "onnxruntime_output_shape": want.shape[1:],
+        "scale": float(np.abs(want).max()),  # the largest output magnitude: differences are relative to it
+        "max_abs_diff": {k: float(np.abs(v.astype(np.float64) - want).max()) for k, v in runs.items()},
+        "same_top1": bool(np.array_equal(runs["fast"].argmax(1), want.argmax(1))),
+        "layers": report.format_table(),
+    }
+
+
+def compare_int8(m: ZooModel, x: np.ndarray) -> dict:
+    """The int8 model natively vs onnxruntime: the int8 codes of its last quantized tensor (the
+    model cut after its last DequantizeLinear: equal floats there = equal codes), fast and
+    reference kernels; then the whole model's probabilities (float Softmax after the int8 part)."""
+    import onnx
+
+    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.runtime.verify_int8 import match_codes
+
+    cut, scale, zero_point = quantized_output_model(onnx.load(str(m.int8_path)))
+    native_cut, _ = _native(cut)
+    codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zero_point  # noqa: E731
+    want_codes = codes(ort_run(cut, x))
+    matches = {k: match_codes("last quantized tensor", "int8", codes(native_cut.predict(x, reference=k == "reference")),
+                              want_codes) for k in ("fast", "reference")}
+    model, report = _native(m.int8_path)
+    got, want = model.predict(x), ort_run(m.int8_path, x)
+    return {
+        "native_input_shape": model.input_shape,
+        "codes": matches,
+        "probabilities_max_abs_diff": float(np.abs(got.astype(np.float64) - want).max()),
+        "same_top1": bool(np.array_equal(got.argmax(1), want.argmax(1))),
+        "layers": report.format_table(),
+    }
+
+
 def _op_counts(graph) -> dict:
     return dict(sorted(collections.Counter(n.op_type for n in graph.node).items()))
 
@@ -316,12 +377,36 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--only", nargs="+", choices=ZOO, default=list(ZOO))
+    parser.add_argument("--compare", action="store_true",
+                        help="also compile each model float and int8 and compare the native runtime with onnxruntime")
     args = parser.parse_args(argv)
     for name, m in build_zoo(args.outdir, args.only).items():
         print(f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "
               f"{m.float_path.stat().st_size:,} B float, {m.int8_path.stat().st_size:,} B int8")
         print(f"  float ops: {m.float_ops}\n  int8 ops: {m.int8_ops}\n  onnxruntime int8 ops: {m.ort_int8_ops}")
+        if args.compare:
+            _print_comparison(m)
     return 0
+
+
+def _print_comparison(m: ZooModel) -> None:
+    from edgecnn.runtime.errors import EdgecnnError
+
+    x = compare_inputs(m)
+    try:
+        f = compare_float(m, x)
+        diffs = ", ".join(f"{k} {v:.3g}" for k, v in f["max_abs_diff"].items())
+        print(f"  float on {len(x)} inputs: max |native - onnxruntime| {diffs} (output scale {f['scale']:.3g}); "
+              f"same top-1: {f['same_top1']}")
+    except EdgecnnError as exc:
+        print(f"  float: FAILS: {exc}")
+    try:
+        q = compare_int8(m, x)
+        codes = ", ".join(f"{k} {c.identical}/{c.values} (max {c.max_step_diff} steps)" for k, c in q["codes"].items())
+        print(f"  int8 on {len(x)} inputs: codes identical to onnxruntime: {codes}; probabilities max diff "
+              f"{q['probabilities_max_abs_diff']:.3g}; same top-1: {q['same_top1']}")
+    except EdgecnnError as exc:
+        print(f"  int8: FAILS: {exc}")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from model_zoo import ZOO, build_zoo, ort_run, sample_inputs
+from model_zoo import ZOO, build_zoo, compare_float, compare_inputs, compare_int8
 
-SAMPLES = 16  # inputs per comparison (uniform in [0, 1], a seed apart from calibration's)
-INPUT_SEED = 7
 FLOAT_TOLERANCE = 1e-5  # max |native - onnxruntime| / max |onnxruntime|
 # Op types that mean onnxruntime ran part of the int8 model in float (an unfused QDQ group).
 FLOAT_COMPUTE_OPS = {"Conv", "Gemm", "MatMul", "Add", "AveragePool", "GlobalAveragePool", "Sigmoid"}
@@ -37,75 +35,47 @@ def zoo(tmp_path_factory):
     return build_zoo(tmp_path_factory.mktemp("zoo"))
 
 
-def _inputs(model) -> np.ndarray:
-    return sample_inputs(model.input_shape, SAMPLES, INPUT_SEED)
-
-
-def _compile(path):
-    from edgecnn.export.compiler import compile_model
-    from edgecnn.runtime import Model
-
-    blob, report = compile_model(path)
-    return Model.from_bytes(blob), report
-
-
 @pytest.mark.parametrize("name", ZOO)
 def test_float_model_matches_onnxruntime(zoo, name):
     m = zoo[name]
-    model, report = _compile(m.float_path)
-    assert model.input_shape == m.input_shape, f"{name}: native input {model.input_shape}, ONNX declares {m.input_shape}"
-    x = _inputs(m)
-    want = ort_run(m.float_path, x)
-    assert model.output_shape == want.shape[1:]
-    scale = float(np.abs(want).max())
-    for kernels, got in (("fast", model.predict(x)), ("reference", model.predict(x, reference=True))):
-        assert got.shape == want.shape
-        diff = float(np.abs(got.astype(np.float64) - want).max())
-        assert diff <= FLOAT_TOLERANCE * scale, (
+    r = compare_float(m, compare_inputs(m))
+    assert r["native_input_shape"] == m.input_shape, f"{name}: native input {r['native_input_shape']}, ONNX {m.input_shape}"
+    assert r["native_output_shape"] == r["onnxruntime_output_shape"]
+    for kernels, diff in r["max_abs_diff"].items():
+        assert diff <= FLOAT_TOLERANCE * r["scale"], (
             f"{name} float ({kernels} kernels): native differs from onnxruntime by up to {diff:.3g} "
-            f"(limit {FLOAT_TOLERANCE:g} x {scale:.3g}); layers:\n{report.format_table()}")
-    assert np.array_equal(model.predict(x).argmax(1), want.argmax(1))
+            f"(limit {FLOAT_TOLERANCE:g} x {r['scale']:.3g}); layers:\n{r['layers']}")
+    assert r["same_top1"]
 
 
 @pytest.mark.parametrize("name", ZOO)
 def test_int8_model_bit_identical_to_onnxruntime(zoo, name):
-    import onnx
-
-    from edgecnn.export.compiler_int8 import quantized_output_model
-    from edgecnn.runtime.verify_int8 import match_codes
-
     m = zoo[name]
     # The premise: onnxruntime runs every quantized op as an integer kernel (model_zoo's docstring).
     unfused = FLOAT_COMPUTE_OPS & set(m.ort_int8_ops)
     assert not unfused, f"{name}: onnxruntime runs {sorted(unfused)} in float: {m.ort_int8_ops}"
-    x = _inputs(m)
-
-    # The int8 part: the model up to its last DequantizeLinear; equal floats = equal int8 codes.
-    cut, scale, zero_point = quantized_output_model(onnx.load(str(m.int8_path)))
-    native_cut, _ = _compile(cut)
-    codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zero_point  # noqa: E731
-    for kernels, got in (("fast", native_cut.predict(x)), ("reference", native_cut.predict(x, reference=True))):
-        match = match_codes("last quantized tensor", "int8", codes(got), codes(ort_run(cut, x)))
+    r = compare_int8(m, compare_inputs(m))
+    assert r["native_input_shape"] == m.input_shape
+    for kernels, match in r["codes"].items():
         assert match.identical == match.values, (
             f"{name} int8 ({kernels} kernels): {match.values - match.identical} of {match.values} codes differ "
-            f"from onnxruntime, by up to {match.max_step_diff} steps (first at input #{match.first_sample})")
-
-    # The whole model (the float Softmax after the int8 logits).
-    model, _ = _compile(m.int8_path)
-    assert model.input_shape == m.input_shape
-    got, want = model.predict(x), ort_run(m.int8_path, x)
-    assert got.shape == want.shape
-    assert np.array_equal(got.argmax(1), want.argmax(1))
-    assert float(np.abs(got - want).max()) <= 1e-5
+            f"from onnxruntime, by up to {match.max_step_diff} steps (first at input #{match.first_sample}); "
+            f"layers:\n{r['layers']}")
+    # The whole model: the float Softmax after the int8 logits.
+    assert r["same_top1"]
+    assert r["probabilities_max_abs_diff"] <= 1e-5
 
 
 def test_nchw_input_is_taken_as_declared(zoo):
     """The PyTorch model takes NCHW (N, 1, 28, 28) as exported; a NHWC batch is refused by name."""
     from edgecnn.runtime.model import InputError
 
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
     m = zoo["lenet_bn"]
-    model, _ = _compile(m.float_path)
-    x = _inputs(m)
+    model = Model.from_bytes(compile_model(m.float_path)[0])
+    x = compare_inputs(m)
     assert model.input_shape == (1, 28, 28)
     np.testing.assert_array_equal(model.predict(x[:1]), model.predict(x[0]))  # one sample, no batch axis
     with pytest.raises(InputError, match=r"\(N, 1, 28, 28\)"):

@@ -29,8 +29,8 @@ static int32_t irand(int32_t lo, int32_t hi) { return lo + (int32_t)(next_u32() 
 
 #define MAX_N 13u
 #define MAX_K 530u
-#define MAX_O 40u
-#define MAX_PACKED (48u * 532u)
+#define MAX_O 139u /* > 8 int8 / 4 float panels + a rest: the batch-1 multi-panel rows */
+#define MAX_PACKED (144u * 532u)
 
 static float xf[MAX_N * MAX_K], wf[MAX_O * MAX_K], wf_packed[MAX_PACKED], bf[MAX_O];
 static float y_ref[MAX_N * MAX_O], y_ref_packed[MAX_N * MAX_O], y_fast[MAX_N * MAX_O], y_port[MAX_N * MAX_O];
@@ -47,7 +47,7 @@ static void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint3
 static void test_fc_f32_panel16(void)
 {
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
-    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40};
+    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
     uint32_t ki, oi, n, i, trial = 0;
     for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
         for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
@@ -82,7 +82,7 @@ static uint8_t q_ref[MAX_N * MAX_O], q_ref_packed[MAX_N * MAX_O], q_fast[MAX_N *
 static void test_fc_q_panel8x4(void)
 {
     static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
-    static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40};
+    static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40, 67, 139};
     float w_scales[MAX_O];
     int32_t w_zero[MAX_O];
     uint32_t ki, oi, n, i, trial = 0;

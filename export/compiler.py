@@ -43,9 +43,18 @@ DTYPE_SIZE = {DTYPE_F32: 4, DTYPE_I8: 1, DTYPE_U8: 1, DTYPE_I32: 4}
 # Little-endian NumPy dtype of each file dtype; integer arrays keep their dtype (int8 models).
 DTYPE_NUMPY = {DTYPE_F32: np.dtype("<f4"), DTYPE_I8: np.dtype("i1"), DTYPE_U8: np.dtype("u1"), DTYPE_I32: np.dtype("<i4")}
 OP_CONV_2D, OP_MAX_POOL_2D, OP_FULLY_CONNECTED, OP_SOFTMAX, OP_RESHAPE, OP_ACTIVATION = 1, 2, 3, 4, 5, 6
+OP_AVG_POOL_2D, OP_ADD = 7, 8
 OP_QUANTIZE, OP_DEQUANTIZE = 9, 10
 OP_CHANNEL_ARITH = 11
+OP_CONCAT, OP_PAD, OP_TRANSPOSE, OP_MUL = 12, 13, 14, 15
+MAX_OP_INPUTS = 7  # ECNN_MAX_OP_TENSORS - 1: a CONCAT of more inputs becomes a chain
 OP_NAMES = {
+    OP_AVG_POOL_2D: "AVG_POOL_2D",
+    OP_ADD: "ADD",
+    OP_CONCAT: "CONCAT",
+    OP_PAD: "PAD",
+    OP_TRANSPOSE: "TRANSPOSE",
+    OP_MUL: "MUL",
     OP_QUANTIZE: "QUANTIZE",
     OP_DEQUANTIZE: "DEQUANTIZE",
     OP_CONV_2D: "CONV_2D",
@@ -64,21 +73,28 @@ FC_PANELS = {LAYOUT_FC_PANEL16: (16, 1), LAYOUT_FC_PANEL8X4: (8, 4), LAYOUT_FC_P
 # the x86 u8 x s8 pair multiply (vpmaddubsw) cannot saturate int16: 2 * 255 * 64 = 32640.
 W64_MAX = 64
 ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP = 0, 1, 2, 3
-ACT_NAMES = {ACT_NONE: "", ACT_RELU: "relu", ACT_LEAKY_RELU: "leaky_relu", ACT_CLIP: "clip"}
+ACT_SIGMOID, ACT_TANH, ACT_HARD_SIGMOID, ACT_HARD_SWISH = 4, 5, 6, 7  # float only
+ACT_NAMES = {ACT_NONE: "", ACT_RELU: "relu", ACT_LEAKY_RELU: "leaky_relu", ACT_CLIP: "clip", ACT_SIGMOID: "sigmoid",
+             ACT_TANH: "tanh", ACT_HARD_SIGMOID: "hard_sigmoid", ACT_HARD_SWISH: "hard_swish"}
 ARITH = {"Add": 1, "Sub": 2, "Mul": 3, "Div": 4}
 # Ops whose output may share its input's arena bytes (FORMAT.md, "Arena").
-IN_PLACE_OPS = {OP_ACTIVATION, OP_SOFTMAX, OP_CHANNEL_ARITH}
+IN_PLACE_OPS = {OP_ACTIVATION, OP_SOFTMAX, OP_CHANNEL_ARITH, OP_ADD, OP_MUL}
 # Ops with the fused activation as their last three params.
-FUSABLE_OPS = {OP_CONV_2D, OP_FULLY_CONNECTED}
+FUSABLE_OPS = {OP_CONV_2D, OP_FULLY_CONNECTED, OP_ADD, OP_MUL}
+# Activations the compiler fuses into them (the int8 kernels take Relu only: compiler_int8 checks).
+FUSED_ACTS = {ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP}
 
 # Batch sizes at which shape arithmetic is evaluated: a value that differs between them
 # depends on the batch (see module docstring).
 TRIAL_BATCHES = (2, 3)
 
 SUPPORTED_OPS = (
-    "Conv, MaxPool, MatMul, Gemm, Relu, LeakyRelu, Clip, Softmax, Add/Sub/Mul/Div with a constant, "
-    "Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout, and shape arithmetic on constants"
+    "Conv, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (spatial), BatchNormalization, MatMul, Gemm, "
+    "Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Softmax, Add/Mul of two tensors, "
+    "Add/Sub/Mul/Div with a constant, Pad (constant), Concat, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, "
+    "Identity, Dropout, and shape arithmetic on constants"
 )
+EXPLAIN_HINT = "run `edgecnn compile --explain MODEL.onnx` to list every unsupported node"
 
 
 class CompileError(EdgecnnError):
@@ -284,21 +300,29 @@ class _Lowering:
         self.ops.append(NOp(op_type, list(inputs), list(outputs), list(params), [name]))
 
     def materialize(self, view: View, perm=None) -> int:
-        """A native tensor holding `view` in axis order `perm` (default: its own)."""
+        """A native tensor holding `view` in axis order `perm` (default: its own): the view's
+        tensor itself, a RESHAPE of it when only the dims differ, or a TRANSPOSE when the
+        values must move (e.g. an NCHW model input feeding a convolution)."""
         perm = view.perm if perm is None else tuple(perm)
-        if not view.compatible(perm):
-            raise self.fail(
-                f"needs its input in axis order {list(perm)} but it is stored as {list(view.perm)}; "
-                "a Transpose that moves data in memory is not supported (only layout changes the "
-                "compiler can absorb, such as NCHW<->NHWC around convolutions)"
-            )
         dims = view.storage_dims(perm)
-        if dims == self.tensors[view.tensor].dims:
-            return view.tensor
-        key = (view.tensor, dims)
+        if view.compatible(perm):
+            if dims == self.tensors[view.tensor].dims:
+                return view.tensor
+            key = (view.tensor, dims)
+            if key not in self.reshaped:
+                out = self.new_tensor(KIND_ACTIVATION, dims, **self.like(view.tensor))
+                self.emit(OP_RESHAPE, [view.tensor], [out], [])
+                self.reshaped[key] = out
+            return self.reshaped[key]
+        if len(dims) > 5:
+            raise self.fail(f"a transpose of a rank-{len(dims) + 1} tensor: the native format allows rank 5 per sample")
+        src = self.materialize(view)  # stored dims in the view's own order
+        # TRANSPOSE perm over per-sample axes: output axis k is the input axis holding logical axis perm[k + 1].
+        tperm = tuple(view.perm.index(p) - 1 for p in perm[1:])
+        key = (src, "transpose", tperm)
         if key not in self.reshaped:
-            out = self.new_tensor(KIND_ACTIVATION, dims, **self.like(view.tensor))
-            self.emit(OP_RESHAPE, [view.tensor], [out], [])
+            out = self.new_tensor(KIND_ACTIVATION, dims, **self.like(src))
+            self.emit(OP_TRANSPOSE, [src], [out], list(tperm) + [0] * (5 - len(tperm)))
             self.reshaped[key] = out
         return self.reshaped[key]
 
@@ -322,9 +346,17 @@ class _Lowering:
         return v
 
     # -- the graph ------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, explain: bool = False) -> None:
+        """Lower every node. explain=True: do not stop at an unsupported node; collect
+        (node name, op type, reason) in self.problems and go on (see _explain_failure)."""
         onnx = self.onnx
         numpy_helper = onnx.numpy_helper
+        self.problems: list[tuple[str, str, str]] = []
+        # How many nodes (and graph outputs) read each value: BatchNormalization folds into its
+        # producer only when it is the one reader.
+        self.uses: dict[str, int] = {}
+        for name in [i for n in self.graph.node for i in n.input if i] + [o.name for o in self.graph.output]:
+            self.uses[name] = self.uses.get(name, 0) + 1
         for init in self.graph.initializer:
             arr = numpy_helper.to_array(init)
             self.values[init.name] = Const((arr, arr))
@@ -350,10 +382,23 @@ class _Lowering:
         self.values[inp.name] = View(t, self.input_shape, _identity(len(dims)))
         self.fixed_batch = dims[0]  # None (dynamic) or 1
 
+        unknown: set = set()  # explain mode: values of failed nodes whose shape is unknown
         for node in self.graph.node:
             self.node = node
-            self.lower(node)
+            if not explain:
+                self.lower(node)
+                continue
+            if any(n in unknown for n in node.input):
+                unknown.update(node.output)  # cannot be checked without its input's shape
+                continue
+            try:
+                self.lower(node)
+            except CompileError as exc:
+                self.problems.append((node.name or "(unnamed)", node.op_type, str(exc)))
+                unknown.update(self._explain_failure(node))
         self.node = None
+        if explain and (unknown & {o.name for o in self.graph.output} or self.problems):
+            return
 
         out_name = self.graph.output[0].name
         out = self.values.get(out_name)
@@ -369,6 +414,29 @@ class _Lowering:
             self.ops.append(NOp(OP_RESHAPE, [src], [tid], [], ["(output copy)"]))
         self.tensors[tid].kind = KIND_OUTPUT
         self.output_tensor = tid
+
+    def _explain_failure(self, node) -> set:
+        """After `node` failed in explain mode: stand-in runtime tensors for its outputs (shapes
+        from ONNX shape inference) so the nodes after it are still checked; returns the outputs
+        whose shape is unknown."""
+        if not hasattr(self, "_inferred"):
+            try:
+                inferred = self.onnx.shape_inference.infer_shapes(self.model)
+            except Exception:  # inference is best effort here
+                inferred = self.model
+            self._inferred = {}
+            for vi in list(inferred.graph.value_info) + list(inferred.graph.output):
+                dims = [d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim]
+                if len(dims) >= 2 and all(d is not None and d >= 1 for d in dims[1:]):
+                    self._inferred[vi.name] = tuple(dims[1:])
+        unknown = set()
+        for name in node.output:
+            shape = self._inferred.get(name)
+            if shape is None or len(shape) > 5:
+                unknown.add(name)
+            else:
+                self.values[name] = View(self.new_tensor(KIND_ACTIVATION, shape), shape, _identity(len(shape) + 1))
+        return unknown
 
     def lower(self, node) -> None:
         try:
@@ -461,12 +529,9 @@ class _Lowering:
     def _reshape_to(self, node, v: View, new_shape: tuple) -> None:
         if int(np.prod(new_shape, dtype=np.int64)) != int(np.prod(v.shape, dtype=np.int64)):
             raise self.fail(f"reshape from {v.shape} to {new_shape} changes the per-sample element count")
-        if not v.compatible(_identity(v.rank)):
-            raise self.fail(
-                f"reshapes a tensor stored in axis order {list(v.perm)} (after a Transpose the compiler "
-                "could not absorb: it would have to move data); only reshapes of tensors in ONNX order are supported"
-            )
-        self.values[node.output[0]] = View(v.tensor, tuple(int(d) for d in new_shape), _identity(len(new_shape) + 1))
+        # A view stored in another axis order is first put in ONNX (row-major) order: a TRANSPOSE op.
+        t = v.tensor if v.compatible(_identity(v.rank)) else self.materialize(v, _identity(v.rank))
+        self.values[node.output[0]] = View(t, tuple(int(d) for d in new_shape), _identity(len(new_shape) + 1))
 
     def lower_Reshape(self, node):
         v = self.view_input(node, 0)
@@ -502,9 +567,16 @@ class _Lowering:
         axis = _attrs(node).get("axis", 1)
         if axis < 0:
             axis += v.rank
-        if axis != 1:
-            raise self.fail(f"Flatten axis={axis} is not supported; only axis=1 (keep the batch)")
-        self._reshape_to(node, v, (int(np.prod(v.shape, dtype=np.int64)),))
+        if not 0 <= axis <= v.rank:
+            raise self.fail(f"Flatten axis={_attrs(node).get('axis')} is out of range for rank {v.rank}")
+        # ONNX gives (prod(dims[:axis]), prod(dims[axis:])); the batch must stay the leading dimension.
+        merged = int(np.prod(v.shape[:max(axis - 1, 0)], dtype=np.int64))
+        if axis == 0 and self.fixed_batch != 1:
+            raise self.fail("Flatten axis=0 merges the batch into the features; supported only for a fixed batch of 1")
+        if axis >= 2 and merged != 1:
+            raise self.fail(f"Flatten axis={axis} of shape {v.full_shape()} merges the batch with axes of total size "
+                            f"{merged}; only flattens that keep the batch as the leading dimension are supported")
+        self._reshape_to(node, v, (int(np.prod(v.shape[max(axis - 1, 0):], dtype=np.int64)),))
 
     def _axes(self, node, rank: int) -> list:
         a = _attrs(node)
@@ -601,7 +673,8 @@ class _Lowering:
                   [strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1], group, ACT_NONE, 0.0, 0.0])
         self.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
 
-    def lower_MaxPool(self, node):
+    def _pool(self, node, op_type: int) -> None:
+        """MaxPool / AveragePool: window geometry shared, count_include_pad for the average."""
         a = _attrs(node)
         if len(node.output) > 1 and node.output[1]:
             raise self.fail("MaxPool's Indices output is not supported")
@@ -614,6 +687,8 @@ class _Lowering:
             raise self.fail(f"kernel_shape {k}: only 2-D pooling is supported")
         strides = tuple(a.get("strides", (1, 1)))
         dilations = tuple(a.get("dilations", (1, 1)))
+        if min(k) < 1 or min(strides) < 1 or min(dilations) < 1 or len(strides) != 2 or len(dilations) != 2:
+            raise self.fail(f"kernel_shape {k} / strides {strides} / dilations {dilations} not supported")
         pt, pl, pb, pr = self._pads_2d(node, a, (h, w_), k, strides, dilations)
         ceil_mode = int(a.get("ceil_mode", 0))
 
@@ -633,13 +708,158 @@ class _Lowering:
                                       (ow, w_, pl, k[1], strides[1], dilations[1])):
             if not all(any(0 <= o * st - pa + j * d < n for j in range(kk)) for o in range(out)):
                 raise self.fail(
-                    "a pooling window lies entirely in the padding (onnxruntime outputs -3.4e38 there); "
+                    "a pooling window lies entirely in the padding (onnxruntime outputs -3.4e38 or 0 there); "
                     "pads and dilations that leave a window without input are not supported"
                 )
+        params = [k[0], k[1], strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1]]
+        if op_type == OP_AVG_POOL_2D:
+            params.append(int(a.get("count_include_pad", 0)))
         y = self.new_tensor(KIND_ACTIVATION, (oh, ow, c), **self.like(x))
-        self.emit(OP_MAX_POOL_2D, [x], [y],
-                  [k[0], k[1], strides[0], strides[1], pt, pl, pb, pr, dilations[0], dilations[1]])
+        self.emit(op_type, [x], [y], params)
         self.values[node.output[0]] = View(y, (c, oh, ow), (0, 2, 3, 1))
+
+    def lower_MaxPool(self, node):
+        self._pool(node, OP_MAX_POOL_2D)
+
+    def lower_AveragePool(self, node):
+        self._pool(node, OP_AVG_POOL_2D)
+
+    def _global_avg_pool(self, node, v: View, h_ax: int, w_ax: int, keepdims: bool) -> None:
+        """Mean over two spatial axes of a rank-4 view: AVG_POOL_2D with a kernel covering the map."""
+        c_ax = next(ax for ax in (1, 2, 3) if ax not in (h_ax, w_ax))
+        full = v.full_shape()
+        h, w_, c = full[h_ax], full[w_ax], full[c_ax]
+        x = self.materialize(v, (0, h_ax, w_ax, c_ax))  # [H, W, C] with the reduced axes first
+        y = self.new_tensor(KIND_ACTIVATION, (1, 1, c), **self.like(x))
+        self.emit(OP_AVG_POOL_2D, [x], [y], [h, w_, 1, 1, 0, 0, 0, 0, 1, 1, 0])
+        if keepdims:
+            shape = tuple(1 if ax in (h_ax, w_ax) else d for ax, d in enumerate(full))[1:]
+            self.values[node.output[0]] = View(y, shape, (0, h_ax, w_ax, c_ax))
+        else:
+            self.values[node.output[0]] = View(y, (c,), (0, 1))
+
+    def lower_GlobalAveragePool(self, node):
+        v = self.view_input(node, 0)
+        if v.rank != 4:
+            raise self.fail(f"input has rank {v.rank}; only 2-D pooling of NCHW (rank 4) inputs is supported")
+        self._global_avg_pool(node, v, 2, 3, keepdims=True)
+
+    def lower_ReduceMean(self, node):
+        """Keras' GlobalAveragePooling2D (tf2onnx: ReduceMean over the two spatial axes)."""
+        v = self.view_input(node, 0)
+        a = _attrs(node)
+        axes = self._axes(node, v.rank)
+        if v.rank != 4 or len(axes) != 2 or 0 in axes:
+            raise self.fail(f"ReduceMean over axes {axes} of a rank-{v.rank} tensor; only the mean over two "
+                            "non-batch axes of a rank-4 tensor (global average pooling) is supported")
+        if a.get("noop_with_empty_axes", 0):
+            raise self.fail("noop_with_empty_axes=1 is not supported")
+        self._global_avg_pool(node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)))
+
+    def lower_BatchNormalization(self, node):
+        """y = (x - mean) / sqrt(var + eps) * scale + bias per channel (axis 1). Folded into the
+        preceding CONV_2D / FULLY_CONNECTED when this node is its output's only reader (as
+        onnxruntime's Conv+BN fusion does), else two CHANNEL_ARITH ops (mul, add)."""
+        a = _attrs(node)
+        if a.get("training_mode", 0) or (len(node.output) > 1 and any(node.output[1:])):
+            raise self.fail("BatchNormalization in training mode (extra outputs) is not supported")
+        v = self.view_input(node, 0)
+        if v.rank < 2:
+            raise self.fail(f"input of rank {v.rank} has no channel axis")
+        scale, bias, mean, var = (np.asarray(self.const_input(node, i, n), np.float64)
+                                  for i, n in ((1, "scale"), (2, "B"), (3, "input_mean"), (4, "input_var")))
+        c = v.shape[0]
+        if any(t.shape != (c,) for t in (scale, bias, mean, var)):
+            raise self.fail(f"scale/B/mean/var must all be ({c},) for {c} channels")
+        mul = scale / np.sqrt(var + float(a.get("epsilon", 1e-5)))
+        add = bias - mean * mul
+        producer = self.ops[-1] if self.ops else None
+        if (producer is not None and producer.outputs[0] == v.tensor and producer.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED)
+                and producer.params[-3] == ACT_NONE and self.uses.get(node.input[0], 0) == 1
+                and self.tensors[v.tensor].dtype == DTYPE_F32 and v.perm[-1] == 1
+                and self.tensors[v.tensor].dims[-1] == c
+                and not any(isinstance(o, View) and o.tensor == v.tensor and n != node.input[0]
+                            for n, o in self.values.items())):
+            wt = self.tensors[producer.inputs[1]]
+            w = wt.data.astype(np.float64).reshape(wt.dims[0], -1) * mul[:, None]
+            wt.data = w.astype(np.float32).reshape(-1)
+            b = np.zeros(c) if producer.inputs[2] is None else self.tensors[producer.inputs[2]].data.astype(np.float64)
+            new_bias = (b * mul + add).astype(np.float32)
+            if producer.inputs[2] is None:
+                producer.inputs[2] = self.const_tensor(new_bias)
+            else:
+                self.tensors[producer.inputs[2]].data = new_bias
+            producer.names.append(node.name or node.op_type)
+            self.values[node.output[0]] = v
+            return
+        t = self._channel_arith(v, 1, mul.astype(np.float32), ARITH["Mul"], False)
+        self.values[node.output[0]] = self._channel_arith(t, 1, add.astype(np.float32), ARITH["Add"], False)
+
+    def lower_Pad(self, node):
+        a = _attrs(node)
+        mode = a.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        if mode != "constant":
+            raise self.fail(f"Pad mode '{mode}' is not supported; only 'constant'")
+        v = self.view_input(node, 0)
+        if "pads" in a:  # opset < 11
+            pads, value = list(a["pads"]), float(a.get("value", 0.0))
+        else:
+            pads = [int(x) for x in np.asarray(self.const_input(node, 1, "pads")).reshape(-1)]
+            value = 0.0
+            if len(node.input) > 2 and node.input[2]:
+                value = float(np.asarray(self.const_input(node, 2, "constant_value")).reshape(-1)[0])
+        axes = list(range(v.rank))
+        if len(node.input) > 3 and node.input[3]:
+            axes = [ax + v.rank if ax < 0 else ax for ax in
+                    (int(x) for x in np.asarray(self.const_input(node, 3, "axes")).reshape(-1))]
+        if len(pads) != 2 * len(axes):
+            raise self.fail(f"pads {pads} do not have 2 values per axis of {axes}")
+        before, after = [0] * v.rank, [0] * v.rank
+        for i, ax in enumerate(axes):
+            before[ax], after[ax] = pads[i], pads[len(axes) + i]
+        if min(before + after) < 0:
+            raise self.fail(f"negative pads {pads} (cropping) are not supported")
+        if before[0] or after[0]:
+            raise self.fail("padding the batch axis is not supported")
+        if v.rank - 1 > 5:
+            raise self.fail(f"rank {v.rank} exceeds the native rank 5 per sample")
+        x = self.materialize(v)
+        # pads in the stored axis order
+        sb = [before[p] for p in v.perm[1:]]
+        sa = [after[p] for p in v.perm[1:]]
+        dims = tuple(d + b + e for d, b, e in zip(self.tensors[x].dims, sb, sa))
+        y = self.new_tensor(KIND_ACTIVATION, dims, **self.like(x))
+        zeros = [0] * (5 - len(sb))
+        self.emit(OP_PAD, [x], [y], sb + zeros + sa + zeros + [float(np.float32(value))])
+        shape = tuple(d + b + e for d, b, e in zip(v.shape, before[1:], after[1:]))
+        self.values[node.output[0]] = View(y, shape, v.perm)
+
+    def lower_Concat(self, node):
+        views = [self.value(n) for n in node.input if n]
+        if not all(isinstance(x, View) for x in views):
+            raise self.fail("Concat of a constant with runtime tensors is not supported; all inputs must be computed")
+        first = views[0]
+        axis = _attrs(node)["axis"]
+        axis = axis + first.rank if axis < 0 else axis
+        if axis == 0 or not 0 < axis < first.rank:
+            raise self.fail(f"Concat axis {_attrs(node)['axis']}: only non-batch axes are supported")
+        for x in views:
+            if x.rank != first.rank or any(d != e for i, (d, e) in enumerate(zip(x.shape, first.shape)) if i + 1 != axis):
+                raise self.fail(f"inputs of shapes {[x.full_shape() for x in views]} do not match off axis {axis}")
+        perm = first.perm
+        storage_axis = perm.index(axis) - 1
+        parts = [self.materialize(x, perm) for x in views]
+        shape = list(first.shape)
+        shape[axis - 1] = sum(x.shape[axis - 1] for x in views)
+        while len(parts) > 1:  # chains of at most MAX_OP_INPUTS inputs (concat of concats)
+            group, parts = parts[:MAX_OP_INPUTS], parts[MAX_OP_INPUTS:]
+            dims = list(self.tensors[group[0]].dims)
+            dims[storage_axis] = sum(self.tensors[t].dims[storage_axis] for t in group)
+            y = self.new_tensor(KIND_ACTIVATION, dims, **self.like(group[0]))
+            self.emit(OP_CONCAT, group, [y], [storage_axis])
+            parts.insert(0, y)
+        self.values[node.output[0]] = View(parts[0], tuple(shape), perm)
 
     def _fully_connected(self, node, x_view: View, weight_ok: np.ndarray, bias) -> None:
         """weight_ok: [O, K] already in native orientation."""
@@ -666,15 +886,16 @@ class _Lowering:
     def lower_Gemm(self, node):
         a = _attrs(node)
         if a.get("transA", 0):
-            raise self.fail("transA=1 is not supported (the runtime tensor must be A, untransposed)")
+            raise self.fail("transA=1 is not supported: it would move the batch axis of the runtime input A "
+                            "(only A untransposed, B a constant)")
         alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
-        if alpha != 1.0:
-            raise self.fail(f"alpha={alpha} is not supported (only 1.0)")
         x = self.view_input(node, 0)
         w = self.const_input(node, 1, "B").astype(np.float32)
         if w.ndim != 2:
             raise self.fail(f"B has shape {w.shape}; expected a matrix")
         w_ok = w if a.get("transB", 0) else w.T
+        if alpha != 1.0:  # alpha * (A B) = A (alpha B): folded into the weights
+            w_ok = (w_ok * np.float32(alpha)).astype(np.float32)
         bias = None
         if len(node.input) > 2 and node.input[2]:
             c = self.const_input(node, 2, "C").astype(np.float32)
@@ -699,6 +920,19 @@ class _Lowering:
     def lower_LeakyRelu(self, node):
         self._activation(node, ACT_LEAKY_RELU, float(np.float32(_attrs(node).get("alpha", 0.01))))
 
+    def lower_Sigmoid(self, node):
+        self._activation(node, ACT_SIGMOID)
+
+    def lower_Tanh(self, node):
+        self._activation(node, ACT_TANH)
+
+    def lower_HardSigmoid(self, node):
+        a = _attrs(node)
+        self._activation(node, ACT_HARD_SIGMOID, float(np.float32(a.get("alpha", 0.2))), float(np.float32(a.get("beta", 0.5))))
+
+    def lower_HardSwish(self, node):
+        self._activation(node, ACT_HARD_SWISH)
+
     def lower_Clip(self, node):
         a = _attrs(node)
         lo, hi = a.get("min", -np.inf), a.get("max", np.inf)
@@ -712,17 +946,45 @@ class _Lowering:
         v = self.view_input(node, 0)
         axis = _attrs(node).get("axis", -1 if self.opset >= 13 else 1)
         axis = axis + v.rank if axis < 0 else axis
-        if axis != v.rank - 1 or (self.opset < 13 and v.rank != 2):
-            raise self.fail(f"Softmax over axis {axis} of a rank-{v.rank} tensor; only the last axis is supported")
-        x = self.materialize(v, _identity(v.rank))
+        if not 0 < axis < v.rank:
+            raise self.fail(f"Softmax over axis {_attrs(node).get('axis')} of a rank-{v.rank} tensor: only non-batch axes")
+        if self.opset < 13 and axis != v.rank - 1:
+            # Before opset 13 Softmax normalises over all axes from `axis` on, flattened.
+            flat = View(self.materialize(v, _identity(v.rank)),
+                        (*v.shape[:axis - 1], int(np.prod(v.shape[axis - 1:], dtype=np.int64))), _identity(axis + 1))
+            x = self.materialize(flat)
+            y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+            self.emit(OP_SOFTMAX, [x], [y], [])
+            self.values[node.output[0]] = View(y, v.shape, _identity(v.rank))
+            return
+        # SOFTMAX works on the innermost stored axis: keep the view's order when `axis` is
+        # innermost there, else store it innermost (a TRANSPOSE).
+        perm = v.perm if v.perm[-1] == axis else tuple(p for p in v.perm if p != axis) + (axis,)
+        x = self.materialize(v, perm)
         y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
         self.emit(OP_SOFTMAX, [x], [y], [])
-        self.values[node.output[0]] = View(y, v.shape, _identity(v.rank))
+        self.values[node.output[0]] = View(y, v.shape, perm)
+
+    def _channel_arith(self, v: View, axis: int | None, k: np.ndarray, func: int, const_first: bool) -> View:
+        """v op k with k a scalar (axis None, k of 1 value) or one value per index of logical
+        `axis`: CHANNEL_ARITH on the last stored axis (a TRANSPOSE first when `axis` is stored elsewhere)."""
+        x = v.tensor
+        perm = v.perm
+        if axis is not None and perm[-1] != axis:
+            perm = tuple(p for p in perm if p != axis) + (axis,)
+            x = self.materialize(v, perm)
+        elif axis is not None:
+            x = self.materialize(v)  # the last stored dim must be the channel count
+        kt = self.const_tensor(np.ascontiguousarray(k, dtype=np.float32).reshape(-1))
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
+        self.emit(OP_CHANNEL_ARITH, [x, kt], [y], [func, int(const_first)])
+        return View(y, v.shape, perm)
 
     def _arith(self, node):
         a, b = (self.value(n) for n in node.input[:2])
         if isinstance(a, View) and isinstance(b, View):
-            raise self.fail(f"{node.op_type} of two runtime tensors is not supported yet; only with a constant operand")
+            self._binary(node, a, b)
+            return
         const_first = isinstance(a, Const)
         v, k = (b, a) if const_first else (a, b)
         if not k.static:
@@ -732,18 +994,30 @@ class _Lowering:
             raise self.fail(f"constant of shape {k.shape} broadcasts the tensor {v.full_shape()} to a higher rank")
         kfull = (1,) * (v.rank - k.ndim) + k.shape
         full = v.full_shape()
-        last_axis = v.perm[-1]  # the logical axis stored innermost (the channels)
-        for ax, d in enumerate(kfull):
-            if d != 1 and not (ax == last_axis and d == full[ax] and ax != 0):
-                raise self.fail(
-                    f"constant of shape {k.shape} does not broadcast per channel over {v.full_shape()} "
-                    "(only scalars and per-channel constants are supported)"
-                )
-        kt = self.const_tensor(k.reshape(-1))
-        x = v.tensor
-        y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
-        self.emit(OP_CHANNEL_ARITH, [x, kt], [y], [ARITH[node.op_type], int(const_first)])
-        self.values[node.output[0]] = View(y, v.shape, v.perm)
+        axes = [ax for ax, d in enumerate(kfull) if d != 1]
+        if len(axes) > 1 or (axes and (axes[0] == 0 or kfull[axes[0]] != full[axes[0]])):
+            raise self.fail(
+                f"constant of shape {k.shape} does not broadcast per channel over {v.full_shape()} "
+                "(only scalars and constants varying along one non-batch axis are supported)"
+            )
+        self.values[node.output[0]] = self._channel_arith(v, axes[0] if axes else None, k, ARITH[node.op_type], const_first)
+
+    def _binary(self, node, a: View, b: View):
+        """Add / Mul of two runtime tensors of the same shape: ADD / MUL (elementwise)."""
+        op_type = {"Add": OP_ADD, "Mul": OP_MUL}.get(node.op_type)
+        if op_type is None:
+            raise self.fail(f"{node.op_type} of two runtime tensors is not supported; only Add and Mul "
+                            "(Sub/Div need a constant operand)")
+        if a.shape != b.shape:
+            raise self.fail(f"{node.op_type} of runtime tensors of shapes {a.full_shape()} and {b.full_shape()}: "
+                            "broadcasting between two runtime tensors is not supported (only equal shapes)")
+        xa = self.materialize(a)
+        xb = self.materialize(b, a.perm)
+        if self.tensors[xa].dtype != DTYPE_F32 or self.tensors[xb].dtype != DTYPE_F32:
+            raise self.fail(f"{node.op_type} of int8 tensors is not supported in this build")
+        y = self.new_tensor(KIND_ACTIVATION, self.tensors[xa].dims)
+        self.emit(op_type, [xa, xb], [y], [ACT_NONE, 0.0, 0.0])
+        self.values[node.output[0]] = View(y, a.shape, a.perm)
 
     lower_Add = lower_Sub = lower_Mul = lower_Div = _arith
 
@@ -779,7 +1053,8 @@ def _fuse(tensors, ops, output_tensor) -> list:
                 k = tensors[nxt.inputs[1]].data
                 o = tensors[y].dims[0]
                 op.inputs[2] = nxt.inputs[1] if k.size == o else _append_const(tensors, np.full(o, k[0], np.float32))
-            elif nxt.op_type == OP_ACTIVATION and op.params[-3] == ACT_NONE:
+            elif (nxt.op_type == OP_ACTIVATION and op.params[-3] == ACT_NONE and nxt.params[0] in FUSED_ACTS
+                  and (op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED) or tensors[y].dtype == DTYPE_F32)):
                 op.params[-3:] = nxt.params
             else:
                 continue
@@ -836,7 +1111,7 @@ def pack_weights(tensors, ops) -> None:
             if t is not None:
                 uses[t] = uses.get(t, 0) + 1
     for op in ops:
-        if op.op_type not in FUSABLE_OPS:
+        if op.op_type not in (OP_CONV_2D, OP_FULLY_CONNECTED):
             continue
         t = op.inputs[1]
         w = tensors[t]
@@ -884,6 +1159,13 @@ def plan_arena(tensors, ops) -> int:
                 last[t] = i
     for t in act:
         last[t] = max(last.get(t, first[t]), first[t])
+    for i, op in enumerate(ops):
+        # Float ADD / MUL are commutative bit for bit: put the input that dies here first, so
+        # the output can take its bytes (only the first input may be aliased).
+        a, b = (op.inputs + [None, None])[:2]
+        if (op.op_type in (OP_ADD, OP_MUL) and tensors[op.outputs[0]].dtype == DTYPE_F32 and a in last and b in last
+                and tensors[b].kind == KIND_ACTIVATION and last[a] > i and last[b] == i):
+            op.inputs[0], op.inputs[1] = b, a
     group = {t: t for t in act}  # tensor -> group id (its root)
     members = {t: [t] for t in act}
     for i, op in enumerate(ops):
@@ -1055,7 +1337,10 @@ def compile_model(onnx_path_or_model, pack: bool = True) -> tuple[bytes, Compile
     _check_edges(model)
     model = compiler_int8.qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = _Lowering(model)
-    low.run()
+    try:
+        low.run()
+    except CompileError as exc:
+        raise CompileError(f"{exc}\n({EXPLAIN_HINT})") from None
     ops = _fuse(low.tensors, low.ops, low.output_tensor)
     compiler_int8.check_native_ops(low.tensors, ops)
     tensors, ops, inp, out = _prune(low.tensors, ops, 0, low.output_tensor)
@@ -1081,6 +1366,42 @@ def compile_model(onnx_path_or_model, pack: bool = True) -> tuple[bytes, Compile
         output_shape=tuple(tensors[out].dims),
     )
     return blob, report
+
+
+@dataclass
+class Unsupported:
+    """One node the compiler cannot lower (explain_model)."""
+
+    node: str  # ONNX node name ("(unnamed)" if none; "(graph)" for the graph's inputs/outputs)
+    op_type: str
+    reason: str  # the compiler's message: which attribute or value is not supported
+
+
+def explain_model(onnx_path_or_model) -> tuple[list, int]:
+    """Every unsupported node of a model at once (`edgecnn compile --explain`), instead of the
+    first: (list of Unsupported, number of nodes). Nodes after an unsupported one are still
+    checked, on stand-in tensors of the shape ONNX shape inference gives them (nodes whose input
+    shape is unknown are skipped). An empty list: the model compiles."""
+    from edgecnn.export import compiler_int8
+
+    model, _ = _load(onnx_path_or_model)
+    try:
+        _check_edges(model)
+        model = compiler_int8.qdq_to_qoperator(model)
+    except CompileError as exc:
+        return [Unsupported("(graph)", "", str(exc))], len(model.graph.node)
+    low = _Lowering(model)
+    try:
+        low.run(explain=True)
+    except CompileError as exc:  # the graph's input or output itself
+        return [Unsupported("(graph)", "", str(exc))], len(model.graph.node)
+    problems = [Unsupported(name, op, reason) for name, op, reason in low.problems]
+    if not problems:
+        try:
+            compiler_int8.check_native_ops(low.tensors, _fuse(low.tensors, low.ops, low.output_tensor))
+        except CompileError as exc:
+            problems.append(Unsupported("(after fusion)", "", str(exc)))
+    return problems, len(model.graph.node)
 
 
 def compile_onnx(onnx_path_or_model, out_path, pack: bool = True) -> CompileReport:
@@ -1111,6 +1432,8 @@ def _macs(tensors, op: NOp) -> int:
         return int(np.prod(y.dims)) * int(np.prod(w.dims[1:]))
     if op.op_type == OP_FULLY_CONNECTED:
         return int(np.prod(tensors[op.inputs[1]].dims))
-    if op.op_type == OP_CHANNEL_ARITH:
+    if op.op_type in (OP_CHANNEL_ARITH, OP_ADD, OP_MUL):
         return int(np.prod(y.dims))
+    if op.op_type == OP_AVG_POOL_2D:
+        return int(np.prod(y.dims)) * op.params[0] * op.params[1]
     return 0

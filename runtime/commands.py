@@ -24,6 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
     p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c "
                    "only when given)")
+    p.add_argument("--explain", action="store_true",
+                   help="write nothing; list every node the compiler does not support (name, op, the attribute or "
+                   "value at fault) instead of stopping at the first. Exit status 1 when there is one")
     p.add_argument("--emit-c", type=Path, metavar="FILE.c",
                    help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
                    "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)")
@@ -63,8 +66,15 @@ def register(subparsers) -> None:
 
 
 def compile_command(args) -> int:
-    from edgecnn.export.compiler import compile_model, compile_onnx
+    from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
 
+    if args.explain:
+        problems, nodes = explain_model(args.model)
+        for p in problems:
+            print(f"{p.node}  {p.op_type}: {p.reason}")
+        print(f"{args.model}: {len(problems)} of {nodes} nodes not supported" if problems
+              else f"{args.model}: all {nodes} nodes supported")
+        return 1 if problems else 0
     if args.emit_c is None:
         out = args.out or args.model.with_suffix(".ecnn")
         report = compile_onnx(args.model, out)

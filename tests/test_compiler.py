@@ -116,13 +116,13 @@ def test_elementwise_op_runs_in_place():
     "nodes, inits, in_shape, out_shape, expected",
     [
         ([helper.make_node("Sin", ["x"], ["y"], name="my_sin")], [], (4,), (4,), ["node 'my_sin' (Sin)", "supported"]),
-        ([helper.make_node("Add", ["x", "x"], ["y"], name="twice")], [], (4,), (4,), ["node 'twice' (Add)", "two runtime tensors"]),
+        ([helper.make_node("Sub", ["x", "x"], ["y"], name="twice")], [], (4,), (4,), ["node 'twice' (Sub)", "two runtime tensors"]),
         ([helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1]),
-          helper.make_node("Flatten", ["t"], ["y"], name="flat")], [], (2, 3), (6,), ["node 'flat' (Flatten)", "Transpose"]),
-        ([helper.make_node("Gemm", ["x", "W"], ["y"], alpha=2.0, name="g")], [("W", np.ones((3, 3), np.float32))],
-         (3,), (3,), ["node 'g' (Gemm)", "alpha"]),
+          helper.make_node("Flatten", ["t"], ["y"], axis=2, name="flat")], [], (2, 3), (6,), ["node 'flat' (Flatten)", "batch"]),
+        ([helper.make_node("Gemm", ["x", "W"], ["y"], transA=1, name="g")], [("W", np.ones((3, 3), np.float32))],
+         (3,), (3,), ["node 'g' (Gemm)", "transA"]),
         ([helper.make_node("MatMul", ["x", "x2"], ["y"], name="mm")], [], (3,), (3,), ["node 'mm' (MatMul)", "input"]),
-        ([helper.make_node("Softmax", ["x"], ["y"], axis=1, name="sm")], [], (3, 4), (3, 4), ["node 'sm' (Softmax)", "last axis"]),
+        ([helper.make_node("Softmax", ["x"], ["y"], axis=0, name="sm")], [], (3, 4), (3, 4), ["node 'sm' (Softmax)", "batch"]),
     ],
 )
 def test_unsupported_graphs_fail_naming_the_node_and_op(nodes, inits, in_shape, out_shape, expected):

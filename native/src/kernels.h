@@ -11,6 +11,7 @@
 #ifndef ECNN_KERNELS_H
 #define ECNN_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,16 @@ static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
     case 1: return v > 0.0f ? v : 0.0f;              /* ECNN_ACT_RELU */
     case 2: return v < 0.0f ? a->p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
     case 3: return v < a->p0 ? a->p0 : (v > a->p1 ? a->p1 : v); /* ECNN_ACT_CLIP */
+    case 4: return 1.0f / (1.0f + expf(-v));         /* ECNN_ACT_SIGMOID */
+    case 5: return tanhf(v);                         /* ECNN_ACT_TANH */
+    case 6: {                                        /* ECNN_ACT_HARD_SIGMOID: p0 alpha, p1 beta */
+        const float t = a->p0 * v + a->p1;
+        return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    }
+    case 7: {                                        /* ECNN_ACT_HARD_SWISH: x * hard_sigmoid(x; 1/6, 1/2) */
+        const float t = v * (1.0f / 6.0f) + 0.5f;
+        return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
+    }
     default: return v;
     }
 }
@@ -106,6 +117,8 @@ typedef struct {
     uint32_t stride_h, stride_w;
     uint32_t pad_top, pad_left;
     uint32_t dilation_h, dilation_w;
+    uint32_t pad_bottom, pad_right; /* AVG_POOL_2D's count_include_pad divisor needs them */
+    uint32_t count_include_pad;     /* AVG_POOL_2D only: 1 = count positions in the padding too */
 } ecnn_pool2d_params;
 
 /* y[N,OH,OW,O] = act(conv(x[N,H,W,C], w[O,KH,KW,C/group]) + b[O]); b may be NULL.
@@ -132,6 +145,34 @@ void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
 void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_act_params *act);
 
 
+
+/* y[N,OH,OW,C] = mean of each window of x[N,H,W,C] (FORMAT.md AVG_POOL_2D): the window
+ * positions inside x summed in (ky, kx) order, divided once by the count (positions inside
+ * x, or inside the padded area when p->count_include_pad). Every window must hold at least
+ * one position inside x. y must not overlap x. */
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+
+/* y[i] = act(a[i] + b[i]) (func ECNN_ARITH_ADD) or act(a[i] * b[i]) (ECNN_ARITH_MUL), `count`
+ * elements. y may equal a or b (in place). */
+void ecnn_binary_f32_ref(float *y, const float *a, const float *b, size_t count, uint32_t func,
+                         const ecnn_act_params *act);
+
+/* Data movement on any dtype (kernels_move.c); esize = bytes per element (1 or 4). Shapes are
+ * per sample, n samples; y never overlaps x. */
+
+/* y = x.transpose(perm) per sample: y's axis k is x's axis perm[k]; x has `rank` dims. */
+void ecnn_transpose_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t rank, const uint32_t *xdims,
+                        const uint32_t *perm);
+
+/* y = x padded by before[i] / after[i] elements along axis i, the rest filled with the element
+ * whose bytes are the low esize bytes of `value_bits` (little-endian: an f32 bit pattern or an
+ * i8/u8 code). */
+void ecnn_pad_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t rank, const uint32_t *xdims,
+                  const uint32_t *before, const uint32_t *after, uint32_t value_bits);
+
+/* Concatenation: for each of `rows` rows (samples x the product of the dims before the axis),
+ * the blocks of the `count` inputs follow each other; input i gives block_bytes[i] bytes a row. */
+void ecnn_concat_ref(void *y, const void *const *xs, const size_t *block_bytes, uint32_t count, size_t rows);
 
 /* y[r, c] = x[r, c] op k[c] (k_count == C) or x[r, c] op k[0] (k_count == 1), for `rows` rows of C;
  * op is ecnn_arith; const_first swaps the operands. y may equal x (in place). */

@@ -137,3 +137,48 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
         }
     }
 }
+
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+{
+    /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
+     * with count_include_pad; without it, x itself does. */
+    const int64_t lo_y = p->count_include_pad ? -(int64_t)p->pad_top : 0;
+    const int64_t hi_y = p->count_include_pad ? (int64_t)p->h + p->pad_bottom : (int64_t)p->h;
+    const int64_t lo_x = p->count_include_pad ? -(int64_t)p->pad_left : 0;
+    const int64_t hi_x = p->count_include_pad ? (int64_t)p->w + p->pad_right : (int64_t)p->w;
+    uint32_t s, oy, ox, ky, kx, c;
+    for (s = 0; s < n; s++) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        float *ys = y + (size_t)s * p->oh * p->ow * p->c;
+        for (oy = 0; oy < p->oh; oy++) {
+            for (ox = 0; ox < p->ow; ox++) {
+                float *yp = ys + ((size_t)oy * p->ow + ox) * p->c;
+                uint32_t count = 0;
+                for (c = 0; c < p->c; c++) yp[c] = 0.0f;
+                for (ky = 0; ky < p->kh; ky++) {
+                    const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
+                    for (kx = 0; kx < p->kw; kx++) {
+                        const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
+                        const float *xp;
+                        if (iy >= lo_y && iy < hi_y && ix >= lo_x && ix < hi_x) count++;
+                        if (iy < 0 || iy >= (int64_t)p->h || ix < 0 || ix >= (int64_t)p->w) continue;
+                        xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                        for (c = 0; c < p->c; c++) yp[c] += xp[c];
+                    }
+                }
+                for (c = 0; c < p->c; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
+            }
+        }
+    }
+}
+
+void ecnn_binary_f32_ref(float *y, const float *a, const float *b, size_t count, uint32_t func,
+                         const ecnn_act_params *act)
+{
+    size_t i;
+    if (func == 3) { /* ECNN_ARITH_MUL */
+        for (i = 0; i < count; i++) y[i] = ecnn_apply_act(a[i] * b[i], act);
+    } else {
+        for (i = 0; i < count; i++) y[i] = ecnn_apply_act(a[i] + b[i], act);
+    }
+}

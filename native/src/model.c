@@ -162,7 +162,8 @@ static int is_in_arena(uint32_t kind) { return kind == ECNN_KIND_ACTIVATION || k
 static int may_alias(uint32_t op_type)
 {
     return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX ||
-           op_type == ECNN_OP_CHANNEL_ARITH || op_type == ECNN_OP_MAX_POOL_2D;
+           op_type == ECNN_OP_CHANNEL_ARITH || op_type == ECNN_OP_MAX_POOL_2D || op_type == ECNN_OP_ADD ||
+           op_type == ECNN_OP_MUL;
 }
 
 /* If arena tensor t is an alias of its producer's first input, return that input; else
@@ -376,6 +377,12 @@ static ecnn_status check_act(const op_ctx *c, const uint32_t *params)
     case ECNN_ACT_CLIP:
         if (a.p0 <= a.p1) return ECNN_OK; /* false for NaN */
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "Clip min > max or NaN");
+    case ECNN_ACT_SIGMOID:
+    case ECNN_ACT_TANH:
+    case ECNN_ACT_HARD_SWISH: return ECNN_OK;
+    case ECNN_ACT_HARD_SIGMOID:
+        if (a.p0 - a.p0 == 0.0f && a.p1 - a.p1 == 0.0f) return ECNN_OK; /* finite */
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "HardSigmoid alpha or beta is not finite");
     default: return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "unknown fused activation code");
     }
 }
@@ -508,34 +515,43 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
-static ecnn_status check_maxpool2d(const op_ctx *c, uint64_t *macs)
+/* MAX_POOL_2D and AVG_POOL_2D: the same window parameters (AVG_POOL_2D adds count_include_pad). */
+static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
     const uint32_t *q = op->params;
+    const int avg = op->op_type == ECNN_OP_AVG_POOL_2D;
     ecnn_tensor_rec x, y;
     ecnn_pool2d_params p;
     uint32_t i;
     if (op->num_inputs != 1 || op->num_outputs != 1)
-        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs 1 input and 1 output");
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D needs 1 input and 1 output" : "MAX_POOL_2D needs 1 input and 1 output");
     TRY(check_data_input(c, op->inputs[0], &x));
     TRY(check_output(c, op->outputs[0], &y));
-    TRY(check_same_dtype(c, &x, &y));
+    if (avg) {
+        /* The int8 form (QLinearAveragePool) requantizes: not in this build yet. */
+        TRY(need_f32(c, &x, op->inputs[0]));
+        TRY(need_f32(c, &y, op->outputs[0]));
+    } else {
+        TRY(check_same_dtype(c, &x, &y));
+    }
     if (x.rank != 3 || y.rank != 3 || x.dims[2] != y.dims[2])
-        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D needs X [H,W,C] and Y [OH,OW,C]");
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D needs X [H,W,C] and Y [OH,OW,C]" : "MAX_POOL_2D needs X [H,W,C] and Y [OH,OW,C]");
     for (i = 0; i < 10; i++)
-        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D parameter > 65535");
+        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D parameter > 65535" : "MAX_POOL_2D parameter > 65535");
     if (q[0] == 0 || q[1] == 0 || q[2] == 0 || q[3] == 0 || q[8] == 0 || q[9] == 0)
-        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D kernel, stride and dilation must be >= 1");
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D kernel, stride and dilation must be >= 1" : "MAX_POOL_2D kernel, stride and dilation must be >= 1");
+    if (avg && q[10] > 1) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "AVG_POOL_2D count_include_pad is not 0 or 1");
     ecnn_pool2d_params_from(op, &x, &y, &p);
     if (p.oh < out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 0) ||
         p.oh > out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 1) ||
         p.ow < out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 0) ||
         p.ow > out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 1))
-        return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "MAX_POOL_2D output height/width do not match the parameters");
+        return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], avg ? "AVG_POOL_2D output height/width do not match the parameters" : "MAX_POOL_2D output height/width do not match the parameters");
     if (!windows_hit_input(p.oh, p.h, p.pad_top, p.kh, p.dilation_h, p.stride_h) ||
         !windows_hit_input(p.ow, p.w, p.pad_left, p.kw, p.dilation_w, p.stride_w))
-        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "MAX_POOL_2D has a window entirely in the padding");
-    *macs = 0;
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D has a window entirely in the padding" : "MAX_POOL_2D has a window entirely in the padding");
+    *macs = avg ? (uint64_t)p.oh * p.ow * p.c * p.kh * p.kw : 0;
     return ECNN_OK;
 }
 
@@ -605,6 +621,124 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* ADD / MUL: two runtime tensors of equal dims, elementwise, fused activation. */
+static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec a, b, y;
+    if (op->num_inputs != 2 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL needs 2 inputs (A, B) and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &a));
+    TRY(check_data_input(c, op->inputs[1], &b));
+    TRY(check_output(c, op->outputs[0], &y));
+    if (!same_shape(&a, &b) || !same_shape(&a, &y))
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL inputs and output differ in shape");
+    /* The int8 forms (QLinearAdd / QLinearMul) are not in this build yet. */
+    TRY(need_f32(c, &a, op->inputs[0]));
+    TRY(need_f32(c, &b, op->inputs[1]));
+    TRY(need_f32(c, &y, op->outputs[0]));
+    TRY(check_act(c, op->params));
+    *macs = ecnn_numel(&y);
+    return ECNN_OK;
+}
+
+/* Data movement ops: the output has the input's dtype; quantized tensors also share its
+ * scale and zero point (the codes are copied). */
+static ecnn_status check_moved(const op_ctx *c, const ecnn_tensor_rec *x, uint32_t xi, const ecnn_tensor_rec *y)
+{
+    const char *msg;
+    if (x->dtype == ECNN_DTYPE_F32 || y->dtype == ECNN_DTYPE_F32) {
+        if (x->dtype != y->dtype) return op_fail(c, ECNN_E_CORRUPT, xi, "input and output dtypes differ");
+        return ECNN_OK;
+    }
+    if ((msg = ecnn_check_q_activation(c->m, x)) != NULL) return op_fail(c, ECNN_E_UNSUPPORTED, xi, msg);
+    if ((msg = ecnn_check_q_activation(c->m, y)) != NULL) return op_fail(c, ECNN_E_UNSUPPORTED, c->op->outputs[0], msg);
+    if (x->dtype != y->dtype || ecnn_q_scale(c->m, x, 0) != ecnn_q_scale(c->m, y, 0) ||
+        ecnn_q_zero_point(c->m, x, 0) != ecnn_q_zero_point(c->m, y, 0))
+        return op_fail(c, ECNN_E_UNSUPPORTED, xi, "input and output differ in dtype or quantization (no requantizing kernel in this build)");
+    return ECNN_OK;
+}
+
+static ecnn_status check_transpose(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t *perm = op->params;
+    ecnn_tensor_rec x, y;
+    uint32_t i, seen = 0;
+    if (op->num_inputs != 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "TRANSPOSE needs 1 input and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(check_moved(c, &x, op->inputs[0], &y));
+    if (x.rank != y.rank) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "TRANSPOSE input and output ranks differ");
+    for (i = 0; i < ECNN_MAX_RANK; i++) {
+        if (i >= x.rank) {
+            if (perm[i] != 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "TRANSPOSE perm entries beyond the rank are not 0");
+            continue;
+        }
+        if (perm[i] >= x.rank || (seen >> perm[i] & 1u))
+            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "TRANSPOSE perm is not a permutation of the axes");
+        seen |= 1u << perm[i];
+        if (y.dims[i] != x.dims[perm[i]])
+            return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "TRANSPOSE output dims are not the permuted input dims");
+    }
+    *macs = 0;
+    return ECNN_OK;
+}
+
+static ecnn_status check_pad(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t *q = op->params; /* before[5], after[5], value */
+    ecnn_tensor_rec x, y;
+    uint32_t i;
+    if (op->num_inputs != 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD needs 1 input and 1 output");
+    TRY(check_data_input(c, op->inputs[0], &x));
+    TRY(check_output(c, op->outputs[0], &y));
+    TRY(check_moved(c, &x, op->inputs[0], &y));
+    if (x.rank != y.rank) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD input and output ranks differ");
+    for (i = 0; i < ECNN_MAX_RANK; i++) {
+        if (i >= x.rank) {
+            if (q[i] != 0 || q[5 + i] != 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD pads beyond the rank are not 0");
+        } else if ((uint64_t)x.dims[i] + q[i] + q[5 + i] != y.dims[i]) {
+            return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "PAD output dims are not input dims + pads");
+        }
+    }
+    if (x.dtype != ECNN_DTYPE_F32) {
+        const int32_t v = (int32_t)q[10];
+        if (x.dtype == ECNN_DTYPE_I8 ? (v < -128 || v > 127) : (v < 0 || v > 255))
+            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD value is not a code of the tensor's dtype");
+    }
+    *macs = 0;
+    return ECNN_OK;
+}
+
+static ecnn_status check_concat(const op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t axis = op->params[0];
+    ecnn_tensor_rec x, y;
+    uint64_t sum = 0;
+    uint32_t i, d;
+    if (op->num_inputs < 2 || op->num_inputs > ECNN_MAX_OP_TENSORS - 1 || op->num_outputs != 1)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONCAT needs 2..7 inputs and 1 output");
+    TRY(check_output(c, op->outputs[0], &y));
+    if (axis >= y.rank) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONCAT axis is not below the output rank");
+    for (i = 0; i < op->num_inputs; i++) {
+        TRY(check_data_input(c, op->inputs[i], &x));
+        TRY(check_moved(c, &x, op->inputs[i], &y));
+        if (x.rank != y.rank) return op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input rank differs from the output's");
+        for (d = 0; d < x.rank; d++)
+            if (d != axis && x.dims[d] != y.dims[d])
+                return op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input dims differ from the output's off the axis");
+        sum += x.dims[axis];
+    }
+    if (sum != y.dims[axis]) return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONCAT output axis length is not the inputs' sum");
+    *macs = 0;
+    return ECNN_OK;
+}
+
 static ecnn_status check_channel_arith(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
@@ -642,7 +776,13 @@ static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index
         return op_fail(&c, ECNN_E_UNSUPPORTED, op->scratch, "op has a scratch tensor no kernel of this build uses");
     switch (op->op_type) {
     case ECNN_OP_CONV_2D: return check_conv2d(&c, macs);
-    case ECNN_OP_MAX_POOL_2D: return check_maxpool2d(&c, macs);
+    case ECNN_OP_MAX_POOL_2D:
+    case ECNN_OP_AVG_POOL_2D: return check_pool2d(&c, macs);
+    case ECNN_OP_ADD:
+    case ECNN_OP_MUL: return check_binary(&c, macs);
+    case ECNN_OP_TRANSPOSE: return check_transpose(&c, macs);
+    case ECNN_OP_PAD: return check_pad(&c, macs);
+    case ECNN_OP_CONCAT: return check_concat(&c, macs);
     case ECNN_OP_FULLY_CONNECTED: return check_fully_connected(&c, macs);
     case ECNN_OP_CHANNEL_ARITH: return check_channel_arith(&c, macs);
     case ECNN_OP_QUANTIZE:

@@ -13,6 +13,12 @@ uint32_t ecnn_op_param_count(uint32_t op_type)
     case ECNN_OP_CHANNEL_ARITH: return 2;
     case ECNN_OP_QUANTIZE: return 0;
     case ECNN_OP_DEQUANTIZE: return 0;
+    case ECNN_OP_AVG_POOL_2D: return 11;
+    case ECNN_OP_ADD:
+    case ECNN_OP_MUL: return 3;
+    case ECNN_OP_CONCAT: return 1;
+    case ECNN_OP_PAD: return 11;
+    case ECNN_OP_TRANSPOSE: return 5;
     default: return 0xFFFFFFFFu;
     }
 }
@@ -70,9 +76,12 @@ void ecnn_pool2d_params_from(const ecnn_op_rec *op, const ecnn_tensor_rec *x, co
     p->stride_w = q[3];
     p->pad_top = q[4];
     p->pad_left = q[5];
-    /* q[6], q[7]: bottom/right padding, implied by OH/OW */
+    /* q[6], q[7]: bottom/right padding (OH/OW imply them; AVG_POOL_2D counts with them) */
     p->dilation_h = q[8];
     p->dilation_w = q[9];
+    p->pad_bottom = q[6];
+    p->pad_right = q[7];
+    p->count_include_pad = op->op_type == ECNN_OP_AVG_POOL_2D ? q[10] : 0;
 }
 
 uint64_t ecnn_numel(const ecnn_tensor_rec *t)

@@ -84,12 +84,42 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
     }
 }
 
+/* TRANSPOSE, PAD, CONCAT: element copies of any dtype (kernels_move.c). */
+static void run_op_move(const run_ctx *r, const ecnn_op_rec *op)
+{
+    ecnn_tensor_rec x, y;
+    const void *xp = tensor_ptr(r, op->inputs[0], &x);
+    void *yp = tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t esize = ecnn_dtype_size(x.dtype);
+    if (op->op_type == ECNN_OP_TRANSPOSE) {
+        ecnn_transpose_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params);
+    } else if (op->op_type == ECNN_OP_PAD) {
+        ecnn_pad_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params, op->params + 5, op->params[10]);
+    } else { /* ECNN_OP_CONCAT */
+        const void *xs[ECNN_MAX_OP_TENSORS];
+        size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch;
+        uint32_t i, d;
+        for (d = 0; d < op->params[0]; d++) rows *= y.dims[d];
+        for (i = 0; i < op->num_inputs; i++) {
+            ecnn_tensor_rec xi;
+            xs[i] = tensor_ptr(r, op->inputs[i], &xi);
+            block[i] = (size_t)esize;
+            for (d = op->params[0]; d < xi.rank; d++) block[i] *= xi.dims[d];
+        }
+        ecnn_concat_ref(yp, xs, block, op->num_inputs, rows);
+    }
+}
+
 static void run_op(const run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, w, b, y;
     const uint32_t n = r->batch;
     const float *xp = (const float *)tensor_ptr(r, op->inputs[0], &x);
     float *yp = (float *)tensor_ptr(r, op->outputs[0], &y);
+    if (op->op_type == ECNN_OP_TRANSPOSE || op->op_type == ECNN_OP_PAD || op->op_type == ECNN_OP_CONCAT) {
+        run_op_move(r, op);
+        return;
+    }
     if (op->op_type != ECNN_OP_RESHAPE && (x.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32)) {
         run_op_q(r, op);
         return;
@@ -124,6 +154,21 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
             ecnn_fc_f32_panel16(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
         else /* reference order for every layout; plain weights have no faster kernel (kernels_f32.c) */
             ecnn_fully_connected_f32_ref(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a, w.layout);
+        break;
+    }
+    case ECNN_OP_AVG_POOL_2D: {
+        ecnn_pool2d_params p;
+        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_avgpool2d_f32_ref(yp, xp, n, &p);
+        break;
+    }
+    case ECNN_OP_ADD:
+    case ECNN_OP_MUL: {
+        ecnn_act_params a;
+        const float *bp = (const float *)tensor_ptr(r, op->inputs[1], &b);
+        ecnn_act_from(op->params, &a);
+        ecnn_binary_f32_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n,
+                            op->op_type == ECNN_OP_MUL ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, &a);
         break;
     }
     case ECNN_OP_SOFTMAX: {

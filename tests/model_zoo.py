@@ -1,4 +1,4 @@
-"""The model zoo: three small CNNs whose network code somebody else wrote, as float and int8 ONNX.
+"""The model zoo: small CNNs whose network code somebody else wrote, as float and int8 ONNX.
 
 Issue 6 asks that models nobody in this project designed compile and run float and int8,
 matching onnxruntime. This script builds them, deterministically (fixed seeds, random
@@ -15,9 +15,18 @@ weights, no download), and exports each the way its users would:
   convolutions, ReLU6, inverted residual Adds, global average pooling). Input NHWC.
 - ``lenet_bn``: LeNet-5 with batch normalization from "Dive into Deep Learning" (d2l.ai,
   section "Batch Normalization", concise PyTorch version): Conv-BN-Sigmoid-AvgPool twice,
-  Flatten, Linear-BN1d-Sigmoid twice, Linear; a Softmax is appended so all three models end
-  in probabilities. Input NCHW (1, 28, 28). Exported with ``torch.onnx.export`` and its
-  default exporter in torch 2.13, the torch.export-based ("dynamo") one (it needs onnxscript).
+  Flatten, Linear-BN1d-Sigmoid twice, Linear; a Softmax is appended so that every zoo model
+  ends in probabilities. Input NCHW (1, 28, 28).
+- ``squeezenet``: SqueezeNet 1.1 as torchvision defines and initialises it
+  (torchvision/models/squeezenet.py; torchvision itself is not installable here): Fire modules
+  (1x1 squeeze, 1x1 and 3x3 expands joined by a channel Concat), ceil_mode max pooling,
+  Dropout, 1x1-conv classifier, AdaptiveAvgPool2d, flatten; 10 classes, Softmax appended.
+  Input NCHW (3, 66, 66), chosen so that every ceil_mode pool has a window over the edge.
+
+The PyTorch models are exported with ``torch.onnx.export`` and its default exporter in torch
+2.13, the torch.export-based ("dynamo") one (it needs onnxscript): it folds BatchNorm2d and
+BatchNorm1d into the Conv / Gemm before them, writes flatten as Reshape(allowzero=1) and
+AdaptiveAvgPool2d((1, 1)) as ReduceMean.
 
 Batch-norm statistics are randomised (fixed seed) so that folding them is not a no-op.
 
@@ -58,7 +67,10 @@ import numpy as np
 SEED = 20261125
 OPSET = 17  # tf2onnx; torch's exporter picks its own (it upgrades to the opset it supports)
 CALIBRATION_SAMPLES = 64
-ZOO = ("resnet8", "mobilenetv2", "lenet_bn")
+ZOO = ("resnet8", "mobilenetv2", "lenet_bn", "squeezenet")
+# 66x66: every ceil_mode max pool of SqueezeNet then has a last window hanging over the edge
+# (conv 66 -> 32; pools 32 -> 16, 16 -> 8, 8 -> 4, where floor mode would give 15, 7, 3).
+SQUEEZENET_INPUT = (3, 66, 66)
 
 
 @dataclass
@@ -199,6 +211,59 @@ def lenet_bn():
                 m.running_mean.copy_(torch.empty(c).normal_(0.0, 0.1, generator=generator))
                 m.running_var.copy_(torch.empty(c).uniform_(0.8, 1.2, generator=generator))
     return net.eval()
+
+
+def squeezenet():
+    """SqueezeNet 1.1 as torchvision defines it (torchvision/models/squeezenet.py: Fire modules,
+    ceil_mode max pooling, Dropout + 1x1 conv classifier, AdaptiveAvgPool2d, flatten) and
+    initialises it, for 10 classes, plus a Softmax. torchvision is not installable here, so
+    the definition is followed module for module."""
+    import torch
+    from torch import nn
+
+    class Fire(nn.Module):
+        def __init__(self, inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes):
+            super().__init__()
+            self.squeeze = nn.Conv2d(inplanes, squeeze_planes, kernel_size=1)
+            self.squeeze_activation = nn.ReLU(inplace=True)
+            self.expand1x1 = nn.Conv2d(squeeze_planes, expand1x1_planes, kernel_size=1)
+            self.expand1x1_activation = nn.ReLU(inplace=True)
+            self.expand3x3 = nn.Conv2d(squeeze_planes, expand3x3_planes, kernel_size=3, padding=1)
+            self.expand3x3_activation = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            x = self.squeeze_activation(self.squeeze(x))
+            return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
+                              self.expand3x3_activation(self.expand3x3(x))], 1)
+
+    class SqueezeNet11(nn.Module):
+        def __init__(self, num_classes=10, dropout=0.5):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 64, kernel_size=3, stride=2), nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(64, 16, 64, 64), Fire(128, 16, 64, 64),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(128, 32, 128, 128), Fire(256, 32, 128, 128),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256), Fire(512, 64, 256, 256),
+            )
+            final_conv = nn.Conv2d(512, num_classes, kernel_size=1)
+            self.classifier = nn.Sequential(nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True),
+                                            nn.AdaptiveAvgPool2d((1, 1)))
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    if m is final_conv:
+                        nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                    else:
+                        nn.init.kaiming_uniform_(m.weight)
+                    nn.init.constant_(m.bias, 0)
+
+        def forward(self, x):
+            return torch.softmax(torch.flatten(self.classifier(self.features(x)), 1), dim=1)
+
+    torch.manual_seed(SEED)
+    return SqueezeNet11().eval()
 
 
 def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray) -> None:
@@ -347,12 +412,14 @@ def build(name: str, outdir) -> ZooModel:
         params = int(model.count_params())
         source = ("Keras example cifar10_resnet.py resnet_v1(depth=8), tf2onnx" if name == "resnet8"
                   else "keras.applications.MobileNetV2(alpha=0.35, 96x96x3, weights=None, classes=10), tf2onnx")
-    elif name == "lenet_bn":
-        net = lenet_bn()
-        shape, layout = (1, 28, 28), "NCHW"
+    elif name in ("lenet_bn", "squeezenet"):
+        net, shape = (lenet_bn(), (1, 28, 28)) if name == "lenet_bn" else (squeezenet(), SQUEEZENET_INPUT)
+        layout = "NCHW"
         torch_to_onnx(net, shape, float_path, sample_inputs(shape, 4, SEED + 1))
         params = sum(p.numel() for p in net.parameters())
-        source = "d2l.ai BatchNorm LeNet (PyTorch) + Softmax, torch.onnx.export (dynamo)"
+        source = ("d2l.ai BatchNorm LeNet (PyTorch) + Softmax" if name == "lenet_bn"
+                  else "torchvision SqueezeNet 1.1 definition (PyTorch), 10 classes, + Softmax")
+        source += ", torch.onnx.export (dynamo)"
     else:
         raise ValueError(f"unknown zoo model {name!r}; the zoo has {', '.join(ZOO)}")
     quantize_zoo_model(float_path, int8_path, sample_inputs(shape, CALIBRATION_SAMPLES, SEED + 2))

@@ -1,5 +1,6 @@
-"""Issue 6, whole models: three small CNNs nobody in this project wrote (tests/model_zoo.py:
-a Keras-example ResNet-8, keras.applications' MobileNetV2, a PyTorch BatchNorm LeNet in NCHW),
+"""Issue 6, whole models: small CNNs nobody in this project wrote (tests/model_zoo.py: a
+Keras-example ResNet-8, keras.applications' MobileNetV2, from PyTorch in NCHW a BatchNorm LeNet
+and torchvision's SqueezeNet 1.1),
 compiled float and int8 and run natively, against onnxruntime (default optimisation level,
 1 thread): float within 1e-5 of the output's scale, int8 bit for bit.
 

@@ -463,6 +463,8 @@ static void test_fuzz_fields(void)
     printf("  fuzz: %u of %u edited files accepted and run\n", accepted, total);
 }
 
+void run_ops_f32_tests(void); /* test_ops_f32.c: the issue-6 ops */
+
 int main(void)
 {
     init_weights();
@@ -478,6 +480,7 @@ int main(void)
     RUN_TEST(test_inplace_maxpool);
     RUN_TEST(test_channel_arith_and_softmax_in_place);
     RUN_TEST(test_fuzz_fields);
+    run_ops_f32_tests();
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     return harness_tests_failed == 0 ? 0 : 1;
 }

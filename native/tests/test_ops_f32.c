@@ -1,0 +1,313 @@
+/* C tests of the issue-6 ops (AVG_POOL_2D, ADD, MUL, CONCAT, PAD, TRANSPOSE, activation codes
+ * 4..7): the reference kernels against naive index arithmetic written independently here, a
+ * small residual model through the loader and ecnn_run, and the loader's refusal of bad
+ * parameters. Numerics against onnxruntime: tests/test_ops_float.py. Called from
+ * test_native.c's main (run_ops_f32_tests). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../src/internal.h"
+#include "../src/kernels.h"
+#include "edgecnn.h"
+#include "harness.h"
+#include "model_builder.h"
+
+void run_ops_f32_tests(void);
+
+static uint32_t ops_rng = 777u;
+static float orand(void) /* uniform in [-1, 1) */
+{
+    ops_rng = ops_rng * 1664525u + 1013904223u;
+    return (float)((ops_rng >> 8) & 0xFFFFu) / 32768.0f - 1.0f;
+}
+
+/* Row-major offset of index idx in dims. */
+static size_t offset_of(const uint32_t *idx, const uint32_t *dims, uint32_t rank)
+{
+    size_t off = 0;
+    uint32_t k;
+    for (k = 0; k < rank; k++) off = off * dims[k] + idx[k];
+    return off;
+}
+
+/* Steps idx through dims row-major; 0 after the last index. */
+static int next_index(uint32_t *idx, const uint32_t *dims, uint32_t rank)
+{
+    uint32_t k = rank;
+    while (k-- > 0) {
+        if (++idx[k] < dims[k]) return 1;
+        idx[k] = 0;
+    }
+    return 0;
+}
+
+static void test_transpose_kernel(void)
+{
+    static const uint32_t xdims[4] = {2, 3, 1, 4}, perm[4] = {3, 0, 2, 1};
+    float x[2 * 24], y[2 * 24];
+    uint8_t xb[2 * 24], yb[2 * 24];
+    uint32_t ydims[4], idx[4] = {0, 0, 0, 0}, xi[4], s, k;
+    for (k = 0; k < 48; k++) {
+        x[k] = orand();
+        xb[k] = (uint8_t)(k * 7);
+    }
+    for (k = 0; k < 4; k++) ydims[k] = xdims[perm[k]];
+    ecnn_transpose_ref(y, x, 2, 4, 4, xdims, perm);
+    ecnn_transpose_ref(yb, xb, 2, 1, 4, xdims, perm);
+    for (s = 0; s < 2; s++) {
+        do {
+            for (k = 0; k < 4; k++) xi[perm[k]] = idx[k]; /* y axis k is x axis perm[k] */
+            CHECK(y[s * 24 + offset_of(idx, ydims, 4)] == x[s * 24 + offset_of(xi, xdims, 4)]);
+            CHECK(yb[s * 24 + offset_of(idx, ydims, 4)] == xb[s * 24 + offset_of(xi, xdims, 4)]);
+        } while (next_index(idx, ydims, 4));
+    }
+}
+
+static void test_pad_kernel(void)
+{
+    static const uint32_t xdims[3] = {2, 1, 3}, before[3] = {1, 0, 2}, after[3] = {0, 2, 1};
+    float x[2 * 6], y[2 * 3 * 3 * 6];
+    uint8_t xb[2 * 6], yb[2 * 3 * 3 * 6];
+    uint32_t ydims[3], idx[3] = {0, 0, 0}, s, k;
+    const float value = -1.5f;
+    for (k = 0; k < 12; k++) {
+        x[k] = orand();
+        xb[k] = (uint8_t)(200 + k);
+    }
+    for (k = 0; k < 3; k++) ydims[k] = xdims[k] + before[k] + after[k];
+    ecnn_pad_ref(y, x, 2, 4, 3, xdims, before, after, mb_f32_bits(value));
+    ecnn_pad_ref(yb, xb, 2, 1, 3, xdims, before, after, (uint32_t)(int32_t)-7); /* an i8 code */
+    for (s = 0; s < 2; s++) {
+        do {
+            uint32_t xi[3], inside = 1;
+            for (k = 0; k < 3; k++) {
+                inside &= idx[k] >= before[k] && idx[k] < before[k] + xdims[k];
+                xi[k] = idx[k] - before[k];
+            }
+            CHECK(y[s * 54 + offset_of(idx, ydims, 3)] == (inside ? x[s * 6 + offset_of(xi, xdims, 3)] : value));
+            CHECK(yb[s * 54 + offset_of(idx, ydims, 3)] == (inside ? xb[s * 6 + offset_of(xi, xdims, 3)] : (uint8_t)-7));
+        } while (next_index(idx, ydims, 3));
+    }
+}
+
+static void test_concat_kernel(void)
+{
+    /* Two samples of [2, a_i, 3] joined on axis 1: rows = 2 samples x 2 = 4. */
+    float a[2 * 2 * 1 * 3], b[2 * 2 * 2 * 3], y[2 * 2 * 3 * 3];
+    const void *xs[2];
+    size_t block[2] = {1 * 3 * 4, 2 * 3 * 4};
+    uint32_t r, j;
+    for (j = 0; j < 12; j++) a[j] = orand();
+    for (j = 0; j < 24; j++) b[j] = orand();
+    xs[0] = a;
+    xs[1] = b;
+    ecnn_concat_ref(y, xs, block, 2, 4);
+    for (r = 0; r < 4; r++)
+        for (j = 0; j < 9; j++) CHECK(y[r * 9 + j] == (j < 3 ? a[r * 3 + j] : b[r * 6 + j - 3]));
+}
+
+/* The average over window positions, counted as FORMAT.md says: the reference of the reference. */
+static void test_avgpool_kernel(void)
+{
+    enum { AH = 5, AW = 6, AC = 2 };
+    float x[AH * AW * AC], y[4 * 4 * AC];
+    uint32_t cip, ceil_pass;
+    uint32_t k;
+    for (k = 0; k < AH * AW * AC; k++) x[k] = orand();
+    for (cip = 0; cip < 2; cip++) {
+        for (ceil_pass = 0; ceil_pass < 2; ceil_pass++) {
+            ecnn_pool2d_params p;
+            uint32_t oy, ox, c;
+            memset(&p, 0, sizeof p);
+            p.h = AH, p.w = AW, p.c = AC, p.kh = 3, p.kw = 2, p.stride_h = 2, p.stride_w = 3;
+            p.pad_top = 1, p.pad_left = 1, p.pad_bottom = 0, p.pad_right = 1, p.dilation_h = 1, p.dilation_w = 2;
+            p.count_include_pad = cip;
+            /* floor: OH = (5+1-3)/2+1 = 2, OW = (6+2-3)/3+1 = 2; ceil_mode adds a window each way */
+            p.oh = 2 + ceil_pass, p.ow = 2 + ceil_pass;
+            ecnn_avgpool2d_f32_ref(y, x, 1, &p);
+            for (oy = 0; oy < p.oh; oy++)
+                for (ox = 0; ox < p.ow; ox++)
+                    for (c = 0; c < AC; c++) {
+                        float sum = 0.0f;
+                        uint32_t count = 0, ky, kx;
+                        for (ky = 0; ky < p.kh; ky++)
+                            for (kx = 0; kx < p.kw; kx++) {
+                                const int iy = (int)(oy * 2 + ky) - 1, ix = (int)(ox * 3 + kx * 2) - 1;
+                                const int in_x = iy >= 0 && iy < AH && ix >= 0 && ix < AW;
+                                const int in_pad = iy >= -1 && iy < AH + 0 && ix >= -1 && ix < AW + 1;
+                                if (cip ? in_pad : in_x) count++;
+                                if (in_x) sum += x[(iy * AW + ix) * AC + c];
+                            }
+                        CHECK(count > 0 && y[(oy * p.ow + ox) * AC + c] == sum / (float)count);
+                    }
+        }
+    }
+}
+
+static void test_binary_and_new_activations(void)
+{
+    float a[7], b[7], y[7];
+    ecnn_act_params act = {ECNN_ACT_NONE, 0.0f, 0.0f};
+    uint32_t i, code;
+    for (i = 0; i < 7; i++) {
+        a[i] = orand() * 4.0f;
+        b[i] = orand() * 4.0f;
+    }
+    ecnn_binary_f32_ref(y, a, b, 7, ECNN_ARITH_ADD, &act);
+    for (i = 0; i < 7; i++) CHECK(y[i] == a[i] + b[i]);
+    act.act = ECNN_ACT_RELU;
+    ecnn_binary_f32_ref(y, a, b, 7, ECNN_ARITH_MUL, &act);
+    for (i = 0; i < 7; i++) CHECK(y[i] == (a[i] * b[i] > 0.0f ? a[i] * b[i] : 0.0f));
+    memcpy(y, a, sizeof y); /* in place */
+    act.act = ECNN_ACT_NONE;
+    ecnn_binary_f32_ref(y, y, b, 7, ECNN_ARITH_ADD, &act);
+    for (i = 0; i < 7; i++) CHECK(y[i] == a[i] + b[i]);
+    for (code = ECNN_ACT_SIGMOID; code <= ECNN_ACT_HARD_SWISH; code++) {
+        act.act = code;
+        act.p0 = 0.25f;
+        act.p1 = 0.5f;
+        ecnn_activation_f32_ref(y, a, 7, &act);
+        for (i = 0; i < 7; i++) {
+            const double v = a[i];
+            double want;
+            switch (code) {
+            case ECNN_ACT_SIGMOID: want = 1.0 / (1.0 + exp(-v)); break;
+            case ECNN_ACT_TANH: want = tanh(v); break;
+            case ECNN_ACT_HARD_SIGMOID: want = fmax(0.0, fmin(1.0, 0.25 * v + 0.5)); break;
+            default: want = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break;
+            }
+            CHECK(fabs(y[i] - want) <= 1e-6 * (1.0 + fabs(want)));
+        }
+    }
+}
+
+/* ---- a residual model through the loader ------------------------------------------- */
+/* input [4,3,2] (HWC) -> TRANSPOSE(2,0,1) [2,4,3] -> TRANSPOSE(1,2,0) [4,3,2] (t2, the input
+ * again) -> ACTIVATION relu (r) -> ADD(r, t2) in place over r -> PAD [5,4,2] -> AVG_POOL 2x2/1
+ * -> [4,3,2] -> CONCAT(a, t2) axis 2 [4,3,4] -> MUL with itself -> output */
+static model_builder ob;
+static union { uint8_t b[MB_MAX_FILE + 64]; double align_; } ops_file_u;
+static union { uint8_t b[8192 + 64]; double align_; } ops_arena_u;
+static float ops_in[2 * 24], ops_out[2 * 48];
+
+enum { P_PERM = 0, P_PAD = 1, P_CONCAT = 2, P_AVG = 3, P_ADD = 4 };
+
+/* Builds the model with one field broken (what = -1: none); returns the file size. */
+static uint32_t build_residual(int what, uint8_t **file)
+{
+    static const uint32_t d_in[3] = {4, 3, 2}, d_t1[3] = {2, 4, 3}, d_p[3] = {5, 4, 2}, d_c[3] = {4, 3, 4};
+    uint32_t perm1[5] = {2, 0, 1, 0, 0}, perm2[5] = {1, 2, 0, 0, 0};
+    uint32_t pad_p[11] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    uint32_t avg_p[11] = {2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1}, relu_p[3] = {ECNN_ACT_RELU, 0, 0}, none_p[3] = {0, 0, 0};
+    uint32_t concat_p[1] = {2};
+    uint16_t in, t1, t2, r, s, pd, a, c, out, i1[2], o1[1];
+    pad_p[10] = mb_f32_bits(0.0f);
+    if (what == P_PERM) perm2[1] = 1;          /* not a permutation */
+    if (what == P_PAD) pad_p[0] = 2;           /* output dims no longer input + pads */
+    if (what == P_CONCAT) concat_p[0] = 1;     /* axis lengths do not add up */
+    if (what == P_AVG) avg_p[10] = 2;          /* count_include_pad not 0/1 */
+    mb_init(&ob);
+    in = mb_tensor_act(&ob, ECNN_KIND_INPUT, 0, 3, d_in);
+    t1 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_t1);    /* [0, 96) */
+    t2 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 128, 3, d_in);  /* live until the CONCAT */
+    r = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);     /* over t1 (dead) */
+    s = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, what == P_ADD ? d_t1 : d_in); /* in place over r */
+    pd = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 256, 3, d_p);
+    a = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);     /* over s (dead) */
+    c = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 512, 3, d_c);
+    out = mb_tensor_act(&ob, ECNN_KIND_OUTPUT, 0, 3, d_c);
+    i1[0] = in, o1[0] = t1;
+    mb_op_add(&ob, ECNN_OP_TRANSPOSE, 1, i1, 1, o1, 5, perm1);
+    i1[0] = t1, o1[0] = t2;
+    mb_op_add(&ob, ECNN_OP_TRANSPOSE, 1, i1, 1, o1, 5, perm2);
+    i1[0] = t2, o1[0] = r;
+    mb_op_add(&ob, ECNN_OP_ACTIVATION, 1, i1, 1, o1, 3, relu_p);
+    i1[0] = r, i1[1] = t2, o1[0] = s;
+    mb_op_add(&ob, ECNN_OP_ADD, 2, i1, 1, o1, 3, none_p);
+    i1[0] = s, o1[0] = pd;
+    mb_op_add(&ob, ECNN_OP_PAD, 1, i1, 1, o1, 11, pad_p);
+    i1[0] = pd, o1[0] = a;
+    mb_op_add(&ob, ECNN_OP_AVG_POOL_2D, 1, i1, 1, o1, 11, avg_p);
+    i1[0] = a, i1[1] = t2, o1[0] = c;
+    mb_op_add(&ob, ECNN_OP_CONCAT, 2, i1, 1, o1, 1, concat_p);
+    i1[0] = c, i1[1] = c, o1[0] = out;
+    mb_op_add(&ob, ECNN_OP_MUL, 2, i1, 1, o1, 3, relu_p);
+    *file = ops_file_u.b + ((64 - (uintptr_t)ops_file_u.b % 64) % 64);
+    return mb_write(&ob, *file);
+}
+
+static void test_residual_model_runs(void)
+{
+    uint8_t *file, *arena = ops_arena_u.b + ((64 - (uintptr_t)ops_arena_u.b % 64) % 64);
+    const uint32_t size = build_residual(-1, &file);
+    ecnn_model m;
+    size_t need;
+    uint32_t s, h, w, c;
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    if (m.err_detail && m.err_detail[0]) fprintf(stderr, "init: %s (op %d)\n", m.err_detail, m.err_op);
+    CHECK_STATUS(ecnn_arena_size(&m, 2, &need), ECNN_OK);
+    CHECK(need <= 8192);
+    for (s = 0; s < 48; s++) ops_in[s] = orand() * 3.0f;
+    CHECK_STATUS(ecnn_run(&m, 2, ops_in, sizeof ops_in, ops_out, sizeof ops_out, arena, need), ECNN_OK);
+    for (s = 0; s < 2; s++) {
+        const float *x = ops_in + s * 24;
+        const float *y = ops_out + s * 48;
+        float sres[4 * 3 * 2], padded[5 * 4 * 2];
+        for (c = 0; c < 24; c++) sres[c] = (x[c] > 0.0f ? x[c] : 0.0f) + x[c];
+        for (c = 0; c < 40; c++) padded[c] = 0.0f;
+        for (h = 0; h < 4; h++)
+            for (w = 0; w < 3; w++)
+                for (c = 0; c < 2; c++) padded[((h + 1) * 4 + w + 1) * 2 + c] = sres[(h * 3 + w) * 2 + c];
+        for (h = 0; h < 4; h++)
+            for (w = 0; w < 3; w++)
+                for (c = 0; c < 4; c++) {
+                    float v;
+                    if (c < 2) {
+                        v = padded[(h * 4 + w) * 2 + c] + padded[(h * 4 + w + 1) * 2 + c];
+                        v += padded[((h + 1) * 4 + w) * 2 + c];
+                        v += padded[((h + 1) * 4 + w + 1) * 2 + c];
+                        v = v / 4.0f; /* count_include_pad: every position is inside the padded area */
+                    } else {
+                        v = x[(h * 3 + w) * 2 + c - 2];
+                    }
+                    v = v * v;
+                    CHECK(y[(h * 3 + w) * 4 + c] == v);
+                }
+    }
+}
+
+static void test_residual_model_refusals(void)
+{
+    static const struct { int what; const char *detail; } cases[] = {
+        {P_PERM, "TRANSPOSE perm is not a permutation of the axes"},
+        {P_PAD, "PAD output dims are not input dims + pads"},
+        {P_CONCAT, "CONCAT input dims differ from the output's off the axis"},
+        {P_AVG, "AVG_POOL_2D count_include_pad is not 0 or 1"},
+        {P_ADD, "ADD/MUL inputs and output differ in shape"},
+    };
+    uint32_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *file;
+        const uint32_t size = build_residual(cases[i].what, &file);
+        ecnn_model m;
+        const ecnn_status st = ecnn_model_init(&m, file, size);
+        CHECK_STATUS(st, ECNN_E_CORRUPT);
+        if (strcmp(ecnn_model_error(&m, NULL, NULL), cases[i].detail) != 0) {
+            fprintf(stderr, "case %u: got \"%s\", want \"%s\"\n", i, ecnn_model_error(&m, NULL, NULL), cases[i].detail);
+            CHECK(0);
+        }
+    }
+}
+
+void run_ops_f32_tests(void)
+{
+    RUN_TEST(test_transpose_kernel);
+    RUN_TEST(test_pad_kernel);
+    RUN_TEST(test_concat_kernel);
+    RUN_TEST(test_avgpool_kernel);
+    RUN_TEST(test_binary_and_new_activations);
+    RUN_TEST(test_residual_model_runs);
+    RUN_TEST(test_residual_model_refusals);
+}

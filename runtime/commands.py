@@ -98,7 +98,7 @@ def predict_command(args) -> int:
     import numpy as np
 
     from edgecnn.runtime import Model
-    from edgecnn.runtime.images import read_image_file
+    from edgecnn.runtime.images import read_image_file, to_model_layout
     from edgecnn.train.data import FASHION_MNIST_CLASSES
 
     model = Model.load(args.model)
@@ -108,12 +108,7 @@ def predict_command(args) -> int:
         images = read_image_file(path)
         if args.limit is not None:
             images = images[: max(args.limit, 0)]
-        if images.shape[1:] + (1,) != model.input_shape:
-            from edgecnn.runtime.errors import EdgecnnError
-
-            raise EdgecnnError(f"{path}: images are {images.shape[2]}x{images.shape[1]}, the model takes "
-                               f"{model.input_shape[1]}x{model.input_shape[0]} grayscale")
-        probs = model.predict(images[..., np.newaxis])
+        probs = model.predict(to_model_layout(images, model.input_shape, str(path)))  # NHWC or NCHW, as declared
         for i, p in enumerate(probs):
             top = np.argsort(-p, kind="stable")[:3]
             label = f"{path}[{i}]" if len(probs) > 1 else str(path)
@@ -126,12 +121,15 @@ def verify_command(args) -> int:
 
     from edgecnn.export.artifacts import load_images, ort_session, run_onnx
     from edgecnn.runtime import Model
+    from edgecnn.runtime.images import to_model_layout
     from edgecnn.runtime.verify import compare_float
     from edgecnn.train.data import resolve_data_dir
 
     model = Model.load(args.ecnn_model)  # fails fast on a bad model file
     session = ort_session(args.onnx_model)
     images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
+    # The native input shape is the one the ONNX model declares: (28, 28, 1) from Keras, (1, 28, 28) from PyTorch.
+    images = to_model_layout(images[..., 0], model.input_shape, "Fashion-MNIST test images")
     quiet = args.json == "-"
     reference = run_onnx(session, images, desc=None if quiet else "onnxruntime")
     native = _predict_with_progress(model, images, quiet=quiet)

@@ -26,58 +26,70 @@
 #define F32_TILE 6u       /* samples per float tile: 12 accumulators + 2 weights + 1 broadcast */
 #define F32_KBLOCK 256u   /* k per block: 256 x 16 floats = 16 KB of weights */
 
-/* One tile: ns samples x 16 outputs over k in [0, kc) of this block. x points at sample 0,
- * element kb; w at the block's first weight row. */
-static ALWAYS_INLINE void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w,
-                                   uint32_t kc, const uint32_t ns, int first, int last, const float *bias,
-                                   uint32_t width)
+/* The first `width` (1..16) floats at p as two vectors, zero filled / stored back. */
+static void f32_load16(const float *p, uint32_t width, __m256 *lo, __m256 *hi)
 {
-    __m256 a0[F32_TILE], a1[F32_TILE];
-    uint32_t s, i;
-    for (s = 0; s < ns; s++) {
-        if (first) {
-            a0[s] = _mm256_setzero_ps();
-            a1[s] = _mm256_setzero_ps();
-        } else if (width == 16) {
-            a0[s] = _mm256_loadu_ps(y + s * ystride);
-            a1[s] = _mm256_loadu_ps(y + s * ystride + 8);
-        } else {
-            float t[16] = {0};
-            memcpy(t, y + s * ystride, width * sizeof(float));
-            a0[s] = _mm256_loadu_ps(t);
-            a1[s] = _mm256_loadu_ps(t + 8);
-        }
+    float t[16] = {0};
+    if (width < 16) p = memcpy(t, p, width * sizeof(float));
+    *lo = _mm256_loadu_ps(p);
+    *hi = _mm256_loadu_ps(p + 8);
+}
+static void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
+{
+    float t[16];
+    if (width == 16) {
+        _mm256_storeu_ps(p, lo);
+        _mm256_storeu_ps(p + 8, hi);
+        return;
+    }
+    _mm256_storeu_ps(t, lo);
+    _mm256_storeu_ps(t + 8, hi);
+    memcpy(p, t, width * sizeof(float));
+}
+
+/* One tile: F32_TILE samples x 16 outputs over k in [0, kc) of this block, written out
+ * register by register (arrays of accumulators end up on the stack). x points at sample 0,
+ * element kb; w at the block's first weight row. A tile of ns < F32_TILE samples reads
+ * sample 0 in place of the missing rows and stores only its ns rows. */
+#define F32_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
+static void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w, uint32_t kc,
+                     uint32_t ns, int first, int last, const float *bias, uint32_t width)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 bias0 = zero, bias1 = zero;
+    uint32_t i;
+#define F32_DECL(S)                                                                                 \
+    const float *x##S = x + (S < ns ? S : 0) * xstride;                                            \
+    __m256 a##S = zero, b##S = zero;
+    F32_ROWS(F32_DECL)
+#undef F32_DECL
+    if (!first) { /* partial sums of the earlier K blocks (a float store and reload is exact) */
+#define F32_LOAD(S)                                                                                 \
+        if (S < ns) f32_load16(y + S * ystride, width, &a##S, &b##S);
+        F32_ROWS(F32_LOAD)
+#undef F32_LOAD
     }
     for (i = 0; i < kc; i++) {
         const __m256 w0 = _mm256_loadu_ps(w + (size_t)i * 16), w1 = _mm256_loadu_ps(w + (size_t)i * 16 + 8);
-        for (s = 0; s < ns; s++) {
-            const __m256 xb = _mm256_broadcast_ss(x + s * xstride + i);
-            a0[s] = _mm256_add_ps(a0[s], _mm256_mul_ps(xb, w0));
-            a1[s] = _mm256_add_ps(a1[s], _mm256_mul_ps(xb, w1));
-        }
+        __m256 xb;
+#define F32_STEP(S)                                                                                 \
+        xb = _mm256_broadcast_ss(x##S + i);                                                         \
+        a##S = _mm256_add_ps(a##S, _mm256_mul_ps(xb, w0));                                           \
+        b##S = _mm256_add_ps(b##S, _mm256_mul_ps(xb, w1));
+        F32_ROWS(F32_STEP)
+#undef F32_STEP
     }
-    for (s = 0; s < ns; s++) {
-        if (last && bias) {
-            if (width == 16) {
-                a0[s] = _mm256_add_ps(a0[s], _mm256_loadu_ps(bias));
-                a1[s] = _mm256_add_ps(a1[s], _mm256_loadu_ps(bias + 8));
-            } else {
-                float t[16] = {0};
-                memcpy(t, bias, width * sizeof(float));
-                a0[s] = _mm256_add_ps(a0[s], _mm256_loadu_ps(t));
-                a1[s] = _mm256_add_ps(a1[s], _mm256_loadu_ps(t + 8));
-            }
-        }
-        if (width == 16) {
-            _mm256_storeu_ps(y + s * ystride, a0[s]);
-            _mm256_storeu_ps(y + s * ystride + 8, a1[s]);
-        } else {
-            float t[16];
-            _mm256_storeu_ps(t, a0[s]);
-            _mm256_storeu_ps(t + 8, a1[s]);
-            memcpy(y + s * ystride, t, width * sizeof(float));
-        }
+    if (last && bias) f32_load16(bias, width, &bias0, &bias1);
+#define F32_STORE(S)                                                                                \
+    if (S < ns) {                                                                                   \
+        if (last && bias) {                                                                         \
+            a##S = _mm256_add_ps(a##S, bias0);                                                      \
+            b##S = _mm256_add_ps(b##S, bias1);                                                      \
+        }                                                                                           \
+        f32_store16(y + S * ystride, width, a##S, b##S);                                            \
     }
+    F32_ROWS(F32_STORE)
+#undef F32_STORE
 }
 
 /* Batch 1: F32_ROW panels side by side (four weight streams in flight, eight independent
@@ -135,14 +147,7 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
             for (s0 = 0; s0 < n; s0 += F32_TILE) {
                 float *yt = y + (size_t)s0 * o + o0;
                 const float *xt = x + (size_t)s0 * k + kb;
-                switch (n - s0 < F32_TILE ? n - s0 : F32_TILE) {
-                case 1: f32_tile(yt, o, xt, k, wb, kc, 1, begin, last, bias, width); break;
-                case 2: f32_tile(yt, o, xt, k, wb, kc, 2, begin, last, bias, width); break;
-                case 3: f32_tile(yt, o, xt, k, wb, kc, 3, begin, last, bias, width); break;
-                case 4: f32_tile(yt, o, xt, k, wb, kc, 4, begin, last, bias, width); break;
-                case 5: f32_tile(yt, o, xt, k, wb, kc, 5, begin, last, bias, width); break;
-                default: f32_tile(yt, o, xt, k, wb, kc, 6, begin, last, bias, width); break;
-                }
+                f32_tile(yt, o, xt, k, wb, kc, n - s0 < F32_TILE ? n - s0 : F32_TILE, begin, last, bias, width);
             }
         }
     }

@@ -133,3 +133,16 @@ def test_grayscale_images_go_to_the_declared_layout():
         to_model_layout(images, (32, 32, 3), "image.pgm")
     with pytest.raises(EdgecnnError, match="the model takes"):
         to_model_layout(images, (4, 3, 1), "image.pgm")  # transposed size
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+@pytest.mark.parametrize("name", ZOO)
+def test_compile_explain_finds_nothing_unsupported(zoo, name, kind, capsys):
+    """`edgecnn compile --explain` on models it compiles: every node supported, exit status 0."""
+    from edgecnn.runtime.cli import main
+
+    path = zoo[name].float_path if kind == "float" else zoo[name].int8_path
+    status = main(["compile", str(path), "--explain"])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert re.search(rf"{re.escape(str(path))}: all \d+ nodes supported", printed), printed

@@ -81,8 +81,6 @@ ARITH = {"Add": 1, "Sub": 2, "Mul": 3, "Div": 4}
 IN_PLACE_OPS = {OP_ACTIVATION, OP_SOFTMAX, OP_CHANNEL_ARITH, OP_ADD, OP_MUL}
 # Ops with the fused activation as their last three params.
 FUSABLE_OPS = {OP_CONV_2D, OP_FULLY_CONNECTED, OP_ADD, OP_MUL}
-# Activations the compiler fuses into them (the int8 kernels take Relu only: compiler_int8 checks).
-FUSED_ACTS = {ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP}
 
 # Batch sizes at which shape arithmetic is evaluated: a value that differs between them
 # depends on the batch (see module docstring).
@@ -352,11 +350,6 @@ class _Lowering:
         onnx = self.onnx
         numpy_helper = onnx.numpy_helper
         self.problems: list[tuple[str, str, str]] = []
-        # How many nodes (and graph outputs) read each value: BatchNormalization folds into its
-        # producer only when it is the one reader.
-        self.uses: dict[str, int] = {}
-        for name in [i for n in self.graph.node for i in n.input if i] + [o.name for o in self.graph.output]:
-            self.uses[name] = self.uses.get(name, 0) + 1
         for init in self.graph.initializer:
             arr = numpy_helper.to_array(init)
             self.values[init.name] = Const((arr, arr))
@@ -538,12 +531,13 @@ class _Lowering:
         target = self.value(node.input[1])
         if not isinstance(target, Const):
             raise self.fail("the target shape must be computable at compile time")
-        if _attrs(node).get("allowzero", 0):
-            raise self.fail("allowzero=1 is not supported")
+        allowzero = bool(_attrs(node).get("allowzero", 0))
         batches = (self.fixed_batch,) * 2 if self.fixed_batch is not None else TRIAL_BATCHES
         results = []
         for b, t in zip(batches, target.values):
             t = [int(x) for x in np.asarray(t).reshape(-1)]
+            if allowzero and 0 in t:  # (without a 0 in the target, allowzero changes nothing)
+                raise self.fail(f"allowzero=1 with a 0 in the target shape {t} would make an empty tensor")
             in_full = (b, *v.shape)
             t = [in_full[i] if d == 0 else d for i, d in enumerate(t)]
             total = int(np.prod(in_full, dtype=np.int64))
@@ -757,9 +751,9 @@ class _Lowering:
         self._global_avg_pool(node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)))
 
     def lower_BatchNormalization(self, node):
-        """y = (x - mean) / sqrt(var + eps) * scale + bias per channel (axis 1). Folded into the
-        preceding CONV_2D / FULLY_CONNECTED when this node is its output's only reader (as
-        onnxruntime's Conv+BN fusion does), else two CHANNEL_ARITH ops (mul, add)."""
+        """y = (x - mean) / sqrt(var + eps) * scale + bias per channel (axis 1): two CHANNEL_ARITH
+        ops (mul, add), which _fuse folds into a preceding CONV_2D / FULLY_CONNECTED whose output
+        nothing else reads (as onnxruntime's Conv+BN fusion does)."""
         a = _attrs(node)
         if a.get("training_mode", 0) or (len(node.output) > 1 and any(node.output[1:])):
             raise self.fail("BatchNormalization in training mode (extra outputs) is not supported")
@@ -773,25 +767,6 @@ class _Lowering:
             raise self.fail(f"scale/B/mean/var must all be ({c},) for {c} channels")
         mul = scale / np.sqrt(var + float(a.get("epsilon", 1e-5)))
         add = bias - mean * mul
-        producer = self.ops[-1] if self.ops else None
-        if (producer is not None and producer.outputs[0] == v.tensor and producer.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED)
-                and producer.params[-3] == ACT_NONE and self.uses.get(node.input[0], 0) == 1
-                and self.tensors[v.tensor].dtype == DTYPE_F32 and v.perm[-1] == 1
-                and self.tensors[v.tensor].dims[-1] == c
-                and not any(isinstance(o, View) and o.tensor == v.tensor and n != node.input[0]
-                            for n, o in self.values.items())):
-            wt = self.tensors[producer.inputs[1]]
-            w = wt.data.astype(np.float64).reshape(wt.dims[0], -1) * mul[:, None]
-            wt.data = w.astype(np.float32).reshape(-1)
-            b = np.zeros(c) if producer.inputs[2] is None else self.tensors[producer.inputs[2]].data.astype(np.float64)
-            new_bias = (b * mul + add).astype(np.float32)
-            if producer.inputs[2] is None:
-                producer.inputs[2] = self.const_tensor(new_bias)
-            else:
-                self.tensors[producer.inputs[2]].data = new_bias
-            producer.names.append(node.name or node.op_type)
-            self.values[node.output[0]] = v
-            return
         t = self._channel_arith(v, 1, mul.astype(np.float32), ARITH["Mul"], False)
         self.values[node.output[0]] = self._channel_arith(t, 1, add.astype(np.float32), ARITH["Add"], False)
 
@@ -1030,8 +1005,88 @@ def _consumers(ops, tid):
     return [i for i, op in enumerate(ops) if tid in op.inputs]
 
 
+def _fold_channel_arith(tensors, ops, op, arith) -> bool:
+    """Fold a per-output-channel (or scalar) constant Mul / Add / Sub that follows a float
+    CONV_2D or FULLY_CONNECTED without activation into its weights and bias (a batch norm that
+    tf2onnx or BatchNormalization lowering left as Mul + Add, a MatMul's bias). True if folded."""
+    if (op.op_type not in (OP_CONV_2D, OP_FULLY_CONNECTED) or op.params[-3] != ACT_NONE
+            or tensors[op.inputs[1]].dtype != DTYPE_F32 or arith.inputs[0] != op.outputs[0]
+            or len(_consumers(ops, op.inputs[1])) != 1):
+        return False
+    func, const_first = arith.params
+    k = tensors[arith.inputs[1]].data.astype(np.float32)
+    o = tensors[op.outputs[0]].dims[-1]
+    if k.size not in (1, o) or not (func in (ARITH["Add"], ARITH["Mul"]) or (func == ARITH["Sub"] and not const_first)):
+        return False
+    k = np.broadcast_to(k.reshape(-1), (o,)).astype(np.float32)
+    bias = None if op.inputs[2] is None else tensors[op.inputs[2]].data.astype(np.float32)
+    if func == ARITH["Mul"]:
+        w = tensors[op.inputs[1]]
+        w.data = (w.data.reshape(o, -1) * k[:, None]).astype(np.float32).reshape(-1)
+        if bias is not None:
+            op.inputs[2] = _append_const(tensors, (bias * k).astype(np.float32))
+    else:
+        k = k if func == ARITH["Add"] else -k
+        # no bias yet: the constant becomes it (exactly ONNX's MatMul + Add)
+        op.inputs[2] = _append_const(tensors, k if bias is None else (bias + k).astype(np.float32))
+    return True
+
+
+def _fold_pads(tensors, ops) -> None:
+    """A zero PAD of the two spatial axes read only by a float CONV_2D becomes the convolution's
+    own padding (Keras ZeroPadding2D before a strided depthwise conv): the same zeros, no copy."""
+    for pad in list(ops):
+        if pad.op_type != OP_PAD or tensors[pad.outputs[0]].dtype != DTYPE_F32:
+            continue
+        users = _consumers(ops, pad.outputs[0])
+        if len(users) != 1:
+            continue
+        conv = ops[users[0]]
+        before, after, value = pad.params[:5], pad.params[5:10], pad.params[10]
+        if (conv.op_type != OP_CONV_2D or conv.inputs[0] != pad.outputs[0] or float(value) != 0.0
+                or before[2:] != [0, 0, 0] or after[2:] != [0, 0, 0] or len(tensors[pad.outputs[0]].dims) != 3):
+            continue
+        conv.inputs[0] = pad.inputs[0]
+        conv.params[2] += before[0]  # pad_top, pad_left, pad_bottom, pad_right
+        conv.params[3] += before[1]
+        conv.params[4] += after[0]
+        conv.params[5] += after[1]
+        conv.names = pad.names + conv.names
+        ops.remove(pad)
+
+
+def _fold_transposes(tensors, ops) -> None:
+    """A TRANSPOSE read only by a float FULLY_CONNECTED (PyTorch's flatten of an NCHW tensor
+    stored NHWC) disappears: the weight columns are permuted instead, so the layer reads the
+    values in their stored order."""
+    for tr in list(ops):
+        if tr.op_type != OP_TRANSPOSE or tensors[tr.outputs[0]].dtype != DTYPE_F32:
+            continue
+        users = _consumers(ops, tr.outputs[0])
+        if len(users) != 1:
+            continue
+        fc = ops[users[0]]
+        if (fc.op_type != OP_FULLY_CONNECTED or fc.inputs[0] != tr.outputs[0] or fc.inputs[1] == tr.outputs[0]
+                or tensors[fc.inputs[1]].dtype != DTYPE_F32 or len(_consumers(ops, fc.inputs[1])) != 1):
+            continue
+        src = tensors[tr.inputs[0]].dims
+        # Transposed element j is source element order[j]: weight column j moves to order[j].
+        order = np.arange(int(np.prod(src, dtype=np.int64))).reshape(src).transpose(tr.params[:len(src)]).reshape(-1)
+        w = tensors[fc.inputs[1]]
+        o, k = w.dims
+        permuted = np.empty((o, k), np.float32)
+        permuted[:, order] = w.data.reshape(o, k)
+        w.data = permuted.reshape(-1)
+        fc.inputs[0] = tr.inputs[0]
+        fc.names = tr.names + fc.names
+        ops.remove(tr)
+
+
 def _fuse(tensors, ops, output_tensor) -> list:
-    """Fold activations and bias adds into the preceding CONV_2D / FULLY_CONNECTED."""
+    """Fold activations, bias adds and per-channel scales into the preceding op; drop zero
+    pads and transposes the next op can absorb."""
+    _fold_pads(tensors, ops)
+    _fold_transposes(tensors, ops)
     changed = True
     while changed:
         changed = False
@@ -1046,15 +1101,10 @@ def _fuse(tensors, ops, output_tensor) -> list:
                 continue
             nxt = ops[users[0]]
             z = nxt.outputs[0]
-            # Bias: FULLY_CONNECTED (no bias, no activation yet) followed by "+ per-channel constant".
-            if (op.op_type == OP_FULLY_CONNECTED and op.inputs[2] is None and op.params[0] == ACT_NONE
-                    and nxt.op_type == OP_CHANNEL_ARITH and nxt.params == [ARITH["Add"], 0]
-                    and nxt.inputs[0] == y):
-                k = tensors[nxt.inputs[1]].data
-                o = tensors[y].dims[0]
-                op.inputs[2] = nxt.inputs[1] if k.size == o else _append_const(tensors, np.full(o, k[0], np.float32))
-            elif (nxt.op_type == OP_ACTIVATION and op.params[-3] == ACT_NONE and nxt.params[0] in FUSED_ACTS
-                  and (op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED) or tensors[y].dtype == DTYPE_F32)):
+            if nxt.op_type == OP_CHANNEL_ARITH and _fold_channel_arith(tensors, ops, op, nxt):
+                pass
+            elif (nxt.op_type == OP_ACTIVATION and op.params[-3] == ACT_NONE
+                  and (tensors[y].dtype == DTYPE_F32 or _int8_relu_fuses(tensors, op, y, nxt))):
                 op.params[-3:] = nxt.params
             else:
                 continue
@@ -1064,6 +1114,13 @@ def _fuse(tensors, ops, output_tensor) -> list:
             changed = True
             break
     return ops
+
+
+def _int8_relu_fuses(tensors, op, y, act) -> bool:
+    """An int8 ACTIVATION is a lookup table from its input's quantization to its output's; only
+    a Relu with both the same (max(q, zero point)) folds into an int8 CONV_2D / FULLY_CONNECTED."""
+    return (op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED) and act.params[0] == ACT_RELU
+            and tensors[y].quant is not None and tensors[y].quant.same(tensors[act.outputs[0]].quant))
 
 
 def _append_const(tensors, array) -> int:

@@ -384,3 +384,31 @@ def test_explain_command(tmp_path, capsys):
     assert main(["compile", "--explain", str(tmp_path / "good.onnx")]) == 0
     assert "all 1 nodes supported" in capsys.readouterr().out
     assert not (tmp_path / "good.ecnn").exists()  # --explain writes nothing
+
+
+# ---------------------------------------------------------------------------------------
+# Compile-time folds: each checked against onnxruntime and by the ops left in the file
+
+
+def test_tf2onnx_batch_norm_mul_add_and_zero_pad_fold_into_the_depthwise_conv():
+    # Keras MobileNet block as tf2onnx writes it (NHWC input): ZeroPadding2D -> Pad, depthwise
+    # conv, BatchNormalization -> Mul + Add per channel, ReLU6 -> Clip.
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+             helper.make_node("Pad", ["t", "pads"], ["p"]),
+             helper.make_node("Conv", ["p", "W"], ["c"], group=4, strides=[2, 2]),
+             helper.make_node("Transpose", ["c"], ["ct"], perm=[0, 2, 3, 1]),
+             helper.make_node("Mul", ["ct", "s"], ["m"]), helper.make_node("Add", ["m", "b"], ["a"]),
+             helper.make_node("Clip", ["a", "lo", "hi"], ["y"])]
+    inits = [("pads", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64)), ("W", rand((4, 1, 3, 3), 1)),
+             ("s", rand((4,), 2)), ("b", rand((4,), 3)), ("lo", np.float32(0)), ("hi", np.float32(6))]
+    _, report = check(make_model(nodes, (7, 7, 4), inits), rand((2, 7, 7, 4), 4) * 3, reference=True)
+    assert [r.op for r in report.layers] == ["CONV_2D+clip"]
+
+
+def test_flatten_of_nchw_feature_map_permutes_the_dense_weights_instead_of_transposing():
+    # PyTorch: conv -> flatten (C, H, W order) -> linear. The conv output is stored NHWC.
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("Sigmoid", ["c"], ["s"]),
+             helper.make_node("Flatten", ["s"], ["f"]), helper.make_node("Gemm", ["f", "F", "B"], ["y"], transB=1)]
+    inits = [("W", rand((3, 2, 2, 2), 1)), ("F", rand((5, 3 * 3 * 4), 2)), ("B", rand((5,), 3))]
+    _, report = check(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 4), reference=True)
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+sigmoid", "FULLY_CONNECTED"]

@@ -29,9 +29,13 @@ import numpy as np
 
 from edgecnn.runtime.errors import require
 
+# Float ops between DequantizeLinear and QuantizeLinear that onnxruntime (x86, default level)
+# fuses into com.microsoft QLinear* kernels; _fuse_qlinear says when.
+_QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat")
+
 # Ops that only move or select values: with the same quantization on both sides,
 # DQ -> op -> Q is the op applied to the int8 codes.
-_MOVE_OPS = ("MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Relu")
+_MOVE_OPS = ("MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Relu", "Pad")
 _INT8_TYPES = (np.int8, np.uint8)
 
 
@@ -75,6 +79,23 @@ def qdq_to_qoperator(model):
         return (sa is not None and sb is not None and za is not None and zb is not None and za.dtype == zb.dtype
                 and sa.size == 1 and sb.size == 1 and np.array_equal(sa, sb) and np.array_equal(za, zb))
 
+    def output_q(node):
+        """(QuantizeLinear after node, Relu between them or None); a Relu is taken only when the
+        Q's zero point is the dtype's minimum (onnxruntime's ReluQuantFusion drops it then)."""
+        q = only_q(node.output[0])
+        if q is not None or len(consumers.get(node.output[0], [])) != 1 or node.output[0] in graph_outputs:
+            return q, None
+        relu = consumers[node.output[0]][0]
+        q = only_q(relu.output[0]) if relu.op_type == "Relu" else None
+        zp = qparams(q)[1] if q is not None else None
+        if zp is None or int(zp.reshape(-1)[0]) != np.iinfo(zp.dtype).min:
+            return None, None
+        return q, relu
+
+    def inputs_of(n):
+        """(data, scale, zero point) input names of a Q/DQ node ('' for an absent zero point)."""
+        return n.input[0], n.input[1], n.input[2] if len(n.input) > 2 else ""
+
     replaced = {}  # id(node) -> replacement node (or None: removed)
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or not node.input:
@@ -115,6 +136,14 @@ def qdq_to_qoperator(model):
             replaced[id(node)], replaced[id(q)] = new, None
             if relu is not None:
                 replaced[id(relu)] = None
+        elif node.op_type in _QLINEAR_OPS:
+            fused = _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of)
+            if fused is None:
+                continue
+            new, q, relu = fused
+            replaced[id(node)], replaced[id(q)] = new, None
+            if relu is not None:
+                replaced[id(relu)] = None
         elif node.op_type in _MOVE_OPS:
             dx, q = dq_of(node.input[0], False), only_q(node.output[0])
             if dx is None or q is None or not same_params(dx, q):
@@ -144,6 +173,52 @@ def qdq_to_qoperator(model):
     if not any(o.domain == "com.microsoft" for o in out.opset_import):
         out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return out
+
+
+def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
+    """The com.microsoft QLinear* node onnxruntime runs for DQ -> `node` -> Q, with the Q node
+    and a Relu dropped between them (or None), or None when onnxruntime leaves the pattern in
+    float. Checked on onnxruntime 1.32, x86-64 (notes: /work/notes/issue6-ops.md, int8 section):
+
+    - every data input from a DequantizeLinear of a runtime tensor, the output into one
+      QuantizeLinear, every scale and zero point a per-tensor constant of one dtype;
+    - Add / Mul only on uint8: with int8 activations onnxruntime runs DQ -> Add -> Q in float
+      (its QLinearAdd is not shift invariant, so the uint8 rewrite would change results); that
+      float path is what this compiler emits when it does not fuse (DEQUANTIZE, ADD, QUANTIZE).
+    - GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat on either dtype.
+    """
+    from onnx import helper
+
+    dqs = [dq_of(i, False) if i else None for i in node.input]
+    if node.op_type in ("GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu"):
+        dqs = dqs[:1]
+    q, relu = output_q(node)
+    if q is None or not dqs or any(d is None for d in dqs):
+        return None
+    params = [qparams(n) for n in dqs + [q]]
+    if any(s is None or z is None or s.size != 1 or z.size != 1 or s.dtype != np.float32 for s, z in params):
+        return None
+    dtypes = {z.dtype for _, z in params}
+    if len(dtypes) != 1 or dtypes.pop() not in _INT8_TYPES:
+        return None
+    if node.op_type in ("Add", "Mul") and (len(dqs) != 2 or params[-1][1].dtype != np.uint8):
+        return None
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    name = node.name or node.output[0]
+    out = [q.output[0]]
+    y_s, y_z = inputs_of(q)[1:]
+    if node.op_type == "Concat":
+        inputs = [y_s, y_z] + [i for d in dqs for i in inputs_of(d)]
+        new = helper.make_node("QLinearConcat", inputs, out, name=name, domain="com.microsoft", **attrs)
+    elif node.op_type in ("Add", "Mul"):
+        inputs = list(inputs_of(dqs[0])) + list(inputs_of(dqs[1])) + [y_s, y_z]
+        new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
+    else:
+        if node.op_type == "AveragePool" and any(d != 1 for d in attrs.pop("dilations", [])):
+            return None  # QLinearAveragePool has no dilations
+        inputs = list(inputs_of(dqs[0])) + [y_s, y_z]
+        new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
+    return new, q, relu
 
 
 # ---------------------------------------------------------------------------------------
@@ -291,7 +366,116 @@ def lower_qlinear_matmul(low, node):
     _lower_fully_connected(low, node, 0, 4, 5, w.T, None, 6, 7)
 
 
+def _quantized_output(low, node, tensor: int, scale_index: int, zp_index: int, x_tensor: int):
+    """Give `tensor` the node's output quantization; it must keep the input's dtype (the int8
+    kernels of ADD, AVG_POOL_2D, ACTIVATION and CONCAT read and write one dtype)."""
+    _set_output(low, node, tensor, scale_index, zp_index)
+    if low.tensors[tensor].dtype != low.tensors[x_tensor].dtype:
+        raise low.fail("input and output mix int8 and uint8; onnxruntime's kernel needs one dtype")
+
+
+def _float_twin(node, op_type: str, inputs, drop=("channels_last",)):
+    """A float ONNX node with the QLinear node's attributes: the float lowering does the geometry."""
+    helper = require("onnx").helper
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.name not in drop}
+    return helper.make_node(op_type, list(inputs), [node.output[0]], name=node.name, **attrs)
+
+
+def _no_channels_last(low, node):
+    if any(a.name == "channels_last" and a.i for a in node.attribute):
+        raise low.fail(f"channels_last=1 {node.op_type} (an onnxruntime-internal form) is not supported")
+
+
+def lower_qlinear_binary(low, node):
+    """com.microsoft QLinearAdd / QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz): int8 ADD / MUL of two
+    runtime tensors of one shape (onnxruntime's x86 kernel arithmetic, kernels_i8.h)."""
+    from edgecnn.export.compiler import ACT_NONE, KIND_ACTIVATION, OP_ADD, OP_MUL, Const, View
+
+    for i in (0, 3):
+        if isinstance(low.value(node.input[i]), Const):
+            raise low.fail(f"{node.op_type} with a constant operand is not supported (the int8 kernel takes two "
+                           "runtime tensors of one shape)")
+    a = _quantized_input(low, node, 0, 1, 2, "input A")
+    b = _quantized_input(low, node, 3, 4, 5, "input B")
+    if a.shape != b.shape:
+        raise low.fail(f"{node.op_type} of shapes {a.full_shape()} and {b.full_shape()}: broadcasting between two "
+                       "runtime tensors is not supported (only equal shapes)")
+    xa, xb = low.materialize(a), low.materialize(b, a.perm)
+    if low.tensors[xa].dtype != low.tensors[xb].dtype:
+        raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
+    y = low.new_tensor(KIND_ACTIVATION, low.tensors[xa].dims)
+    _quantized_output(low, node, y, 6, 7, xa)
+    low.emit(OP_ADD if node.op_type == "QLinearAdd" else OP_MUL, [xa, xb], [y], [ACT_NONE, 0.0, 0.0])
+    low.values[node.output[0]] = View(y, a.shape, a.perm)
+
+
+def _lower_qlinear_unary(low, node, op_type: str, lower):
+    """QLinear{GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu}(X, xs, xz, ys, yz): the float
+    op's lowering on the int8 view, then the output quantization."""
+    _no_channels_last(low, node)
+    view = _quantized_input(low, node, 0, 1, 2, "input X")
+    lower(_float_twin(node, op_type, [node.input[0]]))
+    op = low.ops[-1]
+    _quantized_output(low, node, op.outputs[0], 3, 4, view.tensor)
+
+
+def lower_qlinear_global_average_pool(low, node):
+    _lower_qlinear_unary(low, node, "GlobalAveragePool", low.lower_GlobalAveragePool)
+
+
+def lower_qlinear_average_pool(low, node):
+    _lower_qlinear_unary(low, node, "AveragePool", low.lower_AveragePool)
+
+
+def lower_qlinear_sigmoid(low, node):
+    _lower_qlinear_unary(low, node, "Sigmoid", low.lower_Sigmoid)
+
+
+def lower_qlinear_leaky_relu(low, node):
+    _lower_qlinear_unary(low, node, "LeakyRelu", low.lower_LeakyRelu)
+
+
+def lower_qlinear_concat(low, node):
+    """com.microsoft QLinearConcat(Y_scale, Y_zp, X1, s1, z1, ...): CONCAT, each input requantized
+    to Y's quantization as onnxruntime's lookup tables do (a copy where they are equal)."""
+    from edgecnn.export.compiler import OP_CONCAT
+
+    if len(node.input) < 5 or (len(node.input) - 2) % 3:
+        raise low.fail("QLinearConcat needs Y_scale, Y_zero_point and (X, scale, zero point) per input")
+    views = [_quantized_input(low, node, i, i + 1, i + 2, f"input {(i - 2) // 3}") for i in range(2, len(node.input), 3)]
+    first = len(low.ops)
+    low.lower_Concat(_float_twin(node, "Concat", node.input[2::3], drop=()))
+    for op in low.ops[first:]:
+        if op.op_type == OP_CONCAT:  # every link of a chain of CONCATs ends in Y's quantization
+            _quantized_output(low, node, op.outputs[0], 0, 1, views[0].tensor)
+
+
+def lower_pad(low, node):
+    """Pad: the float lowering; on an int8 tensor (a DQ -> Pad -> Q with one quantization, which
+    onnxruntime runs as float Pad between them) the fill value becomes its code, Q(value)."""
+    from edgecnn.export.compiler import OP_PAD
+
+    low.lower_Pad(node)
+    op = low.ops[-1]
+    quant = low.tensors[op.inputs[0]].quant
+    if op.op_type == OP_PAD and quant is not None:
+        dtype = np.int8 if low.tensors[op.inputs[0]].dtype == _dtype_code(np.zeros(1, np.int8)) else np.uint8
+        info = np.iinfo(dtype)
+        scale, zp = np.float32(quant.scales[0]), int(quant.zero_points[0])
+        v = np.float32(np.float32(op.params[10]) / scale)  # QuantizeLinear: a true division, clamp, rne
+        v = min(max(v, np.float32(info.min - zp)), np.float32(info.max - zp))
+        op.params[10] = int(np.rint(v)) + zp
+
+
 HANDLERS = {
+    ("", "Pad"): lower_pad,
+    ("com.microsoft", "QLinearAdd"): lower_qlinear_binary,
+    ("com.microsoft", "QLinearMul"): lower_qlinear_binary,
+    ("com.microsoft", "QLinearGlobalAveragePool"): lower_qlinear_global_average_pool,
+    ("com.microsoft", "QLinearAveragePool"): lower_qlinear_average_pool,
+    ("com.microsoft", "QLinearSigmoid"): lower_qlinear_sigmoid,
+    ("com.microsoft", "QLinearLeakyRelu"): lower_qlinear_leaky_relu,
+    ("com.microsoft", "QLinearConcat"): lower_qlinear_concat,
     ("", "QuantizeLinear"): lower_quantize_linear,
     ("", "DequantizeLinear"): lower_dequantize_linear,
     ("", "QLinearConv"): lower_qlinear_conv,
@@ -302,11 +486,15 @@ HANDLERS = {
 
 def check_native_ops(tensors, ops) -> None:
     """After fusion: int8 tensors may only meet the ops the int8 kernels implement."""
-    from edgecnn.export.compiler import (ACT_NONE, ACT_RELU, DTYPE_F32, KIND_CONSTANT, OP_CONV_2D, OP_DEQUANTIZE,
-                                         OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_NAMES, OP_QUANTIZE, OP_RESHAPE,
-                                         CompileError)
+    from edgecnn.export.compiler import (ACT_CLIP, ACT_LEAKY_RELU, ACT_NAMES, ACT_NONE, ACT_RELU, ACT_SIGMOID,
+                                         DTYPE_F32, KIND_CONSTANT, OP_ACTIVATION, OP_ADD, OP_AVG_POOL_2D, OP_CONCAT,
+                                         OP_CONV_2D, OP_DEQUANTIZE, OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_MUL, OP_NAMES,
+                                         OP_PAD, OP_QUANTIZE, OP_RESHAPE, OP_TRANSPOSE, CompileError)
 
-    int8_ops = (OP_CONV_2D, OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_RESHAPE, OP_QUANTIZE, OP_DEQUANTIZE)
+    int8_ops = (OP_CONV_2D, OP_FULLY_CONNECTED, OP_MAX_POOL_2D, OP_RESHAPE, OP_QUANTIZE, OP_DEQUANTIZE, OP_ADD,
+                OP_MUL, OP_AVG_POOL_2D, OP_ACTIVATION, OP_CONCAT, OP_PAD, OP_TRANSPOSE)
+    # ACTIVATION on int8: a 256-entry table of these functions (onnxruntime's QLinearLookupBase)
+    table_acts = (ACT_RELU, ACT_LEAKY_RELU, ACT_CLIP, ACT_SIGMOID)
     for op in ops:
         quantized = any(t is not None and tensors[t].dtype != DTYPE_F32 and tensors[t].kind != KIND_CONSTANT
                         for t in op.inputs + op.outputs)
@@ -314,14 +502,23 @@ def check_native_ops(tensors, ops) -> None:
             continue
         where = " + ".join(op.names)
         if op.op_type not in int8_ops:
-            raise CompileError(f"node '{where}': {OP_NAMES[op.op_type]} on int8 values is not supported (only Relu "
-                               "right after a quantized Conv/Gemm/MatMul is fused); dequantize before it")
-        if op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED):
-            if any(tensors[t].dtype == DTYPE_F32 for t in (op.inputs[0], op.inputs[1], op.outputs[0])):
-                raise CompileError(f"node '{where}': mixes float and int8 tensors (its input, weights and output "
-                                   "must all be quantized)")
-            if op.params[-3] not in (ACT_NONE, ACT_RELU):
-                raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
+            raise CompileError(f"node '{where}': {OP_NAMES[op.op_type]} on int8 values is not supported; "
+                               "dequantize before it")
+        data = [t for t in op.inputs[:1] + op.outputs if t is not None]
+        if op.op_type in (OP_ADD, OP_MUL, OP_CONCAT):
+            data = [t for t in op.inputs + op.outputs if t is not None]
+        elif op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED):
+            data.append(op.inputs[1])
+        if op.op_type not in (OP_QUANTIZE, OP_DEQUANTIZE) and any(tensors[t].dtype == DTYPE_F32 for t in data):
+            raise CompileError(f"node '{where}': {OP_NAMES[op.op_type]} mixes float and int8 tensors (its inputs, "
+                               "weights and output must all be quantized)")
+        if op.op_type in (OP_CONV_2D, OP_FULLY_CONNECTED) and op.params[-3] not in (ACT_NONE, ACT_RELU):
+            raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
+        if op.op_type in (OP_ADD, OP_MUL) and op.params[0] != ACT_NONE:
+            raise CompileError(f"node '{where}': no activation can be fused into an int8 {OP_NAMES[op.op_type]}")
+        if op.op_type == OP_ACTIVATION and op.params[0] not in table_acts:
+            raise CompileError(f"node '{where}': {ACT_NAMES.get(op.params[0], op.params[0])} on int8 values is not "
+                               "supported (onnxruntime runs it in float: dequantize before it)")
 
 
 # ---------------------------------------------------------------------------------------

@@ -119,3 +119,113 @@ def max_pool(x, kernel, strides=(1, 1), pads=(0, 0, 0, 0)) -> np.ndarray:
             out = np.maximum(out, xp[:, :, i: i + strides[0] * (oh - 1) + 1: strides[0],
                                      j: j + strides[1] * (ow - 1) + 1: strides[1]])
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 6 ops: onnxruntime's com.microsoft QLinear* kernels as they compute on x86-64 with
+# AVX2 + FMA (MLAS), the rules native/src/kernels_i8.h implements. Float steps are float32;
+# fma() is an exact float32 fused multiply-add.
+
+
+def fma(a, b, c) -> np.ndarray:
+    """float32 fma(a, b, c), correctly rounded: the product is exact in float64 (24 + 24 bits);
+    the float64 sum's rounding error (TwoSum) decides the only case where rounding that sum to
+    float32 could differ from rounding the exact value: a float64 sum lying on a float32 midpoint."""
+    a, b, c = (np.asarray(v, F32) for v in (a, b, c))
+    p = a.astype(np.float64) * b.astype(np.float64)
+    c64 = np.broadcast_to(c.astype(np.float64), p.shape)
+    s = p + c64
+    t = s - p
+    err = (p - (s - t)) + (c64 - t)  # exact: p + c = s + err
+    r = s.astype(F32)
+    back = r.astype(np.float64)
+    other = np.nextafter(r, np.where(s > back, F32(np.inf), F32(-np.inf)).astype(F32)).astype(np.float64)
+    tie = (s == (back + other) / 2) & (err != 0)
+    toward_other = np.sign(err) == np.sign(other - back)
+    return np.where(tie & toward_other, other.astype(F32), r)
+
+
+def qlinear_add(a, sa, za, b, sb, zb, sy, zy) -> np.ndarray:
+    """QLinearAdd of two tensors of one shape and dtype (MLAS qladd_avx2.cpp)."""
+    dtype = np.asarray(a).dtype
+    ra, rb = F32(F32(sa) / F32(sy)), F32(F32(sb) / F32(sy))
+    fixed = F32(F32(int(zy)) - fma(ra, F32(int(za)), F32(rb * F32(int(zb)))))
+    v = fma(np.asarray(a).astype(F32), ra, fma(np.asarray(b).astype(F32), rb, fixed))
+    r = np.where((v >= -2.0**31) & (v < 2.0**31), np.rint(v.astype(np.float64)), -2.0**31)  # _mm256_cvtps_epi32
+    lo, hi = qrange(dtype)
+    return np.clip(np.clip(r, -32768, 32767), lo, hi).astype(dtype)
+
+
+def qlinear_mul(a, sa, za, b, sb, zb, sy, zy) -> np.ndarray:
+    """QLinearMul of two tensors of one shape and dtype (MLAS qlmul.cpp, SSE2: no FMA)."""
+    dtype = np.asarray(a).dtype
+    ratio = F32(F32(F32(sa) * F32(sb)) / F32(sy))
+    prod = (np.asarray(a).astype(np.int32) - int(za)) * (np.asarray(b).astype(np.int32) - int(zb))
+    v = F32(F32(prod.astype(F32) * ratio) + F32(int(zy)))
+    lo, hi = qrange(dtype)
+    return np.clip(np.clip(np.rint(v.astype(np.float64)), -32768, 32767), lo, hi).astype(dtype)
+
+
+def qlinear_global_average_pool(x, sx, zx, sy, zy, axes=(2, 3)) -> np.ndarray:
+    """QLinearGlobalAveragePool: integer sum, one float32 requantization (MLAS qlgavgpool.cpp)."""
+    x = np.asarray(x)
+    size = int(np.prod([x.shape[a] for a in axes]))
+    acc = x.astype(np.int64).sum(axis=axes, keepdims=True) - int(zx) * size
+    scale = F32(F32(sx) / F32(F32(sy) * F32(size)))
+    lo, hi = qrange(x.dtype)
+    v = np.clip(acc.astype(F32) * scale, F32(lo - int(zy)), F32(hi - int(zy)))
+    return (np.rint(v).astype(np.int32) + int(zy)).astype(x.dtype)
+
+
+def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include_pad, out_hw) -> np.ndarray:
+    """QLinearAveragePool on NCHW x (contrib qlinear_pool.cc): float32 window sums in (h, w)
+    order, / count, then rne(v / sy + zy) with zy added in float32; a kernel covering the
+    whole map without pads is the global rule. int8 codes are taken as onnxruntime runs QDQ
+    int8 models on x86: uint8 codes, zero points + 128 (`shift`)."""
+    x = np.asarray(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (pt, pl, pb, pr) = kernel, strides, pads
+    if (kh, kw) == (h, w) and not any(pads):
+        g = qlinear_global_average_pool(x, sx, zx, sy, zy)
+        return np.broadcast_to(g, (n, c, *out_hw)).copy()
+    d = F32(sx) * (x.astype(np.int32) - int(zx)).astype(F32)
+    lo, hi = qrange(x.dtype)
+    shift = 128 if x.dtype == np.int8 else 0
+    y = np.zeros((n, c, *out_hw), x.dtype)
+    for oy in range(out_hw[0]):
+        hs = oy * sh - pt
+        he, hs = min(hs + kh, h), max(hs, 0)
+        for ox in range(out_hw[1]):
+            ws = ox * sw - pl
+            we, ws = min(ws + kw, w), max(ws, 0)
+            acc = np.zeros((n, c), F32)
+            for iy in range(hs, he):
+                for ix in range(ws, we):
+                    acc = F32(acc + d[:, :, iy, ix])
+            count = kh * kw if count_include_pad else (he - hs) * (we - ws)
+            v = F32(F32(F32(acc / F32(count)) / F32(sy)) + F32(int(zy) + shift))
+            y[:, :, oy, ox] = np.clip(np.rint(v) - shift, lo, hi).astype(x.dtype)
+    return y
+
+
+_LOGISTIC = tuple(F32(v) for v in (4.37031012579801e-11, 1.15627324459942e-07, 6.08574864600143e-05,
+                                    8.51377133304701e-03, 2.48287947061529e-01, 6.10247389755681e-13,
+                                    5.76102136993427e-09, 6.29106785017040e-06, 1.70198817374094e-03,
+                                    1.16817656904453e-01, 9.93151921023180e-01))
+
+
+def logistic_mlas(x) -> np.ndarray:
+    """MLAS's logistic kernel on x86 FMA3 (Eigen's rational polynomial, Horner steps fused)."""
+    a9, a7, a5, a3, a1, b10, b8, b6, b4, b2, b0 = _LOGISTIC
+    v = np.clip(np.asarray(x, F32), F32(-18), F32(18))
+    v2 = F32(v * v)
+    p = fma(fma(fma(fma(v2, a9, a7), v2, a5), v2, a3), v2, a1)
+    p = F32(p * v)
+    q = fma(fma(fma(fma(fma(v2, b10, b8), v2, b6), v2, b4), v2, b2), v2, b0)
+    return np.clip(F32(F32(p / q) + F32(0.5)), F32(0), F32(1))
+
+
+def qlinear_sigmoid(x, sx, zx, sy, zy) -> np.ndarray:
+    """QLinearSigmoid: a 256-entry table of QuantizeLinear(logistic(DequantizeLinear(code)))."""
+    x = np.asarray(x)
+    return quantize(logistic_mlas(F32(sx) * (x.astype(np.int32) - int(zx)).astype(F32)), sy, zy, x.dtype)

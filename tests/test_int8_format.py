@@ -109,17 +109,19 @@ def test_loader_refuses_an_accumulator_that_could_overflow():
 
 
 def test_compiler_refuses_int8_ops_it_cannot_run():
-    """Relu on int8 values after a MaxPool cannot be fused into a Conv/Gemm: a clear compile error."""
+    """A QLinearAdd of a runtime tensor and a constant (the int8 ADD adds two runtime tensors): a
+    clear compile error naming the node."""
     from edgecnn.export.compiler import CompileError, compile_model
 
     bld = Builder()
-    scale, zp = np.float32(0.1), np.int8(0)
+    scale, zp = np.float32(0.1), np.uint8(128)
     t = bld.node("Transpose", ["input"], perm=[0, 3, 1, 2])
     q = bld.q(t, scale, zp)
-    pooled = bld.q(bld.node("MaxPool", [bld.dq(q, scale, zp)], kernel_shape=[2, 2]), scale, zp)
-    relu = bld.q(bld.node("Relu", [bld.dq(pooled, scale, zp)]), scale, zp)
-    out = bld.node("Transpose", [bld.dq(relu, scale, zp)], perm=[0, 2, 3, 1])
-    with pytest.raises(CompileError, match="ACTIVATION on int8 values is not supported"):
+    k = bld.const(np.full((1, 2, 1, 1), 130, np.uint8))
+    s, z = bld.const(scale), bld.const(zp)
+    added = bld.node("QLinearAdd", [q, s, z, k, s, z, s, z], domain="com.microsoft")
+    out = bld.node("Transpose", [bld.dq(added, scale, zp)], perm=[0, 2, 3, 1])
+    with pytest.raises(CompileError, match="QLinearAdd.*constant operand is not supported"):
         compile_model(bld.model((4, 4, 2), out))
 
 

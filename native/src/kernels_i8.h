@@ -109,4 +109,69 @@ void ecnn_quantize_ref(void *y, const float *x, uint32_t count, float scale, int
 /* y[i] = (float)(x[i] - zero_point) * scale, `count` elements: onnxruntime's DequantizeLinear. */
 void ecnn_dequantize_ref(float *y, const void *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type);
 
+/* ---- issue 6 ops on quantized tensors: onnxruntime's com.microsoft QLinear* kernels, as they
+ * compute on x86-64 with AVX2 + FMA (MLAS), bit for bit. Each function says which rule it
+ * follows; native/FORMAT.md "Quantized ops" has the formulas. fmaf() is the exact fused
+ * multiply-add of C99 (hardware or libm): where MLAS fuses, these kernels call it explicitly,
+ * so the result does not depend on the compiler's contraction (-ffp-contract=off). */
+
+/* Per-tensor quantization of one activation tensor. */
+typedef struct {
+    ecnn_qtype type;
+    float scale;
+    int32_t zero_point;
+} ecnn_qtensor;
+
+/* QLinearAdd (MLAS qladd_avx2.cpp, both operands full tensors), `count` elements:
+ *     ra = sa / sy, rb = sb / sy                               float32 divisions
+ *     fixed = (float)zy - fmaf(ra, (float)za, rb * (float)zb)
+ *     v = fmaf((float)a, ra, fmaf((float)b, rb, fixed))
+ *     y = sat8(sat16(cvt(v)))   cvt: round half to even, INT32_MIN outside the int32 range
+ * a, b and y have one dtype (qa->type). y may equal a or b (in place). */
+void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+                    const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+
+/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), `count` elements:
+ *     r = (sa * sb) / sy                                      float32, in this order
+ *     v = (float)((a - za) * (b - zb)) * r + (float)zy        two float32 roundings
+ *     y = sat8(sat16(cvt(v)))                                 as ecnn_add_q_ref
+ * y may equal a or b (in place). */
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+                    const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+
+/* QLinearAveragePool / QLinearGlobalAveragePool (contrib qlinear_pool.cc, MLAS qlgavgpool.cpp)
+ * on NHWC x[N,H,W,C] -> y[N,OH,OW,C] (p: kernel, strides, pads incl. pad_bottom/right,
+ * count_include_pad; dilation 1). Two rules, chosen as onnxruntime does:
+ * - kernel = H x W and every pad 0 (global pooling): acc = sum(x) - zx * H*W (int32),
+ *   v = (float)acc * (sx / (sy * (float)(H*W))), clamped to [qmin - zy, qmax - zy], y = rne(v) + zy;
+ * - otherwise: d = sx * (float)(x - zx); the window's d summed in float in (ky, kx) order over
+ *   the positions inside x; divided by count = KH*KW (count_include_pad) or the number of
+ *   those positions; v = (float)(sum / count / sy + (float)zy); y = sat(rne(v)). For int8 codes
+ *   this step runs on the uint8 codes onnxruntime uses for QDQ models on x86 (zy + 128, then
+ *   - 128 after rounding): the float addition of zy makes the domain matter at near-ties.
+ * y must not overlap x. */
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, const ecnn_qtensor *qx,
+                          const ecnn_qtensor *qy);
+
+/* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
+ * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))). f: act 1 Relu,
+ * 2 LeakyRelu (v >= 0 ? v : p0 * v), 3 Clip, 4 Sigmoid = MLAS's logistic kernel (FMA3
+ * rational polynomial, Eigen's coefficients). Other codes: identity (the validator refuses
+ * them on int8). y may equal x (in place). */
+void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                           const ecnn_qtensor *qy);
+
+/* y[i] = QuantizeLinear_y(DequantizeLinear_x(x[i])), `count` elements: QLinearConcat's
+ * requantization of one input (a copy when both quantizations are equal). y must not overlap x. */
+void ecnn_requantize_q_ref(void *y, const void *x, size_t count, const ecnn_qtensor *qx, const ecnn_qtensor *qy);
+
+/* CONCAT of quantized tensors with their own quantizations (QLinearConcat): for each of `rows`
+ * rows the blocks of the `count` inputs follow each other, input i giving block[i] elements a
+ * row, each requantized from qx[i] to qy. y never overlaps an input. */
+void ecnn_concat_q_ref(void *y, const void *const *xs, const size_t *block, const ecnn_qtensor *qx, uint32_t count,
+                       size_t rows, const ecnn_qtensor *qy);
+
+/* MLAS's logistic (sigmoid) of one float, as its x86 FMA3 kernel computes it. */
+float ecnn_logistic_mlas(float x);
+
 #endif /* ECNN_KERNELS_I8_H */

@@ -396,6 +396,15 @@ static ecnn_status need_f32(const op_ctx *c, const ecnn_tensor_rec *t, uint32_t 
     return ECNN_OK;
 }
 
+/* The int8 forms of ADD, MUL, AVG_POOL_2D, ACTIVATION and CONCAT: every data tensor a quantized
+ * activation (per tensor), all of one dtype (quant.c). idx: the tensors' indices, for the error. */
+static ecnn_status check_q_group(const op_ctx *c, const ecnn_tensor_rec *ts, const uint32_t *idx, uint32_t count)
+{
+    uint32_t bad = 0;
+    const char *msg = ecnn_check_q_group(c->m, ts, count, &bad);
+    return msg ? op_fail(c, ECNN_E_UNSUPPORTED, idx[bad], msg) : ECNN_OK;
+}
+
 /* floor((in + pads - dil*(k-1) - 1) / stride) + 1, or 0 when the window does not fit. */
 static uint64_t out_extent(uint32_t in, uint32_t pad_a, uint32_t pad_b, uint32_t k, uint32_t dil, uint32_t stride,
                            int ceil_mode)
@@ -528,8 +537,17 @@ static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D needs 1 input and 1 output" : "MAX_POOL_2D needs 1 input and 1 output");
     TRY(check_data_input(c, op->inputs[0], &x));
     TRY(check_output(c, op->outputs[0], &y));
-    if (avg) {
-        /* The int8 form (QLinearAveragePool) requantizes: not in this build yet. */
+    if (avg && (x.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32)) {
+        /* int8: QLinearAveragePool / QLinearGlobalAveragePool (kernels_i8.h), which have no dilation;
+         * the global rule's int32 sum of kh*kw codes must not overflow. */
+        const ecnn_tensor_rec ts[2] = {x, y};
+        const uint32_t idx[2] = {op->inputs[0], op->outputs[0]};
+        TRY(check_q_group(c, ts, idx, 2));
+        if (q[8] != 1 || q[9] != 1)
+            return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 AVG_POOL_2D with dilation (onnxruntime's QLinearAveragePool has none)");
+        if ((uint64_t)q[0] * q[1] >= (1u << 23))
+            return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 AVG_POOL_2D window of 2^23 or more positions");
+    } else if (avg) {
         TRY(need_f32(c, &x, op->inputs[0]));
         TRY(need_f32(c, &y, op->outputs[0]));
     } else {
@@ -611,7 +629,16 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
     if (op->op_type == ECNN_OP_RESHAPE) {
         if (x.size != y.size) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "RESHAPE changes the element count");
     } else {
-        TRY(need_f32(c, &x, op->inputs[0]));
+        if (op->op_type == ECNN_OP_ACTIVATION && x.dtype != ECNN_DTYPE_F32) {
+            /* int8: a lookup table of QuantizeLinear(f(DequantizeLinear(code))) (kernels_i8.h) */
+            const ecnn_tensor_rec ts[2] = {x, y};
+            const uint32_t idx[2] = {op->inputs[0], op->outputs[0]};
+            TRY(check_q_group(c, ts, idx, 2));
+            if (op->params[0] < ECNN_ACT_RELU || op->params[0] > ECNN_ACT_SIGMOID)
+                return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 ACTIVATION other than Relu, LeakyRelu, Clip, Sigmoid");
+        } else {
+            TRY(need_f32(c, &x, op->inputs[0]));
+        }
         if (!same_shape(&x, &y)) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "input and output shapes differ");
         if (op->op_type == ECNN_OP_SOFTMAX && x.rank == 0)
             return op_fail(c, ECNN_E_CORRUPT, NO_OP, "SOFTMAX needs rank >= 1");
@@ -633,10 +660,14 @@ static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
     TRY(check_output(c, op->outputs[0], &y));
     if (!same_shape(&a, &b) || !same_shape(&a, &y))
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL inputs and output differ in shape");
-    /* The int8 forms (QLinearAdd / QLinearMul) are not in this build yet. */
-    TRY(need_f32(c, &a, op->inputs[0]));
-    TRY(need_f32(c, &b, op->inputs[1]));
-    TRY(need_f32(c, &y, op->outputs[0]));
+    if (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
+        /* int8: QLinearAdd / QLinearMul (kernels_i8.h), without a fused activation */
+        const ecnn_tensor_rec ts[3] = {a, b, y};
+        const uint32_t idx[3] = {op->inputs[0], op->inputs[1], op->outputs[0]};
+        TRY(check_q_group(c, ts, idx, 3));
+        if (op->params[0] != ECNN_ACT_NONE)
+            return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 ADD/MUL with a fused activation");
+    }
     TRY(check_act(c, op->params));
     *macs = ecnn_numel(&y);
     return ECNN_OK;
@@ -727,7 +758,14 @@ static ecnn_status check_concat(const op_ctx *c, uint64_t *macs)
     if (axis >= y.rank) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONCAT axis is not below the output rank");
     for (i = 0; i < op->num_inputs; i++) {
         TRY(check_data_input(c, op->inputs[i], &x));
-        TRY(check_moved(c, &x, op->inputs[i], &y));
+        if (x.dtype != ECNN_DTYPE_F32 && y.dtype != ECNN_DTYPE_F32) {
+            /* int8: each input requantized to Y's quantization (QLinearConcat; a copy when equal) */
+            const ecnn_tensor_rec ts[2] = {x, y};
+            const uint32_t idx[2] = {op->inputs[i], op->outputs[0]};
+            TRY(check_q_group(c, ts, idx, 2));
+        } else {
+            TRY(check_moved(c, &x, op->inputs[i], &y));
+        }
         if (x.rank != y.rank) return op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input rank differs from the output's");
         for (d = 0; d < x.rank; d++)
             if (d != axis && x.dims[d] != y.dims[d])

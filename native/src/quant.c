@@ -115,3 +115,22 @@ void ecnn_qlinear_params_from(const ecnn_model *m, const ecnn_tensor_rec *x, con
     q->y_max = ecnn_qtype_max(q->y_type);
     if (act == ECNN_ACT_RELU && q->y_zero_point > q->y_min) q->y_min = q->y_zero_point; /* Relu: q >= zy */
 }
+
+const char *ecnn_check_q_group(const ecnn_model *m, const ecnn_tensor_rec *ts, uint32_t count, uint32_t *bad)
+{
+    const char *msg;
+    uint32_t i;
+    for (i = 0; i < count; i++) {
+        *bad = i;
+        if ((msg = ecnn_check_q_activation(m, &ts[i])) != NULL) return msg;
+        if (ts[i].dtype != ts[0].dtype) return "int8 op mixes i8 and u8 tensors";
+    }
+    return NULL;
+}
+
+void ecnn_qtensor_from(const ecnn_model *m, const ecnn_tensor_rec *t, ecnn_qtensor *q)
+{
+    (void)ecnn_qtype_of(t->dtype, &q->type);
+    q->scale = ecnn_q_scale(m, t, 0);
+    q->zero_point = ecnn_q_zero_point(m, t, 0);
+}

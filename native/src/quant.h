@@ -31,4 +31,12 @@ const char *ecnn_check_qlinear(const ecnn_model *m, const ecnn_tensor_rec *x, co
 void ecnn_qlinear_params_from(const ecnn_model *m, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
                               const ecnn_tensor_rec *y, uint32_t act, ecnn_qlinear_params *q);
 
+/* Checks that the `count` tensors at ts are quantized activations (ecnn_check_q_activation)
+ * of one dtype, as the int8 ADD, AVG_POOL_2D, ACTIVATION and CONCAT kernels need. Returns NULL
+ * when they are; else what is wrong, with *bad = the index (into ts) of the tensor at fault. */
+const char *ecnn_check_q_group(const ecnn_model *m, const ecnn_tensor_rec *ts, uint32_t count, uint32_t *bad);
+
+/* Per-tensor quantization of a validated quantized activation. */
+void ecnn_qtensor_from(const ecnn_model *m, const ecnn_tensor_rec *t, ecnn_qtensor *q);
+
 #endif /* ECNN_QUANT_H */

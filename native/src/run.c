@@ -71,6 +71,37 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
             ecnn_maxpool2d_q(yp, xp, n, &p, t);
         break;
     }
+    case ECNN_OP_ADD:
+    case ECNN_OP_MUL: {
+        ecnn_qtensor qa, qb, qy;
+        const void *bp = tensor_ptr(r, op->inputs[1], &b);
+        ecnn_qtensor_from(r->m, &x, &qa);
+        ecnn_qtensor_from(r->m, &b, &qb);
+        ecnn_qtensor_from(r->m, &y, &qy);
+        if (op->op_type == ECNN_OP_ADD)
+            ecnn_add_q_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n, &qa, &qb, &qy);
+        else
+            ecnn_mul_q_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n, &qa, &qb, &qy);
+        break;
+    }
+    case ECNN_OP_AVG_POOL_2D: {
+        ecnn_pool2d_params p;
+        ecnn_qtensor qx, qy;
+        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_qtensor_from(r->m, &x, &qx);
+        ecnn_qtensor_from(r->m, &y, &qy);
+        ecnn_avgpool2d_q_ref(yp, xp, n, &p, &qx, &qy);
+        break;
+    }
+    case ECNN_OP_ACTIVATION: {
+        ecnn_act_params a;
+        ecnn_qtensor qx, qy;
+        ecnn_act_from(op->params, &a);
+        ecnn_qtensor_from(r->m, &x, &qx);
+        ecnn_qtensor_from(r->m, &y, &qy);
+        ecnn_activation_q_ref(yp, xp, (size_t)ecnn_numel(&x) * n, &a, &qx, &qy);
+        break;
+    }
     case ECNN_OP_QUANTIZE:
         (void)ecnn_qtype_of(y.dtype, &t);
         ecnn_quantize_ref(yp, (const float *)xp, (uint32_t)ecnn_numel(&x) * n, ecnn_q_scale(r->m, &y, 0),
@@ -100,13 +131,20 @@ static void run_op_move(const run_ctx *r, const ecnn_op_rec *op)
         size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch;
         uint32_t i, d;
         for (d = 0; d < op->params[0]; d++) rows *= y.dims[d];
+        ecnn_qtensor qx[ECNN_MAX_OP_TENSORS], qy;
         for (i = 0; i < op->num_inputs; i++) {
             ecnn_tensor_rec xi;
             xs[i] = tensor_ptr(r, op->inputs[i], &xi);
             block[i] = (size_t)esize;
             for (d = op->params[0]; d < xi.rank; d++) block[i] *= xi.dims[d];
+            if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &xi, &qx[i]);
         }
-        ecnn_concat_ref(yp, xs, block, op->num_inputs, rows);
+        if (y.dtype != ECNN_DTYPE_F32) { /* int8: requantizing concat (QLinearConcat) */
+            ecnn_qtensor_from(r->m, &y, &qy);
+            ecnn_concat_q_ref(yp, xs, block, qx, op->num_inputs, rows, &qy);
+        } else {
+            ecnn_concat_ref(yp, xs, block, op->num_inputs, rows);
+        }
     }
 }
 

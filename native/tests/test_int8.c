@@ -180,6 +180,119 @@ static void test_maxpool_int8_and_uint8(void)
     CHECK(yu[0] == 255);
 }
 
+/* ---- issue 6 ops ---------------------------------------------------------------------- */
+
+static ecnn_qtensor qt(ecnn_qtype type, float scale, int32_t zero_point)
+{
+    ecnn_qtensor q;
+    q.type = type;
+    q.scale = scale;
+    q.zero_point = zero_point;
+    return q;
+}
+
+static void test_add_fused_multiply_add(void)
+{
+    /* A case onnxruntime 1.32 (x86 AVX2 QLinearAdd) answers 54: with fused multiply-adds the value
+     * is exactly 54.5 (ties to even -> 54); rounding each product first gives 54.500008 -> 55. */
+    const ecnn_qtensor qa = qt(ECNN_Q_U8, 0.0029244602f, 209), qb = qt(ECNN_Q_U8, 0.22788337f, 84);
+    const ecnn_qtensor qy = qt(ECNN_Q_U8, 0.06259061f, 115);
+    const uint8_t a[3] = {83, 255, 0}, b[3] = {69, 255, 0};
+    uint8_t y[3];
+    ecnn_add_q_ref(y, a, b, 3, &qa, &qb, &qy);
+    CHECK(y[0] == 54);
+    CHECK(y[1] == 255); /* (255-209)*0.0029 + (255-84)*0.228 = 39.1 -> 115 + 625: saturates */
+    CHECK(y[2] == 0);   /* -0.61 - 19.1 -> 115 - 315: saturates at 0 */
+}
+
+static void test_add_int8_in_place_and_zero_points(void)
+{
+    /* scales 1, 1 -> 1: y = (a - 3) + (b + 2) + zy, exact; in place over a */
+    const ecnn_qtensor qa = qt(ECNN_Q_I8, 1.0f, 3), qb = qt(ECNN_Q_I8, 1.0f, -2), qy = qt(ECNN_Q_I8, 1.0f, -1);
+    int8_t a[4] = {3, 10, -128, 127};
+    const int8_t b[4] = {-2, 5, -128, 127};
+    ecnn_add_q_ref(a, a, b, 4, &qa, &qb, &qy);
+    CHECK(a[0] == -1);   /* 0 + 0 - 1 */
+    CHECK(a[1] == 13);   /* 7 + 7 - 1 */
+    CHECK(a[2] == -128); /* -131 - 126 - 1: saturates */
+    CHECK(a[3] == 127);  /* 124 + 129 - 1: saturates */
+}
+
+static void test_global_average_pool(void)
+{
+    /* 2x2 map, 1 channel: sum 10 - 4 * zx(2) = 2; scale 1 / (1 * 4) -> 0.5: a tie, to even 0, + zy 5 */
+    const ecnn_qtensor qx = qt(ECNN_Q_U8, 1.0f, 2), qy = qt(ECNN_Q_U8, 1.0f, 5);
+    const uint8_t x[4] = {1, 2, 3, 4};
+    uint8_t y[1];
+    ecnn_pool2d_params p;
+    memset(&p, 0, sizeof p);
+    p.h = p.w = 2;
+    p.c = 1;
+    p.oh = p.ow = 1;
+    p.kh = p.kw = 2;
+    p.stride_h = p.stride_w = 1;
+    p.dilation_h = p.dilation_w = 1;
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    CHECK(y[0] == 5);
+}
+
+static void test_average_pool_window_and_count(void)
+{
+    /* 3x1 map, kernel 2x1, stride 2, pad bottom 1: windows {x0, x1} and {x2, pad}. */
+    const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.5f, 0), qy = qt(ECNN_Q_I8, 0.5f, -3);
+    const int8_t x[3] = {4, 7, 9};
+    int8_t y[2];
+    ecnn_pool2d_params p;
+    memset(&p, 0, sizeof p);
+    p.h = 3;
+    p.w = 1;
+    p.c = 1;
+    p.oh = 2;
+    p.ow = 1;
+    p.kh = 2;
+    p.kw = 1;
+    p.stride_h = 2;
+    p.stride_w = 1;
+    p.pad_bottom = 1;
+    p.dilation_h = p.dilation_w = 1;
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    CHECK(y[0] == 2);  /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
+    CHECK(y[1] == 6);  /* 4.5 / 1 -> 9 - 3 = 6 */
+    p.count_include_pad = 1;
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    CHECK(y[1] == 2);  /* 4.5 / 2 = 2.25 -> 4.5 - 3 = 1.5 -> 2 (even) */
+}
+
+static void test_sigmoid_table(void)
+{
+    const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.1f, 0), qy = qt(ECNN_Q_I8, 1.0f / 256.0f, -128);
+    const int8_t x[3] = {0, 127, -128};
+    int8_t y[3];
+    ecnn_act_params act;
+    float v;
+    memset(&act, 0, sizeof act);
+    act.act = 4;
+    CHECK(ecnn_logistic_mlas(0.0f) == 0.5f);
+    for (v = -20.0f; v <= 20.0f; v += 0.25f) CHECK(fabsf(ecnn_logistic_mlas(v) - 1.0f / (1.0f + expf(-v))) < 1e-6f);
+    ecnn_activation_q_ref(y, x, 3, &act, &qx, &qy);
+    CHECK(y[0] == 0);    /* 0.5 * 256 - 128 */
+    CHECK(y[1] == 127);  /* sigmoid(12.7) * 256 = 255.999...: saturates */
+    CHECK(y[2] == -128); /* sigmoid(-12.8) * 256 = 0.0007 -> 0 - 128 */
+}
+
+static void test_requantize_copy_and_convert(void)
+{
+    const ecnn_qtensor same = qt(ECNN_Q_U8, 0.5f, 10), other = qt(ECNN_Q_U8, 1.0f, 0);
+    const uint8_t x[3] = {10, 13, 255};
+    uint8_t y[3];
+    ecnn_requantize_q_ref(y, x, 3, &same, &same);
+    CHECK(y[0] == 10 && y[1] == 13 && y[2] == 255);
+    ecnn_requantize_q_ref(y, x, 3, &same, &other);
+    CHECK(y[0] == 0);   /* 0 */
+    CHECK(y[1] == 2);   /* 1.5 -> 2 (even) */
+    CHECK(y[2] == 122); /* 122.5 -> 122 (even) */
+}
+
 int main(void)
 {
     RUN_TEST(test_requantize_ties_to_even);
@@ -188,6 +301,12 @@ int main(void)
     RUN_TEST(test_fully_connected_per_channel);
     RUN_TEST(test_conv_padding_is_a_real_zero);
     RUN_TEST(test_maxpool_int8_and_uint8);
+    RUN_TEST(test_add_fused_multiply_add);
+    RUN_TEST(test_add_int8_in_place_and_zero_points);
+    RUN_TEST(test_global_average_pool);
+    RUN_TEST(test_average_pool_window_and_count);
+    RUN_TEST(test_sigmoid_table);
+    RUN_TEST(test_requantize_copy_and_convert);
     printf("int8 kernels: %d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     return harness_tests_failed != 0;
 }

@@ -85,6 +85,7 @@ class ZooModel:
     float_ops: dict = field(default_factory=dict)  # op type -> count in the float ONNX graph
     int8_ops: dict = field(default_factory=dict)  # ... in the int8 (QDQ) ONNX graph
     ort_int8_ops: dict = field(default_factory=dict)  # ... in the graph onnxruntime runs (default level)
+    fixed_batch_path: Path | None = None  # the float model exported with its batch fixed to 1 (lenet_bn)
 
 
 def sample_inputs(shape, n: int, seed: int) -> np.ndarray:
@@ -266,16 +267,18 @@ def squeezenet():
     return SqueezeNet11().eval()
 
 
-def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray) -> None:
-    """torch.onnx.export with its default exporter and a dynamic batch; checked against torch."""
+def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray, dynamic_batch: bool = True) -> None:
+    """torch.onnx.export with its default exporter, batch dynamic or fixed to 1; checked against torch."""
     import torch
 
-    example = torch.from_numpy(sample_inputs(input_shape, 2, SEED))
+    example = torch.from_numpy(sample_inputs(input_shape, 2 if dynamic_batch else 1, SEED))
     torch.onnx.export(net, (example,), str(out_path), input_names=["input"], output_names=["probabilities"],
-                      dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False, verbose=False)
+                      dynamic_shapes=({0: torch.export.Dim("batch")},) if dynamic_batch else None,
+                      external_data=False, verbose=False)
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
-    diff = float(np.abs(ort_run(out_path, x) - want).max())
+    got = ort_run(out_path, x) if dynamic_batch else np.concatenate([ort_run(out_path, x[i:i + 1]) for i in range(len(x))])
+    diff = float(np.abs(got - want).max())
     if not diff <= 1e-5:
         raise RuntimeError(f"{out_path.name}: onnxruntime differs from torch by {diff:.3g}")
 
@@ -401,7 +404,7 @@ def build(name: str, outdir) -> ZooModel:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     float_path, int8_path = outdir / f"{name}.onnx", outdir / f"{name}.int8.onnx"
-    check = None
+    fixed_batch_path = None
     if name in ("resnet8", "mobilenetv2"):
         model = resnet8() if name == "resnet8" else mobilenetv2()
         _randomize_keras_batch_norm(model, np.random.default_rng(SEED))
@@ -416,6 +419,9 @@ def build(name: str, outdir) -> ZooModel:
         net, shape = (lenet_bn(), (1, 28, 28)) if name == "lenet_bn" else (squeezenet(), SQUEEZENET_INPUT)
         layout = "NCHW"
         torch_to_onnx(net, shape, float_path, sample_inputs(shape, 4, SEED + 1))
+        if name == "lenet_bn":  # the same network exported as many are: batch fixed to 1
+            fixed_batch_path = outdir / f"{name}.batch1.onnx"
+            torch_to_onnx(net, shape, fixed_batch_path, sample_inputs(shape, 4, SEED + 1), dynamic_batch=False)
         params = sum(p.numel() for p in net.parameters())
         source = ("d2l.ai BatchNorm LeNet (PyTorch) + Softmax" if name == "lenet_bn"
                   else "torchvision SqueezeNet 1.1 definition (PyTorch), 10 classes, + Softmax")
@@ -428,12 +434,14 @@ def build(name: str, outdir) -> ZooModel:
         float_ops=_op_counts(onnx.load(str(float_path)).graph),
         int8_ops=_op_counts(onnx.load(str(int8_path)).graph),
         ort_int8_ops=optimized_op_counts(int8_path),
+        fixed_batch_path=fixed_batch_path,
     )
 
 
 def build_zoo(outdir, names=ZOO) -> dict[str, ZooModel]:
     models = {name: build(name, outdir) for name in names}
     manifest = {n: {**asdict(m), "float_path": m.float_path.name, "int8_path": m.int8_path.name,
+                    "fixed_batch_path": m.fixed_batch_path and m.fixed_batch_path.name,
                     "float_bytes": m.float_path.stat().st_size, "int8_bytes": m.int8_path.stat().st_size}
                 for n, m in models.items()}
     (Path(outdir) / "zoo.json").write_text(json.dumps(manifest, indent=1) + "\n")

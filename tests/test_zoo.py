@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from model_zoo import ZOO, build_zoo, compare_float, compare_inputs, compare_int8
+from model_zoo import ZOO, build_zoo, compare_float, compare_inputs, compare_int8, ort_run
 
 FLOAT_TOLERANCE = 1e-5  # max |native - onnxruntime| / max |onnxruntime|
 # Op types that mean onnxruntime ran part of the int8 model in float (an unfused QDQ group).
@@ -146,3 +146,19 @@ def test_compile_explain_finds_nothing_unsupported(zoo, name, kind, capsys):
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert re.search(rf"{re.escape(str(path))}: all \d+ nodes supported", printed), printed
+
+
+def test_model_exported_with_a_fixed_batch_of_one(zoo):
+    """The PyTorch LeNet exported without a dynamic batch (input (1, 1, 28, 28)): it compiles, and
+    one native call runs any number of samples, each as onnxruntime runs it alone."""
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    m = zoo["lenet_bn"]
+    model = Model.from_bytes(compile_model(m.fixed_batch_path)[0])
+    assert model.input_shape == (1, 28, 28) and model.output_shape == (10,)
+    x = compare_inputs(m)
+    got = model.predict(x)
+    want = np.concatenate([ort_run(m.fixed_batch_path, x[i:i + 1]) for i in range(len(x))])
+    diff = float(np.abs(got.astype(np.float64) - want).max())
+    assert diff <= FLOAT_TOLERANCE * float(np.abs(want).max()), f"fixed-batch lenet_bn differs by {diff:.3g}"

@@ -51,12 +51,18 @@ def register(subparsers) -> None:
         "same test images; report the largest absolute difference of the probabilities, top-1 "
         "agreement and each one's accuracy. Exits 1 when they differ by more than 1e-5. For an int8 "
         "model also the fraction of int8 logits bit-identical to onnxruntime's and the largest difference in "
-        "quantization steps (from the model cut after its last DequantizeLinear); exits 1 unless all are identical.",
+        "quantization steps (from the model cut after its last DequantizeLinear); exits 1 unless all are identical. "
+        "A model that does not take grayscale 28x28 images (colour, another size, not an image) is checked with "
+        "--random N inputs instead; for outputs larger than 1 (logits, feature maps) the tolerance is relative: "
+        "1e-5 of the largest onnxruntime output.",
     )
     p.add_argument("onnx_model", type=Path, help="ONNX model (float32, or int8 from `edgecnn quantize`)")
     p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
+    p.add_argument("--random", type=int, metavar="N",
+                   help="compare on N random inputs (uniform in [0, 1), seed 0) of the model's declared input shape "
+                   "instead of test images")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="the figures as JSON: printed instead of the text, or written to FILE beside it")
     p.add_argument("--layers", action="store_true",
@@ -109,6 +115,7 @@ def predict_command(args) -> int:
         if args.limit is not None:
             images = images[: max(args.limit, 0)]
         probs = model.predict(to_model_layout(images, model.input_shape, str(path)))  # NHWC or NCHW, as declared
+        probs = probs.reshape(len(probs), -1)  # a (1, 10)-shaped output: its 10 classes
         for i, p in enumerate(probs):
             top = np.argsort(-p, kind="stable")[:3]
             label = f"{path}[{i}]" if len(probs) > 1 else str(path)
@@ -119,7 +126,10 @@ def predict_command(args) -> int:
 def verify_command(args) -> int:
     import json
 
+    import numpy as np
+
     from edgecnn.export.artifacts import load_images, ort_session, run_onnx
+    from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.runtime import Model
     from edgecnn.runtime.images import to_model_layout
     from edgecnn.runtime.verify import compare_float
@@ -127,9 +137,17 @@ def verify_command(args) -> int:
 
     model = Model.load(args.ecnn_model)  # fails fast on a bad model file
     session = ort_session(args.onnx_model)
-    images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
-    # The native input shape is the one the ONNX model declares: (28, 28, 1) from Keras, (1, 28, 28) from PyTorch.
-    images = to_model_layout(images[..., 0], model.input_shape, "Fashion-MNIST test images")
+    if args.random is not None:  # any input shape: colour images, feature vectors, ...
+        if args.random < 1:
+            raise EdgecnnError(f"--random {args.random}: need at least 1 input")
+        images = np.random.default_rng(0).uniform(0, 1, (args.random, *model.input_shape)).astype(np.float32)
+        labels = None
+    else:
+        images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
+        # The native input shape is the one the ONNX model declares: (28, 28, 1) from Keras, (1, 28, 28) from
+        # PyTorch; other models need --random.
+        images = to_model_layout(images[..., 0], model.input_shape,
+                                 "Fashion-MNIST test images (use --random N for this model)")
     quiet = args.json == "-"
     reference = run_onnx(session, images, desc=None if quiet else "onnxruntime")
     native = _predict_with_progress(model, images, quiet=quiet)

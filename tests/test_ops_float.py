@@ -412,3 +412,24 @@ def test_flatten_of_nchw_feature_map_permutes_the_dense_weights_instead_of_trans
     inits = [("W", rand((3, 2, 2, 2), 1)), ("F", rand((5, 3 * 3 * 4), 2)), ("B", rand((5,), 3))]
     _, report = check(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 4), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+sigmoid", "FULLY_CONNECTED"]
+
+
+def test_verify_random_inputs_for_a_colour_nchw_model(tmp_path, capsys):
+    """`edgecnn verify --random N`: models that do not take the Fashion-MNIST images (here a
+    colour NCHW model with a 4-D output of logits above 1) are compared on random inputs, with
+    the tolerance relative to the output's scale."""
+    import json
+
+    from edgecnn.runtime.cli import main
+
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
+    model = make_model(nodes, (3, 5, 6), [("W", rand((4, 3, 3, 3), 1) * 10)])
+    onnx.save(model, tmp_path / "m.onnx")
+    assert main(["compile", str(tmp_path / "m.onnx"), "--out", str(tmp_path / "m.ecnn")]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "m.onnx"), str(tmp_path / "m.ecnn"), "--random", "7", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["samples"] == 7 and result["passed"] and result["tolerance"] > 1e-5
+    assert result["max_abs_diff"] <= result["tolerance"]
+    assert main(["verify", str(tmp_path / "m.onnx"), str(tmp_path / "m.ecnn")]) == 2  # images do not fit
+    assert "--random" in capsys.readouterr().err

@@ -125,6 +125,12 @@ void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_
 {
     uint32_t s, oy, ox, ky, kx, c, l;
     const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
+#ifdef ECNN_X86_AVX2_KERNELS
+    if (p->c % 4 == 0) {
+        ecnn_maxpool2d_avx2(y, x, n, p, ECNN_POOL_F32);
+        return;
+    }
+#endif
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (oy = 0; oy < p->oh; oy++) {

@@ -195,7 +195,7 @@ void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_para
     const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
 #ifdef ECNN_X86_AVX2_KERNELS
     if (cfull == p->c) {
-        ecnn_maxpool2d_q_avx2(y, x, n, p, type);
+        ecnn_maxpool2d_avx2(y, x, n, p, (int)type);
         return;
     }
 #endif

@@ -280,7 +280,12 @@ class Model:
                 f"or a single ({', '.join(map(str, shape))})"
             )
         if x.dtype == np.uint8:
-            x = x.astype(np.float32) / np.float32(255.0)  # pixels -> [0, 1], as edgecnn.train.data.to_model_input
+            # pixels -> [0, 1], as edgecnn.train.data.to_model_input; only for image inputs (one or
+            # three channels, NHWC or NCHW): uint8 values of a feature vector mean nothing here.
+            if not (len(shape) == 3 and (shape[-1] in (1, 3) or shape[0] in (1, 3))):
+                raise InputError(f"uint8 input to a model that takes ({', '.join(map(str, shape))}), not an image; "
+                                 "pass float32 values")
+            x = x.astype(np.float32) / np.float32(255.0)
         elif x.dtype != np.float32:
             raise InputError(
                 f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels "

@@ -433,3 +433,14 @@ def test_verify_random_inputs_for_a_colour_nchw_model(tmp_path, capsys):
     assert result["max_abs_diff"] <= result["tolerance"]
     assert main(["verify", str(tmp_path / "m.onnx"), str(tmp_path / "m.ecnn")]) == 2  # images do not fit
     assert "--random" in capsys.readouterr().err
+
+
+def test_uint8_pixels_only_for_image_inputs():
+    from edgecnn.runtime.model import InputError
+
+    image = Model.from_bytes(compile_model(make_model([helper.make_node("Relu", ["x"], ["y"])], (3, 4, 4)))[0])
+    pixels = np.arange(48, dtype=np.uint8).reshape(1, 3, 4, 4)
+    assert np.array_equal(image.predict(pixels), pixels.astype(np.float32) / np.float32(255.0))
+    vector = Model.from_bytes(compile_model(make_model([helper.make_node("Relu", ["x"], ["y"])], (6,)))[0])
+    with pytest.raises(InputError, match="not an image"):
+        vector.predict(np.zeros((2, 6), np.uint8))

@@ -155,46 +155,84 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
         for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
 }
 
+/* Bias, activation and store of one pixel's 8 output channels (a: their sums). */
+static void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
+{
+    float out[8];
+    uint32_t l;
+    if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b));
+    if (act->act == 1) { /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
+        _mm256_storeu_ps(yp, _mm256_max_ps(a, _mm256_setzero_ps()));
+        return;
+    }
+    _mm256_storeu_ps(out, a);
+    for (l = 0; l < 8; l++) yp[l] = ecnn_apply_act(out[l], act);
+}
+
+#define CONV_PIX 4u /* output pixels of a row side by side: each weight vector load feeds 4 */
+
 /* Conv, w in HWIO, O / group a multiple of 8: per output pixel and block of 8 output
  * channels one ymm accumulator, terms in the reference order (ky, kx, c), multiply then
- * add: bit-identical to ecnn_conv2d_f32_ref. */
+ * add: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels whose windows lie
+ * wholly inside the row (all kx taps) go together; others (padding) one by one, skipping
+ * the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                const ecnn_conv2d_params *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
-    uint32_t s, oy, ox, ky, kx, c, g, o0, l;
+    const size_t pix_step = (size_t)p->stride_w * p->c; /* input floats from one output pixel to the next */
+    uint32_t s, oy, ox, ky, kx, c, g, o0, j;
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-            for (ox = 0; ox < p->ow; ox++) {
+            for (ox = 0; ox < p->ow;) {
                 float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->o;
-                uint32_t kx0, kx1;
-                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                const int64_t ix_first = (int64_t)ox * p->stride_w - p->pad_left;
+                uint32_t kx0 = 0, kx1 = p->kw, np = CONV_PIX;
+                if (ox + CONV_PIX > p->ow || ix_first < 0 ||
+                    ix_first + (int64_t)(CONV_PIX - 1) * p->stride_w + (int64_t)(p->kw - 1) * p->dilation_w >= p->w) {
+                    np = 1;
+                    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                }
                 for (g = 0; g < p->group; g++)
-                    for (o0 = g * og; o0 < (g + 1) * og; o0 += 8) {
-                        __m256 a = _mm256_setzero_ps();
-                        float out[8];
+                    for (o0 = g * og; o0 < (g + 1) * og; o0 += 16) {
+                        /* 16 channels (a*: o0.., c*: o0 + 8..) or a last 8 (c* unused) */
+                        const int two = (g + 1) * og - o0 >= 16;
+                        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
                         for (ky = ky0; ky < ky1; ky++) {
                             const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
                             for (kx = kx0; kx < kx1; kx++) {
                                 const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
                                 const float *xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
                                 const float *wk = w + ((size_t)ky * p->kw + kx) * cg * p->o + o0;
-                                for (c = 0; c < cg; c++)
-                                    a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_broadcast_ss(xp + c),
-                                                                       _mm256_loadu_ps(wk + (size_t)c * p->o)));
+                                for (c = 0; c < cg; c++) {
+                                    const __m256 wv = _mm256_loadu_ps(wk + (size_t)c * p->o);
+                                    const __m256 wu = two ? _mm256_loadu_ps(wk + (size_t)c * p->o + 8) : wv;
+                                    __m256 xb = _mm256_broadcast_ss(xp + c);
+                                    a0 = _mm256_add_ps(a0, _mm256_mul_ps(xb, wv));
+                                    c0 = _mm256_add_ps(c0, _mm256_mul_ps(xb, wu));
+                                    if (np == 1) continue;
+                                    xb = _mm256_broadcast_ss(xp + pix_step + c);
+                                    a1 = _mm256_add_ps(a1, _mm256_mul_ps(xb, wv));
+                                    c1 = _mm256_add_ps(c1, _mm256_mul_ps(xb, wu));
+                                    xb = _mm256_broadcast_ss(xp + 2 * pix_step + c);
+                                    a2 = _mm256_add_ps(a2, _mm256_mul_ps(xb, wv));
+                                    c2 = _mm256_add_ps(c2, _mm256_mul_ps(xb, wu));
+                                    xb = _mm256_broadcast_ss(xp + 3 * pix_step + c);
+                                    a3 = _mm256_add_ps(a3, _mm256_mul_ps(xb, wv));
+                                    c3 = _mm256_add_ps(c3, _mm256_mul_ps(xb, wu));
+                                }
                             }
                         }
-                        if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b + o0));
-                        if (p->act.act == 1) { /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
-                            _mm256_storeu_ps(yp + o0, _mm256_max_ps(a, _mm256_setzero_ps()));
-                            continue;
+                        for (j = 0; j < np; j++) { /* accumulators by index: the one place they are not named */
+                            float *yj = yp + (size_t)j * p->o + o0;
+                            conv_store8(yj, j == 0 ? a0 : j == 1 ? a1 : j == 2 ? a2 : a3, b ? b + o0 : NULL, &p->act);
+                            if (two) conv_store8(yj + 8, j == 0 ? c0 : j == 1 ? c1 : j == 2 ? c2 : c3, b ? b + o0 + 8 : NULL, &p->act);
                         }
-                        _mm256_storeu_ps(out, a);
-                        for (l = 0; l < 8; l++) yp[o0 + l] = ecnn_apply_act(out[l], &p->act);
                     }
+                ox += np;
             }
         }
     }

@@ -799,16 +799,19 @@ class _Lowering:
             raise self.fail("padding the batch axis is not supported")
         if v.rank - 1 > 5:
             raise self.fail(f"rank {v.rank} exceeds the native rank 5 per sample")
-        x = self.materialize(v)
+        # An NCHW feature map is padded in the native NHWC order (where the Conv after it reads
+        # it, so _fold_pads can turn the PAD into the convolution's own padding).
+        perm = (0, 2, 3, 1) if v.rank == 4 else v.perm
+        x = self.materialize(v, perm)
         # pads in the stored axis order
-        sb = [before[p] for p in v.perm[1:]]
-        sa = [after[p] for p in v.perm[1:]]
+        sb = [before[p] for p in perm[1:]]
+        sa = [after[p] for p in perm[1:]]
         dims = tuple(d + b + e for d, b, e in zip(self.tensors[x].dims, sb, sa))
         y = self.new_tensor(KIND_ACTIVATION, dims, **self.like(x))
         zeros = [0] * (5 - len(sb))
         self.emit(OP_PAD, [x], [y], sb + zeros + sa + zeros + [float(np.float32(value))])
         shape = tuple(d + b + e for d, b, e in zip(v.shape, before[1:], after[1:]))
-        self.values[node.output[0]] = View(y, shape, v.perm)
+        self.values[node.output[0]] = View(y, shape, perm)
 
     def lower_Concat(self, node):
         views = [self.value(n) for n in node.input if n]

@@ -85,6 +85,45 @@ def float_model(name, rng, *, hw=(8, 8), c=1, filters=3, k=3, conv=None, pool=No
     return model
 
 
+def issue6_model(rng):
+    """The issue-6 float ops in one small graph: an NCHW input (TRANSPOSE in), Pad + depthwise
+    Conv, BatchNormalization, a residual Add + Relu, Sigmoid gate (Mul of two tensors), channel
+    Concat, AveragePool with count_include_pad and ceil_mode, GlobalAveragePool, Gemm."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    c, hw = 4, (7, 6)
+    w = lambda *shape: numpy_helper.from_array(rng.normal(0, 0.5, shape).astype(np.float32))  # noqa: E731
+    inits = {"pads": numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)),
+             "dw": w(c, 1, 3, 3), "pw": w(c, c, 1, 1), "bn_s": w(c), "bn_b": w(c), "bn_m": w(c),
+             "bn_v": numpy_helper.from_array(rng.uniform(0.5, 2, c).astype(np.float32)), "fc": w(10, 2 * c), "fc_b": w(10)}
+    for name, t in inits.items():
+        t.name = name
+    nodes = [
+        helper.make_node("Pad", ["input", "pads"], ["padded"]),
+        helper.make_node("Conv", ["padded", "dw"], ["dconv"], group=c),
+        helper.make_node("BatchNormalization", ["dconv", "bn_s", "bn_b", "bn_m", "bn_v"], ["bn"]),
+        helper.make_node("Add", ["bn", "input"], ["res"]),
+        helper.make_node("Relu", ["res"], ["res_relu"]),
+        helper.make_node("Conv", ["res_relu", "pw"], ["pconv"]),
+        helper.make_node("Sigmoid", ["pconv"], ["gate"]),
+        helper.make_node("Mul", ["res_relu", "gate"], ["gated"]),
+        helper.make_node("Concat", ["gated", "res_relu"], ["cat"], axis=1),
+        helper.make_node("AveragePool", ["cat"], ["avg"], kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 1],
+                         ceil_mode=1, count_include_pad=1),
+        helper.make_node("GlobalAveragePool", ["avg"], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fc", "fc_b"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+    ]
+    graph = helper.make_graph(nodes, "issue6", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", c, *hw])],
+                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 10])],
+                              list(inits.values()))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
 def quantized(model, rng, tmp: Path, *, per_channel=True, activation="int8"):
     """quantize_static QDQ, as export/quantize.py runs it (Softmax kept in float)."""
     import onnx
@@ -130,7 +169,7 @@ def seeds(rng, tmp: Path) -> dict:
         "int8_per_tensor_uint8": quantized(f["float_relu"], rng, tmp, per_channel=False, activation="uint8"),
         "int8_pad_stride": quantized(f["float_leaky_pad_stride"], rng, tmp),
     }
-    return {**f, **q}
+    return {**f, **q, "float_issue6_ops": issue6_model(rng)}
 
 
 def main(out_dir: str) -> int:

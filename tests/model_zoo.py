@@ -333,7 +333,7 @@ def ort_run(model, x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Native runtime vs onnxruntime (tests/test_zoo.py asserts on these; --compare prints them)
 
-COMPARE_SAMPLES = 16
+COMPARE_SAMPLES = 64
 COMPARE_SEED = 7  # a seed apart from the calibration inputs'
 
 

@@ -444,3 +444,32 @@ def test_uint8_pixels_only_for_image_inputs():
     vector = Model.from_bytes(compile_model(make_model([helper.make_node("Relu", ["x"], ["y"])], (6,)))[0])
     with pytest.raises(InputError, match="not an image"):
         vector.predict(np.zeros((2, 6), np.uint8))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.sampled_from(["Relu", "Sigmoid", "Conv", "Add", "Mul", "Concat", "Softmax"]),
+                                st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=12))
+def test_random_branching_graphs_plan_the_arena_by_lifetimes(steps):
+    """Random DAGs (fan-out, residual Add/Mul of any two earlier values, Concat + 1x1 conv): every
+    earlier value may be read again later, so the arena plan must keep it; the loader re-checks
+    the plan and the result must match onnxruntime."""
+    c, nodes, inits, values = 3, [], [], ["x"]
+    for i, (op, a, b) in enumerate(steps):
+        va, vb, out = values[a % len(values)], values[b % len(values)], f"v{i}"
+        if op in ("Relu", "Sigmoid"):
+            nodes.append(helper.make_node(op, [va], [out]))
+        elif op == "Softmax":
+            nodes.append(helper.make_node(op, [va], [out], axis=1))
+        elif op == "Conv":
+            inits.append((f"w{i}", rand((c, c, 1, 1), i)))
+            nodes.append(helper.make_node("Conv", [va, f"w{i}"], [out]))
+        elif op == "Concat":
+            inits.append((f"w{i}", rand((c, 2 * c, 1, 1), i)))
+            nodes.append(helper.make_node("Concat", [va, vb], [f"cat{i}"], axis=1))
+            nodes.append(helper.make_node("Conv", [f"cat{i}", f"w{i}"], [out]))
+        else:
+            nodes.append(helper.make_node(op, [va, vb], [out]))
+        values.append(out)
+    # the output reads the last value and the first computed one (alive across the whole graph)
+    nodes.append(helper.make_node("Add", [values[-1], values[1]], ["y"]))
+    check(make_model(nodes, (c, 4, 5), inits), rand((2, c, 4, 5), 7), reference=True)

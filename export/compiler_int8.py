@@ -182,7 +182,8 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
 
     - every data input from a DequantizeLinear of a runtime tensor, the output into one
       QuantizeLinear, every scale and zero point a per-tensor constant of one dtype;
-    - Add / Mul only on uint8: with int8 activations onnxruntime runs DQ -> Add -> Q in float
+    - Add / Mul (two runtime tensors, or one and a quantized constant) only on uint8: with int8
+      activations onnxruntime runs DQ -> Add -> Q in float
       (its QLinearAdd is not shift invariant, so the uint8 rewrite would change results); that
       float path is what this compiler emits when it does not fuse (DEQUANTIZE, ADD, QUANTIZE).
     - GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat on either dtype.
@@ -192,6 +193,9 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
     dqs = [dq_of(i, False) if i else None for i in node.input]
     if node.op_type in ("GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu"):
         dqs = dqs[:1]
+    elif node.op_type in ("Add", "Mul") and len(dqs) == 2 and (dqs[0] is None) != (dqs[1] is None):
+        # one operand a quantized constant (DQ of an initializer): onnxruntime fuses that too (uint8)
+        dqs = [d or dq_of(i, True) for d, i in zip(dqs, node.input)]
     q, relu = output_q(node)
     if q is None or not dqs or any(d is None for d in dqs):
         return None
@@ -386,27 +390,62 @@ def _no_channels_last(low, node):
         raise low.fail(f"channels_last=1 {node.op_type} (an onnxruntime-internal form) is not supported")
 
 
+def _constant_operand(low, node, k_index: int, view):
+    """The quantized constant operand of a QLinearAdd / QLinearMul as a native i8/u8 CONSTANT of
+    [C] (per channel of one non-batch axis of `view`) or [1] (a scalar), and the axis order that
+    stores that axis innermost (where the kernel indexes it)."""
+    k = np.asarray(low.const_input(node, k_index, "the constant operand"))
+    scale, zp = _qparams(low, node, k_index + 1, k_index + 2, "the constant operand")
+    if k.dtype not in _INT8_TYPES or k.dtype != zp.dtype:
+        raise low.fail(f"the constant operand is {k.dtype} with a {zp.dtype} zero point; expected int8/uint8 codes")
+    full = view.full_shape()
+    kfull = (1,) * (view.rank - k.ndim) + k.shape
+    axes = [ax for ax, d in enumerate(kfull) if d != 1]
+    if k.ndim > view.rank or len(axes) > 1 or (axes and (axes[0] == 0 or kfull[axes[0]] != full[axes[0]])):
+        raise low.fail(f"constant of shape {k.shape} does not broadcast per channel over {full} (only scalars and "
+                       "constants varying along one non-batch axis are supported)")
+    perm = view.perm
+    if axes and perm[-1] != axes[0]:
+        perm = tuple(p for p in perm if p != axes[0]) + (axes[0],)
+    tid = low.const_tensor(np.ascontiguousarray(k).reshape(-1))
+    low.tensors[tid].quant = _quant(scale, zp)
+    return tid, perm
+
+
 def lower_qlinear_binary(low, node):
     """com.microsoft QLinearAdd / QLinearMul(A, As, Az, B, Bs, Bz, Cs, Cz): int8 ADD / MUL of two
-    runtime tensors of one shape (onnxruntime's x86 kernel arithmetic, kernels_i8.h)."""
+    runtime tensors of one shape, or of a runtime tensor A and a quantized constant B per channel
+    or scalar (onnxruntime's x86 kernel arithmetic, kernels_i8.h). A constant first operand: Mul
+    swaps it (its arithmetic is symmetric); Add is refused (onnxruntime's scalar-A kernel rounds
+    its fixed part in another order)."""
     from edgecnn.export.compiler import ACT_NONE, KIND_ACTIVATION, OP_ADD, OP_MUL, Const, View
 
-    for i in (0, 3):
-        if isinstance(low.value(node.input[i]), Const):
-            raise low.fail(f"{node.op_type} with a constant operand is not supported (the int8 kernel takes two "
-                           "runtime tensors of one shape)")
-    a = _quantized_input(low, node, 0, 1, 2, "input A")
-    b = _quantized_input(low, node, 3, 4, 5, "input B")
-    if a.shape != b.shape:
-        raise low.fail(f"{node.op_type} of shapes {a.full_shape()} and {b.full_shape()}: broadcasting between two "
-                       "runtime tensors is not supported (only equal shapes)")
-    xa, xb = low.materialize(a), low.materialize(b, a.perm)
-    if low.tensors[xa].dtype != low.tensors[xb].dtype:
-        raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
+    const = [isinstance(low.value(node.input[i]), Const) for i in (0, 3)]
+    if all(const):
+        raise low.fail(f"{node.op_type} of two constants should have been folded")
+    a_i, b_i = (3, 0) if const[0] else (0, 3)
+    if const[0] and node.op_type == "QLinearAdd":
+        raise low.fail("QLinearAdd with the constant as its first operand is not supported (onnxruntime's kernel "
+                       "for a constant A rounds differently; put the runtime tensor first)")
+    a = _quantized_input(low, node, a_i, a_i + 1, a_i + 2, "the runtime operand")
+    if const[0] or const[1]:
+        kt, perm = _constant_operand(low, node, b_i, a)
+        xa, xb = low.materialize(a, perm), kt
+        if low.tensors[xb].dtype != low.tensors[xa].dtype:
+            raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
+    else:
+        b = _quantized_input(low, node, 3, 4, 5, "input B")
+        if a.shape != b.shape:
+            raise low.fail(f"{node.op_type} of shapes {a.full_shape()} and {b.full_shape()}: broadcasting between two "
+                           "runtime tensors is not supported (only equal shapes)")
+        perm = a.perm
+        xa, xb = low.materialize(a), low.materialize(b, a.perm)
+        if low.tensors[xa].dtype != low.tensors[xb].dtype:
+            raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
     y = low.new_tensor(KIND_ACTIVATION, low.tensors[xa].dims)
     _quantized_output(low, node, y, 6, 7, xa)
     low.emit(OP_ADD if node.op_type == "QLinearAdd" else OP_MUL, [xa, xb], [y], [ACT_NONE, 0.0, 0.0])
-    low.values[node.output[0]] = View(y, a.shape, a.perm)
+    low.values[node.output[0]] = View(y, a.shape, perm)
 
 
 def _lower_qlinear_unary(low, node, op_type: str, lower):

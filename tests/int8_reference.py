@@ -131,9 +131,9 @@ def fma(a, b, c) -> np.ndarray:
     """float32 fma(a, b, c), correctly rounded: the product is exact in float64 (24 + 24 bits);
     the float64 sum's rounding error (TwoSum) decides the only case where rounding that sum to
     float32 could differ from rounding the exact value: a float64 sum lying on a float32 midpoint."""
-    a, b, c = (np.asarray(v, F32) for v in (a, b, c))
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, F32) for v in (a, b, c)))
     p = a.astype(np.float64) * b.astype(np.float64)
-    c64 = np.broadcast_to(c.astype(np.float64), p.shape)
+    c64 = c.astype(np.float64)
     s = p + c64
     t = s - p
     err = (p - (s - t)) + (c64 - t)  # exact: p + c = s + err

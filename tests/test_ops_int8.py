@@ -393,3 +393,28 @@ def test_mul_of_two_branches(c, h, w, seed):
     ops = optimized_ops(model)
     assert ops["QLinearMul"] == 1, ops
     assert_bit_exact(model, inputs(rng, (2, h, w)), f"mul c={c} {h}x{w}")
+
+
+@pytest.mark.parametrize("op", ["Add", "Mul"])
+@pytest.mark.parametrize("const_first", [False, True])
+@pytest.mark.parametrize("per_channel", [True, False])
+def test_add_mul_by_a_constant(op, const_first, per_channel):
+    """conv(x) + k / conv(x) * k with k per channel (1, C, 1, 1) or a scalar: onnxruntime fuses
+    QLinearAdd / QLinearMul with a constant operand (uint8). A constant FIRST operand of Add is
+    refused with a clear error: onnxruntime's scalar-A kernel rounds its fixed part differently."""
+    from edgecnn.export.compiler import CompileError
+
+    rng = np.random.default_rng(17)
+    k = rng.uniform(-2, 2, (1, 4, 1, 1) if per_channel else ()).astype(F32)
+    ins = ["k", "a"] if const_first else ["a", "k"]
+    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node(op, ins, ["y"])]
+    model = quantize(float_model(nodes, {"w1": weights(rng, 4, 3), "k": k}, (3, 5, 6)), ["Conv", op],
+                     inputs(rng, (3, 5, 6), 16))
+    ops = optimized_ops(model)
+    assert ops["QLinear" + op] == 1, ops
+    what = f"{op} by a {'per-channel' if per_channel else 'scalar'} constant{' (first)' if const_first else ''}"
+    if op == "Add" and const_first:
+        with pytest.raises(CompileError, match="constant as its first operand"):
+            run_native(model, inputs(rng, (3, 5, 6)))
+        return
+    assert_bit_exact(model, inputs(rng, (3, 5, 6), 16), what)

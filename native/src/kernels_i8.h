@@ -122,21 +122,24 @@ typedef struct {
     int32_t zero_point;
 } ecnn_qtensor;
 
-/* QLinearAdd (MLAS qladd_avx2.cpp, both operands full tensors), `count` elements:
+/* QLinearAdd (MLAS qladd_avx2.cpp), `count` elements; b[i % b_period] is the second operand
+ * (b_period = count for a full tensor; C or 1 for a constant per channel of the innermost axis
+ * or a scalar: onnxruntime's scalar-B kernel computes the same formula):
  *     ra = sa / sy, rb = sb / sy                               float32 divisions
  *     fixed = (float)zy - fmaf(ra, (float)za, rb * (float)zb)
  *     v = fmaf((float)a, ra, fmaf((float)b, rb, fixed))
  *     y = sat8(sat16(cvt(v)))   cvt: round half to even, INT32_MIN outside the int32 range
  * a, b and y have one dtype (qa->type). y may equal a or b (in place). */
-void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
                     const ecnn_qtensor *qb, const ecnn_qtensor *qy);
 
-/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), `count` elements:
+/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), `count` elements, b and
+ * b_period as ecnn_add_q_ref:
  *     r = (sa * sb) / sy                                      float32, in this order
  *     v = (float)((a - za) * (b - zb)) * r + (float)zy        two float32 roundings
  *     y = sat8(sat16(cvt(v)))                                 as ecnn_add_q_ref
  * y may equal a or b (in place). */
-void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
                     const ecnn_qtensor *qb, const ecnn_qtensor *qy);
 
 /* QLinearAveragePool / QLinearGlobalAveragePool (contrib qlinear_pool.cc, MLAS qlgavgpool.cpp)

@@ -171,7 +171,7 @@ static int32_t cvtps_epi32(float v)
 
 static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
                     const ecnn_qtensor *qb, const ecnn_qtensor *qy)
 {
     const ecnn_qtype t = qa->type;
@@ -181,7 +181,7 @@ void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, const e
     const float fixed = (float)qy->zero_point - fmaf(ra, (float)qa->zero_point, zb_part);
     size_t i;
     for (i = 0; i < count; i++) {
-        const float vb = fmaf((float)qload(b, i, t), rb, fixed);
+        const float vb = fmaf((float)qload(b, i % b_period, t), rb, fixed);
         const float v = fmaf((float)qload(a, i, t), ra, vb);
         /* _mm256_packs_epi32 saturates to int16, then packs/packus to the 8-bit type */
         const int32_t r = clamp_i32(cvtps_epi32(v), -32768, 32767);
@@ -189,7 +189,7 @@ void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, const e
     }
 }
 
-void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, const ecnn_qtensor *qa,
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
                     const ecnn_qtensor *qb, const ecnn_qtensor *qy)
 {
     const ecnn_qtype t = qa->type;
@@ -197,7 +197,7 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, const e
     const float ratio = sab / qy->scale;
     size_t i;
     for (i = 0; i < count; i++) {
-        const int32_t prod = (qload(a, i, t) - qa->zero_point) * (qload(b, i, t) - qb->zero_point);
+        const int32_t prod = (qload(a, i, t) - qa->zero_point) * (qload(b, i % b_period, t) - qb->zero_point);
         float v = (float)prod * ratio;
         v = v + (float)qy->zero_point;
         qstore(y, i, clamp_i32(clamp_i32(cvtps_epi32(v), -32768, 32767), ecnn_qtype_min(t), ecnn_qtype_max(t)), t);

@@ -656,10 +656,20 @@ static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
     if (op->num_inputs != 2 || op->num_outputs != 1)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL needs 2 inputs (A, B) and 1 output");
     TRY(check_data_input(c, op->inputs[0], &a));
-    TRY(check_data_input(c, op->inputs[1], &b));
-    TRY(check_output(c, op->outputs[0], &y));
-    if (!same_shape(&a, &b) || !same_shape(&a, &y))
-        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL inputs and output differ in shape");
+    if (op->inputs[1] < c->m->num_tensors) ecnn_read_tensor(c->m, op->inputs[1], &b);
+    if (op->inputs[1] < c->m->num_tensors && b.kind == ECNN_KIND_CONSTANT && b.dtype != ECNN_DTYPE_F32) {
+        /* int8 only: B a quantized constant per channel of the innermost axis ([C]) or a scalar ([1]) */
+        TRY(check_const_input(c, op->inputs[1], &b, 0));
+        TRY(check_layout(c, op->inputs[1], &b, 1u << ECNN_LAYOUT_PLAIN));
+        TRY(check_output(c, op->outputs[0], &y));
+        if (a.rank == 0 || b.rank != 1 || (b.dims[0] != 1 && b.dims[0] != a.dims[a.rank - 1]) || !same_shape(&a, &y))
+            return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "int8 ADD/MUL constant is not [C] or [1], or Y's shape is not A's");
+    } else {
+        TRY(check_data_input(c, op->inputs[1], &b));
+        TRY(check_output(c, op->outputs[0], &y));
+        if (!same_shape(&a, &b) || !same_shape(&a, &y))
+            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL inputs and output differ in shape");
+    }
     if (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
         /* int8: QLinearAdd / QLinearMul (kernels_i8.h), without a fused activation */
         const ecnn_tensor_rec ts[3] = {a, b, y};

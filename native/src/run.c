@@ -78,10 +78,12 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_qtensor_from(r->m, &x, &qa);
         ecnn_qtensor_from(r->m, &b, &qb);
         ecnn_qtensor_from(r->m, &y, &qy);
+        const size_t count = (size_t)ecnn_numel(&x) * n;
+        const size_t b_period = b.kind == ECNN_KIND_CONSTANT ? b.dims[0] : count; /* a constant: [C] or [1] */
         if (op->op_type == ECNN_OP_ADD)
-            ecnn_add_q_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n, &qa, &qb, &qy);
+            ecnn_add_q_ref(yp, xp, bp, count, b_period, &qa, &qb, &qy);
         else
-            ecnn_mul_q_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n, &qa, &qb, &qy);
+            ecnn_mul_q_ref(yp, xp, bp, count, b_period, &qa, &qb, &qy);
         break;
     }
     case ECNN_OP_AVG_POOL_2D: {

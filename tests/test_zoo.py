@@ -115,10 +115,14 @@ def test_cli_compile_predict_verify_on_the_pytorch_model(zoo, tmp_path, capsys, 
     assert first, printed
     assert float(first.group(2)) == pytest.approx(float(probabilities[top]), abs=1e-4), printed
 
-    status = main(["verify", str(onnx_path), str(ecnn), "--data", str(data_dir), "--samples", "200"])
+    layers = ["--layers"] if kind == "int8" else []  # every quantized tensor, int8 codes
+    status = main(["verify", str(onnx_path), str(ecnn), "--data", str(data_dir), "--samples", "200", *layers])
     printed, errors = capsys.readouterr()
     assert status == 0, printed + errors
     assert f"{kind} comparison on 200 images" in printed and "PASS" in printed, printed
+    if kind == "int8":
+        assert "int8 logits bit-identical to onnxruntime: 2,000 of 2,000 values" in printed, printed
+        assert "no layer drifts" in printed, printed
 
 
 def test_grayscale_images_go_to_the_declared_layout():

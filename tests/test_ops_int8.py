@@ -418,3 +418,31 @@ def test_add_mul_by_a_constant(op, const_first, per_channel):
             run_native(model, inputs(rng, (3, 5, 6)))
         return
     assert_bit_exact(model, inputs(rng, (3, 5, 6), 16), what)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8])
+def test_qlinear_add_constant_rule_every_code(dtype):
+    """com.microsoft QLinearAdd of every code (A, NCHW) and a per-channel constant B holding every
+    code (one per channel), on parameter sets where the roundings of the fixed part differ:
+    onnxruntime's scalar-B kernel == ref.qlinear_add (the tensor formula) == native."""
+    rng = np.random.default_rng(13)
+    lo, hi = ref.qrange(dtype)
+    codes = np.arange(lo, hi + 1).astype(dtype)
+    a = np.broadcast_to(codes.reshape(1, 1, 1, 256), (1, 256, 1, 256)).copy()
+    k = codes.reshape(1, 256, 1, 1)
+    sets = 0
+    while sets < 3:
+        sa, sb, sy = (F32(np.exp(rng.uniform(-6, 0))) for _ in range(3))
+        za, zb, zy = (int(rng.integers(lo, hi + 1)) for _ in range(3))
+        if len(fixed_part_candidates(sa, za, sb, zb, sy, zy)) < 2:
+            continue
+        sets += 1
+        inits = dict(sa=sa, za=dtype(za), sb=sb, zb=dtype(zb), sy=sy, zy=dtype(zy), k=k)
+        nodes = [node("QuantizeLinear", ["x", "sa", "za"], ["aq"]),
+                 node("QLinearAdd", ["aq", "sa", "za", "k", "sb", "zb", "sy", "zy"], ["yq"], domain="com.microsoft"),
+                 node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+        model = qop_model(nodes, inits, (256, 1, 256))
+        x = ref.dequantize(a, sa, za)
+        rule = ref.dequantize(ref.qlinear_add(a, sa, za, k, sb, zb, sy, zy), sy, zy)
+        assert np.array_equal(run_ort(model, x), rule), "the NumPy rule differs from onnxruntime"
+        assert_bit_exact(model, x, f"QLinearAdd + constant {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}")

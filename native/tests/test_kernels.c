@@ -13,6 +13,7 @@
 #include "kernels.h"
 #include "kernels_i8.h"
 #include "edgecnn.h"
+#include "internal.h" /* ecnn_crc32 */
 
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;
@@ -294,6 +295,26 @@ static void test_maxpool_q(void)
     }
 }
 
+/* ecnn_crc32 (table, and PCLMUL folding where built) against a bitwise CRC-32 over every
+ * length 0..300 at odd offsets, and the standard check value of "123456789". */
+static void test_crc32(void)
+{
+    static uint8_t buf[320];
+    size_t off, len, i;
+    int b;
+    for (i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)next_u32();
+    CHECK(ecnn_crc32((const uint8_t *)"123456789", 9) == 0xCBF43926u);
+    for (off = 0; off < 5; off += 3)
+        for (len = 0; len + off <= 300; len++) {
+            uint32_t crc = 0xFFFFFFFFu;
+            for (i = 0; i < len; i++) {
+                crc ^= buf[off + i];
+                for (b = 0; b < 8; b++) crc = crc & 1u ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+            CHECK(ecnn_crc32(buf + off, len) == (crc ^ 0xFFFFFFFFu));
+        }
+}
+
 int main(void)
 {
     printf("fast kernels: %s\n", ecnn_simd());
@@ -301,6 +322,7 @@ int main(void)
     RUN_TEST(test_fc_q_panel8x4);
     RUN_TEST(test_conv_hwio);
     RUN_TEST(test_maxpool_q);
+    RUN_TEST(test_crc32);
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     return harness_tests_failed != 0;
 }

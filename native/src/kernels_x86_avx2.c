@@ -22,19 +22,20 @@
 #include <string.h>
 
 #define ALWAYS_INLINE __attribute__((always_inline)) inline
+#define NOINLINE __attribute__((noinline)) /* called from several places: one copy */
 
 #define F32_TILE 6u       /* samples per float tile: 12 accumulators + 2 weights + 1 broadcast */
 #define F32_KBLOCK 256u   /* k per block: 256 x 16 floats = 16 KB of weights */
 
 /* The first `width` (1..16) floats at p as two vectors, zero filled / stored back. */
-static void f32_load16(const float *p, uint32_t width, __m256 *lo, __m256 *hi)
+static NOINLINE void f32_load16(const float *p, uint32_t width, __m256 *lo, __m256 *hi)
 {
     float t[16] = {0};
     if (width < 16) p = memcpy(t, p, width * sizeof(float));
     *lo = _mm256_loadu_ps(p);
     *hi = _mm256_loadu_ps(p + 8);
 }
-static void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
+static NOINLINE void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
 {
     float t[16];
     if (width == 16) {
@@ -156,7 +157,7 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
 }
 
 /* Bias, activation and store of one pixel's 8 output channels (a: their sums). */
-static void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
+static NOINLINE void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
 {
     float out[8];
     uint32_t l;
@@ -249,59 +250,67 @@ static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
 }
 
-/* acc_lo/acc_hi[s] += products of weight group j (of the 4 in xv's 16 inputs) with sample s. */
-#define Q_GROUP(J)                                                                                   \
-    do {                                                                                             \
-        const int8_t *wg_ = wp + (size_t)(g + (J)) * 32;                                             \
-        const __m256i wlo_ = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_));            \
-        const __m256i whi_ = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16)));     \
-        for (s = 0; s < ns; s++) {                                                                   \
-            const __m256i xq_ = _mm256_permute4x64_epi64(xv[s], (J) * 0x55);                         \
-            lo[s] = _mm256_add_epi32(lo[s], _mm256_madd_epi16(wlo_, xq_));                           \
-            hi[s] = _mm256_add_epi32(hi[s], _mm256_madd_epi16(whi_, xq_));                           \
-        }                                                                                            \
-    } while (0)
+#define Q_ROWS(M) M(0) M(1) M(2) M(3) /* the Q_TILE (and W64_TILE) samples of a tile */
 
-/* One panel (8 outputs) for ns samples over all of K. */
-static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k,
-                                 uint32_t o, uint32_t s0, const uint32_t ns, uint32_t o0, uint32_t width,
-                                 const ecnn_qlinear_params *q)
+/* Requantizes and stores one sample's 8 (or `width`) int32 sums of outputs o0.. */
+static NOINLINE void q_store8(void *y, size_t first, __m256i sums, uint32_t width, uint32_t o0, const int32_t *b,
+                     const ecnn_qlinear_params *q)
+{
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, sums);
+    ecnn_q_store_outputs(y, first, t, width, o0, b, q);
+}
+
+/* One panel (8 outputs) for Q_TILE samples over all of K, accumulators as named registers.
+ * A tile of ns < Q_TILE samples reads sample s0 in place of the missing ones and stores
+ * only its ns. */
+static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o, uint32_t s0,
+                   uint32_t ns, uint32_t o0, uint32_t width, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
-    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
-    const uint32_t kfull = k / 16 * 16;
-    __m256i lo[Q_TILE], hi[Q_TILE], xv[Q_TILE];
-    uint32_t s, i, g;
-    for (s = 0; s < ns; s++) lo[s] = hi[s] = _mm256_setzero_si256();
-    for (i = 0; i < kfull; i += 16) {
-        g = i / 4;
-        for (s = 0; s < ns; s++) xv[s] = load_x16(x + (size_t)(s0 + s) * k + i, is_u8, zx);
-        Q_GROUP(0);
-        Q_GROUP(1);
-        Q_GROUP(2);
-        Q_GROUP(3);
-    }
-    if (kfull < k) { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
-        const uint32_t rest = k - kfull, ng = (rest + 3) / 4;
-        g = kfull / 4;
-        for (s = 0; s < ns; s++) {
+    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point), zero = _mm256_setzero_si256();
+    uint32_t i, j;
+#define Q_DECL(S)                                                                                    \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+    __m256i lo##S = zero, hi##S = zero, xv##S;
+    Q_ROWS(Q_DECL)
+#undef Q_DECL
+    for (i = 0; i < k; i += 16) {
+        const uint32_t ng = k - i >= 16 ? 4 : (k - i + 3) / 4; /* weight groups of 4 k in this step */
+        if (ng == 4) {
+#define Q_LOADX(S) xv##S = load_x16(x##S + i, is_u8, zx);
+            Q_ROWS(Q_LOADX)
+#undef Q_LOADX
+        } else { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
             uint8_t t[16];
-            memset(t, (uint8_t)q->x_zero_point, sizeof t);
-            memcpy(t, x + (size_t)(s0 + s) * k + kfull, rest);
-            xv[s] = load_x16(t, is_u8, zx);
+#define Q_LOADX(S)                                                                                   \
+            memset(t, (uint8_t)q->x_zero_point, sizeof t);                                          \
+            memcpy(t, x##S + i, k - i);                                                              \
+            xv##S = load_x16(t, is_u8, zx);
+            Q_ROWS(Q_LOADX)
+#undef Q_LOADX
         }
-        Q_GROUP(0);
-        if (ng > 1) Q_GROUP(1);
-        if (ng > 2) Q_GROUP(2);
-        if (ng > 3) Q_GROUP(3);
+        for (j = 0; j < ng; j++) { /* lo/hi += weight group j (8 outputs x k i+4j..) times its 4 inputs */
+            const int8_t *wg = wp + (size_t)(i / 4 + j) * 32;
+            const __m256i wlo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg));
+            const __m256i whi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + 16)));
+            const __m256i idx = _mm256_set1_epi32((int)(2 * j)), idx1 = _mm256_set1_epi32((int)(2 * j + 1));
+            const __m256i pick = _mm256_blend_epi32(idx, idx1, 0xAA); /* dwords 2j, 2j+1 repeated */
+            __m256i xq;
+#define Q_MUL(S)                                                                                     \
+            xq = _mm256_permutevar8x32_epi32(xv##S, pick);                                          \
+            lo##S = _mm256_add_epi32(lo##S, _mm256_madd_epi16(wlo, xq));                            \
+            hi##S = _mm256_add_epi32(hi##S, _mm256_madd_epi16(whi, xq));
+            Q_ROWS(Q_MUL)
+#undef Q_MUL
+        }
     }
-    for (s = 0; s < ns; s++) {
-        /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
-        int32_t sums[8];
-        const __m256i h = _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[s], hi[s]), 0xD8);
-        _mm256_storeu_si256((__m256i *)sums, h);
-        ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + o0, sums, width, o0, b, q);
-    }
+    /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
+#define Q_STORE(S)                                                                                   \
+    if (S < ns)                                                                                      \
+        q_store8(y, (size_t)(s0 + S) * o + o0, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), width, o0, b, q);
+    Q_ROWS(Q_STORE)
+#undef Q_STORE
 }
 
 /* acc_lo/acc_hi[P] += products of weight group j of panel P (at wp[P]) with the one sample. */
@@ -317,7 +326,7 @@ static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, co
 
 /* One sample, two panels (16 outputs) at once: each converted input feeds twice the weights
  * and two weight streams are in flight (batch 1 waits on the weights). */
-static void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
+static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
                    uint32_t o0, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
@@ -375,36 +384,41 @@ static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i fli
     return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
 }
 
-static ALWAYS_INLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b,
-                                   uint32_t k, uint32_t o, uint32_t s0, const uint32_t ns, const uint32_t np, uint32_t o0,
-                                   __m256i flip, const ecnn_qlinear_params *q)
+/* One tile: W64_TILE samples x 2 panels (16 outputs; np = 1: one panel) over all of K,
+ * accumulators as named registers (a: first panel, c: second). Missing samples read sample
+ * s0 and a missing second panel reads the first; neither is stored. */
+static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
+                     uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip,
+                     const ecnn_qlinear_params *q)
 {
-    const __m256i ones = _mm256_set1_epi16(1);
-    const uint32_t kfull = k / 4 * 4;
-    __m256i acc[W64_TILE][2];
-    uint32_t s, t, i;
-    for (s = 0; s < ns; s++)
-        for (t = 0; t < np; t++) acc[s][t] = _mm256_setzero_si256();
-#define W64_STEP(REST)                                                                                  \
-    do {                                                                                                \
-        __m256i wv[2];                                                                                  \
-        for (t = 0; t < np; t++) wv[t] = _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8)); \
-        for (s = 0; s < ns; s++) {                                                                      \
-            const __m256i xv = w64_x4(x + (size_t)(s0 + s) * k + i, (REST), flip);                     \
-            for (t = 0; t < np; t++)                                                                    \
-                acc[s][t] = _mm256_add_epi32(acc[s][t], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv[t]), ones)); \
-        }                                                                                               \
-    } while (0)
-    for (i = 0; i < kfull; i += 4) W64_STEP(4);
-    if (kfull < k) W64_STEP(k - kfull); /* i == kfull: the last 1..3 inputs */
+    const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+    const int8_t *w1 = np > 1 ? w + panel_bytes : w;
+    const uint32_t width0 = o - o0 < 8 ? o - o0 : 8, width1 = o - o0 < 16 ? o - o0 - width0 : 8;
+    uint32_t i;
+#define W64_DECL(S)                                                                                  \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+    __m256i a##S = zero, c##S = zero;
+    Q_ROWS(W64_DECL)
+#undef W64_DECL
+    for (i = 0; i < k; i += 4) {
+        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */
+        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));
+        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));
+        __m256i xv;
+#define W64_STEP(S)                                                                                  \
+        xv = rest == 4 ? w64_x4(x##S + i, 4, flip) : w64_x4(x##S + i, rest, flip);                  \
+        a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv0), ones));      \
+        c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv1), ones));
+        Q_ROWS(W64_STEP)
 #undef W64_STEP
-    for (s = 0; s < ns; s++)
-        for (t = 0; t < np; t++) {
-            const uint32_t ot = o0 + t * 8, width = o - ot < 8 ? o - ot : 8;
-            int32_t sums[8];
-            _mm256_storeu_si256((__m256i *)sums, acc[s][t]);
-            ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + ot, sums, width, ot, b, q);
-        }
+    }
+#define W64_STORE(S)                                                                                 \
+    if (S < ns) {                                                                                    \
+        q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                              \
+        if (np > 1) q_store8(y, (size_t)(s0 + S) * o + o0 + 8, c##S, width1, o0 + 8, b, q);         \
+    }
+    Q_ROWS(W64_STORE)
+#undef W64_STORE
 }
 
 /* Batch 1 streams the weights once from memory, and one or two sequential streams cannot
@@ -458,18 +472,7 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, ui
         for (p = first; p < panels; p += 2) {
             const int8_t *wp = (const int8_t *)w + p * panel_bytes;
             const uint32_t np = panels - p >= 2 ? 2 : 1;
-#define W64_CASE(NS)                                                                                   \
-    do {                                                                                               \
-        if (np == 2) w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, NS, 2, p * 8, flip, q); \
-        else w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, NS, 1, p * 8, flip, q);     \
-    } while (0)
-            switch (ns) {
-            case 1: W64_CASE(1); break;
-            case 2: W64_CASE(2); break;
-            case 3: W64_CASE(3); break;
-            default: W64_CASE(4); break;
-            }
-#undef W64_CASE
+            w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, q);
         }
     }
 }
@@ -492,12 +495,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
         for (p = first; p < panels; p++) {
             const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
             const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
-            switch (ns) {
-            case 1: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 1, o0, width, q); break;
-            case 2: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 2, o0, width, q); break;
-            case 3: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 3, o0, width, q); break;
-            default: q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, 4, o0, width, q); break;
-            }
+            q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, ns, o0, width, q);
         }
     }
 }

@@ -166,3 +166,21 @@ def test_model_exported_with_a_fixed_batch_of_one(zoo):
     want = np.concatenate([ort_run(m.fixed_batch_path, x[i:i + 1]) for i in range(len(x))])
     diff = float(np.abs(got.astype(np.float64) - want).max())
     assert diff <= FLOAT_TOLERANCE * float(np.abs(want).max()), f"fixed-batch lenet_bn differs by {diff:.3g}"
+
+
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_cli_verify_random_inputs_on_a_colour_model(zoo, tmp_path, capsys, kind):
+    """`edgecnn verify --random N` on the Keras ResNet (NHWC 32x32x3: no Fashion-MNIST image fits it)."""
+    from edgecnn.runtime.cli import main
+
+    m = zoo["resnet8"]
+    onnx_path = m.float_path if kind == "float" else m.int8_path
+    ecnn = tmp_path / "resnet8.ecnn"
+    assert main(["compile", str(onnx_path), "--out", str(ecnn)]) == 0
+    capsys.readouterr()
+    status = main(["verify", str(onnx_path), str(ecnn), "--random", "20"])
+    printed, errors = capsys.readouterr()
+    assert status == 0, printed + errors
+    assert "PASS" in printed, printed
+    if kind == "int8":
+        assert "int8 logits bit-identical to onnxruntime: 200 of 200 values" in printed, printed

@@ -277,7 +277,10 @@ def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray, dynamic_batch
                       external_data=False, verbose=False)
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
-    got = ort_run(out_path, x) if dynamic_batch else np.concatenate([ort_run(out_path, x[i:i + 1]) for i in range(len(x))])
+    if dynamic_batch:
+        got = ort_run(out_path, x)
+    else:  # the batch is fixed to 1: one sample per run
+        got = np.concatenate([ort_run(out_path, x[i:i + 1]) for i in range(len(x))])
     diff = float(np.abs(got - want).max())
     if not diff <= 1e-5:
         raise RuntimeError(f"{out_path.name}: onnxruntime differs from torch by {diff:.3g}")

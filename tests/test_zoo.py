@@ -40,7 +40,7 @@ def zoo(tmp_path_factory):
 def test_float_model_matches_onnxruntime(zoo, name):
     m = zoo[name]
     r = compare_float(m, compare_inputs(m))
-    assert r["native_input_shape"] == m.input_shape, f"{name}: native input {r['native_input_shape']}, ONNX {m.input_shape}"
+    assert r["native_input_shape"] == m.input_shape, f"{name}: native {r['native_input_shape']}, ONNX {m.input_shape}"
     assert r["native_output_shape"] == r["onnxruntime_output_shape"]
     for kernels, diff in r["max_abs_diff"].items():
         assert diff <= FLOAT_TOLERANCE * r["scale"], (

@@ -11,7 +11,11 @@ How the numbers are made, so that ratios are fair:
   and runs that engine (`python -m edgecnn.runtime.bench --rss-probe ...`).
 - The weight-streaming floor is weight bytes / read bandwidth measured over a
   buffer of the same size: at batch 1 the model is one matrix-vector product, so
-  no engine can beat the time it takes to read every weight once.
+  no engine can beat the time it takes to read every weight once. Two floors: the
+  buffer read again right away (from cache, as an engine called in a loop sees its
+  weights) and read after evicting it (from memory, as in the interleaved runs,
+  where the other engines evict each other's weights). At batch 1 every engine is
+  also timed alone, call after call ("alone ms", its weights in cache).
 """
 from __future__ import annotations
 
@@ -62,7 +66,9 @@ class Measurement:
     p99_ms: float
     images_per_s: float
     latency_vs_onnxruntime: float | None = None  # this median / onnxruntime's, same precision
-    floor_ms: float | None = None
+    floor_ms: float | None = None  # weight bytes / bandwidth from cache (batch 1, native)
+    floor_cold_ms: float | None = None  # weight bytes / bandwidth from memory (batch 1, native)
+    alone_ms: float | None = None  # batch 1: median of calls in a row, this engine only
 
 
 # --------------------------------------------------------------------------- engines
@@ -184,12 +190,19 @@ def ensure_compiled(onnx_path: Path) -> Path:
 # ------------------------------------------------------------------------- measuring
 
 
-def measure_read_bandwidth(nbytes: int, repeats: int = 15) -> float:
-    """Bytes per second for reading a buffer of `nbytes` once (median over repeats)."""
+EVICT_BYTES = 96 << 20  # more than the last-level cache of the CPUs this runs on
+
+
+def measure_read_bandwidth(nbytes: int, repeats: int = 15, cold: bool = False) -> float:
+    """Bytes per second for reading a buffer of `nbytes` once (median over repeats); cold:
+    each read after reading EVICT_BYTES of other memory (the buffer comes from DRAM)."""
     buffer = np.ones(max(nbytes // 8, 1), dtype=np.float64)
+    evict = np.ones(EVICT_BYTES // 8, dtype=np.float64) if cold else None
     buffer.sum()  # fault the pages in before timing
     seconds = []
     for _ in range(repeats):
+        if evict is not None:
+            evict.sum()
         start = time.perf_counter()
         buffer.sum()
         seconds.append(time.perf_counter() - start)
@@ -218,6 +231,18 @@ def time_engines(
         if progress is not None:
             progress.update(1)
     return times
+
+
+def time_alone(engine: Engine, batch: int, runs: int, images: np.ndarray) -> float:
+    """Median ms of `runs` calls in a row of one engine (after one untimed call)."""
+    x = np.ascontiguousarray(images[:batch])
+    engine.run(x)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        engine.run(x)
+        times.append((time.perf_counter_ns() - start) / 1e6)
+    return statistics.median(times)
 
 
 def time_layers(engine: Engine, batch: int, runs: int, warmup: int, images: np.ndarray) -> list[dict]:
@@ -335,15 +360,16 @@ def format_table(results: dict) -> str:
     engines = {e["name"]: e for e in results["engines"]}
     header = (
         f"{'engine':<17} {'batch':>5} {'median ms':>10} {'p90 ms':>9} {'p99 ms':>9} "
-        f"{'img/s':>10} {'lat/ORT':>7} {'floor ms':>9}"
+        f"{'img/s':>10} {'lat/ORT':>7} {'floor ms':>9} {'cold floor':>10} {'alone ms':>9}"
     )
     lines = [header, "-" * len(header)]
+    fmt = lambda v: f"{v:.3f}" if v is not None else "-"  # noqa: E731
     for m in results["measurements"]:
         ratio = f"{m['latency_vs_onnxruntime']:.2f}" if m["latency_vs_onnxruntime"] else "-"
-        floor = f"{m['floor_ms']:.3f}" if m["floor_ms"] is not None else "-"
         lines.append(
             f"{m['engine']:<17} {m['batch']:>5} {m['median_ms']:>10.3f} {m['p90_ms']:>9.3f} "
-            f"{m['p99_ms']:>9.3f} {m['images_per_s']:>10.0f} {ratio:>7} {floor:>9}"
+            f"{m['p99_ms']:>9.3f} {m['images_per_s']:>10.0f} {ratio:>7} {fmt(m['floor_ms']):>9} "
+            f"{fmt(m.get('floor_cold_ms')):>10} {fmt(m.get('alone_ms')):>9}"
         )
     lines.append("")
     header = f"{'engine':<17} {'file bytes':>11} {'weight bytes':>13} {'arena bytes (b=1)':>18} {'peak RSS MiB':>13}"
@@ -357,8 +383,12 @@ def format_table(results: dict) -> str:
         lines.append(f"(Python + NumPy alone: {results['baseline_rss_kib'] / 1024:.1f} MiB peak RSS)")
     lines += results.get("notes", [])
     bw = results["read_bandwidth_gb_s"]
-    lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s; CPU: {results['cpu']}; "
+    cold = results.get("read_bandwidth_cold_gb_s")
+    lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s from cache (floor ms), "
+                 f"{cold:.1f} GB/s from memory (cold floor); CPU: {results['cpu']}; "
                  f"native kernels: {results.get('native_simd')}")
+    lines.append("median ms: engines interleaved (each finds its weights evicted by the others); "
+                 "alone ms: one engine's calls in a row")
     return "\n".join(lines)
 
 
@@ -447,6 +477,7 @@ def run_bench(
 
     floor_weight_bytes = min(e.weight_bytes for e in engines if e.weight_bytes)
     bandwidth = measure_read_bandwidth(floor_weight_bytes)
+    bandwidth_cold = measure_read_bandwidth(floor_weight_bytes, repeats=7, cold=True)
 
     progress = None
     if show_progress:
@@ -463,6 +494,9 @@ def run_bench(
             m = summarise(engine, batch, times[engine.name])
             if engine.weight_bytes and batch == 1:
                 m.floor_ms = engine.weight_bytes / bandwidth * 1e3
+                m.floor_cold_ms = engine.weight_bytes / bandwidth_cold * 1e3
+            if batch == 1:
+                m.alone_ms = time_alone(engine, batch, runs, images)
             measurements.append(m)
     if progress is not None:
         progress.close()
@@ -501,6 +535,7 @@ def run_bench(
         "runs": runs,
         "batches": batches,
         "read_bandwidth_gb_s": bandwidth / 1e9,
+        "read_bandwidth_cold_gb_s": bandwidth_cold / 1e9,
         "notes": notes,
         "baseline_rss_kib": baseline,
         "engines": engine_rows,

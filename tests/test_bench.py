@@ -47,6 +47,8 @@ def test_bench_end_to_end_with_layers_json_and_plot(reference_onnx_path, referen
         assert m["runs"] == 3 and m["median_ms"] > 0 and m["images_per_s"] > 0
         assert m["latency_vs_onnxruntime"] > 0
         assert (m["floor_ms"] is not None) == (m["batch"] == 1 and m["engine"].startswith("native"))
+        assert (m["floor_cold_ms"] is not None) == (m["floor_ms"] is not None)
+        assert (m["alone_ms"] is not None) == (m["batch"] == 1)
     assert results["native_simd"] in ("avx512", "avx2", "neon", "portable")
 
     layers = results["layers"]

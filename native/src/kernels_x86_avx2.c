@@ -28,14 +28,14 @@
 #define F32_KBLOCK 256u   /* k per block: 256 x 16 floats = 16 KB of weights */
 
 /* The first `width` (1..16) floats at p as two vectors, zero filled / stored back. */
-static NOINLINE void f32_load16(const float *p, uint32_t width, __m256 *lo, __m256 *hi)
+static void f32_load16(const float *p, uint32_t width, __m256 *lo, __m256 *hi)
 {
     float t[16] = {0};
     if (width < 16) p = memcpy(t, p, width * sizeof(float));
     *lo = _mm256_loadu_ps(p);
     *hi = _mm256_loadu_ps(p + 8);
 }
-static NOINLINE void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
+static void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
 {
     float t[16];
     if (width == 16) {

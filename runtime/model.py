@@ -128,6 +128,7 @@ class Model:
         self.source = source
         self._handle = ffi.new("ecnn_model *")
         self._arena_sizes = {}  # batch -> arena_size(batch)
+        self._arena_buf = (None, None)  # predict(): the last caller arena and its cffi buffer
         status = lib.ecnn_model_init(self._handle, ffi.from_buffer(buffer), buffer.nbytes)
         if status != lib.ECNN_OK:
             raise self._init_error(status)
@@ -352,16 +353,22 @@ class Model:
         if n == 0:
             return out
         chunk = min(n, batch_size)
+        ffi, lib = self._ffi, self._lib
+        cached = self._arena_buf  # (arena, its cffi buffer) of the last caller arena: a server passes the same one
         if arena is None:
             arena = self.new_arena(chunk)
-        elif type(arena) is not np.ndarray:
-            self._check_arena(arena, chunk)  # raises
-        ffi, lib = self._ffi, self._lib
-        try:
             arena_buf = ffi.from_buffer(arena, require_writable=True)
-        except ValueError:  # read-only or not contiguous
-            self._check_arena(arena, chunk)
-            raise
+        elif cached[0] is arena:
+            arena_buf = cached[1]
+        else:
+            if type(arena) is not np.ndarray:
+                self._check_arena(arena, chunk)  # raises
+            try:
+                arena_buf = ffi.from_buffer(arena, require_writable=True)
+            except ValueError:  # read-only or not contiguous
+                self._check_arena(arena, chunk)
+                raise
+            self._arena_buf = (arena, arena_buf)  # one assignment: safe with predict() in threads
         flags = lib.ECNN_RUN_REFERENCE if reference else 0
         for start in range(0, n, chunk):
             xs, ys = (x, out) if chunk == n else (x[start:start + chunk], out[start:start + chunk])

@@ -981,21 +981,34 @@ class _Lowering:
         self.values[node.output[0]] = self._channel_arith(v, axes[0] if axes else None, k, ARITH[node.op_type], const_first)
 
     def _binary(self, node, a: View, b: View):
-        """Add / Mul of two runtime tensors of the same shape: ADD / MUL (elementwise)."""
+        """Add / Mul of two runtime tensors: ADD / MUL, elementwise, or with one operand of shape
+        (N, 1, .., C, .., 1) broadcast per sample along one axis (squeeze-and-excitation): that
+        axis is stored innermost and the small operand becomes B."""
         op_type = {"Add": OP_ADD, "Mul": OP_MUL}.get(node.op_type)
         if op_type is None:
             raise self.fail(f"{node.op_type} of two runtime tensors is not supported; only Add and Mul "
                             "(Sub/Div need a constant operand)")
+        perm = a.perm
         if a.shape != b.shape:
-            raise self.fail(f"{node.op_type} of runtime tensors of shapes {a.full_shape()} and {b.full_shape()}: "
-                            "broadcasting between two runtime tensors is not supported (only equal shapes)")
-        xa = self.materialize(a)
-        xb = self.materialize(b, a.perm)
+            def fits(v, big):  # v broadcasts over big along at most one non-batch axis
+                return (v.rank == big.rank and all(d in (1, e) for d, e in zip(v.shape, big.shape))
+                        and sum(d != 1 for d in v.shape) <= 1)
+
+            if not fits(b, a) and fits(a, b):
+                a, b = b, a  # the full-size operand first (Add and Mul commute exactly)
+            if not fits(b, a):
+                raise self.fail(f"{node.op_type} of runtime tensors of shapes {a.full_shape()} and {b.full_shape()}: "
+                                "only equal shapes, or one broadcast along a single axis, e.g. (N, C, 1, 1)")
+            axes = [ax for ax, d in enumerate(b.full_shape()) if ax and d != 1]
+            perm = a.perm if not axes or a.perm[-1] == axes[0] else \
+                tuple(p for p in a.perm if p != axes[0]) + (axes[0],)
+        xa = self.materialize(a, perm)
+        xb = self.materialize(b, perm)
         if self.tensors[xa].dtype != DTYPE_F32 or self.tensors[xb].dtype != DTYPE_F32:
             raise self.fail(f"{node.op_type} of int8 tensors is not supported in this build")
         y = self.new_tensor(KIND_ACTIVATION, self.tensors[xa].dims)
         self.emit(op_type, [xa, xb], [y], [ACT_NONE, 0.0, 0.0])
-        self.values[node.output[0]] = View(y, a.shape, a.perm)
+        self.values[node.output[0]] = View(y, a.shape, perm)
 
     lower_Add = lower_Sub = lower_Mul = lower_Div = _arith
 
@@ -1224,6 +1237,7 @@ def plan_arena(tensors, ops) -> int:
         # the output can take its bytes (only the first input may be aliased).
         a, b = (op.inputs + [None, None])[:2]
         if (op.op_type in (OP_ADD, OP_MUL) and tensors[op.outputs[0]].dtype == DTYPE_F32 and a in last and b in last
+                and tensors[a].dims == tensors[b].dims
                 and tensors[b].kind == KIND_ACTIVATION and last[a] > i and last[b] == i):
             op.inputs[0], op.inputs[1] = b, a
     group = {t: t for t in act}  # tensor -> group id (its root)

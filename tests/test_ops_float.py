@@ -473,3 +473,33 @@ def test_random_branching_graphs_plan_the_arena_by_lifetimes(steps):
     # the output reads the last value and the first computed one (alive across the whole graph)
     nodes.append(helper.make_node("Add", [values[-1], values[1]], ["y"]))
     check(make_model(nodes, (c, 4, 5), inits), rand((2, c, 4, 5), 7), reference=True)
+
+
+@pytest.mark.parametrize("op", ["Mul", "Add"])
+@pytest.mark.parametrize("gate_first", [False, True])
+def test_squeeze_excitation_broadcast_of_a_runtime_tensor(op, gate_first):
+    # x * sigmoid(conv(global_avg_pool(x))): the gate (N, C, 1, 1) broadcasts over H, W.
+    nodes = [helper.make_node("Conv", ["x", "W0"], ["f"], pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["f"], ["g"]),
+             helper.make_node("Conv", ["g", "W1", "B1"], ["h"]), helper.make_node("Sigmoid", ["h"], ["s"]),
+             helper.make_node(op, ["s", "f"] if gate_first else ["f", "s"], ["y"])]
+    inits = [("W0", rand((4, 3, 3, 3), 1)), ("W1", rand((4, 4, 1, 1), 2)), ("B1", rand((4,), 3))]
+    _, report = check(make_model(nodes, (3, 5, 6), inits), rand((2, 3, 5, 6), 4), reference=True)
+    assert f"{op.upper()}" in [r.op for r in report.layers]
+
+
+def test_broadcast_along_an_axis_that_is_not_innermost():
+    # x (N, 3, 4, 5) in ONNX order times a (N, 1, 4, 1) gate: H is moved innermost first.
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1, 3]),  # (N, 4, 3, 5)
+             helper.make_node("GlobalAveragePool", ["t"], ["g"]),             # (N, 4, 1, 1): per H of x
+             helper.make_node("Transpose", ["g"], ["gt"], perm=[0, 2, 1, 3]),  # (N, 1, 4, 1)
+             helper.make_node("Mul", ["x", "gt"], ["y"])]
+    check(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5), 5), reference=True)
+
+
+def test_two_runtime_tensors_broadcasting_along_two_axes_is_refused():
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+             helper.make_node("Reshape", ["f", "shape"], ["r"]), helper.make_node("Mul", ["x", "r"], ["y"])]
+    model = make_model(nodes, (4, 3, 5), [("shape", np.array([-1, 2, 2, 1], np.int64))])
+    with pytest.raises(CompileError, match="broadcast along a single axis"):
+        compile_model(model)

@@ -152,10 +152,12 @@ void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_
  * one position inside x. y must not overlap x. */
 void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
 
-/* y[i] = act(a[i] + b[i]) (func ECNN_ARITH_ADD) or act(a[i] * b[i]) (ECNN_ARITH_MUL), `count`
- * elements. y may equal a or b (in place). */
-void ecnn_binary_f32_ref(float *y, const float *a, const float *b, size_t count, uint32_t func,
-                         const ecnn_act_params *act);
+/* y = act(a + b) (func ECNN_ARITH_ADD) or act(a * b) (ECNN_ARITH_MUL) for n samples of a_count
+ * elements. b holds b_count elements a sample: a_count (elementwise), or C or 1 that repeat
+ * along the sample (b[s][i % b_count]: per channel of the innermost axis, or a scalar).
+ * y may equal a (in place), or b when b_count == a_count. */
+void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
+                         uint32_t func, const ecnn_act_params *act);
 
 /* Data movement on any dtype (kernels_move.c); esize = bytes per element (1 or 4). Shapes are
  * per sample, n samples; y never overlaps x. */

@@ -172,13 +172,24 @@ void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
     }
 }
 
-void ecnn_binary_f32_ref(float *y, const float *a, const float *b, size_t count, uint32_t func,
-                         const ecnn_act_params *act)
+void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
+                         uint32_t func, const ecnn_act_params *act)
 {
-    size_t i;
-    if (func == 3) { /* ECNN_ARITH_MUL */
-        for (i = 0; i < count; i++) y[i] = ecnn_apply_act(a[i] * b[i], act);
-    } else {
-        for (i = 0; i < count; i++) y[i] = ecnn_apply_act(a[i] + b[i], act);
+    size_t i, j;
+    uint32_t s;
+    if (b_count == a_count) { /* elementwise: one flat loop over the batch */
+        if (func == 3) { /* ECNN_ARITH_MUL */
+            for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] * b[i], act);
+        } else {
+            for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] + b[i], act);
+        }
+        return;
+    }
+    for (s = 0; s < n; s++) { /* b repeats every b_count elements within its sample */
+        const float *as = a + (size_t)s * a_count, *bs = b + (size_t)s * b_count;
+        float *ys = y + (size_t)s * a_count;
+        for (i = 0; i < a_count; i += b_count)
+            for (j = 0; j < b_count; j++)
+                ys[i + j] = ecnn_apply_act(func == 3 ? as[i + j] * bs[j] : as[i + j] + bs[j], act);
     }
 }

@@ -648,7 +648,18 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
-/* ADD / MUL: two runtime tensors of equal dims, elementwise, fused activation. */
+/* B [1, ..., 1, C] (or all 1) of A's rank, C = A's innermost dim: one value per sample and
+ * channel, broadcast over the other axes (ADD / MUL, e.g. squeeze-and-excitation). */
+static int broadcasts_per_channel(const ecnn_tensor_rec *b, const ecnn_tensor_rec *a)
+{
+    uint32_t i;
+    if (b->rank != a->rank || a->rank == 0) return 0;
+    for (i = 0; i + 1 < b->rank; i++)
+        if (b->dims[i] != 1) return 0;
+    return b->dims[b->rank - 1] == 1 || b->dims[b->rank - 1] == a->dims[a->rank - 1];
+}
+
+/* ADD / MUL: two runtime tensors of equal dims (or B per channel), elementwise, fused activation. */
 static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
@@ -667,8 +678,10 @@ static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
     } else {
         TRY(check_data_input(c, op->inputs[1], &b));
         TRY(check_output(c, op->outputs[0], &y));
-        if (!same_shape(&a, &b) || !same_shape(&a, &y))
-            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL inputs and output differ in shape");
+        if (!same_shape(&a, &y) || (!same_shape(&a, &b) && !broadcasts_per_channel(&b, &a)))
+            return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL output is not A's shape, or B is neither A's shape nor [1,...,1,C]");
+        if (!same_shape(&a, &b) && (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32))
+            return op_fail(c, ECNN_E_UNSUPPORTED, op->inputs[1], "int8 ADD/MUL with a broadcast runtime B");
     }
     if (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
         /* int8: QLinearAdd / QLinearMul (kernels_i8.h), without a fused activation */

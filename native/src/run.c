@@ -207,7 +207,7 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_act_params a;
         const float *bp = (const float *)tensor_ptr(r, op->inputs[1], &b);
         ecnn_act_from(op->params, &a);
-        ecnn_binary_f32_ref(yp, xp, bp, (size_t)ecnn_numel(&x) * n,
+        ecnn_binary_f32_ref(yp, xp, bp, n, (size_t)ecnn_numel(&x), (size_t)ecnn_numel(&b),
                             op->op_type == ECNN_OP_MUL ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, &a);
         break;
     }

@@ -155,15 +155,23 @@ static void test_binary_and_new_activations(void)
         a[i] = orand() * 4.0f;
         b[i] = orand() * 4.0f;
     }
-    ecnn_binary_f32_ref(y, a, b, 7, ECNN_ARITH_ADD, &act);
+    ecnn_binary_f32_ref(y, a, b, 1, 7, 7, ECNN_ARITH_ADD, &act);
     for (i = 0; i < 7; i++) CHECK(y[i] == a[i] + b[i]);
     act.act = ECNN_ACT_RELU;
-    ecnn_binary_f32_ref(y, a, b, 7, ECNN_ARITH_MUL, &act);
+    ecnn_binary_f32_ref(y, a, b, 1, 7, 7, ECNN_ARITH_MUL, &act);
     for (i = 0; i < 7; i++) CHECK(y[i] == (a[i] * b[i] > 0.0f ? a[i] * b[i] : 0.0f));
     memcpy(y, a, sizeof y); /* in place */
     act.act = ECNN_ACT_NONE;
-    ecnn_binary_f32_ref(y, y, b, 7, ECNN_ARITH_ADD, &act);
+    ecnn_binary_f32_ref(y, y, b, 1, 7, 7, ECNN_ARITH_ADD, &act);
     for (i = 0; i < 7; i++) CHECK(y[i] == a[i] + b[i]);
+    /* b per sample and channel: 2 samples of 3 rows x 2 channels, b [2 samples][2] */
+    {
+        float a2[12], b2[4], y2[12];
+        for (i = 0; i < 12; i++) a2[i] = orand();
+        for (i = 0; i < 4; i++) b2[i] = orand();
+        ecnn_binary_f32_ref(y2, a2, b2, 2, 6, 2, ECNN_ARITH_MUL, &act);
+        for (i = 0; i < 12; i++) CHECK(y2[i] == a2[i] * b2[(i / 6) * 2 + i % 2]);
+    }
     for (code = ECNN_ACT_SIGMOID; code <= ECNN_ACT_HARD_SWISH; code++) {
         act.act = code;
         act.p0 = 0.25f;
@@ -285,7 +293,7 @@ static void test_residual_model_refusals(void)
         {P_PAD, "PAD output dims are not input dims + pads"},
         {P_CONCAT, "CONCAT input dims differ from the output's off the axis"},
         {P_AVG, "AVG_POOL_2D count_include_pad is not 0 or 1"},
-        {P_ADD, "ADD/MUL inputs and output differ in shape"},
+        {P_ADD, "ADD/MUL output is not A's shape, or B is neither A's shape nor [1,...,1,C]"},
     };
     uint32_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -350,6 +350,11 @@ class _Lowering:
         onnx = self.onnx
         numpy_helper = onnx.numpy_helper
         self.problems: list[tuple[str, str, str]] = []
+        # Op types reading each value (a Pad is stored the way the ops after it read it).
+        self.readers: dict[str, list] = {}
+        for n in self.graph.node:
+            for name in n.input:
+                self.readers.setdefault(name, []).append(n.op_type)
         for init in self.graph.initializer:
             arr = numpy_helper.to_array(init)
             self.values[init.name] = Const((arr, arr))
@@ -799,9 +804,10 @@ class _Lowering:
             raise self.fail("padding the batch axis is not supported")
         if v.rank - 1 > 5:
             raise self.fail(f"rank {v.rank} exceeds the native rank 5 per sample")
-        # An NCHW feature map is padded in the native NHWC order (where the Conv after it reads
-        # it, so _fold_pads can turn the PAD into the convolution's own padding).
-        perm = (0, 2, 3, 1) if v.rank == 4 else v.perm
+        # A feature map read by convolutions is padded in their NHWC order (so _fold_pads can turn
+        # the PAD into the convolution's own padding); anything else in the order it is stored.
+        readers = self.readers.get(node.output[0], [])
+        perm = (0, 2, 3, 1) if v.rank == 4 and readers and set(readers) <= {"Conv"} else v.perm
         x = self.materialize(v, perm)
         # pads in the stored axis order
         sb = [before[p] for p in perm[1:]]

@@ -503,3 +503,14 @@ def test_two_runtime_tensors_broadcasting_along_two_axes_is_refused():
     model = make_model(nodes, (4, 3, 5), [("shape", np.array([-1, 2, 2, 1], np.int64))])
     with pytest.raises(CompileError, match="broadcast along a single axis"):
         compile_model(model)
+
+
+def test_pad_is_stored_the_way_its_readers_read_it():
+    # Read by a Relu: padded in the stored (ONNX) order, no transpose; read by a Conv: folded.
+    pads = ("pads", np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64))
+    relu = [helper.make_node("Pad", ["x", "pads"], ["p"]), helper.make_node("Relu", ["p"], ["y"])]
+    _, report = check(make_model(relu, (3, 4, 5), [pads]), rand((2, 3, 4, 5)))
+    assert [r.op for r in report.layers] == ["PAD", "ACTIVATION(relu)"]
+    conv = [helper.make_node("Pad", ["x", "pads"], ["p"]), helper.make_node("Conv", ["p", "W"], ["y"])]
+    _, report = check(make_model(conv, (3, 4, 5), [pads, ("W", rand((2, 3, 3, 3), 1))]), rand((2, 3, 4, 5)))
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE"]

@@ -501,12 +501,13 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
 }
 /* Max pooling of float, int8 or uint8 values (type: ECNN_POOL_F32 or an ecnn_qtype) with
  * C x element bytes a multiple of 16: each 16-byte chunk of an output pixel is the max of its
- * window's inputs in one register, stored after every tap was read (so in place works as for
- * the portable kernels). Float: _mm_max_ps(v, m) is v > m ? v : m, the reference's compare
- * (NaN and -0 / +0 ties keep the running max, as there). */
+ * window's inputs in one register (taps walked by pointer steps), stored after every tap was
+ * read (so in place works as for the portable kernels). Float: _mm_max_ps(v, m) is
+ * v > m ? v : m, the reference's compare (NaN and -0 / +0 ties keep the running max). */
 void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, int type)
 {
-    const size_t esize = type == ECNN_POOL_F32 ? 4 : 1, row = (size_t)p->c * esize;
+    const size_t row = (size_t)p->c * (type == ECNN_POOL_F32 ? 4 : 1);
+    const size_t step_y = (size_t)p->dilation_h * p->w * row, step_x = (size_t)p->dilation_w * row;
     uint32_t s, oy, ox, ky, kx;
     size_t c;
     for (s = 0; s < n; s++) {
@@ -516,21 +517,22 @@ void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_p
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             for (ox = 0; ox < p->ow; ox++) {
                 uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * row;
-                const size_t iy0 = (size_t)oy * p->stride_h - p->pad_top, ix0 = (size_t)ox * p->stride_w - p->pad_left;
                 uint32_t kx0, kx1;
+                const uint8_t *x0; /* the window's first tap inside x */
                 ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                x0 = xs + (((size_t)oy * p->stride_h + (size_t)ky0 * p->dilation_h - p->pad_top) * p->w +
+                           (size_t)ox * p->stride_w + (size_t)kx0 * p->dilation_w - p->pad_left) * row;
                 for (c = 0; c < row; c += 16) {
-                    __m128i m = _mm_setzero_si128();
-                    int first = 1;
-                    for (ky = ky0; ky < ky1; ky++)
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const __m128i v = _mm_loadu_si128(
-                                (const __m128i *)(xs + ((iy0 + (size_t)ky * p->dilation_h) * p->w + ix0 + (size_t)kx * p->dilation_w) * row + c));
-                            if (first) m = v;
-                            else if (type == ECNN_POOL_F32) m = _mm_castps_si128(_mm_max_ps(_mm_castsi128_ps(v), _mm_castsi128_ps(m)));
+                    const uint8_t *rp = x0 + c;
+                    __m128i m = _mm_loadu_si128((const __m128i *)rp);
+                    for (ky = ky0; ky < ky1; ky++, rp += step_y) {
+                        const uint8_t *tp = rp;
+                        for (kx = kx0; kx < kx1; kx++, tp += step_x) {
+                            const __m128i v = _mm_loadu_si128((const __m128i *)tp);
+                            if (type == ECNN_POOL_F32) m = _mm_castps_si128(_mm_max_ps(_mm_castsi128_ps(v), _mm_castsi128_ps(m)));
                             else m = type == ECNN_Q_U8 ? _mm_max_epu8(m, v) : _mm_max_epi8(m, v);
-                            first = 0;
                         }
+                    }
                     _mm_storeu_si128((__m128i *)(yp + c), m);
                 }
             }

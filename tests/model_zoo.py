@@ -336,12 +336,12 @@ def ort_run(model, x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Native runtime vs onnxruntime (tests/test_zoo.py asserts on these; --compare prints them)
 
-COMPARE_SAMPLES = 64
+COMPARE_SAMPLES = 32
 COMPARE_SEED = 7  # a seed apart from the calibration inputs'
 
 
-def compare_inputs(m: ZooModel) -> np.ndarray:
-    return sample_inputs(m.input_shape, COMPARE_SAMPLES, COMPARE_SEED)
+def compare_inputs(m: ZooModel, n: int = COMPARE_SAMPLES) -> np.ndarray:
+    return sample_inputs(m.input_shape, n, COMPARE_SEED)
 
 
 def _native(model_or_path):
@@ -457,20 +457,22 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=ZOO, default=list(ZOO))
     parser.add_argument("--compare", action="store_true",
                         help="also compile each model float and int8 and compare the native runtime with onnxruntime")
+    parser.add_argument("--samples", type=int, default=COMPARE_SAMPLES,
+                        help=f"random inputs per comparison (default {COMPARE_SAMPLES}, as tests/test_zoo.py)")
     args = parser.parse_args(argv)
     for name, m in build_zoo(args.outdir, args.only).items():
         print(f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "
               f"{m.float_path.stat().st_size:,} B float, {m.int8_path.stat().st_size:,} B int8")
         print(f"  float ops: {m.float_ops}\n  int8 ops: {m.int8_ops}\n  onnxruntime int8 ops: {m.ort_int8_ops}")
         if args.compare:
-            _print_comparison(m)
+            _print_comparison(m, args.samples)
     return 0
 
 
-def _print_comparison(m: ZooModel) -> None:
+def _print_comparison(m: ZooModel, samples: int) -> None:
     from edgecnn.runtime.errors import EdgecnnError
 
-    x = compare_inputs(m)
+    x = compare_inputs(m, samples)
     try:
         f = compare_float(m, x)
         diffs = ", ".join(f"{k} {v:.3g}" for k, v in f["max_abs_diff"].items())

@@ -191,21 +191,22 @@ def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include
     d = F32(sx) * (x.astype(np.int32) - int(zx)).astype(F32)
     lo, hi = qrange(x.dtype)
     shift = 128 if x.dtype == np.int8 else 0
-    y = np.zeros((n, c, *out_hw), x.dtype)
-    for oy in range(out_hw[0]):
-        hs = oy * sh - pt
-        he, hs = min(hs + kh, h), max(hs, 0)
-        for ox in range(out_hw[1]):
-            ws = ox * sw - pl
-            we, ws = min(ws + kw, w), max(ws, 0)
-            acc = np.zeros((n, c), F32)
-            for iy in range(hs, he):
-                for ix in range(ws, we):
-                    acc = F32(acc + d[:, :, iy, ix])
-            count = kh * kw if count_include_pad else (he - hs) * (we - ws)
-            v = F32(F32(F32(acc / F32(count)) / F32(sy)) + F32(int(zy) + shift))
-            y[:, :, oy, ox] = np.clip(np.rint(v) - shift, lo, hi).astype(x.dtype)
-    return y
+    # Window positions in (ky, kx) order; a position outside x adds +0.0 (the sum is never -0.0,
+    # so that is the same as skipping it, which is what onnxruntime's clipped loops do).
+    oy, ox = np.arange(out_hw[0])[:, None], np.arange(out_hw[1])[None, :]
+    acc = np.zeros((n, c, *out_hw), F32)
+    count = np.zeros(out_hw, np.int64)
+    for ky in range(kh):
+        iy = oy * sh - pt + ky
+        for kx in range(kw):
+            ix = ox * sw - pl + kx
+            inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+            acc = F32(acc + np.where(inside, d[:, :, np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)], F32(0)))
+            count += inside
+    if count_include_pad:
+        count[:] = kh * kw
+    v = F32(F32(F32(acc / count.astype(F32)) / F32(sy)) + F32(int(zy) + shift))
+    return np.clip(np.rint(v) - shift, lo, hi).astype(x.dtype)
 
 
 _LOGISTIC = tuple(F32(v) for v in (4.37031012579801e-11, 1.15627324459942e-07, 6.08574864600143e-05,

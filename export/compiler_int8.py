@@ -31,7 +31,7 @@ from edgecnn.runtime.errors import require
 
 # Float ops between DequantizeLinear and QuantizeLinear that onnxruntime (x86, default level)
 # fuses into com.microsoft QLinear* kernels; _fuse_qlinear says when.
-_QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat")
+_QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat", "Softmax")
 
 # Ops that only move or select values: with the same quantization on both sides,
 # DQ -> op -> Q is the op applied to the int8 codes.
@@ -186,12 +186,13 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
       activations onnxruntime runs DQ -> Add -> Q in float
       (its QLinearAdd is not shift invariant, so the uint8 rewrite would change results); that
       float path is what this compiler emits when it does not fuse (DEQUANTIZE, ADD, QUANTIZE).
-    - GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat on either dtype.
+    - GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat, Softmax on either dtype
+      (QLinearSoftmax is then refused by its handler: its exp() table is not reproduced).
     """
     from onnx import helper
 
     dqs = [dq_of(i, False) if i else None for i in node.input]
-    if node.op_type in ("GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu"):
+    if node.op_type in ("GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Softmax"):
         dqs = dqs[:1]
     elif node.op_type in ("Add", "Mul") and len(dqs) == 2 and (dqs[0] is None) != (dqs[1] is None):
         # one operand a quantized constant (DQ of an initializer): onnxruntime fuses that too (uint8)
@@ -489,6 +490,14 @@ def lower_qlinear_concat(low, node):
             _quantized_output(low, node, op.outputs[0], 0, 1, views[0].tensor)
 
 
+def lower_qlinear_softmax(low, node):
+    """Refused: onnxruntime's QLinearSoftmax looks its exponentials up in a table it builds with
+    the C library's exp(), whose last bits differ between libm versions (numerics.md)."""
+    raise low.fail("Softmax on int8 values (onnxruntime's QLinearSoftmax, whose exp() table depends on the C "
+                   "library) is not supported: quantize with the Softmax left in float (quantize_static "
+                   "nodes_to_exclude, as `edgecnn quantize` does)")
+
+
 def lower_pad(low, node):
     """Pad: the float lowering; on an int8 tensor (a DQ -> Pad -> Q with one quantization, which
     onnxruntime runs as float Pad between them) the fill value becomes its code, Q(value)."""
@@ -515,6 +524,7 @@ HANDLERS = {
     ("com.microsoft", "QLinearSigmoid"): lower_qlinear_sigmoid,
     ("com.microsoft", "QLinearLeakyRelu"): lower_qlinear_leaky_relu,
     ("com.microsoft", "QLinearConcat"): lower_qlinear_concat,
+    ("com.microsoft", "QLinearSoftmax"): lower_qlinear_softmax,
     ("", "QuantizeLinear"): lower_quantize_linear,
     ("", "DequantizeLinear"): lower_dequantize_linear,
     ("", "QLinearConv"): lower_qlinear_conv,

@@ -478,3 +478,17 @@ def test_int8_average_pool_runs_in_onnxruntimes_uint8_domain():
         if found == 2:
             break
     assert found == 2, f"only {found} parameter sets where the int8 and uint8 domains differ"
+
+
+def test_int8_softmax_is_refused_clearly():
+    """DQ -> Softmax -> Q: onnxruntime runs QLinearSoftmax (an exp() table that depends on the C
+    library): refused with a message saying to keep the Softmax in float."""
+    from edgecnn.export.compiler import CompileError
+
+    rng = np.random.default_rng(15)
+    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Softmax", ["a"], ["y"], axis=1)]
+    model = quantize(float_model(nodes, {"w1": weights(rng, 4, 2)}, (2, 4, 4)), ["Conv", "Softmax"],
+                     inputs(rng, (2, 4, 4), 16))
+    assert optimized_ops(model)["QLinearSoftmax"] == 1
+    with pytest.raises(CompileError, match="Softmax on int8 values.*nodes_to_exclude"):
+        run_native(model, inputs(rng, (2, 4, 4)))

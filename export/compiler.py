@@ -87,7 +87,8 @@ FUSABLE_OPS = {OP_CONV_2D, OP_FULLY_CONNECTED, OP_ADD, OP_MUL}
 TRIAL_BATCHES = (2, 3)
 
 SUPPORTED_OPS = (
-    "Conv, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (spatial), BatchNormalization, MatMul, Gemm, "
+    "Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean/ReduceMax (two spatial axes), "
+    "BatchNormalization, MatMul, Gemm, "
     "Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Softmax, Add/Mul of two tensors, "
     "Add/Sub/Mul/Div with a constant, Pad (constant), Concat, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, "
     "Identity, Dropout, and shape arithmetic on constants"
@@ -723,37 +724,46 @@ class _Lowering:
     def lower_AveragePool(self, node):
         self._pool(node, OP_AVG_POOL_2D)
 
-    def _global_avg_pool(self, node, v: View, h_ax: int, w_ax: int, keepdims: bool) -> None:
-        """Mean over two spatial axes of a rank-4 view: AVG_POOL_2D with a kernel covering the map."""
+    def _global_pool(self, node, v: View, h_ax: int, w_ax: int, keepdims: bool, op_type: int = OP_AVG_POOL_2D) -> None:
+        """Mean (max) over two spatial axes of a rank-4 view: AVG_POOL_2D (MAX_POOL_2D) with a
+        kernel covering the map."""
         c_ax = next(ax for ax in (1, 2, 3) if ax not in (h_ax, w_ax))
         full = v.full_shape()
         h, w_, c = full[h_ax], full[w_ax], full[c_ax]
         x = self.materialize(v, (0, h_ax, w_ax, c_ax))  # [H, W, C] with the reduced axes first
         y = self.new_tensor(KIND_ACTIVATION, (1, 1, c), **self.like(x))
-        self.emit(OP_AVG_POOL_2D, [x], [y], [h, w_, 1, 1, 0, 0, 0, 0, 1, 1, 0])
+        params = [h, w_, 1, 1, 0, 0, 0, 0, 1, 1] + ([0] if op_type == OP_AVG_POOL_2D else [])
+        self.emit(op_type, [x], [y], params)
         if keepdims:
             shape = tuple(1 if ax in (h_ax, w_ax) else d for ax, d in enumerate(full))[1:]
             self.values[node.output[0]] = View(y, shape, (0, h_ax, w_ax, c_ax))
         else:
             self.values[node.output[0]] = View(y, (c,), (0, 1))
 
-    def lower_GlobalAveragePool(self, node):
+    def lower_GlobalAveragePool(self, node, op_type: int = OP_AVG_POOL_2D):
         v = self.view_input(node, 0)
         if v.rank != 4:
             raise self.fail(f"input has rank {v.rank}; only 2-D pooling of NCHW (rank 4) inputs is supported")
-        self._global_avg_pool(node, v, 2, 3, keepdims=True)
+        self._global_pool(node, v, 2, 3, keepdims=True, op_type=op_type)
 
-    def lower_ReduceMean(self, node):
-        """Keras' GlobalAveragePooling2D (tf2onnx: ReduceMean over the two spatial axes)."""
+    def lower_GlobalMaxPool(self, node):
+        self.lower_GlobalAveragePool(node, OP_MAX_POOL_2D)
+
+    def lower_ReduceMax(self, node):
+        self.lower_ReduceMean(node, OP_MAX_POOL_2D)
+
+    def lower_ReduceMean(self, node, op_type: int = OP_AVG_POOL_2D):
+        """Keras' GlobalAveragePooling2D / GlobalMaxPooling2D (tf2onnx: ReduceMean / ReduceMax over
+        the two spatial axes)."""
         v = self.view_input(node, 0)
         a = _attrs(node)
         axes = self._axes(node, v.rank)
         if v.rank != 4 or len(axes) != 2 or 0 in axes:
-            raise self.fail(f"ReduceMean over axes {axes} of a rank-{v.rank} tensor; only the mean over two "
-                            "non-batch axes of a rank-4 tensor (global average pooling) is supported")
+            raise self.fail(f"{node.op_type} over axes {axes} of a rank-{v.rank} tensor; only the reduction over "
+                            "two non-batch axes of a rank-4 tensor (global pooling) is supported")
         if a.get("noop_with_empty_axes", 0):
             raise self.fail("noop_with_empty_axes=1 is not supported")
-        self._global_avg_pool(node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)))
+        self._global_pool(node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)), op_type=op_type)
 
     def lower_BatchNormalization(self, node):
         """y = (x - mean) / sqrt(var + eps) * scale + bias per channel (axis 1): two CHANNEL_ARITH

@@ -186,13 +186,19 @@ def test_global_average_pool_then_gemm():
 
 
 @pytest.mark.parametrize("keepdims", [0, 1])
-def test_reduce_mean_over_nhwc_spatial_axes_is_global_average_pooling(keepdims):
-    # tf2onnx's Keras GlobalAveragePooling2D: ReduceMean axes [1, 2] on an NHWC tensor.
-    nodes = [helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=keepdims)]
+@pytest.mark.parametrize("op, native_op", [("ReduceMean", "AVG_POOL_2D"), ("ReduceMax", "MAX_POOL_2D")])
+def test_reduce_over_nhwc_spatial_axes_is_global_pooling(keepdims, op, native_op):
+    # tf2onnx's Keras GlobalAveragePooling2D / GlobalMaxPooling2D: ReduceMean / ReduceMax axes
+    # [1, 2] on an NHWC tensor (opset 18: axes as an input).
+    nodes = [helper.make_node(op, ["x", "axes"], ["y"], keepdims=keepdims)]
     inits = [("axes", np.array([1, 2], np.int64))]
     native, report = check(make_model(nodes, (5, 4, 3), inits), rand((2, 5, 4, 3)))
-    assert [r.op for r in report.layers] == ["AVG_POOL_2D"] + (["RESHAPE"] if not keepdims else [])
+    assert [r.op for r in report.layers] == [native_op] + (["RESHAPE"] if not keepdims else [])
     assert native.output_shape == ((1, 1, 3) if keepdims else (3,))
+
+
+def test_global_max_pool():
+    check(make_model([helper.make_node("GlobalMaxPool", ["x"], ["y"])], (3, 5, 4)), rand((2, 3, 5, 4)))
 
 
 # ---------------------------------------------------------------------------------------

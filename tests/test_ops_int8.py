@@ -99,8 +99,9 @@ def float_model(nodes, inits: dict, in_shape, out_shape=None):
     return model
 
 
-def quantize(model, op_types, calibration: np.ndarray, *, uint8: bool = True):
-    """onnxruntime quantize_static, QDQ, with export/quantize.py's weight settings."""
+def quantize(model, op_types, calibration: np.ndarray, *, uint8: bool = True, qoperator: bool = False):
+    """onnxruntime quantize_static, QDQ (or QOperator: com.microsoft QLinear* nodes written by the
+    quantizer itself), with export/quantize.py's weight settings."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
@@ -114,7 +115,8 @@ def quantize(model, op_types, calibration: np.ndarray, *, uint8: bool = True):
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "f.onnx", Path(tmp) / "q.onnx"
         onnx.save(model, src)
-        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
+        quantize_static(str(src), str(dst), Reader(), op_types_to_quantize=list(op_types),
+                        quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
                         per_channel=True, reduce_range=True,
                         activation_type=QuantType.QUInt8 if uint8 else QuantType.QInt8, weight_type=QuantType.QInt8,
                         extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
@@ -492,3 +494,22 @@ def test_int8_softmax_is_refused_clearly():
     assert optimized_ops(model)["QLinearSoftmax"] == 1
     with pytest.raises(CompileError, match="Softmax on int8 values.*nodes_to_exclude"):
         run_native(model, inputs(rng, (2, 4, 4)))
+
+
+@pytest.mark.parametrize("uint8", [True, False])
+def test_qoperator_format_network(uint8):
+    """quantize_static in QOperator format writes the com.microsoft QLinear* nodes itself: a
+    residual block, a channel concat, Sigmoid, AveragePool and GlobalAveragePool."""
+    rng = np.random.default_rng(16)
+    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Relu", ["a"], ["r"]),
+             conv_node("r", "w2", "b", pads=[1, 1, 1, 1]), node("Add", ["r", "b"], ["s"]),
+             conv_node("s", "w3", "c", pads=[1, 1, 1, 1]), node("Concat", ["s", "c"], ["cc"], axis=1),
+             node("Sigmoid", ["cc"], ["g"]), node("AveragePool", ["g"], ["p"], kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
+             node("GlobalAveragePool", ["p"], ["y"])]
+    inits = {"w1": weights(rng, 4, 3), "w2": weights(rng, 4, 4), "w3": weights(rng, 2, 4)}
+    ops = ["Conv", "Relu", "Add", "Concat", "Sigmoid", "AveragePool", "GlobalAveragePool"]
+    model = quantize(float_model(nodes, inits, (3, 7, 6)), ops, inputs(rng, (3, 7, 6), 16), uint8=uint8, qoperator=True)
+    written = {n.op_type for n in model.graph.node}
+    assert {"QLinearConv", "QLinearAdd", "QLinearConcat", "QLinearSigmoid", "QLinearAveragePool",
+            "QLinearGlobalAveragePool"} <= written, written
+    assert_bit_exact(model, inputs(rng, (3, 7, 6)), f"QOperator network uint8={uint8}")

@@ -875,7 +875,29 @@ class _Lowering:
         w = self.const_input(node, 1, "the second MatMul operand").astype(np.float32)
         if w.ndim != 2:
             raise self.fail(f"second operand has shape {w.shape}; only (K, O) constant matrices are supported")
+        if x.rank > 2:
+            self._matmul_rows(node, x, w)
+            return
         self._fully_connected(node, x, np.ascontiguousarray(w.T), None)
+
+    def _matmul_rows(self, node, v: View, w: np.ndarray) -> None:
+        """MatMul of a (N, ..., K) runtime tensor by a constant (K, O) (Keras Dense on a feature map,
+        a per-position linear layer): every row of K is one pixel of a 1x1 CONV_2D over [rows, 1, K]."""
+        k, o = w.shape
+        last = v.rank - 1
+        if v.shape[-1] != k:
+            raise self.fail(f"weight has {k} input features, the input's last axis has {v.shape[-1]}")
+        if self.tensors[v.tensor].dtype != DTYPE_F32:
+            raise self.fail("MatMul of an int8 tensor of rank > 2 is not supported")
+        perm = v.perm if v.perm[-1] == last else tuple(p for p in v.perm if p != last) + (last,)
+        stored = v.storage_dims(perm)  # (..., K)
+        # [H, W, K] with H the first stored axis: a rank-4 view needs no reshape on either side
+        hw = (stored[0], int(np.prod(stored[1:-1], dtype=np.int64)))
+        x = self.materialize(View(self.materialize(v, perm), (*hw, k), _identity(4)))
+        wt = self.const_tensor(np.ascontiguousarray(w.T).reshape(o, 1, 1, k))
+        y = self.new_tensor(KIND_ACTIVATION, (*hw, o))
+        self.emit(OP_CONV_2D, [x, wt, None], [y], [1, 1, 0, 0, 0, 0, 1, 1, 1, ACT_NONE, 0.0, 0.0])
+        self.values[node.output[0]] = View(y, (*v.shape[:-1], o), perm)
 
     def lower_Gemm(self, node):
         a = _attrs(node)
@@ -967,8 +989,8 @@ class _Lowering:
         if axis is not None and perm[-1] != axis:
             perm = tuple(p for p in perm if p != axis) + (axis,)
             x = self.materialize(v, perm)
-        elif axis is not None:
-            x = self.materialize(v)  # the last stored dim must be the channel count
+        elif axis is not None and self.tensors[x].dims[-1] != v.full_shape()[axis]:
+            x = self.materialize(v)  # the last dim of the buffer must be the channel count
         kt = self.const_tensor(np.ascontiguousarray(k, dtype=np.float32).reshape(-1))
         y = self.new_tensor(KIND_ACTIVATION, self.tensors[x].dims)
         self.emit(OP_CHANNEL_ARITH, [x, kt], [y], [func, int(const_first)])

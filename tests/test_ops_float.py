@@ -520,3 +520,23 @@ def test_pad_is_stored_the_way_its_readers_read_it():
     conv = [helper.make_node("Pad", ["x", "pads"], ["p"]), helper.make_node("Conv", ["p", "W"], ["y"])]
     _, report = check(make_model(conv, (3, 4, 5), [pads, ("W", rand((2, 3, 3, 3), 1))]), rand((2, 3, 4, 5)))
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE"]
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (6, 5), (2, 3, 4, 5)])
+def test_matmul_of_a_higher_rank_tensor_is_a_per_row_dense_layer(shape):
+    # Keras Dense on a feature map (tf2onnx: MatMul + Add on the NHWC tensor): a 1x1 convolution.
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]), helper.make_node("Add", ["m", "B"], ["a"]),
+             helper.make_node("Relu", ["a"], ["y"])]
+    inits = [("W", rand((shape[-1], 7), 1)), ("B", rand((7,), 2))]
+    _, report = check(make_model(nodes, shape, inits), rand((2, *shape), 3), reference=True)
+    # (rank 3: RESHAPEs copy the graph input to [rows, 1, K] and the result to the declared dims)
+    assert [r.op for r in report.layers] == (["CONV_2D+relu"] if len(shape) == 3 else ["RESHAPE", "CONV_2D+relu", "RESHAPE"])
+
+
+def test_matmul_over_the_channels_of_an_nchw_map():
+    # MatMul on (N, H, W, C) reached from NCHW via Transpose: the rows are stored NHWC already.
+    nodes = [helper.make_node("Conv", ["x", "K"], ["c"]), helper.make_node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+             helper.make_node("MatMul", ["t", "W"], ["y"])]
+    inits = [("K", rand((4, 3, 1, 1), 1)), ("W", rand((4, 6), 2))]
+    _, report = check(make_model(nodes, (3, 5, 2), inits), rand((2, 3, 5, 2), 3), reference=True)
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D"]

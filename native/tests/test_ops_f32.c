@@ -309,6 +309,53 @@ static void test_residual_model_refusals(void)
     }
 }
 
+/* input [3,2,4] -> relu r -> global AVG_POOL_2D g [1,1,4] -> MUL(r, g) broadcast per channel.
+ * bad_b: g is [1,2,4] (a 1x2 pool): B broadcast along two axes, refused. */
+static void test_broadcast_mul_model(void)
+{
+    static const uint32_t d_in[3] = {3, 2, 4}, d_g[3] = {1, 1, 4}, d_g2[3] = {1, 2, 4};
+    uint32_t gap[11] = {3, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0}, gap2[11] = {3, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0};
+    const uint32_t relu_p[3] = {ECNN_ACT_RELU, 0, 0}, none_p[3] = {0, 0, 0};
+    uint8_t *arena = ops_arena_u.b + ((64 - (uintptr_t)ops_arena_u.b % 64) % 64);
+    int bad_b;
+    for (bad_b = 0; bad_b < 2; bad_b++) {
+        uint16_t in, r, g, out, i1[2], o1[1];
+        uint8_t *file = ops_file_u.b + ((64 - (uintptr_t)ops_file_u.b % 64) % 64);
+        uint32_t size, i, s;
+        ecnn_model m;
+        mb_init(&ob);
+        in = mb_tensor_act(&ob, ECNN_KIND_INPUT, 0, 3, d_in);
+        r = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);
+        g = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 128, 3, bad_b ? d_g2 : d_g);
+        out = mb_tensor_act(&ob, ECNN_KIND_OUTPUT, 0, 3, d_in);
+        i1[0] = in, o1[0] = r;
+        mb_op_add(&ob, ECNN_OP_ACTIVATION, 1, i1, 1, o1, 3, relu_p);
+        i1[0] = r, o1[0] = g;
+        mb_op_add(&ob, ECNN_OP_AVG_POOL_2D, 1, i1, 1, o1, 11, bad_b ? gap2 : gap);
+        i1[0] = r, i1[1] = g, o1[0] = out;
+        mb_op_add(&ob, ECNN_OP_MUL, 2, i1, 1, o1, 3, none_p);
+        size = mb_write(&ob, file);
+        if (bad_b) {
+            CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
+            CHECK(strstr(ecnn_model_error(&m, NULL, NULL), "nor [1,...,1,C]") != NULL);
+            continue;
+        }
+        CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+        for (i = 0; i < 48; i++) ops_in[i] = orand();
+        CHECK_STATUS(ecnn_run(&m, 2, ops_in, 2 * 24 * 4, ops_out, 2 * 24 * 4, arena, 2 * 256), ECNN_OK);
+        for (s = 0; s < 2; s++) {
+            for (i = 0; i < 24; i++) {
+                const float *x = ops_in + s * 24;
+                float mean = 0.0f, v = x[i] > 0.0f ? x[i] : 0.0f;
+                uint32_t j;
+                for (j = i % 4; j < 24; j += 4) mean += x[j] > 0.0f ? x[j] : 0.0f; /* (h, w) order */
+                mean = mean / 6.0f;
+                CHECK(ops_out[s * 24 + i] == v * mean);
+            }
+        }
+    }
+}
+
 void run_ops_f32_tests(void)
 {
     RUN_TEST(test_transpose_kernel);
@@ -318,4 +365,5 @@ void run_ops_f32_tests(void)
     RUN_TEST(test_binary_and_new_activations);
     RUN_TEST(test_residual_model_runs);
     RUN_TEST(test_residual_model_refusals);
+    RUN_TEST(test_broadcast_mul_model);
 }

@@ -33,6 +33,11 @@ from edgecnn.runtime.errors import require
 # fuses into com.microsoft QLinear* kernels; _fuse_qlinear says when.
 _QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat", "Softmax")
 
+# Attribute qdq_to_qoperator puts on a QLinearAveragePool it fused from int8 QDQ: onnxruntime
+# (x86) rewrites int8 QDQ to uint8 codes and this op's rounding depends on the domain
+# (FORMAT.md AVG_POOL_2D, bit 1 of count_include_pad). Not an onnxruntime attribute.
+UINT8_ROUNDING = "edgecnn_uint8_rounding"
+
 # Ops that only move or select values: with the same quantization on both sides,
 # DQ -> op -> Q is the op applied to the int8 codes.
 _MOVE_OPS = ("MaxPool", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Relu", "Pad")
@@ -221,6 +226,8 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
     else:
         if node.op_type == "AveragePool" and any(d != 1 for d in attrs.pop("dilations", [])):
             return None  # QLinearAveragePool has no dilations
+        if node.op_type == "AveragePool" and params[-1][1].dtype == np.int8:
+            attrs[UINT8_ROUNDING] = 1  # onnxruntime's x86 graph runs it on uint8 codes (QDQS8ToU8)
         inputs = list(inputs_of(dqs[0])) + [y_s, y_z]
         new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
     return new, q, relu
@@ -449,12 +456,12 @@ def lower_qlinear_binary(low, node):
     low.values[node.output[0]] = View(y, a.shape, perm)
 
 
-def _lower_qlinear_unary(low, node, op_type: str, lower):
+def _lower_qlinear_unary(low, node, op_type: str, lower, drop=("channels_last",)):
     """QLinear{GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu}(X, xs, xz, ys, yz): the float
     op's lowering on the int8 view, then the output quantization."""
     _no_channels_last(low, node)
     view = _quantized_input(low, node, 0, 1, 2, "input X")
-    lower(_float_twin(node, op_type, [node.input[0]]))
+    lower(_float_twin(node, op_type, [node.input[0]], drop=drop))
     op = low.ops[-1]
     _quantized_output(low, node, op.outputs[0], 3, 4, view.tensor)
 
@@ -464,7 +471,14 @@ def lower_qlinear_global_average_pool(low, node):
 
 
 def lower_qlinear_average_pool(low, node):
-    _lower_qlinear_unary(low, node, "AveragePool", low.lower_AveragePool)
+    from edgecnn.export.compiler import DTYPE_I8
+
+    helper = require("onnx").helper
+    uint8_rounding = any(a.name == UINT8_ROUNDING and helper.get_attribute_value(a) for a in node.attribute)
+    _lower_qlinear_unary(low, node, "AveragePool", low.lower_AveragePool, drop=("channels_last", UINT8_ROUNDING))
+    op = low.ops[-1]
+    if uint8_rounding and low.tensors[op.inputs[0]].dtype == DTYPE_I8:
+        op.params[10] |= 2
 
 
 def lower_qlinear_sigmoid(low, node):

@@ -177,11 +177,13 @@ def qlinear_global_average_pool(x, sx, zx, sy, zy, axes=(2, 3)) -> np.ndarray:
     return (np.rint(v).astype(np.int32) + int(zy)).astype(x.dtype)
 
 
-def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include_pad, out_hw) -> np.ndarray:
+def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include_pad, out_hw,
+                         uint8_rounding: bool = True) -> np.ndarray:
     """QLinearAveragePool on NCHW x (contrib qlinear_pool.cc): float32 window sums in (h, w)
     order, / count, then rne(v / sy + zy) with zy added in float32; a kernel covering the
-    whole map without pads is the global rule. int8 codes are taken as onnxruntime runs QDQ
-    int8 models on x86: uint8 codes, zero points + 128 (`shift`)."""
+    whole map without pads is the global rule. uint8_rounding: int8 codes are rounded as
+    onnxruntime runs QDQ int8 models on x86, as uint8 codes (zero points + 128, `shift`); a
+    QOperator int8 QLinearAveragePool rounds the int8 codes (uint8_rounding=False)."""
     x = np.asarray(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (pt, pl, pb, pr) = kernel, strides, pads
@@ -190,7 +192,7 @@ def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include
         return np.broadcast_to(g, (n, c, *out_hw)).copy()
     d = F32(sx) * (x.astype(np.int32) - int(zx)).astype(F32)
     lo, hi = qrange(x.dtype)
-    shift = 128 if x.dtype == np.int8 else 0
+    shift = 128 if x.dtype == np.int8 and uint8_rounding else 0
     # Window positions in (ky, kx) order; a position outside x adds +0.0 (the sum is never -0.0,
     # so that is the same as skipping it, which is what onnxruntime's clipped loops do).
     oy, ox = np.arange(out_hw[0])[:, None], np.arange(out_hw[1])[None, :]

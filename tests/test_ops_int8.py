@@ -450,11 +450,14 @@ def test_qlinear_add_constant_rule_every_code(dtype):
         assert_bit_exact(model, x, f"QLinearAdd + constant {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}")
 
 
-def test_int8_average_pool_runs_in_onnxruntimes_uint8_domain():
-    """A QDQ int8 AveragePool: onnxruntime (x86) rewrites it to uint8 codes (zero points + 128)
-    and adds the zero point in float before rounding, so int8 and uint8 arithmetic differ at
-    near-ties. Every pair of codes is averaged (kernel 1x2, stride 2) on parameter sets where
-    the two domains differ: onnxruntime == the uint8-domain rule (ref) == native."""
+@pytest.mark.parametrize("fmt", ["qdq", "qop"])
+def test_int8_average_pool_rounding_domain(fmt):
+    """int8 AveragePool adds the output zero point in float before rounding, so int8 and uint8
+    codes of the same values round differently at near-ties. onnxruntime (x86) rewrites QDQ int8
+    to uint8 codes (QDQS8ToU8) but runs a QOperator int8 QLinearAveragePool on the int8 codes;
+    the compiler marks the first (AVG_POOL_2D bit 1). Every pair of codes is averaged (kernel
+    1x2, stride 2) on parameter sets where the two domains differ: onnxruntime == the rule of
+    its domain (ref) == native."""
     rng = np.random.default_rng(14)
     codes = np.arange(-128, 128)
     pairs = np.stack(np.meshgrid(codes, codes, indexing="ij"), -1).reshape(1, 1, 256, 512).astype(np.int8)
@@ -463,20 +466,27 @@ def test_int8_average_pool_runs_in_onnxruntimes_uint8_domain():
         sx, sy = F32(np.exp(rng.uniform(-5, -1))), F32(np.exp(rng.uniform(-5, -1)))
         zx, zy = int(rng.integers(-100, 100)), int(rng.integers(-100, 100))
         y_u8 = ref.qlinear_average_pool(pairs, sx, zx, sy, zy, (1, 2), (1, 2), (0, 0, 0, 0), 0, (256, 256))
-        d = F32(sx) * (pairs.astype(np.int32) - zx).astype(F32)
-        v = F32(F32(F32(F32(d[..., 0::2] + d[..., 1::2]) / F32(2)) / F32(sy)) + F32(zy))  # int8 domain
-        y_s8 = np.clip(np.rint(v), -128, 127).astype(np.int8)
+        y_s8 = ref.qlinear_average_pool(pairs, sx, zx, sy, zy, (1, 2), (1, 2), (0, 0, 0, 0), 0, (256, 256),
+                                        uint8_rounding=False)
         if np.array_equal(y_u8, y_s8):
             continue
         found += 1
-        nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
-                 node("AveragePool", ["xd"], ["p"], kernel_shape=[1, 2], strides=[1, 2]),
-                 node("QuantizeLinear", ["p", "sy", "zy"], ["yq"]), node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
-        model = float_model(nodes, dict(sx=sx, zx=np.int8(zx), sy=sy, zy=np.int8(zy)), (1, 256, 512))
-        assert optimized_ops(model)["QLinearAveragePool"] == 1
+        if fmt == "qdq":
+            nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+                     node("AveragePool", ["xd"], ["p"], kernel_shape=[1, 2], strides=[1, 2]),
+                     node("QuantizeLinear", ["p", "sy", "zy"], ["yq"]), node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+            model = float_model(nodes, dict(sx=sx, zx=np.int8(zx), sy=sy, zy=np.int8(zy)), (1, 256, 512))
+            assert optimized_ops(model)["QLinearAveragePool"] == 1
+        else:
+            nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                     node("QLinearAveragePool", ["xq", "sx", "zx", "sy", "zy"], ["yq"], domain="com.microsoft",
+                          kernel_shape=[1, 2], strides=[1, 2]),
+                     node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+            model = qop_model(nodes, dict(sx=sx, zx=np.int8(zx), sy=sy, zy=np.int8(zy)), (1, 256, 512))
         x = ref.dequantize(pairs, sx, zx)
-        assert np.array_equal(run_ort(model, x), ref.dequantize(y_u8, sy, zy)), "onnxruntime differs from the uint8 rule"
-        assert_bit_exact(model, x, f"int8 average pool sx={sx} zx={zx} sy={sy} zy={zy}")
+        rule = y_u8 if fmt == "qdq" else y_s8
+        assert np.array_equal(run_ort(model, x), ref.dequantize(rule, sy, zy)), "onnxruntime differs from the rule"
+        assert_bit_exact(model, x, f"{fmt} int8 average pool sx={sx} zx={zx} sy={sy} zy={zy}")
         if found == 2:
             break
     assert found == 2, f"only {found} parameter sets where the int8 and uint8 domains differ"

@@ -149,12 +149,13 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t 
  *   v = (float)acc * (sx / (sy * (float)(H*W))), clamped to [qmin - zy, qmax - zy], y = rne(v) + zy;
  * - otherwise: d = sx * (float)(x - zx); the window's d summed in float in (ky, kx) order over
  *   the positions inside x; divided by count = KH*KW (count_include_pad) or the number of
- *   those positions; v = (float)(sum / count / sy + (float)zy); y = sat(rne(v)). For int8 codes
- *   this step runs on the uint8 codes onnxruntime uses for QDQ models on x86 (zy + 128, then
- *   - 128 after rounding): the float addition of zy makes the domain matter at near-ties.
+ *   those positions; v = (float)(sum / count / sy + (float)zy); y = sat(rne(v)). With
+ *   uint8_rounding (int8 codes only) this step runs on the uint8 codes onnxruntime uses for QDQ
+ *   int8 models on x86 (zy + 128, then - 128 after rounding): the float addition of zy makes the
+ *   domain matter at near-ties. A QOperator int8 QLinearAveragePool runs on the int8 codes.
  * y must not overlap x. */
 void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, const ecnn_qtensor *qx,
-                          const ecnn_qtensor *qy);
+                          const ecnn_qtensor *qy, int uint8_rounding);
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))). f: act 1 Relu,

@@ -205,14 +205,14 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t 
 }
 
 void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, const ecnn_qtensor *qx,
-                          const ecnn_qtensor *qy)
+                          const ecnn_qtensor *qy, int uint8_rounding)
 {
     const ecnn_qtype t = qx->type;
     const int32_t ymin = ecnn_qtype_min(t), ymax = ecnn_qtype_max(t);
-    /* int8 codes are averaged as onnxruntime runs QDQ int8 models on x86: as uint8 codes with
-     * zero points + 128 (QDQS8ToU8Transformer). The zero point is added in float before the
-     * rounding here, so the domain matters (at near-ties); the global rule is integer. */
-    const int32_t u8_shift = t == ECNN_Q_I8 ? 128 : 0;
+    /* uint8_rounding: int8 codes rounded as onnxruntime runs QDQ int8 models on x86, as uint8
+     * codes with zero points + 128 (QDQS8ToU8Transformer). The zero point is added in float
+     * before the rounding here, so the domain matters (at near-ties); the global rule is integer. */
+    const int32_t u8_shift = t == ECNN_Q_I8 && uint8_rounding ? 128 : 0;
     const int global = p->kh == p->h && p->kw == p->w && p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 &&
                        p->pad_right == 0;
     uint32_t s, oy, ox, c;

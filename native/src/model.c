@@ -559,7 +559,9 @@ static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
         if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D parameter > 65535" : "MAX_POOL_2D parameter > 65535");
     if (q[0] == 0 || q[1] == 0 || q[2] == 0 || q[3] == 0 || q[8] == 0 || q[9] == 0)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D kernel, stride and dilation must be >= 1" : "MAX_POOL_2D kernel, stride and dilation must be >= 1");
-    if (avg && q[10] > 1) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "AVG_POOL_2D count_include_pad is not 0 or 1");
+    if (avg && q[10] > (x.dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, x.dtype == ECNN_DTYPE_I8 ? "int8 AVG_POOL_2D count_include_pad is not 0..3"
+                                                                        : "AVG_POOL_2D count_include_pad is not 0 or 1");
     ecnn_pool2d_params_from(op, &x, &y, &p);
     if (p.oh < out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 0) ||
         p.oh > out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 1) ||

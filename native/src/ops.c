@@ -81,7 +81,7 @@ void ecnn_pool2d_params_from(const ecnn_op_rec *op, const ecnn_tensor_rec *x, co
     p->dilation_w = q[9];
     p->pad_bottom = q[6];
     p->pad_right = q[7];
-    p->count_include_pad = op->op_type == ECNN_OP_AVG_POOL_2D ? q[10] : 0;
+    p->count_include_pad = op->op_type == ECNN_OP_AVG_POOL_2D ? q[10] & 1u : 0; /* bit 1: int8 rounding domain */
 }
 
 uint64_t ecnn_numel(const ecnn_tensor_rec *t)

@@ -92,7 +92,7 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_pool2d_params_from(op, &x, &y, &p);
         ecnn_qtensor_from(r->m, &x, &qx);
         ecnn_qtensor_from(r->m, &y, &qy);
-        ecnn_avgpool2d_q_ref(yp, xp, n, &p, &qx, &qy);
+        ecnn_avgpool2d_q_ref(yp, xp, n, &p, &qx, &qy, (op->params[10] & 2u) != 0);
         break;
     }
     case ECNN_OP_ACTIVATION: {

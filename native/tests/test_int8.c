@@ -232,7 +232,7 @@ static void test_global_average_pool(void)
     p.kh = p.kw = 2;
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
     CHECK(y[0] == 5);
 }
 
@@ -255,12 +255,35 @@ static void test_average_pool_window_and_count(void)
     p.stride_w = 1;
     p.pad_bottom = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
     CHECK(y[0] == 2);  /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
     CHECK(y[1] == 6);  /* 4.5 / 1 -> 9 - 3 = 6 */
     p.count_include_pad = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy);
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
     CHECK(y[1] == 2);  /* 4.5 / 2 = 2.25 -> 4.5 - 3 = 1.5 -> 2 (even) */
+}
+
+static void test_average_pool_uint8_rounding(void)
+{
+    /* v = (0.5 + 2^-20) * 1 / 1: as int8 (zy 0) 0.50000095 -> 1; as uint8 (zy 128) the sum
+     * 128.50000095 rounds to 128.5 in f32 -> 128 (even) -> 0. Kernel 1x1 on a 2x1 map. */
+    const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.50000095367431640625f, 0), qy = qt(ECNN_Q_I8, 1.0f, 0);
+    const int8_t x[2] = {1, 1};
+    int8_t y[2];
+    ecnn_pool2d_params p;
+    memset(&p, 0, sizeof p);
+    p.h = 2;
+    p.w = 1;
+    p.c = 1;
+    p.oh = 2;
+    p.ow = 1;
+    p.kh = p.kw = 1;
+    p.stride_h = p.stride_w = 1;
+    p.dilation_h = p.dilation_w = 1;
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
+    CHECK(y[0] == 1 && y[1] == 1);
+    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 1);
+    CHECK(y[0] == 0 && y[1] == 0);
 }
 
 static void test_sigmoid_table(void)
@@ -305,6 +328,7 @@ int main(void)
     RUN_TEST(test_add_int8_in_place_and_zero_points);
     RUN_TEST(test_global_average_pool);
     RUN_TEST(test_average_pool_window_and_count);
+    RUN_TEST(test_average_pool_uint8_rounding);
     RUN_TEST(test_sigmoid_table);
     RUN_TEST(test_requantize_copy_and_convert);
     printf("int8 kernels: %d passed, %d failed\n", harness_tests_passed, harness_tests_failed);

@@ -8,15 +8,23 @@ Uses only `onnx` and numpy (never TensorFlow). Steps:
    tensor *view*: a native buffer plus the ONNX logical shape and the axis order in
    which the buffer stores it. Layout ops (Transpose, Reshape, Flatten, ...) only
    change the view; the native layout is NHWC, so tf2onnx's NHWC->NCHW Reshape and
-   NCHW->NHWC Transpose around the convolution disappear.
-2. **Fuse**: Relu/LeakyRelu/Clip into the preceding Conv/MatMul/Gemm, a bias Add into a
-   bias-less MatMul.
+   NCHW->NHWC Transpose around the convolution disappear. Where values must really
+   move (an NCHW model input or 4-D output, a Softmax over an axis not stored
+   innermost, a Reshape of a transposed view) `materialize` emits a TRANSPOSE op.
+2. **Fuse**: a zero Pad into the next Conv's padding, a TRANSPOSE read only by a dense
+   layer into its weight order, activations into the preceding Conv/MatMul/Gemm/Add/Mul,
+   per-channel Mul/Add/Sub constants (biases, batch norms) into a Conv/MatMul/Gemm's
+   weights and bias.
 3. **Plan** the arena: lifetime-based offsets (greedy, largest first), in place for
-   RESHAPE and elementwise ops whose input dies there.
+   RESHAPE and elementwise ops whose input dies there (residual branches keep every
+   tensor until its last reader).
 4. **Write** the file: header, tensor table, op list, 64-byte aligned weights, CRC32.
 
 The batch dimension is dynamic: the compiler evaluates shape arithmetic at two batch
 sizes and checks that every runtime tensor keeps the batch as its leading dimension.
+
+`explain_model` (`edgecnn compile --explain`) lowers every node even after a failure and
+returns all unsupported nodes at once.
 """
 from __future__ import annotations
 

@@ -443,11 +443,24 @@ def lower_qlinear_binary(low, node):
             raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
     else:
         b = _quantized_input(low, node, 3, 4, 5, "input B")
-        if a.shape != b.shape:
-            raise low.fail(f"{node.op_type} of shapes {a.full_shape()} and {b.full_shape()}: broadcasting between two "
-                           "runtime tensors is not supported (only equal shapes)")
         perm = a.perm
-        xa, xb = low.materialize(a), low.materialize(b, a.perm)
+        if a.shape != b.shape:
+            # one operand (N, 1, .., C, .., 1) per sample (a squeeze-and-excitation gate): it must be B,
+            # whose broadcast kernel onnxruntime shares with the elementwise one; for Mul the order
+            # does not change the arithmetic, for Add it does (the scalar-A kernel)
+            def fits(v, big):
+                return (v.rank == big.rank and all(d in (1, e) for d, e in zip(v.shape, big.shape))
+                        and sum(d != 1 for d in v.shape) <= 1)
+
+            if not fits(b, a) and fits(a, b) and node.op_type == "QLinearMul":
+                a, b = b, a
+            if not fits(b, a):
+                raise low.fail(f"{node.op_type} of shapes {a.full_shape()} and {b.full_shape()}: only equal shapes, or "
+                               "the second operand broadcast along one axis, e.g. (N, C, 1, 1)")
+            axes = [ax for ax, d in enumerate(b.full_shape()) if ax and d != 1]
+            if axes and a.perm[-1] != axes[0]:
+                perm = tuple(p for p in a.perm if p != axes[0]) + (axes[0],)
+        xa, xb = low.materialize(a, perm), low.materialize(b, perm)
         if low.tensors[xa].dtype != low.tensors[xb].dtype:
             raise low.fail(f"{node.op_type} of an int8 and a uint8 tensor")
     y = low.new_tensor(KIND_ACTIVATION, low.tensors[xa].dims)

@@ -523,3 +523,27 @@ def test_qoperator_format_network(uint8):
     assert {"QLinearConv", "QLinearAdd", "QLinearConcat", "QLinearSigmoid", "QLinearAveragePool",
             "QLinearGlobalAveragePool"} <= written, written
     assert_bit_exact(model, inputs(rng, (3, 7, 6)), f"QOperator network uint8={uint8}")
+
+
+@PROPERTY
+@given(c=st.integers(1, 5), h=st.integers(1, 7), w=st.integers(1, 7), op=st.sampled_from(["Mul", "Add"]),
+       gate_first=st.booleans(), seed=st.integers(0, 999))
+def test_squeeze_excitation_broadcast(c, h, w, op, gate_first, seed):
+    """x * sigmoid(conv(GAP(x))): the gate (N, C, 1, 1) broadcast per sample (QLinearMul; also
+    Add). A gate as the FIRST operand of an Add is refused (onnxruntime's scalar-A kernel)."""
+    from edgecnn.export.compiler import CompileError
+
+    rng = np.random.default_rng(seed)
+    ins = ["g", "a"] if gate_first else ["a", "g"]
+    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("GlobalAveragePool", ["a"], ["p"]),
+             conv_node("p", "w2", "q"), node("Sigmoid", ["q"], ["g"]), node(op, ins, ["y"])]
+    inits = {"w1": weights(rng, c, 2), "w2": weights(rng, c, c, k=1)}
+    model = quantize(float_model(nodes, inits, (2, h, w)), ["Conv", "GlobalAveragePool", "Sigmoid", op],
+                     inputs(rng, (2, h, w), 16))
+    ops = optimized_ops(model)
+    assert ops["QLinear" + op] == 1, ops
+    if op == "Add" and gate_first and h * w > 1:
+        with pytest.raises(CompileError, match="second operand broadcast"):
+            run_native(model, inputs(rng, (2, h, w)))
+        return
+    assert_bit_exact(model, inputs(rng, (2, h, w)), f"{op} gate c={c} {h}x{w} gate_first={gate_first}")

@@ -122,25 +122,26 @@ typedef struct {
     int32_t zero_point;
 } ecnn_qtensor;
 
-/* QLinearAdd (MLAS qladd_avx2.cpp), `count` elements; b[i % b_period] is the second operand
- * (b_period = count for a full tensor; C or 1 for a constant per channel of the innermost axis
- * or a scalar: onnxruntime's scalar-B kernel computes the same formula):
+/* QLinearAdd (MLAS qladd_avx2.cpp), n samples of per_sample elements. Element i of sample s
+ * meets b[s * b_sample + i % b_period]: a full tensor has b_sample = b_period = per_sample; a
+ * constant per channel of the innermost axis [C] or a scalar [1] has b_sample 0, b_period C or
+ * 1; a runtime B broadcast per sample ([1,...,1,C]) has b_sample = b_period = C (onnxruntime's
+ * kernel for a scalar B per span computes the same formula):
  *     ra = sa / sy, rb = sb / sy                               float32 divisions
  *     fixed = (float)zy - fmaf(ra, (float)za, rb * (float)zb)
  *     v = fmaf((float)a, ra, fmaf((float)b, rb, fixed))
  *     y = sat8(sat16(cvt(v)))   cvt: round half to even, INT32_MIN outside the int32 range
  * a, b and y have one dtype (qa->type). y may equal a or b (in place). */
-void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
-                    const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+void ecnn_add_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy);
 
-/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), `count` elements, b and
- * b_period as ecnn_add_q_ref:
+/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), operands as ecnn_add_q_ref:
  *     r = (sa * sb) / sy                                      float32, in this order
  *     v = (float)((a - za) * (b - zb)) * r + (float)zy        two float32 roundings
  *     y = sat8(sat16(cvt(v)))                                 as ecnn_add_q_ref
  * y may equal a or b (in place). */
-void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
-                    const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy);
 
 /* QLinearAveragePool / QLinearGlobalAveragePool (contrib qlinear_pool.cc, MLAS qlgavgpool.cpp)
  * on NHWC x[N,H,W,C] -> y[N,OH,OW,C] (p: kernel, strides, pads incl. pad_bottom/right,

@@ -171,9 +171,16 @@ static int32_t cvtps_epi32(float v)
 
 static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
-                    const ecnn_qtensor *qb, const ecnn_qtensor *qy)
+/* Index into b of element i (sample i / per_sample) for ecnn_add_q_ref / ecnn_mul_q_ref. */
+static size_t b_index(size_t i, size_t per_sample, size_t b_sample, size_t b_period)
 {
+    return (i / per_sample) * b_sample + (i % per_sample) % b_period;
+}
+
+void ecnn_add_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy)
+{
+    const size_t count = (size_t)n * per_sample;
     const ecnn_qtype t = qa->type;
     const float ra = qa->scale / qy->scale;
     const float rb = qb->scale / qy->scale;
@@ -181,7 +188,7 @@ void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t 
     const float fixed = (float)qy->zero_point - fmaf(ra, (float)qa->zero_point, zb_part);
     size_t i;
     for (i = 0; i < count; i++) {
-        const float vb = fmaf((float)qload(b, i % b_period, t), rb, fixed);
+        const float vb = fmaf((float)qload(b, b_index(i, per_sample, b_sample, b_period), t), rb, fixed);
         const float v = fmaf((float)qload(a, i, t), ra, vb);
         /* _mm256_packs_epi32 saturates to int16, then packs/packus to the 8-bit type */
         const int32_t r = clamp_i32(cvtps_epi32(v), -32768, 32767);
@@ -189,15 +196,17 @@ void ecnn_add_q_ref(void *y, const void *a, const void *b, size_t count, size_t 
     }
 }
 
-void ecnn_mul_q_ref(void *y, const void *a, const void *b, size_t count, size_t b_period, const ecnn_qtensor *qa,
-                    const ecnn_qtensor *qb, const ecnn_qtensor *qy)
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy)
 {
+    const size_t count = (size_t)n * per_sample;
     const ecnn_qtype t = qa->type;
     const float sab = qa->scale * qb->scale;
     const float ratio = sab / qy->scale;
     size_t i;
     for (i = 0; i < count; i++) {
-        const int32_t prod = (qload(a, i, t) - qa->zero_point) * (qload(b, i % b_period, t) - qb->zero_point);
+        const int32_t prod =
+            (qload(a, i, t) - qa->zero_point) * (qload(b, b_index(i, per_sample, b_sample, b_period), t) - qb->zero_point);
         float v = (float)prod * ratio;
         v = v + (float)qy->zero_point;
         qstore(y, i, clamp_i32(clamp_i32(cvtps_epi32(v), -32768, 32767), ecnn_qtype_min(t), ecnn_qtype_max(t)), t);

@@ -682,8 +682,6 @@ static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
         TRY(check_output(c, op->outputs[0], &y));
         if (!same_shape(&a, &y) || (!same_shape(&a, &b) && !broadcasts_per_channel(&b, &a)))
             return op_fail(c, ECNN_E_CORRUPT, NO_OP, "ADD/MUL output is not A's shape, or B is neither A's shape nor [1,...,1,C]");
-        if (!same_shape(&a, &b) && (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32))
-            return op_fail(c, ECNN_E_UNSUPPORTED, op->inputs[1], "int8 ADD/MUL with a broadcast runtime B");
     }
     if (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
         /* int8: QLinearAdd / QLinearMul (kernels_i8.h), without a fused activation */

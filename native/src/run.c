@@ -78,12 +78,13 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         ecnn_qtensor_from(r->m, &x, &qa);
         ecnn_qtensor_from(r->m, &b, &qb);
         ecnn_qtensor_from(r->m, &y, &qy);
-        const size_t count = (size_t)ecnn_numel(&x) * n;
-        const size_t b_period = b.kind == ECNN_KIND_CONSTANT ? b.dims[0] : count; /* a constant: [C] or [1] */
+        /* B: A's shape, a runtime [1,...,1,C] per sample, or a constant [C] / [1] (no sample stride) */
+        const size_t per_sample = (size_t)ecnn_numel(&x), b_numel = (size_t)ecnn_numel(&b);
+        const size_t b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
         if (op->op_type == ECNN_OP_ADD)
-            ecnn_add_q_ref(yp, xp, bp, count, b_period, &qa, &qb, &qy);
+            ecnn_add_q_ref(yp, xp, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy);
         else
-            ecnn_mul_q_ref(yp, xp, bp, count, b_period, &qa, &qb, &qy);
+            ecnn_mul_q_ref(yp, xp, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy);
         break;
     }
     case ECNN_OP_AVG_POOL_2D: {
@@ -170,7 +171,9 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_conv2d_params_from(op, &x, &w, &y, &p);
-        if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
+        if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference && p.group == p.c && p.o == p.c)
+            ecnn_conv2d_f32_depthwise(yp, xp, wp, bp, n, &p); /* MobileNet's depthwise 3x3 */
+        else if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
             ecnn_conv2d_f32_hwio(yp, xp, wp, bp, n, &p);
         else
             ecnn_conv2d_f32_ref(yp, xp, wp, bp, n, &p);

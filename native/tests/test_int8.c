@@ -199,7 +199,7 @@ static void test_add_fused_multiply_add(void)
     const ecnn_qtensor qy = qt(ECNN_Q_U8, 0.06259061f, 115);
     const uint8_t a[3] = {83, 255, 0}, b[3] = {69, 255, 0};
     uint8_t y[3];
-    ecnn_add_q_ref(y, a, b, 3, 3, &qa, &qb, &qy);
+    ecnn_add_q_ref(y, a, b, 1, 3, 3, 3, &qa, &qb, &qy);
     CHECK(y[0] == 54);
     CHECK(y[1] == 255); /* (255-209)*0.0029 + (255-84)*0.228 = 39.1 -> 115 + 625: saturates */
     CHECK(y[2] == 0);   /* -0.61 - 19.1 -> 115 - 315: saturates at 0 */
@@ -211,7 +211,7 @@ static void test_add_int8_in_place_and_zero_points(void)
     const ecnn_qtensor qa = qt(ECNN_Q_I8, 1.0f, 3), qb = qt(ECNN_Q_I8, 1.0f, -2), qy = qt(ECNN_Q_I8, 1.0f, -1);
     int8_t a[4] = {3, 10, -128, 127};
     const int8_t b[4] = {-2, 5, -128, 127};
-    ecnn_add_q_ref(a, a, b, 4, 4, &qa, &qb, &qy);
+    ecnn_add_q_ref(a, a, b, 1, 4, 4, 4, &qa, &qb, &qy);
     CHECK(a[0] == -1);   /* 0 + 0 - 1 */
     CHECK(a[1] == 13);   /* 7 + 7 - 1 */
     CHECK(a[2] == -128); /* -131 - 126 - 1: saturates */

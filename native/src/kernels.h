@@ -216,6 +216,10 @@ void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_
 
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
                           const ecnn_conv2d_params *p);
+/* The depthwise case (group == C == O) of ecnn_conv2d_f32_hwio, channels in the inner loop
+ * (kernels_dw_f32.c); bit-identical to ecnn_conv2d_f32_ref. */
+void ecnn_conv2d_f32_depthwise(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                               const ecnn_conv2d_params *p);
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                    const ecnn_conv2d_params *p);
 #endif /* ECNN_KERNELS_H */

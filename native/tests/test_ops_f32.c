@@ -191,6 +191,37 @@ static void test_binary_and_new_activations(void)
     }
 }
 
+/* The depthwise fast kernel against the reference, bit for bit, on odd geometries (channels
+ * below and above its block of 64, padding larger than the kernel, strides, dilations). */
+static void test_depthwise_kernel_matches_reference(void)
+{
+    static float x[2 * 7 * 6 * 70], w[3 * 3 * 70], b[70], y1[2 * 9 * 8 * 70], y2[2 * 9 * 8 * 70];
+    static const uint32_t chans[3] = {1, 5, 70};
+    uint32_t ci, variant, i;
+    for (i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = orand();
+    for (i = 0; i < sizeof w / sizeof w[0]; i++) w[i] = orand();
+    for (i = 0; i < 70; i++) b[i] = orand();
+    for (ci = 0; ci < 3; ci++) {
+        for (variant = 0; variant < 4; variant++) {
+            ecnn_conv2d_params p;
+            size_t count;
+            memset(&p, 0, sizeof p);
+            p.h = 7, p.w = 6, p.c = chans[ci], p.o = chans[ci], p.group = chans[ci], p.kh = 3, p.kw = 3;
+            p.stride_h = 1 + variant % 2, p.stride_w = 1 + variant / 2;
+            p.dilation_h = 1 + variant / 2, p.dilation_w = 1;
+            p.pad_top = variant, p.pad_left = 4 - variant; /* up to 4: more than the kernel */
+            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * 2 - 1) / p.stride_h + 1; /* pad_bottom = pad_top */
+            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * 2 - 1) / p.stride_w + 1;
+            p.act.act = variant == 3 ? ECNN_ACT_CLIP : ECNN_ACT_NONE, p.act.p0 = -0.5f, p.act.p1 = 0.5f;
+            p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+            count = (size_t)2 * p.oh * p.ow * p.o;
+            ecnn_conv2d_f32_ref(y1, x, w, variant == 1 ? NULL : b, 2, &p);
+            ecnn_conv2d_f32_depthwise(y2, x, w, variant == 1 ? NULL : b, 2, &p);
+            CHECK(memcmp(y1, y2, count * sizeof(float)) == 0);
+        }
+    }
+}
+
 /* ---- a residual model through the loader ------------------------------------------- */
 /* input [4,3,2] (HWC) -> TRANSPOSE(2,0,1) [2,4,3] -> TRANSPOSE(1,2,0) [4,3,2] (t2, the input
  * again) -> ACTIVATION relu (r) -> ADD(r, t2) in place over r -> PAD [5,4,2] -> AVG_POOL 2x2/1
@@ -366,4 +397,5 @@ void run_ops_f32_tests(void)
     RUN_TEST(test_residual_model_runs);
     RUN_TEST(test_residual_model_refusals);
     RUN_TEST(test_broadcast_mul_model);
+    RUN_TEST(test_depthwise_kernel_matches_reference);
 }

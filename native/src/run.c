@@ -171,7 +171,9 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_conv2d_params_from(op, &x, &w, &y, &p);
-        if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
+        if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference && p.group == p.c && p.o == p.c)
+            ecnn_conv2d_f32_depthwise(yp, xp, wp, bp, n, &p); /* MobileNet's depthwise 3x3 */
+        else if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
             ecnn_conv2d_f32_hwio(yp, xp, wp, bp, n, &p);
         else
             ecnn_conv2d_f32_ref(yp, xp, wp, bp, n, &p);

@@ -547,3 +547,21 @@ def test_squeeze_excitation_broadcast(c, h, w, op, gate_first, seed):
             run_native(model, inputs(rng, (2, h, w)))
         return
     assert_bit_exact(model, inputs(rng, (2, h, w)), f"{op} gate c={c} {h}x{w} gate_first={gate_first}")
+
+
+@pytest.mark.parametrize("op", ["HardSigmoid", "HardSwish", "Tanh"])
+def test_activations_onnxruntime_runs_in_float(op):
+    """onnxruntime keeps these between DequantizeLinear and QuantizeLinear in float (HardSwish as
+    HardSigmoid * x); the compiler emits the same DEQUANTIZE -> float ACTIVATION -> QUANTIZE.
+    HardSigmoid / HardSwish are the same float32 operations as onnxruntime's; Tanh uses tanhf
+    where onnxruntime uses MLAS's polynomial, so equality of the codes is checked, not proven."""
+    compared = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node(op, ["a"], ["y"])]
+        model = quantize(float_model(nodes, {"w1": (weights(rng, 4, 2) * 3).astype(F32)}, (2, 9, 11)), ["Conv", op],
+                         inputs(rng, (2, 9, 11), 16), uint8=bool(seed % 2))
+        ops = optimized_ops(model)
+        assert ops["QLinearConv"] == 1 and not any(k.startswith("QLinear" + op) for k in ops), ops
+        compared += assert_bit_exact(model, inputs(rng, (2, 9, 11), 32), f"{op} seed={seed}")
+    assert compared == 4 * 32 * 4 * 9 * 11

@@ -1144,11 +1144,54 @@ def _fold_transposes(tensors, ops) -> None:
         ops.remove(tr)
 
 
+def _fold_hard_activations(tensors, ops, output_tensor) -> None:
+    """Keras' hard_sigmoid relu6(x + 3) / 6 (tf2onnx: Add 3, Clip 0..6, Mul 1/6) becomes one
+    ACTIVATION(hard_sigmoid 1/6, 1/2), and x * hard_sigmoid(x) (hard_swish, MobileNetV3) one
+    ACTIVATION(hard_swish): four passes over the tensor become one (results differ from the
+    op-by-op rounding by about an ulp, within the float contract)."""
+
+    def only_reader(t, op_type):
+        users = _consumers(ops, t)
+        nxt = ops[users[0]] if len(users) == 1 and t != output_tensor else None
+        return nxt if nxt is not None and nxt.op_type == op_type and nxt.inputs[0] == t else None
+
+    def scalar(arith, func, value):
+        k = tensors[arith.inputs[1]].data
+        return arith.params[0] == func and k.size == 1 and np.float32(k.reshape(-1)[0]) == np.float32(value)
+
+    for add in list(ops):
+        if (add.op_type != OP_CHANNEL_ARITH or tensors[add.inputs[0]].dtype != DTYPE_F32
+                or not scalar(add, ARITH["Add"], 3.0)):
+            continue
+        clip = only_reader(add.outputs[0], OP_ACTIVATION)
+        if clip is None or clip.params != [ACT_CLIP, 0.0, 6.0]:
+            continue
+        mul = only_reader(clip.outputs[0], OP_CHANNEL_ARITH)
+        if mul is None or not scalar(mul, ARITH["Mul"], 1.0 / 6.0):
+            continue
+        x, h = add.inputs[0], mul.outputs[0]
+        users = _consumers(ops, h)
+        gate = ops[users[0]] if len(users) == 1 and h != output_tensor else None
+        if (gate is not None and gate.op_type == OP_MUL and set(gate.inputs) == {x, h}
+                and gate.params[0] == ACT_NONE and tensors[x].dims == tensors[h].dims):
+            fused = NOp(OP_ACTIVATION, [x], list(gate.outputs), [ACT_HARD_SWISH, 0.0, 0.0],
+                        add.names + clip.names + mul.names + gate.names)
+            ops[ops.index(gate)] = fused
+        else:
+            fused = NOp(OP_ACTIVATION, [x], [h], [ACT_HARD_SIGMOID, float(np.float32(1.0 / 6.0)), 0.5],
+                        add.names + clip.names + mul.names)
+            ops[ops.index(mul)] = fused
+        for dead in (add, clip, mul):
+            if dead in ops:
+                ops.remove(dead)
+
+
 def _fuse(tensors, ops, output_tensor) -> list:
     """Fold activations, bias adds and per-channel scales into the preceding op; drop zero
     pads and transposes the next op can absorb."""
     _fold_pads(tensors, ops)
     _fold_transposes(tensors, ops)
+    _fold_hard_activations(tensors, ops, output_tensor)
     changed = True
     while changed:
         changed = False

@@ -64,12 +64,16 @@ def check(model, x, reference=False):
     blob, report = compile_model(model)
     native = Model.from_bytes(blob)
     want = onnxruntime_run(model, x)
+    results = []
     for ref in (False, True) if reference else (False,):
         got = native.predict(x, reference=ref)
         assert got.shape == want.shape, (got.shape, want.shape)
         diff = float(np.max(np.abs(got.astype(np.float64) - want))) if want.size else 0.0
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
         assert diff <= RTOL * scale, f"largest |native - onnxruntime| = {diff:.3g} (limit {RTOL * scale:.3g})"
+        results.append(got)
+    if reference:  # the fast kernels sum in the reference order: bit-identical (FORMAT.md)
+        assert np.array_equal(results[0], results[1]), "fast and reference kernels differ"
     return native, report
 
 

@@ -359,6 +359,7 @@ class _Lowering:
         onnx = self.onnx
         numpy_helper = onnx.numpy_helper
         self.problems: list[tuple[str, str, str]] = []
+        self.unchecked: list[str] = []  # explain mode: nodes after a failure whose input shapes are unknown
         # Op types reading each value (a Pad is stored the way the ops after it read it).
         self.readers: dict[str, list] = {}
         for n in self.graph.node:
@@ -397,6 +398,7 @@ class _Lowering:
                 continue
             if any(n in unknown for n in node.input):
                 unknown.update(node.output)  # cannot be checked without its input's shape
+                self.unchecked.append(node.name or f"({node.op_type})")
                 continue
             try:
                 self.lower(node)
@@ -1540,11 +1542,20 @@ class Unsupported:
     reason: str  # the compiler's message: which attribute or value is not supported
 
 
-def explain_model(onnx_path_or_model) -> tuple[list, int]:
+@dataclass
+class Explanation:
+    """What `edgecnn compile --explain` found (explain_model)."""
+
+    problems: list  # Unsupported, in graph order; empty: the model compiles
+    nodes: int  # nodes in the graph
+    unchecked: list = field(default_factory=list)  # node names not checked: input shape unknown after a failure
+
+
+def explain_model(onnx_path_or_model) -> Explanation:
     """Every unsupported node of a model at once (`edgecnn compile --explain`), instead of the
-    first: (list of Unsupported, number of nodes). Nodes after an unsupported one are still
-    checked, on stand-in tensors of the shape ONNX shape inference gives them (nodes whose input
-    shape is unknown are skipped). An empty list: the model compiles."""
+    first. Nodes after an unsupported one are still checked, on stand-in tensors of the shape
+    ONNX shape inference gives them; nodes whose input shape stays unknown are listed as
+    unchecked."""
     from edgecnn.export import compiler_int8
 
     model, _ = _load(onnx_path_or_model)
@@ -1552,19 +1563,19 @@ def explain_model(onnx_path_or_model) -> tuple[list, int]:
         _check_edges(model)
         model = compiler_int8.qdq_to_qoperator(model)
     except CompileError as exc:
-        return [Unsupported("(graph)", "", str(exc))], len(model.graph.node)
+        return Explanation([Unsupported("(graph)", "", str(exc))], len(model.graph.node))
     low = _Lowering(model)
     try:
         low.run(explain=True)
     except CompileError as exc:  # the graph's input or output itself
-        return [Unsupported("(graph)", "", str(exc))], len(model.graph.node)
+        return Explanation([Unsupported("(graph)", "", str(exc))], len(model.graph.node))
     problems = [Unsupported(name, op, reason) for name, op, reason in low.problems]
     if not problems:
         try:
             compiler_int8.check_native_ops(low.tensors, _fuse(low.tensors, low.ops, low.output_tensor))
         except CompileError as exc:
             problems.append(Unsupported("(after fusion)", "", str(exc)))
-    return problems, len(model.graph.node)
+    return Explanation(problems, len(model.graph.node), low.unchecked)
 
 
 def compile_onnx(onnx_path_or_model, out_path, pack: bool = True) -> CompileReport:

@@ -75,12 +75,15 @@ def compile_command(args) -> int:
     from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
 
     if args.explain:
-        problems, nodes = explain_model(args.model)
-        for p in problems:
+        found = explain_model(args.model)
+        for p in found.problems:
             print(f"{p.node}  {p.op_type}: {p.reason}")
-        print(f"{args.model}: {len(problems)} of {nodes} nodes not supported" if problems
-              else f"{args.model}: all {nodes} nodes supported")
-        return 1 if problems else 0
+        if found.unchecked:
+            print(f"not checked ({len(found.unchecked)}, their input shapes are unknown after an unsupported node): "
+                  + ", ".join(found.unchecked))
+        print(f"{args.model}: {len(found.problems)} of {found.nodes} nodes not supported" if found.problems
+              else f"{args.model}: all {found.nodes} nodes supported")
+        return 1 if found.problems else 0
     if args.emit_c is None:
         out = args.out or args.model.with_suffix(".ecnn")
         report = compile_onnx(args.model, out)

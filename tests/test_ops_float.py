@@ -373,10 +373,10 @@ def test_explain_lists_every_unsupported_node():
              helper.make_node("Sub", ["b", "a"], ["c"], name="second"),
              helper.make_node("Cos", ["c"], ["y"], name="third")]
     model = make_model(nodes, (4,))
-    problems, count = explain_model(model)
-    assert count == 4
-    assert [(p.node, p.op_type) for p in problems] == [("first", "Sin"), ("second", "Sub"), ("third", "Cos")]
-    assert "Sub of two runtime tensors" in problems[1].reason
+    found = explain_model(model)
+    assert found.nodes == 4 and found.unchecked == []
+    assert [(p.node, p.op_type) for p in found.problems] == [("first", "Sin"), ("second", "Sub"), ("third", "Cos")]
+    assert "Sub of two runtime tensors" in found.problems[1].reason
     with pytest.raises(CompileError, match="--explain"):
         compile_model(model)
 
@@ -557,3 +557,16 @@ def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated)
     _, report = check(make_model(nodes, (3, 5, 4), inits), rand((2, 3, 5, 4), 2) * 4, reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+" + ("hard_swish" if gated else "hard_sigmoid"),
                                              "TRANSPOSE"]
+
+
+def test_explain_names_the_nodes_it_could_not_check():
+    # A custom-domain op: ONNX cannot infer its output shape, so the node after it is not checked.
+    nodes = [helper.make_node("Relu", ["x"], ["r"], name="ok"),
+             helper.make_node("Mystery", ["r"], ["m"], name="custom", domain="example.com"),
+             helper.make_node("Relu", ["m"], ["y"], name="after")]
+    model = make_model(nodes, (4,))
+    model.opset_import.append(helper.make_opsetid("example.com", 1))
+    found = explain_model(model)
+    assert [(p.node, p.op_type) for p in found.problems] == [("custom", "Mystery")]
+    assert "domain 'example.com'" in found.problems[0].reason
+    assert found.unchecked == ["after"]

@@ -9,17 +9,25 @@ Two input formats, one lowering:
   (int32 bias inside), MatMul becomes QLinearMatMul, and DQ -> MaxPool/Transpose/Reshape/
   Flatten/Relu/... -> Q with unchanged scale and zero point becomes the op on the int8
   values (a DQ -> op -> Q round trip is exact for these: (k * s) / s rounds back to k).
-- **QOperator** models (QLinearConv, QLinearMatMul, com.microsoft QGemm, QuantizeLinear,
-  DequantizeLinear) go straight to the handlers below.
+  Add, Mul, GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat between DQs and a Q
+  become com.microsoft QLinear* nodes where onnxruntime fuses them (`_fuse_qlinear` says when).
+- **QOperator** models (QLinearConv, QLinearMatMul, com.microsoft QGemm / QLinearAdd /
+  QLinearMul / QLinearAveragePool / QLinearGlobalAveragePool / QLinearSigmoid /
+  QLinearLeakyRelu / QLinearConcat, QuantizeLinear, DequantizeLinear) go straight to the
+  handlers below.
 
 Native ops: QUANTIZE (float -> int8/uint8), int8 CONV_2D and FULLY_CONNECTED (weights int8
 with per-channel scales, int32 bias; the requantization scale (x_scale * w_scale[c]) / y_scale
 is computed by the C kernel from the quantization parameters stored with the tensors),
-int8 MAX_POOL_2D and RESHAPE, DEQUANTIZE (int8 -> float), then float ops (Softmax).
-A Relu between a quantized op and its output quantization is fused into the op: on
-quantized values it is max(q, zero_point), which the kernel applies as its lower clamp.
-Activations stay int8 or uint8 as the model says (onnxruntime runs int8 activations as
-uint8 with zero point + 128 on x86: the same numbers).
+int8 MAX_POOL_2D, RESHAPE, TRANSPOSE and PAD on the codes, int8 ADD / MUL / AVG_POOL_2D /
+ACTIVATION (lookup tables) / CONCAT with onnxruntime's x86 arithmetic (native/FORMAT.md),
+DEQUANTIZE (int8 -> float), then float ops (Softmax). A Relu between a quantized op and its
+output quantization is fused into the op: on quantized values it is max(q, zero_point), which
+the kernel applies as its lower clamp. Activations stay int8 or uint8 as the model says:
+onnxruntime runs int8 activations of QDQ models as uint8 with zero point + 128 on x86, the
+same numbers except where a kernel rounds after adding a zero point in float (AVG_POOL_2D:
+the compiler marks those, UINT8_ROUNDING) or is not shift invariant (QLinearAdd: fused for
+uint8 only, as onnxruntime does).
 """
 from __future__ import annotations
 

@@ -1032,10 +1032,12 @@ class _Lowering:
         """Add / Mul of two runtime tensors: ADD / MUL, elementwise, or with one operand of shape
         (N, 1, .., C, .., 1) broadcast per sample along one axis (squeeze-and-excitation): that
         axis is stored innermost and the small operand becomes B."""
-        op_type = {"Add": OP_ADD, "Mul": OP_MUL}.get(node.op_type)
+        op_type = {"Add": OP_ADD, "Sub": OP_ADD, "Mul": OP_MUL}.get(node.op_type)
         if op_type is None:
-            raise self.fail(f"{node.op_type} of two runtime tensors is not supported; only Add and Mul "
-                            "(Sub/Div need a constant operand)")
+            raise self.fail(f"{node.op_type} of two runtime tensors is not supported; only Add, Sub and Mul "
+                            "(Div needs a constant operand)")
+        if node.op_type == "Sub":  # a - b == a + (-b) exactly (negation is exact): CHANNEL_ARITH mul -1, ADD
+            b = self._channel_arith(b, None, np.float32([-1.0]), ARITH["Mul"], False)
         perm = a.perm
         if a.shape != b.shape:
             def fits(v, big):  # v broadcasts over big along at most one non-batch axis

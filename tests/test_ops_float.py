@@ -370,13 +370,13 @@ def test_nchw_model_input_and_output_shapes():
 def test_explain_lists_every_unsupported_node():
     nodes = [helper.make_node("Sin", ["x"], ["a"], name="first"),
              helper.make_node("Relu", ["a"], ["b"], name="fine"),
-             helper.make_node("Sub", ["b", "a"], ["c"], name="second"),
+             helper.make_node("Div", ["b", "a"], ["c"], name="second"),
              helper.make_node("Cos", ["c"], ["y"], name="third")]
     model = make_model(nodes, (4,))
     found = explain_model(model)
     assert found.nodes == 4 and found.unchecked == []
-    assert [(p.node, p.op_type) for p in found.problems] == [("first", "Sin"), ("second", "Sub"), ("third", "Cos")]
-    assert "Sub of two runtime tensors" in found.problems[1].reason
+    assert [(p.node, p.op_type) for p in found.problems] == [("first", "Sin"), ("second", "Div"), ("third", "Cos")]
+    assert "Div of two runtime tensors" in found.problems[1].reason
     with pytest.raises(CompileError, match="--explain"):
         compile_model(model)
 
@@ -570,3 +570,12 @@ def test_explain_names_the_nodes_it_could_not_check():
     assert [(p.node, p.op_type) for p in found.problems] == [("custom", "Mystery")]
     assert "domain 'example.com'" in found.problems[0].reason
     assert found.unchecked == ["after"]
+
+
+@pytest.mark.parametrize("small_first", [False, True])
+def test_sub_of_two_runtime_tensors(small_first):
+    # x - mean(x) per channel (and mean - x): a negation (exact) and an ADD, broadcast or not.
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["m"]),
+             helper.make_node("Sub", ["m", "x"] if small_first else ["x", "m"], ["d"]),
+             helper.make_node("Sub", ["d", "x"], ["y"])]
+    check(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5)), reference=True)

@@ -363,11 +363,15 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
 
 /* ---- int8, weights in [-64, 64] (ECNN_LAYOUT_FC_PANEL8X4_W64) ------------------------- */
 
-/* When x - zx is a u8 (zx the dtype minimum: a Relu's output, or u8 with zx 0) and every
- * |w| <= 64, _mm256_maddubs_epi16 (u8 x s8 pairs summed to int16) is exact: a pair sum is at
- * most 2 * 255 * 64 = 32640 < 32767. One maddubs + one madd with ones turns a 32-byte weight
- * group (8 outputs x 4 k) into the 8 outputs' int32 sums over those 4 k: half the
- * instructions of the sign-extending path. Tile: W64_TILE samples x np panels (np 1 or 2). */
+/* Every |w| <= 64, so _mm256_maddubs_epi16 (u8 x s8 pairs summed to int16) of u = x - min
+ * (x + 128 for int8 x, x itself for uint8: a u8) is exact: a pair sum is at most
+ * 2 * 255 * 64 = 32640 < 32767. One maddubs + one madd with ones turns a 32-byte weight group
+ * (8 outputs x 4 k) into the 8 outputs' int32 sums over those 4 k: half the instructions of
+ * the sign-extending path. When zx is the dtype minimum (a Relu's output) u = x - zx. Else
+ * (the +128 shift) x - zx = u - c with c = zx - min in [1, 255]: maddubs(u, w) - maddubs(c, w)
+ * is the pair sum of (x - zx) w, within +-32640 too, so one int16 subtraction per group keeps
+ * it exact (c's products are shared by all samples of a tile). Tile: W64_TILE samples x np
+ * panels (np 1 or 2). */
 #define W64_TILE 4u
 
 /* 4 consecutive inputs of a sample as u8 (x - zx) broadcast to all 8 dword lanes; `flip` is
@@ -384,7 +388,7 @@ static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i fli
  * accumulators as named registers (a: first panel, c: second). Missing samples read sample
  * s0 and a missing second panel reads the first; neither is stored. */
 static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
-                     uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip,
+                     uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip, __m256i cb,
                      const ecnn_qlinear_params *q)
 {
     const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
@@ -396,18 +400,37 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
     __m256i a##S = zero, c##S = zero;
     Q_ROWS(W64_DECL)
 #undef W64_DECL
-    for (i = 0; i < k; i += 4) {
-        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */
-        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));
-        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));
-        __m256i xv;
+    /* Two copies of the loop: W64_CW(wv) = c's pair sums with wv (shifted) or unused, and
+     * W64_ADJ(p, cp) = u's pair sums p minus them (shifted) or p itself. */
+#define W64_LOOP                                                                                     \
+    for (i = 0; i < k; i += 4) {                                                                     \
+        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */ \
+        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));                \
+        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));               \
+        const __m256i cp0 = W64_CW(wv0), cp1 = W64_CW(wv1);                                        \
+        __m256i xv;                                                                                  \
+        (void)cp0, (void)cp1; /* unused in the plain copy */                                         \
+        Q_ROWS(W64_STEP)                                                                             \
+    }
 #define W64_STEP(S)                                                                                  \
         xv = rest == 4 ? w64_x4(x##S + i, 4, flip) : w64_x4(x##S + i, rest, flip);                  \
-        a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv0), ones));      \
-        c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(_mm256_maddubs_epi16(xv, wv1), ones));
-        Q_ROWS(W64_STEP)
-#undef W64_STEP
+        a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv0), cp0), ones)); \
+        c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv1), cp1), ones));
+    if (_mm256_testz_si256(cb, cb)) {
+#define W64_CW(WV) zero
+#define W64_ADJ(P, CP) (P)
+        W64_LOOP
+#undef W64_CW
+#undef W64_ADJ
+    } else {
+#define W64_CW(WV) _mm256_maddubs_epi16(cb, WV)
+#define W64_ADJ(P, CP) _mm256_sub_epi16(P, CP)
+        W64_LOOP
+#undef W64_CW
+#undef W64_ADJ
     }
+#undef W64_LOOP
+#undef W64_STEP
 #define W64_STORE(S)                                                                                 \
     if (S < ns) {                                                                                    \
         q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                              \
@@ -423,27 +446,38 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
  * runs at ~8 GB/s as one stream, ~17 GB/s as 8 prefetched streams). */
 #define W64_ROW 8u
 static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
-                    uint32_t o0, __m256i flip, const ecnn_qlinear_params *q)
+                    uint32_t o0, __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
 {
-    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
     const uint32_t k8 = k / 8 * 8;
     __m256i acc[W64_ROW];
     uint32_t t, i;
     for (t = 0; t < W64_ROW; t++) acc[t] = _mm256_setzero_si256();
-    for (i = 0; i < k8; i += 8) { /* 64 bytes (one cache line) of each panel */
-        const __m256i x0 = w64_x4(x + i, 4, flip), x1 = w64_x4(x + i + 4, 4, flip);
-        for (t = 0; t < W64_ROW; t++) {
-            const int8_t *wt = w + t * panel_bytes + (size_t)i * 8;
-            _mm_prefetch((const char *)wt + ECNN_PREFETCH, _MM_HINT_T0);
-            acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(x0, _mm256_loadu_si256((const __m256i *)wt)), ones));
-            acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(x1, _mm256_loadu_si256((const __m256i *)(wt + 32))), ones));
-        }
+    /* DOT(xv, wv): the 8 outputs' int32 sums of (x - zx) w over one weight group */
+#define W64_DOT_PLAIN(XV, WV) _mm256_madd_epi16(_mm256_maddubs_epi16(XV, WV), ones)
+#define W64_DOT_SHIFT(XV, WV) _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(XV, WV), _mm256_maddubs_epi16(cb, WV)), ones)
+#define W64_ROW_LOOP(DOT)                                                                            \
+    for (i = 0; i < k8; i += 8) { /* 64 bytes (one cache line) of each panel */                     \
+        const __m256i x0 = w64_x4(x + i, 4, flip), x1 = w64_x4(x + i + 4, 4, flip);                  \
+        for (t = 0; t < W64_ROW; t++) {                                                              \
+            const int8_t *wt = w + t * panel_bytes + (size_t)i * 8;                                  \
+            _mm_prefetch((const char *)wt + ECNN_PREFETCH, _MM_HINT_T0);                             \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x0, _mm256_loadu_si256((const __m256i *)wt)));    \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x1, _mm256_loadu_si256((const __m256i *)(wt + 32)))); \
+        }                                                                                            \
+    }                                                                                                \
+    for (; i < k; i += 4) { /* the last 1..7 inputs, zero padded (so are the weights) */            \
+        const __m256i xv = w64_x4(x + i, k - i < 4 ? k - i : 4, flip);                               \
+        for (t = 0; t < W64_ROW; t++)                                                                \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(xv, _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8)))); \
     }
-    for (; i < k; i += 4) { /* the last 1..7 inputs, zero padded (so are the weights) */
-        const __m256i xv = w64_x4(x + i, k - i < 4 ? k - i : 4, flip);
-        for (t = 0; t < W64_ROW; t++)
-            acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8))), ones));
+    if (_mm256_testz_si256(cb, cb)) {
+        W64_ROW_LOOP(W64_DOT_PLAIN)
+    } else {
+        W64_ROW_LOOP(W64_DOT_SHIFT)
     }
+    (void)zero;
+#undef W64_ROW_LOOP
     for (t = 0; t < W64_ROW; t++) {
         int32_t sums[8];
         _mm256_storeu_si256((__m256i *)sums, acc[t]);
@@ -457,16 +491,18 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, ui
     const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
     const size_t panel_bytes = (size_t)8 * kp;
     const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
+    const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
     uint32_t s0, p, first = 0;
     if (n == 1) /* whole rows of full panels; the rest below */
         for (; first + W64_ROW <= o / 8; first += W64_ROW)
-            w64_row(y, (const uint8_t *)x, (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, q);
+            w64_row(y, (const uint8_t *)x, (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
     for (s0 = 0; s0 < n; s0 += W64_TILE) {
         const uint32_t ns = n - s0 < W64_TILE ? n - s0 : W64_TILE;
         for (p = first; p < panels; p += 2) {
             const int8_t *wp = (const int8_t *)w + p * panel_bytes;
             const uint32_t np = panels - p >= 2 ? 2 : 1;
-            w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, q);
+            w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, cb, q);
         }
     }
 }
@@ -476,8 +512,8 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
 {
     const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
     uint32_t s0, p, first = 0;
-    if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64 && q->x_zero_point == ecnn_qtype_min(q->x_type)) {
-        fc_q_w64(y, x, w, b, n, k, o, q); /* x - zx is a u8: the maddubs path is exact */
+    if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
+        fc_q_w64(y, x, w, b, n, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
         return;
     }
     if (n == 1) /* whole pairs of full panels; the rest below */

@@ -30,8 +30,9 @@ from edgecnn.runtime import Model  # noqa: E402
 
 RTOL = 1e-5
 OPSET = 19  # AveragePool dilations (opset 19) and the newest forms of the other ops
-# Enough examples to reach the edge cases, few enough to keep the file well under a minute.
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+# Enough examples to reach the edge cases, few enough to keep the file well under a minute;
+# derandomized so CI sees the same cases every run (300-example random runs were clean too).
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 ort.set_default_logger_severity(3)  # errors are asserted on, not logged
 
 
@@ -456,7 +457,7 @@ def test_uint8_pixels_only_for_image_inputs():
         vector.predict(np.zeros((2, 6), np.uint8))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.sampled_from(["Relu", "Sigmoid", "Conv", "Add", "Mul", "Concat", "Softmax"]),
                                 st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=12))
 def test_random_branching_graphs_plan_the_arena_by_lifetimes(steps):

@@ -32,7 +32,8 @@ RTOL = 1e-5
 OPSET = 19  # AveragePool dilations (opset 19) and the newest forms of the other ops
 # Enough examples to reach the edge cases, few enough to keep the file well under a minute;
 # derandomized so CI sees the same cases every run (300-example random runs were clean too).
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 ort.set_default_logger_severity(3)  # errors are asserted on, not logged
 
 

@@ -581,3 +581,32 @@ def test_sub_of_two_runtime_tensors(small_first):
              helper.make_node("Sub", ["m", "x"] if small_first else ["x", "m"], ["d"]),
              helper.make_node("Sub", ["d", "x"], ["y"])]
     check(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5)), reference=True)
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC", "HW"])
+def test_edgecnn_run_takes_the_declared_grayscale_layout(layout, tmp_path):
+    """native/build/edgecnn-run (the C tool, no Python) on a model whose input is [1, H, W]
+    (PyTorch), [H, W, 1] (Keras) or [H, W]: the same PGM pixels, onnxruntime's outputs."""
+    import subprocess
+    from pathlib import Path
+
+    import edge_golden
+
+    binary = Path(__file__).resolve().parent.parent / "native" / "build" / "edgecnn-run"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: build it with `make -C native`", pytrace=False)
+    shape = {"NCHW": (1, 6, 5), "NHWC": (6, 5, 1), "HW": (6, 5)}[layout]
+    nodes = [helper.make_node("Reshape", ["x", "flat"], ["f"]), helper.make_node("Gemm", ["f", "W", "B"], ["g"]),
+             helper.make_node("Softmax", ["g"], ["y"])]
+    inits = [("flat", np.array([-1, 30], np.int64)), ("W", rand((30, 4), 1)), ("B", rand((4,), 2))]
+    model = make_model(nodes, shape, inits)
+    (tmp_path / "m.ecnn").write_bytes(compile_model(model)[0])
+    pixels = np.random.default_rng(3).integers(0, 256, (2, 6, 5), dtype=np.uint8)
+    for i, image in enumerate(pixels):
+        edge_golden.write_pgm(tmp_path / f"{i}.pgm", image)
+    result = subprocess.run([str(binary), "--raw", "m.ecnn", "0.pgm", "1.pgm"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    got = edge_golden.parse_raw(result.stdout, 2)
+    want = onnxruntime_run(model, (pixels.astype(np.float32) / np.float32(255)).reshape(2, *shape))
+    assert np.max(np.abs(got - want)) <= RTOL, np.max(np.abs(got - want))

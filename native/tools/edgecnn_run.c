@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     ecnn_status st;
     float *x, *y;
     int a, status = 0, raw = 0, info_only = 0;
-    uint32_t classes;
+    uint32_t classes, img_h = 0, img_w = 0; /* grayscale image size the input takes */
 
     if (argc > 1 && (strcmp(argv[1], "--raw") == 0 || strcmp(argv[1], "--info") == 0)) {
         raw = argv[1][2] == 'r';
@@ -169,8 +169,18 @@ int main(int argc, char **argv)
     }
     ecnn_model_tensor(&model, info.input, &in);
     ecnn_model_tensor(&model, info.output, &out);
-    if (in.dtype != ECNN_DTYPE_F32 || in.rank != 3 || in.dims[2] != 1 || out.dtype != ECNN_DTYPE_F32) {
-        fprintf(stderr, "edgecnn-run: %s: needs a float model with a [H, W, 1] input\n", argv[1]);
+    /* One grayscale channel, in the layout the model declares: [H, W, 1] (NHWC, Keras),
+     * [1, H, W] (NCHW, PyTorch) or [H, W]; the pixel bytes are the same in all three. */
+    if (in.rank == 3 && in.dims[2] == 1) {
+        img_h = in.dims[0], img_w = in.dims[1];
+    } else if (in.rank == 3 && in.dims[0] == 1) {
+        img_h = in.dims[1], img_w = in.dims[2];
+    } else if (in.rank == 2) {
+        img_h = in.dims[0], img_w = in.dims[1];
+    }
+    if (in.dtype != ECNN_DTYPE_F32 || img_h == 0 || out.dtype != ECNN_DTYPE_F32) {
+        fprintf(stderr, "edgecnn-run: %s: needs a float model with a grayscale [H, W, 1], [1, H, W] or [H, W] input\n",
+                argv[1]);
         free(block);
         return 2;
     }
@@ -187,7 +197,7 @@ int main(int argc, char **argv)
     arena = (unsigned char *)arena_block + (64 - (size_t)arena_block % 64) % 64;
     for (a = 2; a < argc; a++) {
         uint32_t rank, j, best[3] = {0, 0, 0};
-        if (load_pgm(argv[a], x, (long)in.dims[0], (long)in.dims[1])) {
+        if (load_pgm(argv[a], x, (long)img_h, (long)img_w)) {
             status = 1;
             continue;
         }

@@ -92,14 +92,14 @@ typedef enum {
     ECNN_OP_RESHAPE = 5,
     ECNN_OP_ACTIVATION = 6,
     ECNN_OP_AVG_POOL_2D = 7, /**< window mean (count_include_pad flag); global = kernel H x W */
-    ECNN_OP_ADD = 8,         /**< y = act(a + b), two runtime tensors of the same shape */
+    ECNN_OP_ADD = 8,         /**< y = act(a + b): b of a's shape, or [1,...,1,C] per sample (FORMAT.md) */
     ECNN_OP_QUANTIZE = 9,    /**< f32 -> i8/u8: sat(rne(x / scale) + zero_point) */
     ECNN_OP_DEQUANTIZE = 10, /**< i8/u8 -> f32: (q - zero_point) * scale */
     ECNN_OP_CHANNEL_ARITH = 11, /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
     ECNN_OP_CONCAT = 12,     /**< inputs joined along param `axis` (channels on NHWC: the last axis) */
     ECNN_OP_PAD = 13,        /**< constant padding: before[5], after[5], value */
     ECNN_OP_TRANSPOSE = 14,  /**< y = x.transpose(perm) per sample: perm[5] */
-    ECNN_OP_MUL = 15         /**< y = act(a * b), two runtime tensors of the same shape */
+    ECNN_OP_MUL = 15         /**< y = act(a * b): b of a's shape, or [1,...,1,C] per sample (FORMAT.md) */
 } ecnn_op_type;
 
 /** Functions of CHANNEL_ARITH (param `func`). */

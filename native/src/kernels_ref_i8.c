@@ -274,8 +274,9 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_
                     acc = acc / count;
                     v = acc / qy->scale;
                     v = v + (float)(qy->zero_point + u8_shift);
+                    /* clamp in the rounding domain, then shift back (cvt may give INT32_MIN) */
                     qstore(y, ys + ((size_t)oy * p->ow + ox) * p->c + c,
-                           clamp_i32(cvtps_epi32(v) - u8_shift, ymin, ymax), t);
+                           clamp_i32(cvtps_epi32(v), ymin + u8_shift, ymax + u8_shift) - u8_shift, t);
                 }
             }
         }

@@ -1,8 +1,8 @@
 """Issue 6, whole models: small CNNs nobody in this project wrote (tests/model_zoo.py: a
-Keras-example ResNet-8, keras.applications' MobileNetV2, and from PyTorch, in NCHW, a BatchNorm
-LeNet and torchvision's SqueezeNet 1.1), compiled float and int8 and run natively, against
-onnxruntime (default optimisation level, 1 thread): float within 1e-5 of the output's scale,
-int8 bit for bit.
+Keras-example ResNet-8, keras.applications' MobileNetV2 and MobileNetV3Small, and from PyTorch,
+in NCHW, a BatchNorm LeNet and torchvision's SqueezeNet 1.1), compiled float and int8 and run
+natively, against onnxruntime (default optimisation level, 1 thread): float within 1e-5 of the
+output's scale, int8 bit for bit.
 
 The zoo is built once per session (about a minute: Keras, tf2onnx, torch.onnx.export,
 onnxruntime quantization). An op the compiler or the C library does not support yet makes

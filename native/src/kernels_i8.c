@@ -164,37 +164,16 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
 
 /* Max pooling of int8 / uint8 codes, the float reference's loop order (first window tap
  * copied, then max), vectorisable over channels. Same contract as ecnn_maxpool2d_q_ref
- * (in place allowed under the same conditions). */
-#define POOL_LOOP(T)                                                                                   \
-    do {                                                                                               \
-        const T *xs = (const T *)x + (size_t)s * p->h * p->w * p->c;                                   \
-        T *yp = (T *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;                               \
-        int first = 1;                                                                                 \
-        for (ky = ky0; ky < ky1; ky++) {                                                               \
-            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;      \
-            for (kx = kx0; kx < kx1; kx++) {                                                           \
-                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left; \
-                const T *xp = xs + (iy * p->w + ix) * p->c;                                            \
-                if (first) {                                                                           \
-                    for (c = 0; c < p->c; c++) yp[c] = xp[c];                                          \
-                    first = 0;                                                                         \
-                } else {                                                                               \
-                    for (c = 0; c < cfull; c += POOL_LANES)                                            \
-                        for (l = 0; l < POOL_LANES; l++) yp[c + l] = xp[c + l] > yp[c + l] ? xp[c + l] : yp[c + l]; \
-                    for (c = cfull; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];              \
-                }                                                                                      \
-            }                                                                                          \
-        }                                                                                              \
-    } while (0)
-
+ * (in place allowed under the same conditions). One loop for both types: int8 codes compare
+ * as bytes with the sign bit flipped (x ^ 0x80 maps -128..127 onto 0..255 in order). */
 #define POOL_LANES 16u
 
 void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
 {
-    uint32_t s, oy, ox, ky, kx, c, l;
-    const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
+    const uint8_t flip = type == ECNN_Q_U8 ? 0 : 0x80;
+    uint32_t s, oy, ox, ky, kx, c;
 #ifdef ECNN_X86_AVX2_KERNELS
-    if (cfull == p->c) {
+    if (p->c % POOL_LANES == 0) {
         ecnn_maxpool2d_avx2(y, x, n, p, (int)type);
         return;
     }
@@ -204,12 +183,24 @@ void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_para
             uint32_t ky0, ky1;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             for (ox = 0; ox < p->ow; ox++) {
+                const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c;
+                uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;
+                int first = 1;
                 uint32_t kx0, kx1;
                 ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                if (type == ECNN_Q_U8)
-                    POOL_LOOP(uint8_t);
-                else
-                    POOL_LOOP(int8_t);
+                for (ky = ky0; ky < ky1; ky++) {
+                    const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                    for (kx = kx0; kx < kx1; kx++) {
+                        const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                        const uint8_t *xp = xs + (iy * p->w + ix) * p->c;
+                        if (first) {
+                            for (c = 0; c < p->c; c++) yp[c] = xp[c];
+                            first = 0;
+                        } else {
+                            for (c = 0; c < p->c; c++) yp[c] = (uint8_t)(xp[c] ^ flip) > (uint8_t)(yp[c] ^ flip) ? xp[c] : yp[c];
+                        }
+                    }
+                }
             }
         }
 }

@@ -18,6 +18,7 @@
 /* Samples per block of the portable panel kernel: each loaded weight row feeds FC_SAMPLES products. */
 #define FC_SAMPLES 4u
 
+#ifndef ECNN_SIMD_FC_F32 /* SIMD builds run their own kernel; the portable build (and its tests) this one */
 void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                   uint32_t o, const ecnn_act_params *act)
 {
@@ -49,6 +50,7 @@ void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, cons
         }
     }
 }
+#endif
 
 void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
                          const ecnn_act_params *act)

@@ -152,84 +152,122 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
         for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
 }
 
-/* Bias, activation and store of one pixel's 8 output channels (a: their sums). */
-static NOINLINE void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
+/* The activations other than none and Relu on 8 sums, scalar (rare in CNNs, not hot). */
+static NOINLINE void conv_store8_act(float *yp, __m256 a, const ecnn_act_params *act)
 {
     float out[8];
     uint32_t l;
-    if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b));
-    if (act->act == 1) { /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
-        _mm256_storeu_ps(yp, _mm256_max_ps(a, _mm256_setzero_ps()));
-        return;
-    }
     _mm256_storeu_ps(out, a);
     for (l = 0; l < 8; l++) yp[l] = ecnn_apply_act(out[l], act);
 }
 
-#define CONV_PIX 4u /* output pixels of a row side by side: each weight vector load feeds 4 */
+/* Bias (if any), activation and store of one pixel's 8 output channels (a: their sums);
+ * inlined: a call per 8 outputs cost as much as the sums of a 1-channel 3x3 conv. */
+static ALWAYS_INLINE void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
+{
+    if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b));
+    if (act->act == 1) /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
+        _mm256_storeu_ps(yp, _mm256_max_ps(a, _mm256_setzero_ps()));
+    else if (act->act == 0)
+        _mm256_storeu_ps(yp, a);
+    else
+        conv_store8_act(yp, a, act);
+}
 
-/* Conv, w in HWIO, O / group a multiple of 8: per output pixel and block of 8 output
- * channels one ymm accumulator, terms in the reference order (ky, kx, c), multiply then
- * add: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels whose windows lie
- * wholly inside the row (all kx taps) go together; others (padding) one by one, skipping
- * the taps in the padding as the reference does. */
+/* Up to CONV_PIX output pixels x 16 (two: 16, else 8) output channels of one group: the
+ * pixels' windows start pix_step floats apart in x; taps ky in [0, nky) (x rows x_row apart,
+ * weight rows w_row apart), kx in [0, nkx) (x_tap apart; weights contiguous), c in [0, cg):
+ * the reference order, multiply then add. np and two are constants at every call (the
+ * function is inlined), so the unused accumulators and branches vanish. */
+#define CONV_PIX 6u /* 12 accumulators + 2 weight vectors + 1 broadcast: the 16 ymm registers */
+#define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
+static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step, size_t x_row, size_t x_tap,
+                                    const float *wp, size_t w_row, size_t o, uint32_t nky, uint32_t nkx, uint32_t cg,
+                                    const float *b, const ecnn_act_params *act, const uint32_t np, const int two)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    uint32_t ky, kx, c;
+#define CONV_DECL(J) __m256 a##J = zero, c##J = zero;
+    CONV_ROWS(CONV_DECL)
+#undef CONV_DECL
+    for (ky = 0; ky < nky; ky++) {
+        const float *xt = xp + ky * x_row, *wt = wp + ky * w_row;
+        for (kx = 0; kx < nkx; kx++, xt += x_tap)
+            for (c = 0; c < cg; c++, wt += o) {
+                const __m256 wv = _mm256_loadu_ps(wt);
+                const __m256 wu = two ? _mm256_loadu_ps(wt + 8) : wv;
+                __m256 xb;
+#define CONV_STEP(J)                                                                                \
+                if (J < np) {                                                                       \
+                    xb = _mm256_broadcast_ss(xt + J * pix_step + c);                                \
+                    a##J = _mm256_add_ps(a##J, _mm256_mul_ps(xb, wv));                              \
+                    if (two) c##J = _mm256_add_ps(c##J, _mm256_mul_ps(xb, wu));                     \
+                }
+                CONV_ROWS(CONV_STEP)
+#undef CONV_STEP
+            }
+    }
+#define CONV_STORE(J)                                                                               \
+    if (J < np) {                                                                                   \
+        conv_store8(yp + J * o, a##J, b, act);                                                      \
+        if (two) conv_store8(yp + J * o + 8, c##J, b ? b + 8 : NULL, act);                          \
+    }
+    CONV_ROWS(CONV_STORE)
+#undef CONV_STORE
+}
+
+/* Conv, w in HWIO, O / group a multiple of 8: terms in the reference order (ky, kx, c),
+ * multiply then add: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels
+ * whose windows lie wholly inside the row (all kx taps) go together in one conv_tile;
+ * others one by one, skipping the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                const ecnn_conv2d_params *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
+    const size_t o = p->o;
     const size_t pix_step = (size_t)p->stride_w * p->c; /* input floats from one output pixel to the next */
-    uint32_t s, oy, ox, ky, kx, c, g, o0, j;
+    const size_t x_row = (size_t)p->dilation_h * p->w * p->c, x_tap = (size_t)p->dilation_w * p->c;
+    const size_t w_row = (size_t)p->kw * cg * o;
+    uint32_t s, oy, ox, g, o0;
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;
+            const size_t iy0 = (size_t)oy * p->stride_h - p->pad_top; /* used with ky0: in range */
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             for (ox = 0; ox < p->ow;) {
-                float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->o;
+                float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * o;
                 const int64_t ix_first = (int64_t)ox * p->stride_w - p->pad_left;
+                const int64_t span = (int64_t)(p->kw - 1) * p->dilation_w;
                 uint32_t kx0 = 0, kx1 = p->kw, np = CONV_PIX;
-                if (ox + CONV_PIX > p->ow || ix_first < 0 ||
-                    ix_first + (int64_t)(CONV_PIX - 1) * p->stride_w + (int64_t)(p->kw - 1) * p->dilation_w >= p->w) {
+                const float *xp;
+                if (ix_first < 0 || ix_first + span >= p->w)
+                    np = 0; /* a padded window: its taps one by one */
+                else if (ox + CONV_PIX > p->ow ||
+                         ix_first + (int64_t)(CONV_PIX - 1) * p->stride_w + span >= p->w)
                     np = 1;
-                    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                }
+                if (np == 0) ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                xp = xs + ((iy0 + (size_t)ky0 * p->dilation_h) * p->w + (size_t)ox * p->stride_w +
+                           (size_t)kx0 * p->dilation_w - p->pad_left) * p->c;
                 for (g = 0; g < p->group; g++)
                     for (o0 = g * og; o0 < (g + 1) * og; o0 += 16) {
-                        /* 16 channels (a*: o0.., c*: o0 + 8..) or a last 8 (c* unused) */
-                        const int two = (g + 1) * og - o0 >= 16;
-                        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-                        for (ky = ky0; ky < ky1; ky++) {
-                            const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
-                            for (kx = kx0; kx < kx1; kx++) {
-                                const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
-                                const float *xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
-                                const float *wk = w + ((size_t)ky * p->kw + kx) * cg * p->o + o0;
-                                for (c = 0; c < cg; c++) {
-                                    const __m256 wv = _mm256_loadu_ps(wk + (size_t)c * p->o);
-                                    const __m256 wu = two ? _mm256_loadu_ps(wk + (size_t)c * p->o + 8) : wv;
-                                    __m256 xb = _mm256_broadcast_ss(xp + c);
-                                    a0 = _mm256_add_ps(a0, _mm256_mul_ps(xb, wv));
-                                    c0 = _mm256_add_ps(c0, _mm256_mul_ps(xb, wu));
-                                    if (np == 1) continue;
-                                    xb = _mm256_broadcast_ss(xp + pix_step + c);
-                                    a1 = _mm256_add_ps(a1, _mm256_mul_ps(xb, wv));
-                                    c1 = _mm256_add_ps(c1, _mm256_mul_ps(xb, wu));
-                                    xb = _mm256_broadcast_ss(xp + 2 * pix_step + c);
-                                    a2 = _mm256_add_ps(a2, _mm256_mul_ps(xb, wv));
-                                    c2 = _mm256_add_ps(c2, _mm256_mul_ps(xb, wu));
-                                    xb = _mm256_broadcast_ss(xp + 3 * pix_step + c);
-                                    a3 = _mm256_add_ps(a3, _mm256_mul_ps(xb, wv));
-                                    c3 = _mm256_add_ps(c3, _mm256_mul_ps(xb, wu));
-                                }
-                            }
-                        }
-                        for (j = 0; j < np; j++) { /* accumulators by index: the one place they are not named */
-                            float *yj = yp + (size_t)j * p->o + o0;
-                            conv_store8(yj, j == 0 ? a0 : j == 1 ? a1 : j == 2 ? a2 : a3, b ? b + o0 : NULL, &p->act);
-                            if (two) conv_store8(yj + 8, j == 0 ? c0 : j == 1 ? c1 : j == 2 ? c2 : c3, b ? b + o0 + 8 : NULL, &p->act);
+                        const float *xg = xp + (size_t)g * cg;
+                        const float *wg = w + ((size_t)ky0 * p->kw + kx0) * cg * o + o0;
+                        const float *bg = b ? b + o0 : NULL;
+                        const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0;
+                        if ((g + 1) * og - o0 >= 16) { /* 16 channels, or a last 8 */
+                            if (np == CONV_PIX)
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 1);
+                            else
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 1);
+                        } else {
+                            if (np == CONV_PIX)
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 0);
+                            else
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 0);
                         }
                     }
-                ox += np;
+                ox += np == CONV_PIX ? CONV_PIX : 1;
             }
         }
     }

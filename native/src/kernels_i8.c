@@ -91,7 +91,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
-    const uint32_t block = og < CONV_O_BLOCK ? og : CONV_O_BLOCK;
+    /* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's
+     * packed weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group). */
+    const uint32_t fit = pairs ? CONV_W_STACK / (pairs * 2) / 8 * 8 : CONV_O_BLOCK;
+    const uint32_t block = og < CONV_O_BLOCK ? (og < fit ? og : fit) : (CONV_O_BLOCK < fit ? CONV_O_BLOCK : fit);
     const int32_t zx = q->x_zero_point;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
     int32_t acc[CONV_O_BLOCK];
@@ -99,7 +102,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
     size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
-    if ((uint64_t)pairs * 2 * ((block + 7) / 8 * 8) > CONV_W_STACK || (uint64_t)pairs * 2 > CONV_X_STACK) {
+    if (block == 0 || (uint64_t)pairs * 2 * ((block + 7) / 8 * 8) > CONV_W_STACK || (uint64_t)pairs * 2 > CONV_X_STACK) {
         ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
         return;
     }
@@ -109,8 +112,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 xoff[((size_t)ky * p->kw + kx) * cg + c] =
                     ((size_t)ky * p->dilation_h * p->w + (size_t)kx * p->dilation_w) * p->c + c;
     for (g = 0; g < p->group; g++)
-        for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
-            const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK, c8 = (count + 7) / 8 * 8;
+        for (o0 = 0; o0 < og; o0 += block) {
+            const uint32_t count = og - o0 < block ? og - o0 : block, c8 = (count + 7) / 8 * 8;
             const uint32_t oc = g * og + o0; /* first output channel of the block */
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
             memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);

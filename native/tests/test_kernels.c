@@ -174,6 +174,16 @@ static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
     p->ow = (p->w + p->pad_left - span_w) / p->stride_w + 1;    /* pad_right 0 */
     p->act.act = trial % 3;
     p->act.p0 = 0.1f;
+    if (trial % 10 == 9) { /* a 3x3 window over 40 channels (360 terms): the int8 kernel's
+                            * output-channel blocks shrink to fit its stack (16, then 8) */
+        p->group = 1;
+        p->c = 40;
+        p->o = 72;
+        p->kh = p->kw = 3;
+        p->dilation_h = p->dilation_w = 1;
+        p->oh = (p->h + p->pad_top + 1 - 3) / p->stride_h + 1;
+        p->ow = (p->w + p->pad_left - 3) / p->stride_w + 1;
+    }
 }
 
 /* OHWI -> HWIO */
@@ -191,17 +201,17 @@ static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, siz
                            (const uint8_t *)src + ((((size_t)o * p->kh + ky) * p->kw + kx) * cg + c) * esize, esize);
 }
 
-#define CONV_X (3u * 9 * 9 * 9)
-#define CONV_W (69u * 3 * 3 * 3)
-#define CONV_Y (3u * 11 * 11 * 69)
+#define CONV_X (3u * 9 * 9 * 40)
+#define CONV_W (72u * 3 * 3 * 40)
+#define CONV_Y (3u * 11 * 11 * 72)
 
 static void test_conv_hwio(void)
 {
-    static float cx[CONV_X], cw[CONV_W], cwh[CONV_W], cb[69], cy_ref[CONV_Y], cy_fast[CONV_Y];
+    static float cx[CONV_X], cw[CONV_W], cwh[CONV_W], cb[72], cy_ref[CONV_Y], cy_fast[CONV_Y];
     static uint8_t qx[CONV_X], qw[CONV_W], qwh[CONV_W], qy_ref[CONV_Y], qy_fast[CONV_Y];
-    static int32_t qb[69];
-    float w_scales[69];
-    int32_t w_zero[69];
+    static int32_t qb[72];
+    float w_scales[72];
+    int32_t w_zero[72];
     uint32_t trial, i;
     for (trial = 0; trial < 120; trial++) {
         ecnn_conv2d_params p;
@@ -258,8 +268,8 @@ static void test_conv_hwio(void)
 
 static void test_maxpool_q(void)
 {
-    static uint8_t px[3 * 9 * 9 * 19], py_ref[3 * 9 * 9 * 19], py_fast[3 * 9 * 9 * 19];
-    static float pf[3 * 9 * 9 * 19], pf_in[3 * 9 * 9 * 19], pfy_ref[3 * 9 * 9 * 19], pfy_fast[3 * 9 * 9 * 19];
+    static uint8_t px[3 * 9 * 9 * 48], py_ref[3 * 9 * 9 * 48], py_fast[3 * 9 * 9 * 48];
+    static float pf[3 * 9 * 9 * 48], pf_in[3 * 9 * 9 * 48], pfy_ref[3 * 9 * 9 * 48], pfy_fast[3 * 9 * 9 * 48];
     uint32_t trial, i;
     for (trial = 0; trial < 200; trial++) {
         ecnn_pool2d_params p;
@@ -270,6 +280,8 @@ static void test_maxpool_q(void)
         p.c = (uint32_t)irand(1, 7) * (trial % 4 == 0 ? 3 : 1) - (trial % 4 == 0 ? 2 : 0); /* up to 19: full and partial vector blocks */
         if (trial % 8 == 5) p.c = 16; /* whole 16-channel chunks (the AVX2 int8 kernel) */
         if (trial % 8 == 6) p.c = 8; /* whole 4-float chunks (the AVX2 float kernel) */
+        if (trial % 8 == 7) /* AVX2 chunks of 64, 32 and 16 bytes: float 64; int8 32 + 16 (float 3 x 64); float 64 + 32 + 16 */
+            p.c = trial / 8 % 3 == 0 ? 16 : trial / 8 % 3 == 1 ? 48 : 28;
         p.kh = (uint32_t)irand(1, 3);
         p.kw = (uint32_t)irand(1, 3);
         p.stride_h = (uint32_t)irand(1, 2);

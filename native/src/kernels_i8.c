@@ -86,6 +86,60 @@ static void conv_q_dot(int32_t *acc, const int16_t *xk, const int16_t *wc, uint3
 #endif
 }
 
+/* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
+ * blocked kernel below would pad every group to 8 channels, so here the channels are the
+ * inner loop, as in the float depthwise kernel (kernels_dw_f32.c). The sums are exact int32
+ * and the requantization is the shared one, so the result is the reference's bit for bit. */
+#define DW_Q_BLOCK 64u /* channels per block */
+#define DW_Q_TAPS 49u  /* windows up to 7x7 keep their centred weights on the stack */
+
+static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                               const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
+{
+    const int32_t zx = q->x_zero_point;
+    uint32_t s, oy, ox, ky, kx, c0, c, t;
+    int32_t acc[DW_Q_BLOCK];
+    float scales[DW_Q_BLOCK];
+    int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
+    for (c0 = 0; c0 < p->c; c0 += DW_Q_BLOCK) {
+        const uint32_t count = p->c - c0 < DW_Q_BLOCK ? p->c - c0 : DW_Q_BLOCK;
+        for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
+        for (t = 0; t < p->kh * p->kw; t++)
+            for (c = 0; c < count; c++)
+                wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
+                                                          q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
+        for (s = 0; s < n; s++) {
+            const size_t xs = (size_t)s * p->h * p->w * p->c;
+            for (oy = 0; oy < p->oh; oy++) {
+                uint32_t ky0, ky1;
+                ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+                for (ox = 0; ox < p->ow; ox++) {
+                    uint32_t kx0, kx1;
+                    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+                    for (c = 0; c < count; c++) acc[c] = 0;
+                    for (ky = ky0; ky < ky1; ky++) { /* taps in the padding contribute 0 (x == zx) */
+                        const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
+                        for (kx = kx0; kx < kx1; kx++) {
+                            const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
+                            const size_t xp = xs + (iy * p->w + ix) * p->c + c0;
+                            const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
+                            if (q->x_type == ECNN_Q_U8) {
+                                const uint8_t *xv = (const uint8_t *)x + xp;
+                                for (c = 0; c < count; c++) acc[c] += ((int32_t)xv[c] - zx) * wt[c];
+                            } else {
+                                const int8_t *xv = (const int8_t *)x + xp;
+                                for (c = 0; c < count; c++) acc[c] += ((int32_t)xv[c] - zx) * wt[c];
+                            }
+                        }
+                    }
+                    ecnn_q_store_scaled(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + c0, acc, count, scales,
+                                        b ? b + c0 : NULL, q);
+                }
+            }
+        }
+    }
+}
+
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
                         const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
 {
@@ -102,6 +156,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
     size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
+    if (p->group == p->c && p->o == p->c && p->kh * p->kw <= DW_Q_TAPS) {
+        conv2d_q_depthwise(y, x, w, b, n, p, q);
+        return;
+    }
     if (block == 0 || (uint64_t)pairs * 2 * ((block + 7) / 8 * 8) > CONV_W_STACK || (uint64_t)pairs * 2 > CONV_X_STACK) {
         ecnn_conv2d_q_ref(y, x, w, b, n, p, q);
         return;

@@ -174,6 +174,9 @@ static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
     p->ow = (p->w + p->pad_left - span_w) / p->stride_w + 1;    /* pad_right 0 */
     p->act.act = trial % 3;
     p->act.p0 = 0.1f;
+    if (trial % 10 == 4) { /* depthwise over 70 channels (two blocks of the int8 depthwise kernel) */
+        p->group = p->c = p->o = 70;
+    }
     if (trial % 10 == 9) { /* a 3x3 window over 40 channels (360 terms): the int8 kernel's
                             * output-channel blocks shrink to fit its stack (16, then 8) */
         p->group = 1;
@@ -201,7 +204,7 @@ static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, siz
                            (const uint8_t *)src + ((((size_t)o * p->kh + ky) * p->kw + kx) * cg + c) * esize, esize);
 }
 
-#define CONV_X (3u * 9 * 9 * 40)
+#define CONV_X (3u * 9 * 9 * 70)
 #define CONV_W (72u * 3 * 3 * 40)
 #define CONV_Y (3u * 11 * 11 * 72)
 

@@ -269,6 +269,51 @@ static void test_conv_hwio(void)
     }
 }
 
+/* Float conv over rows wide enough for several of the SIMD kernel's multi-pixel tiles
+ * (AVX2: 6 pixels) plus a remainder and padded edges; O / group 8, 16 or 24 (16-channel
+ * blocks and a last 8). Own geometry (not random_conv): C <= 6, W 13..19. */
+static void test_conv_hwio_wide_rows(void)
+{
+    static float cx[2 * 7 * 19 * 6], cw[72 * 3 * 3 * 3], cwh[72 * 3 * 3 * 3], cb[72];
+    static float cy_ref[2 * 8 * 20 * 72], cy_fast[2 * 8 * 20 * 72];
+    uint32_t trial, i;
+    for (trial = 0; trial < 60; trial++) {
+        ecnn_conv2d_params p;
+        const uint32_t n = 1 + trial % 2;
+        size_t nx, nw, ny;
+        memset(&p, 0, sizeof p);
+        p.group = trial % 3 == 2 ? 3 : 1;
+        p.c = p.group * (uint32_t)irand(1, trial % 3 == 2 ? 2 : 3);
+        p.o = p.group * 8u * (uint32_t)irand(1, 3);
+        p.kh = (uint32_t)irand(1, 3);
+        p.kw = (uint32_t)irand(1, 3);
+        p.stride_h = (uint32_t)irand(1, 2);
+        p.stride_w = (uint32_t)irand(1, 2);
+        p.dilation_h = (uint32_t)irand(1, 2);
+        p.dilation_w = (uint32_t)irand(1, 2);
+        p.pad_top = (uint32_t)irand(0, 1);
+        p.pad_left = (uint32_t)irand(0, 1);
+        p.h = (uint32_t)irand(5, 7);
+        p.w = (uint32_t)irand(13, 19);
+        p.oh = (p.h + p.pad_top - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;           /* pad_bottom 0 */
+        p.ow = (p.w + p.pad_left + 1 - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1; /* pad_right 1 */
+        p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
+        p.act.p0 = trial % 4 == 3 ? -0.5f : 0.1f;
+        p.act.p1 = 0.5f;
+        nx = (size_t)n * p.h * p.w * p.c;
+        nw = (size_t)p.o * p.kh * p.kw * (p.c / p.group);
+        ny = (size_t)n * p.oh * p.ow * p.o;
+        for (i = 0; i < nx; i++) cx[i] = frand();
+        for (i = 0; i < nw; i++) cw[i] = frand();
+        for (i = 0; i < p.o; i++) cb[i] = frand();
+        to_hwio(cwh, cw, &p, sizeof(float));
+        ecnn_conv2d_f32_ref(cy_ref, cx, cw, trial % 2 ? cb : NULL, n, &p);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        ecnn_conv2d_f32_hwio(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p);
+        CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
+    }
+}
+
 static void test_maxpool_q(void)
 {
     static uint8_t px[3 * 9 * 9 * 48], py_ref[3 * 9 * 9 * 48], py_fast[3 * 9 * 9 * 48];
@@ -342,6 +387,7 @@ int main(void)
     RUN_TEST(test_fc_f32_panel16);
     RUN_TEST(test_fc_q_panel8x4);
     RUN_TEST(test_conv_hwio);
+    RUN_TEST(test_conv_hwio_wide_rows);
     RUN_TEST(test_maxpool_q);
     RUN_TEST(test_crc32);
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);

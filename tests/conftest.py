@@ -12,20 +12,14 @@ saying what to install; nothing is skipped.
 import numpy as np
 import pytest
 
+from needs import need
+
 TRAIN_IMAGES = 3000
 CALIBRATION_IMAGES = 500
 TEST_IMAGES = 1000
 SEED = 1234
 
 
-def _require(module: str):
-    from edgecnn.runtime.errors import EdgecnnError, require
-
-    try:
-        return require(module)
-    except EdgecnnError as exc:
-        problem = str(exc)
-    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +58,7 @@ def train_subset(data_dir):
 @pytest.fixture(scope="session")
 def reference_keras_model(train_subset):
     """build_model's reference CNN (adapted Normalization first), trained 1 epoch on 3,000 images."""
-    keras = _require("keras")
+    keras = need("keras")
     from edgecnn.train.model import build_model
 
     images, labels = train_subset
@@ -102,7 +96,7 @@ def tiny_model_factory(train_subset, tmp_path_factory):
     Small, untrained build_model CNNs with an adapted Normalization and random non-zero
     biases (tf2onnx folds zero biases away, which would hide the MatMul + Add -> Gemm path).
     """
-    keras = _require("keras")
+    keras = need("keras")
     from edgecnn.export.onnx_export import keras_to_onnx
     from edgecnn.train.model import build_model
 

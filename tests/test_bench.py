@@ -5,18 +5,13 @@ import json
 
 import pytest
 
-from edgecnn.runtime.errors import EdgecnnError, require
+from needs import need
 
 
-def _need(module):
-    try:
-        return require(module)
-    except EdgecnnError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
-_need("onnx")
-_need("onnxruntime")
+need("onnx")
+need("onnxruntime")
 
 from edgecnn.runtime.cli import main  # noqa: E402
 

@@ -6,17 +6,12 @@ import zlib
 import numpy as np
 import pytest
 
-from edgecnn.runtime.errors import EdgecnnError, require
+from needs import need
 
 
-def _need(module):
-    try:
-        return require(module)
-    except EdgecnnError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
-onnx = _need("onnx")
+onnx = need("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export import compiler  # noqa: E402

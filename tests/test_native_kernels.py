@@ -11,18 +11,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from edgecnn.runtime.errors import EdgecnnError, require
+from needs import need
 
 
-def _need(module):
-    try:
-        return require(module)
-    except EdgecnnError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
-onnx = _need("onnx")
-ort = _need("onnxruntime")
+onnx = need("onnx")
+ort = need("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402

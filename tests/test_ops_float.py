@@ -8,19 +8,14 @@ groups / depthwise, auto_pad variants)."""
 import numpy as np
 import pytest
 
-from edgecnn.runtime.errors import EdgecnnError, require
+from needs import need
 
 
-def _need(module):
-    try:
-        return require(module)
-    except EdgecnnError as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
-onnx = _need("onnx")
-ort = _need("onnxruntime")
-hypothesis = _need("hypothesis")
+onnx = need("onnx")
+ort = need("onnxruntime")
+hypothesis = need("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402

@@ -99,7 +99,7 @@ SUPPORTED_OPS = (
     "BatchNormalization, MatMul, Gemm, "
     "Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, Softmax, Add/Mul of two tensors, "
     "Add/Sub/Mul/Div with a constant, Pad (constant), Concat, Reshape, Flatten, Transpose, Squeeze, Unsqueeze, "
-    "Identity, Dropout, and shape arithmetic on constants"
+    "Identity, Dropout, Cast to float of a uint8/int8 model input, and shape arithmetic on constants"
 )
 EXPLAIN_HINT = "run `edgecnn compile --explain MODEL.onnx` to list every unsupported node"
 
@@ -375,9 +375,13 @@ class _Lowering:
             raise CompileError(f"the graph has {len(self.graph.output)} outputs; the native runtime needs exactly one")
         inp = runtime_inputs[0]
         ttype = inp.type.tensor_type
-        if ttype.elem_type != onnx.TensorProto.FLOAT:
+        # uint8 / int8 inputs (raw pixels) are stored as quantized tensors with scale 1, zero point 0:
+        # Cast(to=FLOAT) of them is then a DEQUANTIZE, (q - 0) * 1.0 = the exact float value of q.
+        input_dtype = {onnx.TensorProto.FLOAT: DTYPE_F32, onnx.TensorProto.UINT8: DTYPE_U8,
+                       onnx.TensorProto.INT8: DTYPE_I8}.get(ttype.elem_type)
+        if input_dtype is None:
             raise CompileError(f"graph input '{inp.name}' is {onnx.TensorProto.DataType.Name(ttype.elem_type)}; "
-                               "this version compiles float32 models only")
+                               "this version compiles models whose input is float32, uint8 or int8")
         dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
         if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
             raise CompileError(f"graph input '{inp.name}' has shape {dims}: need (batch, fixed dims...)")
@@ -386,7 +390,8 @@ class _Lowering:
                                "dynamic batch (or batch 1)")
         self.input_name = inp.name
         self.input_shape = tuple(dims[1:])
-        t = self.new_tensor(KIND_INPUT, self.input_shape)
+        t = self.new_tensor(KIND_INPUT, self.input_shape, dtype=input_dtype,
+                            quant=None if input_dtype == DTYPE_F32 else Quant(np.float32([1.0]), np.int32([0])))
         self.values[inp.name] = View(t, self.input_shape, _identity(len(dims)))
         self.fixed_batch = dims[0]  # None (dynamic) or 1
 
@@ -515,6 +520,25 @@ class _Lowering:
     # -- layout ops: change the view only ---------------------------------------------------
     def lower_Identity(self, node):
         self.values[node.output[0]] = self.view_input(node, 0)
+
+    def lower_Cast(self, node):
+        """Cast of a runtime tensor: to float32 of a uint8/int8 model input (DEQUANTIZE with scale 1,
+        zero point 0: exact, as onnxruntime's Cast), or float32 to float32 (nothing to do)."""
+        v = self.view_input(node, 0)
+        t = self.tensors[v.tensor]
+        to = _attrs(node).get("to")
+        if to != self.onnx.TensorProto.FLOAT:
+            name = self.onnx.TensorProto.DataType.Name(to) if to is not None else "(missing)"
+            raise self.fail(f"Cast of a runtime tensor to {name}: only Cast to FLOAT is supported")
+        if t.dtype == DTYPE_F32:
+            self.values[node.output[0]] = v
+            return
+        if t.quant is None or not (np.array_equal(t.quant.scales, [1.0]) and not np.any(t.quant.zero_points)):
+            raise self.fail("Cast of a quantized int8/uint8 tensor to FLOAT: only the raw uint8/int8 model input "
+                            "can be cast (use DequantizeLinear for quantized values)")
+        y = self.new_tensor(KIND_ACTIVATION, t.dims)
+        self.emit(OP_DEQUANTIZE, [v.tensor], [y], [])
+        self.values[node.output[0]] = View(y, v.shape, v.perm)
 
     def lower_Dropout(self, node):
         if len(node.input) > 2 and node.input[2]:

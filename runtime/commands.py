@@ -37,7 +37,7 @@ def register(subparsers) -> None:
         help="classify images with a .ecnn model (top-3 classes)",
         description="Run a .ecnn model on images and print the top-3 classes with probabilities. "
         "Images: PGM (read natively), PNG and other formats (needs Pillow), or IDX files "
-        "(every image in them). Grayscale pixels are scaled to [0, 1].",
+        "(every image in them). Grayscale pixels are scaled to [0, 1] (a model with a uint8 input gets them raw).",
     )
     p.add_argument("model", type=Path, help=".ecnn model file (from `edgecnn compile`)")
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PGM, PNG or IDX file")
@@ -61,7 +61,8 @@ def register(subparsers) -> None:
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
     p.add_argument("--random", type=int, metavar="N",
-                   help="compare on N random inputs (uniform in [0, 1), seed 0) of the model's declared input shape "
+                   help="compare on N random inputs (uniform in [0, 1), seed 0; every value of a uint8/int8-input model's dtype) "
+                   "of the model's declared input shape "
                    "instead of test images")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
                    help="the figures as JSON: printed instead of the text, or written to FILE beside it")
@@ -107,7 +108,7 @@ def predict_command(args) -> int:
     import numpy as np
 
     from edgecnn.runtime import Model
-    from edgecnn.runtime.images import read_image_file, to_model_layout
+    from edgecnn.runtime.images import read_image_file, to_model_dtype, to_model_layout
     from edgecnn.train.data import FASHION_MNIST_CLASSES
 
     model = Model.load(args.model)
@@ -117,7 +118,8 @@ def predict_command(args) -> int:
         images = read_image_file(path)
         if args.limit is not None:
             images = images[: max(args.limit, 0)]
-        probs = model.predict(to_model_layout(images, model.input_shape, str(path)))  # NHWC or NCHW, as declared
+        # NHWC or NCHW, as declared; raw pixels for a uint8-input model
+        probs = model.predict(to_model_dtype(to_model_layout(images, model.input_shape, str(path)), model.input_dtype))
         probs = probs.reshape(len(probs), -1)  # a (1, 10)-shaped output: its 10 classes
         for i, p in enumerate(probs):
             top = np.argsort(-p, kind="stable")[:3]
@@ -134,7 +136,7 @@ def verify_command(args) -> int:
     from edgecnn.export.artifacts import load_images, ort_session, run_onnx
     from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.runtime import Model
-    from edgecnn.runtime.images import to_model_layout
+    from edgecnn.runtime.images import to_model_dtype, to_model_layout
     from edgecnn.runtime.verify import compare_float
     from edgecnn.train.data import resolve_data_dir
 
@@ -143,14 +145,20 @@ def verify_command(args) -> int:
     if args.random is not None:  # any input shape: colour images, feature vectors, ...
         if args.random < 1:
             raise EdgecnnError(f"--random {args.random}: need at least 1 input")
-        images = np.random.default_rng(0).uniform(0, 1, (args.random, *model.input_shape)).astype(np.float32)
+        rng, shape = np.random.default_rng(0), (args.random, *model.input_shape)
+        if model.input_dtype == np.float32:
+            images = rng.uniform(0, 1, shape).astype(np.float32)
+        else:  # a uint8/int8-input model: every value of its dtype
+            info = np.iinfo(model.input_dtype)
+            images = rng.integers(info.min, info.max, shape, endpoint=True).astype(model.input_dtype)
         labels = None
     else:
         images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
         # The native input shape is the one the ONNX model declares: (28, 28, 1) from Keras, (1, 28, 28) from
         # PyTorch; other models need --random.
-        images = to_model_layout(images[..., 0], model.input_shape,
-                                 "Fashion-MNIST test images (use --random N for this model)")
+        images = to_model_dtype(to_model_layout(images[..., 0], model.input_shape,
+                                                "Fashion-MNIST test images (use --random N for this model)"),
+                                model.input_dtype)
     quiet = args.json == "-"
     reference = run_onnx(session, images, desc=None if quiet else "onnxruntime")
     native = _predict_with_progress(model, images, quiet=quiet)

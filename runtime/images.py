@@ -96,3 +96,18 @@ def to_model_layout(images: np.ndarray, input_shape, source: str) -> np.ndarray:
         f"({', '.join(map(str, shape))}) per sample (grayscale {images.shape[1]}x{images.shape[2]} "
         "models only: (H, W, 1) NHWC or (1, H, W) NCHW)"
     )
+
+
+def to_model_dtype(images: np.ndarray, dtype) -> np.ndarray:
+    """float32 images in [0, 1] -> what a model of input `dtype` takes: unchanged for float32,
+    the raw 0..255 pixels for a uint8-input model (which scales them itself), those pixels
+    minus 128 for an int8-input one."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float32:
+        return images
+    pixels = np.rint(images * np.float32(255.0))  # exact: the loaders divided 0..255 by 255
+    if dtype == np.uint8:
+        return pixels.astype(np.uint8)
+    if dtype == np.int8:
+        return (pixels - 128).astype(np.int8)
+    raise EdgecnnError(f"a model taking {dtype} input: images can be given to float32, uint8 or int8 models only")

@@ -263,7 +263,7 @@ class Model:
 
     # -- inference ------------------------------------------------------------------------
     def _as_input(self, x, check_finite: bool = True) -> tuple[np.ndarray, bool]:
-        """(N, *input_shape) float32 C-contiguous array, and whether x was a single sample."""
+        """(N, *input_shape) C-contiguous array of input_dtype, and whether x was a single sample."""
         try:
             x = np.asarray(x)
         except (ValueError, TypeError) as exc:  # ragged nested lists, ...
@@ -280,6 +280,13 @@ class Model:
                 f"input has shape {x.shape}; the model takes (N, {', '.join(map(str, shape))}) "
                 f"or a single ({', '.join(map(str, shape))})"
             )
+        if self.input_dtype != np.float32:
+            # A uint8/int8-input model takes its values as they are (raw pixels; the model does its own
+            # scaling): no silent cast, no /255.
+            if x.dtype != self.input_dtype:
+                raise InputError(f"input dtype is {x.dtype}; this model takes {self.input_dtype} input "
+                                 f"(e.g. raw pixels), pass an array of dtype {self.input_dtype}")
+            return np.ascontiguousarray(x), single
         if x.dtype == np.uint8:
             # pixels -> [0, 1], as edgecnn.train.data.to_model_input; only for image inputs (one or
             # three channels, NHWC or NCHW): uint8 values of a feature vector mean nothing here.
@@ -329,7 +336,8 @@ class Model:
                 arena: np.ndarray | None = None, check_finite: bool = True) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
-        x: float32 in [0, 1] or uint8 pixels (divided by 255); (N, 28, 28) and a single
+        x: float32 in [0, 1] or uint8 pixels (divided by 255); a model whose ONNX input is
+        uint8/int8 (input_dtype) takes exactly that dtype, unscaled; (N, 28, 28) and a single
         (28, 28, 1) image are accepted too (a single image gives N = 1). Runs `batch_size`
         samples per native call (the arena is sized for that). reference=True runs the
         plain reference kernels instead of the fast ones (the oracle; slow). arena: from
@@ -343,8 +351,8 @@ class Model:
         # cffi step comes back with cold caches (tens of microseconds each, measured). An array
         # that already is what _as_input returns skips it; the C library checks the arena's size
         # and alignment, and _check_arena names the problem only when it refuses.
-        if not (type(x) is np.ndarray and x.dtype == np.float32 and x.shape[1:] == self.input_shape
-                and x.flags.c_contiguous and (not check_finite or _quick_finite(x))):
+        if not (type(x) is np.ndarray and x.dtype == self.input_dtype and x.shape[1:] == self.input_shape
+                and x.flags.c_contiguous and (x.dtype != np.float32 or not check_finite or _quick_finite(x))):
             x, _ = self._as_input(x, check_finite)
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")

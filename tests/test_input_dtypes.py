@@ -148,3 +148,26 @@ def test_predict_command_feeds_raw_pixels_to_a_uint8_model(tmp_path, capsys):
     want = onnxruntime_run(model, pixels)[0]
     top = int(np.argmax(want))
     assert capsys.readouterr().out.startswith(f"{pgm}: {FASHION_MNIST_CLASSES[top]} {want[top]:.4f}")
+
+
+@pytest.mark.parametrize("in_dtype", [np.uint8, np.int8])
+def test_edgecnn_run_feeds_raw_pixels(in_dtype, tmp_path):
+    """The C tool on a PGM: u8 models get the pixels, i8 models the pixels minus 128."""
+    import subprocess
+    from pathlib import Path
+
+    native_dir = Path(__file__).resolve().parents[1] / "native"
+    built = subprocess.run(["make", "-s", "-C", str(native_dir), "build/edgecnn-run"], capture_output=True, text=True)
+    assert built.returncode == 0, f"building edgecnn-run failed:\n{built.stderr}"
+    model, shape = pixel_model(in_dtype)
+    ecnn_path, pgm = tmp_path / "m.ecnn", tmp_path / "img.pgm"
+    ecnn_path.write_bytes(compile_model(model)[0])
+    pixels = raw_inputs(np.uint8, shape, n=1, seed=4)
+    pgm.write_bytes(b"P5\n28 28\n255\n" + pixels.tobytes())
+    result = subprocess.run([str(native_dir / "build" / "edgecnn-run"), "--raw", str(ecnn_path), str(pgm)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    got = np.float32(result.stdout.split(":", 1)[1].split())
+    x = pixels if in_dtype == np.uint8 else (pixels.astype(np.int16) - 128).astype(np.int8)
+    want = onnxruntime_run(model, x)[0]
+    assert float(np.max(np.abs(got.astype(np.float64) - want))) <= RTOL

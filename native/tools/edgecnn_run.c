@@ -10,6 +10,7 @@
  * with %.9g (enough digits to give back the exact float32): the golden-output comparison
  * across targets (tests/edge_golden.py) reads these. --info prints the memory a firmware needs for the model: "MODEL: file F bytes,
  * arena A bytes (batch 1)" (F in flash, A in RAM; `make size` reads it). Exit status: 0 ok, 1 bad input, 2 bad model. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,10 @@ static long pgm_int(FILE *f)
     return v; /* the single whitespace after maxval is consumed here */
 }
 
-/* Loads a PGM into x (h*w floats in [0,1]); returns 0 or prints why not and returns 1. */
-static int load_pgm(const char *path, float *x, long h, long w)
+/* Loads a PGM into x: h*w floats in [0,1] for an f32 input; for a model taking raw u8 / i8
+ * values, the pixels rescaled to 0..255 (as `edgecnn predict`: rint(v / maxval * 255) in f32),
+ * minus 128 for i8. Returns 0 or prints why not and returns 1. */
+static int load_pgm(const char *path, void *x, uint32_t dtype, long h, long w)
 {
     FILE *f = fopen(path, "rb");
     char magic[2];
@@ -111,7 +114,15 @@ static int load_pgm(const char *path, float *x, long h, long w)
             fclose(f);
             return 1;
         }
-        x[i] = (float)v / (float)maxval;
+        if (dtype == ECNN_DTYPE_F32) {
+            ((float *)x)[i] = (float)v / (float)maxval;
+        } else {
+            long q = lrintf((float)v / (float)maxval * 255.0f);
+            if (dtype == ECNN_DTYPE_U8)
+                ((uint8_t *)x)[i] = (uint8_t)q;
+            else
+                ((int8_t *)x)[i] = (int8_t)(q - 128);
+        }
     }
     fclose(f);
     return 0;
@@ -126,7 +137,8 @@ int main(int argc, char **argv)
     ecnn_model_info info;
     ecnn_tensor_info in, out;
     ecnn_status st;
-    float *x, *y;
+    void *x;
+    float *y;
     int a, status = 0, raw = 0, info_only = 0;
     uint32_t classes, img_h = 0, img_w = 0; /* grayscale image size the input takes */
 
@@ -178,8 +190,9 @@ int main(int argc, char **argv)
     } else if (in.rank == 2) {
         img_h = in.dims[0], img_w = in.dims[1];
     }
-    if (in.dtype != ECNN_DTYPE_F32 || img_h == 0 || out.dtype != ECNN_DTYPE_F32) {
-        fprintf(stderr, "edgecnn-run: %s: needs a float model with a grayscale [H, W, 1], [1, H, W] or [H, W] input\n",
+    if (in.dtype == ECNN_DTYPE_I32 || img_h == 0 || out.dtype != ECNN_DTYPE_F32) {
+        fprintf(stderr, "edgecnn-run: %s: needs a float-output model with a grayscale [H, W, 1], [1, H, W] or [H, W] "
+                "input (float32, uint8 or int8)\n",
                 argv[1]);
         free(block);
         return 2;
@@ -187,7 +200,7 @@ int main(int argc, char **argv)
     classes = out.size / 4;
     ecnn_arena_size(&model, 1, &arena_bytes);
     arena_block = malloc(arena_bytes + 64);
-    x = (float *)malloc(in.size);
+    x = malloc(in.size);
     y = (float *)malloc(out.size);
     if (!arena_block || !x || !y) {
         fprintf(stderr, "edgecnn-run: out of memory\n");
@@ -197,7 +210,7 @@ int main(int argc, char **argv)
     arena = (unsigned char *)arena_block + (64 - (size_t)arena_block % 64) % 64;
     for (a = 2; a < argc; a++) {
         uint32_t rank, j, best[3] = {0, 0, 0};
-        if (load_pgm(argv[a], x, (long)img_h, (long)img_w)) {
+        if (load_pgm(argv[a], x, in.dtype, (long)img_h, (long)img_w)) {
             status = 1;
             continue;
         }

@@ -204,6 +204,26 @@ static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, siz
                            (const uint8_t *)src + ((((size_t)o * p->kh + ky) * p->kw + kx) * cg + c) * esize, esize);
 }
 
+/* Float conv with random x, w, b (bias when with_bias): the HWIO fast kernel against the
+ * reference on plain weights, bit for bit. Leaves x, w (plain), wh (HWIO), b and y_ref filled;
+ * p->w_layout is back to plain on return. */
+static void check_conv_f32_hwio(ecnn_conv2d_params *p, uint32_t n, int with_bias, float *x, float *w, float *wh,
+                                float *b, float *y_ref, float *y_fast)
+{
+    const size_t nx = (size_t)n * p->h * p->w * p->c, nw = (size_t)p->o * p->kh * p->kw * (p->c / p->group);
+    const size_t ny = (size_t)n * p->oh * p->ow * p->o;
+    size_t i;
+    for (i = 0; i < nx; i++) x[i] = frand();
+    for (i = 0; i < nw; i++) w[i] = frand();
+    for (i = 0; i < p->o; i++) b[i] = frand();
+    to_hwio(wh, w, p, sizeof(float));
+    ecnn_conv2d_f32_ref(y_ref, x, w, with_bias ? b : NULL, n, p);
+    p->w_layout = ECNN_LAYOUT_CONV_HWIO;
+    ecnn_conv2d_f32_hwio(y_fast, x, wh, with_bias ? b : NULL, n, p);
+    p->w_layout = ECNN_LAYOUT_PLAIN;
+    CHECK(memcmp(y_ref, y_fast, ny * sizeof(float)) == 0);
+}
+
 #define CONV_X (3u * 9 * 9 * 70)
 #define CONV_W (72u * 3 * 3 * 40)
 #define CONV_Y (3u * 11 * 11 * 72)
@@ -226,14 +246,8 @@ static void test_conv_hwio(void)
         nw = (size_t)p.o * p.kh * p.kw * (p.c / p.group);
         ny = (size_t)n * p.oh * p.ow * p.o;
         /* float */
-        for (i = 0; i < nx; i++) cx[i] = frand();
-        for (i = 0; i < nw; i++) cw[i] = frand();
-        for (i = 0; i < p.o; i++) cb[i] = frand();
-        to_hwio(cwh, cw, &p, sizeof(float));
-        ecnn_conv2d_f32_ref(cy_ref, cx, cw, trial % 2 ? cb : NULL, n, &p);
+        check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ecnn_conv2d_f32_hwio(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p);
-        CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         ecnn_conv2d_f32_ref(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
@@ -276,11 +290,10 @@ static void test_conv_hwio_wide_rows(void)
 {
     static float cx[2 * 7 * 19 * 6], cw[72 * 3 * 3 * 3], cwh[72 * 3 * 3 * 3], cb[72];
     static float cy_ref[2 * 8 * 20 * 72], cy_fast[2 * 8 * 20 * 72];
-    uint32_t trial, i;
+    uint32_t trial;
     for (trial = 0; trial < 60; trial++) {
         ecnn_conv2d_params p;
         const uint32_t n = 1 + trial % 2;
-        size_t nx, nw, ny;
         memset(&p, 0, sizeof p);
         p.group = trial % 3 == 2 ? 3 : 1;
         p.c = p.group * (uint32_t)irand(1, trial % 3 == 2 ? 2 : 3);
@@ -300,17 +313,7 @@ static void test_conv_hwio_wide_rows(void)
         p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
         p.act.p0 = trial % 4 == 3 ? -0.5f : 0.1f;
         p.act.p1 = 0.5f;
-        nx = (size_t)n * p.h * p.w * p.c;
-        nw = (size_t)p.o * p.kh * p.kw * (p.c / p.group);
-        ny = (size_t)n * p.oh * p.ow * p.o;
-        for (i = 0; i < nx; i++) cx[i] = frand();
-        for (i = 0; i < nw; i++) cw[i] = frand();
-        for (i = 0; i < p.o; i++) cb[i] = frand();
-        to_hwio(cwh, cw, &p, sizeof(float));
-        ecnn_conv2d_f32_ref(cy_ref, cx, cw, trial % 2 ? cb : NULL, n, &p);
-        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ecnn_conv2d_f32_hwio(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p);
-        CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
+        check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
     }
 }
 

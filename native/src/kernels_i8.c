@@ -148,7 +148,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     /* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's
      * packed weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group). */
     const uint32_t fit = pairs ? CONV_W_STACK / (pairs * 2) / 8 * 8 : CONV_O_BLOCK;
-    const uint32_t block = og < CONV_O_BLOCK ? (og < fit ? og : fit) : (CONV_O_BLOCK < fit ? CONV_O_BLOCK : fit);
+    const uint32_t capped = og < CONV_O_BLOCK ? og : CONV_O_BLOCK, block = capped < fit ? capped : fit;
     const int32_t zx = q->x_zero_point;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
     int32_t acc[CONV_O_BLOCK];

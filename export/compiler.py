@@ -1095,6 +1095,12 @@ def _consumers(ops, tid):
     return [i for i, op in enumerate(ops) if tid in op.inputs]
 
 
+def _sole_reader(ops, tid):
+    """The op that is the only reader of tensor tid (what a fold may merge into), else None."""
+    users = _consumers(ops, tid)
+    return ops[users[0]] if len(users) == 1 else None
+
+
 def _fold_channel_arith(tensors, ops, op, arith) -> bool:
     """Fold a per-output-channel (or scalar) constant Mul / Add / Sub that follows a float
     CONV_2D or FULLY_CONNECTED without activation into its weights and bias (a batch norm that
@@ -1128,10 +1134,9 @@ def _fold_pads(tensors, ops) -> None:
     for pad in list(ops):
         if pad.op_type != OP_PAD or tensors[pad.outputs[0]].dtype != DTYPE_F32:
             continue
-        users = _consumers(ops, pad.outputs[0])
-        if len(users) != 1:
+        conv = _sole_reader(ops, pad.outputs[0])
+        if conv is None:
             continue
-        conv = ops[users[0]]
         before, after, value = pad.params[:5], pad.params[5:10], pad.params[10]
         if (conv.op_type != OP_CONV_2D or conv.inputs[0] != pad.outputs[0] or float(value) != 0.0
                 or before[2:] != [0, 0, 0] or after[2:] != [0, 0, 0] or len(tensors[pad.outputs[0]].dims) != 3):
@@ -1152,10 +1157,9 @@ def _fold_transposes(tensors, ops) -> None:
     for tr in list(ops):
         if tr.op_type != OP_TRANSPOSE or tensors[tr.outputs[0]].dtype != DTYPE_F32:
             continue
-        users = _consumers(ops, tr.outputs[0])
-        if len(users) != 1:
+        fc = _sole_reader(ops, tr.outputs[0])
+        if fc is None:
             continue
-        fc = ops[users[0]]
         if (fc.op_type != OP_FULLY_CONNECTED or fc.inputs[0] != tr.outputs[0] or fc.inputs[1] == tr.outputs[0]
                 or tensors[fc.inputs[1]].dtype != DTYPE_F32 or len(_consumers(ops, fc.inputs[1])) != 1):
             continue
@@ -1179,8 +1183,7 @@ def _fold_hard_activations(tensors, ops, output_tensor) -> None:
     op-by-op rounding by about an ulp, within the float contract)."""
 
     def only_reader(t, op_type):
-        users = _consumers(ops, t)
-        nxt = ops[users[0]] if len(users) == 1 and t != output_tensor else None
+        nxt = _sole_reader(ops, t) if t != output_tensor else None
         return nxt if nxt is not None and nxt.op_type == op_type and nxt.inputs[0] == t else None
 
     def scalar(arith, func, value):
@@ -1198,8 +1201,7 @@ def _fold_hard_activations(tensors, ops, output_tensor) -> None:
         if mul is None or not scalar(mul, ARITH["Mul"], 1.0 / 6.0):
             continue
         x, h = add.inputs[0], mul.outputs[0]
-        users = _consumers(ops, h)
-        gate = ops[users[0]] if len(users) == 1 and h != output_tensor else None
+        gate = _sole_reader(ops, h) if h != output_tensor else None
         if (gate is not None and gate.op_type == OP_MUL and set(gate.inputs) == {x, h}
                 and gate.params[0] == ACT_NONE and tensors[x].dims == tensors[h].dims):
             fused = NOp(OP_ACTIVATION, [x], list(gate.outputs), [ACT_HARD_SWISH, 0.0, 0.0],
@@ -1229,10 +1231,9 @@ def _fuse(tensors, ops, output_tensor) -> list:
             y = op.outputs[0]
             if y == output_tensor:
                 continue
-            users = _consumers(ops, y)
-            if len(users) != 1:
+            nxt = _sole_reader(ops, y)
+            if nxt is None:
                 continue
-            nxt = ops[users[0]]
             z = nxt.outputs[0]
             if nxt.op_type == OP_CHANNEL_ARITH and _fold_channel_arith(tensors, ops, op, nxt):
                 pass
@@ -1243,7 +1244,7 @@ def _fuse(tensors, ops, output_tensor) -> list:
                 continue
             op.outputs[0] = z
             op.names += nxt.names
-            del ops[users[0]]
+            ops.remove(nxt)
             changed = True
             break
     return ops

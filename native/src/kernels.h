@@ -15,6 +15,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* acc + a * b, the term of every float fully connected dot product. Where the target has a
+ * fused multiply-add instruction (C99's FP_FAST_FMAF: x86 with FMA, AArch64, RISC-V with F)
+ * it is one fused operation, as in onnxruntime's MLAS kernels: one instruction and one
+ * rounding per term instead of two. Elsewhere (armv7 VFPv3, x86 without FMA, portable x86
+ * builds) a multiply and an add. The build's -ffp-contract=off keeps the compiler from fusing
+ * anything else, so the reference FC kernel and every fast FC kernel of one build round alike
+ * (bit-identical); ECNN_FUSED_MAC tells the SIMD kernels which of the two to emit. */
+#ifdef FP_FAST_FMAF
+#define ECNN_FUSED_MAC 1
+#endif
+static inline float ecnn_mac(float acc, float a, float b)
+{
+#ifdef ECNN_FUSED_MAC
+    return fmaf(a, b, acc);
+#else
+    return acc + a * b;
+#endif
+}
+
 /* Weight layouts (tensor record byte 44, FORMAT.md "Packed weights"). The compiler
  * packs weights into the order the fast kernels stream; the reference kernels read
  * every layout through the index functions below, so they stay the oracle on any file. */
@@ -186,7 +205,7 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
  * BIT-IDENTICAL to the reference kernels above (native/tests and the fuzzer check this). */
 
 /* Same contract, w in ECNN_LAYOUT_FC_PANEL16. Each output is summed in the reference
- * order (k = 0, 1, ..., one multiply and one add per term, no FMA), then the bias:
+ * order (k = 0, 1, ..., one ecnn_mac per term), then the bias:
  * BIT-IDENTICAL to ecnn_fully_connected_f32_ref. The SIMD versions (kernels_x86_avx2.c,
  * kernels_x86_avx512.c, kernels_arm_neon.c) are chosen at compile time. */
 void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,

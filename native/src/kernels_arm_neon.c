@@ -1,8 +1,9 @@
 /* ARM NEON (AArch64) versions of the fast kernels (simd.h picks them when the compiler
  * targets AArch64 with NEON; to be run under qemu / on a Raspberry Pi by the edge targets).
  *
- * Float (ECNN_LAYOUT_FC_PANEL16 and conv HWIO): separate vmulq_f32 and vaddq_f32 (no fused
- * multiply-add): each output summed in the reference order, bit-identical to it.
+ * Float (ECNN_LAYOUT_FC_PANEL16 and conv HWIO): each output summed in the reference order,
+ * bit-identical to it: the FC with one ecnn_mac per term (vfmaq_f32: AArch64 always has
+ * FMA), the conv with separate vmulq_f32 and vaddq_f32 as its reference does.
  *
  * int8 (ECNN_LAYOUT_FC_PANEL8X4, weight zero points 0): with the dot product extension
  * (__ARM_FEATURE_DOTPROD) a 16-byte half of a weight group (4 outputs x 4 k) meets the 4
@@ -19,6 +20,13 @@
 
 #define F32_TILE 4u
 
+/* acc + x * w on 4 lanes, rounded as ecnn_mac. */
+#ifdef ECNN_FUSED_MAC
+#define F32_MAC(acc, x, w) vfmaq_f32(acc, x, w)
+#else
+#define F32_MAC(acc, x, w) vaddq_f32(acc, vmulq_f32(x, w))
+#endif
+
 static inline void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w, uint32_t k,
                             uint32_t ns, const float *bias, uint32_t width)
 {
@@ -31,10 +39,10 @@ static inline void f32_tile(float *y, size_t ystride, const float *x, size_t xst
         const float32x4_t w0 = vld1q_f32(wr), w1 = vld1q_f32(wr + 4), w2 = vld1q_f32(wr + 8), w3 = vld1q_f32(wr + 12);
         for (s = 0; s < ns; s++) {
             const float32x4_t xb = vdupq_n_f32(x[s * xstride + i]);
-            a[s][0] = vaddq_f32(a[s][0], vmulq_f32(xb, w0));
-            a[s][1] = vaddq_f32(a[s][1], vmulq_f32(xb, w1));
-            a[s][2] = vaddq_f32(a[s][2], vmulq_f32(xb, w2));
-            a[s][3] = vaddq_f32(a[s][3], vmulq_f32(xb, w3));
+            a[s][0] = F32_MAC(a[s][0], xb, w0);
+            a[s][1] = F32_MAC(a[s][1], xb, w1);
+            a[s][2] = F32_MAC(a[s][2], xb, w2);
+            a[s][3] = F32_MAC(a[s][3], xb, w3);
         }
     }
     for (s = 0; s < ns; s++) {

@@ -1,8 +1,8 @@
 /* Faster portable float32 kernels; see kernels.h. The reference versions in
  * kernels_ref_f32.c are their oracle (native/tests): every kernel here sums its terms in
- * the reference order (one multiply, one add per term, bias last), so it gives the
- * reference's result bit for bit. Plain C99, no intrinsics; simd.h picks intrinsics
- * kernels where the CPU has them.
+ * the reference order (one multiply and one add per term, one ecnn_mac in the fully
+ * connected kernel; bias last), so it gives the reference's result bit for bit. Plain
+ * C99, no intrinsics; simd.h picks intrinsics kernels where the CPU has them.
  *
  * Fully connected weights in the plain [O][K] layout (a weight shared by several ops,
  * which the compiler leaves unpacked) run on the reference kernel: a faster kernel for
@@ -33,12 +33,12 @@ void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, cons
             float acc[FC_SAMPLES][ECNN_PANEL_F32];
             for (s = 0; s < FC_SAMPLES; s++)
                 for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] = 0.0f;
-            /* k ascending, one multiply and one add per term: the reference order. */
+            /* k ascending, one ecnn_mac per term: the reference order. */
             for (i = 0; i < k; i++) {
                 const float *wi = wp + (size_t)i * ECNN_PANEL_F32;
                 for (s = 0; s < ns; s++) {
                     const float xv = x[(size_t)(s0 + s) * k + i];
-                    for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] += xv * wi[l];
+                    for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] = ecnn_mac(acc[s][l], xv, wi[l]);
                 }
             }
             for (s = 0; s < ns; s++)

@@ -1,7 +1,8 @@
 /* Reference float32 kernels: the straightforward loops, ONNX semantics. They are the
  * oracle for faster kernels; keep them simple rather than fast. Accumulation order:
  * products summed in the order of the loops below, bias added last (as ONNX
- * MatMul + Add and Conv do), so results stay within a few ulp of onnxruntime. */
+ * MatMul + Add and Conv do), so results stay within a few ulp of onnxruntime. Fully
+ * connected terms go through ecnn_mac (fused where the target has FMA, kernels.h). */
 #include <math.h>
 #include <stddef.h>
 
@@ -83,7 +84,7 @@ void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, cons
         const float *xs = x + (size_t)s * k;
         for (j = 0; j < o; j++) {
             float acc = 0.0f;
-            for (i = 0; i < k; i++) acc += xs[i] * w[ecnn_fc_w_index(layout, j, i, k)];
+            for (i = 0; i < k; i++) acc = ecnn_mac(acc, xs[i], w[ecnn_fc_w_index(layout, j, i, k)]);
             if (b) acc += b[j];
             y[(size_t)s * o + j] = ecnn_apply_act(acc, act);
         }

@@ -3,7 +3,8 @@
  * kernels_x86_avx2.c, twice as wide:
  *
  * Float (ECNN_LAYOUT_FC_PANEL16): one zmm holds a whole weight row of a panel; a tile of up
- * to 8 samples x 16 outputs. Multiply then add (no FMA): bit-identical to the reference.
+ * to 8 samples x 16 outputs. One ecnn_mac per term (a vfmadd where the build has FMA, as
+ * every AVX-512 CPU does): bit-identical to the reference.
  *
  * int8 (ECNN_LAYOUT_FC_PANEL8X4, weight zero points 0): a 32-byte weight group (8 outputs x
  * 4 k) is sign-extended to 32 int16 and multiplied with (x - zx) as int16 by
@@ -30,7 +31,13 @@ static ALWAYS_INLINE void f32_tile(float *y, size_t ystride, const float *x, siz
     for (s = 0; s < ns; s++) a[s] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, y + s * ystride);
     for (i = 0; i < kc; i++) {
         const __m512 wr = _mm512_loadu_ps(w + (size_t)i * 16);
-        for (s = 0; s < ns; s++) a[s] = _mm512_add_ps(a[s], _mm512_mul_ps(_mm512_set1_ps(x[s * xstride + i]), wr));
+        for (s = 0; s < ns; s++) {
+#ifdef ECNN_FUSED_MAC
+            a[s] = _mm512_fmadd_ps(_mm512_set1_ps(x[s * xstride + i]), wr, a[s]);
+#else
+            a[s] = _mm512_add_ps(a[s], _mm512_mul_ps(_mm512_set1_ps(x[s * xstride + i]), wr));
+#endif
+        }
     }
     for (s = 0; s < ns; s++) {
         if (last && bias) a[s] = _mm512_add_ps(a[s], _mm512_maskz_loadu_ps(mask, bias));

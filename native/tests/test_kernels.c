@@ -81,6 +81,30 @@ static void test_fc_f32_panel16(void)
             }
 }
 
+/* The FC kernels' term is fused exactly where kernels.h says (ECNN_FUSED_MAC), in the reference
+ * and the fast kernel alike: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 with one rounding, and 0 when
+ * the product is rounded first (1 + 2^-11 + 2^-24 is a tie, to even 1 + 2^-11). */
+static void test_fc_f32_fused_mac(void)
+{
+    const float e = 1.0f / 4096.0f; /* 2^-12 */
+    const float x[2] = {1.0f, 1.0f + e}, w[2] = {-(1.0f + 2.0f * e), 1.0f + e};
+    float w_packed[16 * 2], y_ref1, y_fast1;
+    ecnn_act_params act;
+    memset(&act, 0, sizeof act);
+    pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
+    ecnn_fully_connected_f32_ref(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
+    ecnn_fc_f32_panel16(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
+#ifdef ECNN_FUSED_MAC
+    CHECK(y_ref1 == e * e); /* 2^-24 */
+#else
+    CHECK(y_ref1 == 0.0f);
+#endif
+    CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
+#if defined(__x86_64__) && defined(__FMA__)
+    CHECK(ECNN_FUSED_MAC == 1); /* an FMA build must use it: the fast batch-64 dense depends on it */
+#endif
+}
+
 static int8_t wq[MAX_O * MAX_K], wq_packed[MAX_PACKED];
 static uint8_t xq[MAX_N * MAX_K];
 static int32_t bq[MAX_O];
@@ -388,6 +412,7 @@ int main(void)
 {
     printf("fast kernels: %s\n", ecnn_simd());
     RUN_TEST(test_fc_f32_panel16);
+    RUN_TEST(test_fc_f32_fused_mac);
     RUN_TEST(test_fc_q_panel8x4);
     RUN_TEST(test_conv_hwio);
     RUN_TEST(test_conv_hwio_wide_rows);

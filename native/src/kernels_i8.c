@@ -8,6 +8,7 @@
 
 #define FC_SAMPLES 4u
 
+#ifndef ECNN_X86_AVX2_KERNELS /* x86 SIMD builds never call it (NEON without sdot does) */
 void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                                  uint32_t o, const ecnn_qlinear_params *q)
 {
@@ -43,6 +44,7 @@ void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const in
         }
     }
 }
+#endif
 
 void ecnn_fc_q_panel8x4(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
                         const ecnn_qlinear_params *q)

@@ -241,6 +241,8 @@ void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float 
  * (kernels_dw_f32.c); bit-identical to ecnn_conv2d_f32_ref. */
 void ecnn_conv2d_f32_depthwise(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                const ecnn_conv2d_params *p);
+/* ecnn_conv2d_f32_hwio's plain C loops (portable and NEON builds; not in x86 SIMD builds,
+ * whose kernel takes every O / group). */
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                    const ecnn_conv2d_params *p);
 #endif /* ECNN_KERNELS_H */

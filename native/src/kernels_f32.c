@@ -69,15 +69,20 @@ void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
                           const ecnn_conv2d_params *p)
 {
-#ifdef ECNN_SIMD_FC_F32
-    if ((p->o / p->group) % 8 == 0) { /* the SIMD kernel takes whole blocks of 8 output channels */
+#if defined(ECNN_X86_AVX2_KERNELS)
+    ECNN_SIMD_CONV_F32(y, x, w, b, n, p); /* any O / group (masked last channels) */
+#else
+#ifdef ECNN_SIMD_CONV_F32
+    if ((p->o / p->group) % 8 == 0) { /* the NEON kernel takes whole blocks of 8 output channels */
         ECNN_SIMD_CONV_F32(y, x, w, b, n, p);
         return;
     }
 #endif
     ecnn_conv2d_f32_hwio_portable(y, x, w, b, n, p);
+#endif
 }
 
+#ifndef ECNN_X86_AVX2_KERNELS /* x86 SIMD builds never call it (their kernel takes every O / group) */
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                    const ecnn_conv2d_params *p)
 {
@@ -118,6 +123,7 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
         }
     }
 }
+#endif
 
 /* Max pooling, the reference's loop order (first tap copied, then max; in place under the
  * same conditions) with padding taps skipped up front and channels in fixed-size blocks. */

@@ -176,38 +176,30 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
         for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
 }
 
-/* The activations other than none and Relu on 8 sums, scalar (rare in CNNs, not hot). */
-static NOINLINE void conv_store8_act(float *yp, __m256 a, const ecnn_act_params *act)
+/* The activations other than none and Relu, in place on the np pixels x `lanes` outputs a
+ * tile has just stored (yp: the first pixel's, pixels o floats apart): scalar, rare in CNNs,
+ * not hot. A float store and reload is exact, so this is ecnn_apply_act(sum + bias). */
+static NOINLINE void conv_act_tile(float *yp, size_t o, uint32_t np, uint32_t lanes, const ecnn_act_params *act)
 {
-    float out[8];
-    uint32_t l;
-    _mm256_storeu_ps(out, a);
-    for (l = 0; l < 8; l++) yp[l] = ecnn_apply_act(out[l], act);
+    uint32_t j, l;
+    for (j = 0; j < np; j++)
+        for (l = 0; l < lanes; l++) yp[j * o + l] = ecnn_apply_act(yp[j * o + l], act);
 }
 
-/* Bias (if any), activation and store of one pixel's 8 output channels (a: their sums);
- * inlined: a call per 8 outputs cost as much as the sums of a 1-channel 3x3 conv. */
-static ALWAYS_INLINE void conv_store8(float *yp, __m256 a, const float *b, const ecnn_act_params *act)
-{
-    if (b) a = _mm256_add_ps(a, _mm256_loadu_ps(b));
-    if (act->act == 1) /* Relu: max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0 */
-        _mm256_storeu_ps(yp, _mm256_max_ps(a, _mm256_setzero_ps()));
-    else if (act->act == 0)
-        _mm256_storeu_ps(yp, a);
-    else
-        conv_store8_act(yp, a, act);
-}
-
-/* Up to CONV_PIX output pixels x 16 (two: 16, else 8) output channels of one group: the
- * pixels' windows start pix_step floats apart in x; taps ky in [0, nky) (x rows x_row apart,
- * weight rows w_row apart), kx in [0, nkx) (x_tap apart; weights contiguous), c in [0, cg):
- * the reference order, multiply then add. np and two are constants at every call (the
- * function is inlined), so the unused accumulators and branches vanish. */
+/* Up to CONV_PIX output pixels x 16 output channels (two), or x `count` <= 8 under `mask`
+ * (lanes l < count set; !two), of one group: the pixels' windows start pix_step floats apart
+ * in x; taps ky in [0, nky) (x rows x_row apart, weight rows w_row apart), kx in [0, nkx)
+ * (x_tap apart; weights contiguous), c in [0, cg): the reference order, multiply then add.
+ * Then the bias, Relu (max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0) and the
+ * stores, one test each per tile; other activations in place afterwards. The masked lanes
+ * read no memory and are not stored. np and two are constants at every call (the function
+ * is inlined), so the unused accumulators and branches vanish. */
 #define CONV_PIX 6u /* 12 accumulators + 2 weight vectors + 1 broadcast: the 16 ymm registers */
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step, size_t x_row, size_t x_tap,
                                     const float *wp, size_t w_row, size_t o, uint32_t nky, uint32_t nkx, uint32_t cg,
-                                    const float *b, const ecnn_act_params *act, const uint32_t np, const int two)
+                                    const float *b, const ecnn_act_params *act, const uint32_t np, const int two,
+                                    __m256i mask, uint32_t count)
 {
     const __m256 zero = _mm256_setzero_ps();
     uint32_t ky, kx, c;
@@ -218,7 +210,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
         const float *xt = xp + ky * x_row, *wt = wp + ky * w_row;
         for (kx = 0; kx < nkx; kx++, xt += x_tap)
             for (c = 0; c < cg; c++, wt += o) {
-                const __m256 wv = _mm256_loadu_ps(wt);
+                const __m256 wv = two ? _mm256_loadu_ps(wt) : _mm256_maskload_ps(wt, mask);
                 const __m256 wu = two ? _mm256_loadu_ps(wt + 8) : wv;
                 __m256 xb;
 #define CONV_STEP(J)                                                                                \
@@ -231,19 +223,47 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
 #undef CONV_STEP
             }
     }
+    if (b) {
+        const __m256 b0 = two ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, mask);
+        const __m256 b1 = two ? _mm256_loadu_ps(b + 8) : b0;
+#define CONV_BIAS(J)                                                                                \
+        if (J < np) {                                                                               \
+            a##J = _mm256_add_ps(a##J, b0);                                                         \
+            if (two) c##J = _mm256_add_ps(c##J, b1);                                                \
+        }
+        CONV_ROWS(CONV_BIAS)
+#undef CONV_BIAS
+    }
+    if (act->act == 1) { /* ECNN_ACT_RELU */
+#define CONV_RELU(J)                                                                                \
+        if (J < np) {                                                                               \
+            a##J = _mm256_max_ps(a##J, zero);                                                       \
+            if (two) c##J = _mm256_max_ps(c##J, zero);                                              \
+        }
+        CONV_ROWS(CONV_RELU)
+#undef CONV_RELU
+    }
 #define CONV_STORE(J)                                                                               \
     if (J < np) {                                                                                   \
-        conv_store8(yp + J * o, a##J, b, act);                                                      \
-        if (two) conv_store8(yp + J * o + 8, c##J, b ? b + 8 : NULL, act);                          \
+        if (two) {                                                                                  \
+            _mm256_storeu_ps(yp + J * o, a##J);                                                     \
+            _mm256_storeu_ps(yp + J * o + 8, c##J);                                                 \
+        } else if (count == 8) {                                                                    \
+            _mm256_storeu_ps(yp + J * o, a##J);                                                     \
+        } else {                                                                                    \
+            _mm256_maskstore_ps(yp + J * o, mask, a##J); /* slow on AMD: only for a last 1..7 */    \
+        }                                                                                           \
     }
     CONV_ROWS(CONV_STORE)
 #undef CONV_STORE
+    if (act->act > 1) conv_act_tile(yp, o, np, two ? 16 : count, act);
 }
 
-/* Conv, w in HWIO, O / group a multiple of 8: terms in the reference order (ky, kx, c),
- * multiply then add: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels
- * whose windows lie wholly inside the row (all kx taps) go together in one conv_tile;
- * others one by one, skipping the taps in the padding as the reference does. */
+/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), multiply then
+ * add: bit-identical to ecnn_conv2d_f32_ref. Output channels in blocks of 16, the last
+ * 1..15 as one or two masked blocks of up to 8. CONV_PIX neighbouring pixels whose windows
+ * lie wholly inside the row (all kx taps) go together in one conv_tile; others one by one,
+ * skipping the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
                                const ecnn_conv2d_params *p)
 {
@@ -252,6 +272,7 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
     const size_t pix_step = (size_t)p->stride_w * p->c; /* input floats from one output pixel to the next */
     const size_t x_row = (size_t)p->dilation_h * p->w * p->c, x_tap = (size_t)p->dilation_w * p->c;
     const size_t w_row = (size_t)p->kw * cg * o;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     uint32_t s, oy, ox, g, o0;
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
@@ -274,21 +295,25 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
                 xp = xs + ((iy0 + (size_t)ky0 * p->dilation_h) * p->w + (size_t)ox * p->stride_w +
                            (size_t)kx0 * p->dilation_w - p->pad_left) * p->c;
                 for (g = 0; g < p->group; g++)
-                    for (o0 = g * og; o0 < (g + 1) * og; o0 += 16) {
+                    for (o0 = g * og; o0 < (g + 1) * og;) {
                         const float *xg = xp + (size_t)g * cg;
                         const float *wg = w + ((size_t)ky0 * p->kw + kx0) * cg * o + o0;
                         const float *bg = b ? b + o0 : NULL;
-                        const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0;
-                        if ((g + 1) * og - o0 >= 16) { /* 16 channels, or a last 8 */
+                        const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0, rest = (g + 1) * og - o0;
+                        if (rest >= 16) {
                             if (np == CONV_PIX)
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 1);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 1, lane, 16);
                             else
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 1);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 1, lane, 16);
+                            o0 += 16;
                         } else {
+                            const uint32_t count = rest < 8 ? rest : 8;
+                            const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lane);
                             if (np == CONV_PIX)
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 0);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 0, mask, count);
                             else
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 0);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 0, mask, count);
+                            o0 += count;
                         }
                     }
                 ox += np == CONV_PIX ? CONV_PIX : 1;

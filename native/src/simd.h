@@ -41,7 +41,7 @@
 
 #ifdef ECNN_SIMD_FC_F32
 /* Same contracts as ecnn_fc_f32_panel16 / ecnn_fc_q_panel8x4 (kernels.h, kernels_i8.h), and
- * ecnn_conv2d_f32_hwio for (O / group) a multiple of 8. */
+ * ecnn_conv2d_f32_hwio (AVX2: any O / group; NEON: O / group a multiple of 8). */
 void ECNN_SIMD_FC_F32(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
                       const ecnn_act_params *act);
 void ECNN_SIMD_FC_Q(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,

@@ -314,7 +314,8 @@ static void test_conv_hwio(void)
 
 /* Float conv over rows wide enough for several of the SIMD kernel's multi-pixel tiles
  * (AVX2: 6 pixels) plus a remainder and padded edges; O / group 8, 16 or 24 (16-channel
- * blocks and a last 8). Own geometry (not random_conv): C <= 6, W 13..19. */
+ * blocks and a last 8), or 1..23 (AVX2: a last 1..7 under a mask). Own geometry (not
+ * random_conv): C <= 6, W 13..19. */
 static void test_conv_hwio_wide_rows(void)
 {
     static float cx[2 * 7 * 19 * 6], cw[72 * 3 * 3 * 3], cwh[72 * 3 * 3 * 3], cb[72];
@@ -326,7 +327,7 @@ static void test_conv_hwio_wide_rows(void)
         memset(&p, 0, sizeof p);
         p.group = trial % 3 == 2 ? 3 : 1;
         p.c = p.group * (uint32_t)irand(1, trial % 3 == 2 ? 2 : 3);
-        p.o = p.group * 8u * (uint32_t)irand(1, 3);
+        p.o = p.group * (trial % 5 == 1 ? (uint32_t)irand(1, 23) /* masked last channels */ : 8u * (uint32_t)irand(1, 3));
         p.kh = (uint32_t)irand(1, 3);
         p.kw = (uint32_t)irand(1, 3);
         p.stride_h = (uint32_t)irand(1, 2);

@@ -126,19 +126,17 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
 #endif
 
 /* Max pooling, the reference's loop order (first tap copied, then max; in place under the
- * same conditions) with padding taps skipped up front and channels in fixed-size blocks. */
+ * same conditions) with padding taps skipped up front and channels in fixed-size blocks.
+ * x86 SIMD builds run the AVX2 kernel for every C. */
 #define POOL_LANES 8u
 
 void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
 {
+#ifdef ECNN_X86_AVX2_KERNELS
+    ecnn_maxpool2d_avx2(y, x, n, p, ECNN_POOL_F32); /* any C */
+#else
     uint32_t s, oy, ox, ky, kx, c, l;
     const uint32_t cfull = p->c / POOL_LANES * POOL_LANES;
-#ifdef ECNN_X86_AVX2_KERNELS
-    if (p->c % 4 == 0) {
-        ecnn_maxpool2d_avx2(y, x, n, p, ECNN_POOL_F32);
-        return;
-    }
-#endif
     for (s = 0; s < n; s++) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (oy = 0; oy < p->oh; oy++) {
@@ -167,6 +165,7 @@ void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_
             }
         }
     }
+#endif
 }
 
 const char *ecnn_simd(void)

@@ -228,19 +228,16 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
 /* Max pooling of int8 / uint8 codes, the float reference's loop order (first window tap
  * copied, then max), vectorisable over channels. Same contract as ecnn_maxpool2d_q_ref
  * (in place allowed under the same conditions). One loop for both types: int8 codes compare
- * as bytes with the sign bit flipped (x ^ 0x80 maps -128..127 onto 0..255 in order). */
-#define POOL_LANES 16u
+ * as bytes with the sign bit flipped (x ^ 0x80 maps -128..127 onto 0..255 in order). x86
+ * SIMD builds run the AVX2 kernel for every C. */
 
 void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
 {
+#ifdef ECNN_X86_AVX2_KERNELS
+    ecnn_maxpool2d_avx2(y, x, n, p, (int)type); /* any C */
+#else
     const uint8_t flip = type == ECNN_Q_U8 ? 0 : 0x80;
     uint32_t s, oy, ox, ky, kx, c;
-#ifdef ECNN_X86_AVX2_KERNELS
-    if (p->c % POOL_LANES == 0) {
-        ecnn_maxpool2d_avx2(y, x, n, p, (int)type);
-        return;
-    }
-#endif
     for (s = 0; s < n; s++)
         for (oy = 0; oy < p->oh; oy++) {
             uint32_t ky0, ky1;
@@ -266,4 +263,5 @@ void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_para
                 }
             }
         }
+#endif
 }

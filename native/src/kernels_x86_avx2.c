@@ -177,13 +177,13 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
 }
 
 /* The activations other than none and Relu, in place on the np pixels x `lanes` outputs a
- * tile has just stored (yp: the first pixel's, pixels o floats apart): scalar, rare in CNNs,
- * not hot. A float store and reload is exact, so this is ecnn_apply_act(sum + bias). */
+ * tile has just stored (yp: the first pixel's, pixels o floats apart): the reference's
+ * scalar loop (rare in CNNs, not hot). A float store and reload is exact, so this is
+ * ecnn_apply_act(sum + bias). */
 static NOINLINE void conv_act_tile(float *yp, size_t o, uint32_t np, uint32_t lanes, const ecnn_act_params *act)
 {
-    uint32_t j, l;
-    for (j = 0; j < np; j++)
-        for (l = 0; l < lanes; l++) yp[j * o + l] = ecnn_apply_act(yp[j * o + l], act);
+    uint32_t j;
+    for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, lanes, act);
 }
 
 /* Up to CONV_PIX output pixels x 16 output channels (two), or x `count` <= 8 under `mask`
@@ -616,12 +616,13 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
         }
     }
 }
-/* Max pooling of float, int8 or uint8 values (type: ECNN_POOL_F32 or an ecnn_qtype) with
- * C x element bytes a multiple of 16: each 64-, 32- or 16-byte chunk of an output pixel is
- * the max of its window's inputs in registers (taps walked by pointer steps), stored after
- * every tap of the chunk was read (so in place works as for the portable kernels). Float:
- * _mm256_max_ps(v, m) is v > m ? v : m, the reference's compare (NaN and -0 / +0 ties keep
- * the running max). pool_max* are inlined with a constant type: no type test per tap. */
+/* Max pooling of float, int8 or uint8 values (type: ECNN_POOL_F32 or an ecnn_qtype), any C:
+ * each 64-, 32-, 16-, 8-, 4- or 1-byte chunk of an output pixel is the max of its window's
+ * inputs in registers (taps walked by pointer steps), stored after every tap of the chunk was
+ * read (so in place works as for the portable kernels). Float: _mm256_max_ps(v, m) is
+ * v > m ? v : m, the reference's compare (NaN and -0 / +0 ties keep the running max); the
+ * lanes beyond a short chunk are not stored. pool_max* are inlined with a constant type: no
+ * type test per tap. */
 static ALWAYS_INLINE __m256i pool_max32(__m256i m, __m256i v, int type)
 {
     if (type == ECNN_POOL_F32) return _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(v), _mm256_castsi256_ps(m)));
@@ -633,7 +634,48 @@ static ALWAYS_INLINE __m128i pool_max16(__m128i m, __m128i v, int type)
     return type == ECNN_Q_U8 ? _mm_max_epu8(m, v) : _mm_max_epi8(m, v);
 }
 
-/* One output pixel: x0 its window's first tap inside x, nky x nky taps step_y / step_x apart. */
+/* The first `bytes` (16, 8, 4 or 1) bytes at p in an xmm register / stored back. */
+static ALWAYS_INLINE __m128i pool_load(const uint8_t *p, uint32_t bytes)
+{
+    int32_t v;
+    if (bytes == 16) return _mm_loadu_si128((const __m128i *)p);
+    if (bytes == 8) return _mm_loadl_epi64((const __m128i *)p);
+    if (bytes == 1) return _mm_cvtsi32_si128(*p);
+    memcpy(&v, p, 4);
+    return _mm_cvtsi32_si128(v);
+}
+static ALWAYS_INLINE void pool_store(uint8_t *p, __m128i m, uint32_t bytes)
+{
+    int32_t v = _mm_cvtsi128_si32(m);
+    if (bytes == 16)
+        _mm_storeu_si128((__m128i *)p, m);
+    else if (bytes == 8)
+        _mm_storel_epi64((__m128i *)p, m);
+    else if (bytes == 1)
+        *p = (uint8_t)v;
+    else
+        memcpy(p, &v, 4);
+}
+
+/* Bytes [c, c + bytes) of one output pixel (an xmm register or part of one). */
+static ALWAYS_INLINE void pool_chunk(uint8_t *yp, const uint8_t *x0, size_t c, size_t step_y, size_t step_x,
+                                     uint32_t nky, uint32_t nkx, int type, uint32_t bytes)
+{
+    const uint8_t *rp = x0 + c;
+    __m128i m = pool_load(rp, bytes);
+    uint32_t ky, kx;
+    for (ky = 0; ky < nky; ky++, rp += step_y) {
+        const uint8_t *tp = rp;
+        for (kx = 0; kx < nkx; kx++, tp += step_x) m = pool_max16(m, pool_load(tp, bytes), type);
+    }
+    pool_store(yp + c, m, bytes);
+}
+
+static void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x, uint32_t nky,
+                      uint32_t nkx, int type);
+
+/* One output pixel: x0 its window's first tap inside x, nky x nky taps step_y / step_x apart;
+ * chunks of 64, 32 and 16 bytes, the rest (row % 16 bytes) in pool_tail. */
 static ALWAYS_INLINE void pool_pixel(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x,
                                      uint32_t nky, uint32_t nkx, int type)
 {
@@ -652,7 +694,7 @@ static ALWAYS_INLINE void pool_pixel(uint8_t *yp, const uint8_t *x0, size_t row,
         _mm256_storeu_si256((__m256i *)(yp + c), m0);
         _mm256_storeu_si256((__m256i *)(yp + c + 32), m1);
     }
-    for (; c + 32 <= row; c += 32) {
+    if (c + 32 <= row) {
         const uint8_t *rp = x0 + c;
         __m256i m = _mm256_loadu_si256((const __m256i *)rp);
         for (ky = 0; ky < nky; ky++, rp += step_y) {
@@ -660,15 +702,35 @@ static ALWAYS_INLINE void pool_pixel(uint8_t *yp, const uint8_t *x0, size_t row,
             for (kx = 0; kx < nkx; kx++, tp += step_x) m = pool_max32(m, _mm256_loadu_si256((const __m256i *)tp), type);
         }
         _mm256_storeu_si256((__m256i *)(yp + c), m);
+        c += 32;
     }
-    for (; c < row; c += 16) {
-        const uint8_t *rp = x0 + c;
-        __m128i m = _mm_loadu_si128((const __m128i *)rp);
-        for (ky = 0; ky < nky; ky++, rp += step_y) {
-            const uint8_t *tp = rp;
-            for (kx = 0; kx < nkx; kx++, tp += step_x) m = pool_max16(m, _mm_loadu_si128((const __m128i *)tp), type);
-        }
-        _mm_storeu_si128((__m128i *)(yp + c), m);
+    if (c + 16 <= row) {
+        pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 16);
+        c += 16;
+    }
+    if (c < row) pool_tail(yp, x0, row, step_y, step_x, nky, nkx, type);
+}
+
+/* The last row % 16 bytes of pool_pixel's row, one copy for the three types (a type test
+ * per tap; channel counts not a multiple of 16 bytes are rare). Row >= 16: the last 16 bytes;
+ * shorter rows: two overlapping 8- or 4-byte chunks, or int8 bytes one by one. The chunks
+ * overlap those before them: recomputing a max is harmless, in place too (the only input an
+ * in-place output overwrites is its own first tap, and a window's max folded in again as its
+ * first tap leaves the result unchanged, bit for bit under the float compare). */
+static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x,
+                               uint32_t nky, uint32_t nkx, int type)
+{
+    size_t c;
+    if (row >= 16) {
+        pool_chunk(yp, x0, row - 16, step_y, step_x, nky, nkx, type, 16);
+    } else if (row >= 8) {
+        pool_chunk(yp, x0, 0, step_y, step_x, nky, nkx, type, 8);
+        pool_chunk(yp, x0, row - 8, step_y, step_x, nky, nkx, type, 8);
+    } else if (row >= 4) {
+        pool_chunk(yp, x0, 0, step_y, step_x, nky, nkx, type, 4);
+        pool_chunk(yp, x0, row - 4, step_y, step_x, nky, nkx, type, 4);
+    } else if (type != ECNN_POOL_F32) { /* int8, C = 1..3 */
+        for (c = 0; c < row; c++) pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 1);
     }
 }
 

@@ -53,8 +53,8 @@ void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b
 #ifdef ECNN_X86_AVX2_KERNELS
 /* ecnn_q_store_scaled (below) with the requantization of 8 outputs per AVX2 instruction:
  * the same float operations (convert, multiply, max, min, round to nearest even). */
-/* ecnn_maxpool2d_f32 (type ECNN_POOL_F32, p->c a multiple of 4) and ecnn_maxpool2d_q (type
- * an ecnn_qtype, p->c a multiple of 16): one loop over 16-byte chunks of channels. */
+/* ecnn_maxpool2d_f32 (type ECNN_POOL_F32) and ecnn_maxpool2d_q (type an ecnn_qtype), any C:
+ * one loop over 64- to 1-byte chunks of channels. */
 #define ECNN_POOL_F32 (-1)
 void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, int type);
 /* ecnn_conv2d_q_hwio's dot product: acc[0..c8) over `pairs` int16 term pairs (c8 a multiple of 8). */

@@ -617,7 +617,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
     }
 }
 /* Max pooling of float, int8 or uint8 values (type: ECNN_POOL_F32 or an ecnn_qtype), any C:
- * each 64-, 32-, 16-, 8-, 4- or 1-byte chunk of an output pixel is the max of its window's
+ * each 64-, 32-, 16-, 4- or 1-byte chunk of an output pixel is the max of its window's
  * inputs in registers (taps walked by pointer steps), stored after every tap of the chunk was
  * read (so in place works as for the portable kernels). Float: _mm256_max_ps(v, m) is
  * v > m ? v : m, the reference's compare (NaN and -0 / +0 ties keep the running max); the
@@ -634,12 +634,11 @@ static ALWAYS_INLINE __m128i pool_max16(__m128i m, __m128i v, int type)
     return type == ECNN_Q_U8 ? _mm_max_epu8(m, v) : _mm_max_epi8(m, v);
 }
 
-/* The first `bytes` (16, 8, 4 or 1) bytes at p in an xmm register / stored back. */
+/* The first `bytes` (16, 4 or 1) bytes at p in an xmm register / stored back. */
 static ALWAYS_INLINE __m128i pool_load(const uint8_t *p, uint32_t bytes)
 {
     int32_t v;
     if (bytes == 16) return _mm_loadu_si128((const __m128i *)p);
-    if (bytes == 8) return _mm_loadl_epi64((const __m128i *)p);
     if (bytes == 1) return _mm_cvtsi32_si128(*p);
     memcpy(&v, p, 4);
     return _mm_cvtsi32_si128(v);
@@ -649,8 +648,6 @@ static ALWAYS_INLINE void pool_store(uint8_t *p, __m128i m, uint32_t bytes)
     int32_t v = _mm_cvtsi128_si32(m);
     if (bytes == 16)
         _mm_storeu_si128((__m128i *)p, m);
-    else if (bytes == 8)
-        _mm_storel_epi64((__m128i *)p, m);
     else if (bytes == 1)
         *p = (uint8_t)v;
     else
@@ -712,22 +709,17 @@ static ALWAYS_INLINE void pool_pixel(uint8_t *yp, const uint8_t *x0, size_t row,
 }
 
 /* The last row % 16 bytes of pool_pixel's row, one copy for the three types (a type test
- * per tap; channel counts not a multiple of 16 bytes are rare). Row >= 16: the last 16 bytes;
- * shorter rows: two overlapping 8- or 4-byte chunks, or int8 bytes one by one. The chunks
- * overlap those before them: recomputing a max is harmless, in place too (the only input an
- * in-place output overwrites is its own first tap, and a window's max folded in again as its
- * first tap leaves the result unchanged, bit for bit under the float compare). */
+ * per tap; channel counts not a multiple of 16 bytes are rare): 4-byte chunks (the last one
+ * ending at the row's end), int8 rows under 4 bytes byte by byte. The last chunk may overlap
+ * those before it: recomputing a max is harmless, in place too (the only input an in-place
+ * output overwrites is its own first tap, and a window's max folded in again as its first
+ * tap leaves the result unchanged, bit for bit under the float compare). */
 static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x,
                                uint32_t nky, uint32_t nkx, int type)
 {
     size_t c;
-    if (row >= 16) {
-        pool_chunk(yp, x0, row - 16, step_y, step_x, nky, nkx, type, 16);
-    } else if (row >= 8) {
-        pool_chunk(yp, x0, 0, step_y, step_x, nky, nkx, type, 8);
-        pool_chunk(yp, x0, row - 8, step_y, step_x, nky, nkx, type, 8);
-    } else if (row >= 4) {
-        pool_chunk(yp, x0, 0, step_y, step_x, nky, nkx, type, 4);
+    if (row >= 4) {
+        for (c = row / 16 * 16; c + 4 < row; c += 4) pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 4);
         pool_chunk(yp, x0, row - 4, step_y, step_x, nky, nkx, type, 4);
     } else if (type != ECNN_POOL_F32) { /* int8, C = 1..3 */
         for (c = 0; c < row; c++) pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 1);

@@ -201,7 +201,7 @@ static ALWAYS_INLINE void conv_store8(float *yp, __m256 a, const float *b, const
 /* Up to CONV_PIX output pixels x 16 (two: 16, else 8) output channels of one group: the
  * pixels' windows start pix_step floats apart in x; taps ky in [0, nky) (x rows x_row apart,
  * weight rows w_row apart), kx in [0, nkx) (x_tap apart; weights contiguous), c in [0, cg):
- * the reference order, multiply then add. np and two are constants at every call (the
+ * the reference order, one F32_MAC per term. np and two are constants at every call (the
  * function is inlined), so the unused accumulators and branches vanish. */
 #define CONV_PIX 6u /* 12 accumulators + 2 weight vectors + 1 broadcast: the 16 ymm registers */
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
@@ -224,8 +224,8 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
 #define CONV_STEP(J)                                                                                \
                 if (J < np) {                                                                       \
                     xb = _mm256_broadcast_ss(xt + J * pix_step + c);                                \
-                    a##J = _mm256_add_ps(a##J, _mm256_mul_ps(xb, wv));                              \
-                    if (two) c##J = _mm256_add_ps(c##J, _mm256_mul_ps(xb, wu));                     \
+                    a##J = F32_MAC(a##J, xb, wv);                                                   \
+                    if (two) c##J = F32_MAC(c##J, xb, wu);                                          \
                 }
                 CONV_ROWS(CONV_STEP)
 #undef CONV_STEP
@@ -241,7 +241,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
 }
 
 /* Conv, w in HWIO, O / group a multiple of 8: terms in the reference order (ky, kx, c),
- * multiply then add: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels
+ * one ecnn_mac each: bit-identical to ecnn_conv2d_f32_ref. CONV_PIX neighbouring pixels
  * whose windows lie wholly inside the row (all kx taps) go together in one conv_tile;
  * others one by one, skipping the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,

@@ -15,14 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* acc + a * b, the term of every float fully connected dot product. Where the target has a
+/* acc + a * b, the term of every float conv and fully connected sum. Where the target has a
  * fused multiply-add instruction (x86 with FMA, AArch64, ARM with VFPv4, RISC-V with F: C99's
  * FP_FAST_FMAF, which GCC sets and clang does not, or the target's own macro) it is one fused
  * operation, as in onnxruntime's MLAS kernels: one instruction and one rounding per term
  * instead of two. Elsewhere (armv7 VFPv3, x86 without FMA, portable x86 builds) a multiply
  * and an add. The build's -ffp-contract=off keeps the compiler from fusing anything else, so
  * the reference FC kernel and every fast FC kernel of one build round alike (bit-identical);
- * ECNN_FUSED_MAC tells the SIMD kernels which of the two to emit. */
+ * ECNN_FUSED_MAC tells the SIMD kernels which of the two to emit. Every float conv and fully
+ * connected kernel sums its terms with it. */
 #if defined(FP_FAST_FMAF) || defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA) || \
     (defined(__riscv_flen) && __riscv_flen >= 32)
 #define ECNN_FUSED_MAC 1

@@ -1,9 +1,8 @@
 /* ARM NEON (AArch64) versions of the fast kernels (simd.h picks them when the compiler
  * targets AArch64 with NEON; to be run under qemu / on a Raspberry Pi by the edge targets).
  *
- * Float (ECNN_LAYOUT_FC_PANEL16 and conv HWIO): each output summed in the reference order,
- * bit-identical to it: the FC with one ecnn_mac per term (vfmaq_f32: AArch64 always has
- * FMA), the conv with separate vmulq_f32 and vaddq_f32 as its reference does.
+ * Float (ECNN_LAYOUT_FC_PANEL16 and conv HWIO): each output summed in the reference order
+ * with one ecnn_mac per term (vfmaq_f32: AArch64 always has FMA), bit-identical to it.
  *
  * int8 (ECNN_LAYOUT_FC_PANEL8X4, weight zero points 0): with the dot product extension
  * (__ARM_FEATURE_DOTPROD) a 16-byte half of a weight group (4 outputs x 4 k) meets the 4
@@ -103,8 +102,8 @@ void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const f
                                 const float *wk = w + ((size_t)ky * p->kw + kx) * cg * p->o + o0;
                                 for (c = 0; c < cg; c++) {
                                     const float32x4_t xb = vdupq_n_f32(xp[c]);
-                                    a0 = vaddq_f32(a0, vmulq_f32(xb, vld1q_f32(wk + (size_t)c * p->o)));
-                                    a1 = vaddq_f32(a1, vmulq_f32(xb, vld1q_f32(wk + (size_t)c * p->o + 4)));
+                                    a0 = F32_MAC(a0, xb, vld1q_f32(wk + (size_t)c * p->o));
+                                    a1 = F32_MAC(a1, xb, vld1q_f32(wk + (size_t)c * p->o + 4));
                                 }
                             }
                         }

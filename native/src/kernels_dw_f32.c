@@ -3,7 +3,7 @@
  * with one channel per group nothing is vectorised; here the channels are the inner loop:
  * for each output pixel, each tap adds x[pixel, c] * w[tap, c] to a block of channels.
  * Every output still sums its taps in the reference order ((ky, kx) increasing, padding
- * skipped, one multiply and one add each, bias last), so results are BIT-IDENTICAL to
+ * skipped, one ecnn_mac each, bias last), so results are BIT-IDENTICAL to
  * ecnn_conv2d_f32_ref (native/tests/test_ops_f32.c checks it). */
 #include "kernels.h"
 
@@ -32,7 +32,7 @@ void ecnn_conv2d_f32_depthwise(float *y, const float *x, const float *w, const f
                             const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
                             const float *xp = xs + (iy * p->w + ix) * p->c + c0;
                             const float *wp = w + ((size_t)ky * p->kw + kx) * p->o + c0; /* HWIO, C/group = 1 */
-                            for (c = 0; c < count; c++) acc[c] += xp[c] * wp[c];
+                            for (c = 0; c < count; c++) acc[c] = ecnn_mac(acc[c], xp[c], wp[c]);
                         }
                     }
                     for (c = 0; c < count; c++) yp[c0 + c] = ecnn_apply_act(b ? acc[c] + b[c0 + c] : acc[c], &p->act);

@@ -1,8 +1,8 @@
 /* Faster portable float32 kernels; see kernels.h. The reference versions in
  * kernels_ref_f32.c are their oracle (native/tests): every kernel here sums its terms in
- * the reference order (one multiply and one add per term, one ecnn_mac in the fully
- * connected kernel; bias last), so it gives the reference's result bit for bit. Plain
- * C99, no intrinsics; simd.h picks intrinsics kernels where the CPU has them.
+ * the reference order (one ecnn_mac per term, bias last), so it gives the reference's
+ * result bit for bit. Plain C99, no intrinsics; simd.h picks intrinsics kernels where the
+ * CPU has them.
  *
  * Fully connected weights in the plain [O][K] layout (a weight shared by several ops,
  * which the compiler leaves unpacked) run on the reference kernel: a faster kernel for
@@ -113,7 +113,7 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
                                 for (c = 0; c < cg; c++) {
                                     const float xv = xp[c];
                                     const float *wr = wk + (size_t)c * p->o;
-                                    for (o = 0; o < count; o++) acc[o] += xv * wr[o];
+                                    for (o = 0; o < count; o++) acc[o] = ecnn_mac(acc[o], xv, wr[o]);
                                 }
                             }
                         }

@@ -1,8 +1,9 @@
 /* Reference float32 kernels: the straightforward loops, ONNX semantics. They are the
  * oracle for faster kernels; keep them simple rather than fast. Accumulation order:
  * products summed in the order of the loops below, bias added last (as ONNX
- * MatMul + Add and Conv do), so results stay within a few ulp of onnxruntime. Fully
- * connected terms go through ecnn_mac (fused where the target has FMA, kernels.h). */
+ * MatMul + Add and Conv do), so results stay within a few ulp of onnxruntime. The terms
+ * of conv and fully connected sums go through ecnn_mac (fused where the target has FMA,
+ * kernels.h). */
 #include <math.h>
 #include <stddef.h>
 
@@ -34,7 +35,7 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
                             if (ix < 0 || ix >= (int64_t)p->w) continue;
                             xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg;
                             wp = w + ecnn_conv_w_base(p, o, ky, kx);
-                            for (c = 0; c < cg; c++) acc += xp[c] * wp[c * cs];
+                            for (c = 0; c < cg; c++) acc = ecnn_mac(acc, xp[c], wp[c * cs]);
                         }
                     }
                     if (b) acc += b[o];

@@ -189,7 +189,7 @@ static NOINLINE void conv_act_tile(float *yp, size_t o, uint32_t np, uint32_t la
 /* Up to CONV_PIX output pixels x 16 output channels (two), or x `count` <= 8 under `mask`
  * (lanes l < count set; !two), of one group: the pixels' windows start pix_step floats apart
  * in x; taps ky in [0, nky) (x rows x_row apart, weight rows w_row apart), kx in [0, nkx)
- * (x_tap apart; weights contiguous), c in [0, cg): the reference order, multiply then add.
+ * (x_tap apart; weights contiguous), c in [0, cg): the reference order, one F32_MAC per term.
  * Then the bias, Relu (max(v, +0) returns +0 for NaN and -0, as v > 0 ? v : 0) and the
  * stores, one test each per tile; other activations in place afterwards. The masked lanes
  * read no memory and are not stored. np and two are constants at every call (the function
@@ -216,8 +216,8 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
 #define CONV_STEP(J)                                                                                \
                 if (J < np) {                                                                       \
                     xb = _mm256_broadcast_ss(xt + J * pix_step + c);                                \
-                    a##J = _mm256_add_ps(a##J, _mm256_mul_ps(xb, wv));                              \
-                    if (two) c##J = _mm256_add_ps(c##J, _mm256_mul_ps(xb, wu));                     \
+                    a##J = F32_MAC(a##J, xb, wv);                                                   \
+                    if (two) c##J = F32_MAC(c##J, xb, wu);                                          \
                 }
                 CONV_ROWS(CONV_STEP)
 #undef CONV_STEP
@@ -259,8 +259,8 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
     if (act->act > 1) conv_act_tile(yp, o, np, two ? 16 : count, act);
 }
 
-/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), multiply then
- * add: bit-identical to ecnn_conv2d_f32_ref. Output channels in blocks of 16, the last
+/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one ecnn_mac
+ * each: bit-identical to ecnn_conv2d_f32_ref. Output channels in blocks of 16, the last
  * 1..15 as one or two masked blocks of up to 8. CONV_PIX neighbouring pixels whose windows
  * lie wholly inside the row (all kx taps) go together in one conv_tile; others one by one,
  * skipping the taps in the padding as the reference does. */

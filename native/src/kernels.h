@@ -88,14 +88,17 @@ typedef struct {
     float p1;     /* Clip max */
 } ecnn_act_params;
 
+/* Sigmoid and Tanh (kernels_ref_f32.c): out of line, one copy for the whole library; they
+ * call libm per element anyway, and each inlined copy cost ~0.3 KB of code. */
+float ecnn_apply_act_libm(float v, const ecnn_act_params *a);
 static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
 {
     switch (a->act) {
     case 1: return v > 0.0f ? v : 0.0f;              /* ECNN_ACT_RELU */
     case 2: return v < 0.0f ? a->p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
     case 3: return v < a->p0 ? a->p0 : (v > a->p1 ? a->p1 : v); /* ECNN_ACT_CLIP */
-    case 4: return 1.0f / (1.0f + expf(-v));         /* ECNN_ACT_SIGMOID */
-    case 5: return tanhf(v);                         /* ECNN_ACT_TANH */
+    case 4:                                          /* ECNN_ACT_SIGMOID */
+    case 5: return ecnn_apply_act_libm(v, a);        /* ECNN_ACT_TANH */
     case 6: {                                        /* ECNN_ACT_HARD_SIGMOID: p0 alpha, p1 beta */
         const float t = a->p0 * v + a->p1;
         return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);

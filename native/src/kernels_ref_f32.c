@@ -9,6 +9,12 @@
 
 #include "kernels.h"
 
+float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
+{
+    return a->act == 4 ? 1.0f / (1.0f + expf(-v)) /* ECNN_ACT_SIGMOID */
+                       : tanhf(v);                /* ECNN_ACT_TANH */
+}
+
 void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
                          const ecnn_conv2d_params *p)
 {

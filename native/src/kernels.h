@@ -20,10 +20,10 @@
  * FP_FAST_FMAF, which GCC sets and clang does not, or the target's own macro) it is one fused
  * operation, as in onnxruntime's MLAS kernels: one instruction and one rounding per term
  * instead of two. Elsewhere (armv7 VFPv3, x86 without FMA, portable x86 builds) a multiply
- * and an add. The build's -ffp-contract=off keeps the compiler from fusing anything else, so
- * the reference FC kernel and every fast FC kernel of one build round alike (bit-identical);
- * ECNN_FUSED_MAC tells the SIMD kernels which of the two to emit. Every float conv and fully
- * connected kernel sums its terms with it. */
+ * and an add. Every float conv and fully connected kernel, reference and fast, sums its terms
+ * with it, and the build's -ffp-contract=off keeps the compiler from fusing anything else, so
+ * the reference and fast kernels of one build round alike (bit-identical); ECNN_FUSED_MAC
+ * tells the SIMD kernels which of the two to emit. */
 #if defined(FP_FAST_FMAF) || defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA) || \
     (defined(__riscv_flen) && __riscv_flen >= 32)
 #define ECNN_FUSED_MAC 1

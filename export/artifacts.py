@@ -120,7 +120,7 @@ def load_images(data_dir, split: str, samples: int | None, purpose: str):
 
     `purpose` completes the error message, e.g. "to calibrate on".
     """
-    from edgecnn.train.data import load_split, to_model_input
+    from edgecnn.runtime.data import load_split, to_model_input
 
     if samples is not None and samples < 1:
         raise EdgecnnError(f"--samples {samples}: no {split} images {purpose}; use at least 1")

@@ -1,12 +1,14 @@
-"""Subcommands of this area; see runtime/cli.py for the rules registration follows.
+"""Subcommands of this area; see edgecnn/cli.py for the rules registration follows.
 
     edgecnn export MODEL.keras --out model.onnx          Keras -> ONNX, checked against Keras
     edgecnn quantize model.onnx --out model.int8.onnx    float ONNX -> int8 QDQ ONNX
     edgecnn evaluate model.onnx                           test accuracy in onnxruntime
+    edgecnn compile model.onnx --out model.ecnn          ONNX -> native model file, per-layer table
+    edgecnn compile --emit-c model_data.c model.onnx     ... as a C array + header (firmware)
 """
 from pathlib import Path
 
-from edgecnn.train.data import DATA_HELP
+from edgecnn.runtime.data import DATA_HELP
 
 
 def register(subparsers) -> None:
@@ -64,11 +66,31 @@ def register(subparsers) -> None:
     p.add_argument("--samples", type=int, help="use the first N test images (default: all)")
     p.set_defaults(func=evaluate_command)
 
+    p = subparsers.add_parser(
+        "compile",
+        help="compile an ONNX model into a native .ecnn model file",
+        description="Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native "
+        "runtime's .ecnn file (native/FORMAT.md): NHWC layout, folded constants, fused activations, "
+        "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. "
+        "int8 models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's "
+        "integer arithmetic and int8 weights.",
+    )
+    p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
+    p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c "
+                   "only when given)")
+    p.add_argument("--explain", action="store_true",
+                   help="write nothing; list every node the compiler does not support (name, op, the attribute or "
+                   "value at fault) instead of stopping at the first. Exit status 1 when there is one")
+    p.add_argument("--emit-c", type=Path, metavar="FILE.c",
+                   help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
+                   "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)")
+    p.set_defaults(func=compile_command)
+
 
 def export_command(args) -> int:
     from edgecnn.export.artifacts import load_images
     from edgecnn.export.onnx_export import export_onnx, load_keras_model
-    from edgecnn.train.data import resolve_data_dir
+    from edgecnn.runtime.data import resolve_data_dir
 
     model = load_keras_model(args.model)  # before reading data: a bad model path fails fast
     data_dir = resolve_data_dir(args.data)
@@ -82,7 +104,7 @@ def export_command(args) -> int:
 def quantize_command(args) -> int:
     from edgecnn.export.artifacts import load_images, load_onnx, check_image_input
     from edgecnn.export.quantize import CalibrationError, quantize
-    from edgecnn.train.data import resolve_data_dir
+    from edgecnn.runtime.data import resolve_data_dir
 
     check_image_input(load_onnx(args.model), args.model)  # before reading data: a bad model fails fast
     data_dir = resolve_data_dir(args.data)
@@ -112,10 +134,42 @@ def quantize_command(args) -> int:
 def evaluate_command(args) -> int:
     from edgecnn.export.artifacts import check_image_input, load_images, load_onnx
     from edgecnn.export.evaluate import accuracy
-    from edgecnn.train.data import resolve_data_dir
+    from edgecnn.runtime.data import resolve_data_dir
 
     check_image_input(load_onnx(args.model), args.model)
     images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to evaluate on")
     acc = accuracy(args.model, images, labels, desc="evaluate")
     print(f"{args.model}: test accuracy {100 * acc:.2f}% ({int(round(acc * len(labels)))}/{len(labels)} images)")
+    return 0
+
+
+def compile_command(args) -> int:
+    from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
+
+    if args.explain:
+        found = explain_model(args.model)
+        for p in found.problems:
+            print(f"{p.node}  {p.op_type}: {p.reason}")
+        if found.unchecked:
+            print(f"not checked ({len(found.unchecked)}, their input shapes are unknown after an unsupported node): "
+                  + ", ".join(found.unchecked))
+        print(f"{args.model}: {len(found.problems)} of {found.nodes} nodes not supported" if found.problems
+              else f"{args.model}: all {found.nodes} nodes supported")
+        return 1 if found.problems else 0
+    if args.emit_c is None:
+        out = args.out or args.model.with_suffix(".ecnn")
+        report = compile_onnx(args.model, out)
+        print(report.format_table())
+        print(f"wrote {out} ({report.file_bytes:,} bytes)")
+        return 0
+    from edgecnn.export.embed import emit_c
+    from edgecnn.runtime.files import write_bytes
+
+    blob, report = compile_model(args.model)
+    print(report.format_table())
+    if args.out:
+        write_bytes(args.out, blob)
+        print(f"wrote {args.out} ({len(blob):,} bytes)")
+    c_path, h_path = emit_c(blob, args.emit_c)
+    print(f"wrote {c_path} and {h_path} ({len(blob):,} model bytes)")
     return 0

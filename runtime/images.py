@@ -65,7 +65,7 @@ def read_image_file(path) -> np.ndarray:
     if head[:2] in (b"P5", b"P2"):
         return read_pgm(path)
     if head[:3] == IDX_UBYTE_MAGIC or head[:2] == b"\x1f\x8b":  # IDX, raw or gzipped
-        from edgecnn.train.data import read_idx
+        from edgecnn.runtime.data import read_idx
 
         images = read_idx(path)
         if images.dtype != np.uint8 or images.ndim not in (2, 3):

@@ -288,7 +288,7 @@ class Model:
                                  f"(e.g. raw pixels), pass an array of dtype {self.input_dtype}")
             return np.ascontiguousarray(x), single
         if x.dtype == np.uint8:
-            # pixels -> [0, 1], as edgecnn.train.data.to_model_input; only for image inputs (one or
+            # pixels -> [0, 1], as edgecnn.runtime.data.to_model_input; only for image inputs (one or
             # three channels, NHWC or NCHW): uint8 values of a feature vector mean nothing here.
             if not (len(shape) == 3 and (shape[-1] in (1, 3) or shape[0] in (1, 3))):
                 raise InputError(f"uint8 input to a model that takes ({', '.join(map(str, shape))}), not an image; "

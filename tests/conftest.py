@@ -26,7 +26,7 @@ SEED = 1234
 def data_dir():
     """The Fashion-MNIST folder ($EDGECNN_DATA or /usr/share/datasets/fashion-mnist)."""
     from edgecnn.runtime.errors import EdgecnnError
-    from edgecnn.train.data import load_split, resolve_data_dir
+    from edgecnn.runtime.data import load_split, resolve_data_dir
 
     try:
         path = resolve_data_dir(None)
@@ -41,7 +41,7 @@ def data_dir():
 @pytest.fixture(scope="session")
 def fashion_test_subset(data_dir):
     """(images uint8 (1000, 28, 28), labels uint8 (1000,)): the first 1,000 test images."""
-    from edgecnn.train.data import load_split
+    from edgecnn.runtime.data import load_split
 
     return load_split(data_dir, "test", limit=TEST_IMAGES)
 
@@ -49,7 +49,7 @@ def fashion_test_subset(data_dir):
 @pytest.fixture(scope="session")
 def train_subset(data_dir):
     """(float32 model input (3000, 28, 28, 1), labels uint8): the first 3,000 training images."""
-    from edgecnn.train.data import load_split, to_model_input
+    from edgecnn.runtime.data import load_split, to_model_input
 
     images, labels = load_split(data_dir, "train", limit=TRAIN_IMAGES)
     return to_model_input(images), labels

@@ -38,8 +38,8 @@ def write_golden(float_onnx, int8_onnx, images_uint8: np.ndarray, out_dir) -> di
     from edgecnn.export.artifacts import ort_session, run_onnx
     from edgecnn.export.compiler import compile_model
     from edgecnn.export.compiler_int8 import quantized_output_model
-    from edgecnn.runtime.verify_int8 import _ort_run
-    from edgecnn.train.data import to_model_input
+    from edgecnn.verify_int8 import _ort_run
+    from edgecnn.runtime.data import to_model_input
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,7 +79,7 @@ def parse_raw(text: str, count: int) -> np.ndarray:
 
 
 def main() -> int:
-    from edgecnn.train.data import load_split
+    from edgecnn.runtime.data import load_split
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--float-onnx", required=True, help="float ONNX model (edgecnn export)")

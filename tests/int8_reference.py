@@ -1,4 +1,4 @@
-"""Exact integer NumPy reference of onnxruntime's int8 CPU arithmetic (numerics.md).
+"""Exact integer NumPy reference of onnxruntime's int8 CPU arithmetic (docs/numerics.md).
 
 The second oracle of the int8 tests, used where onnxruntime itself is not exact integer
 math on the running CPU (full-range int8 weights on x86 AVX2 without VNNI: its u8s8

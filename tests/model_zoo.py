@@ -9,7 +9,7 @@ weights, no download), and exports each the way its users would:
   (keras-team/keras ``examples/cifar10_resnet.py``, keras.io/examples/cifar10_resnet),
   followed layer for layer in the Keras functional API: Conv-BN-ReLU stacks, residual Add,
   a strided 1x1 projection shortcut, AveragePooling2D(8), Flatten, Dense softmax.
-  Input NHWC (32, 32, 3). Exported with tf2onnx (numerics.md's tf.function route).
+  Input NHWC (32, 32, 3). Exported with tf2onnx (the tf.function route, docs/numerics.md).
 - ``mobilenetv2``: ``keras.applications.MobileNetV2(alpha=0.35, input_shape=(96, 96, 3),
   weights=None, classes=10)``: Keras' own code, unchanged (ZeroPadding2D, depthwise
   convolutions, ReLU6, inverted residual Adds, global average pooling). Input NHWC.
@@ -174,7 +174,7 @@ def _randomize_keras_batch_norm(model, rng) -> None:
 
 
 def keras_to_onnx(model, out_path: Path) -> None:
-    """tf2onnx by numerics.md's route: trace model(x, training=False) with a dynamic batch."""
+    """tf2onnx by the tf.function route of docs/numerics.md: trace model(x, training=False) with a dynamic batch."""
     import tensorflow as tf
     import tf2onnx
 
@@ -386,7 +386,7 @@ def compare_int8(m: ZooModel, x: np.ndarray) -> dict:
     import onnx
 
     from edgecnn.export.compiler_int8 import quantized_output_model
-    from edgecnn.runtime.verify_int8 import match_codes
+    from edgecnn.verify_int8 import match_codes
 
     cut, scale, zero_point = quantized_output_model(onnx.load(str(m.int8_path)))
     native_cut, _ = _native(cut)

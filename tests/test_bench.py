@@ -13,7 +13,7 @@ from needs import need
 need("onnx")
 need("onnxruntime")
 
-from edgecnn.runtime.cli import main  # noqa: E402
+from edgecnn.cli import main  # noqa: E402
 
 
 def test_bench_end_to_end_with_layers_json_and_plot(reference_onnx_path, reference_int8_onnx_path, tmp_path, capsys):

@@ -136,7 +136,7 @@ def test_fixed_batch_larger_than_one_is_refused():
 
 
 def test_compile_command_writes_the_file_and_prints_the_table(reference_onnx_path, tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     out = tmp_path / "ref.ecnn"
     assert main(["compile", str(reference_onnx_path), "--out", str(out)]) == 0
@@ -145,7 +145,7 @@ def test_compile_command_writes_the_file_and_prints_the_table(reference_onnx_pat
 
 
 def test_compile_command_reports_a_missing_file(tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     assert main(["compile", str(tmp_path / "nope.onnx")]) == 2
     assert "no such ONNX file" in capsys.readouterr().err

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.train import data
-from edgecnn.train.data import DatasetNotFoundError, IdxFormatError
+from edgecnn.runtime import data
+from edgecnn.runtime.data import DatasetNotFoundError, IdxFormatError
 
 CODES = {np.dtype("uint8"): 0x08, np.dtype("int8"): 0x09, np.dtype("int16"): 0x0B,
          np.dtype("int32"): 0x0C, np.dtype("float32"): 0x0D, np.dtype("float64"): 0x0E}

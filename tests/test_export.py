@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from edgecnn.runtime.cli import main as edgecnn_main
+from edgecnn.cli import main as edgecnn_main
 
 TOLERANCE = 1e-5
 SHAPES = [
@@ -32,7 +32,7 @@ def ort_run(path, images):
 def test_cli_defaults_equal_module_constants():
     # export/cli.py repeats the defaults as literals so `edgecnn --help` imports nothing heavy.
     from edgecnn.export import onnx_export, quantize
-    from edgecnn.runtime.cli import build_parser
+    from edgecnn.cli import build_parser
 
     parser = build_parser()
     export_args = parser.parse_args(["export", "m.keras", "--out", "m.onnx"])
@@ -46,7 +46,7 @@ def test_cli_defaults_equal_module_constants():
 @pytest.mark.parametrize("activation, filters, dense_units", SHAPES)
 def test_onnx_matches_keras(tiny_model_factory, fashion_test_subset, activation, filters, dense_units):
     from edgecnn.export.onnx_export import max_abs_difference
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     model, onnx_path = tiny_model_factory(activation, filters, dense_units)
     images = to_model_input(fashion_test_subset[0][:300])
@@ -57,7 +57,7 @@ def test_onnx_matches_keras(tiny_model_factory, fashion_test_subset, activation,
 def test_onnx_input_contract_and_dynamic_batch(tiny_model_factory, fashion_test_subset):
     import onnx
 
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     model, onnx_path = tiny_model_factory("relu")
     graph = onnx.load(str(onnx_path)).graph
@@ -76,7 +76,7 @@ def test_onnx_input_contract_and_dynamic_batch(tiny_model_factory, fashion_test_
 
 def test_reference_onnx_matches_reference_keras(reference_keras_model, reference_onnx_path, fashion_test_subset):
     from edgecnn.export.onnx_export import max_abs_difference
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     diff = max_abs_difference(reference_keras_model, reference_onnx_path, to_model_input(fashion_test_subset[0]))
     assert diff <= TOLERANCE, f"largest |ONNX - Keras| = {diff:.3g} > {TOLERANCE}"
@@ -84,7 +84,7 @@ def test_reference_onnx_matches_reference_keras(reference_keras_model, reference
 
 def test_mismatch_fails_and_leaves_no_file(tiny_model_factory, fashion_test_subset, tmp_path, monkeypatch):
     from edgecnn.export import onnx_export
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     model, _ = tiny_model_factory("relu")
     real_predict = onnx_export.keras_predict
@@ -185,7 +185,7 @@ def test_onnx_commands_missing_and_non_onnx_files(command, tmp_path, capsys):
 
 
 def test_evaluate_cli_reports_onnxruntime_accuracy(reference_onnx_path, data_dir, fashion_test_subset, capsys):
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     images, labels = fashion_test_subset
     expected = int(np.sum(ort_run(reference_onnx_path, to_model_input(images)).argmax(axis=1) == labels))

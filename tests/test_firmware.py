@@ -27,9 +27,9 @@ def generated(tiny_model_factory, train_subset, fashion_test_subset, tmp_path_fa
     from edgecnn.export.artifacts import ort_session, run_onnx
     from edgecnn.export.quantize import quantize_onnx
     from edgecnn.runtime import Model
-    from edgecnn.runtime.cli import main
-    from edgecnn.runtime.embed import emit_c_image
-    from edgecnn.train.data import to_model_input
+    from edgecnn.cli import main
+    from edgecnn.export.embed import emit_c_image
+    from edgecnn.runtime.data import to_model_input
 
     out = tmp_path_factory.mktemp("firmware")
     _, float_onnx = tiny_model_factory()
@@ -76,7 +76,7 @@ def test_firmware_prints_the_class(target, generated):
 
 
 def test_emit_c_needs_a_c_file_name(generated, tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     out, _ = generated
     assert main(["compile", "--emit-c", str(tmp_path / "model.txt"), str(out / "tiny.int8.onnx")]) == 2

@@ -124,7 +124,7 @@ def test_unsupported_input_dtype_is_a_clear_compile_error(elem_type, name):
 
 
 def test_verify_random_on_a_uint8_model(tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     model, _ = pixel_model(np.uint8)
     onnx_path, ecnn_path = tmp_path / "u8.onnx", tmp_path / "u8.ecnn"
@@ -136,8 +136,8 @@ def test_verify_random_on_a_uint8_model(tmp_path, capsys):
 
 
 def test_predict_command_feeds_raw_pixels_to_a_uint8_model(tmp_path, capsys):
-    from edgecnn.runtime.cli import main
-    from edgecnn.train.data import FASHION_MNIST_CLASSES
+    from edgecnn.cli import main
+    from edgecnn.runtime.data import FASHION_MNIST_CLASSES
 
     model, shape = pixel_model(np.uint8)
     ecnn_path, pgm = tmp_path / "u8.ecnn", tmp_path / "img.pgm"
@@ -177,10 +177,10 @@ def test_int8_qdq_of_a_uint8_input_model_is_bit_exact(tmp_path, capsys):
     """quantize_static (QDQ, int8) of the uint8-input model: Cast and Div stay float, a QuantizeLinear
     follows; `edgecnn verify --random` finds every int8 logit identical to onnxruntime's.
     reduce_range=True: on AVX2 without VNNI onnxruntime's u8s8 kernel saturates at int16 otherwise
-    (/work/shared/docs/numerics.md), and it, not edgecnn, would leave exact integer math."""
+    (docs/numerics.md), and it, not edgecnn, would leave exact integer math."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     model, shape = pixel_model(np.uint8)
     for i, node in enumerate(model.graph.node):

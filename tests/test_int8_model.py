@@ -22,8 +22,8 @@ def test_reference_model_int8_logits_bit_identical(int8_pair, fashion_test_subse
     from edgecnn.export.compiler_int8 import quantized_output_model
     from edgecnn.export.quantize import optimized_op_counts
     from edgecnn.runtime import Model
-    from edgecnn.runtime.verify_int8 import _ort_run, match_codes
-    from edgecnn.train.data import to_model_input
+    from edgecnn.verify_int8 import _ort_run, match_codes
+    from edgecnn.runtime.data import to_model_input
 
     onnx_path, ecnn_path, _ = int8_pair
     images, labels = fashion_test_subset
@@ -66,7 +66,7 @@ def test_reference_model_int8_weights_are_a_quarter(int8_pair, reference_onnx_pa
 
 
 def test_verify_cli_reports_int8_figures(int8_pair, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     onnx_path, ecnn_path, _ = int8_pair
     status = main(["verify", str(onnx_path), str(ecnn_path), "--samples", "100", "--layers", "--json"])
@@ -81,7 +81,7 @@ def test_verify_cli_reports_int8_figures(int8_pair, capsys):
 
 def test_verify_layers_on_a_float_model_is_an_error(reference_onnx_path, tmp_path, capsys):
     from edgecnn.export.compiler import compile_onnx
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     ecnn = tmp_path / "model.ecnn"
     compile_onnx(reference_onnx_path, ecnn)
@@ -99,8 +99,8 @@ def test_small_quantized_models_bit_identical(tiny_model_factory, train_subset, 
 
     from edgecnn.export.compiler_int8 import quantized_output_model
     from edgecnn.export.quantize import quantize_onnx
-    from edgecnn.runtime.verify_int8 import _native_run, _ort_run, match_codes
-    from edgecnn.train.data import to_model_input
+    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
+    from edgecnn.runtime.data import to_model_input
 
     _, float_path = tiny_model_factory(activation)
     int8_path = quantize_onnx(float_path, tmp_path / "m.int8.onnx", train_subset[0][:200], per_channel=per_channel)
@@ -119,8 +119,8 @@ def test_qoperator_uint8_model_bit_identical(tiny_model_factory, train_subset, f
 
     from edgecnn.export.compiler_int8 import quantized_output_model
     from edgecnn.export.quantize import QUANTIZED_OP_TYPES, make_calibration_reader
-    from edgecnn.runtime.verify_int8 import _native_run, _ort_run, match_codes
-    from edgecnn.train.data import to_model_input
+    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
+    from edgecnn.runtime.data import to_model_input
 
     _, float_path = tiny_model_factory("relu")
     prepared, out = tmp_path / "prepared.onnx", tmp_path / "qop.onnx"

@@ -379,7 +379,7 @@ def test_explain_lists_every_unsupported_node():
 
 
 def test_explain_command(tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     bad = make_model([helper.make_node("Sin", ["x"], ["y"], name="s")], (4,))
     good = make_model([helper.make_node("Relu", ["x"], ["y"])], (4,))
@@ -427,7 +427,7 @@ def test_verify_random_inputs_for_a_colour_nchw_model(tmp_path, capsys):
     the tolerance relative to the output's scale."""
     import json
 
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     nodes = [helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
     model = make_model(nodes, (3, 5, 6), [("W", rand((4, 3, 3, 3), 1) * 10)])

@@ -6,7 +6,7 @@ export/quantize.py) and compiles it. export/quantize.py itself is not used: it t
 (N, 28, 28, 1) images only and int8 activations, and with int8 activations onnxruntime 1.32
 fuses nothing around a tensor read twice (a residual Add or a Concat runs as DequantizeLinear
 -> float Conv -> QuantizeLinear, see test_int8_activations_leave_branches_unfused), so the
-branching cases use uint8 activations, as /work/notes/issue6-ops.md recommends.
+branching cases use uint8 activations, as onnxruntime runs QDQ int8 models on x86 (docs/numerics.md).
 
 The native output is compared with onnxruntime at its default optimisation level, and the
 test checks which kernel onnxruntime fused (QLinearAdd, QLinearGlobalAveragePool, ...) so it

@@ -13,7 +13,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.path.expanduser("~"))
 
 
-@pytest.mark.parametrize("module", ["edgecnn.runtime", "edgecnn.runtime.cli", "edgecnn.train", "edgecnn.export"])
+@pytest.mark.parametrize("module", ["edgecnn.runtime", "edgecnn.cli", "edgecnn.train", "edgecnn.export"])
 def test_import_does_not_pull_heavy_frameworks(module):
     code = (
         f"import sys, {module}\n"
@@ -28,7 +28,7 @@ def test_import_does_not_pull_heavy_frameworks(module):
 def test_cli_help_does_not_import_tensorflow():
     code = (
         "import sys\n"
-        "from edgecnn.runtime.cli import main\n"
+        "from edgecnn.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
     )

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-EDGECNN = [sys.executable, "-m", "edgecnn.runtime.cli"]
+EDGECNN = [sys.executable, "-m", "edgecnn.cli"]
 STAGES = ("augment preview", "train", "export", "quantize", "compile float", "compile int8",
           "verify float", "verify int8", "bench")
 REPORT_SECTIONS = ("summary", "settings", "training", "export-and-quantization", "verification",

@@ -55,7 +55,7 @@ def test_int8_batch_dimension_stays_dynamic(tiny_model_factory, calibration_imag
     import onnxruntime as ort
 
     from edgecnn.export.quantize import quantize_onnx
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     _, float_path = tiny_model_factory("relu")
     int8_path = quantize_onnx(float_path, tmp_path / "model.int8.onnx", calibration_images)
@@ -119,7 +119,7 @@ def test_reference_int8_model(reference_onnx_path, reference_int8_onnx_path, fas
     import onnxruntime as ort
 
     from edgecnn.export.quantize import check_int8_kernels
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     ops = check_int8_kernels(reference_int8_onnx_path)
     assert ops.get("QLinearConv") == 1 and ops.get("QGemm") == 3, ops
@@ -157,8 +157,8 @@ def test_kernel_check_rejects_float_and_unfused_models(tiny_model_factory, calib
 
 def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tmp_path, monkeypatch, capsys):
     from edgecnn.export import quantize
-    from edgecnn.train import data
-    from edgecnn.train.data import load_split, to_model_input
+    from edgecnn.runtime import data
+    from edgecnn.runtime.data import load_split, to_model_input
 
     reads, calibrated = [], []
     real_load_split, real_reader = data.load_split, quantize.make_calibration_reader

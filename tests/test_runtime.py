@@ -35,14 +35,14 @@ def model(reference_ecnn):
 @pytest.fixture(scope="module")
 def onnx_probabilities(reference_onnx_path, fashion_test_subset):
     from edgecnn.export.artifacts import ort_session, run_onnx
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     images, _ = fashion_test_subset
     return run_onnx(ort_session(reference_onnx_path), to_model_input(images))
 
 
 def test_reference_model_matches_onnxruntime_on_real_images(model, fashion_test_subset, onnx_probabilities):
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     images, labels = fashion_test_subset
     got = model.predict(to_model_input(images))
@@ -58,7 +58,7 @@ def test_build_model_variants_match_onnxruntime(tiny_model_factory, fashion_test
     """Small build_model CNNs with non-zero biases (MatMul + Add fused into the native bias)."""
     from edgecnn.export.artifacts import ort_session, run_onnx
     from edgecnn.export.compiler import compile_model
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     _, onnx_path = tiny_model_factory(activation)
     blob, report = compile_model(onnx_path)
@@ -80,7 +80,7 @@ def test_batch_size_does_not_change_the_result(model, fashion_test_subset):
 
 
 def test_uint8_pixels_are_scaled_like_to_model_input(model, fashion_test_subset):
-    from edgecnn.train.data import to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     images = fashion_test_subset[0][:8]
     assert np.array_equal(model.predict(images), model.predict(to_model_input(images)))
@@ -244,8 +244,8 @@ def _write_idx(path: Path, images: np.ndarray) -> Path:
 
 
 def test_predict_command_prints_top3_for_pgm_png_and_idx(model, reference_ecnn, fashion_test_subset, tmp_path, capsys):
-    from edgecnn.runtime.cli import main
-    from edgecnn.train.data import FASHION_MNIST_CLASSES
+    from edgecnn.cli import main
+    from edgecnn.runtime.data import FASHION_MNIST_CLASSES
 
     from PIL import Image
 
@@ -266,7 +266,7 @@ def test_predict_command_prints_top3_for_pgm_png_and_idx(model, reference_ecnn, 
 
 
 def test_predict_command_rejects_a_wrong_image_size(reference_ecnn, tmp_path, capsys):
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     pgm = _write_pgm(tmp_path / "big.pgm", np.zeros((30, 30), np.uint8))
     assert main(["predict", str(reference_ecnn), str(pgm)]) == 2
@@ -275,7 +275,7 @@ def test_predict_command_rejects_a_wrong_image_size(reference_ecnn, tmp_path, ca
 
 def test_verify_command_passes_and_fails(reference_onnx_path, reference_ecnn, tiny_model_factory, tmp_path, capsys):
     from edgecnn.export.compiler import compile_onnx
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     assert main(["verify", str(reference_onnx_path), str(reference_ecnn), "--samples", "300", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -297,7 +297,7 @@ def edgecnn_run():
 
 
 def test_edgecnn_run_classifies_pgm_like_python(edgecnn_run, model, reference_ecnn, fashion_test_subset, tmp_path):
-    from edgecnn.train.data import FASHION_MNIST_CLASSES
+    from edgecnn.runtime.data import FASHION_MNIST_CLASSES
 
     images = fashion_test_subset[0][:3]
     paths = [str(_write_pgm(tmp_path / f"{i}.pgm", img)) for i, img in enumerate(images)]

@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from edgecnn.runtime.cli import main
+from edgecnn.cli import main
 from edgecnn.runtime.errors import require
-from edgecnn.train import data
+from edgecnn.runtime import data
 
 LIMIT = 300  # training images in the tiny runs: enough to learn something in one epoch
 

@@ -14,7 +14,7 @@ FINAL = ("model.keras", "metrics.json", "history.png", "confusion.png")
 
 
 def _train_cmd(*args):
-    return [sys.executable, "-m", "edgecnn.runtime.cli", "train", *args]
+    return [sys.executable, "-m", "edgecnn.cli", "train", *args]
 
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, data_dir):

@@ -92,7 +92,7 @@ def test_cli_compile_predict_verify_on_the_pytorch_model(zoo, tmp_path, capsys, 
     """`edgecnn compile`, `predict` and `verify` on the NCHW PyTorch model (grayscale 28x28 fits it)."""
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import Model
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     m = zoo["lenet_bn"]
     onnx_path = m.float_path if kind == "float" else m.int8_path
@@ -142,7 +142,7 @@ def test_grayscale_images_go_to_the_declared_layout():
 @pytest.mark.parametrize("name", ZOO)
 def test_compile_explain_finds_nothing_unsupported(zoo, name, kind, capsys):
     """`edgecnn compile --explain` on models it compiles: every node supported, exit status 0."""
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     path = zoo[name].float_path if kind == "float" else zoo[name].int8_path
     status = main(["compile", str(path), "--explain"])
@@ -170,7 +170,7 @@ def test_model_exported_with_a_fixed_batch_of_one(zoo):
 @pytest.mark.parametrize("kind", ["float", "int8"])
 def test_cli_verify_random_inputs_on_a_colour_model(zoo, tmp_path, capsys, kind):
     """`edgecnn verify --random N` on the Keras ResNet (NHWC 32x32x3: no Fashion-MNIST image fits it)."""
-    from edgecnn.runtime.cli import main
+    from edgecnn.cli import main
 
     m = zoo["resnet8"]
     onnx_path = m.float_path if kind == "float" else m.int8_path

@@ -1,11 +1,11 @@
-"""Subcommands of this area; see runtime/cli.py for the rules registration follows.
+"""Subcommands of this area; see edgecnn/cli.py for the rules registration follows.
 
 `edgecnn train` trains the reference CNN. Registration imports nothing heavy;
 TensorFlow is imported by the handler.
 """
 import argparse
 
-from edgecnn.train.data import DATA_HELP
+from edgecnn.runtime.data import DATA_HELP
 
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
@@ -96,7 +96,8 @@ def _run_train(args) -> int:
     import dataclasses
 
     from edgecnn.runtime.errors import EdgecnnError
-    from edgecnn.train import checkpoint, data
+    from edgecnn.runtime import data
+    from edgecnn.train import checkpoint
 
     if args.resume:
         if args.out and args.out != args.resume:

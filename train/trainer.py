@@ -19,7 +19,8 @@ import numpy as np
 
 from edgecnn.runtime.errors import EdgecnnError, require
 from edgecnn.runtime.files import staged_file, write_json
-from edgecnn.train import augment, checkpoint, data, plots
+from edgecnn.runtime import data
+from edgecnn.train import augment, checkpoint, plots
 from edgecnn.train.model import build_model
 
 keras = require("keras")

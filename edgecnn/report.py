@@ -200,7 +200,7 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
     bench_section = report.section("Benchmark")
     memory = report.section("Memory and flash")
     if bench:
-        from edgecnn.runtime.bench import format_table
+        from edgecnn.bench import format_table
 
         bench_section.append(("p", f"CPU: {bench['cpu']}; {bench['threads']} thread; {bench['runs']} timed runs per "
                                    f"engine and batch, engines interleaved; medians. Read bandwidth over a "

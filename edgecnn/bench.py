@@ -8,7 +8,7 @@ How the numbers are made, so that ratios are fair:
 - onnxruntime sessions use the same thread count as the native runtime, at
   onnxruntime's default graph optimisation level (where its int8 kernels are fused).
 - Peak resident memory is taken from a separate process per engine that only loads
-  and runs that engine (`python -m edgecnn.runtime.bench --rss-probe ...`).
+  and runs that engine (`python -m edgecnn.bench --rss-probe ...`).
 - The weight-streaming floor is weight bytes / read bandwidth measured over a
   buffer of the same size: at batch 1 the model is one matrix-vector product, so
   no engine can beat the time it takes to read every weight once (from cache: the
@@ -165,7 +165,7 @@ def ensure_tflite(keras_path: Path, data_dir: str | None) -> tuple[Path, Path]:
     if not fresh(float_path):
         keras_to_tflite(keras_path, float_path)
     if not fresh(int8_path):
-        from edgecnn.train.data import load_split, resolve_data_dir, to_model_input
+        from edgecnn.runtime.data import load_split, resolve_data_dir, to_model_input
 
         images, _ = load_split(resolve_data_dir(data_dir), "train", limit=200)  # training images only
         keras_to_tflite(keras_path, int8_path, calibration_images=to_model_input(images))
@@ -313,7 +313,7 @@ def add_ratios(measurements: list[Measurement], engines: list[Engine]) -> None:
 def peak_rss_kib(engine: Engine, threads: int, batch: int, runs: int = 20) -> int:
     """Peak resident memory of a fresh process that only loads and runs this engine."""
     cmd = [
-        sys.executable, "-m", "edgecnn.runtime.bench", "--rss-probe", engine.runtime,
+        sys.executable, "-m", "edgecnn.bench", "--rss-probe", engine.runtime,
         str(engine.model_path), str(threads), str(batch), str(runs),
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -527,7 +527,7 @@ def run_bench(
     baseline = None
     if measure_memory:
         probe = subprocess.run(
-            [sys.executable, "-m", "edgecnn.runtime.bench", "--rss-probe", "baseline", "-", "1", "1", "0"],
+            [sys.executable, "-m", "edgecnn.bench", "--rss-probe", "baseline", "-", "1", "1", "0"],
             capture_output=True, text=True, check=True,
         )
         baseline = int(probe.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """int8 pairs in `edgecnn verify`: are the native int8 values bit-identical to onnxruntime's?
 
 Softmax probabilities say little about int8 exactness, so for an int8 model two more
-comparisons run beside the float one (runtime/verify.py):
+comparisons run beside the float one (edgecnn/verify.py):
 
 - **Quantized output**: the model cut after its last DequantizeLinear
   (`compiler_int8.quantized_output_model`), run by onnxruntime (which still fuses every

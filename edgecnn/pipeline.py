@@ -19,7 +19,7 @@ from pathlib import Path
 
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_json
-from edgecnn.train.data import DATA_HELP
+from edgecnn.runtime.data import DATA_HELP
 from edgecnn.runtime.files import write_text
 
 STATE_FILE = "pipeline.json"
@@ -111,7 +111,7 @@ def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
 
 
 def run_pipeline(run_dir: Path, data_dir: Path, quick: bool, force: bool = False) -> int:
-    from edgecnn.runtime.cli import main as edgecnn_main
+    from edgecnn.cli import main as edgecnn_main
 
     run_dir.mkdir(parents=True, exist_ok=True)
     state = load_state(run_dir)
@@ -142,7 +142,7 @@ def run_pipeline(run_dir: Path, data_dir: Path, quick: bool, force: bool = False
         save_state(run_dir, state)
         print(f"{label}: done in {seconds:.1f} s", flush=True)
 
-    from edgecnn.train.report import write_report
+    from edgecnn.report import write_report
 
     t0 = time.perf_counter()
     paths = write_report(run_dir, stages, state)
@@ -166,6 +166,6 @@ def register(subparsers) -> None:
 
 
 def pipeline_command(args) -> int:
-    from edgecnn.train.data import resolve_data_dir
+    from edgecnn.runtime.data import resolve_data_dir
 
     return run_pipeline(args.out, resolve_data_dir(args.data), args.quick, args.force)

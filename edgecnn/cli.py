@@ -1,9 +1,10 @@
 """The `edgecnn` command line: one entry point, one subcommand per job.
 
-Each area registers its own subcommands (train/cli.py, export/cli.py,
-runtime/commands.py). Registration must not import TensorFlow, tf2onnx, onnx or
-onnxruntime: `edgecnn --help` starts fast and works on a device without them.
-Handlers import what they need when they run.
+This is the top layer: it may import edgecnn.train, edgecnn.export and edgecnn.runtime;
+none of them imports it. Each area registers its own subcommands (train/cli.py,
+export/cli.py, runtime/commands.py, and here bench, verify, pipeline). Registration
+must not import TensorFlow, tf2onnx, onnx or onnxruntime: `edgecnn --help` starts fast
+and works on a device without them. Handlers import what they need when they run.
 """
 import argparse
 import sys
@@ -12,9 +13,10 @@ from edgecnn.runtime.errors import EdgecnnError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from edgecnn import bench, pipeline, verify
     from edgecnn.export import cli as export_cli
-    from edgecnn.runtime import bench, commands as runtime_commands
-    from edgecnn.train import cli as train_cli, pipeline
+    from edgecnn.runtime import commands as runtime_commands
+    from edgecnn.train import cli as train_cli
 
     parser = argparse.ArgumentParser(
         prog="edgecnn",
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_cli.register(sub)
     export_cli.register(sub)
     runtime_commands.register(sub)
+    verify.register(sub)
     bench.register(sub)
     pipeline.register(sub)
     return parser

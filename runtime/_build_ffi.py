@@ -1,97 +1,158 @@
 """cffi build script (out-of-line API mode) for the native library.
 
-Run by `pip install` through `cffi_modules` in setup.py: the C compiler checks
-the declarations below against the real header, and the sources in native/src
-are compiled straight into the extension `edgecnn.runtime._native`.
+Run by `pip install` through `cffi_modules` in setup.py. The cffi declarations are not
+written here: they are read from the public headers native/include/edgecnn.h and
+edgecnn_ops.h (the op table: its X-macro list is expanded here), so Python and C take op
+codes, parameter structs and enums from one source. The C compiler then checks the
+declarations against the headers, and tests/test_ffi_header.py checks the parser kept
+every declaration.
+
+The headers hold declarations of a few shapes only (edgecnn_ops.h says which); anything
+else stops the build with a message naming it, rather than being dropped in silence.
 """
+from __future__ import annotations
+
 import glob
 import os
-
-from cffi import FFI
+import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "native")
+HEADERS = ("edgecnn_ops.h", "edgecnn.h")  # the order cffi needs: edgecnn.h uses the op table's types
 
-# Declarations exposed to Python; tests/test_ffi_header.py checks that each one
-# is declared in native/include/edgecnn.h so the two cannot drift.
-CDEF = """
-#define ECNN_FORMAT_VERSION 1
-#define ECNN_ARENA_ALIGN 64
-#define ECNN_MODEL_ALIGN 4
-#define ECNN_MAX_RANK 5
-#define ECNN_MAX_OP_TENSORS 8
-#define ECNN_NO_TENSOR 0xFFFF
+_INT = r"-?(?:0[xX][0-9a-fA-F]+|\d+)[uU]?"
+_IDENT = r"[A-Za-z_]\w*"
+# One op of ECNN_OP_LIST: X(NAME, code, name, params)
+_OP_ENTRY = re.compile(rf"X\(\s*([A-Z][A-Z0-9_]*)\s*,\s*(\d+)\s*,\s*([a-z][a-z0-9_]*)\s*,\s*({_IDENT})\s*\)")
+_TOP_LEVEL = [  # the declaration shapes the headers may hold (after comments and preprocessor lines)
+    re.compile(rf"typedef\s+(enum|struct|union)\s*(?:{_IDENT}\s*)?\{{.*\}}\s*{_IDENT}", re.S),
+    re.compile(rf"struct\s+{_IDENT}"),  # an opaque struct
+    re.compile(rf"[\w\s\*]+?\b{_IDENT}\s*\([^()]*\)", re.S),  # a function prototype
+]
 
-typedef enum {
-    ECNN_OK = 0,
-    ECNN_E_ARG = -1,
-    ECNN_E_MAGIC = -2,
-    ECNN_E_VERSION = -3,
-    ECNN_E_TRUNCATED = -4,
-    ECNN_E_CRC = -5,
-    ECNN_E_CORRUPT = -6,
-    ECNN_E_UNSUPPORTED = -7,
-    ECNN_E_ALIGN = -8,
-    ECNN_E_ARENA = -9,
-    ECNN_E_SIZE = -10,
-    ECNN_E_OVERFLOW = -11
-} ecnn_status;
 
-typedef struct ecnn_model {
-    uint32_t version;
-    ...;
-} ecnn_model;
+class HeaderShapeError(Exception):
+    """A header holds a construct this parser does not know: fix the header or the parser."""
 
-typedef struct {
-    uint32_t version;
-    uint32_t file_size;
-    uint32_t num_tensors;
-    uint32_t num_ops;
-    uint32_t input;
-    uint32_t output;
-    uint32_t arena_fixed;
-    uint32_t arena_per_sample;
-    uint64_t weight_bytes;
-    uint64_t activation_bytes;
-} ecnn_model_info;
 
-typedef struct {
-    uint32_t kind;
-    uint32_t dtype;
-    uint32_t rank;
-    uint32_t dims[5];
-    uint32_t size;
-    uint32_t offset;
-    uint32_t quant_count;
-} ecnn_tensor_info;
+def _strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", " ", text)
 
-typedef struct {
-    uint32_t op_type;
-    uint32_t num_inputs;
-    uint32_t num_outputs;
-    uint32_t inputs[8];
-    uint32_t outputs[8];
-    uint64_t macs_per_sample;
-    uint64_t weight_bytes;
-} ecnn_op_info;
 
-const char *ecnn_version(void);
-const char *ecnn_status_string(ecnn_status status);
-const char *ecnn_op_name(uint32_t op_type);
-ecnn_status ecnn_model_init(ecnn_model *model, const void *buf, size_t buf_size);
-const char *ecnn_model_error(const ecnn_model *model, int32_t *op, int32_t *tensor);
-ecnn_status ecnn_model_get_info(const ecnn_model *model, ecnn_model_info *info);
-ecnn_status ecnn_model_tensor(const ecnn_model *model, uint32_t index, ecnn_tensor_info *info);
-ecnn_status ecnn_model_op(const ecnn_model *model, uint32_t index, ecnn_op_info *info);
-ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *bytes);
-ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
-                     void *output, size_t output_bytes, void *arena, size_t arena_bytes);
-#define ECNN_RUN_REFERENCE 1
-ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
-                         const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
-                         size_t arena_bytes);
-const char *ecnn_simd(void);
-"""
+def _logical_lines(text: str) -> list[str]:
+    """Lines with backslash continuations joined."""
+    return re.sub(r"\\\n", " ", text).split("\n")
+
+
+def parse_op_list(text: str) -> list[tuple[str, int, str, str]]:
+    """The (NAME, code, name, params) entries of `#define ECNN_OP_LIST(X)` in edgecnn_ops.h."""
+    for line in _logical_lines(_strip_comments(text)):
+        match = re.match(r"\s*#\s*define\s+ECNN_OP_LIST\(X\)(.*)$", line)
+        if match:
+            body = match.group(1).strip()
+            entries = _OP_ENTRY.findall(body)
+            if not entries or _OP_ENTRY.sub("", body).strip():
+                raise HeaderShapeError(f"ECNN_OP_LIST: every entry must be X(NAME, code, name, params); got {body!r}")
+            return [(name, int(code), lower, params) for name, code, lower, params in entries]
+    raise HeaderShapeError("edgecnn_ops.h has no `#define ECNN_OP_LIST(X)`")
+
+
+def _expand(helper: tuple[list[str], str], entry: tuple) -> str:
+    """The body of a one-line helper macro `#define H(a, b, c, d) body` for one op entry."""
+    names, body = helper
+    values = dict(zip(names, (str(v) for v in entry)))
+    body = re.sub(rf"(?<!#)#(?!#)\s*({_IDENT})", lambda m: f'"{values[m.group(1)]}"' if m.group(1) in values else m.group(0), body)
+    body = re.sub(_IDENT, lambda m: values.get(m.group(0), m.group(0)), body)
+    return re.sub(r"\s*##\s*", "", body)
+
+
+def header_cdef(text: str, ops: list[tuple] | None = None, name: str = "header") -> str:
+    """The declarations of one header as cffi cdef text: comments, include guards, #include,
+    C++ guards and #undef dropped; integer #defines kept; ECNN_OP_LIST(H) expanded through the
+    one-line helper macro H. Raises HeaderShapeError on anything else."""
+    out, helpers, skip_depth = [], {}, 0
+    for line in _logical_lines(_strip_comments(text)):
+        stripped = line.strip()
+        if skip_depth:  # inside #ifdef __cplusplus
+            if re.match(r"#\s*if", stripped):
+                skip_depth += 1
+            elif re.match(r"#\s*endif", stripped):
+                skip_depth -= 1
+            continue
+        if not stripped.startswith("#"):
+            match = re.fullmatch(r"ECNN_OP_LIST\((\w+)\)", stripped)
+            if match:
+                if ops is None or match.group(1) not in helpers:
+                    raise HeaderShapeError(f"{name}: ECNN_OP_LIST({match.group(1)}) without the op list or its helper")
+                out.extend(_expand(helpers[match.group(1)], entry) for entry in ops)
+            else:
+                out.append(line)
+            continue
+        directive = re.match(r"#\s*(\w+)\s*(.*)$", stripped)
+        keyword, rest = directive.group(1), directive.group(2).strip()
+        if keyword == "ifdef" and rest == "__cplusplus":
+            skip_depth = 1
+        elif keyword in ("ifndef", "endif", "include", "undef"):
+            pass  # include guards, includes (the headers are all read), helper cleanup
+        elif keyword == "define":
+            const = re.fullmatch(rf"(ECNN_\w+)\s+({_INT})", rest)
+            helper = re.fullmatch(rf"(\w+)\(([^()]*)\)\s+(.+)", rest)
+            if const:
+                out.append(f"#define {const.group(1)} {const.group(2).rstrip('uU')}")
+            elif rest.startswith("ECNN_OP_LIST("):
+                pass  # parse_op_list reads it
+            elif helper:
+                helpers[helper.group(1)] = ([a.strip() for a in helper.group(2).split(",")], helper.group(3))
+            elif not re.fullmatch(r"\w+_H", rest):  # not the include guard
+                raise HeaderShapeError(f"{name}: #define the cffi parser does not know: {stripped!r}")
+        else:
+            raise HeaderShapeError(f"{name}: preprocessor line the cffi parser does not know: {stripped!r}")
+    cdef = re.sub(r"\n\s*(?=\n)", "\n", "\n".join(out)).strip() + "\n"
+    _check_declarations(cdef, name)
+    return cdef
+
+
+def _check_declarations(cdef: str, name: str) -> None:
+    """Every top-level declaration (split at `;` outside braces) has one of the known shapes."""
+    text = re.sub(r"^#define .*$", "", cdef, flags=re.M)
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == ";" and depth == 0:
+            decl = " ".join(text[start:i].split())
+            start = i + 1
+            if decl and not any(p.fullmatch(decl) for p in _TOP_LEVEL):
+                raise HeaderShapeError(f"{name}: declaration the cffi parser does not know: {decl[:200]!r}")
+    if text[start:].strip():
+        raise HeaderShapeError(f"{name}: text after the last declaration: {text[start:].strip()[:200]!r}")
+
+
+def build_cdef() -> str:
+    """The cffi cdef of the public headers."""
+    texts = {h: open(os.path.join(NATIVE, "include", h), encoding="utf-8").read() for h in HEADERS}
+    ops = parse_op_list(texts["edgecnn_ops.h"])
+    return "\n".join(header_cdef(texts[h], ops, h) for h in HEADERS)
+
+
+CDEF = build_cdef()
+
+
+def _make_ffibuilder():
+    from cffi import FFI
+
+    builder = FFI()
+    builder.cdef(CDEF)
+    builder.set_source(
+        "edgecnn.runtime._native",
+        '#include "edgecnn.h"',
+        sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "src", "*.c"))),
+        include_dirs=[os.path.relpath(os.path.join(NATIVE, "include"), ROOT)],
+        # Same numerics rules as native/Makefile: no -ffast-math, no FMA contraction.
+        extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra"] + arch_flags(),
+    )
+    return builder
+
 
 def arch_flags() -> list[str]:
     """SIMD choice (native/src/simd.h): kernels for this machine's CPU (-march=native: AVX2,
@@ -101,16 +162,7 @@ def arch_flags() -> list[str]:
     return ["-march=native"]
 
 
-ffibuilder = FFI()
-ffibuilder.cdef(CDEF)
-ffibuilder.set_source(
-    "edgecnn.runtime._native",
-    '#include "edgecnn.h"',
-    sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "src", "*.c"))),
-    include_dirs=[os.path.relpath(os.path.join(NATIVE, "include"), ROOT)],
-    # Same numerics rules as native/Makefile: no -ffast-math, no FMA contraction.
-    extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra"] + arch_flags(),
-)
+ffibuilder = _make_ffibuilder()
 
 if __name__ == "__main__":
     ffibuilder.compile(verbose=True)

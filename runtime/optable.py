@@ -2,8 +2,10 @@
 record, and the format's enumerations (tensor kinds, dtypes, weight layouts, activations).
 
 The compiler (`edgecnn.export.compiler`) writes op records with `encode_params`, the
-runtime's `edgecnn info` reads them back with `decode_params`. Field names and order are
-the C library's parameter structs (native/include/edgecnn_ops.h).
+runtime's `edgecnn info` reads them back with `decode_params`. Nothing is written down
+here: codes, field names, field types and enum values come from the C header
+native/include/edgecnn_ops.h through the cffi extension (runtime/_build_ffi.py parses the
+header), so Python and C cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,46 +15,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-
-class Kind(IntEnum):
-    INPUT = 1
-    OUTPUT = 2
-    ACTIVATION = 3
-    CONSTANT = 4
-    SCRATCH = 5
-
-
-class DType(IntEnum):
-    F32 = 1
-    I8 = 2
-    U8 = 3
-    I32 = 4
+try:
+    from edgecnn.runtime._native import ffi as _ffi, lib as _lib
+except ImportError as exc:  # the extension is built by pip install
+    raise ImportError(
+        f"edgecnn.runtime.optable needs the native extension edgecnn.runtime._native ({exc}); "
+        "reinstall the package: pip install -e . (needs a C compiler)"
+    ) from None
 
 
-class Layout(IntEnum):
-    PLAIN = 0
-    FC_PANEL16 = 1
-    FC_PANEL8X4 = 2
-    CONV_HWIO = 3
-    FC_PANEL8X4_W64 = 4
+def _enum(name: str, ctype: str, prefix: str) -> type[IntEnum]:
+    """An IntEnum of the C enum `ctype`, members without their `prefix`, in value order."""
+    values = sorted(_ffi.typeof(ctype).relements.items(), key=lambda kv: kv[1])
+    return IntEnum(name, [(key[len(prefix):], value) for key, value in values], module=__name__)
 
 
-class Act(IntEnum):
-    NONE = 0
-    RELU = 1
-    LEAKY_RELU = 2
-    CLIP = 3
-    SIGMOID = 4
-    TANH = 5
-    HARD_SIGMOID = 6
-    HARD_SWISH = 7
-
-
-class Arith(IntEnum):
-    ADD = 1
-    SUB = 2
-    MUL = 3
-    DIV = 4
+Kind = _enum("Kind", "ecnn_kind", "ECNN_KIND_")
+DType = _enum("DType", "ecnn_dtype", "ECNN_DTYPE_")
+Layout = _enum("Layout", "ecnn_layout", "ECNN_LAYOUT_")
+Act = _enum("Act", "ecnn_activation", "ECNN_ACT_")
+Arith = _enum("Arith", "ecnn_arith", "ECNN_ARITH_")
 
 
 @dataclass(frozen=True)
@@ -74,55 +56,37 @@ class OpSpec:
         return sum(f.count for f in self.fields)
 
 
-_ACT = (Field("act", "u32"), Field("act_p0", "f32"), Field("act_p1", "f32"))
-_POOL = tuple(
-    Field(n, "u32")
-    for n in (
-        "kernel_h",
-        "kernel_w",
-        "stride_h",
-        "stride_w",
-        "pad_top",
-        "pad_left",
-        "pad_bottom",
-        "pad_right",
-        "dilation_h",
-        "dilation_w",
-    )
-)
-_CONV = tuple(
-    Field(n, "u32")
-    for n in (
-        "stride_h",
-        "stride_w",
-        "pad_top",
-        "pad_left",
-        "pad_bottom",
-        "pad_right",
-        "dilation_h",
-        "dilation_w",
-        "group",
-    )
-)
+_KINDS = {"uint32_t": "u32", "int32_t": "i32", "float": "f32", "ecnn_bits32": "bits"}
 
-_SPECS = (
-    OpSpec("CONV_2D", 1, _CONV + _ACT),
-    OpSpec("MAX_POOL_2D", 2, _POOL),
-    OpSpec("FULLY_CONNECTED", 3, _ACT),
-    OpSpec("SOFTMAX", 4, ()),
-    OpSpec("RESHAPE", 5, ()),
-    OpSpec("ACTIVATION", 6, _ACT),
-    OpSpec("AVG_POOL_2D", 7, _POOL + (Field("count_include_pad", "u32"),)),
-    OpSpec("ADD", 8, _ACT),
-    OpSpec("QUANTIZE", 9, ()),
-    OpSpec("DEQUANTIZE", 10, ()),
-    OpSpec("CHANNEL_ARITH", 11, (Field("func", "u32"), Field("const_first", "u32"))),
-    OpSpec("CONCAT", 12, (Field("axis", "u32"),)),
-    OpSpec("PAD", 13, (Field("before", "u32", 5), Field("after", "u32", 5), Field("value", "bits"))),
-    OpSpec("TRANSPOSE", 14, (Field("perm", "u32", 5),)),
-    OpSpec("MUL", 15, _ACT),
-)
 
+def _field(name: str, ctype) -> Field:
+    count = 1
+    if ctype.kind == "array":
+        ctype, count = ctype.item, ctype.length
+    cname = ctype.cname.removeprefix("union ")
+    if cname not in _KINDS:
+        raise TypeError(f"parameter field {name} has C type {ctype.cname}, not one of {', '.join(_KINDS)}")
+    return Field(name, _KINDS[cname], count)
+
+
+def _fields(ctype) -> tuple[Field, ...]:
+    if _ffi.sizeof(ctype) < 4:  # ecnn_no_params
+        return ()
+    return tuple(_field(name, f.type) for name, f in ctype.fields)
+
+
+def _specs() -> tuple[OpSpec, ...]:
+    codes = {key.removeprefix("ECNN_OP_"): value for key, value in _ffi.typeof("ecnn_op_type").relements.items()}
+    specs = []
+    for member, f in _ffi.typeof("ecnn_op_params").fields:  # ECNN_OP_LIST order: one member per op
+        name = member.upper()
+        if name not in codes:
+            raise TypeError(f"ecnn_op_params member {member} has no ECNN_OP_{name} code")
+        specs.append(OpSpec(name, codes[name], _fields(f.type)))
+    return tuple(specs)
+
+
+_SPECS = _specs()
 OPS: dict[str, OpSpec] = {s.name: s for s in _SPECS}
 OPS_BY_CODE: dict[int, OpSpec] = {s.code: s for s in _SPECS}
 

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgecnn_ops.h" /* op codes, parameter structs, kinds, dtypes, layouts, activations */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -62,65 +64,6 @@ typedef enum {
     ECNN_E_SIZE = -10,       /**< input or output byte count does not match the batch */
     ECNN_E_OVERFLOW = -11    /**< batch so large that a size overflows size_t */
 } ecnn_status;
-
-/** Tensor kinds (ecnn_tensor_info.kind); values as in the file. */
-typedef enum {
-    ECNN_KIND_INPUT = 1,      /**< the caller's input buffer */
-    ECNN_KIND_OUTPUT = 2,     /**< the caller's output buffer */
-    ECNN_KIND_ACTIVATION = 3, /**< intermediate result in the arena */
-    ECNN_KIND_CONSTANT = 4,   /**< weights, in the model buffer */
-    ECNN_KIND_SCRATCH = 5     /**< per-op working memory in the arena */
-} ecnn_kind;
-
-/** Element types; values as in the file. */
-typedef enum {
-    ECNN_DTYPE_F32 = 1,
-    ECNN_DTYPE_I8 = 2,
-    ECNN_DTYPE_U8 = 3,
-    ECNN_DTYPE_I32 = 4
-} ecnn_dtype;
-
-/** Op types; values as in the file (native/FORMAT.md lists inputs and parameters). The
- * tensors' dtypes select the kernel: CONV_2D, FULLY_CONNECTED, MAX_POOL_2D and RESHAPE also
- * run on quantized i8/u8 tensors, with onnxruntime's integer arithmetic bit for bit
- * (FORMAT.md, "Quantized ops"). */
-typedef enum {
-    ECNN_OP_CONV_2D = 1,
-    ECNN_OP_MAX_POOL_2D = 2,
-    ECNN_OP_FULLY_CONNECTED = 3,
-    ECNN_OP_SOFTMAX = 4,
-    ECNN_OP_RESHAPE = 5,
-    ECNN_OP_ACTIVATION = 6,
-    ECNN_OP_AVG_POOL_2D = 7, /**< window mean (count_include_pad flag); global = kernel H x W */
-    ECNN_OP_ADD = 8,         /**< y = act(a + b): b of a's shape, or [1,...,1,C] per sample (FORMAT.md) */
-    ECNN_OP_QUANTIZE = 9,    /**< f32 -> i8/u8: sat(rne(x / scale) + zero_point) */
-    ECNN_OP_DEQUANTIZE = 10, /**< i8/u8 -> f32: (q - zero_point) * scale */
-    ECNN_OP_CHANNEL_ARITH = 11, /**< y = x (+ - * /) c, c a constant per channel (last axis) or scalar */
-    ECNN_OP_CONCAT = 12,     /**< inputs joined along param `axis` (channels on NHWC: the last axis) */
-    ECNN_OP_PAD = 13,        /**< constant padding: before[5], after[5], value */
-    ECNN_OP_TRANSPOSE = 14,  /**< y = x.transpose(perm) per sample: perm[5] */
-    ECNN_OP_MUL = 15         /**< y = act(a * b): b of a's shape, or [1,...,1,C] per sample (FORMAT.md) */
-} ecnn_op_type;
-
-/** Functions of CHANNEL_ARITH (param `func`). */
-typedef enum {
-    ECNN_ARITH_ADD = 1,
-    ECNN_ARITH_SUB = 2,
-    ECNN_ARITH_MUL = 3,
-    ECNN_ARITH_DIV = 4
-} ecnn_arith;
-
-/** Activation codes (param `act` of CONV_2D, FULLY_CONNECTED, ADD, MUL, ACTIVATION). */
-typedef enum {
-    ECNN_ACT_NONE = 0,
-    ECNN_ACT_RELU = 1,       /**< max(x, 0) */
-    ECNN_ACT_LEAKY_RELU = 2, /**< x < 0 ? p0 * x : x */
-    ECNN_ACT_CLIP = 3,       /**< min(max(x, p0), p1) */
-    ECNN_ACT_SIGMOID = 4,    /**< 1 / (1 + exp(-x)) (float only) */
-    ECNN_ACT_TANH = 5,       /**< tanh(x) (float only) */
-    ECNN_ACT_HARD_SIGMOID = 6, /**< max(0, min(1, p0 * x + p1)) (float only) */
-    ECNN_ACT_HARD_SWISH = 7  /**< x * max(0, min(1, x / 6 + 0.5)) (float only) */
-} ecnn_activation;
 
 /**
  * A loaded model. Fill it with ecnn_model_init(); treat the fields as private (they may

@@ -47,14 +47,16 @@ typedef struct {
     uint32_t scratch;
     uint32_t inputs[ECNN_MAX_OP_TENSORS];
     uint32_t outputs[ECNN_MAX_OP_TENSORS];
-    uint32_t params[ECNN_MAX_OP_PARAMS];
+    ecnn_op_params params; /* decoded into the op's struct (edgecnn_ops.h) */
 } ecnn_op_rec;
 
 void ecnn_read_tensor(const ecnn_model *m, uint32_t index, ecnn_tensor_rec *t);
 
 /* Decodes the op record at byte offset `pos` of the op list, which holds `avail` bytes
- * from there. Returns its size in bytes, or 0 when the record is malformed (too short,
- * too many tensors or params). Used by the validator and, on validated files, by ecnn_run. */
+ * from there: its parameter words into op->params (the op's struct; a record with more words
+ * than any struct holds keeps the first ones: the validator refuses its count). Returns its
+ * size in bytes, or 0 when the record is malformed (too short, too many tensors or params).
+ * Used by the validator and, on validated files, by ecnn_run. */
 uint32_t ecnn_read_op(const uint8_t *rec, uint32_t avail, ecnn_op_rec *op);
 
 uint32_t ecnn_crc32(const uint8_t *data, size_t len);

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgecnn_ops.h" /* ecnn_act_params, ecnn_layout, ecnn_activation */
+
 /* acc + a * b, the term of every float conv and fully connected sum. Where the target has a
  * fused multiply-add instruction (x86 with FMA, AArch64, ARM with VFPv4, RISC-V with F: C99's
  * FP_FAST_FMAF, which GCC sets and clang does not, or the target's own macro) it is one fused
@@ -37,14 +39,9 @@ static inline float ecnn_mac(float acc, float a, float b)
 #endif
 }
 
-/* Weight layouts (tensor record byte 44, FORMAT.md "Packed weights"). The compiler
+/* Weight layouts: ecnn_layout (edgecnn_ops.h, FORMAT.md "Packed weights"). The compiler
  * packs weights into the order the fast kernels stream; the reference kernels read
  * every layout through the index functions below, so they stay the oracle on any file. */
-#define ECNN_LAYOUT_PLAIN 0u        /* as the op defines: FC [O,K], conv OHWI */
-#define ECNN_LAYOUT_FC_PANEL16 1u   /* f32 FC: ceil(O/16) panels of [K][16] outputs, zero padded */
-#define ECNN_LAYOUT_FC_PANEL8X4 2u  /* i8 FC: ceil(O/8) panels of [ceil(K/4)][8][4], zero padded */
-#define ECNN_LAYOUT_CONV_HWIO 3u    /* conv: [KH,KW,C/group,O] (output channel innermost) */
-#define ECNN_LAYOUT_FC_PANEL8X4_W64 4u /* FC_PANEL8X4 with every weight in [-64, 64] (the loader checks) */
 #define ECNN_LAYOUT_COUNT 5u
 /* The largest |w| of FC_PANEL8X4_W64: 2 * 255 * 64 = 32640 fits int16, so a u8 x s8 pair
  * product sum (x86 vpmaddubsw) never saturates. */
@@ -82,11 +79,6 @@ static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdi
     }
 }
 
-typedef struct {
-    uint32_t act; /* ecnn_activation */
-    float p0;     /* LeakyRelu alpha, or Clip min */
-    float p1;     /* Clip max */
-} ecnn_act_params;
 
 /* Sigmoid and Tanh (kernels_ref_f32.c): out of line, one copy for the whole library; they
  * call libm per element anyway, and each inlined copy cost ~0.3 KB of code. */
@@ -95,12 +87,12 @@ static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
 {
     switch (a->act) {
     case 1: return v > 0.0f ? v : 0.0f;              /* ECNN_ACT_RELU */
-    case 2: return v < 0.0f ? a->p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
-    case 3: return v < a->p0 ? a->p0 : (v > a->p1 ? a->p1 : v); /* ECNN_ACT_CLIP */
+    case 2: return v < 0.0f ? a->act_p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
+    case 3: return v < a->act_p0 ? a->act_p0 : (v > a->act_p1 ? a->act_p1 : v); /* ECNN_ACT_CLIP */
     case 4:                                          /* ECNN_ACT_SIGMOID */
     case 5: return ecnn_apply_act_libm(v, a);        /* ECNN_ACT_TANH */
-    case 6: {                                        /* ECNN_ACT_HARD_SIGMOID: p0 alpha, p1 beta */
-        const float t = a->p0 * v + a->p1;
+    case 6: {                                        /* ECNN_ACT_HARD_SIGMOID: act_p0 alpha, act_p1 beta */
+        const float t = a->act_p0 * v + a->act_p1;
         return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
     }
     case 7: {                                        /* ECNN_ACT_HARD_SWISH: x * hard_sigmoid(x; 1/6, 1/2) */
@@ -121,16 +113,16 @@ typedef struct {
     uint32_t group;            /* C and O are multiples of group; depthwise: group == C */
     ecnn_act_params act;
     uint32_t w_layout;         /* ECNN_LAYOUT_PLAIN (OHWI) or ECNN_LAYOUT_CONV_HWIO */
-} ecnn_conv2d_params;
+} ecnn_conv2d_args;
 
 /* Weight element (o, ky, kx, c = 0) of a conv in p->w_layout, and the step from c to c + 1. */
-static inline size_t ecnn_conv_w_base(const ecnn_conv2d_params *p, uint32_t o, uint32_t ky, uint32_t kx)
+static inline size_t ecnn_conv_w_base(const ecnn_conv2d_args *p, uint32_t o, uint32_t ky, uint32_t kx)
 {
     const size_t cg = p->c / p->group;
     if (p->w_layout == ECNN_LAYOUT_CONV_HWIO) return (((size_t)ky * p->kw + kx) * cg) * p->o + o;
     return (((size_t)o * p->kh + ky) * p->kw + kx) * cg;
 }
-static inline size_t ecnn_conv_w_cstep(const ecnn_conv2d_params *p)
+static inline size_t ecnn_conv_w_cstep(const ecnn_conv2d_args *p)
 {
     return p->w_layout == ECNN_LAYOUT_CONV_HWIO ? p->o : 1;
 }
@@ -144,19 +136,19 @@ typedef struct {
     uint32_t dilation_h, dilation_w;
     uint32_t pad_bottom, pad_right; /* AVG_POOL_2D's count_include_pad divisor needs them */
     uint32_t count_include_pad;     /* AVG_POOL_2D only: 1 = count positions in the padding too */
-} ecnn_pool2d_params;
+} ecnn_pool2d_args;
 
 /* y[N,OH,OW,O] = act(conv(x[N,H,W,C], w[O,KH,KW,C/group]) + b[O]); b may be NULL.
  * y must not overlap x. */
 void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                         const ecnn_conv2d_params *p);
+                         const ecnn_conv2d_args *p);
 
 /* y[N,OH,OW,C] = max over each window of x[N,H,W,C]; positions in the padding are skipped.
  * Every window must hold at least one position inside x. y may equal x (in place) when
  * pad_top = pad_left = 0 and OW <= W: each output pixel is then stored at or before the
  * first input pixel of its window, and an output pixel sharing that address is written
  * from it first; otherwise y must not overlap x. */
-void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p);
 
 /* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL; w stored in `layout` (any FC
  * layout above). y must not overlap x. */
@@ -175,7 +167,7 @@ void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_
  * positions inside x summed in (ky, kx) order, divided once by the count (positions inside
  * x, or inside the padded area when p->count_include_pad). Every window must hold at least
  * one position inside x. y must not overlap x. */
-void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p);
 
 /* y = act(a + b) (func ECNN_ARITH_ADD) or act(a * b) (ECNN_ARITH_MUL) for n samples of a_count
  * elements. b holds b_count elements a sample: a_count (elementwise), or C or 1 that repeat
@@ -237,16 +229,16 @@ static inline void ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, u
 
 /* ecnn_maxpool2d_f32_ref with channel blocks the compiler vectorises (same results, same
  * contract, in place allowed under the same conditions). */
-void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p);
+void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p);
 
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                          const ecnn_conv2d_params *p);
+                          const ecnn_conv2d_args *p);
 /* The depthwise case (group == C == O) of ecnn_conv2d_f32_hwio, channels in the inner loop
  * (kernels_dw_f32.c); bit-identical to ecnn_conv2d_f32_ref. */
 void ecnn_conv2d_f32_depthwise(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_params *p);
+                               const ecnn_conv2d_args *p);
 /* ecnn_conv2d_f32_hwio's plain C loops (portable and NEON builds; not in x86 SIMD builds,
  * whose kernel takes every O / group). */
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                   const ecnn_conv2d_params *p);
+                                   const ecnn_conv2d_args *p);
 #endif /* ECNN_KERNELS_H */

@@ -77,7 +77,7 @@ void ecnn_fc_f32_panel16_neon(float *y, const float *x, const float *w, const fl
 }
 
 void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_params *p)
+                               const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     uint32_t s, oy, ox, ky, kx, c, g, o0, l;

@@ -10,7 +10,7 @@
 #define DW_BLOCK 64u /* channels whose accumulators stay in one stack array */
 
 void ecnn_conv2d_f32_depthwise(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_params *p)
+                               const ecnn_conv2d_args *p)
 {
     uint32_t s, oy, ox, ky, kx, c0, c;
     float acc[DW_BLOCK];

@@ -67,7 +67,7 @@ void ecnn_fc_f32_panel16(float *y, const float *x, const float *w, const float *
 #define CONV_O_BLOCK 64u
 
 void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                          const ecnn_conv2d_params *p)
+                          const ecnn_conv2d_args *p)
 {
 #if defined(ECNN_X86_AVX2_KERNELS)
     ECNN_SIMD_CONV_F32(y, x, w, b, n, p); /* any O / group (masked last channels) */
@@ -84,7 +84,7 @@ void ecnn_conv2d_f32_hwio(float *y, const float *x, const float *w, const float 
 
 #ifndef ECNN_X86_AVX2_KERNELS /* x86 SIMD builds never call it (their kernel takes every O / group) */
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                   const ecnn_conv2d_params *p)
+                                   const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     uint32_t s, oy, ox, ky, kx, c, g, o0, o;
@@ -130,7 +130,7 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
  * x86 SIMD builds run the AVX2 kernel for every C. */
 #define POOL_LANES 8u
 
-void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+void ecnn_maxpool2d_f32(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
 {
 #ifdef ECNN_X86_AVX2_KERNELS
     ecnn_maxpool2d_avx2(y, x, n, p, ECNN_POOL_F32); /* any C */

@@ -96,7 +96,7 @@ static void conv_q_dot(int32_t *acc, const int16_t *xk, const int16_t *wc, uint3
 #define DW_Q_TAPS 49u  /* windows up to 7x7 keep their centred weights on the stack */
 
 static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
-                               const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
+                               const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
 {
     const int32_t zx = q->x_zero_point;
     uint32_t s, oy, ox, ky, kx, c0, c, t;
@@ -143,7 +143,7 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
 }
 
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
-                        const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
+                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
@@ -231,7 +231,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
  * as bytes with the sign bit flipped (x ^ 0x80 maps -128..127 onto 0..255 in order). x86
  * SIMD builds run the AVX2 kernel for every C. */
 
-void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
+void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type)
 {
 #ifdef ECNN_X86_AVX2_KERNELS
     ecnn_maxpool2d_avx2(y, x, n, p, (int)type); /* any C */

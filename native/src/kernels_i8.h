@@ -74,7 +74,7 @@ static inline float ecnn_requant_scale(const ecnn_qlinear_params *q, uint32_t o)
  * per q->x_type / q->y_type; w per q->w_type. Activation fields of p are ignored (the
  * fused Relu is in q->y_min). y must not overlap x. */
 void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
-                       const ecnn_conv2d_params *p, const ecnn_qlinear_params *q);
+                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
 
 /* y[N,O] = requantize(x[N,K] - zx . (w[O,K] - zw)^T + b[O]); b may be NULL. y must not overlap x. */
 void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
@@ -92,14 +92,14 @@ void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const in
 
 /* ecnn_conv2d_q_ref for w in ECNN_LAYOUT_CONV_HWIO (int8 or uint8 weights, any zero points). */
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
-                        const ecnn_conv2d_params *p, const ecnn_qlinear_params *q);
+                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
 
 /* ecnn_maxpool2d_q_ref, vectorisable over channels (same results, same contract). */
-void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type);
+void ecnn_maxpool2d_q(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type);
 
 /* Max pooling of int8 (type ECNN_Q_I8) or uint8 values; same contract as ecnn_maxpool2d_f32_ref.
  * Input and output share their quantization, so the max of the codes is the max of the values. */
-void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type);
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type);
 
 /* y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point), `count` elements: onnxruntime's
  * QuantizeLinear (a true division, not a multiply by 1/scale; clamped before rounding as MLAS).
@@ -155,12 +155,12 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
  *   int8 models on x86 (zy + 128, then - 128 after rounding): the float addition of zy makes the
  *   domain matter at near-ties. A QOperator int8 QLinearAveragePool runs on the int8 codes.
  * y must not overlap x. */
-void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, const ecnn_qtensor *qx,
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, const ecnn_qtensor *qx,
                           const ecnn_qtensor *qy, int uint8_rounding);
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))). f: act 1 Relu,
- * 2 LeakyRelu (v >= 0 ? v : p0 * v), 3 Clip, 4 Sigmoid = MLAS's logistic kernel (FMA3
+ * 2 LeakyRelu (v >= 0 ? v : act_p0 * v), 3 Clip, 4 Sigmoid = MLAS's logistic kernel (FMA3
  * rational polynomial, Eigen's coefficients). Other codes: identity (the validator refuses
  * them on int8). y may equal x (in place). */
 void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,

@@ -16,7 +16,7 @@ float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
 }
 
 void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                         const ecnn_conv2d_params *p)
+                         const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
@@ -52,7 +52,7 @@ void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *
     }
 }
 
-void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
 {
     uint32_t s, oy, ox, ky, kx, c;
     for (s = 0; s < n; s++) {
@@ -146,7 +146,7 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
     }
 }
 
-void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_params *p)
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
 {
     /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
      * with count_include_pad; without it, x itself does. */

@@ -47,7 +47,7 @@ static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ec
 static const void *qoffset(const void *p, size_t i) { return (const uint8_t *)p + i; } /* 1-byte elements */
 
 void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
-                       const ecnn_conv2d_params *p, const ecnn_qlinear_params *q)
+                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
 {
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
@@ -104,7 +104,7 @@ void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int
     }
 }
 
-void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, ecnn_qtype type)
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type)
 {
     uint32_t s, oy, ox, ky, kx, c;
     for (s = 0; s < n; s++) {
@@ -213,7 +213,7 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
     }
 }
 
-void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, const ecnn_qtensor *qx,
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, const ecnn_qtensor *qx,
                           const ecnn_qtensor *qy, int uint8_rounding)
 {
     const ecnn_qtype t = qx->type;
@@ -319,8 +319,8 @@ void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_
         float v = qx->scale * (float)(c - qx->zero_point), f;
         switch (act->act) {
         case 1: f = v > 0.0f ? v : 0.0f; break;
-        case 2: f = v >= 0.0f ? v : act->p0 * v; break;
-        case 3: f = v < act->p0 ? act->p0 : (v > act->p1 ? act->p1 : v); break;
+        case 2: f = v >= 0.0f ? v : act->act_p0 * v; break;
+        case 3: f = v < act->act_p0 ? act->act_p0 : (v > act->act_p1 ? act->act_p1 : v); break;
         case 4: f = ecnn_logistic_mlas(v); break;
         default: f = v; break;
         }

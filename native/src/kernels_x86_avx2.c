@@ -265,7 +265,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
  * lie wholly inside the row (all kx taps) go together in one conv_tile; others one by one,
  * skipping the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_params *p)
+                               const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     const size_t o = p->o;
@@ -726,7 +726,7 @@ static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_
     }
 }
 
-static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, int type)
+static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type)
 {
     const size_t row = (size_t)p->c * (type == ECNN_POOL_F32 ? 4 : 1);
     const size_t step_y = (size_t)p->dilation_h * p->w * row, step_x = (size_t)p->dilation_w * row;
@@ -752,7 +752,7 @@ static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, uint32_t 
     }
 }
 
-void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, int type)
+void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type)
 {
     if (type == ECNN_POOL_F32)
         maxpool2d_avx2_typed(y, x, n, p, ECNN_POOL_F32);

@@ -56,7 +56,10 @@ uint32_t ecnn_read_op(const uint8_t *rec, uint32_t avail, ecnn_op_rec *op)
     for (i = 0; i < op->num_outputs; i++) op->outputs[i] = ecnn_rd16(idx + 2 * (op->num_inputs + i));
     if ((nt & 1u) && ecnn_rd16(idx + 2 * nt) != ECNN_NO_TENSOR) return 0; /* padding slot */
     par = idx + 4u * slots;
-    for (i = 0; i < op->num_params; i++) op->params[i] = ecnn_rd32(par + 4 * i);
+    for (i = 0; i < op->num_params && i < sizeof op->params / 4u; i++) {
+        const uint32_t word = ecnn_rd32(par + 4 * i); /* little-endian file, native struct: the host is little-endian */
+        memcpy((uint8_t *)&op->params + 4u * i, &word, 4);
+    }
     return size;
 }
 
@@ -183,7 +186,8 @@ static uint32_t alias_parent(const ecnn_model *m, uint32_t t, uint32_t *op_index
     if (op.op_type == ECNN_OP_MAX_POOL_2D) {
         /* No top/left padding and OW <= W: output pixel (oy, ox) lands at or before every
          * input pixel it or a later output reads (FORMAT.md), so the kernel may run in place. */
-        if (op.params[4] != 0 || op.params[5] != 0 || b.dims[1] > a.dims[1] || b.size > a.size) return NO_OP;
+        if (op.params.max_pool_2d.pad_top != 0 || op.params.max_pool_2d.pad_left != 0 || b.dims[1] > a.dims[1] || b.size > a.size)
+            return NO_OP;
     } else if (a.size != b.size) {
         return NO_OP;
     }
@@ -364,24 +368,23 @@ static int same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b)
     return 1;
 }
 
-static ecnn_status check_act(const op_ctx *c, const uint32_t *params)
+static ecnn_status check_act(const op_ctx *c, const ecnn_act_params *p)
 {
-    ecnn_act_params a;
-    ecnn_act_from(params, &a);
+    const ecnn_act_params a = *p;
     switch (a.act) {
     case ECNN_ACT_NONE:
     case ECNN_ACT_RELU: return ECNN_OK;
     case ECNN_ACT_LEAKY_RELU:
-        if (a.p0 == a.p0 && a.p0 - a.p0 == 0.0f) return ECNN_OK; /* finite */
+        if (a.act_p0 == a.act_p0 && a.act_p0 - a.act_p0 == 0.0f) return ECNN_OK; /* finite */
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "LeakyRelu alpha is not finite");
     case ECNN_ACT_CLIP:
-        if (a.p0 <= a.p1) return ECNN_OK; /* false for NaN */
+        if (a.act_p0 <= a.act_p1) return ECNN_OK; /* false for NaN */
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "Clip min > max or NaN");
     case ECNN_ACT_SIGMOID:
     case ECNN_ACT_TANH:
     case ECNN_ACT_HARD_SWISH: return ECNN_OK;
     case ECNN_ACT_HARD_SIGMOID:
-        if (a.p0 - a.p0 == 0.0f && a.p1 - a.p1 == 0.0f) return ECNN_OK; /* finite */
+        if (a.act_p0 - a.act_p0 == 0.0f && a.act_p1 - a.act_p1 == 0.0f) return ECNN_OK; /* finite */
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "HardSigmoid alpha or beta is not finite");
     default: return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "unknown fused activation code");
     }
@@ -492,10 +495,9 @@ static ecnn_status check_quant_convert(const op_ctx *c, uint64_t *macs)
 static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
-    const uint32_t *q = op->params;
+    const ecnn_conv2d_params *q = &op->params.conv_2d;
     ecnn_tensor_rec x, w, b, y;
-    ecnn_conv2d_params p;
-    uint32_t i;
+    ecnn_conv2d_args p;
     if (op->num_inputs != 3 || op->num_outputs != 1)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output");
     TRY(check_data_input(c, op->inputs[0], &x));
@@ -504,22 +506,23 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
     TRY(check_output(c, op->outputs[0], &y));
     if (x.rank != 3 || y.rank != 3 || w.rank != 4)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
-    for (i = 0; i < 8; i++)
-        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D stride/pad/dilation > 65535");
-    if (q[0] == 0 || q[1] == 0 || q[6] == 0 || q[7] == 0 || q[8] == 0)
+    if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
+         q->dilation_w) > 65535u)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D stride/pad/dilation > 65535");
+    if (q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 || q->dilation_w == 0 || q->group == 0)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CONV_2D stride, dilation and group must be >= 1");
-    ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+    ecnn_conv2d_args_from(op, &x, &w, &y, &p);
     if (p.c % p.group != 0 || p.o % p.group != 0 || (uint64_t)w.dims[3] * p.group != p.c || w.dims[0] != p.o)
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CONV_2D weight shape does not match channels and group");
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
-    if (out_extent(p.h, q[2], q[4], p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
-        out_extent(p.w, q[3], q[5], p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
+    if (out_extent(p.h, q->pad_top, q->pad_bottom, p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
+        out_extent(p.w, q->pad_left, q->pad_right, p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
-    TRY(check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q[9]));
+    TRY(check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q->act));
     TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
     TRY(check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
-    TRY(check_act(c, q + 9));
+    TRY(check_act(c, &p.act));
     *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
     return ECNN_OK;
 }
@@ -528,11 +531,10 @@ static ecnn_status check_conv2d(const op_ctx *c, uint64_t *macs)
 static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
-    const uint32_t *q = op->params;
+    const ecnn_max_pool2d_params *q = &op->params.max_pool_2d; /* AVG_POOL_2D's first fields (ops.c) */
     const int avg = op->op_type == ECNN_OP_AVG_POOL_2D;
     ecnn_tensor_rec x, y;
-    ecnn_pool2d_params p;
-    uint32_t i;
+    ecnn_pool2d_args p;
     if (op->num_inputs != 1 || op->num_outputs != 1)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D needs 1 input and 1 output" : "MAX_POOL_2D needs 1 input and 1 output");
     TRY(check_data_input(c, op->inputs[0], &x));
@@ -543,9 +545,9 @@ static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
         const ecnn_tensor_rec ts[2] = {x, y};
         const uint32_t idx[2] = {op->inputs[0], op->outputs[0]};
         TRY(check_q_group(c, ts, idx, 2));
-        if (q[8] != 1 || q[9] != 1)
+        if (q->dilation_h != 1 || q->dilation_w != 1)
             return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 AVG_POOL_2D with dilation (onnxruntime's QLinearAveragePool has none)");
-        if ((uint64_t)q[0] * q[1] >= (1u << 23))
+        if ((uint64_t)q->kernel_h * q->kernel_w >= (1u << 23))
             return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 AVG_POOL_2D window of 2^23 or more positions");
     } else if (avg) {
         TRY(need_f32(c, &x, op->inputs[0]));
@@ -555,18 +557,20 @@ static ecnn_status check_pool2d(const op_ctx *c, uint64_t *macs)
     }
     if (x.rank != 3 || y.rank != 3 || x.dims[2] != y.dims[2])
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D needs X [H,W,C] and Y [OH,OW,C]" : "MAX_POOL_2D needs X [H,W,C] and Y [OH,OW,C]");
-    for (i = 0; i < 10; i++)
-        if (q[i] > 65535u) return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D parameter > 65535" : "MAX_POOL_2D parameter > 65535");
-    if (q[0] == 0 || q[1] == 0 || q[2] == 0 || q[3] == 0 || q[8] == 0 || q[9] == 0)
+    if ((q->kernel_h | q->kernel_w | q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom |
+         q->pad_right | q->dilation_h | q->dilation_w) > 65535u)
+        return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D parameter > 65535" : "MAX_POOL_2D parameter > 65535");
+    if (q->kernel_h == 0 || q->kernel_w == 0 || q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 ||
+        q->dilation_w == 0)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, avg ? "AVG_POOL_2D kernel, stride and dilation must be >= 1" : "MAX_POOL_2D kernel, stride and dilation must be >= 1");
-    if (avg && q[10] > (x.dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
+    if (avg && op->params.avg_pool_2d.count_include_pad > (x.dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, x.dtype == ECNN_DTYPE_I8 ? "int8 AVG_POOL_2D count_include_pad is not 0..3"
                                                                         : "AVG_POOL_2D count_include_pad is not 0 or 1");
-    ecnn_pool2d_params_from(op, &x, &y, &p);
-    if (p.oh < out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 0) ||
-        p.oh > out_extent(p.h, q[4], q[6], p.kh, p.dilation_h, p.stride_h, 1) ||
-        p.ow < out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 0) ||
-        p.ow > out_extent(p.w, q[5], q[7], p.kw, p.dilation_w, p.stride_w, 1))
+    ecnn_pool2d_args_from(op, &x, &y, &p);
+    if (p.oh < out_extent(p.h, p.pad_top, p.pad_bottom, p.kh, p.dilation_h, p.stride_h, 0) ||
+        p.oh > out_extent(p.h, p.pad_top, p.pad_bottom, p.kh, p.dilation_h, p.stride_h, 1) ||
+        p.ow < out_extent(p.w, p.pad_left, p.pad_right, p.kw, p.dilation_w, p.stride_w, 0) ||
+        p.ow > out_extent(p.w, p.pad_left, p.pad_right, p.kw, p.dilation_w, p.stride_w, 1))
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], avg ? "AVG_POOL_2D output height/width do not match the parameters" : "MAX_POOL_2D output height/width do not match the parameters");
     if (!windows_hit_input(p.oh, p.h, p.pad_top, p.kh, p.dilation_h, p.stride_h) ||
         !windows_hit_input(p.ow, p.w, p.pad_left, p.kw, p.dilation_w, p.stride_w))
@@ -591,7 +595,7 @@ static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
         return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
-    TRY(check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params[0]));
+    TRY(check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params.fully_connected.act));
     /* Packed FC weights: f32 panels of 16, or int8 panels of 8x4 with every zero point 0 (the
      * fast int8 kernel multiplies raw weights; the padding must be a true zero). */
     TRY(check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4 |
@@ -613,7 +617,7 @@ static ecnn_status check_fully_connected(const op_ctx *c, uint64_t *macs)
             if (wd[i] < -ECNN_W64_MAX || wd[i] > ECNN_W64_MAX)
                 return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FC_PANEL8X4_W64 weight outside [-64, 64]");
     }
-    TRY(check_act(c, op->params));
+    TRY(check_act(c, &op->params.fully_connected));
     *macs = (uint64_t)w.dims[0] * w.dims[1];
     return ECNN_OK;
 }
@@ -636,7 +640,7 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
             const ecnn_tensor_rec ts[2] = {x, y};
             const uint32_t idx[2] = {op->inputs[0], op->outputs[0]};
             TRY(check_q_group(c, ts, idx, 2));
-            if (op->params[0] < ECNN_ACT_RELU || op->params[0] > ECNN_ACT_SIGMOID)
+            if (op->params.activation.act < ECNN_ACT_RELU || op->params.activation.act > ECNN_ACT_SIGMOID)
                 return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 ACTIVATION other than Relu, LeakyRelu, Clip, Sigmoid");
         } else {
             TRY(need_f32(c, &x, op->inputs[0]));
@@ -644,7 +648,7 @@ static ecnn_status check_unary(const op_ctx *c, uint64_t *macs)
         if (!same_shape(&x, &y)) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "input and output shapes differ");
         if (op->op_type == ECNN_OP_SOFTMAX && x.rank == 0)
             return op_fail(c, ECNN_E_CORRUPT, NO_OP, "SOFTMAX needs rank >= 1");
-        if (op->op_type == ECNN_OP_ACTIVATION) TRY(check_act(c, op->params));
+        if (op->op_type == ECNN_OP_ACTIVATION) TRY(check_act(c, &op->params.activation));
     }
     *macs = 0;
     return ECNN_OK;
@@ -688,10 +692,10 @@ static ecnn_status check_binary(const op_ctx *c, uint64_t *macs)
         const ecnn_tensor_rec ts[3] = {a, b, y};
         const uint32_t idx[3] = {op->inputs[0], op->inputs[1], op->outputs[0]};
         TRY(check_q_group(c, ts, idx, 3));
-        if (op->params[0] != ECNN_ACT_NONE)
+        if (op->params.add.act != ECNN_ACT_NONE) /* ADD and MUL: one struct type */
             return op_fail(c, ECNN_E_UNSUPPORTED, NO_OP, "int8 ADD/MUL with a fused activation");
     }
-    TRY(check_act(c, op->params));
+    TRY(check_act(c, &op->params.add));
     *macs = ecnn_numel(&y);
     return ECNN_OK;
 }
@@ -716,7 +720,7 @@ static ecnn_status check_moved(const op_ctx *c, const ecnn_tensor_rec *x, uint32
 static ecnn_status check_transpose(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
-    const uint32_t *perm = op->params;
+    const uint32_t *perm = op->params.transpose.perm;
     ecnn_tensor_rec x, y;
     uint32_t i, seen = 0;
     if (op->num_inputs != 1 || op->num_outputs != 1)
@@ -743,7 +747,7 @@ static ecnn_status check_transpose(const op_ctx *c, uint64_t *macs)
 static ecnn_status check_pad(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
-    const uint32_t *q = op->params; /* before[5], after[5], value */
+    const ecnn_pad_params *q = &op->params.pad;
     ecnn_tensor_rec x, y;
     uint32_t i;
     if (op->num_inputs != 1 || op->num_outputs != 1)
@@ -754,13 +758,13 @@ static ecnn_status check_pad(const op_ctx *c, uint64_t *macs)
     if (x.rank != y.rank) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD input and output ranks differ");
     for (i = 0; i < ECNN_MAX_RANK; i++) {
         if (i >= x.rank) {
-            if (q[i] != 0 || q[5 + i] != 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD pads beyond the rank are not 0");
-        } else if ((uint64_t)x.dims[i] + q[i] + q[5 + i] != y.dims[i]) {
+            if (q->before[i] != 0 || q->after[i] != 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD pads beyond the rank are not 0");
+        } else if ((uint64_t)x.dims[i] + q->before[i] + q->after[i] != y.dims[i]) {
             return op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "PAD output dims are not input dims + pads");
         }
     }
     if (x.dtype != ECNN_DTYPE_F32) {
-        const int32_t v = (int32_t)q[10];
+        const int32_t v = q->value.i32;
         if (x.dtype == ECNN_DTYPE_I8 ? (v < -128 || v > 127) : (v < 0 || v > 255))
             return op_fail(c, ECNN_E_CORRUPT, NO_OP, "PAD value is not a code of the tensor's dtype");
     }
@@ -771,7 +775,7 @@ static ecnn_status check_pad(const op_ctx *c, uint64_t *macs)
 static ecnn_status check_concat(const op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
-    const uint32_t axis = op->params[0];
+    const uint32_t axis = op->params.concat.axis;
     ecnn_tensor_rec x, y;
     uint64_t sum = 0;
     uint32_t i, d;
@@ -816,7 +820,8 @@ static ecnn_status check_channel_arith(const op_ctx *c, uint64_t *macs)
     if (!same_shape(&x, &y) || x.rank == 0) return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH input and output shapes differ");
     if (k.rank != 1 || (k.dims[0] != 1 && k.dims[0] != x.dims[x.rank - 1]))
         return op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CHANNEL_ARITH constant is not [C] or [1]");
-    if (op->params[0] < ECNN_ARITH_ADD || op->params[0] > ECNN_ARITH_DIV || op->params[1] > 1)
+    const ecnn_channel_arith_params *q = &op->params.channel_arith;
+    if (q->func < ECNN_ARITH_ADD || q->func > ECNN_ARITH_DIV || q->const_first > 1)
         return op_fail(c, ECNN_E_CORRUPT, NO_OP, "CHANNEL_ARITH func not 1..4 or const_first not 0/1");
     *macs = ecnn_numel(&x);
     return ECNN_OK;

@@ -45,15 +45,15 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         const int32_t *bp = (const int32_t *)tensor_ptr(r, op->inputs[2], &b);
         ecnn_qlinear_params q;
         if (op->op_type == ECNN_OP_CONV_2D) {
-            ecnn_conv2d_params p;
-            ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+            ecnn_conv2d_args p;
+            ecnn_conv2d_args_from(op, &x, &w, &y, &p);
             ecnn_qlinear_params_from(r->m, &x, &w, &y, p.act.act, &q);
             if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
                 ecnn_conv2d_q_hwio(yp, xp, wp, bp, n, &p, &q);
             else
                 ecnn_conv2d_q_ref(yp, xp, wp, bp, n, &p, &q);
         } else {
-            ecnn_qlinear_params_from(r->m, &x, &w, &y, op->params[0], &q);
+            ecnn_qlinear_params_from(r->m, &x, &w, &y, op->params.fully_connected.act, &q);
             if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference)
                 ecnn_fc_q_panel8x4(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &q);
             else
@@ -62,8 +62,8 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_MAX_POOL_2D: {
-        ecnn_pool2d_params p;
-        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_pool2d_args p;
+        ecnn_pool2d_args_from(op, &x, &y, &p);
         (void)ecnn_qtype_of(x.dtype, &t);
         if (r->reference)
             ecnn_maxpool2d_q_ref(yp, xp, n, &p, t);
@@ -88,18 +88,17 @@ static void run_op_q(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_AVG_POOL_2D: {
-        ecnn_pool2d_params p;
+        ecnn_pool2d_args p;
         ecnn_qtensor qx, qy;
-        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_pool2d_args_from(op, &x, &y, &p);
         ecnn_qtensor_from(r->m, &x, &qx);
         ecnn_qtensor_from(r->m, &y, &qy);
-        ecnn_avgpool2d_q_ref(yp, xp, n, &p, &qx, &qy, (op->params[10] & 2u) != 0);
+        ecnn_avgpool2d_q_ref(yp, xp, n, &p, &qx, &qy, (op->params.avg_pool_2d.count_include_pad & 2u) != 0);
         break;
     }
     case ECNN_OP_ACTIVATION: {
-        ecnn_act_params a;
+        const ecnn_act_params a = op->params.activation;
         ecnn_qtensor qx, qy;
-        ecnn_act_from(op->params, &a);
         ecnn_qtensor_from(r->m, &x, &qx);
         ecnn_qtensor_from(r->m, &y, &qy);
         ecnn_activation_q_ref(yp, xp, (size_t)ecnn_numel(&x) * n, &a, &qx, &qy);
@@ -126,20 +125,21 @@ static void run_op_move(const run_ctx *r, const ecnn_op_rec *op)
     void *yp = tensor_ptr(r, op->outputs[0], &y);
     const uint32_t esize = ecnn_dtype_size(x.dtype);
     if (op->op_type == ECNN_OP_TRANSPOSE) {
-        ecnn_transpose_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params);
+        ecnn_transpose_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params.transpose.perm);
     } else if (op->op_type == ECNN_OP_PAD) {
-        ecnn_pad_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params, op->params + 5, op->params[10]);
+        ecnn_pad_ref(yp, xp, r->batch, esize, x.rank, x.dims, op->params.pad.before, op->params.pad.after,
+                     op->params.pad.value.u32);
     } else { /* ECNN_OP_CONCAT */
         const void *xs[ECNN_MAX_OP_TENSORS];
         size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch;
         uint32_t i, d;
-        for (d = 0; d < op->params[0]; d++) rows *= y.dims[d];
+        for (d = 0; d < op->params.concat.axis; d++) rows *= y.dims[d];
         ecnn_qtensor qx[ECNN_MAX_OP_TENSORS], qy;
         for (i = 0; i < op->num_inputs; i++) {
             ecnn_tensor_rec xi;
             xs[i] = tensor_ptr(r, op->inputs[i], &xi);
             block[i] = (size_t)esize;
-            for (d = op->params[0]; d < xi.rank; d++) block[i] *= xi.dims[d];
+            for (d = op->params.concat.axis; d < xi.rank; d++) block[i] *= xi.dims[d];
             if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &xi, &qx[i]);
         }
         if (y.dtype != ECNN_DTYPE_F32) { /* int8: requantizing concat (QLinearConcat) */
@@ -167,10 +167,10 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
     }
     switch (op->op_type) {
     case ECNN_OP_CONV_2D: {
-        ecnn_conv2d_params p;
+        ecnn_conv2d_args p;
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
-        ecnn_conv2d_params_from(op, &x, &w, &y, &p);
+        ecnn_conv2d_args_from(op, &x, &w, &y, &p);
         if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference && p.group == p.c && p.o == p.c)
             ecnn_conv2d_f32_depthwise(yp, xp, wp, bp, n, &p); /* MobileNet's depthwise 3x3 */
         else if (p.w_layout == ECNN_LAYOUT_CONV_HWIO && !r->reference)
@@ -180,8 +180,8 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_MAX_POOL_2D: {
-        ecnn_pool2d_params p;
-        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_pool2d_args p;
+        ecnn_pool2d_args_from(op, &x, &y, &p);
         if (r->reference)
             ecnn_maxpool2d_f32_ref(yp, xp, n, &p);
         else
@@ -189,10 +189,9 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_FULLY_CONNECTED: {
-        ecnn_act_params a;
+        const ecnn_act_params a = op->params.fully_connected;
         const float *wp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const float *bp = (const float *)tensor_ptr(r, op->inputs[2], &b);
-        ecnn_act_from(op->params, &a);
         if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
             ecnn_fc_f32_panel16(yp, xp, wp, bp, n, w.dims[1], w.dims[0], &a);
         else /* reference order for every layout; plain weights have no faster kernel (kernels_f32.c) */
@@ -200,16 +199,15 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_AVG_POOL_2D: {
-        ecnn_pool2d_params p;
-        ecnn_pool2d_params_from(op, &x, &y, &p);
+        ecnn_pool2d_args p;
+        ecnn_pool2d_args_from(op, &x, &y, &p);
         ecnn_avgpool2d_f32_ref(yp, xp, n, &p);
         break;
     }
     case ECNN_OP_ADD:
     case ECNN_OP_MUL: {
-        ecnn_act_params a;
+        const ecnn_act_params a = op->params.add; /* ADD and MUL: one struct type */
         const float *bp = (const float *)tensor_ptr(r, op->inputs[1], &b);
-        ecnn_act_from(op->params, &a);
         ecnn_binary_f32_ref(yp, xp, bp, n, (size_t)ecnn_numel(&x), (size_t)ecnn_numel(&b),
                             op->op_type == ECNN_OP_MUL ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, &a);
         break;
@@ -220,16 +218,15 @@ static void run_op(const run_ctx *r, const ecnn_op_rec *op)
         break;
     }
     case ECNN_OP_ACTIVATION: {
-        ecnn_act_params a;
-        ecnn_act_from(op->params, &a);
+        const ecnn_act_params a = op->params.activation;
         ecnn_activation_f32_ref(yp, xp, (size_t)ecnn_numel(&x) * n, &a);
         break;
     }
     case ECNN_OP_CHANNEL_ARITH: {
         const float *kp = (const float *)tensor_ptr(r, op->inputs[1], &w);
         const uint32_t c = x.dims[x.rank - 1];
-        ecnn_channel_arith_f32_ref(yp, xp, kp, w.dims[0], (size_t)(ecnn_numel(&x) / c) * n, c, op->params[0],
-                                   op->params[1]);
+        ecnn_channel_arith_f32_ref(yp, xp, kp, w.dims[0], (size_t)(ecnn_numel(&x) / c) * n, c,
+                                   op->params.channel_arith.func, op->params.channel_arith.const_first);
         break;
     }
     default: /* ECNN_OP_RESHAPE: free when planned in place, else a copy */

@@ -47,7 +47,7 @@ void ECNN_SIMD_FC_F32(float *y, const float *x, const float *w, const float *b, 
 void ECNN_SIMD_FC_Q(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
                     const ecnn_qlinear_params *q);
 void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                        const ecnn_conv2d_params *p);
+                        const ecnn_conv2d_args *p);
 #endif
 
 #ifdef ECNN_X86_AVX2_KERNELS
@@ -56,7 +56,7 @@ void ECNN_SIMD_CONV_F32(float *y, const float *x, const float *w, const float *b
 /* ecnn_maxpool2d_f32 (type ECNN_POOL_F32) and ecnn_maxpool2d_q (type an ecnn_qtype), any C:
  * one loop over 64- to 1-byte chunks of channels. */
 #define ECNN_POOL_F32 (-1)
-void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_params *p, int type);
+void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type);
 /* ecnn_conv2d_q_hwio's dot product: acc[0..c8) over `pairs` int16 term pairs (c8 a multiple of 8). */
 void ecnn_conv_q_dot_avx2(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,

@@ -19,25 +19,3 @@ const char *ecnn_status_string(ecnn_status status)
     default: return "unknown status";
     }
 }
-
-const char *ecnn_op_name(uint32_t op_type)
-{
-    switch (op_type) {
-    case ECNN_OP_CONV_2D: return "CONV_2D";
-    case ECNN_OP_MAX_POOL_2D: return "MAX_POOL_2D";
-    case ECNN_OP_FULLY_CONNECTED: return "FULLY_CONNECTED";
-    case ECNN_OP_SOFTMAX: return "SOFTMAX";
-    case ECNN_OP_RESHAPE: return "RESHAPE";
-    case ECNN_OP_ACTIVATION: return "ACTIVATION";
-    case ECNN_OP_AVG_POOL_2D: return "AVG_POOL_2D";
-    case ECNN_OP_ADD: return "ADD";
-    case ECNN_OP_QUANTIZE: return "QUANTIZE";
-    case ECNN_OP_DEQUANTIZE: return "DEQUANTIZE";
-    case ECNN_OP_CHANNEL_ARITH: return "CHANNEL_ARITH";
-    case ECNN_OP_CONCAT: return "CONCAT";
-    case ECNN_OP_PAD: return "PAD";
-    case ECNN_OP_TRANSPOSE: return "TRANSPOSE";
-    case ECNN_OP_MUL: return "MUL";
-    default: return "UNKNOWN";
-    }
-}

@@ -126,7 +126,7 @@ static void test_conv_padding_is_a_real_zero(void)
     const uint8_t x[4] = {11, 12, 13, 14};
     int8_t w[9];
     uint8_t y[4];
-    ecnn_conv2d_params p;
+    ecnn_conv2d_args p;
     ecnn_qlinear_params q;
     int i;
     for (i = 0; i < 9; i++) w[i] = 1;
@@ -166,7 +166,7 @@ static void test_maxpool_int8_and_uint8(void)
     const uint8_t xu[4] = {0, 200, 255, 3};
     int8_t yi[1];
     uint8_t yu[1];
-    ecnn_pool2d_params p;
+    ecnn_pool2d_args p;
     memset(&p, 0, sizeof p);
     p.h = p.w = 2;
     p.c = 1;
@@ -224,7 +224,7 @@ static void test_global_average_pool(void)
     const ecnn_qtensor qx = qt(ECNN_Q_U8, 1.0f, 2), qy = qt(ECNN_Q_U8, 1.0f, 5);
     const uint8_t x[4] = {1, 2, 3, 4};
     uint8_t y[1];
-    ecnn_pool2d_params p;
+    ecnn_pool2d_args p;
     memset(&p, 0, sizeof p);
     p.h = p.w = 2;
     p.c = 1;
@@ -242,7 +242,7 @@ static void test_average_pool_window_and_count(void)
     const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.5f, 0), qy = qt(ECNN_Q_I8, 0.5f, -3);
     const int8_t x[3] = {4, 7, 9};
     int8_t y[2];
-    ecnn_pool2d_params p;
+    ecnn_pool2d_args p;
     memset(&p, 0, sizeof p);
     p.h = 3;
     p.w = 1;
@@ -270,7 +270,7 @@ static void test_average_pool_uint8_rounding(void)
     const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.50000095367431640625f, 0), qy = qt(ECNN_Q_I8, 1.0f, 0);
     const int8_t x[2] = {1, 1};
     int8_t y[2];
-    ecnn_pool2d_params p;
+    ecnn_pool2d_args p;
     memset(&p, 0, sizeof p);
     p.h = 2;
     p.w = 1;

@@ -61,8 +61,8 @@ static void test_fc_f32_panel16(void)
                 const float *b = trial % 3 ? bf : NULL;
                 ecnn_act_params act;
                 act.act = trial % 4;
-                act.p0 = act.act == 3 ? -0.5f : 0.01f;
-                act.p1 = 0.5f;
+                act.act_p0 = act.act == 3 ? -0.5f : 0.01f;
+                act.act_p1 = 0.5f;
                 for (i = 0; i < n * k; i++) xf[i] = frand();
                 for (i = 0; i < o * k; i++) wf[i] = frand();
                 for (i = 0; i < o; i++) bf[i] = frand();
@@ -179,7 +179,7 @@ static void test_fc_q_panel8x4(void)
 }
 
 /* Random conv geometry: odd sizes, strides, padding, dilation, groups. */
-static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
+static void random_conv(ecnn_conv2d_args *p, uint32_t trial)
 {
     uint32_t span_h, span_w;
     memset(p, 0, sizeof *p);
@@ -202,7 +202,7 @@ static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
     p->oh = (p->h + p->pad_top + 1 - span_h) / p->stride_h + 1; /* pad_bottom 1 */
     p->ow = (p->w + p->pad_left - span_w) / p->stride_w + 1;    /* pad_right 0 */
     p->act.act = trial % 3;
-    p->act.p0 = 0.1f;
+    p->act.act_p0 = 0.1f;
     if (trial % 10 == 4) { /* depthwise over 70 channels (two blocks of the int8 depthwise kernel) */
         p->group = p->c = p->o = 70;
     }
@@ -219,11 +219,11 @@ static void random_conv(ecnn_conv2d_params *p, uint32_t trial)
 }
 
 /* OHWI -> HWIO */
-static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, size_t esize)
+static void to_hwio(void *dst, const void *src, const ecnn_conv2d_args *p, size_t esize)
 {
     const uint32_t cg = p->c / p->group;
     uint32_t o, ky, kx, c;
-    ecnn_conv2d_params h = *p;
+    ecnn_conv2d_args h = *p;
     h.w_layout = ECNN_LAYOUT_CONV_HWIO;
     for (o = 0; o < p->o; o++)
         for (ky = 0; ky < p->kh; ky++)
@@ -236,7 +236,7 @@ static void to_hwio(void *dst, const void *src, const ecnn_conv2d_params *p, siz
 /* Float conv with random x, w, b (bias when with_bias): the HWIO fast kernel against the
  * reference on plain weights, bit for bit. Leaves x, w (plain), wh (HWIO), b and y_ref filled;
  * p->w_layout is back to plain on return. */
-static void check_conv_f32_hwio(ecnn_conv2d_params *p, uint32_t n, int with_bias, float *x, float *w, float *wh,
+static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh,
                                 float *b, float *y_ref, float *y_fast)
 {
     const size_t nx = (size_t)n * p->h * p->w * p->c, nw = (size_t)p->o * p->kh * p->kw * (p->c / p->group);
@@ -266,7 +266,7 @@ static void test_conv_hwio(void)
     int32_t w_zero[72];
     uint32_t trial, i;
     for (trial = 0; trial < 120; trial++) {
-        ecnn_conv2d_params p;
+        ecnn_conv2d_args p;
         ecnn_qlinear_params q;
         const uint32_t n = 1 + trial % 3;
         size_t nx, nw, ny;
@@ -322,7 +322,7 @@ static void test_conv_hwio_wide_rows(void)
     static float cy_ref[2 * 8 * 20 * 72], cy_fast[2 * 8 * 20 * 72];
     uint32_t trial;
     for (trial = 0; trial < 60; trial++) {
-        ecnn_conv2d_params p;
+        ecnn_conv2d_args p;
         const uint32_t n = 1 + trial % 2;
         memset(&p, 0, sizeof p);
         p.group = trial % 3 == 2 ? 3 : 1;
@@ -341,8 +341,8 @@ static void test_conv_hwio_wide_rows(void)
         p.oh = (p.h + p.pad_top - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;           /* pad_bottom 0 */
         p.ow = (p.w + p.pad_left + 1 - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1; /* pad_right 1 */
         p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
-        p.act.p0 = trial % 4 == 3 ? -0.5f : 0.1f;
-        p.act.p1 = 0.5f;
+        p.act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
+        p.act.act_p1 = 0.5f;
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
     }
 }
@@ -353,7 +353,7 @@ static void test_maxpool_q(void)
     static float pf[3 * 9 * 9 * 48], pf_in[3 * 9 * 9 * 48], pfy_ref[3 * 9 * 9 * 48], pfy_fast[3 * 9 * 9 * 48];
     uint32_t trial, i;
     for (trial = 0; trial < 200; trial++) {
-        ecnn_pool2d_params p;
+        ecnn_pool2d_args p;
         const uint32_t n = 1 + trial % 3;
         const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
         uint32_t span_h, span_w;

@@ -118,7 +118,7 @@ static void test_avgpool_kernel(void)
     for (k = 0; k < AH * AW * AC; k++) x[k] = orand();
     for (cip = 0; cip < 2; cip++) {
         for (ceil_pass = 0; ceil_pass < 2; ceil_pass++) {
-            ecnn_pool2d_params p;
+            ecnn_pool2d_args p;
             uint32_t oy, ox, c;
             memset(&p, 0, sizeof p);
             p.h = AH, p.w = AW, p.c = AC, p.kh = 3, p.kw = 2, p.stride_h = 2, p.stride_w = 3;
@@ -174,8 +174,8 @@ static void test_binary_and_new_activations(void)
     }
     for (code = ECNN_ACT_SIGMOID; code <= ECNN_ACT_HARD_SWISH; code++) {
         act.act = code;
-        act.p0 = 0.25f;
-        act.p1 = 0.5f;
+        act.act_p0 = 0.25f;
+        act.act_p1 = 0.5f;
         ecnn_activation_f32_ref(y, a, 7, &act);
         for (i = 0; i < 7; i++) {
             const double v = a[i];
@@ -203,7 +203,7 @@ static void test_depthwise_kernel_matches_reference(void)
     for (i = 0; i < 70; i++) b[i] = orand();
     for (ci = 0; ci < 3; ci++) {
         for (variant = 0; variant < 4; variant++) {
-            ecnn_conv2d_params p;
+            ecnn_conv2d_args p;
             size_t count;
             memset(&p, 0, sizeof p);
             p.h = 7, p.w = 6, p.c = chans[ci], p.o = chans[ci], p.group = chans[ci], p.kh = 3, p.kw = 3;
@@ -212,7 +212,7 @@ static void test_depthwise_kernel_matches_reference(void)
             p.pad_top = variant, p.pad_left = 4 - variant; /* up to 4: more than the kernel */
             p.oh = (p.h + 2 * p.pad_top - p.dilation_h * 2 - 1) / p.stride_h + 1; /* pad_bottom = pad_top */
             p.ow = (p.w + 2 * p.pad_left - p.dilation_w * 2 - 1) / p.stride_w + 1;
-            p.act.act = variant == 3 ? ECNN_ACT_CLIP : ECNN_ACT_NONE, p.act.p0 = -0.5f, p.act.p1 = 0.5f;
+            p.act.act = variant == 3 ? ECNN_ACT_CLIP : ECNN_ACT_NONE, p.act.act_p0 = -0.5f, p.act.act_p1 = 0.5f;
             p.w_layout = ECNN_LAYOUT_CONV_HWIO;
             count = (size_t)2 * p.oh * p.ow * p.o;
             ecnn_conv2d_f32_ref(y1, x, w, variant == 1 ? NULL : b, 2, &p);

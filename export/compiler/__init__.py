@@ -463,7 +463,7 @@ class _Lowering:
             raise self.fail(f"malformed node, check its inputs and attributes ({type(exc).__name__}: {exc})") from None
 
     def _lower_node(self, node) -> None:
-        from edgecnn.export import compiler_int8
+        from edgecnn.export.compiler import int8 as compiler_int8
 
         int8_handler = compiler_int8.HANDLERS.get((node.domain or "", node.op_type))
         if node.domain not in ("", "ai.onnx") and int8_handler is None:
@@ -1523,7 +1523,7 @@ def _check_edges(model) -> None:
 def compile_model(onnx_path_or_model, pack: bool = True) -> tuple[bytes, CompileReport]:
     """Compile to .ecnn bytes (nothing written). pack=False keeps every weight in the plain
     layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
-    from edgecnn.export import compiler_int8
+    from edgecnn.export.compiler import int8 as compiler_int8
 
     model, _ = _load(onnx_path_or_model)
     _check_edges(model)
@@ -1583,7 +1583,7 @@ def explain_model(onnx_path_or_model) -> Explanation:
     first. Nodes after an unsupported one are still checked, on stand-in tensors of the shape
     ONNX shape inference gives them; nodes whose input shape stays unknown are listed as
     unchecked."""
-    from edgecnn.export import compiler_int8
+    from edgecnn.export.compiler import int8 as compiler_int8
 
     model, _ = _load(onnx_path_or_model)
     try:
@@ -1638,3 +1638,6 @@ def _macs(tensors, op: NOp) -> int:
     if op.op_type == OP_AVG_POOL_2D:
         return int(np.prod(y.dims)) * op.params[0] * op.params[1]
     return 0
+
+
+from edgecnn.export.compiler.int8 import nodes_feeding, qdq_to_qoperator, quantized_output_model  # noqa: E402

@@ -14,8 +14,8 @@ from needs import need
 onnx = need("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from edgecnn.export import compiler  # noqa: E402
 from edgecnn.export.compiler import CompileError, compile_model, compile_onnx  # noqa: E402
+from edgecnn.runtime.optable import Kind  # noqa: E402
 
 
 def _model(nodes, in_shape, out_shape, inits=(), batch="N"):
@@ -64,7 +64,7 @@ def test_file_layout_follows_format_md(reference_onnx_path, tmp_path):
     for i in range(num_tensors):
         kind, _dtype, _rank, _axis = struct.unpack_from("<4B", data, 64 + 48 * i)
         offset = struct.unpack_from("<I", data, 64 + 48 * i + 24)[0]
-        if kind in (compiler.KIND_CONSTANT, compiler.KIND_ACTIVATION):
+        if kind in (Kind.CONSTANT, Kind.ACTIVATION):
             assert offset % 64 == 0
 
 

@@ -4,7 +4,7 @@ Softmax probabilities say little about int8 exactness, so for an int8 model two 
 comparisons run beside the float one (edgecnn/verify.py):
 
 - **Quantized output**: the model cut after its last DequantizeLinear
-  (`compiler_int8.quantized_output_model`), run by onnxruntime (which still fuses every
+  (`edgecnn.export.compiler.quantized_output_model`), run by onnxruntime (which still fuses every
   QGemm there) and compiled and run natively. Its outputs are (q - zp) * scale, so equal
   floats mean equal int8 codes and round(output / scale) + zp gives the codes.
 - **Per layer** (`--layers`): every quantized intermediate tensor. onnxruntime would stop
@@ -90,7 +90,7 @@ def _ort_run(model_proto, images, outputs=None, desc=None):
 
 def quantized_output_match(onnx_model, images, quiet: bool = False) -> CodeMatch:
     """Native vs onnxruntime int8 codes of the model's last quantized tensor (the logits)."""
-    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.compiler import quantized_output_model
 
     cut, scale, zero_point = quantized_output_model(onnx_model)
     reference = _ort_run(cut, images, desc=None if quiet else "onnxruntime (int8 logits)")[0]
@@ -102,7 +102,7 @@ def quantized_output_match(onnx_model, images, quiet: bool = False) -> CodeMatch
 def layer_matches(onnx_model, images, quiet: bool = False) -> list[CodeMatch]:
     """Every quantized intermediate tensor of the QOperator form of the model, native vs onnxruntime."""
     onnx = require("onnx")
-    from edgecnn.export.compiler_int8 import nodes_feeding, qdq_to_qoperator
+    from edgecnn.export.compiler import nodes_feeding, qdq_to_qoperator
 
     helper = onnx.helper
     qop = qdq_to_qoperator(onnx_model)

@@ -37,9 +37,9 @@ def write_golden(float_onnx, int8_onnx, images_uint8: np.ndarray, out_dir) -> di
 
     from edgecnn.export.artifacts import ort_session, run_onnx
     from edgecnn.export.compiler import compile_model
-    from edgecnn.export.compiler_int8 import quantized_output_model
-    from edgecnn.verify_int8 import _ort_run
+    from edgecnn.export.compiler import quantized_output_model
     from edgecnn.runtime.data import to_model_input
+    from edgecnn.verify_int8 import _ort_run
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -385,7 +385,7 @@ def compare_int8(m: ZooModel, x: np.ndarray) -> dict:
     reference kernels; then the whole model's probabilities (float Softmax after the int8 part)."""
     import onnx
 
-    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.compiler import quantized_output_model
     from edgecnn.verify_int8 import match_codes
 
     cut, scale, zero_point = quantized_output_model(onnx.load(str(m.int8_path)))

@@ -19,7 +19,7 @@ def test_reference_model_int8_logits_bit_identical(int8_pair, fashion_test_subse
 
     from edgecnn.export.artifacts import ort_session, run_onnx
     from edgecnn.export.compiler import compile_model
-    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.compiler import quantized_output_model
     from edgecnn.export.quantize import optimized_op_counts
     from edgecnn.runtime import Model
     from edgecnn.verify_int8 import _ort_run, match_codes
@@ -97,7 +97,7 @@ def test_small_quantized_models_bit_identical(tiny_model_factory, train_subset, 
     math; native: DEQUANTIZE -> float LeakyRelu -> QUANTIZE, the same operations) and per-tensor weights."""
     import onnx
 
-    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.compiler import quantized_output_model
     from edgecnn.export.quantize import quantize_onnx
     from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
     from edgecnn.runtime.data import to_model_input
@@ -117,7 +117,7 @@ def test_qoperator_uint8_model_bit_identical(tiny_model_factory, train_subset, f
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from edgecnn.export.compiler_int8 import quantized_output_model
+    from edgecnn.export.compiler import quantized_output_model
     from edgecnn.export.quantize import QUANTIZED_OP_TYPES, make_calibration_reader
     from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
     from edgecnn.runtime.data import to_model_input

@@ -549,6 +549,32 @@ def test_squeeze_excitation_broadcast(c, h, w, op, gate_first, seed):
     assert_bit_exact(model, inputs(rng, (2, h, w)), f"{op} gate c={c} {h}x{w} gate_first={gate_first}")
 
 
+def test_gate_first_stored_in_another_axis_order():
+    """QLinearMul(gate, x) with the (N, C, 1, 1) gate first and stored in ONNX order (it went
+    through a flatten and a reshape) while x is stored NHWC: the operands swap and both follow
+    x's order, so the gate is the per-channel B of MUL."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    c, h, w = 4, 5, 5
+    consts = {"s": F32(0.05), "z": np.uint8(128), "w": rng.integers(-60, 60, (c, c, 3, 3)).astype(np.int8),
+              "ws": F32(0.02), "wz": np.int8(0), "flat": np.array([-1, c], np.int64),
+              "shape": np.array([-1, c, 1, 1], np.int64)}
+    ms = "com.microsoft"
+    nodes = [node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+             node("QLinearConv", ["xq", "s", "z", "w", "ws", "wz", "s", "z"], ["a"], pads=[1, 1, 1, 1]),
+             node("QLinearGlobalAveragePool", ["a", "s", "z", "s", "z"], ["p"], domain=ms),
+             node("Reshape", ["p", "flat"], ["f"]), node("Reshape", ["f", "shape"], ["g"]),
+             node("QLinearMul", ["g", "s", "z", "a", "s", "z", "s", "z"], ["m"], domain=ms),
+             node("DequantizeLinear", ["m", "s", "z"], ["y"])]
+    graph = helper.make_graph(nodes, "gate", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", c, h, w])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(ms, 1)])
+    model.ir_version = 8
+    assert_bit_exact(model, rng.normal(size=(3, c, h, w)).astype(F32), "gate first, stored in ONNX order")
+
+
 @pytest.mark.parametrize("op", ["HardSigmoid", "HardSwish", "Tanh"])
 def test_activations_onnxruntime_runs_in_float(op):
     """onnxruntime keeps these between DequantizeLinear and QuantizeLinear in float (HardSwish as

@@ -1,0 +1,58 @@
+"""Activations: ACTIVATION ops that passes/fuse.py folds into the op before them where it
+can; on int8 values a lookup table (QLinearSigmoid, QLinearLeakyRelu, and Relu / Clip / LeakyRelu
+between quantized tensors)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers, optional_input
+from edgecnn.export.compiler.ir import Act, act_attrs
+from edgecnn.export.compiler.ops.quantize import lower_qlinear_unary
+
+
+def _activation(low: Lowering, node, act: Act, p0: float = 0.0, p1: float = 0.0) -> None:
+    v = low.view_input(node, 0)
+    x = v.tensor
+    y = low.activation_like(x)
+    low.emit("ACTIVATION", [x], [y], act_attrs(act, p0, p1))
+    low.values[node.output[0]] = View(y, v.shape, v.perm)
+
+
+def _f32(value) -> float:
+    """An attribute as the f32 parameter the kernel reads."""
+    return float(np.float32(value))
+
+
+@lowers("Relu", "Sigmoid", "Tanh", "HardSwish")
+def lower_plain_activation(low: Lowering, node) -> None:
+    _activation(low, node, {"Relu": Act.RELU, "Sigmoid": Act.SIGMOID, "Tanh": Act.TANH,
+                            "HardSwish": Act.HARD_SWISH}[node.op_type])
+
+
+@lowers("LeakyRelu")
+def lower_leaky_relu(low: Lowering, node) -> None:
+    _activation(low, node, Act.LEAKY_RELU, _f32(attrs(node).get("alpha", 0.01)))
+
+
+@lowers("HardSigmoid")
+def lower_hard_sigmoid(low: Lowering, node) -> None:
+    a = attrs(node)
+    _activation(low, node, Act.HARD_SIGMOID, _f32(a.get("alpha", 0.2)), _f32(a.get("beta", 0.5)))
+
+
+@lowers("Clip")
+def lower_clip(low: Lowering, node) -> None:
+    a = attrs(node)
+    lo, hi = a.get("min", -np.inf), a.get("max", np.inf)
+    if optional_input(node, 1):
+        lo = float(low.const_input(node, 1, "min"))
+    if optional_input(node, 2):
+        hi = float(low.const_input(node, 2, "max"))
+    _activation(low, node, Act.CLIP, _f32(lo), _f32(hi))
+
+
+@lowers("QLinearSigmoid", "QLinearLeakyRelu", domain="com.microsoft")
+def lower_qlinear_activation(low: Lowering, node) -> None:
+    float_op = node.op_type.removeprefix("QLinear")
+    lower_qlinear_unary(low, node, float_op, lower_plain_activation if float_op == "Sigmoid" else lower_leaky_relu)

@@ -1,0 +1,106 @@
+"""Conv (float) and QLinearConv (int8): CONV_2D over NHWC with OHWI weights. The window
+geometry helpers (`pads_2d`, `spatial_input`) are shared with pool.py."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers, optional_input, weights
+from edgecnn.export.compiler.ir import DType, Kind, act_attrs
+from edgecnn.export.compiler.ops.quantize import (check_weights, float_twin, no_channels_last, quantized_input,
+                                                  set_output, weight_quant)
+
+
+def pads_2d(low: Lowering, a: dict, in_hw, k, strides, dilations) -> tuple:
+    """(top, left, bottom, right) from `pads` or `auto_pad`."""
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ("NOTSET", ""):
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        if len(pads) != 4 or min(pads) < 0:
+            raise low.fail(f"pads {pads} not supported (need 4 non-negative values)")
+        return pads[0], pads[1], pads[2], pads[3]
+    if auto == "VALID":
+        return 0, 0, 0, 0
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        out = []
+        for i in range(2):
+            o = -(-in_hw[i] // strides[i])
+            total = max(0, (o - 1) * strides[i] + (k[i] - 1) * dilations[i] + 1 - in_hw[i])
+            small, big = total // 2, total - total // 2
+            out.append((small, big) if auto == "SAME_UPPER" else (big, small))
+        return out[0][0], out[1][0], out[0][1], out[1][1]
+    raise low.fail(f"auto_pad={auto} is not supported")
+
+
+def spatial_input(low: Lowering, node) -> tuple[View, int]:
+    """Input 0 as an NCHW view and the native tensor holding it NHWC."""
+    v = low.view_input(node, 0)
+    if v.rank != 4:
+        raise low.fail(f"input has rank {v.rank}; only 2-D {node.op_type} on NCHW (rank 4) inputs is supported")
+    return v, low.materialize(v, (0, 2, 3, 1))
+
+
+def conv_attrs(strides, pads, dilations, group: int) -> dict:
+    pt, pl, pb, pr = pads
+    return {"stride_h": strides[0], "stride_w": strides[1], "pad_top": pt, "pad_left": pl, "pad_bottom": pb,
+            "pad_right": pr, "dilation_h": dilations[0], "dilation_w": dilations[1], "group": group, **act_attrs()}
+
+
+@lowers("Conv", note="2-D")
+def lower_conv(low: Lowering, node) -> None:
+    a = attrs(node)
+    v, x = spatial_input(low, node)
+    c, h, w_ = v.shape
+    weight = weights(low.const_input(node, 1, "the weight W"))
+    float_conv = low.tensors[x].dtype == DType.F32  # (QLinearConv reuses this with int8 weights)
+    if float_conv and weight.dtype != np.float32:
+        raise low.fail(f"weight W has dtype {weight.dtype}; a float Conv needs float weights")
+    if weight.ndim != 4:
+        raise low.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
+    o, cg, kh, kw = weight.shape
+    group = int(a.get("group", 1))
+    if group < 1 or c % group or o % group or cg * group != c:
+        raise low.fail(f"group={group} does not fit {c} input channels and weight {weight.shape}")
+    if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
+        raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
+    strides = tuple(a.get("strides", (1, 1)))
+    dilations = tuple(a.get("dilations", (1, 1)))
+    if min(strides) < 1 or min(dilations) < 1 or len(strides) != 2 or len(dilations) != 2:
+        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
+    pads = pads_2d(low, a, (h, w_), (kh, kw), strides, dilations)
+    pt, pl, pb, pr = pads
+    oh = (h + pt + pb - dilations[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w_ + pl + pr - dilations[1] * (kw - 1) - 1) // strides[1] + 1
+    if oh < 1 or ow < 1:
+        raise low.fail(f"the kernel does not fit the {h}x{w_} input")
+    wt = low.const_tensor(weight.transpose(0, 2, 3, 1))  # OIHW -> OHWI
+    bias = None
+    if optional_input(node, 2):
+        b = weights(low.const_input(node, 2, "the bias B")).reshape(-1)
+        if float_conv and b.dtype != np.float32:
+            raise low.fail(f"bias B has dtype {b.dtype}; a float Conv needs a float bias")
+        if b.shape != (o,):
+            raise low.fail(f"bias has {b.size} values, expected {o}")
+        bias = low.const_tensor(b)
+    y = low.new_tensor(Kind.ACTIVATION, (oh, ow, o))
+    low.emit("CONV_2D", [x, wt, bias], [y], conv_attrs(strides, pads, dilations, group))
+    low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
+
+
+@lowers("QLinearConv")
+def lower_qlinear_conv(low: Lowering, node) -> None:
+    """QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B): the float Conv lowering on the int8 values, then quantization."""
+    no_channels_last(low, node)
+    quantized_input(low, node, 0, 1, 2, "input x")
+    weight = low.const_input(node, 3, "the weight w")
+    check_weights(low, node, weight, "the weight w")
+    wq = weight_quant(low, node, 4, 5, "weight w", weight)
+    has_bias = optional_input(node, 8)
+    if has_bias and np.asarray(low.const_input(node, 8, "the bias B")).dtype != np.int32:
+        raise low.fail("bias B must be int32 (quantized with scale x_scale * w_scale)")
+    conv = float_twin(node, "Conv", [node.input[0], node.input[3]] + ([node.input[8]] if has_bias else []))
+    lower_conv(low, conv)  # the float Conv's geometry and layout code; the weight stays int8
+    op = low.ops[-1]
+    low.tensors[op.inputs[1]].quant = wq  # OHWI: output channel first
+    set_output(low, node, op.outputs[0], 6, 7)

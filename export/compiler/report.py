@@ -1,0 +1,120 @@
+"""What the compiler tells its user: the per-layer report (CompileReport) and the list of
+unsupported nodes (Explanation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.export.compiler.ir import FUSABLE_OPS, Act, Arith, DType, Kind, NOp, NTensor, act_name
+
+
+@dataclass
+class LayerRow:
+    name: str
+    op: str
+    output_shape: tuple  # with "N" for the batch
+    weight_bytes: int
+    macs: int  # per sample
+
+
+@dataclass
+class CompileReport:
+    path: Path | None
+    layers: list
+    arena_bytes_per_sample: int
+    activation_bytes: int  # sum of all activation sizes per sample (what an unplanned runtime would use)
+    weight_bytes: int
+    file_bytes: int
+    input_shape: tuple
+    output_shape: tuple
+
+    @property
+    def total_macs(self) -> int:
+        return sum(row.macs for row in self.layers)
+
+    def format_table(self) -> str:
+        head = ("#", "op", "output", "weights (B)", "MACs", "from ONNX")
+        rows = [
+            (str(i), r.op, "x".join(map(str, r.output_shape)), f"{r.weight_bytes:,}", f"{r.macs:,}", r.name)
+            for i, r in enumerate(self.layers)
+        ]
+        widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+        fmt = lambda cells: "  ".join(str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w)  # noqa: E731
+                                      for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+        lines.append(
+            f"total: {self.total_macs:,} MACs per sample, {self.weight_bytes:,} weight bytes, "
+            f"file {self.file_bytes:,} bytes"
+        )
+        lines.append(
+            f"arena: {self.arena_bytes_per_sample:,} bytes per sample (sum of all activations "
+            f"{self.activation_bytes:,} bytes; planned = "
+            f"{100.0 * self.arena_bytes_per_sample / max(self.activation_bytes, 1):.1f}%)"
+        )
+        return "\n".join(lines)
+
+
+@dataclass
+class Unsupported:
+    """One node the compiler cannot lower (explain_model)."""
+
+    node: str  # ONNX node name ("(unnamed)" if none; "(graph)" for the graph's inputs/outputs)
+    op_type: str
+    reason: str  # the compiler's message: which attribute or value is not supported
+
+
+@dataclass
+class Explanation:
+    """What `edgecnn compile --explain` found (explain_model)."""
+
+    problems: list  # Unsupported, in graph order; empty: the model compiles
+    nodes: int  # nodes in the graph
+    unchecked: list = field(default_factory=list)  # node names not checked: input shape unknown after a failure
+
+
+def op_label(op: NOp) -> str:
+    """'CONV_2D+relu', 'ACTIVATION(sigmoid)', 'CHANNEL_ARITH(mul)', ..."""
+    if op.op in FUSABLE_OPS and op.attrs["act"] != Act.NONE:
+        return f"{op.op}+{act_name(op.attrs['act'])}"
+    if op.op == "ACTIVATION":
+        return f"{op.op}({act_name(op.attrs['act'])})"
+    if op.op == "CHANNEL_ARITH":
+        return f"{op.op}({Arith(op.attrs['func']).name.lower()})"
+    return op.op
+
+
+def macs(tensors: list[NTensor], op: NOp) -> int:
+    """Multiply-accumulates per sample (elementwise ops count one per element)."""
+    y = tensors[op.outputs[0]]
+    if op.op == "CONV_2D":
+        return int(np.prod(y.dims)) * int(np.prod(tensors[op.inputs[1]].dims[1:]))
+    if op.op == "FULLY_CONNECTED":
+        return int(np.prod(tensors[op.inputs[1]].dims))
+    if op.op in ("CHANNEL_ARITH", "ADD", "MUL"):
+        return int(np.prod(y.dims))
+    if op.op == "AVG_POOL_2D":
+        return int(np.prod(y.dims)) * op.attrs["kernel_h"] * op.attrs["kernel_w"]
+    return 0
+
+
+def build_report(tensors: list[NTensor], ops: list[NOp], output_tensor: int, arena: int, file_bytes: int,
+                 input_shape: tuple) -> CompileReport:
+    layers = []
+    for op in ops:
+        y = tensors[op.outputs[0]]
+        wbytes = sum(tensors[t].size for t in op.inputs if t is not None and tensors[t].kind == Kind.CONSTANT)
+        label = op_label(op) + {DType.I8: " int8", DType.U8: " uint8"}.get(y.dtype, "")
+        layers.append(LayerRow(" + ".join(op.names), label, ("N", *y.dims), wbytes, macs(tensors, op)))
+    return CompileReport(
+        path=None,
+        layers=layers,
+        arena_bytes_per_sample=arena,
+        activation_bytes=sum(t.size for t in tensors if t.kind == Kind.ACTIVATION),
+        weight_bytes=sum(t.size for t in tensors if t.kind == Kind.CONSTANT),
+        file_bytes=file_bytes,
+        input_shape=input_shape,
+        output_shape=tuple(tensors[output_tensor].dims),
+    )

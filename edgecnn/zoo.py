@@ -14,8 +14,8 @@ parameters, file sizes and SHA-256, and how well each ONNX file agrees with the 
 interpreter (edgecnn.export.tflite.compare_tflite_onnx).
 
 Building is deterministic (fixed seeds) and cached: a model whose manifest entry carries the
-current key (a hash of the generator's source files and of the tensorflow, keras and tf2onnx
-versions) and whose files are all there with the recorded hashes is not built again.
+current key (a hash of the generator's source files and of the versions of TensorFlow, Keras,
+tf2onnx, onnx, onnxruntime and LiteRT) and whose files are all there with the recorded hashes is not built again.
 """
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ CALIBRATION_SEED = 101
 CHECK_SAMPLES = 32  # inputs of the ONNX-vs-TFLite comparison
 CHECK_SEED = 202
 FILES = ("model.keras", "model.float.tflite", "model.int8.tflite", "model.float.onnx", "model.int8.onnx")
-VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx")
+# Distributions whose version enters the cache key: the converters, and the engines whose figures the
+# manifest records (tensorflow-cpu is how the train extra installs TensorFlow).
+VERSIONED_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert")
 MANIFEST = "manifest.json"
 
 

@@ -13,7 +13,7 @@ from edgecnn.runtime.errors import EdgecnnError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from edgecnn import bench, pipeline, verify
+    from edgecnn import bench, pipeline, verify, zoo
     from edgecnn.export import cli as export_cli
     from edgecnn.runtime import commands as runtime_commands
     from edgecnn.train import cli as train_cli
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register(sub)
     bench.register(sub)
     pipeline.register(sub)
+    zoo.register(sub)
     return parser
 
 

@@ -52,8 +52,8 @@ static void test_fc_f32_panel16(void)
 {
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
     static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
-    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_f32_config, isa);
-    ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_f32_ref_config, isa)->fn;
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+    ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
     uint32_t ki, oi, n, i, trial = 0;
     for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
         for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
@@ -90,8 +90,8 @@ static void test_fc_f32_fused_mac(void)
     ecnn_act_params act;
     memset(&act, 0, sizeof act);
     pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_f32_ref_config, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
-    ECNN_KERNEL(ecnn_fc_f32_config, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
+    ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
     CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
     CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
 #if defined(__x86_64__)
@@ -104,7 +104,7 @@ static void test_fc_f32_fused_mac(void)
 static void test_f32_subnormals(void)
 {
     const uint32_t n = 3, k = 37, o = 21;
-    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_f32_config, isa);
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
     ecnn_act_params act;
     ecnn_conv2d_args p;
     uint32_t i;
@@ -113,7 +113,7 @@ static void test_f32_subnormals(void)
     for (i = 0; i < o * k; i++) wf[i] = frand();
     for (i = 0; i < o; i++) bf[i] = frand() * 1e-39f;
     pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_f32_ref_config, isa)->fn(y_ref, xf, wf, bf, n, k, o, &act, ECNN_LAYOUT_PLAIN);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, &act, ECNN_LAYOUT_PLAIN);
     fast->fn(y_fast, xf, wf_packed, bf, n, k, o, &act);
     CHECK(y_ref[0] != 0.0f && memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
     /* a 3x3 conv, 2 -> 16 channels, over the same subnormal values (HWIO = [3][3][2][16]) */
@@ -121,7 +121,7 @@ static void test_f32_subnormals(void)
     p.h = p.w = 5, p.c = 2, p.o = 16, p.kh = p.kw = 3, p.oh = p.ow = 3;
     p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
     p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ECNN_KERNEL(ecnn_conv2d_f32_ref_config, isa)->fn(y_ref, xf, wf, bf, 1, &p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, &p);
     ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, &p);
     CHECK(memcmp(y_ref, y_fast, 9 * 16 * sizeof(float)) == 0);
 }
@@ -135,7 +135,7 @@ static void test_fc_q_panel8x4(void)
 {
     static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
     static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40, 67, 139};
-    const ecnn_fc_q_impl *fast = ECNN_KERNEL(ecnn_fc_q_config, isa);
+    const ecnn_fc_q_impl *fast = ECNN_KERNEL(ecnn_fc_config, q, isa);
     float w_scales[MAX_O];
     int32_t w_zero[MAX_O];
     uint32_t ki, oi, n, i, trial = 0;
@@ -261,7 +261,7 @@ static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, 
     for (i = 0; i < nw; i++) w[i] = frand();
     for (i = 0; i < p->o; i++) b[i] = frand();
     to_hwio(wh, w, p, sizeof(float));
-    ECNN_KERNEL(ecnn_conv2d_f32_ref_config, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, p);
     p->w_layout = ECNN_LAYOUT_CONV_HWIO;
     ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, p);
     p->w_layout = ECNN_LAYOUT_PLAIN;
@@ -292,7 +292,7 @@ static void test_conv_hwio(void)
         /* float */
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ECNN_KERNEL(ecnn_conv2d_f32_ref_config, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
+        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
         /* int8 / uint8, per-channel zero points allowed here */
@@ -321,7 +321,7 @@ static void test_conv_hwio(void)
         ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, &p, &q);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
         CHECK(ecnn_conv2d_q_hwio_fits(&p)); /* the geometries here fit its stack buffers */
-        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q, &ECNN_KERNEL(ecnn_conv2d_q_config, isa)->uk);
+        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
         ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
@@ -367,7 +367,7 @@ static void test_maxpool_q(void)
 {
     static uint8_t px[3 * 9 * 9 * 48], py_ref[3 * 9 * 9 * 48], py_fast[3 * 9 * 9 * 48];
     static float pf[3 * 9 * 9 * 48], pf_in[3 * 9 * 9 * 48], pfy_ref[3 * 9 * 9 * 48], pfy_fast[3 * 9 * 9 * 48];
-    ecnn_maxpool2d_kernel *fast = ECNN_KERNEL(ecnn_maxpool2d_config, isa)->fn;
+    ecnn_maxpool2d_kernel *fast = ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn;
     uint32_t trial, i;
     for (trial = 0; trial < 200; trial++) {
         ecnn_pool2d_args p;
@@ -443,10 +443,10 @@ int main(void)
             continue;
         }
         isa = &ecnn_isa_levels[level];
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_f32_config, isa)->name,
-               ECNN_KERNEL(ecnn_fc_q_config, isa)->name, ECNN_KERNEL(ecnn_conv2d_f32_config, isa)->name,
-               ECNN_KERNEL(ecnn_conv2d_f32_dw_config, isa)->name, ECNN_KERNEL(ecnn_conv2d_q_config, isa)->name,
-               ECNN_KERNEL(ecnn_maxpool2d_config, isa)->name);
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_fc_config, q, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
         RUN_TEST(test_f32_subnormals);

@@ -146,13 +146,28 @@ ecnn_status ecnn_check_moved(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, uin
     return ECNN_OK;
 }
 
-ecnn_status ecnn_check_unary(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y)
+ecnn_status ecnn_check_one_to_one(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y, const char *counts)
 {
     const ecnn_op_rec *op = c->op;
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "op needs 1 input and 1 output");
+    if (op->num_inputs != 1 || op->num_outputs != 1) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, counts);
     TRY(ecnn_check_data_input(c, op->inputs[0], x));
-    TRY(ecnn_check_output(c, op->outputs[0], y));
+    return ecnn_check_output(c, op->outputs[0], y);
+}
+
+ecnn_status ecnn_check_unary(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y)
+{
+    TRY(ecnn_check_one_to_one(c, x, y, "op needs 1 input and 1 output"));
     if (x->dtype != y->dtype) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output dtypes differ");
     return ECNN_OK;
+}
+
+ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *w, ecnn_tensor_rec *b,
+                                      ecnn_tensor_rec *y, const char *counts)
+{
+    const ecnn_op_rec *op = c->op;
+    if (op->num_inputs != 3 || op->num_outputs != 1) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, counts);
+    TRY(ecnn_check_data_input(c, op->inputs[0], x));
+    TRY(ecnn_check_const_input(c, op->inputs[1], w, 0));
+    TRY(ecnn_check_const_input(c, op->inputs[2], b, 1));
+    return ecnn_check_output(c, op->outputs[0], y);
 }

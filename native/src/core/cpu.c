@@ -97,22 +97,11 @@ static uint32_t cpu_features(void)
     return f;
 }
 #else
-/* No way to ask: what the compiler targets for the whole build. */
+/* No way to ask (bare metal, other OSes, x86 compilers without <cpuid.h>): what the compiler
+ * targets for the whole build. */
 static uint32_t cpu_features(void)
 {
     uint32_t f = 0;
-#if defined(__AVX2__) && defined(__FMA__) && defined(__PCLMUL__)
-    f |= ECNN_CPU_AVX2;
-#endif
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__)
-    f |= ECNN_CPU_AVX512;
-#endif
-#if defined(__AVX512VNNI__)
-    f |= ECNN_CPU_AVX512VNNI;
-#endif
-#if defined(__AVXVNNI__)
-    f |= ECNN_CPU_AVXVNNI;
-#endif
 #if defined(__ARM_NEON)
     f |= ECNN_CPU_NEON;
 #endif
@@ -168,11 +157,11 @@ const ecnn_isa_info *ecnn_isa_select(const char **why)
     }
 }
 
-uint32_t ecnn_isa_entry(const ecnn_isa_info *isa, const void *config, size_t entry_size)
+uint32_t ecnn_isa_entry(const ecnn_isa_info *isa, const char *const *first_name, size_t stride)
 {
     uint32_t l = isa->level;
     while (l != ECNN_ISA_PORTABLE && l < ECNN_ISA_COUNT &&
-           *(const char *const *)((const char *)config + (size_t)l * entry_size) == NULL)
+           *(const char *const *)((const char *)first_name + (size_t)l * stride) == NULL)
         l = ecnn_isa_levels[l].fallback;
     return l < ECNN_ISA_COUNT ? l : ECNN_ISA_PORTABLE;
 }

@@ -5,9 +5,9 @@
  * the CPU supports, or a lower one named by EDGECNN_ISA (core/cpu.c), and keeps a pointer to its
  * entry of the constant level table in the model.
  *
- * Each op keeps a kernel config per slot: a constant array indexed by level whose entries name
- * a kernel (ECNN_IMPL). A level without an entry of its own takes its fallback level's, so
- * adding a kernel for one ISA is one line in its op's config. */
+ * Each op with fast kernels keeps a config (src/ops/<op>.c): a constant array indexed by level
+ * whose rows name a kernel per slot (ECNN_IMPL). A level without a kernel of its own for a slot
+ * takes its fallback level's, so adding a kernel for one ISA is one line in its op's config. */
 #ifndef ECNN_ISA_H
 #define ECNN_ISA_H
 
@@ -59,13 +59,15 @@ const ecnn_isa_info *ecnn_isa_select(const char **why);
 /* 1 when this CPU (and OS) supports `level`. */
 int ecnn_isa_runs_here(uint32_t level);
 
-/* The index of the entry of `config` (an array of ECNN_ISA_COUNT entries of entry_size bytes whose
- * first member is the kernel's name, NULL where a level has none) that `isa` uses: its own,
- * else its fallback's, down to the portable level's, which every config has. */
-uint32_t ecnn_isa_entry(const ecnn_isa_info *isa, const void *config, size_t entry_size);
-#define ECNN_KERNEL(config, isa) (&(config)[ecnn_isa_entry((isa), (config), sizeof(config)[0])])
+/* The level whose row of an op's kernel config (an array of ECNN_ISA_COUNT rows, stride bytes
+ * apart) has the kernel of one slot for `isa`: its own level when that row names one, else its
+ * fallback's, down to the portable level's, which every config has. first_name: the slot's
+ * name in row 0 (rows without a kernel for the slot leave it NULL). */
+uint32_t ecnn_isa_entry(const ecnn_isa_info *isa, const char *const *first_name, size_t stride);
+#define ECNN_KERNEL(config, slot, isa) \
+    (&(config)[ecnn_isa_entry((isa), &(config)[0].slot.name, sizeof(config)[0])].slot)
 
-/* A config entry: the kernel's name (its function's, without "ecnn_") and the function. */
+/* A config slot: the kernel's name (its function's, without "ecnn_") and the function. */
 #define ECNN_IMPL(fn) {&(#fn)[5], fn}
 
 #endif /* ECNN_ISA_H */

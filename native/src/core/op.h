@@ -82,8 +82,14 @@ ecnn_status ecnn_check_const_input(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor
 ecnn_status ecnn_check_layout(const ecnn_op_ctx *c, uint32_t t, const ecnn_tensor_rec *rec, uint32_t allowed);
 /* An output: ACTIVATION or OUTPUT that no earlier op writes. */
 ecnn_status ecnn_check_output(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec *rec);
+/* One data input x and one output y; `counts` is the message when the op has other counts. */
+ecnn_status ecnn_check_one_to_one(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y, const char *counts);
 /* One data input and one output of the same dtype (the unary ops). */
 ecnn_status ecnn_check_unary(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y);
+/* CONV_2D / FULLY_CONNECTED: data input x, CONSTANT weights w, optional CONSTANT bias b
+ * (b->kind 0 when absent), output y. */
+ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *w, ecnn_tensor_rec *b,
+                                      ecnn_tensor_rec *y, const char *counts);
 /* A fused activation's code and parameters. */
 ecnn_status ecnn_check_act(const ecnn_op_ctx *c, const ecnn_act_params *a);
 /* The float kernels need every tensor f32 (absent ones pass). */
@@ -99,6 +105,16 @@ ecnn_status ecnn_check_linear_dtypes(const ecnn_op_ctx *c, const ecnn_tensor_rec
 ecnn_status ecnn_check_moved(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, uint32_t xi, const ecnn_tensor_rec *y);
 
 int ecnn_same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b);
+
+/* The window fields of a conv or pool op's kernel arguments p (ecnn_conv2d_args and
+ * ecnn_pool2d_args share their names, as the parameter structs q do): dims from the [H,W,C]
+ * input x and output y, a kh x kw kernel, strides, top / left padding and dilations from q
+ * (bottom / right padding are implied by OH / OW, which the checks tie to them). */
+#define ECNN_WINDOW_ARGS(p, x, y, kh_, kw_, q)                                                          \
+    ((p)->h = (x)->dims[0], (p)->w = (x)->dims[1], (p)->c = (x)->dims[2], (p)->oh = (y)->dims[0],         \
+     (p)->ow = (y)->dims[1], (p)->kh = (kh_), (p)->kw = (kw_), (p)->stride_h = (q)->stride_h,              \
+     (p)->stride_w = (q)->stride_w, (p)->pad_top = (q)->pad_top, (p)->pad_left = (q)->pad_left,            \
+     (p)->dilation_h = (q)->dilation_h, (p)->dilation_w = (q)->dilation_w)
 /* floor((in + pads - dil*(k-1) - 1) / stride) + 1 (ceil with ceil_mode), or 0 when the window
  * does not fit. */
 uint64_t ecnn_out_extent(uint32_t in, uint32_t pad_a, uint32_t pad_b, uint32_t k, uint32_t dil, uint32_t stride,

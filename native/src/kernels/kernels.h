@@ -201,9 +201,10 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
                                 uint32_t func, uint32_t const_first);
 
 /* First and one-past-last kernel tap along one axis that lands inside the input for output
- * position `out` (taps in the padding are skipped, as in the reference kernels). */
-static inline void ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps,
-                                  uint32_t in, uint32_t *first, uint32_t *end)
+ * position `out` (taps in the padding are skipped, as in the reference kernels). Returns 1 (for
+ * ECNN_FOR_EACH_PIXEL's loop condition). */
+static inline int ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t taps, uint32_t in,
+                                 uint32_t *first, uint32_t *end)
 {
     const int64_t start = (int64_t)out * stride - (int64_t)pad;
     uint32_t t = 0, e;
@@ -212,7 +213,42 @@ static inline void ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, u
     while (e < taps && start + (int64_t)e * dil < (int64_t)in) e++;
     *first = t;
     *end = e;
+    return 1;
 }
+
+/* Every output pixel of n samples of a window op (conv or pool args p: the same field names):
+ * sample s, row oy, column ox. The statement after it is the loop body. */
+#define ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) \
+    for (s = 0; s < (n); s++)                 \
+        for (oy = 0; oy < (p)->oh; oy++)      \
+            for (ox = 0; ox < (p)->ow; ox++)
+
+/* The reference kernels' own window rule (independent of ecnn_tap_range, which the fast kernels
+ * use): the input position along one axis of tap k of output position out, in *pos, and 1 when
+ * it lies inside [0, in), 0 when in the padding. */
+static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32_t pad, uint32_t dil, uint32_t in,
+                               int64_t *pos)
+{
+    *pos = (int64_t)out * stride - (int64_t)pad + (int64_t)k * dil;
+    return *pos >= 0 && *pos < (int64_t)in;
+}
+
+/* The loop nest of the window kernels (conv and pool args p: the same field names): every
+ * sample s, output row oy and column ox of n samples, with [ky0, ky1) x [kx0, kx1) the kernel
+ * taps that land inside the input. The statement after it is the loop body. */
+#define ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1)                                                  \
+    for (s = 0; s < (n); s++)                                                                                   \
+        for (oy = 0; oy < (p)->oh; oy++)                                                                        \
+            for (ox = 0, ecnn_tap_range(oy, (p)->stride_h, (p)->pad_top, (p)->dilation_h, (p)->kh, (p)->h, &ky0, &ky1); \
+                 ox < (p)->ow && ecnn_tap_range(ox, (p)->stride_w, (p)->pad_left, (p)->dilation_w, (p)->kw, (p)->w, &kx0, &kx1); \
+                 ox++)
+
+/* Element offset, within one sample's [H,W,C] input, of tap (ky, kx) of output pixel (oy, ox)
+ * (a tap inside the input), and of output pixel (s, oy, ox) with `c` channels in the output. */
+#define ECNN_TAP_AT(p, oy, ox, ky, kx)                                                                          \
+    ((((size_t)(oy) * (p)->stride_h + (size_t)(ky) * (p)->dilation_h - (p)->pad_top) * (p)->w +               \
+      (size_t)(ox) * (p)->stride_w + (size_t)(kx) * (p)->dilation_w - (p)->pad_left) * (p)->c)
+#define ECNN_PIXEL_AT(p, s, oy, ox, c) ((((size_t)(s) * (p)->oh + (oy)) * (p)->ow + (ox)) * (c))
 
 /* ---- faster kernels: the reference's contract and result, bit for bit -------------------- *
  * Each kernel slot has a function type; a kernel file declares its kernel with it (so the

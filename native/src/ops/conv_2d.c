@@ -15,59 +15,29 @@ ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 #endif
 
-const ecnn_conv2d_f32_impl ecnn_conv2d_f32_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_portable, 0),
+const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_portable, 0),
+                           .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
+                           .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
+                           .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0), .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
+                       .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
+                       .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
 #elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8),
-#endif
-};
-
-/* The depthwise kernel and the reference round as the level's fast kernels (fused_mac). */
-const ecnn_conv2d_f32_impl ecnn_conv2d_f32_dw_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
-#endif
-};
-
-const ecnn_conv2d_f32_impl ecnn_conv2d_f32_ref_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
-#endif
-};
-
-const ecnn_conv2d_q_impl ecnn_conv2d_q_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}},
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}},
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #endif
 };
 
 /* ---- load time ------------------------------------------------------------------------------ */
 
-/* The kernels' view of the op: dims from the tensors, the window from the parameters (bottom /
- * right padding are implied by OH / OW, which the check ties to them). */
+/* The kernels' view of the op. */
 static void conv2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
                         const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
 {
     const ecnn_conv2d_params *q = &op->params.conv_2d;
-    p->h = x->dims[0];
-    p->w = x->dims[1];
-    p->c = x->dims[2];
-    p->oh = y->dims[0];
-    p->ow = y->dims[1];
+    ECNN_WINDOW_ARGS(p, x, y, w->dims[1], w->dims[2], q);
     p->o = y->dims[2];
-    p->kh = w->dims[1];
-    p->kw = w->dims[2];
-    p->stride_h = q->stride_h;
-    p->stride_w = q->stride_w;
-    p->pad_top = q->pad_top;
-    p->pad_left = q->pad_left;
-    p->dilation_h = q->dilation_h;
-    p->dilation_w = q->dilation_w;
     p->group = q->group;
     p->act.act = q->act;
     p->act.act_p0 = q->act_p0;
@@ -81,12 +51,7 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_conv2d_params *q = &op->params.conv_2d;
     ecnn_tensor_rec x, w, b, y;
     ecnn_conv2d_args p;
-    if (op->num_inputs != 3 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_const_input(c, op->inputs[1], &w, 0));
-    TRY(ecnn_check_const_input(c, op->inputs[2], &b, 1));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output"));
     if (x.rank != 3 || y.rank != 3 || w.rank != 4)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
     if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
@@ -115,9 +80,9 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
 const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p)
 {
     const ecnn_conv2d_f32_impl *k;
-    if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_f32_dw_config, isa);
-    k = ECNN_KERNEL(ecnn_conv2d_f32_config, isa);
-    return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k : &ecnn_conv2d_f32_config[ECNN_ISA_PORTABLE];
+    if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_config, dw, isa);
+    k = ECNN_KERNEL(ecnn_conv2d_config, f32, isa);
+    return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;
 }
 
 const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -135,14 +100,14 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         ecnn_qlinear_params q;
         ecnn_qlinear_params_from(r->m, &x, &w, &y, p.act.act, &q);
         if (hwio && ecnn_conv2d_q_hwio_fits(&p)) {
-            const ecnn_conv2d_q_impl *fast = ECNN_KERNEL(ecnn_conv2d_q_config, r->m->isa);
+            const ecnn_conv2d_q_impl *fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);
             if (r->run) ecnn_conv2d_q_hwio(yp, xp, wp, bp, n, &p, &q, &fast->uk);
             return fast->name;
         }
         return ECNN_CALL(r, ecnn_conv2d_q_ref, (yp, xp, wp, bp, n, &p, &q));
     }
     {
-        const ecnn_conv2d_f32_impl *k = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &p) : ECNN_KERNEL(ecnn_conv2d_f32_ref_config, r->m->isa);
+        const ecnn_conv2d_f32_impl *k = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
         return ECNN_CALL_IMPL(r, k, (yp, xp, wp, bp, n, &p));
     }
 }

@@ -16,32 +16,17 @@ ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 #endif
 
-const ecnn_fc_f32_impl ecnn_fc_f32_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL(ecnn_fc_f32_panel16_portable),
+const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
+                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref)},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL(ecnn_fc_f32_panel16_avx2),
-    [ECNN_ISA_AVX512] = ECNN_IMPL(ecnn_fc_f32_panel16_avx512),
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
+                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma)},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512)},
+    [ECNN_ISA_AVX512VNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni)},
 #elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = ECNN_IMPL(ecnn_fc_f32_panel16_neon),
-#endif
-};
-
-const ecnn_fc_q_impl ecnn_fc_q_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
-    [ECNN_ISA_AVX512] = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512),
-    [ECNN_ISA_AVX512VNNI] = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni),
-#elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_DOTPROD] = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod),
-#endif
-};
-
-/* The reference rounds as the level's fast kernels (fused_mac, core/isa.h). */
-const ecnn_fc_f32_ref_impl ecnn_fc_f32_ref_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL(ecnn_fully_connected_f32_ref),
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma),
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
+    [ECNN_ISA_DOTPROD] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod)},
 #endif
 };
 
@@ -76,12 +61,7 @@ ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
     ecnn_tensor_rec x, w, b, y;
-    if (op->num_inputs != 3 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_const_input(c, op->inputs[1], &w, 0));
-    TRY(ecnn_check_const_input(c, op->inputs[2], &b, 1));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output"));
     if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
         return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FULLY_CONNECTED weight is not [O, K] with K = input elements");
     if (y.rank != 1 || y.dims[0] != w.dims[0])
@@ -111,11 +91,11 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
         ecnn_qlinear_params q;
         ecnn_qlinear_params_from(r->m, &x, &w, &y, act->act, &q);
         if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference)
-            return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_q_config, r->m->isa), (yp, xp, wp, bp, n, k, o, &q));
+            return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, q, r->m->isa), (yp, xp, wp, bp, n, k, o, &q));
         return ECNN_CALL(r, ecnn_fully_connected_q_ref, (yp, xp, wp, bp, n, k, o, &q));
     }
     if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
-        return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_f32_config, r->m->isa), (yp, xp, wp, bp, n, k, o, act));
+        return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, f32, r->m->isa), (yp, xp, wp, bp, n, k, o, act));
     /* the reference order for every layout: plain weights have no faster kernel (portable/fc_f32.c) */
-    return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_f32_ref_config, r->m->isa), (yp, xp, wp, bp, n, k, o, act, w.layout));
+    return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa), (yp, xp, wp, bp, n, k, o, act, w.layout));
 }

@@ -8,10 +8,7 @@ ecnn_status ecnn_check_pad(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_pad_params *q = &op->params.pad;
     ecnn_tensor_rec x, y;
     uint32_t i;
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "PAD needs 1 input and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_one_to_one(c, &x, &y, "PAD needs 1 input and 1 output"));
     TRY(ecnn_check_moved(c, &x, op->inputs[0], &y));
     if (x.rank != y.rank) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "PAD input and output ranks differ");
     for (i = 0; i < ECNN_MAX_RANK; i++) {

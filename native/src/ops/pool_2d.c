@@ -11,10 +11,10 @@
 ecnn_maxpool2d_kernel ecnn_maxpool2d_avx2;
 #endif
 
-const ecnn_maxpool2d_impl ecnn_maxpool2d_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = ECNN_IMPL(ecnn_maxpool2d_portable),
+const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.max = ECNN_IMPL(ecnn_maxpool2d_portable)},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = ECNN_IMPL(ecnn_maxpool2d_avx2),
+    [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2)},
 #endif
 };
 
@@ -28,19 +28,7 @@ static void pool2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const e
                         ecnn_pool2d_args *p)
 {
     const ecnn_max_pool2d_params *q = window_of(op);
-    p->h = x->dims[0];
-    p->w = x->dims[1];
-    p->c = x->dims[2];
-    p->oh = y->dims[0];
-    p->ow = y->dims[1];
-    p->kh = q->kernel_h;
-    p->kw = q->kernel_w;
-    p->stride_h = q->stride_h;
-    p->stride_w = q->stride_w;
-    p->pad_top = q->pad_top;
-    p->pad_left = q->pad_left;
-    p->dilation_h = q->dilation_h;
-    p->dilation_w = q->dilation_w;
+    ECNN_WINDOW_ARGS(p, x, y, q->kernel_h, q->kernel_w, q);
     p->pad_bottom = q->pad_bottom;
     p->pad_right = q->pad_right;
     /* bit 1 of AVG_POOL_2D's count_include_pad is the int8 rounding domain, not a count rule */
@@ -100,10 +88,7 @@ ecnn_status ecnn_check_max_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_op_rec *op = c->op;
     ecnn_tensor_rec x, y;
     const char *msg;
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "MAX_POOL_2D needs 1 input and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_one_to_one(c, &x, &y, "MAX_POOL_2D needs 1 input and 1 output"));
     /* It only selects values: both f32, or both quantized with the same dtype, scale and zero point. */
     if (x.dtype == ECNN_DTYPE_F32) {
         TRY(ecnn_need_f32(c, &y, op->outputs[0]));
@@ -124,10 +109,7 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_op_rec *op = c->op;
     const ecnn_avg_pool2d_params *q = &op->params.avg_pool_2d;
     ecnn_tensor_rec x, y;
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "AVG_POOL_2D needs 1 input and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_one_to_one(c, &x, &y, "AVG_POOL_2D needs 1 input and 1 output"));
     if (x.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
         /* int8: QLinearAveragePool / QLinearGlobalAveragePool (kernels_i8.h), which have no dilation;
          * the global rule's int32 sum of kh*kw codes must not overflow. */
@@ -159,7 +141,7 @@ const char *ecnn_eval_max_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     ecnn_pool2d_args p;
     pool2d_args(op, &x, &y, &p);
     if (!r->reference) {
-        const ecnn_maxpool2d_impl *k = ECNN_KERNEL(ecnn_maxpool2d_config, r->m->isa);
+        const ecnn_maxpool2d_impl *k = ECNN_KERNEL(ecnn_pool2d_config, max, r->m->isa);
         return ECNN_CALL_IMPL(r, k, (yp, xp, r->batch, &p, ecnn_qtype_of(x.dtype, &t) ? (int)t : ECNN_POOL_F32));
     }
     if (ecnn_qtype_of(x.dtype, &t)) return ECNN_CALL(r, ecnn_maxpool2d_q_ref, (yp, xp, r->batch, &p, t));

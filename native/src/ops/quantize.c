@@ -9,10 +9,7 @@ static ecnn_status check_convert(const ecnn_op_ctx *c, int quantize, uint64_t *m
     const ecnn_op_rec *op = c->op;
     ecnn_tensor_rec x, y;
     const char *msg;
-    if (op->num_inputs != 1 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "QUANTIZE/DEQUANTIZE needs 1 input and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_check_one_to_one(c, &x, &y, "QUANTIZE/DEQUANTIZE needs 1 input and 1 output"));
     if (!ecnn_same_shape(&x, &y)) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
     TRY(ecnn_need_f32(c, quantize ? &x : &y, quantize ? op->inputs[0] : op->outputs[0]));
     msg = ecnn_check_q_activation(c->m, quantize ? &y : &x);

@@ -50,7 +50,7 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
                                const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     const int32_t zx = q->x_zero_point;
-    uint32_t s, oy, ox, ky, kx, c0, c, t;
+    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, t;
     int32_t acc[DW_Q_BLOCK];
     float scales[DW_Q_BLOCK];
     int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
@@ -61,34 +61,19 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
             for (c = 0; c < count; c++)
                 wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
                                                           q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
-        for (s = 0; s < n; s++) {
+        ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
-            for (oy = 0; oy < p->oh; oy++) {
-                uint32_t ky0, ky1;
-                ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-                for (ox = 0; ox < p->ow; ox++) {
-                    uint32_t kx0, kx1;
-                    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                    for (c = 0; c < count; c++) acc[c] = 0;
-                    for (ky = ky0; ky < ky1; ky++) { /* taps in the padding contribute 0 (x == zx) */
-                        const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
-                            const size_t xp = xs + (iy * p->w + ix) * p->c + c0;
-                            const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
-                            if (q->x_type == ECNN_Q_U8) {
-                                const uint8_t *xv = (const uint8_t *)x + xp;
-                                for (c = 0; c < count; c++) acc[c] += ((int32_t)xv[c] - zx) * wt[c];
-                            } else {
-                                const int8_t *xv = (const int8_t *)x + xp;
-                                for (c = 0; c < count; c++) acc[c] += ((int32_t)xv[c] - zx) * wt[c];
-                            }
-                        }
-                    }
-                    uk->store(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + c0, acc, count, scales,
-                              b ? b + c0 : NULL, q);
+            for (c = 0; c < count; c++) acc[c] = 0;
+            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
+                for (kx = kx0; kx < kx1; kx++) {
+                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                    const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
+                    if (q->x_type == ECNN_Q_U8)
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const uint8_t *)x)[xp + c] - zx) * wt[c];
+                    else
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const int8_t *)x)[xp + c] - zx) * wt[c];
                 }
-            }
+            uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
         }
     }
 }
@@ -126,7 +111,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
     const uint32_t block = block_size(p, pairs);
     const int32_t zx = q->x_zero_point;
-    uint32_t s, oy, ox, ky, kx, c, g, o0, o, t;
+    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, o, t;
     int32_t acc[CONV_O_BLOCK];
     float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
@@ -154,43 +139,30 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
                 }
             memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
-            for (s = 0; s < n; s++) {
-                const size_t xs = (size_t)s * p->h * p->w * p->c;
-                for (oy = 0; oy < p->oh; oy++) {
-                    uint32_t ky0, ky1;
-                    ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-                    for (ox = 0; ox < p->ow; ox++) {
-                        uint32_t kx0, kx1;
-                        ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                        /* taps in the padding contribute 0 (x == zx); an odd last pair's second
-                         * term (index `terms`) is never written and stays 0 */
-                        if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
-                            const size_t xp = xs + (((size_t)oy * p->stride_h - p->pad_top) * p->w +
-                                                    (size_t)ox * p->stride_w - p->pad_left) * p->c + (size_t)g * cg;
+            ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+                const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
+                 * (index `terms`) is never written and stays 0 */
+                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
+                    if (q->x_type == ECNN_Q_U8)
+                        for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
+                    else
+                        for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
+                } else { /* clipped: the taps outside x stay 0 */
+                    memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++) {
+                            const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
+                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
                             if (q->x_type == ECNN_Q_U8)
-                                for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
                             else
-                                for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
-                        } else { /* clipped: the taps outside x stay 0 */
-                            memset(xk, 0, (size_t)terms * sizeof xk[0]);
-                            for (ky = ky0; ky < ky1; ky++) {
-                                const size_t iy = (size_t)oy * p->stride_h + (size_t)ky * p->dilation_h - p->pad_top;
-                                for (kx = kx0; kx < kx1; kx++) {
-                                    const size_t ix = (size_t)ox * p->stride_w + (size_t)kx * p->dilation_w - p->pad_left;
-                                    const size_t xp = xs + (iy * p->w + ix) * p->c + (size_t)g * cg;
-                                    int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
-                                    if (q->x_type == ECNN_Q_U8)
-                                        for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
-                                    else
-                                        for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
-                                }
-                            }
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
                         }
-                        uk->dot(acc, xk, wc, pairs, c8);
-                        uk->store(y, (((size_t)s * p->oh + oy) * p->ow + ox) * p->o + oc, acc, count, scales,
-                                  b ? b + oc : NULL, q);
-                    }
                 }
+                uk->dot(acc, xk, wc, pairs, c8);
+                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc, acc, count, scales, b ? b + oc : NULL, q);
             }
         }
 }

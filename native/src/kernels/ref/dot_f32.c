@@ -16,34 +16,24 @@ void ECNN_CONV2D_F32_REF(float *y, const float *x, const float *w, const float *
 {
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
+    const size_t cs = ecnn_conv_w_cstep(p); /* weight step from channel c to c + 1 */
     uint32_t s, oy, ox, o, ky, kx, c;
-    for (s = 0; s < n; s++) {
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        float *ys = y + (size_t)s * p->oh * p->ow * p->o;
-        for (oy = 0; oy < p->oh; oy++) {
-            for (ox = 0; ox < p->ow; ox++) {
-                float *yp = ys + ((size_t)oy * p->ow + ox) * p->o;
-                for (o = 0; o < p->o; o++) {
-                    const uint32_t g = o / og;
-                    const size_t cs = ecnn_conv_w_cstep(p); /* weight step from channel c to c + 1 */
-                    float acc = 0.0f;
-                    for (ky = 0; ky < p->kh; ky++) {
-                        const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
-                        if (iy < 0 || iy >= (int64_t)p->h) continue;
-                        for (kx = 0; kx < p->kw; kx++) {
-                            const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
-                            const float *xp;
-                            const float *wp;
-                            if (ix < 0 || ix >= (int64_t)p->w) continue;
-                            xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg;
-                            wp = w + ecnn_conv_w_base(p, o, ky, kx);
-                            for (c = 0; c < cg; c++) acc = ecnn_mac(acc, xp[c], wp[c * cs]);
-                        }
-                    }
-                    if (b) acc += b[o];
-                    yp[o] = ecnn_apply_act(acc, &p->act);
+        for (o = 0; o < p->o; o++) {
+            float acc = 0.0f;
+            for (ky = 0; ky < p->kh; ky++)
+                for (kx = 0; kx < p->kw; kx++) {
+                    const float *xp = xs + (size_t)(o / og) * cg, *wp = w + ecnn_conv_w_base(p, o, ky, kx);
+                    if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                        !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                        continue;
+                    xp += ((size_t)iy * p->w + (size_t)ix) * p->c;
+                    for (c = 0; c < cg; c++) acc = ecnn_mac(acc, xp[c], wp[c * cs]);
                 }
-            }
+            if (b) acc += b[o];
+            y[ECNN_PIXEL_AT(p, s, oy, ox, p->o) + o] = ecnn_apply_act(acc, &p->act);
         }
     }
 }

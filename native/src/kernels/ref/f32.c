@@ -15,31 +15,21 @@ float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
 {
     uint32_t s, oy, ox, ky, kx, c;
-    for (s = 0; s < n; s++) {
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        float *ys = y + (size_t)s * p->oh * p->ow * p->c;
-        for (oy = 0; oy < p->oh; oy++) {
-            for (ox = 0; ox < p->ow; ox++) {
-                float *yp = ys + ((size_t)oy * p->ow + ox) * p->c;
-                int first = 1;
-                for (ky = 0; ky < p->kh; ky++) {
-                    const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
-                    if (iy < 0 || iy >= (int64_t)p->h) continue;
-                    for (kx = 0; kx < p->kw; kx++) {
-                        const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
-                        const float *xp;
-                        if (ix < 0 || ix >= (int64_t)p->w) continue;
-                        xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                        if (first) {
-                            for (c = 0; c < p->c; c++) yp[c] = xp[c];
-                            first = 0;
-                        } else {
-                            for (c = 0; c < p->c; c++) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
-                        }
-                    }
-                }
+        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
+        int first = 1;
+        for (ky = 0; ky < p->kh; ky++)
+            for (kx = 0; kx < p->kw; kx++) {
+                const float *xp;
+                if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                    !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                    continue;
+                xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                for (c = 0; c < p->c; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
+                first = 0;
             }
-        }
     }
 }
 
@@ -95,33 +85,29 @@ void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
 {
     /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
      * with count_include_pad; without it, x itself does. */
-    const int64_t lo_y = p->count_include_pad ? -(int64_t)p->pad_top : 0;
-    const int64_t hi_y = p->count_include_pad ? (int64_t)p->h + p->pad_bottom : (int64_t)p->h;
-    const int64_t lo_x = p->count_include_pad ? -(int64_t)p->pad_left : 0;
-    const int64_t hi_x = p->count_include_pad ? (int64_t)p->w + p->pad_right : (int64_t)p->w;
+    const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
+    const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
+    const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
     uint32_t s, oy, ox, ky, kx, c;
-    for (s = 0; s < n; s++) {
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        float *ys = y + (size_t)s * p->oh * p->ow * p->c;
-        for (oy = 0; oy < p->oh; oy++) {
-            for (ox = 0; ox < p->ow; ox++) {
-                float *yp = ys + ((size_t)oy * p->ow + ox) * p->c;
-                uint32_t count = 0;
-                for (c = 0; c < p->c; c++) yp[c] = 0.0f;
-                for (ky = 0; ky < p->kh; ky++) {
-                    const int64_t iy = (int64_t)oy * p->stride_h - (int64_t)p->pad_top + (int64_t)ky * p->dilation_h;
-                    for (kx = 0; kx < p->kw; kx++) {
-                        const int64_t ix = (int64_t)ox * p->stride_w - (int64_t)p->pad_left + (int64_t)kx * p->dilation_w;
-                        const float *xp;
-                        if (iy >= lo_y && iy < hi_y && ix >= lo_x && ix < hi_x) count++;
-                        if (iy < 0 || iy >= (int64_t)p->h || ix < 0 || ix >= (int64_t)p->w) continue;
-                        xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                        for (c = 0; c < p->c; c++) yp[c] += xp[c];
-                    }
-                }
-                for (c = 0; c < p->c; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
+        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
+        uint32_t count = 0;
+        for (c = 0; c < p->c; c++) yp[c] = 0.0f;
+        for (ky = 0; ky < p->kh; ky++)
+            for (kx = 0; kx < p->kw; kx++) {
+                const float *xp;
+                /* a position of the counted area (shifted so that it starts at 0) */
+                count += ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top - shift_h, p->dilation_h, area_h, &iy) &&
+                         ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left - shift_w, p->dilation_w, area_w, &ix);
+                if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                    !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                    continue;
+                xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                for (c = 0; c < p->c; c++) yp[c] += xp[c];
             }
-        }
+        for (c = 0; c < p->c; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
     }
 }
 

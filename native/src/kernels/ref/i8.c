@@ -52,30 +52,21 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
     uint32_t s, oy, ox, o, ky, kx;
-    for (s = 0; s < n; s++) {
-        const size_t xs = (size_t)s * p->h * p->w * p->c;
-        const size_t ys = (size_t)s * p->oh * p->ow * p->o;
-        for (oy = 0; oy < p->oh; oy++) {
-            for (ox = 0; ox < p->ow; ox++) {
-                const size_t yp = ys + ((size_t)oy * p->ow + ox) * p->o;
-                for (o = 0; o < p->o; o++) {
-                    const uint32_t g = o / og;
-                    const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : o];
-                    int32_t acc = b ? b[o] : 0;
-                    for (ky = 0; ky < p->kh; ky++) {
-                        const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
-                        if (iy < 0 || iy >= (long)p->h) continue; /* padding: x == zx contributes 0 */
-                        for (kx = 0; kx < p->kw; kx++) {
-                            const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
-                            if (ix < 0 || ix >= (long)p->w) continue;
-                            acc += dot_q(qoffset(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + (size_t)g * cg), q->x_type,
-                                         q->x_zero_point, qoffset(w, ecnn_conv_w_base(p, o, ky, kx)), q->w_type, zw, cg,
-                                         ecnn_conv_w_cstep(p));
-                        }
-                    }
-                    qstore(y, yp + o, ecnn_requantize(acc, ecnn_requant_scale(q, o), q), q->y_type);
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+        for (o = 0; o < p->o; o++) {
+            const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : o];
+            int32_t acc = b ? b[o] : 0;
+            for (ky = 0; ky < p->kh; ky++)
+                for (kx = 0; kx < p->kw; kx++) {
+                    const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)(o / og) * cg;
+                    if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                        !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                        continue; /* padding: x == zx contributes 0 */
+                    acc += dot_q(qoffset(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c), q->x_type, q->x_zero_point,
+                                 qoffset(w, ecnn_conv_w_base(p, o, ky, kx)), q->w_type, zw, cg, ecnn_conv_w_cstep(p));
                 }
-            }
+            qstore(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + o, ecnn_requantize(acc, ecnn_requant_scale(q, o), q), q->y_type);
         }
     }
 }
@@ -107,29 +98,21 @@ void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int
 void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type)
 {
     uint32_t s, oy, ox, ky, kx, c;
-    for (s = 0; s < n; s++) {
-        const size_t xs = (size_t)s * p->h * p->w * p->c;
-        const size_t ys = (size_t)s * p->oh * p->ow * p->c;
-        for (oy = 0; oy < p->oh; oy++) {
-            for (ox = 0; ox < p->ow; ox++) {
-                const size_t yp = ys + ((size_t)oy * p->ow + ox) * p->c;
-                for (c = 0; c < p->c; c++) {
-                    int32_t best = ecnn_qtype_min(type);
-                    for (ky = 0; ky < p->kh; ky++) {
-                        const long iy = (long)oy * p->stride_h - (long)p->pad_top + (long)ky * p->dilation_h;
-                        if (iy < 0 || iy >= (long)p->h) continue;
-                        for (kx = 0; kx < p->kw; kx++) {
-                            const long ix = (long)ox * p->stride_w - (long)p->pad_left + (long)kx * p->dilation_w;
-                            int32_t v;
-                            if (ix < 0 || ix >= (long)p->w) continue;
-                            v = qload(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + c, type);
-                            best = v > best ? v : best;
-                        }
-                    }
-                    /* every window holds an input position (validated), so best is a real input */
-                    qstore(y, yp + c, best, type);
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+        for (c = 0; c < p->c; c++) {
+            int32_t best = ecnn_qtype_min(type);
+            for (ky = 0; ky < p->kh; ky++)
+                for (kx = 0; kx < p->kw; kx++) {
+                    int32_t v;
+                    if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                        !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                        continue;
+                    v = qload(x, ((size_t)s * p->h * p->w + (size_t)iy * p->w + (size_t)ix) * p->c + c, type);
+                    best = v > best ? v : best;
                 }
-            }
+            /* every window holds an input position (validated), so best is a real input */
+            qstore(y, ECNN_PIXEL_AT(p, s, oy, ox, p->c) + c, best, type);
         }
     }
 }

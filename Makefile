@@ -18,8 +18,8 @@ FUZZ_PKGS         := clang libclang-rt-dev
 CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu qemu-user
 
 # Everything the Python build compiles or reads: a change re-installs the package.
-INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py \
-                  $(wildcard native/include/*.h native/src/*.c native/src/*.h)
+INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile \
+                  $(shell find native/include native/src -name '*.[ch]')
 
 .PHONY: run test venv data browser-deps native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help

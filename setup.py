@@ -1,8 +1,26 @@
 """Only here for `cffi_modules`, which has no pyproject.toml spelling.
 
-All metadata lives in pyproject.toml. The cffi build script compiles the C
-library in native/ into the extension `edgecnn.runtime._native`.
+All metadata lives in pyproject.toml. The cffi build script (runtime/_build_ffi.py) declares
+the extension `edgecnn.runtime._native`; build_ext first builds the C library with
+native/Makefile (`make pic`), which the extension links.
 """
-from setuptools import setup
+import importlib.util
+from pathlib import Path
 
-setup(cffi_modules=["runtime/_build_ffi.py:ffibuilder"])
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+
+class BuildExt(build_ext):
+    """Builds native/'s library before the extension that links it."""
+
+    def run(self):
+        spec = importlib.util.spec_from_file_location(
+            "_edgecnn_build_ffi", Path(__file__).resolve().parent / "runtime" / "_build_ffi.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.build_native_library()
+        super().run()
+
+
+setup(cffi_modules=["runtime/_build_ffi.py:ffibuilder"], cmdclass={"build_ext": BuildExt})

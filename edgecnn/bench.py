@@ -388,7 +388,7 @@ def format_table(results: dict) -> str:
     cold = results.get("read_bandwidth_cold_gb_s")
     lines.append(f"read bandwidth over a weight-sized buffer: {bw:.1f} GB/s from cache (floor ms), "
                  f"{cold:.1f} GB/s from memory (cold read); CPU: {results['cpu']}; "
-                 f"native kernels: {results.get('native_simd')}")
+                 f"native kernels: {results.get('native_isa')}")
     lines.append("median ms: engines interleaved (each finds its weights evicted by the others); "
                  "alone ms: one engine's calls in a row")
     return "\n".join(lines)
@@ -543,7 +543,7 @@ def run_bench(
         "engines": engine_rows,
         "measurements": [asdict(m) for m in measurements],
         "layers": layer_rows,
-        "native_simd": next((e.model.simd for e in engines if e.model is not None), None),
+        "native_isa": next((e.model.isa for e in engines if e.model is not None), None),
     }
 
 

@@ -9,12 +9,18 @@ every declaration.
 
 The headers hold declarations of a few shapes only (edgecnn_ops.h says which); anything
 else stops the build with a message naming it, rather than being dropped in silence.
+
+The library itself is built by native/Makefile (`make pic`: every ISA directory with its own
+flags, the kernels picked at run time, so the extension runs on any CPU of its
+architecture) and linked into the extension: one build description for C and Python.
+setup.py runs build_native_library() before the extension is compiled.
 """
 from __future__ import annotations
 
-import glob
 import os
 import re
+import shutil
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "native")
@@ -138,6 +144,26 @@ def build_cdef() -> str:
 CDEF = build_cdef()
 
 
+# Where `make pic` puts the library for the extension (git ignores native/build).
+NATIVE_BUILD = os.path.join("build", "python")
+NATIVE_LIB = os.path.join(NATIVE, NATIVE_BUILD, "libedgecnn_pic.a")
+
+
+def build_native_library() -> str:
+    """Runs `make pic` in native/ (at -O3: speed on the host, where a few KB do not matter) and
+    returns the static library's path. CC is the environment's, as setuptools uses it."""
+    make = shutil.which("make")
+    if make is None:
+        raise RuntimeError("building the edgecnn extension needs `make` (and a C compiler): apt-get install make gcc")
+    command = [make, "-C", NATIVE, f"BUILD={NATIVE_BUILD}", "CFLAGS=-O3", "COLD_OPT=-O3", "pic"]
+    if os.environ.get("CC"):
+        command.append(f"CC={os.environ['CC']}")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return NATIVE_LIB
+
+
 def _make_ffibuilder():
     from cffi import FFI
 
@@ -146,23 +172,17 @@ def _make_ffibuilder():
     builder.set_source(
         "edgecnn.runtime._native",
         '#include "edgecnn.h"',
-        sources=sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(NATIVE, "src", "*.c"))),
         include_dirs=[os.path.relpath(os.path.join(NATIVE, "include"), ROOT)],
-        # Same numerics rules as native/Makefile: no -ffast-math, no FMA contraction.
-        extra_compile_args=["-std=c99", "-O3", "-ffp-contract=off", "-Wall", "-Wextra"] + arch_flags(),
+        extra_objects=[os.path.relpath(NATIVE_LIB, ROOT)],
+        depends=[os.path.relpath(NATIVE_LIB, ROOT)],  # relink when the library changes
+        libraries=["m"],
+        extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
     )
     return builder
-
-
-def arch_flags() -> list[str]:
-    """SIMD choice (native/src/simd.h): kernels for this machine's CPU (-march=native: AVX2,
-    AVX-512, NEON ...), or plain portable C when EDGECNN_PORTABLE=1 (a wheel for any CPU)."""
-    if os.environ.get("EDGECNN_PORTABLE", "0") not in ("", "0"):
-        return ["-DECNN_PORTABLE"]
-    return ["-march=native"]
 
 
 ffibuilder = _make_ffibuilder()
 
 if __name__ == "__main__":
+    build_native_library()
     ffibuilder.compile(verbose=True)

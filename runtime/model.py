@@ -49,6 +49,10 @@ class UnsupportedModelError(NativeError):
     """The file is valid but uses an op, dtype or feature this library build does not implement."""
 
 
+class IsaError(NativeError):
+    """EDGECNN_ISA names a kernel level this library build does not have, or one this CPU lacks."""
+
+
 class InputError(EdgecnnError, ValueError):
     """The array given to predict() has the wrong shape or dtype, or holds NaN / infinity.
     (A ValueError too, as NumPy users expect.)"""
@@ -115,6 +119,7 @@ class Layer:
     output_shape: tuple  # per sample
     weight_bytes: int
     macs: int  # multiply-accumulates per sample
+    kernel: str = ""  # the kernel the native library runs for it at the model's ISA level
 
 
 class Model:
@@ -186,6 +191,9 @@ class Model:
         where = "".join(
             f", {name} {value[0]}" for name, value in (("op", op), ("tensor", tensor)) if value[0] >= 0
         )
+        if status == lib.ECNN_E_ISA:
+            return IsaError(f"{self.source}: {detail}; this CPU runs "
+                            f"{', '.join(k for k, runs in self.isa_levels().items() if runs)}", status, detail)
         if status == lib.ECNN_E_VERSION:
             return ModelVersionError(
                 f"{self.source}: file format version {self._handle.version}, library supports "
@@ -240,16 +248,18 @@ class Model:
             self._check(lib.ecnn_model_op(self._handle, i, info), "ecnn_model_op")
             out = self._tensor(info.outputs[0])
             name = ffi.string(lib.ecnn_op_name(info.op_type)).decode()
-            rows.append(Layer(i, name, out["shape"], int(info.weight_bytes), int(info.macs_per_sample)))
+            rows.append(Layer(i, name, out["shape"], int(info.weight_bytes), int(info.macs_per_sample),
+                              ffi.string(info.kernel).decode()))
         return rows
 
     def summary(self) -> str:
-        lines = [f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes"]
+        lines = [f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
+                 f"kernels for ISA level {self.isa}"]
         lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
         for layer in self.layers:
             lines.append(
                 f"  {layer.index:2d} {layer.op:<16} N x {'x'.join(map(str, layer.output_shape)):<12} "
-                f"weights {layer.weight_bytes:>12,} B  MACs {layer.macs:>12,}"
+                f"weights {layer.weight_bytes:>12,} B  MACs {layer.macs:>12,}  {layer.kernel}"
             )
         lines.append(
             f"  weights {self.weight_bytes:,} B; arena {self._arena_fixed:,} + N x {self._arena_per_sample:,} B "
@@ -312,9 +322,22 @@ class Model:
         return np.ascontiguousarray(x), single
 
     @property
-    def simd(self) -> str:
-        """The SIMD kernels the native library was built with: avx512, avx2, neon or portable."""
-        return self._ffi.string(self._lib.ecnn_simd()).decode()
+    def isa(self) -> str:
+        """The ISA kernel level the model runs at, e.g. "avx512vnni", "avx2", "dotprod", "neon" or
+        "portable": the best one of this CPU, or the level the environment variable EDGECNN_ISA
+        named when the model was loaded. Each layer's kernel: `layers[i].kernel`."""
+        return self._ffi.string(self._lib.ecnn_model_isa(self._handle)).decode()
+
+    @staticmethod
+    def isa_levels() -> dict:
+        """Every ISA level of this build (name -> whether this CPU runs it), baseline first."""
+        ffi, lib = _native()
+        levels, runs = {}, ffi.new("int *")
+        while True:
+            name = lib.ecnn_isa_level(len(levels), runs)
+            if name == ffi.NULL:
+                return levels
+            levels[ffi.string(name).decode()] = bool(runs[0])
 
     def new_arena(self, batch: int) -> np.ndarray:
         """An aligned arena for `batch` samples, to pass to predict(arena=...) call after call

@@ -1,8 +1,9 @@
 """The fast (packed-weight, SIMD) kernels against the reference kernels on whole models:
 the library runs the same file both ways (`predict(reference=True)` = ecnn_run_ops with
 ECNN_RUN_REFERENCE). Float and int8 must agree BIT FOR BIT (the fast float kernels keep the
-reference summation order; int8 sums are exact). Kernel-level odd-size cases are in
-native/tests/test_kernels.c (run by `make -C native test` for the SIMD and portable builds)."""
+reference summation order; int8 sums are exact), at every ISA kernel level this CPU runs
+(EDGECNN_ISA). Kernel-level odd-size cases are in native/tests/test_kernels.c (run by
+`make -C native test` at every level)."""
 import struct
 import zlib
 
@@ -20,7 +21,10 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
-from edgecnn.runtime.model import ModelFormatError  # noqa: E402
+from edgecnn.runtime.model import IsaError, ModelFormatError  # noqa: E402
+
+# The ISA kernel levels this CPU runs (the C tests say which others were compiled, not run).
+LEVELS = [name for name, runs in Model.isa_levels().items() if runs]
 
 
 def _assert_same(fast, ref, what):
@@ -29,13 +33,16 @@ def _assert_same(fast, ref, what):
                                       f"values, largest difference {diff.max():.3g}"
 
 
+@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("which", ["float", "int8"])
-def test_reference_model_fast_equals_reference_kernels(which, reference_onnx_path, reference_int8_onnx_path,
-                                                       fashion_test_subset):
+def test_reference_model_fast_equals_reference_kernels(which, level, reference_onnx_path, reference_int8_onnx_path,
+                                                       fashion_test_subset, monkeypatch):
+    monkeypatch.setenv("EDGECNN_ISA", level)
     path = reference_onnx_path if which == "float" else reference_int8_onnx_path
     images = fashion_test_subset[0][:64]
     packed = Model.from_bytes(compile_model(path)[0])
     plain = Model.from_bytes(compile_model(path, pack=False)[0])  # a file as edgecnn 0.1 wrote it still runs
+    assert packed.isa == plain.isa == level
     expected = plain.predict(images, reference=True)
     for model, label in ((packed, "packed"), (plain, "plain")):
         _assert_same(model.predict(images, reference=True), expected, f"{which} {label} reference")
@@ -45,6 +52,51 @@ def test_reference_model_fast_equals_reference_kernels(which, reference_onnx_pat
                 _assert_same(got, expected, f"{which} {label} fast, batch {batch}")
             else:  # plain float files use the older 4-lane kernel: another summation order
                 np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_int8_gives_the_same_codes_at_every_level(reference_int8_onnx_path, fashion_test_subset, monkeypatch):
+    """Exact integer sums: the levels' int8 kernels differ, the outputs do not."""
+    data, images = compile_model(reference_int8_onnx_path)[0], fashion_test_subset[0][:32]
+    outputs = {}
+    for level in LEVELS:
+        monkeypatch.setenv("EDGECNN_ISA", level)
+        model = Model.from_bytes(data)
+        assert model.isa == level and all(layer.kernel for layer in model.layers)
+        outputs[level] = model.predict(images, batch_size=7)
+    for level, got in outputs.items():
+        _assert_same(got, outputs["portable"], f"int8 at {level} vs portable")
+
+
+def test_each_layer_names_its_kernel(reference_onnx_path, monkeypatch):
+    monkeypatch.delenv("EDGECNN_ISA", raising=False)
+    model = Model.from_bytes(compile_model(reference_onnx_path)[0])
+    assert model.isa == LEVELS[-1]  # the best level this CPU runs (the levels are listed in that order)
+    kernels = {layer.op: layer.kernel for layer in model.layers}
+    assert kernels["FULLY_CONNECTED"].startswith("fc_f32_panel16_")  # packed weights: the fast kernel
+    assert kernels["SOFTMAX"] == "softmax_f32_ref"
+    assert f"kernels for ISA level {model.isa}" in model.summary()
+    monkeypatch.setenv("EDGECNN_ISA", "portable")
+    portable = Model.from_bytes(compile_model(reference_onnx_path)[0])
+    assert {layer.op: layer.kernel for layer in portable.layers}["FULLY_CONNECTED"] == "fc_f32_panel16_portable"
+
+
+@pytest.mark.parametrize("value, says", [("sse9", r"not a level of this build \(portable"),
+                                         ("PORTABLE", "not a level of this build")])
+def test_edgecnn_isa_that_is_no_level_is_a_clear_error(value, says, reference_onnx_path, monkeypatch):
+    monkeypatch.setenv("EDGECNN_ISA", value)
+    with pytest.raises(IsaError, match=says) as error:
+        Model.from_bytes(compile_model(reference_onnx_path)[0])
+    assert "this CPU runs portable" in str(error.value)
+
+
+def test_edgecnn_isa_level_this_cpu_lacks_is_a_clear_error(reference_onnx_path, monkeypatch):
+    lacking = [name for name, runs in Model.isa_levels().items() if not runs]
+    if not lacking:  # this CPU runs every level of the build: nothing to refuse (the C tests cover qemu's)
+        assert set(LEVELS) == set(Model.isa_levels())
+        return
+    monkeypatch.setenv("EDGECNN_ISA", lacking[0])
+    with pytest.raises(IsaError, match="does not support"):
+        Model.from_bytes(compile_model(reference_onnx_path)[0])
 
 
 def _dense_model(k, o, relu, seed):

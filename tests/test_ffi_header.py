@@ -64,11 +64,16 @@ def _op_list(text: str) -> list:
 
 
 def _structs(text: str) -> dict:
-    """struct name -> [(field, C type, array length)] of every `typedef struct {...} name;`."""
+    """struct name -> [(field, C type, array length)] of every `typedef struct {...} name;`
+    (a declaration may list several fields: `uint32_t a, b[5];`)."""
     out = {}
     for body, name in re.findall(r"typedef\s+struct\s*\{([^{}]*)\}\s*(\w+)\s*;", _strip_comments(text)):
-        fields = re.findall(r"(\w+)\s+(\w+)(?:\[(\d+)\])?\s*;", body)
-        out[name] = [(f, t, int(n) if n else 1) for t, f, n in fields]
+        fields = []
+        for ctype, declarators in re.findall(r"(\w+)\s+([^;]+);", body):
+            for d in declarators.split(","):
+                field, length = re.fullmatch(r"\s*(\w+)\s*(?:\[(\d+)\])?\s*", d).groups()
+                fields.append((field, ctype, int(length) if length else 1))
+        out[name] = fields
     return out
 
 

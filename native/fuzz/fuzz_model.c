@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "edgecnn.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #define MAX_RUN_BYTES (64u << 20) /* skip ecnn_run when input+output+arena would exceed this */
 
@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 64) {
         const uint32_t file_size = ecnn_rd32(buf + 8);
         if (file_size >= 68 && file_size <= size) {
-            const uint32_t crc = ecnn_crc32(buf, file_size - 4);
+            const uint32_t crc = ecnn_crc32(buf, file_size - 4, NULL);
             memcpy(buf + file_size - 4, &crc, 4); /* little-endian host (the library needs one) */
             exercise(buf, size);
         }

@@ -62,8 +62,12 @@ typedef enum {
     ECNN_E_ALIGN = -8,       /**< model buffer or arena not aligned as required */
     ECNN_E_ARENA = -9,       /**< arena smaller than ecnn_arena_size() */
     ECNN_E_SIZE = -10,       /**< input or output byte count does not match the batch */
-    ECNN_E_OVERFLOW = -11    /**< batch so large that a size overflows size_t */
+    ECNN_E_OVERFLOW = -11,   /**< batch so large that a size overflows size_t */
+    ECNN_E_ISA = -12         /**< EDGECNN_ISA names no kernel level of this build, or one this CPU lacks */
 } ecnn_status;
+
+/** An ISA kernel level (private: see ecnn_model_isa()). */
+struct ecnn_isa_info;
 
 /**
  * A loaded model. Fill it with ecnn_model_init(); treat the fields as private (they may
@@ -86,6 +90,7 @@ typedef struct ecnn_model {
     uint32_t output;            /* index of the output tensor */
     uint64_t weight_bytes;      /* sum of CONSTANT tensor sizes */
     uint64_t activation_bytes;  /* sum of ACTIVATION tensor sizes per sample (no planning) */
+    const struct ecnn_isa_info *isa; /* the kernel level in use (a constant table entry) */
     /* Diagnostics of the last ecnn_model_init (valid after it fails; -1 = not applicable). */
     int32_t err_op;
     int32_t err_tensor;
@@ -126,6 +131,8 @@ typedef struct {
     uint32_t outputs[ECNN_MAX_OP_TENSORS];
     uint64_t macs_per_sample;         /* multiply-accumulates per sample (0 for data movement) */
     uint64_t weight_bytes;            /* bytes of the CONSTANT inputs */
+    const char *kernel;               /* the kernel ecnn_run runs for it at the model's ISA level,
+                                         e.g. "fc_f32_panel16_avx512" (static string) */
 } ecnn_op_info;
 
 /** Library version string, e.g. "0.1.0". */
@@ -247,8 +254,23 @@ ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first
                          const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
                          size_t arena_bytes);
 
-/** Which SIMD kernels this build uses: "avx512", "avx2", "neon" or "portable" (compile-time choice). */
-const char *ecnn_simd(void);
+/**
+ * @brief The ISA kernel level the model runs at, e.g. "avx2" or "portable": the best level of
+ *        this build that the CPU supports, or the level the environment variable EDGECNN_ISA
+ *        names (hosted builds; ecnn_model_init refuses with ECNN_E_ISA a name that is no level
+ *        of this build or one the CPU lacks). Each op's kernel: ecnn_op_info.kernel.
+ * @param[in] model  an initialised model.
+ * @return static string ("" for NULL or an uninitialised model), never NULL.
+ */
+const char *ecnn_model_isa(const ecnn_model *model);
+
+/**
+ * @brief The ISA kernel levels of this build, in order: 0 is "portable" (plain C, every build).
+ * @param[in]  index      0, 1, ...
+ * @param[out] runs_here  set to 1 when this CPU (and OS) supports the level, else 0 (may be NULL).
+ * @return the level's name (as EDGECNN_ISA spells it), or NULL past the last level.
+ */
+const char *ecnn_isa_level(uint32_t index, int *runs_here);
 
 #ifdef __cplusplus
 }

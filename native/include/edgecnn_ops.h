@@ -11,8 +11,9 @@
  *
  * Shape rules, which the Python parser relies on (it refuses anything else):
  * - a parameter struct is `typedef struct { ... } ecnn_<name>_params;` whose fields are
- *   uint32_t, int32_t, float or ecnn_bits32, or fixed arrays of them: 4 bytes each, in the
- *   order of the record's parameter words, so the record's words map 1:1 onto the struct;
+ *   uint32_t, int32_t, float or ecnn_bits32, or fixed arrays of them (one declaration may name
+ *   several): 4 bytes each, in the order of the record's parameter words, so the record's words
+ *   map 1:1 onto the struct;
  * - an op without parameters uses ecnn_no_params (0 words);
  * - ECNN_OP_LIST has one X(NAME, code, name, params) line per op, `name` being NAME in lower
  *   case; enums are `typedef enum { ECNN_<PREFIX>_<NAME> = <int>, ... } ecnn_<type>;`.
@@ -90,47 +91,27 @@ typedef struct {
 
 /** CONV_2D. */
 typedef struct {
-    uint32_t stride_h;
-    uint32_t stride_w;
-    uint32_t pad_top;
-    uint32_t pad_left;
-    uint32_t pad_bottom;
-    uint32_t pad_right;
-    uint32_t dilation_h;
-    uint32_t dilation_w;
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    uint32_t dilation_h, dilation_w;
     uint32_t group;
-    uint32_t act;
-    float act_p0;
-    float act_p1;
+    uint32_t act; /**< ecnn_activation, and its parameters as in ecnn_act_params */
+    float act_p0, act_p1;
 } ecnn_conv2d_params;
 
 /** MAX_POOL_2D. */
 typedef struct {
-    uint32_t kernel_h;
-    uint32_t kernel_w;
-    uint32_t stride_h;
-    uint32_t stride_w;
-    uint32_t pad_top;
-    uint32_t pad_left;
-    uint32_t pad_bottom;
-    uint32_t pad_right;
-    uint32_t dilation_h;
-    uint32_t dilation_w;
+    uint32_t kernel_h, kernel_w;
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    uint32_t dilation_h, dilation_w;
 } ecnn_max_pool2d_params;
 
 /** AVG_POOL_2D: MAX_POOL_2D's window, then count_include_pad (bit 0; bit 1 on i8: round as
  * uint8 codes, FORMAT.md). */
 typedef struct {
-    uint32_t kernel_h;
-    uint32_t kernel_w;
-    uint32_t stride_h;
-    uint32_t stride_w;
-    uint32_t pad_top;
-    uint32_t pad_left;
-    uint32_t pad_bottom;
-    uint32_t pad_right;
-    uint32_t dilation_h;
-    uint32_t dilation_w;
+    uint32_t kernel_h, kernel_w, stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w;
     uint32_t count_include_pad;
 } ecnn_avg_pool2d_params;
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../src/internal.h"
+#include "core/internal.h"
 
 static void wr16(uint8_t *p, uint32_t v)
 {
@@ -130,4 +130,4 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     return file_size;
 }
 
-void mb_fix_crc(uint8_t *file, uint32_t size) { wr32(file + size - 4, ecnn_crc32(file, size - 4)); }
+void mb_fix_crc(uint8_t *file, uint32_t size) { wr32(file + size - 4, ecnn_crc32(file, size - 4, NULL)); }

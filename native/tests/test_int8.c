@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "kernels_i8.h"
+#include "kernels/kernels_i8.h"
 
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;

@@ -1,20 +1,22 @@
-/* The fast kernels against their reference kernels, over odd sizes (not multiples of any
- * vector width) and every quantization variant: float bit-identical (the fast kernels
- * keep the reference summation order), int8 bit-identical (exact int32 sums). Each case
- * runs the SIMD kernel this build selected (src/simd.h), the portable C kernel, and the
- * reference kernel on both the plain and the packed weights. */
+/* The fast kernels against their reference kernels, at every ISA level of this build that the
+ * CPU runs (a level it cannot run is named "compiled, not run on this CPU"), over odd sizes
+ * (not multiples of any vector width) and every quantization variant: float bit-identical (the
+ * fast kernels keep the reference summation order), int8 bit-identical (exact int32 sums). Each
+ * case runs the kernel the level's op config picks (src/ops) and the level's reference kernel
+ * on both the plain and the packed weights. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
-#include "kernels.h"
-#include "kernels_i8.h"
+#include "core/internal.h" /* ecnn_crc32 */
 #include "edgecnn.h"
-#include "internal.h" /* ecnn_crc32 */
-#include "simd.h"     /* ECNN_SIMD_FC_F32: the portable float FC exists only without SIMD kernels */
+#include "harness.h"
+#include "kernels/kernels_i8.h"
+#include "ops/configs.h"
+
+static const ecnn_isa_info *isa; /* the level under test */
 
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;
@@ -36,9 +38,6 @@ static int32_t irand(int32_t lo, int32_t hi) { return lo + (int32_t)(next_u32() 
 
 static float xf[MAX_N * MAX_K], wf[MAX_O * MAX_K], wf_packed[MAX_PACKED], bf[MAX_O];
 static float y_ref[MAX_N * MAX_O], y_ref_packed[MAX_N * MAX_O], y_fast[MAX_N * MAX_O];
-#ifndef ECNN_SIMD_FC_F32
-static float y_port[MAX_N * MAX_O];
-#endif
 
 /* Plain [O,K] -> `layout` (zero padding), with the library's own index function. */
 static void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t layout)
@@ -53,6 +52,8 @@ static void test_fc_f32_panel16(void)
 {
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
     static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+    ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
     uint32_t ki, oi, n, i, trial = 0;
     for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
         for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
@@ -67,23 +68,20 @@ static void test_fc_f32_panel16(void)
                 for (i = 0; i < o * k; i++) wf[i] = frand();
                 for (i = 0; i < o; i++) bf[i] = frand();
                 pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-                ecnn_fully_connected_f32_ref(y_ref, xf, wf, b, n, k, o, &act, ECNN_LAYOUT_PLAIN);
-                ecnn_fully_connected_f32_ref(y_ref_packed, xf, wf_packed, b, n, k, o, &act, ECNN_LAYOUT_FC_PANEL16);
-                ecnn_fc_f32_panel16(y_fast, xf, wf_packed, b, n, k, o, &act);
+                ref(y_ref, xf, wf, b, n, k, o, &act, ECNN_LAYOUT_PLAIN);
+                ref(y_ref_packed, xf, wf_packed, b, n, k, o, &act, ECNN_LAYOUT_FC_PANEL16);
+                fast->fn(y_fast, xf, wf_packed, b, n, k, o, &act);
                 CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
                 CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
-#ifndef ECNN_SIMD_FC_F32 /* the portable build's kernel (make test-portable, armv7, riscv64) */
-                ecnn_fc_f32_panel16_portable(y_port, xf, wf_packed, b, n, k, o, &act);
-                CHECK(memcmp(y_ref, y_port, (size_t)n * o * sizeof(float)) == 0);
-#endif
                 if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
-                    fprintf(stderr, "  f32 panel16 differs at n=%u k=%u o=%u (%s)\n", n, k, o, ecnn_simd());
+                    fprintf(stderr, "  %s differs at n=%u k=%u o=%u\n", fast->name, n, k, o);
             }
 }
 
-/* The FC kernels' term is fused exactly where kernels.h says (ECNN_FUSED_MAC), in the reference
- * and the fast kernel alike: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 with one rounding, and 0 when
- * the product is rounded first (1 + 2^-11 + 2^-24 is a tie, to even 1 + 2^-11). */
+/* The FC kernels' term is fused exactly where the level says (fused_mac: kernels.h ecnn_mac), in
+ * the reference and the fast kernel alike: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 with one
+ * rounding, and 0 when the product is rounded first (1 + 2^-11 + 2^-24 is a tie, to even
+ * 1 + 2^-11). */
 static void test_fc_f32_fused_mac(void)
 {
     const float e = 1.0f / 4096.0f; /* 2^-12 */
@@ -92,31 +90,52 @@ static void test_fc_f32_fused_mac(void)
     ecnn_act_params act;
     memset(&act, 0, sizeof act);
     pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
-    ecnn_fully_connected_f32_ref(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
-    ecnn_fc_f32_panel16(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
-#ifdef ECNN_FUSED_MAC
-    CHECK(y_ref1 == e * e); /* 2^-24 */
-#else
-    CHECK(y_ref1 == 0.0f);
-#endif
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
+    ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
+    CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
     CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
-#if defined(__x86_64__) && defined(__FMA__)
-    CHECK(ECNN_FUSED_MAC == 1); /* an FMA build must use it: the fast batch-64 dense depends on it */
+#if defined(__x86_64__)
+    CHECK(isa->fused_mac == (isa->level != ECNN_ISA_PORTABLE)); /* the fast batch-64 dense depends on FMA */
 #endif
+}
+
+/* Subnormal inputs, products and sums: a level whose SIMD float arithmetic flushes them to zero
+ * (ARMv7 NEON does) would differ from its reference here. */
+static void test_f32_subnormals(void)
+{
+    const uint32_t n = 3, k = 37, o = 21;
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+    ecnn_act_params act;
+    ecnn_conv2d_args p;
+    uint32_t i;
+    memset(&act, 0, sizeof act);
+    for (i = 0; i < n * k; i++) xf[i] = frand() * 1e-38f; /* below FLT_MIN (1.18e-38) mostly */
+    for (i = 0; i < o * k; i++) wf[i] = frand();
+    for (i = 0; i < o; i++) bf[i] = frand() * 1e-39f;
+    pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, &act, ECNN_LAYOUT_PLAIN);
+    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, &act);
+    CHECK(y_ref[0] != 0.0f && memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+    /* a 3x3 conv, 2 -> 16 channels, over the same subnormal values (HWIO = [3][3][2][16]) */
+    memset(&p, 0, sizeof p);
+    p.h = p.w = 5, p.c = 2, p.o = 16, p.kh = p.kw = 3, p.oh = p.ow = 3;
+    p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
+    p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, &p);
+    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, &p);
+    CHECK(memcmp(y_ref, y_fast, 9 * 16 * sizeof(float)) == 0);
 }
 
 static int8_t wq[MAX_O * MAX_K], wq_packed[MAX_PACKED];
 static uint8_t xq[MAX_N * MAX_K];
 static int32_t bq[MAX_O];
 static uint8_t q_ref[MAX_N * MAX_O], q_ref_packed[MAX_N * MAX_O], q_fast[MAX_N * MAX_O];
-#ifndef ECNN_X86_AVX2_KERNELS
-static uint8_t q_port[MAX_N * MAX_O];
-#endif
 
 static void test_fc_q_panel8x4(void)
 {
     static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
     static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40, 67, 139};
+    const ecnn_fc_q_impl *fast = ECNN_KERNEL(ecnn_fc_config, q, isa);
     float w_scales[MAX_O];
     int32_t w_zero[MAX_O];
     uint32_t ki, oi, n, i, trial = 0;
@@ -166,15 +185,11 @@ static void test_fc_q_panel8x4(void)
                 ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, &q);
                 q.w_layout = layout;
                 ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, &q);
-                ecnn_fc_q_panel8x4(q_fast, xq, wq_packed, b, n, k, o, &q);
+                fast->fn(q_fast, xq, wq_packed, b, n, k, o, &q);
                 CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
                 CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
-#ifndef ECNN_X86_AVX2_KERNELS /* the portable kernel (portable builds, NEON without sdot) */
-                ecnn_fc_q_panel8x4_portable(q_port, xq, wq_packed, b, n, k, o, &q);
-                CHECK(memcmp(q_ref, q_port, (size_t)n * o) == 0);
-#endif
                 if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
-                    fprintf(stderr, "  int8 panel8x4 (layout %u) differs at n=%u k=%u o=%u (%s)\n", layout, n, k, o, ecnn_simd());
+                    fprintf(stderr, "  %s (layout %u) differs at n=%u k=%u o=%u\n", fast->name, layout, n, k, o);
             }
 }
 
@@ -246,9 +261,9 @@ static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, 
     for (i = 0; i < nw; i++) w[i] = frand();
     for (i = 0; i < p->o; i++) b[i] = frand();
     to_hwio(wh, w, p, sizeof(float));
-    ecnn_conv2d_f32_ref(y_ref, x, w, with_bias ? b : NULL, n, p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, p);
     p->w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ecnn_conv2d_f32_hwio(y_fast, x, wh, with_bias ? b : NULL, n, p);
+    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, p);
     p->w_layout = ECNN_LAYOUT_PLAIN;
     CHECK(memcmp(y_ref, y_fast, ny * sizeof(float)) == 0);
 }
@@ -277,7 +292,7 @@ static void test_conv_hwio(void)
         /* float */
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ecnn_conv2d_f32_ref(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
+        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
         /* int8 / uint8, per-channel zero points allowed here */
@@ -305,7 +320,8 @@ static void test_conv_hwio(void)
         to_hwio(qwh, qw, &p, 1);
         ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, &p, &q);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
+        CHECK(ecnn_conv2d_q_hwio_fits(&p)); /* the geometries here fit its stack buffers */
+        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
         ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
@@ -351,6 +367,7 @@ static void test_maxpool_q(void)
 {
     static uint8_t px[3 * 9 * 9 * 48], py_ref[3 * 9 * 9 * 48], py_fast[3 * 9 * 9 * 48];
     static float pf[3 * 9 * 9 * 48], pf_in[3 * 9 * 9 * 48], pfy_ref[3 * 9 * 9 * 48], pfy_fast[3 * 9 * 9 * 48];
+    ecnn_maxpool2d_kernel *fast = ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn;
     uint32_t trial, i;
     for (trial = 0; trial < 200; trial++) {
         ecnn_pool2d_args p;
@@ -379,30 +396,30 @@ static void test_maxpool_q(void)
         p.ow = (p.w + p.pad_left - span_w) / p.stride_w + 1;
         for (i = 0; i < n * p.h * p.w * p.c; i++) px[i] = (uint8_t)irand(0, 255);
         ecnn_maxpool2d_q_ref(py_ref, px, n, &p, t);
-        ecnn_maxpool2d_q(py_fast, px, n, &p, t);
+        fast(py_fast, px, n, &p, (int)t);
         CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
         /* float, out of place and (no top/left padding) in place */
         for (i = 0; i < n * p.h * p.w * p.c; i++) /* ties of -0 / +0 and NaN: the compare's corner cases */
             pf[i] = pf_in[i] = i % 13 == 5 ? -0.0f : i % 17 == 3 ? 0.0f : i % 29 == 7 ? (float)NAN : frand();
         ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, &p);
-        ecnn_maxpool2d_f32(pfy_fast, pf, n, &p);
+        fast(pfy_fast, pf, n, &p, ECNN_POOL_F32);
         CHECK(memcmp(pfy_ref, pfy_fast, (size_t)n * p.oh * p.ow * p.c * sizeof(float)) == 0);
         if (p.pad_top == 0 && p.pad_left == 0 && n == 1) {
-            ecnn_maxpool2d_f32(pf_in, pf_in, n, &p);
+            fast(pf_in, pf_in, n, &p, ECNN_POOL_F32);
             CHECK(memcmp(pfy_ref, pf_in, (size_t)p.oh * p.ow * p.c * sizeof(float)) == 0);
         }
     }
 }
 
-/* ecnn_crc32 (table, and PCLMUL folding where built) against a bitwise CRC-32 over every
- * length 0..300 at odd offsets, and the standard check value of "123456789". */
+/* ecnn_crc32 (the table, and the level's PCLMULQDQ folding on x86) against a bitwise CRC-32 over
+ * every length 0..300 at odd offsets, and the standard check value of "123456789". */
 static void test_crc32(void)
 {
     static uint8_t buf[320];
     size_t off, len, i;
     int b;
     for (i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)next_u32();
-    CHECK(ecnn_crc32((const uint8_t *)"123456789", 9) == 0xCBF43926u);
+    CHECK(ecnn_crc32((const uint8_t *)"123456789", 9, isa) == 0xCBF43926u);
     for (off = 0; off < 5; off += 3)
         for (len = 0; len + off <= 300; len++) {
             uint32_t crc = 0xFFFFFFFFu;
@@ -410,20 +427,36 @@ static void test_crc32(void)
                 crc ^= buf[off + i];
                 for (b = 0; b < 8; b++) crc = crc & 1u ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
             }
-            CHECK(ecnn_crc32(buf + off, len) == (crc ^ 0xFFFFFFFFu));
+            CHECK(ecnn_crc32(buf + off, len, isa) == (crc ^ 0xFFFFFFFFu));
         }
 }
 
 int main(void)
 {
-    printf("fast kernels: %s\n", ecnn_simd());
-    RUN_TEST(test_fc_f32_panel16);
-    RUN_TEST(test_fc_f32_fused_mac);
-    RUN_TEST(test_fc_q_panel8x4);
-    RUN_TEST(test_conv_hwio);
-    RUN_TEST(test_conv_hwio_wide_rows);
-    RUN_TEST(test_maxpool_q);
-    RUN_TEST(test_crc32);
-    printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
+    uint32_t level;
+    int runs, not_run = 0;
+    const char *name;
+    for (level = 0; (name = ecnn_isa_level(level, &runs)) != NULL; level++) {
+        if (!runs) {
+            printf("level %s: compiled, not run on this CPU\n", name);
+            not_run++;
+            continue;
+        }
+        isa = &ecnn_isa_levels[level];
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_fc_config, q, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name);
+        RUN_TEST(test_fc_f32_panel16);
+        RUN_TEST(test_fc_f32_fused_mac);
+        RUN_TEST(test_f32_subnormals);
+        RUN_TEST(test_fc_q_panel8x4);
+        RUN_TEST(test_conv_hwio);
+        RUN_TEST(test_conv_hwio_wide_rows);
+        RUN_TEST(test_maxpool_q);
+        RUN_TEST(test_crc32);
+    }
+    printf("%d passed, %d failed (%u levels run, %d not run on this CPU)\n", harness_tests_passed, harness_tests_failed,
+           level - (uint32_t)not_run, not_run);
     return harness_tests_failed != 0;
 }

@@ -1,14 +1,15 @@
 /* C unit tests of the edgecnn library: loading, validation of damaged files, the
- * arena plan checks, run-argument checks, and kernels against naive loops.
- * Numerics against onnxruntime are tested from Python (tests/test_native_kernels.py). */
+ * arena plan checks, run-argument checks, the ISA level choice, and kernels against naive
+ * loops. Numerics against onnxruntime are tested from Python (tests/test_native_kernels.py). */
+#define _POSIX_C_SOURCE 200112L /* setenv, for EDGECNN_ISA */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/internal.h"
-#include "../src/kernels.h"
+#include "core/internal.h"
+#include "kernels/kernels.h"
 #include "edgecnn.h"
 #include "harness.h"
 #include "model_builder.h"
@@ -160,7 +161,8 @@ static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_
 static void test_status_strings(void)
 {
     int s;
-    for (s = 1; s >= -12; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
+    for (s = 1; s >= -13; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
+    CHECK(strstr(ecnn_status_string(ECNN_E_ISA), "EDGECNN_ISA") != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_VERSION), "recompile") != NULL);
     CHECK(strcmp(ecnn_op_name(ECNN_OP_CONV_2D), "CONV_2D") == 0);
     CHECK(strcmp(ecnn_op_name(9999), "UNKNOWN") == 0);
@@ -191,6 +193,48 @@ static void test_small_model_runs(void)
     run_and_compare(&m, 1, 384);
     run_and_compare(&m, 3, 384);
     run_and_compare(&m, 8, 384);
+}
+
+/* The level: the best the CPU runs, or EDGECNN_ISA's; an unknown or unsupported name is an error
+ * of ecnn_model_init that says so. Each op names the kernel its eval runs. */
+static void test_isa_choice(void)
+{
+    uint32_t size, i;
+    uint8_t *file = build_small_model(&size, ECNN_OP_CONV_2D);
+    const char *env = getenv("EDGECNN_ISA"), *name;
+    char saved[64] = "";
+    ecnn_model m;
+    ecnn_op_info op;
+    int runs, found = 0;
+    if (env) strncpy(saved, env, sizeof saved - 1);
+    CHECK(strcmp(ecnn_isa_level(0, &runs), "portable") == 0 && runs == 1);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    for (i = 0; (name = ecnn_isa_level(i, &runs)) != NULL; i++) found |= strcmp(name, ecnn_model_isa(&m)) == 0 && runs;
+    CHECK(found);
+    CHECK(strcmp(ecnn_model_isa(NULL), "") == 0);
+    CHECK(setenv("EDGECNN_ISA", "portable", 1) == 0);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    CHECK(strcmp(ecnn_model_isa(&m), "portable") == 0);
+    CHECK_STATUS(ecnn_model_op(&m, 0, &op), ECNN_OK);
+    CHECK(strcmp(op.kernel, "conv2d_f32_ref") == 0); /* OHWI weights: the reference */
+    CHECK_STATUS(ecnn_model_op(&m, 1, &op), ECNN_OK);
+    CHECK(strcmp(op.kernel, "maxpool2d_portable") == 0);
+    CHECK_STATUS(ecnn_model_op(&m, 5, &op), ECNN_OK);
+    CHECK(strcmp(op.kernel, "softmax_f32_ref") == 0);
+    run_and_compare(&m, 2, 384);
+    CHECK(setenv("EDGECNN_ISA", "no-such-level", 1) == 0);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_ISA);
+    CHECK(strstr(ecnn_model_error(&m, NULL, NULL), "not a level of this build (portable") != NULL);
+    for (i = 0; (name = ecnn_isa_level(i, &runs)) != NULL; i++) {
+        if (runs) continue;
+        CHECK(setenv("EDGECNN_ISA", name, 1) == 0);
+        CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_ISA);
+        CHECK(strstr(ecnn_model_error(&m, NULL, NULL), "does not support") != NULL);
+    }
+    if (env)
+        CHECK(setenv("EDGECNN_ISA", saved, 1) == 0);
+    else
+        CHECK(unsetenv("EDGECNN_ISA") == 0);
 }
 
 static void test_run_arguments(void)
@@ -470,6 +514,7 @@ int main(void)
     init_weights();
     RUN_TEST(test_status_strings);
     RUN_TEST(test_small_model_runs);
+    RUN_TEST(test_isa_choice);
     RUN_TEST(test_run_arguments);
     RUN_TEST(test_truncated_files);
     RUN_TEST(test_bit_flips);

@@ -2,6 +2,7 @@
  *
  *   edgecnn-run [--raw] model.ecnn image.pgm [image.pgm ...]
  *   edgecnn-run --info model.ecnn
+ *   edgecnn-run --isa
  *
  * Reads binary (P5) or ASCII (P2) PGM files whose size matches the model input
  * [H, W, 1], scales pixels to [0, 1] (pixel / maxval, the model's input contract) and
@@ -9,7 +10,10 @@
  * when the model has 10 outputs. --raw prints every output instead, "IMAGE: v0 v1 ...", each
  * with %.9g (enough digits to give back the exact float32): the golden-output comparison
  * across targets (tests/edge_golden.py) reads these. --info prints the memory a firmware needs for the model: "MODEL: file F bytes,
- * arena A bytes (batch 1)" (F in flash, A in RAM; `make size` reads it). Exit status: 0 ok, 1 bad input, 2 bad model. */
+ * arena A bytes (batch 1)" (F in flash, A in RAM; `make size` reads it). --isa lists the library's
+ * ISA kernel levels, one a line: "NAME: runs here" or "NAME: compiled, not run on this CPU"
+ * (native/Makefile runs the tests at each level that runs here). Exit status: 0 ok, 1 bad input,
+ * 2 bad model. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +146,14 @@ int main(int argc, char **argv)
     int a, status = 0, raw = 0, info_only = 0;
     uint32_t classes, img_h = 0, img_w = 0; /* grayscale image size the input takes */
 
+    if (argc == 2 && strcmp(argv[1], "--isa") == 0) {
+        const char *name;
+        int runs;
+        uint32_t i;
+        for (i = 0; (name = ecnn_isa_level(i, &runs)) != NULL; i++)
+            printf("%s: %s\n", name, runs ? "runs here" : "compiled, not run on this CPU");
+        return 0;
+    }
     if (argc > 1 && (strcmp(argv[1], "--raw") == 0 || strcmp(argv[1], "--info") == 0)) {
         raw = argv[1][2] == 'r';
         info_only = !raw;
@@ -150,7 +162,8 @@ int main(int argc, char **argv)
     }
     if (argc < (info_only ? 2 : 3)) {
         fprintf(stderr, "usage: edgecnn-run [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n"
-                        "       edgecnn-run --info MODEL.ecnn\n");
+                        "       edgecnn-run --info MODEL.ecnn\n"
+                        "       edgecnn-run --isa\n");
         return 1;
     }
     file = read_file(argv[1], &file_size, &block);

@@ -1,0 +1,123 @@
+/* The interface between the core and the ops. Each op of ECNN_OP_LIST (edgecnn_ops.h) has one
+ * file src/ops/<name>.c that defines, side by side (TensorFlow Lite Micro's Prepare / Eval):
+ *
+ *   ecnn_status ecnn_check_<name>(const ecnn_op_ctx *c, uint64_t *macs);
+ *       at load, once: the op's tensors (kinds, dtypes, shapes), layouts and parameters, and its
+ *       multiply-accumulates per sample. Fails through ecnn_op_fail, which records the check.
+ *   const char *ecnn_eval_<name>(const ecnn_run_ctx *r, const ecnn_op_rec *op);
+ *       at run time: picks the kernel (from the tensors' dtypes and layouts and the model's ISA
+ *       level) and runs it; returns the kernel's name. With r->run 0 it only names the kernel
+ *       (ecnn_model_op): use ecnn_tensor_ptr and ECNN_CALL, which then touch no buffer.
+ *
+ * The registry (core/registry.c) is generated from ECNN_OP_LIST, so adding an op is its line
+ * there, its parameter struct and its file here. */
+#ifndef ECNN_OP_H
+#define ECNN_OP_H
+
+#include "core/internal.h"
+#include "core/isa.h"
+
+typedef struct {
+    ecnn_model *m; /* written only by ecnn_op_fail */
+    const ecnn_op_rec *op;
+    uint32_t index;
+} ecnn_op_ctx;
+
+typedef struct {
+    const ecnn_model *m;
+    uint32_t batch;
+    const uint8_t *input;
+    uint8_t *output;
+    uint8_t *arena;
+    int reference; /* ECNN_RUN_REFERENCE: the reference kernels only (the oracle) */
+    int run;       /* 0: name the kernel, run nothing */
+} ecnn_run_ctx;
+
+#define ECNN_OP_DECLARE_(NAME, code, name, params)                               \
+    ecnn_status ecnn_check_##name(const ecnn_op_ctx *c, uint64_t *macs);          \
+    const char *ecnn_eval_##name(const ecnn_run_ctx *r, const ecnn_op_rec *op);
+ECNN_OP_LIST(ECNN_OP_DECLARE_)
+#undef ECNN_OP_DECLARE_
+
+typedef struct {
+    const char *name;  /* "CONV_2D" */
+    uint32_t words;    /* parameter words of its records: sizeof(params) / 4 */
+    ecnn_status (*check)(const ecnn_op_ctx *c, uint64_t *macs);
+    const char *(*eval)(const ecnn_run_ctx *r, const ecnn_op_rec *op);
+} ecnn_op_def;
+
+/* The op of a file code, or NULL. */
+const ecnn_op_def *ecnn_op_def_of(uint32_t op_type);
+
+/* ---- run time ---------------------------------------------------------------------------- */
+
+/* Where tensor t lives for this run (NULL for ECNN_NO_TENSOR, or when r->run is 0); fills *rec
+ * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (FORMAT.md). */
+void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
+
+/* Runs kernel `fn` with the parenthesised `args` when r->run, and gives its name: the function's
+ * name without "ecnn_". */
+#define ECNN_CALL(r, fn, args) ((r)->run ? (void)(fn args) : (void)0, &(#fn)[5])
+/* The same for a kernel config entry (core/isa.h): runs impl->fn, gives impl->name. */
+#define ECNN_CALL_IMPL(r, impl, args) ((r)->run ? (void)((impl)->fn args) : (void)0, (impl)->name)
+
+/* ---- load-time checks (core/check.c) ------------------------------------------------------ */
+
+#define ECNN_NO_INDEX 0xFFFFFFFFu /* no op / no tensor to blame */
+
+#define TRY(expr)                       \
+    do {                                \
+        ecnn_status st_ = (expr);       \
+        if (st_ != ECNN_OK) return st_; \
+    } while (0)
+
+/* Records the failed check (op c->index, `tensor` or ECNN_NO_INDEX) and returns st. */
+ecnn_status ecnn_op_fail(const ecnn_op_ctx *c, ecnn_status st, uint32_t tensor, const char *detail);
+
+/* A data input (read at run time): INPUT, or an ACTIVATION / OUTPUT an earlier op writes. */
+ecnn_status ecnn_check_data_input(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec *rec);
+/* A weight input: a CONSTANT, or absent (rec->kind 0) when `optional`. */
+ecnn_status ecnn_check_const_input(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec *rec, int optional);
+/* A constant input's layout is one of `allowed` (bit i = layout i); absent inputs pass. */
+ecnn_status ecnn_check_layout(const ecnn_op_ctx *c, uint32_t t, const ecnn_tensor_rec *rec, uint32_t allowed);
+/* An output: ACTIVATION or OUTPUT that no earlier op writes. */
+ecnn_status ecnn_check_output(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec *rec);
+/* One data input x and one output y; `counts` is the message when the op has other counts. */
+ecnn_status ecnn_check_one_to_one(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y, const char *counts);
+/* One data input and one output of the same dtype (the unary ops). */
+ecnn_status ecnn_check_unary(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *y);
+/* CONV_2D / FULLY_CONNECTED: data input x, CONSTANT weights w, optional CONSTANT bias b
+ * (b->kind 0 when absent), output y. */
+ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *w, ecnn_tensor_rec *b,
+                                      ecnn_tensor_rec *y, const char *counts);
+/* A fused activation's code and parameters. */
+ecnn_status ecnn_check_act(const ecnn_op_ctx *c, const ecnn_act_params *a);
+/* The float kernels need every tensor f32 (absent ones pass). */
+ecnn_status ecnn_need_f32(const ecnn_op_ctx *c, const ecnn_tensor_rec *t, uint32_t index);
+/* The int8 forms of ADD, MUL, AVG_POOL_2D, ACTIVATION, CONCAT: every tensor a quantized
+ * activation (per tensor), all of one dtype; idx: their indices, for the error. */
+ecnn_status ecnn_need_q_group(const ecnn_op_ctx *c, const ecnn_tensor_rec *ts, const uint32_t *idx, uint32_t count);
+/* CONV_2D / FULLY_CONNECTED: every tensor f32, or x and y quantized activations, w i8/u8, b i32
+ * (core/quant.c checks them); k: the dot product's length, act: the fused activation. */
+ecnn_status ecnn_check_linear_dtypes(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                                     const ecnn_tensor_rec *b, const ecnn_tensor_rec *y, uint64_t k, uint32_t act);
+/* Data movement: y has x's dtype; quantized tensors also its scale and zero point. */
+ecnn_status ecnn_check_moved(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, uint32_t xi, const ecnn_tensor_rec *y);
+
+int ecnn_same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b);
+
+/* The window fields of a conv or pool op's kernel arguments p (ecnn_conv2d_args and
+ * ecnn_pool2d_args share their names, as the parameter structs q do): dims from the [H,W,C]
+ * input x and output y, a kh x kw kernel, strides, top / left padding and dilations from q
+ * (bottom / right padding are implied by OH / OW, which the checks tie to them). */
+#define ECNN_WINDOW_ARGS(p, x, y, kh_, kw_, q)                                                          \
+    ((p)->h = (x)->dims[0], (p)->w = (x)->dims[1], (p)->c = (x)->dims[2], (p)->oh = (y)->dims[0],         \
+     (p)->ow = (y)->dims[1], (p)->kh = (kh_), (p)->kw = (kw_), (p)->stride_h = (q)->stride_h,              \
+     (p)->stride_w = (q)->stride_w, (p)->pad_top = (q)->pad_top, (p)->pad_left = (q)->pad_left,            \
+     (p)->dilation_h = (q)->dilation_h, (p)->dilation_w = (q)->dilation_w)
+/* floor((in + pads - dil*(k-1) - 1) / stride) + 1 (ceil with ceil_mode), or 0 when the window
+ * does not fit. */
+uint64_t ecnn_out_extent(uint32_t in, uint32_t pad_a, uint32_t pad_b, uint32_t k, uint32_t dil, uint32_t stride,
+                         int ceil_mode);
+
+#endif /* ECNN_OP_H */

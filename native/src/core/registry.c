@@ -1,0 +1,28 @@
+/* The op registry, generated from ECNN_OP_LIST (edgecnn_ops.h): for each file code its name,
+ * its parameter count (the size of its struct) and its check and eval (src/ops/<name>.c). */
+#include "core/op.h"
+
+/* Each parameter struct is a whole number of 4-byte words (ecnn_no_params: 0 words), and a
+ * record's words decode into the union (core/loader.c). */
+#define ECNN_OP_ASSERT_(NAME, code, name, params) \
+    typedef char ecnn_##name##_params_are_words[sizeof(params) % 4u == 0u || sizeof(params) < 4u ? 1 : -1];
+ECNN_OP_LIST(ECNN_OP_ASSERT_)
+#undef ECNN_OP_ASSERT_
+typedef char ecnn_op_params_fit_a_record[sizeof(ecnn_op_params) <= 4u * ECNN_MAX_OP_PARAMS ? 1 : -1];
+
+#define ECNN_OP_ENTRY_(NAME, code, name, params) \
+    [code] = {#NAME, (uint32_t)(sizeof(params) / 4u), ecnn_check_##name, ecnn_eval_##name},
+static const ecnn_op_def op_table[] = {ECNN_OP_LIST(ECNN_OP_ENTRY_)};
+#undef ECNN_OP_ENTRY_
+
+const ecnn_op_def *ecnn_op_def_of(uint32_t op_type)
+{
+    if (op_type >= sizeof op_table / sizeof op_table[0] || op_table[op_type].name == NULL) return NULL;
+    return &op_table[op_type];
+}
+
+const char *ecnn_op_name(uint32_t op_type)
+{
+    const ecnn_op_def *def = ecnn_op_def_of(op_type);
+    return def ? def->name : "UNKNOWN";
+}

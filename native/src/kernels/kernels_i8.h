@@ -1,0 +1,229 @@
+/* Quantized (int8 / uint8) kernel interface: plain functions over raw pointers and small
+ * parameter structs, like kernels.h. kernels/ref/i8.c holds the reference versions; they
+ * are the oracle for faster int8 kernels.
+ *
+ * Arithmetic: onnxruntime's CPU kernels (MLAS MlasRequantizeOutput, qlinearconv.cc,
+ * quant_gemm.cc), reproduced bit for bit:
+ *
+ *     acc = sum (x - zx) * (w - zw[o]) + bias[o]      exact int32
+ *     s   = (x_scale * w_scale[o]) / y_scale          float32, in this order
+ *     v   = (float)acc * s                            float32 multiply (no FMA)
+ *     v   = clamp(v, y_min - zy, y_max - zy)
+ *     y   = round_half_to_even(v) + zy                lrintf, default rounding mode
+ *
+ * y_min/y_max are the output dtype's range, with y_min raised to zy by a fused Relu
+ * (Relu on a quantized value is max(q, zy): exactly what onnxruntime's Relu folding
+ * into the output quantization computes).
+ *
+ * Every float step is assigned to a float variable: under C99 that rounds to binary32
+ * even where the FPU keeps excess precision. Build without -ffast-math and with
+ * -ffp-contract=off (native/Makefile).
+ *
+ * Dimension letters as in kernels.h. Layout NHWC.
+ */
+#ifndef ECNN_KERNELS_I8_H
+#define ECNN_KERNELS_I8_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* Element type of a quantized buffer. */
+typedef enum { ECNN_Q_I8 = 0, ECNN_Q_U8 = 1 } ecnn_qtype;
+
+static inline int32_t ecnn_qtype_min(ecnn_qtype t) { return t == ECNN_Q_U8 ? 0 : -128; }
+static inline int32_t ecnn_qtype_max(ecnn_qtype t) { return t == ECNN_Q_U8 ? 255 : 127; }
+
+/* Quantization of the three tensors of a CONV_2D / FULLY_CONNECTED. */
+typedef struct {
+    ecnn_qtype x_type, w_type, y_type;
+    float x_scale;
+    int32_t x_zero_point;
+    const float *w_scales;        /* w_count values */
+    const int32_t *w_zero_points; /* w_count values */
+    uint32_t w_count;             /* 1 = per tensor, O = per output channel */
+    float y_scale;
+    int32_t y_zero_point;
+    int32_t y_min, y_max;         /* output range in quantized units (dtype range, raised by Relu) */
+    uint32_t w_layout;            /* weight layout (kernels.h ECNN_LAYOUT_*; 0 = plain) */
+} ecnn_qlinear_params;
+
+/* The requantization above for one accumulator; s from ecnn_requant_scale. */
+static inline int32_t ecnn_requantize(int32_t acc, float s, const ecnn_qlinear_params *q)
+{
+    const float lo = (float)(q->y_min - q->y_zero_point);
+    const float hi = (float)(q->y_max - q->y_zero_point);
+    float v = (float)acc;
+    v = v * s;
+    v = v > lo ? v : lo; /* max then min, as MLAS (_mm_max_ps / _mm_min_ps) */
+    v = v < hi ? v : hi;
+    return (int32_t)lrintf(v) + q->y_zero_point;
+}
+
+/* s = (x_scale * w_scale[o]) / y_scale, rounded to float32 after each operation. */
+static inline float ecnn_requant_scale(const ecnn_qlinear_params *q, uint32_t o)
+{
+    float s = q->x_scale * q->w_scales[q->w_count == 1 ? 0 : o];
+    s = s / q->y_scale;
+    return s;
+}
+
+/* y[N,OH,OW,O] = requantize(conv(x[N,H,W,C] - zx, w[O,KH,KW,C/group] - zw) + b[O]); b may be
+ * NULL. Positions in the padding contribute 0 (a real zero: x == zx). x, y: int8 or uint8
+ * per q->x_type / q->y_type; w per q->w_type. Activation fields of p are ignored (the
+ * fused Relu is in q->y_min). y must not overlap x. */
+void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
+
+/* y[N,O] = requantize(x[N,K] - zx . (w[O,K] - zw)^T + b[O]); b may be NULL. y must not overlap x. */
+void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                                uint32_t o, const ecnn_qlinear_params *q);
+
+/* Max pooling of int8 (type ECNN_Q_I8) or uint8 values; same contract as ecnn_maxpool2d_f32_ref.
+ * Input and output share their quantization, so the max of the codes is the max of the values. */
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type);
+
+/* y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point), `count` elements: onnxruntime's
+ * QuantizeLinear (a true division, not a multiply by 1/scale; clamped before rounding as MLAS).
+ * NaN gives the dtype minimum, as onnxruntime's SSE and NEON kernels. */
+void ecnn_quantize_ref(void *y, const float *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type);
+
+/* y[i] = (float)(x[i] - zero_point) * scale, `count` elements: onnxruntime's DequantizeLinear. */
+void ecnn_dequantize_ref(float *y, const void *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type);
+
+/* ---- ops on quantized tensors: onnxruntime's com.microsoft QLinear* kernels, as they
+ * compute on x86-64 with AVX2 + FMA (MLAS), bit for bit. Each function says which rule it
+ * follows; native/FORMAT.md "Quantized ops" has the formulas. fmaf() is the exact fused
+ * multiply-add of C99 (hardware or libm): where MLAS fuses, these kernels call it explicitly,
+ * so the result does not depend on the compiler's contraction (-ffp-contract=off). */
+
+/* Per-tensor quantization of one activation tensor. */
+typedef struct {
+    ecnn_qtype type;
+    float scale;
+    int32_t zero_point;
+} ecnn_qtensor;
+
+/* QLinearAdd (MLAS qladd_avx2.cpp), n samples of per_sample elements. Element i of sample s
+ * meets b[s * b_sample + i % b_period]: a full tensor has b_sample = b_period = per_sample; a
+ * constant per channel of the innermost axis [C] or a scalar [1] has b_sample 0, b_period C or
+ * 1; a runtime B broadcast per sample ([1,...,1,C]) has b_sample = b_period = C (onnxruntime's
+ * kernel for a scalar B per span computes the same formula):
+ *     ra = sa / sy, rb = sb / sy                               float32 divisions
+ *     fixed = (float)zy - fmaf(ra, (float)za, rb * (float)zb)
+ *     v = fmaf((float)a, ra, fmaf((float)b, rb, fixed))
+ *     y = sat8(sat16(cvt(v)))   cvt: round half to even, INT32_MIN outside the int32 range
+ * a, b and y have one dtype (qa->type). y may equal a or b (in place). */
+void ecnn_add_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+
+/* QLinearMul (MLAS qlmul.cpp, SSE2 code: no fused multiply-add), operands as ecnn_add_q_ref:
+ *     r = (sa * sb) / sy                                      float32, in this order
+ *     v = (float)((a - za) * (b - zb)) * r + (float)zy        two float32 roundings
+ *     y = sat8(sat16(cvt(v)))                                 as ecnn_add_q_ref
+ * y may equal a or b (in place). */
+void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                    size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy);
+
+/* QLinearAveragePool / QLinearGlobalAveragePool (contrib qlinear_pool.cc, MLAS qlgavgpool.cpp)
+ * on NHWC x[N,H,W,C] -> y[N,OH,OW,C] (p: kernel, strides, pads incl. pad_bottom/right,
+ * count_include_pad; dilation 1). Two rules, chosen as onnxruntime does:
+ * - kernel = H x W and every pad 0 (global pooling): acc = sum(x) - zx * H*W (int32),
+ *   v = (float)acc * (sx / (sy * (float)(H*W))), clamped to [qmin - zy, qmax - zy], y = rne(v) + zy;
+ * - otherwise: d = sx * (float)(x - zx); the window's d summed in float in (ky, kx) order over
+ *   the positions inside x; divided by count = KH*KW (count_include_pad) or the number of
+ *   those positions; v = (float)(sum / count / sy + (float)zy); y = sat(rne(v)). With
+ *   uint8_rounding (int8 codes only) this step runs on the uint8 codes onnxruntime uses for QDQ
+ *   int8 models on x86 (zy + 128, then - 128 after rounding): the float addition of zy makes the
+ *   domain matter at near-ties. A QOperator int8 QLinearAveragePool runs on the int8 codes.
+ * y must not overlap x. */
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, const ecnn_qtensor *qx,
+                          const ecnn_qtensor *qy, int uint8_rounding);
+
+/* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
+ * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))). f: act 1 Relu,
+ * 2 LeakyRelu (v >= 0 ? v : act_p0 * v), 3 Clip, 4 Sigmoid = MLAS's logistic kernel (FMA3
+ * rational polynomial, Eigen's coefficients). Other codes: identity (the validator refuses
+ * them on int8). y may equal x (in place). */
+void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                           const ecnn_qtensor *qy);
+
+/* y[i] = QuantizeLinear_y(DequantizeLinear_x(x[i])), `count` elements: QLinearConcat's
+ * requantization of one input (a copy when both quantizations are equal). y must not overlap x. */
+void ecnn_requantize_q_ref(void *y, const void *x, size_t count, const ecnn_qtensor *qx, const ecnn_qtensor *qy);
+
+/* CONCAT of quantized tensors with their own quantizations (QLinearConcat): for each of `rows`
+ * rows the blocks of the `count` inputs follow each other, input i giving block[i] elements a
+ * row, each requantized from qx[i] to qy. y never overlaps an input. */
+void ecnn_concat_q_ref(void *y, const void *const *xs, const size_t *block, const ecnn_qtensor *qx, uint32_t count,
+                       size_t rows, const ecnn_qtensor *qy);
+
+/* MLAS's logistic (sigmoid) of one float, as its x86 FMA3 kernel computes it. */
+float ecnn_logistic_mlas(float x);
+
+/* ---- faster int8 kernels: the reference's contract and result, bit for bit ---------------- */
+
+/* Stores requantized int32 sums acc[0..count) as outputs y[first..first+count) (int8 or uint8 per
+ * q->y_type), adding the bias of outputs o0..: shared by every int8 FC kernel. */
+static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *acc, uint32_t count, uint32_t o0,
+                                        const int32_t *b, const ecnn_qlinear_params *q)
+{
+    uint32_t l;
+    for (l = 0; l < count; l++) {
+        int32_t a = acc[l];
+        int32_t v;
+        if (b) a += b[o0 + l];
+        v = ecnn_requantize(a, ecnn_requant_scale(q, o0 + l), q);
+        if (q->y_type == ECNN_Q_U8)
+            ((uint8_t *)y)[first + l] = (uint8_t)v;
+        else
+            ((int8_t *)y)[first + l] = (int8_t)v;
+    }
+}
+
+/* Outputs [from, count) of ecnn_conv_q_ukernels.store with scalar code: the portable store, and
+ * the SIMD stores' last outputs. */
+static inline void ecnn_q_store_scaled_tail(void *y, size_t first, const int32_t *acc, uint32_t from, uint32_t count,
+                                            const float *scales, const int32_t *bias, const ecnn_qlinear_params *q)
+{
+    uint32_t l;
+    for (l = from; l < count; l++) {
+        const int32_t v = ecnn_requantize(bias ? acc[l] + bias[l] : acc[l], scales[l], q);
+        if (q->y_type == ECNN_Q_U8)
+            ((uint8_t *)y)[first + l] = (uint8_t)v;
+        else
+            ((int8_t *)y)[first + l] = (int8_t)v;
+    }
+}
+
+/* ecnn_fully_connected_q_ref for w int8 in ECNN_LAYOUT_FC_PANEL8X4 (or _W64) with every weight
+ * zero point 0 (the compiler packs only such weights; the loader checks it); x and y int8 or
+ * uint8. */
+typedef void ecnn_fc_q_kernel(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                              uint32_t o, const ecnn_qlinear_params *q);
+ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
+
+/* The microkernels of ecnn_conv2d_q_hwio, one pair per ISA:
+ * dot:   acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a
+ *        multiple of 8): int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16;
+ * store: requantized acc[0..count) + bias[0..count) (bias may be NULL) as outputs
+ *        y[first..first+count), scales[l] the requantization scale of output l. */
+typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
+typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                                        const int32_t *bias, const ecnn_qlinear_params *q);
+typedef struct {
+    ecnn_conv_q_dot_kernel *dot;
+    ecnn_q_store_scaled_kernel *store;
+} ecnn_conv_q_ukernels;
+ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
+ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
+
+/* ecnn_conv2d_q_ref for w in ECNN_LAYOUT_CONV_HWIO (int8 or uint8 weights, any zero points),
+ * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
+ * buffers hold the packed weights of a block of output channels and one pixel's terms). */
+int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_conv2d_args *p,
+                        const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
+
+#endif /* ECNN_KERNELS_I8_H */

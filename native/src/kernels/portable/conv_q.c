@@ -1,0 +1,168 @@
+/* int8 / uint8 conv over HWIO weights (kernels_i8.h): the loops in plain C99, the inner dot
+ * product and the requantizing store through an ISA's microkernels (ecnn_conv_q_ukernels), so
+ * one loop nest serves every ISA. Exact int32 sums and the shared requantization: the result
+ * is the reference's bit for bit. */
+#include <string.h>
+
+#include "kernels/kernels_i8.h"
+
+/* Output channels per block, and the most weights (term pairs x channels x 2, the block
+ * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
+ * kernels take the reference kernel (ecnn_conv2d_q_hwio_fits). */
+#define CONV_O_BLOCK 64u
+#define CONV_W_STACK 8192u
+#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
+
+/* x[i] - zx as int32 for an int8 or uint8 buffer. */
+static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
+{
+    return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
+}
+
+/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
+ * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
+ * the validator bounds the whole sum). */
+void ecnn_conv_q_dot_portable(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+    uint32_t j, o;
+    for (o = 0; o < c8; o++) acc[o] = 0;
+    for (j = 0; j < pairs; j++) {
+        const int32_t x0 = xk[2 * j], x1 = xk[2 * j + 1];
+        const int16_t *wr = wc + (size_t)j * c8 * 2;
+        for (o = 0; o < c8; o++) acc[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
+    }
+}
+
+void ecnn_q_store_scaled_portable(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                                  const int32_t *bias, const ecnn_qlinear_params *q)
+{
+    ecnn_q_store_scaled_tail(y, first, acc, 0, count, scales, bias, q);
+}
+
+/* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
+ * blocked kernel below would pad every group to 8 channels, so here the channels are the
+ * inner loop, as in the float depthwise kernel (conv_f32_dw.c). The sums are exact int32
+ * and the requantization is the shared one, so the result is the reference's bit for bit. */
+#define DW_Q_BLOCK 64u /* channels per block */
+#define DW_Q_TAPS 49u  /* windows up to 7x7 keep their centred weights on the stack */
+
+static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+                               const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
+{
+    const int32_t zx = q->x_zero_point;
+    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, t;
+    int32_t acc[DW_Q_BLOCK];
+    float scales[DW_Q_BLOCK];
+    int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
+    for (c0 = 0; c0 < p->c; c0 += DW_Q_BLOCK) {
+        const uint32_t count = p->c - c0 < DW_Q_BLOCK ? p->c - c0 : DW_Q_BLOCK;
+        for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
+        for (t = 0; t < p->kh * p->kw; t++)
+            for (c = 0; c < count; c++)
+                wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
+                                                          q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
+        ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+            const size_t xs = (size_t)s * p->h * p->w * p->c;
+            for (c = 0; c < count; c++) acc[c] = 0;
+            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
+                for (kx = kx0; kx < kx1; kx++) {
+                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                    const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
+                    if (q->x_type == ECNN_Q_U8)
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const uint8_t *)x)[xp + c] - zx) * wt[c];
+                    else
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const int8_t *)x)[xp + c] - zx) * wt[c];
+                }
+            uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
+        }
+    }
+}
+
+static int is_depthwise(const ecnn_conv2d_args *p)
+{
+    return p->group == p->c && p->o == p->c && p->kh * p->kw <= DW_Q_TAPS;
+}
+
+/* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's packed
+ * weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group); 0 when not even
+ * 8 fit. */
+static uint32_t block_size(const ecnn_conv2d_args *p, uint32_t pairs)
+{
+    const uint32_t og = p->o / p->group;
+    const uint32_t fit = pairs ? CONV_W_STACK / (pairs * 2) / 8 * 8 : CONV_O_BLOCK;
+    const uint32_t capped = og < CONV_O_BLOCK ? og : CONV_O_BLOCK;
+    return capped < fit ? capped : fit;
+}
+
+int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
+{
+    const uint64_t terms = (uint64_t)p->kh * p->kw * (p->c / p->group), pairs = (terms + 1) / 2;
+    uint32_t block;
+    if (is_depthwise(p)) return 1;
+    if (pairs * 2 > CONV_X_STACK) return 0;
+    block = block_size(p, (uint32_t)pairs);
+    return block != 0 && pairs * 2 * ((block + 7) / 8 * 8) <= CONV_W_STACK;
+}
+
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_conv2d_args *p,
+                        const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
+{
+    const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
+    const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
+    const uint32_t block = block_size(p, pairs);
+    const int32_t zx = q->x_zero_point;
+    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, o, t;
+    int32_t acc[CONV_O_BLOCK];
+    float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
+    int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
+    int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
+    size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
+    if (is_depthwise(p)) {
+        conv2d_q_depthwise(y, x, w, b, n, p, q, uk);
+        return;
+    }
+    for (ky = 0; ky < p->kh; ky++)
+        for (kx = 0; kx < p->kw; kx++)
+            for (c = 0; c < cg; c++)
+                xoff[((size_t)ky * p->kw + kx) * cg + c] =
+                    ((size_t)ky * p->dilation_h * p->w + (size_t)kx * p->dilation_w) * p->c + c;
+    for (g = 0; g < p->group; g++)
+        for (o0 = 0; o0 < og; o0 += block) {
+            const uint32_t count = og - o0 < block ? og - o0 : block, c8 = (count + 7) / 8 * 8;
+            const uint32_t oc = g * og + o0; /* first output channel of the block */
+            for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
+            memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
+            for (t = 0; t < terms; t++)
+                for (o = 0; o < count; o++) {
+                    const size_t at = (size_t)t * p->o + oc + o; /* HWIO: term t = (ky*KW + kx)*Cg + c */
+                    const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
+                    wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
+                }
+            memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
+            ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+                const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
+                 * (index `terms`) is never written and stays 0 */
+                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
+                    if (q->x_type == ECNN_Q_U8)
+                        for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
+                    else
+                        for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
+                } else { /* clipped: the taps outside x stay 0 */
+                    memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++) {
+                            const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
+                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                            if (q->x_type == ECNN_Q_U8)
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                            else
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                        }
+                }
+                uk->dot(acc, xk, wc, pairs, c8);
+                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc, acc, count, scales, b ? b + oc : NULL, q);
+            }
+        }
+}

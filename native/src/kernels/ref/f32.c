@@ -1,0 +1,134 @@
+/* Reference float32 kernels: the straightforward loops, ONNX semantics. They are the oracle
+ * for faster kernels and the kernels of the ops that have no faster one; keep them simple
+ * rather than fast. The conv and fully connected references are in dot_f32.c. */
+#include <math.h>
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
+{
+    return a->act == 4 ? 1.0f / (1.0f + expf(-v)) /* ECNN_ACT_SIGMOID */
+                       : tanhf(v);                /* ECNN_ACT_TANH */
+}
+
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
+{
+    uint32_t s, oy, ox, ky, kx, c;
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
+        int first = 1;
+        for (ky = 0; ky < p->kh; ky++)
+            for (kx = 0; kx < p->kw; kx++) {
+                const float *xp;
+                if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                    !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                    continue;
+                xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                for (c = 0; c < p->c; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
+                first = 0;
+            }
+    }
+}
+
+void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c)
+{
+    size_t r;
+    uint32_t i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * c;
+        float *yr = y + (size_t)r * c;
+        float mx = xr[0];
+        float sum = 0.0f;
+        for (i = 1; i < c; i++) mx = xr[i] > mx ? xr[i] : mx;
+        for (i = 0; i < c; i++) {
+            yr[i] = expf(xr[i] - mx); /* in place is fine: xr[i] is read before yr[i] is written */
+            sum += yr[i];
+        }
+        for (i = 0; i < c; i++) yr[i] = yr[i] / sum;
+    }
+}
+
+void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_act_params *act)
+{
+    size_t i;
+    for (i = 0; i < count; i++) y[i] = ecnn_apply_act(x[i], act);
+}
+
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
+                                uint32_t func, uint32_t const_first)
+{
+    size_t r;
+    uint32_t i;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * c;
+        float *yr = y + (size_t)r * c;
+        for (i = 0; i < c; i++) {
+            const float kv = k[k_count == 1 ? 0 : i];
+            const float a = const_first ? kv : xr[i];
+            const float b = const_first ? xr[i] : kv;
+            float v;
+            switch (func) {
+            case 1: v = a + b; break;
+            case 2: v = a - b; break;
+            case 3: v = a * b; break;
+            default: v = a / b; break;
+            }
+            yr[i] = v;
+        }
+    }
+}
+
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
+{
+    /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
+     * with count_include_pad; without it, x itself does. */
+    const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
+    const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
+    const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
+    uint32_t s, oy, ox, ky, kx, c;
+    int64_t iy, ix;
+    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+        const float *xs = x + (size_t)s * p->h * p->w * p->c;
+        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
+        uint32_t count = 0;
+        for (c = 0; c < p->c; c++) yp[c] = 0.0f;
+        for (ky = 0; ky < p->kh; ky++)
+            for (kx = 0; kx < p->kw; kx++) {
+                const float *xp;
+                /* a position of the counted area (shifted so that it starts at 0) */
+                count += ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top - shift_h, p->dilation_h, area_h, &iy) &&
+                         ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left - shift_w, p->dilation_w, area_w, &ix);
+                if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
+                    !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
+                    continue;
+                xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
+                for (c = 0; c < p->c; c++) yp[c] += xp[c];
+            }
+        for (c = 0; c < p->c; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
+    }
+}
+
+void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
+                         uint32_t func, const ecnn_act_params *act)
+{
+    size_t i, j;
+    uint32_t s;
+    if (b_count == a_count) { /* elementwise: one flat loop over the batch */
+        if (func == 3) { /* ECNN_ARITH_MUL */
+            for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] * b[i], act);
+        } else {
+            for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] + b[i], act);
+        }
+        return;
+    }
+    for (s = 0; s < n; s++) { /* b repeats every b_count elements within its sample */
+        const float *as = a + (size_t)s * a_count, *bs = b + (size_t)s * b_count;
+        float *ys = y + (size_t)s * a_count;
+        for (i = 0; i < a_count; i += b_count)
+            for (j = 0; j < b_count; j++)
+                ys[i + j] = ecnn_apply_act(func == 3 ? as[i + j] * bs[j] : as[i + j] + bs[j], act);
+    }
+}

@@ -1,0 +1,304 @@
+/* AVX2 fully connected int8 kernel over FC_PANEL8X4 weights (kernels_i8.h).
+ *
+ * Weight zero points are 0. One 32-byte weight group holds
+ * 8 outputs x 4 k. Its two halves are sign-extended to int16 and multiplied with
+ * _mm256_madd_epi16 against (x - zx) as int16 (|x - zx| <= 255, |w| <= 128: each pair
+ * sum fits int32): exact integer products, unlike _mm256_maddubs_epi16 which saturates
+ * at int16. Sums wrap in int32 lanes; the validator guarantees the true sum fits int32,
+ * so the wrapped result is exact. Requantization is the shared scalar function. */
+#include "kernels/x86/x86.h"
+
+ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2;
+
+#define Q_TILE 4u /* samples per int8 tile: 8 accumulators + 4 inputs + 2 weights */
+
+/* 16 consecutive inputs as int16 (x - zx). */
+static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)x);
+    return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
+}
+
+#define Q_ROWS(M) M(0) M(1) M(2) M(3) /* the Q_TILE (and W64_TILE) samples of a tile */
+
+/* Requantizes and stores one sample's 8 (or `width`) int32 sums of outputs o0.. */
+static NOINLINE void q_store8(void *y, size_t first, __m256i sums, uint32_t width, uint32_t o0, const int32_t *b,
+                     const ecnn_qlinear_params *q)
+{
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, sums);
+    ecnn_q_store_outputs(y, first, t, width, o0, b, q);
+}
+
+/* One panel (8 outputs) for Q_TILE samples over all of K, accumulators as named registers.
+ * A tile of ns < Q_TILE samples reads sample s0 in place of the missing ones and stores
+ * only its ns. */
+static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o, uint32_t s0,
+                   uint32_t ns, uint32_t o0, uint32_t width, const ecnn_qlinear_params *q)
+{
+    const int is_u8 = q->x_type == ECNN_Q_U8;
+    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point), zero = _mm256_setzero_si256();
+    uint32_t i, j;
+#define Q_DECL(S)                                                                                    \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+    __m256i lo##S = zero, hi##S = zero, xv##S;
+    Q_ROWS(Q_DECL)
+#undef Q_DECL
+    for (i = 0; i < k; i += 16) {
+        const uint32_t ng = k - i >= 16 ? 4 : (k - i + 3) / 4; /* weight groups of 4 k in this step */
+        if (ng == 4) {
+#define Q_LOADX(S) xv##S = load_x16(x##S + i, is_u8, zx);
+            Q_ROWS(Q_LOADX)
+#undef Q_LOADX
+        } else { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
+            uint8_t t[16];
+#define Q_LOADX(S)                                                                                   \
+            memset(t, (uint8_t)q->x_zero_point, sizeof t);                                          \
+            memcpy(t, x##S + i, k - i);                                                              \
+            xv##S = load_x16(t, is_u8, zx);
+            Q_ROWS(Q_LOADX)
+#undef Q_LOADX
+        }
+        for (j = 0; j < ng; j++) { /* lo/hi += weight group j (8 outputs x k i+4j..) times its 4 inputs */
+            const int8_t *wg = wp + (size_t)(i / 4 + j) * 32;
+            const __m256i wlo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg));
+            const __m256i whi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + 16)));
+            const __m256i idx = _mm256_set1_epi32((int)(2 * j)), idx1 = _mm256_set1_epi32((int)(2 * j + 1));
+            const __m256i pick = _mm256_blend_epi32(idx, idx1, 0xAA); /* dwords 2j, 2j+1 repeated */
+            __m256i xq;
+#define Q_MUL(S)                                                                                     \
+            xq = _mm256_permutevar8x32_epi32(xv##S, pick);                                          \
+            lo##S = _mm256_add_epi32(lo##S, _mm256_madd_epi16(wlo, xq));                            \
+            hi##S = _mm256_add_epi32(hi##S, _mm256_madd_epi16(whi, xq));
+            Q_ROWS(Q_MUL)
+#undef Q_MUL
+        }
+    }
+    /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
+#define Q_STORE(S)                                                                                   \
+    if (S < ns)                                                                                      \
+        q_store8(y, (size_t)(s0 + S) * o + o0, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), width, o0, b, q);
+    Q_ROWS(Q_STORE)
+#undef Q_STORE
+}
+
+/* acc_lo/acc_hi[P] += products of weight group j of panel P (at wp[P]) with the one sample. */
+#define Q_PAIR_GROUP(J)                                                                              \
+    do {                                                                                             \
+        const __m256i xq_ = _mm256_permute4x64_epi64(xv, (J) * 0x55);                                \
+        for (t = 0; t < 2; t++) {                                                                    \
+            const int8_t *wg_ = wp[t] + (size_t)(g + (J)) * 32;                                      \
+            lo[t] = _mm256_add_epi32(lo[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_)), xq_)); \
+            hi[t] = _mm256_add_epi32(hi[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16))), xq_)); \
+        }                                                                                            \
+    } while (0)
+
+/* One sample, two panels (16 outputs) at once: each converted input feeds twice the weights
+ * and two weight streams are in flight (batch 1 waits on the weights). */
+static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
+                   uint32_t o0, const ecnn_qlinear_params *q)
+{
+    const int is_u8 = q->x_type == ECNN_Q_U8;
+    const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
+    const uint32_t kfull = k / 16 * 16;
+    const int8_t *wp[2];
+    __m256i lo[2], hi[2], xv;
+    uint32_t i, g, t;
+    wp[0] = w0;
+    wp[1] = w1;
+    lo[0] = hi[0] = lo[1] = hi[1] = _mm256_setzero_si256();
+    for (i = 0; i < kfull; i += 16) {
+        g = i / 4;
+        xv = load_x16(x + i, is_u8, zx);
+        Q_PAIR_GROUP(0);
+        Q_PAIR_GROUP(1);
+        Q_PAIR_GROUP(2);
+        Q_PAIR_GROUP(3);
+    }
+    if (kfull < k) { /* the last < 16 inputs, padded with zx as in q_tile */
+        const uint32_t ng = (k - kfull + 3) / 4;
+        uint8_t tb[16];
+        g = kfull / 4;
+        memset(tb, (uint8_t)q->x_zero_point, sizeof tb);
+        memcpy(tb, x + kfull, k - kfull);
+        xv = load_x16(tb, is_u8, zx);
+        Q_PAIR_GROUP(0);
+        if (ng > 1) Q_PAIR_GROUP(1);
+        if (ng > 2) Q_PAIR_GROUP(2);
+        if (ng > 3) Q_PAIR_GROUP(3);
+    }
+    for (t = 0; t < 2; t++) {
+        int32_t sums[8];
+        _mm256_storeu_si256((__m256i *)sums, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8));
+        ecnn_q_store_outputs(y, o0 + t * 8, sums, 8, o0 + t * 8, b, q);
+    }
+}
+
+/* ---- int8, weights in [-64, 64] (ECNN_LAYOUT_FC_PANEL8X4_W64) ------------------------- */
+
+/* Every |w| <= 64, so _mm256_maddubs_epi16 (u8 x s8 pairs summed to int16) of u = x - min
+ * (x + 128 for int8 x, x itself for uint8: a u8) is exact: a pair sum is at most
+ * 2 * 255 * 64 = 32640 < 32767. One maddubs + one madd with ones turns a 32-byte weight group
+ * (8 outputs x 4 k) into the 8 outputs' int32 sums over those 4 k: half the instructions of
+ * the sign-extending path. When zx is the dtype minimum (a Relu's output) u = x - zx. Else
+ * (the +128 shift) x - zx = u - c with c = zx - min in [1, 255]: maddubs(u, w) - maddubs(c, w)
+ * is the pair sum of (x - zx) w, within +-32640 too, so one int16 subtraction per group keeps
+ * it exact (c's products are shared by all samples of a tile). Tile: W64_TILE samples x np
+ * panels (np 1 or 2). */
+#define W64_TILE 4u
+
+/* 4 consecutive inputs of a sample as u8 (x - zx) broadcast to all 8 dword lanes; `flip` is
+ * 0x80 bytes for int8 x (x + 128 = x ^ 0x80), zero for uint8. rest < 4 pads with zeros (the
+ * padded weights are 0). */
+static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i flip)
+{
+    int32_t v = 0;
+    memcpy(&v, x, rest);
+    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
+}
+
+/* One tile: W64_TILE samples x 2 panels (16 outputs; np = 1: one panel) over all of K,
+ * accumulators as named registers (a: first panel, c: second). Missing samples read sample
+ * s0 and a missing second panel reads the first; neither is stored. */
+static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
+                     uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip, __m256i cb,
+                     const ecnn_qlinear_params *q)
+{
+    const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+    const int8_t *w1 = np > 1 ? w + panel_bytes : w;
+    const uint32_t width0 = o - o0 < 8 ? o - o0 : 8, width1 = o - o0 < 16 ? o - o0 - width0 : 8;
+    uint32_t i;
+#define W64_DECL(S)                                                                                  \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+    __m256i a##S = zero, c##S = zero;
+    Q_ROWS(W64_DECL)
+#undef W64_DECL
+    /* Two copies of the loop: W64_CW(wv) = c's pair sums with wv (shifted) or unused, and
+     * W64_ADJ(p, cp) = u's pair sums p minus them (shifted) or p itself. */
+#define W64_LOOP                                                                                     \
+    for (i = 0; i < k; i += 4) {                                                                     \
+        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */ \
+        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));                \
+        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));               \
+        const __m256i cp0 = W64_CW(wv0), cp1 = W64_CW(wv1);                                        \
+        __m256i xv;                                                                                  \
+        (void)cp0, (void)cp1; /* unused in the plain copy */                                         \
+        Q_ROWS(W64_STEP)                                                                             \
+    }
+#define W64_STEP(S)                                                                                  \
+        xv = rest == 4 ? w64_x4(x##S + i, 4, flip) : w64_x4(x##S + i, rest, flip);                  \
+        a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv0), cp0), ones)); \
+        c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv1), cp1), ones));
+    if (_mm256_testz_si256(cb, cb)) {
+#define W64_CW(WV) zero
+#define W64_ADJ(P, CP) (P)
+        W64_LOOP
+#undef W64_CW
+#undef W64_ADJ
+    } else {
+#define W64_CW(WV) _mm256_maddubs_epi16(cb, WV)
+#define W64_ADJ(P, CP) _mm256_sub_epi16(P, CP)
+        W64_LOOP
+#undef W64_CW
+#undef W64_ADJ
+    }
+#undef W64_LOOP
+#undef W64_STEP
+#define W64_STORE(S)                                                                                 \
+    if (S < ns) {                                                                                    \
+        q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                              \
+        if (np > 1) q_store8(y, (size_t)(s0 + S) * o + o0 + 8, c##S, width1, o0 + 8, b, q);         \
+    }
+    Q_ROWS(W64_STORE)
+#undef W64_STORE
+}
+
+/* Batch 1 streams the weights once from memory, and one or two sequential streams cannot
+ * keep enough reads in flight: W64_ROW panels (8 streams, 64 outputs) go side by side and
+ * each stream is prefetched ECNN_PREFETCH bytes ahead (measured on Zen 3: a cold 5 MB read
+ * runs at ~8 GB/s as one stream, ~17 GB/s as 8 prefetched streams). */
+#define W64_ROW 8u
+static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
+                    uint32_t o0, __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
+{
+    const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
+    const uint32_t k8 = k / 8 * 8;
+    __m256i acc[W64_ROW];
+    uint32_t t, i;
+    for (t = 0; t < W64_ROW; t++) acc[t] = _mm256_setzero_si256();
+    /* DOT(xv, wv): the 8 outputs' int32 sums of (x - zx) w over one weight group */
+#define W64_DOT_PLAIN(XV, WV) _mm256_madd_epi16(_mm256_maddubs_epi16(XV, WV), ones)
+#define W64_DOT_SHIFT(XV, WV) _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(XV, WV), _mm256_maddubs_epi16(cb, WV)), ones)
+#define W64_ROW_LOOP(DOT)                                                                            \
+    for (i = 0; i < k8; i += 8) { /* 64 bytes (one cache line) of each panel */                     \
+        const __m256i x0 = w64_x4(x + i, 4, flip), x1 = w64_x4(x + i + 4, 4, flip);                  \
+        for (t = 0; t < W64_ROW; t++) {                                                              \
+            const int8_t *wt = w + t * panel_bytes + (size_t)i * 8;                                  \
+            _mm_prefetch((const char *)wt + ECNN_PREFETCH, _MM_HINT_T0);                             \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x0, _mm256_loadu_si256((const __m256i *)wt)));    \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x1, _mm256_loadu_si256((const __m256i *)(wt + 32)))); \
+        }                                                                                            \
+    }                                                                                                \
+    for (; i < k; i += 4) { /* the last 1..7 inputs, zero padded (so are the weights) */            \
+        const __m256i xv = w64_x4(x + i, k - i < 4 ? k - i : 4, flip);                               \
+        for (t = 0; t < W64_ROW; t++)                                                                \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(xv, _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8)))); \
+    }
+    if (_mm256_testz_si256(cb, cb)) {
+        W64_ROW_LOOP(W64_DOT_PLAIN)
+    } else {
+        W64_ROW_LOOP(W64_DOT_SHIFT)
+    }
+    (void)zero;
+#undef W64_ROW_LOOP
+    for (t = 0; t < W64_ROW; t++) {
+        int32_t sums[8];
+        _mm256_storeu_si256((__m256i *)sums, acc[t]);
+        ecnn_q_store_outputs(y, o0 + t * 8, sums, 8, o0 + t * 8, b, q);
+    }
+}
+
+static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                     const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    const size_t panel_bytes = (size_t)8 * kp;
+    const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
+    const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
+    uint32_t s0, p, first = 0;
+    if (n == 1) /* whole rows of full panels; the rest below */
+        for (; first + W64_ROW <= o / 8; first += W64_ROW)
+            w64_row(y, (const uint8_t *)x, (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
+    for (s0 = 0; s0 < n; s0 += W64_TILE) {
+        const uint32_t ns = n - s0 < W64_TILE ? n - s0 : W64_TILE;
+        for (p = first; p < panels; p += 2) {
+            const int8_t *wp = (const int8_t *)w + p * panel_bytes;
+            const uint32_t np = panels - p >= 2 ? 2 : 1;
+            w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, cb, q);
+        }
+    }
+}
+
+void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
+                             uint32_t o, const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    uint32_t s0, p, first = 0;
+    if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
+        fc_q_w64(y, x, w, b, n, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
+        return;
+    }
+    if (n == 1) /* whole pairs of full panels; the rest below */
+        for (; first + 2 <= o / 8; first += 2)
+            q_pair(y, (const uint8_t *)x, (const int8_t *)w + (size_t)first * 8 * kp,
+                   (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k, first * 8, q);
+    for (s0 = 0; s0 < n; s0 += Q_TILE) {
+        const uint32_t ns = n - s0 < Q_TILE ? n - s0 : Q_TILE;
+        for (p = first; p < panels; p++) {
+            const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
+            const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
+            q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, ns, o0, width, q);
+        }
+    }
+}

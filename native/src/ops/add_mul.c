@@ -1,0 +1,88 @@
+/* ADD and MUL (FORMAT.md): y = act(a + b) / act(a * b) element by element, b of a's shape or one
+ * value per sample and channel; float, or int8 (onnxruntime's QLinearAdd / QLinearMul, no fused
+ * activation; b may then be a constant [C] or [1]). */
+#include "core/op.h"
+#include "kernels/kernels.h"
+#include "core/quant.h"
+
+/* B [1, ..., 1, C] (or all 1) of A's rank, C = A's innermost dim: one value per sample and
+ * channel, broadcast over the other axes (squeeze-and-excitation gates). */
+static int broadcasts_per_channel(const ecnn_tensor_rec *b, const ecnn_tensor_rec *a)
+{
+    uint32_t i;
+    if (b->rank != a->rank || a->rank == 0) return 0;
+    for (i = 0; i + 1 < b->rank; i++)
+        if (b->dims[i] != 1) return 0;
+    return b->dims[b->rank - 1] == 1 || b->dims[b->rank - 1] == a->dims[a->rank - 1];
+}
+
+/* Both ops: one parameter struct type, one check. */
+static ecnn_status check_add_mul(const ecnn_op_ctx *c, const ecnn_act_params *act, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec a, b, y;
+    if (op->num_inputs != 2 || op->num_outputs != 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "ADD/MUL needs 2 inputs (A, B) and 1 output");
+    TRY(ecnn_check_data_input(c, op->inputs[0], &a));
+    if (op->inputs[1] < c->m->num_tensors) ecnn_read_tensor(c->m, op->inputs[1], &b);
+    if (op->inputs[1] < c->m->num_tensors && b.kind == ECNN_KIND_CONSTANT && b.dtype != ECNN_DTYPE_F32) {
+        /* int8 only: B a quantized constant per channel of the innermost axis ([C]) or a scalar ([1]) */
+        TRY(ecnn_check_const_input(c, op->inputs[1], &b, 0));
+        TRY(ecnn_check_layout(c, op->inputs[1], &b, 1u << ECNN_LAYOUT_PLAIN));
+        TRY(ecnn_check_output(c, op->outputs[0], &y));
+        if (a.rank == 0 || b.rank != 1 || (b.dims[0] != 1 && b.dims[0] != a.dims[a.rank - 1]) || !ecnn_same_shape(&a, &y))
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "int8 ADD/MUL constant is not [C] or [1], or Y's shape is not A's");
+    } else {
+        TRY(ecnn_check_data_input(c, op->inputs[1], &b));
+        TRY(ecnn_check_output(c, op->outputs[0], &y));
+        if (!ecnn_same_shape(&a, &y) || (!ecnn_same_shape(&a, &b) && !broadcasts_per_channel(&b, &a)))
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
+                                "ADD/MUL output is not A's shape, or B is neither A's shape nor [1,...,1,C]");
+    }
+    if (a.dtype != ECNN_DTYPE_F32 || b.dtype != ECNN_DTYPE_F32 || y.dtype != ECNN_DTYPE_F32) {
+        /* int8: QLinearAdd / QLinearMul (kernels_i8.h), without a fused activation */
+        const ecnn_tensor_rec ts[3] = {a, b, y};
+        const uint32_t idx[3] = {op->inputs[0], op->inputs[1], op->outputs[0]};
+        TRY(ecnn_need_q_group(c, ts, idx, 3));
+        if (act->act != ECNN_ACT_NONE)
+            return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX, "int8 ADD/MUL with a fused activation");
+    }
+    TRY(ecnn_check_act(c, act));
+    *macs = ecnn_numel(&y);
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_check_add(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.add, macs); }
+ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.mul, macs); }
+
+static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, int mul, const ecnn_act_params *act)
+{
+    ecnn_tensor_rec a, b, y;
+    const void *ap = ecnn_tensor_ptr(r, op->inputs[0], &a);
+    const void *bp = ecnn_tensor_ptr(r, op->inputs[1], &b);
+    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t n = r->batch;
+    const size_t per_sample = (size_t)ecnn_numel(&a), b_numel = (size_t)ecnn_numel(&b);
+    if (a.dtype != ECNN_DTYPE_F32) {
+        ecnn_qtensor qa, qb, qy;
+        /* B: A's shape, a runtime [1,...,1,C] per sample, or a constant [C] / [1] (no sample stride) */
+        const size_t b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
+        ecnn_qtensor_from(r->m, &a, &qa);
+        ecnn_qtensor_from(r->m, &b, &qb);
+        ecnn_qtensor_from(r->m, &y, &qy);
+        if (mul) return ECNN_CALL(r, ecnn_mul_q_ref, (yp, ap, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy));
+        return ECNN_CALL(r, ecnn_add_q_ref, (yp, ap, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy));
+    }
+    return ECNN_CALL(r, ecnn_binary_f32_ref,
+                     (yp, ap, bp, n, per_sample, b_numel, mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, act));
+}
+
+const char *ecnn_eval_add(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    return eval_add_mul(r, op, 0, &op->params.add);
+}
+
+const char *ecnn_eval_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    return eval_add_mul(r, op, 1, &op->params.mul);
+}

@@ -1,0 +1,40 @@
+/* CHANNEL_ARITH: y[..., c] = x[..., c] op k[c] (or k[c] op x[..., c]), k a float constant per
+ * channel of the last axis or a scalar (FORMAT.md); one IEEE operation per element. */
+#include "core/op.h"
+#include "kernels/kernels.h"
+
+ecnn_status ecnn_check_channel_arith(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const ecnn_channel_arith_params *q = &op->params.channel_arith;
+    ecnn_tensor_rec x, k, y;
+    if (op->num_inputs != 2 || op->num_outputs != 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CHANNEL_ARITH needs 2 inputs (X, K) and 1 output");
+    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
+    TRY(ecnn_check_const_input(c, op->inputs[1], &k, 0));
+    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    TRY(ecnn_need_f32(c, &x, op->inputs[0]));
+    TRY(ecnn_need_f32(c, &k, op->inputs[1]));
+    TRY(ecnn_need_f32(c, &y, op->outputs[0]));
+    TRY(ecnn_check_layout(c, op->inputs[1], &k, 1u << ECNN_LAYOUT_PLAIN));
+    if (!ecnn_same_shape(&x, &y) || x.rank == 0)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CHANNEL_ARITH input and output shapes differ");
+    if (k.rank != 1 || (k.dims[0] != 1 && k.dims[0] != x.dims[x.rank - 1]))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CHANNEL_ARITH constant is not [C] or [1]");
+    if (q->func < ECNN_ARITH_ADD || q->func > ECNN_ARITH_DIV || q->const_first > 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CHANNEL_ARITH func not 1..4 or const_first not 0/1");
+    *macs = ecnn_numel(&x);
+    return ECNN_OK;
+}
+
+const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    const ecnn_channel_arith_params *q = &op->params.channel_arith;
+    ecnn_tensor_rec x, k, y;
+    const float *xp = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    const float *kp = (const float *)ecnn_tensor_ptr(r, op->inputs[1], &k);
+    float *yp = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t c = x.dims[x.rank - 1];
+    return ECNN_CALL(r, ecnn_channel_arith_f32_ref,
+                     (yp, xp, kp, k.dims[0], (size_t)(ecnn_numel(&x) / c) * r->batch, c, q->func, q->const_first));
+}

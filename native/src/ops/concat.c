@@ -1,0 +1,63 @@
+/* CONCAT: the inputs joined along `axis` of the per-sample dims (FORMAT.md); any dtype, int8
+ * inputs requantized to the output's quantization (onnxruntime's QLinearConcat). */
+#include "core/op.h"
+#include "core/quant.h"
+
+ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const uint32_t axis = op->params.concat.axis;
+    ecnn_tensor_rec x, y;
+    uint64_t sum = 0;
+    uint32_t i, d;
+    if (op->num_inputs < 2 || op->num_inputs > ECNN_MAX_OP_TENSORS - 1 || op->num_outputs != 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT needs 2..7 inputs and 1 output");
+    TRY(ecnn_check_output(c, op->outputs[0], &y));
+    if (axis >= y.rank) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT axis is not below the output rank");
+    for (i = 0; i < op->num_inputs; i++) {
+        TRY(ecnn_check_data_input(c, op->inputs[i], &x));
+        if (x.dtype != ECNN_DTYPE_F32 && y.dtype != ECNN_DTYPE_F32) {
+            /* int8: each input requantized to Y's quantization (QLinearConcat; a copy when equal) */
+            const ecnn_tensor_rec ts[2] = {x, y};
+            const uint32_t idx[2] = {op->inputs[i], op->outputs[0]};
+            TRY(ecnn_need_q_group(c, ts, idx, 2));
+        } else {
+            TRY(ecnn_check_moved(c, &x, op->inputs[i], &y));
+        }
+        if (x.rank != y.rank)
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input rank differs from the output's");
+        for (d = 0; d < x.rank; d++)
+            if (d != axis && x.dims[d] != y.dims[d])
+                return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input dims differ from the output's off the axis");
+        sum += x.dims[axis];
+    }
+    if (sum != y.dims[axis])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONCAT output axis length is not the inputs' sum");
+    *macs = 0;
+    return ECNN_OK;
+}
+
+const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    const uint32_t axis = op->params.concat.axis;
+    const void *xs[ECNN_MAX_OP_TENSORS];
+    size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch;
+    ecnn_qtensor qx[ECNN_MAX_OP_TENSORS], qy;
+    ecnn_tensor_rec y;
+    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t esize = ecnn_dtype_size(y.dtype);
+    uint32_t i, d;
+    for (d = 0; d < axis; d++) rows *= y.dims[d];
+    for (i = 0; i < op->num_inputs; i++) {
+        ecnn_tensor_rec xi;
+        xs[i] = ecnn_tensor_ptr(r, op->inputs[i], &xi);
+        block[i] = esize; /* bytes (int8: also elements) */
+        for (d = axis; d < xi.rank; d++) block[i] *= xi.dims[d];
+        if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &xi, &qx[i]);
+    }
+    if (y.dtype != ECNN_DTYPE_F32) { /* int8: requantizing concat (QLinearConcat) */
+        ecnn_qtensor_from(r->m, &y, &qy);
+        return ECNN_CALL(r, ecnn_concat_q_ref, (yp, xs, block, qx, op->num_inputs, rows, &qy));
+    }
+    return ECNN_CALL(r, ecnn_concat_ref, (yp, xs, block, op->num_inputs, rows));
+}

@@ -1,0 +1,47 @@
+/* The kernel configs of the ops that have kernels per ISA level (core/isa.h): one constant array
+ * per op, indexed by level, each row naming the level's kernel per slot, defined in the op's
+ * file (src/ops/<op>.c) and read through ECNN_KERNEL(config, slot, model->isa). Declared here
+ * for the kernel tests, which run every level's kernels against its reference. */
+#ifndef ECNN_OPS_CONFIGS_H
+#define ECNN_OPS_CONFIGS_H
+
+#include "core/isa.h"
+#include "kernels/kernels_i8.h"
+
+typedef struct { const char *name; ecnn_fc_f32_kernel *fn; } ecnn_fc_f32_impl;
+typedef struct { const char *name; ecnn_fc_f32_ref_kernel *fn; } ecnn_fc_f32_ref_impl;
+typedef struct { const char *name; ecnn_fc_q_kernel *fn; } ecnn_fc_q_impl;
+typedef struct { const char *name; ecnn_conv2d_f32_kernel *fn; uint32_t o_multiple; } ecnn_conv2d_f32_impl;
+typedef struct { const char *name; ecnn_conv_q_ukernels uk; } ecnn_conv2d_q_impl;
+typedef struct { const char *name; ecnn_maxpool2d_kernel *fn; } ecnn_maxpool2d_impl;
+
+/* ops/fully_connected.c */
+typedef struct {
+    ecnn_fc_f32_impl f32;     /* FC_PANEL16 weights */
+    ecnn_fc_q_impl q;         /* FC_PANEL8X4 (and _W64) weights */
+    ecnn_fc_f32_ref_impl ref; /* float, any layout: the oracle (it rounds as the level, fused_mac) */
+} ecnn_fc_kernels;
+extern const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT];
+
+/* ops/conv_2d.c; o_multiple: the kernel needs O / group a multiple of it (0: any) */
+typedef struct {
+    ecnn_conv2d_f32_impl f32; /* HWIO weights */
+    ecnn_conv2d_f32_impl dw;  /* HWIO, depthwise (group == C == O) */
+    ecnn_conv2d_f32_impl ref; /* any layout: the oracle (it rounds as the level, fused_mac) */
+    ecnn_conv2d_q_impl q;     /* HWIO, int8 */
+} ecnn_conv2d_kernels;
+extern const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT];
+/* The float kernel a level runs for HWIO weights: depthwise (group == C == O, MobileNet's 3x3
+ * blocks) or general, the level's own when its O / group multiple holds, else the portable one. */
+const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p);
+
+/* ops/pool_2d.c */
+typedef struct {
+    ecnn_maxpool2d_impl max; /* MAX_POOL_2D, float and int8 */
+} ecnn_pool2d_kernels;
+extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
+
+/* A conv float slot with the O / group multiple its kernel needs. */
+#define ECNN_IMPL_O(fn, o_multiple) {&(#fn)[5], fn, o_multiple}
+
+#endif /* ECNN_OPS_CONFIGS_H */

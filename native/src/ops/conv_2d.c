@@ -1,0 +1,113 @@
+/* CONV_2D (FORMAT.md), float or int8, any stride, padding, dilation and group. HWIO weights run
+ * the ISA level's fast kernel (depthwise convolutions their own); OHWI (plain) weights and
+ * ECNN_RUN_REFERENCE the reference kernel. */
+#include "core/op.h"
+#include "core/quant.h"
+#include "ops/configs.h"
+
+/* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- *
+ * armv7 NEON lists no float kernel: its float arithmetic flushes subnormals to zero. */
+#if defined(ECNN_WITH_X86)
+ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_fma, ecnn_conv2d_f32_ref_fma;
+ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
+ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
+#elif defined(ECNN_WITH_ARM64)
+ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
+#endif
+
+const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_portable, 0),
+                           .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
+                           .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
+                           .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
+#if defined(ECNN_WITH_X86)
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0), .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
+                       .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
+                       .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
+#endif
+};
+
+/* ---- load time ------------------------------------------------------------------------------ */
+
+/* The kernels' view of the op. */
+static void conv2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                        const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
+{
+    const ecnn_conv2d_params *q = &op->params.conv_2d;
+    ECNN_WINDOW_ARGS(p, x, y, w->dims[1], w->dims[2], q);
+    p->o = y->dims[2];
+    p->group = q->group;
+    p->act.act = q->act;
+    p->act.act_p0 = q->act_p0;
+    p->act.act_p1 = q->act_p1;
+    p->w_layout = w->layout;
+}
+
+ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    const ecnn_conv2d_params *q = &op->params.conv_2d;
+    ecnn_tensor_rec x, w, b, y;
+    ecnn_conv2d_args p;
+    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output"));
+    if (x.rank != 3 || y.rank != 3 || w.rank != 4)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
+    if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
+         q->dilation_w) > 65535u)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D stride/pad/dilation > 65535");
+    if (q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 || q->dilation_w == 0 || q->group == 0)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D stride, dilation and group must be >= 1");
+    conv2d_args(op, &x, &w, &y, &p);
+    if (p.c % p.group != 0 || p.o % p.group != 0 || (uint64_t)w.dims[3] * p.group != p.c || w.dims[0] != p.o)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CONV_2D weight shape does not match channels and group");
+    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
+    if (ecnn_out_extent(p.h, q->pad_top, q->pad_bottom, p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
+        ecnn_out_extent(p.w, q->pad_left, q->pad_right, p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
+    TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q->act));
+    TRY(ecnn_check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
+    TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
+    TRY(ecnn_check_act(c, &p.act));
+    *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
+    return ECNN_OK;
+}
+
+/* ---- run time ------------------------------------------------------------------------------- */
+
+const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p)
+{
+    const ecnn_conv2d_f32_impl *k;
+    if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_config, dw, isa);
+    k = ECNN_KERNEL(ecnn_conv2d_config, f32, isa);
+    return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;
+}
+
+const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    ecnn_tensor_rec x, w, b, y;
+    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    const void *wp = ecnn_tensor_ptr(r, op->inputs[1], &w);
+    const void *bp = ecnn_tensor_ptr(r, op->inputs[2], &b);
+    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t n = r->batch;
+    const int hwio = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference;
+    ecnn_conv2d_args p;
+    conv2d_args(op, &x, &w, &y, &p);
+    if (x.dtype != ECNN_DTYPE_F32) {
+        ecnn_qlinear_params q;
+        ecnn_qlinear_params_from(r->m, &x, &w, &y, p.act.act, &q);
+        if (hwio && ecnn_conv2d_q_hwio_fits(&p)) {
+            const ecnn_conv2d_q_impl *fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);
+            if (r->run) ecnn_conv2d_q_hwio(yp, xp, wp, bp, n, &p, &q, &fast->uk);
+            return fast->name;
+        }
+        return ECNN_CALL(r, ecnn_conv2d_q_ref, (yp, xp, wp, bp, n, &p, &q));
+    }
+    {
+        const ecnn_conv2d_f32_impl *k = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
+        return ECNN_CALL_IMPL(r, k, (yp, xp, wp, bp, n, &p));
+    }
+}

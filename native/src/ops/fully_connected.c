@@ -1,0 +1,101 @@
+/* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (FORMAT.md), float or int8. Packed
+ * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
+ * ECNN_RUN_REFERENCE the reference kernel. */
+#include "core/op.h"
+#include "core/quant.h"
+#include "ops/configs.h"
+
+/* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- *
+ * armv7 NEON lists no float kernel: its float arithmetic flushes subnormals to zero. */
+#if defined(ECNN_WITH_X86)
+ecnn_fc_f32_kernel ecnn_fc_f32_panel16_avx2, ecnn_fc_f32_panel16_avx512;
+ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2, ecnn_fc_q_panel8x4_avx512, ecnn_fc_q_panel8x4_avx512vnni;
+ecnn_fc_f32_ref_kernel ecnn_fully_connected_f32_ref_fma;
+#elif defined(ECNN_WITH_ARM64)
+ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon;
+ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
+#endif
+
+const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
+                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref)},
+#if defined(ECNN_WITH_X86)
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
+                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma)},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512)},
+    [ECNN_ISA_AVX512VNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni)},
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
+    [ECNN_ISA_DOTPROD] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod)},
+#endif
+};
+
+/* ---- load time ------------------------------------------------------------------------------ */
+
+/* Packed weights: f32 panels of 16, or int8 panels of 8x4 with every zero point 0 (the fast
+ * int8 kernels multiply raw weights; the padding must be a true zero). */
+static ecnn_status check_packing(const ecnn_op_ctx *c, const ecnn_tensor_rec *w)
+{
+    const uint32_t wi = c->op->inputs[1];
+    uint32_t i;
+    TRY(ecnn_check_layout(c, wi, w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4 |
+                                        1u << ECNN_LAYOUT_FC_PANEL8X4_W64));
+    if (w->layout == ECNN_LAYOUT_FC_PANEL16 && w->dtype != ECNN_DTYPE_F32)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL16 weights must be f32");
+    if (w->layout == ECNN_LAYOUT_FC_PANEL8X4 || w->layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
+        if (w->dtype != ECNN_DTYPE_I8) return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL8X4 weights must be i8");
+        for (i = 0; i < w->quant_count; i++)
+            if (ecnn_q_zero_point(c->m, w, i) != 0)
+                return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL8X4 weights need zero points 0");
+    }
+    if (w->layout == ECNN_LAYOUT_FC_PANEL8X4_W64) { /* the fast kernel's exactness rests on this claim: verify it */
+        const int8_t *wd = (const int8_t *)(c->m->data + w->offset);
+        for (i = 0; i < w->size; i++)
+            if (wd[i] < -ECNN_W64_MAX || wd[i] > ECNN_W64_MAX)
+                return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL8X4_W64 weight outside [-64, 64]");
+    }
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec x, w, b, y;
+    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output"));
+    if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FULLY_CONNECTED weight is not [O, K] with K = input elements");
+    if (y.rank != 1 || y.dims[0] != w.dims[0])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
+    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
+    TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params.fully_connected.act));
+    TRY(check_packing(c, &w));
+    TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
+    TRY(ecnn_check_act(c, &op->params.fully_connected));
+    *macs = (uint64_t)w.dims[0] * w.dims[1];
+    return ECNN_OK;
+}
+
+/* ---- run time ------------------------------------------------------------------------------- */
+
+const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    const ecnn_act_params *act = &op->params.fully_connected;
+    ecnn_tensor_rec x, w, b, y;
+    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    const void *wp = ecnn_tensor_ptr(r, op->inputs[1], &w);
+    const void *bp = ecnn_tensor_ptr(r, op->inputs[2], &b);
+    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    const uint32_t n = r->batch, k = w.dims[1], o = w.dims[0];
+    if (x.dtype != ECNN_DTYPE_F32) {
+        ecnn_qlinear_params q;
+        ecnn_qlinear_params_from(r->m, &x, &w, &y, act->act, &q);
+        if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference)
+            return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, q, r->m->isa), (yp, xp, wp, bp, n, k, o, &q));
+        return ECNN_CALL(r, ecnn_fully_connected_q_ref, (yp, xp, wp, bp, n, k, o, &q));
+    }
+    if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
+        return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, f32, r->m->isa), (yp, xp, wp, bp, n, k, o, act));
+    /* the reference order for every layout: plain weights have no faster kernel (portable/fc_f32.c) */
+    return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa), (yp, xp, wp, bp, n, k, o, act, w.layout));
+}

@@ -24,10 +24,9 @@ def _f32(value) -> float:
     return float(np.float32(value))
 
 
-@lowers("Relu", "Sigmoid", "Tanh", "HardSwish")
+@lowers("Relu", "Sigmoid", "Tanh")
 def lower_plain_activation(low: Lowering, node) -> None:
-    _activation(low, node, {"Relu": Act.RELU, "Sigmoid": Act.SIGMOID, "Tanh": Act.TANH,
-                            "HardSwish": Act.HARD_SWISH}[node.op_type])
+    _activation(low, node, {"Relu": Act.RELU, "Sigmoid": Act.SIGMOID, "Tanh": Act.TANH}[node.op_type])
 
 
 @lowers("LeakyRelu")

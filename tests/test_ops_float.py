@@ -208,7 +208,7 @@ def test_global_max_pool():
 
 @pytest.mark.parametrize("op, attrs", [
     ("Relu", {}), ("Sigmoid", {}), ("Tanh", {}), ("LeakyRelu", {"alpha": 0.2}), ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
-    ("Clip", {}),
+    ("HardSwish", {}), ("Clip", {}),
 ])
 def test_activations(op, attrs):
     inputs = ["x", "lo", "hi"] if op == "Clip" else ["x"]

@@ -575,10 +575,11 @@ def test_gate_first_stored_in_another_axis_order():
     assert_bit_exact(model, rng.normal(size=(3, c, h, w)).astype(F32), "gate first, stored in ONNX order")
 
 
-@pytest.mark.parametrize("op", ["HardSigmoid", "Tanh"])
+@pytest.mark.parametrize("op", ["HardSigmoid", "HardSwish", "Tanh"])
 def test_activations_onnxruntime_runs_in_float(op):
-    """onnxruntime keeps these between DequantizeLinear and QuantizeLinear in float; the compiler folds the three into one int8 ACTIVATION whose table applies the
-    same float operations to each code. HardSigmoid is the same float32 operations as
+    """onnxruntime keeps these between DequantizeLinear and QuantizeLinear in float (HardSwish as
+    HardSigmoid * x); the compiler folds the three into one int8 ACTIVATION whose table applies the
+    same float operations to each code. HardSigmoid / HardSwish are the same float32 operations as
     onnxruntime's; Tanh uses tanhf where onnxruntime uses MLAS's polynomial, so equality of the
     codes is checked, not proven."""
     from edgecnn.export.compiler import compile_model

@@ -34,6 +34,11 @@ def lower_leaky_relu(low: Lowering, node) -> None:
     _activation(low, node, Act.LEAKY_RELU, _f32(attrs(node).get("alpha", 0.01)))
 
 
+@lowers("HardSwish")
+def lower_hard_swish(low: Lowering, node) -> None:
+    _activation(low, node, Act.HARD_SWISH)
+
+
 @lowers("HardSigmoid")
 def lower_hard_sigmoid(low: Lowering, node) -> None:
     a = attrs(node)

@@ -543,14 +543,17 @@ def test_matmul_over_the_channels_of_an_nchw_map():
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D"]
 
 
-def test_keras_hard_sigmoid_pattern_becomes_one_activation():
-    # tf2onnx's Keras hard_sigmoid relu6(x + 3) / 6.
+@pytest.mark.parametrize("gated", [False, True])
+def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated):
+    # tf2onnx's Keras hard_sigmoid relu6(x + 3) / 6, and hard_swish x * hard_sigmoid(x) (MobileNetV3).
     nodes = [helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("Add", ["c", "three"], ["a"]),
-             helper.make_node("Clip", ["a", "zero", "six"], ["r"]), helper.make_node("Mul", ["r", "sixth"], ["y"])]
+             helper.make_node("Clip", ["a", "zero", "six"], ["r"]), helper.make_node("Mul", ["r", "sixth"], ["h"])]
+    nodes.append(helper.make_node("Mul", ["c", "h"], ["y"]) if gated else helper.make_node("Identity", ["h"], ["y"]))
     inits = [("W", rand((4, 3, 1, 1), 1)), ("three", np.float32(3)), ("zero", np.float32(0)), ("six", np.float32(6)),
              ("sixth", np.float32(1 / 6))]
     _, report = check(make_model(nodes, (3, 5, 4), inits), rand((2, 3, 5, 4), 2) * 4, reference=True)
-    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+hard_sigmoid", "TRANSPOSE"]
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+" + ("hard_swish" if gated else "hard_sigmoid"),
+                                             "TRANSPOSE"]
 
 
 def test_explain_names_the_nodes_it_could_not_check():

@@ -1,5 +1,5 @@
 """Folds on the native graph: zero pads into convolutions, transposes into dense weights,
-Keras' hard sigmoid into one activation, a float activation between a dequantize
+Keras' hard sigmoid / hard swish into one activation, a float activation between a dequantize
 and a quantize into one int8 activation, activations, bias adds and per-channel scales into the
 op before them."""
 
@@ -103,8 +103,9 @@ def fold_transposes(tensors: list[NTensor], ops: list[NOp]) -> None:
 
 def fold_hard_activations(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
     """Keras' hard_sigmoid relu6(x + 3) / 6 (tf2onnx: Add 3, Clip 0..6, Mul 1/6) becomes one
-    ACTIVATION(hard_sigmoid 1/6, 1/2): three passes over the tensor become one (results differ
-    from the op-by-op rounding by about an ulp, within the float contract)."""
+    ACTIVATION(hard_sigmoid 1/6, 1/2), and x * hard_sigmoid(x) (hard_swish, MobileNetV3) one
+    ACTIVATION(hard_swish): four passes over the tensor become one (results differ from the
+    op-by-op rounding by about an ulp, within the float contract)."""
 
     def only_reader(t, name):
         nxt = sole_reader(ops, t) if t != output_tensor else None
@@ -123,11 +124,20 @@ def fold_hard_activations(tensors: list[NTensor], ops: list[NOp], output_tensor:
         mul = only_reader(clip.outputs[0], "CHANNEL_ARITH")
         if mul is None or not scalar(mul, Arith.MUL, 1.0 / 6.0):
             continue
-        fused = NOp("ACTIVATION", [add.inputs[0]], [mul.outputs[0]],
-                    act_attrs(Act.HARD_SIGMOID, float(np.float32(1.0 / 6.0)), 0.5), add.names + clip.names + mul.names)
-        ops[ops.index(mul)] = fused
-        for dead in (add, clip):
-            ops.remove(dead)
+        x, h = add.inputs[0], mul.outputs[0]
+        gate = sole_reader(ops, h) if h != output_tensor else None
+        if (gate is not None and gate.op == "MUL" and set(gate.inputs) == {x, h}
+                and gate.attrs["act"] == Act.NONE and tensors[x].dims == tensors[h].dims):
+            fused = NOp("ACTIVATION", [x], list(gate.outputs), act_attrs(Act.HARD_SWISH),
+                        add.names + clip.names + mul.names + gate.names)
+            ops[ops.index(gate)] = fused
+        else:
+            fused = NOp("ACTIVATION", [x], [h], act_attrs(Act.HARD_SIGMOID, float(np.float32(1.0 / 6.0)), 0.5),
+                        add.names + clip.names + mul.names)
+            ops[ops.index(mul)] = fused
+        for dead in (add, clip, mul):
+            if dead in ops:
+                ops.remove(dead)
 
 
 def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:

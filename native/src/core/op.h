@@ -58,7 +58,8 @@ void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
 /* Runs kernel `fn` with the parenthesised `args` when r->run, and gives its name: the function's
  * name without "ecnn_". */
 #define ECNN_CALL(r, fn, args) ((r)->run ? (void)(fn args) : (void)0, &(#fn)[5])
-/* The same for a kernel config entry (core/isa.h): runs impl->fn, gives impl->name. */
+/* The same for a kernel config slot (core/isa.h): runs impl->fn, gives impl->name (impl is
+ * evaluated twice: a lookup, no side effects). */
 #define ECNN_CALL_IMPL(r, impl, args) ((r)->run ? (void)((impl)->fn args) : (void)0, (impl)->name)
 
 /* ---- load-time checks (core/check.c) ------------------------------------------------------ */

@@ -16,12 +16,14 @@ FUZZ_TEST_SECONDS ?= 60
 FUZZ_PKGS         := clang libclang-rt-dev
 # Edge targets (native `make cross`): cross compilers and qemu-user.
 CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-linux-gnu qemu-user
+# Packaging tests (CMake / pkg-config install, Arduino library on emulated Cortex-M, Zephyr module).
+PACKAGING_PKGS    := cmake pkgconf gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 
 # Everything the Python build compiles or reads: a change re-installs the package.
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile \
                   $(shell find native/include native/src -name '*.[ch]')
 
-.PHONY: run test venv data browser-deps native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test venv data browser-deps native-test cross-deps native-cross packaging-deps fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -85,6 +87,17 @@ cross-deps:
 # The C tests for aarch64, armv7 and riscv64 under qemu-user.
 native-cross: cross-deps
 	$(MAKE) -C native cross
+
+# cmake, pkg-config, arm-none-eabi-gcc + picolibc, qemu-system-arm (Debian packages): installed
+# here when missing and root, else named.
+packaging-deps:
+	@$(MAKE) -s -C native packaging-deps 2>/dev/null || { \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "packaging-deps: installing Debian packages $(PACKAGING_PKGS)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGING_PKGS); \
+		else \
+			$(MAKE) -s -C native packaging-deps; \
+		fi; }
 
 # clang + libFuzzer (Debian packages): installed here when missing and root, else named.
 fuzz-deps:

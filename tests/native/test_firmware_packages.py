@@ -5,7 +5,8 @@ zephyr/, and the stand-alone copy of `make -C native dist-zephyr`).
 Debian's arduino-builder has only the AVR core (the ARM cores come from the Boards Manager,
 online), so the Arduino library is built as the IDE builds a library (every .c file under src/,
 only src/ on the include path) with arm-none-eabi-gcc and picolibc, and runs on Cortex-M boards
-emulated by qemu-system-arm. Zephyr is not packaged by Debian or PyPI: the module's CMake code
+emulated by qemu-system-arm; its example sketch runs there against a stand-in for the Arduino
+core (firmware/arduino_stub). Zephyr is not packaged by Debian or PyPI: the module's CMake code
 runs under a stand-in for Zephyr's library functions (firmware/zephyr_shim) and its Kconfig is
 parsed by kconfiglib, the parser Zephyr uses."""
 import json
@@ -160,23 +161,32 @@ def _cross_compile(sources: list[Path], flags: list[str], objects: Path) -> list
         return list(pool.map(one, enumerate(sources)))
 
 
-@pytest.mark.parametrize("flavour,board", [("arduino", "cortex-m4f"), ("platformio", "cortex-m4f"),
-                                           ("platformio", "cortex-m3")])
-def test_arduino_library_runs_on_cortex_m(flavour, board, arduino, embedded, tmp_path):
+@pytest.fixture(scope="module")
+def library_objects(arduino, tmp_path_factory):
+    """(flavour, board) -> (compiler flags, the library's objects), compiled once each."""
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
         need_tool(tool)
-    gen, expected = embedded
-    cpu, machine = BOARDS[board]
     library_json_flags = " ".join(json.loads((arduino / "library.json").read_text())["build"]["flags"])
-    flags = [*cpu.split(), *FLAVOURS[flavour].format(library_json_flags=library_json_flags).split(),
-             "--specs=picolibc.specs", "-Wall", "-Wextra"]
-    library = sorted((arduino / "src").rglob("*.c"))  # what the IDE compiles: every .c under src/
-    objects = _cross_compile(library, [*flags, f"-I{arduino / 'src'}"], tmp_path / "lib")
-    program = _cross_compile([HERE / "print_outputs.c", gen / "model_data.c"],
-                             [*flags, f"-I{arduino / 'src'}", f"-I{gen}"], tmp_path / "app")
-    elf = tmp_path / "firmware.elf"
-    linked = subprocess.run(["arm-none-eabi-gcc", *cpu.split(), *LINK.split(), *map(str, program + objects), "-lm",
-                             "-o", str(elf)], capture_output=True, text=True)
+    cache = {}
+
+    def get(flavour: str, board: str):
+        if (flavour, board) not in cache:
+            flags = [*BOARDS[board][0].split(), *FLAVOURS[flavour].format(library_json_flags=library_json_flags).split(),
+                     "--specs=picolibc.specs", "-Wall", "-Wextra"]
+            library = sorted((arduino / "src").rglob("*.c"))  # what the IDE compiles: every .c under src/
+            objects = _cross_compile(library, [*flags, f"-I{arduino / 'src'}"],
+                                     tmp_path_factory.mktemp(f"{flavour}-{board}"))
+            cache[flavour, board] = flags, objects
+        return cache[flavour, board]
+
+    return get
+
+
+def _link_and_run(board: str, objects: list[Path], elf: Path) -> str:
+    """Links a program for the board with picolibc, runs it on qemu; returns what it printed."""
+    cpu, machine = BOARDS[board]
+    linked = subprocess.run(["arm-none-eabi-gcc", *cpu.split(), *LINK.split(), *map(str, objects), "-lm", "-o", str(elf)],
+                            capture_output=True, text=True)
     if "picolibc.specs" in linked.stderr:
         pytest.fail(f"picolibc is missing: apt-get install picolibc-arm-none-eabi\n{linked.stderr}", pytrace=False)
     assert linked.returncode == 0, linked.stderr
@@ -184,7 +194,41 @@ def test_arduino_library_runs_on_cortex_m(flavour, board, arduino, embedded, tmp
     ran = subprocess.run(["qemu-system-arm", "-M", machine, "-nographic", "-semihosting", "-kernel", str(elf)],
                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    compare(ran.stderr, expected)
+    return ran.stderr
+
+
+@pytest.mark.parametrize("flavour,board", [("arduino", "cortex-m4f"), ("platformio", "cortex-m4f"),
+                                           ("platformio", "cortex-m3")])
+def test_arduino_library_runs_on_cortex_m(flavour, board, arduino, library_objects, embedded, tmp_path):
+    gen, expected = embedded
+    flags, objects = library_objects(flavour, board)
+    program = _cross_compile([HERE / "print_outputs.c", gen / "model_data.c"],
+                             [*flags, f"-I{arduino / 'src'}", f"-I{gen}"], tmp_path / "app")
+    compare(_link_and_run(board, program + objects, tmp_path / "firmware.elf"), expected)
+
+
+def test_arduino_example_sketch_runs(arduino, library_objects, embedded, tmp_path):
+    """examples/Classify/Classify.ino with the model beside it, as its comment says, compiled as
+    the IDE compiles a sketch (C++, Arduino.h first) against a stand-in for the Arduino core."""
+    from edgecnn.runtime import Model
+
+    gen, _ = embedded
+    flags, objects = library_objects("arduino", "cortex-m4f")
+    stub = HERE / "arduino_stub"
+    sketch = tmp_path / "Classify.cpp"
+    shutil.copy(arduino / "examples" / "Classify" / "Classify.ino", sketch)
+    cxx = [*BOARDS["cortex-m4f"][0].split(), "-Os", "-std=gnu++11", "-fno-exceptions", "-fno-rtti",
+           "--specs=picolibc.specs", "-Wall", "-Wextra", f"-I{stub}", f"-I{arduino / 'src'}", f"-I{gen}"]
+    program = []
+    for source in (sketch, stub / "main.cpp"):
+        program.append(tmp_path / f"{source.stem}.o")
+        run(["arm-none-eabi-g++", *cxx, "-include", stub / "Arduino.h", "-c", source, "-o", program[-1]])
+    program += _cross_compile([gen / "model_data.c"], [*flags, f"-I{gen}"], tmp_path / "model")
+    printed = _link_and_run("cortex-m4f", program + objects, tmp_path / "sketch.elf").splitlines()
+    model = Model.load(gen / "tiny.ecnn")
+    best = int(model.predict(np.full((1, *INPUT_SHAPE), 0.5, dtype=np.float32))[0].argmax())  # the sketch's input
+    assert printed[0] == f"edgecnn {c_version()}, arena bytes: {model.arena_size(1)}", printed
+    assert [line.split(" in ")[0] for line in printed[1:]] == [f"class {best}"] * 2, printed
 
 
 # -- Zephyr ---------------------------------------------------------------------------------------

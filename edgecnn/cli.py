@@ -6,9 +6,12 @@ export/cli.py, runtime/commands.py, and here bench, verify, pipeline). Registrat
 must not import TensorFlow, tf2onnx, onnx or onnxruntime: `edgecnn --help` starts fast
 and works on a device without them. Handlers import what they need when they run.
 """
+from __future__ import annotations
+
 import argparse
 import sys
 
+from edgecnn import __version__
 from edgecnn.runtime.errors import EdgecnnError
 
 
@@ -23,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a small CNN, export it to ONNX, quantize it to int8, "
         "compile it for the native C runtime, and run, verify and benchmark it.",
     )
+    parser.add_argument("--version", action="version", version=f"edgecnn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train_cli.register(sub)
     export_cli.register(sub)
@@ -34,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -5,6 +5,7 @@ Each user-facing failure is an `EdgecnnError` whose message names the problem
 the message without a traceback and exits with status 2.
 """
 import importlib
+from typing import Any
 
 
 class EdgecnnError(Exception):
@@ -15,7 +16,7 @@ class MissingDependencyError(EdgecnnError):
     """An optional package (an install extra) is not installed."""
 
 
-def require(module: str, extra: str = "train"):
+def require(module: str, extra: str = "train") -> Any:
     """Import and return `module`, or raise a MissingDependencyError saying how to install it."""
     try:
         return importlib.import_module(module)

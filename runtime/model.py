@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from edgecnn.runtime.errors import EdgecnnError
 
@@ -31,7 +35,7 @@ DTYPES = {1: np.dtype(np.float32), 2: np.dtype(np.int8), 3: np.dtype(np.uint8), 
 class NativeError(EdgecnnError):
     """A status code from the C library; `status` is the code, `detail` the failed check."""
 
-    def __init__(self, message: str, status: int, detail: str = ""):
+    def __init__(self, message: str, status: int, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.detail = detail
@@ -62,18 +66,18 @@ class NativeRunError(NativeError):
     """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
 
 
-def _native():
+def _native() -> tuple[Any, Any]:
     try:
-        from edgecnn.runtime import _native
+        import edgecnn.runtime._native as extension
     except ImportError as exc:  # the extension is built by pip install
         raise EdgecnnError(
             f"the native extension edgecnn.runtime._native is not built ({exc}); reinstall the package: "
             "pip install -e . (needs a C compiler)"
         ) from None
-    return _native.ffi, _native.lib
+    return extension.ffi, extension.lib
 
 
-def _aligned_empty(nbytes: int, align: int, dtype=np.uint8) -> np.ndarray:
+def _aligned_empty(nbytes: int, align: int, dtype: npt.DTypeLike = np.uint8) -> np.ndarray:
     """A 1-D array of `nbytes` bytes whose data starts at a multiple of `align`."""
     raw = np.empty(nbytes + align, dtype=np.uint8)
     start = (-raw.ctypes.data) % align
@@ -125,15 +129,15 @@ class Layer:
 class Model:
     """A loaded .ecnn model. Create with `Model.load(path)` or `Model.from_bytes(data)`."""
 
-    def __init__(self, buffer: np.ndarray, source: str):
+    def __init__(self, buffer: np.ndarray, source: str) -> None:
         """Use load() / from_bytes(). `buffer`: 64-byte aligned uint8 array holding the file."""
         ffi, lib = _native()
         self._ffi, self._lib = ffi, lib
         self._buffer = buffer  # the C model points into it: keep it alive
         self.source = source
         self._handle = ffi.new("ecnn_model *")
-        self._arena_sizes = {}  # batch -> arena_size(batch)
-        self._arena_buf = (None, None)  # predict(): the last caller arena and its cffi buffer
+        self._arena_sizes: dict[int, int] = {}  # batch -> arena_size(batch)
+        self._arena_buf: tuple[Any, Any] = (None, None)  # predict(): the last caller arena and its cffi buffer
         status = lib.ecnn_model_init(self._handle, ffi.from_buffer(buffer), buffer.nbytes)
         if status != lib.ECNN_OK:
             raise self._init_error(status)
@@ -156,13 +160,13 @@ class Model:
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def load(cls, path) -> "Model":
+    def load(cls, path: str | os.PathLike[str]) -> Model:
         path = Path(path)
         try:
             size = path.stat().st_size
             buffer = _model_buffer(size)
             with open(path, "rb") as f:
-                if f.readinto(memoryview(buffer)) != size:
+                if f.readinto(buffer.data) != size:
                     raise EdgecnnError(f"{path}: file changed while reading")
         except FileNotFoundError:
             raise EdgecnnError(f"{path}: no such model file") from None
@@ -173,7 +177,7 @@ class Model:
         return cls(buffer, str(path))
 
     @classmethod
-    def from_bytes(cls, data) -> "Model":
+    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Model:
         """From bytes / bytearray / memoryview (copied once into an aligned buffer)."""
         view = memoryview(data).cast("B")
         buffer = _model_buffer(view.nbytes)
@@ -215,7 +219,7 @@ class Model:
             raise NativeRunError(f"{call}: {self._message(status)}", status)
 
     # -- introspection -------------------------------------------------------------------
-    def _tensor(self, index: int) -> dict:
+    def _tensor(self, index: int) -> dict[str, Any]:
         info = self._ffi.new("ecnn_tensor_info *")
         self._check(self._lib.ecnn_model_tensor(self._handle, index, info), "ecnn_model_tensor")
         return {
@@ -240,7 +244,7 @@ class Model:
         return self.arena_size(1)
 
     @property
-    def layers(self) -> list:
+    def layers(self) -> list[Layer]:
         ffi, lib = self._ffi, self._lib
         rows = []
         for i in range(self._num_ops):
@@ -272,7 +276,7 @@ class Model:
                 f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample)")
 
     # -- inference ------------------------------------------------------------------------
-    def _as_input(self, x, check_finite: bool = True) -> tuple[np.ndarray, bool]:
+    def _as_input(self, x: Any, check_finite: bool = True) -> tuple[np.ndarray, bool]:
         """(N, *input_shape) C-contiguous array of input_dtype, and whether x was a single sample."""
         try:
             x = np.asarray(x)
@@ -329,10 +333,11 @@ class Model:
         return self._ffi.string(self._lib.ecnn_model_isa(self._handle)).decode()
 
     @staticmethod
-    def isa_levels() -> dict:
+    def isa_levels() -> dict[str, bool]:
         """Every ISA level of this build (name -> whether this CPU runs it), baseline first."""
         ffi, lib = _native()
-        levels, runs = {}, ffi.new("int *")
+        levels: dict[str, bool] = {}
+        runs = ffi.new("int *")
         while True:
             name = lib.ecnn_isa_level(len(levels), runs)
             if name == ffi.NULL:
@@ -344,7 +349,7 @@ class Model:
         (as a long-running server would: no allocation per call). One per thread."""
         return _aligned_empty(self.arena_size(batch), ARENA_ALIGN)
 
-    def _check_arena(self, arena, batch: int) -> None:
+    def _check_arena(self, arena: object, batch: int) -> None:
         """A caller's arena: what ecnn_run would refuse, said in Python terms (InputError)."""
         need = self.arena_size(batch)
         hint = f"use model.new_arena({batch})"
@@ -355,7 +360,7 @@ class Model:
         if need and arena.ctypes.data % ARENA_ALIGN:
             raise InputError(f"the arena does not start at a multiple of {ARENA_ALIGN} bytes; {hint}")
 
-    def predict(self, x, batch_size: int = DEFAULT_BATCH, reference: bool = False,
+    def predict(self, x: npt.ArrayLike, batch_size: int = DEFAULT_BATCH, reference: bool = False,
                 arena: np.ndarray | None = None, check_finite: bool = True) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
@@ -413,7 +418,7 @@ class Model:
                 self._check(status, "ecnn_run_ops")
         return out
 
-    def op_runner(self, x):
+    def op_runner(self, x: npt.ArrayLike) -> tuple[Callable[[int], None], np.ndarray]:
         """A callable run_op(i) that runs op i alone on the batch x (its arena persists between
         calls, so running ops 0, 1, ... in order is one whole inference). For timing single
         ops: `edgecnn bench --layers`. x as in predict(); returns (run_op, output array)."""

@@ -3,6 +3,9 @@ tests: the installed C library, the wheel, the firmware packages and InferenceSe
 
     Conv 3x3 (1 -> 4, pad 1) + Relu -> MaxPool 2x2 -> Flatten -> Gemm (64 -> 10) -> Softmax
     input "image" float32 [batch, 1, 8, 8] (NCHW, as PyTorch exports), output "probabilities"
+
+Variants: pixels=uint8 / int8 takes raw pixels (Cast -> Div 255 first); int8_output=True ends
+in QuantizeLinear (int8 "probabilities", scale 1/256, zero point -128).
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ INPUT_SHAPE = (1, 8, 8)
 CLASSES = 10
 
 
-def tiny_cnn(path, batch: str | int = "N", seed: int = 0) -> Path:
-    """Writes the model to `path`; `batch` is the input's first dimension (a name: free)."""
+def tiny_cnn(path, batch: str | int | None = "N", seed: int = 0, pixels: str | None = None,
+             int8_output: bool = False) -> Path:
+    """Writes the model to `path`; `batch` is the input's first dimension (a name or None: free)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -26,19 +30,32 @@ def tiny_cnn(path, batch: str | int = "N", seed: int = 0) -> Path:
         "fc_w": rng.normal(0, 0.3, (64, CLASSES)).astype(np.float32),
         "fc_b": rng.normal(0, 0.1, (CLASSES,)).astype(np.float32),
     }
-    nodes = [
-        helper.make_node("Conv", ["image", "conv_w", "conv_b"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    nodes = []
+    first = "image"
+    if pixels is not None:
+        weights["k255"] = np.float32(255.0)
+        nodes += [helper.make_node("Cast", ["image"], ["image_f"], to=TensorProto.FLOAT),
+                  helper.make_node("Div", ["image_f", "k255"], ["image_s"])]
+        first = "image_s"
+    nodes += [
+        helper.make_node("Conv", [first, "conv_w", "conv_b"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["conv"], ["relu"]),
         helper.make_node("MaxPool", ["relu"], ["pool"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Flatten", ["pool"], ["flat"], axis=1),
         helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"]),
-        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
+        helper.make_node("Softmax", ["logits"], ["softmax" if int8_output else "probabilities"], axis=-1),
     ]
+    if int8_output:
+        weights["out_scale"] = np.float32(1 / 256)
+        weights["out_zero"] = np.int8(-128)
+        nodes.append(helper.make_node("QuantizeLinear", ["softmax", "out_scale", "out_zero"], ["probabilities"]))
+    in_type = {None: TensorProto.FLOAT, "uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[pixels]
     graph = helper.make_graph(
         nodes, "tiny_cnn",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [batch, *INPUT_SHAPE])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, CLASSES])],
-        initializer=[numpy_helper.from_array(v, k) for k, v in weights.items()],
+        [helper.make_tensor_value_info("image", in_type, [batch, *INPUT_SHAPE])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.INT8 if int8_output else TensorProto.FLOAT,
+                                       [batch, CLASSES])],
+        initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in weights.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="tests/small_onnx.py")
     onnx.checker.check_model(model)
@@ -60,3 +77,24 @@ def compiled(onnx_path, ecnn_path) -> Path:
     ecnn_path = Path(ecnn_path)
     ecnn_path.write_bytes(blob)
     return ecnn_path
+
+
+def quantized(float_onnx, out_path, calibration: np.ndarray) -> Path:
+    """int8 QDQ model by onnxruntime's quantizer (as edgecnn's quantize_onnx, which takes only
+    28x28 images): per-channel symmetric int8 weights, asymmetric int8 activations calibrated
+    on `calibration`, Softmax left in float."""
+    from onnxruntime import quantization
+
+    class Reader(quantization.CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"image": calibration}])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantization.quantize_static(
+        str(float_onnx), str(out_path), Reader(), quant_format=quantization.QuantFormat.QDQ,
+        op_types_to_quantize=["Conv", "Gemm", "MaxPool", "Relu", "Flatten"], per_channel=True,
+        activation_type=quantization.QuantType.QInt8, weight_type=quantization.QuantType.QInt8,
+        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+    return Path(out_path)

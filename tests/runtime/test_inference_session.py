@@ -48,6 +48,7 @@ ENGINES = {
 MODELS = {
     "float": ({}, False),
     "float_anonymous_batch": ({"batch": None}, False),
+    "float_batch_1": ({"batch": 1}, False),
     "uint8_pixels": ({"pixels": "uint8"}, False),
     "int8_pixels_int8_output": ({"pixels": "int8", "int8_output": True}, False),
     "int8_qdq": ({}, True),
@@ -90,7 +91,7 @@ def models(tmp_path_factory) -> dict:
         proto.graph.doc_string = "a tiny CNN"
         onnx.helper.set_model_props(proto, {"classes": "10", "source": name})
         onnx.save(proto, str(path))
-        np.save(out / f"{name}.x.npy", model_input(kwargs))
+        np.save(out / f"{name}.x.npy", model_input(kwargs, n=kwargs.get("batch") or 5))
         made[name] = (path, compiled(path, out / f"{name}.ecnn"), out / f"{name}.x.npy")
     return made
 

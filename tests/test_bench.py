@@ -126,7 +126,7 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
     # LiteRT had no Keras model to convert: listed with the reason, not dropped
     litert = [r for r in results["engine_status"] if r["engine"] == "litert"]
     assert {r["status"] for r in litert} == {"skipped"} and "Keras" in litert[0]["reason"]
-    assert "ref float LiteRT: skipped: no Keras model" in printed
+    assert "ref float, ref int8 LiteRT: skipped: no Keras model" in printed
 
     # memory: every engine that ran has a peak RSS from its own probe process; the batch-1 floor
     ok = [r for r in results["engine_status"] if r["status"] == "ok"]

@@ -139,8 +139,12 @@ def format_problems(results: dict) -> str:
             lines.append(f"  {m['name']}: {short_reason(m['missing'])}")
         for name, v in broken:
             lines.append(f"  {name} {v['dtype']}: {short_reason(v['error'])}")
+        same: dict = {}  # one line per engine and reason, however many models share it
         for r in other:
-            lines.append(f"  {r['model']} {r['dtype']} {LABELS[r['engine']]}: {r['status']}: {short_reason(r['reason'])}")
+            same.setdefault((r["engine"], r["status"], short_reason(r["reason"])), []).append(f"{r['model']} {r['dtype']}")
+        for (engine, state, reason), where in same.items():
+            lines.append(f"  {', '.join(where)} {LABELS[engine]}: {state}: {reason}" if len(where) < 3 else
+                         f"  {LABELS[engine]} {state} on {len(where)} models ({', '.join(where)}): {reason}")
         for s in at_batch:
             lines.append(f"  {s['model']} {s['dtype']} {LABELS[s['engine']]} batch {s['batch']}: "
                          f"{short_reason(s['reason'])}")
@@ -206,13 +210,16 @@ def format_layers(results: dict) -> str:
                    f"rounds; the ops' medians add up to {t['sum_ms']:.3f} ms, a round of them to {t['rounds_ms']:.3f} "
                    f"ms, the whole inference in one call {t['whole_ms']:.3f} ms")
         slowest = max(rows, key=lambda r: r["median_ms"])
-        header = f"  {'#':>3}  {'op':<18} {'kernel':<22} {'output':<13} {'MACs':>13} {'ms':>9} {'share':>6} {'GMAC/s':>7}"
+        ow = max(len("op"), *(len(r["op"]) for r in rows))
+        kw = max(len("kernel"), *(len(r["kernel"] or "unknown") for r in rows))
+        sw = max(len("output"), *(len("x".join(map(str, r["output_shape"]))) for r in rows))
+        header = f"  {'#':>3}  {'op':<{ow}}  {'kernel':<{kw}}  {'output':<{sw}}  {'MACs':>13} {'ms':>9} {'share':>6} {'GMAC/s':>7}"
         out += [header, "  " + "-" * (len(header) - 2)]
         for r in rows:
             gmacs = f"{r['gmac_per_s']:.1f}" if r["gmac_per_s"] else "-"
             mark = "  <- slowest" if r is slowest else ""
-            out.append(f"  {r['index']:>3}  {r['op']:<18} {(r['kernel'] or 'unknown'):<22} "
-                       f"{'x'.join(map(str, r['output_shape'])):<13} {r['macs']:>13,} {r['median_ms']:>9.4f} "
+            out.append(f"  {r['index']:>3}  {r['op']:<{ow}}  {(r['kernel'] or 'unknown'):<{kw}}  "
+                       f"{'x'.join(map(str, r['output_shape'])):<{sw}}  {r['macs']:>13,} {r['median_ms']:>9.4f} "
                        f"{100 * r['share']:>5.1f}% {gmacs:>7}{mark}")
         out.append("")
     nodes: dict = {}

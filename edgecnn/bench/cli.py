@@ -140,7 +140,8 @@ class Progress:
 
     def __call__(self, done: int, total: int, line: str) -> None:
         if not self.terminal:
-            print(f"bench [{done}/{total}] {line}", flush=True)
+            if done:
+                print(f"bench [{done}/{total}] {line}", flush=True)
             return
         if self.bar is None:
             try:
@@ -149,7 +150,8 @@ class Progress:
                 self.terminal = False
                 return self(done, total, line)
             self.bar = tqdm(total=total, desc="bench", unit="cell", file=sys.stderr, leave=False)
-        self.bar.set_postfix_str(line[:60], refresh=False)
+        if line:
+            self.bar.set_postfix_str(line[:60], refresh=False)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

@@ -85,14 +85,16 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
         else:
             try:
                 engine = NativeEngine(ecnn, variant.dtype, settings.threads)
-                if engine.model.input_dtype != spec.dtype or tuple(engine.model.input_shape) != spec.shape:
-                    raise EdgecnnError(f"takes {engine.model.input_dtype} {engine.model.input_shape} input, the ONNX "
-                                       f"model {spec.dtype} {spec.shape}")
-                engines["native"] = engine
-                status("native", "ok", path=ecnn)
-                out.native_model = out.native_model or engine.model
             except EdgecnnError as exc:
                 status("native", "failed", f"the compiled model does not load: {exc}", ecnn)
+            else:
+                if engine.model.input_dtype != spec.dtype or tuple(engine.model.input_shape) != spec.shape:
+                    status("native", "failed", f"the compiled model takes {engine.model.input_dtype} "
+                           f"{engine.model.input_shape} input, the ONNX model {spec.dtype} {spec.shape}", ecnn)
+                else:
+                    engines["native"] = engine
+                    status("native", "ok", path=ecnn)
+                    out.native_model = out.native_model or engine.model
     if "onnxruntime" in settings.engines:
         try:
             engines["onnxruntime"] = OrtEngine(variant.onnx, variant.dtype, settings.threads)
@@ -194,7 +196,8 @@ def _per_layer(model, variant, batch, x, engine: NativeEngine, settings, out: Co
 
 
 def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_cell=None) -> dict:
-    """Benchmark `models`; on_cell(done, total, line) after each cell (progress). Returns the results
+    """Benchmark `models`; on_cell(done, total, line) first with done 0, then after each cell
+    (progress). Returns the results
     (the schema of bench.json, docs/benchmarks.md)."""
     if not settings.engines:
         raise EdgecnnError("no engine to run")
@@ -208,6 +211,8 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
     out = Collector()
     cells = Cells(models, settings)
     done = 0
+    if on_cell is not None:
+        on_cell(0, cells.total, "")
     for model in models:
         out.models.append({"name": model.name, "group": model.group, "values": model.values, "macs": model.macs,
                            "missing": model.missing or None, "variants": []})

@@ -318,8 +318,8 @@ def test_per_layer_times_add_up_to_about_the_whole_inference(reference_onnx_path
     # work on the same machine, so a round of ops lands near the whole (loose bounds: load on a
     # shared machine comes in bursts).
     assert 0.5 < timing.rounds.median_ms / timing.whole.median_ms < 2.0, timing
-    # and the table's rows (the ops' medians) add up to no more than a round (see time_layers)
-    assert 0.3 * timing.rounds.median_ms < sum(s.median_ms for s in timing.ops) <= 1.0001 * timing.rounds.median_ms
+    # and the table's rows (the ops' medians) add up to about a round (a little less when busy: time_layers)
+    assert 0.5 < sum(s.median_ms for s in timing.ops) / timing.rounds.median_ms < 1.5, timing
 
 
 def test_stats_and_short_reasons():

@@ -111,8 +111,8 @@ def time_layers(model, x: np.ndarray, runs: int, warmup: int, *, whole=None,
     each op timed alone, its inputs left in cache by the op before), then `whole(x)` once when given
     (the same inference in one call), so both see the same machine. Each op's time includes one
     Python -> C call (about a microsecond), so tiny ops read a little high. On a busy machine the
-    sum of the ops' medians reads lower than the rounds' median: a pause hits one op of a round,
-    whose median ignores it, but the round's total always."""
+    sum of the ops' medians tends to read lower than the rounds' median: a pause lands in one op's
+    samples, whose median ignores it, but in every round's total."""
     run_op, _ = model.op_runner(x)
     count = len(model.layers)
     times: list[list[float]] = [[] for _ in range(count)]

@@ -59,7 +59,9 @@ def plot(results: dict, out: Path) -> Path:
         ax.axhline(GOAL_LATENCY, color="k", linewidth=1, linestyle="--", label=f"{GOAL_LATENCY}: goal at batch 1")
         ax.set_yscale("log")
         ax.set_ylim(low, high)
-        ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3, 5, 10, 20, 50, 100) if low <= t <= high]
+        steps = (0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3, 5, 10, 20, 50, 100) if high / low < 20 else \
+            (0.1, 0.2, 0.5, 0.8, 1, 2, 5, 10, 20, 50, 100, 200)  # fewer when the range is wide
+        ticks = [t for t in steps if low <= t <= high]
         ax.yaxis.set_major_locator(FixedLocator(ticks))
         ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(NullFormatter())

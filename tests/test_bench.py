@@ -312,12 +312,12 @@ def test_per_layer_times_add_up_to_about_the_whole_inference(reference_onnx_path
     engine = NativeEngine(ecnn, "float", 1)
     x = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
     engine.prepare(len(x))
-    timing = measure.time_layers(engine.model, x, runs=40, warmup=3, whole=engine.run)
-    assert len(timing.ops) == len(engine.model.layers) and timing.rounds.runs == timing.whole.runs == 40
+    timing = measure.time_layers(engine.model, x, runs=60, warmup=3, whole=engine.run)
+    assert len(timing.ops) == len(engine.model.layers) and timing.rounds.runs == timing.whole.runs == 60
     # Each op alone, one Python -> C call each, against one call for all, round by round: the same
-    # work on the same machine, so a round of ops lands near the whole (loose bounds: load on a
-    # shared machine comes in bursts).
-    assert 0.5 < timing.rounds.median_ms / timing.whole.median_ms < 2.0, timing
+    # work on the same machine, so a round of ops lands near the whole. Compared on the fastest
+    # of each (the least disturbed: load on a shared machine comes in bursts), loose bounds.
+    assert 0.5 < timing.rounds.min_ms / timing.whole.min_ms < 2.0, timing
     # and the table's rows (the ops' medians) add up to about a round (a little less when busy: time_layers)
     assert 0.5 < sum(s.median_ms for s in timing.ops) / timing.rounds.median_ms < 1.5, timing
 

@@ -316,10 +316,11 @@ def test_per_layer_times_add_up_to_about_the_whole_inference(reference_onnx_path
     assert len(timing.ops) == len(engine.model.layers) and timing.rounds.runs == timing.whole.runs == 60
     # Each op alone, one Python -> C call each, against one call for all, round by round: the same
     # work on the same machine, so a round of ops lands near the whole. Compared on the fastest
-    # of each (the least disturbed: load on a shared machine comes in bursts), loose bounds.
+    # of each, the least disturbed (on a shared machine a burst of load can cover most rounds and
+    # move a median several-fold), with loose bounds.
     assert 0.5 < timing.rounds.min_ms / timing.whole.min_ms < 2.0, timing
-    # and the table's rows (the ops' medians) add up to about a round (a little less when busy: time_layers)
-    assert 0.5 < sum(s.median_ms for s in timing.ops) / timing.rounds.median_ms < 1.5, timing
+    # and the ops' fastest times add up to about the fastest round (never more: every round is a sum of them)
+    assert 0.5 < sum(s.min_ms for s in timing.ops) / timing.rounds.min_ms <= 1.0 + 1e-9, timing
 
 
 def test_stats_and_short_reasons():

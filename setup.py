@@ -5,10 +5,12 @@ the extension `edgecnn.runtime._native`; build_ext first builds the C library wi
 native/Makefile (`make pic`), which the extension links.
 """
 import importlib.util
+import shutil
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 
 class BuildExt(build_ext):
@@ -23,4 +25,13 @@ class BuildExt(build_ext):
         super().run()
 
 
-setup(cffi_modules=["runtime/_build_ffi.py:ffibuilder"], cmdclass={"build_ext": BuildExt})
+class BuildPy(build_py):
+    """Starts from an empty build/lib/edgecnn: setuptools never deletes the copy of a module that
+    was removed or moved since the last build in this tree, and `pip wheel .` would ship it."""
+
+    def run(self):
+        shutil.rmtree(Path(self.build_lib) / "edgecnn", ignore_errors=True)
+        super().run()
+
+
+setup(cffi_modules=["runtime/_build_ffi.py:ffibuilder"], cmdclass={"build_ext": BuildExt, "build_py": BuildPy})

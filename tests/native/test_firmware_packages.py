@@ -1,6 +1,6 @@
 """Firmware packages generated from native/ by one command each: the Arduino library (also a
-PlatformIO library) of `make -C native dist-arduino` and the Zephyr module (the repository's
-zephyr/, and the stand-alone copy of `make -C native dist-zephyr`).
+PlatformIO library) of `make -C native dist-arduino` and the Zephyr module (native/zephyr,
+and the stand-alone copy of `make -C native dist-zephyr`).
 
 Debian's arduino-builder has only the AVR core (the ARM cores come from the Boards Manager,
 online), so the Arduino library is built as the IDE builds a library (every .c file under src/,
@@ -238,7 +238,7 @@ def zephyr_modules(tmp_path_factory) -> dict:
     """{"repository": the repository root, "dist-zephyr": the stand-alone copy}."""
     out = tmp_path_factory.mktemp("zephyr") / "edgecnn"
     run(["make", "-s", "-C", NATIVE, "dist-zephyr", f"OUT={out}"])
-    return {"repository": ROOT, "dist-zephyr": out}
+    return {"repository": NATIVE, "dist-zephyr": out}
 
 
 @pytest.mark.parametrize("which", ["repository", "dist-zephyr"])
@@ -255,7 +255,7 @@ def test_zephyr_kconfig(tmp_path):
     kconfiglib = need_module("kconfiglib", "kconfiglib")
     # Zephyr's own Kconfig tree defines REQUIRES_FULL_LIBC (lib/libc/Kconfig): stand in for it
     top = tmp_path / "Kconfig"
-    top.write_text(f'config REQUIRES_FULL_LIBC\n\tbool\n\nsource "{ROOT / "zephyr" / "Kconfig"}"\n')
+    top.write_text(f'config REQUIRES_FULL_LIBC\n\tbool\n\nsource "{NATIVE / "zephyr" / "Kconfig"}"\n')
     kconf = kconfiglib.Kconfig(str(top), warn_to_stderr=False)
     assert not kconf.warnings, kconf.warnings
     edgecnn = kconf.syms["EDGECNN"]

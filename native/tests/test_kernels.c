@@ -18,6 +18,9 @@
 
 static const ecnn_isa_info *isa; /* the level under test */
 
+/* The whole output as one tile (tests/test_tiles.c splits it). */
+#define WHOLE(rows, o) (&(ecnn_tile){0, (rows), 0, (o)})
+
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;
 int harness_tests_failed = 0;
@@ -68,9 +71,9 @@ static void test_fc_f32_panel16(void)
                 for (i = 0; i < o * k; i++) wf[i] = frand();
                 for (i = 0; i < o; i++) bf[i] = frand();
                 pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-                ref(y_ref, xf, wf, b, n, k, o, &act, ECNN_LAYOUT_PLAIN);
-                ref(y_ref_packed, xf, wf_packed, b, n, k, o, &act, ECNN_LAYOUT_FC_PANEL16);
-                fast->fn(y_fast, xf, wf_packed, b, n, k, o, &act);
+                ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+                ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
+                fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
                 CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
                 CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
                 if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
@@ -90,8 +93,8 @@ static void test_fc_f32_fused_mac(void)
     ecnn_act_params act;
     memset(&act, 0, sizeof act);
     pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
-    ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, WHOLE(1, 1), &act, ECNN_LAYOUT_PLAIN);
+    ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act);
     CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
     CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
 #if defined(__x86_64__)
@@ -113,16 +116,16 @@ static void test_f32_subnormals(void)
     for (i = 0; i < o * k; i++) wf[i] = frand();
     for (i = 0; i < o; i++) bf[i] = frand() * 1e-39f;
     pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, &act, ECNN_LAYOUT_PLAIN);
-    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, &act);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, WHOLE(n, o), &act);
     CHECK(y_ref[0] != 0.0f && memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
     /* a 3x3 conv, 2 -> 16 channels, over the same subnormal values (HWIO = [3][3][2][16]) */
     memset(&p, 0, sizeof p);
     p.h = p.w = 5, p.c = 2, p.o = 16, p.kh = p.kw = 3, p.oh = p.ow = 3;
     p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
     p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, &p);
-    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, &p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, WHOLE(3, 16), &p);
+    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, WHOLE(3, 16), &p);
     CHECK(memcmp(y_ref, y_fast, 9 * 16 * sizeof(float)) == 0);
 }
 
@@ -182,10 +185,10 @@ static void test_fc_q_panel8x4(void)
                     for (j = 0; j < o; j++)
                         for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
                 }
-                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, &q);
+                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, WHOLE(n, o), &q);
                 q.w_layout = layout;
-                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, &q);
-                fast->fn(q_fast, xq, wq_packed, b, n, k, o, &q);
+                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+                fast->fn(q_fast, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
                 CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
                 CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
                 if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
@@ -261,9 +264,9 @@ static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, 
     for (i = 0; i < nw; i++) w[i] = frand();
     for (i = 0; i < p->o; i++) b[i] = frand();
     to_hwio(wh, w, p, sizeof(float));
-    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, p);
+    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_PLAIN;
     CHECK(memcmp(y_ref, y_fast, ny * sizeof(float)) == 0);
 }
@@ -292,7 +295,7 @@ static void test_conv_hwio(void)
         /* float */
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
+        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, WHOLE(n * p.oh, p.o), &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
         /* int8 / uint8, per-channel zero points allowed here */
@@ -318,12 +321,13 @@ static void test_conv_hwio(void)
         for (i = 0; i < nw; i++) qw[i] = (uint8_t)irand(0, 255);
         for (i = 0; i < p.o; i++) qb[i] = irand(-5000, 5000);
         to_hwio(qwh, qw, &p, 1);
-        ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, &p, &q);
+        ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
         CHECK(ecnn_conv2d_q_hwio_fits(&p)); /* the geometries here fit its stack buffers */
-        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
+        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q,
+                           &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
-        ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
+        ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
     }
 }
@@ -395,17 +399,17 @@ static void test_maxpool_q(void)
         p.oh = (p.h + p.pad_top - span_h) / p.stride_h + 1;
         p.ow = (p.w + p.pad_left - span_w) / p.stride_w + 1;
         for (i = 0; i < n * p.h * p.w * p.c; i++) px[i] = (uint8_t)irand(0, 255);
-        ecnn_maxpool2d_q_ref(py_ref, px, n, &p, t);
-        fast(py_fast, px, n, &p, (int)t);
+        ecnn_maxpool2d_q_ref(py_ref, px, n, WHOLE(n * p.oh, p.c), &p, t);
+        fast(py_fast, px, n, WHOLE(n * p.oh, p.c), &p, (int)t);
         CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
         /* float, out of place and (no top/left padding) in place */
         for (i = 0; i < n * p.h * p.w * p.c; i++) /* ties of -0 / +0 and NaN: the compare's corner cases */
             pf[i] = pf_in[i] = i % 13 == 5 ? -0.0f : i % 17 == 3 ? 0.0f : i % 29 == 7 ? (float)NAN : frand();
-        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, &p);
-        fast(pfy_fast, pf, n, &p, ECNN_POOL_F32);
+        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, WHOLE(n * p.oh, p.c), &p);
+        fast(pfy_fast, pf, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
         CHECK(memcmp(pfy_ref, pfy_fast, (size_t)n * p.oh * p.ow * p.c * sizeof(float)) == 0);
         if (p.pad_top == 0 && p.pad_left == 0 && n == 1) {
-            fast(pf_in, pf_in, n, &p, ECNN_POOL_F32);
+            fast(pf_in, pf_in, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
             CHECK(memcmp(pfy_ref, pf_in, (size_t)p.oh * p.ow * p.c * sizeof(float)) == 0);
         }
     }

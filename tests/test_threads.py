@@ -66,12 +66,18 @@ def test_reference_kernels_are_identical_for_any_thread_count(reference_blobs):
         _check_thread_counts(blob, f"reference {kind}, reference kernels", batches=(1, 9), reference=True)
 
 
-def test_tiny_zoo_models_are_identical_for_any_thread_count(tiny_zoo):
+def test_tiny_zoo_models_are_identical_for_any_thread_count(tiny_zoo, tmp_path):
+    """Every tiny zoo model (MLPerf Tiny and Keras-Applications blocks), float and int8 (its float
+    ONNX quantized as tests/model_zoo.py does: QDQ, per channel, uint8 activations)."""
     from edgecnn.export.compiler import compile_model
+    from model_zoo import quantize_zoo_model
 
     for name in tiny_zoo.models:
-        for kind in ("float", "int8"):
-            _check_thread_counts(compile_model(str(tiny_zoo.onnx(name, kind)))[0], f"{name} {kind}", batches=(1, 16))
+        float_blob = compile_model(str(tiny_zoo.onnx(name, "float")))[0]
+        _check_thread_counts(float_blob, f"{name} float", batches=(1, 16))
+        calibration = _inputs(Model.from_bytes(float_blob, threads=1), 16, seed=5)
+        quantize_zoo_model(tiny_zoo.onnx(name, "float"), tmp_path / f"{name}.int8.onnx", calibration)
+        _check_thread_counts(compile_model(str(tmp_path / f"{name}.int8.onnx"))[0], f"{name} int8", batches=(1, 16))
 
 
 def test_eight_python_threads_hammering_one_model(reference_blobs):

@@ -6,9 +6,10 @@
  *       multiply-accumulates per sample. Fails through ecnn_op_fail, which records the check.
  *   const char *ecnn_eval_<name>(const ecnn_run_ctx *r, const ecnn_op_rec *op);
  *       at run time: picks the kernel (from the tensors' dtypes and layouts and the model's ISA
- *       level) and runs it, split into tiles (ecnn_grid_plan, ecnn_run_tasks: core/parallel.c);
- *       returns the kernel's name. With r->run 0 it only names the kernel (ecnn_model_op): use
- *       ecnn_tensor_ptr and ECNN_CALL, which then touch no buffer.
+ *       level) and runs it, split into tiles (ecnn_grid_plan or ecnn_span_plan, then
+ *       ecnn_run_tasks with a task that runs the kernel on one tile: core/parallel.c); returns
+ *       the kernel's name. With r->run 0 it only names the kernel (ecnn_model_op): the buffers
+ *       from ecnn_tensor_ptr are NULL then, and nothing runs.
  *
  * The registry (core/registry.c) is generated from ECNN_OP_LIST, so adding an op is its line
  * there, its parameter struct and its file here. */
@@ -57,12 +58,6 @@ const ecnn_op_def *ecnn_op_def_of(uint32_t op_type);
 /* Where tensor t lives for this run (NULL for ECNN_NO_TENSOR, or when r->run is 0); fills *rec
  * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (FORMAT.md). */
 void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
-
-/* Runs kernel `fn` with the parenthesised `args` when r->run, and gives its name: the function's
- * name without "ecnn_". */
-#define ECNN_CALL(r, fn, args) ((r)->run ? (void)(fn args) : (void)0, &(#fn)[5])
-/* The same for a kernel config entry (core/isa.h): runs impl->fn, gives impl->name. */
-#define ECNN_CALL_IMPL(r, impl, args) ((r)->run ? (void)((impl)->fn args) : (void)0, (impl)->name)
 
 /* ---- splitting an op into tiles (core/parallel.c) ------------------------------------------ *
  * Each output element in exactly one tile, computed by the kernel the same way whatever the

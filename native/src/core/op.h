@@ -71,16 +71,23 @@ typedef struct {
     uint32_t chans, chan_step, chan_tiles;
 } ecnn_grid;
 
+/* Work is counted in MAC-equivalents: one multiply-accumulate of a SIMD conv (~0.04 ns on a
+ * 2020s x86 core); the plain C kernels of the other ops cost these per element: */
+#define ECNN_WORK_MOVE 8u    /* copying or converting (QUANTIZE, DEQUANTIZE, data movement) */
+#define ECNN_WORK_ARITH 32u  /* a float operation (ACTIVATION, ADD, MUL, CHANNEL_ARITH, average pooling) */
+#define ECNN_WORK_LIBM 128u  /* an exp or tanh (SOFTMAX, Sigmoid, Tanh) */
+#define ECNN_WORK_QARITH 256u /* int8 ADD / MUL: float requantization in plain C */
 #define ECNN_TILES_PER_THREAD 4u   /* tiles per thread at most: the threads balance uneven tiles */
-#define ECNN_MIN_TILE_WORK 32768u  /* MAC-equivalents a tile keeps at least: a few microseconds */
-#define ECNN_MOVE_WORK 4u          /* MAC-equivalents of moving or converting one element */
+#define ECNN_MIN_TILE_WORK 65536u  /* MAC-equivalents a tile keeps at least: ~2-3 us, >> a dispatch (~0.2 us) */
 
 /* Plans the tiles of an op of `work` MAC-equivalents (whole batch) over `rows` rows and `chans`
  * channels split in multiples of `grain`: at most threads * ECNN_TILES_PER_THREAD tiles and at
- * most work / ECNN_MIN_TILE_WORK, at least 1; rows first, then channels (chans_first: the other
- * way round; chans 1 / grain >= chans: rows only). Returns the number of tiles. */
+ * most work / ECNN_MIN_TILE_WORK, at least 1; when each tile pays `setup` MAC-equivalents
+ * whatever its size (a kernel packing its weights per call), at most one tile per thread and
+ * each tile at least 2 x setup of work. Rows first, then channels (chans_first: the other way
+ * round; chans 1 or grain >= chans: rows only). Returns the number of tiles. */
 uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
-                        int chans_first);
+                        uint64_t setup, int chans_first);
 /* Tile `index` of a planned grid. */
 void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t);
 /* The split of a flat range [0, count) (elements, rows or samples of an elementwise or data
@@ -90,7 +97,7 @@ typedef struct {
     uint32_t pieces;
 } ecnn_span;
 /* Plans it as ecnn_grid_plan (one channel); returns the number of pieces. */
-uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work);
+uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup);
 /* Piece `index`: [*first, *first + return value). */
 size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first);
 /* Samples of the `left` still to run that one pass takes, so that its rows (samples x

@@ -4,17 +4,22 @@
  * allocation here: a build without threads runs every task inline. */
 #include "core/op.h"
 
-/* Tiles worth making for `work` MAC-equivalents: one per ECNN_MIN_TILE_WORK, at most
- * ECNN_TILES_PER_THREAD per thread, at least 1; 1 on one thread. */
-static uint32_t tiles_wanted(const ecnn_run_ctx *r, uint64_t work)
+/* Tiles worth making for `work` MAC-equivalents (`setup` more per tile): one per
+ * ECNN_MIN_TILE_WORK, at most ECNN_TILES_PER_THREAD per thread (one with a setup: each tile
+ * beyond the threads would add a setup to a thread's time) and with a setup no tile under 2 x
+ * setup of work; at least 1, and 1 on one thread. */
+static uint32_t tiles_wanted(const ecnn_run_ctx *r, uint64_t work, uint64_t setup)
 {
-    uint64_t by_work;
-    uint32_t most;
+    uint64_t want;
     if (r->par == NULL || r->par->threads < 2) return 1;
-    most = r->par->threads > 0xFFFFFFFFu / ECNN_TILES_PER_THREAD ? 0xFFFFFFFFu : r->par->threads * ECNN_TILES_PER_THREAD;
-    by_work = work / ECNN_MIN_TILE_WORK;
-    if (by_work < 2) return 1;
-    return by_work < most ? (uint32_t)by_work : most;
+    want = work / ECNN_MIN_TILE_WORK;
+    if (setup > 0) {
+        if (want > work / (2 * setup)) want = work / (2 * setup);
+        if (want > r->par->threads) want = r->par->threads;
+    } else if (want > (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD) {
+        want = (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD;
+    }
+    return want < 2 ? 1 : (uint32_t)want;
 }
 
 static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
@@ -23,9 +28,9 @@ static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
 static uint32_t block_of(uint32_t units, uint32_t parts) { return div_up(units, parts < units ? parts : units); }
 
 uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
-                        int chans_first)
+                        uint64_t setup, int chans_first)
 {
-    const uint32_t want = tiles_wanted(r, work);
+    const uint32_t want = tiles_wanted(r, work, setup);
     const uint32_t units = grain >= chans ? 1 : div_up(chans, grain); /* channel blocks of `grain` */
     uint32_t row_parts, unit_parts;
     if (chans_first) {
@@ -53,9 +58,9 @@ void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t)
     t->o1 = g->chans - t->o0 < g->chan_step ? g->chans : t->o0 + g->chan_step;
 }
 
-uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work)
+uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup)
 {
-    const uint32_t want = tiles_wanted(r, work);
+    const uint32_t want = tiles_wanted(r, work, setup);
     const size_t units = count / align + (count % align != 0);
     const size_t parts = want < units ? want : (units ? units : 1);
     sp->count = count;

@@ -123,8 +123,8 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     }
     if (r->run) {
         const size_t units = j.elementwise ? j.per_sample * r->batch : j.per_sample / j.period * r->batch;
-        const uint64_t work = (uint64_t)j.per_sample * r->batch * ECNN_MOVE_WORK;
-        ecnn_run_tasks(r, binary_task, &j, ecnn_span_plan(&j.span, r, units, j.elementwise ? 64 : 1, work));
+        const uint64_t work = (uint64_t)j.per_sample * r->batch * (j.quantized ? ECNN_WORK_QARITH : ECNN_WORK_ARITH);
+        ecnn_run_tasks(r, binary_task, &j, ecnn_span_plan(&j.span, r, units, j.elementwise ? 64 : 1, work, 0));
     }
     if (j.quantized) return mul ? "mul_q_ref" : "add_q_ref";
     return "binary_f32_ref";

@@ -91,7 +91,7 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         j.count = op->num_inputs;
         for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
         j.row_bytes = row_bytes;
-        ecnn_run_tasks(r, concat_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_MOVE_WORK));
+        ecnn_run_tasks(r, concat_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0));
     }
     return y.dtype != ECNN_DTYPE_F32 ? "concat_q_ref" : "concat_ref"; /* int8: requantizing (QLinearConcat) */
 }

@@ -141,6 +141,6 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
     }
     if (r->run) /* outputs first (each thread streams its share of the weights), then samples */
         ecnn_run_tasks(r, fc_task, &j,
-                       ecnn_grid_plan(&j.grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 1));
+                       ecnn_grid_plan(&j.grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 0, 1));
     return name;
 }

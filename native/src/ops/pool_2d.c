@@ -177,8 +177,11 @@ static void run_pool(const ecnn_run_ctx *r, pool_job *j, const ecnn_tensor_rec *
         j->n = ecnn_pass_samples(r->batch - s0, j->p.oh);
         j->x = x0 + (size_t)s0 * x->size;
         j->y = y0 + (size_t)s0 * y->size;
+        /* a window position: a SIMD max, or a float addition in plain C (average pooling) */
         tiles = ecnn_grid_plan(&j->grid, r, j->in_place ? 1 : j->n * j->p.oh, j->p.c, ECNN_TILE_O_CONV,
-                               (uint64_t)j->n * j->p.oh * j->p.ow * j->p.c * j->p.kh * j->p.kw, 0);
+                               (uint64_t)j->n * j->p.oh * j->p.ow * j->p.c * j->p.kh * j->p.kw *
+                                   (j->kind == MAX_FAST ? 1 : ECNN_WORK_ARITH),
+                               0, 0);
         if (j->in_place) j->grid.rows = j->grid.row_step = j->n * j->p.oh;
         ecnn_run_tasks(r, pool_task, j, tiles);
     }

@@ -61,7 +61,7 @@ static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.zero_point = ecnn_q_zero_point(r->m, quantize ? &y : &x, 0);
     if (r->run) {
         const size_t count = (size_t)ecnn_numel(&x) * r->batch;
-        ecnn_run_tasks(r, convert_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_MOVE_WORK));
+        ecnn_run_tasks(r, convert_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8, 0)); /* a division or multiply and a rounding */
     }
     return quantize ? "quantize_ref" : "dequantize_ref";
 }

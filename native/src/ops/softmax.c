@@ -38,8 +38,7 @@ const char *ecnn_eval_softmax(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.c = x.dims[x.rank - 1];
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
-        /* an exponential per element: a few times a move */
-        ecnn_run_tasks(r, softmax_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * 4 * ECNN_MOVE_WORK));
+        ecnn_run_tasks(r, softmax_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_LIBM, 0));
     }
     return "softmax_f32_ref";
 }

@@ -56,6 +56,6 @@ const char *ecnn_eval_transpose(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.yp = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     if (r->run)
         ecnn_run_tasks(r, transpose_task, &j,
-                       ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)x.size * r->batch * ECNN_MOVE_WORK / 4));
+                       ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)x.size * r->batch * ECNN_WORK_MOVE, 0));
     return "transpose_ref";
 }

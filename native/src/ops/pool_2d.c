@@ -132,12 +132,15 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* ---- run time ------------------------------------------------------------------------------- */
 
+/* The kernel a pooling op runs. */
+enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_F32, AVG_Q };
+
 /* One pooling op, ready to run tile by tile. */
 typedef struct {
     ecnn_grid grid;
     int in_place;                     /* y overlaps x: every tile takes all rows (channels never race) */
     const ecnn_maxpool2d_impl *max;   /* MAX_POOL_2D's fast kernel, or NULL */
-    int kind;                         /* max_ref_f32, max_ref_q, avg_f32, avg_q */
+    int kind;                         /* MAX_FAST, ... */
     int type;                         /* max: ECNN_POOL_F32 or an ecnn_qtype */
     int uint8_rounding;
     void *y;
@@ -146,8 +149,6 @@ typedef struct {
     ecnn_pool2d_args p;
     ecnn_qtensor qx, qy;
 } pool_job;
-
-enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_F32, AVG_Q };
 
 static void pool_task(void *ctx, size_t index)
 {

@@ -254,9 +254,13 @@ typedef void (*ecnn_task_fn)(void *context, size_t index);
 typedef void (*ecnn_parallel_for_fn)(void *pool, ecnn_task_fn task, void *context, size_t range);
 
 /** How ecnn_run_parallel() runs the tiles of each op. Split rule: an op is cut into at most
- * 4 x threads tiles, and into fewer when it is small (so that a tile keeps at least ~32 K
- * multiply-accumulates of work, or the equivalent in data movement): a tiny layer runs as one
- * tile on the calling thread, without a parallel_for call. */
+ * 4 x threads tiles, and into fewer when it is small (a tile keeps at least ~64 K
+ * multiply-accumulates of work, or the equivalent for other ops: a few microseconds): a tiny
+ * layer runs as one tile on the calling thread, without a parallel_for call. Convolutions and
+ * pooling are cut by output rows of the batch, then output channels; fully connected layers by
+ * outputs, then samples; the other ops by ranges of elements, rows or samples. A task runs one
+ * kernel call: it needs up to 32 KB of stack on the thread that runs it (the int8 convolution's
+ * buffers; 28 KB on x86-64). */
 typedef struct {
     ecnn_parallel_for_fn parallel_for; /**< NULL: every op on the calling thread */
     void *pool;                        /**< passed to parallel_for as its first argument */

@@ -5,6 +5,7 @@ caller the single-threaded result; the threads argument, its errors, the CLI fla
 child. No timing here (edgecnn bench measures speed).
 """
 import os
+from pathlib import Path
 import subprocess
 import sys
 import threading
@@ -183,3 +184,30 @@ def test_predict_command_threads_flag(tmp_path, reference_blobs, fashion_test_su
     assert one.stdout == three.stdout and one.stdout.count("\n") == 3
     bad = run("--threads", "0")
     assert bad.returncode == 2 and "--threads: expected a whole number >= 1, got '0'" in bad.stderr
+
+
+def test_threads_that_cannot_start_raise_a_clear_error(tmp_path):
+    """In a process whose address space has no room for a thread's stack, Model.load(threads=16)
+    raises ThreadsError naming the cause (and starts nothing); threads=1 still loads."""
+    if not sys.platform.startswith("linux"):
+        pytest.fail("this test needs Linux (/proc/self/statm, RLIMIT_AS)")
+    model = Path(__file__).resolve().parents[1] / "native" / "fuzz" / "corpus" / "float_relu.ecnn"
+    script = f"""
+import os, resource, numpy as np
+from edgecnn.runtime.model import Model, ThreadsError
+Model.load({str(model)!r}, threads=1)  # everything imported and allocated once
+before = len(os.listdir("/proc/self/task"))  # the interpreter's own threads (OpenBLAS, ...)
+pages = int(open("/proc/self/statm").read().split()[0])
+limit = pages * os.sysconf("SC_PAGESIZE") + (4 << 20)  # less than one 8 MB thread stack
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+try:
+    Model.load({str(model)!r}, threads=16)
+except ThreadsError as exc:
+    print("ThreadsError:", exc)
+print("threads=1:", Model.load({str(model)!r}, threads=1).threads, "new tasks:", len(os.listdir("/proc/self/task")) - before)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "ThreadsError: " in done.stdout and "cannot start 16 threads: the thread pool could not start a thread" \
+        in done.stdout, done.stdout
+    assert "threads=1: 1 new tasks: 0" in done.stdout, done.stdout

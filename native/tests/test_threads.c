@@ -4,6 +4,9 @@
  * pooling, depthwise conv, average pooling, ADD, in-place activation, packed and plain FC,
  * softmax) and the fuzz corpus (real compiler output, float and int8), at batches that make
  * them split. No timing. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* the address-space limit test: fork, setrlimit, waitpid */
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,14 @@
 #include "harness.h"
 #include "kernels/kernels.h"
 #include "model_builder.h"
+
+#if defined(__linux__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define THREAD_FAILURE_TEST 1 /* native Linux, no sanitizer (they reserve address space): see below */
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;
@@ -90,6 +101,44 @@ static void test_pool_api(void)
         CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_E_ARG); /* twice */
         free(block);
     }
+}
+
+/* A pool whose threads cannot start (the address space is too small for their stacks): the
+ * status says so, no thread is left running and the struct runs single-threaded. In a child
+ * process, which the limit would otherwise hamper. */
+static void test_pool_start_failure(void)
+{
+#ifdef THREAD_FAILURE_TEST
+    const pid_t pid = fork();
+    int status = 0;
+    if (pid == 0) {
+        static unsigned char memory[1 << 16];
+        ecnn_parallel par;
+        struct rlimit lim;
+        unsigned long pages = 0;
+        int tasks = 0, code = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        DIR *d;
+        if (!f || fscanf(f, "%lu", &pages) != 1) _exit(10);
+        fclose(f);
+        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (4u << 20); /* < one 8 MB stack */
+        if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(11);
+        if (ecnn_pool_init(&par, memory, sizeof memory, 16) != ECNN_E_THREADS) code |= 1;
+        if (par.parallel_for != NULL || par.threads != 1) code |= 2;
+        if ((d = opendir("/proc/self/task")) != NULL) { /* the threads of this process: the main one only */
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) tasks += e->d_name[0] != '.';
+            closedir(d);
+        }
+        if (tasks != 1) code |= 4;
+        _exit(code);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fprintf(stderr, "  child status %d\n", status);
+#else
+    printf("test_pool_start_failure: not run on this target (needs native x86-64 Linux, no sanitizer)\n");
+#endif
 }
 
 /* ---- models -------------------------------------------------------------------------------- */
@@ -416,6 +465,7 @@ static void test_shared_pool(void)
 int main(void)
 {
     RUN_TEST(test_pool_api);
+    RUN_TEST(test_pool_start_failure);
     RUN_TEST(test_tiny_model_does_not_split);
     RUN_TEST(test_built_model);
     RUN_TEST(test_corpus_models);

@@ -260,10 +260,16 @@ static ecnn_status run_with(const ecnn_model *m, uint32_t batch, const void *x, 
     ecnn_model_tensor(m, info.input, &ti);
     ecnn_model_tensor(m, info.output, &to);
     ecnn_arena_size(m, batch, &need);
-    arena = (uint8_t *)aligned_alloc64(need, &block);
-    memset(arena, 0xA5, need); /* garbage, as the arena may hold */
+    arena = (uint8_t *)aligned_alloc64(need + 256, &block);
+    memset(arena, 0xA5, need);       /* garbage, as the arena may hold */
+    memset(arena + need, 0xEE, 256); /* threads or not, the arena size is exact: nothing past it */
     st = par ? ecnn_run_parallel(m, batch, x, (size_t)ti.size * batch, y, (size_t)to.size * batch, arena, need, par)
              : ecnn_run(m, batch, x, (size_t)ti.size * batch, y, (size_t)to.size * batch, arena, need);
+    {
+        size_t i;
+        for (i = 0; i < 256; i++)
+            if (arena[need + i] != 0xEE) st = ECNN_E_ARENA; /* reported as a wrong status */
+    }
     free(block);
     return st;
 }

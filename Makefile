@@ -21,12 +21,13 @@ CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-l
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile \
                   $(shell find native/include native/src -name '*.[ch]')
 
-.PHONY: run test venv data browser-deps native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test bench venv data browser-deps native-test cross-deps native-cross fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    the main job on Fashion-MNIST: train, export, quantize, compile, verify, bench, report"
 	@echo "make test   run the C and Python test suites (sets everything up)"
+	@echo "make bench  native vs onnxruntime vs LiteRT on the reference model and the tiny zoo (docs/benchmarks.md)"
 	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
 
@@ -58,6 +59,13 @@ data:
 run: venv data cross-deps
 	$(MAKE) -s -C native size MODELS=
 	$(EDGECNN) pipeline --data $(DATA_DIR) --out $(RUN_DIR)
+
+# Benchmark: native vs onnxruntime vs LiteRT on the reference model and the tiny zoo (docs/benchmarks.md).
+BENCH_DIR   ?= runs/bench
+BENCH_FLAGS ?=
+
+bench: venv data
+	$(EDGECNN) bench --run-dir $(RUN_DIR) --data $(DATA_DIR) --out $(BENCH_DIR) $(BENCH_FLAGS)
 
 # Headless Chromium renders the run report in the tests: installed when missing and root, else named.
 browser-deps:

@@ -167,11 +167,9 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
                          f"{logits['identical']:,} of {logits['values']:,} values, "
                          f"largest difference {logits['max_step_diff']} steps"])
     if bench:
-        for m in bench["measurements"]:
-            if m["batch"] == 1:
-                ratio = m.get("latency_vs_onnxruntime")
-                rows.append([f"batch-1 latency, {m['engine']}", f"{m['median_ms']:.3f} ms",
-                             f"{ratio:.2f}× onnxruntime" if ratio else ""])
+        from edgecnn.bench.tables import summary_rows
+
+        rows += summary_rows(bench)
     summary.append(("table", ["figure", "value", "note"], rows))
     summary.append(("p", f"Training took {metrics.get('wall_seconds', 'n/a')} s for {metrics.get('epochs', 'n/a')} epochs."))
 
@@ -200,22 +198,17 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
     bench_section = report.section("Benchmark")
     memory = report.section("Memory and flash")
     if bench:
-        from edgecnn.bench import format_table
+        from edgecnn.bench import tables
 
-        bench_section.append(("p", f"CPU: {bench['cpu']}; {bench['threads']} thread; {bench['runs']} timed runs per "
-                                   f"engine and batch, engines interleaved; medians. Read bandwidth over a "
-                                   f"weight-sized buffer: {bench['read_bandwidth_gb_s']:.1f} GB/s."))
-        bench_section.append(("table", ["engine", "batch", "median ms", "p90 ms", "p99 ms", "images/s",
-                                        "latency ÷ onnxruntime", "weight-streaming floor ms"],
-                              [[m["engine"], m["batch"], m["median_ms"], m["p90_ms"], m["p99_ms"],
-                                round(m["images_per_s"]), m["latency_vs_onnxruntime"] or "-", m["floor_ms"] or "-"]
-                               for m in bench["measurements"]]))
-        _image(bench_section, r / "bench.png", "latency and throughput per engine")
-        memory.append(("table", ["engine", "file bytes", "weight bytes", "arena bytes (batch 1)", "peak RSS MiB"],
-                       [[e["name"], e["file_bytes"], e["weight_bytes"] or "-", e["arena_bytes_batch1"] or "-",
-                         round(e["peak_rss_kib"] / 1024, 1) if e.get("peak_rss_kib") else "-"]
-                        for e in bench["engines"]]))
-        memory.append(("pre", format_table(bench)))
+        machine = bench["machine"]
+        bench_section.append(("p", f"CPU: {machine['cpu']}; {bench['threads']} thread per engine; engines interleaved "
+                                   f"round by round; medians. Load average {tables.format_load(machine['load_start'])} at "
+                                   f"start, {tables.format_load(machine['load_end'])} at end."))
+        bench_section.append(("table", *tables.main_rows(bench)))
+        _image(bench_section, r / "bench.png", "native time ÷ the faster of onnxruntime and LiteRT, per batch")
+        bench_section.append(("table", *tables.measurement_rows(bench)))
+        memory.append(("table", *tables.memory_rows(bench)))
+        memory.append(("pre", tables.format_table(bench)))
     else:
         bench_section.append(("p", "The benchmark was not run."))
     sizes = _load(Path(__file__).resolve().parent.parent / "native" / "build" / "size.json")

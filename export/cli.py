@@ -14,7 +14,7 @@ from edgecnn.runtime.data import DATA_HELP
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
     # Defaults are repeated as literals here so registration imports nothing heavy;
-    # tests/test_export.py checks they equal the module constants.
+    # tests/export/test_export.py checks they equal the module constants.
     p = subparsers.add_parser(
         "export",
         help="convert a .keras model to ONNX and check it against Keras",

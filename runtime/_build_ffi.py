@@ -4,7 +4,7 @@ Run by `pip install` through `cffi_modules` in setup.py. The cffi declarations a
 written here: they are read from the public headers native/include/edgecnn.h and
 edgecnn_ops.h (the op table: its X-macro list is expanded here), so Python and C take op
 codes, parameter structs and enums from one source. The C compiler then checks the
-declarations against the headers, and tests/test_ffi_header.py checks the parser kept
+declarations against the headers, and tests/native/test_ffi_header.py checks the parser kept
 every declaration.
 
 The headers hold declarations of a few shapes only (edgecnn_ops.h says which); anything

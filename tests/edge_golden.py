@@ -3,7 +3,7 @@ images as PGM files, and onnxruntime's outputs for them, all written on the host
 
 `edgecnn-run --raw MODEL IMAGE...` on each target (x86-64, and aarch64 / armv7 / riscv64
 under qemu-user) must then give: the int8 logits bit for bit, the float outputs within
-FLOAT_TOLERANCE (tests/test_edge_targets.py runs the comparison).
+FLOAT_TOLERANCE (tests/native/test_edge_targets.py runs the comparison).
 
     .venv/bin/python tests/edge_golden.py --float-onnx model.onnx --int8-onnx model.int8.onnx \\
         --data /usr/share/datasets/fashion-mnist --out native/build/golden

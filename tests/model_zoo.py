@@ -345,7 +345,7 @@ def ort_run(model, x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------
-# Native runtime vs onnxruntime (tests/test_zoo.py asserts on these; --compare prints them)
+# Native runtime vs onnxruntime (tests/export/test_zoo.py asserts on these; --compare prints them)
 
 COMPARE_SAMPLES = 32
 COMPARE_SEED = 7  # a seed apart from the calibration inputs'
@@ -472,7 +472,7 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", action="store_true",
                         help="also compile each model float and int8 and compare the native runtime with onnxruntime")
     parser.add_argument("--samples", type=int, default=COMPARE_SAMPLES,
-                        help=f"random inputs per comparison (default {COMPARE_SAMPLES}, as tests/test_zoo.py)")
+                        help=f"random inputs per comparison (default {COMPARE_SAMPLES}, as tests/export/test_zoo.py)")
     args = parser.parse_args(argv)
     for name, m in build_zoo(args.outdir, args.only).items():
         print(f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "

@@ -176,8 +176,11 @@ const char *ecnn_op_name(uint32_t op_type);
  * @param[in]  buf       the file bytes; aligned to ECNN_MODEL_ALIGN (64 recommended). Must
  *                       stay valid and unchanged while the model is in use.
  * @param[in]  buf_size  bytes available at buf (may exceed the file size).
- * @return ECNN_OK, ECNN_E_ARG (NULL), ECNN_E_ALIGN, ECNN_E_MAGIC, ECNN_E_VERSION,
- *         ECNN_E_TRUNCATED, ECNN_E_CRC, ECNN_E_CORRUPT, ECNN_E_UNSUPPORTED.
+ * It also picks the ISA kernel level the model runs at (ecnn_model_isa()).
+ *
+ * @return ECNN_OK, ECNN_E_ARG (NULL), ECNN_E_ISA (EDGECNN_ISA names no level this build and CPU
+ *         have), ECNN_E_ALIGN, ECNN_E_MAGIC, ECNN_E_VERSION, ECNN_E_TRUNCATED, ECNN_E_CRC,
+ *         ECNN_E_CORRUPT, ECNN_E_UNSUPPORTED.
  */
 ecnn_status ecnn_model_init(ecnn_model *model, const void *buf, size_t buf_size);
 

@@ -56,9 +56,9 @@ typedef enum {
     ECNN_ACT_LEAKY_RELU = 2,   /**< x < 0 ? act_p0 * x : x */
     ECNN_ACT_CLIP = 3,         /**< min(max(x, act_p0), act_p1) */
     ECNN_ACT_SIGMOID = 4,      /**< 1 / (1 + exp(-x)) */
-    ECNN_ACT_TANH = 5,         /**< tanh(x) (float only) */
-    ECNN_ACT_HARD_SIGMOID = 6, /**< max(0, min(1, act_p0 * x + act_p1)) (float only) */
-    ECNN_ACT_HARD_SWISH = 7    /**< x * max(0, min(1, x / 6 + 0.5)) (float only) */
+    ECNN_ACT_TANH = 5,         /**< tanh(x) */
+    ECNN_ACT_HARD_SIGMOID = 6, /**< max(0, min(1, act_p0 * x + act_p1)) */
+    ECNN_ACT_HARD_SWISH = 7    /**< x * max(0, min(1, x / 6 + 0.5)) */
 } ecnn_activation;
 
 /** Functions of CHANNEL_ARITH (param `func`). */

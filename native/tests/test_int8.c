@@ -1,7 +1,7 @@
 /* C tests of the int8 reference kernels (kernels_ref_i8.c): rounding ties to even,
  * saturation at both ends, zero points, per-channel scales, padding, uint8 and int8.
  * Expected values are worked out by hand in the comments; the Python tests
- * (tests/test_int8_ops.py) compare the same kernels with onnxruntime bit for bit. */
+ * (tests/export/test_int8_ops.py) compare the same kernels with onnxruntime bit for bit. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

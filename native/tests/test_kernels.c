@@ -51,11 +51,15 @@ static void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint3
         for (i = 0; i < k; i++) dst[ecnn_fc_w_index(layout, j, i, k)] = src[(size_t)j * k + i];
 }
 
+/* The FC kernels under test: the level's (its config's), or one that no config lists. */
+static const ecnn_fc_f32_impl *fc_f32_kernel;
+static const ecnn_fc_q_impl *fc_q_kernel;
+
 static void test_fc_f32_panel16(void)
 {
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
     static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
-    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+    const ecnn_fc_f32_impl *fast = fc_f32_kernel;
     ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
     uint32_t ki, oi, n, i, trial = 0;
     for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
@@ -94,7 +98,7 @@ static void test_fc_f32_fused_mac(void)
     memset(&act, 0, sizeof act);
     pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
     ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, WHOLE(1, 1), &act, ECNN_LAYOUT_PLAIN);
-    ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act);
+    fc_f32_kernel->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act);
     CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
     CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
 #if defined(__x86_64__)
@@ -107,7 +111,7 @@ static void test_fc_f32_fused_mac(void)
 static void test_f32_subnormals(void)
 {
     const uint32_t n = 3, k = 37, o = 21;
-    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+    const ecnn_fc_f32_impl *fast = fc_f32_kernel;
     ecnn_act_params act;
     ecnn_conv2d_args p;
     uint32_t i;
@@ -138,7 +142,7 @@ static void test_fc_q_panel8x4(void)
 {
     static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
     static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40, 67, 139};
-    const ecnn_fc_q_impl *fast = ECNN_KERNEL(ecnn_fc_config, q, isa);
+    const ecnn_fc_q_impl *fast = fc_q_kernel;
     float w_scales[MAX_O];
     int32_t w_zero[MAX_O];
     uint32_t ki, oi, n, i, trial = 0;
@@ -656,6 +660,44 @@ static void test_crc32(void)
         }
 }
 
+/* Kernels compiled but listed in no config (ops/fully_connected.c says why), with the level
+ * whose CPU features they need: tested against that level's reference where the CPU has it. */
+#ifdef ECNN_WITH_X86
+ecnn_fc_f32_kernel ecnn_fc_f32_panel16_avx512;
+ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx512, ecnn_fc_q_panel8x4_avx512vnni;
+static const ecnn_fc_f32_impl fc_f32_undispatched[] = {ECNN_IMPL(ecnn_fc_f32_panel16_avx512)};
+static const ecnn_fc_q_impl fc_q_undispatched[] = {ECNN_IMPL(ecnn_fc_q_panel8x4_avx512),
+                                                   ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni)};
+static const uint32_t fc_f32_undispatched_level[] = {ECNN_ISA_AVX512};
+static const uint32_t fc_q_undispatched_level[] = {ECNN_ISA_AVX512, ECNN_ISA_AVX512VNNI};
+
+static void test_undispatched_kernels(void)
+{
+    uint32_t i;
+    for (i = 0; i < sizeof fc_f32_undispatched / sizeof fc_f32_undispatched[0]; i++) {
+        if (!ecnn_isa_runs_here(fc_f32_undispatched_level[i])) {
+            printf("%s: compiled, not run on this CPU\n", fc_f32_undispatched[i].name);
+            continue;
+        }
+        isa = &ecnn_isa_levels[fc_f32_undispatched_level[i]];
+        fc_f32_kernel = &fc_f32_undispatched[i];
+        printf("%s (no config lists it)\n", fc_f32_kernel->name);
+        RUN_TEST(test_fc_f32_panel16);
+        RUN_TEST(test_f32_subnormals);
+    }
+    for (i = 0; i < sizeof fc_q_undispatched / sizeof fc_q_undispatched[0]; i++) {
+        if (!ecnn_isa_runs_here(fc_q_undispatched_level[i])) {
+            printf("%s: compiled, not run on this CPU\n", fc_q_undispatched[i].name);
+            continue;
+        }
+        isa = &ecnn_isa_levels[fc_q_undispatched_level[i]];
+        fc_q_kernel = &fc_q_undispatched[i];
+        printf("%s (no config lists it)\n", fc_q_kernel->name);
+        RUN_TEST(test_fc_q_panel8x4);
+    }
+}
+#endif
+
 int main(void)
 {
     uint32_t level;
@@ -668,6 +710,8 @@ int main(void)
             continue;
         }
         isa = &ecnn_isa_levels[level];
+        fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
+        fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
         printf("level %s: kernels %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_fc_config, q, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
@@ -682,6 +726,9 @@ int main(void)
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
     }
+#ifdef ECNN_WITH_X86
+    test_undispatched_kernels();
+#endif
     printf("%d passed, %d failed (%u levels run, %d not run on this CPU)\n", harness_tests_passed, harness_tests_failed,
            level - (uint32_t)not_run, not_run);
     return harness_tests_failed != 0;

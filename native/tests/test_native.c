@@ -1,6 +1,6 @@
 /* C unit tests of the edgecnn library: loading, validation of damaged files, the
  * arena plan checks, run-argument checks, the ISA level choice, and kernels against naive
- * loops. Numerics against onnxruntime are tested from Python (tests/test_native_kernels.py). */
+ * loops. Numerics against onnxruntime are tested from Python (tests/native/test_native_kernels.py). */
 #define _POSIX_C_SOURCE 200112L /* setenv, for EDGECNN_ISA */
 #include <math.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* C tests of the issue-6 ops (AVG_POOL_2D, ADD, MUL, CONCAT, PAD, TRANSPOSE, activation codes
  * 4..7): the reference kernels against naive index arithmetic written independently here, a
  * small residual model through the loader and ecnn_run, and the loader's refusal of bad
- * parameters. Numerics against onnxruntime: tests/test_ops_float.py. Called from
+ * parameters. Numerics against onnxruntime: tests/export/test_ops_float.py. Called from
  * test_native.c's main (run_ops_f32_tests). */
 #include <math.h>
 #include <stdint.h>
@@ -184,7 +184,7 @@ static void test_binary_and_new_activations(void)
             case ECNN_ACT_SIGMOID: want = 1.0 / (1.0 + exp(-v)); break;
             case ECNN_ACT_TANH: want = tanh(v); break;
             case ECNN_ACT_HARD_SIGMOID: want = fmax(0.0, fmin(1.0, 0.25 * v + 0.5)); break;
-            default: want = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break;
+            default: want = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break; /* ECNN_ACT_HARD_SWISH */
             }
             CHECK(fabs(y[i] - want) <= 1e-6 * (1.0 + fabs(want)));
         }

@@ -24,15 +24,19 @@ def _f32(value) -> float:
     return float(np.float32(value))
 
 
-@lowers("Relu", "Sigmoid", "Tanh", "HardSwish")
+@lowers("Relu", "Sigmoid", "Tanh")
 def lower_plain_activation(low: Lowering, node) -> None:
-    _activation(low, node, {"Relu": Act.RELU, "Sigmoid": Act.SIGMOID, "Tanh": Act.TANH,
-                            "HardSwish": Act.HARD_SWISH}[node.op_type])
+    _activation(low, node, {"Relu": Act.RELU, "Sigmoid": Act.SIGMOID, "Tanh": Act.TANH}[node.op_type])
 
 
 @lowers("LeakyRelu")
 def lower_leaky_relu(low: Lowering, node) -> None:
     _activation(low, node, Act.LEAKY_RELU, _f32(attrs(node).get("alpha", 0.01)))
+
+
+@lowers("HardSwish")
+def lower_hard_swish(low: Lowering, node) -> None:
+    _activation(low, node, Act.HARD_SWISH)
 
 
 @lowers("HardSigmoid")

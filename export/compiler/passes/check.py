@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from edgecnn.export.compiler.errors import CompileError
-from edgecnn.export.compiler.ir import Act, DType, Kind, NOp, NTensor, act_name
+from edgecnn.export.compiler.ir import Act, DType, Kind, NOp, NTensor
 
 # Native ops with an int8/uint8 kernel (FORMAT.md "Quantized ops").
 INT8_OPS = frozenset({"CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "RESHAPE", "QUANTIZE", "DEQUANTIZE", "ADD",
                       "MUL", "AVG_POOL_2D", "ACTIVATION", "CONCAT", "PAD", "TRANSPOSE"})
-# ACTIVATION on int8: a 256-entry table of these functions (onnxruntime's QLinearLookupBase).
-INT8_TABLE_ACTS = frozenset({Act.RELU, Act.LEAKY_RELU, Act.CLIP, Act.SIGMOID})
 
 
 def check_native_ops(tensors: list[NTensor], ops: list[NOp]) -> None:
@@ -34,6 +32,3 @@ def check_native_ops(tensors: list[NTensor], ops: list[NOp]) -> None:
             raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
         if op.op in ("ADD", "MUL") and op.attrs["act"] != Act.NONE:
             raise CompileError(f"node '{where}': no activation can be fused into an int8 {op.op}")
-        if op.op == "ACTIVATION" and op.attrs["act"] not in INT8_TABLE_ACTS:
-            raise CompileError(f"node '{where}': {act_name(op.attrs['act'])} on int8 values is not "
-                               "supported (onnxruntime runs it in float: dequantize before it)")

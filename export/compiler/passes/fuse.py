@@ -1,6 +1,7 @@
 """Folds on the native graph: zero pads into convolutions, transposes into dense weights,
-Keras' hard sigmoid / hard swish into one activation, activations, bias adds and per-channel
-scales into the op before them."""
+Keras' hard sigmoid / hard swish into one activation, a float activation between a dequantize
+and a quantize into one int8 activation, activations, bias adds and per-channel scales into the
+op before them."""
 
 from __future__ import annotations
 
@@ -139,6 +140,26 @@ def fold_hard_activations(tensors: list[NTensor], ops: list[NOp], output_tensor:
                 ops.remove(dead)
 
 
+def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
+    """DEQUANTIZE -> float ACTIVATION -> QUANTIZE (how onnxruntime runs an activation it has no
+    int8 kernel for) becomes one int8 ACTIVATION: its table applies the same float operations to
+    each of the 256 codes, so every output code is the one the three ops give, without the float
+    tensors in the arena."""
+    for dq in list(ops):
+        if dq.op != "DEQUANTIZE" or dq.outputs[0] == output_tensor:
+            continue
+        act = sole_reader(ops, dq.outputs[0])
+        if act is None or act.op != "ACTIVATION" or act.outputs[0] == output_tensor:
+            continue
+        q = sole_reader(ops, act.outputs[0])
+        if q is None or q.op != "QUANTIZE" or tensors[q.outputs[0]].dtype != tensors[dq.inputs[0]].dtype:
+            continue
+        ops[ops.index(q)] = NOp("ACTIVATION", [dq.inputs[0]], list(q.outputs), dict(act.attrs),
+                                dq.names + act.names + q.names)
+        ops.remove(dq)
+        ops.remove(act)
+
+
 def _int8_relu_fuses(tensors: list[NTensor], op: NOp, y: int, act: NOp) -> bool:
     """An int8 ACTIVATION is a lookup table from its input's quantization to its output's; only
     a Relu with both the same (max(q, zero point)) folds into an int8 CONV_2D / FULLY_CONNECTED."""
@@ -152,6 +173,7 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
     fold_pads(tensors, ops)
     fold_transposes(tensors, ops)
     fold_hard_activations(tensors, ops, output_tensor)
+    fold_dequantized_activations(tensors, ops, output_tensor)
     changed = True
     while changed:
         changed = False

@@ -2,6 +2,7 @@
  * fused activation. Each failure records which check failed, on which op and tensor. */
 #include "core/op.h"
 #include "core/quant.h"
+#include "kernels/act.h"
 
 ecnn_status ecnn_op_fail(const ecnn_op_ctx *c, ecnn_status st, uint32_t tensor, const char *detail)
 {
@@ -61,26 +62,12 @@ int ecnn_same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b)
     return 1;
 }
 
-ecnn_status ecnn_check_act(const ecnn_op_ctx *c, const ecnn_act_params *p)
+ecnn_status ecnn_check_act(const ecnn_op_ctx *c, const ecnn_act_params *a)
 {
-    const ecnn_act_params a = *p;
-    switch (a.act) {
-    case ECNN_ACT_NONE:
-    case ECNN_ACT_RELU: return ECNN_OK;
-    case ECNN_ACT_LEAKY_RELU:
-        if (a.act_p0 == a.act_p0 && a.act_p0 - a.act_p0 == 0.0f) return ECNN_OK; /* finite */
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "LeakyRelu alpha is not finite");
-    case ECNN_ACT_CLIP:
-        if (a.act_p0 <= a.act_p1) return ECNN_OK; /* false for NaN */
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "Clip min > max or NaN");
-    case ECNN_ACT_SIGMOID:
-    case ECNN_ACT_TANH:
-    case ECNN_ACT_HARD_SWISH: return ECNN_OK;
-    case ECNN_ACT_HARD_SIGMOID:
-        if (a.act_p0 - a.act_p0 == 0.0f && a.act_p1 - a.act_p1 == 0.0f) return ECNN_OK; /* finite */
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "HardSigmoid alpha or beta is not finite");
-    default: return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX, "unknown fused activation code");
-    }
+    int unknown;
+    const char *problem = ecnn_act_problem(a, &unknown);
+    if (problem == NULL) return ECNN_OK;
+    return ecnn_op_fail(c, unknown ? ECNN_E_UNSUPPORTED : ECNN_E_CORRUPT, ECNN_NO_INDEX, problem);
 }
 
 /* The float kernels in this build need every tensor f32 and unquantized. */

@@ -79,8 +79,10 @@ static uint32_t cpu_features(void)
         f |= ECNN_CPU_AVX512;
         if (c >> 11 & 1u) f |= ECNN_CPU_AVX512VNNI;
     }
-    __cpuid_count(7, 1, a, b, c, d);
-    if (a >> 4 & 1u) f |= ECNN_CPU_AVXVNNI;
+    if (a >= 1) { /* leaf 7 has sub-leaf 1 */
+        __cpuid_count(7, 1, a, b, c, d);
+        if (a >> 4 & 1u) f |= ECNN_CPU_AVXVNNI;
+    }
     return f;
 }
 #elif defined(ECNN_DETECT_AUXV)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "edgecnn_ops.h" /* ecnn_act_params, ecnn_layout, ecnn_activation */
+#include "kernels/act.h"
 
 /* acc + a * b, the term of every float conv and fully connected sum. Where the compiler targets
  * a fused multiply-add instruction (x86 with FMA, AArch64, ARM with VFPv4, RISC-V with F: C99's
@@ -83,29 +84,6 @@ static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdi
     }
 }
 
-
-/* Sigmoid and Tanh (kernels_ref_f32.c): out of line, one copy for the whole library; they
- * call libm per element anyway, and each inlined copy cost ~0.3 KB of code. */
-float ecnn_apply_act_libm(float v, const ecnn_act_params *a);
-static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
-{
-    switch (a->act) {
-    case 1: return v > 0.0f ? v : 0.0f;              /* ECNN_ACT_RELU */
-    case 2: return v < 0.0f ? a->act_p0 * v : v;         /* ECNN_ACT_LEAKY_RELU */
-    case 3: return v < a->act_p0 ? a->act_p0 : (v > a->act_p1 ? a->act_p1 : v); /* ECNN_ACT_CLIP */
-    case 4:                                          /* ECNN_ACT_SIGMOID */
-    case 5: return ecnn_apply_act_libm(v, a);        /* ECNN_ACT_TANH */
-    case 6: {                                        /* ECNN_ACT_HARD_SIGMOID: act_p0 alpha, act_p1 beta */
-        const float t = a->act_p0 * v + a->act_p1;
-        return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
-    }
-    case 7: {                                        /* ECNN_ACT_HARD_SWISH: x * hard_sigmoid(x; 1/6, 1/2) */
-        const float t = v * (1.0f / 6.0f) + 0.5f;
-        return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
-    }
-    default: return v;
-    }
-}
 
 /* The block of its op's output one kernel call computes (the tiling contract: threads split an
  * op into tiles, each output element in exactly one): rows [m0, m1) and output channels

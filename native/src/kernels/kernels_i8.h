@@ -143,10 +143,11 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
                           const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
- * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))). f: act 1 Relu,
- * 2 LeakyRelu (v >= 0 ? v : act_p0 * v), 3 Clip, 4 Sigmoid = MLAS's logistic kernel (FMA3
- * rational polynomial, Eigen's coefficients). Other codes: identity (the validator refuses
- * them on int8). y may equal x (in place). */
+ * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's
+ * float formula (kernels/act.h), except Sigmoid: MLAS's logistic kernel (FMA3 rational
+ * polynomial, Eigen's coefficients), as onnxruntime computes it. The same codes as
+ * DequantizeLinear -> the float activation -> QuantizeLinear, once per code instead of per
+ * element. y may equal x (in place). */
 void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
                            const ecnn_qtensor *qy);
 

@@ -8,8 +8,8 @@
 
 float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
 {
-    return a->act == 4 ? 1.0f / (1.0f + expf(-v)) /* ECNN_ACT_SIGMOID */
-                       : tanhf(v);                /* ECNN_ACT_TANH */
+    return a->act == ECNN_ACT_SIGMOID ? 1.0f / (1.0f + expf(-v))
+                                      : tanhf(v); /* ECNN_ACT_TANH */
 }
 
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)

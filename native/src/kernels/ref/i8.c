@@ -305,14 +305,9 @@ void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_
     int32_t c;
     size_t i;
     for (c = lo; c < lo + 256; c++) {
-        float v = qx->scale * (float)(c - qx->zero_point), f;
-        switch (act->act) {
-        case 1: f = v > 0.0f ? v : 0.0f; break;
-        case 2: f = v >= 0.0f ? v : act->act_p0 * v; break;
-        case 3: f = v < act->act_p0 ? act->act_p0 : (v > act->act_p1 ? act->act_p1 : v); break;
-        case 4: f = ecnn_logistic_mlas(v); break;
-        default: f = v; break;
-        }
+        const float v = qx->scale * (float)(c - qx->zero_point);
+        /* Sigmoid as MLAS computes it: onnxruntime's QLinearSigmoid and its float Sigmoid */
+        const float f = act->act == ECNN_ACT_SIGMOID ? ecnn_logistic_mlas(v) : ecnn_apply_act(v, act);
         table[c - lo] = quantize_one(f, qy->scale, qy->zero_point, qy->type);
     }
     for (i = 0; i < count; i++) qstore(y, i, table[qload(x, i, t) - lo], qy->type);

@@ -587,7 +587,7 @@ def test_edgecnn_run_takes_the_declared_grayscale_layout(layout, tmp_path):
 
     import edge_golden
 
-    binary = Path(__file__).resolve().parent.parent / "native" / "build" / "edgecnn-run"
+    binary = Path(__file__).resolve().parents[2] / "native" / "build" / "edgecnn-run"
     if not binary.exists():
         pytest.fail(f"{binary} is missing: build it with `make -C native`", pytrace=False)
     shape = {"NCHW": (1, 6, 5), "NHWC": (6, 5, 1), "HW": (6, 5)}[layout]

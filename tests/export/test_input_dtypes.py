@@ -156,7 +156,7 @@ def test_edgecnn_run_feeds_raw_pixels(in_dtype, tmp_path):
     import subprocess
     from pathlib import Path
 
-    native_dir = Path(__file__).resolve().parents[1] / "native"
+    native_dir = Path(__file__).resolve().parents[2] / "native"
     built = subprocess.run(["make", "-s", "-C", str(native_dir), "build/edgecnn-run"], capture_output=True, text=True)
     assert built.returncode == 0, f"building edgecnn-run failed:\n{built.stderr}"
     model, shape = pixel_model(in_dtype)

@@ -14,7 +14,7 @@ from edgecnn.runtime import Model
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.model import ModelFormatError, ModelVersionError, NativeError, UnsupportedModelError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
 
 

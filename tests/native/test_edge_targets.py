@@ -14,7 +14,7 @@ import pytest
 
 import edge_golden
 
-NATIVE = Path(__file__).resolve().parent.parent / "native"
+NATIVE = Path(__file__).resolve().parents[2] / "native"
 # target -> (edgecnn-run binary, emulator or None)
 TARGETS = {
     "x86-64": (NATIVE / "build" / "edgecnn-run", None),

@@ -578,9 +578,12 @@ def test_gate_first_stored_in_another_axis_order():
 @pytest.mark.parametrize("op", ["HardSigmoid", "HardSwish", "Tanh"])
 def test_activations_onnxruntime_runs_in_float(op):
     """onnxruntime keeps these between DequantizeLinear and QuantizeLinear in float (HardSwish as
-    HardSigmoid * x); the compiler emits the same DEQUANTIZE -> float ACTIVATION -> QUANTIZE.
-    HardSigmoid / HardSwish are the same float32 operations as onnxruntime's; Tanh uses tanhf
-    where onnxruntime uses MLAS's polynomial, so equality of the codes is checked, not proven."""
+    HardSigmoid * x); the compiler folds the three into one int8 ACTIVATION whose table applies the
+    same float operations to each code. HardSigmoid / HardSwish are the same float32 operations as
+    onnxruntime's; Tanh uses tanhf where onnxruntime uses MLAS's polynomial, so equality of the
+    codes is checked, not proven."""
+    from edgecnn.export.compiler import compile_model
+
     compared = 0
     for seed in range(4):
         rng = np.random.default_rng(seed)
@@ -589,5 +592,8 @@ def test_activations_onnxruntime_runs_in_float(op):
                          inputs(rng, (2, 9, 11), 16), uint8=bool(seed % 2))
         ops = optimized_ops(model)
         assert ops["QLinearConv"] == 1 and not any(k.startswith("QLinear" + op) for k in ops), ops
+        native_ops = [row.op for row in compile_model(model)[1].layers]
+        assert native_ops.count("DEQUANTIZE") == 1 and any(
+            row.startswith("ACTIVATION") and row.endswith("int8") for row in native_ops), native_ops
         compared += assert_bit_exact(model, inputs(rng, (2, 9, 11), 32), f"{op} seed={seed}")
     assert compared == 4 * 32 * 4 * 9 * 11

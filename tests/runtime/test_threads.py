@@ -191,7 +191,7 @@ def test_threads_that_cannot_start_raise_a_clear_error(tmp_path):
     raises ThreadsError naming the cause (and starts nothing); threads=1 still loads."""
     if not sys.platform.startswith("linux"):
         pytest.fail("this test needs Linux (/proc/self/statm, RLIMIT_AS)")
-    model = Path(__file__).resolve().parents[1] / "native" / "fuzz" / "corpus" / "float_relu.ecnn"
+    model = Path(__file__).resolve().parents[2] / "native" / "fuzz" / "corpus" / "float_relu.ecnn"
     script = f"""
 import os, resource, numpy as np
 from edgecnn.runtime.model import Model, ThreadsError

@@ -17,7 +17,7 @@ from edgecnn.runtime import Model
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.model import InputError, ModelFormatError, NativeRunError
 
-CORPUS = Path(__file__).resolve().parents[1] / "native" / "fuzz" / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "native" / "fuzz" / "corpus"
 SEEDS = ("float_relu.ecnn", "int8_per_channel.ecnn")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-FIRMWARE = Path(__file__).resolve().parent.parent / "native" / "examples" / "firmware"
+FIRMWARE = Path(__file__).resolve().parents[2] / "native" / "examples" / "firmware"
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 # target -> (make variables, emulator or None); cross flags as native/Makefile's `cross`.
 TARGETS = {

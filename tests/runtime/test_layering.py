@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Source folder -> the modules it may import from this project (besides its own).
 LAYERS = {
     "runtime": {"edgecnn.runtime"},

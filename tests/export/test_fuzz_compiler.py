@@ -22,7 +22,7 @@ from edgecnn.runtime.errors import EdgecnnError
 onnx = pytest.importorskip("onnx", reason="the compiler tests need onnx: pip install 'edgecnn[train]'")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Per base model (each compile takes a few ms). Deterministic by default, so a CI failure
 # reproduces; EDGECNN_FUZZ_EXAMPLES=5000 EDGECNN_FUZZ_RANDOM=1 explores further.
 EXAMPLES = int(os.environ.get("EDGECNN_FUZZ_EXAMPLES", "400"))

@@ -33,6 +33,7 @@ _OP_ENTRY = re.compile(rf"X\(\s*([A-Z][A-Z0-9_]*)\s*,\s*(\d+)\s*,\s*([a-z][a-z0-
 _TOP_LEVEL = [  # the declaration shapes the headers may hold (after comments and preprocessor lines)
     re.compile(rf"typedef\s+(enum|struct|union)\s*(?:{_IDENT}\s*)?\{{.*\}}\s*{_IDENT}", re.S),
     re.compile(rf"struct\s+{_IDENT}"),  # an opaque struct
+    re.compile(rf"typedef\s+[\w\s\*]+?\(\s*\*\s*{_IDENT}\s*\)\s*\([^()]*\)", re.S),  # a function pointer type
     re.compile(rf"[\w\s\*]+?\b{_IDENT}\s*\([^()]*\)", re.S),  # a function prototype
 ]
 
@@ -176,6 +177,7 @@ def _make_ffibuilder():
         extra_objects=[os.path.relpath(NATIVE_LIB, ROOT)],
         depends=[os.path.relpath(NATIVE_LIB, ROOT)],  # relink when the library changes
         libraries=["m"],
+        extra_link_args=["-pthread"],  # the library's thread pool (native/src/core/pool.c)
         extra_compile_args=["-std=c99", "-O2", "-Wall", "-Wextra"],
     )
     return builder

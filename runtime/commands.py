@@ -1,6 +1,6 @@
 """The device-side subcommands: they need only numpy, cffi and the native library.
 
-    edgecnn predict model.ecnn IMAGE...             top-3 classes per image
+    edgecnn predict model.ecnn IMAGE... [--threads N]   top-3 classes per image
 """
 from pathlib import Path
 
@@ -17,7 +17,23 @@ def register(subparsers) -> None:
     p.add_argument("model", type=Path, help=".ecnn model file (from `edgecnn compile`)")
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PGM, PNG or IDX file")
     p.add_argument("--limit", type=int, default=20, help="print at most this many images per IDX file (default 20)")
+    p.add_argument("--threads", type=_threads, default=None, metavar="N",
+                   help="threads per inference (default: the CPUs this process may use; 1: single-threaded); "
+                        "the results do not depend on it")
     p.set_defaults(func=predict_command)
+
+
+def _threads(text: str) -> int:
+    """argparse type of --threads: a whole number >= 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def predict_command(args) -> int:
@@ -27,7 +43,7 @@ def predict_command(args) -> int:
     from edgecnn.runtime.images import read_image_file, to_model_dtype, to_model_layout
     from edgecnn.runtime.data import FASHION_MNIST_CLASSES
 
-    model = Model.load(args.model)
+    model = Model.load(args.model, threads=args.threads)
     classes = model.output_shape[-1]
     names = FASHION_MNIST_CLASSES if classes == len(FASHION_MNIST_CLASSES) else [f"class {i}" for i in range(classes)]
     for path in args.images:

@@ -8,12 +8,15 @@ exception carrying the library's message.
 
 cffi's out-of-line API mode releases the GIL around every C call, so `predict` runs
 in parallel from several threads (each call has its own arena; the model is read-only).
+Each model also splits every inference over its own thread pool (`threads`, default: the
+CPUs this process may use), with results identical to one thread's.
 """
 from __future__ import annotations
 
 import math
 import mmap
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +67,39 @@ class InputError(EdgecnnError, ValueError):
 
 class NativeRunError(NativeError):
     """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
+
+
+class ThreadsError(EdgecnnError, ValueError):
+    """`threads` is not a whole number from 1 to the pool's maximum, or the native library could
+    not start its threads. (A ValueError too.)"""
+
+
+def default_threads() -> int:
+    """The CPUs this process may run on (its affinity mask, as onnxruntime's default): the
+    thread count Model.load uses when none is given."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
+# A child of fork() has none of its parent's pool threads: its models run single-threaded.
+_FORKS = [0]
+
+
+def _after_fork_in_child() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _stop_pool(lib: Any, parallel: Any, memory: np.ndarray, forks: int) -> None:
+    """weakref.finalize callback: join the pool's workers (only in the process that started them),
+    then `memory` may go."""
+    if forks == _FORKS[0]:
+        lib.ecnn_pool_destroy(parallel)
 
 
 def _native() -> tuple[Any, Any]:
@@ -127,14 +163,29 @@ class Layer:
 
 
 class Model:
-    """A loaded .ecnn model. Create with `Model.load(path)` or `Model.from_bytes(data)`."""
+    """A loaded .ecnn model. Create with `Model.load(path, threads=N)` or `Model.from_bytes(data)`.
 
-    def __init__(self, buffer: np.ndarray, source: str) -> None:
+    Threads: each inference is split over `threads` threads (default: the CPUs this process may
+    use, `len(os.sched_getaffinity(0))`, as onnxruntime does; `threads=1`: the single-threaded
+    path, no pool). The model's pool of threads - 1 workers is started once, at load, in memory
+    NumPy allocates, and stopped when the model is garbage collected. Every output element is
+    computed by one thread, the same way: results are bit-identical for any thread count.
+
+    Many Python threads may use one Model at once: predict() releases the GIL, each call runs its
+    own inference in its own arena (pass `arena=` arrays only one call at a time), and a call that
+    finds the model's pool busy with another call's layer runs that layer on its own thread:
+    concurrent calls are safe and give the same results, they just share the pool. After
+    os.fork() the child's copy of a model runs single-threaded.
+    """
+
+    def __init__(self, buffer: np.ndarray, source: str, threads: int | None = None) -> None:
         """Use load() / from_bytes(). `buffer`: 64-byte aligned uint8 array holding the file."""
         ffi, lib = _native()
         self._ffi, self._lib = ffi, lib
         self._buffer = buffer  # the C model points into it: keep it alive
         self.source = source
+        self._parallel = ffi.NULL  # ecnn_parallel * of the model's pool, or NULL: one thread
+        self._forks = _FORKS[0]
         self._handle = ffi.new("ecnn_model *")
         self._arena_sizes: dict[int, int] = {}  # batch -> arena_size(batch)
         self._arena_buf: tuple[Any, Any] = (None, None)  # predict(): the last caller arena and its cffi buffer
@@ -157,10 +208,47 @@ class Model:
         self.output_dtype = out["dtype"]
         self._in_sample_bytes = inp["size"]
         self._out_sample_bytes = out["size"]
+        self.threads = self._start_pool(threads)
+
+    def _start_pool(self, threads: int | None) -> int:
+        """Start the model's thread pool; returns the thread count."""
+        ffi, lib = self._ffi, self._lib
+        given = threads is not None
+        if not given:
+            threads = default_threads()
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
+                or not 1 <= threads <= lib.ECNN_POOL_MAX_THREADS:
+            raise ThreadsError(f"threads must be a whole number from 1 to {lib.ECNN_POOL_MAX_THREADS}, got {threads!r} "
+                               "(omit it for one thread per CPU this process may use)")
+        threads = int(threads)
+        if threads == 1:
+            return 1
+        size = ffi.new("size_t *")
+        status = lib.ecnn_pool_size(threads, size)
+        if status == lib.ECNN_OK:
+            memory = np.empty(int(size[0]), dtype=np.uint8)
+            parallel = ffi.new("ecnn_parallel *")
+            status = lib.ecnn_pool_init(parallel, ffi.from_buffer(memory, require_writable=True), memory.nbytes, threads)
+        if status == lib.ECNN_E_UNSUPPORTED and not given:
+            return 1  # a native library built without threads: the default is what it can do
+        if status != lib.ECNN_OK:
+            raise ThreadsError(f"{self.source}: cannot start {threads} threads: {self._message(status)}"
+                               + (" (this build of the native library has no threads; use threads=1)"
+                                  if status == lib.ECNN_E_UNSUPPORTED else ""))
+        self._parallel = parallel
+        # stops the workers before `memory` goes; holds no reference to the model
+        self._pool_finalizer = weakref.finalize(self, _stop_pool, lib, parallel, memory, self._forks)
+        return threads
+
+    def _parallel_arg(self) -> Any:
+        """The ecnn_parallel * for a run: the model's pool, or NULL (one thread; a fork() child)."""
+        return self._parallel if self._forks == _FORKS[0] else self._ffi.NULL
 
     # -- construction ------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Model:
+    def load(cls, path: str | os.PathLike[str], threads: int | None = None) -> Model:
+        """Load an .ecnn file. threads: how many threads each inference uses (default: the CPUs
+        this process may use; 1: single-threaded)."""
         path = Path(path)
         try:
             size = path.stat().st_size
@@ -174,15 +262,15 @@ class Model:
             raise EdgecnnError(f"{path}: is a directory, expected an .ecnn model file") from None
         except OSError as exc:
             raise EdgecnnError(f"{path}: cannot read ({exc.strerror})") from None
-        return cls(buffer, str(path))
+        return cls(buffer, str(path), threads)
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray | memoryview) -> Model:
-        """From bytes / bytearray / memoryview (copied once into an aligned buffer)."""
+    def from_bytes(cls, data: bytes | bytearray | memoryview, threads: int | None = None) -> Model:
+        """From bytes / bytearray / memoryview (copied once into an aligned buffer); threads as load()."""
         view = memoryview(data).cast("B")
         buffer = _model_buffer(view.nbytes)
         buffer[:] = np.frombuffer(view, dtype=np.uint8)
-        return cls(buffer, "<bytes>")
+        return cls(buffer, "<bytes>", threads)
 
     # -- errors ------------------------------------------------------------------------
     def _message(self, status: int) -> str:
@@ -258,7 +346,7 @@ class Model:
 
     def summary(self) -> str:
         lines = [f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
-                 f"kernels for ISA level {self.isa}"]
+                 f"kernels for ISA level {self.isa}, {self.threads} thread(s)"]
         lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
         for layer in self.layers:
             lines.append(
@@ -273,7 +361,7 @@ class Model:
 
     def __repr__(self) -> str:
         return (f"Model({self.source!r}, input={self.input_shape}, output={self.output_shape}, "
-                f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample)")
+                f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample, threads={self.threads})")
 
     # -- inference ------------------------------------------------------------------------
     def _as_input(self, x: Any, check_finite: bool = True) -> tuple[np.ndarray, bool]:
@@ -406,16 +494,17 @@ class Model:
                 raise
             self._arena_buf = (arena, arena_buf)  # one assignment: safe with predict() in threads
         flags = lib.ECNN_RUN_REFERENCE if reference else 0
+        parallel = self._parallel_arg()
         for start in range(0, n, chunk):
             xs, ys = (x, out) if chunk == n else (x[start:start + chunk], out[start:start + chunk])
-            status = lib.ecnn_run_ops(
+            status = lib.ecnn_run_ops_parallel(
                 self._handle, xs.shape[0], 0, self._num_ops, flags, ffi.from_buffer(xs), xs.nbytes,
-                ffi.from_buffer(ys, require_writable=True), ys.nbytes, arena_buf, arena.nbytes,
+                ffi.from_buffer(ys, require_writable=True), ys.nbytes, arena_buf, arena.nbytes, parallel,
             )
             if status != lib.ECNN_OK:
                 if status in (lib.ECNN_E_ARENA, lib.ECNN_E_ALIGN):
                     self._check_arena(arena, chunk)  # the caller's arena: an InputError naming why
-                self._check(status, "ecnn_run_ops")
+                self._check(status, "ecnn_run_ops_parallel")
         return out
 
     def op_runner(self, x: npt.ArrayLike) -> tuple[Callable[[int], None], np.ndarray]:
@@ -430,8 +519,10 @@ class Model:
                 ffi.from_buffer(arena, require_writable=True), arena.nbytes)
         keep = (x, arena)  # the buffers must outlive the C pointers
 
+        parallel = self._parallel_arg()
+
         def run_op(i: int) -> None:
             assert keep is not None
-            self._check(lib.ecnn_run_ops(handle, n, i, i + 1, 0, *args), "ecnn_run_ops")
+            self._check(lib.ecnn_run_ops_parallel(handle, n, i, i + 1, 0, *args, parallel), "ecnn_run_ops_parallel")
 
         return run_op, out

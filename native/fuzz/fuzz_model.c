@@ -1,6 +1,6 @@
 /* libFuzzer target: the model loader (ecnn_model_init) on arbitrary bytes, and a full
  * inference (every query function, ecnn_run at batch 1 and 3 with ordinary and hostile
- * input values) on whatever it accepts. Built with AddressSanitizer + UndefinedBehavior-
+ * input values, and ecnn_run_parallel split for 7 threads) on whatever it accepts. Built with AddressSanitizer + UndefinedBehavior-
  * Sanitizer (native/fuzz/Makefile): any out-of-bounds access, overflow or bad float->int
  * conversion aborts the run and libFuzzer saves the input.
  *
@@ -51,6 +51,17 @@ static int same_output(const void *a, const void *b, size_t bytes, uint32_t dtyp
     return 1;
 }
 
+/* A parallel-for on the calling thread that runs the tiles out of order (odd ones backwards,
+ * then even ones): the split must not change a bit. */
+static void scrambled_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t range)
+{
+    size_t i;
+    (void)pool;
+    for (i = range; i-- > 0;)
+        if (i % 2) task(context, i);
+    for (i = 0; i < range; i += 2) task(context, i);
+}
+
 static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
 {
     ecnn_tensor_info in_info, out_info;
@@ -82,6 +93,13 @@ static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
                          arena_bytes) != ECNN_OK)
             __builtin_trap();
         if (!same_output(output, reference, out_bytes, out_info.dtype)) __builtin_trap();
+        /* Split into tiles for 7 threads: ecnn_run's output bit for bit. */
+        {
+            const ecnn_parallel par = {scrambled_parallel_for, NULL, 7};
+            if (ecnn_run_parallel(m, batch, input, in_bytes, reference, out_bytes, arena, arena_bytes, &par) != ECNN_OK)
+                __builtin_trap();
+            if (memcmp(output, reference, out_bytes) != 0) __builtin_trap();
+        }
         free(reference);
     }
     /* Bad op ranges and unknown flags are refused. */

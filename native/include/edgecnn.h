@@ -23,6 +23,13 @@
  * - Thread safety: after ecnn_model_init returns ECNN_OK the ecnn_model is never written
  *   again, so several threads may call ecnn_run on the same model at once, each with its
  *   own arena and output.
+ * - Threads: the library starts none and allocates nothing. ecnn_run_parallel() splits each
+ *   op into tiles (blocks of output rows and channels) and hands them to a parallel-for the
+ *   caller supplies (ecnn_parallel): an RTOS's, pthreadpool's, or the built-in pthread pool of
+ *   host builds (ecnn_pool_init). Every output element is computed by exactly one tile, the
+ *   same way, so results are bit-identical for any thread count. The arena size does not
+ *   depend on the threads (no kernel uses arena scratch; each tile's scratch is on its
+ *   thread's stack).
  */
 #ifndef EDGECNN_H
 #define EDGECNN_H
@@ -63,7 +70,8 @@ typedef enum {
     ECNN_E_ARENA = -9,       /**< arena smaller than ecnn_arena_size() */
     ECNN_E_SIZE = -10,       /**< input or output byte count does not match the batch */
     ECNN_E_OVERFLOW = -11,   /**< batch so large that a size overflows size_t */
-    ECNN_E_ISA = -12         /**< EDGECNN_ISA names no kernel level of this build, or one this CPU lacks */
+    ECNN_E_ISA = -12,        /**< EDGECNN_ISA names no kernel level of this build, or one this CPU lacks */
+    ECNN_E_THREADS = -13     /**< the thread pool could not start a thread or create its lock */
 } ecnn_status;
 
 /** An ISA kernel level (private: see ecnn_model_isa()). */
@@ -239,6 +247,45 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
 ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
                      void *output, size_t output_bytes, void *arena, size_t arena_bytes);
 
+/** A task of a parallel-for: computes item `index` (one tile of one op). */
+typedef void (*ecnn_task_fn)(void *context, size_t index);
+
+/** A parallel-for (pthreadpool_parallelize_1d's shape, without its flags): calls
+ * task(context, i) exactly once for every i in [0, range), in any order, from any of its
+ * threads (the calling one included), and returns when every call has returned. The tasks of
+ * one call write disjoint memory; they need no ordering among themselves. */
+typedef void (*ecnn_parallel_for_fn)(void *pool, ecnn_task_fn task, void *context, size_t range);
+
+/** How ecnn_run_parallel() runs the tiles of each op. Split rule: an op is cut into at most
+ * 4 x threads tiles, and into fewer when it is small (a tile keeps at least ~64 K
+ * multiply-accumulates of work, or the equivalent for other ops: a few microseconds): a tiny
+ * layer runs as one tile on the calling thread, without a parallel_for call. Convolutions and
+ * pooling are cut by output rows of the batch, then output channels; fully connected layers by
+ * outputs, then samples; the other ops by ranges of elements, rows or samples. A task runs one
+ * kernel call: it needs up to 32 KB of stack on the thread that runs it (the int8 convolution's
+ * buffers; 28 KB on x86-64). */
+typedef struct {
+    ecnn_parallel_for_fn parallel_for; /**< NULL: every op on the calling thread */
+    void *pool;                        /**< passed to parallel_for as its first argument */
+    uint32_t threads;                  /**< threads parallel_for runs tasks on, >= 1: how finely ops are split */
+} ecnn_parallel;
+
+/**
+ * @brief ecnn_run() with the work of each op split into tiles run through a parallel-for.
+ *
+ * @param[in] parallel  NULL or threads 1: as ecnn_run(), all on the calling thread.
+ *                      Else parallel_for (non-NULL when threads > 1) runs each op's tiles;
+ *                      it is called from the calling thread only, once per op that has more
+ *                      than one tile, and nested calls never happen.
+ * Other parameters, rules and checks as ecnn_run(); the output is bit-identical to ecnn_run()'s
+ * for any threads. Several threads may run the same model at once, each with its own arena,
+ * sharing one parallel-for only if it allows concurrent calls (the built-in pool does).
+ * @return as ecnn_run(); ECNN_E_ARG also for threads 0, or threads > 1 without parallel_for.
+ */
+ecnn_status ecnn_run_parallel(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
+                              void *output, size_t output_bytes, void *arena, size_t arena_bytes,
+                              const ecnn_parallel *parallel);
+
 /** Flag of ecnn_run_ops(): run every op with its reference kernel (the plain loops the fast
  * SIMD kernels are tested against), whatever weight layout the file uses. */
 #define ECNN_RUN_REFERENCE 1
@@ -256,6 +303,73 @@ ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input,
 ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
                          const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
                          size_t arena_bytes);
+
+/**
+ * @brief ecnn_run_ops() with a parallel-for, as ecnn_run_parallel(): ecnn_run_parallel() is
+ *        ecnn_run_ops_parallel(model, batch, 0, num_ops, 0, ..., parallel).
+ * @return as ecnn_run_ops(); ECNN_E_ARG also for a bad `parallel` (see ecnn_run_parallel()).
+ */
+ecnn_status ecnn_run_ops_parallel(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op,
+                                  uint32_t flags, const void *input, size_t input_bytes, void *output,
+                                  size_t output_bytes, void *arena, size_t arena_bytes,
+                                  const ecnn_parallel *parallel);
+
+/* ---- the built-in thread pool -------------------------------------------------------------
+ * Host builds with POSIX threads (Linux, macOS, ... compiled with GCC or clang) have a small
+ * pool of threads - 1 worker threads plus the calling thread, living in memory the caller
+ * provides: no allocation, ever. Its workers spin for about 50 microseconds after each batch of
+ * tiles (the next op's tiles follow at once), then sleep on a condition variable. Other builds
+ * (bare metal, firmware; or -DECNN_NO_THREADS) keep these functions, which then report
+ * ECNN_E_UNSUPPORTED: a firmware plugs its own parallel-for into ecnn_parallel instead. */
+
+/** The most threads a built-in pool takes. */
+#define ECNN_POOL_MAX_THREADS 1024
+
+/**
+ * @brief Bytes of memory a pool of `threads` threads needs (any alignment).
+ * @param[in]  threads  1..ECNN_POOL_MAX_THREADS (1: no worker; tasks run on the caller).
+ * @param[out] bytes    the size.
+ * @return ECNN_OK, ECNN_E_ARG (NULL, threads 0 or above the maximum), ECNN_E_UNSUPPORTED (no
+ *         thread support in this build).
+ */
+ecnn_status ecnn_pool_size(uint32_t threads, size_t *bytes);
+
+/**
+ * @brief Start a pool in caller memory and describe it in *parallel (parallel_for =
+ *        ecnn_pool_parallel_for, pool = inside `memory`, threads), ready for ecnn_run_parallel().
+ *
+ * @param[out] parallel  filled on success; on failure {NULL, NULL, 1} (runs single-threaded).
+ * @param[in]  memory    ecnn_pool_size(threads) bytes, any alignment; owned by the pool until
+ *                       ecnn_pool_destroy() returns (do not move, free or reuse it before).
+ * @param[in]  bytes     bytes at memory.
+ * @param[in]  threads   1..ECNN_POOL_MAX_THREADS, the calling thread included.
+ * The pool may be used by several threads at once: a caller that finds it busy runs its tasks
+ * on its own thread (same results). After fork(), the child must not use a pool of its parent.
+ * @return ECNN_OK, ECNN_E_ARG (NULL, bad threads, bytes too small), ECNN_E_THREADS (a thread
+ *         or lock could not be created: nothing is left running), ECNN_E_UNSUPPORTED.
+ */
+ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, uint32_t threads);
+
+/**
+ * @brief Stop and join the workers of a pool from ecnn_pool_init(); the memory is then the
+ *        caller's again and *parallel becomes {NULL, NULL, 1}. No ecnn_run_parallel() with this
+ *        pool may be running.
+ * @return ECNN_OK, ECNN_E_ARG (NULL, or not a started pool).
+ */
+ecnn_status ecnn_pool_destroy(ecnn_parallel *parallel);
+
+/**
+ * @brief The built-in pool's parallel-for (ecnn_parallel_for_fn): tasks on the pool's workers
+ *        and the calling thread; on the calling thread alone when the pool is busy with
+ *        another caller's parallel-for (or has one thread).
+ */
+void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t range);
+
+/**
+ * @brief CPUs this process may run on (Linux: its affinity mask, as onnxruntime's default
+ *        thread count; other POSIX systems: the online CPUs), at least 1; 1 without thread support.
+ */
+uint32_t ecnn_cpu_count(void);
 
 /**
  * @brief The ISA kernel level the model runs at, e.g. "avx2" or "portable": the best level of

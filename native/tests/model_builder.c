@@ -62,6 +62,18 @@ uint16_t mb_tensor_const(model_builder *b, uint32_t rank, const uint32_t *dims, 
     return (uint16_t)b->num_tensors++;
 }
 
+uint16_t mb_tensor_const_packed(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values,
+                                uint32_t count, uint8_t layout)
+{
+    const uint32_t dummy_dims[1] = {count};
+    const uint16_t t = mb_tensor_const(b, 1, dummy_dims, values);
+    uint32_t i;
+    b->tensors[t].rank = (uint8_t)rank;
+    for (i = 0; i < 5; i++) b->tensors[t].dims[i] = i < rank ? dims[i] : 0;
+    b->tensors[t].layout = layout;
+    return t;
+}
+
 void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inputs, uint32_t no,
                const uint16_t *outputs, uint32_t np, const uint32_t *params)
 {
@@ -87,6 +99,7 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
         for (j = 0; j < 5; j++) wr32(out + pos + 4 + 4 * j, t->dims[j]);
         wr32(out + pos + 24, t->offset);
         wr32(out + pos + 28, t->size);
+        out[pos + 44] = t->layout;
     }
     ops_offset = pos;
     for (i = 0; i < b->num_ops; i++) {

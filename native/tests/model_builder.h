@@ -13,7 +13,7 @@
 #define MB_MAX_FILE (MB_MAX_DATA + 65536u)
 
 typedef struct {
-    uint8_t kind, dtype, rank;
+    uint8_t kind, dtype, rank, layout;
     uint32_t dims[5];
     uint32_t offset, size;
 } mb_tensor;
@@ -42,6 +42,9 @@ void mb_init(model_builder *b);
 uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims);
 /* Adds a f32 CONSTANT with the given values (count must match the shape). */
 uint16_t mb_tensor_const(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values);
+/* The same with the bytes in a weight layout (ecnn_layout): `count` floats, padding included. */
+uint16_t mb_tensor_const_packed(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values,
+                                uint32_t count, uint8_t layout);
 void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inputs, uint32_t no,
                const uint16_t *outputs, uint32_t np, const uint32_t *params);
 /* Serialises into out (64-aligned), returns the file size. */

@@ -112,9 +112,9 @@ static void test_fully_connected_per_channel(void)
     q.y_zero_point = 2;
     q.y_min = -128;
     q.y_max = 127;
-    ecnn_fully_connected_q_ref(y, x, w, b, 1, 2, 2, &q);
+    ecnn_fully_connected_q_ref(y, x, w, b, 1, 2, 2, &(ecnn_tile){0, 1, 0, 2}, &q);
     CHECK(y[0] == 16 && y[1] == -10);
-    ecnn_fully_connected_q_ref(y, x, w, NULL, 1, 2, 2, &q); /* no bias: 10 and -2 * 4 */
+    ecnn_fully_connected_q_ref(y, x, w, NULL, 1, 2, 2, &(ecnn_tile){0, 1, 0, 2}, &q); /* no bias: 10 and -2 * 4 */
     CHECK(y[0] == 12 && y[1] == -6);
 }
 
@@ -151,12 +151,12 @@ static void test_conv_padding_is_a_real_zero(void)
     q.y_scale = 1.0f;
     q.y_min = 0;
     q.y_max = 255;
-    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &p, &q);
+    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &(ecnn_tile){0, p.oh, 0, p.o}, &p, &q);
     CHECK(y[0] == 10 && y[1] == 10 && y[2] == 10 && y[3] == 10);
     p.pad_top = p.pad_left = 0; /* a 1x1 output needs a 2x2 kernel without padding */
     p.kh = p.kw = 2;
     p.oh = p.ow = 1;
-    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &p, &q);
+    ecnn_conv2d_q_ref(y, x, w, NULL, 1, &(ecnn_tile){0, p.oh, 0, p.o}, &p, &q);
     CHECK(y[0] == 10);
 }
 
@@ -174,8 +174,8 @@ static void test_maxpool_int8_and_uint8(void)
     p.kh = p.kw = 2;
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_maxpool2d_q_ref(yi, xi, 1, &p, ECNN_Q_I8);
-    ecnn_maxpool2d_q_ref(yu, xu, 1, &p, ECNN_Q_U8);
+    ecnn_maxpool2d_q_ref(yi, xi, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, ECNN_Q_I8);
+    ecnn_maxpool2d_q_ref(yu, xu, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, ECNN_Q_U8);
     CHECK(yi[0] == -5);
     CHECK(yu[0] == 255);
 }
@@ -232,7 +232,7 @@ static void test_global_average_pool(void)
     p.kh = p.kw = 2;
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
+    ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 5);
 }
 
@@ -255,11 +255,11 @@ static void test_average_pool_window_and_count(void)
     p.stride_w = 1;
     p.pad_bottom = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
+    ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 2);  /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
     CHECK(y[1] == 6);  /* 4.5 / 1 -> 9 - 3 = 6 */
     p.count_include_pad = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
+    ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[1] == 2);  /* 4.5 / 2 = 2.25 -> 4.5 - 3 = 1.5 -> 2 (even) */
 }
 
@@ -280,9 +280,9 @@ static void test_average_pool_uint8_rounding(void)
     p.kh = p.kw = 1;
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 0);
+    ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 1 && y[1] == 1);
-    ecnn_avgpool2d_q_ref(y, x, 1, &p, &qx, &qy, 1);
+    ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 1);
     CHECK(y[0] == 0 && y[1] == 0);
 }
 

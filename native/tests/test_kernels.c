@@ -18,6 +18,9 @@
 
 static const ecnn_isa_info *isa; /* the level under test */
 
+/* The whole output as one tile (tests/test_tiles.c splits it). */
+#define WHOLE(rows, o) (&(ecnn_tile){0, (rows), 0, (o)})
+
 int harness_checks_failed = 0;
 int harness_tests_passed = 0;
 int harness_tests_failed = 0;
@@ -72,9 +75,9 @@ static void test_fc_f32_panel16(void)
                 for (i = 0; i < o * k; i++) wf[i] = frand();
                 for (i = 0; i < o; i++) bf[i] = frand();
                 pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-                ref(y_ref, xf, wf, b, n, k, o, &act, ECNN_LAYOUT_PLAIN);
-                ref(y_ref_packed, xf, wf_packed, b, n, k, o, &act, ECNN_LAYOUT_FC_PANEL16);
-                fast->fn(y_fast, xf, wf_packed, b, n, k, o, &act);
+                ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+                ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
+                fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
                 CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
                 CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
                 if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
@@ -94,8 +97,8 @@ static void test_fc_f32_fused_mac(void)
     ecnn_act_params act;
     memset(&act, 0, sizeof act);
     pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, &act, ECNN_LAYOUT_PLAIN);
-    fc_f32_kernel->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, &act);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, WHOLE(1, 1), &act, ECNN_LAYOUT_PLAIN);
+    fc_f32_kernel->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act);
     CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
     CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
 #if defined(__x86_64__)
@@ -117,16 +120,16 @@ static void test_f32_subnormals(void)
     for (i = 0; i < o * k; i++) wf[i] = frand();
     for (i = 0; i < o; i++) bf[i] = frand() * 1e-39f;
     pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, &act, ECNN_LAYOUT_PLAIN);
-    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, &act);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, WHOLE(n, o), &act);
     CHECK(y_ref[0] != 0.0f && memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
     /* a 3x3 conv, 2 -> 16 channels, over the same subnormal values (HWIO = [3][3][2][16]) */
     memset(&p, 0, sizeof p);
     p.h = p.w = 5, p.c = 2, p.o = 16, p.kh = p.kw = 3, p.oh = p.ow = 3;
     p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
     p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, &p);
-    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, &p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, WHOLE(3, 16), &p);
+    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, WHOLE(3, 16), &p);
     CHECK(memcmp(y_ref, y_fast, 9 * 16 * sizeof(float)) == 0);
 }
 
@@ -186,10 +189,10 @@ static void test_fc_q_panel8x4(void)
                     for (j = 0; j < o; j++)
                         for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
                 }
-                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, &q);
+                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, WHOLE(n, o), &q);
                 q.w_layout = layout;
-                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, &q);
-                fast->fn(q_fast, xq, wq_packed, b, n, k, o, &q);
+                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+                fast->fn(q_fast, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
                 CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
                 CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
                 if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
@@ -265,9 +268,9 @@ static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, 
     for (i = 0; i < nw; i++) w[i] = frand();
     for (i = 0; i < p->o; i++) b[i] = frand();
     to_hwio(wh, w, p, sizeof(float));
-    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, p);
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, p);
+    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_PLAIN;
     CHECK(memcmp(y_ref, y_fast, ny * sizeof(float)) == 0);
 }
@@ -296,7 +299,7 @@ static void test_conv_hwio(void)
         /* float */
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, &p); /* the reference reads HWIO too */
+        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, WHOLE(n * p.oh, p.o), &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
         /* int8 / uint8, per-channel zero points allowed here */
@@ -322,12 +325,13 @@ static void test_conv_hwio(void)
         for (i = 0; i < nw; i++) qw[i] = (uint8_t)irand(0, 255);
         for (i = 0; i < p.o; i++) qb[i] = irand(-5000, 5000);
         to_hwio(qwh, qw, &p, 1);
-        ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, &p, &q);
+        ecnn_conv2d_q_ref(qy_ref, qx, qw, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
         CHECK(ecnn_conv2d_q_hwio_fits(&p)); /* the geometries here fit its stack buffers */
-        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
+        ecnn_conv2d_q_hwio(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q,
+                           &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
-        ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, &p, &q);
+        ecnn_conv2d_q_ref(qy_fast, qx, qwh, trial % 2 ? qb : NULL, n, WHOLE(n * p.oh, p.o), &p, &q);
         CHECK(memcmp(qy_ref, qy_fast, ny) == 0);
     }
 }
@@ -399,18 +403,239 @@ static void test_maxpool_q(void)
         p.oh = (p.h + p.pad_top - span_h) / p.stride_h + 1;
         p.ow = (p.w + p.pad_left - span_w) / p.stride_w + 1;
         for (i = 0; i < n * p.h * p.w * p.c; i++) px[i] = (uint8_t)irand(0, 255);
-        ecnn_maxpool2d_q_ref(py_ref, px, n, &p, t);
-        fast(py_fast, px, n, &p, (int)t);
+        ecnn_maxpool2d_q_ref(py_ref, px, n, WHOLE(n * p.oh, p.c), &p, t);
+        fast(py_fast, px, n, WHOLE(n * p.oh, p.c), &p, (int)t);
         CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
         /* float, out of place and (no top/left padding) in place */
         for (i = 0; i < n * p.h * p.w * p.c; i++) /* ties of -0 / +0 and NaN: the compare's corner cases */
             pf[i] = pf_in[i] = i % 13 == 5 ? -0.0f : i % 17 == 3 ? 0.0f : i % 29 == 7 ? (float)NAN : frand();
-        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, &p);
-        fast(pfy_fast, pf, n, &p, ECNN_POOL_F32);
+        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, WHOLE(n * p.oh, p.c), &p);
+        fast(pfy_fast, pf, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
         CHECK(memcmp(pfy_ref, pfy_fast, (size_t)n * p.oh * p.ow * p.c * sizeof(float)) == 0);
         if (p.pad_top == 0 && p.pad_left == 0 && n == 1) {
-            fast(pf_in, pf_in, n, &p, ECNN_POOL_F32);
+            fast(pf_in, pf_in, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
             CHECK(memcmp(pfy_ref, pf_in, (size_t)p.oh * p.ow * p.c * sizeof(float)) == 0);
+        }
+    }
+}
+
+/* ---- the tiling contract (kernels.h ecnn_tile): a kernel run on one tile writes exactly the
+ * tile's outputs, each the value the whole run gives, whatever the tile. Random tilings: rows
+ * cut anywhere, channels at multiples of the op's grain (FC 64, conv and pooling 16; a grouped
+ * conv is not cut by channels). ------------------------------------------------------------- */
+
+typedef struct {
+    int kind; /* which kernel: TK_* */
+    const void *x, *w, *b;
+    uint32_t n, k, o; /* FC */
+    const ecnn_act_params *act;
+    const ecnn_conv2d_args *conv;
+    const ecnn_pool2d_args *pool;
+    const ecnn_qlinear_params *q;
+    const ecnn_qtensor *qx, *qy;
+    int type; /* max pool */
+} tile_case;
+
+enum { TK_FC_F32, TK_FC_F32_REF, TK_FC_Q, TK_FC_Q_REF, TK_CONV_F32, TK_CONV_F32_REF, TK_CONV_Q, TK_CONV_Q_REF, TK_MAX,
+       TK_MAX_F32_REF, TK_MAX_Q_REF, TK_AVG_F32_REF, TK_AVG_Q_REF };
+
+static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
+{
+    switch (c->kind) {
+    case TK_FC_F32: ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
+    case TK_FC_F32_REF:
+        ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
+        break;
+    case TK_FC_Q: ECNN_KERNEL(ecnn_fc_config, q, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
+    case TK_FC_Q_REF: ecnn_fully_connected_q_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
+    case TK_CONV_F32: ecnn_conv2d_f32_fast(isa, c->conv)->fn(y, c->x, c->w, c->b, c->n, t, c->conv); break;
+    case TK_CONV_F32_REF: ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y, c->x, c->w, c->b, c->n, t, c->conv); break;
+    case TK_CONV_Q:
+        ecnn_conv2d_q_hwio(y, c->x, c->w, c->b, c->n, t, c->conv, c->q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
+        break;
+    case TK_CONV_Q_REF: ecnn_conv2d_q_ref(y, c->x, c->w, c->b, c->n, t, c->conv, c->q); break;
+    case TK_MAX: ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn(y, c->x, c->n, t, c->pool, c->type); break;
+    case TK_MAX_F32_REF: ecnn_maxpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
+    case TK_MAX_Q_REF: ecnn_maxpool2d_q_ref(y, c->x, c->n, t, c->pool, (ecnn_qtype)c->type); break;
+    case TK_AVG_F32_REF: ecnn_avgpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
+    default: ecnn_avgpool2d_q_ref(y, c->x, c->n, t, c->pool, c->qx, c->qy, 1); break;
+    }
+}
+
+/* Cuts [0, len) at random multiples of `grain` (up to 3 cuts): cuts[0] = 0 ... cuts[count] = len. */
+static uint32_t random_cuts(uint32_t *cuts, uint32_t len, uint32_t grain)
+{
+    uint32_t count = 0, units = (len + grain - 1) / grain, i, j;
+    cuts[count++] = 0;
+    for (i = 0; i < 3 && units > 1; i++) {
+        const uint32_t at = (1 + next_u32() % (units - 1)) * grain;
+        for (j = 0; j < count && cuts[j] != at; j++) continue;
+        if (j == count) cuts[count++] = at;
+    }
+    cuts[count] = len;
+    for (i = 1; i < count; i++) /* sort */
+        for (j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+            const uint32_t t = cuts[j];
+            cuts[j] = cuts[j - 1];
+            cuts[j - 1] = t;
+        }
+    return count;
+}
+
+/* Runs case c tile by tile over y (rows x pixels x chans elements of esize bytes), each tile on
+ * a buffer of sentinel bytes, and checks it against `whole` inside the tile and the sentinel
+ * outside. Returns 0 on the first mismatch. */
+static int check_tiling(const tile_case *c, uint8_t *y, const uint8_t *whole, size_t esize, uint32_t rows,
+                        uint32_t pixels, uint32_t chans, uint32_t grain)
+{
+    uint32_t rc[5], cc[5], nr, nc, i, j, m, px, ch;
+    const size_t bytes = (size_t)rows * pixels * chans * esize;
+    nr = random_cuts(rc, rows, 1);
+    nc = grain ? random_cuts(cc, chans, grain) : (cc[0] = 0, cc[1] = chans, 1u);
+    for (i = 0; i < nr; i++)
+        for (j = 0; j < nc; j++) {
+            const ecnn_tile t = {rc[i], rc[i + 1], cc[j], cc[j + 1]};
+            memset(y, 0xCD, bytes);
+            run_tile(c, y, &t);
+            for (m = 0; m < rows; m++)
+                for (px = 0; px < pixels; px++)
+                    for (ch = 0; ch < chans; ch++) {
+                        const size_t at = (((size_t)m * pixels + px) * chans + ch) * esize;
+                        const int inside = m >= t.m0 && m < t.m1 && ch >= t.o0 && ch < t.o1;
+                        size_t e;
+                        for (e = 0; e < esize; e++)
+                            if (y[at + e] != (inside ? whole[at + e] : 0xCD)) {
+                                fprintf(stderr, "  kernel %d: tile rows [%u, %u) channels [%u, %u): output (%u, %u, %u) %s\n",
+                                        c->kind, t.m0, t.m1, t.o0, t.o1, m, px, ch, inside ? "differs" : "written outside");
+                                return 0;
+                            }
+                    }
+        }
+    return 1;
+}
+
+static void test_tiles(void)
+{
+    static float fx[4 * 9 * 9 * 70], fw[72 * 3 * 3 * 70], fwh[72 * 3 * 3 * 70], fb[MAX_O], fy[4 * 11 * 11 * 72],
+        fwhole[4 * 11 * 11 * 72];
+    static uint8_t qx8[4 * 9 * 9 * 70], qw8[72 * 3 * 3 * 70], qwh8[72 * 3 * 3 * 70], qy8[4 * 11 * 11 * 72],
+        qwhole[4 * 11 * 11 * 72];
+    static int32_t qb32[MAX_O];
+    float w_scales[MAX_O];
+    int32_t w_zero[MAX_O];
+    uint32_t trial, i;
+    for (i = 0; i < MAX_O; i++) {
+        w_scales[i] = 0.002f + 0.0001f * (float)i;
+        w_zero[i] = 0;
+        fb[i] = frand();
+        qb32[i] = irand(-3000, 3000);
+    }
+    for (trial = 0; trial < 60; trial++) {
+        ecnn_qlinear_params q;
+        ecnn_act_params act;
+        tile_case c;
+        memset(&c, 0, sizeof c);
+        memset(&q, 0, sizeof q);
+        act.act = trial % 3;
+        act.act_p0 = 0.1f;
+        act.act_p1 = 0.5f;
+        q.x_type = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.w_type = ECNN_Q_I8;
+        q.y_type = trial % 3 ? ECNN_Q_I8 : ECNN_Q_U8;
+        q.x_scale = 0.03f;
+        q.x_zero_point = irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+        q.w_count = MAX_O;
+        q.w_scales = w_scales;
+        q.w_zero_points = w_zero;
+        q.y_scale = 0.2f;
+        q.y_zero_point = 3;
+        q.y_min = ecnn_qtype_min(q.y_type);
+        q.y_max = ecnn_qtype_max(q.y_type);
+        c.act = &act;
+        c.q = &q;
+        { /* FC: float and int8, packed (fast) and reference */
+            const uint32_t n = 1 + trial % 9, k = 1 + next_u32() % 300, o = 1 + next_u32() % MAX_O;
+            const uint32_t layout = trial % 4 == 1 ? ECNN_LAYOUT_FC_PANEL8X4_W64 : ECNN_LAYOUT_FC_PANEL8X4;
+            uint32_t j, t;
+            for (i = 0; i < n * k; i++) xf[i] = frand(), xq[i] = (uint8_t)irand(0, 255);
+            for (i = 0; i < o * k; i++) wf[i] = frand(), wq[i] = (int8_t)irand(-64, 64);
+            pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+            memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(layout, o, k));
+            for (j = 0; j < o; j++)
+                for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
+            c.n = n, c.k = k, c.o = o;
+            c.x = xf, c.w = wf_packed, c.b = trial % 2 ? fb : NULL;
+            for (c.kind = TK_FC_F32; c.kind <= TK_FC_F32_REF; c.kind++) {
+                run_tile(&c, fwhole, WHOLE(n, o));
+                CHECK(check_tiling(&c, (uint8_t *)fy, (const uint8_t *)fwhole, 4, n, 1, o, ECNN_TILE_O_FC));
+            }
+            q.w_layout = layout;
+            c.x = xq, c.w = wq_packed, c.b = trial % 2 ? qb32 : NULL;
+            for (c.kind = TK_FC_Q; c.kind <= TK_FC_Q_REF; c.kind++) {
+                run_tile(&c, qwhole, WHOLE(n, o));
+                CHECK(check_tiling(&c, qy8, qwhole, 1, n, 1, o, ECNN_TILE_O_FC));
+            }
+            q.w_layout = ECNN_LAYOUT_PLAIN;
+        }
+        { /* conv: float and int8, HWIO (fast) and reference, any geometry */
+            ecnn_conv2d_args p;
+            const uint32_t n = 1 + trial % 3;
+            uint32_t rows, grain;
+            random_conv(&p, trial);
+            rows = n * p.oh;
+            grain = p.group == 1 || (p.group == p.c && p.o == p.c) ? ECNN_TILE_O_CONV : 0;
+            for (i = 0; i < n * p.h * p.w * p.c; i++) fx[i] = frand(), qx8[i] = (uint8_t)irand(0, 255);
+            for (i = 0; i < p.o * p.kh * p.kw * (p.c / p.group); i++) fw[i] = frand(), qw8[i] = (uint8_t)irand(0, 255);
+            to_hwio(fwh, fw, &p, sizeof(float));
+            to_hwio(qwh8, qw8, &p, 1);
+            p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+            q.w_count = 1;
+            c.conv = &p;
+            c.n = n;
+            c.x = fx, c.w = fwh, c.b = trial % 2 ? fb : NULL;
+            for (c.kind = TK_CONV_F32; c.kind <= TK_CONV_F32_REF; c.kind++) {
+                run_tile(&c, fwhole, WHOLE(rows, p.o));
+                CHECK(check_tiling(&c, (uint8_t *)fy, (const uint8_t *)fwhole, 4, rows, p.ow, p.o, grain));
+            }
+            c.x = qx8, c.w = qwh8, c.b = trial % 2 ? qb32 : NULL;
+            for (c.kind = TK_CONV_Q; c.kind <= TK_CONV_Q_REF; c.kind++) {
+                if (c.kind == TK_CONV_Q && !ecnn_conv2d_q_hwio_fits(&p)) continue;
+                run_tile(&c, qwhole, WHOLE(rows, p.o));
+                CHECK(check_tiling(&c, qy8, qwhole, 1, rows, p.ow, p.o, grain));
+            }
+            q.w_count = MAX_O;
+        }
+        { /* pooling: max (the level's kernel, float and int8, and the references), average */
+            ecnn_pool2d_args p;
+            ecnn_qtensor qx, qy;
+            const uint32_t n = 1 + trial % 4;
+            memset(&p, 0, sizeof p);
+            p.c = 1 + next_u32() % 70;
+            p.kh = p.kw = 2 + trial % 2;
+            p.stride_h = p.stride_w = 1 + trial % 2;
+            p.dilation_h = p.dilation_w = 1;
+            p.pad_top = p.pad_left = trial % 3 == 0;
+            p.pad_bottom = p.pad_right = 0;
+            p.h = 5 + trial % 4;
+            p.w = 6;
+            p.oh = (p.h + p.pad_top - p.kh) / p.stride_h + 1;
+            p.ow = (p.w + p.pad_left - p.kw) / p.stride_w + 1;
+            p.count_include_pad = trial % 2;
+            qx.type = qy.type = (ecnn_qtype)(trial % 2);
+            qx.scale = 0.05f, qy.scale = 0.04f;
+            qx.zero_point = qy.zero_point = trial % 2 ? 128 : 0;
+            for (i = 0; i < n * p.h * p.w * p.c; i++) fx[i] = frand(), qx8[i] = (uint8_t)irand(0, 255);
+            c.pool = &p;
+            c.n = n;
+            c.qx = &qx, c.qy = &qy;
+            for (c.kind = TK_MAX; c.kind <= TK_AVG_Q_REF; c.kind++) {
+                const int f32 = c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32_REF || (c.kind == TK_MAX && trial % 3 == 1);
+                c.type = c.kind == TK_MAX && f32 ? ECNN_POOL_F32 : (int)qx.type;
+                c.x = f32 ? (const void *)fx : (const void *)qx8;
+                run_tile(&c, f32 ? (void *)fwhole : (void *)qwhole, WHOLE(n * p.oh, p.c));
+                CHECK(check_tiling(&c, f32 ? (uint8_t *)fy : qy8, f32 ? (const uint8_t *)fwhole : qwhole, f32 ? 4 : 1,
+                                   n * p.oh, p.ow, p.c, ECNN_TILE_O_CONV));
+            }
         }
     }
 }
@@ -499,6 +724,7 @@ int main(void)
         RUN_TEST(test_conv_hwio_wide_rows);
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
+        RUN_TEST(test_tiles);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

@@ -126,7 +126,7 @@ static void test_avgpool_kernel(void)
             p.count_include_pad = cip;
             /* floor: OH = (5+1-3)/2+1 = 2, OW = (6+2-3)/3+1 = 2; ceil_mode adds a window each way */
             p.oh = 2 + ceil_pass, p.ow = 2 + ceil_pass;
-            ecnn_avgpool2d_f32_ref(y, x, 1, &p);
+            ecnn_avgpool2d_f32_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, AC}, &p);
             for (oy = 0; oy < p.oh; oy++)
                 for (ox = 0; ox < p.ow; ox++)
                     for (c = 0; c < AC; c++) {
@@ -215,8 +215,8 @@ static void test_depthwise_kernel_matches_reference(void)
             p.act.act = variant == 3 ? ECNN_ACT_CLIP : ECNN_ACT_NONE, p.act.act_p0 = -0.5f, p.act.act_p1 = 0.5f;
             p.w_layout = ECNN_LAYOUT_CONV_HWIO;
             count = (size_t)2 * p.oh * p.ow * p.o;
-            ecnn_conv2d_f32_ref(y1, x, w, variant == 1 ? NULL : b, 2, &p);
-            ecnn_conv2d_f32_dw_portable(y2, x, w, variant == 1 ? NULL : b, 2, &p);
+            ecnn_conv2d_f32_ref(y1, x, w, variant == 1 ? NULL : b, 2, &(ecnn_tile){0, 2 * p.oh, 0, p.o}, &p);
+            ecnn_conv2d_f32_dw_portable(y2, x, w, variant == 1 ? NULL : b, 2, &(ecnn_tile){0, 2 * p.oh, 0, p.o}, &p);
             CHECK(memcmp(y1, y2, count * sizeof(float)) == 0);
         }
     }

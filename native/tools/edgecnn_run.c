@@ -1,6 +1,6 @@
 /* edgecnn-run: classify PGM images with an .ecnn model, no Python needed.
  *
- *   edgecnn-run [--raw] model.ecnn image.pgm [image.pgm ...]
+ *   edgecnn-run [--threads N] [--raw] model.ecnn image.pgm [image.pgm ...]
  *   edgecnn-run --info model.ecnn
  *   edgecnn-run --isa
  *
@@ -12,8 +12,10 @@
  * across targets (tests/edge_golden.py) reads these. --info prints the memory a firmware needs for the model: "MODEL: file F bytes,
  * arena A bytes (batch 1)" (F in flash, A in RAM; `make size` reads it). --isa lists the library's
  * ISA kernel levels, one a line: "NAME: runs here" or "NAME: compiled, not run on this CPU"
- * (native/Makefile runs the tests at each level that runs here). Exit status: 0 ok, 1 bad input,
- * 2 bad model. */
+ * (native/Makefile runs the tests at each level that runs here). --threads N runs each image
+ * on N threads (the library's pool; default: the CPUs this process may use, ecnn_cpu_count;
+ * 1: single-threaded): the output is the same for any N. Exit status: 0 ok, 1 bad input or
+ * option, 2 bad model or threads that cannot start. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,9 @@ int main(int argc, char **argv)
     float *y;
     int a, status = 0, raw = 0, info_only = 0;
     uint32_t classes, img_h = 0, img_w = 0; /* grayscale image size the input takes */
+    uint32_t threads = ecnn_cpu_count();
+    ecnn_parallel par = {NULL, NULL, 1};
+    void *pool_block = NULL;
 
     if (argc == 2 && strcmp(argv[1], "--isa") == 0) {
         const char *name;
@@ -154,14 +159,28 @@ int main(int argc, char **argv)
             printf("%s: %s\n", name, runs ? "runs here" : "compiled, not run on this CPU");
         return 0;
     }
-    if (argc > 1 && (strcmp(argv[1], "--raw") == 0 || strcmp(argv[1], "--info") == 0)) {
+    while (argc > 1 && strncmp(argv[1], "--", 2) == 0 && !info_only) {
+        if (strcmp(argv[1], "--threads") == 0 && argc > 2) {
+            char *end;
+            const unsigned long n = strtoul(argv[2], &end, 10);
+            if (*argv[2] == '\0' || *end != '\0' || n < 1 || n > ECNN_POOL_MAX_THREADS) {
+                fprintf(stderr, "edgecnn-run: --threads takes a whole number from 1 to %d, got '%s'\n",
+                        ECNN_POOL_MAX_THREADS, argv[2]);
+                return 1;
+            }
+            threads = (uint32_t)n;
+            argv += 2;
+            argc -= 2;
+            continue;
+        }
+        if (strcmp(argv[1], "--raw") != 0 && strcmp(argv[1], "--info") != 0) break;
         raw = argv[1][2] == 'r';
         info_only = !raw;
         argv++;
         argc--;
     }
     if (argc < (info_only ? 2 : 3)) {
-        fprintf(stderr, "usage: edgecnn-run [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n"
+        fprintf(stderr, "usage: edgecnn-run [--threads N] [--raw] MODEL.ecnn IMAGE.pgm [IMAGE.pgm ...]\n"
                         "       edgecnn-run --info MODEL.ecnn\n"
                         "       edgecnn-run --isa\n");
         return 1;
@@ -221,13 +240,25 @@ int main(int argc, char **argv)
         return 2;
     }
     arena = (unsigned char *)arena_block + (64 - (size_t)arena_block % 64) % 64;
+    if (threads > 1) {
+        size_t pool_bytes = 0;
+        const char *why = NULL;
+        st = ecnn_pool_size(threads, &pool_bytes);
+        if (st == ECNN_OK && (pool_block = malloc(pool_bytes)) == NULL) why = "out of memory";
+        if (st == ECNN_OK && pool_block) st = ecnn_pool_init(&par, pool_block, pool_bytes, threads);
+        if (st != ECNN_OK || why) {
+            fprintf(stderr, "edgecnn-run: cannot start %u threads: %s\n", (unsigned)threads, why ? why : ecnn_status_string(st));
+            free(block), free(arena_block), free(x), free(y), free(pool_block);
+            return 2;
+        }
+    }
     for (a = 2; a < argc; a++) {
         uint32_t rank, j, best[3] = {0, 0, 0};
         if (load_pgm(argv[a], x, in.dtype, (long)img_h, (long)img_w)) {
             status = 1;
             continue;
         }
-        st = ecnn_run(&model, 1, x, in.size, y, out.size, arena, arena_bytes);
+        st = ecnn_run_parallel(&model, 1, x, in.size, y, out.size, arena, arena_bytes, &par);
         if (st != ECNN_OK) {
             fprintf(stderr, "edgecnn-run: %s: %s\n", argv[a], ecnn_status_string(st));
             status = 1;
@@ -261,6 +292,8 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
+    if (pool_block) ecnn_pool_destroy(&par);
+    free(pool_block);
     free(block);
     free(arena_block);
     free(x);

@@ -179,18 +179,20 @@ def test_the_parser_refuses_a_malformed_op_list(build):
         build.parse_op_list("#define ECNN_OP_LIST(X) X(CONV_2D, 1, conv_2d, ecnn_conv2d_params) Y(A, 2, a, b)\n")
 
 
-def test_the_built_extension_releases_the_gil_around_ecnn_run(tmp_path):
-    """cffi API mode wraps each call in Py_BEGIN/END_ALLOW_THREADS; check the generated C does."""
+@pytest.mark.parametrize("function", ["ecnn_run", "ecnn_run_parallel", "ecnn_run_ops_parallel"])
+def test_the_built_extension_releases_the_gil_around_the_run_functions(tmp_path, function):
+    """cffi API mode wraps each call in Py_BEGIN/END_ALLOW_THREADS; check the generated C does for
+    the run functions (Model.predict calls ecnn_run_ops_parallel)."""
     module = _build_module("_edgecnn_build_ffi2")
     out = tmp_path / "_native.c"
     module.ffibuilder.emit_c_code(str(out))
     source = out.read_text()
-    wrapper = re.search(r"_cffi_f_ecnn_run\(PyObject.*?\n}\n", source, flags=re.S)
-    assert wrapper, "no cffi wrapper for ecnn_run in the generated C"
+    wrapper = re.search(rf"_cffi_f_{function}\(PyObject.*?\n}}\n", source, flags=re.S)
+    assert wrapper, f"no cffi wrapper for {function} in the generated C"
     body = wrapper.group(0)
     begin, end = body.find("Py_BEGIN_ALLOW_THREADS"), body.find("Py_END_ALLOW_THREADS")
-    call = body.find("= ecnn_run(")
-    assert 0 <= begin < call < end, "ecnn_run is not called between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS"
+    call = body.find(f"= {function}(")
+    assert 0 <= begin < call < end, f"{function} is not called between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS"
 
 
 @pytest.mark.parametrize("name", ["ecnn_run", "ecnn_model_init", "ecnn_arena_size", "ecnn_status_string"])

@@ -353,6 +353,7 @@ ecnn_status ecnn_model_op(const ecnn_model *m, uint32_t index, ecnn_op_info *inf
     {
         ecnn_run_ctx r;
         memset(&r, 0, sizeof r);
+        r.par = NULL;
         r.m = m;
         r.batch = 1;
         info->kernel = ecnn_op_def_of(op.op_type)->eval(&r, &op);

@@ -6,8 +6,10 @@
  *       multiply-accumulates per sample. Fails through ecnn_op_fail, which records the check.
  *   const char *ecnn_eval_<name>(const ecnn_run_ctx *r, const ecnn_op_rec *op);
  *       at run time: picks the kernel (from the tensors' dtypes and layouts and the model's ISA
- *       level) and runs it; returns the kernel's name. With r->run 0 it only names the kernel
- *       (ecnn_model_op): use ecnn_tensor_ptr and ECNN_CALL, which then touch no buffer.
+ *       level) and runs it, split into tiles (ecnn_grid_plan or ecnn_span_plan, then
+ *       ecnn_run_tasks with a task that runs the kernel on one tile: core/parallel.c); returns
+ *       the kernel's name. With r->run 0 it only names the kernel (ecnn_model_op): the buffers
+ *       from ecnn_tensor_ptr are NULL then, and nothing runs.
  *
  * The registry (core/registry.c) is generated from ECNN_OP_LIST, so adding an op is its line
  * there, its parameter struct and its file here. */
@@ -16,6 +18,7 @@
 
 #include "core/internal.h"
 #include "core/isa.h"
+#include "kernels/kernels.h"
 
 typedef struct {
     ecnn_model *m; /* written only by ecnn_op_fail */
@@ -31,6 +34,7 @@ typedef struct {
     uint8_t *arena;
     int reference; /* ECNN_RUN_REFERENCE: the reference kernels only (the oracle) */
     int run;       /* 0: name the kernel, run nothing */
+    const ecnn_parallel *par; /* NULL: one thread; else threads >= 2 and a parallel_for */
 } ecnn_run_ctx;
 
 #define ECNN_OP_DECLARE_(NAME, code, name, params)                               \
@@ -55,12 +59,56 @@ const ecnn_op_def *ecnn_op_def_of(uint32_t op_type);
  * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (FORMAT.md). */
 void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
 
-/* Runs kernel `fn` with the parenthesised `args` when r->run, and gives its name: the function's
- * name without "ecnn_". */
-#define ECNN_CALL(r, fn, args) ((r)->run ? (void)(fn args) : (void)0, &(#fn)[5])
-/* The same for a kernel config slot (core/isa.h): runs impl->fn, gives impl->name (impl is
- * evaluated twice: a lookup, no side effects). */
-#define ECNN_CALL_IMPL(r, impl, args) ((r)->run ? (void)((impl)->fn args) : (void)0, (impl)->name)
+/* ---- splitting an op into tiles (core/parallel.c) ------------------------------------------ *
+ * Each output element in exactly one tile, computed by the kernel the same way whatever the
+ * tile: results do not depend on the threads. */
+
+/* The split of an op: rows [0, rows) in row_tiles blocks of row_step, channels [0, chans) in
+ * chan_tiles blocks of chan_step (a multiple of the op's grain). Tile i: row block
+ * i / chan_tiles, channel block i % chan_tiles. */
+typedef struct {
+    uint32_t rows, row_step, row_tiles;
+    uint32_t chans, chan_step, chan_tiles;
+} ecnn_grid;
+
+/* Work is counted in MAC-equivalents: one multiply-accumulate of a SIMD conv (~0.04 ns on a
+ * 2020s x86 core); the plain C kernels of the other ops cost these per element: */
+#define ECNN_WORK_MOVE 8u    /* copying or converting (QUANTIZE, DEQUANTIZE, data movement) */
+#define ECNN_WORK_ARITH 32u  /* a float operation (ACTIVATION, ADD, MUL, CHANNEL_ARITH, average pooling) */
+#define ECNN_WORK_LIBM 128u  /* an exp or tanh (SOFTMAX, Sigmoid, Tanh) */
+#define ECNN_WORK_QARITH 256u /* int8 ADD / MUL: float requantization in plain C */
+#define ECNN_TILES_PER_THREAD 4u   /* tiles per thread at most: the threads balance uneven tiles */
+#define ECNN_MIN_TILE_WORK 65536u  /* MAC-equivalents a tile keeps at least: ~2-3 us, >> a dispatch (~0.2 us) */
+
+/* Plans the tiles of an op of `work` MAC-equivalents (whole batch) over `rows` rows and `chans`
+ * channels split in multiples of `grain`: at most threads * ECNN_TILES_PER_THREAD tiles and at
+ * most work / ECNN_MIN_TILE_WORK, at least 1; when each tile pays `setup` MAC-equivalents
+ * whatever its size (a kernel packing its weights per call), at most one tile per thread and
+ * each tile at least 2 x setup of work. Rows first, then channels (chans_first: the other way
+ * round; chans 1 or grain >= chans: rows only). Returns the number of tiles. */
+uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
+                        uint64_t setup, int chans_first);
+/* Tile `index` of a planned grid. */
+void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t);
+/* The split of a flat range [0, count) (elements, rows or samples of an elementwise or data
+ * movement op) into `pieces` of `step` (a multiple of the align given), the last one shorter. */
+typedef struct {
+    size_t count, step;
+    uint32_t pieces;
+} ecnn_span;
+/* Plans it as ecnn_grid_plan (one channel); returns the number of pieces. */
+uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup);
+/* Piece `index`: [*first, *first + return value). */
+size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first);
+/* Samples of the `left` still to run that one pass takes, so that its rows (samples x
+ * rows_per_sample) fit a tile's 32-bit row numbers: all of them but for absurd batches. */
+static inline uint32_t ecnn_pass_samples(uint32_t left, uint32_t rows_per_sample)
+{
+    const uint32_t most = 0xFFFFFFFFu / (rows_per_sample ? rows_per_sample : 1);
+    return left < most ? left : most;
+}
+/* task(ctx, i) for every i in [0, count): through r's parallel-for when count > 1, else here. */
+void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t count);
 
 /* ---- load-time checks (core/check.c) ------------------------------------------------------ */
 

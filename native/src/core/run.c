@@ -41,12 +41,29 @@ ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, siz
                      size_t output_bytes, void *arena, size_t arena_bytes)
 {
     if (m == NULL || m->buf == NULL) return ECNN_E_ARG;
-    return ecnn_run_ops(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes);
+    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes,
+                                 NULL);
+}
+
+ecnn_status ecnn_run_parallel(const ecnn_model *m, uint32_t batch, const void *input, size_t input_bytes, void *output,
+                              size_t output_bytes, void *arena, size_t arena_bytes, const ecnn_parallel *parallel)
+{
+    if (m == NULL || m->buf == NULL) return ECNN_E_ARG;
+    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes,
+                                 parallel);
 }
 
 ecnn_status ecnn_run_ops(const ecnn_model *m, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
                          const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,
                          size_t arena_bytes)
+{
+    return ecnn_run_ops_parallel(m, batch, first_op, end_op, flags, input, input_bytes, output, output_bytes, arena,
+                                 arena_bytes, NULL);
+}
+
+ecnn_status ecnn_run_ops_parallel(const ecnn_model *m, uint32_t batch, uint32_t first_op, uint32_t end_op,
+                                  uint32_t flags, const void *input, size_t input_bytes, void *output,
+                                  size_t output_bytes, void *arena, size_t arena_bytes, const ecnn_parallel *parallel)
 {
     ecnn_run_ctx r;
     size_t need, in_need, out_need;
@@ -54,6 +71,8 @@ ecnn_status ecnn_run_ops(const ecnn_model *m, uint32_t batch, uint32_t first_op,
     ecnn_status st;
     if (m == NULL || m->buf == NULL || input == NULL || output == NULL || batch == 0) return ECNN_E_ARG;
     if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)ECNN_RUN_REFERENCE) != 0) return ECNN_E_ARG;
+    if (parallel != NULL && (parallel->threads == 0 || (parallel->threads > 1 && parallel->parallel_for == NULL)))
+        return ECNN_E_ARG;
     st = ecnn_arena_size(m, batch, &need);
     if (st != ECNN_OK) return st;
     in_need = batch_bytes(m, m->input, batch);
@@ -72,6 +91,7 @@ ecnn_status ecnn_run_ops(const ecnn_model *m, uint32_t batch, uint32_t first_op,
     r.arena = (uint8_t *)arena;
     r.reference = (flags & ECNN_RUN_REFERENCE) != 0;
     r.run = 1;
+    r.par = parallel != NULL && parallel->threads > 1 ? parallel : NULL;
     for (i = 0, pos = 0; i < end_op; i++) {
         ecnn_op_rec op;
         pos += ecnn_read_op(m->ops + pos, m->ops_size - pos, &op);

@@ -85,6 +85,20 @@ static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdi
 }
 
 
+/* The block of its op's output one kernel call computes (the tiling contract: threads split an
+ * op into tiles, each output element in exactly one): rows [m0, m1) and output channels
+ * [o0, o1). Rows: output rows of the batch flattened, m = s * OH + oy, for conv and pooling;
+ * samples for FC. Channels: output channels (pooling: channels). Kernels take pointers to the
+ * whole tensors and write exactly the tile's outputs. The ops guarantee m0 < m1 <= rows,
+ * o0 < o1 <= O, o0 a multiple of the op's channel grain below and o1 one too or O; a grouped
+ * conv (1 < group, not depthwise) is never split by channels, an in-place max pooling never
+ * by rows. */
+typedef struct {
+    uint32_t m0, m1, o0, o1;
+} ecnn_tile;
+#define ECNN_TILE_O_FC 64u   /* FULLY_CONNECTED: 4 f32 panels, 8 int8 panels */
+#define ECNN_TILE_O_CONV 16u /* CONV_2D, depthwise and pooling */
+
 typedef struct {
     uint32_t h, w, c;          /* input, per sample */
     uint32_t oh, ow, o;        /* output, per sample */
@@ -120,22 +134,23 @@ typedef struct {
     uint32_t count_include_pad;     /* AVG_POOL_2D only: 1 = count positions in the padding too */
 } ecnn_pool2d_args;
 
-/* y[N,OH,OW,O] = act(conv(x[N,H,W,C], w[O,KH,KW,C/group]) + b[O]); b may be NULL.
- * y must not overlap x. */
-void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+/* y[N,OH,OW,O] = act(conv(x[N,H,W,C], w[O,KH,KW,C/group]) + b[O]) for the outputs of tile t;
+ * b may be NULL. y must not overlap x. */
+void ecnn_conv2d_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                          const ecnn_conv2d_args *p);
 
 /* y[N,OH,OW,C] = max over each window of x[N,H,W,C]; positions in the padding are skipped.
  * Every window must hold at least one position inside x. y may equal x (in place) when
  * pad_top = pad_left = 0 and OW <= W: each output pixel is then stored at or before the
  * first input pixel of its window, and an output pixel sharing that address is written
- * from it first; otherwise y must not overlap x. */
-void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p);
+ * from it first; otherwise y must not overlap x. Tile t: rows and channels of y. */
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p);
 
-/* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]); b may be NULL; w stored in `layout` (any FC
- * layout above). y must not overlap x. */
+/* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]) for the samples and outputs of tile t; b may be NULL;
+ * w stored in `layout` (any FC layout above). y must not overlap x. */
 void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                  uint32_t k, uint32_t o, const ecnn_act_params *act, uint32_t layout);
+                                  uint32_t k, uint32_t o, const ecnn_tile *t, const ecnn_act_params *act,
+                                  uint32_t layout);
 
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
@@ -146,8 +161,8 @@ void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_
 /* y[N,OH,OW,C] = mean of each window of x[N,H,W,C] (FORMAT.md AVG_POOL_2D): the window
  * positions inside x summed in (ky, kx) order, divided once by the count (positions inside
  * x, or inside the padded area when p->count_include_pad). Every window must hold at least
- * one position inside x. y must not overlap x. */
-void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p);
+ * one position inside x. y must not overlap x. Tile t: rows and channels of y. */
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p);
 
 /* y = act(a + b) (func ECNN_ARITH_ADD) or act(a * b) (ECNN_ARITH_MUL) for n samples of a_count
  * elements. b holds b_count elements a sample: a_count (elementwise), or C or 1 that repeat
@@ -194,12 +209,11 @@ static inline int ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, ui
     return 1;
 }
 
-/* Every output pixel of n samples of a window op (conv or pool args p: the same field names):
- * sample s, row oy, column ox. The statement after it is the loop body. */
-#define ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) \
-    for (s = 0; s < (n); s++)                 \
-        for (oy = 0; oy < (p)->oh; oy++)      \
-            for (ox = 0; ox < (p)->ow; ox++)
+/* Every output pixel of the rows of tile t of a window op (conv or pool args p: the same field
+ * names): flattened row m, sample s, row oy, column ox. The statement after it is the loop body. */
+#define ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)                                           \
+    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++) \
+        for (ox = 0; ox < (p)->ow; ox++)
 
 /* The reference kernels' own window rule (independent of ecnn_tap_range, which the fast kernels
  * use): the input position along one axis of tap k of output position out, in *pos, and 1 when
@@ -212,14 +226,14 @@ static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32
 }
 
 /* The loop nest of the window kernels (conv and pool args p: the same field names): every
- * sample s, output row oy and column ox of n samples, with [ky0, ky1) x [kx0, kx1) the kernel
- * taps that land inside the input. The statement after it is the loop body. */
-#define ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1)                                                  \
-    for (s = 0; s < (n); s++)                                                                                   \
-        for (oy = 0; oy < (p)->oh; oy++)                                                                        \
-            for (ox = 0, ecnn_tap_range(oy, (p)->stride_h, (p)->pad_top, (p)->dilation_h, (p)->kh, (p)->h, &ky0, &ky1); \
-                 ox < (p)->ow && ecnn_tap_range(ox, (p)->stride_w, (p)->pad_left, (p)->dilation_w, (p)->kw, (p)->w, &kx0, &kx1); \
-                 ox++)
+ * output pixel of the rows of tile t (flattened row m: sample s, output row oy; column ox), with
+ * [ky0, ky1) x [kx0, kx1) the kernel taps that land inside the input. The statement after it is
+ * the loop body. */
+#define ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)                                              \
+    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++)                        \
+        for (ox = 0, ecnn_tap_range(oy, (p)->stride_h, (p)->pad_top, (p)->dilation_h, (p)->kh, (p)->h, &ky0, &ky1); \
+             ox < (p)->ow && ecnn_tap_range(ox, (p)->stride_w, (p)->pad_left, (p)->dilation_w, (p)->kw, (p)->w, &kx0, &kx1); \
+             ox++)
 
 /* Element offset, within one sample's [H,W,C] input, of tap (ky, kx) of output pixel (oy, ox)
  * (a tap inside the input), and of output pixel (s, oy, ox) with `c` channels in the output. */
@@ -235,13 +249,13 @@ static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32
 /* ecnn_fully_connected_f32_ref for w in ECNN_LAYOUT_FC_PANEL16. Each output is summed in the
  * reference order (k = 0, 1, ..., one ecnn_mac per term), then the bias. */
 typedef void ecnn_fc_f32_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                uint32_t o, const ecnn_act_params *act);
+                                uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_portable;
 
 /* ecnn_conv2d_f32_ref for w in ECNN_LAYOUT_CONV_HWIO: terms in the reference order (ky, kx, c),
  * vectorised over output channels. */
 typedef void ecnn_conv2d_f32_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                    const ecnn_conv2d_args *p);
+                                    const ecnn_tile *t, const ecnn_conv2d_args *p);
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
@@ -249,11 +263,12 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,
  * kernels_i8.h), any C; in place under the same conditions. */
 #define ECNN_POOL_F32 (-1)
-typedef void ecnn_maxpool2d_kernel(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type);
+typedef void ecnn_maxpool2d_kernel(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                                   int type);
 ecnn_maxpool2d_kernel ecnn_maxpool2d_portable;
 
 /* The reference float FC's type, for the configs that choose its rounding (src/ops). */
 typedef void ecnn_fc_f32_ref_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                    uint32_t o, const ecnn_act_params *act, uint32_t layout);
+                                    uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
 #endif /* ECNN_KERNELS_H */

@@ -73,16 +73,17 @@ static inline float ecnn_requant_scale(const ecnn_qlinear_params *q, uint32_t o)
  * NULL. Positions in the padding contribute 0 (a real zero: x == zx). x, y: int8 or uint8
  * per q->x_type / q->y_type; w per q->w_type. Activation fields of p are ignored (the
  * fused Relu is in q->y_min). y must not overlap x. */
-void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
 
 /* y[N,O] = requantize(x[N,K] - zx . (w[O,K] - zw)^T + b[O]); b may be NULL. y must not overlap x. */
 void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                                uint32_t o, const ecnn_qlinear_params *q);
+                                uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q);
 
 /* Max pooling of int8 (type ECNN_Q_I8) or uint8 values; same contract as ecnn_maxpool2d_f32_ref.
  * Input and output share their quantization, so the max of the codes is the max of the values. */
-void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type);
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                          ecnn_qtype type);
 
 /* y[i] = saturate(round_half_to_even(x[i] / scale) + zero_point), `count` elements: onnxruntime's
  * QuantizeLinear (a true division, not a multiply by 1/scale; clamped before rounding as MLAS).
@@ -138,8 +139,8 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
  *   int8 models on x86 (zy + 128, then - 128 after rounding): the float addition of zy makes the
  *   domain matter at near-ties. A QOperator int8 QLinearAveragePool runs on the int8 codes.
  * y must not overlap x. */
-void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, const ecnn_qtensor *qx,
-                          const ecnn_qtensor *qy, int uint8_rounding);
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                          const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's
@@ -202,7 +203,7 @@ static inline void ecnn_q_store_scaled_tail(void *y, size_t first, const int32_t
  * zero point 0 (the compiler packs only such weights; the loader checks it); x and y int8 or
  * uint8. */
 typedef void ecnn_fc_q_kernel(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                              uint32_t o, const ecnn_qlinear_params *q);
+                              uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q);
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 
 /* The microkernels of ecnn_conv2d_q_hwio, one pair per ISA:
@@ -224,7 +225,7 @@ ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold the packed weights of a block of output channels and one pixel's terms). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
-void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_conv2d_args *p,
-                        const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
+                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 
 #endif /* ECNN_KERNELS_I8_H */

@@ -24,18 +24,44 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* Element ranges of one activation (in place: each range reads only its own elements). */
+typedef struct {
+    ecnn_span span;
+    const ecnn_act_params *a;
+    const uint8_t *x;
+    uint8_t *y;
+    int quantized;
+    ecnn_qtensor qx, qy;
+} act_job;
+
+static void act_task(void *ctx, size_t index)
+{
+    const act_job *j = (const act_job *)ctx;
+    size_t first;
+    const size_t count = ecnn_span_piece(&j->span, index, &first);
+    if (j->quantized) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
+        ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
+    else
+        ecnn_activation_f32_ref((float *)j->y + first, (const float *)j->x + first, count, j->a);
+}
+
 const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    const ecnn_act_params *a = &op->params.activation;
     ecnn_tensor_rec x, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    const size_t count = (size_t)ecnn_numel(&x) * r->batch;
-    if (x.dtype != ECNN_DTYPE_F32) {
-        ecnn_qtensor qx, qy;
-        ecnn_qtensor_from(r->m, &x, &qx);
-        ecnn_qtensor_from(r->m, &y, &qy);
-        return ECNN_CALL(r, ecnn_activation_q_ref, (yp, xp, count, a, &qx, &qy));
+    act_job j;
+    size_t count;
+    j.a = &op->params.activation;
+    j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    count = (size_t)ecnn_numel(&x) * r->batch;
+    j.quantized = x.dtype != ECNN_DTYPE_F32;
+    if (j.quantized) {
+        ecnn_qtensor_from(r->m, &x, &j.qx);
+        ecnn_qtensor_from(r->m, &y, &j.qy);
     }
-    return ECNN_CALL(r, ecnn_activation_f32_ref, (yp, xp, count, a));
+    if (r->run) { /* int8: a lookup per element after a table of 256 values per range; float: libm for Sigmoid, Tanh */
+        const uint64_t per = j.quantized ? ECNN_WORK_MOVE : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM : ECNN_WORK_ARITH;
+        ecnn_run_tasks(r, act_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0));
+    }
+    return j.quantized ? "activation_q_ref" : "activation_f32_ref";
 }

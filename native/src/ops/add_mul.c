@@ -55,26 +55,79 @@ static ecnn_status check_add_mul(const ecnn_op_ctx *c, const ecnn_act_params *ac
 ecnn_status ecnn_check_add(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.add, macs); }
 ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.mul, macs); }
 
+/* One ADD / MUL, ready to run in ranges: of elements when B has A's shape (B then lines up with
+ * A element for element), else of rows of `period` elements (B's repeat), within a sample. */
+typedef struct {
+    ecnn_span span;
+    int mul, quantized, elementwise;
+    size_t per_sample, period, b_sample; /* elements of A per sample, of B's repeat, of B per sample (0: constant) */
+    const ecnn_act_params *act;
+    const uint8_t *a, *b;
+    uint8_t *y;
+    uint32_t esize;
+    ecnn_qtensor qa, qb, qy;
+} binary_job;
+
+/* count elements at element offset `at` of A and Y, with B at element offset b_at, B repeating every `period`. */
+static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count, size_t period)
+{
+    const size_t e = j->esize;
+    if (!j->quantized)
+        ecnn_binary_f32_ref((float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1,
+                            count, period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
+    else if (j->mul)
+        ecnn_mul_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
+    else
+        ecnn_add_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
+}
+
+static void binary_task(void *ctx, size_t index)
+{
+    const binary_job *j = (const binary_job *)ctx;
+    size_t first, u, end;
+    const size_t count = ecnn_span_piece(&j->span, index, &first);
+    if (j->elementwise) {
+        binary_run(j, first, first, count, count);
+        return;
+    }
+    for (u = first, end = first + count; u < end;) { /* rows u..: sample by sample */
+        const size_t rows = j->per_sample / j->period, s = u / rows, in = u % rows;
+        const size_t take = rows - in < end - u ? rows - in : end - u;
+        binary_run(j, s * j->per_sample + in * j->period, s * j->b_sample, take * j->period, j->period);
+        u += take;
+    }
+}
+
 static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, int mul, const ecnn_act_params *act)
 {
     ecnn_tensor_rec a, b, y;
-    const void *ap = ecnn_tensor_ptr(r, op->inputs[0], &a);
-    const void *bp = ecnn_tensor_ptr(r, op->inputs[1], &b);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    const uint32_t n = r->batch;
-    const size_t per_sample = (size_t)ecnn_numel(&a), b_numel = (size_t)ecnn_numel(&b);
-    if (a.dtype != ECNN_DTYPE_F32) {
-        ecnn_qtensor qa, qb, qy;
-        /* B: A's shape, a runtime [1,...,1,C] per sample, or a constant [C] / [1] (no sample stride) */
-        const size_t b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
-        ecnn_qtensor_from(r->m, &a, &qa);
-        ecnn_qtensor_from(r->m, &b, &qb);
-        ecnn_qtensor_from(r->m, &y, &qy);
-        if (mul) return ECNN_CALL(r, ecnn_mul_q_ref, (yp, ap, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy));
-        return ECNN_CALL(r, ecnn_add_q_ref, (yp, ap, bp, n, per_sample, b_sample, b_numel, &qa, &qb, &qy));
+    binary_job j;
+    size_t b_numel;
+    j.a = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &a);
+    j.b = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[1], &b);
+    j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.mul = mul;
+    j.act = act;
+    j.per_sample = (size_t)ecnn_numel(&a);
+    b_numel = (size_t)ecnn_numel(&b);
+    j.quantized = a.dtype != ECNN_DTYPE_F32;
+    j.esize = ecnn_dtype_size(a.dtype);
+    /* B: A's shape, a runtime [1,...,1,C] per sample, or (int8) a constant [C] / [1] (no sample stride) */
+    j.b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
+    j.period = b_numel;
+    j.elementwise = b_numel == j.per_sample && j.b_sample != 0;
+    if (j.quantized) {
+        ecnn_qtensor_from(r->m, &a, &j.qa);
+        ecnn_qtensor_from(r->m, &b, &j.qb);
+        ecnn_qtensor_from(r->m, &y, &j.qy);
     }
-    return ECNN_CALL(r, ecnn_binary_f32_ref,
-                     (yp, ap, bp, n, per_sample, b_numel, mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, act));
+    if (r->run) {
+        const size_t units = j.elementwise ? j.per_sample * r->batch : j.per_sample / j.period * r->batch;
+        const uint64_t work = (uint64_t)j.per_sample * r->batch * (j.quantized ? ECNN_WORK_QARITH : ECNN_WORK_ARITH);
+        ecnn_run_tasks(r, binary_task, &j, ecnn_span_plan(&j.span, r, units, j.elementwise ? 64 : 1, work, 0));
+    }
+    if (j.quantized) return mul ? "mul_q_ref" : "add_q_ref";
+    return "binary_f32_ref";
 }
 
 const char *ecnn_eval_add(const ecnn_run_ctx *r, const ecnn_op_rec *op)

@@ -27,14 +27,37 @@ ecnn_status ecnn_check_channel_arith(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* Ranges of rows of C (in place: each range reads only its own rows). */
+typedef struct {
+    ecnn_span span;
+    const ecnn_channel_arith_params *q;
+    const float *x, *k;
+    float *y;
+    uint32_t k_count, c;
+} arith_job;
+
+static void arith_task(void *ctx, size_t index)
+{
+    const arith_job *j = (const arith_job *)ctx;
+    size_t first;
+    const size_t rows = ecnn_span_piece(&j->span, index, &first);
+    ecnn_channel_arith_f32_ref(j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func,
+                               j->q->const_first);
+}
+
 const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    const ecnn_channel_arith_params *q = &op->params.channel_arith;
     ecnn_tensor_rec x, k, y;
-    const float *xp = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    const float *kp = (const float *)ecnn_tensor_ptr(r, op->inputs[1], &k);
-    float *yp = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    const uint32_t c = x.dims[x.rank - 1];
-    return ECNN_CALL(r, ecnn_channel_arith_f32_ref,
-                     (yp, xp, kp, k.dims[0], (size_t)(ecnn_numel(&x) / c) * r->batch, c, q->func, q->const_first));
+    arith_job j;
+    j.q = &op->params.channel_arith;
+    j.x = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.k = (const float *)ecnn_tensor_ptr(r, op->inputs[1], &k);
+    j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.c = x.dims[x.rank - 1];
+    j.k_count = k.dims[0];
+    if (r->run) {
+        const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
+        ecnn_run_tasks(r, arith_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0));
+    }
+    return "channel_arith_f32_ref";
 }

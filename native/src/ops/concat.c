@@ -37,6 +37,30 @@ ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* Ranges of rows (a row: each input's block, one after the other). */
+typedef struct {
+    ecnn_span span;
+    uint8_t *y;
+    const void *const *xs;
+    const size_t *block; /* bytes of each input a row (int8: also elements) */
+    const ecnn_qtensor *qx, *qy; /* qy NULL: a plain copy */
+    uint32_t count;
+    size_t row_bytes;
+} concat_job;
+
+static void concat_task(void *ctx, size_t index)
+{
+    const concat_job *j = (const concat_job *)ctx;
+    const void *xs[ECNN_MAX_OP_TENSORS];
+    size_t first, rows = ecnn_span_piece(&j->span, index, &first);
+    uint32_t i;
+    for (i = 0; i < j->count; i++) xs[i] = (const uint8_t *)j->xs[i] + first * j->block[i];
+    if (j->qy)
+        ecnn_concat_q_ref(j->y + first * j->row_bytes, xs, j->block, j->qx, j->count, rows, j->qy);
+    else
+        ecnn_concat_ref(j->y + first * j->row_bytes, xs, j->block, j->count, rows);
+}
+
 const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     const uint32_t axis = op->params.concat.axis;
@@ -55,9 +79,19 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         for (d = axis; d < xi.rank; d++) block[i] *= xi.dims[d];
         if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &xi, &qx[i]);
     }
-    if (y.dtype != ECNN_DTYPE_F32) { /* int8: requantizing concat (QLinearConcat) */
-        ecnn_qtensor_from(r->m, &y, &qy);
-        return ECNN_CALL(r, ecnn_concat_q_ref, (yp, xs, block, qx, op->num_inputs, rows, &qy));
+    if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &y, &qy);
+    if (r->run) {
+        concat_job j;
+        size_t row_bytes = 0;
+        j.y = (uint8_t *)yp;
+        j.xs = xs;
+        j.block = block;
+        j.qx = qx;
+        j.qy = y.dtype != ECNN_DTYPE_F32 ? &qy : NULL;
+        j.count = op->num_inputs;
+        for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
+        j.row_bytes = row_bytes;
+        ecnn_run_tasks(r, concat_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0));
     }
-    return ECNN_CALL(r, ecnn_concat_ref, (yp, xs, block, op->num_inputs, rows));
+    return y.dtype != ECNN_DTYPE_F32 ? "concat_q_ref" : "concat_ref"; /* int8: requantizing (QLinearConcat) */
 }

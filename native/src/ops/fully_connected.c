@@ -80,24 +80,69 @@ ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* ---- run time ------------------------------------------------------------------------------- */
 
+/* One FC, ready to run tile by tile: exactly one of the kernels is set. */
+typedef struct {
+    ecnn_grid grid;
+    const ecnn_fc_f32_impl *f32;
+    const ecnn_fc_f32_ref_impl *f32_ref;
+    const ecnn_fc_q_impl *q_fast;
+    int q_ref;
+    void *y;
+    const void *x, *w, *b;
+    uint32_t n, k, o, layout;
+    const ecnn_act_params *act;
+    ecnn_qlinear_params q;
+} fc_job;
+
+static void fc_task(void *ctx, size_t index)
+{
+    const fc_job *j = (const fc_job *)ctx;
+    ecnn_tile t;
+    ecnn_grid_tile(&j->grid, index, &t);
+    if (j->f32)
+        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t, j->act);
+    else if (j->f32_ref)
+        j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t,
+                       j->act, j->layout);
+    else if (j->q_fast)
+        j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, &t, &j->q);
+    else
+        ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, &t, &j->q);
+}
+
 const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    const ecnn_act_params *act = &op->params.fully_connected;
     ecnn_tensor_rec x, w, b, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    const void *wp = ecnn_tensor_ptr(r, op->inputs[1], &w);
-    const void *bp = ecnn_tensor_ptr(r, op->inputs[2], &b);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    const uint32_t n = r->batch, k = w.dims[1], o = w.dims[0];
+    fc_job j;
+    const char *name;
+    memset(&j, 0, sizeof j);
+    j.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.w = ecnn_tensor_ptr(r, op->inputs[1], &w);
+    j.b = ecnn_tensor_ptr(r, op->inputs[2], &b);
+    j.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.n = r->batch;
+    j.k = w.dims[1];
+    j.o = w.dims[0];
+    j.layout = w.layout;
+    j.act = &op->params.fully_connected;
     if (x.dtype != ECNN_DTYPE_F32) {
-        ecnn_qlinear_params q;
-        ecnn_qlinear_params_from(r->m, &x, &w, &y, act->act, &q);
-        if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference)
-            return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, q, r->m->isa), (yp, xp, wp, bp, n, k, o, &q));
-        return ECNN_CALL(r, ecnn_fully_connected_q_ref, (yp, xp, wp, bp, n, k, o, &q));
+        ecnn_qlinear_params_from(r->m, &x, &w, &y, j.act->act, &j.q);
+        if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference) {
+            j.q_fast = ECNN_KERNEL(ecnn_fc_config, q, r->m->isa);
+            name = j.q_fast->name;
+        } else {
+            j.q_ref = 1;
+            name = "fully_connected_q_ref";
+        }
+    } else if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference) {
+        j.f32 = ECNN_KERNEL(ecnn_fc_config, f32, r->m->isa);
+        name = j.f32->name;
+    } else { /* the reference order for every layout: plain weights have no faster kernel (portable/fc_f32.c) */
+        j.f32_ref = ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa);
+        name = j.f32_ref->name;
     }
-    if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
-        return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, f32, r->m->isa), (yp, xp, wp, bp, n, k, o, act));
-    /* the reference order for every layout: plain weights have no faster kernel (portable/fc_f32.c) */
-    return ECNN_CALL_IMPL(r, ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa), (yp, xp, wp, bp, n, k, o, act, w.layout));
+    if (r->run) /* outputs first (each thread streams its share of the weights), then samples */
+        ecnn_run_tasks(r, fc_task, &j,
+                       ecnn_grid_plan(&j.grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 0, 1));
+    return name;
 }

@@ -132,35 +132,97 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* ---- run time ------------------------------------------------------------------------------- */
 
+/* The kernel a pooling op runs. */
+enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_F32, AVG_Q };
+
+/* One pooling op, ready to run tile by tile. */
+typedef struct {
+    ecnn_grid grid;
+    int in_place;                     /* y overlaps x: every tile takes all rows (channels never race) */
+    const ecnn_maxpool2d_impl *max;   /* MAX_POOL_2D's fast kernel, or NULL */
+    int kind;                         /* MAX_FAST, ... */
+    int type;                         /* max: ECNN_POOL_F32 or an ecnn_qtype */
+    int uint8_rounding;
+    void *y;
+    const void *x;
+    uint32_t n;
+    ecnn_pool2d_args p;
+    ecnn_qtensor qx, qy;
+} pool_job;
+
+static void pool_task(void *ctx, size_t index)
+{
+    const pool_job *j = (const pool_job *)ctx;
+    ecnn_tile t;
+    ecnn_grid_tile(&j->grid, index, &t);
+    switch (j->kind) {
+    case MAX_FAST: j->max->fn(j->y, j->x, j->n, &t, &j->p, j->type); break;
+    case MAX_REF_F32: ecnn_maxpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
+    case MAX_REF_Q: ecnn_maxpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, (ecnn_qtype)j->type); break;
+    case AVG_F32: ecnn_avgpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
+    default: ecnn_avgpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
+    }
+}
+
+/* Runs a prepared job over the batch: rows (n, oh) then channels, or only channels in place;
+ * passes of ecnn_pass_samples samples (all of them but for absurd batches). */
+static void run_pool(const ecnn_run_ctx *r, pool_job *j, const ecnn_tensor_rec *x, const ecnn_tensor_rec *y)
+{
+    const uint8_t *x0 = (const uint8_t *)j->x;
+    uint8_t *y0 = (uint8_t *)j->y;
+    const uintptr_t xa = (uintptr_t)x0, ya = (uintptr_t)y0;
+    uint32_t s0;
+    j->in_place = ya < xa + (size_t)r->batch * x->size && xa < ya + (size_t)r->batch * y->size;
+    for (s0 = 0; s0 < r->batch; s0 += j->n) {
+        uint32_t tiles;
+        j->n = ecnn_pass_samples(r->batch - s0, j->p.oh);
+        j->x = x0 + (size_t)s0 * x->size;
+        j->y = y0 + (size_t)s0 * y->size;
+        /* a window position: a SIMD max, or a float addition in plain C (average pooling) */
+        tiles = ecnn_grid_plan(&j->grid, r, j->in_place ? 1 : j->n * j->p.oh, j->p.c, ECNN_TILE_O_CONV,
+                               (uint64_t)j->n * j->p.oh * j->p.ow * j->p.c * j->p.kh * j->p.kw *
+                                   (j->kind == MAX_FAST ? 1 : ECNN_WORK_ARITH),
+                               0, 0);
+        if (j->in_place) j->grid.rows = j->grid.row_step = j->n * j->p.oh;
+        ecnn_run_tasks(r, pool_task, j, tiles);
+    }
+}
+
 const char *ecnn_eval_max_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
     ecnn_qtype t = ECNN_Q_I8;
-    ecnn_pool2d_args p;
-    pool2d_args(op, &x, &y, &p);
+    pool_job j;
+    int quantized;
+    j.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    quantized = ecnn_qtype_of(x.dtype, &t);
+    pool2d_args(op, &x, &y, &j.p);
+    j.type = quantized ? (int)t : ECNN_POOL_F32;
+    j.max = NULL;
+    j.kind = quantized ? MAX_REF_Q : MAX_REF_F32;
     if (!r->reference) {
-        const ecnn_maxpool2d_impl *k = ECNN_KERNEL(ecnn_pool2d_config, max, r->m->isa);
-        return ECNN_CALL_IMPL(r, k, (yp, xp, r->batch, &p, ecnn_qtype_of(x.dtype, &t) ? (int)t : ECNN_POOL_F32));
+        j.max = ECNN_KERNEL(ecnn_pool2d_config, max, r->m->isa);
+        j.kind = MAX_FAST;
     }
-    if (ecnn_qtype_of(x.dtype, &t)) return ECNN_CALL(r, ecnn_maxpool2d_q_ref, (yp, xp, r->batch, &p, t));
-    return ECNN_CALL(r, ecnn_maxpool2d_f32_ref, (yp, xp, r->batch, &p));
+    if (r->run) run_pool(r, &j, &x, &y);
+    return j.max ? j.max->name : quantized ? "maxpool2d_q_ref" : "maxpool2d_f32_ref";
 }
 
 const char *ecnn_eval_avg_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    ecnn_pool2d_args p;
-    pool2d_args(op, &x, &y, &p);
+    pool_job j;
+    j.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    pool2d_args(op, &x, &y, &j.p);
+    j.kind = AVG_F32;
     if (x.dtype != ECNN_DTYPE_F32) {
-        ecnn_qtensor qx, qy;
-        const int uint8_rounding = (op->params.avg_pool_2d.count_include_pad & 2u) != 0;
-        ecnn_qtensor_from(r->m, &x, &qx);
-        ecnn_qtensor_from(r->m, &y, &qy);
-        return ECNN_CALL(r, ecnn_avgpool2d_q_ref, (yp, xp, r->batch, &p, &qx, &qy, uint8_rounding));
+        j.kind = AVG_Q;
+        j.uint8_rounding = (op->params.avg_pool_2d.count_include_pad & 2u) != 0;
+        ecnn_qtensor_from(r->m, &x, &j.qx);
+        ecnn_qtensor_from(r->m, &y, &j.qy);
     }
-    return ECNN_CALL(r, ecnn_avgpool2d_f32_ref, (yp, xp, r->batch, &p));
+    if (r->run) run_pool(r, &j, &x, &y);
+    return j.kind == AVG_Q ? "avgpool2d_q_ref" : "avgpool2d_f32_ref";
 }

@@ -21,24 +21,50 @@ static ecnn_status check_convert(const ecnn_op_ctx *c, int quantize, uint64_t *m
 ecnn_status ecnn_check_quantize(const ecnn_op_ctx *c, uint64_t *macs) { return check_convert(c, 1, macs); }
 ecnn_status ecnn_check_dequantize(const ecnn_op_ctx *c, uint64_t *macs) { return check_convert(c, 0, macs); }
 
-const char *ecnn_eval_quantize(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+/* Element ranges of one conversion (the kernels count in 32 bits: a range runs in pieces of
+ * at most 2^31 elements). */
+typedef struct {
+    ecnn_span span;
+    int quantize;
+    const uint8_t *x; /* f32 (QUANTIZE) or 1-byte codes */
+    uint8_t *y;
+    float scale;
+    int32_t zero_point;
+    ecnn_qtype t;
+} convert_job;
+
+static void convert_task(void *ctx, size_t index)
 {
-    ecnn_tensor_rec x, y;
-    const float *xp = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    ecnn_qtype t = ECNN_Q_I8;
-    (void)ecnn_qtype_of(y.dtype, &t);
-    return ECNN_CALL(r, ecnn_quantize_ref, (yp, xp, (uint32_t)ecnn_numel(&x) * r->batch, ecnn_q_scale(r->m, &y, 0),
-                                            ecnn_q_zero_point(r->m, &y, 0), t));
+    const convert_job *j = (const convert_job *)ctx;
+    size_t first, count = ecnn_span_piece(&j->span, index, &first);
+    while (count > 0) {
+        const uint32_t part = count < 0x80000000u ? (uint32_t)count : 0x80000000u;
+        if (j->quantize)
+            ecnn_quantize_ref(j->y + first, (const float *)j->x + first, part, j->scale, j->zero_point, j->t);
+        else
+            ecnn_dequantize_ref((float *)j->y + first, j->x + first, part, j->scale, j->zero_point, j->t);
+        first += part;
+        count -= part;
+    }
 }
 
-const char *ecnn_eval_dequantize(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, int quantize)
 {
     ecnn_tensor_rec x, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    float *yp = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    ecnn_qtype t = ECNN_Q_I8;
-    (void)ecnn_qtype_of(x.dtype, &t);
-    return ECNN_CALL(r, ecnn_dequantize_ref, (yp, xp, (uint32_t)ecnn_numel(&x) * r->batch, ecnn_q_scale(r->m, &x, 0),
-                                              ecnn_q_zero_point(r->m, &x, 0), t));
+    convert_job j;
+    j.quantize = quantize;
+    j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.t = ECNN_Q_I8;
+    (void)ecnn_qtype_of(quantize ? y.dtype : x.dtype, &j.t);
+    j.scale = ecnn_q_scale(r->m, quantize ? &y : &x, 0);
+    j.zero_point = ecnn_q_zero_point(r->m, quantize ? &y : &x, 0);
+    if (r->run) {
+        const size_t count = (size_t)ecnn_numel(&x) * r->batch;
+        ecnn_run_tasks(r, convert_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8, 0)); /* a division or multiply and a rounding */
+    }
+    return quantize ? "quantize_ref" : "dequantize_ref";
 }
+
+const char *ecnn_eval_quantize(const ecnn_run_ctx *r, const ecnn_op_rec *op) { return eval_convert(r, op, 1); }
+const char *ecnn_eval_dequantize(const ecnn_run_ctx *r, const ecnn_op_rec *op) { return eval_convert(r, op, 0); }

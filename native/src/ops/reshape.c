@@ -12,16 +12,30 @@ ecnn_status ecnn_check_reshape(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
-/* The kernel: a copy of `bytes` bytes, unless y already is x. */
-static void ecnn_reshape_copy(void *y, const void *x, size_t bytes)
+/* The kernel: a copy of byte ranges, unless y already is x. */
+typedef struct {
+    ecnn_span span;
+    const uint8_t *x;
+    uint8_t *y;
+} copy_job;
+
+static void copy_task(void *ctx, size_t index)
 {
-    if (y != x) memcpy(y, x, bytes);
+    const copy_job *j = (const copy_job *)ctx;
+    size_t first;
+    const size_t bytes = ecnn_span_piece(&j->span, index, &first);
+    memcpy(j->y + first, j->x + first, bytes);
 }
 
 const char *ecnn_eval_reshape(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, y;
-    const void *xp = ecnn_tensor_ptr(r, op->inputs[0], &x);
-    void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
-    return ECNN_CALL(r, ecnn_reshape_copy, (yp, xp, (size_t)x.size * r->batch));
+    copy_job j;
+    j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    if (r->run && j.y != j.x) {
+        const size_t bytes = (size_t)x.size * r->batch;
+        ecnn_run_tasks(r, copy_task, &j, ecnn_span_plan(&j.span, r, bytes, 64, bytes * ECNN_WORK_MOVE / 4, 0)); /* memcpy: 4 bytes a move */
+    }
+    return "reshape_copy";
 }

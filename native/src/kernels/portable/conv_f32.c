@@ -6,19 +6,22 @@
 #define CONV_O_BLOCK 64u /* output channels whose accumulators stay in one stack array */
 
 void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                   const ecnn_conv2d_args *p)
+                                   const ecnn_tile *t, const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
-    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, o;
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o;
     float acc[CONV_O_BLOCK];
-    ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+    (void)n;
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
-        for (g = 0; g < p->group; g++)
-            for (o0 = 0; o0 < og; o0 += CONV_O_BLOCK) {
+        for (g = 0; g < p->group; g++) {
+            /* the tile's channels of this group */
+            const uint32_t lo = g * og > t->o0 ? g * og : t->o0, hi = (g + 1) * og < t->o1 ? (g + 1) * og : t->o1;
+            uint32_t oc; /* first output channel of the block */
+            for (oc = lo; oc < hi; oc += CONV_O_BLOCK) {
                 /* Terms in the reference order (ky, kx, c), vectorised over output channels. */
-                const uint32_t count = og - o0 < CONV_O_BLOCK ? og - o0 : CONV_O_BLOCK;
-                const size_t oc = (size_t)g * og + o0; /* first output channel of the block */
+                const uint32_t count = hi - oc < CONV_O_BLOCK ? hi - oc : CONV_O_BLOCK;
                 for (o = 0; o < count; o++) acc[o] = 0.0f;
                 for (ky = ky0; ky < ky1; ky++)
                     for (kx = kx0; kx < kx1; kx++) {
@@ -29,5 +32,6 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
                     }
                 for (o = 0; o < count; o++) yp[oc + o] = ecnn_apply_act(b ? acc[o] + b[oc + o] : acc[o], &p->act);
             }
+        }
     }
 }

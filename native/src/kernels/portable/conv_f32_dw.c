@@ -13,15 +13,17 @@
 
 #define DW_BLOCK 64u /* channels whose accumulators stay in one stack array */
 
-void ECNN_CONV2D_F32_DW(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_conv2d_args *p)
+void ECNN_CONV2D_F32_DW(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                        const ecnn_conv2d_args *p)
 {
-    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c;
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c;
     float acc[DW_BLOCK];
-    ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+    (void)n;
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
-        for (c0 = 0; c0 < p->c; c0 += DW_BLOCK) {
-            const uint32_t count = p->c - c0 < DW_BLOCK ? p->c - c0 : DW_BLOCK;
+        for (c0 = t->o0; c0 < t->o1; c0 += DW_BLOCK) {
+            const uint32_t count = t->o1 - c0 < DW_BLOCK ? t->o1 - c0 : DW_BLOCK;
             for (c = 0; c < count; c++) acc[c] = 0.0f;
             for (ky = ky0; ky < ky1; ky++)
                 for (kx = kx0; kx < kx1; kx++) {

@@ -46,22 +46,22 @@ void ecnn_q_store_scaled_portable(void *y, size_t first, const int32_t *acc, uin
 #define DW_Q_BLOCK 64u /* channels per block */
 #define DW_Q_TAPS 49u  /* windows up to 7x7 keep their centred weights on the stack */
 
-static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
                                const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     const int32_t zx = q->x_zero_point;
-    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, t;
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, t;
     int32_t acc[DW_Q_BLOCK];
     float scales[DW_Q_BLOCK];
     int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
-    for (c0 = 0; c0 < p->c; c0 += DW_Q_BLOCK) {
-        const uint32_t count = p->c - c0 < DW_Q_BLOCK ? p->c - c0 : DW_Q_BLOCK;
+    for (c0 = tile->o0; c0 < tile->o1; c0 += DW_Q_BLOCK) {
+        const uint32_t count = tile->o1 - c0 < DW_Q_BLOCK ? tile->o1 - c0 : DW_Q_BLOCK;
         for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
         for (t = 0; t < p->kh * p->kw; t++)
             for (c = 0; c < count; c++)
                 wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
                                                           q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
-        ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+        ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1) {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
             for (c = 0; c < count; c++) acc[c] = 0;
             for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
@@ -104,21 +104,22 @@ int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
     return block != 0 && pairs * 2 * ((block + 7) / 8 * 8) <= CONV_W_STACK;
 }
 
-void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_conv2d_args *p,
-                        const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
+void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *tile,
+                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
     const uint32_t block = block_size(p, pairs);
     const int32_t zx = q->x_zero_point;
-    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, o, t;
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, oc, o, t;
     int32_t acc[CONV_O_BLOCK];
     float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
     size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
+    (void)n; /* rows and channels come from the tile */
     if (is_depthwise(p)) {
-        conv2d_q_depthwise(y, x, w, b, n, p, q, uk);
+        conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
     }
     for (ky = 0; ky < p->kh; ky++)
@@ -126,10 +127,11 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
             for (c = 0; c < cg; c++)
                 xoff[((size_t)ky * p->kw + kx) * cg + c] =
                     ((size_t)ky * p->dilation_h * p->w + (size_t)kx * p->dilation_w) * p->c + c;
-    for (g = 0; g < p->group; g++)
-        for (o0 = 0; o0 < og; o0 += block) {
-            const uint32_t count = og - o0 < block ? og - o0 : block, c8 = (count + 7) / 8 * 8;
-            const uint32_t oc = g * og + o0; /* first output channel of the block */
+    for (g = 0; g < p->group; g++) {
+        /* the tile's channels of this group, in blocks from its first (oc: a block's first) */
+        const uint32_t lo = g * og > tile->o0 ? g * og : tile->o0, hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
+        for (oc = lo; oc < hi; oc += block) {
+            const uint32_t count = hi - oc < block ? hi - oc : block, c8 = (count + 7) / 8 * 8;
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
             memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
             for (t = 0; t < terms; t++)
@@ -139,7 +141,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
                 }
             memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
-            ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+            ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1) {
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
@@ -165,4 +167,5 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc, acc, count, scales, b ? b + oc : NULL, q);
             }
         }
+    }
 }

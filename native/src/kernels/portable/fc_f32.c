@@ -10,16 +10,17 @@
 #define FC_SAMPLES 4u
 
 void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                  uint32_t o, const ecnn_act_params *act)
+                                  uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
 {
-    const uint32_t panels = (o + ECNN_PANEL_F32 - 1) / ECNN_PANEL_F32;
+    const uint32_t panels = (t->o1 + ECNN_PANEL_F32 - 1) / ECNN_PANEL_F32;
     uint32_t p, s0, s, i, l;
-    for (p = 0; p < panels; p++) {
+    (void)n; /* samples and outputs come from the tile (o0: a multiple of the panel) */
+    for (p = t->o0 / ECNN_PANEL_F32; p < panels; p++) {
         const float *wp = w + (size_t)p * ECNN_PANEL_F32 * k;
         const uint32_t o0 = p * ECNN_PANEL_F32;
-        const uint32_t width = o - o0 < ECNN_PANEL_F32 ? o - o0 : ECNN_PANEL_F32;
-        for (s0 = 0; s0 < n; s0 += FC_SAMPLES) {
-            const uint32_t ns = n - s0 < FC_SAMPLES ? n - s0 : FC_SAMPLES;
+        const uint32_t width = t->o1 - o0 < ECNN_PANEL_F32 ? t->o1 - o0 : ECNN_PANEL_F32;
+        for (s0 = t->m0; s0 < t->m1; s0 += FC_SAMPLES) {
+            const uint32_t ns = t->m1 - s0 < FC_SAMPLES ? t->m1 - s0 : FC_SAMPLES;
             float acc[FC_SAMPLES][ECNN_PANEL_F32];
             for (s = 0; s < FC_SAMPLES; s++)
                 for (l = 0; l < ECNN_PANEL_F32; l++) acc[s][l] = 0.0f;

@@ -7,18 +7,19 @@
 #define FC_SAMPLES 4u
 
 void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                                 uint32_t o, const ecnn_qlinear_params *q)
+                                 uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
 {
-    const uint32_t panels = (o + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8;
+    const uint32_t panels = (tile->o1 + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8;
     const uint32_t groups = (k + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8;
     const int8_t *w8 = (const int8_t *)w;
     uint32_t p, s0, s, g, t, l;
-    for (s0 = 0; s0 < n; s0 += FC_SAMPLES) {
-        const uint32_t ns = n - s0 < FC_SAMPLES ? n - s0 : FC_SAMPLES;
-        for (p = 0; p < panels; p++) {
+    (void)n; /* samples and outputs come from the tile (o0: a multiple of the panel) */
+    for (s0 = tile->m0; s0 < tile->m1; s0 += FC_SAMPLES) {
+        const uint32_t ns = tile->m1 - s0 < FC_SAMPLES ? tile->m1 - s0 : FC_SAMPLES;
+        for (p = tile->o0 / ECNN_PANEL_I8; p < panels; p++) {
             const int8_t *wp = w8 + (size_t)p * ECNN_PANEL_I8 * groups * ECNN_GROUP_I8;
             const uint32_t o0 = p * ECNN_PANEL_I8;
-            const uint32_t width = o - o0 < ECNN_PANEL_I8 ? o - o0 : ECNN_PANEL_I8;
+            const uint32_t width = tile->o1 - o0 < ECNN_PANEL_I8 ? tile->o1 - o0 : ECNN_PANEL_I8;
             int32_t acc[FC_SAMPLES][ECNN_PANEL_I8];
             memset(acc, 0, sizeof acc);
             for (g = 0; g < groups; g++) {

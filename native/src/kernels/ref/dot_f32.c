@@ -11,17 +11,18 @@
 #define ECNN_FC_F32_REF ecnn_fully_connected_f32_ref
 #endif
 
-void ECNN_CONV2D_F32_REF(float *y, const float *x, const float *w, const float *b, uint32_t n,
+void ECNN_CONV2D_F32_REF(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                          const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
     const size_t cs = ecnn_conv_w_cstep(p); /* weight step from channel c to c + 1 */
-    uint32_t s, oy, ox, o, ky, kx, c;
+    uint32_t m, s, oy, ox, o, ky, kx, c;
     int64_t iy, ix;
-    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+    (void)n; /* rows and channels come from the tile */
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        for (o = 0; o < p->o; o++) {
+        for (o = t->o0; o < t->o1; o++) {
             float acc = 0.0f;
             for (ky = 0; ky < p->kh; ky++)
                 for (kx = 0; kx < p->kw; kx++) {
@@ -38,13 +39,14 @@ void ECNN_CONV2D_F32_REF(float *y, const float *x, const float *w, const float *
     }
 }
 
-void ECNN_FC_F32_REF(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                  uint32_t k, uint32_t o, const ecnn_act_params *act, uint32_t layout)
+void ECNN_FC_F32_REF(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k, uint32_t o,
+                     const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout)
 {
     uint32_t s, j, i;
-    for (s = 0; s < n; s++) {
+    (void)n; /* samples and outputs come from the tile */
+    for (s = t->m0; s < t->m1; s++) {
         const float *xs = x + (size_t)s * k;
-        for (j = 0; j < o; j++) {
+        for (j = t->o0; j < t->o1; j++) {
             float acc = 0.0f;
             for (i = 0; i < k; i++) acc = ecnn_mac(acc, xs[i], w[ecnn_fc_w_index(layout, j, i, k)]);
             if (b) acc += b[j];

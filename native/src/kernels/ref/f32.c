@@ -12,11 +12,12 @@ float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
                                       : tanhf(v); /* ECNN_ACT_TANH */
 }
 
-void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
 {
-    uint32_t s, oy, ox, ky, kx, c;
+    uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
-    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+    (void)n;
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         int first = 1;
@@ -27,7 +28,7 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
                     !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
                     continue;
                 xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                for (c = 0; c < p->c; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
+                for (c = t->o0; c < t->o1; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
                 first = 0;
             }
     }
@@ -81,20 +82,21 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
     }
 }
 
-void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_pool2d_args *p)
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
 {
     /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
      * with count_include_pad; without it, x itself does. */
     const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
     const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
     const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
-    uint32_t s, oy, ox, ky, kx, c;
+    uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
-    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
+    (void)n;
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         uint32_t count = 0;
-        for (c = 0; c < p->c; c++) yp[c] = 0.0f;
+        for (c = t->o0; c < t->o1; c++) yp[c] = 0.0f;
         for (ky = 0; ky < p->kh; ky++)
             for (kx = 0; kx < p->kw; kx++) {
                 const float *xp;
@@ -105,9 +107,9 @@ void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_poo
                     !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
                     continue;
                 xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                for (c = 0; c < p->c; c++) yp[c] += xp[c];
+                for (c = t->o0; c < t->o1; c++) yp[c] += xp[c];
             }
-        for (c = 0; c < p->c; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
+        for (c = t->o0; c < t->o1; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
     }
 }
 

@@ -46,15 +46,16 @@ static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ec
 
 static const void *qoffset(const void *p, size_t i) { return (const uint8_t *)p + i; } /* 1-byte elements */
 
-void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n,
+void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
 {
     const uint32_t cg = p->c / p->group; /* input channels per group */
     const uint32_t og = p->o / p->group; /* output channels per group */
-    uint32_t s, oy, ox, o, ky, kx;
+    uint32_t m, s, oy, ox, o, ky, kx;
     int64_t iy, ix;
-    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
-        for (o = 0; o < p->o; o++) {
+    (void)n; /* rows and channels come from the tile */
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+        for (o = t->o0; o < t->o1; o++) {
             const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : o];
             int32_t acc = b ? b[o] : 0;
             for (ky = 0; ky < p->kh; ky++)
@@ -72,13 +73,14 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
 }
 
 void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                                uint32_t o, const ecnn_qlinear_params *q)
+                                uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q)
 {
     uint32_t s, j;
-    for (j = 0; j < o; j++) {
+    (void)n; /* samples and outputs come from the tile */
+    for (j = t->o0; j < t->o1; j++) {
         const float scale = ecnn_requant_scale(q, j);
         const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : j];
-        for (s = 0; s < n; s++) {
+        for (s = t->m0; s < t->m1; s++) {
             int32_t acc = 0;
             if (q->w_layout == ECNN_LAYOUT_PLAIN) {
                 acc = dot_q(qoffset(x, (size_t)s * k), q->x_type, q->x_zero_point, qoffset(w, (size_t)j * k), q->w_type,
@@ -95,12 +97,14 @@ void ecnn_fully_connected_q_ref(void *y, const void *x, const void *w, const int
     }
 }
 
-void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, ecnn_qtype type)
+void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                          ecnn_qtype type)
 {
-    uint32_t s, oy, ox, ky, kx, c;
+    uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
-    ECNN_FOR_EACH_OUTPUT(p, n, s, oy, ox) {
-        for (c = 0; c < p->c; c++) {
+    (void)n;
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+        for (c = t->o0; c < t->o1; c++) {
             int32_t best = ecnn_qtype_min(type);
             for (ky = 0; ky < p->kh; ky++)
                 for (kx = 0; kx < p->kw; kx++) {
@@ -196,8 +200,8 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
     }
 }
 
-void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, const ecnn_qtensor *qx,
-                          const ecnn_qtensor *qy, int uint8_rounding)
+void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *tile, const ecnn_pool2d_args *p,
+                          const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding)
 {
     const ecnn_qtype t = qx->type;
     const int32_t ymin = ecnn_qtype_min(t), ymax = ecnn_qtype_max(t);
@@ -207,15 +211,16 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_
     const int32_t u8_shift = t == ECNN_Q_I8 && uint8_rounding ? 128 : 0;
     const int global = p->kh == p->h && p->kw == p->w && p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 &&
                        p->pad_right == 0;
-    uint32_t s, oy, ox, c;
+    uint32_t m, oy, ox, c;
+    (void)n; /* rows and channels come from the tile */
     if (global) { /* MlasQLinearGlobalAveragePool: integer sum, one float requantization */
         const uint32_t size = p->h * p->w;
         const float sd = qy->scale * (float)size;
         const float scale = qx->scale / sd;
         const float lo = (float)(ymin - qy->zero_point), hi = (float)(ymax - qy->zero_point);
-        for (s = 0; s < n; s++) {
-            const size_t xs = (size_t)s * size * p->c;
-            for (c = 0; c < p->c; c++) {
+        for (m = tile->m0; m < tile->m1; m++) {
+            const size_t xs = (size_t)(m / p->oh) * size * p->c;
+            for (c = tile->o0; c < tile->o1; c++) {
                 int32_t acc = -qx->zero_point * (int32_t)size;
                 uint32_t i;
                 float v;
@@ -224,17 +229,18 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_
                 v = v * scale;
                 v = v > lo ? v : lo;
                 v = v < hi ? v : hi;
-                /* y is [N, OH, OW, C]: OH * OW output pixels, all the same global mean */
-                for (i = 0; i < p->oh * p->ow; i++)
-                    qstore(y, ((size_t)s * p->oh * p->ow + i) * p->c + c, (int32_t)lrintf(v) + qy->zero_point, t);
+                /* y is [N, OH, OW, C]: OH * OW output pixels, all the same global mean (row m's here) */
+                for (i = 0; i < p->ow; i++)
+                    qstore(y, ((size_t)m * p->ow + i) * p->c + c, (int32_t)lrintf(v) + qy->zero_point, t);
             }
         }
         return;
     }
-    for (s = 0; s < n; s++) {
-        const size_t xs = (size_t)s * p->h * p->w * p->c;
-        const size_t ys = (size_t)s * p->oh * p->ow * p->c;
-        for (oy = 0; oy < p->oh; oy++) {
+    for (m = tile->m0; m < tile->m1; m++) {
+        const size_t xs = (size_t)(m / p->oh) * p->h * p->w * p->c;
+        const size_t ys = (size_t)(m / p->oh) * p->oh * p->ow * p->c;
+        oy = m % p->oh;
+        {
             /* onnxruntime's window: [start, min(start + K, H)) clipped at 0 (no dilation) */
             const long hs0 = (long)oy * p->stride_h - (long)p->pad_top;
             const long he = hs0 + (long)p->kh < (long)p->h ? hs0 + (long)p->kh : (long)p->h;
@@ -244,7 +250,7 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_pool2d_
                 const long we = ws0 + (long)p->kw < (long)p->w ? ws0 + (long)p->kw : (long)p->w;
                 const long ws = ws0 > 0 ? ws0 : 0;
                 const float count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
-                for (c = 0; c < p->c; c++) {
+                for (c = tile->o0; c < tile->o1; c++) {
                     float acc = 0.0f, v;
                     long iy, ix;
                     for (iy = hs; iy < he; iy++) {

@@ -9,19 +9,21 @@
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 
 void ecnn_fc_q_panel8x4_dotprod(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                             uint32_t o, const ecnn_qlinear_params *q)
+                             uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
 {
-    const uint32_t panels = (o + 7) / 8, groups = (k + 3) / 4;
+    /* The tile's samples and panels (o0: a multiple of 8; o1 one too, or O) */
+    const uint32_t panels = (tile->o1 + 7) / 8, groups = (k + 3) / 4;
     /* x enters sdot as int8: int8 x as is, uint8 x shifted by -128 (flip the top bit). */
     const int is_u8 = q->x_type == ECNN_Q_U8;
     const uint32_t zx_shifted = (uint32_t)(q->x_zero_point - (is_u8 ? 128 : 0));
     const int8x16_t ones = vdupq_n_s8(1);
     uint32_t s, p, g, l;
-    for (s = 0; s < n; s++) {
+    (void)n;
+    for (s = tile->m0; s < tile->m1; s++) {
         const uint8_t *xs = (const uint8_t *)x + (size_t)s * k;
-        for (p = 0; p < panels; p++) {
+        for (p = tile->o0 / 8; p < panels; p++) {
             const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * groups * 4;
-            const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
+            const uint32_t o0 = p * 8, width = tile->o1 - o0 < 8 ? tile->o1 - o0 : 8;
             int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0), wlo = vdupq_n_s32(0), whi = vdupq_n_s32(0);
             int32_t sums[8], wsum[8];
             for (g = 0; g < groups; g++) {

@@ -5,15 +5,16 @@
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 
 void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_args *p)
+                               const ecnn_tile *t, const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
-    uint32_t s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, l;
-    ECNN_FOR_EACH_PIXEL(p, n, s, oy, ox, ky0, ky1, kx0, kx1) {
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, l;
+    (void)n; /* rows and channels come from the tile (channels: multiples of 8, as O / group) */
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
         for (g = 0; g < p->group; g++)
-            for (o0 = g * og; o0 < (g + 1) * og; o0 += 8) {
+            for (o0 = g * og > t->o0 ? g * og : t->o0; o0 < (g + 1) * og && o0 < t->o1; o0 += 8) {
                 float32x4_t a0 = vdupq_n_f32(0.0f), a1 = vdupq_n_f32(0.0f);
                 float out[8];
                 for (ky = ky0; ky < ky1; ky++)

@@ -41,17 +41,20 @@ static inline void f32_tile(float *y, size_t ystride, const float *x, size_t xst
 }
 
 void ecnn_fc_f32_panel16_neon(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                              uint32_t o, const ecnn_act_params *act)
+                              uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
 {
-    const uint32_t panels = (o + 15) / 16;
-    uint32_t p, s0;
+    /* The tile's samples and panels (o0: a multiple of 16) */
+    const uint32_t panels = (t->o1 + 15) / 16;
+    uint32_t p, s0, s;
     size_t i;
-    for (p = 0; p < panels; p++) {
-        const uint32_t o0 = p * 16, width = o - o0 < 16 ? o - o0 : 16;
-        for (s0 = 0; s0 < n; s0 += F32_TILE)
+    (void)n;
+    for (p = t->o0 / 16; p < panels; p++) {
+        const uint32_t o0 = p * 16, width = t->o1 - o0 < 16 ? t->o1 - o0 : 16;
+        for (s0 = t->m0; s0 < t->m1; s0 += F32_TILE)
             f32_tile(y + (size_t)s0 * o + o0, o, x + (size_t)s0 * k, k, w + (size_t)p * k * 16, k,
-                     n - s0 < F32_TILE ? n - s0 : F32_TILE, b ? b + o0 : NULL, width);
+                     t->m1 - s0 < F32_TILE ? t->m1 - s0 : F32_TILE, b ? b + o0 : NULL, width);
     }
     if (act->act != 0) /* ECNN_ACT_NONE */
-        for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
+        for (s = t->m0; s < t->m1; s++)
+            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
 }

@@ -93,7 +93,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
  * lie wholly inside the row (all kx taps) go together in one conv_tile; others one by one,
  * skipping the taps in the padding as the reference does. */
 void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_conv2d_args *p)
+                               const ecnn_tile *t, const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     const size_t o = p->o;
@@ -101,10 +101,12 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
     const size_t x_row = (size_t)p->dilation_h * p->w * p->c, x_tap = (size_t)p->dilation_w * p->c;
     const size_t w_row = (size_t)p->kw * cg * o;
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    uint32_t s, oy, ox, g, o0;
-    for (s = 0; s < n; s++) {
+    uint32_t m, ox, g, o0;
+    (void)n; /* rows and channels come from the tile */
+    for (m = t->m0; m < t->m1; m++) {
+        const uint32_t s = m / p->oh, oy = m % p->oh;
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        for (oy = 0; oy < p->oh; oy++) {
+        {
             uint32_t ky0, ky1;
             const size_t iy0 = (size_t)oy * p->stride_h - p->pad_top; /* used with ky0: in range */
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
@@ -123,11 +125,12 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
                 xp = xs + ((iy0 + (size_t)ky0 * p->dilation_h) * p->w + (size_t)ox * p->stride_w +
                            (size_t)kx0 * p->dilation_w - p->pad_left) * p->c;
                 for (g = 0; g < p->group; g++)
-                    for (o0 = g * og; o0 < (g + 1) * og;) {
+                    for (o0 = g * og > t->o0 ? g * og : t->o0; o0 < (g + 1) * og && o0 < t->o1;) { /* the tile's */
                         const float *xg = xp + (size_t)g * cg;
                         const float *wg = w + ((size_t)ky0 * p->kw + kx0) * cg * o + o0;
                         const float *bg = b ? b + o0 : NULL;
-                        const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0, rest = (g + 1) * og - o0;
+                        const uint32_t end = (g + 1) * og < t->o1 ? (g + 1) * og : t->o1;
+                        const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0, rest = end - o0;
                         if (rest >= 16) {
                             if (np == CONV_PIX)
                                 conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 1, lane, 16);

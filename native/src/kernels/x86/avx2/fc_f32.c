@@ -111,27 +111,31 @@ static void f32_row(float *y, const float *x, const float *w, uint32_t k)
 }
 
 void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                              uint32_t o, const ecnn_act_params *act)
+                              uint32_t o, const ecnn_tile *tile, const ecnn_act_params *act)
 {
-    const uint32_t panels = (o + 15) / 16;
+    /* The tile's samples [m0, m1) and panels [o0 / 16, panels) (o0: a multiple of 16). */
+    const uint32_t panels = (tile->o1 + 15) / 16, ns = tile->m1 - tile->m0;
     /* One tile of samples: stream every panel once, front to back (no K blocks). */
-    const uint32_t kblock = n <= F32_TILE ? k : F32_KBLOCK;
-    const uint32_t tiles = (n + F32_TILE - 1) / F32_TILE;
-    uint32_t kb, p, s0, first = 0;
+    const uint32_t kblock = ns <= F32_TILE ? k : F32_KBLOCK;
+    const uint32_t tiles = (ns + F32_TILE - 1) / F32_TILE;
+    uint32_t kb, p, s0, first = tile->o0 / 16, s;
     size_t i;
+    (void)n;
     if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
-    if (n == 1) /* rows of whole panels (bias added, no partial sums); the rest below */
-        for (; first + F32_ROW <= o / 16; first += F32_ROW) {
+    if (ns == 1) { /* rows of whole panels (bias added, no partial sums); the rest below */
+        float *ys = y + (size_t)tile->m0 * o;
+        for (; first + F32_ROW <= tile->o1 / 16; first += F32_ROW) {
             uint32_t l;
-            f32_row(y + (size_t)first * 16, x, w + (size_t)first * 16 * k, k);
+            f32_row(ys + (size_t)first * 16, x + (size_t)tile->m0 * k, w + (size_t)first * 16 * k, k);
             if (b)
-                for (l = first * 16; l < (first + F32_ROW) * 16; l++) y[l] = y[l] + b[l];
+                for (l = first * 16; l < (first + F32_ROW) * 16; l++) ys[l] = ys[l] + b[l];
         }
+    }
     for (kb = 0; kb < k; kb += kblock) {
         const uint32_t kc = k - kb < kblock ? k - kb : kblock;
         const int begin = kb == 0, last = kb + kc == k;
         for (p = first; p < panels; p++) {
-            const uint32_t o0 = p * 16, width = o - o0 < 16 ? o - o0 : 16;
+            const uint32_t o0 = p * 16, width = tile->o1 - o0 < 16 ? tile->o1 - o0 : 16;
             const float *wb = w + ((size_t)p * k + kb) * 16;
             const float *bias = b ? b + o0 : NULL;
             /* The block after this one: the next panel's, or the first panel's next K block
@@ -141,16 +145,17 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
             const char *next = (const char *)(w + ((size_t)(p + 1 < panels ? p + 1 : first) * k + next_kb) * 16);
             const uint32_t share = (next_lines + tiles - 1) / tiles;
             uint32_t t;
-            for (t = 0, s0 = 0; s0 < n; t++, s0 += F32_TILE) {
+            for (t = 0, s0 = tile->m0; s0 < tile->m1; t++, s0 += F32_TILE) {
                 float *yt = y + (size_t)s0 * o + o0;
                 const float *xt = x + (size_t)s0 * k + kb;
                 const uint32_t from = t * share < next_lines ? t * share : next_lines;
                 const uint32_t count = next_lines - from < share ? next_lines - from : share;
-                f32_tile(yt, o, xt, k, wb, kc, n - s0 < F32_TILE ? n - s0 : F32_TILE, begin, last, bias, width,
+                f32_tile(yt, o, xt, k, wb, kc, tile->m1 - s0 < F32_TILE ? tile->m1 - s0 : F32_TILE, begin, last, bias, width,
                          next + (size_t)from * 64, count);
             }
         }
     }
     if (act->act != 0) /* ECNN_ACT_NONE */
-        for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
+        for (s = tile->m0; s < tile->m1; s++)
+            for (i = (size_t)s * o + tile->o0; i < (size_t)s * o + tile->o1; i++) y[i] = ecnn_apply_act(y[i], act);
 }

@@ -258,20 +258,22 @@ static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_byt
     }
 }
 
-static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
-                     const ecnn_qlinear_params *q)
+static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile, uint32_t k,
+                     uint32_t o, const ecnn_qlinear_params *q)
 {
-    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
+    const uint32_t panels = (tile->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
     const size_t panel_bytes = (size_t)8 * kp;
     const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
     /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
     const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
-    uint32_t s0, p, first = 0;
-    if (n == 1) /* whole rows of full panels; the rest below */
-        for (; first + W64_ROW <= o / 8; first += W64_ROW)
-            w64_row(y, (const uint8_t *)x, (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
-    for (s0 = 0; s0 < n; s0 += W64_TILE) {
-        const uint32_t ns = n - s0 < W64_TILE ? n - s0 : W64_TILE;
+    uint32_t s0, p, first = tile->o0 / 8;
+    if (tile->m1 - tile->m0 == 1) /* whole rows of full panels; the rest below */
+        for (; first + W64_ROW <= tile->o1 / 8; first += W64_ROW)
+            w64_row((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
+                    (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
+    for (s0 = tile->m0; s0 < tile->m1; s0 += W64_TILE) {
+        const uint32_t ns = tile->m1 - s0 < W64_TILE ? tile->m1 - s0 : W64_TILE;
         for (p = first; p < panels; p += 2) {
             const int8_t *wp = (const int8_t *)w + p * panel_bytes;
             const uint32_t np = panels - p >= 2 ? 2 : 1;
@@ -281,20 +283,23 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, ui
 }
 
 void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                             uint32_t o, const ecnn_qlinear_params *q)
+                             uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
 {
-    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
-    uint32_t s0, p, first = 0;
+    /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
+    const uint32_t panels = (tile->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
+    uint32_t s0, p, first = tile->o0 / 8;
+    (void)n;
     if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
-        fc_q_w64(y, x, w, b, n, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
+        fc_q_w64(y, x, w, b, tile, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
         return;
     }
-    if (n == 1) /* whole pairs of full panels; the rest below */
-        for (; first + 2 <= o / 8; first += 2)
-            q_pair(y, (const uint8_t *)x, (const int8_t *)w + (size_t)first * 8 * kp,
-                   (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k, first * 8, q);
-    for (s0 = 0; s0 < n; s0 += Q_TILE) {
-        const uint32_t ns = n - s0 < Q_TILE ? n - s0 : Q_TILE;
+    if (tile->m1 - tile->m0 == 1) /* whole pairs of full panels; the rest below */
+        for (; first + 2 <= tile->o1 / 8; first += 2)
+            q_pair((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
+                   (const int8_t *)w + (size_t)first * 8 * kp, (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k,
+                   first * 8, q);
+    for (s0 = tile->m0; s0 < tile->m1; s0 += Q_TILE) {
+        const uint32_t ns = tile->m1 - s0 < Q_TILE ? tile->m1 - s0 : Q_TILE;
         for (p = first; p < panels; p++) {
             const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
             const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;

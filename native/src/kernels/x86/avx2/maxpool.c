@@ -112,38 +112,42 @@ static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_
     }
 }
 
-static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type)
+static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                                               int type)
 {
-    const size_t row = (size_t)p->c * (type == ECNN_POOL_F32 ? 4 : 1);
+    const size_t esize = type == ECNN_POOL_F32 ? 4 : 1, row = (size_t)p->c * esize;
+    const size_t first = t->o0 * esize, bytes = (t->o1 - t->o0) * esize; /* the tile's channels of a pixel */
     const size_t step_y = (size_t)p->dilation_h * p->w * row, step_x = (size_t)p->dilation_w * row;
     const int64_t span_x = (int64_t)(p->kw - 1) * p->dilation_w;
-    uint32_t s, oy, ox;
-    for (s = 0; s < n; s++) {
-        const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * row;
-        for (oy = 0; oy < p->oh; oy++) {
+    uint32_t m, ox;
+    for (m = t->m0; m < t->m1; m++) {
+        const uint32_t s = m / p->oh, oy = m % p->oh;
+        const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * row + first;
+        {
             uint32_t ky0, ky1;
             const uint8_t *xr; /* first tap row of this output row, at ix = 0 */
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
             xr = xs + ((size_t)oy * p->stride_h + (size_t)ky0 * p->dilation_h - p->pad_top) * p->w * row;
             for (ox = 0; ox < p->ow; ox++) {
-                uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * row;
+                uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * row + first;
                 const int64_t ix = (int64_t)ox * p->stride_w - p->pad_left;
                 uint32_t kx0 = 0, kx1 = p->kw;
                 if (ix < 0 || ix + span_x >= p->w) /* padded window: skip the taps outside */
                     ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                pool_pixel(yp, xr + ((size_t)ox * p->stride_w + (size_t)kx0 * p->dilation_w - p->pad_left) * row, row,
+                pool_pixel(yp, xr + ((size_t)ox * p->stride_w + (size_t)kx0 * p->dilation_w - p->pad_left) * row, bytes,
                            step_y, step_x, ky1 - ky0, kx1 - kx0, type);
             }
         }
     }
 }
 
-void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_pool2d_args *p, int type)
+void ecnn_maxpool2d_avx2(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p, int type)
 {
+    (void)n; /* rows and channels come from the tile */
     if (type == ECNN_POOL_F32)
-        maxpool2d_avx2_typed(y, x, n, p, ECNN_POOL_F32);
+        maxpool2d_avx2_typed(y, x, t, p, ECNN_POOL_F32);
     else if (type == ECNN_Q_U8)
-        maxpool2d_avx2_typed(y, x, n, p, ECNN_Q_U8);
+        maxpool2d_avx2_typed(y, x, t, p, ECNN_Q_U8);
     else
-        maxpool2d_avx2_typed(y, x, n, p, ECNN_Q_I8);
+        maxpool2d_avx2_typed(y, x, t, p, ECNN_Q_I8);
 }

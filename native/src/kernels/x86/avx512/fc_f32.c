@@ -34,24 +34,26 @@ static ALWAYS_INLINE void f32_tile(float *y, size_t ystride, const float *x, siz
 }
 
 void ecnn_fc_f32_panel16_avx512(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                uint32_t o, const ecnn_act_params *act)
+                                uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
 {
-    const uint32_t panels = (o + 15) / 16;
-    const uint32_t kblock = n <= F32_TILE ? k : F32_KBLOCK;
-    uint32_t kb, p, s0;
+    /* The tile's samples and panels (o0: a multiple of 16) */
+    const uint32_t panels = (t->o1 + 15) / 16;
+    const uint32_t kblock = t->m1 - t->m0 <= F32_TILE ? k : F32_KBLOCK;
+    uint32_t kb, p, s0, s;
     size_t i;
+    (void)n;
     if (k == 0) return;
     for (kb = 0; kb < k; kb += kblock) {
         const uint32_t kc = k - kb < kblock ? k - kb : kblock;
         const int first = kb == 0, last = kb + kc == k;
-        for (p = 0; p < panels; p++) {
-            const uint32_t o0 = p * 16, width = o - o0 < 16 ? o - o0 : 16;
+        for (p = t->o0 / 16; p < panels; p++) {
+            const uint32_t o0 = p * 16, width = t->o1 - o0 < 16 ? t->o1 - o0 : 16;
             const float *wb = w + ((size_t)p * k + kb) * 16;
             const float *bias = b ? b + o0 : NULL;
-            for (s0 = 0; s0 < n; s0 += F32_TILE) {
+            for (s0 = t->m0; s0 < t->m1; s0 += F32_TILE) {
                 float *yt = y + (size_t)s0 * o + o0;
                 const float *xt = x + (size_t)s0 * k + kb;
-                switch (n - s0 < F32_TILE ? n - s0 : F32_TILE) {
+                switch (t->m1 - s0 < F32_TILE ? t->m1 - s0 : F32_TILE) {
                 case 1: f32_tile(yt, o, xt, k, wb, kc, 1, first, last, bias, width); break;
                 case 2: f32_tile(yt, o, xt, k, wb, kc, 2, first, last, bias, width); break;
                 case 3: f32_tile(yt, o, xt, k, wb, kc, 3, first, last, bias, width); break;
@@ -65,5 +67,6 @@ void ecnn_fc_f32_panel16_avx512(float *y, const float *x, const float *w, const 
         }
     }
     if (act->act != 0) /* ECNN_ACT_NONE */
-        for (i = 0; i < (size_t)n * o; i++) y[i] = ecnn_apply_act(y[i], act);
+        for (s = t->m0; s < t->m1; s++)
+            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
 }

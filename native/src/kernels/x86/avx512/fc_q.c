@@ -54,13 +54,15 @@ static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, co
 }
 
 void FC_Q_AVX512(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                               uint32_t o, const ecnn_qlinear_params *q)
+                               uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q)
 {
-    const uint32_t panels = (o + 7) / 8, kp = (k + 3) / 4 * 4;
+    /* The tile's panels (o0: a multiple of 8; o1 one too, or O) */
+    const uint32_t panels = (t->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
     uint32_t s0, p;
-    for (s0 = 0; s0 < n; s0 += Q_TILE) {
-        const uint32_t ns = n - s0 < Q_TILE ? n - s0 : Q_TILE;
-        for (p = 0; p < panels; p++) {
+    (void)n;
+    for (s0 = t->m0; s0 < t->m1; s0 += Q_TILE) {
+        const uint32_t ns = t->m1 - s0 < Q_TILE ? t->m1 - s0 : Q_TILE;
+        for (p = t->o0 / 8; p < panels; p++) {
             const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
             const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
             switch (ns) {

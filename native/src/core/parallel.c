@@ -1,0 +1,88 @@
+/* Splitting an op into tiles and running them through the caller's parallel-for
+ * (ecnn_parallel). The ops (src/ops) plan a grid of tiles from the op's size and the thread
+ * count and hand ecnn_run_tasks a task that runs their kernel on one tile. No threads and no
+ * allocation here: a build without threads runs every task inline. */
+#include "core/op.h"
+
+/* Tiles worth making for `work` MAC-equivalents (`setup` more per tile): one per
+ * ECNN_MIN_TILE_WORK, at most ECNN_TILES_PER_THREAD per thread (one with a setup: each tile
+ * beyond the threads would add a setup to a thread's time) and with a setup no tile under 2 x
+ * setup of work; at least 1, and 1 on one thread. */
+static uint32_t tiles_wanted(const ecnn_run_ctx *r, uint64_t work, uint64_t setup)
+{
+    uint64_t want;
+    if (r->par == NULL || r->par->threads < 2) return 1;
+    want = work / ECNN_MIN_TILE_WORK;
+    if (setup > 0) {
+        if (want > work / (2 * setup)) want = work / (2 * setup);
+        if (want > r->par->threads) want = r->par->threads;
+    } else if (want > (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD) {
+        want = (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD;
+    }
+    return want < 2 ? 1 : (uint32_t)want;
+}
+
+static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
+
+/* Splits `units` into at most `parts` blocks of equal size (the last one shorter): the block size. */
+static uint32_t block_of(uint32_t units, uint32_t parts) { return div_up(units, parts < units ? parts : units); }
+
+uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
+                        uint64_t setup, int chans_first)
+{
+    const uint32_t want = tiles_wanted(r, work, setup);
+    const uint32_t units = grain >= chans ? 1 : div_up(chans, grain); /* channel blocks of `grain` */
+    uint32_t row_parts, unit_parts;
+    if (chans_first) {
+        unit_parts = want < units ? want : units;
+        row_parts = div_up(want, unit_parts);
+    } else {
+        row_parts = want < rows ? want : rows;
+        unit_parts = div_up(want, row_parts);
+    }
+    g->rows = rows;
+    g->row_step = block_of(rows, row_parts);
+    g->row_tiles = div_up(rows, g->row_step);
+    g->chans = chans;
+    g->chan_step = units == 1 ? chans : block_of(units, unit_parts) * grain;
+    g->chan_tiles = div_up(chans, g->chan_step);
+    return g->row_tiles * g->chan_tiles;
+}
+
+void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t)
+{
+    const uint32_t rb = (uint32_t)(index / g->chan_tiles), cb = (uint32_t)(index % g->chan_tiles);
+    t->m0 = rb * g->row_step;
+    t->m1 = g->rows - t->m0 < g->row_step ? g->rows : t->m0 + g->row_step;
+    t->o0 = cb * g->chan_step;
+    t->o1 = g->chans - t->o0 < g->chan_step ? g->chans : t->o0 + g->chan_step;
+}
+
+uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup)
+{
+    const uint32_t want = tiles_wanted(r, work, setup);
+    const size_t units = count / align + (count % align != 0);
+    const size_t parts = want < units ? want : (units ? units : 1);
+    sp->count = count;
+    sp->step = (units / parts + (units % parts != 0)) * align;
+    sp->pieces = sp->step ? (uint32_t)(count / sp->step + (count % sp->step != 0)) : 1;
+    if (sp->pieces == 0) sp->pieces = 1;
+    return sp->pieces;
+}
+
+size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first)
+{
+    *first = index * sp->step;
+    if (*first >= sp->count) return 0;
+    return sp->count - *first < sp->step ? sp->count - *first : sp->step;
+}
+
+void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t count)
+{
+    size_t i;
+    if (count > 1 && r->par != NULL && r->par->threads > 1) {
+        r->par->parallel_for(r->par->pool, task, ctx, count);
+        return;
+    }
+    for (i = 0; i < count; i++) task(ctx, i);
+}

@@ -1,0 +1,300 @@
+/* The built-in thread pool (edgecnn.h, ecnn_pool_*): threads - 1 POSIX worker threads plus the
+ * calling thread run the items of a parallel-for. Host builds only: compiled when the target
+ * is a POSIX system with threads and a GCC-compatible compiler (its __atomic builtins are the
+ * only atomics C99 offers nothing for); anywhere else, or with -DECNN_NO_THREADS, the
+ * functions report ECNN_E_UNSUPPORTED and the library has no thread code at all.
+ *
+ * A parallel-for publishes its task and item count, wakes the sleeping workers, then claims
+ * items itself like the workers do, and returns when all items are done. Items are claimed
+ * from one counter of items left (compare-and-swap), so a worker that wakes late just finds
+ * none: the caller never waits for a descheduled worker, only for items being run. Workers
+ * spin about 50 microseconds after their last item (the next op's items follow at once), then
+ * sleep on a condition variable. Memory: the caller's (ecnn_pool_size bytes), nothing else. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "edgecnn.h"
+
+#if !defined(ECNN_NO_THREADS) && defined(__GNUC__) && (defined(__unix__) || defined(__APPLE__))
+#include <unistd.h>
+#if defined(_POSIX_THREADS) && _POSIX_THREADS > 0
+#define ECNN_POOL_THREADS 1
+#endif
+#endif
+
+#ifdef ECNN_POOL_THREADS
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#define LINE 64u             /* a cache line: counters that different threads write live apart */
+#define SPIN_NS 50000        /* how long an idle thread polls before it sleeps */
+#define POOL_MAGIC 0x45434e50u /* "ECNP": a started pool */
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+typedef struct {
+    /* Set by the caller of a parallel-for before it publishes `left`; stable until its items are done. */
+    ecnn_task_fn task;
+    void *context;
+    size_t range;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* workers sleep here */
+    pthread_cond_t done; /* the caller sleeps here */
+    uint32_t magic;
+    uint32_t threads;  /* workers + 1 */
+    uint32_t started;  /* workers running */
+    uint32_t stop;     /* under lock */
+    uint32_t sleepers; /* workers asleep on `wake`, under lock */
+    uint32_t waiting;  /* 1: the caller sleeps on `done`, under lock */
+    uint32_t busy;     /* 1 while a parallel-for runs (a second caller then runs its items alone) */
+    char pad0[LINE];
+    size_t left;       /* items not claimed yet: item range - left is the next */
+    char pad1[LINE];
+    size_t finished;   /* items done */
+    char pad2[LINE];
+    pthread_t workers[]; /* threads - 1 */
+} pool_t;
+
+static pool_t *pool_at(void *memory) { return (pool_t *)(((uintptr_t)memory + LINE - 1) / LINE * LINE); }
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Polls *word for SPIN_NS at most: returns 1 as soon as (*word == value) == equal, else 0. */
+static int spin_until(const size_t *word, size_t value, int equal)
+{
+    const int64_t start = now_ns();
+    uint32_t i;
+    for (;;) {
+        for (i = 0; i < 64; i++) {
+            if ((LOAD(word) == value) == equal) return 1;
+            cpu_relax();
+        }
+        if (now_ns() - start > SPIN_NS) return 0;
+    }
+}
+
+/* Claims and runs items until none is left. */
+static void run_items(pool_t *p)
+{
+    size_t left = LOAD(&p->left);
+    while (left > 0) {
+        if (__atomic_compare_exchange_n(&p->left, &left, left - 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            /* Claimed: the round cannot end before this item is done, so its fields are stable. */
+            const size_t range = p->range;
+            p->task(p->context, range - left);
+            if (__atomic_add_fetch(&p->finished, 1, __ATOMIC_ACQ_REL) == range) {
+                pthread_mutex_lock(&p->lock);
+                if (p->waiting) pthread_cond_signal(&p->done);
+                pthread_mutex_unlock(&p->lock);
+            }
+            left = LOAD(&p->left);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    pool_t *p = (pool_t *)arg;
+    for (;;) {
+        if (!spin_until(&p->left, 0, 0)) { /* nothing to do for a while: sleep */
+            pthread_mutex_lock(&p->lock);
+            while (!p->stop && LOAD(&p->left) == 0) {
+                p->sleepers++;
+                pthread_cond_wait(&p->wake, &p->lock);
+                p->sleepers--;
+            }
+            if (p->stop) {
+                pthread_mutex_unlock(&p->lock);
+                return NULL;
+            }
+            pthread_mutex_unlock(&p->lock);
+        }
+        run_items(p);
+    }
+}
+
+static void run_inline(ecnn_task_fn task, void *context, size_t range)
+{
+    size_t i;
+    for (i = 0; i < range; i++) task(context, i);
+}
+
+void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t range)
+{
+    pool_t *p = (pool_t *)pool;
+    uint32_t idle = 0;
+    if (range == 0) return;
+    if (p == NULL || p->threads < 2 || range == 1 ||
+        !__atomic_compare_exchange_n(&p->busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        run_inline(task, context, range); /* one thread, or another caller has the pool: the same results */
+        return;
+    }
+    p->task = task;
+    p->context = context;
+    p->range = range;
+    STORE(&p->finished, 0);
+    STORE(&p->left, range); /* publishes the fields above */
+    pthread_mutex_lock(&p->lock);
+    if (p->sleepers) pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    run_items(p);
+    if (!spin_until(&p->finished, range, 1)) { /* items still running on workers: wait for them */
+        pthread_mutex_lock(&p->lock);
+        p->waiting = 1;
+        while (LOAD(&p->finished) != range) pthread_cond_wait(&p->done, &p->lock);
+        p->waiting = 0;
+        pthread_mutex_unlock(&p->lock);
+    }
+    STORE(&p->busy, 0);
+}
+
+ecnn_status ecnn_pool_size(uint32_t threads, size_t *bytes)
+{
+    if (bytes == NULL || threads == 0 || threads > ECNN_POOL_MAX_THREADS) return ECNN_E_ARG;
+    *bytes = sizeof(pool_t) + (size_t)threads * sizeof(pthread_t) + LINE;
+    return ECNN_OK;
+}
+
+static void stop_workers(pool_t *p)
+{
+    uint32_t i;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (i = 0; i < p->started; i++) pthread_join(p->workers[i], NULL);
+    p->started = 0;
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    p->magic = 0;
+}
+
+static void set_serial(ecnn_parallel *parallel)
+{
+    parallel->parallel_for = NULL;
+    parallel->pool = NULL;
+    parallel->threads = 1;
+}
+
+ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, uint32_t threads)
+{
+    size_t need;
+    pool_t *p;
+    sigset_t all, old;
+    uint32_t i;
+    int failed = 0;
+    if (parallel == NULL) return ECNN_E_ARG;
+    set_serial(parallel);
+    if (memory == NULL || ecnn_pool_size(threads, &need) != ECNN_OK || bytes < need) return ECNN_E_ARG;
+    p = pool_at(memory);
+    memset(p, 0, sizeof *p);
+    p->threads = threads;
+    if (pthread_mutex_init(&p->lock, NULL) != 0) return ECNN_E_THREADS;
+    if (pthread_cond_init(&p->wake, NULL) != 0) {
+        pthread_mutex_destroy(&p->lock);
+        return ECNN_E_THREADS;
+    }
+    if (pthread_cond_init(&p->done, NULL) != 0) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        return ECNN_E_THREADS;
+    }
+    /* Workers take no signals: the process's handlers stay on its own threads (Python's main thread). */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (i = 0; i + 1 < threads && !failed; i++) {
+        failed = pthread_create(&p->workers[i], NULL, worker_main, p) != 0;
+        if (!failed) p->started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (failed) {
+        stop_workers(p);
+        return ECNN_E_THREADS;
+    }
+    p->magic = POOL_MAGIC;
+    parallel->parallel_for = ecnn_pool_parallel_for;
+    parallel->pool = p;
+    parallel->threads = threads;
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_pool_destroy(ecnn_parallel *parallel)
+{
+    pool_t *p;
+    if (parallel == NULL || parallel->parallel_for != ecnn_pool_parallel_for || parallel->pool == NULL) return ECNN_E_ARG;
+    p = (pool_t *)parallel->pool;
+    if (p->magic != POOL_MAGIC) return ECNN_E_ARG;
+    stop_workers(p);
+    set_serial(parallel);
+    return ECNN_OK;
+}
+
+uint32_t ecnn_cpu_count(void)
+{
+    long n;
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return (uint32_t)CPU_COUNT(&set);
+#endif
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > ECNN_POOL_MAX_THREADS ? ECNN_POOL_MAX_THREADS : (uint32_t)n;
+}
+
+#else /* no thread support in this build */
+
+ecnn_status ecnn_pool_size(uint32_t threads, size_t *bytes)
+{
+    (void)threads;
+    (void)bytes;
+    return ECNN_E_UNSUPPORTED;
+}
+
+ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, uint32_t threads)
+{
+    (void)memory;
+    (void)bytes;
+    (void)threads;
+    if (parallel == NULL) return ECNN_E_ARG;
+    parallel->parallel_for = NULL;
+    parallel->pool = NULL;
+    parallel->threads = 1;
+    return ECNN_E_UNSUPPORTED;
+}
+
+ecnn_status ecnn_pool_destroy(ecnn_parallel *parallel)
+{
+    (void)parallel;
+    return ECNN_E_ARG;
+}
+
+void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t range)
+{
+    size_t i;
+    (void)pool;
+    for (i = 0; i < range; i++) task(context, i);
+}
+
+uint32_t ecnn_cpu_count(void) { return 1; }
+
+#endif

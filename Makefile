@@ -20,10 +20,10 @@ CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-l
 PACKAGING_PKGS    := cmake pkgconf gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 
 # Everything the Python build compiles or reads: a change re-installs the package.
-INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile \
+INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile native/sources.mk \
                   $(shell find native/include native/src -name '*.[ch]')
 
-.PHONY: run test bench venv data browser-deps native-test cross-deps native-cross packaging-deps fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test bench venv venv-test data browser-deps native-test cross-deps native-cross packaging-deps lint-deps fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -33,13 +33,22 @@ help:
 	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
 
+# `make run` installs what the main job needs (the train extra); `make test` the test tools too
+# (the dev extra). An install with both counts for both.
 venv: $(VENV)/.installed
+venv-test: $(VENV)/.installed-dev
 
 $(VENV)/.installed: $(INSTALL_INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train,dev]'
+	$(PY) -m pip install --quiet -e '.[train]'
 	@touch $@
+
+$(VENV)/.installed-dev: $(INSTALL_INPUTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[train,dev]'
+	@touch $@ $(VENV)/.installed
 
 # Debian's dataset-fashion-mnist puts the IDX files in $(DATA_DIR).
 data:
@@ -69,53 +78,43 @@ BENCH_FLAGS ?=
 bench: venv data
 	$(EDGECNN) bench --run-dir $(RUN_DIR) --data $(DATA_DIR) --out $(BENCH_DIR) $(BENCH_FLAGS)
 
-# Headless Chromium renders the run report in the tests: installed when missing and root, else named.
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+# $(call debs,CHECK,PACKAGES): the Debian packages a target needs. When the shell command CHECK
+# fails they are installed (as root), or the exact apt-get command is printed and make stops.
+define debs
+	@$(1) >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = "0" ]; then \
-			echo "browser-deps: installing Debian package chromium"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			echo "$@: installing Debian packages $(2)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
 		else \
-			echo "browser-deps: the report test needs headless Chromium: sudo apt-get install chromium" >&2; exit 1; \
+			echo "$@: missing Debian packages; install them with: sudo apt-get install $(2)" >&2; exit 1; \
 		fi; }
+endef
+
+# Headless Chromium renders the run report in the tests.
+browser-deps:
+	$(call debs,command -v chromium,chromium)
+
+# Cross compilers + qemu-user: the C tests for aarch64, armv7 and riscv64.
+cross-deps:
+	$(call debs,$(MAKE) -s -C native cross-deps,$(CROSS_PKGS))
+
+# cmake, pkg-config, arm-none-eabi-gcc + picolibc, qemu-system-arm: the packaging tests.
+packaging-deps:
+	$(call debs,$(MAKE) -s -C native packaging-deps,$(PACKAGING_PKGS))
+
+# clang + libFuzzer.
+fuzz-deps:
+	$(call debs,$(MAKE) -s -C native/fuzz check-clang,$(FUZZ_PKGS))
+
+# clang-format: `make lint` checks the C sources.
+lint-deps:
+	$(call debs,command -v clang-format,clang-format)
 
 native-test:
 	$(MAKE) -C native test
 
-# Cross compilers + qemu-user (Debian packages): installed here when missing and root, else named.
-cross-deps:
-	@$(MAKE) -s -C native cross-deps 2>/dev/null || { \
-		if [ "$$(id -u)" = "0" ]; then \
-			echo "cross-deps: installing Debian packages $(CROSS_PKGS)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CROSS_PKGS); \
-		else \
-			$(MAKE) -s -C native cross-deps; \
-		fi; }
-
-# The C tests for aarch64, armv7 and riscv64 under qemu-user.
 native-cross: cross-deps
 	$(MAKE) -C native cross
-
-# cmake, pkg-config, arm-none-eabi-gcc + picolibc, qemu-system-arm (Debian packages): installed
-# here when missing and root, else named.
-packaging-deps:
-	@$(MAKE) -s -C native packaging-deps 2>/dev/null || { \
-		if [ "$$(id -u)" = "0" ]; then \
-			echo "packaging-deps: installing Debian packages $(PACKAGING_PKGS)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGING_PKGS); \
-		else \
-			$(MAKE) -s -C native packaging-deps; \
-		fi; }
-
-# clang + libFuzzer (Debian packages): installed here when missing and root, else named.
-fuzz-deps:
-	@$(MAKE) -s -C native/fuzz check-clang 2>/dev/null || { \
-		if [ "$$(id -u)" = "0" ]; then \
-			echo "fuzz-deps: installing Debian packages $(FUZZ_PKGS)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(FUZZ_PKGS); \
-		else \
-			$(MAKE) -s -C native/fuzz check-clang; \
-		fi; }
 
 fuzz: fuzz-deps
 	$(MAKE) -C native/fuzz fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
@@ -125,10 +124,10 @@ fuzz-test: fuzz-deps
 	$(MAKE) -C native/fuzz replay
 	$(MAKE) -C native/fuzz fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
-pytest: venv data
+pytest: venv-test data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
 
-test: venv data native-test native-cross fuzz-test browser-deps pytest
+test: venv-test data native-test native-cross fuzz-test browser-deps packaging-deps pytest
 
 clean:
 	$(MAKE) -C native clean

@@ -23,12 +23,13 @@ PACKAGING_PKGS    := cmake pkgconf gcc-arm-none-eabi picolibc-arm-none-eabi qemu
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile native/sources.mk \
                   $(shell find native/include native/src -name '*.[ch]')
 
-.PHONY: run test bench venv venv-test data browser-deps native-test cross-deps native-cross packaging-deps lint-deps fuzz-deps fuzz fuzz-test pytest clean help
+.PHONY: run test lint format bench venv venv-test data browser-deps native-test cross-deps native-cross packaging-deps lint-deps fuzz-deps fuzz fuzz-test pytest clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    the main job on Fashion-MNIST: train, export, quantize, compile, verify, bench, report"
 	@echo "make test   run the C and Python test suites (sets everything up)"
+	@echo "make lint   ruff, mypy and clang-format checks (make format rewrites the sources)"
 	@echo "make bench  native vs onnxruntime vs LiteRT on the reference model and the tiny zoo (docs/benchmarks.md)"
 	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
@@ -112,6 +113,25 @@ lint-deps:
 
 native-test:
 	$(MAKE) -C native test
+
+# Python: ruff (lint and format) and mypy on the public API; C: clang-format (native/.clang-format).
+# mypy reads the folders through links laid out as the package installs (it cannot follow
+# pyproject's package-dir).
+C_SOURCES = $(shell git ls-files 'native/*.c' 'native/*.h')
+lint: venv-test lint-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	clang-format --dry-run -Werror $(C_SOURCES)
+	rm -rf build/mypy && mkdir -p build/mypy/edgecnn
+	ln -s $(addprefix ../../../,$(wildcard edgecnn/*.py edgecnn/*/)) build/mypy/edgecnn/
+	for d in runtime export train; do ln -s ../../../$$d build/mypy/edgecnn/$$d; done
+	$(PY) -m mypy
+
+# Rewrites the sources in the house format (what `make lint` checks).
+format: venv-test lint-deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	clang-format -i $(C_SOURCES)
 
 native-cross: cross-deps
 	$(MAKE) -C native cross

@@ -4,6 +4,7 @@ All metadata lives in pyproject.toml. The cffi build script (runtime/_build_ffi.
 the extension `edgecnn.runtime._native`; build_ext first builds the C library with
 native/Makefile (`make pic`), which the extension links.
 """
+
 import importlib.util
 import shutil
 from pathlib import Path
@@ -18,7 +19,8 @@ class BuildExt(build_ext):
 
     def run(self):
         spec = importlib.util.spec_from_file_location(
-            "_edgecnn_build_ffi", Path(__file__).resolve().parent / "runtime" / "_build_ffi.py")
+            "_edgecnn_build_ffi", Path(__file__).resolve().parent / "runtime" / "_build_ffi.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         module.build_native_library()

@@ -9,6 +9,7 @@ The package is layered; each layer imports only the ones below it:
 
 `edgecnn.InferenceSession` is onnxruntime's API over a compiled model (edgecnn.runtime.session).
 """
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

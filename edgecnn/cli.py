@@ -6,6 +6,7 @@ export/cli.py, runtime/commands.py, and here bench, verify, pipeline). Registrat
 must not import TensorFlow, tf2onnx, onnx or onnxruntime: `edgecnn --help` starts fast
 and works on a device without them. Handlers import what they need when they run.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -8,6 +8,7 @@ can print those commands for reproduction. A stage is skipped when its inputs
 (file contents and settings) are unchanged since it last succeeded and its
 outputs still exist; the record lives in RUN_DIR/pipeline.json.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.runtime.files import write_json
 from edgecnn.runtime.data import DATA_HELP
+from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_text
 
 STATE_FILE = "pipeline.json"
@@ -85,29 +85,88 @@ def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
     bench_flags = ["--runs", "30", "--batch", "1,8,64"] if quick else ["--runs", "200", "--batch", "1,8,64"]
     return [
         # The default preset trains without augmentation; the preview shows what the seed preset does.
-        Stage("augment preview", ["train", "--preview-augment", str(r / "augment.png"), "--augment", "seed", *data],
-              inputs=data_files(data_dir), outputs=[r / "augment.png"]),
-        Stage("train", ["train", "--out", str(r), *data, *train_flags],
-              inputs=data_files(data_dir), outputs=[r / "model.keras", r / "metrics.json"]),
-        Stage("export", ["export", str(r / "model.keras"), "--out", str(r / "model.onnx"), *data],
-              inputs=[r / "model.keras"], outputs=[r / "model.onnx", r / "model.onnx.json"]),
-        Stage("quantize", ["quantize", str(r / "model.onnx"), "--out", str(r / "model.int8.onnx"), *data, *calib],
-              inputs=[r / "model.onnx"], outputs=[r / "model.int8.onnx", r / "model.int8.onnx.json"]),
-        Stage("compile float", ["compile", str(r / "model.onnx"), "--out", str(r / "model.ecnn")],
-              inputs=[r / "model.onnx"], outputs=[r / "model.ecnn"]),
-        Stage("compile int8", ["compile", str(r / "model.int8.onnx"), "--out", str(r / "model.int8.ecnn")],
-              inputs=[r / "model.int8.onnx"], outputs=[r / "model.int8.ecnn"]),
-        Stage("verify float", ["verify", str(r / "model.onnx"), str(r / "model.ecnn"), *data, *verify_samples,
-                               "--json", str(r / "verify.float.json")],
-              inputs=[r / "model.onnx", r / "model.ecnn"], outputs=[r / "verify.float.json"]),
-        Stage("verify int8", ["verify", str(r / "model.int8.onnx"), str(r / "model.int8.ecnn"), *data,
-                              *verify_samples, "--json", str(r / "verify.int8.json")],
-              inputs=[r / "model.int8.onnx", r / "model.int8.ecnn"], outputs=[r / "verify.int8.json"]),
-        Stage("bench", ["bench", str(r / "model.onnx"), "--int8", str(r / "model.int8.onnx"), "--name", "reference",
-                        *bench_flags,
-                        "--json", str(r / "bench.json"), "--plot", str(r / "bench.png")],
-              inputs=[r / "model.onnx", r / "model.int8.onnx", r / "model.ecnn", r / "model.int8.ecnn"],
-              outputs=[r / "bench.json", r / "bench.png"]),
+        Stage(
+            "augment preview",
+            ["train", "--preview-augment", str(r / "augment.png"), "--augment", "seed", *data],
+            inputs=data_files(data_dir),
+            outputs=[r / "augment.png"],
+        ),
+        Stage(
+            "train",
+            ["train", "--out", str(r), *data, *train_flags],
+            inputs=data_files(data_dir),
+            outputs=[r / "model.keras", r / "metrics.json"],
+        ),
+        Stage(
+            "export",
+            ["export", str(r / "model.keras"), "--out", str(r / "model.onnx"), *data],
+            inputs=[r / "model.keras"],
+            outputs=[r / "model.onnx", r / "model.onnx.json"],
+        ),
+        Stage(
+            "quantize",
+            ["quantize", str(r / "model.onnx"), "--out", str(r / "model.int8.onnx"), *data, *calib],
+            inputs=[r / "model.onnx"],
+            outputs=[r / "model.int8.onnx", r / "model.int8.onnx.json"],
+        ),
+        Stage(
+            "compile float",
+            ["compile", str(r / "model.onnx"), "--out", str(r / "model.ecnn")],
+            inputs=[r / "model.onnx"],
+            outputs=[r / "model.ecnn"],
+        ),
+        Stage(
+            "compile int8",
+            ["compile", str(r / "model.int8.onnx"), "--out", str(r / "model.int8.ecnn")],
+            inputs=[r / "model.int8.onnx"],
+            outputs=[r / "model.int8.ecnn"],
+        ),
+        Stage(
+            "verify float",
+            [
+                "verify",
+                str(r / "model.onnx"),
+                str(r / "model.ecnn"),
+                *data,
+                *verify_samples,
+                "--json",
+                str(r / "verify.float.json"),
+            ],
+            inputs=[r / "model.onnx", r / "model.ecnn"],
+            outputs=[r / "verify.float.json"],
+        ),
+        Stage(
+            "verify int8",
+            [
+                "verify",
+                str(r / "model.int8.onnx"),
+                str(r / "model.int8.ecnn"),
+                *data,
+                *verify_samples,
+                "--json",
+                str(r / "verify.int8.json"),
+            ],
+            inputs=[r / "model.int8.onnx", r / "model.int8.ecnn"],
+            outputs=[r / "verify.int8.json"],
+        ),
+        Stage(
+            "bench",
+            [
+                "bench",
+                str(r / "model.onnx"),
+                "--int8",
+                str(r / "model.int8.onnx"),
+                "--name",
+                "reference",
+                *bench_flags,
+                "--json",
+                str(r / "bench.json"),
+                "--plot",
+                str(r / "bench.png"),
+            ],
+            inputs=[r / "model.onnx", r / "model.int8.onnx", r / "model.ecnn", r / "model.int8.ecnn"],
+            outputs=[r / "bench.json", r / "bench.png"],
+        ),
     ]
 
 
@@ -161,7 +220,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder (default runs/default)")
     parser.add_argument("--data", help=DATA_HELP)
-    parser.add_argument("--quick", action="store_true", help="2 epochs on 10,000 images, fewer samples and runs (< 3 min)")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 epochs on 10,000 images, fewer samples and runs (< 3 min)"
+    )
     parser.add_argument("--force", action="store_true", help="run every stage even if its inputs did not change")
     parser.set_defaults(func=pipeline_command)
 

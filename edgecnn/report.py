@@ -4,6 +4,7 @@ Every number comes from an artifact a stage wrote (metrics.json, the ONNX sideca
 verify.*.json, bench.json); the report only arranges them. Images are embedded as
 data URIs so the HTML opens from disk with no server.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,16 @@ from pathlib import Path
 
 from edgecnn.runtime.files import write_text
 
-SECTIONS = ("Summary", "Settings", "Training", "Export and quantization", "Verification",
-            "Benchmark", "Memory and flash", "Reproduce")
+SECTIONS = (
+    "Summary",
+    "Settings",
+    "Training",
+    "Export and quantization",
+    "Verification",
+    "Benchmark",
+    "Memory and flash",
+    "Reproduce",
+)
 
 
 def _load(path: Path) -> dict | None:
@@ -108,16 +117,20 @@ class Report:
                     parts.append("</table>")
                 elif kind == "img":
                     data = base64.b64encode(Path(block[1]).read_bytes()).decode()
-                    parts.append(f"<figure><img alt='{html.escape(block[2])}' src='data:image/png;base64,{data}'>"
-                                 f"<figcaption>{html.escape(block[2])}</figcaption></figure>")
+                    parts.append(
+                        f"<figure><img alt='{html.escape(block[2])}' src='data:image/png;base64,{data}'>"
+                        f"<figcaption>{html.escape(block[2])}</figcaption></figure>"
+                    )
                 elif kind == "pre":
                     parts.append(f"<pre>{html.escape(block[1])}</pre>")
             parts.append("</section>")
         # Self-check for whoever opens the file (and the headless-browser test): every embedded
         # image decoded, recorded on <body data-images="loaded/total">.
-        parts.append("<script>addEventListener('load',()=>{const i=[...document.images];"
-                     "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});"
-                     "</script>")
+        parts.append(
+            "<script>addEventListener('load',()=>{const i=[...document.images];"
+            "document.body.dataset.images=i.filter(x=>x.complete&&x.naturalWidth>0).length+'/'+i.length;});"
+            "</script>"
+        )
         parts.append("</body></html>")
         return "\n".join(parts)
 
@@ -148,30 +161,54 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
     accuracy = int8_info.get("accuracy") or {}
     rows = [
         ["Keras test accuracy", _pct(test.get("accuracy")), f"{test.get('count', 'n/a')} test images"],
-        ["onnxruntime float accuracy", _pct(accuracy.get("float")), f"{accuracy.get('test_images', 'n/a')} test images"],
-        ["onnxruntime int8 accuracy", _pct(accuracy.get("int8")),
-         f"{accuracy.get('difference_pp', 'n/a')} pp vs float, {accuracy.get('test_images', 'n/a')} test images"],
+        [
+            "onnxruntime float accuracy",
+            _pct(accuracy.get("float")),
+            f"{accuracy.get('test_images', 'n/a')} test images",
+        ],
+        [
+            "onnxruntime int8 accuracy",
+            _pct(accuracy.get("int8")),
+            f"{accuracy.get('difference_pp', 'n/a')} pp vs float, {accuracy.get('test_images', 'n/a')} test images",
+        ],
     ]
     for precision, verify in (("float", verify_float), ("int8", verify_int8)):
         if not verify:
             continue
         images = f"{verify['samples']} test images, edgecnn verify"
-        rows.append([f"native {precision} accuracy (onnxruntime on the same images)",
-                     f"{_pct(verify['native_accuracy'])} ({_pct(verify['onnxruntime_accuracy'])})", images])
+        rows.append(
+            [
+                f"native {precision} accuracy (onnxruntime on the same images)",
+                f"{_pct(verify['native_accuracy'])} ({_pct(verify['onnxruntime_accuracy'])})",
+                images,
+            ]
+        )
         rows.append([f"native {precision} vs onnxruntime: top-1 agreement", _pct(verify["top1_agreement"]), images])
-        rows.append([f"native {precision} vs onnxruntime: largest |probability difference|",
-                     verify["max_abs_diff"], f"tolerance {verify['tolerance']}"])
+        rows.append(
+            [
+                f"native {precision} vs onnxruntime: largest |probability difference|",
+                verify["max_abs_diff"],
+                f"tolerance {verify['tolerance']}",
+            ]
+        )
         logits = verify.get("extra", {}).get("int8_logits")
         if logits:
-            rows.append(["int8 logits bit-identical to onnxruntime", _pct(logits["identical_fraction"]),
-                         f"{logits['identical']:,} of {logits['values']:,} values, "
-                         f"largest difference {logits['max_step_diff']} steps"])
+            rows.append(
+                [
+                    "int8 logits bit-identical to onnxruntime",
+                    _pct(logits["identical_fraction"]),
+                    f"{logits['identical']:,} of {logits['values']:,} values, "
+                    f"largest difference {logits['max_step_diff']} steps",
+                ]
+            )
     if bench:
         from edgecnn.bench.tables import summary_rows
 
         rows += summary_rows(bench)
     summary.append(("table", ["figure", "value", "note"], rows))
-    summary.append(("p", f"Training took {metrics.get('wall_seconds', 'n/a')} s for {metrics.get('epochs', 'n/a')} epochs."))
+    summary.append(
+        ("p", f"Training took {metrics.get('wall_seconds', 'n/a')} s for {metrics.get('epochs', 'n/a')} epochs.")
+    )
 
     settings = report.section("Settings")
     settings.append(("table", ["setting", "value"], _flatten(metrics.get("settings", {}))))
@@ -201,9 +238,14 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
         from edgecnn.bench import tables
 
         machine = bench["machine"]
-        bench_section.append(("p", f"CPU: {machine['cpu']}; {bench['threads']} thread per engine; engines interleaved "
-                                   f"round by round; medians. Load average {tables.format_load(machine['load_start'])} at "
-                                   f"start, {tables.format_load(machine['load_end'])} at end."))
+        bench_section.append(
+            (
+                "p",
+                f"CPU: {machine['cpu']}; {bench['threads']} thread per engine; engines interleaved "
+                f"round by round; medians. Load average {tables.format_load(machine['load_start'])} at "
+                f"start, {tables.format_load(machine['load_end'])} at end.",
+            )
+        )
         bench_section.append(("table", *tables.main_rows(bench)))
         _image(bench_section, r / "bench.png", "native time ÷ the faster of onnxruntime and LiteRT, per batch")
         bench_section.append(("table", *tables.measurement_rows(bench)))

@@ -4,6 +4,7 @@ A `Comparison` holds what was measured and the rule that decides pass/fail, so o
 pairs (int8: bit-exact fraction, largest step difference) can add their own metrics
 and rules beside the float one.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -38,8 +39,10 @@ class Comparison:
             f"  top-1 agreement: {self.top1_agreement * 100:.2f}%",
         ]
         if self.native_accuracy is not None:
-            lines.append(f"  accuracy: native {self.native_accuracy * 100:.2f}%, "
-                         f"onnxruntime {self.onnxruntime_accuracy * 100:.2f}%")
+            lines.append(
+                f"  accuracy: native {self.native_accuracy * 100:.2f}%, "
+                f"onnxruntime {self.onnxruntime_accuracy * 100:.2f}%"
+            )
         lines.append("  PASS" if self.passed else "  FAIL: outputs differ beyond the tolerance")
         return "\n".join(lines)
 
@@ -90,15 +93,26 @@ def register(subparsers) -> None:
     p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all 10,000)")
-    p.add_argument("--random", type=int, metavar="N",
-                   help="compare on N random inputs (uniform in [0, 1), seed 0; every value of a uint8/int8-input model's dtype) "
-                   "of the model's declared input shape "
-                   "instead of test images")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="the figures as JSON: printed instead of the text, or written to FILE beside it")
-    p.add_argument("--layers", action="store_true",
-                   help="int8 models: also compare every quantized intermediate tensor and name the first layer "
-                   "that drifts")
+    p.add_argument(
+        "--random",
+        type=int,
+        metavar="N",
+        help="compare on N random inputs (uniform in [0, 1), seed 0; every value of a uint8/int8-input model's dtype) "
+        "of the model's declared input shape "
+        "instead of test images",
+    )
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the figures as JSON: printed instead of the text, or written to FILE beside it",
+    )
+    p.add_argument(
+        "--layers",
+        action="store_true",
+        help="int8 models: also compare every quantized intermediate tensor and name the first layer that drifts",
+    )
     p.set_defaults(func=verify_command)
 
 
@@ -108,10 +122,10 @@ def verify_command(args) -> int:
     import numpy as np
 
     from edgecnn.export.artifacts import load_images, ort_session, run_onnx
-    from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.runtime import Model
-    from edgecnn.runtime.images import to_model_dtype, to_model_layout
     from edgecnn.runtime.data import resolve_data_dir
+    from edgecnn.runtime.errors import EdgecnnError
+    from edgecnn.runtime.images import to_model_dtype, to_model_layout
 
     model = Model.load(args.ecnn_model)  # fails fast on a bad model file
     session = ort_session(args.onnx_model)
@@ -129,9 +143,12 @@ def verify_command(args) -> int:
         images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to verify on")
         # The native input shape is the one the ONNX model declares: (28, 28, 1) from Keras, (1, 28, 28) from
         # PyTorch; other models need --random.
-        images = to_model_dtype(to_model_layout(images[..., 0], model.input_shape,
-                                                "Fashion-MNIST test images (use --random N for this model)"),
-                                model.input_dtype)
+        images = to_model_dtype(
+            to_model_layout(
+                images[..., 0], model.input_shape, "Fashion-MNIST test images (use --random N for this model)"
+            ),
+            model.input_dtype,
+        )
     quiet = args.json == "-"
     reference = run_onnx(session, images, desc=None if quiet else "onnxruntime")
     native = _predict_with_progress(model, images, quiet=quiet)
@@ -153,8 +170,8 @@ def verify_command(args) -> int:
 def _verify_int8(args, result, images) -> str | None:
     """For an int8 ONNX model: adds the bit-exactness figures to `result` (edgecnn/verify_int8.py)
     and makes them its pass rule; returns their text. None for float models."""
-    from edgecnn.export.artifacts import load_onnx
     from edgecnn import verify_int8
+    from edgecnn.export.artifacts import load_onnx
 
     onnx_model = load_onnx(args.onnx_model)
     if not verify_int8.is_int8_model(onnx_model):
@@ -179,8 +196,10 @@ def _verify_int8(args, result, images) -> str | None:
     result.passed = bool(result.passed and match.identical == match.values)
     text = verify_int8.format_int8(match, layers)
     if not same_build:
-        text += (f"\n  note: {args.ecnn_model} differs from what this edgecnn compiles from {args.onnx_model} "
-                 "(another version or another model?); the int8 figures are for a fresh compilation")
+        text += (
+            f"\n  note: {args.ecnn_model} differs from what this edgecnn compiles from {args.onnx_model} "
+            "(another version or another model?); the int8 figures are for a fresh compilation"
+        )
     if match.identical != match.values:
         text += "\n  FAIL: int8 values differ from onnxruntime"
     return text
@@ -194,4 +213,4 @@ def _predict_with_progress(model, images, quiet: bool, chunk: int = 500):
         from edgecnn.runtime.errors import require
 
         starts = require("tqdm").tqdm(starts, desc="native", unit="batch", leave=False)
-    return np.concatenate([model.predict(images[s:s + chunk]) for s in starts])
+    return np.concatenate([model.predict(images[s : s + chunk]) for s in starts])

@@ -14,6 +14,7 @@ comparisons run beside the float one (edgecnn/verify.py):
 
 Needs onnx and onnxruntime (imported here only: the runtime itself does not).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -29,8 +30,10 @@ _ZP_INPUT = {"QuantizeLinear": 2, "QLinearConv": 7, "QGemm": 8, "QLinearMatMul":
 
 def is_int8_model(model) -> bool:
     """True for QDQ and QOperator int8 ONNX models."""
-    return any(n.op_type in ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "QGemm", "QLinearMatMul")
-               for n in model.graph.node)
+    return any(
+        n.op_type in ("QuantizeLinear", "DequantizeLinear", "QLinearConv", "QGemm", "QLinearMatMul")
+        for n in model.graph.node
+    )
 
 
 @dataclass
@@ -58,8 +61,15 @@ def match_codes(name: str, op: str, native: np.ndarray, reference: np.ndarray) -
         raise ValueError(f"{name}: native shape {native.shape} and onnxruntime shape {reference.shape} differ")
     diff = np.abs(native.astype(np.int64) - reference.astype(np.int64)).reshape(len(native), -1)
     bad = np.flatnonzero(diff.max(axis=1, initial=0) > 0)
-    return CodeMatch(name, op, tuple(native.shape[1:]), int(diff.size), int(np.count_nonzero(diff == 0)),
-                     int(diff.max(initial=0)), int(bad[0]) if len(bad) else -1)
+    return CodeMatch(
+        name,
+        op,
+        tuple(native.shape[1:]),
+        int(diff.size),
+        int(np.count_nonzero(diff == 0)),
+        int(diff.max(initial=0)),
+        int(bad[0]) if len(bad) else -1,
+    )
 
 
 def _native_run(model_proto, images, desc):
@@ -71,7 +81,7 @@ def _native_run(model_proto, images, desc):
     chunks = range(0, len(images), 500)
     if desc:
         chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
-    return np.concatenate([model.predict(images[s:s + 500]) for s in chunks])
+    return np.concatenate([model.predict(images[s : s + 500]) for s in chunks])
 
 
 def _ort_run(model_proto, images, outputs=None, desc=None):
@@ -84,7 +94,7 @@ def _ort_run(model_proto, images, outputs=None, desc=None):
     chunks = range(0, len(images), 500)
     if desc:
         chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
-    parts = [session.run(outputs, {name: images[s:s + 500]}) for s in chunks]
+    parts = [session.run(outputs, {name: images[s : s + 500]}) for s in chunks]
     return [np.concatenate(p) for p in zip(*parts)]
 
 
@@ -157,9 +167,14 @@ def format_int8(match: CodeMatch, layers: list[CodeMatch] | None) -> str:
     if layers is not None:
         lines.append("  per layer (QOperator form, int8 codes):")
         for row in layers:
-            lines.append(f"    {row.op:<15} {'x'.join(map(str, row.shape)):<10} {100 * row.identical_fraction:9.4f}% "
-                         f"identical, max {row.max_step_diff} steps  {row.name}")
+            lines.append(
+                f"    {row.op:<15} {'x'.join(map(str, row.shape)):<10} {100 * row.identical_fraction:9.4f}% "
+                f"identical, max {row.max_step_diff} steps  {row.name}"
+            )
         drift = next((row for row in layers if row.identical < row.values), None)
-        lines.append(f"  first layer that drifts: {drift.op} '{drift.name}' (image #{drift.first_sample})"
-                     if drift else "  no layer drifts")
+        lines.append(
+            f"  first layer that drifts: {drift.op} '{drift.name}' (image #{drift.first_sample})"
+            if drift
+            else "  no layer drifts"
+        )
     return "\n".join(lines)

@@ -17,6 +17,7 @@ Building is deterministic (fixed seeds) and cached: a model whose manifest entry
 current key (a hash of the generator's source files and of the versions of TensorFlow, Keras,
 tf2onnx, onnx, onnxruntime and LiteRT) and whose files are all there with the recorded hashes is not built again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -135,8 +136,9 @@ def build_model(name: str, model_dir: Path, key: str) -> dict:
     check = tiny_models.sample_inputs(name, CHECK_SAMPLES, CHECK_SEED)
     agreement = {
         "float": tflite.compare_tflite_onnx(paths["model.float.tflite"], paths["model.float.onnx"], check),
-        "int8": tflite.compare_tflite_onnx(paths["model.int8.tflite"], paths["model.int8.onnx"], check,
-                                           float_tflite_path=paths["model.float.tflite"]),
+        "int8": tflite.compare_tflite_onnx(
+            paths["model.int8.tflite"], paths["model.int8.onnx"], check, float_tflite_path=paths["model.float.tflite"]
+        ),
     }
     tflite_io = {kind: tflite.tflite_io(paths[f"model.{kind}.tflite"]) for kind in ("float", "int8")}
     return {
@@ -163,9 +165,11 @@ def _progress(index: int, total: int, entry: dict, built: bool, seconds: float) 
     most = int(q["max_abs_diff"])
     steps = f" (by up to {most} step{'s' if most > 1 else ''})" if q["differing"] else ""
     ok = "" if f["within_tolerance"] and q["within_tolerance"] else "  OUTSIDE TOLERANCE"
-    return (f"zoo [{index}/{total}] {entry['name']:<24} {how:<17} {entry['macs']:>11,} MACs "
-            f"{entry['params']:>8,} params | ONNX vs TFLite: float max diff {f['max_abs_diff']:.2g}, "
-            f"int8 {q['differing']}/{q['values']} values differ{steps}{ok}")
+    return (
+        f"zoo [{index}/{total}] {entry['name']:<24} {how:<17} {entry['macs']:>11,} MACs "
+        f"{entry['params']:>8,} params | ONNX vs TFLite: float max diff {f['max_abs_diff']:.2g}, "
+        f"int8 {q['differing']}/{q['values']} values differ{steps}{ok}"
+    )
 
 
 def build_zoo(out_dir, names=None, *, log=print) -> dict:
@@ -209,11 +213,14 @@ def build_zoo(out_dir, names=None, *, log=print) -> dict:
 def zoo_command(args) -> int:
     start = time.perf_counter()
     zoo = build_zoo(args.out, args.only)
-    outside = [name for name, entry in zoo.items()
-               if not all(a["within_tolerance"] for a in entry["agreement"].values())]
+    outside = [
+        name for name, entry in zoo.items() if not all(a["within_tolerance"] for a in entry["agreement"].values())
+    ]
     built = sum(entry["built"] for entry in zoo.values())
-    print(f"zoo: {len(zoo)} models in {args.out} ({built} built, {len(zoo) - built} up to date) "
-          f"in {time.perf_counter() - start:.0f} s; manifest {Path(args.out) / MANIFEST}")
+    print(
+        f"zoo: {len(zoo)} models in {args.out} ({built} built, {len(zoo) - built} up to date) "
+        f"in {time.perf_counter() - start:.0f} s; manifest {Path(args.out) / MANIFEST}"
+    )
     if outside:
         print(f"zoo: ONNX and TFLite disagree beyond the tolerance on: {', '.join(outside)}", file=sys.stderr)
         return 1
@@ -235,6 +242,8 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="models: " + ", ".join(NAMES),
     )
-    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to build into (OUT/NAME/, OUT/manifest.json)")
+    p.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="folder to build into (OUT/NAME/, OUT/manifest.json)"
+    )
     p.add_argument("--only", nargs="+", metavar="NAME", choices=NAMES, help="build only these models")
     p.set_defaults(func=zoo_command)

@@ -5,6 +5,7 @@ renamed into place (`staged_file`, `write_json`: edgecnn.runtime.files, the one 
 every writer uses), so a crash or a failed check never leaves a half-written (or
 unchecked) model behind under the final name.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,7 +40,9 @@ def require_file(path, what: str) -> Path:
 
 def _dims(value_info) -> list:
     """ONNX tensor shape as a list: ints for fixed dims, the name (or '?') for dynamic ones."""
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim]
+    return [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in value_info.type.tensor_type.shape.dim
+    ]
 
 
 def load_onnx(path):
@@ -100,14 +103,18 @@ def batches(n: int, batch_size: int):
         yield slice(start, min(start + batch_size, n))
 
 
-def run_onnx(session, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None) -> np.ndarray:
+def run_onnx(
+    session, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None
+) -> np.ndarray:
     """Run a one-input model over `images` in batches (tqdm progress bar when `desc` is given)."""
     input_name = session.get_inputs()[0].name
     fixed = session.get_inputs()[0].shape[0]
     if isinstance(fixed, int) and fixed > 0:
         batch_size = fixed
         if len(images) % fixed:
-            raise EdgecnnError(f"the model's batch size is fixed to {fixed}; {len(images)} images do not divide into it")
+            raise EdgecnnError(
+                f"the model's batch size is fixed to {fixed}; {len(images)} images do not divide into it"
+            )
     chunks = list(batches(len(images), batch_size))
     if desc is not None:
         tqdm = require("tqdm").tqdm

@@ -1,11 +1,12 @@
 """Subcommands of this area; see edgecnn/cli.py for the rules registration follows.
 
-    edgecnn export MODEL.keras --out model.onnx          Keras -> ONNX, checked against Keras
-    edgecnn quantize model.onnx --out model.int8.onnx    float ONNX -> int8 QDQ ONNX
-    edgecnn evaluate model.onnx                           test accuracy in onnxruntime
-    edgecnn compile model.onnx --out model.ecnn          ONNX -> native model file, per-layer table
-    edgecnn compile --emit-c model_data.c model.onnx     ... as a C array + header (firmware)
+edgecnn export MODEL.keras --out model.onnx          Keras -> ONNX, checked against Keras
+edgecnn quantize model.onnx --out model.int8.onnx    float ONNX -> int8 QDQ ONNX
+edgecnn evaluate model.onnx                           test accuracy in onnxruntime
+edgecnn compile model.onnx --out model.ecnn          ONNX -> native model file, per-layer table
+edgecnn compile --emit-c model_data.c model.onnx     ... as a C array + header (firmware)
 """
+
 from pathlib import Path
 
 from edgecnn.runtime.data import DATA_HELP
@@ -41,18 +42,32 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="int8 ONNX file to write (a .json sidecar goes beside it)")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, default=1000, help="calibrate on the first N training images (default 1000)")
-    p.add_argument("--calibration", choices=("minmax", "entropy", "percentile"), default="minmax",
-                   help="how activation ranges are chosen: minmax (default), entropy (KL threshold), percentile (99.999th)")
+    p.add_argument(
+        "--calibration",
+        choices=("minmax", "entropy", "percentile"),
+        default="minmax",
+        help="how activation ranges are chosen: minmax (default), entropy (KL threshold), percentile (99.999th)",
+    )
     granularity = p.add_mutually_exclusive_group()
-    granularity.add_argument("--per-channel", dest="per_channel", action="store_true", default=True,
-                             help="one weight scale per output channel (default)")
-    granularity.add_argument("--per-tensor", dest="per_channel", action="store_false",
-                             help="one weight scale per weight tensor")
-    p.add_argument("--full-range-weights", action="store_true",
-                   help="use int8 weights in [-127, 127] instead of [-64, 64]; onnxruntime then saturates "
-                   "on AVX2 CPUs without VNNI and the native runtime cannot match it exactly")
-    p.add_argument("--eval-samples", type=int,
-                   help="measure float and int8 accuracy on the first N test images (default: all)")
+    granularity.add_argument(
+        "--per-channel",
+        dest="per_channel",
+        action="store_true",
+        default=True,
+        help="one weight scale per output channel (default)",
+    )
+    granularity.add_argument(
+        "--per-tensor", dest="per_channel", action="store_false", help="one weight scale per weight tensor"
+    )
+    p.add_argument(
+        "--full-range-weights",
+        action="store_true",
+        help="use int8 weights in [-127, 127] instead of [-64, 64]; onnxruntime then saturates "
+        "on AVX2 CPUs without VNNI and the native runtime cannot match it exactly",
+    )
+    p.add_argument(
+        "--eval-samples", type=int, help="measure float and int8 accuracy on the first N test images (default: all)"
+    )
     p.set_defaults(func=quantize_command)
 
     p = subparsers.add_parser(
@@ -76,14 +91,22 @@ def register(subparsers) -> None:
         "integer arithmetic and int8 weights.",
     )
     p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
-    p.add_argument("--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c "
-                   "only when given)")
-    p.add_argument("--explain", action="store_true",
-                   help="write nothing; list every node the compiler does not support (name, op, the attribute or "
-                   "value at fault) instead of stopping at the first. Exit status 1 when there is one")
-    p.add_argument("--emit-c", type=Path, metavar="FILE.c",
-                   help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
-                   "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)")
+    p.add_argument(
+        "--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c only when given)"
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="write nothing; list every node the compiler does not support (name, op, the attribute or "
+        "value at fault) instead of stopping at the first. Exit status 1 when there is one",
+    )
+    p.add_argument(
+        "--emit-c",
+        type=Path,
+        metavar="FILE.c",
+        help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
+        "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)",
+    )
     p.set_defaults(func=compile_command)
 
 
@@ -102,7 +125,7 @@ def export_command(args) -> int:
 
 
 def quantize_command(args) -> int:
-    from edgecnn.export.artifacts import load_images, load_onnx, check_image_input
+    from edgecnn.export.artifacts import check_image_input, load_images, load_onnx
     from edgecnn.export.quantize import CalibrationError, quantize
     from edgecnn.runtime.data import resolve_data_dir
 
@@ -113,21 +136,33 @@ def quantize_command(args) -> int:
     calibration, _ = load_images(data_dir, "train", args.samples, "to calibrate on (the calibration set is empty)")
     test_images, test_labels = load_images(data_dir, "test", args.eval_samples, "to measure accuracy on")
     result = quantize(
-        args.model, args.out, calibration,
-        per_channel=args.per_channel, method=args.calibration, reduce_range=not args.full_range_weights,
-        test_images=test_images, test_labels=test_labels,
-        calibration_source=f"{data_dir} train[:{len(calibration)}]", progress=True,
+        args.model,
+        args.out,
+        calibration,
+        per_channel=args.per_channel,
+        method=args.calibration,
+        reduce_range=not args.full_range_weights,
+        test_images=test_images,
+        test_labels=test_labels,
+        calibration_source=f"{data_dir} train[:{len(calibration)}]",
+        progress=True,
     )
     float_size, int8_size = args.model.stat().st_size, result.path.stat().st_size
-    print(f"wrote {result.path} ({int8_size / 1e6:.2f} MB, {100 * int8_size / float_size:.1f}% of the float file) "
-          f"and {result.sidecar}")
-    print(f"calibration: {args.calibration}, {len(calibration)} training images, "
-          f"{'per-channel' if args.per_channel else 'per-tensor'} weights, "
-          f"{'full-range' if args.full_range_weights else 'reduce-range [-64, 64]'}")
+    print(
+        f"wrote {result.path} ({int8_size / 1e6:.2f} MB, {100 * int8_size / float_size:.1f}% of the float file) "
+        f"and {result.sidecar}"
+    )
+    print(
+        f"calibration: {args.calibration}, {len(calibration)} training images, "
+        f"{'per-channel' if args.per_channel else 'per-tensor'} weights, "
+        f"{'full-range' if args.full_range_weights else 'reduce-range [-64, 64]'}"
+    )
     print("onnxruntime runs: " + ", ".join(f"{op} x{n}" for op, n in result.optimized_ops.items()))
-    print(f"test accuracy on {len(test_images)} images: float {100 * result.float_accuracy:.2f}%, "
-          f"int8 {100 * result.int8_accuracy:.2f}% "
-          f"({100 * (result.int8_accuracy - result.float_accuracy):+.2f} pp)")
+    print(
+        f"test accuracy on {len(test_images)} images: float {100 * result.float_accuracy:.2f}%, "
+        f"int8 {100 * result.int8_accuracy:.2f}% "
+        f"({100 * (result.int8_accuracy - result.float_accuracy):+.2f} pp)"
+    )
     return 0
 
 
@@ -151,10 +186,15 @@ def compile_command(args) -> int:
         for p in found.problems:
             print(f"{p.node}  {p.op_type}: {p.reason}")
         if found.unchecked:
-            print(f"not checked ({len(found.unchecked)}, their input shapes are unknown after an unsupported node): "
-                  + ", ".join(found.unchecked))
-        print(f"{args.model}: {len(found.problems)} of {found.nodes} nodes not supported" if found.problems
-              else f"{args.model}: all {found.nodes} nodes supported")
+            print(
+                f"not checked ({len(found.unchecked)}, their input shapes are unknown after an unsupported node): "
+                + ", ".join(found.unchecked)
+            )
+        print(
+            f"{args.model}: {len(found.problems)} of {found.nodes} nodes not supported"
+            if found.problems
+            else f"{args.model}: all {found.nodes} nodes supported"
+        )
         return 1 if found.problems else 0
     if args.emit_c is None:
         out = args.out or args.model.with_suffix(".ecnn")

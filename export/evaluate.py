@@ -1,4 +1,5 @@
 """Test accuracy of an ONNX model (float or int8) in onnxruntime."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ tool chain: float32 as is, and int8 with its own full-integer post-training
 quantization (calibrated on training images, float input and output kept so it
 takes the same input contract as every other engine).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,6 +9,7 @@ layer captures (its mean and variance) into extra graph inputs without values.
 The ONNX model takes "input", NHWC float32 (batch, 28, 28, 1) in [0, 1] with a
 dynamic batch dimension, and returns "probabilities" (batch, classes).
 """
+
 from __future__ import annotations
 
 import os
@@ -115,7 +116,9 @@ def convert(model, opset: int = DEFAULT_OPSET):
     return proto
 
 
-def keras_predict(model, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None) -> np.ndarray:
+def keras_predict(
+    model, images: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE, desc: str | None = None
+) -> np.ndarray:
     keras = require("keras")
     chunks = list(batches(len(images), batch_size))
     if desc is not None:
@@ -132,8 +135,16 @@ def max_abs_difference(model, onnx_path, images: np.ndarray, *, progress: bool =
     return float(np.max(np.abs(got.astype(np.float64) - expected.astype(np.float64))))
 
 
-def export_onnx(model, out_path, opset: int = DEFAULT_OPSET, *, check_images: np.ndarray | None = None,
-                tolerance: float = MAX_ABS_DIFF, progress: bool = False, source: str | None = None) -> ExportResult:
+def export_onnx(
+    model,
+    out_path,
+    opset: int = DEFAULT_OPSET,
+    *,
+    check_images: np.ndarray | None = None,
+    tolerance: float = MAX_ABS_DIFF,
+    progress: bool = False,
+    source: str | None = None,
+) -> ExportResult:
     """Convert `model` (keras.Model or .keras path) to `out_path`, check it, write the sidecar.
 
     With `check_images`, the file only reaches `out_path` if onnxruntime reproduces
@@ -159,24 +170,26 @@ def export_onnx(model, out_path, opset: int = DEFAULT_OPSET, *, check_images: np
                     f"ONNX and Keras differ by up to {max_diff:.3g} on {len(check_images)} images "
                     f"(limit {tolerance:g}); {out_path} was not written"
                 )
-    sidecar = write_json(sidecar_path(out_path), {
-        "kind": "float32 ONNX",
-        "source": source,
-        "opset": opset,
-        **describe_io(proto),
-        "check": {
-            "reference": "Keras",
-            "images": 0 if check_images is None else len(check_images),
-            "max_abs_diff": max_diff,
-            "tolerance": tolerance,
+    sidecar = write_json(
+        sidecar_path(out_path),
+        {
+            "kind": "float32 ONNX",
+            "source": source,
+            "opset": opset,
+            **describe_io(proto),
+            "check": {
+                "reference": "Keras",
+                "images": 0 if check_images is None else len(check_images),
+                "max_abs_diff": max_diff,
+                "tolerance": tolerance,
+            },
+            "file_size_bytes": out_path.stat().st_size,
+            "versions": package_versions("tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime"),
         },
-        "file_size_bytes": out_path.stat().st_size,
-        "versions": package_versions("tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime"),
-    })
+    )
     return ExportResult(out_path, max_diff, 0 if check_images is None else len(check_images), sidecar)
 
 
 def keras_to_onnx(model, out_path, opset: int = DEFAULT_OPSET) -> Path:
     """keras.Model (or .keras path) -> ONNX file (dynamic batch, input "input" NHWC float32)."""
     return export_onnx(model, out_path, opset).path
-

@@ -20,6 +20,7 @@ Choices, and why (README "Export and quantization" says the same for users):
   the op types in QUANTIZED_OP_TYPES are quantized. The first QuantizeLinear sits right
   before the first Conv, so the int8 part starts where the arithmetic that matters starts.
 """
+
 from __future__ import annotations
 
 import collections
@@ -144,7 +145,9 @@ def check_int8_kernels(model_path) -> dict[str, int]:
     if bad:
         problems.append(f"non-portable int8 ops: {', '.join(bad)}")
     if problems:
-        raise Int8KernelError(f"{model_path}: onnxruntime's optimized graph has " + "; ".join(problems) + f" (ops: {ops})")
+        raise Int8KernelError(
+            f"{model_path}: onnxruntime's optimized graph has " + "; ".join(problems) + f" (ops: {ops})"
+        )
     return ops
 
 
@@ -154,8 +157,11 @@ def int8_weight_range(model) -> tuple[int, int] | None:
     numpy_helper = require("onnx.numpy_helper")
     int8 = {t.name: t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8}
     # Input 0 of a DequantizeLinear is the quantized tensor; inputs 1 and 2 are scale and zero point.
-    weights = [numpy_helper.to_array(int8[n.input[0]]) for n in model.graph.node
-               if n.op_type == "DequantizeLinear" and n.input[0] in int8]
+    weights = [
+        numpy_helper.to_array(int8[n.input[0]])
+        for n in model.graph.node
+        if n.op_type == "DequantizeLinear" and n.input[0] in int8
+    ]
     weights = [w for w in weights if w.size]
     if not weights:
         return None
@@ -184,9 +190,19 @@ def calibrate(model_path, images: np.ndarray, input_name: str, method: str, work
     return cache
 
 
-def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = True, method: str = "minmax",
-             reduce_range: bool = True, test_images: np.ndarray | None = None, test_labels: np.ndarray | None = None,
-             calibration_source: str | None = None, progress: bool = False) -> QuantizeResult:
+def quantize(
+    float_onnx,
+    out_path,
+    calibration_images,
+    *,
+    per_channel: bool = True,
+    method: str = "minmax",
+    reduce_range: bool = True,
+    test_images: np.ndarray | None = None,
+    test_labels: np.ndarray | None = None,
+    calibration_source: str | None = None,
+    progress: bool = False,
+) -> QuantizeResult:
     """Quantize `float_onnx` to `out_path` (QDQ int8), check its kernels, write the sidecar.
 
     The file reaches `out_path` only after `check_int8_kernels` passed. With
@@ -238,43 +254,56 @@ def quantize(float_onnx, out_path, calibration_images, *, per_channel: bool = Tr
     int8_model = load_onnx(out_path)
     float_size, int8_size = Path(float_onnx).stat().st_size, out_path.stat().st_size
     weights = int8_weight_range(int8_model)
-    sidecar = write_json(sidecar_path(out_path), {
-        "kind": "int8 ONNX (QDQ)",
-        "source": str(float_onnx),
-        "opset": next(o.version for o in int8_model.opset_import if o.domain in ("", "ai.onnx")),
-        **describe_io(int8_model),
-        "quantization": {
-            "format": "QDQ",
-            "weights": "int8 symmetric " + ("per-channel" if per_channel else "per-tensor"),
-            "activations": "int8 asymmetric per-tensor",
-            "per_channel": per_channel,
-            "reduce_range": reduce_range,
-            "int8_weight_range": weights,
-            "float_nodes": excluded,
-            "calibration": {
-                "method": method,
-                "samples": len(calibration_images),
-                "split": "train",
-                "source": calibration_source,
+    sidecar = write_json(
+        sidecar_path(out_path),
+        {
+            "kind": "int8 ONNX (QDQ)",
+            "source": str(float_onnx),
+            "opset": next(o.version for o in int8_model.opset_import if o.domain in ("", "ai.onnx")),
+            **describe_io(int8_model),
+            "quantization": {
+                "format": "QDQ",
+                "weights": "int8 symmetric " + ("per-channel" if per_channel else "per-tensor"),
+                "activations": "int8 asymmetric per-tensor",
+                "per_channel": per_channel,
+                "reduce_range": reduce_range,
+                "int8_weight_range": weights,
+                "float_nodes": excluded,
+                "calibration": {
+                    "method": method,
+                    "samples": len(calibration_images),
+                    "split": "train",
+                    "source": calibration_source,
+                },
             },
+            "onnxruntime_optimized_ops": optimized_ops,
+            "accuracy": None
+            if float_acc is None
+            else {
+                "test_images": len(test_images),
+                "float": float_acc,
+                "int8": int8_acc,
+                "difference_pp": round(100 * (int8_acc - float_acc), 4),
+            },
+            "file_size_bytes": int8_size,
+            "float_file_size_bytes": float_size,
+            "size_ratio": round(int8_size / float_size, 4),
+            "versions": package_versions("onnx", "onnxruntime"),
         },
-        "onnxruntime_optimized_ops": optimized_ops,
-        "accuracy": None if float_acc is None else {
-            "test_images": len(test_images),
-            "float": float_acc,
-            "int8": int8_acc,
-            "difference_pp": round(100 * (int8_acc - float_acc), 4),
-        },
-        "file_size_bytes": int8_size,
-        "float_file_size_bytes": float_size,
-        "size_ratio": round(int8_size / float_size, 4),
-        "versions": package_versions("onnx", "onnxruntime"),
-    })
+    )
     return QuantizeResult(out_path, sidecar, optimized_ops, float_acc, int8_acc)
 
 
-def quantize_onnx(float_onnx, out_path, calibration_images, *, per_channel: bool = True, method: str = "minmax",
-                  reduce_range: bool = True) -> Path:
+def quantize_onnx(
+    float_onnx,
+    out_path,
+    calibration_images,
+    *,
+    per_channel: bool = True,
+    method: str = "minmax",
+    reduce_range: bool = True,
+) -> Path:
     """Float ONNX -> int8 QDQ ONNX, calibrated on `calibration_images` (training images only)."""
-    return quantize(float_onnx, out_path, calibration_images, per_channel=per_channel, method=method,
-                    reduce_range=reduce_range).path
+    return quantize(
+        float_onnx, out_path, calibration_images, per_channel=per_channel, method=method, reduce_range=reduce_range
+    ).path

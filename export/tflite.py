@@ -31,6 +31,7 @@ batch 1), in the TFLite interpreter (ai-edge-litert) and onnxruntime (default op
   per-channel weight scales in reverse order broke the limit 10 to 28 times over; one activation's
   zero point off by 3 broke it 2 to 4 times on two models and stayed inside it on the third.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -115,8 +116,8 @@ def _convert(converter, source: str, out_path: Path) -> Path:
             flatbuffer = converter.convert()
         except Exception as exc:
             raise ConversionError(
-                f"{out_path}: TFLiteConverter could not convert {source} ({type(exc).__name__}: {exc})"
-                + _tail(log())) from None
+                f"{out_path}: TFLiteConverter could not convert {source} ({type(exc).__name__}: {exc})" + _tail(log())
+            ) from None
     return write_bytes(out_path, flatbuffer)
 
 
@@ -139,11 +140,12 @@ def keras_to_tflite_int8(model, out_path, representative_inputs: np.ndarray) -> 
     if samples.ndim < 1 or len(samples) == 0:
         raise EdgecnnError(f"{out_path}: int8 conversion needs at least one representative input")
     if samples.shape[1:] != expected:
-        raise EdgecnnError(f"{out_path}: representative inputs have shape {samples.shape[1:]} per sample; "
-                           f"{source} takes {expected}")
+        raise EdgecnnError(
+            f"{out_path}: representative inputs have shape {samples.shape[1:]} per sample; {source} takes {expected}"
+        )
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([samples[i:i + 1]] for i in range(len(samples)))
+    converter.representative_dataset = lambda: ([samples[i : i + 1]] for i in range(len(samples)))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
@@ -169,8 +171,10 @@ def check_tflite_file(path) -> Path:
     with open(path, "rb") as f:
         head = f.read(8)
     if head[4:8] != TFLITE_IDENTIFIER:
-        raise EdgecnnError(f"{path} is not a TFLite model (a .tflite flatbuffer has the identifier "
-                           f"{TFLITE_IDENTIFIER.decode()} at byte 4; this file has {head[4:8]!r})")
+        raise EdgecnnError(
+            f"{path} is not a TFLite model (a .tflite flatbuffer has the identifier "
+            f"{TFLITE_IDENTIFIER.decode()} at byte 4; this file has {head[4:8]!r})"
+        )
     return path
 
 
@@ -179,8 +183,9 @@ def tflite_to_onnx(tflite_path, out_path, opset: int = TFLITE_OPSET) -> Path:
     tflite_path = check_tflite_file(tflite_path)
     out_path = Path(out_path)
     if opset < MIN_OPSET:
-        raise EdgecnnError(f"{out_path}: opset {opset} is too old: use {MIN_OPSET} or newer "
-                           "(per-axis DequantizeLinear needs it)")
+        raise EdgecnnError(
+            f"{out_path}: opset {opset} is too old: use {MIN_OPSET} or newer (per-axis DequantizeLinear needs it)"
+        )
     _tensorflow()
     tf2onnx = require("tf2onnx")
     onnx = require("onnx")
@@ -190,13 +195,17 @@ def tflite_to_onnx(tflite_path, out_path, opset: int = TFLITE_OPSET) -> Path:
         try:
             proto, _ = tf2onnx.convert.from_tflite(str(tflite_path), opset=opset)
         except Exception as exc:
-            raise ConversionError(f"tf2onnx could not convert {tflite_path} ({type(exc).__name__}: {exc})"
-                                  + _tail(log())) from None
+            raise ConversionError(
+                f"tf2onnx could not convert {tflite_path} ({type(exc).__name__}: {exc})" + _tail(log())
+            ) from None
     standard = {"", "ai.onnx"}
     left = [f"{n.name} ({n.domain}:{n.op_type})" for n in proto.graph.node if n.domain not in standard]
     if left:
-        raise ConversionError(f"tf2onnx left {len(left)} TFLite op(s) of {tflite_path} unconverted: "
-                              + ", ".join(left[:10]) + _tail(log()))
+        raise ConversionError(
+            f"tf2onnx left {len(left)} TFLite op(s) of {tflite_path} unconverted: "
+            + ", ".join(left[:10])
+            + _tail(log())
+        )
     try:
         onnx.checker.check_model(proto, full_check=True)
     except Exception as exc:
@@ -236,11 +245,17 @@ def keras_to_onnx(model, out_path, opset: int = KERAS_OPSET) -> Path:
             frozen = convert_variables_to_constants_v2(traced.get_concrete_function())
             tf_in, tf_out = frozen.inputs[0].name, frozen.outputs[0].name
             proto, _ = tf2onnx.convert.from_graph_def(
-                frozen.graph.as_graph_def(), name=model.name, input_names=[tf_in], output_names=[tf_out],
-                opset=opset, tensors_to_rename={tf_in: "input", tf_out: "output"})
+                frozen.graph.as_graph_def(),
+                name=model.name,
+                input_names=[tf_in],
+                output_names=[tf_out],
+                opset=opset,
+                tensors_to_rename={tf_in: "input", tf_out: "output"},
+            )
         except Exception as exc:
-            raise ConversionError(f"{out_path}: tf2onnx could not convert {source} ({type(exc).__name__}: {exc})"
-                                  + _tail(log())) from None
+            raise ConversionError(
+                f"{out_path}: tf2onnx could not convert {source} ({type(exc).__name__}: {exc})" + _tail(log())
+            ) from None
     for value in [*proto.graph.input, *proto.graph.output]:
         dim = value.type.tensor_type.shape.dim[0]
         if not dim.HasField("dim_value"):
@@ -280,8 +295,13 @@ def _tensor_info(detail) -> TensorInfo:
     scale, zero_point = detail["quantization"]
     signature = detail.get("shape_signature", detail["shape"])
     quantized = dtype in ("int8", "uint8")
-    return TensorInfo(detail["name"], [int(d) for d in signature], dtype,
-                      float(scale) if quantized else None, int(zero_point) if quantized else None)
+    return TensorInfo(
+        detail["name"],
+        [int(d) for d in signature],
+        dtype,
+        float(scale) if quantized else None,
+        int(zero_point) if quantized else None,
+    )
 
 
 def tflite_io(tflite_path) -> tuple[TensorInfo, TensorInfo]:
@@ -289,8 +309,9 @@ def tflite_io(tflite_path) -> tuple[TensorInfo, TensorInfo]:
     interpreter = _interpreter(tflite_path)
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     if len(inputs) != 1 or len(outputs) != 1:
-        raise EdgecnnError(f"{tflite_path}: expected one input and one output, the model has "
-                           f"{len(inputs)} and {len(outputs)}")
+        raise EdgecnnError(
+            f"{tflite_path}: expected one input and one output, the model has {len(inputs)} and {len(outputs)}"
+        )
     return _tensor_info(inputs[0]), _tensor_info(outputs[0])
 
 
@@ -312,7 +333,7 @@ def run_tflite(tflite_path, x: np.ndarray) -> np.ndarray:
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     results = []
     for i in range(len(x)):
-        interpreter.set_tensor(inp["index"], x[i:i + 1])
+        interpreter.set_tensor(inp["index"], x[i : i + 1])
         interpreter.invoke()
         results.append(interpreter.get_tensor(out["index"]).copy())
     return np.concatenate(results)
@@ -335,12 +356,13 @@ def run_onnx(onnx_path, x: np.ndarray) -> np.ndarray:
     """onnxruntime on x, one sample at a time (a graph from TFLite may fix its batch to 1)."""
     session = onnx_session(onnx_path)
     name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+    return np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
 
 
 @dataclass
 class Agreement:
     """How far an ONNX file's outputs are from the TFLite interpreter's on the same inputs."""
+
     kind: str  # "float" or "int8"
     samples: int
     values: int
@@ -363,8 +385,10 @@ class Agreement:
         if self.kind == "float":
             return f"float max |ONNX - TFLite| {self.max_abs_diff:.2g} (limit {self.tolerance:.2g})"
         steps = f" by up to {int(self.max_abs_diff)} step(s)" if self.differing else ""
-        return (f"int8 {self.differing:,} of {self.values:,} values differ{steps}, mean |diff| "
-                f"{self.mean_abs_diff:.2g} (limit {self.tolerance:.2g}: int8 TFLite vs float)")
+        return (
+            f"int8 {self.differing:,} of {self.values:,} values differ{steps}, mean |diff| "
+            f"{self.mean_abs_diff:.2g} (limit {self.tolerance:.2g}: int8 TFLite vs float)"
+        )
 
 
 def _dequantize(q: np.ndarray, info: TensorInfo) -> np.ndarray:
@@ -385,21 +409,32 @@ def compare_tflite_onnx(tflite_path, onnx_path, float_inputs: np.ndarray, float_
         raise EdgecnnError(f"{onnx_path}: input '{onnx_in.name}' is {onnx_in.type}; {tflite_path} takes {inp.dtype}")
     x = quantize_inputs(float_inputs, inp)
     want = run_tflite(tflite_path, x)
-    got = np.concatenate([session.run(None, {onnx_in.name: x[i:i + 1]})[0] for i in range(len(x))])
+    got = np.concatenate([session.run(None, {onnx_in.name: x[i : i + 1]})[0] for i in range(len(x))])
     if got.shape != want.shape or got.dtype != want.dtype:
-        raise EdgecnnError(f"{onnx_path}: output '{onnx_out.name}' is {got.dtype}{list(got.shape)}; "
-                           f"{tflite_path} gives {want.dtype}{list(want.shape)}")
+        raise EdgecnnError(
+            f"{onnx_path}: output '{onnx_out.name}' is {got.dtype}{list(got.shape)}; "
+            f"{tflite_path} gives {want.dtype}{list(want.shape)}"
+        )
     diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
     differing = int(np.count_nonzero(diff))
     if out.scale is None:
         scale = max(1.0, float(np.abs(want).max()))
-        return Agreement("float", len(x), int(want.size), float(diff.max()), float(diff.mean()),
-                         FLOAT_TOLERANCE * scale, differing)
+        return Agreement(
+            "float", len(x), int(want.size), float(diff.max()), float(diff.mean()), FLOAT_TOLERANCE * scale, differing
+        )
     if float_tflite_path is None:
         raise EdgecnnError(f"comparing the int8 model {tflite_path} needs the float .tflite it was made from")
     reference = run_tflite(float_tflite_path, _dequantize(x, inp).astype(np.float32))
     quantization_error = float(np.abs(_dequantize(want, out) - reference).mean())
     steps, counts = np.unique(diff[diff > 0].astype(np.int64), return_counts=True)
-    return Agreement("int8", len(x), int(want.size), float(diff.max()), float(diff.mean()) * out.scale,
-                     quantization_error, differing, out.scale,
-                     {int(s): int(c) for s, c in zip(steps, counts)})
+    return Agreement(
+        "int8",
+        len(x),
+        int(want.size),
+        float(diff.max()),
+        float(diff.mean()) * out.scale,
+        quantization_error,
+        differing,
+        out.scale,
+        {int(s): int(c) for s, c in zip(steps, counts)},
+    )

@@ -10,6 +10,7 @@ Needs only numpy and cffi: never imports TensorFlow or onnxruntime.
     sess = InferenceSession("model.ecnn")
     outputs = sess.run(None, {sess.get_inputs()[0].name: x})
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

@@ -15,6 +15,7 @@ flags, the kernels picked at run time, so the extension runs on any CPU of its
 architecture) and linked into the extension: one build description for C and Python.
 setup.py runs build_native_library() before the extension is compiled.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,7 +70,9 @@ def _expand(helper: tuple[list[str], str], entry: tuple) -> str:
     """The body of a one-line helper macro `#define H(a, b, c, d) body` for one op entry."""
     names, body = helper
     values = dict(zip(names, (str(v) for v in entry)))
-    body = re.sub(rf"(?<!#)#(?!#)\s*({_IDENT})", lambda m: f'"{values[m.group(1)]}"' if m.group(1) in values else m.group(0), body)
+    body = re.sub(
+        rf"(?<!#)#(?!#)\s*({_IDENT})", lambda m: f'"{values[m.group(1)]}"' if m.group(1) in values else m.group(0), body
+    )
     body = re.sub(_IDENT, lambda m: values.get(m.group(0), m.group(0)), body)
     return re.sub(r"\s*##\s*", "", body)
 
@@ -104,7 +107,7 @@ def header_cdef(text: str, ops: list[tuple] | None = None, name: str = "header")
             pass  # include guards, includes (the headers are all read), helper cleanup
         elif keyword == "define":
             const = re.fullmatch(rf"(ECNN_\w+)\s+({_INT})", rest)
-            helper = re.fullmatch(rf"(\w+)\(([^()]*)\)\s+(.+)", rest)
+            helper = re.fullmatch(r"(\w+)\(([^()]*)\)\s+(.+)", rest)
             if const:
                 out.append(f"#define {const.group(1)} {const.group(2).rstrip('uU')}")
             elif rest.startswith("ECNN_OP_LIST("):

@@ -1,7 +1,8 @@
 """The device-side subcommands: they need only numpy, cffi and the native library.
 
-    edgecnn predict model.ecnn IMAGE... [--threads N]   top-3 classes per image
+edgecnn predict model.ecnn IMAGE... [--threads N]   top-3 classes per image
 """
+
 from pathlib import Path
 
 
@@ -17,9 +18,14 @@ def register(subparsers) -> None:
     p.add_argument("model", type=Path, help=".ecnn model file (from `edgecnn compile`)")
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PGM, PNG or IDX file")
     p.add_argument("--limit", type=int, default=20, help="print at most this many images per IDX file (default 20)")
-    p.add_argument("--threads", type=_threads, default=None, metavar="N",
-                   help="threads per inference (default: the CPUs this process may use; 1: single-threaded); "
-                        "the results do not depend on it")
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        default=None,
+        metavar="N",
+        help="threads per inference (default: the CPUs this process may use; 1: single-threaded); "
+        "the results do not depend on it",
+    )
     p.set_defaults(func=predict_command)
 
 
@@ -40,8 +46,8 @@ def predict_command(args) -> int:
     import numpy as np
 
     from edgecnn.runtime import Model
-    from edgecnn.runtime.images import read_image_file, to_model_dtype, to_model_layout
     from edgecnn.runtime.data import FASHION_MNIST_CLASSES
+    from edgecnn.runtime.images import read_image_file, to_model_dtype, to_model_layout
 
     model = Model.load(args.model, threads=args.threads)
     classes = model.output_shape[-1]

@@ -7,6 +7,7 @@ dimension, then the values, big-endian, row-major. Files may be gzip-compressed.
 Every malformed file raises `IdxFormatError` naming the file and what is wrong;
 nothing here imports TensorFlow.
 """
+
 import gzip
 import os
 import pathlib
@@ -158,9 +159,7 @@ def load_split(data_dir, split: str, limit: int | None = None) -> tuple[np.ndarr
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise IdxFormatError(f"{labels_path}: expected uint8 labels of shape (N,), got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
-        raise IdxFormatError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
-        )
+        raise IdxFormatError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
     if len(labels) and labels.max() >= len(FASHION_MNIST_CLASSES):
         raise IdxFormatError(
             f"{labels_path}: label {int(labels.max())} is out of range 0..{len(FASHION_MNIST_CLASSES) - 1}"

@@ -4,6 +4,7 @@ Each user-facing failure is an `EdgecnnError` whose message names the problem
 (file, field, shape, op) and, where it can, what to do about it. The CLI prints
 the message without a traceback and exits with status 2.
 """
+
 import importlib
 from typing import Any
 

@@ -10,6 +10,7 @@ the next successful write does not need.
 Standard library only: importable by the runtime on a device without NumPy's friends,
 TensorFlow or onnx.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,7 @@ def staged_file(final_path):
     """
     final_path = Path(final_path)
     final_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=f".tmp{final_path.suffix}",
-                               dir=final_path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=f".tmp{final_path.suffix}", dir=final_path.parent)
     os.close(fd)
     tmp = Path(tmp)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; give it a normal file's mode

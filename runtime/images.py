@@ -3,6 +3,7 @@
 Every loader returns float32 grayscale images (N, H, W) in [0, 1] (pixel / maxval), the
 model input contract; `edgecnn-run` (native/tools) reads PGM the same way.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,14 +19,14 @@ def _pgm_tokens(data: bytes, count: int, start: int) -> tuple[list, int]:
     """`count` whitespace-separated integers from `start`, skipping # comments."""
     tokens, pos = [], start
     while len(tokens) < count:
-        while pos < len(data) and (data[pos:pos + 1].isspace() or data[pos:pos + 1] == b"#"):
-            if data[pos:pos + 1] == b"#":
-                while pos < len(data) and data[pos:pos + 1] not in (b"\n", b"\r"):
+        while pos < len(data) and (data[pos : pos + 1].isspace() or data[pos : pos + 1] == b"#"):
+            if data[pos : pos + 1] == b"#":
+                while pos < len(data) and data[pos : pos + 1] not in (b"\n", b"\r"):
                     pos += 1
             else:
                 pos += 1
         end = pos
-        while end < len(data) and data[end:end + 1].isdigit():
+        while end < len(data) and data[end : end + 1].isdigit():
             end += 1
         if end == pos:
             raise ValueError("expected a number")
@@ -77,8 +78,10 @@ def read_image_file(path) -> np.ndarray:
         with image_module.open(path) as img:
             gray = np.asarray(img.convert("L"), dtype=np.uint8)
     except Exception as exc:
-        raise EdgecnnError(f"{path}: not a readable image ({type(exc).__name__}: {exc}); "
-                           "supported: PGM, PNG and other Pillow formats, IDX") from None
+        raise EdgecnnError(
+            f"{path}: not a readable image ({type(exc).__name__}: {exc}); "
+            "supported: PGM, PNG and other Pillow formats, IDX"
+        ) from None
     return (gray.astype(np.float32) / np.float32(255.0))[np.newaxis]
 
 

@@ -11,6 +11,7 @@ in parallel from several threads (each call has its own arena; the model is read
 Each model also splits every inference over its own thread pool (`threads`, default: the
 CPUs this process may use), with results identical to one thread's.
 """
+
 from __future__ import annotations
 
 import math
@@ -117,7 +118,7 @@ def _aligned_empty(nbytes: int, align: int, dtype: npt.DTypeLike = np.uint8) -> 
     """A 1-D array of `nbytes` bytes whose data starts at a multiple of `align`."""
     raw = np.empty(nbytes + align, dtype=np.uint8)
     start = (-raw.ctypes.data) % align
-    return raw[start:start + nbytes].view(dtype)
+    return raw[start : start + nbytes].view(dtype)
 
 
 HUGE_PAGE = 2 << 20  # x86-64 / AArch64 transparent huge page size
@@ -216,10 +217,15 @@ class Model:
         given = threads is not None
         if not given:
             threads = default_threads()
-        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
-                or not 1 <= threads <= lib.ECNN_POOL_MAX_THREADS:
-            raise ThreadsError(f"threads must be a whole number from 1 to {lib.ECNN_POOL_MAX_THREADS}, got {threads!r} "
-                               "(omit it for one thread per CPU this process may use)")
+        if (
+            isinstance(threads, bool)
+            or not isinstance(threads, (int, np.integer))
+            or not 1 <= threads <= lib.ECNN_POOL_MAX_THREADS
+        ):
+            raise ThreadsError(
+                f"threads must be a whole number from 1 to {lib.ECNN_POOL_MAX_THREADS}, got {threads!r} "
+                "(omit it for one thread per CPU this process may use)"
+            )
         threads = int(threads)
         if threads == 1:
             return 1
@@ -228,13 +234,20 @@ class Model:
         if status == lib.ECNN_OK:
             memory = np.empty(int(size[0]), dtype=np.uint8)
             parallel = ffi.new("ecnn_parallel *")
-            status = lib.ecnn_pool_init(parallel, ffi.from_buffer(memory, require_writable=True), memory.nbytes, threads)
+            status = lib.ecnn_pool_init(
+                parallel, ffi.from_buffer(memory, require_writable=True), memory.nbytes, threads
+            )
         if status == lib.ECNN_E_UNSUPPORTED and not given:
             return 1  # a native library built without threads: the default is what it can do
         if status != lib.ECNN_OK:
-            raise ThreadsError(f"{self.source}: cannot start {threads} threads: {self._message(status)}"
-                               + (" (this build of the native library has no threads; use threads=1)"
-                                  if status == lib.ECNN_E_UNSUPPORTED else ""))
+            raise ThreadsError(
+                f"{self.source}: cannot start {threads} threads: {self._message(status)}"
+                + (
+                    " (this build of the native library has no threads; use threads=1)"
+                    if status == lib.ECNN_E_UNSUPPORTED
+                    else ""
+                )
+            )
         self._parallel = parallel
         # stops the workers before `memory` goes; holds no reference to the model
         self._pool_finalizer = weakref.finalize(self, _stop_pool, lib, parallel, memory, self._forks)
@@ -280,18 +293,21 @@ class Model:
         lib, ffi = self._lib, self._ffi
         op, tensor = ffi.new("int32_t *"), ffi.new("int32_t *")
         detail = ffi.string(lib.ecnn_model_error(self._handle, op, tensor)).decode()
-        where = "".join(
-            f", {name} {value[0]}" for name, value in (("op", op), ("tensor", tensor)) if value[0] >= 0
-        )
+        where = "".join(f", {name} {value[0]}" for name, value in (("op", op), ("tensor", tensor)) if value[0] >= 0)
         if status == lib.ECNN_E_ISA:
-            return IsaError(f"{self.source}: {detail}; this CPU runs "
-                            f"{', '.join(k for k, runs in self.isa_levels().items() if runs)}", status, detail)
+            return IsaError(
+                f"{self.source}: {detail}; this CPU runs "
+                f"{', '.join(k for k, runs in self.isa_levels().items() if runs)}",
+                status,
+                detail,
+            )
         if status == lib.ECNN_E_VERSION:
             return ModelVersionError(
                 f"{self.source}: file format version {self._handle.version}, library supports "
                 f"{lib.ECNN_FORMAT_VERSION}: recompile the model with this edgecnn version "
                 "(edgecnn compile model.onnx --out model.ecnn)",
-                status, detail,
+                status,
+                detail,
             )
         cls = UnsupportedModelError if status == lib.ECNN_E_UNSUPPORTED else ModelFormatError
         hint = {
@@ -340,13 +356,23 @@ class Model:
             self._check(lib.ecnn_model_op(self._handle, i, info), "ecnn_model_op")
             out = self._tensor(info.outputs[0])
             name = ffi.string(lib.ecnn_op_name(info.op_type)).decode()
-            rows.append(Layer(i, name, out["shape"], int(info.weight_bytes), int(info.macs_per_sample),
-                              ffi.string(info.kernel).decode()))
+            rows.append(
+                Layer(
+                    i,
+                    name,
+                    out["shape"],
+                    int(info.weight_bytes),
+                    int(info.macs_per_sample),
+                    ffi.string(info.kernel).decode(),
+                )
+            )
         return rows
 
     def summary(self) -> str:
-        lines = [f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
-                 f"kernels for ISA level {self.isa}, {self.threads} thread(s)"]
+        lines = [
+            f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
+            f"kernels for ISA level {self.isa}, {self.threads} thread(s)"
+        ]
         lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
         for layer in self.layers:
             lines.append(
@@ -360,8 +386,10 @@ class Model:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"Model({self.source!r}, input={self.input_shape}, output={self.output_shape}, "
-                f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample, threads={self.threads})")
+        return (
+            f"Model({self.source!r}, input={self.input_shape}, output={self.output_shape}, "
+            f"weights={self.weight_bytes:,} B, arena={self.arena_bytes:,} B/sample, threads={self.threads})"
+        )
 
     # -- inference ------------------------------------------------------------------------
     def _as_input(self, x: Any, check_finite: bool = True) -> tuple[np.ndarray, bool]:
@@ -386,20 +414,23 @@ class Model:
             # A uint8/int8-input model takes its values as they are (raw pixels; the model does its own
             # scaling): no silent cast, no /255.
             if x.dtype != self.input_dtype:
-                raise InputError(f"input dtype is {x.dtype}; this model takes {self.input_dtype} input "
-                                 f"(e.g. raw pixels), pass an array of dtype {self.input_dtype}")
+                raise InputError(
+                    f"input dtype is {x.dtype}; this model takes {self.input_dtype} input "
+                    f"(e.g. raw pixels), pass an array of dtype {self.input_dtype}"
+                )
             return np.ascontiguousarray(x), single
         if x.dtype == np.uint8:
             # pixels -> [0, 1], as edgecnn.runtime.data.to_model_input; only for image inputs (one or
             # three channels, NHWC or NCHW): uint8 values of a feature vector mean nothing here.
             if not (len(shape) == 3 and (shape[-1] in (1, 3) or shape[0] in (1, 3))):
-                raise InputError(f"uint8 input to a model that takes ({', '.join(map(str, shape))}), not an image; "
-                                 "pass float32 values")
+                raise InputError(
+                    f"uint8 input to a model that takes ({', '.join(map(str, shape))}), not an image; "
+                    "pass float32 values"
+                )
             x = x.astype(np.float32) / np.float32(255.0)
         elif x.dtype != np.float32:
             raise InputError(
-                f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels "
-                "(e.g. x.astype(np.float32))"
+                f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels (e.g. x.astype(np.float32))"
             )
         # NaN and infinity are refused by default: the float kernels do not propagate them as
         # IEEE arithmetic would (Relu and max pooling compare, and a NaN loses), so the answer
@@ -448,8 +479,14 @@ class Model:
         if need and arena.ctypes.data % ARENA_ALIGN:
             raise InputError(f"the arena does not start at a multiple of {ARENA_ALIGN} bytes; {hint}")
 
-    def predict(self, x: npt.ArrayLike, batch_size: int = DEFAULT_BATCH, reference: bool = False,
-                arena: np.ndarray | None = None, check_finite: bool = True) -> np.ndarray:
+    def predict(
+        self,
+        x: npt.ArrayLike,
+        batch_size: int = DEFAULT_BATCH,
+        reference: bool = False,
+        arena: np.ndarray | None = None,
+        check_finite: bool = True,
+    ) -> np.ndarray:
         """Class probabilities float32 (N, *output_shape) for x of shape (N, *input_shape).
 
         x: float32 in [0, 1] or uint8 pixels (divided by 255); a model whose ONNX input is
@@ -467,8 +504,13 @@ class Model:
         # cffi step comes back with cold caches (tens of microseconds each, measured). An array
         # that already is what _as_input returns skips it; the C library checks the arena's size
         # and alignment, and _check_arena names the problem only when it refuses.
-        if not (type(x) is np.ndarray and x.dtype == self.input_dtype and x.shape[1:] == self.input_shape
-                and x.flags.c_contiguous and (x.dtype != np.float32 or not check_finite or _quick_finite(x))):
+        if not (
+            type(x) is np.ndarray
+            and x.dtype == self.input_dtype
+            and x.shape[1:] == self.input_shape
+            and x.flags.c_contiguous
+            and (x.dtype != np.float32 or not check_finite or _quick_finite(x))
+        ):
             x, _ = self._as_input(x, check_finite)
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
@@ -496,10 +538,20 @@ class Model:
         flags = lib.ECNN_RUN_REFERENCE if reference else 0
         parallel = self._parallel_arg()
         for start in range(0, n, chunk):
-            xs, ys = (x, out) if chunk == n else (x[start:start + chunk], out[start:start + chunk])
+            xs, ys = (x, out) if chunk == n else (x[start : start + chunk], out[start : start + chunk])
             status = lib.ecnn_run_ops_parallel(
-                self._handle, xs.shape[0], 0, self._num_ops, flags, ffi.from_buffer(xs), xs.nbytes,
-                ffi.from_buffer(ys, require_writable=True), ys.nbytes, arena_buf, arena.nbytes, parallel,
+                self._handle,
+                xs.shape[0],
+                0,
+                self._num_ops,
+                flags,
+                ffi.from_buffer(xs),
+                xs.nbytes,
+                ffi.from_buffer(ys, require_writable=True),
+                ys.nbytes,
+                arena_buf,
+                arena.nbytes,
+                parallel,
             )
             if status != lib.ECNN_OK:
                 if status in (lib.ECNN_E_ARENA, lib.ECNN_E_ALIGN):
@@ -515,8 +567,14 @@ class Model:
         out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
         arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
         ffi, lib, handle, n = self._ffi, self._lib, self._handle, x.shape[0]
-        args = (ffi.from_buffer(x), x.nbytes, ffi.from_buffer(out, require_writable=True), out.nbytes,
-                ffi.from_buffer(arena, require_writable=True), arena.nbytes)
+        args = (
+            ffi.from_buffer(x),
+            x.nbytes,
+            ffi.from_buffer(out, require_writable=True),
+            out.nbytes,
+            ffi.from_buffer(arena, require_writable=True),
+            arena.nbytes,
+        )
         keep = (x, arena)  # the buffers must outlive the C pointers
 
         parallel = self._parallel_arg()

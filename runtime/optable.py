@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 try:
-    from edgecnn.runtime._native import ffi as _ffi, lib as _lib
+    from edgecnn.runtime._native import ffi as _ffi
+    from edgecnn.runtime._native import lib as _lib
 except ImportError as exc:  # the extension is built by pip install
     raise ImportError(
         f"edgecnn.runtime.optable needs the native extension edgecnn.runtime._native ({exc}); "
@@ -27,7 +28,7 @@ except ImportError as exc:  # the extension is built by pip install
 def _enum(name: str, ctype: str, prefix: str) -> type[IntEnum]:
     """An IntEnum of the C enum `ctype`, members without their `prefix`, in value order."""
     values = sorted(_ffi.typeof(ctype).relements.items(), key=lambda kv: kv[1])
-    return IntEnum(name, [(key[len(prefix):], value) for key, value in values], module=__name__)
+    return IntEnum(name, [(key[len(prefix) :], value) for key, value in values], module=__name__)
 
 
 Kind = _enum("Kind", "ecnn_kind", "ECNN_KIND_")

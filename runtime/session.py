@@ -15,6 +15,7 @@ uint8 -> float scaling, no added batch axis: that is Model.predict's convenience
 onnxruntime, a float input holding NaN or infinity raises InputError: edgecnn's float kernels
 do not propagate them as IEEE arithmetic would.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -87,10 +88,14 @@ class InferenceSession:
         self._inputs = self._node_args(meta.get("inputs"), "input", self.model.input_dtype, self.model.input_shape)
         self._outputs = self._node_args(meta.get("outputs"), "output", self.model.output_dtype, self.model.output_shape)
         if len(self._inputs) != 1 or len(self._outputs) != 1:
-            raise InputError(f"{self.model.source}: the metadata lists {len(self._inputs)} inputs and "
-                             f"{len(self._outputs)} outputs; an .ecnn model has one of each")
+            raise InputError(
+                f"{self.model.source}: the metadata lists {len(self._inputs)} inputs and "
+                f"{len(self._outputs)} outputs; an .ecnn model has one of each"
+            )
 
-    def _node_args(self, listed: Any, default_name: str, dtype: np.dtype, sample_shape: tuple[int, ...]) -> list[NodeArg]:
+    def _node_args(
+        self, listed: Any, default_name: str, dtype: np.dtype, sample_shape: tuple[int, ...]
+    ) -> list[NodeArg]:
         if listed:
             return [NodeArg(str(a["name"]), list(a["shape"]), str(a["type"])) for a in listed]
         batch = int(getattr(self.model, "batch", 0))
@@ -127,15 +132,19 @@ class InferenceSession:
             raise InputError(f"input {inp.name!r}: unexpected data type {got}, expected {inp.type}")
         # The batch is the first dimension unless the model runs its whole input as one sample.
         whole = bool(getattr(self.model, "whole", False))
-        fixed = tuple(self.model.input_shape) if whole else (int(getattr(self.model, "batch", 0)) or None,
-                                                               *self.model.input_shape)
+        fixed = (
+            tuple(self.model.input_shape)
+            if whole
+            else (int(getattr(self.model, "batch", 0)) or None, *self.model.input_shape)
+        )
         if x.ndim != len(fixed) or any(f is not None and f != d for f, d in zip(fixed, x.shape)):
             want = ", ".join("N" if f is None else str(f) for f in fixed)
             raise InputError(f"input {inp.name!r} has shape {x.shape}; the model takes ({want})")
         return x
 
-    def run(self, output_names: Sequence[str] | None, input_feed: Mapping[str, Any],
-            run_options: None = None) -> list[np.ndarray]:
+    def run(
+        self, output_names: Sequence[str] | None, input_feed: Mapping[str, Any], run_options: None = None
+    ) -> list[np.ndarray]:
         """The outputs named in output_names (None: every output), in that order, for the
         inputs in input_feed ({name: array} of the declared dtype and shape)."""
         if run_options is not None:

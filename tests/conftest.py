@@ -9,9 +9,9 @@ native runtime's included) compare against these.
 A missing dataset or package FAILS the tests that need it, with the message
 saying what to install; nothing is skipped.
 """
+
 import numpy as np
 import pytest
-
 from needs import need
 
 TRAIN_IMAGES = 3000
@@ -20,13 +20,11 @@ TEST_IMAGES = 1000
 SEED = 1234
 
 
-
-
 @pytest.fixture(scope="session")
 def data_dir():
     """The Fashion-MNIST folder ($EDGECNN_DATA or /usr/share/datasets/fashion-mnist)."""
-    from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.runtime.data import load_split, resolve_data_dir
+    from edgecnn.runtime.errors import EdgecnnError
 
     try:
         path = resolve_data_dir(None)
@@ -109,8 +107,9 @@ def tiny_model_factory(train_subset, tmp_path_factory):
             keras.utils.set_random_seed(SEED)
             normalization = keras.layers.Normalization(axis=-1)
             normalization.adapt(images[:500])
-            model = build_model(filters=filters, dense_units=dense_units, activation=activation,
-                                normalization=normalization)
+            model = build_model(
+                filters=filters, dense_units=dense_units, activation=activation, normalization=normalization
+            )
             rng = np.random.default_rng(SEED)
             for layer in model.layers:
                 if getattr(layer, "bias", None) is not None:

@@ -16,6 +16,7 @@ Models: "float" (the float model, probabilities), "int8_logits" (the int8 model 
 last DequantizeLinear: its floats are (q - zp) * scale of the int8 logits q) and "int8"
 (the whole int8 model, its float Softmax included).
 """
+
 import argparse
 import json
 from pathlib import Path
@@ -36,8 +37,7 @@ def write_golden(float_onnx, int8_onnx, images_uint8: np.ndarray, out_dir) -> di
     import onnx
 
     from edgecnn.export.artifacts import ort_session, run_onnx
-    from edgecnn.export.compiler import compile_model
-    from edgecnn.export.compiler import quantized_output_model
+    from edgecnn.export.compiler import compile_model, quantized_output_model
     from edgecnn.runtime.data import to_model_input
     from edgecnn.verify_int8 import _ort_run
 
@@ -59,8 +59,11 @@ def write_golden(float_onnx, int8_onnx, images_uint8: np.ndarray, out_dir) -> di
     for name, (blob, outputs) in expected.items():
         (out / f"{name}.ecnn").write_bytes(blob)
         np.save(out / f"{name}.expected.npy", np.asarray(outputs, dtype=np.float32).reshape(len(x), -1))
-    golden = {"models": list(expected), "images": image_names,
-              "int8_logits": {"scale": float(scale), "zero_point": int(zero_point)}}
+    golden = {
+        "models": list(expected),
+        "images": image_names,
+        "int8_logits": {"scale": float(scale), "zero_point": int(zero_point)},
+    }
     (out / "golden.json").write_text(json.dumps(golden, indent=2) + "\n")
     return golden
 

@@ -9,6 +9,7 @@ kernel adds pairs of products in a saturating int16). Layouts are ONNX's (NCHW, 
     v   = float32(acc) * s                   float32
     q   = round_half_even(clamp(v, qmin - zy, qmax - zy)) + zy
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,8 +55,24 @@ def requantize(acc, scale, y_zero_point, dtype, relu: bool = False) -> np.ndarra
     return (np.rint(v).astype(np.int32) + zy).astype(dtype)
 
 
-def qlinear_conv(x, x_scale, x_zp, w, w_scales, w_zps, y_scale, y_zp, bias=None, *, strides=(1, 1), pads=(0, 0, 0, 0),
-                 dilations=(1, 1), group=1, relu=False, y_dtype=None) -> np.ndarray:
+def qlinear_conv(
+    x,
+    x_scale,
+    x_zp,
+    w,
+    w_scales,
+    w_zps,
+    y_scale,
+    y_zp,
+    bias=None,
+    *,
+    strides=(1, 1),
+    pads=(0, 0, 0, 0),
+    dilations=(1, 1),
+    group=1,
+    relu=False,
+    y_dtype=None,
+) -> np.ndarray:
     """QLinearConv on x (N, C, H, W), w (O, C/group, KH, KW); pads (top, left, bottom, right)."""
     y_dtype = y_dtype or np.asarray(x).dtype
     acc = conv_accumulators(x, x_zp, w, w_zps, bias, strides=strides, pads=pads, dilations=dilations, group=group)
@@ -65,8 +82,9 @@ def qlinear_conv(x, x_scale, x_zp, w, w_scales, w_zps, y_scale, y_zp, bias=None,
     return out.transpose(0, 3, 1, 2)
 
 
-def conv_accumulators(x, x_zp, w, w_zps, bias=None, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1),
-                      group=1) -> np.ndarray:
+def conv_accumulators(
+    x, x_zp, w, w_zps, bias=None, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1
+) -> np.ndarray:
     """The exact accumulators (N, O, OH, OW) of a quantized convolution, bias included."""
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
@@ -79,20 +97,25 @@ def conv_accumulators(x, x_zp, w, w_zps, bias=None, *, strides=(1, 1), pads=(0, 
     acc = np.zeros((n, o, oh, ow), np.int64)
     og = o // group
     for g in range(group):
-        xs = xc[:, g * cg:(g + 1) * cg]
-        ws = wc[g * og:(g + 1) * og]
+        xs = xc[:, g * cg : (g + 1) * cg]
+        ws = wc[g * og : (g + 1) * og]
         for i in range(kh):
             for j in range(kw):
-                patch = xs[:, :, i * dilations[0]: i * dilations[0] + strides[0] * (oh - 1) + 1: strides[0],
-                           j * dilations[1]: j * dilations[1] + strides[1] * (ow - 1) + 1: strides[1]]
-                acc[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, ws[:, :, i, j])
+                patch = xs[
+                    :,
+                    :,
+                    i * dilations[0] : i * dilations[0] + strides[0] * (oh - 1) + 1 : strides[0],
+                    j * dilations[1] : j * dilations[1] + strides[1] * (ow - 1) + 1 : strides[1],
+                ]
+                acc[:, g * og : (g + 1) * og] += np.einsum("nchw,oc->nohw", patch, ws[:, :, i, j])
     if bias is not None:
         acc += np.asarray(bias, np.int64)[None, :, None, None]
     return acc
 
 
-def qgemm(a, a_scale, a_zp, b, b_scales, b_zps, y_scale, y_zp, bias=None, *, trans_b=False, relu=False,
-          y_dtype=None) -> np.ndarray:
+def qgemm(
+    a, a_scale, a_zp, b, b_scales, b_zps, y_scale, y_zp, bias=None, *, trans_b=False, relu=False, y_dtype=None
+) -> np.ndarray:
     """QGemm / QLinearMatMul: a (N, K), b (K, O) (or (O, K) with trans_b), per-column b scales."""
     y_dtype = y_dtype or np.asarray(a).dtype
     b = np.asarray(b, np.int64)
@@ -116,8 +139,12 @@ def max_pool(x, kernel, strides=(1, 1), pads=(0, 0, 0, 0)) -> np.ndarray:
     out = np.full((n, c, oh, ow), lo, x.dtype)
     for i in range(kernel[0]):
         for j in range(kernel[1]):
-            out = np.maximum(out, xp[:, :, i: i + strides[0] * (oh - 1) + 1: strides[0],
-                                     j: j + strides[1] * (ow - 1) + 1: strides[1]])
+            out = np.maximum(
+                out,
+                xp[
+                    :, :, i : i + strides[0] * (oh - 1) + 1 : strides[0], j : j + strides[1] * (ow - 1) + 1 : strides[1]
+                ],
+            )
     return out
 
 
@@ -151,7 +178,7 @@ def qlinear_add(a, sa, za, b, sb, zb, sy, zy) -> np.ndarray:
     ra, rb = F32(F32(sa) / F32(sy)), F32(F32(sb) / F32(sy))
     fixed = F32(F32(int(zy)) - fma(ra, F32(int(za)), F32(rb * F32(int(zb)))))
     v = fma(np.asarray(a).astype(F32), ra, fma(np.asarray(b).astype(F32), rb, fixed))
-    r = np.where((v >= -2.0**31) & (v < 2.0**31), np.rint(v.astype(np.float64)), -2.0**31)  # _mm256_cvtps_epi32
+    r = np.where((v >= -(2.0**31)) & (v < 2.0**31), np.rint(v.astype(np.float64)), -(2.0**31))  # _mm256_cvtps_epi32
     lo, hi = qrange(dtype)
     return np.clip(np.clip(r, -32768, 32767), lo, hi).astype(dtype)
 
@@ -177,8 +204,9 @@ def qlinear_global_average_pool(x, sx, zx, sy, zy, axes=(2, 3)) -> np.ndarray:
     return (np.rint(v).astype(np.int32) + int(zy)).astype(x.dtype)
 
 
-def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include_pad, out_hw,
-                         uint8_rounding: bool = True) -> np.ndarray:
+def qlinear_average_pool(
+    x, sx, zx, sy, zy, kernel, strides, pads, count_include_pad, out_hw, uint8_rounding: bool = True
+) -> np.ndarray:
     """QLinearAveragePool on NCHW x (contrib qlinear_pool.cc): float32 window sums in (h, w)
     order, / count, then rne(v / sy + zy) with zy added in float32; a kernel covering the
     whole map without pads is the global rule. uint8_rounding: int8 codes are rounded as
@@ -211,10 +239,22 @@ def qlinear_average_pool(x, sx, zx, sy, zy, kernel, strides, pads, count_include
     return np.clip(np.rint(v) - shift, lo, hi).astype(x.dtype)
 
 
-_LOGISTIC = tuple(F32(v) for v in (4.37031012579801e-11, 1.15627324459942e-07, 6.08574864600143e-05,
-                                    8.51377133304701e-03, 2.48287947061529e-01, 6.10247389755681e-13,
-                                    5.76102136993427e-09, 6.29106785017040e-06, 1.70198817374094e-03,
-                                    1.16817656904453e-01, 9.93151921023180e-01))
+_LOGISTIC = tuple(
+    F32(v)
+    for v in (
+        4.37031012579801e-11,
+        1.15627324459942e-07,
+        6.08574864600143e-05,
+        8.51377133304701e-03,
+        2.48287947061529e-01,
+        6.10247389755681e-13,
+        5.76102136993427e-09,
+        6.29106785017040e-06,
+        1.70198817374094e-03,
+        1.16817656904453e-01,
+        9.93151921023180e-01,
+    )
+)
 
 
 def logistic_mlas(x) -> np.ndarray:

@@ -56,6 +56,7 @@ writes OUTDIR/NAME.onnx, OUTDIR/NAME.int8.onnx and OUTDIR/zoo.json (shapes, para
 op types of each graph and of the graph onnxruntime runs). Needs TensorFlow + tf2onnx
 (edgecnn[train]) and torch + onnxscript (edgecnn[dev]).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,11 +116,16 @@ def resnet8():
     keras = _keras()
     from keras import layers
 
-    def resnet_layer(inputs, num_filters=16, kernel_size=3, strides=1, activation="relu",
-                     batch_normalization=True):
+    def resnet_layer(inputs, num_filters=16, kernel_size=3, strides=1, activation="relu", batch_normalization=True):
         # The example's conv_first=True branch (the only one resnet_v1 uses): Conv -> BN -> act.
-        x = layers.Conv2D(num_filters, kernel_size=kernel_size, strides=strides, padding="same",
-                          kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.l2(1e-4))(inputs)
+        x = layers.Conv2D(
+            num_filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding="same",
+            kernel_initializer="he_normal",
+            kernel_regularizer=keras.regularizers.l2(1e-4),
+        )(inputs)
         if batch_normalization:
             x = layers.BatchNormalization()(x)
         if activation is not None:
@@ -136,8 +142,14 @@ def resnet8():
             y = resnet_layer(x, num_filters=num_filters, strides=strides)
             y = resnet_layer(y, num_filters=num_filters, activation=None)
             if stack > 0 and res_block == 0:  # linear projection shortcut to the new shape
-                x = resnet_layer(x, num_filters=num_filters, kernel_size=1, strides=strides, activation=None,
-                                 batch_normalization=False)
+                x = resnet_layer(
+                    x,
+                    num_filters=num_filters,
+                    kernel_size=1,
+                    strides=strides,
+                    activation=None,
+                    batch_normalization=False,
+                )
             x = layers.add([x, y])
             x = layers.Activation("relu")(x)
         num_filters *= 2
@@ -154,8 +166,9 @@ def mobilenetv2():
 
 def mobilenetv3():
     keras = _keras()
-    return keras.applications.MobileNetV3Small(input_shape=(96, 96, 3), alpha=0.75, weights=None, classes=10,
-                                               include_preprocessing=False)
+    return keras.applications.MobileNetV3Small(
+        input_shape=(96, 96, 3), alpha=0.75, weights=None, classes=10, include_preprocessing=False
+    )
 
 
 def _randomize_keras_batch_norm(model, rng) -> None:
@@ -165,12 +178,14 @@ def _randomize_keras_batch_norm(model, rng) -> None:
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             c = layer.gamma.shape[0]
-            layer.set_weights([
-                rng.uniform(0.8, 1.2, c).astype(np.float32),  # gamma
-                rng.normal(0.0, 0.1, c).astype(np.float32),  # beta
-                rng.normal(0.0, 0.1, c).astype(np.float32),  # moving mean
-                rng.uniform(0.8, 1.2, c).astype(np.float32),  # moving variance
-            ])
+            layer.set_weights(
+                [
+                    rng.uniform(0.8, 1.2, c).astype(np.float32),  # gamma
+                    rng.normal(0.0, 0.1, c).astype(np.float32),  # beta
+                    rng.normal(0.0, 0.1, c).astype(np.float32),  # moving mean
+                    rng.uniform(0.8, 1.2, c).astype(np.float32),  # moving variance
+                ]
+            )
 
 
 def keras_to_onnx(model, out_path: Path) -> None:
@@ -204,12 +219,21 @@ def lenet_bn():
 
     torch.manual_seed(SEED)
     net = nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+        nn.Conv2d(1, 6, kernel_size=5),
+        nn.BatchNorm2d(6),
+        nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+        nn.Conv2d(6, 16, kernel_size=5),
+        nn.BatchNorm2d(16),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(256, 120),
+        nn.BatchNorm1d(120),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        nn.BatchNorm1d(84),
+        nn.Sigmoid(),
         nn.Linear(84, 10),
         nn.Softmax(dim=1),
     )
@@ -245,24 +269,32 @@ def squeezenet():
 
         def forward(self, x):
             x = self.squeeze_activation(self.squeeze(x))
-            return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
-                              self.expand3x3_activation(self.expand3x3(x))], 1)
+            return torch.cat(
+                [self.expand1x1_activation(self.expand1x1(x)), self.expand3x3_activation(self.expand3x3(x))], 1
+            )
 
     class SqueezeNet11(nn.Module):
         def __init__(self, num_classes=10, dropout=0.5):
             super().__init__()
             self.features = nn.Sequential(
-                nn.Conv2d(3, 64, kernel_size=3, stride=2), nn.ReLU(inplace=True),
+                nn.Conv2d(3, 64, kernel_size=3, stride=2),
+                nn.ReLU(inplace=True),
                 nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-                Fire(64, 16, 64, 64), Fire(128, 16, 64, 64),
+                Fire(64, 16, 64, 64),
+                Fire(128, 16, 64, 64),
                 nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-                Fire(128, 32, 128, 128), Fire(256, 32, 128, 128),
+                Fire(128, 32, 128, 128),
+                Fire(256, 32, 128, 128),
                 nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
-                Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256), Fire(512, 64, 256, 256),
+                Fire(256, 48, 192, 192),
+                Fire(384, 48, 192, 192),
+                Fire(384, 64, 256, 256),
+                Fire(512, 64, 256, 256),
             )
             final_conv = nn.Conv2d(512, num_classes, kernel_size=1)
-            self.classifier = nn.Sequential(nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True),
-                                            nn.AdaptiveAvgPool2d((1, 1)))
+            self.classifier = nn.Sequential(
+                nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1))
+            )
             for m in self.modules():
                 if isinstance(m, nn.Conv2d):
                     if m is final_conv:
@@ -283,15 +315,22 @@ def torch_to_onnx(net, input_shape, out_path: Path, x: np.ndarray, dynamic_batch
     import torch
 
     example = torch.from_numpy(sample_inputs(input_shape, 2 if dynamic_batch else 1, SEED))
-    torch.onnx.export(net, (example,), str(out_path), input_names=["input"], output_names=["probabilities"],
-                      dynamic_shapes=({0: torch.export.Dim("batch")},) if dynamic_batch else None,
-                      external_data=False, verbose=False)
+    torch.onnx.export(
+        net,
+        (example,),
+        str(out_path),
+        input_names=["input"],
+        output_names=["probabilities"],
+        dynamic_shapes=({0: torch.export.Dim("batch")},) if dynamic_batch else None,
+        external_data=False,
+        verbose=False,
+    )
     with torch.no_grad():
         want = net(torch.from_numpy(x)).numpy()
     if dynamic_batch:
         got = ort_run(out_path, x)
     else:  # the batch is fixed to 1: one sample per run
-        got = np.concatenate([ort_run(out_path, x[i:i + 1]) for i in range(len(x))])
+        got = np.concatenate([ort_run(out_path, x[i : i + 1]) for i in range(len(x))])
     diff = float(np.abs(got - want).max())
     if not diff <= 1e-5:
         raise RuntimeError(f"{out_path.name}: onnxruntime differs from torch by {diff:.3g}")
@@ -392,8 +431,12 @@ def compare_int8(m: ZooModel, x: np.ndarray) -> dict:
     native_cut, _ = _native(cut)
     codes = lambda v: np.rint(v.astype(np.float64) / float(scale)).astype(np.int64) + zero_point  # noqa: E731
     want_codes = codes(ort_run(cut, x))
-    matches = {k: match_codes("last quantized tensor", "int8", codes(native_cut.predict(x, reference=k == "reference")),
-                              want_codes) for k in ("fast", "reference")}
+    matches = {
+        k: match_codes(
+            "last quantized tensor", "int8", codes(native_cut.predict(x, reference=k == "reference")), want_codes
+        )
+        for k in ("fast", "reference")
+    }
     model, report = _native(m.int8_path)
     got, want = model.predict(x), ort_run(m.int8_path, x)
     return {
@@ -440,14 +483,23 @@ def build(name: str, outdir) -> ZooModel:
             fixed_batch_path = outdir / f"{name}.batch1.onnx"
             torch_to_onnx(net, shape, fixed_batch_path, sample_inputs(shape, 4, SEED + 1), dynamic_batch=False)
         params = sum(p.numel() for p in net.parameters())
-        source = ("d2l.ai BatchNorm LeNet (PyTorch) + Softmax" if name == "lenet_bn"
-                  else "torchvision SqueezeNet 1.1 definition (PyTorch), 10 classes, + Softmax")
+        source = (
+            "d2l.ai BatchNorm LeNet (PyTorch) + Softmax"
+            if name == "lenet_bn"
+            else "torchvision SqueezeNet 1.1 definition (PyTorch), 10 classes, + Softmax"
+        )
         source += ", torch.onnx.export (dynamo)"
     else:
         raise ValueError(f"unknown zoo model {name!r}; the zoo has {', '.join(ZOO)}")
     quantize_zoo_model(float_path, int8_path, sample_inputs(shape, CALIBRATION_SAMPLES, SEED + 2))
     return ZooModel(
-        name, source, layout, shape, float_path, int8_path, params,
+        name,
+        source,
+        layout,
+        shape,
+        float_path,
+        int8_path,
+        params,
         float_ops=_op_counts(onnx.load(str(float_path)).graph),
         int8_ops=_op_counts(onnx.load(str(int8_path)).graph),
         ort_int8_ops=optimized_op_counts(int8_path),
@@ -457,10 +509,17 @@ def build(name: str, outdir) -> ZooModel:
 
 def build_zoo(outdir, names=ZOO) -> dict[str, ZooModel]:
     models = {name: build(name, outdir) for name in names}
-    manifest = {n: {**asdict(m), "float_path": m.float_path.name, "int8_path": m.int8_path.name,
-                    "fixed_batch_path": m.fixed_batch_path and m.fixed_batch_path.name,
-                    "float_bytes": m.float_path.stat().st_size, "int8_bytes": m.int8_path.stat().st_size}
-                for n, m in models.items()}
+    manifest = {
+        n: {
+            **asdict(m),
+            "float_path": m.float_path.name,
+            "int8_path": m.int8_path.name,
+            "fixed_batch_path": m.fixed_batch_path and m.fixed_batch_path.name,
+            "float_bytes": m.float_path.stat().st_size,
+            "int8_bytes": m.int8_path.stat().st_size,
+        }
+        for n, m in models.items()
+    }
     (Path(outdir) / "zoo.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return models
 
@@ -469,14 +528,23 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--only", nargs="+", choices=ZOO, default=list(ZOO), help="models to build (default: all)")
-    parser.add_argument("--compare", action="store_true",
-                        help="also compile each model float and int8 and compare the native runtime with onnxruntime")
-    parser.add_argument("--samples", type=int, default=COMPARE_SAMPLES,
-                        help=f"random inputs per comparison (default {COMPARE_SAMPLES}, as tests/export/test_zoo.py)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also compile each model float and int8 and compare the native runtime with onnxruntime",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=COMPARE_SAMPLES,
+        help=f"random inputs per comparison (default {COMPARE_SAMPLES}, as tests/export/test_zoo.py)",
+    )
     args = parser.parse_args(argv)
     for name, m in build_zoo(args.outdir, args.only).items():
-        print(f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "
-              f"{m.float_path.stat().st_size:,} B float, {m.int8_path.stat().st_size:,} B int8")
+        print(
+            f"{name}: {m.parameters:,} parameters, input {m.layout} {m.input_shape}; "
+            f"{m.float_path.stat().st_size:,} B float, {m.int8_path.stat().st_size:,} B int8"
+        )
         print(f"  float ops: {m.float_ops}\n  int8 ops: {m.int8_ops}\n  onnxruntime int8 ops: {m.ort_int8_ops}")
         if args.compare:
             _print_comparison(m, args.samples)
@@ -490,15 +558,19 @@ def _print_comparison(m: ZooModel, samples: int) -> None:
     try:
         f = compare_float(m, x)
         diffs = ", ".join(f"{k} {v:.3g}" for k, v in f["max_abs_diff"].items())
-        print(f"  float on {len(x)} inputs: max |native - onnxruntime| {diffs} (output scale {f['scale']:.3g}); "
-              f"same top-1: {f['same_top1']}")
+        print(
+            f"  float on {len(x)} inputs: max |native - onnxruntime| {diffs} (output scale {f['scale']:.3g}); "
+            f"same top-1: {f['same_top1']}"
+        )
     except EdgecnnError as exc:
         print(f"  float: FAILS: {exc}")
     try:
         q = compare_int8(m, x)
         codes = ", ".join(f"{k} {c.identical}/{c.values} (max {c.max_step_diff} steps)" for k, c in q["codes"].items())
-        print(f"  int8 on {len(x)} inputs: codes identical to onnxruntime: {codes}; probabilities max diff "
-              f"{q['probabilities_max_abs_diff']:.3g}; same top-1: {q['same_top1']}")
+        print(
+            f"  int8 on {len(x)} inputs: codes identical to onnxruntime: {codes}; probabilities max diff "
+            f"{q['probabilities_max_abs_diff']:.3g}; same top-1: {q['same_top1']}"
+        )
     except EdgecnnError as exc:
         print(f"  int8: FAILS: {exc}")
 

@@ -1,5 +1,6 @@
 """The one way a test gets an optional package: import it, or fail (never skip) with the
 message that says what to install (edgecnn.runtime.errors.require's)."""
+
 import pytest
 
 from edgecnn.runtime.errors import EdgecnnError, require

@@ -7,6 +7,7 @@ tests: the installed C library, the wheel, the firmware packages and InferenceSe
 Variants: pixels=uint8 / int8 takes raw pixels (Cast -> Div 255 first); int8_output=True ends
 in QuantizeLinear (int8 "probabilities", scale 1/256, zero point -128).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,9 @@ INPUT_SHAPE = (1, 8, 8)
 CLASSES = 10
 
 
-def tiny_cnn(path, batch: str | int | None = "N", seed: int = 0, pixels: str | None = None,
-             int8_output: bool = False) -> Path:
+def tiny_cnn(
+    path, batch: str | int | None = "N", seed: int = 0, pixels: str | None = None, int8_output: bool = False
+) -> Path:
     """Writes the model to `path`; `batch` is the input's first dimension (a name or None: free)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -34,8 +36,10 @@ def tiny_cnn(path, batch: str | int | None = "N", seed: int = 0, pixels: str | N
     first = "image"
     if pixels is not None:
         weights["k255"] = np.float32(255.0)
-        nodes += [helper.make_node("Cast", ["image"], ["image_f"], to=TensorProto.FLOAT),
-                  helper.make_node("Div", ["image_f", "k255"], ["image_s"])]
+        nodes += [
+            helper.make_node("Cast", ["image"], ["image_f"], to=TensorProto.FLOAT),
+            helper.make_node("Div", ["image_f", "k255"], ["image_s"]),
+        ]
         first = "image_s"
     nodes += [
         helper.make_node("Conv", [first, "conv_w", "conv_b"], ["conv"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
@@ -51,10 +55,14 @@ def tiny_cnn(path, batch: str | int | None = "N", seed: int = 0, pixels: str | N
         nodes.append(helper.make_node("QuantizeLinear", ["softmax", "out_scale", "out_zero"], ["probabilities"]))
     in_type = {None: TensorProto.FLOAT, "uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[pixels]
     graph = helper.make_graph(
-        nodes, "tiny_cnn",
+        nodes,
+        "tiny_cnn",
         [helper.make_tensor_value_info("image", in_type, [batch, *INPUT_SHAPE])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.INT8 if int8_output else TensorProto.FLOAT,
-                                       [batch, CLASSES])],
+        [
+            helper.make_tensor_value_info(
+                "probabilities", TensorProto.INT8 if int8_output else TensorProto.FLOAT, [batch, CLASSES]
+            )
+        ],
         initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in weights.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="tests/small_onnx.py")
@@ -93,8 +101,14 @@ def quantized(float_onnx, out_path, calibration: np.ndarray) -> Path:
             return next(self.batches, None)
 
     quantization.quantize_static(
-        str(float_onnx), str(out_path), Reader(), quant_format=quantization.QuantFormat.QDQ,
-        op_types_to_quantize=["Conv", "Gemm", "MaxPool", "Relu", "Flatten"], per_channel=True,
-        activation_type=quantization.QuantType.QInt8, weight_type=quantization.QuantType.QInt8,
-        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+        str(float_onnx),
+        str(out_path),
+        Reader(),
+        quant_format=quantization.QuantFormat.QDQ,
+        op_types_to_quantize=["Conv", "Gemm", "MaxPool", "Relu", "Flatten"],
+        per_channel=True,
+        activation_type=quantization.QuantType.QInt8,
+        weight_type=quantization.QuantType.QInt8,
+        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+    )
     return Path(out_path)

@@ -13,6 +13,7 @@ EDGECNN_TINY_ZOO=DIR the models are built into DIR instead of a temporary folder
 session finds them up to date there (edgecnn.zoo's cache) and builds nothing.
 A missing package fails the tests that need the zoo, saying what to install; nothing is skipped.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from needs import need
 
 ENV_DIR = "EDGECNN_TINY_ZOO"

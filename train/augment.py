@@ -15,6 +15,7 @@ The knobs mirror Keras 2's ImageDataGenerator, which Keras 3 no longer has:
     normalize        feature-wise centre + std normalisation (in the model)
     validation_split fraction of the training images held out (the last ones)
 """
+
 import dataclasses
 import math
 import pathlib
@@ -65,8 +66,13 @@ PRESETS = {
     "none": AugmentConfig(),
     # The settings of the original ImageDataGenerator script this project started from.
     "seed": AugmentConfig(
-        rotation=20, width_shift=0.2, height_shift=0.2, horizontal_flip=True, shear=60,
-        normalize=True, validation_split=0.2,
+        rotation=20,
+        width_shift=0.2,
+        height_shift=0.2,
+        horizontal_flip=True,
+        shear=60,
+        normalize=True,
+        validation_split=0.2,
     ),
     # Label-preserving flip plus normalisation: measured 91.81% vs 92.28% for "none" (README "## Training").
     "mild": AugmentConfig(horizontal_flip=True, normalize=True),
@@ -137,11 +143,13 @@ def build_augmenter(config: AugmentConfig, seed: int, image_size=(28, 28)):
     if config.rotation:
         layers.append(keras.layers.RandomRotation(config.rotation / 360.0, seed=seed + 1, **common))
     if config.shear:
-        layers.append(CenteredRandomShear(x_factor=shear_factor(config.shear), y_factor=0.0,
-                                          image_size=image_size, seed=seed + 2, **common))
+        layers.append(
+            CenteredRandomShear(
+                x_factor=shear_factor(config.shear), y_factor=0.0, image_size=image_size, seed=seed + 2, **common
+            )
+        )
     if config.width_shift or config.height_shift:
-        layers.append(keras.layers.RandomTranslation(config.height_shift, config.width_shift,
-                                                     seed=seed + 3, **common))
+        layers.append(keras.layers.RandomTranslation(config.height_shift, config.width_shift, seed=seed + 3, **common))
     return keras.Sequential(layers, name="augment")
 
 
@@ -178,7 +186,7 @@ def augment_images(images01: np.ndarray, config: AugmentConfig, seed: int) -> np
 
 def write_preview(images01: np.ndarray, config: AugmentConfig, seed: int, path, variants: int = 7) -> pathlib.Path:
     """PNG grid: one row per image, the original first, then `variants` augmented copies."""
-    from edgecnn.train.plots import save_figure, pyplot
+    from edgecnn.train.plots import pyplot, save_figure
 
     rows = len(images01)
     copies = [augment_images(images01, config, seed + i * 1000) for i in range(variants)]
@@ -199,5 +207,7 @@ def write_preview(images01: np.ndarray, config: AugmentConfig, seed: int, path, 
 
 
 def _describe(config: AugmentConfig) -> str:
-    return (f"rotation {config.rotation}°, shift {config.width_shift}×{config.height_shift}, "
-            f"flip {config.horizontal_flip}, shear {config.shear}°")
+    return (
+        f"rotation {config.rotation}°, shift {config.width_shift}×{config.height_shift}, "
+        f"flip {config.horizontal_flip}, shear {config.shear}°"
+    )

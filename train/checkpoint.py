@@ -16,6 +16,7 @@ On resume the weights, optimizer state and schedule continue exactly; the shuffl
 augmentation of the remaining epochs restart from the seed, so the result is not bit
 identical to an uninterrupted run (it is as good a run).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,13 +54,16 @@ def save(out_dir, model, epoch: int, history: dict, epoch_seconds: list, setting
     name = f"epoch-{epoch}.keras"
     with staged_file(folder / name) as tmp:
         model.save(tmp)
-    write_json(folder / STATE_FILE, {
-        "epoch": epoch,
-        "model": name,
-        "history": history,
-        "epoch_seconds": epoch_seconds,
-        "settings": settings_to_dict(settings),
-    })
+    write_json(
+        folder / STATE_FILE,
+        {
+            "epoch": epoch,
+            "model": name,
+            "history": history,
+            "epoch_seconds": epoch_seconds,
+            "settings": settings_to_dict(settings),
+        },
+    )
     for old in folder.glob("epoch-*.keras"):
         if old.name != name:
             old.unlink(missing_ok=True)
@@ -74,8 +78,11 @@ def load(out_dir) -> dict:
         finished = (out_dir / "metrics.json").is_file()
         raise EdgecnnError(
             f"--resume {out_dir}: no checkpoint ({path} is missing); "
-            + ("the run there has already finished (metrics.json exists)" if finished
-               else "start the run with `edgecnn train --out DIR` (it checkpoints every epoch)")
+            + (
+                "the run there has already finished (metrics.json exists)"
+                if finished
+                else "start the run with `edgecnn train --out DIR` (it checkpoints every epoch)"
+            )
         )
     try:
         state = json.loads(path.read_text())

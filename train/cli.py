@@ -3,6 +3,7 @@
 `edgecnn train` trains the reference CNN. Registration imports nothing heavy;
 TensorFlow is imported by the handler.
 """
+
 import argparse
 
 from edgecnn.runtime.data import DATA_HELP
@@ -49,23 +50,38 @@ def register(subparsers) -> None:
         "metrics.json, history.png and confusion.png into --out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment or --resume)")
-    p.add_argument("--resume", metavar="DIR", help="continue the interrupted run in DIR from its last epoch checkpoint "
-                   "(DIR/checkpoint, written after every epoch), with the settings it was started with")
+    p.add_argument(
+        "--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment or --resume)"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the interrupted run in DIR from its last epoch checkpoint "
+        "(DIR/checkpoint, written after every epoch), with the settings it was started with",
+    )
     p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the trainer's, see README)")
     p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for weights, shuffling, augmentation")
-    p.add_argument("--no-deterministic", dest="deterministic", action="store_false",
-                   help="allow non-deterministic TF kernels")
+    p.add_argument(
+        "--no-deterministic", dest="deterministic", action="store_false", help="allow non-deterministic TF kernels"
+    )
 
     opt = p.add_argument_group("optimizer")
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                     help="sgd: w -= lr*g; momentum: m = beta*m - lr*g, w += m; adam: Keras Adam")
+    opt.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="adam",
+        help="sgd: w -= lr*g; momentum: m = beta*m - lr*g, w += m; adam: Keras Adam",
+    )
     opt.add_argument("--lr", type=positive_float, help="learning rate (default: 1e-3 for adam, 0.01 otherwise)")
-    opt.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
-                     help="constant, or cosine decay from --lr to 0 over the whole run (default: the trainer's)")
+    opt.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        default=None,
+        help="constant, or cosine decay from --lr to 0 over the whole run (default: the trainer's)",
+    )
     opt.add_argument("--momentum", type=momentum_beta, default=0.9, help="beta of --optimizer momentum")
 
     arch = p.add_argument_group("model")
@@ -76,27 +92,38 @@ def register(subparsers) -> None:
     arch.add_argument("--dropout", type=fraction, nargs=2, default=(0.1, 0.2), metavar=("R1", "R2"))
 
     aug = p.add_argument_group("augmentation (a preset; each flag below overrides it)")
-    aug.add_argument("--augment", choices=AUGMENT_PRESETS, default=DEFAULT_AUGMENT,
-                     help="none: no augmentation; mild: horizontal flip + normalisation; seed: rotation 20, "
-                     "shifts 0.2, flip, shear 60, normalisation, validation split 0.2")
+    aug.add_argument(
+        "--augment",
+        choices=AUGMENT_PRESETS,
+        default=DEFAULT_AUGMENT,
+        help="none: no augmentation; mild: horizontal flip + normalisation; seed: rotation 20, "
+        "shifts 0.2, flip, shear 60, normalisation, validation split 0.2",
+    )
     aug.add_argument("--rotation", type=_number(float, 0, 180, what="degrees in [0, 180]"), help="degrees")
     aug.add_argument("--width-shift", type=fraction, help="fraction of the width")
     aug.add_argument("--height-shift", type=fraction, help="fraction of the height")
     aug.add_argument("--horizontal-flip", action=argparse.BooleanOptionalAction, default=None)
     aug.add_argument("--shear", type=_number(float, 0, 90, what="degrees in [0, 90]"), help="degrees")
-    aug.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=None,
-                     help="feature-wise centring + std normalisation (a layer inside the model)")
+    aug.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="feature-wise centring + std normalisation (a layer inside the model)",
+    )
     aug.add_argument("--validation-split", type=fraction)
-    aug.add_argument("--preview-augment", metavar="PNG",
-                     help="write a grid of augmented training samples to PNG and exit (no training)")
+    aug.add_argument(
+        "--preview-augment",
+        metavar="PNG",
+        help="write a grid of augmented training samples to PNG and exit (no training)",
+    )
     p.set_defaults(func=_run_train)
 
 
 def _run_train(args) -> int:
     import dataclasses
 
-    from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.runtime import data
+    from edgecnn.runtime.errors import EdgecnnError
     from edgecnn.train import checkpoint
 
     if args.resume:
@@ -110,8 +137,13 @@ def _run_train(args) -> int:
     from edgecnn.train import augment, trainer
 
     config = augment.resolve_augment(
-        args.augment, rotation=args.rotation, width_shift=args.width_shift, height_shift=args.height_shift,
-        horizontal_flip=args.horizontal_flip, shear=args.shear, normalize=args.normalize,
+        args.augment,
+        rotation=args.rotation,
+        width_shift=args.width_shift,
+        height_shift=args.height_shift,
+        horizontal_flip=args.horizontal_flip,
+        shear=args.shear,
+        normalize=args.normalize,
         validation_split=args.validation_split,
     )
     data_dir = data.resolve_data_dir(args.data)
@@ -124,10 +156,20 @@ def _run_train(args) -> int:
         raise EdgecnnError("--out DIR is required (where model.keras and the other artifacts go)")
 
     settings = trainer.TrainSettings(
-        batch_size=args.batch_size, limit=args.limit, seed=args.seed, deterministic=args.deterministic,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, activation=args.activation,
-        alpha=args.alpha, filters=args.filters, dense_units=tuple(args.dense_units), dropout=tuple(args.dropout),
-        augment_preset=args.augment, augmentation=config,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        activation=args.activation,
+        alpha=args.alpha,
+        filters=args.filters,
+        dense_units=tuple(args.dense_units),
+        dropout=tuple(args.dropout),
+        augment_preset=args.augment,
+        augmentation=config,
     )
     # Flags left unset keep TrainSettings' defaults (one place defines them).
     overrides = {"epochs": args.epochs, "lr_schedule": args.lr_schedule}

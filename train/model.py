@@ -13,6 +13,7 @@ Only layers that export cleanly to ONNX belong here; random augmentation lives
 in the tf.data pipeline (train/augment.py), because random layers inside a model
 export as no-ops.
 """
+
 from edgecnn.runtime.errors import require
 
 ACTIVATIONS = ("relu", "leaky_relu")

@@ -1,4 +1,5 @@
 """Training figures (matplotlib, Agg backend), written atomically (edgecnn.runtime.files)."""
+
 import pathlib
 
 import numpy as np
@@ -53,7 +54,6 @@ def plot_confusion(matrix: np.ndarray, class_names, path, title: str = "") -> pa
     ax.set_ylabel("true")
     threshold = matrix.max() / 2 if matrix.size else 0
     for (i, j), count in np.ndenumerate(matrix):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
-                color="white" if count > threshold else "black")
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if count > threshold else "black")
     ax.set_title(title or "confusion matrix (test set)")
     return save_figure(fig, path)

@@ -27,11 +27,12 @@ for one sample (`count_macs`); BatchNorm, activations, pooling and Adds are not 
 Parameters are Keras' `count_params()` (weights, biases and BatchNorm's four vectors).
 Each builder's docstring states both figures; a test recomputes them.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -59,8 +60,14 @@ def ic_resnet8():
     layers = keras.layers
 
     def conv(filters, kernel_size, strides):
-        return layers.Conv2D(filters, kernel_size=kernel_size, strides=strides, padding="same",
-                             kernel_initializer="he_normal", kernel_regularizer=keras.regularizers.l2(1e-4))
+        return layers.Conv2D(
+            filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            padding="same",
+            kernel_initializer="he_normal",
+            kernel_regularizer=keras.regularizers.l2(1e-4),
+        )
 
     inputs = keras.Input(shape=(32, 32, 3), name="input")
     x = conv(16, 3, 1)(inputs)
@@ -139,8 +146,21 @@ def vww_mobilenetv1():
     filters = 8  # 32 x alpha 0.25
     x = conv_bn_relu(inputs, layers.Conv2D(filters, kernel_size=3, strides=2, **kwargs()))
     # (depthwise stride, whether the pointwise conv doubles the filters), layers 2 to 14
-    plan = [(1, True), (2, True), (1, False), (2, True), (1, False), (2, True),
-            (1, False), (1, False), (1, False), (1, False), (1, False), (2, True), (1, False)]
+    plan = [
+        (1, True),
+        (2, True),
+        (1, False),
+        (2, True),
+        (1, False),
+        (2, True),
+        (1, False),
+        (1, False),
+        (1, False),
+        (1, False),
+        (1, False),
+        (2, True),
+        (1, False),
+    ]
     for strides, doubles in plan:
         x = conv_bn_relu(x, depthwise(strides))
         if doubles:
@@ -204,8 +224,9 @@ def block_mbv2():
         x = layers.ReLU(6.0)(x)
         if stride == 2:
             x = layers.ZeroPadding2D(padding=_correct_pad(x.shape[1:3], 3))(x)
-        x = layers.DepthwiseConv2D(kernel_size=3, strides=stride, use_bias=False,
-                                   padding="same" if stride == 1 else "valid")(x)
+        x = layers.DepthwiseConv2D(
+            kernel_size=3, strides=stride, use_bias=False, padding="same" if stride == 1 else "valid"
+        )(x)
         x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(x)
         x = layers.ReLU(6.0)(x)
         x = layers.Conv2D(filters, kernel_size=1, padding="same", use_bias=False)(x)
@@ -369,17 +390,20 @@ class TinyModel:
     mlperf_tiny: bool
 
 
-MODELS = {m.name: m for m in (
-    TinyModel("ic_resnet8", ic_resnet8, (32, 32, 3), "image", True),
-    TinyModel("kws_dscnn", kws_dscnn, (49, 10, 1), "features", True),
-    TinyModel("vww_mobilenetv1", vww_mobilenetv1, (96, 96, 3), "image", True),
-    TinyModel("ad_fc_autoencoder", ad_fc_autoencoder, (640,), "features", True),
-    TinyModel("block_mbv2", block_mbv2, (32, 32, 3), "image", False),
-    TinyModel("block_resnet_bottleneck", block_resnet_bottleneck, (32, 32, 3), "image", False),
-    TinyModel("block_se", block_se, (32, 32, 3), "image", False),
-    TinyModel("block_dense_concat", block_dense_concat, (32, 32, 3), "image", False),
-    TinyModel("block_xception", block_xception, (32, 32, 3), "image", False),
-)}
+MODELS = {
+    m.name: m
+    for m in (
+        TinyModel("ic_resnet8", ic_resnet8, (32, 32, 3), "image", True),
+        TinyModel("kws_dscnn", kws_dscnn, (49, 10, 1), "features", True),
+        TinyModel("vww_mobilenetv1", vww_mobilenetv1, (96, 96, 3), "image", True),
+        TinyModel("ad_fc_autoencoder", ad_fc_autoencoder, (640,), "features", True),
+        TinyModel("block_mbv2", block_mbv2, (32, 32, 3), "image", False),
+        TinyModel("block_resnet_bottleneck", block_resnet_bottleneck, (32, 32, 3), "image", False),
+        TinyModel("block_se", block_se, (32, 32, 3), "image", False),
+        TinyModel("block_dense_concat", block_dense_concat, (32, 32, 3), "image", False),
+        TinyModel("block_xception", block_xception, (32, 32, 3), "image", False),
+    )
+}
 NAMES = tuple(MODELS)
 
 
@@ -438,12 +462,14 @@ def _calibrate_batch_norm(keras, model, x: np.ndarray, rng) -> None:
         mean, var = features.mean(axis=axes), features.var(axis=axes)
         c = mean.shape[0]
         std = np.sqrt(var + layer.epsilon)
-        layer.set_weights([
-            rng.uniform(0.5, 1.5, c).astype(np.float32),  # gamma
-            rng.normal(0.5, 0.25, c).astype(np.float32),  # beta
-            (mean + rng.normal(0.0, 0.1, c) * std).astype(np.float32),  # moving mean
-            (var * rng.uniform(0.8, 1.25, c)).astype(np.float32),  # moving variance
-        ])
+        layer.set_weights(
+            [
+                rng.uniform(0.5, 1.5, c).astype(np.float32),  # gamma
+                rng.normal(0.5, 0.25, c).astype(np.float32),  # beta
+                (mean + rng.normal(0.0, 0.1, c) * std).astype(np.float32),  # moving mean
+                (var * rng.uniform(0.8, 1.25, c)).astype(np.float32),  # moving variance
+            ]
+        )
 
 
 # ---------------------------------------------------------------------------------------

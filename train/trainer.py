@@ -9,6 +9,7 @@
 and, after every epoch, OUT/checkpoint/ (train/checkpoint.py) so that `edgecnn train --resume OUT`
 continues an interrupted run; it is removed when the run completes.
 """
+
 import dataclasses
 import os
 import pathlib
@@ -17,9 +18,9 @@ import time
 
 import numpy as np
 
+from edgecnn.runtime import data
 from edgecnn.runtime.errors import EdgecnnError, require
 from edgecnn.runtime.files import staged_file, write_json
-from edgecnn.runtime import data
 from edgecnn.train import augment, checkpoint, plots
 from edgecnn.train.model import build_model
 
@@ -110,15 +111,15 @@ def evaluate(model, images01, labels, num_classes: int) -> dict:
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(confusion, (labels.astype(np.int64), predicted), 1)
     per_class_total = confusion.sum(axis=1)
-    per_class = np.divide(confusion.diagonal(), per_class_total,
-                          out=np.full(num_classes, np.nan), where=per_class_total > 0)
+    per_class = np.divide(
+        confusion.diagonal(), per_class_total, out=np.full(num_classes, np.nan), where=per_class_total > 0
+    )
     return {
-        "count": int(len(labels)),
+        "count": len(labels),
         "accuracy": float(np.mean(predicted == labels)),
         "loss": loss,
         "per_class_accuracy": {
-            name: (None if np.isnan(acc) else float(acc))
-            for name, acc in zip(data.FASHION_MNIST_CLASSES, per_class)
+            name: (None if np.isnan(acc) else float(acc)) for name, acc in zip(data.FASHION_MNIST_CLASSES, per_class)
         },
         "confusion_matrix": confusion.tolist(),
     }
@@ -201,9 +202,13 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
     if state is None:
         normalization = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
         model = build_model(
-            filters=settings.filters, dense_units=settings.dense_units, dropout=settings.dropout,
-            activation=settings.activation, alpha=settings.alpha,
-            num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization,
+            filters=settings.filters,
+            dense_units=settings.dense_units,
+            dropout=settings.dropout,
+            activation=settings.activation,
+            alpha=settings.alpha,
+            num_classes=len(data.FASHION_MNIST_CLASSES),
+            normalization=normalization,
         )
         steps_per_epoch = -(-len(x_train) // settings.batch_size)
         lr = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, settings.epochs * steps_per_epoch)
@@ -224,8 +229,15 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
     timer = EpochTimer()
     saver = EpochCheckpoint(out_dir, settings, timer, state)
     # shuffle=False: train_ds is already shuffled (seeded); Keras would ignore it and warn.
-    model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, initial_epoch=state["epoch"] if state else 0,
-              shuffle=False, verbose=1, callbacks=[timer, saver])
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=settings.epochs,
+        initial_epoch=state["epoch"] if state else 0,
+        shuffle=False,
+        verbose=1,
+        callbacks=[timer, saver],
+    )
     train_seconds = time.perf_counter() - fit_start
 
     test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
@@ -234,8 +246,12 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
     with staged_file(paths["model.keras"]) as tmp:
         model.save(tmp)
     plots.plot_history(history_dict, paths["history.png"])
-    plots.plot_confusion(np.array(test["confusion_matrix"]), data.FASHION_MNIST_CLASSES, paths["confusion.png"],
-                         title=f"test accuracy {test['accuracy']:.2%} ({test['count']} images)")
+    plots.plot_confusion(
+        np.array(test["confusion_matrix"]),
+        data.FASHION_MNIST_CLASSES,
+        paths["confusion.png"],
+        title=f"test accuracy {test['accuracy']:.2%} ({test['count']} images)",
+    )
 
     settings_dict = dataclasses.asdict(settings)
     settings_dict["learning_rate"] = settings.learning_rate
@@ -247,8 +263,12 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         "epoch_seconds": saver.epoch_seconds,
         "resumed_after_epoch": state["epoch"] if state else None,
         "wall_seconds": round(time.perf_counter() - start, 2),
-        "data": {"dir": str(data_dir), "train_count": len(x_train), "validation_count": len(x_val),
-                 "test_count": len(x_test)},
+        "data": {
+            "dir": str(data_dir),
+            "train_count": len(x_train),
+            "validation_count": len(x_val),
+            "test_count": len(x_test),
+        },
         "settings": settings_dict,
         "versions": _versions(),
         "host": {"start": host_start, "end": _host()},
@@ -257,8 +277,10 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
     write_json(paths["metrics.json"], metrics)
     checkpoint.remove(out_dir)  # the run is complete: the final artifacts replace it
 
-    print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f} "
-          f"({settings.epochs} epochs, {metrics['wall_seconds']:.0f} s wall)")
+    print(
+        f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f} "
+        f"({settings.epochs} epochs, {metrics['wall_seconds']:.0f} s wall)"
+    )
     print(f"artifacts in {out_dir}:")
     for name in ARTIFACTS:
         print(f"  {paths[name]}")

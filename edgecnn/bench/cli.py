@@ -1,4 +1,5 @@
 """`edgecnn bench`: the command line (registration imports nothing heavy)."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ def _choices(allowed: tuple):
         if wrong or not values:
             raise argparse.ArgumentTypeError(f"choose from {','.join(allowed)}; got {text!r}")
         return list(dict.fromkeys(values))
+
     return parse
 
 
@@ -68,38 +70,78 @@ def register(subparsers) -> None:
     what.add_argument("--keras", type=Path, help="the Keras model LiteRT converts (default: the ONNX sidecar's source)")
     what.add_argument("--tflite", type=Path, help="a float .tflite for LiteRT instead of converting --keras")
     what.add_argument("--tflite-int8", type=Path, help="an int8 .tflite for LiteRT instead of converting --keras")
-    what.add_argument("--models", nargs="+", metavar="NAME", help="suite models or groups (default: all, "
-                      "unless MODEL or --models-dir is given)")
+    what.add_argument(
+        "--models",
+        nargs="+",
+        metavar="NAME",
+        help="suite models or groups (default: all, unless MODEL or --models-dir is given)",
+    )
     what.add_argument("--models-dir", type=Path, help="also every NAME.onnx (+ NAME.int8.onnx) of this folder")
-    what.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR,
-                      help=f"where the reference model is (default {DEFAULT_RUN_DIR}, written by `make run`)")
-    what.add_argument("--zoo", type=Path, default=DEFAULT_ZOO_DIR,
-                      help=f"the tiny zoo's folder, built there when missing (default {DEFAULT_ZOO_DIR})")
+    what.add_argument(
+        "--run-dir",
+        type=Path,
+        default=DEFAULT_RUN_DIR,
+        help=f"where the reference model is (default {DEFAULT_RUN_DIR}, written by `make run`)",
+    )
+    what.add_argument(
+        "--zoo",
+        type=Path,
+        default=DEFAULT_ZOO_DIR,
+        help=f"the tiny zoo's folder, built there when missing (default {DEFAULT_ZOO_DIR})",
+    )
     what.add_argument("--data", help="MNIST-format folder: LiteRT's int8 calibration of the reference model")
     how = p.add_argument_group("how")
-    how.add_argument("--dtype", type=_choices(("float", "int8")), default=["float", "int8"],
-                     help="float,int8 (default both)")
+    how.add_argument(
+        "--dtype", type=_choices(("float", "int8")), default=["float", "int8"], help="float,int8 (default both)"
+    )
     how.add_argument("--batch", type=_int_list, default=[1, 8, 64], help="batch sizes (default 1,8,64)")
-    how.add_argument("--engines", type=_choices(RUNTIMES), default=list(RUNTIMES),
-                     help="native,onnxruntime,litert (default all three)")
+    how.add_argument(
+        "--engines",
+        type=_choices(RUNTIMES),
+        default=list(RUNTIMES),
+        help="native,onnxruntime,litert (default all three)",
+    )
     how.add_argument("--no-litert", action="store_true", help="same as leaving litert out of --engines")
-    how.add_argument("--threads", type=_positive_int, default=1,
-                     help="threads per engine: onnxruntime intra-op threads, LiteRT num_threads, native threads= "
-                     "(default 1)")
+    how.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="threads per engine: onnxruntime intra-op threads, LiteRT num_threads, native threads= (default 1)",
+    )
     how.add_argument("--runs", type=_positive_int, default=100, help="rounds per cell at most (default 100)")
-    how.add_argument("--min-runs", type=_positive_int, default=10,
-                     help="rounds per cell at least, even past --max-seconds (default 10)")
-    how.add_argument("--max-seconds", type=_positive_float, default=5.0,
-                     help="a cell stops after this many seconds once it has --min-runs rounds (default 5)")
+    how.add_argument(
+        "--min-runs",
+        type=_positive_int,
+        default=10,
+        help="rounds per cell at least, even past --max-seconds (default 10)",
+    )
+    how.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=5.0,
+        help="a cell stops after this many seconds once it has --min-runs rounds (default 5)",
+    )
     how.add_argument("--warmup", type=int, default=5, help="untimed calls per engine first (default 5)")
-    how.add_argument("--per-layer", "--layers", dest="per_layer", action="store_true",
-                     help="also time each native layer alone (time, MACs, GMAC/s, share)")
-    how.add_argument("--ort-profile", action="store_true",
-                     help="also onnxruntime's own per-node times (its profiler, on a separate session)")
+    how.add_argument(
+        "--per-layer",
+        "--layers",
+        dest="per_layer",
+        action="store_true",
+        help="also time each native layer alone (time, MACs, GMAC/s, share)",
+    )
+    how.add_argument(
+        "--ort-profile",
+        action="store_true",
+        help="also onnxruntime's own per-node times (its profiler, on a separate session)",
+    )
     how.add_argument("--no-memory", action="store_true", help="skip the peak-memory probe processes")
     out = p.add_argument_group("output")
-    out.add_argument("--out", type=Path, metavar="DIR", help="write DIR/bench.json, bench.png, bench.txt and the "
-                     "compiled .ecnn files (DIR/ecnn/)")
+    out.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write DIR/bench.json, bench.png, bench.txt and the compiled .ecnn files (DIR/ecnn/)",
+    )
     out.add_argument("--json", type=Path, help="write every figure to this JSON file")
     out.add_argument("--plot", type=Path, help="write the plot PNG here")
     p.set_defaults(func=bench_command)
@@ -118,8 +160,17 @@ def collect_models(args, log) -> list:
     models = []
     if args.model is not None:
         tflite = {"float": args.tflite, "int8": args.tflite_int8}
-        models.append(suite.onnx_model(args.name or _model_name(args.model), args.model, args.int8, keras=args.keras,
-                                       tflite=tflite, litert=litert, data_dir=args.data))
+        models.append(
+            suite.onnx_model(
+                args.name or _model_name(args.model),
+                args.model,
+                args.int8,
+                keras=args.keras,
+                tflite=tflite,
+                litert=litert,
+                data_dir=args.data,
+            )
+        )
     if args.models_dir is not None:
         models += suite.folder_models(args.models_dir)
     names = suite.select(args.models) if args.models or not models else []
@@ -171,10 +222,18 @@ def bench_command(args) -> int:
     if args.warmup < 0:
         raise EdgecnnError(f"--warmup must be ≥ 0, got {args.warmup}")
     engines = [e for e in args.engines if not (args.no_litert and e == "litert")]
-    settings = Settings(batches=args.batch, runs=args.runs, min_runs=min(args.min_runs, args.runs),
-                        max_seconds=args.max_seconds, warmup=args.warmup, threads=args.threads, engines=engines,
-                        per_layer=args.per_layer, ort_profile=args.ort_profile,
-                        memory=not args.no_memory)
+    settings = Settings(
+        batches=args.batch,
+        runs=args.runs,
+        min_runs=min(args.min_runs, args.runs),
+        max_seconds=args.max_seconds,
+        warmup=args.warmup,
+        threads=args.threads,
+        engines=engines,
+        per_layer=args.per_layer,
+        ort_profile=args.ort_profile,
+        memory=not args.no_memory,
+    )
     if "native" in engines:
         from edgecnn.bench.engines import check_native_threads
 
@@ -214,4 +273,3 @@ def probe_main(argv: list[str]) -> int:
     if len(argv) != 7 or argv[0] != "--rss-probe":
         raise SystemExit("usage: edgecnn bench ... (this module's own entry is the memory probe)")
     return rss_probe_main(argv[1:])
-

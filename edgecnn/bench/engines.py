@@ -4,6 +4,7 @@ An engine is loaded once per model and data type, `prepare(batch)` sizes it for 
 (untimed: arenas, tensor allocation), then `run(x)` is the call the benchmark times, the
 one a user's application makes. Every engine gets the same thread count: `threads`.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -58,7 +59,8 @@ def check_native_threads(threads: int) -> None:
         raise EdgecnnError(
             f"--threads {threads}: this edgecnn runtime runs one thread per call (its Model.load takes no "
             "threads=); use --threads 1, or time only the other engines with "
-            "--engines onnxruntime,litert")
+            "--engines onnxruntime,litert"
+        )
 
 
 class NativeEngine(Engine):
@@ -93,8 +95,14 @@ def native_info(model=None) -> dict:
     """What the native library says about itself; `model` (a loaded Model) for the ISA level."""
     import edgecnn
 
-    info = {"version": edgecnn.__version__, "library": None, "isa": None, "isa_source": None,
-            "isa_levels": None, "threads_option": False}
+    info = {
+        "version": edgecnn.__version__,
+        "library": None,
+        "isa": None,
+        "isa_source": None,
+        "isa_levels": None,
+        "threads_option": False,
+    }
     try:
         from edgecnn.runtime import Model
         from edgecnn.runtime._native import ffi, lib
@@ -118,8 +126,9 @@ class OrtEngine(Engine):
     def __init__(self, path: Path, dtype: str, threads: int, profile_prefix: str | None = None):
         super().__init__(path, dtype, threads)
         ort = require("onnxruntime")
-        self.session = ort.InferenceSession(str(path), ort_options(threads, profile_prefix),
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(path), ort_options(threads, profile_prefix), providers=["CPUExecutionProvider"]
+        )
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise EdgecnnError(f"{path}: the benchmark runs models with one input; this one has {len(inputs)}")

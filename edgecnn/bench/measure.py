@@ -10,6 +10,7 @@
   take minutes. The rounds actually run are recorded.
 - Figures are medians with the spread: p10/p90 and min/max of the calls.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,11 +41,19 @@ class Stats:
     mean_ms: float
 
     @classmethod
-    def of(cls, times_ms: list[float]) -> "Stats":
+    def of(cls, times_ms: list[float]) -> Stats:
         a = np.asarray(times_ms, dtype=np.float64)
         p10, p90, p99 = np.percentile(a, [10, 90, 99])
-        return cls(len(a), float(np.median(a)), float(p10), float(p90), float(p99), float(a.min()),
-                   float(a.max()), float(a.mean()))
+        return cls(
+            len(a),
+            float(np.median(a)),
+            float(p10),
+            float(p90),
+            float(p99),
+            float(a.min()),
+            float(a.max()),
+            float(a.mean()),
+        )
 
     @property
     def spread(self) -> float:
@@ -61,8 +70,16 @@ def rotation(count: int, round_index: int) -> list[int]:
     return list(range(shift, count)) + list(range(shift))
 
 
-def time_interleaved(engines, x: np.ndarray, runs: int, warmup: int, *, min_runs: int = 1,
-                     max_seconds: float | None = None, clock=time.perf_counter_ns) -> list[list[float]]:
+def time_interleaved(
+    engines,
+    x: np.ndarray,
+    runs: int,
+    warmup: int,
+    *,
+    min_runs: int = 1,
+    max_seconds: float | None = None,
+    clock=time.perf_counter_ns,
+) -> list[list[float]]:
     """Each engine's call times in ms, engines interleaved round by round (see the module docstring).
 
     engines: objects with prepare(batch) and run(x); returns one list per engine, same order."""
@@ -77,8 +94,7 @@ def time_interleaved(engines, x: np.ndarray, runs: int, warmup: int, *, min_runs
             start = clock()
             engines[i].run(x)
             times[i].append((clock() - start) / 1e6)
-        if (max_seconds is not None and round_index + 1 >= min_runs
-                and (clock() - started) / 1e9 >= max_seconds):
+        if max_seconds is not None and round_index + 1 >= min_runs and (clock() - started) / 1e9 >= max_seconds:
             break
     return times
 
@@ -105,8 +121,9 @@ class LayerTiming:
     whole: Stats | None  # the same inference in one call, in the same rounds
 
 
-def time_layers(model, x: np.ndarray, runs: int, warmup: int, *, whole=None,
-                max_seconds: float | None = None) -> LayerTiming:
+def time_layers(
+    model, x: np.ndarray, runs: int, warmup: int, *, whole=None, max_seconds: float | None = None
+) -> LayerTiming:
     """Per-op timing of a native Model: every round runs the ops one by one (one whole inference,
     each op timed alone, its inputs left in cache by the op before), then `whole(x)` once when given
     (the same inference in one call), so both see the same machine. Each op's time includes one
@@ -135,8 +152,7 @@ def time_layers(model, x: np.ndarray, runs: int, warmup: int, *, whole=None,
             rounds.append(sum(this_round))
             if whole is not None:
                 wholes.append(elapsed)
-        if (max_seconds is not None and round_index >= warmup + 2
-                and time.perf_counter() - started >= max_seconds):
+        if max_seconds is not None and round_index >= warmup + 2 and time.perf_counter() - started >= max_seconds:
             break
     return LayerTiming([Stats.of(t) for t in times], Stats.of(rounds), Stats.of(wholes) if wholes else None)
 
@@ -164,8 +180,10 @@ def ort_node_profile(path: Path, x: np.ndarray, threads: int, runs: int, warmup:
             ops[node] = event.get("args", {}).get("op_name", "")
     medians = {node: statistics.median(t[warmup:] or t) for node, t in per_node.items()}
     total = sum(medians.values())
-    return [{"node": node, "op": ops[node], "median_ms": m, "share": m / total if total else 0.0}
-            for node, m in medians.items()]
+    return [
+        {"node": node, "op": ops[node], "median_ms": m, "share": m / total if total else 0.0}
+        for node, m in medians.items()
+    ]
 
 
 # ----------------------------------------------------------------------------- memory
@@ -207,8 +225,18 @@ def peak_rss_self_kib() -> int:
 def probe_peak_rss(runtime: str, path: Path | None, threads: int, shape: tuple, dtype: str, runs: int = 20) -> int:
     """Peak resident memory (KiB) of a fresh process that only loads `runtime` on `path` and runs
     it on a batch of `shape`; runtime "baseline": Python + NumPy alone."""
-    cmd = [sys.executable, "-m", "edgecnn.bench", "--rss-probe", runtime, str(path or "-"), str(threads),
-           json.dumps(list(shape)), dtype, str(runs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "edgecnn.bench",
+        "--rss-probe",
+        runtime,
+        str(path or "-"),
+        str(threads),
+        json.dumps(list(shape)),
+        dtype,
+        str(runs),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise EdgecnnError(f"memory probe for {runtime} {path} failed: {result.stderr.strip()[-500:]}")
@@ -245,8 +273,26 @@ def cpu_name() -> str:
 
 
 # CPU features that decide which kernels an engine can use, as /proc/cpuinfo spells them.
-ISA_FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni",
-                "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16", "asimd", "asimddp", "neon", "i8mm", "sve")
+ISA_FEATURES = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512dq",
+    "avx512_vnni",
+    "avx_vnni",
+    "avx512_bf16",
+    "amx_int8",
+    "amx_bf16",
+    "asimd",
+    "asimddp",
+    "neon",
+    "i8mm",
+    "sve",
+)
 
 
 def cpu_features() -> list[str] | None:

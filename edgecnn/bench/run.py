@@ -4,6 +4,7 @@ A cell is (model, data type, batch). Every engine of a cell runs the same input 
 this one process; an engine that cannot run a model (the native compiler refuses it, no
 .tflite, a load error) is recorded with its reason and the others still run.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,14 @@ from pathlib import Path
 
 from edgecnn.bench import measure
 from edgecnn.bench.engines import (
-    RUNTIMES, LiteRTEngine, NativeEngine, OrtEngine, engine_versions, litert_installed, native_info)
+    RUNTIMES,
+    LiteRTEngine,
+    NativeEngine,
+    OrtEngine,
+    engine_versions,
+    litert_installed,
+    native_info,
+)
 from edgecnn.bench.suite import BenchModel, compile_native, make_inputs, onnx_input
 from edgecnn.runtime.errors import EdgecnnError
 
@@ -72,16 +80,23 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
     engines, rows = {}, {}
 
     def status(runtime, state, reason="", path=None):
-        rows[runtime] = {"model": model.name, "dtype": variant.dtype, "engine": runtime, "status": state,
-                         "reason": reason, "file": str(path) if path else None}
+        rows[runtime] = {
+            "model": model.name,
+            "dtype": variant.dtype,
+            "engine": runtime,
+            "status": state,
+            "reason": reason,
+            "file": str(path) if path else None,
+        }
 
     if "native" in settings.engines:
         ecnn = work_dir / f"{model.name}.{variant.dtype}.ecnn"
         reason = compile_native(variant.onnx, ecnn)
         if reason:
             status("native", "not compiled", reason, variant.onnx)
-            out.not_compiled.append({"model": model.name, "dtype": variant.dtype, "onnx": str(variant.onnx),
-                                     "reason": reason})
+            out.not_compiled.append(
+                {"model": model.name, "dtype": variant.dtype, "onnx": str(variant.onnx), "reason": reason}
+            )
         else:
             try:
                 engine = NativeEngine(ecnn, variant.dtype, settings.threads)
@@ -89,8 +104,13 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
                 status("native", "failed", f"the compiled model does not load: {exc}", ecnn)
             else:
                 if engine.model.input_dtype != spec.dtype or tuple(engine.model.input_shape) != spec.shape:
-                    status("native", "failed", f"the compiled model takes {engine.model.input_dtype} "
-                           f"{engine.model.input_shape} input, the ONNX model {spec.dtype} {spec.shape}", ecnn)
+                    status(
+                        "native",
+                        "failed",
+                        f"the compiled model takes {engine.model.input_dtype} "
+                        f"{engine.model.input_shape} input, the ONNX model {spec.dtype} {spec.shape}",
+                        ecnn,
+                    )
                 else:
                     engines["native"] = engine
                     status("native", "ok", path=ecnn)
@@ -99,7 +119,7 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
         try:
             engines["onnxruntime"] = OrtEngine(variant.onnx, variant.dtype, settings.threads)
             status("onnxruntime", "ok", path=variant.onnx)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        except Exception as exc:
             status("onnxruntime", "failed", _reason(exc), variant.onnx)
     if "litert" in settings.engines:
         if not litert_installed():
@@ -111,21 +131,24 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
                 engine = LiteRTEngine(variant.tflite, variant.dtype, settings.threads)
                 detail = engine.interpreter.get_input_details()[0]
                 if detail["dtype"] != spec.dtype or tuple(int(d) for d in detail["shape"][1:]) != spec.shape:
-                    raise EdgecnnError(f"the .tflite takes {detail['dtype'].__name__} {tuple(detail['shape'][1:])} "
-                                       f"input, the ONNX model {spec.dtype} {spec.shape}")
+                    raise EdgecnnError(
+                        f"the .tflite takes {detail['dtype'].__name__} {tuple(detail['shape'][1:])} "
+                        f"input, the ONNX model {spec.dtype} {spec.shape}"
+                    )
                 engines["litert"] = engine
                 status("litert", "ok", path=variant.tflite)
-            except Exception as exc:  # noqa: BLE001 - the interpreter raises RuntimeError/ValueError
-                status("litert", "skipped" if isinstance(exc, EdgecnnError) else "failed", _reason(exc),
-                       variant.tflite)
+            except Exception as exc:
+                status("litert", "skipped" if isinstance(exc, EdgecnnError) else "failed", _reason(exc), variant.tflite)
     for runtime in settings.engines:
         row = rows[runtime]
         engine = engines.get(runtime)
-        row.update(file_bytes=Path(row["file"]).stat().st_size if row["file"] and Path(row["file"]).is_file() else None,
-                   weight_bytes=engine.weight_bytes if engine else None,
-                   arena_bytes_batch1=engine.arena_bytes(1) if engine else None,
-                   kernels=engine.kernels() if isinstance(engine, NativeEngine) else None,
-                   peak_rss_kib=None)
+        row.update(
+            file_bytes=Path(row["file"]).stat().st_size if row["file"] and Path(row["file"]).is_file() else None,
+            weight_bytes=engine.weight_bytes if engine else None,
+            arena_bytes_batch1=engine.arena_bytes(1) if engine else None,
+            kernels=engine.kernels() if isinstance(engine, NativeEngine) else None,
+            peak_rss_kib=None,
+        )
         out.engine_status.append(row)
     return engines
 
@@ -134,8 +157,15 @@ def _comparison(model: str, dtype: str, batch: int, medians: dict) -> dict:
     others = {k: v for k, v in medians.items() if k != "native"}
     best = min(others, key=others.get) if others else None
     native = medians.get("native")
-    row = {"model": model, "dtype": dtype, "batch": batch, **{f"{k}_ms": medians.get(k) for k in RUNTIMES},
-           "best_other": best, "best_other_ms": others.get(best), "native_vs_best": None}
+    row = {
+        "model": model,
+        "dtype": dtype,
+        "batch": batch,
+        **{f"{k}_ms": medians.get(k) for k in RUNTIMES},
+        "best_other": best,
+        "best_other_ms": others.get(best),
+        "native_vs_best": None,
+    }
     if native and best:
         row["native_vs_best"] = native / others[best]
     for k in ("onnxruntime", "litert"):
@@ -151,24 +181,46 @@ def _run_cell(model, variant, batch, x, engines, settings, floor, out: Collector
             engine.prepare(batch)
             engine.run(x)
             live[runtime] = engine
-        except Exception as exc:  # noqa: BLE001 - any engine's failure at this batch
-            out.skipped.append({"model": model.name, "dtype": variant.dtype, "batch": batch, "engine": runtime,
-                                "reason": f"failed at batch {batch}: {_reason(exc)}"})
+        except Exception as exc:
+            out.skipped.append(
+                {
+                    "model": model.name,
+                    "dtype": variant.dtype,
+                    "batch": batch,
+                    "engine": runtime,
+                    "reason": f"failed at batch {batch}: {_reason(exc)}",
+                }
+            )
     if not live:
         return {}
     names = list(live)
-    times = measure.time_interleaved([live[n] for n in names], x, settings.runs, settings.warmup,
-                                     min_runs=settings.min_runs, max_seconds=settings.max_seconds)
+    times = measure.time_interleaved(
+        [live[n] for n in names],
+        x,
+        settings.runs,
+        settings.warmup,
+        min_runs=settings.min_runs,
+        max_seconds=settings.max_seconds,
+    )
     medians = {}
     for runtime, t in zip(names, times):
         stats = measure.Stats.of(t)
         medians[runtime] = stats.median_ms
-        row = {"model": model.name, "dtype": variant.dtype, "batch": batch, "engine": runtime, **stats.as_dict(),
-               "images_per_s": batch / (stats.median_ms / 1e3), "alone_ms": None, "floor_ms": None,
-               "floor_cold_ms": None}
+        row = {
+            "model": model.name,
+            "dtype": variant.dtype,
+            "batch": batch,
+            "engine": runtime,
+            **stats.as_dict(),
+            "images_per_s": batch / (stats.median_ms / 1e3),
+            "alone_ms": None,
+            "floor_ms": None,
+            "floor_cold_ms": None,
+        }
         if batch == 1:
-            row["alone_ms"] = measure.time_alone(live[runtime], x, settings.runs,
-                                                 max_seconds=settings.max_seconds / 2).median_ms
+            row["alone_ms"] = measure.time_alone(
+                live[runtime], x, settings.runs, max_seconds=settings.max_seconds / 2
+            ).median_ms
             if runtime == "native" and floor:
                 row["floor_ms"] = live[runtime].weight_bytes / floor[0] * 1e3
                 row["floor_cold_ms"] = live[runtime].weight_bytes / floor[1] * 1e3
@@ -178,21 +230,42 @@ def _run_cell(model, variant, batch, x, engines, settings, floor, out: Collector
 
 def _per_layer(model, variant, batch, x, engine: NativeEngine, settings, out: Collector) -> None:
     engine.prepare(batch)
-    timing = measure.time_layers(engine.model, x, settings.runs, settings.warmup, whole=engine.run,
-                                 max_seconds=settings.max_seconds)
+    timing = measure.time_layers(
+        engine.model, x, settings.runs, settings.warmup, whole=engine.run, max_seconds=settings.max_seconds
+    )
     stats = timing.ops
     total = sum(s.median_ms for s in stats)
     for layer, s in zip(engine.model.layers, stats):
         macs = layer.macs * batch
-        out.layers.append({
-            "model": model.name, "dtype": variant.dtype, "batch": batch, "index": layer.index, "op": layer.op,
-            "kernel": layer.kernel, "output_shape": list(layer.output_shape),
-            "weight_bytes": layer.weight_bytes, "macs": macs, "median_ms": s.median_ms, "p10_ms": s.p10_ms,
-            "p90_ms": s.p90_ms, "share": s.median_ms / total if total else 0.0,
-            "gmac_per_s": macs / (s.median_ms * 1e6) if macs and s.median_ms else None})
-    out.layer_totals.append({"model": model.name, "dtype": variant.dtype, "batch": batch, "sum_ms": total,
-                             "rounds_ms": timing.rounds.median_ms, "whole_ms": timing.whole.median_ms,
-                             "runs": timing.rounds.runs})
+        out.layers.append(
+            {
+                "model": model.name,
+                "dtype": variant.dtype,
+                "batch": batch,
+                "index": layer.index,
+                "op": layer.op,
+                "kernel": layer.kernel,
+                "output_shape": list(layer.output_shape),
+                "weight_bytes": layer.weight_bytes,
+                "macs": macs,
+                "median_ms": s.median_ms,
+                "p10_ms": s.p10_ms,
+                "p90_ms": s.p90_ms,
+                "share": s.median_ms / total if total else 0.0,
+                "gmac_per_s": macs / (s.median_ms * 1e6) if macs and s.median_ms else None,
+            }
+        )
+    out.layer_totals.append(
+        {
+            "model": model.name,
+            "dtype": variant.dtype,
+            "batch": batch,
+            "sum_ms": total,
+            "rounds_ms": timing.rounds.median_ms,
+            "whole_ms": timing.whole.median_ms,
+            "runs": timing.rounds.runs,
+        }
+    )
 
 
 def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_cell=None) -> dict:
@@ -214,29 +287,52 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
     if on_cell is not None:
         on_cell(0, cells.total, "")
     for model in models:
-        out.models.append({"name": model.name, "group": model.group, "values": model.values, "macs": model.macs,
-                           "missing": model.missing or None, "variants": []})
+        out.models.append(
+            {
+                "name": model.name,
+                "group": model.group,
+                "values": model.values,
+                "macs": model.macs,
+                "missing": model.missing or None,
+                "variants": [],
+            }
+        )
     by_name = {m["name"]: m for m in out.models}
     for model, variant, spec, error, batches in cells.items:
-        described = {"dtype": variant.dtype, "onnx": str(variant.onnx), "tflite": str(variant.tflite or "") or None,
-                     "tflite_note": variant.tflite_note or None, "error": error or None,
-                     "input": None if spec is None else {"shape": list(spec.shape), "dtype": spec.dtype.name,
-                                                         "fixed_batch": spec.fixed_batch},
-                     "batches": batches}
+        described = {
+            "dtype": variant.dtype,
+            "onnx": str(variant.onnx),
+            "tflite": str(variant.tflite or "") or None,
+            "tflite_note": variant.tflite_note or None,
+            "error": error or None,
+            "input": None
+            if spec is None
+            else {"shape": list(spec.shape), "dtype": spec.dtype.name, "fixed_batch": spec.fixed_batch},
+            "batches": batches,
+        }
         by_name[model.name]["variants"].append(described)
         if spec is None:
             continue
         if spec.fixed_batch:
             for batch in settings.batches:
                 if batch != spec.fixed_batch:
-                    out.skipped.append({"model": model.name, "dtype": variant.dtype, "batch": batch, "engine": None,
-                                        "reason": f"the graph's batch is fixed at {spec.fixed_batch}"})
+                    out.skipped.append(
+                        {
+                            "model": model.name,
+                            "dtype": variant.dtype,
+                            "batch": batch,
+                            "engine": None,
+                            "reason": f"the graph's batch is fixed at {spec.fixed_batch}",
+                        }
+                    )
         engines = _load_engines(model, variant, spec, settings, work_dir, out)
         native = engines.get("native")
         floor = None
         if native is not None and native.weight_bytes:
-            floor = (measure.read_bandwidth(native.weight_bytes),
-                     measure.read_bandwidth(native.weight_bytes, repeats=7, cold=True))
+            floor = (
+                measure.read_bandwidth(native.weight_bytes),
+                measure.read_bandwidth(native.weight_bytes, repeats=7, cold=True),
+            )
         inputs = make_inputs(spec, model.values, variant.input_quant, max(batches), settings.seed)
         for batch in batches:
             x = inputs[:batch]
@@ -245,8 +341,9 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
             if settings.per_layer and "native" in medians:
                 _per_layer(model, variant, batch, x, native, settings, out)
             if settings.ort_profile and "onnxruntime" in medians:
-                for row in measure.ort_node_profile(variant.onnx, x, settings.threads, settings.min_runs,
-                                                    settings.warmup, work_dir):
+                for row in measure.ort_node_profile(
+                    variant.onnx, x, settings.threads, settings.min_runs, settings.warmup, work_dir
+                ):
                     out.ort_nodes.append({"model": model.name, "dtype": variant.dtype, "batch": batch, **row})
             done += 1
             if on_cell is not None:
@@ -256,8 +353,9 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
             for row in out.engine_status:
                 if row["model"] == model.name and row["dtype"] == variant.dtype and row["engine"] in engines:
                     try:
-                        row["peak_rss_kib"] = measure.probe_peak_rss(row["engine"], Path(row["file"]),
-                                                                     settings.threads, shape, spec.dtype.name)
+                        row["peak_rss_kib"] = measure.probe_peak_rss(
+                            row["engine"], Path(row["file"]), settings.threads, shape, spec.dtype.name
+                        )
                     except EdgecnnError as exc:  # the timings stand without it
                         out.notes.append(f"{model.name} {variant.dtype} {row['engine']}: no peak RSS: {exc}")
         del engines, native
@@ -274,10 +372,18 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
         "settings": asdict(settings),
         "engines": {
             "native": {**native_info(out.native_model), "threads": settings.threads},
-            "onnxruntime": {"version": versions["onnxruntime"], "intra_op_threads": settings.threads,
-                            "inter_op_threads": 1, "execution_mode": "sequential", "optimization": "all (default)"},
-            "litert": {"version": versions["litert"], "num_threads": settings.threads,
-                       "delegate": "XNNPACK (LiteRT's default CPU delegate)"},
+            "onnxruntime": {
+                "version": versions["onnxruntime"],
+                "intra_op_threads": settings.threads,
+                "inter_op_threads": 1,
+                "execution_mode": "sequential",
+                "optimization": "all (default)",
+            },
+            "litert": {
+                "version": versions["litert"],
+                "num_threads": settings.threads,
+                "delegate": "XNNPACK (LiteRT's default CPU delegate)",
+            },
         },
         "models": out.models,
         "engine_status": out.engine_status,

@@ -13,6 +13,7 @@ and the ONNX files (onnxruntime and the native compiler) are converted from them
 Besides the suite: one ONNX model given on the command line, or every NAME.onnx (with
 NAME.int8.onnx) of a folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,13 @@ from edgecnn.runtime.errors import EdgecnnError, require
 
 MLPERF = ("ic_resnet8", "kws_dscnn", "vww_mobilenetv1", "ad_fc_autoencoder")
 BLOCKS = ("block_mbv2", "block_resnet_bottleneck", "block_se", "block_dense_concat", "block_xception")
-GROUPS = {"reference": ("reference",), "mlperf": MLPERF, "blocks": BLOCKS,
-          "zoo": MLPERF + BLOCKS, "all": ("reference",) + MLPERF + BLOCKS}
+GROUPS = {
+    "reference": ("reference",),
+    "mlperf": MLPERF,
+    "blocks": BLOCKS,
+    "zoo": MLPERF + BLOCKS,
+    "all": ("reference",) + MLPERF + BLOCKS,
+}
 CHOICES = tuple(GROUPS) + MLPERF + BLOCKS
 DTYPES = ("float", "int8")
 
@@ -107,9 +113,17 @@ def _keras_tflite(variant: Variant, keras_path: Path | None, data_dir: str | Non
         variant.tflite_note = f"LiteRT conversion failed: {exc}"
 
 
-def onnx_model(name: str, float_onnx: Path, int8_onnx: Path | None, *, group: str = "custom",
-               keras: Path | None = None, tflite: dict | None = None, litert: bool = True,
-               data_dir: str | None = None) -> BenchModel:
+def onnx_model(
+    name: str,
+    float_onnx: Path,
+    int8_onnx: Path | None,
+    *,
+    group: str = "custom",
+    keras: Path | None = None,
+    tflite: dict | None = None,
+    litert: bool = True,
+    data_dir: str | None = None,
+) -> BenchModel:
     """A model from ONNX files; LiteRT runs `tflite[dtype]` when given, else the Keras model
     (`keras`, or the one the ONNX file's sidecar names) converted by LiteRT."""
     model = BenchModel(name, group)
@@ -134,10 +148,19 @@ def onnx_model(name: str, float_onnx: Path, int8_onnx: Path | None, *, group: st
 def reference_model(run_dir: Path, *, litert: bool = True, data_dir: str | None = None) -> BenchModel:
     float_onnx, int8_onnx = run_dir / "model.onnx", run_dir / "model.int8.onnx"
     if not float_onnx.is_file():
-        return BenchModel("reference", "reference", missing=f"{float_onnx} not found: run `make run` first "
-                          "(or point --run-dir at a run folder)")
-    return onnx_model("reference", float_onnx, int8_onnx if int8_onnx.is_file() else None,
-                      group="reference", litert=litert, data_dir=data_dir)
+        return BenchModel(
+            "reference",
+            "reference",
+            missing=f"{float_onnx} not found: run `make run` first (or point --run-dir at a run folder)",
+        )
+    return onnx_model(
+        "reference",
+        float_onnx,
+        int8_onnx if int8_onnx.is_file() else None,
+        group="reference",
+        litert=litert,
+        data_dir=data_dir,
+    )
 
 
 def zoo_models(zoo_dir: Path, names: list[str], *, log=print) -> list[BenchModel]:
@@ -157,9 +180,14 @@ def zoo_models(zoo_dir: Path, names: list[str], *, log=print) -> list[BenchModel
         model = BenchModel(name, _group(name), values=entry.get("input_values", "image"), macs=entry.get("macs"))
         for dtype in DTYPES:
             quant = entry.get("tflite", {}).get(dtype, {}).get("input", {})
-            model.variants.append(Variant(
-                dtype, folder / f"model.{dtype}.onnx", folder / f"model.{dtype}.tflite",
-                input_quant=(quant["scale"], quant["zero_point"]) if quant.get("scale") is not None else None))
+            model.variants.append(
+                Variant(
+                    dtype,
+                    folder / f"model.{dtype}.onnx",
+                    folder / f"model.{dtype}.tflite",
+                    input_quant=(quant["scale"], quant["zero_point"]) if quant.get("scale") is not None else None,
+                )
+            )
         models.append(model)
     return models
 
@@ -241,7 +269,7 @@ def compile_native(onnx_path: Path, out_path: Path) -> str:
         compile_onnx(onnx_path, out_path)
     except EdgecnnError as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - a compiler bug must not stop the benchmark
+    except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return f"compiler error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
     return ""

@@ -41,8 +41,18 @@ if TYPE_CHECKING:
     import onnx
 
 __all__ = [
-    "CompileError", "CompileReport", "Explanation", "LayerRow", "Unsupported", "compile_model", "compile_onnx",
-    "explain_model", "nodes_feeding", "qdq_to_qoperator", "quantized_output_model", "supported_ops",
+    "CompileError",
+    "CompileReport",
+    "Explanation",
+    "LayerRow",
+    "Unsupported",
+    "compile_model",
+    "compile_onnx",
+    "explain_model",
+    "nodes_feeding",
+    "qdq_to_qoperator",
+    "quantized_output_model",
+    "supported_ops",
 ]
 
 
@@ -92,8 +102,9 @@ def explain_model(onnx_path_or_model: str | Path | onnx.ModelProto) -> Explanati
     return Explanation(problems, len(model.graph.node), low.unchecked)
 
 
-def compile_onnx(onnx_path_or_model: str | Path | onnx.ModelProto, out_path: str | Path,
-                 pack: bool = True) -> CompileReport:
+def compile_onnx(
+    onnx_path_or_model: str | Path | onnx.ModelProto, out_path: str | Path, pack: bool = True
+) -> CompileReport:
     """ONNX file or ModelProto -> .ecnn file at out_path; returns the report."""
     blob, report = compile_model(onnx_path_or_model, pack=pack)
     from edgecnn.runtime.files import write_bytes

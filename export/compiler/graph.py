@@ -201,8 +201,12 @@ class Lowering:
     def const_tensor(self, array: np.ndarray) -> int:
         array = weights(array)
         dtype = next(code for code, np_dtype in DTYPE_NUMPY.items() if array.dtype == np_dtype)
-        return self.new_tensor(Kind.CONSTANT, array.shape if array.ndim else (1,),
-                               data=np.ascontiguousarray(array).reshape(-1), dtype=dtype)
+        return self.new_tensor(
+            Kind.CONSTANT,
+            array.shape if array.ndim else (1,),
+            data=np.ascontiguousarray(array).reshape(-1),
+            dtype=dtype,
+        )
 
     def emit(self, op: str, inputs, outputs, attrs: dict | None = None) -> NOp:
         """Append native op `op` (its parameter fields by name) made from the current node."""
@@ -247,8 +251,10 @@ class Lowering:
     def const_input(self, node, i: int, what: str) -> np.ndarray:
         v = self.value(node.input[i])
         if not isinstance(v, Const) or not v.static:
-            raise self.fail(f"{what} (input {i}, '{node.input[i]}') must be a constant (an initializer); "
-                            "weights computed at run time are not supported")
+            raise self.fail(
+                f"{what} (input {i}, '{node.input[i]}') must be a constant (an initializer); "
+                "weights computed at run time are not supported"
+            )
         return v.value
 
     def view_input(self, node, i: int) -> View:
@@ -278,29 +284,40 @@ class Lowering:
         onnx = self.onnx
         runtime_inputs = [i for i in self.graph.input if i.name not in self.values]
         if len(runtime_inputs) != 1:
-            raise CompileError(f"the graph has {len(runtime_inputs)} runtime inputs; "
-                               "the native runtime needs exactly one")
+            raise CompileError(
+                f"the graph has {len(runtime_inputs)} runtime inputs; the native runtime needs exactly one"
+            )
         if len(self.graph.output) != 1:
             raise CompileError(f"the graph has {len(self.graph.output)} outputs; the native runtime needs exactly one")
         inp = runtime_inputs[0]
         ttype = inp.type.tensor_type
         # uint8 / int8 inputs (raw pixels) are stored as quantized tensors with scale 1, zero point 0:
         # Cast(to=FLOAT) of them is then a DEQUANTIZE, (q - 0) * 1.0 = the exact float value of q.
-        input_dtype = {onnx.TensorProto.FLOAT: DType.F32, onnx.TensorProto.UINT8: DType.U8,
-                       onnx.TensorProto.INT8: DType.I8}.get(ttype.elem_type)
+        input_dtype = {
+            onnx.TensorProto.FLOAT: DType.F32,
+            onnx.TensorProto.UINT8: DType.U8,
+            onnx.TensorProto.INT8: DType.I8,
+        }.get(ttype.elem_type)
         if input_dtype is None:
-            raise CompileError(f"graph input '{inp.name}' is {onnx.TensorProto.DataType.Name(ttype.elem_type)}; "
-                               "this version compiles models whose input is float32, uint8 or int8")
+            raise CompileError(
+                f"graph input '{inp.name}' is {onnx.TensorProto.DataType.Name(ttype.elem_type)}; "
+                "this version compiles models whose input is float32, uint8 or int8"
+            )
         dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
         if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
             raise CompileError(f"graph input '{inp.name}' has shape {dims}: need (batch, fixed dims...)")
         if dims[0] is not None and dims[0] != 1:
-            raise CompileError(f"graph input '{inp.name}' has a fixed batch of {dims[0]}: export with a "
-                               "dynamic batch (or batch 1)")
+            raise CompileError(
+                f"graph input '{inp.name}' has a fixed batch of {dims[0]}: export with a dynamic batch (or batch 1)"
+            )
         self.input_name = inp.name
         self.input_shape = tuple(dims[1:])
-        t = self.new_tensor(Kind.INPUT, self.input_shape, dtype=input_dtype,
-                            quant=None if input_dtype == DType.F32 else Quant(np.float32([1.0]), np.int32([0])))
+        t = self.new_tensor(
+            Kind.INPUT,
+            self.input_shape,
+            dtype=input_dtype,
+            quant=None if input_dtype == DType.F32 else Quant(np.float32([1.0]), np.int32([0])),
+        )
         self.values[inp.name] = View(t, self.input_shape, identity(len(dims)))
         self.fixed_batch = dims[0]  # None (dynamic) or 1
 
@@ -419,8 +436,10 @@ class Lowering:
                 outs = evaluator.run(None, {n: v.value for n, v in zip(names, inputs)})
                 results = [(o, o) for o in outs]
             else:
-                per_batch = [evaluator.run(None, {n: v.values[b] for n, v in zip(names, inputs)})
-                             for b in range(len(TRIAL_BATCHES))]
+                per_batch = [
+                    evaluator.run(None, {n: v.values[b] for n, v in zip(names, inputs)})
+                    for b in range(len(TRIAL_BATCHES))
+                ]
                 results = list(zip(*per_batch))
         except Exception as exc:  # onnx.reference raises many types
             raise self.fail(f"could not fold this constant computation ({type(exc).__name__}: {exc})") from None
@@ -452,20 +471,25 @@ def _check_schema(node, where: str, opset: int) -> None:
     try:
         schema = onnx.defs.get_schema(node.op_type, opset, "")
     except Exception:  # onnx raises SchemaError for unknown ops (no public class to name)
-        raise CompileError(f"{where}: {node.op_type!r} is not an ONNX op (opset {opset}); "
-                           f"supported: {supported_ops()}") from None
+        raise CompileError(
+            f"{where}: {node.op_type!r} is not an ONNX op (opset {opset}); supported: {supported_ops()}"
+        ) from None
     if not schema.min_input <= len(node.input) <= schema.max_input:
-        raise CompileError(f"{where}: has {len(node.input)} inputs; {node.op_type} takes {schema.min_input} to "
-                           f"{schema.max_input}")
+        raise CompileError(
+            f"{where}: has {len(node.input)} inputs; {node.op_type} takes {schema.min_input} to {schema.max_input}"
+        )
     if not schema.min_output <= len(node.output) <= schema.max_output:
-        raise CompileError(f"{where}: has {len(node.output)} outputs; {node.op_type} gives {schema.min_output} to "
-                           f"{schema.max_output}")
+        raise CompileError(
+            f"{where}: has {len(node.output)} outputs; {node.op_type} gives {schema.min_output} to {schema.max_output}"
+        )
     for attr in node.attribute:
         spec = schema.attributes.get(attr.name)
         if spec is not None and attr.type != spec.type:
-            raise CompileError(f"{where}: attribute '{attr.name}' is of type "
-                               f"{onnx.AttributeProto.AttributeType.Name(attr.type)}, the schema says "
-                               f"{onnx.AttributeProto.AttributeType.Name(spec.type)}")
+            raise CompileError(
+                f"{where}: attribute '{attr.name}' is of type "
+                f"{onnx.AttributeProto.AttributeType.Name(attr.type)}, the schema says "
+                f"{onnx.AttributeProto.AttributeType.Name(spec.type)}"
+            )
 
 
 def check_edges(model: onnx.ModelProto) -> None:
@@ -483,13 +507,17 @@ def check_edges(model: onnx.ModelProto) -> None:
             _check_schema(node, where, opset)
         for name in node.input:
             if name and name not in known:
-                why = ("is produced by this or a later node: the graph has a cycle or is not topologically sorted"
-                       if name in produced else "is not produced by any node, initializer or graph input")
+                why = (
+                    "is produced by this or a later node: the graph has a cycle or is not topologically sorted"
+                    if name in produced
+                    else "is not produced by any node, initializer or graph input"
+                )
                 raise CompileError(f"{where}: input '{name}' {why}")
         for name in node.output:
             if name and name in known:
-                raise CompileError(f"{where}: output '{name}' is already produced by another node, an initializer or "
-                                   "a graph input")
+                raise CompileError(
+                    f"{where}: output '{name}' is already produced by another node, an initializer or a graph input"
+                )
             known.add(name)
     for out in graph.output:
         if out.name not in known:

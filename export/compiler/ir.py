@@ -14,15 +14,33 @@ import numpy as np
 from edgecnn.runtime.optable import OPS, Act, Arith, DType, Kind, Layout
 
 __all__ = [
-    "ALIGN", "DTYPE_NUMPY", "DTYPE_SIZE", "FC_PANELS", "FUSABLE_OPS", "Act", "Arith", "DType",
-    "Kind", "Layout", "NOp", "NTensor", "Quant", "act_attrs", "act_name", "align",
+    "ALIGN",
+    "DTYPE_NUMPY",
+    "DTYPE_SIZE",
+    "FC_PANELS",
+    "FUSABLE_OPS",
+    "Act",
+    "Arith",
+    "DType",
+    "Kind",
+    "Layout",
+    "NOp",
+    "NTensor",
+    "Quant",
+    "act_attrs",
+    "act_name",
+    "align",
 ]
 
 
 DTYPE_SIZE = {DType.F32: 4, DType.I8: 1, DType.U8: 1, DType.I32: 4}
 # Little-endian NumPy dtype of each file dtype; integer arrays keep their dtype (int8 models).
-DTYPE_NUMPY = {DType.F32: np.dtype("<f4"), DType.I8: np.dtype("i1"), DType.U8: np.dtype("u1"),
-               DType.I32: np.dtype("<i4")}
+DTYPE_NUMPY = {
+    DType.F32: np.dtype("<f4"),
+    DType.I8: np.dtype("i1"),
+    DType.U8: np.dtype("u1"),
+    DType.I32: np.dtype("<i4"),
+}
 # (outputs per panel, k per group) of the packed fully connected layouts (FORMAT.md "Packed weights").
 FC_PANELS = {Layout.FC_PANEL16: (16, 1), Layout.FC_PANEL8X4: (8, 4), Layout.FC_PANEL8X4_W64: (8, 4)}
 # Every constant and arena offset is a multiple of this (64-byte aligned weights, FORMAT.md).
@@ -30,8 +48,9 @@ ALIGN = 64
 
 # Ops that end with a fused activation (act, act_p0, act_p1) a pass may set; ACTIVATION is the
 # activation itself.
-FUSABLE_OPS = frozenset(name for name, spec in OPS.items()
-                        if name != "ACTIVATION" and "act" in {f.name for f in spec.fields})
+FUSABLE_OPS = frozenset(
+    name for name, spec in OPS.items() if name != "ACTIVATION" and "act" in {f.name for f in spec.fields}
+)
 
 
 def align(n: int) -> int:
@@ -57,8 +76,12 @@ class Quant:
     axis: int = 0
 
     def same(self, other: Quant | None) -> bool:
-        return (other is not None and self.axis == other.axis and np.array_equal(self.scales, other.scales)
-                and np.array_equal(self.zero_points, other.zero_points))
+        return (
+            other is not None
+            and self.axis == other.axis
+            and np.array_equal(self.scales, other.scales)
+            and np.array_equal(self.zero_points, other.zero_points)
+        )
 
 
 @dataclass

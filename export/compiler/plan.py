@@ -43,9 +43,16 @@ def plan_arena(tensors: list[NTensor], ops: list[NOp]) -> int:
         # Float ADD / MUL are commutative bit for bit: put the input that dies here first, so
         # the output can take its bytes (only the first input may be aliased).
         a, b = (op.inputs + [None, None])[:2]
-        if (op.op in ("ADD", "MUL") and tensors[op.outputs[0]].dtype == DType.F32 and a in last and b in last
-                and tensors[a].dims == tensors[b].dims
-                and tensors[b].kind == Kind.ACTIVATION and last[a] > i and last[b] == i):
+        if (
+            op.op in ("ADD", "MUL")
+            and tensors[op.outputs[0]].dtype == DType.F32
+            and a in last
+            and b in last
+            and tensors[a].dims == tensors[b].dims
+            and tensors[b].kind == Kind.ACTIVATION
+            and last[a] > i
+            and last[b] == i
+        ):
             op.inputs[0], op.inputs[1] = b, a
     group = {t: t for t in act}  # tensor -> group id (its root)
     members = {t: [t] for t in act}
@@ -59,8 +66,7 @@ def plan_arena(tensors: list[NTensor], ops: list[NOp]) -> int:
             for m in members[g]:
                 group[m] = g
     spans = {
-        g: (min(first[m] for m in ms), max(last[m] for m in ms), align(tensors[g].size))
-        for g, ms in members.items()
+        g: (min(first[m] for m in ms), max(last[m] for m in ms), align(tensors[g].size)) for g, ms in members.items()
     }
     placed = []  # (offset, size, first, last)
     for g in sorted(spans, key=lambda g: (-spans[g][2], spans[g][0])):

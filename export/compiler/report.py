@@ -42,8 +42,10 @@ class CompileReport:
             for i, r in enumerate(self.layers)
         ]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-        fmt = lambda cells: "  ".join(str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w)  # noqa: E731
-                                      for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        fmt = lambda cells: "  ".join(
+            str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w)
+            for j, (c, w) in enumerate(zip(cells, widths))
+        ).rstrip()
         lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
         lines.append(
             f"total: {self.total_macs:,} MACs per sample, {self.weight_bytes:,} weight bytes, "
@@ -100,8 +102,9 @@ def macs(tensors: list[NTensor], op: NOp) -> int:
     return 0
 
 
-def build_report(tensors: list[NTensor], ops: list[NOp], output_tensor: int, arena: int, file_bytes: int,
-                 input_shape: tuple) -> CompileReport:
+def build_report(
+    tensors: list[NTensor], ops: list[NOp], output_tensor: int, arena: int, file_bytes: int, input_shape: tuple
+) -> CompileReport:
     layers = []
     for op in ops:
         y = tensors[op.outputs[0]]

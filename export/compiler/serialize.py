@@ -48,8 +48,20 @@ def _tensor_table(tensors: list[NTensor], quant_offsets: dict) -> bytearray:
         dims = list(t.dims) + [0] * (MAX_RANK - len(t.dims))
         offset = t.offset if t.kind in (Kind.ACTIVATION, Kind.CONSTANT) else 0
         axis, count, scale_offset, zp_offset = quant_offsets.get(i, (0, 0, 0, 0))
-        table += struct.pack("<BBBB5IIIIIII", t.kind, t.dtype, len(t.dims), axis, *dims, offset, t.size, count,
-                             scale_offset, zp_offset, t.layout)
+        table += struct.pack(
+            "<BBBB5IIIIIII",
+            t.kind,
+            t.dtype,
+            len(t.dims),
+            axis,
+            *dims,
+            offset,
+            t.size,
+            count,
+            scale_offset,
+            zp_offset,
+            t.layout,
+        )
     return table
 
 
@@ -64,8 +76,9 @@ def _op_record(op: NOp) -> bytes:
     return head + struct.pack(f"<{len(idx)}H", *idx) + params
 
 
-def serialize(tensors: list[NTensor], ops: list[NOp], input_tensor: int, output_tensor: int,
-              arena_per_sample: int) -> bytes:
+def serialize(
+    tensors: list[NTensor], ops: list[NOp], input_tensor: int, output_tensor: int, arena_per_sample: int
+) -> bytes:
     """The whole .ecnn file; sets each constant's weight-data offset."""
     if len(tensors) >= NO_TENSOR:
         raise CompileError(f"the model needs {len(tensors)} tensors; the format allows 65534")
@@ -78,8 +91,23 @@ def serialize(tensors: list[NTensor], ops: list[NOp], input_tensor: int, output_
     if file_size >= 2**32:
         raise CompileError(f"the model file would be {file_size:,} bytes; the format allows up to 4 GiB")
     header = struct.pack(
-        "<4s15I", MAGIC, FORMAT_VERSION, file_size, HEADER_SIZE, 0, len(tensors), HEADER_SIZE, len(ops),
-        ops_offset, len(oplist), data_offset, len(data), 0, arena_per_sample, input_tensor, output_tensor,
+        "<4s15I",
+        MAGIC,
+        FORMAT_VERSION,
+        file_size,
+        HEADER_SIZE,
+        0,
+        len(tensors),
+        HEADER_SIZE,
+        len(ops),
+        ops_offset,
+        len(oplist),
+        data_offset,
+        len(data),
+        0,
+        arena_per_sample,
+        input_tensor,
+        output_tensor,
     )
     body = header + table + oplist + b"\0" * (data_offset - ops_offset - len(oplist)) + data
     return bytes(body) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)

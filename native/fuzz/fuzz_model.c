@@ -34,7 +34,10 @@ static float input_value(uint32_t i, int hostile)
     }
 }
 
-static void *exact_alloc(size_t n) { return malloc(n ? n : 1); }
+static void *exact_alloc(size_t n)
+{
+    return malloc(n ? n : 1);
+}
 
 /* Outputs equal bit for bit, except that any NaN matches any NaN (f32 outputs). */
 static int same_output(const void *a, const void *b, size_t bytes, uint32_t dtype)
@@ -104,12 +107,15 @@ static void run_once(const ecnn_model *m, uint32_t batch, int hostile)
     }
     /* Bad op ranges and unknown flags are refused. */
     if (ecnn_run_ops(m, batch, 1, 0, 0, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG ||
-        ecnn_run_ops(m, batch, 0, info.num_ops + 1, 0, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG ||
-        ecnn_run_ops(m, batch, 0, info.num_ops, 0x80u, input, in_bytes, output, out_bytes, arena, arena_bytes) != ECNN_E_ARG)
+        ecnn_run_ops(m, batch, 0, info.num_ops + 1, 0, input, in_bytes, output, out_bytes, arena, arena_bytes) !=
+            ECNN_E_ARG ||
+        ecnn_run_ops(m, batch, 0, info.num_ops, 0x80u, input, in_bytes, output, out_bytes, arena, arena_bytes) !=
+            ECNN_E_ARG)
         __builtin_trap();
     /* The wrong sizes and a short arena are refused, not run. */
     if (ecnn_run(m, batch, input, in_bytes + 1, output, out_bytes, arena, arena_bytes) != ECNN_E_SIZE) __builtin_trap();
-    if (arena_bytes > 0 && ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes - 1) != ECNN_E_ARENA)
+    if (arena_bytes > 0 &&
+        ecnn_run(m, batch, input, in_bytes, output, out_bytes, arena, arena_bytes - 1) != ECNN_E_ARENA)
         __builtin_trap();
 done:
     free(input);

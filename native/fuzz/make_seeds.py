@@ -10,6 +10,7 @@ edgecnn.export.compiler, so the seeds are what the real tools write (a few KB ea
 
     .venv/bin/python native/fuzz/make_seeds.py native/fuzz/corpus
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,23 @@ import numpy as np
 SEED = 20261125
 
 
-def float_model(name, rng, *, hw=(8, 8), c=1, filters=3, k=3, conv=None, pool=None, act="Relu",
-                hidden=16, classes=10, normalize=True, gemm=False, batch="N"):
+def float_model(
+    name,
+    rng,
+    *,
+    hw=(8, 8),
+    c=1,
+    filters=3,
+    k=3,
+    conv=None,
+    pool=None,
+    act="Relu",
+    hidden=16,
+    classes=10,
+    normalize=True,
+    gemm=False,
+    batch="N",
+):
     """A float ONNX CNN: [Sub, Mul] -> Conv(+act) -> MaxPool -> flatten -> dense(+act) -> dense -> Softmax."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -47,29 +63,50 @@ def float_model(name, rng, *, hw=(8, 8), c=1, filters=3, k=3, conv=None, pool=No
 
     x = "input"
     if normalize:
-        nodes.append(helper.make_node("Sub", [x, const(rng.uniform(0.1, 0.3, c).astype(np.float32), "mean")], ["centred"]))
-        nodes.append(helper.make_node("Mul", ["centred", const(rng.uniform(2, 4, c).astype(np.float32), "inv_std")],
-                                      ["normalized"]))
+        nodes.append(
+            helper.make_node("Sub", [x, const(rng.uniform(0.1, 0.3, c).astype(np.float32), "mean")], ["centred"])
+        )
+        nodes.append(
+            helper.make_node(
+                "Mul", ["centred", const(rng.uniform(2, 4, c).astype(np.float32), "inv_std")], ["normalized"]
+            )
+        )
         x = "normalized"
     nodes.append(helper.make_node("Transpose", [x], ["nchw"], perm=[0, 3, 1, 2]))
     w = rng.normal(0, 0.5, (filters, c // conv["group"], k, k)).astype(np.float32)
-    nodes.append(helper.make_node("Conv", ["nchw", const(w, "conv_w"), const(rng.normal(0, 0.1, filters).astype(np.float32), "conv_b")],
-                                  ["conv"], kernel_shape=[k, k], **conv))
+    nodes.append(
+        helper.make_node(
+            "Conv",
+            ["nchw", const(w, "conv_w"), const(rng.normal(0, 0.1, filters).astype(np.float32), "conv_b")],
+            ["conv"],
+            kernel_shape=[k, k],
+            **conv,
+        )
+    )
     activation("conv", "conv_act")
     nodes.append(helper.make_node("MaxPool", ["conv_act"], ["pool"], **pool))
     nodes.append(helper.make_node("Transpose", ["pool"], ["nhwc"], perm=[0, 2, 3, 1]))
     nodes.append(helper.make_node("Flatten", ["nhwc"], ["flat"], axis=1))
     # The flattened size follows from the shapes; let ONNX shape inference find it.
-    probe = helper.make_model(helper.make_graph(nodes, "probe", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, *hw, c])],
-                                                [helper.make_tensor_value_info("flat", TensorProto.FLOAT, None)], inits),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    probe = helper.make_model(
+        helper.make_graph(
+            nodes,
+            "probe",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, *hw, c])],
+            [helper.make_tensor_value_info("flat", TensorProto.FLOAT, None)],
+            inits,
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     inferred = onnx.shape_inference.infer_shapes(probe).graph.output[0]
     features = inferred.type.tensor_type.shape.dim[1].dim_value
     w1 = rng.normal(0, 1 / np.sqrt(features), (features, hidden)).astype(np.float32)
     w2 = rng.normal(0, 1 / np.sqrt(hidden), (hidden, classes)).astype(np.float32)
     b1, b2 = (rng.normal(0, 0.1, n).astype(np.float32) for n in (hidden, classes))
     if gemm:
-        nodes.append(helper.make_node("Gemm", ["flat", const(w1.T.copy(), "fc1_w"), const(b1, "fc1_b")], ["fc1"], transB=1))
+        nodes.append(
+            helper.make_node("Gemm", ["flat", const(w1.T.copy(), "fc1_w"), const(b1, "fc1_b")], ["fc1"], transB=1)
+        )
     else:
         nodes.append(helper.make_node("MatMul", ["flat", const(w1, "fc1_w")], ["fc1_mm"]))
         nodes.append(helper.make_node("Add", ["fc1_mm", const(b1, "fc1_b")], ["fc1"]))
@@ -78,8 +115,13 @@ def float_model(name, rng, *, hw=(8, 8), c=1, filters=3, k=3, conv=None, pool=No
     nodes.append(helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1))
     for i, node in enumerate(nodes):  # quantize_static's nodes_to_exclude matches by name: none may be empty
         node.name = f"{node.op_type.lower()}_{i}"
-    graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *hw, c])],
-                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, classes])], inits)
+    graph = helper.make_graph(
+        nodes,
+        name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *hw, c])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [batch, classes])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
     return model
@@ -94,9 +136,17 @@ def issue6_model(rng):
 
     c, hw = 4, (7, 6)
     w = lambda *shape: numpy_helper.from_array(rng.normal(0, 0.5, shape).astype(np.float32))  # noqa: E731
-    inits = {"pads": numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)),
-             "dw": w(c, 1, 3, 3), "pw": w(c, c, 1, 1), "bn_s": w(c), "bn_b": w(c), "bn_m": w(c),
-             "bn_v": numpy_helper.from_array(rng.uniform(0.5, 2, c).astype(np.float32)), "fc": w(10, 2 * c), "fc_b": w(10)}
+    inits = {
+        "pads": numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)),
+        "dw": w(c, 1, 3, 3),
+        "pw": w(c, c, 1, 1),
+        "bn_s": w(c),
+        "bn_b": w(c),
+        "bn_m": w(c),
+        "bn_v": numpy_helper.from_array(rng.uniform(0.5, 2, c).astype(np.float32)),
+        "fc": w(10, 2 * c),
+        "fc_b": w(10),
+    }
     for name, t in inits.items():
         t.name = name
     nodes = [
@@ -109,16 +159,28 @@ def issue6_model(rng):
         helper.make_node("Sigmoid", ["pconv"], ["gate"]),
         helper.make_node("Mul", ["res_relu", "gate"], ["gated"]),
         helper.make_node("Concat", ["gated", "res_relu"], ["cat"], axis=1),
-        helper.make_node("AveragePool", ["cat"], ["avg"], kernel_shape=[3, 2], strides=[2, 2], pads=[1, 0, 1, 1],
-                         ceil_mode=1, count_include_pad=1),
+        helper.make_node(
+            "AveragePool",
+            ["cat"],
+            ["avg"],
+            kernel_shape=[3, 2],
+            strides=[2, 2],
+            pads=[1, 0, 1, 1],
+            ceil_mode=1,
+            count_include_pad=1,
+        ),
         helper.make_node("GlobalAveragePool", ["avg"], ["gap"]),
         helper.make_node("Flatten", ["gap"], ["flat"]),
         helper.make_node("Gemm", ["flat", "fc", "fc_b"], ["logits"], transB=1),
         helper.make_node("Softmax", ["logits"], ["probabilities"], axis=-1),
     ]
-    graph = helper.make_graph(nodes, "issue6", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", c, *hw])],
-                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 10])],
-                              list(inits.values()))
+    graph = helper.make_graph(
+        nodes,
+        "issue6",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", c, *hw])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 10])],
+        list(inits.values()),
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
     return model
@@ -146,23 +208,44 @@ def quantized(model, rng, tmp: Path, *, per_channel=True, activation="int8"):
     excluded = [n.name for n in onnx.load(str(prepared)).graph.node if n.op_type == "Softmax"]
     qtype = quantization.QuantType.QInt8 if activation == "int8" else quantization.QuantType.QUInt8
     quantization.quantize_static(
-        str(prepared), str(out), Reader(), quant_format=quantization.QuantFormat.QDQ,
+        str(prepared),
+        str(out),
+        Reader(),
+        quant_format=quantization.QuantFormat.QDQ,
         op_types_to_quantize=["Conv", "Gemm", "MatMul", "MaxPool", "Relu", "Transpose", "Reshape", "Flatten"],
-        nodes_to_exclude=excluded, per_channel=per_channel, reduce_range=True, activation_type=qtype,
+        nodes_to_exclude=excluded,
+        per_channel=per_channel,
+        reduce_range=True,
+        activation_type=qtype,
         weight_type=quantization.QuantType.QInt8,
-        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+    )
     return onnx.load(str(out))
 
 
 def seeds(rng, tmp: Path) -> dict:
     f = {
         "float_relu": float_model("float_relu", rng),
-        "float_leaky_pad_stride": float_model("float_leaky", rng, act="LeakyRelu", hw=(9, 7),
-                                              conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
-                                              pool={"pads": [0, 0, 1, 1], "ceil_mode": 1}),
-        "float_clip_dilated_group_gemm": float_model("float_clip", rng, act="Clip", c=2, filters=4, hw=(8, 6),
-                                                     conv={"dilations": [2, 1], "group": 2}, gemm=True,
-                                                     normalize=False, batch=1),
+        "float_leaky_pad_stride": float_model(
+            "float_leaky",
+            rng,
+            act="LeakyRelu",
+            hw=(9, 7),
+            conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
+            pool={"pads": [0, 0, 1, 1], "ceil_mode": 1},
+        ),
+        "float_clip_dilated_group_gemm": float_model(
+            "float_clip",
+            rng,
+            act="Clip",
+            c=2,
+            filters=4,
+            hw=(8, 6),
+            conv={"dilations": [2, 1], "group": 2},
+            gemm=True,
+            normalize=False,
+            batch=1,
+        ),
     }
     q = {
         "int8_per_channel": quantized(f["float_relu"], rng, tmp),
@@ -182,8 +265,10 @@ def main(out_dir: str) -> int:
         for name, model in seeds(rng, Path(tmp)).items():
             blob, report = compile_model(model)
             write_bytes(out / f"{name}.ecnn", blob)
-            print(f"{out / (name + '.ecnn')}: {len(blob):,} bytes, {len(report.layers)} ops: "
-                  + ", ".join(row.op for row in report.layers))
+            print(
+                f"{out / (name + '.ecnn')}: {len(blob):,} bytes, {len(report.layers)} ops: "
+                + ", ".join(row.op for row in report.layers)
+            )
     return 0
 
 

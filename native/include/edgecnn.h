@@ -82,64 +82,64 @@ struct ecnn_isa_info;
  * change between versions), except through the accessor functions below.
  */
 typedef struct ecnn_model {
-    const uint8_t *buf;         /* start of the model file */
-    const uint8_t *tensors;     /* tensor table */
-    const uint8_t *ops;         /* op list */
-    const uint8_t *data;        /* weight data section */
+    const uint8_t *buf;     /* start of the model file */
+    const uint8_t *tensors; /* tensor table */
+    const uint8_t *ops;     /* op list */
+    const uint8_t *data;    /* weight data section */
     uint32_t file_size;
-    uint32_t version;           /* the file's format version (set even on ECNN_E_VERSION) */
+    uint32_t version; /* the file's format version (set even on ECNN_E_VERSION) */
     uint32_t num_tensors;
     uint32_t num_ops;
     uint32_t ops_size;
     uint32_t data_size;
-    uint32_t arena_fixed;       /* batch-independent arena bytes */
-    uint32_t arena_per_sample;  /* arena bytes per sample */
-    uint32_t input;             /* index of the input tensor */
-    uint32_t output;            /* index of the output tensor */
-    uint64_t weight_bytes;      /* sum of CONSTANT tensor sizes */
-    uint64_t activation_bytes;  /* sum of ACTIVATION tensor sizes per sample (no planning) */
+    uint32_t arena_fixed;            /* batch-independent arena bytes */
+    uint32_t arena_per_sample;       /* arena bytes per sample */
+    uint32_t input;                  /* index of the input tensor */
+    uint32_t output;                 /* index of the output tensor */
+    uint64_t weight_bytes;           /* sum of CONSTANT tensor sizes */
+    uint64_t activation_bytes;       /* sum of ACTIVATION tensor sizes per sample (no planning) */
     const struct ecnn_isa_info *isa; /* the kernel level in use (a constant table entry) */
     /* Diagnostics of the last ecnn_model_init (valid after it fails; -1 = not applicable). */
     int32_t err_op;
     int32_t err_tensor;
-    const char *err_detail;     /* static string: which check failed */
+    const char *err_detail; /* static string: which check failed */
 } ecnn_model;
 
 /** Whole-model facts, from ecnn_model_get_info(). */
 typedef struct {
-    uint32_t version;                 /* file format version */
-    uint32_t file_size;               /* bytes of the model file */
+    uint32_t version;   /* file format version */
+    uint32_t file_size; /* bytes of the model file */
     uint32_t num_tensors;
     uint32_t num_ops;
-    uint32_t input;                   /* tensor index of the input */
-    uint32_t output;                  /* tensor index of the output */
-    uint32_t arena_fixed;             /* arena = arena_fixed + N * arena_per_sample */
+    uint32_t input;       /* tensor index of the input */
+    uint32_t output;      /* tensor index of the output */
+    uint32_t arena_fixed; /* arena = arena_fixed + N * arena_per_sample */
     uint32_t arena_per_sample;
-    uint64_t weight_bytes;            /* sum of CONSTANT tensor bytes */
-    uint64_t activation_bytes;        /* sum of ACTIVATION tensor bytes per sample, before planning */
+    uint64_t weight_bytes;     /* sum of CONSTANT tensor bytes */
+    uint64_t activation_bytes; /* sum of ACTIVATION tensor bytes per sample, before planning */
 } ecnn_model_info;
 
 /** One tensor, from ecnn_model_tensor(). */
 typedef struct {
-    uint32_t kind;                    /* ecnn_kind */
-    uint32_t dtype;                   /* ecnn_dtype */
+    uint32_t kind;  /* ecnn_kind */
+    uint32_t dtype; /* ecnn_dtype */
     uint32_t rank;
-    uint32_t dims[ECNN_MAX_RANK];     /* per sample for INPUT/OUTPUT/ACTIVATION/SCRATCH, full for CONSTANT */
-    uint32_t size;                    /* bytes (per sample except for CONSTANT) */
-    uint32_t offset;                  /* arena offset per sample, or offset in the weight data */
-    uint32_t quant_count;             /* 0 = float, 1 = per-tensor, >1 = per-channel */
+    uint32_t dims[ECNN_MAX_RANK]; /* per sample for INPUT/OUTPUT/ACTIVATION/SCRATCH, full for CONSTANT */
+    uint32_t size;                /* bytes (per sample except for CONSTANT) */
+    uint32_t offset;              /* arena offset per sample, or offset in the weight data */
+    uint32_t quant_count;         /* 0 = float, 1 = per-tensor, >1 = per-channel */
 } ecnn_tensor_info;
 
 /** One op, from ecnn_model_op(). */
 typedef struct {
-    uint32_t op_type;                 /* ecnn_op_type */
+    uint32_t op_type; /* ecnn_op_type */
     uint32_t num_inputs;
     uint32_t num_outputs;
-    uint32_t inputs[ECNN_MAX_OP_TENSORS];  /* tensor indices; ECNN_NO_TENSOR = absent */
+    uint32_t inputs[ECNN_MAX_OP_TENSORS]; /* tensor indices; ECNN_NO_TENSOR = absent */
     uint32_t outputs[ECNN_MAX_OP_TENSORS];
-    uint64_t macs_per_sample;         /* multiply-accumulates per sample (0 for data movement) */
-    uint64_t weight_bytes;            /* bytes of the CONSTANT inputs */
-    const char *kernel;               /* the kernel ecnn_run runs for it at the model's ISA level,
+    uint64_t macs_per_sample; /* multiply-accumulates per sample (0 for data movement) */
+    uint64_t weight_bytes;    /* bytes of the CONSTANT inputs */
+    const char *kernel;       /* the kernel ecnn_run runs for it at the model's ISA level,
                                          e.g. "fc_f32_panel16_avx512" (static string) */
 } ecnn_op_info;
 
@@ -244,8 +244,8 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
  * @return ECNN_OK, ECNN_E_ARG (NULL, batch 0), ECNN_E_SIZE, ECNN_E_ALIGN, ECNN_E_ARENA,
  *         ECNN_E_OVERFLOW.
  */
-ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes,
-                     void *output, size_t output_bytes, void *arena, size_t arena_bytes);
+ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes, void *output,
+                     size_t output_bytes, void *arena, size_t arena_bytes);
 
 /** A task of a parallel-for: computes item `index` (one tile of one op). */
 typedef void (*ecnn_task_fn)(void *context, size_t index);
@@ -311,8 +311,7 @@ ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first
  */
 ecnn_status ecnn_run_ops_parallel(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op,
                                   uint32_t flags, const void *input, size_t input_bytes, void *output,
-                                  size_t output_bytes, void *arena, size_t arena_bytes,
-                                  const ecnn_parallel *parallel);
+                                  size_t output_bytes, void *arena, size_t arena_bytes, const ecnn_parallel *parallel);
 
 /* ---- the built-in thread pool -------------------------------------------------------------
  * Host builds with POSIX threads (Linux, macOS, ... compiled with GCC or clang) have a small

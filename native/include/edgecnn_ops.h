@@ -33,12 +33,7 @@ typedef enum {
 } ecnn_kind;
 
 /** Element types (tensor record byte 1). */
-typedef enum {
-    ECNN_DTYPE_F32 = 1,
-    ECNN_DTYPE_I8 = 2,
-    ECNN_DTYPE_U8 = 3,
-    ECNN_DTYPE_I32 = 4
-} ecnn_dtype;
+typedef enum { ECNN_DTYPE_F32 = 1, ECNN_DTYPE_I8 = 2, ECNN_DTYPE_U8 = 3, ECNN_DTYPE_I32 = 4 } ecnn_dtype;
 
 /** Weight layouts of CONSTANT tensors (tensor record byte 44, FORMAT.md "Packed weights"). */
 typedef enum {
@@ -62,12 +57,7 @@ typedef enum {
 } ecnn_activation;
 
 /** Functions of CHANNEL_ARITH (param `func`). */
-typedef enum {
-    ECNN_ARITH_ADD = 1,
-    ECNN_ARITH_SUB = 2,
-    ECNN_ARITH_MUL = 3,
-    ECNN_ARITH_DIV = 4
-} ecnn_arith;
+typedef enum { ECNN_ARITH_ADD = 1, ECNN_ARITH_SUB = 2, ECNN_ARITH_MUL = 3, ECNN_ARITH_DIV = 4 } ecnn_arith;
 
 /** A parameter word that holds an f32 bit pattern or a signed code, as the op's tensors say
  * (PAD's value). */
@@ -140,21 +130,21 @@ typedef struct {
 
 /** Every op: X(NAME, file code, name, parameter struct). A new op is one line here, its struct
  * above and its file native/src/ops/<name>.c. */
-#define ECNN_OP_LIST(X)                                               \
-    X(CONV_2D, 1, conv_2d, ecnn_conv2d_params)                        \
-    X(MAX_POOL_2D, 2, max_pool_2d, ecnn_max_pool2d_params)            \
-    X(FULLY_CONNECTED, 3, fully_connected, ecnn_act_params)           \
-    X(SOFTMAX, 4, softmax, ecnn_no_params)                            \
-    X(RESHAPE, 5, reshape, ecnn_no_params)                            \
-    X(ACTIVATION, 6, activation, ecnn_act_params)                     \
-    X(AVG_POOL_2D, 7, avg_pool_2d, ecnn_avg_pool2d_params)            \
-    X(ADD, 8, add, ecnn_act_params)                                   \
-    X(QUANTIZE, 9, quantize, ecnn_no_params)                          \
-    X(DEQUANTIZE, 10, dequantize, ecnn_no_params)                     \
-    X(CHANNEL_ARITH, 11, channel_arith, ecnn_channel_arith_params)    \
-    X(CONCAT, 12, concat, ecnn_concat_params)                         \
-    X(PAD, 13, pad, ecnn_pad_params)                                  \
-    X(TRANSPOSE, 14, transpose, ecnn_transpose_params)                \
+#define ECNN_OP_LIST(X)                                                                                                \
+    X(CONV_2D, 1, conv_2d, ecnn_conv2d_params)                                                                         \
+    X(MAX_POOL_2D, 2, max_pool_2d, ecnn_max_pool2d_params)                                                             \
+    X(FULLY_CONNECTED, 3, fully_connected, ecnn_act_params)                                                            \
+    X(SOFTMAX, 4, softmax, ecnn_no_params)                                                                             \
+    X(RESHAPE, 5, reshape, ecnn_no_params)                                                                             \
+    X(ACTIVATION, 6, activation, ecnn_act_params)                                                                      \
+    X(AVG_POOL_2D, 7, avg_pool_2d, ecnn_avg_pool2d_params)                                                             \
+    X(ADD, 8, add, ecnn_act_params)                                                                                    \
+    X(QUANTIZE, 9, quantize, ecnn_no_params)                                                                           \
+    X(DEQUANTIZE, 10, dequantize, ecnn_no_params)                                                                      \
+    X(CHANNEL_ARITH, 11, channel_arith, ecnn_channel_arith_params)                                                     \
+    X(CONCAT, 12, concat, ecnn_concat_params)                                                                          \
+    X(PAD, 13, pad, ecnn_pad_params)                                                                                   \
+    X(TRANSPOSE, 14, transpose, ecnn_transpose_params)                                                                 \
     X(MUL, 15, mul, ecnn_act_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (FORMAT.md). */

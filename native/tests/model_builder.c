@@ -22,7 +22,10 @@ uint32_t mb_f32_bits(float f)
     return u;
 }
 
-void mb_init(model_builder *b) { memset(b, 0, sizeof *b); }
+void mb_init(model_builder *b)
+{
+    memset(b, 0, sizeof *b);
+}
 
 uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims)
 {
@@ -143,4 +146,7 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     return file_size;
 }
 
-void mb_fix_crc(uint8_t *file, uint32_t size) { wr32(file + size - 4, ecnn_crc32(file, size - 4, NULL)); }
+void mb_fix_crc(uint8_t *file, uint32_t size)
+{
+    wr32(file + size - 4, ecnn_crc32(file, size - 4, NULL));
+}

@@ -256,11 +256,11 @@ static void test_average_pool_window_and_count(void)
     p.pad_bottom = 1;
     p.dilation_h = p.dilation_w = 1;
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
-    CHECK(y[0] == 2);  /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
-    CHECK(y[1] == 6);  /* 4.5 / 1 -> 9 - 3 = 6 */
+    CHECK(y[0] == 2); /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
+    CHECK(y[1] == 6); /* 4.5 / 1 -> 9 - 3 = 6 */
     p.count_include_pad = 1;
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
-    CHECK(y[1] == 2);  /* 4.5 / 2 = 2.25 -> 4.5 - 3 = 1.5 -> 2 (even) */
+    CHECK(y[1] == 2); /* 4.5 / 2 = 2.25 -> 4.5 - 3 = 1.5 -> 2 (even) */
 }
 
 static void test_average_pool_uint8_rounding(void)

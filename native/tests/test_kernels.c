@@ -31,8 +31,14 @@ static uint32_t next_u32(void)
     rng = rng * 1664525u + 1013904223u;
     return rng >> 8;
 }
-static float frand(void) { return (float)(next_u32() & 0xFFFFu) / 32768.0f - 1.0f; } /* [-1, 1) */
-static int32_t irand(int32_t lo, int32_t hi) { return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1)); }
+static float frand(void)
+{
+    return (float)(next_u32() & 0xFFFFu) / 32768.0f - 1.0f;
+} /* [-1, 1) */
+static int32_t irand(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1));
+}
 
 #define MAX_N 13u
 #define MAX_K 530u
@@ -175,8 +181,11 @@ static void test_fc_q_panel8x4(void)
                 q.y_min = ecnn_qtype_min(q.y_type);
                 q.y_max = ecnn_qtype_max(q.y_type);
                 if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
-                for (i = 0; i < n * k; i++) xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127) : irand(0, 255)); /* largest x - zx */
-                for (i = 0; i < o * k; i++) wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
+                for (i = 0; i < n * k; i++)
+                    xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127)
+                                                            : irand(0, 255)); /* largest x - zx */
+                for (i = 0; i < o * k; i++)
+                    wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
                 if (w64) {
                     for (i = 0; i < o * k; i += 7) wq[i] = (int8_t)(i % 2 ? 64 : -64); /* both ends */
                     if (trial % 3 == 1) /* the largest int16 pair sums: x - zx = 255, |w| = 64 */
@@ -258,8 +267,8 @@ static void to_hwio(void *dst, const void *src, const ecnn_conv2d_args *p, size_
 /* Float conv with random x, w, b (bias when with_bias): the HWIO fast kernel against the
  * reference on plain weights, bit for bit. Leaves x, w (plain), wh (HWIO), b and y_ref filled;
  * p->w_layout is back to plain on return. */
-static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh,
-                                float *b, float *y_ref, float *y_fast)
+static void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh, float *b,
+                                float *y_ref, float *y_fast)
 {
     const size_t nx = (size_t)n * p->h * p->w * p->c, nw = (size_t)p->o * p->kh * p->kw * (p->c / p->group);
     const size_t ny = (size_t)n * p->oh * p->ow * p->o;
@@ -299,7 +308,9 @@ static void test_conv_hwio(void)
         /* float */
         check_conv_f32_hwio(&p, n, trial % 2, cx, cw, cwh, cb, cy_ref, cy_fast);
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, WHOLE(n * p.oh, p.o), &p); /* the reference reads HWIO too */
+        ECNN_KERNEL(ecnn_conv2d_config, ref, isa)
+            ->fn(cy_fast, cx, cwh, trial % 2 ? cb : NULL, n, WHOLE(n * p.oh, p.o),
+                 &p); /* the reference reads HWIO too */
         CHECK(memcmp(cy_ref, cy_fast, ny * sizeof(float)) == 0);
         p.w_layout = ECNN_LAYOUT_PLAIN;
         /* int8 / uint8, per-channel zero points allowed here */
@@ -351,7 +362,8 @@ static void test_conv_hwio_wide_rows(void)
         memset(&p, 0, sizeof p);
         p.group = trial % 3 == 2 ? 3 : 1;
         p.c = p.group * (uint32_t)irand(1, trial % 3 == 2 ? 2 : 3);
-        p.o = p.group * (trial % 5 == 1 ? (uint32_t)irand(1, 23) /* masked last channels */ : 8u * (uint32_t)irand(1, 3));
+        p.o =
+            p.group * (trial % 5 == 1 ? (uint32_t)irand(1, 23) /* masked last channels */ : 8u * (uint32_t)irand(1, 3));
         p.kh = (uint32_t)irand(1, 3);
         p.kw = (uint32_t)irand(1, 3);
         p.stride_h = (uint32_t)irand(1, 2);
@@ -362,7 +374,7 @@ static void test_conv_hwio_wide_rows(void)
         p.pad_left = (uint32_t)irand(0, 1);
         p.h = (uint32_t)irand(5, 7);
         p.w = (uint32_t)irand(13, 19);
-        p.oh = (p.h + p.pad_top - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;           /* pad_bottom 0 */
+        p.oh = (p.h + p.pad_top - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;      /* pad_bottom 0 */
         p.ow = (p.w + p.pad_left + 1 - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1; /* pad_right 1 */
         p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
         p.act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
@@ -383,10 +395,12 @@ static void test_maxpool_q(void)
         const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
         uint32_t span_h, span_w;
         memset(&p, 0, sizeof p);
-        p.c = (uint32_t)irand(1, 7) * (trial % 4 == 0 ? 3 : 1) - (trial % 4 == 0 ? 2 : 0); /* up to 19: full and partial vector blocks */
-        if (trial % 8 == 5) p.c = 16; /* whole 16-channel chunks (the AVX2 int8 kernel) */
-        if (trial % 8 == 6) p.c = 8; /* whole 4-float chunks (the AVX2 float kernel) */
-        if (trial % 8 == 7) /* AVX2 chunks of 64, 32 and 16 bytes: float 64; int8 32 + 16 (float 3 x 64); float 64 + 32 + 16 */
+        p.c = (uint32_t)irand(1, 7) * (trial % 4 == 0 ? 3 : 1) -
+              (trial % 4 == 0 ? 2 : 0); /* up to 19: full and partial vector blocks */
+        if (trial % 8 == 5) p.c = 16;   /* whole 16-channel chunks (the AVX2 int8 kernel) */
+        if (trial % 8 == 6) p.c = 8;    /* whole 4-float chunks (the AVX2 float kernel) */
+        if (trial % 8 ==
+            7) /* AVX2 chunks of 64, 32 and 16 bytes: float 64; int8 32 + 16 (float 3 x 64); float 64 + 32 + 16 */
             p.c = trial / 8 % 3 == 0 ? 16 : trial / 8 % 3 == 1 ? 48 : 28;
         p.kh = (uint32_t)irand(1, 3);
         p.kw = (uint32_t)irand(1, 3);
@@ -436,15 +450,29 @@ typedef struct {
     int type; /* max pool */
 } tile_case;
 
-enum { TK_FC_F32, TK_FC_F32_REF, TK_FC_Q, TK_FC_Q_REF, TK_CONV_F32, TK_CONV_F32_REF, TK_CONV_Q, TK_CONV_Q_REF, TK_MAX,
-       TK_MAX_F32_REF, TK_MAX_Q_REF, TK_AVG_F32_REF, TK_AVG_Q_REF };
+enum {
+    TK_FC_F32,
+    TK_FC_F32_REF,
+    TK_FC_Q,
+    TK_FC_Q_REF,
+    TK_CONV_F32,
+    TK_CONV_F32_REF,
+    TK_CONV_Q,
+    TK_CONV_Q_REF,
+    TK_MAX,
+    TK_MAX_F32_REF,
+    TK_MAX_Q_REF,
+    TK_AVG_F32_REF,
+    TK_AVG_Q_REF
+};
 
 static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
 {
     switch (c->kind) {
     case TK_FC_F32: ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
     case TK_FC_F32_REF:
-        ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
+        ECNN_KERNEL(ecnn_fc_config, ref, isa)
+            ->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
     case TK_FC_Q: ECNN_KERNEL(ecnn_fc_config, q, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
     case TK_FC_Q_REF: ecnn_fully_connected_q_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
@@ -505,8 +533,10 @@ static int check_tiling(const tile_case *c, uint8_t *y, const uint8_t *whole, si
                         size_t e;
                         for (e = 0; e < esize; e++)
                             if (y[at + e] != (inside ? whole[at + e] : 0xCD)) {
-                                fprintf(stderr, "  kernel %d: tile rows [%u, %u) channels [%u, %u): output (%u, %u, %u) %s\n",
-                                        c->kind, t.m0, t.m1, t.o0, t.o1, m, px, ch, inside ? "differs" : "written outside");
+                                fprintf(stderr,
+                                        "  kernel %d: tile rows [%u, %u) channels [%u, %u): output (%u, %u, %u) %s\n",
+                                        c->kind, t.m0, t.m1, t.o0, t.o1, m, px, ch,
+                                        inside ? "differs" : "written outside");
                                 return 0;
                             }
                     }
@@ -629,7 +659,8 @@ static void test_tiles(void)
             c.n = n;
             c.qx = &qx, c.qy = &qy;
             for (c.kind = TK_MAX; c.kind <= TK_AVG_Q_REF; c.kind++) {
-                const int f32 = c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32_REF || (c.kind == TK_MAX && trial % 3 == 1);
+                const int f32 =
+                    c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32_REF || (c.kind == TK_MAX && trial % 3 == 1);
                 c.type = c.kind == TK_MAX && f32 ? ECNN_POOL_F32 : (int)qx.type;
                 c.x = f32 ? (const void *)fx : (const void *)qx8;
                 run_tile(&c, f32 ? (void *)fwhole : (void *)qwhole, WHOLE(n * p.oh, p.c));

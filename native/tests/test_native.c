@@ -20,10 +20,16 @@ int harness_tests_failed = 0;
 
 static model_builder builder;
 /* 64-byte aligned file and arena storage (C99 has no aligned_alloc: use unions of wide types). */
-static union { uint8_t b[MB_MAX_FILE + 64]; double align_; } file_store_u;
+static union {
+    uint8_t b[MB_MAX_FILE + 64];
+    double align_;
+} file_store_u;
 #define file_store (file_store_u.b)
 
-static uint8_t *aligned64(uint8_t *p) { return p + ((64 - (uintptr_t)p % 64) % 64); }
+static uint8_t *aligned64(uint8_t *p)
+{
+    return p + ((64 - (uintptr_t)p % 64) % 64);
+}
 
 static uint32_t rng_state = 12345u;
 static float frand(void) /* uniform in [-1, 1) */
@@ -136,7 +142,10 @@ static void naive_forward(double *probs, const float *x)
     for (j = 0; j < F3; j++) probs[j] = exp(a5[j] - mx) / sum;
 }
 
-static union { uint8_t b[(1 << 16) + 64]; double align_; } arena_store_u;
+static union {
+    uint8_t b[(1 << 16) + 64];
+    double align_;
+} arena_store_u;
 
 /* Runs the model on `batch` random samples and compares with the naive forward pass. */
 static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_per_sample)
@@ -149,9 +158,9 @@ static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_
     for (i = 0; i < batch * H * W * C; i++) x[i] = frand();
     CHECK_STATUS(ecnn_arena_size(m, batch, &arena_bytes), ECNN_OK);
     CHECK(arena_bytes == (size_t)batch * arena_per_sample);
-    CHECK_STATUS(ecnn_run(m, batch, x, sizeof(float) * batch * H * W * C, y, sizeof(float) * batch * F3, arena,
-                          arena_bytes),
-                 ECNN_OK);
+    CHECK_STATUS(
+        ecnn_run(m, batch, x, sizeof(float) * batch * H * W * C, y, sizeof(float) * batch * F3, arena, arena_bytes),
+        ECNN_OK);
     for (s = 0; s < batch; s++) {
         naive_forward(want, x + s * H * W * C);
         for (i = 0; i < F3; i++) CHECK(fabs(y[s * F3 + i] - want[i]) < 1e-5);
@@ -286,9 +295,12 @@ static void test_bit_flips(void)
             ecnn_status st;
             file[pos] ^= (uint8_t)(1u << bit);
             st = ecnn_model_init(&m, file, size);
-            if (pos < 4) CHECK(st == ECNN_E_MAGIC);
-            else if (pos < 8) CHECK(st == ECNN_E_VERSION);
-            else CHECK(st == ECNN_E_CRC || st == ECNN_E_TRUNCATED || st == ECNN_E_CORRUPT);
+            if (pos < 4)
+                CHECK(st == ECNN_E_MAGIC);
+            else if (pos < 8)
+                CHECK(st == ECNN_E_VERSION);
+            else
+                CHECK(st == ECNN_E_CRC || st == ECNN_E_TRUNCATED || st == ECNN_E_CORRUPT);
             file[pos] ^= (uint8_t)(1u << bit);
         }
     }
@@ -338,8 +350,8 @@ static void test_bad_offsets_and_shapes(void)
     {
         uint32_t size;
         uint8_t *file = build_small_model(&size, ECNN_OP_CONV_2D);
-        file[64 + 48 * 3 + 4] = 4;     /* a1 dims[0] 5 -> 4 */
-        file[64 + 48 * 3 + 28] = 240;  /* size 300 -> 240 (0x12C -> 0x0F0) */
+        file[64 + 48 * 3 + 4] = 4;    /* a1 dims[0] 5 -> 4 */
+        file[64 + 48 * 3 + 28] = 240; /* size 300 -> 240 (0x12C -> 0x0F0) */
         file[64 + 48 * 3 + 29] = 0;
         mb_fix_crc(file, size);
         CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);

@@ -87,7 +87,8 @@ static void test_pad_kernel(void)
                 xi[k] = idx[k] - before[k];
             }
             CHECK(y[s * 54 + offset_of(idx, ydims, 3)] == (inside ? x[s * 6 + offset_of(xi, xdims, 3)] : value));
-            CHECK(yb[s * 54 + offset_of(idx, ydims, 3)] == (inside ? xb[s * 6 + offset_of(xi, xdims, 3)] : (uint8_t)-7));
+            CHECK(yb[s * 54 + offset_of(idx, ydims, 3)] ==
+                  (inside ? xb[s * 6 + offset_of(xi, xdims, 3)] : (uint8_t)-7));
         } while (next_index(idx, ydims, 3));
     }
 }
@@ -209,7 +210,7 @@ static void test_depthwise_kernel_matches_reference(void)
             p.h = 7, p.w = 6, p.c = chans[ci], p.o = chans[ci], p.group = chans[ci], p.kh = 3, p.kw = 3;
             p.stride_h = 1 + variant % 2, p.stride_w = 1 + variant / 2;
             p.dilation_h = 1 + variant / 2, p.dilation_w = 1;
-            p.pad_top = variant, p.pad_left = 4 - variant; /* up to 4: more than the kernel */
+            p.pad_top = variant, p.pad_left = 4 - variant;                        /* up to 4: more than the kernel */
             p.oh = (p.h + 2 * p.pad_top - p.dilation_h * 2 - 1) / p.stride_h + 1; /* pad_bottom = pad_top */
             p.ow = (p.w + 2 * p.pad_left - p.dilation_w * 2 - 1) / p.stride_w + 1;
             p.act.act = variant == 3 ? ECNN_ACT_CLIP : ECNN_ACT_NONE, p.act.act_p0 = -0.5f, p.act.act_p1 = 0.5f;
@@ -227,8 +228,14 @@ static void test_depthwise_kernel_matches_reference(void)
  * again) -> ACTIVATION relu (r) -> ADD(r, t2) in place over r -> PAD [5,4,2] -> AVG_POOL 2x2/1
  * -> [4,3,2] -> CONCAT(a, t2) axis 2 [4,3,4] -> MUL with itself -> output */
 static model_builder ob;
-static union { uint8_t b[MB_MAX_FILE + 64]; double align_; } ops_file_u;
-static union { uint8_t b[8192 + 64]; double align_; } ops_arena_u;
+static union {
+    uint8_t b[MB_MAX_FILE + 64];
+    double align_;
+} ops_file_u;
+static union {
+    uint8_t b[8192 + 64];
+    double align_;
+} ops_arena_u;
 static float ops_in[2 * 24], ops_out[2 * 48];
 
 enum { P_PERM = 0, P_PAD = 1, P_CONCAT = 2, P_AVG = 3, P_ADD = 4 };
@@ -243,18 +250,18 @@ static uint32_t build_residual(int what, uint8_t **file)
     uint32_t concat_p[1] = {2};
     uint16_t in, t1, t2, r, s, pd, a, c, out, i1[2], o1[1];
     pad_p[10] = mb_f32_bits(0.0f);
-    if (what == P_PERM) perm2[1] = 1;          /* not a permutation */
-    if (what == P_PAD) pad_p[0] = 2;           /* output dims no longer input + pads */
-    if (what == P_CONCAT) concat_p[0] = 1;     /* axis lengths do not add up */
-    if (what == P_AVG) avg_p[10] = 2;          /* count_include_pad not 0/1 */
+    if (what == P_PERM) perm2[1] = 1;      /* not a permutation */
+    if (what == P_PAD) pad_p[0] = 2;       /* output dims no longer input + pads */
+    if (what == P_CONCAT) concat_p[0] = 1; /* axis lengths do not add up */
+    if (what == P_AVG) avg_p[10] = 2;      /* count_include_pad not 0/1 */
     mb_init(&ob);
     in = mb_tensor_act(&ob, ECNN_KIND_INPUT, 0, 3, d_in);
-    t1 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_t1);    /* [0, 96) */
-    t2 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 128, 3, d_in);  /* live until the CONCAT */
-    r = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);     /* over t1 (dead) */
+    t1 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_t1);                       /* [0, 96) */
+    t2 = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 128, 3, d_in);                     /* live until the CONCAT */
+    r = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);                        /* over t1 (dead) */
     s = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, what == P_ADD ? d_t1 : d_in); /* in place over r */
     pd = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 256, 3, d_p);
-    a = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in);     /* over s (dead) */
+    a = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in); /* over s (dead) */
     c = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 512, 3, d_c);
     out = mb_tensor_act(&ob, ECNN_KIND_OUTPUT, 0, 3, d_c);
     i1[0] = in, o1[0] = t1;
@@ -319,7 +326,10 @@ static void test_residual_model_runs(void)
 
 static void test_residual_model_refusals(void)
 {
-    static const struct { int what; const char *detail; } cases[] = {
+    static const struct {
+        int what;
+        const char *detail;
+    } cases[] = {
         {P_PERM, "TRANSPOSE perm is not a permutation of the axes"},
         {P_PAD, "PAD output dims are not input dims + pads"},
         {P_CONCAT, "CONCAT input dims differ from the output's off the axis"},

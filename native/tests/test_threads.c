@@ -48,7 +48,10 @@ typedef struct {
     unsigned char *hits; /* one slot per item: each task writes only its own */
 } hit_ctx;
 
-static void hit_task(void *ctx, size_t i) { ((hit_ctx *)ctx)->hits[i]++; }
+static void hit_task(void *ctx, size_t i)
+{
+    ((hit_ctx *)ctx)->hits[i]++;
+}
 
 /* Starts a pool of `threads` in malloc'ed memory (*block: free it after ecnn_pool_destroy). */
 static ecnn_status start_pool(ecnn_parallel *par, uint32_t threads, void **block)
@@ -151,7 +154,10 @@ static void test_pool_start_failure(void)
 #define CLASSES 10
 
 static model_builder builder;
-static union { uint8_t b[MB_MAX_FILE + 64]; double align_; } file_u;
+static union {
+    uint8_t b[MB_MAX_FILE + 64];
+    double align_;
+} file_u;
 
 /* HWIO copy of OHWI weights [o][kh][kw][cg]. */
 static void hwio(float *dst, const float *src, uint32_t o, uint32_t kh, uint32_t kw, uint32_t cg)
@@ -194,26 +200,28 @@ static uint8_t *build_model(uint32_t *size)
         for (t = 0; t < k1; t++) f1p[ecnn_fc_w_index(ECNN_LAYOUT_FC_PANEL16, j, t, k1)] = f1[(size_t)j * k1 + t];
     mb_init(&builder);
     in = mb_tensor_act(&builder, ECNN_KIND_INPUT, 0, 3, d_in);
-    a = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 3, d_a);        /* conv */
-    b = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 3, d_b);        /* max pool, in place over a */
-    c = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 27648, 3, d_b);    /* depthwise */
-    d = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 34560, 3, d_b);    /* avg pool */
-    e = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 3, d_b);    /* c + d */
-    f = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 3, d_b);    /* relu in place over e */
-    g = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 1, d_flat); /* reshape of f */
-    h = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 48384, 1, d_h);    /* FC, packed */
+    a = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 3, d_a);         /* conv */
+    b = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 3, d_b);         /* max pool, in place over a */
+    c = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 27648, 3, d_b);     /* depthwise */
+    d = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 34560, 3, d_b);     /* avg pool */
+    e = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 3, d_b);     /* c + d */
+    f = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 3, d_b);     /* relu in place over e */
+    g = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 41472, 1, d_flat);  /* reshape of f */
+    h = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 48384, 1, d_h);     /* FC, packed */
     fc2 = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 48832, 1, d_out); /* FC, plain */
-    out = mb_tensor_act(&builder, ECNN_KIND_OUTPUT, 0, 1, d_out);        /* softmax */
+    out = mb_tensor_act(&builder, ECNN_KIND_OUTPUT, 0, 1, d_out);         /* softmax */
     tw1 = mb_tensor_const_packed(&builder, 4, d_w1, w1h, O * 9 * C, ECNN_LAYOUT_CONV_HWIO);
     tb1 = mb_tensor_const(&builder, 1, d_b1, b1);
     twd = mb_tensor_const_packed(&builder, 4, d_wd, wdh, O * 9, ECNN_LAYOUT_CONV_HWIO);
     tbd = mb_tensor_const(&builder, 1, d_b1, bd);
-    tf1 = mb_tensor_const_packed(&builder, 2, d_f1, f1p, (uint32_t)(sizeof f1p / sizeof f1p[0]), ECNN_LAYOUT_FC_PANEL16);
+    tf1 =
+        mb_tensor_const_packed(&builder, 2, d_f1, f1p, (uint32_t)(sizeof f1p / sizeof f1p[0]), ECNN_LAYOUT_FC_PANEL16);
     tfb1 = mb_tensor_const(&builder, 1, d_fb1, fb1);
     tf2 = mb_tensor_const(&builder, 2, d_f2, f2);
     tfb2 = mb_tensor_const(&builder, 1, d_fb2, fb2);
     {
-        const uint16_t i0[3] = {in, tw1, tb1}, o0[1] = {a}, i1[1] = {a}, o1[1] = {b}, i2[3] = {b, twd, tbd}, o2[1] = {c};
+        const uint16_t i0[3] = {in, tw1, tb1}, o0[1] = {a}, i1[1] = {a}, o1[1] = {b}, i2[3] = {b, twd, tbd},
+                       o2[1] = {c};
         const uint16_t i3[1] = {c}, o3[1] = {d}, i4[2] = {c, d}, o4[1] = {e}, i5[1] = {e}, o5[1] = {f}, i6[1] = {f};
         const uint16_t o6[1] = {g}, i7[3] = {g, tf1, tfb1}, o7[1] = {h}, i8[3] = {h, tf2, tfb2}, o8[1] = {fc2};
         const uint16_t i9[1] = {fc2}, o9[1] = {out};
@@ -304,7 +312,8 @@ static void check_identical(const ecnn_model *m, uint32_t batch, size_t min_task
         memset(z, 0x5A, (size_t)to.size * batch);
         CHECK_STATUS(run_with(m, batch, x, z, &par), ECNN_OK);
         CHECK(memcmp(y, z, (size_t)to.size * batch) == 0);
-        if (memcmp(y, z, (size_t)to.size * batch) != 0) fprintf(stderr, "  differs: batch %u, %u threads\n", batch, counts[c]);
+        if (memcmp(y, z, (size_t)to.size * batch) != 0)
+            fprintf(stderr, "  differs: batch %u, %u threads\n", batch, counts[c]);
         CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_OK);
         free(block);
     }
@@ -318,7 +327,9 @@ static void check_identical(const ecnn_model *m, uint32_t batch, size_t min_task
         CHECK_STATUS(run_with(m, batch, x, z, &par), ECNN_OK);
         CHECK(memcmp(y, z, (size_t)to.size * batch) == 0);
         CHECK(rp.tasks >= min_tasks);
-        if (rp.tasks < min_tasks) fprintf(stderr, "  batch %u: %lu tasks, expected >= %lu\n", batch, (unsigned long)rp.tasks, (unsigned long)min_tasks);
+        if (rp.tasks < min_tasks)
+            fprintf(stderr, "  batch %u: %lu tasks, expected >= %lu\n", batch, (unsigned long)rp.tasks,
+                    (unsigned long)min_tasks);
     }
     free(xb);
     free(yb);
@@ -331,7 +342,7 @@ static void test_built_model(void)
     uint8_t *file = build_model(&size);
     ecnn_model m;
     CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
-    check_identical(&m, 1, 10);  /* the first conv and the packed FC split at batch 1 */
+    check_identical(&m, 1, 10); /* the first conv and the packed FC split at batch 1 */
     check_identical(&m, 3, 20);
     check_identical(&m, 64, 60); /* every op */
 }
@@ -345,7 +356,10 @@ static void test_tiny_model_does_not_split(void)
     uint8_t *file = file_u.b + (64 - (uintptr_t)file_u.b % 64) % 64;
     ecnn_model m;
     float x[8], y[8];
-    static union { uint8_t b[128]; double align_; } arena_u;
+    static union {
+        uint8_t b[128];
+        double align_;
+    } arena_u;
     uint8_t *arena = arena_u.b + (64 - (uintptr_t)arena_u.b % 64) % 64;
     reverse_pool rp = {0, 0};
     ecnn_parallel par;
@@ -382,11 +396,13 @@ static void test_tiny_model_does_not_split(void)
 /* Real compiler output: float and int8 (per channel, per tensor, uint8), at batches that split. */
 static void test_corpus_models(void)
 {
-    static const char *const files[] = {
-        "fuzz/corpus/float_clip_dilated_group_gemm.ecnn", "fuzz/corpus/float_issue6_ops.ecnn",
-        "fuzz/corpus/float_leaky_pad_stride.ecnn",        "fuzz/corpus/float_relu.ecnn",
-        "fuzz/corpus/int8_pad_stride.ecnn",               "fuzz/corpus/int8_per_channel.ecnn",
-        "fuzz/corpus/int8_per_tensor_uint8.ecnn"};
+    static const char *const files[] = {"fuzz/corpus/float_clip_dilated_group_gemm.ecnn",
+                                        "fuzz/corpus/float_issue6_ops.ecnn",
+                                        "fuzz/corpus/float_leaky_pad_stride.ecnn",
+                                        "fuzz/corpus/float_relu.ecnn",
+                                        "fuzz/corpus/int8_pad_stride.ecnn",
+                                        "fuzz/corpus/int8_per_channel.ecnn",
+                                        "fuzz/corpus/int8_per_tensor_uint8.ecnn"};
     size_t f;
     for (f = 0; f < sizeof files / sizeof files[0]; f++) {
         FILE *fp = fopen(files[f], "rb");
@@ -432,7 +448,8 @@ static void *caller_main(void *arg)
     a->ok = 1;
     for (i = 0; i < 20; i++) {
         memset(y, 0, sizeof y);
-        if (run_with(a->m, a->batch, a->x, y, a->par) != ECNN_OK || memcmp(y, a->want, sizeof(float) * CLASSES * a->batch) != 0)
+        if (run_with(a->m, a->batch, a->x, y, a->par) != ECNN_OK ||
+            memcmp(y, a->want, sizeof(float) * CLASSES * a->batch) != 0)
             a->ok = 0;
     }
     return NULL;

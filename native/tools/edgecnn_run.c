@@ -195,8 +195,10 @@ int main(int argc, char **argv)
         int32_t op, tensor;
         const char *detail = ecnn_model_error(&model, &op, &tensor);
         if (st == ECNN_E_VERSION)
-            fprintf(stderr, "edgecnn-run: %s: file format version %u, library supports %d: recompile the model "
-                    "with this edgecnn version\n", argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION);
+            fprintf(stderr,
+                    "edgecnn-run: %s: file format version %u, library supports %d: recompile the model "
+                    "with this edgecnn version\n",
+                    argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION);
         else
             fprintf(stderr, "edgecnn-run: %s: %s (%s; op %d, tensor %d)\n", argv[1], ecnn_status_string(st), detail,
                     (int)op, (int)tensor);
@@ -223,7 +225,8 @@ int main(int argc, char **argv)
         img_h = in.dims[0], img_w = in.dims[1];
     }
     if (in.dtype == ECNN_DTYPE_I32 || img_h == 0 || out.dtype != ECNN_DTYPE_F32) {
-        fprintf(stderr, "edgecnn-run: %s: needs a float-output model with a grayscale [H, W, 1], [1, H, W] or [H, W] "
+        fprintf(stderr,
+                "edgecnn-run: %s: needs a float-output model with a grayscale [H, W, 1], [1, H, W] or [H, W] "
                 "input (float32, uint8 or int8)\n",
                 argv[1]);
         free(block);
@@ -247,7 +250,8 @@ int main(int argc, char **argv)
         if (st == ECNN_OK && (pool_block = malloc(pool_bytes)) == NULL) why = "out of memory";
         if (st == ECNN_OK && pool_block) st = ecnn_pool_init(&par, pool_block, pool_bytes, threads);
         if (st != ECNN_OK || why) {
-            fprintf(stderr, "edgecnn-run: cannot start %u threads: %s\n", (unsigned)threads, why ? why : ecnn_status_string(st));
+            fprintf(stderr, "edgecnn-run: cannot start %u threads: %s\n", (unsigned)threads,
+                    why ? why : ecnn_status_string(st));
             free(block), free(arena_block), free(x), free(y), free(pool_block);
             return 2;
         }

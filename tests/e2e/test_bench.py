@@ -2,12 +2,12 @@
 writes): the reference model, a tiny-zoo model on all three engines, a model the native compiler
 refuses, a graph with a fixed batch, the JSON schema, the interleaving order, the per-layer table,
 and the --threads contract."""
+
 import json
 import re
 
 import numpy as np
 import pytest
-
 from needs import need
 from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
@@ -34,8 +34,11 @@ def _gemm_model(path, op: str, batch=None):
     dim = batch if batch else "N"
     graph = helper.make_graph(
         [helper.make_node("Gemm", ["input", "w", "b"], ["h"]), helper.make_node(op, ["h"], ["output"])],
-        "bench_test", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [dim, 16])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [dim, 8])], [weight, bias])
+        "bench_test",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [dim, 16])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [dim, 8])],
+        [weight, bias],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -50,14 +53,33 @@ def _check_schema(results: dict) -> None:
     """Every section of bench.json with the keys and types docs/benchmarks.md describes."""
     assert results["schema"] == "edgecnn-bench/2"
     number = (int, float)
-    for key in ("cpu", "logical_cpus", "usable_cpus", "system", "python", "numpy", "cpu_features",
-                "load_start", "load_end"):
+    for key in (
+        "cpu",
+        "logical_cpus",
+        "usable_cpus",
+        "system",
+        "python",
+        "numpy",
+        "cpu_features",
+        "load_start",
+        "load_end",
+    ):
         assert key in results["machine"], key
     assert all(isinstance(v, number) for v in results["machine"]["load_start"])
     assert results["threads"] >= 1 and isinstance(results["seconds"], number)
     settings = results["settings"]
-    for key in ("batches", "runs", "min_runs", "max_seconds", "warmup", "threads", "engines", "per_layer",
-                "ort_profile", "memory"):
+    for key in (
+        "batches",
+        "runs",
+        "min_runs",
+        "max_seconds",
+        "warmup",
+        "threads",
+        "engines",
+        "per_layer",
+        "ort_profile",
+        "memory",
+    ):
         assert key in settings, key
     native = results["engines"]["native"]
     for key in ("version", "library", "isa", "isa_source", "isa_levels", "threads", "threads_option"):
@@ -72,17 +94,52 @@ def _check_schema(results: dict) -> None:
         assert row["engine"] in ("native", "onnxruntime", "litert")
         assert row["status"] in ("ok", "not compiled", "failed", "skipped")
         assert (row["status"] == "ok") == (not row["reason"])
-        assert set(row) >= {"model", "dtype", "file", "file_bytes", "weight_bytes", "arena_bytes_batch1",
-                            "kernels", "peak_rss_kib"}
+        assert set(row) >= {
+            "model",
+            "dtype",
+            "file",
+            "file_bytes",
+            "weight_bytes",
+            "arena_bytes_batch1",
+            "kernels",
+            "peak_rss_kib",
+        }
     for m in results["measurements"]:
-        assert set(m) >= {"model", "dtype", "batch", "engine", "runs", "median_ms", "p10_ms", "p90_ms", "p99_ms",
-                          "min_ms", "max_ms", "mean_ms", "images_per_s", "alone_ms", "floor_ms", "floor_cold_ms"}
+        assert set(m) >= {
+            "model",
+            "dtype",
+            "batch",
+            "engine",
+            "runs",
+            "median_ms",
+            "p10_ms",
+            "p90_ms",
+            "p99_ms",
+            "min_ms",
+            "max_ms",
+            "mean_ms",
+            "images_per_s",
+            "alone_ms",
+            "floor_ms",
+            "floor_cold_ms",
+        }
         assert 0 < m["min_ms"] <= m["p10_ms"] <= m["median_ms"] <= m["p90_ms"] <= m["max_ms"]
         assert m["runs"] >= 1 and m["images_per_s"] == pytest.approx(m["batch"] / m["median_ms"] * 1e3)
         assert (m["alone_ms"] is not None) == (m["batch"] == 1)
     for c in results["comparisons"]:
-        assert set(c) >= {"model", "dtype", "batch", "native_ms", "onnxruntime_ms", "litert_ms", "best_other",
-                          "best_other_ms", "native_vs_best", "native_vs_onnxruntime", "native_vs_litert"}
+        assert set(c) >= {
+            "model",
+            "dtype",
+            "batch",
+            "native_ms",
+            "onnxruntime_ms",
+            "litert_ms",
+            "best_other",
+            "best_other_ms",
+            "native_vs_best",
+            "native_vs_onnxruntime",
+            "native_vs_litert",
+        }
         others = {k: c[f"{k}_ms"] for k in ("onnxruntime", "litert") if c[f"{k}_ms"]}
         if c["native_ms"] and others:
             assert c["best_other_ms"] == min(others.values())
@@ -92,8 +149,22 @@ def _check_schema(results: dict) -> None:
     for row in results["skipped"]:
         assert row["reason"] and set(row) >= {"model", "dtype", "batch", "engine"}
     for row in results["layers"]:
-        assert set(row) >= {"model", "dtype", "batch", "index", "op", "kernel", "output_shape", "weight_bytes",
-                            "macs", "median_ms", "p10_ms", "p90_ms", "share", "gmac_per_s"}
+        assert set(row) >= {
+            "model",
+            "dtype",
+            "batch",
+            "index",
+            "op",
+            "kernel",
+            "output_shape",
+            "weight_bytes",
+            "macs",
+            "median_ms",
+            "p10_ms",
+            "p90_ms",
+            "share",
+            "gmac_per_s",
+        }
     for row in results["layer_totals"]:
         assert set(row) >= {"model", "dtype", "batch", "sum_ms", "rounds_ms", "whole_ms", "runs"}
     json.dumps(results)  # plain JSON all the way down
@@ -104,8 +175,23 @@ def _check_schema(results: dict) -> None:
 
 def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_onnx_path, tmp_path, capsys):
     out = tmp_path / "out"
-    status = main(["bench", str(reference_onnx_path), "--int8", str(reference_int8_onnx_path), "--name", "ref",
-                   "--batch", "1,3", *FAST, "--per-layer", "--ort-profile", "--out", str(out)])
+    status = main(
+        [
+            "bench",
+            str(reference_onnx_path),
+            "--int8",
+            str(reference_int8_onnx_path),
+            "--name",
+            "ref",
+            "--batch",
+            "1,3",
+            *FAST,
+            "--per-layer",
+            "--ort-profile",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     printed = capsys.readouterr().out
     results = json.loads((out / "bench.json").read_text())
@@ -121,7 +207,9 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
     assert rows == {(d, b, e) for d in ("float", "int8") for b in (1, 3) for e in ("native", "onnxruntime")}
     assert all(2 <= m["runs"] <= 3 for m in results["measurements"])
     assert all(c["native_vs_onnxruntime"] > 0 for c in results["comparisons"])
-    assert re.search(r"^ref\s+int8\s+3\s+[\d.]+ ±\d+%\s+[\d.]+ ±\d+%\s+n/a\s+[\d.]+ ORT\s+[\d,]+\s+[\d,]+$", printed, re.M)
+    assert re.search(
+        r"^ref\s+int8\s+3\s+[\d.]+ ±\d+%\s+[\d.]+ ±\d+%\s+n/a\s+[\d.]+ ORT\s+[\d,]+\s+[\d,]+$", printed, re.M
+    )
 
     # LiteRT had no Keras model to convert: listed with the reason, not dropped
     litert = [r for r in results["engine_status"] if r["engine"] == "litert"]
@@ -133,8 +221,9 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
     assert ok and all(r["peak_rss_kib"] > 0 for r in ok) and results["baseline_rss_kib"] > 0
     native = {r["dtype"]: r for r in ok if r["engine"] == "native"}
     assert native["float"]["weight_bytes"] > native["int8"]["weight_bytes"] > 0
-    assert all((m["floor_ms"] is not None) == (m["engine"] == "native" and m["batch"] == 1)
-               for m in results["measurements"])
+    assert all(
+        (m["floor_ms"] is not None) == (m["engine"] == "native" and m["batch"] == 1) for m in results["measurements"]
+    )
 
     # per layer: every native layer of every cell, shares summing to 1, the slowest marked
     from edgecnn.runtime import Model
@@ -162,8 +251,21 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
 def test_bench_zoo_model_on_three_engines(tiny_zoo, tmp_path, capsys):  # noqa: F811
     need("ai_edge_litert.interpreter")
     out_json = tmp_path / "bench.json"
-    status = main(["bench", "--models", "kws_dscnn", "--zoo", str(tiny_zoo.dir), "--batch", "1,2", *FAST,
-                   "--no-memory", "--json", str(out_json)])
+    status = main(
+        [
+            "bench",
+            "--models",
+            "kws_dscnn",
+            "--zoo",
+            str(tiny_zoo.dir),
+            "--batch",
+            "1,2",
+            *FAST,
+            "--no-memory",
+            "--json",
+            str(out_json),
+        ]
+    )
     assert status == 0
     printed = capsys.readouterr().out
     results = json.loads(out_json.read_text())
@@ -202,8 +304,23 @@ def test_bench_lists_a_model_the_compiler_refuses(tmp_path, capsys):
 def test_bench_runs_a_fixed_batch_graph_at_its_batch_only(tmp_path, capsys):
     path = _gemm_model(tmp_path / "fixed.onnx", "Relu", batch=2)
     out_json = tmp_path / "bench.json"
-    assert main(["bench", str(path), "--batch", "1,2,8", *FAST, "--no-memory", "--engines", "native,onnxruntime",
-                 "--json", str(out_json)]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                str(path),
+                "--batch",
+                "1,2,8",
+                *FAST,
+                "--no-memory",
+                "--engines",
+                "native,onnxruntime",
+                "--json",
+                str(out_json),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     results = json.loads(out_json.read_text())
     _check_schema(results)
@@ -220,8 +337,9 @@ def test_bench_refuses_a_missing_model(tmp_path, capsys):
 
 def test_bench_lists_a_missing_reference_run(tmp_path, capsys):
     out_json = tmp_path / "bench.json"
-    assert main(["bench", "--models", "reference", "--run-dir", str(tmp_path / "nothing"), "--json",
-                 str(out_json)]) == 0
+    assert (
+        main(["bench", "--models", "reference", "--run-dir", str(tmp_path / "nothing"), "--json", str(out_json)]) == 0
+    )
     results = json.loads(out_json.read_text())
     assert "make run" in results["models"][0]["missing"]
     assert "reference: " in capsys.readouterr().out
@@ -239,8 +357,25 @@ def test_threads_above_one_refused_for_a_single_threaded_native_runtime(tmp_path
     err = capsys.readouterr().err
     assert "--threads 2" in err and "--engines onnxruntime,litert" in err
     out_json = tmp_path / "bench.json"
-    assert main(["bench", str(path), "--threads", "2", *FAST, "--no-memory", "--engines", "onnxruntime",
-                 "--batch", "1", "--json", str(out_json)]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                str(path),
+                "--threads",
+                "2",
+                *FAST,
+                "--no-memory",
+                "--engines",
+                "onnxruntime",
+                "--batch",
+                "1",
+                "--json",
+                str(out_json),
+            ]
+        )
+        == 0
+    )
     results = json.loads(out_json.read_text())
     assert results["threads"] == 2 and results["engines"]["onnxruntime"]["intra_op_threads"] == 2
     assert "intra_op_num_threads 2" in capsys.readouterr().out
@@ -285,10 +420,19 @@ def test_interleaving_runs_every_engine_once_per_round_in_rotating_order():
     log = []
     engines = [_Recorder(n, log) for n in "ABC"]
     times = measure.time_interleaved(engines, np.zeros((1, 4)), runs=5, warmup=2)
-    warm = [("prepare", "A"), ("run", "A"), ("run", "A"), ("prepare", "B"), ("run", "B"), ("run", "B"),
-            ("prepare", "C"), ("run", "C"), ("run", "C")]
+    warm = [
+        ("prepare", "A"),
+        ("run", "A"),
+        ("run", "A"),
+        ("prepare", "B"),
+        ("run", "B"),
+        ("run", "B"),
+        ("prepare", "C"),
+        ("run", "C"),
+        ("run", "C"),
+    ]
     assert log[:9] == warm
-    rounds = [[name for _, name in log[9 + 3 * r: 12 + 3 * r]] for r in range(5)]
+    rounds = [[name for _, name in log[9 + 3 * r : 12 + 3 * r]] for r in range(5)]
     assert rounds == [list("ABC"), list("BCA"), list("CAB"), list("ABC"), list("BCA")]
     assert [len(t) for t in times] == [5, 5, 5]
     assert measure.rotation(4, 6) == [2, 3, 0, 1]
@@ -297,8 +441,9 @@ def test_interleaving_runs_every_engine_once_per_round_in_rotating_order():
 def test_a_cell_stops_at_its_time_budget_after_the_minimum_rounds():
     ticks = iter(range(0, 10**12, 10**8))  # every clock reading is 0.1 s after the one before
     engines = [_Recorder("A", []), _Recorder("B", [])]
-    times = measure.time_interleaved(engines, np.zeros((1, 4)), runs=1000, warmup=0, min_runs=3,
-                                     max_seconds=0.5, clock=lambda: next(ticks))
+    times = measure.time_interleaved(
+        engines, np.zeros((1, 4)), runs=1000, warmup=0, min_runs=3, max_seconds=0.5, clock=lambda: next(ticks)
+    )
     assert [len(t) for t in times] == [3, 3]  # 0.5 s passed within the first rounds; the minimum still ran
     assert all(t == pytest.approx(100.0) for t in times[0])  # ms between two readings
 

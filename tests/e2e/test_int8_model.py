@@ -1,5 +1,6 @@
 """The reference CNN, int8 end to end: `edgecnn quantize` output -> .ecnn -> native, bit-exact
 with onnxruntime on real test images; weights a quarter of the float file; verify's figures."""
+
 import json
 
 import numpy as np
@@ -18,12 +19,11 @@ def test_reference_model_int8_logits_bit_identical(int8_pair, fashion_test_subse
     import onnx
 
     from edgecnn.export.artifacts import ort_session, run_onnx
-    from edgecnn.export.compiler import compile_model
-    from edgecnn.export.compiler import quantized_output_model
+    from edgecnn.export.compiler import compile_model, quantized_output_model
     from edgecnn.export.quantize import optimized_op_counts
     from edgecnn.runtime import Model
-    from edgecnn.verify_int8 import _ort_run, match_codes
     from edgecnn.runtime.data import to_model_input
+    from edgecnn.verify_int8 import _ort_run, match_codes
 
     onnx_path, ecnn_path, _ = int8_pair
     images, labels = fashion_test_subset
@@ -39,7 +39,8 @@ def test_reference_model_int8_logits_bit_identical(int8_pair, fashion_test_subse
     match = match_codes("logits", "QGemm", codes(native), codes(reference))
     assert match.identical == match.values, (
         f"{match.values - match.identical} of {match.values} int8 logits differ from onnxruntime, "
-        f"largest by {match.max_step_diff} steps (first at image #{match.first_sample})")
+        f"largest by {match.max_step_diff} steps (first at image #{match.first_sample})"
+    )
 
     # The full model (float Softmax after the int8 logits): same classes, same accuracy.
     probabilities = Model.load(ecnn_path).predict(x)
@@ -61,8 +62,18 @@ def test_reference_model_int8_weights_are_a_quarter(int8_pair, reference_onnx_pa
     assert ratio <= 0.26, f"int8 weights are {ratio:.1%} of the float ones"
     assert report.file_bytes / len(float_blob) <= 0.26
     ops = [layer.op for layer in int8.layers]
-    assert ops == ["CHANNEL_ARITH", "CHANNEL_ARITH", "QUANTIZE", "CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED",
-                   "FULLY_CONNECTED", "FULLY_CONNECTED", "DEQUANTIZE", "SOFTMAX"], ops
+    assert ops == [
+        "CHANNEL_ARITH",
+        "CHANNEL_ARITH",
+        "QUANTIZE",
+        "CONV_2D",
+        "MAX_POOL_2D",
+        "FULLY_CONNECTED",
+        "FULLY_CONNECTED",
+        "FULLY_CONNECTED",
+        "DEQUANTIZE",
+        "SOFTMAX",
+    ], ops
 
 
 def test_verify_cli_reports_int8_figures(int8_pair, capsys):
@@ -80,8 +91,8 @@ def test_verify_cli_reports_int8_figures(int8_pair, capsys):
 
 
 def test_verify_layers_on_a_float_model_is_an_error(reference_onnx_path, tmp_path, capsys):
-    from edgecnn.export.compiler import compile_onnx
     from edgecnn.cli import main
+    from edgecnn.export.compiler import compile_onnx
 
     ecnn = tmp_path / "model.ecnn"
     compile_onnx(reference_onnx_path, ecnn)
@@ -91,16 +102,17 @@ def test_verify_layers_on_a_float_model_is_an_error(reference_onnx_path, tmp_pat
 
 @pytest.mark.parametrize("activation", ["leaky_relu", "relu"])
 @pytest.mark.parametrize("per_channel", [True, False])
-def test_small_quantized_models_bit_identical(tiny_model_factory, train_subset, fashion_test_subset, tmp_path,
-                                              activation, per_channel):
+def test_small_quantized_models_bit_identical(
+    tiny_model_factory, train_subset, fashion_test_subset, tmp_path, activation, per_channel
+):
     """`edgecnn quantize` variants: LeakyRelu (onnxruntime: QLinearLeakyRelu, a table built with float
     math; native: DEQUANTIZE -> float LeakyRelu -> QUANTIZE, the same operations) and per-tensor weights."""
     import onnx
 
     from edgecnn.export.compiler import quantized_output_model
     from edgecnn.export.quantize import quantize_onnx
-    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
     from edgecnn.runtime.data import to_model_input
+    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
 
     _, float_path = tiny_model_factory(activation)
     int8_path = quantize_onnx(float_path, tmp_path / "m.int8.onnx", train_subset[0][:200], per_channel=per_channel)
@@ -119,17 +131,25 @@ def test_qoperator_uint8_model_bit_identical(tiny_model_factory, train_subset, f
 
     from edgecnn.export.compiler import quantized_output_model
     from edgecnn.export.quantize import QUANTIZED_OP_TYPES, make_calibration_reader
-    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
     from edgecnn.runtime.data import to_model_input
+    from edgecnn.verify_int8 import _native_run, _ort_run, match_codes
 
     _, float_path = tiny_model_factory("relu")
     prepared, out = tmp_path / "prepared.onnx", tmp_path / "qop.onnx"
     quant_pre_process(str(float_path), str(prepared), skip_symbolic_shape=True)
     softmax = [n.name for n in onnx.load(str(prepared)).graph.node if n.op_type == "Softmax"]
-    quantize_static(str(prepared), str(out), make_calibration_reader(train_subset[0][:200], "input"),
-                    quant_format=QuantFormat.QOperator, op_types_to_quantize=list(QUANTIZED_OP_TYPES),
-                    nodes_to_exclude=softmax, per_channel=True, reduce_range=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    quantize_static(
+        str(prepared),
+        str(out),
+        make_calibration_reader(train_subset[0][:200], "input"),
+        quant_format=QuantFormat.QOperator,
+        op_types_to_quantize=list(QUANTIZED_OP_TYPES),
+        nodes_to_exclude=softmax,
+        per_channel=True,
+        reduce_range=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
     model = onnx.load(str(out))
     assert {"QLinearConv", "QGemm"} <= {n.op_type for n in model.graph.node}
     cut, scale, zp = quantized_output_model(model)

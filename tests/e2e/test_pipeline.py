@@ -2,6 +2,7 @@
 
 One quick run (a couple of minutes on 2 cores) is shared by the tests in this module.
 """
+
 import json
 import os
 import re
@@ -12,26 +13,59 @@ import sys
 import pytest
 
 EDGECNN = [sys.executable, "-m", "edgecnn.cli"]
-STAGES = ("augment preview", "train", "export", "quantize", "compile float", "compile int8",
-          "verify float", "verify int8", "bench")
-REPORT_SECTIONS = ("summary", "settings", "training", "export-and-quantization", "verification",
-                   "benchmark", "memory-and-flash", "reproduce")
+STAGES = (
+    "augment preview",
+    "train",
+    "export",
+    "quantize",
+    "compile float",
+    "compile int8",
+    "verify float",
+    "verify int8",
+    "bench",
+)
+REPORT_SECTIONS = (
+    "summary",
+    "settings",
+    "training",
+    "export-and-quantization",
+    "verification",
+    "benchmark",
+    "memory-and-flash",
+    "reproduce",
+)
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("pipeline") / "run"
-    result = subprocess.run([*EDGECNN, "pipeline", "--quick", "--out", str(out), "--data", str(data_dir)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [*EDGECNN, "pipeline", "--quick", "--out", str(out), "--data", str(data_dir)], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"pipeline failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return out, result.stdout
 
 
 def test_quick_run_writes_every_artifact(quick_run):
     out, stdout = quick_run
-    for name in ("model.keras", "metrics.json", "augment.png", "history.png", "confusion.png", "model.onnx",
-                 "model.int8.onnx", "model.ecnn", "model.int8.ecnn", "verify.float.json", "verify.int8.json",
-                 "bench.json", "bench.png", "report.html", "report.md", "pipeline.json"):
+    for name in (
+        "model.keras",
+        "metrics.json",
+        "augment.png",
+        "history.png",
+        "confusion.png",
+        "model.onnx",
+        "model.int8.onnx",
+        "model.ecnn",
+        "model.int8.ecnn",
+        "verify.float.json",
+        "verify.int8.json",
+        "bench.json",
+        "bench.png",
+        "report.html",
+        "report.md",
+        "pipeline.json",
+    ):
         assert (out / name).is_file(), f"{name} missing from {out}"
     for stage in STAGES:
         assert re.search(rf"\] {re.escape(stage)}: done in [0-9.]+ s", stdout), f"no timing line for {stage}"
@@ -42,8 +76,9 @@ def test_quick_run_writes_every_artifact(quick_run):
 
 def test_rerun_skips_unchanged_stages(quick_run, data_dir):
     out, _ = quick_run
-    result = subprocess.run([*EDGECNN, "pipeline", "--quick", "--out", str(out), "--data", str(data_dir)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [*EDGECNN, "pipeline", "--quick", "--out", str(out), "--data", str(data_dir)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     for stage in STAGES:
         assert f"] {stage}: inputs unchanged, skipped" in result.stdout, f"{stage} ran again:\n{result.stdout}"
@@ -62,8 +97,15 @@ def test_report_renders_in_headless_chromium(quick_run, tmp_path):
     out, _ = quick_run
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "the report test needs headless Chromium: apt-get install chromium (make test does it as root)"
-    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+    ]
     url = (out / "report.html").resolve().as_uri()
     dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
@@ -73,8 +115,9 @@ def test_report_renders_in_headless_chromium(quick_run, tmp_path):
     assert loaded, "the report's load handler did not run"
     assert loaded.group(1) == loaded.group(2) and int(loaded.group(2)) >= 4, f"images decoded: {loaded.group(0)}"
     shot = tmp_path / "report.png"
-    result = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1200,2400", url],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1200,2400", url], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and shot.stat().st_size > 50_000, result.stderr[-2000:]
     keep = os.environ.get("EDGECNN_KEEP_SCREENSHOT")
     if keep:

@@ -1,15 +1,12 @@
 """The ONNX -> .ecnn compiler: graphs as tf2onnx exports them, the file layout, the arena
 plan, and clear errors for what it cannot compile."""
+
 import struct
 import zlib
 
 import numpy as np
 import pytest
-
 from needs import need
-
-
-
 
 onnx = need("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -20,7 +17,8 @@ from edgecnn.runtime.optable import Kind  # noqa: E402
 
 def _model(nodes, in_shape, out_shape, inits=(), batch="N"):
     graph = helper.make_graph(
-        nodes, "g",
+        nodes,
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, *in_shape])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, *out_shape])],
         initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
@@ -35,8 +33,16 @@ def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path
     ops = [row.op for row in report.layers]
     # Normalization (Sub, Mul), conv+relu, pool, three dense layers (bias and relu fused), softmax;
     # no RESHAPE or transpose left: the layout is NHWC throughout.
-    assert ops == ["CHANNEL_ARITH(sub)", "CHANNEL_ARITH(mul)", "CONV_2D+relu", "MAX_POOL_2D",
-                   "FULLY_CONNECTED+relu", "FULLY_CONNECTED+relu", "FULLY_CONNECTED", "SOFTMAX"], ops
+    assert ops == [
+        "CHANNEL_ARITH(sub)",
+        "CHANNEL_ARITH(mul)",
+        "CONV_2D+relu",
+        "MAX_POOL_2D",
+        "FULLY_CONNECTED+relu",
+        "FULLY_CONNECTED+relu",
+        "FULLY_CONNECTED",
+        "SOFTMAX",
+    ], ops
     assert report.layers[2].output_shape == ("N", 26, 26, 16)
     assert report.layers[4].macs == 25 * 25 * 16 * 512
     # Stored weight bytes: the dense weights are packed in panels of 16 outputs (FORMAT.md,
@@ -101,9 +107,13 @@ def test_chain_of_dense_layers_ping_pongs_between_two_buffers():
 
 def test_elementwise_op_runs_in_place():
     # (the Relu fuses into the MatMul, so the Sub cannot fold into its bias and runs as an op)
-    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]), helper.make_node("Relu", ["m"], ["r"]),
-             helper.make_node("Sub", ["r", "K"], ["s"]), helper.make_node("Sigmoid", ["s"], ["g"]),
-             helper.make_node("Softmax", ["g"], ["y"])]
+    nodes = [
+        helper.make_node("MatMul", ["x", "W"], ["m"]),
+        helper.make_node("Relu", ["m"], ["r"]),
+        helper.make_node("Sub", ["r", "K"], ["s"]),
+        helper.make_node("Sigmoid", ["s"], ["g"]),
+        helper.make_node("Softmax", ["g"], ["y"]),
+    ]
     inits = [("W", np.eye(16, dtype=np.float32)), ("K", np.float32(0.5))]
     _, report = compile_model(_model(nodes, (16,), (16,), inits))
     assert report.activation_bytes == 3 * 64 and report.arena_bytes_per_sample == 64
@@ -113,13 +123,38 @@ def test_elementwise_op_runs_in_place():
     "nodes, inits, in_shape, out_shape, expected",
     [
         ([helper.make_node("Sin", ["x"], ["y"], name="my_sin")], [], (4,), (4,), ["node 'my_sin' (Sin)", "supported"]),
-        ([helper.make_node("Div", ["x", "x"], ["y"], name="twice")], [], (4,), (4,), ["node 'twice' (Div)", "two runtime tensors"]),
-        ([helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1]),
-          helper.make_node("Flatten", ["t"], ["y"], axis=2, name="flat")], [], (2, 3), (6,), ["node 'flat' (Flatten)", "batch"]),
-        ([helper.make_node("Gemm", ["x", "W"], ["y"], transA=1, name="g")], [("W", np.ones((3, 3), np.float32))],
-         (3,), (3,), ["node 'g' (Gemm)", "transA"]),
+        (
+            [helper.make_node("Div", ["x", "x"], ["y"], name="twice")],
+            [],
+            (4,),
+            (4,),
+            ["node 'twice' (Div)", "two runtime tensors"],
+        ),
+        (
+            [
+                helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1]),
+                helper.make_node("Flatten", ["t"], ["y"], axis=2, name="flat"),
+            ],
+            [],
+            (2, 3),
+            (6,),
+            ["node 'flat' (Flatten)", "batch"],
+        ),
+        (
+            [helper.make_node("Gemm", ["x", "W"], ["y"], transA=1, name="g")],
+            [("W", np.ones((3, 3), np.float32))],
+            (3,),
+            (3,),
+            ["node 'g' (Gemm)", "transA"],
+        ),
         ([helper.make_node("MatMul", ["x", "x2"], ["y"], name="mm")], [], (3,), (3,), ["node 'mm' (MatMul)", "input"]),
-        ([helper.make_node("Softmax", ["x"], ["y"], axis=0, name="sm")], [], (3, 4), (3, 4), ["node 'sm' (Softmax)", "batch"]),
+        (
+            [helper.make_node("Softmax", ["x"], ["y"], axis=0, name="sm")],
+            [],
+            (3, 4),
+            (3, 4),
+            ["node 'sm' (Softmax)", "batch"],
+        ),
     ],
 )
 def test_unsupported_graphs_fail_naming_the_node_and_op(nodes, inits, in_shape, out_shape, expected):

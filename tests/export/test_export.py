@@ -1,4 +1,5 @@
 """Keras -> ONNX export: outputs match Keras within 1e-5, the input contract, the CLI and its errors."""
+
 import json
 
 import numpy as np
@@ -31,8 +32,8 @@ def ort_run(path, images):
 
 def test_cli_defaults_equal_module_constants():
     # export/cli.py repeats the defaults as literals so `edgecnn --help` imports nothing heavy.
-    from edgecnn.export import onnx_export, quantize
     from edgecnn.cli import build_parser
+    from edgecnn.export import onnx_export, quantize
 
     parser = build_parser()
     export_args = parser.parse_args(["export", "m.keras", "--out", "m.onnx"])
@@ -101,8 +102,9 @@ def test_export_cli_writes_model_and_sidecar(tiny_model_factory, data_dir, tmp_p
     keras_path = tmp_path / "tiny.keras"
     model.save(keras_path)
     out = tmp_path / "out" / "tiny.onnx"
-    status, stdout, stderr = run_cli(capsys, "export", keras_path, "--out", out, "--data", data_dir,
-                                     "--samples", 200, "--opset", 13)
+    status, stdout, stderr = run_cli(
+        capsys, "export", keras_path, "--out", out, "--data", data_dir, "--samples", 200, "--opset", 13
+    )
     assert status == 0, stderr
     assert "largest |ONNX - Keras| on 200 test images" in stdout
     sidecar = json.loads((tmp_path / "out" / "tiny.onnx.json").read_text())
@@ -144,8 +146,7 @@ def test_export_cli_rejects_keras_model_with_other_input(tmp_path, capsys):
 def test_export_cli_rejects_old_opset(tiny_model_factory, tmp_path, capsys):
     model, _ = tiny_model_factory("relu")
     model.save(tmp_path / "tiny.keras")
-    status, _, stderr = run_cli(capsys, "export", tmp_path / "tiny.keras", "--out", tmp_path / "m.onnx",
-                                "--opset", 11)
+    status, _, stderr = run_cli(capsys, "export", tmp_path / "tiny.keras", "--out", tmp_path / "m.onnx", "--opset", 11)
     assert status == 2 and "opset 11 is too old" in stderr
 
 
@@ -189,9 +190,9 @@ def test_evaluate_cli_reports_onnxruntime_accuracy(reference_onnx_path, data_dir
 
     images, labels = fashion_test_subset
     expected = int(np.sum(ort_run(reference_onnx_path, to_model_input(images)).argmax(axis=1) == labels))
-    status, stdout, stderr = run_cli(capsys, "evaluate", reference_onnx_path, "--data", data_dir,
-                                     "--samples", len(images))
+    status, stdout, stderr = run_cli(
+        capsys, "evaluate", reference_onnx_path, "--data", data_dir, "--samples", len(images)
+    )
     assert status == 0, stderr
     assert f"({expected}/{len(images)} images)" in stdout
     assert f"test accuracy {100 * expected / len(images):.2f}%" in stdout
-

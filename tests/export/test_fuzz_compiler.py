@@ -8,6 +8,7 @@ AttributeError/TypeError/NumPy error from deep inside.
 The base models are the fuzzer's seed models (native/fuzz/make_seeds.py): the reference
 CNN's ONNX structure, small; the int8 one quantized by onnxruntime's quantize_static.
 """
+
 import importlib.util
 import os
 import tempfile
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from edgecnn.runtime.errors import EdgecnnError
 
@@ -41,8 +43,14 @@ def base_models():
     seeds = _seeds_module()
     rng = np.random.default_rng(5)
     float_model = seeds.float_model("float", rng)
-    strided = seeds.float_model("strided", rng, act="LeakyRelu", hw=(9, 7), conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
-                                pool={"pads": [0, 0, 1, 1], "ceil_mode": 1})
+    strided = seeds.float_model(
+        "strided",
+        rng,
+        act="LeakyRelu",
+        hw=(9, 7),
+        conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
+        pool={"pads": [0, 0, 1, 1], "ceil_mode": 1},
+    )
     with tempfile.TemporaryDirectory() as tmp:
         int8_model = seeds.quantized(float_model, rng, Path(tmp))
     return {"float": float_model, "strided": strided, "int8": int8_model}
@@ -55,12 +63,61 @@ ATTRIBUTE_VALUES = st.one_of(
     st.sampled_from([b"SAME_UPPER", b"SAME_LOWER", b"VALID", b"NOTSET", b"BOGUS", b""]),
     st.lists(st.floats(-2, 2, width=32), min_size=0, max_size=3),
 )
-ATTRIBUTE_NAMES = ["kernel_shape", "strides", "pads", "dilations", "group", "perm", "axis", "alpha", "transA", "transB",
-                   "beta", "auto_pad", "ceil_mode", "storage_order", "allowzero", "min", "max", "axes", "to", "unknown"]
-ONNX_DTYPES = [TensorProto.FLOAT16, TensorProto.DOUBLE, TensorProto.INT64, TensorProto.INT32, TensorProto.INT8,
-               TensorProto.UINT8, TensorProto.BOOL, TensorProto.STRING, TensorProto.UNDEFINED]
-OP_TYPES = ["LSTM", "Conv3D", "Gather", "Concat", "Add", "Mul", "MatMul", "Conv", "MaxPool", "Relu", "Reshape", "Softmax",
-            "QLinearConv", "QuantizeLinear", "DequantizeLinear", "QGemm", "Transpose", "Flatten", "NoSuchOp", ""]
+ATTRIBUTE_NAMES = [
+    "kernel_shape",
+    "strides",
+    "pads",
+    "dilations",
+    "group",
+    "perm",
+    "axis",
+    "alpha",
+    "transA",
+    "transB",
+    "beta",
+    "auto_pad",
+    "ceil_mode",
+    "storage_order",
+    "allowzero",
+    "min",
+    "max",
+    "axes",
+    "to",
+    "unknown",
+]
+ONNX_DTYPES = [
+    TensorProto.FLOAT16,
+    TensorProto.DOUBLE,
+    TensorProto.INT64,
+    TensorProto.INT32,
+    TensorProto.INT8,
+    TensorProto.UINT8,
+    TensorProto.BOOL,
+    TensorProto.STRING,
+    TensorProto.UNDEFINED,
+]
+OP_TYPES = [
+    "LSTM",
+    "Conv3D",
+    "Gather",
+    "Concat",
+    "Add",
+    "Mul",
+    "MatMul",
+    "Conv",
+    "MaxPool",
+    "Relu",
+    "Reshape",
+    "Softmax",
+    "QLinearConv",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "QGemm",
+    "Transpose",
+    "Flatten",
+    "NoSuchOp",
+    "",
+]
 
 
 @st.composite
@@ -73,10 +130,28 @@ def mutation(draw, model):
     for _ in range(draw(st.integers(1, 2))):
         if not len(g.node) or not len(g.input):
             break
-        kind = draw(st.sampled_from(["attribute", "drop_initializer", "reshape_initializer", "retype_initializer",
-                                     "op_type", "domain", "dangling_input", "cycle", "drop_node", "swap_nodes",
-                                     "input_shape", "input_dtype", "outputs", "inputs", "drop_input_edge",
-                                     "duplicate_output"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "attribute",
+                    "drop_initializer",
+                    "reshape_initializer",
+                    "retype_initializer",
+                    "op_type",
+                    "domain",
+                    "dangling_input",
+                    "cycle",
+                    "drop_node",
+                    "swap_nodes",
+                    "input_shape",
+                    "input_dtype",
+                    "outputs",
+                    "inputs",
+                    "drop_input_edge",
+                    "duplicate_output",
+                ]
+            )
+        )
         nodes = list(g.node)
         n = draw(st.integers(0, len(nodes) - 1))
         node = g.node[n]
@@ -181,8 +256,10 @@ def compile_or_refuse(mutant, what):
     except EdgecnnError as exc:
         assert str(exc).strip(), what
         return "refused"
-    except Exception as exc:  # noqa: BLE001 - this is what the test is about
-        raise AssertionError(f"mutation [{what}] raised {type(exc).__name__}: {exc} instead of an EdgecnnError") from exc
+    except Exception as exc:
+        raise AssertionError(
+            f"mutation [{what}] raised {type(exc).__name__}: {exc} instead of an EdgecnnError"
+        ) from exc
     try:
         model = Model.from_bytes(blob)  # a file the compiler writes must pass the C loader's checks
     except EdgecnnError as exc:
@@ -196,8 +273,13 @@ def compile_or_refuse(mutant, what):
 def test_mutated_models_compile_or_fail_cleanly(base_models, base):
     outcomes = []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=DERANDOMIZE,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def check(data):
         mutant, what = data.draw(mutation(base_models[base]))

@@ -2,11 +2,11 @@
 scales them itself (Cast(to=FLOAT) -> Div 255 / Mul / Sub mean -> Conv ...). The input stays
 u8/i8 in the .ecnn file and the Cast is a DEQUANTIZE with scale 1, zero point 0 (exact, as
 onnxruntime's Cast). Each graph is compared with onnxruntime on the same input."""
+
 import json
 
 import numpy as np
 import pytest
-
 from needs import need
 
 onnx = need("onnx")
@@ -53,9 +53,12 @@ def pixel_model(in_dtype=np.uint8, scaling="div", nchw_input=False, elem_type=No
         helper.make_node("Softmax", ["l"], ["y"], axis=-1),
     ]
     graph = helper.make_graph(
-        nodes, "g", [helper.make_tensor_value_info("x", elem_type or ONNX_DTYPE[in_dtype], ["N", *shape])],
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", elem_type or ONNX_DTYPE[in_dtype], ["N", *shape])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits])
+        initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
     model.ir_version = 9
     return model, tuple(shape)
@@ -73,9 +76,15 @@ def raw_inputs(dtype, shape, n=16, seed=0):
     return np.random.default_rng(seed).integers(info.min, info.max, (n, *shape), endpoint=True).astype(dtype)
 
 
-@pytest.mark.parametrize("in_dtype,scaling,nchw", [
-    (np.uint8, "div", False), (np.uint8, "mul", False), (np.uint8, "sub", True), (np.int8, "div", True),
-])
+@pytest.mark.parametrize(
+    "in_dtype,scaling,nchw",
+    [
+        (np.uint8, "div", False),
+        (np.uint8, "mul", False),
+        (np.uint8, "sub", True),
+        (np.int8, "div", True),
+    ],
+)
 def test_raw_integer_input_matches_onnxruntime(in_dtype, scaling, nchw):
     model, shape = pixel_model(in_dtype, scaling, nchw)
     blob, report = compile_model(model)
@@ -95,9 +104,11 @@ def test_raw_integer_input_matches_onnxruntime(in_dtype, scaling, nchw):
 def test_cast_is_an_exact_dequantize():
     """The Cast alone: the float values of every uint8 code, bit for bit as onnxruntime's Cast."""
     graph = helper.make_graph(
-        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)], "g",
+        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)],
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.UINT8, ["N", 256])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
     model.ir_version = 9
     blob, report = compile_model(model)
@@ -164,8 +175,9 @@ def test_edgecnn_run_feeds_raw_pixels(in_dtype, tmp_path):
     ecnn_path.write_bytes(compile_model(model)[0])
     pixels = raw_inputs(np.uint8, shape, n=1, seed=4)
     pgm.write_bytes(b"P5\n28 28\n255\n" + pixels.tobytes())
-    result = subprocess.run([str(native_dir / "build" / "edgecnn-run"), "--raw", str(ecnn_path), str(pgm)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(native_dir / "build" / "edgecnn-run"), "--raw", str(ecnn_path), str(pgm)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     got = np.float32(result.stdout.split(":", 1)[1].split())
     x = pixels if in_dtype == np.uint8 else (pixels.astype(np.int16) - 128).astype(np.int8)
@@ -195,9 +207,16 @@ def test_int8_qdq_of_a_uint8_input_model_is_bit_exact(tmp_path, capsys):
         def get_next(self):
             return next(self.batches, None)
 
-    quantize_static(str(float_path), str(onnx_path), Calibration(), quant_format=QuantFormat.QDQ,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, reduce_range=True,
-                    nodes_to_exclude=[n.name for n in model.graph.node if n.op_type == "Softmax"])
+    quantize_static(
+        str(float_path),
+        str(onnx_path),
+        Calibration(),
+        quant_format=QuantFormat.QDQ,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        reduce_range=True,
+        nodes_to_exclude=[n.name for n in model.graph.node if n.op_type == "Softmax"],
+    )
     blob, report = compile_model(onnx.load(onnx_path))
     ops = [row.op for row in report.layers]
     assert ops[:3] == ["DEQUANTIZE", "CHANNEL_ARITH(div)", "QUANTIZE int8"], ops

@@ -1,12 +1,12 @@
 """int8 in the .ecnn file: what the compiler writes (int8 weights, per-channel scales as data)
 and what the C loader refuses (bad scales and zero points, unsupported fused activations,
 accumulators that could overflow), each with a message naming the problem."""
+
 import struct
 import zlib
 
 import numpy as np
 import pytest
-
 from test_int8_ops import Builder, dense_case
 
 HEADER = 64
@@ -52,20 +52,23 @@ def test_file_holds_int8_weights_and_per_channel_quantization():
     assert (4, 2) in kinds_dtypes and (4, 4) in kinds_dtypes  # int8 weight and int32 bias constants
     weight = next(r for r in rows if r[2] == 4 and r[3] == 2)
     assert weight[4] == 7  # one scale per output channel
-    scales = np.frombuffer(bytes(blob[data + weight[5]: data + weight[5] + 28]), "<f4")
+    scales = np.frombuffer(bytes(blob[data + weight[5] : data + weight[5] + 28]), "<f4")
     assert np.all(scales > 0) and len(np.unique(scales)) > 1
     # int8 weights (one byte each; a packed layout may pad a panel) + int32 bias, far below float32's 4 bytes
     assert 40 * 7 + 7 * 4 <= report.weight_bytes <= 40 * 8 + 7 * 4 < 40 * 7 * 4
     load(blob).predict(x)  # and the C loader accepts it
 
 
-@pytest.mark.parametrize("edit, message", [
-    ("scale_zero", "quantization scale is not a finite number > 0"),
-    ("scale_nan", "quantization scale is not a finite number > 0"),
-    ("zero_point_range", "zero point outside the dtype's range"),
-    ("activation_per_channel", "int8 activation is not quantized per tensor"),
-    ("leaky_relu", "int8 op with a fused activation other than Relu"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ("scale_zero", "quantization scale is not a finite number > 0"),
+        ("scale_nan", "quantization scale is not a finite number > 0"),
+        ("zero_point_range", "zero point outside the dtype's range"),
+        ("activation_per_channel", "int8 activation is not quantized per tensor"),
+        ("leaky_relu", "int8 op with a fused activation other than Relu"),
+    ],
+)
 def test_loader_refuses_bad_int8_tensors(edit, message):
     from edgecnn.runtime.model import NativeError
 
@@ -82,8 +85,9 @@ def test_loader_refuses_bad_int8_tensors(edit, message):
         struct.pack_into("<i", blob, data + activation[6], 128)
     elif edit == "activation_per_channel":
         # The FC output [O] gets the weight's O scales and zero points: valid per-channel data.
-        output = next(r for r in rows if r[2] in (2, 3) and r[3] == 2 and
-                      struct.unpack_from("<I", blob, r[1] + 4)[0] == weight[4])
+        output = next(
+            r for r in rows if r[2] in (2, 3) and r[3] == 2 and struct.unpack_from("<I", blob, r[1] + 4)[0] == weight[4]
+        )
         struct.pack_into("<III", blob, output[1] + 32, weight[4], weight[5], weight[6])
         blob[output[1] + 3] = 0
     else:  # FULLY_CONNECTED's `act` param -> LeakyRelu: the int8 kernel only folds Relu
@@ -128,9 +132,9 @@ def test_compiler_refuses_int8_ops_it_cannot_run():
 def test_compiler_refuses_mismatched_quantization():
     """A QLinearConv whose x_scale differs from the scale its input was quantized with."""
     from onnx import numpy_helper
+    from test_int8_ops import conv_case
 
     from edgecnn.export.compiler import CompileError, compile_model
-    from test_int8_ops import conv_case
 
     model, *_ = conv_case(np.random.default_rng(8), fmt="qop")
     conv = next(n for n in model.graph.node if n.op_type == "QLinearConv")

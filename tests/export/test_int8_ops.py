@@ -13,18 +13,18 @@ Full-range int8 weights are compared with the exact integer reference
 (tests/int8_reference.py) instead where onnxruntime is not exact on this CPU (x86 AVX2
 without VNNI: its u8s8 kernel saturates pairs of products at int16); the test says so.
 """
+
 from __future__ import annotations
 
 import platform
 import warnings
 from pathlib import Path
 
+import int8_reference as ref
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import int8_reference as ref
 
 OPSET = 17
 F32 = np.float32
@@ -85,10 +85,15 @@ class Builder:
         from onnx import TensorProto, helper
 
         graph = helper.make_graph(
-            self.nodes, "int8_case", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *input_shape])],
-            [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], initializer=self.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
-                                                        helper.make_opsetid("com.microsoft", 1)])
+            self.nodes,
+            "int8_case",
+            [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", *input_shape])],
+            [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+            initializer=self.inits,
+        )
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)]
+        )
         model.ir_version = 8
         return model
 
@@ -128,8 +133,10 @@ def assert_same_codes(native, expected, scale, what=""):
     assert native.shape == expected.shape, (native.shape, expected.shape)
     steps = np.rint((native.astype(np.float64) - expected.astype(np.float64)) / float(scale))
     differ = np.count_nonzero(native != expected)
-    assert differ == 0, (f"{what}: {differ} of {native.size} int8 values differ from the reference, "
-                         f"largest difference {int(np.abs(steps).max())} steps")
+    assert differ == 0, (
+        f"{what}: {differ} of {native.size} int8 values differ from the reference, "
+        f"largest difference {int(np.abs(steps).max())} steps"
+    )
 
 
 def assert_saturates_both_ends(native, scale, zero_point, dtype):
@@ -157,12 +164,29 @@ def act_params(dtype, rng, relu_zp=False):
 # Conv
 
 
-def conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1,
-               relu=False, per_channel=True):
+def conv_model(
+    fmt,
+    hw,
+    w,
+    ws,
+    b,
+    xs,
+    xz,
+    ys,
+    yz,
+    *,
+    strides=(1, 1),
+    pads=(0, 0, 0, 0),
+    dilations=(1, 1),
+    group=1,
+    relu=False,
+    per_channel=True,
+):
     """NHWC float input -> Transpose -> Q -> conv (QDQ or QLinearConv) -> DQ -> Transpose -> NHWC float."""
     bld = Builder()
-    attrs = dict(strides=list(strides), pads=list(pads), dilations=list(dilations), group=group,
-                 kernel_shape=list(w.shape[2:]))
+    attrs = dict(
+        strides=list(strides), pads=list(pads), dilations=list(dilations), group=group, kernel_shape=list(w.shape[2:])
+    )
     x = bld.node("Transpose", ["input"], perm=[0, 3, 1, 2])
     xq = bld.q(x, xs, xz)
     wz = np.zeros(w.shape[0] if per_channel else (), np.int8 if w.dtype == np.int8 else np.uint8)
@@ -170,21 +194,52 @@ def conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, *, strides=(1, 1), pads=(0, 0,
     if fmt == "qdq":
         xf = bld.dq(xq, xs, xz)
         wf = bld.dq(bld.const(w, "w"), wsc, wz, axis=0 if per_channel else None)
-        bf = bld.dq(bld.const(b, "b"), (F32(xs) * np.asarray(ws, F32)) if per_channel else F32(xs) * F32(ws[0]),
-                    np.zeros(b.shape if per_channel else (), np.int32), axis=0 if per_channel else None)
+        bf = bld.dq(
+            bld.const(b, "b"),
+            (F32(xs) * np.asarray(ws, F32)) if per_channel else F32(xs) * F32(ws[0]),
+            np.zeros(b.shape if per_channel else (), np.int32),
+            axis=0 if per_channel else None,
+        )
         y = bld.node("Conv", [xf, wf, bf], **attrs)
         if relu:
             y = bld.node("Relu", [y])
         yq = bld.q(y, ys, yz)
     else:
-        yq = bld.node("QLinearConv", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
-                                      bld.const(wz), bld.const(F32(ys)), bld.const(yz), bld.const(b, "b")], **attrs)
+        yq = bld.node(
+            "QLinearConv",
+            [
+                xq,
+                bld.const(F32(xs)),
+                bld.const(xz),
+                bld.const(w, "w"),
+                bld.const(wsc),
+                bld.const(wz),
+                bld.const(F32(ys)),
+                bld.const(yz),
+                bld.const(b, "b"),
+            ],
+            **attrs,
+        )
     out = bld.node("Transpose", [bld.dq(yq, ys, yz)], perm=[0, 2, 3, 1])
     return bld.model((*hw, w.shape[1] * group), out)
 
 
-def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3), w_range=REDUCED, per_channel=True,
-              ties=False, saturate=False, relu=False, **geometry):
+def conv_case(
+    rng,
+    *,
+    fmt="qdq",
+    x_dtype=np.int8,
+    c=3,
+    o=4,
+    hw=(7, 6),
+    k=(3, 3),
+    w_range=REDUCED,
+    per_channel=True,
+    ties=False,
+    saturate=False,
+    relu=False,
+    **geometry,
+):
     """(model, float input NHWC, exact reference output NHWC, y scale, y zero point, number of ties).
 
     ties: small codes and weights with s = (2^-2 * 2^-2) / 2^-3 = 1/2, so every odd accumulator
@@ -200,7 +255,7 @@ def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3),
         codes = np.clip(int(xz) + rng.integers(-3, 4, size=codes.shape), lo, hi).astype(x_dtype)
         w = rng.integers(-3, 4, size=w.shape).astype(np.int8)
         b = rng.integers(-20, 21, size=o).astype(np.int32)
-        xs, ws, ys = 2.0 ** -2, np.full(o, 2.0 ** -2, F32), 2.0 ** -3
+        xs, ws, ys = 2.0**-2, np.full(o, 2.0**-2, F32), 2.0**-3
     else:
         xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.05
     if saturate:
@@ -210,8 +265,12 @@ def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3),
     yz = act_params(x_dtype, rng, relu_zp=relu)
     model = conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, relu=relu, per_channel=per_channel, **geometry)
     x_nhwc = ref.dequantize(codes, xs, xz).transpose(0, 2, 3, 1).copy()  # quantizes back to `codes` exactly
-    g = dict(strides=geometry.get("strides", (1, 1)), pads=geometry.get("pads", (0, 0, 0, 0)),
-             dilations=geometry.get("dilations", (1, 1)), group=group)
+    g = dict(
+        strides=geometry.get("strides", (1, 1)),
+        pads=geometry.get("pads", (0, 0, 0, 0)),
+        dilations=geometry.get("dilations", (1, 1)),
+        group=group,
+    )
     y = ref.qlinear_conv(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype, **g)
     n_ties = count_ties(ref.conv_accumulators(codes, xz, w, np.zeros(o, np.int8), b, **g), yz, x_dtype) if ties else 0
     return model, x_nhwc, ref.dequantize(y, ys, yz).transpose(0, 2, 3, 1), ys, int(yz), n_ties
@@ -223,8 +282,16 @@ def conv_case(rng, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3),
 def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
     rng = np.random.default_rng(1)
     for ties, saturate in ((False, False), (True, False), (False, True)):
-        model, x, exact, ys, yz, n_ties = conv_case(rng, fmt=fmt, x_dtype=x_dtype, per_channel=per_channel, ties=ties,
-                                        saturate=saturate, pads=(1, 0, 1, 2), strides=(1, 2))
+        model, x, exact, ys, yz, n_ties = conv_case(
+            rng,
+            fmt=fmt,
+            x_dtype=x_dtype,
+            per_channel=per_channel,
+            ties=ties,
+            saturate=saturate,
+            pads=(1, 0, 1, 2),
+            strides=(1, 2),
+        )
         expected, native, ops = run_both(model, x)
         assert "QLinearConv" in ops, f"onnxruntime did not fuse the QDQ Conv: {ops}"
         what = f"{fmt} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
@@ -259,10 +326,21 @@ def test_conv_geometry_property(data):
     fmt = data.draw(st.sampled_from(["qdq", "qop"]), "fmt")
     x_dtype = data.draw(st.sampled_from([np.int8, np.uint8]), "dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
-    model, x, exact, ys, yz, n_ties = conv_case(rng, fmt=fmt, x_dtype=x_dtype, c=c, o=o, hw=hw, k=k, strides=strides, pads=pads,
-                                    dilations=dil, group=c if depthwise else 1,
-                                    per_channel=data.draw(st.booleans(), "per_channel"),
-                                    ties=data.draw(st.booleans(), "ties"))
+    model, x, exact, ys, yz, n_ties = conv_case(
+        rng,
+        fmt=fmt,
+        x_dtype=x_dtype,
+        c=c,
+        o=o,
+        hw=hw,
+        k=k,
+        strides=strides,
+        pads=pads,
+        dilations=dil,
+        group=c if depthwise else 1,
+        per_channel=data.draw(st.booleans(), "per_channel"),
+        ties=data.draw(st.booleans(), "ties"),
+    )
     expected, native, _ = run_both(model, x)
     assert_same_codes(native, expected, ys, "conv vs onnxruntime")
     assert_same_codes(native, exact, ys, "conv vs the integer reference")
@@ -272,8 +350,21 @@ def test_conv_geometry_property(data):
 # Gemm / MatMul
 
 
-def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, per_channel=True, bias=True,
-               ties=False, saturate=False, relu=False, w_zero_point=None):
+def dense_case(
+    rng,
+    *,
+    fmt="qdq",
+    x_dtype=np.int8,
+    k=40,
+    o=7,
+    w_range=REDUCED,
+    per_channel=True,
+    bias=True,
+    ties=False,
+    saturate=False,
+    relu=False,
+    w_zero_point=None,
+):
     """(model, float input (N, K), exact reference output, y scale, y zero point, number of ties);
     ties as in conv_case. w_zero_point: uint8 weights centred on it (asymmetric weights) instead of
     symmetric int8 ones."""
@@ -286,7 +377,7 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
         codes = np.clip(int(xz) + rng.integers(-3, 4, size=codes.shape), lo, hi).astype(x_dtype)
         w = rng.integers(-3, 4, size=w.shape).astype(np.int8)
         b = rng.integers(-20, 21, size=o).astype(np.int32) if bias else None
-        xs, ws, ys = 2.0 ** -2, np.full(o, 2.0 ** -2, F32), 2.0 ** -3
+        xs, ws, ys = 2.0**-2, np.full(o, 2.0**-2, F32), 2.0**-3
     else:
         xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), 0.3
     if saturate:
@@ -305,23 +396,53 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
         wf = bld.dq(bld.const(w, "w"), wsc, wz, axis=1 if per_channel else None)
         inputs = [bld.dq(xq, xs, xz), wf]
         if bias:
-            inputs.append(bld.dq(bld.const(b, "b"), F32(xs) * ws if per_channel else F32(xs) * F32(ws[0]),
-                                 np.zeros(o if per_channel else (), np.int32), axis=0 if per_channel else None))
+            inputs.append(
+                bld.dq(
+                    bld.const(b, "b"),
+                    F32(xs) * ws if per_channel else F32(xs) * F32(ws[0]),
+                    np.zeros(o if per_channel else (), np.int32),
+                    axis=0 if per_channel else None,
+                )
+            )
         y = bld.node("Gemm" if bias else "MatMul", inputs)
         if relu:
             y = bld.node("Relu", [y])
         yq = bld.q(y, ys, yz)
     elif fmt == "qgemm":
-        yq = bld.node("QGemm", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
-                                bld.const(wz), bld.const(b, "b") if bias else "", bld.const(F32(ys)), bld.const(yz)],
-                      domain="com.microsoft")
+        yq = bld.node(
+            "QGemm",
+            [
+                xq,
+                bld.const(F32(xs)),
+                bld.const(xz),
+                bld.const(w, "w"),
+                bld.const(wsc),
+                bld.const(wz),
+                bld.const(b, "b") if bias else "",
+                bld.const(F32(ys)),
+                bld.const(yz),
+            ],
+            domain="com.microsoft",
+        )
     else:  # QLinearMatMul (no bias)
-        yq = bld.node("QLinearMatMul", [xq, bld.const(F32(xs)), bld.const(xz), bld.const(w, "w"), bld.const(wsc),
-                                        bld.const(wz), bld.const(F32(ys)), bld.const(yz)])
+        yq = bld.node(
+            "QLinearMatMul",
+            [
+                xq,
+                bld.const(F32(xs)),
+                bld.const(xz),
+                bld.const(w, "w"),
+                bld.const(wsc),
+                bld.const(wz),
+                bld.const(F32(ys)),
+                bld.const(yz),
+            ],
+        )
     model = bld.model((k,), bld.dq(yq, ys, yz))
     y = ref.qgemm(codes, xs, xz, w, ws, np.broadcast_to(wz, (o,)), ys, yz, b, relu=relu, y_dtype=x_dtype)
-    acc = (codes.astype(np.int64) - int(xz)) @ (w.astype(np.int64) - np.broadcast_to(wz, (o,)).astype(np.int64)) + \
-        (0 if b is None else b.astype(np.int64))
+    acc = (codes.astype(np.int64) - int(xz)) @ (w.astype(np.int64) - np.broadcast_to(wz, (o,)).astype(np.int64)) + (
+        0 if b is None else b.astype(np.int64)
+    )
     n_ties = count_ties(acc, yz, x_dtype) if ties else 0
     return model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys, int(yz), n_ties
 
@@ -332,8 +453,9 @@ def dense_case(rng, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, w_range=REDUCED, p
 def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
     rng = np.random.default_rng(3)
     for ties, saturate in ((False, False), (True, False), (False, True)):
-        model, x, exact, ys, yz, n_ties = dense_case(rng, fmt=fmt, x_dtype=x_dtype, bias=bias, per_channel=per_channel,
-                                         ties=ties, saturate=saturate)
+        model, x, exact, ys, yz, n_ties = dense_case(
+            rng, fmt=fmt, x_dtype=x_dtype, bias=bias, per_channel=per_channel, ties=ties, saturate=saturate
+        )
         expected, native, ops = run_both(model, x)
         if fmt == "qdq":
             fused = "QGemm" if bias else "QLinearMatMul"
@@ -353,8 +475,9 @@ def test_dense_uint8_weights_with_a_zero_point(fmt, per_channel):
     """Asymmetric uint8 weights (zero point 100): acc = sum (x - zx)(w - zw)."""
     rng = np.random.default_rng(9)
     for ties in (False, True):
-        model, x, exact, ys, yz, n_ties = dense_case(rng, fmt=fmt, x_dtype=np.uint8, per_channel=per_channel,
-                                                     w_zero_point=100, ties=ties)
+        model, x, exact, ys, yz, n_ties = dense_case(
+            rng, fmt=fmt, x_dtype=np.uint8, per_channel=per_channel, w_zero_point=100, ties=ties
+        )
         expected, native, _ = run_both(model, x)
         assert_same_codes(native, expected, ys, f"uint8 weights {fmt} ties={ties} vs onnxruntime")
         assert_same_codes(native, exact, ys, f"uint8 weights {fmt} ties={ties} vs the integer reference")
@@ -380,12 +503,16 @@ def test_full_range_weights(layer):
     assert_same_codes(native, exact, ys, f"full-range {layer} vs the integer reference")
     differ = int(np.count_nonzero(expected != exact))
     if ort_u8s8_exact():
-        assert differ == 0, f"onnxruntime differs from exact integer math on {differ} values on a CPU where it should not"
+        assert differ == 0, (
+            f"onnxruntime differs from exact integer math on {differ} values on a CPU where it should not"
+        )
     else:
         warnings.warn(
             f"full-range {layer}: this CPU has AVX2 without VNNI, where onnxruntime's u8s8 kernel saturates pairs of "
             f"products at int16: {differ} of {expected.size} of its int8 outputs differ from exact integer math. "
-            "The native result was compared with tests/int8_reference.py instead (bit-exact).", stacklevel=1)
+            "The native result was compared with tests/int8_reference.py instead (bit-exact).",
+            stacklevel=1,
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -397,7 +524,7 @@ def test_full_range_weights(layer):
 def test_quantize_ties_saturation_and_maxpool(x_dtype, fmt):
     """Q (float division, ties to even, saturation) -> MaxPool on int8 -> DQ, input straight from floats."""
     rng = np.random.default_rng(6)
-    scale = F32(2.0 ** -3)
+    scale = F32(2.0**-3)
     zp = x_dtype(3 if x_dtype == np.int8 else 130)
     n, h, w, c = 4, 6, 5, 3
     ties = (rng.integers(-140, 140, size=(n, h, w, c)) + F32(0.5)) * scale  # x / scale = k + 0.5 exactly

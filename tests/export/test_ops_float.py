@@ -5,13 +5,10 @@ Tolerance: |native - onnxruntime| <= 1e-5 * max(1, max|onnxruntime|) (relative t
 scale; the largest difference is printed on failure). Hypothesis generates shapes and attributes
 (odd sizes, padding larger than the kernel, strides larger than the kernel, ceil_mode edge cases,
 groups / depthwise, auto_pad variants)."""
+
 import numpy as np
 import pytest
-
 from needs import need
-
-
-
 
 onnx = need("onnx")
 ort = need("onnxruntime")
@@ -27,8 +24,12 @@ RTOL = 1e-5
 OPSET = 19  # AveragePool dilations (opset 19) and the newest forms of the other ops
 # Enough examples to reach the edge cases, few enough to keep the file well under a minute;
 # derandomized so CI sees the same cases every run (300-example random runs were clean too).
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 ort.set_default_logger_severity(3)  # errors are asserted on, not logged
 
 
@@ -39,7 +40,8 @@ def same_pads_ok(size, stride, kernel, dilation=1):
 
 def make_model(nodes, in_shape, inits=(), batch="N", opset=OPSET, out_shape=None):
     graph = helper.make_graph(
-        nodes, "g",
+        nodes,
+        "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, *in_shape])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
         initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
@@ -85,11 +87,17 @@ def rand(shape, seed=0):
 @SETTINGS
 @given(
     data=st.data(),
-    h=st.integers(1, 9), w=st.integers(1, 9),
-    groups=st.integers(1, 3), cg=st.integers(1, 3), og=st.integers(1, 3),
-    kh=st.integers(1, 4), kw=st.integers(1, 4),
-    sh=st.integers(1, 5), sw=st.integers(1, 5),
-    dh=st.integers(1, 3), dw=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    groups=st.integers(1, 3),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 5),
+    sw=st.integers(1, 5),
+    dh=st.integers(1, 3),
+    dw=st.integers(1, 3),
     auto_pad=st.sampled_from(["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
     bias=st.booleans(),
 )
@@ -113,8 +121,10 @@ def test_conv_attributes(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, aut
 
 
 def test_depthwise_conv_with_relu6():
-    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c"], group=8, pads=[1, 1, 1, 1], strides=[2, 2]),
-             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    nodes = [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], group=8, pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Clip", ["c", "lo", "hi"], ["y"]),
+    ]
     inits = [("W", rand((8, 1, 3, 3), 1)), ("B", rand((8,), 2)), ("lo", np.float32(0)), ("hi", np.float32(6))]
     native, report = check(make_model(nodes, (8, 7, 7), inits), rand((3, 8, 7, 7), 3) * 4, reference=True)
     assert [r.op for r in report.layers][-2:] == ["CONV_2D+clip", "TRANSPOSE"]
@@ -151,9 +161,15 @@ def _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad):
 
 @SETTINGS
 @given(
-    data=st.data(), op=st.sampled_from(["MaxPool", "AveragePool"]), c=st.integers(1, 5),
-    kh=st.integers(1, 4), kw=st.integers(1, 4), sh=st.integers(1, 5), sw=st.integers(1, 5),
-    ceil_mode=st.integers(0, 1), auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
+    data=st.data(),
+    op=st.sampled_from(["MaxPool", "AveragePool"]),
+    c=st.integers(1, 5),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 5),
+    sw=st.integers(1, 5),
+    ceil_mode=st.integers(0, 1),
+    auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
 )
 def test_pool_attributes(data, op, c, kh, kw, sh, sw, ceil_mode, auto_pad):
     attrs, h, w = _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad)
@@ -171,16 +187,27 @@ def test_pool_attributes(data, op, c, kh, kw, sh, sw, ceil_mode, auto_pad):
 def test_average_pool_ceil_mode_window_past_the_padding(count_include_pad):
     # 6 wide, kernel 3, stride 3, pads 1: with ceil_mode the last window [5, 8) runs past the
     # padded area [-1, 7); onnxruntime divides by the positions up to it.
-    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[1, 3], strides=[1, 3], pads=[0, 1, 0, 1],
-                            ceil_mode=1, count_include_pad=count_include_pad)
+    node = helper.make_node(
+        "AveragePool",
+        ["x"],
+        ["y"],
+        kernel_shape=[1, 3],
+        strides=[1, 3],
+        pads=[0, 1, 0, 1],
+        ceil_mode=1,
+        count_include_pad=count_include_pad,
+    )
     x = np.arange(12, dtype=np.float32).reshape(1, 2, 1, 6) + 1
     native, _ = check(make_model([node], (2, 1, 6)), x)
     assert native.output_shape == (2, 1, 3)
 
 
 def test_global_average_pool_then_gemm():
-    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
-             helper.make_node("Gemm", ["f", "W", "B"], ["y"], transB=1, alpha=0.5, beta=2.0)]
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "B"], ["y"], transB=1, alpha=0.5, beta=2.0),
+    ]
     inits = [("W", rand((4, 6), 1)), ("B", rand((4,), 2))]
     _, report = check(make_model(nodes, (6, 5, 7), inits), rand((3, 6, 5, 7), 3), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "AVG_POOL_2D", "FULLY_CONNECTED"]  # NCHW input
@@ -206,10 +233,18 @@ def test_global_max_pool():
 # Elementwise, normalisation, activations
 
 
-@pytest.mark.parametrize("op, attrs", [
-    ("Relu", {}), ("Sigmoid", {}), ("Tanh", {}), ("LeakyRelu", {"alpha": 0.2}), ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
-    ("HardSwish", {}), ("Clip", {}),
-])
+@pytest.mark.parametrize(
+    "op, attrs",
+    [
+        ("Relu", {}),
+        ("Sigmoid", {}),
+        ("Tanh", {}),
+        ("LeakyRelu", {"alpha": 0.2}),
+        ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
+        ("HardSwish", {}),
+        ("Clip", {}),
+    ],
+)
 def test_activations(op, attrs):
     inputs = ["x", "lo", "hi"] if op == "Clip" else ["x"]
     inits = [("lo", np.float32(-0.5)), ("hi", np.float32(6.0))] if op == "Clip" else []
@@ -218,35 +253,62 @@ def test_activations(op, attrs):
 
 
 def test_batch_norm_folds_into_the_conv():
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
-             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["y"], epsilon=1e-3)]
-    inits = [("W", rand((4, 3, 3, 3), 1)), ("s", rand((4,), 2)), ("b", rand((4,), 3)), ("m", rand((4,), 4)),
-             ("v", np.abs(rand((4,), 5)) + 0.5)]
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["y"], epsilon=1e-3),
+    ]
+    inits = [
+        ("W", rand((4, 3, 3, 3), 1)),
+        ("s", rand((4,), 2)),
+        ("b", rand((4,), 3)),
+        ("m", rand((4,), 4)),
+        ("v", np.abs(rand((4,), 5)) + 0.5),
+    ]
     _, report = check(make_model(nodes, (3, 6, 6), inits), rand((2, 3, 6, 6), 6))
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE"]  # NCHW in and out
 
 
 def test_batch_norm_with_two_readers_runs_as_channel_arith():
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"]),
-             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
-             helper.make_node("Add", ["n", "c"], ["y"])]
-    inits = [("W", rand((4, 3, 1, 1), 1)), ("s", rand((4,), 2)), ("b", rand((4,), 3)), ("m", rand((4,), 4)),
-             ("v", np.abs(rand((4,), 5)) + 0.5)]
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"]),
+        helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+        helper.make_node("Add", ["n", "c"], ["y"]),
+    ]
+    inits = [
+        ("W", rand((4, 3, 1, 1), 1)),
+        ("s", rand((4,), 2)),
+        ("b", rand((4,), 3)),
+        ("m", rand((4,), 4)),
+        ("v", np.abs(rand((4,), 5)) + 0.5),
+    ]
     _, report = check(make_model(nodes, (3, 5, 5), inits), rand((2, 3, 5, 5), 6), reference=True)
-    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CHANNEL_ARITH(mul)", "CHANNEL_ARITH(add)", "ADD",
-                                             "TRANSPOSE"]
+    assert [r.op for r in report.layers] == [
+        "TRANSPOSE",
+        "CONV_2D",
+        "CHANNEL_ARITH(mul)",
+        "CHANNEL_ARITH(add)",
+        "ADD",
+        "TRANSPOSE",
+    ]
 
 
 def test_residual_block_add_relu_and_arena_lifetimes():
     # x -> conv1 -> relu -> conv2 -> (+ x) -> relu: x must survive until the add.
-    nodes = [helper.make_node("Conv", ["x", "W1", "B1"], ["a"], pads=[1, 1, 1, 1]),
-             helper.make_node("Relu", ["a"], ["r"]),
-             helper.make_node("Conv", ["r", "W2", "B2"], ["b"], pads=[1, 1, 1, 1]),
-             helper.make_node("Add", ["b", "x2"], ["s"]),
-             helper.make_node("Relu", ["s"], ["y"])]
+    nodes = [
+        helper.make_node("Conv", ["x", "W1", "B1"], ["a"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["a"], ["r"]),
+        helper.make_node("Conv", ["r", "W2", "B2"], ["b"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["b", "x2"], ["s"]),
+        helper.make_node("Relu", ["s"], ["y"]),
+    ]
     pre = [helper.make_node("Conv", ["x", "W0"], ["x2"])]
-    inits = [("W0", rand((4, 4, 1, 1), 0)), ("W1", rand((4, 4, 3, 3), 1)), ("B1", rand((4,), 2)),
-             ("W2", rand((4, 4, 3, 3), 3)), ("B2", rand((4,), 4))]
+    inits = [
+        ("W0", rand((4, 4, 1, 1), 0)),
+        ("W1", rand((4, 4, 3, 3), 1)),
+        ("B1", rand((4,), 2)),
+        ("W2", rand((4, 4, 3, 3), 3)),
+        ("B2", rand((4,), 4)),
+    ]
     nodes[0].input[0] = "x2"
     native, report = check(make_model(pre + nodes, (4, 6, 6), inits), rand((3, 4, 6, 6), 5), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D+relu", "CONV_2D", "ADD+relu", "TRANSPOSE"]
@@ -286,8 +348,12 @@ def test_transpose_any_permutation(shape, data):
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
 def test_pad_constant(shape, data):
     rank = len(shape) + 1
-    pads = [0] + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1)) + \
-           [0] + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1))
+    pads = (
+        [0]
+        + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1))
+        + [0]
+        + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1))
+    )
     nodes = [helper.make_node("Pad", ["x", "pads", "v"], ["y"], mode="constant")]
     inits = [("pads", np.array(pads, np.int64)), ("v", np.float32(data.draw(st.sampled_from([0.0, -1.5, 3.0]))))]
     check(make_model(nodes, tuple(shape), inits), rand((2, *shape)))
@@ -344,8 +410,12 @@ def test_softmax_over_channels_after_conv_needs_no_extra_transpose():
 
 
 def test_matmul_identity_dropout_reshape():
-    nodes = [helper.make_node("Identity", ["x"], ["i"]), helper.make_node("Dropout", ["i"], ["d"]),
-             helper.make_node("Reshape", ["d", "shape"], ["r"]), helper.make_node("MatMul", ["r", "W"], ["y"])]
+    nodes = [
+        helper.make_node("Identity", ["x"], ["i"]),
+        helper.make_node("Dropout", ["i"], ["d"]),
+        helper.make_node("Reshape", ["d", "shape"], ["r"]),
+        helper.make_node("MatMul", ["r", "W"], ["y"]),
+    ]
     inits = [("shape", np.array([-1, 12], np.int64)), ("W", rand((12, 5), 1))]
     check(make_model(nodes, (3, 4), inits), rand((4, 3, 4)))
 
@@ -365,10 +435,12 @@ def test_nchw_model_input_and_output_shapes():
 
 
 def test_explain_lists_every_unsupported_node():
-    nodes = [helper.make_node("Sin", ["x"], ["a"], name="first"),
-             helper.make_node("Relu", ["a"], ["b"], name="fine"),
-             helper.make_node("Div", ["b", "a"], ["c"], name="second"),
-             helper.make_node("Cos", ["c"], ["y"], name="third")]
+    nodes = [
+        helper.make_node("Sin", ["x"], ["a"], name="first"),
+        helper.make_node("Relu", ["a"], ["b"], name="fine"),
+        helper.make_node("Div", ["b", "a"], ["c"], name="second"),
+        helper.make_node("Cos", ["c"], ["y"], name="third"),
+    ]
     model = make_model(nodes, (4,))
     found = explain_model(model)
     assert found.nodes == 4 and found.unchecked == []
@@ -400,22 +472,35 @@ def test_explain_command(tmp_path, capsys):
 def test_tf2onnx_batch_norm_mul_add_and_zero_pad_fold_into_the_depthwise_conv():
     # Keras MobileNet block as tf2onnx writes it (NHWC input): ZeroPadding2D -> Pad, depthwise
     # conv, BatchNormalization -> Mul + Add per channel, ReLU6 -> Clip.
-    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
-             helper.make_node("Pad", ["t", "pads"], ["p"]),
-             helper.make_node("Conv", ["p", "W"], ["c"], group=4, strides=[2, 2]),
-             helper.make_node("Transpose", ["c"], ["ct"], perm=[0, 2, 3, 1]),
-             helper.make_node("Mul", ["ct", "s"], ["m"]), helper.make_node("Add", ["m", "b"], ["a"]),
-             helper.make_node("Clip", ["a", "lo", "hi"], ["y"])]
-    inits = [("pads", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64)), ("W", rand((4, 1, 3, 3), 1)),
-             ("s", rand((4,), 2)), ("b", rand((4,), 3)), ("lo", np.float32(0)), ("hi", np.float32(6))]
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        helper.make_node("Pad", ["t", "pads"], ["p"]),
+        helper.make_node("Conv", ["p", "W"], ["c"], group=4, strides=[2, 2]),
+        helper.make_node("Transpose", ["c"], ["ct"], perm=[0, 2, 3, 1]),
+        helper.make_node("Mul", ["ct", "s"], ["m"]),
+        helper.make_node("Add", ["m", "b"], ["a"]),
+        helper.make_node("Clip", ["a", "lo", "hi"], ["y"]),
+    ]
+    inits = [
+        ("pads", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64)),
+        ("W", rand((4, 1, 3, 3), 1)),
+        ("s", rand((4,), 2)),
+        ("b", rand((4,), 3)),
+        ("lo", np.float32(0)),
+        ("hi", np.float32(6)),
+    ]
     _, report = check(make_model(nodes, (7, 7, 4), inits), rand((2, 7, 7, 4), 4) * 3, reference=True)
     assert [r.op for r in report.layers] == ["CONV_2D+clip"]
 
 
 def test_flatten_of_nchw_feature_map_permutes_the_dense_weights_instead_of_transposing():
     # PyTorch: conv -> flatten (C, H, W order) -> linear. The conv output is stored NHWC.
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("Sigmoid", ["c"], ["s"]),
-             helper.make_node("Flatten", ["s"], ["f"]), helper.make_node("Gemm", ["f", "F", "B"], ["y"], transB=1)]
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"]),
+        helper.make_node("Sigmoid", ["c"], ["s"]),
+        helper.make_node("Flatten", ["s"], ["f"]),
+        helper.make_node("Gemm", ["f", "F", "B"], ["y"], transB=1),
+    ]
     inits = [("W", rand((3, 2, 2, 2), 1)), ("F", rand((5, 3 * 3 * 4), 2)), ("B", rand((5,), 3))]
     _, report = check(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 4), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+sigmoid", "FULLY_CONNECTED"]
@@ -454,8 +539,17 @@ def test_uint8_pixels_only_for_image_inputs():
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(steps=st.lists(st.tuples(st.sampled_from(["Relu", "Sigmoid", "Conv", "Add", "Mul", "Concat", "Softmax"]),
-                                st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=12))
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["Relu", "Sigmoid", "Conv", "Add", "Mul", "Concat", "Softmax"]),
+            st.integers(0, 10**6),
+            st.integers(0, 10**6),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_random_branching_graphs_plan_the_arena_by_lifetimes(steps):
     """Random DAGs (fan-out, residual Add/Mul of any two earlier values, Concat + 1x1 conv): every
     earlier value may be read again later, so the arena plan must keep it; the loader re-checks
@@ -486,10 +580,13 @@ def test_random_branching_graphs_plan_the_arena_by_lifetimes(steps):
 @pytest.mark.parametrize("gate_first", [False, True])
 def test_squeeze_excitation_broadcast_of_a_runtime_tensor(op, gate_first):
     # x * sigmoid(conv(global_avg_pool(x))): the gate (N, C, 1, 1) broadcasts over H, W.
-    nodes = [helper.make_node("Conv", ["x", "W0"], ["f"], pads=[1, 1, 1, 1]),
-             helper.make_node("GlobalAveragePool", ["f"], ["g"]),
-             helper.make_node("Conv", ["g", "W1", "B1"], ["h"]), helper.make_node("Sigmoid", ["h"], ["s"]),
-             helper.make_node(op, ["s", "f"] if gate_first else ["f", "s"], ["y"])]
+    nodes = [
+        helper.make_node("Conv", ["x", "W0"], ["f"], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["f"], ["g"]),
+        helper.make_node("Conv", ["g", "W1", "B1"], ["h"]),
+        helper.make_node("Sigmoid", ["h"], ["s"]),
+        helper.make_node(op, ["s", "f"] if gate_first else ["f", "s"], ["y"]),
+    ]
     inits = [("W0", rand((4, 3, 3, 3), 1)), ("W1", rand((4, 4, 1, 1), 2)), ("B1", rand((4,), 3))]
     _, report = check(make_model(nodes, (3, 5, 6), inits), rand((2, 3, 5, 6), 4), reference=True)
     assert f"{op.upper()}" in [r.op for r in report.layers]
@@ -497,16 +594,22 @@ def test_squeeze_excitation_broadcast_of_a_runtime_tensor(op, gate_first):
 
 def test_broadcast_along_an_axis_that_is_not_innermost():
     # x (N, 3, 4, 5) in ONNX order times a (N, 1, 4, 1) gate: H is moved innermost first.
-    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1, 3]),  # (N, 4, 3, 5)
-             helper.make_node("GlobalAveragePool", ["t"], ["g"]),             # (N, 4, 1, 1): per H of x
-             helper.make_node("Transpose", ["g"], ["gt"], perm=[0, 2, 1, 3]),  # (N, 1, 4, 1)
-             helper.make_node("Mul", ["x", "gt"], ["y"])]
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[0, 2, 1, 3]),  # (N, 4, 3, 5)
+        helper.make_node("GlobalAveragePool", ["t"], ["g"]),  # (N, 4, 1, 1): per H of x
+        helper.make_node("Transpose", ["g"], ["gt"], perm=[0, 2, 1, 3]),  # (N, 1, 4, 1)
+        helper.make_node("Mul", ["x", "gt"], ["y"]),
+    ]
     check(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5), 5), reference=True)
 
 
 def test_two_runtime_tensors_broadcasting_along_two_axes_is_refused():
-    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
-             helper.make_node("Reshape", ["f", "shape"], ["r"]), helper.make_node("Mul", ["x", "r"], ["y"])]
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Reshape", ["f", "shape"], ["r"]),
+        helper.make_node("Mul", ["x", "r"], ["y"]),
+    ]
     model = make_model(nodes, (4, 3, 5), [("shape", np.array([-1, 2, 2, 1], np.int64))])
     with pytest.raises(CompileError, match="broadcast along a single axis"):
         compile_model(model)
@@ -526,18 +629,26 @@ def test_pad_is_stored_the_way_its_readers_read_it():
 @pytest.mark.parametrize("shape", [(3, 4, 5), (6, 5), (2, 3, 4, 5)])
 def test_matmul_of_a_higher_rank_tensor_is_a_per_row_dense_layer(shape):
     # Keras Dense on a feature map (tf2onnx: MatMul + Add on the NHWC tensor): a 1x1 convolution.
-    nodes = [helper.make_node("MatMul", ["x", "W"], ["m"]), helper.make_node("Add", ["m", "B"], ["a"]),
-             helper.make_node("Relu", ["a"], ["y"])]
+    nodes = [
+        helper.make_node("MatMul", ["x", "W"], ["m"]),
+        helper.make_node("Add", ["m", "B"], ["a"]),
+        helper.make_node("Relu", ["a"], ["y"]),
+    ]
     inits = [("W", rand((shape[-1], 7), 1)), ("B", rand((7,), 2))]
     _, report = check(make_model(nodes, shape, inits), rand((2, *shape), 3), reference=True)
     # (rank 3: RESHAPEs copy the graph input to [rows, 1, K] and the result to the declared dims)
-    assert [r.op for r in report.layers] == (["CONV_2D+relu"] if len(shape) == 3 else ["RESHAPE", "CONV_2D+relu", "RESHAPE"])
+    assert [r.op for r in report.layers] == (
+        ["CONV_2D+relu"] if len(shape) == 3 else ["RESHAPE", "CONV_2D+relu", "RESHAPE"]
+    )
 
 
 def test_matmul_over_the_channels_of_an_nchw_map():
     # MatMul on (N, H, W, C) reached from NCHW via Transpose: the rows are stored NHWC already.
-    nodes = [helper.make_node("Conv", ["x", "K"], ["c"]), helper.make_node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
-             helper.make_node("MatMul", ["t", "W"], ["y"])]
+    nodes = [
+        helper.make_node("Conv", ["x", "K"], ["c"]),
+        helper.make_node("Transpose", ["c"], ["t"], perm=[0, 2, 3, 1]),
+        helper.make_node("MatMul", ["t", "W"], ["y"]),
+    ]
     inits = [("K", rand((4, 3, 1, 1), 1)), ("W", rand((4, 6), 2))]
     _, report = check(make_model(nodes, (3, 5, 2), inits), rand((2, 3, 5, 2), 3), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D"]
@@ -546,21 +657,35 @@ def test_matmul_over_the_channels_of_an_nchw_map():
 @pytest.mark.parametrize("gated", [False, True])
 def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated):
     # tf2onnx's Keras hard_sigmoid relu6(x + 3) / 6, and hard_swish x * hard_sigmoid(x) (MobileNetV3).
-    nodes = [helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("Add", ["c", "three"], ["a"]),
-             helper.make_node("Clip", ["a", "zero", "six"], ["r"]), helper.make_node("Mul", ["r", "sixth"], ["h"])]
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"]),
+        helper.make_node("Add", ["c", "three"], ["a"]),
+        helper.make_node("Clip", ["a", "zero", "six"], ["r"]),
+        helper.make_node("Mul", ["r", "sixth"], ["h"]),
+    ]
     nodes.append(helper.make_node("Mul", ["c", "h"], ["y"]) if gated else helper.make_node("Identity", ["h"], ["y"]))
-    inits = [("W", rand((4, 3, 1, 1), 1)), ("three", np.float32(3)), ("zero", np.float32(0)), ("six", np.float32(6)),
-             ("sixth", np.float32(1 / 6))]
+    inits = [
+        ("W", rand((4, 3, 1, 1), 1)),
+        ("three", np.float32(3)),
+        ("zero", np.float32(0)),
+        ("six", np.float32(6)),
+        ("sixth", np.float32(1 / 6)),
+    ]
     _, report = check(make_model(nodes, (3, 5, 4), inits), rand((2, 3, 5, 4), 2) * 4, reference=True)
-    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+" + ("hard_swish" if gated else "hard_sigmoid"),
-                                             "TRANSPOSE"]
+    assert [r.op for r in report.layers] == [
+        "TRANSPOSE",
+        "CONV_2D+" + ("hard_swish" if gated else "hard_sigmoid"),
+        "TRANSPOSE",
+    ]
 
 
 def test_explain_names_the_nodes_it_could_not_check():
     # A custom-domain op: ONNX cannot infer its output shape, so the node after it is not checked.
-    nodes = [helper.make_node("Relu", ["x"], ["r"], name="ok"),
-             helper.make_node("Mystery", ["r"], ["m"], name="custom", domain="example.com"),
-             helper.make_node("Relu", ["m"], ["y"], name="after")]
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="ok"),
+        helper.make_node("Mystery", ["r"], ["m"], name="custom", domain="example.com"),
+        helper.make_node("Relu", ["m"], ["y"], name="after"),
+    ]
     model = make_model(nodes, (4,))
     model.opset_import.append(helper.make_opsetid("example.com", 1))
     found = explain_model(model)
@@ -572,9 +697,11 @@ def test_explain_names_the_nodes_it_could_not_check():
 @pytest.mark.parametrize("small_first", [False, True])
 def test_sub_of_two_runtime_tensors(small_first):
     # x - mean(x) per channel (and mean - x): a negation (exact) and an ADD, broadcast or not.
-    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["m"]),
-             helper.make_node("Sub", ["m", "x"] if small_first else ["x", "m"], ["d"]),
-             helper.make_node("Sub", ["d", "x"], ["y"])]
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["m"]),
+        helper.make_node("Sub", ["m", "x"] if small_first else ["x", "m"], ["d"]),
+        helper.make_node("Sub", ["d", "x"], ["y"]),
+    ]
     check(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5)), reference=True)
 
 
@@ -591,16 +718,20 @@ def test_edgecnn_run_takes_the_declared_grayscale_layout(layout, tmp_path):
     if not binary.exists():
         pytest.fail(f"{binary} is missing: build it with `make -C native`", pytrace=False)
     shape = {"NCHW": (1, 6, 5), "NHWC": (6, 5, 1), "HW": (6, 5)}[layout]
-    nodes = [helper.make_node("Reshape", ["x", "flat"], ["f"]), helper.make_node("Gemm", ["f", "W", "B"], ["g"]),
-             helper.make_node("Softmax", ["g"], ["y"])]
+    nodes = [
+        helper.make_node("Reshape", ["x", "flat"], ["f"]),
+        helper.make_node("Gemm", ["f", "W", "B"], ["g"]),
+        helper.make_node("Softmax", ["g"], ["y"]),
+    ]
     inits = [("flat", np.array([-1, 30], np.int64)), ("W", rand((30, 4), 1)), ("B", rand((4,), 2))]
     model = make_model(nodes, shape, inits)
     (tmp_path / "m.ecnn").write_bytes(compile_model(model)[0])
     pixels = np.random.default_rng(3).integers(0, 256, (2, 6, 5), dtype=np.uint8)
     for i, image in enumerate(pixels):
         edge_golden.write_pgm(tmp_path / f"{i}.pgm", image)
-    result = subprocess.run([str(binary), "--raw", "m.ecnn", "0.pgm", "1.pgm"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [str(binary), "--raw", "m.ecnn", "0.pgm", "1.pgm"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     got = edge_golden.parse_raw(result.stdout, 2)
     want = onnxruntime_run(model, (pixels.astype(np.float32) / np.float32(255)).reshape(2, *shape))

@@ -19,18 +19,18 @@ on the com.microsoft QLinear ops with exhaustive codes and with parameters chose
 candidate roundings differ (fused multiply-add or not): that is where a kernel that is only
 "close" fails.
 """
+
 from __future__ import annotations
 
 import collections
 import tempfile
 from pathlib import Path
 
+import int8_reference as ref
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import int8_reference as ref
 
 OPSET = 17
 F32 = np.float32
@@ -81,9 +81,11 @@ def assert_bit_exact(model, x, what: str) -> int:
     differ = np.flatnonzero(native.reshape(-1) != expected.reshape(-1))
     if differ.size:
         i = differ[0]
-        raise AssertionError(f"{what}: {differ.size} of {native.size} int8 values differ from onnxruntime "
-                             f"(first at flat index {i}: native {native.reshape(-1)[i]!r}, "
-                             f"onnxruntime {expected.reshape(-1)[i]!r})")
+        raise AssertionError(
+            f"{what}: {differ.size} of {native.size} int8 values differ from onnxruntime "
+            f"(first at flat index {i}: native {native.reshape(-1)[i]!r}, "
+            f"onnxruntime {expected.reshape(-1)[i]!r})"
+        )
     return native.size
 
 
@@ -91,9 +93,13 @@ def float_model(nodes, inits: dict, in_shape, out_shape=None):
     """A float model with input 'x' (dynamic batch) and output 'y'."""
     from onnx import TensorProto, helper, numpy_helper
 
-    graph = helper.make_graph(nodes, "case", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
-                              [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    graph = helper.make_graph(
+        nodes,
+        "case",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     return model
@@ -107,7 +113,7 @@ def quantize(model, op_types, calibration: np.ndarray, *, uint8: bool = True, qo
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.batches = iter([{"x": calibration[i:i + 8]} for i in range(0, len(calibration), 8)])
+            self.batches = iter([{"x": calibration[i : i + 8]} for i in range(0, len(calibration), 8)])
 
         def get_next(self):
             return next(self.batches, None)
@@ -115,11 +121,18 @@ def quantize(model, op_types, calibration: np.ndarray, *, uint8: bool = True, qo
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "f.onnx", Path(tmp) / "q.onnx"
         onnx.save(model, src)
-        quantize_static(str(src), str(dst), Reader(), op_types_to_quantize=list(op_types),
-                        quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
-                        per_channel=True, reduce_range=True,
-                        activation_type=QuantType.QUInt8 if uint8 else QuantType.QInt8, weight_type=QuantType.QInt8,
-                        extra_options={"WeightSymmetric": True, "ActivationSymmetric": False})
+        quantize_static(
+            str(src),
+            str(dst),
+            Reader(),
+            op_types_to_quantize=list(op_types),
+            quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=True,
+            activation_type=QuantType.QUInt8 if uint8 else QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
+        )
         return onnx.load(dst)
 
 
@@ -153,11 +166,16 @@ def weights(rng, o, c, k=3):
 def qop_model(nodes, inits: dict, in_shape):
     from onnx import TensorProto, helper, numpy_helper
 
-    graph = helper.make_graph(nodes, "qop", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
-                                                    helper.make_opsetid("com.microsoft", 1)])
+    graph = helper.make_graph(
+        nodes,
+        "qop",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)]
+    )
     model.ir_version = 8
     return model
 
@@ -166,8 +184,10 @@ def fixed_part_candidates(sa, za, sb, zb, sy, zy) -> set:
     """The three float32 roundings of zy - (ra*za + rb*zb): separate, or fused either way round."""
     ra, rb = F32(F32(sa) / F32(sy)), F32(F32(sb) / F32(sy))
     sep = F32(F32(ra * F32(za)) + F32(rb * F32(zb)))
-    return {float(F32(F32(zy) - v)) for v in (sep, ref.fma(ra, F32(za), F32(rb * F32(zb))),
-                                                ref.fma(rb, F32(zb), F32(ra * F32(za))))}
+    return {
+        float(F32(F32(zy) - v))
+        for v in (sep, ref.fma(ra, F32(za), F32(rb * F32(zb))), ref.fma(rb, F32(zb), F32(ra * F32(za))))
+    }
 
 
 @pytest.mark.parametrize("op", ["Add", "Mul"])
@@ -194,8 +214,20 @@ def test_qlinear_add_mul_rule_exhaustive(op, dtype):
         sets += 1
         wa = np.array([1, 0], np.int8).reshape(1, 2, 1, 1)
         wb = np.array([0, 1], np.int8).reshape(1, 2, 1, 1)
-        inits = dict(xs=sa, xz=dtype(za), sb=sb, zb=dtype(zb), sy=sy, zy=dtype(zy), wa=wa, wb=wb, one=F32(1),
-                     wbs=F32(sb / sa), wz=np.int8(0), bb=np.array([za - zb], np.int32))
+        inits = dict(
+            xs=sa,
+            xz=dtype(za),
+            sb=sb,
+            zb=dtype(zb),
+            sy=sy,
+            zy=dtype(zy),
+            wa=wa,
+            wb=wb,
+            one=F32(1),
+            wbs=F32(sb / sa),
+            wz=np.int8(0),
+            bb=np.array([za - zb], np.int32),
+        )
         nodes = [
             node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
             node("QLinearConv", ["xq", "xs", "xz", "wa", "one", "wz", "xs", "xz"], ["a"]),
@@ -209,7 +241,9 @@ def test_qlinear_add_mul_rule_exhaustive(op, dtype):
         rule_fn = ref.qlinear_add if op == "Add" else ref.qlinear_mul
         rule = ref.dequantize(rule_fn(grid_a, sa, za, grid_b, sb, zb, sy, zy), sy, zy)[None, None]
         assert np.array_equal(rule, expected), f"the NumPy rule differs from onnxruntime: {np.sum(rule != expected)}"
-        compared += assert_bit_exact(model, x, f"QLinear{op} {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}")
+        compared += assert_bit_exact(
+            model, x, f"QLinear{op} {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}"
+        )
     assert compared == 6 * 65536
 
 
@@ -229,12 +263,16 @@ def test_qlinear_sigmoid_rule_every_code():
         if np.array_equal(exact, ref.quantize(1 / (1 + np.exp(-d.astype(np.float64))), sy, zy, dtype)):
             continue  # a table the float64 sigmoid gets right too: not a discriminating case
         found += 1
-        nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
-                 node("QLinearSigmoid", ["xq", "sx", "zx", "sy", "zy"], ["yq"], domain="com.microsoft"),
-                 node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+        nodes = [
+            node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+            node("QLinearSigmoid", ["xq", "sx", "zx", "sy", "zy"], ["yq"], domain="com.microsoft"),
+            node("DequantizeLinear", ["yq", "sy", "zy"], ["y"]),
+        ]
         model = qop_model(nodes, dict(sx=sx, zx=dtype(zx), sy=sy, zy=dtype(zy)), (256,))
         x = ref.dequantize(codes, sx, zx)[None]
-        assert np.array_equal(run_ort(model, x)[0], ref.dequantize(exact, sy, zy)), "the NumPy rule differs from onnxruntime"
+        assert np.array_equal(run_ort(model, x)[0], ref.dequantize(exact, sy, zy)), (
+            "the NumPy rule differs from onnxruntime"
+        )
         compared += assert_bit_exact(model, x, f"QLinearSigmoid {dtype.__name__} sx={sx} zx={zx} sy={sy} zy={zy}")
         if found == 12:
             break
@@ -247,15 +285,21 @@ def test_qlinear_sigmoid_rule_every_code():
 
 def residual_model(rng, c, hw, relu_after: bool):
     """conv -> relu -> conv, added to the first relu's output (a ResNet block)."""
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Relu", ["a"], ["r"]),
-             conv_node("r", "w2", "b", pads=[1, 1, 1, 1]), node("Add", ["r", "b"], ["s" if relu_after else "y"])]
+    nodes = [
+        conv_node("x", "w1", "a", pads=[1, 1, 1, 1]),
+        node("Relu", ["a"], ["r"]),
+        conv_node("r", "w2", "b", pads=[1, 1, 1, 1]),
+        node("Add", ["r", "b"], ["s" if relu_after else "y"]),
+    ]
     if relu_after:
         nodes.append(node("Relu", ["s"], ["y"]))
     return float_model(nodes, {"w1": weights(rng, c, c), "w2": weights(rng, c, c)}, (c, *hw))
 
 
 @PROPERTY
-@given(c=st.integers(1, 5), h=st.integers(1, 9), w=st.integers(1, 9), relu_after=st.booleans(), seed=st.integers(0, 999))
+@given(
+    c=st.integers(1, 5), h=st.integers(1, 9), w=st.integers(1, 9), relu_after=st.booleans(), seed=st.integers(0, 999)
+)
 def test_residual_add(c, h, w, relu_after, seed):
     rng = np.random.default_rng(seed)
     model = quantize(residual_model(rng, c, (h, w), relu_after), ["Conv", "Relu", "Add"], inputs(rng, (c, h, w), 16))
@@ -269,8 +313,9 @@ def test_int8_activations_leave_branches_unfused():
     residual block in float (DequantizeLinear -> Conv -> QuantizeLinear), which no int8 kernel
     matches bit for bit. If this starts failing, onnxruntime changed: revisit the notes."""
     rng = np.random.default_rng(3)
-    model = quantize(residual_model(rng, 3, (5, 5), False), ["Conv", "Relu", "Add"], inputs(rng, (3, 5, 5), 16),
-                     uint8=False)
+    model = quantize(
+        residual_model(rng, 3, (5, 5), False), ["Conv", "Relu", "Add"], inputs(rng, (3, 5, 5), 16), uint8=False
+    )
     ops = optimized_ops(model)
     assert ops["Conv"] == 2 and ops["Add"] == 1 and not ops["QLinearConv"], ops
 
@@ -280,8 +325,12 @@ def test_int8_activations_leave_branches_unfused():
 def test_global_average_pool(c, h, w, uint8, seed):
     rng = np.random.default_rng(seed)
     nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("GlobalAveragePool", ["a"], ["y"])]
-    model = quantize(float_model(nodes, {"w1": weights(rng, c, 2)}, (2, h, w)), ["Conv", "GlobalAveragePool"],
-                     inputs(rng, (2, h, w), 16), uint8=uint8)
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, c, 2)}, (2, h, w)),
+        ["Conv", "GlobalAveragePool"],
+        inputs(rng, (2, h, w), 16),
+        uint8=uint8,
+    )
     assert optimized_ops(model)["QLinearGlobalAveragePool"] == 1, optimized_ops(model)
     assert_bit_exact(model, inputs(rng, (2, h, w), 64), f"global average pool c={c} {h}x{w}")
 
@@ -293,8 +342,13 @@ def pool_geometry(draw):
     h = draw(st.integers(max(1, kh - pads[0] - pads[2]), 9))
     w = draw(st.integers(max(1, kw - pads[1] - pads[3]), 9))
     strides = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]  # strides larger than the kernel too
-    return dict(kernel_shape=[kh, kw], pads=pads, strides=strides, ceil_mode=draw(st.integers(0, 1)),
-                count_include_pad=draw(st.integers(0, 1))), (h, w)
+    return dict(
+        kernel_shape=[kh, kw],
+        pads=pads,
+        strides=strides,
+        ceil_mode=draw(st.integers(0, 1)),
+        count_include_pad=draw(st.integers(0, 1)),
+    ), (h, w)
 
 
 @PROPERTY
@@ -303,22 +357,33 @@ def test_average_pool(geometry, uint8, seed):
     attrs, (h, w) = geometry
     rng = np.random.default_rng(seed)
     nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("AveragePool", ["a"], ["y"], **attrs)]
-    model = quantize(float_model(nodes, {"w1": weights(rng, 3, 2)}, (2, h, w)), ["Conv", "AveragePool"],
-                     inputs(rng, (2, h, w), 16), uint8=uint8)
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, 3, 2)}, (2, h, w)),
+        ["Conv", "AveragePool"],
+        inputs(rng, (2, h, w), 16),
+        uint8=uint8,
+    )
     ops = optimized_ops(model)
     assert ops["QLinearAveragePool"] == 1, ops
     assert_bit_exact(model, inputs(rng, (2, h, w), 32), f"average pool {attrs} on {h}x{w}")
 
 
 @PROPERTY
-@given(c=st.integers(1, 4), h=st.integers(1, 8), w=st.integers(1, 8), op=st.sampled_from(["Sigmoid", "LeakyRelu"]),
-       uint8=st.booleans(), seed=st.integers(0, 999))
+@given(
+    c=st.integers(1, 4),
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    op=st.sampled_from(["Sigmoid", "LeakyRelu"]),
+    uint8=st.booleans(),
+    seed=st.integers(0, 999),
+)
 def test_lookup_table_activations(c, h, w, op, uint8, seed):
     rng = np.random.default_rng(seed)
     attrs = {"alpha": float(rng.uniform(0.01, 0.5))} if op == "LeakyRelu" else {}
     nodes = [conv_node("x", "w1", "a", pads=[0, 1, 2, 1]), node(op, ["a"], ["y"], **attrs)]
-    model = quantize(float_model(nodes, {"w1": weights(rng, c, 2)}, (2, h, w)), ["Conv", op], inputs(rng, (2, h, w), 16),
-                     uint8=uint8)
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, c, 2)}, (2, h, w)), ["Conv", op], inputs(rng, (2, h, w), 16), uint8=uint8
+    )
     ops = optimized_ops(model)
     assert ops["QLinear" + op] == 1, ops
     assert_bit_exact(model, inputs(rng, (2, h, w)), f"{op} {attrs} c={c} {h}x{w}")
@@ -330,8 +395,11 @@ def test_concat_requantizes_each_input(c1, c2, h, w, seed):
     """Two convs of one input joined on channels: their quantizations differ, QLinearConcat
     requantizes each to the output's."""
     rng = np.random.default_rng(seed)
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), conv_node("x", "w2", "b", pads=[1, 1, 1, 1]),
-             node("Concat", ["a", "b"], ["y"], axis=1)]
+    nodes = [
+        conv_node("x", "w1", "a", pads=[1, 1, 1, 1]),
+        conv_node("x", "w2", "b", pads=[1, 1, 1, 1]),
+        node("Concat", ["a", "b"], ["y"], axis=1),
+    ]
     inits = {"w1": weights(rng, c1, 3), "w2": (weights(rng, c2, 3) * 3).astype(F32)}
     model = quantize(float_model(nodes, inits, (3, h, w)), ["Conv", "Concat"], inputs(rng, (3, h, w), 16))
     ops = optimized_ops(model)
@@ -340,15 +408,27 @@ def test_concat_requantizes_each_input(c1, c2, h, w, seed):
 
 
 @PROPERTY
-@given(c=st.integers(1, 4), mult=st.integers(1, 2), groups_of=st.integers(1, 3), h=st.integers(3, 9),
-       w=st.integers(3, 9), stride=st.integers(1, 2), uint8=st.booleans(), seed=st.integers(0, 999))
+@given(
+    c=st.integers(1, 4),
+    mult=st.integers(1, 2),
+    groups_of=st.integers(1, 3),
+    h=st.integers(3, 9),
+    w=st.integers(3, 9),
+    stride=st.integers(1, 2),
+    uint8=st.booleans(),
+    seed=st.integers(0, 999),
+)
 def test_grouped_and_depthwise_conv(c, mult, groups_of, h, w, stride, uint8, seed):
     """group = C / groups_of input channels per group (groups_of 1: depthwise), mult outputs per group."""
     rng = np.random.default_rng(seed)
     cin = c * groups_of
     nodes = [conv_node("x", "w1", "y", group=c, pads=[1, 1, 1, 1], strides=[stride, stride])]
-    model = quantize(float_model(nodes, {"w1": weights(rng, c * mult, groups_of)}, (cin, h, w)), ["Conv"],
-                     inputs(rng, (cin, h, w), 16), uint8=uint8)
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, c * mult, groups_of)}, (cin, h, w)),
+        ["Conv"],
+        inputs(rng, (cin, h, w), 16),
+        uint8=uint8,
+    )
     assert optimized_ops(model)["QLinearConv"] == 1
     assert_bit_exact(model, inputs(rng, (cin, h, w)), f"conv group={c} cin={cin} out={c * mult} {h}x{w}")
 
@@ -369,14 +449,18 @@ def test_relu6_clip_folds_into_the_output_range(uint8):
 
 
 @PROPERTY
-@given(pads=st.lists(st.integers(0, 3), min_size=4, max_size=4), h=st.integers(1, 7), w=st.integers(1, 7),
-       uint8=st.booleans(), seed=st.integers(0, 999))
+@given(
+    pads=st.lists(st.integers(0, 3), min_size=4, max_size=4),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    uint8=st.booleans(),
+    seed=st.integers(0, 999),
+)
 def test_pad_on_codes(pads, h, w, uint8, seed):
     """onnxruntime runs DQ -> Pad -> Q in float: the codes move, the padding is Q(0)."""
     rng = np.random.default_rng(seed)
     all_pads = np.array([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], np.int64)
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Pad", ["a", "p"], ["b"]),
-             conv_node("b", "w2", "y")]
+    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Pad", ["a", "p"], ["b"]), conv_node("b", "w2", "y")]
     inits = {"w1": weights(rng, 3, 2), "w2": weights(rng, 2, 3, k=1), "p": all_pads}
     model = quantize(float_model(nodes, inits, (2, h, w)), ["Conv", "Pad"], inputs(rng, (2, h, w), 16), uint8=uint8)
     assert optimized_ops(model)["QLinearConv"] == 2
@@ -388,10 +472,16 @@ def test_pad_on_codes(pads, h, w, uint8, seed):
 def test_mul_of_two_branches(c, h, w, seed):
     """conv(x) * conv'(x) (e.g. a gate): QLinearMul."""
     rng = np.random.default_rng(seed)
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), conv_node("x", "w2", "b", pads=[1, 1, 1, 1]),
-             node("Mul", ["a", "b"], ["y"])]
-    model = quantize(float_model(nodes, {"w1": weights(rng, c, 2), "w2": weights(rng, c, 2)}, (2, h, w)),
-                     ["Conv", "Mul"], inputs(rng, (2, h, w), 16))
+    nodes = [
+        conv_node("x", "w1", "a", pads=[1, 1, 1, 1]),
+        conv_node("x", "w2", "b", pads=[1, 1, 1, 1]),
+        node("Mul", ["a", "b"], ["y"]),
+    ]
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, c, 2), "w2": weights(rng, c, 2)}, (2, h, w)),
+        ["Conv", "Mul"],
+        inputs(rng, (2, h, w), 16),
+    )
     ops = optimized_ops(model)
     assert ops["QLinearMul"] == 1, ops
     assert_bit_exact(model, inputs(rng, (2, h, w)), f"mul c={c} {h}x{w}")
@@ -410,8 +500,9 @@ def test_add_mul_by_a_constant(op, const_first, per_channel):
     k = rng.uniform(-2, 2, (1, 4, 1, 1) if per_channel else ()).astype(F32)
     ins = ["k", "a"] if const_first else ["a", "k"]
     nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node(op, ins, ["y"])]
-    model = quantize(float_model(nodes, {"w1": weights(rng, 4, 3), "k": k}, (3, 5, 6)), ["Conv", op],
-                     inputs(rng, (3, 5, 6), 16))
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, 4, 3), "k": k}, (3, 5, 6)), ["Conv", op], inputs(rng, (3, 5, 6), 16)
+    )
     ops = optimized_ops(model)
     assert ops["QLinear" + op] == 1, ops
     what = f"{op} by a {'per-channel' if per_channel else 'scalar'} constant{' (first)' if const_first else ''}"
@@ -440,14 +531,18 @@ def test_qlinear_add_constant_rule_every_code(dtype):
             continue
         sets += 1
         inits = dict(sa=sa, za=dtype(za), sb=sb, zb=dtype(zb), sy=sy, zy=dtype(zy), k=k)
-        nodes = [node("QuantizeLinear", ["x", "sa", "za"], ["aq"]),
-                 node("QLinearAdd", ["aq", "sa", "za", "k", "sb", "zb", "sy", "zy"], ["yq"], domain="com.microsoft"),
-                 node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+        nodes = [
+            node("QuantizeLinear", ["x", "sa", "za"], ["aq"]),
+            node("QLinearAdd", ["aq", "sa", "za", "k", "sb", "zb", "sy", "zy"], ["yq"], domain="com.microsoft"),
+            node("DequantizeLinear", ["yq", "sy", "zy"], ["y"]),
+        ]
         model = qop_model(nodes, inits, (256, 1, 256))
         x = ref.dequantize(a, sa, za)
         rule = ref.dequantize(ref.qlinear_add(a, sa, za, k, sb, zb, sy, zy), sy, zy)
         assert np.array_equal(run_ort(model, x), rule), "the NumPy rule differs from onnxruntime"
-        assert_bit_exact(model, x, f"QLinearAdd + constant {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}")
+        assert_bit_exact(
+            model, x, f"QLinearAdd + constant {dtype.__name__} sa={sa} za={za} sb={sb} zb={zb} sy={sy} zy={zy}"
+        )
 
 
 @pytest.mark.parametrize("fmt", ["qdq", "qop"])
@@ -466,22 +561,35 @@ def test_int8_average_pool_rounding_domain(fmt):
         sx, sy = F32(np.exp(rng.uniform(-5, -1))), F32(np.exp(rng.uniform(-5, -1)))
         zx, zy = int(rng.integers(-100, 100)), int(rng.integers(-100, 100))
         y_u8 = ref.qlinear_average_pool(pairs, sx, zx, sy, zy, (1, 2), (1, 2), (0, 0, 0, 0), 0, (256, 256))
-        y_s8 = ref.qlinear_average_pool(pairs, sx, zx, sy, zy, (1, 2), (1, 2), (0, 0, 0, 0), 0, (256, 256),
-                                        uint8_rounding=False)
+        y_s8 = ref.qlinear_average_pool(
+            pairs, sx, zx, sy, zy, (1, 2), (1, 2), (0, 0, 0, 0), 0, (256, 256), uint8_rounding=False
+        )
         if np.array_equal(y_u8, y_s8):
             continue
         found += 1
         if fmt == "qdq":
-            nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]), node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
-                     node("AveragePool", ["xd"], ["p"], kernel_shape=[1, 2], strides=[1, 2]),
-                     node("QuantizeLinear", ["p", "sy", "zy"], ["yq"]), node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+            nodes = [
+                node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]),
+                node("AveragePool", ["xd"], ["p"], kernel_shape=[1, 2], strides=[1, 2]),
+                node("QuantizeLinear", ["p", "sy", "zy"], ["yq"]),
+                node("DequantizeLinear", ["yq", "sy", "zy"], ["y"]),
+            ]
             model = float_model(nodes, dict(sx=sx, zx=np.int8(zx), sy=sy, zy=np.int8(zy)), (1, 256, 512))
             assert optimized_ops(model)["QLinearAveragePool"] == 1
         else:
-            nodes = [node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
-                     node("QLinearAveragePool", ["xq", "sx", "zx", "sy", "zy"], ["yq"], domain="com.microsoft",
-                          kernel_shape=[1, 2], strides=[1, 2]),
-                     node("DequantizeLinear", ["yq", "sy", "zy"], ["y"])]
+            nodes = [
+                node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+                node(
+                    "QLinearAveragePool",
+                    ["xq", "sx", "zx", "sy", "zy"],
+                    ["yq"],
+                    domain="com.microsoft",
+                    kernel_shape=[1, 2],
+                    strides=[1, 2],
+                ),
+                node("DequantizeLinear", ["yq", "sy", "zy"], ["y"]),
+            ]
             model = qop_model(nodes, dict(sx=sx, zx=np.int8(zx), sy=sy, zy=np.int8(zy)), (1, 256, 512))
         x = ref.dequantize(pairs, sx, zx)
         rule = y_u8 if fmt == "qdq" else y_s8
@@ -499,8 +607,9 @@ def test_int8_softmax_is_refused_clearly():
 
     rng = np.random.default_rng(15)
     nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Softmax", ["a"], ["y"], axis=1)]
-    model = quantize(float_model(nodes, {"w1": weights(rng, 4, 2)}, (2, 4, 4)), ["Conv", "Softmax"],
-                     inputs(rng, (2, 4, 4), 16))
+    model = quantize(
+        float_model(nodes, {"w1": weights(rng, 4, 2)}, (2, 4, 4)), ["Conv", "Softmax"], inputs(rng, (2, 4, 4), 16)
+    )
     assert optimized_ops(model)["QLinearSoftmax"] == 1
     with pytest.raises(CompileError, match="Softmax on int8 values.*nodes_to_exclude"):
         run_native(model, inputs(rng, (2, 4, 4)))
@@ -511,23 +620,41 @@ def test_qoperator_format_network(uint8):
     """quantize_static in QOperator format writes the com.microsoft QLinear* nodes itself: a
     residual block, a channel concat, Sigmoid, AveragePool and GlobalAveragePool."""
     rng = np.random.default_rng(16)
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("Relu", ["a"], ["r"]),
-             conv_node("r", "w2", "b", pads=[1, 1, 1, 1]), node("Add", ["r", "b"], ["s"]),
-             conv_node("s", "w3", "c", pads=[1, 1, 1, 1]), node("Concat", ["s", "c"], ["cc"], axis=1),
-             node("Sigmoid", ["cc"], ["g"]), node("AveragePool", ["g"], ["p"], kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
-             node("GlobalAveragePool", ["p"], ["y"])]
+    nodes = [
+        conv_node("x", "w1", "a", pads=[1, 1, 1, 1]),
+        node("Relu", ["a"], ["r"]),
+        conv_node("r", "w2", "b", pads=[1, 1, 1, 1]),
+        node("Add", ["r", "b"], ["s"]),
+        conv_node("s", "w3", "c", pads=[1, 1, 1, 1]),
+        node("Concat", ["s", "c"], ["cc"], axis=1),
+        node("Sigmoid", ["cc"], ["g"]),
+        node("AveragePool", ["g"], ["p"], kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
+        node("GlobalAveragePool", ["p"], ["y"]),
+    ]
     inits = {"w1": weights(rng, 4, 3), "w2": weights(rng, 4, 4), "w3": weights(rng, 2, 4)}
     ops = ["Conv", "Relu", "Add", "Concat", "Sigmoid", "AveragePool", "GlobalAveragePool"]
     model = quantize(float_model(nodes, inits, (3, 7, 6)), ops, inputs(rng, (3, 7, 6), 16), uint8=uint8, qoperator=True)
     written = {n.op_type for n in model.graph.node}
-    assert {"QLinearConv", "QLinearAdd", "QLinearConcat", "QLinearSigmoid", "QLinearAveragePool",
-            "QLinearGlobalAveragePool"} <= written, written
+    assert {
+        "QLinearConv",
+        "QLinearAdd",
+        "QLinearConcat",
+        "QLinearSigmoid",
+        "QLinearAveragePool",
+        "QLinearGlobalAveragePool",
+    } <= written, written
     assert_bit_exact(model, inputs(rng, (3, 7, 6)), f"QOperator network uint8={uint8}")
 
 
 @PROPERTY
-@given(c=st.integers(1, 5), h=st.integers(1, 7), w=st.integers(1, 7), op=st.sampled_from(["Mul", "Add"]),
-       gate_first=st.booleans(), seed=st.integers(0, 999))
+@given(
+    c=st.integers(1, 5),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    op=st.sampled_from(["Mul", "Add"]),
+    gate_first=st.booleans(),
+    seed=st.integers(0, 999),
+)
 def test_squeeze_excitation_broadcast(c, h, w, op, gate_first, seed):
     """x * sigmoid(conv(GAP(x))): the gate (N, C, 1, 1) broadcast per sample (QLinearMul; also
     Add). A gate as the FIRST operand of an Add is refused (onnxruntime's scalar-A kernel)."""
@@ -535,11 +662,17 @@ def test_squeeze_excitation_broadcast(c, h, w, op, gate_first, seed):
 
     rng = np.random.default_rng(seed)
     ins = ["g", "a"] if gate_first else ["a", "g"]
-    nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node("GlobalAveragePool", ["a"], ["p"]),
-             conv_node("p", "w2", "q"), node("Sigmoid", ["q"], ["g"]), node(op, ins, ["y"])]
+    nodes = [
+        conv_node("x", "w1", "a", pads=[1, 1, 1, 1]),
+        node("GlobalAveragePool", ["a"], ["p"]),
+        conv_node("p", "w2", "q"),
+        node("Sigmoid", ["q"], ["g"]),
+        node(op, ins, ["y"]),
+    ]
     inits = {"w1": weights(rng, c, 2), "w2": weights(rng, c, c, k=1)}
-    model = quantize(float_model(nodes, inits, (2, h, w)), ["Conv", "GlobalAveragePool", "Sigmoid", op],
-                     inputs(rng, (2, h, w), 16))
+    model = quantize(
+        float_model(nodes, inits, (2, h, w)), ["Conv", "GlobalAveragePool", "Sigmoid", op], inputs(rng, (2, h, w), 16)
+    )
     ops = optimized_ops(model)
     assert ops["QLinear" + op] == 1, ops
     if op == "Add" and gate_first and h * w > 1:
@@ -557,19 +690,32 @@ def test_gate_first_stored_in_another_axis_order():
 
     rng = np.random.default_rng(3)
     c, h, w = 4, 5, 5
-    consts = {"s": F32(0.05), "z": np.uint8(128), "w": rng.integers(-60, 60, (c, c, 3, 3)).astype(np.int8),
-              "ws": F32(0.02), "wz": np.int8(0), "flat": np.array([-1, c], np.int64),
-              "shape": np.array([-1, c, 1, 1], np.int64)}
+    consts = {
+        "s": F32(0.05),
+        "z": np.uint8(128),
+        "w": rng.integers(-60, 60, (c, c, 3, 3)).astype(np.int8),
+        "ws": F32(0.02),
+        "wz": np.int8(0),
+        "flat": np.array([-1, c], np.int64),
+        "shape": np.array([-1, c, 1, 1], np.int64),
+    }
     ms = "com.microsoft"
-    nodes = [node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
-             node("QLinearConv", ["xq", "s", "z", "w", "ws", "wz", "s", "z"], ["a"], pads=[1, 1, 1, 1]),
-             node("QLinearGlobalAveragePool", ["a", "s", "z", "s", "z"], ["p"], domain=ms),
-             node("Reshape", ["p", "flat"], ["f"]), node("Reshape", ["f", "shape"], ["g"]),
-             node("QLinearMul", ["g", "s", "z", "a", "s", "z", "s", "z"], ["m"], domain=ms),
-             node("DequantizeLinear", ["m", "s", "z"], ["y"])]
-    graph = helper.make_graph(nodes, "gate", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", c, h, w])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()])
+    nodes = [
+        node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+        node("QLinearConv", ["xq", "s", "z", "w", "ws", "wz", "s", "z"], ["a"], pads=[1, 1, 1, 1]),
+        node("QLinearGlobalAveragePool", ["a", "s", "z", "s", "z"], ["p"], domain=ms),
+        node("Reshape", ["p", "flat"], ["f"]),
+        node("Reshape", ["f", "shape"], ["g"]),
+        node("QLinearMul", ["g", "s", "z", "a", "s", "z", "s", "z"], ["m"], domain=ms),
+        node("DequantizeLinear", ["m", "s", "z"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "gate",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", c, h, w])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(ms, 1)])
     model.ir_version = 8
     assert_bit_exact(model, rng.normal(size=(3, c, h, w)).astype(F32), "gate first, stored in ONNX order")
@@ -588,12 +734,17 @@ def test_activations_onnxruntime_runs_in_float(op):
     for seed in range(4):
         rng = np.random.default_rng(seed)
         nodes = [conv_node("x", "w1", "a", pads=[1, 1, 1, 1]), node(op, ["a"], ["y"])]
-        model = quantize(float_model(nodes, {"w1": (weights(rng, 4, 2) * 3).astype(F32)}, (2, 9, 11)), ["Conv", op],
-                         inputs(rng, (2, 9, 11), 16), uint8=bool(seed % 2))
+        model = quantize(
+            float_model(nodes, {"w1": (weights(rng, 4, 2) * 3).astype(F32)}, (2, 9, 11)),
+            ["Conv", op],
+            inputs(rng, (2, 9, 11), 16),
+            uint8=bool(seed % 2),
+        )
         ops = optimized_ops(model)
         assert ops["QLinearConv"] == 1 and not any(k.startswith("QLinear" + op) for k in ops), ops
         native_ops = [row.op for row in compile_model(model)[1].layers]
         assert native_ops.count("DEQUANTIZE") == 1 and any(
-            row.startswith("ACTIVATION") and row.endswith("int8") for row in native_ops), native_ops
+            row.startswith("ACTIVATION") and row.endswith("int8") for row in native_ops
+        ), native_ops
         compared += assert_bit_exact(model, inputs(rng, (2, 9, 11), 32), f"{op} seed={seed}")
     assert compared == 4 * 32 * 4 * 9 * 11

@@ -1,12 +1,12 @@
 """int8 quantization: fused int8 kernels in onnxruntime, reduce-range weights, float Softmax,
 calibration on training images only, and the CLI's errors."""
+
 import gzip
 import json
 import struct
 
 import numpy as np
 import pytest
-
 from test_export import SHAPES, run_cli, wrong_shape_onnx  # noqa: F401  (shared helpers)
 
 REDUCED_WEIGHT_RANGE = (-64, 64)
@@ -17,8 +17,11 @@ def int8_weights(model):
     from onnx import TensorProto, numpy_helper
 
     int8 = {t.name: t for t in model.graph.initializer if t.data_type == TensorProto.INT8}
-    return [numpy_helper.to_array(int8[n.input[0]]) for n in model.graph.node
-            if n.op_type == "DequantizeLinear" and n.input[0] in int8]
+    return [
+        numpy_helper.to_array(int8[n.input[0]])
+        for n in model.graph.node
+        if n.op_type == "DequantizeLinear" and n.input[0] in int8
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +30,9 @@ def calibration_images(train_subset):
 
 
 @pytest.mark.parametrize("activation, filters, dense_units", SHAPES)
-def test_int8_graph_runs_fused_int8_kernels(tiny_model_factory, calibration_images, tmp_path,
-                                            activation, filters, dense_units):
+def test_int8_graph_runs_fused_int8_kernels(
+    tiny_model_factory, calibration_images, tmp_path, activation, filters, dense_units
+):
     import onnx
 
     from edgecnn.export.quantize import optimized_op_counts, quantize_onnx
@@ -79,8 +83,13 @@ def test_full_range_and_per_tensor_options(tiny_model_factory, calibration_image
     assert all(np.abs(w).max() == 127 for w in int8_weights(full))
     per_tensor = onnx.load(str(quantize_onnx(float_path, tmp_path / "pt.onnx", calibration_images, per_channel=False)))
     scales = {t.name: t for t in per_tensor.graph.initializer}
-    weight_dq = [n for n in per_tensor.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in scales
-                 and scales[n.input[0]].data_type == onnx.TensorProto.INT8]
+    weight_dq = [
+        n
+        for n in per_tensor.graph.node
+        if n.op_type == "DequantizeLinear"
+        and n.input[0] in scales
+        and scales[n.input[0]].data_type == onnx.TensorProto.INT8
+    ]
     assert weight_dq and all(list(scales[n.input[1]].dims) == [] for n in weight_dq)
 
 
@@ -143,14 +152,27 @@ def test_kernel_check_rejects_float_and_unfused_models(tiny_model_factory, calib
         check_int8_kernels(float_path)
     # onnxruntime's own defaults on the raw export: Softmax becomes QLinearSoftmax (rejected) ...
     raw = tmp_path / "raw.int8.onnx"
-    quantize_static(str(float_path), str(raw), make_calibration_reader(calibration_images, "input"),
-                    quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=True)
+    quantize_static(
+        str(float_path),
+        str(raw),
+        make_calibration_reader(calibration_images, "input"),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        reduce_range=True,
+    )
     with pytest.raises(Int8KernelError, match="QLinearSoftmax"):
         check_int8_kernels(raw)
     # ... and without the MatMul + Add -> Gemm fusion the Dense biases stay float Adds (rejected).
     softmax = [n.name for n in onnx.load(str(float_path)).graph.node if n.op_type == "Softmax"]
-    quantize_static(str(float_path), str(raw), make_calibration_reader(calibration_images, "input"),
-                    quant_format=QuantFormat.QDQ, per_channel=True, reduce_range=True, nodes_to_exclude=softmax)
+    quantize_static(
+        str(float_path),
+        str(raw),
+        make_calibration_reader(calibration_images, "input"),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        reduce_range=True,
+        nodes_to_exclude=softmax,
+    )
     with pytest.raises(Int8KernelError, match="float compute ops left unfused: Add"):
         check_int8_kernels(raw)
 
@@ -158,7 +180,7 @@ def test_kernel_check_rejects_float_and_unfused_models(tiny_model_factory, calib
 def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tmp_path, monkeypatch, capsys):
     from edgecnn.export import quantize
     from edgecnn.runtime import data
-    from edgecnn.runtime.data import load_split, to_model_input
+    from edgecnn.runtime.data import to_model_input
 
     reads, calibrated = [], []
     real_load_split, real_reader = data.load_split, quantize.make_calibration_reader
@@ -174,8 +196,19 @@ def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tm
     monkeypatch.setattr(data, "load_split", spy_load_split)
     monkeypatch.setattr(quantize, "make_calibration_reader", spy_reader)
     _, float_path = tiny_model_factory("relu")
-    status, stdout, stderr = run_cli(capsys, "quantize", float_path, "--out", tmp_path / "q.onnx", "--data", data_dir,
-                                     "--samples", 150, "--eval-samples", 100)
+    status, stdout, stderr = run_cli(
+        capsys,
+        "quantize",
+        float_path,
+        "--out",
+        tmp_path / "q.onnx",
+        "--data",
+        data_dir,
+        "--samples",
+        150,
+        "--eval-samples",
+        100,
+    )
     assert status == 0, stderr
     assert reads == [("train", 150), ("test", 100)]  # test images only for the accuracy figures
     (images,) = calibrated
@@ -184,7 +217,9 @@ def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tm
     assert sidecar["quantization"]["calibration"]["samples"] == 150
     assert sidecar["quantization"]["calibration"]["split"] == "train"
     assert sidecar["quantization"]["reduce_range"] is True and sidecar["quantization"]["per_channel"] is True
-    assert sidecar["quantization"]["int8_weight_range"][0] >= -64 and sidecar["quantization"]["int8_weight_range"][1] <= 64
+    assert (
+        sidecar["quantization"]["int8_weight_range"][0] >= -64 and sidecar["quantization"]["int8_weight_range"][1] <= 64
+    )
     assert sidecar["accuracy"]["test_images"] == 100
     assert "QGemm" in sidecar["onnxruntime_optimized_ops"]
     assert sidecar["size_ratio"] == round((tmp_path / "q.onnx").stat().st_size / float_path.stat().st_size, 4)
@@ -238,7 +273,8 @@ def _ort_matmul_integer(a_uint8, w_int8):
 
     k, n = w_int8.shape
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])], "u8s8",
+        [helper.make_node("MatMulInteger", ["a", "w"], ["y"])],
+        "u8s8",
         [helper.make_tensor_value_info("a", TensorProto.UINT8, ["M", k])],
         [helper.make_tensor_value_info("y", TensorProto.INT32, ["M", n])],
         [numpy_helper.from_array(w_int8, "w")],
@@ -256,8 +292,13 @@ def test_why_reduce_range_is_the_default(weight_limit):
 
     rng = np.random.default_rng(0)
     a = np.concatenate([np.full((1, 256), 255, np.uint8), rng.integers(0, 256, (31, 256)).astype(np.uint8)])
-    w = np.concatenate([np.full((256, 1), weight_limit, np.int8),
-                        rng.integers(-weight_limit, weight_limit + 1, (256, 63)).astype(np.int8)], axis=1)
+    w = np.concatenate(
+        [
+            np.full((256, 1), weight_limit, np.int8),
+            rng.integers(-weight_limit, weight_limit + 1, (256, 63)).astype(np.int8),
+        ],
+        axis=1,
+    )
     exact = a.astype(np.int64) @ w.astype(np.int64)
     got = _ort_matmul_integer(a, w)
     flags = _cpu_flags()

@@ -3,6 +3,7 @@ from the .tflite) run in onnxruntime with the declared input and output, and agr
 interpreter within edgecnn.export.tflite's tolerances on inputs the build did not check; the cache,
 determinism, the figures in the docstrings, the Keras -> ONNX route, and the error messages.
 """
+
 import argparse
 import json
 import shutil
@@ -10,8 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
+
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.train.tiny_models import MODELS, NAMES
 
@@ -59,7 +60,7 @@ def test_onnx_runs_with_the_declared_input_and_output(tiny_zoo, name, kind):
     assert tuple(onnx_out.shape[1:]) == tuple(tflite_out.shape[1:])
 
     x = quantize_inputs(sample_inputs(name, 2, TEST_SEED), tflite_in)
-    y = np.concatenate([session.run(None, {onnx_in.name: x[i:i + 1]})[0] for i in range(2)])
+    y = np.concatenate([session.run(None, {onnx_in.name: x[i : i + 1]})[0] for i in range(2)])
     assert y.dtype == (np.float32 if kind == "float" else np.int8)
     assert y.shape == (2, *tflite_out.shape[1:])
 
@@ -90,8 +91,12 @@ def test_onnx_agrees_with_tflite(tiny_zoo, name, kind):
     from edgecnn.train.tiny_models import sample_inputs
 
     reference = tiny_zoo.tflite(name, "float") if kind == "int8" else None
-    agreement = compare_tflite_onnx(tiny_zoo.tflite(name, kind), tiny_zoo.onnx(name, kind),
-                                    sample_inputs(name, TEST_SAMPLES, TEST_SEED), float_tflite_path=reference)
+    agreement = compare_tflite_onnx(
+        tiny_zoo.tflite(name, kind),
+        tiny_zoo.onnx(name, kind),
+        sample_inputs(name, TEST_SAMPLES, TEST_SEED),
+        float_tflite_path=reference,
+    )
     assert agreement.kind == kind and agreement.samples == TEST_SAMPLES
     assert agreement.within_tolerance, f"{name}: {agreement.summary()}; histogram {agreement.step_histogram}"
     # The build's own check (other inputs) is recorded in the manifest and was within tolerance too.
@@ -169,10 +174,13 @@ def _graph_fingerprint(path):
     from onnx import numpy_helper
 
     graph = _onnx_model(path).graph
-    nodes = sorted(n.op_type + "".join(sorted(a.SerializeToString(deterministic=True).hex() for a in n.attribute))
-                   for n in graph.node)
-    constants = sorted(f"{list(t.dims)}{hashlib.sha256(numpy_helper.to_array(t).tobytes()).hexdigest()}"
-                       for t in graph.initializer)
+    nodes = sorted(
+        n.op_type + "".join(sorted(a.SerializeToString(deterministic=True).hex() for a in n.attribute))
+        for n in graph.node
+    )
+    constants = sorted(
+        f"{list(t.dims)}{hashlib.sha256(numpy_helper.to_array(t).tobytes()).hexdigest()}" for t in graph.initializer
+    )
     return nodes, constants
 
 
@@ -282,8 +290,11 @@ def test_int8_conversion_names_wrong_representative_inputs(tiny_zoo, tmp_path):
 
     model = keras.models.load_model(tiny_zoo.path("block_se", "model.keras"), compile=False)
     out = tmp_path / "model.int8.tflite"
-    with pytest.raises(EdgecnnError, match=rf"{out}: representative inputs have shape \(28, 28, 1\) per sample; "
-                                           r"Keras model 'block_se' takes \(32, 32, 3\)"):
+    with pytest.raises(
+        EdgecnnError,
+        match=rf"{out}: representative inputs have shape \(28, 28, 1\) per sample; "
+        r"Keras model 'block_se' takes \(32, 32, 3\)",
+    ):
         keras_to_tflite_int8(model, out, np.zeros((4, 28, 28, 1), np.float32))
     with pytest.raises(EdgecnnError, match="at least one representative input"):
         keras_to_tflite_int8(model, out, np.zeros((0, 32, 32, 3), np.float32))
@@ -294,11 +305,16 @@ def test_int8_comparison_needs_the_float_model(tiny_zoo):
     from edgecnn.export.tflite import compare_tflite_onnx
 
     with pytest.raises(EdgecnnError, match="needs the float .tflite it was made from"):
-        compare_tflite_onnx(tiny_zoo.tflite("block_se", "int8"), tiny_zoo.onnx("block_se", "int8"),
-                            np.zeros((1, 32, 32, 3), np.float32))
+        compare_tflite_onnx(
+            tiny_zoo.tflite("block_se", "int8"), tiny_zoo.onnx("block_se", "int8"), np.zeros((1, 32, 32, 3), np.float32)
+        )
     with pytest.raises(EdgecnnError, match=r"input 'serving_default_input:0' is tensor\(float\); .* takes int8"):
-        compare_tflite_onnx(tiny_zoo.tflite("block_se", "int8"), tiny_zoo.onnx("block_se", "float"),
-                            np.zeros((1, 32, 32, 3), np.float32), float_tflite_path=tiny_zoo.tflite("block_se", "float"))
+        compare_tflite_onnx(
+            tiny_zoo.tflite("block_se", "int8"),
+            tiny_zoo.onnx("block_se", "float"),
+            np.zeros((1, 32, 32, 3), np.float32),
+            float_tflite_path=tiny_zoo.tflite("block_se", "float"),
+        )
 
 
 def test_missing_litert_says_what_to_install(tiny_zoo, monkeypatch):

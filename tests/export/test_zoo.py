@@ -8,11 +8,11 @@ The zoo is built once per session (about a minute: Keras, tf2onnx, torch.onnx.ex
 onnxruntime quantization). An op the compiler or the C library does not support yet makes
 its test fail with the compiler's own message, naming the node: nothing here is skipped.
 """
+
 import re
 
 import numpy as np
 import pytest
-
 from model_zoo import ZOO, build_zoo, compare_float, compare_inputs, compare_int8, ort_run
 
 FLOAT_TOLERANCE = 1e-5  # max |native - onnxruntime| / max |onnxruntime|
@@ -25,8 +25,13 @@ def zoo(tmp_path_factory):
     from edgecnn.runtime.errors import EdgecnnError, require
 
     missing = []
-    for module, extra in (("tensorflow", "train"), ("tf2onnx", "train"), ("onnxruntime", "train"),
-                          ("torch", "dev"), ("onnxscript", "dev")):
+    for module, extra in (
+        ("tensorflow", "train"),
+        ("tf2onnx", "train"),
+        ("onnxruntime", "train"),
+        ("torch", "dev"),
+        ("onnxscript", "dev"),
+    ):
         try:
             require(module, extra)
         except EdgecnnError as exc:
@@ -45,7 +50,8 @@ def test_float_model_matches_onnxruntime(zoo, name):
     for kernels, diff in r["max_abs_diff"].items():
         assert diff <= FLOAT_TOLERANCE * r["scale"], (
             f"{name} float ({kernels} kernels): native differs from onnxruntime by up to {diff:.3g} "
-            f"(limit {FLOAT_TOLERANCE:g} x {r['scale']:.3g}); layers:\n{r['layers']}")
+            f"(limit {FLOAT_TOLERANCE:g} x {r['scale']:.3g}); layers:\n{r['layers']}"
+        )
     assert r["same_top1"]
 
 
@@ -61,7 +67,8 @@ def test_int8_model_bit_identical_to_onnxruntime(zoo, name):
         assert match.identical == match.values, (
             f"{name} int8 ({kernels} kernels): {match.values - match.identical} of {match.values} codes differ "
             f"from onnxruntime, by up to {match.max_step_diff} steps (first at input #{match.first_sample}); "
-            f"layers:\n{r['layers']}")
+            f"layers:\n{r['layers']}"
+        )
     # The whole model: the float Softmax after the int8 logits.
     assert r["same_top1"]
     assert r["probabilities_max_abs_diff"] <= 1e-5
@@ -90,9 +97,9 @@ def _write_pgm(path, image_uint8):
 @pytest.mark.parametrize("kind", ["float", "int8"])
 def test_cli_compile_predict_verify_on_the_pytorch_model(zoo, tmp_path, capsys, data_dir, kind):
     """`edgecnn compile`, `predict` and `verify` on the NCHW PyTorch model (grayscale 28x28 fits it)."""
+    from edgecnn.cli import main
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import Model
-    from edgecnn.cli import main
 
     m = zoo["lenet_bn"]
     onnx_path = m.float_path if kind == "float" else m.int8_path
@@ -162,7 +169,7 @@ def test_model_exported_with_a_fixed_batch_of_one(zoo):
     assert model.input_shape == (1, 28, 28) and model.output_shape == (10,)
     x = compare_inputs(m)
     got = model.predict(x)
-    want = np.concatenate([ort_run(m.fixed_batch_path, x[i:i + 1]) for i in range(len(x))])
+    want = np.concatenate([ort_run(m.fixed_batch_path, x[i : i + 1]) for i in range(len(x))])
     diff = float(np.abs(got.astype(np.float64) - want).max())
     assert diff <= FLOAT_TOLERANCE * float(np.abs(want).max()), f"fixed-batch lenet_bn differs by {diff:.3g}"
 

@@ -5,14 +5,14 @@ logits bit for bit (and the same floats on every target), float outputs within 1
 The binaries come from `make -C native` (host) and `make -C native cross` (`make test` builds
 both before pytest); the golden files from tests/edge_golden.py, written here at test time.
 """
+
 import shutil
 import subprocess
 from pathlib import Path
 
+import edge_golden
 import numpy as np
 import pytest
-
-import edge_golden
 
 NATIVE = Path(__file__).resolve().parents[2] / "native"
 # target -> (edgecnn-run binary, emulator or None)
@@ -28,16 +28,18 @@ TARGETS = {
 def golden(reference_onnx_path, reference_int8_onnx_path, fashion_test_subset, tmp_path_factory):
     out = tmp_path_factory.mktemp("golden")
     images, _ = fashion_test_subset
-    info = edge_golden.write_golden(reference_onnx_path, reference_int8_onnx_path,
-                                    images[:edge_golden.DEFAULT_IMAGES], out)
+    info = edge_golden.write_golden(
+        reference_onnx_path, reference_int8_onnx_path, images[: edge_golden.DEFAULT_IMAGES], out
+    )
     return out, info
 
 
 def run_target(target: str, golden_dir: Path, model: str, images: list[str]) -> np.ndarray:
     binary, qemu = TARGETS[target]
     if not binary.exists():
-        pytest.fail(f"{binary} is missing: build it with `make -C native {'cross' if qemu else ''}`".rstrip(),
-                    pytrace=False)
+        pytest.fail(
+            f"{binary} is missing: build it with `make -C native {'cross' if qemu else ''}`".rstrip(), pytrace=False
+        )
     if qemu and shutil.which(qemu) is None:
         pytest.fail(f"{qemu} is missing: apt-get install qemu-user", pytrace=False)
     command = ([qemu] if qemu else []) + [str(binary), "--raw", f"{model}.ecnn", *images]
@@ -64,8 +66,10 @@ def test_target_matches_onnxruntime(target, golden, host_outputs):
             codes = edge_golden.int8_codes(got, q["scale"], q["zero_point"])
             expected_codes = edge_golden.int8_codes(expected, q["scale"], q["zero_point"])
             differ = int((codes != expected_codes).sum())
-            assert differ == 0, (f"{target}: {differ} of {codes.size} int8 logits differ from onnxruntime, "
-                                 f"largest by {np.abs(codes - expected_codes).max()} steps")
+            assert differ == 0, (
+                f"{target}: {differ} of {codes.size} int8 logits differ from onnxruntime, "
+                f"largest by {np.abs(codes - expected_codes).max()} steps"
+            )
             assert np.array_equal(got, host_outputs[model]), f"{target}: int8 logits differ from the x86-64 build"
         else:
             worst = float(np.abs(got - expected).max())

@@ -4,19 +4,17 @@ ECNN_RUN_REFERENCE). Float and int8 must agree BIT FOR BIT (the fast float kerne
 reference summation order; int8 sums are exact), at every ISA kernel level this CPU runs
 (EDGECNN_ISA). Kernel-level odd-size cases are in native/tests/test_kernels.c (run by
 `make -C native test` at every level)."""
+
 import struct
 import zlib
 
 import numpy as np
 import pytest
-
 from needs import need
 
-
-
-
 onnx = need("onnx")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402
@@ -29,14 +27,17 @@ LEVELS = [name for name, runs in Model.isa_levels().items() if runs]
 
 def _assert_same(fast, ref, what):
     diff = np.abs(fast.astype(np.float64) - ref.astype(np.float64))
-    assert np.array_equal(fast, ref), f"{what}: fast and reference kernels differ in {np.count_nonzero(diff)} " \
-                                      f"values, largest difference {diff.max():.3g}"
+    assert np.array_equal(fast, ref), (
+        f"{what}: fast and reference kernels differ in {np.count_nonzero(diff)} "
+        f"values, largest difference {diff.max():.3g}"
+    )
 
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("which", ["float", "int8"])
-def test_reference_model_fast_equals_reference_kernels(which, level, reference_onnx_path, reference_int8_onnx_path,
-                                                       fashion_test_subset, monkeypatch):
+def test_reference_model_fast_equals_reference_kernels(
+    which, level, reference_onnx_path, reference_int8_onnx_path, fashion_test_subset, monkeypatch
+):
     monkeypatch.setenv("EDGECNN_ISA", level)
     path = reference_onnx_path if which == "float" else reference_int8_onnx_path
     images = fashion_test_subset[0][:64]
@@ -80,8 +81,9 @@ def test_each_layer_names_its_kernel(reference_onnx_path, monkeypatch):
     assert {layer.op: layer.kernel for layer in portable.layers}["FULLY_CONNECTED"] == "fc_f32_panel16_portable"
 
 
-@pytest.mark.parametrize("value, says", [("sse9", r"not a level of this build \(portable"),
-                                         ("PORTABLE", "not a level of this build")])
+@pytest.mark.parametrize(
+    "value, says", [("sse9", r"not a level of this build \(portable"), ("PORTABLE", "not a level of this build")]
+)
 def test_edgecnn_isa_that_is_no_level_is_a_clear_error(value, says, reference_onnx_path, monkeypatch):
     monkeypatch.setenv("EDGECNN_ISA", value)
     with pytest.raises(IsaError, match=says) as error:
@@ -104,11 +106,14 @@ def _dense_model(k, o, relu, seed):
     nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Add", ["m", "b"], ["a"])]
     nodes.append(helper.make_node("Relu" if relu else "Identity", ["a"], ["y"]))
     graph = helper.make_graph(
-        nodes, "dense",
+        nodes,
+        "dense",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", k])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", o])],
-        initializer=[numpy_helper.from_array(rng.normal(0, 1, (k, o)).astype(np.float32), "w"),
-                     numpy_helper.from_array(rng.normal(0, 1, o).astype(np.float32), "b")],
+        initializer=[
+            numpy_helper.from_array(rng.normal(0, 1, (k, o)).astype(np.float32), "w"),
+            numpy_helper.from_array(rng.normal(0, 1, o).astype(np.float32), "b"),
+        ],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -116,8 +121,9 @@ def _dense_model(k, o, relu, seed):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(k=st.integers(1, 300), o=st.integers(1, 70), n=st.integers(1, 13), relu=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(
+    k=st.integers(1, 300), o=st.integers(1, 70), n=st.integers(1, 13), relu=st.booleans(), seed=st.integers(0, 2**16)
+)
 def test_packed_dense_layer_is_bit_identical_to_the_reference(k, o, n, relu, seed):
     """Odd K and O (not multiples of 16 or any vector width), any batch, panels padded."""
     model = Model.from_bytes(compile_model(_dense_model(k, o, relu, seed))[0])
@@ -142,8 +148,9 @@ def _reseal(blob):
     return bytes(blob)
 
 
-def test_reduce_range_int8_weights_take_the_w64_layout_and_the_loader_checks_its_claim(reference_int8_onnx_path,
-                                                                                      fashion_test_subset):
+def test_reduce_range_int8_weights_take_the_w64_layout_and_the_loader_checks_its_claim(
+    reference_int8_onnx_path, fashion_test_subset
+):
     """onnxruntime's default quantization keeps weights in [-64, 64]: the compiler marks them
     FC_PANEL8X4_W64 (the exact maddubs path on AVX2). The same weights marked FC_PANEL8X4 take
     the sign-extending path: both must give the reference kernels' bytes. A file claiming W64

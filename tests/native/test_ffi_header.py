@@ -7,6 +7,7 @@ native/FORMAT.md) a second, independent way and check that every declaration mad
 through, that each op's fields are the header's, and that the parser refuses what it
 does not understand instead of dropping it.
 """
+
 import importlib.util
 import re
 from pathlib import Path
@@ -49,8 +50,10 @@ def _functions(text: str) -> dict:
 
 
 def _defines(text: str) -> dict:
-    return {k: v.rstrip("uU") for k, v in re.findall(r"#define\s+(ECNN_\w+)\s+(-?(?:0[xX][0-9a-fA-F]+|\d+)[uU]?)\b",
-                                                     _strip_comments(text))}
+    return {
+        k: v.rstrip("uU")
+        for k, v in re.findall(r"#define\s+(ECNN_\w+)\s+(-?(?:0[xX][0-9a-fA-F]+|\d+)[uU]?)\b", _strip_comments(text))
+    }
 
 
 def _enum_values(text: str) -> dict:
@@ -59,8 +62,12 @@ def _enum_values(text: str) -> dict:
 
 def _op_list(text: str) -> list:
     """(NAME, code, name, params) of every X(...) line of ECNN_OP_LIST, read line by line."""
-    return [(n, int(c), low, p) for n, c, low, p in
-            re.findall(r"^\s*X\((\w+),\s*(\d+),\s*(\w+),\s*(\w+)\)\s*\\?$", _strip_comments(text), flags=re.M)]
+    return [
+        (n, int(c), low, p)
+        for n, c, low, p in re.findall(
+            r"^\s*X\((\w+),\s*(\d+),\s*(\w+),\s*(\w+)\)\s*\\?$", _strip_comments(text), flags=re.M
+        )
+    ]
 
 
 def _structs(text: str) -> dict:
@@ -118,9 +125,14 @@ def test_the_enums_come_from_the_header():
     from edgecnn.runtime import optable
 
     values = _enum_values(OPS_HEADER.read_text())
-    for enum, prefix in ((optable.Kind, "ECNN_KIND_"), (optable.DType, "ECNN_DTYPE_"), (optable.Layout, "ECNN_LAYOUT_"),
-                         (optable.Act, "ECNN_ACT_"), (optable.Arith, "ECNN_ARITH_")):
-        header = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+    for enum, prefix in (
+        (optable.Kind, "ECNN_KIND_"),
+        (optable.DType, "ECNN_DTYPE_"),
+        (optable.Layout, "ECNN_LAYOUT_"),
+        (optable.Act, "ECNN_ACT_"),
+        (optable.Arith, "ECNN_ARITH_"),
+    ):
+        header = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
         assert {e.name: int(e) for e in enum} == header, enum.__name__
 
 
@@ -149,26 +161,47 @@ def test_params_round_trip_through_the_c_struct():
     from edgecnn.runtime import optable
     from edgecnn.runtime._native import ffi
 
-    attrs = {"stride_h": 1, "stride_w": 2, "pad_top": 3, "pad_left": 4, "pad_bottom": 5, "pad_right": 6,
-             "dilation_h": 7, "dilation_w": 8, "group": 9, "act": 3, "act_p0": -0.5, "act_p1": 6.0}
+    attrs = {
+        "stride_h": 1,
+        "stride_w": 2,
+        "pad_top": 3,
+        "pad_left": 4,
+        "pad_bottom": 5,
+        "pad_right": 6,
+        "dilation_h": 7,
+        "dilation_w": 8,
+        "group": 9,
+        "act": 3,
+        "act_p0": -0.5,
+        "act_p1": 6.0,
+    }
     conv = ffi.new("ecnn_conv2d_params *")
     ffi.memmove(conv, optable.encode_params("CONV_2D", attrs), ffi.sizeof(conv[0]))
     assert {k: getattr(conv, k) for k in attrs} == attrs
     pad = ffi.new("ecnn_pad_params *")
-    ffi.memmove(pad, optable.encode_params("PAD", {"before": [1, 2, 3, 0, 0], "after": [0, 1, 0, 0, 0], "value": -3}), 44)
+    ffi.memmove(
+        pad, optable.encode_params("PAD", {"before": [1, 2, 3, 0, 0], "after": [0, 1, 0, 0, 0], "value": -3}), 44
+    )
     assert list(pad.before) == [1, 2, 3, 0, 0] and pad.value.i32 == -3
-    assert optable.decode_params("PAD", optable.encode_params("PAD", {"before": [0] * 5, "after": [0] * 5,
-                                                                      "value": 1.5}))["value"] == 0x3FC00000
+    assert (
+        optable.decode_params("PAD", optable.encode_params("PAD", {"before": [0] * 5, "after": [0] * 5, "value": 1.5}))[
+            "value"
+        ]
+        == 0x3FC00000
+    )
 
 
-@pytest.mark.parametrize("text, complaint", [
-    ("#if ECNN_X\n#endif\n", "preprocessor line"),
-    ("#define ECNN_X some_name\n", "#define"),
-    ("static inline int ecnn_f(void) { return 0; }\n", "text after the last declaration"),
-    ("static int ecnn_g(void);\nint ecnn_h(void) { return 1; };\n", "declaration the cffi parser does not know"),
-    ("int ecnn_x[3];\n", "declaration"),
-    ("typedef struct { uint32_t a; } t;\nECNN_OP_LIST(H)\n", "ECNN_OP_LIST"),
-])
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("#if ECNN_X\n#endif\n", "preprocessor line"),
+        ("#define ECNN_X some_name\n", "#define"),
+        ("static inline int ecnn_f(void) { return 0; }\n", "text after the last declaration"),
+        ("static int ecnn_g(void);\nint ecnn_h(void) { return 1; };\n", "declaration the cffi parser does not know"),
+        ("int ecnn_x[3];\n", "declaration"),
+        ("typedef struct { uint32_t a; } t;\nECNN_OP_LIST(H)\n", "ECNN_OP_LIST"),
+    ],
+)
 def test_the_parser_refuses_what_it_does_not_know(build, text, complaint):
     with pytest.raises(build.HeaderShapeError, match=complaint):
         build.header_cdef(text, [], "test.h")

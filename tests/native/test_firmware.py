@@ -1,6 +1,7 @@
 """native/examples/firmware: `edgecnn compile --emit-c` output linked into a program with no heap
 and no filesystem, built and run on the host and on each edge target (qemu-user): it prints
 the class the native runtime and onnxruntime give for the embedded test image."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,31 +13,43 @@ CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 # target -> (make variables, emulator or None); cross flags as native/Makefile's `cross`.
 TARGETS = {
     "host": ({}, None),
-    "aarch64": ({"CC": "aarch64-linux-gnu-gcc", "NM": "aarch64-linux-gnu-nm", "ARCH": "-march=armv8-a",
-                 "LDFLAGS": "-static"}, "qemu-aarch64"),
-    "armv7": ({"CC": "arm-linux-gnueabihf-gcc", "NM": "arm-linux-gnueabihf-nm",
-               "ARCH": "-march=armv7-a -mfpu=neon -mfloat-abi=hard", "LDFLAGS": "-static"}, "qemu-arm"),
-    "riscv64": ({"CC": "riscv64-linux-gnu-gcc", "NM": "riscv64-linux-gnu-nm", "ARCH": "-march=rv64gc",
-                 "LDFLAGS": "-static"}, "qemu-riscv64"),
+    "aarch64": (
+        {"CC": "aarch64-linux-gnu-gcc", "NM": "aarch64-linux-gnu-nm", "ARCH": "-march=armv8-a", "LDFLAGS": "-static"},
+        "qemu-aarch64",
+    ),
+    "armv7": (
+        {
+            "CC": "arm-linux-gnueabihf-gcc",
+            "NM": "arm-linux-gnueabihf-nm",
+            "ARCH": "-march=armv7-a -mfpu=neon -mfloat-abi=hard",
+            "LDFLAGS": "-static",
+        },
+        "qemu-arm",
+    ),
+    "riscv64": (
+        {"CC": "riscv64-linux-gnu-gcc", "NM": "riscv64-linux-gnu-nm", "ARCH": "-march=rv64gc", "LDFLAGS": "-static"},
+        "qemu-riscv64",
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def generated(tiny_model_factory, train_subset, fashion_test_subset, tmp_path_factory):
     """A small int8 model as model_data.c/.h, test image 0 as test_image.h, and the class expected."""
+    from edgecnn.cli import main
     from edgecnn.export.artifacts import ort_session, run_onnx
+    from edgecnn.export.embed import emit_c_image
     from edgecnn.export.quantize import quantize_onnx
     from edgecnn.runtime import Model
-    from edgecnn.cli import main
-    from edgecnn.export.embed import emit_c_image
     from edgecnn.runtime.data import to_model_input
 
     out = tmp_path_factory.mktemp("firmware")
     _, float_onnx = tiny_model_factory()
     images, _ = train_subset
     int8_onnx = quantize_onnx(float_onnx, out / "tiny.int8.onnx", images[:200])
-    assert main(["compile", "--emit-c", str(out / "model_data.c"), "--out", str(out / "tiny.ecnn"),
-                 str(int8_onnx)]) == 0
+    assert (
+        main(["compile", "--emit-c", str(out / "model_data.c"), "--out", str(out / "tiny.ecnn"), str(int8_onnx)]) == 0
+    )
     test_images, _ = fashion_test_subset
     emit_c_image(test_images[0], out / "test_image.h")
     x = to_model_input(test_images[:1])
@@ -62,15 +75,19 @@ def test_firmware_prints_the_class(target, generated):
     variables, qemu = TARGETS[target]
     for tool in [variables.get("CC", "cc")] + ([qemu] if qemu else []):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: `make cross-deps` (or apt-get install the packages "
-                        "`make -C native cross-deps` names)", pytrace=False)
+            pytest.fail(
+                f"{tool} is missing: `make cross-deps` (or apt-get install the packages "
+                "`make -C native cross-deps` names)",
+                pytrace=False,
+            )
     build = out / f"build-{target}"
     command = ["make", "-s", "-C", str(FIRMWARE), f"GEN={out}", f"OUT={build}"]
     command += [f"{k}={v}" for k, v in variables.items()]
     made = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, f"{' '.join(command)}:\n{made.stdout}{made.stderr}"
-    run = subprocess.run(([qemu] if qemu else []) + [str(build / "firmware")], capture_output=True, text=True,
-                         timeout=60)
+    run = subprocess.run(
+        ([qemu] if qemu else []) + [str(build / "firmware")], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip() == f"class {expected} {CLASSES[expected]}", run.stdout
 

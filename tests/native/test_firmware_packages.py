@@ -9,6 +9,7 @@ emulated by qemu-system-arm; its example sketch runs there against a stand-in fo
 core (firmware/arduino_stub). Zephyr is not packaged by Debian or PyPI: the module's CMake code
 runs under a stand-in for Zephyr's library functions (firmware/zephyr_shim) and its Kconfig is
 parsed by kconfiglib, the parser Zephyr uses."""
+
 import json
 import os
 import shlex
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from small_onnx import CLASSES, INPUT_SHAPE, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,9 +40,11 @@ FLAVOURS = {
     "platformio": "-std=gnu11 -Os -ffunction-sections -fdata-sections {library_json_flags}",
 }
 # picolibc's linker script takes the memory map as symbols: the MPS2 boards' 4 MiB code and data RAMs.
-LINK = ("--specs=picolibc.specs --oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x0 "
-        "-Wl,--defsym=__flash_size=0x400000 -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000 "
-        "-Wl,--defsym=__stack_size=0x4000")
+LINK = (
+    "--specs=picolibc.specs --oslib=semihost --crt0=semihost -Wl,--gc-sections -Wl,--defsym=__flash=0x0 "
+    "-Wl,--defsym=__flash_size=0x400000 -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000 "
+    "-Wl,--defsym=__stack_size=0x4000"
+)
 
 
 def need_tool(name: str) -> None:
@@ -94,8 +96,19 @@ def embedded(tmp_path_factory):
     from edgecnn.runtime import Model
 
     out = tmp_path_factory.mktemp("embedded")
-    assert main(["compile", "--emit-c", str(out / "model_data.c"), "--out", str(out / "tiny.ecnn"),
-                 str(tiny_cnn(out / "tiny.onnx"))]) == 0
+    assert (
+        main(
+            [
+                "compile",
+                "--emit-c",
+                str(out / "model_data.c"),
+                "--out",
+                str(out / "tiny.ecnn"),
+                str(tiny_cnn(out / "tiny.onnx")),
+            ]
+        )
+        == 0
+    )
     image = (np.arange(64).reshape(INPUT_SHAPE[1:]) * 4).astype(np.uint8)
     emit_c_image(image, out / "test_image.h")
     x = image.reshape(1, *INPUT_SHAPE).astype(np.float32) / np.float32(255)
@@ -106,6 +119,7 @@ def embedded(tmp_path_factory):
 
 # -- Arduino / PlatformIO ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def arduino(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("arduino") / "edgecnn"
@@ -114,14 +128,34 @@ def arduino(tmp_path_factory) -> Path:
 
 
 def test_arduino_library_properties(arduino):
-    props = dict(line.split("=", 1) for line in (arduino / "library.properties").read_text().splitlines() if "=" in line)
-    for key in ("name", "version", "author", "maintainer", "sentence", "paragraph", "category", "architectures",
-                "includes"):
+    props = dict(
+        line.split("=", 1) for line in (arduino / "library.properties").read_text().splitlines() if "=" in line
+    )
+    for key in (
+        "name",
+        "version",
+        "author",
+        "maintainer",
+        "sentence",
+        "paragraph",
+        "category",
+        "architectures",
+        "includes",
+    ):
         assert props.get(key), f"library.properties has no {key}"
     assert props["name"] == "edgecnn" and props["version"] == c_version()
     # the categories the Arduino library specification allows
-    assert props["category"] in ("Display", "Communication", "Signal Input/Output", "Sensors", "Device Control",
-                                 "Timing", "Data Storage", "Data Processing", "Other")
+    assert props["category"] in (
+        "Display",
+        "Communication",
+        "Signal Input/Output",
+        "Sensors",
+        "Device Control",
+        "Timing",
+        "Data Storage",
+        "Data Processing",
+        "Other",
+    )
     for header in props["includes"].split(","):
         assert (arduino / "src" / header.strip()).is_file()
     assert "avr" not in props["architectures"].split(",")  # 8-bit AVR: 16-bit int, 2 KB of RAM
@@ -171,11 +205,17 @@ def library_objects(arduino, tmp_path_factory):
 
     def get(flavour: str, board: str):
         if (flavour, board) not in cache:
-            flags = [*BOARDS[board][0].split(), *FLAVOURS[flavour].format(library_json_flags=library_json_flags).split(),
-                     "--specs=picolibc.specs", "-Wall", "-Wextra"]
+            flags = [
+                *BOARDS[board][0].split(),
+                *FLAVOURS[flavour].format(library_json_flags=library_json_flags).split(),
+                "--specs=picolibc.specs",
+                "-Wall",
+                "-Wextra",
+            ]
             library = sorted((arduino / "src").rglob("*.c"))  # what the IDE compiles: every .c under src/
-            objects = _cross_compile(library, [*flags, f"-I{arduino / 'src'}"],
-                                     tmp_path_factory.mktemp(f"{flavour}-{board}"))
+            objects = _cross_compile(
+                library, [*flags, f"-I{arduino / 'src'}"], tmp_path_factory.mktemp(f"{flavour}-{board}")
+            )
             cache[flavour, board] = flags, objects
         return cache[flavour, board]
 
@@ -185,25 +225,35 @@ def library_objects(arduino, tmp_path_factory):
 def _link_and_run(board: str, objects: list[Path], elf: Path) -> str:
     """Links a program for the board with picolibc, runs it on qemu; returns what it printed."""
     cpu, machine = BOARDS[board]
-    linked = subprocess.run(["arm-none-eabi-gcc", *cpu.split(), *LINK.split(), *map(str, objects), "-lm", "-o", str(elf)],
-                            capture_output=True, text=True)
+    linked = subprocess.run(
+        ["arm-none-eabi-gcc", *cpu.split(), *LINK.split(), *map(str, objects), "-lm", "-o", str(elf)],
+        capture_output=True,
+        text=True,
+    )
     if "picolibc.specs" in linked.stderr:
         pytest.fail(f"picolibc is missing: apt-get install picolibc-arm-none-eabi\n{linked.stderr}", pytrace=False)
     assert linked.returncode == 0, linked.stderr
     # semihosting: the program's stdout arrives on qemu's stderr, its exit status is qemu's
-    ran = subprocess.run(["qemu-system-arm", "-M", machine, "-nographic", "-semihosting", "-kernel", str(elf)],
-                         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    ran = subprocess.run(
+        ["qemu-system-arm", "-M", machine, "-nographic", "-semihosting", "-kernel", str(elf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     return ran.stderr
 
 
-@pytest.mark.parametrize("flavour,board", [("arduino", "cortex-m4f"), ("platformio", "cortex-m4f"),
-                                           ("platformio", "cortex-m3")])
+@pytest.mark.parametrize(
+    "flavour,board", [("arduino", "cortex-m4f"), ("platformio", "cortex-m4f"), ("platformio", "cortex-m3")]
+)
 def test_arduino_library_runs_on_cortex_m(flavour, board, arduino, library_objects, embedded, tmp_path):
     gen, expected = embedded
     flags, objects = library_objects(flavour, board)
-    program = _cross_compile([HERE / "print_outputs.c", gen / "model_data.c"],
-                             [*flags, f"-I{arduino / 'src'}", f"-I{gen}"], tmp_path / "app")
+    program = _cross_compile(
+        [HERE / "print_outputs.c", gen / "model_data.c"], [*flags, f"-I{arduino / 'src'}", f"-I{gen}"], tmp_path / "app"
+    )
     compare(_link_and_run(board, program + objects, tmp_path / "firmware.elf"), expected)
 
 
@@ -217,8 +267,19 @@ def test_arduino_example_sketch_runs(arduino, library_objects, embedded, tmp_pat
     stub = HERE / "arduino_stub"
     sketch = tmp_path / "Classify.cpp"
     shutil.copy(arduino / "examples" / "Classify" / "Classify.ino", sketch)
-    cxx = [*BOARDS["cortex-m4f"][0].split(), "-Os", "-std=gnu++11", "-fno-exceptions", "-fno-rtti",
-           "--specs=picolibc.specs", "-Wall", "-Wextra", f"-I{stub}", f"-I{arduino / 'src'}", f"-I{gen}"]
+    cxx = [
+        *BOARDS["cortex-m4f"][0].split(),
+        "-Os",
+        "-std=gnu++11",
+        "-fno-exceptions",
+        "-fno-rtti",
+        "--specs=picolibc.specs",
+        "-Wall",
+        "-Wextra",
+        f"-I{stub}",
+        f"-I{arduino / 'src'}",
+        f"-I{gen}",
+    ]
     program = []
     for source in (sketch, stub / "main.cpp"):
         program.append(tmp_path / f"{source.stem}.o")
@@ -232,6 +293,7 @@ def test_arduino_example_sketch_runs(arduino, library_objects, embedded, tmp_pat
 
 
 # -- Zephyr ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def zephyr_modules(tmp_path_factory) -> dict:
@@ -266,15 +328,27 @@ def test_zephyr_kconfig(tmp_path):
 
 def _shim(module: Path, build: Path, config: str, app: list[Path], includes: Path) -> subprocess.CompletedProcess:
     need_tool("cmake")
-    return run(["cmake", "-S", HERE / "zephyr_shim", "-B", build, f"-DMODULE_DIR={module}", f"-DCONFIG_EDGECNN={config}",
-                f"-DAPP_SOURCES={';'.join(map(str, app))}", f"-DAPP_INCLUDES={includes}"])
+    return run(
+        [
+            "cmake",
+            "-S",
+            HERE / "zephyr_shim",
+            "-B",
+            build,
+            f"-DMODULE_DIR={module}",
+            f"-DCONFIG_EDGECNN={config}",
+            f"-DAPP_SOURCES={';'.join(map(str, app))}",
+            f"-DAPP_INCLUDES={includes}",
+        ]
+    )
 
 
 @pytest.mark.parametrize("which", ["repository", "dist-zephyr"])
 def test_zephyr_module_builds_a_library_that_runs_the_model(which, zephyr_modules, embedded, tmp_path):
     gen, expected = embedded
-    configured = _shim(zephyr_modules[which], tmp_path / "build", "y", [HERE / "print_outputs.c", gen / "model_data.c"],
-                       gen)
+    configured = _shim(
+        zephyr_modules[which], tmp_path / "build", "y", [HERE / "print_outputs.c", gen / "model_data.c"], gen
+    )
     assert "module libraries: edgecnn" in configured.stdout
     run(["cmake", "--build", tmp_path / "build", "-j", str(os.cpu_count() or 1)])
     compare(run([tmp_path / "build" / "app"]).stdout, expected)

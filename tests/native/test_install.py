@@ -2,6 +2,7 @@
 (`cmake --install`) compile the same files with the same flags (both read native/sources.mk),
 install the same tree at any prefix, and a C program built against either, through pkg-config
 or find_package(edgecnn), shared or static, gives what Model.predict gives."""
+
 import json
 import os
 import shlex
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from small_onnx import compiled, sample_inputs, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,7 @@ def model(tmp_path_factory):
 
 # -- one list of files and flags -------------------------------------------------------------
 
+
 def _flags(command: list[str]) -> tuple[str, frozenset]:
     """(the -O level in effect, every other flag) of one compile command; paths, -I, -o, -c,
     the shared build's -fPIC and CMake's <target>_EXPORTS define left out."""
@@ -114,8 +115,10 @@ CONFIGURATIONS = {
     "host": ((), ()),
     "portable": (("PORTABLE=1",), ("-DEDGECNN_PORTABLE=ON",)),
     # configure only: CMake's compile commands for a cross compiler need no sysroot
-    "aarch64": (("CC=aarch64-linux-gnu-gcc",), ("-DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc", "-DCMAKE_SYSTEM_NAME=Linux",
-                                               "-DCMAKE_SYSTEM_PROCESSOR=aarch64")),
+    "aarch64": (
+        ("CC=aarch64-linux-gnu-gcc",),
+        ("-DCMAKE_C_COMPILER=aarch64-linux-gnu-gcc", "-DCMAKE_SYSTEM_NAME=Linux", "-DCMAKE_SYSTEM_PROCESSOR=aarch64"),
+    ),
 }
 
 
@@ -127,11 +130,13 @@ def test_make_and_cmake_compile_the_same_files_with_the_same_flags(configuration
     made = make_commands(*make_vars)
     cmade = cmake_commands(tmp_path / "build", *cmake_defs)
     assert made, "make -n listed no library object"
-    assert sorted(made) == sorted(cmade), (sorted(set(made) ^ set(cmade)))
+    assert sorted(made) == sorted(cmade), sorted(set(made) ^ set(cmade))
     different = {src: (made[src], cmade[src]) for src in made if made[src] != cmade[src]}
     assert not different, "\n".join(f"{src}:\n  make  {m}\n  cmake {c}" for src, (m, c) in different.items())
     # the per-ISA flags are there at all (not both builds missing them)
-    isa = [flags for src, (_, flags) in made.items() if "/kernels/x86/avx512vnni/" in src or "/kernels/arm/dotprod/" in src]
+    isa = [
+        flags for src, (_, flags) in made.items() if "/kernels/x86/avx512vnni/" in src or "/kernels/arm/dotprod/" in src
+    ]
     if configuration == "portable":
         assert not isa
     else:
@@ -139,6 +144,7 @@ def test_make_and_cmake_compile_the_same_files_with_the_same_flags(configuration
 
 
 # -- the installed trees -----------------------------------------------------------------------
+
 
 def _tree(prefix: Path) -> dict:
     """relative path -> (kind, symlink target or mode)."""
@@ -182,12 +188,32 @@ def test_pkg_config_describes_the_installed_library(prefixes):
 
 # -- a C program against the installed library -------------------------------------------------
 
+
 def _build_app(method: str, prefix: Path, static: bool, out: Path) -> Path:
     if method == "pkg-config":
-        run(["make", "-s", "-C", APP, f"OUT={out}", f"PKG_CONFIG_PATH={prefix / 'lib/pkgconfig'}",
-             f"STATIC={int(static)}"])
+        run(
+            [
+                "make",
+                "-s",
+                "-C",
+                APP,
+                f"OUT={out}",
+                f"PKG_CONFIG_PATH={prefix / 'lib/pkgconfig'}",
+                f"STATIC={int(static)}",
+            ]
+        )
     else:
-        run(["cmake", "-S", APP, "-B", out, f"-DCMAKE_PREFIX_PATH={prefix}", f"-DAPP_STATIC={'ON' if static else 'OFF'}"])
+        run(
+            [
+                "cmake",
+                "-S",
+                APP,
+                "-B",
+                out,
+                f"-DCMAKE_PREFIX_PATH={prefix}",
+                f"-DAPP_STATIC={'ON' if static else 'OFF'}",
+            ]
+        )
         run(["cmake", "--build", out])
     return out / "app"
 
@@ -214,9 +240,14 @@ def _find_package(prefix: Path, version: str, tmp_path: Path) -> subprocess.Comp
     source = tmp_path / version
     source.mkdir()
     (source / "CMakeLists.txt").write_text(
-        f"cmake_minimum_required(VERSION 3.16)\nproject(v LANGUAGES C)\nfind_package(edgecnn {version} REQUIRED)\n")
-    return subprocess.run(["cmake", "-S", str(source), "-B", str(source / "build"), f"-DCMAKE_PREFIX_PATH={prefix}"],
-                          capture_output=True, text=True, timeout=300)
+        f"cmake_minimum_required(VERSION 3.16)\nproject(v LANGUAGES C)\nfind_package(edgecnn {version} REQUIRED)\n"
+    )
+    return subprocess.run(
+        ["cmake", "-S", str(source), "-B", str(source / "build"), f"-DCMAKE_PREFIX_PATH={prefix}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_find_package_checks_the_version(prefixes, tmp_path):

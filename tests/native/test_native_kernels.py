@@ -6,15 +6,12 @@ absorb the layout changes as it does for real models. Shapes and attributes come
 hypothesis. Outputs must match onnxruntime within ABS_TOL * (1 + |reference|): the
 only difference allowed is float summation order.
 """
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from needs import need
-
-
-
 
 onnx = need("onnx")
 ort = need("onnxruntime")
@@ -91,9 +88,23 @@ def conv_cases(draw):
     oh = out_size(h, kh, strides[0], pads[0], pads[2], dil[0])
     ow = out_size(w, kw, strides[1], pads[1], pads[3], dil[1])
     assume(oh >= 1 and ow >= 1)
-    return dict(group=group, cin=cin, cout=cout, h=h, w=w, k=(kh, kw), strides=strides, dil=dil, pads=pads,
-                oh=oh, ow=ow, bias=draw(st.booleans()), batch=draw(st.integers(1, 3)),
-                act=draw(st.sampled_from([None, "Relu", "LeakyRelu", "Clip"])), seed=draw(st.integers(0, 2**31)))
+    return dict(
+        group=group,
+        cin=cin,
+        cout=cout,
+        h=h,
+        w=w,
+        k=(kh, kw),
+        strides=strides,
+        dil=dil,
+        pads=pads,
+        oh=oh,
+        ow=ow,
+        bias=draw(st.booleans()),
+        batch=draw(st.integers(1, 3)),
+        act=draw(st.sampled_from([None, "Relu", "LeakyRelu", "Clip"])),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 @SETTINGS
@@ -107,9 +118,18 @@ def test_conv_matches_onnxruntime(case):
         inits.append(("B", rng.normal(size=case["cout"])))
         inputs.append("B")
     conv_out = "c" if case["act"] else "z"
-    nodes = nhwc_wrapped(helper.make_node("Conv", inputs, [conv_out], kernel_shape=list(case["k"]),
-                                          strides=case["strides"], dilations=case["dil"], pads=case["pads"],
-                                          group=case["group"]))
+    nodes = nhwc_wrapped(
+        helper.make_node(
+            "Conv",
+            inputs,
+            [conv_out],
+            kernel_shape=list(case["k"]),
+            strides=case["strides"],
+            dilations=case["dil"],
+            pads=case["pads"],
+            group=case["group"],
+        )
+    )
     if case["act"] == "Relu":
         nodes.insert(2, helper.make_node("Relu", ["c"], ["z"]))
     elif case["act"] == "LeakyRelu":
@@ -133,8 +153,12 @@ def pool_cases(draw):
     strides = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
     dil = [draw(st.integers(1, 2)), draw(st.integers(1, 2))]
     # onnxruntime requires each pad to be smaller than the kernel
-    pads = [draw(st.integers(0, kh - 1)), draw(st.integers(0, kw - 1)),
-            draw(st.integers(0, kh - 1)), draw(st.integers(0, kw - 1))]
+    pads = [
+        draw(st.integers(0, kh - 1)),
+        draw(st.integers(0, kw - 1)),
+        draw(st.integers(0, kh - 1)),
+        draw(st.integers(0, kw - 1)),
+    ]
     ceil = draw(st.booleans())
     oh = out_size(h, kh, strides[0], pads[0], pads[2], dil[0], ceil)
     ow = out_size(w, kw, strides[1], pads[1], pads[3], dil[1], ceil)
@@ -142,8 +166,20 @@ def pool_cases(draw):
     # every window must see the input (the compiler refuses the rest: test_pool_window_in_padding_is_refused)
     assume(windows_see_input(oh, h, pads[0], kh, strides[0], dil[0]))
     assume(windows_see_input(ow, w, pads[1], kw, strides[1], dil[1]))
-    return dict(h=h, w=w, c=draw(st.integers(1, 4)), k=[kh, kw], strides=strides, dil=dil, pads=pads, ceil=ceil,
-                oh=oh, ow=ow, batch=draw(st.integers(1, 3)), seed=draw(st.integers(0, 2**31)))
+    return dict(
+        h=h,
+        w=w,
+        c=draw(st.integers(1, 4)),
+        k=[kh, kw],
+        strides=strides,
+        dil=dil,
+        pads=pads,
+        ceil=ceil,
+        oh=oh,
+        ow=ow,
+        batch=draw(st.integers(1, 3)),
+        seed=draw(st.integers(0, 2**31)),
+    )
 
 
 @SETTINGS
@@ -152,9 +188,16 @@ def test_maxpool_matches_onnxruntime(case, in_arena):
     """in_arena: activations around the pool put its input and output in the arena, where the
     compiler runs it in place when there is no top/left padding."""
     rng = np.random.default_rng(case["seed"])
-    pool = helper.make_node("MaxPool", ["a" if in_arena else "t"], ["p" if in_arena else "z"],
-                            kernel_shape=case["k"], strides=case["strides"], dilations=case["dil"],
-                            pads=case["pads"], ceil_mode=int(case["ceil"]))
+    pool = helper.make_node(
+        "MaxPool",
+        ["a" if in_arena else "t"],
+        ["p" if in_arena else "z"],
+        kernel_shape=case["k"],
+        strides=case["strides"],
+        dilations=case["dil"],
+        pads=case["pads"],
+        ceil_mode=int(case["ceil"]),
+    )
     nodes = nhwc_wrapped(pool)
     if in_arena:
         nodes[1:1] = [helper.make_node("LeakyRelu", ["t"], ["a"], alpha=0.5)]
@@ -167,9 +210,12 @@ def test_maxpool_matches_onnxruntime(case, in_arena):
 
 @SETTINGS
 @given(
-    k=st.integers(1, 300), o=st.integers(1, 40), batch=st.integers(1, 9), form=st.sampled_from(
-        ["matmul", "matmul+add", "gemm", "gemm-transB", "gemm-bias2d", "gemm-beta"]),
-    act=st.sampled_from([None, "Relu", "LeakyRelu"]), seed=st.integers(0, 2**31),
+    k=st.integers(1, 300),
+    o=st.integers(1, 40),
+    batch=st.integers(1, 9),
+    form=st.sampled_from(["matmul", "matmul+add", "gemm", "gemm-transB", "gemm-bias2d", "gemm-beta"]),
+    act=st.sampled_from([None, "Relu", "LeakyRelu"]),
+    seed=st.integers(0, 2**31),
 )
 def test_fully_connected_matches_onnxruntime(k, o, batch, form, act, seed):
     rng = np.random.default_rng(seed)
@@ -199,8 +245,9 @@ def test_fully_connected_matches_onnxruntime(k, o, batch, form, act, seed):
 
 
 @SETTINGS
-@given(c=st.integers(1, 50), batch=st.integers(1, 5), scale=st.sampled_from([0.1, 1.0, 30.0]),
-       seed=st.integers(0, 2**31))
+@given(
+    c=st.integers(1, 50), batch=st.integers(1, 5), scale=st.sampled_from([0.1, 1.0, 30.0]), seed=st.integers(0, 2**31)
+)
 def test_softmax_matches_onnxruntime(c, batch, scale, seed):
     rng = np.random.default_rng(seed)
     model = make_model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)], (c,), (c,))
@@ -210,8 +257,14 @@ def test_softmax_matches_onnxruntime(c, batch, scale, seed):
 
 
 @SETTINGS
-@given(op=st.sampled_from(["Add", "Sub", "Mul", "Div"]), const_first=st.booleans(),
-       per_channel=st.booleans(), c=st.integers(1, 5), hw=st.integers(1, 6), seed=st.integers(0, 2**31))
+@given(
+    op=st.sampled_from(["Add", "Sub", "Mul", "Div"]),
+    const_first=st.booleans(),
+    per_channel=st.booleans(),
+    c=st.integers(1, 5),
+    hw=st.integers(1, 6),
+    seed=st.integers(0, 2**31),
+)
 def test_channel_arith_matches_onnxruntime(op, const_first, per_channel, c, hw, seed):
     rng = np.random.default_rng(seed)
     shape = (1, 1, 1, c) if per_channel else (1, 1, 1, 1)
@@ -226,8 +279,9 @@ def test_channel_arith_matches_onnxruntime(op, const_first, per_channel, c, hw, 
 def test_pool_window_in_padding_is_refused():
     from edgecnn.export.compiler import CompileError
 
-    nodes = nhwc_wrapped(helper.make_node("MaxPool", ["t"], ["z"], kernel_shape=[1, 2], dilations=[1, 2],
-                                          pads=[0, 1, 0, 1], name="pool"))
+    nodes = nhwc_wrapped(
+        helper.make_node("MaxPool", ["t"], ["z"], kernel_shape=[1, 2], dilations=[1, 2], pads=[0, 1, 0, 1], name="pool")
+    )
     with pytest.raises(CompileError, match="node 'pool' .MaxPool.: a pooling window lies entirely in the padding"):
         compile_model(make_model(nodes, (1, 1, 1), (1, 1, 1)))
 

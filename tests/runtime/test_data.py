@@ -1,4 +1,5 @@
 """IDX reader and dataset helpers, on IDX files generated here (no real data needed)."""
+
 import gzip
 import pathlib
 import struct
@@ -6,12 +7,18 @@ import struct
 import numpy as np
 import pytest
 
-from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime import data
 from edgecnn.runtime.data import DatasetNotFoundError, IdxFormatError
+from edgecnn.runtime.errors import EdgecnnError
 
-CODES = {np.dtype("uint8"): 0x08, np.dtype("int8"): 0x09, np.dtype("int16"): 0x0B,
-         np.dtype("int32"): 0x0C, np.dtype("float32"): 0x0D, np.dtype("float64"): 0x0E}
+CODES = {
+    np.dtype("uint8"): 0x08,
+    np.dtype("int8"): 0x09,
+    np.dtype("int16"): 0x0B,
+    np.dtype("int32"): 0x0C,
+    np.dtype("float32"): 0x0D,
+    np.dtype("float64"): 0x0E,
+}
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -6,13 +6,13 @@ refuses too.
 The names, shapes and types come from the .ecnn metadata section (format version 2); a build
 without it describes its tensors as "input" / "output": the description test then checks that
 and reports itself as an expected failure naming what is missing."""
+
 import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-
 from needs import need
 from small_onnx import INPUT_SHAPE, compiled, quantized, sample_inputs, tiny_cnn
 
@@ -107,8 +107,13 @@ def runs(models, tmp_path_factory) -> dict:
     for name, (onnx_path, ecnn_path, x) in models.items():
         for engine in ENGINES:
             y = out / f"{name}.{engine}.npy"
-            ran = subprocess.run([sys.executable, str(out / f"script_{engine}.py"), str(x), str(y), str(onnx_path),
-                                  str(ecnn_path)], capture_output=True, text=True, timeout=300, cwd=out)
+            ran = subprocess.run(
+                [sys.executable, str(out / f"script_{engine}.py"), str(x), str(y), str(onnx_path), str(ecnn_path)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=out,
+            )
             assert ran.returncode == 0, f"{engine} on {name}:\n{ran.stderr}"
             done[name, engine] = json.loads(ran.stdout), np.load(y)
     return done
@@ -119,7 +124,9 @@ def test_the_scripts_differ_in_the_import_and_the_constructor_only():
     assert len(a) == len(b)
     (ort_import, ort_constructor), (ecnn_import, ecnn_constructor) = ENGINES["onnxruntime"], ENGINES["edgecnn"]
     assert [(x, y) for x, y in zip(a, b) if x != y] == [
-        (ort_import, ecnn_import), (f"sess = {ort_constructor}", f"sess = {ecnn_constructor}")]
+        (ort_import, ecnn_import),
+        (f"sess = {ort_constructor}", f"sess = {ecnn_constructor}"),
+    ]
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -141,8 +148,10 @@ def test_same_description_as_onnxruntime(name, runs):
         # the description a file without metadata gives, then the comparison marked as expected to fail
         assert [a[0] for a in ecnn_desc["inputs"] + ecnn_desc["outputs"]] == ["input", "output"]
         assert ecnn_desc["inputs"][0][1] == ["N", *INPUT_SHAPE]
-        pytest.xfail("no metadata section in this build's .ecnn format (version 2: the ONNX input/output names, "
-                     "shapes and types, model metadata); its files say 'input' / 'output'")
+        pytest.xfail(
+            "no metadata section in this build's .ecnn format (version 2: the ONNX input/output names, "
+            "shapes and types, model metadata); its files say 'input' / 'output'"
+        )
     for key in ("inputs", "outputs", "meta"):
         assert ecnn_desc[key] == ort_desc[key], key
 

@@ -1,4 +1,5 @@
 """Packaging contract: namespaced packages, and a runtime that never needs TensorFlow."""
+
 import os
 import subprocess
 import sys
@@ -15,11 +16,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("module", ["edgecnn.runtime", "edgecnn.cli", "edgecnn.train", "edgecnn.export"])
 def test_import_does_not_pull_heavy_frameworks(module):
-    code = (
-        f"import sys, {module}\n"
-        f"loaded = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(','.join(loaded))\n"
-    )
+    code = f"import sys, {module}\nloaded = [m for m in {HEAVY!r} if m in sys.modules]\nprint(','.join(loaded))\n"
     result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"importing {module} loaded {result.stdout.strip()}"

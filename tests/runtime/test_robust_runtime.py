@@ -6,6 +6,7 @@ while the C library runs.
 The models are the fuzzer's seeds (native/fuzz/corpus, written by native/fuzz/make_seeds.py
 from small real float and int8 models): quick to load, no TensorFlow needed.
 """
+
 import sys
 import threading
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from edgecnn.runtime import Model
 from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.runtime.model import InputError, ModelFormatError, NativeRunError
+from edgecnn.runtime.model import InputError, ModelFormatError
 
 CORPUS = Path(__file__).resolve().parents[2] / "native" / "fuzz" / "corpus"
 SEEDS = ("float_relu.ecnn", "int8_per_channel.ecnn")
@@ -38,7 +39,11 @@ def _with(x, index, value):
 
 # (case, make the bad array from good float32 input x, what the message must say)
 BAD_INPUTS = [
-    ("NaN", lambda x: _with(x, (1, 2, 3, 0), np.nan), r"1 NaN or infinite value\(s\), the first at index \(1, 2, 3, 0\)"),
+    (
+        "NaN",
+        lambda x: _with(x, (1, 2, 3, 0), np.nan),
+        r"1 NaN or infinite value\(s\), the first at index \(1, 2, 3, 0\)",
+    ),
     ("+Inf", lambda x: _with(x, (0, 0, 0, 0), np.inf), "NaN or infinite"),
     ("-Inf", lambda x: _with(x, (4, 7, 7, 0), -np.inf), "NaN or infinite"),
     ("float64", lambda x: x.astype(np.float64), "dtype is float64"),
@@ -175,7 +180,7 @@ def test_check_finite_false_passes_nan_and_inf_to_the_library(model):
 def _misaligned(nbytes):
     raw = np.empty(nbytes + 130, np.uint8)
     start = (-raw.ctypes.data) % 64 + 1
-    return raw[start:start + nbytes]
+    return raw[start : start + nbytes]
 
 
 def _readonly_arena(model, n):

@@ -1,5 +1,6 @@
 """The Python runtime (`Model`), the predict/verify commands and edgecnn-run, on the
 reference model from tests/conftest.py and real Fashion-MNIST test images."""
+
 import json
 import struct
 import subprocess
@@ -64,7 +65,10 @@ def test_build_model_variants_match_onnxruntime(tiny_model_factory, fashion_test
     blob, report = compile_model(onnx_path)
     expected_act = "+relu" if activation == "relu" else "+leaky_relu"
     assert [row.op for row in report.layers if row.op.startswith(("CONV", "FULLY"))][:3] == [
-        "CONV_2D" + expected_act, "FULLY_CONNECTED" + expected_act, "FULLY_CONNECTED" + expected_act]
+        "CONV_2D" + expected_act,
+        "FULLY_CONNECTED" + expected_act,
+        "FULLY_CONNECTED" + expected_act,
+    ]
     x = to_model_input(fashion_test_subset[0][:300])
     got = Model.from_bytes(blob).predict(x)
     want = run_onnx(ort_session(onnx_path), x)
@@ -244,10 +248,10 @@ def _write_idx(path: Path, images: np.ndarray) -> Path:
 
 
 def test_predict_command_prints_top3_for_pgm_png_and_idx(model, reference_ecnn, fashion_test_subset, tmp_path, capsys):
+    from PIL import Image
+
     from edgecnn.cli import main
     from edgecnn.runtime.data import FASHION_MNIST_CLASSES
-
-    from PIL import Image
 
     images = fashion_test_subset[0][:3]
     pgm = _write_pgm(tmp_path / "a.pgm", images[0])
@@ -274,8 +278,8 @@ def test_predict_command_rejects_a_wrong_image_size(reference_ecnn, tmp_path, ca
 
 
 def test_verify_command_passes_and_fails(reference_onnx_path, reference_ecnn, tiny_model_factory, tmp_path, capsys):
-    from edgecnn.export.compiler import compile_onnx
     from edgecnn.cli import main
+    from edgecnn.export.compiler import compile_onnx
 
     assert main(["verify", str(reference_onnx_path), str(reference_ecnn), "--samples", "300", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -290,8 +294,9 @@ def test_verify_command_passes_and_fails(reference_onnx_path, reference_ecnn, ti
 
 @pytest.fixture(scope="module")
 def edgecnn_run():
-    result = subprocess.run(["make", "-s", "-C", str(ROOT / "native"), "build/edgecnn-run"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "native"), "build/edgecnn-run"], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"building edgecnn-run failed:\n{result.stderr}"
     return ROOT / "native" / "build" / "edgecnn-run"
 

@@ -4,16 +4,17 @@ model, at batches where the layers split; one model hammered by 8 Python threads
 caller the single-threaded result; the threads argument, its errors, the CLI flag, and a fork()
 child. No timing here (edgecnn bench measures speed).
 """
+
 import os
-from pathlib import Path
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
+
 from edgecnn.runtime.model import Model, ThreadsError, default_threads
 
 THREAD_COUNTS = (2, 3, 7)
@@ -70,8 +71,9 @@ def test_reference_kernels_are_identical_for_any_thread_count(reference_blobs):
 def test_tiny_zoo_models_are_identical_for_any_thread_count(tiny_zoo, tmp_path):
     """Every tiny zoo model (MLPerf Tiny and Keras-Applications blocks), float and int8 (its float
     ONNX quantized as tests/model_zoo.py does: QDQ, per channel, uint8 activations)."""
-    from edgecnn.export.compiler import compile_model
     from model_zoo import quantize_zoo_model
+
+    from edgecnn.export.compiler import compile_model
 
     for name in tiny_zoo.models:
         float_blob = compile_model(str(tiny_zoo.onnx(name, "float")))[0]
@@ -176,8 +178,11 @@ def test_predict_command_threads_flag(tmp_path, reference_blobs, fashion_test_su
         images[-1].write_bytes(b"P5\n28 28\n255\n" + fashion_test_subset[0][i].tobytes())
 
     def run(*threads):
-        return subprocess.run([sys.executable, "-m", "edgecnn", "predict", str(model), *map(str, images), *threads],
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "edgecnn", "predict", str(model), *map(str, images), *threads],
+            capture_output=True,
+            text=True,
+        )
 
     one, three = run("--threads", "1"), run("--threads", "3")
     assert one.returncode == three.returncode == 0, one.stderr + three.stderr
@@ -208,6 +213,8 @@ print("threads=1:", Model.load({str(model)!r}, threads=1).threads, "new tasks:",
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "ThreadsError: " in done.stdout and "cannot start 16 threads: the thread pool could not start a thread" \
-        in done.stdout, done.stdout
+    assert (
+        "ThreadsError: " in done.stdout
+        and "cannot start 16 threads: the thread pool could not start a thread" in done.stdout
+    ), done.stdout
     assert "threads=1: 1 new tasks: 0" in done.stdout, done.stdout

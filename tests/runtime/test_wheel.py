@@ -6,6 +6,7 @@ holds the native sources and builds the same wheel.
 Offline: the wheels are built without build isolation (this environment's setuptools, wheel and
 cffi) and installed with --no-index; numpy, cffi and pycparser come from this environment, linked
 into a folder the fresh one reads through a .pth file."""
+
 import importlib.metadata
 import os
 import platform
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from small_onnx import compiled, sample_inputs, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,8 +111,12 @@ def _run_model(venv: Path, model, out: Path, env=None, emulator=()) -> tuple[str
 def test_wheel_holds_the_runtime_and_its_extension(built):
     names = zipfile.ZipFile(built["wheel"]).namelist()
     assert [n for n in names if n.startswith("edgecnn/runtime/_native") and n.endswith(".so")]
-    for package in ("edgecnn/cli.py", "edgecnn/runtime/model.py", "edgecnn/export/compiler/__init__.py",
-                    "edgecnn/train/__init__.py"):
+    for package in (
+        "edgecnn/cli.py",
+        "edgecnn/runtime/model.py",
+        "edgecnn/export/compiler/__init__.py",
+        "edgecnn/train/__init__.py",
+    ):
         assert package in names
     assert not [n for n in names if n.split("/")[0] in ("runtime", "train", "export", "native", "tests")]
 
@@ -120,12 +124,28 @@ def test_wheel_holds_the_runtime_and_its_extension(built):
 def test_sdist_holds_the_native_sources_and_builds_the_same_wheel(built):
     with tarfile.open(built["sdist"]) as sdist:
         names = {Path(*Path(n).parts[1:]).as_posix() for n in sdist.getnames()}
-    tracked = run(["git", "ls-files", "native/include", "native/src", "native/Makefile", "native/sources.mk",
-                   "native/CMakeLists.txt", "native/cmake", "runtime", "setup.py", "pyproject.toml"], cwd=ROOT)
+    tracked = run(
+        [
+            "git",
+            "ls-files",
+            "native/include",
+            "native/src",
+            "native/Makefile",
+            "native/sources.mk",
+            "native/CMakeLists.txt",
+            "native/cmake",
+            "runtime",
+            "setup.py",
+            "pyproject.toml",
+        ],
+        cwd=ROOT,
+    )
     missing = sorted(set(tracked.stdout.split()) - names)
     assert not missing, f"the sdist lacks {missing}"
     assert not [n for n in names if n.startswith("native/build/") or n.endswith((".o", ".a", ".so"))]
-    assert sorted(zipfile.ZipFile(built["wheel"]).namelist()) == sorted(zipfile.ZipFile(built["sdist_wheel"]).namelist())
+    assert sorted(zipfile.ZipFile(built["wheel"]).namelist()) == sorted(
+        zipfile.ZipFile(built["sdist_wheel"]).namelist()
+    )
 
 
 def test_wheel_runs_a_model_in_a_fresh_venv(fresh_venv, model, tmp_path):

@@ -1,4 +1,5 @@
 """Augmentation: presets, flag overrides, the shear conversion, shapes, ranges, determinism."""
+
 import dataclasses
 import math
 
@@ -25,8 +26,15 @@ def images():
 
 
 def test_seed_preset_is_exactly_the_original_settings():
-    assert PRESETS["seed"] == AugmentConfig(rotation=20, width_shift=0.2, height_shift=0.2, horizontal_flip=True,
-                                            shear=60, normalize=True, validation_split=0.2)
+    assert PRESETS["seed"] == AugmentConfig(
+        rotation=20,
+        width_shift=0.2,
+        height_shift=0.2,
+        horizontal_flip=True,
+        shear=60,
+        normalize=True,
+        validation_split=0.2,
+    )
 
 
 def test_none_preset_changes_nothing(images):
@@ -50,8 +58,9 @@ def test_flags_override_the_preset():
     assert config == dataclasses.replace(PRESETS["seed"], shear=0.0, horizontal_flip=False)
 
 
-@pytest.mark.parametrize("knob, value", [("shear", 91.0), ("rotation", -1.0), ("width_shift", 1.0),
-                                         ("validation_split", 1.0)])
+@pytest.mark.parametrize(
+    "knob, value", [("shear", 91.0), ("rotation", -1.0), ("width_shift", 1.0), ("validation_split", 1.0)]
+)
 def test_out_of_range_knob_names_the_flag(knob, value):
     with pytest.raises(EdgecnnError, match=f"--{knob.replace('_', '-')}"):
         augment.resolve_augment("none", **{knob: value})
@@ -85,8 +94,9 @@ def test_centered_shear_keeps_the_centre_and_tilts_a_vertical_line():
     # A vertical line through the centre of a 27x27 image, sheared by slope exactly 0.5 (both signs are drawn).
     image = np.zeros((1, 27, 27, 1), np.float32)
     image[0, :, 13, 0] = 1
-    layer = augment.CenteredRandomShear(x_factor=(0.5, 0.5), y_factor=0.0, image_size=(27, 27),
-                                        interpolation="nearest", fill_mode="constant", seed=1)
+    layer = augment.CenteredRandomShear(
+        x_factor=(0.5, 0.5), y_factor=0.0, image_size=(27, 27), interpolation="nearest", fill_mode="constant", seed=1
+    )
     out = np.asarray(layer(image, training=True))[0, ..., 0]
     assert out[13, 13] == 1, "the centre pixel moved"
     top, bottom = np.argmax(out[1]), np.argmax(out[25])

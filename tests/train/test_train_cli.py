@@ -1,12 +1,13 @@
 """`edgecnn train` end to end on a few hundred real images, and its error handling."""
+
 import json
 
 import numpy as np
 import pytest
 
 from edgecnn.cli import main
-from edgecnn.runtime.errors import require
 from edgecnn.runtime import data
+from edgecnn.runtime.errors import require
 
 LIMIT = 300  # training images in the tiny runs: enough to learn something in one epoch
 
@@ -27,16 +28,37 @@ def data_dir():
 def tiny_run(tmp_path_factory, data_dir):
     """One epoch on LIMIT real images, no augmentation, small dense layers: every artifact, a few seconds."""
     out = tmp_path_factory.mktemp("run")
-    status = main(["train", "--data", str(data_dir), "--out", str(out), "--limit", str(LIMIT), "--epochs", "1",
-                   "--batch-size", "32", "--augment", "mild", "--dense-units", "64", "32", "--seed", "5"])
+    status = main(
+        [
+            "train",
+            "--data",
+            str(data_dir),
+            "--out",
+            str(out),
+            "--limit",
+            str(LIMIT),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--augment",
+            "mild",
+            "--dense-units",
+            "64",
+            "32",
+            "--seed",
+            "5",
+        ]
+    )
     return status, out
 
 
 def test_tiny_run_writes_every_artifact(tiny_run):
     status, out = tiny_run
     assert status == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(["model.keras", "metrics.json", "history.png",
-                                                            "confusion.png"]), "missing artifact or temp file left"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["model.keras", "metrics.json", "history.png", "confusion.png"]
+    ), "missing artifact or temp file left"
     for png in ("history.png", "confusion.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -75,9 +97,26 @@ def test_saved_model_reproduces_the_reported_accuracy(tiny_run, data_dir):
 def test_same_seed_same_result(tmp_path, data_dir, capsys):
     results = []
     for name in ("a", "b"):
-        status, out, _ = run_cli(capsys, "--data", data_dir, "--out", tmp_path / name, "--limit", 200,
-                                 "--epochs", 1, "--batch-size", 50, "--augment", "seed",
-                                 "--dense-units", 16, 16, "--seed", 11)
+        status, out, _ = run_cli(
+            capsys,
+            "--data",
+            data_dir,
+            "--out",
+            tmp_path / name,
+            "--limit",
+            200,
+            "--epochs",
+            1,
+            "--batch-size",
+            50,
+            "--augment",
+            "seed",
+            "--dense-units",
+            16,
+            16,
+            "--seed",
+            11,
+        )
         assert status == 0
         assert str(tmp_path / name) in out, "the command must say where the artifacts are"
         results.append(json.loads((tmp_path / name / "metrics.json").read_text()))
@@ -109,17 +148,20 @@ def test_out_is_required_for_training(data_dir, capsys):
     assert status == 2 and "--out DIR is required" in err
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--epochs", "0"], "--epochs: must be a positive integer"),
-    (["--epochs", "two"], "--epochs: not an integer"),
-    (["--optimizer", "rmsprop"], "--optimizer: invalid choice"),
-    (["--lr", "-1"], "--lr: must be positive"),
-    (["--validation-split", "1.5"], "--validation-split: must be a fraction in [0, 1)"),
-    (["--shear", "120"], "--shear: must be degrees in [0, 90]"),
-    (["--augment", "heavy"], "--augment: invalid choice"),
-    (["--activation", "tanh"], "--activation: invalid choice"),
-    (["--dense-units", "512"], "--dense-units: expected 2 arguments"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--epochs", "0"], "--epochs: must be a positive integer"),
+        (["--epochs", "two"], "--epochs: not an integer"),
+        (["--optimizer", "rmsprop"], "--optimizer: invalid choice"),
+        (["--lr", "-1"], "--lr: must be positive"),
+        (["--validation-split", "1.5"], "--validation-split: must be a fraction in [0, 1)"),
+        (["--shear", "120"], "--shear: must be degrees in [0, 90]"),
+        (["--augment", "heavy"], "--augment: invalid choice"),
+        (["--activation", "tanh"], "--activation: invalid choice"),
+        (["--dense-units", "512"], "--dense-units: expected 2 arguments"),
+    ],
+)
 def test_bad_flags_are_argparse_errors(argv, fragment, capsys):
     with pytest.raises(SystemExit) as info:
         main(["train", "--out", "unused", *argv])

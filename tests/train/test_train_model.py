@@ -1,4 +1,5 @@
 """build_model: the reference architecture, activations, normalisation inside the saved model."""
+
 import numpy as np
 import pytest
 

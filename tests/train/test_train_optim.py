@@ -3,6 +3,7 @@
 Gradients come from tf.GradientTape on a small model; the expected update is the
 formula applied in NumPy (float64); the optimizer's result must match within float32 rounding.
 """
+
 import numpy as np
 import pytest
 
@@ -18,8 +19,9 @@ RTOL, ATOL = 1e-5, 1e-7
 
 def small_model_and_batch(seed=0):
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(5, activation="relu"), keras.layers.Dense(3, activation="softmax")]
+    )
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(8, 6)).astype(np.float32)
     y = rng.integers(0, 3, 8)
@@ -46,8 +48,9 @@ def step(model, optimizer, x, y):
 
 def assert_weights(model, expected, what):
     for got, want in zip(weights(model), expected):
-        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL,
-                                   err_msg=f"{what}: largest difference {np.abs(got - want).max():.3g}")
+        np.testing.assert_allclose(
+            got, want, rtol=RTOL, atol=ATOL, err_msg=f"{what}: largest difference {np.abs(got - want).max():.3g}"
+        )
 
 
 def test_sgd_is_plain_gradient_descent():

@@ -1,6 +1,7 @@
 """No lost work: a real `edgecnn train` subprocess is killed (SIGKILL) right after its first
 epoch checkpoint, then `edgecnn train --resume DIR` finishes the run: every artifact exists,
 the history holds every epoch exactly once, no half-written file is left under a final name."""
+
 import json
 import subprocess
 import sys
@@ -19,15 +20,33 @@ def _train_cmd(*args):
 
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, data_dir):
     out = tmp_path / "run"
-    small = ["--data", str(data_dir), "--limit", "1200", "--epochs", str(EPOCHS), "--batch-size", "100",
-             "--filters", "4", "--dense-units", "16", "8", "--augment", "none"]
-    proc = subprocess.Popen(_train_cmd("--out", str(out), *small), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    small = [
+        "--data",
+        str(data_dir),
+        "--limit",
+        "1200",
+        "--epochs",
+        str(EPOCHS),
+        "--batch-size",
+        "100",
+        "--filters",
+        "4",
+        "--dense-units",
+        "16",
+        "8",
+        "--augment",
+        "none",
+    ]
+    proc = subprocess.Popen(
+        _train_cmd("--out", str(out), *small), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     state_file = out / "checkpoint" / "state.json"
     try:
         while not state_file.exists():  # the first epoch checkpoint (written atomically)
             if proc.poll() is not None:
-                pytest.fail(f"training exited ({proc.returncode}) before its first checkpoint:\n{proc.stderr.read()[-3000:]}")
+                pytest.fail(
+                    f"training exited ({proc.returncode}) before its first checkpoint:\n{proc.stderr.read()[-3000:]}"
+                )
             time.sleep(0.02)
         proc.kill()  # SIGKILL: no cleanup code runs
     finally:
@@ -45,7 +64,9 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, data_dir):
     assert metrics["epochs"] == EPOCHS and metrics["resumed_after_epoch"] == done
     assert len(metrics["history"]["loss"]) == EPOCHS and len(metrics["history"]["val_loss"]) == EPOCHS
     assert len(metrics["epoch_seconds"]) == EPOCHS
-    assert metrics["settings"]["dense_units"] == [16, 8] and metrics["settings"]["limit"] == 1200  # the run's own settings
+    assert (
+        metrics["settings"]["dense_units"] == [16, 8] and metrics["settings"]["limit"] == 1200
+    )  # the run's own settings
     assert all((out / name).is_file() for name in FINAL)
     assert zipfile.is_zipfile(out / "model.keras")
     assert not (out / "checkpoint").exists(), "the checkpoint is removed once the run is complete"
@@ -53,6 +74,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, data_dir):
 
 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path, data_dir):
-    result = subprocess.run(_train_cmd("--resume", str(tmp_path), "--data", str(data_dir)), capture_output=True, text=True)
+    result = subprocess.run(
+        _train_cmd("--resume", str(tmp_path), "--data", str(data_dir)), capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "no checkpoint" in result.stderr and "edgecnn train --out DIR" in result.stderr

@@ -3,15 +3,15 @@
 order of the supported-ops list refusal messages show. To add an op, copy TEMPLATE.py."""
 
 from edgecnn.export.compiler.ops import (  # noqa: F401  (imported to register)
-    conv,
-    pool,
-    normalization,
-    gemm,
     activation,
-    softmax,
-    elementwise,
-    pad,
     concat,
-    shape,
+    conv,
+    elementwise,
+    gemm,
+    normalization,
+    pad,
+    pool,
     quantize,
+    shape,
+    softmax,
 )

@@ -7,8 +7,14 @@ import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers, optional_input, weights
 from edgecnn.export.compiler.ir import DType, Kind, act_attrs
-from edgecnn.export.compiler.ops.quantize import (check_weights, float_twin, no_channels_last, quantized_input,
-                                                  set_output, weight_quant)
+from edgecnn.export.compiler.ops.quantize import (
+    check_weights,
+    float_twin,
+    no_channels_last,
+    quantized_input,
+    set_output,
+    weight_quant,
+)
 
 
 def pads_2d(low: Lowering, a: dict, in_hw, k, strides, dilations) -> tuple:
@@ -43,8 +49,18 @@ def spatial_input(low: Lowering, node) -> tuple[View, int]:
 
 def conv_attrs(strides, pads, dilations, group: int) -> dict:
     pt, pl, pb, pr = pads
-    return {"stride_h": strides[0], "stride_w": strides[1], "pad_top": pt, "pad_left": pl, "pad_bottom": pb,
-            "pad_right": pr, "dilation_h": dilations[0], "dilation_w": dilations[1], "group": group, **act_attrs()}
+    return {
+        "stride_h": strides[0],
+        "stride_w": strides[1],
+        "pad_top": pt,
+        "pad_left": pl,
+        "pad_bottom": pb,
+        "pad_right": pr,
+        "dilation_h": dilations[0],
+        "dilation_w": dilations[1],
+        "group": group,
+        **act_attrs(),
+    }
 
 
 @lowers("Conv", note="2-D")

@@ -33,8 +33,10 @@ def broadcast_axis(low: Lowering, v: View, k_shape: tuple) -> int | None:
     kfull = (1,) * (v.rank - len(k_shape)) + tuple(k_shape)
     axes = [ax for ax, d in enumerate(kfull) if d != 1]
     if len(k_shape) > v.rank or len(axes) > 1 or (axes and (axes[0] == 0 or kfull[axes[0]] != full[axes[0]])):
-        raise low.fail(f"constant of shape {tuple(k_shape)} does not broadcast per channel over {full} (only scalars "
-                       "and constants varying along one non-batch axis are supported)")
+        raise low.fail(
+            f"constant of shape {tuple(k_shape)} does not broadcast per channel over {full} (only scalars "
+            "and constants varying along one non-batch axis are supported)"
+        )
     return axes[0] if axes else None
 
 
@@ -46,15 +48,21 @@ def _broadcast_perm(low: Lowering, node, a: View, b: View, swap: bool) -> tuple[
         return a, b, a.perm
 
     def fits(v, big):  # v broadcasts over big along at most one non-batch axis
-        return (v.rank == big.rank and all(d in (1, e) for d, e in zip(v.shape, big.shape))
-                and sum(d != 1 for d in v.shape) <= 1)
+        return (
+            v.rank == big.rank
+            and all(d in (1, e) for d, e in zip(v.shape, big.shape))
+            and sum(d != 1 for d in v.shape) <= 1
+        )
 
     if swap and not fits(b, a) and fits(a, b):
         a, b = b, a
     if not fits(b, a):
         what = "runtime tensors of shapes" if node.op_type in ("Add", "Sub", "Mul") else "shapes"
-        tail = ("only equal shapes, or one broadcast along a single axis, e.g. (N, C, 1, 1)" if what != "shapes" else
-                "only equal shapes, or the second operand broadcast along one axis, e.g. (N, C, 1, 1)")
+        tail = (
+            "only equal shapes, or one broadcast along a single axis, e.g. (N, C, 1, 1)"
+            if what != "shapes"
+            else "only equal shapes, or the second operand broadcast along one axis, e.g. (N, C, 1, 1)"
+        )
         raise low.fail(f"{node.op_type} of {what} {a.full_shape()} and {b.full_shape()}: {tail}")
     axes = [ax for ax, d in enumerate(b.full_shape()) if ax and d != 1]
     return a, b, (a.innermost(axes[0]) if axes else a.perm)
@@ -64,8 +72,10 @@ def _binary(low: Lowering, node, a: View, b: View) -> None:
     """Add / Sub / Mul of two runtime tensors: ADD / MUL, elementwise or broadcast per sample."""
     op = {"Add": "ADD", "Sub": "ADD", "Mul": "MUL"}.get(node.op_type)
     if op is None:
-        raise low.fail(f"{node.op_type} of two runtime tensors is not supported; only Add, Sub and Mul "
-                       "(Div needs a constant operand)")
+        raise low.fail(
+            f"{node.op_type} of two runtime tensors is not supported; only Add, Sub and Mul "
+            "(Div needs a constant operand)"
+        )
     if node.op_type == "Sub":  # a - b == a + (-b) exactly (negation is exact): CHANNEL_ARITH mul -1, ADD
         b = channel_arith(low, b, None, np.float32([-1.0]), Arith.MUL, False)
     a, b, perm = _broadcast_perm(low, node, a, b, swap=True)  # Add and Mul commute exactly
@@ -123,8 +133,10 @@ def lower_qlinear_binary(low: Lowering, node) -> None:
         raise low.fail(f"{node.op_type} of two constants should have been folded")
     a_i, b_i = (3, 0) if const[0] else (0, 3)
     if const[0] and node.op_type == "QLinearAdd":
-        raise low.fail("QLinearAdd with the constant as its first operand is not supported (onnxruntime's kernel "
-                       "for a constant A rounds differently; put the runtime tensor first)")
+        raise low.fail(
+            "QLinearAdd with the constant as its first operand is not supported (onnxruntime's kernel "
+            "for a constant A rounds differently; put the runtime tensor first)"
+        )
     a = quantized_input(low, node, a_i, a_i + 1, a_i + 2, "the runtime operand")
     if const[0] or const[1]:
         kt, perm = _constant_operand(low, node, b_i, a)

@@ -62,8 +62,10 @@ def lower_matmul(low: Lowering, node) -> None:
 def lower_gemm(low: Lowering, node) -> None:
     a = attrs(node)
     if a.get("transA", 0):
-        raise low.fail("transA=1 is not supported: it would move the batch axis of the runtime input A "
-                       "(only A untransposed, B a constant)")
+        raise low.fail(
+            "transA=1 is not supported: it would move the batch axis of the runtime input A "
+            "(only A untransposed, B a constant)"
+        )
     alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
     x = low.view_input(node, 0)
     w = low.const_input(node, 1, "B").astype(np.float32)
@@ -113,8 +115,9 @@ def lower_qgemm(low: Lowering, node) -> None:
     if optional_input(node, 6):
         bias = np.asarray(low.const_input(node, 6, "C"))
         if bias.dtype != np.int32 or bias.size != w_ok.shape[0]:
-            raise low.fail(f"C must be an int32 per-output bias of {w_ok.shape[0]} values, "
-                           f"got {bias.dtype} {bias.shape}")
+            raise low.fail(
+                f"C must be an int32 per-output bias of {w_ok.shape[0]} values, got {bias.dtype} {bias.shape}"
+            )
         bias = bias.reshape(-1)
     _quantized_fully_connected(low, node, w_ok, bias, 7, 8)
 

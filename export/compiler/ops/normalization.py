@@ -21,8 +21,10 @@ def lower_batch_normalization(low: Lowering, node) -> None:
     v = low.view_input(node, 0)
     if v.rank < 2:
         raise low.fail(f"input of rank {v.rank} has no channel axis")
-    scale, bias, mean, var = (np.asarray(low.const_input(node, i, n), np.float64)
-                              for i, n in ((1, "scale"), (2, "B"), (3, "input_mean"), (4, "input_var")))
+    scale, bias, mean, var = (
+        np.asarray(low.const_input(node, i, n), np.float64)
+        for i, n in ((1, "scale"), (2, "B"), (3, "input_mean"), (4, "input_var"))
+    )
     c = v.shape[0]
     if any(t.shape != (c,) for t in (scale, bias, mean, var)):
         raise low.fail(f"scale/B/mean/var must all be ({c},) for {c} channels")

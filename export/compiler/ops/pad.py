@@ -35,8 +35,10 @@ def lower_pad(low: Lowering, node) -> None:
             value = float(np.asarray(low.const_input(node, 2, "constant_value")).reshape(-1)[0])
     axes = list(range(v.rank))
     if optional_input(node, 3):
-        axes = [ax + v.rank if ax < 0 else ax for ax in
-                (int(x) for x in np.asarray(low.const_input(node, 3, "axes")).reshape(-1))]
+        axes = [
+            ax + v.rank if ax < 0 else ax
+            for ax in (int(x) for x in np.asarray(low.const_input(node, 3, "axes")).reshape(-1))
+        ]
     if len(pads) != 2 * len(axes):
         raise low.fail(f"pads {pads} do not have 2 values per axis of {axes}")
     before, after = [0] * v.rank, [0] * v.rank

@@ -18,8 +18,18 @@ MAX_OPS = ("MaxPool", "GlobalMaxPool", "ReduceMax")
 def pool_attrs(k, strides, pads, dilations, count_include_pad: int | None) -> dict:
     """MAX_POOL_2D parameters, plus count_include_pad for AVG_POOL_2D (when not None)."""
     pt, pl, pb, pr = pads
-    out = {"kernel_h": k[0], "kernel_w": k[1], "stride_h": strides[0], "stride_w": strides[1], "pad_top": pt,
-           "pad_left": pl, "pad_bottom": pb, "pad_right": pr, "dilation_h": dilations[0], "dilation_w": dilations[1]}
+    out = {
+        "kernel_h": k[0],
+        "kernel_w": k[1],
+        "stride_h": strides[0],
+        "stride_w": strides[1],
+        "pad_top": pt,
+        "pad_left": pl,
+        "pad_bottom": pb,
+        "pad_right": pr,
+        "dilation_h": dilations[0],
+        "dilation_w": dilations[1],
+    }
     if count_include_pad is not None:
         out["count_include_pad"] = count_include_pad
     return out
@@ -58,8 +68,10 @@ def lower_pool(low: Lowering, node) -> None:
 
     oh = extent(h, pt, pb, k[0], strides[0], dilations[0])
     ow = extent(w_, pl, pr, k[1], strides[1], dilations[1])
-    for out, n, pa, kk, st, d in ((oh, h, pt, k[0], strides[0], dilations[0]),
-                                  (ow, w_, pl, k[1], strides[1], dilations[1])):
+    for out, n, pa, kk, st, d in (
+        (oh, h, pt, k[0], strides[0], dilations[0]),
+        (ow, w_, pl, k[1], strides[1], dilations[1]),
+    ):
         if not all(any(0 <= o * st - pa + j * d < n for j in range(kk)) for o in range(out)):
             raise low.fail(
                 "a pooling window lies entirely in the padding (onnxruntime outputs -3.4e38 or 0 there); "
@@ -81,8 +93,12 @@ def _global_pool(low: Lowering, node, v: View, h_ax: int, w_ax: int, keepdims: b
     h, w_, c = full[h_ax], full[w_ax], full[c_ax]
     x = low.materialize(v, (0, h_ax, w_ax, c_ax))  # [H, W, C] with the reduced axes first
     y = low.activation_like(x, (1, 1, c))
-    low.emit("MAX_POOL_2D" if is_max else "AVG_POOL_2D", [x], [y],
-             pool_attrs((h, w_), (1, 1), (0, 0, 0, 0), (1, 1), None if is_max else 0))
+    low.emit(
+        "MAX_POOL_2D" if is_max else "AVG_POOL_2D",
+        [x],
+        [y],
+        pool_attrs((h, w_), (1, 1), (0, 0, 0, 0), (1, 1), None if is_max else 0),
+    )
     if keepdims:
         shape = tuple(1 if ax in (h_ax, w_ax) else d for ax, d in enumerate(full))[1:]
         low.values[node.output[0]] = View(y, shape, (0, h_ax, w_ax, c_ax))
@@ -106,8 +122,10 @@ def lower_reduce(low: Lowering, node) -> None:
     a = attrs(node)
     axes = low.axes(node, v.rank)
     if v.rank != 4 or len(axes) != 2 or 0 in axes:
-        raise low.fail(f"{node.op_type} over axes {axes} of a rank-{v.rank} tensor; only the reduction over "
-                       "two non-batch axes of a rank-4 tensor (global pooling) is supported")
+        raise low.fail(
+            f"{node.op_type} over axes {axes} of a rank-{v.rank} tensor; only the reduction over "
+            "two non-batch axes of a rank-4 tensor (global pooling) is supported"
+        )
     if a.get("noop_with_empty_axes", 0):
         raise low.fail("noop_with_empty_axes=1 is not supported")
     _global_pool(low, node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)))

@@ -20,8 +20,9 @@ def dtype_code(zero_point: np.ndarray) -> DType:
     return DType.I8 if zero_point.dtype == np.int8 else DType.U8
 
 
-def qparams(low: Lowering, node, scale_index: int, zp_index: int, what: str,
-            per_channel_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def qparams(
+    low: Lowering, node, scale_index: int, zp_index: int, what: str, per_channel_size: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(scales float32 (n,), zero points (n,) in their integer dtype) of a node's quantization inputs."""
     scale = np.asarray(low.const_input(node, scale_index, f"{what} scale"))
     has_zp = len(node.input) > zp_index and node.input[zp_index]

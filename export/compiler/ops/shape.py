@@ -40,8 +40,10 @@ def lower_cast(low: Lowering, node) -> None:
         low.values[node.output[0]] = v
         return
     if t.quant is None or not (np.array_equal(t.quant.scales, [1.0]) and not np.any(t.quant.zero_points)):
-        raise low.fail("Cast of a quantized int8/uint8 tensor to FLOAT: only the raw uint8/int8 model input "
-                       "can be cast (use DequantizeLinear for quantized values)")
+        raise low.fail(
+            "Cast of a quantized int8/uint8 tensor to FLOAT: only the raw uint8/int8 model input "
+            "can be cast (use DequantizeLinear for quantized values)"
+        )
     y = low.new_tensor(Kind.ACTIVATION, t.dims)
     low.emit("DEQUANTIZE", [v.tensor], [y])
     low.values[node.output[0]] = View(y, v.shape, v.perm)
@@ -52,8 +54,9 @@ def lower_transpose(low: Lowering, node) -> None:
     v = low.view_input(node, 0)
     perm = tuple(attrs(node).get("perm", tuple(reversed(range(v.rank)))))
     if perm[0] != 0:
-        raise low.fail(f"Transpose perm {list(perm)} moves the batch axis; "
-                       "only perms keeping axis 0 first are supported")
+        raise low.fail(
+            f"Transpose perm {list(perm)} moves the batch axis; only perms keeping axis 0 first are supported"
+        )
     inv = np.argsort(perm)
     new_perm = tuple(int(inv[p]) for p in v.perm)
     full = v.full_shape()
@@ -95,8 +98,9 @@ def lower_reshape(low: Lowering, node) -> None:
             )
         results.append(tuple(t[1:]))
     if results[0] != results[1]:
-        raise low.fail("the reshape target depends on the batch size in a way other than the leading dimension: "
-                       f"{results}")
+        raise low.fail(
+            f"the reshape target depends on the batch size in a way other than the leading dimension: {results}"
+        )
     _reshape_to(low, node, v, results[0])
 
 
@@ -109,13 +113,15 @@ def lower_flatten(low: Lowering, node) -> None:
     if not 0 <= axis <= v.rank:
         raise low.fail(f"Flatten axis={attrs(node).get('axis')} is out of range for rank {v.rank}")
     # ONNX gives (prod(dims[:axis]), prod(dims[axis:])); the batch must stay the leading dimension.
-    merged = int(np.prod(v.shape[:max(axis - 1, 0)], dtype=np.int64))
+    merged = int(np.prod(v.shape[: max(axis - 1, 0)], dtype=np.int64))
     if axis == 0 and low.fixed_batch != 1:
         raise low.fail("Flatten axis=0 merges the batch into the features; supported only for a fixed batch of 1")
     if axis >= 2 and merged != 1:
-        raise low.fail(f"Flatten axis={axis} of shape {v.full_shape()} merges the batch with axes of total size "
-                       f"{merged}; only flattens that keep the batch as the leading dimension are supported")
-    _reshape_to(low, node, v, (int(np.prod(v.shape[max(axis - 1, 0):], dtype=np.int64)),))
+        raise low.fail(
+            f"Flatten axis={axis} of shape {v.full_shape()} merges the batch with axes of total size "
+            f"{merged}; only flattens that keep the batch as the leading dimension are supported"
+        )
+    _reshape_to(low, node, v, (int(np.prod(v.shape[max(axis - 1, 0) :], dtype=np.int64)),))
 
 
 @lowers("Squeeze")
@@ -148,5 +154,5 @@ def lower_shape(low: Lowering, node) -> None:
     vals = []
     for b in low.batches():
         shape = np.array((b, *view.shape), dtype=np.int64)
-        vals.append(shape[a.get("start", 0): a.get("end", len(shape))] if ("start" in a or "end" in a) else shape)
+        vals.append(shape[a.get("start", 0) : a.get("end", len(shape))] if ("start" in a or "end" in a) else shape)
     low.values[node.output[0]] = Const(tuple(vals))

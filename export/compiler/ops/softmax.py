@@ -18,8 +18,11 @@ def lower_softmax(low: Lowering, node) -> None:
         raise low.fail(f"Softmax over axis {attrs(node).get('axis')} of a rank-{v.rank} tensor: only non-batch axes")
     if low.opset < 13 and axis != v.rank - 1:
         # Before opset 13 Softmax normalises over all axes from `axis` on, flattened.
-        flat = View(low.materialize(v, identity(v.rank)),
-                    (*v.shape[:axis - 1], int(np.prod(v.shape[axis - 1:], dtype=np.int64))), identity(axis + 1))
+        flat = View(
+            low.materialize(v, identity(v.rank)),
+            (*v.shape[: axis - 1], int(np.prod(v.shape[axis - 1 :], dtype=np.int64))),
+            identity(axis + 1),
+        )
         x = low.materialize(flat)
         perm = identity(v.rank)
     else:
@@ -36,6 +39,8 @@ def lower_softmax(low: Lowering, node) -> None:
 def lower_qlinear_softmax(low: Lowering, node) -> None:
     """Refused: onnxruntime's QLinearSoftmax looks its exponentials up in a table it builds with
     the C library's exp(), whose last bits differ between libm versions."""
-    raise low.fail("Softmax on int8 values (onnxruntime's QLinearSoftmax, whose exp() table depends on the C "
-                   "library) is not supported: quantize with the Softmax left in float (quantize_static "
-                   "nodes_to_exclude, as `edgecnn quantize` does)")
+    raise low.fail(
+        "Softmax on int8 values (onnxruntime's QLinearSoftmax, whose exp() table depends on the C "
+        "library) is not supported: quantize with the Softmax left in float (quantize_static "
+        "nodes_to_exclude, as `edgecnn quantize` does)"
+    )

@@ -6,15 +6,32 @@ from edgecnn.export.compiler.errors import CompileError
 from edgecnn.export.compiler.ir import Act, DType, Kind, NOp, NTensor
 
 # Native ops with an int8/uint8 kernel (FORMAT.md "Quantized ops").
-INT8_OPS = frozenset({"CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "RESHAPE", "QUANTIZE", "DEQUANTIZE", "ADD",
-                      "MUL", "AVG_POOL_2D", "ACTIVATION", "CONCAT", "PAD", "TRANSPOSE"})
+INT8_OPS = frozenset(
+    {
+        "CONV_2D",
+        "FULLY_CONNECTED",
+        "MAX_POOL_2D",
+        "RESHAPE",
+        "QUANTIZE",
+        "DEQUANTIZE",
+        "ADD",
+        "MUL",
+        "AVG_POOL_2D",
+        "ACTIVATION",
+        "CONCAT",
+        "PAD",
+        "TRANSPOSE",
+    }
+)
 
 
 def check_native_ops(tensors: list[NTensor], ops: list[NOp]) -> None:
     """int8 tensors may only meet the ops (and fused activations) the int8 kernels implement."""
     for op in ops:
-        quantized = any(t is not None and tensors[t].dtype != DType.F32 and tensors[t].kind != Kind.CONSTANT
-                        for t in op.inputs + op.outputs)
+        quantized = any(
+            t is not None and tensors[t].dtype != DType.F32 and tensors[t].kind != Kind.CONSTANT
+            for t in op.inputs + op.outputs
+        )
         if not quantized:
             continue
         where = " + ".join(op.names)
@@ -26,8 +43,10 @@ def check_native_ops(tensors: list[NTensor], ops: list[NOp]) -> None:
         elif op.op in ("CONV_2D", "FULLY_CONNECTED"):
             data.append(op.inputs[1])
         if op.op not in ("QUANTIZE", "DEQUANTIZE") and any(tensors[t].dtype == DType.F32 for t in data):
-            raise CompileError(f"node '{where}': {op.op} mixes float and int8 tensors (its inputs, "
-                               "weights and output must all be quantized)")
+            raise CompileError(
+                f"node '{where}': {op.op} mixes float and int8 tensors (its inputs, "
+                "weights and output must all be quantized)"
+            )
         if op.op in ("CONV_2D", "FULLY_CONNECTED") and op.attrs["act"] not in (Act.NONE, Act.RELU):
             raise CompileError(f"node '{where}': only Relu can be fused into an int8 op")
         if op.op in ("ADD", "MUL") and op.attrs["act"] != Act.NONE:

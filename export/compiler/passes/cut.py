@@ -54,14 +54,17 @@ def quantized_output_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, np.
     while True:
         node = producer.get(name)
         if node is None:
-            raise CompileError(f"no DequantizeLinear found before the output '{graph.output[0].name}': "
-                               "not an int8 model?")
+            raise CompileError(
+                f"no DequantizeLinear found before the output '{graph.output[0].name}': not an int8 model?"
+            )
         if node.op_type == "DequantizeLinear" and node.input[0] not in inits:
             break
         runtime_inputs = [i for i in node.input if i and i not in inits]
         if len(runtime_inputs) != 1:
-            raise CompileError(f"node '{node.name}' ({node.op_type}) between the last DequantizeLinear and the output "
-                               "has several runtime inputs; cannot cut the float tail off")
+            raise CompileError(
+                f"node '{node.name}' ({node.op_type}) between the last DequantizeLinear and the output "
+                "has several runtime inputs; cannot cut the float tail off"
+            )
         name = runtime_inputs[0]
     scale = onnx.numpy_helper.to_array(inits[node.input[1]]) if node.input[1] in inits else None
     zp_name = node.input[2] if len(node.input) > 2 and node.input[2] else None

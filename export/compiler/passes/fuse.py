@@ -39,9 +39,13 @@ def fold_channel_arith(tensors: list[NTensor], ops: list[NOp], op: NOp, arith: N
     """Fold a per-output-channel (or scalar) constant Mul / Add / Sub that follows a float
     CONV_2D or FULLY_CONNECTED without activation into its weights and bias (a batch norm that
     tf2onnx or BatchNormalization lowering left as Mul + Add, a MatMul's bias). True if folded."""
-    if (op.op not in ("CONV_2D", "FULLY_CONNECTED") or op.attrs["act"] != Act.NONE
-            or tensors[op.inputs[1]].dtype != DType.F32 or arith.inputs[0] != op.outputs[0]
-            or len(consumers(ops, op.inputs[1])) != 1):
+    if (
+        op.op not in ("CONV_2D", "FULLY_CONNECTED")
+        or op.attrs["act"] != Act.NONE
+        or tensors[op.inputs[1]].dtype != DType.F32
+        or arith.inputs[0] != op.outputs[0]
+        or len(consumers(ops, op.inputs[1])) != 1
+    ):
         return False
     func, const_first = arith.attrs["func"], arith.attrs["const_first"]
     k = tensors[arith.inputs[1]].data.astype(np.float32)
@@ -67,8 +71,14 @@ def fold_pads(tensors: list[NTensor], ops: list[NOp]) -> None:
     own padding (Keras ZeroPadding2D before a strided depthwise conv): the same zeros, no copy."""
     for pad, conv in _float_op_and_reader(tensors, ops, "PAD"):
         before, after = list(pad.attrs["before"]), list(pad.attrs["after"])
-        if (conv.op != "CONV_2D" or conv.inputs[0] != pad.outputs[0] or float(pad.attrs["value"]) != 0.0
-                or before[2:] != [0, 0, 0] or after[2:] != [0, 0, 0] or len(tensors[pad.outputs[0]].dims) != 3):
+        if (
+            conv.op != "CONV_2D"
+            or conv.inputs[0] != pad.outputs[0]
+            or float(pad.attrs["value"]) != 0.0
+            or before[2:] != [0, 0, 0]
+            or after[2:] != [0, 0, 0]
+            or len(tensors[pad.outputs[0]].dims) != 3
+        ):
             continue
         conv.inputs[0] = pad.inputs[0]
         conv.attrs["pad_top"] += before[0]
@@ -84,12 +94,17 @@ def fold_transposes(tensors: list[NTensor], ops: list[NOp]) -> None:
     stored NHWC) disappears: the weight columns are permuted instead, so the layer reads the
     values in their stored order."""
     for tr, fc in _float_op_and_reader(tensors, ops, "TRANSPOSE"):
-        if (fc.op != "FULLY_CONNECTED" or fc.inputs[0] != tr.outputs[0] or fc.inputs[1] == tr.outputs[0]
-                or tensors[fc.inputs[1]].dtype != DType.F32 or len(consumers(ops, fc.inputs[1])) != 1):
+        if (
+            fc.op != "FULLY_CONNECTED"
+            or fc.inputs[0] != tr.outputs[0]
+            or fc.inputs[1] == tr.outputs[0]
+            or tensors[fc.inputs[1]].dtype != DType.F32
+            or len(consumers(ops, fc.inputs[1])) != 1
+        ):
             continue
         src = tensors[tr.inputs[0]].dims
         # Transposed element j is source element order[j]: weight column j moves to order[j].
-        perm = list(tr.attrs["perm"][:len(src)])
+        perm = list(tr.attrs["perm"][: len(src)])
         order = np.arange(int(np.prod(src, dtype=np.int64))).reshape(src).transpose(perm).reshape(-1)
         w = tensors[fc.inputs[1]]
         o, k = w.dims
@@ -126,14 +141,29 @@ def fold_hard_activations(tensors: list[NTensor], ops: list[NOp], output_tensor:
             continue
         x, h = add.inputs[0], mul.outputs[0]
         gate = sole_reader(ops, h) if h != output_tensor else None
-        if (gate is not None and gate.op == "MUL" and set(gate.inputs) == {x, h}
-                and gate.attrs["act"] == Act.NONE and tensors[x].dims == tensors[h].dims):
-            fused = NOp("ACTIVATION", [x], list(gate.outputs), act_attrs(Act.HARD_SWISH),
-                        add.names + clip.names + mul.names + gate.names)
+        if (
+            gate is not None
+            and gate.op == "MUL"
+            and set(gate.inputs) == {x, h}
+            and gate.attrs["act"] == Act.NONE
+            and tensors[x].dims == tensors[h].dims
+        ):
+            fused = NOp(
+                "ACTIVATION",
+                [x],
+                list(gate.outputs),
+                act_attrs(Act.HARD_SWISH),
+                add.names + clip.names + mul.names + gate.names,
+            )
             ops[ops.index(gate)] = fused
         else:
-            fused = NOp("ACTIVATION", [x], [h], act_attrs(Act.HARD_SIGMOID, float(np.float32(1.0 / 6.0)), 0.5),
-                        add.names + clip.names + mul.names)
+            fused = NOp(
+                "ACTIVATION",
+                [x],
+                [h],
+                act_attrs(Act.HARD_SIGMOID, float(np.float32(1.0 / 6.0)), 0.5),
+                add.names + clip.names + mul.names,
+            )
             ops[ops.index(mul)] = fused
         for dead in (add, clip, mul):
             if dead in ops:
@@ -154,8 +184,9 @@ def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_
         q = sole_reader(ops, act.outputs[0])
         if q is None or q.op != "QUANTIZE" or tensors[q.outputs[0]].dtype != tensors[dq.inputs[0]].dtype:
             continue
-        ops[ops.index(q)] = NOp("ACTIVATION", [dq.inputs[0]], list(q.outputs), dict(act.attrs),
-                                dq.names + act.names + q.names)
+        ops[ops.index(q)] = NOp(
+            "ACTIVATION", [dq.inputs[0]], list(q.outputs), dict(act.attrs), dq.names + act.names + q.names
+        )
         ops.remove(dq)
         ops.remove(act)
 
@@ -163,8 +194,12 @@ def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_
 def _int8_relu_fuses(tensors: list[NTensor], op: NOp, y: int, act: NOp) -> bool:
     """An int8 ACTIVATION is a lookup table from its input's quantization to its output's; only
     a Relu with both the same (max(q, zero point)) folds into an int8 CONV_2D / FULLY_CONNECTED."""
-    return (op.op in ("CONV_2D", "FULLY_CONNECTED") and act.attrs["act"] == Act.RELU
-            and tensors[y].quant is not None and tensors[y].quant.same(tensors[act.outputs[0]].quant))
+    return (
+        op.op in ("CONV_2D", "FULLY_CONNECTED")
+        and act.attrs["act"] == Act.RELU
+        and tensors[y].quant is not None
+        and tensors[y].quant.same(tensors[act.outputs[0]].quant)
+    )
 
 
 def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp]:
@@ -188,8 +223,11 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
                 continue
             if nxt.op == "CHANNEL_ARITH" and fold_channel_arith(tensors, ops, op, nxt):
                 pass
-            elif (nxt.op == "ACTIVATION" and op.attrs["act"] == Act.NONE
-                  and (tensors[y].dtype == DType.F32 or _int8_relu_fuses(tensors, op, y, nxt))):
+            elif (
+                nxt.op == "ACTIVATION"
+                and op.attrs["act"] == Act.NONE
+                and (tensors[y].dtype == DType.F32 or _int8_relu_fuses(tensors, op, y, nxt))
+            ):
                 op.attrs.update(nxt.attrs)
             else:
                 continue

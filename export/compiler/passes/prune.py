@@ -5,8 +5,9 @@ from __future__ import annotations
 from edgecnn.export.compiler.ir import NOp, NTensor
 
 
-def prune(tensors: list[NTensor], ops: list[NOp], input_tensor: int,
-          output_tensor: int) -> tuple[list[NTensor], list[NOp], int, int]:
+def prune(
+    tensors: list[NTensor], ops: list[NOp], input_tensor: int, output_tensor: int
+) -> tuple[list[NTensor], list[NOp], int, int]:
     """Drop ops that do not lead to the output, then unreferenced tensors; renumber.
     Returns (tensors, ops, input index, output index)."""
     live = {output_tensor}

@@ -19,7 +19,6 @@ invariant (QLinearAdd: fused for uint8 only, as onnxruntime does).
 from __future__ import annotations
 
 from collections import defaultdict
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -81,8 +80,17 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
 
     def same_params(a, b) -> bool:
         (sa, za), (sb, zb) = qparams(a), qparams(b)
-        return (sa is not None and sb is not None and za is not None and zb is not None and za.dtype == zb.dtype
-                and sa.size == 1 and sb.size == 1 and np.array_equal(sa, sb) and np.array_equal(za, zb))
+        return (
+            sa is not None
+            and sb is not None
+            and za is not None
+            and zb is not None
+            and za.dtype == zb.dtype
+            and sa.size == 1
+            and sb.size == 1
+            and np.array_equal(sa, sb)
+            and np.array_equal(za, zb)
+        )
 
     def output_q(node):
         """(QuantizeLinear after node, Relu between them or None); a Relu is taken only when the
@@ -169,8 +177,9 @@ def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
         if has_bias and float(attrs.get("beta", 1.0)) != 1.0:
             return None  # onnxruntime leaves it unfused too: the int32 bias cannot absorb beta
         attrs.pop("beta", None)
-        new = helper.make_node("QGemm", x + w + (bias or [""]) + [y_s, y_z], [q.output[0]], name=name,
-                               domain="com.microsoft", **attrs)
+        new = helper.make_node(
+            "QGemm", x + w + (bias or [""]) + [y_s, y_z], [q.output[0]], name=name, domain="com.microsoft", **attrs
+        )
     else:
         new = helper.make_node("QLinearMatMul", x + w + [y_s, y_z], [q.output[0]], name=name)
     return new, q, relu

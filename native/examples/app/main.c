@@ -71,8 +71,8 @@ int main(int argc, char **argv)
         ecnn_model_tensor(&model, info.output, &out) != ECNN_OK)
         return 2;
     if (input_size == 0 || input_size % in.size != 0) {
-        fprintf(stderr, "%s: %lu bytes, not a whole number of %lu-byte samples\n", argv[2],
-                (unsigned long)input_size, (unsigned long)in.size);
+        fprintf(stderr, "%s: %lu bytes, not a whole number of %lu-byte samples\n", argv[2], (unsigned long)input_size,
+                (unsigned long)in.size);
         return 1;
     }
     n = input_size / in.size;
@@ -80,7 +80,8 @@ int main(int argc, char **argv)
     arena_block = malloc(arena_size + ECNN_ARENA_ALIGN);
     output = malloc(n * out.size);
     if (!arena_block || !output) return 1;
-    arena = (unsigned char *)arena_block + (ECNN_ARENA_ALIGN - (uintptr_t)arena_block % ECNN_ARENA_ALIGN) % ECNN_ARENA_ALIGN;
+    arena = (unsigned char *)arena_block +
+            (ECNN_ARENA_ALIGN - (uintptr_t)arena_block % ECNN_ARENA_ALIGN) % ECNN_ARENA_ALIGN;
     st = ecnn_run(&model, (uint32_t)n, input, input_size, output, n * out.size, arena, arena_size);
     if (st != ECNN_OK) {
         fprintf(stderr, "ecnn_run: %s\n", ecnn_status_string(st));

@@ -49,7 +49,8 @@ ecnn_status ecnn_check_output(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec 
     ecnn_read_tensor(c->m, t, rec);
     if (rec->kind != ECNN_KIND_ACTIVATION && rec->kind != ECNN_KIND_OUTPUT)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, t, "op output is not ACTIVATION or OUTPUT");
-    if (ecnn_writer_of(c->m, t, c->index) != ECNN_NO_INDEX) return ecnn_op_fail(c, ECNN_E_CORRUPT, t, "tensor written by two ops");
+    if (ecnn_writer_of(c->m, t, c->index) != ECNN_NO_INDEX)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, t, "tensor written by two ops");
     return ECNN_OK;
 }
 
@@ -75,7 +76,8 @@ ecnn_status ecnn_need_f32(const ecnn_op_ctx *c, const ecnn_tensor_rec *t, uint32
 {
     if (t->kind == 0) return ECNN_OK; /* absent optional input */
     if (t->dtype != ECNN_DTYPE_F32)
-        return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, index, "op with this dtype is not implemented in this build (float32 only)");
+        return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, index,
+                            "op with this dtype is not implemented in this build (float32 only)");
     return ECNN_OK;
 }
 
@@ -126,10 +128,12 @@ ecnn_status ecnn_check_moved(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, uin
         return ECNN_OK;
     }
     if ((msg = ecnn_check_q_activation(c->m, x)) != NULL) return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, xi, msg);
-    if ((msg = ecnn_check_q_activation(c->m, y)) != NULL) return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, c->op->outputs[0], msg);
+    if ((msg = ecnn_check_q_activation(c->m, y)) != NULL)
+        return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, c->op->outputs[0], msg);
     if (x->dtype != y->dtype || ecnn_q_scale(c->m, x, 0) != ecnn_q_scale(c->m, y, 0) ||
         ecnn_q_zero_point(c->m, x, 0) != ecnn_q_zero_point(c->m, y, 0))
-        return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, xi, "input and output differ in dtype or quantization (no requantizing kernel in this build)");
+        return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, xi,
+                            "input and output differ in dtype or quantization (no requantizing kernel in this build)");
     return ECNN_OK;
 }
 

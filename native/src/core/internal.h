@@ -19,7 +19,10 @@
 #define ECNN_MAX_OP_PARAMS 32u
 
 /* Little-endian readers: byte-wise so they work at any alignment and host endianness. */
-static inline uint16_t ecnn_rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint16_t ecnn_rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 static inline uint32_t ecnn_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);

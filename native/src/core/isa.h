@@ -64,10 +64,13 @@ int ecnn_isa_runs_here(uint32_t level);
  * fallback's, down to the portable level's, which every config has. first_name: the slot's
  * name in row 0 (rows without a kernel for the slot leave it NULL). */
 uint32_t ecnn_isa_entry(const ecnn_isa_info *isa, const char *const *first_name, size_t stride);
-#define ECNN_KERNEL(config, slot, isa) \
+#define ECNN_KERNEL(config, slot, isa)                                                                                 \
     (&(config)[ecnn_isa_entry((isa), &(config)[0].slot.name, sizeof(config)[0])].slot)
 
 /* A config slot: the kernel's name (its function's, without "ecnn_") and the function. */
-#define ECNN_IMPL(fn) {&(#fn)[5], fn}
+#define ECNN_IMPL(fn)                                                                                                  \
+    {                                                                                                                  \
+        &(#fn)[5], fn                                                                                                  \
+    }
 
 #endif /* ECNN_ISA_H */

@@ -87,34 +87,43 @@ static ecnn_status check_tensor(ecnn_model *m, uint32_t index)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "tensor dims beyond its rank are not 0");
         }
     }
-    if (ecnn_rd32(p + 44) >> 8 != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "tensor reserved bytes 45..47 are not 0");
+    if (ecnn_rd32(p + 44) >> 8 != 0)
+        return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "tensor reserved bytes 45..47 are not 0");
     if (t.layout >= ECNN_LAYOUT_COUNT) return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, ti, "unknown weight layout");
     if (t.layout != ECNN_LAYOUT_PLAIN) {
-        if (t.kind != ECNN_KIND_CONSTANT) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "weight layout set on a non-CONSTANT tensor");
+        if (t.kind != ECNN_KIND_CONSTANT)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "weight layout set on a non-CONSTANT tensor");
         if (t.layout == ECNN_LAYOUT_CONV_HWIO ? t.rank != 4 : t.rank != 2)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "packed weight has the wrong rank for its layout");
-        if (t.layout != ECNN_LAYOUT_CONV_HWIO) elems = ecnn_fc_w_elems(t.layout, t.dims[0], t.dims[1]); /* padded panels */
+        if (t.layout != ECNN_LAYOUT_CONV_HWIO)
+            elems = ecnn_fc_w_elems(t.layout, t.dims[0], t.dims[1]); /* padded panels */
     }
-    if (elems * esize != t.size) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "tensor size != element size x product(dims) (x padding of its layout)");
+    if (elems * esize != t.size)
+        return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti,
+                         "tensor size != element size x product(dims) (x padding of its layout)");
 
     switch (t.kind) {
     case ECNN_KIND_INPUT:
-        if (index != m->input) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "INPUT tensor is not the header's input_tensor");
+        if (index != m->input)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "INPUT tensor is not the header's input_tensor");
         if (t.offset != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "INPUT tensor offset is not 0");
         break;
     case ECNN_KIND_OUTPUT:
-        if (index != m->output) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "OUTPUT tensor is not the header's output_tensor");
+        if (index != m->output)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "OUTPUT tensor is not the header's output_tensor");
         if (t.offset != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "OUTPUT tensor offset is not 0");
         break;
     case ECNN_KIND_ACTIVATION:
     case ECNN_KIND_SCRATCH:
-        if (t.offset % ECNN_PLAN_ALIGN != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "arena offset not a multiple of 64");
+        if (t.offset % ECNN_PLAN_ALIGN != 0)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "arena offset not a multiple of 64");
         if ((uint64_t)t.offset + t.size > m->arena_per_sample)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "arena offset + size beyond arena_bytes_per_sample");
         if (t.kind == ECNN_KIND_ACTIVATION) m->activation_bytes += t.size;
         break;
     default: /* CONSTANT */
-        if (t.offset % ECNN_DATA_ALIGN != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "constant offset not a multiple of 64");
+        if (t.offset % ECNN_DATA_ALIGN != 0)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "constant offset not a multiple of 64");
         if ((uint64_t)t.offset + t.size > m->data_size)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "constant offset + size beyond the weight data");
         m->weight_bytes += t.size;
@@ -125,13 +134,15 @@ static ecnn_status check_tensor(ecnn_model *m, uint32_t index)
         if (t.quant_axis != 0 || t.scale_offset != 0 || t.zero_point_offset != 0)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "quantization fields set on an unquantized tensor");
     } else {
-        if (t.dtype == ECNN_DTYPE_F32) return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "f32 tensor with quantization parameters");
+        if (t.dtype == ECNN_DTYPE_F32)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "f32 tensor with quantization parameters");
         if (t.quant_count != 1 && (t.quant_axis >= t.rank || t.quant_count != t.dims[t.quant_axis]))
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "per-channel quant_count != dims[quant_axis]");
         if (t.scale_offset % 4 != 0 || (uint64_t)t.scale_offset + 4ull * t.quant_count > m->data_size)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "quantization scales outside the weight data or misaligned");
         if (t.zero_point_offset % 4 != 0 || (uint64_t)t.zero_point_offset + 4ull * t.quant_count > m->data_size)
-            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti, "quantization zero points outside the weight data or misaligned");
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, ti,
+                             "quantization zero points outside the weight data or misaligned");
     }
     return ECNN_OK;
 }
@@ -168,7 +179,8 @@ static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index
     if (def == NULL) return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, NO_OP, "unknown or unsupported op type");
     if (op->num_params != def->words) return ecnn_op_fail(&c, ECNN_E_CORRUPT, NO_OP, "wrong number of op parameters");
     if (op->scratch != ECNN_NO_TENSOR) /* no kernel uses scratch */
-        return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, op->scratch, "op has a scratch tensor no kernel of this build uses");
+        return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, op->scratch,
+                            "op has a scratch tensor no kernel of this build uses");
     return def->check(&c, macs);
 }
 
@@ -197,14 +209,19 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     if (buf == NULL) return ecnn_fail(m, ECNN_E_ARG, -1, -1, "model buffer is NULL");
     m->isa = ecnn_isa_select(&why);
     if (m->isa == NULL) return ecnn_fail(m, ECNN_E_ISA, -1, -1, why);
-    if ((uintptr_t)buf % ECNN_MODEL_ALIGN != 0) return ecnn_fail(m, ECNN_E_ALIGN, -1, -1, "model buffer not 4-byte aligned");
-    if (!host_is_little_endian()) return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, -1, "this library version needs a little-endian host");
-    if (buf_size >= 4 && memcmp(p, "ECNN", 4) != 0) return ecnn_fail(m, ECNN_E_MAGIC, -1, -1, "file does not start with ECNN");
-    if (buf_size < ECNN_HEADER_SIZE) return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than the 64-byte header");
+    if ((uintptr_t)buf % ECNN_MODEL_ALIGN != 0)
+        return ecnn_fail(m, ECNN_E_ALIGN, -1, -1, "model buffer not 4-byte aligned");
+    if (!host_is_little_endian())
+        return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, -1, "this library version needs a little-endian host");
+    if (buf_size >= 4 && memcmp(p, "ECNN", 4) != 0)
+        return ecnn_fail(m, ECNN_E_MAGIC, -1, -1, "file does not start with ECNN");
+    if (buf_size < ECNN_HEADER_SIZE)
+        return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than the 64-byte header");
     m->version = ecnn_rd32(p + 4);
     if (m->version != ECNN_FORMAT_VERSION) return ecnn_fail(m, ECNN_E_VERSION, -1, -1, "unsupported format version");
     m->file_size = ecnn_rd32(p + 8);
-    if (m->file_size < ECNN_HEADER_SIZE + 4) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "file_size smaller than header + CRC");
+    if (m->file_size < ECNN_HEADER_SIZE + 4)
+        return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "file_size smaller than header + CRC");
     if (buf_size < m->file_size) return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than file_size");
     if (ecnn_crc32(p, m->file_size - 4, m->isa) != ecnn_rd32(p + m->file_size - 4))
         return ecnn_fail(m, ECNN_E_CRC, -1, -1, "CRC32 of the file does not match");
@@ -228,7 +245,8 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     ops_end = (uint64_t)ecnn_rd32(p + 32) + m->ops_size;
     {
         const uint32_t data_offset = ecnn_rd32(p + 40);
-        if (data_offset % ECNN_DATA_ALIGN != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "data_offset not a multiple of 64");
+        if (data_offset % ECNN_DATA_ALIGN != 0)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "data_offset not a multiple of 64");
         if (ops_end > data_offset) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "op list overlaps the weight data");
         if ((uint64_t)data_offset + m->data_size != (uint64_t)m->file_size - 4)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "weight data does not end at the CRC");
@@ -249,9 +267,11 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     {
         ecnn_tensor_rec t;
         ecnn_read_tensor(m, m->input, &t);
-        if (t.kind != ECNN_KIND_INPUT) return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->input, "input_tensor is not an INPUT");
+        if (t.kind != ECNN_KIND_INPUT)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->input, "input_tensor is not an INPUT");
         ecnn_read_tensor(m, m->output, &t);
-        if (t.kind != ECNN_KIND_OUTPUT) return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->output, "output_tensor is not an OUTPUT");
+        if (t.kind != ECNN_KIND_OUTPUT)
+            return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)m->output, "output_tensor is not an OUTPUT");
     }
 
     /* Op records: structure first (so later scans can trust every record), then semantics. */
@@ -272,7 +292,8 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     for (i = 0; i < m->num_tensors; i++) {
         ecnn_tensor_rec t;
         ecnn_read_tensor(m, i, &t);
-        if (t.kind == ECNN_KIND_SCRATCH) return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, (int32_t)i, "SCRATCH tensors are not used by this build");
+        if (t.kind == ECNN_KIND_SCRATCH)
+            return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, (int32_t)i, "SCRATCH tensors are not used by this build");
         if ((t.kind == ECNN_KIND_ACTIVATION || t.kind == ECNN_KIND_OUTPUT) && ecnn_writer_of(m, i, m->num_ops) == NO_OP)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)i, "no op writes this tensor");
     }

@@ -32,20 +32,20 @@ typedef struct {
     const uint8_t *input;
     uint8_t *output;
     uint8_t *arena;
-    int reference; /* ECNN_RUN_REFERENCE: the reference kernels only (the oracle) */
-    int run;       /* 0: name the kernel, run nothing */
+    int reference;            /* ECNN_RUN_REFERENCE: the reference kernels only (the oracle) */
+    int run;                  /* 0: name the kernel, run nothing */
     const ecnn_parallel *par; /* NULL: one thread; else threads >= 2 and a parallel_for */
 } ecnn_run_ctx;
 
-#define ECNN_OP_DECLARE_(NAME, code, name, params)                               \
-    ecnn_status ecnn_check_##name(const ecnn_op_ctx *c, uint64_t *macs);          \
+#define ECNN_OP_DECLARE_(NAME, code, name, params)                                                                     \
+    ecnn_status ecnn_check_##name(const ecnn_op_ctx *c, uint64_t *macs);                                               \
     const char *ecnn_eval_##name(const ecnn_run_ctx *r, const ecnn_op_rec *op);
 ECNN_OP_LIST(ECNN_OP_DECLARE_)
 #undef ECNN_OP_DECLARE_
 
 typedef struct {
-    const char *name;  /* "CONV_2D" */
-    uint32_t words;    /* parameter words of its records: sizeof(params) / 4 */
+    const char *name; /* "CONV_2D" */
+    uint32_t words;   /* parameter words of its records: sizeof(params) / 4 */
     ecnn_status (*check)(const ecnn_op_ctx *c, uint64_t *macs);
     const char *(*eval)(const ecnn_run_ctx *r, const ecnn_op_rec *op);
 } ecnn_op_def;
@@ -73,12 +73,12 @@ typedef struct {
 
 /* Work is counted in MAC-equivalents: one multiply-accumulate of a SIMD conv (~0.04 ns on a
  * 2020s x86 core); the plain C kernels of the other ops cost these per element: */
-#define ECNN_WORK_MOVE 8u    /* copying or converting (QUANTIZE, DEQUANTIZE, data movement) */
-#define ECNN_WORK_ARITH 32u  /* a float operation (ACTIVATION, ADD, MUL, CHANNEL_ARITH, average pooling) */
-#define ECNN_WORK_LIBM 128u  /* an exp or tanh (SOFTMAX, Sigmoid, Tanh) */
-#define ECNN_WORK_QARITH 256u /* int8 ADD / MUL: float requantization in plain C */
-#define ECNN_TILES_PER_THREAD 4u   /* tiles per thread at most: the threads balance uneven tiles */
-#define ECNN_MIN_TILE_WORK 65536u  /* MAC-equivalents a tile keeps at least: ~2-3 us, >> a dispatch (~0.2 us) */
+#define ECNN_WORK_MOVE 8u         /* copying or converting (QUANTIZE, DEQUANTIZE, data movement) */
+#define ECNN_WORK_ARITH 32u       /* a float operation (ACTIVATION, ADD, MUL, CHANNEL_ARITH, average pooling) */
+#define ECNN_WORK_LIBM 128u       /* an exp or tanh (SOFTMAX, Sigmoid, Tanh) */
+#define ECNN_WORK_QARITH 256u     /* int8 ADD / MUL: float requantization in plain C */
+#define ECNN_TILES_PER_THREAD 4u  /* tiles per thread at most: the threads balance uneven tiles */
+#define ECNN_MIN_TILE_WORK 65536u /* MAC-equivalents a tile keeps at least: ~2-3 us, >> a dispatch (~0.2 us) */
 
 /* Plans the tiles of an op of `work` MAC-equivalents (whole batch) over `rows` rows and `chans`
  * channels split in multiples of `grain`: at most threads * ECNN_TILES_PER_THREAD tiles and at
@@ -86,8 +86,8 @@ typedef struct {
  * whatever its size (a kernel packing its weights per call), at most one tile per thread and
  * each tile at least 2 x setup of work. Rows first, then channels (chans_first: the other way
  * round; chans 1 or grain >= chans: rows only). Returns the number of tiles. */
-uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
-                        uint64_t setup, int chans_first);
+uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain,
+                        uint64_t work, uint64_t setup, int chans_first);
 /* Tile `index` of a planned grid. */
 void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t);
 /* The split of a flat range [0, count) (elements, rows or samples of an elementwise or data
@@ -97,7 +97,8 @@ typedef struct {
     uint32_t pieces;
 } ecnn_span;
 /* Plans it as ecnn_grid_plan (one channel); returns the number of pieces. */
-uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup);
+uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work,
+                        uint64_t setup);
 /* Piece `index`: [*first, *first + return value). */
 size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first);
 /* Samples of the `left` still to run that one pass takes, so that its rows (samples x
@@ -114,10 +115,10 @@ void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t 
 
 #define ECNN_NO_INDEX 0xFFFFFFFFu /* no op / no tensor to blame */
 
-#define TRY(expr)                       \
-    do {                                \
-        ecnn_status st_ = (expr);       \
-        if (st_ != ECNN_OK) return st_; \
+#define TRY(expr)                                                                                                      \
+    do {                                                                                                               \
+        ecnn_status st_ = (expr);                                                                                      \
+        if (st_ != ECNN_OK) return st_;                                                                                \
     } while (0)
 
 /* Records the failed check (op c->index, `tensor` or ECNN_NO_INDEX) and returns st. */
@@ -159,10 +160,10 @@ int ecnn_same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b);
  * ecnn_pool2d_args share their names, as the parameter structs q do): dims from the [H,W,C]
  * input x and output y, a kh x kw kernel, strides, top / left padding and dilations from q
  * (bottom / right padding are implied by OH / OW, which the checks tie to them). */
-#define ECNN_WINDOW_ARGS(p, x, y, kh_, kw_, q)                                                          \
-    ((p)->h = (x)->dims[0], (p)->w = (x)->dims[1], (p)->c = (x)->dims[2], (p)->oh = (y)->dims[0],         \
-     (p)->ow = (y)->dims[1], (p)->kh = (kh_), (p)->kw = (kw_), (p)->stride_h = (q)->stride_h,              \
-     (p)->stride_w = (q)->stride_w, (p)->pad_top = (q)->pad_top, (p)->pad_left = (q)->pad_left,            \
+#define ECNN_WINDOW_ARGS(p, x, y, kh_, kw_, q)                                                                         \
+    ((p)->h = (x)->dims[0], (p)->w = (x)->dims[1], (p)->c = (x)->dims[2], (p)->oh = (y)->dims[0],                      \
+     (p)->ow = (y)->dims[1], (p)->kh = (kh_), (p)->kw = (kw_), (p)->stride_h = (q)->stride_h,                          \
+     (p)->stride_w = (q)->stride_w, (p)->pad_top = (q)->pad_top, (p)->pad_left = (q)->pad_left,                        \
      (p)->dilation_h = (q)->dilation_h, (p)->dilation_w = (q)->dilation_w)
 /* floor((in + pads - dil*(k-1) - 1) / stride) + 1 (ceil with ceil_mode), or 0 when the window
  * does not fit. */

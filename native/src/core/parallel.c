@@ -22,13 +22,19 @@ static uint32_t tiles_wanted(const ecnn_run_ctx *r, uint64_t work, uint64_t setu
     return want < 2 ? 1 : (uint32_t)want;
 }
 
-static uint32_t div_up(uint32_t a, uint32_t b) { return a / b + (a % b != 0); }
+static uint32_t div_up(uint32_t a, uint32_t b)
+{
+    return a / b + (a % b != 0);
+}
 
 /* Splits `units` into at most `parts` blocks of equal size (the last one shorter): the block size. */
-static uint32_t block_of(uint32_t units, uint32_t parts) { return div_up(units, parts < units ? parts : units); }
+static uint32_t block_of(uint32_t units, uint32_t parts)
+{
+    return div_up(units, parts < units ? parts : units);
+}
 
-uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain, uint64_t work,
-                        uint64_t setup, int chans_first)
+uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain,
+                        uint64_t work, uint64_t setup, int chans_first)
 {
     const uint32_t want = tiles_wanted(r, work, setup);
     const uint32_t units = grain >= chans ? 1 : div_up(chans, grain); /* channel blocks of `grain` */

@@ -6,7 +6,10 @@
 
 #define NO_OP 0xFFFFFFFFu
 
-static int is_in_arena(uint32_t kind) { return kind == ECNN_KIND_ACTIVATION || kind == ECNN_KIND_SCRATCH; }
+static int is_in_arena(uint32_t kind)
+{
+    return kind == ECNN_KIND_ACTIVATION || kind == ECNN_KIND_SCRATCH;
+}
 
 /* Ops whose output may share its input's bytes (FORMAT.md, "Arena"). */
 static int may_alias(uint32_t op_type)
@@ -33,7 +36,8 @@ static uint32_t alias_parent(const ecnn_model *m, uint32_t t, uint32_t *op_index
     if (op.op_type == ECNN_OP_MAX_POOL_2D) {
         /* No top/left padding and OW <= W: output pixel (oy, ox) lands at or before every
          * input pixel it or a later output reads (FORMAT.md), so the kernel may run in place. */
-        if (op.params.max_pool_2d.pad_top != 0 || op.params.max_pool_2d.pad_left != 0 || b.dims[1] > a.dims[1] || b.size > a.size)
+        if (op.params.max_pool_2d.pad_top != 0 || op.params.max_pool_2d.pad_left != 0 || b.dims[1] > a.dims[1] ||
+            b.size > a.size)
             return NO_OP;
     } else if (a.size != b.size) {
         return NO_OP;
@@ -135,11 +139,12 @@ ecnn_status ecnn_check_plan(ecnn_model *m)
                     if (wa != NO_OP && lb->first < wa && lb->last > wa &&
                         same_alias_group(m, a, la->first, b, lb->first))
                         return ecnn_fail(m, ECNN_E_CORRUPT, (int32_t)wa, (int32_t)b,
-                                    "arena plan: in-place op overwrites a tensor that is read later");
+                                         "arena plan: in-place op overwrites a tensor that is read later");
                     if (b < a) continue; /* each pair once below */
                     ecnn_read_tensor(m, b, &tb);
-                    if (ta.offset >= tb.offset + tb.size || tb.offset >= ta.offset + ta.size) continue; /* disjoint bytes */
-                    if (la->last < lb->first || lb->last < la->first) continue; /* disjoint lifetimes */
+                    if (ta.offset >= tb.offset + tb.size || tb.offset >= ta.offset + ta.size)
+                        continue;                                                  /* disjoint bytes */
+                    if (la->last < lb->first || lb->last < la->first) continue;    /* disjoint lifetimes */
                     if (same_alias_group(m, a, la->first, b, lb->first)) continue; /* allowed alias */
                     return ecnn_fail(m, ECNN_E_CORRUPT, -1, (int32_t)b, "arena plan: two live tensors share bytes");
                 }

@@ -33,8 +33,8 @@
 #include <string.h>
 #include <time.h>
 
-#define LINE 64u             /* a cache line: counters that different threads write live apart */
-#define SPIN_NS 50000        /* how long an idle thread polls before it sleeps */
+#define LINE 64u               /* a cache line: counters that different threads write live apart */
+#define SPIN_NS 50000          /* how long an idle thread polls before it sleeps */
 #define POOL_MAGIC 0x45434e50u /* "ECNP": a started pool */
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -56,14 +56,17 @@ typedef struct {
     uint32_t waiting;  /* 1: the caller sleeps on `done`, under lock */
     uint32_t busy;     /* 1 while a parallel-for runs (a second caller then runs its items alone) */
     char pad0[LINE];
-    size_t left;       /* items not claimed yet: item range - left is the next */
+    size_t left; /* items not claimed yet: item range - left is the next */
     char pad1[LINE];
-    size_t finished;   /* items done */
+    size_t finished; /* items done */
     char pad2[LINE];
     pthread_t workers[]; /* threads - 1 */
 } pool_t;
 
-static pool_t *pool_at(void *memory) { return (pool_t *)(((uintptr_t)memory + LINE - 1) / LINE * LINE); }
+static pool_t *pool_at(void *memory)
+{
+    return (pool_t *)(((uintptr_t)memory + LINE - 1) / LINE * LINE);
+}
 
 static void cpu_relax(void)
 {
@@ -242,7 +245,8 @@ ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, 
 ecnn_status ecnn_pool_destroy(ecnn_parallel *parallel)
 {
     pool_t *p;
-    if (parallel == NULL || parallel->parallel_for != ecnn_pool_parallel_for || parallel->pool == NULL) return ECNN_E_ARG;
+    if (parallel == NULL || parallel->parallel_for != ecnn_pool_parallel_for || parallel->pool == NULL)
+        return ECNN_E_ARG;
     p = (pool_t *)parallel->pool;
     if (p->magic != POOL_MAGIC) return ECNN_E_ARG;
     stop_workers(p);
@@ -295,6 +299,9 @@ void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t
     for (i = 0; i < range; i++) task(context, i);
 }
 
-uint32_t ecnn_cpu_count(void) { return 1; }
+uint32_t ecnn_cpu_count(void)
+{
+    return 1;
+}
 
 #endif

@@ -3,9 +3,12 @@
 
 int ecnn_qtype_of(uint32_t dtype, ecnn_qtype *type)
 {
-    if (dtype == ECNN_DTYPE_I8) *type = ECNN_Q_I8;
-    else if (dtype == ECNN_DTYPE_U8) *type = ECNN_Q_U8;
-    else return 0;
+    if (dtype == ECNN_DTYPE_I8)
+        *type = ECNN_Q_I8;
+    else if (dtype == ECNN_DTYPE_U8)
+        *type = ECNN_Q_U8;
+    else
+        return 0;
     return 1;
 }
 

@@ -4,13 +4,13 @@
 
 /* Each parameter struct is a whole number of 4-byte words (ecnn_no_params: 0 words), and a
  * record's words decode into the union (core/loader.c). */
-#define ECNN_OP_ASSERT_(NAME, code, name, params) \
+#define ECNN_OP_ASSERT_(NAME, code, name, params)                                                                      \
     typedef char ecnn_##name##_params_are_words[sizeof(params) % 4u == 0u || sizeof(params) < 4u ? 1 : -1];
 ECNN_OP_LIST(ECNN_OP_ASSERT_)
 #undef ECNN_OP_ASSERT_
 typedef char ecnn_op_params_fit_a_record[sizeof(ecnn_op_params) <= 4u * ECNN_MAX_OP_PARAMS ? 1 : -1];
 
-#define ECNN_OP_ENTRY_(NAME, code, name, params) \
+#define ECNN_OP_ENTRY_(NAME, code, name, params)                                                                       \
     [code] = {#NAME, (uint32_t)(sizeof(params) / 4u), ecnn_check_##name, ecnn_eval_##name},
 static const ecnn_op_def op_table[] = {ECNN_OP_LIST(ECNN_OP_ENTRY_)};
 #undef ECNN_OP_ENTRY_

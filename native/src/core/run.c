@@ -41,16 +41,16 @@ ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, siz
                      size_t output_bytes, void *arena, size_t arena_bytes)
 {
     if (m == NULL || m->buf == NULL) return ECNN_E_ARG;
-    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes,
-                                 NULL);
+    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena,
+                                 arena_bytes, NULL);
 }
 
 ecnn_status ecnn_run_parallel(const ecnn_model *m, uint32_t batch, const void *input, size_t input_bytes, void *output,
                               size_t output_bytes, void *arena, size_t arena_bytes, const ecnn_parallel *parallel)
 {
     if (m == NULL || m->buf == NULL) return ECNN_E_ARG;
-    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena, arena_bytes,
-                                 parallel);
+    return ecnn_run_ops_parallel(m, batch, 0, m->num_ops, 0, input, input_bytes, output, output_bytes, arena,
+                                 arena_bytes, parallel);
 }
 
 ecnn_status ecnn_run_ops(const ecnn_model *m, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,

@@ -1,3 +1,6 @@
 #include "edgecnn.h"
 
-const char *ecnn_version(void) { return "0.1.0"; }
+const char *ecnn_version(void)
+{
+    return "0.1.0";
+}

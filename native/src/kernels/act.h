@@ -46,8 +46,9 @@ static inline const char *ecnn_act_problem(const ecnn_act_params *a, int *unknow
     case ECNN_ACT_LEAKY_RELU: return a->act_p0 - a->act_p0 == 0.0f ? NULL : "LeakyRelu alpha is not finite";
     case ECNN_ACT_CLIP: return a->act_p0 <= a->act_p1 ? NULL : "Clip min > max or NaN";
     case ECNN_ACT_HARD_SIGMOID:
-        return a->act_p0 - a->act_p0 == 0.0f && a->act_p1 - a->act_p1 == 0.0f ? NULL
-                                                                              : "HardSigmoid alpha or beta is not finite";
+        return a->act_p0 - a->act_p0 == 0.0f && a->act_p1 - a->act_p1 == 0.0f
+                   ? NULL
+                   : "HardSigmoid alpha or beta is not finite";
     default: *unknown = 1; return "unknown fused activation code";
     }
 }

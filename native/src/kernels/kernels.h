@@ -31,7 +31,7 @@
  * compile the plain C ones again with FMA: x86/avx2/fma_ref.c), and -ffp-contract=off keeps
  * the compiler from fusing anything else, so a level's reference and fast kernels round alike
  * (bit-identical); ECNN_FUSED_MAC tells the SIMD kernels which of the two to emit. */
-#if defined(FP_FAST_FMAF) || defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA) || \
+#if defined(FP_FAST_FMAF) || defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA) ||                 \
     (defined(__riscv_flen) && __riscv_flen >= 32)
 #define ECNN_FUSED_MAC 1
 #endif
@@ -59,13 +59,13 @@ static inline float ecnn_mac(float acc, float a, float b)
 static inline size_t ecnn_fc_w_index(uint32_t layout, uint32_t o, uint32_t k, uint32_t kdim)
 {
     switch (layout) {
-    case ECNN_LAYOUT_FC_PANEL16:
-        return ((size_t)(o / ECNN_PANEL_F32) * kdim + k) * ECNN_PANEL_F32 + o % ECNN_PANEL_F32;
+    case ECNN_LAYOUT_FC_PANEL16: return ((size_t)(o / ECNN_PANEL_F32) * kdim + k) * ECNN_PANEL_F32 + o % ECNN_PANEL_F32;
     case ECNN_LAYOUT_FC_PANEL8X4:
     case ECNN_LAYOUT_FC_PANEL8X4_W64: {
         const size_t kp = ((size_t)kdim + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8;
-        return (size_t)(o / ECNN_PANEL_I8) * ECNN_PANEL_I8 * kp + (size_t)(k / ECNN_GROUP_I8) * (ECNN_PANEL_I8 * ECNN_GROUP_I8) +
-               (o % ECNN_PANEL_I8) * ECNN_GROUP_I8 + k % ECNN_GROUP_I8;
+        return (size_t)(o / ECNN_PANEL_I8) * ECNN_PANEL_I8 * kp +
+               (size_t)(k / ECNN_GROUP_I8) * (ECNN_PANEL_I8 * ECNN_GROUP_I8) + (o % ECNN_PANEL_I8) * ECNN_GROUP_I8 +
+               k % ECNN_GROUP_I8;
     }
     default: return (size_t)o * kdim + k;
     }
@@ -84,7 +84,6 @@ static inline uint64_t ecnn_fc_w_elems(uint32_t layout, uint32_t o, uint32_t kdi
     }
 }
 
-
 /* The block of its op's output one kernel call computes (the tiling contract: threads split an
  * op into tiles, each output element in exactly one): rows [m0, m1) and output channels
  * [o0, o1). Rows: output rows of the batch flattened, m = s * OH + oy, for conv and pooling;
@@ -100,15 +99,15 @@ typedef struct {
 #define ECNN_TILE_O_CONV 16u /* CONV_2D, depthwise and pooling */
 
 typedef struct {
-    uint32_t h, w, c;          /* input, per sample */
-    uint32_t oh, ow, o;        /* output, per sample */
-    uint32_t kh, kw;           /* kernel */
+    uint32_t h, w, c;   /* input, per sample */
+    uint32_t oh, ow, o; /* output, per sample */
+    uint32_t kh, kw;    /* kernel */
     uint32_t stride_h, stride_w;
-    uint32_t pad_top, pad_left;/* bottom/right padding is implied by OH/OW */
+    uint32_t pad_top, pad_left; /* bottom/right padding is implied by OH/OW */
     uint32_t dilation_h, dilation_w;
-    uint32_t group;            /* C and O are multiples of group; depthwise: group == C */
+    uint32_t group; /* C and O are multiples of group; depthwise: group == C */
     ecnn_act_params act;
-    uint32_t w_layout;         /* ECNN_LAYOUT_PLAIN (OHWI) or ECNN_LAYOUT_CONV_HWIO */
+    uint32_t w_layout; /* ECNN_LAYOUT_PLAIN (OHWI) or ECNN_LAYOUT_CONV_HWIO */
 } ecnn_conv2d_args;
 
 /* Weight element (o, ky, kx, c = 0) of a conv in p->w_layout, and the step from c to c + 1. */
@@ -148,9 +147,8 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
 
 /* y[N,O] = act(x[N,K] . w[O,K]^T + b[O]) for the samples and outputs of tile t; b may be NULL;
  * w stored in `layout` (any FC layout above). y must not overlap x. */
-void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                                  uint32_t k, uint32_t o, const ecnn_tile *t, const ecnn_act_params *act,
-                                  uint32_t layout);
+void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                                  uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
@@ -211,8 +209,8 @@ static inline int ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, ui
 
 /* Every output pixel of the rows of tile t of a window op (conv or pool args p: the same field
  * names): flattened row m, sample s, row oy, column ox. The statement after it is the loop body. */
-#define ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)                                           \
-    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++) \
+#define ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)                                                                       \
+    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++)                                  \
         for (ox = 0; ox < (p)->ow; ox++)
 
 /* The reference kernels' own window rule (independent of ecnn_tap_range, which the fast kernels
@@ -229,17 +227,19 @@ static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32
  * output pixel of the rows of tile t (flattened row m: sample s, output row oy; column ox), with
  * [ky0, ky1) x [kx0, kx1) the kernel taps that land inside the input. The statement after it is
  * the loop body. */
-#define ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)                                              \
-    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++)                        \
-        for (ox = 0, ecnn_tap_range(oy, (p)->stride_h, (p)->pad_top, (p)->dilation_h, (p)->kh, (p)->h, &ky0, &ky1); \
-             ox < (p)->ow && ecnn_tap_range(ox, (p)->stride_w, (p)->pad_left, (p)->dilation_w, (p)->kw, (p)->w, &kx0, &kx1); \
+#define ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)                                                    \
+    for (m = (t)->m0; m < (t)->m1 && ((s) = m / (p)->oh, (oy) = m % (p)->oh, 1); m++)                                  \
+        for (ox = 0, ecnn_tap_range(oy, (p)->stride_h, (p)->pad_top, (p)->dilation_h, (p)->kh, (p)->h, &ky0, &ky1);    \
+             ox < (p)->ow &&                                                                                           \
+             ecnn_tap_range(ox, (p)->stride_w, (p)->pad_left, (p)->dilation_w, (p)->kw, (p)->w, &kx0, &kx1);           \
              ox++)
 
 /* Element offset, within one sample's [H,W,C] input, of tap (ky, kx) of output pixel (oy, ox)
  * (a tap inside the input), and of output pixel (s, oy, ox) with `c` channels in the output. */
-#define ECNN_TAP_AT(p, oy, ox, ky, kx)                                                                          \
-    ((((size_t)(oy) * (p)->stride_h + (size_t)(ky) * (p)->dilation_h - (p)->pad_top) * (p)->w +               \
-      (size_t)(ox) * (p)->stride_w + (size_t)(kx) * (p)->dilation_w - (p)->pad_left) * (p)->c)
+#define ECNN_TAP_AT(p, oy, ox, ky, kx)                                                                                 \
+    ((((size_t)(oy) * (p)->stride_h + (size_t)(ky) * (p)->dilation_h - (p)->pad_top) * (p)->w +                        \
+      (size_t)(ox) * (p)->stride_w + (size_t)(kx) * (p)->dilation_w - (p)->pad_left) *                                 \
+     (p)->c)
 #define ECNN_PIXEL_AT(p, s, oy, ox, c) ((((size_t)(s) * (p)->oh + (oy)) * (p)->ow + (ox)) * (c))
 
 /* ---- faster kernels: the reference's contract and result, bit for bit -------------------- *

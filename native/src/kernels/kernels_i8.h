@@ -32,8 +32,14 @@
 /* Element type of a quantized buffer. */
 typedef enum { ECNN_Q_I8 = 0, ECNN_Q_U8 = 1 } ecnn_qtype;
 
-static inline int32_t ecnn_qtype_min(ecnn_qtype t) { return t == ECNN_Q_U8 ? 0 : -128; }
-static inline int32_t ecnn_qtype_max(ecnn_qtype t) { return t == ECNN_Q_U8 ? 255 : 127; }
+static inline int32_t ecnn_qtype_min(ecnn_qtype t)
+{
+    return t == ECNN_Q_U8 ? 0 : -128;
+}
+static inline int32_t ecnn_qtype_max(ecnn_qtype t)
+{
+    return t == ECNN_Q_U8 ? 255 : 127;
+}
 
 /* Quantization of the three tensors of a CONV_2D / FULLY_CONNECTED. */
 typedef struct {
@@ -45,8 +51,8 @@ typedef struct {
     uint32_t w_count;             /* 1 = per tensor, O = per output channel */
     float y_scale;
     int32_t y_zero_point;
-    int32_t y_min, y_max;         /* output range in quantized units (dtype range, raised by Relu) */
-    uint32_t w_layout;            /* weight layout (kernels.h ECNN_LAYOUT_*; 0 = plain) */
+    int32_t y_min, y_max; /* output range in quantized units (dtype range, raised by Relu) */
+    uint32_t w_layout;    /* weight layout (kernels.h ECNN_LAYOUT_*; 0 = plain) */
 } ecnn_qlinear_params;
 
 /* The requantization above for one accumulator; s from ecnn_requant_scale. */

@@ -18,7 +18,8 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
     } else {
         TRY(ecnn_need_f32(c, &x, op->inputs[0]));
     }
-    if (!ecnn_same_shape(&x, &y)) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
+    if (!ecnn_same_shape(&x, &y))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
     TRY(ecnn_check_act(c, a));
     *macs = 0;
     return ECNN_OK;
@@ -60,8 +61,12 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         ecnn_qtensor_from(r->m, &y, &j.qy);
     }
     if (r->run) { /* int8: a lookup per element after a table of 256 values per range; float: libm for Sigmoid, Tanh */
-        const uint64_t per = j.quantized ? ECNN_WORK_MOVE : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM : ECNN_WORK_ARITH;
-        ecnn_run_tasks(r, act_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0));
+        const uint64_t per = j.quantized                                                 ? ECNN_WORK_MOVE
+                             : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM
+                                                                                         : ECNN_WORK_ARITH;
+        ecnn_run_tasks(
+            r, act_task, &j,
+            ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0));
     }
     return j.quantized ? "activation_q_ref" : "activation_f32_ref";
 }

@@ -30,8 +30,10 @@ static ecnn_status check_add_mul(const ecnn_op_ctx *c, const ecnn_act_params *ac
         TRY(ecnn_check_const_input(c, op->inputs[1], &b, 0));
         TRY(ecnn_check_layout(c, op->inputs[1], &b, 1u << ECNN_LAYOUT_PLAIN));
         TRY(ecnn_check_output(c, op->outputs[0], &y));
-        if (a.rank == 0 || b.rank != 1 || (b.dims[0] != 1 && b.dims[0] != a.dims[a.rank - 1]) || !ecnn_same_shape(&a, &y))
-            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "int8 ADD/MUL constant is not [C] or [1], or Y's shape is not A's");
+        if (a.rank == 0 || b.rank != 1 || (b.dims[0] != 1 && b.dims[0] != a.dims[a.rank - 1]) ||
+            !ecnn_same_shape(&a, &y))
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1],
+                                "int8 ADD/MUL constant is not [C] or [1], or Y's shape is not A's");
     } else {
         TRY(ecnn_check_data_input(c, op->inputs[1], &b));
         TRY(ecnn_check_output(c, op->outputs[0], &y));
@@ -52,8 +54,14 @@ static ecnn_status check_add_mul(const ecnn_op_ctx *c, const ecnn_act_params *ac
     return ECNN_OK;
 }
 
-ecnn_status ecnn_check_add(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.add, macs); }
-ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs) { return check_add_mul(c, &c->op->params.mul, macs); }
+ecnn_status ecnn_check_add(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    return check_add_mul(c, &c->op->params.add, macs);
+}
+ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    return check_add_mul(c, &c->op->params.mul, macs);
+}
 
 /* One ADD / MUL, ready to run in ranges: of elements when B has A's shape (B then lines up with
  * A element for element), else of rows of `period` elements (B's repeat), within a sample. */
@@ -73,8 +81,8 @@ static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count
 {
     const size_t e = j->esize;
     if (!j->quantized)
-        ecnn_binary_f32_ref((float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1,
-                            count, period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
+        ecnn_binary_f32_ref((float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e),
+                            1, count, period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
     else if (j->mul)
         ecnn_mul_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
     else

@@ -57,7 +57,8 @@ const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op
     j.k_count = k.dims[0];
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
-        ecnn_run_tasks(r, arith_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0));
+        ecnn_run_tasks(r, arith_task, &j,
+                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0));
     }
     return "channel_arith_f32_ref";
 }

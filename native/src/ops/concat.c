@@ -13,7 +13,8 @@ ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
     if (op->num_inputs < 2 || op->num_inputs > ECNN_MAX_OP_TENSORS - 1 || op->num_outputs != 1)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT needs 2..7 inputs and 1 output");
     TRY(ecnn_check_output(c, op->outputs[0], &y));
-    if (axis >= y.rank) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT axis is not below the output rank");
+    if (axis >= y.rank)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT axis is not below the output rank");
     for (i = 0; i < op->num_inputs; i++) {
         TRY(ecnn_check_data_input(c, op->inputs[i], &x));
         if (x.dtype != ECNN_DTYPE_F32 && y.dtype != ECNN_DTYPE_F32) {
@@ -28,7 +29,8 @@ ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
             return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input rank differs from the output's");
         for (d = 0; d < x.rank; d++)
             if (d != axis && x.dims[d] != y.dims[d])
-                return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[i], "CONCAT input dims differ from the output's off the axis");
+                return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[i],
+                                    "CONCAT input dims differ from the output's off the axis");
         sum += x.dims[axis];
     }
     if (sum != y.dims[axis])
@@ -42,7 +44,7 @@ typedef struct {
     ecnn_span span;
     uint8_t *y;
     const void *const *xs;
-    const size_t *block; /* bytes of each input a row (int8: also elements) */
+    const size_t *block;         /* bytes of each input a row (int8: also elements) */
     const ecnn_qtensor *qx, *qy; /* qy NULL: a plain copy */
     uint32_t count;
     size_t row_bytes;
@@ -91,7 +93,8 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         j.count = op->num_inputs;
         for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
         j.row_bytes = row_bytes;
-        ecnn_run_tasks(r, concat_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0));
+        ecnn_run_tasks(r, concat_task, &j,
+                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0));
     }
     return y.dtype != ECNN_DTYPE_F32 ? "concat_q_ref" : "concat_ref"; /* int8: requantizing (QLinearConcat) */
 }

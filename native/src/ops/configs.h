@@ -8,12 +8,31 @@
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
 
-typedef struct { const char *name; ecnn_fc_f32_kernel *fn; } ecnn_fc_f32_impl;
-typedef struct { const char *name; ecnn_fc_f32_ref_kernel *fn; } ecnn_fc_f32_ref_impl;
-typedef struct { const char *name; ecnn_fc_q_kernel *fn; } ecnn_fc_q_impl;
-typedef struct { const char *name; ecnn_conv2d_f32_kernel *fn; uint32_t o_multiple; } ecnn_conv2d_f32_impl;
-typedef struct { const char *name; ecnn_conv_q_ukernels uk; } ecnn_conv2d_q_impl;
-typedef struct { const char *name; ecnn_maxpool2d_kernel *fn; } ecnn_maxpool2d_impl;
+typedef struct {
+    const char *name;
+    ecnn_fc_f32_kernel *fn;
+} ecnn_fc_f32_impl;
+typedef struct {
+    const char *name;
+    ecnn_fc_f32_ref_kernel *fn;
+} ecnn_fc_f32_ref_impl;
+typedef struct {
+    const char *name;
+    ecnn_fc_q_kernel *fn;
+} ecnn_fc_q_impl;
+typedef struct {
+    const char *name;
+    ecnn_conv2d_f32_kernel *fn;
+    uint32_t o_multiple;
+} ecnn_conv2d_f32_impl;
+typedef struct {
+    const char *name;
+    ecnn_conv_q_ukernels uk;
+} ecnn_conv2d_q_impl;
+typedef struct {
+    const char *name;
+    ecnn_maxpool2d_kernel *fn;
+} ecnn_maxpool2d_impl;
 
 /* ops/fully_connected.c */
 typedef struct {
@@ -42,6 +61,9 @@ typedef struct {
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
 
 /* A conv float slot with the O / group multiple its kernel needs. */
-#define ECNN_IMPL_O(fn, o_multiple) {&(#fn)[5], fn, o_multiple}
+#define ECNN_IMPL_O(fn, o_multiple)                                                                                    \
+    {                                                                                                                  \
+        &(#fn)[5], fn, o_multiple                                                                                      \
+    }
 
 #endif /* ECNN_OPS_CONFIGS_H */

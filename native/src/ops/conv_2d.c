@@ -21,7 +21,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                            .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
                            .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0), .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
+                       .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
                        .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
                        .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
 #elif defined(ECNN_WITH_ARM64)
@@ -53,7 +54,8 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
     ecnn_conv2d_args p;
     TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output"));
     if (x.rank != 3 || y.rank != 3 || w.rank != 4)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
+                            "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
     if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
          q->dilation_w) > 65535u)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D stride/pad/dilation > 65535");
@@ -66,7 +68,8 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
     if (ecnn_out_extent(p.h, q->pad_top, q->pad_bottom, p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
         ecnn_out_extent(p.w, q->pad_left, q->pad_right, p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "CONV_2D output height/width do not match the parameters");
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0],
+                            "CONV_2D output height/width do not match the parameters");
     TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q->act));
     TRY(ecnn_check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
     TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
@@ -82,7 +85,8 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
     const ecnn_conv2d_f32_impl *k;
     if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_config, dw, isa);
     k = ECNN_KERNEL(ecnn_conv2d_config, f32, isa);
-    return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;
+    return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k
+                                                                        : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;
 }
 
 /* One conv, ready to run tile by tile. */

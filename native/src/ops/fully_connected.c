@@ -21,10 +21,12 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 #endif
 
 const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable),
+                           .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
                            .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref)},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2),
+                       .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
                        .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma)},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
@@ -40,8 +42,9 @@ static ecnn_status check_packing(const ecnn_op_ctx *c, const ecnn_tensor_rec *w)
 {
     const uint32_t wi = c->op->inputs[1];
     uint32_t i;
-    TRY(ecnn_check_layout(c, wi, w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4 |
-                                        1u << ECNN_LAYOUT_FC_PANEL8X4_W64));
+    TRY(ecnn_check_layout(c, wi, w,
+                          1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_FC_PANEL16 | 1u << ECNN_LAYOUT_FC_PANEL8X4 |
+                              1u << ECNN_LAYOUT_FC_PANEL8X4_W64));
     if (w->layout == ECNN_LAYOUT_FC_PANEL16 && w->dtype != ECNN_DTYPE_F32)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL16 weights must be f32");
     if (w->layout == ECNN_LAYOUT_FC_PANEL8X4 || w->layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
@@ -65,7 +68,8 @@ ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
     ecnn_tensor_rec x, w, b, y;
     TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output"));
     if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "FULLY_CONNECTED weight is not [O, K] with K = input elements");
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1],
+                            "FULLY_CONNECTED weight is not [O, K] with K = input elements");
     if (y.rank != 1 || y.dims[0] != w.dims[0])
         return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
@@ -100,10 +104,11 @@ static void fc_task(void *ctx, size_t index)
     ecnn_tile t;
     ecnn_grid_tile(&j->grid, index, &t);
     if (j->f32)
-        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t, j->act);
+        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t,
+                   j->act);
     else if (j->f32_ref)
-        j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t,
-                       j->act, j->layout);
+        j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
+                       &t, j->act, j->layout);
     else if (j->q_fast)
         j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, &t, &j->q);
     else

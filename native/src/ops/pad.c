@@ -57,6 +57,7 @@ const char *ecnn_eval_pad(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.yp = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.y_size = y.size;
     if (r->run)
-        ecnn_run_tasks(r, pad_task, &j, ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)y.size * r->batch * ECNN_WORK_MOVE, 0));
+        ecnn_run_tasks(r, pad_task, &j,
+                       ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)y.size * r->batch * ECNN_WORK_MOVE, 0));
     return "pad_ref";
 }

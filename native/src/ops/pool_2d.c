@@ -22,10 +22,12 @@ const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT] = {
 
 /* The window parameters: MAX_POOL_2D's struct is the common initial sequence of AVG_POOL_2D's
  * (members of one union, C99 6.5.2.3). */
-static const ecnn_max_pool2d_params *window_of(const ecnn_op_rec *op) { return &op->params.max_pool_2d; }
+static const ecnn_max_pool2d_params *window_of(const ecnn_op_rec *op)
+{
+    return &op->params.max_pool_2d;
+}
 
-static void pool2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *y,
-                        ecnn_pool2d_args *p)
+static void pool2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *y, ecnn_pool2d_args *p)
 {
     const ecnn_max_pool2d_params *q = window_of(op);
     ECNN_WINDOW_ARGS(p, x, y, q->kernel_h, q->kernel_w, q);
@@ -56,8 +58,7 @@ static ecnn_status check_window(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, 
     const ecnn_op_rec *op = c->op;
     const ecnn_max_pool2d_params *q = window_of(op);
     ecnn_pool2d_args p;
-#define POOL_FAIL(tensor, what) \
-    ecnn_op_fail(c, ECNN_E_CORRUPT, tensor, avg ? "AVG_POOL_2D " what : "MAX_POOL_2D " what)
+#define POOL_FAIL(tensor, what) ecnn_op_fail(c, ECNN_E_CORRUPT, tensor, avg ? "AVG_POOL_2D " what : "MAX_POOL_2D " what)
     if (x->rank != 3 || y->rank != 3 || x->dims[2] != y->dims[2])
         return POOL_FAIL(ECNN_NO_INDEX, "needs X [H,W,C] and Y [OH,OW,C]");
     if ((q->kernel_h | q->kernel_w | q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom |
@@ -66,7 +67,8 @@ static ecnn_status check_window(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, 
     if (q->kernel_h == 0 || q->kernel_w == 0 || q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 ||
         q->dilation_w == 0)
         return POOL_FAIL(ECNN_NO_INDEX, "kernel, stride and dilation must be >= 1");
-    if (avg && op->params.avg_pool_2d.count_include_pad > (x->dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
+    if (avg && op->params.avg_pool_2d.count_include_pad >
+                   (x->dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
                             x->dtype == ECNN_DTYPE_I8 ? "int8 AVG_POOL_2D count_include_pad is not 0..3"
                                                       : "AVG_POOL_2D count_include_pad is not 0 or 1");
@@ -93,8 +95,10 @@ ecnn_status ecnn_check_max_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
     if (x.dtype == ECNN_DTYPE_F32) {
         TRY(ecnn_need_f32(c, &y, op->outputs[0]));
     } else {
-        if ((msg = ecnn_check_q_activation(c->m, &x)) != NULL) return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, op->inputs[0], msg);
-        if ((msg = ecnn_check_q_activation(c->m, &y)) != NULL) return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, op->outputs[0], msg);
+        if ((msg = ecnn_check_q_activation(c->m, &x)) != NULL)
+            return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, op->inputs[0], msg);
+        if ((msg = ecnn_check_q_activation(c->m, &y)) != NULL)
+            return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, op->outputs[0], msg);
         if (x.dtype != y.dtype || ecnn_q_scale(c->m, &x, 0) != ecnn_q_scale(c->m, &y, 0) ||
             ecnn_q_zero_point(c->m, &x, 0) != ecnn_q_zero_point(c->m, &y, 0))
             return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "input and output differ in dtype or quantization");
@@ -120,7 +124,8 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
             return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX,
                                 "int8 AVG_POOL_2D with dilation (onnxruntime's QLinearAveragePool has none)");
         if ((uint64_t)q->kernel_h * q->kernel_w >= (1u << 23))
-            return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX, "int8 AVG_POOL_2D window of 2^23 or more positions");
+            return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX,
+                                "int8 AVG_POOL_2D window of 2^23 or more positions");
     } else {
         TRY(ecnn_need_f32(c, &x, op->inputs[0]));
         TRY(ecnn_need_f32(c, &y, op->outputs[0]));
@@ -138,10 +143,10 @@ enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_F32, AVG_Q };
 /* One pooling op, ready to run tile by tile. */
 typedef struct {
     ecnn_grid grid;
-    int in_place;                     /* y overlaps x: every tile takes all rows (channels never race) */
-    const ecnn_maxpool2d_impl *max;   /* MAX_POOL_2D's fast kernel, or NULL */
-    int kind;                         /* MAX_FAST, ... */
-    int type;                         /* max: ECNN_POOL_F32 or an ecnn_qtype */
+    int in_place;                   /* y overlaps x: every tile takes all rows (channels never race) */
+    const ecnn_maxpool2d_impl *max; /* MAX_POOL_2D's fast kernel, or NULL */
+    int kind;                       /* MAX_FAST, ... */
+    int type;                       /* max: ECNN_POOL_F32 or an ecnn_qtype */
     int uint8_rounding;
     void *y;
     const void *x;

@@ -10,7 +10,8 @@ static ecnn_status check_convert(const ecnn_op_ctx *c, int quantize, uint64_t *m
     ecnn_tensor_rec x, y;
     const char *msg;
     TRY(ecnn_check_one_to_one(c, &x, &y, "QUANTIZE/DEQUANTIZE needs 1 input and 1 output"));
-    if (!ecnn_same_shape(&x, &y)) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
+    if (!ecnn_same_shape(&x, &y))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
     TRY(ecnn_need_f32(c, quantize ? &x : &y, quantize ? op->inputs[0] : op->outputs[0]));
     msg = ecnn_check_q_activation(c->m, quantize ? &y : &x);
     if (msg) return ecnn_op_fail(c, ECNN_E_CORRUPT, quantize ? op->outputs[0] : op->inputs[0], msg);
@@ -18,8 +19,14 @@ static ecnn_status check_convert(const ecnn_op_ctx *c, int quantize, uint64_t *m
     return ECNN_OK;
 }
 
-ecnn_status ecnn_check_quantize(const ecnn_op_ctx *c, uint64_t *macs) { return check_convert(c, 1, macs); }
-ecnn_status ecnn_check_dequantize(const ecnn_op_ctx *c, uint64_t *macs) { return check_convert(c, 0, macs); }
+ecnn_status ecnn_check_quantize(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    return check_convert(c, 1, macs);
+}
+ecnn_status ecnn_check_dequantize(const ecnn_op_ctx *c, uint64_t *macs)
+{
+    return check_convert(c, 0, macs);
+}
 
 /* Element ranges of one conversion (the kernels count in 32 bits: a range runs in pieces of
  * at most 2^31 elements). */
@@ -61,10 +68,18 @@ static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.zero_point = ecnn_q_zero_point(r->m, quantize ? &y : &x, 0);
     if (r->run) {
         const size_t count = (size_t)ecnn_numel(&x) * r->batch;
-        ecnn_run_tasks(r, convert_task, &j, ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8, 0)); /* a division or multiply and a rounding */
+        ecnn_run_tasks(r, convert_task, &j,
+                       ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8,
+                                      0)); /* a division or multiply and a rounding */
     }
     return quantize ? "quantize_ref" : "dequantize_ref";
 }
 
-const char *ecnn_eval_quantize(const ecnn_run_ctx *r, const ecnn_op_rec *op) { return eval_convert(r, op, 1); }
-const char *ecnn_eval_dequantize(const ecnn_run_ctx *r, const ecnn_op_rec *op) { return eval_convert(r, op, 0); }
+const char *ecnn_eval_quantize(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    return eval_convert(r, op, 1);
+}
+const char *ecnn_eval_dequantize(const ecnn_run_ctx *r, const ecnn_op_rec *op)
+{
+    return eval_convert(r, op, 0);
+}

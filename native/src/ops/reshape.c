@@ -35,7 +35,9 @@ const char *ecnn_eval_reshape(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     if (r->run && j.y != j.x) {
         const size_t bytes = (size_t)x.size * r->batch;
-        ecnn_run_tasks(r, copy_task, &j, ecnn_span_plan(&j.span, r, bytes, 64, bytes * ECNN_WORK_MOVE / 4, 0)); /* memcpy: 4 bytes a move */
+        ecnn_run_tasks(
+            r, copy_task, &j,
+            ecnn_span_plan(&j.span, r, bytes, 64, bytes * ECNN_WORK_MOVE / 4, 0)); /* memcpy: 4 bytes a move */
     }
     return "reshape_copy";
 }

@@ -7,7 +7,8 @@ ecnn_status ecnn_check_softmax(const ecnn_op_ctx *c, uint64_t *macs)
     ecnn_tensor_rec x, y;
     TRY(ecnn_check_unary(c, &x, &y));
     TRY(ecnn_need_f32(c, &x, c->op->inputs[0]));
-    if (!ecnn_same_shape(&x, &y)) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
+    if (!ecnn_same_shape(&x, &y))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "input and output shapes differ");
     if (x.rank == 0) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "SOFTMAX needs rank >= 1");
     *macs = 0;
     return ECNN_OK;
@@ -38,7 +39,8 @@ const char *ecnn_eval_softmax(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.c = x.dims[x.rank - 1];
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
-        ecnn_run_tasks(r, softmax_task, &j, ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_LIBM, 0));
+        ecnn_run_tasks(r, softmax_task, &j,
+                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_LIBM, 0));
     }
     return "softmax_f32_ref";
 }

@@ -12,7 +12,8 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o;
     float acc[CONV_O_BLOCK];
     (void)n;
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
         for (g = 0; g < p->group; g++) {

@@ -19,7 +19,8 @@ void ECNN_CONV2D_F32_DW(float *y, const float *x, const float *w, const float *b
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c;
     float acc[DW_BLOCK];
     (void)n;
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
         for (c0 = t->o0; c0 < t->o1; c0 += DW_BLOCK) {

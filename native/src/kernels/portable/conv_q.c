@@ -61,7 +61,8 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
             for (c = 0; c < count; c++)
                 wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
                                                           q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
-        ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+        ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
+        {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
             for (c = 0; c < count; c++) acc[c] = 0;
             for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
@@ -117,7 +118,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
     size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
-    (void)n; /* rows and channels come from the tile */
+    (void)n;                    /* rows and channels come from the tile */
     if (is_depthwise(p)) {
         conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
@@ -129,7 +130,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     ((size_t)ky * p->dilation_h * p->w + (size_t)kx * p->dilation_w) * p->c + c;
     for (g = 0; g < p->group; g++) {
         /* the tile's channels of this group, in blocks from its first (oc: a block's first) */
-        const uint32_t lo = g * og > tile->o0 ? g * og : tile->o0, hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
+        const uint32_t lo = g * og > tile->o0 ? g * og : tile->o0,
+                       hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
         for (oc = lo; oc < hi; oc += block) {
             const uint32_t count = hi - oc < block ? hi - oc : block, c8 = (count + 7) / 8 * 8;
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
@@ -141,7 +143,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
                 }
             memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
-            ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+            ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
+            {
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */

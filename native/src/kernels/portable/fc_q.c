@@ -32,10 +32,12 @@ void ecnn_fc_q_panel8x4_portable(void *y, const void *x, const void *w, const in
                         /* past K the padded weights are 0: take x - zx = 0 there too */
                         xv[t] = i >= k ? 0
                                        : (q->x_type == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[at]
-                                                                 : (int32_t)((const int8_t *)x)[at]) - q->x_zero_point;
+                                                                 : (int32_t)((const int8_t *)x)[at]) -
+                                             q->x_zero_point;
                     }
                     for (l = 0; l < ECNN_PANEL_I8; l++)
-                        acc[s][l] += xv[0] * wg[l * 4] + xv[1] * wg[l * 4 + 1] + xv[2] * wg[l * 4 + 2] + xv[3] * wg[l * 4 + 3];
+                        acc[s][l] +=
+                            xv[0] * wg[l * 4] + xv[1] * wg[l * 4 + 1] + xv[2] * wg[l * 4 + 2] + xv[3] * wg[l * 4 + 3];
                 }
             }
             for (s = 0; s < ns; s++) ecnn_q_store_outputs(y, (size_t)(s0 + s) * o + o0, acc[s], width, o0, b, q);

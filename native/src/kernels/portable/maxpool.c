@@ -11,7 +11,8 @@ static void maxpool2d_f32(float *y, const float *x, const ecnn_tile *t, const ec
 {
     const uint32_t cfull = t->o0 + (t->o1 - t->o0) / POOL_LANES * POOL_LANES;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, l;
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         for (c = t->o0; c < t->o1; c++) yp[c] = xs[ECNN_TAP_AT(p, oy, ox, ky0, kx0) + c];
@@ -31,19 +32,22 @@ static void maxpool2d_q(uint8_t *y, const uint8_t *x, const ecnn_tile *t, const 
 {
     const uint8_t flip = type == ECNN_Q_U8 ? 0 : 0x80;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c;
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
+    {
         const uint8_t *xs = x + (size_t)s * p->h * p->w * p->c;
         uint8_t *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         for (c = t->o0; c < t->o1; c++) yp[c] = xs[ECNN_TAP_AT(p, oy, ox, ky0, kx0) + c];
         for (ky = ky0; ky < ky1; ky++)
             for (kx = kx0; kx < kx1; kx++) {
                 const uint8_t *xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-                for (c = t->o0; c < t->o1; c++) yp[c] = (uint8_t)(xp[c] ^ flip) > (uint8_t)(yp[c] ^ flip) ? xp[c] : yp[c];
+                for (c = t->o0; c < t->o1; c++)
+                    yp[c] = (uint8_t)(xp[c] ^ flip) > (uint8_t)(yp[c] ^ flip) ? xp[c] : yp[c];
             }
     }
 }
 
-void ecnn_maxpool2d_portable(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p, int type)
+void ecnn_maxpool2d_portable(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                             int type)
 {
     (void)n; /* rows and channels come from the tile */
     if (type == ECNN_POOL_F32)

@@ -14,13 +14,14 @@
 void ECNN_CONV2D_F32_REF(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                          const ecnn_conv2d_args *p)
 {
-    const uint32_t cg = p->c / p->group; /* input channels per group */
-    const uint32_t og = p->o / p->group; /* output channels per group */
+    const uint32_t cg = p->c / p->group;    /* input channels per group */
+    const uint32_t og = p->o / p->group;    /* output channels per group */
     const size_t cs = ecnn_conv_w_cstep(p); /* weight step from channel c to c + 1 */
     uint32_t m, s, oy, ox, o, ky, kx, c;
     int64_t iy, ix;
     (void)n; /* rows and channels come from the tile */
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         for (o = t->o0; o < t->o1; o++) {
             float acc = 0.0f;

@@ -8,8 +8,7 @@
 
 float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
 {
-    return a->act == ECNN_ACT_SIGMOID ? 1.0f / (1.0f + expf(-v))
-                                      : tanhf(v); /* ECNN_ACT_TANH */
+    return a->act == ECNN_ACT_SIGMOID ? 1.0f / (1.0f + expf(-v)) : tanhf(v); /* ECNN_ACT_TANH */
 }
 
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
@@ -17,7 +16,8 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
     uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
     (void)n;
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         int first = 1;
@@ -92,7 +92,8 @@ void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
     uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
     (void)n;
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         uint32_t count = 0;
@@ -119,7 +120,7 @@ void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, s
     size_t i, j;
     uint32_t s;
     if (b_count == a_count) { /* elementwise: one flat loop over the batch */
-        if (func == 3) { /* ECNN_ARITH_MUL */
+        if (func == 3) {      /* ECNN_ARITH_MUL */
             for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] * b[i], act);
         } else {
             for (i = 0; i < (size_t)n * a_count; i++) y[i] = ecnn_apply_act(a[i] + b[i], act);

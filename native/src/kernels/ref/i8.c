@@ -22,11 +22,11 @@ static inline void qstore(void *p, size_t i, int32_t v, ecnn_qtype t)
 }
 
 /* sum_{i<len} (x[i] - zx) * (w[i * ws] - zw); the type switch sits outside the loops. */
-#define DOT_LOOP(XT, WT)                                                                        \
-    do {                                                                                        \
-        const XT *xp_ = (const XT *)x;                                                          \
-        const WT *wp_ = (const WT *)w;                                                          \
-        for (i = 0; i < len; i++) acc += ((int32_t)xp_[i] - zx) * ((int32_t)wp_[(size_t)i * ws] - zw); \
+#define DOT_LOOP(XT, WT)                                                                                               \
+    do {                                                                                                               \
+        const XT *xp_ = (const XT *)x;                                                                                 \
+        const WT *wp_ = (const WT *)w;                                                                                 \
+        for (i = 0; i < len; i++) acc += ((int32_t)xp_[i] - zx) * ((int32_t)wp_[(size_t)i * ws] - zw);                 \
     } while (0)
 
 static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ecnn_qtype wt, int32_t zw, uint32_t len,
@@ -35,16 +35,23 @@ static int32_t dot_q(const void *x, ecnn_qtype xt, int32_t zx, const void *w, ec
     int32_t acc = 0;
     uint32_t i;
     if (xt == ECNN_Q_U8) {
-        if (wt == ECNN_Q_U8) DOT_LOOP(uint8_t, uint8_t);
-        else DOT_LOOP(uint8_t, int8_t);
+        if (wt == ECNN_Q_U8)
+            DOT_LOOP(uint8_t, uint8_t);
+        else
+            DOT_LOOP(uint8_t, int8_t);
     } else {
-        if (wt == ECNN_Q_U8) DOT_LOOP(int8_t, uint8_t);
-        else DOT_LOOP(int8_t, int8_t);
+        if (wt == ECNN_Q_U8)
+            DOT_LOOP(int8_t, uint8_t);
+        else
+            DOT_LOOP(int8_t, int8_t);
     }
     return acc;
 }
 
-static const void *qoffset(const void *p, size_t i) { return (const uint8_t *)p + i; } /* 1-byte elements */
+static const void *qoffset(const void *p, size_t i)
+{
+    return (const uint8_t *)p + i;
+} /* 1-byte elements */
 
 void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
@@ -54,7 +61,8 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
     uint32_t m, s, oy, ox, o, ky, kx;
     int64_t iy, ix;
     (void)n; /* rows and channels come from the tile */
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
+    {
         for (o = t->o0; o < t->o1; o++) {
             const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : o];
             int32_t acc = b ? b[o] : 0;
@@ -67,7 +75,8 @@ void ecnn_conv2d_q_ref(void *y, const void *x, const void *w, const int32_t *b, 
                     acc += dot_q(qoffset(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c), q->x_type, q->x_zero_point,
                                  qoffset(w, ecnn_conv_w_base(p, o, ky, kx)), q->w_type, zw, cg, ecnn_conv_w_cstep(p));
                 }
-            qstore(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + o, ecnn_requantize(acc, ecnn_requant_scale(q, o), q), q->y_type);
+            qstore(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + o, ecnn_requantize(acc, ecnn_requant_scale(q, o), q),
+                   q->y_type);
         }
     }
 }
@@ -103,7 +112,8 @@ void ecnn_maxpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
     uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
     (void)n;
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox) {
+    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
+    {
         for (c = t->o0; c < t->o1; c++) {
             int32_t best = ecnn_qtype_min(type);
             for (ky = 0; ky < p->kh; ky++)
@@ -156,7 +166,10 @@ static int32_t cvtps_epi32(float v)
     return (int32_t)lrintf(v);
 }
 
-static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
 
 /* Index into b of element i (sample i / per_sample) for ecnn_add_q_ref / ecnn_mul_q_ref. */
 static size_t b_index(size_t i, size_t per_sample, size_t b_sample, size_t b_period)
@@ -192,8 +205,8 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
     const float ratio = sab / qy->scale;
     size_t i;
     for (i = 0; i < count; i++) {
-        const int32_t prod =
-            (qload(a, i, t) - qa->zero_point) * (qload(b, b_index(i, per_sample, b_sample, b_period), t) - qb->zero_point);
+        const int32_t prod = (qload(a, i, t) - qa->zero_point) *
+                             (qload(b, b_index(i, per_sample, b_sample, b_period), t) - qb->zero_point);
         float v = (float)prod * ratio;
         v = v + (float)qy->zero_point;
         qstore(y, i, clamp_i32(clamp_i32(cvtps_epi32(v), -32768, 32767), ecnn_qtype_min(t), ecnn_qtype_max(t)), t);
@@ -212,7 +225,7 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
     const int global = p->kh == p->h && p->kw == p->w && p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 &&
                        p->pad_right == 0;
     uint32_t m, oy, ox, c;
-    (void)n; /* rows and channels come from the tile */
+    (void)n;      /* rows and channels come from the tile */
     if (global) { /* MlasQLinearGlobalAveragePool: integer sum, one float requantization */
         const uint32_t size = p->h * p->w;
         const float sd = qy->scale * (float)size;
@@ -255,8 +268,9 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
                     long iy, ix;
                     for (iy = hs; iy < he; iy++) {
                         for (ix = ws; ix < we; ix++) {
-                            const float d = qx->scale * (float)(qload(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + c, t) -
-                                                                qx->zero_point);
+                            const float d =
+                                qx->scale *
+                                (float)(qload(x, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + c, t) - qx->zero_point);
                             acc = acc + d;
                         }
                     }

@@ -9,8 +9,10 @@
 /* Copies one element of esize bytes (1 or 4: every dtype of the format). */
 static inline void copy_elem(uint8_t *y, const uint8_t *x, uint32_t esize)
 {
-    if (esize == 4) memcpy(y, x, 4);
-    else *y = *x;
+    if (esize == 4)
+        memcpy(y, x, 4);
+    else
+        *y = *x;
 }
 
 void ecnn_transpose_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t rank, const uint32_t *xdims,

@@ -9,7 +9,7 @@
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 
 void ecnn_fc_q_panel8x4_dotprod(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                             uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
+                                uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
 {
     /* The tile's samples and panels (o0: a multiple of 8; o1 one too, or O) */
     const uint32_t panels = (tile->o1 + 7) / 8, groups = (k + 3) / 4;
@@ -34,8 +34,8 @@ void ecnn_fc_q_panel8x4_dotprod(void *y, const void *x, const void *w, const int
                 memset(t, 0, sizeof t); /* past K the weights are 0: any x will do */
                 memcpy(t, xs + (size_t)g * 4, have);
                 for (l = 0; l < 4; l++) t[l] = (uint8_t)(t[l] ^ (is_u8 ? 0x80 : 0));
-                xq = vreinterpretq_s8_s32(vdupq_n_s32((int32_t)((uint32_t)t[0] | (uint32_t)t[1] << 8 |
-                                                                (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24)));
+                xq = vreinterpretq_s8_s32(vdupq_n_s32(
+                    (int32_t)((uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24)));
                 lo = vdotq_s32(lo, w0, xq);
                 hi = vdotq_s32(hi, w1, xq);
                 wlo = vdotq_s32(wlo, w0, ones);

@@ -4,13 +4,14 @@
 
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 
-void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_tile *t, const ecnn_conv2d_args *p)
+void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                               const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, o0, l;
     (void)n; /* rows and channels come from the tile (channels: multiples of 8, as O / group) */
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1) {
+    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
+    {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
         for (g = 0; g < p->group; g++)

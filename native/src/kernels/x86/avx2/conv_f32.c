@@ -41,12 +41,12 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
                 const __m256 wv = two ? _mm256_loadu_ps(wt) : _mm256_maskload_ps(wt, mask);
                 const __m256 wu = two ? _mm256_loadu_ps(wt + 8) : wv;
                 __m256 xb;
-#define CONV_STEP(J)                                                                                \
-                if (J < np) {                                                                       \
-                    xb = _mm256_broadcast_ss(xt + J * pix_step + c);                                \
-                    a##J = F32_MAC(a##J, xb, wv);                                                   \
-                    if (two) c##J = F32_MAC(c##J, xb, wu);                                          \
-                }
+#define CONV_STEP(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        xb = _mm256_broadcast_ss(xt + J * pix_step + c);                                                               \
+        a##J = F32_MAC(a##J, xb, wv);                                                                                  \
+        if (two) c##J = F32_MAC(c##J, xb, wu);                                                                         \
+    }
                 CONV_ROWS(CONV_STEP)
 #undef CONV_STEP
             }
@@ -54,33 +54,33 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
     if (b) {
         const __m256 b0 = two ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, mask);
         const __m256 b1 = two ? _mm256_loadu_ps(b + 8) : b0;
-#define CONV_BIAS(J)                                                                                \
-        if (J < np) {                                                                               \
-            a##J = _mm256_add_ps(a##J, b0);                                                         \
-            if (two) c##J = _mm256_add_ps(c##J, b1);                                                \
-        }
+#define CONV_BIAS(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        a##J = _mm256_add_ps(a##J, b0);                                                                                \
+        if (two) c##J = _mm256_add_ps(c##J, b1);                                                                       \
+    }
         CONV_ROWS(CONV_BIAS)
 #undef CONV_BIAS
     }
     if (act->act == 1) { /* ECNN_ACT_RELU */
-#define CONV_RELU(J)                                                                                \
-        if (J < np) {                                                                               \
-            a##J = _mm256_max_ps(a##J, zero);                                                       \
-            if (two) c##J = _mm256_max_ps(c##J, zero);                                              \
-        }
+#define CONV_RELU(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        a##J = _mm256_max_ps(a##J, zero);                                                                              \
+        if (two) c##J = _mm256_max_ps(c##J, zero);                                                                     \
+    }
         CONV_ROWS(CONV_RELU)
 #undef CONV_RELU
     }
-#define CONV_STORE(J)                                                                               \
-    if (J < np) {                                                                                   \
-        if (two) {                                                                                  \
-            _mm256_storeu_ps(yp + J * o, a##J);                                                     \
-            _mm256_storeu_ps(yp + J * o + 8, c##J);                                                 \
-        } else if (count == 8) {                                                                    \
-            _mm256_storeu_ps(yp + J * o, a##J);                                                     \
-        } else {                                                                                    \
-            _mm256_maskstore_ps(yp + J * o, mask, a##J); /* slow on AMD: only for a last 1..7 */    \
-        }                                                                                           \
+#define CONV_STORE(J)                                                                                                  \
+    if (J < np) {                                                                                                      \
+        if (two) {                                                                                                     \
+            _mm256_storeu_ps(yp + J * o, a##J);                                                                        \
+            _mm256_storeu_ps(yp + J * o + 8, c##J);                                                                    \
+        } else if (count == 8) {                                                                                       \
+            _mm256_storeu_ps(yp + J * o, a##J);                                                                        \
+        } else {                                                                                                       \
+            _mm256_maskstore_ps(yp + J * o, mask, a##J); /* slow on AMD: only for a last 1..7 */                       \
+        }                                                                                                              \
     }
     CONV_ROWS(CONV_STORE)
 #undef CONV_STORE
@@ -92,8 +92,8 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
  * 1..15 as one or two masked blocks of up to 8. CONV_PIX neighbouring pixels whose windows
  * lie wholly inside the row (all kx taps) go together in one conv_tile; others one by one,
  * skipping the taps in the padding as the reference does. */
-void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n,
-                               const ecnn_tile *t, const ecnn_conv2d_args *p)
+void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                               const ecnn_conv2d_args *p)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group;
     const size_t o = p->o;
@@ -118,12 +118,12 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
                 const float *xp;
                 if (ix_first < 0 || ix_first + span >= p->w)
                     np = 0; /* a padded window: its taps one by one */
-                else if (ox + CONV_PIX > p->ow ||
-                         ix_first + (int64_t)(CONV_PIX - 1) * p->stride_w + span >= p->w)
+                else if (ox + CONV_PIX > p->ow || ix_first + (int64_t)(CONV_PIX - 1) * p->stride_w + span >= p->w)
                     np = 1;
                 if (np == 0) ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                 xp = xs + ((iy0 + (size_t)ky0 * p->dilation_h) * p->w + (size_t)ox * p->stride_w +
-                           (size_t)kx0 * p->dilation_w - p->pad_left) * p->c;
+                           (size_t)kx0 * p->dilation_w - p->pad_left) *
+                              p->c;
                 for (g = 0; g < p->group; g++)
                     for (o0 = g * og > t->o0 ? g * og : t->o0; o0 < (g + 1) * og && o0 < t->o1;) { /* the tile's */
                         const float *xg = xp + (size_t)g * cg;
@@ -133,17 +133,21 @@ void ecnn_conv2d_f32_hwio_avx2(float *y, const float *x, const float *w, const f
                         const uint32_t nky = ky1 - ky0, nkx = kx1 - kx0, rest = end - o0;
                         if (rest >= 16) {
                             if (np == CONV_PIX)
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 1, lane, 16);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act,
+                                          CONV_PIX, 1, lane, 16);
                             else
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 1, lane, 16);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act,
+                                          1, 1, lane, 16);
                             o0 += 16;
                         } else {
                             const uint32_t count = rest < 8 ? rest : 8;
                             const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lane);
                             if (np == CONV_PIX)
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, CONV_PIX, 0, mask, count);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act,
+                                          CONV_PIX, 0, mask, count);
                             else
-                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act, 1, 0, mask, count);
+                                conv_tile(yp + o0, xg, pix_step, x_row, x_tap, wg, w_row, o, nky, nkx, cg, bg, &p->act,
+                                          1, 0, mask, count);
                             o0 += count;
                         }
                     }

@@ -18,9 +18,12 @@ void ecnn_conv_q_dot_avx2(int32_t *acc, const int16_t *xk, const int16_t *wc, ui
             __m256i xv;
             memcpy(&xp, xk + 2 * j, sizeof xp); /* (x[2j], x[2j+1]) as one int16 pair */
             xv = _mm256_set1_epi32(xp);
-            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0) * 2)), xv));
+            a0 = _mm256_add_epi32(
+                a0, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0) * 2)), xv));
             if (two)
-                a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0 + 8) * 2)), xv));
+                a1 = _mm256_add_epi32(
+                    a1,
+                    _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wc + ((size_t)j * c8 + o0 + 8) * 2)), xv));
         }
         _mm256_storeu_si256((__m256i *)(acc + o0), a0);
         if (two) _mm256_storeu_si256((__m256i *)(acc + o0 + 8), a1);
@@ -40,7 +43,7 @@ void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_
         __m128i r16;
         if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(bias + l)));
         v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(scales + l));
-        v = _mm256_min_ps(_mm256_max_ps(v, lo), hi); /* max then min, as ecnn_requantize */
+        v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);     /* max then min, as ecnn_requantize */
         a = _mm256_add_epi32(_mm256_cvtps_epi32(v), zy); /* round half to even (default MXCSR), as lrintf */
         r16 = _mm_packs_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)); /* in range: exact */
         r16 = q->y_type == ECNN_Q_U8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);

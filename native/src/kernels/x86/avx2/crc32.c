@@ -18,7 +18,8 @@ uint32_t ecnn_crc32_fold_pclmul(const uint8_t *buf, size_t len, uint32_t crc)
     __m128i x3 = _mm_loadu_si128((const __m128i *)(buf + 32)), x4 = _mm_loadu_si128((const __m128i *)(buf + 48));
     x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
     for (buf += 64, len -= 64; len >= 64; buf += 64, len -= 64) {
-#define CRC_FOLD(X, K, NEXT) X = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(X, K, 0x00), _mm_clmulepi64_si128(X, K, 0x11)), NEXT)
+#define CRC_FOLD(X, K, NEXT)                                                                                           \
+    X = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(X, K, 0x00), _mm_clmulepi64_si128(X, K, 0x11)), NEXT)
         CRC_FOLD(x1, k1k2, _mm_loadu_si128((const __m128i *)buf));
         CRC_FOLD(x2, k1k2, _mm_loadu_si128((const __m128i *)(buf + 16)));
         CRC_FOLD(x3, k1k2, _mm_loadu_si128((const __m128i *)(buf + 32)));

@@ -45,21 +45,21 @@ static void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
  * sample 0 in place of the missing rows and stores only its ns rows. On the way it
  * prefetches the 64-byte lines prefetch[0, prefetch_lines) into L2 (one per k). */
 #define F32_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
-static void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w, uint32_t kc,
-                     uint32_t ns, int first, int last, const float *bias, uint32_t width, const char *prefetch,
+static void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, const float *w, uint32_t kc, uint32_t ns,
+                     int first, int last, const float *bias, uint32_t width, const char *prefetch,
                      uint32_t prefetch_lines)
 {
     const __m256 zero = _mm256_setzero_ps();
     __m256 bias0 = zero, bias1 = zero;
     uint32_t i;
-#define F32_DECL(S)                                                                                 \
-    const float *x##S = x + (S < ns ? S : 0) * xstride;                                            \
+#define F32_DECL(S)                                                                                                    \
+    const float *x##S = x + (S < ns ? S : 0) * xstride;                                                                \
     __m256 a##S = zero, b##S = zero;
     F32_ROWS(F32_DECL)
 #undef F32_DECL
     if (!first) { /* partial sums of the earlier K blocks (a float store and reload is exact) */
-#define F32_LOAD(S)                                                                                 \
-        if (S < ns) f32_load16(y + S * ystride, width, &a##S, &b##S);
+#define F32_LOAD(S)                                                                                                    \
+    if (S < ns) f32_load16(y + S * ystride, width, &a##S, &b##S);
         F32_ROWS(F32_LOAD)
 #undef F32_LOAD
     }
@@ -67,21 +67,21 @@ static void f32_tile(float *y, size_t ystride, const float *x, size_t xstride, c
         const __m256 w0 = _mm256_loadu_ps(w + (size_t)i * 16), w1 = _mm256_loadu_ps(w + (size_t)i * 16 + 8);
         __m256 xb;
         if (i < prefetch_lines) _mm_prefetch(prefetch + (size_t)i * 64, _MM_HINT_T1);
-#define F32_STEP(S)                                                                                 \
-        xb = _mm256_broadcast_ss(x##S + i);                                                         \
-        a##S = F32_MAC(a##S, xb, w0);                                                               \
-        b##S = F32_MAC(b##S, xb, w1);
+#define F32_STEP(S)                                                                                                    \
+    xb = _mm256_broadcast_ss(x##S + i);                                                                                \
+    a##S = F32_MAC(a##S, xb, w0);                                                                                      \
+    b##S = F32_MAC(b##S, xb, w1);
         F32_ROWS(F32_STEP)
 #undef F32_STEP
     }
     if (last && bias) f32_load16(bias, width, &bias0, &bias1);
-#define F32_STORE(S)                                                                                \
-    if (S < ns) {                                                                                   \
-        if (last && bias) {                                                                         \
-            a##S = _mm256_add_ps(a##S, bias0);                                                      \
-            b##S = _mm256_add_ps(b##S, bias1);                                                      \
-        }                                                                                           \
-        f32_store16(y + S * ystride, width, a##S, b##S);                                            \
+#define F32_STORE(S)                                                                                                   \
+    if (S < ns) {                                                                                                      \
+        if (last && bias) {                                                                                            \
+            a##S = _mm256_add_ps(a##S, bias0);                                                                         \
+            b##S = _mm256_add_ps(b##S, bias1);                                                                         \
+        }                                                                                                              \
+        f32_store16(y + S * ystride, width, a##S, b##S);                                                               \
     }
     F32_ROWS(F32_STORE)
 #undef F32_STORE
@@ -122,7 +122,7 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
     size_t i;
     (void)n;
     if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
-    if (ns == 1) { /* rows of whole panels (bias added, no partial sums); the rest below */
+    if (ns == 1) {      /* rows of whole panels (bias added, no partial sums); the rest below */
         float *ys = y + (size_t)tile->m0 * o;
         for (; first + F32_ROW <= tile->o1 / 16; first += F32_ROW) {
             uint32_t l;
@@ -150,8 +150,8 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
                 const float *xt = x + (size_t)s0 * k + kb;
                 const uint32_t from = t * share < next_lines ? t * share : next_lines;
                 const uint32_t count = next_lines - from < share ? next_lines - from : share;
-                f32_tile(yt, o, xt, k, wb, kc, tile->m1 - s0 < F32_TILE ? tile->m1 - s0 : F32_TILE, begin, last, bias, width,
-                         next + (size_t)from * 64, count);
+                f32_tile(yt, o, xt, k, wb, kc, tile->m1 - s0 < F32_TILE ? tile->m1 - s0 : F32_TILE, begin, last, bias,
+                         width, next + (size_t)from * 64, count);
             }
         }
     }

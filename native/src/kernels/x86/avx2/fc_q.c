@@ -23,7 +23,7 @@ static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
 
 /* Requantizes and stores one sample's 8 (or `width`) int32 sums of outputs o0.. */
 static NOINLINE void q_store8(void *y, size_t first, __m256i sums, uint32_t width, uint32_t o0, const int32_t *b,
-                     const ecnn_qlinear_params *q)
+                              const ecnn_qlinear_params *q)
 {
     int32_t t[8];
     _mm256_storeu_si256((__m256i *)t, sums);
@@ -33,14 +33,14 @@ static NOINLINE void q_store8(void *y, size_t first, __m256i sums, uint32_t widt
 /* One panel (8 outputs) for Q_TILE samples over all of K, accumulators as named registers.
  * A tile of ns < Q_TILE samples reads sample s0 in place of the missing ones and stores
  * only its ns. */
-static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o, uint32_t s0,
-                   uint32_t ns, uint32_t o0, uint32_t width, const ecnn_qlinear_params *q)
+static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o,
+                            uint32_t s0, uint32_t ns, uint32_t o0, uint32_t width, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
     const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point), zero = _mm256_setzero_si256();
     uint32_t i, j;
-#define Q_DECL(S)                                                                                    \
-    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+#define Q_DECL(S)                                                                                                      \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                                     \
     __m256i lo##S = zero, hi##S = zero, xv##S;
     Q_ROWS(Q_DECL)
 #undef Q_DECL
@@ -52,10 +52,10 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const i
 #undef Q_LOADX
         } else { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
             uint8_t t[16];
-#define Q_LOADX(S)                                                                                   \
-            memset(t, (uint8_t)q->x_zero_point, sizeof t);                                          \
-            memcpy(t, x##S + i, k - i);                                                              \
-            xv##S = load_x16(t, is_u8, zx);
+#define Q_LOADX(S)                                                                                                     \
+    memset(t, (uint8_t)q->x_zero_point, sizeof t);                                                                     \
+    memcpy(t, x##S + i, k - i);                                                                                        \
+    xv##S = load_x16(t, is_u8, zx);
             Q_ROWS(Q_LOADX)
 #undef Q_LOADX
         }
@@ -66,37 +66,40 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const i
             const __m256i idx = _mm256_set1_epi32((int)(2 * j)), idx1 = _mm256_set1_epi32((int)(2 * j + 1));
             const __m256i pick = _mm256_blend_epi32(idx, idx1, 0xAA); /* dwords 2j, 2j+1 repeated */
             __m256i xq;
-#define Q_MUL(S)                                                                                     \
-            xq = _mm256_permutevar8x32_epi32(xv##S, pick);                                          \
-            lo##S = _mm256_add_epi32(lo##S, _mm256_madd_epi16(wlo, xq));                            \
-            hi##S = _mm256_add_epi32(hi##S, _mm256_madd_epi16(whi, xq));
+#define Q_MUL(S)                                                                                                       \
+    xq = _mm256_permutevar8x32_epi32(xv##S, pick);                                                                     \
+    lo##S = _mm256_add_epi32(lo##S, _mm256_madd_epi16(wlo, xq));                                                       \
+    hi##S = _mm256_add_epi32(hi##S, _mm256_madd_epi16(whi, xq));
             Q_ROWS(Q_MUL)
 #undef Q_MUL
         }
     }
     /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
-#define Q_STORE(S)                                                                                   \
-    if (S < ns)                                                                                      \
-        q_store8(y, (size_t)(s0 + S) * o + o0, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), width, o0, b, q);
+#define Q_STORE(S)                                                                                                     \
+    if (S < ns)                                                                                                        \
+        q_store8(y, (size_t)(s0 + S) * o + o0, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), width, \
+                 o0, b, q);
     Q_ROWS(Q_STORE)
 #undef Q_STORE
 }
 
 /* acc_lo/acc_hi[P] += products of weight group j of panel P (at wp[P]) with the one sample. */
-#define Q_PAIR_GROUP(J)                                                                              \
-    do {                                                                                             \
-        const __m256i xq_ = _mm256_permute4x64_epi64(xv, (J) * 0x55);                                \
-        for (t = 0; t < 2; t++) {                                                                    \
-            const int8_t *wg_ = wp[t] + (size_t)(g + (J)) * 32;                                      \
-            lo[t] = _mm256_add_epi32(lo[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_)), xq_)); \
-            hi[t] = _mm256_add_epi32(hi[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16))), xq_)); \
-        }                                                                                            \
+#define Q_PAIR_GROUP(J)                                                                                                \
+    do {                                                                                                               \
+        const __m256i xq_ = _mm256_permute4x64_epi64(xv, (J)*0x55);                                                    \
+        for (t = 0; t < 2; t++) {                                                                                      \
+            const int8_t *wg_ = wp[t] + (size_t)(g + (J)) * 32;                                                        \
+            lo[t] = _mm256_add_epi32(                                                                                  \
+                lo[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wg_)), xq_));           \
+            hi[t] = _mm256_add_epi32(                                                                                  \
+                hi[t], _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg_ + 16))), xq_));    \
+        }                                                                                                              \
     } while (0)
 
 /* One sample, two panels (16 outputs) at once: each converted input feeds twice the weights
  * and two weight streams are in flight (batch 1 waits on the weights). */
 static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
-                   uint32_t o0, const ecnn_qlinear_params *q)
+                            uint32_t o0, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
     const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
@@ -160,35 +163,35 @@ static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i fli
 /* One tile: W64_TILE samples x 2 panels (16 outputs; np = 1: one panel) over all of K,
  * accumulators as named registers (a: first panel, c: second). Missing samples read sample
  * s0 and a missing second panel reads the first; neither is stored. */
-static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
-                     uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip, __m256i cb,
-                     const ecnn_qlinear_params *q)
+static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b,
+                              uint32_t k, uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip,
+                              __m256i cb, const ecnn_qlinear_params *q)
 {
     const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
     const int8_t *w1 = np > 1 ? w + panel_bytes : w;
     const uint32_t width0 = o - o0 < 8 ? o - o0 : 8, width1 = o - o0 < 16 ? o - o0 - width0 : 8;
     uint32_t i;
-#define W64_DECL(S)                                                                                  \
-    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                  \
+#define W64_DECL(S)                                                                                                    \
+    const uint8_t *x##S = x + (size_t)(s0 + (S < ns ? S : 0)) * k;                                                     \
     __m256i a##S = zero, c##S = zero;
     Q_ROWS(W64_DECL)
 #undef W64_DECL
     /* Two copies of the loop: W64_CW(wv) = c's pair sums with wv (shifted) or unused, and
      * W64_ADJ(p, cp) = u's pair sums p minus them (shifted) or p itself. */
-#define W64_LOOP                                                                                     \
-    for (i = 0; i < k; i += 4) {                                                                     \
-        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */ \
-        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));                \
-        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));               \
-        const __m256i cp0 = W64_CW(wv0), cp1 = W64_CW(wv1);                                        \
-        __m256i xv;                                                                                  \
-        (void)cp0, (void)cp1; /* unused in the plain copy */                                         \
-        Q_ROWS(W64_STEP)                                                                             \
+#define W64_LOOP                                                                                                       \
+    for (i = 0; i < k; i += 4) {                                                                                       \
+        const uint32_t rest = k - i < 4 ? k - i : 4; /* the last 1..3 inputs: zero padded, as their weights */         \
+        const __m256i wv0 = _mm256_loadu_si256((const __m256i *)(w + (size_t)i * 8));                                  \
+        const __m256i wv1 = _mm256_loadu_si256((const __m256i *)(w1 + (size_t)i * 8));                                 \
+        const __m256i cp0 = W64_CW(wv0), cp1 = W64_CW(wv1);                                                            \
+        __m256i xv;                                                                                                    \
+        (void)cp0, (void)cp1; /* unused in the plain copy */                                                           \
+        Q_ROWS(W64_STEP)                                                                                               \
     }
-#define W64_STEP(S)                                                                                  \
-        xv = rest == 4 ? w64_x4(x##S + i, 4, flip) : w64_x4(x##S + i, rest, flip);                  \
-        a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv0), cp0), ones)); \
-        c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv1), cp1), ones));
+#define W64_STEP(S)                                                                                                    \
+    xv = rest == 4 ? w64_x4(x##S + i, 4, flip) : w64_x4(x##S + i, rest, flip);                                         \
+    a##S = _mm256_add_epi32(a##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv0), cp0), ones));               \
+    c##S = _mm256_add_epi32(c##S, _mm256_madd_epi16(W64_ADJ(_mm256_maddubs_epi16(xv, wv1), cp1), ones));
     if (_mm256_testz_si256(cb, cb)) {
 #define W64_CW(WV) zero
 #define W64_ADJ(P, CP) (P)
@@ -204,10 +207,10 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
     }
 #undef W64_LOOP
 #undef W64_STEP
-#define W64_STORE(S)                                                                                 \
-    if (S < ns) {                                                                                    \
-        q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                              \
-        if (np > 1) q_store8(y, (size_t)(s0 + S) * o + o0 + 8, c##S, width1, o0 + 8, b, q);         \
+#define W64_STORE(S)                                                                                                   \
+    if (S < ns) {                                                                                                      \
+        q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                                                \
+        if (np > 1) q_store8(y, (size_t)(s0 + S) * o + o0 + 8, c##S, width1, o0 + 8, b, q);                            \
     }
     Q_ROWS(W64_STORE)
 #undef W64_STORE
@@ -226,23 +229,25 @@ static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_byt
     __m256i acc[W64_ROW];
     uint32_t t, i;
     for (t = 0; t < W64_ROW; t++) acc[t] = _mm256_setzero_si256();
-    /* DOT(xv, wv): the 8 outputs' int32 sums of (x - zx) w over one weight group */
+        /* DOT(xv, wv): the 8 outputs' int32 sums of (x - zx) w over one weight group */
 #define W64_DOT_PLAIN(XV, WV) _mm256_madd_epi16(_mm256_maddubs_epi16(XV, WV), ones)
-#define W64_DOT_SHIFT(XV, WV) _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(XV, WV), _mm256_maddubs_epi16(cb, WV)), ones)
-#define W64_ROW_LOOP(DOT)                                                                            \
-    for (i = 0; i < k8; i += 8) { /* 64 bytes (one cache line) of each panel */                     \
-        const __m256i x0 = w64_x4(x + i, 4, flip), x1 = w64_x4(x + i + 4, 4, flip);                  \
-        for (t = 0; t < W64_ROW; t++) {                                                              \
-            const int8_t *wt = w + t * panel_bytes + (size_t)i * 8;                                  \
-            _mm_prefetch((const char *)wt + ECNN_PREFETCH, _MM_HINT_T0);                             \
-            acc[t] = _mm256_add_epi32(acc[t], DOT(x0, _mm256_loadu_si256((const __m256i *)wt)));    \
-            acc[t] = _mm256_add_epi32(acc[t], DOT(x1, _mm256_loadu_si256((const __m256i *)(wt + 32)))); \
-        }                                                                                            \
-    }                                                                                                \
-    for (; i < k; i += 4) { /* the last 1..7 inputs, zero padded (so are the weights) */            \
-        const __m256i xv = w64_x4(x + i, k - i < 4 ? k - i : 4, flip);                               \
-        for (t = 0; t < W64_ROW; t++)                                                                \
-            acc[t] = _mm256_add_epi32(acc[t], DOT(xv, _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8)))); \
+#define W64_DOT_SHIFT(XV, WV)                                                                                          \
+    _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(XV, WV), _mm256_maddubs_epi16(cb, WV)), ones)
+#define W64_ROW_LOOP(DOT)                                                                                              \
+    for (i = 0; i < k8; i += 8) { /* 64 bytes (one cache line) of each panel */                                        \
+        const __m256i x0 = w64_x4(x + i, 4, flip), x1 = w64_x4(x + i + 4, 4, flip);                                    \
+        for (t = 0; t < W64_ROW; t++) {                                                                                \
+            const int8_t *wt = w + t * panel_bytes + (size_t)i * 8;                                                    \
+            _mm_prefetch((const char *)wt + ECNN_PREFETCH, _MM_HINT_T0);                                               \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x0, _mm256_loadu_si256((const __m256i *)wt)));                       \
+            acc[t] = _mm256_add_epi32(acc[t], DOT(x1, _mm256_loadu_si256((const __m256i *)(wt + 32))));                \
+        }                                                                                                              \
+    }                                                                                                                  \
+    for (; i < k; i += 4) { /* the last 1..7 inputs, zero padded (so are the weights) */                               \
+        const __m256i xv = w64_x4(x + i, k - i < 4 ? k - i : 4, flip);                                                 \
+        for (t = 0; t < W64_ROW; t++)                                                                                  \
+            acc[t] = _mm256_add_epi32(                                                                                 \
+                acc[t], DOT(xv, _mm256_loadu_si256((const __m256i *)(w + t * panel_bytes + (size_t)i * 8))));          \
     }
     if (_mm256_testz_si256(cb, cb)) {
         W64_ROW_LOOP(W64_DOT_PLAIN)

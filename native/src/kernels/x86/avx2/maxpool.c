@@ -11,7 +11,8 @@ ecnn_maxpool2d_kernel ecnn_maxpool2d_avx2;
 
 static ALWAYS_INLINE __m256i pool_max32(__m256i m, __m256i v, int type)
 {
-    if (type == ECNN_POOL_F32) return _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(v), _mm256_castsi256_ps(m)));
+    if (type == ECNN_POOL_F32)
+        return _mm256_castps_si256(_mm256_max_ps(_mm256_castsi256_ps(v), _mm256_castsi256_ps(m)));
     return type == ECNN_Q_U8 ? _mm256_max_epu8(m, v) : _mm256_max_epi8(m, v);
 }
 static ALWAYS_INLINE __m128i pool_max16(__m128i m, __m128i v, int type)
@@ -100,8 +101,8 @@ static ALWAYS_INLINE void pool_pixel(uint8_t *yp, const uint8_t *x0, size_t row,
  * those before it: recomputing a max is harmless, in place too (the only input an in-place
  * output overwrites is its own first tap, and a window's max folded in again as its first
  * tap leaves the result unchanged, bit for bit under the float compare). */
-static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x,
-                               uint32_t nky, uint32_t nkx, int type)
+static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_t step_y, size_t step_x, uint32_t nky,
+                               uint32_t nkx, int type)
 {
     size_t c;
     if (row >= 4) {

@@ -17,8 +17,8 @@ ecnn_fc_q_kernel FC_Q_AVX512;
 
 #define Q_TILE 4u
 
-static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k,
-                                 uint32_t o, uint32_t s0, const uint32_t ns, uint32_t o0, uint32_t width,
+static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o,
+                                 uint32_t s0, const uint32_t ns, uint32_t o0, uint32_t width,
                                  const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
@@ -53,8 +53,8 @@ static ALWAYS_INLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, co
     }
 }
 
-void FC_Q_AVX512(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
-                               uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q)
+void FC_Q_AVX512(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                 const ecnn_tile *t, const ecnn_qlinear_params *q)
 {
     /* The tile's panels (o0: a multiple of 8; o1 one too, or O) */
     const uint32_t panels = (t->o1 + 7) / 8, kp = (k + 3) / 4 * 4;

@@ -85,7 +85,7 @@ def register(subparsers) -> None:
         "compile",
         help="compile an ONNX model into a native .ecnn model file",
         description="Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native "
-        "runtime's .ecnn file (native/FORMAT.md): NHWC layout, folded constants, fused activations, "
+        "runtime's .ecnn file (docs/file-format.md): NHWC layout, folded constants, fused activations, "
         "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. "
         "int8 models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's "
         "integer arithmetic and int8 weights.",

@@ -9,7 +9,7 @@ A script written for onnxruntime runs on edgecnn with the import and the constru
     (probabilities,) = sess.run(None, {inp.name: x})
 
 Names, shapes and types are the ONNX model's, which the compiler keeps in the file's metadata
-section (native/FORMAT.md "Metadata"); a file without one describes its input and output as
+section (docs/file-format.md "Metadata"); a file without one describes its input and output as
 "input" and "output". As in onnxruntime, run() takes exactly the declared dtype and rank (no
 uint8 -> float scaling, no added batch axis: that is Model.predict's convenience). Unlike
 onnxruntime, a float input holding NaN or infinity raises InputError: edgecnn's float kernels

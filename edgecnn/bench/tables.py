@@ -112,8 +112,7 @@ def _align(header: list[str], rows: list[list[str]]) -> list[str]:
             widths[i] = max(widths[i], len(cell))
     left = {0, 1}
     fmt = lambda row: "  ".join(
-        c.ljust(w) if i in left else c.rjust(w)
-        for i, (c, w) in enumerate(zip(row, widths))
+        c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
     ).rstrip()
     lines = [fmt(header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
     for row, note in zip(rows, notes):

@@ -1,4 +1,4 @@
-"""ONNX -> .ecnn compiler for the native runtime (format: native/FORMAT.md).
+"""ONNX -> .ecnn compiler for the native runtime (format: docs/file-format.md).
 
 Uses only `onnx` and numpy (never TensorFlow). The stages, each in its own module:
 

@@ -41,9 +41,9 @@ DTYPE_NUMPY = {
     DType.U8: np.dtype("u1"),
     DType.I32: np.dtype("<i4"),
 }
-# (outputs per panel, k per group) of the packed fully connected layouts (FORMAT.md "Packed weights").
+# (outputs per panel, k per group) of the packed fully connected layouts (docs/file-format.md "Packed weights").
 FC_PANELS = {Layout.FC_PANEL16: (16, 1), Layout.FC_PANEL8X4: (8, 4), Layout.FC_PANEL8X4_W64: (8, 4)}
-# Every constant and arena offset is a multiple of this (64-byte aligned weights, FORMAT.md).
+# Every constant and arena offset is a multiple of this (64-byte aligned weights, docs/file-format.md).
 ALIGN = 64
 
 # Ops that end with a fused activation (act, act_p0, act_p1) a pass may set; ACTIVATION is the

@@ -1,10 +1,10 @@
-"""Arena planning: per-sample offsets of the ACTIVATION tensors by lifetime (FORMAT.md "Arena")."""
+"""Arena planning: per-sample offsets of the ACTIVATION tensors by lifetime (docs/file-format.md "Arena")."""
 
 from __future__ import annotations
 
 from edgecnn.export.compiler.ir import DType, Kind, NOp, NTensor, align
 
-# Ops whose output may share its input's arena bytes (FORMAT.md, "Arena").
+# Ops whose output may share its input's arena bytes (docs/file-format.md, "Arena").
 IN_PLACE_OPS = frozenset({"ACTIVATION", "SOFTMAX", "CHANNEL_ARITH", "ADD", "MUL"})
 
 

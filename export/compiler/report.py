@@ -43,8 +43,7 @@ class CompileReport:
         ]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
         fmt = lambda cells: "  ".join(
-            str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w)
-            for j, (c, w) in enumerate(zip(cells, widths))
+            str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w) for j, (c, w) in enumerate(zip(cells, widths))
         ).rstrip()
         lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
         lines.append(

@@ -1,5 +1,5 @@
 """The .ecnn writer: header, tensor table, op list, 64-byte aligned weights, CRC32
-(native/FORMAT.md). Op codes and parameter words come from `edgecnn.runtime.optable`."""
+(docs/file-format.md). Op codes and parameter words come from `edgecnn.runtime.optable`."""
 
 from __future__ import annotations
 

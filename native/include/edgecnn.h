@@ -19,7 +19,7 @@
  *   (e.g. NCHW from PyTorch): the compiler adds TRANSPOSE ops where it differs from NHWC.
  * - The model buffer is used in place (zero copy: weights are read from it at run time);
  *   it must stay valid and unchanged while the model is used. Its format is
- *   native/FORMAT.md. This version of the library needs a little-endian host.
+ *   docs/file-format.md. This version of the library needs a little-endian host.
  * - Thread safety: after ecnn_model_init returns ECNN_OK the ecnn_model is never written
  *   again, so several threads may call ecnn_run on the same model at once, each with its
  *   own arena and output.
@@ -43,7 +43,7 @@
 extern "C" {
 #endif
 
-/** The .ecnn format version this library reads (native/FORMAT.md). */
+/** The .ecnn format version this library reads (docs/file-format.md). */
 #define ECNN_FORMAT_VERSION 1
 /** Required alignment in bytes of the arena passed to ecnn_run(). */
 #define ECNN_ARENA_ALIGN 64

@@ -1,6 +1,6 @@
 /**
  * @file edgecnn_ops.h
- * @brief The op table of the .ecnn format (native/FORMAT.md): op codes, the parameter struct of
+ * @brief The op table of the .ecnn format (docs/file-format.md): op codes, the parameter struct of
  *        each op, and the enumerations that tensor records and parameters use.
  *
  * One source for everything that names an op or a parameter: the C loader decodes an op
@@ -35,7 +35,7 @@ typedef enum {
 /** Element types (tensor record byte 1). */
 typedef enum { ECNN_DTYPE_F32 = 1, ECNN_DTYPE_I8 = 2, ECNN_DTYPE_U8 = 3, ECNN_DTYPE_I32 = 4 } ecnn_dtype;
 
-/** Weight layouts of CONSTANT tensors (tensor record byte 44, FORMAT.md "Packed weights"). */
+/** Weight layouts of CONSTANT tensors (tensor record byte 44, docs/file-format.md "Packed weights"). */
 typedef enum {
     ECNN_LAYOUT_PLAIN = 0,          /**< as the op defines: FC [O,K], conv OHWI */
     ECNN_LAYOUT_FC_PANEL16 = 1,     /**< f32 FC: ceil(O/16) panels of [K][16] outputs, zero padded */
@@ -98,7 +98,7 @@ typedef struct {
 } ecnn_max_pool2d_params;
 
 /** AVG_POOL_2D: MAX_POOL_2D's window, then count_include_pad (bit 0; bit 1 on i8: round as
- * uint8 codes, FORMAT.md). */
+ * uint8 codes, docs/file-format.md). */
 typedef struct {
     uint32_t kernel_h, kernel_w, stride_h, stride_w;
     uint32_t pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w;
@@ -147,7 +147,7 @@ typedef struct {
     X(TRANSPOSE, 14, transpose, ecnn_transpose_params)                                                                 \
     X(MUL, 15, mul, ecnn_act_params)
 
-/** Op types; values as in the file. The tensors' dtypes select the kernel (FORMAT.md). */
+/** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {
 #define ECNN_OP_CODE_(NAME, code, name, params) ECNN_OP_##NAME = code,
     ECNN_OP_LIST(ECNN_OP_CODE_)

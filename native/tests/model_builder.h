@@ -1,5 +1,5 @@
 /* Writes small .ecnn files in memory for the C tests (the Python compiler writes real
- * ones). Follows native/FORMAT.md; fixed capacities, no error handling beyond asserts
+ * ones). Follows docs/file-format.md; fixed capacities, no error handling beyond asserts
  * in the tests that use it. */
 #ifndef ECNN_MODEL_BUILDER_H
 #define ECNN_MODEL_BUILDER_H

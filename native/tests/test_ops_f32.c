@@ -109,7 +109,7 @@ static void test_concat_kernel(void)
         for (j = 0; j < 9; j++) CHECK(y[r * 9 + j] == (j < 3 ? a[r * 3 + j] : b[r * 6 + j - 3]));
 }
 
-/* The average over window positions, counted as FORMAT.md says: the reference of the reference. */
+/* The average over window positions, counted as docs/file-format.md says: the reference of the reference. */
 static void test_avgpool_kernel(void)
 {
     enum { AH = 5, AW = 6, AC = 2 };

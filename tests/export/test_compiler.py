@@ -45,7 +45,7 @@ def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path
     ], ops
     assert report.layers[2].output_shape == ("N", 26, 26, 16)
     assert report.layers[4].macs == 25 * 25 * 16 * 512
-    # Stored weight bytes: the dense weights are packed in panels of 16 outputs (FORMAT.md,
+    # Stored weight bytes: the dense weights are packed in panels of 16 outputs (docs/file-format.md,
     # "Packed weights"), so 200 and 10 outputs are padded to 208 and 16.
     assert report.weight_bytes == 4 * (3 * 3 * 16 + 16 + 10000 * 512 + 512 + 512 * 208 + 200 + 200 * 16 + 10 + 2)
     # The normalised image (28*28 floats) and the conv output (26*26*16) are live together:

@@ -71,7 +71,7 @@ def check(model, x, reference=False):
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
         assert diff <= RTOL * scale, f"largest |native - onnxruntime| = {diff:.3g} (limit {RTOL * scale:.3g})"
         results.append(got)
-    if reference:  # the fast kernels sum in the reference order: bit-identical (FORMAT.md)
+    if reference:  # the fast kernels sum in the reference order: bit-identical (docs/file-format.md)
         assert np.array_equal(results[0], results[1]), "fast and reference kernels differ"
     return native, report
 

@@ -3,7 +3,7 @@
 runtime/_build_ffi.py builds the cffi cdef by parsing native/include/edgecnn.h and
 edgecnn_ops.h (the op table), and optable.py reads op codes, parameter fields and enums
 from the built extension. These tests read the headers (and the op table of
-native/FORMAT.md) a second, independent way and check that every declaration made it
+docs/file-format.md) a second, independent way and check that every declaration made it
 through, that each op's fields are the header's, and that the parser refuses what it
 does not understand instead of dropping it.
 """
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INCLUDE = ROOT / "native" / "include"
 HEADER = INCLUDE / "edgecnn.h"
 OPS_HEADER = INCLUDE / "edgecnn_ops.h"
-FORMAT = ROOT / "native" / "FORMAT.md"
+FORMAT = ROOT / "docs" / "file-format.md"
 
 
 def _build_module(name="_edgecnn_build_ffi"):
@@ -137,7 +137,7 @@ def test_the_enums_come_from_the_header():
 
 
 def test_format_md_lists_each_ops_parameters():
-    """FORMAT.md's op table names the same parameters, in the same order, as the header."""
+    """docs/file-format.md's op table names the same parameters, in the same order, as the header."""
     from edgecnn.runtime import optable
 
     section = FORMAT.read_text().split("### Op types", 1)[1].split("\n\n", 3)[2]  # the table after the heading
@@ -151,7 +151,7 @@ def test_format_md_lists_each_ops_parameters():
             assert spec.fields == (), name
             continue
         count = re.search(r"\((\d+)\)$", params)
-        assert count and int(count.group(1)) == spec.words, f"{name}: FORMAT.md says {params!r}"
+        assert count and int(count.group(1)) == spec.words, f"{name}: docs/file-format.md says {params!r}"
         listed = [re.match(r"\w+", p.strip()).group(0) for p in re.sub(r"\([^()]*\)", "", params).split(",")]
         assert listed == [f.name for f in spec.fields], name
 

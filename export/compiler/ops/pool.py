@@ -143,4 +143,4 @@ def lower_qlinear_average_pool(low: Lowering, node) -> None:
     lower_qlinear_unary(low, node, "AveragePool", lower_pool, drop=("channels_last", UINT8_ROUNDING))
     op = low.ops[-1]
     if uint8_rounding and low.tensors[op.inputs[0]].dtype == DType.I8:
-        op.attrs["count_include_pad"] |= 2  # FORMAT.md AVG_POOL_2D: round as onnxruntime's uint8 codes do
+        op.attrs["count_include_pad"] |= 2  # docs/file-format.md AVG_POOL_2D: round as onnxruntime's uint8 codes do

@@ -5,7 +5,7 @@ from __future__ import annotations
 from edgecnn.export.compiler.errors import CompileError
 from edgecnn.export.compiler.ir import Act, DType, Kind, NOp, NTensor
 
-# Native ops with an int8/uint8 kernel (FORMAT.md "Quantized ops").
+# Native ops with an int8/uint8 kernel (docs/file-format.md "Quantized ops").
 INT8_OPS = frozenset(
     {
         "CONV_2D",

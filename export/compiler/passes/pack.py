@@ -1,5 +1,5 @@
 """Weight packing: CONV_2D and FULLY_CONNECTED weights in the order their fast kernels stream
-them (FORMAT.md "Packed weights")."""
+them (docs/file-format.md "Packed weights")."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ _QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "Le
 
 # Attribute qdq_to_qoperator puts on a QLinearAveragePool it fused from int8 QDQ: onnxruntime
 # (x86) rewrites int8 QDQ to uint8 codes and this op's rounding depends on the domain
-# (FORMAT.md AVG_POOL_2D, bit 1 of count_include_pad). Not an onnxruntime attribute.
+# (docs/file-format.md AVG_POOL_2D, bit 1 of count_include_pad). Not an onnxruntime attribute.
 UINT8_ROUNDING = "edgecnn_uint8_rounding"
 
 # Ops that only move or select values: with the same quantization on both sides,

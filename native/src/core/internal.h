@@ -10,7 +10,7 @@
 #include "core/isa.h"
 #include "edgecnn.h"
 
-/* File layout (native/FORMAT.md). */
+/* File layout (docs/file-format.md). */
 #define ECNN_HEADER_SIZE 64u
 #define ECNN_TENSOR_RECORD_SIZE 48u
 #define ECNN_OP_HEADER_SIZE 12u
@@ -70,7 +70,7 @@ uint32_t ecnn_writer_of(const ecnn_model *m, uint32_t t, uint32_t before);
 void ecnn_op_at(const ecnn_model *m, uint32_t index, ecnn_op_rec *op);
 
 /* The arena plan check (core/plan.c): live tensors never share bytes except through the
- * aliases FORMAT.md allows. */
+ * aliases docs/file-format.md allows. */
 ecnn_status ecnn_check_plan(ecnn_model *m);
 
 /* Records the failed check in the handle and returns the status. */

@@ -1,4 +1,4 @@
-/* Model loading: validates every byte of an .ecnn file (native/FORMAT.md) before use: the
+/* Model loading: validates every byte of an .ecnn file (docs/file-format.md) before use: the
  * header, every tensor record, the op records' structure, then each op's own check (src/ops,
  * through the registry) and the arena plan (plan.c); then answers queries. Nothing here
  * allocates: per-tensor facts (who writes a tensor, who reads it last) are recomputed by

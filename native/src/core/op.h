@@ -56,7 +56,7 @@ const ecnn_op_def *ecnn_op_def_of(uint32_t op_type);
 /* ---- run time ---------------------------------------------------------------------------- */
 
 /* Where tensor t lives for this run (NULL for ECNN_NO_TENSOR, or when r->run is 0); fills *rec
- * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (FORMAT.md). */
+ * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (docs/file-format.md). */
 void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
 
 /* ---- splitting an op into tiles (core/parallel.c) ------------------------------------------ *

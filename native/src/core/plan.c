@@ -1,4 +1,4 @@
-/* The arena plan check (FORMAT.md "Arena"): two arena tensors whose lifetimes overlap never
+/* The arena plan check (docs/file-format.md "Arena"): two arena tensors whose lifetimes overlap never
  * share bytes, except through the aliases the format allows, and an in-place op never
  * overwrites an alias of its input that a later op still reads. Nothing is allocated: the
  * lifetimes of a block of tensors at a time come from one scan of the op list. */
@@ -11,7 +11,7 @@ static int is_in_arena(uint32_t kind)
     return kind == ECNN_KIND_ACTIVATION || kind == ECNN_KIND_SCRATCH;
 }
 
-/* Ops whose output may share its input's bytes (FORMAT.md, "Arena"). */
+/* Ops whose output may share its input's bytes (docs/file-format.md, "Arena"). */
 static int may_alias(uint32_t op_type)
 {
     return op_type == ECNN_OP_RESHAPE || op_type == ECNN_OP_ACTIVATION || op_type == ECNN_OP_SOFTMAX ||
@@ -35,7 +35,7 @@ static uint32_t alias_parent(const ecnn_model *m, uint32_t t, uint32_t *op_index
     if (!is_in_arena(a.kind) || a.offset != b.offset) return NO_OP;
     if (op.op_type == ECNN_OP_MAX_POOL_2D) {
         /* No top/left padding and OW <= W: output pixel (oy, ox) lands at or before every
-         * input pixel it or a later output reads (FORMAT.md), so the kernel may run in place. */
+         * input pixel it or a later output reads (docs/file-format.md), so the kernel may run in place. */
         if (op.params.max_pool_2d.pad_top != 0 || op.params.max_pool_2d.pad_left != 0 || b.dims[1] > a.dims[1] ||
             b.size > a.size)
             return NO_OP;

@@ -1,5 +1,5 @@
 /* Quantized tensors in a model file: reading their parameters (scales and zero points
- * live in the weight data, FORMAT.md "Tensor table") and validating int8 / uint8 ops.
+ * live in the weight data, docs/file-format.md "Tensor table") and validating int8 / uint8 ops.
  * Shared by the validator (model.c) and the dispatcher (run.c). */
 #ifndef ECNN_QUANT_H
 #define ECNN_QUANT_H

@@ -44,7 +44,7 @@ static inline float ecnn_mac(float acc, float a, float b)
 #endif
 }
 
-/* Weight layouts: ecnn_layout (edgecnn_ops.h, FORMAT.md "Packed weights"). The compiler
+/* Weight layouts: ecnn_layout (edgecnn_ops.h, docs/file-format.md "Packed weights"). The compiler
  * packs weights into the order the fast kernels stream; the reference kernels read
  * every layout through the index functions below, so they stay the oracle on any file. */
 #define ECNN_LAYOUT_COUNT 5u
@@ -156,7 +156,7 @@ void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
 /* y[i] = act(x[i]) for `count` elements. y may equal x (in place). */
 void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_act_params *act);
 
-/* y[N,OH,OW,C] = mean of each window of x[N,H,W,C] (FORMAT.md AVG_POOL_2D): the window
+/* y[N,OH,OW,C] = mean of each window of x[N,H,W,C] (docs/file-format.md AVG_POOL_2D): the window
  * positions inside x summed in (ky, kx) order, divided once by the count (positions inside
  * x, or inside the padded area when p->count_include_pad). Every window must hold at least
  * one position inside x. y must not overlap x. Tile t: rows and channels of y. */

@@ -101,7 +101,7 @@ void ecnn_dequantize_ref(float *y, const void *x, uint32_t count, float scale, i
 
 /* ---- ops on quantized tensors: onnxruntime's com.microsoft QLinear* kernels, as they
  * compute on x86-64 with AVX2 + FMA (MLAS), bit for bit. Each function says which rule it
- * follows; native/FORMAT.md "Quantized ops" has the formulas. fmaf() is the exact fused
+ * follows; docs/file-format.md "Quantized ops" has the formulas. fmaf() is the exact fused
  * multiply-add of C99 (hardware or libm): where MLAS fuses, these kernels call it explicitly,
  * so the result does not depend on the compiler's contraction (-ffp-contract=off). */
 

@@ -1,4 +1,4 @@
-/* ACTIVATION: y = act(x) element by element (FORMAT.md): float, or int8 through a 256-entry
+/* ACTIVATION: y = act(x) element by element (docs/file-format.md): float, or int8 through a 256-entry
  * table of the activation's float formula, as onnxruntime's QLinear lookup. */
 #include "core/op.h"
 #include "kernels/kernels.h"

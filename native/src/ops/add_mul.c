@@ -1,4 +1,4 @@
-/* ADD and MUL (FORMAT.md): y = act(a + b) / act(a * b) element by element, b of a's shape or one
+/* ADD and MUL (docs/file-format.md): y = act(a + b) / act(a * b) element by element, b of a's shape or one
  * value per sample and channel; float, or int8 (onnxruntime's QLinearAdd / QLinearMul, no fused
  * activation; b may then be a constant [C] or [1]). */
 #include "core/op.h"

@@ -1,5 +1,5 @@
 /* CHANNEL_ARITH: y[..., c] = x[..., c] op k[c] (or k[c] op x[..., c]), k a float constant per
- * channel of the last axis or a scalar (FORMAT.md); one IEEE operation per element. */
+ * channel of the last axis or a scalar (docs/file-format.md); one IEEE operation per element. */
 #include "core/op.h"
 #include "kernels/kernels.h"
 

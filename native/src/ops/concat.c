@@ -1,4 +1,4 @@
-/* CONCAT: the inputs joined along `axis` of the per-sample dims (FORMAT.md); any dtype, int8
+/* CONCAT: the inputs joined along `axis` of the per-sample dims (docs/file-format.md); any dtype, int8
  * inputs requantized to the output's quantization (onnxruntime's QLinearConcat). */
 #include "core/op.h"
 #include "core/quant.h"

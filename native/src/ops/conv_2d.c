@@ -1,4 +1,4 @@
-/* CONV_2D (FORMAT.md), float or int8, any stride, padding, dilation and group. HWIO weights run
+/* CONV_2D (docs/file-format.md), float or int8, any stride, padding, dilation and group. HWIO weights run
  * the ISA level's fast kernel (depthwise convolutions their own); OHWI (plain) weights and
  * ECNN_RUN_REFERENCE the reference kernel. */
 #include "core/op.h"

@@ -1,4 +1,4 @@
-/* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (FORMAT.md), float or int8. Packed
+/* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (docs/file-format.md), float or int8. Packed
  * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
  * ECNN_RUN_REFERENCE the reference kernel. */
 #include "core/op.h"

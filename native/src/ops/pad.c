@@ -1,4 +1,4 @@
-/* PAD: constant padding, before[i] / after[i] elements along each axis, any dtype (FORMAT.md). */
+/* PAD: constant padding, before[i] / after[i] elements along each axis, any dtype (docs/file-format.md). */
 #include "core/op.h"
 #include "kernels/kernels.h"
 

@@ -1,4 +1,4 @@
-/* MAX_POOL_2D and AVG_POOL_2D (FORMAT.md): one window over NHWC, float or int8. Max pooling
+/* MAX_POOL_2D and AVG_POOL_2D (docs/file-format.md): one window over NHWC, float or int8. Max pooling
  * runs the ISA level's kernel (ECNN_RUN_REFERENCE: the reference); average pooling the
  * reference kernels. Their parameter structs share their first ten fields (edgecnn_ops.h): the
  * window. */
@@ -68,7 +68,7 @@ static ecnn_status check_window(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, 
         q->dilation_w == 0)
         return POOL_FAIL(ECNN_NO_INDEX, "kernel, stride and dilation must be >= 1");
     if (avg && op->params.avg_pool_2d.count_include_pad >
-                   (x->dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (FORMAT.md) */
+                   (x->dtype == ECNN_DTYPE_I8 ? 3u : 1u)) /* i8: bit 1 = round as uint8 codes (docs/file-format.md) */
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
                             x->dtype == ECNN_DTYPE_I8 ? "int8 AVG_POOL_2D count_include_pad is not 0..3"
                                                       : "AVG_POOL_2D count_include_pad is not 0 or 1");

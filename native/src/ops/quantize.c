@@ -1,5 +1,5 @@
 /* QUANTIZE (f32 -> i8/u8) and DEQUANTIZE (i8/u8 -> f32), per tensor, as onnxruntime's
- * QuantizeLinear / DequantizeLinear (FORMAT.md). */
+ * QuantizeLinear / DequantizeLinear (docs/file-format.md). */
 #include "core/op.h"
 #include "core/quant.h"
 

@@ -1,4 +1,4 @@
-/* RESHAPE: the same bytes under another shape, any dtype (FORMAT.md). Free when the plan puts
+/* RESHAPE: the same bytes under another shape, any dtype (docs/file-format.md). Free when the plan puts
  * the output on the input's bytes, else a copy. */
 #include "core/op.h"
 #include "kernels/kernels.h"

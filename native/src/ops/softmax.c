@@ -1,4 +1,4 @@
-/* SOFTMAX: exp(x - max) / sum exp(x - max) along the last axis, float (FORMAT.md). */
+/* SOFTMAX: exp(x - max) / sum exp(x - max) along the last axis, float (docs/file-format.md). */
 #include "core/op.h"
 #include "kernels/kernels.h"
 

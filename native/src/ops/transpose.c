@@ -1,4 +1,4 @@
-/* TRANSPOSE: y = x.transpose(perm) per sample, any dtype (FORMAT.md). */
+/* TRANSPOSE: y = x.transpose(perm) per sample, any dtype (docs/file-format.md). */
 #include "core/op.h"
 #include "kernels/kernels.h"
 

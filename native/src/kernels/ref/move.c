@@ -1,5 +1,5 @@
 /* Data movement kernels (TRANSPOSE, PAD, CONCAT): they copy elements of any dtype, so the
- * float and the int8 paths share them (FORMAT.md: same quantization on every tensor). They
+ * float and the int8 paths share them (docs/file-format.md: same quantization on every tensor). They
  * are the only kernels for these ops: no fast variant, nothing to keep bit-identical. */
 #include <string.h>
 

@@ -50,6 +50,8 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     graph = model.graph
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
+    model = _s8_to_u8(model)
+    graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
     consumers = defaultdict(list)
@@ -155,6 +157,68 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
+def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
+    """onnxruntime's QDQS8ToU8 rewrite (x86): an int8 QuantizeLinear -> DequantizeLinear pair
+    whose Q feeds only that DQ, and the DQ only one node, carries uint8 codes with zero point
+    + 128 (the same real values). Pairs read twice (a residual branch: onnxruntime first gives
+    each reader its own DQ), a graph input or output, or a Q feeding a layout op stay int8. The
+    dtype decides what onnxruntime fuses (int8 activations meet no QLinearConv / QGemm on x86)
+    and how the non-shift-invariant kernels round (QLinearAdd, QLinearAveragePool), so the
+    compiler rewrites the same pairs before fusing."""
+    onnx = require("onnx")
+    numpy_helper = onnx.numpy_helper
+    graph = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    readers = defaultdict(list)
+    for n in graph.node:
+        for i in n.input:
+            readers[i].append(n)
+    graph_outputs = {o.name for o in graph.output}
+
+    def int8_scalar(node):
+        scale = inits.get(node.input[1])
+        zp = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        ok = scale is not None and zp is not None and scale.size == 1 and zp.size == 1 and zp.dtype == np.int8
+        return (scale.reshape(-1)[0], int(zp.reshape(-1)[0])) if ok else None
+
+    converted = {}  # zero point initializer name -> its uint8 twin
+    rewrites = []
+    for q in graph.node:
+        if q.op_type != "QuantizeLinear" or q.domain not in ("", "ai.onnx") or q.output[0] in graph_outputs:
+            continue
+        users = readers.get(q.output[0], [])
+        if len(users) != 1 or users[0].op_type != "DequantizeLinear" or users[0].domain not in ("", "ai.onnx"):
+            continue
+        dq = users[0]
+        if dq.output[0] in graph_outputs or len(readers.get(dq.output[0], [])) != 1:
+            continue
+        qp, dqp = int8_scalar(q), int8_scalar(dq)
+        if qp is None or qp != dqp:
+            continue
+        rewrites.append((q, dq))
+    if not rewrites:
+        return model
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    nodes = {id(n): i for i, n in enumerate(graph.node)}
+    for q, dq in rewrites:
+        for node in (q, dq):
+            zp_name = node.input[2]
+            if zp_name not in converted:
+                twin = zp_name + "_u8"
+                zp = inits[zp_name].astype(np.int32) + 128
+                out.graph.initializer.append(numpy_helper.from_array(zp.astype(np.uint8), twin))
+                converted[zp_name] = twin
+            out.graph.node[nodes[id(node)]].input[2] = converted[zp_name]
+    return out
+
+
+def _zero_point_dtype(node, inits):
+    """The code dtype of a Q / DQ node (no zero point: uint8, as ONNX says)."""
+    has_zp = len(node.input) > 2 and node.input[2]
+    return inits[node.input[2]].dtype if has_zp and node.input[2] in inits else np.dtype(np.uint8)
+
+
 def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
     """(QLinearConv / com.microsoft QGemm / QLinearMatMul node, the Q node, the Relu before it or
     None) for DQ(x) -> Conv / Gemm / MatMul(DQ(W), DQ(B int32)) -> [Relu ->] Q, or None."""
@@ -167,6 +231,8 @@ def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
     db = dq_of(node.input[2], True) if has_bias else None
     if dx is None or dw is None or q is None or (has_bias and (db is None or inits[db.input[0]].dtype != np.int32)):
         return None
+    if any(_zero_point_dtype(n, inits) != np.uint8 for n in (dx, q)):
+        return None  # onnxruntime (x86) has no QLinearConv / QGemm for int8 activations: DQ -> float op -> Q
     x, w, (_, y_s, y_z) = list(inputs_of(dx)), list(inputs_of(dw)), inputs_of(q)
     bias = [db.input[0]] if has_bias else []
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
@@ -231,8 +297,6 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
     else:
         if node.op_type == "AveragePool" and any(d != 1 for d in attrs.pop("dilations", [])):
             return None  # QLinearAveragePool has no dilations
-        if node.op_type == "AveragePool" and params[-1][1].dtype == np.int8:
-            attrs[UINT8_ROUNDING] = 1  # onnxruntime's x86 graph runs it on uint8 codes (QDQS8ToU8)
         inputs = list(inputs_of(dqs[0])) + [y_s, y_z]
         new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
     return new, q, relu

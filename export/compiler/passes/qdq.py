@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgecnn.export.compiler.passes.ort_float import split_float_gemms
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     graph = model.graph
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
-    model = _s8_to_u8(model)
+    model = split_float_gemms(_s8_to_u8(model))
     graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
@@ -95,17 +96,20 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
         )
 
     def output_q(node):
-        """(QuantizeLinear after node, Relu between them or None); a Relu is taken only when the
-        Q's zero point is the dtype's minimum (onnxruntime's ReluQuantFusion drops it then)."""
+        """(QuantizeLinear after node, Relu / Clip between them or None): onnxruntime drops a Relu
+        when the Q's zero point is the dtype's minimum (ReluQuantFusion) and a Clip whose range
+        the Q's codes do not exceed (ClipQuantFusion); the Q's saturation is then the clamp."""
         q = only_q(node.output[0])
         if q is not None or len(consumers.get(node.output[0], [])) != 1 or node.output[0] in graph_outputs:
             return q, None
         relu = consumers[node.output[0]][0]
-        q = only_q(relu.output[0]) if relu.op_type == "Relu" else None
-        zp = qparams(q)[1] if q is not None else None
-        if zp is None or int(zp.reshape(-1)[0]) != np.iinfo(zp.dtype).min:
+        q = only_q(relu.output[0]) if relu.op_type in ("Relu", "Clip") else None
+        scale, zp = qparams(q) if q is not None else (None, None)
+        if scale is None or zp is None or scale.size != 1 or zp.size != 1:
             return None, None
-        return q, relu
+        if relu.op_type == "Relu":
+            return (q, relu) if int(zp.reshape(-1)[0]) == np.iinfo(zp.dtype).min else (None, None)
+        return (q, relu) if _clip_within_codes(relu, scale, zp, inits) else (None, None)
 
     def inputs_of(n):
         """(data, scale, zero point) input names of a Q/DQ node ('' for an absent zero point)."""
@@ -116,7 +120,10 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
         if node.domain not in ("", "ai.onnx") or not node.input:
             continue
         if node.op_type in ("Conv", "Gemm", "MatMul"):
-            fused = _fuse_linear(node, dq_of, output_q, inputs_of, inits)
+            bias_add = _bias_add(node, consumers, graph_outputs, dq_of, inits)
+            fused = _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add)
+            if fused is not None and bias_add is not None:
+                replaced[id(bias_add)] = None
         elif node.op_type in _QLINEAR_OPS:
             fused = _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of)
         elif node.op_type in _MOVE_OPS:
@@ -159,9 +166,9 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
     """onnxruntime's QDQS8ToU8 rewrite (x86): an int8 QuantizeLinear -> DequantizeLinear pair
-    whose Q feeds only that DQ, and the DQ only one node, carries uint8 codes with zero point
+    whose Q feeds only that DQ, and the DQ at most one node, carries uint8 codes with zero point
     + 128 (the same real values). Pairs read twice (a residual branch: onnxruntime first gives
-    each reader its own DQ), a graph input or output, or a Q feeding a layout op stay int8. The
+    each reader its own DQ), the graph input and output, and a Q feeding a layout op stay int8. The
     dtype decides what onnxruntime fuses (int8 activations meet no QLinearConv / QGemm on x86)
     and how the non-shift-invariant kernels round (QLinearAdd, QLinearAveragePool), so the
     compiler rewrites the same pairs before fusing."""
@@ -190,7 +197,7 @@ def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
         if len(users) != 1 or users[0].op_type != "DequantizeLinear" or users[0].domain not in ("", "ai.onnx"):
             continue
         dq = users[0]
-        if dq.output[0] in graph_outputs or len(readers.get(dq.output[0], [])) != 1:
+        if len(readers.get(dq.output[0], [])) > 1:
             continue
         qp, dqp = int8_scalar(q), int8_scalar(dq)
         if qp is None or qp != dqp:
@@ -213,22 +220,61 @@ def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
     return out
 
 
+def _clip_within_codes(clip, scale, zp, inits) -> bool:
+    """onnxruntime's ClipQuantFusion drops a Clip before a QuantizeLinear whose codes cover no
+    more than the Clip's range (a TFLite ReLU6 with scale 6/255): min - lower <= eps and
+    upper - max <= eps in float32, lower and upper the reals of the dtype's end codes."""
+    if clip.domain not in ("", "ai.onnx"):
+        return False
+    bounds = []
+    for i, default in ((1, -np.inf), (2, np.inf)):
+        name = clip.input[i] if len(clip.input) > i else ""
+        if name and (name not in inits or inits[name].size != 1):
+            return False  # a bound computed at run time: onnxruntime keeps the Clip
+        bounds.append(np.float32(inits[name].reshape(-1)[0]) if name else np.float32(default))
+    for a in clip.attribute:  # opset < 11: min / max attributes
+        if a.name in ("min", "max"):
+            bounds["min max".split().index(a.name)] = np.float32(a.f)
+    info = np.iinfo(zp.dtype)
+    s, z = np.float32(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
+    lower, upper = np.float32(s * np.float32(info.min - z)), np.float32(s * np.float32(info.max - z))
+    eps = np.finfo(np.float32).eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        return not (eps < np.float32(bounds[0] - lower) or eps < np.float32(upper - bounds[1]))
+
+
 def _zero_point_dtype(node, inits):
     """The code dtype of a Q / DQ node (no zero point: uint8, as ONNX says)."""
     has_zp = len(node.input) > 2 and node.input[2]
     return inits[node.input[2]].dtype if has_zp and node.input[2] in inits else np.dtype(np.uint8)
 
 
-def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
+def _bias_add(node, consumers, graph_outputs, dq_of, inits):
+    """The Add of an int32 bias (a DQ of a 1-D initializer) that is the sole reader of a MatMul:
+    onnxruntime fuses MatMul + Add into one Gemm, then into QGemm (tf2onnx writes a TFLite
+    FullyConnected this way)."""
+    users = consumers.get(node.output[0], [])
+    if node.op_type != "MatMul" or node.output[0] in graph_outputs or len(users) != 1 or users[0].op_type != "Add":
+        return None
+    other = [i for i in users[0].input if i != node.output[0]]
+    db = dq_of(other[0], True) if len(other) == 1 else None
+    return (
+        users[0] if db is not None and inits[db.input[0]].dtype == np.int32 and inits[db.input[0]].ndim == 1 else None
+    )
+
+
+def _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add=None):
     """(QLinearConv / com.microsoft QGemm / QLinearMatMul node, the Q node, the Relu before it or
-    None) for DQ(x) -> Conv / Gemm / MatMul(DQ(W), DQ(B int32)) -> [Relu ->] Q, or None."""
+    None) for DQ(x) -> Conv / Gemm / MatMul(DQ(W), DQ(B int32)) -> [Relu ->] Q, or None.
+    A MatMul with a `bias_add` becomes a QGemm with that bias."""
     from onnx import helper
 
     dx = dq_of(node.input[0], False)
-    q, relu = output_q(node)  # a Relu before the Q is the clamp of the Q's zero point
+    q, relu = output_q(bias_add or node)  # a Relu before the Q is the clamp of the Q's zero point
     dw = dq_of(node.input[1], True) if len(node.input) > 1 else None
-    has_bias = len(node.input) > 2 and bool(node.input[2])
-    db = dq_of(node.input[2], True) if has_bias else None
+    has_bias = (len(node.input) > 2 and bool(node.input[2])) or bias_add is not None
+    bias_name = next(i for i in bias_add.input if i != node.output[0]) if bias_add is not None else None
+    db = dq_of(bias_name or node.input[2], True) if has_bias else None
     if dx is None or dw is None or q is None or (has_bias and (db is None or inits[db.input[0]].dtype != np.int32)):
         return None
     if any(_zero_point_dtype(n, inits) != np.uint8 for n in (dx, q)):
@@ -237,7 +283,11 @@ def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
     bias = [db.input[0]] if has_bias else []
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     name = node.name or node.output[0]
-    if node.op_type == "Conv":
+    if bias_add is not None:
+        new = helper.make_node(
+            "QGemm", x + w + bias + [y_s, y_z], [q.output[0]], name=name, domain="com.microsoft", alpha=1.0
+        )
+    elif node.op_type == "Conv":
         new = helper.make_node("QLinearConv", x + w + [y_s, y_z] + bias, [q.output[0]], name=name, **attrs)
     elif node.op_type == "Gemm":
         if has_bias and float(attrs.get("beta", 1.0)) != 1.0:

@@ -127,3 +127,118 @@ def split_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
         result.graph.node.extend(replaced.get(id(n), [n]))
     result.graph.initializer.extend(new_inits)
     return result
+
+
+def rewrite_float_convs(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Conv on a DequantizeLinear of a runtime tensor with weights a DequantizeLinear of an
+    initializer (a float layer of an int8 graph): MLAS unfolds the input (im2col, K in channel,
+    row, column order), multiplies by the weights in K slices (sgemm_stride_k of the output
+    pixels and K) and adds the bias last. The native float CONV_2D sums row, column, channel.
+    When the orders differ (a kernel larger than 1x1 over several channels per group) or K needs
+    several slices, the layer becomes:
+
+    - a depthwise Conv with one-hot weights that writes the unfolded input (channel c * kh * kw +
+      row * kw + column: each output is its one input tap, exactly);
+    - per K slice, a 1x1 Conv over the unfolded channels (weights outside the slice at the zero
+      point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum."""
+    onnx = require("onnx")
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    graph = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    shapes = _output_pixels(model)
+
+    def dq(name, const):
+        n = producer.get(name)
+        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
+            return None
+        return n if (n.input[0] in inits) == const else None
+
+    new_inits, replaced = [], {}
+    for node in graph.node:
+        if node.op_type != "Conv" or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        dw = dq(node.input[1], True)
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or dq(node.input[0], False) is None:
+            continue
+        if dw is None or inits[dw.input[0]].ndim != 4 or node.output[0] not in shapes:
+            continue
+        w = inits[dw.input[0]]
+        o, cg, kh, kw = w.shape
+        group = int(attrs.get("group", 1))
+        k = cg * kh * kw
+        stride = sgemm_stride_k(shapes[node.output[0]], k)
+        if (cg == 1 or kh * kw == 1) and k <= stride:
+            continue  # the native order is MLAS's
+        axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
+        if axis != 0:
+            continue
+        tag = node.name or node.output[0]
+        nodes, x = [], node.input[0]
+        if kh * kw > 1:  # unfold: im2col as a depthwise Conv with one-hot weights
+            onehot = np.zeros((cg * group * kh * kw, 1, kh, kw), np.float32)
+            for c in range(cg * group):
+                for r in range(kh):
+                    for s in range(kw):
+                        onehot[(c * kh + r) * kw + s, 0, r, s] = 1.0
+            name = f"{tag}_unfold_w"
+            new_inits.append(numpy_helper.from_array(onehot, name))
+            unfold = {key: attrs[key] for key in ("pads", "strides", "dilations") if key in attrs}
+            nodes.append(
+                helper.make_node(
+                    "Conv", [x, name], [f"{tag}_unfold"], kernel_shape=[kh, kw], group=cg * group, **unfold
+                )
+            )
+            x = f"{tag}_unfold"
+        flat = w.reshape(o, k, 1, 1)
+        zp = inits[dw.input[2]] if len(dw.input) > 2 and dw.input[2] else np.zeros((), w.dtype)
+        fill = np.broadcast_to(zp.reshape(-1, 1, 1, 1) if zp.size > 1 else zp, flat.shape)
+        total = None
+        for start in range(0, k, stride):
+            keep = np.zeros(flat.shape, bool)
+            keep[:, start : start + stride] = True
+            w_name = f"{dw.input[0]}_{tag}_k{start}"
+            new_inits.append(numpy_helper.from_array(np.where(keep, flat, fill).astype(w.dtype), w_name))
+            part = f"{tag}_k{start}"
+            nodes.append(helper.make_node("DequantizeLinear", [w_name, *dw.input[1:]], [part + "_w"], axis=0))
+            nodes.append(helper.make_node("Conv", [x, part + "_w"], [part], kernel_shape=[1, 1], group=group))
+            if total is not None:
+                nodes.append(helper.make_node("Add", [total, part], [part + "_acc"]))
+                part += "_acc"
+            total = part
+        if len(node.input) > 2 and node.input[2]:
+            db = dq(node.input[2], True)
+            if db is None:
+                continue
+            b_name = f"{db.input[0]}_{tag}_column"
+            new_inits.append(numpy_helper.from_array(inits[db.input[0]].reshape(-1, 1, 1), b_name))
+            nodes.append(helper.make_node("DequantizeLinear", [b_name, *db.input[1:]], [f"{tag}_bias"], axis=0))
+            nodes.append(helper.make_node("Add", [total, f"{tag}_bias"], [f"{tag}_biased"]))
+            total = f"{tag}_biased"
+        nodes.append(helper.make_node("Identity", [total], [node.output[0]]))
+        replaced[id(node)] = nodes
+    if not replaced:
+        return model
+    result = onnx.ModelProto()
+    result.CopyFrom(model)
+    del result.graph.node[:]
+    for n in graph.node:
+        result.graph.node.extend(replaced.get(id(n), [n]))
+    result.graph.initializer.extend(new_inits)
+    return result
+
+
+def _output_pixels(model: onnx.ModelProto) -> dict:
+    """{Conv output name: output height x width} from ONNX shape inference (the batch may be unknown)."""
+    onnx = require("onnx")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # inference is best effort: a layer it cannot size keeps the native order
+        return {}
+    pixels = {}
+    for vi in inferred.graph.value_info:
+        dims = [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
+        if len(dims) == 4 and dims[2] > 0 and dims[3] > 0:
+            pixels[vi.name] = dims[2] * dims[3]
+    return pixels

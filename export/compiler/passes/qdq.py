@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecnn.export.compiler.passes.ort_float import split_float_gemms
+from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, split_float_gemms
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     graph = model.graph
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
-    model = split_float_gemms(_s8_to_u8(model))
+    model = _s8_to_u8(model)
     graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
@@ -144,7 +144,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
             if relu is not None:
                 replaced[id(relu)] = None
     if not replaced:
-        return model
+        return _float_groups(model)
 
     nodes = [replaced.get(id(n), n) for n in graph.node]
     nodes = [n for n in nodes if n is not None]
@@ -161,7 +161,12 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     out.graph.node.extend(nodes)
     if not any(o.domain == "com.microsoft" for o in out.opset_import):
         out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return out
+    return _float_groups(out)
+
+
+def _float_groups(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The Conv / Gemm / MatMul layers left unfused run in float: in onnxruntime's order (ort_float.py)."""
+    return rewrite_float_convs(split_float_gemms(model))
 
 
 def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:

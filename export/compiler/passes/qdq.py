@@ -172,7 +172,7 @@ def _float_groups(model: onnx.ModelProto) -> onnx.ModelProto:
 def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
     """onnxruntime's QDQS8ToU8 rewrite (x86): an int8 QuantizeLinear -> DequantizeLinear pair
     whose Q feeds only that DQ, and the DQ at most one node, carries uint8 codes with zero point
-    + 128 (the same real values). Pairs read twice (a residual branch: onnxruntime first gives
+    + 128 (the same real values), also with Transposes between them. Pairs read twice (a residual branch: onnxruntime first gives
     each reader its own DQ), the graph input and output, and a Q feeding a layout op stay int8. The
     dtype decides what onnxruntime fuses (int8 activations meet no QLinearConv / QGemm on x86)
     and how the non-shift-invariant kernels round (QLinearAdd, QLinearAveragePool), so the
@@ -199,6 +199,9 @@ def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
         if q.op_type != "QuantizeLinear" or q.domain not in ("", "ai.onnx") or q.output[0] in graph_outputs:
             continue
         users = readers.get(q.output[0], [])
+        # onnxruntime's transpose optimizer first moves a Transpose between them out of the way
+        while len(users) == 1 and users[0].op_type == "Transpose" and users[0].output[0] not in graph_outputs:
+            users = readers.get(users[0].output[0], [])
         if len(users) != 1 or users[0].op_type != "DequantizeLinear" or users[0].domain not in ("", "ai.onnx"):
             continue
         dq = users[0]

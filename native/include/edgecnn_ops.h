@@ -145,7 +145,8 @@ typedef struct {
     X(CONCAT, 12, concat, ecnn_concat_params)                                                                          \
     X(PAD, 13, pad, ecnn_pad_params)                                                                                   \
     X(TRANSPOSE, 14, transpose, ecnn_transpose_params)                                                                 \
-    X(MUL, 15, mul, ecnn_act_params)
+    X(MUL, 15, mul, ecnn_act_params)                                                                                   \
+    X(FULLY_CONNECTED_G4, 19, fully_connected_g4, ecnn_act_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {

@@ -1,15 +1,18 @@
 """The float layers of an int8 QDQ graph, in onnxruntime's order of operations.
 
-onnxruntime runs a DequantizeLinear -> Gemm / MatMul -> QuantizeLinear group it does not fuse
-(int8 activations on x86: the first and last layers of a full-integer TFLite model) in float,
-through MLAS's SGEMM: the output starts at the bias, and K is summed in slices (`stride_k`),
-each slice a chain of fused multiply-adds from zero added to the output. The native float
-FULLY_CONNECTED sums all of K in one chain, which is the same arithmetic when K fits one slice
-and differs in the last bit otherwise, enough to move a QuantizeLinear by one step.
+onnxruntime runs a DequantizeLinear -> Conv / Gemm / MatMul -> QuantizeLinear group it does not
+fuse (int8 activations on x86: the first and last layers of a full-integer TFLite model, the
+layers reading a residual branch) in float, through MLAS. Its sums are not the native float
+kernels' (pixel-major, one chain of fused multiply-adds), and a last-bit difference moves a
+QuantizeLinear by one step now and then, so these layers are rewritten:
 
-`split_float_gemms` rewrites such a layer as one Gemm / MatMul per slice, each with the weights
-outside its slice set to the zero point (their products add exact zeros to the chain), the first
-with the bias, and Adds in slice order: ((bias + s0) + s1) + ..., MLAS's sum.
+- Gemm / MatMul: at batch 1 (a TFLite model's batch) MLAS's SGEMM takes its M=1 kernel, which
+  starts at the bias and adds k in groups of four unfused products: the native op
+  FULLY_CONNECTED_G4 (`rewrite_float_gemms`). At larger batches onnxruntime itself sums
+  otherwise (fused multiply-adds in K slices), so its output for a sample depends on the batch
+  it runs in; the compiler follows batch 1.
+- Conv: im2col (K in channel, row, column order), an SGEMM in K slices (`sgemm_stride_k`, each
+  a chain of fused multiply-adds from zero), the bias added last (`rewrite_float_convs`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from edgecnn.runtime.errors import require
 if TYPE_CHECKING:
     import onnx
 
+# The node rewrite_float_gemms writes (lowered in ops/gemm.py); not an onnxruntime op.
+EDGECNN_DOMAIN = "ai.edgecnn"
+GEMM_BATCH1 = "GemmBatch1"
 # MLAS (mlasi.h): the SGEMM slices of N and K.
 SGEMM_STRIDE_N = 128
 SGEMM_STRIDE_K = 128
@@ -42,10 +48,11 @@ def sgemm_stride_k(n: int, k: int) -> int:
     return stride_k
 
 
-def split_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Gemm / MatMul (+ bias Add) on a DequantizeLinear of a runtime tensor, weights a
-    DequantizeLinear of a 2-D initializer, K wider than one SGEMM slice: one product per slice
-    (see the module docstring). Other nodes are kept as they are."""
+def rewrite_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Gemm / MatMul (+ its bias Add, which onnxruntime fuses into the Gemm) on a DequantizeLinear
+    of a runtime tensor, weights a DequantizeLinear of a 2-D initializer: an edgecnn
+    `GemmBatch1(A, B, C)` node (transB as the Gemm's), lowered to FULLY_CONNECTED_G4, the sum
+    onnxruntime's batch-1 SGEMM kernel computes (see the module docstring)."""
     onnx = require("onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     graph = model.graph
@@ -63,7 +70,7 @@ def split_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
             return None
         return n if (n.input[0] in inits) == const else None
 
-    new_inits, replaced = [], {}
+    replaced = {}
     for node in graph.node:
         if node.op_type not in ("Gemm", "MatMul") or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
             continue
@@ -73,51 +80,25 @@ def split_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
         dw = dq(node.input[1], True)
         if dq(node.input[0], False) is None or dw is None or inits[dw.input[0]].ndim != 2:
             continue
-        w = inits[dw.input[0]]
-        k, n = w.shape[::-1] if attrs.get("transB", 0) else w.shape
-        stride = sgemm_stride_k(int(n), int(k))
-        if k <= stride:
-            continue
-        bias, bias_add = (node.input[2] if len(node.input) > 2 and node.input[2] else None), None
-        out = node.output[0]
+        bias = node.input[2] if len(node.input) > 2 and node.input[2] else ""
+        out, bias_add = node.output[0], None
         if node.op_type == "MatMul":  # MatMul -> Add(bias): onnxruntime makes it one Gemm
             users = readers.get(out, [])
             if len(users) == 1 and users[0].op_type == "Add" and out not in graph_outputs:
                 other = [i for i in users[0].input if i != out]
                 if len(other) == 1 and (other[0] in inits or dq(other[0], True) is not None):
                     bias_add, bias, out = users[0], other[0], users[0].output[0]
-        k_axis = 1 if attrs.get("transB", 0) else 0
-        axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
-        zp = inits[dw.input[2]] if len(dw.input) > 2 and dw.input[2] else np.zeros((), w.dtype)
-        fill = np.broadcast_to(
-            zp.reshape([-1 if d == axis % 2 else 1 for d in range(2)]) if zp.size > 1 else zp, w.shape
+        new = helper.make_node(
+            GEMM_BATCH1,
+            [node.input[0], node.input[1], bias],
+            [out],
+            name=node.name or out,
+            domain=EDGECNN_DOMAIN,
+            transB=int(attrs.get("transB", 0)),
         )
-        dq_attrs = {a.name: helper.get_attribute_value(a) for a in dw.attribute}
-        nodes, total = [], None
-        for start in range(0, int(k), stride):
-            tag = f"{node.name or node.output[0]}_k{start}"
-            keep = np.zeros(w.shape, bool)
-            index = [slice(None), slice(None)]
-            index[k_axis] = slice(start, start + stride)
-            keep[tuple(index)] = True
-            w_name = f"{dw.input[0]}_k{start}"
-            new_inits.append(numpy_helper.from_array(np.where(keep, w, fill).astype(w.dtype), w_name))
-            nodes.append(helper.make_node("DequantizeLinear", [w_name, *dw.input[1:]], [tag + "_w"], **dq_attrs))
-            first_bias = [bias] if total is None and bias is not None and node.op_type == "Gemm" else []
-            op_attrs = attrs if node.op_type == "Gemm" else {}
-            nodes.append(helper.make_node(node.op_type, [node.input[0], tag + "_w", *first_bias], [tag], **op_attrs))
-            part = tag
-            if total is None and bias_add is not None:  # the bias first, as Gemm's output starts at it
-                nodes.append(helper.make_node("Add", [part, bias], [tag + "_bias"]))
-                part = tag + "_bias"
-            if total is not None:
-                nodes.append(helper.make_node("Add", [total, part], [tag + "_acc"]))
-                part = tag + "_acc"
-            total = part
-        nodes.append(helper.make_node("Identity", [total], [out]))
         # At the bias Add's place when there is one: tf2onnx may write the bias's DQ after the MatMul.
         replaced[id(node)] = []
-        replaced[id(bias_add or node)] = nodes
+        replaced[id(bias_add or node)] = [new]
     if not replaced:
         return model
     result = onnx.ModelProto()
@@ -125,7 +106,8 @@ def split_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
     del result.graph.node[:]
     for n in graph.node:
         result.graph.node.extend(replaced.get(id(n), [n]))
-    result.graph.initializer.extend(new_inits)
+    if not any(o.domain == EDGECNN_DOMAIN for o in result.opset_import):
+        result.opset_import.append(helper.make_opsetid(EDGECNN_DOMAIN, 1))
     return result
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, split_float_gemms
+from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, rewrite_float_gemms
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def _float_groups(model: onnx.ModelProto) -> onnx.ModelProto:
     """The Conv / Gemm / MatMul layers left unfused run in float: in onnxruntime's order (ort_float.py)."""
-    return rewrite_float_convs(split_float_gemms(model))
+    return rewrite_float_convs(rewrite_float_gemms(model))
 
 
 def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -285,8 +285,13 @@ def _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add=None):
     db = dq_of(bias_name or node.input[2], True) if has_bias else None
     if dx is None or dw is None or q is None or (has_bias and (db is None or inits[db.input[0]].dtype != np.int32)):
         return None
-    if any(_zero_point_dtype(n, inits) != np.uint8 for n in (dx, q)):
-        return None  # onnxruntime (x86) has no QLinearConv / QGemm for int8 activations: DQ -> float op -> Q
+    # What onnxruntime (x86) fuses, else it runs DQ -> float op -> Q: QLinearConv and
+    # QLinearMatMul on uint8 activations only, QGemm (a Gemm, or a MatMul with its bias Add) on
+    # uint8 or int8 ones, the same dtype in and out.
+    dtypes = {_zero_point_dtype(n, inits) for n in (dx, q)}
+    gemm = node.op_type == "Gemm" or bias_add is not None
+    if len(dtypes) != 1 or dtypes.pop() != np.uint8 and not gemm:
+        return None
     x, w, (_, y_s, y_z) = list(inputs_of(dx)), list(inputs_of(dw)), inputs_of(q)
     bias = [db.input[0]] if has_bias else []
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}

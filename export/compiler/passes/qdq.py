@@ -10,10 +10,11 @@ at its default level, so that the lowering sees the ops onnxruntime runs:
 - Add, Mul, GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat between DQs and a Q
   become com.microsoft QLinear* nodes where onnxruntime fuses them (`_fuse_qlinear` says when).
 
-Activations stay int8 or uint8 as the model says: onnxruntime runs int8 activations of QDQ
-models as uint8 with zero point + 128 on x86, the same numbers except where a kernel rounds
-after adding a zero point in float (AVG_POOL_2D: marked UINT8_ROUNDING here) or is not shift
-invariant (QLinearAdd: fused for uint8 only, as onnxruntime does).
+First the int8 QuantizeLinear -> DequantizeLinear pairs onnxruntime rewrites to uint8 codes on
+x86 (QDQS8ToU8, `_s8_to_u8`) are rewritten the same way: which pairs are uint8 decides what
+onnxruntime fuses, and QLinearAdd and QLinearAveragePool round differently on int8 and uint8
+codes. The groups onnxruntime leaves unfused run DQ -> float op -> Q, the float op in
+onnxruntime's own order (passes/ort_float.py; docs/numerics.md).
 """
 
 from __future__ import annotations
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
 # Float ops between DequantizeLinear and QuantizeLinear that onnxruntime (x86, default level)
 # fuses into com.microsoft QLinear* kernels; _fuse_qlinear says when.
 _QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat", "Softmax")
-
-# Attribute qdq_to_qoperator puts on a QLinearAveragePool it fused from int8 QDQ: onnxruntime
-# (x86) rewrites int8 QDQ to uint8 codes and this op's rounding depends on the domain
-# (docs/file-format.md AVG_POOL_2D, bit 1 of count_include_pad). Not an onnxruntime attribute.
-UINT8_ROUNDING = "edgecnn_uint8_rounding"
 
 # Ops that only move or select values: with the same quantization on both sides,
 # DQ -> op -> Q is the op applied to the int8 codes.
@@ -242,7 +238,7 @@ def _clip_within_codes(clip, scale, zp, inits) -> bool:
         bounds.append(np.float32(inits[name].reshape(-1)[0]) if name else np.float32(default))
     for a in clip.attribute:  # opset < 11: min / max attributes
         if a.name in ("min", "max"):
-            bounds["min max".split().index(a.name)] = np.float32(a.f)
+            bounds[0 if a.name == "min" else 1] = np.float32(a.f)
     info = np.iinfo(zp.dtype)
     s, z = np.float32(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
     lower, upper = np.float32(s * np.float32(info.min - z)), np.float32(s * np.float32(info.max - z))
@@ -290,7 +286,7 @@ def _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add=None):
     # uint8 or int8 ones, the same dtype in and out.
     dtypes = {_zero_point_dtype(n, inits) for n in (dx, q)}
     gemm = node.op_type == "Gemm" or bias_add is not None
-    if len(dtypes) != 1 or dtypes.pop() != np.uint8 and not gemm:
+    if len(dtypes) != 1 or (dtypes.pop() != np.uint8 and not gemm):
         return None
     x, w, (_, y_s, y_z) = list(inputs_of(dx)), list(inputs_of(dw)), inputs_of(q)
     bias = [db.input[0]] if has_bias else []

@@ -10,7 +10,7 @@ input), the last (it writes the int8 output), every layer reading a tensor that 
 The compiler makes the same choices (export/compiler/passes/qdq.py, docs/numerics.md).
 
 Two kinds of cases:
-- every tiny-zoo model's int8 ONNX (tests/tiny_zoo.py): compiled, run on the zoo's own kind of
+- every tiny-zoo model's int8 ONNX (the tiny_zoo fixture, tests/tiny_zoo.py): compiled, run on the zoo's own kind of
   inputs (images or standardised features, quantized with the TFLite input's scale and zero
   point) and compared with onnxruntime run one sample at a time, as TFLite runs them;
 - small graphs built with onnx.helper, one per QDQ pattern, in the form tf2onnx writes them.
@@ -25,7 +25,6 @@ import collections
 import numpy as np
 import pytest
 from needs import need
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 from edgecnn.train.tiny_models import NAMES
 
@@ -76,7 +75,7 @@ def assert_identical(native: np.ndarray, expected: np.ndarray, what: str) -> Non
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_zoo_int8_model_matches_onnxruntime(tiny_zoo, name):  # noqa: F811
+def test_zoo_int8_model_matches_onnxruntime(tiny_zoo, name):
     """The int8 ONNX compiles, takes int8 and returns int8, and every output integer is onnxruntime's."""
     import onnx
 
@@ -94,7 +93,7 @@ def test_zoo_int8_model_matches_onnxruntime(tiny_zoo, name):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_zoo_int8_model_every_quantized_tensor_matches_onnxruntime(tiny_zoo, name):  # noqa: F811
+def test_zoo_int8_model_every_quantized_tensor_matches_onnxruntime(tiny_zoo, name):
     """Every QuantizeLinear inside the model, made the output (a DequantizeLinear after it: equal
     floats are equal codes): the output alone is a weak witness (a Softmax of 10 classes hides
     a one-step difference inside), the tensors inside are not. The cut graph is a model of its

@@ -111,7 +111,7 @@ def rewrite_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
     return result
 
 
-def rewrite_float_convs(model: onnx.ModelProto) -> onnx.ModelProto:
+def rewrite_float_convs(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto:
     """Conv on a DequantizeLinear of a runtime tensor with weights a DequantizeLinear of an
     initializer (a float layer of an int8 graph): MLAS unfolds the input (im2col, K in channel,
     row, column order), multiplies by the weights in K slices (sgemm_stride_k of the output
@@ -122,13 +122,16 @@ def rewrite_float_convs(model: onnx.ModelProto) -> onnx.ModelProto:
     - a depthwise Conv with one-hot weights that writes the unfolded input (channel c * kh * kw +
       row * kw + column: each output is its one input tap, exactly);
     - per K slice, a 1x1 Conv over the unfolded channels (weights outside the slice at the zero
-      point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum."""
+      point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum.
+
+    pixels: {Conv output name: output height x width} (`output_pixels` of the graph before
+    fusion: ONNX shape inference stops at com.microsoft nodes). A Conv it does not size keeps
+    the native order."""
     onnx = require("onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
-    shapes = _output_pixels(model)
 
     def dq(name, const):
         n = producer.get(name)
@@ -144,13 +147,13 @@ def rewrite_float_convs(model: onnx.ModelProto) -> onnx.ModelProto:
         dw = dq(node.input[1], True)
         if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or dq(node.input[0], False) is None:
             continue
-        if dw is None or inits[dw.input[0]].ndim != 4 or node.output[0] not in shapes:
+        if dw is None or inits[dw.input[0]].ndim != 4 or node.output[0] not in pixels:
             continue
         w = inits[dw.input[0]]
         o, cg, kh, kw = w.shape
         group = int(attrs.get("group", 1))
         k = cg * kh * kw
-        stride = sgemm_stride_k(shapes[node.output[0]], k)
+        stride = sgemm_stride_k(pixels[node.output[0]], k)
         if (cg == 1 or kh * kw == 1) and k <= stride:
             continue  # the native order is MLAS's
         axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
@@ -211,7 +214,7 @@ def rewrite_float_convs(model: onnx.ModelProto) -> onnx.ModelProto:
     return result
 
 
-def _output_pixels(model: onnx.ModelProto) -> dict:
+def output_pixels(model: onnx.ModelProto) -> dict:
     """{Conv output name: output height x width} from ONNX shape inference (the batch may be unknown)."""
     onnx = require("onnx")
     try:

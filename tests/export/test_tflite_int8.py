@@ -324,11 +324,14 @@ def test_float_conv_wider_than_one_sgemm_slice():
     check(g.model(y), g.inputs(32), "float conv, K = 288", {"Conv": 1})
 
 
-def test_float_gemm_wider_than_one_sgemm_slice():
-    """MatMul + bias Add on the int8 input (one float Gemm for onnxruntime) with K = 300: the bias
-    first, then the slices 0..128, 128..256, 256..300, each a chain of fused multiply-adds."""
-    g = QDQGraph(np.random.default_rng(6), (300,), scale=0.05)
-    w = g.rng.integers(-127, 128, (300, 64), dtype=np.int8)
+@pytest.mark.parametrize("k", [300, 301, 302, 303])
+def test_float_gemm_in_onnxruntimes_batch1_order(k):
+    """MatMul + bias Add on the int8 input (one float Gemm for onnxruntime): at batch 1 MLAS starts
+    at the bias and adds groups of four unfused products, then a pair, then a single k (K mod 4
+    = 0..3), FULLY_CONNECTED_G4; the native FULLY_CONNECTED's fused chain differs in a few of
+    these outputs."""
+    g = QDQGraph(np.random.default_rng(6), (k,), scale=0.05)
+    w = g.rng.integers(-127, 128, (k, 64), dtype=np.int8)
     w_scale = (g.rng.random(64, dtype=np.float32) * 0.01 + 0.002).astype(np.float32)
     wq = g.node("DequantizeLinear", [g.const(w), g.const(w_scale), g.const(np.zeros(64, np.int8))], axis=1)
     bias = g.rng.integers(-500, 500, 64, dtype=np.int32)
@@ -336,7 +339,7 @@ def test_float_gemm_wider_than_one_sgemm_slice():
     b = g.node("DequantizeLinear", [g.const(bias), g.const(b_scale), g.const(np.zeros(64, np.int32))], axis=0)
     y = g.node("Add", [g.node("MatMul", [g.x, wq]), b])
     g.x_quant = (0.05, 132)  # int8 in, uint8 out: no QGemm
-    check(g.model(y, out_dtype=np.uint8), g.inputs(512), "float gemm, K = 300", {"Gemm": 1})
+    check(g.model(y, out_dtype=np.uint8), g.inputs(512), f"float gemm, K = {k}", {"Gemm": 1})
 
 
 @pytest.mark.parametrize("bias", [True, False])

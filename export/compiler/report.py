@@ -95,7 +95,7 @@ def macs(tensors: list[NTensor], op: NOp) -> int:
     y = tensors[op.outputs[0]]
     if op.op == "CONV_2D":
         return int(np.prod(y.dims)) * int(np.prod(tensors[op.inputs[1]].dims[1:]))
-    if op.op == "FULLY_CONNECTED":
+    if op.op in ("FULLY_CONNECTED", "FULLY_CONNECTED_G4"):
         return int(np.prod(tensors[op.inputs[1]].dims))
     if op.op in ("CHANNEL_ARITH", "ADD", "MUL"):
         return int(np.prod(y.dims))

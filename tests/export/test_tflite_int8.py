@@ -50,11 +50,15 @@ def run_ort_per_sample(model, x: np.ndarray) -> np.ndarray:
 
 
 def run_native(model, x: np.ndarray) -> np.ndarray:
+    """The compiled model's output, checked to be the same on one thread and on four (each
+    output computed by one tile, the same way whatever the tiling)."""
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import Model
 
     blob, _ = compile_model(model)
-    return Model.from_bytes(blob).predict(x)
+    y = Model.from_bytes(blob, threads=1).predict(x)
+    np.testing.assert_array_equal(Model.from_bytes(blob, threads=4).predict(x), y)
+    return y
 
 
 def assert_identical(native: np.ndarray, expected: np.ndarray, what: str) -> None:

@@ -48,11 +48,13 @@ def sgemm_stride_k(n: int, k: int) -> int:
     return stride_k
 
 
-def rewrite_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
+def rewrite_float_gemms(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
     """Gemm / MatMul (+ its bias Add, which onnxruntime fuses into the Gemm) on a DequantizeLinear
     of a runtime tensor, weights a DequantizeLinear of a 2-D initializer: an edgecnn
     `GemmBatch1(A, B, C)` node (transB as the Gemm's), lowered to FULLY_CONNECTED_G4, the sum
-    onnxruntime's batch-1 SGEMM kernel computes (see the module docstring)."""
+    onnxruntime's batch-1 SGEMM kernel computes (see the module docstring). Only for a 2-D A
+    (`shapes`: value_shapes of the graph before fusion); a MatMul of a feature map keeps the
+    native order."""
     onnx = require("onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     graph = model.graph
@@ -79,6 +81,8 @@ def rewrite_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
             continue
         dw = dq(node.input[1], True)
         if dq(node.input[0], False) is None or dw is None or inits[dw.input[0]].ndim != 2:
+            continue
+        if len(shapes.get(node.input[0], ())) != 2:
             continue
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else ""
         out, bias_add = node.output[0], None
@@ -111,7 +115,7 @@ def rewrite_float_gemms(model: onnx.ModelProto) -> onnx.ModelProto:
     return result
 
 
-def rewrite_float_convs(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto:
+def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
     """Conv on a DequantizeLinear of a runtime tensor with weights a DequantizeLinear of an
     initializer (a float layer of an int8 graph): MLAS unfolds the input (im2col, K in channel,
     row, column order), multiplies by the weights in K slices (sgemm_stride_k of the output
@@ -124,8 +128,7 @@ def rewrite_float_convs(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto
     - per K slice, a 1x1 Conv over the unfolded channels (weights outside the slice at the zero
       point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum.
 
-    pixels: {Conv output name: output height x width} (`output_pixels` of the graph before
-    fusion: ONNX shape inference stops at com.microsoft nodes). A Conv it does not size keeps
+    shapes: value_shapes of the graph before fusion; a Conv whose output it does not size keeps
     the native order."""
     onnx = require("onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
@@ -147,13 +150,14 @@ def rewrite_float_convs(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto
         dw = dq(node.input[1], True)
         if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or dq(node.input[0], False) is None:
             continue
-        if dw is None or inits[dw.input[0]].ndim != 4 or node.output[0] not in pixels:
+        dims = shapes.get(node.output[0], ())
+        if dw is None or inits[dw.input[0]].ndim != 4 or len(dims) != 4 or not dims[2] or not dims[3]:
             continue
         w = inits[dw.input[0]]
         o, cg, kh, kw = w.shape
         group = int(attrs.get("group", 1))
         k = cg * kh * kw
-        stride = sgemm_stride_k(pixels[node.output[0]], k)
+        stride = sgemm_stride_k(dims[2] * dims[3], k)
         if (cg == 1 or kh * kw == 1) and k <= stride:
             continue  # the native order is MLAS's
         axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
@@ -214,16 +218,17 @@ def rewrite_float_convs(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto
     return result
 
 
-def output_pixels(model: onnx.ModelProto) -> dict:
-    """{Conv output name: output height x width} from ONNX shape inference (the batch may be unknown)."""
+def value_shapes(model: onnx.ModelProto) -> dict:
+    """{value name: its dims (0 where unknown)} from ONNX shape inference, run on the graph before
+    fusion (inference stops at com.microsoft nodes); {} when inference fails: every layer it
+    cannot size keeps the native order."""
     onnx = require("onnx")
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # inference is best effort: a layer it cannot size keeps the native order
+    except Exception:  # inference is best effort
         return {}
-    pixels = {}
-    for vi in inferred.graph.value_info:
-        dims = [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
-        if len(dims) == 4 and dims[2] > 0 and dims[3] > 0:
-            pixels[vi.name] = dims[2] * dims[3]
-    return pixels
+    graph = inferred.graph
+    return {
+        vi.name: [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
+        for vi in [*graph.input, *graph.value_info]
+    }

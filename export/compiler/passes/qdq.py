@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgecnn.export.compiler.passes.ort_float import output_pixels, rewrite_float_convs, rewrite_float_gemms
+from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, rewrite_float_gemms, value_shapes
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
     model = _s8_to_u8(model)
-    pixels = output_pixels(model)
+    shapes = value_shapes(model)
     graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
@@ -141,7 +141,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
             if relu is not None:
                 replaced[id(relu)] = None
     if not replaced:
-        return _float_groups(model, pixels)
+        return _float_groups(model, shapes)
 
     nodes = [replaced.get(id(n), n) for n in graph.node]
     nodes = [n for n in nodes if n is not None]
@@ -158,12 +158,12 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     out.graph.node.extend(nodes)
     if not any(o.domain == "com.microsoft" for o in out.opset_import):
         out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return _float_groups(out, pixels)
+    return _float_groups(out, shapes)
 
 
-def _float_groups(model: onnx.ModelProto, pixels: dict) -> onnx.ModelProto:
+def _float_groups(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
     """The Conv / Gemm / MatMul layers left unfused run in float: in onnxruntime's order (ort_float.py)."""
-    return rewrite_float_convs(rewrite_float_gemms(model), pixels)
+    return rewrite_float_convs(rewrite_float_gemms(model, shapes), shapes)
 
 
 def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:

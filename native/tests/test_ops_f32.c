@@ -1,7 +1,7 @@
 /* C tests of the issue-6 ops (AVG_POOL_2D, ADD, MUL, CONCAT, PAD, TRANSPOSE, activation codes
  * 4..7): the reference kernels against naive index arithmetic written independently here, a
  * small residual model through the loader and ecnn_run, and the loader's refusal of bad
- * parameters. Numerics against onnxruntime: tests/export/test_ops_float.py. Called from
+ * parameters. Numerics against onnxruntime: tests/export/test_ops_float_*.py. Called from
  * test_native.c's main (run_ops_f32_tests). */
 #include <math.h>
 #include <stdint.h>

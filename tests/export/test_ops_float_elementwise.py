@@ -53,18 +53,18 @@ def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated)
     ]
 
 
+def batch_norm_inits(channels):
+    """The scale s, bias b, mean m and (positive) variance v of a BatchNormalization."""
+    s, b, m, v = (rand((channels,), seed) for seed in (2, 3, 4, 5))
+    return [("s", s), ("b", b), ("m", m), ("v", np.abs(v) + 0.5)]
+
+
 def test_batch_norm_folds_into_the_conv():
     nodes = [
         node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
         node("BatchNormalization", ["c", "s", "b", "m", "v"], ["y"], epsilon=1e-3),
     ]
-    inits = [
-        ("W", rand((4, 3, 3, 3), 1)),
-        ("s", rand((4,), 2)),
-        ("b", rand((4,), 3)),
-        ("m", rand((4,), 4)),
-        ("v", np.abs(rand((4,), 5)) + 0.5),
-    ]
+    inits = [("W", rand((4, 3, 3, 3), 1)), *batch_norm_inits(4)]
     _, report = check_float(make_model(nodes, (3, 6, 6), inits), rand((2, 3, 6, 6), 6))
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE"]  # NCHW in and out
 
@@ -75,13 +75,7 @@ def test_batch_norm_with_two_readers_runs_as_channel_arith():
         node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
         node("Add", ["n", "c"], ["y"]),
     ]
-    inits = [
-        ("W", rand((4, 3, 1, 1), 1)),
-        ("s", rand((4,), 2)),
-        ("b", rand((4,), 3)),
-        ("m", rand((4,), 4)),
-        ("v", np.abs(rand((4,), 5)) + 0.5),
-    ]
+    inits = [("W", rand((4, 3, 1, 1), 1)), *batch_norm_inits(4)]
     _, report = check_float(make_model(nodes, (3, 5, 5), inits), rand((2, 3, 5, 5), 6), reference=True)
     assert [r.op for r in report.layers] == [
         "TRANSPOSE",

@@ -1,0 +1,81 @@
+/* int8 kernels for Cortex-M cores with the M-profile Vector Extension (Helium: M55, M85), on
+ * 128-bit vectors of 4 int32 accumulators. The sums are the reference's exact int32 ones and
+ * the requantization is the shared one (kernels_i8.h, onnxruntime's float rule), so the outputs
+ * are the reference kernels' bit for bit. Selected by the op configs' ECNN_ISA_MVE rows. */
+#include "kernels/arm/cortexm/cortexm.h"
+
+#if defined(__ARM_FEATURE_MVE)
+#include <arm_mve.h>
+#include <string.h>
+
+static inline uint32_t load32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1]: one vector holds
+ * the weight pairs of 4 channels (w(o,0), w(o,1), w(o+1,0), ...); against the x pair repeated
+ * in every lane, VMULLB widens and multiplies the first terms, VMULLT the second ones, each
+ * giving 4 int32 products, one lane per channel. */
+void ecnn_conv_q_dot_mve(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+    uint32_t o, j;
+    for (o = 0; o < c8; o += 8) {
+        int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0); /* channels o..o+3, o+4..o+7 */
+        const int16_t *w = wc + (size_t)o * 2;
+        for (j = 0; j < pairs; j++) {
+            const int16x8_t x = vreinterpretq_s16_u32(vdupq_n_u32(load32(xk + 2 * j)));
+            const int16x8_t w0 = vld1q_s16(w), w1 = vld1q_s16(w + 8);
+            lo = vaddq_s32(lo, vmullbq_int_s16(w0, x));
+            hi = vaddq_s32(hi, vmullbq_int_s16(w1, x));
+            lo = vaddq_s32(lo, vmulltq_int_s16(w0, x));
+            hi = vaddq_s32(hi, vmulltq_int_s16(w1, x));
+            w += (size_t)c8 * 2;
+        }
+        vst1q_s32(acc + o, lo);
+        vst1q_s32(acc + o + 4, hi);
+    }
+}
+
+/* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): in a group of 4 inputs, weight t of 4
+ * outputs is every fourth byte of the panel, one gathering load widening to int32; each
+ * centred input multiplies it into the outputs' accumulators (VMLA by a scalar). */
+void ecnn_fc_q_panel8x4_mve(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,
+                            const ecnn_tile *tile, const ecnn_qlinear_params *q)
+{
+    const uint32_t panels = (tile->o1 + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8;
+    const uint32_t groups = (k + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8;
+    const int unsigned_codes = q->x_type == ECNN_Q_U8;
+    const uint32x4_t every4 = vidupq_n_u32(0, 4); /* 0, 4, 8, 12 */
+    const int8_t *w8 = (const int8_t *)w;
+    const uint8_t *x8 = (const uint8_t *)x;
+    uint32_t p, s, g, t;
+    (void)n; /* samples and outputs come from the tile (o0: a multiple of the panel) */
+    for (s = tile->m0; s < tile->m1; s++) {
+        const uint8_t *xs = x8 + (size_t)s * k;
+        for (p = tile->o0 / ECNN_PANEL_I8; p < panels; p++) {
+            const int8_t *wp = w8 + (size_t)p * ECNN_PANEL_I8 * groups * ECNN_GROUP_I8;
+            const uint32_t o0 = p * ECNN_PANEL_I8;
+            const uint32_t width = tile->o1 - o0 < ECNN_PANEL_I8 ? tile->o1 - o0 : ECNN_PANEL_I8;
+            int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0); /* outputs o0..o0+3, o0+4..o0+7 */
+            int32_t acc[ECNN_PANEL_I8];
+            for (g = 0; g < groups; g++) {
+                const int8_t *wg = wp + (size_t)g * ECNN_PANEL_I8 * ECNN_GROUP_I8;
+                /* past K the padded weights are 0: take x - zx = 0 there too */
+                for (t = 0; t < ECNN_GROUP_I8 && g * ECNN_GROUP_I8 + t < k; t++) {
+                    const uint8_t code = xs[g * ECNN_GROUP_I8 + t];
+                    const int32_t xc = (unsigned_codes ? (int32_t)code : (int32_t)(int8_t)code) - q->x_zero_point;
+                    lo = vmlaq_n_s32(lo, vldrbq_gather_offset_s32(wg + t, every4), xc);
+                    hi = vmlaq_n_s32(hi, vldrbq_gather_offset_s32(wg + 16 + t, every4), xc);
+                }
+            }
+            vst1q_s32(acc, lo);
+            vst1q_s32(acc + 4, hi);
+            ecnn_q_store_outputs(y, (size_t)s * o + o0, acc, width, o0, b, q);
+        }
+    }
+}
+
+#endif /* __ARM_FEATURE_MVE */

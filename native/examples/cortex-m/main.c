@@ -97,12 +97,15 @@ static void calibrate(uint64_t *num, uint64_t *den)
 
 /* ---- stack painting --------------------------------------------------------------------- */
 
-extern char __heap_end[]; /* picolibc.ld: the stack's lowest address */
+/* picolibc.ld: the end of .bss; the stack grows down towards it (the heap between them is never
+ * used: nothing calls malloc), so painting from here finds the deepest stack use whatever the
+ * stack size reserved. */
+extern char __heap_start[];
 #define PAINT 0xA5A5A5A5u
 
 static uint32_t *stack_paint(void)
 {
-    uint32_t *p = (uint32_t *)(void *)__heap_end;
+    uint32_t *p = (uint32_t *)(void *)__heap_start;
     uint32_t here;
     uint32_t *top = (uint32_t *)((uintptr_t)&here & ~(uintptr_t)3u) - 16; /* below this frame */
     while (p < top) *p++ = PAINT;
@@ -112,7 +115,7 @@ static uint32_t *stack_paint(void)
 /* Bytes of stack used below `top` since stack_paint. */
 static uint32_t stack_used(const uint32_t *top)
 {
-    const uint32_t *p = (const uint32_t *)(const void *)__heap_end;
+    const uint32_t *p = (const uint32_t *)(const void *)__heap_start;
     while (p < top && *p == PAINT) p++;
     return (uint32_t)((uintptr_t)top - (uintptr_t)p);
 }

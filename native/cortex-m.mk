@@ -14,6 +14,7 @@ EXAMPLE := $(dir $(lastword $(MAKEFILE_LIST)))examples/cortex-m
 .PHONY: cortex-m cortex-m-kernel-test cortex-m-models
 cortex-m: cortex-m-kernel-test cortex-m-models
 	$(PY) $(EXAMPLE)/run.py --work $(WORK) --models $(MODELS) --cores $(CORES)
+	$(PY) $(EXAMPLE)/tflm_arena.py --work $(WORK) --models $(filter-out reference,$(MODELS))
 
 # The DSP and MVE kernels against the portable ones, on each emulated core.
 cortex-m-kernel-test:

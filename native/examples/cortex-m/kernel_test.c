@@ -57,6 +57,40 @@ static void test_conv_dot(const char *name, ecnn_conv_q_dot_kernel *dot)
     }
 }
 
+/* ---- the requantizing store --------------------------------------------------------------- */
+
+#define MAX_STORE 70u
+static int32_t st_acc[MAX_STORE], st_bias[MAX_STORE];
+static float st_scales[MAX_STORE];
+static uint8_t st_want[MAX_STORE + 8], st_got[MAX_STORE + 8];
+
+static void test_store(const char *name, ecnn_q_store_scaled_kernel *store)
+{
+    unsigned trial;
+    for (trial = 0; trial < 80; trial++) {
+        const uint32_t count = 1 + rnd(MAX_STORE), first = rnd(8);
+        ecnn_qlinear_params q;
+        uint32_t i;
+        memset(&q, 0, sizeof q);
+        q.y_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.y_zero_point = q.y_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+        q.y_min = q.y_type == ECNN_Q_U8 ? 0 : -128;
+        q.y_max = q.y_type == ECNN_Q_U8 ? 255 : 127;
+        if (rnd(2)) q.y_min = q.y_zero_point; /* a fused Relu */
+        for (i = 0; i < count; i++) {
+            st_acc[i] = rnd_range(-60000, 60000);
+            st_bias[i] = rnd_range(-5000, 5000);
+            /* every third scale 2^-k: exact halves, where rounding half to even shows */
+            st_scales[i] = i % 3 == 0 ? 1.0f / (float)(1u << (1 + rnd(10))) : 1e-4f + (float)rnd(100000) * 1e-8f;
+        }
+        memset(st_want, 0x33, sizeof st_want);
+        memset(st_got, 0x33, sizeof st_got);
+        ecnn_q_store_scaled_portable(st_want, first, st_acc, count, st_scales, trial % 4 ? st_bias : NULL, &q);
+        store(st_got, first, st_acc, count, st_scales, trial % 4 ? st_bias : NULL, &q);
+        check(memcmp(st_want, st_got, sizeof st_got) == 0, name, count, first, trial);
+    }
+}
+
 /* ---- the FC kernel over FC_PANEL8X4 weights ------------------------------------------------ */
 
 #define MAX_N 3u
@@ -123,10 +157,12 @@ int main(void)
 {
 #if defined(__ARM_FEATURE_DSP)
     test_conv_dot("conv_q_dot_dsp", ecnn_conv_q_dot_dsp);
+    test_store("q_store_scaled_dsp", ecnn_q_store_scaled_dsp);
     test_fc("fc_q_panel8x4_dsp", ecnn_fc_q_panel8x4_dsp);
 #endif
 #if defined(__ARM_FEATURE_MVE)
     test_conv_dot("conv_q_dot_mve", ecnn_conv_q_dot_mve);
+    test_store("q_store_scaled_mve", ecnn_q_store_scaled_mve);
     test_fc("fc_q_panel8x4_mve", ecnn_fc_q_panel8x4_mve);
 #endif
     printf("%u passed, %u failed\n", passed, failed);

@@ -7,6 +7,7 @@
  *   out XXXXXXXX             each output float's bits (hex), in order
  *   instructions N           instructions ecnn_run executed (qemu -icount, see below)
  *   stack N                  the deepest stack use of ecnn_run, in bytes (painted stack)
+ *   op I KERNEL MACS N       op I run alone (ecnn_run_ops): its kernel, MACs, instructions
  *
  * Instruction count: qemu does not emulate the DWT cycle counter, but with `-icount shift=0`
  * its virtual clock advances exactly 1 ns per instruction executed, and every timer (here
@@ -103,11 +104,15 @@ static void calibrate(uint64_t *num, uint64_t *den)
 extern char __heap_start[];
 #define PAINT 0xA5A5A5A5u
 
-static uint32_t *stack_paint(void)
+/* Paints the free stack below this function's frame (not inlined: below main's frame); returns
+ * the top of the painted region. */
+static __attribute__((noinline)) uint32_t *stack_paint(void)
 {
     uint32_t *p = (uint32_t *)(void *)__heap_start;
-    uint32_t here;
-    uint32_t *top = (uint32_t *)((uintptr_t)&here & ~(uintptr_t)3u) - 16; /* below this frame */
+    uintptr_t sp;
+    uint32_t *top;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    top = (uint32_t *)((sp & ~(uintptr_t)3u) - 64u); /* a margin below the live frame */
     while (p < top) *p++ = PAINT;
     return top;
 }
@@ -175,5 +180,18 @@ int main(void)
     }
     printf("instructions %llu\n", (unsigned long long)((ticks - empty) * num / den));
     printf("stack %lu\n", (unsigned long)stack_used(top));
+    /* the profile: each op again on its own, its inputs in the arena from the run above */
+    for (i = 0; i < model.num_ops; i++) {
+        ecnn_op_info op;
+        uint64_t t0, t1;
+        if (ecnn_model_op(&model, i, &op) != ECNN_OK) return 1;
+        t0 = ticks_now();
+        st = ecnn_run_ops(&model, 1, i, i + 1, 0, test_input, sizeof test_input, output, sizeof output, arena,
+                          MODEL_DATA_ARENA_BYTES_1);
+        t1 = ticks_now();
+        if (st != ECNN_OK) return 1;
+        printf("op %u %s %llu %llu\n", i, op.kernel ? op.kernel : "-", (unsigned long long)op.macs_per_sample,
+               (unsigned long long)((t1 - t0 - empty) * num / den));
+    }
     return 0;
 }

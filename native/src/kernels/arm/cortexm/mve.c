@@ -39,6 +39,34 @@ void ecnn_conv_q_dot_mve(int32_t *acc, const int16_t *xk, const int16_t *wc, uin
     }
 }
 
+/* ecnn_q_store_scaled_portable's result, 4 outputs a step: the requantization of kernels_i8.h
+ * (ecnn_requantize) lane by lane, the same float operations in the same order (the clamps as
+ * compare and select, as the C conditionals), VCVTN rounding half to even as lrintf; the last
+ * count % 4 outputs by the scalar code. */
+void ecnn_q_store_scaled_mve(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
+                             const int32_t *bias, const ecnn_qlinear_params *q)
+{
+    const float32x4_t lo = vdupq_n_f32((float)(q->y_min - q->y_zero_point));
+    const float32x4_t hi = vdupq_n_f32((float)(q->y_max - q->y_zero_point));
+    const int32x4_t zy = vdupq_n_s32(q->y_zero_point);
+    uint32_t l;
+    for (l = 0; l + 4 <= count; l += 4) {
+        int32x4_t a = vld1q_s32(acc + l);
+        float32x4_t v;
+        int32x4_t r;
+        if (bias) a = vaddq_s32(a, vld1q_s32(bias + l));
+        v = vmulq_f32(vcvtq_f32_s32(a), vld1q_f32(scales + l));
+        v = vpselq_f32(v, lo, vcmpgtq_f32(v, lo));
+        v = vpselq_f32(v, hi, vcmpltq_f32(v, hi));
+        r = vaddq_s32(vcvtnq_s32_f32(v), zy);
+        if (q->y_type == ECNN_Q_U8)
+            vstrbq_u32((uint8_t *)y + first + l, vreinterpretq_u32_s32(r));
+        else
+            vstrbq_s32((int8_t *)y + first + l, r);
+    }
+    ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
+}
+
 /* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): in a group of 4 inputs, weight t of 4
  * outputs is every fourth byte of the panel, one gathering load widening to int32; each
  * centred input multiplies it into the outputs' accumulators (VMLA by a scalar). */

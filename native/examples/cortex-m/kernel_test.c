@@ -57,6 +57,46 @@ static void test_conv_dot(const char *name, ecnn_conv_q_dot_kernel *dot)
     }
 }
 
+/* ---- the depthwise microkernel: one pixel's sums over a list of taps --------------------- */
+
+#define DW_TAPS 9u
+#define DW_STRIDE 64u
+static uint8_t dw_x[DW_TAPS * 80];
+static int16_t dw_w[DW_TAPS * DW_STRIDE];
+static size_t dw_xoff[DW_TAPS];
+static uint32_t dw_tap[DW_TAPS];
+
+static void test_dw(const char *name, ecnn_conv_q_dw_kernel *dw)
+{
+    unsigned trial;
+    for (trial = 0; trial < 80; trial++) {
+        const uint32_t count = 1 + rnd(DW_STRIDE), taps = 1 + rnd(DW_TAPS);
+        ecnn_qlinear_params q;
+        uint32_t i, c;
+        memset(&q, 0, sizeof q);
+        q.x_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.x_zero_point = q.x_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+        for (i = 0; i < sizeof dw_x; i++) dw_x[i] = (uint8_t)rnd(256);
+        for (i = 0; i < DW_TAPS * DW_STRIDE; i++) dw_w[i] = (int16_t)rnd_range(-255, 255);
+        for (i = 0; i < taps; i++) { /* any offsets (unaligned too), taps in any order */
+            dw_xoff[i] = rnd(sizeof dw_x - count);
+            dw_tap[i] = rnd(DW_TAPS);
+        }
+        for (c = 0; c < count; c++) {
+            int32_t a = 0;
+            for (i = 0; i < taps; i++) {
+                const uint8_t code = dw_x[dw_xoff[i] + c];
+                a += ((q.x_type == ECNN_Q_U8 ? (int32_t)code : (int32_t)(int8_t)code) - q.x_zero_point) *
+                     dw_w[dw_tap[i] * DW_STRIDE + c];
+            }
+            want[c] = a;
+        }
+        memset(got, 0x5A, sizeof got);
+        dw(got, dw_x, dw_xoff, dw_tap, taps, dw_w, DW_STRIDE, count, &q);
+        check(memcmp(want, got, count * sizeof got[0]) == 0, name, count, taps, trial);
+    }
+}
+
 /* ---- the requantizing store --------------------------------------------------------------- */
 
 #define MAX_STORE 70u
@@ -158,11 +198,13 @@ int main(void)
 #if defined(__ARM_FEATURE_DSP)
     test_conv_dot("conv_q_dot_dsp", ecnn_conv_q_dot_dsp);
     test_store("q_store_scaled_dsp", ecnn_q_store_scaled_dsp);
+    test_dw("conv_q_dw_dsp", ecnn_conv_q_dw_dsp);
     test_fc("fc_q_panel8x4_dsp", ecnn_fc_q_panel8x4_dsp);
 #endif
 #if defined(__ARM_FEATURE_MVE)
     test_conv_dot("conv_q_dot_mve", ecnn_conv_q_dot_mve);
     test_store("q_store_scaled_mve", ecnn_q_store_scaled_mve);
+    test_dw("conv_q_dw_mve", ecnn_conv_q_dw_mve);
     test_fc("fc_q_panel8x4_mve", ecnn_fc_q_panel8x4_mve);
 #endif
     printf("%u passed, %u failed\n", passed, failed);

@@ -110,6 +110,48 @@ static inline void centred_pairs(uint32_t x4, int unsigned_codes, uint32_t zx2, 
     }
 }
 
+/* One tap's products added to acc[0..count) (count a multiple of 4): the 4 input codes of 4
+ * channels are one word, widened and centred into the even and odd channel pairs; their 4
+ * weights two words; SMLABB / SMLABT / SMLATB / SMLATT multiply the matching 16-bit halves.
+ * Inlined with unsigned_codes constant: one widening per loop. */
+static inline __attribute__((always_inline)) void dw_tap(int32_t *acc, const uint8_t *x, const int16_t *w,
+                                                         uint32_t count, uint32_t zx2, int unsigned_codes)
+{
+    uint32_t c;
+    for (c = 0; c < count; c += 4) {
+        const uint32_t w01 = load32(w + c), w23 = load32(w + c + 2);
+        uint32_t xe, xo; /* (x0, x2), (x1, x3), centred */
+        centred_pairs(load32(x + c), unsigned_codes, zx2, &xe, &xo);
+        acc[c] = __smlabb((int32_t)xe, (int32_t)w01, acc[c]);
+        acc[c + 1] = __smlabt((int32_t)xo, (int32_t)w01, acc[c + 1]);
+        acc[c + 2] = __smlatb((int32_t)xe, (int32_t)w23, acc[c + 2]);
+        acc[c + 3] = __smlatt((int32_t)xo, (int32_t)w23, acc[c + 3]);
+    }
+}
+
+/* The depthwise sums of one output pixel (kernels_i8.h ecnn_conv_q_dw_kernel): tap by tap over
+ * the channels (dw_tap), the last count % 4 channels in scalar code. */
+void ecnn_conv_q_dw_dsp(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
+                        const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int unsigned_codes = q->x_type == ECNN_Q_U8;
+    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u, count4 = count / 4 * 4;
+    const uint8_t *x8 = (const uint8_t *)x;
+    uint32_t c, i;
+    for (c = 0; c < count; c++) acc[c] = 0;
+    for (i = 0; i < taps; i++) {
+        const int16_t *w = wc + (size_t)tap[i] * wstride;
+        if (unsigned_codes)
+            dw_tap(acc, x8 + xoff[i], w, count4, zx2, 1);
+        else
+            dw_tap(acc, x8 + xoff[i], w, count4, zx2, 0);
+        for (c = count4; c < count; c++) {
+            const uint8_t code = x8[xoff[i] + c];
+            acc[c] += ((unsigned_codes ? (int32_t)code : (int32_t)(int8_t)code) - q->x_zero_point) * w[c];
+        }
+    }
+}
+
 /* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): per group of 4 inputs, each output's
  * 4 weights are one word; SXTB16 splits it into the even and odd pairs that meet the input's. */
 void ecnn_fc_q_panel8x4_dsp(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k, uint32_t o,

@@ -67,6 +67,46 @@ void ecnn_q_store_scaled_mve(void *y, size_t first, const int32_t *acc, uint32_t
     ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
 }
 
+/* The depthwise sums of one output pixel (kernels_i8.h ecnn_conv_q_dw_kernel), 8 channels a
+ * pass in two vectors of int32 accumulators: per tap, the codes and the weights are loaded
+ * widened to int32 lanes (VLDRB, VLDRH), centred, multiplied and added. */
+void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
+                        const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int unsigned_codes = q->x_type == ECNN_Q_U8;
+    const int32_t zx = q->x_zero_point;
+    uint32_t c, i;
+    for (c = 0; c + 8 <= count; c += 8) {
+        int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0);
+        for (i = 0; i < taps; i++) {
+            const int16_t *w = wc + (size_t)tap[i] * wstride + c;
+            int32x4_t x0, x1;
+            if (unsigned_codes) {
+                const uint8_t *xp = (const uint8_t *)x + xoff[i] + c;
+                x0 = vreinterpretq_s32_u32(vldrbq_u32(xp));
+                x1 = vreinterpretq_s32_u32(vldrbq_u32(xp + 4));
+            } else {
+                const int8_t *xp = (const int8_t *)x + xoff[i] + c;
+                x0 = vldrbq_s32(xp);
+                x1 = vldrbq_s32(xp + 4);
+            }
+            lo = vaddq_s32(lo, vmulq_s32(vsubq_n_s32(x0, zx), vldrhq_s32(w)));
+            hi = vaddq_s32(hi, vmulq_s32(vsubq_n_s32(x1, zx), vldrhq_s32(w + 4)));
+        }
+        vst1q_s32(acc + c, lo);
+        vst1q_s32(acc + c + 4, hi);
+    }
+    for (; c < count; c++) { /* the last count % 8 channels */
+        int32_t a = 0;
+        for (i = 0; i < taps; i++) {
+            const size_t at = xoff[i] + c;
+            a += ((unsigned_codes ? (int32_t)((const uint8_t *)x)[at] : (int32_t)((const int8_t *)x)[at]) - zx) *
+                 wc[(size_t)tap[i] * wstride + c];
+        }
+        acc[c] = a;
+    }
+}
+
 /* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): in a group of 4 inputs, weight t of 4
  * outputs is every fourth byte of the panel, one gathering load widening to int32; each
  * centred input multiplies it into the outputs' accumulators (VMLA by a scalar). */

@@ -51,6 +51,7 @@ class Result:
     arena: int
     stack: int
     static: int
+    mac_ops: tuple[int, int]  # the CONV_2D and FULLY_CONNECTED ops alone: (MACs, instructions)
 
     def line(self) -> str:
         per_mac = self.instructions / self.macs if self.macs else float("nan")
@@ -58,7 +59,8 @@ class Result:
             f"{CORES[self.core]} {self.model}: identical to host {'yes' if self.identical else 'NO'}; "
             f"{self.macs / 1e6:.2f} M MACs; {self.instructions / 1e6:.2f} M instructions; "
             f"{per_mac:.2f} instructions/MAC; flash {self.flash:,} B; ram {self.ram:,} B "
-            f"(arena {self.arena:,} + stack {self.stack:,} + static {self.static:,}); kernels {self.isa}"
+            f"(arena {self.arena:,} + stack {self.stack:,} + static {self.static:,}); kernels {self.isa}, "
+            f"conv and FC ops alone {self.mac_ops[1] / max(self.mac_ops[0], 1):.2f} instructions/MAC"
         )
 
 
@@ -180,6 +182,11 @@ def run_core(name: str, core: str, prepared: Prepared, out: Path) -> Result:
         raise Failure(f"{name} on {core}: qemu ran over {QEMU_TIMEOUT} s") from None
     values = dict(re.findall(r"^(isa|instructions|stack) (\S+)$", printed, re.M))
     outs = re.findall(r"^out ([0-9a-f]{8})$", printed, re.M)
+    profile = [
+        (int(macs), int(count))
+        for kernel, macs, count in re.findall(r"^op \d+ (\S+) (\d+) (\d+)$", printed, re.M)
+        if kernel.startswith(("conv2d", "fc_", "fully_connected"))
+    ]
     if "instructions" not in values or "stack" not in values:
         raise Failure(f"{name} on {core}: the firmware printed\n{printed[-3000:]}")
     got = np.array([int(h, 16) for h in outs], dtype=np.uint32).view(np.float32)
@@ -203,6 +210,7 @@ def run_core(name: str, core: str, prepared: Prepared, out: Path) -> Result:
         prepared.arena,
         stack,
         static,
+        (sum(m for m, _ in profile), sum(c for _, c in profile)),
     )
 
 

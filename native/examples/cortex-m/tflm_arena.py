@@ -13,6 +13,7 @@ buffers, most of it, are the same.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,6 +25,10 @@ ZOO = ("ic_resnet8", "kws_dscnn", "vww_mobilenetv1", "ad_fc_autoencoder")
 def runs(path: Path, arena: int) -> bool:
     from tflite_micro.python.tflite_micro import runtime
 
+    # TFLM reports a failed allocation on the process's stderr (C code): silenced while probing
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
     try:
         interpreter = runtime.Interpreter.from_file(str(path), arena_size=arena)
         details = interpreter.get_input_details(0)
@@ -31,6 +36,10 @@ def runs(path: Path, arena: int) -> bool:
         interpreter.invoke()
     except Exception:  # too small an arena: TFLM fails to allocate or prepare an op
         return False
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
     return True
 
 

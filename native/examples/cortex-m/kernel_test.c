@@ -97,6 +97,32 @@ static void test_dw(const char *name, ecnn_conv_q_dw_kernel *dw)
     }
 }
 
+/* ---- the widening of one tap's codes ------------------------------------------------------- */
+
+static int16_t wd_want[80], wd_got[80];
+
+static void test_widen(const char *name, ecnn_conv_q_widen_kernel *widen)
+{
+    unsigned trial;
+    for (trial = 0; trial < 80; trial++) {
+        const uint32_t count = 1 + rnd(70), at = rnd(8); /* any alignment of the codes */
+        ecnn_qlinear_params q;
+        uint32_t i;
+        memset(&q, 0, sizeof q);
+        q.x_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.x_zero_point = q.x_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+        for (i = 0; i < count + 8; i++) dw_x[i] = (uint8_t)rnd(256);
+        for (i = 0; i < count; i++) {
+            const uint8_t code = dw_x[at + i];
+            wd_want[i] = (int16_t)((q.x_type == ECNN_Q_U8 ? (int32_t)code : (int32_t)(int8_t)code) - q.x_zero_point);
+        }
+        memset(wd_got, 0x5A, sizeof wd_got);
+        widen(wd_got, dw_x + at, count, &q);
+        check(memcmp(wd_want, wd_got, count * sizeof wd_got[0]) == 0 && wd_got[count] == 0x5A5A, name, count, at,
+              trial);
+    }
+}
+
 /* ---- the requantizing store --------------------------------------------------------------- */
 
 #define MAX_STORE 70u
@@ -199,12 +225,14 @@ int main(void)
     test_conv_dot("conv_q_dot_dsp", ecnn_conv_q_dot_dsp);
     test_store("q_store_scaled_dsp", ecnn_q_store_scaled_dsp);
     test_dw("conv_q_dw_dsp", ecnn_conv_q_dw_dsp);
+    test_widen("conv_q_widen_dsp", ecnn_conv_q_widen_dsp);
     test_fc("fc_q_panel8x4_dsp", ecnn_fc_q_panel8x4_dsp);
 #endif
 #if defined(__ARM_FEATURE_MVE)
     test_conv_dot("conv_q_dot_mve", ecnn_conv_q_dot_mve);
     test_store("q_store_scaled_mve", ecnn_q_store_scaled_mve);
     test_dw("conv_q_dw_mve", ecnn_conv_q_dw_mve);
+    test_widen("conv_q_widen_mve", ecnn_conv_q_widen_mve);
     test_fc("fc_q_panel8x4_mve", ecnn_fc_q_panel8x4_mve);
 #endif
     printf("%u passed, %u failed\n", passed, failed);

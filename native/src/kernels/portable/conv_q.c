@@ -160,7 +160,13 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
-                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                if (uk->widen) { /* the ISA's widening, tap by tap: each tap's cg codes are contiguous */
+                    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++)
+                            uk->widen(xk + ((size_t)ky * p->kw + kx) * cg,
+                                      (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx), cg, q);
+                } else if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
                     if (q->x_type == ECNN_Q_U8)
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);

@@ -110,6 +110,49 @@ static inline void centred_pairs(uint32_t x4, int unsigned_codes, uint32_t zx2, 
     }
 }
 
+/* (lo & 0xFFFF) | hi << 16 and (hi & 0xFFFF0000) | lo >> 16: PKHBT and PKHTB (GCC 12's
+ * arm_acle.h has no intrinsic for them). */
+static inline uint32_t pack_bottoms(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
+/* widen_codes with unsigned_codes constant (inlined twice): one widening per loop. */
+static inline __attribute__((always_inline)) uint32_t widen_codes(int16_t *xk, const uint8_t *x8, uint32_t count,
+                                                                  uint32_t zx2, int unsigned_codes)
+{
+    uint32_t i;
+    for (i = 0; i + 4 <= count; i += 4) {
+        uint32_t xe, xo, lo, hi; /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
+        centred_pairs(load32(x8 + i), unsigned_codes, zx2, &xe, &xo);
+        lo = pack_bottoms(xe, xo);
+        hi = pack_tops(xe, xo);
+        memcpy(xk + i, &lo, sizeof lo);
+        memcpy(xk + i + 2, &hi, sizeof hi);
+    }
+    return i;
+}
+
+/* One tap's codes centred as int16 (kernels_i8.h ecnn_conv_q_widen_kernel), 4 a step: one word
+ * of codes, widened into the even and odd pairs, packed back in order. */
+void ecnn_conv_q_widen_dsp(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int unsigned_codes = q->x_type == ECNN_Q_U8;
+    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u;
+    const uint8_t *x8 = (const uint8_t *)x;
+    uint32_t i = unsigned_codes ? widen_codes(xk, x8, count, zx2, 1) : widen_codes(xk, x8, count, zx2, 0);
+    for (; i < count; i++)
+        xk[i] = (int16_t)((unsigned_codes ? (int32_t)x8[i] : (int32_t)(int8_t)x8[i]) - q->x_zero_point);
+}
+
 /* One tap's products added to acc[0..count) (count a multiple of 4): the 4 input codes of 4
  * channels are one word, widened and centred into the even and odd channel pairs; their 4
  * weights two words; SMLABB / SMLABT / SMLATB / SMLATT multiply the matching 16-bit halves.

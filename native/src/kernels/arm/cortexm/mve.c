@@ -107,6 +107,24 @@ void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const u
     }
 }
 
+/* One tap's codes centred as int16 (kernels_i8.h ecnn_conv_q_widen_kernel), 8 a step: VLDRB
+ * widening to int16 lanes, a subtraction, a store. */
+void ecnn_conv_q_widen_mve(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int16_t zx = (int16_t)q->x_zero_point;
+    uint32_t i;
+    if (q->x_type == ECNN_Q_U8) {
+        const uint8_t *x8 = (const uint8_t *)x;
+        for (i = 0; i + 8 <= count; i += 8)
+            vst1q_s16(xk + i, vsubq_n_s16(vreinterpretq_s16_u16(vldrbq_u16(x8 + i)), zx));
+        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
+    } else {
+        const int8_t *x8 = (const int8_t *)x;
+        for (i = 0; i + 8 <= count; i += 8) vst1q_s16(xk + i, vsubq_n_s16(vldrbq_s16(x8 + i), zx));
+        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
+    }
+}
+
 /* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): in a group of 4 inputs, weight t of 4
  * outputs is every fourth byte of the panel, one gathering load widening to int32; each
  * centred input multiplies it into the outputs' accumulators (VMLA by a scalar). */

@@ -160,7 +160,9 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
-                if (uk->widen) { /* the ISA's widening, tap by tap: each tap's cg codes are contiguous */
+                /* the ISA's widening, tap by tap (each tap's cg codes are contiguous), where a tap has
+                 * enough channels to pay for a call per tap */
+                if (uk->widen && cg >= 8) {
                     if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
                     for (ky = ky0; ky < ky1; ky++)
                         for (kx = kx0; kx < kx1; kx++)

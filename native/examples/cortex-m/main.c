@@ -11,9 +11,9 @@
  *
  * Instruction count: qemu does not emulate the DWT cycle counter, but with `-icount shift=0`
  * its virtual clock advances exactly 1 ns per instruction executed, and every timer (here
- * SysTick, on the processor clock) follows that clock. So SysTick ticks are instructions
- * times the board's clock frequency; rather than trusting a frequency constant, the program
- * measures the instructions per tick on a loop of a known instruction count first. */
+ * SysTick, on the processor clock) follows that clock: one tick per 1 GHz / f instructions
+ * for a board clock f (40 on the 25 MHz AN386). Rather than trusting a frequency constant, the
+ * program measures the instructions per tick on a loop of a known instruction count first. */
 #include <stdint.h>
 #include <stdio.h>
 

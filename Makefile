@@ -147,7 +147,7 @@ fuzz-test: fuzz-deps
 
 # The int8 models on Cortex-M4F and Cortex-M55 under qemu-system-arm (native/cortex-m.mk).
 cortex-m: venv-test data packaging-deps
-	$(MAKE) -f native/cortex-m.mk PY=$(abspath $(PY))
+	$(MAKE) --no-print-directory -f native/cortex-m.mk PY=$(abspath $(PY))
 
 pytest: venv-test data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q

@@ -20,7 +20,7 @@ cortex-m: cortex-m-kernel-test cortex-m-models
 cortex-m-kernel-test:
 	@for core in $(CORES); do \
 		printf 'cortex-%s kernels: ' $$core; \
-		$(MAKE) -s -C $(EXAMPLE) CORE=$$core OUT=$(abspath $(WORK))/kernel-test/$$core kernel-test || exit 1; \
+		$(MAKE) -s --no-print-directory -C $(EXAMPLE) CORE=$$core OUT=$(abspath $(WORK))/kernel-test/$$core kernel-test || exit 1; \
 	done
 
 # The models (kept in WORK/models once made).

@@ -164,13 +164,14 @@ RAM_SECTIONS = (".data", ".tdata", ".tbss_space", ".bss")
 
 
 def build(core: str, gen: Path, out: Path) -> Path:
-    run(["make", "-s", "-C", HERE, f"CORE={core}", f"GEN={gen}", f"OUT={out}", "-j2"])
+    gen, out = gen.resolve(), out.resolve()  # make runs in this folder
+    run(["make", "-s", "--no-print-directory", "-C", HERE, f"CORE={core}", f"GEN={gen}", f"OUT={out}", "-j2"])
     return out / "firmware.elf"
 
 
 def run_core(name: str, core: str, prepared: Prepared, out: Path) -> Result:
     elf = build(core, prepared.gen, out)
-    machine = run(["make", "-s", "-C", HERE, f"CORE={core}", "machine"]).strip()
+    machine = run(["make", "-s", "--no-print-directory", "-C", HERE, f"CORE={core}", "machine"]).strip()
     try:
         printed = run(
             ["qemu-system-arm", "-M", machine, "-icount", "shift=0", "-nographic", "-semihosting", "-kernel", elf],

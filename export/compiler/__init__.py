@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import edgecnn.export.compiler.ops  # noqa: F401  (registers every lowering)
 from edgecnn.export.compiler.errors import CompileError
-from edgecnn.export.compiler.graph import EXPLAIN_HINT, Lowering, check_edges, load, supported_ops
+from edgecnn.export.compiler.graph import EXPLAIN_HINT, Lowering, check_edges, load, onnx_metadata, supported_ops
 from edgecnn.export.compiler.passes.check import check_native_ops
 from edgecnn.export.compiler.passes.cut import nodes_feeding, quantized_output_model
 from edgecnn.export.compiler.passes.fuse import fuse
@@ -61,6 +61,7 @@ def compile_model(onnx_path_or_model: str | Path | onnx.ModelProto, pack: bool =
     layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
     model, _ = load(onnx_path_or_model)
     check_edges(model)
+    metadata = onnx_metadata(model)  # the names and shapes of the model as given
     model = qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = Lowering(model)
     try:
@@ -73,7 +74,7 @@ def compile_model(onnx_path_or_model: str | Path | onnx.ModelProto, pack: bool =
     arena = plan_arena(tensors, ops)
     if pack:
         pack_weights(tensors, ops)
-    blob = serialize(tensors, ops, inp, out, arena)
+    blob = serialize(tensors, ops, inp, out, arena, batch=low.fixed_batch or 0, metadata=metadata)
     return blob, build_report(tensors, ops, out, arena, len(blob), low.input_shape)
 
 

@@ -196,9 +196,9 @@ int main(int argc, char **argv)
         const char *detail = ecnn_model_error(&model, &op, &tensor);
         if (st == ECNN_E_VERSION)
             fprintf(stderr,
-                    "edgecnn-run: %s: file format version %u, library supports %d: recompile the model "
+                    "edgecnn-run: %s: file format version %u, library supports %d to %d: recompile the model "
                     "with this edgecnn version\n",
-                    argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION);
+                    argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION_MIN, ECNN_FORMAT_VERSION);
         else
             fprintf(stderr, "edgecnn-run: %s: %s (%s; op %d, tensor %d)\n", argv[1], ecnn_status_string(st), detail,
                     (int)op, (int)tensor);

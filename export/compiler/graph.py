@@ -372,7 +372,7 @@ class Lowering:
         if self.tensors[tid].kind == Kind.INPUT:
             # The graph computes nothing but a layout change: the output must still be written by an op.
             src = tid
-            tid = self.new_tensor(Kind.OUTPUT, self.tensors[src].dims)
+            tid = self.new_tensor(Kind.OUTPUT, self.tensors[src].dims, **self.like(src))
             self.ops.append(NOp("RESHAPE", [src], [tid], {}, ["(output copy)"]))
         self.tensors[tid].kind = Kind.OUTPUT
         self.output_tensor = tid

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from needs import need
 from onnx import TensorProto, helper, numpy_helper
+from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 TOLERANCE = 1e-5
 
@@ -109,3 +110,42 @@ def test_shape_compiles_runs_and_matches_onnxruntime(name):
     for bad in refused:
         with pytest.raises(InputError, match=r"the model takes \("):
             session.run(None, {"x": np.zeros(bad, np.float32)})
+
+
+ZOO_FLOAT = [
+    "ic_resnet8",
+    "kws_dscnn",
+    "vww_mobilenetv1",
+    "ad_fc_autoencoder",
+    "block_mbv2",
+    "block_resnet_bottleneck",
+    "block_se",
+    "block_dense_concat",
+    "block_xception",
+]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("name", ZOO_FLOAT)
+def test_tiny_zoo_float_model_at_a_fixed_batch(tiny_zoo, name, batch):  # noqa: F811
+    """The float tiny zoo models (tf2onnx from their .tflite) with the batch fixed, as TFLite has it
+    (1) and at 3: each compiles, runs exactly that batch and matches onnxruntime."""
+    import onnx
+
+    ort = need("onnxruntime")
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import InferenceSession
+
+    model = onnx.load(str(tiny_zoo.onnx(name, "float")))
+    for value in [*model.graph.input, *model.graph.output]:
+        value.type.tensor_type.shape.dim[0].dim_value = batch
+    session = InferenceSession(compile_model(model)[0], threads=1)
+    assert session.model.batch == batch
+    arg = session.get_inputs()[0]
+    x = np.random.default_rng(7).random(arg.shape, dtype=np.float32)
+    (got,) = session.run(None, {arg.name: x})
+    (want,) = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(
+        None, {arg.name: x}
+    )
+    diff = float((np.abs(got - want) / np.maximum(1, np.abs(want))).max())
+    assert got.shape == want.shape and diff <= TOLERANCE, f"{name} batch {batch}: largest difference {diff:.3g}"

@@ -30,7 +30,7 @@ def _model(nodes, in_shape, out_shape, inits=(), batch="N"):
 
 
 def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path):
-    blob, report = compile_model(reference_onnx_path)
+    _blob, report = compile_model(reference_onnx_path)
     ops = [row.op for row in report.layers]
     # Normalization (Sub, Mul), conv+relu, pool, three dense layers (bias and relu fused), softmax;
     # no RESHAPE or transpose left: the layout is NHWC throughout.

@@ -8,7 +8,6 @@ import sys
 import numpy as np
 import pytest
 from needs import need
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 TOLERANCE = 1e-5
 
@@ -29,7 +28,7 @@ def _inputs(shape, n=3):
 
 
 @pytest.mark.parametrize("name", ["kws_dscnn", "ad_fc_autoencoder"])
-def test_tflite_compiles_through_tf2onnx(tiny_zoo, tmp_path, name, capsys):  # noqa: F811
+def test_tflite_compiles_through_tf2onnx(tiny_zoo, tmp_path, name, capsys):
     from edgecnn.export.tflite import onnx_session
     from edgecnn.runtime import Model
 
@@ -45,7 +44,7 @@ def test_tflite_compiles_through_tf2onnx(tiny_zoo, tmp_path, name, capsys):  # n
     _close(model.predict(x), want, name)
 
 
-def test_keras_file_compiles_and_matches_keras(tiny_zoo, tmp_path):  # noqa: F811
+def test_keras_file_compiles_and_matches_keras(tiny_zoo, tmp_path):
     keras = need("keras")
     from edgecnn.runtime import Model
 
@@ -57,7 +56,7 @@ def test_keras_file_compiles_and_matches_keras(tiny_zoo, tmp_path):  # noqa: F81
     _close(model.predict(x), keras.models.load_model(source, compile=False).predict(x, verbose=0), "ic_resnet8")
 
 
-def test_saved_model_folder_compiles_and_matches_keras(tiny_zoo, tmp_path):  # noqa: F811
+def test_saved_model_folder_compiles_and_matches_keras(tiny_zoo, tmp_path):
     keras = need("keras")
     from edgecnn.runtime import Model
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from needs import need
 from onnx import TensorProto, helper, numpy_helper
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 TOLERANCE = 1e-5
 
@@ -127,7 +126,7 @@ ZOO_FLOAT = [
 
 @pytest.mark.parametrize("batch", [1, 3])
 @pytest.mark.parametrize("name", ZOO_FLOAT)
-def test_tiny_zoo_float_model_at_a_fixed_batch(tiny_zoo, name, batch):  # noqa: F811
+def test_tiny_zoo_float_model_at_a_fixed_batch(tiny_zoo, name, batch):
     """The float tiny zoo models (tf2onnx from their .tflite) with the batch fixed, as TFLite has it
     (1) and at 3: each compiles, runs exactly that batch and matches onnxruntime."""
     import onnx

@@ -393,10 +393,11 @@ class Model:
             f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
             f"kernels for ISA level {self.isa}, {self.threads} thread(s)"
         ]
-        lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
+        n = str(self.batch) if self.batch else "N"  # the batch the graph fixes, or any
+        lines.append(f"  input  {n} x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
         for layer in self.layers:
             lines.append(
-                f"  {layer.index:2d} {layer.op:<16} N x {'x'.join(map(str, layer.output_shape)):<12} "
+                f"  {layer.index:2d} {layer.op:<16} {n} x {'x'.join(map(str, layer.output_shape)):<12} "
                 f"weights {layer.weight_bytes:>12,} B  MACs {layer.macs:>12,}  {layer.kernel}"
             )
         lines.append(

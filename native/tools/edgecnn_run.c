@@ -213,6 +213,13 @@ int main(int argc, char **argv)
         free(block);
         return 0;
     }
+    if (info.batch > 1) { /* images run one at a time */
+        fprintf(stderr,
+                "edgecnn-run: %s: the model's graph fixes the batch at %u; this tool runs one image at a time\n",
+                argv[1], (unsigned)info.batch);
+        free(block);
+        return 2;
+    }
     ecnn_model_tensor(&model, info.input, &in);
     ecnn_model_tensor(&model, info.output, &out);
     /* One grayscale channel, in the layout the model declares: [H, W, 1] (NHWC, Keras),

@@ -3,7 +3,9 @@ section, and version 1 files still read."""
 
 import json
 import struct
+import subprocess
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -146,3 +148,22 @@ def test_metadata_that_is_not_json_is_refused(tiny):
     data[offset] = ord("!")
     with pytest.raises(ModelFormatError, match="metadata section is not UTF-8 JSON"):
         Model.from_bytes(_fix_crc(data))
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_edgecnn_run_takes_a_batch_1_graph_and_names_a_larger_fixed_batch(tmp_path, batch):
+    """edgecnn-run classifies one image at a time: a graph fixed at batch 1 (TFLite's) runs, one
+    fixed at 2 is refused by name."""
+    root = Path(__file__).resolve().parents[2]
+    built = subprocess.run(
+        ["make", "-s", "-C", str(root / "native"), "build/edgecnn-run"], capture_output=True, text=True
+    )
+    assert built.returncode == 0, built.stderr
+    ecnn = compiled(tiny_cnn(tmp_path / "m.onnx", batch=batch), tmp_path / "m.ecnn")
+    pgm = tmp_path / "x.pgm"
+    pgm.write_bytes(b"P5\n8 8\n255\n" + bytes(range(0, 256, 4)))
+    ran = subprocess.run([str(root / "native/build/edgecnn-run"), str(ecnn), str(pgm)], capture_output=True, text=True)
+    if batch == 1:
+        assert ran.returncode == 0 and ran.stdout.startswith(str(pgm)), ran.stderr
+    else:
+        assert ran.returncode == 2 and "fixes the batch at 2" in ran.stderr, ran.stderr

@@ -213,6 +213,8 @@ class Model:
         # The batch the ONNX graph fixes (ecnn_run takes exactly it), or 0: any batch.
         self.batch = int(info.batch)
         self.metadata = self._metadata()
+        # The graph's whole fixed-shape input is one sample (input_shape includes its first axis).
+        self.whole = bool(self.metadata.get("whole"))
         self.threads = self._start_pool(threads)
 
     def _start_pool(self, threads: int | None) -> int:

@@ -31,6 +31,7 @@ from edgecnn.export.compiler.passes.fuse import fuse
 from edgecnn.export.compiler.passes.pack import pack_weights
 from edgecnn.export.compiler.passes.prune import prune
 from edgecnn.export.compiler.passes.qdq import qdq_to_qoperator
+from edgecnn.export.compiler.passes.whole import lower_as_one_sample
 from edgecnn.export.compiler.plan import plan_arena
 from edgecnn.export.compiler.report import CompileReport, Explanation, LayerRow, Unsupported, build_report
 from edgecnn.export.compiler.serialize import serialize
@@ -61,13 +62,19 @@ def compile_model(onnx_path_or_model: str | Path | onnx.ModelProto, pack: bool =
     layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
     model, _ = load(onnx_path_or_model)
     check_edges(model)
-    metadata = onnx_metadata(model)  # the names and shapes of the model as given
+    given = model
     model = qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = Lowering(model)
+    whole = False
     try:
         low.run()
     except CompileError as exc:
-        raise CompileError(f"{exc}\n({EXPLAIN_HINT})") from None
+        # A fixed-shape graph whose nodes treat the batch as data runs as one sample (passes/whole.py).
+        low = lower_as_one_sample(model)
+        if low is None:
+            raise CompileError(f"{exc}\n({EXPLAIN_HINT})") from None
+        whole = True
+    metadata = onnx_metadata(given, whole=whole)  # the names and shapes of the model as given
     ops = fuse(low.tensors, low.ops, low.output_tensor)
     check_native_ops(low.tensors, ops)
     tensors, ops, inp, out = prune(low.tensors, ops, 0, low.output_tensor)

@@ -472,9 +472,10 @@ def _node_arg(value_info) -> dict:
     return {"name": value_info.name, "shape": shape, "type": f"tensor({ORT_TYPE_NAMES.get(ttype.elem_type, '?')})"}
 
 
-def onnx_metadata(model: onnx.ModelProto) -> bytes:
+def onnx_metadata(model: onnx.ModelProto, whole: bool = False) -> bytes:
     """The metadata section (docs/file-format.md "Metadata"): what onnxruntime's get_inputs(),
-    get_outputs() and get_modelmeta() report of the ONNX model, as UTF-8 JSON."""
+    get_outputs() and get_modelmeta() report of the ONNX model, as UTF-8 JSON. whole: the file
+    runs the graph's whole fixed-shape input as one sample (passes/whole.py)."""
     import json
 
     initializers = {t.name for t in model.graph.initializer}
@@ -490,6 +491,8 @@ def onnx_metadata(model: onnx.ModelProto) -> bytes:
         "version": model.model_version,
         "custom": {p.key: p.value for p in model.metadata_props},
     }
+    if whole:
+        meta["whole"] = True
     return json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
 
 

@@ -86,7 +86,45 @@ CASES = {
         (3, 5),
         [(2, 5)],
     ),
+    # fixed-shape graphs whose nodes treat the first axis as data: run as one sample (passes/whole.py)
+    "transpose moving the fixed batch": (
+        _model([helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0, 2])], [2, 3, 4], [3, 2, 4]),
+        (2, 3, 4),
+        [(1, 3, 4), (3, 4)],
+    ),
+    "softmax over the fixed batch": (
+        _model([helper.make_node("Softmax", ["x"], ["y"], axis=0)], [3, 4], [3, 4]),
+        (3, 4),
+        [(4,)],
+    ),
+    "flatten merging the fixed batch": (
+        _model(
+            [helper.make_node("Flatten", ["x"], ["f"], axis=2), helper.make_node("Relu", ["f"], ["y"])],
+            [2, 3, 4],
+            [6, 4],
+        ),
+        (2, 3, 4),
+        [(6, 4)],
+    ),
+    "gemm transA": (
+        _model(
+            [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1)],
+            [4, 3],
+            [3, 5],
+            [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))],
+        ),
+        (4, 3),
+        [(3, 4)],
+    ),
 }
+
+
+def test_a_free_batch_graph_that_moves_the_batch_is_still_refused():
+    from edgecnn.export.compiler import CompileError, compile_model
+
+    model = _model([helper.make_node("Transpose", ["x"], ["y"], perm=[1, 0, 2])], ["N", 3, 4], [3, "N", 4])
+    with pytest.raises(CompileError, match="moves the batch axis"):
+        compile_model(model)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -671,6 +671,56 @@ static void test_tiles(void)
     }
 }
 
+/* The convs real CNNs are made of, float, against the reference bit for bit, whole and in random
+ * tiles, with every fused activation: pointwise (1x1, stride 1, no padding: one run of pixels
+ * across rows and samples) with O around the SIMD blocks (8, 16, 32 wide) and groups, and
+ * depthwise 3x3 / 5x5, stride 1 and 2, over channel counts that fill whole SIMD blocks and leave
+ * 1..15 over. */
+static void test_conv_cnn_shapes(void)
+{
+    static const uint32_t dw_channels[] = {8, 24, 40, 64, 70, 101};
+    static float cx[3 * 11 * 11 * 101], cw[80 * 80], cwh[80 * 80], cb[101], cy_ref[3 * 11 * 11 * 101],
+        cy_fast[3 * 11 * 11 * 101], cy_tile[3 * 11 * 11 * 101];
+    uint32_t trial;
+    for (trial = 0; trial < 96; trial++) {
+        ecnn_conv2d_args p;
+        tile_case c;
+        const uint32_t n = 1 + trial % 3;
+        memset(&p, 0, sizeof p);
+        memset(&c, 0, sizeof c);
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+        if (trial % 2 == 0) { /* pointwise */
+            p.group = trial % 8 == 6 ? 2 : 1;
+            p.c = p.group * (uint32_t)irand(1, 40);
+            p.o = p.group * (trial % 4 == 0 ? 8u * (uint32_t)irand(1, 10) : (uint32_t)irand(1, 40));
+            p.kh = p.kw = 1;
+            p.h = p.oh = (uint32_t)irand(1, 9);
+            p.w = p.ow = (uint32_t)irand(1, 9);
+        } else { /* depthwise */
+            const uint32_t span = trial % 3 == 1 ? 5 : 3;
+            p.group = p.c = p.o = dw_channels[(trial / 2) % 6];
+            p.kh = p.kw = span;
+            p.stride_h = p.stride_w = 1 + trial % 5 % 2;
+            p.pad_top = p.pad_left = (uint32_t)irand(0, 2);
+            p.h = (uint32_t)irand(5, 11);
+            p.w = (uint32_t)irand(5, 11);
+            p.oh = (p.h + 2 * p.pad_top - span) / p.stride_h + 1; /* pad_bottom = pad_top */
+            p.ow = (p.w + 2 * p.pad_left - span) / p.stride_w + 1;
+        }
+        p.act.act = (trial / 2 + trial / 16) % 8; /* every activation code */
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        p.act.act_p1 = 0.5f;
+        check_conv_f32_hwio(&p, n, trial % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        c.kind = TK_CONV_F32;
+        c.conv = &p;
+        c.n = n;
+        c.x = cx, c.w = cwh, c.b = trial % 3 != 2 ? cb : NULL;
+        CHECK(check_tiling(&c, (uint8_t *)cy_tile, (const uint8_t *)cy_ref, 4, n * p.oh, p.ow, p.o,
+                           p.group == 1 || p.group == p.c ? ECNN_TILE_O_CONV : 0));
+    }
+}
+
 /* ecnn_crc32 (the table, and the level's PCLMULQDQ folding on x86) against a bitwise CRC-32 over
  * every length 0..300 at odd offsets, and the standard check value of "123456789". */
 static void test_crc32(void)
@@ -756,6 +806,7 @@ int main(void)
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
+        RUN_TEST(test_conv_cnn_shapes);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

@@ -75,13 +75,8 @@ static ALWAYS_INLINE void conv_hwio_tile(float *y, const float *x, const float *
     }
     g.pix_step = (size_t)p->stride_w * p->c;
     {
-        /* Pixels [full0, full1) of a row have every kx tap inside it. */
-        const int64_t span = (int64_t)(p->kw - 1) * p->dilation_w;
-        const int64_t first_ok = ((int64_t)p->pad_left + p->stride_w - 1) / p->stride_w;
-        const int64_t last_ok =
-            (int64_t)p->w - 1 - span + p->pad_left < 0 ? -1 : ((int64_t)p->w - 1 - span + p->pad_left) / p->stride_w;
-        const uint32_t full0 = (uint32_t)(first_ok < p->ow ? first_ok : p->ow);
-        const uint32_t full1 = last_ok < first_ok ? full0 : (uint32_t)(last_ok + 1 < p->ow ? last_ok + 1 : p->ow);
+        uint32_t full0, full1;
+        ecnn_full_columns(p, &full0, &full1);
         for (m = t->m0; m < t->m1; m++) {
             const uint32_t s = m / p->oh, oy = m % p->oh;
             const float *xs = x + (size_t)s * p->h * p->w * p->c;

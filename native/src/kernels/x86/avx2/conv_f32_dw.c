@@ -1,85 +1,85 @@
-/* AVX2 depthwise float conv (CONV_2D with group == C == O) over HWIO weights: channels in the
- * vector lanes, up to 32 of them (four ymm accumulators) per output pixel kept in registers
- * while the taps stream by. Each output sums its taps in the reference order ((ky, kx)
- * increasing, taps in the padding skipped), one F32_MAC each, then the bias: bit-identical to
- * the reference of the level (ecnn_conv2d_f32_ref_fma). */
-#include "kernels/x86/x86.h"
+/* AVX2 depthwise float conv (CONV_2D with group == C == O) over HWIO weights
+ * (x86/conv_f32_dw.h): blocks of up to 4 pixels x 16 channels (two ymm each; a last 1..7
+ * channels under a mask), one F32_MAC per term in the reference order, then the bias:
+ * bit-identical to the level's reference (ecnn_conv2d_f32_ref_fma). */
+#define DW_PIX 4u /* 8 accumulators + 2 weight vectors + 1 input vector of the 16 ymm registers */
+#include "kernels/x86/conv_f32_dw.h"
 
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_avx2;
 
-/* The activations other than none, Relu and Clip, in place: the reference's scalar loop. */
-static NOINLINE void dw_act(float *yp, uint32_t count, const ecnn_act_params *act)
-{
-    ecnn_activation_f32_ref(yp, yp, count, act);
-}
-
-/* `nv` vectors of 8 channels (the last under `mask` when `masked`) of one output pixel: taps
- * [ky0, ky1) x [kx0, kx1); xs: the sample's input at the block's first channel, w and b too. */
-static ALWAYS_INLINE void dw_pixel(float *yp, const float *xs, const float *w, const float *b,
-                                   const ecnn_conv2d_args *p, uint32_t oy, uint32_t ox, uint32_t ky0, uint32_t ky1,
-                                   uint32_t kx0, uint32_t kx1, const uint32_t nv, const int masked, __m256i mask)
+/* np pixels x nv (1 or 2) vectors of 8 channels, or one vector of `mask`'s lanes (masked; the
+ * masked lanes read no memory and are not stored). Relu and Clip as in the AVX-512 kernel. */
+static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
+                                  uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, const int masked,
+                                  __m256i mask)
 {
     const __m256 zero = _mm256_setzero_ps();
-    __m256 a[4];
-    uint32_t ky, kx, v;
-    for (v = 0; v < nv; v++) a[v] = zero;
-    for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-            const float *xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-            const float *wp = w + ((size_t)ky * p->kw + kx) * p->o;
+    __m256 a[DW_PIX][2];
+    uint32_t ky, kx, j, v;
+    for (j = 0; j < np; j++)
+        for (v = 0; v < nv; v++) a[j][v] = zero;
+    for (ky = 0; ky < nky; ky++) {
+        const float *xr = xp + ky * g->x_row, *wr = wp + ky * g->w_row;
+        for (kx = 0; kx < nkx; kx++, xr += g->x_tap, wr += g->o)
             for (v = 0; v < nv; v++) {
-                const int part = masked && v == nv - 1;
-                const __m256 xv = part ? _mm256_maskload_ps(xp + 8 * v, mask) : _mm256_loadu_ps(xp + 8 * v);
-                const __m256 wv = part ? _mm256_maskload_ps(wp + 8 * v, mask) : _mm256_loadu_ps(wp + 8 * v);
-                a[v] = F32_MAC(a[v], xv, wv);
+                const __m256 wv = masked ? _mm256_maskload_ps(wr, mask) : _mm256_loadu_ps(wr + 8 * v);
+                for (j = 0; j < np; j++) {
+                    const float *xv = xr + j * g->pix_step + 8 * v;
+                    a[j][v] = F32_MAC(a[j][v], masked ? _mm256_maskload_ps(xv, mask) : _mm256_loadu_ps(xv), wv);
+                }
             }
-        }
+    }
     for (v = 0; v < nv; v++) {
-        const int part = masked && v == nv - 1;
-        if (b) a[v] = _mm256_add_ps(a[v], part ? _mm256_maskload_ps(b + 8 * v, mask) : _mm256_loadu_ps(b + 8 * v));
-        if (p->act.act == ECNN_ACT_RELU) {
-            a[v] = _mm256_max_ps(a[v], zero);     /* +0 for NaN and -0, as v > 0 ? v : 0 */
-        } else if (p->act.act == ECNN_ACT_CLIP) { /* v when NaN or equal, as the reference */
-            a[v] = _mm256_min_ps(_mm256_set1_ps(p->act.act_p1), _mm256_max_ps(_mm256_set1_ps(p->act.act_p0), a[v]));
+        const __m256 bv = !b ? zero : masked ? _mm256_maskload_ps(b, mask) : _mm256_loadu_ps(b + 8 * v);
+        for (j = 0; j < np; j++) {
+            __m256 r = b ? _mm256_add_ps(a[j][v], bv) : a[j][v];
+            if (g->act->act == ECNN_ACT_RELU)
+                r = _mm256_max_ps(r, zero);
+            else if (g->act->act == ECNN_ACT_CLIP)
+                r = _mm256_min_ps(_mm256_set1_ps(g->act->act_p1), _mm256_max_ps(_mm256_set1_ps(g->act->act_p0), r));
+            if (masked)
+                _mm256_maskstore_ps(yp + j * g->o, mask, r);
+            else
+                _mm256_storeu_ps(yp + j * g->o + 8 * v, r);
         }
-        if (part)
-            _mm256_maskstore_ps(yp + 8 * v, mask, a[v]);
-        else
-            _mm256_storeu_ps(yp + 8 * v, a[v]);
+    }
+}
+
+static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
+                     uint32_t nkx, uint32_t np, uint32_t count)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    uint32_t c0;
+    for (c0 = 0; c0 < count;) {
+        const uint32_t rest = count - c0;
+        const uint32_t nv = rest >= 16 ? 2 : 1, width = rest >= 16 ? 16 : rest >= 8 ? 8 : rest;
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
+        float *yc = yp + c0;
+        const float *xc = xp + c0, *wc = wp + c0, *bc = b ? b + c0 : NULL;
+#define DW_CASE(NP, NV, MASKED) dw_tile(yc, xc, g, wc, bc, nky, nkx, NP, NV, MASKED, mask)
+#define DW_NP(NV, MASKED)                                                                                              \
+    switch (np) {                                                                                                      \
+    case 1: DW_CASE(1, NV, MASKED); break;                                                                             \
+    case 2: DW_CASE(2, NV, MASKED); break;                                                                             \
+    case 3: DW_CASE(3, NV, MASKED); break;                                                                             \
+    default: DW_CASE(4, NV, MASKED); break;                                                                            \
+    }
+        if (nv == 2) {
+            DW_NP(2, 0)
+        } else if (width == 8) {
+            DW_NP(1, 0)
+        } else {
+            DW_NP(1, 1)
+        }
+#undef DW_NP
+#undef DW_CASE
+        c0 += width;
     }
 }
 
 void ecnn_conv2d_f32_dw_avx2(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                              const ecnn_conv2d_args *p)
 {
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, c0;
-    (void)n;
-    ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
-    {
-        const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->o);
-        for (c0 = t->o0; c0 < t->o1;) {
-            const uint32_t rest = t->o1 - c0;
-            const float *bc = b ? b + c0 : NULL;
-            if (rest >= 32) {
-                dw_pixel(yp + c0, xs + c0, w + c0, bc, p, oy, ox, ky0, ky1, kx0, kx1, 4, 0, lane);
-                c0 += 32;
-            } else if (rest >= 8) {
-                const uint32_t nv = rest / 8;
-                if (nv == 3)
-                    dw_pixel(yp + c0, xs + c0, w + c0, bc, p, oy, ox, ky0, ky1, kx0, kx1, 3, 0, lane);
-                else if (nv == 2)
-                    dw_pixel(yp + c0, xs + c0, w + c0, bc, p, oy, ox, ky0, ky1, kx0, kx1, 2, 0, lane);
-                else
-                    dw_pixel(yp + c0, xs + c0, w + c0, bc, p, oy, ox, ky0, ky1, kx0, kx1, 1, 0, lane);
-                c0 += nv * 8;
-            } else {
-                const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), lane);
-                dw_pixel(yp + c0, xs + c0, w + c0, bc, p, oy, ox, ky0, ky1, kx0, kx1, 1, 1, mask);
-                c0 += rest;
-            }
-        }
-        if (p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP) dw_act(yp + t->o0, t->o1 - t->o0, &p->act);
-    }
+    (void)n; /* rows and channels come from the tile */
+    conv_dw_tile(y, x, w, b, t, p);
 }

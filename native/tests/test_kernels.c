@@ -679,8 +679,9 @@ static void test_tiles(void)
 static void test_conv_cnn_shapes(void)
 {
     static const uint32_t dw_channels[] = {8, 24, 40, 64, 70, 101};
-    static float cx[3 * 11 * 11 * 101], cw[80 * 80], cwh[80 * 80], cb[101], cy_ref[3 * 11 * 11 * 101],
-        cy_fast[3 * 11 * 11 * 101], cy_tile[3 * 11 * 11 * 101];
+    /* output: up to 13 x 13 (11 + 2 x 2 padding - 3 + 1) */
+    static float cx[3 * 11 * 11 * 101], cw[80 * 80], cwh[80 * 80], cb[101], cy_ref[3 * 13 * 13 * 101],
+        cy_fast[3 * 13 * 13 * 101], cy_tile[3 * 13 * 13 * 101];
     uint32_t trial;
     for (trial = 0; trial < 96; trial++) {
         ecnn_conv2d_args p;
@@ -718,6 +719,32 @@ static void test_conv_cnn_shapes(void)
         c.x = cx, c.w = cwh, c.b = trial % 3 != 2 ? cb : NULL;
         CHECK(check_tiling(&c, (uint8_t *)cy_tile, (const uint8_t *)cy_ref, 4, n * p.oh, p.ow, p.o,
                            p.group == 1 || p.group == p.c ? ECNN_TILE_O_CONV : 0));
+    }
+}
+
+/* Float ADD / MUL: the portable kernel against the reference bit for bit, elementwise and with
+ * B repeating per channel or as a scalar, every activation, over values that include -0, NaN
+ * and infinities (Relu's and Clip's comparisons decide what they become). */
+static void test_binary_f32(void)
+{
+    static float a[3 * 200], b[3 * 200], y_ref_b[3 * 200], y_fast_b[3 * 200];
+    static const float special[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 0.25f, -0.25f};
+    uint32_t trial, i;
+    for (trial = 0; trial < 64; trial++) {
+        const uint32_t n = 1 + trial % 3, count = (uint32_t)irand(1, 200),
+                       func = trial % 2 ? ECNN_ARITH_MUL : ECNN_ARITH_ADD;
+        const uint32_t shape = trial / 2 % 3, b_count = shape == 0 ? count : shape == 1 ? 1 : 1 + count % 7;
+        const uint32_t a_count = shape == 2 ? b_count * (uint32_t)irand(1, 20) : count;
+        ecnn_act_params act;
+        memset(&act, 0, sizeof act);
+        act.act = (trial / 6) % 8;
+        act.act_p0 = act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        act.act_p1 = 0.5f;
+        for (i = 0; i < n * a_count; i++) a[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        for (i = 0; i < n * b_count; i++) b[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        ecnn_binary_f32_ref(y_ref_b, a, b, n, a_count, b_count, func, &act);
+        ecnn_binary_f32_portable(y_fast_b, a, b, n, a_count, b_count, func, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
     }
 }
 
@@ -807,6 +834,7 @@ int main(void)
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
+        RUN_TEST(test_binary_f32);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

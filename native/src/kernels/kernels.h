@@ -260,6 +260,10 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
 
+/* ecnn_binary_f32_ref, the activation's switch hoisted out of the loops (vectorisable). */
+void ecnn_binary_f32_portable(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
+                              uint32_t func, const ecnn_act_params *act);
+
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,
  * kernels_i8.h), any C; in place under the same conditions. */
 #define ECNN_POOL_F32 (-1)

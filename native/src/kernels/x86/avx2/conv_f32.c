@@ -15,7 +15,7 @@ static NOINLINE void conv_act_tile(float *yp, size_t o, uint32_t np, uint32_t la
     for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, lanes, act);
 }
 
-/* Up to CONV_PIX output pixels x 16 output channels (two), or x `count` <= 8 under `mask`
+/* Up to CONV_PIX output pixels (y_step floats apart in y) x 16 output channels (two), or x `count` <= 8 under `mask`
  * (lanes l < count set; !two), of one group: the pixels' windows start pix_step floats apart
  * in x; taps ky in [0, nky) (x rows x_row apart, weight rows w_row apart), kx in [0, nkx)
  * (x_tap apart; weights contiguous), c in [0, cg): the reference order, one F32_MAC per term.
@@ -26,9 +26,9 @@ static NOINLINE void conv_act_tile(float *yp, size_t o, uint32_t np, uint32_t la
  * is inlined), so the unused accumulators and branches vanish. */
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step, size_t x_row, size_t x_tap,
-                                    const float *wp, size_t w_row, size_t o, uint32_t nky, uint32_t nkx, uint32_t cg,
-                                    const float *b, const ecnn_act_params *act, const uint32_t np, const int two,
-                                    __m256i mask, uint32_t count)
+                                    const float *wp, size_t w_row, size_t o, size_t y_step, uint32_t nky, uint32_t nkx,
+                                    uint32_t cg, const float *b, const ecnn_act_params *act, const uint32_t np,
+                                    const int two, __m256i mask, uint32_t count)
 {
     const __m256 zero = _mm256_setzero_ps();
     uint32_t ky, kx, c;
@@ -84,17 +84,17 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, size_t pix_step,
 #define CONV_STORE(J)                                                                                                  \
     if (J < np) {                                                                                                      \
         if (two) {                                                                                                     \
-            _mm256_storeu_ps(yp + J * o, a##J);                                                                        \
-            _mm256_storeu_ps(yp + J * o + 8, c##J);                                                                    \
+            _mm256_storeu_ps(yp + J * y_step, a##J);                                                                   \
+            _mm256_storeu_ps(yp + J * y_step + 8, c##J);                                                               \
         } else if (count == 8) {                                                                                       \
-            _mm256_storeu_ps(yp + J * o, a##J);                                                                        \
+            _mm256_storeu_ps(yp + J * y_step, a##J);                                                                   \
         } else {                                                                                                       \
-            _mm256_maskstore_ps(yp + J * o, mask, a##J); /* slow on AMD: only for a last 1..7 */                       \
+            _mm256_maskstore_ps(yp + J * y_step, mask, a##J); /* slow on AMD: only for a last 1..7 */                  \
         }                                                                                                              \
     }
     CONV_ROWS(CONV_STORE)
 #undef CONV_STORE
-    if (act->act > 1 && act->act != ECNN_ACT_CLIP) conv_act_tile(yp, o, np, two ? 16 : count, act);
+    if (act->act > 1 && act->act != ECNN_ACT_CLIP) conv_act_tile(yp, y_step, np, two ? 16 : count, act);
 }
 
 /* np pixels x `count` channels: blocks of 16, the last 1..15 as one or two masked blocks of up
@@ -112,8 +112,8 @@ static void conv_block(float *yp, const float *xp, const conv_geom *g, const flo
         float *yo = yp + o0;
         const float *wo = wp + o0, *bo = b ? b + o0 : NULL;
 #define CONV_CASE(NP, TWO)                                                                                             \
-    conv_tile(yo, xp, g->pix_step, g->x_row, g->x_tap, wo, g->w_row, g->o, nky, nkx, g->cg, bo, g->act, NP, TWO, mask, \
-              width)
+    conv_tile(yo, xp, g->pix_step, g->x_row, g->x_tap, wo, g->w_row, g->o, g->y_step, nky, nkx, g->cg, bo, g->act, NP, \
+              TWO, mask, width)
 #define CONV_NP(TWO)                                                                                                   \
     switch (np) {                                                                                                      \
     case 1: CONV_CASE(1, TWO); break;                                                                                  \

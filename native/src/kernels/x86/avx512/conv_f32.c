@@ -85,8 +85,8 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
     }
 #define CONV_STORE(J)                                                                                                  \
     if (J < np) {                                                                                                      \
-        _mm512_mask_storeu_ps(yp + J * o, k0, a##J);                                                                   \
-        if (two) _mm512_mask_storeu_ps(yp + J * o + 16, k1, c##J);                                                     \
+        _mm512_mask_storeu_ps(yp + J * g->y_step, k0, a##J);                                                           \
+        if (two) _mm512_mask_storeu_ps(yp + J * g->y_step + 16, k1, c##J);                                             \
     }
     CONV_ROWS(CONV_STORE)
 #undef CONV_STORE
@@ -127,7 +127,8 @@ static void conv_block(float *yp, const float *xp, const conv_geom *g, const flo
         }
 #undef CONV_NP
 #undef CONV_CASE
-        if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yo, g->o, np, width, g->act);
+        if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP)
+            conv_act_block(yo, g->y_step, np, width, g->act);
         o0 += width;
     }
 }

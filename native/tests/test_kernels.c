@@ -462,6 +462,7 @@ enum {
     TK_MAX,
     TK_MAX_F32_REF,
     TK_MAX_Q_REF,
+    TK_AVG_F32,
     TK_AVG_F32_REF,
     TK_AVG_Q_REF
 };
@@ -485,6 +486,7 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
     case TK_MAX: ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn(y, c->x, c->n, t, c->pool, c->type); break;
     case TK_MAX_F32_REF: ecnn_maxpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
     case TK_MAX_Q_REF: ecnn_maxpool2d_q_ref(y, c->x, c->n, t, c->pool, (ecnn_qtype)c->type); break;
+    case TK_AVG_F32: ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y, c->x, c->n, t, c->pool); break;
     case TK_AVG_F32_REF: ecnn_avgpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
     default: ecnn_avgpool2d_q_ref(y, c->x, c->n, t, c->pool, c->qx, c->qy, 1); break;
     }
@@ -659,8 +661,8 @@ static void test_tiles(void)
             c.n = n;
             c.qx = &qx, c.qy = &qy;
             for (c.kind = TK_MAX; c.kind <= TK_AVG_Q_REF; c.kind++) {
-                const int f32 =
-                    c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32_REF || (c.kind == TK_MAX && trial % 3 == 1);
+                const int f32 = c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32 || c.kind == TK_AVG_F32_REF ||
+                                (c.kind == TK_MAX && trial % 3 == 1);
                 c.type = c.kind == TK_MAX && f32 ? ECNN_POOL_F32 : (int)qx.type;
                 c.x = f32 ? (const void *)fx : (const void *)qx8;
                 run_tile(&c, f32 ? (void *)fwhole : (void *)qwhole, WHOLE(n * p.oh, p.c));
@@ -745,6 +747,47 @@ static void test_binary_f32(void)
         ecnn_binary_f32_ref(y_ref_b, a, b, n, a_count, b_count, func, &act);
         ecnn_binary_f32_portable(y_fast_b, a, b, n, a_count, b_count, func, &act);
         CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+    }
+}
+
+/* Float average pooling: the level's kernel against the reference bit for bit, over windows
+ * with padding (counted or not), strides, dilation and global pooling, channels around the
+ * kernel's blocks. */
+static void test_avgpool_f32(void)
+{
+    static float x[2 * 9 * 9 * 150], y_ref_p[2 * 10 * 10 * 150], y_fast_p[2 * 10 * 10 * 150];
+    uint32_t trial, i;
+    for (trial = 0; trial < 80; trial++) {
+        ecnn_pool2d_args p;
+        const uint32_t n = 1 + trial % 2;
+        size_t ny;
+        memset(&p, 0, sizeof p);
+        p.c = trial % 4 == 0 ? 64u * (uint32_t)irand(1, 2) : (uint32_t)irand(1, 150);
+        p.h = (uint32_t)irand(1, 9);
+        p.w = (uint32_t)irand(1, 9);
+        if (trial % 5 == 0) { /* global */
+            p.kh = p.h, p.kw = p.w;
+            p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+            p.oh = p.ow = 1;
+        } else {
+            p.kh = (uint32_t)irand(1, 3);
+            p.kw = (uint32_t)irand(1, 3);
+            p.stride_h = (uint32_t)irand(1, 2);
+            p.stride_w = (uint32_t)irand(1, 2);
+            p.dilation_h = p.dilation_w = 1 + trial % 3 / 2;
+            p.pad_top = p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_left = p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.h = p.h < p.dilation_h * (p.kh - 1) + 1 ? p.dilation_h * (p.kh - 1) + 1 : p.h;
+            p.w = p.w < p.dilation_w * (p.kw - 1) + 1 ? p.dilation_w * (p.kw - 1) + 1 : p.w;
+            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * (p.kh - 1) - 1) / p.stride_h + 1;
+            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * (p.kw - 1) - 1) / p.stride_w + 1;
+            p.count_include_pad = trial % 2;
+        }
+        for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = frand();
+        ny = (size_t)n * p.oh * p.ow * p.c;
+        ecnn_avgpool2d_f32_ref(y_ref_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y_fast_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        CHECK(memcmp(y_ref_p, y_fast_p, ny * sizeof(float)) == 0);
     }
 }
 
@@ -835,6 +878,7 @@ int main(void)
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
         RUN_TEST(test_binary_f32);
+        RUN_TEST(test_avgpool_f32);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

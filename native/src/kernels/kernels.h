@@ -271,6 +271,11 @@ typedef void ecnn_maxpool2d_kernel(void *y, const void *x, uint32_t n, const ecn
                                    int type);
 ecnn_maxpool2d_kernel ecnn_maxpool2d_portable;
 
+/* ecnn_avgpool2d_f32_ref, the sums kept over blocks of channels (vectorisable). */
+typedef void ecnn_avgpool2d_f32_kernel(float *y, const float *x, uint32_t n, const ecnn_tile *t,
+                                       const ecnn_pool2d_args *p);
+ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_portable;
+
 /* The reference float FC's type, for the configs that choose its rounding (src/ops). */
 typedef void ecnn_fc_f32_ref_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);

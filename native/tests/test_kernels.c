@@ -724,8 +724,9 @@ static void test_conv_cnn_shapes(void)
     }
 }
 
-/* Float ADD / MUL: the portable kernel against the reference bit for bit, elementwise and with
- * B repeating per channel or as a scalar, every activation, over values that include -0, NaN
+/* Float ADD / MUL, ACTIVATION and CHANNEL_ARITH: the portable kernels against the references bit
+ * for bit (ADD / MUL elementwise and with B repeating per channel or as a scalar; CHANNEL_ARITH
+ * every operation, either operand order, a constant per channel or one), every activation, over values that include -0, NaN
  * and infinities (Relu's and Clip's comparisons decide what they become). */
 static void test_binary_f32(void)
 {
@@ -747,6 +748,20 @@ static void test_binary_f32(void)
         ecnn_binary_f32_ref(y_ref_b, a, b, n, a_count, b_count, func, &act);
         ecnn_binary_f32_portable(y_fast_b, a, b, n, a_count, b_count, func, &act);
         CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        ecnn_activation_f32_ref(y_ref_b, a, (size_t)n * a_count, &act);
+        ecnn_activation_f32_portable(y_fast_b, a, (size_t)n * a_count, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        memcpy(y_fast_b, a, (size_t)n * a_count * sizeof(float)); /* in place */
+        ecnn_activation_f32_portable(y_fast_b, y_fast_b, (size_t)n * a_count, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        /* CHANNEL_ARITH: n rows of a_count channels, constants per channel (b's first row when B
+         * is elementwise) or one */
+        {
+            const uint32_t k_count = shape == 0 ? a_count : 1, arith = 1 + trial % 4, const_first = trial / 4 % 2;
+            ecnn_channel_arith_f32_ref(y_ref_b, a, b, k_count, n, a_count, arith, const_first);
+            ecnn_channel_arith_f32_portable(y_fast_b, a, b, k_count, n, a_count, arith, const_first);
+            CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        }
     }
 }
 

@@ -260,6 +260,13 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
 
+/* ecnn_activation_f32_ref, the activation's switch hoisted out of the loop (vectorisable). */
+void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const ecnn_act_params *act);
+
+/* ecnn_channel_arith_f32_ref with one loop per case (vectorisable). */
+void ecnn_channel_arith_f32_portable(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
+                                     uint32_t c, uint32_t func, uint32_t const_first);
+
 /* ecnn_binary_f32_ref, the activation's switch hoisted out of the loops (vectorisable). */
 void ecnn_binary_f32_portable(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
                               uint32_t func, const ecnn_act_params *act);

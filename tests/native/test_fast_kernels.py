@@ -16,7 +16,6 @@ onnx = need("onnx")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-from tiny_zoo import tiny_zoo  # noqa: E402, F401 (a pytest fixture)
 
 from edgecnn.export.compiler import compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
@@ -56,7 +55,7 @@ def test_reference_model_fast_equals_reference_kernels(
                 np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_tiny_zoo_float_cnns_fast_equal_reference_kernels(tiny_zoo, monkeypatch):  # noqa: F811 (the fixture)
+def test_tiny_zoo_float_cnns_fast_equal_reference_kernels(tiny_zoo, monkeypatch):
     """The CNNs of the tiny zoo (ResNet-8's residual blocks, DS-CNN's and MobileNet's depthwise
     and pointwise convs, the Keras-Applications blocks), float, at every level: the level's
     fast kernels (conv, depthwise, pooling, add) give the reference kernels' bits, at batch 1

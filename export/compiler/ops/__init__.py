@@ -12,6 +12,7 @@ from edgecnn.export.compiler.ops import (  # noqa: F401  (imported to register)
     pad,
     pool,
     quantize,
+    resize,
     shape,
     softmax,
 )

@@ -271,4 +271,30 @@ ecnn_maxpool2d_kernel ecnn_maxpool2d_portable;
 typedef void ecnn_fc_f32_ref_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
+/* ---- PRELU, CONV_TRANSPOSE_2D, RESIZE_2D (ref/upsample.c): float, whole output rows ---------- */
+
+/* y[r, i] = x[r, i] < 0 ? slope[i] * x[r, i] : x[r, i] for `rows` rows of slope_count elements. */
+void ecnn_prelu_f32_ref(float *y, const float *x, const float *slope, uint32_t slope_count, size_t rows);
+
+/* A transposed convolution on NHWC: X [H,W,C], W [O,KH,KW,C/group] (OHWI), Y [OH,OW,O]. */
+typedef struct {
+    uint32_t h, w, c, oh, ow, o, kh, kw;
+    uint32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, group;
+} ecnn_conv_transpose2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch (row r: sample r / oh, output row r % oh); x
+ * and y are the whole batch; b may be NULL. */
+void ecnn_conv_transpose2d_f32_ref(float *y, const float *x, const float *w, const float *b, size_t row0, size_t rows,
+                                   const ecnn_conv_transpose2d_args *p);
+
+/* Resizing NHWC X [H,W,C] to Y [OH,OW,C] (edgecnn_ops.h ecnn_resize2d_params). */
+typedef struct {
+    uint32_t h, w, c, oh, ow;
+    uint32_t mode, coord, nearest_mode;
+    float scale_h, scale_w;
+} ecnn_resize2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch, as ecnn_conv_transpose2d_f32_ref. */
+void ecnn_resize2d_f32_ref(float *y, const float *x, size_t row0, size_t rows, const ecnn_resize2d_args *p);
+
 #endif /* ECNN_KERNELS_H */

@@ -1,0 +1,244 @@
+"""PRelu, ConvTranspose and Resize (issue 17's op coverage): each compiled to .ecnn and run by
+the native runtime, against onnxruntime on tiny graphs drawn by hypothesis (floats within
+1e-5 of onnxruntime, relative to the output's scale, as tests/export/test_ops_float.py); then
+the ONNX backend node cases of these ops, built in memory by
+`onnx.backend.test.case.node.collect_testcases()`: every case compiles and matches the case's
+expected output at the case's tolerance, or is refused with the message listed in REFUSED."""
+
+import warnings
+
+import numpy as np
+import pytest
+from needs import need
+
+onnx = need("onnx")
+ort = need("onnxruntime")
+hypothesis = need("hypothesis")
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from onnx import helper, numpy_helper  # noqa: E402
+from test_ops_float import SETTINGS, check, make_model, rand  # noqa: E402
+
+from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
+from edgecnn.runtime import Model  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# PRelu
+
+
+@SETTINGS
+@given(
+    shape=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    slope_kind=st.sampled_from(["scalar", "channel", "trailing", "full"]),
+)
+def test_prelu(shape, slope_kind):
+    c = shape[0]
+    slope_shape = {
+        "scalar": (1,),
+        "channel": (c,) + (1,) * (len(shape) - 1),
+        "trailing": (shape[-1],),
+        "full": tuple(shape),
+    }[slope_kind]
+    model = make_model([helper.make_node("PRelu", ["x", "s"], ["y"])], tuple(shape), [("s", rand(slope_shape, 1))])
+    check(model, rand((2, *shape), 2), reference=True)
+
+
+def test_prelu_after_conv_runs_on_the_nhwc_layout():
+    """A per-channel slope on a conv output (stored NHWC) is one value per innermost channel."""
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"]), helper.make_node("PRelu", ["c", "s"], ["y"])]
+    inits = [("W", rand((4, 3, 3, 3), 1)), ("s", rand((4, 1, 1), 2))]
+    _, report = check(make_model(nodes, (3, 6, 6), inits), rand((2, 3, 6, 6), 3), reference=True)
+    assert "PRELU" in [r.op for r in report.layers]
+
+
+def test_prelu_refuses_a_runtime_slope():
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["s"]), helper.make_node("PRelu", ["x", "s"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
+    with pytest.raises(CompileError, match=r"PRelu.*the slope \(input 1.*must be a constant"):
+        compile_model(model)
+
+
+# ---------------------------------------------------------------------------------------
+# ConvTranspose
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    groups=st.integers(1, 3),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    form=st.sampled_from(["pads", "SAME_UPPER", "SAME_LOWER", "VALID", "output_shape"]),
+    bias=st.booleans(),
+)
+def test_conv_transpose(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, form, bias):
+    c, o = groups * cg, groups * og
+    attrs = dict(strides=[sh, sw], dilations=[dh, dw], group=groups)
+    full = (sh * (h - 1) + dh * (kh - 1) + 1, sw * (w - 1) + dw * (kw - 1) + 1)
+    # onnxruntime needs output_padding < stride or < dilation
+    out_pad = [data.draw(st.integers(0, max(sh, dh) - 1)), data.draw(st.integers(0, max(sw, dw) - 1))]
+    if form == "pads":
+        pads = [data.draw(st.integers(0, 3)) for _ in range(4)]
+        hypothesis.assume(
+            full[0] + out_pad[0] - pads[0] - pads[2] >= 1 and full[1] + out_pad[1] - pads[1] - pads[3] >= 1
+        )
+        attrs.update(pads=pads, output_padding=out_pad)
+    elif form == "output_shape":  # with explicit (zero) pads: the output is cut or extended at the end
+        attrs["output_shape"] = [full[0] + out_pad[0], full[1] + out_pad[1]]
+    elif form.startswith("SAME"):
+        attrs["auto_pad"] = form
+        hypothesis.assume(full[0] >= h * sh and full[1] >= w * sw)  # no negative leading pad
+    else:
+        attrs["auto_pad"] = form
+    inputs = ["x", "W"] + (["B"] if bias else [])
+    inits = [("W", rand((c, og, kh, kw), 1))] + ([("B", rand((o,), 2))] if bias else [])
+    model = make_model([helper.make_node("ConvTranspose", inputs, ["y"], **attrs)], (c, h, w), inits)
+    check(model, rand((2, c, h, w), 3), reference=True)
+
+
+def test_conv_transpose_refuses_int_weights():
+    inits = [("W", np.ones((2, 2, 3, 3), np.int8))]
+    model = make_model([helper.make_node("ConvTranspose", ["x", "W"], ["y"])], (2, 4, 4), inits)
+    with pytest.raises(CompileError, match=r"ConvTranspose.*need float32"):
+        compile_model(model)
+
+
+# ---------------------------------------------------------------------------------------
+# Resize
+
+COORDS = ["half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel", "half_pixel_symmetric"]
+NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    c=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    mode=st.sampled_from(["nearest", "linear"]),
+    coord=st.sampled_from(COORDS),
+    nearest_mode=st.sampled_from(NEAREST_MODES),
+    by_sizes=st.booleans(),
+)
+def test_resize(data, c, h, w, mode, coord, nearest_mode, by_sizes):
+    attrs = dict(mode=mode, coordinate_transformation_mode=coord, nearest_mode=nearest_mode)
+    if by_sizes:
+        # constant sizes name the batch too: a batch-1 model (a dynamic batch gets scales or computed sizes)
+        sizes = np.int64([1, c, data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))])
+        inputs, inits = ["x", "", "", "sizes"], [("sizes", sizes)]
+    else:
+        scales = [data.draw(st.sampled_from([0.5, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0])) for _ in range(2)]
+        if coord == "align_corners":  # a fractional output size is refused (see test_resize_refusals)
+            hypothesis.assume(all(float(np.float32(s) * np.float32(n)).is_integer() for s, n in zip(scales, (h, w))))
+        hypothesis.assume(int(np.float32(scales[0]) * h) >= 1 and int(np.float32(scales[1]) * w) >= 1)
+        inputs, inits = ["x", "", "scales"], [("scales", np.float32([1, 1, *scales]))]
+    batch = 1 if by_sizes else "N"
+    model = make_model([helper.make_node("Resize", inputs, ["y"], **attrs)], (c, h, w), inits, batch=batch)
+    check(model, rand((1 if by_sizes else 2, c, h, w), 3), reference=True)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "scales", "message"),
+    [
+        ({"mode": "cubic"}, [1, 1, 2, 2], "mode=cubic is not supported"),
+        ({"coordinate_transformation_mode": "tf_crop_and_resize"}, [1, 1, 2, 2], "tf_crop_and_resize is not supported"),
+        ({}, [1, 2, 2, 2], "change the batch or channel axis"),
+        ({"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.6, 0.6], "disagree"),
+    ],
+)
+def test_resize_refusals(attrs, scales, message):
+    inits = [("scales", np.float32(scales))]
+    model = make_model([helper.make_node("Resize", ["x", "", "scales"], ["y"], **attrs)], (2, 4, 4), inits)
+    with pytest.raises(CompileError, match=message):
+        compile_model(model)
+
+
+# ---------------------------------------------------------------------------------------
+# The ONNX backend node cases of these ops
+
+BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize")
+FIXED_BATCH = "has a fixed batch of"  # graph inputs with a batch > 1: the fixed-shape work of issue 17
+CUBIC = "mode=cubic is not supported"
+CROP = "tf_crop_and_resize is not supported"
+# Cases refused, with (a part of) the message; the reasons are listed in docs/models.md.
+REFUSED = {
+    "test_prelu_example": FIXED_BATCH,
+    "test_prelu_broadcast": FIXED_BATCH,
+    "test_convtranspose_group_2_image_3": FIXED_BATCH,
+    "test_convtranspose_1d": "only 2-D ConvTranspose",
+    "test_convtranspose_3d": "only 2-D ConvTranspose",
+    "test_resize_downsample_scales_linear_align_corners": "disagree",
+    "test_resize_downsample_scales_linear_antialias": "antialias when downsampling is not supported",
+    "test_resize_downsample_sizes_linear_antialias": "antialias when downsampling is not supported",
+    "test_resize_tf_crop_and_resize": CROP,
+    "test_resize_tf_crop_and_resize_extrapolation_value": CROP,
+    "test_resize_tf_crop_and_resize_axes_2_3": CROP,
+    "test_resize_tf_crop_and_resize_axes_3_2": CROP,
+}
+
+
+def backend_cases(ops) -> list:
+    """The backend node cases made of one node of one of `ops` (the *_expanded forms use other ops)."""
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # some cases' generators divide by zero on purpose
+        cases = collect_testcases(None)
+    return [
+        c for c in cases if c.kind == "node" and len(c.model.graph.node) == 1 and c.model.graph.node[0].op_type in ops
+    ]
+
+
+def with_constant_weights(model, inputs):
+    """The case's model with every input but the first an initializer holding the case's value:
+    the native runtime takes one runtime input, weights are constants."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for vi, value in list(zip(m.graph.input, inputs))[1:]:
+        m.graph.initializer.append(numpy_helper.from_array(np.asarray(value), vi.name))
+    del m.graph.input[1:]
+    return m
+
+
+CASES = backend_cases(BACKEND_OPS)
+
+
+def refusal(name: str) -> str | None:
+    if name in REFUSED:
+        return REFUSED[name]
+    return CUBIC if "cubic" in name else None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_backend_case(case):
+    for inputs, outputs in case.data_sets:
+        model = with_constant_weights(case.model, inputs)
+        expected_refusal = refusal(case.name)
+        if expected_refusal is not None:
+            with pytest.raises(CompileError, match=expected_refusal):
+                compile_model(model)
+            continue
+        blob, _ = compile_model(model)
+        got = Model.from_bytes(blob).predict(np.asarray(inputs[0]))
+        np.testing.assert_allclose(got, np.asarray(outputs[0]), rtol=case.rtol, atol=case.atol)
+
+
+def test_backend_case_list_is_current():
+    """Each op has backend cases, and every listed refusal names one of them (no stale entry)."""
+    names = {c.name for c in CASES}
+    assert all(any(c.model.graph.node[0].op_type == op for c in CASES) for op in BACKEND_OPS)
+    assert set(REFUSED) <= names, set(REFUSED) - names

@@ -171,6 +171,16 @@ typedef struct {
     float scale_h, scale_w;
 } ecnn_resize2d_params;
 
+/** CONV_INTEGER_2D: ONNX ConvInteger (and MatMulInteger as a 1x1 one): int32 sums of
+ * (x - x_zero_point) * (w - w_zero_point[o]) over CONV_2D's window. */
+typedef struct {
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    uint32_t dilation_h, dilation_w;
+    uint32_t group;
+    int32_t x_zero_point; /**< in X's dtype's range */
+} ecnn_conv_integer2d_params;
+
 /** Every op: X(NAME, file code, name, parameter struct). A new op is one line here, its struct
  * above and its file native/src/ops/<name>.c. */
 #define ECNN_OP_LIST(X)                                                                                                \
@@ -191,7 +201,8 @@ typedef struct {
     X(MUL, 15, mul, ecnn_act_params)                                                                                   \
     X(PRELU, 16, prelu, ecnn_no_params)                                                                                \
     X(CONV_TRANSPOSE_2D, 17, conv_transpose_2d, ecnn_conv_transpose2d_params)                                          \
-    X(RESIZE_2D, 18, resize_2d, ecnn_resize2d_params)
+    X(RESIZE_2D, 18, resize_2d, ecnn_resize2d_params)                                                                  \
+    X(CONV_INTEGER_2D, 19, conv_integer_2d, ecnn_conv_integer2d_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {

@@ -1,6 +1,7 @@
-"""PRelu, ConvTranspose and Resize (issue 17's op coverage): each compiled to .ecnn and run by
+"""PRelu, ConvTranspose, Resize, ConvInteger and MatMulInteger (issue 17's op coverage): each compiled to .ecnn and run by
 the native runtime, against onnxruntime on tiny graphs drawn by hypothesis (floats within
-1e-5 of onnxruntime, relative to the output's scale, as tests/export/test_ops_float.py); then
+1e-5 of onnxruntime, relative to the output's scale, as tests/export/test_ops_float.py; the
+integer ops' int32 outputs identical); then
 the ONNX backend node cases of these ops, built in memory by
 `onnx.backend.test.case.node.collect_testcases()`: every case compiles and matches the case's
 expected output at the case's tolerance, or is refused with the message listed in REFUSED."""
@@ -168,9 +169,112 @@ def test_resize_refusals(attrs, scales, message):
 
 
 # ---------------------------------------------------------------------------------------
+# ConvInteger, MatMulInteger (integer ops: identical to onnxruntime)
+
+CODE_TYPES = {np.uint8: onnx.TensorProto.UINT8, np.int8: onnx.TensorProto.INT8}
+
+
+def codes(shape, dtype, seed):
+    info = np.iinfo(dtype)
+    return np.random.default_rng(seed).integers(info.min, info.max + 1, shape).astype(dtype)
+
+
+def check_integer(nodes, x, inits, oracle="onnxruntime"):
+    """Compile, run natively, and compare element for element (int32 output) with onnxruntime,
+    or with the ONNX reference implementation for what onnxruntime does not run (ConvInteger
+    with a zero point per output channel)."""
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", CODE_TYPES[x.dtype.type], ["N", *x.shape[1:]])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+        initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    if oracle == "onnxruntime":
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        want = session.run(None, {"x": x})[0]
+    else:
+        from onnx.reference import ReferenceEvaluator
+
+        want = ReferenceEvaluator(model).run(None, {"x": x})[0]
+    blob, _ = compile_model(model)
+    for reference in (False, True):
+        got = Model.from_bytes(blob).predict(x, reference=reference)
+        assert got.dtype == np.int32 and got.shape == want.shape, (got.dtype, got.shape, want.shape)
+        np.testing.assert_array_equal(got, want)
+
+
+@SETTINGS
+@given(
+    data=st.data(),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    groups=st.integers(1, 2),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    dh=st.integers(1, 2),
+    dw=st.integers(1, 2),
+    x_type=st.sampled_from([np.uint8, np.int8]),
+    w_type=st.sampled_from([np.uint8, np.int8]),
+    w_zp_per_channel=st.booleans(),
+)
+def test_conv_integer(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, x_type, w_type, w_zp_per_channel):
+    c, o = groups * cg, groups * og
+    pads = [data.draw(st.integers(0, 2)) for _ in range(4)]
+    hypothesis.assume(dh * (kh - 1) + 1 <= h + pads[0] + pads[2] and dw * (kw - 1) + 1 <= w + pads[1] + pads[3])
+    attrs = dict(pads=pads, strides=[sh, sw], dilations=[dh, dw], group=groups)
+    inits = [
+        ("w", codes((o, cg, kh, kw), w_type, 1)),
+        ("xz", codes((), x_type, 2)),
+        ("wz", codes((o,) if w_zp_per_channel else (), w_type, 3)),
+    ]
+    node = helper.make_node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], **attrs)
+    oracle = "onnx.reference" if w_zp_per_channel else "onnxruntime"  # onnxruntime: per-tensor only
+    check_integer([node], codes((2, c, h, w), x_type, 4), inits, oracle)
+
+
+@SETTINGS
+@given(
+    rows=st.lists(st.integers(1, 4), min_size=0, max_size=2),
+    k=st.integers(1, 40),
+    n=st.integers(1, 9),
+    a_type=st.sampled_from([np.uint8, np.int8]),
+    b_type=st.sampled_from([np.uint8, np.int8]),
+    zero_points=st.sampled_from(["none", "scalar", "per_column"]),
+)
+def test_matmul_integer(rows, k, n, a_type, b_type, zero_points):
+    inputs, inits = ["x", "b"], [("b", codes((k, n), b_type, 1))]
+    if zero_points != "none":
+        inputs += ["az", "bz"]
+        inits += [("az", codes((), a_type, 2)), ("bz", codes((n,) if zero_points == "per_column" else (), b_type, 3))]
+    node = helper.make_node("MatMulInteger", inputs, ["y"])
+    check_integer([node], codes((2, *rows, k), a_type, 4), inits)
+
+
+def test_matmul_integer_refuses_a_per_row_zero_point():
+    inits = [("b", codes((4, 3), np.uint8, 1)), ("az", codes((5,), np.uint8, 2))]
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["x", "b", "az"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.UINT8, ["N", 5, 4])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+        initializer=[numpy_helper.from_array(a, n) for n, a in inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match=r"a_zero_point .* need one uint8 value"):
+        compile_model(model)
+
+
+# ---------------------------------------------------------------------------------------
 # The ONNX backend node cases of these ops
 
-BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize")
+BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize", "ConvInteger", "MatMulInteger")
 FIXED_BATCH = "has a fixed batch of"  # graph inputs with a batch > 1: the fixed-shape work of issue 17
 CUBIC = "mode=cubic is not supported"
 CROP = "tf_crop_and_resize is not supported"
@@ -179,6 +283,7 @@ REFUSED = {
     "test_prelu_example": FIXED_BATCH,
     "test_prelu_broadcast": FIXED_BATCH,
     "test_convtranspose_group_2_image_3": FIXED_BATCH,
+    "test_matmulinteger": FIXED_BATCH,
     "test_convtranspose_1d": "only 2-D ConvTranspose",
     "test_convtranspose_3d": "only 2-D ConvTranspose",
     "test_resize_downsample_scales_linear_align_corners": "disagree",

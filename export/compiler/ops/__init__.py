@@ -8,6 +8,7 @@ from edgecnn.export.compiler.ops import (  # noqa: F401  (imported to register)
     conv,
     elementwise,
     gemm,
+    integer,
     normalization,
     pad,
     pool,

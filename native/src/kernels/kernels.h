@@ -297,4 +297,20 @@ typedef struct {
 /* Output rows [row0, row0 + rows) of the batch, as ecnn_conv_transpose2d_f32_ref. */
 void ecnn_resize2d_f32_ref(float *y, const float *x, size_t row0, size_t rows, const ecnn_resize2d_args *p);
 
+/* ---- CONV_INTEGER_2D (ref/conv_integer.c): int32 sums of zero-point-shifted codes ------------ */
+
+/* NHWC X [H,W,C] (i8 or u8 codes), W [O,KH,KW,C/group] (i8 or u8), Y [OH,OW,O] int32. */
+typedef struct {
+    uint32_t h, w, c, oh, ow, o, kh, kw;
+    uint32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, group;
+    int x_unsigned, w_unsigned; /* codes are uint8 (else int8) */
+    int32_t x_zero_point;
+} ecnn_conv_integer2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch (row r: sample r / oh, output row r % oh); taps
+ * in the padding add nothing (ONNX: padding holds x_zero_point); w_zp has w_zp_count (1 or O)
+ * values; sums wrap modulo 2^32 as int32 arithmetic in onnxruntime does. */
+void ecnn_conv_integer2d_ref(int32_t *y, const void *x, const void *w, const int32_t *w_zp, uint32_t w_zp_count,
+                             size_t row0, size_t rows, const ecnn_conv_integer2d_args *p);
+
 #endif /* ECNN_KERNELS_H */

@@ -139,7 +139,7 @@ typedef struct {
 } ecnn_conv_transpose2d_params;
 
 /** RESIZE_2D modes (param `mode`). */
-typedef enum { ECNN_RESIZE_NEAREST = 0, ECNN_RESIZE_LINEAR = 1 } ecnn_resize_mode;
+typedef enum { ECNN_RESIZE_NEAREST = 0, ECNN_RESIZE_LINEAR = 1, ECNN_RESIZE_CUBIC = 2 } ecnn_resize_mode;
 
 /** RESIZE_2D coordinate transformations (param `coord`): an output index to an input coordinate,
  * as ONNX Resize's coordinate_transformation_mode. */
@@ -149,7 +149,8 @@ typedef enum {
     ECNN_COORD_ASYMMETRIC = 2,
     ECNN_COORD_PYTORCH_HALF_PIXEL = 3,
     ECNN_COORD_HALF_PIXEL_SYMMETRIC = 4,
-    ECNN_COORD_TF_HALF_PIXEL_FOR_NN = 5
+    ECNN_COORD_TF_HALF_PIXEL_FOR_NN = 5,
+    ECNN_COORD_TF_CROP_AND_RESIZE = 6 /**< the roi_* window; outside the input: `extrapolation` */
 } ecnn_resize_coord;
 
 /** RESIZE_2D nearest pixel rules (param `nearest_mode`); SIMPLE is opset 10's: ceil when
@@ -169,6 +170,10 @@ typedef struct {
     uint32_t coord;        /**< ecnn_resize_coord */
     uint32_t nearest_mode; /**< ecnn_nearest_mode (nearest only; else 0) */
     float scale_h, scale_w;
+    float cubic_a;                        /**< cubic only (ONNX cubic_coeff_a); else 0 */
+    uint32_t exclude_outside;             /**< cubic only: 1 = taps outside X get weight 0, the rest renormalised */
+    float roi_h0, roi_h1, roi_w0, roi_w1; /**< TF_CROP_AND_RESIZE only (fractions of in - 1); else 0 */
+    float extrapolation;                  /**< TF_CROP_AND_RESIZE only; else 0 */
 } ecnn_resize2d_params;
 
 /** CONV_INTEGER_2D: ONNX ConvInteger (and MatMulInteger as a 1x1 one): int32 sums of

@@ -120,7 +120,15 @@ def test_conv_transpose_refuses_int_weights():
 # ---------------------------------------------------------------------------------------
 # Resize
 
-COORDS = ["half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel", "half_pixel_symmetric"]
+COORDS = [
+    "half_pixel",
+    "align_corners",
+    "asymmetric",
+    "pytorch_half_pixel",
+    "half_pixel_symmetric",
+    "tf_half_pixel_for_nn",
+    "tf_crop_and_resize",
+]
 NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
 
 
@@ -130,23 +138,33 @@ NEAREST_MODES = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
     c=st.integers(1, 3),
     h=st.integers(1, 7),
     w=st.integers(1, 7),
-    mode=st.sampled_from(["nearest", "linear"]),
+    mode=st.sampled_from(["nearest", "linear", "cubic"]),
     coord=st.sampled_from(COORDS),
     nearest_mode=st.sampled_from(NEAREST_MODES),
     by_sizes=st.booleans(),
 )
 def test_resize(data, c, h, w, mode, coord, nearest_mode, by_sizes):
     attrs = dict(mode=mode, coordinate_transformation_mode=coord, nearest_mode=nearest_mode)
+    if mode == "cubic":
+        attrs.update(
+            cubic_coeff_a=data.draw(st.sampled_from([-0.75, -0.5])), exclude_outside=data.draw(st.integers(0, 1))
+        )
+    roi = [("roi", np.float32([0, 0, 0.2, 0.1, 1, 1, 0.9, 1.2]))] if coord == "tf_crop_and_resize" else []
+    if roi:
+        attrs["extrapolation_value"] = 7.0
     if by_sizes:
         # constant sizes name the batch too: a batch-1 model (a dynamic batch gets scales or computed sizes)
         sizes = np.int64([1, c, data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))])
-        inputs, inits = ["x", "", "", "sizes"], [("sizes", sizes)]
+        inputs, inits = ["x", "roi" if roi else "", "", "sizes"], [("sizes", sizes), *roi]
     else:
         scales = [data.draw(st.sampled_from([0.5, 0.6, 1.0, 1.5, 2.0, 2.5, 3.0])) for _ in range(2)]
         if coord == "align_corners":  # a fractional output size is refused (see test_resize_refusals)
             hypothesis.assume(all(float(np.float32(s) * np.float32(n)).is_integer() for s, n in zip(scales, (h, w))))
         hypothesis.assume(int(np.float32(scales[0]) * h) >= 1 and int(np.float32(scales[1]) * w) >= 1)
-        inputs, inits = ["x", "", "scales"], [("scales", np.float32([1, 1, *scales]))]
+        inputs, inits = ["x", "roi" if roi else "", "scales"], [("scales", np.float32([1, 1, *scales])), *roi]
+    if coord == "tf_half_pixel_for_nn":  # one axis of scale 1 is refused (see test_resize_refusals)
+        kept = sizes[2:] == (h, w) if by_sizes else np.float32(scales) == 1
+        hypothesis.assume(not any(kept) or all(kept))
     batch = 1 if by_sizes else "N"
     model = make_model([helper.make_node("Resize", inputs, ["y"], **attrs)], (c, h, w), inits, batch=batch)
     check(model, rand((1 if by_sizes else 2, c, h, w), 3), reference=True)
@@ -155,9 +173,10 @@ def test_resize(data, c, h, w, mode, coord, nearest_mode, by_sizes):
 @pytest.mark.parametrize(
     ("attrs", "scales", "message"),
     [
-        ({"mode": "cubic"}, [1, 1, 2, 2], "mode=cubic is not supported"),
-        ({"coordinate_transformation_mode": "tf_crop_and_resize"}, [1, 1, 2, 2], "tf_crop_and_resize is not supported"),
+        ({"mode": "cubic", "antialias": 1}, [1, 1, 0.5, 0.5], "antialias when downsampling is not supported"),
+        ({"coordinate_transformation_mode": "tf_crop_and_resize"}, [1, 1, 2, 2], "needs the roi input"),
         ({}, [1, 2, 2, 2], "change the batch or channel axis"),
+        ({"coordinate_transformation_mode": "tf_half_pixel_for_nn"}, [1, 1, 1, 2], "disagree"),
         ({"mode": "linear", "coordinate_transformation_mode": "align_corners"}, [1, 1, 0.6, 0.6], "disagree"),
     ],
 )
@@ -276,8 +295,7 @@ def test_matmul_integer_refuses_a_per_row_zero_point():
 
 BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize", "ConvInteger", "MatMulInteger")
 FIXED_BATCH = "has a fixed batch of"  # graph inputs with a batch > 1: the fixed-shape work of issue 17
-CUBIC = "mode=cubic is not supported"
-CROP = "tf_crop_and_resize is not supported"
+ANTIALIAS = "antialias when downsampling is not supported"
 # Cases refused, with (a part of) the message; the reasons are listed in docs/models.md.
 REFUSED = {
     "test_prelu_example": FIXED_BATCH,
@@ -287,12 +305,11 @@ REFUSED = {
     "test_convtranspose_1d": "only 2-D ConvTranspose",
     "test_convtranspose_3d": "only 2-D ConvTranspose",
     "test_resize_downsample_scales_linear_align_corners": "disagree",
-    "test_resize_downsample_scales_linear_antialias": "antialias when downsampling is not supported",
-    "test_resize_downsample_sizes_linear_antialias": "antialias when downsampling is not supported",
-    "test_resize_tf_crop_and_resize": CROP,
-    "test_resize_tf_crop_and_resize_extrapolation_value": CROP,
-    "test_resize_tf_crop_and_resize_axes_2_3": CROP,
-    "test_resize_tf_crop_and_resize_axes_3_2": CROP,
+    "test_resize_downsample_scales_cubic_align_corners": "disagree",
+    "test_resize_downsample_scales_linear_antialias": ANTIALIAS,
+    "test_resize_downsample_sizes_linear_antialias": ANTIALIAS,
+    "test_resize_downsample_scales_cubic_antialias": ANTIALIAS,
+    "test_resize_downsample_sizes_cubic_antialias": ANTIALIAS,
 }
 
 
@@ -323,9 +340,7 @@ CASES = backend_cases(BACKEND_OPS)
 
 
 def refusal(name: str) -> str | None:
-    if name in REFUSED:
-        return REFUSED[name]
-    return CUBIC if "cubic" in name else None
+    return REFUSED.get(name)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -1,4 +1,4 @@
-"""Resize (nearest and linear) of the two spatial axes of an NCHW tensor: RESIZE_2D on NHWC.
+"""Resize (nearest, linear and cubic) of the two spatial axes of an NCHW tensor: RESIZE_2D on NHWC.
 Scales or sizes are constants (folded shape arithmetic included); the batch and channel
 axes keep their size."""
 
@@ -17,7 +17,9 @@ COORDS = {
     "pytorch_half_pixel": 3,
     "half_pixel_symmetric": 4,
     "tf_half_pixel_for_nn": 5,
+    "tf_crop_and_resize": 6,
 }
+MODES = {"nearest": 0, "linear": 1, "cubic": 2}
 NEAREST = {"round_prefer_floor": 0, "round_prefer_ceil": 1, "floor": 2, "ceil": 3}
 NEAREST_SIMPLE = 4  # opset 10's rule
 
@@ -46,7 +48,26 @@ def _spatial(low: Lowering, node, i: int, what: str, axes: list) -> list | None:
     return full[0]
 
 
-@lowers("Resize", note="2-D nearest or linear, float")
+def _roi(low: Lowering, node, axes: list) -> dict:
+    """tf_crop_and_resize's window of H and W from the constant roi (starts, then ends, per axis);
+    the batch and channel axes must be taken whole."""
+    if not optional_input(node, 1):
+        raise low.fail("tf_crop_and_resize needs the roi input")
+    roi = np.asarray(low.const_input(node, 1, "roi"), np.float32).reshape(-1)
+    if roi.size != 2 * len(axes):
+        raise low.fail(f"roi has {roi.size} values; need {2 * len(axes)} (starts and ends of the axes)")
+    start, end = dict(zip(axes, roi[: len(axes)].tolist())), dict(zip(axes, roi[len(axes) :].tolist()))
+    if any((start.get(ax, 0.0), end.get(ax, 1.0)) != (0.0, 1.0) for ax in (0, 1)):
+        raise low.fail("roi crops the batch or channel axis; only H and W may be cropped")
+    return {
+        "roi_h0": start.get(2, 0.0),
+        "roi_h1": end.get(2, 1.0),
+        "roi_w0": start.get(3, 0.0),
+        "roi_w1": end.get(3, 1.0),
+    }
+
+
+@lowers("Resize", note="2-D nearest, linear or cubic, float")
 def lower_resize(low: Lowering, node) -> None:
     a = attrs(node)
     v, x = spatial_input(low, node)
@@ -54,8 +75,8 @@ def lower_resize(low: Lowering, node) -> None:
         raise low.fail("Resize of int8 values is not supported; dequantize before it")
     c, h, w = v.shape
     mode = _text(a, "mode", "nearest")
-    if mode not in ("nearest", "linear"):
-        raise low.fail(f"mode={mode} is not supported; supported: nearest, linear")
+    if mode not in MODES:
+        raise low.fail(f"mode={mode} is not supported; supported: {', '.join(MODES)}")
     opset10 = low.opset < 11
     coord_name = "asymmetric" if opset10 else _text(a, "coordinate_transformation_mode", "half_pixel")
     if coord_name not in COORDS:
@@ -102,13 +123,31 @@ def lower_resize(low: Lowering, node) -> None:
                 f"align_corners with scales {list(scales.values())} that give a fractional output size: "
                 "onnxruntime and the ONNX reference disagree on it; give sizes instead of scales"
             )
-    if int(a.get("antialias", 0)) and mode == "linear" and min(scale_hw) < 1:
+    if int(a.get("antialias", 0)) and mode != "nearest" and min(scale_hw) < 1:
         raise low.fail("antialias when downsampling is not supported")
     if min(out) < 1:
         raise low.fail(f"the output would be empty ({out[0]}x{out[1]})")
+    unchanged = [out[i] == (h, w)[i] and scale_hw[i] == 1 for i in range(2)]
+    if all(unchanged) and coord_name != "tf_crop_and_resize":
+        low.values[node.output[0]] = v  # onnxruntime and the ONNX reference copy the input
+        return
+    if any(unchanged) and coord_name == "tf_half_pixel_for_nn":
+        # The ONNX reference leaves an axis of scale 1 as it is; onnxruntime maps it like the other.
+        raise low.fail(
+            "tf_half_pixel_for_nn with one axis of scale 1: onnxruntime and the ONNX reference disagree on it"
+        )
     y = low.new_tensor(Kind.ACTIVATION, (out[0], out[1], c))
+    roi = dict.fromkeys(("roi_h0", "roi_w0", "roi_h1", "roi_w1"), 0.0)
+    if coord_name == "tf_crop_and_resize":
+        roi = _roi(low, node, axes)
     params = {
-        "mode": 0 if mode == "nearest" else 1,
+        **roi,
+        "cubic_a": float(np.float32(a.get("cubic_coeff_a", -0.75))) if mode == "cubic" else 0.0,
+        "exclude_outside": int(a.get("exclude_outside", 0)) if mode == "cubic" else 0,
+        "extrapolation": float(np.float32(a.get("extrapolation_value", 0.0)))
+        if coord_name == "tf_crop_and_resize"
+        else 0.0,
+        "mode": MODES[mode],
         "coord": COORDS[coord_name],
         "nearest_mode": (NEAREST_SIMPLE if opset10 else NEAREST[nearest_name]) if mode == "nearest" else 0,
         "scale_h": float(scale_hw[0]),

@@ -290,8 +290,8 @@ void ecnn_conv_transpose2d_f32_ref(float *y, const float *x, const float *w, con
 /* Resizing NHWC X [H,W,C] to Y [OH,OW,C] (edgecnn_ops.h ecnn_resize2d_params). */
 typedef struct {
     uint32_t h, w, c, oh, ow;
-    uint32_t mode, coord, nearest_mode;
-    float scale_h, scale_w;
+    uint32_t mode, coord, nearest_mode, exclude_outside;
+    float scale_h, scale_w, cubic_a, roi_h0, roi_h1, roi_w0, roi_w1, extrapolation;
 } ecnn_resize2d_args;
 
 /* Output rows [row0, row0 + rows) of the batch, as ecnn_conv_transpose2d_f32_ref. */

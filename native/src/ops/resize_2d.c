@@ -19,6 +19,13 @@ static void resize_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const e
     p->nearest_mode = q->nearest_mode;
     p->scale_h = q->scale_h;
     p->scale_w = q->scale_w;
+    p->cubic_a = q->cubic_a;
+    p->exclude_outside = q->exclude_outside;
+    p->roi_h0 = q->roi_h0;
+    p->roi_h1 = q->roi_h1;
+    p->roi_w0 = q->roi_w0;
+    p->roi_w1 = q->roi_w1;
+    p->extrapolation = q->extrapolation;
 }
 
 ecnn_status ecnn_check_resize_2d(const ecnn_op_ctx *c, uint64_t *macs)
@@ -30,9 +37,11 @@ ecnn_status ecnn_check_resize_2d(const ecnn_op_ctx *c, uint64_t *macs)
     TRY(ecnn_need_f32(c, &x, op->inputs[0]));
     if (x.rank != 3 || y.rank != 3 || x.dims[2] != y.dims[2])
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "RESIZE_2D needs X [H,W,C] and Y [OH,OW,C]");
-    if (q->mode > ECNN_RESIZE_LINEAR || q->coord > ECNN_COORD_TF_HALF_PIXEL_FOR_NN ||
-        q->nearest_mode > ECNN_NEAREST_SIMPLE || (q->mode == ECNN_RESIZE_LINEAR && q->nearest_mode != 0))
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "RESIZE_2D mode, coord or nearest_mode out of range");
+    if (q->mode > ECNN_RESIZE_CUBIC || q->coord > ECNN_COORD_TF_CROP_AND_RESIZE ||
+        q->nearest_mode > ECNN_NEAREST_SIMPLE || (q->mode != ECNN_RESIZE_NEAREST && q->nearest_mode != 0) ||
+        q->exclude_outside > 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
+                            "RESIZE_2D mode, coord, nearest_mode or exclude_outside out of range");
     if (!(q->scale_h > 0.0f) || !(q->scale_w > 0.0f) || isinf(q->scale_h) || isinf(q->scale_w))
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "RESIZE_2D scales must be positive and finite");
     *macs = 0;

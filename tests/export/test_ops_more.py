@@ -291,6 +291,97 @@ def test_matmul_integer_refuses_a_per_row_zero_point():
 
 
 # ---------------------------------------------------------------------------------------
+# Threads and the load-time checks of the new native ops
+
+
+def test_new_ops_give_the_same_bits_for_any_thread_count():
+    """Each output row is computed whole by one tile: 1, 2, 3 and 7 threads give the same bytes."""
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "W", "B"], ["t"], strides=[2, 2], pads=[1, 1, 0, 0]),
+        helper.make_node("PRelu", ["t", "s"], ["p"]),
+        helper.make_node("Resize", ["p", "", "scales"], ["y"], mode="cubic"),
+    ]
+    inits = [("W", rand((4, 6, 3, 3), 1)), ("B", rand((6,), 2)), ("s", rand((6, 1, 1), 3))]
+    inits.append(("scales", np.float32([1, 1, 1.5, 1.5])))
+    float_model = make_model(nodes, (4, 12, 12), inits)
+    check(float_model, rand((2, 4, 12, 12), 4))
+    conv_integer = helper.make_node("ConvInteger", ["x", "w", "xz"], ["y"], pads=[1, 1, 1, 1])
+    integer_inits = [("w", codes((8, 4, 3, 3), np.int8, 1)), ("xz", np.uint8(9))]
+    integer_graph = helper.make_graph(
+        [conv_integer],
+        "g",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.UINT8, ["N", 4, 20, 20])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+        initializer=[numpy_helper.from_array(a, n) for n, a in integer_inits],
+    )
+    integer_model = helper.make_model(integer_graph, opset_imports=[helper.make_opsetid("", 13)])
+    for model, x in [(float_model, rand((64, 4, 12, 12), 5)), (integer_model, codes((64, 4, 20, 20), np.uint8, 6))]:
+        blob, _ = compile_model(model)
+        for batch in (1, 7, 64):
+            want = Model.from_bytes(blob, threads=1).predict(x[:batch])
+            for threads in (2, 3, 7):
+                got = Model.from_bytes(blob, threads=threads).predict(x[:batch])
+                assert got.tobytes() == want.tobytes(), f"batch {batch}, {threads} threads"
+
+
+def with_param(blob: bytes, op_name: str, field: str, value: int) -> bytes:
+    """The model with parameter `field` of its first `op_name` op set to the u32 `value` (CRC fixed)."""
+    import struct
+    import zlib
+
+    from edgecnn.runtime.optable import OPS
+
+    spec = OPS[op_name]
+    data = bytearray(blob)
+    num_ops, ops_offset = struct.unpack_from("<II", data, 28)
+    pos = ops_offset
+    for _ in range(num_ops):
+        op_type, size, n_in, n_out = struct.unpack_from("<HHBB", data, pos)
+        if op_type == spec.code:
+            word = [f.name for f in spec.fields].index(field)
+            struct.pack_into("<I", data, pos + 12 + 4 * ((n_in + n_out + 1) // 2) + 4 * word, value)
+            struct.pack_into("<I", data, len(data) - 4, zlib.crc32(bytes(data[:-4])))
+            return bytes(data)
+        pos += size
+    raise AssertionError(f"no {op_name} op")
+
+
+@pytest.mark.parametrize(
+    ("op_type", "op_name", "field", "value", "message"),
+    [
+        ("ConvTranspose", "CONV_TRANSPOSE_2D", "stride_h", 0, "stride, dilation and group must be >= 1"),
+        ("ConvTranspose", "CONV_TRANSPOSE_2D", "output_pad_h", 3, "output height/width do not match"),
+        ("ConvTranspose", "CONV_TRANSPOSE_2D", "group", 3, "weight shape does not match channels and group"),
+        ("Resize", "RESIZE_2D", "mode", 7, "mode, coord, nearest_mode or exclude_outside out of range"),
+        ("Resize", "RESIZE_2D", "scale_h", 0, "scales must be positive and finite"),
+        ("ConvInteger", "CONV_INTEGER_2D", "x_zero_point", 300, "x_zero_point outside X's dtype"),
+        ("ConvInteger", "CONV_INTEGER_2D", "pad_top", 1, "output height/width do not match"),
+    ],
+)
+def test_corrupt_parameters_are_refused_at_load(op_type, op_name, field, value, message):
+    from edgecnn.runtime.errors import EdgecnnError
+
+    if op_type == "ConvTranspose":
+        node = helper.make_node("ConvTranspose", ["x", "W"], ["y"], strides=[2, 2])
+        blob, _ = compile_model(make_model([node], (2, 4, 4), [("W", rand((2, 3, 3, 3), 1))]))
+    elif op_type == "Resize":
+        node = helper.make_node("Resize", ["x", "", "scales"], ["y"])
+        blob, _ = compile_model(make_model([node], (2, 4, 4), [("scales", np.float32([1, 1, 2, 2]))]))
+    else:
+        graph = helper.make_graph(
+            [helper.make_node("ConvInteger", ["x", "w"], ["y"])],
+            "g",
+            [helper.make_tensor_value_info("x", onnx.TensorProto.UINT8, ["N", 2, 4, 4])],
+            [helper.make_tensor_value_info("y", onnx.TensorProto.INT32, None)],
+            initializer=[numpy_helper.from_array(codes((3, 2, 2, 2), np.uint8, 1), "w")],
+        )
+        blob, _ = compile_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+    Model.from_bytes(blob)  # the model as compiled loads
+    with pytest.raises(EdgecnnError, match=message):
+        Model.from_bytes(with_param(blob, op_name, field, value))
+
+
+# ---------------------------------------------------------------------------------------
 # The ONNX backend node cases of these ops
 
 BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize", "ConvInteger", "MatMulInteger")

@@ -110,6 +110,23 @@ def test_conv_transpose(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, form
     check(model, rand((2, c, h, w), 3), reference=True)
 
 
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {},
+        {"strides": [3], "pads": [1, 2], "output_padding": [1], "dilations": [2], "group": 2},
+        {"auto_pad": "SAME_UPPER", "strides": [2]},
+        {"auto_pad": "SAME_LOWER", "strides": [2]},
+        {"output_shape": [14], "strides": [2]},
+    ],
+)
+def test_conv_transpose_1d(attrs):
+    group = attrs.get("group", 1)
+    inits = [("W", rand((4, 3, 3), 1)), ("B", rand((3 * group,), 2))]
+    model = make_model([helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], **attrs)], (4, 6), inits)
+    check(model, rand((2, 4, 6), 3), reference=True)
+
+
 def test_conv_transpose_refuses_int_weights():
     inits = [("W", np.ones((2, 2, 3, 3), np.int8))]
     model = make_model([helper.make_node("ConvTranspose", ["x", "W"], ["y"])], (2, 4, 4), inits)
@@ -393,8 +410,7 @@ REFUSED = {
     "test_prelu_broadcast": FIXED_BATCH,
     "test_convtranspose_group_2_image_3": FIXED_BATCH,
     "test_matmulinteger": FIXED_BATCH,
-    "test_convtranspose_1d": "only 2-D ConvTranspose",
-    "test_convtranspose_3d": "only 2-D ConvTranspose",
+    "test_convtranspose_3d": "supported in 1-D and 2-D",
     "test_resize_downsample_scales_linear_align_corners": "disagree",
     "test_resize_downsample_scales_cubic_align_corners": "disagree",
     "test_resize_downsample_scales_linear_antialias": ANTIALIAS,

@@ -161,14 +161,25 @@ def _transpose_pads(low: Lowering, a: dict, in_hw, k, strides, dilations) -> tup
     return (begin[0], begin[1], end[0], end[1]), out_pad
 
 
-@lowers("ConvTranspose", note="2-D, float")
+@lowers("ConvTranspose", note="1-D and 2-D, float")
 def lower_conv_transpose(low: Lowering, node) -> None:
     a = attrs(node)
-    v, x = spatial_input(low, node)
-    c, h, w_ = v.shape
+    weight = np.asarray(low.const_input(node, 1, "the weight W"))
+    rank = low.view_input(node, 0).rank
+    if rank not in (3, 4):
+        raise low.fail(f"input has rank {rank}; ConvTranspose is supported in 1-D and 2-D (inputs of rank 3 and 4)")
+    one_d = rank == 3
+    if one_d:  # [N, C, L] as an image of height 1: [N, C, 1, L]
+        v = low.view_input(node, 0)
+        x = low.materialize(View(low.materialize(v, (0, 2, 1)), (1, v.shape[1], v.shape[0]), (0, 1, 2, 3)))
+        c, h, w_ = v.shape[0], 1, v.shape[1]
+        weight = weight[:, :, None, :] if weight.ndim == 3 else weight
+        a = _height_one(a)
+    else:
+        v, x = spatial_input(low, node)
+        c, h, w_ = v.shape
     if low.tensors[x].dtype != DType.F32:
         raise low.fail("ConvTranspose of int8 values is not supported; dequantize before it")
-    weight = np.asarray(low.const_input(node, 1, "the weight W"))
     if weight.dtype != np.float32 or weight.ndim != 4:
         raise low.fail(f"weight W is {weight.dtype} {weight.shape}; need float32 [C, O/group, KH, KW]")
     wc, og, kh, kw = weight.shape
@@ -201,4 +212,20 @@ def lower_conv_transpose(low: Lowering, node) -> None:
     params = {k: params[k] for k in params if not k.startswith("act")}
     params.update(output_pad_h=out_pad[0], output_pad_w=out_pad[1])
     low.emit("CONV_TRANSPOSE_2D", [x, low.const_tensor(np.ascontiguousarray(ohwi)), bias], [y], params)
-    low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
+    if one_d:  # stored [1, OW, O]: the logical [O, OW] in order (0, 2, 1)
+        low.values[node.output[0]] = View(low.materialize(View(y, (ow, o), (0, 1, 2))), (o, ow), (0, 2, 1))
+    else:
+        low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
+
+
+def _height_one(a: dict) -> dict:
+    """1-D ConvTranspose attributes as those of a 2-D one over an input of height 1."""
+    out = dict(a)
+    for name, height in (("strides", 1), ("dilations", 1), ("kernel_shape", 1), ("output_padding", 0)):
+        if name in a:
+            out[name] = [height, *a[name]]
+    if "pads" in a:
+        out["pads"] = [0, a["pads"][0], 0, a["pads"][1]] if len(a["pads"]) == 2 else a["pads"]
+    if "output_shape" in a:
+        out["output_shape"] = [1, *list(a["output_shape"])[-1:]]
+    return out

@@ -1,10 +1,10 @@
-"""PRelu, ConvTranspose, Resize, ConvInteger and MatMulInteger (issue 17's op coverage): each compiled to .ecnn and run by
-the native runtime, against onnxruntime on tiny graphs drawn by hypothesis (floats within
-1e-5 of onnxruntime, relative to the output's scale, as tests/export/test_ops_float.py; the
-integer ops' int32 outputs identical); then
-the ONNX backend node cases of these ops, built in memory by
-`onnx.backend.test.case.node.collect_testcases()`: every case compiles and matches the case's
-expected output at the case's tolerance, or is refused with the message listed in REFUSED."""
+"""PRelu, ConvTranspose, Resize, ConvInteger and MatMulInteger (issue 17's op coverage): each
+compiled to .ecnn and run by the native runtime, against onnxruntime on tiny graphs drawn by
+hypothesis (floats within 1e-5 of onnxruntime relative to the output's scale, as
+tests/ort_compare.check_float; the integer ops' int32 outputs identical); then the ONNX backend
+node cases of these ops, built in memory by `onnx.backend.test.case.node.collect_testcases()`:
+every case compiles and matches the case's expected output at the case's tolerance, or is
+refused with the message listed in REFUSED."""
 
 import warnings
 
@@ -18,7 +18,9 @@ hypothesis = need("hypothesis")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
-from test_ops_float import SETTINGS, check, make_model, rand  # noqa: E402
+from ort_compare import FLOAT_SETTINGS as SETTINGS  # noqa: E402
+from ort_compare import check_float as check  # noqa: E402
+from ort_compare import make_model, rand  # noqa: E402
 
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402

@@ -343,6 +343,20 @@ def test_new_ops_give_the_same_bits_for_any_thread_count():
                 assert got.tobytes() == want.tobytes(), f"batch {batch}, {threads} threads"
 
 
+def test_report_names_the_new_ops_and_counts_their_macs():
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "W"], ["t"], strides=[2, 2]),
+        helper.make_node("PRelu", ["t", "s"], ["p"]),
+        helper.make_node("Resize", ["p", "", "scales"], ["y"], mode="linear"),
+    ]
+    inits = [("W", rand((4, 3, 3, 3), 1)), ("s", rand((3, 1, 1), 2)), ("scales", np.float32([1, 1, 2, 2]))]
+    _, report = compile_model(make_model(nodes, (4, 6, 6), inits))
+    rows = {r.op: r for r in report.layers}
+    assert {"CONV_TRANSPOSE_2D", "PRELU", "RESIZE_2D(linear)"} <= set(rows)
+    assert rows["CONV_TRANSPOSE_2D"].macs == 6 * 6 * 4 * 3 * 3 * 3  # input pixels x taps x outputs
+    assert rows["PRELU"].macs == 13 * 13 * 3
+
+
 def with_param(blob: bytes, op_name: str, field: str, value: int) -> bytes:
     """The model with parameter `field` of its first `op_name` op set to the u32 `value` (CRC fixed)."""
     import struct

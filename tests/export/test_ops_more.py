@@ -19,8 +19,8 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
 from ort_compare import FLOAT_SETTINGS as SETTINGS  # noqa: E402
+from ort_compare import assert_bit_exact, make_model, rand  # noqa: E402
 from ort_compare import check_float as check  # noqa: E402
-from ort_compare import make_model, rand  # noqa: E402
 
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
@@ -187,6 +187,46 @@ def test_resize(data, c, h, w, mode, coord, nearest_mode, by_sizes):
     batch = 1 if by_sizes else "N"
     model = make_model([helper.make_node("Resize", inputs, ["y"], **attrs)], (c, h, w), inits, batch=batch)
     check(model, rand((1 if by_sizes else 2, c, h, w), 3), reference=True)
+
+
+@SETTINGS
+@given(
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    scales=st.tuples(st.sampled_from([0.5, 1.5, 2.0, 3.0]), st.sampled_from([0.5, 1.0, 2.5])),
+    coord=st.sampled_from(COORDS[:-1]),
+    nearest_mode=st.sampled_from(NEAREST_MODES),
+    zp_type=st.sampled_from([np.uint8, np.int8]),
+)
+def test_resize_nearest_on_int8_codes(h, w, scales, coord, nearest_mode, zp_type):
+    """Between QuantizeLinear and DequantizeLinear, nearest Resize selects codes: bit for bit."""
+    hypothesis.assume(int(np.float32(scales[0]) * h) >= 1 and int(np.float32(scales[1]) * w) >= 1)
+    if coord == "align_corners":
+        hypothesis.assume(all(float(np.float32(s) * np.float32(n)).is_integer() for s, n in zip(scales, (h, w))))
+    if coord == "tf_half_pixel_for_nn":
+        hypothesis.assume(1.0 not in scales)
+    attrs = dict(mode="nearest", coordinate_transformation_mode=coord, nearest_mode=nearest_mode)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+        helper.make_node("Resize", ["q", "", "scales"], ["r"], **attrs),
+        helper.make_node("DequantizeLinear", ["r", "s", "z"], ["y"]),
+    ]
+    inits = [("s", np.float32(0.05)), ("z", zp_type(3)), ("scales", np.float32([1, 1, *scales]))]
+    model = make_model(nodes, (2, h, w), inits, opset=17)
+    _, report = compile_model(model)
+    assert any(r.op.startswith("RESIZE_2D") and r.op.endswith(np.dtype(zp_type).name) for r in report.layers)
+    assert_bit_exact(model, rand((2, 2, h, w), 1), "nearest Resize on codes")
+
+
+def test_resize_linear_on_int8_codes_is_refused():
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+        helper.make_node("Resize", ["q", "", "scales"], ["r"], mode="linear"),
+        helper.make_node("DequantizeLinear", ["r", "s", "z"], ["y"]),
+    ]
+    inits = [("s", np.float32(0.05)), ("z", np.uint8(3)), ("scales", np.float32([1, 1, 2, 2]))]
+    with pytest.raises(CompileError, match="Resize linear of int8 values is not supported"):
+        compile_model(make_model(nodes, (2, 4, 4), inits, opset=17))
 
 
 @pytest.mark.parametrize(

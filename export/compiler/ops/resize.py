@@ -1,13 +1,13 @@
-"""Resize (nearest, linear and cubic) of the two spatial axes of an NCHW tensor: RESIZE_2D on NHWC.
-Scales or sizes are constants (folded shape arithmetic included); the batch and channel
-axes keep their size."""
+"""Resize (nearest, linear and cubic; nearest also on int8 codes) of the two spatial axes of an
+NCHW tensor: RESIZE_2D on NHWC. Scales or sizes are constants (folded shape arithmetic
+included); the batch and channel axes keep their size."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from edgecnn.export.compiler.graph import Const, Lowering, View, attrs, lowers, optional_input
-from edgecnn.export.compiler.ir import DType, Kind
+from edgecnn.export.compiler.ir import DType
 from edgecnn.export.compiler.ops.conv import spatial_input
 
 COORDS = {
@@ -71,12 +71,13 @@ def _roi(low: Lowering, node, axes: list) -> dict:
 def lower_resize(low: Lowering, node) -> None:
     a = attrs(node)
     v, x = spatial_input(low, node)
-    if low.tensors[x].dtype != DType.F32:
-        raise low.fail("Resize of int8 values is not supported; dequantize before it")
     c, h, w = v.shape
     mode = _text(a, "mode", "nearest")
     if mode not in MODES:
         raise low.fail(f"mode={mode} is not supported; supported: {', '.join(MODES)}")
+    codes = low.tensors[x].dtype != DType.F32
+    if codes and (mode != "nearest" or _text(a, "coordinate_transformation_mode", "") == "tf_crop_and_resize"):
+        raise low.fail(f"Resize {mode} of int8 values is not supported (nearest only, without tf_crop_and_resize)")
     opset10 = low.opset < 11
     coord_name = "asymmetric" if opset10 else _text(a, "coordinate_transformation_mode", "half_pixel")
     if coord_name not in COORDS:
@@ -136,7 +137,7 @@ def lower_resize(low: Lowering, node) -> None:
         raise low.fail(
             "tf_half_pixel_for_nn with one axis of scale 1: onnxruntime and the ONNX reference disagree on it"
         )
-    y = low.new_tensor(Kind.ACTIVATION, (out[0], out[1], c))
+    y = low.activation_like(x, (out[0], out[1], c))  # int8: nearest selects codes, the quantization stays
     roi = dict.fromkeys(("roi_h0", "roi_w0", "roi_h1", "roi_w1"), 0.0)
     if coord_name == "tf_crop_and_resize":
         roi = _roi(low, node, axes)

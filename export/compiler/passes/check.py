@@ -13,6 +13,7 @@ INT8_OPS = frozenset(
         "FULLY_CONNECTED",
         "MAX_POOL_2D",
         "RESHAPE",
+        "RESIZE_2D",
         "QUANTIZE",
         "DEQUANTIZE",
         "ADD",

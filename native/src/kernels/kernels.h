@@ -296,6 +296,10 @@ typedef struct {
 
 /* Output rows [row0, row0 + rows) of the batch, as ecnn_conv_transpose2d_f32_ref. */
 void ecnn_resize2d_f32_ref(float *y, const float *x, size_t row0, size_t rows, const ecnn_resize2d_args *p);
+/* Nearest resizing of elements of esize bytes (int8 codes: it only selects them); output rows
+ * as ecnn_resize2d_f32_ref. No tf_crop_and_resize (its extrapolation value is a float). */
+void ecnn_resize2d_nearest_ref(void *y, const void *x, uint32_t esize, size_t row0, size_t rows,
+                               const ecnn_resize2d_args *p);
 
 /* ---- CONV_INTEGER_2D (ref/conv_integer.c): int32 sums of zero-point-shifted codes ------------ */
 

@@ -3,6 +3,7 @@
  * each call computes whole output rows, so a tile's results do not depend on the tiling. */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 
@@ -183,6 +184,26 @@ void ecnn_resize2d_f32_ref(float *y, const float *x, size_t row0, size_t rows, c
                     yp[c] = acc;
                 }
             }
+        }
+    }
+}
+
+void ecnn_resize2d_nearest_ref(void *y, const void *x, uint32_t esize, size_t row0, size_t rows,
+                               const ecnn_resize2d_args *p)
+{
+    const size_t pixel = (size_t)p->c * esize;
+    size_t r;
+    uint32_t ox;
+    for (r = row0; r < row0 + rows; r++) {
+        const size_t s = r / p->oh;
+        const uint32_t oy = (uint32_t)(r % p->oh);
+        const float vy = resize_coord(p->coord, oy, p->scale_h, p->oh, p->h, p->roi_h0, p->roi_h1);
+        const uint8_t *xrow =
+            (const uint8_t *)x + (s * p->h + nearest_index(p->nearest_mode, vy, p->scale_h, p->h)) * p->w * pixel;
+        uint8_t *yr = (uint8_t *)y + r * p->ow * pixel;
+        for (ox = 0; ox < p->ow; ox++) {
+            const float vx = resize_coord(p->coord, ox, p->scale_w, p->ow, p->w, p->roi_w0, p->roi_w1);
+            memcpy(yr + ox * pixel, xrow + nearest_index(p->nearest_mode, vx, p->scale_w, p->w) * pixel, pixel);
         }
     }
 }

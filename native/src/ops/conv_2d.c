@@ -13,6 +13,8 @@ ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
+#elif defined(ECNN_WITH_CORTEXM)
+#include "kernels/arm/cortexm/cortexm.h"
 #endif
 
 const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
@@ -27,6 +29,13 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                        .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
+#elif defined(ECNN_WITH_CORTEXM)
+    [ECNN_ISA_DSP] = {.q = {"conv2d_q_hwio_dsp",
+                            {ecnn_conv_q_dot_dsp, ecnn_q_store_scaled_dsp, ecnn_conv_q_dw_dsp, ecnn_conv_q_widen_dsp}}},
+#if defined(__ARM_FEATURE_MVE)
+    [ECNN_ISA_MVE] = {.q = {"conv2d_q_hwio_mve",
+                            {ecnn_conv_q_dot_mve, ecnn_q_store_scaled_mve, ecnn_conv_q_dw_mve, ecnn_conv_q_widen_mve}}},
+#endif
 #endif
 };
 

@@ -6,8 +6,6 @@ node cases of these ops, built in memory by `onnx.backend.test.case.node.collect
 every case compiles and matches the case's expected output at the case's tolerance, or is
 refused with the message listed in REFUSED."""
 
-import warnings
-
 import numpy as np
 import pytest
 from needs import need
@@ -18,6 +16,7 @@ hypothesis = need("hypothesis")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
+from onnx_backend import claimed_cases, run_case  # noqa: E402
 from ort_compare import FLOAT_SETTINGS as SETTINGS  # noqa: E402
 from ort_compare import assert_bit_exact, make_model, rand  # noqa: E402
 from ort_compare import check_float as check  # noqa: E402
@@ -455,18 +454,14 @@ def test_corrupt_parameters_are_refused_at_load(op_type, op_name, field, value, 
 
 
 # ---------------------------------------------------------------------------------------
-# The ONNX backend node cases of these ops
+# The ONNX backend node cases of these ops (tests/onnx_backend.py runs them; the whole list,
+# every claimed op, is docs/backend-tests.md)
 
 BACKEND_OPS = ("PRelu", "ConvTranspose", "Resize", "ConvInteger", "MatMulInteger")
-FIXED_BATCH = "has a fixed batch of"  # graph inputs with a batch > 1: the fixed-shape work of issue 17
 ANTIALIAS = "antialias when downsampling is not supported"
-# Cases refused, with (a part of) the message; the reasons are listed in docs/models.md.
+# Cases refused, with (a part of) the message; the reasons are in docs/models.md.
 REFUSED = {
-    "test_prelu_example": FIXED_BATCH,
-    "test_prelu_broadcast": FIXED_BATCH,
-    "test_convtranspose_group_2_image_3": FIXED_BATCH,
-    "test_matmulinteger": FIXED_BATCH,
-    "test_convtranspose_3d": "supported in 1-D and 2-D",
+    "test_convtranspose_3d": "only ConvTranspose over one or two spatial axes",
     "test_resize_downsample_scales_linear_align_corners": "disagree",
     "test_resize_downsample_scales_cubic_align_corners": "disagree",
     "test_resize_downsample_scales_linear_antialias": ANTIALIAS,
@@ -474,54 +469,19 @@ REFUSED = {
     "test_resize_downsample_scales_cubic_antialias": ANTIALIAS,
     "test_resize_downsample_sizes_cubic_antialias": ANTIALIAS,
 }
+CASES = [(op, case) for op, case in claimed_cases() if op in BACKEND_OPS]
 
 
-def backend_cases(ops) -> list:
-    """The backend node cases made of one node of one of `ops` (the *_expanded forms use other ops)."""
-    from onnx.backend.test.case.node import collect_testcases
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # some cases' generators divide by zero on purpose
-        cases = collect_testcases(None)
-    return [
-        c for c in cases if c.kind == "node" and len(c.model.graph.node) == 1 and c.model.graph.node[0].op_type in ops
-    ]
-
-
-def with_constant_weights(model, inputs):
-    """The case's model with every input but the first an initializer holding the case's value:
-    the native runtime takes one runtime input, weights are constants."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    for vi, value in list(zip(m.graph.input, inputs))[1:]:
-        m.graph.initializer.append(numpy_helper.from_array(np.asarray(value), vi.name))
-    del m.graph.input[1:]
-    return m
-
-
-CASES = backend_cases(BACKEND_OPS)
-
-
-def refusal(name: str) -> str | None:
-    return REFUSED.get(name)
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_backend_case(case):
-    for inputs, outputs in case.data_sets:
-        model = with_constant_weights(case.model, inputs)
-        expected_refusal = refusal(case.name)
-        if expected_refusal is not None:
-            with pytest.raises(CompileError, match=expected_refusal):
-                compile_model(model)
-            continue
-        blob, _ = compile_model(model)
-        got = Model.from_bytes(blob).predict(np.asarray(inputs[0]))
-        np.testing.assert_allclose(got, np.asarray(outputs[0]), rtol=case.rtol, atol=case.atol)
+@pytest.mark.parametrize(("op", "case"), CASES, ids=[case.name for _, case in CASES])
+def test_backend_case(op, case):
+    outcome = run_case(op, case)
+    if case.name in REFUSED:
+        assert outcome.result == "refused" and REFUSED[case.name] in outcome.detail, outcome
+    else:
+        assert outcome.result == "passed", outcome
 
 
 def test_backend_case_list_is_current():
     """Each op has backend cases, and every listed refusal names one of them (no stale entry)."""
-    names = {c.name for c in CASES}
-    assert all(any(c.model.graph.node[0].op_type == op for c in CASES) for op in BACKEND_OPS)
-    assert set(REFUSED) <= names, set(REFUSED) - names
+    assert {op for op, _ in CASES} == set(BACKEND_OPS)
+    assert set(REFUSED) <= {case.name for _, case in CASES}, set(REFUSED) - {case.name for _, case in CASES}

@@ -167,7 +167,7 @@ def lower_conv_transpose(low: Lowering, node) -> None:
     weight = np.asarray(low.const_input(node, 1, "the weight W"))
     rank = low.view_input(node, 0).rank
     if rank not in (3, 4):
-        raise low.fail(f"input has rank {rank}; ConvTranspose is supported in 1-D and 2-D (inputs of rank 3 and 4)")
+        raise low.fail(f"input has rank {rank}: only ConvTranspose over one or two spatial axes is supported")
     one_d = rank == 3
     if one_d:  # [N, C, L] as an image of height 1: [N, C, 1, L]
         v = low.view_input(node, 0)

@@ -349,6 +349,64 @@ def test_matmul_integer_refuses_a_per_row_zero_point():
 
 
 # ---------------------------------------------------------------------------------------
+# QLinearConv / QLinearMatMul reading the raw uint8/int8 graph input
+
+
+def qlinear_on_graph_input(op: str, x_type, extra_reader: bool = False):
+    """x (uint8/int8 graph input) -> op with its own x scale / zero point -> y (x's dtype)."""
+    if op == "QLinearConv":
+        shape, w = ["N", 3, 6, 6], codes((4, 3, 3, 3), np.int8, 1)
+        inits = [("xs", np.float32(0.02)), ("xz", x_type(5)), ("w", w), ("ws", np.float32([0.01, 0.02, 0.03, 0.04]))]
+        inits += [("wz", np.zeros(4, np.int8)), ("ys", np.float32(0.05)), ("yz", x_type(3))]
+        node = helper.make_node(op, ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"], ["y"], pads=[1, 1, 1, 1])
+    else:
+        shape, w = ["N", 7], codes((7, 4), np.int8, 1)
+        inits = [("xs", np.float32(0.02)), ("xz", x_type(5)), ("w", w), ("ws", np.float32(0.01))]
+        inits += [("wz", np.int8(0)), ("ys", np.float32(0.05)), ("yz", x_type(3))]
+        node = helper.make_node(op, ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"], ["y"])
+    nodes = [node]
+    if extra_reader:  # the codes also read as plain numbers
+        node.output[0] = "q"
+        nodes += [
+            helper.make_node("Cast", ["x"], ["f"], to=onnx.TensorProto.FLOAT),
+            helper.make_node("DequantizeLinear", ["q", "ys", "yz"], ["d"]),
+            helper.make_node("ReduceMean", ["f"], ["m"], keepdims=1),
+            helper.make_node("Add", ["d", "m"], ["y"]),
+        ]
+    out_type = onnx.TensorProto.FLOAT if extra_reader else CODE_TYPES[x_type]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", CODE_TYPES[x_type], shape)],
+        [helper.make_tensor_value_info("y", out_type, None)],
+        initializer=[numpy_helper.from_array(np.asarray(a), n) for n, a in inits],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model, [2, *shape[1:]]
+
+
+@pytest.mark.parametrize("op", ["QLinearConv", "QLinearMatMul"])
+@pytest.mark.parametrize("x_type", [np.uint8, np.int8])
+def test_qlinear_op_on_the_raw_graph_input(op, x_type):
+    """The graph input takes the op's scale and zero point: bit for bit with onnxruntime."""
+    model, shape = qlinear_on_graph_input(op, x_type)
+    x = codes(shape, x_type, 2)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    want = session.run(None, {"x": x})[0]
+    got = Model.from_bytes(compile_model(model)[0]).predict(x)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_qlinear_op_on_a_graph_input_other_nodes_read_is_refused():
+    """A Cast also reading the codes as plain numbers: the input cannot take the op's scale."""
+    model, _ = qlinear_on_graph_input("QLinearConv", np.uint8, extra_reader=True)
+    with pytest.raises(CompileError, match="differ from those its producer quantized it with"):
+        compile_model(model)
+
+
+# ---------------------------------------------------------------------------------------
 # Threads and the load-time checks of the new native ops
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers, optional_input, weights
-from edgecnn.export.compiler.ir import DType, Kind, act_attrs
+from edgecnn.export.compiler.ir import DType, Kind, Quant, act_attrs
 from edgecnn.export.compiler.ops.quantize import (
     check_weights,
+    dtype_code,
     float_twin,
     no_channels_last,
+    qparams,
+    quant,
     quantized_input,
     set_output,
     weight_quant,
@@ -104,10 +107,29 @@ def lower_conv(low: Lowering, node) -> None:
     low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
 
 
+RAW_CODES = Quant(np.float32([1.0]), np.int32([0]))  # a uint8/int8 graph input as read (graph.py)
+QLINEAR_READERS = {"QLinearConv", "QLinearMatMul"}
+
+
+def adopt_graph_input_quant(low: Lowering, node, index: int, scale_index: int, zp_index: int) -> None:
+    """A QLinear op reading the raw uint8/int8 graph input directly gives those codes their
+    meaning: the input takes the op's scale and zero point, when only such ops read it."""
+    view = low.view_input(node, index)
+    tensor = low.tensors[view.tensor]
+    if tensor.kind != Kind.INPUT or not RAW_CODES.same(tensor.quant):
+        return
+    if set(low.readers.get(node.input[index], [])) - QLINEAR_READERS:
+        return  # another reader (a Cast, ...) takes the codes as plain numbers
+    scale, zp = qparams(low, node, scale_index, zp_index, "input")
+    if tensor.dtype == dtype_code(zp):
+        tensor.quant = quant(scale, zp)
+
+
 @lowers("QLinearConv")
 def lower_qlinear_conv(low: Lowering, node) -> None:
     """QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B): the float Conv lowering on the int8 values, then quantization."""
     no_channels_last(low, node)
+    adopt_graph_input_quant(low, node, 0, 1, 2)
     quantized_input(low, node, 0, 1, 2, "input x")
     weight = low.const_input(node, 3, "the weight w")
     check_weights(low, node, weight, "the weight w")

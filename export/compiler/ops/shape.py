@@ -44,7 +44,6 @@ def lower_cast(low: Lowering, node) -> None:
             "Cast of a quantized int8/uint8 tensor to FLOAT: only the raw uint8/int8 model input "
             "can be cast (use DequantizeLinear for quantized values)"
         )
-    low.input_quant_claimed = True  # the input's codes are its values: no reader may requantize it
     y = low.new_tensor(Kind.ACTIVATION, t.dims)
     low.emit("DEQUANTIZE", [v.tensor], [y])
     low.values[node.output[0]] = View(y, v.shape, v.perm)

@@ -190,6 +190,22 @@ static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *ac
     }
 }
 
+/* The per-output constants of `count` outputs from o0 of an int8 FC kernel whose int32 sums
+ * carry an offset terms[l] to take off (NULL: none): bias[l] = b[o] - terms[l] and the
+ * requantization scale. In uint32 arithmetic: wrapped int32 sums are exact when the true sum
+ * fits int32, which the validator guarantees. Outputs past O take output O - 1's constants
+ * (computed, never stored). */
+static inline void ecnn_q_block_constants(int32_t *bias, float *scales, const int32_t *terms, const int32_t *b,
+                                          uint32_t o0, uint32_t count, uint32_t o, const ecnn_qlinear_params *q)
+{
+    uint32_t l;
+    for (l = 0; l < count; l++) {
+        const uint32_t oi = o0 + l < o ? o0 + l : o - 1;
+        bias[l] = (int32_t)((b ? (uint32_t)b[oi] : 0u) - (terms ? (uint32_t)terms[l] : 0u));
+        scales[l] = ecnn_requant_scale(q, oi);
+    }
+}
+
 /* Outputs [from, count) of ecnn_conv_q_ukernels.store with scalar code: the portable store, and
  * the SIMD stores' last outputs. */
 static inline void ecnn_q_store_scaled_tail(void *y, size_t first, const int32_t *acc, uint32_t from, uint32_t count,

@@ -243,6 +243,10 @@ static void random_conv(ecnn_conv2d_args *p, uint32_t trial)
     if (trial % 10 == 4) { /* depthwise over 70 channels (two blocks of the int8 depthwise kernel) */
         p->group = p->c = p->o = 70;
     }
+    if (trial % 10 == 7) { /* 32 to 72 output channels: the int8 dot microkernels' widest blocks and their rests */
+        p->group = 1;
+        p->o = 8u * (uint32_t)irand(4, 9);
+    }
     if (trial % 10 == 9) { /* a 3x3 window over 40 channels (360 terms): the int8 kernel's
                             * output-channel blocks shrink to fit its stack (16, then 8) */
         p->group = 1;

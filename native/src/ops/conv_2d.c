@@ -11,6 +11,7 @@
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_fma, ecnn_conv2d_f32_ref_fma;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2, ecnn_conv_q_dot_avxvnni, ecnn_conv_q_dot_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 #endif
@@ -19,14 +20,18 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_portable, 0),
                            .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
                            .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
-                           .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
+                           .q = {"conv2d_q_hwio_portable",
+                                 {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable, ecnn_conv_q_dw_portable}}},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
                        .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
                        .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
-                       .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
-    [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni", {ecnn_conv_q_dot_avxvnni, ecnn_q_store_scaled_avx2}}},
-    [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni", {ecnn_conv_q_dot_avx512vnni, ecnn_q_store_scaled_avx2}}},
+                       .q = {"conv2d_q_hwio_avx2",
+                             {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2, ecnn_conv_q_dw_avx2}}},
+    [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
+                                {ecnn_conv_q_dot_avxvnni, ecnn_q_store_scaled_avx2, ecnn_conv_q_dw_avx2}}},
+    [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni",
+                                   {ecnn_conv_q_dot_avx512vnni, ecnn_q_store_scaled_avx2, ecnn_conv_q_dw_avx2}}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #endif

@@ -39,6 +39,20 @@ void ecnn_q_store_scaled_portable(void *y, size_t first, const int32_t *acc, uin
     ecnn_q_store_scaled_tail(y, first, acc, 0, count, scales, bias, q);
 }
 
+void ecnn_conv_q_dw_portable(int32_t *acc, const uint8_t *const *xt, const int16_t *const *wt, uint32_t taps,
+                             uint32_t count, int is_u8, int32_t zx)
+{
+    uint32_t t, c;
+    for (c = 0; c < count; c++) acc[c] = 0;
+    for (t = 0; t < taps; t++) {
+        const int16_t *w = wt[t];
+        if (is_u8)
+            for (c = 0; c < count; c++) acc[c] += ((int32_t)xt[t][c] - zx) * w[c];
+        else
+            for (c = 0; c < count; c++) acc[c] += ((int32_t)(int8_t)xt[t][c] - zx) * w[c];
+    }
+}
+
 /* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
  * blocked kernel below would pad every group to 8 channels, so here the channels are the
  * inner loop, as in the float depthwise kernel (conv_f32_dw.c). The sums are exact int32
@@ -54,6 +68,8 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
     int32_t acc[DW_Q_BLOCK];
     float scales[DW_Q_BLOCK];
     int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
+    const uint8_t *xt[DW_Q_TAPS];       /* one pixel's taps inside x */
+    const int16_t *wt[DW_Q_TAPS];
     for (c0 = tile->o0; c0 < tile->o1; c0 += DW_Q_BLOCK) {
         const uint32_t count = tile->o1 - c0 < DW_Q_BLOCK ? tile->o1 - c0 : DW_Q_BLOCK;
         for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
@@ -64,16 +80,13 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
         ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
         {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
-            for (c = 0; c < count; c++) acc[c] = 0;
-            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
-                for (kx = kx0; kx < kx1; kx++) {
-                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
-                    const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
-                    if (q->x_type == ECNN_Q_U8)
-                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const uint8_t *)x)[xp + c] - zx) * wt[c];
-                    else
-                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const int8_t *)x)[xp + c] - zx) * wt[c];
+            uint32_t taps = 0;
+            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx): left out */
+                for (kx = kx0; kx < kx1; kx++, taps++) {
+                    xt[taps] = (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                    wt[taps] = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
                 }
+            uk->dw(acc, xt, wt, taps, count, q->x_type == ECNN_Q_U8, zx);
             uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
         }
     }

@@ -19,6 +19,16 @@ static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
     return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
 }
 
+/* dst[c] = src[c] - zx for n contiguous int8 or uint8 values: plain loops the compiler vectorises. */
+static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype t, int32_t zx)
+{
+    uint32_t c;
+    if (t == ECNN_Q_U8)
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)src[c] - zx);
+    else
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
+}
+
 /* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
  * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
  * the validator bounds the whole sum). */
@@ -163,7 +173,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                  * (index `terms`) is never written and stays 0 */
                 if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                    if (q->x_type == ECNN_Q_U8)
+                    if (cg >= 8) /* each tap's channels are a contiguous run */
+                        for (t = 0; t < terms; t += cg)
+                            centre_run(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q->x_type, zx);
+                    else if (q->x_type == ECNN_Q_U8)
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
                     else
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
@@ -172,11 +185,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     for (ky = ky0; ky < ky1; ky++)
                         for (kx = kx0; kx < kx1; kx++) {
                             const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
-                            if (q->x_type == ECNN_Q_U8)
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
-                            else
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                            centre_run(xk + ((size_t)ky * p->kw + kx) * cg, (const uint8_t *)x + xp, cg, q->x_type, zx);
                         }
                 }
                 uk->dot(acc, xk, wc, pairs, c8);

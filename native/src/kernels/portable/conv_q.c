@@ -10,7 +10,13 @@
  * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
  * kernels take the reference kernel (ecnn_conv2d_q_hwio_fits). */
 #define CONV_O_BLOCK 64u
+#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
+/* hosted builds (megabytes of stack): a 3x3 window over 64 channels keeps whole 64-channel
+ * blocks (80 KB), so each pixel's terms are gathered once per 64 outputs, not once per 8 */
+#define CONV_W_STACK 40960u
+#else
 #define CONV_W_STACK 8192u
+#endif
 #define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
 
 /* x[i] - zx as int32 for an int8 or uint8 buffer. */

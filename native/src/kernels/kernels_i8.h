@@ -229,11 +229,15 @@ typedef void ecnn_fc_q_kernel(void *y, const void *x, const void *w, const int32
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 
 /* The microkernels of ecnn_conv2d_q_hwio, one set per ISA:
- * dot:   acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a
- *        multiple of 8): int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16;
+ * dot:   for each of npix (1..ECNN_CONV_Q_PIXELS) output pixels i: acc[i][o] = sum_j xk[i][2j] *
+ *        wc[(j*c8 + o)*2] + xk[i][2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a multiple of 8):
+ *        int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16; the pixels share
+ *        each weight load;
  * store: requantized acc[0..count) + bias[0..count) (bias may be NULL) as outputs
  *        y[first..first+count), scales[l] the requantization scale of output l. */
-typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
+#define ECNN_CONV_Q_PIXELS 4u
+typedef void ecnn_conv_q_dot_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
+                                    uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
 /* dw:    acc[c] = sum_t (xt[t][c] - zx) * wt[t][c] for c < count, t < taps: one output pixel of a

@@ -18,6 +18,13 @@
 #define CONV_W_STACK 8192u
 #endif
 #define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
+/* Output pixels per dot microkernel call (sharing its weight loads): ECNN_CONV_Q_PIXELS in
+ * hosted builds, 1 (less stack) in the others. */
+#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
+#define CONV_PIXELS ECNN_CONV_Q_PIXELS
+#else
+#define CONV_PIXELS 1u
+#endif
 
 /* x[i] - zx as int32 for an int8 or uint8 buffer. */
 static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
@@ -35,17 +42,20 @@ static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype 
         for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
-/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
- * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
- * the validator bounds the whole sum). */
-void ecnn_conv_q_dot_portable(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+/* The dot microkernel (kernels_i8.h) in plain C, one pixel after the other (|x - zx|,
+ * |w - zw| <= 255: every pair sum fits int32; the validator bounds the whole sum). */
+void ecnn_conv_q_dot_portable(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
+                              uint32_t pairs, uint32_t c8)
 {
-    uint32_t j, o;
-    for (o = 0; o < c8; o++) acc[o] = 0;
-    for (j = 0; j < pairs; j++) {
-        const int32_t x0 = xk[2 * j], x1 = xk[2 * j + 1];
-        const int16_t *wr = wc + (size_t)j * c8 * 2;
-        for (o = 0; o < c8; o++) acc[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
+    uint32_t i, j, o;
+    for (i = 0; i < npix; i++) {
+        int32_t *a = acc[i];
+        for (o = 0; o < c8; o++) a[o] = 0;
+        for (j = 0; j < pairs; j++) {
+            const int32_t x0 = xk[i][2 * j], x1 = xk[i][2 * j + 1];
+            const int16_t *wr = wc + (size_t)j * c8 * 2;
+            for (o = 0; o < c8; o++) a[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
+        }
     }
 }
 
@@ -142,12 +152,20 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t block = block_size(p, pairs);
     const int32_t zx = q->x_zero_point;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, oc, o, t;
-    int32_t acc[CONV_O_BLOCK];
-    float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
-    int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
-    int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
-    size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
-    (void)n;                    /* rows and channels come from the tile */
+    int32_t acc[CONV_PIXELS][CONV_O_BLOCK];
+    float scales[CONV_O_BLOCK];             /* requantization scale of each output channel of the block */
+    int16_t wc[CONV_W_STACK];               /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
+    int16_t xks[CONV_PIXELS][CONV_X_STACK]; /* x - zx of a few output pixels' terms, 0 in the padding */
+    int32_t *accs[ECNN_CONV_Q_PIXELS];
+    const int16_t *xkp[ECNN_CONV_Q_PIXELS];
+    size_t firsts[CONV_PIXELS]; /* where each pending pixel's outputs go */
+    uint32_t pending = 0, i;
+    size_t xoff[CONV_X_STACK];                 /* term t's input offset from the window's first element */
+    (void)n;                                   /* rows and channels come from the tile */
+    for (i = 0; i < ECNN_CONV_Q_PIXELS; i++) { /* rows past CONV_PIXELS: never passed (npix) */
+        accs[i] = acc[i < CONV_PIXELS ? i : 0];
+        xkp[i] = xks[i < CONV_PIXELS ? i : 0];
+    }
     if (is_depthwise(p)) {
         conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
@@ -171,10 +189,11 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
                     wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
                 }
-            memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
+            for (i = 0; i < CONV_PIXELS; i++) memset(xks[i], 0, (size_t)pairs * 2 * sizeof xks[i][0]);
             ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
             {
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                int16_t *xk = xks[pending];
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
                 if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
@@ -194,8 +213,17 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                             centre_run(xk + ((size_t)ky * p->kw + kx) * cg, (const uint8_t *)x + xp, cg, q->x_type, zx);
                         }
                 }
-                uk->dot(acc, xk, wc, pairs, c8);
-                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc, acc, count, scales, b ? b + oc : NULL, q);
+                firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
+                if (pending == CONV_PIXELS) {
+                    uk->dot(accs, xkp, pending, wc, pairs, c8);
+                    for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
+                    pending = 0;
+                }
+            }
+            if (pending) { /* the tile's last pixels */
+                uk->dot(accs, xkp, pending, wc, pairs, c8);
+                for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
+                pending = 0;
             }
         }
     }

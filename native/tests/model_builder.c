@@ -27,7 +27,8 @@ void mb_init(model_builder *b)
     memset(b, 0, sizeof *b);
 }
 
-uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims)
+/* The next tensor of b: f32, of this kind and shape, its size set (the caller sets the rest). */
+static mb_tensor *next_f32_tensor(model_builder *b, uint8_t kind, uint32_t rank, const uint32_t *dims)
 {
     mb_tensor *t = &b->tensors[b->num_tensors];
     uint32_t i, n = 1;
@@ -39,6 +40,12 @@ uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, ui
         n *= dims[i];
     }
     t->size = 4 * n;
+    return t;
+}
+
+uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims)
+{
+    mb_tensor *t = next_f32_tensor(b, kind, rank, dims);
     t->offset = kind == ECNN_KIND_ACTIVATION ? arena_offset : 0;
     if (kind == ECNN_KIND_ACTIVATION && arena_offset + t->size > b->arena_per_sample)
         b->arena_per_sample = (arena_offset + t->size + 63u) & ~63u;
@@ -49,16 +56,7 @@ uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, ui
 
 uint16_t mb_tensor_const(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values)
 {
-    mb_tensor *t = &b->tensors[b->num_tensors];
-    uint32_t i, n = 1;
-    t->kind = ECNN_KIND_CONSTANT;
-    t->dtype = ECNN_DTYPE_F32;
-    t->rank = (uint8_t)rank;
-    for (i = 0; i < rank; i++) {
-        t->dims[i] = dims[i];
-        n *= dims[i];
-    }
-    t->size = 4 * n;
+    mb_tensor *t = next_f32_tensor(b, ECNN_KIND_CONSTANT, rank, dims);
     t->offset = (b->data_size + 63u) & ~63u;
     memcpy(b->data + t->offset, values, t->size);
     b->data_size = t->offset + t->size;

@@ -229,30 +229,35 @@ typedef void ecnn_fc_q_kernel(void *y, const void *x, const void *w, const int32
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 
 /* The microkernels of ecnn_conv2d_q_hwio, one set per ISA:
- * dot:   for each of npix (1..ECNN_CONV_Q_PIXELS) output pixels i: acc[i][o] = sum_j xk[i][2j] *
- *        wc[(j*c8 + o)*2] + xk[i][2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a multiple of 8):
- *        int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16; the pixels share
- *        each weight load;
+ * dot:   acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a
+ *        multiple of 8): int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16;
  * store: requantized acc[0..count) + bias[0..count) (bias may be NULL) as outputs
  *        y[first..first+count), scales[l] the requantization scale of output l. */
-#define ECNN_CONV_Q_PIXELS 4u
-typedef void ecnn_conv_q_dot_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
-                                    uint32_t pairs, uint32_t c8);
+typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
-/* dw:    acc[c] = sum_t (xt[t][c] - zx) * wt[t][c] for c < count, t < taps: one output pixel of a
- *        depthwise conv over a block of channels, xt[t] its t-th tap's input bytes (uint8 when
- *        is_u8, else int8; taps in the padding left out), wt[t] the tap's w - zw. */
-typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const uint8_t *const *xt, const int16_t *const *wt, uint32_t taps,
-                                   uint32_t count, int is_u8, int32_t zx);
+/* dw:    the depthwise convolution's sums of one output pixel (group == C == O): acc[c] =
+ *        sum_i (x[xoff[i] + c] - zx) * wc[tap[i] * wstride + c] for c < count, over the taps i
+ *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
+typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
+                                   const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
+/* widen: xk[i] = x[i] - zx for i < count, x int8 or uint8 codes per q->x_type (one tap's input
+ *        channels, as the dot kernel takes them); NULL: ecnn_conv2d_q_hwio's own loop. */
+typedef void ecnn_conv_q_widen_kernel(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
+/* dotn:  dot for npix (1..ECNN_CONV_Q_PIXELS) output pixels at once, sharing each weight load:
+ *        acc[i] and xk[i] of pixel i; NULL: dot pixel by pixel. */
+#define ECNN_CONV_Q_PIXELS 4u
+typedef void ecnn_conv_q_dotn_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
+                                     uint32_t pairs, uint32_t c8);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
     ecnn_conv_q_dw_kernel *dw;
+    ecnn_conv_q_widen_kernel *widen;
+    ecnn_conv_q_dotn_kernel *dotn;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
 
 /* ecnn_conv2d_q_ref for w in ECNN_LAYOUT_CONV_HWIO (int8 or uint8 weights, any zero points),
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack

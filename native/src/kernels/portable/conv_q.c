@@ -12,19 +12,15 @@
 #define CONV_O_BLOCK 64u
 #if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
 /* hosted builds (megabytes of stack): a 3x3 window over 64 channels keeps whole 64-channel
- * blocks (80 KB), so each pixel's terms are gathered once per 64 outputs, not once per 8 */
+ * blocks (80 KB), so each pixel's terms are gathered once per 64 outputs, not once per 8; and
+ * ECNN_CONV_Q_PIXELS pixels go to each dotn call */
 #define CONV_W_STACK 40960u
-#else
-#define CONV_W_STACK 8192u
-#endif
-#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
-/* Output pixels per dot microkernel call (sharing its weight loads): ECNN_CONV_Q_PIXELS in
- * hosted builds, 1 (less stack) in the others. */
-#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
 #define CONV_PIXELS ECNN_CONV_Q_PIXELS
 #else
+#define CONV_W_STACK 8192u
 #define CONV_PIXELS 1u
 #endif
+#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
 
 /* x[i] - zx as int32 for an int8 or uint8 buffer. */
 static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
@@ -42,20 +38,17 @@ static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype 
         for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
-/* The dot microkernel (kernels_i8.h) in plain C, one pixel after the other (|x - zx|,
- * |w - zw| <= 255: every pair sum fits int32; the validator bounds the whole sum). */
-void ecnn_conv_q_dot_portable(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
-                              uint32_t pairs, uint32_t c8)
+/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
+ * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
+ * the validator bounds the whole sum). */
+void ecnn_conv_q_dot_portable(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
 {
-    uint32_t i, j, o;
-    for (i = 0; i < npix; i++) {
-        int32_t *a = acc[i];
-        for (o = 0; o < c8; o++) a[o] = 0;
-        for (j = 0; j < pairs; j++) {
-            const int32_t x0 = xk[i][2 * j], x1 = xk[i][2 * j + 1];
-            const int16_t *wr = wc + (size_t)j * c8 * 2;
-            for (o = 0; o < c8; o++) a[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
-        }
+    uint32_t j, o;
+    for (o = 0; o < c8; o++) acc[o] = 0;
+    for (j = 0; j < pairs; j++) {
+        const int32_t x0 = xk[2 * j], x1 = xk[2 * j + 1];
+        const int16_t *wr = wc + (size_t)j * c8 * 2;
+        for (o = 0; o < c8; o++) acc[o] += x0 * (int32_t)wr[2 * o] + x1 * (int32_t)wr[2 * o + 1];
     }
 }
 
@@ -63,20 +56,6 @@ void ecnn_q_store_scaled_portable(void *y, size_t first, const int32_t *acc, uin
                                   const int32_t *bias, const ecnn_qlinear_params *q)
 {
     ecnn_q_store_scaled_tail(y, first, acc, 0, count, scales, bias, q);
-}
-
-void ecnn_conv_q_dw_portable(int32_t *acc, const uint8_t *const *xt, const int16_t *const *wt, uint32_t taps,
-                             uint32_t count, int is_u8, int32_t zx)
-{
-    uint32_t t, c;
-    for (c = 0; c < count; c++) acc[c] = 0;
-    for (t = 0; t < taps; t++) {
-        const int16_t *w = wt[t];
-        if (is_u8)
-            for (c = 0; c < count; c++) acc[c] += ((int32_t)xt[t][c] - zx) * w[c];
-        else
-            for (c = 0; c < count; c++) acc[c] += ((int32_t)(int8_t)xt[t][c] - zx) * w[c];
-    }
 }
 
 /* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
@@ -94,8 +73,6 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
     int32_t acc[DW_Q_BLOCK];
     float scales[DW_Q_BLOCK];
     int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
-    const uint8_t *xt[DW_Q_TAPS];       /* one pixel's taps inside x */
-    const int16_t *wt[DW_Q_TAPS];
     for (c0 = tile->o0; c0 < tile->o1; c0 += DW_Q_BLOCK) {
         const uint32_t count = tile->o1 - c0 < DW_Q_BLOCK ? tile->o1 - c0 : DW_Q_BLOCK;
         for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
@@ -106,13 +83,28 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
         ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
         {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
-            uint32_t taps = 0;
-            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx): left out */
-                for (kx = kx0; kx < kx1; kx++, taps++) {
-                    xt[taps] = (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
-                    wt[taps] = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
+            if (uk->dw) { /* the ISA's microkernel, over the list of the taps inside x */
+                size_t xoff[DW_Q_TAPS];
+                uint32_t tap[DW_Q_TAPS], taps = 0;
+                for (ky = ky0; ky < ky1; ky++)
+                    for (kx = kx0; kx < kx1; kx++, taps++) {
+                        xoff[taps] = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                        tap[taps] = ky * p->kw + kx;
+                    }
+                uk->dw(acc, x, xoff, tap, taps, wc, DW_Q_BLOCK, count, q);
+                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
+                continue;
+            }
+            for (c = 0; c < count; c++) acc[c] = 0;
+            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
+                for (kx = kx0; kx < kx1; kx++) {
+                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                    const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
+                    if (q->x_type == ECNN_Q_U8)
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const uint8_t *)x)[xp + c] - zx) * wt[c];
+                    else
+                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const int8_t *)x)[xp + c] - zx) * wt[c];
                 }
-            uk->dw(acc, xt, wt, taps, count, q->x_type == ECNN_Q_U8, zx);
             uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
         }
     }
@@ -132,6 +124,17 @@ static uint32_t block_size(const ecnn_conv2d_args *p, uint32_t pairs)
     const uint32_t fit = pairs ? CONV_W_STACK / (pairs * 2) / 8 * 8 : CONV_O_BLOCK;
     const uint32_t capped = og < CONV_O_BLOCK ? og : CONV_O_BLOCK;
     return capped < fit ? capped : fit;
+}
+
+/* The dot products of npix pixels: the ISA's multi-pixel microkernel, else one pixel a call. */
+static void dot_pixels(const ecnn_conv_q_ukernels *uk, int32_t *const *acc, const int16_t *const *xk, uint32_t npix,
+                       const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+    uint32_t i;
+    if (uk->dotn && npix > 1)
+        uk->dotn(acc, xk, npix, wc, pairs, c8);
+    else
+        for (i = 0; i < npix; i++) uk->dot(acc[i], xk[i], wc, pairs, c8);
 }
 
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
@@ -156,15 +159,15 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     float scales[CONV_O_BLOCK];             /* requantization scale of each output channel of the block */
     int16_t wc[CONV_W_STACK];               /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
     int16_t xks[CONV_PIXELS][CONV_X_STACK]; /* x - zx of a few output pixels' terms, 0 in the padding */
-    int32_t *accs[ECNN_CONV_Q_PIXELS];
-    const int16_t *xkp[ECNN_CONV_Q_PIXELS];
+    size_t xoff[CONV_X_STACK];              /* term t's input offset from the window's first element */
+    int32_t *accs[CONV_PIXELS];
+    const int16_t *xkp[CONV_PIXELS];
     size_t firsts[CONV_PIXELS]; /* where each pending pixel's outputs go */
     uint32_t pending = 0, i;
-    size_t xoff[CONV_X_STACK];                 /* term t's input offset from the window's first element */
-    (void)n;                                   /* rows and channels come from the tile */
-    for (i = 0; i < ECNN_CONV_Q_PIXELS; i++) { /* rows past CONV_PIXELS: never passed (npix) */
-        accs[i] = acc[i < CONV_PIXELS ? i : 0];
-        xkp[i] = xks[i < CONV_PIXELS ? i : 0];
+    (void)n; /* rows and channels come from the tile */
+    for (i = 0; i < CONV_PIXELS; i++) {
+        accs[i] = acc[i];
+        xkp[i] = xks[i];
     }
     if (is_depthwise(p)) {
         conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
@@ -196,7 +199,15 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 int16_t *xk = xks[pending];
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
-                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                /* the ISA's widening, tap by tap (each tap's cg codes are contiguous), where a tap has
+                 * enough channels to pay for a call per tap */
+                if (uk->widen && cg >= 8) {
+                    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++)
+                            uk->widen(xk + ((size_t)ky * p->kw + kx) * cg,
+                                      (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx), cg, q);
+                } else if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
                     if (cg >= 8) /* each tap's channels are a contiguous run */
                         for (t = 0; t < terms; t += cg)
@@ -210,18 +221,22 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     for (ky = ky0; ky < ky1; ky++)
                         for (kx = kx0; kx < kx1; kx++) {
                             const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-                            centre_run(xk + ((size_t)ky * p->kw + kx) * cg, (const uint8_t *)x + xp, cg, q->x_type, zx);
+                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                            if (q->x_type == ECNN_Q_U8)
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                            else
+                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
                         }
                 }
                 firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
                 if (pending == CONV_PIXELS) {
-                    uk->dot(accs, xkp, pending, wc, pairs, c8);
+                    dot_pixels(uk, accs, xkp, pending, wc, pairs, c8);
                     for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
                     pending = 0;
                 }
             }
             if (pending) { /* the tile's last pixels */
-                uk->dot(accs, xkp, pending, wc, pairs, c8);
+                dot_pixels(uk, accs, xkp, pending, wc, pairs, c8);
                 for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
                 pending = 0;
             }

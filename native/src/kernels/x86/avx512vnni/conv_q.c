@@ -1,11 +1,11 @@
-/* AVX-512 VNNI dot microkernel of the int8 conv (ecnn_conv_q_ukernels, kernels_i8.h): the int16
+/* AVX-512 VNNI multi-pixel dot microkernel (dotn) of the int8 conv (ecnn_conv_q_ukernels, kernels_i8.h): the int16
  * pair products of ecnn_conv_q_dot_avx2 summed into int32 by one vpdpwssd per 16 outputs
  * (|x - zx|, |w - zw| <= 255: each pair sum fits int32, and vpdpwssd does not saturate), four
  * pixels per weight load: their accumulators are independent chains, so vpdpwssd's latency
- * overlaps. The requantizing store is the AVX2 one. */
+ * overlaps. The single-pixel dot and the requantizing store are the AVX2 ones. */
 #include "kernels/x86/x86.h"
 
-ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx512vnni;
+ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx512vnni;
 
 /* The int16 pair (x[2j], x[2j+1]) in every lane. */
 static inline __m512i pair_at(const int16_t *xk, uint32_t j)
@@ -18,8 +18,8 @@ static inline __m512i pair_at(const int16_t *xk, uint32_t j)
 /* The ECNN_CONV_Q_PIXELS pixels (pixels past npix repeat the last one, unstored). */
 #define PIXELS(M) M(0) M(1) M(2) M(3)
 
-void ecnn_conv_q_dot_avx512vnni(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
-                                uint32_t pairs, uint32_t c8)
+void ecnn_conv_q_dotn_avx512vnni(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
+                                 uint32_t pairs, uint32_t c8)
 {
     const size_t row = (size_t)c8 * 2; /* int16 per pair of terms */
     const __m512i zero = _mm512_setzero_si512();

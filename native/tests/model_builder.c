@@ -125,7 +125,7 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     memcpy(out + data_offset, b->data, b->data_size);
     file_size = data_offset + b->data_size + 4;
     memcpy(out, "ECNN", 4);
-    wr32(out + 4, ECNN_FORMAT_VERSION);
+    wr32(out + 4, 1); /* the 64-byte version 1 header: the library keeps reading it */
     wr32(out + 8, file_size);
     wr32(out + 12, 64);
     wr32(out + 16, 0);
@@ -141,6 +141,36 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     wr32(out + 56, b->input);
     wr32(out + 60, b->output);
     mb_fix_crc(out, file_size);
+    return file_size;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+uint32_t mb_to_version_2(uint8_t *file, uint32_t batch, const char *metadata)
+{
+    const uint32_t ops_offset = rd32(file + 32), ops_size = rd32(file + 36), data_offset = rd32(file + 40);
+    const uint32_t data_size = rd32(file + 44), meta_size = (uint32_t)strlen(metadata);
+    const uint32_t ops_end = ops_offset + 16 + ops_size, meta_offset = (ops_end + 3u) & ~3u;
+    const uint32_t new_data = (meta_offset + meta_size + 63u) & ~63u; /* >= data_offset: moves up */
+    const uint32_t file_size = new_data + data_size + 4;
+    memmove(file + new_data, file + data_offset, data_size);
+    memmove(file + 80, file + 64, ops_end - 80);
+    memset(file + ops_end, 0, new_data - ops_end);
+    memcpy(file + meta_offset, metadata, meta_size);
+    wr32(file + 4, 2);
+    wr32(file + 8, file_size);
+    wr32(file + 12, 80);
+    wr32(file + 24, 80);
+    wr32(file + 32, ops_offset + 16);
+    wr32(file + 40, new_data);
+    wr32(file + 64, batch);
+    wr32(file + 68, meta_size ? meta_offset : 0);
+    wr32(file + 72, meta_size);
+    wr32(file + 76, 0);
+    mb_fix_crc(file, file_size);
     return file_size;
 }
 

@@ -136,7 +136,7 @@ def _int8_fc_weights(blob):
     count, data = struct.unpack_from("<I", blob, 20)[0], struct.unpack_from("<I", blob, 40)[0]
     rows = []
     for i in range(count):
-        at = 64 + 48 * i
+        at = struct.unpack_from("<I", blob, 12)[0] + 48 * i  # header_size + record
         if blob[at] == 4 and blob[at + 1] == 2 and blob[at + 44] in (2, 4):  # CONSTANT, i8, FC_PANEL8X4(_W64)
             offset, size = struct.unpack_from("<II", blob, at + 24)
             rows.append((at, data + offset, size))

@@ -53,7 +53,10 @@ def lower_clip(low: Lowering, node) -> None:
         lo = float(low.const_input(node, 1, "min"))
     if optional_input(node, 2):
         hi = float(low.const_input(node, 2, "max"))
-    _activation(low, node, Act.CLIP, _f32(lo), _f32(hi))
+    if np.isnan(lo) or np.isnan(hi):
+        raise low.fail(f"Clip bound is NaN (min {lo}, max {hi})")
+    # ONNX: with min > max every value becomes max, which is min(max(x, max), max).
+    _activation(low, node, Act.CLIP, _f32(min(lo, hi)), _f32(hi))
 
 
 @lowers("QLinearSigmoid", "QLinearLeakyRelu", domain="com.microsoft")

@@ -64,7 +64,9 @@ def main(argv=None) -> int:
     try:
         import tflite_micro  # noqa: F401
     except ImportError:
-        print("tflm: the tflite-micro package is missing (pip install tflite-micro); no TFLM arena to compare")
+        print(
+            "tflm: the tflite-micro package is missing (pip install -e '.[dev]', which `make cortex-m` runs); no TFLM arena to compare"
+        )
         return 0
     for name in args.models:
         path = args.work / "zoo" / name / "model.int8.tflite"

@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     runtime_commands.register(sub)
     verify.register(sub)
     bench.register(sub)
-    pipeline.register(sub)
+    pipeline.register(sub, run_command=main)
     zoo.register(sub)
     return parser
 

@@ -28,10 +28,13 @@ import time
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_json, write_text
 
-# Sizes and epochs per size (about 700-5,000 optimizer steps at batch 128; the 60,000 cell is
+# Sizes and epochs per size (about 350-5,000 optimizer steps at batch 128; the 60,000 cell is
 # the default run) are defined with the command's flags, which must not import TensorFlow.
 from edgecnn.train.cli import ABLATE_EPOCHS as EPOCHS
 from edgecnn.train.cli import ABLATE_SIZES as SIZES  # noqa: F401
+
+# Column order of the table: no augmentation first, then the default, then the strongest.
+PRESET_ORDER = ("none", "light", "strong", "mild", "seed")
 
 
 def cell_name(preset: str, size: int) -> str:
@@ -90,7 +93,7 @@ def run_cell(data_dir, out_dir: pathlib.Path, preset: str, size: int, epochs: in
         status = subprocess.call([sys.executable, "-m", "edgecnn.cli", *command], stdout=log, stderr=subprocess.STDOUT)
     if status != 0:
         raise EdgecnnError(f"cell {cell_name(preset, size)} failed (exit {status}); see {cell_dir / 'train.log'}")
-    write_json(cell_dir / "cell.json", {"command": command})
+    write_json(cell_dir / "cell.json", {"command": command, "preset": preset, "size": size, "epochs": epochs})
     result = _cell_result(cell_dir, command)
     print(
         f"{cell_name(preset, size)}: test accuracy {result['test_accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)",
@@ -138,7 +141,28 @@ def plot(cells: list[dict], presets: list[str], path) -> pathlib.Path:
     return save_figure(fig, path)
 
 
-def write_outputs(out_dir: pathlib.Path, cells: list[dict], presets: list[str], sizes: list[int], seed: int) -> None:
+def finished_cells(out_dir: pathlib.Path) -> list[dict]:
+    """Every finished cell under OUT/cells, whichever `edgecnn ablate` ran it (several may run at
+    once on different sizes or presets), sorted by size then preset."""
+    cells = []
+    for record_path in sorted((out_dir / "cells").glob("*/cell.json")):
+        try:
+            record = json.loads(record_path.read_text())
+            cell = {k: record[k] for k in ("preset", "size", "epochs")}
+        except (OSError, ValueError, KeyError):
+            continue
+        result = _cell_result(record_path.parent, record["command"])
+        if result is not None:
+            cells.append({**cell, "command": "edgecnn " + " ".join(record["command"]), **result})
+    return sorted(cells, key=lambda c: (c["size"], c["preset"]))
+
+
+def write_outputs(out_dir: pathlib.Path, seed: int) -> None:
+    """ablation.json/.md/.png from every finished cell in OUT."""
+    cells = finished_cells(out_dir)
+    sizes = sorted({c["size"] for c in cells})
+    found = {c["preset"] for c in cells}
+    presets = [p for p in PRESET_ORDER if p in found] + sorted(found - set(PRESET_ORDER))
     write_json(
         out_dir / "ablation.json",
         {
@@ -172,7 +196,7 @@ def ablate(data_dir, out_dir, presets: list[str], sizes: list[int], epochs: dict
     for size in sizes:
         for preset in presets:
             cells.append(run_cell(data_dir, out_dir, preset, size, epochs[size], seed))
-            write_outputs(out_dir, cells, presets, sizes, seed)
+            write_outputs(out_dir, seed)
     print(markdown_table(cells, presets, sizes))
     print(f"ablation written to {out_dir / 'ablation.json'}, ablation.md, ablation.png")
     return cells

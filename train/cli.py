@@ -163,7 +163,7 @@ def _size_epochs(text):
 
 # `edgecnn ablate`'s grid (train/ablate.py): small sizes get more epochs so each cell converges.
 ABLATE_SIZES = (1000, 6000, 60000)
-ABLATE_EPOCHS = {1000: 100, 6000: 30, 60000: 12}
+ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 12}
 
 
 def _register_ablate(subparsers) -> None:

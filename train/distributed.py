@@ -140,3 +140,39 @@ def launch_local(train_argv: list[str], workers: int, out_dir) -> int:
         print(f"worker {index} failed with exit status {status} (its output: {where})", file=sys.stderr)
         return status
     return 0
+
+
+def prepare_model_for_fit(model, strategy, sample_batch) -> None:
+    """Work around two Keras 3 faults with MultiWorkerMirroredStrategy (keras-team/keras#20585):
+
+    - fit() builds the metrics from the first distributed batch, reduced across workers with a
+      collective op that rejects the integer labels: the model is built here from one local
+      batch instead, and fit's build step (already done) is skipped for this model;
+    - fit() reduces each step's scalar logs with axis=0, which a scalar has not: scalar logs are
+      averaged across workers with axis=None (the same mean, without the bad axis).
+    Both are private Keras functions; this runs only for cluster runs, after the strategy exists.
+    """
+    from keras.src.backend.tensorflow import trainer as keras_tf_trainer
+
+    if not getattr(keras_tf_trainer.reduce_per_replica, "edgecnn_scalar_mean", False):
+        keep = keras_tf_trainer.reduce_per_replica
+
+        def reduce_per_replica(values, strategy, reduction):
+            if reduction in ("auto", "mean") and keras_tf_trainer._collective_all_reduce_multi_worker(strategy):
+                import tensorflow as tf
+
+                def mean(value):
+                    if keras_tf_trainer._is_per_replica_instance(value):
+                        return strategy.reduce("MEAN", value, axis=None)
+                    return value
+
+                return tf.nest.map_structure(mean, values)
+            return keep(values, strategy, reduction)
+
+        reduce_per_replica.edgecnn_scalar_mean = True
+        keras_tf_trainer.reduce_per_replica = reduce_per_replica
+
+    images, labels = sample_batch
+    with strategy.scope():
+        model._symbolic_build(data_batch=(images, labels, None))
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None

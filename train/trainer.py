@@ -17,6 +17,7 @@ With a TF_CONFIG cluster (train/distributed.py) the model trains under MultiWork
 resumes with keras.callbacks.BackupAndRestore, and only the chief writes the artifacts.
 """
 
+import contextlib
 import dataclasses
 import os
 import pathlib
@@ -299,6 +300,7 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
         train_ds = train_ds.with_options(options)
         val_ds = val_ds.with_options(options) if val_ds is not None else None
+        distributed.prepare_model_for_fit(model, strategy, next(iter(train_ds)))
 
     fit_start = time.perf_counter()
     timer = EpochTimer()
@@ -318,6 +320,9 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - fit_start
+    if cluster:
+        with contextlib.suppress(OSError):  # BackupAndRestore removed this worker's folder; the last one out
+            (final_dir / "backup").rmdir()  # removes their parent
     if cluster and not saver.history:  # every epoch was restored from the backup
         saver.history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 

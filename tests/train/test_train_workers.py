@@ -38,7 +38,8 @@ def test_loss_falls_and_only_the_chief_writes_artifacts(two_worker_run):
     metrics = json.loads((out / "metrics.json").read_text())
     loss = metrics["history"]["loss"]
     assert len(loss) == 2 and loss[1] < loss[0] < 2.4, loss  # 2.30 = ln 10, an untrained 10-class model
-    assert metrics["workers"] == 2 and metrics["test"]["accuracy"] > 0.5
+    # 10 optimizer steps in all: well above the 10% of chance, far from converged.
+    assert metrics["workers"] == 2 and metrics["test"]["accuracy"] > 0.3
     # The chief's artifacts, worker 1's log; no second model, no leftover backup.
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["model.keras", "metrics.json", "history.png", "confusion.png", "worker-1.log"]), names

@@ -12,7 +12,8 @@ The size is `--limit`: the first N training images, of which the preset's valida
 held out (so 60,000 with the default preset is exactly what `make run` trains on). Small sizes
 get more epochs, so every cell runs a comparable number of optimizer steps and converges.
 A cell whose metrics.json already holds the same command is not trained again: an interrupted
-ablation continues where it stopped.
+ablation continues where it stopped. Several `edgecnn ablate` processes may share one OUT (a cell
+being trained holds OUT/cells/<cell>/running.pid); the outputs always gather every finished cell.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def _cell_result(cell_dir: pathlib.Path, command: list[str]) -> dict | None:
     }
 
 
-def run_cell(data_dir, out_dir: pathlib.Path, preset: str, size: int, epochs: int, seed: int) -> dict:
+def run_cell(data_dir, out_dir: pathlib.Path, preset: str, size: int, epochs: int, seed: int) -> dict | None:
+    """Train one cell (None when another ablate process is training it), or read its finished result."""
     cell_dir = out_dir / "cells" / cell_name(preset, size)
     command = cell_command(data_dir, cell_dir, preset, size, epochs, seed)
     cell = {"preset": preset, "size": size, "epochs": epochs, "command": "edgecnn " + " ".join(command)}
@@ -87,19 +89,40 @@ def run_cell(data_dir, out_dir: pathlib.Path, preset: str, size: int, epochs: in
         print(f"{cell_name(preset, size)}: done before, test accuracy {done['test_accuracy']:.4f}", flush=True)
         return {**cell, **done}
     cell_dir.mkdir(parents=True, exist_ok=True)
+    owner = _running_elsewhere(cell_dir)
+    if owner:
+        print(f"{cell_name(preset, size)}: being trained by process {owner}; skipped here", flush=True)
+        return None
+    lock = cell_dir / "running.pid"
+    lock.write_text(str(os.getpid()))
     print(f"{cell_name(preset, size)}: {cell['command']}", flush=True)
     t0 = time.perf_counter()
-    with open(cell_dir / "train.log", "w") as log:
-        status = subprocess.call([sys.executable, "-m", "edgecnn.cli", *command], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with open(cell_dir / "train.log", "w") as log:
+            status = subprocess.call(
+                [sys.executable, "-m", "edgecnn.cli", *command], stdout=log, stderr=subprocess.STDOUT
+            )
+    finally:
+        lock.unlink(missing_ok=True)
     if status != 0:
         raise EdgecnnError(f"cell {cell_name(preset, size)} failed (exit {status}); see {cell_dir / 'train.log'}")
-    write_json(cell_dir / "cell.json", {"command": command, "preset": preset, "size": size, "epochs": epochs})
+    write_json(cell_dir / "cell.json", {"command": command})
     result = _cell_result(cell_dir, command)
     print(
         f"{cell_name(preset, size)}: test accuracy {result['test_accuracy']:.4f} ({time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
     return {**cell, **result}
+
+
+def _running_elsewhere(cell_dir: pathlib.Path) -> int | None:
+    """The id of another live `edgecnn ablate` process training this cell, if any."""
+    try:
+        pid = int((cell_dir / "running.pid").read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid != os.getpid() else None
 
 
 def markdown_table(cells: list[dict], presets: list[str], sizes: list[int]) -> str:
@@ -147,13 +170,14 @@ def finished_cells(out_dir: pathlib.Path) -> list[dict]:
     cells = []
     for record_path in sorted((out_dir / "cells").glob("*/cell.json")):
         try:
-            record = json.loads(record_path.read_text())
-            cell = {k: record[k] for k in ("preset", "size", "epochs")}
-        except (OSError, ValueError, KeyError):
+            command = json.loads(record_path.read_text())["command"]
+            flags = dict(zip(command[1::2], command[2::2], strict=False))  # "train", then --flag value pairs
+            cell = {"preset": flags["--augment"], "size": int(flags["--limit"]), "epochs": int(flags["--epochs"])}
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-        result = _cell_result(record_path.parent, record["command"])
+        result = _cell_result(record_path.parent, command)
         if result is not None:
-            cells.append({**cell, "command": "edgecnn " + " ".join(record["command"]), **result})
+            cells.append({**cell, "command": "edgecnn " + " ".join(command), **result})
     return sorted(cells, key=lambda c: (c["size"], c["preset"]))
 
 
@@ -195,8 +219,11 @@ def ablate(data_dir, out_dir, presets: list[str], sizes: list[int], epochs: dict
     cells = []
     for size in sizes:
         for preset in presets:
-            cells.append(run_cell(data_dir, out_dir, preset, size, epochs[size], seed))
+            cell = run_cell(data_dir, out_dir, preset, size, epochs[size], seed)
+            if cell is not None:
+                cells.append(cell)
             write_outputs(out_dir, seed)
-    print(markdown_table(cells, presets, sizes))
+    cells = finished_cells(out_dir)
+    print(markdown_table(cells, [p for p in PRESET_ORDER if any(c["preset"] == p for c in cells)], sizes))
     print(f"ablation written to {out_dir / 'ablation.json'}, ablation.md, ablation.png")
     return cells

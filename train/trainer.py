@@ -254,8 +254,8 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         if normalization_stats is not None:
             normalization = keras.layers.Normalization(
                 axis=-1,
-                mean=np.asarray(normalization_stats.mean),
-                variance=np.asarray(normalization_stats.variance),
+                mean=np.asarray(normalization_stats.mean).reshape(-1),
+                variance=np.asarray(normalization_stats.variance).reshape(-1),
                 name="normalization",
             )
         return build_model(

@@ -147,7 +147,7 @@ fuzz-test: fuzz-deps
 pytest: venv-test data
 	EDGECNN_DATA=$(DATA_DIR) $(PY) -m pytest -q
 
-test: venv-test data native-test native-cross fuzz-test browser-deps packaging-deps pytest
+test: venv-test data lint native-test native-cross fuzz-test browser-deps packaging-deps pytest
 
 clean:
 	$(MAKE) -C native clean

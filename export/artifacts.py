@@ -8,6 +8,7 @@ unchecked) model behind under the final name.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -143,8 +144,6 @@ def package_versions(*packages: str) -> dict:
 
     found = {}
     for name in packages:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found[name] = version(name)
-        except PackageNotFoundError:
-            pass
     return found

@@ -174,7 +174,7 @@ def evaluate_command(args) -> int:
     check_image_input(load_onnx(args.model), args.model)
     images, labels = load_images(resolve_data_dir(args.data), "test", args.samples, "to evaluate on")
     acc = accuracy(args.model, images, labels, desc="evaluate")
-    print(f"{args.model}: test accuracy {100 * acc:.2f}% ({int(round(acc * len(labels)))}/{len(labels)} images)")
+    print(f"{args.model}: test accuracy {100 * acc:.2f}% ({round(acc * len(labels))}/{len(labels)} images)")
     return 0
 
 

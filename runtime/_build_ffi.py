@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NATIVE = os.path.join(ROOT, "native")
@@ -140,7 +141,7 @@ def _check_declarations(cdef: str, name: str) -> None:
 
 def build_cdef() -> str:
     """The cffi cdef of the public headers."""
-    texts = {h: open(os.path.join(NATIVE, "include", h), encoding="utf-8").read() for h in HEADERS}
+    texts = {h: Path(NATIVE, "include", h).read_text(encoding="utf-8") for h in HEADERS}
     ops = parse_op_list(texts["edgecnn_ops.h"])
     return "\n".join(header_cdef(texts[h], ops, h) for h in HEADERS)
 

@@ -17,7 +17,7 @@ from enum import IntEnum
 
 try:
     from edgecnn.runtime._native import ffi as _ffi
-    from edgecnn.runtime._native import lib as _lib
+    from edgecnn.runtime._native import lib as _lib  # noqa: F401 (its absence is the error below)
 except ImportError as exc:  # the extension is built by pip install
     raise ImportError(
         f"edgecnn.runtime.optable needs the native extension edgecnn.runtime._native ({exc}); "

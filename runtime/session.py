@@ -22,14 +22,14 @@ import inspect
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from edgecnn.runtime.model import InputError, Model
 
 # A free dimension: its ONNX name (dim_param), or None when it has none.
-Dim = Union[int, str, None]
+Dim = int | str | None
 
 ORT_TYPES = {
     np.dtype(np.float32): "tensor(float)",

@@ -13,6 +13,7 @@ saying what to install; nothing is skipped.
 import numpy as np
 import pytest
 from needs import need
+from tiny_zoo import tiny_zoo  # noqa: F401 (the MLPerf Tiny models, a fixture for every test folder)
 
 TRAIN_IMAGES = 3000
 CALIBRATION_IMAGES = 500

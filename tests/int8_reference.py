@@ -86,7 +86,7 @@ def conv_accumulators(
     x, x_zp, w, w_zps, bias=None, *, strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), group=1
 ) -> np.ndarray:
     """The exact accumulators (N, O, OH, OW) of a quantized convolution, bias included."""
-    n, c, h, wd = x.shape
+    n, _c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     xc = np.asarray(x, np.int64) - int(x_zp)
     xc = np.pad(xc, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))  # padding is a real 0
@@ -214,7 +214,7 @@ def qlinear_average_pool(
     QOperator int8 QLinearAveragePool rounds the int8 codes (uint8_rounding=False)."""
     x = np.asarray(x)
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (pt, pl, pb, pr) = kernel, strides, pads
+    (kh, kw), (sh, sw), (pt, pl, _pb, _pr) = kernel, strides, pads
     if (kh, kw) == (h, w) and not any(pads):
         g = qlinear_global_average_pool(x, sx, zx, sy, zy)
         return np.broadcast_to(g, (n, c, *out_hw)).copy()

@@ -1,9 +1,7 @@
 """The tiny test models (edgecnn.zoo: MLPerf Tiny architectures and Keras-Applications blocks, each
 as .keras, float and int8 .tflite, and ONNX from both), built once per test session.
 
-A test module takes the fixture by importing it:
-
-    from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
+tests/conftest.py offers the fixture to every test:
 
     def test_something(tiny_zoo):
         path = tiny_zoo.path("ic_resnet8", "model.int8.onnx")

@@ -102,7 +102,7 @@ def seed_everything(seed: int, deterministic: bool) -> None:
 
 def split_validation(images, labels, fraction: float):
     """The last `fraction` of the images (at least one if fraction > 0) become the validation set."""
-    n_val = int(round(len(images) * fraction)) if fraction > 0 else 0
+    n_val = round(len(images) * fraction) if fraction > 0 else 0
     if fraction > 0:
         n_val = max(n_val, 1)
     if n_val >= len(images):
@@ -141,10 +141,8 @@ def _versions() -> dict:
 
     versions = {"python": platform.python_version()}
     for package in ("edgecnn", "tensorflow-cpu", "tensorflow", "keras", "numpy", "matplotlib"):
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             versions[package] = md.version(package)
-        except md.PackageNotFoundError:
-            pass
     return versions
 
 

@@ -28,7 +28,7 @@ def plot(results: dict, out: Path) -> Path:
     status = {(r["model"], r["dtype"], r["engine"]): r["status"] for r in results["engine_status"]}
     by_key = {(c["model"], c["dtype"], c["batch"]): c for c in comparisons}
     ratios = [c["native_vs_best"] for c in comparisons if c["native_vs_best"]]
-    low, high = (min(ratios + [GOAL_LATENCY]) / 1.4, max(ratios + [1.0]) * 2.2) if ratios else (0.3, 3.0)
+    low, high = (min([*ratios, GOAL_LATENCY]) / 1.4, max([*ratios, 1.0]) * 2.2) if ratios else (0.3, 3.0)
 
     width = 0.8 / len(batches)
     fig, axes = plt.subplots(

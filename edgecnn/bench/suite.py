@@ -33,7 +33,7 @@ GROUPS = {
     "mlperf": MLPERF,
     "blocks": BLOCKS,
     "zoo": MLPERF + BLOCKS,
-    "all": ("reference",) + MLPERF + BLOCKS,
+    "all": ("reference", *MLPERF, *BLOCKS),
 }
 CHOICES = tuple(GROUPS) + MLPERF + BLOCKS
 DTYPES = ("float", "int8")

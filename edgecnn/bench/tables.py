@@ -111,9 +111,10 @@ def _align(header: list[str], rows: list[list[str]]) -> list[str]:
         for i, cell in enumerate(row[:3] if note else row):
             widths[i] = max(widths[i], len(cell))
     left = {0, 1}
-    fmt = lambda row: "  ".join(
-        c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
-    ).rstrip()
+
+    def fmt(row):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+
     lines = [fmt(header), "-" * (sum(widths) + 2 * (len(widths) - 1))]
     for row, note in zip(rows, notes):
         if note:  # a note in place of the figures

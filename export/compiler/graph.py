@@ -134,7 +134,7 @@ class View:
 
     def innermost(self, axis: int) -> tuple:
         """This view's axis order with logical `axis` moved innermost (kept when it already is)."""
-        return self.perm if self.perm[-1] == axis else tuple(p for p in self.perm if p != axis) + (axis,)
+        return self.perm if self.perm[-1] == axis else (*tuple(p for p in self.perm if p != axis), axis)
 
 
 def weights(array) -> np.ndarray:

@@ -42,7 +42,7 @@ def plan_arena(tensors: list[NTensor], ops: list[NOp]) -> int:
     for i, op in enumerate(ops):
         # Float ADD / MUL are commutative bit for bit: put the input that dies here first, so
         # the output can take its bytes (only the first input may be aliased).
-        a, b = (op.inputs + [None, None])[:2]
+        a, b = ([*op.inputs, None, None])[:2]
         if (
             op.op in ("ADD", "MUL")
             and tensors[op.outputs[0]].dtype == DType.F32

@@ -42,9 +42,12 @@ class CompileReport:
             for i, r in enumerate(self.layers)
         ]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
-        fmt = lambda cells: "  ".join(
-            str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w) for j, (c, w) in enumerate(zip(cells, widths))
-        ).rstrip()
+
+        def fmt(cells):
+            return "  ".join(
+                str(c).ljust(w) if j in (1, 2, 5) else str(c).rjust(w) for j, (c, w) in enumerate(zip(cells, widths))
+            ).rstrip()
+
         lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
         lines.append(
             f"total: {self.total_macs:,} MACs per sample, {self.weight_bytes:,} weight bytes, "

@@ -22,7 +22,7 @@ endfunction()
 # The library version, from src/core/version.c (ecnn_version()).
 function(edgecnn_read_version native_dir out_var)
   file(READ "${native_dir}/src/core/version.c" text)
-  if(NOT text MATCHES "ecnn_version\\(void\\) *{ *return \"([0-9]+\\.[0-9]+\\.[0-9]+)\"")
+  if(NOT text MATCHES "return \"([0-9]+\\.[0-9]+\\.[0-9]+)\"")
     message(FATAL_ERROR "${native_dir}/src/core/version.c: no `return \"X.Y.Z\"` in ecnn_version()")
   endif()
   set(${out_var} "${CMAKE_MATCH_1}" PARENT_SCOPE)

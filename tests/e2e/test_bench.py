@@ -9,7 +9,6 @@ import re
 import numpy as np
 import pytest
 from needs import need
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 need("onnx")
 need("onnxruntime")
@@ -248,7 +247,7 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
         assert image.size[0] > 400 and image.size[1] > 300
 
 
-def test_bench_zoo_model_on_three_engines(tiny_zoo, tmp_path, capsys):  # noqa: F811
+def test_bench_zoo_model_on_three_engines(tiny_zoo, tmp_path, capsys):
     need("ai_edge_litert.interpreter")
     out_json = tmp_path / "bench.json"
     status = main(

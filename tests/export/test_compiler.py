@@ -29,7 +29,7 @@ def _model(nodes, in_shape, out_shape, inits=(), batch="N"):
 
 
 def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path):
-    blob, report = compile_model(reference_onnx_path)
+    _blob, report = compile_model(reference_onnx_path)
     ops = [row.op for row in report.layers]
     # Normalization (Sub, Mul), conv+relu, pool, three dense layers (bias and relu fused), softmax;
     # no RESHAPE or transpose left: the layout is NHWC throughout.
@@ -61,7 +61,7 @@ def test_file_layout_follows_format_md(reference_onnx_path, tmp_path):
     data = (tmp_path / "m.ecnn").read_bytes()
     fields = struct.unpack_from("<4s15I", data)
     magic, version, file_size, header_size, flags, num_tensors, tensors_offset, num_ops = fields[:8]
-    ops_offset, ops_size, data_offset, data_size = fields[8:12]
+    ops_offset, _ops_size, data_offset, data_size = fields[8:12]
     assert (magic, version, header_size, flags, tensors_offset) == (b"ECNN", 1, 64, 0, 64)
     assert file_size == len(data) == report.file_bytes
     assert struct.unpack_from("<I", data, file_size - 4)[0] == zlib.crc32(data[:-4])

@@ -60,7 +60,7 @@ def test_onnx_input_contract_and_dynamic_batch(tiny_model_factory, fashion_test_
 
     from edgecnn.runtime.data import to_model_input
 
-    model, onnx_path = tiny_model_factory("relu")
+    _model, onnx_path = tiny_model_factory("relu")
     graph = onnx.load(str(onnx_path)).graph
     (graph_input,) = [i for i in graph.input if i.name not in {t.name for t in graph.initializer}]
     dims = graph_input.type.tensor_type.shape.dim
@@ -92,7 +92,7 @@ def test_mismatch_fails_and_leaves_no_file(tiny_model_factory, fashion_test_subs
     # Simulate a converter bug: "Keras" answers 1e-3 away from what the ONNX graph computes.
     monkeypatch.setattr(onnx_export, "keras_predict", lambda *a, **k: real_predict(*a, **k) + 1e-3)
     out = tmp_path / "model.onnx"
-    with pytest.raises(onnx_export.ExportMismatchError, match="differ by up to 0.001"):
+    with pytest.raises(onnx_export.ExportMismatchError, match=r"differ by up to 0.001"):
         onnx_export.export_onnx(model, out, check_images=to_model_input(fashion_test_subset[0][:20]))
     assert list(tmp_path.iterdir()) == [], "a failed export must leave nothing behind"
 

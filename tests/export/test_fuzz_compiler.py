@@ -164,7 +164,7 @@ def mutation(draw, model):
                 continue
             kept = [a for a in node.attribute if a.name != name]
             del node.attribute[:]
-            node.attribute.extend(kept + [attribute])
+            node.attribute.extend([*kept, attribute])
             done.append(f"{node.name}.{name} = {value!r}")
         elif kind == "drop_initializer" and len(g.initializer):
             i = draw(st.integers(0, len(g.initializer) - 1))

@@ -121,9 +121,9 @@ def test_cast_is_an_exact_dequantize():
 def test_float_input_to_a_uint8_model_is_refused():
     model, shape = pixel_model(np.uint8)
     native = Model.from_bytes(compile_model(model)[0])
-    with pytest.raises(InputError, match="float32.*uint8"):
+    with pytest.raises(InputError, match=r"float32.*uint8"):
         native.predict(np.zeros((2, *shape), np.float32))
-    with pytest.raises(InputError, match="int8.*uint8"):
+    with pytest.raises(InputError, match=r"int8.*uint8"):
         native.predict(np.zeros((2, *shape), np.int8))
 
 

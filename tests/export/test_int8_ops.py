@@ -305,7 +305,7 @@ def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
 
 def test_conv_relu_folds_into_the_output_range():
     rng = np.random.default_rng(2)
-    model, x, exact, ys, yz, n_ties = conv_case(rng, relu=True)
+    model, x, exact, ys, _yz, _n_ties = conv_case(rng, relu=True)
     expected, native, ops = run_both(model, x)
     assert "QLinearConv" in ops and "Relu" not in ops, ops
     assert_same_codes(native, expected, ys, "Conv + Relu")
@@ -326,7 +326,7 @@ def test_conv_geometry_property(data):
     fmt = data.draw(st.sampled_from(["qdq", "qop"]), "fmt")
     x_dtype = data.draw(st.sampled_from([np.int8, np.uint8]), "dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
-    model, x, exact, ys, yz, n_ties = conv_case(
+    model, x, exact, ys, _yz, _n_ties = conv_case(
         rng,
         fmt=fmt,
         x_dtype=x_dtype,
@@ -475,7 +475,7 @@ def test_dense_uint8_weights_with_a_zero_point(fmt, per_channel):
     """Asymmetric uint8 weights (zero point 100): acc = sum (x - zx)(w - zw)."""
     rng = np.random.default_rng(9)
     for ties in (False, True):
-        model, x, exact, ys, yz, n_ties = dense_case(
+        model, x, exact, ys, _yz, _n_ties = dense_case(
             rng, fmt=fmt, x_dtype=np.uint8, per_channel=per_channel, w_zero_point=100, ties=ties
         )
         expected, native, _ = run_both(model, x)
@@ -485,7 +485,7 @@ def test_dense_uint8_weights_with_a_zero_point(fmt, per_channel):
 
 def test_gemm_relu_folds_into_the_output_range():
     rng = np.random.default_rng(4)
-    model, x, exact, ys, yz, n_ties = dense_case(rng, relu=True)
+    model, x, exact, ys, _yz, _n_ties = dense_case(rng, relu=True)
     expected, native, ops = run_both(model, x)
     assert "QGemm" in ops and "Relu" not in ops, ops
     assert_same_codes(native, expected, ys, "Gemm + Relu")

@@ -310,7 +310,7 @@ def test_residual_block_add_relu_and_arena_lifetimes():
         ("B2", rand((4,), 4)),
     ]
     nodes[0].input[0] = "x2"
-    native, report = check(make_model(pre + nodes, (4, 6, 6), inits), rand((3, 4, 6, 6), 5), reference=True)
+    _native, report = check(make_model(pre + nodes, (4, 6, 6), inits), rand((3, 4, 6, 6), 5), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D+relu", "CONV_2D", "ADD+relu", "TRANSPOSE"]
     # x2 (6*6*4 floats) is live across the two convs: three buffers of 576 bytes at the peak.
     assert report.arena_bytes_per_sample == 3 * 576
@@ -348,12 +348,8 @@ def test_transpose_any_permutation(shape, data):
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
 def test_pad_constant(shape, data):
     rank = len(shape) + 1
-    pads = (
-        [0]
-        + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1))
-        + [0]
-        + data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1))
-    )
+    begins, ends = (data.draw(st.lists(st.integers(0, 3), min_size=rank - 1, max_size=rank - 1)) for _ in range(2))
+    pads = [0, *begins, 0, *ends]
     nodes = [helper.make_node("Pad", ["x", "pads", "v"], ["y"], mode="constant")]
     inits = [("pads", np.array(pads, np.int64)), ("v", np.float32(data.draw(st.sampled_from([0.0, -1.5, 3.0]))))]
     check(make_model(nodes, tuple(shape), inits), rand((2, *shape)))

@@ -611,7 +611,7 @@ def test_int8_softmax_is_refused_clearly():
         float_model(nodes, {"w1": weights(rng, 4, 2)}, (2, 4, 4)), ["Conv", "Softmax"], inputs(rng, (2, 4, 4), 16)
     )
     assert optimized_ops(model)["QLinearSoftmax"] == 1
-    with pytest.raises(CompileError, match="Softmax on int8 values.*nodes_to_exclude"):
+    with pytest.raises(CompileError, match=r"Softmax on int8 values.*nodes_to_exclude"):
         run_native(model, inputs(rng, (2, 4, 4)))
 
 

@@ -132,7 +132,7 @@ def test_reference_int8_model(reference_onnx_path, reference_int8_onnx_path, fas
 
     ops = check_int8_kernels(reference_int8_onnx_path)
     assert ops.get("QLinearConv") == 1 and ops.get("QGemm") == 3, ops
-    images, labels = fashion_test_subset
+    images, _labels = fashion_test_subset
     x = to_model_input(images)
     run = lambda p: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]  # noqa: E731
     float_pred, int8_pred = run(reference_onnx_path).argmax(1), run(reference_int8_onnx_path).argmax(1)
@@ -196,7 +196,7 @@ def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tm
     monkeypatch.setattr(data, "load_split", spy_load_split)
     monkeypatch.setattr(quantize, "make_calibration_reader", spy_reader)
     _, float_path = tiny_model_factory("relu")
-    status, stdout, stderr = run_cli(
+    status, _stdout, stderr = run_cli(
         capsys,
         "quantize",
         float_path,

@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.train.tiny_models import MODELS, NAMES
@@ -304,7 +303,7 @@ def test_int8_conversion_names_wrong_representative_inputs(tiny_zoo, tmp_path):
 def test_int8_comparison_needs_the_float_model(tiny_zoo):
     from edgecnn.export.tflite import compare_tflite_onnx
 
-    with pytest.raises(EdgecnnError, match="needs the float .tflite it was made from"):
+    with pytest.raises(EdgecnnError, match=r"needs the float .tflite it was made from"):
         compare_tflite_onnx(
             tiny_zoo.tflite("block_se", "int8"), tiny_zoo.onnx("block_se", "int8"), np.zeros((1, 32, 32, 3), np.float32)
         )

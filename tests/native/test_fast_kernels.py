@@ -14,7 +14,7 @@ from needs import need
 
 onnx = need("onnx")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st
+from hypothesis import strategies as st  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402

@@ -71,7 +71,7 @@ def c_version() -> str:
 
 def firmware_sources() -> list[str]:
     """native/src's .c files of sources.mk's FIRMWARE_DIRS, relative to native/src."""
-    line = next(l for l in (NATIVE / "sources.mk").read_text().splitlines() if l.startswith("FIRMWARE_DIRS"))
+    line = next(row for row in (NATIVE / "sources.mk").read_text().splitlines() if row.startswith("FIRMWARE_DIRS"))
     dirs = line.split("=", 1)[1].split()
     return sorted(p.relative_to(NATIVE / "src").as_posix() for d in dirs for p in (NATIVE / "src" / d).glob("*.c"))
 

@@ -282,7 +282,7 @@ def test_pool_window_in_padding_is_refused():
     nodes = nhwc_wrapped(
         helper.make_node("MaxPool", ["t"], ["z"], kernel_shape=[1, 2], dilations=[1, 2], pads=[0, 1, 0, 1], name="pool")
     )
-    with pytest.raises(CompileError, match="node 'pool' .MaxPool.: a pooling window lies entirely in the padding"):
+    with pytest.raises(CompileError, match=r"node 'pool' .MaxPool.: a pooling window lies entirely in the padding"):
         compile_model(make_model(nodes, (1, 1, 1), (1, 1, 1)))
 
 

@@ -45,7 +45,7 @@ def onnx_probabilities(reference_onnx_path, fashion_test_subset):
 def test_reference_model_matches_onnxruntime_on_real_images(model, fashion_test_subset, onnx_probabilities):
     from edgecnn.runtime.data import to_model_input
 
-    images, labels = fashion_test_subset
+    images, _labels = fashion_test_subset
     got = model.predict(to_model_input(images))
     diff = np.abs(got - onnx_probabilities).max()
     assert diff <= TOLERANCE, f"largest |native - onnxruntime| = {diff:.3g} over {len(images)} images"

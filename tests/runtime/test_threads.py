@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny_zoo import tiny_zoo  # noqa: F401 (a pytest fixture)
 
 from edgecnn.runtime.model import Model, ThreadsError, default_threads
 
@@ -93,7 +92,7 @@ def test_eight_python_threads_hammering_one_model(reference_blobs):
         wants = [single.predict(x) for x in inputs]
         failures, start = [], threading.Barrier(8)
 
-        def hammer(i):
+        def hammer(i, shared=shared, inputs=inputs, wants=wants, failures=failures, kind=kind, start=start):
             try:
                 start.wait()
                 arena = shared.new_arena(len(inputs[i])) if i % 2 else None  # own arena, or a fresh one per call

@@ -99,7 +99,7 @@ def test_adam_first_step_is_keras_adam():
 def test_unknown_optimizer_is_a_clear_error():
     from edgecnn.runtime.errors import EdgecnnError
 
-    with pytest.raises(EdgecnnError, match="rmsprop.*sgd, momentum, adam"):
+    with pytest.raises(EdgecnnError, match=r"rmsprop.*sgd, momentum, adam"):
         make_optimizer("rmsprop", LR)
 
 

@@ -125,7 +125,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
             new.CopyFrom(node)
             new.input[0] = dx.input[0]
             del new.output[:]
-            new.output.extend([q.output[0]] + list(node.output[1:]))
+            new.output.extend([q.output[0], *list(node.output[1:])])
             fused = new, q, None
         else:
             continue
@@ -210,7 +210,7 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
     q, relu = output_q(node)
     if q is None or not dqs or any(d is None for d in dqs):
         return None
-    params = [qparams(n) for n in dqs + [q]]
+    params = [qparams(n) for n in [*dqs, q]]
     if any(s is None or z is None or s.size != 1 or z.size != 1 or s.dtype != np.float32 for s, z in params):
         return None
     dtypes = {z.dtype for _, z in params}
@@ -233,6 +233,6 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
             return None  # QLinearAveragePool has no dilations
         if node.op_type == "AveragePool" and params[-1][1].dtype == np.int8:
             attrs[UINT8_ROUNDING] = 1  # onnxruntime's x86 graph runs it on uint8 codes (QDQS8ToU8)
-        inputs = list(inputs_of(dqs[0])) + [y_s, y_z]
+        inputs = [*list(inputs_of(dqs[0])), y_s, y_z]
         new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
     return new, q, relu

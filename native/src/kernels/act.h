@@ -6,9 +6,11 @@
 #ifndef ECNN_ACT_H
 #define ECNN_ACT_H
 
+#include <stddef.h>
+
 #include "edgecnn_ops.h"
 
-/* Sigmoid and Tanh (ref/f32.c): out of line, one copy for the whole library; they call libm per
+/* Sigmoid and Tanh (ref/act.c): out of line, one copy for the whole library; they call libm per
  * element anyway, and each inlined copy cost ~0.3 KB of code. */
 float ecnn_apply_act_libm(float v, const ecnn_act_params *a);
 

@@ -6,11 +6,6 @@
 
 #include "kernels/kernels.h"
 
-float ecnn_apply_act_libm(float v, const ecnn_act_params *a)
-{
-    return a->act == ECNN_ACT_SIGMOID ? 1.0f / (1.0f + expf(-v)) : tanhf(v); /* ECNN_ACT_TANH */
-}
-
 void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
 {
     uint32_t m, s, oy, ox, ky, kx, c;

@@ -35,7 +35,7 @@ from edgecnn.train.cli import ABLATE_EPOCHS as EPOCHS
 from edgecnn.train.cli import ABLATE_SIZES as SIZES  # noqa: F401
 
 # Column order of the table: no augmentation first, then the default, then the strongest.
-PRESET_ORDER = ("none", "light", "strong", "mild", "seed")
+PRESET_ORDER = ("none", "light", "flip", "erase", "strong", "mild", "seed")
 
 
 def cell_name(preset: str, size: int) -> str:

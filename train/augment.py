@@ -98,6 +98,9 @@ PRESETS = {
     "none": AugmentConfig(),
     # Pad-and-crop shifts of at most one pixel: the default (measured in docs/training.md).
     "light": AugmentConfig(pad_shift=1),
+    # Candidates for the default, one knob each (docs/training.md, "The default").
+    "flip": AugmentConfig(horizontal_flip=True),
+    "erase": AugmentConfig(erase=0.25),
     # Stronger, for small data sets: shifts of 2 pixels, flip, small rotation and zoom, erasing.
     "strong": AugmentConfig(pad_shift=2, horizontal_flip=True, rotation=8, zoom=0.08, erase=0.3),
     # The settings of the original ImageDataGenerator script this project started from.

@@ -10,7 +10,7 @@ from edgecnn.runtime.data import DATA_HELP
 
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
-AUGMENT_PRESETS = ("light", "mild", "none", "seed", "strong")
+AUGMENT_PRESETS = ("erase", "flip", "light", "mild", "none", "seed", "strong")
 DEFAULT_AUGMENT = "light"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
@@ -105,7 +105,8 @@ def register(subparsers) -> None:
         "--augment",
         choices=AUGMENT_PRESETS,
         default=DEFAULT_AUGMENT,
-        help="none: no augmentation; light: pad-and-crop shifts of 1 pixel; strong: shifts of 2 pixels, "
+        help="none: no augmentation; light: pad-and-crop shifts of 1 pixel; flip: horizontal flip; "
+        "erase: random erasing with probability 0.25; strong: shifts of 2 pixels, "
         "flip, rotation 8, zoom 0.08, erasing 0.3; mild: horizontal flip + normalisation; seed: rotation 20, "
         "shifts 0.2, flip, shear 60, normalisation, validation split 0.2",
     )

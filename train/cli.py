@@ -11,7 +11,7 @@ from edgecnn.runtime.data import DATA_HELP
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
 AUGMENT_PRESETS = ("erase", "flip", "light", "mild", "none", "seed", "strong")
-DEFAULT_AUGMENT = "light"
+DEFAULT_AUGMENT = "none"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 ACTIVATIONS = ("relu", "leaky_relu")
@@ -164,6 +164,8 @@ def _size_epochs(text):
 
 # `edgecnn ablate`'s grid (train/ablate.py): small sizes get more epochs so each cell converges.
 ABLATE_SIZES = (1000, 6000, 60000)
+# No augmentation (the default), the best candidate at small sizes, the brief's full augmentation.
+ABLATE_PRESETS = ("none", "light", "seed")
 ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 12}
 
 
@@ -179,7 +181,10 @@ def _register_ablate(subparsers) -> None:
     p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--out", metavar="DIR", default="runs/default/ablation", help="output folder")
     p.add_argument(
-        "--presets", type=_csv(str, "preset names"), default=["none", DEFAULT_AUGMENT, "seed"], help="comma-separated"
+        "--presets",
+        type=_csv(str, "preset names"),
+        default=list(ABLATE_PRESETS),
+        help="comma-separated",
     )
     p.add_argument("--sizes", type=_csv(int, "integers"), default=list(ABLATE_SIZES), help="training images")
     p.add_argument(

@@ -152,8 +152,7 @@ def test_preview_png(tmp_path, images):
     assert not [p for p in tmp_path.iterdir() if p.name != "p.png"], "temporary file left behind"
 
 
-def test_light_is_the_default_and_only_shifts():
-    assert augment.DEFAULT_PRESET == "light"
+def test_light_only_shifts():
     assert PRESETS["light"] == AugmentConfig(pad_shift=1)
     assert PRESETS["light"].per_image and not PRESETS["light"].per_batch
     assert augment.build_augmenter(PRESETS["light"], seed=0).batch_layers is None

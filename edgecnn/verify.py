@@ -208,6 +208,8 @@ def _verify_int8(args, result, images) -> str | None:
 def _predict_with_progress(model, images, quiet: bool, chunk: int = 500):
     import numpy as np
 
+    if model.batch:  # a graph with a fixed batch runs whole batches of it
+        chunk = max(chunk // model.batch, 1) * model.batch
     starts = range(0, len(images), chunk)
     if not quiet:
         from edgecnn.runtime.errors import require

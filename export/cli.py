@@ -4,6 +4,7 @@ edgecnn export MODEL.keras --out model.onnx          Keras -> ONNX, checked agai
 edgecnn quantize model.onnx --out model.int8.onnx    float ONNX -> int8 QDQ ONNX
 edgecnn evaluate model.onnx                           test accuracy in onnxruntime
 edgecnn compile model.onnx --out model.ecnn          ONNX -> native model file, per-layer table
+edgecnn compile model.tflite (.keras, SavedModel/)   converted with tf2onnx first (ONNX kept beside)
 edgecnn compile --emit-c model_data.c model.onnx     ... as a C array + header (firmware)
 """
 
@@ -88,9 +89,15 @@ def register(subparsers) -> None:
         "runtime's .ecnn file (docs/file-format.md): NHWC layout, folded constants, fused activations, "
         "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. "
         "int8 models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's "
-        "integer arithmetic and int8 weights.",
+        "integer arithmetic and int8 weights. A .tflite file, a .keras file or a TensorFlow SavedModel folder "
+        "is first converted with tf2onnx (needs the train extra: pip install 'edgecnn[train]'); the ONNX "
+        "model is kept beside the output.",
     )
-    p.add_argument("model", type=Path, help="ONNX model: float32, or int8 (QDQ or QOperator)")
+    p.add_argument(
+        "model",
+        type=Path,
+        help="ONNX model (float32, or int8 QDQ or QOperator); or .tflite, .keras, a SavedModel folder",
+    )
     p.add_argument(
         "--out", type=Path, help="file to write (default: MODEL with the suffix .ecnn; with --emit-c only when given)"
     )
@@ -180,7 +187,12 @@ def evaluate_command(args) -> int:
 
 def compile_command(args) -> int:
     from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
+    from edgecnn.export.direct_import import to_onnx
 
+    source = args.model
+    args.model, converted = to_onnx(source, args.out)
+    if converted:
+        print(converted)
     if args.explain:
         found = explain_model(args.model)
         for p in found.problems:
@@ -197,7 +209,7 @@ def compile_command(args) -> int:
         )
         return 1 if found.problems else 0
     if args.emit_c is None:
-        out = args.out or args.model.with_suffix(".ecnn")
+        out = args.out or source.with_suffix(".ecnn")
         report = compile_onnx(args.model, out)
         print(report.format_table())
         print(f"wrote {out} ({report.file_bytes:,} bytes)")

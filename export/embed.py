@@ -68,6 +68,8 @@ def emit_c(blob: bytes, c_path) -> tuple[Path, Path]:
 /* float32 values per sample: input {"x".join(map(str, model.input_shape))} (HWC), output {"x".join(map(str, model.output_shape))}. */
 #define {prefix}_INPUT_FLOATS {input_floats}u
 #define {prefix}_OUTPUT_FLOATS {output_floats}u
+/* The batch the ONNX graph fixes (ecnn_run takes exactly that many samples), or 0: any batch. */
+#define {prefix}_BATCH {model.batch}u
 
 {ALIGN_MACRO.format(P=prefix)}
 

@@ -294,16 +294,7 @@ def quantize(
     return QuantizeResult(out_path, sidecar, optimized_ops, float_acc, int8_acc)
 
 
-def quantize_onnx(
-    float_onnx,
-    out_path,
-    calibration_images,
-    *,
-    per_channel: bool = True,
-    method: str = "minmax",
-    reduce_range: bool = True,
-) -> Path:
-    """Float ONNX -> int8 QDQ ONNX, calibrated on `calibration_images` (training images only)."""
-    return quantize(
-        float_onnx, out_path, calibration_images, per_channel=per_channel, method=method, reduce_range=reduce_range
-    ).path
+def quantize_onnx(float_onnx, out_path, calibration_images, **options) -> Path:
+    """Float ONNX -> int8 QDQ ONNX, calibrated on `calibration_images` (training images only);
+    options and their defaults: quantize's (per_channel, method, reduce_range ...)."""
+    return quantize(float_onnx, out_path, calibration_images, **options).path

@@ -1,6 +1,7 @@
 """The device-side subcommands: they need only numpy, cffi and the native library.
 
 edgecnn predict model.ecnn IMAGE... [--threads N]   top-3 classes per image
+edgecnn info [model.ecnn]                         CPU, kernel levels, the kernel of each layer
 """
 
 from pathlib import Path
@@ -27,6 +28,16 @@ def register(subparsers) -> None:
         "the results do not depend on it",
     )
     p.set_defaults(func=predict_command)
+
+    p = subparsers.add_parser(
+        "info",
+        help="the CPU, the kernel levels this build has and the one it picks; a model's kernels",
+        description="Print the library version, the CPU, every ISA kernel level of this build with whether "
+        "this CPU runs it, and the level a model loads with (the best one, or EDGECNN_ISA's). With a model: "
+        "its layers and the kernel each one runs.",
+    )
+    p.add_argument("model", type=Path, nargs="?", help=".ecnn model file")
+    p.set_defaults(func=info_command)
 
 
 def _threads(text: str) -> int:
@@ -63,4 +74,46 @@ def predict_command(args) -> int:
             top = np.argsort(-p, kind="stable")[:3]
             label = f"{path}[{i}]" if len(probs) > 1 else str(path)
             print(f"{label}: " + ", ".join(f"{names[c]} {p[c]:.4f}" for c in top))
+    return 0
+
+
+def cpu_name() -> str:
+    """The CPU's marketing name (Linux /proc/cpuinfo), else what the platform module says."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "Model", "uarch")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def info_command(args) -> int:
+    import os
+    import platform
+
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.model import _native, default_threads
+
+    ffi, lib = _native()
+    levels = Model.isa_levels()
+    forced = os.environ.get("EDGECNN_ISA")
+    runnable = [name for name, runs in levels.items() if runs]
+    print(f"library   edgecnn {ffi.string(lib.ecnn_version()).decode()}")
+    print(f"CPU       {cpu_name()} ({platform.machine()}), {default_threads()} usable")
+    print(
+        "levels    "
+        + ", ".join(f"{name} ({'runs here' if runs else 'not on this CPU'})" for name, runs in levels.items())
+    )
+    if args.model is None:
+        print(
+            f"picks     {forced if forced else runnable[-1]}"
+            + (" (EDGECNN_ISA)" if forced else " (the best this CPU runs)")
+        )
+        return 0
+    model = Model.load(args.model)
+    print(f"picks     {model.isa}" + (" (EDGECNN_ISA)" if forced else " (the best this CPU runs)"))
+    print(model.summary())
     return 0

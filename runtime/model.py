@@ -14,6 +14,7 @@ CPUs this process may use), with results identical to one thread's.
 
 from __future__ import annotations
 
+import json
 import math
 import mmap
 import os
@@ -209,6 +210,11 @@ class Model:
         self.output_dtype = out["dtype"]
         self._in_sample_bytes = inp["size"]
         self._out_sample_bytes = out["size"]
+        # The batch the ONNX graph fixes (ecnn_run takes exactly it), or 0: any batch.
+        self.batch = int(info.batch)
+        self.metadata = self._metadata()
+        # The graph's whole fixed-shape input is one sample (input_shape includes its first axis).
+        self.whole = bool(self.metadata.get("whole"))
         self.threads = self._start_pool(threads)
 
     def _start_pool(self, threads: int | None) -> int:
@@ -304,8 +310,8 @@ class Model:
         if status == lib.ECNN_E_VERSION:
             return ModelVersionError(
                 f"{self.source}: file format version {self._handle.version}, library supports "
-                f"{lib.ECNN_FORMAT_VERSION}: recompile the model with this edgecnn version "
-                "(edgecnn compile model.onnx --out model.ecnn)",
+                f"{lib.ECNN_FORMAT_VERSION_MIN} to {lib.ECNN_FORMAT_VERSION}: recompile the model with this "
+                "edgecnn version (edgecnn compile model.onnx --out model.ecnn)",
                 status,
                 detail,
             )
@@ -332,6 +338,22 @@ class Model:
             "shape": tuple(int(info.dims[i]) for i in range(info.rank)),
             "size": int(info.size),
         }
+
+    def _metadata(self) -> dict[str, Any]:
+        """The file's metadata section (format version 2; {} without one): the ONNX model's input
+        and output names, shapes and types, and its model properties (docs/file-format.md)."""
+        text, size = self._ffi.new("const char **"), self._ffi.new("uint32_t *")
+        self._check(self._lib.ecnn_model_metadata(self._handle, text, size), "ecnn_model_metadata")
+        if size[0] == 0:
+            return {}
+        raw = bytes(self._ffi.buffer(text[0], size[0]))
+        try:
+            meta = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ModelFormatError(f"{self.source}: the metadata section is not UTF-8 JSON ({exc})", 0, "") from None
+        if not isinstance(meta, dict):
+            raise ModelFormatError(f"{self.source}: the metadata section is not a JSON object", 0, "")
+        return meta
 
     def arena_size(self, batch: int = 1) -> int:
         """Exact arena bytes ecnn_run needs for `batch` samples."""
@@ -373,10 +395,11 @@ class Model:
             f"{self.source}: .ecnn format v{self.format_version}, {self.file_bytes:,} bytes, "
             f"kernels for ISA level {self.isa}, {self.threads} thread(s)"
         ]
-        lines.append(f"  input  N x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
+        n = str(self.batch) if self.batch else "N"  # the batch the graph fixes, or any
+        lines.append(f"  input  {n} x {'x'.join(map(str, self.input_shape))} {self.input_dtype}")
         for layer in self.layers:
             lines.append(
-                f"  {layer.index:2d} {layer.op:<16} N x {'x'.join(map(str, layer.output_shape)):<12} "
+                f"  {layer.index:2d} {layer.op:<16} {n} x {'x'.join(map(str, layer.output_shape)):<12} "
                 f"weights {layer.weight_bytes:>12,} B  MACs {layer.macs:>12,}  {layer.kernel}"
             )
         lines.append(
@@ -406,9 +429,10 @@ class Model:
         if channel_1 and x.ndim == len(shape) and x.shape[1:] == shape[:-1]:
             x = x[..., np.newaxis]  # images without the channel axis, e.g. straight from an IDX file
         if x.ndim != len(shape) + 1 or x.shape[1:] != shape:
+            batch = str(self.batch) if self.batch else "N"
+            single_too = f" or a single ({', '.join(map(str, shape))})" if self.batch in (0, 1) else ""
             raise InputError(
-                f"input has shape {x.shape}; the model takes (N, {', '.join(map(str, shape))}) "
-                f"or a single ({', '.join(map(str, shape))})"
+                f"input has shape {x.shape}; the model takes ({', '.join((batch, *map(str, shape)))}){single_too}"
             )
         if self.input_dtype != np.float32:
             # A uint8/int8-input model takes its values as they are (raw pixels; the model does its own
@@ -463,6 +487,18 @@ class Model:
                 return levels
             levels[ffi.string(name).decode()] = bool(runs[0])
 
+    def _batch_rule(self) -> str:
+        shape = ", ".join(map(str, (self.batch, *self.input_shape)))
+        return f"the model's graph fixes the batch at {self.batch}: it takes input of shape ({shape})"
+
+    def _check_batch(self, n: int) -> None:
+        """predict() runs a fixed-batch model on whole batches of its size only."""
+        if self.batch and n % self.batch:
+            raise InputError(
+                f"input has {n} samples; {self._batch_rule()} (predict also takes a multiple of "
+                f"{self.batch} samples and runs them {self.batch} at a time)"
+            )
+
     def new_arena(self, batch: int) -> np.ndarray:
         """An aligned arena for `batch` samples, to pass to predict(arena=...) call after call
         (as a long-running server would: no allocation per call). One per thread."""
@@ -515,10 +551,11 @@ class Model:
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
         n = x.shape[0]
+        self._check_batch(n)
         out = np.empty((n, *self.output_shape), dtype=self.output_dtype)
         if n == 0:
             return out
-        chunk = min(n, batch_size)
+        chunk = self.batch or min(n, batch_size)
         ffi, lib = self._ffi, self._lib
         cached = self._arena_buf  # (arena, its cffi buffer) of the last caller arena: a server passes the same one
         if arena is None:
@@ -564,6 +601,8 @@ class Model:
         calls, so running ops 0, 1, ... in order is one whole inference). For timing single
         ops: `edgecnn bench --layers`. x as in predict(); returns (run_op, output array)."""
         x, _ = self._as_input(x)
+        if self.batch and x.shape[0] != self.batch:
+            raise InputError(f"input has {x.shape[0]} samples; {self._batch_rule()}")
         out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
         arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
         ffi, lib, handle, n = self._ffi, self._lib, self._handle, x.shape[0]

@@ -555,24 +555,25 @@ def _print_comparison(m: ZooModel, samples: int) -> None:
     from edgecnn.runtime.errors import EdgecnnError
 
     x = compare_inputs(m, samples)
-    try:
+
+    def float_line() -> str:
         f = compare_float(m, x)
         diffs = ", ".join(f"{k} {v:.3g}" for k, v in f["max_abs_diff"].items())
-        print(
-            f"  float on {len(x)} inputs: max |native - onnxruntime| {diffs} (output scale {f['scale']:.3g}); "
-            f"same top-1: {f['same_top1']}"
-        )
-    except EdgecnnError as exc:
-        print(f"  float: FAILS: {exc}")
-    try:
+        return f"max |native - onnxruntime| {diffs} (output scale {f['scale']:.3g}); same top-1: {f['same_top1']}"
+
+    def int8_line() -> str:
         q = compare_int8(m, x)
         codes = ", ".join(f"{k} {c.identical}/{c.values} (max {c.max_step_diff} steps)" for k, c in q["codes"].items())
-        print(
-            f"  int8 on {len(x)} inputs: codes identical to onnxruntime: {codes}; probabilities max diff "
+        return (
+            f"codes identical to onnxruntime: {codes}; probabilities max diff "
             f"{q['probabilities_max_abs_diff']:.3g}; same top-1: {q['same_top1']}"
         )
-    except EdgecnnError as exc:
-        print(f"  int8: FAILS: {exc}")
+
+    for kind, line in (("float", float_line), ("int8", int8_line)):
+        try:
+            print(f"  {kind} on {len(x)} inputs: {line()}")
+        except EdgecnnError as exc:
+            print(f"  {kind}: FAILS: {exc}")
 
 
 if __name__ == "__main__":

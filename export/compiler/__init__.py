@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING
 
 import edgecnn.export.compiler.ops  # noqa: F401  (registers every lowering)
 from edgecnn.export.compiler.errors import CompileError
-from edgecnn.export.compiler.graph import EXPLAIN_HINT, Lowering, check_edges, load, supported_ops
+from edgecnn.export.compiler.graph import EXPLAIN_HINT, Lowering, check_edges, load, onnx_metadata, supported_ops
 from edgecnn.export.compiler.passes.check import check_native_ops
 from edgecnn.export.compiler.passes.cut import nodes_feeding, quantized_output_model
 from edgecnn.export.compiler.passes.fuse import fuse
 from edgecnn.export.compiler.passes.pack import pack_weights
 from edgecnn.export.compiler.passes.prune import prune
 from edgecnn.export.compiler.passes.qdq import qdq_to_qoperator
+from edgecnn.export.compiler.passes.whole import lower_as_one_sample
 from edgecnn.export.compiler.plan import plan_arena
 from edgecnn.export.compiler.report import CompileReport, Explanation, LayerRow, Unsupported, build_report
 from edgecnn.export.compiler.serialize import serialize
@@ -61,19 +62,26 @@ def compile_model(onnx_path_or_model: str | Path | onnx.ModelProto, pack: bool =
     layout (files as edgecnn 0.1 wrote them; the reference kernels run them)."""
     model, _ = load(onnx_path_or_model)
     check_edges(model)
+    given = model
     model = qdq_to_qoperator(model)  # int8 QDQ models: fuse as onnxruntime does
     low = Lowering(model)
+    whole = False
     try:
         low.run()
     except CompileError as exc:
-        raise CompileError(f"{exc}\n({EXPLAIN_HINT})") from None
+        # A fixed-shape graph whose nodes treat the batch as data runs as one sample (passes/whole.py).
+        low = lower_as_one_sample(model)
+        if low is None:
+            raise CompileError(f"{exc}\n({EXPLAIN_HINT})") from None
+        whole = True
+    metadata = onnx_metadata(given, whole=whole)  # the names and shapes of the model as given
     ops = fuse(low.tensors, low.ops, low.output_tensor)
     check_native_ops(low.tensors, ops)
     tensors, ops, inp, out = prune(low.tensors, ops, 0, low.output_tensor)
     arena = plan_arena(tensors, ops)
     if pack:
         pack_weights(tensors, ops)
-    blob = serialize(tensors, ops, inp, out, arena)
+    blob = serialize(tensors, ops, inp, out, arena, batch=low.fixed_batch or 0, metadata=metadata)
     return blob, build_report(tensors, ops, out, arena, len(blob), low.input_shape)
 
 

@@ -10,8 +10,11 @@ around the convolution disappear. Where values must really move (an NCHW model i
 output, a Softmax over an axis not stored innermost, a Reshape of a transposed view)
 `Lowering.materialize` emits a TRANSPOSE op.
 
-The batch dimension is dynamic: the compiler evaluates shape arithmetic at two batch sizes
-(TRIAL_BATCHES) and checks that every runtime tensor keeps the batch as its leading dimension.
+The first dimension of the graph input is the batch. When it is free the compiler evaluates
+shape arithmetic at two batch sizes (TRIAL_BATCHES) and checks that every runtime tensor keeps
+the batch as its leading dimension; when it is a number N (1 from TFLite, or any N) shape
+arithmetic is evaluated at N and the file records N: the model then runs exactly N samples.
+Either way every native op works per sample, so a node that mixes samples is refused.
 """
 
 from __future__ import annotations
@@ -304,11 +307,10 @@ class Lowering:
                 "this version compiles models whose input is float32, uint8 or int8"
             )
         dims = [d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim]
-        if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
-            raise CompileError(f"graph input '{inp.name}' has shape {dims}: need (batch, fixed dims...)")
-        if dims[0] is not None and dims[0] != 1:
+        if not dims or any(d is None or d < 1 for d in dims[1:]) or (dims[0] is not None and dims[0] < 1):
             raise CompileError(
-                f"graph input '{inp.name}' has a fixed batch of {dims[0]}: export with a dynamic batch (or batch 1)"
+                f"graph input '{inp.name}' has shape {dims}: need (batch, fixed dims...), the batch a "
+                "number or free, every other dimension a number"
             )
         self.input_name = inp.name
         self.input_shape = tuple(dims[1:])
@@ -319,7 +321,9 @@ class Lowering:
             quant=None if input_dtype == DType.F32 else Quant(np.float32([1.0]), np.int32([0])),
         )
         self.values[inp.name] = View(t, self.input_shape, identity(len(dims)))
-        self.fixed_batch = dims[0]  # None (dynamic) or 1
+        # None: any batch; a number: the graph computes that batch only (shape arithmetic is
+        # evaluated at it, and the file records it so the runtime takes exactly that batch).
+        self.fixed_batch = dims[0]
 
     def run(self, explain: bool = False) -> None:
         """Lower every node. explain=True: do not stop at an unsupported node; collect
@@ -368,7 +372,7 @@ class Lowering:
         if self.tensors[tid].kind == Kind.INPUT:
             # The graph computes nothing but a layout change: the output must still be written by an op.
             src = tid
-            tid = self.new_tensor(Kind.OUTPUT, self.tensors[src].dims)
+            tid = self.new_tensor(Kind.OUTPUT, self.tensors[src].dims, **self.like(src))
             self.ops.append(NOp("RESHAPE", [src], [tid], {}, ["(output copy)"]))
         self.tensors[tid].kind = Kind.OUTPUT
         self.output_tensor = tid
@@ -445,6 +449,51 @@ class Lowering:
             raise self.fail(f"could not fold this constant computation ({type(exc).__name__}: {exc})") from None
         for name, pair in zip(node.output, results):
             self.values[name] = Const(tuple(np.asarray(x) for x in pair))
+
+
+# ---------------------------------------------------------------------------------------
+# The metadata section
+
+# onnxruntime's spelling of ONNX element types (NodeArg.type), by TensorProto code.
+ORT_TYPE_NAMES = {
+    1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string",
+    9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64", 16: "bfloat16",
+}  # fmt: skip
+
+
+def _node_arg(value_info) -> dict:
+    """A graph input or output as onnxruntime's NodeArg shows it: name, shape (a number, the
+    dim_param name of a free dimension, or None), type."""
+    ttype = value_info.type.tensor_type
+    shape = [
+        d.dim_value if d.HasField("dim_value") else (d.dim_param if d.HasField("dim_param") else None)
+        for d in ttype.shape.dim
+    ]
+    return {"name": value_info.name, "shape": shape, "type": f"tensor({ORT_TYPE_NAMES.get(ttype.elem_type, '?')})"}
+
+
+def onnx_metadata(model: onnx.ModelProto, whole: bool = False) -> bytes:
+    """The metadata section (docs/file-format.md "Metadata"): what onnxruntime's get_inputs(),
+    get_outputs() and get_modelmeta() report of the ONNX model, as UTF-8 JSON. whole: the file
+    runs the graph's whole fixed-shape input as one sample (passes/whole.py)."""
+    import json
+
+    initializers = {t.name for t in model.graph.initializer}
+    meta = {
+        "inputs": [_node_arg(i) for i in model.graph.input if i.name not in initializers],
+        "outputs": [_node_arg(o) for o in model.graph.output],
+        "producer": model.producer_name,
+        "producer_version": model.producer_version,
+        "graph_name": model.graph.name,
+        "domain": model.domain,
+        "description": model.doc_string,
+        "graph_description": model.graph.doc_string,
+        "version": model.model_version,
+        "custom": {p.key: p.value for p in model.metadata_props},
+    }
+    if whole:
+        meta["whole"] = True
+    return json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 # ---------------------------------------------------------------------------------------

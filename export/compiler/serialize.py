@@ -12,9 +12,9 @@ from edgecnn.export.compiler.errors import CompileError
 from edgecnn.export.compiler.ir import DTYPE_NUMPY, Kind, NOp, NTensor, align
 from edgecnn.runtime.optable import OPS, encode_params
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAGIC = b"ECNN"
-HEADER_SIZE = 64
+HEADER_SIZE = 80  # version 2: the 64 bytes of version 1, then batch, metadata offset and size, reserved
 NO_TENSOR = 0xFFFF
 MAX_RANK = 5
 
@@ -77,21 +77,29 @@ def _op_record(op: NOp) -> bytes:
 
 
 def serialize(
-    tensors: list[NTensor], ops: list[NOp], input_tensor: int, output_tensor: int, arena_per_sample: int
+    tensors: list[NTensor],
+    ops: list[NOp],
+    input_tensor: int,
+    output_tensor: int,
+    arena_per_sample: int,
+    batch: int = 0,
+    metadata: bytes = b"",
 ) -> bytes:
-    """The whole .ecnn file; sets each constant's weight-data offset."""
+    """The whole .ecnn file; sets each constant's weight-data offset. batch: the batch the graph
+    fixes (0: any); metadata: the UTF-8 JSON text of the metadata section (b"": none)."""
     if len(tensors) >= NO_TENSOR:
         raise CompileError(f"the model needs {len(tensors)} tensors; the format allows 65534")
     data, quant_offsets = _weight_data(tensors)
     table = _tensor_table(tensors, quant_offsets)
     oplist = b"".join(_op_record(op) for op in ops)
     ops_offset = HEADER_SIZE + len(table)
-    data_offset = align(ops_offset + len(oplist))
+    metadata_offset = (ops_offset + len(oplist) + 3) // 4 * 4 if metadata else 0
+    data_offset = align(max(ops_offset + len(oplist), metadata_offset + len(metadata)))
     file_size = data_offset + len(data) + 4
     if file_size >= 2**32:
         raise CompileError(f"the model file would be {file_size:,} bytes; the format allows up to 4 GiB")
     header = struct.pack(
-        "<4s15I",
+        "<4s19I",
         MAGIC,
         FORMAT_VERSION,
         file_size,
@@ -108,6 +116,14 @@ def serialize(
         arena_per_sample,
         input_tensor,
         output_tensor,
+        batch,
+        metadata_offset,
+        len(metadata),
+        0,
     )
-    body = header + table + oplist + b"\0" * (data_offset - ops_offset - len(oplist)) + data
+    gap = bytearray(data_offset - ops_offset - len(oplist))
+    if metadata:
+        start = metadata_offset - ops_offset - len(oplist)
+        gap[start : start + len(metadata)] = metadata
+    body = header + table + oplist + gap + data
     return bytes(body) + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)

@@ -43,8 +43,10 @@
 extern "C" {
 #endif
 
-/** The .ecnn format version this library reads (docs/file-format.md). */
-#define ECNN_FORMAT_VERSION 1
+/** The newest .ecnn format version this library reads and the compiler writes (docs/file-format.md). */
+#define ECNN_FORMAT_VERSION 2
+/** The oldest .ecnn format version this library reads. */
+#define ECNN_FORMAT_VERSION_MIN 1
 /** Required alignment in bytes of the arena passed to ecnn_run(). */
 #define ECNN_ARENA_ALIGN 64
 /** Required alignment of the model buffer (64 recommended: weights are 64-aligned in the file). */
@@ -61,7 +63,7 @@ typedef enum {
     ECNN_OK = 0,
     ECNN_E_ARG = -1,         /**< NULL pointer, batch 0, or another bad argument */
     ECNN_E_MAGIC = -2,       /**< the buffer is not an .ecnn model file */
-    ECNN_E_VERSION = -3,     /**< the file's format version is not ECNN_FORMAT_VERSION */
+    ECNN_E_VERSION = -3,     /**< the file's format version is outside ECNN_FORMAT_VERSION_MIN..ECNN_FORMAT_VERSION */
     ECNN_E_TRUNCATED = -4,   /**< the buffer is shorter than the file size in its header */
     ECNN_E_CRC = -5,         /**< CRC32 mismatch: the file is damaged */
     ECNN_E_CORRUPT = -6,     /**< an offset, size, shape, index or parameter is invalid */
@@ -71,7 +73,8 @@ typedef enum {
     ECNN_E_SIZE = -10,       /**< input or output byte count does not match the batch */
     ECNN_E_OVERFLOW = -11,   /**< batch so large that a size overflows size_t */
     ECNN_E_ISA = -12,        /**< EDGECNN_ISA names no kernel level of this build, or one this CPU lacks */
-    ECNN_E_THREADS = -13     /**< the thread pool could not start a thread or create its lock */
+    ECNN_E_THREADS = -13,    /**< the thread pool could not start a thread or create its lock */
+    ECNN_E_BATCH = -14       /**< the model's graph fixes the batch (ecnn_model_info.batch) and this run has another */
 } ecnn_status;
 
 /** An ISA kernel level (private: see ecnn_model_isa()). */
@@ -92,10 +95,13 @@ typedef struct ecnn_model {
     uint32_t num_ops;
     uint32_t ops_size;
     uint32_t data_size;
-    uint32_t arena_fixed;            /* batch-independent arena bytes */
-    uint32_t arena_per_sample;       /* arena bytes per sample */
-    uint32_t input;                  /* index of the input tensor */
-    uint32_t output;                 /* index of the output tensor */
+    uint32_t arena_fixed;      /* batch-independent arena bytes */
+    uint32_t arena_per_sample; /* arena bytes per sample */
+    uint32_t input;            /* index of the input tensor */
+    uint32_t output;           /* index of the output tensor */
+    uint32_t batch;            /* the batch the graph fixes, or 0: any batch */
+    uint32_t metadata_offset;  /* metadata section (format version 2), 0 when absent */
+    uint32_t metadata_size;
     uint64_t weight_bytes;           /* sum of CONSTANT tensor sizes */
     uint64_t activation_bytes;       /* sum of ACTIVATION tensor sizes per sample (no planning) */
     const struct ecnn_isa_info *isa; /* the kernel level in use (a constant table entry) */
@@ -117,6 +123,7 @@ typedef struct {
     uint32_t arena_per_sample;
     uint64_t weight_bytes;     /* sum of CONSTANT tensor bytes */
     uint64_t activation_bytes; /* sum of ACTIVATION tensor bytes per sample, before planning */
+    uint32_t batch;            /* the batch the ONNX graph fixes (ecnn_run takes exactly it), or 0: any batch */
 } ecnn_model_info;
 
 /** One tensor, from ecnn_model_tensor(). */
@@ -202,6 +209,17 @@ const char *ecnn_model_error(const ecnn_model *model, int32_t *op, int32_t *tens
 ecnn_status ecnn_model_get_info(const ecnn_model *model, ecnn_model_info *info);
 
 /**
+ * @brief The model's metadata section (format version 2): UTF-8 JSON text, not NUL-terminated,
+ *        describing the ONNX model it was compiled from (docs/file-format.md "Metadata"): input
+ *        and output names, shapes and element types, producer and model properties.
+ * @param[in]  model  an initialised model.
+ * @param[out] text   points into the model buffer ("" when the file has no metadata).
+ * @param[out] bytes  its length in bytes (0 when absent: version 1 files).
+ * @return ECNN_OK or ECNN_E_ARG.
+ */
+ecnn_status ecnn_model_metadata(const ecnn_model *model, const char **text, uint32_t *bytes);
+
+/**
  * @brief Describe tensor `index` (0 <= index < num_tensors).
  * @return ECNN_OK or ECNN_E_ARG (NULL or index out of range).
  */
@@ -226,7 +244,8 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
  * @brief Run the model on a batch.
  *
  * @param[in]  model         an initialised model (not modified: thread safe).
- * @param[in]  batch         number of samples N, >= 1.
+ * @param[in]  batch         number of samples N, >= 1; exactly ecnn_model_info.batch when the
+ *                           model's graph fixes it (non-zero).
  * @param[in]  input         N samples of the input tensor, in its dims (the layout the ONNX
  *                           model declares) and dtype (f32 for float models); aligned to
  *                           the element size.
@@ -241,7 +260,7 @@ ecnn_status ecnn_arena_size(const ecnn_model *model, uint32_t batch, size_t *byt
  * Aliasing: input, output and arena must not overlap each other or the model buffer.
  * On error the output is untouched (all checks happen before the first op runs).
  *
- * @return ECNN_OK, ECNN_E_ARG (NULL, batch 0), ECNN_E_SIZE, ECNN_E_ALIGN, ECNN_E_ARENA,
+ * @return ECNN_OK, ECNN_E_ARG (NULL, batch 0), ECNN_E_BATCH, ECNN_E_SIZE, ECNN_E_ALIGN, ECNN_E_ARENA,
  *         ECNN_E_OVERFLOW.
  */
 ecnn_status ecnn_run(const ecnn_model *model, uint32_t batch, const void *input, size_t input_bytes, void *output,

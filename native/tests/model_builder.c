@@ -27,7 +27,8 @@ void mb_init(model_builder *b)
     memset(b, 0, sizeof *b);
 }
 
-uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims)
+/* The next tensor of b: f32, of this kind and shape, its size set (the caller sets the rest). */
+static mb_tensor *next_f32_tensor(model_builder *b, uint8_t kind, uint32_t rank, const uint32_t *dims)
 {
     mb_tensor *t = &b->tensors[b->num_tensors];
     uint32_t i, n = 1;
@@ -39,6 +40,12 @@ uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, ui
         n *= dims[i];
     }
     t->size = 4 * n;
+    return t;
+}
+
+uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, uint32_t rank, const uint32_t *dims)
+{
+    mb_tensor *t = next_f32_tensor(b, kind, rank, dims);
     t->offset = kind == ECNN_KIND_ACTIVATION ? arena_offset : 0;
     if (kind == ECNN_KIND_ACTIVATION && arena_offset + t->size > b->arena_per_sample)
         b->arena_per_sample = (arena_offset + t->size + 63u) & ~63u;
@@ -49,16 +56,7 @@ uint16_t mb_tensor_act(model_builder *b, uint8_t kind, uint32_t arena_offset, ui
 
 uint16_t mb_tensor_const(model_builder *b, uint32_t rank, const uint32_t *dims, const float *values)
 {
-    mb_tensor *t = &b->tensors[b->num_tensors];
-    uint32_t i, n = 1;
-    t->kind = ECNN_KIND_CONSTANT;
-    t->dtype = ECNN_DTYPE_F32;
-    t->rank = (uint8_t)rank;
-    for (i = 0; i < rank; i++) {
-        t->dims[i] = dims[i];
-        n *= dims[i];
-    }
-    t->size = 4 * n;
+    mb_tensor *t = next_f32_tensor(b, ECNN_KIND_CONSTANT, rank, dims);
     t->offset = (b->data_size + 63u) & ~63u;
     memcpy(b->data + t->offset, values, t->size);
     b->data_size = t->offset + t->size;
@@ -127,7 +125,7 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     memcpy(out + data_offset, b->data, b->data_size);
     file_size = data_offset + b->data_size + 4;
     memcpy(out, "ECNN", 4);
-    wr32(out + 4, ECNN_FORMAT_VERSION);
+    wr32(out + 4, 1); /* the 64-byte version 1 header: the library keeps reading it */
     wr32(out + 8, file_size);
     wr32(out + 12, 64);
     wr32(out + 16, 0);
@@ -143,6 +141,36 @@ uint32_t mb_write(const model_builder *b, uint8_t *out)
     wr32(out + 56, b->input);
     wr32(out + 60, b->output);
     mb_fix_crc(out, file_size);
+    return file_size;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+uint32_t mb_to_version_2(uint8_t *file, uint32_t batch, const char *metadata)
+{
+    const uint32_t ops_offset = rd32(file + 32), ops_size = rd32(file + 36), data_offset = rd32(file + 40);
+    const uint32_t data_size = rd32(file + 44), meta_size = (uint32_t)strlen(metadata);
+    const uint32_t ops_end = ops_offset + 16 + ops_size, meta_offset = (ops_end + 3u) & ~3u;
+    const uint32_t new_data = (meta_offset + meta_size + 63u) & ~63u; /* >= data_offset: moves up */
+    const uint32_t file_size = new_data + data_size + 4;
+    memmove(file + new_data, file + data_offset, data_size);
+    memmove(file + 80, file + 64, ops_end - 80);
+    memset(file + ops_end, 0, new_data - ops_end);
+    memcpy(file + meta_offset, metadata, meta_size);
+    wr32(file + 4, 2);
+    wr32(file + 8, file_size);
+    wr32(file + 12, 80);
+    wr32(file + 24, 80);
+    wr32(file + 32, ops_offset + 16);
+    wr32(file + 40, new_data);
+    wr32(file + 64, batch);
+    wr32(file + 68, meta_size ? meta_offset : 0);
+    wr32(file + 72, meta_size);
+    wr32(file + 76, 0);
+    mb_fix_crc(file, file_size);
     return file_size;
 }
 

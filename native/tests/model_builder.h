@@ -49,6 +49,9 @@ void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inp
                const uint16_t *outputs, uint32_t np, const uint32_t *params);
 /* Serialises into out (64-aligned), returns the file size. */
 uint32_t mb_write(const model_builder *b, uint8_t *out);
+/* Rewrites a file from mb_write (version 1) in place as format version 2 with the given fixed
+ * batch (0: any) and metadata text (""): none); the buffer needs 128 spare bytes. Returns the size. */
+uint32_t mb_to_version_2(uint8_t *file, uint32_t batch, const char *metadata);
 /* Recomputes the trailing CRC after a test edits the bytes. */
 void mb_fix_crc(uint8_t *file, uint32_t size);
 uint32_t mb_f32_bits(float f);

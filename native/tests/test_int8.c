@@ -160,20 +160,31 @@ static void test_conv_padding_is_a_real_zero(void)
     CHECK(y[0] == 10);
 }
 
+/* One-channel pooling of an h x w map to oh x ow with a kh x kw window: stride and dilation 1,
+ * no padding (a test sets the rest). */
+static ecnn_pool2d_args pool_args(uint32_t h, uint32_t w, uint32_t oh, uint32_t ow, uint32_t kh, uint32_t kw)
+{
+    ecnn_pool2d_args p;
+    memset(&p, 0, sizeof p);
+    p.h = h;
+    p.w = w;
+    p.c = 1;
+    p.oh = oh;
+    p.ow = ow;
+    p.kh = kh;
+    p.kw = kw;
+    p.stride_h = p.stride_w = 1;
+    p.dilation_h = p.dilation_w = 1;
+    return p;
+}
+
 static void test_maxpool_int8_and_uint8(void)
 {
     const int8_t xi[4] = {-128, -5, -7, -100};
     const uint8_t xu[4] = {0, 200, 255, 3};
     int8_t yi[1];
     uint8_t yu[1];
-    ecnn_pool2d_args p;
-    memset(&p, 0, sizeof p);
-    p.h = p.w = 2;
-    p.c = 1;
-    p.oh = p.ow = 1;
-    p.kh = p.kw = 2;
-    p.stride_h = p.stride_w = 1;
-    p.dilation_h = p.dilation_w = 1;
+    const ecnn_pool2d_args p = pool_args(2, 2, 1, 1, 2, 2);
     ecnn_maxpool2d_q_ref(yi, xi, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, ECNN_Q_I8);
     ecnn_maxpool2d_q_ref(yu, xu, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, ECNN_Q_U8);
     CHECK(yi[0] == -5);
@@ -224,14 +235,7 @@ static void test_global_average_pool(void)
     const ecnn_qtensor qx = qt(ECNN_Q_U8, 1.0f, 2), qy = qt(ECNN_Q_U8, 1.0f, 5);
     const uint8_t x[4] = {1, 2, 3, 4};
     uint8_t y[1];
-    ecnn_pool2d_args p;
-    memset(&p, 0, sizeof p);
-    p.h = p.w = 2;
-    p.c = 1;
-    p.oh = p.ow = 1;
-    p.kh = p.kw = 2;
-    p.stride_h = p.stride_w = 1;
-    p.dilation_h = p.dilation_w = 1;
+    const ecnn_pool2d_args p = pool_args(2, 2, 1, 1, 2, 2);
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 5);
 }
@@ -242,19 +246,9 @@ static void test_average_pool_window_and_count(void)
     const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.5f, 0), qy = qt(ECNN_Q_I8, 0.5f, -3);
     const int8_t x[3] = {4, 7, 9};
     int8_t y[2];
-    ecnn_pool2d_args p;
-    memset(&p, 0, sizeof p);
-    p.h = 3;
-    p.w = 1;
-    p.c = 1;
-    p.oh = 2;
-    p.ow = 1;
-    p.kh = 2;
-    p.kw = 1;
+    ecnn_pool2d_args p = pool_args(3, 1, 2, 1, 2, 1);
     p.stride_h = 2;
-    p.stride_w = 1;
     p.pad_bottom = 1;
-    p.dilation_h = p.dilation_w = 1;
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 2); /* (2 + 3.5) / 2 = 2.75 -> / 0.5 = 5.5, + -3 = 2.5 -> 2 (even) */
     CHECK(y[1] == 6); /* 4.5 / 1 -> 9 - 3 = 6 */
@@ -270,16 +264,7 @@ static void test_average_pool_uint8_rounding(void)
     const ecnn_qtensor qx = qt(ECNN_Q_I8, 0.50000095367431640625f, 0), qy = qt(ECNN_Q_I8, 1.0f, 0);
     const int8_t x[2] = {1, 1};
     int8_t y[2];
-    ecnn_pool2d_args p;
-    memset(&p, 0, sizeof p);
-    p.h = 2;
-    p.w = 1;
-    p.c = 1;
-    p.oh = 2;
-    p.ow = 1;
-    p.kh = p.kw = 1;
-    p.stride_h = p.stride_w = 1;
-    p.dilation_h = p.dilation_w = 1;
+    const ecnn_pool2d_args p = pool_args(2, 1, 2, 1, 1, 1);
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 0);
     CHECK(y[0] == 1 && y[1] == 1);
     ecnn_avgpool2d_q_ref(y, x, 1, &(ecnn_tile){0, p.oh, 0, p.c}, &p, &qx, &qy, 1);

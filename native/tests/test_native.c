@@ -170,9 +170,10 @@ static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_
 static void test_status_strings(void)
 {
     int s;
-    for (s = 1; s >= -13; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
+    for (s = 1; s >= -14; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_ISA), "EDGECNN_ISA") != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_VERSION), "recompile") != NULL);
+    CHECK(strstr(ecnn_status_string(ECNN_E_BATCH), "batch") != NULL);
     CHECK(strcmp(ecnn_op_name(ECNN_OP_CONV_2D), "CONV_2D") == 0);
     CHECK(strcmp(ecnn_op_name(9999), "UNKNOWN") == 0);
     CHECK(strcmp(ecnn_version(), "0.1.0") == 0);
@@ -312,10 +313,52 @@ static void test_wrong_version(void)
     uint32_t size;
     uint8_t *file = build_small_model(&size, ECNN_OP_CONV_2D);
     ecnn_model m;
-    file[4] = 2;
+    file[4] = 3;
     mb_fix_crc(file, size);
     CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_VERSION);
-    CHECK(m.version == 2);
+    CHECK(m.version == 3);
+    file[4] = 0;
+    mb_fix_crc(file, size);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_VERSION);
+    file[4] = 2; /* a version 1 layout (64-byte header) called version 2 */
+    mb_fix_crc(file, size);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
+}
+
+/* Format version 2: the fixed batch is enforced, the metadata handed out; version 1 reads as any batch. */
+static void test_version_2_batch_and_metadata(void)
+{
+    static const char meta[] = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,5,5,2],\"type\":\"tensor(float)\"}]}";
+    uint32_t size, bytes = 1;
+    uint8_t *file = build_small_model(&size, ECNN_OP_CONV_2D);
+    ecnn_model m;
+    ecnn_model_info info;
+    const char *text = NULL;
+    float x[3 * H * W * C] = {0}, y[3 * F3];
+    uint8_t *arena = aligned64(arena_store_u.b);
+    size_t need = 0;
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    CHECK_STATUS(ecnn_model_metadata(&m, &text, &bytes), ECNN_OK);
+    CHECK(bytes == 0 && text != NULL && text[0] == 0);
+    CHECK_STATUS(ecnn_model_get_info(&m, &info), ECNN_OK);
+    CHECK(info.batch == 0 && info.version == 1);
+
+    size = mb_to_version_2(file, 2, meta);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    CHECK_STATUS(ecnn_model_get_info(&m, &info), ECNN_OK);
+    CHECK(info.batch == 2 && info.version == 2);
+    CHECK_STATUS(ecnn_model_metadata(&m, &text, &bytes), ECNN_OK);
+    CHECK(bytes == sizeof meta - 1 && memcmp(text, meta, bytes) == 0);
+    CHECK_STATUS(ecnn_arena_size(&m, 3, &need), ECNN_OK);
+    CHECK_STATUS(ecnn_run(&m, 3, x, sizeof x, y, sizeof y, arena, need), ECNN_E_BATCH);
+    CHECK_STATUS(ecnn_run(&m, 1, x, sizeof x / 3, y, sizeof y / 3, arena, need), ECNN_E_BATCH);
+    CHECK_STATUS(ecnn_run(&m, 2, x, sizeof x / 3 * 2, y, sizeof y / 3 * 2, arena, need), ECNN_OK);
+    CHECK_STATUS(ecnn_model_metadata(NULL, &text, &bytes), ECNN_E_ARG);
+
+    file[72] = 0xFF; /* metadata running into the weights */
+    mb_fix_crc(file, size);
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
+    CHECK(strstr(ecnn_model_error(&m, NULL, NULL), "metadata") != NULL);
 }
 
 /* Overwrites a u32 field of tensor `t` (byte offset `field` in its record), fixes the CRC. */
@@ -531,6 +574,7 @@ int main(void)
     RUN_TEST(test_truncated_files);
     RUN_TEST(test_bit_flips);
     RUN_TEST(test_wrong_version);
+    RUN_TEST(test_version_2_batch_and_metadata);
     RUN_TEST(test_bad_offsets_and_shapes);
     RUN_TEST(test_arena_plan_checks);
     RUN_TEST(test_inplace_activation);

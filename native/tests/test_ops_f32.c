@@ -1,7 +1,7 @@
 /* C tests of the issue-6 ops (AVG_POOL_2D, ADD, MUL, CONCAT, PAD, TRANSPOSE, activation codes
  * 4..7): the reference kernels against naive index arithmetic written independently here, a
  * small residual model through the loader and ecnn_run, and the loader's refusal of bad
- * parameters. Numerics against onnxruntime: tests/export/test_ops_float.py. Called from
+ * parameters. Numerics against onnxruntime: tests/export/test_ops_float_*.py. Called from
  * test_native.c's main (run_ops_f32_tests). */
 #include <math.h>
 #include <stdint.h>
@@ -248,7 +248,8 @@ static uint32_t build_residual(int what, uint8_t **file)
     uint32_t pad_p[11] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     uint32_t avg_p[11] = {2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1}, relu_p[3] = {ECNN_ACT_RELU, 0, 0}, none_p[3] = {0, 0, 0};
     uint32_t concat_p[1] = {2};
-    uint16_t in, t1, t2, r, s, pd, a, c, out, i1[2], o1[1];
+    uint16_t in, t1, t2, r, s, pd, a, c, out;
+    uint32_t i;
     pad_p[10] = mb_f32_bits(0.0f);
     if (what == P_PERM) perm2[1] = 1;      /* not a permutation */
     if (what == P_PAD) pad_p[0] = 2;       /* output dims no longer input + pads */
@@ -264,22 +265,22 @@ static uint32_t build_residual(int what, uint8_t **file)
     a = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 0, 3, d_in); /* over s (dead) */
     c = mb_tensor_act(&ob, ECNN_KIND_ACTIVATION, 512, 3, d_c);
     out = mb_tensor_act(&ob, ECNN_KIND_OUTPUT, 0, 3, d_c);
-    i1[0] = in, o1[0] = t1;
-    mb_op_add(&ob, ECNN_OP_TRANSPOSE, 1, i1, 1, o1, 5, perm1);
-    i1[0] = t1, o1[0] = t2;
-    mb_op_add(&ob, ECNN_OP_TRANSPOSE, 1, i1, 1, o1, 5, perm2);
-    i1[0] = t2, o1[0] = r;
-    mb_op_add(&ob, ECNN_OP_ACTIVATION, 1, i1, 1, o1, 3, relu_p);
-    i1[0] = r, i1[1] = t2, o1[0] = s;
-    mb_op_add(&ob, ECNN_OP_ADD, 2, i1, 1, o1, 3, none_p);
-    i1[0] = s, o1[0] = pd;
-    mb_op_add(&ob, ECNN_OP_PAD, 1, i1, 1, o1, 11, pad_p);
-    i1[0] = pd, o1[0] = a;
-    mb_op_add(&ob, ECNN_OP_AVG_POOL_2D, 1, i1, 1, o1, 11, avg_p);
-    i1[0] = a, i1[1] = t2, o1[0] = c;
-    mb_op_add(&ob, ECNN_OP_CONCAT, 2, i1, 1, o1, 1, concat_p);
-    i1[0] = c, i1[1] = c, o1[0] = out;
-    mb_op_add(&ob, ECNN_OP_MUL, 2, i1, 1, o1, 3, relu_p);
+    {
+        const struct {
+            uint16_t type;
+            uint32_t ni;
+            uint16_t inputs[2], output;
+            uint32_t np;
+            const uint32_t *params;
+        } ops[] = {
+            {ECNN_OP_TRANSPOSE, 1, {in}, t1, 5, perm1},   {ECNN_OP_TRANSPOSE, 1, {t1}, t2, 5, perm2},
+            {ECNN_OP_ACTIVATION, 1, {t2}, r, 3, relu_p},  {ECNN_OP_ADD, 2, {r, t2}, s, 3, none_p},
+            {ECNN_OP_PAD, 1, {s}, pd, 11, pad_p},         {ECNN_OP_AVG_POOL_2D, 1, {pd}, a, 11, avg_p},
+            {ECNN_OP_CONCAT, 2, {a, t2}, c, 1, concat_p}, {ECNN_OP_MUL, 2, {c, c}, out, 3, relu_p},
+        };
+        for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            mb_op_add(&ob, ops[i].type, ops[i].ni, ops[i].inputs, 1, &ops[i].output, ops[i].np, ops[i].params);
+    }
     *file = ops_file_u.b + ((64 - (uintptr_t)ops_file_u.b % 64) % 64);
     return mb_write(&ob, *file);
 }

@@ -196,9 +196,9 @@ int main(int argc, char **argv)
         const char *detail = ecnn_model_error(&model, &op, &tensor);
         if (st == ECNN_E_VERSION)
             fprintf(stderr,
-                    "edgecnn-run: %s: file format version %u, library supports %d: recompile the model "
+                    "edgecnn-run: %s: file format version %u, library supports %d to %d: recompile the model "
                     "with this edgecnn version\n",
-                    argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION);
+                    argv[1], (unsigned)model.version, ECNN_FORMAT_VERSION_MIN, ECNN_FORMAT_VERSION);
         else
             fprintf(stderr, "edgecnn-run: %s: %s (%s; op %d, tensor %d)\n", argv[1], ecnn_status_string(st), detail,
                     (int)op, (int)tensor);
@@ -212,6 +212,13 @@ int main(int argc, char **argv)
                (unsigned long)arena_bytes);
         free(block);
         return 0;
+    }
+    if (info.batch > 1) { /* images run one at a time */
+        fprintf(stderr,
+                "edgecnn-run: %s: the model's graph fixes the batch at %u; this tool runs one image at a time\n",
+                argv[1], (unsigned)info.batch);
+        free(block);
+        return 2;
     }
     ecnn_model_tensor(&model, info.input, &in);
     ecnn_model_tensor(&model, info.output, &out);

@@ -172,29 +172,21 @@ def _check_schema(results: dict) -> None:
 # ------------------------------------------------------------------------------ end to end
 
 
+def run_bench(capsys, json_path, *args):
+    """`edgecnn bench ARGS`, which must exit 0: (the results it wrote to json_path, checked
+    against the schema, and what it printed)."""
+    assert main(["bench", *args]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads(json_path.read_text())
+    _check_schema(results)
+    return results, printed
+
+
 def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_onnx_path, tmp_path, capsys):
     out = tmp_path / "out"
-    status = main(
-        [
-            "bench",
-            str(reference_onnx_path),
-            "--int8",
-            str(reference_int8_onnx_path),
-            "--name",
-            "ref",
-            "--batch",
-            "1,3",
-            *FAST,
-            "--per-layer",
-            "--ort-profile",
-            "--out",
-            str(out),
-        ]
-    )
-    assert status == 0
-    printed = capsys.readouterr().out
-    results = json.loads((out / "bench.json").read_text())
-    _check_schema(results)
+    int8 = ["--int8", str(reference_int8_onnx_path), "--name", "ref"]
+    flags = ["--batch", "1,3", *FAST, "--per-layer", "--ort-profile", "--out", str(out)]
+    results, printed = run_bench(capsys, out / "bench.json", str(reference_onnx_path), *int8, *flags)
     assert (out / "bench.txt").read_text().strip() in printed
 
     # one line per cell when the output is not a terminal (logs)
@@ -250,25 +242,10 @@ def test_bench_reference_model_end_to_end(reference_onnx_path, reference_int8_on
 def test_bench_zoo_model_on_three_engines(tiny_zoo, tmp_path, capsys):
     need("ai_edge_litert.interpreter")
     out_json = tmp_path / "bench.json"
-    status = main(
-        [
-            "bench",
-            "--models",
-            "kws_dscnn",
-            "--zoo",
-            str(tiny_zoo.dir),
-            "--batch",
-            "1,2",
-            *FAST,
-            "--no-memory",
-            "--json",
-            str(out_json),
-        ]
+    zoo = ["--models", "kws_dscnn", "--zoo", str(tiny_zoo.dir)]
+    results, printed = run_bench(
+        capsys, out_json, *zoo, "--batch", "1,2", *FAST, "--no-memory", "--json", str(out_json)
     )
-    assert status == 0
-    printed = capsys.readouterr().out
-    results = json.loads(out_json.read_text())
-    _check_schema(results)
     assert [m["name"] for m in results["models"]] == ["kws_dscnn"]
     engines = {(m["dtype"], m["engine"]) for m in results["measurements"]}
     assert {("float", "onnxruntime"), ("float", "litert"), ("int8", "onnxruntime"), ("int8", "litert")} <= engines
@@ -288,10 +265,9 @@ def test_bench_zoo_model_on_three_engines(tiny_zoo, tmp_path, capsys):
 def test_bench_lists_a_model_the_compiler_refuses(tmp_path, capsys):
     path = _gemm_model(tmp_path / "erf.onnx", "Erf")
     out_json = tmp_path / "bench.json"
-    assert main(["bench", str(path), "--batch", "1,4", *FAST, "--no-memory", "--json", str(out_json)]) == 0
-    printed = capsys.readouterr().out
-    results = json.loads(out_json.read_text())
-    _check_schema(results)
+    results, printed = run_bench(
+        capsys, out_json, str(path), "--batch", "1,4", *FAST, "--no-memory", "--json", str(out_json)
+    )
     assert [(r["model"], r["dtype"]) for r in results["not_compiled"]] == [("erf", "float")]
     assert "Erf" in results["not_compiled"][0]["reason"]
     assert "Not compiled by the native compiler" in printed and "erf float: " in printed and "Erf" in printed
@@ -303,26 +279,8 @@ def test_bench_lists_a_model_the_compiler_refuses(tmp_path, capsys):
 def test_bench_runs_a_fixed_batch_graph_at_its_batch_only(tmp_path, capsys):
     path = _gemm_model(tmp_path / "fixed.onnx", "Relu", batch=2)
     out_json = tmp_path / "bench.json"
-    assert (
-        main(
-            [
-                "bench",
-                str(path),
-                "--batch",
-                "1,2,8",
-                *FAST,
-                "--no-memory",
-                "--engines",
-                "native,onnxruntime",
-                "--json",
-                str(out_json),
-            ]
-        )
-        == 0
-    )
-    printed = capsys.readouterr().out
-    results = json.loads(out_json.read_text())
-    _check_schema(results)
+    flags = ["--batch", "1,2,8", *FAST, "--no-memory", "--engines", "native,onnxruntime", "--json", str(out_json)]
+    results, printed = run_bench(capsys, out_json, str(path), *flags)
     assert {m["batch"] for m in results["measurements"]} == {2}
     assert results["models"][0]["variants"][0]["input"]["fixed_batch"] == 2
     for batch in (1, 8):

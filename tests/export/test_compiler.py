@@ -1,6 +1,7 @@
 """The ONNX -> .ecnn compiler: graphs as tf2onnx exports them, the file layout, the arena
 plan, and clear errors for what it cannot compile."""
 
+import json
 import struct
 import zlib
 
@@ -59,17 +60,23 @@ def test_reference_model_compiles_to_the_expected_native_ops(reference_onnx_path
 def test_file_layout_follows_format_md(reference_onnx_path, tmp_path):
     report = compile_onnx(reference_onnx_path, tmp_path / "m.ecnn")
     data = (tmp_path / "m.ecnn").read_bytes()
-    fields = struct.unpack_from("<4s15I", data)
+    fields = struct.unpack_from("<4s19I", data)
     magic, version, file_size, header_size, flags, num_tensors, tensors_offset, num_ops = fields[:8]
-    ops_offset, _ops_size, data_offset, data_size = fields[8:12]
-    assert (magic, version, header_size, flags, tensors_offset) == (b"ECNN", 1, 64, 0, 64)
+    ops_offset, ops_size, data_offset, data_size = fields[8:12]
+    batch, metadata_offset, metadata_size, reserved = fields[16:20]
+    assert (magic, version, header_size, flags, tensors_offset) == (b"ECNN", 2, 80, 0, 80)
+    assert batch == 0 and reserved == 0  # the reference model runs any batch
+    assert ops_offset + ops_size <= metadata_offset and metadata_offset % 4 == 0
+    assert metadata_offset + metadata_size <= data_offset
+    meta = json.loads(data[metadata_offset : metadata_offset + metadata_size])
+    assert meta["inputs"][0]["shape"][0] is None or isinstance(meta["inputs"][0]["shape"][0], str)  # free batch
     assert file_size == len(data) == report.file_bytes
     assert struct.unpack_from("<I", data, file_size - 4)[0] == zlib.crc32(data[:-4])
-    assert ops_offset == 64 + 48 * num_tensors and data_offset % 64 == 0
+    assert ops_offset == 80 + 48 * num_tensors and data_offset % 64 == 0
     assert data_offset + data_size == file_size - 4 and num_ops == len(report.layers)
     for i in range(num_tensors):
-        kind, _dtype, _rank, _axis = struct.unpack_from("<4B", data, 64 + 48 * i)
-        offset = struct.unpack_from("<I", data, 64 + 48 * i + 24)[0]
+        kind, _dtype, _rank, _axis = struct.unpack_from("<4B", data, 80 + 48 * i)
+        offset = struct.unpack_from("<I", data, 80 + 48 * i + 24)[0]
         if kind in (Kind.CONSTANT, Kind.ACTIVATION):
             assert offset % 64 == 0
 
@@ -89,7 +96,14 @@ def test_fixed_batch_gemm_graph_compiles_like_the_dynamic_one():
     blob_fixed, rep_fixed = compile_model(fixed)
     blob_dyn, rep_dyn = compile_model(dyn)
     assert [r.op for r in rep_fixed.layers] == [r.op for r in rep_dyn.layers] == ["FULLY_CONNECTED", "SOFTMAX"]
-    assert blob_fixed == blob_dyn
+    # the same tensors and ops; the header records the fixed batch, the metadata each model's shape
+    header = lambda blob: struct.unpack_from("<I", blob, 12)[0]  # noqa: E731
+    assert header(blob_fixed) == header(blob_dyn) == 80
+    assert struct.unpack_from("<I", blob_fixed, 64)[0] == 1 and struct.unpack_from("<I", blob_dyn, 64)[0] == 0
+    ops_end = lambda blob: sum(struct.unpack_from("<II", blob, 32))  # noqa: E731
+    assert blob_fixed[80 : ops_end(blob_fixed)] == blob_dyn[80 : ops_end(blob_dyn)]
+    data = lambda blob: blob[struct.unpack_from("<I", blob, 40)[0] : -4]  # noqa: E731
+    assert data(blob_fixed) == data(blob_dyn)
 
 
 def test_chain_of_dense_layers_ping_pongs_between_two_buffers():
@@ -164,10 +178,17 @@ def test_unsupported_graphs_fail_naming_the_node_and_op(nodes, inits, in_shape, 
         assert text in str(info.value), str(info.value)
 
 
-def test_fixed_batch_larger_than_one_is_refused():
+def test_fixed_batch_larger_than_one_compiles_and_runs_that_batch_only():
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.model import InputError
+
     model = _model([helper.make_node("Relu", ["x"], ["y"])], (4,), (4,), batch=8)
-    with pytest.raises(CompileError, match="fixed batch of 8"):
-        compile_model(model)
+    native = Model.from_bytes(compile_model(model)[0])
+    assert native.batch == 8 and native.input_shape == (4,)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    np.testing.assert_array_equal(native.predict(x), np.maximum(x, 0))
+    with pytest.raises(InputError, match=r"fixes the batch at 8: it takes input of shape \(8, 4\)"):
+        native.predict(x[:3])
 
 
 def test_compile_command_writes_the_file_and_prints_the_table(reference_onnx_path, tmp_path, capsys):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_int8_ops import Builder, dense_case
 
-HEADER = 64
+HEADER = 80  # format version 2
 RECORD = 48
 
 

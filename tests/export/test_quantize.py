@@ -150,31 +150,28 @@ def test_kernel_check_rejects_float_and_unfused_models(tiny_model_factory, calib
     _, float_path = tiny_model_factory("relu")
     with pytest.raises(Int8KernelError, match="no fused int8 kernel"):
         check_int8_kernels(float_path)
+
+    def quantize_raw_export(**options):
+        raw = tmp_path / "raw.int8.onnx"
+        calibration = make_calibration_reader(calibration_images, "input")
+        quantize_static(
+            str(float_path),
+            str(raw),
+            calibration,
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=True,
+            **options,
+        )
+        return raw
+
     # onnxruntime's own defaults on the raw export: Softmax becomes QLinearSoftmax (rejected) ...
-    raw = tmp_path / "raw.int8.onnx"
-    quantize_static(
-        str(float_path),
-        str(raw),
-        make_calibration_reader(calibration_images, "input"),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        reduce_range=True,
-    )
     with pytest.raises(Int8KernelError, match="QLinearSoftmax"):
-        check_int8_kernels(raw)
+        check_int8_kernels(quantize_raw_export())
     # ... and without the MatMul + Add -> Gemm fusion the Dense biases stay float Adds (rejected).
     softmax = [n.name for n in onnx.load(str(float_path)).graph.node if n.op_type == "Softmax"]
-    quantize_static(
-        str(float_path),
-        str(raw),
-        make_calibration_reader(calibration_images, "input"),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        reduce_range=True,
-        nodes_to_exclude=softmax,
-    )
     with pytest.raises(Int8KernelError, match="float compute ops left unfused: Add"):
-        check_int8_kernels(raw)
+        check_int8_kernels(quantize_raw_export(nodes_to_exclude=softmax))
 
 
 def test_calibration_reads_training_images_only(tiny_model_factory, data_dir, tmp_path, monkeypatch, capsys):

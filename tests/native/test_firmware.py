@@ -67,6 +67,7 @@ def test_emit_c_header_states_sizes(generated):
     header = (out / "model_data.h").read_text()
     assert f"#define MODEL_DATA_BYTES {(out / 'tiny.ecnn').stat().st_size}u" in header
     assert f"#define MODEL_DATA_ARENA_BYTES_1 {model.arena_size(1)}u" in header
+    assert f"#define MODEL_DATA_BATCH {model.batch}u" in header  # 0: any batch
 
 
 @pytest.mark.parametrize("target", list(TARGETS))

@@ -8,45 +8,32 @@ only difference allowed is float summation order.
 """
 
 import numpy as np
+import ort_compare
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from needs import need
+from ort_compare import onnx, run_native, run_onnxruntime
 
-onnx = need("onnx")
-ort = need("onnxruntime")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from edgecnn.export.compiler import compile_model
 
-from edgecnn.export.compiler import compile_model  # noqa: E402
-from edgecnn.runtime import Model  # noqa: E402
+helper = onnx.helper
 
 ABS_TOL = 1e-5
 OPSET = 17
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def make_model(nodes, input_shape, output_shape, initializers=(), input_name="x", output_name="y"):
+def make_model(nodes, input_shape, output_shape, initializers=()):
     """A float32 model with one dynamic-batch input and output; shapes without the batch."""
-    graph = helper.make_graph(
-        nodes,
-        "test",
-        [helper.make_tensor_value_info(input_name, TensorProto.FLOAT, ["N", *input_shape])],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["N", *output_shape])],
-        initializer=[numpy_helper.from_array(np.asarray(a, np.float32), n) for n, a in initializers],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    model.ir_version = 8
+    float32 = [(name, np.asarray(a, np.float32)) for name, a in initializers]
+    model = ort_compare.make_model(nodes, input_shape, float32, opset=OPSET, out_shape=["N", *output_shape])
     onnx.checker.check_model(model)
     return model
 
 
 def run_both(model, x):
     """(native output, onnxruntime output) for input x."""
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    want = session.run(None, {session.get_inputs()[0].name: x})[0]
-    blob, _ = compile_model(model)
-    got = Model.from_bytes(blob).predict(x)
-    return got, want
+    return run_native(model, x), run_onnxruntime(model, x)
 
 
 def assert_close(got, want):

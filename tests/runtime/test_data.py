@@ -133,31 +133,28 @@ def test_load_split_and_limit(tmp_path, compress):
     assert data.load_split(folder, "test")[0].shape == (10, 28, 28)
 
 
-def test_load_split_count_mismatch_names_both_files(tmp_path):
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "train-labels-idx1-ubyte.gz",
+            np.zeros(29, np.uint8),
+            r"30 images but .*train-labels-idx1-ubyte.gz holds 29 labels",
+        ),
+        (
+            "train-images-idx3-ubyte.gz",
+            np.zeros((30, 32, 32), np.uint8),
+            r"train-images-idx3-ubyte.gz: expected uint8 images",
+        ),
+        ("train-labels-idx1-ubyte.gz", np.zeros(30, np.int32), r"expected uint8 labels"),
+        ("train-labels-idx1-ubyte.gz", np.full(30, 10, np.uint8), r"label 10 is out of range"),
+    ],
+    ids=["count_mismatch_names_both_files", "wrong_image_shape", "wrong_label_dtype", "label_out_of_range"],
+)
+def test_load_split_refuses_a_bad_file(tmp_path, name, content, message):
     folder = write_dataset(tmp_path / "ds")
-    write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(29, np.uint8), True)
-    with pytest.raises(IdxFormatError, match=r"30 images but .*train-labels-idx1-ubyte.gz holds 29 labels"):
-        data.load_split(folder, "train")
-
-
-def test_load_split_wrong_image_shape(tmp_path):
-    folder = write_dataset(tmp_path / "ds")
-    write_idx(folder / "train-images-idx3-ubyte.gz", np.zeros((30, 32, 32), np.uint8), True)
-    with pytest.raises(IdxFormatError, match=r"train-images-idx3-ubyte.gz: expected uint8 images"):
-        data.load_split(folder, "train")
-
-
-def test_load_split_wrong_label_dtype(tmp_path):
-    folder = write_dataset(tmp_path / "ds")
-    write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(30, np.int32), True)
-    with pytest.raises(IdxFormatError, match=r"expected uint8 labels"):
-        data.load_split(folder, "train")
-
-
-def test_load_split_label_out_of_range(tmp_path):
-    folder = write_dataset(tmp_path / "ds")
-    write_idx(folder / "train-labels-idx1-ubyte.gz", np.full(30, 10, np.uint8), True)
-    with pytest.raises(IdxFormatError, match=r"label 10 is out of range"):
+    write_idx(folder / name, content, True)
+    with pytest.raises(IdxFormatError, match=message):
         data.load_split(folder, "train")
 
 

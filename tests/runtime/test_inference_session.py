@@ -3,9 +3,7 @@ the import and the constructor changed, gives the same inputs, outputs, model me
 results (int8 outputs identical, float within 1e-5); the calls onnxruntime refuses, edgecnn
 refuses too.
 
-The names, shapes and types come from the .ecnn metadata section (format version 2); a build
-without it describes its tensors as "input" / "output": the description test then checks that
-and reports itself as an expected failure naming what is missing."""
+The names, shapes and types come from the .ecnn metadata section (format version 2)."""
 
 import json
 import subprocess
@@ -53,12 +51,6 @@ MODELS = {
     "int8_pixels_int8_output": ({"pixels": "int8", "int8_output": True}, False),
     "int8_qdq": ({}, True),
 }
-
-
-def has_metadata() -> bool:
-    from edgecnn.runtime import _native
-
-    return hasattr(_native.lib, "ecnn_model_metadata")
 
 
 def script(engine: str) -> str:
@@ -144,14 +136,6 @@ def test_same_results_as_onnxruntime(name, runs):
 @pytest.mark.parametrize("name", list(MODELS))
 def test_same_description_as_onnxruntime(name, runs):
     ort_desc, ecnn_desc = runs[name, "onnxruntime"][0], runs[name, "edgecnn"][0]
-    if not has_metadata():
-        # the description a file without metadata gives, then the comparison marked as expected to fail
-        assert [a[0] for a in ecnn_desc["inputs"] + ecnn_desc["outputs"]] == ["input", "output"]
-        assert ecnn_desc["inputs"][0][1] == ["N", *INPUT_SHAPE]
-        pytest.xfail(
-            "no metadata section in this build's .ecnn format (version 2: the ONNX input/output names, "
-            "shapes and types, model metadata); its files say 'input' / 'output'"
-        )
     for key in ("inputs", "outputs", "meta"):
         assert ecnn_desc[key] == ort_desc[key], key
 

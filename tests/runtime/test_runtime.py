@@ -13,7 +13,7 @@ import pytest
 
 from edgecnn.runtime import Model
 from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.runtime.model import ModelFormatError, ModelVersionError, NativeError, UnsupportedModelError
+from edgecnn.runtime.model import InputError, ModelFormatError, ModelVersionError, NativeError, UnsupportedModelError
 
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5
@@ -181,17 +181,18 @@ def test_not_a_model_file():
 
 def test_wrong_version_says_what_to_do(reference_bytes):
     data = bytearray(reference_bytes)
-    struct.pack_into("<I", data, 4, 2)
-    with pytest.raises(ModelVersionError, match="file format version 2, library supports 1: recompile the model"):
+    struct.pack_into("<I", data, 4, 3)
+    with pytest.raises(ModelVersionError, match="file format version 3, library supports 1 to 2: recompile the model"):
         Model.from_bytes(_fix_crc(data))
 
 
 def test_bad_offset_names_the_tensor(reference_bytes):
     data = bytearray(reference_bytes)
     num_tensors = struct.unpack_from("<I", data, 20)[0]
+    header_size = struct.unpack_from("<I", data, 12)[0]
     for t in range(num_tensors):
-        if data[64 + 48 * t] == 4:  # the first CONSTANT
-            struct.pack_into("<I", data, 64 + 48 * t + 24, 0x7FFFFFC0)
+        if data[header_size + 48 * t] == 4:  # the first CONSTANT
+            struct.pack_into("<I", data, header_size + 48 * t + 24, 0x7FFFFFC0)
             break
     with pytest.raises(ModelFormatError, match=f"beyond the weight data, tensor {t}"):
         Model.from_bytes(_fix_crc(data))
@@ -224,7 +225,12 @@ def test_fuzzed_headers_and_tables_never_crash(tiny_model_factory):
             continue
         accepted += 1
         if m.input_dtype == np.float32:  # an accepted file must also run, in bounds
-            assert m.predict(np.zeros((2, *m.input_shape), np.float32)).shape == (2, *m.output_shape)
+            n = m.batch or 2  # the fixed batch of format version 2 (header bytes 64..67) may be fuzzed too
+            if n > 64:
+                with pytest.raises(InputError, match="fixes the batch"):
+                    m.predict(np.zeros((2, *m.input_shape), np.float32))
+            else:
+                assert m.predict(np.zeros((n, *m.input_shape), np.float32)).shape == (n, *m.output_shape)
     assert accepted < 500  # most random edits are caught
 
 
@@ -322,4 +328,4 @@ def test_edgecnn_run_reports_a_damaged_model(edgecnn_run, reference_bytes, tmp_p
     pgm = _write_pgm(tmp_path / "x.pgm", np.zeros((28, 28), np.uint8))
     result = subprocess.run([str(edgecnn_run), str(bad), str(pgm)], capture_output=True, text=True)
     assert result.returncode == 2
-    assert "file format version 7, library supports 1: recompile" in result.stderr
+    assert "file format version 7, library supports 1 to 2: recompile" in result.stderr

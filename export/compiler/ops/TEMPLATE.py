@@ -21,7 +21,7 @@ Steps:
    selects codes; list it in `passes/check.py` INT8_OPS. An onnxruntime QLinear* form goes in
    the same module, built from the helpers in `ops/quantize.py` (see ops/pool.py, ops/conv.py).
 6. Import the module in `ops/__init__.py` (a new file) and add a test that compares the native
-   result with onnxruntime (tests/export/test_ops_float.py, tests/export/test_ops_int8.py).
+   result with onnxruntime (tests/export/test_ops_float_*.py, tests/export/test_ops_int8_*.py).
 """
 
 from __future__ import annotations

@@ -38,6 +38,11 @@ const ecnn_isa_info ecnn_isa_levels[ECNN_ISA_COUNT] = {
     {"dotprod", ECNN_ISA_DOTPROD, ECNN_ISA_NEON, ECNN_CPU_NEON | ECNN_CPU_DOTPROD, 1},
 #elif defined(ECNN_WITH_ARM32)
     {"neon", ECNN_ISA_NEON, ECNN_ISA_PORTABLE, ECNN_CPU_NEON, BASE_FUSED},
+#elif defined(ECNN_WITH_CORTEXM)
+    {"dsp", ECNN_ISA_DSP, ECNN_ISA_PORTABLE, ECNN_CPU_DSP, BASE_FUSED},
+#if defined(__ARM_FEATURE_MVE)
+    {"mve", ECNN_ISA_MVE, ECNN_ISA_DSP, ECNN_CPU_DSP | ECNN_CPU_MVE, BASE_FUSED},
+#endif
 #endif
 };
 
@@ -48,6 +53,10 @@ const ecnn_isa_info ecnn_isa_levels[ECNN_ISA_COUNT] = {
 #define LEVEL_NAMES "portable, neon, dotprod"
 #elif defined(ECNN_WITH_ARM32)
 #define LEVEL_NAMES "portable, neon"
+#elif defined(ECNN_WITH_CORTEXM) && defined(__ARM_FEATURE_MVE)
+#define LEVEL_NAMES "portable, dsp, mve"
+#elif defined(ECNN_WITH_CORTEXM)
+#define LEVEL_NAMES "portable, dsp"
 #else
 #define LEVEL_NAMES "portable"
 #endif
@@ -109,6 +118,12 @@ static uint32_t cpu_features(void)
 #endif
 #if defined(__ARM_FEATURE_DOTPROD)
     f |= ECNN_CPU_DOTPROD;
+#endif
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+    f |= ECNN_CPU_DSP;
+#endif
+#if defined(__ARM_FEATURE_MVE)
+    f |= ECNN_CPU_MVE;
 #endif
     return f;
 }

@@ -11,7 +11,8 @@
 #include "edgecnn.h"
 
 /* File layout (docs/file-format.md). */
-#define ECNN_HEADER_SIZE 64u
+#define ECNN_HEADER_SIZE 64u    /* version 1 */
+#define ECNN_HEADER_SIZE_V2 80u /* version 2: + batch, metadata_offset, metadata_size, reserved */
 #define ECNN_TENSOR_RECORD_SIZE 48u
 #define ECNN_OP_HEADER_SIZE 12u
 #define ECNN_DATA_ALIGN 64u

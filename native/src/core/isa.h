@@ -26,6 +26,13 @@ enum {
     ECNN_ISA_DOTPROD, /* + the dot product extension (SDOT / UDOT) */
 #elif defined(ECNN_WITH_ARM32)
     ECNN_ISA_NEON, /* ARMv7 NEON */
+#elif defined(ECNN_WITH_CORTEXM)
+    /* Bare-metal Cortex-M builds for one core (native/examples/cortex-m): the levels its flags
+     * enable, known at compile time (no run-time detection on a microcontroller). */
+    ECNN_ISA_DSP, /* the DSP extension: SMLAD, SXTB16 (M4, M7, M33, M55) */
+#if defined(__ARM_FEATURE_MVE)
+    ECNN_ISA_MVE, /* + the M-profile Vector Extension, Helium (M55, M85) */
+#endif
 #endif
     ECNN_ISA_COUNT
 };
@@ -37,7 +44,9 @@ enum {
     ECNN_CPU_AVX512VNNI = 1u << 2, /* AVX512-VNNI */
     ECNN_CPU_AVXVNNI = 1u << 3,    /* AVX-VNNI */
     ECNN_CPU_NEON = 1u << 4,       /* Advanced SIMD */
-    ECNN_CPU_DOTPROD = 1u << 5     /* SDOT / UDOT */
+    ECNN_CPU_DOTPROD = 1u << 5,    /* SDOT / UDOT */
+    ECNN_CPU_DSP = 1u << 6,        /* Cortex-M DSP extension */
+    ECNN_CPU_MVE = 1u << 7         /* Cortex-M Vector Extension (integer) */
 };
 
 typedef struct ecnn_isa_info {

@@ -198,7 +198,7 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
 {
     const uint8_t *p = (const uint8_t *)buf;
     const char *why = "";
-    uint32_t i, pos;
+    uint32_t i, pos, header_size;
     uint64_t ops_end;
     ecnn_status st;
     if (m == NULL) return ECNN_E_ARG;
@@ -218,15 +218,20 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     if (buf_size < ECNN_HEADER_SIZE)
         return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than the 64-byte header");
     m->version = ecnn_rd32(p + 4);
-    if (m->version != ECNN_FORMAT_VERSION) return ecnn_fail(m, ECNN_E_VERSION, -1, -1, "unsupported format version");
+    if (m->version < ECNN_FORMAT_VERSION_MIN || m->version > ECNN_FORMAT_VERSION)
+        return ecnn_fail(m, ECNN_E_VERSION, -1, -1, "unsupported format version");
+    header_size = m->version >= 2 ? ECNN_HEADER_SIZE_V2 : ECNN_HEADER_SIZE;
+    if (buf_size < header_size)
+        return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than the 80-byte version 2 header");
     m->file_size = ecnn_rd32(p + 8);
-    if (m->file_size < ECNN_HEADER_SIZE + 4)
+    if (m->file_size < header_size + 4)
         return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "file_size smaller than header + CRC");
     if (buf_size < m->file_size) return ecnn_fail(m, ECNN_E_TRUNCATED, -1, -1, "buffer shorter than file_size");
     if (ecnn_crc32(p, m->file_size - 4, m->isa) != ecnn_rd32(p + m->file_size - 4))
         return ecnn_fail(m, ECNN_E_CRC, -1, -1, "CRC32 of the file does not match");
 
-    if (ecnn_rd32(p + 12) != ECNN_HEADER_SIZE) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "header_size is not 64");
+    if (ecnn_rd32(p + 12) != header_size)
+        return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "header_size is not 64 (version 1) or 80 (version 2)");
     if (ecnn_rd32(p + 16) != 0) return ecnn_fail(m, ECNN_E_UNSUPPORTED, -1, -1, "unknown header flags");
     m->num_tensors = ecnn_rd32(p + 20);
     m->num_ops = ecnn_rd32(p + 28);
@@ -239,8 +244,9 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
     if (m->num_tensors < 2 || m->num_tensors >= ECNN_NO_TENSOR)
         return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "num_tensors not in 2..65534");
     if (m->num_ops < 1) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "num_ops is 0");
-    if (ecnn_rd32(p + 24) != ECNN_HEADER_SIZE) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "tensors_offset is not 64");
-    if ((uint64_t)ecnn_rd32(p + 32) != ECNN_HEADER_SIZE + (uint64_t)ECNN_TENSOR_RECORD_SIZE * m->num_tensors)
+    if (ecnn_rd32(p + 24) != header_size)
+        return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "tensors_offset does not follow the header");
+    if ((uint64_t)ecnn_rd32(p + 32) != header_size + (uint64_t)ECNN_TENSOR_RECORD_SIZE * m->num_tensors)
         return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "ops_offset does not follow the tensor table");
     ops_end = (uint64_t)ecnn_rd32(p + 32) + m->ops_size;
     {
@@ -251,13 +257,24 @@ ecnn_status ecnn_model_init(ecnn_model *m, const void *buf, size_t buf_size)
         if ((uint64_t)data_offset + m->data_size != (uint64_t)m->file_size - 4)
             return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "weight data does not end at the CRC");
         m->data = p + data_offset;
+        if (m->version >= 2) {
+            m->batch = ecnn_rd32(p + 64);
+            m->metadata_offset = ecnn_rd32(p + 68);
+            m->metadata_size = ecnn_rd32(p + 72);
+            if (ecnn_rd32(p + 76) != 0) return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "header bytes 76..79 are not 0");
+            if (m->metadata_size == 0
+                    ? m->metadata_offset != 0
+                    : m->metadata_offset < ops_end || (uint64_t)m->metadata_offset + m->metadata_size > data_offset)
+                return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1,
+                                 "metadata section not between the op list and the weight data");
+        }
     }
     if (m->arena_fixed % ECNN_PLAN_ALIGN != 0 || m->arena_per_sample % ECNN_PLAN_ALIGN != 0)
         return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "arena sizes not multiples of 64");
     if (m->input >= m->num_tensors || m->output >= m->num_tensors || m->input == m->output)
         return ecnn_fail(m, ECNN_E_CORRUPT, -1, -1, "input_tensor/output_tensor index out of range");
     m->buf = p;
-    m->tensors = p + ECNN_HEADER_SIZE;
+    m->tensors = p + header_size;
     m->ops = p + ecnn_rd32(p + 32);
 
     for (i = 0; i < m->num_tensors; i++) {
@@ -325,6 +342,15 @@ ecnn_status ecnn_model_get_info(const ecnn_model *m, ecnn_model_info *info)
     info->arena_per_sample = m->arena_per_sample;
     info->weight_bytes = m->weight_bytes;
     info->activation_bytes = m->activation_bytes;
+    info->batch = m->batch;
+    return ECNN_OK;
+}
+
+ecnn_status ecnn_model_metadata(const ecnn_model *m, const char **text, uint32_t *bytes)
+{
+    if (m == NULL || text == NULL || bytes == NULL || m->buf == NULL) return ECNN_E_ARG;
+    *text = m->metadata_size ? (const char *)(m->buf + m->metadata_offset) : "";
+    *bytes = m->metadata_size;
     return ECNN_OK;
 }
 

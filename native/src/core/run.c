@@ -73,6 +73,7 @@ ecnn_status ecnn_run_ops_parallel(const ecnn_model *m, uint32_t batch, uint32_t 
     if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)ECNN_RUN_REFERENCE) != 0) return ECNN_E_ARG;
     if (parallel != NULL && (parallel->threads == 0 || (parallel->threads > 1 && parallel->parallel_for == NULL)))
         return ECNN_E_ARG;
+    if (m->batch != 0 && batch != m->batch) return ECNN_E_BATCH;
     st = ecnn_arena_size(m, batch, &need);
     if (st != ECNN_OK) return st;
     in_need = batch_bytes(m, m->input, batch);

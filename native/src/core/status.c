@@ -18,6 +18,7 @@ const char *ecnn_status_string(ecnn_status status)
     case ECNN_E_OVERFLOW: return "batch too large: sizes overflow";
     case ECNN_E_ISA: return "EDGECNN_ISA names a kernel level this library build or CPU does not have";
     case ECNN_E_THREADS: return "the thread pool could not start a thread or create its lock";
+    case ECNN_E_BATCH: return "the model's graph fixes the batch: run it with exactly that many samples";
     default: return "unknown status";
     }
 }

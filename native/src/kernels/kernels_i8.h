@@ -220,9 +220,19 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
+/* dw:    the depthwise convolution's sums of one output pixel (group == C == O): acc[c] =
+ *        sum_i (x[xoff[i] + c] - zx) * wc[tap[i] * wstride + c] for c < count, over the taps i
+ *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
+typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
+                                   const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
+/* widen: xk[i] = x[i] - zx for i < count, x int8 or uint8 codes per q->x_type (one tap's input
+ *        channels, as the dot kernel takes them); NULL: ecnn_conv2d_q_hwio's own loop. */
+typedef void ecnn_conv_q_widen_kernel(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
+    ecnn_conv_q_dw_kernel *dw;
+    ecnn_conv_q_widen_kernel *widen;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

@@ -18,6 +18,8 @@ ecnn_fc_f32_ref_kernel ecnn_fully_connected_f32_ref_fma;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
+#elif defined(ECNN_WITH_CORTEXM)
+#include "kernels/arm/cortexm/cortexm.h"
 #endif
 
 const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
@@ -31,6 +33,11 @@ const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
     [ECNN_ISA_DOTPROD] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod)},
+#elif defined(ECNN_WITH_CORTEXM)
+    [ECNN_ISA_DSP] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dsp)},
+#if defined(__ARM_FEATURE_MVE)
+    [ECNN_ISA_MVE] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_mve)},
+#endif
 #endif
 };
 

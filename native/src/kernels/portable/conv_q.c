@@ -64,6 +64,18 @@ static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int3
         ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
         {
             const size_t xs = (size_t)s * p->h * p->w * p->c;
+            if (uk->dw) { /* the ISA's microkernel, over the list of the taps inside x */
+                size_t xoff[DW_Q_TAPS];
+                uint32_t tap[DW_Q_TAPS], taps = 0;
+                for (ky = ky0; ky < ky1; ky++)
+                    for (kx = kx0; kx < kx1; kx++, taps++) {
+                        xoff[taps] = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
+                        tap[taps] = ky * p->kw + kx;
+                    }
+                uk->dw(acc, x, xoff, tap, taps, wc, DW_Q_BLOCK, count, q);
+                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
+                continue;
+            }
             for (c = 0; c < count; c++) acc[c] = 0;
             for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
                 for (kx = kx0; kx < kx1; kx++) {
@@ -148,7 +160,15 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
-                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                /* the ISA's widening, tap by tap (each tap's cg codes are contiguous), where a tap has
+                 * enough channels to pay for a call per tap */
+                if (uk->widen && cg >= 8) {
+                    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++)
+                            uk->widen(xk + ((size_t)ky * p->kw + kx) * cg,
+                                      (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx), cg, q);
+                } else if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
                     if (q->x_type == ECNN_Q_U8)
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);

@@ -1,0 +1,177 @@
+"""Float Conv and pooling against onnxruntime (tests/ort_compare.py: within 1e-5 of the output's
+scale, fast kernels bit-identical to the reference ones). Hypothesis generates shapes and
+attributes: odd sizes, padding larger than the kernel, strides larger than the kernel, ceil_mode
+edge cases, groups / depthwise, dilations, auto_pad variants."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, same_pads_ok
+
+from edgecnn.export.compiler import CompileError, compile_model
+
+
+@FLOAT_SETTINGS
+@given(
+    data=st.data(),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    groups=st.integers(1, 3),
+    cg=st.integers(1, 3),
+    og=st.integers(1, 3),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 5),
+    sw=st.integers(1, 5),
+    dh=st.integers(1, 3),
+    dw=st.integers(1, 3),
+    auto_pad=st.sampled_from(["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
+    bias=st.booleans(),
+)
+def test_conv_attributes(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, auto_pad, bias):
+    c, o = groups * cg, groups * og
+    attrs = dict(strides=[sh, sw], dilations=[dh, dw], group=groups)
+    if auto_pad == "NOTSET":
+        attrs["pads"] = data.draw(st.lists(st.integers(0, 5), min_size=4, max_size=4), "pads")  # may exceed the kernel
+        span_h, span_w = h + attrs["pads"][0] + attrs["pads"][2], w + attrs["pads"][1] + attrs["pads"][3]
+    else:
+        attrs["auto_pad"] = auto_pad
+        span_h, span_w = (h, w) if auto_pad == "VALID" else (10**6, 10**6)
+    assume(dh * (kh - 1) + 1 <= span_h and dw * (kw - 1) + 1 <= span_w)
+    if auto_pad.startswith("SAME"):
+        assume(dh == 1 and dw == 1)  # onnxruntime refuses SAME padding with dilation
+        assume(same_pads_ok(h, sh, kh) and same_pads_ok(w, sw, kw))
+    inputs = ["x", "W"] + (["B"] if bias else [])
+    inits = [("W", rand((o, cg, kh, kw), 1))] + ([("B", rand((o,), 2))] if bias else [])
+    model = make_model([node("Conv", inputs, ["y"], **attrs)], (c, h, w), inits)
+    check_float(model, rand((2, c, h, w), 3), reference=True)
+
+
+def test_depthwise_conv_with_relu6():
+    nodes = [
+        node("Conv", ["x", "W", "B"], ["c"], group=8, pads=[1, 1, 1, 1], strides=[2, 2]),
+        node("Clip", ["c", "lo", "hi"], ["y"]),
+    ]
+    inits = [("W", rand((8, 1, 3, 3), 1)), ("B", rand((8,), 2)), ("lo", np.float32(0)), ("hi", np.float32(6))]
+    native, report = check_float(make_model(nodes, (8, 7, 7), inits), rand((3, 8, 7, 7), 3) * 4, reference=True)
+    assert [r.op for r in report.layers][-2:] == ["CONV_2D+clip", "TRANSPOSE"]
+    assert native.input_shape == (8, 7, 7) and native.output_shape == (8, 4, 4)
+
+
+def test_tf2onnx_batch_norm_mul_add_and_zero_pad_fold_into_the_depthwise_conv():
+    # Keras MobileNet block as tf2onnx writes it (NHWC input): ZeroPadding2D -> Pad, depthwise
+    # conv, BatchNormalization -> Mul + Add per channel, ReLU6 -> Clip.
+    nodes = [
+        node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        node("Pad", ["t", "pads"], ["p"]),
+        node("Conv", ["p", "W"], ["c"], group=4, strides=[2, 2]),
+        node("Transpose", ["c"], ["ct"], perm=[0, 2, 3, 1]),
+        node("Mul", ["ct", "s"], ["m"]),
+        node("Add", ["m", "b"], ["a"]),
+        node("Clip", ["a", "lo", "hi"], ["y"]),
+    ]
+    inits = [
+        ("pads", np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64)),
+        ("W", rand((4, 1, 3, 3), 1)),
+        ("s", rand((4,), 2)),
+        ("b", rand((4,), 3)),
+        ("lo", np.float32(0)),
+        ("hi", np.float32(6)),
+    ]
+    _, report = check_float(make_model(nodes, (7, 7, 4), inits), rand((2, 7, 7, 4), 4) * 3, reference=True)
+    assert [r.op for r in report.layers] == ["CONV_2D+clip"]
+
+
+def _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad):
+    """Attributes and an input size (h, w) that onnxruntime accepts: pads smaller than the
+    kernel, the (dilated) window fits the padded input."""
+    attrs = dict(kernel_shape=[kh, kw], strides=[sh, sw])
+    if op == "MaxPool" or data.draw(st.booleans(), "dilated"):
+        attrs["dilations"] = [data.draw(st.integers(1, 3), "dh"), data.draw(st.integers(1, 3), "dw")]
+    dh, dw = attrs.get("dilations", [1, 1])
+    pads = [0, 0, 0, 0]
+    if auto_pad == "NOTSET":
+        pads = [data.draw(st.integers(0, k - 1), "pad") for k in (kh, kw, kh, kw)]
+        attrs["pads"] = pads
+        attrs["ceil_mode"] = ceil_mode
+    else:
+        attrs["auto_pad"] = auto_pad
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    h = data.draw(st.integers(max(1, span_h - pads[0] - pads[2]), span_h + 6), "h")
+    w = data.draw(st.integers(max(1, span_w - pads[1] - pads[3]), span_w + 6), "w")
+    if auto_pad.startswith("SAME"):
+        assume(dh == 1 and dw == 1 and same_pads_ok(h, sh, kh) and same_pads_ok(w, sw, kw))
+    if op == "AveragePool":
+        attrs["count_include_pad"] = data.draw(st.integers(0, 1), "count_include_pad")
+    return attrs, h, w
+
+
+@FLOAT_SETTINGS
+@given(
+    data=st.data(),
+    op=st.sampled_from(["MaxPool", "AveragePool"]),
+    c=st.integers(1, 5),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 5),
+    sw=st.integers(1, 5),
+    ceil_mode=st.integers(0, 1),
+    auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
+)
+def test_pool_attributes(data, op, c, kh, kw, sh, sw, ceil_mode, auto_pad):
+    attrs, h, w = _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad)
+    model = make_model([node(op, ["x"], ["y"], **attrs)], (c, h, w))
+    try:
+        compile_model(model)
+    except CompileError as exc:
+        # The one refused case: a window wholly in the padding (onnxruntime pools over nothing there).
+        assert "entirely in the padding" in str(exc), str(exc)
+        return
+    check_float(model, rand((2, c, h, w), 3), reference=True)
+
+
+@pytest.mark.parametrize("count_include_pad", [0, 1])
+def test_average_pool_ceil_mode_window_past_the_padding(count_include_pad):
+    # 6 wide, kernel 3, stride 3, pads 1: with ceil_mode the last window [5, 8) runs past the
+    # padded area [-1, 7); onnxruntime divides by the positions up to it.
+    pool = node(
+        "AveragePool",
+        ["x"],
+        ["y"],
+        kernel_shape=[1, 3],
+        strides=[1, 3],
+        pads=[0, 1, 0, 1],
+        ceil_mode=1,
+        count_include_pad=count_include_pad,
+    )
+    x = np.arange(12, dtype=np.float32).reshape(1, 2, 1, 6) + 1
+    native, _ = check_float(make_model([pool], (2, 1, 6)), x)
+    assert native.output_shape == (2, 1, 3)
+
+
+def test_global_average_pool_then_gemm():
+    nodes = [
+        node("GlobalAveragePool", ["x"], ["g"]),
+        node("Flatten", ["g"], ["f"]),
+        node("Gemm", ["f", "W", "B"], ["y"], transB=1, alpha=0.5, beta=2.0),
+    ]
+    inits = [("W", rand((4, 6), 1)), ("B", rand((4,), 2))]
+    _, report = check_float(make_model(nodes, (6, 5, 7), inits), rand((3, 6, 5, 7), 3), reference=True)
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "AVG_POOL_2D", "FULLY_CONNECTED"]  # NCHW input
+
+
+@pytest.mark.parametrize("keepdims", [0, 1])
+@pytest.mark.parametrize("op, native_op", [("ReduceMean", "AVG_POOL_2D"), ("ReduceMax", "MAX_POOL_2D")])
+def test_reduce_over_nhwc_spatial_axes_is_global_pooling(keepdims, op, native_op):
+    # tf2onnx's Keras GlobalAveragePooling2D / GlobalMaxPooling2D: ReduceMean / ReduceMax axes
+    # [1, 2] on an NHWC tensor (opset 18: axes as an input).
+    nodes = [node(op, ["x", "axes"], ["y"], keepdims=keepdims)]
+    inits = [("axes", np.array([1, 2], np.int64))]
+    native, report = check_float(make_model(nodes, (5, 4, 3), inits), rand((2, 5, 4, 3)))
+    assert [r.op for r in report.layers] == [native_op] + (["RESHAPE"] if not keepdims else [])
+    assert native.output_shape == ((1, 1, 3) if keepdims else (3,))
+
+
+def test_global_max_pool():
+    check_float(make_model([node("GlobalMaxPool", ["x"], ["y"])], (3, 5, 4)), rand((2, 3, 5, 4)))

@@ -1,0 +1,177 @@
+"""Float activations, normalisation and two-tensor arithmetic against onnxruntime (within 1e-5,
+tests/ort_compare.py): the patterns the compiler folds into one op, the layouts and broadcasts
+it must reconcile, and what it refuses."""
+
+import numpy as np
+import pytest
+from ort_compare import check_float, make_model, node, rand
+
+from edgecnn.export.compiler import CompileError, compile_model
+
+
+@pytest.mark.parametrize(
+    "op, attrs",
+    [
+        ("Relu", {}),
+        ("Sigmoid", {}),
+        ("Tanh", {}),
+        ("LeakyRelu", {"alpha": 0.2}),
+        ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}),
+        ("HardSwish", {}),
+        ("Clip", {}),
+    ],
+)
+def test_activations(op, attrs):
+    inputs = ["x", "lo", "hi"] if op == "Clip" else ["x"]
+    inits = [("lo", np.float32(-0.5)), ("hi", np.float32(6.0))] if op == "Clip" else []
+    model = make_model([node(op, inputs, ["y"], **attrs)], (3, 5, 4), inits)
+    check_float(model, rand((2, 3, 5, 4)) * 5, reference=True)
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated):
+    # tf2onnx's Keras hard_sigmoid relu6(x + 3) / 6, and hard_swish x * hard_sigmoid(x) (MobileNetV3).
+    nodes = [
+        node("Conv", ["x", "W"], ["c"]),
+        node("Add", ["c", "three"], ["a"]),
+        node("Clip", ["a", "zero", "six"], ["r"]),
+        node("Mul", ["r", "sixth"], ["h"]),
+    ]
+    nodes.append(node("Mul", ["c", "h"], ["y"]) if gated else node("Identity", ["h"], ["y"]))
+    inits = [
+        ("W", rand((4, 3, 1, 1), 1)),
+        ("three", np.float32(3)),
+        ("zero", np.float32(0)),
+        ("six", np.float32(6)),
+        ("sixth", np.float32(1 / 6)),
+    ]
+    _, report = check_float(make_model(nodes, (3, 5, 4), inits), rand((2, 3, 5, 4), 2) * 4, reference=True)
+    assert [r.op for r in report.layers] == [
+        "TRANSPOSE",
+        "CONV_2D+" + ("hard_swish" if gated else "hard_sigmoid"),
+        "TRANSPOSE",
+    ]
+
+
+def batch_norm_inits(channels):
+    """The scale s, bias b, mean m and (positive) variance v of a BatchNormalization."""
+    s, b, m, v = (rand((channels,), seed) for seed in (2, 3, 4, 5))
+    return [("s", s), ("b", b), ("m", m), ("v", np.abs(v) + 0.5)]
+
+
+def test_batch_norm_folds_into_the_conv():
+    nodes = [
+        node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
+        node("BatchNormalization", ["c", "s", "b", "m", "v"], ["y"], epsilon=1e-3),
+    ]
+    inits = [("W", rand((4, 3, 3, 3), 1)), *batch_norm_inits(4)]
+    _, report = check_float(make_model(nodes, (3, 6, 6), inits), rand((2, 3, 6, 6), 6))
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "TRANSPOSE"]  # NCHW in and out
+
+
+def test_batch_norm_with_two_readers_runs_as_channel_arith():
+    nodes = [
+        node("Conv", ["x", "W"], ["c"]),
+        node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+        node("Add", ["n", "c"], ["y"]),
+    ]
+    inits = [("W", rand((4, 3, 1, 1), 1)), *batch_norm_inits(4)]
+    _, report = check_float(make_model(nodes, (3, 5, 5), inits), rand((2, 3, 5, 5), 6), reference=True)
+    assert [r.op for r in report.layers] == [
+        "TRANSPOSE",
+        "CONV_2D",
+        "CHANNEL_ARITH(mul)",
+        "CHANNEL_ARITH(add)",
+        "ADD",
+        "TRANSPOSE",
+    ]
+
+
+def test_residual_block_add_relu_and_arena_lifetimes():
+    # x -> conv1 -> relu -> conv2 -> (+ x) -> relu: x must survive until the add.
+    nodes = [
+        node("Conv", ["x", "W1", "B1"], ["a"], pads=[1, 1, 1, 1]),
+        node("Relu", ["a"], ["r"]),
+        node("Conv", ["r", "W2", "B2"], ["b"], pads=[1, 1, 1, 1]),
+        node("Add", ["b", "x2"], ["s"]),
+        node("Relu", ["s"], ["y"]),
+    ]
+    pre = [node("Conv", ["x", "W0"], ["x2"])]
+    inits = [
+        ("W0", rand((4, 4, 1, 1), 0)),
+        ("W1", rand((4, 4, 3, 3), 1)),
+        ("B1", rand((4,), 2)),
+        ("W2", rand((4, 4, 3, 3), 3)),
+        ("B2", rand((4,), 4)),
+    ]
+    nodes[0].input[0] = "x2"
+    _native, report = check_float(make_model(pre + nodes, (4, 6, 6), inits), rand((3, 4, 6, 6), 5), reference=True)
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D+relu", "CONV_2D", "ADD+relu", "TRANSPOSE"]
+    # x2 (6*6*4 floats) is live across the two convs: three buffers of 576 bytes at the peak.
+    assert report.arena_bytes_per_sample == 3 * 576
+
+
+@pytest.mark.parametrize("op", ["Add", "Mul"])
+def test_two_tensor_add_mul_with_different_layouts(op):
+    # One operand NHWC-stored (after Conv), the other in ONNX order (the input): the compiler
+    # transposes one to match.
+    nodes = [node("Conv", ["x", "W"], ["c"]), node(op, ["x", "c"], ["y"])]
+    check_float(make_model(nodes, (3, 4, 5), [("W", rand((3, 3, 1, 1), 1))]), rand((2, 3, 4, 5), 2), reference=True)
+
+
+@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "Div"])
+def test_per_channel_constant_on_nchw_input(op):
+    # A (C, 1, 1) constant on an NCHW input stored in ONNX order: the channel is not the
+    # innermost axis, so the compiler transposes before CHANNEL_ARITH.
+    nodes = [node(op, ["x", "k"], ["y"])]
+    check_float(make_model(nodes, (3, 4, 5), [("k", rand((3, 1, 1), 1) + 2)]), rand((2, 3, 4, 5), 2))
+
+
+@pytest.mark.parametrize("op", ["Mul", "Add"])
+@pytest.mark.parametrize("gate_first", [False, True])
+def test_squeeze_excitation_broadcast_of_a_runtime_tensor(op, gate_first):
+    # x * sigmoid(conv(global_avg_pool(x))): the gate (N, C, 1, 1) broadcasts over H, W.
+    nodes = [
+        node("Conv", ["x", "W0"], ["f"], pads=[1, 1, 1, 1]),
+        node("GlobalAveragePool", ["f"], ["g"]),
+        node("Conv", ["g", "W1", "B1"], ["h"]),
+        node("Sigmoid", ["h"], ["s"]),
+        node(op, ["s", "f"] if gate_first else ["f", "s"], ["y"]),
+    ]
+    inits = [("W0", rand((4, 3, 3, 3), 1)), ("W1", rand((4, 4, 1, 1), 2)), ("B1", rand((4,), 3))]
+    _, report = check_float(make_model(nodes, (3, 5, 6), inits), rand((2, 3, 5, 6), 4), reference=True)
+    assert f"{op.upper()}" in [r.op for r in report.layers]
+
+
+def test_broadcast_along_an_axis_that_is_not_innermost():
+    # x (N, 3, 4, 5) in ONNX order times a (N, 1, 4, 1) gate: H is moved innermost first.
+    nodes = [
+        node("Transpose", ["x"], ["t"], perm=[0, 2, 1, 3]),  # (N, 4, 3, 5)
+        node("GlobalAveragePool", ["t"], ["g"]),  # (N, 4, 1, 1): per H of x
+        node("Transpose", ["g"], ["gt"], perm=[0, 2, 1, 3]),  # (N, 1, 4, 1)
+        node("Mul", ["x", "gt"], ["y"]),
+    ]
+    check_float(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5), 5), reference=True)
+
+
+def test_two_runtime_tensors_broadcasting_along_two_axes_is_refused():
+    nodes = [
+        node("GlobalAveragePool", ["x"], ["g"]),
+        node("Flatten", ["g"], ["f"]),
+        node("Reshape", ["f", "shape"], ["r"]),
+        node("Mul", ["x", "r"], ["y"]),
+    ]
+    model = make_model(nodes, (4, 3, 5), [("shape", np.array([-1, 2, 2, 1], np.int64))])
+    with pytest.raises(CompileError, match="broadcast along a single axis"):
+        compile_model(model)
+
+
+@pytest.mark.parametrize("small_first", [False, True])
+def test_sub_of_two_runtime_tensors(small_first):
+    # x - mean(x) per channel (and mean - x): a negation (exact) and an ADD, broadcast or not.
+    nodes = [
+        node("GlobalAveragePool", ["x"], ["m"]),
+        node("Sub", ["m", "x"] if small_first else ["x", "m"], ["d"]),
+        node("Sub", ["d", "x"], ["y"]),
+    ]
+    check_float(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5)), reference=True)

@@ -1,0 +1,234 @@
+"""The ONNX backend node test cases (shipped with the `onnx` package) for the ops the compiler
+claims, run through edgecnn: compile, run natively, compare with the case's expected outputs.
+
+`onnx.backend.test.case.node.collect_testcases()` builds each case's model and its expected
+inputs/outputs in memory (the wheel has no data/node directory). A case belongs to the op of its
+graph's first node and is taken when every node of its graph is an op the compiler's registry
+lists (standard domain). Each case ends in one of:
+
+- passed:  compiled, ran, every output matches (floats within FLOAT_TOLERANCE, relative to the
+           value's magnitude above 1; integers exactly);
+- refused: the compiler or the runtime refused it with an EdgecnnError naming the node, shape
+           or value and the reason (the reason is recorded);
+- wrong:   it ran and gave another answer; crashed: any other exception. Both are failures.
+
+The native runtime has one runtime input: a case's other graph inputs are given as initializers
+holding the case's values for them (constant weights, as in a deployed model); a case whose first
+input is not a runtime tensor of the model is then a constant computation.
+
+`python tests/onnx_backend.py` rewrites docs/backend-tests.md from a fresh run;
+tests/export/test_onnx_backend.py runs the cases and checks that page is current.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FLOAT_TOLERANCE = 1e-5
+DOC = Path(__file__).resolve().parent.parent / "docs" / "backend-tests.md"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: str
+    op: str
+    result: str  # passed / refused / wrong / crashed
+    detail: str = ""
+
+
+def claimed_ops() -> list[str]:
+    """The standard-domain ops the compiler's registry lists (edgecnn compile's supported ops)."""
+    import edgecnn.export.compiler  # noqa: F401  (registers every lowering)
+    from edgecnn.export.compiler.graph import LOWERINGS
+
+    return sorted({op for (domain, op), reg in LOWERINGS.items() if domain == "" and reg.listed})
+
+
+def claimed_cases() -> list:
+    """(op, case) for every node test case whose graph uses claimed ops only, by case name."""
+    from onnx.backend.test.case.node import collect_testcases
+
+    claimed = set(claimed_ops()) | {"Constant"}
+    with warnings.catch_warnings():  # the cases of unclaimed ops (Cast to float8, ...) warn as numpy builds them
+        warnings.simplefilter("ignore")
+        cases = collect_testcases(None)
+    taken = []
+    for case in cases:
+        ops = [n.op_type for n in case.model.graph.node if n.domain in ("", "ai.onnx")]
+        if len(ops) == len(case.model.graph.node) and set(ops) - {"Constant"} and set(ops) <= claimed:
+            taken.append((next(o for o in ops if o != "Constant"), case))
+    return sorted(taken, key=lambda oc: (oc[0], oc[1].name))
+
+
+def with_one_runtime_input(model, inputs: list) -> tuple:
+    """The case's model with every graph input after the first turned into an initializer holding
+    the case's value for it; returns (model, first input's name, first input's value)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    graph = model.graph
+    initialized = {t.name for t in graph.initializer}
+    runtime = [i for i in graph.input if i.name not in initialized]
+    for value_info, value in zip(runtime[1:], inputs[1:], strict=False):  # optional inputs may be absent
+        if isinstance(value, onnx.TensorProto):  # types numpy has no dtype for (int4, float8, ...)
+            tensor = onnx.TensorProto.FromString(value.SerializeToString())
+            tensor.name = value_info.name
+        else:
+            tensor = numpy_helper.from_array(np.asarray(value), value_info.name)
+        graph.initializer.append(tensor)
+    keep = runtime[0]
+    others = [i for i in graph.input if i.name != keep.name]
+    del graph.input[:]
+    graph.input.extend([keep, *others])
+    return model, keep.name, as_array(inputs[0])
+
+
+def as_array(value) -> np.ndarray:
+    """A case's input or output value as an array (TensorProto for types numpy lacks)."""
+    import onnx
+    from onnx import numpy_helper
+
+    return numpy_helper.to_array(value) if isinstance(value, onnx.TensorProto) else np.asarray(value)
+
+
+def _matches(got: np.ndarray, want: np.ndarray, case=None) -> str:
+    """'' when got is want (floats within FLOAT_TOLERANCE, relative above magnitude 1), else why not.
+    With `case`: within the case's own tolerance (rtol, atol), for cases whose expected values are
+    typed rounded (e.g. to 4 digits)."""
+    if got.shape != want.shape:
+        return f"output shape {got.shape}, expected {want.shape}"
+    if got.dtype != want.dtype:
+        return f"output dtype {got.dtype}, expected {want.dtype}"
+    if np.issubdtype(want.dtype, np.floating):
+        if not np.array_equal(np.isnan(got), np.isnan(want)):
+            return "NaN where the expected output has none (or the reverse)"
+        ok = ~np.isnan(want)
+        g, w = got[ok].astype(np.float64), want[ok].astype(np.float64)
+        if case is not None:
+            return "" if np.allclose(g, w, rtol=case.rtol, atol=case.atol) else "outside the case's tolerance"
+        diff = np.abs(g - w) / np.maximum(1.0, np.abs(w))
+        if diff.size and diff.max() > FLOAT_TOLERANCE:
+            return f"largest difference {diff.max():.3g} > {FLOAT_TOLERANCE}"
+        return ""
+    return "" if np.array_equal(got, want) else f"{int(np.count_nonzero(got != want))} values differ"
+
+
+def _onnxruntime(model, name: str, x: np.ndarray) -> list:
+    """onnxruntime's outputs for the model (the reference when a case's typed values are rounded)."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {name: x})
+
+
+def run_case(op: str, case) -> Outcome:
+    """Compile and run one case (every data set); see the module docstring for the outcomes."""
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime.errors import EdgecnnError
+    from edgecnn.runtime.session import InferenceSession
+
+    loose = []  # outputs within the case's own tolerance only
+    try:
+        for inputs, outputs in case.data_sets:
+            model, name, x = with_one_runtime_input(case.model, list(inputs))
+            blob, _ = compile_model(model)
+            session = InferenceSession(blob, threads=1)
+            got = session.run(None, {name: x})
+            if len(outputs) != len(got):
+                return Outcome(case.name, op, "wrong", f"{len(got)} outputs, expected {len(outputs)}")
+            for i, (g, w) in enumerate(zip(got, outputs, strict=True)):
+                g, w = np.asarray(g), as_array(w)
+                why = _matches(g, w)
+                if why and not _matches(g, w, case) and not _matches(g, _onnxruntime(model, name, x)[i]):
+                    loose.append(
+                        f"{why}; within the case's rtol={case.rtol:g}, atol={case.atol:g}, and within "
+                        f"{FLOAT_TOLERANCE:g} of onnxruntime"
+                    )
+                elif why:
+                    return Outcome(case.name, op, "wrong", why)
+        return Outcome(case.name, op, "passed", "; ".join(loose))
+    except EdgecnnError as exc:
+        return Outcome(case.name, op, "refused", str(exc).split("\n")[0])
+    except Exception as exc:  # anything else is a crash: reported as a failure with its type
+        return Outcome(case.name, op, "crashed", f"{type(exc).__name__}: {exc}")
+
+
+def run_all() -> list[Outcome]:
+    return [run_case(op, case) for op, case in claimed_cases()]
+
+
+def _reason(detail: str) -> str:
+    """A refusal message with the case-specific parts (node names, numbers) generalised, so that
+    equal reasons group together."""
+    text = re.sub(r"node '[^']*' \((\w+)\)", r"\1", detail)
+    text = re.sub(r"'[^']*'", "'…'", text)
+    text = re.sub(r"[\[(][-\d, N]*[\])]", "(…)", text)
+    return re.sub(r"(?<![\w.])-?\d+(?![\w.])", "N", text).split("; supported:")[0]
+
+
+def report(outcomes: list[Outcome]) -> str:
+    """docs/backend-tests.md: counts per op, then every refused case with its reason."""
+    from importlib.metadata import version
+
+    per_op: dict[str, Counter] = defaultdict(Counter)
+    for o in outcomes:
+        per_op[o.op][o.result] += 1
+    passed = sum(c["passed"] for c in per_op.values())
+    lines = [
+        "# ONNX backend node tests",
+        "",
+        "Generated by `python tests/onnx_backend.py` (do not edit by hand); "
+        "`tests/export/test_onnx_backend.py` fails when it is out of date.",
+        "",
+        f"The node test cases of onnx {version('onnx')} (`onnx.backend.test.case.node.collect_testcases()`) whose "
+        "graphs use only ops the compiler claims, each compiled and run natively and compared with the "
+        f"case's expected outputs (floats within {FLOAT_TOLERANCE:g}, relative above magnitude 1; integers "
+        "exactly). Inputs after the first are given as constant weights (the native runtime has one "
+        "runtime input). A case that is not passed is refused with a message naming the node and the "
+        "reason: never a crash or a wrong answer.",
+        "",
+        f"**{passed} of {len(outcomes)} cases pass.**",
+        "",
+        "| op | cases | passed | refused |",
+        "|---|---|---|---|",
+    ]
+    for op in sorted(set(claimed_ops()) | set(per_op)):
+        c = per_op.get(op, Counter())
+        total = sum(c.values())
+        lines.append(f"| {op} | {total} | {c['passed']} | {total - c['passed']} |")
+    loose = [o for o in outcomes if o.result == "passed" and o.detail]
+    if loose:
+        lines += ["", "## Passed at the case's own tolerance", ""]
+        lines += [
+            "These cases' expected outputs are typed rounded; edgecnn's output matches onnxruntime's "
+            f"but differs from the typed values by more than {FLOAT_TOLERANCE:g}:",
+            "",
+        ]
+        lines += [f"- `{o.case}`: {o.detail}" for o in loose]
+    lines += ["", "## Refusals by reason", ""]
+    by_reason: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        if o.result != "passed":
+            by_reason[_reason(o.detail)].append(o)
+    for reason, cases in sorted(by_reason.items(), key=lambda rc: (-len(rc[1]), rc[0])):
+        lines.append(f"- **{len(cases)}**: {reason}")
+        lines.append(f"  ({', '.join(f'`{o.case}`' for o in cases)})")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    outcomes = run_all()
+    DOC.write_text(report(outcomes))
+    print(f"{sum(o.result == 'passed' for o in outcomes)} of {len(outcomes)} passed; wrote {DOC}")
+    bad = [o for o in outcomes if o.result in ("wrong", "crashed")]
+    for o in bad:
+        print(f"{o.result}: {o.case} ({o.op}): {o.detail}", file=sys.stderr)
+    sys.exit(1 if bad else 0)

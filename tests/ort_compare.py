@@ -1,0 +1,135 @@
+"""The native runtime against onnxruntime on small graphs written with onnx.helper: build the
+model, run it in both, compare (floats within RTOL of the output's scale, int8 bit for bit), and
+list the ops onnxruntime fused so a test knows which of its kernels it compared with."""
+
+from __future__ import annotations
+
+import collections
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, settings
+from needs import need
+
+onnx = need("onnx")
+ort = need("onnxruntime")
+
+RTOL = 1e-5
+FLOAT_OPSET = 19  # AveragePool dilations (opset 19) and the newest forms of the other ops
+INT8_OPSET = 17  # tf2onnx's; the opset onnxruntime's quantizer and QDQ fusions are checked at here
+MICROSOFT = "com.microsoft"
+# Enough examples to reach the edge cases, few enough to keep a file well under a minute;
+# derandomized so CI sees the same cases every run.
+FLOAT_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def node(op, inputs, outputs, **attrs):
+    """onnx.helper.make_node."""
+    return onnx.helper.make_node(op, inputs, outputs, **attrs)
+
+
+def make_model(
+    nodes, in_shape, inits=(), *, opset=FLOAT_OPSET, batch="N", out_shape=None, microsoft=False, x="x", y="y"
+):
+    """A model with the float input x ([batch, *in_shape]) and the float output y; inits: (name,
+    array) pairs or a dict; microsoft: the com.microsoft domain is imported too (QLinearAdd ...)."""
+    helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
+    pairs = inits.items() if isinstance(inits, dict) else inits
+    graph = helper.make_graph(
+        nodes,
+        "case",
+        [helper.make_tensor_value_info(x, float32, [batch, *in_shape])],
+        [helper.make_tensor_value_info(y, float32, out_shape)],
+        initializer=[onnx.numpy_helper.from_array(np.asarray(a), n) for n, a in pairs],
+    )
+    opsets = [helper.make_opsetid("", opset)] + ([helper.make_opsetid(MICROSOFT, 1)] if microsoft else [])
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 9  # onnx.helper writes the installed onnx's newest, which onnxruntime may not read yet
+    return model
+
+
+def _session_options(optimize: bool):
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors are asserted on, not logged
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the graph as written
+    return options
+
+
+def run_onnxruntime(model, x: np.ndarray, *, optimize: bool = True) -> np.ndarray:
+    """The first output of onnxruntime on the CPU, at its default optimisation level (which fuses
+    QDQ groups into its int8 kernels) or, optimize=False, running the graph as written."""
+    options = _session_options(optimize)
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def optimized_ops(model) -> collections.Counter:
+    """Op types of the graph onnxruntime runs at its default optimisation level."""
+    options = _session_options(optimize=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        options.optimized_model_filepath = str(Path(tmp) / "opt.onnx")
+        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return collections.Counter(n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node)
+
+
+def rand(shape, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def same_pads_ok(size, stride, kernel, dilation=1) -> bool:
+    """onnxruntime refuses auto_pad SAME_* when the needed padding is negative (stride > kernel span)."""
+    return (-(-size // stride) - 1) * stride + dilation * (kernel - 1) + 1 - size >= 0
+
+
+def check_float(model, x, reference=False):
+    """Compile, run natively (with reference=True: the fast and the reference kernels), compare with
+    onnxruntime running the graph as written: |native - onnxruntime| <= RTOL * max(1, max|onnxruntime|).
+    Returns (the native Model, the compile report)."""
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    blob, report = compile_model(model)
+    native = Model.from_bytes(blob)
+    want = run_onnxruntime(model, x, optimize=False)
+    results = []
+    for ref in (False, True) if reference else (False,):
+        got = native.predict(x, reference=ref)
+        assert got.shape == want.shape, (got.shape, want.shape)
+        diff = float(np.max(np.abs(got.astype(np.float64) - want))) if want.size else 0.0
+        scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
+        assert diff <= RTOL * scale, f"largest |native - onnxruntime| = {diff:.3g} (limit {RTOL * scale:.3g})"
+        results.append(got)
+    if reference:  # the fast kernels sum in the reference order: bit-identical (docs/file-format.md)
+        assert np.array_equal(results[0], results[1]), "fast and reference kernels differ"
+    return native, report
+
+
+def run_native(model, x: np.ndarray) -> np.ndarray:
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    blob, _ = compile_model(model)
+    return Model.from_bytes(blob).predict(x, check_finite=False)  # some cases test +-Inf saturation
+
+
+def assert_bit_exact(model, x, what: str) -> int:
+    """Native == onnxruntime (default optimisation level) on every value; returns the number of
+    values compared. The outputs are the DequantizeLinear of int8 codes: equal floats, equal codes."""
+    expected, native = run_onnxruntime(model, x), run_native(model, x)
+    assert native.shape == expected.shape, (what, native.shape, expected.shape)
+    differ = np.flatnonzero(native.reshape(-1) != expected.reshape(-1))
+    if differ.size:
+        i = differ[0]
+        raise AssertionError(
+            f"{what}: {differ.size} of {native.size} int8 values differ from onnxruntime "
+            f"(first at flat index {i}: native {native.reshape(-1)[i]!r}, "
+            f"onnxruntime {expected.reshape(-1)[i]!r})"
+        )
+    return native.size

@@ -23,7 +23,7 @@ PACKAGING_PKGS    := cmake pkgconf gcc-arm-none-eabi picolibc-arm-none-eabi qemu
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile native/sources.mk \
                   $(shell find native/include native/src -name '*.[ch]')
 
-.PHONY: run test lint format bench venv venv-test data browser-deps native-test cross-deps native-cross packaging-deps lint-deps fuzz-deps fuzz fuzz-test pytest cortex-m clean help
+.PHONY: run test lint format bench ablate venv venv-test data browser-deps native-test cross-deps native-cross packaging-deps lint-deps fuzz-deps fuzz fuzz-test pytest cortex-m clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make test   run the C and Python test suites (sets everything up)"
 	@echo "make lint   ruff, mypy and clang-format checks (make format rewrites the sources)"
 	@echo "make bench  native vs onnxruntime vs LiteRT on the reference model and the tiny zoo (docs/benchmarks.md)"
+	@echo "make ablate augmentation presets x training-set sizes (long: about an hour; docs/training.md)"
 	@echo "make cortex-m  the int8 models on emulated Cortex-M4F and M55 (qemu): identical to host, instructions, flash, RAM"
 	@echo "make fuzz   fuzz the C model loader for FUZZ_SECONDS (default 600) with libFuzzer + ASan/UBSan"
 	@echo "make clean  remove build products (keeps .venv and runs/)"
@@ -144,6 +145,10 @@ fuzz: fuzz-deps
 fuzz-test: fuzz-deps
 	$(MAKE) -C native/fuzz replay
 	$(MAKE) -C native/fuzz fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+
+# Augmentation presets x training-set sizes (docs/training.md); long: about an hour on 2 free cores.
+ablate: venv data
+	$(EDGECNN) ablate --data $(DATA_DIR) --out $(RUN_DIR)/ablation
 
 # The int8 models on Cortex-M4F and Cortex-M55 under qemu-system-arm (native/cortex-m.mk).
 cortex-m: venv-test data packaging-deps

@@ -214,5 +214,5 @@ def _predict_with_progress(model, images, quiet: bool, chunk: int = 500):
     if not quiet:
         from edgecnn.runtime.errors import require
 
-        starts = require("tqdm").tqdm(starts, desc="native", unit="batch", leave=False)
+        starts = require("tqdm").tqdm(starts, desc="native", unit="batch", leave=False, disable=None)
     return np.concatenate([model.predict(images[s : s + chunk]) for s in starts])

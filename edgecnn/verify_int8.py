@@ -80,7 +80,7 @@ def _native_run(model_proto, images, desc):
     model = Model.from_bytes(blob)
     chunks = range(0, len(images), 500)
     if desc:
-        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
+        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False, disable=None)
     return np.concatenate([model.predict(images[s : s + 500]) for s in chunks])
 
 
@@ -93,7 +93,7 @@ def _ort_run(model_proto, images, outputs=None, desc=None):
     name = session.get_inputs()[0].name
     chunks = range(0, len(images), 500)
     if desc:
-        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
+        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False, disable=None)
     parts = [session.run(outputs, {name: images[s : s + 500]}) for s in chunks]
     return [np.concatenate(p) for p in zip(*parts)]
 

@@ -119,7 +119,7 @@ def run_onnx(
     chunks = list(batches(len(images), batch_size))
     if desc is not None:
         tqdm = require("tqdm").tqdm
-        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False)
+        chunks = tqdm(chunks, desc=desc, unit="batch", leave=False, disable=None)
     return np.concatenate([session.run(None, {input_name: images[s]})[0] for s in chunks])
 
 

@@ -122,7 +122,7 @@ def keras_predict(
     keras = require("keras")
     chunks = list(batches(len(images), batch_size))
     if desc is not None:
-        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False)
+        chunks = require("tqdm").tqdm(chunks, desc=desc, unit="batch", leave=False, disable=None)
     return np.concatenate([keras.ops.convert_to_numpy(model(images[s], training=False)) for s in chunks])
 
 

@@ -132,7 +132,7 @@ def test_shape_compiles_runs_and_matches_onnxruntime(name):
     ort = need("onnxruntime")
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import InferenceSession
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     model, shape, refused = CASES[name]
     session = InferenceSession(compile_model(model)[0], threads=1)

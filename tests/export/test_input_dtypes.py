@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
-from edgecnn.runtime.model import InputError  # noqa: E402
+from edgecnn.runtime.errors import InputError  # noqa: E402
 
 RTOL = 1e-5
 ort.set_default_logger_severity(3)

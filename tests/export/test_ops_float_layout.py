@@ -141,3 +141,27 @@ def test_matmul_over_the_channels_of_an_nchw_map():
     inits = [("K", rand((4, 3, 1, 1), 1)), ("W", rand((4, 6), 2))]
     _, report = check_float(make_model(nodes, (3, 5, 2), inits), rand((2, 3, 5, 2), 3), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D"]
+
+
+@FLOAT_SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data())
+def test_concat_with_constant_inputs(shape, data):
+    # Constants of one sample copied into every sample next to the runtime tensor, in any order.
+    axis = data.draw(st.integers(1, len(shape)), "axis")
+    parts = data.draw(st.lists(st.booleans(), min_size=1, max_size=4), "constant before/after")
+    inits, names = [], []
+    for i, before in enumerate(parts):
+        kshape = [1, *shape]
+        kshape[axis] = i + 1
+        inits.append((f"k{i}", rand(kshape, i + 1)))
+        names = [f"k{i}", *names] if before else [*names, f"k{i}"]
+    inputs = [n for n in names if parts[int(n[1:])]] + ["r"] + [n for n in names if not parts[int(n[1:])]]
+    nodes = [node("Relu", ["x"], ["r"]), node("Concat", inputs, ["y"], axis=axis)]
+    check_float(make_model(nodes, tuple(shape), inits, batch=1), rand((1, *shape), 9))
+
+
+def test_concat_of_a_constant_and_a_conv_output_on_channels():
+    # The Conv output is stored NHWC: the constant is stored in that order too.
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("Concat", ["k", "c"], ["y"], axis=1)]
+    inits = [("W", rand((3, 2, 1, 1), 1)), ("k", rand((1, 2, 4, 5), 2))]
+    check_float(make_model(nodes, (2, 4, 5), inits, batch=1), rand((1, 2, 4, 5), 3), reference=True)

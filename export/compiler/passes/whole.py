@@ -96,6 +96,10 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
             default = _attr(onnx, node, "axis")
         axis = _attr(onnx, node, "axis", default)
         _set_attr(onnx, new, "axis", _shifted([axis], rank)[0])
+        if op == "Concat":  # its constant inputs take the new leading axis too (equal ranks)
+            for i, name in enumerate(node.input):
+                if name in rw.consts:
+                    new.input[i] = rw.const(rw.consts[name][None], name)
         return [new]
     if op == "Transpose":
         perm = _attr(onnx, node, "perm", list(reversed(range(rank))))

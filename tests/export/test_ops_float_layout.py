@@ -165,3 +165,41 @@ def test_concat_of_a_constant_and_a_conv_output_on_channels():
     nodes = [node("Conv", ["x", "W"], ["c"]), node("Concat", ["k", "c"], ["y"], axis=1)]
     inits = [("W", rand((3, 2, 1, 1), 1)), ("k", rand((1, 2, 4, 5), 2))]
     check_float(make_model(nodes, (2, 4, 5), inits, batch=1), rand((1, 2, 4, 5), 3), reference=True)
+
+
+@FLOAT_SETTINGS
+@given(data=st.data(), m=st.integers(1, 4), k=st.integers(1, 5), o=st.integers(1, 4))
+def test_matmul_by_a_stack_of_matrices(data, m, k, o):
+    # (N, ..., M, K) by a constant (..., K, O) broadcast as numpy does (each stack axis: the
+    # tensor's, the constant's, or both): a grouped 1x1 convolution; a vector B drops its axis.
+    depth = data.draw(st.integers(1, 2), "stack axes")
+    a_stack, b_stack = [], []
+    for i in range(depth):
+        d = data.draw(st.integers(2, 3), f"axis {i}")
+        a_d, b_d = data.draw(st.sampled_from([(d, d), (d, 1), (1, d), (1, 1)]), f"broadcast {i}")
+        a_stack.append(a_d)
+        b_stack.append(b_d)
+    b_stack = b_stack[data.draw(st.integers(0, depth), "constant stack axes dropped") :]
+    vector = data.draw(st.booleans(), "B a vector")
+    b = rand((k,), 1) if vector else rand((*b_stack, k, o), 1)
+    nodes = [node("Relu", ["x"], ["r"]), node("MatMul", ["r", "W"], ["y"])]
+    check_float(make_model(nodes, (*a_stack, m, k), [("W", b)]), rand((2, *a_stack, m, k), 2), reference=True)
+
+
+def test_matmul_by_a_stack_of_an_nhwc_stored_tensor():
+    # A Conv output (stored NHWC) as the (N, C, H, W) tensor of a stack over C.
+    nodes = [node("Conv", ["x", "K"], ["c"]), node("MatMul", ["c", "W"], ["y"])]
+    inits = [("K", rand((3, 2, 1, 1), 1)), ("W", rand((3, 5, 2), 3))]
+    check_float(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 2), reference=True)
+
+
+def test_matmul_whose_constant_stack_is_deeper_than_the_tensor_is_refused():
+    nodes = [node("MatMul", ["x", "W"], ["y"])]
+    with pytest.raises(CompileError, match="must not be deeper"):
+        compile_model(make_model(nodes, (3, 4), [("W", rand((2, 2, 4, 2), 1))]))
+
+
+def test_matmul_of_rows_by_a_vector():
+    # (N, K) by (K,): one value per sample.
+    nodes = [node("Relu", ["x"], ["r"]), node("MatMul", ["r", "W"], ["y"])]
+    check_float(make_model(nodes, (4,), [("W", rand((4,), 1))]), rand((3, 4), 2))

@@ -93,11 +93,14 @@ def outside_claim(case) -> str:
         ("constant input", runtime[1:], CONSTANT_TYPES),
     ):
         for vi in infos:
+            if not vi.type.HasField("tensor_type"):
+                return f"a {kind} that is not a tensor (a sequence or an optional)"
             name = type_name(vi.type.tensor_type.elem_type)
             if name not in allowed:
-                return f"a {name} {kind}: edgecnn's tensors are {', '.join(RUNTIME_TYPES).lower()}"
-            if any(d.HasField("dim_value") and d.dim_value == 0 for d in vi.type.tensor_type.shape.dim):
-                return "an empty tensor (a zero dimension)"
+                return f"{kind} of type {name}: the runtime's tensors are float32, int8 and uint8"
+            dims = vi.type.tensor_type.shape.dim  # (a constant may be empty: the axes of a Reduce* over all)
+            if kind != "constant input" and any(d.HasField("dim_value") and d.dim_value == 0 for d in dims):
+                return f"an empty {kind} (a zero dimension)"
     first = runtime[0].type.tensor_type.elem_type if runtime else TensorProto.FLOAT
     values = {t.name: to_array(t) for t in graph.initializer}
     if case.data_sets:

@@ -215,8 +215,10 @@ def test_reduce_over_any_non_batch_axes(shape, data):
     if not axes:  # every axis, the fixed batch of 2 included: the input runs as one sample
         from edgecnn.runtime.session import InferenceSession
 
-        nodes = [node("Relu", ["x"], ["r"]), node(op, ["r"], ["y"], keepdims=keepdims)]
-        model, x = make_model(nodes, tuple(shape), batch=2), rand((2, *shape), 4)
+        empty = data.draw(st.booleans(), "an empty axes input")  # also every axis (opset 18)
+        inputs, inits = (["r", "axes"], [("axes", np.zeros(0, np.int64))]) if empty else (["r"], [])
+        nodes = [node("Relu", ["x"], ["r"]), node(op, inputs, ["y"], keepdims=keepdims)]
+        model, x = make_model(nodes, tuple(shape), inits, batch=2), rand((2, *shape), 4)
         (got,) = InferenceSession(compile_model(model)[0]).run(None, {"x": x})
         want = run_onnxruntime(model, x)
         assert got.shape == want.shape

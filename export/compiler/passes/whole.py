@@ -129,6 +129,8 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
             if node.input[1] not in rw.consts:
                 return None
             axes = [int(a) for a in rw.consts[node.input[1]].reshape(-1)]
+        if axes == [] and op.startswith("Reduce") and not _attr(onnx, node, "noop_with_empty_axes", 0):
+            axes = None  # empty axes: every axis (of the original rank, not the new leading one)
         if axes is None:
             if op == "Squeeze":
                 axes = [i for i, d in enumerate(in_shape) if d == 1]

@@ -12,6 +12,10 @@ lists (standard domain). Each case ends in one of:
            or value and the reason (the reason is recorded);
 - wrong:   it ran and gave another answer; crashed: any other exception. Both are failures.
 
+A case counts under its op only when it exercises what edgecnn claims for that op
+(outside_claim: float32 / int8 / uint8 tensors, inference, ...); the others (Cast to float16, an
+int16 Add, ...) are run all the same and listed apart, each with its reason.
+
 The native runtime has one runtime input: a case's other graph inputs are given as initializers
 holding the case's values for them (constant weights, as in a deployed model); a case whose first
 input is not a runtime tensor of the model is then a constant computation.

@@ -72,17 +72,33 @@ def claimed_cases() -> list:
     return sorted(taken, key=lambda oc: (oc[0], oc[1].name))
 
 
-# The element types of the runtime's tensors (docs/file-format.md); constants may also be int32
+# The element types of the runtime's tensors (docs/file-format.md): a model input is float32, int8
+# or uint8, an output also int32 (ConvInteger, MatMulInteger); constants may also be int32
 # (biases), int64 (shapes, axes) and bool (flags), which the compiler reads at compile time.
-RUNTIME_TYPES = ("FLOAT", "INT8", "UINT8")
-CONSTANT_TYPES = (*RUNTIME_TYPES, "INT32", "INT64", "BOOL")
+INPUT_TYPES = ("FLOAT", "INT8", "UINT8")
+OUTPUT_TYPES = (*INPUT_TYPES, "INT32")
+CONSTANT_TYPES = (*INPUT_TYPES, "INT32", "INT64", "BOOL")
+
+
+# Ops over the spatial axes of an (N, C, ...) tensor: claimed over 1 or 2 of them (models.md).
+SPATIAL_OPS = ("Conv", "ConvTranspose", "ConvInteger", "MaxPool", "AveragePool", "QLinearConv")
+
+
+def _spatial_axes(case, node) -> int:
+    """The number of spatial axes `node` works over: its kernel's rank, or its input's rank - 2."""
+    for a in node.attribute:
+        if a.name == "kernel_shape":
+            return len(a.ints)
+    shapes = {vi.name: vi.type.tensor_type.shape.dim for vi in case.model.graph.input}
+    return len(shapes.get(node.input[0], ())) - 2
 
 
 def outside_claim(case) -> str:
     """'' when the case exercises what edgecnn claims for its ops (docs/models.md), else why not.
-    The claim: inference on float32 / int8 / uint8 tensors, int8 ones as quantized values
-    (QuantizeLinear / DequantizeLinear, QLinear*), pooling over 1 or 2 spatial axes, non-empty
-    tensors. A case outside it is still run and listed, under its reason, apart from the count."""
+    The claim: inference on float32 / int8 / uint8 tensors (int32 outputs), int8 ones as
+    quantized values (QuantizeLinear / DequantizeLinear, QLinear*), convolutions and pooling over
+    1 or 2 spatial axes, non-empty tensors. A case outside it is still run and listed, under its
+    reason, apart from the count."""
     import onnx
     from onnx import TensorProto
     from onnx.numpy_helper import to_array
@@ -92,8 +108,8 @@ def outside_claim(case) -> str:
     initialized = {t.name for t in graph.initializer}
     runtime = [i for i in graph.input if i.name not in initialized]
     for kind, infos, allowed in (
-        ("runtime input", runtime[:1], RUNTIME_TYPES),
-        ("graph output", graph.output, RUNTIME_TYPES),
+        ("runtime input", runtime[:1], INPUT_TYPES),
+        ("graph output", graph.output, OUTPUT_TYPES),
         ("constant input", runtime[1:], CONSTANT_TYPES),
     ):
         for vi in infos:
@@ -101,7 +117,8 @@ def outside_claim(case) -> str:
                 return f"a {kind} that is not a tensor (a sequence or an optional)"
             name = type_name(vi.type.tensor_type.elem_type)
             if name not in allowed:
-                return f"{kind} of type {name}: the runtime's tensors are float32, int8 and uint8"
+                kinds = ", ".join("float32" if t == "FLOAT" else t.lower() for t in allowed)
+                return f"{kind} of type {name}: the runtime's {kind}s are {kinds}"
             dims = vi.type.tensor_type.shape.dim  # (a constant may be empty: the axes of a Reduce* over all)
             if kind != "constant input" and any(d.HasField("dim_value") and d.dim_value == 0 for d in dims):
                 return f"an empty {kind} (a zero dimension)"
@@ -118,8 +135,8 @@ def outside_claim(case) -> str:
             return "training mode: edgecnn compiles inference graphs"
         if at.get("block_size"):
             return "blocked quantization (block_size): edgecnn quantizes per tensor or per axis"
-        if node.op_type in ("MaxPool", "AveragePool") and len(at.get("kernel_shape", ())) > 2:
-            return "pooling over 3 spatial axes: edgecnn pools over 1 or 2"
+        if node.op_type in SPATIAL_OPS and _spatial_axes(case, node) > 2:
+            return f"{node.op_type} over 3 spatial axes: edgecnn's convolutions and pooling are 1-D or 2-D"
     return ""
 
 
@@ -271,8 +288,8 @@ def report(outcomes: list[Outcome]) -> str:
         "reason: never a crash or a wrong answer.",
         "",
         "A case counts under its op when it exercises what edgecnn claims for that op "
-        "([models.md](models.md#operator-coverage)): inference on float32, int8 and uint8 tensors, "
-        "int8 ones as quantized values, pooling over 1 or 2 spatial axes, non-empty tensors. The "
+        "([models.md](models.md#operator-coverage)): inference on float32, int8 and uint8 tensors (int32 outputs too), "
+        "int8 ones as quantized values, convolutions and pooling over 1 or 2 spatial axes, non-empty tensors. The "
         "others (Cast to float16, an int16 Add, a Dropout in training mode, ...) are run all the same "
         "(refused, never a crash or a wrong answer) and listed with the reason under "
         "[Outside the claim](#outside-the-claim).",

@@ -87,17 +87,22 @@ def op_label(op: NOp) -> str:
         return f"{op.op}({act_name(op.attrs['act'])})"
     if op.op == "CHANNEL_ARITH":
         return f"{op.op}({Arith(op.attrs['func']).name.lower()})"
+    if op.op == "RESIZE_2D":
+        return f"{op.op}({('nearest', 'linear', 'cubic')[op.attrs['mode']]})"
     return op.op
 
 
 def macs(tensors: list[NTensor], op: NOp) -> int:
     """Multiply-accumulates per sample (elementwise ops count one per element)."""
     y = tensors[op.outputs[0]]
-    if op.op == "CONV_2D":
+    if op.op in ("CONV_2D", "CONV_INTEGER_2D"):
         return int(np.prod(y.dims)) * int(np.prod(tensors[op.inputs[1]].dims[1:]))
+    if op.op == "CONV_TRANSPOSE_2D":  # every input pixel meets every tap of its group's outputs
+        o, kh, kw, _ = tensors[op.inputs[1]].dims
+        return int(np.prod(tensors[op.inputs[0]].dims)) * kh * kw * (o // op.attrs["group"])
     if op.op == "FULLY_CONNECTED":
         return int(np.prod(tensors[op.inputs[1]].dims))
-    if op.op in ("CHANNEL_ARITH", "ADD", "MUL"):
+    if op.op in ("CHANNEL_ARITH", "ADD", "MUL", "PRELU"):
         return int(np.prod(y.dims))
     if op.op == "AVG_POOL_2D":
         return int(np.prod(y.dims)) * op.attrs["kernel_h"] * op.attrs["kernel_w"]

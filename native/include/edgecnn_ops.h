@@ -128,6 +128,64 @@ typedef struct {
     uint32_t perm[5];
 } ecnn_transpose_params;
 
+/** CONV_TRANSPOSE_2D: the transposed convolution (ONNX ConvTranspose, 2-D). The output size
+ * is stride * (H - 1) + output_pad + dilation * (K - 1) + 1 - pad_begin - pad_end per axis. */
+typedef struct {
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    uint32_t dilation_h, dilation_w;
+    uint32_t group;
+    uint32_t output_pad_h, output_pad_w;
+} ecnn_conv_transpose2d_params;
+
+/** RESIZE_2D modes (param `mode`). */
+typedef enum { ECNN_RESIZE_NEAREST = 0, ECNN_RESIZE_LINEAR = 1, ECNN_RESIZE_CUBIC = 2 } ecnn_resize_mode;
+
+/** RESIZE_2D coordinate transformations (param `coord`): an output index to an input coordinate,
+ * as ONNX Resize's coordinate_transformation_mode. */
+typedef enum {
+    ECNN_COORD_HALF_PIXEL = 0,
+    ECNN_COORD_ALIGN_CORNERS = 1,
+    ECNN_COORD_ASYMMETRIC = 2,
+    ECNN_COORD_PYTORCH_HALF_PIXEL = 3,
+    ECNN_COORD_HALF_PIXEL_SYMMETRIC = 4,
+    ECNN_COORD_TF_HALF_PIXEL_FOR_NN = 5,
+    ECNN_COORD_TF_CROP_AND_RESIZE = 6 /**< the roi_* window; outside the input: `extrapolation` */
+} ecnn_resize_coord;
+
+/** RESIZE_2D nearest pixel rules (param `nearest_mode`); SIMPLE is opset 10's: ceil when
+ * downsampling the axis (scale < 1), else floor. */
+typedef enum {
+    ECNN_NEAREST_ROUND_PREFER_FLOOR = 0,
+    ECNN_NEAREST_ROUND_PREFER_CEIL = 1,
+    ECNN_NEAREST_FLOOR = 2,
+    ECNN_NEAREST_CEIL = 3,
+    ECNN_NEAREST_SIMPLE = 4
+} ecnn_nearest_mode;
+
+/** RESIZE_2D: X [H,W,C] to Y [OH,OW,C]; scale_h / scale_w are ONNX's scales (OH / H when the
+ * model gives sizes), which the coordinate transformations divide by. */
+typedef struct {
+    uint32_t mode;         /**< ecnn_resize_mode */
+    uint32_t coord;        /**< ecnn_resize_coord */
+    uint32_t nearest_mode; /**< ecnn_nearest_mode (nearest only; else 0) */
+    float scale_h, scale_w;
+    float cubic_a;                        /**< cubic only (ONNX cubic_coeff_a); else 0 */
+    uint32_t exclude_outside;             /**< cubic only: 1 = taps outside X get weight 0, the rest renormalised */
+    float roi_h0, roi_h1, roi_w0, roi_w1; /**< TF_CROP_AND_RESIZE only (fractions of in - 1); else 0 */
+    float extrapolation;                  /**< TF_CROP_AND_RESIZE only; else 0 */
+} ecnn_resize2d_params;
+
+/** CONV_INTEGER_2D: ONNX ConvInteger (and MatMulInteger as a 1x1 one): int32 sums of
+ * (x - x_zero_point) * (w - w_zero_point[o]) over CONV_2D's window. */
+typedef struct {
+    uint32_t stride_h, stride_w;
+    uint32_t pad_top, pad_left, pad_bottom, pad_right;
+    uint32_t dilation_h, dilation_w;
+    uint32_t group;
+    int32_t x_zero_point; /**< in X's dtype's range */
+} ecnn_conv_integer2d_params;
+
 /** Every op: X(NAME, file code, name, parameter struct). A new op is one line here, its struct
  * above and its file native/src/ops/<name>.c. */
 #define ECNN_OP_LIST(X)                                                                                                \
@@ -145,7 +203,11 @@ typedef struct {
     X(CONCAT, 12, concat, ecnn_concat_params)                                                                          \
     X(PAD, 13, pad, ecnn_pad_params)                                                                                   \
     X(TRANSPOSE, 14, transpose, ecnn_transpose_params)                                                                 \
-    X(MUL, 15, mul, ecnn_act_params)
+    X(MUL, 15, mul, ecnn_act_params)                                                                                   \
+    X(PRELU, 16, prelu, ecnn_no_params)                                                                                \
+    X(CONV_TRANSPOSE_2D, 17, conv_transpose_2d, ecnn_conv_transpose2d_params)                                          \
+    X(RESIZE_2D, 18, resize_2d, ecnn_resize2d_params)                                                                  \
+    X(CONV_INTEGER_2D, 19, conv_integer_2d, ecnn_conv_integer2d_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {

@@ -462,6 +462,7 @@ enum {
     TK_MAX,
     TK_MAX_F32_REF,
     TK_MAX_Q_REF,
+    TK_AVG_F32,
     TK_AVG_F32_REF,
     TK_AVG_Q_REF
 };
@@ -485,6 +486,7 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
     case TK_MAX: ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn(y, c->x, c->n, t, c->pool, c->type); break;
     case TK_MAX_F32_REF: ecnn_maxpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
     case TK_MAX_Q_REF: ecnn_maxpool2d_q_ref(y, c->x, c->n, t, c->pool, (ecnn_qtype)c->type); break;
+    case TK_AVG_F32: ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y, c->x, c->n, t, c->pool); break;
     case TK_AVG_F32_REF: ecnn_avgpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
     default: ecnn_avgpool2d_q_ref(y, c->x, c->n, t, c->pool, c->qx, c->qy, 1); break;
     }
@@ -659,8 +661,8 @@ static void test_tiles(void)
             c.n = n;
             c.qx = &qx, c.qy = &qy;
             for (c.kind = TK_MAX; c.kind <= TK_AVG_Q_REF; c.kind++) {
-                const int f32 =
-                    c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32_REF || (c.kind == TK_MAX && trial % 3 == 1);
+                const int f32 = c.kind == TK_MAX_F32_REF || c.kind == TK_AVG_F32 || c.kind == TK_AVG_F32_REF ||
+                                (c.kind == TK_MAX && trial % 3 == 1);
                 c.type = c.kind == TK_MAX && f32 ? ECNN_POOL_F32 : (int)qx.type;
                 c.x = f32 ? (const void *)fx : (const void *)qx8;
                 run_tile(&c, f32 ? (void *)fwhole : (void *)qwhole, WHOLE(n * p.oh, p.c));
@@ -668,6 +670,139 @@ static void test_tiles(void)
                                    n * p.oh, p.ow, p.c, ECNN_TILE_O_CONV));
             }
         }
+    }
+}
+
+/* The convs real CNNs are made of, float, against the reference bit for bit, whole and in random
+ * tiles, with every fused activation: pointwise (1x1, stride 1, no padding: one run of pixels
+ * across rows and samples) with O around the SIMD blocks (8, 16, 32 wide) and groups, and
+ * depthwise 3x3 / 5x5, stride 1 and 2, over channel counts that fill whole SIMD blocks and leave
+ * 1..15 over. */
+static void test_conv_cnn_shapes(void)
+{
+    static const uint32_t dw_channels[] = {8, 24, 40, 64, 70, 101};
+    /* output: up to 13 x 13 (11 + 2 x 2 padding - 3 + 1) */
+    static float cx[3 * 11 * 11 * 101], cw[80 * 80], cwh[80 * 80], cb[101], cy_ref[3 * 13 * 13 * 101],
+        cy_fast[3 * 13 * 13 * 101], cy_tile[3 * 13 * 13 * 101];
+    uint32_t trial;
+    for (trial = 0; trial < 96; trial++) {
+        ecnn_conv2d_args p;
+        tile_case c;
+        const uint32_t n = 1 + trial % 3;
+        memset(&p, 0, sizeof p);
+        memset(&c, 0, sizeof c);
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+        if (trial % 2 == 0) { /* pointwise */
+            p.group = trial % 8 == 6 ? 2 : 1;
+            p.c = p.group * (uint32_t)irand(1, 40);
+            p.o = p.group * (trial % 4 == 0 ? 8u * (uint32_t)irand(1, 10) : (uint32_t)irand(1, 40));
+            p.kh = p.kw = 1;
+            p.h = p.oh = (uint32_t)irand(1, 9);
+            p.w = p.ow = (uint32_t)irand(1, 9);
+        } else { /* depthwise */
+            const uint32_t span = trial % 3 == 1 ? 5 : 3;
+            p.group = p.c = p.o = dw_channels[(trial / 2) % 6];
+            p.kh = p.kw = span;
+            p.stride_h = p.stride_w = 1 + trial % 5 % 2;
+            p.pad_top = p.pad_left = (uint32_t)irand(0, 2);
+            p.h = (uint32_t)irand(5, 11);
+            p.w = (uint32_t)irand(5, 11);
+            p.oh = (p.h + 2 * p.pad_top - span) / p.stride_h + 1; /* pad_bottom = pad_top */
+            p.ow = (p.w + 2 * p.pad_left - span) / p.stride_w + 1;
+        }
+        p.act.act = (trial / 2 + trial / 16) % 8; /* every activation code */
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        p.act.act_p1 = 0.5f;
+        check_conv_f32_hwio(&p, n, trial % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        c.kind = TK_CONV_F32;
+        c.conv = &p;
+        c.n = n;
+        c.x = cx, c.w = cwh, c.b = trial % 3 != 2 ? cb : NULL;
+        CHECK(check_tiling(&c, (uint8_t *)cy_tile, (const uint8_t *)cy_ref, 4, n * p.oh, p.ow, p.o,
+                           p.group == 1 || p.group == p.c ? ECNN_TILE_O_CONV : 0));
+    }
+}
+
+/* Float ADD / MUL, ACTIVATION and CHANNEL_ARITH: the portable kernels against the references bit
+ * for bit (ADD / MUL elementwise and with B repeating per channel or as a scalar; CHANNEL_ARITH
+ * every operation, either operand order, a constant per channel or one), every activation, over values that include -0, NaN
+ * and infinities (Relu's and Clip's comparisons decide what they become). */
+static void test_binary_f32(void)
+{
+    static float a[3 * 200], b[3 * 200], y_ref_b[3 * 200], y_fast_b[3 * 200];
+    static const float special[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 0.25f, -0.25f};
+    uint32_t trial, i;
+    for (trial = 0; trial < 64; trial++) {
+        const uint32_t n = 1 + trial % 3, count = (uint32_t)irand(1, 200),
+                       func = trial % 2 ? ECNN_ARITH_MUL : ECNN_ARITH_ADD;
+        const uint32_t shape = trial / 2 % 3, b_count = shape == 0 ? count : shape == 1 ? 1 : 1 + count % 7;
+        const uint32_t a_count = shape == 2 ? b_count * (uint32_t)irand(1, 20) : count;
+        ecnn_act_params act;
+        memset(&act, 0, sizeof act);
+        act.act = (trial / 6) % 8;
+        act.act_p0 = act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        act.act_p1 = 0.5f;
+        for (i = 0; i < n * a_count; i++) a[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        for (i = 0; i < n * b_count; i++) b[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        ecnn_binary_f32_ref(y_ref_b, a, b, n, a_count, b_count, func, &act);
+        ecnn_binary_f32_portable(y_fast_b, a, b, n, a_count, b_count, func, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        ecnn_activation_f32_ref(y_ref_b, a, (size_t)n * a_count, &act);
+        ecnn_activation_f32_portable(y_fast_b, a, (size_t)n * a_count, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        memcpy(y_fast_b, a, (size_t)n * a_count * sizeof(float)); /* in place */
+        ecnn_activation_f32_portable(y_fast_b, y_fast_b, (size_t)n * a_count, &act);
+        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        /* CHANNEL_ARITH: n rows of a_count channels, constants per channel (b's first row when B
+         * is elementwise) or one */
+        {
+            const uint32_t k_count = shape == 0 ? a_count : 1, arith = 1 + trial % 4, const_first = trial / 4 % 2;
+            ecnn_channel_arith_f32_ref(y_ref_b, a, b, k_count, n, a_count, arith, const_first);
+            ecnn_channel_arith_f32_portable(y_fast_b, a, b, k_count, n, a_count, arith, const_first);
+            CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
+        }
+    }
+}
+
+/* Float average pooling: the level's kernel against the reference bit for bit, over windows
+ * with padding (counted or not), strides, dilation and global pooling, channels around the
+ * kernel's blocks. */
+static void test_avgpool_f32(void)
+{
+    static float x[2 * 9 * 9 * 150], y_ref_p[2 * 10 * 10 * 150], y_fast_p[2 * 10 * 10 * 150];
+    uint32_t trial, i;
+    for (trial = 0; trial < 80; trial++) {
+        ecnn_pool2d_args p;
+        const uint32_t n = 1 + trial % 2;
+        size_t ny;
+        memset(&p, 0, sizeof p);
+        p.c = trial % 4 == 0 ? 64u * (uint32_t)irand(1, 2) : (uint32_t)irand(1, 150);
+        p.h = (uint32_t)irand(1, 9);
+        p.w = (uint32_t)irand(1, 9);
+        if (trial % 5 == 0) { /* global */
+            p.kh = p.h, p.kw = p.w;
+            p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+            p.oh = p.ow = 1;
+        } else {
+            p.kh = (uint32_t)irand(1, 3);
+            p.kw = (uint32_t)irand(1, 3);
+            p.stride_h = (uint32_t)irand(1, 2);
+            p.stride_w = (uint32_t)irand(1, 2);
+            p.dilation_h = p.dilation_w = 1 + trial % 3 / 2;
+            p.pad_top = p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_left = p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.h = p.h < p.dilation_h * (p.kh - 1) + 1 ? p.dilation_h * (p.kh - 1) + 1 : p.h;
+            p.w = p.w < p.dilation_w * (p.kw - 1) + 1 ? p.dilation_w * (p.kw - 1) + 1 : p.w;
+            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * (p.kh - 1) - 1) / p.stride_h + 1;
+            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * (p.kw - 1) - 1) / p.stride_w + 1;
+            p.count_include_pad = trial % 2;
+        }
+        for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = frand();
+        ny = (size_t)n * p.oh * p.ow * p.c;
+        ecnn_avgpool2d_f32_ref(y_ref_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y_fast_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        CHECK(memcmp(y_ref_p, y_fast_p, ny * sizeof(float)) == 0);
     }
 }
 
@@ -756,6 +891,9 @@ int main(void)
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
+        RUN_TEST(test_conv_cnn_shapes);
+        RUN_TEST(test_binary_f32);
+        RUN_TEST(test_avgpool_f32);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

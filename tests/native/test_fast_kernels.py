@@ -55,6 +55,26 @@ def test_reference_model_fast_equals_reference_kernels(
                 np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_tiny_zoo_float_cnns_fast_equal_reference_kernels(tiny_zoo, monkeypatch):
+    """The CNNs of the tiny zoo (ResNet-8's residual blocks, DS-CNN's and MobileNet's depthwise
+    and pointwise convs, the Keras-Applications blocks), float, at every level: the level's
+    fast kernels (conv, depthwise, pooling, add) give the reference kernels' bits, at batch 1
+    and at a batch that crosses several conv row tiles."""
+    rng = np.random.default_rng(18)
+    for name in tiny_zoo.models:
+        data = compile_model(str(tiny_zoo.onnx(name, "float")))[0]
+        for level in LEVELS:
+            monkeypatch.setenv("EDGECNN_ISA", level)
+            model = Model.from_bytes(data, threads=1)
+            assert model.isa == level
+            x = rng.standard_normal((5, *model.input_shape)).astype(np.float32)
+            expected = model.predict(x, reference=True)
+            for batch in (1, 5):
+                _assert_same(model.predict(x, batch_size=batch), expected, f"{name} float at {level}, batch {batch}")
+            kernels = {layer.kernel for layer in model.layers if layer.op == "CONV_2D"}
+            assert not any(k.endswith("_ref") for k in kernels), f"{name} at {level}: a conv ran {kernels}"
+
+
 def test_int8_gives_the_same_codes_at_every_level(reference_int8_onnx_path, fashion_test_subset, monkeypatch):
     """Exact integer sums: the levels' int8 kernels differ, the outputs do not."""
     data, images = compile_model(reference_int8_onnx_path)[0], fashion_test_subset[0][:32]

@@ -8,10 +8,12 @@ from edgecnn.export.compiler.ops import (  # noqa: F401  (imported to register)
     conv,
     elementwise,
     gemm,
+    integer,
     normalization,
     pad,
     pool,
     quantize,
+    resize,
     shape,
     softmax,
 )

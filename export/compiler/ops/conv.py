@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers, optional_input, weights
-from edgecnn.export.compiler.ir import DType, Kind, act_attrs
+from edgecnn.export.compiler.ir import DType, Kind, Quant, act_attrs
 from edgecnn.export.compiler.ops.quantize import (
     check_weights,
+    dtype_code,
     float_twin,
     no_channels_last,
+    qparams,
+    quant,
     quantized_input,
     set_output,
     weight_quant,
@@ -104,10 +107,29 @@ def lower_conv(low: Lowering, node) -> None:
     low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
 
 
+RAW_CODES = Quant(np.float32([1.0]), np.int32([0]))  # a uint8/int8 graph input as read (graph.py)
+QLINEAR_READERS = {"QLinearConv", "QLinearMatMul"}
+
+
+def adopt_graph_input_quant(low: Lowering, node, index: int, scale_index: int, zp_index: int) -> None:
+    """A QLinear op reading the raw uint8/int8 graph input directly gives those codes their
+    meaning: the input takes the op's scale and zero point, when only such ops read it."""
+    view = low.view_input(node, index)
+    tensor = low.tensors[view.tensor]
+    if tensor.kind != Kind.INPUT or not RAW_CODES.same(tensor.quant):
+        return
+    if set(low.readers.get(node.input[index], [])) - QLINEAR_READERS:
+        return  # another reader (a Cast, ...) takes the codes as plain numbers
+    scale, zp = qparams(low, node, scale_index, zp_index, "input")
+    if tensor.dtype == dtype_code(zp):
+        tensor.quant = quant(scale, zp)
+
+
 @lowers("QLinearConv")
 def lower_qlinear_conv(low: Lowering, node) -> None:
     """QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B): the float Conv lowering on the int8 values, then quantization."""
     no_channels_last(low, node)
+    adopt_graph_input_quant(low, node, 0, 1, 2)
     quantized_input(low, node, 0, 1, 2, "input x")
     weight = low.const_input(node, 3, "the weight w")
     check_weights(low, node, weight, "the weight w")
@@ -120,3 +142,112 @@ def lower_qlinear_conv(low: Lowering, node) -> None:
     op = low.ops[-1]
     low.tensors[op.inputs[1]].quant = wq  # OHWI: output channel first
     set_output(low, node, op.outputs[0], 6, 7)
+
+
+def _transpose_pads(low: Lowering, a: dict, in_hw, k, strides, dilations) -> tuple:
+    """ConvTranspose's (top, left, bottom, right) pads and (h, w) output padding, as the ONNX
+    reference computes them: `output_shape` with auto_pad SAME_* splits the total padding
+    (SAME_UPPER: the smaller half first); with explicit pads it only adds output padding."""
+    full = [strides[i] * (in_hw[i] - 1) + dilations[i] * (k[i] - 1) + 1 for i in range(2)]
+    out_pad = list(a.get("output_padding", [0, 0]))
+    if len(out_pad) != 2 or min(out_pad) < 0:
+        raise low.fail(f"output_padding {out_pad} not supported (need 2 non-negative values)")
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    shape = list(a.get("output_shape", []))[-2:]
+    if shape and len(shape) != 2:
+        raise low.fail(f"output_shape {a['output_shape']} not supported (need the 2 spatial sizes)")
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        shape = shape or [in_hw[i] * strides[i] for i in range(2)]
+        begin, end = [], []
+        for i in range(2):
+            total = full[i] + out_pad[i] - shape[i]
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto == "SAME_UPPER" else big)
+            end.append(big if auto == "SAME_UPPER" else small)
+    elif auto in ("NOTSET", "", "VALID"):
+        pads = [0, 0, 0, 0] if auto == "VALID" else list(a.get("pads", [0, 0, 0, 0]))
+        if len(pads) != 4:
+            raise low.fail(f"pads {pads} not supported (need 4 values)")
+        begin, end = pads[:2], pads[2:]
+        if shape:  # the output is cut to, or extended with output padding up to, output_shape
+            end = [full[i] + out_pad[i] - begin[i] - shape[i] for i in range(2)]
+    else:
+        raise low.fail(f"auto_pad={auto} is not supported")
+    if min(begin) < 0:
+        raise low.fail(f"a negative leading pad ({begin}) is not supported")
+    for i in range(2):  # a negative trailing pad is output padding
+        if end[i] < 0:
+            out_pad[i] -= end[i]
+            end[i] = 0
+    return (begin[0], begin[1], end[0], end[1]), out_pad
+
+
+@lowers("ConvTranspose", note="1-D and 2-D, float")
+def lower_conv_transpose(low: Lowering, node) -> None:
+    a = attrs(node)
+    weight = np.asarray(low.const_input(node, 1, "the weight W"))
+    rank = low.view_input(node, 0).rank
+    if rank not in (3, 4):
+        raise low.fail(f"input has rank {rank}: only ConvTranspose over one or two spatial axes is supported")
+    one_d = rank == 3
+    if one_d:  # [N, C, L] as an image of height 1: [N, C, 1, L]
+        v = low.view_input(node, 0)
+        x = low.materialize(View(low.materialize(v, (0, 2, 1)), (1, v.shape[1], v.shape[0]), (0, 1, 2, 3)))
+        c, h, w_ = v.shape[0], 1, v.shape[1]
+        weight = weight[:, :, None, :] if weight.ndim == 3 else weight
+        a = _height_one(a)
+    else:
+        v, x = spatial_input(low, node)
+        c, h, w_ = v.shape
+    if low.tensors[x].dtype != DType.F32:
+        raise low.fail("ConvTranspose of int8 values is not supported; dequantize before it")
+    if weight.dtype != np.float32 or weight.ndim != 4:
+        raise low.fail(f"weight W is {weight.dtype} {weight.shape}; need float32 [C, O/group, KH, KW]")
+    wc, og, kh, kw = weight.shape
+    group = int(a.get("group", 1))
+    if group < 1 or wc != c or c % group:
+        raise low.fail(f"group={group} and weight {weight.shape} do not fit {c} input channels")
+    if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
+        raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
+    strides = tuple(a.get("strides", (1, 1)))
+    dilations = tuple(a.get("dilations", (1, 1)))
+    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
+        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
+    pads, out_pad = _transpose_pads(low, a, (h, w_), (kh, kw), strides, dilations)
+    pt, pl, pb, pr = pads
+    oh = strides[0] * (h - 1) + out_pad[0] + dilations[0] * (kh - 1) + 1 - pt - pb
+    ow = strides[1] * (w_ - 1) + out_pad[1] + dilations[1] * (kw - 1) + 1 - pl - pr
+    if oh < 1 or ow < 1:
+        raise low.fail(f"the padding leaves an empty {oh}x{ow} output")
+    o, cg = og * group, c // group
+    # [C, O/g, KH, KW] = [g, C/g, O/g, KH, KW] -> [g, O/g, KH, KW, C/g] = OHWI of O = g * O/g outputs
+    ohwi = weight.reshape(group, cg, og, kh, kw).transpose(0, 2, 3, 4, 1).reshape(o, kh, kw, cg)
+    bias = None
+    if optional_input(node, 2):
+        b = np.asarray(low.const_input(node, 2, "the bias B")).reshape(-1)
+        if b.dtype != np.float32 or b.shape != (o,):
+            raise low.fail(f"bias B is {b.dtype} with {b.size} values; need float32 with {o}")
+        bias = low.const_tensor(b)
+    y = low.new_tensor(Kind.ACTIVATION, (oh, ow, o))
+    params = conv_attrs(strides, pads, dilations, group)
+    params = {k: params[k] for k in params if not k.startswith("act")}
+    params.update(output_pad_h=out_pad[0], output_pad_w=out_pad[1])
+    low.emit("CONV_TRANSPOSE_2D", [x, low.const_tensor(np.ascontiguousarray(ohwi)), bias], [y], params)
+    if one_d:  # stored [1, OW, O]: the logical [O, OW] in order (0, 2, 1)
+        low.values[node.output[0]] = View(low.materialize(View(y, (ow, o), (0, 1, 2))), (o, ow), (0, 2, 1))
+    else:
+        low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
+
+
+def _height_one(a: dict) -> dict:
+    """1-D ConvTranspose attributes as those of a 2-D one over an input of height 1."""
+    out = dict(a)
+    for name, height in (("strides", 1), ("dilations", 1), ("kernel_shape", 1), ("output_padding", 0)):
+        if name in a:
+            out[name] = [height, *a[name]]
+    if "pads" in a:
+        out["pads"] = [0, a["pads"][0], 0, a["pads"][1]] if len(a["pads"]) == 2 else a["pads"]
+    if "output_shape" in a:
+        out["output_shape"] = [1, *list(a["output_shape"])[-1:]]
+    return out

@@ -7,7 +7,7 @@ import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lowers, optional_input
 from edgecnn.export.compiler.ir import DType, Kind, act_attrs
-from edgecnn.export.compiler.ops.conv import conv_attrs
+from edgecnn.export.compiler.ops.conv import adopt_graph_input_quant, conv_attrs
 from edgecnn.export.compiler.ops.quantize import check_weights, quantized_input, set_output, weight_quant
 
 
@@ -173,6 +173,7 @@ def lower_qgemm(low: Lowering, node) -> None:
 
 @lowers("QLinearMatMul", note="by a constant matrix")
 def lower_qlinear_matmul(low: Lowering, node) -> None:
+    adopt_graph_input_quant(low, node, 0, 1, 2)
     w = low.const_input(node, 3, "the second operand b")
     check_weights(low, node, w, "the second operand b")
     if w.ndim != 2:

@@ -9,9 +9,11 @@ from edgecnn.export.compiler.ir import Act, DType, Kind, NOp, NTensor
 INT8_OPS = frozenset(
     {
         "CONV_2D",
+        "CONV_INTEGER_2D",
         "FULLY_CONNECTED",
         "MAX_POOL_2D",
         "RESHAPE",
+        "RESIZE_2D",
         "QUANTIZE",
         "DEQUANTIZE",
         "ADD",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 UNCHANGED = {
     "Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish", "Identity", "Dropout", "Clip", "Cast",
-    "Add", "Sub", "Mul", "Div", "MatMul",
+    "Add", "Sub", "Mul", "Div", "MatMul", "PRelu",
 }  # fmt: skip
 AXIS_ATTR = {"Softmax", "Concat", "QuantizeLinear", "DequantizeLinear"}
 AXES = {"Squeeze", "Unsqueeze", "ReduceMean", "ReduceMax"}

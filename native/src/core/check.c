@@ -123,7 +123,8 @@ ecnn_status ecnn_check_linear_dtypes(const ecnn_op_ctx *c, const ecnn_tensor_rec
 ecnn_status ecnn_check_moved(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, uint32_t xi, const ecnn_tensor_rec *y)
 {
     const char *msg;
-    if (x->dtype == ECNN_DTYPE_F32 || y->dtype == ECNN_DTYPE_F32) {
+    if (x->dtype == ECNN_DTYPE_F32 || y->dtype == ECNN_DTYPE_F32 || x->dtype == ECNN_DTYPE_I32 ||
+        y->dtype == ECNN_DTYPE_I32) { /* unquantized values: moved as they are */
         if (x->dtype != y->dtype) return ecnn_op_fail(c, ECNN_E_CORRUPT, xi, "input and output dtypes differ");
         return ECNN_OK;
     }

@@ -260,6 +260,17 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
 
+/* ecnn_activation_f32_ref, the activation's switch hoisted out of the loop (vectorisable). */
+void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const ecnn_act_params *act);
+
+/* ecnn_channel_arith_f32_ref with one loop per case (vectorisable). */
+void ecnn_channel_arith_f32_portable(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
+                                     uint32_t c, uint32_t func, uint32_t const_first);
+
+/* ecnn_binary_f32_ref, the activation's switch hoisted out of the loops (vectorisable). */
+void ecnn_binary_f32_portable(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
+                              uint32_t func, const ecnn_act_params *act);
+
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,
  * kernels_i8.h), any C; in place under the same conditions. */
 #define ECNN_POOL_F32 (-1)
@@ -267,8 +278,59 @@ typedef void ecnn_maxpool2d_kernel(void *y, const void *x, uint32_t n, const ecn
                                    int type);
 ecnn_maxpool2d_kernel ecnn_maxpool2d_portable;
 
+/* ecnn_avgpool2d_f32_ref, the sums kept over blocks of channels (vectorisable). */
+typedef void ecnn_avgpool2d_f32_kernel(float *y, const float *x, uint32_t n, const ecnn_tile *t,
+                                       const ecnn_pool2d_args *p);
+ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_portable;
+
 /* The reference float FC's type, for the configs that choose its rounding (src/ops). */
 typedef void ecnn_fc_f32_ref_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
+
+/* ---- PRELU, CONV_TRANSPOSE_2D, RESIZE_2D (ref/upsample.c): float, whole output rows ---------- */
+
+/* y[r, i] = x[r, i] < 0 ? slope[i] * x[r, i] : x[r, i] for `rows` rows of slope_count elements. */
+void ecnn_prelu_f32_ref(float *y, const float *x, const float *slope, uint32_t slope_count, size_t rows);
+
+/* A transposed convolution on NHWC: X [H,W,C], W [O,KH,KW,C/group] (OHWI), Y [OH,OW,O]. */
+typedef struct {
+    uint32_t h, w, c, oh, ow, o, kh, kw;
+    uint32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, group;
+} ecnn_conv_transpose2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch (row r: sample r / oh, output row r % oh); x
+ * and y are the whole batch; b may be NULL. */
+void ecnn_conv_transpose2d_f32_ref(float *y, const float *x, const float *w, const float *b, size_t row0, size_t rows,
+                                   const ecnn_conv_transpose2d_args *p);
+
+/* Resizing NHWC X [H,W,C] to Y [OH,OW,C] (edgecnn_ops.h ecnn_resize2d_params). */
+typedef struct {
+    uint32_t h, w, c, oh, ow;
+    uint32_t mode, coord, nearest_mode, exclude_outside;
+    float scale_h, scale_w, cubic_a, roi_h0, roi_h1, roi_w0, roi_w1, extrapolation;
+} ecnn_resize2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch, as ecnn_conv_transpose2d_f32_ref. */
+void ecnn_resize2d_f32_ref(float *y, const float *x, size_t row0, size_t rows, const ecnn_resize2d_args *p);
+/* Nearest resizing of elements of esize bytes (int8 codes: it only selects them); output rows
+ * as ecnn_resize2d_f32_ref. No tf_crop_and_resize (its extrapolation value is a float). */
+void ecnn_resize2d_nearest_ref(void *y, const void *x, uint32_t esize, size_t row0, size_t rows,
+                               const ecnn_resize2d_args *p);
+
+/* ---- CONV_INTEGER_2D (ref/conv_integer.c): int32 sums of zero-point-shifted codes ------------ */
+
+/* NHWC X [H,W,C] (i8 or u8 codes), W [O,KH,KW,C/group] (i8 or u8), Y [OH,OW,O] int32. */
+typedef struct {
+    uint32_t h, w, c, oh, ow, o, kh, kw;
+    uint32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w, group;
+    int x_unsigned, w_unsigned; /* codes are uint8 (else int8) */
+    int32_t x_zero_point;
+} ecnn_conv_integer2d_args;
+
+/* Output rows [row0, row0 + rows) of the batch (row r: sample r / oh, output row r % oh); taps
+ * in the padding add nothing (ONNX: padding holds x_zero_point); w_zp has w_zp_count (1 or O)
+ * values; sums wrap modulo 2^32 as int32 arithmetic in onnxruntime does. */
+void ecnn_conv_integer2d_ref(int32_t *y, const void *x, const void *w, const int32_t *w_zp, uint32_t w_zp_count,
+                             size_t row0, size_t rows, const ecnn_conv_integer2d_args *p);
 
 #endif /* ECNN_KERNELS_H */

@@ -31,7 +31,7 @@ typedef struct {
     const ecnn_act_params *a;
     const uint8_t *x;
     uint8_t *y;
-    int quantized;
+    int quantized, reference;
     ecnn_qtensor qx, qy;
 } act_job;
 
@@ -43,7 +43,8 @@ static void act_task(void *ctx, size_t index)
     if (j->quantized) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
         ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
     else
-        ecnn_activation_f32_ref((float *)j->y + first, (const float *)j->x + first, count, j->a);
+        (j->reference ? ecnn_activation_f32_ref
+                      : ecnn_activation_f32_portable)((float *)j->y + first, (const float *)j->x + first, count, j->a);
 }
 
 const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -56,6 +57,7 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     count = (size_t)ecnn_numel(&x) * r->batch;
     j.quantized = x.dtype != ECNN_DTYPE_F32;
+    j.reference = r->reference;
     if (j.quantized) {
         ecnn_qtensor_from(r->m, &x, &j.qx);
         ecnn_qtensor_from(r->m, &y, &j.qy);
@@ -68,5 +70,5 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
             r, act_task, &j,
             ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0));
     }
-    return j.quantized ? "activation_q_ref" : "activation_f32_ref";
+    return j.quantized ? "activation_q_ref" : r->reference ? "activation_f32_ref" : "activation_f32_portable";
 }

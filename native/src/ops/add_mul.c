@@ -67,7 +67,7 @@ ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs)
  * A element for element), else of rows of `period` elements (B's repeat), within a sample. */
 typedef struct {
     ecnn_span span;
-    int mul, quantized, elementwise;
+    int mul, quantized, elementwise, reference;
     size_t per_sample, period, b_sample; /* elements of A per sample, of B's repeat, of B per sample (0: constant) */
     const ecnn_act_params *act;
     const uint8_t *a, *b;
@@ -81,8 +81,9 @@ static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count
 {
     const size_t e = j->esize;
     if (!j->quantized)
-        ecnn_binary_f32_ref((float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e),
-                            1, count, period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
+        (j->reference ? ecnn_binary_f32_ref : ecnn_binary_f32_portable)(
+            (float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1, count,
+            period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
     else if (j->mul)
         ecnn_mul_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
     else
@@ -116,6 +117,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.mul = mul;
     j.act = act;
+    j.reference = r->reference;
     j.per_sample = (size_t)ecnn_numel(&a);
     b_numel = (size_t)ecnn_numel(&b);
     j.quantized = a.dtype != ECNN_DTYPE_F32;
@@ -135,7 +137,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
         ecnn_run_tasks(r, binary_task, &j, ecnn_span_plan(&j.span, r, units, j.elementwise ? 64 : 1, work, 0));
     }
     if (j.quantized) return mul ? "mul_q_ref" : "add_q_ref";
-    return "binary_f32_ref";
+    return r->reference ? "binary_f32_ref" : "binary_f32_portable";
 }
 
 const char *ecnn_eval_add(const ecnn_run_ctx *r, const ecnn_op_rec *op)

@@ -34,6 +34,7 @@ typedef struct {
     const float *x, *k;
     float *y;
     uint32_t k_count, c;
+    int reference;
 } arith_job;
 
 static void arith_task(void *ctx, size_t index)
@@ -41,8 +42,8 @@ static void arith_task(void *ctx, size_t index)
     const arith_job *j = (const arith_job *)ctx;
     size_t first;
     const size_t rows = ecnn_span_piece(&j->span, index, &first);
-    ecnn_channel_arith_f32_ref(j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func,
-                               j->q->const_first);
+    (j->reference ? ecnn_channel_arith_f32_ref : ecnn_channel_arith_f32_portable)(
+        j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func, j->q->const_first);
 }
 
 const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -55,10 +56,11 @@ const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op
     j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.c = x.dims[x.rank - 1];
     j.k_count = k.dims[0];
+    j.reference = r->reference;
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
         ecnn_run_tasks(r, arith_task, &j,
                        ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0));
     }
-    return "channel_arith_f32_ref";
+    return r->reference ? "channel_arith_f32_ref" : "channel_arith_f32_portable";
 }

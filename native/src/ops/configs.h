@@ -33,6 +33,10 @@ typedef struct {
     const char *name;
     ecnn_maxpool2d_kernel *fn;
 } ecnn_maxpool2d_impl;
+typedef struct {
+    const char *name;
+    ecnn_avgpool2d_f32_kernel *fn;
+} ecnn_avgpool2d_f32_impl;
 
 /* ops/fully_connected.c */
 typedef struct {
@@ -56,7 +60,8 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
 
 /* ops/pool_2d.c */
 typedef struct {
-    ecnn_maxpool2d_impl max; /* MAX_POOL_2D, float and int8 */
+    ecnn_maxpool2d_impl max;     /* MAX_POOL_2D, float and int8 */
+    ecnn_avgpool2d_f32_impl avg; /* AVG_POOL_2D, float */
 } ecnn_pool2d_kernels;
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
 

@@ -8,7 +8,8 @@
 /* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- *
  * armv7 NEON lists no float kernel: its float arithmetic flushes subnormals to zero. */
 #if defined(ECNN_WITH_X86)
-ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_fma, ecnn_conv2d_f32_ref_fma;
+ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_avx2, ecnn_conv2d_f32_ref_fma;
+ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_dw_avx512;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 #elif defined(ECNN_WITH_ARM64)
@@ -24,9 +25,11 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                            .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
-                       .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_fma, 0),
+                       .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx2, 0),
                        .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
                        .q = {"conv2d_q_hwio_avx2", {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2}}},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
+                         .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx512, 0)},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)

@@ -1,6 +1,6 @@
 /* MAX_POOL_2D and AVG_POOL_2D (docs/file-format.md): one window over NHWC, float or int8. Max pooling
- * runs the ISA level's kernel (ECNN_RUN_REFERENCE: the reference); average pooling the
- * reference kernels. Their parameter structs share their first ten fields (edgecnn_ops.h): the
+ * and float average pooling run the ISA level's kernel (ECNN_RUN_REFERENCE: the reference); int8
+ * average pooling the reference kernel. Their parameter structs share their first ten fields (edgecnn_ops.h): the
  * window. */
 #include "core/op.h"
 #include "core/quant.h"
@@ -9,12 +9,13 @@
 /* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- */
 #if defined(ECNN_WITH_X86)
 ecnn_maxpool2d_kernel ecnn_maxpool2d_avx2;
+ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_avx2;
 #endif
 
 const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {.max = ECNN_IMPL(ecnn_maxpool2d_portable)},
+    [ECNN_ISA_PORTABLE] = {.max = ECNN_IMPL(ecnn_maxpool2d_portable), .avg = ECNN_IMPL(ecnn_avgpool2d_f32_portable)},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2)},
+    [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2), .avg = ECNN_IMPL(ecnn_avgpool2d_f32_avx2)},
 #endif
 };
 
@@ -138,15 +139,16 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
 /* ---- run time ------------------------------------------------------------------------------- */
 
 /* The kernel a pooling op runs. */
-enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_F32, AVG_Q };
+enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_FAST, AVG_F32, AVG_Q };
 
 /* One pooling op, ready to run tile by tile. */
 typedef struct {
     ecnn_grid grid;
-    int in_place;                   /* y overlaps x: every tile takes all rows (channels never race) */
-    const ecnn_maxpool2d_impl *max; /* MAX_POOL_2D's fast kernel, or NULL */
-    int kind;                       /* MAX_FAST, ... */
-    int type;                       /* max: ECNN_POOL_F32 or an ecnn_qtype */
+    int in_place;                       /* y overlaps x: every tile takes all rows (channels never race) */
+    const ecnn_maxpool2d_impl *max;     /* MAX_POOL_2D's fast kernel, or NULL */
+    const ecnn_avgpool2d_f32_impl *avg; /* float AVG_POOL_2D's fast kernel, or NULL */
+    int kind;                           /* MAX_FAST, ... */
+    int type;                           /* max: ECNN_POOL_F32 or an ecnn_qtype */
     int uint8_rounding;
     void *y;
     const void *x;
@@ -164,6 +166,7 @@ static void pool_task(void *ctx, size_t index)
     case MAX_FAST: j->max->fn(j->y, j->x, j->n, &t, &j->p, j->type); break;
     case MAX_REF_F32: ecnn_maxpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
     case MAX_REF_Q: ecnn_maxpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, (ecnn_qtype)j->type); break;
+    case AVG_FAST: j->avg->fn((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
     case AVG_F32: ecnn_avgpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
     default: ecnn_avgpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
     }
@@ -222,6 +225,11 @@ const char *ecnn_eval_avg_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
     pool2d_args(op, &x, &y, &j.p);
     j.kind = AVG_F32;
+    j.avg = NULL;
+    if (x.dtype == ECNN_DTYPE_F32 && !r->reference) {
+        j.avg = ECNN_KERNEL(ecnn_pool2d_config, avg, r->m->isa);
+        j.kind = AVG_FAST;
+    }
     if (x.dtype != ECNN_DTYPE_F32) {
         j.kind = AVG_Q;
         j.uint8_rounding = (op->params.avg_pool_2d.count_include_pad & 2u) != 0;
@@ -229,5 +237,5 @@ const char *ecnn_eval_avg_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         ecnn_qtensor_from(r->m, &y, &j.qy);
     }
     if (r->run) run_pool(r, &j, &x, &y);
-    return j.kind == AVG_Q ? "avgpool2d_q_ref" : "avgpool2d_f32_ref";
+    return j.avg ? j.avg->name : j.kind == AVG_Q ? "avgpool2d_q_ref" : "avgpool2d_f32_ref";
 }

@@ -7,14 +7,10 @@
  * the reference of the same rounding (native/tests check it). */
 #include "kernels/kernels.h"
 
-#ifndef ECNN_CONV2D_F32_DW /* x86/avx2/fma_ref.c compiles it again, with FMA */
-#define ECNN_CONV2D_F32_DW ecnn_conv2d_f32_dw_portable
-#endif
-
 #define DW_BLOCK 64u /* channels whose accumulators stay in one stack array */
 
-void ECNN_CONV2D_F32_DW(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-                        const ecnn_conv2d_args *p)
+void ecnn_conv2d_f32_dw_portable(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                 const ecnn_tile *t, const ecnn_conv2d_args *p)
 {
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c;
     float acc[DW_BLOCK];

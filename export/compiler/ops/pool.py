@@ -58,9 +58,9 @@ def lower_pool(low: Lowering, node) -> None:
         raise low.fail("MaxPool's Indices output is not supported")
     if a.get("storage_order", 0):
         raise low.fail("storage_order=1 is not supported")
-    one_d = low.view_input(node, 0).rank == 3
+    v = low.view_input(node, 0)
+    one_d = v.rank == 3
     if one_d:
-        v = low.view_input(node, 0)
         a = _as_2d(a)
         v = View(low.materialize(v, (0, 2, 1)), (v.shape[0], 1, v.shape[1]), (0, 2, 3, 1))  # [L, C] as [1, L, C]
         x = low.materialize(v)
@@ -145,8 +145,7 @@ def _reduce_any_axes(low: Lowering, node, v: View, axes: list, keepdims: bool) -
     order = (0, *axes, *kept)
     r = int(np.prod([full[ax] for ax in axes]))
     k = int(np.prod([full[ax] for ax in kept]))
-    stored = View(low.materialize(v, order), tuple(full[ax] for ax in order[1:]), identity(v.rank))
-    x = low.materialize(View(stored.tensor, (r, 1, k), identity(4)))
+    x = low.materialize(View(low.materialize(v, order), (r, 1, k), identity(4)))
     y = low.activation_like(x, (1, 1, k))
     params = pool_attrs((r, 1), (1, 1), (0, 0, 0, 0), (1, 1), None if is_max else 0)
     low.emit("MAX_POOL_2D" if is_max else "AVG_POOL_2D", [x], [y], params)

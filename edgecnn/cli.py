@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     runtime_commands.register(sub)
     verify.register(sub)
     bench.register(sub)
-    pipeline.register(sub)
+    pipeline.register(sub, run_command=main)
     zoo.register(sub)
     return parser
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # to start worker processes with the same flags
     try:
         status = args.func(args)
     except EdgecnnError as exc:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,9 +158,10 @@ def plan(run_dir: Path, data_dir: Path, quick: bool) -> list[Stage]:
     ]
 
 
-def run_pipeline(run_dir: Path, data_dir: Path, quick: bool, force: bool = False) -> int:
-    from edgecnn.cli import main as edgecnn_main
-
+def run_pipeline(
+    run_dir: Path, data_dir: Path, quick: bool, run_command: Callable[[list[str]], int], force: bool = False
+) -> int:
+    """Runs each stage's command line through run_command (the CLI's main), as a user would."""
     run_dir.mkdir(parents=True, exist_ok=True)
     state = load_state(run_dir)
     stages = plan(run_dir, data_dir, quick)
@@ -173,7 +175,7 @@ def run_pipeline(run_dir: Path, data_dir: Path, quick: bool, force: bool = False
             continue
         print(f"{label}: {stage.command}", flush=True)
         t0 = time.perf_counter()
-        status = edgecnn_main(stage.argv)
+        status = run_command(stage.argv)
         seconds = time.perf_counter() - t0
         if status != 0:
             state["stages"].pop(stage.name, None)
@@ -198,7 +200,8 @@ def run_pipeline(run_dir: Path, data_dir: Path, quick: bool, force: bool = False
     return 0
 
 
-def register(subparsers) -> None:
+def register(subparsers, run_command: Callable[[list[str]], int]) -> None:
+    """Add `edgecnn pipeline`; its stages run through run_command (the CLI's main)."""
     parser = subparsers.add_parser(
         "pipeline",
         help="train, export, quantize, compile, verify, benchmark and report (what `make run` does)",
@@ -211,10 +214,10 @@ def register(subparsers) -> None:
         "--quick", action="store_true", help="2 epochs on 10,000 images, fewer samples and runs (< 3 min)"
     )
     parser.add_argument("--force", action="store_true", help="run every stage even if its inputs did not change")
-    parser.set_defaults(func=pipeline_command)
+    parser.set_defaults(func=pipeline_command, run_command=run_command)
 
 
 def pipeline_command(args) -> int:
     from edgecnn.runtime.data import resolve_data_dir
 
-    return run_pipeline(args.out, resolve_data_dir(args.data), args.quick, args.force)
+    return run_pipeline(args.out, resolve_data_dir(args.data), args.quick, args.run_command, args.force)

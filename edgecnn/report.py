@@ -215,11 +215,13 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
 
     training = report.section("Training")
     _image(training, r / "history.png", "loss and accuracy, training and validation")
-    _image(training, r / "augment.png", "augmented training samples (the `--augment seed` preset)")
+    _image(training, r / "augment.png", "augmented training samples (the `--augment seed` preset, the strongest)")
     _image(training, r / "confusion.png", "confusion matrix on the test set")
     per_class = test.get("per_class_accuracy") or {}
     if per_class:
         training.append(("table", ["class", "test accuracy"], [[k, _pct(v)] for k, v in per_class.items()]))
+
+    _ablation_section(report, r / "ablation")
 
     export = report.section("Export and quantization")
     export.append(("table", ["float ONNX", "value"], _flatten({k: v for k, v in onnx_info.items() if k != "versions"})))
@@ -263,6 +265,36 @@ def build_report(run_dir: Path, stages, state: dict) -> Report:
     timings = [[name, record.get("seconds", 0.0)] for name, record in state.get("stages", {}).items()]
     reproduce.append(("table", ["stage", "seconds (last run)"], timings))
     return report
+
+
+def _ablation_section(report: Report, folder: Path) -> None:
+    """`edgecnn ablate`'s table and plot, when RUN_DIR/ablation/ablation.json exists."""
+    ablation = _load(folder / "ablation.json")
+    if not ablation:
+        return
+    section = report.section("Augmentation ablation")
+    cells = {(c["preset"], c["size"]): c for c in ablation.get("cells", [])}
+    presets, sizes = ablation.get("presets", []), ablation.get("sizes", [])
+    rows = []
+    for size in sizes:
+        epochs = next((c["epochs"] for (_, s), c in cells.items() if s == size), "")
+        rows.append(
+            [
+                f"{size:,}",
+                epochs,
+                *[_pct(cells[(p, size)]["test_accuracy"]) if (p, size) in cells else "not run" for p in presets],
+            ]
+        )
+    host = ablation.get("host", {})
+    section.append(
+        (
+            "p",
+            f"Test accuracy per augmentation preset and training-set size (`edgecnn ablate`, seed "
+            f"{ablation.get('seed')}, CPU {host.get('processor', 'n/a')}); docs/training.md reads it.",
+        )
+    )
+    section.append(("table", ["training images", "epochs", *presets], rows))
+    _image(section, folder / "ablation.png", "test accuracy against training-set size, per preset")
 
 
 def write_report(run_dir: Path, stages, state: dict) -> list[Path]:

@@ -10,7 +10,7 @@ from edgecnn.runtime.data import DATA_HELP
 
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
-AUGMENT_PRESETS = ("mild", "none", "seed")
+AUGMENT_PRESETS = ("erase", "flip", "light", "mild", "none", "seed", "strong")
 DEFAULT_AUGMENT = "none"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
@@ -65,6 +65,15 @@ def register(subparsers) -> None:
     p.add_argument("--limit", type=positive_int, metavar="N", help="train on the first N training images only")
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for weights, shuffling, augmentation")
     p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="data-parallel training on N workers (MultiWorkerMirroredStrategy): with TF_CONFIG set this "
+        "process joins that cluster; without it, N > 1 starts N local worker processes on 127.0.0.1. "
+        "--batch-size is per worker; the learning rate scales with N (docs/training.md)",
+    )
+    p.add_argument(
         "--no-deterministic", dest="deterministic", action="store_false", help="allow non-deterministic TF kernels"
     )
 
@@ -96,7 +105,9 @@ def register(subparsers) -> None:
         "--augment",
         choices=AUGMENT_PRESETS,
         default=DEFAULT_AUGMENT,
-        help="none: no augmentation; mild: horizontal flip + normalisation; seed: rotation 20, "
+        help="none: no augmentation; light: pad-and-crop shifts of 1 pixel; flip: horizontal flip; "
+        "erase: random erasing with probability 0.25; strong: shifts of 2 pixels, "
+        "flip, rotation 8, zoom 0.08, erasing 0.3; mild: horizontal flip + normalisation; seed: rotation 20, "
         "shifts 0.2, flip, shear 60, normalisation, validation split 0.2",
     )
     aug.add_argument("--rotation", type=_number(float, 0, 180, what="degrees in [0, 180]"), help="degrees")
@@ -104,6 +115,15 @@ def register(subparsers) -> None:
     aug.add_argument("--height-shift", type=fraction, help="fraction of the height")
     aug.add_argument("--horizontal-flip", action=argparse.BooleanOptionalAction, default=None)
     aug.add_argument("--shear", type=_number(float, 0, 90, what="degrees in [0, 90]"), help="degrees")
+    aug.add_argument("--zoom", type=fraction, help="scale drawn from [1 - zoom, 1 + zoom]")
+    aug.add_argument(
+        "--pad-shift",
+        type=_number(int, 0, 14, what="pixels in [0, 14]"),
+        help="pad-and-crop shift of at most this many pixels each way",
+    )
+    aug.add_argument(
+        "--erase", type=_number(float, 0, 1, what="a probability in [0, 1]"), help="probability of random erasing"
+    )
     aug.add_argument(
         "--normalize",
         action=argparse.BooleanOptionalAction,
@@ -117,6 +137,82 @@ def register(subparsers) -> None:
         help="write a grid of augmented training samples to PNG and exit (no training)",
     )
     p.set_defaults(func=_run_train)
+    _register_ablate(subparsers)
+
+
+def _csv(kind, what):
+    def parse(text):
+        try:
+            return [kind(item) for item in text.split(",") if item]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a comma-separated list of {what}: {text!r}") from None
+
+    return parse
+
+
+def _size_epochs(text):
+    """SIZE:EPOCHS[,SIZE:EPOCHS...] -> {size: epochs}."""
+    try:
+        pairs = [item.split(":") for item in text.split(",") if item]
+        table = {int(size): int(epochs) for size, epochs in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SIZE:EPOCHS[,SIZE:EPOCHS...], got {text!r}") from None
+    if any(v < 1 for v in table.values()):
+        raise argparse.ArgumentTypeError(f"epochs must be positive, got {text!r}")
+    return table
+
+
+# `edgecnn ablate`'s grid (train/ablate.py): small sizes get more epochs so each cell converges.
+ABLATE_SIZES = (1000, 6000, 60000)
+# No augmentation (the default), the best candidate at small sizes, the brief's full augmentation.
+ABLATE_PRESETS = ("none", "light", "seed")
+ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 12}
+
+
+def _register_ablate(subparsers) -> None:
+    p = subparsers.add_parser(
+        "ablate",
+        help="test accuracy of augmentation presets x training-set sizes (table, plot, JSON)",
+        description="Train the reference CNN for every preset x training-set size and write "
+        "ablation.json, ablation.md and ablation.png into --out (docs/training.md). Finished cells "
+        "are kept: a rerun continues where it stopped.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    p.add_argument("--out", metavar="DIR", default="runs/default/ablation", help="output folder")
+    p.add_argument(
+        "--presets",
+        type=_csv(str, "preset names"),
+        default=list(ABLATE_PRESETS),
+        help="comma-separated",
+    )
+    p.add_argument("--sizes", type=_csv(int, "integers"), default=list(ABLATE_SIZES), help="training images")
+    p.add_argument(
+        "--epochs",
+        type=_size_epochs,
+        default={},
+        metavar="SIZE:EPOCHS,...",
+        help=f"epochs per size, over the defaults {ABLATE_EPOCHS}",
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.set_defaults(func=_run_ablate)
+
+
+def _run_ablate(args) -> int:
+    from edgecnn.runtime import data
+    from edgecnn.runtime.errors import EdgecnnError
+
+    unknown = [name for name in args.presets if name not in AUGMENT_PRESETS]
+    if unknown:
+        raise EdgecnnError(f"--presets: unknown {', '.join(unknown)}; choose from {', '.join(AUGMENT_PRESETS)}")
+    epochs = {**ABLATE_EPOCHS, **args.epochs}
+    missing = [size for size in args.sizes if size not in epochs]
+    if missing or any(size < 10 for size in args.sizes):
+        raise EdgecnnError(f"--sizes {args.sizes}: give each size >= 10 an epoch count with --epochs SIZE:EPOCHS")
+    from edgecnn.train import ablate
+
+    ablate.ablate(data.resolve_data_dir(args.data), args.out, args.presets, args.sizes, epochs, args.seed)
+    return 0
 
 
 def _run_train(args) -> int:
@@ -143,6 +239,9 @@ def _run_train(args) -> int:
         height_shift=args.height_shift,
         horizontal_flip=args.horizontal_flip,
         shear=args.shear,
+        zoom=args.zoom,
+        pad_shift=args.pad_shift,
+        erase=args.erase,
         normalize=args.normalize,
         validation_split=args.validation_split,
     )
@@ -154,6 +253,18 @@ def _run_train(args) -> int:
         return 0
     if not args.out:
         raise EdgecnnError("--out DIR is required (where model.keras and the other artifacts go)")
+    import os
+
+    from edgecnn.train import distributed
+
+    cluster = distributed.cluster_from_env()
+    if cluster is None and args.workers > 1:
+        return distributed.launch_local(args.argv, args.workers, args.out)
+    if cluster is not None and args.workers > 1 and args.workers != cluster.workers:
+        raise EdgecnnError(
+            f"--workers {args.workers} but {distributed.TF_CONFIG} describes {cluster.workers} workers "
+            f"({os.environ[distributed.TF_CONFIG]})"
+        )
 
     settings = trainer.TrainSettings(
         batch_size=args.batch_size,

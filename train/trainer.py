@@ -1,13 +1,20 @@
 """The training loop: data -> augmented tf.data -> reference CNN -> fit -> evaluate -> artifacts.
 
 `train(settings, data_dir, out_dir)` writes, each atomically:
-    model.keras    the trained model (normalisation inside, no augmentation inside)
+    model.keras    the trained model for export and inference (normalisation inside, no
+                   augmentation inside, no optimizer state: the optimizer's slots would
+                   triple its size and no consumer reads them)
     metrics.json   test accuracy/loss, per-class accuracy, confusion matrix, history,
                    timings, every setting, library versions, machine load
     history.png    loss and accuracy per epoch, train and validation
     confusion.png  test-set confusion matrix
 and, after every epoch, OUT/checkpoint/ (train/checkpoint.py) so that `edgecnn train --resume OUT`
-continues an interrupted run; it is removed when the run completes.
+continues an interrupted run (that checkpoint holds the optimizer state); it is removed when
+the run completes.
+
+Keras progress bars are drawn only when stdout is a terminal; a log or CI gets one line per epoch.
+With a TF_CONFIG cluster (train/distributed.py) the model trains under MultiWorkerMirroredStrategy,
+resumes with keras.callbacks.BackupAndRestore, and only the chief writes the artifacts.
 """
 
 import contextlib
@@ -15,6 +22,9 @@ import dataclasses
 import os
 import pathlib
 import platform
+import shutil
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -22,7 +32,7 @@ import numpy as np
 from edgecnn.runtime import data
 from edgecnn.runtime.errors import EdgecnnError, require
 from edgecnn.runtime.files import staged_file, write_json
-from edgecnn.train import augment, checkpoint, plots
+from edgecnn.train import augment, checkpoint, distributed, plots
 from edgecnn.train.model import build_model
 
 keras = require("keras")
@@ -36,7 +46,7 @@ ARTIFACTS = ("model.keras", "metrics.json", "history.png", "confusion.png")
 
 @dataclasses.dataclass(frozen=True)
 class TrainSettings:
-    epochs: int = 8
+    epochs: int = 12
     batch_size: int = 128
     limit: int | None = None  # train on the first `limit` training images only
     seed: int = 0
@@ -174,21 +184,48 @@ class EpochCheckpoint(keras.callbacks.Callback):
         checkpoint.save(self.out_dir, self.model, epoch + 1, self.history, self.epoch_seconds, self.settings)
 
 
+def progress_verbosity(stream=None) -> int:
+    """Keras fit verbosity: 1 (progress bar) on a terminal, 2 (one line per epoch) otherwise."""
+    stream = stream if stream is not None else sys.stdout
+    return 1 if hasattr(stream, "isatty") and stream.isatty() else 2
+
+
+def export_copy(model, build):
+    """The model's architecture and weights without optimizer or compile state (what model.keras holds).
+
+    `build` makes a fresh model of the same architecture outside any distribution strategy."""
+    plain = build()
+    plain.set_weights(model.get_weights())
+    return plain
+
+
 def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> dict:
     """Train, evaluate on the test split, write the artifacts into `out_dir`; return the metrics.
 
     Checkpoints every epoch into out_dir/checkpoint; resume=True continues the interrupted
     run found there, with the settings it was started with (`settings` is then ignored).
+    With TF_CONFIG set, this process is one worker of that cluster (train/distributed.py).
     """
     start = time.perf_counter()
+    cluster = distributed.cluster_from_env()
+    strategy = distributed.make_strategy() if cluster else None  # before any other TensorFlow op
+    if cluster and resume:
+        raise EdgecnnError("--resume is for one-process runs; a cluster run resumes by itself (BackupAndRestore)")
     host_start = _host()
-    out_dir = pathlib.Path(out_dir)
+    final_dir = pathlib.Path(out_dir)
+    scratch = None
+    if cluster and not cluster.is_chief:  # only the chief writes artifacts
+        scratch = tempfile.mkdtemp(prefix=f"edgecnn-{cluster.task_name}-")
+        out_dir = pathlib.Path(scratch)
+    else:
+        out_dir = final_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     state = checkpoint.load(out_dir) if resume else None
     if state is not None:
         settings = checkpoint.settings_from_dict(state["settings"], TrainSettings, augment.AugmentConfig)
         print(f"resuming the run in {out_dir} after epoch {state['epoch']} of {settings.epochs}")
-    seed_everything(settings.seed, settings.deterministic)
+    # Collective ops have no deterministic kernels to enforce; the seeds still apply.
+    seed_everything(settings.seed, settings.deterministic and cluster is None)
 
     train_images, train_labels = data.load_split(data_dir, "train", limit=settings.limit)
     test_images, test_labels = data.load_split(data_dir, "test")
@@ -198,9 +235,28 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
     x_test = data.to_model_input(test_images)
     print(f"data: {len(x_train)} training, {len(x_val)} validation, {len(x_test)} test images from {data_dir}")
 
-    if state is None:
-        normalization = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
-        model = build_model(
+    workers = cluster.workers if cluster else 1
+    global_batch = settings.batch_size * workers
+    learning_rate = settings.learning_rate * workers
+    if cluster:
+        print(
+            f"{cluster.task_name} of {workers} workers{' (chief)' if cluster.is_chief else ''}: global batch "
+            f"{global_batch} = {settings.batch_size} per worker x {workers}; learning rate "
+            f"{settings.learning_rate:g} x {workers} = {learning_rate:g} (linear scaling with the global batch)",
+            flush=True,
+        )
+    normalization_stats = augment.adapted_normalization(x_train) if settings.augmentation.normalize else None
+
+    def build():
+        normalization = None
+        if normalization_stats is not None:
+            normalization = keras.layers.Normalization(
+                axis=-1,
+                mean=np.asarray(normalization_stats.mean).reshape(-1),
+                variance=np.asarray(normalization_stats.variance).reshape(-1),
+                name="normalization",
+            )
+        return build_model(
             filters=settings.filters,
             dense_units=settings.dense_units,
             dropout=settings.dropout,
@@ -209,36 +265,118 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
             num_classes=len(data.FASHION_MNIST_CLASSES),
             normalization=normalization,
         )
-        steps_per_epoch = -(-len(x_train) // settings.batch_size)
-        lr = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, settings.epochs * steps_per_epoch)
+
+    def build_compiled():
+        model = build()
+        steps_per_epoch = len(x_train) // global_batch if cluster else -(-len(x_train) // global_batch)
+        lr = learning_rate_schedule(settings.lr_schedule, learning_rate, settings.epochs * max(steps_per_epoch, 1))
         model.compile(
             optimizer=make_optimizer(settings.optimizer, lr, settings.momentum),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
-    else:  # weights, optimizer state and its step counter (the lr schedule's position)
+        return model
+
+    if state is not None:  # weights, optimizer state and its step counter (the lr schedule's position)
         model = keras.models.load_model(state["model_path"])
-    model.summary()
+    elif strategy is not None:
+        with strategy.scope():
+            model = build_compiled()
+    else:
+        model = build_compiled()
+    verbose = progress_verbosity() if not cluster or cluster.is_chief else 0
+    if verbose:
+        model.summary()
 
     augmenter = augment.build_augmenter(settings.augmentation, seed=settings.seed)
-    train_ds = augment.make_dataset(x_train, y_train, settings.batch_size, augmenter, shuffle_seed=settings.seed)
-    val_ds = augment.make_dataset(x_val, y_val, settings.batch_size) if len(x_val) else None
+    train_ds = augment.make_dataset(
+        x_train, y_train, global_batch, augmenter, shuffle_seed=settings.seed, drop_remainder=cluster is not None
+    )
+    val_ds = augment.make_dataset(x_val, y_val, global_batch) if len(x_val) else None
+    if cluster:  # every worker builds the same dataset and takes its share of each global batch
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        train_ds = train_ds.with_options(options)
+        val_ds = val_ds.with_options(options) if val_ds is not None else None
+        distributed.prepare_model_for_fit(model, strategy, next(iter(train_ds)))
 
     fit_start = time.perf_counter()
     timer = EpochTimer()
     saver = EpochCheckpoint(out_dir, settings, timer, state)
+    callbacks = [timer, saver]
+    if cluster:
+        backup = final_dir / "backup" / cluster.task_name
+        callbacks = [timer, HistoryRecorder(saver), keras.callbacks.BackupAndRestore(str(backup))]
     # shuffle=False: train_ds is already shuffled (seeded); Keras would ignore it and warn.
-    model.fit(
+    fit = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=settings.epochs,
         initial_epoch=state["epoch"] if state else 0,
         shuffle=False,
-        verbose=1,
-        callbacks=[timer, saver],
+        verbose=verbose,
+        callbacks=callbacks,
     )
     train_seconds = time.perf_counter() - fit_start
+    if cluster:
+        with contextlib.suppress(OSError):  # BackupAndRestore removed this worker's folder; the last one out
+            (final_dir / "backup").rmdir()  # removes their parent
+    if cluster and not saver.history:  # every epoch was restored from the backup
+        saver.history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
 
+    plain = export_copy(model, build)
+    if scratch is not None:  # a non-chief worker: its part is done
+        shutil.rmtree(scratch, ignore_errors=True)
+        print(f"{cluster.task_name}: training finished; the chief writes the artifacts")
+        return {}
+    return _finish(
+        settings,
+        plain,
+        saver,
+        x_train,
+        x_val,
+        x_test,
+        test_labels,
+        data_dir,
+        out_dir,
+        start,
+        host_start,
+        train_seconds,
+        state,
+        workers,
+    )
+
+
+class HistoryRecorder(keras.callbacks.Callback):
+    """The EpochCheckpoint's history bookkeeping without writing a checkpoint (cluster runs
+    checkpoint with BackupAndRestore)."""
+
+    def __init__(self, saver: EpochCheckpoint):
+        super().__init__()
+        self.saver = saver
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.saver.history.setdefault(key, []).append(float(value))
+
+
+def _finish(
+    settings,
+    model,
+    saver,
+    x_train,
+    x_val,
+    x_test,
+    test_labels,
+    data_dir,
+    out_dir,
+    start,
+    host_start,
+    train_seconds,
+    state,
+    workers,
+) -> dict:
+    """Evaluate on the test split and write every artifact (the chief or a one-process run)."""
     test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
     history_dict = saver.history  # every epoch, the ones before a resume included
     paths = {name: out_dir / name for name in ARTIFACTS}
@@ -262,6 +400,7 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         "epoch_seconds": saver.epoch_seconds,
         "resumed_after_epoch": state["epoch"] if state else None,
         "wall_seconds": round(time.perf_counter() - start, 2),
+        "workers": workers,
         "data": {
             "dir": str(data_dir),
             "train_count": len(x_train),
@@ -273,6 +412,8 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         "host": {"start": host_start, "end": _host()},
         "artifacts": {name: str(path) for name, path in paths.items()},
     }
+    if "val_accuracy" in history_dict:
+        metrics["validation"] = {"accuracy": history_dict["val_accuracy"][-1], "loss": history_dict["val_loss"][-1]}
     write_json(paths["metrics.json"], metrics)
     checkpoint.remove(out_dir)  # the run is complete: the final artifacts replace it
 

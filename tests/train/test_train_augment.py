@@ -150,3 +150,68 @@ def test_preview_png(tmp_path, images):
     path = augment.write_preview(images[:3], PRESETS["seed"], seed=0, path=tmp_path / "p.png", variants=2)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in tmp_path.iterdir() if p.name != "p.png"], "temporary file left behind"
+
+
+def test_light_only_shifts():
+    assert PRESETS["light"] == AugmentConfig(pad_shift=1)
+    assert PRESETS["light"].per_image and not PRESETS["light"].per_batch
+    assert augment.build_augmenter(PRESETS["light"], seed=0).batch_layers is None
+
+
+@pytest.mark.parametrize("pixels", [1, 2, 3])
+def test_pad_and_crop_is_a_shift_of_at_most_p_pixels(images, pixels):
+    tf = require("tensorflow")
+    padded = np.pad(images[0, ..., 0], pixels)
+    windows = {
+        (dy, dx): padded[dy : dy + 28, dx : dx + 28] for dy in range(2 * pixels + 1) for dx in range(2 * pixels + 1)
+    }
+    seen = set()
+    for i in range(60):
+        out = np.asarray(augment.pad_and_crop(tf.constant(images[0]), pixels, tf.constant([i, 7], tf.int64)))[..., 0]
+        match = [offset for offset, window in windows.items() if np.array_equal(window, out)]
+        assert match, "the output is not a shifted copy of the input"
+        seen.update(match)
+    assert len(seen) > (2 * pixels + 1) ** 2 // 2, f"offsets drawn: {sorted(seen)}"
+
+
+def test_random_erase_zeroes_one_rectangle_inside_the_image():
+    tf = require("tensorflow")
+    image = np.ones((28, 28, 1), np.float32)
+    for i in range(30):
+        out = np.asarray(augment.random_erase(tf.constant(image), 1.0, tf.constant([i, 3], tf.int64)))[..., 0]
+        rows, cols = np.nonzero(out == 0)
+        assert rows.size, "probability 1 erased nothing"
+        box = out[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        assert not box.any(), "the erased pixels do not form one rectangle"
+        assert 0.02 * 784 * 0.5 <= rows.size <= 0.2 * 784 * 1.5, rows.size
+        assert set(np.unique(out)) <= {0.0, 1.0}
+    kept = augment.random_erase(tf.constant(image), 0.0, tf.constant([1, 2], tf.int64))
+    np.testing.assert_array_equal(np.asarray(kept), image)
+
+
+def test_per_image_stage_is_deterministic_and_redraws_every_epoch(images):
+    labels = np.arange(16, dtype=np.uint8)
+    config = AugmentConfig(pad_shift=2, erase=0.5)
+
+    def two_epochs(seed):
+        ds = augment.make_dataset(images, labels, 4, augment.build_augmenter(config, seed), shuffle_seed=3)
+        return [np.concatenate([np.asarray(x) for x, _ in ds]) for _ in range(2)]
+
+    first, again, other = two_epochs(5), two_epochs(5), two_epochs(6)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], first[1]), "the second epoch drew the same augmentation"
+    assert not np.array_equal(first[0], other[0]), "another seed drew the same augmentation"
+
+
+def test_strong_preset_runs_both_stages(images):
+    augmenter = augment.build_augmenter(PRESETS["strong"], seed=0)
+    assert {type(layer).__name__ for layer in augmenter.layers} == {"RandomFlip", "RandomRotation", "RandomZoom"}
+    out = augment.augment_images(images, PRESETS["strong"], seed=0)
+    assert out.shape == images.shape and out.dtype == np.float32 and not np.allclose(out, images)
+
+
+@pytest.mark.parametrize("knob, value", [("zoom", 1.0), ("pad_shift", 15), ("erase", 1.5)])
+def test_new_knobs_out_of_range_name_the_flag(knob, value):
+    with pytest.raises(EdgecnnError, match=f"--{knob.replace('_', '-')}"):
+        augment.resolve_augment("none", **{knob: value})

@@ -4,11 +4,6 @@
 #include "core/quant.h"
 #include "kernels/act.h"
 
-ecnn_status ecnn_op_fail(const ecnn_op_ctx *c, ecnn_status st, uint32_t tensor, const char *detail)
-{
-    return ecnn_fail(c->m, st, (int32_t)c->index, tensor == ECNN_NO_INDEX ? -1 : (int32_t)tensor, detail);
-}
-
 /* A data input (read at run time): INPUT, or an ACTIVATION/OUTPUT written by an earlier op. */
 ecnn_status ecnn_check_data_input(const ecnn_op_ctx *c, uint32_t t, ecnn_tensor_rec *rec)
 {

@@ -55,6 +55,7 @@ typedef struct {
     ecnn_op_params params; /* decoded into the op's struct (edgecnn_ops.h) */
 } ecnn_op_rec;
 
+/* core/records.c: the records decoded where they lie, and the failure record. */
 void ecnn_read_tensor(const ecnn_model *m, uint32_t index, ecnn_tensor_rec *t);
 
 /* Decodes the op record at byte offset `pos` of the op list, which holds `avail` bytes

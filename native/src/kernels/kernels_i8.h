@@ -190,6 +190,22 @@ static inline void ecnn_q_store_outputs(void *y, size_t first, const int32_t *ac
     }
 }
 
+/* The per-output constants of `count` outputs from o0 of an int8 FC kernel whose int32 sums
+ * carry an offset terms[l] to take off (NULL: none): bias[l] = b[o] - terms[l] and the
+ * requantization scale. In uint32 arithmetic: wrapped int32 sums are exact when the true sum
+ * fits int32, which the validator guarantees. Outputs past O take output O - 1's constants
+ * (computed, never stored). */
+static inline void ecnn_q_block_constants(int32_t *bias, float *scales, const int32_t *terms, const int32_t *b,
+                                          uint32_t o0, uint32_t count, uint32_t o, const ecnn_qlinear_params *q)
+{
+    uint32_t l;
+    for (l = 0; l < count; l++) {
+        const uint32_t oi = o0 + l < o ? o0 + l : o - 1;
+        bias[l] = (int32_t)((b ? (uint32_t)b[oi] : 0u) - (terms ? (uint32_t)terms[l] : 0u));
+        scales[l] = ecnn_requant_scale(q, oi);
+    }
+}
+
 /* Outputs [from, count) of ecnn_conv_q_ukernels.store with scalar code: the portable store, and
  * the SIMD stores' last outputs. */
 static inline void ecnn_q_store_scaled_tail(void *y, size_t first, const int32_t *acc, uint32_t from, uint32_t count,
@@ -212,7 +228,7 @@ typedef void ecnn_fc_q_kernel(void *y, const void *x, const void *w, const int32
                               uint32_t o, const ecnn_tile *t, const ecnn_qlinear_params *q);
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 
-/* The microkernels of ecnn_conv2d_q_hwio, one pair per ISA:
+/* The microkernels of ecnn_conv2d_q_hwio, one set per ISA:
  * dot:   acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8 (c8 a
  *        multiple of 8): int16 term pairs (x - zx, w - zw), the layout of _mm256_madd_epi16;
  * store: requantized acc[0..count) + bias[0..count) (bias may be NULL) as outputs
@@ -228,11 +244,17 @@ typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xo
 /* widen: xk[i] = x[i] - zx for i < count, x int8 or uint8 codes per q->x_type (one tap's input
  *        channels, as the dot kernel takes them); NULL: ecnn_conv2d_q_hwio's own loop. */
 typedef void ecnn_conv_q_widen_kernel(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
+/* dotn:  dot for npix (1..ECNN_CONV_Q_PIXELS) output pixels at once, sharing each weight load:
+ *        acc[i] and xk[i] of pixel i; NULL: dot pixel by pixel. */
+#define ECNN_CONV_Q_PIXELS 4u
+typedef void ecnn_conv_q_dotn_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
+                                     uint32_t pairs, uint32_t c8);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
     ecnn_conv_q_dw_kernel *dw;
     ecnn_conv_q_widen_kernel *widen;
+    ecnn_conv_q_dotn_kernel *dotn;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

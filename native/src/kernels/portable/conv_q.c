@@ -10,13 +10,32 @@
  * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
  * kernels take the reference kernel (ecnn_conv2d_q_hwio_fits). */
 #define CONV_O_BLOCK 64u
+#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
+/* hosted builds (megabytes of stack): a 3x3 window over 64 channels keeps whole 64-channel
+ * blocks (80 KB), so each pixel's terms are gathered once per 64 outputs, not once per 8; and
+ * ECNN_CONV_Q_PIXELS pixels go to each dotn call */
+#define CONV_W_STACK 40960u
+#define CONV_PIXELS ECNN_CONV_Q_PIXELS
+#else
 #define CONV_W_STACK 8192u
+#define CONV_PIXELS 1u
+#endif
 #define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
 
 /* x[i] - zx as int32 for an int8 or uint8 buffer. */
 static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
 {
     return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
+}
+
+/* dst[c] = src[c] - zx for n contiguous int8 or uint8 values: plain loops the compiler vectorises. */
+static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype t, int32_t zx)
+{
+    uint32_t c;
+    if (t == ECNN_Q_U8)
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)src[c] - zx);
+    else
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
 /* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
@@ -107,6 +126,17 @@ static uint32_t block_size(const ecnn_conv2d_args *p, uint32_t pairs)
     return capped < fit ? capped : fit;
 }
 
+/* The dot products of npix pixels: the ISA's multi-pixel microkernel, else one pixel a call. */
+static void dot_pixels(const ecnn_conv_q_ukernels *uk, int32_t *const *acc, const int16_t *const *xk, uint32_t npix,
+                       const int16_t *wc, uint32_t pairs, uint32_t c8)
+{
+    uint32_t i;
+    if (uk->dotn && npix > 1)
+        uk->dotn(acc, xk, npix, wc, pairs, c8);
+    else
+        for (i = 0; i < npix; i++) uk->dot(acc[i], xk[i], wc, pairs, c8);
+}
+
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
 {
     const uint64_t terms = (uint64_t)p->kh * p->kw * (p->c / p->group), pairs = (terms + 1) / 2;
@@ -125,12 +155,20 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t block = block_size(p, pairs);
     const int32_t zx = q->x_zero_point;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, oc, o, t;
-    int32_t acc[CONV_O_BLOCK];
-    float scales[CONV_O_BLOCK]; /* requantization scale of each output channel of the block */
-    int16_t wc[CONV_W_STACK];   /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
-    int16_t xk[CONV_X_STACK];   /* x - zx of one output pixel's terms, 0 in the padding */
-    size_t xoff[CONV_X_STACK];  /* term t's input offset from the window's first element */
-    (void)n;                    /* rows and channels come from the tile */
+    int32_t acc[CONV_PIXELS][CONV_O_BLOCK];
+    float scales[CONV_O_BLOCK];             /* requantization scale of each output channel of the block */
+    int16_t wc[CONV_W_STACK];               /* [pair][o (block padded to 8)][2] of one block: w - zw, 0 padded */
+    int16_t xks[CONV_PIXELS][CONV_X_STACK]; /* x - zx of a few output pixels' terms, 0 in the padding */
+    size_t xoff[CONV_X_STACK];              /* term t's input offset from the window's first element */
+    int32_t *accs[CONV_PIXELS];
+    const int16_t *xkp[CONV_PIXELS];
+    size_t firsts[CONV_PIXELS]; /* where each pending pixel's outputs go */
+    uint32_t pending = 0, i;
+    (void)n; /* rows and channels come from the tile */
+    for (i = 0; i < CONV_PIXELS; i++) {
+        accs[i] = acc[i];
+        xkp[i] = xks[i];
+    }
     if (is_depthwise(p)) {
         conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
@@ -154,10 +192,11 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                     const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
                     wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
                 }
-            memset(xk, 0, (size_t)pairs * 2 * sizeof xk[0]);
+            for (i = 0; i < CONV_PIXELS; i++) memset(xks[i], 0, (size_t)pairs * 2 * sizeof xks[i][0]);
             ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
             {
                 const size_t xs = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                int16_t *xk = xks[pending];
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
                 /* the ISA's widening, tap by tap (each tap's cg codes are contiguous), where a tap has
@@ -170,7 +209,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                                       (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx), cg, q);
                 } else if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                    if (q->x_type == ECNN_Q_U8)
+                    if (cg >= 8) /* each tap's channels are a contiguous run */
+                        for (t = 0; t < terms; t += cg)
+                            centre_run(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q->x_type, zx);
+                    else if (q->x_type == ECNN_Q_U8)
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const uint8_t *)x)[xp + xoff[t]] - zx);
                     else
                         for (t = 0; t < terms; t++) xk[t] = (int16_t)(((const int8_t *)x)[xp + xoff[t]] - zx);
@@ -186,8 +228,17 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                                 for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
                         }
                 }
-                uk->dot(acc, xk, wc, pairs, c8);
-                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc, acc, count, scales, b ? b + oc : NULL, q);
+                firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
+                if (pending == CONV_PIXELS) {
+                    dot_pixels(uk, accs, xkp, pending, wc, pairs, c8);
+                    for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
+                    pending = 0;
+                }
+            }
+            if (pending) { /* the tile's last pixels */
+                dot_pixels(uk, accs, xkp, pending, wc, pairs, c8);
+                for (i = 0; i < pending; i++) uk->store(y, firsts[i], acc[i], count, scales, b ? b + oc : NULL, q);
+                pending = 0;
             }
         }
     }

@@ -10,7 +10,8 @@
 
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2;
 
-#define Q_TILE 4u /* samples per int8 tile: 8 accumulators + 4 inputs + 2 weights */
+#define Q_TILE 4u     /* samples per int8 tile: 8 accumulators + 4 inputs + 2 weights */
+#define FC_Q_BLOCK 8u /* panels (64 outputs) whose tiles run for every sample before the next */
 
 /* 16 consecutive inputs as int16 (x - zx). */
 static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
@@ -272,19 +273,20 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, co
     const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
     /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
     const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
-    uint32_t s0, p, first = tile->o0 / 8;
+    uint32_t s0, p, pb, first = tile->o0 / 8;
     if (tile->m1 - tile->m0 == 1) /* whole rows of full panels; the rest below */
         for (; first + W64_ROW <= tile->o1 / 8; first += W64_ROW)
             w64_row((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
                     (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
-    for (s0 = tile->m0; s0 < tile->m1; s0 += W64_TILE) {
-        const uint32_t ns = tile->m1 - s0 < W64_TILE ? tile->m1 - s0 : W64_TILE;
-        for (p = first; p < panels; p += 2) {
-            const int8_t *wp = (const int8_t *)w + p * panel_bytes;
-            const uint32_t np = panels - p >= 2 ? 2 : 1;
-            w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, cb, q);
+    for (pb = first; pb < panels; pb += FC_Q_BLOCK) /* a block's weights stay in cache for all samples */
+        for (s0 = tile->m0; s0 < tile->m1; s0 += W64_TILE) {
+            const uint32_t ns = tile->m1 - s0 < W64_TILE ? tile->m1 - s0 : W64_TILE;
+            for (p = pb; p < panels && p < pb + FC_Q_BLOCK; p += 2) {
+                const int8_t *wp = (const int8_t *)w + p * panel_bytes;
+                const uint32_t np = panels - p >= 2 ? 2 : 1;
+                w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, cb, q);
+            }
         }
-    }
 }
 
 void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
@@ -292,7 +294,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
 {
     /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
     const uint32_t panels = (tile->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
-    uint32_t s0, p, first = tile->o0 / 8;
+    uint32_t s0, p, pb, first = tile->o0 / 8;
     (void)n;
     if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
         fc_q_w64(y, x, w, b, tile, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
@@ -303,12 +305,13 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
             q_pair((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
                    (const int8_t *)w + (size_t)first * 8 * kp, (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k,
                    first * 8, q);
-    for (s0 = tile->m0; s0 < tile->m1; s0 += Q_TILE) {
-        const uint32_t ns = tile->m1 - s0 < Q_TILE ? tile->m1 - s0 : Q_TILE;
-        for (p = first; p < panels; p++) {
-            const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
-            const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
-            q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, ns, o0, width, q);
+    for (pb = first; pb < panels; pb += FC_Q_BLOCK) /* a block's weights stay in cache for all samples */
+        for (s0 = tile->m0; s0 < tile->m1; s0 += Q_TILE) {
+            const uint32_t ns = tile->m1 - s0 < Q_TILE ? tile->m1 - s0 : Q_TILE;
+            for (p = pb; p < panels && p < pb + FC_Q_BLOCK; p++) {
+                const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
+                const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
+                q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, ns, o0, width, q);
+            }
         }
-    }
 }

@@ -1,18 +1,11 @@
 /* AVX-512 fully connected int8 kernel over FC_PANEL8X4 weights (kernels_i8.h), weight zero
  * points 0: a 32-byte weight group (8 outputs x 4 k) is sign-extended to 32 int16 and
- * multiplied with (x - zx) as int16 by _mm512_madd_epi16, or accumulated in one instruction by
- * the VNNI _mm512_dpwssd_epi32 where the directory is compiled with AVX512-VNNI (int16 pairs:
- * exact, unlike the u8 x s8 vpdpbusd which would need x - zx to fit u8). Pairs of int32 lanes
- * are added at the end. The avx512vnni directory compiles this file again under its name. */
+ * multiplied with (x - zx) as int16 by _mm512_madd_epi16. Pairs of int32 lanes are added at
+ * the end. */
 #include "kernels/x86/x86.h"
 
-#ifdef ECNN_FC_Q_VNNI /* x86/avx512vnni/fc_q.c */
-#define FC_Q_AVX512 ecnn_fc_q_panel8x4_avx512vnni
-#define DOT_ACC(acc, a, b) _mm512_dpwssd_epi32(acc, a, b)
-#else
 #define FC_Q_AVX512 ecnn_fc_q_panel8x4_avx512
 #define DOT_ACC(acc, a, b) _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
-#endif
 ecnn_fc_q_kernel FC_Q_AVX512;
 
 #define Q_TILE 4u

@@ -116,6 +116,26 @@ CASES = {
         (4, 3),
         [(3, 4)],
     ),
+    "gemm transA, alpha and beta": (
+        _model(
+            [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1, alpha=0.25, beta=0.35)],
+            [4, 3],
+            [3, 5],
+            [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))],
+        ),
+        (4, 3),
+        [(3, 4)],
+    ),
+    "matmul of a vector by a stack of matrices": (
+        _model(
+            [helper.make_node("MatMul", ["x", "W"], ["y"])],
+            [4],
+            [2, 3],
+            [("W", np.random.default_rng(9).normal(size=(2, 4, 3)).astype(np.float32))],
+        ),
+        (4,),
+        [(5,)],
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lower
 from edgecnn.export.compiler.ir import DType, Kind, act_attrs
 from edgecnn.export.compiler.ops.conv import adopt_graph_input_quant, conv_attrs
 from edgecnn.export.compiler.ops.quantize import check_weights, quantized_input, set_output, weight_quant
+from edgecnn.export.compiler.passes.ort_float import EDGECNN_DOMAIN, GEMM_BATCH1
 
 
 def fully_connected(low: Lowering, node, x_view: View, weight_ok: np.ndarray, bias) -> None:
@@ -179,3 +180,17 @@ def lower_qlinear_matmul(low: Lowering, node) -> None:
     if w.ndim != 2:
         raise low.fail(f"b has shape {w.shape}; only (K, O) constant matrices are supported")
     _quantized_fully_connected(low, node, w.T, None, 6, 7)
+
+
+@lowers(GEMM_BATCH1, domain=EDGECNN_DOMAIN, listed=False)
+def lower_gemm_batch1(low: Lowering, node) -> None:
+    """A float layer of an int8 graph (passes/ort_float.py): Gemm(A, B, C) summed as onnxruntime's
+    batch-1 SGEMM sums it, FULLY_CONNECTED_G4 (plain weights, reference kernel)."""
+    x = low.view_input(node, 0)
+    w = low.const_input(node, 1, "B").astype(np.float32)
+    w_ok = w if attrs(node).get("transB", 0) else w.T
+    bias = low.const_input(node, 2, "C").astype(np.float32).reshape(-1) if optional_input(node, 2) else None
+    if bias is not None and bias.size != w_ok.shape[0]:
+        raise low.fail(f"C has {bias.size} values; expected one per output ({w_ok.shape[0]})")
+    fully_connected(low, node, x, np.ascontiguousarray(w_ok), bias)
+    low.ops[-1].op = "FULLY_CONNECTED_G4"

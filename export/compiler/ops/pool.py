@@ -7,11 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lowers
-from edgecnn.export.compiler.ir import DType
 from edgecnn.export.compiler.ops.conv import pads_2d, spatial_input
 from edgecnn.export.compiler.ops.quantize import lower_qlinear_unary
-from edgecnn.export.compiler.passes.qdq import UINT8_ROUNDING
-from edgecnn.runtime.errors import require
 
 # The native op of each pooling kind: the ONNX op types that take the maximum.
 MAX_OPS = ("MaxPool", "GlobalMaxPool", "ReduceMax")
@@ -185,9 +182,6 @@ def lower_qlinear_global_average_pool(low: Lowering, node) -> None:
 
 @lowers("QLinearAveragePool", domain="com.microsoft")
 def lower_qlinear_average_pool(low: Lowering, node) -> None:
-    helper = require("onnx").helper
-    uint8_rounding = any(a.name == UINT8_ROUNDING and helper.get_attribute_value(a) for a in node.attribute)
-    lower_qlinear_unary(low, node, "AveragePool", lower_pool, drop=("channels_last", UINT8_ROUNDING))
-    op = low.ops[-1]
-    if uint8_rounding and low.tensors[op.inputs[0]].dtype == DType.I8:
-        op.attrs["count_include_pad"] |= 2  # docs/file-format.md AVG_POOL_2D: round as onnxruntime's uint8 codes do
+    """Rounds in the codes' own domain: onnxruntime's uint8 rewrite of int8 QDQ pairs is made on
+    the graph itself (passes/qdq.py), so an int8 tensor here is int8 in onnxruntime too."""
+    lower_qlinear_unary(low, node, "AveragePool", lower_pool)

@@ -24,29 +24,40 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_portable, 0),
                            .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
                            .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
-                           .q = {"conv2d_q_hwio_portable", {ecnn_conv_q_dot_portable, ecnn_q_store_scaled_portable}}},
+                           .q = {"conv2d_q_hwio_portable",
+                                 {.dot = ecnn_conv_q_dot_portable, .store = ecnn_q_store_scaled_portable}}},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
                        .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx2, 0),
                        .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref_fma, 0),
                        .q = {"conv2d_q_hwio_avx2",
-                             {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2, ecnn_conv_q_dw_avx2, NULL,
-                              ecnn_conv_q_dotn_avx2}}},
+                             {.dot = ecnn_conv_q_dot_avx2,
+                              .store = ecnn_q_store_scaled_avx2,
+                              .dw = ecnn_conv_q_dw_avx2,
+                              .dotn = ecnn_conv_q_dotn_avx2}}},
     [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
                          .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx512, 0)},
     /* AVX-VNNI keeps the AVX2 int8 conv: a ymm vpdpwssd dot was slower on a Zen 4 (ResNet-8's
      * 3x3 layers over 16 channels, 38 against 43 GMAC/s) */
     [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni",
-                                   {ecnn_conv_q_dot_avx2, ecnn_q_store_scaled_avx2, ecnn_conv_q_dw_avx2, NULL,
-                                    ecnn_conv_q_dotn_avx512vnni}}},
+                                   {.dot = ecnn_conv_q_dot_avx2,
+                                    .store = ecnn_q_store_scaled_avx2,
+                                    .dw = ecnn_conv_q_dw_avx2,
+                                    .dotn = ecnn_conv_q_dotn_avx512vnni}}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)
     [ECNN_ISA_DSP] = {.q = {"conv2d_q_hwio_dsp",
-                            {ecnn_conv_q_dot_dsp, ecnn_q_store_scaled_dsp, ecnn_conv_q_dw_dsp, ecnn_conv_q_widen_dsp}}},
+                            {.dot = ecnn_conv_q_dot_dsp,
+                             .store = ecnn_q_store_scaled_dsp,
+                             .dw = ecnn_conv_q_dw_dsp,
+                             .widen = ecnn_conv_q_widen_dsp}}},
 #if defined(__ARM_FEATURE_MVE)
     [ECNN_ISA_MVE] = {.q = {"conv2d_q_hwio_mve",
-                            {ecnn_conv_q_dot_mve, ecnn_q_store_scaled_mve, ecnn_conv_q_dw_mve, ecnn_conv_q_widen_mve}}},
+                            {.dot = ecnn_conv_q_dot_mve,
+                             .store = ecnn_q_store_scaled_mve,
+                             .dw = ecnn_conv_q_dw_mve,
+                             .widen = ecnn_conv_q_widen_mve}}},
 #endif
 #endif
 };

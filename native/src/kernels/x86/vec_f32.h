@@ -12,6 +12,7 @@
 #define VF_LANES 8u
 #define VF_ZERO() _mm256_setzero_ps()
 #define VF_SET1(v) _mm256_set1_ps(v)
+#define VF_BCAST(p) _mm256_broadcast_ss(p) /* *p in every lane */
 #define VF_ADD(a, b) _mm256_add_ps(a, b)
 #define VF_MAX(a, b) _mm256_max_ps(a, b)
 #define VF_MIN(a, b) _mm256_min_ps(a, b)
@@ -21,6 +22,7 @@
 #define VF_LANES 16u
 #define VF_ZERO() _mm512_setzero_ps()
 #define VF_SET1(v) _mm512_set1_ps(v)
+#define VF_BCAST(p) _mm512_set1_ps(*(p))
 #define VF_ADD(a, b) _mm512_add_ps(a, b)
 #define VF_MAX(a, b) _mm512_max_ps(a, b)
 #define VF_MIN(a, b) _mm512_min_ps(a, b)

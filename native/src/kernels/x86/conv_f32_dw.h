@@ -74,7 +74,7 @@ static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g
     }
 }
 
-/* The activations other than none, Relu and Clip (the microkernels apply those two in
+/* The activations other than none, Relu and Clip (dw_tile applies those two in
  * registers), in place on np pixels x count channels: the reference's scalar loop. A float
  * store and reload is exact, so this is ecnn_apply_act(sum + bias). */
 static NOINLINE void dw_act(float *yp, size_t o, uint32_t np, uint32_t count, const ecnn_act_params *act)

@@ -27,3 +27,45 @@ def require(module: str, extra: str = "train") -> Any:
             f"({exc}). Install the '{extra}' extra: pip install 'edgecnn[{extra}]' "
             f"(or run `make run`, which sets up .venv with it)."
         ) from None
+
+
+# The native library's errors (edgecnn.runtime.model raises them).
+
+
+class NativeError(EdgecnnError):
+    """A status code from the C library; `status` is the code, `detail` the failed check."""
+
+    def __init__(self, message: str, status: int, detail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+class ModelFormatError(NativeError):
+    """The bytes are not a valid .ecnn file: bad magic, truncated, CRC mismatch, corrupt field."""
+
+
+class ModelVersionError(NativeError):
+    """The file's format version is not the one this library reads."""
+
+
+class UnsupportedModelError(NativeError):
+    """The file is valid but uses an op, dtype or feature this library build does not implement."""
+
+
+class IsaError(NativeError):
+    """EDGECNN_ISA names a kernel level this library build does not have, or one this CPU lacks."""
+
+
+class InputError(EdgecnnError, ValueError):
+    """The array given to predict() has the wrong shape or dtype, or holds NaN / infinity.
+    (A ValueError too, as NumPy users expect.)"""
+
+
+class NativeRunError(NativeError):
+    """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
+
+
+class ThreadsError(EdgecnnError, ValueError):
+    """`threads` is not a whole number from 1 to the pool's maximum, or the native library could
+    not start its threads. (A ValueError too.)"""

@@ -27,7 +27,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from edgecnn.runtime.errors import EdgecnnError
+from edgecnn.runtime.errors import (
+    EdgecnnError,
+    InputError,
+    IsaError,
+    ModelFormatError,
+    ModelVersionError,
+    NativeError,
+    NativeRunError,
+    ThreadsError,
+    UnsupportedModelError,
+)
 
 ARENA_ALIGN = 64  # ECNN_ARENA_ALIGN
 MODEL_ALIGN = 64  # weights are 64-byte aligned in the file: keep them so in memory
@@ -35,45 +45,6 @@ DEFAULT_BATCH = 256  # samples per native call in predict(): bounds the arena (b
 
 KIND_NAMES = {1: "input", 2: "output", 3: "activation", 4: "constant", 5: "scratch"}
 DTYPES = {1: np.dtype(np.float32), 2: np.dtype(np.int8), 3: np.dtype(np.uint8), 4: np.dtype(np.int32)}
-
-
-class NativeError(EdgecnnError):
-    """A status code from the C library; `status` is the code, `detail` the failed check."""
-
-    def __init__(self, message: str, status: int, detail: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
-
-
-class ModelFormatError(NativeError):
-    """The bytes are not a valid .ecnn file: bad magic, truncated, CRC mismatch, corrupt field."""
-
-
-class ModelVersionError(NativeError):
-    """The file's format version is not the one this library reads."""
-
-
-class UnsupportedModelError(NativeError):
-    """The file is valid but uses an op, dtype or feature this library build does not implement."""
-
-
-class IsaError(NativeError):
-    """EDGECNN_ISA names a kernel level this library build does not have, or one this CPU lacks."""
-
-
-class InputError(EdgecnnError, ValueError):
-    """The array given to predict() has the wrong shape or dtype, or holds NaN / infinity.
-    (A ValueError too, as NumPy users expect.)"""
-
-
-class NativeRunError(NativeError):
-    """ecnn_run or another call refused its arguments (a bug in the caller, normally caught before)."""
-
-
-class ThreadsError(EdgecnnError, ValueError):
-    """`threads` is not a whole number from 1 to the pool's maximum, or the native library could
-    not start its threads. (A ValueError too.)"""
 
 
 def default_threads() -> int:

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from edgecnn.runtime.model import InputError, Model
+from edgecnn.runtime.errors import InputError
+from edgecnn.runtime.model import Model
 
 # A free dimension: its ONNX name (dim_param), or None when it has none.
 Dim = int | str | None

@@ -11,7 +11,7 @@ from edgecnn.runtime.data import DATA_HELP
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
 # (they cannot be imported here without importing TensorFlow); a test checks it.
 AUGMENT_PRESETS = ("erase", "flip", "light", "mild", "none", "seed", "strong")
-DEFAULT_AUGMENT = "none"
+DEFAULT_AUGMENT = "light"
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 ACTIVATIONS = ("relu", "leaky_relu")
@@ -166,7 +166,7 @@ def _size_epochs(text):
 ABLATE_SIZES = (1000, 6000, 60000)
 # No augmentation (the default), the best candidate at small sizes, the brief's full augmentation.
 ABLATE_PRESETS = ("none", "light", "seed")
-ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 12}
+ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 16}  # 60,000: the default run
 
 
 def _register_ablate(subparsers) -> None:

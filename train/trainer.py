@@ -46,7 +46,7 @@ ARTIFACTS = ("model.keras", "metrics.json", "history.png", "confusion.png")
 
 @dataclasses.dataclass(frozen=True)
 class TrainSettings:
-    epochs: int = 12
+    epochs: int = 16
     batch_size: int = 128
     limit: int | None = None  # train on the first `limit` training images only
     seed: int = 0

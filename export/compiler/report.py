@@ -100,7 +100,7 @@ def macs(tensors: list[NTensor], op: NOp) -> int:
     if op.op == "CONV_TRANSPOSE_2D":  # every input pixel meets every tap of its group's outputs
         o, kh, kw, _ = tensors[op.inputs[1]].dims
         return int(np.prod(tensors[op.inputs[0]].dims)) * kh * kw * (o // op.attrs["group"])
-    if op.op == "FULLY_CONNECTED":
+    if op.op in ("FULLY_CONNECTED", "FULLY_CONNECTED_G4"):
         return int(np.prod(tensors[op.inputs[1]].dims))
     if op.op in ("CHANNEL_ARITH", "ADD", "MUL", "PRELU"):
         return int(np.prod(y.dims))

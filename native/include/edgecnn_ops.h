@@ -207,7 +207,8 @@ typedef struct {
     X(PRELU, 16, prelu, ecnn_no_params)                                                                                \
     X(CONV_TRANSPOSE_2D, 17, conv_transpose_2d, ecnn_conv_transpose2d_params)                                          \
     X(RESIZE_2D, 18, resize_2d, ecnn_resize2d_params)                                                                  \
-    X(CONV_INTEGER_2D, 19, conv_integer_2d, ecnn_conv_integer2d_params)
+    X(CONV_INTEGER_2D, 19, conv_integer_2d, ecnn_conv_integer2d_params)                                                \
+    X(FULLY_CONNECTED_G4, 20, fully_connected_g4, ecnn_act_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {

@@ -180,7 +180,7 @@ def test_unsupported_graphs_fail_naming_the_node_and_op(nodes, inits, in_shape, 
 
 def test_fixed_batch_larger_than_one_compiles_and_runs_that_batch_only():
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     model = _model([helper.make_node("Relu", ["x"], ["y"])], (4,), (4,), batch=8)
     native = Model.from_bytes(compile_model(model)[0])

@@ -116,6 +116,26 @@ CASES = {
         (4, 3),
         [(3, 4)],
     ),
+    "gemm transA, alpha and beta": (
+        _model(
+            [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1, alpha=0.25, beta=0.35)],
+            [4, 3],
+            [3, 5],
+            [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))],
+        ),
+        (4, 3),
+        [(3, 4)],
+    ),
+    "matmul of a vector by a stack of matrices": (
+        _model(
+            [helper.make_node("MatMul", ["x", "W"], ["y"])],
+            [4],
+            [2, 3],
+            [("W", np.random.default_rng(9).normal(size=(2, 4, 3)).astype(np.float32))],
+        ),
+        (4,),
+        [(5,)],
+    ),
 }
 
 
@@ -132,7 +152,7 @@ def test_shape_compiles_runs_and_matches_onnxruntime(name):
     ort = need("onnxruntime")
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import InferenceSession
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     model, shape, refused = CASES[name]
     session = InferenceSession(compile_model(model)[0], threads=1)

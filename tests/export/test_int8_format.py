@@ -70,7 +70,7 @@ def test_file_holds_int8_weights_and_per_channel_quantization():
     ],
 )
 def test_loader_refuses_bad_int8_tensors(edit, message):
-    from edgecnn.runtime.model import NativeError
+    from edgecnn.runtime.errors import NativeError
 
     blob, _, _ = compiled_dense()
     rows = tensors(blob)
@@ -104,7 +104,7 @@ def test_loader_refuses_bad_int8_tensors(edit, message):
 
 
 def test_loader_refuses_an_accumulator_that_could_overflow():
-    from edgecnn.runtime.model import UnsupportedModelError
+    from edgecnn.runtime.errors import UnsupportedModelError
 
     # 120,000 terms of up to |x - zx| * |w| >= 148 * 128 exceed int32 in the worst case.
     blob, _, _ = compiled_dense(k=120000, o=1)

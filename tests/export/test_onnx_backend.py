@@ -1,7 +1,8 @@
 """The ONNX backend node test cases of the ops the compiler claims (tests/onnx_backend.py): every
 case compiles and matches its expected outputs, or is refused with a message naming the node and
-the reason; never a crash or a wrong answer. docs/backend-tests.md holds the counts per op and
-every refusal's reason; it is generated (`python tests/onnx_backend.py`) and checked here."""
+the reason; never a crash or a wrong answer; the cases within edgecnn's claim pass at 95% or more.
+docs/backend-tests.md holds the counts per op, every refusal's reason, and the cases outside the
+claim with theirs; it is generated (`python tests/onnx_backend.py`) and checked here."""
 
 from collections import Counter
 
@@ -24,9 +25,11 @@ def test_every_case_passes_or_is_refused_with_a_reason(outcomes):
     for o in outcomes:
         if o.result == "refused":
             assert o.detail.strip(), f"{o.case}: refused without a message"
-    counts = Counter(o.result for o in outcomes)
-    print(f"ONNX backend node cases of claimed ops: {counts['passed']} of {len(outcomes)} pass")  # pytest -s
-    assert counts["passed"] > 0
+    inside = [o for o in outcomes if not o.outside]
+    counts = Counter(o.result for o in inside)
+    print(f"ONNX backend node cases within the claim: {counts['passed']} of {len(inside)} pass")  # pytest -s
+    # issue 17: the cases within the claim pass at 95% or more
+    assert counts["passed"] >= 0.95 * len(inside), f"{counts['passed']} of {len(inside)} pass: below 95%"
 
 
 def test_the_docs_page_is_current(outcomes):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, same_pads_ok
+from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, run_onnxruntime, same_pads_ok
 
 from edgecnn.export.compiler import CompileError, compile_model
 
@@ -175,3 +175,63 @@ def test_reduce_over_nhwc_spatial_axes_is_global_pooling(keepdims, op, native_op
 
 def test_global_max_pool():
     check_float(make_model([node("GlobalMaxPool", ["x"], ["y"])], (3, 5, 4)), rand((2, 3, 5, 4)))
+
+
+@FLOAT_SETTINGS
+@given(
+    data=st.data(),
+    op=st.sampled_from(["MaxPool", "AveragePool"]),
+    c=st.integers(1, 5),
+    k=st.integers(1, 4),
+    s=st.integers(1, 5),
+    ceil_mode=st.integers(0, 1),
+    auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
+)
+def test_pool_1d(data, op, c, k, s, ceil_mode, auto_pad):
+    # An NCL input pools as 2-D over an H of 1 (the attributes drawn as for 2-D, then the W half kept).
+    attrs, _, w = _pool_case(data, op, 1, k, 1, s, ceil_mode, auto_pad)
+    for name in ("kernel_shape", "strides", "dilations"):
+        if name in attrs:
+            attrs[name] = attrs[name][1:]
+    if "pads" in attrs:
+        attrs["pads"] = [attrs["pads"][1], attrs["pads"][3]]
+    model = make_model([node(op, ["x"], ["y"], **attrs)], (c, w))
+    try:
+        compile_model(model)
+    except CompileError as exc:
+        assert "entirely in the padding" in str(exc), str(exc)
+        return
+    check_float(model, rand((2, c, w), 3), reference=True)
+
+
+@FLOAT_SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
+def test_reduce_over_any_non_batch_axes(shape, data):
+    # Any set of non-batch axes (or none given: all of them), keepdims 0 or 1: the reduced axes
+    # stored first, one pooling window over them (opset 18: axes as an input).
+    op = data.draw(st.sampled_from(["ReduceMean", "ReduceMax"]), "op")
+    axes = sorted(data.draw(st.sets(st.integers(1, len(shape)), max_size=len(shape)), "axes"))
+    keepdims = data.draw(st.integers(0, 1), "keepdims")
+    if not axes:  # every axis, the fixed batch of 2 included: the input runs as one sample
+        from edgecnn.runtime.session import InferenceSession
+
+        empty = data.draw(st.booleans(), "an empty axes input")  # also every axis (opset 18)
+        inputs, inits = (["r", "axes"], [("axes", np.zeros(0, np.int64))]) if empty else (["r"], [])
+        nodes = [node("Relu", ["x"], ["r"]), node(op, inputs, ["y"], keepdims=keepdims)]
+        model, x = make_model(nodes, tuple(shape), inits, batch=2), rand((2, *shape), 4)
+        (got,) = InferenceSession(compile_model(model)[0]).run(None, {"x": x})
+        want = run_onnxruntime(model, x)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1.0, float(np.abs(want).max())))
+        return
+    axes = [a - len(shape) - 1 if data.draw(st.booleans(), f"negative {a}") else a for a in axes]
+    nodes = [node("Relu", ["x"], ["r"]), node(op, ["r", "axes"], ["y"], keepdims=keepdims)]
+    model = make_model(nodes, tuple(shape), [("axes", np.array(axes, np.int64))])
+    check_float(model, rand((2, *shape), 4), reference=True)
+
+
+def test_reduce_over_the_batch_axis_of_a_free_batch_is_refused():
+    nodes = [node("ReduceMean", ["x", "axes"], ["y"])]
+    model = make_model(nodes, (3, 4), [("axes", np.array([0, 2], np.int64))])
+    with pytest.raises(CompileError, match="reduces the batch axis"):
+        compile_model(model)

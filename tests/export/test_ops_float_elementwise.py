@@ -4,7 +4,9 @@ it must reconcile, and what it refuses."""
 
 import numpy as np
 import pytest
-from ort_compare import check_float, make_model, node, rand
+from hypothesis import given
+from hypothesis import strategies as st
+from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, run_onnxruntime
 
 from edgecnn.export.compiler import CompileError, compile_model
 
@@ -175,3 +177,38 @@ def test_sub_of_two_runtime_tensors(small_first):
         node("Sub", ["d", "x"], ["y"]),
     ]
     check_float(make_model(nodes, (3, 4, 5)), rand((2, 3, 4, 5)), reference=True)
+
+
+@FLOAT_SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
+def test_constant_varying_along_several_axes(shape, data):
+    # Any constant that broadcasts over one sample (the full sample shape, or some of its axes
+    # kept): one CHANNEL_ARITH over the sample as a vector, exact per element as onnxruntime.
+    op = data.draw(st.sampled_from(["Add", "Sub", "Mul", "Div"]), "op")
+    kshape = [d if data.draw(st.booleans(), f"keep axis {i}") else 1 for i, d in enumerate(shape)]
+    kshape = kshape[data.draw(st.integers(0, len(kshape) - 1), "dropped leading axes") :]
+    k = rand(kshape, 1) + 2  # away from 0: Div
+    inputs = ["k", "x"] if data.draw(st.booleans(), "constant first") else ["x", "k"]
+    nodes = [node(op, inputs, ["y"])]
+    check_float(make_model(nodes, tuple(shape), [("k", k)]), rand((2, *shape), 2))
+
+
+@pytest.mark.parametrize("op", ["Add", "Div"])
+def test_full_shape_constant_on_an_nhwc_stored_tensor(op):
+    # The Conv output is stored NHWC: the constant is laid out in that order.
+    nodes = [node("Conv", ["x", "W"], ["c"]), node(op, ["c", "k"], ["y"])]
+    inits = [("W", rand((3, 2, 1, 1), 1)), ("k", rand((3, 4, 5), 3) + 2)]
+    check_float(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 2), reference=True)
+
+
+def test_constant_varying_along_the_batch():
+    # A fixed batch of 2: the whole input is one sample (passes/whole.py) and the constant fits it;
+    # a free batch: refused, the constant has no value for a third sample.
+    from edgecnn.runtime.session import InferenceSession
+
+    nodes = [node("Sub", ["x", "k"], ["y"])]
+    model, x = make_model(nodes, (3, 4), [("k", rand((2, 3, 4), 1))], batch=2), rand((2, 3, 4), 2)
+    (got,) = InferenceSession(compile_model(model)[0]).run(None, {"x": x})
+    np.testing.assert_allclose(got, run_onnxruntime(model, x), rtol=0, atol=1e-5)
+    with pytest.raises(CompileError, match="does not broadcast"):
+        compile_model(make_model(nodes, (3, 4), [("k", rand((2, 3, 4), 1))]))

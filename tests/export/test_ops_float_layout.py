@@ -141,3 +141,65 @@ def test_matmul_over_the_channels_of_an_nchw_map():
     inits = [("K", rand((4, 3, 1, 1), 1)), ("W", rand((4, 6), 2))]
     _, report = check_float(make_model(nodes, (3, 5, 2), inits), rand((2, 3, 5, 2), 3), reference=True)
     assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D"]
+
+
+@FLOAT_SETTINGS
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data())
+def test_concat_with_constant_inputs(shape, data):
+    # Constants of one sample copied into every sample next to the runtime tensor, in any order.
+    axis = data.draw(st.integers(1, len(shape)), "axis")
+    parts = data.draw(st.lists(st.booleans(), min_size=1, max_size=4), "constant before/after")
+    inits, names = [], []
+    for i, before in enumerate(parts):
+        kshape = [1, *shape]
+        kshape[axis] = i + 1
+        inits.append((f"k{i}", rand(kshape, i + 1)))
+        names = [f"k{i}", *names] if before else [*names, f"k{i}"]
+    inputs = [n for n in names if parts[int(n[1:])]] + ["r"] + [n for n in names if not parts[int(n[1:])]]
+    nodes = [node("Relu", ["x"], ["r"]), node("Concat", inputs, ["y"], axis=axis)]
+    check_float(make_model(nodes, tuple(shape), inits, batch=1), rand((1, *shape), 9))
+
+
+def test_concat_of_a_constant_and_a_conv_output_on_channels():
+    # The Conv output is stored NHWC: the constant is stored in that order too.
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("Concat", ["k", "c"], ["y"], axis=1)]
+    inits = [("W", rand((3, 2, 1, 1), 1)), ("k", rand((1, 2, 4, 5), 2))]
+    check_float(make_model(nodes, (2, 4, 5), inits, batch=1), rand((1, 2, 4, 5), 3), reference=True)
+
+
+@FLOAT_SETTINGS
+@given(data=st.data(), m=st.integers(1, 4), k=st.integers(1, 5), o=st.integers(1, 4))
+def test_matmul_by_a_stack_of_matrices(data, m, k, o):
+    # (N, ..., M, K) by a constant (..., K, O) broadcast as numpy does (each stack axis: the
+    # tensor's, the constant's, or both): a grouped 1x1 convolution; a vector B drops its axis.
+    depth = data.draw(st.integers(1, 2), "stack axes")
+    a_stack, b_stack = [], []
+    for i in range(depth):
+        d = data.draw(st.integers(2, 3), f"axis {i}")
+        a_d, b_d = data.draw(st.sampled_from([(d, d), (d, 1), (1, d), (1, 1)]), f"broadcast {i}")
+        a_stack.append(a_d)
+        b_stack.append(b_d)
+    b_stack = b_stack[data.draw(st.integers(0, depth), "constant stack axes dropped") :]
+    vector = data.draw(st.booleans(), "B a vector")
+    b = rand((k,), 1) if vector else rand((*b_stack, k, o), 1)
+    nodes = [node("Relu", ["x"], ["r"]), node("MatMul", ["r", "W"], ["y"])]
+    check_float(make_model(nodes, (*a_stack, m, k), [("W", b)]), rand((2, *a_stack, m, k), 2), reference=True)
+
+
+def test_matmul_by_a_stack_of_an_nhwc_stored_tensor():
+    # A Conv output (stored NHWC) as the (N, C, H, W) tensor of a stack over C.
+    nodes = [node("Conv", ["x", "K"], ["c"]), node("MatMul", ["c", "W"], ["y"])]
+    inits = [("K", rand((3, 2, 1, 1), 1)), ("W", rand((3, 5, 2), 3))]
+    check_float(make_model(nodes, (2, 4, 5), inits), rand((2, 2, 4, 5), 2), reference=True)
+
+
+def test_matmul_whose_constant_stack_is_deeper_than_the_tensor_is_refused():
+    nodes = [node("MatMul", ["x", "W"], ["y"])]
+    with pytest.raises(CompileError, match="must not be deeper"):
+        compile_model(make_model(nodes, (3, 4), [("W", rand((2, 2, 4, 2), 1))]))
+
+
+def test_matmul_of_rows_by_a_vector():
+    # (N, K) by (K,): one value per sample.
+    nodes = [node("Relu", ["x"], ["r"]), node("MatMul", ["r", "W"], ["y"])]
+    check_float(make_model(nodes, (4,), [("W", rand((4,), 1))]), rand((3, 4), 2))

@@ -24,7 +24,7 @@ def test_nchw_model_input_and_output_shapes():
 
 
 def test_uint8_pixels_only_for_image_inputs():
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     image = Model.from_bytes(compile_model(make_model([node("Relu", ["x"], ["y"])], (3, 4, 4)))[0])
     pixels = np.arange(48, dtype=np.uint8).reshape(1, 3, 4, 4)

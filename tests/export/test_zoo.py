@@ -78,7 +78,7 @@ def test_nchw_input_is_taken_as_declared(zoo):
     """The PyTorch model takes NCHW (N, 1, 28, 28) as exported; a NHWC batch is refused by name."""
     from edgecnn.export.compiler import compile_model
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     m = zoo["lenet_bn"]
     model = Model.from_bytes(compile_model(m.float_path)[0])

@@ -19,7 +19,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from edgecnn.export.compiler import compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
-from edgecnn.runtime.model import IsaError, ModelFormatError  # noqa: E402
+from edgecnn.runtime.errors import IsaError, ModelFormatError  # noqa: E402
 
 # The ISA kernel levels this CPU runs (the C tests say which others were compiled, not run).
 LEVELS = [name for name, runs in Model.isa_levels().items() if runs]

@@ -74,7 +74,7 @@ def test_version_1_file_still_runs_and_is_described_by_default_names(tiny):
 
 def test_fixed_batch_runs_that_batch_only(tiny):
     from edgecnn.runtime import InferenceSession, Model
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     _, blob = tiny["fixed"]
     model = Model.from_bytes(blob)
@@ -130,7 +130,7 @@ def test_the_c_library_refuses_another_batch(tiny):
 )
 def test_bad_header_fields_are_named(tiny, field, value, message):
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import ModelFormatError
+    from edgecnn.runtime.errors import ModelFormatError
 
     data = bytearray(tiny["free"][1])
     struct.pack_into("<I", data, field, value)
@@ -140,7 +140,7 @@ def test_bad_header_fields_are_named(tiny, field, value, message):
 
 def test_metadata_that_is_not_json_is_refused(tiny):
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import ModelFormatError
+    from edgecnn.runtime.errors import ModelFormatError
 
     data = bytearray(tiny["free"][1])
     offset, size = struct.unpack_from("<II", data, 68)

@@ -163,7 +163,7 @@ def _bad_calls(x: np.ndarray):
 def test_refuses_what_onnxruntime_refuses(models):
     ort = need("onnxruntime")
     import edgecnn
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     onnx_path, ecnn_path, _ = models["float"]
     reference = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
@@ -189,7 +189,7 @@ def test_session_from_bytes_and_threads(models):
 
     import edgecnn
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import InputError
+    from edgecnn.runtime.errors import InputError
 
     _, ecnn_path, x_path = models["float"]
     x = np.load(x_path)

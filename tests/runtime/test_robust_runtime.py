@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 from edgecnn.runtime import Model
-from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.runtime.model import InputError, ModelFormatError
+from edgecnn.runtime.errors import EdgecnnError, InputError, ModelFormatError
 
 CORPUS = Path(__file__).resolve().parents[2] / "native" / "fuzz" / "corpus"
 SEEDS = ("float_relu.ecnn", "int8_per_channel.ecnn")

@@ -12,8 +12,14 @@ import numpy as np
 import pytest
 
 from edgecnn.runtime import Model
-from edgecnn.runtime.errors import EdgecnnError
-from edgecnn.runtime.model import InputError, ModelFormatError, ModelVersionError, NativeError, UnsupportedModelError
+from edgecnn.runtime.errors import (
+    EdgecnnError,
+    InputError,
+    ModelFormatError,
+    ModelVersionError,
+    NativeError,
+    UnsupportedModelError,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-5

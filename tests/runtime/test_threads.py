@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecnn.runtime.model import Model, ThreadsError, default_threads
+from edgecnn.runtime.errors import ThreadsError
+from edgecnn.runtime.model import Model, default_threads
 
 THREAD_COUNTS = (2, 3, 7)
 BATCHES = (1, 7, 64)
@@ -198,7 +199,8 @@ def test_threads_that_cannot_start_raise_a_clear_error(tmp_path):
     model = Path(__file__).resolve().parents[2] / "native" / "fuzz" / "corpus" / "float_relu.ecnn"
     script = f"""
 import os, resource, numpy as np
-from edgecnn.runtime.model import Model, ThreadsError
+from edgecnn.runtime.model import Model
+from edgecnn.runtime.errors import ThreadsError
 Model.load({str(model)!r}, threads=1)  # everything imported and allocated once
 before = len(os.listdir("/proc/self/task"))  # the interpreter's own threads (OpenBLAS, ...)
 pages = int(open("/proc/self/statm").read().split()[0])

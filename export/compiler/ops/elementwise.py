@@ -27,6 +27,21 @@ def channel_arith(low: Lowering, v: View, axis: int | None, k: np.ndarray, func:
     return View(y, v.shape, perm)
 
 
+def whole_sample_arith(low: Lowering, v: View, k: np.ndarray, func: Arith, const_first: bool) -> View:
+    """v op k with k any constant that broadcasts over one sample of v (a full-shape constant,
+    or one varying along several non-batch axes): CHANNEL_ARITH over the sample as one [n]
+    vector, k broadcast to the sample and laid out in the order the buffer stores it."""
+    kfull = k.reshape((1,) * (v.rank - k.ndim) + k.shape)
+    if kfull.shape[0] != 1 or any(d not in (1, e) for d, e in zip(kfull.shape[1:], v.shape)):
+        raise low.fail(f"constant of shape {k.shape} does not broadcast over one sample of {v.full_shape()}")
+    sample = np.broadcast_to(kfull[0], v.shape).transpose([p - 1 for p in v.perm[1:]])
+    x = low.materialize(View(low.materialize(v), (sample.size,), (0, 1)))  # the sample as one vector
+    kt = low.const_tensor(np.ascontiguousarray(sample, dtype=np.float32).reshape(-1))
+    y = low.new_tensor(Kind.ACTIVATION, low.tensors[x].dims)
+    low.emit("CHANNEL_ARITH", [x, kt], [y], {"func": func, "const_first": int(const_first)})
+    return View(y, v.shape, v.perm)
+
+
 def broadcast_axis(low: Lowering, v: View, k_shape: tuple) -> int | None:
     """The one non-batch axis of `v` along which a constant of `k_shape` varies (None: a scalar)."""
     full = v.full_shape()
@@ -102,8 +117,13 @@ def lower_arith(low: Lowering, node) -> None:
     k = np.asarray(k.value, dtype=np.float32)
     if k.ndim > v.rank:
         raise low.fail(f"constant of shape {k.shape} broadcasts the tensor {v.full_shape()} to a higher rank")
+    func = Arith[node.op_type.upper()]
+    kfull = (1,) * (v.rank - k.ndim) + k.shape
+    if sum(d != 1 for d in kfull[1:]) > 1:  # varies along several non-batch axes
+        low.values[node.output[0]] = whole_sample_arith(low, v, k, func, const_first)
+        return
     axis = broadcast_axis(low, v, k.shape)
-    low.values[node.output[0]] = channel_arith(low, v, axis, k, Arith[node.op_type.upper()], const_first)
+    low.values[node.output[0]] = channel_arith(low, v, axis, k, func, const_first)
 
 
 def _constant_operand(low: Lowering, node, k_index: int, view: View) -> tuple[int, tuple]:

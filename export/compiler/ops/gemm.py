@@ -9,6 +9,7 @@ from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lower
 from edgecnn.export.compiler.ir import DType, Kind, act_attrs
 from edgecnn.export.compiler.ops.conv import adopt_graph_input_quant, conv_attrs
 from edgecnn.export.compiler.ops.quantize import check_weights, quantized_input, set_output, weight_quant
+from edgecnn.export.compiler.passes.ort_float import EDGECNN_DOMAIN, GEMM_BATCH1
 
 
 def fully_connected(low: Lowering, node, x_view: View, weight_ok: np.ndarray, bias) -> None:
@@ -46,12 +47,61 @@ def _matmul_rows(low: Lowering, node, v: View, w: np.ndarray) -> None:
     low.values[node.output[0]] = View(y, (*v.shape[:-1], o), perm)
 
 
-@lowers("MatMul", note="by a constant matrix")
+def _matmul_stack(low: Lowering, node, v: View, w: np.ndarray) -> View:
+    """MatMul of a (N, ..., M, K) runtime tensor by a constant stack (..., K, O), broadcast over
+    the axes before M, K as numpy does: one grouped 1x1 CONV_2D over [M, 1, G*K]. The axes along
+    which the runtime tensor varies are the G groups (each its own (K, O) matrix); those where
+    only the constant varies multiply the output channels of each group."""
+    full = v.full_shape()
+    r = v.rank
+    if r < 3 or w.ndim - 2 > r - 3:
+        raise low.fail(
+            f"MatMul of {full} by a constant of shape {w.shape}: the constant's stack must not be "
+            "deeper than the runtime tensor's axes between the batch and its last two"
+        )
+    k, o = w.shape[-2:]
+    if full[-1] != k:
+        raise low.fail(f"weight has {k} input features, the input's last axis has {full[-1]}")
+    if low.tensors[v.tensor].dtype != DType.F32:
+        raise low.fail("MatMul of an int8 tensor by a stack of matrices is not supported")
+    wb = w.reshape((1,) * (r - w.ndim) + w.shape)  # aligned with the axes of `full`
+    groups, outs, ones = [], [], []
+    for ax in range(1, r - 2):
+        a_d, b_d = full[ax], wb.shape[ax]
+        if a_d == b_d or b_d == 1:
+            (groups if a_d > 1 else ones).append(ax)
+        elif a_d == 1:
+            outs.append(ax)
+        else:
+            raise low.fail(f"MatMul of {full} by a constant of shape {w.shape}: axis {ax} does not broadcast")
+    m_ax, k_ax = r - 2, r - 1
+    n_groups = int(np.prod([full[ax] for ax in groups], dtype=np.int64))
+    out_shape = (*(max(full[ax], wb.shape[ax]) for ax in range(1, r - 2)), full[m_ax], o)
+    # the stack broadcast to the output's axes, as [group..., out..., O, K] rows of the weight
+    stack = np.broadcast_to(wb[0], (*out_shape[:-2], k, o))
+    order = [ax - 1 for ax in (*ones, *groups, *outs)] + [r - 2, r - 3]
+    weight = np.ascontiguousarray(stack.transpose(order), dtype=np.float32).reshape(-1, 1, 1, k)
+    in_order = (0, *ones, *outs, m_ax, *groups, k_ax)  # `outs` and `ones` have size 1 in v
+    x = low.materialize(View(low.materialize(v, in_order), (full[m_ax], 1, n_groups * k), identity(4)))
+    y = low.new_tensor(Kind.ACTIVATION, (full[m_ax], 1, weight.shape[0]))
+    low.emit("CONV_2D", [x, low.const_tensor(weight), None], [y], conv_attrs((1, 1), (0, 0, 0, 0), (1, 1), n_groups))
+    return View(y, out_shape, (0, *ones, m_ax, *groups, *outs, k_ax))
+
+
+@lowers("MatMul", note="by a constant matrix, vector or stack of matrices")
 def lower_matmul(low: Lowering, node) -> None:
     x = low.view_input(node, 0)
     w = low.const_input(node, 1, "the second MatMul operand").astype(np.float32)
-    if w.ndim != 2:
-        raise low.fail(f"second operand has shape {w.shape}; only (K, O) constant matrices are supported")
+    if w.ndim == 1 and x.rank == 2:  # (batch, K) by a vector: one value per sample
+        fully_connected(low, node, x, w[None, :], None)
+        low.values[node.output[0]] = View(low.values[node.output[0]].tensor, (), (0,))
+        return
+    if w.ndim == 1 or w.ndim > 2:  # a vector: a (K, 1) matrix whose output axis is then dropped
+        y = _matmul_stack(low, node, x, w[:, None] if w.ndim == 1 else w)
+        if w.ndim == 1:
+            y = View(y.tensor, y.shape[:-1], tuple(p for p in y.perm if p != len(y.shape)))
+        low.values[node.output[0]] = y
+        return
     if x.rank > 2:
         _matmul_rows(low, node, x, w)
         return
@@ -130,3 +180,17 @@ def lower_qlinear_matmul(low: Lowering, node) -> None:
     if w.ndim != 2:
         raise low.fail(f"b has shape {w.shape}; only (K, O) constant matrices are supported")
     _quantized_fully_connected(low, node, w.T, None, 6, 7)
+
+
+@lowers(GEMM_BATCH1, domain=EDGECNN_DOMAIN, listed=False)
+def lower_gemm_batch1(low: Lowering, node) -> None:
+    """A float layer of an int8 graph (passes/ort_float.py): Gemm(A, B, C) summed as onnxruntime's
+    batch-1 SGEMM sums it, FULLY_CONNECTED_G4 (plain weights, reference kernel)."""
+    x = low.view_input(node, 0)
+    w = low.const_input(node, 1, "B").astype(np.float32)
+    w_ok = w if attrs(node).get("transB", 0) else w.T
+    bias = low.const_input(node, 2, "C").astype(np.float32).reshape(-1) if optional_input(node, 2) else None
+    if bias is not None and bias.size != w_ok.shape[0]:
+        raise low.fail(f"C has {bias.size} values; expected one per output ({w_ok.shape[0]})")
+    fully_connected(low, node, x, np.ascontiguousarray(w_ok), bias)
+    low.ops[-1].op = "FULLY_CONNECTED_G4"

@@ -4,12 +4,11 @@ QLinearGlobalAveragePool (com.microsoft)."""
 
 from __future__ import annotations
 
-from edgecnn.export.compiler.graph import Lowering, View, attrs, lowers
-from edgecnn.export.compiler.ir import DType
+import numpy as np
+
+from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lowers
 from edgecnn.export.compiler.ops.conv import pads_2d, spatial_input
 from edgecnn.export.compiler.ops.quantize import lower_qlinear_unary
-from edgecnn.export.compiler.passes.qdq import UINT8_ROUNDING
-from edgecnn.runtime.errors import require
 
 # The native op of each pooling kind: the ONNX op types that take the maximum.
 MAX_OPS = ("MaxPool", "GlobalMaxPool", "ReduceMax")
@@ -35,15 +34,35 @@ def pool_attrs(k, strides, pads, dilations, count_include_pad: int | None) -> di
     return out
 
 
-@lowers("MaxPool", "AveragePool", note="2-D")
+def _as_2d(a: dict) -> dict:
+    """The attributes of a 1-D pooling as those of a 2-D one over an H of 1."""
+    a = dict(a)
+    for name in ("kernel_shape", "strides", "dilations"):
+        if name in a:
+            a[name] = [1, *a[name]]
+    if "pads" in a:
+        pads = list(a["pads"])
+        a["pads"] = [0, pads[0], 0, pads[-1]] if len(pads) == 2 else pads
+    return a
+
+
+@lowers("MaxPool", "AveragePool", note="1-D and 2-D")
 def lower_pool(low: Lowering, node) -> None:
-    """MaxPool / AveragePool: window geometry shared, count_include_pad for the average."""
+    """MaxPool / AveragePool: window geometry shared, count_include_pad for the average. 1-D
+    (an NCL input) runs as 2-D over an H of 1."""
     a = attrs(node)
     if len(node.output) > 1 and node.output[1]:
         raise low.fail("MaxPool's Indices output is not supported")
     if a.get("storage_order", 0):
         raise low.fail("storage_order=1 is not supported")
-    v, x = spatial_input(low, node)
+    v = low.view_input(node, 0)
+    one_d = v.rank == 3
+    if one_d:
+        a = _as_2d(a)
+        v = View(low.materialize(v, (0, 2, 1)), (v.shape[0], 1, v.shape[1]), (0, 2, 3, 1))  # [L, C] as [1, L, C]
+        x = low.materialize(v)
+    else:
+        v, x = spatial_input(low, node)
     c, h, w_ = v.shape
     k = tuple(a["kernel_shape"])
     if len(k) != 2:
@@ -81,7 +100,7 @@ def lower_pool(low: Lowering, node) -> None:
     params = pool_attrs(k, strides, pads, dilations, None if is_max else int(a.get("count_include_pad", 0)))
     y = low.activation_like(x, (oh, ow, c))
     low.emit("MAX_POOL_2D" if is_max else "AVG_POOL_2D", [x], [y], params)
-    low.values[node.output[0]] = View(y, (c, oh, ow), (0, 2, 3, 1))
+    low.values[node.output[0]] = View(y, (c, ow), (0, 2, 1)) if one_d else View(y, (c, oh, ow), (0, 2, 3, 1))
 
 
 def _global_pool(low: Lowering, node, v: View, h_ax: int, w_ax: int, keepdims: bool) -> None:
@@ -114,21 +133,46 @@ def lower_global_pool(low: Lowering, node) -> None:
     _global_pool(low, node, v, 2, 3, keepdims=True)
 
 
-@lowers("ReduceMean", "ReduceMax", note="over two spatial axes")
+def _reduce_any_axes(low: Lowering, node, v: View, axes: list, keepdims: bool) -> None:
+    """Mean (max) over any non-batch axes: the tensor stored [R, 1, K] (the R reduced values
+    first, the K kept ones innermost), then AVG_POOL_2D (MAX_POOL_2D) with an R x 1 kernel."""
+    is_max = node.op_type in MAX_OPS
+    full = v.full_shape()
+    kept = [ax for ax in range(1, v.rank) if ax not in axes]
+    order = (0, *axes, *kept)
+    r = int(np.prod([full[ax] for ax in axes]))
+    k = int(np.prod([full[ax] for ax in kept]))
+    x = low.materialize(View(low.materialize(v, order), (r, 1, k), identity(4)))
+    y = low.activation_like(x, (1, 1, k))
+    params = pool_attrs((r, 1), (1, 1), (0, 0, 0, 0), (1, 1), None if is_max else 0)
+    low.emit("MAX_POOL_2D" if is_max else "AVG_POOL_2D", [x], [y], params)
+    if keepdims:
+        shape = tuple(1 if ax in axes else d for ax, d in enumerate(full))[1:]
+        low.values[node.output[0]] = View(y, shape, order)
+    else:
+        low.values[node.output[0]] = View(y, tuple(full[ax] for ax in kept), identity(len(kept) + 1))
+
+
+@lowers("ReduceMean", "ReduceMax", note="over non-batch axes")
 def lower_reduce(low: Lowering, node) -> None:
     """Keras' GlobalAveragePooling2D / GlobalMaxPooling2D (tf2onnx: ReduceMean / ReduceMax over
-    the two spatial axes)."""
+    the two spatial axes of a rank-4 tensor), and the reduction over any other non-batch axes."""
     v = low.view_input(node, 0)
     a = attrs(node)
     axes = low.axes(node, v.rank)
-    if v.rank != 4 or len(axes) != 2 or 0 in axes:
+    if not axes and a.get("noop_with_empty_axes", 0):
+        raise low.fail("noop_with_empty_axes=1 with no axes is not supported")
+    axes = axes or list(range(v.rank))
+    if 0 in axes:
         raise low.fail(
-            f"{node.op_type} over axes {axes} of a rank-{v.rank} tensor; only the reduction over "
-            "two non-batch axes of a rank-4 tensor (global pooling) is supported"
+            f"{node.op_type} over axes {axes} of a rank-{v.rank} tensor reduces the batch axis; only "
+            "non-batch axes can be reduced (or give the input a fixed batch)"
         )
-    if a.get("noop_with_empty_axes", 0):
-        raise low.fail("noop_with_empty_axes=1 is not supported")
-    _global_pool(low, node, v, axes[0], axes[1], keepdims=bool(a.get("keepdims", 1)))
+    keepdims = bool(a.get("keepdims", 1))
+    if v.rank == 4 and len(axes) == 2:
+        _global_pool(low, node, v, axes[0], axes[1], keepdims=keepdims)
+    else:
+        _reduce_any_axes(low, node, v, axes, keepdims)
 
 
 @lowers("QLinearGlobalAveragePool", domain="com.microsoft")
@@ -138,9 +182,6 @@ def lower_qlinear_global_average_pool(low: Lowering, node) -> None:
 
 @lowers("QLinearAveragePool", domain="com.microsoft")
 def lower_qlinear_average_pool(low: Lowering, node) -> None:
-    helper = require("onnx").helper
-    uint8_rounding = any(a.name == UINT8_ROUNDING and helper.get_attribute_value(a) for a in node.attribute)
-    lower_qlinear_unary(low, node, "AveragePool", lower_pool, drop=("channels_last", UINT8_ROUNDING))
-    op = low.ops[-1]
-    if uint8_rounding and low.tensors[op.inputs[0]].dtype == DType.I8:
-        op.attrs["count_include_pad"] |= 2  # docs/file-format.md AVG_POOL_2D: round as onnxruntime's uint8 codes do
+    """Rounds in the codes' own domain: onnxruntime's uint8 rewrite of int8 QDQ pairs is made on
+    the graph itself (passes/qdq.py), so an int8 tensor here is int8 in onnxruntime too."""
+    lower_qlinear_unary(low, node, "AveragePool", lower_pool)

@@ -51,6 +51,16 @@ def quantized_input(low: Lowering, node, index: int, scale_index: int, zp_index:
     scale, zp = qparams(low, node, scale_index, zp_index, what)
     if tensor.quant is None:
         raise low.fail(f"{what} ('{node.input[index]}') is a float tensor; a QuantizeLinear must produce it")
+    # An int8 / uint8 graph input (full-integer TFLite models) is quantized as its first reader
+    # says (a DequantizeLinear or a QLinear op), unless a Cast reads its codes as numbers.
+    raw = Quant(np.float32([1.0]), np.int32([0]))  # the input as graph.py reads it
+    if (
+        tensor.kind == Kind.INPUT
+        and raw.same(tensor.quant)
+        and tensor.dtype == dtype_code(zp)
+        and "Cast" not in low.readers.get(low.input_name, [])
+    ):
+        tensor.quant = quant(scale, zp)
     if tensor.dtype != dtype_code(zp) or not quant(scale, zp).same(tensor.quant):
         raise low.fail(f"the scale / zero point given for {what} differ from those its producer quantized it with")
     return view

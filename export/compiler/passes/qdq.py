@@ -10,10 +10,11 @@ at its default level, so that the lowering sees the ops onnxruntime runs:
 - Add, Mul, GlobalAveragePool, AveragePool, Sigmoid, LeakyRelu, Concat between DQs and a Q
   become com.microsoft QLinear* nodes where onnxruntime fuses them (`_fuse_qlinear` says when).
 
-Activations stay int8 or uint8 as the model says: onnxruntime runs int8 activations of QDQ
-models as uint8 with zero point + 128 on x86, the same numbers except where a kernel rounds
-after adding a zero point in float (AVG_POOL_2D: marked UINT8_ROUNDING here) or is not shift
-invariant (QLinearAdd: fused for uint8 only, as onnxruntime does).
+First the int8 QuantizeLinear -> DequantizeLinear pairs onnxruntime rewrites to uint8 codes on
+x86 (QDQS8ToU8, `_s8_to_u8`) are rewritten the same way: which pairs are uint8 decides what
+onnxruntime fuses, and QLinearAdd and QLinearAveragePool round differently on int8 and uint8
+codes. The groups onnxruntime leaves unfused run DQ -> float op -> Q, the float op in
+onnxruntime's own order (passes/ort_float.py; docs/numerics.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, rewrite_float_gemms, value_shapes
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -31,11 +33,6 @@ if TYPE_CHECKING:
 # Float ops between DequantizeLinear and QuantizeLinear that onnxruntime (x86, default level)
 # fuses into com.microsoft QLinear* kernels; _fuse_qlinear says when.
 _QLINEAR_OPS = ("Add", "Mul", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Concat", "Softmax")
-
-# Attribute qdq_to_qoperator puts on a QLinearAveragePool it fused from int8 QDQ: onnxruntime
-# (x86) rewrites int8 QDQ to uint8 codes and this op's rounding depends on the domain
-# (docs/file-format.md AVG_POOL_2D, bit 1 of count_include_pad). Not an onnxruntime attribute.
-UINT8_ROUNDING = "edgecnn_uint8_rounding"
 
 # Ops that only move or select values: with the same quantization on both sides,
 # DQ -> op -> Q is the op applied to the int8 codes.
@@ -50,6 +47,9 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     graph = model.graph
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
+    model = _s8_to_u8(model)
+    shapes = value_shapes(model)
+    graph = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
     consumers = defaultdict(list)
@@ -93,17 +93,20 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
         )
 
     def output_q(node):
-        """(QuantizeLinear after node, Relu between them or None); a Relu is taken only when the
-        Q's zero point is the dtype's minimum (onnxruntime's ReluQuantFusion drops it then)."""
+        """(QuantizeLinear after node, Relu / Clip between them or None): onnxruntime drops a Relu
+        when the Q's zero point is the dtype's minimum (ReluQuantFusion) and a Clip whose range
+        the Q's codes do not exceed (ClipQuantFusion); the Q's saturation is then the clamp."""
         q = only_q(node.output[0])
         if q is not None or len(consumers.get(node.output[0], [])) != 1 or node.output[0] in graph_outputs:
             return q, None
         relu = consumers[node.output[0]][0]
-        q = only_q(relu.output[0]) if relu.op_type == "Relu" else None
-        zp = qparams(q)[1] if q is not None else None
-        if zp is None or int(zp.reshape(-1)[0]) != np.iinfo(zp.dtype).min:
+        q = only_q(relu.output[0]) if relu.op_type in ("Relu", "Clip") else None
+        scale, zp = qparams(q) if q is not None else (None, None)
+        if scale is None or zp is None or scale.size != 1 or zp.size != 1:
             return None, None
-        return q, relu
+        if relu.op_type == "Relu":
+            return (q, relu) if int(zp.reshape(-1)[0]) == np.iinfo(zp.dtype).min else (None, None)
+        return (q, relu) if _clip_within_codes(relu, scale, zp, inits) else (None, None)
 
     def inputs_of(n):
         """(data, scale, zero point) input names of a Q/DQ node ('' for an absent zero point)."""
@@ -114,7 +117,10 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
         if node.domain not in ("", "ai.onnx") or not node.input:
             continue
         if node.op_type in ("Conv", "Gemm", "MatMul"):
-            fused = _fuse_linear(node, dq_of, output_q, inputs_of, inits)
+            bias_add = _bias_add(node, consumers, graph_outputs, dq_of, inits)
+            fused = _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add)
+            if fused is not None and bias_add is not None:
+                replaced[id(bias_add)] = None
         elif node.op_type in _QLINEAR_OPS:
             fused = _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of)
         elif node.op_type in _MOVE_OPS:
@@ -135,7 +141,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
             if relu is not None:
                 replaced[id(relu)] = None
     if not replaced:
-        return model
+        return _float_groups(model, shapes)
 
     nodes = [replaced.get(id(n), n) for n in graph.node]
     nodes = [n for n in nodes if n is not None]
@@ -152,26 +158,146 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     out.graph.node.extend(nodes)
     if not any(o.domain == "com.microsoft" for o in out.opset_import):
         out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return _float_groups(out, shapes)
+
+
+def _float_groups(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
+    """The Conv / Gemm / MatMul layers left unfused run in float: in onnxruntime's order (ort_float.py)."""
+    return rewrite_float_convs(rewrite_float_gemms(model, shapes), shapes)
+
+
+def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
+    """onnxruntime's QDQS8ToU8 rewrite (x86): an int8 QuantizeLinear -> DequantizeLinear pair
+    whose Q feeds only that DQ, and the DQ at most one node, carries uint8 codes with zero point
+    + 128 (the same real values), also with Transposes between them. Pairs read twice (a residual branch: onnxruntime first gives
+    each reader its own DQ), the graph input and output, and a Q feeding a layout op stay int8. The
+    dtype decides what onnxruntime fuses (int8 activations meet no QLinearConv / QGemm on x86)
+    and how the non-shift-invariant kernels round (QLinearAdd, QLinearAveragePool), so the
+    compiler rewrites the same pairs before fusing."""
+    onnx = require("onnx")
+    numpy_helper = onnx.numpy_helper
+    graph = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    readers = defaultdict(list)
+    for n in graph.node:
+        for i in n.input:
+            readers[i].append(n)
+    graph_outputs = {o.name for o in graph.output}
+
+    def int8_scalar(node):
+        scale = inits.get(node.input[1])
+        zp = inits.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        ok = scale is not None and zp is not None and scale.size == 1 and zp.size == 1 and zp.dtype == np.int8
+        return (scale.reshape(-1)[0], int(zp.reshape(-1)[0])) if ok else None
+
+    converted = {}  # zero point initializer name -> its uint8 twin
+    rewrites = []
+    for q in graph.node:
+        if q.op_type != "QuantizeLinear" or q.domain not in ("", "ai.onnx") or q.output[0] in graph_outputs:
+            continue
+        users = readers.get(q.output[0], [])
+        # onnxruntime's transpose optimizer first moves a Transpose between them out of the way
+        while len(users) == 1 and users[0].op_type == "Transpose" and users[0].output[0] not in graph_outputs:
+            users = readers.get(users[0].output[0], [])
+        if len(users) != 1 or users[0].op_type != "DequantizeLinear" or users[0].domain not in ("", "ai.onnx"):
+            continue
+        dq = users[0]
+        if len(readers.get(dq.output[0], [])) > 1:
+            continue
+        qp, dqp = int8_scalar(q), int8_scalar(dq)
+        if qp is None or qp != dqp:
+            continue
+        rewrites.append((q, dq))
+    if not rewrites:
+        return model
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    nodes = {id(n): i for i, n in enumerate(graph.node)}
+    for q, dq in rewrites:
+        for node in (q, dq):
+            zp_name = node.input[2]
+            if zp_name not in converted:
+                twin = zp_name + "_u8"
+                zp = inits[zp_name].astype(np.int32) + 128
+                out.graph.initializer.append(numpy_helper.from_array(zp.astype(np.uint8), twin))
+                converted[zp_name] = twin
+            out.graph.node[nodes[id(node)]].input[2] = converted[zp_name]
     return out
 
 
-def _fuse_linear(node, dq_of, output_q, inputs_of, inits):
+def _clip_within_codes(clip, scale, zp, inits) -> bool:
+    """onnxruntime's ClipQuantFusion drops a Clip before a QuantizeLinear whose codes cover no
+    more than the Clip's range (a TFLite ReLU6 with scale 6/255): min - lower <= eps and
+    upper - max <= eps in float32, lower and upper the reals of the dtype's end codes."""
+    if clip.domain not in ("", "ai.onnx"):
+        return False
+    bounds = []
+    for i, default in ((1, -np.inf), (2, np.inf)):
+        name = clip.input[i] if len(clip.input) > i else ""
+        if name and (name not in inits or inits[name].size != 1):
+            return False  # a bound computed at run time: onnxruntime keeps the Clip
+        bounds.append(np.float32(inits[name].reshape(-1)[0]) if name else np.float32(default))
+    for a in clip.attribute:  # opset < 11: min / max attributes
+        if a.name in ("min", "max"):
+            bounds[0 if a.name == "min" else 1] = np.float32(a.f)
+    info = np.iinfo(zp.dtype)
+    s, z = np.float32(scale.reshape(-1)[0]), int(zp.reshape(-1)[0])
+    lower, upper = np.float32(s * np.float32(info.min - z)), np.float32(s * np.float32(info.max - z))
+    eps = np.finfo(np.float32).eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        return not (eps < np.float32(bounds[0] - lower) or eps < np.float32(upper - bounds[1]))
+
+
+def _zero_point_dtype(node, inits):
+    """The code dtype of a Q / DQ node (no zero point: uint8, as ONNX says)."""
+    has_zp = len(node.input) > 2 and node.input[2]
+    return inits[node.input[2]].dtype if has_zp and node.input[2] in inits else np.dtype(np.uint8)
+
+
+def _bias_add(node, consumers, graph_outputs, dq_of, inits):
+    """The Add of an int32 bias (a DQ of a 1-D initializer) that is the sole reader of a MatMul:
+    onnxruntime fuses MatMul + Add into one Gemm, then into QGemm (tf2onnx writes a TFLite
+    FullyConnected this way)."""
+    users = consumers.get(node.output[0], [])
+    if node.op_type != "MatMul" or node.output[0] in graph_outputs or len(users) != 1 or users[0].op_type != "Add":
+        return None
+    other = [i for i in users[0].input if i != node.output[0]]
+    db = dq_of(other[0], True) if len(other) == 1 else None
+    return (
+        users[0] if db is not None and inits[db.input[0]].dtype == np.int32 and inits[db.input[0]].ndim == 1 else None
+    )
+
+
+def _fuse_linear(node, dq_of, output_q, inputs_of, inits, bias_add=None):
     """(QLinearConv / com.microsoft QGemm / QLinearMatMul node, the Q node, the Relu before it or
-    None) for DQ(x) -> Conv / Gemm / MatMul(DQ(W), DQ(B int32)) -> [Relu ->] Q, or None."""
+    None) for DQ(x) -> Conv / Gemm / MatMul(DQ(W), DQ(B int32)) -> [Relu ->] Q, or None.
+    A MatMul with a `bias_add` becomes a QGemm with that bias."""
     from onnx import helper
 
     dx = dq_of(node.input[0], False)
-    q, relu = output_q(node)  # a Relu before the Q is the clamp of the Q's zero point
+    q, relu = output_q(bias_add or node)  # a Relu before the Q is the clamp of the Q's zero point
     dw = dq_of(node.input[1], True) if len(node.input) > 1 else None
-    has_bias = len(node.input) > 2 and bool(node.input[2])
-    db = dq_of(node.input[2], True) if has_bias else None
+    has_bias = (len(node.input) > 2 and bool(node.input[2])) or bias_add is not None
+    bias_name = next(i for i in bias_add.input if i != node.output[0]) if bias_add is not None else None
+    db = dq_of(bias_name or node.input[2], True) if has_bias else None
     if dx is None or dw is None or q is None or (has_bias and (db is None or inits[db.input[0]].dtype != np.int32)):
+        return None
+    # What onnxruntime (x86) fuses, else it runs DQ -> float op -> Q: QLinearConv and
+    # QLinearMatMul on uint8 activations only, QGemm (a Gemm, or a MatMul with its bias Add) on
+    # uint8 or int8 ones, the same dtype in and out.
+    dtypes = {_zero_point_dtype(n, inits) for n in (dx, q)}
+    gemm = node.op_type == "Gemm" or bias_add is not None
+    if len(dtypes) != 1 or (dtypes.pop() != np.uint8 and not gemm):
         return None
     x, w, (_, y_s, y_z) = list(inputs_of(dx)), list(inputs_of(dw)), inputs_of(q)
     bias = [db.input[0]] if has_bias else []
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     name = node.name or node.output[0]
-    if node.op_type == "Conv":
+    if bias_add is not None:
+        new = helper.make_node(
+            "QGemm", x + w + bias + [y_s, y_z], [q.output[0]], name=name, domain="com.microsoft", alpha=1.0
+        )
+    elif node.op_type == "Conv":
         new = helper.make_node("QLinearConv", x + w + [y_s, y_z] + bias, [q.output[0]], name=name, **attrs)
     elif node.op_type == "Gemm":
         if has_bias and float(attrs.get("beta", 1.0)) != 1.0:
@@ -231,8 +357,6 @@ def _fuse_qlinear(node, dq_of, output_q, qparams, inputs_of):
     else:
         if node.op_type == "AveragePool" and any(d != 1 for d in attrs.pop("dilations", [])):
             return None  # QLinearAveragePool has no dilations
-        if node.op_type == "AveragePool" and params[-1][1].dtype == np.int8:
-            attrs[UINT8_ROUNDING] = 1  # onnxruntime's x86 graph runs it on uint8 codes (QDQS8ToU8)
-        inputs = [*list(inputs_of(dqs[0])), y_s, y_z]
+        inputs = [*inputs_of(dqs[0]), y_s, y_z]
         new = helper.make_node("QLinear" + node.op_type, inputs, out, name=name, domain="com.microsoft", **attrs)
     return new, q, relu

@@ -85,6 +85,8 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
     new = onnx.NodeProto()
     new.CopyFrom(node)
     in_shape = rw.shape(node.input[0]) if node.input else None
+    if op == "MatMul":
+        return _matmul(rw, node, new, opset)
     if op in UNCHANGED:
         return [new]
     if in_shape is None:
@@ -96,6 +98,10 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
             default = _attr(onnx, node, "axis")
         axis = _attr(onnx, node, "axis", default)
         _set_attr(onnx, new, "axis", _shifted([axis], rank)[0])
+        if op == "Concat":  # its constant inputs take the new leading axis too (equal ranks)
+            for i, name in enumerate(node.input):
+                if name in rw.consts:
+                    new.input[i] = rw.const(rw.consts[name][None], name)
         return [new]
     if op == "Transpose":
         perm = _attr(onnx, node, "perm", list(reversed(range(rank))))
@@ -123,6 +129,8 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
             if node.input[1] not in rw.consts:
                 return None
             axes = [int(a) for a in rw.consts[node.input[1]].reshape(-1)]
+        if axes == [] and op.startswith("Reduce") and not _attr(onnx, node, "noop_with_empty_axes", 0):
+            axes = None  # empty axes: every axis (of the original rank, not the new leading one)
         if axes is None:
             if op == "Squeeze":
                 axes = [i for i, d in enumerate(in_shape) if d == 1]
@@ -161,9 +169,33 @@ def _node(rw: _Rewrite, node, opset: int) -> list | None:
     return None
 
 
+def _matmul(rw: _Rewrite, node, new, opset: int) -> list | None:
+    """MatMul by a constant B. The new leading axis broadcasts as numpy does when B's stack is no
+    deeper than A's; a vector A (a matrix of one row once the axis is added) is first given as
+    many unit axes as B's stack, its row then squeezed out."""
+    onnx = rw.onnx
+    a_shape, b = rw.shape(node.input[0]), rw.consts.get(node.input[1])
+    if a_shape is None or b is None:
+        return None
+    if b.ndim <= max(len(a_shape), 2):
+        return [new]
+    if len(a_shape) != 1:
+        return None
+    rows = node.input[0] + "__unit_batch_rows"
+    target = rw.const(np.array([1] * (b.ndim - 1) + [1, a_shape[0]], np.int64), "matmul_rows")
+    product = node.output[0] + "__unit_batch_mm"
+    return [
+        onnx.helper.make_node("Reshape", [node.input[0], target], [rows]),
+        onnx.helper.make_node("MatMul", [rows, node.input[1]], [product]),
+        onnx.helper.make_node("Squeeze", [product, rw.const(np.array([-2], np.int64), "axes")], [node.output[0]])
+        if opset >= 13
+        else onnx.helper.make_node("Squeeze", [product], [node.output[0]], axes=[-2]),
+    ]
+
+
 def _gemm(rw: _Rewrite, node) -> list | None:
-    """Gemm (2-D only) on a [1, M, K] tensor: MatMul by the constant B (alpha and transB folded
-    into it), then Add beta * C."""
+    """Gemm (2-D only) on a [1, M, K] tensor: MatMul by the constant B (transB folded into it),
+    Mul alpha, then Add beta * C (the order of ONNX's alpha * (A B) + beta * C)."""
     onnx = rw.onnx
     if len(node.input) < 2 or node.input[1] not in rw.consts:
         return None
@@ -171,8 +203,6 @@ def _gemm(rw: _Rewrite, node) -> list | None:
     b = rw.consts[node.input[1]].astype(np.float32)
     if _attr(onnx, node, "transB", 0):
         b = b.T
-    if alpha != 1.0:
-        return None  # alpha * (A @ B) rounds otherwise than A @ (alpha * B)
     nodes, a = [], node.input[0]
     if _attr(onnx, node, "transA", 0):
         nodes.append(onnx.helper.make_node("Transpose", [a], [a + "__unit_batch_t"], perm=[0, 2, 1]))
@@ -180,12 +210,16 @@ def _gemm(rw: _Rewrite, node) -> list | None:
     has_c = len(node.input) > 2 and node.input[2]
     if has_c and node.input[2] not in rw.consts:
         return None
-    product = node.output[0] + "__unit_batch_mm" if has_c else node.output[0]
+    product = node.output[0] + "__unit_batch_mm" if has_c or alpha != 1.0 else node.output[0]
     nodes.append(onnx.helper.make_node("MatMul", [a, rw.const(np.ascontiguousarray(b), "gemm_b")], [product]))
+    if alpha != 1.0:  # alpha * (A @ B) rounds otherwise than A @ (alpha * B): a Mul after
+        scaled = node.output[0] + "__unit_batch_alpha" if has_c else node.output[0]
+        nodes.append(onnx.helper.make_node("Mul", [product, rw.const(np.float32([alpha]), "gemm_alpha")], [scaled]))
+        product = scaled
     if has_c:
         c = rw.consts[node.input[2]].astype(np.float32)
         if beta != 1.0:
-            return None
+            c = (np.float32(beta) * c).astype(np.float32)
         nodes.append(onnx.helper.make_node("Add", [product, rw.const(c, "gemm_c")], [node.output[0]]))
     return nodes
 

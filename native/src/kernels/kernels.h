@@ -150,6 +150,13 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
 void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                   uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
+/* FULLY_CONNECTED_G4 (docs/file-format.md): y[N,O] = act(sum) for plain w[O,K], where sum starts at
+ * b[o] (0 when b is NULL) and adds, group by group, ((x0 w0 + x1 w1) + x2 w2) + x3 w3 over k in
+ * fours (then a pair, then a single k), every product and sum rounded on its own (no fused
+ * multiply-add): onnxruntime's float SGEMM at batch 1. y must not overlap x. */
+void ecnn_fully_connected_g4_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
+                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
+
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
 

@@ -1,5 +1,6 @@
 /* CONCAT: the inputs joined along `axis` of the per-sample dims (docs/file-format.md); any dtype, int8
- * inputs requantized to the output's quantization (onnxruntime's QLinearConcat). */
+ * inputs requantized to the output's quantization (onnxruntime's QLinearConcat). A float input may
+ * be a CONSTANT: one sample's worth, the same in every sample. */
 #include "core/op.h"
 #include "core/quant.h"
 
@@ -16,13 +17,25 @@ ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
     if (axis >= y.rank)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONCAT axis is not below the output rank");
     for (i = 0; i < op->num_inputs; i++) {
-        TRY(ecnn_check_data_input(c, op->inputs[i], &x));
-        if (x.dtype != ECNN_DTYPE_F32 && y.dtype != ECNN_DTYPE_F32) {
+        int is_constant = 0;
+        if (op->inputs[i] < c->m->num_tensors) {
+            ecnn_read_tensor(c->m, op->inputs[i], &x);
+            is_constant = x.kind == ECNN_KIND_CONSTANT;
+        }
+        if (is_constant) {
+            TRY(ecnn_check_const_input(c, op->inputs[i], &x, 0));
+            TRY(ecnn_check_layout(c, op->inputs[i], &x, 1u << ECNN_LAYOUT_PLAIN));
+            TRY(ecnn_need_f32(c, &x, op->inputs[i]));
+            TRY(ecnn_need_f32(c, &y, op->outputs[0]));
+        } else {
+            TRY(ecnn_check_data_input(c, op->inputs[i], &x));
+        }
+        if (!is_constant && x.dtype != ECNN_DTYPE_F32 && y.dtype != ECNN_DTYPE_F32) {
             /* int8: each input requantized to Y's quantization (QLinearConcat; a copy when equal) */
             const ecnn_tensor_rec ts[2] = {x, y};
             const uint32_t idx[2] = {op->inputs[i], op->outputs[0]};
             TRY(ecnn_need_q_group(c, ts, idx, 2));
-        } else {
+        } else if (!is_constant) {
             TRY(ecnn_check_moved(c, &x, op->inputs[i], &y));
         }
         if (x.rank != y.rank)
@@ -44,10 +57,11 @@ typedef struct {
     ecnn_span span;
     uint8_t *y;
     const void *const *xs;
-    const size_t *block;         /* bytes of each input a row (int8: also elements) */
-    const ecnn_qtensor *qx, *qy; /* qy NULL: a plain copy */
+    const size_t *block;           /* bytes of each input a row (int8: also elements) */
+    const ecnn_qtensor *qx, *qy;   /* qy NULL: a plain copy */
+    const unsigned char *constant; /* constant[i]: input i is a CONSTANT, its rows repeating every sample */
     uint32_t count;
-    size_t row_bytes;
+    size_t row_bytes, sample_rows; /* rows a sample */
 } concat_job;
 
 static void concat_task(void *ctx, size_t index)
@@ -56,6 +70,17 @@ static void concat_task(void *ctx, size_t index)
     const void *xs[ECNN_MAX_OP_TENSORS];
     size_t first, rows = ecnn_span_piece(&j->span, index, &first);
     uint32_t i;
+    int any_constant = 0;
+    for (i = 0; i < j->count; i++) any_constant |= j->constant[i];
+    if (any_constant) { /* a row at a time: a constant's row restarts every sample */
+        size_t row;
+        for (row = first; row < first + rows; row++) {
+            for (i = 0; i < j->count; i++)
+                xs[i] = (const uint8_t *)j->xs[i] + (j->constant[i] ? row % j->sample_rows : row) * j->block[i];
+            ecnn_concat_ref(j->y + row * j->row_bytes, xs, j->block, j->count, 1);
+        }
+        return;
+    }
     for (i = 0; i < j->count; i++) xs[i] = (const uint8_t *)j->xs[i] + first * j->block[i];
     if (j->qy)
         ecnn_concat_q_ref(j->y + first * j->row_bytes, xs, j->block, j->qx, j->count, rows, j->qy);
@@ -67,16 +92,19 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     const uint32_t axis = op->params.concat.axis;
     const void *xs[ECNN_MAX_OP_TENSORS];
-    size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch;
+    size_t block[ECNN_MAX_OP_TENSORS], rows = r->batch, sample_rows = 1;
+    unsigned char constant[ECNN_MAX_OP_TENSORS];
     ecnn_qtensor qx[ECNN_MAX_OP_TENSORS], qy;
     ecnn_tensor_rec y;
     void *yp = ecnn_tensor_ptr(r, op->outputs[0], &y);
     const uint32_t esize = ecnn_dtype_size(y.dtype);
     uint32_t i, d;
-    for (d = 0; d < axis; d++) rows *= y.dims[d];
+    for (d = 0; d < axis; d++) sample_rows *= y.dims[d];
+    rows *= sample_rows;
     for (i = 0; i < op->num_inputs; i++) {
         ecnn_tensor_rec xi;
         xs[i] = ecnn_tensor_ptr(r, op->inputs[i], &xi);
+        constant[i] = xi.kind == ECNN_KIND_CONSTANT;
         block[i] = esize; /* bytes (int8: also elements) */
         for (d = axis; d < xi.rank; d++) block[i] *= xi.dims[d];
         if (y.dtype != ECNN_DTYPE_F32) ecnn_qtensor_from(r->m, &xi, &qx[i]);
@@ -91,6 +119,8 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         j.qx = qx;
         j.qy = y.dtype != ECNN_DTYPE_F32 ? &qy : NULL;
         j.count = op->num_inputs;
+        j.constant = constant;
+        j.sample_rows = sample_rows;
         for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
         j.row_bytes = row_bytes;
         ecnn_run_tasks(r, concat_task, &j,

@@ -1,0 +1,234 @@
+"""The float layers of an int8 QDQ graph, in onnxruntime's order of operations.
+
+onnxruntime runs a DequantizeLinear -> Conv / Gemm / MatMul -> QuantizeLinear group it does not
+fuse (int8 activations on x86: the first and last layers of a full-integer TFLite model, the
+layers reading a residual branch) in float, through MLAS. Its sums are not the native float
+kernels' (pixel-major, one chain of fused multiply-adds), and a last-bit difference moves a
+QuantizeLinear by one step now and then, so these layers are rewritten:
+
+- Gemm / MatMul: at batch 1 (a TFLite model's batch) MLAS's SGEMM takes its M=1 kernel, which
+  starts at the bias and adds k in groups of four unfused products: the native op
+  FULLY_CONNECTED_G4 (`rewrite_float_gemms`). At larger batches onnxruntime itself sums
+  otherwise (fused multiply-adds in K slices), so its output for a sample depends on the batch
+  it runs in; the compiler follows batch 1.
+- Conv: im2col (K in channel, row, column order), an SGEMM in K slices (`sgemm_stride_k`, each
+  a chain of fused multiply-adds from zero), the bias added last (`rewrite_float_convs`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from edgecnn.runtime.errors import require
+
+if TYPE_CHECKING:
+    import onnx
+
+# The node rewrite_float_gemms writes (lowered in ops/gemm.py); not an onnxruntime op.
+EDGECNN_DOMAIN = "ai.edgecnn"
+GEMM_BATCH1 = "GemmBatch1"
+# MLAS (mlasi.h): the SGEMM slices of N and K.
+SGEMM_STRIDE_N = 128
+SGEMM_STRIDE_K = 128
+
+
+def sgemm_stride_k(n: int, k: int) -> int:
+    """The K slice MlasSgemmOperation uses for an (M x K) x (K x N) product, A not transposed,
+    on one thread (more threads split N, and a narrower N widens the K slice)."""
+    stride_n, stride_k = SGEMM_STRIDE_N, SGEMM_STRIDE_K
+    if n >= k:
+        while stride_k // 2 >= k:
+            stride_n, stride_k = stride_n * 2, stride_k // 2
+    else:
+        while stride_n > 16 and stride_n // 2 >= n:
+            stride_n, stride_k = stride_n // 2, stride_k * 2
+    return stride_k
+
+
+def rewrite_float_gemms(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
+    """Gemm / MatMul (+ its bias Add, which onnxruntime fuses into the Gemm) on a DequantizeLinear
+    of a runtime tensor, weights a DequantizeLinear of a 2-D initializer: an edgecnn
+    `GemmBatch1(A, B, C)` node (transB as the Gemm's), lowered to FULLY_CONNECTED_G4, the sum
+    onnxruntime's batch-1 SGEMM kernel computes (see the module docstring). Only for a 2-D A
+    (`shapes`: value_shapes of the graph before fusion); a MatMul of a feature map keeps the
+    native order."""
+    onnx = require("onnx")
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    graph = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    readers = defaultdict(list)
+    for n in graph.node:
+        for i in n.input:
+            readers[i].append(n)
+    graph_outputs = {o.name for o in graph.output}
+
+    def dq(name, const):
+        n = producer.get(name)
+        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
+            return None
+        return n if (n.input[0] in inits) == const else None
+
+    replaced = {}
+    for node in graph.node:
+        if node.op_type not in ("Gemm", "MatMul") or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("transA", 0) or float(attrs.get("alpha", 1.0)) != 1.0 or float(attrs.get("beta", 1.0)) != 1.0:
+            continue
+        dw = dq(node.input[1], True)
+        if dq(node.input[0], False) is None or dw is None or inits[dw.input[0]].ndim != 2:
+            continue
+        if len(shapes.get(node.input[0], ())) != 2:
+            continue
+        bias = node.input[2] if len(node.input) > 2 and node.input[2] else ""
+        out, bias_add = node.output[0], None
+        if node.op_type == "MatMul":  # MatMul -> Add(bias): onnxruntime makes it one Gemm
+            users = readers.get(out, [])
+            if len(users) == 1 and users[0].op_type == "Add" and out not in graph_outputs:
+                other = [i for i in users[0].input if i != out]
+                if len(other) == 1 and (other[0] in inits or dq(other[0], True) is not None):
+                    bias_add, bias, out = users[0], other[0], users[0].output[0]
+        new = helper.make_node(
+            GEMM_BATCH1,
+            [node.input[0], node.input[1], bias],
+            [out],
+            name=node.name or out,
+            domain=EDGECNN_DOMAIN,
+            transB=int(attrs.get("transB", 0)),
+        )
+        # At the bias Add's place when there is one: tf2onnx may write the bias's DQ after the MatMul.
+        replaced[id(node)] = []
+        replaced[id(bias_add or node)] = [new]
+    if not replaced:
+        return model
+    result = onnx.ModelProto()
+    result.CopyFrom(model)
+    del result.graph.node[:]
+    for n in graph.node:
+        result.graph.node.extend(replaced.get(id(n), [n]))
+    if not any(o.domain == EDGECNN_DOMAIN for o in result.opset_import):
+        result.opset_import.append(helper.make_opsetid(EDGECNN_DOMAIN, 1))
+    return result
+
+
+def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
+    """Conv on a DequantizeLinear of a runtime tensor with weights a DequantizeLinear of an
+    initializer (a float layer of an int8 graph): MLAS unfolds the input (im2col, K in channel,
+    row, column order), multiplies by the weights in K slices (sgemm_stride_k of the output
+    pixels and K) and adds the bias last. The native float CONV_2D sums row, column, channel.
+    When the orders differ (a kernel larger than 1x1 over several channels per group) or K needs
+    several slices, the layer becomes:
+
+    - a depthwise Conv with one-hot weights that writes the unfolded input (channel c * kh * kw +
+      row * kw + column: each output is its one input tap, exactly);
+    - per K slice, a 1x1 Conv over the unfolded channels (weights outside the slice at the zero
+      point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum.
+
+    shapes: value_shapes of the graph before fusion; a Conv whose output it does not size keeps
+    the native order."""
+    onnx = require("onnx")
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    graph = model.graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+
+    def dq(name, const):
+        n = producer.get(name)
+        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
+            return None
+        return n if (n.input[0] in inits) == const else None
+
+    new_inits, replaced = [], {}
+    for node in graph.node:
+        if node.op_type != "Conv" or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        dw = dq(node.input[1], True)
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or dq(node.input[0], False) is None:
+            continue
+        dims = shapes.get(node.output[0], ())
+        if dw is None or inits[dw.input[0]].ndim != 4 or len(dims) != 4 or not dims[2] or not dims[3]:
+            continue
+        w = inits[dw.input[0]]
+        o, cg, kh, kw = w.shape
+        group = int(attrs.get("group", 1))
+        k = cg * kh * kw
+        stride = sgemm_stride_k(dims[2] * dims[3], k)
+        if (cg == 1 or kh * kw == 1) and k <= stride:
+            continue  # the native order is MLAS's
+        axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
+        if axis != 0:
+            continue
+        tag = node.name or node.output[0]
+        nodes, x = [], node.input[0]
+        if kh * kw > 1:  # unfold: im2col as a depthwise Conv with one-hot weights
+            onehot = np.zeros((cg * group * kh * kw, 1, kh, kw), np.float32)
+            for c in range(cg * group):
+                for r in range(kh):
+                    for s in range(kw):
+                        onehot[(c * kh + r) * kw + s, 0, r, s] = 1.0
+            name = f"{tag}_unfold_w"
+            new_inits.append(numpy_helper.from_array(onehot, name))
+            unfold = {key: attrs[key] for key in ("pads", "strides", "dilations") if key in attrs}
+            nodes.append(
+                helper.make_node(
+                    "Conv", [x, name], [f"{tag}_unfold"], kernel_shape=[kh, kw], group=cg * group, **unfold
+                )
+            )
+            x = f"{tag}_unfold"
+        flat = w.reshape(o, k, 1, 1)
+        zp = inits[dw.input[2]] if len(dw.input) > 2 and dw.input[2] else np.zeros((), w.dtype)
+        fill = np.broadcast_to(zp.reshape(-1, 1, 1, 1) if zp.size > 1 else zp, flat.shape)
+        total = None
+        for start in range(0, k, stride):
+            keep = np.zeros(flat.shape, bool)
+            keep[:, start : start + stride] = True
+            w_name = f"{dw.input[0]}_{tag}_k{start}"
+            new_inits.append(numpy_helper.from_array(np.where(keep, flat, fill).astype(w.dtype), w_name))
+            part = f"{tag}_k{start}"
+            nodes.append(helper.make_node("DequantizeLinear", [w_name, *dw.input[1:]], [part + "_w"], axis=0))
+            nodes.append(helper.make_node("Conv", [x, part + "_w"], [part], kernel_shape=[1, 1], group=group))
+            if total is not None:
+                nodes.append(helper.make_node("Add", [total, part], [part + "_acc"]))
+                part += "_acc"
+            total = part
+        if len(node.input) > 2 and node.input[2]:
+            db = dq(node.input[2], True)
+            if db is None:
+                continue
+            b_name = f"{db.input[0]}_{tag}_column"
+            new_inits.append(numpy_helper.from_array(inits[db.input[0]].reshape(-1, 1, 1), b_name))
+            nodes.append(helper.make_node("DequantizeLinear", [b_name, *db.input[1:]], [f"{tag}_bias"], axis=0))
+            nodes.append(helper.make_node("Add", [total, f"{tag}_bias"], [f"{tag}_biased"]))
+            total = f"{tag}_biased"
+        nodes.append(helper.make_node("Identity", [total], [node.output[0]]))
+        replaced[id(node)] = nodes
+    if not replaced:
+        return model
+    result = onnx.ModelProto()
+    result.CopyFrom(model)
+    del result.graph.node[:]
+    for n in graph.node:
+        result.graph.node.extend(replaced.get(id(n), [n]))
+    result.graph.initializer.extend(new_inits)
+    return result
+
+
+def value_shapes(model: onnx.ModelProto) -> dict:
+    """{value name: its dims (0 where unknown)} from ONNX shape inference, run on the graph before
+    fusion (inference stops at com.microsoft nodes); {} when inference fails: every layer it
+    cannot size keeps the native order."""
+    onnx = require("onnx")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # inference is best effort
+        return {}
+    graph = inferred.graph
+    return {
+        vi.name: [d.dim_value if d.HasField("dim_value") else 0 for d in vi.type.tensor_type.shape.dim]
+        for vi in [*graph.input, *graph.value_info]
+    }

@@ -37,7 +37,7 @@ ISA_DIRS_X86 = x86/avx2 x86/avx512 x86/avx512vnni x86/avxvnni
 ISA_DIRS_ARM64 = arm/neon arm/dotprod
 # The armv7 NEON level is detected, but no kernel of its own yet: ARMv7 NEON float arithmetic
 # flushes subnormals to zero, so the float NEON kernels are not bit-identical to the VFP
-# reference there (tests/test_kernels.c test_f32_subnormals). Its kernels (int8) go in arm/neon.
+# reference there (tests/test_kernels_fc.c test_f32_subnormals). Its kernels (int8) go in arm/neon.
 ISA_DIRS_ARM32 =
 
 FLAGS_X86_x86/avx2 = -mavx2 -mfma -mpclmul

@@ -1,14 +1,24 @@
-/* The pixel loop of the x86 float convs over HWIO weights (kernels.h), shared by the AVX2 and
- * AVX-512 kernels: it cuts a tile into blocks of up to CONV_PIX output pixels whose windows
- * start pix_step floats apart in x (outputs y_step apart in y) and calls the includer's
- * microkernel on each block:
+/* The x86 float convs over HWIO weights (kernels.h), shared by the AVX2 and AVX-512 kernels.
+ * The pixel loop cuts a tile into blocks of up to CONV_PIX (6 or 12) output pixels whose
+ * windows start pix_step floats apart in x (outputs y_step apart in y) and calls the includer's
+ * block loop on each:
  *
  *   static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp,
  *                          const float *b, uint32_t nky, uint32_t nkx, uint32_t np, uint32_t count);
  *
- * which computes np (1..CONV_PIX) pixels x `count` output channels of one group (yp, wp, b at
- * the first of them), taps ky in [0, nky) and kx in [0, nkx) from xp / wp, channels c in
- * [0, cg): the reference order, one F32_MAC per term, then the bias and the activation.
+ * which cuts np (1..CONV_PIX) pixels x `count` output channels of one group (yp, wp, b at the
+ * first of them) into conv_tile_np calls (below) of up to two vectors of channels: taps ky in
+ * [0, nky) and kx in [0, nkx) from xp / wp, channels c in [0, cg), the reference order, one
+ * VF_MAC per term, then the bias and the activation. The includer defines VF_BITS (vec_f32.h),
+ * CONV_PIX, CONV_KERNEL (the kernel's name) and the lanes of a block's two vectors
+ *
+ *   typedef ... conv_mask;
+ *   static VF conv_load0(const float *p, int two, conv_mask m);   the first vector at p
+ *   static VF conv_load1(const float *p, conv_mask m);            the second (two only)
+ *   static void conv_store0(float *p, int two, uint32_t width, conv_mask m, VF v);
+ *   static void conv_store1(float *p, conv_mask m, VF v);
+ *
+ * (`width` channels in all; masked lanes read no memory and are not stored).
  *
  * A 1x1 stride-1 conv without padding is a GEMM over NHWC (rows pixels, columns output
  * channels): its pixels follow each other in x and y across image rows and samples, so a tile
@@ -25,7 +35,7 @@
 #ifndef ECNN_KERNELS_X86_CONV_F32_HWIO_H
 #define ECNN_KERNELS_X86_CONV_F32_HWIO_H
 
-#include "kernels/x86/x86.h"
+#include "kernels/x86/vec_f32.h"
 
 typedef struct {
     size_t o;        /* output channels: the step between c and c + 1 in w */
@@ -40,6 +50,121 @@ typedef struct {
 
 static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
                        uint32_t nkx, uint32_t np, uint32_t count);
+
+/* The activations other than none, Relu and Clip, in place on the np pixels x `lanes` outputs a
+ * block has just stored (yp: the first pixel's, pixels o floats apart): the reference's scalar
+ * loop (rare in CNNs, not hot). A float store and reload is exact, so this is
+ * ecnn_apply_act(sum + bias). */
+static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t lanes, const ecnn_act_params *act)
+{
+    uint32_t j;
+    for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, lanes, act);
+}
+
+/* np pixels x one vector of channels, or two (two). Relu is max(v, +0) (+0 for NaN and -0, as
+ * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
+ * or both are equal, as the reference's comparisons do (other activations: conv_tile_np).
+ * np and two are constants at every call (the function is inlined), so the unused accumulators
+ * and branches vanish. */
+#if CONV_PIX == 6
+#define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
+#elif CONV_PIX == 12
+#define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+#else
+#error "CONV_PIX is 6 or 12"
+#endif
+static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
+                                    uint32_t nky, uint32_t nkx, const uint32_t np, const int two, conv_mask m,
+                                    uint32_t width)
+{
+    const VF zero = VF_ZERO();
+    const size_t o = g->o, pix_step = g->pix_step;
+    const uint32_t act = g->act->act;
+    uint32_t ky, kx, c;
+#define CONV_DECL(J) VF a##J = zero, c##J = zero;
+    CONV_ROWS(CONV_DECL)
+#undef CONV_DECL
+    for (ky = 0; ky < nky; ky++) {
+        const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
+        for (kx = 0; kx < nkx; kx++, xt += g->x_tap)
+            for (c = 0; c < g->cg; c++, wt += o) {
+                const VF wv = conv_load0(wt, two, m);
+                const VF wu = two ? conv_load1(wt, m) : wv;
+                VF xb;
+#define CONV_STEP(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        xb = VF_BCAST(xt + J * pix_step + c);                                                                          \
+        a##J = VF_MAC(a##J, xb, wv);                                                                                   \
+        if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
+    }
+                CONV_ROWS(CONV_STEP)
+#undef CONV_STEP
+            }
+    }
+    if (b) {
+        const VF b0 = conv_load0(b, two, m);
+        const VF b1 = two ? conv_load1(b, m) : b0;
+#define CONV_BIAS(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        a##J = VF_ADD(a##J, b0);                                                                                       \
+        if (two) c##J = VF_ADD(c##J, b1);                                                                              \
+    }
+        CONV_ROWS(CONV_BIAS)
+#undef CONV_BIAS
+    }
+    if (act == ECNN_ACT_RELU) {
+#define CONV_RELU(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        a##J = VF_MAX(a##J, zero);                                                                                     \
+        if (two) c##J = VF_MAX(c##J, zero);                                                                            \
+    }
+        CONV_ROWS(CONV_RELU)
+#undef CONV_RELU
+    } else if (act == ECNN_ACT_CLIP) {
+        const VF lo = VF_SET1(g->act->act_p0), hi = VF_SET1(g->act->act_p1);
+#define CONV_CLIP(J)                                                                                                   \
+    if (J < np) {                                                                                                      \
+        a##J = VF_MIN(hi, VF_MAX(lo, a##J));                                                                           \
+        if (two) c##J = VF_MIN(hi, VF_MAX(lo, c##J));                                                                  \
+    }
+        CONV_ROWS(CONV_CLIP)
+#undef CONV_CLIP
+    }
+#define CONV_STORE(J)                                                                                                  \
+    if (J < np) {                                                                                                      \
+        conv_store0(yp + J * g->y_step, two, width, m, a##J);                                                          \
+        if (two) conv_store1(yp + J * g->y_step, m, c##J);                                                             \
+    }
+    CONV_ROWS(CONV_STORE)
+#undef CONV_STORE
+}
+#undef CONV_ROWS
+
+/* conv_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
+static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
+                                       uint32_t nky, uint32_t nkx, uint32_t np, const int two, conv_mask m,
+                                       uint32_t width)
+{
+#define CONV_CASE(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
+    switch (np) {
+    case 1: CONV_CASE(1); break;
+    case 2: CONV_CASE(2); break;
+    case 3: CONV_CASE(3); break;
+    case 4: CONV_CASE(4); break;
+    case 5: CONV_CASE(5); break;
+#if CONV_PIX == 12
+    case 6: CONV_CASE(6); break;
+    case 7: CONV_CASE(7); break;
+    case 8: CONV_CASE(8); break;
+    case 9: CONV_CASE(9); break;
+    case 10: CONV_CASE(10); break;
+    case 11: CONV_CASE(11); break;
+#endif
+    default: CONV_CASE(CONV_PIX); break;
+    }
+#undef CONV_CASE
+    if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
+}
 
 /* np pixels from xp / yp, taps [ky0, ky0 + nky) x [kx0, kx0 + nkx): every group's channels that
  * lie in the tile's [o0, o1). */
@@ -141,6 +266,16 @@ static ALWAYS_INLINE void conv_hwio_tile(float *y, const float *x, const float *
             m += np;
         }
     }
+}
+
+/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
+ * bit-identical to the level's reference. */
+ecnn_conv2d_f32_kernel CONV_KERNEL;
+void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                 const ecnn_conv2d_args *p)
+{
+    (void)n; /* rows and channels come from the tile */
+    conv_hwio_tile(y, x, w, b, t, p);
 }
 
 #endif /* ECNN_KERNELS_X86_CONV_F32_HWIO_H */

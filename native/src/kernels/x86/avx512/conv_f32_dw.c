@@ -2,51 +2,31 @@
  * (x86/conv_f32_dw.h): blocks of up to 4 pixels x 64 channels (four zmm each, the last 1..15
  * channels under an opmask), one vfmadd per term (every AVX-512 CPU has FMA) in the
  * reference order, then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. */
-#define DW_PIX 4u /* 16 accumulators + 4 weight vectors + 1 input vector of the 32 zmm registers */
-#include "kernels/x86/conv_f32_dw.h"
+#define VF_BITS 512
+#include "kernels/x86/vec_f32.h"
 
-ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_avx512;
+/* The opmask of a block's last vector (the others are whole). */
+typedef __mmask16 dw_mask;
 
-#ifdef ECNN_FUSED_MAC
-#define F32_MAC16(acc, x, w) _mm512_fmadd_ps(x, w, acc)
-#else
-#define F32_MAC16(acc, x, w) _mm512_add_ps(acc, _mm512_mul_ps(x, w))
-#endif
-
-/* np pixels x nv vectors of 16 channels, the last under `last`. Relu is max(v, +0) (+0 for NaN
- * and -0, as v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either is
- * NaN or both are equal, as the reference's comparisons do. */
-static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
-                                  uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, __mmask16 last)
+static ALWAYS_INLINE dw_mask dw_lanes(dw_mask last, uint32_t v, uint32_t nv)
 {
-    const __m512 zero = _mm512_setzero_ps();
-    __m512 a[DW_PIX][4];
-    uint32_t ky, kx, j, v;
-    for (j = 0; j < np; j++)
-        for (v = 0; v < nv; v++) a[j][v] = zero;
-    for (ky = 0; ky < nky; ky++) {
-        const float *xr = xp + ky * g->x_row, *wr = wp + ky * g->w_row;
-        for (kx = 0; kx < nkx; kx++, xr += g->x_tap, wr += g->o)
-            for (v = 0; v < nv; v++) {
-                const __mmask16 k = v == nv - 1 ? last : (__mmask16)0xFFFFu;
-                const __m512 wv = _mm512_maskz_loadu_ps(k, wr + 16 * v);
-                for (j = 0; j < np; j++)
-                    a[j][v] = F32_MAC16(a[j][v], _mm512_maskz_loadu_ps(k, xr + j * g->pix_step + 16 * v), wv);
-            }
-    }
-    for (v = 0; v < nv; v++) {
-        const __mmask16 k = v == nv - 1 ? last : (__mmask16)0xFFFFu;
-        const __m512 bv = b ? _mm512_maskz_loadu_ps(k, b + 16 * v) : zero;
-        for (j = 0; j < np; j++) {
-            __m512 r = b ? _mm512_add_ps(a[j][v], bv) : a[j][v];
-            if (g->act->act == ECNN_ACT_RELU)
-                r = _mm512_max_ps(r, zero);
-            else if (g->act->act == ECNN_ACT_CLIP)
-                r = _mm512_min_ps(_mm512_set1_ps(g->act->act_p1), _mm512_max_ps(_mm512_set1_ps(g->act->act_p0), r));
-            _mm512_mask_storeu_ps(yp + j * g->o + 16 * v, k, r);
-        }
-    }
+    return v == nv - 1 ? last : (__mmask16)0xFFFFu;
 }
+
+static ALWAYS_INLINE __m512 dw_load(const float *p, uint32_t v, dw_mask k)
+{
+    return _mm512_maskz_loadu_ps(k, p + 16 * v);
+}
+
+static ALWAYS_INLINE void dw_store(float *p, uint32_t v, dw_mask k, __m512 r)
+{
+    _mm512_mask_storeu_ps(p + 16 * v, k, r);
+}
+
+#define DW_PIX 4u  /* 16 accumulators + 4 weight vectors + 1 input vector of the 32 zmm registers */
+#define DW_VECS 4u /* 64 channels */
+#define DW_KERNEL ecnn_conv2d_f32_dw_avx512
+#include "kernels/x86/conv_f32_dw.h"
 
 static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
                      uint32_t nkx, uint32_t np, uint32_t count)
@@ -75,11 +55,4 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
 #undef DW_CASE
         c0 += width;
     }
-}
-
-void ecnn_conv2d_f32_dw_avx512(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-                               const ecnn_conv2d_args *p)
-{
-    (void)n; /* rows and channels come from the tile */
-    conv_dw_tile(y, x, w, b, t, p);
 }

@@ -1,0 +1,65 @@
+/* What the kernel tests (test_kernels*.c, one program: test_kernels.c runs them at every ISA level)
+ * share: the level under test, the kernels picked for it, the random generator (one sequence for
+ * the whole run), the operand buffers and the conv helpers. */
+#ifndef ECNN_TEST_KERNELS_H
+#define ECNN_TEST_KERNELS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h" /* ecnn_crc32 */
+#include "edgecnn.h"
+#include "harness.h"
+#include "kernels/kernels_i8.h"
+#include "ops/configs.h"
+
+extern const ecnn_isa_info *isa; /* the level under test */
+
+/* The whole output as one tile (test_tiles splits it). */
+#define WHOLE(rows, o) (&(ecnn_tile){0, (rows), 0, (o)})
+
+uint32_t next_u32(void);
+float frand(void); /* [-1, 1) */
+int32_t irand(int32_t lo, int32_t hi);
+
+#define MAX_N 13u
+#define MAX_K 530u
+#define MAX_O 139u /* > 8 int8 / 4 float panels + a rest: the batch-1 multi-panel rows */
+#define MAX_PACKED (144u * 532u)
+
+extern float xf[MAX_N * MAX_K], wf[MAX_O * MAX_K], wf_packed[MAX_PACKED], bf[MAX_O];
+extern float y_ref[MAX_N * MAX_O], y_ref_packed[MAX_N * MAX_O], y_fast[MAX_N * MAX_O];
+extern int8_t wq[MAX_O * MAX_K], wq_packed[MAX_PACKED];
+extern uint8_t xq[MAX_N * MAX_K];
+
+/* Plain [O,K] -> `layout` (zero padding), with the library's own index function. */
+void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t layout);
+
+/* The FC kernels under test: the level's (its config's), or one that no config lists. */
+extern const ecnn_fc_f32_impl *fc_f32_kernel;
+extern const ecnn_fc_q_impl *fc_q_kernel;
+
+/* Random conv geometry: odd sizes, strides, padding, dilation, groups. */
+void random_conv(ecnn_conv2d_args *p, uint32_t trial);
+/* OHWI -> HWIO */
+void to_hwio(void *dst, const void *src, const ecnn_conv2d_args *p, size_t esize);
+void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh, float *b,
+                         float *y_ref, float *y_fast);
+
+/* The tests, by file: test_kernels_fc.c, test_kernels_conv.c, test_kernels_tiles.c,
+ * test_kernels_pool.c. */
+void test_fc_f32_panel16(void);
+void test_fc_f32_fused_mac(void);
+void test_f32_subnormals(void);
+void test_fc_q_panel8x4(void);
+void test_conv_hwio(void);
+void test_conv_hwio_wide_rows(void);
+void test_tiles(void);
+void test_conv_cnn_shapes(void); /* in tiles: whole and in random tiles */
+void test_maxpool_q(void);
+void test_avgpool_f32(void);
+
+#endif /* ECNN_TEST_KERNELS_H */

@@ -1,0 +1,172 @@
+/* The fully connected kernels (float and int8) against their references, plain and packed weights. */
+#include "test_kernels.h"
+
+float xf[MAX_N * MAX_K], wf[MAX_O * MAX_K], wf_packed[MAX_PACKED], bf[MAX_O];
+float y_ref[MAX_N * MAX_O], y_ref_packed[MAX_N * MAX_O], y_fast[MAX_N * MAX_O];
+
+/* Plain [O,K] -> `layout` (zero padding), with the library's own index function. */
+void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t layout)
+{
+    uint32_t j, i;
+    memset(dst, 0, (size_t)ecnn_fc_w_elems(layout, o, k) * sizeof(float));
+    for (j = 0; j < o; j++)
+        for (i = 0; i < k; i++) dst[ecnn_fc_w_index(layout, j, i, k)] = src[(size_t)j * k + i];
+}
+
+/* The FC kernels under test: the level's (its config's), or one that no config lists. */
+const ecnn_fc_f32_impl *fc_f32_kernel;
+const ecnn_fc_q_impl *fc_q_kernel;
+
+void test_fc_f32_panel16(void)
+{
+    static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
+    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
+    const ecnn_fc_f32_impl *fast = fc_f32_kernel;
+    ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
+    uint32_t ki, oi, n, i, trial = 0;
+    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
+            for (n = 1; n <= MAX_N; n += 3, trial++) {
+                const uint32_t k = ks[ki], o = os[oi];
+                const float *b = trial % 3 ? bf : NULL;
+                ecnn_act_params act;
+                act.act = trial % 4;
+                act.act_p0 = act.act == 3 ? -0.5f : 0.01f;
+                act.act_p1 = 0.5f;
+                for (i = 0; i < n * k; i++) xf[i] = frand();
+                for (i = 0; i < o * k; i++) wf[i] = frand();
+                for (i = 0; i < o; i++) bf[i] = frand();
+                pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+                ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+                ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
+                fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
+                CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
+                CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+                if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
+                    fprintf(stderr, "  %s differs at n=%u k=%u o=%u\n", fast->name, n, k, o);
+            }
+}
+
+/* The FC kernels' term is fused exactly where the level says (fused_mac: kernels.h ecnn_mac), in
+ * the reference and the fast kernel alike: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 with one
+ * rounding, and 0 when the product is rounded first (1 + 2^-11 + 2^-24 is a tie, to even
+ * 1 + 2^-11). */
+void test_fc_f32_fused_mac(void)
+{
+    const float e = 1.0f / 4096.0f; /* 2^-12 */
+    const float x[2] = {1.0f, 1.0f + e}, w[2] = {-(1.0f + 2.0f * e), 1.0f + e};
+    float w_packed[16 * 2], y_ref1, y_fast1;
+    ecnn_act_params act;
+    memset(&act, 0, sizeof act);
+    pack_f32(w_packed, w, 1, 2, ECNN_LAYOUT_FC_PANEL16);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(&y_ref1, x, w, NULL, 1, 2, 1, WHOLE(1, 1), &act, ECNN_LAYOUT_PLAIN);
+    fc_f32_kernel->fn(&y_fast1, x, w_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act);
+    CHECK(y_ref1 == (isa->fused_mac ? e * e : 0.0f)); /* 2^-24 fused */
+    CHECK(memcmp(&y_ref1, &y_fast1, sizeof y_ref1) == 0);
+#if defined(__x86_64__)
+    CHECK(isa->fused_mac == (isa->level != ECNN_ISA_PORTABLE)); /* the fast batch-64 dense depends on FMA */
+#endif
+}
+
+/* Subnormal inputs, products and sums: a level whose SIMD float arithmetic flushes them to zero
+ * (ARMv7 NEON does) would differ from its reference here. */
+void test_f32_subnormals(void)
+{
+    const uint32_t n = 3, k = 37, o = 21;
+    const ecnn_fc_f32_impl *fast = fc_f32_kernel;
+    ecnn_act_params act;
+    ecnn_conv2d_args p;
+    uint32_t i;
+    memset(&act, 0, sizeof act);
+    for (i = 0; i < n * k; i++) xf[i] = frand() * 1e-38f; /* below FLT_MIN (1.18e-38) mostly */
+    for (i = 0; i < o * k; i++) wf[i] = frand();
+    for (i = 0; i < o; i++) bf[i] = frand() * 1e-39f;
+    pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+    ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn(y_ref, xf, wf, bf, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+    fast->fn(y_fast, xf, wf_packed, bf, n, k, o, WHOLE(n, o), &act);
+    CHECK(y_ref[0] != 0.0f && memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+    /* a 3x3 conv, 2 -> 16 channels, over the same subnormal values (HWIO = [3][3][2][16]) */
+    memset(&p, 0, sizeof p);
+    p.h = p.w = 5, p.c = 2, p.o = 16, p.kh = p.kw = 3, p.oh = p.ow = 3;
+    p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
+    p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+    ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, xf, wf, bf, 1, WHOLE(3, 16), &p);
+    ecnn_conv2d_f32_fast(isa, &p)->fn(y_fast, xf, wf, bf, 1, WHOLE(3, 16), &p);
+    CHECK(memcmp(y_ref, y_fast, 9 * 16 * sizeof(float)) == 0);
+}
+
+int8_t wq[MAX_O * MAX_K], wq_packed[MAX_PACKED];
+uint8_t xq[MAX_N * MAX_K];
+static int32_t bq[MAX_O];
+static uint8_t q_ref[MAX_N * MAX_O], q_ref_packed[MAX_N * MAX_O], q_fast[MAX_N * MAX_O];
+
+void test_fc_q_panel8x4(void)
+{
+    static const uint32_t ks[] = {1, 2, 3, 5, 15, 16, 17, 33, 63, 257, 529};
+    static const uint32_t os[] = {1, 3, 7, 8, 9, 17, 40, 67, 139};
+    const ecnn_fc_q_impl *fast = fc_q_kernel;
+    float w_scales[MAX_O];
+    int32_t w_zero[MAX_O];
+    uint32_t ki, oi, n, i, trial = 0;
+    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
+            for (n = 1; n <= MAX_N; n += 4, trial++) {
+                const uint32_t k = ks[ki], o = os[oi];
+                const int32_t *b = trial % 3 ? bq : NULL;
+                /* every other trial: FC_PANEL8X4_W64 (weights in [-64, 64], both ends forced in)
+                 * with, on most of them, x's zero point at the dtype minimum (the maddubs path) */
+                const int w64 = trial % 2 == 0;
+                const uint32_t layout = w64 ? ECNN_LAYOUT_FC_PANEL8X4_W64 : ECNN_LAYOUT_FC_PANEL8X4;
+                ecnn_qlinear_params q;
+                memset(&q, 0, sizeof q);
+                q.x_type = (w64 ? trial / 2 : trial) % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+                q.w_type = ECNN_Q_I8;
+                q.y_type = trial % 4 < 2 ? ECNN_Q_I8 : ECNN_Q_U8;
+                q.x_scale = 0.02f + 0.001f * (float)(trial % 7);
+                q.x_zero_point = w64 && trial % 8 != 0 ? ecnn_qtype_min(q.x_type)
+                                                       : irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+                q.w_count = trial % 5 == 0 ? 1 : o;
+                for (i = 0; i < o; i++) {
+                    w_scales[i] = 0.001f + 0.0003f * (float)i;
+                    w_zero[i] = 0;
+                }
+                q.w_scales = w_scales;
+                q.w_zero_points = w_zero;
+                q.y_scale = 0.05f * (float)(1 + k / 64);
+                q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
+                q.y_min = ecnn_qtype_min(q.y_type);
+                q.y_max = ecnn_qtype_max(q.y_type);
+                if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
+                for (i = 0; i < n * k; i++)
+                    xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127)
+                                                            : irand(0, 255)); /* largest x - zx */
+                for (i = 0; i < o * k; i++)
+                    wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
+                if (w64) {
+                    for (i = 0; i < o * k; i += 7) wq[i] = (int8_t)(i % 2 ? 64 : -64); /* both ends */
+                    if (trial % 3 == 1) /* the largest int16 pair sums: x - zx = 255, |w| = 64 */
+                        for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -64 : 64);
+                }
+                if (!w64 && trial % 3 == 1) { /* the ends of the u8 x s8 path: x - zx = +-255, w = -128, 127 */
+                    const int32_t lo = ecnn_qtype_min(q.x_type), hi = ecnn_qtype_max(q.x_type);
+                    q.x_zero_point = trial / 2 % 2 ? lo : hi;
+                    for (i = 0; i < n * k; i++) xq[i] = (uint8_t)(q.x_zero_point == lo ? hi : lo);
+                    for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -128 : 127);
+                }
+                for (i = 0; i < o; i++) bq[i] = irand(-20000, 20000);
+                memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(layout, o, k));
+                {
+                    uint32_t j, t;
+                    for (j = 0; j < o; j++)
+                        for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
+                }
+                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, WHOLE(n, o), &q);
+                q.w_layout = layout;
+                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+                fast->fn(q_fast, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+                CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
+                CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
+                if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
+                    fprintf(stderr, "  %s (layout %u) differs at n=%u k=%u o=%u\n", fast->name, layout, n, k, o);
+            }
+}

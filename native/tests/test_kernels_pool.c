@@ -1,0 +1,93 @@
+/* The pooling kernels against their references, bit for bit. */
+#include "test_kernels.h"
+
+void test_maxpool_q(void)
+{
+    static uint8_t px[3 * 9 * 9 * 48], py_ref[3 * 9 * 9 * 48], py_fast[3 * 9 * 9 * 48];
+    static float pf[3 * 9 * 9 * 48], pf_in[3 * 9 * 9 * 48], pfy_ref[3 * 9 * 9 * 48], pfy_fast[3 * 9 * 9 * 48];
+    ecnn_maxpool2d_kernel *fast = ECNN_KERNEL(ecnn_pool2d_config, max, isa)->fn;
+    uint32_t trial, i;
+    for (trial = 0; trial < 200; trial++) {
+        ecnn_pool2d_args p;
+        const uint32_t n = 1 + trial % 3;
+        const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        uint32_t span_h, span_w;
+        memset(&p, 0, sizeof p);
+        p.c = (uint32_t)irand(1, 7) * (trial % 4 == 0 ? 3 : 1) -
+              (trial % 4 == 0 ? 2 : 0); /* up to 19: full and partial vector blocks */
+        if (trial % 8 == 5) p.c = 16;   /* whole 16-channel chunks (the AVX2 int8 kernel) */
+        if (trial % 8 == 6) p.c = 8;    /* whole 4-float chunks (the AVX2 float kernel) */
+        if (trial % 8 ==
+            7) /* AVX2 chunks of 64, 32 and 16 bytes: float 64; int8 32 + 16 (float 3 x 64); float 64 + 32 + 16 */
+            p.c = trial / 8 % 3 == 0 ? 16 : trial / 8 % 3 == 1 ? 48 : 28;
+        p.kh = (uint32_t)irand(1, 3);
+        p.kw = (uint32_t)irand(1, 3);
+        p.stride_h = (uint32_t)irand(1, 2);
+        p.stride_w = (uint32_t)irand(1, 2);
+        p.dilation_h = (uint32_t)irand(1, 2);
+        p.dilation_w = (uint32_t)irand(1, 2);
+        p.pad_top = p.kh > 1 ? (uint32_t)irand(0, 1) : 0; /* every window touches the input (validated) */
+        p.pad_left = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+        p.h = (uint32_t)irand(5, 9);
+        p.w = (uint32_t)irand(5, 9);
+        span_h = p.dilation_h * (p.kh - 1) + 1;
+        span_w = p.dilation_w * (p.kw - 1) + 1;
+        p.oh = (p.h + p.pad_top - span_h) / p.stride_h + 1;
+        p.ow = (p.w + p.pad_left - span_w) / p.stride_w + 1;
+        for (i = 0; i < n * p.h * p.w * p.c; i++) px[i] = (uint8_t)irand(0, 255);
+        ecnn_maxpool2d_q_ref(py_ref, px, n, WHOLE(n * p.oh, p.c), &p, t);
+        fast(py_fast, px, n, WHOLE(n * p.oh, p.c), &p, (int)t);
+        CHECK(memcmp(py_ref, py_fast, (size_t)n * p.oh * p.ow * p.c) == 0);
+        /* float, out of place and (no top/left padding) in place */
+        for (i = 0; i < n * p.h * p.w * p.c; i++) /* ties of -0 / +0 and NaN: the compare's corner cases */
+            pf[i] = pf_in[i] = i % 13 == 5 ? -0.0f : i % 17 == 3 ? 0.0f : i % 29 == 7 ? (float)NAN : frand();
+        ecnn_maxpool2d_f32_ref(pfy_ref, pf, n, WHOLE(n * p.oh, p.c), &p);
+        fast(pfy_fast, pf, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
+        CHECK(memcmp(pfy_ref, pfy_fast, (size_t)n * p.oh * p.ow * p.c * sizeof(float)) == 0);
+        if (p.pad_top == 0 && p.pad_left == 0 && n == 1) {
+            fast(pf_in, pf_in, n, WHOLE(n * p.oh, p.c), &p, ECNN_POOL_F32);
+            CHECK(memcmp(pfy_ref, pf_in, (size_t)p.oh * p.ow * p.c * sizeof(float)) == 0);
+        }
+    }
+}
+
+/* Float average pooling: the level's kernel against the reference bit for bit, over windows
+ * with padding (counted or not), strides, dilation and global pooling, channels around the
+ * kernel's blocks. */
+void test_avgpool_f32(void)
+{
+    static float x[2 * 9 * 9 * 150], y_ref_p[2 * 10 * 10 * 150], y_fast_p[2 * 10 * 10 * 150];
+    uint32_t trial, i;
+    for (trial = 0; trial < 80; trial++) {
+        ecnn_pool2d_args p;
+        const uint32_t n = 1 + trial % 2;
+        size_t ny;
+        memset(&p, 0, sizeof p);
+        p.c = trial % 4 == 0 ? 64u * (uint32_t)irand(1, 2) : (uint32_t)irand(1, 150);
+        p.h = (uint32_t)irand(1, 9);
+        p.w = (uint32_t)irand(1, 9);
+        if (trial % 5 == 0) { /* global */
+            p.kh = p.h, p.kw = p.w;
+            p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+            p.oh = p.ow = 1;
+        } else {
+            p.kh = (uint32_t)irand(1, 3);
+            p.kw = (uint32_t)irand(1, 3);
+            p.stride_h = (uint32_t)irand(1, 2);
+            p.stride_w = (uint32_t)irand(1, 2);
+            p.dilation_h = p.dilation_w = 1 + trial % 3 / 2;
+            p.pad_top = p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_left = p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.h = p.h < p.dilation_h * (p.kh - 1) + 1 ? p.dilation_h * (p.kh - 1) + 1 : p.h;
+            p.w = p.w < p.dilation_w * (p.kw - 1) + 1 ? p.dilation_w * (p.kw - 1) + 1 : p.w;
+            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * (p.kh - 1) - 1) / p.stride_h + 1;
+            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * (p.kw - 1) - 1) / p.stride_w + 1;
+            p.count_include_pad = trial % 2;
+        }
+        for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = frand();
+        ny = (size_t)n * p.oh * p.ow * p.c;
+        ecnn_avgpool2d_f32_ref(y_ref_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y_fast_p, x, n, WHOLE(n * p.oh, p.c), &p);
+        CHECK(memcmp(y_ref_p, y_fast_p, ny * sizeof(float)) == 0);
+    }
+}

@@ -47,6 +47,20 @@ const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
 
 /* ---- load time ------------------------------------------------------------------------------ */
 
+/* The FC_PANEL8X4 padding (k >= K of each output, outputs >= O of the last panel) is 0: the fast
+ * kernels sum whole groups of 4 k and whole panels, and fold sums of the raw weights into the
+ * bias (docs/file-format.md "Packed weights"). */
+static int panel8x4_padding_is_zero(const uint8_t *wd, uint32_t o, uint32_t k)
+{
+    const uint32_t kp = (k + ECNN_GROUP_I8 - 1) / ECNN_GROUP_I8 * ECNN_GROUP_I8;
+    const uint32_t op = (o + ECNN_PANEL_I8 - 1) / ECNN_PANEL_I8 * ECNN_PANEL_I8;
+    uint32_t oi, ki;
+    for (oi = 0; oi < op; oi++)
+        for (ki = oi < o ? k : 0; ki < kp; ki++)
+            if (wd[ecnn_fc_w_index(ECNN_LAYOUT_FC_PANEL8X4, oi, ki, k)] != 0) return 0;
+    return 1;
+}
+
 /* Packed weights: f32 panels of 16, or int8 panels of 8x4 with every zero point 0 (the fast
  * int8 kernels multiply raw weights; the padding must be a true zero). */
 static ecnn_status check_packing(const ecnn_op_ctx *c, const ecnn_tensor_rec *w)
@@ -63,6 +77,8 @@ static ecnn_status check_packing(const ecnn_op_ctx *c, const ecnn_tensor_rec *w)
         for (i = 0; i < w->quant_count; i++)
             if (ecnn_q_zero_point(c->m, w, i) != 0)
                 return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL8X4 weights need zero points 0");
+        if (!panel8x4_padding_is_zero(c->m->data + w->offset, w->dims[0], w->dims[1]))
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, wi, "FC_PANEL8X4 padding weights are not 0");
     }
     if (w->layout == ECNN_LAYOUT_FC_PANEL8X4_W64) { /* the fast kernel's exactness rests on this claim: verify it */
         const int8_t *wd = (const int8_t *)(c->m->data + w->offset);

@@ -187,6 +187,7 @@ def evaluate_command(args) -> int:
 
 def compile_command(args) -> int:
     from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
+    from edgecnn.export.compiler.report import export_hint
     from edgecnn.export.direct_import import to_onnx
 
     source = args.model
@@ -197,6 +198,9 @@ def compile_command(args) -> int:
         found = explain_model(args.model)
         for p in found.problems:
             print(f"{p.node}  {p.op_type}: {p.reason}")
+            hint = export_hint(p.reason)
+            if hint:
+                print(f"    hint: {hint}")
         if found.unchecked:
             print(
                 f"not checked ({len(found.unchecked)}, their input shapes are unknown after an unsupported node): "

@@ -70,6 +70,45 @@ class Unsupported:
     reason: str  # the compiler's message: which attribute or value is not supported
 
 
+# What to change on the exporting side to avoid a refusal, where the message shows one: (words
+# the compiler's message contains, the hint).
+EXPORT_HINTS = (
+    (
+        ("is FLOAT16", "is DOUBLE", "is BFLOAT16"),
+        "export the model in float32 (PyTorch: model.float() before torch.onnx.export; Keras: the default float32 "
+        "policy; onnxconverter_common's float16 conversion with keep_io_types=True keeps float32 inputs)",
+    ),
+    (
+        ("training mode",),
+        "export for inference: PyTorch model.eval() before torch.onnx.export (training=TrainingMode.EVAL); "
+        "Keras models export in inference mode through tf2onnx",
+    ),
+    (
+        ("antialias",),
+        "resize without antialiasing: tf.image.resize(..., antialias=False), "
+        "torch.nn.functional.interpolate(..., antialias=False)",
+    ),
+    (
+        ("scales and", "zero points; expected per tensor"),
+        "quantize activations per tensor: onnxruntime's quantize_static(..., per_channel=True) makes only the "
+        "weights per channel",
+    ),
+    (
+        ("op QLinearSoftmax", "op Softmax on int8"),
+        "keep Softmax in float: quantize_static(..., op_types_to_quantize=[...]) without 'Softmax', as "
+        "edgecnn quantize does",
+    ),
+)
+
+
+def export_hint(reason: str) -> str | None:
+    """The export option that would avoid this refusal, if the message shows one."""
+    for words, hint in EXPORT_HINTS:
+        if any(w in reason for w in words):
+            return hint
+    return None
+
+
 @dataclass
 class Explanation:
     """What `edgecnn compile --explain` found (explain_model)."""

@@ -118,6 +118,24 @@ def test_explain_command(tmp_path, capsys):
     assert not (tmp_path / "good.ecnn").exists()  # --explain writes nothing
 
 
+def test_explain_names_the_export_option_that_avoids_a_refusal(tmp_path, capsys):
+    """A refusal the exporting side can avoid (here a BatchNormalization exported in training
+    mode) gets the option to change; one it cannot (an op edgecnn lacks) gets none."""
+    from edgecnn.cli import main
+
+    stats = [(name, np.ones(3, np.float32)) for name in ("scale", "bias", "mean", "var")]
+    nodes = [
+        node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["b"], name="bn", training_mode=1),
+        node("Sin", ["b"], ["y"], name="s"),
+    ]
+    onnx.save(make_model(nodes, (3, 4, 4), stats), tmp_path / "m.onnx")
+    assert main(["compile", "--explain", str(tmp_path / "m.onnx")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    bn = next(i for i, line in enumerate(lines) if line.startswith("bn  BatchNormalization:"))
+    assert lines[bn + 1].startswith("    hint: export for inference: PyTorch model.eval()")
+    assert not any(line.startswith("    hint:") for line in lines[bn + 2 :])
+
+
 def test_verify_random_inputs_for_a_colour_nchw_model(tmp_path, capsys):
     """`edgecnn verify --random N`: models that do not take the Fashion-MNIST images (here a
     colour NCHW model with a 4-D output of logits above 1) are compared on random inputs, with

@@ -191,6 +191,62 @@ def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_
         ops.remove(act)
 
 
+CODE_MIN = {DType.I8: -128, DType.U8: 0}
+
+
+def _same_grid(a: NTensor, b: NTensor) -> bool:
+    """Every code of a's dtype is, after dequantization, a value b quantizes exactly (one scale
+    per tensor, the same; the codes shifted by a constant that keeps them in range)."""
+    qa, qb = a.quant, b.quant
+    return (
+        qa is not None
+        and qb is not None
+        and qa.scales.size == 1
+        and qb.scales.size == 1
+        and float(qa.scales[0]) == float(qb.scales[0]) > 0
+        and int(qa.zero_points[0]) - CODE_MIN[a.dtype] == int(qb.zero_points[0]) - CODE_MIN[b.dtype]
+    )
+
+
+def fold_dequantized_max_pools(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
+    """DEQUANTIZE -> float MAX_POOL_2D -> QUANTIZE, and the same with onnxruntime's int8 -> uint8
+    requantization after it (QUANTIZE int8 -> DEQUANTIZE -> QUANTIZE uint8, same scale), back to
+    the codes it started from becomes MAX_POOL_2D on the codes: dequantization is monotonic, the
+    maximum is one of the window's values, and quantizing a dequantized code with the same scale
+    gives the code back (|code - zero point| <= 255: the float error is far below half a step)."""
+    for dq in list(ops):
+        if dq.op != "DEQUANTIZE" or dq not in ops or dq.outputs[0] == output_tensor:
+            continue
+        pool = sole_reader(ops, dq.outputs[0])
+        if pool is None or pool.op != "MAX_POOL_2D" or pool.outputs[0] == output_tensor:
+            continue
+        chain = [dq, pool]
+        q = sole_reader(ops, pool.outputs[0])
+        while q is not None and q.op == "QUANTIZE":
+            chain.append(q)
+            x, y = tensors[dq.inputs[0]], tensors[q.outputs[0]]
+            if not _same_grid(x, y):
+                break
+            if y.dtype == x.dtype and y.quant.same(x.quant):
+                ops[ops.index(q)] = NOp(
+                    "MAX_POOL_2D",
+                    [dq.inputs[0]],
+                    list(q.outputs),
+                    dict(pool.attrs),
+                    [n for o in chain for n in o.names],
+                )
+                for o in chain[:-1]:
+                    ops.remove(o)
+                break
+            if q.outputs[0] == output_tensor:
+                break
+            dq2 = sole_reader(ops, q.outputs[0])
+            if dq2 is None or dq2.op != "DEQUANTIZE" or dq2.outputs[0] == output_tensor:
+                break
+            chain.append(dq2)
+            q = sole_reader(ops, dq2.outputs[0])
+
+
 def _int8_relu_fuses(tensors: list[NTensor], op: NOp, y: int, act: NOp) -> bool:
     """An int8 ACTIVATION is a lookup table from its input's quantization to its output's; only
     a Relu with both the same (max(q, zero point)) folds into an int8 CONV_2D / FULLY_CONNECTED."""
@@ -209,6 +265,7 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
     fold_transposes(tensors, ops)
     fold_hard_activations(tensors, ops, output_tensor)
     fold_dequantized_activations(tensors, ops, output_tensor)
+    fold_dequantized_max_pools(tensors, ops, output_tensor)
     changed = True
     while changed:
         changed = False

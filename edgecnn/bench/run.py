@@ -201,6 +201,7 @@ def _run_cell(model, variant, batch, x, engines, settings, floor, out: Collector
         settings.warmup,
         min_runs=settings.min_runs,
         max_seconds=settings.max_seconds,
+        settle=settings.threads > 1,
     )
     medians = {}
     for runtime, t in zip(names, times):

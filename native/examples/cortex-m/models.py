@@ -10,7 +10,7 @@
 - ic_resnet8, kws_dscnn, vww_mobilenetv1, ad_fc_autoencoder: the MLPerf Tiny architectures of
   `edgecnn zoo` (deterministic random weights): the float ONNX model quantized by onnxruntime
   with the settings of `edgecnn quantize` (QDQ, symmetric per-channel int8 weights
-  in the reduced range, asymmetric int8 activations, min-max ranges, Softmax in float),
+  in the reduced range, asymmetric uint8 activations, min-max ranges, Softmax in float),
   calibrated on seeded uniform [0, 1) inputs, as `edgecnn quantize` only takes 28x28 images.
   Not their full-integer TFLite models: those take and return int8 codes, which the firmware
   does not feed yet, and onnxruntime runs their first and last layers and residual branches in
@@ -83,7 +83,7 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
             nodes_to_exclude=[n.name for n in model.graph.node if n.op_type in FLOAT_OP_TYPES],
             per_channel=True,
             reduce_range=True,
-            activation_type=quantization.QuantType.QInt8,
+            activation_type=quantization.QuantType.QUInt8,
             weight_type=quantization.QuantType.QInt8,
             extra_options={"WeightSymmetric": True, "ActivationSymmetric": False},
         )

@@ -9,8 +9,9 @@
   `edgecnn quantize`).
 - ic_resnet8, kws_dscnn, vww_mobilenetv1, ad_fc_autoencoder: the MLPerf Tiny architectures of
   `edgecnn zoo` (deterministic random weights): the float ONNX model quantized by onnxruntime
-  with the settings of `edgecnn quantize` (QDQ, symmetric per-channel int8 weights
-  in the reduced range, asymmetric uint8 activations, min-max ranges, Softmax in float),
+  as `edgecnn quantize` does (QDQ, symmetric per-channel int8 weights in the reduced range,
+  min-max ranges, Softmax in float) but with uint8 activations, with which onnxruntime fuses
+  every group, residual Adds included, into integer kernels,
   calibrated on seeded uniform [0, 1) inputs, as `edgecnn quantize` only takes 28x28 images.
   Not their full-integer TFLite models: those take and return int8 codes, which the firmware
   does not feed yet, and onnxruntime runs their first and last layers and residual branches in

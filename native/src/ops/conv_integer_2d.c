@@ -7,20 +7,8 @@ static void conv_integer_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, c
                               const ecnn_tensor_rec *y, ecnn_conv_integer2d_args *p)
 {
     const ecnn_conv_integer2d_params *q = &op->params.conv_integer_2d;
-    p->h = x->dims[0];
-    p->w = x->dims[1];
-    p->c = x->dims[2];
-    p->oh = y->dims[0];
-    p->ow = y->dims[1];
+    ECNN_WINDOW_ARGS(p, x, y, w->dims[1], w->dims[2], q);
     p->o = y->dims[2];
-    p->kh = w->dims[1];
-    p->kw = w->dims[2];
-    p->stride_h = q->stride_h;
-    p->stride_w = q->stride_w;
-    p->pad_top = q->pad_top;
-    p->pad_left = q->pad_left;
-    p->dilation_h = q->dilation_h;
-    p->dilation_w = q->dilation_w;
     p->group = q->group;
     p->x_unsigned = x->dtype == ECNN_DTYPE_U8;
     p->w_unsigned = w->dtype == ECNN_DTYPE_U8;

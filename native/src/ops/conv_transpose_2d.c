@@ -8,20 +8,8 @@ static void conv_transpose_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x,
                                 const ecnn_tensor_rec *y, ecnn_conv_transpose2d_args *p)
 {
     const ecnn_conv_transpose2d_params *q = &op->params.conv_transpose_2d;
-    p->h = x->dims[0];
-    p->w = x->dims[1];
-    p->c = x->dims[2];
-    p->oh = y->dims[0];
-    p->ow = y->dims[1];
+    ECNN_WINDOW_ARGS(p, x, y, w->dims[1], w->dims[2], q);
     p->o = y->dims[2];
-    p->kh = w->dims[1];
-    p->kw = w->dims[2];
-    p->stride_h = q->stride_h;
-    p->stride_w = q->stride_w;
-    p->pad_top = q->pad_top;
-    p->pad_left = q->pad_left;
-    p->dilation_h = q->dilation_h;
-    p->dilation_w = q->dilation_w;
     p->group = q->group;
 }
 

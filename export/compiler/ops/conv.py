@@ -50,7 +50,8 @@ def spatial_input(low: Lowering, node) -> tuple[View, int]:
     return v, low.materialize(v, (0, 2, 3, 1))
 
 
-def conv_attrs(strides, pads, dilations, group: int) -> dict:
+def window_attrs(strides, pads, dilations, group: int) -> dict:
+    """The window parameters of CONV_2D and CONV_INTEGER_2D."""
     pt, pl, pb, pr = pads
     return {
         "stride_h": strides[0],
@@ -62,30 +63,28 @@ def conv_attrs(strides, pads, dilations, group: int) -> dict:
         "dilation_h": dilations[0],
         "dilation_w": dilations[1],
         "group": group,
-        **act_attrs(),
     }
 
 
-@lowers("Conv", note="2-D")
-def lower_conv(low: Lowering, node) -> None:
-    a = attrs(node)
-    v, x = spatial_input(low, node)
-    c, h, w_ = v.shape
-    weight = weights(low.const_input(node, 1, "the weight W"))
-    float_conv = low.tensors[x].dtype == DType.F32  # (QLinearConv reuses this with int8 weights)
-    if float_conv and weight.dtype != np.float32:
-        raise low.fail(f"weight W has dtype {weight.dtype}; a float Conv needs float weights")
-    if weight.ndim != 4:
-        raise low.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
-    o, cg, kh, kw = weight.shape
+def conv_attrs(strides, pads, dilations, group: int) -> dict:
+    return {**window_attrs(strides, pads, dilations, group), **act_attrs()}
+
+
+def conv_geometry(low: Lowering, a: dict, chw: tuple, weight_shape: tuple) -> tuple:
+    """A Conv's (group, strides, pads, dilations, oh, ow) for input (C, H, W) and OIHW weights,
+    or the refusal naming what does not fit (Conv, QLinearConv and ConvInteger share it)."""
+    c, h, w_ = chw
+    if len(weight_shape) != 4:
+        raise low.fail(f"weight has shape {weight_shape}; only 2-D convolution (OIHW weights) is supported")
+    o, cg, kh, kw = weight_shape
     group = int(a.get("group", 1))
     if group < 1 or c % group or o % group or cg * group != c:
-        raise low.fail(f"group={group} does not fit {c} input channels and weight {weight.shape}")
+        raise low.fail(f"group={group} does not fit {c} input channels and weight {weight_shape}")
     if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
-        raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
+        raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight_shape}")
     strides = tuple(a.get("strides", (1, 1)))
     dilations = tuple(a.get("dilations", (1, 1)))
-    if min(strides) < 1 or min(dilations) < 1 or len(strides) != 2 or len(dilations) != 2:
+    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
         raise low.fail(f"strides {strides} / dilations {dilations} not supported")
     pads = pads_2d(low, a, (h, w_), (kh, kw), strides, dilations)
     pt, pl, pb, pr = pads
@@ -93,6 +92,19 @@ def lower_conv(low: Lowering, node) -> None:
     ow = (w_ + pl + pr - dilations[1] * (kw - 1) - 1) // strides[1] + 1
     if oh < 1 or ow < 1:
         raise low.fail(f"the kernel does not fit the {h}x{w_} input")
+    return group, strides, pads, dilations, oh, ow
+
+
+@lowers("Conv", note="2-D")
+def lower_conv(low: Lowering, node) -> None:
+    a = attrs(node)
+    v, x = spatial_input(low, node)
+    weight = weights(low.const_input(node, 1, "the weight W"))
+    float_conv = low.tensors[x].dtype == DType.F32  # (QLinearConv reuses this with int8 weights)
+    if float_conv and weight.dtype != np.float32:
+        raise low.fail(f"weight W has dtype {weight.dtype}; a float Conv needs float weights")
+    group, strides, pads, dilations, oh, ow = conv_geometry(low, a, v.shape, weight.shape)
+    o = weight.shape[0]
     wt = low.const_tensor(weight.transpose(0, 2, 3, 1))  # OIHW -> OHWI
     bias = None
     if optional_input(node, 2):

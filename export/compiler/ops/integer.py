@@ -8,7 +8,7 @@ import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lowers, optional_input
 from edgecnn.export.compiler.ir import DType, Kind
-from edgecnn.export.compiler.ops.conv import pads_2d, spatial_input
+from edgecnn.export.compiler.ops.conv import conv_geometry, spatial_input, window_attrs
 
 CODES = {DType.I8: np.int8, DType.U8: np.uint8}
 
@@ -44,19 +44,7 @@ def _weights(low: Lowering, node, w: np.ndarray, zp_index: int, outputs: int) ->
 
 
 def _params(strides, pads, dilations, group: int, x_zero_point: int) -> dict:
-    pt, pl, pb, pr = pads
-    return {
-        "stride_h": strides[0],
-        "stride_w": strides[1],
-        "pad_top": pt,
-        "pad_left": pl,
-        "pad_bottom": pb,
-        "pad_right": pr,
-        "dilation_h": dilations[0],
-        "dilation_w": dilations[1],
-        "group": group,
-        "x_zero_point": x_zero_point,
-    }
+    return {**window_attrs(strides, pads, dilations, group), "x_zero_point": x_zero_point}
 
 
 @lowers("ConvInteger", note="2-D, constant weights and zero points")
@@ -64,26 +52,9 @@ def lower_conv_integer(low: Lowering, node) -> None:
     a = attrs(node)
     v, x = spatial_input(low, node)
     _codes_input(low, node, x, "input x")
-    c, h, w_ = v.shape
     weight = np.asarray(low.const_input(node, 1, "the weight w"))
-    if weight.ndim != 4:
-        raise low.fail(f"weight has shape {weight.shape}; only 2-D convolution (OIHW weights) is supported")
-    o, cg, kh, kw = weight.shape
-    group = int(a.get("group", 1))
-    if group < 1 or c % group or o % group or cg * group != c:
-        raise low.fail(f"group={group} does not fit {c} input channels and weight {weight.shape}")
-    if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
-        raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
-    strides = tuple(a.get("strides", (1, 1)))
-    dilations = tuple(a.get("dilations", (1, 1)))
-    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
-        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
-    pads = pads_2d(low, a, (h, w_), (kh, kw), strides, dilations)
-    pt, pl, pb, pr = pads
-    oh = (h + pt + pb - dilations[0] * (kh - 1) - 1) // strides[0] + 1
-    ow = (w_ + pl + pr - dilations[1] * (kw - 1) - 1) // strides[1] + 1
-    if oh < 1 or ow < 1:
-        raise low.fail(f"the kernel does not fit the {h}x{w_} input")
+    group, strides, pads, dilations, oh, ow = conv_geometry(low, a, v.shape, weight.shape)
+    o = weight.shape[0]
     xzp = _x_zero_point(low, node, 2, low.tensors[x].dtype, "x_zero_point")
     wt, wzp = _weights(low, node, weight.transpose(0, 2, 3, 1), 3, o)  # OIHW -> OHWI
     y = low.new_tensor(Kind.ACTIVATION, (oh, ow, o), dtype=DType.I32)

@@ -77,24 +77,12 @@ def predict_command(args) -> int:
     return 0
 
 
-def cpu_name() -> str:
-    """The CPU's marketing name (Linux /proc/cpuinfo), else what the platform module says."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("model name", "Model", "uarch")):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def info_command(args) -> int:
     import os
     import platform
 
     from edgecnn.runtime import Model
+    from edgecnn.runtime.machine import cpu_name
     from edgecnn.runtime.model import _native, default_threads
 
     ffi, lib = _native()

@@ -28,6 +28,7 @@ import time
 
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_json, write_text
+from edgecnn.runtime.machine import cpu_name
 
 # Sizes and epochs per size (about 350-5,000 optimizer steps at batch 128; the 60,000 cell is
 # the default run) are defined with the command's flags, which must not import TensorFlow.
@@ -194,22 +195,12 @@ def write_outputs(out_dir: pathlib.Path, seed: int) -> None:
             "sizes": sizes,
             "seed": seed,
             "cells": cells,
-            "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "processor": _cpu_name()},
+            "host": {"machine": platform.machine(), "cpus": os.cpu_count(), "processor": cpu_name()},
         },
     )
     write_text(out_dir / "ablation.md", markdown_table(cells, presets, sizes))
     if cells:
         plot(cells, presets, out_dir / "ablation.png")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def ablate(data_dir, out_dir, presets: list[str], sizes: list[int], epochs: dict = EPOCHS, seed: int = 0) -> list[dict]:

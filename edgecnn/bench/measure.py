@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.runtime.errors import EdgecnnError
+from edgecnn.runtime.machine import cpu_name
 
 
 @dataclass
@@ -266,16 +267,6 @@ def rss_probe_main(argv: list[str]) -> int:
 
 
 # ------------------------------------------------------------------------------ machine
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("model name", "Model", "Hardware")):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # CPU features that decide which kernels an engine can use, as /proc/cpuinfo spells them.

@@ -3,9 +3,9 @@
 - Interleaved: each round runs every engine once, in an order that rotates every round
   (round r starts with engine r mod k), so a slow patch of a shared machine, a frequency
   change or another engine's cache footprint falls on all engines alike.
-- With several threads per engine, each timed call follows an untimed call of the same engine:
-  an engine's worker threads keep spinning for a while after its call (onnxruntime's do by
-  default, so does the native pool), and would otherwise take a core from the next engine.
+- With several threads per engine, each timed call follows an untimed call of the same engine,
+  so that what the previous engine leaves behind (its worker threads still spinning, its weights
+  in the cache in place of this engine's) falls on the untimed call.
 - Each engine gets `warmup` untimed calls first (allocation, first-touch page faults,
   onnxruntime's and XNNPACK's lazy set-up).
 - A cell (model, data type, batch) runs `runs` rounds, or fewer when it passes
@@ -96,7 +96,7 @@ def time_interleaved(
     started = clock()
     for round_index in range(runs):
         for i in rotation(len(engines), round_index):
-            if settle:  # the previous engine's spinning workers slow this call, not the timed one
+            if settle:  # the previous engine's spinning workers and cache contents slow this call
                 engines[i].run(x)
             start = clock()
             engines[i].run(x)

@@ -82,10 +82,11 @@ def info_command(args) -> int:
     import platform
 
     from edgecnn.runtime import Model
+    from edgecnn.runtime.errors import native_extension
     from edgecnn.runtime.machine import cpu_name
-    from edgecnn.runtime.model import _native, default_threads
+    from edgecnn.runtime.model import default_threads
 
-    ffi, lib = _native()
+    ffi, lib = native_extension()
     levels = Model.isa_levels()
     forced = os.environ.get("EDGECNN_ISA")
     runnable = [name for name, runs in levels.items() if runs]

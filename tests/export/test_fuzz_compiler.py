@@ -42,18 +42,10 @@ def _seeds_module():
 def base_models():
     seeds = _seeds_module()
     rng = np.random.default_rng(5)
-    float_model = seeds.float_model("float", rng)
-    strided = seeds.float_model(
-        "strided",
-        rng,
-        act="LeakyRelu",
-        hw=(9, 7),
-        conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
-        pool={"pads": [0, 0, 1, 1], "ceil_mode": 1},
-    )
+    floats = seeds.float_seeds(rng)
     with tempfile.TemporaryDirectory() as tmp:
-        int8_model = seeds.quantized(float_model, rng, Path(tmp))
-    return {"float": float_model, "strided": strided, "int8": int8_model}
+        int8_model = seeds.quantized(floats["float_relu"], rng, Path(tmp))
+    return {"float": floats["float_relu"], "strided": floats["float_leaky_pad_stride"], "int8": int8_model}
 
 
 ATTRIBUTE_VALUES = st.one_of(

@@ -214,7 +214,7 @@ def mutation(draw, model):
         elif kind == "input_dtype":
             g.input[0].type.tensor_type.elem_type = draw(st.sampled_from(ONNX_DTYPES))
             done.append(f"graph input dtype -> {g.input[0].type.tensor_type.elem_type}")
-        elif kind in ("inputs", "outputs"):  # none left, or one more: an output of a node, an unfed input
+        elif kind in ("inputs", "outputs"):  # none left, or one more (an unfed input; a node output as output)
             infos, what = (g.input, "input") if kind == "inputs" else (g.output, "output")
             if draw(st.booleans()):
                 del infos[:]

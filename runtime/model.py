@@ -37,6 +37,7 @@ from edgecnn.runtime.errors import (
     NativeRunError,
     ThreadsError,
     UnsupportedModelError,
+    native_extension,
 )
 
 ARENA_ALIGN = 64  # ECNN_ARENA_ALIGN
@@ -73,17 +74,6 @@ def _stop_pool(lib: Any, parallel: Any, memory: np.ndarray, forks: int) -> None:
     then `memory` may go."""
     if forks == _FORKS[0]:
         lib.ecnn_pool_destroy(parallel)
-
-
-def _native() -> tuple[Any, Any]:
-    try:
-        import edgecnn.runtime._native as extension
-    except ImportError as exc:  # the extension is built by pip install
-        raise EdgecnnError(
-            f"the native extension edgecnn.runtime._native is not built ({exc}); reinstall the package: "
-            "pip install -e . (needs a C compiler)"
-        ) from None
-    return extension.ffi, extension.lib
 
 
 def _aligned_empty(nbytes: int, align: int, dtype: npt.DTypeLike = np.uint8) -> np.ndarray:
@@ -153,7 +143,7 @@ class Model:
 
     def __init__(self, buffer: np.ndarray, source: str, threads: int | None = None) -> None:
         """Use load() / from_bytes(). `buffer`: 64-byte aligned uint8 array holding the file."""
-        ffi, lib = _native()
+        ffi, lib = native_extension()
         self._ffi, self._lib = ffi, lib
         self._buffer = buffer  # the C model points into it: keep it alive
         self.source = source
@@ -449,7 +439,7 @@ class Model:
     @staticmethod
     def isa_levels() -> dict[str, bool]:
         """Every ISA level of this build (name -> whether this CPU runs it), baseline first."""
-        ffi, lib = _native()
+        ffi, lib = native_extension()
         levels: dict[str, bool] = {}
         runs = ffi.new("int *")
         while True:

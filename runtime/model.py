@@ -106,6 +106,18 @@ def _model_buffer(nbytes: int) -> np.ndarray:
     return np.frombuffer(region, dtype=np.uint8, count=nbytes, offset=start)  # keeps region alive
 
 
+def buffer_args(ffi: Any, x: np.ndarray, out: np.ndarray, arena: np.ndarray) -> tuple[Any, ...]:
+    """ecnn_run's (pointer, bytes) pairs of the input, output and arena, without copying."""
+    return (
+        ffi.from_buffer(x),
+        x.nbytes,
+        ffi.from_buffer(out, require_writable=True),
+        out.nbytes,
+        ffi.from_buffer(arena, require_writable=True),
+        arena.nbytes,
+    )
+
+
 def _quick_finite(x: np.ndarray) -> bool:
     """True proves every value of x finite: x . x is NaN or infinite when one value is. False
     may also mean huge finite values overflowed: check precisely then. One numpy call, a third
@@ -566,15 +578,8 @@ class Model:
             raise InputError(f"input has {x.shape[0]} samples; {self._batch_rule()}")
         out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
         arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
-        ffi, lib, handle, n = self._ffi, self._lib, self._handle, x.shape[0]
-        args = (
-            ffi.from_buffer(x),
-            x.nbytes,
-            ffi.from_buffer(out, require_writable=True),
-            out.nbytes,
-            ffi.from_buffer(arena, require_writable=True),
-            arena.nbytes,
-        )
+        lib, handle, n = self._lib, self._handle, x.shape[0]
+        args = buffer_args(self._ffi, x, out, arena)
         keep = (x, arena)  # the buffers must outlive the C pointers
 
         parallel = self._parallel_arg()

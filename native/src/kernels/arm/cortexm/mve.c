@@ -15,27 +15,46 @@ static inline uint32_t load32(const void *p)
     return v;
 }
 
-/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1]: one vector holds
- * the weight pairs of 4 channels (w(o,0), w(o,1), w(o+1,0), ...); against the x pair repeated
- * in every lane, VMULLB widens and multiplies the first terms, VMULLT the second ones, each
- * giving 4 int32 products, one lane per channel. */
-void ecnn_conv_q_dot_mve(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+#define PIXELS ECNN_CONV_Q_DIRECT_PIXELS
+
+/* Term t of pixel p in dot_direct's interleaved terms (kernels_i8.h). */
+static inline int32_t term_of(const uint32_t *xw, uint32_t p, uint32_t t)
 {
-    uint32_t o, j;
-    for (o = 0; o < c8; o += 8) {
-        int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0); /* channels o..o+3, o+4..o+7 */
-        const int16_t *w = wc + (size_t)o * 2;
-        for (j = 0; j < pairs; j++) {
-            const int16x8_t x = vreinterpretq_s16_u32(vdupq_n_u32(load32(xk + 2 * j)));
-            const int16x8_t w0 = vld1q_s16(w), w1 = vld1q_s16(w + 8);
-            lo = vaddq_s32(lo, vmullbq_int_s16(w0, x));
-            hi = vaddq_s32(hi, vmullbq_int_s16(w1, x));
-            lo = vaddq_s32(lo, vmulltq_int_s16(w0, x));
-            hi = vaddq_s32(hi, vmulltq_int_s16(w1, x));
-            w += (size_t)c8 * 2;
+    int16_t v;
+    memcpy(&v, (const uint8_t *)xw + (size_t)(t / 2) * 4 * PIXELS + p * 4 + (t % 2) * 2, sizeof v);
+    return v;
+}
+
+/* kernels_i8.h ecnn_conv_q_dot_direct_kernel for int8 weights, 8 channels of the 3 pixels a pass
+ * in 6 vectors of int32 accumulators: per term, the row's 8 codes loaded widened to int32 lanes
+ * (VLDRB.S32, predicated past count) straight from the model, each pixel's term multiplied in
+ * by VMLA (vector by scalar). */
+void ecnn_conv_q_dot_direct_mve(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
+                                uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int8_t *w8 = (const int8_t *)w;
+    uint32_t o, t;
+    (void)q;
+    for (o = 0; o < count; o += 8) {
+        const mve_pred16_t lo = vctp32q(count - o), hi = vctp32q(count - o > 4 ? count - o - 4 : 0);
+        int32x4_t a0 = vdupq_n_s32(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0; /* pixels 0, 1, 2 */
+        for (t = 0; t < terms; t++) {
+            const int8_t *row = w8 + (size_t)t * wstride + o;
+            const int32x4_t w0 = vldrbq_z_s32(row, lo), w1 = vldrbq_z_s32(row + 4, hi);
+            const int32_t x0 = term_of(xw, 0, t), x1 = term_of(xw, 1, t), x2 = term_of(xw, 2, t);
+            a0 = vmlaq_n_s32(a0, w0, x0);
+            a1 = vmlaq_n_s32(a1, w1, x0);
+            b0 = vmlaq_n_s32(b0, w0, x1);
+            b1 = vmlaq_n_s32(b1, w1, x1);
+            c0 = vmlaq_n_s32(c0, w0, x2);
+            c1 = vmlaq_n_s32(c1, w1, x2);
         }
-        vst1q_s32(acc + o, lo);
-        vst1q_s32(acc + o + 4, hi);
+        vstrwq_p_s32(acc + o, a0, lo);
+        vstrwq_p_s32(acc + o + 4, a1, hi);
+        vstrwq_p_s32(acc + count + o, b0, lo);
+        vstrwq_p_s32(acc + count + o + 4, b1, hi);
+        vstrwq_p_s32(acc + 2 * count + o, c0, lo);
+        vstrwq_p_s32(acc + 2 * count + o + 4, c1, hi);
     }
 }
 
@@ -67,19 +86,21 @@ void ecnn_q_store_scaled_mve(void *y, size_t first, const int32_t *acc, uint32_t
     ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
 }
 
-/* The depthwise sums of one output pixel (kernels_i8.h ecnn_conv_q_dw_kernel), 8 channels a
- * pass in two vectors of int32 accumulators: per tap, the codes and the weights are loaded
- * widened to int32 lanes (VLDRB, VLDRH), centred, multiplied and added. */
-void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                        const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
+/* The depthwise sums of one output pixel over the int8 weights in place (kernels_i8.h
+ * ecnn_conv_q_dw_direct_kernel), 8 channels a pass in two vectors of int32 accumulators: per
+ * tap, the codes and the weights are loaded widened to int32 lanes (VLDRB), the codes
+ * centred, multiplied and added. */
+void ecnn_conv_q_dw_direct_mve(int32_t *acc, const void *x, const size_t *xoff, const void *w, const size_t *woff,
+                               uint32_t taps, uint32_t count, const ecnn_qlinear_params *q)
 {
     const int unsigned_codes = q->x_type == ECNN_Q_U8;
     const int32_t zx = q->x_zero_point;
+    const int8_t *w8 = (const int8_t *)w;
     uint32_t c, i;
     for (c = 0; c + 8 <= count; c += 8) {
         int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0);
         for (i = 0; i < taps; i++) {
-            const int16_t *w = wc + (size_t)tap[i] * wstride + c;
+            const int8_t *wt = w8 + woff[i] + c;
             int32x4_t x0, x1;
             if (unsigned_codes) {
                 const uint8_t *xp = (const uint8_t *)x + xoff[i] + c;
@@ -90,8 +111,8 @@ void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const u
                 x0 = vldrbq_s32(xp);
                 x1 = vldrbq_s32(xp + 4);
             }
-            lo = vaddq_s32(lo, vmulq_s32(vsubq_n_s32(x0, zx), vldrhq_s32(w)));
-            hi = vaddq_s32(hi, vmulq_s32(vsubq_n_s32(x1, zx), vldrhq_s32(w + 4)));
+            lo = vaddq_s32(lo, vmulq_s32(vsubq_n_s32(x0, zx), vldrbq_s32(wt)));
+            hi = vaddq_s32(hi, vmulq_s32(vsubq_n_s32(x1, zx), vldrbq_s32(wt + 4)));
         }
         vst1q_s32(acc + c, lo);
         vst1q_s32(acc + c + 4, hi);
@@ -101,27 +122,31 @@ void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const u
         for (i = 0; i < taps; i++) {
             const size_t at = xoff[i] + c;
             a += ((unsigned_codes ? (int32_t)((const uint8_t *)x)[at] : (int32_t)((const int8_t *)x)[at]) - zx) *
-                 wc[(size_t)tap[i] * wstride + c];
+                 w8[woff[i] + c];
         }
         acc[c] = a;
     }
 }
 
-/* One tap's codes centred as int16 (kernels_i8.h ecnn_conv_q_widen_kernel), 8 a step: VLDRB
- * widening to int16 lanes, a subtraction, a store. */
-void ecnn_conv_q_widen_mve(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
+/* One tap's codes centred into dot_direct's interleaved terms (kernels_i8.h
+ * ecnn_conv_q_widen_kernel), 8 a step: VLDRB widening to int16 lanes, a subtraction, and a
+ * scattering store of the 4 pairs, PIXELS words apart. */
+void ecnn_conv_q_widen_mve(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
 {
     const int16_t zx = (int16_t)q->x_zero_point;
+    const uint32x4_t pair_at = vmulq_n_u32(vidupq_n_u32(0, 1), 4 * PIXELS); /* bytes */
+    uint8_t *out = (uint8_t *)xk;
     uint32_t i;
-    if (q->x_type == ECNN_Q_U8) {
-        const uint8_t *x8 = (const uint8_t *)x;
-        for (i = 0; i + 8 <= count; i += 8)
-            vst1q_s16(xk + i, vsubq_n_s16(vreinterpretq_s16_u16(vldrbq_u16(x8 + i)), zx));
-        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
-    } else {
-        const int8_t *x8 = (const int8_t *)x;
-        for (i = 0; i + 8 <= count; i += 8) vst1q_s16(xk + i, vsubq_n_s16(vldrbq_s16(x8 + i), zx));
-        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
+    for (i = 0; i + 8 <= count; i += 8, out += 16 * PIXELS) {
+        const int16x8_t v = q->x_type == ECNN_Q_U8
+                                ? vsubq_n_s16(vreinterpretq_s16_u16(vldrbq_u16((const uint8_t *)x + i)), zx)
+                                : vsubq_n_s16(vldrbq_s16((const int8_t *)x + i), zx);
+        vstrwq_scatter_offset_s32((int32_t *)(void *)out, pair_at, vreinterpretq_s32_s16(v));
+    }
+    for (; i < count; i++) {
+        const uint8_t code = ((const uint8_t *)x)[i];
+        const int16_t v = (int16_t)((q->x_type == ECNN_Q_U8 ? (int32_t)code : (int32_t)(int8_t)code) - zx);
+        memcpy(out + (i % 8 / 2) * 4 * PIXELS + (i % 2) * 2, &v, sizeof v);
     }
 }
 

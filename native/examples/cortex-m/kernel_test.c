@@ -148,7 +148,7 @@ static void test_widen(const char *name, ecnn_conv_q_widen_kernel *widen)
 
 /* ---- the whole int8 conv (src/kernels/portable/conv_q_direct.c) against the reference ------ */
 
-#define CV_C 24u
+#define CV_C 40u
 static uint8_t cv_x[2 * 9 * 9 * CV_C], cv_w[5 * 5 * CV_C * CV_C], cv_want[2 * 9 * 9 * CV_C], cv_got[2 * 9 * 9 * CV_C];
 static int32_t cv_b[CV_C], cv_zw[CV_C];
 static float cv_scales[CV_C];

@@ -138,33 +138,8 @@ int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
     return is_depthwise(p) || (uint64_t)p->kh * p->kw * (p->c / p->group) <= DIRECT_X_TERMS;
 }
 
-/* Pixel p's centred terms (output pixel oy, ox; xs: its sample's input at the group's first
- * channel) into xw; the taps in the padding are 0 (x == zx). widen NULL: term by term (an odd
- * channel count, whose taps do not start on a pair). Returns sum (x - zx) if asked. */
-static int32_t gather_pixel(uint32_t *xw, uint32_t pix, const uint8_t *xs, const ecnn_conv2d_args *p, uint32_t oy,
-                            uint32_t ox, uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1,
-                            ecnn_conv_q_widen_kernel *widen, int want_sum, const ecnn_qlinear_params *q)
-{
-    const uint32_t cg = p->c / p->group, terms = p->kh * p->kw * cg;
-    uint32_t ky, kx, c, t;
-    int32_t sum = 0;
-    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw)
-        for (t = 0; t < terms; t++) put_term(xw, pix, t, 0);
-    for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-            const uint8_t *src = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-            const uint32_t first = (ky * p->kw + kx) * cg;
-            if (widen)
-                widen((uint8_t *)xw + term_at(pix, first), src, cg, q);
-            else
-                for (c = 0; c < cg; c++) put_term(xw, pix, first + c, centred_code(src, c, q->x_type, q->x_zero_point));
-        }
-    if (want_sum)
-        for (t = 0; t < terms; t++) sum += get_term(xw, pix, t);
-    return sum;
-}
-
-/* One block of output channels [oc, oc + count) of the conv, and its pending pixels. */
+/* One conv call's constants and its pending pixels, and the block of output channels
+ * [oc, oc + count) whose sums are being made. */
 typedef struct {
     void *y;
     const void *w;
@@ -173,27 +148,90 @@ typedef struct {
     const ecnn_qlinear_params *q;
     const ecnn_conv_q_ukernels *uk;
     ecnn_conv_q_dot_direct_kernel *dot;
-    const uint32_t *xw; /* the pending pixels' terms */
-    int32_t *acc;       /* [PIXELS][count] */
-    const float *scales;
+    ecnn_conv_q_widen_kernel *widen;
+    uint32_t *xw;    /* the pending pixels' terms */
+    int32_t *acc;    /* [PIXELS][count] */
+    float *scales;   /* of the block's channels */
+    uint32_t lo, hi; /* the tile's channels of the group */
     uint32_t oc, count;
     int zw_any;            /* a weight zero point is not 0: xsum holds each pixel's sum (x - zx) */
     int32_t xsum[PIXELS];  /* of each pending pixel */
-    size_t firsts[PIXELS]; /* where each pending pixel's outputs go */
+    size_t firsts[PIXELS]; /* where each pending pixel's outputs of channel lo go */
 } conv_block;
 
-/* The sums of the block's channels for its first `pending` pixels, requantized to their outputs
- * (the other pixels' sums are computed, not stored). */
-static void flush(const conv_block *k, uint32_t pending)
+/* x - zx of n codes into the terms t, t + 1, ... of the pixel whose term 0 is at xb: the ISA's
+ * widening where t starts a pair, else term by term. */
+static inline void centre_terms(const conv_block *k, uint8_t *xb, uint32_t t, const uint8_t *src, uint32_t n)
+{
+    const int32_t zx = k->q->x_zero_point;
+    uint8_t *d = xb + term_at(0, t);
+    uint32_t c;
+    int16_t v;
+    if (t % 2 == 0) {
+        k->widen(d, src, n, k->q);
+        return;
+    }
+    if (k->q->x_type == ECNN_Q_U8)
+        for (c = 0; c < n; d += (t + c) % 2 ? 4 * PIXELS - 2 : 2, c++) {
+            v = (int16_t)((int32_t)src[c] - zx);
+            memcpy(d, &v, sizeof v);
+        }
+    else
+        for (c = 0; c < n; d += (t + c) % 2 ? 4 * PIXELS - 2 : 2, c++) {
+            v = (int16_t)((int32_t)(int8_t)src[c] - zx);
+            memcpy(d, &v, sizeof v);
+        }
+}
+
+/* Pixel pix's centred terms (output pixel oy, ox; taps [ky0, ky1) x [kx0, kx1) inside x; xs:
+ * its sample's input at the group's first channel); the taps in the padding are 0 (x == zx).
+ * Without groups or dilation along W, a row of the window is one run of codes. */
+static void gather_pixel(conv_block *k, uint32_t pix, const uint8_t *xs, uint32_t oy, uint32_t ox, uint32_t ky0,
+                         uint32_t ky1, uint32_t kx0, uint32_t kx1)
 {
     const ecnn_conv2d_args *p = k->p;
-    uint32_t i;
+    const uint32_t cg = p->c / p->group, terms = p->kh * p->kw * cg;
+    const size_t row_step = (size_t)p->dilation_h * p->w * p->c, tap_step = (size_t)p->dilation_w * p->c;
+    const int rows_contiguous = p->group == 1 && p->dilation_w == 1;
+    uint8_t *xb = (uint8_t *)k->xw + term_at(pix, 0);
+    const uint8_t *row = xs + ECNN_TAP_AT(p, oy, ox, ky0, kx0);
+    uint32_t ky, kx, t;
+    int32_t sum = 0;
+    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw)
+        for (t = 0; t < terms; t++) put_term(k->xw, pix, t, 0);
+    for (ky = ky0; ky < ky1; ky++, row += row_step) {
+        const uint8_t *src = row;
+        t = (ky * p->kw + kx0) * cg;
+        if (rows_contiguous)
+            centre_terms(k, xb, t, src, (kx1 - kx0) * cg);
+        else
+            for (kx = kx0; kx < kx1; kx++, t += cg, src += tap_step) centre_terms(k, xb, t, src, cg);
+    }
+    if (k->zw_any)
+        for (t = 0; t < terms; t++) sum += get_term(k->xw, pix, t);
+    k->xsum[pix] = sum;
+}
+
+/* The sums of the pending pixels' outputs, block by block of DIRECT_BLOCK channels, requantized
+ * (the other pixels' sums are computed, not stored). The scales are the block's: made again
+ * only when the tile has more than one block. */
+static void flush(conv_block *k, uint32_t pending)
+{
+    const ecnn_conv2d_args *p = k->p;
+    uint32_t i, l;
     if (pending == 0) return;
-    k->dot(k->acc, k->xw, (const uint8_t *)k->w + k->oc, p->o, p->kh * p->kw * (p->c / p->group), k->count, k->q);
-    for (i = 0; i < pending; i++) {
-        int32_t *acc = k->acc + i * k->count;
-        if (k->zw_any) subtract_weight_zero(acc, k->count, k->oc, k->xsum[i], k->q);
-        k->uk->store(k->y, k->firsts[i], acc, k->count, k->scales, k->b ? k->b + k->oc : NULL, k->q);
+    for (k->oc = k->lo; k->oc < k->hi; k->oc += DIRECT_BLOCK) {
+        if (k->count == 0 || k->hi - k->lo > DIRECT_BLOCK) {
+            k->count = k->hi - k->oc < DIRECT_BLOCK ? k->hi - k->oc : DIRECT_BLOCK;
+            for (l = 0; l < k->count; l++) k->scales[l] = ecnn_requant_scale(k->q, k->oc + l);
+        }
+        k->dot(k->acc, k->xw, (const uint8_t *)k->w + k->oc, p->o, p->kh * p->kw * (p->c / p->group), k->count, k->q);
+        for (i = 0; i < pending; i++) {
+            int32_t *acc = k->acc + i * k->count;
+            if (k->zw_any) subtract_weight_zero(acc, k->count, k->oc, k->xsum[i], k->q);
+            k->uk->store(k->y, k->firsts[i] + (k->oc - k->lo), acc, k->count, k->scales, k->b ? k->b + k->oc : NULL,
+                         k->q);
+        }
     }
 }
 
@@ -201,8 +239,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     const uint32_t cg = p->c / p->group, og = p->o / p->group, pairs = (p->kh * p->kw * cg + 1) / 2;
-    ecnn_conv_q_widen_kernel *widen = cg % 2 ? NULL : uk->widen ? uk->widen : ecnn_conv_q_widen_portable;
-    uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, g, l, pending = 0;
+    uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, g, pending = 0;
     uint32_t xw[PIXELS * pairs]; /* the pixels' terms: 4 B a term pair, 6 KiB at most */
     int32_t acc[PIXELS * DIRECT_BLOCK];
     float scales[DIRECT_BLOCK];
@@ -214,26 +251,25 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     }
     k.y = y, k.w = w, k.b = b, k.p = p, k.q = q, k.uk = uk, k.xw = xw, k.acc = acc, k.scales = scales;
     k.dot = uk->dot_direct && q->w_type == ECNN_Q_I8 ? uk->dot_direct : ecnn_conv_q_dot_direct_portable;
+    k.widen = uk->widen ? uk->widen : ecnn_conv_q_widen_portable;
     k.zw_any = any_weight_zero_point(q);
     memset(xw, 0, sizeof xw); /* an odd term count's last pair ends with a 0 */
     for (g = 0; g < p->group; g++) {
-        /* the tile's channels of this group, in blocks from its first (k.oc: a block's first) */
-        const uint32_t lo = g * og > tile->o0 ? g * og : tile->o0,
-                       hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
-        for (k.oc = lo; k.oc < hi; k.oc += DIRECT_BLOCK) {
-            k.count = hi - k.oc < DIRECT_BLOCK ? hi - k.oc : DIRECT_BLOCK;
-            for (l = 0; l < k.count; l++) scales[l] = ecnn_requant_scale(q, k.oc + l);
-            ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
-            {
-                const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
-                k.xsum[pending] = gather_pixel(xw, pending, xs, p, oy, ox, ky0, ky1, kx0, kx1, widen, k.zw_any, q);
-                k.firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + k.oc;
-                if (pending == PIXELS) flush(&k, pending);
-                pending %= PIXELS;
-            }
-            flush(&k, pending); /* the tile's last pixels */
-            pending = 0;
+        /* the tile's channels of this group */
+        k.lo = g * og > tile->o0 ? g * og : tile->o0;
+        k.hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
+        k.count = 0; /* the scales are not made yet */
+        if (k.lo >= k.hi) continue;
+        ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
+        {
+            gather_pixel(&k, pending, (const uint8_t *)x + (size_t)s * p->h * p->w * p->c + (size_t)g * cg, oy, ox, ky0,
+                         ky1, kx0, kx1);
+            k.firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + k.lo;
+            if (pending == PIXELS) flush(&k, pending);
+            pending %= PIXELS;
         }
+        flush(&k, pending); /* the tile's last pixels */
+        pending = 0;
     }
 }
 #endif /* !ECNN_CONV_Q_HOSTED */

@@ -167,7 +167,7 @@ static inline void centre_terms(const conv_block *k, uint8_t *xb, uint32_t t, co
     uint8_t *d = xb + term_at(0, t);
     uint32_t c;
     int16_t v;
-    if (t % 2 == 0) {
+    if (t % 2 == 0 && n >= 8) { /* fewer codes are not worth a call */
         k->widen(d, src, n, k->q);
         return;
     }

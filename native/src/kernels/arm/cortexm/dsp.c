@@ -123,46 +123,35 @@ void ecnn_conv_q_widen_dsp(void *xk, const void *x, uint32_t count, const ecnn_q
         widen_codes((uint8_t *)xk, (const uint8_t *)x, count, q, 0);
 }
 
-/* a[0..5] += the sums of `pairs` term pairs (pairs >= 1) of 2 channels (l = 0, 1) of the 3
- * pixels (a[2p + l]), from the weight pointer w (the rows' int8 codes of the 2 channels, row t
- * at w + t * stride) and the interleaved pairs xp. Per pair: LDRH of the two rows' 2 codes,
- * PKHBT into (w0 w1 | w0' w1'), whose SXTB16 and SXTB16 ROR 8 are the channels' pairs (w(t),
- * w(t + 1)); one SMLAD per channel and pixel: 16 instructions for 12 MACs. In assembly: 6
- * accumulators, 4 temporaries and 4 pointers and counts take 14 of the 14 registers, which
- * GCC 12's allocation of the C version spills. `stride` 0 reads row t twice: an odd last term,
- * whose x pair's second term is 0. */
-static inline __attribute__((always_inline)) void dot_pairs(int32_t *a, const uint32_t *xp, const int8_t *w,
-                                                            uint32_t stride, uint32_t pairs)
-{
-    const uint32_t *end = xp + PIXELS * pairs;
-    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5];
-    uint32_t w0, w1, x0, x1;
-    __asm__("1:\n\t"
-            "ldrh %[w1], [%[w], %[stride]]\n\t"
-            "ldrh %[w0], [%[w]]\n\t"
-            "add %[w], %[w], %[stride], lsl #1\n\t"
-            "pkhbt %[w0], %[w0], %[w1], lsl #16\n\t"
-            "sxtb16 %[w1], %[w0], ror #8\n\t"
-            "sxtb16 %[w0], %[w0]\n\t"
-            "ldrd %[x0], %[x1], [%[xp]], #8\n\t"
-            "smlad %[a0], %[x0], %[w0], %[a0]\n\t"
-            "smlad %[a1], %[x0], %[w1], %[a1]\n\t"
-            "smlad %[a2], %[x1], %[w0], %[a2]\n\t"
-            "smlad %[a3], %[x1], %[w1], %[a3]\n\t"
-            "ldr %[x0], [%[xp]], #4\n\t"
-            "smlad %[a4], %[x0], %[w0], %[a4]\n\t"
-            "smlad %[a5], %[x0], %[w1], %[a5]\n\t"
-            "cmp %[xp], %[end]\n\t"
-            "bne 1b"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [w] "+r"(w),
-              [xp] "+r"(xp), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-            : [stride] "r"(stride), [end] "r"(end)
-            : "cc", "memory");
-    a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, a[4] = a4, a[5] = a5;
-}
+/* One term pair of 2 channels (l = 0, 1) of the 3 pixels p, into a(2p + l): from the weight
+ * pointer w (row t of the 2 channels' int8 codes at w, row t + 1 at w + stride; w moves 2 rows)
+ * and the interleaved x pairs at xp (moves one pair). LDRH of the two rows' 2 codes, PKHBT
+ * into (w0 w1 | w0' w1'), whose SXTB16 and SXTB16 ROR 8 are the channels' pairs (w(t),
+ * w(t + 1)); one SMLAD per channel and pixel: 14 instructions for 12 MACs. In assembly: 6
+ * accumulators, 4 temporaries and 4 pointers and bounds take the 14 registers, which GCC 12's
+ * allocation of the same C spills. */
+#define DOT_PAIR                                                                                                       \
+    "ldrh %[w1], [%[w], %[stride]]\n\t"                                                                                \
+    "ldrh %[w0], [%[w]]\n\t"                                                                                           \
+    "add %[w], %[w], %[stride], lsl #1\n\t"                                                                            \
+    "pkhbt %[w0], %[w0], %[w1], lsl #16\n\t"                                                                           \
+    "sxtb16 %[w1], %[w0], ror #8\n\t"                                                                                  \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                                          \
+    "ldrd %[x0], %[x1], [%[xp]], #8\n\t"                                                                               \
+    "smlad %[a0], %[x0], %[w0], %[a0]\n\t"                                                                             \
+    "smlad %[a1], %[x0], %[w1], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[x1], %[w0], %[a2]\n\t"                                                                             \
+    "smlad %[a3], %[x1], %[w1], %[a3]\n\t"                                                                             \
+    "ldr %[x0], [%[xp]], #4\n\t"                                                                                       \
+    "smlad %[a4], %[x0], %[w0], %[a4]\n\t"                                                                             \
+    "smlad %[a5], %[x0], %[w1], %[a5]\n\t"
+#define DOT_PAIR_OUTPUTS                                                                                               \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [w] "+r"(wp),            \
+        [xp] "+r"(xp), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
 
 /* kernels_i8.h ecnn_conv_q_dot_direct_kernel for int8 weights: 2 channels of the 3 pixels a pass
- * (dot_pairs); no weight is copied. */
+ * (DOT_PAIR, two pairs a loop iteration where there are); no weight is copied. An odd last term
+ * reads its row twice (stride 0): the x pair's second term is 0. */
 void ecnn_conv_q_dot_direct_dsp(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
                                 uint32_t count, const ecnn_qlinear_params *q)
 {
@@ -171,13 +160,21 @@ void ecnn_conv_q_dot_direct_dsp(int32_t *acc, const uint32_t *xw, const void *w,
     uint32_t o, j, p;
     (void)q;
     for (o = 0; o + 2 <= count; o += 2) {
-        int32_t a[2 * PIXELS] = {0, 0, 0, 0, 0, 0};
-        if (pairs) dot_pairs(a, xw, w8 + o, wstride, pairs);
-        if (terms % 2) dot_pairs(a, xw + PIXELS * pairs, w8 + (size_t)(terms - 1) * wstride + o, 0, 1);
-        for (p = 0; p < PIXELS; p++) {
-            acc[p * count + o] = a[2 * p];
-            acc[p * count + o + 1] = a[2 * p + 1];
-        }
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+        const int8_t *wp = w8 + o;
+        const uint32_t *xp = xw, *end = xw + PIXELS * (pairs & ~1u);
+        uint32_t w0, w1, x0, x1;
+        if (pairs >= 2)
+            __asm__("1:\n\t" DOT_PAIR DOT_PAIR "cmp %[xp], %[end]\n\t"
+                    "bne 1b"
+                    : DOT_PAIR_OUTPUTS
+                    : [stride] "r"(wstride), [end] "r"(end)
+                    : "cc", "memory");
+        if (pairs % 2) __asm__(DOT_PAIR:DOT_PAIR_OUTPUTS : [stride] "r"(wstride) : "memory");
+        if (terms % 2) __asm__(DOT_PAIR:DOT_PAIR_OUTPUTS : [stride] "r"(0u) : "memory");
+        acc[o] = a0, acc[o + 1] = a1;
+        acc[count + o] = a2, acc[count + o + 1] = a3;
+        acc[2 * count + o] = a4, acc[2 * count + o + 1] = a5;
     }
     for (; o < count; o++) /* an odd count's last channel */
         for (p = 0; p < PIXELS; p++) {

@@ -70,6 +70,7 @@ void ecnn_conv_q_widen_portable(void *xk, const void *x, uint32_t count, const e
 #if !defined(ECNN_CONV_Q_HOSTED)
 #define DIRECT_BLOCK 32u     /* output channels a block: their scales and the pixels' sums */
 #define DIRECT_X_TERMS 1024u /* terms a pixel at most (taps x channels per group) */
+#define SMALL_WINDOW 64u     /* windows of at most this many terms (and < 8 channels a tap) by a table */
 #define DW_TAPS 49u          /* depthwise windows up to 7x7 */
 
 static int is_depthwise(const ecnn_conv2d_args *p)
@@ -149,10 +150,11 @@ typedef struct {
     const ecnn_conv_q_ukernels *uk;
     ecnn_conv_q_dot_direct_kernel *dot;
     ecnn_conv_q_widen_kernel *widen;
-    uint32_t *xw;    /* the pending pixels' terms */
-    int32_t *acc;    /* [PIXELS][count] */
-    float *scales;   /* of the block's channels */
-    uint32_t lo, hi; /* the tile's channels of the group */
+    const uint32_t *xoff; /* each term's input offset in a window (windows of few terms); or NULL */
+    uint32_t *xw;         /* the pending pixels' terms */
+    int32_t *acc;         /* [PIXELS][count] */
+    float *scales;        /* of the block's channels */
+    uint32_t lo, hi;      /* the tile's channels of the group */
     uint32_t oc, count;
     int zw_any;            /* a weight zero point is not 0: xsum holds each pixel's sum (x - zx) */
     int32_t xsum[PIXELS];  /* of each pending pixel */
@@ -183,6 +185,24 @@ static inline void centre_terms(const conv_block *k, uint8_t *xb, uint32_t t, co
         }
 }
 
+/* x - zx of a whole window's terms (codes at window + xoff[t]) into the pixel whose term 0 is at
+ * xb, a pair a step: for windows of few channels a tap, where a call per row would cost more
+ * than the terms. */
+static void centre_window(const conv_block *k, uint8_t *xb, const uint8_t *window, uint32_t terms)
+{
+    const uint32_t *xoff = k->xoff;
+    const int32_t zx = k->q->x_zero_point;
+    const int unsigned_codes = k->q->x_type == ECNN_Q_U8;
+    uint32_t t;
+    for (t = 0; t < terms; t += 2, xb += 4 * PIXELS) {
+        const uint8_t c0 = window[xoff[t]], c1 = t + 1 < terms ? window[xoff[t + 1]] : 0;
+        const int32_t v0 = (unsigned_codes ? (int32_t)c0 : (int32_t)(int8_t)c0) - zx;
+        const int32_t v1 = t + 1 < terms ? (unsigned_codes ? (int32_t)c1 : (int32_t)(int8_t)c1) - zx : 0;
+        const uint32_t pair = ((uint32_t)v0 & 0xFFFFu) | (uint32_t)v1 << 16;
+        memcpy(xb, &pair, sizeof pair);
+    }
+}
+
 /* Pixel pix's centred terms (output pixel oy, ox; taps [ky0, ky1) x [kx0, kx1) inside x; xs:
  * its sample's input at the group's first channel); the taps in the padding are 0 (x == zx).
  * Without groups or dilation along W, a row of the window is one run of codes. */
@@ -197,15 +217,20 @@ static void gather_pixel(conv_block *k, uint32_t pix, const uint8_t *xs, uint32_
     const uint8_t *row = xs + ECNN_TAP_AT(p, oy, ox, ky0, kx0);
     uint32_t ky, kx, t;
     int32_t sum = 0;
-    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw)
-        for (t = 0; t < terms; t++) put_term(k->xw, pix, t, 0);
-    for (ky = ky0; ky < ky1; ky++, row += row_step) {
-        const uint8_t *src = row;
-        t = (ky * p->kw + kx0) * cg;
-        if (rows_contiguous)
-            centre_terms(k, xb, t, src, (kx1 - kx0) * cg);
-        else
-            for (kx = kx0; kx < kx1; kx++, t += cg, src += tap_step) centre_terms(k, xb, t, src, cg);
+    const int whole = ky1 - ky0 == p->kh && kx1 - kx0 == p->kw;
+    if (whole && k->xoff) {
+        centre_window(k, xb, row, terms);
+    } else {
+        if (!whole)
+            for (t = 0; t < terms; t++) put_term(k->xw, pix, t, 0);
+        for (ky = ky0; ky < ky1; ky++, row += row_step) {
+            const uint8_t *src = row;
+            t = (ky * p->kw + kx0) * cg;
+            if (rows_contiguous)
+                centre_terms(k, xb, t, src, (kx1 - kx0) * cg);
+            else
+                for (kx = kx0; kx < kx1; kx++, t += cg, src += tap_step) centre_terms(k, xb, t, src, cg);
+        }
     }
     if (k->zw_any)
         for (t = 0; t < terms; t++) sum += get_term(k->xw, pix, t);
@@ -238,8 +263,9 @@ static void flush(conv_block *k, uint32_t pending)
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *tile,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
-    const uint32_t cg = p->c / p->group, og = p->o / p->group, pairs = (p->kh * p->kw * cg + 1) / 2;
-    uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, g, pending = 0;
+    const uint32_t cg = p->c / p->group, og = p->o / p->group, terms = p->kh * p->kw * cg, pairs = (terms + 1) / 2;
+    uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, g, t, pending = 0;
+    uint32_t xoff[SMALL_WINDOW];
     uint32_t xw[PIXELS * pairs]; /* the pixels' terms: 4 B a term pair, 6 KiB at most */
     int32_t acc[PIXELS * DIRECT_BLOCK];
     float scales[DIRECT_BLOCK];
@@ -253,6 +279,12 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     k.dot = uk->dot_direct && q->w_type == ECNN_Q_I8 ? uk->dot_direct : ecnn_conv_q_dot_direct_portable;
     k.widen = uk->widen ? uk->widen : ecnn_conv_q_widen_portable;
     k.zw_any = any_weight_zero_point(q);
+    k.xoff = NULL;
+    if (terms <= SMALL_WINDOW && cg < 8) {
+        for (t = 0; t < terms; t++) /* term t = (ky * KW + kx) * Cg + c */
+            xoff[t] = ((t / cg / p->kw) * p->dilation_h * p->w + (t / cg % p->kw) * p->dilation_w) * p->c + t % cg;
+        k.xoff = xoff;
+    }
     memset(xw, 0, sizeof xw); /* an odd term count's last pair ends with a 0 */
     for (g = 0; g < p->group; g++) {
         /* the tile's channels of this group */

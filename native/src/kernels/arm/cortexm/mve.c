@@ -17,45 +17,68 @@ static inline uint32_t load32(const void *p)
 
 #define PIXELS ECNN_CONV_Q_DIRECT_PIXELS
 
-/* Term t of pixel p in dot_direct's interleaved terms (kernels_i8.h). */
-static inline int32_t term_of(const uint32_t *xw, uint32_t p, uint32_t t)
+/* Term t of the 3 pixels (4 bytes apart from xt) as int32. */
+static inline int32_t term16(const uint8_t *xt)
 {
     int16_t v;
-    memcpy(&v, (const uint8_t *)xw + (size_t)(t / 2) * 4 * PIXELS + p * 4 + (t % 2) * 2, sizeof v);
+    memcpy(&v, xt, sizeof v);
     return v;
 }
 
+/* Row t (the weights at `row`) of 8 channels into the 3 pixels' accumulators (a0 a1 | b0 b1 |
+ * c0 c1): the codes loaded widened to int32 lanes (VLDRB.S32; predicated by lo, hi past count)
+ * straight from the model, each pixel's term (xt) multiplied in by VMLA (vector by scalar). A
+ * macro: GCC 12 keeps the accumulators of an inlined function's array in memory. */
+#define DOT_ROW(row, xt, predicated)                                                                                   \
+    do {                                                                                                               \
+        const int32x4_t w0_ = (predicated) ? vldrbq_z_s32((row), lo) : vldrbq_s32(row);                                \
+        const int32x4_t w1_ = (predicated) ? vldrbq_z_s32((row) + 4, hi) : vldrbq_s32((row) + 4);                      \
+        const int32_t x0_ = term16(xt), x1_ = term16((xt) + 4), x2_ = term16((xt) + 8);                                \
+        a0 = vmlaq_n_s32(a0, w0_, x0_);                                                                                \
+        a1 = vmlaq_n_s32(a1, w1_, x0_);                                                                                \
+        b0 = vmlaq_n_s32(b0, w0_, x1_);                                                                                \
+        b1 = vmlaq_n_s32(b1, w1_, x1_);                                                                                \
+        c0 = vmlaq_n_s32(c0, w0_, x2_);                                                                                \
+        c1 = vmlaq_n_s32(c1, w1_, x2_);                                                                                \
+    } while (0)
+
+/* 8 channels (the first `left` of them if predicated) of the 3 pixels' sums (DOT_ROW), a term
+ * pair a step, into acc[p * count]. */
+static inline __attribute__((always_inline)) void dot_channels(int32_t *acc, const uint32_t *xw, const int8_t *w,
+                                                               uint32_t wstride, uint32_t terms, uint32_t count,
+                                                               uint32_t left, int predicated)
+{
+    const mve_pred16_t lo = vctp32q(left), hi = vctp32q(left > 4 ? left - 4 : 0);
+    const uint8_t *xt = (const uint8_t *)xw;
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
+    uint32_t t;
+    for (t = 0; t + 2 <= terms; t += 2, w += 2 * (size_t)wstride, xt += 4 * PIXELS) {
+        const int8_t *next = w + wstride;
+        DOT_ROW(w, xt, predicated);
+        /* the next row's loads after this row's products: 6 accumulators and 2 rows fill the 8
+         * vector registers, and GCC 12 would load the next row early and spill an accumulator */
+        __asm__("" : "+r"(next) : "w"(c1));
+        DOT_ROW(next, xt + 2, predicated);
+    }
+    if (t < terms) DOT_ROW(w, xt, predicated);
+    vstrwq_p_s32(acc, a0, lo);
+    vstrwq_p_s32(acc + 4, a1, hi);
+    vstrwq_p_s32(acc + count, b0, lo);
+    vstrwq_p_s32(acc + count + 4, b1, hi);
+    vstrwq_p_s32(acc + 2 * count, c0, lo);
+    vstrwq_p_s32(acc + 2 * count + 4, c1, hi);
+}
+
 /* kernels_i8.h ecnn_conv_q_dot_direct_kernel for int8 weights, 8 channels of the 3 pixels a pass
- * in 6 vectors of int32 accumulators: per term, the row's 8 codes loaded widened to int32 lanes
- * (VLDRB.S32, predicated past count) straight from the model, each pixel's term multiplied in
- * by VMLA (vector by scalar). */
+ * in 6 vectors of int32 accumulators (dot_channels); the last count % 8 channels predicated. */
 void ecnn_conv_q_dot_direct_mve(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
                                 uint32_t count, const ecnn_qlinear_params *q)
 {
     const int8_t *w8 = (const int8_t *)w;
-    uint32_t o, t;
+    uint32_t o;
     (void)q;
-    for (o = 0; o < count; o += 8) {
-        const mve_pred16_t lo = vctp32q(count - o), hi = vctp32q(count - o > 4 ? count - o - 4 : 0);
-        int32x4_t a0 = vdupq_n_s32(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0; /* pixels 0, 1, 2 */
-        for (t = 0; t < terms; t++) {
-            const int8_t *row = w8 + (size_t)t * wstride + o;
-            const int32x4_t w0 = vldrbq_z_s32(row, lo), w1 = vldrbq_z_s32(row + 4, hi);
-            const int32_t x0 = term_of(xw, 0, t), x1 = term_of(xw, 1, t), x2 = term_of(xw, 2, t);
-            a0 = vmlaq_n_s32(a0, w0, x0);
-            a1 = vmlaq_n_s32(a1, w1, x0);
-            b0 = vmlaq_n_s32(b0, w0, x1);
-            b1 = vmlaq_n_s32(b1, w1, x1);
-            c0 = vmlaq_n_s32(c0, w0, x2);
-            c1 = vmlaq_n_s32(c1, w1, x2);
-        }
-        vstrwq_p_s32(acc + o, a0, lo);
-        vstrwq_p_s32(acc + o + 4, a1, hi);
-        vstrwq_p_s32(acc + count + o, b0, lo);
-        vstrwq_p_s32(acc + count + o + 4, b1, hi);
-        vstrwq_p_s32(acc + 2 * count + o, c0, lo);
-        vstrwq_p_s32(acc + 2 * count + o + 4, c1, hi);
-    }
+    for (o = 0; o + 8 <= count; o += 8) dot_channels(acc + o, xw, w8 + o, wstride, terms, count, 8, 0);
+    if (o < count) dot_channels(acc + o, xw, w8 + o, wstride, terms, count, count - o, 1);
 }
 
 /* ecnn_q_store_scaled_portable's result, 4 outputs a step: the requantization of kernels_i8.h

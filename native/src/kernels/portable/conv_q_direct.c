@@ -71,6 +71,7 @@ void ecnn_conv_q_widen_portable(void *xk, const void *x, uint32_t count, const e
 #define DIRECT_BLOCK 32u     /* output channels a block: their scales and the pixels' sums */
 #define DIRECT_X_TERMS 1024u /* terms a pixel at most (taps x channels per group) */
 #define SMALL_WINDOW 64u     /* windows of at most this many terms (and < 8 channels a tap) by a table */
+#define DW_BLOCK 64u         /* depthwise channels a block: their scales and sums */
 #define DW_TAPS 49u          /* depthwise windows up to 7x7 */
 
 static int is_depthwise(const ecnn_conv2d_args *p)
@@ -100,18 +101,24 @@ static void subtract_weight_zero(int32_t *acc, uint32_t count, uint32_t o0, int3
         acc[l] = (int32_t)((uint32_t)acc[l] - (uint32_t)weight_zero_point(q, o0 + l) * (uint32_t)xsum);
 }
 
-static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
-                               const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
+/* Its own stack frame: inlined into ecnn_conv2d_q_hwio (called once), its arrays would add to
+ * the dense path's stack. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
+                   const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     ecnn_conv_q_dw_direct_kernel *dw_direct =
         uk->dw_direct && q->w_type == ECNN_Q_I8 ? uk->dw_direct : ecnn_conv_q_dw_direct_portable;
     const int zw_any = any_weight_zero_point(q);
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, i;
-    int32_t acc[DIRECT_BLOCK];
-    float scales[DIRECT_BLOCK];
+    int32_t acc[DW_BLOCK];
+    float scales[DW_BLOCK];
     size_t xoff[DW_TAPS], woff[DW_TAPS]; /* of the taps inside x */
-    for (c0 = tile->o0; c0 < tile->o1; c0 += DIRECT_BLOCK) {
-        const uint32_t count = tile->o1 - c0 < DIRECT_BLOCK ? tile->o1 - c0 : DIRECT_BLOCK;
+    for (c0 = tile->o0; c0 < tile->o1; c0 += DW_BLOCK) {
+        const uint32_t count = tile->o1 - c0 < DW_BLOCK ? tile->o1 - c0 : DW_BLOCK;
         for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
         ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
         {

@@ -44,12 +44,21 @@ static int16_t terms16[PIXELS][MAX_TERMS];
 static int8_t w8[MAX_TERMS * (MAX_COUNT + 8)];
 static int32_t want[PIXELS * 64], got[PIXELS * 64];
 
+/* Random input and output quantization (int8 or uint8, any zero point, a fused Relu or not),
+ * int8 weights; the caller sets the weights' scales and zero points. */
 static void random_q(ecnn_qlinear_params *q)
 {
     memset(q, 0, sizeof *q);
     q->x_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
     q->x_zero_point = q->x_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+    q->x_scale = 0.02f + (float)rnd(1000) * 1e-4f;
     q->w_type = ECNN_Q_I8;
+    q->y_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
+    q->y_scale = 0.05f + (float)rnd(1000) * 1e-3f;
+    q->y_zero_point = q->y_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+    q->y_min = q->y_type == ECNN_Q_U8 ? 0 : -128;
+    q->y_max = q->y_type == ECNN_Q_U8 ? 255 : 127;
+    if (rnd(2)) q->y_min = q->y_zero_point; /* a fused Relu */
 }
 
 /* dot_direct against the sums written out here: the pixels' terms in [-255, 255], int8 weights
@@ -180,8 +189,6 @@ static void test_conv(const char *name, const ecnn_conv_q_ukernels *uk, int uint
         p.w_layout = ECNN_LAYOUT_CONV_HWIO;
         random_q(&q);
         q.w_type = uint8_weights && rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
-        q.y_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
-        q.x_scale = 0.02f + (float)rnd(1000) * 1e-4f;
         q.w_count = rnd(2) ? p.o : 1;
         for (i = 0; i < p.o; i++) {
             cv_scales[i] = 0.001f + (float)rnd(1000) * 1e-5f;
@@ -190,10 +197,6 @@ static void test_conv(const char *name, const ecnn_conv_q_ukernels *uk, int uint
         }
         q.w_scales = cv_scales;
         q.w_zero_points = cv_zw;
-        q.y_scale = 0.05f + (float)rnd(1000) * 1e-3f;
-        q.y_zero_point = q.y_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
-        q.y_min = q.y_type == ECNN_Q_U8 ? 0 : -128;
-        q.y_max = q.y_type == ECNN_Q_U8 ? 255 : 127;
         q.w_layout = ECNN_LAYOUT_CONV_HWIO;
         for (i = 0; i < n * p.h * p.w * p.c; i++) cv_x[i] = (uint8_t)rnd(256);
         for (i = 0; i < p.kh * p.kw * (p.c / p.group) * p.o; i++) cv_w[i] = (uint8_t)rnd(256);
@@ -262,21 +265,11 @@ static void test_fc(const char *name, ecnn_fc_q_kernel *fc)
         ecnn_qlinear_params q;
         ecnn_tile tile;
         uint32_t i, oo, kk;
-        memset(&q, 0, sizeof q);
-        q.x_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
-        q.w_type = ECNN_Q_I8;
-        q.y_type = rnd(2) ? ECNN_Q_U8 : ECNN_Q_I8;
-        q.x_scale = 0.02f + (float)rnd(1000) * 1e-4f;
-        q.x_zero_point = q.x_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
+        random_q(&q);
         q.w_count = rnd(2) ? o : 1;
         for (i = 0; i < o; i++) fc_scales[i] = 0.001f + (float)rnd(1000) * 1e-5f, fc_zw[i] = 0;
         q.w_scales = fc_scales;
         q.w_zero_points = fc_zw;
-        q.y_scale = 0.05f + (float)rnd(1000) * 1e-3f;
-        q.y_zero_point = q.y_type == ECNN_Q_U8 ? rnd_range(0, 255) : rnd_range(-128, 127);
-        q.y_min = q.y_type == ECNN_Q_U8 ? 0 : -128;
-        q.y_max = q.y_type == ECNN_Q_U8 ? 255 : 127;
-        if (rnd(2)) q.y_min = q.y_zero_point; /* a fused Relu */
         q.w_layout = ECNN_LAYOUT_FC_PANEL8X4;
         /* packed weights: panel p, group g, output l, term t; zero past K and past O */
         for (oo = 0; oo < op; oo++)
@@ -303,6 +296,24 @@ static void test_fc(const char *name, ecnn_fc_q_kernel *fc)
     }
 }
 
+/* Every kernel of one ISA level (its name in the kernels' names), then the whole conv with them. */
+static void test_level(const char *isa, const ecnn_conv_q_ukernels *uk, ecnn_fc_q_kernel *fc)
+{
+    char name[64];
+    snprintf(name, sizeof name, "conv_q_dot_direct_%s", isa);
+    test_dot_direct(name, uk->dot_direct);
+    snprintf(name, sizeof name, "q_store_scaled_%s", isa);
+    test_store(name, uk->store);
+    snprintf(name, sizeof name, "conv_q_dw_direct_%s", isa);
+    test_dw_direct(name, uk->dw_direct);
+    snprintf(name, sizeof name, "conv_q_widen_%s", isa);
+    test_widen(name, uk->widen);
+    snprintf(name, sizeof name, "fc_q_panel8x4_%s", isa);
+    test_fc(name, fc);
+    snprintf(name, sizeof name, "conv2d_q_hwio %s", isa);
+    test_conv(name, uk, 0);
+}
+
 int main(void)
 {
     const ecnn_conv_q_ukernels portable = {.store = ecnn_q_store_scaled_portable};
@@ -316,12 +327,7 @@ int main(void)
                                           .widen = ecnn_conv_q_widen_dsp,
                                           .dot_direct = ecnn_conv_q_dot_direct_dsp,
                                           .dw_direct = ecnn_conv_q_dw_direct_dsp};
-        test_dot_direct("conv_q_dot_direct_dsp", ecnn_conv_q_dot_direct_dsp);
-        test_store("q_store_scaled_dsp", ecnn_q_store_scaled_dsp);
-        test_dw_direct("conv_q_dw_direct_dsp", ecnn_conv_q_dw_direct_dsp);
-        test_widen("conv_q_widen_dsp", ecnn_conv_q_widen_dsp);
-        test_fc("fc_q_panel8x4_dsp", ecnn_fc_q_panel8x4_dsp);
-        test_conv("conv2d_q_hwio dsp", &dsp, 0);
+        test_level("dsp", &dsp, ecnn_fc_q_panel8x4_dsp);
     }
 #endif
 #if defined(__ARM_FEATURE_MVE)
@@ -330,12 +336,7 @@ int main(void)
                                           .widen = ecnn_conv_q_widen_mve,
                                           .dot_direct = ecnn_conv_q_dot_direct_mve,
                                           .dw_direct = ecnn_conv_q_dw_direct_mve};
-        test_dot_direct("conv_q_dot_direct_mve", ecnn_conv_q_dot_direct_mve);
-        test_store("q_store_scaled_mve", ecnn_q_store_scaled_mve);
-        test_dw_direct("conv_q_dw_direct_mve", ecnn_conv_q_dw_direct_mve);
-        test_widen("conv_q_widen_mve", ecnn_conv_q_widen_mve);
-        test_fc("fc_q_panel8x4_mve", ecnn_fc_q_panel8x4_mve);
-        test_conv("conv2d_q_hwio mve", &mve, 0);
+        test_level("mve", &mve, ecnn_fc_q_panel8x4_mve);
     }
 #endif
     printf("%u passed, %u failed\n", passed, failed);

@@ -58,7 +58,7 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
     from onnxruntime import quantization
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from edgecnn.export.quantize import FLOAT_OP_TYPES, QUANTIZED_OP_TYPES
+    from edgecnn.export.quantize import FLOAT_OP_TYPES, QUANTIZED_OP_TYPES, make_calibration_reader
 
     with tempfile.TemporaryDirectory(prefix="cortex-m-quantize-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"
@@ -68,17 +68,10 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
         shape = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
         samples = np.random.default_rng(CALIBRATION_SEED).random((CALIBRATION_SAMPLES, *shape[1:]), dtype=np.float32)
 
-        class Reader(quantization.CalibrationDataReader):
-            def __init__(self):
-                self.batches = iter([{graph_input.name: s[None]} for s in samples])
-
-            def get_next(self):
-                return next(self.batches, None)
-
         quantization.quantize_static(
             str(prepared),
             str(out),
-            Reader(),
+            make_calibration_reader(samples, graph_input.name, batch_size=1),
             quant_format=quantization.QuantFormat.QDQ,
             op_types_to_quantize=[*QUANTIZED_OP_TYPES, "Add", "AveragePool", "GlobalAveragePool"],
             nodes_to_exclude=[n.name for n in model.graph.node if n.op_type in FLOAT_OP_TYPES],

@@ -29,7 +29,12 @@
 
 /* +1: a valid array even for a model with no arena (ecnn_run accepts any size then). */
 static MODEL_DATA_ALIGN64 unsigned char arena[MODEL_DATA_ARENA_BYTES_1 + 1];
-static MODEL_DATA_ALIGN64 TEST_OUTPUT_TYPE output[TEST_OUTPUT_COUNT]; /* 4-byte aligned, as ecnn_run takes it */
+/* 4-byte aligned, as ecnn_run takes it (the word in the union), and no more: it is RAM */
+static union {
+    TEST_OUTPUT_TYPE v[TEST_OUTPUT_COUNT];
+    uint32_t word;
+} output_words;
+#define output output_words.v
 
 /* ---- SysTick as an instruction counter ------------------------------------------------- */
 

@@ -1,11 +1,12 @@
 /* int8 / uint8 conv over HWIO weights (kernels_i8.h) for the builds without ECNN_CONV_Q_HOSTED
- * (microcontrollers, firmware packages): the weights are read where they are, int8 codes in
- * the model (flash), never copied; the only scratch is the centred int16 terms of two output
- * pixels, a C99 array sized from the op (at most DIRECT_X_TERMS terms a pixel: 4 KiB), so the
- * stack a model needs follows its largest convolution, not a worst case. The dot products and
- * the depthwise sums go through an ISA's microkernels (dot_direct, dw_direct, widen; NULL: the portable
- * ones below). Exact int32 sums and the shared requantization: the reference's result, bit
- * for bit. */
+ * (microcontrollers, firmware packages, PORTABLE=1): the weights are read where they are, int8
+ * codes in the model (flash), never copied; the only scratch is the centred int16 terms of
+ * ECNN_CONV_Q_DIRECT_PIXELS output pixels, a C99 array sized from the op (at most
+ * DIRECT_X_TERMS terms a pixel: 6 KiB), so the stack a model needs follows its largest
+ * convolution, not a worst case (docs/cortex-m.md says why not the arena). The dot products
+ * and the depthwise sums go through an ISA's microkernels (dot_direct, dw_direct, widen; NULL:
+ * the portable ones below). Exact int32 sums and the shared requantization: the reference's
+ * result, bit for bit. */
 #include <string.h>
 
 #include "kernels/kernels_i8.h"
@@ -70,7 +71,7 @@ void ecnn_conv_q_widen_portable(void *xk, const void *x, uint32_t count, const e
 #if !defined(ECNN_CONV_Q_HOSTED)
 #define DIRECT_BLOCK 32u     /* output channels a block: their scales and the pixels' sums */
 #define DIRECT_X_TERMS 1024u /* terms a pixel at most (taps x channels per group) */
-#define SMALL_WINDOW 64u     /* windows of at most this many terms (and < 8 channels a tap) by a table */
+#define SMALL_WINDOW 64u     /* windows of at most this many terms, < 8 channels a tap: by a table */
 #define DW_BLOCK 64u         /* depthwise channels a block: their scales and sums */
 #define DW_TAPS 49u          /* depthwise windows up to 7x7 */
 

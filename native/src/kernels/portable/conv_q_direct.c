@@ -199,15 +199,18 @@ static inline void centre_terms(const conv_block *k, uint8_t *xb, uint32_t t, co
 static void centre_window(const conv_block *k, uint8_t *xb, const uint8_t *window, uint32_t terms)
 {
     const uint32_t *xoff = k->xoff;
-    const int32_t zx = k->q->x_zero_point;
-    const int unsigned_codes = k->q->x_type == ECNN_Q_U8;
+    /* code ^ flip - (zx + flip): the code as uint8 (flip 0) or int8 (flip 0x80), centred */
+    const uint32_t flip = k->q->x_type == ECNN_Q_U8 ? 0u : 0x80u;
+    const int32_t zf = k->q->x_zero_point + (int32_t)flip;
     uint32_t t;
-    for (t = 0; t < terms; t += 2, xb += 4 * PIXELS) {
-        const uint8_t c0 = window[xoff[t]], c1 = t + 1 < terms ? window[xoff[t + 1]] : 0;
-        const int32_t v0 = (unsigned_codes ? (int32_t)c0 : (int32_t)(int8_t)c0) - zx;
-        const int32_t v1 = t + 1 < terms ? (unsigned_codes ? (int32_t)c1 : (int32_t)(int8_t)c1) - zx : 0;
+    for (t = 0; t + 1 < terms; t += 2, xb += 4 * PIXELS) {
+        const int32_t v0 = (int32_t)(window[xoff[t]] ^ flip) - zf, v1 = (int32_t)(window[xoff[t + 1]] ^ flip) - zf;
         const uint32_t pair = ((uint32_t)v0 & 0xFFFFu) | (uint32_t)v1 << 16;
         memcpy(xb, &pair, sizeof pair);
+    }
+    if (t < terms) { /* an odd count's last term; its pair's second stays 0 */
+        const int16_t v = (int16_t)((int32_t)(window[xoff[t]] ^ flip) - zf);
+        memcpy(xb, &v, sizeof v);
     }
 }
 

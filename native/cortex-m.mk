@@ -8,7 +8,8 @@
 PY     ?= python3
 WORK   ?= build/cortex-m
 # the QDQ models with float input and output, then full-integer TFLite ones (int8 codes in and
-# out; ad_fc_autoencoder_tflite, 843 KB of flash, does not fit the AN547's 512 KiB: CORES=m4 only)
+# out; ad_fc_autoencoder_tflite, 843 KB of flash with its float first and last layers, does not
+# fit the AN547's 512 KiB: CORES=m4 only)
 MODELS ?= reference ic_resnet8 kws_dscnn vww_mobilenetv1 ad_fc_autoencoder \
           ic_resnet8_tflite kws_dscnn_tflite vww_mobilenetv1_tflite
 TFLM_MODELS = $(filter-out reference %_tflite,$(MODELS))

@@ -241,9 +241,10 @@ typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *ac
  *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
 typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
                                    const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
-/* widen (microcontroller path, below): one tap's codes of one pixel centred into the terms of
- *        dot_direct: the int16 x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2)
- *        * 2 of xk, for i < count, x int8 or uint8 codes per q->x_type; NULL: the portable one. */
+/* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
+ *        its window), starting at an even term, centred into the terms of dot_direct: the int16
+ *        x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2) * 2 of xk, for
+ *        i < count, x int8 or uint8 codes per q->x_type; NULL: the portable one. */
 typedef void ecnn_conv_q_widen_kernel(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
 /* dotn:  dot for npix (1..ECNN_CONV_Q_PIXELS) output pixels at once, sharing each weight load:
  *        acc[i] and xk[i] of pixel i; NULL: dot pixel by pixel. */

@@ -92,7 +92,7 @@ static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
 
 #define PIXELS ECNN_CONV_Q_DIRECT_PIXELS
 
-/* One tap's codes centred into dot_direct's interleaved terms (kernels_i8.h
+/* A run of one pixel's codes centred into dot_direct's interleaved terms (kernels_i8.h
  * ecnn_conv_q_widen_kernel), 4 a step: one word of codes, widened into the even and odd pairs,
  * packed back into the pairs (x0, x1) and (x2, x3), PIXELS words apart. Inlined with
  * unsigned_codes constant. */

@@ -151,7 +151,7 @@ void ecnn_conv_q_dw_direct_mve(int32_t *acc, const void *x, const size_t *xoff, 
     }
 }
 
-/* One tap's codes centred into dot_direct's interleaved terms (kernels_i8.h
+/* A run of one pixel's codes centred into dot_direct's interleaved terms (kernels_i8.h
  * ecnn_conv_q_widen_kernel), 8 a step: VLDRB widening to int16 lanes, a subtraction, and a
  * scattering store of the 4 pairs, PIXELS words apart. */
 void ecnn_conv_q_widen_mve(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)

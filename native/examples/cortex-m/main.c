@@ -2,9 +2,9 @@
  *
  * The model is a const array in flash (model_data.c from `edgecnn compile --emit-c`), the arena
  * a static array sized by the generated macro, the input a const array (test_input.h from
- * run.py). Prints over semihosting, one item a line:
+ * run.py: float32, int8 or uint8, as the model takes). Prints over semihosting, one item a line:
  *   isa NAME                 the kernel level the library picked
- *   out XXXXXXXX             each output float's bits (hex), in order
+ *   out XXXXXXXX             each output element's bits (hex: 8 digits a float, 2 an int8 code), in order
  *   instructions N           instructions ecnn_run executed (qemu -icount, see below)
  *   stack N                  the deepest stack use of ecnn_run, in bytes (painted stack)
  *   op I KERNEL MACS N       op I run alone (ecnn_run_ops): its kernel, MACs, instructions
@@ -16,18 +16,25 @@
  * program measures the instructions per tick on a loop of a known instruction count first. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "edgecnn.h"
 #include "model_data.h"
 #include "test_input.h"
 
-#if TEST_INPUT_FLOATS != MODEL_DATA_INPUT_FLOATS
-#error "test_input.h does not match the model input"
+#if TEST_INPUT_COUNT * TEST_INPUT_SIZE != MODEL_DATA_INPUT_BYTES ||                                                    \
+    TEST_OUTPUT_COUNT * TEST_OUTPUT_SIZE != MODEL_DATA_OUTPUT_BYTES
+#error "test_input.h does not match the model's input and output"
 #endif
 
 /* +1: a valid array even for a model with no arena (ecnn_run accepts any size then). */
 static MODEL_DATA_ALIGN64 unsigned char arena[MODEL_DATA_ARENA_BYTES_1 + 1];
-static float output[MODEL_DATA_OUTPUT_FLOATS];
+/* 4-byte aligned, as ecnn_run takes it (the word in the union), and no more: it is RAM */
+static union {
+    TEST_OUTPUT_TYPE v[TEST_OUTPUT_COUNT];
+    uint32_t word;
+} output_words;
+#define output output_words.v
 
 /* ---- SysTick as an instruction counter ------------------------------------------------- */
 
@@ -170,13 +177,10 @@ int main(void)
         printf("run: %s\n", ecnn_status_string(st));
         return 1;
     }
-    for (i = 0; i < MODEL_DATA_OUTPUT_FLOATS; i++) {
-        union {
-            float f;
-            uint32_t u;
-        } bits;
-        bits.f = output[i];
-        printf("out %08lx\n", (unsigned long)bits.u);
+    for (i = 0; i < TEST_OUTPUT_COUNT; i++) { /* each element's bits */
+        uint32_t bits = 0;
+        memcpy(&bits, &output[i], sizeof output[i]);
+        printf("out %0*lx\n", (int)(2 * sizeof output[i]), (unsigned long)bits);
     }
     printf("instructions %llu\n", (unsigned long long)((ticks - empty) * num / den));
     printf("stack %lu\n", (unsigned long)stack_used(top));

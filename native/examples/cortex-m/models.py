@@ -13,14 +13,17 @@
   min-max ranges, Softmax in float) but with uint8 activations, with which onnxruntime fuses
   every group, residual Adds included, into integer kernels,
   calibrated on seeded uniform [0, 1) inputs, as `edgecnn quantize` only takes 28x28 images.
-  Not their full-integer TFLite models: those take and return int8 codes, which the firmware
-  does not feed yet, and onnxruntime runs their first and last layers and residual branches in
-  float, which the native runtime reproduces in float to give onnxruntime's codes.
+- ic_resnet8_tflite, kws_dscnn_tflite, vww_mobilenetv1_tflite, ad_fc_autoencoder_tflite: the
+  same architectures' full-integer TFLite models as `edgecnn zoo` converts them to ONNX
+  (model.int8.onnx): int8 input and output codes, int8 activations; onnxruntime runs their
+  residual branches and the Softmax in float (QDQ groups it does not fuse), and the native
+  runtime does the same to give onnxruntime's codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 ZOO = ("ic_resnet8", "kws_dscnn", "vww_mobilenetv1", "ad_fc_autoencoder")
-NAMES = ("reference", *ZOO)
+TFLITE = tuple(f"{name}_tflite" for name in ZOO)
+NAMES = ("reference", *ZOO, *TFLITE)
 CALIBRATION_SAMPLES = 32
 CALIBRATION_SEED = 7
 
@@ -58,7 +62,7 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
     from onnxruntime import quantization
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from edgecnn.export.quantize import FLOAT_OP_TYPES, QUANTIZED_OP_TYPES
+    from edgecnn.export.quantize import FLOAT_OP_TYPES, QUANTIZED_OP_TYPES, make_calibration_reader
 
     with tempfile.TemporaryDirectory(prefix="cortex-m-quantize-") as tmp:
         prepared = Path(tmp) / "prepared.onnx"
@@ -68,17 +72,10 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
         shape = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
         samples = np.random.default_rng(CALIBRATION_SEED).random((CALIBRATION_SAMPLES, *shape[1:]), dtype=np.float32)
 
-        class Reader(quantization.CalibrationDataReader):
-            def __init__(self):
-                self.batches = iter([{graph_input.name: s[None]} for s in samples])
-
-            def get_next(self):
-                return next(self.batches, None)
-
         quantization.quantize_static(
             str(prepared),
             str(out),
-            Reader(),
+            make_calibration_reader(samples, graph_input.name, batch_size=1),
             quant_format=quantization.QuantFormat.QDQ,
             op_types_to_quantize=[*QUANTIZED_OP_TYPES, "Add", "AveragePool", "GlobalAveragePool"],
             nodes_to_exclude=[n.name for n in model.graph.node if n.op_type in FLOAT_OP_TYPES],
@@ -93,8 +90,12 @@ def quantize_float(float_onnx: Path, out: Path) -> None:
 def zoo_model(name: str, work: Path, out: Path) -> str:
     from edgecnn.zoo import build_zoo
 
-    models = build_zoo(work / "zoo", [name], log=lambda *_: None)
-    folder = Path(models[name]["dir"])
+    base = name.removesuffix("_tflite")
+    models = build_zoo(work / "zoo", [base], log=lambda *_: None)
+    folder = Path(models[base]["dir"])
+    if name != base:
+        shutil.copyfile(folder / "model.int8.onnx", out)
+        return "edgecnn zoo full-integer TFLite model as ONNX (int8 input and output)"
     quantize_float(folder / "model.float.onnx", out)
     return "edgecnn zoo float ONNX, quantized by onnxruntime (QDQ)"
 

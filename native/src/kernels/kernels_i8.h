@@ -241,27 +241,59 @@ typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *ac
  *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
 typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
                                    const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
-/* widen: xk[i] = x[i] - zx for i < count, x int8 or uint8 codes per q->x_type (one tap's input
- *        channels, as the dot kernel takes them); NULL: ecnn_conv2d_q_hwio's own loop. */
-typedef void ecnn_conv_q_widen_kernel(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
+/* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
+ *        its window), starting at an even term, centred into the terms of dot_direct: the int16
+ *        x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2) * 2 of xk, for
+ *        i < count, x int8 or uint8 codes per q->x_type; NULL: the portable one. */
+typedef void ecnn_conv_q_widen_kernel(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q);
 /* dotn:  dot for npix (1..ECNN_CONV_Q_PIXELS) output pixels at once, sharing each weight load:
  *        acc[i] and xk[i] of pixel i; NULL: dot pixel by pixel. */
 #define ECNN_CONV_Q_PIXELS 4u
 typedef void ecnn_conv_q_dotn_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
                                      uint32_t pairs, uint32_t c8);
+/* The microcontroller path (builds without ECNN_CONV_Q_HOSTED: src/kernels/portable/conv_q_direct.c)
+ * reads the weights where they are (int8 HWIO codes in flash), without a centred copy; the
+ * caller corrects a weight zero point zw != 0 (sum (x - zx) w - zw sum (x - zx), exact in int32).
+ * dot_direct: acc[p * count + l] = sum_t x(p, t) * w[t * wstride + l] for the pixels
+ *        p < ECNN_CONV_Q_DIRECT_PIXELS, l < count, t < terms; x(p, t) the centred int16 terms of the
+ *        pixels, interleaved: word P * j + p of xw (P the pixel count) holds the pair (x(p, 2j),
+ *        x(p, 2j + 1)), the first in its low half (an odd term count's last pair ends with a 0);
+ *        w int8, or uint8 if q->w_type says so (the portable kernel only: an ISA's kernel is
+ *        called for int8 weights).
+ * dw_direct: the depthwise sums of one output pixel over the taps i inside x: acc[c] =
+ *        sum_i (x[xoff[i] + c] - zx) * w[woff[i] + c] for c < count, x per q->x_type, w int8
+ *        (uint8 too for the portable kernel, per q->w_type). */
+#define ECNN_CONV_Q_DIRECT_PIXELS 3u
+typedef void ecnn_conv_q_dot_direct_kernel(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride,
+                                           uint32_t terms, uint32_t count, const ecnn_qlinear_params *q);
+typedef void ecnn_conv_q_dw_direct_kernel(int32_t *acc, const void *x, const size_t *xoff, const void *w,
+                                          const size_t *woff, uint32_t taps, uint32_t count,
+                                          const ecnn_qlinear_params *q);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
     ecnn_conv_q_dw_kernel *dw;
     ecnn_conv_q_widen_kernel *widen;
     ecnn_conv_q_dotn_kernel *dotn;
+    ecnn_conv_q_dot_direct_kernel *dot_direct;
+    ecnn_conv_q_dw_direct_kernel *dw_direct;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
+ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_portable;
+ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_portable;
+ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
+
+/* Hosted builds (x86, Linux aarch64: megabytes of stack) keep a block of centred int16 weights
+ * on the stack (src/kernels/portable/conv_q.c); the others read the weights in place
+ * (conv_q_direct.c), with a few pixels' terms as their only scratch. */
+#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
+#define ECNN_CONV_Q_HOSTED 1
+#endif
 
 /* ecnn_conv2d_q_ref for w in ECNN_LAYOUT_CONV_HWIO (int8 or uint8 weights, any zero points),
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
- * buffers hold the packed weights of a block of output channels and one pixel's terms). */
+ * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);

@@ -48,16 +48,16 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)
     [ECNN_ISA_DSP] = {.q = {"conv2d_q_hwio_dsp",
-                            {.dot = ecnn_conv_q_dot_dsp,
-                             .store = ecnn_q_store_scaled_dsp,
-                             .dw = ecnn_conv_q_dw_dsp,
-                             .widen = ecnn_conv_q_widen_dsp}}},
+                            {.store = ecnn_q_store_scaled_dsp,
+                             .widen = ecnn_conv_q_widen_dsp,
+                             .dot_direct = ecnn_conv_q_dot_direct_dsp,
+                             .dw_direct = ecnn_conv_q_dw_direct_dsp}}},
 #if defined(__ARM_FEATURE_MVE)
     [ECNN_ISA_MVE] = {.q = {"conv2d_q_hwio_mve",
-                            {.dot = ecnn_conv_q_dot_mve,
-                             .store = ecnn_q_store_scaled_mve,
-                             .dw = ecnn_conv_q_dw_mve,
-                             .widen = ecnn_conv_q_widen_mve}}},
+                            {.store = ecnn_q_store_scaled_mve,
+                             .widen = ecnn_conv_q_widen_mve,
+                             .dot_direct = ecnn_conv_q_dot_direct_mve,
+                             .dw_direct = ecnn_conv_q_dw_direct_mve}}},
 #endif
 #endif
 };

@@ -1,42 +1,11 @@
-/* int8 / uint8 conv over HWIO weights (kernels_i8.h): the loops in plain C99, the inner dot
- * product and the requantizing store through an ISA's microkernels (ecnn_conv_q_ukernels), so
- * one loop nest serves every ISA. Exact int32 sums and the shared requantization: the result
- * is the reference's bit for bit. */
+/* int8 / uint8 conv over HWIO weights (kernels_i8.h), hosted builds (ECNN_CONV_Q_HOSTED; the
+ * others: conv_q_direct.c): the loops in plain C99, the inner dot product and the requantizing
+ * store through an ISA's microkernels (ecnn_conv_q_ukernels), so one loop nest serves every
+ * ISA. Exact int32 sums and the shared requantization: the result is the reference's bit for
+ * bit. */
 #include <string.h>
 
 #include "kernels/kernels_i8.h"
-
-/* Output channels per block, and the most weights (term pairs x channels x 2, the block
- * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
- * kernels take the reference kernel (ecnn_conv2d_q_hwio_fits). */
-#define CONV_O_BLOCK 64u
-#if defined(ECNN_WITH_X86) || (defined(ECNN_WITH_ARM64) && defined(__linux__))
-/* hosted builds (megabytes of stack): a 3x3 window over 64 channels keeps whole 64-channel
- * blocks (80 KB), so each pixel's terms are gathered once per 64 outputs, not once per 8; and
- * ECNN_CONV_Q_PIXELS pixels go to each dotn call */
-#define CONV_W_STACK 40960u
-#define CONV_PIXELS ECNN_CONV_Q_PIXELS
-#else
-#define CONV_W_STACK 8192u
-#define CONV_PIXELS 1u
-#endif
-#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
-
-/* x[i] - zx as int32 for an int8 or uint8 buffer. */
-static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
-{
-    return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
-}
-
-/* dst[c] = src[c] - zx for n contiguous int8 or uint8 values: plain loops the compiler vectorises. */
-static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype t, int32_t zx)
-{
-    uint32_t c;
-    if (t == ECNN_Q_U8)
-        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)src[c] - zx);
-    else
-        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
-}
 
 /* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1] for o < c8: the
  * int16 pair layout of _mm256_madd_epi16 (|x - zx|, |w - zw| <= 255: every pair sum fits int32;
@@ -56,6 +25,33 @@ void ecnn_q_store_scaled_portable(void *y, size_t first, const int32_t *acc, uin
                                   const int32_t *bias, const ecnn_qlinear_params *q)
 {
     ecnn_q_store_scaled_tail(y, first, acc, 0, count, scales, bias, q);
+}
+
+#if defined(ECNN_CONV_Q_HOSTED)
+/* Output channels per block, and the most weights (term pairs x channels x 2, the block
+ * padded to 8 channels) whose centred int16 copy (w - zw) is kept on the stack; larger
+ * kernels take the reference kernel (ecnn_conv2d_q_hwio_fits). A 3x3 window over 64 channels
+ * keeps whole 64-channel blocks (80 KB), so each pixel's terms are gathered once per 64
+ * outputs, not once per 8; and ECNN_CONV_Q_PIXELS pixels go to each dotn call. */
+#define CONV_O_BLOCK 64u
+#define CONV_W_STACK 40960u
+#define CONV_PIXELS ECNN_CONV_Q_PIXELS
+#define CONV_X_STACK 1024u /* terms per output pixel (taps x channels per group) */
+
+/* x[i] - zx as int32 for an int8 or uint8 buffer. */
+static inline int32_t centred(const void *x, size_t i, ecnn_qtype t, int32_t zx)
+{
+    return (t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i]) - zx;
+}
+
+/* dst[c] = src[c] - zx for n contiguous int8 or uint8 values: plain loops the compiler vectorises. */
+static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype t, int32_t zx)
+{
+    uint32_t c;
+    if (t == ECNN_Q_U8)
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)src[c] - zx);
+    else
+        for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
 /* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
@@ -199,15 +195,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 int16_t *xk = xks[pending];
                 /* taps in the padding contribute 0 (x == zx); an odd last pair's second term
                  * (index `terms`) is never written and stays 0 */
-                /* the ISA's widening, tap by tap (each tap's cg codes are contiguous), where a tap has
-                 * enough channels to pay for a call per tap */
-                if (uk->widen && cg >= 8) {
-                    if (ky1 - ky0 != p->kh || kx1 - kx0 != p->kw) memset(xk, 0, (size_t)terms * sizeof xk[0]);
-                    for (ky = ky0; ky < ky1; ky++)
-                        for (kx = kx0; kx < kx1; kx++)
-                            uk->widen(xk + ((size_t)ky * p->kw + kx) * cg,
-                                      (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx), cg, q);
-                } else if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
+                if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
                     if (cg >= 8) /* each tap's channels are a contiguous run */
                         for (t = 0; t < terms; t += cg)
@@ -243,3 +231,4 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         }
     }
 }
+#endif /* ECNN_CONV_Q_HOSTED */

@@ -7,16 +7,16 @@
 #include "kernels/kernels_i8.h"
 
 #if defined(__ARM_FEATURE_DSP)
-ecnn_conv_q_dot_kernel ecnn_conv_q_dot_dsp;
+ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_dsp;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_dsp;
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_dsp;
+ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_dsp;
 ecnn_conv_q_widen_kernel ecnn_conv_q_widen_dsp;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dsp;
 #endif
 #if defined(__ARM_FEATURE_MVE)
-ecnn_conv_q_dot_kernel ecnn_conv_q_dot_mve;
+ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_mve;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_mve;
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_mve;
+ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_mve;
 ecnn_conv_q_widen_kernel ecnn_conv_q_widen_mve;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_mve;
 #endif

@@ -19,41 +19,6 @@ static inline uint32_t load32(const void *p)
     return v;
 }
 
-/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1]: each term pair of
- * x and each channel's weight pair are one word, so a pair of MACs is one SMLAD. Eight channels
- * a pass keep eight accumulators in registers and load each x pair once (22 instructions for
- * 16 MACs with GCC 12 -O2). */
-void ecnn_conv_q_dot_dsp(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
-{
-    uint32_t o, j;
-    for (o = 0; o < c8; o += 8) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        const int16_t *w = wc + (size_t)o * 2;
-        const int16_t *xp = xk;
-        for (j = 0; j < pairs; j++) {
-            const int16x2_t x = (int16x2_t)load32(xp);
-            a0 = __smlad(x, (int16x2_t)load32(w), a0);
-            a1 = __smlad(x, (int16x2_t)load32(w + 2), a1);
-            a2 = __smlad(x, (int16x2_t)load32(w + 4), a2);
-            a3 = __smlad(x, (int16x2_t)load32(w + 6), a3);
-            a4 = __smlad(x, (int16x2_t)load32(w + 8), a4);
-            a5 = __smlad(x, (int16x2_t)load32(w + 10), a5);
-            a6 = __smlad(x, (int16x2_t)load32(w + 12), a6);
-            a7 = __smlad(x, (int16x2_t)load32(w + 14), a7);
-            xp += 2;
-            w += (size_t)c8 * 2;
-        }
-        acc[o] = a0;
-        acc[o + 1] = a1;
-        acc[o + 2] = a2;
-        acc[o + 3] = a3;
-        acc[o + 4] = a4;
-        acc[o + 5] = a5;
-        acc[o + 6] = a6;
-        acc[o + 7] = a7;
-    }
-}
-
 /* x rotated right by 8 bits (SXTB16's rotated form takes it in the same instruction). */
 static inline uint32_t ror8(uint32_t x)
 {
@@ -125,74 +90,149 @@ static inline uint32_t pack_tops(uint32_t lo, uint32_t hi)
     return r;
 }
 
-/* widen_codes with unsigned_codes constant (inlined twice): one widening per loop. */
-static inline __attribute__((always_inline)) uint32_t widen_codes(int16_t *xk, const uint8_t *x8, uint32_t count,
-                                                                  uint32_t zx2, int unsigned_codes)
+#define PIXELS ECNN_CONV_Q_DIRECT_PIXELS
+
+/* A run of one pixel's codes centred into dot_direct's interleaved terms (kernels_i8.h
+ * ecnn_conv_q_widen_kernel), 4 a step: one word of codes, widened into the even and odd pairs,
+ * packed back into the pairs (x0, x1) and (x2, x3), PIXELS words apart. Inlined with
+ * unsigned_codes constant. */
+static inline __attribute__((always_inline)) void widen_codes(uint8_t *xk, const uint8_t *x8, uint32_t count,
+                                                              const ecnn_qlinear_params *q, int unsigned_codes)
 {
+    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u;
     uint32_t i;
-    for (i = 0; i + 4 <= count; i += 4) {
+    for (i = 0; i + 4 <= count; i += 4, xk += 8 * PIXELS) {
         uint32_t xe, xo, lo, hi; /* (x0, x2), (x1, x3) -> (x0, x1), (x2, x3) */
         centred_pairs(load32(x8 + i), unsigned_codes, zx2, &xe, &xo);
         lo = pack_bottoms(xe, xo);
         hi = pack_tops(xe, xo);
-        memcpy(xk + i, &lo, sizeof lo);
-        memcpy(xk + i + 2, &hi, sizeof hi);
+        memcpy(xk, &lo, sizeof lo);
+        memcpy(xk + 4 * PIXELS, &hi, sizeof hi);
     }
-    return i;
-}
-
-/* One tap's codes centred as int16 (kernels_i8.h ecnn_conv_q_widen_kernel), 4 a step: one word
- * of codes, widened into the even and odd pairs, packed back in order. */
-void ecnn_conv_q_widen_dsp(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
-{
-    const int unsigned_codes = q->x_type == ECNN_Q_U8;
-    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u;
-    const uint8_t *x8 = (const uint8_t *)x;
-    uint32_t i = unsigned_codes ? widen_codes(xk, x8, count, zx2, 1) : widen_codes(xk, x8, count, zx2, 0);
-    for (; i < count; i++)
-        xk[i] = (int16_t)((unsigned_codes ? (int32_t)x8[i] : (int32_t)(int8_t)x8[i]) - q->x_zero_point);
-}
-
-/* One tap's products added to acc[0..count) (count a multiple of 4): the 4 input codes of 4
- * channels are one word, widened and centred into the even and odd channel pairs; their 4
- * weights two words; SMLABB / SMLABT / SMLATB / SMLATT multiply the matching 16-bit halves.
- * Inlined with unsigned_codes constant: one widening per loop. */
-static inline __attribute__((always_inline)) void dw_tap(int32_t *acc, const uint8_t *x, const int16_t *w,
-                                                         uint32_t count, uint32_t zx2, int unsigned_codes)
-{
-    uint32_t c;
-    for (c = 0; c < count; c += 4) {
-        const uint32_t w01 = load32(w + c), w23 = load32(w + c + 2);
-        uint32_t xe, xo; /* (x0, x2), (x1, x3), centred */
-        centred_pairs(load32(x + c), unsigned_codes, zx2, &xe, &xo);
-        acc[c] = __smlabb((int32_t)xe, (int32_t)w01, acc[c]);
-        acc[c + 1] = __smlabt((int32_t)xo, (int32_t)w01, acc[c + 1]);
-        acc[c + 2] = __smlatb((int32_t)xe, (int32_t)w23, acc[c + 2]);
-        acc[c + 3] = __smlatt((int32_t)xo, (int32_t)w23, acc[c + 3]);
+    for (; i < count; i++) {
+        const int16_t v = (int16_t)((unsigned_codes ? (int32_t)x8[i] : (int32_t)(int8_t)x8[i]) - q->x_zero_point);
+        memcpy(xk + (i % 4 / 2) * 4 * PIXELS + (i % 2) * 2, &v, sizeof v);
     }
 }
 
-/* The depthwise sums of one output pixel (kernels_i8.h ecnn_conv_q_dw_kernel): tap by tap over
- * the channels (dw_tap), the last count % 4 channels in scalar code. */
-void ecnn_conv_q_dw_dsp(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                        const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
+void ecnn_conv_q_widen_dsp(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
 {
-    const int unsigned_codes = q->x_type == ECNN_Q_U8;
-    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u, count4 = count / 4 * 4;
-    const uint8_t *x8 = (const uint8_t *)x;
-    uint32_t c, i;
-    for (c = 0; c < count; c++) acc[c] = 0;
-    for (i = 0; i < taps; i++) {
-        const int16_t *w = wc + (size_t)tap[i] * wstride;
-        if (unsigned_codes)
-            dw_tap(acc, x8 + xoff[i], w, count4, zx2, 1);
-        else
-            dw_tap(acc, x8 + xoff[i], w, count4, zx2, 0);
-        for (c = count4; c < count; c++) {
-            const uint8_t code = x8[xoff[i] + c];
-            acc[c] += ((unsigned_codes ? (int32_t)code : (int32_t)(int8_t)code) - q->x_zero_point) * w[c];
+    if (q->x_type == ECNN_Q_U8)
+        widen_codes((uint8_t *)xk, (const uint8_t *)x, count, q, 1);
+    else
+        widen_codes((uint8_t *)xk, (const uint8_t *)x, count, q, 0);
+}
+
+/* One term pair of 2 channels (l = 0, 1) of the 3 pixels p, into a(2p + l): from the weight
+ * pointer w (row t of the 2 channels' int8 codes at w, row t + 1 at w + stride; w moves 2 rows)
+ * and the interleaved x pairs at xp (moves one pair). LDRH of the two rows' 2 codes, PKHBT
+ * into (w0 w1 | w0' w1'), whose SXTB16 and SXTB16 ROR 8 are the channels' pairs (w(t),
+ * w(t + 1)); one SMLAD per channel and pixel: 14 instructions for 12 MACs. In assembly: 6
+ * accumulators, 4 temporaries and 4 pointers and bounds take the 14 registers, which GCC 12's
+ * allocation of the same C spills. */
+#define DOT_PAIR                                                                                                       \
+    "ldrh %[w1], [%[w], %[stride]]\n\t"                                                                                \
+    "ldrh %[w0], [%[w]]\n\t"                                                                                           \
+    "add %[w], %[w], %[stride], lsl #1\n\t"                                                                            \
+    "pkhbt %[w0], %[w0], %[w1], lsl #16\n\t"                                                                           \
+    "sxtb16 %[w1], %[w0], ror #8\n\t"                                                                                  \
+    "sxtb16 %[w0], %[w0]\n\t"                                                                                          \
+    "ldrd %[x0], %[x1], [%[xp]], #8\n\t"                                                                               \
+    "smlad %[a0], %[x0], %[w0], %[a0]\n\t"                                                                             \
+    "smlad %[a1], %[x0], %[w1], %[a1]\n\t"                                                                             \
+    "smlad %[a2], %[x1], %[w0], %[a2]\n\t"                                                                             \
+    "smlad %[a3], %[x1], %[w1], %[a3]\n\t"                                                                             \
+    "ldr %[x0], [%[xp]], #4\n\t"                                                                                       \
+    "smlad %[a4], %[x0], %[w0], %[a4]\n\t"                                                                             \
+    "smlad %[a5], %[x0], %[w1], %[a5]\n\t"
+#define DOT_PAIR_OUTPUTS                                                                                               \
+    [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [w] "+r"(wp),            \
+        [xp] "+r"(xp), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+
+/* kernels_i8.h ecnn_conv_q_dot_direct_kernel for int8 weights: 2 channels of the 3 pixels a pass
+ * (DOT_PAIR, two pairs a loop iteration where there are); no weight is copied. An odd last term
+ * reads its row twice (stride 0): the x pair's second term is 0. */
+void ecnn_conv_q_dot_direct_dsp(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
+                                uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int8_t *w8 = (const int8_t *)w;
+    const uint32_t pairs = terms / 2;
+    uint32_t o, j, p;
+    (void)q;
+    for (o = 0; o + 2 <= count; o += 2) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+        const int8_t *wp = w8 + o;
+        const uint32_t *xp = xw, *end = xw + PIXELS * (pairs & ~1u);
+        uint32_t w0, w1, x0, x1;
+        if (pairs >= 2)
+            __asm__("1:\n\t" DOT_PAIR DOT_PAIR "cmp %[xp], %[end]\n\t"
+                    "bne 1b"
+                    : DOT_PAIR_OUTPUTS
+                    : [stride] "r"(wstride), [end] "r"(end)
+                    : "cc", "memory");
+        if (pairs % 2) __asm__(DOT_PAIR:DOT_PAIR_OUTPUTS : [stride] "r"(wstride) : "memory");
+        if (terms % 2) __asm__(DOT_PAIR:DOT_PAIR_OUTPUTS : [stride] "r"(0u) : "memory");
+        acc[o] = a0, acc[o + 1] = a1;
+        acc[count + o] = a2, acc[count + o + 1] = a3;
+        acc[2 * count + o] = a4, acc[2 * count + o + 1] = a5;
+    }
+    for (; o < count; o++) /* an odd count's last channel */
+        for (p = 0; p < PIXELS; p++) {
+            int32_t sum = 0;
+            for (j = 0; j < terms; j++) {
+                int16_t xv;
+                memcpy(&xv, (const uint8_t *)xw + (size_t)(j / 2) * 4 * PIXELS + p * 4 + (j % 2) * 2, sizeof xv);
+                sum += xv * w8[(size_t)j * wstride + o];
+            }
+            acc[p * count + o] = sum;
         }
+}
+
+/* The depthwise sums of one output pixel over the int8 weights in place (kernels_i8.h
+ * ecnn_conv_q_dw_direct_kernel), 4 channels a pass with their accumulators in registers: per tap, the
+ * word of 4 codes widened and centred into the even and odd pairs (x0, x2), (x1, x3), the word
+ * of 4 weights widened alike by SXTB16, and SMLABB / SMLATT multiply the matching halves.
+ * Inlined with unsigned_codes constant. */
+static inline __attribute__((always_inline)) void dw_channels(int32_t *acc, const uint8_t *x8, const size_t *xoff,
+                                                              const int8_t *w8, const size_t *woff, uint32_t taps,
+                                                              uint32_t count, uint32_t zx2, int unsigned_codes)
+{
+    uint32_t c, i;
+    for (c = 0; c + 4 <= count; c += 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (i = 0; i < taps; i++) {
+            const uint32_t w4 = load32(w8 + woff[i] + c);
+            const int16x2_t we = __sxtb16(w4), wo = __sxtb16(ror8(w4));
+            uint32_t xe, xo;
+            centred_pairs(load32(x8 + xoff[i] + c), unsigned_codes, zx2, &xe, &xo);
+            a0 = __smlabb((int32_t)xe, we, a0);
+            a1 = __smlabb((int32_t)xo, wo, a1);
+            a2 = __smlatt((int32_t)xe, we, a2);
+            a3 = __smlatt((int32_t)xo, wo, a3);
+        }
+        acc[c] = a0;
+        acc[c + 1] = a1;
+        acc[c + 2] = a2;
+        acc[c + 3] = a3;
     }
+    for (; c < count; c++) { /* the last count % 4 channels */
+        int32_t a = 0;
+        for (i = 0; i < taps; i++) {
+            const uint8_t code = x8[xoff[i] + c];
+            a += ((unsigned_codes ? (int32_t)code : (int32_t)(int8_t)code) - (int32_t)(int16_t)zx2) * w8[woff[i] + c];
+        }
+        acc[c] = a;
+    }
+}
+
+void ecnn_conv_q_dw_direct_dsp(int32_t *acc, const void *x, const size_t *xoff, const void *w, const size_t *woff,
+                               uint32_t taps, uint32_t count, const ecnn_qlinear_params *q)
+{
+    const uint32_t zx2 = ((uint32_t)q->x_zero_point & 0xFFFFu) * 0x10001u;
+    if (q->x_type == ECNN_Q_U8)
+        dw_channels(acc, (const uint8_t *)x, xoff, (const int8_t *)w, woff, taps, count, zx2, 1);
+    else
+        dw_channels(acc, (const uint8_t *)x, xoff, (const int8_t *)w, woff, taps, count, zx2, 0);
 }
 
 /* ecnn_fc_q_panel8x4_portable's contract (kernels_i8.h): per group of 4 inputs, each output's

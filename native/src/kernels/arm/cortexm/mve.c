@@ -15,28 +15,70 @@ static inline uint32_t load32(const void *p)
     return v;
 }
 
-/* acc[o] = sum_j xk[2j] * wc[(j*c8 + o)*2] + xk[2j+1] * wc[(j*c8 + o)*2 + 1]: one vector holds
- * the weight pairs of 4 channels (w(o,0), w(o,1), w(o+1,0), ...); against the x pair repeated
- * in every lane, VMULLB widens and multiplies the first terms, VMULLT the second ones, each
- * giving 4 int32 products, one lane per channel. */
-void ecnn_conv_q_dot_mve(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
+#define PIXELS ECNN_CONV_Q_DIRECT_PIXELS
+
+/* Term t of the 3 pixels (4 bytes apart from xt) as int32. */
+static inline int32_t term16(const uint8_t *xt)
 {
-    uint32_t o, j;
-    for (o = 0; o < c8; o += 8) {
-        int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0); /* channels o..o+3, o+4..o+7 */
-        const int16_t *w = wc + (size_t)o * 2;
-        for (j = 0; j < pairs; j++) {
-            const int16x8_t x = vreinterpretq_s16_u32(vdupq_n_u32(load32(xk + 2 * j)));
-            const int16x8_t w0 = vld1q_s16(w), w1 = vld1q_s16(w + 8);
-            lo = vaddq_s32(lo, vmullbq_int_s16(w0, x));
-            hi = vaddq_s32(hi, vmullbq_int_s16(w1, x));
-            lo = vaddq_s32(lo, vmulltq_int_s16(w0, x));
-            hi = vaddq_s32(hi, vmulltq_int_s16(w1, x));
-            w += (size_t)c8 * 2;
-        }
-        vst1q_s32(acc + o, lo);
-        vst1q_s32(acc + o + 4, hi);
+    int16_t v;
+    memcpy(&v, xt, sizeof v);
+    return v;
+}
+
+/* Row t (the weights at `row`) of 8 channels into the 3 pixels' accumulators (a0 a1 | b0 b1 |
+ * c0 c1): the codes loaded widened to int32 lanes (VLDRB.S32; predicated by lo, hi past count)
+ * straight from the model, each pixel's term (xt) multiplied in by VMLA (vector by scalar). A
+ * macro: GCC 12 keeps the accumulators of an inlined function's array in memory. */
+#define DOT_ROW(row, xt, predicated)                                                                                   \
+    do {                                                                                                               \
+        const int32x4_t w0_ = (predicated) ? vldrbq_z_s32((row), lo) : vldrbq_s32(row);                                \
+        const int32x4_t w1_ = (predicated) ? vldrbq_z_s32((row) + 4, hi) : vldrbq_s32((row) + 4);                      \
+        const int32_t x0_ = term16(xt), x1_ = term16((xt) + 4), x2_ = term16((xt) + 8);                                \
+        a0 = vmlaq_n_s32(a0, w0_, x0_);                                                                                \
+        a1 = vmlaq_n_s32(a1, w1_, x0_);                                                                                \
+        b0 = vmlaq_n_s32(b0, w0_, x1_);                                                                                \
+        b1 = vmlaq_n_s32(b1, w1_, x1_);                                                                                \
+        c0 = vmlaq_n_s32(c0, w0_, x2_);                                                                                \
+        c1 = vmlaq_n_s32(c1, w1_, x2_);                                                                                \
+    } while (0)
+
+/* 8 channels (the first `left` of them if predicated) of the 3 pixels' sums (DOT_ROW), a term
+ * pair a step, into acc[p * count]. */
+static inline __attribute__((always_inline)) void dot_channels(int32_t *acc, const uint32_t *xw, const int8_t *w,
+                                                               uint32_t wstride, uint32_t terms, uint32_t count,
+                                                               uint32_t left, int predicated)
+{
+    const mve_pred16_t lo = vctp32q(left), hi = vctp32q(left > 4 ? left - 4 : 0);
+    const uint8_t *xt = (const uint8_t *)xw;
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0;
+    uint32_t t;
+    for (t = 0; t + 2 <= terms; t += 2, w += 2 * (size_t)wstride, xt += 4 * PIXELS) {
+        const int8_t *next = w + wstride;
+        DOT_ROW(w, xt, predicated);
+        /* the next row's loads after this row's products: 6 accumulators and 2 rows fill the 8
+         * vector registers, and GCC 12 would load the next row early and spill an accumulator */
+        __asm__("" : "+r"(next) : "w"(c1));
+        DOT_ROW(next, xt + 2, predicated);
     }
+    if (t < terms) DOT_ROW(w, xt, predicated);
+    vstrwq_p_s32(acc, a0, lo);
+    vstrwq_p_s32(acc + 4, a1, hi);
+    vstrwq_p_s32(acc + count, b0, lo);
+    vstrwq_p_s32(acc + count + 4, b1, hi);
+    vstrwq_p_s32(acc + 2 * count, c0, lo);
+    vstrwq_p_s32(acc + 2 * count + 4, c1, hi);
+}
+
+/* kernels_i8.h ecnn_conv_q_dot_direct_kernel for int8 weights, 8 channels of the 3 pixels a pass
+ * in 6 vectors of int32 accumulators (dot_channels); the last count % 8 channels predicated. */
+void ecnn_conv_q_dot_direct_mve(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
+                                uint32_t count, const ecnn_qlinear_params *q)
+{
+    const int8_t *w8 = (const int8_t *)w;
+    uint32_t o;
+    (void)q;
+    for (o = 0; o + 8 <= count; o += 8) dot_channels(acc + o, xw, w8 + o, wstride, terms, count, 8, 0);
+    if (o < count) dot_channels(acc + o, xw, w8 + o, wstride, terms, count, count - o, 1);
 }
 
 /* ecnn_q_store_scaled_portable's result, 4 outputs a step: the requantization of kernels_i8.h
@@ -67,19 +109,21 @@ void ecnn_q_store_scaled_mve(void *y, size_t first, const int32_t *acc, uint32_t
     ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
 }
 
-/* The depthwise sums of one output pixel (kernels_i8.h ecnn_conv_q_dw_kernel), 8 channels a
- * pass in two vectors of int32 accumulators: per tap, the codes and the weights are loaded
- * widened to int32 lanes (VLDRB, VLDRH), centred, multiplied and added. */
-void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                        const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
+/* The depthwise sums of one output pixel over the int8 weights in place (kernels_i8.h
+ * ecnn_conv_q_dw_direct_kernel), 8 channels a pass in two vectors of int32 accumulators: per
+ * tap, the codes and the weights are loaded widened to int32 lanes (VLDRB), the codes
+ * centred, multiplied and added. */
+void ecnn_conv_q_dw_direct_mve(int32_t *acc, const void *x, const size_t *xoff, const void *w, const size_t *woff,
+                               uint32_t taps, uint32_t count, const ecnn_qlinear_params *q)
 {
     const int unsigned_codes = q->x_type == ECNN_Q_U8;
     const int32_t zx = q->x_zero_point;
+    const int8_t *w8 = (const int8_t *)w;
     uint32_t c, i;
     for (c = 0; c + 8 <= count; c += 8) {
         int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(0);
         for (i = 0; i < taps; i++) {
-            const int16_t *w = wc + (size_t)tap[i] * wstride + c;
+            const int8_t *wt = w8 + woff[i] + c;
             int32x4_t x0, x1;
             if (unsigned_codes) {
                 const uint8_t *xp = (const uint8_t *)x + xoff[i] + c;
@@ -90,8 +134,8 @@ void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const u
                 x0 = vldrbq_s32(xp);
                 x1 = vldrbq_s32(xp + 4);
             }
-            lo = vaddq_s32(lo, vmulq_s32(vsubq_n_s32(x0, zx), vldrhq_s32(w)));
-            hi = vaddq_s32(hi, vmulq_s32(vsubq_n_s32(x1, zx), vldrhq_s32(w + 4)));
+            lo = vaddq_s32(lo, vmulq_s32(vsubq_n_s32(x0, zx), vldrbq_s32(wt)));
+            hi = vaddq_s32(hi, vmulq_s32(vsubq_n_s32(x1, zx), vldrbq_s32(wt + 4)));
         }
         vst1q_s32(acc + c, lo);
         vst1q_s32(acc + c + 4, hi);
@@ -101,27 +145,31 @@ void ecnn_conv_q_dw_mve(int32_t *acc, const void *x, const size_t *xoff, const u
         for (i = 0; i < taps; i++) {
             const size_t at = xoff[i] + c;
             a += ((unsigned_codes ? (int32_t)((const uint8_t *)x)[at] : (int32_t)((const int8_t *)x)[at]) - zx) *
-                 wc[(size_t)tap[i] * wstride + c];
+                 w8[woff[i] + c];
         }
         acc[c] = a;
     }
 }
 
-/* One tap's codes centred as int16 (kernels_i8.h ecnn_conv_q_widen_kernel), 8 a step: VLDRB
- * widening to int16 lanes, a subtraction, a store. */
-void ecnn_conv_q_widen_mve(int16_t *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
+/* A run of one pixel's codes centred into dot_direct's interleaved terms (kernels_i8.h
+ * ecnn_conv_q_widen_kernel), 8 a step: VLDRB widening to int16 lanes, a subtraction, and a
+ * scattering store of the 4 pairs, PIXELS words apart. */
+void ecnn_conv_q_widen_mve(void *xk, const void *x, uint32_t count, const ecnn_qlinear_params *q)
 {
     const int16_t zx = (int16_t)q->x_zero_point;
+    const uint32x4_t pair_at = vmulq_n_u32(vidupq_n_u32(0, 1), 4 * PIXELS); /* bytes */
+    uint8_t *out = (uint8_t *)xk;
     uint32_t i;
-    if (q->x_type == ECNN_Q_U8) {
-        const uint8_t *x8 = (const uint8_t *)x;
-        for (i = 0; i + 8 <= count; i += 8)
-            vst1q_s16(xk + i, vsubq_n_s16(vreinterpretq_s16_u16(vldrbq_u16(x8 + i)), zx));
-        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
-    } else {
-        const int8_t *x8 = (const int8_t *)x;
-        for (i = 0; i + 8 <= count; i += 8) vst1q_s16(xk + i, vsubq_n_s16(vldrbq_s16(x8 + i), zx));
-        for (; i < count; i++) xk[i] = (int16_t)((int32_t)x8[i] - zx);
+    for (i = 0; i + 8 <= count; i += 8, out += 16 * PIXELS) {
+        const int16x8_t v = q->x_type == ECNN_Q_U8
+                                ? vsubq_n_s16(vreinterpretq_s16_u16(vldrbq_u16((const uint8_t *)x + i)), zx)
+                                : vsubq_n_s16(vldrbq_s16((const int8_t *)x + i), zx);
+        vstrwq_scatter_offset_s32((int32_t *)(void *)out, pair_at, vreinterpretq_s32_s16(v));
+    }
+    for (; i < count; i++) {
+        const uint8_t code = ((const uint8_t *)x)[i];
+        const int16_t v = (int16_t)((q->x_type == ECNN_Q_U8 ? (int32_t)code : (int32_t)(int8_t)code) - zx);
+        memcpy(out + (i % 8 / 2) * 4 * PIXELS + (i % 2) * 2, &v, sizeof v);
     }
 }
 

@@ -223,6 +223,6 @@ def compile_command(args) -> int:
     if args.out:
         write_bytes(args.out, blob)
         print(f"wrote {args.out} ({len(blob):,} bytes)")
-    c_path, h_path = emit_c(blob, args.emit_c)
-    print(f"wrote {c_path} and {h_path} ({len(blob):,} model bytes)")
+    c_path, h_path, ops_path = emit_c(blob, args.emit_c)
+    print(f"wrote {c_path}, {h_path} ({len(blob):,} model bytes) and {ops_path}")
     return 0

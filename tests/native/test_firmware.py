@@ -99,3 +99,37 @@ def test_emit_c_needs_a_c_file_name(generated, tmp_path, capsys):
     out, _ = generated
     assert main(["compile", "--emit-c", str(tmp_path / "model.txt"), str(out / "tiny.int8.onnx")]) == 2
     assert "must end in .c" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("conv_linked", [True, False])
+def test_library_linked_with_the_models_ops_only(generated, tmp_path, conv_linked):
+    """--emit-c's model_data_ops.h builds a library that links the model's ops only; a build that
+    leaves out one of them refuses the model at load with a status (no crash)."""
+    out, expected = generated
+    ops = (out / "model_data_ops.h").read_text()
+    assert "#define ECNN_USES_CONV_2D 1" in ops and "#define ECNN_USES_RESIZE_2D 0" in ops
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for name in ("model_data.c", "model_data.h", "test_image.h"):
+        shutil.copy(out / name, gen / name)
+    if not conv_linked:
+        ops = ops.replace("#define ECNN_USES_CONV_2D 1", "#define ECNN_USES_CONV_2D 0")
+    (gen / "model_data_ops.h").write_text(ops)
+    build = tmp_path / "build"
+    command = ["make", "-s", "-C", str(FIRMWARE), f"GEN={gen}", f"OUT={build}"]
+    made = subprocess.run(
+        [*command, f"CFLAGS=-O2 -DECNN_OPS_HEADER=model_data_ops.h -I{gen}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    symbols = subprocess.run(["nm", build / "firmware"], capture_output=True, text=True, check=True).stdout
+    assert "ecnn_eval_resize_2d" not in symbols  # an op the model does not use is not in the program
+    run = subprocess.run([build / "firmware"], capture_output=True, text=True, timeout=60)
+    if conv_linked:
+        assert "ecnn_eval_conv_2d" in symbols
+        assert run.returncode == 0 and run.stdout.strip() == f"class {expected} {CLASSES[expected]}", run.stdout
+    else:
+        assert "ecnn_eval_conv_2d" not in symbols
+        assert run.returncode == 2 and "left out of this build" in run.stdout, run.stdout

@@ -47,6 +47,8 @@ class Result:
     instructions: int
     isa: str
     flash: int
+    flash_model: int  # the .ecnn bytes (model_data)
+    flash_library: int  # edgecnn's code and read-only data as linked (the model's ops only)
     ram: int
     arena: int
     stack: int
@@ -58,7 +60,9 @@ class Result:
         return (
             f"{CORES[self.core]} {self.model}: identical to host {'yes' if self.identical else 'NO'}; "
             f"{self.macs / 1e6:.2f} M MACs; {self.instructions / 1e6:.2f} M instructions; "
-            f"{per_mac:.2f} instructions/MAC; flash {self.flash:,} B; ram {self.ram:,} B "
+            f"{per_mac:.2f} instructions/MAC; flash {self.flash:,} B (model {self.flash_model:,} + library "
+            f"{self.flash_library:,} + test harness and C runtime {self.flash - self.flash_model - self.flash_library:,}); "
+            f"ram {self.ram:,} B "
             f"(arena {self.arena:,} + stack {self.stack:,} + static {self.static:,}); kernels {self.isa}, "
             f"conv and FC ops alone {self.mac_ops[1] / max(self.mac_ops[0], 1):.2f} instructions/MAC"
         )
@@ -188,6 +192,22 @@ def build(core: str, gen: Path, out: Path) -> Path:
     return out / "firmware.elf"
 
 
+def linked_bytes(elf: Path, objects: list[Path]) -> int:
+    """Bytes of code and read-only data in elf that the given objects define (what the link
+    kept of them: --gc-sections drops the rest)."""
+    defined = set()
+    for line in run(["arm-none-eabi-nm", "--defined-only", *objects]).splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            defined.add(parts[2])
+    total = 0
+    for line in run(["arm-none-eabi-nm", "-S", "-t", "d", elf]).splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTrR" and parts[3] in defined:
+            total += int(parts[1])
+    return total
+
+
 def run_core(name: str, core: str, prepared: Prepared, out: Path) -> Result:
     elf = build(core, prepared.gen, out)
     machine = run(["make", "-s", "--no-print-directory", "-C", HERE, f"CORE={core}", "machine"]).strip()
@@ -230,6 +250,8 @@ def run_core(name: str, core: str, prepared: Prepared, out: Path) -> Result:
         int(values["instructions"]),
         values.get("isa", "?"),
         sum(sizes.get(s, 0) for s in FLASH_SECTIONS),
+        (prepared.gen / "model.ecnn").stat().st_size,
+        linked_bytes(elf, sorted((out / "lib").rglob("*.o"))),
         prepared.arena + stack + static,
         prepared.arena,
         stack,

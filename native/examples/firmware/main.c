@@ -31,7 +31,9 @@ int main(void)
 
     st = ecnn_model_init(&model, model_data, MODEL_DATA_BYTES);
     if (st != ECNN_OK) {
-        printf("model: %s\n", ecnn_status_string(st));
+        int32_t op, tensor;
+        const char *why = ecnn_model_error(&model, &op, &tensor);
+        printf("model: %s (op %ld: %s)\n", ecnn_status_string(st), (long)op, why);
         return 2;
     }
     for (i = 0; i < MODEL_DATA_INPUT_FLOATS; i++) input[i] = (float)test_image[i] / 255.0f; /* input contract */

@@ -100,6 +100,8 @@ static ecnn_status check_op(ecnn_model *m, const ecnn_op_rec *op, uint32_t index
     c.op = op;
     c.index = index;
     if (def == NULL) return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, NO_OP, "unknown or unsupported op type");
+    if (def->check == NULL)
+        return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, NO_OP, "op left out of this build (its ECNN_OPS_HEADER)");
     if (op->num_params != def->words) return ecnn_op_fail(&c, ECNN_E_CORRUPT, NO_OP, "wrong number of op parameters");
     if (op->scratch != ECNN_NO_TENSOR) /* no kernel uses scratch */
         return ecnn_op_fail(&c, ECNN_E_UNSUPPORTED, op->scratch,

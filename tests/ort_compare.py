@@ -7,9 +7,11 @@ from __future__ import annotations
 import collections
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from needs import need
 
 onnx = need("onnx")
@@ -81,6 +83,35 @@ def optimized_ops(model) -> collections.Counter:
 
 def rand(shape, seed=0) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+class GroupedConv(NamedTuple):
+    """The sizes of a 2-D convolution (or its transpose) in groups: input h x w, `groups` groups of
+    cg input and og output channels, kernel kh x kw, strides sh, sw, dilations dh, dw."""
+
+    h: int
+    w: int
+    groups: int
+    cg: int
+    og: int
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+
+
+@st.composite
+def grouped_convs(draw, *, size: int, groups: int, kernel: int, stride: int, dilation: int) -> GroupedConv:
+    """A GroupedConv, each size drawn from 1 to its bound (1 to 3 channels a group)."""
+
+    def two(bound):
+        return draw(st.integers(1, bound)), draw(st.integers(1, bound))
+
+    h, w = two(size)
+    group_count, cg, og = draw(st.integers(1, groups)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return GroupedConv(h, w, group_count, cg, og, *two(kernel), *two(stride), *two(dilation))
 
 
 def same_pads_ok(size, stride, kernel, dilation=1) -> bool:

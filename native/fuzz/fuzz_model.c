@@ -123,6 +123,13 @@ done:
     free(arena);
 }
 
+static void refuses_other_batch(const ecnn_model *m, uint32_t batch)
+{
+    /* refused before any buffer is sized or touched */
+    static float in[1], out[1];
+    if (ecnn_run(m, batch, in, sizeof in, out, sizeof out, NULL, 0) != ECNN_E_BATCH) __builtin_trap();
+}
+
 static void exercise(const uint8_t *buf, size_t size)
 {
     ecnn_model m;
@@ -146,8 +153,14 @@ static void exercise(const uint8_t *buf, size_t size)
         if (ecnn_model_op(&m, i, &o) != ECNN_OK) __builtin_trap();
         (void)ecnn_op_name(o.op_type);
     }
-    run_once(&m, 1, 0);
-    run_once(&m, 3, 1);
+    if (info.batch != 0) { /* a graph that fixes its batch runs at it and refuses any other */
+        run_once(&m, info.batch, 0);
+        run_once(&m, info.batch, 1);
+        refuses_other_batch(&m, info.batch + 1);
+    } else {
+        run_once(&m, 1, 0);
+        run_once(&m, 3, 1);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

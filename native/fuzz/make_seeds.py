@@ -223,8 +223,10 @@ def quantized(model, rng, tmp: Path, *, per_channel=True, activation="int8"):
     return onnx.load(str(out))
 
 
-def seeds(rng, tmp: Path) -> dict:
-    f = {
+def float_seeds(rng) -> dict:
+    """The float seed models: the reference CNN's structure with Relu, then with LeakyRelu,
+    padding, stride and ceil_mode pooling, then with Clip, dilation, groups and Gemm."""
+    return {
         "float_relu": float_model("float_relu", rng),
         "float_leaky_pad_stride": float_model(
             "float_leaky",
@@ -247,6 +249,10 @@ def seeds(rng, tmp: Path) -> dict:
             batch=1,
         ),
     }
+
+
+def seeds(rng, tmp: Path) -> dict:
+    f = float_seeds(rng)
     q = {
         "int8_per_channel": quantized(f["float_relu"], rng, tmp),
         "int8_per_tensor_uint8": quantized(f["float_relu"], rng, tmp, per_channel=False, activation="uint8"),

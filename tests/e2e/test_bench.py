@@ -3,6 +3,7 @@ writes): the reference model, a tiny-zoo model on all three engines, a model the
 refuses, a graph with a fixed batch, the JSON schema, the interleaving order, the per-layer table,
 and the --threads contract."""
 
+import dataclasses
 import json
 import re
 
@@ -15,6 +16,7 @@ need("onnxruntime")
 
 from edgecnn.bench import measure  # noqa: E402
 from edgecnn.cli import main  # noqa: E402
+from edgecnn.runtime.model import Layer  # noqa: E402
 
 FAST = ["--runs", "3", "--min-runs", "2", "--warmup", "1", "--max-seconds", "2"]
 
@@ -46,6 +48,12 @@ def _gemm_model(path, op: str, batch=None):
 
 
 # ----------------------------------------------------------------------------- the schema
+
+
+ENGINES = ("native", "onnxruntime", "litert")
+CELL = {"model", "dtype", "batch"}  # what every timed row is of
+STATS = {f.name for f in dataclasses.fields(measure.Stats)}  # a measurement's statistics
+LAYER = {f.name for f in dataclasses.fields(Layer)}  # a per-layer row's description of the op
 
 
 def _check_schema(results: dict) -> None:
@@ -90,7 +98,7 @@ def _check_schema(results: dict) -> None:
         for v in model["variants"]:
             assert set(v) >= {"dtype", "onnx", "tflite", "tflite_note", "error", "input", "batches"}
     for row in results["engine_status"]:
-        assert row["engine"] in ("native", "onnxruntime", "litert")
+        assert row["engine"] in ENGINES
         assert row["status"] in ("ok", "not compiled", "failed", "skipped")
         assert (row["status"] == "ok") == (not row["reason"])
         assert set(row) >= {
@@ -104,41 +112,13 @@ def _check_schema(results: dict) -> None:
             "peak_rss_kib",
         }
     for m in results["measurements"]:
-        assert set(m) >= {
-            "model",
-            "dtype",
-            "batch",
-            "engine",
-            "runs",
-            "median_ms",
-            "p10_ms",
-            "p90_ms",
-            "p99_ms",
-            "min_ms",
-            "max_ms",
-            "mean_ms",
-            "images_per_s",
-            "alone_ms",
-            "floor_ms",
-            "floor_cold_ms",
-        }
+        assert set(m) >= CELL | STATS | {"engine", "images_per_s", "alone_ms", "floor_ms", "floor_cold_ms"}
         assert 0 < m["min_ms"] <= m["p10_ms"] <= m["median_ms"] <= m["p90_ms"] <= m["max_ms"]
         assert m["runs"] >= 1 and m["images_per_s"] == pytest.approx(m["batch"] / m["median_ms"] * 1e3)
         assert (m["alone_ms"] is not None) == (m["batch"] == 1)
     for c in results["comparisons"]:
-        assert set(c) >= {
-            "model",
-            "dtype",
-            "batch",
-            "native_ms",
-            "onnxruntime_ms",
-            "litert_ms",
-            "best_other",
-            "best_other_ms",
-            "native_vs_best",
-            "native_vs_onnxruntime",
-            "native_vs_litert",
-        }
+        medians, ratios = {f"{e}_ms" for e in ENGINES}, {f"native_vs_{e}" for e in ENGINES[1:]}
+        assert set(c) >= CELL | medians | ratios | {"best_other", "best_other_ms", "native_vs_best"}
         others = {k: c[f"{k}_ms"] for k in ("onnxruntime", "litert") if c[f"{k}_ms"]}
         if c["native_ms"] and others:
             assert c["best_other_ms"] == min(others.values())
@@ -146,26 +126,11 @@ def _check_schema(results: dict) -> None:
     for row in results["not_compiled"]:
         assert row["reason"] and set(row) >= {"model", "dtype", "onnx"}
     for row in results["skipped"]:
-        assert row["reason"] and set(row) >= {"model", "dtype", "batch", "engine"}
+        assert row["reason"] and set(row) >= CELL | {"engine"}
     for row in results["layers"]:
-        assert set(row) >= {
-            "model",
-            "dtype",
-            "batch",
-            "index",
-            "op",
-            "kernel",
-            "output_shape",
-            "weight_bytes",
-            "macs",
-            "median_ms",
-            "p10_ms",
-            "p90_ms",
-            "share",
-            "gmac_per_s",
-        }
+        assert set(row) >= CELL | LAYER | {"median_ms", "p10_ms", "p90_ms", "share", "gmac_per_s"}
     for row in results["layer_totals"]:
-        assert set(row) >= {"model", "dtype", "batch", "sum_ms", "rounds_ms", "whole_ms", "runs"}
+        assert set(row) >= CELL | {"sum_ms", "rounds_ms", "whole_ms", "runs"}
     json.dumps(results)  # plain JSON all the way down
 
 

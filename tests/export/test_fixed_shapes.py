@@ -63,6 +63,13 @@ def _keyword_conv(batch):
     return _model(nodes, [batch, 49, 10, 1], [batch, 12], inits)
 
 
+def _gemm_trans_a(**attrs):
+    """A case of Gemm with transA on a fixed [4, 3] input (its first axis is K, not a batch)."""
+    inits = [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))]
+    node = helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1, **attrs)
+    return _model([node], [4, 3], [3, 5], inits), (4, 3), [(3, 4)]
+
+
 CASES = {
     # name: (model, input shape run, shapes run refused)
     "rank-1 fixed": (_model([helper.make_node("Relu", ["x"], ["y"])], [6], [6]), (6,), [(5,)]),
@@ -106,26 +113,8 @@ CASES = {
         (2, 3, 4),
         [(6, 4)],
     ),
-    "gemm transA": (
-        _model(
-            [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1)],
-            [4, 3],
-            [3, 5],
-            [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))],
-        ),
-        (4, 3),
-        [(3, 4)],
-    ),
-    "gemm transA, alpha and beta": (
-        _model(
-            [helper.make_node("Gemm", ["x", "W", "B"], ["y"], transA=1, alpha=0.25, beta=0.35)],
-            [4, 3],
-            [3, 5],
-            [("W", np.random.default_rng(8).normal(size=(4, 5)).astype(np.float32)), ("B", np.ones(5, np.float32))],
-        ),
-        (4, 3),
-        [(3, 4)],
-    ),
+    "gemm transA": _gemm_trans_a(),
+    "gemm transA, alpha and beta": _gemm_trans_a(alpha=0.25, beta=0.35),
     "matmul of a vector by a stack of matrices": (
         _model(
             [helper.make_node("MatMul", ["x", "W"], ["y"])],

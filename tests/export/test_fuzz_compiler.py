@@ -42,18 +42,10 @@ def _seeds_module():
 def base_models():
     seeds = _seeds_module()
     rng = np.random.default_rng(5)
-    float_model = seeds.float_model("float", rng)
-    strided = seeds.float_model(
-        "strided",
-        rng,
-        act="LeakyRelu",
-        hw=(9, 7),
-        conv={"pads": [1, 1, 1, 1], "strides": [2, 1]},
-        pool={"pads": [0, 0, 1, 1], "ceil_mode": 1},
-    )
+    floats = seeds.float_seeds(rng)
     with tempfile.TemporaryDirectory() as tmp:
-        int8_model = seeds.quantized(float_model, rng, Path(tmp))
-    return {"float": float_model, "strided": strided, "int8": int8_model}
+        int8_model = seeds.quantized(floats["float_relu"], rng, Path(tmp))
+    return {"float": floats["float_relu"], "strided": floats["float_leaky_pad_stride"], "int8": int8_model}
 
 
 ATTRIBUTE_VALUES = st.one_of(
@@ -222,20 +214,15 @@ def mutation(draw, model):
         elif kind == "input_dtype":
             g.input[0].type.tensor_type.elem_type = draw(st.sampled_from(ONNX_DTYPES))
             done.append(f"graph input dtype -> {g.input[0].type.tensor_type.elem_type}")
-        elif kind == "outputs":
+        elif kind in ("inputs", "outputs"):  # none left, or one more (an unfed input; a node output as output)
+            infos, what = (g.input, "input") if kind == "inputs" else (g.output, "output")
             if draw(st.booleans()):
-                del g.output[:]
-                done.append("no graph output")
+                del infos[:]
+                done.append(f"no graph {what}")
             else:
-                g.output.append(helper.make_tensor_value_info(g.node[n].output[0], TensorProto.FLOAT, None))
-                done.append(f"extra graph output {g.node[n].output[0]}")
-        elif kind == "inputs":
-            if draw(st.booleans()):
-                del g.input[:]
-                done.append("no graph input")
-            else:
-                g.input.append(helper.make_tensor_value_info("second", TensorProto.FLOAT, [1, 3]))
-                done.append("second graph input")
+                name, shape = ("second", [1, 3]) if kind == "inputs" else (g.node[n].output[0], None)
+                infos.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+                done.append(f"extra graph {what} {name}")
         elif kind == "drop_input_edge" and len(node.input) > 1:
             del node.input[-1]
             done.append(f"{node.name}: last input removed")

@@ -135,42 +135,79 @@ class Case(NamedTuple):
     ties: int
 
 
-def layer_operands(rng, x_dtype, x_shape, w_shape, o, w_range, *, bias, ties, saturate, per_channel, relu, y_scale):
-    """(codes, x zero point, int8 weights, int32 bias or None, x scale, weight scales (o,), y scale,
-    y zero point) of a conv or dense case with output scale y_scale.
+class Variant(NamedTuple):
+    """How the operands of a conv or dense case are drawn (layer_operands).
 
     ties: small codes and weights with s = (2^-2 * 2^-2) / 2^-3 = 1/2, so every odd accumulator
     lands exactly on k + 0.5 (float32 holds acc * 0.5 exactly), most of them inside the range.
-    saturate: an output scale that puts most outputs beyond both ends of the range."""
+    saturate: an output scale that puts most outputs beyond both ends of the range.
+    relu: a Relu after the layer, folded into the output range (zero point at the minimum)."""
+
+    w_range: tuple[int, int] = REDUCED
+    per_channel: bool = True
+    ties: bool = False
+    saturate: bool = False
+    relu: bool = False
+
+
+RANDOM_OPERANDS = Variant()
+
+
+def random_ties_and_saturating(per_channel: bool) -> tuple[Variant, ...]:
+    """The three variants every layer is compared on: random operands, ties, saturation."""
+    return (
+        Variant(per_channel=per_channel),
+        Variant(per_channel=per_channel, ties=True),
+        Variant(per_channel=per_channel, saturate=True),
+    )
+
+
+class ConvGeometry(NamedTuple):
+    """A convolution's strides, pads (top, left, bottom, right), dilations and group: the ONNX
+    attributes, and the keywords of the integer reference's conv functions."""
+
+    strides: tuple[int, int] = (1, 1)
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    dilations: tuple[int, int] = (1, 1)
+    group: int = 1
+
+
+PLAIN_GEOMETRY = ConvGeometry()  # stride 1, no padding, no dilation, one group
+
+
+def layer_operands(rng, x_dtype, x_shape, w_shape, o, variant: Variant, *, bias, y_scale):
+    """(codes, x zero point, int8 weights, int32 bias or None, x scale, weight scales (o,), y scale,
+    y zero point) of a conv or dense case with output scale y_scale (unless variant saturates)."""
     lo, hi = ref.qrange(x_dtype)
     codes = rng.integers(lo, hi + 1, size=x_shape).astype(x_dtype)
     xz = act_params(x_dtype, rng)
-    w = rng.integers(w_range[0], w_range[1] + 1, size=w_shape).astype(np.int8)
+    w = rng.integers(variant.w_range[0], variant.w_range[1] + 1, size=w_shape).astype(np.int8)
     b = rng.integers(-3000, 3000, size=o).astype(np.int32) if bias else None
-    if ties:
+    if variant.ties:
         codes = np.clip(int(xz) + rng.integers(-3, 4, size=codes.shape), lo, hi).astype(x_dtype)
         w = rng.integers(-3, 4, size=w.shape).astype(np.int8)
         b = rng.integers(-20, 21, size=o).astype(np.int32) if bias else None
         xs, ws, ys = 2.0**-2, np.full(o, 2.0**-2, F32), 2.0**-3
     else:
         xs, ws, ys = 0.02, rng.uniform(0.001, 0.01, o).astype(F32), y_scale
-    if saturate:
+    if variant.saturate:
         ys = 1e-3
-    if not per_channel:
+    if not variant.per_channel:
         ws = np.full(o, ws[0], F32)
-    yz = act_params(x_dtype, rng, relu_zp=relu)
+    yz = act_params(x_dtype, rng, relu_zp=variant.relu)
     return codes, xz, w, b, xs, ws, ys, yz
 
 
-def compare_case(case: Case, x_dtype, what: str, *, ties=False, saturate=False) -> collections.Counter:
-    """Native == onnxruntime == the exact integer reference on one case; a saturate case reaches
-    both ends of the range, a ties case has ties to round. Returns onnxruntime's optimized ops."""
+def compare_case(case: Case, x_dtype, what: str, variant=RANDOM_OPERANDS) -> collections.Counter:
+    """Native == onnxruntime == the exact integer reference on one case drawn as variant says; a
+    saturate case reaches both ends of the range, a ties case has ties to round. Returns
+    onnxruntime's optimized ops."""
     expected, native, ops = run_both(case.model, case.x)
     assert_same_codes(native, expected, case.y_scale, what + " vs onnxruntime")
     assert_same_codes(native, case.exact, case.y_scale, what + " vs the integer reference")
-    if saturate:
+    if variant.saturate:
         assert_saturates_both_ends(native, case.y_scale, case.y_zero_point, x_dtype)
-    if ties:
+    if variant.ties:
         assert case.ties >= 10, f"only {case.ties} exact ties in the tie case"
     return ops
 
@@ -179,29 +216,10 @@ def compare_case(case: Case, x_dtype, what: str, *, ties=False, saturate=False) 
 # Conv
 
 
-def conv_model(
-    fmt,
-    hw,
-    w,
-    ws,
-    b,
-    xs,
-    xz,
-    ys,
-    yz,
-    *,
-    strides=(1, 1),
-    pads=(0, 0, 0, 0),
-    dilations=(1, 1),
-    group=1,
-    relu=False,
-    per_channel=True,
-):
+def conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, geometry=PLAIN_GEOMETRY, *, relu=False, per_channel=True):
     """NHWC float input -> Transpose -> Q -> conv (QDQ or QLinearConv) -> DQ -> Transpose -> NHWC float."""
     bld = Builder()
-    attrs = dict(
-        strides=list(strides), pads=list(pads), dilations=list(dilations), group=group, kernel_shape=list(w.shape[2:])
-    )
+    attrs = dict(geometry._asdict(), kernel_shape=list(w.shape[2:]))
     x = bld.node("Transpose", ["input"], perm=[0, 3, 1, 2])
     xq = bld.q(x, xs, xz)
     wz = np.zeros(w.shape[0] if per_channel else (), np.int8 if w.dtype == np.int8 else np.uint8)
@@ -225,51 +243,22 @@ def conv_model(
             "QLinearConv", [xq, *bld.qparams(xs, xz), *weights, *bld.qparams(ys, yz), bld.const(b, "b")], **attrs
         )
     out = bld.node("Transpose", [bld.dq(yq, ys, yz)], perm=[0, 2, 3, 1])
-    return bld.model((*hw, w.shape[1] * group), out)
+    return bld.model((*hw, w.shape[1] * geometry.group), out)
 
 
 def conv_case(
-    rng,
-    *,
-    fmt="qdq",
-    x_dtype=np.int8,
-    c=3,
-    o=4,
-    hw=(7, 6),
-    k=(3, 3),
-    w_range=REDUCED,
-    per_channel=True,
-    ties=False,
-    saturate=False,
-    relu=False,
-    **geometry,
+    rng, variant=RANDOM_OPERANDS, *, fmt="qdq", x_dtype=np.int8, c=3, o=4, hw=(7, 6), k=(3, 3), geometry=PLAIN_GEOMETRY
 ):
-    """A Case of a conv on an NHWC float input; ties, saturate: as in layer_operands."""
-    group = geometry.get("group", 1)
-    codes, xz, w, b, xs, ws, ys, yz = layer_operands(
-        rng,
-        x_dtype,
-        (5, c, *hw),
-        (o, c // group, *k),
-        o,
-        w_range,
-        bias=True,
-        ties=ties,
-        saturate=saturate,
-        per_channel=per_channel,
-        relu=relu,
-        y_scale=0.05,
-    )
-    model = conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, relu=relu, per_channel=per_channel, **geometry)
+    """A Case of a conv of c channels in, o out, kernel k on an NHWC float input of size hw."""
+    shapes = (5, c, *hw), (o, c // geometry.group, *k)
+    codes, xz, w, b, xs, ws, ys, yz = layer_operands(rng, x_dtype, *shapes, o, variant, bias=True, y_scale=0.05)
+    relu, per_channel = variant.relu, variant.per_channel
+    model = conv_model(fmt, hw, w, ws, b, xs, xz, ys, yz, geometry, relu=relu, per_channel=per_channel)
     x_nhwc = ref.dequantize(codes, xs, xz).transpose(0, 2, 3, 1).copy()  # quantizes back to `codes` exactly
-    g = dict(
-        strides=geometry.get("strides", (1, 1)),
-        pads=geometry.get("pads", (0, 0, 0, 0)),
-        dilations=geometry.get("dilations", (1, 1)),
-        group=group,
-    )
+    g = geometry._asdict()
     y = ref.qlinear_conv(codes, xs, xz, w, ws, np.zeros(o, np.int8), ys, yz, b, relu=relu, y_dtype=x_dtype, **g)
-    n_ties = count_ties(ref.conv_accumulators(codes, xz, w, np.zeros(o, np.int8), b, **g), yz, x_dtype) if ties else 0
+    acc = ref.conv_accumulators(codes, xz, w, np.zeros(o, np.int8), b, **g)
+    n_ties = count_ties(acc, yz, x_dtype) if variant.ties else 0
     return Case(model, x_nhwc, ref.dequantize(y, ys, yz).transpose(0, 2, 3, 1), ys, int(yz), n_ties)
 
 
@@ -278,16 +267,15 @@ def conv_case(
 @pytest.mark.parametrize("per_channel", [True, False])
 def test_conv_matches_onnxruntime(fmt, x_dtype, per_channel):
     rng = np.random.default_rng(1)
-    for ties, saturate in ((False, False), (True, False), (False, True)):
-        kinds = dict(per_channel=per_channel, ties=ties, saturate=saturate)
-        case = conv_case(rng, fmt=fmt, x_dtype=x_dtype, pads=(1, 0, 1, 2), strides=(1, 2), **kinds)
-        what = f"{fmt} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
-        ops = compare_case(case, x_dtype, what, ties=ties, saturate=saturate)
+    geometry = ConvGeometry(pads=(1, 0, 1, 2), strides=(1, 2))
+    for variant in random_ties_and_saturating(per_channel):
+        case = conv_case(rng, variant, fmt=fmt, x_dtype=x_dtype, geometry=geometry)
+        ops = compare_case(case, x_dtype, f"{fmt} {x_dtype.__name__} {variant}", variant)
         assert "QLinearConv" in ops, f"onnxruntime did not fuse the QDQ Conv: {ops}"
 
 
 def test_conv_relu_folds_into_the_output_range():
-    ops = compare_case(conv_case(np.random.default_rng(2), relu=True), np.int8, "Conv + Relu")
+    ops = compare_case(conv_case(np.random.default_rng(2), Variant(relu=True)), np.int8, "Conv + Relu")
     assert "QLinearConv" in ops and "Relu" not in ops, ops
 
 
@@ -305,21 +293,9 @@ def test_conv_geometry_property(data):
     fmt = data.draw(st.sampled_from(["qdq", "qop"]), "fmt")
     x_dtype = data.draw(st.sampled_from([np.int8, np.uint8]), "dtype")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16), "seed"))
-    case = conv_case(
-        rng,
-        fmt=fmt,
-        x_dtype=x_dtype,
-        c=c,
-        o=o,
-        hw=hw,
-        k=k,
-        strides=strides,
-        pads=pads,
-        dilations=dil,
-        group=c if depthwise else 1,
-        per_channel=data.draw(st.booleans(), "per_channel"),
-        ties=data.draw(st.booleans(), "ties"),
-    )
+    geometry = ConvGeometry(strides, pads, dil, c if depthwise else 1)
+    variant = Variant(per_channel=data.draw(st.booleans(), "per_channel"), ties=data.draw(st.booleans(), "ties"))
+    case = conv_case(rng, variant, fmt=fmt, x_dtype=x_dtype, c=c, o=o, hw=hw, k=k, geometry=geometry)
     compare_case(case, x_dtype, "conv")
 
 
@@ -327,37 +303,11 @@ def test_conv_geometry_property(data):
 # Gemm / MatMul
 
 
-def dense_case(
-    rng,
-    *,
-    fmt="qdq",
-    x_dtype=np.int8,
-    k=40,
-    o=7,
-    w_range=REDUCED,
-    per_channel=True,
-    bias=True,
-    ties=False,
-    saturate=False,
-    relu=False,
-    w_zero_point=None,
-):
-    """A Case of a dense layer on a float input (N, K); ties, saturate: as in layer_operands.
+def dense_case(rng, variant=RANDOM_OPERANDS, *, fmt="qdq", x_dtype=np.int8, k=40, o=7, bias=True, w_zero_point=None):
+    """A Case of a dense layer of k inputs and o outputs on a float input (N, K).
     w_zero_point: uint8 weights centred on it (asymmetric weights) instead of symmetric int8 ones."""
-    codes, xz, w, b, xs, ws, ys, yz = layer_operands(
-        rng,
-        x_dtype,
-        (6, k),
-        (k, o),
-        o,
-        w_range,
-        bias=bias,
-        ties=ties,
-        saturate=saturate,
-        per_channel=per_channel,
-        relu=relu,
-        y_scale=0.3,
-    )
+    codes, xz, w, b, xs, ws, ys, yz = layer_operands(rng, x_dtype, (6, k), (k, o), o, variant, bias=bias, y_scale=0.3)
+    per_channel, relu = variant.per_channel, variant.relu
     wz = np.zeros(o if per_channel else (), np.int8)
     if w_zero_point is not None:
         w = (w.astype(np.int32) + w_zero_point).astype(np.uint8)
@@ -393,7 +343,7 @@ def dense_case(
     acc = (codes.astype(np.int64) - int(xz)) @ (w.astype(np.int64) - np.broadcast_to(wz, (o,)).astype(np.int64)) + (
         0 if b is None else b.astype(np.int64)
     )
-    n_ties = count_ties(acc, yz, x_dtype) if ties else 0
+    n_ties = count_ties(acc, yz, x_dtype) if variant.ties else 0
     return Case(model, ref.dequantize(codes, xs, xz), ref.dequantize(y, ys, yz), ys, int(yz), n_ties)
 
 
@@ -402,11 +352,9 @@ def dense_case(
 @pytest.mark.parametrize("per_channel", [True, False])
 def test_dense_matches_onnxruntime(fmt, bias, x_dtype, per_channel):
     rng = np.random.default_rng(3)
-    for ties, saturate in ((False, False), (True, False), (False, True)):
-        kinds = dict(per_channel=per_channel, ties=ties, saturate=saturate)
-        case = dense_case(rng, fmt=fmt, x_dtype=x_dtype, bias=bias, **kinds)
-        what = f"{fmt} bias={bias} {x_dtype.__name__} per_channel={per_channel} ties={ties} saturate={saturate}"
-        ops = compare_case(case, x_dtype, what, ties=ties, saturate=saturate)
+    for variant in random_ties_and_saturating(per_channel):
+        case = dense_case(rng, variant, fmt=fmt, x_dtype=x_dtype, bias=bias)
+        ops = compare_case(case, x_dtype, f"{fmt} bias={bias} {x_dtype.__name__} {variant}", variant)
         if fmt == "qdq":
             fused = "QGemm" if bias else "QLinearMatMul"
             assert fused in ops, f"onnxruntime did not fuse the QDQ {'Gemm' if bias else 'MatMul'}: {ops}"
@@ -418,12 +366,13 @@ def test_dense_uint8_weights_with_a_zero_point(fmt, per_channel):
     """Asymmetric uint8 weights (zero point 100): acc = sum (x - zx)(w - zw)."""
     rng = np.random.default_rng(9)
     for ties in (False, True):
-        case = dense_case(rng, fmt=fmt, x_dtype=np.uint8, per_channel=per_channel, w_zero_point=100, ties=ties)
+        variant = Variant(per_channel=per_channel, ties=ties)
+        case = dense_case(rng, variant, fmt=fmt, x_dtype=np.uint8, w_zero_point=100)
         compare_case(case, np.uint8, f"uint8 weights {fmt} ties={ties}")
 
 
 def test_gemm_relu_folds_into_the_output_range():
-    ops = compare_case(dense_case(np.random.default_rng(4), relu=True), np.int8, "Gemm + Relu")
+    ops = compare_case(dense_case(np.random.default_rng(4), Variant(relu=True)), np.int8, "Gemm + Relu")
     assert "QGemm" in ops and "Relu" not in ops, ops
 
 
@@ -432,8 +381,8 @@ def test_full_range_weights(layer):
     """Full-range int8 weights: native == exact integer math everywhere; onnxruntime only where its kernel is exact."""
     rng = np.random.default_rng(5)
     make = conv_case if layer == "conv" else dense_case
-    kwargs = dict(x_dtype=np.uint8, w_range=FULL, **({"c": 16, "k": (3, 3)} if layer == "conv" else {"k": 300}))
-    model, x, exact, ys, *_ = make(rng, **kwargs)
+    kwargs = dict(x_dtype=np.uint8, **({"c": 16, "k": (3, 3)} if layer == "conv" else {"k": 300}))
+    model, x, exact, ys, *_ = make(rng, Variant(w_range=FULL), **kwargs)
     expected, native, _ = run_both(model, x)
     assert_same_codes(native, exact, ys, f"full-range {layer} vs the integer reference")
     differ = int(np.count_nonzero(expected != exact))

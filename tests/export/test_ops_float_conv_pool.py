@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, run_onnxruntime, same_pads_ok
+from ort_compare import (
+    FLOAT_SETTINGS,
+    check_float,
+    grouped_convs,
+    make_model,
+    node,
+    rand,
+    run_onnxruntime,
+    same_pads_ok,
+)
 
 from edgecnn.export.compiler import CompileError, compile_model
 
@@ -15,21 +24,12 @@ from edgecnn.export.compiler import CompileError, compile_model
 @FLOAT_SETTINGS
 @given(
     data=st.data(),
-    h=st.integers(1, 9),
-    w=st.integers(1, 9),
-    groups=st.integers(1, 3),
-    cg=st.integers(1, 3),
-    og=st.integers(1, 3),
-    kh=st.integers(1, 4),
-    kw=st.integers(1, 4),
-    sh=st.integers(1, 5),
-    sw=st.integers(1, 5),
-    dh=st.integers(1, 3),
-    dw=st.integers(1, 3),
+    conv=grouped_convs(size=9, groups=3, kernel=4, stride=5, dilation=3),
     auto_pad=st.sampled_from(["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
     bias=st.booleans(),
 )
-def test_conv_attributes(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, auto_pad, bias):
+def test_conv_attributes(data, conv, auto_pad, bias):
+    h, w, groups, cg, og, kh, kw, sh, sw, dh, dw = conv
     c, o = groups * cg, groups * og
     attrs = dict(strides=[sh, sw], dilations=[dh, dw], group=groups)
     if auto_pad == "NOTSET":
@@ -83,52 +83,57 @@ def test_tf2onnx_batch_norm_mul_add_and_zero_pad_fold_into_the_depthwise_conv():
     assert [r.op for r in report.layers] == ["CONV_2D+clip"]
 
 
-def _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad):
-    """Attributes and an input size (h, w) that onnxruntime accepts: pads smaller than the
-    kernel, the (dilated) window fits the padded input."""
+@st.composite
+def pool_cases(draw, rank):
+    """(op, attributes, input shape (C, H, W) or, rank 1, (C, W)) of a MaxPool or AveragePool that
+    onnxruntime accepts: pads smaller than the kernel, the (dilated) window fits the padded input.
+    A rank-1 case is drawn as a 2-D one over an H of 1, then its W half kept."""
+    op = draw(st.sampled_from(["MaxPool", "AveragePool"]))
+    c = draw(st.integers(1, 5))
+    kh, sh = (draw(st.integers(1, 4)), draw(st.integers(1, 5))) if rank == 2 else (1, 1)
+    kw, sw = draw(st.integers(1, 4)), draw(st.integers(1, 5))
+    auto_pad = draw(st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]))
     attrs = dict(kernel_shape=[kh, kw], strides=[sh, sw])
-    if op == "MaxPool" or data.draw(st.booleans(), "dilated"):
-        attrs["dilations"] = [data.draw(st.integers(1, 3), "dh"), data.draw(st.integers(1, 3), "dw")]
+    if op == "MaxPool" or draw(st.booleans()):
+        attrs["dilations"] = [draw(st.integers(1, 3)) if rank == 2 else 1, draw(st.integers(1, 3))]
     dh, dw = attrs.get("dilations", [1, 1])
     pads = [0, 0, 0, 0]
     if auto_pad == "NOTSET":
-        pads = [data.draw(st.integers(0, k - 1), "pad") for k in (kh, kw, kh, kw)]
+        pads = [draw(st.integers(0, k - 1)) for k in (kh, kw, kh, kw)]
         attrs["pads"] = pads
-        attrs["ceil_mode"] = ceil_mode
+        attrs["ceil_mode"] = draw(st.integers(0, 1))
     else:
         attrs["auto_pad"] = auto_pad
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    h = data.draw(st.integers(max(1, span_h - pads[0] - pads[2]), span_h + 6), "h")
-    w = data.draw(st.integers(max(1, span_w - pads[1] - pads[3]), span_w + 6), "w")
+    h = draw(st.integers(max(1, span_h - pads[0] - pads[2]), span_h + 6)) if rank == 2 else 1
+    w = draw(st.integers(max(1, span_w - pads[1] - pads[3]), span_w + 6))
     if auto_pad.startswith("SAME"):
         assume(dh == 1 and dw == 1 and same_pads_ok(h, sh, kh) and same_pads_ok(w, sw, kw))
     if op == "AveragePool":
-        attrs["count_include_pad"] = data.draw(st.integers(0, 1), "count_include_pad")
-    return attrs, h, w
+        attrs["count_include_pad"] = draw(st.integers(0, 1))
+    if rank == 2:
+        return op, attrs, (c, h, w)
+    for name in ("kernel_shape", "strides", "dilations"):
+        if name in attrs:
+            attrs[name] = attrs[name][1:]
+    if "pads" in attrs:
+        attrs["pads"] = [attrs["pads"][1], attrs["pads"][3]]
+    return op, attrs, (c, w)
 
 
+@pytest.mark.parametrize("rank", [2, 1])
 @FLOAT_SETTINGS
-@given(
-    data=st.data(),
-    op=st.sampled_from(["MaxPool", "AveragePool"]),
-    c=st.integers(1, 5),
-    kh=st.integers(1, 4),
-    kw=st.integers(1, 4),
-    sh=st.integers(1, 5),
-    sw=st.integers(1, 5),
-    ceil_mode=st.integers(0, 1),
-    auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
-)
-def test_pool_attributes(data, op, c, kh, kw, sh, sw, ceil_mode, auto_pad):
-    attrs, h, w = _pool_case(data, op, kh, kw, sh, sw, ceil_mode, auto_pad)
-    model = make_model([node(op, ["x"], ["y"], **attrs)], (c, h, w))
+@given(data=st.data())
+def test_pool_attributes(rank, data):
+    op, attrs, shape = data.draw(pool_cases(rank), "case")
+    model = make_model([node(op, ["x"], ["y"], **attrs)], shape)
     try:
         compile_model(model)
     except CompileError as exc:
         # The one refused case: a window wholly in the padding (onnxruntime pools over nothing there).
         assert "entirely in the padding" in str(exc), str(exc)
         return
-    check_float(model, rand((2, c, h, w), 3), reference=True)
+    check_float(model, rand((2, *shape), 3), reference=True)
 
 
 @pytest.mark.parametrize("count_include_pad", [0, 1])
@@ -175,33 +180,6 @@ def test_reduce_over_nhwc_spatial_axes_is_global_pooling(keepdims, op, native_op
 
 def test_global_max_pool():
     check_float(make_model([node("GlobalMaxPool", ["x"], ["y"])], (3, 5, 4)), rand((2, 3, 5, 4)))
-
-
-@FLOAT_SETTINGS
-@given(
-    data=st.data(),
-    op=st.sampled_from(["MaxPool", "AveragePool"]),
-    c=st.integers(1, 5),
-    k=st.integers(1, 4),
-    s=st.integers(1, 5),
-    ceil_mode=st.integers(0, 1),
-    auto_pad=st.sampled_from(["NOTSET", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"]),
-)
-def test_pool_1d(data, op, c, k, s, ceil_mode, auto_pad):
-    # An NCL input pools as 2-D over an H of 1 (the attributes drawn as for 2-D, then the W half kept).
-    attrs, _, w = _pool_case(data, op, 1, k, 1, s, ceil_mode, auto_pad)
-    for name in ("kernel_shape", "strides", "dilations"):
-        if name in attrs:
-            attrs[name] = attrs[name][1:]
-    if "pads" in attrs:
-        attrs["pads"] = [attrs["pads"][1], attrs["pads"][3]]
-    model = make_model([node(op, ["x"], ["y"], **attrs)], (c, w))
-    try:
-        compile_model(model)
-    except CompileError as exc:
-        assert "entirely in the padding" in str(exc), str(exc)
-        return
-    check_float(model, rand((2, c, w), 3), reference=True)
 
 
 @FLOAT_SETTINGS

@@ -18,7 +18,7 @@ from hypothesis import strategies as st  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
 from onnx_backend import claimed_cases, run_case  # noqa: E402
 from ort_compare import FLOAT_SETTINGS as SETTINGS  # noqa: E402
-from ort_compare import assert_bit_exact, make_model, rand  # noqa: E402
+from ort_compare import assert_bit_exact, grouped_convs, make_model, rand  # noqa: E402
 from ort_compare import check_float as check  # noqa: E402
 
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
@@ -72,21 +72,12 @@ def test_prelu_refuses_a_runtime_slope():
 @SETTINGS
 @given(
     data=st.data(),
-    h=st.integers(1, 6),
-    w=st.integers(1, 6),
-    groups=st.integers(1, 3),
-    cg=st.integers(1, 3),
-    og=st.integers(1, 3),
-    kh=st.integers(1, 4),
-    kw=st.integers(1, 4),
-    sh=st.integers(1, 3),
-    sw=st.integers(1, 3),
-    dh=st.integers(1, 2),
-    dw=st.integers(1, 2),
+    conv=grouped_convs(size=6, groups=3, kernel=4, stride=3, dilation=2),
     form=st.sampled_from(["pads", "SAME_UPPER", "SAME_LOWER", "VALID", "output_shape"]),
     bias=st.booleans(),
 )
-def test_conv_transpose(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, form, bias):
+def test_conv_transpose(data, conv, form, bias):
+    h, w, groups, cg, og, kh, kw, sh, sw, dh, dw = conv
     c, o = groups * cg, groups * og
     attrs = dict(strides=[sh, sw], dilations=[dh, dw], group=groups)
     full = (sh * (h - 1) + dh * (kh - 1) + 1, sw * (w - 1) + dw * (kw - 1) + 1)
@@ -286,22 +277,13 @@ def check_integer(nodes, x, inits, oracle="onnxruntime"):
 @SETTINGS
 @given(
     data=st.data(),
-    h=st.integers(1, 7),
-    w=st.integers(1, 7),
-    groups=st.integers(1, 2),
-    cg=st.integers(1, 3),
-    og=st.integers(1, 3),
-    kh=st.integers(1, 3),
-    kw=st.integers(1, 3),
-    sh=st.integers(1, 3),
-    sw=st.integers(1, 3),
-    dh=st.integers(1, 2),
-    dw=st.integers(1, 2),
+    conv=grouped_convs(size=7, groups=2, kernel=3, stride=3, dilation=2),
     x_type=st.sampled_from([np.uint8, np.int8]),
     w_type=st.sampled_from([np.uint8, np.int8]),
     w_zp_per_channel=st.booleans(),
 )
-def test_conv_integer(data, h, w, groups, cg, og, kh, kw, sh, sw, dh, dw, x_type, w_type, w_zp_per_channel):
+def test_conv_integer(data, conv, x_type, w_type, w_zp_per_channel):
+    h, w, groups, cg, og, kh, kw, sh, sw, dh, dw = conv
     c, o = groups * cg, groups * og
     pads = [data.draw(st.integers(0, 2)) for _ in range(4)]
     hypothesis.assume(dh * (kh - 1) + 1 <= h + pads[0] + pads[2] and dw * (kw - 1) + 1 <= w + pads[1] + pads[3])

@@ -12,7 +12,6 @@ parsed by kconfiglib, the parser Zephyr uses."""
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import c_version, need_tool, run
 from small_onnx import CLASSES, INPUT_SHAPE, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,26 +47,11 @@ LINK = (
 )
 
 
-def need_tool(name: str) -> None:
-    if shutil.which(name) is None:
-        pytest.fail(f"{name} is missing: `make packaging-deps` (as root) or apt-get install {PACKAGES}", pytrace=False)
-
-
 def need_module(name: str, package: str):
     try:
         return __import__(name)
     except ImportError:
         pytest.fail(f"the Python package {package} is missing: pip install -e '.[dev]' (or `make test`)", pytrace=False)
-
-
-def run(command, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs)
-    assert done.returncode == 0, f"{shlex.join(map(str, command))}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
-    return done
-
-
-def c_version() -> str:
-    return run(["sed", "-n", r's/.*return "\([0-9.]*\)".*/\1/p', NATIVE / "src/core/version.c"]).stdout.strip()
 
 
 def firmware_sources() -> list[str]:
@@ -199,7 +184,7 @@ def _cross_compile(sources: list[Path], flags: list[str], objects: Path) -> list
 def library_objects(arduino, tmp_path_factory):
     """(flavour, board) -> (compiler flags, the library's objects), compiled once each."""
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
-        need_tool(tool)
+        need_tool(tool, PACKAGES)
     library_json_flags = " ".join(json.loads((arduino / "library.json").read_text())["build"]["flags"])
     cache = {}
 
@@ -327,7 +312,7 @@ def test_zephyr_kconfig(tmp_path):
 
 
 def _shim(module: Path, build: Path, config: str, app: list[Path], includes: Path) -> subprocess.CompletedProcess:
-    need_tool("cmake")
+    need_tool("cmake", PACKAGES)
     return run(
         [
             "cmake",

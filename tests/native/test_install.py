@@ -6,35 +6,18 @@ or find_package(edgecnn), shared or static, gives what Model.predict gives."""
 import json
 import os
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import c_version, need_tool, run
 from small_onnx import compiled, sample_inputs, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE = ROOT / "native"
 APP = NATIVE / "examples" / "app"
 TOOLS = {"cmake": "cmake", "pkg-config": "pkgconf", "make": "make", "cc": "gcc"}
-
-
-def need_tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is missing: `make packaging-deps` (as root) or apt-get install {package}", pytrace=False)
-    return path
-
-
-def run(command, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs)
-    assert done.returncode == 0, f"{shlex.join(map(str, command))}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
-    return done
-
-
-def _version() -> str:
-    return run(["sed", "-n", r's/.*return "\([0-9.]*\)".*/\1/p', NATIVE / "src/core/version.c"]).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +153,7 @@ def test_make_install_and_cmake_install_give_the_same_tree(prefixes):
         if rel.startswith(("include/", "lib/pkgconfig/", "lib/cmake/")):
             assert (prefixes["make"] / rel).read_bytes() == (prefixes["cmake"] / rel).read_bytes(), rel
     assert _members(prefixes["make"] / "lib/libedgecnn.a") == _members(prefixes["cmake"] / "lib/libedgecnn.a")
-    version = _version()
+    version = c_version()
     assert f"lib/libedgecnn.so.{version}" in made
     soname = run(["readelf", "-d", prefixes["make"] / f"lib/libedgecnn.so.{version}"]).stdout
     assert f"[libedgecnn.so.{'.'.join(version.split('.')[:2])}]" in soname
@@ -179,7 +162,7 @@ def test_make_install_and_cmake_install_give_the_same_tree(prefixes):
 def test_pkg_config_describes_the_installed_library(prefixes):
     env = {**os.environ, "PKG_CONFIG_PATH": str(prefixes["make"] / "lib/pkgconfig")}
     version = run(["pkg-config", "--modversion", "edgecnn"], env=env).stdout.strip()
-    assert version == _version()
+    assert version == c_version()
     libs = run(["pkg-config", "--libs", "--static", "edgecnn"], env=env).stdout.split()
     assert "-ledgecnn" in libs and "-lm" in libs
     include = run(["pkg-config", "--variable=includedir", "edgecnn"], env=env).stdout.strip()
@@ -251,7 +234,7 @@ def _find_package(prefix: Path, version: str, tmp_path: Path) -> subprocess.Comp
 
 
 def test_find_package_checks_the_version(prefixes, tmp_path):
-    major, minor, _ = map(int, _version().split("."))
+    major, minor, _ = map(int, c_version().split("."))
     assert _find_package(prefixes["cmake"], f"{major}.{minor}", tmp_path).returncode == 0
     newer = _find_package(prefixes["cmake"], f"{major}.{minor + 1}", tmp_path)
     assert newer.returncode != 0 and "compatible with requested version" in newer.stderr, newer.stderr

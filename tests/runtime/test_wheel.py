@@ -11,7 +11,6 @@ import importlib.metadata
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from commands import run
 from small_onnx import compiled, sample_inputs, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,12 +36,6 @@ model = Model.load(sys.argv[1])
 np.save(sys.argv[3], model.predict(np.load(sys.argv[2])))
 print(model.isa)
 """
-
-
-def run(command, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs)
-    assert done.returncode == 0, f"{' '.join(map(str, command))}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
-    return done
 
 
 def _link_distributions(names, folder: Path) -> None:

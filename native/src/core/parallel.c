@@ -102,50 +102,46 @@ static void run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_
     for (i = 0; i < count; i++) task(ctx, i);
 }
 
-/* ecnn_run_grid's task context: the op's function and job, and the grid. */
+/* The task context of ecnn_run_grid and ecnn_run_span: the op's function and job, and the
+ * split (a grid of tiles or a span of pieces). */
 typedef struct {
     const ecnn_grid *grid;
-    ecnn_tile_fn *fn;
+    ecnn_tile_fn *tile_fn;
+    span span;
+    ecnn_piece_fn *piece_fn;
     const void *ctx;
-} grid_job;
+} split_job;
 
 static void grid_task(void *ctx, size_t index)
 {
-    const grid_job *j = (const grid_job *)ctx;
+    const split_job *j = (const split_job *)ctx;
     ecnn_tile t;
     grid_tile(j->grid, index, &t);
-    j->fn(j->ctx, &t);
+    j->tile_fn(j->ctx, &t);
 }
 
 void ecnn_run_grid(const ecnn_run_ctx *r, const ecnn_grid *g, ecnn_tile_fn *fn, const void *ctx)
 {
-    grid_job j;
+    split_job j;
     j.grid = g;
-    j.fn = fn;
+    j.tile_fn = fn;
     j.ctx = ctx;
     run_tasks(r, grid_task, &j, (size_t)g->row_tiles * g->chan_tiles);
 }
 
-/* ecnn_run_span's task context: the op's function and job, and the span. */
-typedef struct {
-    span span;
-    ecnn_piece_fn *fn;
-    const void *ctx;
-} span_job;
-
 static void span_task(void *ctx, size_t index)
 {
-    const span_job *j = (const span_job *)ctx;
+    const split_job *j = (const split_job *)ctx;
     size_t first;
     const size_t count = span_piece(&j->span, index, &first);
-    if (count > 0) j->fn(j->ctx, first, count);
+    if (count > 0) j->piece_fn(j->ctx, first, count);
 }
 
 void ecnn_run_span(const ecnn_run_ctx *r, ecnn_piece_fn *fn, const void *ctx, size_t count, size_t align, uint64_t work,
                    uint64_t setup)
 {
-    span_job j;
-    j.fn = fn;
+    split_job j;
+    j.piece_fn = fn;
     j.ctx = ctx;
     run_tasks(r, span_task, &j, span_plan(&j.span, r, count, align, work, setup));
 }

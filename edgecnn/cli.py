@@ -2,7 +2,8 @@
 
 This is the top layer: it may import edgecnn.train, edgecnn.export and edgecnn.runtime;
 none of them imports it. Each area registers its own subcommands (train/cli.py,
-export/cli.py, runtime/commands.py, and here bench, verify, pipeline). Registration
+export/cli.py, runtime/commands.py, and here bench, verify, pipeline, zoo) with
+edgecnn.runtime.command_line.add_command: a command's help is its handler's docstring. Registration
 must not import TensorFlow, tf2onnx, onnx or onnxruntime: `edgecnn --help` starts fast
 and works on a device without them. Handlers import what they need when they run.
 """

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgecnn.runtime.command_line import add_command
 from edgecnn.runtime.data import DATA_HELP
 from edgecnn.runtime.errors import EdgecnnError
 from edgecnn.runtime.files import write_text
@@ -202,22 +203,22 @@ def run_pipeline(
 
 def register(subparsers, run_command: Callable[[list[str]], int]) -> None:
     """Add `edgecnn pipeline`; its stages run through run_command (the CLI's main)."""
-    parser = subparsers.add_parser(
-        "pipeline",
-        help="train, export, quantize, compile, verify, benchmark and report (what `make run` does)",
-        description="Run every stage on real data. Stages whose inputs did not change since they "
-        "last succeeded are skipped, so a rerun after a failure continues where it stopped.",
-    )
+    parser = add_command(subparsers, "pipeline", pipeline_command)
     parser.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder (default runs/default)")
     parser.add_argument("--data", help=DATA_HELP)
     parser.add_argument(
         "--quick", action="store_true", help="2 epochs on 10,000 images, fewer samples and runs (< 3 min)"
     )
     parser.add_argument("--force", action="store_true", help="run every stage even if its inputs did not change")
-    parser.set_defaults(func=pipeline_command, run_command=run_command)
+    parser.set_defaults(run_command=run_command)
 
 
 def pipeline_command(args) -> int:
+    """train, export, quantize, compile, verify, benchmark and report (what `make run` does)
+
+    Run every stage on real data. Stages whose inputs did not change since they last succeeded are
+    skipped, so a rerun after a failure continues where it stopped.
+    """
     from edgecnn.runtime.data import resolve_data_dir
 
     return run_pipeline(args.out, resolve_data_dir(args.data), args.quick, args.run_command, args.force)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.runtime.command_line import add_command
+
 FLOAT_TOLERANCE = 1e-5  # largest |native - onnxruntime| accepted on a probability (relative above 1)
 
 
@@ -77,18 +79,7 @@ def register(subparsers) -> None:
     """Add `edgecnn verify` to the `edgecnn` parser."""
     from edgecnn.runtime.data import DATA_HELP
 
-    p = subparsers.add_parser(
-        "verify",
-        help="check a .ecnn model against onnxruntime on real test images (float or int8)",
-        description="Run the ONNX model in onnxruntime and the .ecnn model in the native runtime on the "
-        "same test images; report the largest absolute difference of the probabilities, top-1 "
-        "agreement and each one's accuracy. Exits 1 when they differ by more than 1e-5. For an int8 "
-        "model also the fraction of int8 logits bit-identical to onnxruntime's and the largest difference in "
-        "quantization steps (from the model cut after its last DequantizeLinear); exits 1 unless all are identical. "
-        "A model that does not take grayscale 28x28 images (colour, another size, not an image) is checked with "
-        "--random N inputs instead; for outputs larger than 1 (logits, feature maps) the tolerance is relative: "
-        "1e-5 of the largest onnxruntime output.",
-    )
+    p = add_command(subparsers, "verify", verify_command)
     p.add_argument("onnx_model", type=Path, help="ONNX model (float32, or int8 from `edgecnn quantize`)")
     p.add_argument("ecnn_model", type=Path, help=".ecnn model compiled from it")
     p.add_argument("--data", help=DATA_HELP)
@@ -113,10 +104,20 @@ def register(subparsers) -> None:
         action="store_true",
         help="int8 models: also compare every quantized intermediate tensor and name the first layer that drifts",
     )
-    p.set_defaults(func=verify_command)
 
 
 def verify_command(args) -> int:
+    """check a .ecnn model against onnxruntime on real test images (float or int8)
+
+    Run the ONNX model in onnxruntime and the .ecnn model in the native runtime on the same test
+    images; report the largest absolute difference of the probabilities, top-1 agreement and each
+    one's accuracy. Exits 1 when they differ by more than 1e-5. For an int8 model also the fraction
+    of int8 logits bit-identical to onnxruntime's and the largest difference in quantization steps
+    (from the model cut after its last DequantizeLinear); exits 1 unless all are identical. A model
+    that does not take grayscale 28x28 images (colour, another size, not an image) is checked with
+    --random N inputs instead; for outputs larger than 1 (logits, feature maps) the tolerance is
+    relative: 1e-5 of the largest onnxruntime output.
+    """
     import json
 
     import numpy as np

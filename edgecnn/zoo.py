@@ -20,13 +20,13 @@ tf2onnx, onnx, onnxruntime and LiteRT) and whose files are all there with the re
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
 import time
 from pathlib import Path
 
+from edgecnn.runtime.command_line import add_command
 from edgecnn.runtime.errors import EdgecnnError, require
 
 CALIBRATION_SAMPLES = 32  # representative dataset of the int8 conversion
@@ -211,6 +211,14 @@ def build_zoo(out_dir, names=None, *, log=print) -> dict:
 
 
 def zoo_command(args) -> int:
+    """build the tiny test models (MLPerf Tiny + Keras blocks) as .keras, .tflite and .onnx
+
+    Build the tiny test models: the four MLPerf Tiny architectures (ResNet-8, DS-CNN,
+    MobileNetV1-0.25, FC autoencoder) and Keras-Applications blocks, with deterministic random
+    weights, each as model.keras, float and full-integer int8 .tflite (TFLiteConverter) and ONNX
+    from each .tflite (tf2onnx), checked against the TFLite interpreter. Models already built by the
+    same generator and package versions are kept.
+    """
     start = time.perf_counter()
     zoo = build_zoo(args.out, args.only)
     outside = [
@@ -231,19 +239,8 @@ def register(subparsers) -> None:
     """Add `edgecnn zoo --out DIR [--only NAME ...]` (no TensorFlow import here)."""
     from edgecnn.train.tiny_models import NAMES
 
-    p = subparsers.add_parser(
-        "zoo",
-        help="build the tiny test models (MLPerf Tiny + Keras blocks) as .keras, .tflite and .onnx",
-        description="Build the tiny test models: the four MLPerf Tiny architectures (ResNet-8, DS-CNN, "
-        "MobileNetV1-0.25, FC autoencoder) and Keras-Applications blocks, with deterministic random "
-        "weights, each as model.keras, float and full-integer int8 .tflite (TFLiteConverter) and "
-        "ONNX from each .tflite (tf2onnx), checked against the TFLite interpreter. Models already "
-        "built by the same generator and package versions are kept.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="models: " + ", ".join(NAMES),
-    )
+    p = add_command(subparsers, "zoo", zoo_command, epilog="models: " + ", ".join(NAMES))
     p.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder to build into (OUT/NAME/, OUT/manifest.json)"
     )
     p.add_argument("--only", nargs="+", metavar="NAME", choices=NAMES, help="build only these models")
-    p.set_defaults(func=zoo_command)

@@ -10,6 +10,7 @@ edgecnn compile --emit-c model_data.c model.onnx     ... as a C array + header (
 
 from pathlib import Path
 
+from edgecnn.runtime.command_line import add_command
 from edgecnn.runtime.data import DATA_HELP
 
 
@@ -17,28 +18,14 @@ def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
     # Defaults are repeated as literals here so registration imports nothing heavy;
     # tests/export/test_export.py checks they equal the module constants.
-    p = subparsers.add_parser(
-        "export",
-        help="convert a .keras model to ONNX and check it against Keras",
-        description="Convert a Keras model to ONNX (tf2onnx, dynamic batch, input 'input' NHWC float32 "
-        "(N, 28, 28, 1) in [0, 1]). The ONNX model is then run in onnxruntime and Keras on real test "
-        "images; the command fails and writes nothing if they differ by more than 1e-5.",
-    )
+    p = add_command(subparsers, "export", export_command)
     p.add_argument("model", type=Path, help="Keras model file (.keras)")
     p.add_argument("--out", type=Path, required=True, help="ONNX file to write (a .json sidecar goes beside it)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset, 13 or newer (default 17)")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="check on the first N test images (default: all 10,000)")
-    p.set_defaults(func=export_command)
 
-    p = subparsers.add_parser(
-        "quantize",
-        help="quantize a float ONNX model to int8 (onnxruntime, QDQ)",
-        description="Static int8 quantization with onnxruntime: QDQ format, symmetric int8 weights "
-        "(per-channel, reduce-range by default), int8 activations calibrated on training images, "
-        "Softmax kept float. Fails unless onnxruntime's optimized graph runs fused int8 kernels "
-        "(QLinearConv, QGemm) with no float Conv/Gemm left and no QLinearAdd.",
-    )
+    p = add_command(subparsers, "quantize", quantize_command)
     p.add_argument("model", type=Path, help="float ONNX model (from `edgecnn export`)")
     p.add_argument("--out", type=Path, required=True, help="int8 ONNX file to write (a .json sidecar goes beside it)")
     p.add_argument("--data", help=DATA_HELP)
@@ -69,30 +56,13 @@ def register(subparsers) -> None:
     p.add_argument(
         "--eval-samples", type=int, help="measure float and int8 accuracy on the first N test images (default: all)"
     )
-    p.set_defaults(func=quantize_command)
 
-    p = subparsers.add_parser(
-        "evaluate",
-        help="test accuracy of an ONNX model (float or int8) in onnxruntime",
-        description="Run an ONNX model in onnxruntime (default optimisation level) on the test images "
-        "and print its accuracy.",
-    )
+    p = add_command(subparsers, "evaluate", evaluate_command)
     p.add_argument("model", type=Path, help="ONNX model (float or int8)")
     p.add_argument("--data", help=DATA_HELP)
     p.add_argument("--samples", type=int, help="use the first N test images (default: all)")
-    p.set_defaults(func=evaluate_command)
 
-    p = subparsers.add_parser(
-        "compile",
-        help="compile an ONNX model into a native .ecnn model file",
-        description="Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native "
-        "runtime's .ecnn file (docs/file-format.md): NHWC layout, folded constants, fused activations, "
-        "planned arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. "
-        "int8 models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's "
-        "integer arithmetic and int8 weights. A .tflite file, a .keras file or a TensorFlow SavedModel folder "
-        "is first converted with tf2onnx (needs the train extra: pip install 'edgecnn[train]'); the ONNX "
-        "model is kept beside the output.",
-    )
+    p = add_command(subparsers, "compile", compile_command)
     p.add_argument(
         "model",
         type=Path,
@@ -114,10 +84,15 @@ def register(subparsers) -> None:
         help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
         "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)",
     )
-    p.set_defaults(func=compile_command)
 
 
 def export_command(args) -> int:
+    """convert a .keras model to ONNX and check it against Keras
+
+    Convert a Keras model to ONNX (tf2onnx, dynamic batch, input 'input' NHWC float32 (N, 28, 28, 1)
+    in [0, 1]). The ONNX model is then run in onnxruntime and Keras on real test images; the command
+    fails and writes nothing if they differ by more than 1e-5.
+    """
     from edgecnn.export.artifacts import load_images
     from edgecnn.export.onnx_export import export_onnx, load_keras_model
     from edgecnn.runtime.data import resolve_data_dir
@@ -132,6 +107,13 @@ def export_command(args) -> int:
 
 
 def quantize_command(args) -> int:
+    """quantize a float ONNX model to int8 (onnxruntime, QDQ)
+
+    Static int8 quantization with onnxruntime: QDQ format, symmetric int8 weights (per-channel,
+    reduce-range by default), int8 activations calibrated on training images, Softmax kept float.
+    Fails unless onnxruntime's optimized graph runs fused int8 kernels (QLinearConv, QGemm) with no
+    float Conv/Gemm left and no QLinearAdd.
+    """
     from edgecnn.export.artifacts import check_image_input, load_images, load_onnx
     from edgecnn.export.quantize import CalibrationError, quantize
     from edgecnn.runtime.data import resolve_data_dir
@@ -174,6 +156,11 @@ def quantize_command(args) -> int:
 
 
 def evaluate_command(args) -> int:
+    """test accuracy of an ONNX model (float or int8) in onnxruntime
+
+    Run an ONNX model in onnxruntime (default optimisation level) on the test images and print its
+    accuracy.
+    """
     from edgecnn.export.artifacts import check_image_input, load_images, load_onnx
     from edgecnn.export.evaluate import accuracy
     from edgecnn.runtime.data import resolve_data_dir
@@ -186,6 +173,16 @@ def evaluate_command(args) -> int:
 
 
 def compile_command(args) -> int:
+    """compile an ONNX model into a native .ecnn model file
+
+    Compile a float32 ONNX model (as tf2onnx exports the reference CNN) into the native runtime's
+    .ecnn file (docs/file-format.md): NHWC layout, folded constants, fused activations, planned
+    arena. Prints a per-layer table (op, output shape, weight bytes, MACs) and the arena size. int8
+    models (QDQ from `edgecnn quantize`, or QOperator) become native int8 ops with onnxruntime's
+    integer arithmetic and int8 weights. A .tflite file, a .keras file or a TensorFlow SavedModel
+    folder is first converted with tf2onnx (needs the train extra: pip install 'edgecnn[train]');
+    the ONNX model is kept beside the output.
+    """
     from edgecnn.export.compiler import compile_model, compile_onnx, explain_model
     from edgecnn.export.compiler.report import export_hint
     from edgecnn.export.direct_import import to_onnx

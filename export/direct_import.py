@@ -39,10 +39,11 @@ def intermediate_onnx(model: Path, out: Path | None) -> Path:
 
 def saved_model_to_onnx(folder: Path, out_path: Path, opset: int = SAVED_MODEL_OPSET) -> Path:
     """A SavedModel's serving signature (one input, one output) -> ONNX with tf2onnx, batch free."""
+    from edgecnn.export.onnx_export import frozen_to_onnx
     from edgecnn.export.tflite import ConversionError, _captured_output, _tail, _tensorflow
 
     tf = _tensorflow()
-    tf2onnx = require("tf2onnx")
+    require("tf2onnx")  # missing: the error names the pip install before anything loads
     onnx = require("onnx")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -60,15 +61,7 @@ def saved_model_to_onnx(folder: Path, out_path: Path, opset: int = SAVED_MODEL_O
                     f"{folder}: the serving signature has {len(frozen.inputs)} inputs and {len(frozen.outputs)} "
                     "outputs; the native runtime needs one of each"
                 )
-            tf_in, tf_out = frozen.inputs[0].name, frozen.outputs[0].name
-            proto, _ = tf2onnx.convert.from_graph_def(
-                frozen.graph.as_graph_def(),
-                name=folder.name,
-                input_names=[tf_in],
-                output_names=[tf_out],
-                opset=opset,
-                tensors_to_rename={tf_in: "input", tf_out: "output"},
-            )
+            proto = frozen_to_onnx(frozen, folder.name, opset, "output")
         except EdgecnnError:
             raise
         except Exception as exc:

@@ -76,7 +76,7 @@ def _check_keras_input(model) -> None:
         )
 
 
-def _name_batch_dim(graph) -> None:
+def name_batch_dim(graph) -> None:
     """Give the dynamic batch dimension of the graph's inputs and outputs one readable name."""
     for value in [*graph.input, *graph.output]:
         dim = value.type.tensor_type.shape.dim[0]
@@ -92,27 +92,43 @@ def convert(model, opset: int = DEFAULT_OPSET):
     tf = require("tensorflow")
     tf2onnx = require("tf2onnx")
     onnx = require("onnx")
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     _check_keras_input(model)
     tf.get_logger().setLevel("ERROR")
     tf2onnx.logging.set_level(tf2onnx.logging.ERROR)
-    spec = tf.TensorSpec((None, *IMAGE_SHAPE), tf.float32, name=INPUT_NAME)
-    traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-    frozen = convert_variables_to_constants_v2(traced.get_concrete_function())
+    frozen = freeze_keras(model, IMAGE_SHAPE)
     if len(frozen.outputs) != 1:
         raise EdgecnnError(f"the Keras model has {len(frozen.outputs)} outputs; expected one (the class probabilities)")
+    proto = frozen_to_onnx(frozen, model.name, opset, OUTPUT_NAME)
+    name_batch_dim(proto.graph)
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def freeze_keras(model, input_shape: tuple):
+    """The Keras model's inference as a TensorFlow concrete function of one float32 input named
+    INPUT_NAME, shape (any batch, *input_shape), its variables and captured tensors made constants."""
+    tf = require("tensorflow")
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    spec = tf.TensorSpec((None, *input_shape), tf.float32, name=INPUT_NAME)
+    traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+    return convert_variables_to_constants_v2(traced.get_concrete_function())
+
+
+def frozen_to_onnx(frozen, name: str, opset: int, output_name: str):
+    """A frozen TensorFlow function of one input and one output -> onnx.ModelProto (tf2onnx), its
+    input named INPUT_NAME and its output `output_name`."""
+    tf2onnx = require("tf2onnx")
     tf_in, tf_out = frozen.inputs[0].name, frozen.outputs[0].name
     proto, _ = tf2onnx.convert.from_graph_def(
         frozen.graph.as_graph_def(),
-        name=model.name,
+        name=name,
         input_names=[tf_in],
         output_names=[tf_out],
         opset=opset,
-        tensors_to_rename={tf_in: INPUT_NAME, tf_out: OUTPUT_NAME},
+        tensors_to_rename={tf_in: INPUT_NAME, tf_out: output_name},
     )
-    _name_batch_dim(proto.graph)
-    onnx.checker.check_model(proto)
     return proto
 
 

@@ -44,7 +44,14 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.export.artifacts import require_file
-from edgecnn.export.onnx_export import DEFAULT_OPSET, MIN_OPSET, load_keras_model
+from edgecnn.export.onnx_export import (
+    DEFAULT_OPSET,
+    MIN_OPSET,
+    freeze_keras,
+    frozen_to_onnx,
+    load_keras_model,
+    name_batch_dim,
+)
 from edgecnn.runtime.errors import EdgecnnError, require
 from edgecnn.runtime.files import staged_file, write_bytes
 
@@ -186,7 +193,7 @@ def tflite_to_onnx(tflite_path, out_path, opset: int = TFLITE_OPSET) -> Path:
         raise EdgecnnError(
             f"{out_path}: opset {opset} is too old: use {MIN_OPSET} or newer (per-axis DequantizeLinear needs it)"
         )
-    _tensorflow()
+    _tensorflow()  # quiet TensorFlow logging, or the error naming the pip install
     tf2onnx = require("tf2onnx")
     onnx = require("onnx")
     tf2onnx.logging.set_level(tf2onnx.logging.ERROR)
@@ -228,38 +235,23 @@ def keras_to_onnx(model, out_path, opset: int = KERAS_OPSET) -> Path:
     out_path = Path(out_path)
     if opset < MIN_OPSET:
         raise EdgecnnError(f"{out_path}: opset {opset} is too old: use {MIN_OPSET} or newer")
-    tf = _tensorflow()
+    _tensorflow()  # quiet TensorFlow logging, or the error naming the pip install
     tf2onnx = require("tf2onnx")
     onnx = require("onnx")
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     model, source = _keras_model(model)
     if isinstance(model.input_shape, list) or len(model.outputs) != 1:
         raise EdgecnnError(f"{out_path}: {source} must have one input and one output")
     tf2onnx.logging.set_level(tf2onnx.logging.ERROR)
     _restart_tf2onnx_names(tf2onnx)
-    spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32, name="input")
     with _captured_output() as log:
         try:
-            traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
-            frozen = convert_variables_to_constants_v2(traced.get_concrete_function())
-            tf_in, tf_out = frozen.inputs[0].name, frozen.outputs[0].name
-            proto, _ = tf2onnx.convert.from_graph_def(
-                frozen.graph.as_graph_def(),
-                name=model.name,
-                input_names=[tf_in],
-                output_names=[tf_out],
-                opset=opset,
-                tensors_to_rename={tf_in: "input", tf_out: "output"},
-            )
+            proto = frozen_to_onnx(freeze_keras(model, model.input_shape[1:]), model.name, opset, "output")
         except Exception as exc:
             raise ConversionError(
                 f"{out_path}: tf2onnx could not convert {source} ({type(exc).__name__}: {exc})" + _tail(log())
             ) from None
-    for value in [*proto.graph.input, *proto.graph.output]:
-        dim = value.type.tensor_type.shape.dim[0]
-        if not dim.HasField("dim_value"):
-            dim.dim_param = "batch"
+    name_batch_dim(proto.graph)
     onnx.checker.check_model(proto)
     with staged_file(out_path) as tmp:
         onnx.save(proto, str(tmp))

@@ -6,54 +6,35 @@ edgecnn info [model.ecnn]                         CPU, kernel levels, the kernel
 
 from pathlib import Path
 
+from edgecnn.runtime.command_line import add_command, positive_int
+
 
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser (edgecnn/cli.py says how)."""
-    p = subparsers.add_parser(
-        "predict",
-        help="classify images with a .ecnn model (top-3 classes)",
-        description="Run a .ecnn model on images and print the top-3 classes with probabilities. "
-        "Images: PGM (read natively), PNG and other formats (needs Pillow), or IDX files "
-        "(every image in them). Grayscale pixels are scaled to [0, 1] (a model with a uint8 input gets them raw).",
-    )
+    p = add_command(subparsers, "predict", predict_command)
     p.add_argument("model", type=Path, help=".ecnn model file (from `edgecnn compile`)")
     p.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="PGM, PNG or IDX file")
     p.add_argument("--limit", type=int, default=20, help="print at most this many images per IDX file (default 20)")
     p.add_argument(
         "--threads",
-        type=_threads,
+        type=positive_int,
         default=None,
         metavar="N",
         help="threads per inference (default: the CPUs this process may use; 1: single-threaded); "
         "the results do not depend on it",
     )
-    p.set_defaults(func=predict_command)
 
-    p = subparsers.add_parser(
-        "info",
-        help="the CPU, the kernel levels this build has and the one it picks; a model's kernels",
-        description="Print the library version, the CPU, every ISA kernel level of this build with whether "
-        "this CPU runs it, and the level a model loads with (the best one, or EDGECNN_ISA's). With a model: "
-        "its layers and the kernel each one runs.",
-    )
+    p = add_command(subparsers, "info", info_command)
     p.add_argument("model", type=Path, nargs="?", help=".ecnn model file")
-    p.set_defaults(func=info_command)
-
-
-def _threads(text: str) -> int:
-    """argparse type of --threads: a whole number >= 1."""
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
 
 
 def predict_command(args) -> int:
+    """classify images with a .ecnn model (top-3 classes)
+
+    Run a .ecnn model on images and print the top-3 classes with probabilities. Images: PGM (read
+    natively), PNG and other formats (needs Pillow), or IDX files (every image in them). Grayscale
+    pixels are scaled to [0, 1] (a model with a uint8 input gets them raw).
+    """
     import numpy as np
 
     from edgecnn.runtime import Model
@@ -78,14 +59,21 @@ def predict_command(args) -> int:
 
 
 def info_command(args) -> int:
+    """the CPU, the kernel levels this build has and the one it picks; a model's kernels
+
+    Print the library version, the CPU, every ISA kernel level of this build with whether this CPU
+    runs it, and the level a model loads with (the best one, or EDGECNN_ISA's). With a model: its
+    layers and the kernel each one runs.
+    """
     import os
     import platform
 
     from edgecnn.runtime import Model
+    from edgecnn.runtime.errors import native_extension
     from edgecnn.runtime.machine import cpu_name
-    from edgecnn.runtime.model import _native, default_threads
+    from edgecnn.runtime.model import default_threads
 
-    ffi, lib = _native()
+    ffi, lib = native_extension()
     levels = Model.isa_levels()
     forced = os.environ.get("EDGECNN_ISA")
     runnable = [name for name, runs in levels.items() if runs]

@@ -29,6 +29,18 @@ def require(module: str, extra: str = "train") -> Any:
         ) from None
 
 
+def native_extension() -> tuple[Any, Any]:
+    """The cffi extension's (ffi, lib), or an EdgecnnError saying how to build it."""
+    try:
+        extension = importlib.import_module("edgecnn.runtime._native")
+    except ImportError as exc:  # the extension is built by pip install
+        raise EdgecnnError(
+            f"the native extension edgecnn.runtime._native is not built ({exc}); reinstall the package: "
+            "pip install -e . (needs a C compiler)"
+        ) from None
+    return extension.ffi, extension.lib
+
+
 # The native library's errors (edgecnn.runtime.model raises them).
 
 

@@ -37,6 +37,7 @@ from edgecnn.runtime.errors import (
     NativeRunError,
     ThreadsError,
     UnsupportedModelError,
+    native_extension,
 )
 
 ARENA_ALIGN = 64  # ECNN_ARENA_ALIGN
@@ -75,17 +76,6 @@ def _stop_pool(lib: Any, parallel: Any, memory: np.ndarray, forks: int) -> None:
         lib.ecnn_pool_destroy(parallel)
 
 
-def _native() -> tuple[Any, Any]:
-    try:
-        import edgecnn.runtime._native as extension
-    except ImportError as exc:  # the extension is built by pip install
-        raise EdgecnnError(
-            f"the native extension edgecnn.runtime._native is not built ({exc}); reinstall the package: "
-            "pip install -e . (needs a C compiler)"
-        ) from None
-    return extension.ffi, extension.lib
-
-
 def _aligned_empty(nbytes: int, align: int, dtype: npt.DTypeLike = np.uint8) -> np.ndarray:
     """A 1-D array of `nbytes` bytes whose data starts at a multiple of `align`."""
     raw = np.empty(nbytes + align, dtype=np.uint8)
@@ -114,6 +104,18 @@ def _model_buffer(nbytes: int) -> np.ndarray:
     except (OSError, ValueError):  # no THP in this kernel/container: a plain aligned buffer
         return _aligned_empty(nbytes, MODEL_ALIGN)
     return np.frombuffer(region, dtype=np.uint8, count=nbytes, offset=start)  # keeps region alive
+
+
+def buffer_args(ffi: Any, x: np.ndarray, out: np.ndarray, arena: np.ndarray) -> tuple[Any, ...]:
+    """ecnn_run's (pointer, bytes) pairs of the input, output and arena, without copying."""
+    return (
+        ffi.from_buffer(x),
+        x.nbytes,
+        ffi.from_buffer(out, require_writable=True),
+        out.nbytes,
+        ffi.from_buffer(arena, require_writable=True),
+        arena.nbytes,
+    )
 
 
 def _quick_finite(x: np.ndarray) -> bool:
@@ -153,7 +155,7 @@ class Model:
 
     def __init__(self, buffer: np.ndarray, source: str, threads: int | None = None) -> None:
         """Use load() / from_bytes(). `buffer`: 64-byte aligned uint8 array holding the file."""
-        ffi, lib = _native()
+        ffi, lib = native_extension()
         self._ffi, self._lib = ffi, lib
         self._buffer = buffer  # the C model points into it: keep it alive
         self.source = source
@@ -449,7 +451,7 @@ class Model:
     @staticmethod
     def isa_levels() -> dict[str, bool]:
         """Every ISA level of this build (name -> whether this CPU runs it), baseline first."""
-        ffi, lib = _native()
+        ffi, lib = native_extension()
         levels: dict[str, bool] = {}
         runs = ffi.new("int *")
         while True:
@@ -576,15 +578,8 @@ class Model:
             raise InputError(f"input has {x.shape[0]} samples; {self._batch_rule()}")
         out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
         arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
-        ffi, lib, handle, n = self._ffi, self._lib, self._handle, x.shape[0]
-        args = (
-            ffi.from_buffer(x),
-            x.nbytes,
-            ffi.from_buffer(out, require_writable=True),
-            out.nbytes,
-            ffi.from_buffer(arena, require_writable=True),
-            arena.nbytes,
-        )
+        lib, handle, n = self._lib, self._handle, x.shape[0]
+        args = buffer_args(self._ffi, x, out, arena)
         keep = (x, arena)  # the buffers must outlive the C pointers
 
         parallel = self._parallel_arg()

@@ -15,14 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
-try:
-    from edgecnn.runtime._native import ffi as _ffi
-    from edgecnn.runtime._native import lib as _lib  # noqa: F401 (its absence is the error below)
-except ImportError as exc:  # the extension is built by pip install
-    raise ImportError(
-        f"edgecnn.runtime.optable needs the native extension edgecnn.runtime._native ({exc}); "
-        "reinstall the package: pip install -e . (needs a C compiler)"
-    ) from None
+from edgecnn.runtime.errors import native_extension
+
+_ffi, _ = native_extension()
 
 
 def _enum(name: str, ctype: str, prefix: str) -> type[IntEnum]:

@@ -6,6 +6,7 @@ TensorFlow is imported by the handler.
 
 import argparse
 
+from edgecnn.runtime.command_line import add_command
 from edgecnn.runtime.data import DATA_HELP
 
 # Kept in sync with train/augment.py PRESETS / DEFAULT_PRESET and train/trainer.py
@@ -43,13 +44,7 @@ momentum_beta = _number(float, 0, 1, high_inclusive=False, what="in [0, 1)")
 
 def register(subparsers) -> None:
     """Add this area's subcommands to the `edgecnn` parser."""
-    p = subparsers.add_parser(
-        "train",
-        help="train the reference CNN on Fashion-MNIST",
-        description="Train the reference CNN on Fashion-MNIST (IDX files) and write model.keras, "
-        "metrics.json, history.png and confusion.png into --out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = add_command(subparsers, "train", _run_train, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument(
         "--out", metavar="DIR", help="folder for the artifacts (required unless --preview-augment or --resume)"
     )
@@ -136,7 +131,6 @@ def register(subparsers) -> None:
         metavar="PNG",
         help="write a grid of augmented training samples to PNG and exit (no training)",
     )
-    p.set_defaults(func=_run_train)
     _register_ablate(subparsers)
 
 
@@ -170,14 +164,7 @@ ABLATE_EPOCHS = {1000: 50, 6000: 20, 60000: 16}  # 60,000: the default run
 
 
 def _register_ablate(subparsers) -> None:
-    p = subparsers.add_parser(
-        "ablate",
-        help="test accuracy of augmentation presets x training-set sizes (table, plot, JSON)",
-        description="Train the reference CNN for every preset x training-set size and write "
-        "ablation.json, ablation.md and ablation.png into --out (docs/training.md). Finished cells "
-        "are kept: a rerun continues where it stopped.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    p = add_command(subparsers, "ablate", _run_ablate, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", metavar="DIR", help=DATA_HELP)
     p.add_argument("--out", metavar="DIR", default="runs/default/ablation", help="output folder")
     p.add_argument(
@@ -195,10 +182,15 @@ def _register_ablate(subparsers) -> None:
         help=f"epochs per size, over the defaults {ABLATE_EPOCHS}",
     )
     p.add_argument("--seed", type=non_negative_int, default=0)
-    p.set_defaults(func=_run_ablate)
 
 
 def _run_ablate(args) -> int:
+    """test accuracy of augmentation presets x training-set sizes (table, plot, JSON)
+
+    Train the reference CNN for every preset x training-set size and write ablation.json,
+    ablation.md and ablation.png into --out (docs/training.md). Finished cells are kept: a rerun
+    continues where it stopped.
+    """
     from edgecnn.runtime import data
     from edgecnn.runtime.errors import EdgecnnError
 
@@ -216,6 +208,11 @@ def _run_ablate(args) -> int:
 
 
 def _run_train(args) -> int:
+    """train the reference CNN on Fashion-MNIST
+
+    Train the reference CNN on Fashion-MNIST (IDX files) and write model.keras, metrics.json,
+    history.png and confusion.png into --out.
+    """
     import dataclasses
 
     from edgecnn.runtime import data

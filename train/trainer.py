@@ -67,6 +67,22 @@ class TrainSettings:
     def learning_rate(self) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
+    def architecture(self) -> dict:
+        """The arguments of train/model.py's build_model these settings choose."""
+        return {name: getattr(self, name) for name in ("filters", "dense_units", "dropout", "activation", "alpha")}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFacts:
+    """What metrics.json records of how the run went, besides the test results."""
+
+    start: float  # time.perf_counter() when train() began
+    host_start: dict  # _host() then
+    data: dict  # the data folder and the size of each split
+    workers: int
+    resumed_after_epoch: int | None
+    train_seconds: float  # in model.fit
+
 
 def make_optimizer(name: str, lr, momentum: float = 0.9):
     """sgd:      w := w - lr * dJ/dw
@@ -257,13 +273,7 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
                 name="normalization",
             )
         return build_model(
-            filters=settings.filters,
-            dense_units=settings.dense_units,
-            dropout=settings.dropout,
-            activation=settings.activation,
-            alpha=settings.alpha,
-            num_classes=len(data.FASHION_MNIST_CLASSES),
-            normalization=normalization,
+            **settings.architecture(), num_classes=len(data.FASHION_MNIST_CLASSES), normalization=normalization
         )
 
     def build_compiled():
@@ -329,22 +339,10 @@ def train(settings: TrainSettings, data_dir, out_dir, resume: bool = False) -> d
         shutil.rmtree(scratch, ignore_errors=True)
         print(f"{cluster.task_name}: training finished; the chief writes the artifacts")
         return {}
-    return _finish(
-        settings,
-        plain,
-        saver,
-        x_train,
-        x_val,
-        x_test,
-        test_labels,
-        data_dir,
-        out_dir,
-        start,
-        host_start,
-        train_seconds,
-        state,
-        workers,
-    )
+    counts = {"train_count": len(x_train), "validation_count": len(x_val), "test_count": len(x_test)}
+    resumed_after = state["epoch"] if state else None
+    facts = RunFacts(start, host_start, {"dir": str(data_dir), **counts}, workers, resumed_after, train_seconds)
+    return _finish(settings, plain, saver, facts, x_test, test_labels, out_dir)
 
 
 class HistoryRecorder(keras.callbacks.Callback):
@@ -360,22 +358,7 @@ class HistoryRecorder(keras.callbacks.Callback):
             self.saver.history.setdefault(key, []).append(float(value))
 
 
-def _finish(
-    settings,
-    model,
-    saver,
-    x_train,
-    x_val,
-    x_test,
-    test_labels,
-    data_dir,
-    out_dir,
-    start,
-    host_start,
-    train_seconds,
-    state,
-    workers,
-) -> dict:
+def _finish(settings, model, saver, facts: RunFacts, x_test, test_labels, out_dir) -> dict:
     """Evaluate on the test split and write every artifact (the chief or a one-process run)."""
     test = evaluate(model, x_test, test_labels, len(data.FASHION_MNIST_CLASSES))
     history_dict = saver.history  # every epoch, the ones before a resume included
@@ -396,20 +379,15 @@ def _finish(
         "test": test,
         "epochs": settings.epochs,
         "history": history_dict,
-        "train_seconds": round(train_seconds, 2),
+        "train_seconds": round(facts.train_seconds, 2),
         "epoch_seconds": saver.epoch_seconds,
-        "resumed_after_epoch": state["epoch"] if state else None,
-        "wall_seconds": round(time.perf_counter() - start, 2),
-        "workers": workers,
-        "data": {
-            "dir": str(data_dir),
-            "train_count": len(x_train),
-            "validation_count": len(x_val),
-            "test_count": len(x_test),
-        },
+        "resumed_after_epoch": facts.resumed_after_epoch,
+        "wall_seconds": round(time.perf_counter() - facts.start, 2),
+        "workers": facts.workers,
+        "data": facts.data,
         "settings": settings_dict,
         "versions": _versions(),
-        "host": {"start": host_start, "end": _host()},
+        "host": {"start": facts.host_start, "end": _host()},
         "artifacts": {name: str(path) for name, path in paths.items()},
     }
     if "val_accuracy" in history_dict:

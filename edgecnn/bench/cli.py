@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from edgecnn.runtime.command_line import add_command, positive_int
 from edgecnn.runtime.errors import EdgecnnError
 
 DEFAULT_RUN_DIR = Path("runs/default")
@@ -35,13 +36,6 @@ def _choices(allowed: tuple):
     return parse
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
-    return value
-
-
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -52,17 +46,7 @@ def _positive_float(text: str) -> float:
 def register(subparsers) -> None:
     from edgecnn.bench.suite import CHOICES
 
-    p = subparsers.add_parser(
-        "bench",
-        help="benchmark the native runtime against onnxruntime and LiteRT",
-        description="Time the native runtime, onnxruntime and LiteRT on the same models in one process, "
-        "interleaved round by round, float and int8, at several batch sizes; print a table (medians with "
-        "their spread, native ÷ the faster other engine, throughput), the CPU, ISA level, kernels and machine "
-        "load; optionally per-layer times, a JSON file and a plot. Without MODEL: the standard suite (the "
-        "reference model of `make run` and the tiny zoo, built on first use). See docs/benchmarks.md.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="models and groups for --models: " + ", ".join(CHOICES),
-    )
+    p = add_command(subparsers, "bench", bench_command, epilog="models and groups for --models: " + ", ".join(CHOICES))
     what = p.add_argument_group("what to run")
     what.add_argument("model", nargs="?", type=Path, metavar="MODEL.onnx", help="one float ONNX model (else the suite)")
     what.add_argument("--int8", type=Path, help="its int8 ONNX model")
@@ -104,14 +88,14 @@ def register(subparsers) -> None:
     how.add_argument("--no-litert", action="store_true", help="same as leaving litert out of --engines")
     how.add_argument(
         "--threads",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="threads per engine: onnxruntime intra-op threads, LiteRT num_threads, native threads= (default 1)",
     )
-    how.add_argument("--runs", type=_positive_int, default=100, help="rounds per cell at most (default 100)")
+    how.add_argument("--runs", type=positive_int, default=100, help="rounds per cell at most (default 100)")
     how.add_argument(
         "--min-runs",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="rounds per cell at least, even past --max-seconds (default 10)",
     )
@@ -144,7 +128,6 @@ def register(subparsers) -> None:
     )
     out.add_argument("--json", type=Path, help="write every figure to this JSON file")
     out.add_argument("--plot", type=Path, help="write the plot PNG here")
-    p.set_defaults(func=bench_command)
 
 
 def _model_name(path: Path) -> str:
@@ -211,6 +194,14 @@ class Progress:
 
 
 def bench_command(args) -> int:
+    """benchmark the native runtime against onnxruntime and LiteRT
+
+    Time the native runtime, onnxruntime and LiteRT on the same models in one process, interleaved
+    round by round, float and int8, at several batch sizes; print a table (medians with their
+    spread, native ÷ the faster other engine, throughput), the CPU, ISA level, kernels and machine
+    load; optionally per-layer times, a JSON file and a plot. Without MODEL: the standard suite (the
+    reference model of `make run` and the tiny zoo, built on first use). See docs/benchmarks.md.
+    """
     from edgecnn.bench.run import Settings, run_bench
     from edgecnn.bench.tables import format_layers, format_table
     from edgecnn.runtime.files import write_json, write_text

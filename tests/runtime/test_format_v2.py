@@ -95,6 +95,7 @@ def test_fixed_batch_runs_that_batch_only(tiny):
 
 def test_the_c_library_refuses_another_batch(tiny):
     from edgecnn.runtime import Model
+    from edgecnn.runtime.model import buffer_args
 
     _, blob = tiny["fixed"]
     model = Model.from_bytes(blob)
@@ -105,16 +106,7 @@ def test_the_c_library_refuses_another_batch(tiny):
         x = np.zeros((batch, *model.input_shape), np.float32)
         y = np.zeros((batch, *model.output_shape), np.float32)
         arena = model.new_arena(batch)
-        status = lib.ecnn_run(
-            model._handle,
-            batch,
-            ffi.from_buffer(x),
-            x.nbytes,
-            ffi.from_buffer(y, require_writable=True),
-            y.nbytes,
-            ffi.from_buffer(arena, require_writable=True),
-            arena.nbytes,
-        )
+        status = lib.ecnn_run(model._handle, batch, *buffer_args(ffi, x, y, arena))
         assert status == want, (batch, ffi.string(lib.ecnn_status_string(status)))
     assert "batch" in ffi.string(lib.ecnn_status_string(lib.ECNN_E_BATCH)).decode()
 

@@ -1,5 +1,6 @@
 """Conv (float) and QLinearConv (int8): CONV_2D over NHWC with OHWI weights. The window
-geometry helpers (`pads_2d`, `spatial_input`) are shared with pool.py."""
+geometry helpers (`pads_2d`, `window_steps`, `spatial_input`, `stride_pad_dilation_attrs`) are
+shared with pool.py."""
 
 from __future__ import annotations
 
@@ -50,8 +51,17 @@ def spatial_input(low: Lowering, node) -> tuple[View, int]:
     return v, low.materialize(v, (0, 2, 3, 1))
 
 
-def window_attrs(strides, pads, dilations, group: int) -> dict:
-    """The window parameters of CONV_2D and CONV_INTEGER_2D."""
+def window_steps(low: Lowering, a: dict) -> tuple[tuple, tuple]:
+    """A 2-D window's `strides` and `dilations` (default 1), or the refusal naming them."""
+    strides = tuple(a.get("strides", (1, 1)))
+    dilations = tuple(a.get("dilations", (1, 1)))
+    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
+        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
+    return strides, dilations
+
+
+def stride_pad_dilation_attrs(strides, pads, dilations) -> dict:
+    """The stride, padding and dilation fields of every windowed native op (convolutions, pools)."""
     pt, pl, pb, pr = pads
     return {
         "stride_h": strides[0],
@@ -62,8 +72,12 @@ def window_attrs(strides, pads, dilations, group: int) -> dict:
         "pad_right": pr,
         "dilation_h": dilations[0],
         "dilation_w": dilations[1],
-        "group": group,
     }
+
+
+def window_attrs(strides, pads, dilations, group: int) -> dict:
+    """The window parameters of CONV_2D and CONV_INTEGER_2D."""
+    return {**stride_pad_dilation_attrs(strides, pads, dilations), "group": group}
 
 
 def conv_attrs(strides, pads, dilations, group: int) -> dict:
@@ -82,10 +96,7 @@ def conv_geometry(low: Lowering, a: dict, chw: tuple, weight_shape: tuple) -> tu
         raise low.fail(f"group={group} does not fit {c} input channels and weight {weight_shape}")
     if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
         raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight_shape}")
-    strides = tuple(a.get("strides", (1, 1)))
-    dilations = tuple(a.get("dilations", (1, 1)))
-    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
-        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
+    strides, dilations = window_steps(low, a)
     pads = pads_2d(low, a, (h, w_), (kh, kw), strides, dilations)
     pt, pl, pb, pr = pads
     oh = (h + pt + pb - dilations[0] * (kh - 1) - 1) // strides[0] + 1
@@ -222,10 +233,7 @@ def lower_conv_transpose(low: Lowering, node) -> None:
         raise low.fail(f"group={group} and weight {weight.shape} do not fit {c} input channels")
     if tuple(a.get("kernel_shape", (kh, kw))) != (kh, kw):
         raise low.fail(f"kernel_shape {a['kernel_shape']} differs from the weight shape {weight.shape}")
-    strides = tuple(a.get("strides", (1, 1)))
-    dilations = tuple(a.get("dilations", (1, 1)))
-    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
-        raise low.fail(f"strides {strides} / dilations {dilations} not supported")
+    strides, dilations = window_steps(low, a)
     pads, out_pad = _transpose_pads(low, a, (h, w_), (kh, kw), strides, dilations)
     pt, pl, pb, pr = pads
     oh = strides[0] * (h - 1) + out_pad[0] + dilations[0] * (kh - 1) + 1 - pt - pb

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.export.compiler.graph import Lowering, View, attrs, identity, lowers
-from edgecnn.export.compiler.ops.conv import pads_2d, spatial_input
+from edgecnn.export.compiler.ops.conv import pads_2d, spatial_input, stride_pad_dilation_attrs, window_steps
 from edgecnn.export.compiler.ops.quantize import lower_qlinear_unary
 
 # The native op of each pooling kind: the ONNX op types that take the maximum.
@@ -16,19 +16,7 @@ MAX_OPS = ("MaxPool", "GlobalMaxPool", "ReduceMax")
 
 def pool_attrs(k, strides, pads, dilations, count_include_pad: int | None) -> dict:
     """MAX_POOL_2D parameters, plus count_include_pad for AVG_POOL_2D (when not None)."""
-    pt, pl, pb, pr = pads
-    out = {
-        "kernel_h": k[0],
-        "kernel_w": k[1],
-        "stride_h": strides[0],
-        "stride_w": strides[1],
-        "pad_top": pt,
-        "pad_left": pl,
-        "pad_bottom": pb,
-        "pad_right": pr,
-        "dilation_h": dilations[0],
-        "dilation_w": dilations[1],
-    }
+    out = {"kernel_h": k[0], "kernel_w": k[1], **stride_pad_dilation_attrs(strides, pads, dilations)}
     if count_include_pad is not None:
         out["count_include_pad"] = count_include_pad
     return out
@@ -67,10 +55,9 @@ def lower_pool(low: Lowering, node) -> None:
     k = tuple(a["kernel_shape"])
     if len(k) != 2:
         raise low.fail(f"kernel_shape {k}: only 2-D pooling is supported")
-    strides = tuple(a.get("strides", (1, 1)))
-    dilations = tuple(a.get("dilations", (1, 1)))
-    if min(k) < 1 or min(strides) < 1 or min(dilations) < 1 or len(strides) != 2 or len(dilations) != 2:
-        raise low.fail(f"kernel_shape {k} / strides {strides} / dilations {dilations} not supported")
+    if min(k) < 1:
+        raise low.fail(f"kernel_shape {k} not supported (need sizes >= 1)")
+    strides, dilations = window_steps(low, a)
     pads = pads_2d(low, a, (h, w_), k, strides, dilations)
     pt, pl, pb, pr = pads
     ceil_mode = int(a.get("ceil_mode", 0))

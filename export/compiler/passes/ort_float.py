@@ -17,11 +17,11 @@ QuantizeLinear by one step now and then, so these layers are rewritten:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgecnn.export.compiler.passes.node_index import NodeIndex, with_nodes
 from edgecnn.runtime.errors import require
 
 if TYPE_CHECKING:
@@ -55,23 +55,10 @@ def rewrite_float_gemms(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
     onnxruntime's batch-1 SGEMM kernel computes (see the module docstring). Only for a 2-D A
     (`shapes`: value_shapes of the graph before fusion); a MatMul of a feature map keeps the
     native order."""
-    onnx = require("onnx")
-    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    helper = require("onnx").helper
     graph = model.graph
-    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    readers = defaultdict(list)
-    for n in graph.node:
-        for i in n.input:
-            readers[i].append(n)
-    graph_outputs = {o.name for o in graph.output}
-
-    def dq(name, const):
-        n = producer.get(name)
-        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
-            return None
-        return n if (n.input[0] in inits) == const else None
-
+    index = NodeIndex(graph)
+    inits, dq = index.inits, index.dequantize_of
     replaced = {}
     for node in graph.node:
         if node.op_type not in ("Gemm", "MatMul") or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
@@ -87,8 +74,8 @@ def rewrite_float_gemms(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
         bias = node.input[2] if len(node.input) > 2 and node.input[2] else ""
         out, bias_add = node.output[0], None
         if node.op_type == "MatMul":  # MatMul -> Add(bias): onnxruntime makes it one Gemm
-            users = readers.get(out, [])
-            if len(users) == 1 and users[0].op_type == "Add" and out not in graph_outputs:
+            users = index.readers.get(out, [])
+            if len(users) == 1 and users[0].op_type == "Add" and out not in index.outputs:
                 other = [i for i in users[0].input if i != out]
                 if len(other) == 1 and (other[0] in inits or dq(other[0], True) is not None):
                     bias_add, bias, out = users[0], other[0], users[0].output[0]
@@ -105,14 +92,7 @@ def rewrite_float_gemms(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
         replaced[id(bias_add or node)] = [new]
     if not replaced:
         return model
-    result = onnx.ModelProto()
-    result.CopyFrom(model)
-    del result.graph.node[:]
-    for n in graph.node:
-        result.graph.node.extend(replaced.get(id(n), [n]))
-    if not any(o.domain == EDGECNN_DOMAIN for o in result.opset_import):
-        result.opset_import.append(helper.make_opsetid(EDGECNN_DOMAIN, 1))
-    return result
+    return with_nodes(model, [m for n in graph.node for m in replaced.get(id(n), [n])], domain=EDGECNN_DOMAIN)
 
 
 def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
@@ -133,15 +113,8 @@ def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
     onnx = require("onnx")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     graph = model.graph
-    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-
-    def dq(name, const):
-        n = producer.get(name)
-        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
-            return None
-        return n if (n.input[0] in inits) == const else None
-
+    index = NodeIndex(graph)
+    inits, dq = index.inits, index.dequantize_of
     new_inits, replaced = [], {}
     for node in graph.node:
         if node.op_type != "Conv" or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
@@ -209,13 +182,7 @@ def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
         replaced[id(node)] = nodes
     if not replaced:
         return model
-    result = onnx.ModelProto()
-    result.CopyFrom(model)
-    del result.graph.node[:]
-    for n in graph.node:
-        result.graph.node.extend(replaced.get(id(n), [n]))
-    result.graph.initializer.extend(new_inits)
-    return result
+    return with_nodes(model, [m for n in graph.node for m in replaced.get(id(n), [n])], new_inits)
 
 
 def value_shapes(model: onnx.ModelProto) -> dict:

@@ -19,11 +19,11 @@ onnxruntime's own order (passes/ort_float.py; docs/numerics.md).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from edgecnn.export.compiler.passes.node_index import NodeIndex, with_nodes
 from edgecnn.export.compiler.passes.ort_float import rewrite_float_convs, rewrite_float_gemms, value_shapes
 from edgecnn.runtime.errors import require
 
@@ -43,27 +43,14 @@ _INT8_TYPES = (np.int8, np.uint8)
 def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
     """Fuse DQ/Q pairs of a QDQ model into QOperator nodes; other models are returned unchanged."""
     onnx = require("onnx")
-    helper, numpy_helper = onnx.helper, onnx.numpy_helper
     graph = model.graph
     if not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node):
         return model
     model = _s8_to_u8(model)
     shapes = value_shapes(model)
     graph = model.graph
-    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers = defaultdict(list)
-    for n in graph.node:
-        for i in n.input:
-            consumers[i].append(n)
-    graph_outputs = {o.name for o in graph.output}
-
-    def dq_of(name, const: bool):
-        """The DequantizeLinear producing `name` from an initializer (const) or a runtime tensor."""
-        n = producer.get(name)
-        if n is None or n.op_type != "DequantizeLinear" or n.domain not in ("", "ai.onnx"):
-            return None
-        return n if (n.input[0] in inits) == const else None
+    index = NodeIndex(graph)
+    inits, consumers, graph_outputs, dq_of = index.inits, index.readers, index.outputs, index.dequantize_of
 
     def only_q(name):
         """The QuantizeLinear that is the single consumer of `name`, if so."""
@@ -152,13 +139,7 @@ def qdq_to_qoperator(model: onnx.ModelProto) -> onnx.ModelProto:
         if len(kept) == len(nodes):
             break
         nodes = kept
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    del out.graph.node[:]
-    out.graph.node.extend(nodes)
-    if not any(o.domain == "com.microsoft" for o in out.opset_import):
-        out.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return _float_groups(out, shapes)
+    return _float_groups(with_nodes(model, nodes, domain="com.microsoft"), shapes)
 
 
 def _float_groups(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto:
@@ -175,14 +156,9 @@ def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
     and how the non-shift-invariant kernels round (QLinearAdd, QLinearAveragePool), so the
     compiler rewrites the same pairs before fusing."""
     onnx = require("onnx")
-    numpy_helper = onnx.numpy_helper
     graph = model.graph
-    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    readers = defaultdict(list)
-    for n in graph.node:
-        for i in n.input:
-            readers[i].append(n)
-    graph_outputs = {o.name for o in graph.output}
+    index = NodeIndex(graph)
+    inits, readers, graph_outputs = index.inits, index.readers, index.outputs
 
     def int8_scalar(node):
         scale = inits.get(node.input[1])
@@ -219,7 +195,7 @@ def _s8_to_u8(model: onnx.ModelProto) -> onnx.ModelProto:
             if zp_name not in converted:
                 twin = zp_name + "_u8"
                 zp = inits[zp_name].astype(np.int32) + 128
-                out.graph.initializer.append(numpy_helper.from_array(zp.astype(np.uint8), twin))
+                out.graph.initializer.append(onnx.numpy_helper.from_array(zp.astype(np.uint8), twin))
                 converted[zp_name] = twin
             out.graph.node[nodes[id(node)]].input[2] = converted[zp_name]
     return out

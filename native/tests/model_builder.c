@@ -88,6 +88,18 @@ void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inp
     if (np) memcpy(op->params, params, np * sizeof *params);
 }
 
+void mb_op_1to1(model_builder *b, uint16_t type, uint16_t x, uint16_t y, uint32_t np, const uint32_t *params)
+{
+    mb_op_add(b, type, 1, &x, 1, &y, np, params);
+}
+
+void mb_op_linear(model_builder *b, uint16_t type, uint16_t x, uint16_t w, uint16_t bias, uint16_t y, uint32_t np,
+                  const uint32_t *params)
+{
+    const uint16_t inputs[3] = {x, w, bias};
+    mb_op_add(b, type, 3, inputs, 1, &y, np, params);
+}
+
 uint32_t mb_write(const model_builder *b, uint8_t *out)
 {
     uint32_t pos = 64, i, j, ops_offset, data_offset, file_size;

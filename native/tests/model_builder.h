@@ -47,6 +47,12 @@ uint16_t mb_tensor_const_packed(model_builder *b, uint32_t rank, const uint32_t 
                                 uint32_t count, uint8_t layout);
 void mb_op_add(model_builder *b, uint16_t type, uint32_t ni, const uint16_t *inputs, uint32_t no,
                const uint16_t *outputs, uint32_t np, const uint32_t *params);
+/* mb_op_add for an op of one input x and one output y. */
+void mb_op_1to1(model_builder *b, uint16_t type, uint16_t x, uint16_t y, uint32_t np, const uint32_t *params);
+/* mb_op_add for an op of inputs x, w, bias (ECNN_NO_TENSOR: none) and one output y: CONV_2D,
+ * FULLY_CONNECTED. */
+void mb_op_linear(model_builder *b, uint16_t type, uint16_t x, uint16_t w, uint16_t bias, uint16_t y, uint32_t np,
+                  const uint32_t *params);
 /* Serialises into out (64-aligned), returns the file size. */
 uint32_t mb_write(const model_builder *b, uint8_t *out);
 /* Rewrites a file from mb_write (version 1) in place as format version 2 with the given fixed

@@ -88,38 +88,34 @@ static void test_crc32(void)
         }
 }
 
-/* Kernels compiled but listed in no config (ops/fully_connected.c says why), with the level
- * whose CPU features they need: tested against that level's reference where the CPU has it. */
+/* Kernels compiled but listed in no config (ops/fully_connected.c says why), in a config row of
+ * the level whose CPU features they need: tested against that level's reference where the CPU
+ * has it. */
 #ifdef ECNN_WITH_X86
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_avx512;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx512;
-static const ecnn_fc_f32_impl fc_f32_undispatched[] = {ECNN_IMPL(ecnn_fc_f32_panel16_avx512)};
-static const ecnn_fc_q_impl fc_q_undispatched[] = {ECNN_IMPL(ecnn_fc_q_panel8x4_avx512)};
-static const uint32_t fc_f32_undispatched_level[] = {ECNN_ISA_AVX512};
-static const uint32_t fc_q_undispatched_level[] = {ECNN_ISA_AVX512};
+static const struct {
+    uint32_t level;
+    ecnn_fc_kernels fc;
+} undispatched[] = {
+    {ECNN_ISA_AVX512, {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512), .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512)}},
+};
 
 static void test_undispatched_kernels(void)
 {
     uint32_t i;
-    for (i = 0; i < sizeof fc_f32_undispatched / sizeof fc_f32_undispatched[0]; i++) {
-        if (!ecnn_isa_runs_here(fc_f32_undispatched_level[i])) {
-            printf("%s: compiled, not run on this CPU\n", fc_f32_undispatched[i].name);
+    for (i = 0; i < sizeof undispatched / sizeof undispatched[0]; i++) {
+        const ecnn_fc_kernels *fc = &undispatched[i].fc;
+        if (!ecnn_isa_runs_here(undispatched[i].level)) {
+            printf("%s, %s: compiled, not run on this CPU\n", fc->f32.name, fc->q.name);
             continue;
         }
-        isa = &ecnn_isa_levels[fc_f32_undispatched_level[i]];
-        fc_f32_kernel = &fc_f32_undispatched[i];
-        printf("%s (no config lists it)\n", fc_f32_kernel->name);
+        isa = &ecnn_isa_levels[undispatched[i].level];
+        fc_f32_kernel = &fc->f32;
+        fc_q_kernel = &fc->q;
+        printf("%s, %s (no config lists them)\n", fc->f32.name, fc->q.name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_f32_subnormals);
-    }
-    for (i = 0; i < sizeof fc_q_undispatched / sizeof fc_q_undispatched[0]; i++) {
-        if (!ecnn_isa_runs_here(fc_q_undispatched_level[i])) {
-            printf("%s: compiled, not run on this CPU\n", fc_q_undispatched[i].name);
-            continue;
-        }
-        isa = &ecnn_isa_levels[fc_q_undispatched_level[i]];
-        fc_q_kernel = &fc_q_undispatched[i];
-        printf("%s (no config lists it)\n", fc_q_kernel->name);
         RUN_TEST(test_fc_q_panel8x4);
     }
 }

@@ -42,6 +42,13 @@ void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t lay
 extern const ecnn_fc_f32_impl *fc_f32_kernel;
 extern const ecnn_fc_q_impl *fc_q_kernel;
 
+/* A random window for the args p of a conv or pool kernel (their structs share these names):
+ * kernel 1..3, then strides and dilations 1..2, drawn in that order. */
+#define RANDOM_WINDOW(p)                                                                                               \
+    ((p)->kh = (uint32_t)irand(1, 3), (p)->kw = (uint32_t)irand(1, 3), (p)->stride_h = (uint32_t)irand(1, 2),          \
+     (p)->stride_w = (uint32_t)irand(1, 2), (p)->dilation_h = (uint32_t)irand(1, 2),                                   \
+     (p)->dilation_w = (uint32_t)irand(1, 2))
+
 /* Random conv geometry: odd sizes, strides, padding, dilation, groups. */
 void random_conv(ecnn_conv2d_args *p, uint32_t trial);
 /* OHWI -> HWIO */

@@ -10,12 +10,7 @@ void random_conv(ecnn_conv2d_args *p, uint32_t trial)
     p->c = p->group * (uint32_t)irand(1, 3);
     p->o = p->group * (trial % 5 == 2 ? 8u * (uint32_t)irand(1, 2) /* the SIMD conv's blocks of 8 */
                                       : (uint32_t)irand(1, trial % 2 ? 7 : 23));
-    p->kh = (uint32_t)irand(1, 3);
-    p->kw = (uint32_t)irand(1, 3);
-    p->stride_h = (uint32_t)irand(1, 2);
-    p->stride_w = (uint32_t)irand(1, 2);
-    p->dilation_h = (uint32_t)irand(1, 2);
-    p->dilation_w = (uint32_t)irand(1, 2);
+    RANDOM_WINDOW(p);
     p->pad_top = (uint32_t)irand(0, 1);
     p->pad_left = (uint32_t)irand(0, 1);
     p->h = (uint32_t)irand(5, 9); /* >= the largest span, 5 */
@@ -161,12 +156,7 @@ void test_conv_hwio_wide_rows(void)
         p.c = p.group * (uint32_t)irand(1, trial % 3 == 2 ? 2 : 3);
         p.o =
             p.group * (trial % 5 == 1 ? (uint32_t)irand(1, 23) /* masked last channels */ : 8u * (uint32_t)irand(1, 3));
-        p.kh = (uint32_t)irand(1, 3);
-        p.kw = (uint32_t)irand(1, 3);
-        p.stride_h = (uint32_t)irand(1, 2);
-        p.stride_w = (uint32_t)irand(1, 2);
-        p.dilation_h = (uint32_t)irand(1, 2);
-        p.dilation_w = (uint32_t)irand(1, 2);
+        RANDOM_WINDOW(&p);
         p.pad_top = (uint32_t)irand(0, 1);
         p.pad_left = (uint32_t)irand(0, 1);
         p.h = (uint32_t)irand(5, 7);

@@ -17,34 +17,45 @@ void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t lay
 const ecnn_fc_f32_impl *fc_f32_kernel;
 const ecnn_fc_q_impl *fc_q_kernel;
 
+/* The shape of trial `trial` of an FC test that runs every k of ks, o of os and n = 1, 1 + n_step,
+ * ... <= MAX_N, in that nesting; 0 past the last trial. */
+static int fc_trial_shape(uint32_t trial, const uint32_t *ks, uint32_t k_count, const uint32_t *os, uint32_t o_count,
+                          uint32_t n_step, uint32_t *k, uint32_t *o, uint32_t *n)
+{
+    const uint32_t n_count = (MAX_N - 1) / n_step + 1;
+    if (trial >= k_count * o_count * n_count) return 0;
+    *k = ks[trial / (o_count * n_count)];
+    *o = os[trial / n_count % o_count];
+    *n = 1 + n_step * (trial % n_count);
+    return 1;
+}
+#define COUNT_OF(a) (uint32_t)(sizeof(a) / sizeof(a)[0])
+
 void test_fc_f32_panel16(void)
 {
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
     static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
     const ecnn_fc_f32_impl *fast = fc_f32_kernel;
     ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
-    uint32_t ki, oi, n, i, trial = 0;
-    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
-        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
-            for (n = 1; n <= MAX_N; n += 3, trial++) {
-                const uint32_t k = ks[ki], o = os[oi];
-                const float *b = trial % 3 ? bf : NULL;
-                ecnn_act_params act;
-                act.act = trial % 4;
-                act.act_p0 = act.act == 3 ? -0.5f : 0.01f;
-                act.act_p1 = 0.5f;
-                for (i = 0; i < n * k; i++) xf[i] = frand();
-                for (i = 0; i < o * k; i++) wf[i] = frand();
-                for (i = 0; i < o; i++) bf[i] = frand();
-                pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
-                ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
-                ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
-                fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
-                CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
-                CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
-                if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
-                    fprintf(stderr, "  %s differs at n=%u k=%u o=%u\n", fast->name, n, k, o);
-            }
+    uint32_t k, o, n, i, trial;
+    for (trial = 0; fc_trial_shape(trial, ks, COUNT_OF(ks), os, COUNT_OF(os), 3, &k, &o, &n); trial++) {
+        const float *b = trial % 3 ? bf : NULL;
+        ecnn_act_params act;
+        act.act = trial % 4;
+        act.act_p0 = act.act == 3 ? -0.5f : 0.01f;
+        act.act_p1 = 0.5f;
+        for (i = 0; i < n * k; i++) xf[i] = frand();
+        for (i = 0; i < o * k; i++) wf[i] = frand();
+        for (i = 0; i < o; i++) bf[i] = frand();
+        pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+        ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+        ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
+        fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
+        CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
+        CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+        if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
+            fprintf(stderr, "  %s differs at n=%u k=%u o=%u\n", fast->name, n, k, o);
+    }
 }
 
 /* The FC kernels' term is fused exactly where the level says (fused_mac: kernels.h ecnn_mac), in
@@ -107,66 +118,62 @@ void test_fc_q_panel8x4(void)
     const ecnn_fc_q_impl *fast = fc_q_kernel;
     float w_scales[MAX_O];
     int32_t w_zero[MAX_O];
-    uint32_t ki, oi, n, i, trial = 0;
-    for (ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
-        for (oi = 0; oi < sizeof os / sizeof os[0]; oi++)
-            for (n = 1; n <= MAX_N; n += 4, trial++) {
-                const uint32_t k = ks[ki], o = os[oi];
-                const int32_t *b = trial % 3 ? bq : NULL;
-                /* every other trial: FC_PANEL8X4_W64 (weights in [-64, 64], both ends forced in)
+    uint32_t k, o, n, i, trial;
+    for (trial = 0; fc_trial_shape(trial, ks, COUNT_OF(ks), os, COUNT_OF(os), 4, &k, &o, &n); trial++) {
+        const int32_t *b = trial % 3 ? bq : NULL;
+        /* every other trial: FC_PANEL8X4_W64 (weights in [-64, 64], both ends forced in)
                  * with, on most of them, x's zero point at the dtype minimum (the maddubs path) */
-                const int w64 = trial % 2 == 0;
-                const uint32_t layout = w64 ? ECNN_LAYOUT_FC_PANEL8X4_W64 : ECNN_LAYOUT_FC_PANEL8X4;
-                ecnn_qlinear_params q;
-                memset(&q, 0, sizeof q);
-                q.x_type = (w64 ? trial / 2 : trial) % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
-                q.w_type = ECNN_Q_I8;
-                q.y_type = trial % 4 < 2 ? ECNN_Q_I8 : ECNN_Q_U8;
-                q.x_scale = 0.02f + 0.001f * (float)(trial % 7);
-                q.x_zero_point = w64 && trial % 8 != 0 ? ecnn_qtype_min(q.x_type)
-                                                       : irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
-                q.w_count = trial % 5 == 0 ? 1 : o;
-                for (i = 0; i < o; i++) {
-                    w_scales[i] = 0.001f + 0.0003f * (float)i;
-                    w_zero[i] = 0;
-                }
-                q.w_scales = w_scales;
-                q.w_zero_points = w_zero;
-                q.y_scale = 0.05f * (float)(1 + k / 64);
-                q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
-                q.y_min = ecnn_qtype_min(q.y_type);
-                q.y_max = ecnn_qtype_max(q.y_type);
-                if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
-                for (i = 0; i < n * k; i++)
-                    xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127)
-                                                            : irand(0, 255)); /* largest x - zx */
-                for (i = 0; i < o * k; i++)
-                    wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
-                if (w64) {
-                    for (i = 0; i < o * k; i += 7) wq[i] = (int8_t)(i % 2 ? 64 : -64); /* both ends */
-                    if (trial % 3 == 1) /* the largest int16 pair sums: x - zx = 255, |w| = 64 */
-                        for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -64 : 64);
-                }
-                if (!w64 && trial % 3 == 1) { /* the ends of the u8 x s8 path: x - zx = +-255, w = -128, 127 */
-                    const int32_t lo = ecnn_qtype_min(q.x_type), hi = ecnn_qtype_max(q.x_type);
-                    q.x_zero_point = trial / 2 % 2 ? lo : hi;
-                    for (i = 0; i < n * k; i++) xq[i] = (uint8_t)(q.x_zero_point == lo ? hi : lo);
-                    for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -128 : 127);
-                }
-                for (i = 0; i < o; i++) bq[i] = irand(-20000, 20000);
-                memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(layout, o, k));
-                {
-                    uint32_t j, t;
-                    for (j = 0; j < o; j++)
-                        for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
-                }
-                ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, WHOLE(n, o), &q);
-                q.w_layout = layout;
-                ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
-                fast->fn(q_fast, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
-                CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
-                CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
-                if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
-                    fprintf(stderr, "  %s (layout %u) differs at n=%u k=%u o=%u\n", fast->name, layout, n, k, o);
-            }
+        const int w64 = trial % 2 == 0;
+        const uint32_t layout = w64 ? ECNN_LAYOUT_FC_PANEL8X4_W64 : ECNN_LAYOUT_FC_PANEL8X4;
+        ecnn_qlinear_params q;
+        memset(&q, 0, sizeof q);
+        q.x_type = (w64 ? trial / 2 : trial) % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        q.w_type = ECNN_Q_I8;
+        q.y_type = trial % 4 < 2 ? ECNN_Q_I8 : ECNN_Q_U8;
+        q.x_scale = 0.02f + 0.001f * (float)(trial % 7);
+        q.x_zero_point = w64 && trial % 8 != 0 ? ecnn_qtype_min(q.x_type)
+                                               : irand(ecnn_qtype_min(q.x_type), ecnn_qtype_max(q.x_type));
+        q.w_count = trial % 5 == 0 ? 1 : o;
+        for (i = 0; i < o; i++) {
+            w_scales[i] = 0.001f + 0.0003f * (float)i;
+            w_zero[i] = 0;
+        }
+        q.w_scales = w_scales;
+        q.w_zero_points = w_zero;
+        q.y_scale = 0.05f * (float)(1 + k / 64);
+        q.y_zero_point = irand(ecnn_qtype_min(q.y_type), ecnn_qtype_max(q.y_type));
+        q.y_min = ecnn_qtype_min(q.y_type);
+        q.y_max = ecnn_qtype_max(q.y_type);
+        if (trial % 6 == 1 && q.y_zero_point > q.y_min) q.y_min = q.y_zero_point; /* fused Relu */
+        for (i = 0; i < n * k; i++)
+            xq[i] = (uint8_t)(w64 && trial % 3 == 1 ? (q.x_type == ECNN_Q_U8 ? 255 : 127)
+                                                    : irand(0, 255));                          /* largest x - zx */
+        for (i = 0; i < o * k; i++) wq[i] = (int8_t)(w64 ? irand(-64, 64) : irand(-128, 127)); /* -128 included */
+        if (w64) {
+            for (i = 0; i < o * k; i += 7) wq[i] = (int8_t)(i % 2 ? 64 : -64); /* both ends */
+            if (trial % 3 == 1) /* the largest int16 pair sums: x - zx = 255, |w| = 64 */
+                for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -64 : 64);
+        }
+        if (!w64 && trial % 3 == 1) { /* the ends of the u8 x s8 path: x - zx = +-255, w = -128, 127 */
+            const int32_t lo = ecnn_qtype_min(q.x_type), hi = ecnn_qtype_max(q.x_type);
+            q.x_zero_point = trial / 2 % 2 ? lo : hi;
+            for (i = 0; i < n * k; i++) xq[i] = (uint8_t)(q.x_zero_point == lo ? hi : lo);
+            for (i = 0; i < o * k; i++) wq[i] = (int8_t)(i % 3 ? -128 : 127);
+        }
+        for (i = 0; i < o; i++) bq[i] = irand(-20000, 20000);
+        memset(wq_packed, 0, (size_t)ecnn_fc_w_elems(layout, o, k));
+        {
+            uint32_t j, t;
+            for (j = 0; j < o; j++)
+                for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
+        }
+        ecnn_fully_connected_q_ref(q_ref, xq, wq, b, n, k, o, WHOLE(n, o), &q);
+        q.w_layout = layout;
+        ecnn_fully_connected_q_ref(q_ref_packed, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+        fast->fn(q_fast, xq, wq_packed, b, n, k, o, WHOLE(n, o), &q);
+        CHECK(memcmp(q_ref, q_ref_packed, (size_t)n * o) == 0);
+        CHECK(memcmp(q_ref, q_fast, (size_t)n * o) == 0);
+        if (memcmp(q_ref, q_fast, (size_t)n * o) != 0)
+            fprintf(stderr, "  %s (layout %u) differs at n=%u k=%u o=%u\n", fast->name, layout, n, k, o);
+    }
 }

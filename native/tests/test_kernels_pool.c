@@ -20,12 +20,7 @@ void test_maxpool_q(void)
         if (trial % 8 ==
             7) /* AVX2 chunks of 64, 32 and 16 bytes: float 64; int8 32 + 16 (float 3 x 64); float 64 + 32 + 16 */
             p.c = trial / 8 % 3 == 0 ? 16 : trial / 8 % 3 == 1 ? 48 : 28;
-        p.kh = (uint32_t)irand(1, 3);
-        p.kw = (uint32_t)irand(1, 3);
-        p.stride_h = (uint32_t)irand(1, 2);
-        p.stride_w = (uint32_t)irand(1, 2);
-        p.dilation_h = (uint32_t)irand(1, 2);
-        p.dilation_w = (uint32_t)irand(1, 2);
+        RANDOM_WINDOW(&p);
         p.pad_top = p.kh > 1 ? (uint32_t)irand(0, 1) : 0; /* every window touches the input (validated) */
         p.pad_left = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
         p.h = (uint32_t)irand(5, 9);

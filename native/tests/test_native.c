@@ -70,20 +70,12 @@ static uint8_t *build_small_model(uint32_t *size, uint16_t conv_op_type)
     tw3 = mb_tensor_const(&builder, 2, d_w3, w3);
     a5 = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, off_fc2, 1, d_a5);
     out = mb_tensor_act(&builder, ECNN_KIND_OUTPUT, 0, 1, d_out);
-    {
-        const uint16_t i0[3] = {in, tw1, tb1}, o0[1] = {a1};
-        const uint16_t i1[1] = {a1}, o1[1] = {a2};
-        const uint16_t i2[1] = {a2}, o2[1] = {a3};
-        const uint16_t i3[3] = {a3, tw2, tb2}, o3[1] = {a4};
-        const uint16_t i4[3] = {a4, tw3, ECNN_NO_TENSOR}, o4[1] = {a5};
-        const uint16_t i5[1] = {a5}, o5[1] = {out};
-        mb_op_add(&builder, conv_op_type, 3, i0, 1, o0, 12, conv_p);
-        mb_op_add(&builder, ECNN_OP_MAX_POOL_2D, 1, i1, 1, o1, 10, pool_p);
-        mb_op_add(&builder, ECNN_OP_RESHAPE, 1, i2, 1, o2, 0, NULL);
-        mb_op_add(&builder, ECNN_OP_FULLY_CONNECTED, 3, i3, 1, o3, 3, relu_p);
-        mb_op_add(&builder, ECNN_OP_FULLY_CONNECTED, 3, i4, 1, o4, 3, none_p);
-        mb_op_add(&builder, ECNN_OP_SOFTMAX, 1, i5, 1, o5, 0, NULL);
-    }
+    mb_op_linear(&builder, conv_op_type, in, tw1, tb1, a1, 12, conv_p);
+    mb_op_1to1(&builder, ECNN_OP_MAX_POOL_2D, a1, a2, 10, pool_p);
+    mb_op_1to1(&builder, ECNN_OP_RESHAPE, a2, a3, 0, NULL);
+    mb_op_linear(&builder, ECNN_OP_FULLY_CONNECTED, a3, tw2, tb2, a4, 3, relu_p);
+    mb_op_linear(&builder, ECNN_OP_FULLY_CONNECTED, a4, tw3, ECNN_NO_TENSOR, a5, 3, none_p);
+    mb_op_1to1(&builder, ECNN_OP_SOFTMAX, a5, out, 0, NULL);
     *size = mb_write(&builder, file);
     return file;
 }
@@ -480,13 +472,9 @@ static void test_inplace_activation(void)
         a = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 1, d);
         b2 = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, 0, 1, d); /* in place over a */
         out = mb_tensor_act(&builder, ECNN_KIND_OUTPUT, 0, 1, d);
-        {
-            const uint16_t i0[1] = {in}, o0[1] = {a}, i1[1] = {a}, o1[1] = {b2};
-            const uint16_t i2[1] = {reuse ? a : b2}, o2[1] = {out};
-            mb_op_add(&builder, ECNN_OP_ACTIVATION, 1, i0, 1, o0, 3, leaky_p);
-            mb_op_add(&builder, ECNN_OP_ACTIVATION, 1, i1, 1, o1, 3, relu_p);
-            mb_op_add(&builder, ECNN_OP_RESHAPE, 1, i2, 1, o2, 0, NULL);
-        }
+        mb_op_1to1(&builder, ECNN_OP_ACTIVATION, in, a, 3, leaky_p);
+        mb_op_1to1(&builder, ECNN_OP_ACTIVATION, a, b2, 3, relu_p);
+        mb_op_1to1(&builder, ECNN_OP_RESHAPE, reuse ? a : b2, out, 0, NULL);
         size = mb_write(&builder, file);
         if (reuse) {
             CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);

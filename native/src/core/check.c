@@ -76,6 +76,20 @@ ecnn_status ecnn_need_f32(const ecnn_op_ctx *c, const ecnn_tensor_rec *t, uint32
     return ECNN_OK;
 }
 
+ecnn_status ecnn_need_f32_all(const ecnn_op_ctx *c)
+{
+    const ecnn_op_rec *op = c->op;
+    ecnn_tensor_rec t;
+    uint32_t i;
+    for (i = 0; i < op->num_inputs + op->num_outputs; i++) {
+        const uint32_t index = i < op->num_inputs ? op->inputs[i] : op->outputs[i - op->num_inputs];
+        if (index == ECNN_NO_TENSOR) continue; /* absent optional input */
+        ecnn_read_tensor(c->m, index, &t);
+        TRY(ecnn_need_f32(c, &t, index));
+    }
+    return ECNN_OK;
+}
+
 /* The int8 forms of ADD, MUL, AVG_POOL_2D, ACTIVATION and CONCAT: every data tensor a quantized
  * activation (per tensor), all of one dtype (quant.c). idx: the tensors' indices, for the error. */
 ecnn_status ecnn_need_q_group(const ecnn_op_ctx *c, const ecnn_tensor_rec *ts, const uint32_t *idx, uint32_t count)
@@ -158,3 +172,83 @@ ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, 
     TRY(ecnn_check_const_input(c, op->inputs[2], b, 1));
     return ecnn_check_output(c, op->outputs[0], y);
 }
+
+/* stride * (in - 1) + output_pad + dil * (k - 1) + 1 - pads (CONV_TRANSPOSE_2D), or 0 when that
+ * is not positive. */
+static uint64_t transposed_extent(uint32_t in, uint32_t stride, uint32_t out_pad, uint32_t k, uint32_t dil,
+                                  uint32_t pad_a, uint32_t pad_b)
+{
+    const uint64_t full = (uint64_t)stride * (in - 1) + out_pad + (uint64_t)dil * (k - 1) + 1;
+    return full > (uint64_t)pad_a + pad_b ? full - pad_a - pad_b : 0;
+}
+
+/* The failed check `what`, prefixed with the name of the convolution that failed it. */
+#define CONV_MSG(c, what)                                                                                              \
+    ((c)->op->op_type == ECNN_OP_CONV_2D           ? "CONV_2D " what                                                   \
+     : (c)->op->op_type == ECNN_OP_CONV_INTEGER_2D ? "CONV_INTEGER_2D " what                                           \
+                                                   : "CONV_TRANSPOSE_2D " what)
+
+ecnn_status ecnn_check_conv_window(const ecnn_op_ctx *c, const ecnn_conv_window *q, const ecnn_tensor_rec *x,
+                                   const ecnn_tensor_rec *w, const ecnn_tensor_rec *y)
+{
+    uint32_t ch, o;
+    uint64_t oh, ow;
+    if (x->rank != 3 || y->rank != 3 || w->rank != 4)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
+                            CONV_MSG(c, "needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]"));
+    if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
+         q->dilation_w | q->output_pad_h | q->output_pad_w) > 65535u)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, CONV_MSG(c, "stride/pad/dilation > 65535"));
+    if (q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 || q->dilation_w == 0 || q->group == 0)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, CONV_MSG(c, "stride, dilation and group must be >= 1"));
+    ch = x->dims[2];
+    o = y->dims[2];
+    if (ch % q->group != 0 || o % q->group != 0 || (uint64_t)w->dims[3] * q->group != ch || w->dims[0] != o)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, c->op->inputs[1],
+                            CONV_MSG(c, "weight shape does not match channels and group"));
+    if (c->op->op_type == ECNN_OP_CONV_TRANSPOSE_2D) {
+        oh = transposed_extent(x->dims[0], q->stride_h, q->output_pad_h, w->dims[1], q->dilation_h, q->pad_top,
+                               q->pad_bottom);
+        ow = transposed_extent(x->dims[1], q->stride_w, q->output_pad_w, w->dims[2], q->dilation_w, q->pad_left,
+                               q->pad_right);
+    } else {
+        oh = ecnn_out_extent(x->dims[0], q->pad_top, q->pad_bottom, w->dims[1], q->dilation_h, q->stride_h, 0);
+        ow = ecnn_out_extent(x->dims[1], q->pad_left, q->pad_right, w->dims[2], q->dilation_w, q->stride_w, 0);
+    }
+    if (oh != y->dims[0] || ow != y->dims[1])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, c->op->outputs[0],
+                            CONV_MSG(c, "output height/width do not match the parameters"));
+    return ECNN_OK;
+}
+#undef CONV_MSG
+
+ecnn_status ecnn_check_f32_with_const(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *k, ecnn_tensor_rec *y,
+                                      const char *counts)
+{
+    const ecnn_op_rec *op = c->op;
+    if (op->num_inputs != 2 || op->num_outputs != 1) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, counts);
+    TRY(ecnn_check_data_input(c, op->inputs[0], x));
+    TRY(ecnn_check_const_input(c, op->inputs[1], k, 0));
+    TRY(ecnn_check_output(c, op->outputs[0], y));
+    TRY(ecnn_need_f32_all(c));
+    return ecnn_check_layout(c, op->inputs[1], k, 1u << ECNN_LAYOUT_PLAIN);
+}
+
+/* The failed check `what`, prefixed with the name of the fully connected op that failed it. */
+#define FC_MSG(c, what)                                                                                                \
+    ((c)->op->op_type == ECNN_OP_FULLY_CONNECTED ? "FULLY_CONNECTED " what : "FULLY_CONNECTED_G4 " what)
+
+ecnn_status ecnn_check_fc_shapes(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                                 const ecnn_tensor_rec *b, const ecnn_tensor_rec *y)
+{
+    const ecnn_op_rec *op = c->op;
+    if (w->rank != 2 || ecnn_numel(x) != w->dims[1])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1],
+                            FC_MSG(c, "weight is not [O, K] with K = input elements"));
+    if (y->rank != 1 || y->dims[0] != w->dims[0])
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], FC_MSG(c, "output is not [O]"));
+    if (b->kind != 0 && (b->rank != 1 || b->dims[0] != w->dims[0]))
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], FC_MSG(c, "bias is not [O]"));
+    return ECNN_OK;
+}
+#undef FC_MSG

@@ -6,8 +6,8 @@
  *       multiply-accumulates per sample. Fails through ecnn_op_fail, which records the check.
  *   const char *ecnn_eval_<name>(const ecnn_run_ctx *r, const ecnn_op_rec *op);
  *       at run time: picks the kernel (from the tensors' dtypes and layouts and the model's ISA
- *       level) and runs it, split into tiles (ecnn_grid_plan or ecnn_span_plan, then
- *       ecnn_run_tasks with a task that runs the kernel on one tile: core/parallel.c); returns
+ *       level) and runs it, split into tiles (ecnn_grid_plan then ecnn_run_grid, or
+ *       ecnn_run_span, with a function that runs the kernel on one tile: core/parallel.c); returns
  *       the kernel's name. With r->run 0 it only names the kernel (ecnn_model_op): the buffers
  *       from ecnn_tensor_ptr are NULL then, and nothing runs.
  *
@@ -58,6 +58,15 @@ const ecnn_op_def *ecnn_op_def_of(uint32_t op_type);
 /* Where tensor t lives for this run (NULL for ECNN_NO_TENSOR, or when r->run is 0); fills *rec
  * (kind 0 for ECNN_NO_TENSOR). Arena tensors scale with the batch (docs/file-format.md). */
 void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec);
+/* An op of one data input x and one output y at run time, the whole job of the ops whose kernel
+ * needs no more than these and the op's parameters (PAD, TRANSPOSE, RESHAPE, SOFTMAX). */
+typedef struct {
+    const ecnn_op_rec *op;
+    ecnn_tensor_rec x, y;
+    const uint8_t *xp; /* ecnn_tensor_ptr's: NULL when r->run is 0 */
+    uint8_t *yp;
+} ecnn_unary_job;
+void ecnn_unary_job_of(const ecnn_run_ctx *r, const ecnn_op_rec *op, ecnn_unary_job *j);
 
 /* ---- splitting an op into tiles (core/parallel.c) ------------------------------------------ *
  * Each output element in exactly one tile, computed by the kernel the same way whatever the
@@ -88,19 +97,18 @@ typedef struct {
  * round; chans 1 or grain >= chans: rows only). Returns the number of tiles. */
 uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint32_t chans, uint32_t grain,
                         uint64_t work, uint64_t setup, int chans_first);
-/* Tile `index` of a planned grid. */
-void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t);
-/* The split of a flat range [0, count) (elements, rows or samples of an elementwise or data
- * movement op) into `pieces` of `step` (a multiple of the align given), the last one shorter. */
-typedef struct {
-    size_t count, step;
-    uint32_t pieces;
-} ecnn_span;
-/* Plans it as ecnn_grid_plan (one channel); returns the number of pieces. */
-uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work,
-                        uint64_t setup);
-/* Piece `index`: [*first, *first + return value). */
-size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first);
+/* An op's kernel call on one tile; ctx: the op's job. */
+typedef void ecnn_tile_fn(const void *ctx, const ecnn_tile *t);
+/* fn(ctx, tile) for every tile of a planned grid, through r's parallel-for when more than one. */
+void ecnn_run_grid(const ecnn_run_ctx *r, const ecnn_grid *g, ecnn_tile_fn *fn, const void *ctx);
+
+/* An op's kernel call on the piece [first, first + count) of its flat range; ctx: the op's job. */
+typedef void ecnn_piece_fn(const void *ctx, size_t first, size_t count);
+/* fn(ctx, ...) on the pieces of [0, count) (elements, rows or samples of an elementwise or data
+ * movement op), each a multiple of `align` but the last, planned as ecnn_grid_plan plans one
+ * channel; through r's parallel-for when more than one piece. */
+void ecnn_run_span(const ecnn_run_ctx *r, ecnn_piece_fn *fn, const void *ctx, size_t count, size_t align, uint64_t work,
+                   uint64_t setup);
 /* Samples of the `left` still to run that one pass takes, so that its rows (samples x
  * rows_per_sample) fit a tile's 32-bit row numbers: all of them but for absurd batches. */
 static inline uint32_t ecnn_pass_samples(uint32_t left, uint32_t rows_per_sample)
@@ -108,8 +116,6 @@ static inline uint32_t ecnn_pass_samples(uint32_t left, uint32_t rows_per_sample
     const uint32_t most = 0xFFFFFFFFu / (rows_per_sample ? rows_per_sample : 1);
     return left < most ? left : most;
 }
-/* task(ctx, i) for every i in [0, count): through r's parallel-for when count > 1, else here. */
-void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t count);
 
 /* ---- load-time checks (core/check.c) ------------------------------------------------------ */
 
@@ -144,6 +150,16 @@ ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, 
 ecnn_status ecnn_check_act(const ecnn_op_ctx *c, const ecnn_act_params *a);
 /* The float kernels need every tensor f32 (absent ones pass). */
 ecnn_status ecnn_need_f32(const ecnn_op_ctx *c, const ecnn_tensor_rec *t, uint32_t index);
+/* Every tensor of the op f32 (absent inputs pass); after the checks of its indices. */
+ecnn_status ecnn_need_f32_all(const ecnn_op_ctx *c);
+/* PRELU / CHANNEL_ARITH: a data input x, a plain CONSTANT k and an output y, all f32; `counts`
+ * is the message when the op has other counts. */
+ecnn_status ecnn_check_f32_with_const(const ecnn_op_ctx *c, ecnn_tensor_rec *x, ecnn_tensor_rec *k, ecnn_tensor_rec *y,
+                                      const char *counts);
+/* FULLY_CONNECTED / FULLY_CONNECTED_G4: w [O, K] with K the input's elements, y [O], b absent
+ * or [O]. The messages name the op. */
+ecnn_status ecnn_check_fc_shapes(const ecnn_op_ctx *c, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                                 const ecnn_tensor_rec *b, const ecnn_tensor_rec *y);
 /* The int8 forms of ADD, MUL, AVG_POOL_2D, ACTIVATION, CONCAT: every tensor a quantized
  * activation (per tensor), all of one dtype; idx: their indices, for the error. */
 ecnn_status ecnn_need_q_group(const ecnn_op_ctx *c, const ecnn_tensor_rec *ts, const uint32_t *idx, uint32_t count);
@@ -165,6 +181,26 @@ int ecnn_same_shape(const ecnn_tensor_rec *a, const ecnn_tensor_rec *b);
      (p)->ow = (y)->dims[1], (p)->kh = (kh_), (p)->kw = (kw_), (p)->stride_h = (q)->stride_h,                          \
      (p)->stride_w = (q)->stride_w, (p)->pad_top = (q)->pad_top, (p)->pad_left = (q)->pad_left,                        \
      (p)->dilation_h = (q)->dilation_h, (p)->dilation_w = (q)->dilation_w)
+/* The kernel arguments' fields of a convolution (CONV_2D, CONV_INTEGER_2D, CONV_TRANSPOSE_2D):
+ * the window's (ECNN_WINDOW_ARGS) from the [O,KH,KW,C/group] weights w, O and group. */
+#define ECNN_CONV_ARGS(p, x, w, y, q)                                                                                  \
+    (ECNN_WINDOW_ARGS(p, x, y, (w)->dims[1], (w)->dims[2], q), (p)->o = (y)->dims[2], (p)->group = (q)->group)
+/* The window parameters of a convolution, whose parameter structs all begin with these fields
+ * (ECNN_CONV_WINDOW_OF copies them). */
+typedef struct {
+    uint32_t stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w, group;
+    uint32_t output_pad_h, output_pad_w; /* CONV_TRANSPOSE_2D's; 0 for the others */
+} ecnn_conv_window;
+#define ECNN_CONV_WINDOW_OF(q)                                                                                         \
+    {                                                                                                                  \
+        (q)->stride_h, (q)->stride_w, (q)->pad_top, (q)->pad_left, (q)->pad_bottom, (q)->pad_right, (q)->dilation_h,   \
+            (q)->dilation_w, (q)->group, 0, 0                                                                          \
+    }
+/* A convolution's geometry: X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O], every parameter in
+ * 0..65535, strides, dilations and group >= 1, and OH, OW those the window gives (the transposed
+ * convolution's for CONV_TRANSPOSE_2D). The messages name the op. */
+ecnn_status ecnn_check_conv_window(const ecnn_op_ctx *c, const ecnn_conv_window *q, const ecnn_tensor_rec *x,
+                                   const ecnn_tensor_rec *w, const ecnn_tensor_rec *y);
 /* floor((in + pads - dil*(k-1) - 1) / stride) + 1 (ceil with ceil_mode), or 0 when the window
  * does not fit. */
 uint64_t ecnn_out_extent(uint32_t in, uint32_t pad_a, uint32_t pad_b, uint32_t k, uint32_t dil, uint32_t stride,

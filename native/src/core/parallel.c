@@ -1,7 +1,8 @@
 /* Splitting an op into tiles and running them through the caller's parallel-for
- * (ecnn_parallel). The ops (src/ops) plan a grid of tiles from the op's size and the thread
- * count and hand ecnn_run_tasks a task that runs their kernel on one tile. No threads and no
- * allocation here: a build without threads runs every task inline. */
+ * (ecnn_parallel). The ops (src/ops) plan a grid of tiles (or a span of pieces) from the op's
+ * size and the thread count and hand ecnn_run_grid (ecnn_run_span) a function that runs their
+ * kernel on one tile (piece). No threads and no allocation here: a build without threads runs
+ * every task inline. */
 #include "core/op.h"
 
 /* Tiles worth making for `work` MAC-equivalents (`setup` more per tile): one per
@@ -55,7 +56,7 @@ uint32_t ecnn_grid_plan(ecnn_grid *g, const ecnn_run_ctx *r, uint32_t rows, uint
     return g->row_tiles * g->chan_tiles;
 }
 
-void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t)
+static void grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t)
 {
     const uint32_t rb = (uint32_t)(index / g->chan_tiles), cb = (uint32_t)(index % g->chan_tiles);
     t->m0 = rb * g->row_step;
@@ -64,7 +65,13 @@ void ecnn_grid_tile(const ecnn_grid *g, size_t index, ecnn_tile *t)
     t->o1 = g->chans - t->o0 < g->chan_step ? g->chans : t->o0 + g->chan_step;
 }
 
-uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup)
+/* The split of a flat range [0, count) into `pieces` of `step`, the last one shorter. */
+typedef struct {
+    size_t count, step;
+    uint32_t pieces;
+} span;
+
+static uint32_t span_plan(span *sp, const ecnn_run_ctx *r, size_t count, size_t align, uint64_t work, uint64_t setup)
 {
     const uint32_t want = tiles_wanted(r, work, setup);
     const size_t units = count / align + (count % align != 0);
@@ -76,14 +83,16 @@ uint32_t ecnn_span_plan(ecnn_span *sp, const ecnn_run_ctx *r, size_t count, size
     return sp->pieces;
 }
 
-size_t ecnn_span_piece(const ecnn_span *sp, size_t index, size_t *first)
+/* Piece `index`: [*first, *first + return value). */
+static size_t span_piece(const span *sp, size_t index, size_t *first)
 {
     *first = index * sp->step;
     if (*first >= sp->count) return 0;
     return sp->count - *first < sp->step ? sp->count - *first : sp->step;
 }
 
-void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t count)
+/* task(ctx, i) for every i in [0, count): through r's parallel-for when count > 1, else here. */
+static void run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t count)
 {
     size_t i;
     if (count > 1 && r->par != NULL && r->par->threads > 1) {
@@ -91,4 +100,48 @@ void ecnn_run_tasks(const ecnn_run_ctx *r, ecnn_task_fn task, void *ctx, size_t 
         return;
     }
     for (i = 0; i < count; i++) task(ctx, i);
+}
+
+/* The task context of ecnn_run_grid and ecnn_run_span: the op's function and job, and the
+ * split (a grid of tiles or a span of pieces). */
+typedef struct {
+    const ecnn_grid *grid;
+    ecnn_tile_fn *tile_fn;
+    span span;
+    ecnn_piece_fn *piece_fn;
+    const void *ctx;
+} split_job;
+
+static void grid_task(void *ctx, size_t index)
+{
+    const split_job *j = (const split_job *)ctx;
+    ecnn_tile t;
+    grid_tile(j->grid, index, &t);
+    j->tile_fn(j->ctx, &t);
+}
+
+void ecnn_run_grid(const ecnn_run_ctx *r, const ecnn_grid *g, ecnn_tile_fn *fn, const void *ctx)
+{
+    split_job j;
+    j.grid = g;
+    j.tile_fn = fn;
+    j.ctx = ctx;
+    run_tasks(r, grid_task, &j, (size_t)g->row_tiles * g->chan_tiles);
+}
+
+static void span_task(void *ctx, size_t index)
+{
+    const split_job *j = (const split_job *)ctx;
+    size_t first;
+    const size_t count = span_piece(&j->span, index, &first);
+    if (count > 0) j->piece_fn(j->ctx, first, count);
+}
+
+void ecnn_run_span(const ecnn_run_ctx *r, ecnn_piece_fn *fn, const void *ctx, size_t count, size_t align, uint64_t work,
+                   uint64_t setup)
+{
+    split_job j;
+    j.piece_fn = fn;
+    j.ctx = ctx;
+    run_tasks(r, span_task, &j, span_plan(&j.span, r, count, align, work, setup));
 }

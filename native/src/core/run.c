@@ -20,6 +20,13 @@ void *ecnn_tensor_ptr(const ecnn_run_ctx *r, uint32_t t, ecnn_tensor_rec *rec)
     }
 }
 
+void ecnn_unary_job_of(const ecnn_run_ctx *r, const ecnn_op_rec *op, ecnn_unary_job *j)
+{
+    j->op = op;
+    j->xp = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &j->x);
+    j->yp = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &j->y);
+}
+
 ecnn_status ecnn_arena_size(const ecnn_model *m, uint32_t batch, size_t *bytes)
 {
     if (m == NULL || bytes == NULL || m->buf == NULL || batch == 0) return ECNN_E_ARG;

@@ -27,7 +27,6 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* Element ranges of one activation (in place: each range reads only its own elements). */
 typedef struct {
-    ecnn_span span;
     const ecnn_act_params *a;
     const uint8_t *x;
     uint8_t *y;
@@ -35,11 +34,9 @@ typedef struct {
     ecnn_qtensor qx, qy;
 } act_job;
 
-static void act_task(void *ctx, size_t index)
+static void act_elements(const void *ctx, size_t first, size_t count)
 {
     const act_job *j = (const act_job *)ctx;
-    size_t first;
-    const size_t count = ecnn_span_piece(&j->span, index, &first);
     if (j->quantized) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
         ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
     else
@@ -66,9 +63,7 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         const uint64_t per = j.quantized                                                 ? ECNN_WORK_MOVE
                              : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM
                                                                                          : ECNN_WORK_ARITH;
-        ecnn_run_tasks(
-            r, act_task, &j,
-            ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0));
+        ecnn_run_span(r, act_elements, &j, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0);
     }
     return j.quantized ? "activation_q_ref" : r->reference ? "activation_f32_ref" : "activation_f32_portable";
 }

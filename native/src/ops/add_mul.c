@@ -66,7 +66,6 @@ ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs)
 /* One ADD / MUL, ready to run in ranges: of elements when B has A's shape (B then lines up with
  * A element for element), else of rows of `period` elements (B's repeat), within a sample. */
 typedef struct {
-    ecnn_span span;
     int mul, quantized, elementwise, reference;
     size_t per_sample, period, b_sample; /* elements of A per sample, of B's repeat, of B per sample (0: constant) */
     const ecnn_act_params *act;
@@ -90,11 +89,10 @@ static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count
         ecnn_add_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
 }
 
-static void binary_task(void *ctx, size_t index)
+static void binary_units(const void *ctx, size_t first, size_t count)
 {
     const binary_job *j = (const binary_job *)ctx;
-    size_t first, u, end;
-    const size_t count = ecnn_span_piece(&j->span, index, &first);
+    size_t u, end;
     if (j->elementwise) {
         binary_run(j, first, first, count, count);
         return;
@@ -134,7 +132,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     if (r->run) {
         const size_t units = j.elementwise ? j.per_sample * r->batch : j.per_sample / j.period * r->batch;
         const uint64_t work = (uint64_t)j.per_sample * r->batch * (j.quantized ? ECNN_WORK_QARITH : ECNN_WORK_ARITH);
-        ecnn_run_tasks(r, binary_task, &j, ecnn_span_plan(&j.span, r, units, j.elementwise ? 64 : 1, work, 0));
+        ecnn_run_span(r, binary_units, &j, units, j.elementwise ? 64 : 1, work, 0);
     }
     if (j.quantized) return mul ? "mul_q_ref" : "add_q_ref";
     return r->reference ? "binary_f32_ref" : "binary_f32_portable";

@@ -8,15 +8,7 @@ ecnn_status ecnn_check_channel_arith(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_op_rec *op = c->op;
     const ecnn_channel_arith_params *q = &op->params.channel_arith;
     ecnn_tensor_rec x, k, y;
-    if (op->num_inputs != 2 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CHANNEL_ARITH needs 2 inputs (X, K) and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_const_input(c, op->inputs[1], &k, 0));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
-    TRY(ecnn_need_f32(c, &x, op->inputs[0]));
-    TRY(ecnn_need_f32(c, &k, op->inputs[1]));
-    TRY(ecnn_need_f32(c, &y, op->outputs[0]));
-    TRY(ecnn_check_layout(c, op->inputs[1], &k, 1u << ECNN_LAYOUT_PLAIN));
+    TRY(ecnn_check_f32_with_const(c, &x, &k, &y, "CHANNEL_ARITH needs 2 inputs (X, K) and 1 output"));
     if (!ecnn_same_shape(&x, &y) || x.rank == 0)
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CHANNEL_ARITH input and output shapes differ");
     if (k.rank != 1 || (k.dims[0] != 1 && k.dims[0] != x.dims[x.rank - 1]))
@@ -29,7 +21,6 @@ ecnn_status ecnn_check_channel_arith(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* Ranges of rows of C (in place: each range reads only its own rows). */
 typedef struct {
-    ecnn_span span;
     const ecnn_channel_arith_params *q;
     const float *x, *k;
     float *y;
@@ -37,11 +28,9 @@ typedef struct {
     int reference;
 } arith_job;
 
-static void arith_task(void *ctx, size_t index)
+static void arith_rows(const void *ctx, size_t first, size_t rows)
 {
     const arith_job *j = (const arith_job *)ctx;
-    size_t first;
-    const size_t rows = ecnn_span_piece(&j->span, index, &first);
     (j->reference ? ecnn_channel_arith_f32_ref : ecnn_channel_arith_f32_portable)(
         j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func, j->q->const_first);
 }
@@ -59,8 +48,7 @@ const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op
     j.reference = r->reference;
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
-        ecnn_run_tasks(r, arith_task, &j,
-                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0));
+        ecnn_run_span(r, arith_rows, &j, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0);
     }
     return r->reference ? "channel_arith_f32_ref" : "channel_arith_f32_portable";
 }

@@ -54,7 +54,6 @@ ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* Ranges of rows (a row: each input's block, one after the other). */
 typedef struct {
-    ecnn_span span;
     uint8_t *y;
     const void *const *xs;
     const size_t *block;           /* bytes of each input a row (int8: also elements) */
@@ -64,11 +63,10 @@ typedef struct {
     size_t row_bytes, sample_rows; /* rows a sample */
 } concat_job;
 
-static void concat_task(void *ctx, size_t index)
+static void concat_rows(const void *ctx, size_t first, size_t rows)
 {
     const concat_job *j = (const concat_job *)ctx;
     const void *xs[ECNN_MAX_OP_TENSORS];
-    size_t first, rows = ecnn_span_piece(&j->span, index, &first);
     uint32_t i;
     int any_constant = 0;
     for (i = 0; i < j->count; i++) any_constant |= j->constant[i];
@@ -123,8 +121,7 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         j.sample_rows = sample_rows;
         for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
         j.row_bytes = row_bytes;
-        ecnn_run_tasks(r, concat_task, &j,
-                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0));
+        ecnn_run_span(r, concat_rows, &j, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0);
     }
     return y.dtype != ECNN_DTYPE_F32 ? "concat_q_ref" : "concat_ref"; /* int8: requantizing (QLinearConcat) */
 }

@@ -8,18 +8,17 @@
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
 
-typedef struct {
-    const char *name;
-    ecnn_fc_f32_kernel *fn;
-} ecnn_fc_f32_impl;
-typedef struct {
-    const char *name;
-    ecnn_fc_f32_ref_kernel *fn;
-} ecnn_fc_f32_ref_impl;
-typedef struct {
-    const char *name;
-    ecnn_fc_q_kernel *fn;
-} ecnn_fc_q_impl;
+/* A config slot: a kernel and its name (ECNN_IMPL fills it). */
+#define ECNN_NAMED_KERNEL(kernel_type)                                                                                 \
+    struct {                                                                                                           \
+        const char *name;                                                                                              \
+        kernel_type *fn;                                                                                               \
+    }
+typedef ECNN_NAMED_KERNEL(ecnn_fc_f32_kernel) ecnn_fc_f32_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_fc_f32_ref_kernel) ecnn_fc_f32_ref_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_fc_q_kernel) ecnn_fc_q_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_maxpool2d_kernel) ecnn_maxpool2d_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_avgpool2d_f32_kernel) ecnn_avgpool2d_f32_impl;
 typedef struct {
     const char *name;
     ecnn_conv2d_f32_kernel *fn;
@@ -29,14 +28,6 @@ typedef struct {
     const char *name;
     ecnn_conv_q_ukernels uk;
 } ecnn_conv2d_q_impl;
-typedef struct {
-    const char *name;
-    ecnn_maxpool2d_kernel *fn;
-} ecnn_maxpool2d_impl;
-typedef struct {
-    const char *name;
-    ecnn_avgpool2d_f32_kernel *fn;
-} ecnn_avgpool2d_f32_impl;
 
 /* ops/fully_connected.c */
 typedef struct {

@@ -69,9 +69,7 @@ static void conv2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const e
                         const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
 {
     const ecnn_conv2d_params *q = &op->params.conv_2d;
-    ECNN_WINDOW_ARGS(p, x, y, w->dims[1], w->dims[2], q);
-    p->o = y->dims[2];
-    p->group = q->group;
+    ECNN_CONV_ARGS(p, x, w, y, q);
     p->act.act = q->act;
     p->act.act_p0 = q->act_p0;
     p->act.act_p1 = q->act_p1;
@@ -82,26 +80,14 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
     const ecnn_conv2d_params *q = &op->params.conv_2d;
+    const ecnn_conv_window win = ECNN_CONV_WINDOW_OF(q);
     ecnn_tensor_rec x, w, b, y;
     ecnn_conv2d_args p;
     TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output"));
-    if (x.rank != 3 || y.rank != 3 || w.rank != 4)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX,
-                            "CONV_2D needs X [H,W,C], W [O,KH,KW,C/group], Y [OH,OW,O]");
-    if ((q->stride_h | q->stride_w | q->pad_top | q->pad_left | q->pad_bottom | q->pad_right | q->dilation_h |
-         q->dilation_w) > 65535u)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D stride/pad/dilation > 65535");
-    if (q->stride_h == 0 || q->stride_w == 0 || q->dilation_h == 0 || q->dilation_w == 0 || q->group == 0)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D stride, dilation and group must be >= 1");
+    TRY(ecnn_check_conv_window(c, &win, &x, &w, &y));
     conv2d_args(op, &x, &w, &y, &p);
-    if (p.c % p.group != 0 || p.o % p.group != 0 || (uint64_t)w.dims[3] * p.group != p.c || w.dims[0] != p.o)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1], "CONV_2D weight shape does not match channels and group");
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
         return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
-    if (ecnn_out_extent(p.h, q->pad_top, q->pad_bottom, p.kh, p.dilation_h, p.stride_h, 0) != p.oh ||
-        ecnn_out_extent(p.w, q->pad_left, q->pad_right, p.kw, p.dilation_w, p.stride_w, 0) != p.ow)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0],
-                            "CONV_2D output height/width do not match the parameters");
     TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q->act));
     TRY(ecnn_check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
     TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
@@ -123,7 +109,6 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
 
 /* One conv, ready to run tile by tile. */
 typedef struct {
-    ecnn_grid grid;
     const ecnn_conv2d_f32_impl *f32;  /* float: this kernel */
     const ecnn_conv2d_q_impl *q_fast; /* int8: these microkernels, or NULL: the reference */
     void *y;
@@ -133,17 +118,15 @@ typedef struct {
     ecnn_qlinear_params q;
 } conv_job;
 
-static void conv_task(void *ctx, size_t index)
+static void conv_tile(const void *ctx, const ecnn_tile *t)
 {
     const conv_job *j = (const conv_job *)ctx;
-    ecnn_tile t;
-    ecnn_grid_tile(&j->grid, index, &t);
     if (j->f32)
-        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, &t, &j->p);
+        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, t, &j->p);
     else if (j->q_fast)
-        ecnn_conv2d_q_hwio(j->y, j->x, j->w, (const int32_t *)j->b, j->n, &t, &j->p, &j->q, &j->q_fast->uk);
+        ecnn_conv2d_q_hwio(j->y, j->x, j->w, (const int32_t *)j->b, j->n, t, &j->p, &j->q, &j->q_fast->uk);
     else
-        ecnn_conv2d_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, &t, &j->p, &j->q);
+        ecnn_conv2d_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, t, &j->p, &j->q);
 }
 
 /* MAC-equivalents a tile pays whatever its size: the int8 HWIO kernel (not depthwise) packs the
@@ -184,14 +167,13 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     for (s0 = 0; r->run && s0 < r->batch; s0 += j.n) {
         const int by_channel = j.p.group == 1 || (j.p.group == j.p.c && j.p.o == j.p.c);
         uint64_t work;
-        uint32_t tiles;
+        ecnn_grid grid;
         const void *x0 = j.x;
         void *y0 = j.y;
         j.n = ecnn_pass_samples(r->batch - s0, j.p.oh);
         work = (uint64_t)j.n * j.p.oh * j.p.ow * j.p.o * j.p.kh * j.p.kw * (j.p.c / j.p.group);
-        tiles = ecnn_grid_plan(&j.grid, r, j.n * j.p.oh, j.p.o, by_channel ? ECNN_TILE_O_CONV : j.p.o, work,
-                               conv_setup(&j), 0);
-        ecnn_run_tasks(r, conv_task, &j, tiles);
+        ecnn_grid_plan(&grid, r, j.n * j.p.oh, j.p.o, by_channel ? ECNN_TILE_O_CONV : j.p.o, work, conv_setup(&j), 0);
+        ecnn_run_grid(r, &grid, conv_tile, &j);
         j.x = (const uint8_t *)x0 + (size_t)j.n * x.size;
         j.y = (uint8_t *)y0 + (size_t)j.n * y.size;
     }

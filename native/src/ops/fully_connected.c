@@ -1,6 +1,7 @@
 /* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (docs/file-format.md), float or int8. Packed
  * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
- * ECNN_RUN_REFERENCE the reference kernel. */
+ * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4, with that op's
+ * kernel. */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"
@@ -96,13 +97,7 @@ ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_op_rec *op = c->op;
     ecnn_tensor_rec x, w, b, y;
     TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "FULLY_CONNECTED needs 3 inputs (X, W, B or none) and 1 output"));
-    if (w.rank != 2 || ecnn_numel(&x) != w.dims[1])
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[1],
-                            "FULLY_CONNECTED weight is not [O, K] with K = input elements");
-    if (y.rank != 1 || y.dims[0] != w.dims[0])
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->outputs[0], "FULLY_CONNECTED output is not [O]");
-    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != w.dims[0]))
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "FULLY_CONNECTED bias is not [O]");
+    TRY(ecnn_check_fc_shapes(c, &x, &w, &b, &y));
     TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, w.dims[1], op->params.fully_connected.act));
     TRY(check_packing(c, &w));
     TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
@@ -113,13 +108,12 @@ ecnn_status ecnn_check_fully_connected(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* ---- run time ------------------------------------------------------------------------------- */
 
-/* One FC, ready to run tile by tile: exactly one of the kernels is set. */
+/* One FC (or FULLY_CONNECTED_G4), ready to run tile by tile: exactly one of the kernels is set. */
 typedef struct {
-    ecnn_grid grid;
     const ecnn_fc_f32_impl *f32;
     const ecnn_fc_f32_ref_impl *f32_ref;
     const ecnn_fc_q_impl *q_fast;
-    int q_ref;
+    int q_ref, g4;
     void *y;
     const void *x, *w, *b;
     uint32_t n, k, o, layout;
@@ -127,21 +121,22 @@ typedef struct {
     ecnn_qlinear_params q;
 } fc_job;
 
-static void fc_task(void *ctx, size_t index)
+static void fc_tile(const void *ctx, const ecnn_tile *t)
 {
     const fc_job *j = (const fc_job *)ctx;
-    ecnn_tile t;
-    ecnn_grid_tile(&j->grid, index, &t);
     if (j->f32)
-        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, &t,
+        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, t,
                    j->act);
     else if (j->f32_ref)
         j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
-                       &t, j->act, j->layout);
+                       t, j->act, j->layout);
+    else if (j->g4)
+        ecnn_fully_connected_g4_f32_ref((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b,
+                                        j->n, j->k, j->o, t, j->act);
     else if (j->q_fast)
-        j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, &t, &j->q);
+        j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
     else
-        ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, &t, &j->q);
+        ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
 }
 
 const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -158,8 +153,11 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
     j.k = w.dims[1];
     j.o = w.dims[0];
     j.layout = w.layout;
-    j.act = &op->params.fully_connected;
-    if (x.dtype != ECNN_DTYPE_F32) {
+    j.g4 = op->op_type == ECNN_OP_FULLY_CONNECTED_G4;
+    j.act = j.g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
+    if (j.g4) { /* float, plain weights: the reference in onnxruntime's order */
+        name = "fully_connected_g4_f32_ref";
+    } else if (x.dtype != ECNN_DTYPE_F32) {
         ecnn_qlinear_params_from(r->m, &x, &w, &y, j.act->act, &j.q);
         if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference) {
             j.q_fast = ECNN_KERNEL(ecnn_fc_config, q, r->m->isa);
@@ -175,8 +173,10 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
         j.f32_ref = ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa);
         name = j.f32_ref->name;
     }
-    if (r->run) /* outputs first (each thread streams its share of the weights), then samples */
-        ecnn_run_tasks(r, fc_task, &j,
-                       ecnn_grid_plan(&j.grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 0, 1));
+    if (r->run) { /* outputs first (each thread streams its share of the weights), then samples */
+        ecnn_grid grid;
+        ecnn_grid_plan(&grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 0, 1);
+        ecnn_run_grid(r, &grid, fc_tile, &j);
+    }
     return name;
 }

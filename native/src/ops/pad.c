@@ -29,35 +29,18 @@ ecnn_status ecnn_check_pad(const ecnn_op_ctx *c, uint64_t *macs)
 }
 
 /* Ranges of samples. */
-typedef struct {
-    ecnn_span span;
-    const ecnn_pad_params *q;
-    const ecnn_tensor_rec *x;
-    const uint8_t *xp;
-    uint8_t *yp;
-    size_t y_size;
-} pad_job;
-
-static void pad_task(void *ctx, size_t index)
+static void pad_samples(const void *ctx, size_t first, size_t samples)
 {
-    const pad_job *j = (const pad_job *)ctx;
-    size_t first;
-    const size_t samples = ecnn_span_piece(&j->span, index, &first);
-    ecnn_pad_ref(j->yp + first * j->y_size, j->xp + first * j->x->size, (uint32_t)samples, ecnn_dtype_size(j->x->dtype),
-                 j->x->rank, j->x->dims, j->q->before, j->q->after, j->q->value.u32);
+    const ecnn_unary_job *j = (const ecnn_unary_job *)ctx;
+    const ecnn_pad_params *q = &j->op->params.pad;
+    ecnn_pad_ref(j->yp + first * j->y.size, j->xp + first * j->x.size, (uint32_t)samples, ecnn_dtype_size(j->x.dtype),
+                 j->x.rank, j->x.dims, q->before, q->after, q->value.u32);
 }
 
 const char *ecnn_eval_pad(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    ecnn_tensor_rec x, y;
-    pad_job j;
-    j.q = &op->params.pad;
-    j.x = &x;
-    j.xp = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    j.yp = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    j.y_size = y.size;
-    if (r->run)
-        ecnn_run_tasks(r, pad_task, &j,
-                       ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)y.size * r->batch * ECNN_WORK_MOVE, 0));
+    ecnn_unary_job j;
+    ecnn_unary_job_of(r, op, &j);
+    if (r->run) ecnn_run_span(r, pad_samples, &j, r->batch, 1, (uint64_t)j.y.size * r->batch * ECNN_WORK_MOVE, 0);
     return "pad_ref";
 }

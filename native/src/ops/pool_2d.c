@@ -128,8 +128,7 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
             return ecnn_op_fail(c, ECNN_E_UNSUPPORTED, ECNN_NO_INDEX,
                                 "int8 AVG_POOL_2D window of 2^23 or more positions");
     } else {
-        TRY(ecnn_need_f32(c, &x, op->inputs[0]));
-        TRY(ecnn_need_f32(c, &y, op->outputs[0]));
+        TRY(ecnn_need_f32_all(c));
     }
     TRY(check_window(c, &x, &y, 1));
     *macs = (uint64_t)y.dims[0] * y.dims[1] * y.dims[2] * q->kernel_h * q->kernel_w;
@@ -143,7 +142,6 @@ enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_FAST, AVG_F32, AVG_Q };
 
 /* One pooling op, ready to run tile by tile. */
 typedef struct {
-    ecnn_grid grid;
     int in_place;                       /* y overlaps x: every tile takes all rows (channels never race) */
     const ecnn_maxpool2d_impl *max;     /* MAX_POOL_2D's fast kernel, or NULL */
     const ecnn_avgpool2d_f32_impl *avg; /* float AVG_POOL_2D's fast kernel, or NULL */
@@ -157,18 +155,16 @@ typedef struct {
     ecnn_qtensor qx, qy;
 } pool_job;
 
-static void pool_task(void *ctx, size_t index)
+static void pool_tile(const void *ctx, const ecnn_tile *t)
 {
     const pool_job *j = (const pool_job *)ctx;
-    ecnn_tile t;
-    ecnn_grid_tile(&j->grid, index, &t);
     switch (j->kind) {
-    case MAX_FAST: j->max->fn(j->y, j->x, j->n, &t, &j->p, j->type); break;
-    case MAX_REF_F32: ecnn_maxpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
-    case MAX_REF_Q: ecnn_maxpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, (ecnn_qtype)j->type); break;
-    case AVG_FAST: j->avg->fn((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
-    case AVG_F32: ecnn_avgpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, &t, &j->p); break;
-    default: ecnn_avgpool2d_q_ref(j->y, j->x, j->n, &t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
+    case MAX_FAST: j->max->fn(j->y, j->x, j->n, t, &j->p, j->type); break;
+    case MAX_REF_F32: ecnn_maxpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, t, &j->p); break;
+    case MAX_REF_Q: ecnn_maxpool2d_q_ref(j->y, j->x, j->n, t, &j->p, (ecnn_qtype)j->type); break;
+    case AVG_FAST: j->avg->fn((float *)j->y, (const float *)j->x, j->n, t, &j->p); break;
+    case AVG_F32: ecnn_avgpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, t, &j->p); break;
+    default: ecnn_avgpool2d_q_ref(j->y, j->x, j->n, t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
     }
 }
 
@@ -182,17 +178,17 @@ static void run_pool(const ecnn_run_ctx *r, pool_job *j, const ecnn_tensor_rec *
     uint32_t s0;
     j->in_place = ya < xa + (size_t)r->batch * x->size && xa < ya + (size_t)r->batch * y->size;
     for (s0 = 0; s0 < r->batch; s0 += j->n) {
-        uint32_t tiles;
+        ecnn_grid grid;
         j->n = ecnn_pass_samples(r->batch - s0, j->p.oh);
         j->x = x0 + (size_t)s0 * x->size;
         j->y = y0 + (size_t)s0 * y->size;
         /* a window position: a SIMD max, or a float addition in plain C (average pooling) */
-        tiles = ecnn_grid_plan(&j->grid, r, j->in_place ? 1 : j->n * j->p.oh, j->p.c, ECNN_TILE_O_CONV,
-                               (uint64_t)j->n * j->p.oh * j->p.ow * j->p.c * j->p.kh * j->p.kw *
-                                   (j->kind == MAX_FAST ? 1 : ECNN_WORK_ARITH),
-                               0, 0);
-        if (j->in_place) j->grid.rows = j->grid.row_step = j->n * j->p.oh;
-        ecnn_run_tasks(r, pool_task, j, tiles);
+        ecnn_grid_plan(&grid, r, j->in_place ? 1 : j->n * j->p.oh, j->p.c, ECNN_TILE_O_CONV,
+                       (uint64_t)j->n * j->p.oh * j->p.ow * j->p.c * j->p.kh * j->p.kw *
+                           (j->kind == MAX_FAST ? 1 : ECNN_WORK_ARITH),
+                       0, 0);
+        if (j->in_place) grid.rows = grid.row_step = j->n * j->p.oh;
+        ecnn_run_grid(r, &grid, pool_tile, j);
     }
 }
 

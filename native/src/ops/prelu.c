@@ -7,15 +7,7 @@ ecnn_status ecnn_check_prelu(const ecnn_op_ctx *c, uint64_t *macs)
 {
     const ecnn_op_rec *op = c->op;
     ecnn_tensor_rec x, s, y;
-    if (op->num_inputs != 2 || op->num_outputs != 1)
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "PRELU needs 2 inputs (X, SLOPE) and 1 output");
-    TRY(ecnn_check_data_input(c, op->inputs[0], &x));
-    TRY(ecnn_check_const_input(c, op->inputs[1], &s, 0));
-    TRY(ecnn_check_output(c, op->outputs[0], &y));
-    TRY(ecnn_need_f32(c, &x, op->inputs[0]));
-    TRY(ecnn_need_f32(c, &s, op->inputs[1]));
-    TRY(ecnn_need_f32(c, &y, op->outputs[0]));
-    TRY(ecnn_check_layout(c, op->inputs[1], &s, 1u << ECNN_LAYOUT_PLAIN));
+    TRY(ecnn_check_f32_with_const(c, &x, &s, &y, "PRELU needs 2 inputs (X, SLOPE) and 1 output"));
     if (!ecnn_same_shape(&x, &y))
         return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "PRELU input and output shapes differ");
     if (s.rank != 1 || s.dims[0] == 0 || ecnn_numel(&x) % s.dims[0] != 0)
@@ -27,17 +19,14 @@ ecnn_status ecnn_check_prelu(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* Ranges of rows of slope_count elements. */
 typedef struct {
-    ecnn_span span;
     const float *x, *s;
     float *y;
     uint32_t k;
 } prelu_job;
 
-static void prelu_task(void *ctx, size_t index)
+static void prelu_rows(const void *ctx, size_t first, size_t rows)
 {
     const prelu_job *j = (const prelu_job *)ctx;
-    size_t first;
-    const size_t rows = ecnn_span_piece(&j->span, index, &first);
     ecnn_prelu_f32_ref(j->y + first * j->k, j->x + first * j->k, j->s, j->k, rows);
 }
 
@@ -51,8 +40,7 @@ const char *ecnn_eval_prelu(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.k = s.dims[0];
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.k) * r->batch;
-        ecnn_run_tasks(r, prelu_task, &j,
-                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.k * ECNN_WORK_ARITH, 0));
+        ecnn_run_span(r, prelu_rows, &j, rows, 1, (uint64_t)rows * j.k * ECNN_WORK_ARITH, 0);
     }
     return "prelu_f32_ref";
 }

@@ -31,7 +31,6 @@ ecnn_status ecnn_check_dequantize(const ecnn_op_ctx *c, uint64_t *macs)
 /* Element ranges of one conversion (the kernels count in 32 bits: a range runs in pieces of
  * at most 2^31 elements). */
 typedef struct {
-    ecnn_span span;
     int quantize;
     const uint8_t *x; /* f32 (QUANTIZE) or 1-byte codes */
     uint8_t *y;
@@ -40,10 +39,9 @@ typedef struct {
     ecnn_qtype t;
 } convert_job;
 
-static void convert_task(void *ctx, size_t index)
+static void convert_elements(const void *ctx, size_t first, size_t count)
 {
     const convert_job *j = (const convert_job *)ctx;
-    size_t first, count = ecnn_span_piece(&j->span, index, &first);
     while (count > 0) {
         const uint32_t part = count < 0x80000000u ? (uint32_t)count : 0x80000000u;
         if (j->quantize)
@@ -68,9 +66,8 @@ static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.zero_point = ecnn_q_zero_point(r->m, quantize ? &y : &x, 0);
     if (r->run) {
         const size_t count = (size_t)ecnn_numel(&x) * r->batch;
-        ecnn_run_tasks(r, convert_task, &j,
-                       ecnn_span_plan(&j.span, r, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8,
-                                      0)); /* a division or multiply and a rounding */
+        /* a division or multiply and a rounding */
+        ecnn_run_span(r, convert_elements, &j, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8, 0);
     }
     return quantize ? "quantize_ref" : "dequantize_ref";
 }

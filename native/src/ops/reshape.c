@@ -13,31 +13,19 @@ ecnn_status ecnn_check_reshape(const ecnn_op_ctx *c, uint64_t *macs)
 }
 
 /* The kernel: a copy of byte ranges, unless y already is x. */
-typedef struct {
-    ecnn_span span;
-    const uint8_t *x;
-    uint8_t *y;
-} copy_job;
-
-static void copy_task(void *ctx, size_t index)
+static void copy_bytes(const void *ctx, size_t first, size_t bytes)
 {
-    const copy_job *j = (const copy_job *)ctx;
-    size_t first;
-    const size_t bytes = ecnn_span_piece(&j->span, index, &first);
-    memcpy(j->y + first, j->x + first, bytes);
+    const ecnn_unary_job *j = (const ecnn_unary_job *)ctx;
+    memcpy(j->yp + first, j->xp + first, bytes);
 }
 
 const char *ecnn_eval_reshape(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    ecnn_tensor_rec x, y;
-    copy_job j;
-    j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    if (r->run && j.y != j.x) {
-        const size_t bytes = (size_t)x.size * r->batch;
-        ecnn_run_tasks(
-            r, copy_task, &j,
-            ecnn_span_plan(&j.span, r, bytes, 64, bytes * ECNN_WORK_MOVE / 4, 0)); /* memcpy: 4 bytes a move */
+    ecnn_unary_job j;
+    ecnn_unary_job_of(r, op, &j);
+    if (r->run && j.yp != j.xp) {
+        const size_t bytes = (size_t)j.x.size * r->batch;
+        ecnn_run_span(r, copy_bytes, &j, bytes, 64, bytes * ECNN_WORK_MOVE / 4, 0); /* memcpy: 4 bytes a move */
     }
     return "reshape_copy";
 }

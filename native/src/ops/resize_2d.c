@@ -58,18 +58,15 @@ ecnn_status ecnn_check_resize_2d(const ecnn_op_ctx *c, uint64_t *macs)
 
 /* Ranges of output rows (samples x OH). */
 typedef struct {
-    ecnn_span span;
     ecnn_resize2d_args p;
     const void *x;
     void *y;
     uint32_t esize; /* bytes per element */
 } resize_job;
 
-static void resize_task(void *ctx, size_t index)
+static void resize_rows(const void *ctx, size_t first, size_t rows)
 {
     const resize_job *j = (const resize_job *)ctx;
-    size_t first;
-    const size_t rows = ecnn_span_piece(&j->span, index, &first);
     if (j->esize == 4) /* f32: every mode */
         ecnn_resize2d_f32_ref((float *)j->y, (const float *)j->x, first, rows, &j->p);
     else
@@ -87,7 +84,7 @@ const char *ecnn_eval_resize_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     if (r->run) {
         const size_t rows = (size_t)r->batch * j.p.oh;
         const uint64_t work = (uint64_t)rows * j.p.ow * j.p.c * (j.p.mode ? 4u * ECNN_WORK_ARITH : ECNN_WORK_MOVE);
-        ecnn_run_tasks(r, resize_task, &j, ecnn_span_plan(&j.span, r, rows, 1, work, 0));
+        ecnn_run_span(r, resize_rows, &j, rows, 1, work, 0);
     }
     return j.esize == 4 ? "resize2d_f32_ref" : "resize2d_nearest_ref";
 }

@@ -14,33 +14,22 @@ ecnn_status ecnn_check_softmax(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
-/* Ranges of rows of C (in place: each range reads only its own rows). */
-typedef struct {
-    ecnn_span span;
-    const float *x;
-    float *y;
-    uint32_t c;
-} softmax_job;
-
-static void softmax_task(void *ctx, size_t index)
+/* Ranges of rows of C, the last axis (in place: each range reads only its own rows). */
+static void softmax_rows(const void *ctx, size_t first, size_t rows)
 {
-    const softmax_job *j = (const softmax_job *)ctx;
-    size_t first;
-    const size_t rows = ecnn_span_piece(&j->span, index, &first);
-    ecnn_softmax_f32_ref(j->y + first * j->c, j->x + first * j->c, rows, j->c);
+    const ecnn_unary_job *j = (const ecnn_unary_job *)ctx;
+    const uint32_t c = j->x.dims[j->x.rank - 1];
+    ecnn_softmax_f32_ref((float *)j->yp + first * c, (const float *)j->xp + first * c, rows, c);
 }
 
 const char *ecnn_eval_softmax(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    ecnn_tensor_rec x, y;
-    softmax_job j;
-    j.x = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    j.c = x.dims[x.rank - 1];
+    ecnn_unary_job j;
+    ecnn_unary_job_of(r, op, &j);
     if (r->run) {
-        const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
-        ecnn_run_tasks(r, softmax_task, &j,
-                       ecnn_span_plan(&j.span, r, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_LIBM, 0));
+        const uint32_t c = j.x.dims[j.x.rank - 1];
+        const size_t rows = (size_t)(ecnn_numel(&j.x) / c) * r->batch;
+        ecnn_run_span(r, softmax_rows, &j, rows, 1, (uint64_t)rows * c * ECNN_WORK_LIBM, 0);
     }
     return "softmax_f32_ref";
 }

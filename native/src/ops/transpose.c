@@ -30,35 +30,19 @@ ecnn_status ecnn_check_transpose(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
-/* Ranges of samples. */
-typedef struct {
-    ecnn_span span;
-    const uint32_t *perm;
-    const ecnn_tensor_rec *x;
-    const uint8_t *xp;
-    uint8_t *yp;
-} transpose_job;
-
-static void transpose_task(void *ctx, size_t index)
+/* Ranges of samples (x and y have the same bytes a sample). */
+static void transpose_samples(const void *ctx, size_t first, size_t samples)
 {
-    const transpose_job *j = (const transpose_job *)ctx;
-    size_t first;
-    const size_t samples = ecnn_span_piece(&j->span, index, &first);
-    const size_t bytes = j->x->size; /* a sample of x, and of y */
-    ecnn_transpose_ref(j->yp + first * bytes, j->xp + first * bytes, (uint32_t)samples, ecnn_dtype_size(j->x->dtype),
-                       j->x->rank, j->x->dims, j->perm);
+    const ecnn_unary_job *j = (const ecnn_unary_job *)ctx;
+    const size_t bytes = j->x.size;
+    ecnn_transpose_ref(j->yp + first * bytes, j->xp + first * bytes, (uint32_t)samples, ecnn_dtype_size(j->x.dtype),
+                       j->x.rank, j->x.dims, j->op->params.transpose.perm);
 }
 
 const char *ecnn_eval_transpose(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    ecnn_tensor_rec x, y;
-    transpose_job j;
-    j.perm = op->params.transpose.perm;
-    j.x = &x;
-    j.xp = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
-    j.yp = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
-    if (r->run)
-        ecnn_run_tasks(r, transpose_task, &j,
-                       ecnn_span_plan(&j.span, r, r->batch, 1, (uint64_t)x.size * r->batch * ECNN_WORK_MOVE, 0));
+    ecnn_unary_job j;
+    ecnn_unary_job_of(r, op, &j);
+    if (r->run) ecnn_run_span(r, transpose_samples, &j, r->batch, 1, (uint64_t)j.x.size * r->batch * ECNN_WORK_MOVE, 0);
     return "transpose_ref";
 }

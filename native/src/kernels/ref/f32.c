@@ -6,29 +6,6 @@
 
 #include "kernels/kernels.h"
 
-void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
-{
-    uint32_t m, s, oy, ox, ky, kx, c;
-    int64_t iy, ix;
-    (void)n;
-    ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
-    {
-        const float *xs = x + (size_t)s * p->h * p->w * p->c;
-        float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
-        int first = 1;
-        for (ky = 0; ky < p->kh; ky++)
-            for (kx = 0; kx < p->kw; kx++) {
-                const float *xp;
-                if (!ecnn_ref_tap(oy, ky, p->stride_h, p->pad_top, p->dilation_h, p->h, &iy) ||
-                    !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
-                    continue;
-                xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                for (c = t->o0; c < t->o1; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
-                first = 0;
-            }
-    }
-}
-
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c)
 {
     size_t r;
@@ -77,22 +54,26 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
     }
 }
 
-void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
+/* MAX_POOL_2D and AVG_POOL_2D: one walk over each window's taps inside x, folding them into yp
+ * by the max (the first tap copied) or by the sum (from 0, then divided by the count). */
+static void pool2d_f32_ref(float *y, const float *x, const ecnn_tile *t, const ecnn_pool2d_args *p, int average)
 {
-    /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the count
-     * with count_include_pad; without it, x itself does. */
-    const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
-    const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
-    const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
+    /* The padded area [-pad_top, h + pad_bottom) x [-pad_left, w + pad_right) bounds the mean's
+     * count with count_include_pad; without it, x itself does. */
+    const int padded = average && p->count_include_pad;
+    const uint32_t area_h = padded ? p->h + p->pad_top + p->pad_bottom : p->h;
+    const uint32_t area_w = padded ? p->w + p->pad_left + p->pad_right : p->w;
+    const uint32_t shift_h = padded ? p->pad_top : 0, shift_w = padded ? p->pad_left : 0;
     uint32_t m, s, oy, ox, ky, kx, c;
     int64_t iy, ix;
-    (void)n;
     ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)
     {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
         uint32_t count = 0;
-        for (c = t->o0; c < t->o1; c++) yp[c] = 0.0f;
+        int first = 1;
+        if (average)
+            for (c = t->o0; c < t->o1; c++) yp[c] = 0.0f;
         for (ky = 0; ky < p->kh; ky++)
             for (kx = 0; kx < p->kw; kx++) {
                 const float *xp;
@@ -103,10 +84,27 @@ void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
                     !ecnn_ref_tap(ox, kx, p->stride_w, p->pad_left, p->dilation_w, p->w, &ix))
                     continue;
                 xp = xs + ((size_t)iy * p->w + (size_t)ix) * p->c;
-                for (c = t->o0; c < t->o1; c++) yp[c] += xp[c];
+                if (average)
+                    for (c = t->o0; c < t->o1; c++) yp[c] += xp[c];
+                else
+                    for (c = t->o0; c < t->o1; c++) yp[c] = first || xp[c] > yp[c] ? xp[c] : yp[c];
+                first = 0;
             }
-        for (c = t->o0; c < t->o1; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
+        if (average)
+            for (c = t->o0; c < t->o1; c++) yp[c] = yp[c] / (float)count; /* count >= 1: validated */
     }
+}
+
+void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
+{
+    (void)n;
+    pool2d_f32_ref(y, x, t, p, 0);
+}
+
+void ecnn_avgpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
+{
+    (void)n;
+    pool2d_f32_ref(y, x, t, p, 1);
 }
 
 void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,

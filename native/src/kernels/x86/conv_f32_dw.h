@@ -83,13 +83,15 @@ static NOINLINE void dw_act(float *yp, size_t o, uint32_t np, uint32_t count, co
     for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, count, act);
 }
 
-static ALWAYS_INLINE void conv_dw_tile(float *y, const float *x, const float *w, const float *b, const ecnn_tile *t,
-                                       const ecnn_conv2d_args *p)
+ecnn_conv2d_f32_kernel DW_KERNEL;
+void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+               const ecnn_conv2d_args *p)
 {
     const uint32_t count = t->o1 - t->o0;
     const int act_after = p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP;
     conv_geom g;
     uint32_t m, ox, full0, full1;
+    (void)n; /* rows and channels come from the tile */
     g.o = p->o;
     g.pix_step = (size_t)p->stride_w * p->c;
     g.x_row = (size_t)p->dilation_h * p->w * p->c;
@@ -124,14 +126,6 @@ static ALWAYS_INLINE void conv_dw_tile(float *y, const float *x, const float *w,
             ox += np;
         }
     }
-}
-
-ecnn_conv2d_f32_kernel DW_KERNEL;
-void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-               const ecnn_conv2d_args *p)
-{
-    (void)n; /* rows and channels come from the tile */
-    conv_dw_tile(y, x, w, b, t, p);
 }
 
 #endif /* ECNN_KERNELS_X86_CONV_F32_DW_H */

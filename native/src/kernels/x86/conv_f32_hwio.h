@@ -101,35 +101,32 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
 #undef CONV_STEP
             }
     }
+/* Row J's accumulators, the first and (with two) the second, each through F(v, its s0 / s1). */
+#define CONV_MAP(J, F, s0, s1)                                                                                         \
+    if (J < np) {                                                                                                      \
+        a##J = F(a##J, s0);                                                                                            \
+        if (two) c##J = F(c##J, s1);                                                                                   \
+    }
     if (b) {
         const VF b0 = conv_load0(b, two, m);
         const VF b1 = two ? conv_load1(b, m) : b0;
-#define CONV_BIAS(J)                                                                                                   \
-    if (J < np) {                                                                                                      \
-        a##J = VF_ADD(a##J, b0);                                                                                       \
-        if (two) c##J = VF_ADD(c##J, b1);                                                                              \
-    }
+#define CONV_BIAS(J) CONV_MAP(J, VF_ADD, b0, b1)
         CONV_ROWS(CONV_BIAS)
 #undef CONV_BIAS
     }
     if (act == ECNN_ACT_RELU) {
-#define CONV_RELU(J)                                                                                                   \
-    if (J < np) {                                                                                                      \
-        a##J = VF_MAX(a##J, zero);                                                                                     \
-        if (two) c##J = VF_MAX(c##J, zero);                                                                            \
-    }
+#define CONV_RELU(J) CONV_MAP(J, VF_MAX, zero, zero)
         CONV_ROWS(CONV_RELU)
 #undef CONV_RELU
     } else if (act == ECNN_ACT_CLIP) {
         const VF lo = VF_SET1(g->act->act_p0), hi = VF_SET1(g->act->act_p1);
-#define CONV_CLIP(J)                                                                                                   \
-    if (J < np) {                                                                                                      \
-        a##J = VF_MIN(hi, VF_MAX(lo, a##J));                                                                           \
-        if (two) c##J = VF_MIN(hi, VF_MAX(lo, c##J));                                                                  \
-    }
+#define CONV_CLAMP(v, lo_) VF_MIN(hi, VF_MAX(lo_, v))
+#define CONV_CLIP(J) CONV_MAP(J, CONV_CLAMP, lo, lo)
         CONV_ROWS(CONV_CLIP)
 #undef CONV_CLIP
+#undef CONV_CLAMP
     }
+#undef CONV_MAP
 #define CONV_STORE(J)                                                                                                  \
     if (J < np) {                                                                                                      \
         conv_store0(yp + J * g->y_step, two, width, m, a##J);                                                          \
@@ -182,11 +179,15 @@ static ALWAYS_INLINE void conv_groups(float *yp, const float *xp, const float *w
     }
 }
 
-static ALWAYS_INLINE void conv_hwio_tile(float *y, const float *x, const float *w, const float *b, const ecnn_tile *t,
-                                         const ecnn_conv2d_args *p)
+/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
+ * bit-identical to the level's reference. */
+ecnn_conv2d_f32_kernel CONV_KERNEL;
+void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                 const ecnn_conv2d_args *p)
 {
     conv_geom g;
     uint32_t m, ox, full0, full1;
+    (void)n; /* rows and channels come from the tile */
     g.o = g.y_step = p->o;
     g.cg = p->c / p->group;
     g.x_row = (size_t)p->dilation_h * p->w * p->c;
@@ -266,16 +267,6 @@ static ALWAYS_INLINE void conv_hwio_tile(float *y, const float *x, const float *
             m += np;
         }
     }
-}
-
-/* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
- * bit-identical to the level's reference. */
-ecnn_conv2d_f32_kernel CONV_KERNEL;
-void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-                 const ecnn_conv2d_args *p)
-{
-    (void)n; /* rows and channels come from the tile */
-    conv_hwio_tile(y, x, w, b, t, p);
 }
 
 #endif /* ECNN_KERNELS_X86_CONV_F32_HWIO_H */

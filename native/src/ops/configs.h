@@ -7,6 +7,7 @@
 
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
+#include "kernels/kernels_q_elementwise.h"
 
 /* A config slot: a kernel and its name (ECNN_IMPL fills it). */
 #define ECNN_NAMED_KERNEL(kernel_type)                                                                                 \
@@ -55,6 +56,22 @@ typedef struct {
     ecnn_avgpool2d_f32_impl avg; /* AVG_POOL_2D, float */
 } ecnn_pool2d_kernels;
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
+
+/* ops/quantize.c: QUANTIZE and DEQUANTIZE */
+typedef ECNN_NAMED_KERNEL(ecnn_quantize_kernel) ecnn_quantize_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_dequantize_kernel) ecnn_dequantize_impl;
+typedef struct {
+    ecnn_quantize_impl quantize;
+    ecnn_dequantize_impl dequantize;
+} ecnn_convert_kernels;
+extern const ecnn_convert_kernels ecnn_convert_config[ECNN_ISA_COUNT];
+
+/* ops/add_mul.c: ADD and MUL on int8 / uint8 (QLinearAdd, QLinearMul) */
+typedef ECNN_NAMED_KERNEL(ecnn_binary_q_kernel) ecnn_binary_q_impl;
+typedef struct {
+    ecnn_binary_q_impl add, mul;
+} ecnn_binary_q_kernels;
+extern const ecnn_binary_q_kernels ecnn_binary_q_config[ECNN_ISA_COUNT];
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

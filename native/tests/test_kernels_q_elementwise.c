@@ -18,8 +18,9 @@ static float float_of_bits(uint32_t bits)
  * division (a half-integer times a power-of-two scale), or an ordinary value near the range. */
 static float quantize_input(float scale)
 {
-    static const float special[] = {-0.0f, 0.0f, NAN, -NAN, INFINITY, -INFINITY, 3.4028235e38f, -3.4028235e38f,
-                                    1e-45f, -1e-45f, 1.1754942e-38f, 2147483648.0f, -2147483904.0f};
+    static const float special[] = {-0.0f,         0.0f,           NAN,    -NAN,    INFINITY,       -INFINITY,
+                                    3.4028235e38f, -3.4028235e38f, 1e-45f, -1e-45f, 1.1754942e-38f, 2147483648.0f,
+                                    -2147483904.0f};
     switch (next_u32() % 5) {
     case 0: return float_of_bits((next_u32() << 8) ^ next_u32());
     case 1: return special[next_u32() % (sizeof special / sizeof special[0])];
@@ -67,13 +68,12 @@ void test_quantize_dequantize(void)
 
 /* One ADD or MUL call through the level's kernel and the reference (out of place, then in place
  * on a copy of A), compared over the whole buffers. */
-static void check_binary_q(int mul, const uint8_t *a, const uint8_t *b, uint32_t n, size_t per_sample,
-                           size_t b_sample, size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb,
-                           const ecnn_qtensor *qy)
+static void check_binary_q(int mul, const uint8_t *a, const uint8_t *b, uint32_t n, size_t per_sample, size_t b_sample,
+                           size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb, const ecnn_qtensor *qy)
 {
     static uint8_t y_ref_q[3 * Q_MAX], y_fast_q[3 * Q_MAX];
-    const ecnn_binary_q_impl *fast = mul ? ECNN_KERNEL(ecnn_binary_q_config, mul, isa)
-                                         : ECNN_KERNEL(ecnn_binary_q_config, add, isa);
+    const ecnn_binary_q_impl *fast =
+        mul ? ECNN_KERNEL(ecnn_binary_q_config, mul, isa) : ECNN_KERNEL(ecnn_binary_q_config, add, isa);
     ecnn_binary_q_kernel *ref = mul ? ecnn_mul_q_ref : ecnn_add_q_ref;
     const size_t count = (size_t)n * per_sample;
     memset(y_ref_q, 0x5A, sizeof y_ref_q);
@@ -93,10 +93,37 @@ static void random_qtensor(ecnn_qtensor *q, ecnn_qtype t, uint32_t trial)
     q->zero_point = irand(ecnn_qtype_min(t), ecnn_qtype_max(t));
 }
 
+/* QLinearMul rounds twice: ratio r with p * r just below k + 0.5 exactly but k + 0.5 once
+ * rounded, and zy = -(k + 1): the separate roundings give -0.5 and the code 0, a fused
+ * multiply-add -0.5 - d and -1. Random quantizations almost never meet such a case. */
+static void test_mul_q_separate_roundings(void)
+{
+    static uint8_t ya[256], yb[256], yr[256], yf[256];
+    uint32_t p, k, found = 0;
+    for (k = 1; k <= 4; k++)
+        for (p = 3; p < 256; p++) {
+            const float r = ((float)k + 0.5f) / (float)p;
+            const double exact = (double)p * (double)r; /* exact: 24 x 8 bits */
+            ecnn_qtensor qa = {ECNN_Q_I8, 1.0f, -128}, qb = {ECNN_Q_I8, 1.0f, 0}, qy = {ECNN_Q_I8, 1.0f, 0};
+            if (!(exact < (double)k + 0.5 && (float)exact == (float)k + 0.5f)) continue;
+            found++;
+            qa.scale = r;
+            qy.zero_point = -(int32_t)(k + 1);
+            memset(ya, (uint8_t)(int8_t)(p - 128), sizeof ya);
+            memset(yb, 1, sizeof yb);
+            ecnn_mul_q_ref(yr, ya, yb, 1, sizeof ya, 0, 1, &qa, &qb, &qy);
+            ECNN_KERNEL(ecnn_binary_q_config, mul, isa)->fn(yf, ya, yb, 1, sizeof ya, 0, 1, &qa, &qb, &qy);
+            CHECK(yr[0] == 0); /* the premise: -0.5 rounded half to even */
+            CHECK(memcmp(yr, yf, sizeof yr) == 0);
+        }
+    CHECK(found > 10);
+}
+
 void test_binary_q_kernels(void)
 {
     static uint8_t a[3 * Q_MAX], b[3 * Q_MAX];
     uint32_t trial, i;
+    test_mul_q_separate_roundings();
     /* every pair of codes, elementwise, a few quantizations per dtype */
     for (trial = 0; trial < 8; trial++) {
         static uint8_t pa[65536], pb[65536], py_ref[65536], py_fast[65536];

@@ -17,8 +17,8 @@ typedef void ecnn_quantize_kernel(void *y, const float *x, uint32_t count, float
 typedef void ecnn_dequantize_kernel(float *y, const void *x, uint32_t count, float scale, int32_t zero_point,
                                     ecnn_qtype type);
 /* ecnn_add_q_ref's and ecnn_mul_q_ref's contract (in place allowed: y may equal a or b). */
-typedef void ecnn_binary_q_kernel(void *y, const void *a, const void *b, uint32_t n, size_t per_sample,
-                                  size_t b_sample, size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb,
+typedef void ecnn_binary_q_kernel(void *y, const void *a, const void *b, uint32_t n, size_t per_sample, size_t b_sample,
+                                  size_t b_period, const ecnn_qtensor *qa, const ecnn_qtensor *qb,
                                   const ecnn_qtensor *qy);
 
 /* Plain C, one loop per dtype (kernels/portable/q_elementwise.c). */

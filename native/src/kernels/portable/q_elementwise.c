@@ -40,8 +40,7 @@ void ecnn_quantize_portable(void *y, const float *x, uint32_t count, float scale
         y[i] = d * scale;                                                                                              \
     }
 
-void ecnn_dequantize_portable(float *y, const void *x, uint32_t count, float scale, int32_t zero_point,
-                              ecnn_qtype type)
+void ecnn_dequantize_portable(float *y, const void *x, uint32_t count, float scale, int32_t zero_point, ecnn_qtype type)
 {
     uint32_t i;
     if (type == ECNN_Q_U8)

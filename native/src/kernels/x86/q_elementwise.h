@@ -76,7 +76,8 @@ void QE_NAME(quantize)(void *y, const float *x, uint32_t count, float scale, int
     const vq_i z = VQI_SET1(zero_point);
     uint8_t *yb = (uint8_t *)y;
     uint32_t i;
-    for (i = 0; i + VQ_LANES <= count; i += VQ_LANES) q_store_codes(yb + i, q_quantize_vec(VQF_LOAD(x + i), s, lo, hi, z));
+    for (i = 0; i + VQ_LANES <= count; i += VQ_LANES)
+        q_store_codes(yb + i, q_quantize_vec(VQF_LOAD(x + i), s, lo, hi, z));
     if (i < count) {
         float xt[VQ_LANES] = {0};
         uint8_t yt[VQ_LANES];
@@ -106,17 +107,18 @@ void QE_NAME(dequantize)(float *y, const void *x, uint32_t count, float scale, i
 
 /* The lane-wide constants of QLinearAdd (add) or QLinearMul (mul). */
 typedef struct {
-    vq_f ra, rb, fixed;   /* add */
-    vq_i za, zb;          /* mul */
-    vq_f ratio, zy;       /* mul */
-    vq_i lo, hi;          /* the dtype's range */
+    vq_f ra, rb, fixed; /* add */
+    vq_i za, zb;        /* mul */
+    vq_f ratio, zy;     /* mul */
+    vq_i lo, hi;        /* the dtype's range */
 } q_binary_consts;
 
 static ALWAYS_INLINE vq_i q_binary_vec(vq_i a, vq_i b, const q_binary_consts *k, int mul)
 {
     vq_f v;
     if (mul) {
-        const vq_i prod = VQI_MUL(VQI_SUB(a, k->za), VQI_SUB(b, k->zb)); /* exact: codes and zero points lie in [-128, 255] */
+        const vq_i prod =
+            VQI_MUL(VQI_SUB(a, k->za), VQI_SUB(b, k->zb)); /* exact: codes and zero points lie in [-128, 255] */
         v = VQF_MUL(VQI_TO_F(prod), k->ratio);
         v = VQF_ADD(v, k->zy);
     } else {

@@ -31,6 +31,11 @@ ecnn_quantize_kernel ecnn_quantize_avx2, ecnn_quantize_avx512;
 ecnn_dequantize_kernel ecnn_dequantize_avx2, ecnn_dequantize_avx512;
 ecnn_binary_q_kernel ecnn_add_q_avx2, ecnn_mul_q_avx2, ecnn_add_q_avx512, ecnn_mul_q_avx512;
 
+/* AArch64 NEON, 4 lanes (kernels/arm/neon/q_elementwise.c). */
+ecnn_quantize_kernel ecnn_quantize_neon;
+ecnn_dequantize_kernel ecnn_dequantize_neon;
+ecnn_binary_q_kernel ecnn_add_q_neon, ecnn_mul_q_neon;
+
 /* The constants of QLinearAdd (kernels_i8.h ecnn_add_q_ref): y = fmaf(a, ra, fmaf(b, rb, fixed)). */
 typedef struct {
     float ra, rb, fixed;

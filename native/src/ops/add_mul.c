@@ -12,6 +12,8 @@ const ecnn_binary_q_kernels ecnn_binary_q_config[ECNN_ISA_COUNT] = {
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {ECNN_IMPL(ecnn_add_q_avx2), ECNN_IMPL(ecnn_mul_q_avx2)},
     [ECNN_ISA_AVX512] = {ECNN_IMPL(ecnn_add_q_avx512), ECNN_IMPL(ecnn_mul_q_avx512)},
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = {ECNN_IMPL(ecnn_add_q_neon), ECNN_IMPL(ecnn_mul_q_neon)},
 #endif
 };
 

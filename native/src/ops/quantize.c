@@ -12,6 +12,8 @@ const ecnn_convert_kernels ecnn_convert_config[ECNN_ISA_COUNT] = {
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {ECNN_IMPL(ecnn_quantize_avx2), ECNN_IMPL(ecnn_dequantize_avx2)},
     [ECNN_ISA_AVX512] = {ECNN_IMPL(ecnn_quantize_avx512), ECNN_IMPL(ecnn_dequantize_avx512)},
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = {ECNN_IMPL(ecnn_quantize_neon), ECNN_IMPL(ecnn_dequantize_neon)},
 #endif
 };
 

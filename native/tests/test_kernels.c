@@ -139,9 +139,10 @@ int main(void)
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name,
-               ECNN_KERNEL(ecnn_convert_config, quantize, isa)->name,
-               ECNN_KERNEL(ecnn_convert_config, dequantize, isa)->name,
-               ECNN_KERNEL(ecnn_binary_q_config, add, isa)->name, ECNN_KERNEL(ecnn_binary_q_config, mul, isa)->name);
+               ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,
+               ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->name,
+               ECNN_KERNEL(ecnn_q_elementwise_config, add, isa)->name,
+               ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
         RUN_TEST(test_f32_subnormals);

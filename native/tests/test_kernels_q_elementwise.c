@@ -41,8 +41,8 @@ void test_quantize_dequantize(void)
 {
     static float x[Q_MAX + 4], yf_ref[Q_MAX + 4], yf_fast[Q_MAX + 4];
     static uint8_t q[Q_MAX + 4], y_ref_q[Q_MAX + 4], y_fast_q[Q_MAX + 4];
-    ecnn_quantize_kernel *quantize = ECNN_KERNEL(ecnn_convert_config, quantize, isa)->fn;
-    ecnn_dequantize_kernel *dequantize = ECNN_KERNEL(ecnn_convert_config, dequantize, isa)->fn;
+    ecnn_quantize_kernel *quantize = ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->fn;
+    ecnn_dequantize_kernel *dequantize = ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->fn;
     uint32_t trial, i;
     for (trial = 0; trial < 400; trial++) {
         const ecnn_qtype t = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
@@ -73,7 +73,7 @@ static void check_binary_q(int mul, const uint8_t *a, const uint8_t *b, uint32_t
 {
     static uint8_t y_ref_q[3 * Q_MAX], y_fast_q[3 * Q_MAX];
     const ecnn_binary_q_impl *fast =
-        mul ? ECNN_KERNEL(ecnn_binary_q_config, mul, isa) : ECNN_KERNEL(ecnn_binary_q_config, add, isa);
+        mul ? ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa) : ECNN_KERNEL(ecnn_q_elementwise_config, add, isa);
     ecnn_binary_q_kernel *ref = mul ? ecnn_mul_q_ref : ecnn_add_q_ref;
     const size_t count = (size_t)n * per_sample;
     memset(y_ref_q, 0x5A, sizeof y_ref_q);
@@ -112,7 +112,7 @@ static void test_mul_q_separate_roundings(void)
             memset(ya, (uint8_t)(int8_t)(p - 128), sizeof ya);
             memset(yb, 1, sizeof yb);
             ecnn_mul_q_ref(yr, ya, yb, 1, sizeof ya, 0, 1, &qa, &qb, &qy);
-            ECNN_KERNEL(ecnn_binary_q_config, mul, isa)->fn(yf, ya, yb, 1, sizeof ya, 0, 1, &qa, &qb, &qy);
+            ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa)->fn(yf, ya, yb, 1, sizeof ya, 0, 1, &qa, &qb, &qy);
             CHECK(yr[0] == 0); /* the premise: -0.5 rounded half to even */
             CHECK(memcmp(yr, yf, sizeof yr) == 0);
         }
@@ -135,7 +135,7 @@ void test_binary_q_kernels(void)
         random_qtensor(&qy, t, trial);
         for (i = 0; i < 65536; i++) pa[i] = (uint8_t)(i >> 8), pb[i] = (uint8_t)i;
         (mul ? ecnn_mul_q_ref : ecnn_add_q_ref)(py_ref, pa, pb, 1, 65536, 65536, 65536, &qa, &qb, &qy);
-        (mul ? ECNN_KERNEL(ecnn_binary_q_config, mul, isa) : ECNN_KERNEL(ecnn_binary_q_config, add, isa))
+        (mul ? ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa) : ECNN_KERNEL(ecnn_q_elementwise_config, add, isa))
             ->fn(py_fast, pa, pb, 1, 65536, 65536, 65536, &qa, &qb, &qy);
         CHECK(memcmp(py_ref, py_fast, sizeof py_ref) == 0);
     }

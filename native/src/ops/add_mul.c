@@ -4,18 +4,7 @@
 #include "core/op.h"
 #include "kernels/kernels.h"
 #include "core/quant.h"
-#include "ops/configs.h"
-
-/* ---- int8 kernels per ISA level (core/isa.h); ECNN_RUN_REFERENCE runs the reference ---------- */
-const ecnn_binary_q_kernels ecnn_binary_q_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {ECNN_IMPL(ecnn_add_q_portable), ECNN_IMPL(ecnn_mul_q_portable)},
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {ECNN_IMPL(ecnn_add_q_avx2), ECNN_IMPL(ecnn_mul_q_avx2)},
-    [ECNN_ISA_AVX512] = {ECNN_IMPL(ecnn_add_q_avx512), ECNN_IMPL(ecnn_mul_q_avx512)},
-#elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = {ECNN_IMPL(ecnn_add_q_neon), ECNN_IMPL(ecnn_mul_q_neon)},
-#endif
-};
+#include "ops/configs.h" /* the int8 kernels: ecnn_q_elementwise_config (ops/quantize.c) */
 
 /* B [1, ..., 1, C] (or all 1) of A's rank, C = A's innermost dim: one value per sample and
  * channel, broadcast over the other axes (squeeze-and-excitation gates). */
@@ -119,8 +108,8 @@ static void binary_units(const void *ctx, size_t first, size_t count)
 static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, int mul, const ecnn_act_params *act)
 {
     ecnn_tensor_rec a, b, y;
-    const ecnn_binary_q_impl *q_impl =
-        mul ? ECNN_KERNEL(ecnn_binary_q_config, mul, r->m->isa) : ECNN_KERNEL(ecnn_binary_q_config, add, r->m->isa);
+    const ecnn_binary_q_impl *q_impl = mul ? ECNN_KERNEL(ecnn_q_elementwise_config, mul, r->m->isa)
+                                           : ECNN_KERNEL(ecnn_q_elementwise_config, add, r->m->isa);
     binary_job j;
     size_t b_numel;
     j.a = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &a);

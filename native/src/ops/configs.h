@@ -57,21 +57,17 @@ typedef struct {
 } ecnn_pool2d_kernels;
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
 
-/* ops/quantize.c: QUANTIZE and DEQUANTIZE */
+/* ops/quantize.c: the element-wise int8 kernels, one file per ISA (kernels_q_elementwise.h):
+ * QUANTIZE and DEQUANTIZE, and the int8 ADD and MUL that ops/add_mul.c runs */
 typedef ECNN_NAMED_KERNEL(ecnn_quantize_kernel) ecnn_quantize_impl;
 typedef ECNN_NAMED_KERNEL(ecnn_dequantize_kernel) ecnn_dequantize_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_binary_q_kernel) ecnn_binary_q_impl;
 typedef struct {
     ecnn_quantize_impl quantize;
     ecnn_dequantize_impl dequantize;
-} ecnn_convert_kernels;
-extern const ecnn_convert_kernels ecnn_convert_config[ECNN_ISA_COUNT];
-
-/* ops/add_mul.c: ADD and MUL on int8 / uint8 (QLinearAdd, QLinearMul) */
-typedef ECNN_NAMED_KERNEL(ecnn_binary_q_kernel) ecnn_binary_q_impl;
-typedef struct {
-    ecnn_binary_q_impl add, mul;
-} ecnn_binary_q_kernels;
-extern const ecnn_binary_q_kernels ecnn_binary_q_config[ECNN_ISA_COUNT];
+    ecnn_binary_q_impl add, mul; /* QLinearAdd, QLinearMul */
+} ecnn_q_elementwise_kernels;
+extern const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT];
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

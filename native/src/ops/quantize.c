@@ -6,14 +6,19 @@
 #include "core/quant.h"
 #include "ops/configs.h"
 
-/* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- */
-const ecnn_convert_kernels ecnn_convert_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {ECNN_IMPL(ecnn_quantize_portable), ECNN_IMPL(ecnn_dequantize_portable)},
+/* ---- the element-wise int8 kernels per ISA level (core/isa.h), ADD / MUL's too --------------- */
+#define Q_ELEMENTWISE_ROW(isa)                                                                                         \
+    {                                                                                                                  \
+        ECNN_IMPL(ecnn_quantize_##isa), ECNN_IMPL(ecnn_dequantize_##isa), ECNN_IMPL(ecnn_add_q_##isa),                 \
+            ECNN_IMPL(ecnn_mul_q_##isa)                                                                                \
+    }
+const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = Q_ELEMENTWISE_ROW(portable),
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {ECNN_IMPL(ecnn_quantize_avx2), ECNN_IMPL(ecnn_dequantize_avx2)},
-    [ECNN_ISA_AVX512] = {ECNN_IMPL(ecnn_quantize_avx512), ECNN_IMPL(ecnn_dequantize_avx512)},
+    [ECNN_ISA_AVX2] = Q_ELEMENTWISE_ROW(avx2),
+    [ECNN_ISA_AVX512] = Q_ELEMENTWISE_ROW(avx512),
 #elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = {ECNN_IMPL(ecnn_quantize_neon), ECNN_IMPL(ecnn_dequantize_neon)},
+    [ECNN_ISA_NEON] = Q_ELEMENTWISE_ROW(neon),
 #endif
 };
 
@@ -71,8 +76,8 @@ static void convert_elements(const void *ctx, size_t first, size_t count)
 
 static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, int quantize)
 {
-    const ecnn_quantize_impl *q = ECNN_KERNEL(ecnn_convert_config, quantize, r->m->isa);
-    const ecnn_dequantize_impl *d = ECNN_KERNEL(ecnn_convert_config, dequantize, r->m->isa);
+    const ecnn_quantize_impl *q = ECNN_KERNEL(ecnn_q_elementwise_config, quantize, r->m->isa);
+    const ecnn_dequantize_impl *d = ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, r->m->isa);
     ecnn_tensor_rec x, y;
     convert_job j;
     j.quantize = quantize;

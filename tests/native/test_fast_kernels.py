@@ -88,6 +88,29 @@ def test_int8_gives_the_same_codes_at_every_level(reference_int8_onnx_path, fash
         _assert_same(got, outputs["portable"], f"int8 at {level} vs portable")
 
 
+def test_tiny_zoo_int8_cnns_fast_equal_reference_kernels(tiny_zoo, monkeypatch):
+    """The full-integer TFLite CNNs of the tiny zoo, int8, at every level: the level's kernels
+    (QUANTIZE / DEQUANTIZE between the float groups, the int8 ADD of residual blocks, the int8
+    convs) give the reference kernels' codes, over int8 inputs across the whole range."""
+    rng = np.random.default_rng(19)
+    for name in tiny_zoo.models:
+        data = compile_model(str(tiny_zoo.onnx(name, "int8")))[0]
+        for level in LEVELS:
+            monkeypatch.setenv("EDGECNN_ISA", level)
+            model = Model.from_bytes(data, threads=1)
+            assert model.isa == level
+            info = np.iinfo(model.input_dtype)
+            x = rng.integers(info.min, info.max, (5, *model.input_shape), endpoint=True).astype(model.input_dtype)
+            expected = model.predict(x, reference=True)
+            _assert_same(model.predict(x), expected, f"{name} int8 at {level}, batch 5")
+            # one sample per call, each its own array: predict(batch_size=1) would pass views of x,
+            # not aligned as the library requires when a sample is not a multiple of 4 bytes
+            one_by_one = np.concatenate([model.predict(x[i : i + 1].copy()) for i in range(len(x))])
+            _assert_same(one_by_one, expected, f"{name} int8 at {level}, batch 1")
+            kernels = {layer.kernel for layer in model.layers if layer.op in ("QUANTIZE", "DEQUANTIZE")}
+            assert kernels and not any(k.endswith("_ref") for k in kernels), f"{name} at {level}: {kernels}"
+
+
 def test_each_layer_names_its_kernel(reference_onnx_path, monkeypatch):
     monkeypatch.delenv("EDGECNN_ISA", raising=False)
     model = Model.from_bytes(compile_model(reference_onnx_path)[0])

@@ -77,8 +77,8 @@ QE_INLINE vq_i q_binary_vec(vq_i a, vq_i b, const q_binary_consts *k, int mul)
 {
     vq_f v;
     if (mul) {
-        const vq_i prod =
-            VQI_MUL(VQI_SUB(a, k->za), VQI_SUB(b, k->zb)); /* exact: codes and zero points lie in [-128, 255] */
+        /* exact in int32 and as a float: codes and zero points lie in [-128, 255], |prod| < 2^18 */
+        const vq_i prod = VQI_MUL(VQI_SUB(a, k->za), VQI_SUB(b, k->zb));
         v = VQF_MUL(VQI_TO_F(prod), k->ratio);
         v = VQF_ADD(v, k->zy);
     } else {

@@ -3,7 +3,7 @@
  * per element, and rounding without a libm call so the compiler can vectorise the loops.
  *
  * Rounding: for |v| < 2^22, (v + 1.5 * 2^23) - 1.5 * 2^23 is v rounded half to even (the sum
- * lies in [2^22, 2^24), where floats are the integers, and 1.5 * 2^23 is even), which is lrintf
+ * lies in (2^23, 2^24), where floats are the integers, and 1.5 * 2^23 is even), which is lrintf
  * in the default rounding mode. Each value is clamped to the dtype's range first, far inside. */
 #include "kernels/kernels_q_elementwise.h"
 

@@ -28,6 +28,7 @@ typedef struct {
     const char *name;
     ecnn_conv_q_ukernels uk;
 } ecnn_conv2d_q_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_conv2d_sliced_f32_kernel) ecnn_conv2d_sliced_f32_impl;
 
 /* ops/fully_connected.c */
 typedef struct {
@@ -48,6 +49,13 @@ extern const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT];
 /* The float kernel a level runs for HWIO weights: depthwise (group == C == O, MobileNet's 3x3
  * blocks) or general, the level's own when its O / group multiple holds, else the portable one. */
 const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p);
+
+/* ops/conv_2d_sliced.c */
+typedef struct {
+    ecnn_conv2d_sliced_f32_impl f32; /* HWIO weights */
+    ecnn_conv2d_sliced_f32_impl ref; /* any layout: the oracle (it rounds as the level, fused_mac) */
+} ecnn_conv2d_sliced_kernels;
+extern const ecnn_conv2d_sliced_kernels ecnn_conv2d_sliced_config[ECNN_ISA_COUNT];
 
 /* ops/pool_2d.c */
 typedef struct {

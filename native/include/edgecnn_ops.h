@@ -188,13 +188,11 @@ typedef struct {
 
 /** CONV_2D_SLICED: a float CONV_2D summed in onnxruntime's MLAS order (docs/file-format.md): K in
  * (channel, row, column) order cut into slices of k_slice terms, each slice a chain of
- * multiply-adds from zero, the slices added in order, then the bias and the activation. */
+ * multiply-adds from zero, the slices added in order, then the bias and the activation.
+ * CONV_2D's fields (ecnn_conv2d_params), then k_slice. */
 typedef struct {
-    uint32_t stride_h, stride_w;
-    uint32_t pad_top, pad_left, pad_bottom, pad_right;
-    uint32_t dilation_h, dilation_w;
-    uint32_t group;
-    uint32_t act; /**< ecnn_activation, and its parameters as in ecnn_act_params */
+    uint32_t stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w, group;
+    uint32_t act;
     float act_p0, act_p1;
     uint32_t k_slice; /**< terms per slice, >= 1 */
 } ecnn_conv2d_sliced_params;

@@ -23,36 +23,12 @@ const ecnn_conv2d_sliced_kernels ecnn_conv2d_sliced_config[ECNN_ISA_COUNT] = {
 
 /* ---- load time ------------------------------------------------------------------------------ */
 
-/* The kernels' view of the op (CONV_2D's parameters lead its struct). */
-static void sliced_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
-                        const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
-{
-    const ecnn_conv2d_sliced_params *q = &op->params.conv_2d_sliced;
-    ECNN_CONV_ARGS(p, x, w, y, q);
-    p->act.act = q->act;
-    p->act.act_p0 = q->act_p0;
-    p->act.act_p1 = q->act_p1;
-    p->w_layout = w->layout;
-}
-
 ecnn_status ecnn_check_conv_2d_sliced(const ecnn_op_ctx *c, uint64_t *macs)
 {
-    const ecnn_op_rec *op = c->op;
-    const ecnn_conv2d_sliced_params *q = &op->params.conv_2d_sliced;
-    const ecnn_conv_window win = ECNN_CONV_WINDOW_OF(q);
-    ecnn_tensor_rec x, w, b, y;
-    ecnn_conv2d_args p;
-    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D_SLICED needs 3 inputs (X, W, B or none) and 1 output"));
-    TRY(ecnn_check_conv_window(c, &win, &x, &w, &y));
+    TRY(ecnn_check_conv_2d(c, macs)); /* CONV_2D's tensors, geometry, layouts and activation */
     TRY(ecnn_need_f32_all(c));
-    sliced_args(op, &x, &w, &y, &p);
-    if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D_SLICED bias shape is not [O]");
-    if (q->k_slice == 0) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D_SLICED k_slice is 0");
-    TRY(ecnn_check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
-    TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
-    TRY(ecnn_check_act(c, &p.act));
-    *macs = (uint64_t)p.oh * p.ow * p.o * p.kh * p.kw * (p.c / p.group);
+    if (c->op->params.conv_2d_sliced.k_slice == 0)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, "CONV_2D_SLICED k_slice is 0");
     return ECNN_OK;
 }
 
@@ -82,7 +58,7 @@ const char *ecnn_eval_conv_2d_sliced(const ecnn_run_ctx *r, const ecnn_op_rec *o
     j.b = (const float *)ecnn_tensor_ptr(r, op->inputs[2], &b);
     j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.k_slice = op->params.conv_2d_sliced.k_slice;
-    sliced_args(op, &x, &w, &y, &j.p);
+    ecnn_conv2d_args_of(op, &x, &w, &y, &j.p);
     j.k = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference ? ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, r->m->isa)
                                                              : ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, r->m->isa);
     /* As CONV_2D: rows (n, oh) first, channels too when group 1 (a grouped conv's blocks stay whole). */

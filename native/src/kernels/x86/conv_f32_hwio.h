@@ -134,29 +134,26 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
 #undef CONV_STORE
 }
 
+/* CONV_NP_CALL(NP) (defined where it is used) with NP a constant equal to np (1..CONV_PIX): one
+ * copy of a block per pixel count, whose unused rows vanish (conv_f32_sliced.h uses it too). */
+#define CONV_NP_CASE(J)                                                                                                \
+    case J + 1:                                                                                                        \
+        CONV_NP_CALL(J + 1);                                                                                           \
+        break;
+#define CONV_FOR_NP(np)                                                                                                \
+    switch (np) {                                                                                                      \
+        CONV_ROWS(CONV_NP_CASE)                                                                                        \
+    default: break;                                                                                                    \
+    }
+
 /* conv_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
 static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                        uint32_t nky, uint32_t nkx, uint32_t np, const int two, conv_mask m,
                                        uint32_t width)
 {
-#define CONV_CASE(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
-    switch (np) {
-    case 1: CONV_CASE(1); break;
-    case 2: CONV_CASE(2); break;
-    case 3: CONV_CASE(3); break;
-    case 4: CONV_CASE(4); break;
-    case 5: CONV_CASE(5); break;
-#if CONV_PIX == 12
-    case 6: CONV_CASE(6); break;
-    case 7: CONV_CASE(7); break;
-    case 8: CONV_CASE(8); break;
-    case 9: CONV_CASE(9); break;
-    case 10: CONV_CASE(10); break;
-    case 11: CONV_CASE(11); break;
-#endif
-    default: CONV_CASE(CONV_PIX); break;
-    }
-#undef CONV_CASE
+#define CONV_NP_CALL(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
+    CONV_FOR_NP(np)
+#undef CONV_NP_CALL
     if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
 }
 

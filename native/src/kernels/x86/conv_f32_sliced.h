@@ -17,20 +17,15 @@
 #define ECNN_KERNELS_X86_CONV_F32_SLICED_H
 
 typedef struct {
-    size_t o;        /* output channels: the step between c and c + 1 in w */
-    size_t pix_step; /* input floats from one pixel of a block to the next */
-    size_t y_step;   /* output floats from one pixel of a block to the next */
-    size_t x_row;    /* from tap ky to ky + 1 in x */
-    size_t x_tap;    /* from tap kx to kx + 1 in x */
-    uint32_t cg, kh, kw, k_slice;
-    const ecnn_act_params *act;
+    conv_geom c; /* o, pix_step, y_step, x_row, x_tap, cg, act as in the HWIO conv (w_row unused) */
+    uint32_t kh, kw, k_slice;
 } sliced_geom;
 
 /* Row J's slice accumulators (the first vector a, with two the second c) added to the totals
  * stored at y (when `started`), stored back, and restarted from zero. */
 #define SLICED_FLUSH(J)                                                                                                \
     if (J < np) {                                                                                                      \
-        float *yj = yp + J * g->y_step;                                                                                \
+        float *yj = yp + J * g->c.y_step;                                                                              \
         if (started) a##J = VF_ADD(conv_load0(yj, two, m), a##J);                                                      \
         conv_store0(yj, two, width, m, a##J);                                                                          \
         a##J = zero;                                                                                                   \
@@ -57,19 +52,19 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
                                       const int two, conv_mask m, uint32_t width)
 {
     const VF zero = VF_ZERO();
-    const size_t o = g->o, pix_step = g->pix_step, w_tap = g->cg * o;
+    const size_t o = g->c.o, pix_step = g->c.pix_step, w_tap = g->c.cg * o;
     uint32_t c, ky, kx, k_end = g->k_slice;
     int started = 0;
     VF b0 = zero, b1 = zero;
 #define SLICED_DECL(J) VF a##J = zero, c##J = zero;
     CONV_ROWS(SLICED_DECL)
 #undef SLICED_DECL
-    for (c = 0; c < g->cg; c++)
+    for (c = 0; c < g->c.cg; c++)
         for (ky = ky0; ky < ky1; ky++) {
-            const float *xt = xp + (ky - ky0) * g->x_row + c;
+            const float *xt = xp + (ky - ky0) * g->c.x_row + c;
             const float *wt = wp + ((size_t)ky * g->kw + kx0) * w_tap + c * o;
             uint32_t k = (c * g->kh + ky) * g->kw + kx0;
-            for (kx = kx0; kx < kx1; kx++, k++, xt += g->x_tap, wt += w_tap) {
+            for (kx = kx0; kx < kx1; kx++, k++, xt += g->c.x_tap, wt += w_tap) {
                 const VF wv = conv_load0(wt, two, m);
                 const VF wu = two ? conv_load1(wt, m) : wv;
                 VF xb;
@@ -94,12 +89,12 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
     }
 #define SLICED_END(J)                                                                                                  \
     if (J < np) {                                                                                                      \
-        float *yj = yp + J * g->y_step;                                                                                \
+        float *yj = yp + J * g->c.y_step;                                                                              \
         if (started) a##J = VF_ADD(conv_load0(yj, two, m), a##J);                                                      \
-        conv_store0(yj, two, width, m, sliced_finish(a##J, b != NULL, b0, g->act));                                    \
+        conv_store0(yj, two, width, m, sliced_finish(a##J, b != NULL, b0, g->c.act));                                  \
         if (two) {                                                                                                     \
             if (started) c##J = VF_ADD(conv_load1(yj, m), c##J);                                                       \
-            conv_store1(yj, m, sliced_finish(c##J, b != NULL, b1, g->act));                                            \
+            conv_store1(yj, m, sliced_finish(c##J, b != NULL, b1, g->c.act));                                          \
         }                                                                                                              \
     }
     CONV_ROWS(SLICED_END)
@@ -112,25 +107,11 @@ static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const slice
                                          const float *b, uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1,
                                          uint32_t np, const int two, conv_mask m, uint32_t width)
 {
-#define SLICED_CASE(NP) sliced_tile(yp, xp, g, wp, b, ky0, ky1, kx0, kx1, NP, two, m, width)
-    switch (np) {
-    case 1: SLICED_CASE(1); break;
-    case 2: SLICED_CASE(2); break;
-    case 3: SLICED_CASE(3); break;
-    case 4: SLICED_CASE(4); break;
-    case 5: SLICED_CASE(5); break;
-#if CONV_PIX == 12
-    case 6: SLICED_CASE(6); break;
-    case 7: SLICED_CASE(7); break;
-    case 8: SLICED_CASE(8); break;
-    case 9: SLICED_CASE(9); break;
-    case 10: SLICED_CASE(10); break;
-    case 11: SLICED_CASE(11); break;
-#endif
-    default: SLICED_CASE(CONV_PIX); break;
-    }
-#undef SLICED_CASE
-    if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
+#define CONV_NP_CALL(NP) sliced_tile(yp, xp, g, wp, b, ky0, ky1, kx0, kx1, NP, two, m, width)
+    CONV_FOR_NP(np)
+#undef CONV_NP_CALL
+    if (g->c.act->act > ECNN_ACT_RELU && g->c.act->act != ECNN_ACT_CLIP)
+        conv_act_block(yp, g->c.y_step, np, width, g->c.act);
 }
 
 /* np pixels of sample xs (their first at output yp, column ox, row oy) with the taps
@@ -151,9 +132,9 @@ static void sliced_pixels(float *yp, const float *xs, const float *w, const floa
             const conv_mask m = conv_lanes(hi - o0, &two, &width);
             const float *bp = b ? b + o0 : NULL;
             if (two)
-                sliced_tile_np(yp + o0, xp + (size_t)gi * g->cg, g, w + o0, bp, ky0, ky1, kx0, kx1, np, 1, m, width);
+                sliced_tile_np(yp + o0, xp + (size_t)gi * g->c.cg, g, w + o0, bp, ky0, ky1, kx0, kx1, np, 1, m, width);
             else
-                sliced_tile_np(yp + o0, xp + (size_t)gi * g->cg, g, w + o0, bp, ky0, ky1, kx0, kx1, np, 0, m, width);
+                sliced_tile_np(yp + o0, xp + (size_t)gi * g->c.cg, g, w + o0, bp, ky0, ky1, kx0, kx1, np, 0, m, width);
         }
     }
 }
@@ -165,18 +146,18 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
     sliced_geom g;
     uint32_t m, ox, full0, full1;
     (void)n; /* rows and channels come from the tile */
-    g.o = p->o;
-    g.cg = p->c / p->group;
+    g.c.o = p->o;
+    g.c.cg = p->c / p->group;
     g.kh = p->kh;
     g.kw = p->kw;
     g.k_slice = k_slice;
-    g.x_row = (size_t)p->dilation_h * p->w * p->c;
-    g.x_tap = (size_t)p->dilation_w * p->c;
-    g.act = &p->act;
+    g.c.x_row = (size_t)p->dilation_h * p->w * p->c;
+    g.c.x_tap = (size_t)p->dilation_w * p->c;
+    g.c.act = &p->act;
     ecnn_full_columns(p, &full0, &full1);
     /* Rows: runs of the columns [full0, full1), pixels stride_w apart. */
-    g.pix_step = (size_t)p->stride_w * p->c;
-    g.y_step = p->o;
+    g.c.pix_step = (size_t)p->stride_w * p->c;
+    g.c.y_step = p->o;
     for (m = t->m0; m < t->m1; m++) {
         const uint32_t s = m / p->oh, oy = m % p->oh;
         uint32_t ky0, ky1, np;
@@ -188,8 +169,8 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
         }
     }
     /* Border columns: runs of rows of one sample with the same ky taps, pixels stride_h rows apart. */
-    g.pix_step = (size_t)p->stride_h * p->w * p->c;
-    g.y_step = (size_t)p->ow * p->o;
+    g.c.pix_step = (size_t)p->stride_h * p->w * p->c;
+    g.c.y_step = (size_t)p->ow * p->o;
     for (ox = 0; ox < p->ow; ox = ox + 1 == full0 && full1 > full0 ? full1 : ox + 1) {
         uint32_t kx0, kx1;
         if (ox >= full0 && ox < full1) continue;

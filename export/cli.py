@@ -81,8 +81,10 @@ def register(subparsers) -> None:
         "--emit-c",
         type=Path,
         metavar="FILE.c",
-        help="write the model as a const 64-byte aligned C array to FILE.c and FILE.h with macros for "
-        "its size and exact arena bytes (firmware: no filesystem, no heap; native/examples/firmware)",
+        help="write the model as a const 64-byte aligned C array to FILE.c, FILE.h with macros for "
+        "its size and exact arena bytes, and FILE_ops.h with the ops it uses (build the library with "
+        "-DECNN_OPS_HEADER=FILE_ops.h to link only those); firmware: no filesystem, no heap "
+        "(native/examples/firmware)",
     )
 
 

@@ -70,5 +70,6 @@ void test_maxpool_q(void);
 void test_avgpool_f32(void);
 void test_conv_sliced(void); /* test_kernels_sliced.c */
 void test_conv_sliced_one_slice(void);
+void test_conv_sliced_windows(void);
 
 #endif /* ECNN_TEST_KERNELS_H */

@@ -114,3 +114,30 @@ void test_conv_sliced_one_slice(void)
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
     }
 }
+
+/* 600 terms an output in slices of 1 and 2 (more slices than the x86 kernels' table holds: window
+ * by window), 7, 600 (one slice) and 1100 (wider than the table: the reference's own loop). */
+void test_conv_sliced_windows(void)
+{
+    static const uint32_t slices[] = {1, 2, 7, 600, 1100};
+    uint32_t i;
+    for (i = 0; i < sizeof slices / sizeof slices[0]; i++) {
+        ecnn_conv2d_args p;
+        const size_t ny = 9u * 9 * 17;
+        memset(&p, 0, sizeof p);
+        p.h = p.w = p.oh = p.ow = 9;
+        p.c = 24;
+        p.o = 17;
+        p.kh = p.kw = 5;
+        p.pad_top = p.pad_left = 2;
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
+        p.act.act = ECNN_ACT_RELU;
+        fill_sliced(&p, 1);
+        ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)->fn(sy_ref, sx, sw, sb, 1, WHOLE(9, 17), &p, slices[i]);
+        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
+        ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(sy_fast, sx, swh, sb, 1, WHOLE(9, 17), &p, slices[i]);
+        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+        run_in_tiles(sy_fast, &p, 1, sb, slices[i]);
+        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+    }
+}

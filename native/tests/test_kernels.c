@@ -135,16 +135,19 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_config, f32, isa)->name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s\n", name, ECNN_KERNEL(ecnn_fc_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_fc_config, q, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
-               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name);
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
         RUN_TEST(test_f32_subnormals);
         RUN_TEST(test_fc_q_panel8x4);
         RUN_TEST(test_conv_hwio);
         RUN_TEST(test_conv_hwio_wide_rows);
+        RUN_TEST(test_conv_sliced);
+        RUN_TEST(test_conv_sliced_one_slice);
+        RUN_TEST(test_conv_sliced_windows);
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);

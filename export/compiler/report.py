@@ -134,7 +134,7 @@ def op_label(op: NOp) -> str:
 def macs(tensors: list[NTensor], op: NOp) -> int:
     """Multiply-accumulates per sample (elementwise ops count one per element)."""
     y = tensors[op.outputs[0]]
-    if op.op in ("CONV_2D", "CONV_INTEGER_2D"):
+    if op.op in ("CONV_2D", "CONV_2D_SLICED", "CONV_INTEGER_2D"):
         return int(np.prod(y.dims)) * int(np.prod(tensors[op.inputs[1]].dims[1:]))
     if op.op == "CONV_TRANSPOSE_2D":  # every input pixel meets every tap of its group's outputs
         o, kh, kw, _ = tensors[op.inputs[1]].dims

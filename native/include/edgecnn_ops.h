@@ -186,6 +186,17 @@ typedef struct {
     int32_t x_zero_point; /**< in X's dtype's range */
 } ecnn_conv_integer2d_params;
 
+/** CONV_2D_SLICED: a float CONV_2D summed in onnxruntime's MLAS order (docs/file-format.md): K in
+ * (channel, row, column) order cut into slices of k_slice terms, each slice a chain of
+ * multiply-adds from zero, the slices added in order, then the bias and the activation.
+ * CONV_2D's fields (ecnn_conv2d_params), then k_slice. */
+typedef struct {
+    uint32_t stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w, group;
+    uint32_t act;
+    float act_p0, act_p1;
+    uint32_t k_slice; /**< terms per slice, >= 1 */
+} ecnn_conv2d_sliced_params;
+
 /** Every op: X(NAME, file code, name, parameter struct). A new op is one line here, its struct
  * above and its file native/src/ops/<name>.c. */
 #define ECNN_OP_LIST(X)                                                                                                \
@@ -208,7 +219,8 @@ typedef struct {
     X(CONV_TRANSPOSE_2D, 17, conv_transpose_2d, ecnn_conv_transpose2d_params)                                          \
     X(RESIZE_2D, 18, resize_2d, ecnn_resize2d_params)                                                                  \
     X(CONV_INTEGER_2D, 19, conv_integer_2d, ecnn_conv_integer2d_params)                                                \
-    X(FULLY_CONNECTED_G4, 20, fully_connected_g4, ecnn_act_params)
+    X(FULLY_CONNECTED_G4, 20, fully_connected_g4, ecnn_act_params)                                                     \
+    X(CONV_2D_SLICED, 21, conv_2d_sliced, ecnn_conv2d_sliced_params)
 
 /** Op types; values as in the file. The tensors' dtypes select the kernel (docs/file-format.md). */
 typedef enum {

@@ -135,10 +135,11 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name,
+               ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, add, isa)->name,
@@ -149,6 +150,9 @@ int main(void)
         RUN_TEST(test_fc_q_panel8x4);
         RUN_TEST(test_conv_hwio);
         RUN_TEST(test_conv_hwio_wide_rows);
+        RUN_TEST(test_conv_sliced);
+        RUN_TEST(test_conv_sliced_one_slice);
+        RUN_TEST(test_conv_sliced_windows);
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);

@@ -45,6 +45,7 @@ enum { H = 5, W = 5, C = 2, O1 = 3, PH = 2, PW = 2, F2 = 4, F3 = 3 };
 static float w1[O1 * 3 * 3 * C], b1[O1], w2[F2 * PH * PW * O1], b2[F2], w3[F3 * F2];
 /* Arena offsets of the activations, per sample; tests edit them to break the plan. */
 static uint32_t off_conv = 0, off_pool = 320, off_fc1 = 0, off_fc2 = 64;
+static uint32_t k_slice = 4; /* CONV_2D_SLICED's 13th parameter when the conv is one */
 
 static uint8_t *build_small_model(uint32_t *size, uint16_t conv_op_type)
 {
@@ -52,11 +53,12 @@ static uint8_t *build_small_model(uint32_t *size, uint16_t conv_op_type)
     const uint32_t d_a2[3] = {PH, PW, O1}, d_a3[1] = {PH * PW * O1}, d_w2[2] = {F2, PH * PW * O1};
     const uint32_t d_b2[1] = {F2}, d_a4[1] = {F2}, d_w3[2] = {F3, F2}, d_a5[1] = {F3}, d_out[1] = {F3};
     uint16_t in, tw1, tb1, a1, a2, a3, tw2, tb2, a4, tw3, a5, out;
-    uint32_t conv_p[12] = {1, 1, 1, 1, 1, 1, 1, 1, 1, ECNN_ACT_LEAKY_RELU, 0, 0};
+    uint32_t conv_p[13] = {1, 1, 1, 1, 1, 1, 1, 1, 1, ECNN_ACT_LEAKY_RELU, 0, 0, 0};
     const uint32_t pool_p[10] = {2, 2, 2, 2, 0, 0, 0, 0, 1, 1};
     const uint32_t relu_p[3] = {ECNN_ACT_RELU, 0, 0}, none_p[3] = {0, 0, 0};
     uint8_t *file = aligned64(file_store);
     conv_p[10] = mb_f32_bits(0.1f);
+    conv_p[12] = k_slice;
     mb_init(&builder);
     in = mb_tensor_act(&builder, ECNN_KIND_INPUT, 0, 3, d_in);
     tw1 = mb_tensor_const(&builder, 4, d_w1, w1);
@@ -70,7 +72,7 @@ static uint8_t *build_small_model(uint32_t *size, uint16_t conv_op_type)
     tw3 = mb_tensor_const(&builder, 2, d_w3, w3);
     a5 = mb_tensor_act(&builder, ECNN_KIND_ACTIVATION, off_fc2, 1, d_a5);
     out = mb_tensor_act(&builder, ECNN_KIND_OUTPUT, 0, 1, d_out);
-    mb_op_linear(&builder, conv_op_type, in, tw1, tb1, a1, 12, conv_p);
+    mb_op_linear(&builder, conv_op_type, in, tw1, tb1, a1, conv_op_type == ECNN_OP_CONV_2D_SLICED ? 13 : 12, conv_p);
     mb_op_1to1(&builder, ECNN_OP_MAX_POOL_2D, a1, a2, 10, pool_p);
     mb_op_1to1(&builder, ECNN_OP_RESHAPE, a2, a3, 0, NULL);
     mb_op_linear(&builder, ECNN_OP_FULLY_CONNECTED, a3, tw2, tb2, a4, 3, relu_p);
@@ -195,6 +197,26 @@ static void test_small_model_runs(void)
     run_and_compare(&m, 1, 384);
     run_and_compare(&m, 3, 384);
     run_and_compare(&m, 8, 384);
+}
+
+/* The conv as CONV_2D_SLICED (K = 18 in slices of 4): the same network, summed in another order;
+ * a k_slice of 0 is refused at load. */
+static void test_sliced_conv_model(void)
+{
+    uint32_t size;
+    uint8_t *file = build_small_model(&size, ECNN_OP_CONV_2D_SLICED);
+    ecnn_model m;
+    ecnn_op_info op;
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+    CHECK_STATUS(ecnn_model_op(&m, 0, &op), ECNN_OK);
+    CHECK(op.op_type == ECNN_OP_CONV_2D_SLICED && op.macs_per_sample == (uint64_t)H * W * O1 * 9 * C);
+    CHECK(strncmp(op.kernel, "conv2d_sliced_f32_", 18) == 0);
+    run_and_compare(&m, 3, 384);
+    k_slice = 0;
+    file = build_small_model(&size, ECNN_OP_CONV_2D_SLICED);
+    k_slice = 4;
+    CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
+    CHECK(strstr(ecnn_model_error(&m, NULL, NULL), "CONV_2D_SLICED k_slice is 0") != NULL);
 }
 
 /* The level: the best the CPU runs, or EDGECNN_ISA's; an unknown or unsupported name is an error
@@ -569,6 +591,7 @@ int main(void)
     RUN_TEST(test_inplace_maxpool);
     RUN_TEST(test_channel_arith_and_softmax_in_place);
     RUN_TEST(test_fuzz_fields);
+    RUN_TEST(test_sliced_conv_model);
     run_ops_f32_tests();
     printf("%d passed, %d failed\n", harness_tests_passed, harness_tests_failed);
     return harness_tests_failed == 0 ? 0 : 1;

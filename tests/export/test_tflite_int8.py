@@ -328,6 +328,31 @@ def test_float_conv_wider_than_one_sgemm_slice():
     check(g.model(y), g.inputs(32), "float conv, K = 288", {"Conv": 1})
 
 
+SLICED_CONVS = {
+    # name: (input HWC, C, O, kernel, Conv attributes); K = C / group * kernel^2 against MLAS's slice
+    "5x5_stride_2x1_uneven_pads": ((9, 11, 20), 20, 24, 5, {"strides": [2, 1], "pads": [2, 1, 0, 2]}),
+    "3x3_dilated_2_groups": ((10, 9, 12), 12, 20, 3, {"group": 2, "dilations": [2, 2]}),
+    "1x1_over_300_channels": ((16, 16, 300), 300, 8, 1, {"pads": [0, 0, 0, 0]}),
+    "3x3_40_outputs_masked_lanes": ((7, 13, 24), 24, 40, 3, {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SLICED_CONVS))
+def test_float_conv_in_mlas_order_runs_as_one_sliced_op(name):
+    """Float Convs whose MLAS order is not the native CONV_2D's (padding past the kernel centre,
+    strides, dilations, groups, a 1x1 conv over more than one K slice, output channels that
+    end in a partial vector) compile to one CONV_2D_SLICED each and match onnxruntime."""
+    from edgecnn.export.compiler import compile_model
+
+    in_shape, c, o, k, attrs = SLICED_CONVS[name]
+    g = QDQGraph(np.random.default_rng(7), in_shape, scale=0.05)
+    y = g.conv(g.x, c, o, k=k, act="relu", out=(0.3, -100), **attrs)
+    model = g.model(y)
+    ops = [layer.op for layer in compile_model(model)[1].layers]
+    assert ops.count("CONV_2D_SLICED+relu") == 1, f"{name}: compiled to {ops}"
+    check(model, g.inputs(8), f"float conv {name}", {"FusedConv": 1})  # onnxruntime's Conv + Relu
+
+
 @pytest.mark.parametrize("k", [300, 301, 302, 303])
 def test_float_gemm_in_onnxruntimes_batch1_order(k):
     """MatMul + bias Add on the int8 input (one float Gemm for onnxruntime): at batch 1 MLAS starts

@@ -19,6 +19,7 @@ from edgecnn.export.compiler.ops.quantize import (
     set_output,
     weight_quant,
 )
+from edgecnn.export.compiler.passes.ort_float import CONV_SLICED, EDGECNN_DOMAIN
 
 
 def pads_2d(low: Lowering, a: dict, in_hw, k, strides, dilations) -> tuple:
@@ -108,6 +109,22 @@ def conv_geometry(low: Lowering, a: dict, chw: tuple, weight_shape: tuple) -> tu
 
 @lowers("Conv", note="2-D")
 def lower_conv(low: Lowering, node) -> None:
+    conv(low, node, "CONV_2D", {})
+
+
+@lowers(CONV_SLICED, domain=EDGECNN_DOMAIN, listed=False)
+def lower_conv_sliced(low: Lowering, node) -> None:
+    """A float layer of an int8 graph (passes/ort_float.py): Conv summed in onnxruntime's MLAS
+    order, K in slices of `k_slice` terms: CONV_2D_SLICED."""
+    k_slice = int(attrs(node).get("k_slice", 0))
+    if k_slice < 1:
+        raise low.fail(f"k_slice {k_slice} is not a positive number of terms")
+    conv(low, node, "CONV_2D_SLICED", {"k_slice": k_slice})
+
+
+def conv(low: Lowering, node, op: str, extra: dict) -> None:
+    """Conv(X, W, B) as the native convolution `op` (CONV_2D or CONV_2D_SLICED, whose extra
+    parameters `extra` gives): NHWC, OHWI weights."""
     a = attrs(node)
     v, x = spatial_input(low, node)
     weight = weights(low.const_input(node, 1, "the weight W"))
@@ -126,7 +143,7 @@ def lower_conv(low: Lowering, node) -> None:
             raise low.fail(f"bias has {b.size} values, expected {o}")
         bias = low.const_tensor(b)
     y = low.new_tensor(Kind.ACTIVATION, (oh, ow, o))
-    low.emit("CONV_2D", [x, wt, bias], [y], conv_attrs(strides, pads, dilations, group))
+    low.emit(op, [x, wt, bias], [y], {**conv_attrs(strides, pads, dilations, group), **extra})
     low.values[node.output[0]] = View(y, (o, oh, ow), (0, 2, 3, 1))
 
 

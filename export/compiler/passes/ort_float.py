@@ -12,14 +12,13 @@ QuantizeLinear by one step now and then, so these layers are rewritten:
   otherwise (fused multiply-adds in K slices), so its output for a sample depends on the batch
   it runs in; the compiler follows batch 1.
 - Conv: im2col (K in channel, row, column order), an SGEMM in K slices (`sgemm_stride_k`, each
-  a chain of fused multiply-adds from zero), the bias added last (`rewrite_float_convs`).
+  a chain of fused multiply-adds from zero), the bias added last: the native op CONV_2D_SLICED
+  (`rewrite_float_convs`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from edgecnn.export.compiler.passes.node_index import NodeIndex, with_nodes
 from edgecnn.runtime.errors import require
@@ -27,9 +26,11 @@ from edgecnn.runtime.errors import require
 if TYPE_CHECKING:
     import onnx
 
-# The node rewrite_float_gemms writes (lowered in ops/gemm.py); not an onnxruntime op.
+# The nodes rewrite_float_gemms and rewrite_float_convs write (lowered in ops/gemm.py and
+# ops/conv.py); not onnxruntime ops.
 EDGECNN_DOMAIN = "ai.edgecnn"
 GEMM_BATCH1 = "GemmBatch1"
+CONV_SLICED = "ConvSliced"
 # MLAS (mlasi.h): the SGEMM slices of N and K.
 SGEMM_STRIDE_N = 128
 SGEMM_STRIDE_K = 128
@@ -99,23 +100,19 @@ def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
     """Conv on a DequantizeLinear of a runtime tensor with weights a DequantizeLinear of an
     initializer (a float layer of an int8 graph): MLAS unfolds the input (im2col, K in channel,
     row, column order), multiplies by the weights in K slices (sgemm_stride_k of the output
-    pixels and K) and adds the bias last. The native float CONV_2D sums row, column, channel.
-    When the orders differ (a kernel larger than 1x1 over several channels per group) or K needs
-    several slices, the layer becomes:
-
-    - a depthwise Conv with one-hot weights that writes the unfolded input (channel c * kh * kw +
-      row * kw + column: each output is its one input tap, exactly);
-    - per K slice, a 1x1 Conv over the unfolded channels (weights outside the slice at the zero
-      point), the slices added in order, then the bias: ((s0 + s1) + ...) + bias, MLAS's sum.
+    pixels and K), each slice a chain of fused multiply-adds from zero, adds the slices in order
+    and the bias last. The native float CONV_2D sums row, column, channel in one chain. When the
+    orders differ (a kernel larger than 1x1 over several channels per group) or K needs several
+    slices, the Conv becomes an edgecnn `ConvSliced` node (the Conv's inputs and attributes, and
+    `k_slice`: the slice), lowered to CONV_2D_SLICED (ops/conv.py), which sums in that order.
 
     shapes: value_shapes of the graph before fusion; a Conv whose output it does not size keeps
     the native order."""
-    onnx = require("onnx")
-    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    helper = require("onnx").helper
     graph = model.graph
     index = NodeIndex(graph)
     inits, dq = index.inits, index.dequantize_of
-    new_inits, replaced = [], {}
+    replaced = {}
     for node in graph.node:
         if node.op_type != "Conv" or node.domain not in ("", "ai.onnx") or len(node.input) < 2:
             continue
@@ -126,63 +123,19 @@ def rewrite_float_convs(model: onnx.ModelProto, shapes: dict) -> onnx.ModelProto
         dims = shapes.get(node.output[0], ())
         if dw is None or inits[dw.input[0]].ndim != 4 or len(dims) != 4 or not dims[2] or not dims[3]:
             continue
-        w = inits[dw.input[0]]
-        o, cg, kh, kw = w.shape
-        group = int(attrs.get("group", 1))
+        _, cg, kh, kw = inits[dw.input[0]].shape
         k = cg * kh * kw
         stride = sgemm_stride_k(dims[2] * dims[3], k)
         if (cg == 1 or kh * kw == 1) and k <= stride:
             continue  # the native order is MLAS's
-        axis = next((a.i for a in dw.attribute if a.name == "axis"), 1)
-        if axis != 0:
-            continue
-        tag = node.name or node.output[0]
-        nodes, x = [], node.input[0]
-        if kh * kw > 1:  # unfold: im2col as a depthwise Conv with one-hot weights
-            onehot = np.zeros((cg * group * kh * kw, 1, kh, kw), np.float32)
-            for c in range(cg * group):
-                for r in range(kh):
-                    for s in range(kw):
-                        onehot[(c * kh + r) * kw + s, 0, r, s] = 1.0
-            name = f"{tag}_unfold_w"
-            new_inits.append(numpy_helper.from_array(onehot, name))
-            unfold = {key: attrs[key] for key in ("pads", "strides", "dilations") if key in attrs}
-            nodes.append(
-                helper.make_node(
-                    "Conv", [x, name], [f"{tag}_unfold"], kernel_shape=[kh, kw], group=cg * group, **unfold
-                )
-            )
-            x = f"{tag}_unfold"
-        flat = w.reshape(o, k, 1, 1)
-        zp = inits[dw.input[2]] if len(dw.input) > 2 and dw.input[2] else np.zeros((), w.dtype)
-        fill = np.broadcast_to(zp.reshape(-1, 1, 1, 1) if zp.size > 1 else zp, flat.shape)
-        total = None
-        for start in range(0, k, stride):
-            keep = np.zeros(flat.shape, bool)
-            keep[:, start : start + stride] = True
-            w_name = f"{dw.input[0]}_{tag}_k{start}"
-            new_inits.append(numpy_helper.from_array(np.where(keep, flat, fill).astype(w.dtype), w_name))
-            part = f"{tag}_k{start}"
-            nodes.append(helper.make_node("DequantizeLinear", [w_name, *dw.input[1:]], [part + "_w"], axis=0))
-            nodes.append(helper.make_node("Conv", [x, part + "_w"], [part], kernel_shape=[1, 1], group=group))
-            if total is not None:
-                nodes.append(helper.make_node("Add", [total, part], [part + "_acc"]))
-                part += "_acc"
-            total = part
-        if len(node.input) > 2 and node.input[2]:
-            db = dq(node.input[2], True)
-            if db is None:
-                continue
-            b_name = f"{db.input[0]}_{tag}_column"
-            new_inits.append(numpy_helper.from_array(inits[db.input[0]].reshape(-1, 1, 1), b_name))
-            nodes.append(helper.make_node("DequantizeLinear", [b_name, *db.input[1:]], [f"{tag}_bias"], axis=0))
-            nodes.append(helper.make_node("Add", [total, f"{tag}_bias"], [f"{tag}_biased"]))
-            total = f"{tag}_biased"
-        nodes.append(helper.make_node("Identity", [total], [node.output[0]]))
-        replaced[id(node)] = nodes
+        sliced = helper.make_node(
+            CONV_SLICED, list(node.input), list(node.output), name=node.name, domain=EDGECNN_DOMAIN, k_slice=stride
+        )
+        sliced.attribute.extend(node.attribute)
+        replaced[id(node)] = [sliced]
     if not replaced:
         return model
-    return with_nodes(model, [m for n in graph.node for m in replaced.get(id(n), [n])], new_inits)
+    return with_nodes(model, [m for n in graph.node for m in replaced.get(id(n), [n])], domain=EDGECNN_DOMAIN)
 
 
 def value_shapes(model: onnx.ModelProto) -> dict:

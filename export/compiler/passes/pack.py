@@ -28,21 +28,21 @@ def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
     """Store each CONV_2D / FULLY_CONNECTED weight in the layout its fast kernel streams:
     float FC -> panels of 16 outputs; int8 FC with all weight zero points 0 -> panels of 8
     outputs x 4 k, marked FC_PANEL8X4_W64 when every weight is in [-64, 64] (other int8
-    weights stay plain and run on the reference kernel); conv -> HWIO (output channels
-    innermost). A weight shared by several ops stays plain."""
+    weights stay plain and run on the reference kernel); conv (CONV_2D_SLICED too) -> HWIO
+    (output channels innermost). A weight shared by several ops stays plain."""
     uses = {}
     for op in ops:
         for t in op.inputs:
             if t is not None:
                 uses[t] = uses.get(t, 0) + 1
     for op in ops:
-        if op.op not in ("CONV_2D", "FULLY_CONNECTED"):
+        if op.op not in ("CONV_2D", "CONV_2D_SLICED", "FULLY_CONNECTED"):
             continue
         t = op.inputs[1]
         w = tensors[t]
         if uses[t] != 1 or w.layout != Layout.PLAIN:
             continue
-        if op.op == "CONV_2D":
+        if op.op in ("CONV_2D", "CONV_2D_SLICED"):
             w.data = np.ascontiguousarray(w.data.reshape(w.dims).transpose(1, 2, 3, 0)).reshape(-1)
             w.layout = Layout.CONV_HWIO
         elif w.dtype == DType.F32:

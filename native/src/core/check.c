@@ -185,6 +185,7 @@ static uint64_t transposed_extent(uint32_t in, uint32_t stride, uint32_t out_pad
 /* The failed check `what`, prefixed with the name of the convolution that failed it. */
 #define CONV_MSG(c, what)                                                                                              \
     ((c)->op->op_type == ECNN_OP_CONV_2D           ? "CONV_2D " what                                                   \
+     : (c)->op->op_type == ECNN_OP_CONV_2D_SLICED  ? "CONV_2D_SLICED " what                                            \
      : (c)->op->op_type == ECNN_OP_CONV_INTEGER_2D ? "CONV_INTEGER_2D " what                                           \
                                                    : "CONV_TRANSPOSE_2D " what)
 

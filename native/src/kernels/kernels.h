@@ -157,6 +157,14 @@ void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, cons
 void ecnn_fully_connected_g4_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                      uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
 
+/* CONV_2D_SLICED (docs/file-format.md): ecnn_conv2d_f32_ref's convolution summed in onnxruntime's
+ * MLAS order. The terms of an output, k = (c * KH + ky) * KW + kx over its group's channels c,
+ * are cut into slices of k_slice; each slice is a chain of ecnn_mac from 0 in k order (taps in
+ * the padding add nothing), the slices are added in order, then b[o] (b may be NULL), then the
+ * activation. y must not overlap x. */
+void ecnn_conv2d_sliced_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                const ecnn_tile *t, const ecnn_conv2d_args *p, uint32_t k_slice);
+
 /* Softmax over the last axis: x and y are [rows, C]. y may equal x (in place). */
 void ecnn_softmax_f32_ref(float *y, const float *x, size_t rows, uint32_t c);
 
@@ -266,6 +274,12 @@ typedef void ecnn_conv2d_f32_kernel(float *y, const float *x, const float *w, co
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
+
+/* ecnn_conv2d_sliced_f32_ref for w in ECNN_LAYOUT_CONV_HWIO, vectorised over output channels
+ * (each lane one output, its terms in the reference order). */
+typedef void ecnn_conv2d_sliced_f32_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n,
+                                           const ecnn_tile *t, const ecnn_conv2d_args *p, uint32_t k_slice);
+ecnn_conv2d_sliced_f32_kernel ecnn_conv2d_sliced_f32_hwio_portable;
 
 /* ecnn_activation_f32_ref, the activation's switch hoisted out of the loop (vectorisable). */
 void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const ecnn_act_params *act);

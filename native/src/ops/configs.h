@@ -5,6 +5,7 @@
 #ifndef ECNN_OPS_CONFIGS_H
 #define ECNN_OPS_CONFIGS_H
 
+#include "core/internal.h" /* ecnn_op_rec, ecnn_tensor_rec */
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
 #include "kernels/kernels_q_elementwise.h"
@@ -29,6 +30,7 @@ typedef struct {
     const char *name;
     ecnn_conv_q_ukernels uk;
 } ecnn_conv2d_q_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_conv2d_sliced_f32_kernel) ecnn_conv2d_sliced_f32_impl;
 
 /* ops/fully_connected.c */
 typedef struct {
@@ -49,6 +51,17 @@ extern const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT];
 /* The float kernel a level runs for HWIO weights: depthwise (group == C == O, MobileNet's 3x3
  * blocks) or general, the level's own when its O / group multiple holds, else the portable one. */
 const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p);
+
+/* CONV_2D's and CONV_2D_SLICED's kernel arguments (ops/conv_2d.c, whose check checks both). */
+void ecnn_conv2d_args_of(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                         const ecnn_tensor_rec *y, ecnn_conv2d_args *p);
+
+/* ops/conv_2d_sliced.c */
+typedef struct {
+    ecnn_conv2d_sliced_f32_impl f32; /* HWIO weights */
+    ecnn_conv2d_sliced_f32_impl ref; /* any layout: the oracle (it rounds as the level, fused_mac) */
+} ecnn_conv2d_sliced_kernels;
+extern const ecnn_conv2d_sliced_kernels ecnn_conv2d_sliced_config[ECNN_ISA_COUNT];
 
 /* ops/pool_2d.c */
 typedef struct {

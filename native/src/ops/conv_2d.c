@@ -64,9 +64,13 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
 
 /* ---- load time ------------------------------------------------------------------------------ */
 
-/* The kernels' view of the op. */
-static void conv2d_args(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
-                        const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
+/* The op's name before `what`: this file checks CONV_2D_SLICED's convolution too. */
+#define CONV_2D_MSG(op, what) ((op)->op_type == ECNN_OP_CONV_2D_SLICED ? "CONV_2D_SLICED " what : "CONV_2D " what)
+
+/* The kernels' view of the op; CONV_2D_SLICED's parameters begin with CONV_2D's (read here
+ * through the union's common initial sequence). */
+void ecnn_conv2d_args_of(const ecnn_op_rec *op, const ecnn_tensor_rec *x, const ecnn_tensor_rec *w,
+                         const ecnn_tensor_rec *y, ecnn_conv2d_args *p)
 {
     const ecnn_conv2d_params *q = &op->params.conv_2d;
     ECNN_CONV_ARGS(p, x, w, y, q);
@@ -83,11 +87,11 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_conv_window win = ECNN_CONV_WINDOW_OF(q);
     ecnn_tensor_rec x, w, b, y;
     ecnn_conv2d_args p;
-    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, "CONV_2D needs 3 inputs (X, W, B or none) and 1 output"));
+    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, CONV_2D_MSG(op, "needs 3 inputs (X, W, B or none) and 1 output")));
     TRY(ecnn_check_conv_window(c, &win, &x, &w, &y));
-    conv2d_args(op, &x, &w, &y, &p);
+    ecnn_conv2d_args_of(op, &x, &w, &y, &p);
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
-        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], "CONV_2D bias shape is not [O]");
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[2], CONV_2D_MSG(op, "bias shape is not [O]"));
     TRY(ecnn_check_linear_dtypes(c, &x, &w, &b, &y, (uint64_t)p.kh * p.kw * (p.c / p.group), q->act));
     TRY(ecnn_check_layout(c, op->inputs[1], &w, 1u << ECNN_LAYOUT_PLAIN | 1u << ECNN_LAYOUT_CONV_HWIO));
     TRY(ecnn_check_layout(c, op->inputs[2], &b, 1u << ECNN_LAYOUT_PLAIN));
@@ -153,7 +157,7 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.f32 = NULL;
     j.q_fast = NULL;
     hwio = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference;
-    conv2d_args(op, &x, &w, &y, &j.p);
+    ecnn_conv2d_args_of(op, &x, &w, &y, &j.p);
     if (x.dtype != ECNN_DTYPE_F32) {
         ecnn_qlinear_params_from(r->m, &x, &w, &y, j.p.act.act, &j.q);
         if (hwio && ecnn_conv2d_q_hwio_fits(&j.p)) j.q_fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);

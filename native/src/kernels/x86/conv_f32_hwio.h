@@ -1,18 +1,16 @@
 /* The x86 float convs over HWIO weights (kernels.h), shared by the AVX2 and AVX-512 kernels.
  * The pixel loop cuts a tile into blocks of up to CONV_PIX (6 or 12) output pixels whose
- * windows start pix_step floats apart in x (outputs y_step apart in y) and calls the includer's
- * block loop on each:
- *
- *   static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp,
- *                          const float *b, uint32_t nky, uint32_t nkx, uint32_t np, uint32_t count);
- *
- * which cuts np (1..CONV_PIX) pixels x `count` output channels of one group (yp, wp, b at the
+ * windows start pix_step floats apart in x (outputs y_step apart in y) and calls the block
+ * loop on each (conv_block), which cuts np (1..CONV_PIX) pixels x `count` output channels of one group (yp, wp, b at the
  * first of them) into conv_tile_np calls (below) of up to two vectors of channels: taps ky in
  * [0, nky) and kx in [0, nkx) from xp / wp, channels c in [0, cg), the reference order, one
  * VF_MAC per term, then the bias and the activation. The includer defines VF_BITS (vec_f32.h),
- * CONV_PIX, CONV_KERNEL (the kernel's name) and the lanes of a block's two vectors
+ * CONV_PIX, CONV_KERNEL (the kernel's name), the channel blocks of a width and the lanes of a
+ * block's two vectors
  *
  *   typedef ... conv_mask;
+ *   static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
+ *                     the first `width` of `rest` channels: two vectors or one, and its lanes
  *   static VF conv_load0(const float *p, int two, conv_mask m);   the first vector at p
  *   static VF conv_load1(const float *p, conv_mask m);            the second (two only)
  *   static void conv_store0(float *p, int two, uint32_t width, conv_mask m, VF v);
@@ -48,8 +46,7 @@ typedef struct {
     const ecnn_act_params *act;
 } conv_geom;
 
-static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
-                       uint32_t nkx, uint32_t np, uint32_t count);
+static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
 
 /* The activations other than none, Relu and Clip, in place on the np pixels x `lanes` outputs a
  * block has just stored (yp: the first pixel's, pixels o floats apart): the reference's scalar
@@ -65,7 +62,8 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
  * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
  * or both are equal, as the reference's comparisons do (other activations: conv_tile_np).
  * np and two are constants at every call (the function is inlined), so the unused accumulators
- * and branches vanish. */
+ * and branches vanish. CONV_ROWS(M) expands M(J) for every row J of a block (conv_f32_sliced.h
+ * uses it too). */
 #if CONV_PIX == 6
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 #elif CONV_PIX == 12
@@ -135,32 +133,43 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
     CONV_ROWS(CONV_STORE)
 #undef CONV_STORE
 }
-#undef CONV_ROWS
+
+/* CONV_NP_CALL(NP) (defined where it is used) with NP a constant equal to np (1..CONV_PIX): one
+ * copy of a block per pixel count, whose unused rows vanish (conv_f32_sliced.h uses it too). */
+#define CONV_NP_CASE(J)                                                                                                \
+    case J + 1:                                                                                                        \
+        CONV_NP_CALL(J + 1);                                                                                           \
+        break;
+#define CONV_FOR_NP(np)                                                                                                \
+    switch (np) {                                                                                                      \
+        CONV_ROWS(CONV_NP_CASE)                                                                                        \
+    default: break;                                                                                                    \
+    }
 
 /* conv_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
 static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                        uint32_t nky, uint32_t nkx, uint32_t np, const int two, conv_mask m,
                                        uint32_t width)
 {
-#define CONV_CASE(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
-    switch (np) {
-    case 1: CONV_CASE(1); break;
-    case 2: CONV_CASE(2); break;
-    case 3: CONV_CASE(3); break;
-    case 4: CONV_CASE(4); break;
-    case 5: CONV_CASE(5); break;
-#if CONV_PIX == 12
-    case 6: CONV_CASE(6); break;
-    case 7: CONV_CASE(7); break;
-    case 8: CONV_CASE(8); break;
-    case 9: CONV_CASE(9); break;
-    case 10: CONV_CASE(10); break;
-    case 11: CONV_CASE(11); break;
-#endif
-    default: CONV_CASE(CONV_PIX); break;
-    }
-#undef CONV_CASE
+#define CONV_NP_CALL(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
+    CONV_FOR_NP(np)
+#undef CONV_NP_CALL
     if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
+}
+
+/* np pixels x `count` channels of one group, in conv_lanes' blocks. */
+static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
+                       uint32_t nkx, uint32_t np, uint32_t count)
+{
+    uint32_t o0, width;
+    for (o0 = 0; o0 < count; o0 += width) {
+        int two;
+        const conv_mask m = conv_lanes(count - o0, &two, &width);
+        if (two)
+            conv_tile_np(yp + o0, xp, g, wp + o0, b ? b + o0 : NULL, nky, nkx, np, 1, m, width);
+        else
+            conv_tile_np(yp + o0, xp, g, wp + o0, b ? b + o0 : NULL, nky, nkx, np, 0, m, width);
+    }
 }
 
 /* np pixels from xp / yp, taps [ky0, ky0 + nky) x [kx0, kx0 + nkx): every group's channels that

@@ -8,3 +8,8 @@
 
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_ref_fma;
 ecnn_fc_f32_ref_kernel ecnn_fully_connected_f32_ref_fma;
+
+#define ECNN_CONV2D_SLICED_F32_REF ecnn_conv2d_sliced_f32_ref_fma
+#include "kernels/ref/conv_sliced_f32.c"
+
+ecnn_conv2d_sliced_f32_kernel ecnn_conv2d_sliced_f32_ref_fma;

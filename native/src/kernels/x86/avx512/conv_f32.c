@@ -1,4 +1,5 @@
-/* AVX-512 float conv over HWIO weights (x86/conv_f32_hwio.h), any O / group: the AVX2 kernel's
+/* AVX-512 float convs over HWIO weights (x86/conv_f32_hwio.h, and CONV_2D_SLICED's:
+ * x86/conv_f32_sliced.h), any O / group: the AVX2 kernel's
  * blocks twice as wide and twice as tall. A block is up to 12 output pixels x 32 output
  * channels (two zmm per pixel; the last 1..31 channels under opmasks, which cost nothing here),
  * each output summed in the reference order (ky, kx, c), one vfmadd per term (every AVX-512 CPU
@@ -33,24 +34,20 @@ static ALWAYS_INLINE void conv_store1(float *p, conv_mask m, __m512 v)
     _mm512_mask_storeu_ps(p + 16, m.k1, v);
 }
 
+/* Blocks of 32 channels, the last 1..31 under masks (one zmm for <= 16). */
+static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width)
+{
+    conv_mask m;
+    *width = rest < 32 ? rest : 32;
+    *two = *width > 16;
+    m.k0 = (__mmask16)(*width >= 16 ? 0xFFFFu : (1u << *width) - 1u);
+    m.k1 = (__mmask16)(*width >= 32 ? 0xFFFFu : *width > 16 ? (1u << (*width - 16)) - 1u : 0u);
+    return m;
+}
+
 #define CONV_PIX 12u /* 24 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers */
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx512
 #include "kernels/x86/conv_f32_hwio.h"
 
-/* np pixels x `count` channels: blocks of 32, the last 1..31 under masks (one zmm for <= 16). */
-static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
-                       uint32_t nkx, uint32_t np, uint32_t count)
-{
-    uint32_t o0;
-    for (o0 = 0; o0 < count;) {
-        const uint32_t rest = count - o0, width = rest < 32 ? rest : 32;
-        conv_mask m;
-        m.k0 = (__mmask16)(width >= 16 ? 0xFFFFu : (1u << width) - 1u);
-        m.k1 = (__mmask16)(width >= 32 ? 0xFFFFu : width > 16 ? (1u << (width - 16)) - 1u : 0u);
-        if (width > 16)
-            conv_tile_np(yp + o0, xp, g, wp + o0, b ? b + o0 : NULL, nky, nkx, np, 1, m, width);
-        else
-            conv_tile_np(yp + o0, xp, g, wp + o0, b ? b + o0 : NULL, nky, nkx, np, 0, m, width);
-        o0 += width;
-    }
-}
+#define SLICED_KERNEL ecnn_conv2d_sliced_f32_hwio_avx512
+#include "kernels/x86/conv_f32_sliced.h"

@@ -55,24 +55,35 @@ def test_reference_model_fast_equals_reference_kernels(
                 np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
-def test_tiny_zoo_float_cnns_fast_equal_reference_kernels(tiny_zoo, monkeypatch):
+@pytest.mark.parametrize("kind", ["float", "int8"])
+def test_tiny_zoo_cnns_fast_equal_reference_kernels(kind, tiny_zoo, monkeypatch):
     """The CNNs of the tiny zoo (ResNet-8's residual blocks, DS-CNN's and MobileNet's depthwise
-    and pointwise convs, the Keras-Applications blocks), float, at every level: the level's
-    fast kernels (conv, depthwise, pooling, add) give the reference kernels' bits, at batch 1
-    and at a batch that crosses several conv row tiles."""
+    and pointwise convs, the Keras-Applications blocks), float and int8 (full-integer TFLite
+    models: QUANTIZE / DEQUANTIZE around the float groups, the int8 ADD, the int8 convs), at
+    every level: the level's fast kernels give the reference kernels' bits, one sample per call
+    and at a batch that crosses several conv row tiles; int8 inputs span the whole code range."""
     rng = np.random.default_rng(18)
+    fast_ops = ("CONV_2D",) if kind == "float" else ("QUANTIZE", "DEQUANTIZE")
     for name in tiny_zoo.models:
-        data = compile_model(str(tiny_zoo.onnx(name, "float")))[0]
+        data = compile_model(str(tiny_zoo.onnx(name, kind)))[0]
         for level in LEVELS:
             monkeypatch.setenv("EDGECNN_ISA", level)
             model = Model.from_bytes(data, threads=1)
             assert model.isa == level
-            x = rng.standard_normal((5, *model.input_shape)).astype(np.float32)
+            if kind == "float":
+                x = rng.standard_normal((5, *model.input_shape)).astype(np.float32)
+            else:
+                info = np.iinfo(model.input_dtype)
+                x = rng.integers(info.min, info.max, (5, *model.input_shape), endpoint=True).astype(model.input_dtype)
             expected = model.predict(x, reference=True)
-            for batch in (1, 5):
-                _assert_same(model.predict(x, batch_size=batch), expected, f"{name} float at {level}, batch {batch}")
-            kernels = {layer.kernel for layer in model.layers if layer.op == "CONV_2D"}
-            assert not any(k.endswith("_ref") for k in kernels), f"{name} at {level}: a conv ran {kernels}"
+            _assert_same(model.predict(x), expected, f"{name} {kind} at {level}, batch 5")
+            # one sample per call, each its own array: predict(batch_size=1) would pass views of x,
+            # not aligned as the library requires when an int8 sample is not a multiple of 4 bytes
+            one_by_one = np.concatenate([model.predict(x[i : i + 1].copy()) for i in range(len(x))])
+            _assert_same(one_by_one, expected, f"{name} {kind} at {level}, batch 1")
+            kernels = {layer.kernel for layer in model.layers if layer.op in fast_ops}
+            assert kind == "float" or kernels, f"{name}: no {fast_ops} layer"
+            assert not any(k.endswith("_ref") for k in kernels), f"{name} at {level}: {kernels}"
 
 
 def test_int8_gives_the_same_codes_at_every_level(reference_int8_onnx_path, fashion_test_subset, monkeypatch):

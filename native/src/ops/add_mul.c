@@ -4,6 +4,7 @@
 #include "core/op.h"
 #include "kernels/kernels.h"
 #include "core/quant.h"
+#include "ops/configs.h" /* the int8 kernels: ecnn_q_elementwise_config (ops/quantize.c) */
 
 /* B [1, ..., 1, C] (or all 1) of A's rank, C = A's innermost dim: one value per sample and
  * channel, broadcast over the other axes (squeeze-and-excitation gates). */
@@ -69,6 +70,7 @@ typedef struct {
     int mul, quantized, elementwise, reference;
     size_t per_sample, period, b_sample; /* elements of A per sample, of B's repeat, of B per sample (0: constant) */
     const ecnn_act_params *act;
+    ecnn_binary_q_kernel *q_kernel; /* int8: ADD's or MUL's */
     const uint8_t *a, *b;
     uint8_t *y;
     uint32_t esize;
@@ -83,10 +85,8 @@ static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count
         (j->reference ? ecnn_binary_f32_ref : ecnn_binary_f32_portable)(
             (float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1, count,
             period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
-    else if (j->mul)
-        ecnn_mul_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
     else
-        ecnn_add_q_ref(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
+        j->q_kernel(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
 }
 
 static void binary_units(const void *ctx, size_t first, size_t count)
@@ -108,6 +108,8 @@ static void binary_units(const void *ctx, size_t first, size_t count)
 static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, int mul, const ecnn_act_params *act)
 {
     ecnn_tensor_rec a, b, y;
+    const ecnn_binary_q_impl *q_impl = mul ? ECNN_KERNEL(ecnn_q_elementwise_config, mul, r->m->isa)
+                                           : ECNN_KERNEL(ecnn_q_elementwise_config, add, r->m->isa);
     binary_job j;
     size_t b_numel;
     j.a = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &a);
@@ -124,6 +126,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
     j.period = b_numel;
     j.elementwise = b_numel == j.per_sample && j.b_sample != 0;
+    j.q_kernel = r->reference ? (mul ? ecnn_mul_q_ref : ecnn_add_q_ref) : q_impl->fn;
     if (j.quantized) {
         ecnn_qtensor_from(r->m, &a, &j.qa);
         ecnn_qtensor_from(r->m, &b, &j.qb);
@@ -134,7 +137,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
         const uint64_t work = (uint64_t)j.per_sample * r->batch * (j.quantized ? ECNN_WORK_QARITH : ECNN_WORK_ARITH);
         ecnn_run_span(r, binary_units, &j, units, j.elementwise ? 64 : 1, work, 0);
     }
-    if (j.quantized) return mul ? "mul_q_ref" : "add_q_ref";
+    if (j.quantized) return r->reference ? (mul ? "mul_q_ref" : "add_q_ref") : q_impl->name;
     return r->reference ? "binary_f32_ref" : "binary_f32_portable";
 }
 

@@ -8,6 +8,7 @@
 #include "core/internal.h" /* ecnn_op_rec, ecnn_tensor_rec */
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
+#include "kernels/kernels_q_elementwise.h"
 
 /* A config slot: a kernel and its name (ECNN_IMPL fills it). */
 #define ECNN_NAMED_KERNEL(kernel_type)                                                                                 \
@@ -68,6 +69,18 @@ typedef struct {
     ecnn_avgpool2d_f32_impl avg; /* AVG_POOL_2D, float */
 } ecnn_pool2d_kernels;
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
+
+/* ops/quantize.c: the element-wise int8 kernels, one file per ISA (kernels_q_elementwise.h):
+ * QUANTIZE and DEQUANTIZE, and the int8 ADD and MUL that ops/add_mul.c runs */
+typedef ECNN_NAMED_KERNEL(ecnn_quantize_kernel) ecnn_quantize_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_dequantize_kernel) ecnn_dequantize_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_binary_q_kernel) ecnn_binary_q_impl;
+typedef struct {
+    ecnn_quantize_impl quantize;
+    ecnn_dequantize_impl dequantize;
+    ecnn_binary_q_impl add, mul; /* QLinearAdd, QLinearMul */
+} ecnn_q_elementwise_kernels;
+extern const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT];
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

@@ -1,7 +1,26 @@
 /* QUANTIZE (f32 -> i8/u8) and DEQUANTIZE (i8/u8 -> f32), per tensor, as onnxruntime's
- * QuantizeLinear / DequantizeLinear (docs/file-format.md). */
+ * QuantizeLinear / DequantizeLinear (docs/file-format.md). They run the ISA level's kernel
+ * (ECNN_RUN_REFERENCE: the reference kernel); every kernel gives the reference's codes and
+ * floats bit for bit. */
 #include "core/op.h"
 #include "core/quant.h"
+#include "ops/configs.h"
+
+/* ---- the element-wise int8 kernels per ISA level (core/isa.h), ADD / MUL's too --------------- */
+#define Q_ELEMENTWISE_ROW(isa)                                                                                         \
+    {                                                                                                                  \
+        ECNN_IMPL(ecnn_quantize_##isa), ECNN_IMPL(ecnn_dequantize_##isa), ECNN_IMPL(ecnn_add_q_##isa),                 \
+            ECNN_IMPL(ecnn_mul_q_##isa)                                                                                \
+    }
+const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = Q_ELEMENTWISE_ROW(portable),
+#if defined(ECNN_WITH_X86)
+    [ECNN_ISA_AVX2] = Q_ELEMENTWISE_ROW(avx2),
+    [ECNN_ISA_AVX512] = Q_ELEMENTWISE_ROW(avx512),
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = Q_ELEMENTWISE_ROW(neon),
+#endif
+};
 
 /* Same shape; the quantized side (y for QUANTIZE, x for DEQUANTIZE) quantized per tensor. */
 static ecnn_status check_convert(const ecnn_op_ctx *c, int quantize, uint64_t *macs)
@@ -32,6 +51,8 @@ ecnn_status ecnn_check_dequantize(const ecnn_op_ctx *c, uint64_t *macs)
  * at most 2^31 elements). */
 typedef struct {
     int quantize;
+    ecnn_quantize_kernel *quantize_fn;
+    ecnn_dequantize_kernel *dequantize_fn;
     const uint8_t *x; /* f32 (QUANTIZE) or 1-byte codes */
     uint8_t *y;
     float scale;
@@ -45,9 +66,9 @@ static void convert_elements(const void *ctx, size_t first, size_t count)
     while (count > 0) {
         const uint32_t part = count < 0x80000000u ? (uint32_t)count : 0x80000000u;
         if (j->quantize)
-            ecnn_quantize_ref(j->y + first, (const float *)j->x + first, part, j->scale, j->zero_point, j->t);
+            j->quantize_fn(j->y + first, (const float *)j->x + first, part, j->scale, j->zero_point, j->t);
         else
-            ecnn_dequantize_ref((float *)j->y + first, j->x + first, part, j->scale, j->zero_point, j->t);
+            j->dequantize_fn((float *)j->y + first, j->x + first, part, j->scale, j->zero_point, j->t);
         first += part;
         count -= part;
     }
@@ -55,9 +76,13 @@ static void convert_elements(const void *ctx, size_t first, size_t count)
 
 static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, int quantize)
 {
+    const ecnn_quantize_impl *q = ECNN_KERNEL(ecnn_q_elementwise_config, quantize, r->m->isa);
+    const ecnn_dequantize_impl *d = ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, r->m->isa);
     ecnn_tensor_rec x, y;
     convert_job j;
     j.quantize = quantize;
+    j.quantize_fn = r->reference ? ecnn_quantize_ref : q->fn;
+    j.dequantize_fn = r->reference ? ecnn_dequantize_ref : d->fn;
     j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.t = ECNN_Q_I8;
@@ -69,7 +94,8 @@ static const char *eval_convert(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
         /* a division or multiply and a rounding */
         ecnn_run_span(r, convert_elements, &j, count, 64, (uint64_t)count * ECNN_WORK_MOVE * 8, 0);
     }
-    return quantize ? "quantize_ref" : "dequantize_ref";
+    if (r->reference) return quantize ? "quantize_ref" : "dequantize_ref";
+    return quantize ? q->name : d->name;
 }
 
 const char *ecnn_eval_quantize(const ecnn_run_ctx *r, const ecnn_op_rec *op)

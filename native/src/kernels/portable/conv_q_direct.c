@@ -30,11 +30,6 @@ static inline int32_t get_term(const uint32_t *xw, uint32_t p, uint32_t t)
     memcpy(&v, (const uint8_t *)xw + term_at(p, t), sizeof v);
     return v;
 }
-static inline void put_term(uint32_t *xw, uint32_t p, uint32_t t, int32_t v)
-{
-    const int16_t v16 = (int16_t)v;
-    memcpy((uint8_t *)xw + term_at(p, t), &v16, sizeof v16);
-}
 
 void ecnn_conv_q_dot_direct_portable(int32_t *acc, const uint32_t *xw, const void *w, uint32_t wstride, uint32_t terms,
                                      uint32_t count, const ecnn_qlinear_params *q)
@@ -74,6 +69,12 @@ void ecnn_conv_q_widen_portable(void *xk, const void *x, uint32_t count, const e
 #define SMALL_WINDOW 64u     /* windows of at most this many terms, < 8 channels a tap: by a table */
 #define DW_BLOCK 64u         /* depthwise channels a block: their scales and sums */
 #define DW_TAPS 49u          /* depthwise windows up to 7x7 */
+
+static inline void put_term(uint32_t *xw, uint32_t p, uint32_t t, int32_t v)
+{
+    const int16_t v16 = (int16_t)v;
+    memcpy((uint8_t *)xw + term_at(p, t), &v16, sizeof v16);
+}
 
 static int is_depthwise(const ecnn_conv2d_args *p)
 {

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import mmap
 import os
 import weakref
 from collections.abc import Callable
@@ -27,6 +26,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edgecnn.runtime.buffers import (
+    ARENA_ALIGN,
+    IO_ALIGN,
+    aligned_copy,
+    aligned_empty,
+    buffer_args,
+    model_buffer,
+)
 from edgecnn.runtime.errors import (
     EdgecnnError,
     InputError,
@@ -40,8 +47,6 @@ from edgecnn.runtime.errors import (
     native_extension,
 )
 
-ARENA_ALIGN = 64  # ECNN_ARENA_ALIGN
-MODEL_ALIGN = 64  # weights are 64-byte aligned in the file: keep them so in memory
 DEFAULT_BATCH = 256  # samples per native call in predict(): bounds the arena (bytes/sample x 256)
 
 KIND_NAMES = {1: "input", 2: "output", 3: "activation", 4: "constant", 5: "scratch"}
@@ -74,48 +79,6 @@ def _stop_pool(lib: Any, parallel: Any, memory: np.ndarray, forks: int) -> None:
     then `memory` may go."""
     if forks == _FORKS[0]:
         lib.ecnn_pool_destroy(parallel)
-
-
-def _aligned_empty(nbytes: int, align: int, dtype: npt.DTypeLike = np.uint8) -> np.ndarray:
-    """A 1-D array of `nbytes` bytes whose data starts at a multiple of `align`."""
-    raw = np.empty(nbytes + align, dtype=np.uint8)
-    start = (-raw.ctypes.data) % align
-    return raw[start : start + nbytes].view(dtype)
-
-
-HUGE_PAGE = 2 << 20  # x86-64 / AArch64 transparent huge page size
-
-
-def _model_buffer(nbytes: int) -> np.ndarray:
-    """A buffer for the model file: 64-byte aligned; from 2 MiB up it starts on a 2 MiB
-    boundary of an anonymous mapping marked MADV_HUGEPAGE where the OS offers it, so the
-    weights the kernels stream sit on transparent huge pages (fewer TLB misses: batch 1
-    streams every weight once; measured ~15 % on the float model here). Only the whole
-    2 MiB blocks are marked, so resident memory stays the file size."""
-    madvise = getattr(mmap.mmap, "madvise", None)
-    advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if nbytes < HUGE_PAGE or madvise is None or advice is None:
-        return _aligned_empty(nbytes, MODEL_ALIGN)
-    try:
-        # private: a shared anonymous mapping is shmem, which THP leaves alone by default
-        region = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE)  # untouched slack costs nothing
-        start = (-np.frombuffer(region, dtype=np.uint8, count=1).ctypes.data) % HUGE_PAGE
-        region.madvise(advice, start, nbytes // HUGE_PAGE * HUGE_PAGE)
-    except (OSError, ValueError):  # no THP in this kernel/container: a plain aligned buffer
-        return _aligned_empty(nbytes, MODEL_ALIGN)
-    return np.frombuffer(region, dtype=np.uint8, count=nbytes, offset=start)  # keeps region alive
-
-
-def buffer_args(ffi: Any, x: np.ndarray, out: np.ndarray, arena: np.ndarray) -> tuple[Any, ...]:
-    """ecnn_run's (pointer, bytes) pairs of the input, output and arena, without copying."""
-    return (
-        ffi.from_buffer(x),
-        x.nbytes,
-        ffi.from_buffer(out, require_writable=True),
-        out.nbytes,
-        ffi.from_buffer(arena, require_writable=True),
-        arena.nbytes,
-    )
 
 
 def _quick_finite(x: np.ndarray) -> bool:
@@ -244,7 +207,7 @@ class Model:
         path = Path(path)
         try:
             size = path.stat().st_size
-            buffer = _model_buffer(size)
+            buffer = model_buffer(size)
             with open(path, "rb") as f:
                 if f.readinto(buffer.data) != size:
                     raise EdgecnnError(f"{path}: file changed while reading")
@@ -260,7 +223,7 @@ class Model:
     def from_bytes(cls, data: bytes | bytearray | memoryview, threads: int | None = None) -> Model:
         """From bytes / bytearray / memoryview (copied once into an aligned buffer); threads as load()."""
         view = memoryview(data).cast("B")
-        buffer = _model_buffer(view.nbytes)
+        buffer = model_buffer(view.nbytes)
         buffer[:] = np.frombuffer(view, dtype=np.uint8)
         return cls(buffer, "<bytes>", threads)
 
@@ -475,7 +438,7 @@ class Model:
     def new_arena(self, batch: int) -> np.ndarray:
         """An aligned arena for `batch` samples, to pass to predict(arena=...) call after call
         (as a long-running server would: no allocation per call). One per thread."""
-        return _aligned_empty(self.arena_size(batch), ARENA_ALIGN)
+        return aligned_empty(self.arena_size(batch), ARENA_ALIGN)
 
     def _check_arena(self, arena: object, batch: int) -> None:
         """A caller's arena: what ecnn_run would refuse, said in Python terms (InputError)."""
@@ -549,6 +512,13 @@ class Model:
         parallel = self._parallel_arg()
         for start in range(0, n, chunk):
             xs, ys = (x, out) if chunk == n else (x[start : start + chunk], out[start : start + chunk])
+            # The library takes 4-byte aligned input and output; a slice of int8 samples whose
+            # size is not a multiple of 4 (or a caller's int8 array) may start elsewhere.
+            if xs.ctypes.data % IO_ALIGN:
+                xs = aligned_copy(xs)
+            staged = ys.ctypes.data % IO_ALIGN != 0
+            if staged:
+                ys = aligned_empty(ys.nbytes, IO_ALIGN, ys.dtype).reshape(ys.shape)
             status = lib.ecnn_run_ops_parallel(
                 self._handle,
                 xs.shape[0],
@@ -567,6 +537,8 @@ class Model:
                 if status in (lib.ECNN_E_ARENA, lib.ECNN_E_ALIGN):
                     self._check_arena(arena, chunk)  # the caller's arena: an InputError naming why
                 self._check(status, "ecnn_run_ops_parallel")
+            if staged:
+                out[start : start + len(ys)] = ys
         return out
 
     def op_runner(self, x: npt.ArrayLike) -> tuple[Callable[[int], None], np.ndarray]:
@@ -577,7 +549,7 @@ class Model:
         if self.batch and x.shape[0] != self.batch:
             raise InputError(f"input has {x.shape[0]} samples; {self._batch_rule()}")
         out = np.empty((x.shape[0], *self.output_shape), dtype=self.output_dtype)
-        arena = _aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
+        arena = aligned_empty(self.arena_size(x.shape[0]), ARENA_ALIGN)
         lib, handle, n = self._lib, self._handle, x.shape[0]
         args = buffer_args(self._ffi, x, out, arena)
         keep = (x, arena)  # the buffers must outlive the C pointers

@@ -95,7 +95,7 @@ def test_fixed_batch_runs_that_batch_only(tiny):
 
 def test_the_c_library_refuses_another_batch(tiny):
     from edgecnn.runtime import Model
-    from edgecnn.runtime.model import buffer_args
+    from edgecnn.runtime.buffers import buffer_args
 
     _, blob = tiny["fixed"]
     model = Model.from_bytes(blob)

@@ -220,3 +220,13 @@ def test_fuzz_seeds_are_in_the_format_the_compiler_writes(seed):
 
     model = Model.load(CORPUS / seed)
     assert model.format_version == lib.ECNN_FORMAT_VERSION, f"{seed}: run make -C native/fuzz seeds"
+
+
+def test_an_input_off_a_4_byte_boundary_gives_the_aligned_answer(model):
+    x = images(model)
+    raw = np.empty(x.nbytes + 8, np.uint8)
+    offset = (1 - raw.ctypes.data) % 4  # the data starts 1 byte past a 4-byte boundary
+    odd = raw[offset : offset + x.nbytes].view(x.dtype).reshape(x.shape)
+    odd[...] = x
+    assert odd.ctypes.data % 4 == 1
+    np.testing.assert_array_equal(model.predict(odd), model.predict(x))

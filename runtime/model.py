@@ -32,6 +32,7 @@ from edgecnn.runtime.buffers import (
     aligned_copy,
     aligned_empty,
     buffer_args,
+    io_aligned,
     model_buffer,
 )
 from edgecnn.runtime.errors import (
@@ -514,9 +515,9 @@ class Model:
             xs, ys = (x, out) if chunk == n else (x[start : start + chunk], out[start : start + chunk])
             # The library takes 4-byte aligned input and output; a slice of int8 samples whose
             # size is not a multiple of 4 (or a caller's int8 array) may start elsewhere.
-            if xs.ctypes.data % IO_ALIGN:
+            if not io_aligned(xs):
                 xs = aligned_copy(xs)
-            staged = ys.ctypes.data % IO_ALIGN != 0
+            staged = not io_aligned(ys)
             if staged:
                 ys = aligned_empty(ys.nbytes, IO_ALIGN, ys.dtype).reshape(ys.shape)
             status = lib.ecnn_run_ops_parallel(

@@ -116,6 +116,17 @@ static inline uint32_t ecnn_pass_samples(uint32_t left, uint32_t rows_per_sample
     const uint32_t most = 0xFFFFFFFFu / (rows_per_sample ? rows_per_sample : 1);
     return left < most ? left : most;
 }
+/* A convolution run over the batch: grids of rows (samples x oh) and, in blocks of `grain`, output
+ * channels, in passes of ecnn_pass_samples samples. Before each pass io holds the pass's input,
+ * output and samples, which fn reads through ctx; x_bytes / y_bytes: a sample's input / output.
+ * setup: MAC-equivalents a tile pays whatever its size. Nothing runs when r->run is 0. */
+typedef struct {
+    const void *x;
+    void *y;
+    uint32_t n;
+} ecnn_pass_io;
+void ecnn_run_conv_passes(const ecnn_run_ctx *r, ecnn_pass_io *io, const ecnn_conv2d_args *p, size_t x_bytes,
+                          size_t y_bytes, uint32_t grain, uint64_t setup, ecnn_tile_fn *fn, const void *ctx);
 
 /* ---- load-time checks (core/check.c) ------------------------------------------------------ */
 

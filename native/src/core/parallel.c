@@ -145,3 +145,20 @@ void ecnn_run_span(const ecnn_run_ctx *r, ecnn_piece_fn *fn, const void *ctx, si
     j.ctx = ctx;
     run_tasks(r, span_task, &j, span_plan(&j.span, r, count, align, work, setup));
 }
+
+void ecnn_run_conv_passes(const ecnn_run_ctx *r, ecnn_pass_io *io, const ecnn_conv2d_args *p, size_t x_bytes,
+                          size_t y_bytes, uint32_t grain, uint64_t setup, ecnn_tile_fn *fn, const void *ctx)
+{
+    const uint8_t *x0 = (const uint8_t *)io->x;
+    uint8_t *y0 = (uint8_t *)io->y;
+    uint32_t s0;
+    for (s0 = 0; r->run && s0 < r->batch; s0 += io->n) {
+        ecnn_grid grid;
+        io->n = ecnn_pass_samples(r->batch - s0, p->oh);
+        io->x = x0 + (size_t)s0 * x_bytes;
+        io->y = y0 + (size_t)s0 * y_bytes;
+        ecnn_grid_plan(&grid, r, io->n * p->oh, p->o, grain,
+                       (uint64_t)io->n * p->oh * p->ow * p->o * p->kh * p->kw * (p->c / p->group), setup, 0);
+        ecnn_run_grid(r, &grid, fn, ctx);
+    }
+}

@@ -115,9 +115,8 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
 typedef struct {
     const ecnn_conv2d_f32_impl *f32;  /* float: this kernel */
     const ecnn_conv2d_q_impl *q_fast; /* int8: these microkernels, or NULL: the reference */
-    void *y;
-    const void *x, *w, *b;
-    uint32_t n;
+    ecnn_pass_io io;                  /* this pass's x, y and samples */
+    const void *w, *b;
     ecnn_conv2d_args p;
     ecnn_qlinear_params q;
 } conv_job;
@@ -125,12 +124,13 @@ typedef struct {
 static void conv_tile(const void *ctx, const ecnn_tile *t)
 {
     const conv_job *j = (const conv_job *)ctx;
+    const ecnn_pass_io *io = &j->io;
     if (j->f32)
-        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, t, &j->p);
+        j->f32->fn((float *)io->y, (const float *)io->x, (const float *)j->w, (const float *)j->b, io->n, t, &j->p);
     else if (j->q_fast)
-        ecnn_conv2d_q_hwio(j->y, j->x, j->w, (const int32_t *)j->b, j->n, t, &j->p, &j->q, &j->q_fast->uk);
+        ecnn_conv2d_q_hwio(io->y, io->x, j->w, (const int32_t *)j->b, io->n, t, &j->p, &j->q, &j->q_fast->uk);
     else
-        ecnn_conv2d_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, t, &j->p, &j->q);
+        ecnn_conv2d_q_ref(io->y, io->x, j->w, (const int32_t *)j->b, io->n, t, &j->p, &j->q);
 }
 
 /* MAC-equivalents a tile pays whatever its size: the int8 HWIO kernel (not depthwise) packs the
@@ -148,12 +148,11 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     ecnn_tensor_rec x, w, b, y;
     conv_job j;
     const char *name;
-    int hwio;
-    uint32_t s0;
-    j.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
+    int hwio, by_channel;
+    j.io.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
     j.w = ecnn_tensor_ptr(r, op->inputs[1], &w);
     j.b = ecnn_tensor_ptr(r, op->inputs[2], &b);
-    j.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.io.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.f32 = NULL;
     j.q_fast = NULL;
     hwio = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference;
@@ -167,19 +166,9 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         name = j.f32->name;
     }
     /* Rows (n, oh) first; channels too when group 1 or depthwise (a grouped conv's blocks stay
-     * whole). Passes of at most ecnn_pass_samples samples keep the row count in 32 bits. */
-    for (s0 = 0; r->run && s0 < r->batch; s0 += j.n) {
-        const int by_channel = j.p.group == 1 || (j.p.group == j.p.c && j.p.o == j.p.c);
-        uint64_t work;
-        ecnn_grid grid;
-        const void *x0 = j.x;
-        void *y0 = j.y;
-        j.n = ecnn_pass_samples(r->batch - s0, j.p.oh);
-        work = (uint64_t)j.n * j.p.oh * j.p.ow * j.p.o * j.p.kh * j.p.kw * (j.p.c / j.p.group);
-        ecnn_grid_plan(&grid, r, j.n * j.p.oh, j.p.o, by_channel ? ECNN_TILE_O_CONV : j.p.o, work, conv_setup(&j), 0);
-        ecnn_run_grid(r, &grid, conv_tile, &j);
-        j.x = (const uint8_t *)x0 + (size_t)j.n * x.size;
-        j.y = (uint8_t *)y0 + (size_t)j.n * y.size;
-    }
+     * whole). */
+    by_channel = j.p.group == 1 || (j.p.group == j.p.c && j.p.o == j.p.c);
+    ecnn_run_conv_passes(r, &j.io, &j.p, x.size, y.size, by_channel ? ECNN_TILE_O_CONV : j.p.o, conv_setup(&j),
+                         conv_tile, &j);
     return name;
 }

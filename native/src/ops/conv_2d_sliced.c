@@ -36,43 +36,31 @@ ecnn_status ecnn_check_conv_2d_sliced(const ecnn_op_ctx *c, uint64_t *macs)
 
 typedef struct {
     const ecnn_conv2d_sliced_f32_impl *k;
-    float *y;
-    const float *x, *w, *b;
-    uint32_t n, k_slice;
+    ecnn_pass_io io; /* this pass's x, y and samples */
+    const float *w, *b;
+    uint32_t k_slice;
     ecnn_conv2d_args p;
 } sliced_job;
 
 static void sliced_tile(const void *ctx, const ecnn_tile *t)
 {
     const sliced_job *j = (const sliced_job *)ctx;
-    j->k->fn(j->y, j->x, j->w, j->b, j->n, t, &j->p, j->k_slice);
+    j->k->fn((float *)j->io.y, (const float *)j->io.x, j->w, j->b, j->io.n, t, &j->p, j->k_slice);
 }
 
 const char *ecnn_eval_conv_2d_sliced(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
     ecnn_tensor_rec x, w, b, y;
     sliced_job j;
-    uint32_t s0;
-    j.x = (const float *)ecnn_tensor_ptr(r, op->inputs[0], &x);
+    j.io.x = ecnn_tensor_ptr(r, op->inputs[0], &x);
     j.w = (const float *)ecnn_tensor_ptr(r, op->inputs[1], &w);
     j.b = (const float *)ecnn_tensor_ptr(r, op->inputs[2], &b);
-    j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
+    j.io.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.k_slice = op->params.conv_2d_sliced.k_slice;
     ecnn_conv2d_args_of(op, &x, &w, &y, &j.p);
     j.k = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference ? ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, r->m->isa)
                                                              : ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, r->m->isa);
     /* As CONV_2D: rows (n, oh) first, channels too when group 1 (a grouped conv's blocks stay whole). */
-    for (s0 = 0; r->run && s0 < r->batch; s0 += j.n) {
-        const float *x0 = j.x;
-        float *y0 = j.y;
-        uint64_t work;
-        ecnn_grid grid;
-        j.n = ecnn_pass_samples(r->batch - s0, j.p.oh);
-        work = (uint64_t)j.n * j.p.oh * j.p.ow * j.p.o * j.p.kh * j.p.kw * (j.p.c / j.p.group);
-        ecnn_grid_plan(&grid, r, j.n * j.p.oh, j.p.o, j.p.group == 1 ? ECNN_TILE_O_CONV : j.p.o, work, 0, 0);
-        ecnn_run_grid(r, &grid, sliced_tile, &j);
-        j.x = x0 + (size_t)j.n * x.size / sizeof(float);
-        j.y = y0 + (size_t)j.n * y.size / sizeof(float);
-    }
+    ecnn_run_conv_passes(r, &j.io, &j.p, x.size, y.size, j.p.group == 1 ? ECNN_TILE_O_CONV : j.p.o, 0, sliced_tile, &j);
     return j.k->name;
 }

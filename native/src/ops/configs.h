@@ -8,6 +8,7 @@
 #include "core/internal.h" /* ecnn_op_rec, ecnn_tensor_rec */
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
+#include "kernels/kernels_f32_elementwise.h"
 #include "kernels/kernels_q_elementwise.h"
 
 /* A config slot: a kernel and its name (ECNN_IMPL fills it). */
@@ -81,6 +82,16 @@ typedef struct {
     ecnn_binary_q_impl add, mul; /* QLinearAdd, QLinearMul */
 } ecnn_q_elementwise_kernels;
 extern const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT];
+
+/* ops/activation.c: the float element-wise kernels, one file per ISA (kernels_f32_elementwise.h):
+ * ACTIVATION, and the float ADD and MUL that ops/add_mul.c runs */
+typedef ECNN_NAMED_KERNEL(ecnn_activation_f32_kernel) ecnn_activation_f32_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_binary_f32_kernel) ecnn_binary_f32_impl;
+typedef struct {
+    ecnn_activation_f32_impl activation;
+    ecnn_binary_f32_impl binary; /* ADD, MUL */
+} ecnn_f32_elementwise_kernels;
+extern const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT];
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

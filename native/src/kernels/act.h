@@ -11,33 +11,26 @@
 #include "edgecnn_ops.h"
 
 /* Sigmoid and Tanh as onnxruntime's MLAS computes them (ref/act.c says why): Eigen's rational
- * approximations over the input clamped to [-BOUND, BOUND], numerator p(x^2) * x and denominator
- * q(x^2) by Horner steps as fused multiply-adds. The constants are here for the vector kernels
- * (kernels/f32_elementwise_loops.h), which compute the same operations lane by lane. */
+ * approximations p(x^2) * x / q(x^2) over the input clamped to [-BOUND, BOUND], each polynomial
+ * by Horner steps as fused multiply-adds from its highest coefficient: LIST(FIRST, STEP) expands
+ * FIRST(c) for that coefficient and STEP(c) for each next one. The scalar reference and the
+ * vector kernels (kernels/f32_elementwise_loops.h) expand the same lists. */
 #define ECNN_LOGISTIC_BOUND 18.0f
-#define ECNN_LOGISTIC_A9 4.37031012579801e-11f
-#define ECNN_LOGISTIC_A7 1.15627324459942e-07f
-#define ECNN_LOGISTIC_A5 6.08574864600143e-05f
-#define ECNN_LOGISTIC_A3 8.51377133304701e-03f
-#define ECNN_LOGISTIC_A1 2.48287947061529e-01f
-#define ECNN_LOGISTIC_B10 6.10247389755681e-13f
-#define ECNN_LOGISTIC_B8 5.76102136993427e-09f
-#define ECNN_LOGISTIC_B6 6.29106785017040e-06f
-#define ECNN_LOGISTIC_B4 1.70198817374094e-03f
-#define ECNN_LOGISTIC_B2 1.16817656904453e-01f
-#define ECNN_LOGISTIC_B0 9.93151921023180e-01f
+#define ECNN_LOGISTIC_P(FIRST, STEP)                                                                                   \
+    FIRST(4.37031012579801e-11f)                                                                                       \
+    STEP(1.15627324459942e-07f) STEP(6.08574864600143e-05f) STEP(8.51377133304701e-03f) STEP(2.48287947061529e-01f)
+#define ECNN_LOGISTIC_Q(FIRST, STEP)                                                                                   \
+    FIRST(6.10247389755681e-13f)                                                                                       \
+    STEP(5.76102136993427e-09f)                                                                                        \
+    STEP(6.29106785017040e-06f) STEP(1.70198817374094e-03f) STEP(1.16817656904453e-01f) STEP(9.93151921023180e-01f)
 #define ECNN_TANH_BOUND 9.0f
-#define ECNN_TANH_A13 -2.76076847742355e-16f
-#define ECNN_TANH_A11 2.00018790482477e-13f
-#define ECNN_TANH_A9 -8.60467152213735e-11f
-#define ECNN_TANH_A7 5.12229709037114e-08f
-#define ECNN_TANH_A5 1.48572235717979e-05f
-#define ECNN_TANH_A3 6.37261928875436e-04f
-#define ECNN_TANH_A1 4.89352455891786e-03f
-#define ECNN_TANH_B6 1.19825839466702e-06f
-#define ECNN_TANH_B4 1.18534705686654e-04f
-#define ECNN_TANH_B2 2.26843463243900e-03f
-#define ECNN_TANH_B0 4.89352518554385e-03f
+#define ECNN_TANH_P(FIRST, STEP)                                                                                       \
+    FIRST(-2.76076847742355e-16f)                                                                                      \
+    STEP(2.00018790482477e-13f)                                                                                        \
+    STEP(-8.60467152213735e-11f) STEP(5.12229709037114e-08f) STEP(1.48572235717979e-05f) STEP(6.37261928875436e-04f)   \
+        STEP(4.89352455891786e-03f)
+#define ECNN_TANH_Q(FIRST, STEP)                                                                                       \
+    FIRST(1.19825839466702e-06f) STEP(1.18534705686654e-04f) STEP(2.26843463243900e-03f) STEP(4.89352518554385e-03f)
 /* x clamped to [-bound, bound], NaN kept */
 #define ECNN_CLAMP_KEEP_NAN(x, bound) ((x) < -(bound) ? -(bound) : ((x) > (bound) ? (bound) : (x)))
 

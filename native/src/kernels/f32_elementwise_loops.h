@@ -32,37 +32,25 @@ FE_INLINE vq_f fe_clamp(vq_f v, float lo, float hi)
     return VQF_ABOVE(VQF_SET1(lo), VQF_BELOW(VQF_SET1(hi), v));
 }
 
+/* ref/act.c's MLAS_RATIONAL, lane by lane: p(v^2) * v / q(v^2), v = x clamped (NaN kept). */
+#define FE_HORNER_FIRST(c) acc = VQF_SET1(c);
+#define FE_HORNER_STEP(c) acc = VQF_FMA(acc, v2, VQF_SET1(c));
+#define FE_RATIONAL(NAME)                                                                                              \
+    const vq_f v = fe_clamp(x, -NAME##_BOUND, NAME##_BOUND), v2 = VQF_MUL(v, v);                                       \
+    vq_f acc, p;                                                                                                       \
+    NAME##_P(FE_HORNER_FIRST, FE_HORNER_STEP) p = VQF_MUL(acc, v);                                                     \
+    NAME##_Q(FE_HORNER_FIRST, FE_HORNER_STEP) p = VQF_DIV(p, acc);
+
 FE_INLINE vq_f fe_logistic(vq_f x)
 {
-    const vq_f v = fe_clamp(x, -ECNN_LOGISTIC_BOUND, ECNN_LOGISTIC_BOUND), v2 = VQF_MUL(v, v);
-    vq_f p, q;
-    p = VQF_FMA(v2, VQF_SET1(ECNN_LOGISTIC_A9), VQF_SET1(ECNN_LOGISTIC_A7));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_LOGISTIC_A5));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_LOGISTIC_A3));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_LOGISTIC_A1));
-    q = VQF_FMA(v2, VQF_SET1(ECNN_LOGISTIC_B10), VQF_SET1(ECNN_LOGISTIC_B8));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_LOGISTIC_B6));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_LOGISTIC_B4));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_LOGISTIC_B2));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_LOGISTIC_B0));
-    p = VQF_ADD(VQF_DIV(VQF_MUL(p, v), q), VQF_SET1(0.5f));
-    return VQF_ABOVE(VQF_SET1(0.0f), p);
+    FE_RATIONAL(ECNN_LOGISTIC)
+    return VQF_ABOVE(VQF_SET1(0.0f), VQF_ADD(p, VQF_SET1(0.5f)));
 }
 
 FE_INLINE vq_f fe_tanh(vq_f x)
 {
-    const vq_f v = fe_clamp(x, -ECNN_TANH_BOUND, ECNN_TANH_BOUND), v2 = VQF_MUL(v, v);
-    vq_f p, q;
-    p = VQF_FMA(v2, VQF_SET1(ECNN_TANH_A13), VQF_SET1(ECNN_TANH_A11));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_TANH_A9));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_TANH_A7));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_TANH_A5));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_TANH_A3));
-    p = VQF_FMA(p, v2, VQF_SET1(ECNN_TANH_A1));
-    q = VQF_FMA(v2, VQF_SET1(ECNN_TANH_B6), VQF_SET1(ECNN_TANH_B4));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_TANH_B2));
-    q = VQF_FMA(q, v2, VQF_SET1(ECNN_TANH_B0));
-    return VQF_DIV(VQF_MUL(p, v), q);
+    FE_RATIONAL(ECNN_TANH)
+    return p;
 }
 
 /* ecnn_apply_act on a vector, `kind` a constant at every call (one loop per activation). */

@@ -10,43 +10,27 @@
 
 #include "kernels/act.h"
 
-/* The clamps are written so that NaN passes through them (as vmaxps / vminps with the input
- * second): a NaN input gives NaN, as in onnxruntime. */
+/* p(v^2) * v / q(v^2), v = x clamped to [-BOUND, BOUND]: MLAS's operations in its order. The clamp
+ * lets NaN through (as vmaxps / vminps with the input second): a NaN input gives NaN, as in
+ * onnxruntime. */
+#define HORNER_FIRST(c) acc = (c);
+#define HORNER_STEP(c) acc = fmaf(acc, v2, (c));
+#define MLAS_RATIONAL(NAME)                                                                                            \
+    const float v = ECNN_CLAMP_KEEP_NAN(x, NAME##_BOUND), v2 = v * v;                                                  \
+    float acc, p;                                                                                                      \
+    NAME##_P(HORNER_FIRST, HORNER_STEP) p = acc * v;                                                                   \
+    NAME##_Q(HORNER_FIRST, HORNER_STEP) p = p / acc;
+
 float ecnn_logistic_mlas(float x)
 {
-    const float v = ECNN_CLAMP_KEEP_NAN(x, ECNN_LOGISTIC_BOUND);
-    const float v2 = v * v;
-    float p, q, r;
-    p = fmaf(v2, ECNN_LOGISTIC_A9, ECNN_LOGISTIC_A7);
-    p = fmaf(p, v2, ECNN_LOGISTIC_A5);
-    p = fmaf(p, v2, ECNN_LOGISTIC_A3);
-    p = fmaf(p, v2, ECNN_LOGISTIC_A1);
-    q = fmaf(v2, ECNN_LOGISTIC_B10, ECNN_LOGISTIC_B8);
-    q = fmaf(q, v2, ECNN_LOGISTIC_B6);
-    q = fmaf(q, v2, ECNN_LOGISTIC_B4);
-    q = fmaf(q, v2, ECNN_LOGISTIC_B2);
-    q = fmaf(q, v2, ECNN_LOGISTIC_B0);
-    p = p * v;
-    r = p / q;
-    r = r + 0.5f;
+    MLAS_RATIONAL(ECNN_LOGISTIC)
+    p = p + 0.5f;
     /* MLAS clamps below only: 20 inputs in (17.48, 18) give 1 + 2^-23, as onnxruntime returns */
-    return r < 0.0f ? 0.0f : r;
+    return p < 0.0f ? 0.0f : p;
 }
 
 float ecnn_tanh_mlas(float x)
 {
-    const float v = ECNN_CLAMP_KEEP_NAN(x, ECNN_TANH_BOUND);
-    const float v2 = v * v;
-    float p, q;
-    p = fmaf(v2, ECNN_TANH_A13, ECNN_TANH_A11);
-    p = fmaf(p, v2, ECNN_TANH_A9);
-    p = fmaf(p, v2, ECNN_TANH_A7);
-    p = fmaf(p, v2, ECNN_TANH_A5);
-    p = fmaf(p, v2, ECNN_TANH_A3);
-    p = fmaf(p, v2, ECNN_TANH_A1);
-    q = fmaf(v2, ECNN_TANH_B6, ECNN_TANH_B4);
-    q = fmaf(q, v2, ECNN_TANH_B2);
-    q = fmaf(q, v2, ECNN_TANH_B0);
-    p = p * v;
-    return p / q;
+    MLAS_RATIONAL(ECNN_TANH)
+    return p;
 }

@@ -14,6 +14,8 @@ const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT] =
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = F32_ELEMENTWISE_ROW(avx2),
     [ECNN_ISA_AVX512] = F32_ELEMENTWISE_ROW(avx512),
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = F32_ELEMENTWISE_ROW(neon),
 #endif
 };
 

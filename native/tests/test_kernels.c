@@ -144,6 +144,7 @@ int main(void)
         RUN_TEST(test_activation_f32_kernels);
         RUN_TEST(test_activation_f32_sweep);
         RUN_TEST(test_binary_f32_kernels);
+        RUN_TEST(test_activation_q_table);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

@@ -77,5 +77,6 @@ void test_binary_q_kernels(void);
 void test_activation_f32_kernels(void); /* test_kernels_f32_elementwise.c */
 void test_activation_f32_sweep(void);
 void test_binary_f32_kernels(void);
+void test_activation_q_table(void);
 
 #endif /* ECNN_TEST_KERNELS_H */

@@ -4,7 +4,8 @@
  * Tanh's clamp bounds and their neighbours, the inputs where MLAS's logistic exceeds 1, random
  * bit patterns and ordinary values) and a sweep of one float in 4099 over all 2^32; odd counts,
  * unaligned buffers, in place, and nothing written past the end; ADD / MUL with B elementwise,
- * a scalar, and per channel (rows shorter and longer than a vector). */
+ * a scalar, and per channel (rows shorter and longer than a vector); the int8 ACTIVATION's table
+ * built by the level's kernels. */
 #include "test_kernels.h"
 
 #define F_MAX 700u /* elements per call: several vectors of every width and a tail */
@@ -142,5 +143,36 @@ void test_binary_f32_kernels(void)
         for (i = 0; i < n * a_count; i++) a[off + i] = special_float();
         for (i = 0; i < n * b_count; i++) b[off + i] = special_float();
         check_binary_f32(a + off, b + off, n, a_count, b_count, func, &act);
+    }
+}
+
+/* The int8 ACTIVATION's table through the level's kernels against ecnn_activation_q_ref: every
+ * activation, both dtypes in and out, every code, zero points across the range, scales from tiny
+ * to huge (dequantized values past Sigmoid's and Tanh's bounds, quantized values saturating), in
+ * place. */
+void test_activation_q_table(void)
+{
+    static const float scales[] = {1.0f, 0.0078125f, 0.1f, 0.003921569f, 3.0f, 1e-20f, 1e20f, 0.37f};
+    static uint8_t x[600], y_ref_q[600], y_fast_q[600];
+    uint32_t trial, i;
+    for (trial = 0; trial < 160; trial++) {
+        const ecnn_qtype tx = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8, ty = trial / 2 % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
+        const size_t count = trial % 5 == 0 ? (size_t)irand(0, 30) : (size_t)irand(256, 600);
+        ecnn_qtensor qx, qy;
+        ecnn_act_params act;
+        random_act(&act, trial / 4 % ACT_CODES);
+        qx.type = tx, qy.type = ty;
+        qx.scale = scales[next_u32() % 8], qy.scale = scales[next_u32() % 8];
+        qx.zero_point = irand(ecnn_qtype_min(tx), ecnn_qtype_max(tx));
+        qy.zero_point = irand(ecnn_qtype_min(ty), ecnn_qtype_max(ty));
+        for (i = 0; i < count; i++) x[i] = (uint8_t)(i < 256 ? i : next_u32()); /* every code */
+        memset(y_ref_q, 0xA5, sizeof y_ref_q);
+        memset(y_fast_q, 0xA5, sizeof y_fast_q);
+        ecnn_activation_q_ref(y_ref_q, x, count, &act, &qx, &qy);
+        ecnn_activation_q_table(y_fast_q, x, count, &act, &qx, &qy, isa);
+        CHECK(memcmp(y_ref_q, y_fast_q, sizeof y_ref_q) == 0);
+        memcpy(y_fast_q, x, count);
+        ecnn_activation_q_table(y_fast_q, y_fast_q, count, &act, &qx, &qy, isa); /* in place */
+        CHECK(memcmp(y_ref_q, y_fast_q, count) == 0);
     }
 }

@@ -40,12 +40,29 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                             const ecnn_qtensor *qy, const ecnn_isa_info *isa)
+{
+    const uint8_t to_index = qx->type == ECNN_Q_U8 ? 0u : 0x80u; /* a code's byte -> its index, code - qmin */
+    uint8_t codes[256], table[256];
+    float v[256];
+    const uint8_t *xb = (const uint8_t *)x;
+    uint8_t *yb = (uint8_t *)y;
+    size_t i;
+    for (i = 0; i < 256; i++) codes[i] = (uint8_t)(i ^ to_index);
+    ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->fn(v, codes, 256, qx->scale, qx->zero_point, qx->type);
+    ECNN_KERNEL(ecnn_f32_elementwise_config, activation, isa)->fn(v, v, 256, act);
+    ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->fn(table, v, 256, qy->scale, qy->zero_point, qy->type);
+    for (i = 0; i < count; i++) yb[i] = table[xb[i] ^ to_index];
+}
+
 /* Element ranges of one activation (in place: each range reads only its own elements). */
 typedef struct {
     const ecnn_act_params *a;
     const uint8_t *x;
     uint8_t *y;
     ecnn_activation_f32_kernel *f32_kernel; /* the level's, or the reference */
+    const ecnn_isa_info *isa;               /* int8: the level, or NULL for the reference */
     int quantized;
     ecnn_qtensor qx, qy;
 } act_job;
@@ -53,10 +70,12 @@ typedef struct {
 static void act_elements(const void *ctx, size_t first, size_t count)
 {
     const act_job *j = (const act_job *)ctx;
-    if (j->quantized) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
-        ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
-    else
+    if (!j->quantized)
         j->f32_kernel((float *)j->y + first, (const float *)j->x + first, count, j->a);
+    else if (j->isa) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
+        ecnn_activation_q_table(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy, j->isa);
+    else
+        ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
 }
 
 const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -67,6 +86,7 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     size_t count;
     j.a = &op->params.activation;
     j.f32_kernel = r->reference ? ecnn_activation_f32_ref : f32->fn;
+    j.isa = r->reference ? NULL : r->m->isa;
     j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     count = (size_t)ecnn_numel(&x) * r->batch;
@@ -81,5 +101,6 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
                                                                                          : ECNN_WORK_ARITH;
         ecnn_run_span(r, act_elements, &j, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0);
     }
-    return j.quantized ? "activation_q_ref" : r->reference ? "activation_f32_ref" : f32->name;
+    if (j.quantized) return r->reference ? "activation_q_ref" : "activation_q_table";
+    return r->reference ? "activation_f32_ref" : f32->name;
 }

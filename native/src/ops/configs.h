@@ -92,6 +92,11 @@ typedef struct {
     ecnn_binary_f32_impl binary; /* ADD, MUL */
 } ecnn_f32_elementwise_kernels;
 extern const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT];
+/* The int8 ACTIVATION at a level: ecnn_activation_q_ref's contract and codes, its table built by
+ * the level's DEQUANTIZE, float activation and QUANTIZE kernels (each bit-identical to that step
+ * of the reference), then one lookup per element. */
+void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                             const ecnn_qtensor *qy, const ecnn_isa_info *isa);
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

@@ -27,8 +27,8 @@
 #define ECNN_TANH_P(FIRST, STEP)                                                                                       \
     FIRST(-2.76076847742355e-16f)                                                                                      \
     STEP(2.00018790482477e-13f)                                                                                        \
-    STEP(-8.60467152213735e-11f) STEP(5.12229709037114e-08f) STEP(1.48572235717979e-05f) STEP(6.37261928875436e-04f)   \
-        STEP(4.89352455891786e-03f)
+    STEP(-8.60467152213735e-11f)                                                                                       \
+    STEP(5.12229709037114e-08f) STEP(1.48572235717979e-05f) STEP(6.37261928875436e-04f) STEP(4.89352455891786e-03f)
 #define ECNN_TANH_Q(FIRST, STEP)                                                                                       \
     FIRST(1.19825839466702e-06f) STEP(1.18534705686654e-04f) STEP(2.26843463243900e-03f) STEP(4.89352518554385e-03f)
 /* x clamped to [-bound, bound], NaN kept */

@@ -40,6 +40,7 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* ops/configs.h: the int8 table through the level's kernels. */
 void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
                              const ecnn_qtensor *qy, const ecnn_isa_info *isa)
 {

@@ -236,11 +236,30 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
-/* dw:    the depthwise convolution's sums of one output pixel (group == C == O): acc[c] =
- *        sum_i (x[xoff[i] + c] - zx) * wc[tap[i] * wstride + c] for c < count, over the taps i
- *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
-typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                                   const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
+/* dw:    npix output pixels of one row of a depthwise conv (group == C == O) that share their
+ *        taps, over the k->count channels from the block's first, requantized and stored:
+ *            y[p * k->y_step + c] = requantize(k->bias[c] + sum_{t < k->taps}
+ *                x(t, p, c) * lo16(k->w[t * ECNN_DW_Q_BLOCK + c]), k->scales[c])
+ *        for p < npix, c < count; x(t, p, c) = k->xt[t][p * k->x_step + c], the int8 or uint8 code
+ *        (q->x_type), not centred; lo16 the low half of the int32 weight as a signed int16, whose
+ *        high half is 0 (so _mm256_madd_epi16 of a sign- or zero-extended code and the weight is
+ *        their product); y per q->y_type. The caller folds the zero points in: the weights are
+ *        w - zw, bias[c] is b - zx * sum_t (w - zw) (wrapping int32), and a tap in the padding
+ *        reads a row of zx codes, so the sum equals the reference's sum (x - zx)(w - zw) over
+ *        the taps inside x, exactly (int32 wraps; the validator bounds the true sum). Weights
+ *        are 0 past count. */
+#define ECNN_DW_Q_BLOCK 64u /* channels per block: the weight row */
+#define ECNN_DW_Q_TAPS 49u  /* the largest window (7x7) */
+typedef struct {
+    const uint8_t *xt[ECNN_DW_Q_TAPS]; /* tap t of the first pixel, at the block's first channel */
+    size_t x_step;                     /* bytes from one pixel's taps to the next pixel's */
+    size_t y_step;                     /* bytes from one output pixel to the next (O) */
+    const int32_t *w;                  /* [tap][ECNN_DW_Q_BLOCK] */
+    const int32_t *bias;               /* [count] */
+    const float *scales;               /* [count] */
+    uint32_t taps, count;
+} ecnn_conv_q_dw_block;
+typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
  *        its window), starting at an even term, centred into the terms of dot_direct: the int16
  *        x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2) * 2 of xk, for
@@ -283,6 +302,7 @@ ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
 ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_portable;
 ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_portable;
 ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
 
 /* Hosted builds (x86, Linux aarch64: megabytes of stack) keep a block of centred int16 weights
  * on the stack (src/kernels/portable/conv_q.c); the others read the weights in place
@@ -295,6 +315,12 @@ ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
+/* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
+ * depthwise conv its blocks take (group == C == O, a window of at most ECNN_DW_Q_TAPS taps);
+ * the tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */
+int ecnn_conv2d_q_is_depthwise(const ecnn_conv2d_args *p);
+void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
+                             const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 

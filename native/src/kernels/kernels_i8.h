@@ -236,28 +236,27 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
-/* dw:    npix output pixels of one row of a depthwise conv (group == C == O) that share their
- *        taps, over the k->count channels from the block's first, requantized and stored:
- *            y[p * k->y_step + c] = requantize(k->bias[c] + sum_{t < k->taps}
- *                x(t, p, c) * lo16(k->w[t * ECNN_DW_Q_BLOCK + c]), k->scales[c])
- *        for p < npix, c < count; x(t, p, c) = k->xt[t][p * k->x_step + c], the int8 or uint8 code
- *        (q->x_type), not centred; lo16 the low half of the int32 weight as a signed int16, whose
- *        high half is 0 (so _mm256_madd_epi16 of a sign- or zero-extended code and the weight is
- *        their product); y per q->y_type. The caller folds the zero points in: the weights are
- *        w - zw, bias[c] is b - zx * sum_t (w - zw) (wrapping int32), and a tap in the padding
- *        reads a row of zx codes, so the sum equals the reference's sum (x - zx)(w - zw) over
- *        the taps inside x, exactly (int32 wraps; the validator bounds the true sum). Weights
- *        are 0 past count. */
-#define ECNN_DW_Q_BLOCK 64u /* channels per block: the weight row */
-#define ECNN_DW_Q_TAPS 49u  /* the largest window (7x7) */
+/* dw:    the depthwise conv (group == C == O) of npix output pixels that follow each other in y,
+ *        over the k->count channels from the tile's first, requantized and stored: for p < npix,
+ *        c < count,
+ *            y[p * k->y_step + c] = requantize(sum_{t < taps} (x(p, t, c) - zx) * (w(t, c) - zw(c))
+ *                                              + bias(c), scale(c))
+ *        with x(p, t, c) = k->xt[p * k->xt_step + t][p * k->x_step + c] (per q->x_type): a list
+ *        of each pixel's taps (xt_step = taps, x_step = 0) or, for a run of a row whose windows
+ *        lie inside x, the first pixel's taps and the step between pixels (xt_step = 0);
+ *        w(t, c) = k->w[t * k->w_step + c] (per q->w_type); zw, the weight scale and bias(c) at c
+ *        of k->w_zero, k->w_scales (index 0 for all when !k->w_per_channel) and k->bias (0 when
+ *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
+ *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. */
 typedef struct {
-    const uint8_t *xt[ECNN_DW_Q_TAPS]; /* tap t of the first pixel, at the block's first channel */
-    size_t x_step;                     /* bytes from one pixel's taps to the next pixel's */
-    size_t y_step;                     /* bytes from one output pixel to the next (O) */
-    const int32_t *w;                  /* [tap][ECNN_DW_Q_BLOCK] */
-    const int32_t *bias;               /* [count] */
-    const float *scales;               /* [count] */
-    uint32_t taps, count;
+    const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
+    size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
+    size_t y_step;            /* bytes from one output pixel to the next (O) */
+    const uint8_t *w;         /* the codes of tap 0 at the tile's first channel */
+    size_t w_step;            /* bytes from one tap's weights to the next (O) */
+    const int32_t *w_zero, *bias;
+    const float *w_scales;
+    uint32_t w_per_channel, taps, count;
 } ecnn_conv_q_dw_block;
 typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
@@ -316,8 +315,9 @@ ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
 /* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
- * depthwise conv its blocks take (group == C == O, a window of at most ECNN_DW_Q_TAPS taps);
- * the tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */
+ * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
+ * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */
+#define ECNN_DW_Q_TAPS 49u /* the largest window (7x7) */
 int ecnn_conv2d_q_is_depthwise(const ecnn_conv2d_args *p);
 void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
                              const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);

@@ -1,20 +1,20 @@
 /* The int8 / uint8 depthwise conv over HWIO weights (group == C == O, MobileNet's 3x3 and 5x5
- * blocks), hosted builds (the others: conv_q_direct.c). Channels are the vector lanes: a block
- * of up to ECNN_DW_Q_BLOCK channels keeps its centred weights, its bias with the input zero
- * point folded in, and its requantization scales, and each row of the tile goes to the ISA's
- * microkernel (ecnn_conv_q_ukernels.dw) in runs of pixels that share their taps: the pixels
- * whose window lies inside the row in one run, the ones reaching into the left or right padding
- * one by one. Taps in the padding read a row of zx codes (x - zx = 0), so every pixel sums every
- * tap of the window the same way: exact int32 sums and the shared requantization give the
- * reference's result bit for bit, whatever the tile. */
+ * blocks), hosted builds (the others: conv_q_direct.c). Channels are the vector lanes: the
+ * driver here hands the ISA's microkernel (ecnn_conv_q_ukernels.dw) each row's run of pixels
+ * whose windows lie inside x (one list of taps and a step), and lists the other pixels (the
+ * padded border, consecutive in y across rows) with each pixel's taps; the microkernel centres
+ * its weights once per vector of channels and keeps them in registers over the call's pixels. Taps in the padding point at a row of zx codes (x - zx =
+ * 0), so every pixel sums every tap of its window the same way: exact int32 sums and the shared
+ * requantization give the reference's result bit for bit, whatever the tile. */
 #include <string.h>
 
 #include "kernels/kernels_i8.h"
 
 #if defined(ECNN_CONV_Q_HOSTED)
-/* Bytes of zx codes the taps in the padding read: a run of a row clipped at the top or bottom
- * reads them as far as its last pixel. */
-#define DW_ZROW 4096u
+/* Tap pointers of the pixels listed for one microkernel call (pixels x taps), and channels per
+ * slice of the tile (the row of zx codes the padding reads covers one slice). */
+#define DW_TABLE 2048u
+#define DW_SLICE 1024u
 
 int ecnn_conv2d_q_is_depthwise(const ecnn_conv2d_args *p)
 {
@@ -27,49 +27,24 @@ static inline int32_t code_at(const void *x, size_t i, ecnn_qtype t)
     return t == ECNN_Q_U8 ? (int32_t)((const uint8_t *)x)[i] : (int32_t)((const int8_t *)x)[i];
 }
 
-/* The low half of a block weight, signed. */
-static inline int32_t weight_of(int32_t w)
-{
-    return (int16_t)(uint16_t)((uint32_t)w & 0xffffu);
-}
-
 void ecnn_conv_q_dw_portable(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q)
 {
     uint32_t p, t, c;
     for (p = 0; p < npix; p++)
         for (c = 0; c < k->count; c++) {
-            uint32_t acc = (uint32_t)k->bias[c]; /* wraps as the SIMD kernels' sums do */
-            int32_t v;
+            const uint32_t e = k->w_per_channel ? c : 0;
+            int32_t acc = k->bias ? k->bias[c] : 0, v;
+            float s = q->x_scale * k->w_scales[e]; /* as ecnn_requant_scale */
+            s = s / q->y_scale;
             for (t = 0; t < k->taps; t++)
-                acc += (uint32_t)(code_at(k->xt[t], (size_t)p * k->x_step + c, q->x_type) *
-                                  weight_of(k->w[t * ECNN_DW_Q_BLOCK + c]));
-            v = ecnn_requantize((int32_t)acc, k->scales[c], q);
+                acc += (code_at(k->xt[p * k->xt_step + t], p * k->x_step + c, q->x_type) - q->x_zero_point) *
+                       (code_at(k->w, (size_t)t * k->w_step + c, q->w_type) - k->w_zero[e]);
+            v = ecnn_requantize(acc, s, q);
             if (q->y_type == ECNN_Q_U8)
                 ((uint8_t *)y)[p * k->y_step + c] = (uint8_t)v;
             else
                 ((int8_t *)y)[p * k->y_step + c] = (int8_t)v;
         }
-}
-
-/* The block of `count` channels from c0: weights w - zw (0 past count), bias b - zx * sum(w - zw)
- * and scales (0 and 1 past count, so the kernels may read whole vectors). */
-static void pack_block(int32_t *wt, int32_t *bias, float *scales, const void *w, const int32_t *b, uint32_t c0,
-                       uint32_t count, const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
-{
-    const uint32_t taps = p->kh * p->kw;
-    uint32_t t, c;
-    memset(wt, 0, (size_t)taps * ECNN_DW_Q_BLOCK * sizeof wt[0]);
-    for (c = 0; c < ECNN_DW_Q_BLOCK; c++) {
-        const int32_t zw = c < count ? q->w_zero_points[q->w_count == 1 ? 0 : c0 + c] : 0;
-        uint32_t sum = 0;
-        for (t = 0; t < taps && c < count; t++) {
-            const int32_t v = code_at(w, (size_t)t * p->o + c0 + c, q->w_type) - zw; /* HWIO, one channel a group */
-            wt[t * ECNN_DW_Q_BLOCK + c] = (int32_t)(uint16_t)(int16_t)v;
-            sum += (uint32_t)v;
-        }
-        bias[c] = c < count ? (int32_t)((b ? (uint32_t)b[c0 + c] : 0u) - (uint32_t)q->x_zero_point * sum) : 0;
-        scales[c] = c < count ? ecnn_requant_scale(q, c0 + c) : 1.0f;
-    }
 }
 
 /* The output columns [*full0, *full1) whose window lies inside the input row. */
@@ -86,51 +61,85 @@ static void interior_columns(const ecnn_conv2d_args *p, uint32_t *full0, uint32_
     *full1 = end;
 }
 
+/* The tap pointers of output pixel (s, oy, ox) into xt[0..taps): xs its sample's input at the
+ * slice's first channel, off[t] tap t's offset from the window's first tap, zrow the padding's. */
+static void pixel_taps(const uint8_t **xt, const uint8_t *xs, const size_t *off, const uint8_t *zrow, uint32_t oy,
+                       uint32_t ox, int inside, const ecnn_conv2d_args *p)
+{
+    uint32_t ky, kx, ky0, ky1, kx0, kx1, t;
+    if (inside) {
+        const uint8_t *base = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
+        for (t = 0; t < p->kh * p->kw; t++) xt[t] = base + off[t];
+        return;
+    }
+    ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
+    for (ky = 0; ky < p->kh; ky++)
+        for (kx = 0; kx < p->kw; kx++)
+            *xt++ = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? xs + ECNN_TAP_AT(p, oy, ox, ky, kx) : zrow;
+}
+
+/* The microkernel over npix pixels from y's output `first`: a list of each pixel's taps
+ * (x_step 0), or a run whose pixels are x_step bytes apart (the first pixel's taps). */
+static void run_pixels(ecnn_conv_q_dw_kernel *dw, void *y, size_t first, ecnn_conv_q_dw_block *k, uint32_t npix,
+                       size_t x_step, const ecnn_qlinear_params *q)
+{
+    k->xt_step = x_step ? 0 : k->taps;
+    k->x_step = x_step;
+    dw((uint8_t *)y + first, k, npix, q);
+}
+
 void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
                              const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
     ecnn_conv_q_dw_kernel *dw = uk->dw ? uk->dw : ecnn_conv_q_dw_portable;
-    int32_t wt[ECNN_DW_Q_TAPS * ECNN_DW_Q_BLOCK], bias[ECNN_DW_Q_BLOCK];
-    float scales[ECNN_DW_Q_BLOCK];
-    uint8_t zrow[DW_ZROW];
-    uint32_t full0, full1, c0, m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, npix;
+    const uint32_t taps = p->kh * p->kw, chunk = DW_TABLE / taps;
+    const size_t run_step = (size_t)p->stride_w * p->c;
+    const uint8_t *xt[DW_TABLE];
+    size_t off[ECNN_DW_Q_TAPS];
+    uint8_t zrow[DW_SLICE];
+    uint32_t full0, full1, s0, m, ox, ky0, ky1, t, npix;
     ecnn_conv_q_dw_block k;
     memset(zrow, (int)(uint8_t)q->x_zero_point, sizeof zrow);
     interior_columns(p, &full0, &full1);
-    k.x_step = (size_t)p->stride_w * p->c;
+    for (t = 0; t < taps; t++)
+        off[t] = ((size_t)(t / p->kw) * p->dilation_h * p->w + (size_t)(t % p->kw) * p->dilation_w) * p->c;
+    k.xt = xt;
     k.y_step = p->o;
-    k.w = wt;
-    k.bias = bias;
-    k.scales = scales;
-    k.taps = p->kh * p->kw;
-    for (c0 = tile->o0; c0 < tile->o1; c0 += ECNN_DW_Q_BLOCK) {
-        /* the longest run whose taps in the padding stay inside zrow */
-        const uint32_t count = tile->o1 - c0 < ECNN_DW_Q_BLOCK ? tile->o1 - c0 : ECNN_DW_Q_BLOCK;
-        const size_t clipped_run = (DW_ZROW - count) / k.x_step + 1;
-        k.count = count;
-        pack_block(wt, bias, scales, w, b, c0, count, p, q);
+    k.w_step = p->o;
+    k.w_per_channel = q->w_count != 1;
+    k.taps = taps;
+    for (s0 = tile->o0; s0 < tile->o1; s0 += DW_SLICE) {
+        size_t first = 0; /* the listed pixels' first output */
+        k.count = tile->o1 - s0 < DW_SLICE ? tile->o1 - s0 : DW_SLICE;
+        k.w = (const uint8_t *)w + s0; /* HWIO, one channel a group */
+        k.w_zero = q->w_zero_points + (k.w_per_channel ? s0 : 0);
+        k.w_scales = q->w_scales + (k.w_per_channel ? s0 : 0);
+        k.bias = b ? b + s0 : NULL;
+        npix = 0;
         for (m = tile->m0; m < tile->m1; m++) {
-            const uint8_t *xs;
-            uint8_t *yrow;
-            s = m / p->oh;
-            oy = m % p->oh;
-            xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c + c0;
-            yrow = (uint8_t *)y + ECNN_PIXEL_AT(p, s, oy, 0, p->o) + c0;
+            const uint32_t s = m / p->oh, oy = m % p->oh;
+            const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c + s0;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-            for (ox = 0; ox < p->ow; ox += npix) {
-                npix = 1;
-                if (ox >= full0 && ox < full1) {
-                    npix = full1 - ox;
-                    if (ky1 - ky0 < p->kh && npix > clipped_run) npix = (uint32_t)clipped_run;
+            for (ox = 0; ox < p->ow; ox++) {
+                const size_t at = ((size_t)m * p->ow + ox) * p->o + s0;
+                if (ky1 - ky0 == p->kh && ox == full0 && full1 > full0) { /* the row's windows inside x: a run */
+                    if (npix) run_pixels(dw, y, first, &k, npix, 0, q);
+                    npix = 0;
+                    pixel_taps(xt, xs, off, zrow, oy, ox, 1, p);
+                    run_pixels(dw, y, at, &k, full1 - full0, run_step, q);
+                    ox = full1 - 1;
+                    continue;
                 }
-                ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-                for (ky = 0; ky < p->kh; ky++)
-                    for (kx = 0; kx < p->kw; kx++)
-                        k.xt[ky * p->kw + kx] =
-                            ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? xs + ECNN_TAP_AT(p, oy, ox, ky, kx) : zrow;
-                dw(yrow + (size_t)ox * p->o, &k, npix, q);
+                if (npix == 0) first = at;
+                pixel_taps(xt + (size_t)npix * taps, xs, off, zrow, oy, ox, 0, p);
+                if (++npix == chunk) {
+                    run_pixels(dw, y, first, &k, npix, 0, q);
+                    npix = 0;
+                }
             }
         }
+        if (npix) run_pixels(dw, y, first, &k, npix, 0, q);
     }
 }
 #endif /* ECNN_CONV_Q_HOSTED */

@@ -14,7 +14,7 @@
 #ifndef ECNN_KERNELS_X86_CONV_Q_DW512_H
 #define ECNN_KERNELS_X86_CONV_Q_DW512_H
 
-#include "kernels/x86/x86.h"
+#include "kernels/x86/conv_q_dw.h"
 
 ecnn_conv_q_dw_kernel DW_KERNEL;
 
@@ -94,15 +94,6 @@ static ALWAYS_INLINE void dw_all(uint8_t *y, const ecnn_conv_q_dw_block *k, uint
         dw_tail(y, k, npix, c, k->count - c, q);
 }
 
-void DW_KERNEL(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q)
-{
-    const int is_u8 = q->x_type == ECNN_Q_U8;
-    if (k->taps == 9)
-        is_u8 ? dw_all(y, k, npix, 9, 1, q) : dw_all(y, k, npix, 9, 0, q);
-    else if (k->taps == 25)
-        is_u8 ? dw_all(y, k, npix, 25, 1, q) : dw_all(y, k, npix, 25, 0, q);
-    else
-        is_u8 ? dw_all(y, k, npix, k->taps, 1, q) : dw_all(y, k, npix, k->taps, 0, q);
-}
+ECNN_CONV_Q_DW_KERNEL(DW_KERNEL)
 
 #endif /* ECNN_KERNELS_X86_CONV_Q_DW512_H */

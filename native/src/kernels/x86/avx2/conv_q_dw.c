@@ -8,7 +8,7 @@
  * max, min, round to nearest even). 3x3 and 5x5 windows are compiled with their tap count as a
  * constant. A last group of fewer than 8 channels reads its codes and writes its results through
  * an 8-byte copy, its per-channel values under a lane mask: no byte outside the tile is touched. */
-#include "kernels/x86/x86.h"
+#include "kernels/x86/conv_q_dw.h"
 
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2;
 
@@ -92,13 +92,4 @@ static ALWAYS_INLINE void dw_all(uint8_t *y, const ecnn_conv_q_dw_block *k, uint
     if (c < k->count) dw_tail(y, k, npix, c, k->count - c, q);
 }
 
-void ecnn_conv_q_dw_avx2(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q)
-{
-    const int is_u8 = q->x_type == ECNN_Q_U8;
-    if (k->taps == 9)
-        is_u8 ? dw_all(y, k, npix, 9, 1, q) : dw_all(y, k, npix, 9, 0, q);
-    else if (k->taps == 25)
-        is_u8 ? dw_all(y, k, npix, 25, 1, q) : dw_all(y, k, npix, 25, 0, q);
-    else
-        is_u8 ? dw_all(y, k, npix, k->taps, 1, q) : dw_all(y, k, npix, k->taps, 0, q);
-}
+ECNN_CONV_Q_DW_KERNEL(ecnn_conv_q_dw_avx2)

@@ -3,7 +3,8 @@
  * bit for bit, whole and in random tiles: channel counts that fill the SIMD groups (8, 16, 32
  * wide) and leave 1..15 over, 3x3 / 5x5 (and 1x1, 7x7, 3x5, dilation 2), stride 1 and 2,
  * padding, int8 and uint8 codes, per-channel weight zero points and scales, fused Relu, and rows
- * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes. */
+ * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes, and
+ * more channels than the driver's slice. */
 #include "test_kernels.h"
 
 #if defined(ECNN_WITH_X86)
@@ -24,6 +25,7 @@ static const struct {
 #endif
 };
 
+#define DW_C_MAX 1030u
 #define DW_X (2u * 13 * 40 * 128)
 #define DW_Y (2u * 15 * 42 * 128)
 
@@ -48,6 +50,11 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     pad_right = (uint32_t)irand(0, (int32_t)(span_w / 2));
     p->h = (uint32_t)irand((int32_t)span_h, 13);
     p->w = trial % 10 == 5 ? 40 : (uint32_t)irand((int32_t)span_w, 13); /* 128 channels: long clipped runs */
+    if (trial % 25 == 12) {                                             /* more channels than a slice of the driver */
+        p->group = p->c = p->o = DW_C_MAX;
+        p->h = (uint32_t)irand((int32_t)span_h, 6);
+        p->w = (uint32_t)irand((int32_t)span_w, 6);
+    }
     p->oh = (p->h + p->pad_top + pad_bottom - span_h) / p->stride_h + 1;
     p->ow = (p->w + p->pad_left + pad_right - span_w) / p->stride_w + 1;
 }
@@ -104,10 +111,10 @@ static int tiles_match(uint8_t *y, const uint8_t *want, const void *x, const voi
 
 void test_conv_q_depthwise(void)
 {
-    static uint8_t x[DW_X], w[128 * 49], wh[128 * 49], y_ref[DW_Y], y_fast[DW_Y];
-    static int32_t b[128];
-    float w_scales[128];
-    int32_t w_zero[128];
+    static uint8_t x[DW_X], w[DW_C_MAX * 49], wh[DW_C_MAX * 49], y_ref[DW_Y], y_fast[DW_Y];
+    static int32_t b[DW_C_MAX];
+    static float w_scales[DW_C_MAX];
+    static int32_t w_zero[DW_C_MAX];
     uint32_t trial, i;
     for (trial = 0; trial < 210; trial++) {
         const uint32_t n = 1 + trial % 2;

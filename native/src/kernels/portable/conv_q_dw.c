@@ -3,9 +3,10 @@
  * driver here hands the ISA's microkernel (ecnn_conv_q_ukernels.dw) each row's run of pixels
  * whose windows lie inside x (one list of taps and a step), and lists the other pixels (the
  * padded border, consecutive in y across rows) with each pixel's taps; the microkernel centres
- * its weights once per vector of channels and keeps them in registers over the call's pixels. Taps in the padding point at a row of zx codes (x - zx =
- * 0), so every pixel sums every tap of its window the same way: exact int32 sums and the shared
- * requantization give the reference's result bit for bit, whatever the tile. */
+ * its weights once per vector of channels and keeps them in registers over the call's pixels.
+ * Taps in the padding point at a row of zx codes (x - zx = 0), so every pixel sums every tap of
+ * its window the same way: exact int32 sums and the shared requantization give the reference's
+ * result bit for bit, whatever the tile. */
 #include <string.h>
 
 #include "kernels/kernels_i8.h"
@@ -128,11 +129,12 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
         for (m = tile->m0; m < tile->m1; m++) {
             const uint32_t s = m / p->oh, oy = m % p->oh;
             const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c + s0;
+            int rows_inside;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
+            rows_inside = ky1 - ky0 == p->kh;
             for (ox = 0; ox < p->ow; ox++) {
                 const size_t at = ((size_t)m * p->ow + ox) * p->o + s0;
                 if (ox == full0 && full1 - full0 >= DW_RUN_MIN) { /* the windows inside x across the row: runs */
-                    const int rows_inside = ky1 - ky0 == p->kh;
                     if (npix) run_pixels(dw, y, first, &k, npix, 0, q);
                     npix = 0;
                     for (; ox < full1; ox += len) {
@@ -144,7 +146,8 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
                     continue;
                 }
                 if (npix == 0) first = at;
-                pixel_taps(xt + (size_t)npix * taps, xs, off, zrow, oy, ox, 0, p);
+                pixel_taps(xt + (size_t)npix * taps, xs, off, zrow, oy, ox, rows_inside && ox >= full0 && ox < full1,
+                           p);
                 if (++npix == chunk) {
                     run_pixels(dw, y, first, &k, npix, 0, q);
                     npix = 0;

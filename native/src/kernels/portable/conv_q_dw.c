@@ -67,22 +67,25 @@ static void interior_columns(const ecnn_conv2d_args *p, uint32_t *full0, uint32_
     *full1 = end;
 }
 
-/* The tap pointers of output pixel (s, oy, ox) into xt[0..taps): xs its sample's input at the
- * slice's first channel, off[t] tap t's offset from the window's first tap, zrow the padding's. */
-static void pixel_taps(const uint8_t **xt, const uint8_t *xs, const size_t *off, const uint8_t *zrow, uint32_t oy,
-                       uint32_t ox, int inside, const ecnn_conv2d_args *p)
+/* The tap pointers of output pixel (oy, ox) into xt[0..taps): xs its sample's input at the
+ * slice's first channel, off[t] tap t's offset from the window's first tap, [ky0, ky1) the rows
+ * of the window inside x, zrow the padding's; inside: the whole window is inside x. */
+static inline void pixel_taps(const uint8_t **xt, const uint8_t *xs, const size_t *off, const uint8_t *zrow,
+                              uint32_t oy, uint32_t ox, uint32_t ky0, uint32_t ky1, int inside,
+                              const ecnn_conv2d_args *p)
 {
-    uint32_t ky, kx, ky0, ky1, kx0, kx1, t;
+    const int64_t iy = (int64_t)oy * p->stride_h - p->pad_top, ix = (int64_t)ox * p->stride_w - p->pad_left;
+    const int64_t origin = (iy * p->w + ix) * p->c; /* the window's first tap: outside x at the border */
+    uint32_t ky, kx, t;
     if (inside) {
-        const uint8_t *base = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-        for (t = 0; t < p->kh * p->kw; t++) xt[t] = base + off[t];
+        for (t = 0; t < p->kh * p->kw; t++) xt[t] = xs + (size_t)origin + off[t];
         return;
     }
-    ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-    ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
-    for (ky = 0; ky < p->kh; ky++)
-        for (kx = 0; kx < p->kw; kx++)
-            *xt++ = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1 ? xs + ECNN_TAP_AT(p, oy, ox, ky, kx) : zrow;
+    for (ky = 0, t = 0; ky < p->kh; ky++)
+        for (kx = 0; kx < p->kw; kx++, t++) {
+            const int64_t at_x = ix + (int64_t)kx * p->dilation_w;
+            xt[t] = ky >= ky0 && ky < ky1 && at_x >= 0 && at_x < p->w ? xs + (size_t)(origin + (int64_t)off[t]) : zrow;
+        }
 }
 
 /* The microkernel over npix pixels from y's output `first`: a list of each pixel's taps
@@ -139,15 +142,15 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
                     npix = 0;
                     for (; ox < full1; ox += len) {
                         len = rows_inside || full1 - ox <= clipped_run ? full1 - ox : (uint32_t)clipped_run;
-                        pixel_taps(xt, xs, off, zrow, oy, ox, rows_inside, p);
+                        pixel_taps(xt, xs, off, zrow, oy, ox, ky0, ky1, rows_inside, p);
                         run_pixels(dw, y, ((size_t)m * p->ow + ox) * p->o + s0, &k, len, run_step, q);
                     }
                     ox--; /* the loop's ox++ */
                     continue;
                 }
                 if (npix == 0) first = at;
-                pixel_taps(xt + (size_t)npix * taps, xs, off, zrow, oy, ox, rows_inside && ox >= full0 && ox < full1,
-                           p);
+                pixel_taps(xt + (size_t)npix * taps, xs, off, zrow, oy, ox, ky0, ky1,
+                           rows_inside && ox >= full0 && ox < full1, p);
                 if (++npix == chunk) {
                     run_pixels(dw, y, first, &k, npix, 0, q);
                     npix = 0;

@@ -278,6 +278,11 @@ typedef void ecnn_conv_q_dw_direct_kernel(int32_t *acc, const void *x, const siz
  *        holds k bytes (the kernel reads no further); wp, bias and scales hold c16 channels.
  *        The caller packs wp (weights past k and past count 0) and takes c sum w off bias
  *        (x - zx = u - c, c = zx - the dtype minimum); NULL: the int16 path. */
+/* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
+ *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
+ *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
+typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o,
+                                        uint32_t oc, uint32_t count, uint8_t c);
 #define ECNN_CONV_Q_U8_PIXELS 4u
 typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, uint32_t npix,
                                    const int8_t *wp, uint32_t k, uint32_t count, const int32_t *bias,
@@ -291,6 +296,7 @@ typedef struct {
     ecnn_conv_q_dot_direct_kernel *dot_direct;
     ecnn_conv_q_dw_direct_kernel *dw_direct;
     ecnn_conv_q_u8_kernel *conv_u8;
+    ecnn_conv_q_pack_u8_kernel *pack_u8;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

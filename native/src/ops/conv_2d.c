@@ -15,6 +15,7 @@ ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avx512vnni;
+ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avx512vnni;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 #elif defined(ECNN_WITH_CORTEXM)
@@ -45,7 +46,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                     .store = ecnn_q_store_scaled_avx2,
                                     .dw = ecnn_conv_q_dw_avx2,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
-                                    .conv_u8 = ecnn_conv_q_u8_avx512vnni}}},
+                                    .conv_u8 = ecnn_conv_q_u8_avx512vnni,
+                                    .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni}}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)

@@ -144,29 +144,10 @@ static void dot_pixels(const ecnn_conv_q_ukernels *uk, int32_t *const *acc, cons
 static int takes_u8_path(const ecnn_conv_q_ukernels *uk, const ecnn_qlinear_params *q)
 {
     uint32_t i;
-    if (uk->conv_u8 == NULL || q->w_type != ECNN_Q_I8) return 0;
+    if (uk->conv_u8 == NULL || uk->pack_u8 == NULL || q->w_type != ECNN_Q_I8) return 0;
     for (i = 0; i < q->w_count; i++)
         if (q->w_zero_points[i] != 0) return 0;
     return 1;
-}
-
-/* Packs `count` channels from oc of HWIO weights (k terms, O per term) into wp ([k / 4][c16][4],
- * zero padded) and sets terms[l] = c * sum_t w[t][oc + l] (uint32: wraps as the kernel's sums). */
-static void pack_u8_block(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o, uint32_t oc,
-                          uint32_t count, uint32_t c16, uint8_t c)
-{
-    int32_t sums[CONV_O_BLOCK] = {0};
-    uint32_t t, l;
-    memset(wp, 0, (size_t)(k + 3) / 4 * 4 * c16);
-    for (t = 0; t < k; t++) {
-        const int8_t *wt = w + (size_t)t * o + oc;
-        int8_t *dst = wp + (size_t)(t / 4) * c16 * 4 + t % 4;
-        for (l = 0; l < count; l++) {
-            dst[(size_t)l * 4] = wt[l];
-            sums[l] += wt[l];
-        }
-    }
-    for (l = 0; l < c16; l++) terms[l] = (int32_t)((uint32_t)c * (uint32_t)sums[l]);
 }
 
 static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
@@ -191,7 +172,7 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
                        hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
         for (oc = lo; oc < hi; oc += CONV_O_BLOCK) {
             const uint32_t count = hi - oc < CONV_O_BLOCK ? hi - oc : CONV_O_BLOCK, c16 = (count + 15) / 16 * 16;
-            pack_u8_block(wp, terms, (const int8_t *)w, k, p->o, oc, count, c16, c);
+            uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
             ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
             ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
             {

@@ -12,6 +12,7 @@
 #define ECNN_UNROLL_ALL _Pragma("GCC unroll 16")
 
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avx512vnni;
+ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avx512vnni;
 
 #define MAX_V 4u /* weight vectors of a block: 64 channels */
 
@@ -112,4 +113,46 @@ void ecnn_conv_q_u8_avx512vnni(void *y, const size_t *firsts, const uint8_t *con
                                const ecnn_qlinear_params *q)
 {
     tiles[npix - 1][(count + 15) / 16 - 1](y, firsts, xs, wp, k, count, bias, scales, q);
+}
+
+/* 16 channels x 4 k at a time: the 4 rows' 16 bytes interleaved by two rounds of unpacks into
+ * the [channel][4 k] quads of 4 x 16 bytes; c sum w by vpdpbusd of c's bytes over each quad
+ * vector (4 channels' sums). Rows past k and channels past count load as 0. */
+void ecnn_conv_q_pack_u8_avx512vnni(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o, uint32_t oc,
+                                    uint32_t count, uint8_t c)
+{
+    const uint32_t c16 = (count + 15) / 16 * 16;
+    const __m128i cv = _mm_set1_epi8((char)c);
+    uint32_t g, i, j;
+    for (g = 0; g < c16; g += 16) {
+        const uint32_t left = count - g;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        __m128i s0 = _mm_setzero_si128(), s1 = s0, s2 = s0, s3 = s0;
+        for (i = 0; i < k; i += 4) {
+            __m128i r[4], a, b, cc, d, q0, q1, q2, q3;
+            int8_t *dst = wp + (size_t)i * c16 + (size_t)g * 4;
+            for (j = 0; j < 4; j++)
+                r[j] = i + j < k ? _mm_maskz_loadu_epi8(m, w + (size_t)(i + j) * o + oc + g) : _mm_setzero_si128();
+            a = _mm_unpacklo_epi8(r[0], r[1]);
+            b = _mm_unpackhi_epi8(r[0], r[1]);
+            cc = _mm_unpacklo_epi8(r[2], r[3]);
+            d = _mm_unpackhi_epi8(r[2], r[3]);
+            q0 = _mm_unpacklo_epi16(a, cc); /* channels 0..3, each its 4 k */
+            q1 = _mm_unpackhi_epi16(a, cc);
+            q2 = _mm_unpacklo_epi16(b, d);
+            q3 = _mm_unpackhi_epi16(b, d);
+            _mm_storeu_si128((__m128i *)dst, q0);
+            _mm_storeu_si128((__m128i *)(dst + 16), q1);
+            _mm_storeu_si128((__m128i *)(dst + 32), q2);
+            _mm_storeu_si128((__m128i *)(dst + 48), q3);
+            s0 = _mm_dpbusd_epi32(s0, cv, q0);
+            s1 = _mm_dpbusd_epi32(s1, cv, q1);
+            s2 = _mm_dpbusd_epi32(s2, cv, q2);
+            s3 = _mm_dpbusd_epi32(s3, cv, q3);
+        }
+        _mm_storeu_si128((__m128i *)(terms + g), s0);
+        _mm_storeu_si128((__m128i *)(terms + g + 4), s1);
+        _mm_storeu_si128((__m128i *)(terms + g + 8), s2);
+        _mm_storeu_si128((__m128i *)(terms + g + 12), s3);
+    }
 }

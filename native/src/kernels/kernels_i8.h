@@ -283,7 +283,7 @@ typedef void ecnn_conv_q_dw_direct_kernel(int32_t *acc, const void *x, const siz
  *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
 typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o,
                                         uint32_t oc, uint32_t count, uint8_t c);
-#define ECNN_CONV_Q_U8_PIXELS 4u
+#define ECNN_CONV_Q_U8_PIXELS 8u
 typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, uint32_t npix,
                                    const int8_t *wp, uint32_t k, uint32_t count, const int32_t *bias,
                                    const float *scales, const ecnn_qlinear_params *q);

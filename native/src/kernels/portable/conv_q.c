@@ -156,10 +156,13 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t cg = p->c / p->group, og = p->o / p->group, k = p->kh * p->kw * cg;
     const int in_place = p->kh == 1 && p->kw == 1 && p->group == 1; /* a pixel's window: its input row */
     const int row_runs = p->dilation_w == 1 && p->group == 1;       /* a window row: kw * C contiguous codes */
-    const uint8_t zcode = (uint8_t)q->x_zero_point;                 /* the code of zx, int8 or uint8 */
+    const int dense = in_place && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                      p->oh == p->h && p->ow == p->w; /* no padding either */
+    const uint8_t zcode = (uint8_t)q->x_zero_point;   /* the code of zx, int8 or uint8 */
     const uint8_t c = (uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type));
     const uint8_t *xb = (const uint8_t *)x;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, g, oc;
+    size_t px;
     int8_t wp[U8_W_STACK];
     int32_t terms[CONV_O_BLOCK], bias[CONV_O_BLOCK];
     float scales[CONV_O_BLOCK];
@@ -174,31 +177,41 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
             const uint32_t count = hi - oc < CONV_O_BLOCK ? hi - oc : CONV_O_BLOCK, c16 = (count + 15) / 16 * 16;
             uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
             ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
-            ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
-            {
-                const size_t xs0 = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
-                uint8_t *win = windows[pending];
-                const int whole = ky1 - ky0 == p->kh && kx1 - kx0 == p->kw;
-                if (whole && in_place)
-                    xs[pending] = xb + xs0 + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                else {
-                    if (!whole) memset(win, zcode, k);
-                    for (ky = ky0; ky < ky1; ky++)
-                        if (row_runs)
-                            memcpy(win + ((size_t)ky * p->kw + kx0) * cg, xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx0),
-                                   (size_t)(kx1 - kx0) * cg);
-                        else
-                            for (kx = kx0; kx < kx1; kx++)
-                                memcpy(win + ((size_t)ky * p->kw + kx) * cg, xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx),
-                                       cg);
-                    xs[pending] = win;
+            if (dense) /* pixel i of the tile reads input row i and writes output row i */
+                for (px = (size_t)tile->m0 * p->ow; px < (size_t)tile->m1 * p->ow; px++) {
+                    xs[pending] = xb + px * p->c;
+                    firsts[pending++] = px * p->o + oc;
+                    if (pending == U8_PIXELS) {
+                        uk->conv_u8(y, firsts, xs, pending, wp, k, count, bias, scales, q);
+                        pending = 0;
+                    }
                 }
-                firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
-                if (pending == U8_PIXELS) {
-                    uk->conv_u8(y, firsts, xs, pending, wp, k, count, bias, scales, q);
-                    pending = 0;
+            else
+                ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
+                {
+                    const size_t xs0 = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                    uint8_t *win = windows[pending];
+                    const int whole = ky1 - ky0 == p->kh && kx1 - kx0 == p->kw;
+                    if (whole && in_place)
+                        xs[pending] = xb + xs0 + ECNN_TAP_AT(p, oy, ox, 0, 0);
+                    else {
+                        if (!whole) memset(win, zcode, k);
+                        for (ky = ky0; ky < ky1; ky++)
+                            if (row_runs)
+                                memcpy(win + ((size_t)ky * p->kw + kx0) * cg,
+                                       xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx0), (size_t)(kx1 - kx0) * cg);
+                            else
+                                for (kx = kx0; kx < kx1; kx++)
+                                    memcpy(win + ((size_t)ky * p->kw + kx) * cg,
+                                           xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx), cg);
+                        xs[pending] = win;
+                    }
+                    firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
+                    if (pending == U8_PIXELS) {
+                        uk->conv_u8(y, firsts, xs, pending, wp, k, count, bias, scales, q);
+                        pending = 0;
+                    }
                 }
-            }
             if (pending) { /* the tile's last pixels */
                 uk->conv_u8(y, firsts, xs, pending, wp, k, count, bias, scales, q);
                 pending = 0;

@@ -4,7 +4,7 @@
  * instruction, twice vpdpwssd's. Sums wrap in int32 lanes; the validator guarantees the true
  * sum (after the caller's c sum w correction in the bias) fits int32, so the result is exact.
  * One zmm of weights holds 4 k of 16 channels; a tile is up to 4 pixels x 4 such vectors (64
- * channels): 16 accumulators, each weight load shared by the pixels. The requantization runs
+ * channels) or 8 pixels x 2 vectors: 16 accumulators, each weight load shared by the pixels. The requantization runs
  * the reference's float steps (kernels_i8.h) on 16 lanes, in the same order, so the same codes. */
 #include "kernels/x86/x86.h"
 
@@ -97,22 +97,36 @@ typedef void tile_fn(void *y, const size_t *firsts, const uint8_t *const *xs, co
         tile(y, firsts, xs, wp, k, count, bias, scales, q, NP, NV);                                                    \
     }
 #define TILE_FNS(NP) TILE_FN(NP, 1) TILE_FN(NP, 2) TILE_FN(NP, 3) TILE_FN(NP, 4)
+#define TILE_FNS_NARROW(NP) TILE_FN(NP, 1) TILE_FN(NP, 2)
 TILE_FNS(1)
 TILE_FNS(2)
 TILE_FNS(3)
 TILE_FNS(4)
+TILE_FNS_NARROW(5)
+TILE_FNS_NARROW(6)
+TILE_FNS_NARROW(7)
+TILE_FNS_NARROW(8)
+/* Up to 4 pixels x 4 vectors or 8 pixels x 2 vectors: 16 accumulators. A block of 1 or 2
+ * vectors needs the 8 pixels' independent chains to cover vpdpbusd's latency. */
+#define WIDE_PIXELS 4u
 static tile_fn *const tiles[ECNN_CONV_Q_U8_PIXELS][MAX_V] = {
-    {tile_1x1, tile_1x2, tile_1x3, tile_1x4},
-    {tile_2x1, tile_2x2, tile_2x3, tile_2x4},
-    {tile_3x1, tile_3x2, tile_3x3, tile_3x4},
-    {tile_4x1, tile_4x2, tile_4x3, tile_4x4},
+    {tile_1x1, tile_1x2, tile_1x3, tile_1x4}, {tile_2x1, tile_2x2, tile_2x3, tile_2x4},
+    {tile_3x1, tile_3x2, tile_3x3, tile_3x4}, {tile_4x1, tile_4x2, tile_4x3, tile_4x4},
+    {tile_5x1, tile_5x2, NULL, NULL},         {tile_6x1, tile_6x2, NULL, NULL},
+    {tile_7x1, tile_7x2, NULL, NULL},         {tile_8x1, tile_8x2, NULL, NULL},
 };
 
 void ecnn_conv_q_u8_avx512vnni(void *y, const size_t *firsts, const uint8_t *const *xs, uint32_t npix, const int8_t *wp,
                                uint32_t k, uint32_t count, const int32_t *bias, const float *scales,
                                const ecnn_qlinear_params *q)
 {
-    tiles[npix - 1][(count + 15) / 16 - 1](y, firsts, xs, wp, k, count, bias, scales, q);
+    const uint32_t nv = (count + 15) / 16;
+    uint32_t i, step;
+    for (i = 0; i < npix; i += step) {
+        step = npix - i;
+        if (nv > 2 && step > WIDE_PIXELS) step = WIDE_PIXELS;
+        tiles[step - 1][nv - 1](y, firsts + i, xs + i, wp, k, count, bias, scales, q);
+    }
 }
 
 /* 16 channels x 4 k at a time: the 4 rows' 16 bytes interleaved by two rounds of unpacks into

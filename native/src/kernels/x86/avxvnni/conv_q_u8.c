@@ -1,0 +1,64 @@
+/* AVX-VNNI byte microkernels of the int8 conv (x86/conv_q_u8_vnni.h, whose top comment says
+ * why they are exact), on 16 ymm registers with the VEX vpdpbusd of AVX2-class CPUs: one ymm
+ * of weights holds 4 k of 8 channels; a tile is up to 4 pixels x 2 vectors or 8 pixels x 1. */
+#define CQ_VEC __m256i
+#define CQ_LANES 8u
+#define CQ_ACC 8u
+#define CQ_TILE_V 2u
+#define CQ_CONV ecnn_conv_q_u8_avxvnni
+#define CQ_PACK ecnn_conv_q_pack_u8_avxvnni
+#define CQ_ZERO() _mm256_setzero_si256()
+#define CQ_SET1_EPI8(c) _mm256_set1_epi8(c)
+#include "kernels/x86/conv_q_u8_vnni.h"
+
+static ALWAYS_INLINE __m256i cq_quad(const uint8_t *xp, __m256i flip)
+{
+    int32_t v;
+    memcpy(&v, xp, sizeof v);
+    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
+}
+
+static ALWAYS_INLINE __m256i cq_load(const int8_t *wp)
+{
+    return _mm256_loadu_si256((const __m256i *)wp);
+}
+
+static ALWAYS_INLINE __m256i cq_dot(__m256i acc, __m256i x, __m256i w)
+{
+    return _mm256_dpbusd_avx_epi32(acc, x, w);
+}
+
+static ALWAYS_INLINE void cq_store(uint8_t *y, __m256i acc, const int32_t *bias, const float *scales, uint32_t width,
+                                   const ecnn_qlinear_params *q)
+{
+    const __m256 lo = _mm256_set1_ps((float)(q->y_min - q->y_zero_point));
+    const __m256 hi = _mm256_set1_ps((float)(q->y_max - q->y_zero_point));
+    __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)bias)));
+    __m256i r;
+    __m128i r16;
+    f = _mm256_max_ps(_mm256_mul_ps(f, _mm256_loadu_ps(scales)), lo); /* the reference's order: max, min */
+    r = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(f, hi)), _mm256_set1_epi32(q->y_zero_point));
+    /* r is within the output dtype's range: the saturating packs are exact */
+    r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    r16 = q->y_type == ECNN_Q_U8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);
+    if (width == 8)
+        _mm_storel_epi64((__m128i *)y, r16);
+    else {
+        uint8_t t[16];
+        _mm_storeu_si128((__m128i *)t, r16);
+        memcpy(y, t, width);
+    }
+}
+
+static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left)
+{
+    int8_t t[16] = {0};
+    if (left >= 16) return _mm_loadu_si128((const __m128i *)w);
+    memcpy(t, w, left);
+    return _mm_loadu_si128((const __m128i *)t);
+}
+
+static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w)
+{
+    return _mm_dpbusd_avx_epi32(acc, c, w);
+}

@@ -14,8 +14,8 @@
  * vectors take 8 pixels, whose independent chains cover vpdpbusd's latency.
  *
  * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), CQ_ZERO()
- * and CQ_SET1_EPI8(c), includes this file, then defines the helpers declared below. */
+ * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), CQ_ZERO(),
+ * CQ_SET1_EPI8(c) and the struct cq_requant, includes this file, then defines the helpers declared below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
@@ -30,10 +30,13 @@
 static ALWAYS_INLINE CQ_VEC cq_quad(const uint8_t *xp, CQ_VEC flip); /* xp's 4 bytes ^ flip in every lane */
 static ALWAYS_INLINE CQ_VEC cq_load(const int8_t *wp);
 static ALWAYS_INLINE CQ_VEC cq_dot(CQ_VEC acc, CQ_VEC x, CQ_VEC w); /* vpdpbusd */
+/* The requantization constants of CQ_LANES channels, loaded once for all pixels (a byte store
+ * may alias anything, so the compiler would reload them after every store). */
+static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
+                                          const ecnn_qlinear_params *q);
 /* Requantizes the CQ_LANES sums of acc + bias (kernels_i8.h ecnn_requantize) and stores the
  * first `width` (1..CQ_LANES) codes at y. */
-static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const int32_t *bias, const float *scales, uint32_t width,
-                                   const ecnn_qlinear_params *q);
+static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width);
 /* pack_u8's pieces: `left` (1..) of a row's 16 bytes (the rest 0), and vpdpbusd on 4 lanes. */
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left);
 static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w);
@@ -91,9 +94,10 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
     CQ_UNROLL
     for (v = 0; v < nv; v++) {
         const uint32_t l = (v0 + v) * CQ_LANES, width = a->count - l < CQ_LANES ? a->count - l : CQ_LANES;
+        cq_requant r;
+        cq_requant_load(&r, a->bias + l, a->scales + l, a->q);
         CQ_UNROLL
-        for (pi = 0; pi < np; pi++)
-            cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], a->bias + l, a->scales + l, width, a->q);
+        for (pi = 0; pi < np; pi++) cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], &r, width);
     }
 }
 

@@ -14,8 +14,9 @@
  * vectors take 8 pixels, whose independent chains cover vpdpbusd's latency.
  *
  * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), CQ_ZERO(),
- * CQ_SET1_EPI8(c) and the struct cq_requant, includes this file, then defines the helpers declared below. */
+ * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), the
+ * intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR, CQ_LOAD and CQ_DPBUSD (vpdpbusd)
+ * and the struct cq_requant, includes this file, then defines the helpers declared below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
@@ -27,9 +28,6 @@
 #define CQ_PIXELS ECNN_CONV_Q_U8_PIXELS
 #define CQ_WIDE_PIXELS 4u /* pixels of a tile of more than CQ_ACC / 8 vectors */
 
-static ALWAYS_INLINE CQ_VEC cq_quad(const uint8_t *xp, CQ_VEC flip); /* xp's 4 bytes ^ flip in every lane */
-static ALWAYS_INLINE CQ_VEC cq_load(const int8_t *wp);
-static ALWAYS_INLINE CQ_VEC cq_dot(CQ_VEC acc, CQ_VEC x, CQ_VEC w); /* vpdpbusd */
 /* The requantization constants of CQ_LANES channels, loaded once for all pixels (a byte store
  * may alias anything, so the compiler would reload them after every store). */
 static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
@@ -40,6 +38,14 @@ static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, 
 /* pack_u8's pieces: `left` (1..) of a row's 16 bytes (the rest 0), and vpdpbusd on 4 lanes. */
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left);
 static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w);
+
+/* The 4 bytes of a pixel at xp as u bytes (x ^ flip) in every lane. */
+static ALWAYS_INLINE CQ_VEC cq_quad(const uint8_t *xp, CQ_VEC flip)
+{
+    int32_t v;
+    memcpy(&v, xp, sizeof v);
+    return CQ_XOR(CQ_SET1_EPI32(v), flip);
+}
 
 /* What the tiles of one call share. */
 typedef struct {
@@ -69,18 +75,18 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
     for (i = 0; i < k4; i += 4) {
         const int8_t *w = wp + (size_t)i / 4 * a->row;
         CQ_UNROLL
-        for (v = 0; v < nv; v++) wv[v] = cq_load(w + v * CQ_LANES * 4);
+        for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) {
             const CQ_VEC xv = cq_quad(xs[pi] + i, fl);
             CQ_UNROLL
-            for (v = 0; v < nv; v++) acc[pi][v] = cq_dot(acc[pi][v], xv, wv[v]);
+            for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
         }
     }
     if (k4 < a->k) { /* the last 1..3 k: the packed weights past k are 0, so any byte pads */
         const int8_t *w = wp + (size_t)k4 / 4 * a->row;
         CQ_UNROLL
-        for (v = 0; v < nv; v++) wv[v] = cq_load(w + v * CQ_LANES * 4);
+        for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) {
             uint8_t last[4] = {0, 0, 0, 0};
@@ -88,7 +94,7 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
             memcpy(last, xs[pi] + k4, a->k - k4);
             xv = cq_quad(last, fl);
             CQ_UNROLL
-            for (v = 0; v < nv; v++) acc[pi][v] = cq_dot(acc[pi][v], xv, wv[v]);
+            for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
         }
     }
     CQ_UNROLL

@@ -11,28 +11,15 @@
 #define CQ_PACK ecnn_conv_q_pack_u8_avx512vnni
 #define CQ_ZERO() _mm512_setzero_si512()
 #define CQ_SET1_EPI8(c) _mm512_set1_epi8(c)
+#define CQ_SET1_EPI32(v) _mm512_set1_epi32(v)
+#define CQ_XOR(a, b) _mm512_xor_si512(a, b)
+#define CQ_LOAD(p) _mm512_loadu_si512(p)
+#define CQ_DPBUSD(acc, x, w) _mm512_dpbusd_epi32(acc, x, w)
 typedef struct {
     __m512i bias, zy;
     __m512 scales, lo, hi;
 } cq_requant;
 #include "kernels/x86/conv_q_u8_vnni.h"
-
-static ALWAYS_INLINE __m512i cq_quad(const uint8_t *xp, __m512i flip)
-{
-    int32_t v;
-    memcpy(&v, xp, sizeof v);
-    return _mm512_xor_si512(_mm512_set1_epi32(v), flip);
-}
-
-static ALWAYS_INLINE __m512i cq_load(const int8_t *wp)
-{
-    return _mm512_loadu_si512(wp);
-}
-
-static ALWAYS_INLINE __m512i cq_dot(__m512i acc, __m512i x, __m512i w)
-{
-    return _mm512_dpbusd_epi32(acc, x, w);
-}
 
 static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
                                           const ecnn_qlinear_params *q)

@@ -11,29 +11,16 @@
 #define CQ_PACK ecnn_conv_q_pack_u8_avxvnni
 #define CQ_ZERO() _mm256_setzero_si256()
 #define CQ_SET1_EPI8(c) _mm256_set1_epi8(c)
+#define CQ_SET1_EPI32(v) _mm256_set1_epi32(v)
+#define CQ_XOR(a, b) _mm256_xor_si256(a, b)
+#define CQ_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define CQ_DPBUSD(acc, x, w) _mm256_dpbusd_avx_epi32(acc, x, w)
 typedef struct {
     __m256i bias, zy;
     __m256 scales, lo, hi;
     int u8; /* uint8 output codes */
 } cq_requant;
 #include "kernels/x86/conv_q_u8_vnni.h"
-
-static ALWAYS_INLINE __m256i cq_quad(const uint8_t *xp, __m256i flip)
-{
-    int32_t v;
-    memcpy(&v, xp, sizeof v);
-    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
-}
-
-static ALWAYS_INLINE __m256i cq_load(const int8_t *wp)
-{
-    return _mm256_loadu_si256((const __m256i *)wp);
-}
-
-static ALWAYS_INLINE __m256i cq_dot(__m256i acc, __m256i x, __m256i w)
-{
-    return _mm256_dpbusd_avx_epi32(acc, x, w);
-}
 
 static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
                                           const ecnn_qlinear_params *q)
@@ -51,18 +38,14 @@ static ALWAYS_INLINE void cq_store(uint8_t *y, __m256i acc, const cq_requant *rq
     __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, rq->bias));
     __m256i r;
     __m128i r16;
+    uint8_t codes[16];
     f = _mm256_max_ps(_mm256_mul_ps(f, rq->scales), rq->lo); /* the reference's order: max, min */
     r = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_min_ps(f, rq->hi)), rq->zy);
     /* r is within the output dtype's range: the saturating packs are exact */
     r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
     r16 = rq->u8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);
-    if (width == 8)
-        _mm_storel_epi64((__m128i *)y, r16);
-    else {
-        uint8_t t[16];
-        _mm_storeu_si128((__m128i *)t, r16);
-        memcpy(y, t, width);
-    }
+    _mm_storeu_si128((__m128i *)codes, r16);
+    memcpy(y, codes, width);
 }
 
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left)

@@ -52,46 +52,48 @@ typedef struct {
     void *y;
     const size_t *firsts;
     const uint8_t *const *xs;
-    const int8_t *wp; /* the tile's first vector of the packed rows */
-    size_t row;       /* packed bytes per 4 k: c16 * 4 */
-    uint32_t k, count;
-    const int32_t *bias;
-    const float *scales;
-    const ecnn_qlinear_params *q;
+    const size_t *xstrides;
+    size_t row; /* packed bytes per 4 k: c16 * 4 */
+    const ecnn_conv_q_u8_block *blk;
 } cq_args;
 
 /* np pixels x nv vectors; constants at each call, so the accumulators stay in registers. */
 static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, const uint32_t np, const uint32_t nv)
 {
-    const uint32_t k4 = a->k / 4 * 4;
-    const CQ_VEC fl = CQ_SET1_EPI8(a->q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
-    const int8_t *wp = a->wp + (size_t)v0 * CQ_LANES * 4;
-    const uint8_t *const *xs = a->xs + p0;
+    const ecnn_conv_q_u8_block *blk = a->blk;
+    const uint32_t run = blk->k / blk->rows, run4 = run / 4 * 4;
+    const CQ_VEC fl = CQ_SET1_EPI8(blk->q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    const int8_t *wp = blk->wp + (size_t)v0 * CQ_LANES * 4;
     CQ_VEC acc[CQ_PIXELS][CQ_TILE_V], wv[CQ_TILE_V];
-    uint32_t i, pi, v;
+    const uint8_t *xr[CQ_PIXELS];
+    uint32_t r, i, pi, v;
     CQ_UNROLL
     for (pi = 0; pi < np; pi++) CQ_UNROLL
     for (v = 0; v < nv; v++) acc[pi][v] = CQ_ZERO();
-    for (i = 0; i < k4; i += 4) {
-        const int8_t *w = wp + (size_t)i / 4 * a->row;
+    for (r = 0; r < blk->rows; r++) {
         CQ_UNROLL
-        for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
-        CQ_UNROLL
-        for (pi = 0; pi < np; pi++) {
-            const CQ_VEC xv = cq_quad(xs[pi] + i, fl);
+        for (pi = 0; pi < np; pi++) xr[pi] = a->xs[p0 + pi] + r * a->xstrides[p0 + pi];
+        for (i = 0; i < run4; i += 4) {
+            const int8_t *w = wp + ((size_t)r * run + i) / 4 * a->row;
             CQ_UNROLL
-            for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
+            for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) {
+                const CQ_VEC xv = cq_quad(xr[pi] + i, fl);
+                CQ_UNROLL
+                for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
+            }
         }
     }
-    if (k4 < a->k) { /* the last 1..3 k: the packed weights past k are 0, so any byte pads */
-        const int8_t *w = wp + (size_t)k4 / 4 * a->row;
+    if (run4 < run) { /* one run (rows 1): its last 1..3 k; the packed weights past k are 0 */
+        const int8_t *w = wp + (size_t)run4 / 4 * a->row;
         CQ_UNROLL
         for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) {
             uint8_t last[4] = {0, 0, 0, 0};
             CQ_VEC xv;
-            memcpy(last, xs[pi] + k4, a->k - k4);
+            memcpy(last, a->xs[p0 + pi] + run4, run - run4);
             xv = cq_quad(last, fl);
             CQ_UNROLL
             for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
@@ -99,11 +101,11 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
     }
     CQ_UNROLL
     for (v = 0; v < nv; v++) {
-        const uint32_t l = (v0 + v) * CQ_LANES, width = a->count - l < CQ_LANES ? a->count - l : CQ_LANES;
-        cq_requant r;
-        cq_requant_load(&r, a->bias + l, a->scales + l, a->q);
+        const uint32_t l = (v0 + v) * CQ_LANES, width = blk->count - l < CQ_LANES ? blk->count - l : CQ_LANES;
+        cq_requant rq;
+        cq_requant_load(&rq, blk->bias + l, blk->scales + l, blk->q);
         CQ_UNROLL
-        for (pi = 0; pi < np; pi++) cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], &r, width);
+        for (pi = 0; pi < np; pi++) cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], &rq, width);
     }
 }
 
@@ -158,22 +160,18 @@ static cq_tile_fn *const cq_tiles[CQ_PIXELS][CQ_TILE_V] = {
 #endif
 
 ecnn_conv_q_u8_kernel CQ_CONV;
-void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, uint32_t npix, const int8_t *wp, uint32_t k,
-             uint32_t count, const int32_t *bias, const float *scales, const ecnn_qlinear_params *q)
+void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides, uint32_t npix,
+             const ecnn_conv_q_u8_block *blk)
 {
-    const uint32_t vectors = (count + CQ_LANES - 1) / CQ_LANES;
+    const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES;
     cq_args a;
     uint32_t v0, nv, p0, np;
     a.y = y;
     a.firsts = firsts;
     a.xs = xs;
-    a.wp = wp;
-    a.row = (size_t)(count + 15) / 16 * 16 * 4;
-    a.k = k;
-    a.count = count;
-    a.bias = bias;
-    a.scales = scales;
-    a.q = q;
+    a.xstrides = xstrides;
+    a.row = (size_t)(blk->count + 15) / 16 * 16 * 4;
+    a.blk = blk;
     for (v0 = 0; v0 < vectors; v0 += nv) {
         nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
         for (p0 = 0; p0 < npix; p0 += np) {

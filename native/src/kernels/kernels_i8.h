@@ -236,11 +236,29 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
-/* dw:    the depthwise convolution's sums of one output pixel (group == C == O): acc[c] =
- *        sum_i (x[xoff[i] + c] - zx) * wc[tap[i] * wstride + c] for c < count, over the taps i
- *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
-typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                                   const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
+/* dw:    the depthwise conv (group == C == O) of npix output pixels that follow each other in y,
+ *        over the k->count channels from the tile's first, requantized and stored: for p < npix,
+ *        c < count,
+ *            y[p * k->y_step + c] = requantize(sum_{t < taps} (x(p, t, c) - zx) * (w(t, c) - zw(c))
+ *                                              + bias(c), scale(c))
+ *        with x(p, t, c) = k->xt[p * k->xt_step + t][p * k->x_step + c] (per q->x_type): a list
+ *        of each pixel's taps (xt_step = taps, x_step = 0) or, for a run of a row whose windows
+ *        lie inside x, the first pixel's taps and the step between pixels (xt_step = 0);
+ *        w(t, c) = k->w[t * k->w_step + c] (per q->w_type); zw, the weight scale and bias(c) at c
+ *        of k->w_zero, k->w_scales (index 0 for all when !k->w_per_channel) and k->bias (0 when
+ *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
+ *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. */
+typedef struct {
+    const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
+    size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
+    size_t y_step;            /* bytes from one output pixel to the next (O) */
+    const uint8_t *w;         /* the codes of tap 0 at the tile's first channel */
+    size_t w_step;            /* bytes from one tap's weights to the next (O) */
+    const int32_t *w_zero, *bias;
+    const float *w_scales;
+    uint32_t w_per_channel, taps, count;
+} ecnn_conv_q_dw_block;
+typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
  *        its window), starting at an even term, centred into the terms of dot_direct: the int16
  *        x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2) * 2 of xk, for
@@ -310,6 +328,7 @@ ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
 ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_portable;
 ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_portable;
 ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
 
 /* Hosted builds (x86, Linux aarch64: megabytes of stack) keep a block of centred int16 weights
  * on the stack (src/kernels/portable/conv_q.c); the others read the weights in place
@@ -322,6 +341,13 @@ ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
+/* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
+ * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
+ * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */
+#define ECNN_DW_Q_TAPS 49u /* the largest window (7x7) */
+int ecnn_conv2d_q_is_depthwise(const ecnn_conv2d_args *p);
+void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
+                             const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 

@@ -54,63 +54,6 @@ static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype 
         for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
-/* Depthwise (group == C == O, MobileNet's 3x3 blocks): with one channel per group the
- * blocked kernel below would pad every group to 8 channels, so here the channels are the
- * inner loop, as in the float depthwise kernel (conv_f32_dw.c). The sums are exact int32
- * and the requantization is the shared one, so the result is the reference's bit for bit. */
-#define DW_Q_BLOCK 64u /* channels per block */
-#define DW_Q_TAPS 49u  /* windows up to 7x7 keep their centred weights on the stack */
-
-static void conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
-                               const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
-{
-    const int32_t zx = q->x_zero_point;
-    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c, t;
-    int32_t acc[DW_Q_BLOCK];
-    float scales[DW_Q_BLOCK];
-    int16_t wc[DW_Q_TAPS * DW_Q_BLOCK]; /* [tap][channel of the block]: w - zw */
-    for (c0 = tile->o0; c0 < tile->o1; c0 += DW_Q_BLOCK) {
-        const uint32_t count = tile->o1 - c0 < DW_Q_BLOCK ? tile->o1 - c0 : DW_Q_BLOCK;
-        for (c = 0; c < count; c++) scales[c] = ecnn_requant_scale(q, c0 + c);
-        for (t = 0; t < p->kh * p->kw; t++)
-            for (c = 0; c < count; c++)
-                wc[t * DW_Q_BLOCK + c] = (int16_t)centred(w, (size_t)t * p->o + c0 + c, q->w_type,
-                                                          q->w_zero_points[q->w_count == 1 ? 0 : c0 + c]);
-        ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
-        {
-            const size_t xs = (size_t)s * p->h * p->w * p->c;
-            if (uk->dw) { /* the ISA's microkernel, over the list of the taps inside x */
-                size_t xoff[DW_Q_TAPS];
-                uint32_t tap[DW_Q_TAPS], taps = 0;
-                for (ky = ky0; ky < ky1; ky++)
-                    for (kx = kx0; kx < kx1; kx++, taps++) {
-                        xoff[taps] = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
-                        tap[taps] = ky * p->kw + kx;
-                    }
-                uk->dw(acc, x, xoff, tap, taps, wc, DW_Q_BLOCK, count, q);
-                uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
-                continue;
-            }
-            for (c = 0; c < count; c++) acc[c] = 0;
-            for (ky = ky0; ky < ky1; ky++) /* taps in the padding contribute 0 (x == zx) */
-                for (kx = kx0; kx < kx1; kx++) {
-                    const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
-                    const int16_t *wt = wc + ((size_t)ky * p->kw + kx) * DW_Q_BLOCK;
-                    if (q->x_type == ECNN_Q_U8)
-                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const uint8_t *)x)[xp + c] - zx) * wt[c];
-                    else
-                        for (c = 0; c < count; c++) acc[c] += ((int32_t)((const int8_t *)x)[xp + c] - zx) * wt[c];
-                }
-            uk->store(y, ECNN_PIXEL_AT(p, s, oy, ox, p->o) + c0, acc, count, scales, b ? b + c0 : NULL, q);
-        }
-    }
-}
-
-static int is_depthwise(const ecnn_conv2d_args *p)
-{
-    return p->group == p->c && p->o == p->c && p->kh * p->kw <= DW_Q_TAPS;
-}
-
 /* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's packed
  * weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group); 0 when not even
  * 8 fit. */
@@ -238,7 +181,7 @@ int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
 {
     const uint64_t terms = (uint64_t)p->kh * p->kw * (p->c / p->group), pairs = (terms + 1) / 2;
     uint32_t block;
-    if (is_depthwise(p)) return 1;
+    if (ecnn_conv2d_q_is_depthwise(p)) return 1;
     if (pairs * 2 > CONV_X_STACK) return 0;
     block = block_size(p, (uint32_t)pairs);
     return block != 0 && pairs * 2 * ((block + 7) / 8 * 8) <= CONV_W_STACK;
@@ -266,8 +209,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         accs[i] = acc[i];
         xkp[i] = xks[i];
     }
-    if (is_depthwise(p)) {
-        conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
+    if (ecnn_conv2d_q_is_depthwise(p)) {
+        ecnn_conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
     }
     if (takes_u8_path(uk, q)) {

@@ -232,11 +232,29 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_portable;
 typedef void ecnn_conv_q_dot_kernel(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8);
 typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                                         const int32_t *bias, const ecnn_qlinear_params *q);
-/* dw:    the depthwise convolution's sums of one output pixel (group == C == O): acc[c] =
- *        sum_i (x[xoff[i] + c] - zx) * wc[tap[i] * wstride + c] for c < count, over the taps i
- *        inside x, x int8 or uint8 per q->x_type; NULL: ecnn_conv2d_q_hwio's own loop. */
-typedef void ecnn_conv_q_dw_kernel(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                                   const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q);
+/* dw:    the depthwise conv (group == C == O) of npix output pixels that follow each other in y,
+ *        over the k->count channels from the tile's first, requantized and stored: for p < npix,
+ *        c < count,
+ *            y[p * k->y_step + c] = requantize(sum_{t < taps} (x(p, t, c) - zx) * (w(t, c) - zw(c))
+ *                                              + bias(c), scale(c))
+ *        with x(p, t, c) = k->xt[p * k->xt_step + t][p * k->x_step + c] (per q->x_type): a list
+ *        of each pixel's taps (xt_step = taps, x_step = 0) or, for a run of a row whose windows
+ *        lie inside x, the first pixel's taps and the step between pixels (xt_step = 0);
+ *        w(t, c) = k->w[t * k->w_step + c] (per q->w_type); zw, the weight scale and bias(c) at c
+ *        of k->w_zero, k->w_scales (index 0 for all when !k->w_per_channel) and k->bias (0 when
+ *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
+ *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. */
+typedef struct {
+    const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
+    size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
+    size_t y_step;            /* bytes from one output pixel to the next (O) */
+    const uint8_t *w;         /* the codes of tap 0 at the tile's first channel */
+    size_t w_step;            /* bytes from one tap's weights to the next (O) */
+    const int32_t *w_zero, *bias;
+    const float *w_scales;
+    uint32_t w_per_channel, taps, count;
+} ecnn_conv_q_dw_block;
+typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
  *        its window), starting at an even term, centred into the terms of dot_direct: the int16
  *        x[i] - zx at byte (i / 2) * ECNN_CONV_Q_DIRECT_PIXELS * 4 + (i % 2) * 2 of xk, for
@@ -265,6 +283,31 @@ typedef void ecnn_conv_q_dot_direct_kernel(int32_t *acc, const uint32_t *xw, con
 typedef void ecnn_conv_q_dw_direct_kernel(int32_t *acc, const void *x, const size_t *xoff, const void *w,
                                           const size_t *woff, uint32_t taps, uint32_t count,
                                           const ecnn_qlinear_params *q);
+/* conv_u8 (hosted; convs whose weights are int8 with every zero point 0): the sums and the
+ *        requantized outputs of npix (1..ECNN_CONV_Q_U8_PIXELS) output pixels x blk->count
+ *        (1..64) output channels, through unsigned x signed byte dot products (vpdpbusd):
+ *            acc[i][l] = sum_{t < k} u(x(i, t)) * wp[((t / 4) * c16 + l) * 4 + t % 4]
+ *        c16 = count rounded up to 16, u(b) = b ^ 0x80 for int8 x (q->x_type), b for uint8;
+ *        y[firsts[i] + l] = the requantization of acc[i][l] + bias[l] with scales[l]. Pixel
+ *        i's k bytes are blk->rows runs of k / rows: x(i, t) = xs[i][(t / run) * xstrides[i]
+ *        + t % run] (run = k / rows, a multiple of 4 when rows > 1), read nowhere else; wp,
+ *        bias and scales hold c16 channels. The caller packs wp (pack_u8) and takes c sum w
+ *        off bias (x - zx = u - c, c = zx - the dtype minimum); NULL: the int16 path. */
+typedef struct {
+    const int8_t *wp;
+    uint32_t k, count, rows;
+    const int32_t *bias;
+    const float *scales;
+    const ecnn_qlinear_params *q;
+} ecnn_conv_q_u8_block;
+#define ECNN_CONV_Q_U8_PIXELS 8u
+typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
+                                   uint32_t npix, const ecnn_conv_q_u8_block *blk);
+/* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
+ *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
+ *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
+typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o,
+                                        uint32_t oc, uint32_t count, uint8_t c);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
@@ -273,12 +316,15 @@ typedef struct {
     ecnn_conv_q_dotn_kernel *dotn;
     ecnn_conv_q_dot_direct_kernel *dot_direct;
     ecnn_conv_q_dw_direct_kernel *dw_direct;
+    ecnn_conv_q_u8_kernel *conv_u8;
+    ecnn_conv_q_pack_u8_kernel *pack_u8;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;
 ecnn_conv_q_dot_direct_kernel ecnn_conv_q_dot_direct_portable;
 ecnn_conv_q_dw_direct_kernel ecnn_conv_q_dw_direct_portable;
 ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
 
 /* Hosted builds (x86, Linux aarch64: megabytes of stack) keep a block of centred int16 weights
  * on the stack (src/kernels/portable/conv_q.c); the others read the weights in place
@@ -291,6 +337,13 @@ ecnn_conv_q_widen_kernel ecnn_conv_q_widen_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
+/* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
+ * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
+ * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */
+#define ECNN_DW_Q_TAPS 49u /* the largest window (7x7) */
+int ecnn_conv2d_q_is_depthwise(const ecnn_conv2d_args *p);
+void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
+                             const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 

@@ -6,7 +6,6 @@
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2;
 
 void ecnn_conv_q_dot_avx2(int32_t *acc, const int16_t *xk, const int16_t *wc, uint32_t pairs, uint32_t c8)
 {
@@ -93,55 +92,4 @@ void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_
         _mm_storel_epi64((__m128i *)((uint8_t *)y + first + l), r16);
     }
     ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
-}
-
-/* 16 input bytes as int16 x - zx. */
-static inline __m256i dw_x16(const uint8_t *x, int is_u8, __m256i zx)
-{
-    const __m128i v = _mm_loadu_si128((const __m128i *)x);
-    return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
-}
-
-/* Depthwise (kernels_i8.h ecnn_conv_q_dw_kernel): 16 channels at a time, two taps per
- * _mm256_madd_epi16: the channels' (x - zx) of taps i and i+1 interleaved against their weights
- * give x_i w_i + x_i1 w_i1 per channel in int32 (|x - zx|, |w - zw| <= 255: exact). The
- * interleave works within 128-bit halves, so lo holds channels 0-3 and 8-11, hi 4-7 and 12-15;
- * the stores put them back in order. */
-void ecnn_conv_q_dw_avx2(int32_t *acc, const void *x, const size_t *xoff, const uint32_t *tap, uint32_t taps,
-                         const int16_t *wc, uint32_t wstride, uint32_t count, const ecnn_qlinear_params *q)
-{
-    const int is_u8 = q->x_type == ECNN_Q_U8;
-    const int32_t zx = q->x_zero_point;
-    const __m256i z = _mm256_set1_epi16((int16_t)zx), zero = _mm256_setzero_si256();
-    const uint8_t *x8 = (const uint8_t *)x;
-    uint32_t c = 0, i;
-    for (; c + 16 <= count; c += 16) {
-        __m256i lo = zero, hi = zero;
-        for (i = 0; i + 2 <= taps; i += 2) {
-            const __m256i x0 = dw_x16(x8 + xoff[i] + c, is_u8, z), x1 = dw_x16(x8 + xoff[i + 1] + c, is_u8, z);
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wc + (size_t)tap[i] * wstride + c));
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wc + (size_t)tap[i + 1] * wstride + c));
-            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, x1), _mm256_unpacklo_epi16(w0, w1)));
-            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, x1), _mm256_unpackhi_epi16(w0, w1)));
-        }
-        if (i < taps) { /* an odd last tap, paired with zeros */
-            const __m256i x0 = dw_x16(x8 + xoff[i] + c, is_u8, z);
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wc + (size_t)tap[i] * wstride + c));
-            lo = _mm256_add_epi32(lo,
-                                  _mm256_madd_epi16(_mm256_unpacklo_epi16(x0, zero), _mm256_unpacklo_epi16(w0, zero)));
-            hi = _mm256_add_epi32(hi,
-                                  _mm256_madd_epi16(_mm256_unpackhi_epi16(x0, zero), _mm256_unpackhi_epi16(w0, zero)));
-        }
-        _mm256_storeu_si256((__m256i *)(acc + c), _mm256_permute2x128_si256(lo, hi, 0x20));
-        _mm256_storeu_si256((__m256i *)(acc + c + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
-    }
-    if (c < count) { /* the last < 16 channels */
-        uint32_t l;
-        for (l = c; l < count; l++) acc[l] = 0;
-        for (i = 0; i < taps; i++) {
-            const uint8_t *xi = x8 + xoff[i];
-            const int16_t *wi = wc + (size_t)tap[i] * wstride;
-            for (l = c; l < count; l++) acc[l] += ((is_u8 ? (int32_t)xi[l] : (int32_t)(int8_t)xi[l]) - zx) * wi[l];
-        }
-    }
 }

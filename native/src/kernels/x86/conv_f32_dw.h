@@ -19,6 +19,7 @@
  *   static dw_mask dw_lanes(dw_mask m, uint32_t v, uint32_t nv);  the lanes of vector v of nv
  *   static VF dw_load(const float *p, uint32_t v, dw_mask k);      vector v at p, lanes k
  *   static void dw_store(float *p, uint32_t v, dw_mask k, VF r);
+ *   static dw_mask dw_first_lanes(uint32_t r);                     lanes [0, r) of one vector
  *
  * (masked lanes read no memory and are not stored), and the run
  *
@@ -70,11 +71,14 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
 #error "DW_VECS is 2 or 4"
 #endif
 static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
-                                  uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, dw_mask m)
+                                  uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, dw_mask m,
+                                  const int flat)
 {
     const VF zero = VF_ZERO();
     const uint32_t act = g->act->act;
-    const size_t x_pix = g->x_pix, y_pix = g->y_pix;
+    /* the flat path's steps are one vector: constants, so the loads take immediate offsets */
+    const size_t x_pix = flat ? VF_LANES : g->x_pix, y_pix = flat ? VF_LANES : g->y_pix, w_tap = flat ? VF_LANES : g->o;
+    const size_t w_row = flat ? (size_t)nkx * VF_LANES : g->w_row; /* flat: every kx tap */
     uint32_t ky, kx;
 #define DW_DECL(J, V) VF a##J##_##V = zero;
 #define DW_DECL_V(V) DW_EACH_PIX(DW_DECL, V)
@@ -82,8 +86,8 @@ static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g
 #undef DW_DECL_V
 #undef DW_DECL
     for (ky = 0; ky < nky; ky++) {
-        const float *xr = xp + ky * g->x_row, *wr = wp + ky * g->w_row;
-        for (kx = 0; kx < nkx; kx++, xr += g->x_tap, wr += g->o) {
+        const float *xr = xp + ky * g->x_row, *wr = wp + ky * w_row;
+        for (kx = 0; kx < nkx; kx++, xr += g->x_tap, wr += w_tap) {
 #define DW_MAC(J, V)                                                                                                   \
     if (J < np) a##J##_##V = VF_MAC(a##J##_##V, dw_load(xr + J * x_pix, V, k), wv);
 #define DW_TAP(V)                                                                                                      \
@@ -120,19 +124,33 @@ static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g
 /* A run of npix pixels in blocks of np (4 or 8), the rest in blocks of 4, 2 and 1. */
 static ALWAYS_INLINE void dw_pixels(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                     uint32_t nky, uint32_t nkx, uint32_t npix, const uint32_t np, const uint32_t nv,
-                                    dw_mask m)
+                                    dw_mask m, const int flat)
 {
+    const size_t x_pix = flat ? VF_LANES : g->x_pix, y_pix = flat ? VF_LANES : g->y_pix;
     uint32_t j = 0;
-    for (; j + np <= npix; j += np) dw_tile(yp + j * g->y_pix, xp + j * g->x_pix, g, wp, b, nky, nkx, np, nv, m);
+    for (; j + np <= npix; j += np) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, np, nv, m, flat);
     if (np > 4 && npix - j >= 4) {
-        dw_tile(yp + j * g->y_pix, xp + j * g->x_pix, g, wp, b, nky, nkx, 4, nv, m);
+        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 4, nv, m, flat);
         j += 4;
     }
     if (npix - j >= 2) {
-        dw_tile(yp + j * g->y_pix, xp + j * g->x_pix, g, wp, b, nky, nkx, 2, nv, m);
+        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 2, nv, m, flat);
         j += 2;
     }
-    if (npix - j >= 1) dw_tile(yp + j * g->y_pix, xp + j * g->x_pix, g, wp, b, nky, nkx, 1, nv, m);
+    if (npix - j >= 1) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 1, nv, m, flat);
+}
+
+/* The flat path's run: len floats of pixels x channels (C dividing the vector width) from yp /
+ * xp, the taps' weights and the bias repeated over a vector (dw_flat_weights), one vector per
+ * "pixel" and a last one under a mask. */
+static NOINLINE void dw_flat(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
+                             uint32_t nky, uint32_t nkx, uint32_t len)
+{
+    const uint32_t nvec = len / VF_LANES, rest = len % VF_LANES;
+    dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), 1);
+    if (rest)
+        dw_tile(yp + (size_t)nvec * VF_LANES, xp + (size_t)nvec * VF_LANES, g, wp, b, nky, nkx, 1, 1,
+                dw_first_lanes(rest), 1);
 }
 
 /* The activations other than none, Relu and Clip (dw_tile applies those two in
@@ -182,7 +200,7 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     float wrep[DW_FLAT_TAPS * VF_LANES], brep[VF_LANES];
     const float *bt = b ? b + t->o0 : NULL;
     const int flat = dw_flat_weights(p, t, w, b, wrep, brep);
-    conv_geom g, col, fg;
+    conv_geom g, col;
     uint32_t m, end, r, ox, full0, full1;
     (void)n; /* rows and channels come from the tile */
     g.o = p->o;
@@ -195,9 +213,6 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     col = g; /* a border column: one pixel a row */
     col.x_pix = (size_t)p->stride_h * p->w * p->c;
     col.y_pix = (size_t)p->ow * p->o;
-    fg = g; /* the flat path: a vector of pixels x channels is a "pixel" */
-    fg.o = fg.x_pix = fg.y_pix = VF_LANES;
-    fg.w_row = (size_t)p->kw * VF_LANES;
     ecnn_full_columns(p, &full0, &full1);
     for (m = t->m0; m < t->m1; m = end) {
         const uint32_t s = m / p->oh, oy = m % p->oh;
@@ -227,12 +242,8 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
                 nky ? ((iy0 + (size_t)r * p->stride_h) * p->w + (size_t)full0 * p->stride_w - p->pad_left) * p->c : 0;
             float *yp = yr + ((size_t)r * p->ow + full0) * g.o;
             if (flat) {
-                const uint32_t len = (full1 - full0) * p->c, nvec = len / VF_LANES, rest = len % VF_LANES;
-                const float *wf = wrep + (size_t)ky0 * p->kw * VF_LANES;
-                dw_block(yp, xs + x0, &fg, wf, b ? brep : NULL, nky, p->kw, nvec, VF_LANES);
-                if (rest)
-                    dw_block(yp + (size_t)nvec * VF_LANES, xs + x0 + (size_t)nvec * VF_LANES, &fg, wf, b ? brep : NULL,
-                             nky, p->kw, 1, rest);
+                dw_flat(yp, xs + x0, &g, wrep + (size_t)ky0 * p->kw * VF_LANES, b ? brep : NULL, nky, p->kw,
+                        (full1 - full0) * p->c);
             } else
                 dw_block(yp, xs + x0, &g, w + (size_t)ky0 * p->kw * g.o + t->o0, bt, nky, p->kw, full1 - full0, count);
         }

@@ -31,6 +31,14 @@ static ALWAYS_INLINE void dw_store(float *p, uint32_t v, dw_mask m, __m256 r)
         _mm256_storeu_ps(p + 8 * v, r);
 }
 
+static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
+{
+    dw_mask m;
+    m.masked = r < 8;
+    m.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return m;
+}
+
 #define DW_PIX 8u  /* 8 accumulators + 1 weight vector + 1 input vector of the 16 ymm registers */
 #define DW_VECS 2u /* 16 channels (in blocks of 4 pixels) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2
@@ -50,13 +58,13 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
         m.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
         if (width == 16) {
             m.masked = 0;
-            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 4, 2, m);
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 4, 2, m, 0);
         } else if (width == 8) {
             m.masked = 0;
-            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m);
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m, 0);
         } else {
             m.masked = 1;
-            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m);
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m, 0);
         }
         c0 += width;
     }

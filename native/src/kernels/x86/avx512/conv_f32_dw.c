@@ -23,6 +23,11 @@ static ALWAYS_INLINE void dw_store(float *p, uint32_t v, dw_mask k, __m512 r)
     _mm512_mask_storeu_ps(p + 16 * v, k, r);
 }
 
+static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
+{
+    return (__mmask16)((1u << r) - 1u);
+}
+
 #define DW_PIX 8u  /* 8 x 2 accumulators + 2 weight vectors + 1 input vector of the 32 zmm registers */
 #define DW_VECS 4u /* 64 channels (in blocks of 4 pixels) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx512
@@ -38,7 +43,7 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
         float *yc = yp + c0;
         const float *xc = xp + c0, *wc = wp + c0, *bc = b ? b + c0 : NULL;
         /* whole vectors under a constant mask: plain loads the multiply-adds take from memory */
-#define DW_RUN(NP, NV, M) dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, NP, NV, M)
+#define DW_RUN(NP, NV, M) dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, NP, NV, M, 0)
 #define DW_NV(M)                                                                                                       \
     switch (nv) {                                                                                                      \
     case 1: DW_RUN(8, 1, M); break;                                                                                    \

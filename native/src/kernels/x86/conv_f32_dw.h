@@ -9,7 +9,8 @@
  *   pixels x channels: x of tap (ky, kx) is then contiguous too, and the tap's weights one
  *   vector repeating its C values, so every lane is used (vectors are the run's "pixels");
  * - each border column (ox whose window reaches into the left / right padding) down the rows
- *   of a sample that share their ky taps: one run, a row apart.
+ *   of a sample that share their ky taps: one run, a row apart; every column so when the rows
+ *   outnumber a row's interior pixels.
  *
  * The includer defines VF_BITS (vec_f32.h), DW_PIX (the most pixels of a block), DW_VECS (the
  * most vectors of channels a block takes), DW_KERNEL (the kernel's name), the lane masks of a
@@ -218,15 +219,18 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
         const uint32_t s = m / p->oh, oy = m % p->oh;
         const float *xs = x + (size_t)s * p->h * p->w * p->c + t->o0;
         float *yr = y + ((size_t)s * p->oh + oy) * p->ow * g.o + t->o0;
-        uint32_t ky0, ky1, nky;
+        uint32_t ky0, ky1, nky, interior;
         size_t iy0;
         end = dw_row_run(p, t, m, &ky0, &ky1);
         nky = ky1 > ky0 ? ky1 - ky0 : 0;
+        /* the interior by rows, unless the run has more rows than a row has interior pixels
+         * (narrow maps such as DS-CNN's 5 columns): then every column goes down the rows */
+        interior = full1 > full0 && (flat || end - m <= full1 - full0) ? full1 - full0 : 0;
         /* inside x when there are ky taps (otherwise no x is read) */
         iy0 = nky ? (size_t)oy * p->stride_h + (size_t)ky0 * p->dilation_h - p->pad_top : 0;
-        for (ox = 0; ox < p->ow; ox++) { /* border columns down the run's rows */
+        for (ox = 0; ox < p->ow; ox++) { /* columns down the run's rows */
             uint32_t kx0, kx1;
-            if (ox == full0 && full1 > full0) ox = full1;
+            if (ox == full0) ox += interior;
             if (ox >= p->ow) break;
             ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
             if (kx0 < kx1 && nky)
@@ -237,15 +241,15 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
             else /* windows wholly in the padding: no term, the bias alone */
                 dw_block(yr + (size_t)ox * g.o, xs, &col, w, bt, 0, 0, end - m, count);
         }
-        for (r = 0; r < end - m && full1 > full0; r++) { /* each row's interior (no x read without ky taps) */
+        for (r = 0; r < end - m && interior; r++) { /* each row's interior (no x read without ky taps) */
             const size_t x0 =
                 nky ? ((iy0 + (size_t)r * p->stride_h) * p->w + (size_t)full0 * p->stride_w - p->pad_left) * p->c : 0;
             float *yp = yr + ((size_t)r * p->ow + full0) * g.o;
             if (flat) {
                 dw_flat(yp, xs + x0, &g, wrep + (size_t)ky0 * p->kw * VF_LANES, b ? brep : NULL, nky, p->kw,
-                        (full1 - full0) * p->c);
+                        interior * p->c);
             } else
-                dw_block(yp, xs + x0, &g, w + (size_t)ky0 * p->kw * g.o + t->o0, bt, nky, p->kw, full1 - full0, count);
+                dw_block(yp, xs + x0, &g, w + (size_t)ky0 * p->kw * g.o + t->o0, bt, nky, p->kw, interior, count);
         }
         if (act_after) dw_act(yr, g.o, (end - m) * p->ow, count, &p->act);
     }

@@ -64,12 +64,14 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
 #error "DW_PIX is 8"
 #endif
 #define DW_EACH_PIX(M, V) M(0, V) M(1, V) M(2, V) M(3, V) M(4, V) M(5, V) M(6, V) M(7, V)
-#if DW_VECS == 4
+#if DW_VECS == 8
+#define DW_EACH_VEC(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7)
+#elif DW_VECS == 4
 #define DW_EACH_VEC(M) M(0) M(1) M(2) M(3)
 #elif DW_VECS == 2
 #define DW_EACH_VEC(M) M(0) M(1)
 #else
-#error "DW_VECS is 2 or 4"
+#error "DW_VECS is 2, 4 or 8"
 #endif
 static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                   uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, dw_mask m,

@@ -29,15 +29,19 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
 }
 
 #define DW_PIX 8u  /* 8 x 2 accumulators + 2 weight vectors + 1 input vector of the 32 zmm registers */
-#define DW_VECS 4u /* 64 channels (in blocks of 4 pixels) */
+#define DW_VECS 8u /* 128 channels (in blocks of 2 pixels; 64 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx512
 #include "kernels/x86/conv_f32_dw.h"
 
 static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
                      uint32_t nkx, uint32_t npix, uint32_t count)
 {
-    uint32_t c0;
-    for (c0 = 0; c0 < count;) {
+    uint32_t c0 = 0;
+    /* runs of one or two pixels (a small map's border pixels) take 128 channels a block, 8
+     * independent sums a pixel, where 64 would leave a 4-deep chain of multiply-adds idle */
+    for (; npix <= 2 && count - c0 >= 128; c0 += 128)
+        dw_pixels(yp + c0, xp + c0, g, wp + c0, b ? b + c0 : NULL, nky, nkx, npix, 2, 8, (__mmask16)0xFFFFu, 0);
+    while (c0 < count) {
         const uint32_t width = count - c0 < 64 ? count - c0 : 64, nv = (width + 15) / 16;
         const __mmask16 last = (__mmask16)(width % 16 ? (1u << (width % 16)) - 1u : 0xFFFFu);
         float *yc = yp + c0;

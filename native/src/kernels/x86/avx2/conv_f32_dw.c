@@ -1,7 +1,8 @@
 /* AVX2 depthwise float conv (CONV_2D with group == C == O) over HWIO weights
- * (x86/conv_f32_dw.h): blocks of 4 pixels x 16 channels (two ymm each) or 8 pixels x 8
- * channels (one ymm; a last 1..7 channels under a mask), one F32_MAC per term in the reference order, then the bias:
- * bit-identical to the level's reference (ecnn_conv2d_f32_ref_fma). */
+ * (x86/conv_f32_dw.h): blocks of 4 pixels x 16 channels (two ymm each), 8 pixels x 8 channels
+ * (one ymm; a last 1..7 channels under a mask) or, for runs of one or two pixels, 2 pixels x
+ * 32 channels; one F32_MAC per term in the reference order, then the bias: bit-identical to
+ * the level's reference (ecnn_conv2d_f32_ref_fma). */
 #define VF_BITS 256
 #include "kernels/x86/vec_f32.h"
 
@@ -40,7 +41,7 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
 }
 
 #define DW_PIX 8u  /* 8 accumulators + 1 weight vector + 1 input vector of the 16 ymm registers */
-#define DW_VECS 2u /* 16 channels (in blocks of 4 pixels) */
+#define DW_VECS 4u /* 32 channels (in blocks of 2 pixels; 16 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2
 #include "kernels/x86/conv_f32_dw.h"
 
@@ -48,8 +49,14 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
                      uint32_t nkx, uint32_t npix, uint32_t count)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    uint32_t c0;
-    for (c0 = 0; c0 < count;) {
+    const dw_mask whole = {0, _mm256_set1_epi32(-1)};
+    uint32_t c0 = 0;
+    /* runs of one or two pixels (a small map's border pixels, 3x3 maps) take 32 channels a
+     * block, 4 independent sums a pixel, where 16 would leave a 2-deep chain of multiply-adds
+     * idle */
+    for (; npix <= 2 && count - c0 >= 32; c0 += 32)
+        dw_pixels(yp + c0, xp + c0, g, wp + c0, b ? b + c0 : NULL, nky, nkx, npix, 2, 4, whole, 0);
+    while (c0 < count) {
         const uint32_t rest = count - c0;
         const uint32_t width = rest >= 16 ? 16 : rest >= 8 ? 8 : rest;
         dw_mask m;

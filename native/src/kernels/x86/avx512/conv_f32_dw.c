@@ -1,7 +1,8 @@
 /* AVX-512 depthwise float conv (CONV_2D with group == C == O) over HWIO weights
- * (x86/conv_f32_dw.h): blocks of 4 pixels x 64 or 48 channels, or 8 pixels x 32 or 16 (a
- * last 1..15 channels under an opmask), one vfmadd per term (every AVX-512 CPU has FMA) in the
- * reference order, then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. */
+ * (x86/conv_f32_dw.h): blocks of 4 pixels x 64 or 48 channels, 8 pixels x 32 or 16 (a last
+ * 1..15 channels under an opmask) or, for runs of one or two pixels, 2 pixels x 128; one
+ * vfmadd per term (every AVX-512 CPU has FMA) in the reference order, then the bias:
+ * bit-identical to ecnn_conv2d_f32_ref_fma. */
 #define VF_BITS 512
 #include "kernels/x86/vec_f32.h"
 

@@ -40,7 +40,7 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
     return m;
 }
 
-#define DW_PIX 8u  /* 8 accumulators + 1 weight vector + 1 input vector of the 16 ymm registers */
+#define DW_PIX 8u  /* at most 8 accumulators (8 x 1, 4 x 2, 2 x 4) + weights + an input of the 16 ymm */
 #define DW_VECS 4u /* 32 channels (in blocks of 2 pixels; 16 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2
 #include "kernels/x86/conv_f32_dw.h"

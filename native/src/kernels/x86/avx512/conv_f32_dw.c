@@ -29,7 +29,7 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
     return (__mmask16)((1u << r) - 1u);
 }
 
-#define DW_PIX 8u  /* 8 x 2 accumulators + 2 weight vectors + 1 input vector of the 32 zmm registers */
+#define DW_PIX 8u  /* at most 16 accumulators (8 x 2, 4 x 4, 2 x 8) + weights + an input of the 32 zmm */
 #define DW_VECS 8u /* 128 channels (in blocks of 2 pixels; 64 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx512
 #include "kernels/x86/conv_f32_dw.h"

@@ -301,7 +301,8 @@ void test_conv_cnn_shapes(void)
 }
 
 /* Depthwise float convs against the reference bit for bit, whole and in random tiles: channel
- * counts that divide a vector (the flat path: 1, 2, 4, 8), leave a rest (3, 12, 24, 144) or fill
+ * counts that divide a vector (the flat path: 1, 2, 4, 8; half a vector with 3 kx taps its
+ * shifted-half loads), leave a rest (3, 12, 24, 144) or fill
  * whole vectors (16, 64); 3x3 and 5x5 (and 1x3, 3x1) windows, strides 1 and 2 on either axis,
  * padding 0..2, dilation 1 and 2, every activation, batch 1..3; rows wide enough for several
  * blocks of pixels and a rest, with border columns and rows wholly in the padding. */

@@ -21,6 +21,7 @@
  *   static VF dw_load(const float *p, uint32_t v, dw_mask k);      vector v at p, lanes k
  *   static void dw_store(float *p, uint32_t v, dw_mask k, VF r);
  *   static dw_mask dw_first_lanes(uint32_t r);                     lanes [0, r) of one vector
+ *   static VF dw_half(VF lo, VF hi);                               lo's upper half, hi's lower
  *
  * (masked lanes read no memory and are not stored), and the run
  *
@@ -73,10 +74,17 @@ static void dw_block(float *yp, const float *xp, const conv_geom *g, const float
 #else
 #error "DW_VECS is 2, 4 or 8"
 #endif
+/* How a block walks its taps: DW_GENERAL (g's steps); DW_FLAT (the flat path: one vector from
+ * "pixel" to "pixel" and from tap to tap in w); DW_FLAT_HALF3 (the flat path with 3 kx taps,
+ * dilation 1 and C half a vector: tap 0 reads vector J, tap 2 vector J + 1 and tap 1 the half
+ * between them (dw_half), so each x vector is loaded once, aligned, for 3 terms). */
+enum { DW_GENERAL, DW_FLAT, DW_FLAT_HALF3 };
+
 static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                   uint32_t nky, uint32_t nkx, const uint32_t np, const uint32_t nv, dw_mask m,
-                                  const int flat)
+                                  const int mode)
 {
+    const int flat = mode != DW_GENERAL;
     const VF zero = VF_ZERO();
     const uint32_t act = g->act->act;
     /* the flat path's steps are one vector: constants, so the loads take immediate offsets */
@@ -90,6 +98,20 @@ static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g
 #undef DW_DECL
     for (ky = 0; ky < nky; ky++) {
         const float *xr = xp + ky * g->x_row, *wr = wp + ky * w_row;
+        if (mode == DW_FLAT_HALF3) {
+            const dw_mask k = dw_first_lanes(VF_LANES);
+            const VF w0 = dw_load(wr, 0, k), w1 = dw_load(wr + VF_LANES, 0, k), w2 = dw_load(wr + 2 * VF_LANES, 0, k);
+            VF lo = dw_load(xr, 0, k), hi;
+#define DW_HALF(J, V)                                                                                                  \
+    if (J < np) {                                                                                                      \
+        hi = dw_load(xr + (J + 1) * VF_LANES, 0, k);                                                                   \
+        a##J##_##V = VF_MAC(VF_MAC(VF_MAC(a##J##_##V, lo, w0), dw_half(lo, hi), w1), hi, w2);                          \
+        lo = hi;                                                                                                       \
+    }
+            DW_EACH_PIX(DW_HALF, 0)
+#undef DW_HALF
+            continue;
+        }
         for (kx = 0; kx < nkx; kx++, xr += g->x_tap, wr += w_tap) {
 #define DW_MAC(J, V)                                                                                                   \
     if (J < np) a##J##_##V = VF_MAC(a##J##_##V, dw_load(xr + J * x_pix, V, k), wv);
@@ -127,33 +149,37 @@ static ALWAYS_INLINE void dw_tile(float *yp, const float *xp, const conv_geom *g
 /* A run of npix pixels in blocks of np (4 or 8), the rest in blocks of 4, 2 and 1. */
 static ALWAYS_INLINE void dw_pixels(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                     uint32_t nky, uint32_t nkx, uint32_t npix, const uint32_t np, const uint32_t nv,
-                                    dw_mask m, const int flat)
+                                    dw_mask m, const int mode)
 {
+    const int flat = mode != DW_GENERAL;
     const size_t x_pix = flat ? VF_LANES : g->x_pix, y_pix = flat ? VF_LANES : g->y_pix;
     uint32_t j = 0;
-    for (; j + np <= npix; j += np) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, np, nv, m, flat);
+    for (; j + np <= npix; j += np) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, np, nv, m, mode);
     if (np > 4 && npix - j >= 4) {
-        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 4, nv, m, flat);
+        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 4, nv, m, mode);
         j += 4;
     }
     if (npix - j >= 2) {
-        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 2, nv, m, flat);
+        dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 2, nv, m, mode);
         j += 2;
     }
-    if (npix - j >= 1) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 1, nv, m, flat);
+    if (npix - j >= 1) dw_tile(yp + j * y_pix, xp + j * x_pix, g, wp, b, nky, nkx, 1, nv, m, mode);
 }
 
 /* The flat path's run: len floats of pixels x channels (C dividing the vector width) from yp /
  * xp, the taps' weights and the bias repeated over a vector (dw_flat_weights), one vector per
- * "pixel" and a last one under a mask. */
+ * "pixel" and a last one under a mask; half3: DW_FLAT_HALF3's whole vectors. */
 static NOINLINE void dw_flat(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
-                             uint32_t nky, uint32_t nkx, uint32_t len)
+                             uint32_t nky, uint32_t nkx, uint32_t len, int half3)
 {
     const uint32_t nvec = len / VF_LANES, rest = len % VF_LANES;
-    dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), 1);
+    if (half3)
+        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT_HALF3);
+    else
+        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT);
     if (rest)
         dw_tile(yp + (size_t)nvec * VF_LANES, xp + (size_t)nvec * VF_LANES, g, wp, b, nky, nkx, 1, 1,
-                dw_first_lanes(rest), 1);
+                dw_first_lanes(rest), DW_FLAT);
 }
 
 /* The activations other than none, Relu and Clip (dw_tile applies those two in
@@ -203,6 +229,7 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     float wrep[DW_FLAT_TAPS * VF_LANES], brep[VF_LANES];
     const float *bt = b ? b + t->o0 : NULL;
     const int flat = dw_flat_weights(p, t, w, b, wrep, brep);
+    const int half3 = p->kw == 3 && p->dilation_w == 1 && 2 * p->c == VF_LANES;
     conv_geom g, col;
     uint32_t m, end, r, ox, full0, full1;
     (void)n; /* rows and channels come from the tile */
@@ -249,7 +276,7 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
             float *yp = yr + ((size_t)r * p->ow + full0) * g.o;
             if (flat) {
                 dw_flat(yp, xs + x0, &g, wrep + (size_t)ky0 * p->kw * VF_LANES, b ? brep : NULL, nky, p->kw,
-                        interior * p->c);
+                        interior * p->c, half3);
             } else
                 dw_block(yp, xs + x0, &g, w + (size_t)ky0 * p->kw * g.o + t->o0, bt, nky, p->kw, interior, count);
         }

@@ -40,6 +40,12 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
     return m;
 }
 
+/* The vector starting half-way through lo (its upper half, then hi's lower half). */
+static ALWAYS_INLINE __m256 dw_half(__m256 lo, __m256 hi)
+{
+    return _mm256_permute2f128_ps(lo, hi, 0x21);
+}
+
 #define DW_PIX 8u  /* at most 8 accumulators (8 x 1, 4 x 2, 2 x 4) + weights + an input of the 16 ymm */
 #define DW_VECS 4u /* 32 channels (in blocks of 2 pixels; 16 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2

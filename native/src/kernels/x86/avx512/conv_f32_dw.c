@@ -29,6 +29,12 @@ static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
     return (__mmask16)((1u << r) - 1u);
 }
 
+/* The vector starting half-way through lo (its upper half, then hi's lower half). */
+static ALWAYS_INLINE __m512 dw_half(__m512 lo, __m512 hi)
+{
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), 8));
+}
+
 #define DW_PIX 8u  /* at most 16 accumulators (8 x 2, 4 x 4, 2 x 8) + weights + an input of the 32 zmm */
 #define DW_VECS 8u /* 128 channels (in blocks of 2 pixels; 64 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx512

@@ -159,6 +159,7 @@ int main(void)
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
+        RUN_TEST(test_conv_depthwise);
         RUN_TEST(test_binary_f32);
         RUN_TEST(test_avgpool_f32);
         RUN_TEST(test_quantize_dequantize);

@@ -58,6 +58,45 @@ void test_fc_f32_panel16(void)
     }
 }
 
+/* FULLY_CONNECTED_G4's kernel (the level's, ops/fully_connected_g4.c) against
+ * ecnn_fully_connected_g4_f32_ref on plain and packed weights, bit for bit: K around the groups of
+ * four (tails of a pair, a single, both) and across a K block (256), O not a multiple of 16,
+ * batch 1..MAX_N, with and without bias, every activation. Then a sum that a fused multiply-add
+ * would change (test_fc_f32_fused_mac's): G4 never fuses, at any level. */
+void test_fc_g4_panel16(void)
+{
+    static const uint32_t ks[] = {1, 2, 3, 4, 5, 6, 7, 8, 17, 255, 258, 300, 529};
+    static const uint32_t os[] = {1, 5, 16, 17, 33, 64, 67, 139};
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_g4_config, f32, isa);
+    const float e = 1.0f / 4096.0f, x2[2] = {1.0f, 1.0f + e}, w2[2] = {-(1.0f + 2.0f * e), 1.0f + e};
+    float w2_packed[16 * 2], y2 = -1.0f;
+    ecnn_act_params act_none;
+    uint32_t k, o, n, i, trial;
+    memset(&act_none, 0, sizeof act_none);
+    for (trial = 0; fc_trial_shape(trial, ks, COUNT_OF(ks), os, COUNT_OF(os), 1, &k, &o, &n); trial++) {
+        const float *b = trial % 3 ? bf : NULL;
+        ecnn_act_params act;
+        act.act = trial % 8;
+        act.act_p0 = act.act == ECNN_ACT_CLIP ? -0.5f : 0.01f;
+        act.act_p1 = 0.5f;
+        for (i = 0; i < n * k; i++) xf[i] = frand();
+        for (i = 0; i < o * k; i++) wf[i] = frand();
+        for (i = 0; i < o; i++) bf[i] = frand();
+        pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+        ecnn_fully_connected_g4_f32_ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+        ecnn_fully_connected_g4_f32_ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act,
+                                        ECNN_LAYOUT_FC_PANEL16);
+        fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
+        CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
+        CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+        if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
+            fprintf(stderr, "  %s differs at n=%u k=%u o=%u act=%u\n", fast->name, n, k, o, act.act);
+    }
+    pack_f32(w2_packed, w2, 1, 2, ECNN_LAYOUT_FC_PANEL16);
+    fast->fn(&y2, x2, w2_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act_none);
+    CHECK(y2 == 0.0f); /* fused: 2^-24 */
+}
+
 /* The FC kernels' term is fused exactly where the level says (fused_mac: kernels.h ecnn_mac), in
  * the reference and the fast kernel alike: (1 + 2^-12)^2 - (1 + 2^-11) is 2^-24 with one
  * rounding, and 0 when the product is rounded first (1 + 2^-11 + 2^-24 is a tie, to even

@@ -1,7 +1,7 @@
 /* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (docs/file-format.md), float or int8. Packed
  * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
  * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4, with that op's
- * kernel. */
+ * kernels (ops/fully_connected_g4.c). */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"
@@ -113,7 +113,7 @@ typedef struct {
     const ecnn_fc_f32_impl *f32;
     const ecnn_fc_f32_ref_impl *f32_ref;
     const ecnn_fc_q_impl *q_fast;
-    int q_ref, g4;
+    int q_ref;
     void *y;
     const void *x, *w, *b;
     uint32_t n, k, o, layout;
@@ -130,17 +130,17 @@ static void fc_tile(const void *ctx, const ecnn_tile *t)
     else if (j->f32_ref)
         j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
                        t, j->act, j->layout);
-    else if (j->g4)
-        ecnn_fully_connected_g4_f32_ref((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b,
-                                        j->n, j->k, j->o, t, j->act);
     else if (j->q_fast)
         j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
     else
         ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
 }
 
+static const ecnn_fc_f32_ref_impl fc_g4_ref = ECNN_IMPL(ecnn_fully_connected_g4_f32_ref);
+
 const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
+    const int g4 = op->op_type == ECNN_OP_FULLY_CONNECTED_G4;
     ecnn_tensor_rec x, w, b, y;
     fc_job j;
     const char *name;
@@ -153,10 +153,13 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
     j.k = w.dims[1];
     j.o = w.dims[0];
     j.layout = w.layout;
-    j.g4 = op->op_type == ECNN_OP_FULLY_CONNECTED_G4;
-    j.act = j.g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
-    if (j.g4) { /* float, plain weights: the reference in onnxruntime's order */
-        name = "fully_connected_g4_f32_ref";
+    j.act = g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
+    if (g4) { /* float, onnxruntime's order: FC_PANEL16 weights the level's kernel, else the reference */
+        if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
+            j.f32 = ECNN_KERNEL(ecnn_fc_g4_config, f32, r->m->isa);
+        else
+            j.f32_ref = &fc_g4_ref;
+        name = j.f32 ? j.f32->name : j.f32_ref->name;
     } else if (x.dtype != ECNN_DTYPE_F32) {
         ecnn_qlinear_params_from(r->m, &x, &w, &y, j.act->act, &j.q);
         if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference) {

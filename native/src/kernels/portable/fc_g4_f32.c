@@ -8,16 +8,25 @@
 #define G4_SAMPLES 4u
 #define LANES ECNN_PANEL_F32
 
-/* acc[l] = (((x0 w0[l] + x1 w1[l]) + x2 w2[l]) + x3 w3[l]) + acc[l], the first `terms` (1, 2 or 4)
- * of those products (the reference's group, pair or single). */
+/* acc[l] = (((x0 w0[l] + x1 w1[l]) + x2 w2[l]) + x3 w3[l]) + acc[l] for the first `terms` (4, 2
+ * or 1: the reference's group, pair or single) of those products; one loop over the lanes per
+ * case, so that a group stays in vector registers. */
 static inline void g4_group(float *acc, const float *x, const float *w, uint32_t terms)
 {
-    float group[LANES];
-    uint32_t l, i;
-    for (l = 0; l < LANES; l++) group[l] = x[0] * w[l];
-    for (i = 1; i < terms; i++)
-        for (l = 0; l < LANES; l++) group[l] = group[l] + x[i] * w[i * LANES + l];
-    for (l = 0; l < LANES; l++) acc[l] = group[l] + acc[l];
+    uint32_t l;
+    if (terms == 4) {
+        for (l = 0; l < LANES; l++) {
+            float group = x[0] * w[l];
+            group = group + x[1] * w[LANES + l];
+            group = group + x[2] * w[2 * LANES + l];
+            group = group + x[3] * w[3 * LANES + l];
+            acc[l] = group + acc[l];
+        }
+    } else if (terms == 2) {
+        for (l = 0; l < LANES; l++) acc[l] = (x[0] * w[l] + x[1] * w[LANES + l]) + acc[l];
+    } else {
+        for (l = 0; l < LANES; l++) acc[l] = x[0] * w[l] + acc[l];
+    }
 }
 
 void ecnn_fc_g4_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,

@@ -1,10 +1,7 @@
 /* AVX2 FULLY_CONNECTED_G4 kernel over FC_PANEL16 weights (x86/fc_g4_f32.h): two ymm hold a row
- * of a panel; tiles of up to 4 samples (8 accumulators of the 16 ymm registers), 4 panels side
- * by side at batch 1. */
+ * of a panel; tiles of up to 8 samples x one ymm of outputs, 4 panels side by side at batch 1. */
 #define VF_BITS 256
 #define G4_KERNEL ecnn_fc_g4_f32_panel16_avx2
-#define G4_TILE_S 4u
-#define G4_ROW_P 4u
 #include "kernels/x86/fc_g4_f32.h"
 
 ecnn_fc_f32_kernel G4_KERNEL;

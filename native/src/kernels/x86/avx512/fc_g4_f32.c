@@ -1,9 +1,7 @@
 /* AVX-512 FULLY_CONNECTED_G4 kernel over FC_PANEL16 weights (x86/fc_g4_f32.h): one zmm holds a
- * row of a panel; tiles of up to 8 samples, 4 panels side by side at batch 1. */
+ * row of a panel; tiles of up to 8 samples x one panel, 4 panels side by side at batch 1. */
 #define VF_BITS 512
 #define G4_KERNEL ecnn_fc_g4_f32_panel16_avx512
-#define G4_TILE_S 8u
-#define G4_ROW_P 4u
 #include "kernels/x86/fc_g4_f32.h"
 
 ecnn_fc_f32_kernel G4_KERNEL;

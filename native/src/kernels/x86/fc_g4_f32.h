@@ -72,45 +72,48 @@ static ALWAYS_INLINE void g4_tile(float *y, const float *x, const float *w, cons
                                   int first, uint32_t prefetch)
 {
     const size_t panel = (size_t)ECNN_PANEL_F32 * k;
-    const float *xs[8];
+    const float *xs[8], *xg[8];
     VF acc[8 * 4];
     uint32_t s, v, i;
     G4_UNROLL
-    for (s = 0; s < ts; s++) xs[s] = x + (size_t)(s < ns ? s : 0) * k;
-    G4_UNROLL
-    for (s = 0; s < ts; s++) G4_UNROLL
-    for (v = 0; v < nv; v++) {
-        const uint32_t lanes = g4_lanes(width, v);
-        const float *from = first ? bias : y + (size_t)s * o;
-        acc[s * nv + v] = lanes && from ? g4_load_part(from + v * VF_LANES, lanes) : VF_ZERO();
+    for (s = 0; s < ts; s++) {
+        const uint32_t row = s < ns ? s : 0; /* a missing row reads sample 0's */
+        const float *from = first ? bias : y + (size_t)row * o;
+        xs[s] = x + (size_t)row * k;
+        G4_UNROLL
+        for (v = 0; v < nv; v++) {
+            const uint32_t lanes = g4_lanes(width, v);
+            acc[s * nv + v] = lanes && from ? g4_load_part(from + v * VF_LANES, lanes) : VF_ZERO();
+        }
     }
     for (i = 0; i + 4 <= kc; i += 4) {
-        const float *xg[8];
-        if (prefetch) G4_UNROLL
-        for (v = 0; v < nv; v += G4_VECS)
-            _mm_prefetch((const char *)(w + v / G4_VECS * panel + (size_t)i * 16) + prefetch, _MM_HINT_T0);
+        if (prefetch) {
+            G4_UNROLL
+            for (v = 0; v < nv; v += G4_VECS)
+                _mm_prefetch((const char *)(w + v / G4_VECS * panel + (size_t)i * 16) + prefetch, _MM_HINT_T0);
+        }
         G4_UNROLL
         for (s = 0; s < ts; s++) xg[s] = xs[s] + i;
         g4_group(acc, xg, w + (size_t)i * ECNN_PANEL_F32, panel, ts, nv, 4);
     }
     if (kc - i >= 2) { /* K's tail (only the last block has one): a pair, then a single */
-        const float *xg[8];
         G4_UNROLL
         for (s = 0; s < ts; s++) xg[s] = xs[s] + i;
         g4_group(acc, xg, w + (size_t)i * ECNN_PANEL_F32, panel, ts, nv, 2);
         i += 2;
     }
     if (i < kc) {
-        const float *xg[8];
         G4_UNROLL
         for (s = 0; s < ts; s++) xg[s] = xs[s] + i;
         g4_group(acc, xg, w + (size_t)i * ECNN_PANEL_F32, panel, ts, nv, 1);
     }
     G4_UNROLL
-    for (s = 0; s < ts; s++) G4_UNROLL
-    for (v = 0; v < nv; v++) {
-        const uint32_t lanes = g4_lanes(width, v);
-        if (s < ns && lanes) g4_store_part(y + (size_t)s * o + v * VF_LANES, acc[s * nv + v], lanes);
+    for (s = 0; s < ts; s++) {
+        G4_UNROLL
+        for (v = 0; v < nv; v++) {
+            const uint32_t lanes = g4_lanes(width, v);
+            if (s < ns && lanes) g4_store_part(y + (size_t)s * o + v * VF_LANES, acc[s * nv + v], lanes);
+        }
     }
 }
 

@@ -137,7 +137,7 @@ int main(void)
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
         printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
-               ECNN_KERNEL(ecnn_fc_g4_config, f32, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_fc_config, g4, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
                ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,

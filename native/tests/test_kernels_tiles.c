@@ -44,9 +44,7 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
         ECNN_KERNEL(ecnn_fc_config, ref, isa)
             ->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
-    case TK_FC_G4:
-        ECNN_KERNEL(ecnn_fc_g4_config, f32, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act);
-        break;
+    case TK_FC_G4: ECNN_KERNEL(ecnn_fc_config, g4, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
     case TK_FC_G4_REF:
         ecnn_fully_connected_g4_f32_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;

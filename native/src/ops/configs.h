@@ -37,15 +37,9 @@ typedef struct {
     ecnn_fc_f32_impl f32;     /* FC_PANEL16 weights */
     ecnn_fc_q_impl q;         /* FC_PANEL8X4 (and _W64) weights */
     ecnn_fc_f32_ref_impl ref; /* float, any layout: the oracle (it rounds as the level, fused_mac) */
+    ecnn_fc_f32_impl g4;      /* FULLY_CONNECTED_G4, FC_PANEL16 weights (its reference rounds alike at every level) */
 } ecnn_fc_kernels;
 extern const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT];
-
-/* ops/fully_connected_g4.c: FC_PANEL16 weights (plain ones, and ECNN_RUN_REFERENCE, run
- * ecnn_fully_connected_g4_f32_ref: its rounding is the same at every level) */
-typedef struct {
-    ecnn_fc_f32_impl f32;
-} ecnn_fc_g4_kernels;
-extern const ecnn_fc_g4_kernels ecnn_fc_g4_config[ECNN_ISA_COUNT];
 
 /* ops/conv_2d.c; o_multiple: the kernel needs O / group a multiple of it (0: any) */
 typedef struct {

@@ -14,13 +14,15 @@
  * kernel tests keep checking both. The VNNI levels have their own int8 kernel
  * (vpdpbusd, samples blocked per weight load): on a Zen 4, one thread, the reference model's
  * 5 MB int8 layer ran at 267 GMAC/s at batch 64 against the AVX2 kernel's 40. armv7 NEON lists
- * no float kernel: its float arithmetic flushes subnormals to zero. */
+ * no float kernel: its float arithmetic flushes subnormals to zero. FULLY_CONNECTED_G4's kernels
+ * (g4: never fused, onnxruntime's order) give the same bits at every level. */
 #if defined(ECNN_WITH_X86)
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_avx2, ecnn_fc_f32_panel16_avx512;
+ecnn_fc_f32_kernel ecnn_fc_g4_f32_panel16_avx2, ecnn_fc_g4_f32_panel16_avx512;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2, ecnn_fc_q_panel8x4_avxvnni, ecnn_fc_q_panel8x4_avx512vnni;
 ecnn_fc_f32_ref_kernel ecnn_fully_connected_f32_ref_fma;
 #elif defined(ECNN_WITH_ARM64)
-ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon;
+ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon, ecnn_fc_g4_f32_panel16_neon;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 #elif defined(ECNN_WITH_CORTEXM)
 #include "kernels/arm/cortexm/cortexm.h"
@@ -29,16 +31,18 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable),
                            .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
-                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref)},
+                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref),
+                           .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_portable)},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2),
                        .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
-                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma)},
+                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma),
+                       .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx2)},
     [ECNN_ISA_AVXVNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avxvnni)},
-    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512)},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512), .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx512)},
     [ECNN_ISA_AVX512VNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni)},
 #elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon), .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_neon)},
     [ECNN_ISA_DOTPROD] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod)},
 #elif defined(ECNN_WITH_CORTEXM)
     [ECNN_ISA_DSP] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dsp)},
@@ -156,7 +160,7 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
     j.act = g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
     if (g4) { /* float, onnxruntime's order: FC_PANEL16 weights the level's kernel, else the reference */
         if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
-            j.f32 = ECNN_KERNEL(ecnn_fc_g4_config, f32, r->m->isa);
+            j.f32 = ECNN_KERNEL(ecnn_fc_config, g4, r->m->isa);
         else
             j.f32_ref = &fc_g4_ref;
         name = j.f32 ? j.f32->name : j.f32_ref->name;

@@ -1,27 +1,9 @@
 /* FULLY_CONNECTED_G4: a float FULLY_CONNECTED summed in onnxruntime's batch-1 SGEMM order
  * (docs/file-format.md): the float layers of int8 graphs that onnxruntime does not fuse. Plain
- * weights run the reference kernel, FC_PANEL16 weights the level's kernel below: the same sums
- * in the same order, vectorised over the 16 outputs of a panel. */
+ * weights run the reference kernel, FC_PANEL16 weights the level's kernel (the g4 slot of
+ * FULLY_CONNECTED's config, ops/fully_connected.c): the same sums in the same order, vectorised
+ * over the 16 outputs of a panel. */
 #include "core/op.h"
-#include "ops/configs.h"
-
-/* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- *
- * None fuses a multiply-add (the order is onnxruntime's), so every level gives the same bits. */
-#if defined(ECNN_WITH_X86)
-ecnn_fc_f32_kernel ecnn_fc_g4_f32_panel16_avx2, ecnn_fc_g4_f32_panel16_avx512;
-#elif defined(ECNN_WITH_ARM64)
-ecnn_fc_f32_kernel ecnn_fc_g4_f32_panel16_neon;
-#endif
-
-const ecnn_fc_g4_kernels ecnn_fc_g4_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_portable)},
-#if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx2)},
-    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx512)},
-#elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_neon)},
-#endif
-};
 
 ecnn_status ecnn_check_fully_connected_g4(const ecnn_op_ctx *c, uint64_t *macs)
 {

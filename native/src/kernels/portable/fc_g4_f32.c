@@ -23,7 +23,11 @@ static inline void g4_group(float *acc, const float *x, const float *w, uint32_t
             acc[l] = group + acc[l];
         }
     } else if (terms == 2) {
-        for (l = 0; l < LANES; l++) acc[l] = (x[0] * w[l] + x[1] * w[LANES + l]) + acc[l];
+        for (l = 0; l < LANES; l++) {
+            float group = x[0] * w[l];
+            group = group + x[1] * w[LANES + l];
+            acc[l] = group + acc[l];
+        }
     } else {
         for (l = 0; l < LANES; l++) acc[l] = x[0] * w[l] + acc[l];
     }
@@ -32,12 +36,11 @@ static inline void g4_group(float *acc, const float *x, const float *w, uint32_t
 void ecnn_fc_g4_f32_panel16_portable(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                      uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
 {
-    const uint32_t panels = (t->o1 + LANES - 1) / LANES;
-    uint32_t p, s0, s, i, l;
-    (void)n; /* samples and outputs come from the tile (o0: a multiple of the panel) */
-    for (p = t->o0 / LANES; p < panels; p++) {
-        const float *wp = w + (size_t)p * LANES * k;
-        const uint32_t o0 = p * LANES, width = t->o1 - o0 < LANES ? t->o1 - o0 : LANES;
+    uint32_t o0, s0, s, i, l;
+    (void)n;
+    for (o0 = t->o0; o0 < t->o1; o0 += LANES) { /* the tile's panels (o0: a multiple of the panel) */
+        const float *wp = w + (size_t)o0 * k;
+        const uint32_t width = t->o1 - o0 < LANES ? t->o1 - o0 : LANES;
         for (s0 = t->m0; s0 < t->m1; s0 += G4_SAMPLES) {
             const uint32_t ns = t->m1 - s0 < G4_SAMPLES ? t->m1 - s0 : G4_SAMPLES;
             float acc[G4_SAMPLES][LANES];

@@ -40,9 +40,9 @@ static inline void g4_group(float32x4_t acc[G4_TILE_S][4], const float *const *x
         for (j = 0; j < 4; j++) acc[s][j] = vaddq_f32(group[s][j], acc[s][j]);
 }
 
-/* ns (1..G4_TILE_S) samples x one panel of `width` outputs over all of K. */
+/* ns (1..G4_TILE_S) samples x one panel of `width` outputs over all of K, then the activation. */
 static inline void g4_tile(float *y, size_t o, const float *x, size_t k, const float *w, uint32_t ns, const float *bias,
-                           uint32_t width)
+                           uint32_t width, const ecnn_act_params *act)
 {
     float32x4_t acc[G4_TILE_S][4];
     const float *xs[G4_TILE_S];
@@ -66,25 +66,18 @@ static inline void g4_tile(float *y, size_t o, const float *x, size_t k, const f
     }
     for (s = 0; s < ns; s++) {
         for (j = 0; j < 4; j++) vst1q_f32(t + j * 4, acc[s][j]);
-        memcpy(y + s * o, t, width * sizeof(float));
+        for (j = 0; j < width; j++) y[s * o + j] = ecnn_apply_act(t[j], act);
     }
 }
 
 void ecnn_fc_g4_f32_panel16_neon(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                  uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
 {
-    /* The tile's samples and panels (o0: a multiple of 16) */
-    const uint32_t panels = (t->o1 + 15) / 16;
-    uint32_t p, s0, s;
-    size_t i;
+    uint32_t o0, s0;
     (void)n;
-    for (p = t->o0 / 16; p < panels; p++) {
-        const uint32_t o0 = p * 16, width = t->o1 - o0 < 16 ? t->o1 - o0 : 16;
+    for (o0 = t->o0; o0 < t->o1; o0 += 16) /* the tile's panels (o0: a multiple of 16), G4_TILE_S samples at a time */
         for (s0 = t->m0; s0 < t->m1; s0 += G4_TILE_S)
-            g4_tile(y + (size_t)s0 * o + o0, o, x + (size_t)s0 * k, k, w + (size_t)p * k * 16,
-                    t->m1 - s0 < G4_TILE_S ? t->m1 - s0 : G4_TILE_S, b ? b + o0 : NULL, width);
-    }
-    if (act->act != ECNN_ACT_NONE)
-        for (s = t->m0; s < t->m1; s++)
-            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
+            g4_tile(y + (size_t)s0 * o + o0, o, x + (size_t)s0 * k, k, w + (size_t)o0 * k,
+                    t->m1 - s0 < G4_TILE_S ? t->m1 - s0 : G4_TILE_S, b ? b + o0 : NULL,
+                    t->o1 - o0 < 16 ? t->o1 - o0 : 16, act);
 }

@@ -6,13 +6,14 @@
  * therefore the reference's bit for bit, whatever the tile.
  *
  * Batch 1 streams G4_ROW_P panels side by side (independent accumulator chains, each weight
- * stream prefetched). Larger batches go in tiles of G4_TILE_S samples x one vector of a panel,
- * whose weights, loaded once per group, meet every sample of the tile; K is cut into blocks of
+ * stream prefetched). Larger batches go in tiles of G4_TILE_S samples x G4_TILE_V vectors of
+ * outputs, whose weights, loaded once per group, meet every sample of the tile; K is cut into blocks of
  * G4_KBLOCK (a multiple of 4: groups never straddle two blocks) whose weights stay in L1 while
  * every sample tile uses them, the partial sums waiting in y between blocks (a float store and
  * reload is exact, so the order is unchanged).
  *
- * The includer defines VF_BITS (vec_f32.h) and G4_KERNEL (the kernel's name), includes this file, then defines g4_load_part and
+ * The includer defines VF_BITS (vec_f32.h), G4_KERNEL (the kernel's name) and G4_TILE_V, includes
+ * this file, then defines g4_load_part and
  * g4_store_part (lane-masked loads and stores differ by more than a name between the widths). */
 #ifndef ECNN_KERNELS_X86_FC_G4_F32_H
 #define ECNN_KERNELS_X86_FC_G4_F32_H
@@ -21,9 +22,10 @@
 
 #define G4_VECS (ECNN_PANEL_F32 / VF_LANES) /* vectors per row of a panel */
 #define G4_KBLOCK 256u                      /* k per block: 256 x 16 floats = 16 KB of weights */
-/* Samples per tile: 8 accumulators, a group's 4 weight vectors and the temporaries fit AVX2's 16
- * registers (on a Zen 5, batch 64 of a 640 x 128 layer: 51 GMAC/s, against 44 with 4 samples x
- * both vectors of a panel). */
+/* A tile at batch > 1: G4_TILE_S samples x G4_TILE_V vectors (the includer's). On a Zen 5, batch
+ * 64 of a 640 x 128 layer: AVX2 8 x 1 (8 accumulators, a group's 4 weight vectors and the
+ * temporaries fit the 16 registers) 51 GMAC/s, 4 x 2 44; AVX-512 8 x 2 (two panels: each
+ * broadcast input meets two weight vectors) 131 GMAC/s, 8 x 1 105. */
 #define G4_TILE_S 8u
 /* Panels side by side at batch 1 (there the weights' stream from L2 sets the pace: 2 panels
  * were 10-25 % slower with AVX2, the same with AVX-512). */
@@ -117,31 +119,26 @@ static ALWAYS_INLINE void g4_tile(float *y, const float *x, const float *w, cons
     }
 }
 
-/* The samples [s0, m1) of one block and panel, vector by vector of the panel (AVX2: two, so that
- * a tile's accumulators and its group's weights fit the 16 registers; AVX-512: one): tiles of
- * G4_TILE_S, the last of 1, 2, 4 or G4_TILE_S (a copy of g4_tile per sample count; a tile of ns
- * samples takes the next copy up). */
-static void g4_samples(float *y, const float *x, const float *w, const float *bias, uint32_t k, uint32_t o, uint32_t kc,
-                       uint32_t s0, uint32_t m1, uint32_t width, int first)
+/* The samples [s0, m1) of one K block x nv vectors of outputs from output c (`width` of them
+ * stored; y, w and bias point at c): tiles of G4_TILE_S, the last of 1, 2, 4 or G4_TILE_S (a
+ * copy of g4_tile per sample count; a tile of ns samples takes the next copy up). */
+static ALWAYS_INLINE void g4_samples(float *y, const float *x, const float *w, const float *bias, uint32_t k,
+                                     uint32_t o, uint32_t kc, uint32_t s0, uint32_t m1, const uint32_t nv,
+                                     uint32_t width, int first)
 {
-    uint32_t h;
-    for (h = 0; h < G4_VECS && h * VF_LANES < width; h++) {
-        const uint32_t lanes = g4_lanes(width, h), at = h * VF_LANES;
-        const float *bh = bias ? bias + at : NULL;
-        uint32_t s;
-        for (s = s0; s < m1; s += G4_TILE_S) {
-            const uint32_t ns = m1 - s < G4_TILE_S ? m1 - s : G4_TILE_S;
-            float *yt = y + (size_t)s * o + at;
-            const float *xt = x + (size_t)s * k;
-            if (ns == 1)
-                g4_tile(yt, xt, w + at, bh, k, o, kc, 1, 1, ns, lanes, first, 0);
-            else if (ns == 2)
-                g4_tile(yt, xt, w + at, bh, k, o, kc, 2, 1, ns, lanes, first, 0);
-            else if (ns <= 4)
-                g4_tile(yt, xt, w + at, bh, k, o, kc, 4, 1, ns, lanes, first, 0);
-            else
-                g4_tile(yt, xt, w + at, bh, k, o, kc, G4_TILE_S, 1, ns, lanes, first, 0);
-        }
+    uint32_t s;
+    for (s = s0; s < m1; s += G4_TILE_S) {
+        const uint32_t ns = m1 - s < G4_TILE_S ? m1 - s : G4_TILE_S;
+        float *yt = y + (size_t)s * o;
+        const float *xt = x + (size_t)s * k;
+        if (ns == 1)
+            g4_tile(yt, xt, w, bias, k, o, kc, 1, nv, ns, width, first, 0);
+        else if (ns == 2)
+            g4_tile(yt, xt, w, bias, k, o, kc, 2, nv, ns, width, first, 0);
+        else if (ns <= 4)
+            g4_tile(yt, xt, w, bias, k, o, kc, 4, nv, ns, width, first, 0);
+        else
+            g4_tile(yt, xt, w, bias, k, o, kc, G4_TILE_S, nv, ns, width, first, 0);
     }
 }
 
@@ -163,11 +160,16 @@ void G4_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     }
     for (kb = 0; kb < k; kb += kblock) {
         const uint32_t kc = k - kb < kblock ? k - kb : kblock;
-        uint32_t q;
-        for (q = p; q < p1; q++) {
-            const uint32_t o0 = q * ECNN_PANEL_F32, width = t->o1 - o0 < 16 ? t->o1 - o0 : 16;
-            g4_samples(y + o0, x + kb, w + ((size_t)q * k + kb) * ECNN_PANEL_F32, b ? b + o0 : NULL, k, o, kc, t->m0,
-                       t->m1, width, kb == 0);
+        uint32_t c, nv;
+        for (c = p * ECNN_PANEL_F32; c < t->o1; c += nv * VF_LANES) { /* G4_TILE_V vectors, or the last one */
+            const uint32_t room = t->o1 - c;
+            const float *wc = w + ((size_t)(c / ECNN_PANEL_F32) * k + kb) * ECNN_PANEL_F32 + c % ECNN_PANEL_F32;
+            const float *bc = b ? b + c : NULL;
+            nv = room > (G4_TILE_V - 1) * VF_LANES ? G4_TILE_V : 1;
+            if (nv == G4_TILE_V)
+                g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, G4_TILE_V, room, kb == 0);
+            else
+                g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, 1, room, kb == 0);
         }
     }
     if (act->act != ECNN_ACT_NONE)

@@ -2,6 +2,7 @@
  * of a panel; tiles of up to 8 samples x one ymm of outputs, 4 panels side by side at batch 1. */
 #define VF_BITS 256
 #define G4_KERNEL ecnn_fc_g4_f32_panel16_avx2
+#define G4_TILE_V 1u /* vectors of outputs per tile at batch > 1 */
 #include "kernels/x86/fc_g4_f32.h"
 
 ecnn_fc_f32_kernel G4_KERNEL;

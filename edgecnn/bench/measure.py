@@ -3,9 +3,13 @@
 - Interleaved: each round runs every engine once, in an order that rotates every round
   (round r starts with engine r mod k), so a slow patch of a shared machine, a frequency
   change or another engine's cache footprint falls on all engines alike.
-- With several threads per engine, each timed call follows an untimed call of the same engine,
-  so that what the previous engine leaves behind (its worker threads still spinning, its weights
-  in the cache in place of this engine's) falls on the untimed call.
+- With several threads per engine, each timed call follows an untimed call of the same engine
+  (what the previous engine left in the cache falls on the untimed call), then a pause of
+  REST_S, so the timed call starts with every engine's workers asleep: the native pool's
+  workers sleep 50 us after their last item, and onnxruntime's are told to stop spinning when a
+  call returns (session.force_spinning_stop; by default they spin on for milliseconds and take
+  a core from the engine timed next). Both engines then pay the same wake-up, as in an
+  application that calls them now and then.
 - Each engine gets `warmup` untimed calls first (allocation, first-touch page faults,
   onnxruntime's and XNNPACK's lazy set-up).
 - A cell (model, data type, batch) runs `runs` rounds, or fewer when it passes
@@ -74,6 +78,9 @@ def rotation(count: int, round_index: int) -> list[int]:
     return list(range(shift, count)) + list(range(shift))
 
 
+REST_S = 0.001  # longer than any engine's spin after a call returns
+
+
 def time_interleaved(
     engines,
     x: np.ndarray,
@@ -96,8 +103,9 @@ def time_interleaved(
     started = clock()
     for round_index in range(runs):
         for i in rotation(len(engines), round_index):
-            if settle:  # the previous engine's spinning workers and cache contents slow this call
+            if settle:  # the previous engine's cache contents, then every pool's workers asleep
                 engines[i].run(x)
+                time.sleep(REST_S)
             start = clock()
             engines[i].run(x)
             times[i].append((clock() - start) / 1e6)

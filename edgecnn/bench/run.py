@@ -379,6 +379,7 @@ def run_bench(models: list[BenchModel], settings: Settings, work_dir: Path, on_c
                 "inter_op_threads": 1,
                 "execution_mode": "sequential",
                 "optimization": "all (default)",
+                "spinning": "stops when a call returns (session.force_spinning_stop)",
             },
             "litert": {
                 "version": versions["litert"],

@@ -29,7 +29,8 @@ def format_header(results: dict) -> str:
         f"native       edgecnn {native['version']} (library {native.get('library') or 'unknown'}), "
         f"ISA level {isa}{source}{runnable}; {native['threads']} thread(s)",
         f"onnxruntime  {ort['version'] or 'not installed'}: intra_op_num_threads {ort['intra_op_threads']}, "
-        f"inter_op_num_threads {ort['inter_op_threads']}, {ort['execution_mode']}, graph optimisation {ort['optimization']}",
+        f"inter_op_num_threads {ort['inter_op_threads']}, {ort['execution_mode']}, graph optimisation {ort['optimization']}"
+        + (f", spinning {ort['spinning']}" if ort.get("spinning") else ""),
         f"LiteRT       {litert['version'] or 'not installed'}: num_threads {litert['num_threads']}, {litert['delegate']}",
         f"load         1/5/15-min load average {format_load(m.get('load_start'))} at start, {format_load(m.get('load_end'))} at end"
         + (

@@ -151,6 +151,7 @@ int main(void)
         RUN_TEST(test_fc_q_panel8x4);
         RUN_TEST(test_conv_hwio);
         RUN_TEST(test_conv_hwio_wide_rows);
+        RUN_TEST(test_conv_q_cnn_shapes);
         RUN_TEST(test_conv_sliced);
         RUN_TEST(test_conv_sliced_one_slice);
         RUN_TEST(test_conv_sliced_windows);

@@ -300,7 +300,15 @@ def test_threads_above_one_refused_for_a_single_threaded_native_runtime(tmp_path
     )
     results = json.loads(out_json.read_text())
     assert results["threads"] == 2 and results["engines"]["onnxruntime"]["intra_op_threads"] == 2
-    assert "intra_op_num_threads 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "intra_op_num_threads 2" in out and "spinning stops when a call returns" in out
+
+
+def test_onnxruntime_workers_stop_spinning_when_a_call_returns():
+    """Else they spin for milliseconds after each call and take a core from the engine timed next."""
+    from edgecnn.bench.engines import ort_options
+
+    assert ort_options(2).get_session_config_entry("session.force_spinning_stop") == "1"
 
 
 def test_threads_reach_a_native_runtime_that_takes_them(tmp_path, monkeypatch):

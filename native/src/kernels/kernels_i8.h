@@ -269,6 +269,31 @@ typedef void ecnn_conv_q_dot_direct_kernel(int32_t *acc, const uint32_t *xw, con
 typedef void ecnn_conv_q_dw_direct_kernel(int32_t *acc, const void *x, const size_t *xoff, const void *w,
                                           const size_t *woff, uint32_t taps, uint32_t count,
                                           const ecnn_qlinear_params *q);
+/* conv_u8 (hosted; convs whose weights are int8 with every zero point 0): the sums and the
+ *        requantized outputs of npix (1..ECNN_CONV_Q_U8_PIXELS) output pixels x blk->count
+ *        (1..64) output channels, through unsigned x signed byte dot products (vpdpbusd):
+ *            acc[i][l] = sum_{t < k} u(x(i, t)) * wp[((t / 4) * c16 + l) * 4 + t % 4]
+ *        c16 = count rounded up to 16, u(b) = b ^ 0x80 for int8 x (q->x_type), b for uint8;
+ *        y[firsts[i] + l] = the requantization of acc[i][l] + bias[l] with scales[l]. Pixel
+ *        i's k bytes are blk->rows runs of k / rows: x(i, t) = xs[i][(t / run) * xstrides[i]
+ *        + t % run] (run = k / rows, a multiple of 4 when rows > 1), read nowhere else; wp,
+ *        bias and scales hold c16 channels. The caller packs wp (pack_u8) and takes c sum w
+ *        off bias (x - zx = u - c, c = zx - the dtype minimum); NULL: the int16 path. */
+typedef struct {
+    const int8_t *wp;
+    uint32_t k, count, rows;
+    const int32_t *bias;
+    const float *scales;
+    const ecnn_qlinear_params *q;
+} ecnn_conv_q_u8_block;
+#define ECNN_CONV_Q_U8_PIXELS 8u
+typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
+                                   uint32_t npix, const ecnn_conv_q_u8_block *blk);
+/* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
+ *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
+ *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
+typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o,
+                                        uint32_t oc, uint32_t count, uint8_t c);
 typedef struct {
     ecnn_conv_q_dot_kernel *dot;
     ecnn_q_store_scaled_kernel *store;
@@ -277,6 +302,8 @@ typedef struct {
     ecnn_conv_q_dotn_kernel *dotn;
     ecnn_conv_q_dot_direct_kernel *dot_direct;
     ecnn_conv_q_dw_direct_kernel *dw_direct;
+    ecnn_conv_q_u8_kernel *conv_u8;
+    ecnn_conv_q_pack_u8_kernel *pack_u8;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

@@ -14,6 +14,8 @@ ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2;
+ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
+ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avxvnni, ecnn_conv_q_pack_u8_avx512vnni;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 #elif defined(ECNN_WITH_CORTEXM)
@@ -35,15 +37,24 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                               .store = ecnn_q_store_scaled_avx2,
                               .dw = ecnn_conv_q_dw_avx2,
                               .dotn = ecnn_conv_q_dotn_avx2}}},
+    /* AVX-VNNI: the AVX2 int16 path (a ymm vpdpwssd dot was slower on a Zen 4) for weights with
+     * zero points, its own vpdpbusd byte path for the others */
+    [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
+                                {.dot = ecnn_conv_q_dot_avx2,
+                                 .store = ecnn_q_store_scaled_avx2,
+                                 .dw = ecnn_conv_q_dw_avx2,
+                                 .dotn = ecnn_conv_q_dotn_avx2,
+                                 .conv_u8 = ecnn_conv_q_u8_avxvnni,
+                                 .pack_u8 = ecnn_conv_q_pack_u8_avxvnni}}},
     [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
                          .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx512, 0)},
-    /* AVX-VNNI keeps the AVX2 int8 conv: a ymm vpdpwssd dot was slower on a Zen 4 (ResNet-8's
-     * 3x3 layers over 16 channels, 38 against 43 GMAC/s) */
     [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni",
                                    {.dot = ecnn_conv_q_dot_avx2,
                                     .store = ecnn_q_store_scaled_avx2,
                                     .dw = ecnn_conv_q_dw_avx2,
-                                    .dotn = ecnn_conv_q_dotn_avx512vnni}}},
+                                    .dotn = ecnn_conv_q_dotn_avx512vnni,
+                                    .conv_u8 = ecnn_conv_q_u8_avx512vnni,
+                                    .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni}}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)

@@ -133,6 +133,107 @@ static void dot_pixels(const ecnn_conv_q_ukernels *uk, int32_t *const *acc, cons
         for (i = 0; i < npix; i++) uk->dot(acc[i], xk[i], wc, pairs, c8);
 }
 
+/* ---- the byte path (ecnn_conv_q_ukernels.conv_u8): int8 weights with zero points 0 ---------
+ * The weights of a block of up to CONV_O_BLOCK channels are packed once per call into the
+ * [k / 4][c16][4] bytes of vpdpbusd, their c sum w taken off the block's bias. Each pixel's
+ * window enters as its raw codes, read in place where it lies inside x (a pointwise conv's input
+ * row; a k x k window's kh rows when each is whole 4-k groups), else gathered, its taps in the
+ * padding the code of zx (u = c, which the correction cancels). */
+#define U8_PIXELS ECNN_CONV_Q_U8_PIXELS
+#define U8_W_STACK (CONV_X_STACK * CONV_O_BLOCK) /* packed bytes of a block: k <= CONV_X_STACK */
+
+static int takes_u8_path(const ecnn_conv_q_ukernels *uk, const ecnn_qlinear_params *q)
+{
+    uint32_t i;
+    if (uk->conv_u8 == NULL || uk->pack_u8 == NULL || q->w_type != ECNN_Q_I8) return 0;
+    for (i = 0; i < q->w_count; i++)
+        if (q->w_zero_points[i] != 0) return 0;
+    return 1;
+}
+
+static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
+                        const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
+{
+    const uint32_t cg = p->c / p->group, og = p->o / p->group, k = p->kh * p->kw * cg;
+    const int in_place = p->kh == 1 && p->kw == 1 && p->group == 1; /* a pixel's window: its input row */
+    const int row_runs = p->dilation_w == 1 && p->group == 1;       /* a window row: kw * C contiguous codes */
+    /* a whole window read in place as its kh rows (the kernel's runs of whole 4-k groups) */
+    const int by_rows = row_runs && p->kh > 1 && p->kw * p->c % 4 == 0;
+    const int dense = in_place && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                      p->oh == p->h && p->ow == p->w; /* no padding either */
+    const uint8_t zcode = (uint8_t)q->x_zero_point;   /* the code of zx, int8 or uint8 */
+    const uint8_t c = (uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type));
+    const size_t in_place_stride = (size_t)p->dilation_h * p->w * p->c, gathered_stride = (size_t)p->kw * cg;
+    const uint8_t *xb = (const uint8_t *)x;
+    uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, g, oc;
+    size_t px;
+    int8_t wp[U8_W_STACK];
+    int32_t terms[CONV_O_BLOCK], bias[CONV_O_BLOCK];
+    float scales[CONV_O_BLOCK];
+    uint8_t windows[U8_PIXELS][CONV_X_STACK];
+    const uint8_t *xs[U8_PIXELS];
+    size_t firsts[U8_PIXELS], xstrides[U8_PIXELS] = {0};
+    uint32_t pending = 0;
+    ecnn_conv_q_u8_block blk;
+    blk.wp = wp;
+    blk.k = k;
+    blk.rows = by_rows ? p->kh : 1;
+    blk.bias = bias;
+    blk.scales = scales;
+    blk.q = q;
+    for (g = 0; g < p->group; g++) {
+        const uint32_t lo = g * og > tile->o0 ? g * og : tile->o0,
+                       hi = (g + 1) * og < tile->o1 ? (g + 1) * og : tile->o1;
+        for (oc = lo; oc < hi; oc += CONV_O_BLOCK) {
+            const uint32_t count = hi - oc < CONV_O_BLOCK ? hi - oc : CONV_O_BLOCK, c16 = (count + 15) / 16 * 16;
+            blk.count = count;
+            uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
+            ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
+            if (dense) /* pixel i of the tile reads input row i and writes output row i */
+                for (px = (size_t)tile->m0 * p->ow; px < (size_t)tile->m1 * p->ow; px++) {
+                    xs[pending] = xb + px * p->c;
+                    firsts[pending++] = px * p->o + oc;
+                    if (pending == U8_PIXELS) {
+                        uk->conv_u8(y, firsts, xs, xstrides, pending, &blk);
+                        pending = 0;
+                    }
+                }
+            else
+                ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
+                {
+                    const size_t xs0 = (size_t)s * p->h * p->w * p->c + (size_t)g * cg;
+                    uint8_t *win = windows[pending];
+                    const int whole = ky1 - ky0 == p->kh && kx1 - kx0 == p->kw;
+                    if (whole && (in_place || by_rows)) {
+                        xs[pending] = xb + xs0 + ECNN_TAP_AT(p, oy, ox, 0, 0);
+                        xstrides[pending] = in_place_stride;
+                    } else {
+                        if (!whole) memset(win, zcode, k);
+                        for (ky = ky0; ky < ky1; ky++)
+                            if (row_runs)
+                                memcpy(win + ((size_t)ky * p->kw + kx0) * cg,
+                                       xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx0), (size_t)(kx1 - kx0) * cg);
+                            else
+                                for (kx = kx0; kx < kx1; kx++)
+                                    memcpy(win + ((size_t)ky * p->kw + kx) * cg,
+                                           xb + xs0 + ECNN_TAP_AT(p, oy, ox, ky, kx), cg);
+                        xs[pending] = win;
+                        xstrides[pending] = gathered_stride;
+                    }
+                    firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
+                    if (pending == U8_PIXELS) {
+                        uk->conv_u8(y, firsts, xs, xstrides, pending, &blk);
+                        pending = 0;
+                    }
+                }
+            if (pending) { /* the tile's last pixels */
+                uk->conv_u8(y, firsts, xs, xstrides, pending, &blk);
+                pending = 0;
+            }
+        }
+    }
+}
+
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p)
 {
     const uint64_t terms = (uint64_t)p->kh * p->kw * (p->c / p->group), pairs = (terms + 1) / 2;
@@ -167,6 +268,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     }
     if (is_depthwise(p)) {
         conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
+        return;
+    }
+    if (takes_u8_path(uk, q)) {
+        conv2d_q_u8(y, x, w, b, tile, p, q, uk);
         return;
     }
     for (ky = 0; ky < p->kh; ky++)

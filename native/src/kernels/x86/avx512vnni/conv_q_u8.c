@@ -1,0 +1,53 @@
+/* AVX-512 VNNI byte microkernels of the int8 conv (x86/conv_q_u8_vnni.h, whose top comment
+ * says why they are exact): one zmm of weights holds 4 k of 16 channels, 64 MACs a vpdpbusd;
+ * a tile is up to 4 pixels x 4 vectors (64 channels) or 8 pixels x 2 vectors. */
+#include "kernels/x86/x86.h"
+
+#define CQ_VEC __m512i
+#define CQ_LANES 16u
+#define CQ_ACC 16u
+#define CQ_TILE_V 4u
+#define CQ_CONV ecnn_conv_q_u8_avx512vnni
+#define CQ_PACK ecnn_conv_q_pack_u8_avx512vnni
+#define CQ_ZERO() _mm512_setzero_si512()
+#define CQ_SET1_EPI8(c) _mm512_set1_epi8(c)
+#define CQ_SET1_EPI32(v) _mm512_set1_epi32(v)
+#define CQ_XOR(a, b) _mm512_xor_si512(a, b)
+#define CQ_LOAD(p) _mm512_loadu_si512(p)
+#define CQ_DPBUSD(acc, x, w) _mm512_dpbusd_epi32(acc, x, w)
+typedef struct {
+    __m512i bias, zy;
+    __m512 scales, lo, hi;
+} cq_requant;
+#include "kernels/x86/conv_q_u8_vnni.h"
+
+static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
+                                          const ecnn_qlinear_params *q)
+{
+    r->bias = _mm512_loadu_si512(bias);
+    r->scales = _mm512_loadu_ps(scales);
+    r->lo = _mm512_set1_ps((float)(q->y_min - q->y_zero_point));
+    r->hi = _mm512_set1_ps((float)(q->y_max - q->y_zero_point));
+    r->zy = _mm512_set1_epi32(q->y_zero_point);
+}
+
+static ALWAYS_INLINE void cq_store(uint8_t *y, __m512i acc, const cq_requant *r, uint32_t width)
+{
+    __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, r->bias));
+    f = _mm512_mul_ps(f, r->scales);
+    f = _mm512_max_ps(f, r->lo); /* v > lo ? v : lo, then v < hi ? v : hi: the reference's order */
+    f = _mm512_min_ps(f, r->hi);
+    /* the code is within the output dtype's range: its low byte is the output */
+    _mm_mask_storeu_epi8(y, (__mmask16)((1u << width) - 1u),
+                         _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), r->zy)));
+}
+
+static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left)
+{
+    return _mm_maskz_loadu_epi8(left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u), w);
+}
+
+static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w)
+{
+    return _mm_dpbusd_epi32(acc, c, w);
+}

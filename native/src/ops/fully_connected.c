@@ -1,7 +1,7 @@
 /* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (docs/file-format.md), float or int8. Packed
  * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
- * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4, with that op's
- * kernels (ops/fully_connected_g4.c). */
+ * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4 (checked in
+ * ops/fully_connected_g4.c), with the config's g4 kernels or that op's reference. */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"

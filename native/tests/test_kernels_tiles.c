@@ -20,6 +20,8 @@ typedef struct {
 enum {
     TK_FC_F32,
     TK_FC_F32_REF,
+    TK_FC_G4,
+    TK_FC_G4_REF,
     TK_FC_Q,
     TK_FC_Q_REF,
     TK_CONV_F32,
@@ -41,6 +43,10 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
     case TK_FC_F32_REF:
         ECNN_KERNEL(ecnn_fc_config, ref, isa)
             ->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
+        break;
+    case TK_FC_G4: ECNN_KERNEL(ecnn_fc_config, g4, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
+    case TK_FC_G4_REF:
+        ecnn_fully_connected_g4_f32_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
     case TK_FC_Q: ECNN_KERNEL(ecnn_fc_config, q, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
     case TK_FC_Q_REF: ecnn_fully_connected_q_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
@@ -164,7 +170,7 @@ void test_tiles(void)
                 for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
             c.n = n, c.k = k, c.o = o;
             c.x = xf, c.w = wf_packed, c.b = trial % 2 ? fb : NULL;
-            for (c.kind = TK_FC_F32; c.kind <= TK_FC_F32_REF; c.kind++) {
+            for (c.kind = TK_FC_F32; c.kind <= TK_FC_G4_REF; c.kind++) { /* FULLY_CONNECTED's and G4's */
                 run_tile(&c, fwhole, WHOLE(n, o));
                 CHECK(check_tiling(&c, (uint8_t *)fy, (const uint8_t *)fwhole, 4, n, 1, o, ECNN_TILE_O_FC));
             }

@@ -113,11 +113,11 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
-               ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name,
-               ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name,
-               ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_fc_config, g4, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, add, isa)->name,
@@ -126,6 +126,7 @@ int main(void)
                ECNN_KERNEL(ecnn_f32_elementwise_config, binary, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
+        RUN_TEST(test_fc_g4_panel16);
         RUN_TEST(test_f32_subnormals);
         RUN_TEST(test_fc_q_panel8x4);
         RUN_TEST(test_conv_hwio);
@@ -139,6 +140,7 @@ int main(void)
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
+        RUN_TEST(test_conv_depthwise);
         RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);
         RUN_TEST(test_quantize_dequantize);

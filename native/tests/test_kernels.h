@@ -61,6 +61,7 @@ void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *
  * test_kernels_f32_elementwise.c. */
 void test_fc_f32_panel16(void);
 void test_fc_f32_fused_mac(void);
+void test_fc_g4_panel16(void);
 void test_f32_subnormals(void);
 void test_fc_q_panel8x4(void);
 void test_conv_hwio(void);
@@ -68,6 +69,7 @@ void test_conv_hwio_wide_rows(void);
 void test_conv_q_cnn_shapes(void); /* test_kernels_conv_q.c */
 void test_tiles(void);
 void test_conv_cnn_shapes(void); /* in tiles: whole and in random tiles */
+void test_conv_depthwise(void);  /* in tiles too */
 void test_maxpool_q(void);
 void test_avgpool_f32(void);
 void test_conv_sliced(void); /* test_kernels_sliced.c */
@@ -75,7 +77,7 @@ void test_conv_sliced_one_slice(void);
 void test_conv_sliced_windows(void);
 void test_quantize_dequantize(void); /* test_kernels_q_elementwise.c */
 void test_binary_q_kernels(void);
-void test_conv_q_depthwise(void); /* test_kernels_conv_q_dw.c */
+void test_conv_q_depthwise(void);       /* test_kernels_conv_q_dw.c */
 void test_activation_f32_kernels(void); /* test_kernels_f32_elementwise.c */
 void test_activation_f32_sweep(void);
 void test_binary_f32_kernels(void);

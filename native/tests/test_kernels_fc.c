@@ -31,18 +31,19 @@ static int fc_trial_shape(uint32_t trial, const uint32_t *ks, uint32_t k_count, 
 }
 #define COUNT_OF(a) (uint32_t)(sizeof(a) / sizeof(a)[0])
 
-void test_fc_f32_panel16(void)
+/* A float kernel over FC_PANEL16 weights against its reference on the plain and the packed
+ * weights, bit for bit, over every k of ks, o of os and n = 1, 1 + n_step, ... <= MAX_N, with and
+ * without bias, activations 0 .. act_count - 1. */
+static void check_fc_f32_panel16(const ecnn_fc_f32_impl *fast, ecnn_fc_f32_ref_kernel *ref, const uint32_t *ks,
+                                 uint32_t k_count, const uint32_t *os, uint32_t o_count, uint32_t n_step,
+                                 uint32_t act_count)
 {
-    static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
-    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
-    const ecnn_fc_f32_impl *fast = fc_f32_kernel;
-    ecnn_fc_f32_ref_kernel *ref = ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn;
     uint32_t k, o, n, i, trial;
-    for (trial = 0; fc_trial_shape(trial, ks, COUNT_OF(ks), os, COUNT_OF(os), 3, &k, &o, &n); trial++) {
+    for (trial = 0; fc_trial_shape(trial, ks, k_count, os, o_count, n_step, &k, &o, &n); trial++) {
         const float *b = trial % 3 ? bf : NULL;
         ecnn_act_params act;
-        act.act = trial % 4;
-        act.act_p0 = act.act == 3 ? -0.5f : 0.01f;
+        act.act = trial % act_count;
+        act.act_p0 = act.act == ECNN_ACT_CLIP ? -0.5f : 0.01f;
         act.act_p1 = 0.5f;
         for (i = 0; i < n * k; i++) xf[i] = frand();
         for (i = 0; i < o * k; i++) wf[i] = frand();
@@ -54,8 +55,36 @@ void test_fc_f32_panel16(void)
         CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
         CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
         if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
-            fprintf(stderr, "  %s differs at n=%u k=%u o=%u\n", fast->name, n, k, o);
+            fprintf(stderr, "  %s differs at n=%u k=%u o=%u act=%u\n", fast->name, n, k, o, act.act);
     }
+}
+
+void test_fc_f32_panel16(void)
+{
+    static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
+    static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
+    check_fc_f32_panel16(fc_f32_kernel, ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn, ks, COUNT_OF(ks), os, COUNT_OF(os),
+                         3, 4);
+}
+
+/* FULLY_CONNECTED_G4's kernel (the level's, ops/fully_connected.c) against
+ * ecnn_fully_connected_g4_f32_ref: K around the groups of four (tails of a pair, a single, both)
+ * and across a K block (256), O not a multiple of 16, batch 1..MAX_N, every activation. Then a
+ * sum that a fused multiply-add would change (test_fc_f32_fused_mac's): G4 never fuses, at any
+ * level. */
+void test_fc_g4_panel16(void)
+{
+    static const uint32_t ks[] = {1, 2, 3, 4, 5, 6, 7, 8, 17, 255, 258, 300, 529};
+    static const uint32_t os[] = {1, 5, 16, 17, 33, 64, 67, 139};
+    const ecnn_fc_f32_impl *fast = ECNN_KERNEL(ecnn_fc_config, g4, isa);
+    const float e = 1.0f / 4096.0f, x2[2] = {1.0f, 1.0f + e}, w2[2] = {-(1.0f + 2.0f * e), 1.0f + e};
+    float w2_packed[16 * 2], y2 = -1.0f;
+    ecnn_act_params act_none;
+    check_fc_f32_panel16(fast, ecnn_fully_connected_g4_f32_ref, ks, COUNT_OF(ks), os, COUNT_OF(os), 1, 8);
+    memset(&act_none, 0, sizeof act_none);
+    pack_f32(w2_packed, w2, 1, 2, ECNN_LAYOUT_FC_PANEL16);
+    fast->fn(&y2, x2, w2_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act_none);
+    CHECK(y2 == 0.0f); /* fused: 2^-24 */
 }
 
 /* The FC kernels' term is fused exactly where the level says (fused_mac: kernels.h ecnn_mac), in

@@ -5,7 +5,7 @@
 
 #define SL_X (2u * 11 * 11 * 24)
 #define SL_W (40u * 5 * 5 * 24)
-#define SL_Y (2u * 13 * 13 * 40)
+#define SL_Y (2u * 15 * 15 * 40) /* OH, OW up to 11 + 2 + 2 - 1 + 1 (a 1-tap axis) */
 
 static float sx[SL_X], sw[SL_W], swh[SL_W], sb[40], sy_ref[SL_Y], sy_fast[SL_Y];
 

@@ -20,6 +20,8 @@ typedef struct {
 enum {
     TK_FC_F32,
     TK_FC_F32_REF,
+    TK_FC_G4,
+    TK_FC_G4_REF,
     TK_FC_Q,
     TK_FC_Q_REF,
     TK_CONV_F32,
@@ -41,6 +43,10 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
     case TK_FC_F32_REF:
         ECNN_KERNEL(ecnn_fc_config, ref, isa)
             ->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
+        break;
+    case TK_FC_G4: ECNN_KERNEL(ecnn_fc_config, g4, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
+    case TK_FC_G4_REF:
+        ecnn_fully_connected_g4_f32_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
     case TK_FC_Q: ECNN_KERNEL(ecnn_fc_config, q, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
     case TK_FC_Q_REF: ecnn_fully_connected_q_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
@@ -164,7 +170,7 @@ void test_tiles(void)
                 for (t = 0; t < k; t++) wq_packed[ecnn_fc_w_index(layout, j, t, k)] = wq[(size_t)j * k + t];
             c.n = n, c.k = k, c.o = o;
             c.x = xf, c.w = wf_packed, c.b = trial % 2 ? fb : NULL;
-            for (c.kind = TK_FC_F32; c.kind <= TK_FC_F32_REF; c.kind++) {
+            for (c.kind = TK_FC_F32; c.kind <= TK_FC_G4_REF; c.kind++) { /* FULLY_CONNECTED's and G4's */
                 run_tile(&c, fwhole, WHOLE(n, o));
                 CHECK(check_tiling(&c, (uint8_t *)fy, (const uint8_t *)fwhole, 4, n, 1, o, ECNN_TILE_O_FC));
             }
@@ -240,6 +246,24 @@ void test_tiles(void)
     }
 }
 
+/* A float conv (random operands, bias when with_bias): the level's kernel against the reference
+ * bit for bit (check_conv_f32_hwio), then in random tiles (channels cut at multiples of 16
+ * unless the conv is grouped). */
+static void check_conv_f32_tiles(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh,
+                                 float *b, float *y_ref, float *y_fast, float *y_tile)
+{
+    tile_case c;
+    memset(&c, 0, sizeof c);
+    check_conv_f32_hwio(p, n, with_bias, x, w, wh, b, y_ref, y_fast);
+    p->w_layout = ECNN_LAYOUT_CONV_HWIO;
+    c.kind = TK_CONV_F32;
+    c.conv = p;
+    c.n = n;
+    c.x = x, c.w = wh, c.b = with_bias ? b : NULL;
+    CHECK(check_tiling(&c, (uint8_t *)y_tile, (const uint8_t *)y_ref, 4, n * p->oh, p->ow, p->o,
+                       p->group == 1 || p->group == p->c ? ECNN_TILE_O_CONV : 0));
+}
+
 /* The convs real CNNs are made of, float, against the reference bit for bit, whole and in random
  * tiles, with every fused activation: pointwise (1x1, stride 1, no padding: one run of pixels
  * across rows and samples) with O around the SIMD blocks (8, 16, 32 wide) and groups, and
@@ -254,10 +278,8 @@ void test_conv_cnn_shapes(void)
     uint32_t trial;
     for (trial = 0; trial < 96; trial++) {
         ecnn_conv2d_args p;
-        tile_case c;
         const uint32_t n = 1 + trial % 3;
         memset(&p, 0, sizeof p);
-        memset(&c, 0, sizeof c);
         p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
         if (trial % 2 == 0) { /* pointwise */
             p.group = trial % 8 == 6 ? 2 : 1;
@@ -280,13 +302,44 @@ void test_conv_cnn_shapes(void)
         p.act.act = (trial / 2 + trial / 16) % 8; /* every activation code */
         p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
         p.act.act_p1 = 0.5f;
-        check_conv_f32_hwio(&p, n, trial % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast);
-        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        c.kind = TK_CONV_F32;
-        c.conv = &p;
-        c.n = n;
-        c.x = cx, c.w = cwh, c.b = trial % 3 != 2 ? cb : NULL;
-        CHECK(check_tiling(&c, (uint8_t *)cy_tile, (const uint8_t *)cy_ref, 4, n * p.oh, p.ow, p.o,
-                           p.group == 1 || p.group == p.c ? ECNN_TILE_O_CONV : 0));
+        check_conv_f32_tiles(&p, n, trial % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
+    }
+}
+
+/* Depthwise float convs against the reference bit for bit, whole and in random tiles: channel
+ * counts that divide a vector (the flat path: 1, 2, 4, 8; half a vector with 3 kx taps its
+ * shifted-half loads), leave a rest (3, 12, 24, 144) or fill
+ * whole vectors (16, 64); 3x3 and 5x5 (and 1x3, 3x1) windows, strides 1 and 2 on either axis,
+ * padding 0..2, dilation 1 and 2, every activation, batch 1..3; rows wide enough for several
+ * blocks of pixels and a rest, with border columns and rows wholly in the padding. */
+void test_conv_depthwise(void)
+{
+    static const uint32_t channels[] = {1, 2, 3, 4, 8, 12, 16, 24, 64, 144};
+    enum { DW_X = 3 * 12 * 21 * 144, DW_Y = 3 * 14 * 23 * 144 };
+    static float cx[DW_X], cw[5 * 5 * 144], cwh[5 * 5 * 144], cb[144], cy_ref[DW_Y], cy_fast[DW_Y], cy_tile[DW_Y];
+    uint32_t trial;
+    for (trial = 0; trial < 160; trial++) {
+        ecnn_conv2d_args p;
+        const uint32_t n = 1 + trial % 3, shape = trial / 10 % 8;
+        uint32_t pad_bottom, pad_right;
+        memset(&p, 0, sizeof p);
+        p.group = p.c = p.o = channels[trial % 10];
+        p.kh = shape == 6 ? 1 : shape % 2 ? 5 : 3;
+        p.kw = shape == 7 ? 1 : shape % 2 ? 5 : 3;
+        p.stride_h = 1 + (shape == 2 || shape == 5);
+        p.stride_w = 1 + (shape == 3 || shape == 5);
+        p.dilation_h = p.dilation_w = 1 + (shape == 4);
+        p.pad_top = (uint32_t)irand(0, 2);
+        p.pad_left = (uint32_t)irand(0, 2);
+        pad_bottom = (uint32_t)irand(0, 2);
+        pad_right = (uint32_t)irand(0, 2);
+        p.h = (uint32_t)irand(p.dilation_h * (p.kh - 1) + 1, 12);
+        p.w = (uint32_t)irand(p.dilation_w * (p.kw - 1) + 1, 21);
+        p.oh = (p.h + p.pad_top + pad_bottom - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;
+        p.ow = (p.w + p.pad_left + pad_right - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1;
+        p.act.act = (trial / 3) % 8;
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        p.act.act_p1 = 0.5f;
+        check_conv_f32_tiles(&p, n, trial % 4 != 3, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
     }
 }

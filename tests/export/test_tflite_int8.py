@@ -358,7 +358,11 @@ def test_float_gemm_in_onnxruntimes_batch1_order(k):
     """MatMul + bias Add on the int8 input (one float Gemm for onnxruntime): at batch 1 MLAS starts
     at the bias and adds groups of four unfused products, then a pair, then a single k (K mod 4
     = 0..3), FULLY_CONNECTED_G4; the native FULLY_CONNECTED's fused chain differs in a few of
-    these outputs."""
+    these outputs. Its weights are packed (FC_PANEL16) and run the level's fast G4 kernel, on 512
+    samples (tiles of samples, K in blocks)."""
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
     g = QDQGraph(np.random.default_rng(6), (k,), scale=0.05)
     w = g.rng.integers(-127, 128, (k, 64), dtype=np.int8)
     w_scale = (g.rng.random(64, dtype=np.float32) * 0.01 + 0.002).astype(np.float32)
@@ -368,7 +372,10 @@ def test_float_gemm_in_onnxruntimes_batch1_order(k):
     b = g.node("DequantizeLinear", [g.const(bias), g.const(b_scale), g.const(np.zeros(64, np.int32))], axis=0)
     y = g.node("Add", [g.node("MatMul", [g.x, wq]), b])
     g.x_quant = (0.05, 132)  # int8 in, uint8 out: no QGemm
-    check(g.model(y, out_dtype=np.uint8), g.inputs(512), f"float gemm, K = {k}", {"Gemm": 1})
+    model = g.model(y, out_dtype=np.uint8)
+    kernels = [layer.kernel for layer in Model.from_bytes(compile_model(model)[0]).layers]
+    assert any(name.startswith("fc_g4_f32_panel16_") for name in kernels), f"K = {k}: kernels {kernels}"
+    check(model, g.inputs(512), f"float gemm, K = {k}", {"Gemm": 1})
 
 
 @pytest.mark.parametrize("bias", [True, False])

@@ -185,7 +185,7 @@ def lower_qlinear_matmul(low: Lowering, node) -> None:
 @lowers(GEMM_BATCH1, domain=EDGECNN_DOMAIN, listed=False)
 def lower_gemm_batch1(low: Lowering, node) -> None:
     """A float layer of an int8 graph (passes/ort_float.py): Gemm(A, B, C) summed as onnxruntime's
-    batch-1 SGEMM sums it, FULLY_CONNECTED_G4 (plain weights, reference kernel)."""
+    batch-1 SGEMM sums it, FULLY_CONNECTED_G4."""
     x = low.view_input(node, 0)
     w = low.const_input(node, 1, "B").astype(np.float32)
     w_ok = w if attrs(node).get("transB", 0) else w.T

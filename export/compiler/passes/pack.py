@@ -1,5 +1,5 @@
-"""Weight packing: CONV_2D and FULLY_CONNECTED weights in the order their fast kernels stream
-them (docs/file-format.md "Packed weights")."""
+"""Weight packing: CONV_2D, FULLY_CONNECTED and FULLY_CONNECTED_G4 weights in the order their fast
+kernels stream them (docs/file-format.md "Packed weights")."""
 
 from __future__ import annotations
 
@@ -26,17 +26,18 @@ def pack_fc(w: np.ndarray, layout: Layout) -> np.ndarray:
 
 def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
     """Store each CONV_2D / FULLY_CONNECTED weight in the layout its fast kernel streams:
-    float FC -> panels of 16 outputs; int8 FC with all weight zero points 0 -> panels of 8
-    outputs x 4 k, marked FC_PANEL8X4_W64 when every weight is in [-64, 64] (other int8
-    weights stay plain and run on the reference kernel); conv (CONV_2D_SLICED too) -> HWIO
-    (output channels innermost). A weight shared by several ops stays plain."""
+    float FC and FULLY_CONNECTED_G4 -> panels of 16 outputs; int8 FC with all weight zero
+    points 0 -> panels of 8 outputs x 4 k, marked FC_PANEL8X4_W64 when every weight is in
+    [-64, 64] (other int8 weights stay plain and run on the reference kernel); conv
+    (CONV_2D_SLICED too) -> HWIO (output channels innermost). A weight shared by several ops
+    stays plain."""
     uses = {}
     for op in ops:
         for t in op.inputs:
             if t is not None:
                 uses[t] = uses.get(t, 0) + 1
     for op in ops:
-        if op.op not in ("CONV_2D", "CONV_2D_SLICED", "FULLY_CONNECTED"):
+        if op.op not in ("CONV_2D", "CONV_2D_SLICED", "FULLY_CONNECTED", "FULLY_CONNECTED_G4"):
             continue
         t = op.inputs[1]
         w = tensors[t]

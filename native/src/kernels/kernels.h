@@ -150,12 +150,13 @@ void ecnn_maxpool2d_f32_ref(float *y, const float *x, uint32_t n, const ecnn_til
 void ecnn_fully_connected_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                   uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
-/* FULLY_CONNECTED_G4 (docs/file-format.md): y[N,O] = act(sum) for plain w[O,K], where sum starts at
- * b[o] (0 when b is NULL) and adds, group by group, ((x0 w0 + x1 w1) + x2 w2) + x3 w3 over k in
- * fours (then a pair, then a single k), every product and sum rounded on its own (no fused
- * multiply-add): onnxruntime's float SGEMM at batch 1. y must not overlap x. */
+/* FULLY_CONNECTED_G4 (docs/file-format.md): y[N,O] = act(sum) for w[O,K] stored in `layout` (PLAIN
+ * or FC_PANEL16), where sum starts at b[o] (0 when b is NULL) and adds, group by group,
+ * ((x0 w0 + x1 w1) + x2 w2) + x3 w3 over k in fours (then a pair, then a single k), every product
+ * and sum rounded on its own (no fused multiply-add, at every ISA level): onnxruntime's float
+ * SGEMM at batch 1. y must not overlap x. */
 void ecnn_fully_connected_g4_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
+                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout);
 
 /* CONV_2D_SLICED (docs/file-format.md): ecnn_conv2d_f32_ref's convolution summed in onnxruntime's
  * MLAS order. The terms of an output, k = (c * KH + ky) * KW + kx over its group's channels c,
@@ -266,6 +267,10 @@ static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32
 typedef void ecnn_fc_f32_kernel(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
                                 uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_portable;
+
+/* ecnn_fully_connected_g4_f32_ref for w in ECNN_LAYOUT_FC_PANEL16 (the same kernel type): each
+ * output in its own lane, its products, groups and sums in the reference's order. */
+ecnn_fc_f32_kernel ecnn_fc_g4_f32_panel16_portable;
 
 /* ecnn_conv2d_f32_ref for w in ECNN_LAYOUT_CONV_HWIO: terms in the reference order (ky, kx, c),
  * vectorised over output channels. */

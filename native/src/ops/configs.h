@@ -38,6 +38,7 @@ typedef struct {
     ecnn_fc_f32_impl f32;     /* FC_PANEL16 weights */
     ecnn_fc_q_impl q;         /* FC_PANEL8X4 (and _W64) weights */
     ecnn_fc_f32_ref_impl ref; /* float, any layout: the oracle (it rounds as the level, fused_mac) */
+    ecnn_fc_f32_impl g4;      /* FULLY_CONNECTED_G4, FC_PANEL16 weights (its reference rounds alike at every level) */
 } ecnn_fc_kernels;
 extern const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT];
 

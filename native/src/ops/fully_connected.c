@@ -1,7 +1,7 @@
 /* FULLY_CONNECTED: Y[o] = act(sum_k X[k] * W[o,k] + B[o]) (docs/file-format.md), float or int8. Packed
  * weights (FC_PANEL16, FC_PANEL8X4) run the ISA level's fast kernel; plain weights and
- * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4, with that op's
- * kernel. */
+ * ECNN_RUN_REFERENCE the reference kernel. Its eval also runs FULLY_CONNECTED_G4 (checked in
+ * ops/fully_connected_g4.c), with the config's g4 kernels or that op's reference. */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"
@@ -14,13 +14,15 @@
  * kernel tests keep checking both. The VNNI levels have their own int8 kernel
  * (vpdpbusd, samples blocked per weight load): on a Zen 4, one thread, the reference model's
  * 5 MB int8 layer ran at 267 GMAC/s at batch 64 against the AVX2 kernel's 40. armv7 NEON lists
- * no float kernel: its float arithmetic flushes subnormals to zero. */
+ * no float kernel: its float arithmetic flushes subnormals to zero. FULLY_CONNECTED_G4's kernels
+ * (g4: never fused, onnxruntime's order) give the same bits at every level. */
 #if defined(ECNN_WITH_X86)
 ecnn_fc_f32_kernel ecnn_fc_f32_panel16_avx2, ecnn_fc_f32_panel16_avx512;
+ecnn_fc_f32_kernel ecnn_fc_g4_f32_panel16_avx2, ecnn_fc_g4_f32_panel16_avx512;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2, ecnn_fc_q_panel8x4_avxvnni, ecnn_fc_q_panel8x4_avx512vnni;
 ecnn_fc_f32_ref_kernel ecnn_fully_connected_f32_ref_fma;
 #elif defined(ECNN_WITH_ARM64)
-ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon;
+ecnn_fc_f32_kernel ecnn_fc_f32_panel16_neon, ecnn_fc_g4_f32_panel16_neon;
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 #elif defined(ECNN_WITH_CORTEXM)
 #include "kernels/arm/cortexm/cortexm.h"
@@ -29,16 +31,18 @@ ecnn_fc_q_kernel ecnn_fc_q_panel8x4_dotprod;
 const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_portable),
                            .q = ECNN_IMPL(ecnn_fc_q_panel8x4_portable),
-                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref)},
+                           .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref),
+                           .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_portable)},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx2),
                        .q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx2),
-                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma)},
+                       .ref = ECNN_IMPL(ecnn_fully_connected_f32_ref_fma),
+                       .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx2)},
     [ECNN_ISA_AVXVNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avxvnni)},
-    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512)},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_avx512), .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_avx512)},
     [ECNN_ISA_AVX512VNNI] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_avx512vnni)},
 #elif defined(ECNN_WITH_ARM64)
-    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon)},
+    [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL(ecnn_fc_f32_panel16_neon), .g4 = ECNN_IMPL(ecnn_fc_g4_f32_panel16_neon)},
     [ECNN_ISA_DOTPROD] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dotprod)},
 #elif defined(ECNN_WITH_CORTEXM)
     [ECNN_ISA_DSP] = {.q = ECNN_IMPL(ecnn_fc_q_panel8x4_dsp)},
@@ -113,7 +117,7 @@ typedef struct {
     const ecnn_fc_f32_impl *f32;
     const ecnn_fc_f32_ref_impl *f32_ref;
     const ecnn_fc_q_impl *q_fast;
-    int q_ref, g4;
+    int q_ref;
     void *y;
     const void *x, *w, *b;
     uint32_t n, k, o, layout;
@@ -130,17 +134,17 @@ static void fc_tile(const void *ctx, const ecnn_tile *t)
     else if (j->f32_ref)
         j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
                        t, j->act, j->layout);
-    else if (j->g4)
-        ecnn_fully_connected_g4_f32_ref((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b,
-                                        j->n, j->k, j->o, t, j->act);
     else if (j->q_fast)
         j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
     else
         ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
 }
 
+static const ecnn_fc_f32_ref_impl fc_g4_ref = ECNN_IMPL(ecnn_fully_connected_g4_f32_ref);
+
 const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
+    const int g4 = op->op_type == ECNN_OP_FULLY_CONNECTED_G4;
     ecnn_tensor_rec x, w, b, y;
     fc_job j;
     const char *name;
@@ -153,10 +157,13 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
     j.k = w.dims[1];
     j.o = w.dims[0];
     j.layout = w.layout;
-    j.g4 = op->op_type == ECNN_OP_FULLY_CONNECTED_G4;
-    j.act = j.g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
-    if (j.g4) { /* float, plain weights: the reference in onnxruntime's order */
-        name = "fully_connected_g4_f32_ref";
+    j.act = g4 ? &op->params.fully_connected_g4 : &op->params.fully_connected;
+    if (g4) { /* float, onnxruntime's order: FC_PANEL16 weights the level's kernel, else the reference */
+        if (w.layout == ECNN_LAYOUT_FC_PANEL16 && !r->reference)
+            j.f32 = ECNN_KERNEL(ecnn_fc_config, g4, r->m->isa);
+        else
+            j.f32_ref = &fc_g4_ref;
+        name = j.f32 ? j.f32->name : j.f32_ref->name;
     } else if (x.dtype != ECNN_DTYPE_F32) {
         ecnn_qlinear_params_from(r->m, &x, &w, &y, j.act->act, &j.q);
         if ((w.layout == ECNN_LAYOUT_FC_PANEL8X4 || w.layout == ECNN_LAYOUT_FC_PANEL8X4_W64) && !r->reference) {

@@ -130,36 +130,37 @@ void ecnn_binary_f32_ref(float *y, const float *a, const float *b, uint32_t n, s
 }
 
 void ecnn_fully_connected_g4_f32_ref(float *y, const float *x, const float *w, const float *b, uint32_t n, uint32_t k,
-                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
+                                     uint32_t o, const ecnn_tile *t, const ecnn_act_params *act, uint32_t layout)
 {
     uint32_t s, j, i;
     (void)n; /* samples and outputs come from the tile */
     for (s = t->m0; s < t->m1; s++) {
         const float *xs = x + (size_t)s * k;
         for (j = t->o0; j < t->o1; j++) {
-            const float *wj = w + (size_t)j * k;
+#define W(i) w[ecnn_fc_w_index(layout, j, i, k)]
             float acc = b ? b[j] : 0.0f, group, term;
             for (i = 0; i + 4 <= k; i += 4) {
-                group = xs[i] * wj[i];
-                term = xs[i + 1] * wj[i + 1];
+                group = xs[i] * W(i);
+                term = xs[i + 1] * W(i + 1);
                 group = group + term;
-                term = xs[i + 2] * wj[i + 2];
+                term = xs[i + 2] * W(i + 2);
                 group = group + term;
-                term = xs[i + 3] * wj[i + 3];
+                term = xs[i + 3] * W(i + 3);
                 group = group + term;
                 acc = group + acc;
             }
             if (k - i >= 2) {
-                group = xs[i] * wj[i];
-                term = xs[i + 1] * wj[i + 1];
+                group = xs[i] * W(i);
+                term = xs[i + 1] * W(i + 1);
                 group = group + term;
                 acc = group + acc;
                 i += 2;
             }
             if (i < k) {
-                term = xs[i] * wj[i];
+                term = xs[i] * W(i);
                 acc = term + acc;
             }
+#undef W
             y[(size_t)s * o + j] = ecnn_apply_act(acc, act);
         }
     }

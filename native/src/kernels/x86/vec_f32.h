@@ -13,7 +13,9 @@
 #define VF_ZERO() _mm256_setzero_ps()
 #define VF_SET1(v) _mm256_set1_ps(v)
 #define VF_BCAST(p) _mm256_broadcast_ss(p) /* *p in every lane */
+#define VF_LOADU(p) _mm256_loadu_ps(p)
 #define VF_ADD(a, b) _mm256_add_ps(a, b)
+#define VF_MUL(a, b) _mm256_mul_ps(a, b)
 #define VF_MAX(a, b) _mm256_max_ps(a, b)
 #define VF_MIN(a, b) _mm256_min_ps(a, b)
 #define VF_MAC(acc, x, w) F32_MAC(acc, x, w) /* rounded as ecnn_mac (kernels.h) */
@@ -23,7 +25,9 @@
 #define VF_ZERO() _mm512_setzero_ps()
 #define VF_SET1(v) _mm512_set1_ps(v)
 #define VF_BCAST(p) _mm512_set1_ps(*(p))
+#define VF_LOADU(p) _mm512_loadu_ps(p)
 #define VF_ADD(a, b) _mm512_add_ps(a, b)
+#define VF_MUL(a, b) _mm512_mul_ps(a, b)
 #define VF_MAX(a, b) _mm512_max_ps(a, b)
 #define VF_MIN(a, b) _mm512_min_ps(a, b)
 #ifdef ECNN_FUSED_MAC /* every AVX-512 CPU has FMA; whether to fuse is the level's choice */

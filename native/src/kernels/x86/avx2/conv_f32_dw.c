@@ -1,7 +1,8 @@
 /* AVX2 depthwise float conv (CONV_2D with group == C == O) over HWIO weights
- * (x86/conv_f32_dw.h): blocks of up to 4 pixels x 16 channels (two ymm each; a last 1..7
- * channels under a mask), one F32_MAC per term in the reference order, then the bias:
- * bit-identical to the level's reference (ecnn_conv2d_f32_ref_fma). */
+ * (x86/conv_f32_dw.h): blocks of 4 pixels x 16 channels (two ymm each), 8 pixels x 8 channels
+ * (one ymm; a last 1..7 channels under a mask) or, for runs of one or two pixels, 2 pixels x
+ * 32 channels; one F32_MAC per term in the reference order, then the bias: bit-identical to
+ * the level's reference (ecnn_conv2d_f32_ref_fma). */
 #define VF_BITS 256
 #include "kernels/x86/vec_f32.h"
 
@@ -31,40 +32,53 @@ static ALWAYS_INLINE void dw_store(float *p, uint32_t v, dw_mask m, __m256 r)
         _mm256_storeu_ps(p + 8 * v, r);
 }
 
-#define DW_PIX 4u  /* 8 accumulators + 2 weight vectors + 1 input vector of the 16 ymm registers */
-#define DW_VECS 2u /* 16 channels */
+static ALWAYS_INLINE dw_mask dw_first_lanes(uint32_t r)
+{
+    dw_mask m;
+    m.masked = r < 8;
+    m.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return m;
+}
+
+/* The vector starting half-way through lo (its upper half, then hi's lower half). */
+static ALWAYS_INLINE __m256 dw_half(__m256 lo, __m256 hi)
+{
+    return _mm256_permute2f128_ps(lo, hi, 0x21);
+}
+
+#define DW_PIX 8u  /* at most 8 accumulators (8 x 1, 4 x 2, 2 x 4) + weights + an input of the 16 ymm */
+#define DW_VECS 4u /* 32 channels (in blocks of 2 pixels; 16 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2
 #include "kernels/x86/conv_f32_dw.h"
 
 static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
-                     uint32_t nkx, uint32_t np, uint32_t count)
+                     uint32_t nkx, uint32_t npix, uint32_t count)
 {
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    uint32_t c0;
-    for (c0 = 0; c0 < count;) {
+    const dw_mask whole = {0, _mm256_set1_epi32(-1)};
+    uint32_t c0 = 0;
+    /* runs of one or two pixels (a small map's border pixels, 3x3 maps) take 32 channels a
+     * block, 4 independent sums a pixel, where 16 would leave a 2-deep chain of multiply-adds
+     * idle */
+    for (; npix <= 2 && count - c0 >= 32; c0 += 32)
+        dw_pixels(yp + c0, xp + c0, g, wp + c0, b ? b + c0 : NULL, nky, nkx, npix, 2, 4, whole, 0);
+    while (c0 < count) {
         const uint32_t rest = count - c0;
-        const uint32_t nv = rest >= 16 ? 2 : 1, width = rest >= 16 ? 16 : rest >= 8 ? 8 : rest;
+        const uint32_t width = rest >= 16 ? 16 : rest >= 8 ? 8 : rest;
         dw_mask m;
         float *yc = yp + c0;
         const float *xc = xp + c0, *wc = wp + c0, *bc = b ? b + c0 : NULL;
         m.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lane);
-#define DW_CASE(NP, NV, MASKED) (m.masked = MASKED, dw_tile(yc, xc, g, wc, bc, nky, nkx, NP, NV, m))
-#define DW_NP(NV, MASKED)                                                                                              \
-    switch (np) {                                                                                                      \
-    case 1: DW_CASE(1, NV, MASKED); break;                                                                             \
-    case 2: DW_CASE(2, NV, MASKED); break;                                                                             \
-    case 3: DW_CASE(3, NV, MASKED); break;                                                                             \
-    default: DW_CASE(4, NV, MASKED); break;                                                                            \
-    }
-        if (nv == 2) {
-            DW_NP(2, 0)
+        if (width == 16) {
+            m.masked = 0;
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 4, 2, m, 0);
         } else if (width == 8) {
-            DW_NP(1, 0)
+            m.masked = 0;
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m, 0);
         } else {
-            DW_NP(1, 1)
+            m.masked = 1;
+            dw_pixels(yc, xc, g, wc, bc, nky, nkx, npix, 8, 1, m, 0);
         }
-#undef DW_NP
-#undef DW_CASE
         c0 += width;
     }
 }

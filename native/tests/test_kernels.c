@@ -27,44 +27,22 @@ int32_t irand(int32_t lo, int32_t hi)
     return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1));
 }
 
-/* Float ADD / MUL, ACTIVATION and CHANNEL_ARITH: the portable kernels against the references bit
- * for bit (ADD / MUL elementwise and with B repeating per channel or as a scalar; CHANNEL_ARITH
- * every operation, either operand order, a constant per channel or one), every activation, over values that include -0, NaN
- * and infinities (Relu's and Clip's comparisons decide what they become). */
-static void test_binary_f32(void)
+/* CHANNEL_ARITH: the portable kernel against the reference bit for bit, every operation, either
+ * operand order, a constant per channel or one, over values that include -0, NaN and
+ * infinities. (ACTIVATION and ADD / MUL: test_kernels_f32_elementwise.c.) */
+static void test_channel_arith_f32(void)
 {
-    static float a[3 * 200], b[3 * 200], y_ref_b[3 * 200], y_fast_b[3 * 200];
+    static float x[3 * 200], k[200], y_ref_c[3 * 200], y_fast_c[3 * 200];
     static const float special[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 0.25f, -0.25f};
     uint32_t trial, i;
     for (trial = 0; trial < 64; trial++) {
-        const uint32_t n = 1 + trial % 3, count = (uint32_t)irand(1, 200),
-                       func = trial % 2 ? ECNN_ARITH_MUL : ECNN_ARITH_ADD;
-        const uint32_t shape = trial / 2 % 3, b_count = shape == 0 ? count : shape == 1 ? 1 : 1 + count % 7;
-        const uint32_t a_count = shape == 2 ? b_count * (uint32_t)irand(1, 20) : count;
-        ecnn_act_params act;
-        memset(&act, 0, sizeof act);
-        act.act = (trial / 6) % 8;
-        act.act_p0 = act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
-        act.act_p1 = 0.5f;
-        for (i = 0; i < n * a_count; i++) a[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
-        for (i = 0; i < n * b_count; i++) b[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
-        ecnn_binary_f32_ref(y_ref_b, a, b, n, a_count, b_count, func, &act);
-        ecnn_binary_f32_portable(y_fast_b, a, b, n, a_count, b_count, func, &act);
-        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
-        ecnn_activation_f32_ref(y_ref_b, a, (size_t)n * a_count, &act);
-        ecnn_activation_f32_portable(y_fast_b, a, (size_t)n * a_count, &act);
-        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
-        memcpy(y_fast_b, a, (size_t)n * a_count * sizeof(float)); /* in place */
-        ecnn_activation_f32_portable(y_fast_b, y_fast_b, (size_t)n * a_count, &act);
-        CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
-        /* CHANNEL_ARITH: n rows of a_count channels, constants per channel (b's first row when B
-         * is elementwise) or one */
-        {
-            const uint32_t k_count = shape == 0 ? a_count : 1, arith = 1 + trial % 4, const_first = trial / 4 % 2;
-            ecnn_channel_arith_f32_ref(y_ref_b, a, b, k_count, n, a_count, arith, const_first);
-            ecnn_channel_arith_f32_portable(y_fast_b, a, b, k_count, n, a_count, arith, const_first);
-            CHECK(memcmp(y_ref_b, y_fast_b, (size_t)n * a_count * sizeof(float)) == 0);
-        }
+        const uint32_t rows = 1 + trial % 3, c = (uint32_t)irand(1, 200), k_count = trial / 2 % 2 ? c : 1;
+        const uint32_t arith = 1 + trial % 4, const_first = trial / 4 % 2;
+        for (i = 0; i < rows * c; i++) x[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        for (i = 0; i < k_count; i++) k[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        ecnn_channel_arith_f32_ref(y_ref_c, x, k, k_count, rows, c, arith, const_first);
+        ecnn_channel_arith_f32_portable(y_fast_c, x, k, k_count, rows, c, arith, const_first);
+        CHECK(memcmp(y_ref_c, y_fast_c, (size_t)rows * c * sizeof(float)) == 0);
     }
 }
 
@@ -135,7 +113,7 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
                ECNN_KERNEL(ecnn_fc_config, g4, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
@@ -143,7 +121,9 @@ int main(void)
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, add, isa)->name,
-               ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa)->name);
+               ECNN_KERNEL(ecnn_q_elementwise_config, mul, isa)->name,
+               ECNN_KERNEL(ecnn_f32_elementwise_config, activation, isa)->name,
+               ECNN_KERNEL(ecnn_f32_elementwise_config, binary, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
         RUN_TEST(test_fc_g4_panel16);
@@ -161,10 +141,14 @@ int main(void)
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
         RUN_TEST(test_conv_depthwise);
-        RUN_TEST(test_binary_f32);
+        RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);
         RUN_TEST(test_quantize_dequantize);
         RUN_TEST(test_binary_q_kernels);
+        RUN_TEST(test_activation_f32_kernels);
+        RUN_TEST(test_activation_f32_sweep);
+        RUN_TEST(test_binary_f32_kernels);
+        RUN_TEST(test_activation_q_table);
     }
 #ifdef ECNN_WITH_X86
     test_undispatched_kernels();

@@ -57,7 +57,8 @@ void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *
                          float *y_ref, float *y_fast);
 
 /* The tests, by file: test_kernels_fc.c, test_kernels_conv.c, test_kernels_tiles.c,
- * test_kernels_pool.c, test_kernels_sliced.c, test_kernels_q_elementwise.c. */
+ * test_kernels_pool.c, test_kernels_sliced.c, test_kernels_q_elementwise.c,
+ * test_kernels_f32_elementwise.c. */
 void test_fc_f32_panel16(void);
 void test_fc_f32_fused_mac(void);
 void test_fc_g4_panel16(void);
@@ -76,6 +77,10 @@ void test_conv_sliced_one_slice(void);
 void test_conv_sliced_windows(void);
 void test_quantize_dequantize(void); /* test_kernels_q_elementwise.c */
 void test_binary_q_kernels(void);
-void test_conv_q_depthwise(void); /* test_kernels_conv_q_dw.c */
+void test_conv_q_depthwise(void);       /* test_kernels_conv_q_dw.c */
+void test_activation_f32_kernels(void); /* test_kernels_f32_elementwise.c */
+void test_activation_f32_sweep(void);
+void test_binary_f32_kernels(void);
+void test_activation_q_table(void);
 
 #endif /* ECNN_TEST_KERNELS_H */

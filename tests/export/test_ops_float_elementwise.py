@@ -30,6 +30,41 @@ def test_activations(op, attrs):
     check_float(model, rand((2, 3, 5, 4)) * 5, reference=True)
 
 
+def _every_float_class() -> np.ndarray:
+    """NaN (both signs, payloads), +-Inf, +-0, subnormals, the largest floats, Sigmoid's and Tanh's
+    clamp bounds (+-18, +-9) and their neighbours, the inputs where MLAS's logistic gives
+    1 + 2^-23, and one float32 in 65,537 over all 2^32 bit patterns (every exponent, both signs)."""
+    special = [0x7FC00000, 0xFFC00000, 0x7F800001, 0xFFA5A5A5, 0x7F800000, 0xFF800000, 0, 0x80000000]
+    special += [0x00000001, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0xFF7FFFFF]
+    special += [0x418BDB45, 0x418D0C5A, 0x418FF2CC]  # logistic 1 + 2^-23 (17.482065, 17.631031, 17.993553)
+    for bound in (18.0, 9.0):
+        b = int(np.float32(bound).view(np.uint32))
+        special += [sign | (b + d) for sign in (0, 0x80000000) for d in (-1, 0, 1)]
+    sweep = np.arange(0, 1 << 32, 65537, dtype=np.uint64).astype(np.uint32)
+    bits = np.concatenate([np.array(special, np.uint32), sweep])
+    bits = np.concatenate([bits, np.zeros((-bits.size) % 64, np.uint32)])
+    return bits.view(np.float32).reshape(-1, 64)
+
+
+@pytest.mark.parametrize("op", ["Sigmoid", "Tanh"])
+def test_sigmoid_and_tanh_equal_onnxruntime_on_every_float_class(op):
+    # Both are MLAS's rational approximations (kernels/act.h): equal to onnxruntime's bit for bit,
+    # NaN where it gives NaN, with the fast kernels and the reference ones (0 ulp, within 1e-5 by far).
+    from edgecnn.export.compiler import compile_model
+    from edgecnn.runtime import Model
+
+    model = make_model([node(op, ["x"], ["y"])], (64,))
+    x = _every_float_class()
+    want = run_onnxruntime(model, x, optimize=False)
+    native = Model.from_bytes(compile_model(model)[0])
+    for reference in (False, True):
+        got = native.predict(x, reference=reference, check_finite=False)
+        nan = np.isnan(want)
+        assert np.array_equal(np.isnan(got), nan), f"{op}: NaN where onnxruntime has none, or the reverse"
+        differ = got.view(np.uint32)[~nan] != want.view(np.uint32)[~nan]
+        assert not differ.any(), f"{op} (reference={reference}): {int(differ.sum())} of {x.size} values differ"
+
+
 @pytest.mark.parametrize("gated", [False, True])
 def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated):
     # tf2onnx's Keras hard_sigmoid relu6(x + 3) / 6, and hard_swish x * hard_sigmoid(x) (MobileNetV3).

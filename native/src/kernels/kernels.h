@@ -286,16 +286,9 @@ typedef void ecnn_conv2d_sliced_f32_kernel(float *y, const float *x, const float
                                            const ecnn_tile *t, const ecnn_conv2d_args *p, uint32_t k_slice);
 ecnn_conv2d_sliced_f32_kernel ecnn_conv2d_sliced_f32_hwio_portable;
 
-/* ecnn_activation_f32_ref, the activation's switch hoisted out of the loop (vectorisable). */
-void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const ecnn_act_params *act);
-
 /* ecnn_channel_arith_f32_ref with one loop per case (vectorisable). */
 void ecnn_channel_arith_f32_portable(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
                                      uint32_t c, uint32_t func, uint32_t const_first);
-
-/* ecnn_binary_f32_ref, the activation's switch hoisted out of the loops (vectorisable). */
-void ecnn_binary_f32_portable(float *y, const float *a, const float *b, uint32_t n, size_t a_count, size_t b_count,
-                              uint32_t func, const ecnn_act_params *act);
 
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,
  * kernels_i8.h), any C; in place under the same conditions. */

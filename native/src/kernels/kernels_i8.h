@@ -150,10 +150,9 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's
- * float formula (kernels/act.h), except Sigmoid: MLAS's logistic kernel (FMA3 rational
- * polynomial, Eigen's coefficients), as onnxruntime computes it. The same codes as
- * DequantizeLinear -> the float activation -> QuantizeLinear, once per code instead of per
- * element. y may equal x (in place). */
+ * float formula (kernels/act.h: Sigmoid as MLAS's logistic kernel, as onnxruntime computes it).
+ * The same codes as DequantizeLinear -> the float activation -> QuantizeLinear, once per code
+ * instead of per element. y may equal x (in place). */
 void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
                            const ecnn_qtensor *qy);
 
@@ -166,9 +165,6 @@ void ecnn_requantize_q_ref(void *y, const void *x, size_t count, const ecnn_qten
  * row, each requantized from qx[i] to qy. y never overlaps an input. */
 void ecnn_concat_q_ref(void *y, const void *const *xs, const size_t *block, const ecnn_qtensor *qx, uint32_t count,
                        size_t rows, const ecnn_qtensor *qy);
-
-/* MLAS's logistic (sigmoid) of one float, as its x86 FMA3 kernel computes it. */
-float ecnn_logistic_mlas(float x);
 
 /* ---- faster int8 kernels: the reference's contract and result, bit for bit ---------------- */
 

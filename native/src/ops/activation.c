@@ -1,8 +1,23 @@
 /* ACTIVATION: y = act(x) element by element (docs/file-format.md): float, or int8 through a 256-entry
  * table of the activation's float formula, as onnxruntime's QLinear lookup. */
 #include "core/op.h"
-#include "kernels/kernels.h"
 #include "core/quant.h"
+#include "ops/configs.h"
+
+/* The float element-wise kernels per ISA level (core/isa.h), ADD / MUL's too. */
+#define F32_ELEMENTWISE_ROW(isa)                                                                                       \
+    {                                                                                                                  \
+        ECNN_IMPL(ecnn_activation_f32_##isa), ECNN_IMPL(ecnn_binary_f32_##isa)                                         \
+    }
+const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = F32_ELEMENTWISE_ROW(portable),
+#if defined(ECNN_WITH_X86)
+    [ECNN_ISA_AVX2] = F32_ELEMENTWISE_ROW(avx2),
+    [ECNN_ISA_AVX512] = F32_ELEMENTWISE_ROW(avx512),
+#elif defined(ECNN_WITH_ARM64)
+    [ECNN_ISA_NEON] = F32_ELEMENTWISE_ROW(neon),
+#endif
+};
 
 ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
 {
@@ -25,45 +40,68 @@ ecnn_status ecnn_check_activation(const ecnn_op_ctx *c, uint64_t *macs)
     return ECNN_OK;
 }
 
+/* ops/configs.h: the int8 table through the level's kernels. */
+void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                             const ecnn_qtensor *qy, const ecnn_isa_info *isa)
+{
+    const uint8_t to_index = qx->type == ECNN_Q_U8 ? 0u : 0x80u; /* a code's byte -> its index, code - qmin */
+    uint8_t codes[256], table[256];
+    float v[256];
+    const uint8_t *xb = (const uint8_t *)x;
+    uint8_t *yb = (uint8_t *)y;
+    size_t i;
+    for (i = 0; i < 256; i++) codes[i] = (uint8_t)(i ^ to_index);
+    ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->fn(v, codes, 256, qx->scale, qx->zero_point, qx->type);
+    ECNN_KERNEL(ecnn_f32_elementwise_config, activation, isa)->fn(v, v, 256, act);
+    ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->fn(table, v, 256, qy->scale, qy->zero_point, qy->type);
+    for (i = 0; i < count; i++) yb[i] = table[xb[i] ^ to_index];
+}
+
 /* Element ranges of one activation (in place: each range reads only its own elements). */
 typedef struct {
     const ecnn_act_params *a;
     const uint8_t *x;
     uint8_t *y;
-    int quantized, reference;
+    ecnn_activation_f32_kernel *f32_kernel; /* the level's, or the reference */
+    const ecnn_isa_info *isa;               /* int8: the level, or NULL for the reference */
+    int quantized;
     ecnn_qtensor qx, qy;
 } act_job;
 
 static void act_elements(const void *ctx, size_t first, size_t count)
 {
     const act_job *j = (const act_job *)ctx;
-    if (j->quantized) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
-        ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
+    if (!j->quantized)
+        j->f32_kernel((float *)j->y + first, (const float *)j->x + first, count, j->a);
+    else if (j->isa) /* a table of 256 built per range: ranges are >= ECNN_MIN_TILE_WORK / 4 elements */
+        ecnn_activation_q_table(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy, j->isa);
     else
-        (j->reference ? ecnn_activation_f32_ref
-                      : ecnn_activation_f32_portable)((float *)j->y + first, (const float *)j->x + first, count, j->a);
+        ecnn_activation_q_ref(j->y + first, j->x + first, count, j->a, &j->qx, &j->qy);
 }
 
 const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
+    const ecnn_activation_f32_impl *f32 = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, r->m->isa);
     ecnn_tensor_rec x, y;
     act_job j;
     size_t count;
     j.a = &op->params.activation;
+    j.f32_kernel = r->reference ? ecnn_activation_f32_ref : f32->fn;
+    j.isa = r->reference ? NULL : r->m->isa;
     j.x = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &x);
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     count = (size_t)ecnn_numel(&x) * r->batch;
     j.quantized = x.dtype != ECNN_DTYPE_F32;
-    j.reference = r->reference;
     if (j.quantized) {
         ecnn_qtensor_from(r->m, &x, &j.qx);
         ecnn_qtensor_from(r->m, &y, &j.qy);
     }
-    if (r->run) { /* int8: a lookup per element after a table of 256 values per range; float: libm for Sigmoid, Tanh */
+    if (r->run) { /* int8: a lookup per element after a table of 256 values per range; float: Sigmoid, Tanh divide */
         const uint64_t per = j.quantized                                                 ? ECNN_WORK_MOVE
                              : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM
                                                                                          : ECNN_WORK_ARITH;
         ecnn_run_span(r, act_elements, &j, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0);
     }
-    return j.quantized ? "activation_q_ref" : r->reference ? "activation_f32_ref" : "activation_f32_portable";
+    if (j.quantized) return r->reference ? "activation_q_ref" : "activation_q_table";
+    return r->reference ? "activation_f32_ref" : f32->name;
 }

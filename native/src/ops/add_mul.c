@@ -2,9 +2,8 @@
  * value per sample and channel; float, or int8 (onnxruntime's QLinearAdd / QLinearMul, no fused
  * activation; b may then be a constant [C] or [1]). */
 #include "core/op.h"
-#include "kernels/kernels.h"
 #include "core/quant.h"
-#include "ops/configs.h" /* the int8 kernels: ecnn_q_elementwise_config (ops/quantize.c) */
+#include "ops/configs.h" /* the kernels: ecnn_f32_elementwise_config (ops/activation.c), ecnn_q_elementwise_config (ops/quantize.c) */
 
 /* B [1, ..., 1, C] (or all 1) of A's rank, C = A's innermost dim: one value per sample and
  * channel, broadcast over the other axes (squeeze-and-excitation gates). */
@@ -67,10 +66,11 @@ ecnn_status ecnn_check_mul(const ecnn_op_ctx *c, uint64_t *macs)
 /* One ADD / MUL, ready to run in ranges: of elements when B has A's shape (B then lines up with
  * A element for element), else of rows of `period` elements (B's repeat), within a sample. */
 typedef struct {
-    int mul, quantized, elementwise, reference;
+    int mul, quantized, elementwise;
     size_t per_sample, period, b_sample; /* elements of A per sample, of B's repeat, of B per sample (0: constant) */
     const ecnn_act_params *act;
-    ecnn_binary_q_kernel *q_kernel; /* int8: ADD's or MUL's */
+    ecnn_binary_f32_kernel *f32_kernel; /* float: the level's, or the reference */
+    ecnn_binary_q_kernel *q_kernel;     /* int8: ADD's or MUL's */
     const uint8_t *a, *b;
     uint8_t *y;
     uint32_t esize;
@@ -82,9 +82,8 @@ static void binary_run(const binary_job *j, size_t at, size_t b_at, size_t count
 {
     const size_t e = j->esize;
     if (!j->quantized)
-        (j->reference ? ecnn_binary_f32_ref : ecnn_binary_f32_portable)(
-            (float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1, count,
-            period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
+        j->f32_kernel((float *)(j->y + at * e), (const float *)(j->a + at * e), (const float *)(j->b + b_at * e), 1,
+                      count, period, j->mul ? ECNN_ARITH_MUL : ECNN_ARITH_ADD, j->act);
     else
         j->q_kernel(j->y + at, j->a + at, j->b + b_at, 1, count, 0, period, &j->qa, &j->qb, &j->qy);
 }
@@ -110,6 +109,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     ecnn_tensor_rec a, b, y;
     const ecnn_binary_q_impl *q_impl = mul ? ECNN_KERNEL(ecnn_q_elementwise_config, mul, r->m->isa)
                                            : ECNN_KERNEL(ecnn_q_elementwise_config, add, r->m->isa);
+    const ecnn_binary_f32_impl *f32_impl = ECNN_KERNEL(ecnn_f32_elementwise_config, binary, r->m->isa);
     binary_job j;
     size_t b_numel;
     j.a = (const uint8_t *)ecnn_tensor_ptr(r, op->inputs[0], &a);
@@ -117,7 +117,6 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.y = (uint8_t *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.mul = mul;
     j.act = act;
-    j.reference = r->reference;
     j.per_sample = (size_t)ecnn_numel(&a);
     b_numel = (size_t)ecnn_numel(&b);
     j.quantized = a.dtype != ECNN_DTYPE_F32;
@@ -126,6 +125,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
     j.b_sample = b.kind == ECNN_KIND_CONSTANT ? 0 : b_numel;
     j.period = b_numel;
     j.elementwise = b_numel == j.per_sample && j.b_sample != 0;
+    j.f32_kernel = r->reference ? ecnn_binary_f32_ref : f32_impl->fn;
     j.q_kernel = r->reference ? (mul ? ecnn_mul_q_ref : ecnn_add_q_ref) : q_impl->fn;
     if (j.quantized) {
         ecnn_qtensor_from(r->m, &a, &j.qa);
@@ -138,7 +138,7 @@ static const char *eval_add_mul(const ecnn_run_ctx *r, const ecnn_op_rec *op, in
         ecnn_run_span(r, binary_units, &j, units, j.elementwise ? 64 : 1, work, 0);
     }
     if (j.quantized) return r->reference ? (mul ? "mul_q_ref" : "add_q_ref") : q_impl->name;
-    return r->reference ? "binary_f32_ref" : "binary_f32_portable";
+    return r->reference ? "binary_f32_ref" : f32_impl->name;
 }
 
 const char *ecnn_eval_add(const ecnn_run_ctx *r, const ecnn_op_rec *op)

@@ -8,6 +8,7 @@
 #include "core/internal.h" /* ecnn_op_rec, ecnn_tensor_rec */
 #include "core/isa.h"
 #include "kernels/kernels_i8.h"
+#include "kernels/kernels_f32_elementwise.h"
 #include "kernels/kernels_q_elementwise.h"
 
 /* A config slot: a kernel and its name (ECNN_IMPL fills it). */
@@ -82,6 +83,21 @@ typedef struct {
     ecnn_binary_q_impl add, mul; /* QLinearAdd, QLinearMul */
 } ecnn_q_elementwise_kernels;
 extern const ecnn_q_elementwise_kernels ecnn_q_elementwise_config[ECNN_ISA_COUNT];
+
+/* ops/activation.c: the float element-wise kernels, one file per ISA (kernels_f32_elementwise.h):
+ * ACTIVATION, and the float ADD and MUL that ops/add_mul.c runs */
+typedef ECNN_NAMED_KERNEL(ecnn_activation_f32_kernel) ecnn_activation_f32_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_binary_f32_kernel) ecnn_binary_f32_impl;
+typedef struct {
+    ecnn_activation_f32_impl activation;
+    ecnn_binary_f32_impl binary; /* ADD, MUL */
+} ecnn_f32_elementwise_kernels;
+extern const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT];
+/* The int8 ACTIVATION at a level: ecnn_activation_q_ref's contract and codes, its table built by
+ * the level's DEQUANTIZE, float activation and QUANTIZE kernels (each bit-identical to that step
+ * of the reference), then one lookup per element. */
+void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
+                             const ecnn_qtensor *qy, const ecnn_isa_info *isa);
 
 /* A conv float slot with the O / group multiple its kernel needs. */
 #define ECNN_IMPL_O(fn, o_multiple)                                                                                    \

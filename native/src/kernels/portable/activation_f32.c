@@ -1,10 +1,12 @@
 /* Float ACTIVATION (kernels.h ecnn_activation_f32_ref's contract and result, bit for bit): the
  * reference applies ecnn_apply_act (kernels/act.h) per element, switching on the activation
- * each time, which keeps the compiler from vectorising the loop. Here each activation without
- * a libm call gets its own loop with act.h's formula spelled out (through ecnn_apply_act with a
- * constant code GCC 12 still leaves the loop scalar; test_kernels.c test_binary_f32 checks the
- * two agree bit for bit). Sigmoid and Tanh call libm per element either way: the reference. */
-#include "kernels/kernels.h"
+ * each time, which keeps the compiler from vectorising the loop. Here Relu, LeakyRelu and Clip
+ * get their own loops with act.h's formula spelled out (through ecnn_apply_act with a
+ * constant code GCC 12 still leaves the loop scalar; test_kernels_f32_elementwise.c checks the
+ * two agree bit for bit). Sigmoid and Tanh run the reference's scalar functions: their fused
+ * multiply-adds are libm calls on a build without FMA instructions, where no loop of them would
+ * vectorise. */
+#include "kernels/kernels_f32_elementwise.h"
 
 #define ACT_LOOP(EXPR)                                                                                                 \
     for (i = 0; i < count; i++) {                                                                                      \
@@ -21,6 +23,6 @@ void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const 
     case ECNN_ACT_RELU: ACT_LOOP(v > 0.0f ? v : 0.0f) break;
     case ECNN_ACT_LEAKY_RELU: ACT_LOOP(v < 0.0f ? p0 * v : v) break;
     case ECNN_ACT_CLIP: ACT_LOOP(v < p0 ? p0 : (v > p1 ? p1 : v)) break;
-    default: ecnn_activation_f32_ref(y, x, count, act); break; /* libm, or the rare hard sigmoid / swish */
+    default: ecnn_activation_f32_ref(y, x, count, act); break; /* Sigmoid, Tanh, hard sigmoid / swish */
     }
 }

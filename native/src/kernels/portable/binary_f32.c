@@ -3,8 +3,8 @@
  * common cases (none, Relu, Clip; a ResNet's residual Add + Relu) are then plain enough for the
  * compiler to vectorise. Each element is the reference's own expression: the activations are
  * act.h's formulas spelled out, as through ecnn_apply_act with a constant code GCC 12 leaves
- * the loops scalar (test_kernels.c test_binary_f32 checks they agree bit for bit). */
-#include "kernels/kernels.h"
+ * the loops scalar (test_kernels_f32_elementwise.c checks they agree bit for bit). */
+#include "kernels/kernels_f32_elementwise.h"
 
 #define BINARY_LOOP(OP, EXPR)                                                                                          \
     for (s = 0; s < n; s++) {                                                                                          \

@@ -286,30 +286,6 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
     }
 }
 
-/* Eigen's rational approximation, MLAS LogisticKernelFma3: clamp to [-18, 18], then Horner
- * steps as fused multiply-adds, p * x, p / q + 0.5, clamped to [0, 1]. */
-float ecnn_logistic_mlas(float x)
-{
-    float v = x < -18.0f ? -18.0f : x; /* NaN stays NaN (as MLAS) */
-    float v2, p, q, r;
-    v = v > 18.0f ? 18.0f : v;
-    v2 = v * v;
-    p = fmaf(v2, 4.37031012579801e-11f, 1.15627324459942e-07f);
-    p = fmaf(p, v2, 6.08574864600143e-05f);
-    p = fmaf(p, v2, 8.51377133304701e-03f);
-    p = fmaf(p, v2, 2.48287947061529e-01f);
-    p = p * v;
-    q = fmaf(v2, 6.10247389755681e-13f, 5.76102136993427e-09f);
-    q = fmaf(q, v2, 6.29106785017040e-06f);
-    q = fmaf(q, v2, 1.70198817374094e-03f);
-    q = fmaf(q, v2, 1.16817656904453e-01f);
-    q = fmaf(q, v2, 9.93151921023180e-01f);
-    r = p / q;
-    r = r + 0.5f;
-    r = r > 0.0f ? r : 0.0f;
-    return r < 1.0f ? r : 1.0f;
-}
-
 void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_params *act, const ecnn_qtensor *qx,
                            const ecnn_qtensor *qy)
 {
@@ -320,9 +296,7 @@ void ecnn_activation_q_ref(void *y, const void *x, size_t count, const ecnn_act_
     size_t i;
     for (c = lo; c < lo + 256; c++) {
         const float v = qx->scale * (float)(c - qx->zero_point);
-        /* Sigmoid as MLAS computes it: onnxruntime's QLinearSigmoid and its float Sigmoid */
-        const float f = act->act == ECNN_ACT_SIGMOID ? ecnn_logistic_mlas(v) : ecnn_apply_act(v, act);
-        table[c - lo] = quantize_one(f, qy->scale, qy->zero_point, qy->type);
+        table[c - lo] = quantize_one(ecnn_apply_act(v, act), qy->scale, qy->zero_point, qy->type);
     }
     for (i = 0; i < count; i++) qstore(y, i, table[qload(x, i, t) - lo], qy->type);
 }

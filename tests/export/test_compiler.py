@@ -250,3 +250,21 @@ def test_the_op_template_works_once_imported():
 
     result = subprocess.run([sys.executable, "-c", TEMPLATE_CHECK], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize("outputs, packed", [(2, False), (10, False), (64, True), (130, True)])
+def test_g4_weights_are_packed_unless_padding_would_swell_a_small_head(outputs, packed):
+    """FC_PANEL16 pads a G4 weight to whole panels of 16 outputs: a 2-output head would take 8x
+    its flash on a microcontroller, for a layer too small to be worth a fast kernel."""
+    from edgecnn.export.compiler.ir import DType, Layout, NOp, NTensor
+    from edgecnn.export.compiler.passes.pack import pack_weights
+
+    w = np.arange(outputs * 40, dtype=np.float32).reshape(outputs, 40)
+    tensors = [
+        NTensor(Kind.ACTIVATION, (40,)),
+        NTensor(Kind.CONSTANT, w.shape, DType.F32, w.reshape(-1)),
+        NTensor(Kind.ACTIVATION, (outputs,)),
+    ]
+    pack_weights(tensors, [NOp("FULLY_CONNECTED_G4", [0, 1, None], [2])])
+    assert tensors[1].layout == (Layout.FC_PANEL16 if packed else Layout.PLAIN)
+    assert tensors[1].size >= w.nbytes and (packed or np.array_equal(tensors[1].data, w.reshape(-1)))

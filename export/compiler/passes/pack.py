@@ -24,9 +24,16 @@ def pack_fc(w: np.ndarray, layout: Layout) -> np.ndarray:
     return np.ascontiguousarray(panels).reshape(-1)
 
 
+def padded_outputs(o: int, layout: Layout) -> int:
+    """Outputs of the whole panels an FC layout stores for o outputs."""
+    panel = FC_PANELS[layout][0]
+    return -(-o // panel) * panel
+
+
 def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
     """Store each CONV_2D / FULLY_CONNECTED weight in the layout its fast kernel streams:
-    float FC and FULLY_CONNECTED_G4 -> panels of 16 outputs; int8 FC with all weight zero
+    float FC and FULLY_CONNECTED_G4 -> panels of 16 outputs (G4 only when the padding adds at
+    most an eighth); int8 FC with all weight zero
     points 0 -> panels of 8 outputs x 4 k, marked FC_PANEL8X4_W64 when every weight is in
     [-64, 64] (other int8 weights stay plain and run on the reference kernel); conv
     (CONV_2D_SLICED too) -> HWIO (output channels innermost). A weight shared by several ops
@@ -46,6 +53,8 @@ def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
         if op.op in ("CONV_2D", "CONV_2D_SLICED"):
             w.data = np.ascontiguousarray(w.data.reshape(w.dims).transpose(1, 2, 3, 0)).reshape(-1)
             w.layout = Layout.CONV_HWIO
+        elif op.op == "FULLY_CONNECTED_G4" and padded_outputs(w.dims[0], Layout.FC_PANEL16) * 8 > w.dims[0] * 9:
+            continue  # a small head (2 or 10 outputs): panels would add up to 7x its flash, for no speed
         elif w.dtype == DType.F32:
             w.data = pack_fc(w.data.reshape(w.dims), Layout.FC_PANEL16)
             w.layout = Layout.FC_PANEL16

@@ -14,12 +14,6 @@ IO_ALIGN = 4  # input and output buffers (f32 is read through typed pointers)
 MODEL_ALIGN = 64  # weights are 64-byte aligned in the file: keep them so in memory
 
 
-def io_aligned(a: np.ndarray) -> bool:
-    """Whether `a` starts at a multiple of IO_ALIGN. numpy's own flag says so for 4-byte items
-    (a few ns); only 1-byte items (int8 / uint8 models) need the address (about a microsecond)."""
-    return a.flags.aligned if a.itemsize >= IO_ALIGN else a.ctypes.data % IO_ALIGN == 0
-
-
 def aligned_copy(a: np.ndarray) -> np.ndarray:
     """A copy of `a` whose data starts at a multiple of IO_ALIGN."""
     copy = aligned_empty(a.nbytes, IO_ALIGN, a.dtype).reshape(a.shape)

@@ -32,7 +32,6 @@ from edgecnn.runtime.buffers import (
     aligned_copy,
     aligned_empty,
     buffer_args,
-    io_aligned,
     model_buffer,
 )
 from edgecnn.runtime.errors import (
@@ -513,34 +512,41 @@ class Model:
         parallel = self._parallel_arg()
         for start in range(0, n, chunk):
             xs, ys = (x, out) if chunk == n else (x[start : start + chunk], out[start : start + chunk])
-            # The library takes 4-byte aligned input and output; a slice of int8 samples whose
-            # size is not a multiple of 4 (or a caller's int8 array) may start elsewhere.
-            if not io_aligned(xs):
-                xs = aligned_copy(xs)
-            staged = not io_aligned(ys)
-            if staged:
-                ys = aligned_empty(ys.nbytes, IO_ALIGN, ys.dtype).reshape(ys.shape)
-            status = lib.ecnn_run_ops_parallel(
-                self._handle,
-                xs.shape[0],
-                0,
-                self._num_ops,
-                flags,
-                ffi.from_buffer(xs),
-                xs.nbytes,
-                ffi.from_buffer(ys, require_writable=True),
-                ys.nbytes,
-                arena_buf,
-                arena.nbytes,
-                parallel,
-            )
+            status = self._run_chunk(xs, ys, flags, arena_buf, arena.nbytes, parallel)
+            if status == lib.ECNN_E_ALIGN:
+                # The library takes 4-byte aligned input and output; a slice of int8 samples whose
+                # size is not a multiple of 4 (or a caller's int8 array) may start elsewhere.
+                # Staged only once the library refuses: reading an address from NumPy costs about
+                # a microsecond a buffer, a tenth of a small model's inference. (Refused again:
+                # the arena, which _check_arena names.)
+                staged = aligned_empty(ys.nbytes, IO_ALIGN, ys.dtype).reshape(ys.shape)
+                status = self._run_chunk(aligned_copy(xs), staged, flags, arena_buf, arena.nbytes, parallel)
+                ys[...] = staged
             if status != lib.ECNN_OK:
                 if status in (lib.ECNN_E_ARENA, lib.ECNN_E_ALIGN):
                     self._check_arena(arena, chunk)  # the caller's arena: an InputError naming why
                 self._check(status, "ecnn_run_ops_parallel")
-            if staged:
-                out[start : start + len(ys)] = ys
         return out
+
+    def _run_chunk(
+        self, xs: np.ndarray, ys: np.ndarray, flags: int, arena_buf: Any, arena_bytes: int, parallel: Any
+    ) -> int:
+        """One ecnn_run_ops_parallel call over all ops: its status."""
+        ffi = self._ffi
+        return self._lib.ecnn_run_ops_parallel(
+            self._handle,
+            xs.shape[0],
+            0,
+            self._num_ops,
+            flags,
+            ffi.from_buffer(xs),
+            xs.nbytes,
+            ffi.from_buffer(ys, require_writable=True),
+            ys.nbytes,
+            arena_buf,
+            arena_bytes,
+            parallel,
+        )
 
     def op_runner(self, x: npt.ArrayLike) -> tuple[Callable[[int], None], np.ndarray]:
         """A callable run_op(i) that runs op i alone on the batch x (its arena persists between

@@ -12,9 +12,10 @@
  * the input, k = (c * KH + ky) * KW + kx in k order, go into a table (their x and w offsets, and
  * where each slice ends), so that the multiply-add loop runs over a whole slice; for np pixels
  * x one or two vectors of output channels it sums each slice with one VF_MAC per term, and adds
- * it to the total kept in y (a float store and reload is exact). The table holds whole slices,
- * up to SLICED_TAB taps: a conv with more is summed window by window. Every output is computed
- * the same way whatever block it falls in: bit-identical to the level's
+ * it to the total kept in y (a float store and reload is exact); a level defining SLICED_HALF
+ * packs two pixels a vector when the block's channels fit half of one (sliced_tile_pairs). The
+ * table holds whole slices, up to SLICED_TAB taps: a conv with more is summed window by window.
+ * Every output is computed the same way whatever block it falls in: bit-identical to the level's
  * ecnn_conv2d_sliced_f32_ref. */
 #ifndef ECNN_KERNELS_X86_CONV_F32_SLICED_H
 #define ECNN_KERNELS_X86_CONV_F32_SLICED_H
@@ -31,6 +32,12 @@
 #elif CONV_PIX == 12
 #define SLICED_ROWS(M) CONV_ROWS(M) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
 #endif
+/* CONV_NP_CALL(NP) with NP a constant equal to np (1..SLICED_PIX), as CONV_FOR_NP. */
+#define SLICED_FOR_NP(np)                                                                                              \
+    switch (np) {                                                                                                      \
+        SLICED_ROWS(CONV_NP_CASE)                                                                                      \
+    default: break;                                                                                                    \
+    }
 
 typedef struct {
     conv_geom c; /* o, pix_step, y_step, x_row, x_tap, cg, act as in the HWIO conv (w_row unused) */
@@ -131,22 +138,68 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
     }
 }
 
+#ifdef SLICED_HALF
+/* sliced_tile for a block of up to SLICED_HALF channels (one vector, width <= SLICED_HALF), its
+ * np pixels in pairs (2J, 2J + 1), both in accumulator a##J (sliced_pair_*: the level's half
+ * vector loads and stores); an odd np's last pair sums its pixel twice and stores it once. The
+ * same terms in the same order per lane as sliced_tile: the same bits, half the multiply-adds. */
+static ALWAYS_INLINE void sliced_tile_pairs(float *yp, const float *xp, const sliced_geom *g, const float *wp,
+                                            const float *b, const sliced_tab *t, const uint32_t np, conv_mask m)
+{
+    const VF zero = VF_ZERO();
+    const size_t pix_step = g->c.pix_step;
+    const int last = t->k_end == g->c.cg * g->kh * g->kw;
+    uint32_t sl, i = 0;
+    const VF bias = last && b ? sliced_half_weights(b, m) : zero;
+    for (sl = 0; sl < t->n_slices; sl++) {
+        const int started = t->k0 > 0 || sl > 0, finish = last && sl + 1 == t->n_slices;
+#define SLICED_DECL(J) VF a##J = zero;
+        CONV_ROWS(SLICED_DECL)
+#undef SLICED_DECL
+        for (; i < t->ends[sl]; i++) {
+            const float *xt = xp + t->xo[i];
+            const VF wv = sliced_half_weights(wp + t->wo[i], m);
+#define SLICED_STEP(J)                                                                                                 \
+    if (2 * J < np)                                                                                                    \
+        a##J = VF_MAC(                                                                                                 \
+            a##J, sliced_pair_bcast(xt + 2 * J * pix_step, xt + (2 * J + 1 < np ? 2 * J + 1 : 2 * J) * pix_step), wv);
+            CONV_ROWS(SLICED_STEP)
+#undef SLICED_STEP
+        }
+#define SLICED_END(J)                                                                                                  \
+    if (2 * J < np) {                                                                                                  \
+        float *ya = yp + 2 * J * g->c.y_step, *yb = ya + g->c.y_step;                                                  \
+        if (started) a##J = VF_ADD(sliced_pair_load(ya, yb, 2 * J + 1 < np, m), a##J);                                 \
+        sliced_pair_store(ya, yb, 2 * J + 1 < np, m, finish ? sliced_finish(a##J, b != NULL, bias, g->c.act) : a##J);  \
+    }
+        CONV_ROWS(SLICED_END)
+#undef SLICED_END
+    }
+}
+#endif
+
 /* sliced_tile with np (1..CONV_PIX for two vectors, 1..SLICED_PIX for one) a constant in each
  * copy, then the activations it leaves. */
 static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const sliced_geom *g, const float *wp,
                                          const float *b, const sliced_tab *t, uint32_t np, const int two, conv_mask m,
                                          uint32_t width)
 {
-#define CONV_NP_CALL(NP) sliced_tile(yp, xp, g, wp, b, t, NP, two, m, width)
-    if (two) {
-        CONV_FOR_NP(np)
-    } else {
-        switch (np) {
-            SLICED_ROWS(CONV_NP_CASE)
-        default: break;
-        }
-    }
+#ifdef SLICED_HALF
+    if (!two && width <= SLICED_HALF) {
+#define CONV_NP_CALL(NP) sliced_tile_pairs(yp, xp, g, wp, b, t, NP, m)
+        SLICED_FOR_NP(np)
 #undef CONV_NP_CALL
+    } else
+#endif
+    {
+#define CONV_NP_CALL(NP) sliced_tile(yp, xp, g, wp, b, t, NP, two, m, width)
+        if (two) {
+            CONV_FOR_NP(np)
+        } else {
+            SLICED_FOR_NP(np)
+        }
+#undef CONV_NP_CALL
+    }
     if (t->k_end == g->c.cg * g->kh * g->kw && g->c.act->act > ECNN_ACT_RELU && g->c.act->act != ECNN_ACT_CLIP)
         conv_act_block(yp, g->c.y_step, np, width, g->c.act);
 }

@@ -86,3 +86,57 @@ void test_avgpool_f32(void)
         CHECK(memcmp(y_ref_p, y_fast_p, ny * sizeof(float)) == 0);
     }
 }
+
+/* int8 / uint8 average pooling: the level's kernel against the reference bit for bit, both rules
+ * (global, and windows with padding on every side, counted or not, strides), both rounding
+ * domains, channels around the kernel's 16-channel blocks, random scales and zero points and
+ * extreme scale ratios (outputs past int32, which the conversion sends to the minimum). */
+void test_avgpool_q(void)
+{
+    static uint8_t x[2 * 9 * 9 * 50], y_ref_q[2 * 10 * 10 * 50], y_fast_q[2 * 10 * 10 * 50];
+    static const float extreme[] = {1e30f, 1e-30f, 3e9f, 1e-9f};
+    const ecnn_avgpool2d_q_impl *fast = ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa);
+    uint32_t trial, i;
+    for (trial = 0; trial < 400; trial++) {
+        ecnn_pool2d_args p;
+        ecnn_qtensor qx, qy;
+        const uint32_t n = 1 + trial % 2;
+        const int uint8_rounding = trial / 2 % 2;
+        size_t ny;
+        memset(&p, 0, sizeof p);
+        p.c = trial % 4 == 0 ? 16u * (uint32_t)irand(1, 3) : (uint32_t)irand(1, 50);
+        p.h = (uint32_t)irand(1, 9);
+        p.w = (uint32_t)irand(1, 9);
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
+        if (trial % 5 == 0) { /* global */
+            p.kh = p.h, p.kw = p.w;
+            p.oh = p.ow = 1;
+        } else {
+            p.kh = (uint32_t)irand(1, 3);
+            p.kw = (uint32_t)irand(1, 3);
+            p.stride_h = (uint32_t)irand(1, 2);
+            p.stride_w = (uint32_t)irand(1, 2);
+            p.pad_top = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_left = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
+            p.h = p.h < p.kh ? p.kh : p.h;
+            p.w = p.w < p.kw ? p.kw : p.w;
+            p.oh = (p.h + p.pad_top + p.pad_bottom - p.kh) / p.stride_h + 1;
+            p.ow = (p.w + p.pad_left + p.pad_right - p.kw) / p.stride_w + 1;
+            p.count_include_pad = trial % 3 == 0;
+        }
+        qx.type = qy.type = trial % 3 == 1 ? ECNN_Q_U8 : ECNN_Q_I8;
+        qx.scale = 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;
+        qy.scale = trial % 13 == 7 ? extreme[next_u32() % 4] : 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;
+        qx.zero_point = irand(ecnn_qtype_min(qx.type), ecnn_qtype_max(qx.type));
+        qy.zero_point = irand(ecnn_qtype_min(qy.type), ecnn_qtype_max(qy.type));
+        for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = (uint8_t)irand(0, 255);
+        ny = (size_t)n * p.oh * p.ow * p.c;
+        ecnn_avgpool2d_q_ref(y_ref_q, x, n, WHOLE(n * p.oh, p.c), &p, &qx, &qy, uint8_rounding);
+        fast->fn(y_fast_q, x, n, WHOLE(n * p.oh, p.c), &p, &qx, &qy, uint8_rounding);
+        if (memcmp(y_ref_q, y_fast_q, ny) != 0)
+            fprintf(stderr, "  %s: trial %u, c %u, %ux%u window %ux%u\n", fast->name, trial, p.c, p.h, p.w, p.kh, p.kw);
+        CHECK(memcmp(y_ref_q, y_fast_q, ny) == 0);
+    }
+}

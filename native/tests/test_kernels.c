@@ -151,6 +151,7 @@ int main(void)
         RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);
         RUN_TEST(test_avgpool_q);
+        RUN_TEST(test_concat_rows);
         RUN_TEST(test_quantize_dequantize);
         RUN_TEST(test_binary_q_kernels);
         RUN_TEST(test_activation_f32_kernels);

@@ -347,7 +347,7 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 
-/* ecnn_avgpool2d_q_ref's contract (src/kernels/portable/avgpool_q.c, compiled again per x86 level). */
+/* ecnn_avgpool2d_q_ref's contract (src/kernels/portable/avgpool_q.c, x86/avgpool_q.h). */
 typedef void ecnn_avgpool2d_q_kernel(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
                                      const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
 ecnn_avgpool2d_q_kernel ecnn_avgpool2d_q_portable;

@@ -2,14 +2,9 @@
  * bit): the reference's two rules with each output's steps in the reference's order, the sums
  * kept in blocks of AVG_Q_BLOCK channels so that the channel loops have a fixed trip count the
  * compiler vectorises (even at -O2's cheap cost model); the channels past the last whole block
- * take the same steps one at a time. The x86 AVX2 and AVX-512 directories compile this file
- * again with their own flags (x86/avx2/avgpool_q.c, x86/avx512/avgpool_q.c): conversions, adds,
- * multiplies, divisions and compares, nothing the flags could round differently. */
+ * take the same steps one at a time. The x86 kernels (x86/avgpool_q.h) hand it the channels past
+ * their last whole vector. */
 #include "kernels/kernels_i8.h"
-
-#ifndef ECNN_AVGPOOL2D_Q
-#define ECNN_AVGPOOL2D_Q ecnn_avgpool2d_q_portable
-#endif
 
 #define AVG_Q_BLOCK 16u /* channels summed side by side: one AVX-512 vector of floats */
 
@@ -31,25 +26,12 @@ static inline int32_t round_clamp(float v, float lo, float hi)
     return round_small(w);
 }
 
-/* The codes of one pixel's channels [c0, c0 + count) as int32 minus zx, into d (AVG_Q_BLOCK
- * entries); count == AVG_Q_BLOCK is the fixed-width loop. */
-#define LOAD_CODES(TYPE, xp, count, zx, d)                                                                             \
+/* BODY for c over a block of `width` channels: a fixed trip count for a whole block. */
+#define FOR_CHANNELS(c, width, BODY)                                                                                   \
     do {                                                                                                               \
-        const TYPE *xt_ = (const TYPE *)(xp);                                                                          \
-        uint32_t c_;                                                                                                   \
-        if ((count) == AVG_Q_BLOCK)                                                                                    \
-            for (c_ = 0; c_ < AVG_Q_BLOCK; c_++) (d)[c_] = (int32_t)xt_[c_] - (zx);                                    \
-        else                                                                                                           \
-            for (c_ = 0; c_ < (count); c_++) (d)[c_] = (int32_t)xt_[c_] - (zx);                                        \
+        if ((width) == AVG_Q_BLOCK)                                                                                    \
+            for (c = 0; c < AVG_Q_BLOCK; c++) BODY else for (c = 0; c < (width); c++) BODY                             \
     } while (0)
-
-static inline void load_codes(int32_t *d, const uint8_t *xp, uint32_t count, int32_t zx, int u8)
-{
-    if (u8)
-        LOAD_CODES(uint8_t, xp, count, zx, d);
-    else
-        LOAD_CODES(int8_t, xp, count, zx, d);
-}
 
 /* Stores codes (each in the dtype's range: the int8 byte is its two's complement). */
 static inline void store_codes(uint8_t *yp, const int32_t *q, uint32_t count)
@@ -72,7 +54,7 @@ static void global_rule(uint8_t *y, const uint8_t *x, const ecnn_tile *t, const 
     const float scale = qx->scale / sd;
     const float lo = (float)(ecnn_qtype_min(qx->type) - qy->zero_point);
     const float hi = (float)(ecnn_qtype_max(qx->type) - qy->zero_point);
-    int32_t acc[AVG_Q_BLOCK], d[AVG_Q_BLOCK] = {0}, q[AVG_Q_BLOCK];
+    int32_t acc[AVG_Q_BLOCK], q[AVG_Q_BLOCK];
     uint32_t m, c0, c, i;
     for (m = t->m0; m < t->m1; m++) {
         const uint8_t *xs = x + (size_t)(m / p->oh) * size * p->c;
@@ -80,8 +62,12 @@ static void global_rule(uint8_t *y, const uint8_t *x, const ecnn_tile *t, const 
             const uint32_t width = t->o1 - c0 < AVG_Q_BLOCK ? t->o1 - c0 : AVG_Q_BLOCK;
             for (c = 0; c < AVG_Q_BLOCK; c++) acc[c] = 0;
             for (i = 0; i < size; i++) {
-                load_codes(d, xs + (size_t)i * p->c + c0, width, 0, u8);
-                for (c = 0; c < AVG_Q_BLOCK; c++) acc[c] += d[c];
+                const uint8_t *xu = xs + (size_t)i * p->c + c0;
+                const int8_t *xi = (const int8_t *)xu;
+                if (u8)
+                    FOR_CHANNELS(c, width, { acc[c] += xu[c]; });
+                else
+                    FOR_CHANNELS(c, width, { acc[c] += xi[c]; });
             }
             for (c = 0; c < AVG_Q_BLOCK; c++) {
                 float v = (float)(acc[c] - qx->zero_point * (int32_t)size);
@@ -95,15 +81,16 @@ static void global_rule(uint8_t *y, const uint8_t *x, const ecnn_tile *t, const 
     }
 }
 
-void ECNN_AVGPOOL2D_Q(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
-                      const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding)
+void ecnn_avgpool2d_q_portable(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                               const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding)
 {
     const int u8 = qx->type == ECNN_Q_U8;
     const int32_t shift = !u8 && uint8_rounding ? 128 : 0; /* the rounding domain (kernels_i8.h) */
     const float lo = (float)(ecnn_qtype_min(qx->type) + shift), hi = (float)(ecnn_qtype_max(qx->type) + shift);
     const float zy = (float)(qy->zero_point + shift), sx = qx->scale, sy = qy->scale;
+    const int32_t zx = qx->zero_point;
     float acc[AVG_Q_BLOCK];
-    int32_t d[AVG_Q_BLOCK] = {0}, q[AVG_Q_BLOCK]; /* a partial block's other lanes: computed, never stored */
+    int32_t q[AVG_Q_BLOCK]; /* a partial block's other lanes: computed, never stored */
     uint32_t m, ox, c0, c;
     (void)n; /* rows and channels come from the tile */
     if (p->kh == p->h && p->kw == p->w && (p->pad_top | p->pad_left | p->pad_bottom | p->pad_right) == 0) {
@@ -129,11 +116,18 @@ void ECNN_AVGPOOL2D_Q(void *y, const void *x, uint32_t n, const ecnn_tile *t, co
                 for (c = 0; c < AVG_Q_BLOCK; c++) acc[c] = 0.0f;
                 for (iy = hs; iy < he; iy++)
                     for (ix = ws; ix < we; ix++) {
-                        load_codes(d, xs + ((size_t)iy * p->w + (size_t)ix) * p->c + c0, width, qx->zero_point, u8);
-                        for (c = 0; c < AVG_Q_BLOCK; c++) {
-                            const float dq = sx * (float)d[c];
-                            acc[c] = acc[c] + dq;
-                        }
+                        const uint8_t *xu = xs + ((size_t)iy * p->w + (size_t)ix) * p->c + c0;
+                        const int8_t *xi = (const int8_t *)xu;
+                        if (u8)
+                            FOR_CHANNELS(c, width, {
+                                const float dq = sx * (float)((int32_t)xu[c] - zx);
+                                acc[c] = acc[c] + dq;
+                            });
+                        else
+                            FOR_CHANNELS(c, width, {
+                                const float dq = sx * (float)((int32_t)xi[c] - zx);
+                                acc[c] = acc[c] + dq;
+                            });
                     }
                 for (c = 0; c < AVG_Q_BLOCK; c++) {
                     float v = acc[c] / count;

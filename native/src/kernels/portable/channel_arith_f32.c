@@ -3,36 +3,33 @@
  * loop per case, each element the reference's own expression (a batch norm tf2onnx leaves as
  * Mul + Add runs two of these per layer). A row goes in blocks of ARITH_BLOCK elements through
  * a stack array: a fixed trip count, and no store the compiler must fear aliases x (y may be x),
- * so the loops vectorise even at -O2's cheap cost model. The x86 AVX2 and AVX-512 directories
- * compile this file again with their own flags (x86/avx2/channel_arith_f32.c,
- * x86/avx512/channel_arith_f32.c): one IEEE operation per element, nothing the flags could
- * round differently (-ffp-contract=off: no fused multiply-add). */
+ * so the loops vectorise even at -O2's cheap cost model (-ffp-contract=off: no fused
+ * multiply-add). The x86 levels have their own (x86/channel_arith_f32.h). */
 #include "kernels/kernels.h"
-
-#ifndef ECNN_CHANNEL_ARITH_F32
-#define ECNN_CHANNEL_ARITH_F32 ecnn_channel_arith_f32_portable
-#endif
 
 #define ARITH_BLOCK 16u
 
-/* Every row: yr[i] = EXPR, with xr the row and kv the constant of channel i. */
+/* Every row: yr[i] = EXPR, with xr and yr the block's part of the row and kv the constant of
+ * channel i0 + i. */
 #define ARITH_ROWS(KV, EXPR)                                                                                           \
-    for (r = 0; r < rows; r++) {                                                                                       \
-        const float *xr = x + (size_t)r * c;                                                                           \
-        float *yr = y + (size_t)r * c;                                                                                 \
-        for (i0 = 0; i0 + ARITH_BLOCK <= c; i0 += ARITH_BLOCK) {                                                       \
-            float block[ARITH_BLOCK];                                                                                  \
-            for (i = i0; i < i0 + ARITH_BLOCK; i++) {                                                                  \
-                const float kv = (KV);                                                                                 \
-                block[i - i0] = (EXPR);                                                                                \
+    for (r = 0; r < rows; r++)                                                                                         \
+        for (i0 = 0; i0 < c; i0 += ARITH_BLOCK) {                                                                      \
+            const float *xr = x + (size_t)r * c + i0;                                                                  \
+            float *yr = y + (size_t)r * c + i0;                                                                        \
+            if (c - i0 >= ARITH_BLOCK) {                                                                               \
+                float block[ARITH_BLOCK];                                                                              \
+                for (i = 0; i < ARITH_BLOCK; i++) {                                                                    \
+                    const float kv = (KV);                                                                             \
+                    block[i] = (EXPR);                                                                                 \
+                }                                                                                                      \
+                for (i = 0; i < ARITH_BLOCK; i++) yr[i] = block[i];                                                    \
+            } else {                                                                                                   \
+                for (i = 0; i < c - i0; i++) {                                                                         \
+                    const float kv = (KV);                                                                             \
+                    yr[i] = (EXPR);                                                                                    \
+                }                                                                                                      \
             }                                                                                                          \
-            for (i = 0; i < ARITH_BLOCK; i++) yr[i0 + i] = block[i];                                                   \
-        }                                                                                                              \
-        for (i = i0; i < c; i++) {                                                                                     \
-            const float kv = (KV);                                                                                     \
-            yr[i] = (EXPR);                                                                                            \
-        }                                                                                                              \
-    }
+        }
 /* The four operations, the constant second (or first) operand. */
 #define ARITH_FUNCS(KV, A, B)                                                                                          \
     switch (func) {                                                                                                    \
@@ -42,8 +39,8 @@
     default: ARITH_ROWS(KV, (A) / (B)) break;                                                                          \
     }
 
-void ECNN_CHANNEL_ARITH_F32(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
-                            uint32_t func, uint32_t const_first)
+void ecnn_channel_arith_f32_portable(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
+                                     uint32_t c, uint32_t func, uint32_t const_first)
 {
     size_t r;
     uint32_t i, i0;
@@ -55,8 +52,8 @@ void ECNN_CHANNEL_ARITH_F32(float *y, const float *x, const float *k, uint32_t k
             ARITH_FUNCS(k[0], xr[i], kv)
         }
     } else if (const_first) {
-        ARITH_FUNCS(k[i], kv, xr[i])
+        ARITH_FUNCS(k[i0 + i], kv, xr[i])
     } else {
-        ARITH_FUNCS(k[i], xr[i], kv)
+        ARITH_FUNCS(k[i0 + i], xr[i], kv)
     }
 }

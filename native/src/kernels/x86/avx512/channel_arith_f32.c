@@ -1,6 +1,6 @@
-/* The portable float CHANNEL_ARITH compiled with AVX-512 flags: its blocks vectorise to 16 lanes, one
- * IEEE operation per element as in the reference: the same result bit for bit. */
-#define ECNN_CHANNEL_ARITH_F32 ecnn_channel_arith_f32_avx512
-#include "kernels/portable/channel_arith_f32.c"
+/* AVX-512 float CHANNEL_ARITH (kernels.h), 16 channels a vector: x86/channel_arith_f32.h. */
+#define VQ_BITS 512
+#define ARITH_NAME ecnn_channel_arith_f32_avx512
+#include "kernels/x86/channel_arith_f32.h"
 
 ecnn_channel_arith_f32_kernel ecnn_channel_arith_f32_avx512;

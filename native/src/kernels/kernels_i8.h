@@ -147,6 +147,15 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
  * y must not overlap x. */
 void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
                           const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
+/* onnxruntime's QLinearAveragePool window along one axis for output o: [start, min(start + K, in))
+ * clipped at 0, start = o * stride - pad (no dilation). */
+static inline void ecnn_qpool_window(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in, long *first,
+                                     long *end)
+{
+    const long s0 = (long)o * stride - (long)pad;
+    *end = s0 + (long)k < (long)in ? s0 + (long)k : (long)in;
+    *first = s0 > 0 ? s0 : 0;
+}
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's

@@ -100,16 +100,13 @@ void ecnn_avgpool2d_q_portable(void *y, const void *x, uint32_t n, const ecnn_ti
     for (m = t->m0; m < t->m1; m++) {
         const uint32_t s = m / p->oh, oy = m % p->oh;
         const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * p->c;
-        /* onnxruntime's window: [start, min(start + K, H)) clipped at 0 (no dilation) */
-        const long hs0 = (long)oy * p->stride_h - (long)p->pad_top;
-        const long he = hs0 + (long)p->kh < (long)p->h ? hs0 + (long)p->kh : (long)p->h;
-        const long hs = hs0 > 0 ? hs0 : 0;
+        long hs, he, ws, we;
+        ecnn_qpool_window(oy, p->stride_h, p->pad_top, p->kh, p->h, &hs, &he);
         for (ox = 0; ox < p->ow; ox++) {
-            const long ws0 = (long)ox * p->stride_w - (long)p->pad_left;
-            const long we = ws0 + (long)p->kw < (long)p->w ? ws0 + (long)p->kw : (long)p->w;
-            const long ws = ws0 > 0 ? ws0 : 0;
-            const float count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
             uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;
+            float count;
+            ecnn_qpool_window(ox, p->stride_w, p->pad_left, p->kw, p->w, &ws, &we);
+            count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
             for (c0 = t->o0; c0 < t->o1; c0 += AVG_Q_BLOCK) {
                 const uint32_t width = t->o1 - c0 < AVG_Q_BLOCK ? t->o1 - c0 : AVG_Q_BLOCK;
                 long iy, ix;

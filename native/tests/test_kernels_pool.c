@@ -46,6 +46,37 @@ void test_maxpool_q(void)
     }
 }
 
+/* A random average pooling geometry for the tests below, p->c already set: one trial in 5 global,
+ * else a window of 1..3 taps a side, strides 1..2, `dilation`, pads 0 or 1 (the bottom and right
+ * ones their own draws with own_pads, else equal to the top and left ones). */
+static void random_avg_window(ecnn_pool2d_args *p, uint32_t trial, uint32_t dilation, int own_pads)
+{
+    uint32_t span_h, span_w;
+    p->h = (uint32_t)irand(1, 9);
+    p->w = (uint32_t)irand(1, 9);
+    p->stride_h = p->stride_w = p->dilation_h = p->dilation_w = 1;
+    if (trial % 5 == 0) {
+        p->kh = p->h, p->kw = p->w;
+        p->oh = p->ow = 1;
+        return;
+    }
+    p->kh = (uint32_t)irand(1, 3);
+    p->kw = (uint32_t)irand(1, 3);
+    p->stride_h = (uint32_t)irand(1, 2);
+    p->stride_w = (uint32_t)irand(1, 2);
+    p->dilation_h = p->dilation_w = dilation;
+    p->pad_top = p->kh > 1 ? (uint32_t)irand(0, 1) : 0;
+    p->pad_left = p->kw > 1 ? (uint32_t)irand(0, 1) : 0;
+    p->pad_bottom = own_pads && p->kh > 1 ? (uint32_t)irand(0, 1) : p->pad_top;
+    p->pad_right = own_pads && p->kw > 1 ? (uint32_t)irand(0, 1) : p->pad_left;
+    span_h = dilation * (p->kh - 1) + 1;
+    span_w = dilation * (p->kw - 1) + 1;
+    p->h = p->h < span_h ? span_h : p->h;
+    p->w = p->w < span_w ? span_w : p->w;
+    p->oh = (p->h + p->pad_top + p->pad_bottom - span_h) / p->stride_h + 1;
+    p->ow = (p->w + p->pad_left + p->pad_right - span_w) / p->stride_w + 1;
+}
+
 /* Float average pooling: the level's kernel against the reference bit for bit, over windows
  * with padding (counted or not), strides, dilation and global pooling, channels around the
  * kernel's blocks. */
@@ -59,26 +90,8 @@ void test_avgpool_f32(void)
         size_t ny;
         memset(&p, 0, sizeof p);
         p.c = trial % 4 == 0 ? 64u * (uint32_t)irand(1, 2) : (uint32_t)irand(1, 150);
-        p.h = (uint32_t)irand(1, 9);
-        p.w = (uint32_t)irand(1, 9);
-        if (trial % 5 == 0) { /* global */
-            p.kh = p.h, p.kw = p.w;
-            p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
-            p.oh = p.ow = 1;
-        } else {
-            p.kh = (uint32_t)irand(1, 3);
-            p.kw = (uint32_t)irand(1, 3);
-            p.stride_h = (uint32_t)irand(1, 2);
-            p.stride_w = (uint32_t)irand(1, 2);
-            p.dilation_h = p.dilation_w = 1 + trial % 3 / 2;
-            p.pad_top = p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.pad_left = p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.h = p.h < p.dilation_h * (p.kh - 1) + 1 ? p.dilation_h * (p.kh - 1) + 1 : p.h;
-            p.w = p.w < p.dilation_w * (p.kw - 1) + 1 ? p.dilation_w * (p.kw - 1) + 1 : p.w;
-            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * (p.kh - 1) - 1) / p.stride_h + 1;
-            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * (p.kw - 1) - 1) / p.stride_w + 1;
-            p.count_include_pad = trial % 2;
-        }
+        random_avg_window(&p, trial, 1 + trial % 3 / 2, 0);
+        p.count_include_pad = trial % 5 != 0 && trial % 2;
         for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = frand();
         ny = (size_t)n * p.oh * p.ow * p.c;
         ecnn_avgpool2d_f32_ref(y_ref_p, x, n, WHOLE(n * p.oh, p.c), &p);
@@ -105,27 +118,8 @@ void test_avgpool_q(void)
         size_t ny;
         memset(&p, 0, sizeof p);
         p.c = trial % 4 == 0 ? 16u * (uint32_t)irand(1, 3) : (uint32_t)irand(1, 50);
-        p.h = (uint32_t)irand(1, 9);
-        p.w = (uint32_t)irand(1, 9);
-        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
-        if (trial % 5 == 0) { /* global */
-            p.kh = p.h, p.kw = p.w;
-            p.oh = p.ow = 1;
-        } else {
-            p.kh = (uint32_t)irand(1, 3);
-            p.kw = (uint32_t)irand(1, 3);
-            p.stride_h = (uint32_t)irand(1, 2);
-            p.stride_w = (uint32_t)irand(1, 2);
-            p.pad_top = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.pad_left = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.h = p.h < p.kh ? p.kh : p.h;
-            p.w = p.w < p.kw ? p.kw : p.w;
-            p.oh = (p.h + p.pad_top + p.pad_bottom - p.kh) / p.stride_h + 1;
-            p.ow = (p.w + p.pad_left + p.pad_right - p.kw) / p.stride_w + 1;
-            p.count_include_pad = trial % 3 == 0;
-        }
+        random_avg_window(&p, trial, 1, 1);
+        p.count_include_pad = trial % 5 != 0 && trial % 3 == 0;
         qx.type = qy.type = trial % 3 == 1 ? ECNN_Q_U8 : ECNN_Q_I8;
         qx.scale = 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;
         qy.scale = trial % 13 == 7 ? extreme[next_u32() % 4] : 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;

@@ -156,6 +156,12 @@ static inline void ecnn_qpool_window(uint32_t o, uint32_t stride, uint32_t pad, 
     *end = s0 + (long)k < (long)in ? s0 + (long)k : (long)in;
     *first = s0 > 0 ? s0 : 0;
 }
+/* The divisor of a QLinearAveragePool window [hs, he) x [ws, we): KH*KW with count_include_pad,
+ * else its positions inside x. */
+static inline float ecnn_qpool_count(const ecnn_pool2d_args *p, long hs, long he, long ws, long we)
+{
+    return p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
+}
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's

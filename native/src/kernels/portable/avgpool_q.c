@@ -106,7 +106,7 @@ void ecnn_avgpool2d_q_portable(void *y, const void *x, uint32_t n, const ecnn_ti
             uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;
             float count;
             ecnn_qpool_window(ox, p->stride_w, p->pad_left, p->kw, p->w, &ws, &we);
-            count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
+            count = ecnn_qpool_count(p, hs, he, ws, we);
             for (c0 = t->o0; c0 < t->o1; c0 += AVG_Q_BLOCK) {
                 const uint32_t width = t->o1 - c0 < AVG_Q_BLOCK ? t->o1 - c0 : AVG_Q_BLOCK;
                 long iy, ix;

@@ -259,7 +259,7 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
             for (ox = 0; ox < p->ow; ox++) {
                 float count;
                 ecnn_qpool_window(ox, p->stride_w, p->pad_left, p->kw, p->w, &ws, &we);
-                count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
+                count = ecnn_qpool_count(p, hs, he, ws, we);
                 for (c = tile->o0; c < tile->o1; c++) {
                     float acc = 0.0f, v;
                     long iy, ix;

@@ -4,11 +4,35 @@
  * clamp, rne; window rule: sx * (float)(x - zx) added in (ky, kx) order, two divisions, + zy,
  * vcvtps2dq, whose INT32_MIN for NaN and values outside int32 is the reference's cvtps_epi32,
  * then the clamp). The channels past the last whole vector go to the portable kernel, which
- * computes the same. The includer defines VQ_BITS, AVGQ_NAME, and avgq_load_codes (VQ_LANES
- * codes widened to int32) and avgq_store_codes (VQ_LANES int32 lanes, each a code of the dtype,
- * to bytes). */
+ * computes the same. The includer defines VQ_BITS and AVGQ_NAME. */
 #include "kernels/kernels_i8.h"
 #include "kernels/x86/vq_ops.h"
+
+/* avgq_load_codes: VQ_LANES codes, sign- or zero-extended to int32; avgq_store_codes: VQ_LANES
+ * int32 lanes, each a code of the dtype, as bytes (the saturating packs and vpmovdb are exact). */
+#if VQ_BITS == 256
+static ALWAYS_INLINE __m256i avgq_load_codes(const uint8_t *p, int u8)
+{
+    const __m128i v = _mm_loadl_epi64((const __m128i *)p);
+    return u8 ? _mm256_cvtepu8_epi32(v) : _mm256_cvtepi8_epi32(v);
+}
+static ALWAYS_INLINE void avgq_store_codes(uint8_t *p, __m256i v, int u8)
+{
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)p, u8 ? _mm_packus_epi16(words, words) : _mm_packs_epi16(words, words));
+}
+#else
+static ALWAYS_INLINE __m512i avgq_load_codes(const uint8_t *p, int u8)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)p);
+    return u8 ? _mm512_cvtepu8_epi32(v) : _mm512_cvtepi8_epi32(v);
+}
+static ALWAYS_INLINE void avgq_store_codes(uint8_t *p, __m512i v, int u8)
+{
+    (void)u8;
+    _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(v));
+}
+#endif
 
 /* MlasQLinearGlobalAveragePool over the whole vectors of channels from o0 to c_end. */
 static void global_rule(uint8_t *y, const uint8_t *x, const ecnn_tile *t, uint32_t c_end, const ecnn_pool2d_args *p,
@@ -62,10 +86,9 @@ void AVGQ_NAME(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecn
         long hs, he, ws, we;
         ecnn_qpool_window(oy, p->stride_h, p->pad_top, p->kh, p->h, &hs, &he);
         for (ox = 0; ox < p->ow; ox++) {
-            uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * p->c;
             vq_f count;
             ecnn_qpool_window(ox, p->stride_w, p->pad_left, p->kw, p->w, &ws, &we);
-            count = VQF_SET1(p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws)));
+            count = VQF_SET1(ecnn_qpool_count(p, hs, he, ws, we));
             for (c0 = t->o0; c0 < c_end; c0 += VQ_LANES) {
                 vq_f acc = VQF_SET1(0.0f), v;
                 vq_i q;
@@ -77,7 +100,7 @@ void AVGQ_NAME(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecn
                     }
                 v = VQF_ADD(VQF_DIV(VQF_DIV(acc, count), sy), zy);
                 q = VQI_SUB(VQI_MIN(VQI_MAX(VQF_CVT(v), lo), hi), shift_v);
-                avgq_store_codes(yp + c0, q, u8);
+                avgq_store_codes((uint8_t *)y + ECNN_PIXEL_AT(p, s, oy, ox, p->c) + c0, q, u8);
             }
         }
     }

@@ -27,22 +27,27 @@ int32_t irand(int32_t lo, int32_t hi)
     return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1));
 }
 
-/* CHANNEL_ARITH: the portable kernel against the reference bit for bit, every operation, either
- * operand order, a constant per channel or one, over values that include -0, NaN and
- * infinities. (ACTIVATION and ADD / MUL: test_kernels_f32_elementwise.c.) */
+/* CHANNEL_ARITH: the level's kernel against the reference bit for bit, every operation, either
+ * operand order, a constant per channel or one, channels around the kernel's 16-element blocks,
+ * out of place and in place, over values that include -0, NaN and infinities. (ACTIVATION and
+ * ADD / MUL: test_kernels_f32_elementwise.c.) */
 static void test_channel_arith_f32(void)
 {
     static float x[3 * 200], k[200], y_ref_c[3 * 200], y_fast_c[3 * 200];
     static const float special[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 0.25f, -0.25f};
+    const ecnn_channel_arith_f32_impl *fast = ECNN_KERNEL(ecnn_channel_arith_config, f32, isa);
     uint32_t trial, i;
-    for (trial = 0; trial < 64; trial++) {
-        const uint32_t rows = 1 + trial % 3, c = (uint32_t)irand(1, 200), k_count = trial / 2 % 2 ? c : 1;
+    for (trial = 0; trial < 128; trial++) {
+        const uint32_t rows = 1 + trial % 3, c = trial % 8 == 1 ? 16u * (uint32_t)irand(1, 3) : (uint32_t)irand(1, 200);
+        const uint32_t k_count = trial / 2 % 2 ? c : 1;
         const uint32_t arith = 1 + trial % 4, const_first = trial / 4 % 2;
         for (i = 0; i < rows * c; i++) x[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
         for (i = 0; i < k_count; i++) k[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
         ecnn_channel_arith_f32_ref(y_ref_c, x, k, k_count, rows, c, arith, const_first);
-        ecnn_channel_arith_f32_portable(y_fast_c, x, k, k_count, rows, c, arith, const_first);
+        fast->fn(y_fast_c, x, k, k_count, rows, c, arith, const_first);
         CHECK(memcmp(y_ref_c, y_fast_c, (size_t)rows * c * sizeof(float)) == 0);
+        fast->fn(x, x, k, k_count, rows, c, arith, const_first); /* in place */
+        CHECK(memcmp(y_ref_c, x, (size_t)rows * c * sizeof(float)) == 0);
     }
 }
 
@@ -113,11 +118,13 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
                ECNN_KERNEL(ecnn_fc_config, g4, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
-               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa)->name,
+               ECNN_KERNEL(ecnn_channel_arith_config, f32, isa)->name,
+               ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, add, isa)->name,
@@ -144,6 +151,8 @@ int main(void)
         RUN_TEST(test_conv_depthwise);
         RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);
+        RUN_TEST(test_avgpool_q);
+        RUN_TEST(test_concat_rows);
         RUN_TEST(test_quantize_dequantize);
         RUN_TEST(test_binary_q_kernels);
         RUN_TEST(test_activation_f32_kernels);

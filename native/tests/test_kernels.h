@@ -72,6 +72,8 @@ void test_conv_cnn_shapes(void); /* in tiles: whole and in random tiles */
 void test_conv_depthwise(void);  /* in tiles too */
 void test_maxpool_q(void);
 void test_avgpool_f32(void);
+void test_avgpool_q(void);
+void test_concat_rows(void); /* test_kernels_concat.c */
 void test_conv_sliced(void); /* test_kernels_sliced.c */
 void test_conv_sliced_one_slice(void);
 void test_conv_sliced_windows(void);

@@ -46,6 +46,37 @@ void test_maxpool_q(void)
     }
 }
 
+/* A random average pooling geometry for the tests below, p->c already set: one trial in 5 global,
+ * else a window of 1..3 taps a side, strides 1..2, `dilation`, pads 0 or 1 (the bottom and right
+ * ones their own draws with own_pads, else equal to the top and left ones). */
+static void random_avg_window(ecnn_pool2d_args *p, uint32_t trial, uint32_t dilation, int own_pads)
+{
+    uint32_t span_h, span_w;
+    p->h = (uint32_t)irand(1, 9);
+    p->w = (uint32_t)irand(1, 9);
+    p->stride_h = p->stride_w = p->dilation_h = p->dilation_w = 1;
+    if (trial % 5 == 0) {
+        p->kh = p->h, p->kw = p->w;
+        p->oh = p->ow = 1;
+        return;
+    }
+    p->kh = (uint32_t)irand(1, 3);
+    p->kw = (uint32_t)irand(1, 3);
+    p->stride_h = (uint32_t)irand(1, 2);
+    p->stride_w = (uint32_t)irand(1, 2);
+    p->dilation_h = p->dilation_w = dilation;
+    p->pad_top = p->kh > 1 ? (uint32_t)irand(0, 1) : 0;
+    p->pad_left = p->kw > 1 ? (uint32_t)irand(0, 1) : 0;
+    p->pad_bottom = own_pads && p->kh > 1 ? (uint32_t)irand(0, 1) : p->pad_top;
+    p->pad_right = own_pads && p->kw > 1 ? (uint32_t)irand(0, 1) : p->pad_left;
+    span_h = dilation * (p->kh - 1) + 1;
+    span_w = dilation * (p->kw - 1) + 1;
+    p->h = p->h < span_h ? span_h : p->h;
+    p->w = p->w < span_w ? span_w : p->w;
+    p->oh = (p->h + p->pad_top + p->pad_bottom - span_h) / p->stride_h + 1;
+    p->ow = (p->w + p->pad_left + p->pad_right - span_w) / p->stride_w + 1;
+}
+
 /* Float average pooling: the level's kernel against the reference bit for bit, over windows
  * with padding (counted or not), strides, dilation and global pooling, channels around the
  * kernel's blocks. */
@@ -59,30 +90,47 @@ void test_avgpool_f32(void)
         size_t ny;
         memset(&p, 0, sizeof p);
         p.c = trial % 4 == 0 ? 64u * (uint32_t)irand(1, 2) : (uint32_t)irand(1, 150);
-        p.h = (uint32_t)irand(1, 9);
-        p.w = (uint32_t)irand(1, 9);
-        if (trial % 5 == 0) { /* global */
-            p.kh = p.h, p.kw = p.w;
-            p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1;
-            p.oh = p.ow = 1;
-        } else {
-            p.kh = (uint32_t)irand(1, 3);
-            p.kw = (uint32_t)irand(1, 3);
-            p.stride_h = (uint32_t)irand(1, 2);
-            p.stride_w = (uint32_t)irand(1, 2);
-            p.dilation_h = p.dilation_w = 1 + trial % 3 / 2;
-            p.pad_top = p.pad_bottom = p.kh > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.pad_left = p.pad_right = p.kw > 1 ? (uint32_t)irand(0, 1) : 0;
-            p.h = p.h < p.dilation_h * (p.kh - 1) + 1 ? p.dilation_h * (p.kh - 1) + 1 : p.h;
-            p.w = p.w < p.dilation_w * (p.kw - 1) + 1 ? p.dilation_w * (p.kw - 1) + 1 : p.w;
-            p.oh = (p.h + 2 * p.pad_top - p.dilation_h * (p.kh - 1) - 1) / p.stride_h + 1;
-            p.ow = (p.w + 2 * p.pad_left - p.dilation_w * (p.kw - 1) - 1) / p.stride_w + 1;
-            p.count_include_pad = trial % 2;
-        }
+        random_avg_window(&p, trial, 1 + trial % 3 / 2, 0);
+        p.count_include_pad = trial % 5 != 0 && trial % 2;
         for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = frand();
         ny = (size_t)n * p.oh * p.ow * p.c;
         ecnn_avgpool2d_f32_ref(y_ref_p, x, n, WHOLE(n * p.oh, p.c), &p);
         ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y_fast_p, x, n, WHOLE(n * p.oh, p.c), &p);
         CHECK(memcmp(y_ref_p, y_fast_p, ny * sizeof(float)) == 0);
+    }
+}
+
+/* int8 / uint8 average pooling: the level's kernel against the reference bit for bit, both rules
+ * (global, and windows with padding on every side, counted or not, strides), both rounding
+ * domains, channels around the kernel's 16-channel blocks, random scales and zero points and
+ * extreme scale ratios (outputs past int32, which the conversion sends to the minimum). */
+void test_avgpool_q(void)
+{
+    static uint8_t x[2 * 9 * 9 * 50], y_ref_q[2 * 10 * 10 * 50], y_fast_q[2 * 10 * 10 * 50];
+    static const float extreme[] = {1e30f, 1e-30f, 3e9f, 1e-9f};
+    const ecnn_avgpool2d_q_impl *fast = ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa);
+    uint32_t trial, i;
+    for (trial = 0; trial < 400; trial++) {
+        ecnn_pool2d_args p;
+        ecnn_qtensor qx, qy;
+        const uint32_t n = 1 + trial % 2;
+        const int uint8_rounding = trial / 2 % 2;
+        size_t ny;
+        memset(&p, 0, sizeof p);
+        p.c = trial % 4 == 0 ? 16u * (uint32_t)irand(1, 3) : (uint32_t)irand(1, 50);
+        random_avg_window(&p, trial, 1, 1);
+        p.count_include_pad = trial % 5 != 0 && trial % 3 == 0;
+        qx.type = qy.type = trial % 3 == 1 ? ECNN_Q_U8 : ECNN_Q_I8;
+        qx.scale = 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;
+        qy.scale = trial % 13 == 7 ? extreme[next_u32() % 4] : 0.001f + 0.1f * (float)(next_u32() % 1000) / 1000.0f;
+        qx.zero_point = irand(ecnn_qtype_min(qx.type), ecnn_qtype_max(qx.type));
+        qy.zero_point = irand(ecnn_qtype_min(qy.type), ecnn_qtype_max(qy.type));
+        for (i = 0; i < n * p.h * p.w * p.c; i++) x[i] = (uint8_t)irand(0, 255);
+        ny = (size_t)n * p.oh * p.ow * p.c;
+        ecnn_avgpool2d_q_ref(y_ref_q, x, n, WHOLE(n * p.oh, p.c), &p, &qx, &qy, uint8_rounding);
+        fast->fn(y_fast_q, x, n, WHOLE(n * p.oh, p.c), &p, &qx, &qy, uint8_rounding);
+        if (memcmp(y_ref_q, y_fast_q, ny) != 0)
+            fprintf(stderr, "  %s: trial %u, c %u, %ux%u window %ux%u\n", fast->name, trial, p.c, p.h, p.w, p.kh, p.kw);
+        CHECK(memcmp(y_ref_q, y_fast_q, ny) == 0);
     }
 }

@@ -33,6 +33,7 @@ enum {
     TK_MAX_Q_REF,
     TK_AVG_F32,
     TK_AVG_F32_REF,
+    TK_AVG_Q,
     TK_AVG_Q_REF
 };
 
@@ -61,6 +62,7 @@ static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
     case TK_MAX_Q_REF: ecnn_maxpool2d_q_ref(y, c->x, c->n, t, c->pool, (ecnn_qtype)c->type); break;
     case TK_AVG_F32: ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->fn(y, c->x, c->n, t, c->pool); break;
     case TK_AVG_F32_REF: ecnn_avgpool2d_f32_ref(y, c->x, c->n, t, c->pool); break;
+    case TK_AVG_Q: ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa)->fn(y, c->x, c->n, t, c->pool, c->qx, c->qy, 1); break;
     default: ecnn_avgpool2d_q_ref(y, c->x, c->n, t, c->pool, c->qx, c->qy, 1); break;
     }
 }

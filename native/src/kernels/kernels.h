@@ -286,9 +286,10 @@ typedef void ecnn_conv2d_sliced_f32_kernel(float *y, const float *x, const float
                                            const ecnn_tile *t, const ecnn_conv2d_args *p, uint32_t k_slice);
 ecnn_conv2d_sliced_f32_kernel ecnn_conv2d_sliced_f32_hwio_portable;
 
-/* ecnn_channel_arith_f32_ref with one loop per case (vectorisable). */
-void ecnn_channel_arith_f32_portable(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
-                                     uint32_t c, uint32_t func, uint32_t const_first);
+/* ecnn_channel_arith_f32_ref's contract (portable/channel_arith_f32.c, x86/channel_arith_f32.h). */
+typedef void ecnn_channel_arith_f32_kernel(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
+                                           uint32_t c, uint32_t func, uint32_t const_first);
+ecnn_channel_arith_f32_kernel ecnn_channel_arith_f32_portable;
 
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,
  * kernels_i8.h), any C; in place under the same conditions. */

@@ -147,6 +147,21 @@ void ecnn_mul_q_ref(void *y, const void *a, const void *b, uint32_t n, size_t pe
  * y must not overlap x. */
 void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
                           const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
+/* onnxruntime's QLinearAveragePool window along one axis for output o: [start, min(start + K, in))
+ * clipped at 0, start = o * stride - pad (no dilation). */
+static inline void ecnn_qpool_window(uint32_t o, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in, long *first,
+                                     long *end)
+{
+    const long s0 = (long)o * stride - (long)pad;
+    *end = s0 + (long)k < (long)in ? s0 + (long)k : (long)in;
+    *first = s0 > 0 ? s0 : 0;
+}
+/* The divisor of a QLinearAveragePool window [hs, he) x [ws, we): KH*KW with count_include_pad,
+ * else its positions inside x. */
+static inline float ecnn_qpool_count(const ecnn_pool2d_args *p, long hs, long he, long ws, long we)
+{
+    return p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
+}
 
 /* ACTIVATION on quantized values through a 256-entry table built per call, as onnxruntime's
  * QLinearLookupBase: table[c] = QuantizeLinear_y(f(sx * (float)(c - zx))), f the activation's
@@ -346,5 +361,10 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
                              const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, const ecnn_tile *t,
                         const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
+
+/* ecnn_avgpool2d_q_ref's contract (src/kernels/portable/avgpool_q.c, x86/avgpool_q.h). */
+typedef void ecnn_avgpool2d_q_kernel(void *y, const void *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p,
+                                     const ecnn_qtensor *qx, const ecnn_qtensor *qy, int uint8_rounding);
+ecnn_avgpool2d_q_kernel ecnn_avgpool2d_q_portable;
 
 #endif /* ECNN_KERNELS_I8_H */

@@ -2,6 +2,20 @@
  * channel of the last axis or a scalar (docs/file-format.md); one IEEE operation per element. */
 #include "core/op.h"
 #include "kernels/kernels.h"
+#include "ops/configs.h"
+
+/* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- */
+#if defined(ECNN_WITH_X86)
+ecnn_channel_arith_f32_kernel ecnn_channel_arith_f32_avx2, ecnn_channel_arith_f32_avx512;
+#endif
+
+const ecnn_channel_arith_kernels ecnn_channel_arith_config[ECNN_ISA_COUNT] = {
+    [ECNN_ISA_PORTABLE] = {.f32 = ECNN_IMPL(ecnn_channel_arith_f32_portable)},
+#if defined(ECNN_WITH_X86)
+    [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL(ecnn_channel_arith_f32_avx2)},
+    [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL(ecnn_channel_arith_f32_avx512)},
+#endif
+};
 
 ecnn_status ecnn_check_channel_arith(const ecnn_op_ctx *c, uint64_t *macs)
 {
@@ -25,18 +39,19 @@ typedef struct {
     const float *x, *k;
     float *y;
     uint32_t k_count, c;
-    int reference;
+    ecnn_channel_arith_f32_kernel *kernel;
 } arith_job;
 
 static void arith_rows(const void *ctx, size_t first, size_t rows)
 {
     const arith_job *j = (const arith_job *)ctx;
-    (j->reference ? ecnn_channel_arith_f32_ref : ecnn_channel_arith_f32_portable)(
-        j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func, j->q->const_first);
+    j->kernel(j->y + first * j->c, j->x + first * j->c, j->k, j->k_count, rows, j->c, j->q->func, j->q->const_first);
 }
 
 const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
+    const ecnn_channel_arith_f32_impl *fast =
+        r->reference ? NULL : ECNN_KERNEL(ecnn_channel_arith_config, f32, r->m->isa);
     ecnn_tensor_rec x, k, y;
     arith_job j;
     j.q = &op->params.channel_arith;
@@ -45,10 +60,10 @@ const char *ecnn_eval_channel_arith(const ecnn_run_ctx *r, const ecnn_op_rec *op
     j.y = (float *)ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.c = x.dims[x.rank - 1];
     j.k_count = k.dims[0];
-    j.reference = r->reference;
+    j.kernel = fast ? fast->fn : ecnn_channel_arith_f32_ref;
     if (r->run) {
         const size_t rows = (size_t)(ecnn_numel(&x) / j.c) * r->batch;
         ecnn_run_span(r, arith_rows, &j, rows, 1, (uint64_t)rows * j.c * ECNN_WORK_ARITH, 0);
     }
-    return r->reference ? "channel_arith_f32_ref" : "channel_arith_f32_portable";
+    return fast ? fast->name : "channel_arith_f32_ref";
 }

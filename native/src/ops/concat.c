@@ -3,6 +3,8 @@
  * be a CONSTANT: one sample's worth, the same in every sample. */
 #include "core/op.h"
 #include "core/quant.h"
+#include "kernels/concat_rows.h"
+#include "ops/configs.h"
 
 ecnn_status ecnn_check_concat(const ecnn_op_ctx *c, uint64_t *macs)
 {
@@ -60,17 +62,20 @@ typedef struct {
     const ecnn_qtensor *qx, *qy;   /* qy NULL: a plain copy */
     const unsigned char *constant; /* constant[i]: input i is a CONSTANT, its rows repeating every sample */
     uint32_t count;
-    size_t row_bytes, sample_rows; /* rows a sample */
+    size_t row_bytes, sample_rows;      /* rows a sample */
+    int fast;                           /* the row kernels (concat_rows.h), else the references */
+    ecnn_dequantize_kernel *dequantize; /* the level's, for the inputs to requantize */
+    ecnn_quantize_kernel *quantize;
 } concat_job;
 
-static void concat_rows(const void *ctx, size_t first, size_t rows)
+/* The reference kernels: a row at a time when a constant's row restarts every sample. */
+static void concat_rows_ref(const concat_job *j, size_t first, size_t rows)
 {
-    const concat_job *j = (const concat_job *)ctx;
     const void *xs[ECNN_MAX_OP_TENSORS];
     uint32_t i;
     int any_constant = 0;
     for (i = 0; i < j->count; i++) any_constant |= j->constant[i];
-    if (any_constant) { /* a row at a time: a constant's row restarts every sample */
+    if (any_constant) {
         size_t row;
         for (row = first; row < first + rows; row++) {
             for (i = 0; i < j->count; i++)
@@ -84,6 +89,33 @@ static void concat_rows(const void *ctx, size_t first, size_t rows)
         ecnn_concat_q_ref(j->y + first * j->row_bytes, xs, j->block, j->qx, j->count, rows, j->qy);
     else
         ecnn_concat_ref(j->y + first * j->row_bytes, xs, j->block, j->count, rows);
+}
+
+static void concat_rows(const void *ctx, size_t first, size_t rows)
+{
+    const concat_job *j = (const concat_job *)ctx;
+    size_t at = 0; /* input i's column in a row of y */
+    uint32_t i;
+    if (!j->fast) {
+        concat_rows_ref(j, first, rows);
+        return;
+    }
+    for (i = 0; i < j->count; at += j->block[i], i++) {
+        const uint8_t *x = (const uint8_t *)j->xs[i];
+        uint8_t *y = j->y + at;
+        size_t row = first, end;
+        if (j->qy) {
+            ecnn_requantize_rows(y + row * j->row_bytes, j->row_bytes, x + row * j->block[i], j->block[i], rows,
+                                 &j->qx[i], j->qy, j->dequantize, j->quantize);
+            continue;
+        }
+        for (; row < first + rows; row = end) { /* a constant: one run per sample */
+            end = j->constant[i] ? (row / j->sample_rows + 1) * j->sample_rows : first + rows;
+            end = end < first + rows ? end : first + rows;
+            ecnn_copy_rows(y + row * j->row_bytes, j->row_bytes,
+                           x + (j->constant[i] ? row % j->sample_rows : row) * j->block[i], j->block[i], end - row);
+        }
+    }
 }
 
 const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -121,7 +153,11 @@ const char *ecnn_eval_concat(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         j.sample_rows = sample_rows;
         for (i = 0; i < op->num_inputs; i++) row_bytes += block[i];
         j.row_bytes = row_bytes;
+        j.fast = !r->reference;
+        j.dequantize = ECNN_KERNEL(ecnn_q_elementwise_config, dequantize, r->m->isa)->fn;
+        j.quantize = ECNN_KERNEL(ecnn_q_elementwise_config, quantize, r->m->isa)->fn;
         ecnn_run_span(r, concat_rows, &j, rows, 1, (uint64_t)rows * row_bytes * ECNN_WORK_MOVE, 0);
     }
+    if (!r->reference) return y.dtype != ECNN_DTYPE_F32 ? "concat_q_rows" : "concat_rows";
     return y.dtype != ECNN_DTYPE_F32 ? "concat_q_ref" : "concat_ref"; /* int8: requantizing (QLinearConcat) */
 }

@@ -22,6 +22,7 @@ typedef ECNN_NAMED_KERNEL(ecnn_fc_f32_ref_kernel) ecnn_fc_f32_ref_impl;
 typedef ECNN_NAMED_KERNEL(ecnn_fc_q_kernel) ecnn_fc_q_impl;
 typedef ECNN_NAMED_KERNEL(ecnn_maxpool2d_kernel) ecnn_maxpool2d_impl;
 typedef ECNN_NAMED_KERNEL(ecnn_avgpool2d_f32_kernel) ecnn_avgpool2d_f32_impl;
+typedef ECNN_NAMED_KERNEL(ecnn_avgpool2d_q_kernel) ecnn_avgpool2d_q_impl;
 typedef struct {
     const char *name;
     ecnn_conv2d_f32_kernel *fn;
@@ -69,8 +70,16 @@ extern const ecnn_conv2d_sliced_kernels ecnn_conv2d_sliced_config[ECNN_ISA_COUNT
 typedef struct {
     ecnn_maxpool2d_impl max;     /* MAX_POOL_2D, float and int8 */
     ecnn_avgpool2d_f32_impl avg; /* AVG_POOL_2D, float */
+    ecnn_avgpool2d_q_impl avg_q; /* AVG_POOL_2D, int8 and uint8 */
 } ecnn_pool2d_kernels;
 extern const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT];
+
+/* ops/channel_arith.c */
+typedef ECNN_NAMED_KERNEL(ecnn_channel_arith_f32_kernel) ecnn_channel_arith_f32_impl;
+typedef struct {
+    ecnn_channel_arith_f32_impl f32;
+} ecnn_channel_arith_kernels;
+extern const ecnn_channel_arith_kernels ecnn_channel_arith_config[ECNN_ISA_COUNT];
 
 /* ops/quantize.c: the element-wise int8 kernels, one file per ISA (kernels_q_elementwise.h):
  * QUANTIZE and DEQUANTIZE, and the int8 ADD and MUL that ops/add_mul.c runs */

@@ -1,7 +1,6 @@
-/* MAX_POOL_2D and AVG_POOL_2D (docs/file-format.md): one window over NHWC, float or int8. Max pooling
- * and float average pooling run the ISA level's kernel (ECNN_RUN_REFERENCE: the reference); int8
- * average pooling the reference kernel. Their parameter structs share their first ten fields (edgecnn_ops.h): the
- * window. */
+/* MAX_POOL_2D and AVG_POOL_2D (docs/file-format.md): one window over NHWC, float or int8. Both run
+ * the ISA level's kernel (ECNN_RUN_REFERENCE: the reference). Their parameter structs share their
+ * first ten fields (edgecnn_ops.h): the window. */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"
@@ -10,12 +9,18 @@
 #if defined(ECNN_WITH_X86)
 ecnn_maxpool2d_kernel ecnn_maxpool2d_avx2;
 ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_avx2;
+ecnn_avgpool2d_q_kernel ecnn_avgpool2d_q_avx2, ecnn_avgpool2d_q_avx512;
 #endif
 
 const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT] = {
-    [ECNN_ISA_PORTABLE] = {.max = ECNN_IMPL(ecnn_maxpool2d_portable), .avg = ECNN_IMPL(ecnn_avgpool2d_f32_portable)},
+    [ECNN_ISA_PORTABLE] = {.max = ECNN_IMPL(ecnn_maxpool2d_portable),
+                           .avg = ECNN_IMPL(ecnn_avgpool2d_f32_portable),
+                           .avg_q = ECNN_IMPL(ecnn_avgpool2d_q_portable)},
 #if defined(ECNN_WITH_X86)
-    [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2), .avg = ECNN_IMPL(ecnn_avgpool2d_f32_avx2)},
+    [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2),
+                       .avg = ECNN_IMPL(ecnn_avgpool2d_f32_avx2),
+                       .avg_q = ECNN_IMPL(ecnn_avgpool2d_q_avx2)},
+    [ECNN_ISA_AVX512] = {.avg_q = ECNN_IMPL(ecnn_avgpool2d_q_avx512)},
 #endif
 };
 
@@ -138,13 +143,14 @@ ecnn_status ecnn_check_avg_pool_2d(const ecnn_op_ctx *c, uint64_t *macs)
 /* ---- run time ------------------------------------------------------------------------------- */
 
 /* The kernel a pooling op runs. */
-enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_FAST, AVG_F32, AVG_Q };
+enum { MAX_FAST, MAX_REF_F32, MAX_REF_Q, AVG_FAST, AVG_F32, AVG_Q_FAST, AVG_Q };
 
 /* One pooling op, ready to run tile by tile. */
 typedef struct {
     int in_place;                       /* y overlaps x: every tile takes all rows (channels never race) */
     const ecnn_maxpool2d_impl *max;     /* MAX_POOL_2D's fast kernel, or NULL */
     const ecnn_avgpool2d_f32_impl *avg; /* float AVG_POOL_2D's fast kernel, or NULL */
+    const ecnn_avgpool2d_q_impl *avg_q; /* int8 AVG_POOL_2D's fast kernel, or NULL */
     int kind;                           /* MAX_FAST, ... */
     int type;                           /* max: ECNN_POOL_F32 or an ecnn_qtype */
     int uint8_rounding;
@@ -164,6 +170,7 @@ static void pool_tile(const void *ctx, const ecnn_tile *t)
     case MAX_REF_Q: ecnn_maxpool2d_q_ref(j->y, j->x, j->n, t, &j->p, (ecnn_qtype)j->type); break;
     case AVG_FAST: j->avg->fn((float *)j->y, (const float *)j->x, j->n, t, &j->p); break;
     case AVG_F32: ecnn_avgpool2d_f32_ref((float *)j->y, (const float *)j->x, j->n, t, &j->p); break;
+    case AVG_Q_FAST: j->avg_q->fn(j->y, j->x, j->n, t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
     default: ecnn_avgpool2d_q_ref(j->y, j->x, j->n, t, &j->p, &j->qx, &j->qy, j->uint8_rounding); break;
     }
 }
@@ -222,16 +229,22 @@ const char *ecnn_eval_avg_pool_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     pool2d_args(op, &x, &y, &j.p);
     j.kind = AVG_F32;
     j.avg = NULL;
+    j.avg_q = NULL;
     if (x.dtype == ECNN_DTYPE_F32 && !r->reference) {
         j.avg = ECNN_KERNEL(ecnn_pool2d_config, avg, r->m->isa);
         j.kind = AVG_FAST;
     }
     if (x.dtype != ECNN_DTYPE_F32) {
         j.kind = AVG_Q;
+        if (!r->reference) {
+            j.avg_q = ECNN_KERNEL(ecnn_pool2d_config, avg_q, r->m->isa);
+            j.kind = AVG_Q_FAST;
+        }
         j.uint8_rounding = (op->params.avg_pool_2d.count_include_pad & 2u) != 0;
         ecnn_qtensor_from(r->m, &x, &j.qx);
         ecnn_qtensor_from(r->m, &y, &j.qy);
     }
     if (r->run) run_pool(r, &j, &x, &y);
+    if (j.avg_q) return j.avg_q->name;
     return j.avg ? j.avg->name : j.kind == AVG_Q ? "avgpool2d_q_ref" : "avgpool2d_f32_ref";
 }

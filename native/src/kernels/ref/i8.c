@@ -254,15 +254,12 @@ void ecnn_avgpool2d_q_ref(void *y, const void *x, uint32_t n, const ecnn_tile *t
         const size_t ys = (size_t)(m / p->oh) * p->oh * p->ow * p->c;
         oy = m % p->oh;
         {
-            /* onnxruntime's window: [start, min(start + K, H)) clipped at 0 (no dilation) */
-            const long hs0 = (long)oy * p->stride_h - (long)p->pad_top;
-            const long he = hs0 + (long)p->kh < (long)p->h ? hs0 + (long)p->kh : (long)p->h;
-            const long hs = hs0 > 0 ? hs0 : 0;
+            long hs, he, ws, we;
+            ecnn_qpool_window(oy, p->stride_h, p->pad_top, p->kh, p->h, &hs, &he);
             for (ox = 0; ox < p->ow; ox++) {
-                const long ws0 = (long)ox * p->stride_w - (long)p->pad_left;
-                const long we = ws0 + (long)p->kw < (long)p->w ? ws0 + (long)p->kw : (long)p->w;
-                const long ws = ws0 > 0 ? ws0 : 0;
-                const float count = p->count_include_pad ? (float)(p->kh * p->kw) : (float)((he - hs) * (we - ws));
+                float count;
+                ecnn_qpool_window(ox, p->stride_w, p->pad_left, p->kw, p->w, &ws, &we);
+                count = ecnn_qpool_count(p, hs, he, ws, we);
                 for (c = tile->o0; c < tile->o1; c++) {
                     float acc = 0.0f, v;
                     long iy, ix;

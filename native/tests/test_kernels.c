@@ -143,7 +143,6 @@ int main(void)
         RUN_TEST(test_conv_sliced);
         RUN_TEST(test_conv_sliced_one_slice);
         RUN_TEST(test_conv_sliced_windows);
-        RUN_TEST(test_conv_sliced_long_runs);
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);

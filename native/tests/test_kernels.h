@@ -77,7 +77,6 @@ void test_concat_rows(void); /* test_kernels_concat.c */
 void test_conv_sliced(void); /* test_kernels_sliced.c */
 void test_conv_sliced_one_slice(void);
 void test_conv_sliced_windows(void);
-void test_conv_sliced_long_runs(void);
 void test_quantize_dequantize(void); /* test_kernels_q_elementwise.c */
 void test_binary_q_kernels(void);
 void test_conv_q_depthwise(void);       /* test_kernels_conv_q_dw.c */

@@ -3,9 +3,9 @@
  * with one slice over one channel per group, sums as CONV_2D's reference. */
 #include "test_kernels.h"
 
-#define SL_X (2u * 31 * 31 * 8) /* >= 2 x 11 x 11 x 24 of the random trials */
+#define SL_X (2u * 11 * 11 * 24)
 #define SL_W (40u * 5 * 5 * 24)
-#define SL_Y (2u * 31 * 31 * 40) /* random trials: OH, OW up to 11 + 2 + 2 - 1 + 1 (a 1-tap axis) */
+#define SL_Y (2u * 15 * 15 * 40) /* OH, OW up to 11 + 2 + 2 - 1 + 1 (a 1-tap axis) */
 
 static float sx[SL_X], sw[SL_W], swh[SL_W], sb[40], sy_ref[SL_Y], sy_fast[SL_Y];
 
@@ -138,44 +138,6 @@ void test_conv_sliced_windows(void)
         ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(sy_fast, sx, swh, sb, 1, WHOLE(9, 17), &p, slices[i]);
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
         run_in_tiles(sy_fast, &p, 1, sb, slices[i]);
-        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
-    }
-}
-
-/* Rows and columns longer than a block (up to 24 pixels of one vector of channels, 12 of two
- * on AVX-512; 12 and 6 on AVX2), in runs of even and odd lengths around those sizes (22 to 29
- * full columns, as many full rows), O of one vector, a half one and two: whole, in random
- * tiles, with slices of 5 taps and one slice. */
-void test_conv_sliced_long_runs(void)
-{
-    static const uint32_t outs[] = {8, 16, 24, 40, 5};
-    uint32_t trial;
-    for (trial = 0; trial < 20; trial++) {
-        ecnn_conv2d_args p;
-        const uint32_t n = 1 + trial % 2, k_slice = trial % 3 == 0 ? 72 : 5;
-        size_t ny;
-        memset(&p, 0, sizeof p);
-        p.h = 24 + trial % 8;
-        p.w = 31 - trial % 8;
-        p.c = 8;
-        p.o = outs[trial % 5];
-        p.kh = p.kw = 3;
-        p.pad_top = p.pad_left = 1;
-        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = p.group = 1;
-        p.oh = p.h, p.ow = p.w;
-        p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
-        p.act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
-        p.act.act_p1 = 0.5f;
-        ny = (size_t)n * p.oh * p.ow * p.o;
-        fill_sliced(&p, n);
-        ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)->fn(sy_ref, sx, sw, sb, n, WHOLE(n * p.oh, p.o), &p, k_slice);
-        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        memset(sy_fast, 0xFF, ny * sizeof(float));
-        ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)
-            ->fn(sy_fast, sx, swh, sb, n, WHOLE(n * p.oh, p.o), &p, k_slice);
-        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
-        memset(sy_fast, 0xFF, ny * sizeof(float));
-        run_in_tiles(sy_fast, &p, n, sb, k_slice);
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
     }
 }

@@ -6,38 +6,21 @@
  *
  * (the first `width` of `rest` channels: two vectors or one, and its lanes).
  *
- * A tile is cut into blocks of up to SLICED_PIX output pixels that have the same taps inside the
+ * A tile is cut into blocks of up to CONV_PIX output pixels that have the same taps inside the
  * input: in each output row, runs of the columns whose window has every kx tap; then each other
  * (border) column, down runs of rows of one sample with the same ky taps. A block's taps inside
  * the input, k = (c * KH + ky) * KW + kx in k order, go into a table (their x and w offsets, and
  * where each slice ends), so that the multiply-add loop runs over a whole slice; for np pixels
  * x one or two vectors of output channels it sums each slice with one VF_MAC per term, and adds
- * it to the total kept in y (a float store and reload is exact); a level defining SLICED_HALF
- * packs two pixels a vector when the block's channels fit half of one (sliced_tile_pairs). The
- * table holds whole slices, up to SLICED_TAB taps: a conv with more is summed window by window.
- * Every output is computed the same way whatever block it falls in: bit-identical to the level's
+ * it to the total kept in y (a float store and reload is exact). The table holds whole slices,
+ * up to SLICED_TAB taps: a conv with more is summed window by window. Every output is computed
+ * the same way whatever block it falls in: bit-identical to the level's
  * ecnn_conv2d_sliced_f32_ref. */
 #ifndef ECNN_KERNELS_X86_CONV_F32_SLICED_H
 #define ECNN_KERNELS_X86_CONV_F32_SLICED_H
 
 #define SLICED_TAB 1024u   /* taps a table holds: MLAS's widest K slice */
 #define SLICED_SLICES 256u /* slices a table holds */
-
-/* A block of one vector of channels has one accumulator a pixel, so it takes twice CONV_PIX
- * pixels (24 + 1 weight + 1 broadcast of AVX-512's 32 registers, 12 + 2 of AVX2's 16): more
- * independent FMA chains for a layer whose few output channels leave one vector half used. */
-#define SLICED_PIX (2u * CONV_PIX)
-#if CONV_PIX == 6
-#define SLICED_ROWS(M) CONV_ROWS(M) M(6) M(7) M(8) M(9) M(10) M(11)
-#elif CONV_PIX == 12
-#define SLICED_ROWS(M) CONV_ROWS(M) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
-#endif
-/* CONV_NP_CALL(NP) with NP a constant equal to np (1..SLICED_PIX), as CONV_FOR_NP. */
-#define SLICED_FOR_NP(np)                                                                                              \
-    switch (np) {                                                                                                      \
-        SLICED_ROWS(CONV_NP_CASE)                                                                                      \
-    default: break;                                                                                                    \
-    }
 
 typedef struct {
     conv_geom c; /* o, pix_step, y_step, x_row, x_tap, cg, act as in the HWIO conv (w_row unused) */
@@ -106,7 +89,7 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
     for (sl = 0; sl < t->n_slices; sl++) {
         const int started = t->k0 > 0 || sl > 0, finish = last && sl + 1 == t->n_slices;
 #define SLICED_DECL(J) VF a##J = zero, c##J = zero;
-        SLICED_ROWS(SLICED_DECL)
+        CONV_ROWS(SLICED_DECL)
 #undef SLICED_DECL
         for (; i < t->ends[sl]; i++) {
             const float *xt = xp + t->xo[i], *wt = wp + t->wo[i];
@@ -119,7 +102,7 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
-            SLICED_ROWS(SLICED_STEP)
+            CONV_ROWS(SLICED_STEP)
 #undef SLICED_STEP
         }
 /* Row J's slice added to its total in y (when started), then stored, finished when `finish`. */
@@ -133,85 +116,21 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
             conv_store1(yj, m, finish ? sliced_finish(c##J, b != NULL, b1, g->c.act) : c##J);                          \
         }                                                                                                              \
     }
-        SLICED_ROWS(SLICED_END)
-#undef SLICED_END
-    }
-}
-
-#ifdef SLICED_HALF
-/* sliced_tile for a block of up to SLICED_HALF channels (one vector, width <= SLICED_HALF), its
- * np pixels in pairs (2J, 2J + 1), both in accumulator a##J (sliced_pair_*: the level's half
- * vector loads and stores); an odd np's last pair sums its pixel twice and stores it once. The
- * same terms in the same order per lane as sliced_tile: the same bits, half the multiply-adds. */
-static ALWAYS_INLINE void sliced_tile_pairs(float *yp, const float *xp, const sliced_geom *g, const float *wp,
-                                            const float *b, const sliced_tab *t, const uint32_t np, conv_mask m)
-{
-    const VF zero = VF_ZERO();
-    const size_t pix_step = g->c.pix_step;
-    const int last = t->k_end == g->c.cg * g->kh * g->kw;
-    uint32_t sl, i = 0;
-    const VF bias = last && b ? sliced_half_weights(b, m) : zero;
-    for (sl = 0; sl < t->n_slices; sl++) {
-        const int started = t->k0 > 0 || sl > 0, finish = last && sl + 1 == t->n_slices;
-#define SLICED_DECL(J) VF a##J = zero;
-        CONV_ROWS(SLICED_DECL)
-#undef SLICED_DECL
-        for (; i < t->ends[sl]; i++) {
-            const float *xt = xp + t->xo[i];
-            const VF wv = sliced_half_weights(wp + t->wo[i], m);
-#define SLICED_STEP(J)                                                                                                 \
-    if (2 * J < np)                                                                                                    \
-        a##J = VF_MAC(                                                                                                 \
-            a##J, sliced_pair_bcast(xt + 2 * J * pix_step, xt + (2 * J + 1 < np ? 2 * J + 1 : 2 * J) * pix_step), wv);
-            CONV_ROWS(SLICED_STEP)
-#undef SLICED_STEP
-        }
-#define SLICED_END(J)                                                                                                  \
-    if (2 * J < np) {                                                                                                  \
-        float *ya = yp + 2 * J * g->c.y_step, *yb = ya + g->c.y_step;                                                  \
-        if (started) a##J = VF_ADD(sliced_pair_load(ya, yb, 2 * J + 1 < np, m), a##J);                                 \
-        sliced_pair_store(ya, yb, 2 * J + 1 < np, m, finish ? sliced_finish(a##J, b != NULL, bias, g->c.act) : a##J);  \
-    }
         CONV_ROWS(SLICED_END)
 #undef SLICED_END
     }
 }
-#endif
 
-/* sliced_tile with np (1..CONV_PIX for two vectors, 1..SLICED_PIX for one) a constant in each
- * copy, then the activations it leaves. */
+/* sliced_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
 static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const sliced_geom *g, const float *wp,
                                          const float *b, const sliced_tab *t, uint32_t np, const int two, conv_mask m,
                                          uint32_t width)
 {
-#ifdef SLICED_HALF
-    if (!two && width <= SLICED_HALF) {
-#define CONV_NP_CALL(NP) sliced_tile_pairs(yp, xp, g, wp, b, t, NP, m)
-        SLICED_FOR_NP(np)
-#undef CONV_NP_CALL
-    } else
-#endif
-    {
 #define CONV_NP_CALL(NP) sliced_tile(yp, xp, g, wp, b, t, NP, two, m, width)
-        if (two) {
-            CONV_FOR_NP(np)
-        } else {
-            SLICED_FOR_NP(np)
-        }
+    CONV_FOR_NP(np)
 #undef CONV_NP_CALL
-    }
     if (t->k_end == g->c.cg * g->kh * g->kw && g->c.act->act > ECNN_ACT_RELU && g->c.act->act != ECNN_ACT_CLIP)
         conv_act_block(yp, g->c.y_step, np, width, g->c.act);
-}
-
-/* The next block of a run of `rest` pixels: the run cut into the fewest blocks of up to `most`,
- * of near-equal sizes. Each pixel's sum is a chain of dependent multiply-adds, so a block of 1 or
- * 2 pixels waits on the FMA latency (14 = 12 + 2 takes as long as 12 + 12); 7 + 7 keeps every
- * block near the FMA units' throughput. */
-static uint32_t sliced_block(uint32_t rest, uint32_t most)
-{
-    const uint32_t blocks = (rest + most - 1) / most;
-    return (rest + blocks - 1) / blocks;
 }
 
 /* np pixels of sample xs (their first at output yp, column ox, row oy) with the taps
@@ -237,15 +156,10 @@ static void sliced_pixels(float *yp, const float *xs, const float *w, const floa
                 int two;
                 const conv_mask m = conv_lanes(hi - o0, &two, &width);
                 const float *bp = b ? b + o0 : NULL;
-                uint32_t j, sub;
-                if (!two)
+                if (two)
+                    sliced_tile_np(yp + o0, xp + (size_t)gi * g->c.cg, g, w + o0, bp, t, np, 1, m, width);
+                else
                     sliced_tile_np(yp + o0, xp + (size_t)gi * g->c.cg, g, w + o0, bp, t, np, 0, m, width);
-                else /* two accumulators a pixel: blocks of up to CONV_PIX */
-                    for (j = 0; j < np; j += sub) {
-                        sub = sliced_block(np - j, CONV_PIX);
-                        sliced_tile_np(yp + j * g->c.y_step + o0, xp + j * g->c.pix_step + (size_t)gi * g->c.cg, g,
-                                       w + o0, bp, t, sub, 1, m, width);
-                    }
             }
         }
         k0 = t->k_end;
@@ -283,7 +197,7 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
         uint32_t ky0, ky1, np;
         ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
         for (ox = full0; ox < full1; ox += np) {
-            np = sliced_block(full1 - ox, SLICED_PIX);
+            np = full1 - ox < CONV_PIX ? full1 - ox : CONV_PIX;
             sliced_pixels(y + ECNN_PIXEL_AT(p, s, oy, ox, p->o), x + (size_t)s * p->h * p->w * p->c, w, b, &g, &tab, t,
                           p, oy, ox, ky0, ky1, 0, p->kw, np);
         }
@@ -297,13 +211,12 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
         ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
         for (m = t->m0; m < t->m1;) {
             const uint32_t s = m / p->oh, oy = m % p->oh;
-            uint32_t ky0, ky1, ky0n, ky1n, run = 1, np;
+            uint32_t ky0, ky1, ky0n, ky1n, np = 1;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-            while (m + run < t->m1 && oy + run < p->oh &&
-                   ecnn_tap_range(oy + run, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0n, &ky1n) &&
+            while (np < CONV_PIX && m + np < t->m1 && oy + np < p->oh &&
+                   ecnn_tap_range(oy + np, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0n, &ky1n) &&
                    ky0n == ky0 && ky1n == ky1)
-                run++;
-            np = sliced_block(run, SLICED_PIX);
+                np++;
             sliced_pixels(y + ECNN_PIXEL_AT(p, s, oy, ox, p->o), x + (size_t)s * p->h * p->w * p->c, w, b, &g, &tab, t,
                           p, oy, ox, ky0, ky1, kx0, kx1, np);
             m += np;

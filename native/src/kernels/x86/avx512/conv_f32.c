@@ -3,8 +3,7 @@
  * blocks twice as wide and twice as tall. A block is up to 12 output pixels x 32 output
  * channels (two zmm per pixel; the last 1..31 channels under opmasks, which cost nothing here),
  * each output summed in the reference order (ky, kx, c), one vfmadd per term (every AVX-512 CPU
- * has FMA), then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. CONV_2D_SLICED packs two
- * pixels a zmm when a block has up to 8 channels (SLICED_HALF). */
+ * has FMA), then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. */
 #define VF_BITS 512
 #include "kernels/x86/vec_f32.h"
 
@@ -49,35 +48,6 @@ static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *wid
 #define CONV_PIX 12u /* 24 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers */
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx512
 #include "kernels/x86/conv_f32_hwio.h"
-
-/* CONV_2D_SLICED's blocks of up to 8 channels: two pixels a zmm, pixel a in lanes 0..7, b in
- * 8..15, each lane its own output's chain (x86/conv_f32_sliced.h). */
-#define SLICED_HALF 8u
-
-/* w[0..width) in both halves (m.k0: the first width lanes). */
-static ALWAYS_INLINE __m512 sliced_half_weights(const float *w, conv_mask m)
-{
-    return _mm512_broadcast_f32x8(_mm256_maskz_loadu_ps(m.k0, w));
-}
-
-/* *a in lanes 0..7, *b in 8..15. */
-static ALWAYS_INLINE __m512 sliced_pair_bcast(const float *a, const float *b)
-{
-    return _mm512_mask_broadcastss_ps(_mm512_set1_ps(*a), 0xFF00, _mm_load_ss(b));
-}
-
-/* Outputs ya[0..width) in lanes 0..7 and, when has_b, yb[0..width) in 8..15. */
-static ALWAYS_INLINE __m512 sliced_pair_load(const float *ya, const float *yb, int has_b, conv_mask m)
-{
-    const __m512 lo = _mm512_maskz_loadu_ps(m.k0, ya);
-    return has_b ? _mm512_insertf32x8(lo, _mm256_maskz_loadu_ps(m.k0, yb), 1) : lo;
-}
-
-static ALWAYS_INLINE void sliced_pair_store(float *ya, float *yb, int has_b, conv_mask m, __m512 v)
-{
-    _mm512_mask_storeu_ps(ya, m.k0, v);
-    if (has_b) _mm256_mask_storeu_ps(yb, m.k0, _mm512_extractf32x8_ps(v, 1));
-}
 
 #define SLICED_KERNEL ecnn_conv2d_sliced_f32_hwio_avx512
 #include "kernels/x86/conv_f32_sliced.h"

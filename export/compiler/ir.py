@@ -43,6 +43,14 @@ DTYPE_NUMPY = {
 }
 # (outputs per panel, k per group) of the packed fully connected layouts (docs/file-format.md "Packed weights").
 FC_PANELS = {Layout.FC_PANEL16: (16, 1), Layout.FC_PANEL8X4: (8, 4), Layout.FC_PANEL8X4_W64: (8, 4)}
+
+
+def fc_padded(o: int, k: int, layout: Layout) -> tuple[int, int]:
+    """(outputs, k) an FC layout stores for [o, k] weights: whole panels and whole k groups."""
+    panel, group = FC_PANELS[layout]
+    return -(-o // panel) * panel, -(-k // group) * group
+
+
 # Every constant and arena offset is a multiple of this (64-byte aligned weights, docs/file-format.md).
 ALIGN = 64
 
@@ -97,9 +105,8 @@ class NTensor:
     @property
     def size(self) -> int:
         if self.layout in FC_PANELS:  # padded to whole panels and k groups
-            panel, group = FC_PANELS[self.layout]
-            o, k = self.dims
-            return -(-o // panel) * panel * (-(-k // group) * group) * DTYPE_SIZE[self.dtype]
+            o, k = fc_padded(*self.dims, self.layout)
+            return o * k * DTYPE_SIZE[self.dtype]
         return int(np.prod(self.dims, dtype=np.int64)) * DTYPE_SIZE[self.dtype]
 
 

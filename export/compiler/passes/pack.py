@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgecnn.export.compiler.ir import FC_PANELS, DType, Layout, NOp, NTensor
+from edgecnn.export.compiler.ir import FC_PANELS, DType, Layout, NOp, NTensor, fc_padded
 
 # FC_PANEL8X4_W64: every weight in [-W64_MAX, W64_MAX] (onnxruntime's reduce-range weights), so
 # the x86 u8 x s8 pair multiply (vpmaddubsw) cannot saturate int16: 2 * 255 * 64 = 32640.
@@ -17,17 +17,11 @@ def pack_fc(w: np.ndarray, layout: Layout) -> np.ndarray:
     [ceil(K/group)][panel][group], zero padded."""
     panel, group = FC_PANELS[layout]
     o, k = w.shape
-    op_, kp = -(-o // panel) * panel, -(-k // group) * group
+    op_, kp = fc_padded(o, k, layout)
     padded = np.zeros((op_, kp), dtype=w.dtype)
     padded[:o, :k] = w
     panels = padded.reshape(op_ // panel, panel, kp // group, group).transpose(0, 2, 1, 3)
     return np.ascontiguousarray(panels).reshape(-1)
-
-
-def padded_outputs(o: int, layout: Layout) -> int:
-    """Outputs of the whole panels an FC layout stores for o outputs."""
-    panel = FC_PANELS[layout][0]
-    return -(-o // panel) * panel
 
 
 def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
@@ -53,7 +47,7 @@ def pack_weights(tensors: list[NTensor], ops: list[NOp]) -> None:
         if op.op in ("CONV_2D", "CONV_2D_SLICED"):
             w.data = np.ascontiguousarray(w.data.reshape(w.dims).transpose(1, 2, 3, 0)).reshape(-1)
             w.layout = Layout.CONV_HWIO
-        elif op.op == "FULLY_CONNECTED_G4" and padded_outputs(w.dims[0], Layout.FC_PANEL16) * 8 > w.dims[0] * 9:
+        elif op.op == "FULLY_CONNECTED_G4" and fc_padded(*w.dims, Layout.FC_PANEL16)[0] * 8 > w.dims[0] * 9:
             continue  # a small head (2 or 10 outputs): panels would add up to 7x its flash, for no speed
         elif w.dtype == DType.F32:
             w.data = pack_fc(w.data.reshape(w.dims), Layout.FC_PANEL16)

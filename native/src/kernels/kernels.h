@@ -279,9 +279,6 @@ typedef void ecnn_conv2d_f32_kernel(float *y, const float *x, const float *w, co
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_portable;
 /* The depthwise case (group == C == O), channels in the inner loop. */
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_dw_portable;
-/* The most terms a pixel (KH * KW * C, group 1) of the levels' small-K kernels (image CNNs'
- * first layers: ecnn_conv2d_kernels.small). */
-#define ECNN_CONV_F32_SMALL_TERMS 32u
 
 /* ecnn_conv2d_sliced_f32_ref for w in ECNN_LAYOUT_CONV_HWIO, vectorised over output channels
  * (each lane one output, its terms in the reference order). */

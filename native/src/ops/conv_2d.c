@@ -11,7 +11,6 @@
 #if defined(ECNN_WITH_X86)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_avx2, ecnn_conv2d_f32_ref_fma;
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_dw_avx512;
-ecnn_conv2d_f32_kernel ecnn_conv2d_f32_small_avx512;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
@@ -58,10 +57,6 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
      * AVX2 one's GMAC/s on MobileNet's depthwise layers, Zen 5) */
     [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
                          .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx512, 0),
-                         /* float first layers (C = 1..3): 46 -> 56 GMAC/s on the reference model's 3x3x1
-                          * conv, Zen 5; an AVX2 copy (8 channels a block) was slower than the general
-                          * AVX2 kernel's 16 */
-                         .small = ECNN_IMPL_O(ecnn_conv2d_f32_small_avx512, 0),
                          .q = {"conv2d_q_hwio_avx512",
                                {.dot = ecnn_conv_q_dot_avx2,
                                 .store = ecnn_q_store_scaled_avx2,
@@ -140,8 +135,6 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
 {
     const ecnn_conv2d_f32_impl *k;
     if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_config, dw, isa);
-    k = ECNN_KERNEL(ecnn_conv2d_config, small, isa);
-    if (k->fn && p->group == 1 && (uint64_t)p->kh * p->kw * p->c <= ECNN_CONV_F32_SMALL_TERMS) return k;
     k = ECNN_KERNEL(ecnn_conv2d_config, f32, isa);
     return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k
                                                                         : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;

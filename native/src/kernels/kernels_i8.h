@@ -325,8 +325,8 @@ typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t
                                         uint32_t oc, uint32_t count, uint8_t c);
 /* small (hosted; convs of few terms a pixel: image CNNs' first layers, C = 1..3): the whole
  *        ecnn_conv2d_q_hwio of tile t, for the convs ecnn_conv2d_q_small_fits accepts (group 1,
- *        dilation_w 1, int8 weights with every zero point 0, kh * ceil(kw * C / 4) <= the quads
- *        below); NULL: the generic paths. */
+ *        dilation_w 1, kw * C not a multiple of 4, int8 weights with every zero point 0,
+ *        kh * ceil(kw * C / 4) <= the quads below); NULL: the generic paths. */
 #define ECNN_CONV_Q_SMALL_QUADS 12u
 typedef void ecnn_conv_q_small_kernel(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
                                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);

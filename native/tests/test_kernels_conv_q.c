@@ -24,6 +24,16 @@ static const conv_shape shapes[] = {
     {1, 5, 4, 112, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks: 64 and 36 */
     {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1},  /* K = 1017, the hosted kernel's largest */
     {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1},  /* three blocks, a last of 2 */
+    /* first layers (C = 1..3: the small-K kernel, ecnn_conv_q_ukernels.small, where the level has one) */
+    {1, 28, 28, 1, 16, 3, 3, 1, 0, 0, 0, 1, 1}, /* the reference model's conv: K = 9, no padding */
+    {2, 9, 11, 1, 16, 3, 3, 1, 1, 1, 1, 1, 1},  /* padded ("same"), two samples */
+    {3, 7, 10, 2, 20, 3, 3, 2, 1, 1, 1, 1, 1},  /* C = 2, strided, a last block of 4 channels */
+    {2, 13, 12, 3, 32, 3, 3, 2, 1, 1, 0, 1, 1}, /* C = 3, strided: 3 quads a window row */
+    {1, 9, 8, 1, 24, 5, 5, 1, 2, 2, 2, 1, 1},   /* 5x5: 10 quads */
+    {2, 5, 7, 1, 8, 1, 1, 1, 0, 0, 0, 1, 1},    /* K = 1 */
+    {1, 6, 5, 2, 16, 2, 3, 1, 1, 0, 1, 1, 1},   /* 2x3 window */
+    {1, 4, 5, 1, 16, 3, 3, 1, 3, 3, 3, 1, 1},   /* windows wholly in the padding: the bias alone */
+    {1, 7, 13, 3, 45, 4, 3, 1, 0, 0, 0, 1, 1},  /* 4x3x3: 12 quads, the most; odd O */
 };
 
 #define Q_X (3u * 13 * 11 * 256)
@@ -89,6 +99,13 @@ void test_conv_q_cnn_shapes(void)
             ecnn_conv2d_q_ref(y_ref, x, w, trial % 2 ? NULL : b, n, WHOLE(n * p.oh, p.o), &p, &q);
             p.w_layout = ECNN_LAYOUT_CONV_HWIO;
             CHECK(ecnn_conv2d_q_hwio_fits(&p));
+#if defined(ECNN_CONV_Q_HOSTED)
+            /* the first layers whose window rows are not whole 4-byte groups take the small-K
+             * kernel (but for trial 5's weight zero points) */
+            if (p.c <= 3 && p.dilation_w == 1 && p.kw * p.c % 4 != 0 && trial != 5)
+                CHECK(ecnn_conv2d_q_small_fits(&p, &q));
+            if (trial == 5) CHECK(!ecnn_conv2d_q_small_fits(&p, &q));
+#endif
             memset(y_fast, 0xA5, ny);
             run_tile(y_fast, x, wh, trial % 2 ? NULL : b, n, 0, n * p.oh, 0, p.o, &p, &q);
             CHECK(memcmp(y_ref, y_fast, ny) == 0);

@@ -31,6 +31,7 @@ typedef struct {
 typedef struct {
     const char *name;
     ecnn_conv_q_ukernels uk;
+    const char *small_name; /* the name of uk.small's convs (ecnn_conv2d_q_small_fits) */
 } ecnn_conv2d_q_impl;
 typedef ECNN_NAMED_KERNEL(ecnn_conv2d_sliced_f32_kernel) ecnn_conv2d_sliced_f32_impl;
 

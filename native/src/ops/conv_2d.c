@@ -1,5 +1,6 @@
 /* CONV_2D (docs/file-format.md), float or int8, any stride, padding, dilation and group. HWIO weights run
- * the ISA level's fast kernel (depthwise convolutions their own); OHWI (plain) weights and
+ * the ISA level's fast kernel (depthwise convolutions their own, and int8 convs of few terms a
+ * pixel, image CNNs' first layers, the small-K one); OHWI (plain) weights and
  * ECNN_RUN_REFERENCE the reference kernel. */
 #include "core/op.h"
 #include "core/quant.h"
@@ -16,6 +17,8 @@ ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
 ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avxvnni, ecnn_conv_q_pack_u8_avx512vnni;
+ecnn_conv_q_small_kernel ecnn_conv_q_small_avx2, ecnn_conv_q_small_avx512, ecnn_conv_q_small_avxvnni,
+    ecnn_conv_q_small_avx512vnni;
 #elif defined(ECNN_WITH_ARM64)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_neon;
 #elif defined(ECNN_WITH_CORTEXM)
@@ -36,7 +39,9 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                              {.dot = ecnn_conv_q_dot_avx2,
                               .store = ecnn_q_store_scaled_avx2,
                               .dw = ecnn_conv_q_dw_avx2,
-                              .dotn = ecnn_conv_q_dotn_avx2}}},
+                              .dotn = ecnn_conv_q_dotn_avx2,
+                              .small = ecnn_conv_q_small_avx2},
+                             "conv2d_q_small_avx2"}},
     /* AVX-VNNI: the AVX2 int16 path (a ymm vpdpwssd dot was slower on a Zen 4) for weights with
      * zero points, its own vpdpbusd byte path for the others */
     [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
@@ -45,7 +50,9 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                  .dw = ecnn_conv_q_dw_avx2,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
-                                 .pack_u8 = ecnn_conv_q_pack_u8_avxvnni}}},
+                                 .pack_u8 = ecnn_conv_q_pack_u8_avxvnni,
+                                 .small = ecnn_conv_q_small_avxvnni},
+                                "conv2d_q_small_avxvnni"}},
     /* AVX-512BW: the AVX2 int8 conv but for the depthwise microkernel (16 channels a vector: twice the
      * AVX2 one's GMAC/s on MobileNet's depthwise layers, Zen 5) */
     [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
@@ -54,14 +61,18 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                {.dot = ecnn_conv_q_dot_avx2,
                                 .store = ecnn_q_store_scaled_avx2,
                                 .dw = ecnn_conv_q_dw_avx512,
-                                .dotn = ecnn_conv_q_dotn_avx2}}},
+                                .dotn = ecnn_conv_q_dotn_avx2,
+                                .small = ecnn_conv_q_small_avx512},
+                               "conv2d_q_small_avx512"}},
     [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni",
                                    {.dot = ecnn_conv_q_dot_avx2,
                                     .store = ecnn_q_store_scaled_avx2,
                                     .dw = ecnn_conv_q_dw_avx512vnni,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
                                     .conv_u8 = ecnn_conv_q_u8_avx512vnni,
-                                    .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni}}},
+                                    .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni,
+                                    .small = ecnn_conv_q_small_avx512vnni},
+                                   "conv2d_q_small_avx512vnni"}},
 #elif defined(ECNN_WITH_ARM64)
     [ECNN_ISA_NEON] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_neon, 8)},
 #elif defined(ECNN_WITH_CORTEXM)
@@ -179,6 +190,9 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         ecnn_qlinear_params_from(r->m, &x, &w, &y, j.p.act.act, &j.q);
         if (hwio && ecnn_conv2d_q_hwio_fits(&j.p)) j.q_fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);
         name = j.q_fast ? j.q_fast->name : "conv2d_q_ref";
+#if defined(ECNN_CONV_Q_HOSTED)
+        if (j.q_fast && j.q_fast->uk.small && ecnn_conv2d_q_small_fits(&j.p, &j.q)) name = j.q_fast->small_name;
+#endif
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
         name = j.f32->name;

@@ -113,6 +113,20 @@ static NOINLINE void pool_tail(uint8_t *yp, const uint8_t *x0, size_t row, size_
     }
 }
 
+/* A run of pixels of one output row whose windows lie wholly inside the row, stride_w and
+ * dilation_w 1, every channel: its outputs are `bytes` contiguous bytes, byte i the max of the
+ * taps' bytes i (x0 the first pixel's first tap, kx steps one pixel), so whole registers of
+ * neighbouring pixels at once. No chunk is recomputed (in place, a later chunk would read
+ * outputs stored over its taps): registers, then 4-byte and 1-byte chunks. */
+static ALWAYS_INLINE void pool_run(uint8_t *yp, const uint8_t *x0, size_t bytes, size_t step_y, size_t step_x,
+                                   uint32_t nky, uint32_t nkx, int type)
+{
+    size_t c = bytes / 16 * 16;
+    pool_pixel(yp, x0, c, step_y, step_x, nky, nkx, type);
+    for (; c + 4 <= bytes; c += 4) pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 4);
+    for (; c < bytes; c++) pool_chunk(yp, x0, c, step_y, step_x, nky, nkx, type, 1); /* int8 only */
+}
+
 static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, const ecnn_tile *t, const ecnn_pool2d_args *p,
                                                int type)
 {
@@ -120,6 +134,12 @@ static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, const ecn
     const size_t first = t->o0 * esize, bytes = (t->o1 - t->o0) * esize; /* the tile's channels of a pixel */
     const size_t step_y = (size_t)p->dilation_h * p->w * row, step_x = (size_t)p->dilation_w * row;
     const int64_t span_x = (int64_t)(p->kw - 1) * p->dilation_w;
+    /* the columns whose windows lie inside the row, in runs (pool_run) when whole pixels are contiguous */
+    const int runs = p->stride_w == 1 && p->dilation_w == 1 && bytes == row;
+    const uint32_t in0 = p->pad_left < p->ow ? p->pad_left : p->ow;
+    const uint32_t in1 = p->w >= p->kw && p->w - p->kw + 1 + p->pad_left > in0
+                             ? (p->w - p->kw + 1 + p->pad_left < p->ow ? p->w - p->kw + 1 + p->pad_left : p->ow)
+                             : in0;
     uint32_t m, ox;
     for (m = t->m0; m < t->m1; m++) {
         const uint32_t s = m / p->oh, oy = m % p->oh;
@@ -133,6 +153,12 @@ static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, const ecn
                 uint8_t *yp = (uint8_t *)y + (((size_t)s * p->oh + oy) * p->ow + ox) * row + first;
                 const int64_t ix = (int64_t)ox * p->stride_w - p->pad_left;
                 uint32_t kx0 = 0, kx1 = p->kw;
+                if (runs && ox == in0 && in1 > in0 + 1) {
+                    pool_run(yp, xr + (size_t)ix * row, (size_t)(in1 - in0) * row, step_y, step_x, ky1 - ky0, p->kw,
+                             type);
+                    ox = in1 - 1;
+                    continue;
+                }
                 if (ix < 0 || ix + span_x >= p->w) /* padded window: skip the taps outside */
                     ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1);
                 pool_pixel(yp, xr + ((size_t)ox * p->stride_w + (size_t)kx0 * p->dilation_w - p->pad_left) * row, bytes,

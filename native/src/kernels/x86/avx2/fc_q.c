@@ -21,6 +21,23 @@ static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
 }
 
+/* The last n (1..15) inputs of a row as load_x16 gives them, without reading past them (a
+ * masked load of the whole 4-byte groups, then the 1..3 bytes left). The lanes past n hold
+ * -zx: their weights are the panel's zero padding (the loader checks it), so they add 0. */
+static ALWAYS_INLINE __m256i load_x16_tail(const uint8_t *x, uint32_t n, int is_u8, __m256i zx)
+{
+    const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3), whole = _mm_set1_epi32((int)(n / 4));
+    __m128i v = _mm_maskload_epi32((const int *)(const void *)x, _mm_cmpgt_epi32(whole, lanes));
+    if (n % 4) {
+        const uint8_t *t = x + n / 4 * 4;
+        uint32_t d = t[0];
+        if (n % 4 > 1) d |= (uint32_t)t[1] << 8;
+        if (n % 4 > 2) d |= (uint32_t)t[2] << 16;
+        v = _mm_blendv_epi8(v, _mm_set1_epi32((int)d), _mm_cmpeq_epi32(whole, lanes));
+    }
+    return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
+}
+
 #define Q_ROWS(M) M(0) M(1) M(2) M(3) /* the Q_TILE (and W64_TILE) samples of a tile */
 
 /* The requantization constants of a block's outputs (ecnn_fc_q_block_constants): `bias` and
@@ -50,12 +67,8 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, block_c
 #define Q_LOADX(S) xv##S = load_x16(x##S + i, is_u8, zx);
             Q_ROWS(Q_LOADX)
 #undef Q_LOADX
-        } else { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
-            uint8_t t[16];
-#define Q_LOADX(S)                                                                                                     \
-    memset(t, (uint8_t)q->x_zero_point, sizeof t);                                                                     \
-    memcpy(t, x##S + i, k - i);                                                                                        \
-    xv##S = load_x16(t, is_u8, zx);
+        } else { /* the last < 16 inputs */
+#define Q_LOADX(S) xv##S = load_x16_tail(x##S + i, k - i, is_u8, zx);
             Q_ROWS(Q_LOADX)
 #undef Q_LOADX
         }
@@ -119,13 +132,10 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
         Q_PAIR_GROUP(2);
         Q_PAIR_GROUP(3);
     }
-    if (kfull < k) { /* the last < 16 inputs, padded with zx as in q_tile */
+    if (kfull < k) { /* the last < 16 inputs */
         const uint32_t ng = (k - kfull + 3) / 4;
-        uint8_t tb[16];
         g = kfull / 4;
-        memset(tb, (uint8_t)q->x_zero_point, sizeof tb);
-        memcpy(tb, x + kfull, k - kfull);
-        xv = load_x16(tb, is_u8, zx);
+        xv = load_x16_tail(x + kfull, k - kfull, is_u8, zx);
         Q_PAIR_GROUP(0);
         if (ng > 1) Q_PAIR_GROUP(1);
         if (ng > 2) Q_PAIR_GROUP(2);

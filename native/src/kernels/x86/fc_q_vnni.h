@@ -41,6 +41,9 @@
 
 /* The input vector of FQ_K k from FQ_K bytes at x, as u bytes (x ^ flip). */
 static ALWAYS_INLINE FQ_VEC fq_x(const uint8_t *x, FQ_VEC flip);
+/* The same for the last `rest` (1..FQ_K - 1) inputs of a row, reading no byte past them; the
+ * lanes past them hold any u: their weights are 0 (fq_w_rest). */
+static ALWAYS_INLINE FQ_VEC fq_x_rest(const uint8_t *x, uint32_t rest, FQ_VEC flip);
 /* The weights of FQ_K k at wp; the last `rest` (1..FQ_K - 1) k of a panel (the padded weights
  * are 0 to a multiple of 4). */
 static ALWAYS_INLINE FQ_VEC fq_w(const int8_t *wp);
@@ -64,7 +67,6 @@ typedef struct {
     size_t panel_bytes;
     uint32_t k, o, o0;   /* o0: the block's first output */
     FQ_VEC flip;         /* 0x80 bytes for int8 x (u = x ^ 0x80), 0 for uint8 */
-    uint8_t pad;         /* the input byte whose u is 0: padding past K */
     const int32_t *bias; /* BLOCK_P * 8 biases, c sum w taken off */
     const float *scales; /* BLOCK_P * 8 requantization scales */
     const ecnn_qlinear_params *q;
@@ -110,15 +112,10 @@ static ALWAYS_INLINE void tile(void *y, const block_args *a, uint32_t s0, uint32
             for (s = 0; s < ns; s++) acc[s][p] = fq_dot(acc[s][p], xv[s], wv);
         }
     }
-    if (kk < a->k) { /* the last 1..FQ_K - 1 k: inputs padded with u = 0 */
+    if (kk < a->k) { /* the last 1..FQ_K - 1 k */
         const uint32_t rest = a->k - kk;
         ECNN_UNROLL
-        for (s = 0; s < ns; s++) {
-            uint8_t t[FQ_K];
-            memset(t, a->pad, sizeof t);
-            memcpy(t, FQ_XS(s) + kk, rest);
-            xv[s] = fq_x(t, flip);
-        }
+        for (s = 0; s < ns; s++) xv[s] = fq_x_rest(FQ_XS(s) + kk, rest, flip);
         ECNN_UNROLL
         for (p = 0; p < np; p++) {
             const FQ_VEC wv = fq_w_rest(FQ_WS(p) + (size_t)kk * 8, rest);
@@ -211,7 +208,6 @@ void FQ_KERNEL(void *y, const void *x, const void *w, const int32_t *b, uint32_t
     a.k = k;
     a.o = o;
     a.flip = FQ_SET1_EPI8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
-    a.pad = (uint8_t)ecnn_qtype_min(q->x_type);
     a.bias = bias;
     a.scales = scales;
     a.q = q;

@@ -21,6 +21,13 @@ static ALWAYS_INLINE __m512i fq_x(const uint8_t *x, __m512i flip)
     return _mm512_xor_si512(_mm512_permutexvar_epi32(halves, v), flip);
 }
 
+static ALWAYS_INLINE __m512i fq_x_rest(const uint8_t *x, uint32_t rest, __m512i flip)
+{
+    const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i v = _mm512_castsi128_si512(_mm_maskz_loadu_epi8((__mmask16)((1u << rest) - 1u), x));
+    return _mm512_xor_si512(_mm512_permutexvar_epi32(halves, v), flip);
+}
+
 static ALWAYS_INLINE __m512i fq_w(const int8_t *wp)
 {
     return _mm512_loadu_si512(wp);

@@ -20,6 +20,14 @@ static ALWAYS_INLINE __m256i fq_x(const uint8_t *x, __m256i flip)
     return _mm256_xor_si256(_mm256_set1_epi32(v), flip); /* a broadcast load and one xor */
 }
 
+static ALWAYS_INLINE __m256i fq_x_rest(const uint8_t *x, uint32_t rest, __m256i flip)
+{
+    uint32_t v = x[0];
+    if (rest > 1) v |= (uint32_t)x[1] << 8;
+    if (rest > 2) v |= (uint32_t)x[2] << 16;
+    return _mm256_xor_si256(_mm256_set1_epi32((int)v), flip);
+}
+
 static ALWAYS_INLINE __m256i fq_w(const int8_t *wp)
 {
     return _mm256_loadu_si256((const __m256i *)wp);

@@ -8,8 +8,8 @@
  * c sum w, one vpdpbusd pass of c's bytes over a block's weights, is folded into its bias once
  * for all samples (skipped when c = 0: a Relu's output). Sums wrap in int32 lanes; the
  * validator guarantees the true sum fits int32, so the wrapped result is exact. The
- * requantization runs the reference's float steps (kernels_i8.h) on 8 lanes: the same IEEE
- * operations in the same order, so the same codes.
+ * requantization runs the reference's float steps on 8 or 16 lanes (x86/fc_q_store.h): the
+ * same IEEE operations in the same order, so the same codes.
  *
  * One vector holds FQ_K k of 8 outputs of a panel (32 or 64 weight bytes) against FQ_K inputs
  * of a sample. Outputs go in blocks of 8 panels (64 outputs, the FC tile's granule,
@@ -18,10 +18,11 @@
  * sample all its panels side by side, each weight stream prefetched (batch 1 waits on memory).
  *
  * The includer defines FQ_VEC (its vector type), FQ_K (8 or 4), TILE_P (4 or 2), FQ_KERNEL (the
- * kernel's name), FQ_ZERO(), FQ_SET1_EPI8(c) and FQ_STREAM_POINTERS (1: a tile keeps a pointer
+ * kernel's name), FQ_ZERO(), FQ_SET1_EPI8(c), FQ_STREAM_POINTERS (1: a tile keeps a pointer
  * per input and weight stream; 0: it computes them from one base, which spills fewer
- * registers in the AVX-VNNI loops and more in the AVX-512 ones, by their objdump), includes
- * this file, then defines the functions declared below. */
+ * registers in the AVX-VNNI loops and more in the AVX-512 ones, by their objdump) and
+ * FQ_STORE16 (1: pairs of panels are requantized as one vector of 16 outputs), includes this
+ * file, then defines the functions declared below. */
 #ifndef ECNN_KERNELS_X86_FC_Q_VNNI_H
 #define ECNN_KERNELS_X86_FC_Q_VNNI_H
 
@@ -30,7 +31,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-tree-partial-pre")
 #endif
-#include "kernels/x86/x86.h"
+#include "kernels/x86/fc_q_store.h"
 
 /* The loops over a tile's samples and panels, unrolled whole: the accumulators become registers. */
 #define ECNN_UNROLL _Pragma("GCC unroll 8")
@@ -40,31 +41,24 @@
 
 /* The input vector of FQ_K k from FQ_K bytes at x, as u bytes (x ^ flip). */
 static ALWAYS_INLINE FQ_VEC fq_x(const uint8_t *x, FQ_VEC flip);
+/* The same for the last `rest` (1..FQ_K - 1) inputs of a row, reading no byte past them; the
+ * lanes past them hold any u: their weights are 0 (fq_w_rest). */
+static ALWAYS_INLINE FQ_VEC fq_x_rest(const uint8_t *x, uint32_t rest, FQ_VEC flip);
 /* The weights of FQ_K k at wp; the last `rest` (1..FQ_K - 1) k of a panel (the padded weights
  * are 0 to a multiple of 4). */
 static ALWAYS_INLINE FQ_VEC fq_w(const int8_t *wp);
 static ALWAYS_INLINE FQ_VEC fq_w_rest(const int8_t *wp, uint32_t rest);
 static ALWAYS_INLINE FQ_VEC fq_dot(FQ_VEC acc, FQ_VEC x, FQ_VEC w); /* vpdpbusd */
-/* Requantizes the 8 outputs' sums in acc (kernels_i8.h ecnn_requantize on 8 lanes) and stores
- * `width` codes at y. */
+/* Requantizes the 8 outputs' sums in acc (x86/fc_q_store.h) and stores `width` (1..8) codes at y. */
 static ALWAYS_INLINE void fq_store8(uint8_t *y, FQ_VEC acc, const int32_t *bias, const float *scales, uint32_t width,
                                     const ecnn_qlinear_params *q);
+#if FQ_STORE16
+/* The same for two panels' accumulators, 16 outputs, `width` 9..16: one requantization of 16 lanes. */
+static ALWAYS_INLINE void fq_store16(uint8_t *y, FQ_VEC acc0, FQ_VEC acc1, const int32_t *bias, const float *scales,
+                                     uint32_t width, const ecnn_qlinear_params *q);
+#endif
 /* c sum w of each output of np panels (8 int32 each). */
 static void column_terms(int32_t *terms, const int8_t *w, size_t panel_bytes, uint32_t k, uint32_t np, uint8_t c);
-
-/* ecnn_requantize (kernels_i8.h) on the 8 int32 sums of `sum` plus their biases: the output
- * codes in int32 lanes. */
-static ALWAYS_INLINE __m256i fq_requantize8(__m256i sum, const int32_t *bias, const float *scales,
-                                            const ecnn_qlinear_params *q)
-{
-    const __m256 lo = _mm256_set1_ps((float)(q->y_min - q->y_zero_point));
-    const __m256 hi = _mm256_set1_ps((float)(q->y_max - q->y_zero_point));
-    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(sum, _mm256_loadu_si256((const __m256i *)bias)));
-    v = _mm256_mul_ps(v, _mm256_loadu_ps(scales));
-    v = _mm256_max_ps(v, lo); /* v > lo ? v : lo, then v < hi ? v : hi: the reference's order */
-    v = _mm256_min_ps(v, hi);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(q->y_zero_point)); /* MXCSR: to even */
-}
 
 /* What the tiles of one block share. */
 typedef struct {
@@ -73,7 +67,6 @@ typedef struct {
     size_t panel_bytes;
     uint32_t k, o, o0;   /* o0: the block's first output */
     FQ_VEC flip;         /* 0x80 bytes for int8 x (u = x ^ 0x80), 0 for uint8 */
-    uint8_t pad;         /* the input byte whose u is 0: padding past K */
     const int32_t *bias; /* BLOCK_P * 8 biases, c sum w taken off */
     const float *scales; /* BLOCK_P * 8 requantization scales */
     const ecnn_qlinear_params *q;
@@ -119,15 +112,10 @@ static ALWAYS_INLINE void tile(void *y, const block_args *a, uint32_t s0, uint32
             for (s = 0; s < ns; s++) acc[s][p] = fq_dot(acc[s][p], xv[s], wv);
         }
     }
-    if (kk < a->k) { /* the last 1..FQ_K - 1 k: inputs padded with u = 0 */
+    if (kk < a->k) { /* the last 1..FQ_K - 1 k */
         const uint32_t rest = a->k - kk;
         ECNN_UNROLL
-        for (s = 0; s < ns; s++) {
-            uint8_t t[FQ_K];
-            memset(t, a->pad, sizeof t);
-            memcpy(t, FQ_XS(s) + kk, rest);
-            xv[s] = fq_x(t, flip);
-        }
+        for (s = 0; s < ns; s++) xv[s] = fq_x_rest(FQ_XS(s) + kk, rest, flip);
         ECNN_UNROLL
         for (p = 0; p < np; p++) {
             const FQ_VEC wv = fq_w_rest(FQ_WS(p) + (size_t)kk * 8, rest);
@@ -136,11 +124,22 @@ static ALWAYS_INLINE void tile(void *y, const block_args *a, uint32_t s0, uint32
         }
     }
     ECNN_UNROLL
-    for (s = 0; s < ns; s++) ECNN_UNROLL
-    for (p = 0; p < np; p++) {
-        const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
-        fq_store8((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], a->bias + l, a->scales + l,
-                  a->o - first < 8 ? a->o - first : 8, a->q);
+    for (s = 0; s < ns; s++) {
+        p = 0;
+#if FQ_STORE16
+        ECNN_UNROLL
+        for (; p + 2 <= np; p += 2) {
+            const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
+            fq_store16((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], acc[s][p + 1], a->bias + l,
+                       a->scales + l, a->o - first < 16 ? a->o - first : 16, a->q);
+        }
+#endif
+        ECNN_UNROLL
+        for (; p < np; p++) {
+            const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
+            fq_store8((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], a->bias + l, a->scales + l,
+                      a->o - first < 8 ? a->o - first : 8, a->q);
+        }
     }
 }
 
@@ -209,7 +208,6 @@ void FQ_KERNEL(void *y, const void *x, const void *w, const int32_t *b, uint32_t
     a.k = k;
     a.o = o;
     a.flip = FQ_SET1_EPI8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
-    a.pad = (uint8_t)ecnn_qtype_min(q->x_type);
     a.bias = bias;
     a.scales = scales;
     a.q = q;
@@ -218,7 +216,7 @@ void FQ_KERNEL(void *y, const void *x, const void *w, const int32_t *b, uint32_t
         a.w = (const int8_t *)w + pb * a.panel_bytes;
         a.o0 = pb * 8;
         if (c != 0) column_terms(terms, a.w, a.panel_bytes, k, np, c);
-        ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, a.o0, np * 8, o, q);
+        ecnn_fc_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, a.o0, np * 8, o, q);
         for (s0 = t->m0; s0 < t->m1; s0 += TILE_S) {
             const uint32_t ns = t->m1 - s0 < TILE_S ? t->m1 - s0 : TILE_S;
             uint32_t pi;

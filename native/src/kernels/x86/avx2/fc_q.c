@@ -5,8 +5,9 @@
  * _mm256_madd_epi16 against (x - zx) as int16 (|x - zx| <= 255, |w| <= 128: each pair
  * sum fits int32): exact integer products, unlike _mm256_maddubs_epi16 which saturates
  * at int16. Sums wrap in int32 lanes; the validator guarantees the true sum fits int32,
- * so the wrapped result is exact. Requantization is the shared scalar function. */
-#include "kernels/x86/x86.h"
+ * so the wrapped result is exact. Each block of 64 outputs has its biases and scales computed
+ * once per call; outputs are requantized 8 at a time (x86/fc_q_store.h). */
+#include "kernels/x86/fc_q_store.h"
 
 ecnn_fc_q_kernel ecnn_fc_q_panel8x4_avx2;
 
@@ -20,21 +21,36 @@ static ALWAYS_INLINE __m256i load_x16(const void *x, int is_u8, __m256i zx)
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
 }
 
+/* The last n (1..15) inputs of a row as load_x16 gives them, without reading past them (a
+ * masked load of the whole 4-byte groups, then the 1..3 bytes left). The lanes past n hold
+ * -zx: their weights are the panel's zero padding (the loader checks it), so they add 0. */
+static ALWAYS_INLINE __m256i load_x16_tail(const uint8_t *x, uint32_t n, int is_u8, __m256i zx)
+{
+    const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3), whole = _mm_set1_epi32((int)(n / 4));
+    __m128i v = _mm_maskload_epi32((const int *)(const void *)x, _mm_cmpgt_epi32(whole, lanes));
+    if (n % 4) {
+        const uint8_t *t = x + n / 4 * 4;
+        uint32_t d = t[0];
+        if (n % 4 > 1) d |= (uint32_t)t[1] << 8;
+        if (n % 4 > 2) d |= (uint32_t)t[2] << 16;
+        v = _mm_blendv_epi8(v, _mm_set1_epi32((int)d), _mm_cmpeq_epi32(whole, lanes));
+    }
+    return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
+}
+
 #define Q_ROWS(M) M(0) M(1) M(2) M(3) /* the Q_TILE (and W64_TILE) samples of a tile */
 
-/* Requantizes and stores one sample's 8 (or `width`) int32 sums of outputs o0.. */
-static NOINLINE void q_store8(void *y, size_t first, __m256i sums, uint32_t width, uint32_t o0, const int32_t *b,
-                              const ecnn_qlinear_params *q)
-{
-    int32_t t[8];
-    _mm256_storeu_si256((__m256i *)t, sums);
-    ecnn_q_store_outputs(y, first, t, width, o0, b, q);
-}
+/* The requantization constants of a block's outputs (ecnn_fc_q_block_constants): `bias` and
+ * `scales` point at those of a tile's first output. */
+typedef struct {
+    const int32_t *bias;
+    const float *scales;
+} block_constants;
 
 /* One panel (8 outputs) for Q_TILE samples over all of K, accumulators as named registers.
  * A tile of ns < Q_TILE samples reads sample s0 in place of the missing ones and stores
  * only its ns. */
-static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const int32_t *b, uint32_t k, uint32_t o,
+static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, block_constants bc, uint32_t k, uint32_t o,
                             uint32_t s0, uint32_t ns, uint32_t o0, uint32_t width, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
@@ -51,12 +67,8 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const i
 #define Q_LOADX(S) xv##S = load_x16(x##S + i, is_u8, zx);
             Q_ROWS(Q_LOADX)
 #undef Q_LOADX
-        } else { /* the last < 16 inputs: pad with zx (x - zx = 0); padded weights are 0 too */
-            uint8_t t[16];
-#define Q_LOADX(S)                                                                                                     \
-    memset(t, (uint8_t)q->x_zero_point, sizeof t);                                                                     \
-    memcpy(t, x##S + i, k - i);                                                                                        \
-    xv##S = load_x16(t, is_u8, zx);
+        } else { /* the last < 16 inputs */
+#define Q_LOADX(S) xv##S = load_x16_tail(x##S + i, k - i, is_u8, zx);
             Q_ROWS(Q_LOADX)
 #undef Q_LOADX
         }
@@ -78,8 +90,9 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const i
     /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
 #define Q_STORE(S)                                                                                                     \
     if (S < ns)                                                                                                        \
-        q_store8(y, (size_t)(s0 + S) * o + o0, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), width, \
-                 o0, b, q);
+        ecnn_fc_q_store8((uint8_t *)y + (size_t)(s0 + S) * o + o0,                                                     \
+                         _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), bc.bias, bc.scales, width,   \
+                         q);
     Q_ROWS(Q_STORE)
 #undef Q_STORE
 }
@@ -99,8 +112,8 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, const i
 
 /* One sample, two panels (16 outputs) at once: each converted input feeds twice the weights
  * and two weight streams are in flight (batch 1 waits on the weights). */
-static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, const int32_t *b, uint32_t k,
-                            uint32_t o0, const ecnn_qlinear_params *q)
+static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const int8_t *w1, block_constants bc,
+                            uint32_t k, const ecnn_qlinear_params *q)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
     const __m256i zx = _mm256_set1_epi16((int16_t)q->x_zero_point);
@@ -119,23 +132,18 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
         Q_PAIR_GROUP(2);
         Q_PAIR_GROUP(3);
     }
-    if (kfull < k) { /* the last < 16 inputs, padded with zx as in q_tile */
+    if (kfull < k) { /* the last < 16 inputs */
         const uint32_t ng = (k - kfull + 3) / 4;
-        uint8_t tb[16];
         g = kfull / 4;
-        memset(tb, (uint8_t)q->x_zero_point, sizeof tb);
-        memcpy(tb, x + kfull, k - kfull);
-        xv = load_x16(tb, is_u8, zx);
+        xv = load_x16_tail(x + kfull, k - kfull, is_u8, zx);
         Q_PAIR_GROUP(0);
         if (ng > 1) Q_PAIR_GROUP(1);
         if (ng > 2) Q_PAIR_GROUP(2);
         if (ng > 3) Q_PAIR_GROUP(3);
     }
-    for (t = 0; t < 2; t++) {
-        int32_t sums[8];
-        _mm256_storeu_si256((__m256i *)sums, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8));
-        ecnn_q_store_outputs(y, o0 + t * 8, sums, 8, o0 + t * 8, b, q);
-    }
+    for (t = 0; t < 2; t++)
+        ecnn_fc_q_store8((uint8_t *)y + t * 8, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8),
+                         bc.bias + t * 8, bc.scales + t * 8, 8, q);
 }
 
 /* ---- int8, weights in [-64, 64] (ECNN_LAYOUT_FC_PANEL8X4_W64) ------------------------- */
@@ -164,7 +172,7 @@ static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i fli
 /* One tile: W64_TILE samples x 2 panels (16 outputs; np = 1: one panel) over all of K,
  * accumulators as named registers (a: first panel, c: second). Missing samples read sample
  * s0 and a missing second panel reads the first; neither is stored. */
-static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b,
+static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, block_constants bc,
                               uint32_t k, uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip,
                               __m256i cb, const ecnn_qlinear_params *q)
 {
@@ -210,8 +218,9 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
 #undef W64_STEP
 #define W64_STORE(S)                                                                                                   \
     if (S < ns) {                                                                                                      \
-        q_store8(y, (size_t)(s0 + S) * o + o0, a##S, width0, o0, b, q);                                                \
-        if (np > 1) q_store8(y, (size_t)(s0 + S) * o + o0 + 8, c##S, width1, o0 + 8, b, q);                            \
+        uint8_t *y_ = (uint8_t *)y + (size_t)(s0 + S) * o + o0;                                                        \
+        ecnn_fc_q_store8(y_, a##S, bc.bias, bc.scales, width0, q);                                                     \
+        if (np > 1) ecnn_fc_q_store8(y_ + 8, c##S, bc.bias + 8, bc.scales + 8, width1, q);                             \
     }
     Q_ROWS(W64_STORE)
 #undef W64_STORE
@@ -222,8 +231,8 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
  * each stream is prefetched ECNN_PREFETCH bytes ahead (measured on Zen 3: a cold 5 MB read
  * runs at ~8 GB/s as one stream, ~17 GB/s as 8 prefetched streams). */
 #define W64_ROW 8u
-static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, const int32_t *b, uint32_t k,
-                    uint32_t o0, __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
+static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, block_constants bc, uint32_t k,
+                    __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
 {
     const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
     const uint32_t k8 = k / 8 * 8;
@@ -257,61 +266,74 @@ static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_byt
     }
     (void)zero;
 #undef W64_ROW_LOOP
-    for (t = 0; t < W64_ROW; t++) {
-        int32_t sums[8];
-        _mm256_storeu_si256((__m256i *)sums, acc[t]);
-        ecnn_q_store_outputs(y, o0 + t * 8, sums, 8, o0 + t * 8, b, q);
-    }
+    for (t = 0; t < W64_ROW; t++)
+        ecnn_fc_q_store8((uint8_t *)y + t * 8, acc[t], bc.bias + t * 8, bc.scales + t * 8, 8, q);
 }
 
 static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile, uint32_t k,
                      uint32_t o, const ecnn_qlinear_params *q)
 {
     /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
-    const uint32_t panels = (tile->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
+    const uint32_t panels = (tile->o1 + 7) / 8, full = tile->o1 / 8, kp = (k + 3) / 4 * 4;
     const size_t panel_bytes = (size_t)8 * kp;
     const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
     /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
     const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
-    uint32_t s0, p, pb, first = tile->o0 / 8;
-    if (tile->m1 - tile->m0 == 1) /* whole rows of full panels; the rest below */
-        for (; first + W64_ROW <= tile->o1 / 8; first += W64_ROW)
-            w64_row((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
-                    (const int8_t *)w + first * panel_bytes, panel_bytes, b, k, first * 8, flip, cb, q);
-    for (pb = first; pb < panels; pb += FC_Q_BLOCK) /* a block's weights stay in cache for all samples */
+    int32_t bias[FC_Q_BLOCK * 8];
+    float scales[FC_Q_BLOCK * 8];
+    uint32_t s0, p, pb;
+    for (pb = tile->o0 / 8; pb < panels; pb += FC_Q_BLOCK) { /* a block's weights stay in cache for all samples */
+        const uint32_t pe = panels - pb < FC_Q_BLOCK ? panels : pb + FC_Q_BLOCK;
+        ecnn_fc_q_block_constants(bias, scales, NULL, b, pb * 8, (pe - pb) * 8, o, q);
+        if (tile->m1 - tile->m0 == 1 && pb + W64_ROW <= full) { /* one sample, a whole row of full panels */
+            const block_constants bc = {bias, scales};
+            w64_row((uint8_t *)y + (size_t)tile->m0 * o + pb * 8, (const uint8_t *)x + (size_t)tile->m0 * k,
+                    (const int8_t *)w + pb * panel_bytes, panel_bytes, bc, k, flip, cb, q);
+            continue;
+        }
         for (s0 = tile->m0; s0 < tile->m1; s0 += W64_TILE) {
             const uint32_t ns = tile->m1 - s0 < W64_TILE ? tile->m1 - s0 : W64_TILE;
-            for (p = pb; p < panels && p < pb + FC_Q_BLOCK; p += 2) {
-                const int8_t *wp = (const int8_t *)w + p * panel_bytes;
-                const uint32_t np = panels - p >= 2 ? 2 : 1;
-                w64_tile(y, (const uint8_t *)x, wp, panel_bytes, b, k, o, s0, ns, np, p * 8, flip, cb, q);
+            for (p = pb; p < pe; p += 2) {
+                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8};
+                w64_tile(y, (const uint8_t *)x, (const int8_t *)w + p * panel_bytes, panel_bytes, bc, k, o, s0, ns,
+                         pe - p >= 2 ? 2 : 1, p * 8, flip, cb, q);
             }
         }
+    }
 }
 
 void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_t *b, uint32_t n, uint32_t k,
                              uint32_t o, const ecnn_tile *tile, const ecnn_qlinear_params *q)
 {
     /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
-    const uint32_t panels = (tile->o1 + 7) / 8, kp = (k + 3) / 4 * 4;
-    uint32_t s0, p, pb, first = tile->o0 / 8;
+    const uint32_t panels = (tile->o1 + 7) / 8, full = tile->o1 / 8, kp = (k + 3) / 4 * 4;
+    const size_t panel_bytes = (size_t)8 * kp;
+    int32_t bias[FC_Q_BLOCK * 8];
+    float scales[FC_Q_BLOCK * 8];
+    uint32_t s0, p, pb;
     (void)n;
     if (q->w_layout == ECNN_LAYOUT_FC_PANEL8X4_W64) {
         fc_q_w64(y, x, w, b, tile, k, o, q); /* |w| <= 64: the exact maddubs path, any zx */
         return;
     }
-    if (tile->m1 - tile->m0 == 1) /* whole pairs of full panels; the rest below */
-        for (; first + 2 <= tile->o1 / 8; first += 2)
-            q_pair((uint8_t *)y + (size_t)tile->m0 * o, (const uint8_t *)x + (size_t)tile->m0 * k,
-                   (const int8_t *)w + (size_t)first * 8 * kp, (const int8_t *)w + (size_t)(first + 1) * 8 * kp, b, k,
-                   first * 8, q);
-    for (pb = first; pb < panels; pb += FC_Q_BLOCK) /* a block's weights stay in cache for all samples */
+    for (pb = tile->o0 / 8; pb < panels; pb += FC_Q_BLOCK) { /* a block's weights stay in cache for all samples */
+        const uint32_t pe = panels - pb < FC_Q_BLOCK ? panels : pb + FC_Q_BLOCK;
+        ecnn_fc_q_block_constants(bias, scales, NULL, b, pb * 8, (pe - pb) * 8, o, q);
+        p = pb;
+        if (tile->m1 - tile->m0 == 1) /* one sample: pairs of full panels, the rest below */
+            for (; p + 2 <= pe && p + 2 <= full; p += 2) {
+                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8};
+                q_pair((uint8_t *)y + (size_t)tile->m0 * o + p * 8, (const uint8_t *)x + (size_t)tile->m0 * k,
+                       (const int8_t *)w + p * panel_bytes, (const int8_t *)w + (p + 1) * panel_bytes, bc, k, q);
+            }
         for (s0 = tile->m0; s0 < tile->m1; s0 += Q_TILE) {
             const uint32_t ns = tile->m1 - s0 < Q_TILE ? tile->m1 - s0 : Q_TILE;
-            for (p = pb; p < panels && p < pb + FC_Q_BLOCK; p++) {
-                const int8_t *wp = (const int8_t *)w + (size_t)p * 8 * kp;
-                const uint32_t o0 = p * 8, width = o - o0 < 8 ? o - o0 : 8;
-                q_tile(y, (const uint8_t *)x, wp, b, k, o, s0, ns, o0, width, q);
+            uint32_t pt;
+            for (pt = p; pt < pe; pt++) {
+                const block_constants bc = {bias + (pt - pb) * 8, scales + (pt - pb) * 8};
+                q_tile(y, (const uint8_t *)x, (const int8_t *)w + pt * panel_bytes, bc, k, o, s0, ns, pt * 8,
+                       o - pt * 8 < 8 ? o - pt * 8 : 8, q);
             }
         }
+    }
 }

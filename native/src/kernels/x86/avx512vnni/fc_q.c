@@ -10,6 +10,7 @@
 #define FQ_ZERO() _mm512_setzero_si512()
 #define FQ_SET1_EPI8(c) _mm512_set1_epi8(c)
 #define FQ_STREAM_POINTERS 1
+#define FQ_STORE16 1
 #include "kernels/x86/fc_q_vnni.h"
 
 /* u of k0..3 in the low 8 lanes, of k4..7 in the high 8. */
@@ -17,6 +18,13 @@ static ALWAYS_INLINE __m512i fq_x(const uint8_t *x, __m512i flip)
 {
     const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     const __m512i v = _mm512_castsi128_si512(_mm_loadl_epi64((const __m128i *)x));
+    return _mm512_xor_si512(_mm512_permutexvar_epi32(halves, v), flip);
+}
+
+static ALWAYS_INLINE __m512i fq_x_rest(const uint8_t *x, uint32_t rest, __m512i flip)
+{
+    const __m512i halves = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i v = _mm512_castsi128_si512(_mm_maskz_loadu_epi8((__mmask16)((1u << rest) - 1u), x));
     return _mm512_xor_si512(_mm512_permutexvar_epi32(halves, v), flip);
 }
 
@@ -35,14 +43,27 @@ static ALWAYS_INLINE __m512i fq_dot(__m512i acc, __m512i x, __m512i w)
     return _mm512_dpbusd_epi32(acc, x, w);
 }
 
+/* The sums of k0..3 and of k4..7 added: 8 outputs. */
+static ALWAYS_INLINE __m256i fq_sum8(__m512i acc)
+{
+    return _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+}
+
 static ALWAYS_INLINE void fq_store8(uint8_t *y, __m512i acc, const int32_t *bias, const float *scales, uint32_t width,
                                     const ecnn_qlinear_params *q)
 {
-    /* the sums of k0..3 and of k4..7 added */
-    const __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
-    const __m256i r = fq_requantize8(sum, bias, scales, q);
+    const __m256i r = ecnn_fc_q_requantize8(fq_sum8(acc), bias, scales, q);
     /* r is within the output dtype's range: its low byte is the code */
     _mm_mask_storeu_epi8(y, (__mmask16)((1u << width) - 1u), _mm256_cvtepi32_epi8(r));
+}
+
+static ALWAYS_INLINE void fq_store16(uint8_t *y, __m512i acc0, __m512i acc1, const int32_t *bias, const float *scales,
+                                     uint32_t width, const ecnn_qlinear_params *q)
+{
+    /* [acc0's k0..3 | acc1's k0..3] + [acc0's k4..7 | acc1's k4..7] */
+    const __m512i k03 = _mm512_shuffle_i64x2(acc0, acc1, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i k47 = _mm512_shuffle_i64x2(acc0, acc1, _MM_SHUFFLE(3, 2, 3, 2));
+    ecnn_fc_q_store16(y, _mm512_add_epi32(k03, k47), bias, scales, width, q);
 }
 
 /* vpdpbusd of c's bytes over the weights, four independent sums per panel (a single chain
@@ -67,7 +88,6 @@ static void column_terms(int32_t *terms, const int8_t *w, size_t panel_bytes, ui
             a1 = _mm512_dpbusd_epi32(
                 a1, cv, _mm512_maskz_loadu_epi8(k - k8 > 4 ? ~(__mmask64)0 : 0xFFFFFFFFu, wp + (size_t)k8 * 8));
         a0 = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
-        _mm256_storeu_si256((__m256i *)(terms + p * 8),
-                            _mm256_add_epi32(_mm512_castsi512_si256(a0), _mm512_extracti64x4_epi64(a0, 1)));
+        _mm256_storeu_si256((__m256i *)(terms + p * 8), fq_sum8(a0));
     }
 }

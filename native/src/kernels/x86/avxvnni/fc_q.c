@@ -9,6 +9,7 @@
 #define FQ_ZERO() _mm256_setzero_si256()
 #define FQ_SET1_EPI8(c) _mm256_set1_epi8(c)
 #define FQ_STREAM_POINTERS 0
+#define FQ_STORE16 0
 #include "kernels/x86/fc_q_vnni.h"
 
 /* The sample's 4 inputs at x as u bytes in every lane. */
@@ -17,6 +18,14 @@ static ALWAYS_INLINE __m256i fq_x(const uint8_t *x, __m256i flip)
     int32_t v;
     memcpy(&v, x, 4);
     return _mm256_xor_si256(_mm256_set1_epi32(v), flip); /* a broadcast load and one xor */
+}
+
+static ALWAYS_INLINE __m256i fq_x_rest(const uint8_t *x, uint32_t rest, __m256i flip)
+{
+    uint32_t v = x[0];
+    if (rest > 1) v |= (uint32_t)x[1] << 8;
+    if (rest > 2) v |= (uint32_t)x[2] << 16;
+    return _mm256_xor_si256(_mm256_set1_epi32((int)v), flip);
 }
 
 static ALWAYS_INLINE __m256i fq_w(const int8_t *wp)
@@ -38,17 +47,7 @@ static ALWAYS_INLINE __m256i fq_dot(__m256i acc, __m256i x, __m256i w)
 static ALWAYS_INLINE void fq_store8(uint8_t *y, __m256i acc, const int32_t *bias, const float *scales, uint32_t width,
                                     const ecnn_qlinear_params *q)
 {
-    const __m256i r = fq_requantize8(acc, bias, scales, q);
-    /* r is within the output dtype's range: the saturating packs are exact */
-    __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-    r16 = q->y_type == ECNN_Q_U8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);
-    if (width == 8)
-        _mm_storel_epi64((__m128i *)y, r16);
-    else {
-        uint8_t t[16];
-        _mm_storeu_si128((__m128i *)t, r16);
-        memcpy(y, t, width);
-    }
+    ecnn_fc_q_store8(y, acc, bias, scales, width, q);
 }
 
 /* vpdpbusd of c's bytes over the weights, four independent sums per panel (a single chain

@@ -115,7 +115,7 @@ void test_fc_f32_act_special_values(void)
 {
     static const float specials[] = {1.0f, -1.0f, 0.0f, -0.0f, 0.5f, -0.5f, 1e-30f, -1e-30f, 2.0f, -2.0f, 0.25f};
     static const float clips[][2] = {{-0.5f, 0.5f}, {0.0f, 0.5f}, {-0.0f, 0.0f}, {-1.0f, -1.0f}};
-    const uint32_t k = 3, o = 37;
+    const uint32_t k = 3, o = MAX_O; /* the batch-1 runs of 4 and 8 whole panels, and a partial panel */
     ecnn_act_params act;
     uint32_t i, n, c, with_bias;
     for (i = 0; i < MAX_N * k; i++) xf[i] = specials[(i * 7u + 3u) % (sizeof specials / sizeof specials[0])];

@@ -5,15 +5,17 @@
  * by side and from loading each weight and input as few times as possible:
  * - batch 1: FC_ROW_P panels side by side (a Zen 5 vfmadd has 4 cycles of latency and two issue
  *   per cycle: 8 independent chains keep it busy). Each panel is one sequential stream, which
- *   the hardware prefetcher follows: software prefetches 256 or 512 bytes ahead made the FC
- *   autoencoder (1 MB of weights) 1-15 % and the reference's 20 MB layer 10-30 % slower;
+ *   the hardware prefetcher follows: a software prefetch 256 / 512 bytes ahead made the FC
+ *   autoencoder (1 MB of weights) 0-3 % / 10-15 % and the reference's 20 MB layer 0-10 % /
+ *   25-55 % slower;
  * - up to FC_TILE_S samples: tiles of those samples x FC_TILE_P panels (each broadcast input
  *   meets two weight rows, each weight row every sample: 16 accumulators) over the whole K;
  * - more samples: K cut into blocks whose weights stay in L1 while every sample tile uses them,
  *   the partial sums waiting in y (a float store and reload is exact). The blocks of consecutive
  *   panels lie 64 * K bytes apart, out of the hardware prefetcher's sight, so the tiles of one
  *   block prefetch the next block into L2, a slice each (as the AVX2 kernel; without it the
- *   reference's layer at batch 64 was 1.1-1.6x slower).
+ *   reference's layer at batch 64 was 1.1-2x slower). Up to FC_TILE_S samples the panels are
+ *   streamed whole, and prefetching the next ones only got in the way (batch 8: 1.4x slower).
  * Relu and Clip are applied as the tile is stored; the other activations after the tile. */
 #include "kernels/x86/x86.h"
 #define VF_BITS 512

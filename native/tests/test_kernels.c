@@ -98,6 +98,7 @@ static void test_undispatched_kernels(void)
         fc_q_kernel = &fc->q;
         printf("%s, %s (no config lists them)\n", fc->f32.name, fc->q.name);
         RUN_TEST(test_fc_f32_panel16);
+        RUN_TEST(test_fc_f32_act_special_values);
         RUN_TEST(test_f32_subnormals);
         RUN_TEST(test_fc_q_panel8x4);
     }
@@ -133,6 +134,7 @@ int main(void)
                ECNN_KERNEL(ecnn_f32_elementwise_config, binary, isa)->name);
         RUN_TEST(test_fc_f32_panel16);
         RUN_TEST(test_fc_f32_fused_mac);
+        RUN_TEST(test_fc_f32_act_special_values);
         RUN_TEST(test_fc_g4_panel16);
         RUN_TEST(test_f32_subnormals);
         RUN_TEST(test_fc_q_panel8x4);

@@ -61,6 +61,7 @@ void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *
  * test_kernels_f32_elementwise.c. */
 void test_fc_f32_panel16(void);
 void test_fc_f32_fused_mac(void);
+void test_fc_f32_act_special_values(void);
 void test_fc_g4_panel16(void);
 void test_f32_subnormals(void);
 void test_fc_q_panel8x4(void);

@@ -108,6 +108,35 @@ void test_fc_f32_fused_mac(void)
 #endif
 }
 
+/* Relu and Clip (which the fast kernels may apply as they store) on the values where comparisons
+ * are delicate: NaN, -0 (an underflowed negative sum), +-Inf, the clip bounds themselves, a
+ * bound of -0. Batch 1 and a batch of several sample tiles; every output against the reference. */
+void test_fc_f32_act_special_values(void)
+{
+    static const float specials[] = {1.0f, -1.0f, 0.0f, -0.0f, 0.5f, -0.5f, 1e-30f, -1e-30f, 2.0f, -2.0f, 0.25f};
+    static const float clips[][2] = {{-0.5f, 0.5f}, {0.0f, 0.5f}, {-0.0f, 0.0f}, {-1.0f, -1.0f}};
+    const uint32_t k = 3, o = MAX_O; /* the batch-1 runs of 4 and 8 whole panels, and a partial panel */
+    ecnn_act_params act;
+    uint32_t i, n, c, with_bias;
+    for (i = 0; i < MAX_N * k; i++) xf[i] = specials[(i * 7u + 3u) % (sizeof specials / sizeof specials[0])];
+    for (i = 0; i < o * k; i++) wf[i] = specials[(i * 5u + 1u) % (sizeof specials / sizeof specials[0])];
+    wf[0] = NAN, wf[k] = INFINITY, wf[2 * k + 1] = -INFINITY, wf[3 * k] = INFINITY, wf[3 * k + 1] = -INFINITY;
+    for (i = 0; i < o; i++) bf[i] = specials[i % (sizeof specials / sizeof specials[0])];
+    pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
+    for (n = 1; n <= MAX_N; n += MAX_N - 1)
+        for (c = 0; c <= sizeof clips / sizeof clips[0]; c++)
+            for (with_bias = 0; with_bias < 2; with_bias++) {
+                memset(&act, 0, sizeof act);
+                act.act = c == 0 ? ECNN_ACT_RELU : ECNN_ACT_CLIP;
+                act.act_p0 = c ? clips[c - 1][0] : 0.0f;
+                act.act_p1 = c ? clips[c - 1][1] : 0.0f;
+                ECNN_KERNEL(ecnn_fc_config, ref, isa)
+                    ->fn(y_ref, xf, wf, with_bias ? bf : NULL, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
+                fc_f32_kernel->fn(y_fast, xf, wf_packed, with_bias ? bf : NULL, n, k, o, WHOLE(n, o), &act);
+                CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
+            }
+}
+
 /* Subnormal inputs, products and sums: a level whose SIMD float arithmetic flushes them to zero
  * (ARMv7 NEON does) would differ from its reference here. */
 void test_f32_subnormals(void)

@@ -6,11 +6,14 @@
  * them split. No timing. */
 #if defined(__linux__)
 #define _GNU_SOURCE /* the address-space limit test: fork, setrlimit, waitpid */
+#elif !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "edgecnn.h"
 #include "harness.h"
@@ -102,6 +105,48 @@ static void test_pool_api(void)
         CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_OK);
         CHECK(par.parallel_for == NULL && par.pool == NULL && par.threads == 1);
         CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_E_ARG); /* twice */
+        free(block);
+    }
+}
+
+static void pause_us(long us)
+{
+    struct timespec ts;
+    ts.tv_sec = 0;
+    ts.tv_nsec = us * 1000;
+    nanosleep(&ts, NULL);
+}
+
+/* Item 0 sleeps 120 us: when a worker runs it, the caller outlasts its 50-us poll and sleeps
+ * until the last item is done. */
+static void slow_hit_task(void *ctx, size_t i)
+{
+    if (i == 0) pause_us(120);
+    ((hit_ctx *)ctx)->hits[i]++;
+}
+
+/* Calls after a rest (the workers asleep: woken by the call), and calls whose last item
+ * outlasts the caller's poll (the caller asleep: woken by the worker that ends it). */
+static void test_pool_sleep_and_wake(void)
+{
+    static unsigned char hits[16];
+    static const uint32_t thread_counts[] = {2, 3};
+    ecnn_parallel par;
+    void *block;
+    hit_ctx ctx;
+    size_t t, i;
+    int round;
+    ctx.hits = hits;
+    for (t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        CHECK_STATUS(start_pool(&par, thread_counts[t], &block), ECNN_OK);
+        for (round = 0; round < 40; round++) {
+            if (round % 2 == 0) pause_us(200); /* longer than the workers poll */
+            memset(hits, 0, sizeof hits);
+            par.parallel_for(par.pool, round % 4 < 2 ? hit_task : slow_hit_task, &ctx, sizeof hits);
+            for (i = 0; i < sizeof hits; i++) CHECK(hits[i] == 1);
+        }
+        pause_us(200);
+        CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_OK); /* workers asleep */
         free(block);
     }
 }
@@ -487,6 +532,7 @@ static void test_shared_pool(void)
 int main(void)
 {
     RUN_TEST(test_pool_api);
+    RUN_TEST(test_pool_sleep_and_wake);
     RUN_TEST(test_pool_start_failure);
     RUN_TEST(test_tiny_model_does_not_split);
     RUN_TEST(test_built_model);

@@ -88,10 +88,15 @@ typedef struct {
 #define ECNN_WORK_QARITH 256u     /* int8 ADD / MUL: float requantization in plain C */
 #define ECNN_TILES_PER_THREAD 4u  /* tiles per thread at most: the threads balance uneven tiles */
 #define ECNN_MIN_TILE_WORK 65536u /* MAC-equivalents a tile keeps at least: ~2-3 us, >> a dispatch (~0.2 us) */
+/* More tiles than threads only when each keeps this much (~40 us): each tile costs a small op
+ * a few percent (ResNet-8 int8 at batch 1, all tiles on one thread: 8 tiles per op 15% slower
+ * than 1, 4 tiles 10%, 2 tiles 5%), and a small op's spare tiles rarely find a free worker. */
+#define ECNN_BALANCE_TILE_WORK 1048576u
 
 /* Plans the tiles of an op of `work` MAC-equivalents (whole batch) over `rows` rows and `chans`
- * channels split in multiples of `grain`: at most threads * ECNN_TILES_PER_THREAD tiles and at
- * most work / ECNN_MIN_TILE_WORK, at least 1; when each tile pays `setup` MAC-equivalents
+ * channels split in multiples of `grain`: at most threads * ECNN_TILES_PER_THREAD tiles, at most
+ * work / ECNN_MIN_TILE_WORK, more than one per thread only when each keeps ECNN_BALANCE_TILE_WORK,
+ * at least 1; when each tile pays `setup` MAC-equivalents
  * whatever its size (a kernel packing its weights per call), at most one tile per thread and
  * each tile at least 2 x setup of work. Rows first, then channels (chans_first: the other way
  * round; chans 1 or grain >= chans: rows only). Returns the number of tiles. */

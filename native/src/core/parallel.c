@@ -6,19 +6,23 @@
 #include "core/op.h"
 
 /* Tiles worth making for `work` MAC-equivalents (`setup` more per tile): one per
- * ECNN_MIN_TILE_WORK, at most ECNN_TILES_PER_THREAD per thread (one with a setup: each tile
- * beyond the threads would add a setup to a thread's time) and with a setup no tile under 2 x
- * setup of work; at least 1, and 1 on one thread. */
+ * ECNN_MIN_TILE_WORK, at most one per thread unless each keeps ECNN_BALANCE_TILE_WORK, and at
+ * most ECNN_TILES_PER_THREAD per thread (one with a setup: each tile beyond the threads would
+ * add a setup to a thread's time) and with a setup no tile under 2 x setup of work; at least 1,
+ * and 1 on one thread. */
 static uint32_t tiles_wanted(const ecnn_run_ctx *r, uint64_t work, uint64_t setup)
 {
-    uint64_t want;
-    if (r->par == NULL || r->par->threads < 2) return 1;
+    const uint64_t threads = r->par != NULL ? r->par->threads : 1;
+    uint64_t want, balance;
+    if (threads < 2) return 1;
     want = work / ECNN_MIN_TILE_WORK;
     if (setup > 0) {
         if (want > work / (2 * setup)) want = work / (2 * setup);
-        if (want > r->par->threads) want = r->par->threads;
-    } else if (want > (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD) {
-        want = (uint64_t)r->par->threads * ECNN_TILES_PER_THREAD;
+        if (want > threads) want = threads;
+    } else if (want > threads) {
+        balance = work / ECNN_BALANCE_TILE_WORK;
+        want = balance < threads ? threads : balance;
+        if (want > threads * ECNN_TILES_PER_THREAD) want = threads * ECNN_TILES_PER_THREAD;
     }
     return want < 2 ? 1 : (uint32_t)want;
 }

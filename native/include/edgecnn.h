@@ -277,8 +277,9 @@ typedef void (*ecnn_parallel_for_fn)(void *pool, ecnn_task_fn task, void *contex
 
 /** How ecnn_run_parallel() runs the tiles of each op. Split rule: an op is cut into at most
  * 4 x threads tiles, and into fewer when it is small (a tile keeps at least ~64 K
- * multiply-accumulates of work, or the equivalent for other ops: a few microseconds): a tiny
- * layer runs as one tile on the calling thread, without a parallel_for call. Convolutions and
+ * multiply-accumulates of work, or the equivalent for other ops: a few microseconds; more tiles
+ * than threads only when each keeps ~1 M): a tiny layer runs as one tile on the calling thread,
+ * without a parallel_for call. Convolutions and
  * pooling are cut by output rows of the batch, then output channels; fully connected layers by
  * outputs, then samples; the other ops by ranges of elements, rows or samples. A task runs one
  * kernel call: it needs up to 32 KB of stack on the thread that runs it (the int8 convolution's

@@ -30,7 +30,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                            .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_portable, 0),
                            .ref = ECNN_IMPL_O(ecnn_conv2d_f32_ref, 0),
                            .q = {"conv2d_q_hwio_portable",
-                                 {.dot = ecnn_conv_q_dot_portable, .store = ecnn_q_store_scaled_portable}}},
+                                 {.dot = ecnn_conv_q_dot_portable, .store = ecnn_q_store_scaled_portable},
+                                 NULL}},
 #if defined(ECNN_WITH_X86)
     [ECNN_ISA_AVX2] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx2, 0),
                        .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx2, 0),
@@ -80,13 +81,15 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                             {.store = ecnn_q_store_scaled_dsp,
                              .widen = ecnn_conv_q_widen_dsp,
                              .dot_direct = ecnn_conv_q_dot_direct_dsp,
-                             .dw_direct = ecnn_conv_q_dw_direct_dsp}}},
+                             .dw_direct = ecnn_conv_q_dw_direct_dsp},
+                            NULL}},
 #if defined(__ARM_FEATURE_MVE)
     [ECNN_ISA_MVE] = {.q = {"conv2d_q_hwio_mve",
                             {.store = ecnn_q_store_scaled_mve,
                              .widen = ecnn_conv_q_widen_mve,
                              .dot_direct = ecnn_conv_q_dot_direct_mve,
-                             .dw_direct = ecnn_conv_q_dw_direct_mve}}},
+                             .dw_direct = ecnn_conv_q_dw_direct_mve},
+                            NULL}},
 #endif
 #endif
 };

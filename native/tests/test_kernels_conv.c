@@ -140,13 +140,13 @@ void test_conv_hwio(void)
 }
 
 /* Float conv over rows wide enough for several of the SIMD kernel's multi-pixel tiles
- * (AVX2: 6 pixels) plus a remainder and padded edges; O / group 8, 16 or 24 (16-channel
- * blocks and a last 8), or 1..23 (AVX2: a last 1..7 under a mask). Own geometry (not
- * random_conv): C <= 6, W 13..19. */
+ * (AVX2: 6 pixels; AVX-512: 12, 24 for <= 16 channels) plus a remainder and padded edges;
+ * O / group 8, 16 or 24 (16-channel blocks and a last 8), or 1..23 (AVX2: a last 1..7 under a
+ * mask). Own geometry (not random_conv): C <= 6, W 13..29. */
 void test_conv_hwio_wide_rows(void)
 {
-    static float cx[2 * 7 * 19 * 6], cw[72 * 3 * 3 * 3], cwh[72 * 3 * 3 * 3], cb[72];
-    static float cy_ref[2 * 8 * 20 * 72], cy_fast[2 * 8 * 20 * 72];
+    static float cx[2 * 7 * 29 * 6], cw[72 * 3 * 3 * 3], cwh[72 * 3 * 3 * 3], cb[72];
+    static float cy_ref[2 * 8 * 31 * 72], cy_fast[2 * 8 * 31 * 72];
     uint32_t trial;
     for (trial = 0; trial < 60; trial++) {
         ecnn_conv2d_args p;
@@ -160,7 +160,7 @@ void test_conv_hwio_wide_rows(void)
         p.pad_top = (uint32_t)irand(0, 1);
         p.pad_left = (uint32_t)irand(0, 1);
         p.h = (uint32_t)irand(5, 7);
-        p.w = (uint32_t)irand(13, 19);
+        p.w = (uint32_t)irand(13, 29);
         p.oh = (p.h + p.pad_top - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;      /* pad_bottom 0 */
         p.ow = (p.w + p.pad_left + 1 - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1; /* pad_right 1 */
         p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */

@@ -1,12 +1,14 @@
 /* The x86 float convs over HWIO weights (kernels.h), shared by the AVX2 and AVX-512 kernels.
- * The pixel loop cuts a tile into blocks of up to CONV_PIX (6 or 12) output pixels whose
- * windows start pix_step floats apart in x (outputs y_step apart in y) and calls the block
- * loop on each (conv_block), which cuts np (1..CONV_PIX) pixels x `count` output channels of one group (yp, wp, b at the
- * first of them) into conv_tile_np calls (below) of up to two vectors of channels: taps ky in
- * [0, nky) and kx in [0, nkx) from xp / wp, channels c in [0, cg), the reference order, one
- * VF_MAC per term, then the bias and the activation. The includer defines VF_BITS (vec_f32.h),
- * CONV_PIX, CONV_KERNEL (the kernel's name), the channel blocks of a width and the lanes of a
- * block's two vectors
+ * The pixel loop cuts a tile into blocks of up to CONV_PIX (6 or 12; CONV_PIX1 when each block
+ * is one vector of channels) output pixels whose windows start pix_step floats apart in x
+ * (outputs y_step apart in y) and calls the block loop on each (conv_block), which cuts np
+ * pixels x `count` output channels of one group (yp, wp, b at the first of them) into
+ * conv_tile_np calls (below) of up to two vectors of channels: taps ky in [0, nky) and kx in
+ * [0, nkx) from xp / wp, channels c in [0, cg), the reference order, one VF_MAC per term, then
+ * the bias and the activation. The includer defines VF_BITS (vec_f32.h), CONV_PIX, optionally
+ * CONV_PIX1 and CONV_WIDTH1 (blocks of one vector take up to CONV_PIX1 pixels; conv_lanes
+ * gives one vector for up to CONV_WIDTH1 channels), CONV_KERNEL (the kernel's name), the
+ * channel blocks of a width and the lanes of a block's two vectors
  *
  *   typedef ... conv_mask;
  *   static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
@@ -21,9 +23,9 @@
  * A 1x1 stride-1 conv without padding is a GEMM over NHWC (rows pixels, columns output
  * channels): its pixels follow each other in x and y across image rows and samples, so a tile
  * is one run of (m1 - m0) * OW pixels. Other convs go row by row: neighbouring pixels whose
- * windows lie wholly inside the row (all kx taps) in blocks, a row's last 1..CONV_PIX - 1 of
- * them in one shorter block. The pixels whose window reaches into the left/right padding skip
- * the taps there as the reference does, so they cannot share a block with their row; alone,
+ * windows lie wholly inside the row (all kx taps) in blocks of near-equal size. The pixels
+ * whose window reaches into the left/right padding skip the taps there as the reference does,
+ * so they cannot share a block with their row; alone,
  * a pixel's sum would be one chain of dependent multiply-adds, so the pixels of one such
  * column in consecutive rows of a sample whose windows have every ky tap go together instead
  * (same taps; their windows stride_h rows apart). Rows whose window reaches into the
@@ -71,6 +73,26 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
 #else
 #error "CONV_PIX is 6 or 12"
 #endif
+/* Blocks of one vector of channels (!two) take up to CONV_PIX1 pixels (the includer's, or
+ * CONV_PIX): as many accumulators as two-vector blocks use. CONV_TILE_ROWS expands M(J) for
+ * the rows of either. */
+#ifndef CONV_PIX1
+#define CONV_PIX1 CONV_PIX
+#define CONV_WIDTH1 0u
+#endif
+#if CONV_PIX1 == CONV_PIX
+#define CONV_TILE_ROWS CONV_ROWS
+#define CONV_FOR_NP1 CONV_FOR_NP
+#elif CONV_PIX == 12 && CONV_PIX1 == 24
+#define CONV_TILE_ROWS(M) CONV_ROWS(M) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
+#define CONV_FOR_NP1(np)                                                                                               \
+    switch (np) {                                                                                                      \
+        CONV_TILE_ROWS(CONV_NP_CASE)                                                                                   \
+    default: break;                                                                                                    \
+    }
+#else
+#error "CONV_PIX1 is CONV_PIX or 2 * 12"
+#endif
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                     uint32_t nky, uint32_t nkx, const uint32_t np, const int two, conv_mask m,
                                     uint32_t width)
@@ -80,7 +102,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
     const uint32_t act = g->act->act;
     uint32_t ky, kx, c;
 #define CONV_DECL(J) VF a##J = zero, c##J = zero;
-    CONV_ROWS(CONV_DECL)
+    CONV_TILE_ROWS(CONV_DECL)
 #undef CONV_DECL
     for (ky = 0; ky < nky; ky++) {
         const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
@@ -95,7 +117,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
-                CONV_ROWS(CONV_STEP)
+                CONV_TILE_ROWS(CONV_STEP)
 #undef CONV_STEP
             }
     }
@@ -109,18 +131,18 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
         const VF b0 = conv_load0(b, two, m);
         const VF b1 = two ? conv_load1(b, m) : b0;
 #define CONV_BIAS(J) CONV_MAP(J, VF_ADD, b0, b1)
-        CONV_ROWS(CONV_BIAS)
+        CONV_TILE_ROWS(CONV_BIAS)
 #undef CONV_BIAS
     }
     if (act == ECNN_ACT_RELU) {
 #define CONV_RELU(J) CONV_MAP(J, VF_MAX, zero, zero)
-        CONV_ROWS(CONV_RELU)
+        CONV_TILE_ROWS(CONV_RELU)
 #undef CONV_RELU
     } else if (act == ECNN_ACT_CLIP) {
         const VF lo = VF_SET1(g->act->act_p0), hi = VF_SET1(g->act->act_p1);
 #define CONV_CLAMP(v, lo_) VF_MIN(hi, VF_MAX(lo_, v))
 #define CONV_CLIP(J) CONV_MAP(J, CONV_CLAMP, lo, lo)
-        CONV_ROWS(CONV_CLIP)
+        CONV_TILE_ROWS(CONV_CLIP)
 #undef CONV_CLIP
 #undef CONV_CLAMP
     }
@@ -130,7 +152,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
         conv_store0(yp + J * g->y_step, two, width, m, a##J);                                                          \
         if (two) conv_store1(yp + J * g->y_step, m, c##J);                                                             \
     }
-    CONV_ROWS(CONV_STORE)
+    CONV_TILE_ROWS(CONV_STORE)
 #undef CONV_STORE
 }
 
@@ -146,13 +168,18 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
     default: break;                                                                                                    \
     }
 
-/* conv_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
+/* conv_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy, then the
+ * activations it leaves. */
 static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                        uint32_t nky, uint32_t nkx, uint32_t np, const int two, conv_mask m,
                                        uint32_t width)
 {
 #define CONV_NP_CALL(NP) conv_tile(yp, xp, g, wp, b, nky, nkx, NP, two, m, width)
-    CONV_FOR_NP(np)
+    if (two) {
+        CONV_FOR_NP(np) /* np <= CONV_PIX: conv_pix_max */
+    } else {
+        CONV_FOR_NP1(np)
+    }
 #undef CONV_NP_CALL
     if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
 }
@@ -188,6 +215,23 @@ static ALWAYS_INLINE void conv_groups(float *yp, const float *xp, const float *w
     }
 }
 
+/* The next block of `rest` pixels in a run: the run cut into as few blocks of up to pix_max as
+ * it takes, of near-equal size (26 = 13 + 13, not 24 + 2: a block of few pixels is a few chains
+ * of dependent multiply-adds, bound by their latency). */
+static uint32_t conv_even_block(uint32_t rest, uint32_t pix_max)
+{
+    const uint32_t blocks = (rest + pix_max - 1) / pix_max;
+    return (rest + blocks - 1) / blocks;
+}
+
+/* The most pixels of a block: CONV_PIX1 when every channel block of the tile is one vector
+ * (conv_lanes: at most CONV_WIDTH1 channels of a group in the tile), else CONV_PIX. */
+static uint32_t conv_pix_max(const ecnn_conv2d_args *p, const ecnn_tile *t)
+{
+    const uint32_t span = p->group == 1 ? t->o1 - t->o0 : p->o / p->group;
+    return span <= CONV_WIDTH1 ? CONV_PIX1 : CONV_PIX;
+}
+
 /* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
  * bit-identical to the level's reference. */
 ecnn_conv2d_f32_kernel CONV_KERNEL;
@@ -195,6 +239,7 @@ void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint3
                  const ecnn_conv2d_args *p)
 {
     conv_geom g;
+    const uint32_t pix_max = conv_pix_max(p, t);
     uint32_t m, ox, full0, full1;
     (void)n; /* rows and channels come from the tile */
     g.o = g.y_step = p->o;
@@ -208,9 +253,10 @@ void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint3
         const size_t end = (size_t)t->m1 * p->ow;
         size_t px;
         g.pix_step = p->c;
-        for (px = (size_t)t->m0 * p->ow; px < end; px += CONV_PIX) {
-            const uint32_t np = end - px < CONV_PIX ? (uint32_t)(end - px) : CONV_PIX;
+        for (px = (size_t)t->m0 * p->ow; px < end;) {
+            const uint32_t np = end - px < 2 * pix_max ? conv_even_block((uint32_t)(end - px), pix_max) : pix_max;
             conv_groups(y + px * g.o, x + px * p->c, w, b, &g, t, p->group, 1, 0, 0, 1, 1, np);
+            px += np;
         }
         return;
     }
@@ -227,7 +273,7 @@ void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint3
             float *yp = y + (((size_t)s * p->oh + oy) * p->ow + ox) * g.o;
             uint32_t kx0 = 0, kx1 = p->kw, np = 1;
             if (ox >= full0 && ox < full1)
-                np = full1 - ox < CONV_PIX ? full1 - ox : CONV_PIX;
+                np = conv_even_block(full1 - ox, pix_max);
             else if (ky0 == 0 && ky1 == p->kh) { /* a border column: the column pass below */
                 ox = ox < full0 ? full1 > full0 ? full0 : ox + 1 : ox + 1;
                 continue;
@@ -260,7 +306,7 @@ void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint3
                 m++;
                 continue;
             }
-            while (np < CONV_PIX && m + np < t->m1 && oy + np < p->oh &&
+            while (np < pix_max && m + np < t->m1 && oy + np < p->oh &&
                    ecnn_tap_range(oy + np, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1) &&
                    ky0 == 0 && ky1 == p->kh)
                 np++;

@@ -2,6 +2,7 @@
  * x86/conv_f32_sliced.h), any O / group: the AVX2 kernel's
  * blocks twice as wide and twice as tall. A block is up to 12 output pixels x 32 output
  * channels (two zmm per pixel; the last 1..31 channels under opmasks, which cost nothing here),
+ * or 24 pixels x 16 when the tile's channels fit one zmm,
  * each output summed in the reference order (ky, kx, c), one vfmadd per term (every AVX-512 CPU
  * has FMA), then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. */
 #define VF_BITS 512
@@ -45,7 +46,12 @@ static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *wid
     return m;
 }
 
-#define CONV_PIX 12u /* 24 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers */
+/* 24 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers: 12 pixels x two
+ * vectors, or 24 x one when a tile has at most 16 channels of a group (O = 16: twice the
+ * pixels a block, half the blocks and their fixed cost) */
+#define CONV_PIX 12u
+#define CONV_PIX1 24u
+#define CONV_WIDTH1 16u
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx512
 #include "kernels/x86/conv_f32_hwio.h"
 

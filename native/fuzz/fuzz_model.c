@@ -19,8 +19,8 @@
 #include "core/internal.h"
 
 /* Skip ecnn_run when the input, output or arena would exceed this: a fuzzed fixed batch of tens of
- * thousands runs the same code as a small one, only 12 times (fast, reference, split; twice)
- * slower than libFuzzer's 10 s timeout under the sanitizers. */
+ * thousands runs the code a small one runs, 12 times over (fast, reference and split runs, plain
+ * and hostile input, as given and CRC-fixed), past libFuzzer's 10 s timeout under the sanitizers. */
 #define MAX_RUN_BYTES (4u << 20)
 
 /* Float values that stress the kernels: ordinary pixels, then IEEE specials. */

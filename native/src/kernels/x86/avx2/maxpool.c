@@ -136,11 +136,8 @@ static ALWAYS_INLINE void maxpool2d_avx2_typed(void *y, const void *x, const ecn
     const int64_t span_x = (int64_t)(p->kw - 1) * p->dilation_w;
     /* the columns whose windows lie inside the row, in runs (pool_run) when whole pixels are contiguous */
     const int runs = p->stride_w == 1 && p->dilation_w == 1 && bytes == row;
-    const uint32_t in0 = p->pad_left < p->ow ? p->pad_left : p->ow;
-    const uint32_t in1 = p->w >= p->kw && p->w - p->kw + 1 + p->pad_left > in0
-                             ? (p->w - p->kw + 1 + p->pad_left < p->ow ? p->w - p->kw + 1 + p->pad_left : p->ow)
-                             : in0;
-    uint32_t m, ox;
+    uint32_t in0, in1, m, ox;
+    ecnn_window_full_columns(p->w, p->ow, p->kw, p->stride_w, p->pad_left, p->dilation_w, &in0, &in1);
     for (m = t->m0; m < t->m1; m++) {
         const uint32_t s = m / p->oh, oy = m % p->oh;
         const uint8_t *xs = (const uint8_t *)x + (size_t)s * p->h * p->w * row + first;

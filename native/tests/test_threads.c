@@ -151,6 +151,75 @@ static void test_pool_sleep_and_wake(void)
     }
 }
 
+#if defined(__linux__) && defined(CPU_COUNT)
+#include <sched.h>
+typedef struct {
+    pthread_t caller;
+    int worker_items;    /* items run by a worker */
+    int worker_cpus_max; /* the most CPUs a worker's affinity allowed */
+    int worker_cpus_min;
+    pthread_mutex_t lock;
+} affinity_ctx;
+
+/* Records the affinity of the worker that runs the item; sleeps so that the workers get items. */
+static void affinity_task(void *ctx, size_t i)
+{
+    affinity_ctx *a = (affinity_ctx *)ctx;
+    cpu_set_t set;
+    (void)i;
+    pause_us(300);
+    if (pthread_equal(pthread_self(), a->caller)) return;
+    if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) != 0) return;
+    pthread_mutex_lock(&a->lock);
+    a->worker_items++;
+    if (CPU_COUNT(&set) > a->worker_cpus_max) a->worker_cpus_max = CPU_COUNT(&set);
+    if (CPU_COUNT(&set) < a->worker_cpus_min) a->worker_cpus_min = CPU_COUNT(&set);
+    pthread_mutex_unlock(&a->lock);
+}
+#endif
+
+/* The workers' affinity leaves out the caller's CPU (woken after a pause they would otherwise
+ * start there), and only that one; the caller's own affinity is left as it was. */
+static void test_pool_workers_off_caller_cpu(void)
+{
+#if defined(__linux__) && defined(CPU_COUNT)
+    static const uint32_t thread_counts[] = {2, 3};
+    cpu_set_t mine, after;
+    ecnn_parallel par;
+    void *block;
+    size_t t;
+    int round;
+    CHECK(sched_getaffinity(0, sizeof mine, &mine) == 0);
+    for (t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        affinity_ctx a;
+        a.caller = pthread_self();
+        a.worker_items = 0;
+        a.worker_cpus_max = 0;
+        a.worker_cpus_min = CPU_SETSIZE;
+        pthread_mutex_init(&a.lock, NULL);
+        CHECK_STATUS(start_pool(&par, thread_counts[t], &block), ECNN_OK);
+        for (round = 0; round < 4; round++) {
+            pause_us(500); /* workers asleep */
+            par.parallel_for(par.pool, affinity_task, &a, 16);
+        }
+        CHECK(a.worker_items > 0);
+        if (CPU_COUNT(&mine) > 1) {
+            CHECK(a.worker_cpus_max == CPU_COUNT(&mine) - 1);
+            CHECK(a.worker_cpus_min == CPU_COUNT(&mine) - 1);
+        } else {
+            CHECK(a.worker_cpus_max == 1); /* one CPU: nothing to steer to, the affinity stays */
+        }
+        CHECK(sched_getaffinity(0, sizeof after, &after) == 0);
+        CHECK(CPU_EQUAL(&mine, &after));
+        CHECK_STATUS(ecnn_pool_destroy(&par), ECNN_OK);
+        pthread_mutex_destroy(&a.lock);
+        free(block);
+    }
+#else
+    printf("test_pool_workers_off_caller_cpu: not run on this target (Linux only)\n");
+#endif
+}
+
 /* A pool whose threads cannot start (the address space is too small for their stacks): the
  * status says so, no thread is left running and the struct runs single-threaded. In a child
  * process, which the limit would otherwise hamper. */
@@ -533,6 +602,7 @@ int main(void)
 {
     RUN_TEST(test_pool_api);
     RUN_TEST(test_pool_sleep_and_wake);
+    RUN_TEST(test_pool_workers_off_caller_cpu);
     RUN_TEST(test_pool_start_failure);
     RUN_TEST(test_tiny_model_does_not_split);
     RUN_TEST(test_built_model);

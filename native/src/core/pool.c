@@ -11,8 +11,10 @@
  * poll about 50 microseconds after their last item (the next op's items follow at once), then
  * sleep: on a futex on Linux (a wake-up is one system call, none when no worker sleeps; a
  * condition variable and its mutex cost the woken worker a second wait when the caller still
- * holds the mutex), a condition variable elsewhere. A polling worker on the caller's CPU (a
- * busy machine puts it there) yields between polls: polling there stalls the caller until the
+ * holds the mutex), a condition variable elsewhere. On Linux the workers' affinity leaves out
+ * the caller's CPU (steer_workers): woken after a pause, they otherwise start on it. A polling
+ * worker that still finds itself on the caller's CPU (no other CPU allowed, other systems)
+ * yields between polls: polling there stalls the caller until the
  * scheduler preempts the worker (batch-1 calls 1.3-3x slower than one thread's on a loaded
  * 2-vCPU VM; with the yield 0.9-1.0x). The caller polls without yielding: it would lose its
  * CPU to any other process. CPU burn after a call: 50 us per worker at most.
@@ -45,6 +47,9 @@
 #include <sys/syscall.h>
 #define POOL_FUTEX 1
 #endif
+#if defined(__linux__) && defined(CPU_COUNT) && !defined(ECNN_POOL_NO_STEER)
+#define POOL_STEER 1 /* keep the workers off the caller's CPU (steer_workers) */
+#endif
 
 #define LINE 64u               /* a cache line: counters that different threads write live apart */
 #define SPIN_NS 50000          /* how long an idle thread polls before it sleeps */
@@ -69,6 +74,10 @@ typedef struct {
     uint32_t stop;    /* 1: workers return */
     uint32_t busy;    /* 1 while a parallel-for runs (a second caller then runs its items alone) */
     int caller_cpu;   /* the CPU the caller of the running parallel-for last ran on, or -1 */
+#ifdef POOL_STEER
+    int workers_off;   /* the CPU the workers' affinity leaves out (the caller's), or -1 */
+    cpu_set_t allowed; /* the CPUs of the thread that started the pool, which the workers inherit */
+#endif
     char pad0[LINE];
     size_t left; /* items not claimed yet: item range - left is the next */
     char pad1[LINE];
@@ -206,6 +215,24 @@ static void wake_workers(pool_t *p)
     if (__atomic_exchange_n(&p->sleepers, 0, __ATOMIC_SEQ_CST) != 0) wake_all(p, &p->wakes);
 }
 
+#ifdef POOL_STEER
+/* Keeps the workers off the caller's CPU, where they cannot help. A KVM guest reports an idle
+ * vCPU that its host has descheduled as preempted, not idle, and Linux then wakes a thread on
+ * the waker's CPU: after a pause of 0.2 ms or more, every woken worker landed on the caller's
+ * CPU (measured on a 2-vCPU guest), which it then shared. Set again only when the caller's CPU
+ * changes; the process's own affinity is kept (only the caller's CPU is left out of it). A
+ * failure leaves the workers where they are: placement is a hint, never a result. */
+static void steer_workers(pool_t *p, int cpu)
+{
+    cpu_set_t set = p->allowed;
+    uint32_t i;
+    p->workers_off = cpu;
+    if (cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set)) CPU_CLR(cpu, &set);
+    if (CPU_COUNT(&set) == 0) return; /* the caller's is the only CPU: nothing to steer to */
+    for (i = 0; i < p->started; i++) pthread_setaffinity_np(p->workers[i], sizeof set, &set);
+}
+#endif
+
 static void run_inline(ecnn_task_fn task, void *context, size_t range)
 {
     size_t i;
@@ -216,6 +243,7 @@ void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t
 {
     pool_t *p = (pool_t *)pool;
     uint32_t idle = 0;
+    int cpu;
     if (range == 0) return;
     if (p == NULL || p->threads < 2 || range == 1 ||
         !__atomic_compare_exchange_n(&p->busy, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
@@ -225,7 +253,11 @@ void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t
     p->task = task;
     p->context = context;
     p->range = range;
-    __atomic_store_n(&p->caller_cpu, current_cpu(), __ATOMIC_RELAXED);
+    cpu = current_cpu();
+    __atomic_store_n(&p->caller_cpu, cpu, __ATOMIC_RELAXED);
+#ifdef POOL_STEER
+    if (cpu != p->workers_off) steer_workers(p, cpu);
+#endif
     STORE(&p->finished, 0);
     STORE(&p->left, range); /* publishes the fields above */
     wake_workers(p);
@@ -284,6 +316,10 @@ ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, 
     memset(p, 0, sizeof *p);
     p->caller_cpu = -1;
     p->threads = threads;
+#ifdef POOL_STEER
+    p->workers_off = -1;
+    if (sched_getaffinity(0, sizeof p->allowed, &p->allowed) != 0) CPU_ZERO(&p->allowed); /* then no steering */
+#endif
 #ifndef POOL_FUTEX
     if (pthread_mutex_init(&p->lock, NULL) != 0) return ECNN_E_THREADS;
     if (pthread_cond_init(&p->changed, NULL) != 0) {

@@ -15,7 +15,6 @@ CPUs this process may use), with results identical to one thread's.
 from __future__ import annotations
 
 import json
-import math
 import os
 import weakref
 from collections.abc import Callable
@@ -79,13 +78,6 @@ def _stop_pool(lib: Any, parallel: Any, memory: np.ndarray, forks: int) -> None:
     then `memory` may go."""
     if forks == _FORKS[0]:
         lib.ecnn_pool_destroy(parallel)
-
-
-def _quick_finite(x: np.ndarray) -> bool:
-    """True proves every value of x finite: x . x is NaN or infinite when one value is. False
-    may also mean huge finite values overflowed: check precisely then. One numpy call, a third
-    of the time of np.isfinite(x).all() at batch 1."""
-    return math.isfinite(np.vdot(x, x))
 
 
 @dataclass(frozen=True)
@@ -351,7 +343,7 @@ class Model:
         )
 
     # -- inference ------------------------------------------------------------------------
-    def _as_input(self, x: Any, check_finite: bool = True) -> tuple[np.ndarray, bool]:
+    def _as_input(self, x: Any) -> tuple[np.ndarray, bool]:
         """(N, *input_shape) C-contiguous array of input_dtype, and whether x was a single sample."""
         try:
             x = np.asarray(x)
@@ -392,17 +384,19 @@ class Model:
             raise InputError(
                 f"input dtype is {x.dtype}; pass float32 values in [0, 1] or uint8 pixels (e.g. x.astype(np.float32))"
             )
-        # NaN and infinity are refused by default: the float kernels do not propagate them as
-        # IEEE arithmetic would (Relu and max pooling compare, and a NaN loses), so the answer
-        # would be silently meaningless (README, "Robustness").
-        finite = np.isfinite(x) if check_finite and not _quick_finite(x) else None
-        if finite is not None and not finite.all():
-            first = tuple(int(i) for i in np.argwhere(~finite)[0])
-            raise InputError(
-                f"input holds {int(finite.size - np.count_nonzero(finite))} NaN or infinite value(s), the first "
-                f"at index {first} ({x[first]}); the model takes finite float32 values in [0, 1]"
-            )
         return np.ascontiguousarray(x), single
+
+    @staticmethod
+    def _nonfinite_error(x: np.ndarray) -> InputError:
+        """The error for input x that holds NaN or infinity, which the library refused
+        (ECNN_RUN_FINITE_INPUT: the float kernels do not propagate them as IEEE arithmetic
+        would, so the answer would be silently meaningless; README, "Robustness")."""
+        finite = np.isfinite(x)
+        first = tuple(int(i) for i in np.argwhere(~finite)[0])
+        return InputError(
+            f"input holds {int(finite.size - np.count_nonzero(finite))} NaN or infinite value(s), the first "
+            f"at index {first} ({x[first]}); the model takes finite float32 values in [0, 1]"
+        )
 
     @property
     def isa(self) -> str:
@@ -474,16 +468,16 @@ class Model:
         """
         # Few Python steps: at batch 1 the call is short, and in a busy process each numpy or
         # cffi step comes back with cold caches (tens of microseconds each, measured). An array
-        # that already is what _as_input returns skips it; the C library checks the arena's size
-        # and alignment, and _check_arena names the problem only when it refuses.
+        # that already is what _as_input returns skips it; the C library checks the input for
+        # NaN and infinity and the arena's size and alignment, and the error that names the
+        # problem is worked out only when it refuses.
         if not (
             type(x) is np.ndarray
             and x.dtype == self.input_dtype
             and x.shape[1:] == self.input_shape
             and x.flags.c_contiguous
-            and (x.dtype != np.float32 or not check_finite or _quick_finite(x))
         ):
-            x, _ = self._as_input(x, check_finite)
+            x, _ = self._as_input(x)
         if batch_size < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}")
         n = x.shape[0]
@@ -508,7 +502,7 @@ class Model:
                 self._check_arena(arena, chunk)
                 raise
             self._arena_buf = (arena, arena_buf)  # one assignment: safe with predict() in threads
-        flags = lib.ECNN_RUN_REFERENCE if reference else 0
+        flags = (lib.ECNN_RUN_REFERENCE if reference else 0) | (lib.ECNN_RUN_FINITE_INPUT if check_finite else 0)
         parallel = self._parallel_arg()
         for start in range(0, n, chunk):
             xs, ys = (x, out) if chunk == n else (x[start : start + chunk], out[start : start + chunk])
@@ -523,6 +517,8 @@ class Model:
                 status = self._run_chunk(aligned_copy(xs), staged, flags, arena_buf, arena.nbytes, parallel)
                 ys[...] = staged
             if status != lib.ECNN_OK:
+                if status == lib.ECNN_E_NONFINITE:
+                    raise self._nonfinite_error(x)
                 if status in (lib.ECNN_E_ARENA, lib.ECNN_E_ALIGN):
                     self._check_arena(arena, chunk)  # the caller's arena: an InputError naming why
                 self._check(status, "ecnn_run_ops_parallel")
@@ -531,7 +527,8 @@ class Model:
     def _run_chunk(
         self, xs: np.ndarray, ys: np.ndarray, flags: int, arena_buf: Any, arena_bytes: int, parallel: Any
     ) -> int:
-        """One ecnn_run_ops_parallel call over all ops: its status."""
+        """One ecnn_run_ops_parallel call over all ops: its status. ys is predict's own output
+        array (writable: no check, which costs a third of a microsecond a call)."""
         ffi = self._ffi
         return self._lib.ecnn_run_ops_parallel(
             self._handle,
@@ -541,7 +538,7 @@ class Model:
             flags,
             ffi.from_buffer(xs),
             xs.nbytes,
-            ffi.from_buffer(ys, require_writable=True),
+            ffi.from_buffer(ys),
             ys.nbytes,
             arena_buf,
             arena_bytes,
@@ -562,6 +559,9 @@ class Model:
         keep = (x, arena)  # the buffers must outlive the C pointers
 
         parallel = self._parallel_arg()
+        # No op, just the input check: once here, not in every timed op
+        if lib.ecnn_run_ops_parallel(handle, n, 0, 0, lib.ECNN_RUN_FINITE_INPUT, *args, parallel) == lib.ECNN_E_NONFINITE:
+            raise self._nonfinite_error(x)
 
         def run_op(i: int) -> None:
             assert keep is not None

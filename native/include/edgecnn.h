@@ -74,7 +74,8 @@ typedef enum {
     ECNN_E_OVERFLOW = -11,   /**< batch so large that a size overflows size_t */
     ECNN_E_ISA = -12,        /**< EDGECNN_ISA names no kernel level of this build, or one this CPU lacks */
     ECNN_E_THREADS = -13,    /**< the thread pool could not start a thread or create its lock */
-    ECNN_E_BATCH = -14       /**< the model's graph fixes the batch (ecnn_model_info.batch) and this run has another */
+    ECNN_E_BATCH = -14,      /**< the model's graph fixes the batch (ecnn_model_info.batch) and this run has another */
+    ECNN_E_NONFINITE = -15   /**< ECNN_RUN_FINITE_INPUT: the float input holds a NaN or an infinity */
 } ecnn_status;
 
 /** An ISA kernel level (private: see ecnn_model_isa()). */
@@ -310,15 +311,21 @@ ecnn_status ecnn_run_parallel(const ecnn_model *model, uint32_t batch, const voi
  * SIMD kernels are tested against), whatever weight layout the file uses. */
 #define ECNN_RUN_REFERENCE 1
 
+/** Flag of ecnn_run_ops(): refuse a float32 input that holds a NaN or an infinity with
+ * ECNN_E_NONFINITE, before any op runs (the float kernels do not propagate them as IEEE
+ * arithmetic would: Relu and max pooling compare, and a NaN loses). No effect on int8 and
+ * uint8 inputs. */
+#define ECNN_RUN_FINITE_INPUT 2
+
 /**
  * @brief Run ops [first_op, end_op) of the model: ecnn_run() is ecnn_run_ops(model, batch, 0,
  *        num_ops, 0, ...). Used to time single ops (the tensors an op reads must have been
  *        written by an earlier call with the same arena) and to run the reference kernels.
  *
  * @param[in] first_op, end_op  0 <= first_op <= end_op <= num_ops.
- * @param[in] flags             0 or ECNN_RUN_REFERENCE.
+ * @param[in] flags             0, or ECNN_RUN_REFERENCE and/or ECNN_RUN_FINITE_INPUT.
  * Other parameters, rules and checks as ecnn_run().
- * @return as ecnn_run(); ECNN_E_ARG also for a bad op range or unknown flags.
+ * @return as ecnn_run(); ECNN_E_ARG also for a bad op range or unknown flags; ECNN_E_NONFINITE.
  */
 ecnn_status ecnn_run_ops(const ecnn_model *model, uint32_t batch, uint32_t first_op, uint32_t end_op, uint32_t flags,
                          const void *input, size_t input_bytes, void *output, size_t output_bytes, void *arena,

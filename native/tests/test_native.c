@@ -164,10 +164,11 @@ static void run_and_compare(const ecnn_model *m, uint32_t batch, uint32_t arena_
 static void test_status_strings(void)
 {
     int s;
-    for (s = 1; s >= -14; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
+    for (s = 1; s >= -15; s--) CHECK(ecnn_status_string((ecnn_status)s) != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_ISA), "EDGECNN_ISA") != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_VERSION), "recompile") != NULL);
     CHECK(strstr(ecnn_status_string(ECNN_E_BATCH), "batch") != NULL);
+    CHECK(strstr(ecnn_status_string(ECNN_E_NONFINITE), "NaN") != NULL);
     CHECK(strcmp(ecnn_op_name(ECNN_OP_CONV_2D), "CONV_2D") == 0);
     CHECK(strcmp(ecnn_op_name(9999), "UNKNOWN") == 0);
     CHECK(strcmp(ecnn_version(), "0.1.0") == 0);
@@ -282,6 +283,22 @@ static void test_run_arguments(void)
     CHECK_STATUS(ecnn_run(&m, 0xFFFFFFFFu, x, sizeof x, y, sizeof y, arena, need),
                  sizeof(size_t) < 8 ? ECNN_E_OVERFLOW : ECNN_E_SIZE);
     CHECK_STATUS(ecnn_run(&m, 2, x, sizeof x, y, sizeof y, arena, need), ECNN_OK);
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, 4, x, sizeof x, y, sizeof y, arena, need), ECNN_E_ARG); /* unknown flag */
+    /* ECNN_RUN_FINITE_INPUT: a NaN or an infinity anywhere in the batch is refused before any op runs. */
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need), ECNN_OK);
+    x[2 * H * W * C - 1] = HUGE_VALF;
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need),
+                 ECNN_E_NONFINITE);
+    x[2 * H * W * C - 1] = -HUGE_VALF;
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 0, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need),
+                 ECNN_E_NONFINITE);
+    x[2 * H * W * C - 1] = 0.0f;
+    x[H * W * C] = nanf("");
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need),
+                 ECNN_E_NONFINITE);
+    CHECK_STATUS(ecnn_run(&m, 2, x, sizeof x, y, sizeof y, arena, need), ECNN_OK); /* unchecked: runs */
+    x[H * W * C] = 3.4e38f; /* finite, however large */
+    CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need), ECNN_OK);
     CHECK_STATUS(ecnn_model_init(NULL, file, size), ECNN_E_ARG);
     CHECK_STATUS(ecnn_model_init(&m, NULL, size), ECNN_E_ARG);
     CHECK_STATUS(ecnn_model_init(&m, file + 2, size), ECNN_E_ALIGN);

@@ -44,6 +44,20 @@ static size_t batch_bytes(const ecnn_model *m, uint32_t t, uint32_t batch)
     return (size_t)rec.size * batch;
 }
 
+/* Whether the n floats at x are all finite: no value has every exponent bit set. One pass,
+ * no branch a value decides, so compilers vectorise it. */
+static int all_finite(const float *x, size_t n)
+{
+    uint32_t any_special = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        any_special |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return !any_special;
+}
+
 ecnn_status ecnn_run(const ecnn_model *m, uint32_t batch, const void *input, size_t input_bytes, void *output,
                      size_t output_bytes, void *arena, size_t arena_bytes)
 {
@@ -77,7 +91,8 @@ ecnn_status ecnn_run_ops_parallel(const ecnn_model *m, uint32_t batch, uint32_t 
     uint32_t i, pos;
     ecnn_status st;
     if (m == NULL || m->buf == NULL || input == NULL || output == NULL || batch == 0) return ECNN_E_ARG;
-    if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)ECNN_RUN_REFERENCE) != 0) return ECNN_E_ARG;
+    if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)(ECNN_RUN_REFERENCE | ECNN_RUN_FINITE_INPUT)) != 0)
+        return ECNN_E_ARG;
     if (parallel != NULL && (parallel->threads == 0 || (parallel->threads > 1 && parallel->parallel_for == NULL)))
         return ECNN_E_ARG;
     if (m->batch != 0 && batch != m->batch) return ECNN_E_BATCH;
@@ -92,6 +107,11 @@ ecnn_status ecnn_run_ops_parallel(const ecnn_model *m, uint32_t batch, uint32_t 
     if (need > 0 && (uintptr_t)arena % ECNN_ARENA_ALIGN != 0) return ECNN_E_ALIGN; /* no arena needed: any pointer */
     /* f32 (and i32) inputs/outputs are read through typed pointers. */
     if ((uintptr_t)input % 4 != 0 || (uintptr_t)output % 4 != 0) return ECNN_E_ALIGN;
+    if (flags & ECNN_RUN_FINITE_INPUT) {
+        ecnn_tensor_rec in;
+        ecnn_read_tensor(m, m->input, &in);
+        if (in.dtype == ECNN_DTYPE_F32 && !all_finite((const float *)input, input_bytes / 4)) return ECNN_E_NONFINITE;
+    }
     r.m = m;
     r.batch = batch;
     r.input = (const uint8_t *)input;

@@ -19,6 +19,7 @@ const char *ecnn_status_string(ecnn_status status)
     case ECNN_E_ISA: return "EDGECNN_ISA names a kernel level this library build or CPU does not have";
     case ECNN_E_THREADS: return "the thread pool could not start a thread or create its lock";
     case ECNN_E_BATCH: return "the model's graph fixes the batch: run it with exactly that many samples";
+    case ECNN_E_NONFINITE: return "the float input holds a NaN or an infinity";
     default: return "unknown status";
     }
 }

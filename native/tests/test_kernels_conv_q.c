@@ -22,6 +22,15 @@ static const conv_shape shapes[] = {
     {1, 9, 9, 5, 11, 3, 3, 1, 2, 2, 2, 2, 1},    /* dilated, K = 45 */
     {1, 6, 6, 8, 20, 3, 3, 1, 1, 1, 1, 1, 2},    /* grouped: 4 channels a group */
     {1, 5, 4, 112, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks: 64 and 36 */
+    /* dense pointwise of few channels (ecnn_conv_q_ukernels.pw_u8): whole rows of outputs
+     * packed 4 vectors a store, pixel counts not a multiple of a group */
+    {1, 9, 7, 8, 16, 1, 1, 1, 0, 0, 0, 1, 1},   /* MobileNetV1's 8 -> 16 */
+    {2, 5, 7, 16, 32, 1, 1, 1, 0, 0, 0, 1, 1},  /* 16 -> 32, two samples */
+    {1, 7, 5, 4, 8, 1, 1, 1, 0, 0, 0, 1, 1},    /* 4 -> 8 */
+    {1, 6, 5, 24, 48, 1, 1, 1, 0, 0, 0, 1, 1},  /* three vectors */
+    {1, 5, 5, 32, 64, 1, 1, 1, 0, 0, 0, 1, 1},  /* four vectors */
+    {1, 7, 6, 12, 24, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 8: not packed */
+    {1, 11, 3, 8, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 4 */
     {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1},  /* K = 1017, the hosted kernel's largest */
     {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1},  /* three blocks, a last of 2 */
     /* first layers (C = 1..3: the small-K kernel, ecnn_conv_q_ukernels.small, where the level has one) */

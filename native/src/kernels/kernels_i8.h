@@ -318,6 +318,13 @@ typedef struct {
 #define ECNN_CONV_Q_U8_PIXELS 8u
 typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
                                    uint32_t npix, const ecnn_conv_q_u8_block *blk);
+/* pw_u8: conv_u8 for a dense pointwise run (1x1, stride 1, no padding, group 1, k = C a
+ *        multiple of 4, blk->rows 1): npix pixels whose k bytes are consecutive at x (pixel i's
+ *        at x + i * k) and whose outputs are consecutive rows of o channels at y (pixel i's
+ *        channel l at y + i * o + l). No pointer lists: few channels a pixel (C = 8 or 16,
+ *        O = 16 or 32) spend most of conv_u8's time on them. NULL: conv_u8. */
+typedef void ecnn_conv_q_pw_u8_kernel(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o,
+                                      const ecnn_conv_q_u8_block *blk);
 /* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
  *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
  *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
@@ -339,6 +346,7 @@ typedef struct {
     ecnn_conv_q_dot_direct_kernel *dot_direct;
     ecnn_conv_q_dw_direct_kernel *dw_direct;
     ecnn_conv_q_u8_kernel *conv_u8;
+    ecnn_conv_q_pw_u8_kernel *pw_u8;
     ecnn_conv_q_pack_u8_kernel *pack_u8;
     ecnn_conv_q_small_kernel *small;
 } ecnn_conv_q_ukernels;

@@ -16,6 +16,7 @@ ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
+ecnn_conv_q_pw_u8_kernel ecnn_conv_q_pw_u8_avxvnni, ecnn_conv_q_pw_u8_avx512vnni;
 ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avxvnni, ecnn_conv_q_pack_u8_avx512vnni;
 ecnn_conv_q_small_kernel ecnn_conv_q_small_avx2, ecnn_conv_q_small_avx512, ecnn_conv_q_small_avxvnni,
     ecnn_conv_q_small_avx512vnni;
@@ -51,6 +52,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                  .dw = ecnn_conv_q_dw_avx2,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
+                                 .pw_u8 = ecnn_conv_q_pw_u8_avxvnni,
                                  .pack_u8 = ecnn_conv_q_pack_u8_avxvnni,
                                  .small = ecnn_conv_q_small_avxvnni},
                                 "conv2d_q_small_avxvnni"}},
@@ -71,6 +73,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                     .dw = ecnn_conv_q_dw_avx512vnni,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
                                     .conv_u8 = ecnn_conv_q_u8_avx512vnni,
+                                    .pw_u8 = ecnn_conv_q_pw_u8_avx512vnni,
                                     .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni,
                                     .small = ecnn_conv_q_small_avx512vnni},
                                    "conv2d_q_small_avx512vnni"}},

@@ -148,7 +148,10 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
             blk.count = count;
             uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
             ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
-            if (dense) /* pixel i of the tile reads input row i and writes output row i */
+            if (dense && uk->pw_u8 != NULL && k % 4 == 0)
+                uk->pw_u8((uint8_t *)y + (size_t)tile->m0 * p->ow * p->o + oc, xb + (size_t)tile->m0 * p->ow * p->c,
+                          (size_t)(tile->m1 - tile->m0) * p->ow, p->o, &blk);
+            else if (dense) /* pixel i of the tile reads input row i and writes output row i */
                 for (px = (size_t)tile->m0 * p->ow; px < (size_t)tile->m1 * p->ow; px++) {
                     xs[pending] = xb + px * p->c;
                     firsts[pending++] = px * p->o + oc;

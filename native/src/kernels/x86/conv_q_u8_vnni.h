@@ -13,10 +13,16 @@
  * shared by the pixels, each pixel's 4 bytes broadcast once for the nv vectors; blocks of few
  * vectors take 8 pixels, whose independent chains cover vpdpbusd's latency.
  *
+ * Dense pointwise runs (CQ_PW) address pixels by their index, not through pointer lists; their
+ * sums start at the bias, and where a run's outputs are whole rows of the block (O = count, one
+ * tile of vectors) 4 vectors of codes go out in one store: for C = 8 -> O = 16 the
+ * requantization and the stores, not the 2 vpdpbusd a pixel, are most of the work.
+ *
  * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), the
- * intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR, CQ_LOAD and CQ_DPBUSD (vpdpbusd)
- * and the struct cq_requant, includes this file, then defines the helpers declared below. */
+ * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV, CQ_PW and CQ_PACK (the kernels' names), the
+ * intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR, CQ_ADD_EPI32, CQ_LOAD and CQ_DPBUSD
+ * (vpdpbusd) and the struct cq_requant, includes this file, then defines the helpers declared
+ * below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
@@ -32,12 +38,22 @@
  * may alias anything, so the compiler would reload them after every store). */
 static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
                                           const ecnn_qlinear_params *q);
-/* Requantizes the CQ_LANES sums of acc + bias (kernels_i8.h ecnn_requantize) and stores the
- * first `width` (1..CQ_LANES) codes at y. */
-static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width);
+/* The CQ_LANES sums (bias included) scaled, clamped and rounded as ecnn_requantize (kernels_i8.h),
+ * before the output zero point: within [y_min - zy, y_max - zy]. */
+static ALWAYS_INLINE CQ_VEC cq_round(CQ_VEC sum, const cq_requant *r);
+/* The codes of cq_round's CQ_LANES values (+ zy): the first `width` (1..CQ_LANES) stored at y. */
+static ALWAYS_INLINE void cq_store_rounded(uint8_t *y, CQ_VEC rounded, const cq_requant *r, uint32_t width);
+/* The codes of 4 x CQ_LANES rounded values, r0's first, in 4 * CQ_LANES consecutive bytes at y. */
+static ALWAYS_INLINE void cq_store4(uint8_t *y, CQ_VEC r0, CQ_VEC r1, CQ_VEC r2, CQ_VEC r3, const cq_requant *r);
 /* pack_u8's pieces: `left` (1..) of a row's 16 bytes (the rest 0), and vpdpbusd on 4 lanes. */
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left);
 static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w);
+
+/* Requantizes the CQ_LANES sums of acc + bias and stores the first `width` (1..CQ_LANES) codes at y. */
+static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width)
+{
+    cq_store_rounded(y, cq_round(CQ_ADD_EPI32(acc, r->bias), r), r, width);
+}
 
 /* The 4 bytes of a pixel at xp as u bytes (x ^ flip) in every lane. */
 static ALWAYS_INLINE CQ_VEC cq_quad(const uint8_t *xp, CQ_VEC flip)
@@ -178,6 +194,127 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
             np = npix - p0;
             if (nv > CQ_ACC / 8 && np > CQ_WIDE_PIXELS) np = CQ_WIDE_PIXELS;
             cq_tiles[np - 1][nv - 1](&a, p0, v0);
+        }
+    }
+}
+
+/* A dense pointwise run's `groups` groups of np pixels x vectors v0 .. v0 + nv - 1: pixel i's k
+ * bytes at x + i * k, its outputs at y + i * o (y at the block's first channel). Packed: the
+ * group's np x nv vectors of codes are consecutive bytes (o == count == nv * CQ_LANES), stored 4
+ * vectors at a time; np * nv is a multiple of 4. */
+static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups, size_t o,
+                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np,
+                                    const uint32_t nv, const int packed)
+{
+    const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4;
+    const CQ_VEC fl = CQ_SET1_EPI8(blk->q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    const int8_t *wp = blk->wp + (size_t)v0 * CQ_LANES * 4;
+    cq_requant rq[CQ_TILE_V];
+    uint32_t width[CQ_TILE_V];
+    size_t gi, i;
+    uint32_t pi, v, j;
+    CQ_UNROLL
+    for (v = 0; v < nv; v++) {
+        const uint32_t l = (v0 + v) * CQ_LANES;
+        cq_requant_load(&rq[v], blk->bias + l, blk->scales + l, blk->q);
+        width[v] = blk->count - l < CQ_LANES ? blk->count - l : CQ_LANES;
+    }
+    for (gi = 0; gi < groups; gi++, x += np * k, y += np * o) {
+        CQ_VEC acc[CQ_PIXELS][CQ_TILE_V], wv[CQ_TILE_V];
+        CQ_UNROLL
+        for (pi = 0; pi < np; pi++) CQ_UNROLL
+        for (v = 0; v < nv; v++) acc[pi][v] = rq[v].bias;
+        for (i = 0; i < k; i += 4) {
+            const int8_t *w = wp + i / 4 * row;
+            CQ_UNROLL
+            for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) {
+                const CQ_VEC xv = cq_quad(x + pi * k + i, fl);
+                CQ_UNROLL
+                for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
+            }
+        }
+        if (packed) {
+            CQ_VEC r[CQ_PIXELS * CQ_TILE_V];
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) CQ_UNROLL
+            for (v = 0; v < nv; v++) r[pi * nv + v] = cq_round(acc[pi][v], &rq[v]);
+            CQ_UNROLL
+            for (j = 0; j < np * nv; j += 4) cq_store4(y + j * CQ_LANES, r[j], r[j + 1], r[j + 2], r[j + 3], &rq[0]);
+        } else {
+            CQ_UNROLL
+            for (v = 0; v < nv; v++) {
+                uint8_t *yv = y + (size_t)(v0 + v) * CQ_LANES;
+                if (width[v] == CQ_LANES) { /* a constant width: the ymm store's copy stays inline */
+                    CQ_UNROLL
+                    for (pi = 0; pi < np; pi++)
+                        cq_store_rounded(yv + pi * o, cq_round(acc[pi][v], &rq[v]), &rq[v], CQ_LANES);
+                } else {
+                    CQ_UNROLL
+                    for (pi = 0; pi < np; pi++)
+                        cq_store_rounded(yv + pi * o, cq_round(acc[pi][v], &rq[v]), &rq[v], width[v]);
+                }
+            }
+        }
+    }
+}
+
+typedef void cq_pw_fn(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,
+                      uint32_t v0);
+#define CQ_PW_FN(NP, NV, PACKED, NAME)                                                                                 \
+    static NOINLINE void NAME(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,  \
+                              uint32_t v0)                                                                             \
+    {                                                                                                                  \
+        cq_pw_run(y, x, groups, o, blk, v0, NP, NV, PACKED);                                                           \
+    }
+/* [vectors - 1][packed]: CQ_PIXELS pixels a group while nv <= CQ_ACC / 8, else CQ_WIDE_PIXELS */
+CQ_PW_FN(CQ_PIXELS, 1, 0, cq_pw_1)
+CQ_PW_FN(CQ_PIXELS, 1, 1, cq_pw_1_packed)
+#if CQ_TILE_V == 4 && CQ_ACC == 16
+CQ_PW_FN(CQ_PIXELS, 2, 0, cq_pw_2)
+CQ_PW_FN(CQ_PIXELS, 2, 1, cq_pw_2_packed)
+CQ_PW_FN(CQ_WIDE_PIXELS, 3, 0, cq_pw_3)
+CQ_PW_FN(CQ_WIDE_PIXELS, 3, 1, cq_pw_3_packed)
+CQ_PW_FN(CQ_WIDE_PIXELS, 4, 0, cq_pw_4)
+CQ_PW_FN(CQ_WIDE_PIXELS, 4, 1, cq_pw_4_packed)
+static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {
+    {cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}, {cq_pw_3, cq_pw_3_packed}, {cq_pw_4, cq_pw_4_packed}};
+#else
+CQ_PW_FN(CQ_WIDE_PIXELS, 2, 0, cq_pw_2)
+CQ_PW_FN(CQ_WIDE_PIXELS, 2, 1, cq_pw_2_packed)
+static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {{cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}};
+#endif
+
+ecnn_conv_q_pw_u8_kernel CQ_PW;
+void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_conv_q_u8_block *blk)
+{
+    const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES;
+    const int packed = o == blk->count && blk->count % CQ_LANES == 0 && vectors <= CQ_TILE_V;
+    size_t firsts[CQ_PIXELS], xstrides[CQ_PIXELS] = {0};
+    const uint8_t *xs[CQ_PIXELS];
+    cq_args a;
+    uint32_t v0, nv, i;
+    for (v0 = 0; v0 < vectors; v0 += nv) {
+        nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
+        {
+            const uint32_t np = nv > CQ_ACC / 8 ? CQ_WIDE_PIXELS : CQ_PIXELS;
+            const size_t groups = npix / np, done = groups * np;
+            const uint32_t rest = (uint32_t)(npix - done);
+            cq_pw_runs[nv - 1][packed](y, x, groups, o, blk, v0);
+            if (rest == 0) continue;
+            /* the last pixels through conv_u8's tiles */
+            for (i = 0; i < rest; i++) {
+                xs[i] = x + (done + i) * blk->k;
+                firsts[i] = (done + i) * o;
+            }
+            a.y = y;
+            a.firsts = firsts;
+            a.xs = xs;
+            a.xstrides = xstrides;
+            a.row = (size_t)(blk->count + 15) / 16 * 16 * 4;
+            a.blk = blk;
+            cq_tiles[rest - 1][nv - 1](&a, 0, v0);
         }
     }
 }

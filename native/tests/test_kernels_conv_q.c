@@ -32,6 +32,7 @@ static const conv_shape shapes[] = {
     {1, 7, 6, 12, 24, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 8: not packed */
     {1, 11, 3, 8, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 4 */
     {1, 5, 6, 16, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks, not whole rows */
+    {1, 9, 8, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1},   /* 3x3 over 4 channels: whole quads, padded */
     {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1},  /* K = 1017, the hosted kernel's largest */
     {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1},  /* three blocks, a last of 2 */
     /* first layers (C = 1..3: the small-K kernel, ecnn_conv_q_ukernels.small, where the level has one) */
@@ -111,10 +112,16 @@ void test_conv_q_cnn_shapes(void)
             CHECK(ecnn_conv2d_q_hwio_fits(&p));
 #if defined(ECNN_CONV_Q_HOSTED)
             /* the first layers whose window rows are not whole 4-byte groups take the small-K
-             * kernel (but for trial 5's weight zero points) */
-            if (p.c <= 3 && p.dilation_w == 1 && p.kw * p.c % 4 != 0 && trial != 5)
-                CHECK(ecnn_conv2d_q_small_fits(&p, &q));
-            if (trial == 5) CHECK(!ecnn_conv2d_q_small_fits(&p, &q));
+             * kernel where the level has one (but for trial 5's weight zero points); at levels
+             * without the byte path, so do whole-group rows with few outputs */
+            {
+                const ecnn_conv_q_ukernels *uk = &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk;
+                if (uk->small && p.c <= 3 && p.dilation_w == 1 && p.kw * p.c % 4 != 0 && trial != 5)
+                    CHECK(ecnn_conv2d_q_small_fits(&p, &q, uk));
+                if (uk->small && !uk->conv_u8 && p.kh == 1 && p.kw == 1 && p.c <= 16 && p.o <= 32 && trial != 5)
+                    CHECK(ecnn_conv2d_q_small_fits(&p, &q, uk));
+                if (trial == 5) CHECK(!ecnn_conv2d_q_small_fits(&p, &q, uk));
+            }
 #endif
             memset(y_fast, 0xA5, ny);
             run_tile(y_fast, x, wh, trial % 2 ? NULL : b, n, 0, n * p.oh, 0, p.o, &p, &q);

@@ -332,8 +332,9 @@ typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t
                                         uint32_t oc, uint32_t count, uint8_t c);
 /* small (hosted; convs of few terms a pixel: image CNNs' first layers, C = 1..3): the whole
  *        ecnn_conv2d_q_hwio of tile t, for the convs ecnn_conv2d_q_small_fits accepts (group 1,
- *        dilation_w 1, kw * C not a multiple of 4, int8 weights with every zero point 0,
- *        kh * ceil(kw * C / 4) <= the quads below); NULL: the generic paths. */
+ *        dilation_w 1, kw * C not a multiple of 4 or, at levels without conv_u8, few outputs,
+ *        int8 weights with every zero point 0, kh * ceil(kw * C / 4) <= the quads below);
+ *        NULL: the generic paths. */
 #define ECNN_CONV_Q_SMALL_QUADS 12u
 typedef void ecnn_conv_q_small_kernel(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
                                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
@@ -368,7 +369,7 @@ ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
-int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
+int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 /* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
  * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
  * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */

@@ -197,7 +197,7 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         if (hwio && ecnn_conv2d_q_hwio_fits(&j.p)) j.q_fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);
         name = j.q_fast ? j.q_fast->name : "conv2d_q_ref";
 #if defined(ECNN_CONV_Q_HOSTED)
-        if (j.q_fast && j.q_fast->uk.small && ecnn_conv2d_q_small_fits(&j.p, &j.q)) name = j.q_fast->small_name;
+        if (j.q_fast && ecnn_conv2d_q_small_fits(&j.p, &j.q, &j.q_fast->uk)) name = j.q_fast->small_name;
 #endif
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);

@@ -73,6 +73,23 @@ typedef struct {
     const ecnn_conv_q_u8_block *blk;
 } cq_args;
 
+static void cq_args_init(cq_args *a, void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
+                         const ecnn_conv_q_u8_block *blk)
+{
+    a->y = y;
+    a->firsts = firsts;
+    a->xs = xs;
+    a->xstrides = xstrides;
+    a->row = (size_t)(blk->count + 15) / 16 * 16 * 4;
+    a->blk = blk;
+}
+
+/* The most pixels of a tile of nv vectors. */
+static inline uint32_t cq_most_pixels(uint32_t nv)
+{
+    return nv > CQ_ACC / 8 ? CQ_WIDE_PIXELS : CQ_PIXELS;
+}
+
 /* np pixels x nv vectors; constants at each call, so the accumulators stay in registers. */
 static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, const uint32_t np, const uint32_t nv)
 {
@@ -182,17 +199,11 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
     const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES;
     cq_args a;
     uint32_t v0, nv, p0, np;
-    a.y = y;
-    a.firsts = firsts;
-    a.xs = xs;
-    a.xstrides = xstrides;
-    a.row = (size_t)(blk->count + 15) / 16 * 16 * 4;
-    a.blk = blk;
+    cq_args_init(&a, y, firsts, xs, xstrides, blk);
     for (v0 = 0; v0 < vectors; v0 += nv) {
         nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
         for (p0 = 0; p0 < npix; p0 += np) {
-            np = npix - p0;
-            if (nv > CQ_ACC / 8 && np > CQ_WIDE_PIXELS) np = CQ_WIDE_PIXELS;
+            np = npix - p0 < cq_most_pixels(nv) ? npix - p0 : cq_most_pixels(nv);
             cq_tiles[np - 1][nv - 1](&a, p0, v0);
         }
     }
@@ -259,7 +270,7 @@ typedef void cq_pw_fn(uint8_t *y, const uint8_t *x, size_t groups, size_t o, con
     {                                                                                                                  \
         cq_pw_run(y, x, groups, o, blk, v0, NP, NV, PACKED);                                                           \
     }
-/* [nv - 1][packed]: CQ_PIXELS pixels a group while nv <= CQ_ACC / 8, else CQ_WIDE_PIXELS */
+/* [nv - 1][packed], np = cq_most_pixels(nv) */
 CQ_PW_FN(CQ_PIXELS, 1, 0, cq_pw_1)
 CQ_PW_FN(CQ_PIXELS, 1, 1, cq_pw_1_packed)
 #if CQ_TILE_V == 4 && CQ_ACC == 16
@@ -282,17 +293,12 @@ static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {{cq_pw_1, cq_pw_1_packed}, {c
 static void cq_pw_listed(uint8_t *y, const uint8_t *x, size_t first, size_t npix, size_t o,
                          const ecnn_conv_q_u8_block *blk, uint32_t v0, uint32_t nv)
 {
-    const uint32_t most = nv > CQ_ACC / 8 ? CQ_WIDE_PIXELS : CQ_PIXELS;
+    const uint32_t most = cq_most_pixels(nv);
     size_t firsts[CQ_PIXELS], xstrides[CQ_PIXELS] = {0};
     const uint8_t *xs[CQ_PIXELS];
     cq_args a;
     uint32_t i, np;
-    a.y = y;
-    a.firsts = firsts;
-    a.xs = xs;
-    a.xstrides = xstrides;
-    a.row = (size_t)(blk->count + 15) / 16 * 16 * 4;
-    a.blk = blk;
+    cq_args_init(&a, y, firsts, xs, xstrides, blk);
     for (; npix > 0; npix -= np, first += np) {
         np = npix < most ? (uint32_t)npix : most;
         for (i = 0; i < np; i++) {
@@ -324,10 +330,10 @@ void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_con
     /* the whole vectors as runs of pixel groups; their last pixels and a last vector of fewer
      * channels through conv_u8's tiles */
     for (v0 = 0; v0 < whole; v0 += nv) {
-        const uint32_t np = (nv = whole - v0 < CQ_TILE_V ? whole - v0 : CQ_TILE_V) > CQ_ACC / 8 ? CQ_WIDE_PIXELS
-                                                                                                  : CQ_PIXELS;
-        const size_t done = npix / np * np;
-        cq_pw_runs[nv - 1][packed](y, x, done / np, o, blk, v0);
+        size_t done;
+        nv = whole - v0 < CQ_TILE_V ? whole - v0 : CQ_TILE_V;
+        done = npix / cq_most_pixels(nv) * cq_most_pixels(nv);
+        cq_pw_runs[nv - 1][packed](y, x, done / cq_most_pixels(nv), o, blk, v0);
         cq_pw_listed(y, x, done, npix - done, o, blk, v0, nv);
     }
     if (whole < vectors) cq_pw_listed(y, x, 0, npix, o, blk, whole, 1);

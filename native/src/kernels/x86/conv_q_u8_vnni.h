@@ -209,6 +209,9 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
     }
 }
 
+/* The most k of a dense pointwise run: a group's int8 bytes are flipped to u on the stack. */
+#define CQ_PW_MAX_K 256u
+
 /* A dense pointwise run's `groups` groups of np pixels x vectors v0 .. v0 + nv - 1: pixel i's
  * k bytes at x + i * k, its codes at y + i * o (y at the block's first channel). The sums start
  * at the bias; the requantization constants stay in registers for the whole run. Packed: the
@@ -218,9 +221,11 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
                                     const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np,
                                     const uint32_t nv, const int packed)
 {
-    const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4;
-    const CQ_VEC fl = CQ_SET1_EPI8(blk->q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
+    const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4, n = np * k;
+    const int flips = blk->q->x_type != ECNN_Q_U8;
+    const CQ_VEC fl = CQ_SET1_EPI8((char)0x80);
     const int8_t *wp = blk->wp + (size_t)v0 * CQ_LANES * 4;
+    uint8_t flipped[CQ_PIXELS * CQ_PW_MAX_K];
     cq_requant rq[CQ_TILE_V];
     size_t gi, i;
     uint32_t pi, v, j;
@@ -232,6 +237,19 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
     y += (size_t)v0 * CQ_LANES;
     for (gi = 0; gi < groups; gi++, x += np * k, y += np * o) {
         CQ_VEC acc[CQ_PIXELS][CQ_TILE_V], wv[CQ_TILE_V];
+        const uint8_t *xg = x; /* the group's u bytes */
+        if (flips) { /* int8 x: u = x ^ 0x80 once a byte, not once a broadcast */
+            size_t b = 0;
+            for (; b + sizeof(CQ_VEC) <= n; b += sizeof(CQ_VEC))
+                CQ_STORE(flipped + b, CQ_XOR(CQ_LOAD(x + b), fl));
+            for (; b < n; b += 4) {
+                uint32_t q4;
+                memcpy(&q4, x + b, sizeof q4);
+                q4 ^= 0x80808080u;
+                memcpy(flipped + b, &q4, sizeof q4);
+            }
+            xg = flipped;
+        }
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) CQ_UNROLL
         for (v = 0; v < nv; v++) acc[pi][v] = rq[v].bias;
@@ -241,7 +259,10 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
             for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
             CQ_UNROLL
             for (pi = 0; pi < np; pi++) {
-                const CQ_VEC xv = cq_quad(x + pi * k + i, fl);
+                int32_t q4;
+                CQ_VEC xv;
+                memcpy(&q4, xg + pi * k + i, sizeof q4);
+                xv = CQ_SET1_EPI32(q4);
                 CQ_UNROLL
                 for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
             }
@@ -320,7 +341,7 @@ void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_con
     const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES, whole = blk->count / CQ_LANES;
     const int packed = o == blk->count && whole == vectors && whole <= CQ_TILE_V;
     uint32_t v0, nv;
-    if (!packed && blk->k > CQ_PW_UNPACKED_K) { /* all through conv_u8's tiles */
+    if (blk->k > (packed ? CQ_PW_MAX_K : CQ_PW_UNPACKED_K)) { /* all through conv_u8's tiles */
         for (v0 = 0; v0 < vectors; v0 += nv) {
             nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
             cq_pw_listed(y, x, 0, npix, o, blk, v0, nv);

@@ -16,6 +16,7 @@
 #define CQ_XOR(a, b) _mm512_xor_si512(a, b)
 #define CQ_ADD_EPI32(a, b) _mm512_add_epi32(a, b)
 #define CQ_LOAD(p) _mm512_loadu_si512(p)
+#define CQ_STORE(p, v) _mm512_storeu_si512(p, v)
 #define CQ_DPBUSD(acc, x, w) _mm512_dpbusd_epi32(acc, x, w)
 typedef struct {
     __m512i bias, zy, zy16;

@@ -16,6 +16,7 @@
 #define CQ_XOR(a, b) _mm256_xor_si256(a, b)
 #define CQ_ADD_EPI32(a, b) _mm256_add_epi32(a, b)
 #define CQ_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define CQ_STORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 #define CQ_DPBUSD(acc, x, w) _mm256_dpbusd_avx_epi32(acc, x, w)
 typedef struct {
     __m256i bias, zy, zy16;

@@ -19,10 +19,11 @@
  * requantization and the stores, not the 2 vpdpbusd a pixel, are most of the work.
  *
  * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV, CQ_PW and CQ_PACK (the kernels' names), the
- * intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR, CQ_ADD_EPI32, CQ_LOAD and CQ_DPBUSD
- * (vpdpbusd) and the struct cq_requant, includes this file, then defines the helpers declared
- * below. */
+ * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_PW_UNPACKED_K (the most k of a pointwise run whose
+ * outputs are not whole rows; past it conv_u8's tiles are faster), CQ_CONV, CQ_PW and CQ_PACK
+ * (the kernels' names), the intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR,
+ * CQ_ADD_EPI32, CQ_LOAD, CQ_STORE and CQ_DPBUSD (vpdpbusd) and the struct cq_requant, includes
+ * this file, then defines the helpers declared below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
@@ -329,11 +330,6 @@ static void cq_pw_listed(uint8_t *y, const uint8_t *x, size_t first, size_t npix
         cq_tiles[np - 1][nv - 1](&a, 0, v0);
     }
 }
-
-/* The most k of a run whose outputs are not whole rows: past it the tiles' tighter inner loop
- * (GCC keeps their sums in place) wins over the run's cheaper pixels (Zen 5: k = 32 -> 128
- * channels 15% faster as a run, k = 128 10-20% slower). */
-#define CQ_PW_UNPACKED_K 32u
 
 ecnn_conv_q_pw_u8_kernel CQ_PW;
 void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_conv_q_u8_block *blk)

@@ -7,6 +7,10 @@
 #define CQ_LANES 16u
 #define CQ_ACC 16u
 #define CQ_TILE_V 4u
+/* a run of 4 vectors holds their requantization constants (20 registers) beside the 16 sums:
+ * past k = 32 its spills cost more than the tiles' pointer lists (Zen 5: 6x6 128 -> 128 30%
+ * slower as a run, 16x16 32 -> 128 15% faster) */
+#define CQ_PW_UNPACKED_K 32u
 #define CQ_CONV ecnn_conv_q_u8_avx512vnni
 #define CQ_PW ecnn_conv_q_pw_u8_avx512vnni
 #define CQ_PACK ecnn_conv_q_pack_u8_avx512vnni

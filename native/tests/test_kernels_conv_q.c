@@ -33,8 +33,8 @@ static const conv_shape shapes[] = {
     {1, 11, 3, 8, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 4 */
     {1, 5, 6, 16, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks, not whole rows */
     {1, 9, 8, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1},   /* 3x3 over 4 channels: whole quads, padded */
-    {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1},  /* K = 1017, the hosted kernel's largest */
-    {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1},  /* three blocks, a last of 2 */
+    {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1}, /* K = 1017, the hosted kernel's largest */
+    {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1}, /* three blocks, a last of 2 */
     /* first layers (C = 1..3: the small-K kernel, ecnn_conv_q_ukernels.small, where the level has one) */
     {1, 28, 28, 1, 16, 3, 3, 1, 0, 0, 0, 1, 1}, /* the reference model's conv: K = 9, no padding */
     {2, 9, 11, 1, 16, 3, 3, 1, 1, 1, 1, 1, 1},  /* padded ("same"), two samples */

@@ -219,8 +219,8 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
  * outputs are whole rows of the block (o == count == nv * CQ_LANES), so a group's np x nv
  * vectors of codes are consecutive bytes, stored 4 vectors at a time (np * nv a multiple of 4). */
 static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups, size_t o,
-                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np,
-                                    const uint32_t nv, const int packed)
+                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np, const uint32_t nv,
+                                    const int packed)
 {
     const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4, n = np * k;
     const int flips = blk->q->x_type != ECNN_Q_U8;
@@ -238,11 +238,11 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
     y += (size_t)v0 * CQ_LANES;
     for (gi = 0; gi < groups; gi++, x += np * k, y += np * o) {
         CQ_VEC acc[CQ_PIXELS][CQ_TILE_V], wv[CQ_TILE_V];
-        const uint8_t *xg = x; /* the group's u bytes */
-        if (flips) { /* int8 x: u = x ^ 0x80 once a byte, not once a broadcast */
+        const uint8_t *xg = x;
+        /* the group's u bytes: int8 x flipped once a byte, not once a broadcast */
+        if (flips) {
             size_t b = 0;
-            for (; b + sizeof(CQ_VEC) <= n; b += sizeof(CQ_VEC))
-                CQ_STORE(flipped + b, CQ_XOR(CQ_LOAD(x + b), fl));
+            for (; b + sizeof(CQ_VEC) <= n; b += sizeof(CQ_VEC)) CQ_STORE(flipped + b, CQ_XOR(CQ_LOAD(x + b), fl));
             for (; b < n; b += 4) {
                 uint32_t q4;
                 memcpy(&q4, x + b, sizeof q4);

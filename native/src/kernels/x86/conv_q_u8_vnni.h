@@ -212,6 +212,9 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
 
 /* The most k of a dense pointwise run: a group's int8 bytes are flipped to u on the stack. */
 #define CQ_PW_MAX_K 256u
+#if CQ_PW_UNPACKED_K > CQ_PW_MAX_K
+#error "CQ_PW_UNPACKED_K: at most CQ_PW_MAX_K"
+#endif
 
 /* A dense pointwise run's `groups` groups of np pixels x vectors v0 .. v0 + nv - 1: pixel i's
  * k bytes at x + i * k, its codes at y + i * o (y at the block's first channel). The sums start

@@ -22,8 +22,19 @@ static const conv_shape shapes[] = {
     {1, 9, 9, 5, 11, 3, 3, 1, 2, 2, 2, 2, 1},    /* dilated, K = 45 */
     {1, 6, 6, 8, 20, 3, 3, 1, 1, 1, 1, 1, 2},    /* grouped: 4 channels a group */
     {1, 5, 4, 112, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks: 64 and 36 */
-    {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1},  /* K = 1017, the hosted kernel's largest */
-    {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1},  /* three blocks, a last of 2 */
+    /* dense pointwise of few channels (ecnn_conv_q_ukernels.pw_u8): whole rows of outputs
+     * packed 4 vectors a store, pixel counts not a multiple of a group */
+    {1, 9, 7, 8, 16, 1, 1, 1, 0, 0, 0, 1, 1},   /* MobileNetV1's 8 -> 16 */
+    {2, 5, 7, 16, 32, 1, 1, 1, 0, 0, 0, 1, 1},  /* 16 -> 32, two samples */
+    {1, 7, 5, 4, 8, 1, 1, 1, 0, 0, 0, 1, 1},    /* 4 -> 8 */
+    {1, 6, 5, 24, 48, 1, 1, 1, 0, 0, 0, 1, 1},  /* three vectors */
+    {1, 5, 5, 32, 64, 1, 1, 1, 0, 0, 0, 1, 1},  /* four vectors */
+    {1, 7, 6, 12, 24, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 8: not packed */
+    {1, 11, 3, 8, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 4 */
+    {1, 5, 6, 16, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks, not whole rows */
+    {1, 9, 8, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1},   /* 3x3 over 4 channels: whole quads, padded */
+    {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1}, /* K = 1017, the hosted kernel's largest */
+    {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1}, /* three blocks, a last of 2 */
     /* first layers (C = 1..3: the small-K kernel, ecnn_conv_q_ukernels.small, where the level has one) */
     {1, 28, 28, 1, 16, 3, 3, 1, 0, 0, 0, 1, 1}, /* the reference model's conv: K = 9, no padding */
     {2, 9, 11, 1, 16, 3, 3, 1, 1, 1, 1, 1, 1},  /* padded ("same"), two samples */
@@ -101,10 +112,16 @@ void test_conv_q_cnn_shapes(void)
             CHECK(ecnn_conv2d_q_hwio_fits(&p));
 #if defined(ECNN_CONV_Q_HOSTED)
             /* the first layers whose window rows are not whole 4-byte groups take the small-K
-             * kernel (but for trial 5's weight zero points) */
-            if (p.c <= 3 && p.dilation_w == 1 && p.kw * p.c % 4 != 0 && trial != 5)
-                CHECK(ecnn_conv2d_q_small_fits(&p, &q));
-            if (trial == 5) CHECK(!ecnn_conv2d_q_small_fits(&p, &q));
+             * kernel where the level has one (but for trial 5's weight zero points); at levels
+             * without the byte path, so do whole-group rows with few outputs */
+            {
+                const ecnn_conv_q_ukernels *uk = &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk;
+                if (uk->small && p.c <= 3 && p.dilation_w == 1 && p.kw * p.c % 4 != 0 && trial != 5)
+                    CHECK(ecnn_conv2d_q_small_fits(&p, &q, uk));
+                if (uk->small && !uk->conv_u8 && p.kh == 1 && p.kw == 1 && p.c <= 16 && p.o <= 32 && trial != 5)
+                    CHECK(ecnn_conv2d_q_small_fits(&p, &q, uk));
+                if (trial == 5) CHECK(!ecnn_conv2d_q_small_fits(&p, &q, uk));
+            }
 #endif
             memset(y_fast, 0xA5, ny);
             run_tile(y_fast, x, wh, trial % 2 ? NULL : b, n, 0, n * p.oh, 0, p.o, &p, &q);

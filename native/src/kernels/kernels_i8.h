@@ -318,6 +318,13 @@ typedef struct {
 #define ECNN_CONV_Q_U8_PIXELS 8u
 typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
                                    uint32_t npix, const ecnn_conv_q_u8_block *blk);
+/* pw_u8: conv_u8 for a dense pointwise run (1x1, stride 1, no padding, group 1, k = C a
+ *        multiple of 4, blk->rows 1): npix pixels whose k bytes are consecutive at x (pixel i's
+ *        at x + i * k) and whose outputs are consecutive rows of o channels at y (pixel i's
+ *        channel l at y + i * o + l). No pointer lists: few channels a pixel (C = 8 or 16,
+ *        O = 16 or 32) spend most of conv_u8's time on them. NULL: conv_u8. */
+typedef void ecnn_conv_q_pw_u8_kernel(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o,
+                                      const ecnn_conv_q_u8_block *blk);
 /* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
  *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
  *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
@@ -325,8 +332,9 @@ typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t
                                         uint32_t oc, uint32_t count, uint8_t c);
 /* small (hosted; convs of few terms a pixel: image CNNs' first layers, C = 1..3): the whole
  *        ecnn_conv2d_q_hwio of tile t, for the convs ecnn_conv2d_q_small_fits accepts (group 1,
- *        dilation_w 1, kw * C not a multiple of 4, int8 weights with every zero point 0,
- *        kh * ceil(kw * C / 4) <= the quads below); NULL: the generic paths. */
+ *        dilation_w 1, kw * C not a multiple of 4 or, at levels without conv_u8, few outputs,
+ *        int8 weights with every zero point 0, kh * ceil(kw * C / 4) <= the quads below);
+ *        NULL: the generic paths. */
 #define ECNN_CONV_Q_SMALL_QUADS 12u
 typedef void ecnn_conv_q_small_kernel(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *t,
                                       const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
@@ -339,6 +347,7 @@ typedef struct {
     ecnn_conv_q_dot_direct_kernel *dot_direct;
     ecnn_conv_q_dw_direct_kernel *dw_direct;
     ecnn_conv_q_u8_kernel *conv_u8;
+    ecnn_conv_q_pw_u8_kernel *pw_u8;
     ecnn_conv_q_pack_u8_kernel *pack_u8;
     ecnn_conv_q_small_kernel *small;
 } ecnn_conv_q_ukernels;
@@ -360,7 +369,7 @@ ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
  * with an ISA's microkernels, for the convolutions ecnn_conv2d_q_hwio_fits accepts (its stack
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
-int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q);
+int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
 /* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
  * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
  * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */

@@ -16,6 +16,7 @@ ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
+ecnn_conv_q_pw_u8_kernel ecnn_conv_q_pw_u8_avxvnni, ecnn_conv_q_pw_u8_avx512vnni;
 ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avxvnni, ecnn_conv_q_pack_u8_avx512vnni;
 ecnn_conv_q_small_kernel ecnn_conv_q_small_avx2, ecnn_conv_q_small_avx512, ecnn_conv_q_small_avxvnni,
     ecnn_conv_q_small_avx512vnni;
@@ -51,6 +52,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                  .dw = ecnn_conv_q_dw_avx2,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
+                                 .pw_u8 = ecnn_conv_q_pw_u8_avxvnni,
                                  .pack_u8 = ecnn_conv_q_pack_u8_avxvnni,
                                  .small = ecnn_conv_q_small_avxvnni},
                                 "conv2d_q_small_avxvnni"}},
@@ -71,6 +73,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                     .dw = ecnn_conv_q_dw_avx512vnni,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
                                     .conv_u8 = ecnn_conv_q_u8_avx512vnni,
+                                    .pw_u8 = ecnn_conv_q_pw_u8_avx512vnni,
                                     .pack_u8 = ecnn_conv_q_pack_u8_avx512vnni,
                                     .small = ecnn_conv_q_small_avx512vnni},
                                    "conv2d_q_small_avx512vnni"}},
@@ -194,7 +197,7 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         if (hwio && ecnn_conv2d_q_hwio_fits(&j.p)) j.q_fast = ECNN_KERNEL(ecnn_conv2d_config, q, r->m->isa);
         name = j.q_fast ? j.q_fast->name : "conv2d_q_ref";
 #if defined(ECNN_CONV_Q_HOSTED)
-        if (j.q_fast && j.q_fast->uk.small && ecnn_conv2d_q_small_fits(&j.p, &j.q)) name = j.q_fast->small_name;
+        if (j.q_fast && ecnn_conv2d_q_small_fits(&j.p, &j.q, &j.q_fast->uk)) name = j.q_fast->small_name;
 #endif
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);

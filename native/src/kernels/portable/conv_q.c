@@ -103,10 +103,16 @@ static int takes_u8_path(const ecnn_conv_q_ukernels *uk, const ecnn_qlinear_para
 /* Window rows that are not whole 4-byte groups (kw * C % 4): the byte path would gather every
  * window. Where rows are whole groups it reads them in place and shares each broadcast over up
  * to 64 channels, faster than the small kernel's 16 (DS-CNN's 10x4x1 -> 64 first layer, Zen 5:
- * 96 vs 48 GMAC/s; 1x1 C = 24 -> 40: 149 vs 123), and so does the int16 path's dotn at AVX2. */
-int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q)
+ * 96 vs 48 GMAC/s; 1x1 C = 24 -> 40: 149 vs 123). Levels without it compare the int16 path,
+ * whose per-pixel centring and stores cost most where a pixel has few outputs: up to
+ * SMALL_WHOLE_ROWS_O of them the small kernel takes whole-group rows too (AVX2, Zen 5, 1x1
+ * 48x48 8 -> 16: 24.0 -> 8.5 us, 24x24 16 -> 32: 9.3 -> 6.6; 12x12 32 -> 64 was 13% slower). */
+#define SMALL_WHOLE_ROWS_O 32u
+
+int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk)
 {
-    return p->group == 1 && p->dilation_w == 1 && p->kw * p->c % 4 != 0 &&
+    return uk->small != NULL && p->group == 1 && p->dilation_w == 1 &&
+           (p->kw * p->c % 4 != 0 || (uk->conv_u8 == NULL && p->o <= SMALL_WHOLE_ROWS_O)) &&
            (uint64_t)p->kh * (((uint64_t)p->kw * p->c + 3) / 4) <= ECNN_CONV_Q_SMALL_QUADS && symmetric_int8_weights(q);
 }
 
@@ -148,7 +154,10 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
             blk.count = count;
             uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
             ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
-            if (dense) /* pixel i of the tile reads input row i and writes output row i */
+            if (dense && uk->pw_u8 != NULL && k % 4 == 0)
+                uk->pw_u8((uint8_t *)y + (size_t)tile->m0 * p->ow * p->o + oc, xb + (size_t)tile->m0 * p->ow * p->c,
+                          (size_t)(tile->m1 - tile->m0) * p->ow, p->o, &blk);
+            else if (dense) /* pixel i of the tile reads input row i and writes output row i */
                 for (px = (size_t)tile->m0 * p->ow; px < (size_t)tile->m1 * p->ow; px++) {
                     xs[pending] = xb + px * p->c;
                     firsts[pending++] = px * p->o + oc;
@@ -229,7 +238,7 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         ecnn_conv2d_q_depthwise(y, x, w, b, tile, p, q, uk);
         return;
     }
-    if (uk->small && ecnn_conv2d_q_small_fits(p, q)) {
+    if (ecnn_conv2d_q_small_fits(p, q, uk)) {
         uk->small(y, x, w, b, tile, p, q);
         return;
     }

@@ -13,10 +13,17 @@
  * shared by the pixels, each pixel's 4 bytes broadcast once for the nv vectors; blocks of few
  * vectors take 8 pixels, whose independent chains cover vpdpbusd's latency.
  *
+ * Dense pointwise runs (CQ_PW) address pixels by their index, not through pointer lists; their
+ * sums start at the bias, and where a run's outputs are whole rows of the block (O = count, one
+ * tile of vectors) 4 vectors of codes go out in one store: for C = 8 -> O = 16 the
+ * requantization and the stores, not the 2 vpdpbusd a pixel, are most of the work.
+ *
  * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_CONV and CQ_PACK (the kernels' names), the
- * intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR, CQ_LOAD and CQ_DPBUSD (vpdpbusd)
- * and the struct cq_requant, includes this file, then defines the helpers declared below. */
+ * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_PW_UNPACKED_K (the most k of a pointwise run whose
+ * outputs are not whole rows; past it conv_u8's tiles are faster), CQ_CONV, CQ_PW and CQ_PACK
+ * (the kernels' names), the intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR,
+ * CQ_ADD_EPI32, CQ_LOAD, CQ_STORE and CQ_DPBUSD (vpdpbusd) and the struct cq_requant, includes
+ * this file, then defines the helpers declared below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
@@ -32,12 +39,22 @@
  * may alias anything, so the compiler would reload them after every store). */
 static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
                                           const ecnn_qlinear_params *q);
-/* Requantizes the CQ_LANES sums of acc + bias (kernels_i8.h ecnn_requantize) and stores the
- * first `width` (1..CQ_LANES) codes at y. */
-static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width);
+/* The CQ_LANES sums (bias included) scaled, clamped and rounded as ecnn_requantize (kernels_i8.h),
+ * before the output zero point: within [y_min - zy, y_max - zy]. */
+static ALWAYS_INLINE CQ_VEC cq_round(CQ_VEC sum, const cq_requant *r);
+/* The codes of cq_round's CQ_LANES values (+ zy): the first `width` (1..CQ_LANES) stored at y. */
+static ALWAYS_INLINE void cq_store_rounded(uint8_t *y, CQ_VEC rounded, const cq_requant *r, uint32_t width);
+/* The codes of 4 x CQ_LANES rounded values, r0's first, in 4 * CQ_LANES consecutive bytes at y. */
+static ALWAYS_INLINE void cq_store4(uint8_t *y, CQ_VEC r0, CQ_VEC r1, CQ_VEC r2, CQ_VEC r3, const cq_requant *r);
 /* pack_u8's pieces: `left` (1..) of a row's 16 bytes (the rest 0), and vpdpbusd on 4 lanes. */
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left);
 static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w);
+
+/* Requantizes the CQ_LANES sums of acc + bias and stores the first `width` (1..CQ_LANES) codes at y. */
+static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width)
+{
+    cq_store_rounded(y, cq_round(CQ_ADD_EPI32(acc, r->bias), r), r, width);
+}
 
 /* The 4 bytes of a pixel at xp as u bytes (x ^ flip) in every lane. */
 static ALWAYS_INLINE CQ_VEC cq_quad(const uint8_t *xp, CQ_VEC flip)
@@ -56,6 +73,23 @@ typedef struct {
     size_t row; /* packed bytes per 4 k: c16 * 4 */
     const ecnn_conv_q_u8_block *blk;
 } cq_args;
+
+static void cq_args_init(cq_args *a, void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
+                         const ecnn_conv_q_u8_block *blk)
+{
+    a->y = y;
+    a->firsts = firsts;
+    a->xs = xs;
+    a->xstrides = xstrides;
+    a->row = (size_t)(blk->count + 15) / 16 * 16 * 4;
+    a->blk = blk;
+}
+
+/* The most pixels of a tile of nv vectors. */
+static inline uint32_t cq_most_pixels(uint32_t nv)
+{
+    return nv > CQ_ACC / 8 ? CQ_WIDE_PIXELS : CQ_PIXELS;
+}
 
 /* np pixels x nv vectors; constants at each call, so the accumulators stay in registers. */
 static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, const uint32_t np, const uint32_t nv)
@@ -166,20 +200,163 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
     const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES;
     cq_args a;
     uint32_t v0, nv, p0, np;
-    a.y = y;
-    a.firsts = firsts;
-    a.xs = xs;
-    a.xstrides = xstrides;
-    a.row = (size_t)(blk->count + 15) / 16 * 16 * 4;
-    a.blk = blk;
+    cq_args_init(&a, y, firsts, xs, xstrides, blk);
     for (v0 = 0; v0 < vectors; v0 += nv) {
         nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
         for (p0 = 0; p0 < npix; p0 += np) {
-            np = npix - p0;
-            if (nv > CQ_ACC / 8 && np > CQ_WIDE_PIXELS) np = CQ_WIDE_PIXELS;
+            np = npix - p0 < cq_most_pixels(nv) ? npix - p0 : cq_most_pixels(nv);
             cq_tiles[np - 1][nv - 1](&a, p0, v0);
         }
     }
+}
+
+/* The most k of a dense pointwise run: a group's int8 bytes are flipped to u on the stack. */
+#define CQ_PW_MAX_K 256u
+#if CQ_PW_UNPACKED_K > CQ_PW_MAX_K
+#error "CQ_PW_UNPACKED_K: at most CQ_PW_MAX_K"
+#endif
+
+/* A dense pointwise run's `groups` groups of np pixels x vectors v0 .. v0 + nv - 1: pixel i's
+ * k bytes at x + i * k, its codes at y + i * o (y at the block's first channel). The sums start
+ * at the bias; the requantization constants stay in registers for the whole run. Packed: the
+ * outputs are whole rows of the block (o == count == nv * CQ_LANES), so a group's np x nv
+ * vectors of codes are consecutive bytes, stored 4 vectors at a time (np * nv a multiple of 4). */
+static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups, size_t o,
+                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np, const uint32_t nv,
+                                    const int packed)
+{
+    const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4, n = np * k;
+    const int flips = blk->q->x_type != ECNN_Q_U8;
+    const CQ_VEC fl = CQ_SET1_EPI8((char)0x80);
+    const int8_t *wp = blk->wp + (size_t)v0 * CQ_LANES * 4;
+    uint8_t flipped[CQ_PIXELS * CQ_PW_MAX_K];
+    cq_requant rq[CQ_TILE_V];
+    size_t gi, i;
+    uint32_t pi, v, j;
+    CQ_UNROLL
+    for (v = 0; v < nv; v++) {
+        const uint32_t l = (v0 + v) * CQ_LANES;
+        cq_requant_load(&rq[v], blk->bias + l, blk->scales + l, blk->q);
+    }
+    y += (size_t)v0 * CQ_LANES;
+    for (gi = 0; gi < groups; gi++, x += np * k, y += np * o) {
+        CQ_VEC acc[CQ_PIXELS][CQ_TILE_V], wv[CQ_TILE_V];
+        const uint8_t *xg = x;
+        /* the group's u bytes: int8 x flipped once a byte, not once a broadcast */
+        if (flips) {
+            size_t b = 0;
+            for (; b + sizeof(CQ_VEC) <= n; b += sizeof(CQ_VEC)) CQ_STORE(flipped + b, CQ_XOR(CQ_LOAD(x + b), fl));
+            for (; b < n; b += 4) {
+                uint32_t q4;
+                memcpy(&q4, x + b, sizeof q4);
+                q4 ^= 0x80808080u;
+                memcpy(flipped + b, &q4, sizeof q4);
+            }
+            xg = flipped;
+        }
+        CQ_UNROLL
+        for (pi = 0; pi < np; pi++) CQ_UNROLL
+        for (v = 0; v < nv; v++) acc[pi][v] = rq[v].bias;
+        for (i = 0; i < k; i += 4) {
+            const int8_t *w = wp + i / 4 * row;
+            CQ_UNROLL
+            for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) {
+                int32_t q4;
+                CQ_VEC xv;
+                memcpy(&q4, xg + pi * k + i, sizeof q4);
+                xv = CQ_SET1_EPI32(q4);
+                CQ_UNROLL
+                for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
+            }
+        }
+        if (packed) {
+            CQ_VEC r[CQ_PIXELS * CQ_TILE_V];
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) CQ_UNROLL
+            for (v = 0; v < nv; v++) r[pi * nv + v] = cq_round(acc[pi][v], &rq[v]);
+            CQ_UNROLL
+            for (j = 0; j < np * nv; j += 4) cq_store4(y + j * CQ_LANES, r[j], r[j + 1], r[j + 2], r[j + 3], &rq[0]);
+        } else {
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) CQ_UNROLL
+            for (v = 0; v < nv; v++)
+                cq_store_rounded(y + pi * o + v * CQ_LANES, cq_round(acc[pi][v], &rq[v]), &rq[v], CQ_LANES);
+        }
+    }
+}
+
+typedef void cq_pw_fn(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,
+                      uint32_t v0);
+#define CQ_PW_FN(NP, NV, PACKED, NAME)                                                                                 \
+    static NOINLINE void NAME(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,  \
+                              uint32_t v0)                                                                             \
+    {                                                                                                                  \
+        cq_pw_run(y, x, groups, o, blk, v0, NP, NV, PACKED);                                                           \
+    }
+/* [nv - 1][packed], np = cq_most_pixels(nv) */
+CQ_PW_FN(CQ_PIXELS, 1, 0, cq_pw_1)
+CQ_PW_FN(CQ_PIXELS, 1, 1, cq_pw_1_packed)
+#if CQ_TILE_V == 4 && CQ_ACC == 16
+CQ_PW_FN(CQ_PIXELS, 2, 0, cq_pw_2)
+CQ_PW_FN(CQ_PIXELS, 2, 1, cq_pw_2_packed)
+CQ_PW_FN(CQ_WIDE_PIXELS, 3, 0, cq_pw_3)
+CQ_PW_FN(CQ_WIDE_PIXELS, 3, 1, cq_pw_3_packed)
+CQ_PW_FN(CQ_WIDE_PIXELS, 4, 0, cq_pw_4)
+CQ_PW_FN(CQ_WIDE_PIXELS, 4, 1, cq_pw_4_packed)
+static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {
+    {cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}, {cq_pw_3, cq_pw_3_packed}, {cq_pw_4, cq_pw_4_packed}};
+#else
+CQ_PW_FN(CQ_WIDE_PIXELS, 2, 0, cq_pw_2)
+CQ_PW_FN(CQ_WIDE_PIXELS, 2, 1, cq_pw_2_packed)
+static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {{cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}};
+#endif
+
+/* Pixels [first, first + npix) of a dense pointwise run through conv_u8's tiles, vectors v0 ..
+ * v0 + nv - 1. */
+static void cq_pw_listed(uint8_t *y, const uint8_t *x, size_t first, size_t npix, size_t o,
+                         const ecnn_conv_q_u8_block *blk, uint32_t v0, uint32_t nv)
+{
+    const uint32_t most = cq_most_pixels(nv);
+    size_t firsts[CQ_PIXELS], xstrides[CQ_PIXELS] = {0};
+    const uint8_t *xs[CQ_PIXELS];
+    cq_args a;
+    uint32_t i, np;
+    cq_args_init(&a, y, firsts, xs, xstrides, blk);
+    for (; npix > 0; npix -= np, first += np) {
+        np = npix < most ? (uint32_t)npix : most;
+        for (i = 0; i < np; i++) {
+            xs[i] = x + (first + i) * blk->k;
+            firsts[i] = (first + i) * o;
+        }
+        cq_tiles[np - 1][nv - 1](&a, 0, v0);
+    }
+}
+
+ecnn_conv_q_pw_u8_kernel CQ_PW;
+void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_conv_q_u8_block *blk)
+{
+    const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES, whole = blk->count / CQ_LANES;
+    const int packed = o == blk->count && whole == vectors && whole <= CQ_TILE_V;
+    uint32_t v0, nv;
+    if (blk->k > (packed ? CQ_PW_MAX_K : CQ_PW_UNPACKED_K)) { /* all through conv_u8's tiles */
+        for (v0 = 0; v0 < vectors; v0 += nv) {
+            nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
+            cq_pw_listed(y, x, 0, npix, o, blk, v0, nv);
+        }
+        return;
+    }
+    /* the whole vectors as runs of pixel groups; their last pixels and a last vector of fewer
+     * channels through conv_u8's tiles */
+    for (v0 = 0; v0 < whole; v0 += nv) {
+        size_t done;
+        nv = whole - v0 < CQ_TILE_V ? whole - v0 : CQ_TILE_V;
+        done = npix / cq_most_pixels(nv) * cq_most_pixels(nv);
+        cq_pw_runs[nv - 1][packed](y, x, done / cq_most_pixels(nv), o, blk, v0);
+        cq_pw_listed(y, x, done, npix - done, o, blk, v0, nv);
+    }
+    if (whole < vectors) cq_pw_listed(y, x, 0, npix, o, blk, whole, 1);
 }
 
 /* 16 channels x 4 k at a time: the 4 rows' 16 bytes interleaved by two rounds of unpacks into

@@ -1,5 +1,5 @@
-/* The AVX-512 depthwise int8 conv microkernel (kernels_i8.h ecnn_conv_q_dw_kernel), shared by
- * the AVX-512BW and AVX-512 VNNI levels, 16 channels a vector. For each 16 channels the weights
+/* The AVX-512 depthwise int8 conv over channels [c0, count) of a call (kernels_i8.h
+ * ecnn_conv_q_dw_kernel), shared by the AVX-512BW and AVX-512 VNNI levels, 16 channels a vector. For each 16 channels the weights
  * of every tap are centred once (w - zw, widened to int32 with the high half 0) and stay in
  * registers over the chunk's pixels; each tap's codes are widened to int32 and multiplied by
  * them with the includer's DW_MAC(acc, codes, weights) (vpmaddwd + vpaddd, or vpdpwssd: code x
@@ -10,13 +10,11 @@
  * narrowed (the values are in the output range: exact). 3x3 and 5x5 windows are compiled with
  * their tap count as a constant. A group of 8 channels loads and stores 8 bytes; other partial
  * groups go under a byte mask, so no byte outside the tile is touched. The includer defines
- * DW_MAC and DW_KERNEL (the kernel's name). */
+ * DW_MAC and DW_CHANNELS (the name of the function over channels [c0, count), conv_q_dw.h). */
 #ifndef ECNN_KERNELS_X86_CONV_Q_DW512_H
 #define ECNN_KERNELS_X86_CONV_Q_DW512_H
 
 #include "kernels/x86/conv_q_dw.h"
-
-ecnn_conv_q_dw_kernel DW_KERNEL;
 
 /* The n codes at p (the lanes of m) as int32 lanes, 0 in the others. */
 static ALWAYS_INLINE __m512i codes16(const uint8_t *p, __mmask16 m, const uint32_t n, const int is_u8)
@@ -83,10 +81,10 @@ static NOINLINE void dw_tail(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t
 }
 
 /* 16 channels a group; a last 8 with its own loads and stores, fewer or 9..15 masked. */
-static ALWAYS_INLINE void dw_all(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const uint32_t taps,
-                                 const int is_u8, const ecnn_qlinear_params *q)
+static ALWAYS_INLINE void dw_all(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c0,
+                                 const uint32_t taps, const int is_u8, const ecnn_qlinear_params *q)
 {
-    uint32_t c = 0;
+    uint32_t c = c0;
     for (; c + 16 <= k->count; c += 16) dw_group(y, k, npix, c, 0xffff, 16, taps, is_u8, q);
     if (k->count - c == 8)
         dw_group(y, k, npix, c, 0xff, 8, taps, is_u8, q);
@@ -94,6 +92,6 @@ static ALWAYS_INLINE void dw_all(uint8_t *y, const ecnn_conv_q_dw_block *k, uint
         dw_tail(y, k, npix, c, k->count - c, q);
 }
 
-ECNN_CONV_Q_DW_KERNEL(DW_KERNEL)
+ECNN_CONV_Q_DW_CHANNELS(DW_CHANNELS)
 
 #endif /* ECNN_KERNELS_X86_CONV_Q_DW512_H */

@@ -1,0 +1,180 @@
+/* The VNNI depthwise int8 conv over blocks of DWQ_BYTES channels (32: ymm, AVX-VNNI; 64: zmm,
+ * AVX-512 VNNI) for int8 weights whose zero points are all 0, four taps a multiply: the codes of
+ * taps t..t+3 are interleaved into a dword per channel (two byte and two word unpacks per vector
+ * of quads, in-lane) as bytes u = x ^ 0x80 for int8 x, x for uint8, and one vpdpbusd (u8 x s8,
+ * four products a lane, no saturation) adds them against the weights, interleaved the same way
+ * once per call. sum_t (x - zx) w = sum_t u w - cx sum_t w, cx = zx (+ 128 for int8 x): the
+ * second term is folded into the bias (wrapping int32: the true sum fits, so the result is
+ * exact), the sum of the weights taken by the same multiply with every u 1. The last quad's taps
+ * past the window have weight 0 and read nothing. The unpacks leave channel 16L + 4k + j of each
+ * 128-bit lane L in dword j of the k-th vector of quads: the bias and scales are permuted so once
+ * per call, and the packs back to bytes (int32 -> int16 -> int8, in-lane) restore the channel
+ * order. The requantization is ecnn_requantize's in the vector (convert, multiply, max, min,
+ * round to nearest even); its values are in the output range, so the saturating packs are exact
+ * (zy added in int16). The includer defines DWQ_BYTES and DWQ_DOT8(acc, u, w) (undefined at the
+ * end: the file can be included once per width); the file gives, N the width,
+ *
+ *   static int dwq_fitsN(const ecnn_conv_q_dw_block *k);   3x3 or 5x5, k->w_int8_zero
+ *   static void dwq_runN(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+ *                        const ecnn_qlinear_params *q);
+ *
+ * the channels [c, c + N) of the call's pixels. */
+#include "kernels/x86/x86.h"
+
+#define DWQ_CAT2(a, b) a##b
+#define DWQ_CAT(a, b) DWQ_CAT2(a, b)
+#define DWQ_NAME(name) DWQ_CAT(name, DWQ_BYTES)
+
+#if DWQ_BYTES == 64
+#define DWQ_V __m512i
+#define DWQ_VF __m512
+#define DWQ_OP(op) _mm512_##op
+#define DWQ_SI(op) _mm512_##op##_si512
+#define DWQ_CASTPS _mm512_castsi512_ps
+#elif DWQ_BYTES == 32
+#define DWQ_V __m256i
+#define DWQ_VF __m256
+#define DWQ_OP(op) _mm256_##op
+#define DWQ_SI(op) _mm256_##op##_si256
+#define DWQ_CASTPS _mm256_castsi256_ps
+#else
+#error "DWQ_BYTES is 32 or 64"
+#endif
+/* quads of the largest window it takes (5x5) */
+#define DWQ_QUADS 7
+
+/* Four vectors of bytes (taps) as four vectors of quads: t[s] byte 16L + 4k + j at byte s of
+ * dword j of lane L of out[k]. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_quads)(DWQ_V out[4], const DWQ_V t[4])
+{
+    const DWQ_V ab_lo = DWQ_OP(unpacklo_epi8)(t[0], t[1]), ab_hi = DWQ_OP(unpackhi_epi8)(t[0], t[1]);
+    const DWQ_V cd_lo = DWQ_OP(unpacklo_epi8)(t[2], t[3]), cd_hi = DWQ_OP(unpackhi_epi8)(t[2], t[3]);
+    out[0] = DWQ_OP(unpacklo_epi16)(ab_lo, cd_lo);
+    out[1] = DWQ_OP(unpackhi_epi16)(ab_lo, cd_lo);
+    out[2] = DWQ_OP(unpacklo_epi16)(ab_hi, cd_hi);
+    out[3] = DWQ_OP(unpackhi_epi16)(ab_hi, cd_hi);
+}
+
+/* DWQ_BYTES 4-byte values at a in the quads' channel order: out[k] lane L = values
+ * 16L + 4k .. 16L + 4k + 3. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_lanes32)(DWQ_V out[4], const void *a)
+{
+    const DWQ_V *v = (const DWQ_V *)a;
+    const DWQ_V v0 = DWQ_SI(loadu)(v), v1 = DWQ_SI(loadu)(v + 1), v2 = DWQ_SI(loadu)(v + 2), v3 = DWQ_SI(loadu)(v + 3);
+#if DWQ_BYTES == 64
+#define DWQ_LANE_K(k)                                                                                                  \
+    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(v0, v1, (k)*0x55), _mm512_shuffle_i32x4(v2, v3, (k)*0x55), 0x88)
+    out[0] = DWQ_LANE_K(0);
+    out[1] = DWQ_LANE_K(1);
+    out[2] = DWQ_LANE_K(2);
+    out[3] = DWQ_LANE_K(3);
+#undef DWQ_LANE_K
+#else
+    out[0] = _mm256_permute2x128_si256(v0, v2, 0x20);
+    out[1] = _mm256_permute2x128_si256(v0, v2, 0x31);
+    out[2] = _mm256_permute2x128_si256(v1, v3, 0x20);
+    out[3] = _mm256_permute2x128_si256(v1, v3, 0x31);
+#endif
+}
+
+/* Per-channel 4-byte values at a from channel c, or a[0] for all when !per_channel. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_channels)(DWQ_V out[4], const void *a, uint32_t c, uint32_t per_channel)
+{
+    if (per_channel) {
+        DWQ_NAME(dwq_lanes32)(out, (const uint8_t *)a + 4 * (size_t)c);
+    } else {
+        int32_t first;
+        memcpy(&first, a, 4);
+        out[0] = out[1] = out[2] = out[3] = DWQ_OP(set1_epi32)(first);
+    }
+}
+
+/* The block's channels over `taps` taps (9 or 25: 3x3 and 5x5 windows), codes int8 or uint8. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+                                              const uint32_t taps, const int is_u8, const ecnn_qlinear_params *q)
+{
+    const uint32_t quads = (taps + 3) / 4;
+    const DWQ_V zero = DWQ_SI(setzero)(), flip = is_u8 ? zero : DWQ_OP(set1_epi8)((char)0x80);
+    const DWQ_VF lo = DWQ_OP(set1_ps)((float)(q->y_min - q->y_zero_point));
+    const DWQ_VF hi = DWQ_OP(set1_ps)((float)(q->y_max - q->y_zero_point));
+    const DWQ_V zy = DWQ_OP(set1_epi16)((short)q->y_zero_point),
+                cx = DWQ_OP(set1_epi32)(q->x_zero_point + (is_u8 ? 0 : 128));
+    const int y_u8 = q->y_type == ECNN_Q_U8;
+    DWQ_V wq[DWQ_QUADS][4], bias[4], sum[4], t4[4], qv[4];
+    DWQ_VF scale[4];
+    uint32_t qd, s, j, p;
+    DWQ_NAME(dwq_channels)(bias, k->w_scales, c, k->w_per_channel); /* the weight scales, as int32 bits */
+    for (j = 0; j < 4; j++) {
+        scale[j] = DWQ_OP(mul_ps)(DWQ_OP(set1_ps)(q->x_scale), DWQ_CASTPS(bias[j]));
+        scale[j] = DWQ_OP(div_ps)(scale[j], DWQ_OP(set1_ps)(q->y_scale)); /* as ecnn_requant_scale */
+        sum[j] = zero;
+    }
+#pragma GCC unroll 7
+    for (qd = 0; qd < quads; qd++) {
+#pragma GCC unroll 4
+        for (s = 0; s < 4; s++)
+            t4[s] = 4 * qd + s < taps ? DWQ_SI(loadu)((const DWQ_V *)(k->w + (4 * qd + s) * k->w_step + c)) : zero;
+        DWQ_NAME(dwq_quads)(wq[qd], t4);
+#pragma GCC unroll 4
+        for (j = 0; j < 4; j++) sum[j] = DWQ_DOT8(sum[j], DWQ_OP(set1_epi8)(1), wq[qd][j]);
+    }
+    if (k->bias)
+        DWQ_NAME(dwq_lanes32)(bias, k->bias + c);
+    else
+        bias[0] = bias[1] = bias[2] = bias[3] = zero;
+    for (j = 0; j < 4; j++) bias[j] = DWQ_OP(sub_epi32)(bias[j], DWQ_OP(mullo_epi32)(cx, sum[j]));
+    for (p = 0; p < npix; p++) {
+        const uint8_t *const *xt = k->xt + p * k->xt_step;
+        const size_t at = p * k->x_step + c;
+        DWQ_V acc[4], r[4], lo16, hi16;
+        for (j = 0; j < 4; j++) acc[j] = bias[j];
+#pragma GCC unroll 7 /* constant tap counts: whole, the weights in registers */
+        for (qd = 0; qd < quads; qd++) {
+#pragma GCC unroll 4
+            for (s = 0; s < 4; s++)
+                t4[s] =
+                    4 * qd + s < taps ? DWQ_SI(xor)(DWQ_SI(loadu)((const DWQ_V *)(xt[4 * qd + s] + at)), flip) : zero;
+            DWQ_NAME(dwq_quads)(qv, t4);
+#pragma GCC unroll 4
+            for (j = 0; j < 4; j++) acc[j] = DWQ_DOT8(acc[j], qv[j], wq[qd][j]);
+        }
+#pragma GCC unroll 4
+        for (j = 0; j < 4; j++) {
+            DWQ_VF v = DWQ_OP(mul_ps)(DWQ_OP(cvtepi32_ps)(acc[j]), scale[j]);
+            v = DWQ_OP(min_ps)(DWQ_OP(max_ps)(v, lo), hi); /* max then min, as ecnn_requantize */
+            r[j] = DWQ_OP(cvtps_epi32)(v);
+        }
+        lo16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[0], r[1]), zy);
+        hi16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[2], r[3]), zy);
+        DWQ_SI(storeu)
+        ((DWQ_V *)(y + p * k->y_step + c), y_u8 ? DWQ_OP(packus_epi16)(lo16, hi16) : DWQ_OP(packs_epi16)(lo16, hi16));
+    }
+}
+
+/* 3x3 and 5x5 windows with int8 weights whose zero points are all 0. */
+static inline int DWQ_NAME(dwq_fits)(const ecnn_conv_q_dw_block *k)
+{
+    return k->w_int8_zero && (k->taps == 9 || k->taps == 25);
+}
+
+static NOINLINE void DWQ_NAME(dwq_run)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+                                       const ecnn_qlinear_params *q)
+{
+    const int is_u8 = q->x_type == ECNN_Q_U8;
+    if (k->taps == 9)
+        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 9, 1, q) : DWQ_NAME(dwq_block)(y, k, npix, c, 9, 0, q);
+    else
+        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 25, 1, q) : DWQ_NAME(dwq_block)(y, k, npix, c, 25, 0, q);
+}
+
+#undef DWQ_V
+#undef DWQ_VF
+#undef DWQ_OP
+#undef DWQ_SI
+#undef DWQ_CASTPS
+#undef DWQ_QUADS
+#undef DWQ_NAME
+#undef DWQ_CAT
+#undef DWQ_CAT2
+#undef DWQ_BYTES
+#undef DWQ_DOT8

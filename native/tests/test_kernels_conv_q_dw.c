@@ -58,8 +58,9 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     pad_bottom = (uint32_t)irand(0, (int32_t)(span_h / 2));
     pad_right = (uint32_t)irand(0, (int32_t)(span_w / 2));
     p->h = (uint32_t)irand((int32_t)span_h, 13);
-    p->w = trial % 10 == 5 ? 40 : (uint32_t)irand((int32_t)span_w, 13); /* 128 channels: long clipped runs */
-    if (trial % 25 == 12) {                                             /* more channels than a slice of the driver */
+    /* 128 channels: long clipped runs; 8: long runs, two pixels a vector */
+    p->w = trial % 10 == 5 || trial % 10 == 0 ? (uint32_t)irand(39, 40) : (uint32_t)irand((int32_t)span_w, 13);
+    if (trial % 25 == 12) { /* more channels than a slice of the driver */
         p->group = p->c = p->o = DW_C_MAX;
         p->h = (uint32_t)irand((int32_t)span_h, 6);
         p->w = (uint32_t)irand((int32_t)span_w, 6);

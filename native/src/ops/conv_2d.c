@@ -44,7 +44,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                               .small = ecnn_conv_q_small_avx2},
                              "conv2d_q_small_avx2"}},
     /* AVX-VNNI: the AVX2 int16 path (a ymm vpdpwssd dot was slower on a Zen 4) for weights with
-     * zero points, its own vpdpbusd byte path for the others */
+     * zero points, its own vpdpbusd byte path for the others (depthwise too) */
     [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
                                 {.dot = ecnn_conv_q_dot_avx2,
                                  .store = ecnn_q_store_scaled_avx2,

@@ -45,7 +45,7 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     static const uint32_t windows[][2] = {{3, 3}, {5, 5}, {3, 3}, {5, 5}, {1, 1}, {7, 7}, {3, 5}};
     uint32_t span_h, span_w, pad_bottom, pad_right;
     memset(p, 0, sizeof *p);
-    p->group = p->c = p->o = channels[trial % 10];
+    p->group = p->c = p->o = trial % 21 == 10 ? 32 : channels[trial % 10];
     p->kh = windows[trial / 10 % 7][0];
     p->kw = windows[trial / 10 % 7][1];
     p->stride_h = (uint32_t)irand(1, 2);
@@ -58,8 +58,9 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     pad_bottom = (uint32_t)irand(0, (int32_t)(span_h / 2));
     pad_right = (uint32_t)irand(0, (int32_t)(span_w / 2));
     p->h = (uint32_t)irand((int32_t)span_h, 13);
-    /* 128 channels: long clipped runs; 8: long runs, two pixels a vector */
-    p->w = trial % 10 == 5 || trial % 10 == 0 ? (uint32_t)irand(39, 40) : (uint32_t)irand((int32_t)span_w, 13);
+    /* 128 channels: long clipped runs; 8 and 32: long runs, several pixels a vector */
+    p->w = trial % 10 == 5 || trial % 10 == 0 || trial % 21 == 10 ? (uint32_t)irand(39, 40)
+                                                                  : (uint32_t)irand((int32_t)span_w, 13);
     if (trial % 25 == 12) { /* more channels than a slice of the driver */
         p->group = p->c = p->o = DW_C_MAX;
         p->h = (uint32_t)irand((int32_t)span_h, 6);

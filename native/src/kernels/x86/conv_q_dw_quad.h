@@ -18,7 +18,8 @@
  *   static void dwq_runN(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
  *                        const ecnn_qlinear_params *q);
  *
- * the channels [c, c + N) of the call's pixels. */
+ * the channels [c, c + N) of the call's pixels, and dwq_flat_fitsN / dwq_run_flatN (below) for
+ * runs over fewer channels. */
 #include "kernels/x86/x86.h"
 
 #define DWQ_CAT2(a, b) a##b
@@ -55,33 +56,73 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_quads)(DWQ_V out[4], const DWQ_V t[4])
     out[3] = DWQ_OP(unpackhi_epi16)(ab_hi, cd_hi);
 }
 
-/* DWQ_BYTES 4-byte values at a in the quads' channel order: out[k] lane L = values
- * 16L + 4k .. 16L + 4k + 3. */
-static ALWAYS_INLINE void DWQ_NAME(dwq_lanes32)(DWQ_V out[4], const void *a)
+/* The DWQ_BYTES 4-byte values of v[0..3] (in order) in the quads' channel order: out[k] lane L =
+ * values 16L + 4k .. 16L + 4k + 3. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_order)(DWQ_V out[4], const DWQ_V v[4])
 {
-    const DWQ_V *v = (const DWQ_V *)a;
-    const DWQ_V v0 = DWQ_SI(loadu)(v), v1 = DWQ_SI(loadu)(v + 1), v2 = DWQ_SI(loadu)(v + 2), v3 = DWQ_SI(loadu)(v + 3);
 #if DWQ_BYTES == 64
 #define DWQ_LANE_K(k)                                                                                                  \
-    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(v0, v1, (k)*0x55), _mm512_shuffle_i32x4(v2, v3, (k)*0x55), 0x88)
+    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(v[0], v[1], (k)*0x55), _mm512_shuffle_i32x4(v[2], v[3], (k)*0x55), 0x88)
     out[0] = DWQ_LANE_K(0);
     out[1] = DWQ_LANE_K(1);
     out[2] = DWQ_LANE_K(2);
     out[3] = DWQ_LANE_K(3);
 #undef DWQ_LANE_K
 #else
-    out[0] = _mm256_permute2x128_si256(v0, v2, 0x20);
-    out[1] = _mm256_permute2x128_si256(v0, v2, 0x31);
-    out[2] = _mm256_permute2x128_si256(v1, v3, 0x20);
-    out[3] = _mm256_permute2x128_si256(v1, v3, 0x31);
+    out[0] = _mm256_permute2x128_si256(v[0], v[2], 0x20);
+    out[1] = _mm256_permute2x128_si256(v[0], v[2], 0x31);
+    out[2] = _mm256_permute2x128_si256(v[1], v[3], 0x20);
+    out[3] = _mm256_permute2x128_si256(v[1], v[3], 0x31);
 #endif
 }
 
-/* Per-channel 4-byte values at a from channel c, or a[0] for all when !per_channel. */
-static ALWAYS_INLINE void DWQ_NAME(dwq_channels)(DWQ_V out[4], const void *a, uint32_t c, uint32_t per_channel)
+/* DWQ_BYTES 4-byte values at a, or (period 8, 16 or 32: a flat run) the first `period` of them
+ * over and over, in the quads' channel order. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_lanes32)(DWQ_V out[4], const void *a, uint32_t period)
+{
+    const uint8_t *p = (const uint8_t *)a;
+    DWQ_V v[4];
+    uint32_t i;
+    for (i = 0; i < 4; i++) {
+#if DWQ_BYTES == 64
+        if (period == 8) {
+            v[i] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
+            continue;
+        }
+#endif
+        v[i] = DWQ_SI(loadu)((const DWQ_V *)(p + (period ? i * DWQ_BYTES % (4 * period) : i * DWQ_BYTES)));
+    }
+    DWQ_NAME(dwq_order)(out, v);
+}
+
+/* DWQ_BYTES bytes at p, or (period 8, 16 or 32) the first `period` of them over and over. */
+static ALWAYS_INLINE DWQ_V DWQ_NAME(dwq_bytes)(const uint8_t *p, uint32_t period)
+{
+    long long first;
+    if (period == 8) {
+        memcpy(&first, p, 8);
+#if DWQ_BYTES == 64
+        return _mm512_set1_epi64(first);
+#else
+        return _mm256_set1_epi64x(first);
+#endif
+    }
+#if DWQ_BYTES == 64
+    if (period == 16) return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+    if (period == 32) return _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
+#else
+    if (period == 16) return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+#endif
+    return DWQ_SI(loadu)((const DWQ_V *)p);
+}
+
+/* Per-channel 4-byte values at a from channel c (period as dwq_lanes32), or a[0] for all when
+ * !per_channel. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_channels)(DWQ_V out[4], const void *a, uint32_t c, uint32_t per_channel,
+                                                 uint32_t period)
 {
     if (per_channel) {
-        DWQ_NAME(dwq_lanes32)(out, (const uint8_t *)a + 4 * (size_t)c);
+        DWQ_NAME(dwq_lanes32)(out, (const uint8_t *)a + 4 * (size_t)c, period);
     } else {
         int32_t first;
         memcpy(&first, a, 4);
@@ -89,10 +130,14 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_channels)(DWQ_V out[4], const void *a, ui
     }
 }
 
-/* The block's channels over `taps` taps (9 or 25: 3x3 and 5x5 windows), codes int8 or uint8. */
+/* The block's channels over `taps` taps (9 or 25: 3x3 and 5x5 windows), codes int8 or uint8;
+ * period 0, or (a flat run, dwq_run_flat) the channel count: the `npix` vectors DWQ_BYTES apart
+ * in x and y, the last at `last`. */
 static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
-                                              const uint32_t taps, const int is_u8, const ecnn_qlinear_params *q)
+                                              const uint32_t taps, const int is_u8, const ecnn_qlinear_params *q,
+                                              uint32_t period, size_t last)
 {
+    const size_t x_step = period ? DWQ_BYTES : k->x_step, y_step = period ? DWQ_BYTES : k->y_step;
     const uint32_t quads = (taps + 3) / 4;
     const DWQ_V zero = DWQ_SI(setzero)(), flip = is_u8 ? zero : DWQ_OP(set1_epi8)((char)0x80);
     const DWQ_VF lo = DWQ_OP(set1_ps)((float)(q->y_min - q->y_zero_point));
@@ -103,7 +148,7 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
     DWQ_V wq[DWQ_QUADS][4], bias[4], sum[4], t4[4], qv[4];
     DWQ_VF scale[4];
     uint32_t qd, s, j, p;
-    DWQ_NAME(dwq_channels)(bias, k->w_scales, c, k->w_per_channel); /* the weight scales, as int32 bits */
+    DWQ_NAME(dwq_channels)(bias, k->w_scales, c, k->w_per_channel, period); /* the weight scales, as int32 bits */
     for (j = 0; j < 4; j++) {
         scale[j] = DWQ_OP(mul_ps)(DWQ_OP(set1_ps)(q->x_scale), DWQ_CASTPS(bias[j]));
         scale[j] = DWQ_OP(div_ps)(scale[j], DWQ_OP(set1_ps)(q->y_scale)); /* as ecnn_requant_scale */
@@ -113,19 +158,19 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
     for (qd = 0; qd < quads; qd++) {
 #pragma GCC unroll 4
         for (s = 0; s < 4; s++)
-            t4[s] = 4 * qd + s < taps ? DWQ_SI(loadu)((const DWQ_V *)(k->w + (4 * qd + s) * k->w_step + c)) : zero;
+            t4[s] = 4 * qd + s < taps ? DWQ_NAME(dwq_bytes)(k->w + (4 * qd + s) * k->w_step + c, period) : zero;
         DWQ_NAME(dwq_quads)(wq[qd], t4);
 #pragma GCC unroll 4
         for (j = 0; j < 4; j++) sum[j] = DWQ_DOT8(sum[j], DWQ_OP(set1_epi8)(1), wq[qd][j]);
     }
     if (k->bias)
-        DWQ_NAME(dwq_lanes32)(bias, k->bias + c);
+        DWQ_NAME(dwq_lanes32)(bias, k->bias + c, period);
     else
         bias[0] = bias[1] = bias[2] = bias[3] = zero;
     for (j = 0; j < 4; j++) bias[j] = DWQ_OP(sub_epi32)(bias[j], DWQ_OP(mullo_epi32)(cx, sum[j]));
     for (p = 0; p < npix; p++) {
         const uint8_t *const *xt = k->xt + p * k->xt_step;
-        const size_t at = p * k->x_step + c;
+        const size_t at = (p + 1 < npix || !period ? p * x_step : last) + c;
         DWQ_V acc[4], r[4], lo16, hi16;
         for (j = 0; j < 4; j++) acc[j] = bias[j];
 #pragma GCC unroll 7 /* constant tap counts: whole, the weights in registers */
@@ -147,7 +192,8 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
         lo16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[0], r[1]), zy);
         hi16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[2], r[3]), zy);
         DWQ_SI(storeu)
-        ((DWQ_V *)(y + p * k->y_step + c), y_u8 ? DWQ_OP(packus_epi16)(lo16, hi16) : DWQ_OP(packs_epi16)(lo16, hi16));
+        ((DWQ_V *)(y + (p + 1 < npix || !period ? p * y_step : last) + c),
+         y_u8 ? DWQ_OP(packus_epi16)(lo16, hi16) : DWQ_OP(packs_epi16)(lo16, hi16));
     }
 }
 
@@ -157,14 +203,40 @@ static inline int DWQ_NAME(dwq_fits)(const ecnn_conv_q_dw_block *k)
     return k->w_int8_zero && (k->taps == 9 || k->taps == 25);
 }
 
-static NOINLINE void DWQ_NAME(dwq_run)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
-                                       const ecnn_qlinear_params *q)
+static ALWAYS_INLINE void DWQ_NAME(dwq_windows)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+                                                const ecnn_qlinear_params *q, uint32_t period, size_t last)
 {
     const int is_u8 = q->x_type == ECNN_Q_U8;
     if (k->taps == 9)
-        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 9, 1, q) : DWQ_NAME(dwq_block)(y, k, npix, c, 9, 0, q);
+        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 9, 1, q, period, last)
+              : DWQ_NAME(dwq_block)(y, k, npix, c, 9, 0, q, period, last);
     else
-        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 25, 1, q) : DWQ_NAME(dwq_block)(y, k, npix, c, 25, 0, q);
+        is_u8 ? DWQ_NAME(dwq_block)(y, k, npix, c, 25, 1, q, period, last)
+              : DWQ_NAME(dwq_block)(y, k, npix, c, 25, 0, q, period, last);
+}
+
+static NOINLINE __attribute__((unused)) void DWQ_NAME(dwq_run)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix,
+                                                               uint32_t c, const ecnn_qlinear_params *q)
+{
+    DWQ_NAME(dwq_windows)(y, k, npix, c, q, 0, 0);
+}
+
+/* A run of stride 1 over all of 8, 16 or 32 channels (fewer than the vector's bytes, at least a
+ * vector of bytes): its pixels x channels are one row of bytes in x (each tap) and y, taken a
+ * vector at a time, the last ending at the run's end (outputs written again, the same), against
+ * the weights, scales and bias of the channels over and over: every lane used. */
+static inline int DWQ_NAME(dwq_flat_fits)(const ecnn_conv_q_dw_block *k, uint32_t npix)
+{
+    return DWQ_NAME(dwq_fits)(k) && k->xt_step == 0 && k->x_step == k->count && k->y_step == k->count &&
+           (k->count == 8 || k->count == 16 || k->count == 32) && k->count < DWQ_BYTES &&
+           (size_t)npix * k->count >= DWQ_BYTES;
+}
+
+static NOINLINE __attribute__((unused)) void DWQ_NAME(dwq_run_flat)(uint8_t *y, const ecnn_conv_q_dw_block *k,
+                                                                    uint32_t npix, const ecnn_qlinear_params *q)
+{
+    const size_t bytes = (size_t)npix * k->count;
+    DWQ_NAME(dwq_windows)(y, k, (uint32_t)((bytes + DWQ_BYTES - 1) / DWQ_BYTES), 0, q, k->count, bytes - DWQ_BYTES);
 }
 
 #undef DWQ_V

@@ -11,15 +11,15 @@
  * per call, and the packs back to bytes (int32 -> int16 -> int8, in-lane) restore the channel
  * order. The requantization is ecnn_requantize's in the vector (convert, multiply, max, min,
  * round to nearest even); its values are in the output range, so the saturating packs are exact
- * (zy added in int16). The includer defines DWQ_BYTES and DWQ_DOT8(acc, u, w) (undefined at the
- * end: the file can be included once per width); the file gives, N the width,
+ * (zy added in int16). Runs of stride 1 over fewer channels go as flat rows of bytes
+ * (dwq_run_flat). The includer defines DWQ_BYTES and DWQ_DOT8(acc, u, w) (undefined at the end:
+ * the file can be included once per width); the file gives, N the width,
  *
- *   static int dwq_fitsN(const ecnn_conv_q_dw_block *k);   3x3 or 5x5, k->w_int8_zero
- *   static void dwq_runN(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
- *                        const ecnn_qlinear_params *q);
+ *   static uint32_t dwq_blocksN(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix,
+ *                               uint32_t c, const ecnn_qlinear_params *q);
  *
- * the channels [c, c + N) of the call's pixels, and dwq_flat_fitsN / dwq_run_flatN (below) for
- * runs over fewer channels. */
+ * the channels from c it takes (3x3 and 5x5 windows, k->w_int8_zero), returning the first one
+ * left. */
 #include "kernels/x86/x86.h"
 
 #define DWQ_CAT2(a, b) a##b
@@ -215,8 +215,8 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_windows)(uint8_t *y, const ecnn_conv_q_dw
               : DWQ_NAME(dwq_block)(y, k, npix, c, 25, 0, q, period, last);
 }
 
-static NOINLINE __attribute__((unused)) void DWQ_NAME(dwq_run)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix,
-                                                               uint32_t c, const ecnn_qlinear_params *q)
+static NOINLINE void DWQ_NAME(dwq_run)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+                                       const ecnn_qlinear_params *q)
 {
     DWQ_NAME(dwq_windows)(y, k, npix, c, q, 0, 0);
 }
@@ -232,11 +232,25 @@ static inline int DWQ_NAME(dwq_flat_fits)(const ecnn_conv_q_dw_block *k, uint32_
            (size_t)npix * k->count >= DWQ_BYTES;
 }
 
-static NOINLINE __attribute__((unused)) void DWQ_NAME(dwq_run_flat)(uint8_t *y, const ecnn_conv_q_dw_block *k,
-                                                                    uint32_t npix, const ecnn_qlinear_params *q)
+static NOINLINE void DWQ_NAME(dwq_run_flat)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix,
+                                            const ecnn_qlinear_params *q)
 {
     const size_t bytes = (size_t)npix * k->count;
     DWQ_NAME(dwq_windows)(y, k, (uint32_t)((bytes + DWQ_BYTES - 1) / DWQ_BYTES), 0, q, k->count, bytes - DWQ_BYTES);
+}
+
+/* The channels from c of the call this width takes: a flat run whole (c 0), else blocks of N
+ * while they fit; the first channel left (k->count when none). */
+static uint32_t DWQ_NAME(dwq_blocks)(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c,
+                                     const ecnn_qlinear_params *q)
+{
+    if (c == 0 && DWQ_NAME(dwq_flat_fits)(k, npix)) {
+        DWQ_NAME(dwq_run_flat)(y, k, npix, q);
+        return k->count;
+    }
+    if (DWQ_NAME(dwq_fits)(k))
+        for (; c + DWQ_BYTES <= k->count; c += DWQ_BYTES) DWQ_NAME(dwq_run)(y, k, npix, c, q);
+    return c;
 }
 
 #undef DWQ_V

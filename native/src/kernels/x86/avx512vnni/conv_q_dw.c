@@ -17,14 +17,7 @@
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx512vnni;
 void ecnn_conv_q_dw_avx512vnni(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q)
 {
-    uint32_t c = 0;
-    if (dwq_flat_fits64(k, npix)) {
-        dwq_run_flat64((uint8_t *)y, k, npix, q);
-        return;
-    }
-    if (dwq_fits64(k)) {
-        for (; c + 64 <= k->count; c += 64) dwq_run64((uint8_t *)y, k, npix, c, q);
-        for (; c + 32 <= k->count; c += 32) dwq_run32((uint8_t *)y, k, npix, c, q);
-    }
+    uint32_t c = dwq_blocks64((uint8_t *)y, k, npix, 0, q);
+    c = dwq_blocks32((uint8_t *)y, k, npix, c, q);
     if (c < k->count) dw_channels(y, k, npix, c, q);
 }

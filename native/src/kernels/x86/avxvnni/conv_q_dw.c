@@ -10,12 +10,6 @@
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avxvnni;
 void ecnn_conv_q_dw_avxvnni(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q)
 {
-    uint32_t c = 0;
-    if (dwq_flat_fits32(k, npix)) {
-        dwq_run_flat32((uint8_t *)y, k, npix, q);
-        return;
-    }
-    if (dwq_fits32(k))
-        for (; c + 32 <= k->count; c += 32) dwq_run32((uint8_t *)y, k, npix, c, q);
+    const uint32_t c = dwq_blocks32((uint8_t *)y, k, npix, 0, q);
     if (c < k->count) dw_channels(y, k, npix, c, q);
 }

@@ -56,43 +56,39 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_quads)(DWQ_V out[4], const DWQ_V t[4])
     out[3] = DWQ_OP(unpackhi_epi16)(ab_hi, cd_hi);
 }
 
-/* The DWQ_BYTES 4-byte values of v[0..3] (in order) in the quads' channel order: out[k] lane L =
- * values 16L + 4k .. 16L + 4k + 3. */
-static ALWAYS_INLINE void DWQ_NAME(dwq_order)(DWQ_V out[4], const DWQ_V v[4])
+/* DWQ_BYTES 4-byte values at a, or (period 8, 16 or 32: a flat run) the first `period` of them
+ * over and over, in the quads' channel order: out[k] lane L = values 16L + 4k .. 16L + 4k + 3. */
+static ALWAYS_INLINE void DWQ_NAME(dwq_lanes32)(DWQ_V out[4], const void *a, uint32_t period)
 {
+    const uint8_t *p = (const uint8_t *)a;
+    const size_t wrap = period ? 4 * (size_t)period : 4 * DWQ_BYTES; /* bytes before the values repeat */
+    DWQ_V v0, v1, v2, v3;
 #if DWQ_BYTES == 64
+    if (period == 8) {
+        v0 = v1 = v2 = v3 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
+    } else {
+        v0 = _mm512_loadu_si512(p);
+        v1 = _mm512_loadu_si512(p + DWQ_BYTES % wrap);
+        v2 = _mm512_loadu_si512(p + 2 * DWQ_BYTES % wrap);
+        v3 = _mm512_loadu_si512(p + 3 * DWQ_BYTES % wrap);
+    }
 #define DWQ_LANE_K(k)                                                                                                  \
-    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(v[0], v[1], (k)*0x55), _mm512_shuffle_i32x4(v[2], v[3], (k)*0x55), 0x88)
+    _mm512_shuffle_i32x4(_mm512_shuffle_i32x4(v0, v1, (k)*0x55), _mm512_shuffle_i32x4(v2, v3, (k)*0x55), 0x88)
     out[0] = DWQ_LANE_K(0);
     out[1] = DWQ_LANE_K(1);
     out[2] = DWQ_LANE_K(2);
     out[3] = DWQ_LANE_K(3);
 #undef DWQ_LANE_K
 #else
-    out[0] = _mm256_permute2x128_si256(v[0], v[2], 0x20);
-    out[1] = _mm256_permute2x128_si256(v[0], v[2], 0x31);
-    out[2] = _mm256_permute2x128_si256(v[1], v[3], 0x20);
-    out[3] = _mm256_permute2x128_si256(v[1], v[3], 0x31);
+    v0 = _mm256_loadu_si256((const __m256i *)p);
+    v1 = _mm256_loadu_si256((const __m256i *)(p + DWQ_BYTES % wrap));
+    v2 = _mm256_loadu_si256((const __m256i *)(p + 2 * DWQ_BYTES % wrap));
+    v3 = _mm256_loadu_si256((const __m256i *)(p + 3 * DWQ_BYTES % wrap));
+    out[0] = _mm256_permute2x128_si256(v0, v2, 0x20);
+    out[1] = _mm256_permute2x128_si256(v0, v2, 0x31);
+    out[2] = _mm256_permute2x128_si256(v1, v3, 0x20);
+    out[3] = _mm256_permute2x128_si256(v1, v3, 0x31);
 #endif
-}
-
-/* DWQ_BYTES 4-byte values at a, or (period 8, 16 or 32: a flat run) the first `period` of them
- * over and over, in the quads' channel order. */
-static ALWAYS_INLINE void DWQ_NAME(dwq_lanes32)(DWQ_V out[4], const void *a, uint32_t period)
-{
-    const uint8_t *p = (const uint8_t *)a;
-    DWQ_V v[4];
-    uint32_t i;
-    for (i = 0; i < 4; i++) {
-#if DWQ_BYTES == 64
-        if (period == 8) {
-            v[i] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p));
-            continue;
-        }
-#endif
-        v[i] = DWQ_SI(loadu)((const DWQ_V *)(p + (period ? i * DWQ_BYTES % (4 * period) : i * DWQ_BYTES)));
-    }
-    DWQ_NAME(dwq_order)(out, v);
 }
 
 /* DWQ_BYTES bytes at p, or (period 8, 16 or 32) the first `period` of them over and over. */

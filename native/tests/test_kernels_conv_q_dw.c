@@ -1,7 +1,7 @@
 /* The int8 depthwise conv (kernels/portable/conv_q_dw.c with the level's dw microkernel, and
  * every dw microkernel compiled for the level under test, listed or not) against the reference,
- * bit for bit, whole and in random tiles: channel counts that fill the SIMD groups (8, 16, 32
- * wide) and leave 1..15 over, 3x3 / 5x5 (and 1x1, 7x7, 3x5, dilation 2), stride 1 and 2,
+ * bit for bit, whole and in random tiles: channel counts that fill the SIMD groups (8, 16, 32,
+ * 64 wide) and leave 1..15 over, 3x3 / 5x5 (and 1x1, 7x7, 3x5, dilation 2), stride 1 and 2,
  * padding, int8 and uint8 codes, per-channel weight zero points and scales, fused Relu, and rows
  * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes, and
  * more channels than the driver's slice. */
@@ -9,7 +9,7 @@
 
 #if defined(ECNN_CONV_Q_HOSTED)
 #if defined(ECNN_WITH_X86)
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avxvnni, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 #endif
 
 /* Each dw microkernel and the level it needs (builds without ECNN_CONV_Q_HOSTED have none: their
@@ -22,6 +22,7 @@ static const struct {
     {ECNN_ISA_PORTABLE, "conv_q_dw_portable", ecnn_conv_q_dw_portable},
 #if defined(ECNN_WITH_X86)
     {ECNN_ISA_AVX2, "conv_q_dw_avx2", ecnn_conv_q_dw_avx2},
+    {ECNN_ISA_AVXVNNI, "conv_q_dw_avxvnni", ecnn_conv_q_dw_avxvnni},
     {ECNN_ISA_AVX512, "conv_q_dw_avx512", ecnn_conv_q_dw_avx512},
     {ECNN_ISA_AVX512VNNI, "conv_q_dw_avx512vnni", ecnn_conv_q_dw_avx512vnni},
 #endif
@@ -44,7 +45,7 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     static const uint32_t windows[][2] = {{3, 3}, {5, 5}, {3, 3}, {5, 5}, {1, 1}, {7, 7}, {3, 5}};
     uint32_t span_h, span_w, pad_bottom, pad_right;
     memset(p, 0, sizeof *p);
-    p->group = p->c = p->o = channels[trial % 10];
+    p->group = p->c = p->o = trial % 21 == 10 ? 32 : channels[trial % 10];
     p->kh = windows[trial / 10 % 7][0];
     p->kw = windows[trial / 10 % 7][1];
     p->stride_h = (uint32_t)irand(1, 2);
@@ -57,8 +58,10 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     pad_bottom = (uint32_t)irand(0, (int32_t)(span_h / 2));
     pad_right = (uint32_t)irand(0, (int32_t)(span_w / 2));
     p->h = (uint32_t)irand((int32_t)span_h, 13);
-    p->w = trial % 10 == 5 ? 40 : (uint32_t)irand((int32_t)span_w, 13); /* 128 channels: long clipped runs */
-    if (trial % 25 == 12) {                                             /* more channels than a slice of the driver */
+    /* 128 channels: long clipped runs; 8 and 32: long runs, several pixels a vector */
+    p->w = trial % 10 == 5 || trial % 10 == 0 || trial % 21 == 10 ? (uint32_t)irand(39, 40)
+                                                                  : (uint32_t)irand((int32_t)span_w, 13);
+    if (trial % 25 == 12) { /* more channels than a slice of the driver */
         p->group = p->c = p->o = DW_C_MAX;
         p->h = (uint32_t)irand((int32_t)span_h, 6);
         p->w = (uint32_t)irand((int32_t)span_w, 6);
@@ -67,8 +70,9 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     p->ow = (p->w + p->pad_left + pad_right - span_w) / p->stride_w + 1;
 }
 
-/* Random quantization: codes int8 or uint8, zero points anywhere in range, weight zero points
- * and scales per channel or per tensor, Relu or not. */
+/* Random quantization: codes int8 or uint8, zero points anywhere in range (weight zero points
+ * all 0 in a quarter of the trials), weight zero points and scales per channel or per tensor,
+ * Relu or not. */
 static void random_q(ecnn_qlinear_params *q, float *w_scales, int32_t *w_zero, uint32_t o, uint32_t trial)
 {
     uint32_t i;
@@ -81,7 +85,9 @@ static void random_q(ecnn_qlinear_params *q, float *w_scales, int32_t *w_zero, u
     q->w_count = trial % 5 == 0 ? 1 : o;
     for (i = 0; i < o; i++) {
         w_scales[i] = 0.004f + 0.0003f * (float)i;
-        w_zero[i] = trial % 7 == 3 ? 0 : irand(ecnn_qtype_min(q->w_type), ecnn_qtype_max(q->w_type));
+        w_zero[i] = trial % 7 == 3 || trial % 9 == 4 || trial % 25 == 12 /* the VNNI byte path's weights, if int8 */
+                        ? 0
+                        : irand(ecnn_qtype_min(q->w_type), ecnn_qtype_max(q->w_type));
     }
     q->w_scales = w_scales;
     q->w_zero_points = w_zero;

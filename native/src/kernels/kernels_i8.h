@@ -258,7 +258,8 @@ typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *ac
  *        w(t, c) = k->w[t * k->w_step + c] (per q->w_type); zw, the weight scale and bias(c) at c
  *        of k->w_zero, k->w_scales (index 0 for all when !k->w_per_channel) and k->bias (0 when
  *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
- *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. */
+ *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. w_int8_zero:
+ *        1 when the weights are int8 and the zero points of the count channels all 0. */
 typedef struct {
     const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
     size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
@@ -267,7 +268,7 @@ typedef struct {
     size_t w_step;            /* bytes from one tap's weights to the next (O) */
     const int32_t *w_zero, *bias;
     const float *w_scales;
-    uint32_t w_per_channel, taps, count;
+    uint32_t w_per_channel, taps, count, w_int8_zero;
 } ecnn_conv_q_dw_block;
 typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of

@@ -14,7 +14,7 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_dw_avx512;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
-ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
+ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avxvnni, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
 ecnn_conv_q_pw_u8_kernel ecnn_conv_q_pw_u8_avxvnni, ecnn_conv_q_pw_u8_avx512vnni;
 ecnn_conv_q_pack_u8_kernel ecnn_conv_q_pack_u8_avxvnni, ecnn_conv_q_pack_u8_avx512vnni;
@@ -45,11 +45,11 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                               .small = ecnn_conv_q_small_avx2},
                              "conv2d_q_small_avx2"}},
     /* AVX-VNNI: the AVX2 int16 path (a ymm vpdpwssd dot was slower on a Zen 4) for weights with
-     * zero points, its own vpdpbusd byte path for the others */
+     * zero points, its own vpdpbusd byte path for the others (depthwise too) */
     [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
                                 {.dot = ecnn_conv_q_dot_avx2,
                                  .store = ecnn_q_store_scaled_avx2,
-                                 .dw = ecnn_conv_q_dw_avx2,
+                                 .dw = ecnn_conv_q_dw_avxvnni,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
                                  .pw_u8 = ecnn_conv_q_pw_u8_avxvnni,

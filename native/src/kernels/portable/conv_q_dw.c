@@ -128,6 +128,8 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
         k.w_zero = q->w_zero_points + (k.w_per_channel ? s0 : 0);
         k.w_scales = q->w_scales + (k.w_per_channel ? s0 : 0);
         k.bias = b ? b + s0 : NULL;
+        k.w_int8_zero = q->w_type == ECNN_Q_I8;
+        for (m = 0; m < (k.w_per_channel ? k.count : 1) && k.w_int8_zero; m++) k.w_int8_zero = k.w_zero[m] == 0;
         npix = 0;
         for (m = tile->m0; m < tile->m1; m++) {
             const uint32_t s = m / p->oh, oy = m % p->oh;

@@ -560,7 +560,8 @@ class Model:
 
         parallel = self._parallel_arg()
         # No op, just the input check: once here, not in every timed op
-        if lib.ecnn_run_ops_parallel(handle, n, 0, 0, lib.ECNN_RUN_FINITE_INPUT, *args, parallel) == lib.ECNN_E_NONFINITE:
+        checked = lib.ecnn_run_ops_parallel(handle, n, 0, 0, lib.ECNN_RUN_FINITE_INPUT, *args, parallel)
+        if checked == lib.ECNN_E_NONFINITE:
             raise self._nonfinite_error(x)
 
         def run_op(i: int) -> None:

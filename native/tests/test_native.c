@@ -297,7 +297,7 @@ static void test_run_arguments(void)
     CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need),
                  ECNN_E_NONFINITE);
     CHECK_STATUS(ecnn_run(&m, 2, x, sizeof x, y, sizeof y, arena, need), ECNN_OK); /* unchecked: runs */
-    x[H * W * C] = 3.4e38f; /* finite, however large */
+    x[H * W * C] = 3.4e38f;                                                        /* finite, however large */
     CHECK_STATUS(ecnn_run_ops(&m, 2, 0, 6, ECNN_RUN_FINITE_INPUT, x, sizeof x, y, sizeof y, arena, need), ECNN_OK);
     CHECK_STATUS(ecnn_model_init(NULL, file, size), ECNN_E_ARG);
     CHECK_STATUS(ecnn_model_init(&m, NULL, size), ECNN_E_ARG);

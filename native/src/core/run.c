@@ -91,7 +91,8 @@ ecnn_status ecnn_run_ops_parallel(const ecnn_model *m, uint32_t batch, uint32_t 
     uint32_t i, pos;
     ecnn_status st;
     if (m == NULL || m->buf == NULL || input == NULL || output == NULL || batch == 0) return ECNN_E_ARG;
-    if (first_op > end_op || end_op > m->num_ops || (flags & ~(uint32_t)(ECNN_RUN_REFERENCE | ECNN_RUN_FINITE_INPUT)) != 0)
+    if (first_op > end_op || end_op > m->num_ops ||
+        (flags & ~(uint32_t)(ECNN_RUN_REFERENCE | ECNN_RUN_FINITE_INPUT)) != 0)
         return ECNN_E_ARG;
     if (parallel != NULL && (parallel->threads == 0 || (parallel->threads > 1 && parallel->parallel_for == NULL)))
         return ECNN_E_ARG;

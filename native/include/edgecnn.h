@@ -344,8 +344,8 @@ ecnn_status ecnn_run_ops_parallel(const ecnn_model *model, uint32_t batch, uint3
  * Host builds with POSIX threads (Linux, macOS, ... compiled with GCC or clang) have a small
  * pool of threads - 1 worker threads plus the calling thread, living in memory the caller
  * provides: no allocation, ever. Its workers poll for about 50 microseconds after each batch of
- * tiles (the next op's tiles follow at once; a worker on the calling thread's CPU yields it
- * between polls), then sleep (a futex on Linux, a condition variable elsewhere). Other builds
+ * tiles (the next op's tiles follow at once; on Linux their affinity leaves out the calling
+ * thread's CPU, and a worker that still finds itself there yields it between polls), then sleep (a futex on Linux, a condition variable elsewhere). Other builds
  * (bare metal, firmware; or -DECNN_NO_THREADS) keep these functions, which then report
  * ECNN_E_UNSUPPORTED: a firmware plugs its own parallel-for into ecnn_parallel instead. */
 

@@ -73,9 +73,8 @@ typedef struct {
     uint32_t started; /* workers running */
     uint32_t stop;    /* 1: workers return */
     uint32_t busy;    /* 1 while a parallel-for runs (a second caller then runs its items alone) */
-    int caller_cpu;   /* the CPU the caller of the running parallel-for last ran on, or -1 */
+    int caller_cpu;   /* the CPU the caller of the last parallel-for ran on, or -1 */
 #ifdef POOL_STEER
-    int workers_off;   /* the CPU the workers' affinity leaves out (the caller's), or -1 */
     cpu_set_t allowed; /* the CPUs of the thread that started the pool, which the workers inherit */
 #endif
     char pad0[LINE];
@@ -220,13 +219,12 @@ static void wake_workers(pool_t *p)
  * vCPU that its host has descheduled as preempted, not idle, and Linux then wakes a thread on
  * the waker's CPU: after a pause of 0.2 ms or more, every woken worker landed on the caller's
  * CPU (measured on a 2-vCPU guest), which it then shared. Set again only when the caller's CPU
- * changes; the process's own affinity is kept (only the caller's CPU is left out of it). A
+ * changes (caller_cpu holds the last one); the process's own affinity is kept (only the caller's CPU is left out of it). A
  * failure leaves the workers where they are: placement is a hint, never a result. */
 static void steer_workers(pool_t *p, int cpu)
 {
     cpu_set_t set = p->allowed;
     uint32_t i;
-    p->workers_off = cpu;
     if (cpu >= 0 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set)) CPU_CLR(cpu, &set);
     if (CPU_COUNT(&set) == 0) return; /* the caller's is the only CPU: nothing to steer to */
     for (i = 0; i < p->started; i++) pthread_setaffinity_np(p->workers[i], sizeof set, &set);
@@ -254,10 +252,10 @@ void ecnn_pool_parallel_for(void *pool, ecnn_task_fn task, void *context, size_t
     p->context = context;
     p->range = range;
     cpu = current_cpu();
-    __atomic_store_n(&p->caller_cpu, cpu, __ATOMIC_RELAXED);
 #ifdef POOL_STEER
-    if (cpu != p->workers_off) steer_workers(p, cpu);
+    if (cpu != __atomic_load_n(&p->caller_cpu, __ATOMIC_RELAXED)) steer_workers(p, cpu);
 #endif
+    __atomic_store_n(&p->caller_cpu, cpu, __ATOMIC_RELAXED);
     STORE(&p->finished, 0);
     STORE(&p->left, range); /* publishes the fields above */
     wake_workers(p);
@@ -317,7 +315,6 @@ ecnn_status ecnn_pool_init(ecnn_parallel *parallel, void *memory, size_t bytes, 
     p->caller_cpu = -1;
     p->threads = threads;
 #ifdef POOL_STEER
-    p->workers_off = -1;
     if (sched_getaffinity(0, sizeof p->allowed, &p->allowed) != 0) CPU_ZERO(&p->allowed); /* then no steering */
 #endif
 #ifndef POOL_FUTEX

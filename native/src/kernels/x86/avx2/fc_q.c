@@ -229,8 +229,9 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
 /* Batch 1 streams the weights once from memory, and one or two sequential streams cannot
  * keep enough reads in flight: W64_ROW panels (8 streams, 64 outputs) go side by side and
  * each stream is prefetched ECNN_PREFETCH bytes ahead (measured on Zen 3: a cold 5 MB read
- * runs at ~8 GB/s as one stream, ~17 GB/s as 8 prefetched streams). */
-#define W64_ROW 8u
+ * runs at ~8 GB/s as one stream, ~17 GB/s as 8 prefetched streams). A row is one block: its
+ * bias and scales come from the block's arrays, and the block loop steps a row at a time. */
+#define W64_ROW FC_Q_BLOCK
 static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, block_constants bc, uint32_t k,
                     __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
 {

@@ -32,6 +32,7 @@ static const conv_shape shapes[] = {
     {1, 7, 6, 12, 24, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 8: not packed */
     {1, 11, 3, 8, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* a last vector of 4 */
     {1, 5, 6, 16, 100, 1, 1, 1, 0, 0, 0, 1, 1}, /* two channel blocks, not whole rows */
+    {1, 5, 6, 50, 20, 1, 1, 1, 0, 0, 0, 1, 1},  /* k = 50, not whole 4-byte groups: conv_u8's tiles */
     {1, 9, 8, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1},   /* 3x3 over 4 channels: whole quads, padded */
     {1, 4, 4, 113, 70, 3, 3, 1, 1, 1, 1, 1, 1}, /* K = 1017, the hosted kernel's largest */
     {3, 5, 6, 48, 130, 3, 3, 1, 1, 0, 1, 1, 1}, /* three blocks, a last of 2 */

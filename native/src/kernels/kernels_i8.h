@@ -259,7 +259,8 @@ typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *ac
  *        of k->w_zero, k->w_scales (index 0 for all when !k->w_per_channel) and k->bias (0 when
  *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
  *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. w_int8_zero:
- *        1 when the weights are int8 and the zero points of the count channels all 0. */
+ *        1 when the weights are int8 and every zero point of the tensor 0
+ *        (ecnn_q_symmetric_int8_weights). */
 typedef struct {
     const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
     size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
@@ -319,16 +320,17 @@ typedef struct {
 #define ECNN_CONV_Q_U8_PIXELS 8u
 typedef void ecnn_conv_q_u8_kernel(void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
                                    uint32_t npix, const ecnn_conv_q_u8_block *blk);
-/* pw_u8: conv_u8 for a dense pointwise run (1x1, stride 1, no padding, group 1, k = C a
- *        multiple of 4, blk->rows 1): npix pixels whose k bytes are consecutive at x (pixel i's
+/* pw_u8: conv_u8 for a dense pointwise run (1x1, stride 1, no padding, group 1, k = C, blk->rows
+ *        1): npix pixels whose k bytes are consecutive at x (pixel i's
  *        at x + i * k) and whose outputs are consecutive rows of o channels at y (pixel i's
  *        channel l at y + i * o + l). No pointer lists: few channels a pixel (C = 8 or 16,
- *        O = 16 or 32) spend most of conv_u8's time on them. NULL: conv_u8. */
+ *        O = 16 or 32) spend most of conv_u8's time on them. */
 typedef void ecnn_conv_q_pw_u8_kernel(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o,
                                       const ecnn_conv_q_u8_block *blk);
 /* pack_u8: conv_u8's weights of `count` channels from oc of HWIO int8 weights (k terms of o
  *        channels) into wp ([k / 4][c16][4] bytes, 0 past k and past count), and terms[l] =
- *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets both or neither. */
+ *        c * sum_t w[t][oc + l] for l < c16 (int32, wrapping). A level sets conv_u8, pw_u8 and
+ *        pack_u8, or none of them. */
 typedef void ecnn_conv_q_pack_u8_kernel(int8_t *wp, int32_t *terms, const int8_t *w, uint32_t k, uint32_t o,
                                         uint32_t oc, uint32_t count, uint8_t c);
 /* small (hosted; convs of few terms a pixel: image CNNs' first layers, C = 1..3): the whole
@@ -371,6 +373,9 @@ ecnn_conv_q_dw_kernel ecnn_conv_q_dw_portable;
  * buffers hold a few pixels' terms and, hosted, the packed weights of a block of channels). */
 int ecnn_conv2d_q_hwio_fits(const ecnn_conv2d_args *p);
 int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_params *q, const ecnn_conv_q_ukernels *uk);
+/* Whether the weights are int8 with every zero point 0 (portable/conv_q.c): the byte paths'
+ * weights, which vpdpbusd takes as they are. */
+int ecnn_q_symmetric_int8_weights(const ecnn_qlinear_params *q);
 /* The depthwise part of ecnn_conv2d_q_hwio (src/kernels/portable/conv_q_dw.c): 1 when p is a
  * depthwise conv it takes (group == C == O, a window of at most ECNN_DW_Q_TAPS taps); the
  * tile's outputs through uk->dw (NULL: ecnn_conv_q_dw_portable). */

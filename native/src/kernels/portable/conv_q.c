@@ -85,8 +85,7 @@ static void dot_pixels(const ecnn_conv_q_ukernels *uk, int32_t *const *acc, cons
 #define U8_PIXELS ECNN_CONV_Q_U8_PIXELS
 #define U8_W_STACK (CONV_X_STACK * CONV_O_BLOCK) /* packed bytes of a block: k <= CONV_X_STACK */
 
-/* int8 weights with every zero point 0: the byte paths' weights */
-static int symmetric_int8_weights(const ecnn_qlinear_params *q)
+int ecnn_q_symmetric_int8_weights(const ecnn_qlinear_params *q)
 {
     uint32_t i;
     if (q->w_type != ECNN_Q_I8) return 0;
@@ -97,7 +96,7 @@ static int symmetric_int8_weights(const ecnn_qlinear_params *q)
 
 static int takes_u8_path(const ecnn_conv_q_ukernels *uk, const ecnn_qlinear_params *q)
 {
-    return uk->conv_u8 != NULL && uk->pack_u8 != NULL && symmetric_int8_weights(q);
+    return uk->conv_u8 != NULL && uk->pw_u8 != NULL && uk->pack_u8 != NULL && ecnn_q_symmetric_int8_weights(q);
 }
 
 /* Window rows that are not whole 4-byte groups (kw * C % 4): the byte path would gather every
@@ -113,7 +112,8 @@ int ecnn_conv2d_q_small_fits(const ecnn_conv2d_args *p, const ecnn_qlinear_param
 {
     return uk->small != NULL && p->group == 1 && p->dilation_w == 1 &&
            (p->kw * p->c % 4 != 0 || (uk->conv_u8 == NULL && p->o <= SMALL_WHOLE_ROWS_O)) &&
-           (uint64_t)p->kh * (((uint64_t)p->kw * p->c + 3) / 4) <= ECNN_CONV_Q_SMALL_QUADS && symmetric_int8_weights(q);
+           (uint64_t)p->kh * (((uint64_t)p->kw * p->c + 3) / 4) <= ECNN_CONV_Q_SMALL_QUADS &&
+           ecnn_q_symmetric_int8_weights(q);
 }
 
 static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile,
@@ -131,7 +131,6 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
     const size_t in_place_stride = (size_t)p->dilation_h * p->w * p->c, gathered_stride = (size_t)p->kw * cg;
     const uint8_t *xb = (const uint8_t *)x;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, g, oc;
-    size_t px;
     int8_t wp[U8_W_STACK];
     int32_t terms[CONV_O_BLOCK], bias[CONV_O_BLOCK];
     float scales[CONV_O_BLOCK];
@@ -154,18 +153,9 @@ static void conv2d_q_u8(void *y, const void *x, const void *w, const int32_t *b,
             blk.count = count;
             uk->pack_u8(wp, terms, (const int8_t *)w, k, p->o, oc, count, c);
             ecnn_q_block_constants(bias, scales, c != 0 ? terms : NULL, b, oc, c16, p->o, q);
-            if (dense && uk->pw_u8 != NULL && k % 4 == 0)
+            if (dense) /* pixel i of the tile reads input row i and writes output row i */
                 uk->pw_u8((uint8_t *)y + (size_t)tile->m0 * p->ow * p->o + oc, xb + (size_t)tile->m0 * p->ow * p->c,
                           (size_t)(tile->m1 - tile->m0) * p->ow, p->o, &blk);
-            else if (dense) /* pixel i of the tile reads input row i and writes output row i */
-                for (px = (size_t)tile->m0 * p->ow; px < (size_t)tile->m1 * p->ow; px++) {
-                    xs[pending] = xb + px * p->c;
-                    firsts[pending++] = px * p->o + oc;
-                    if (pending == U8_PIXELS) {
-                        uk->conv_u8(y, firsts, xs, xstrides, pending, &blk);
-                        pending = 0;
-                    }
-                }
             else
                 ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
                 {

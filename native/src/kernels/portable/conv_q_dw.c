@@ -121,6 +121,7 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
     k.w_step = p->o;
     k.w_per_channel = q->w_count != 1;
     k.taps = taps;
+    k.w_int8_zero = ecnn_q_symmetric_int8_weights(q);
     for (s0 = tile->o0; s0 < tile->o1; s0 += DW_SLICE) {
         size_t first = 0; /* the listed pixels' first output */
         k.count = tile->o1 - s0 < DW_SLICE ? tile->o1 - s0 : DW_SLICE;
@@ -128,8 +129,6 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
         k.w_zero = q->w_zero_points + (k.w_per_channel ? s0 : 0);
         k.w_scales = q->w_scales + (k.w_per_channel ? s0 : 0);
         k.bias = b ? b + s0 : NULL;
-        k.w_int8_zero = q->w_type == ECNN_Q_I8;
-        for (m = 0; m < (k.w_per_channel ? k.count : 1) && k.w_int8_zero; m++) k.w_int8_zero = k.w_zero[m] == 0;
         npix = 0;
         for (m = tile->m0; m < tile->m1; m++) {
             const uint32_t s = m / p->oh, oy = m % p->oh;

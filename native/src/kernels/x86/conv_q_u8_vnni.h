@@ -222,9 +222,9 @@ void CQ_CONV(void *y, const size_t *firsts, const uint8_t *const *xs, const size
  * outputs are whole rows of the block (o == count == nv * CQ_LANES), so a group's np x nv
  * vectors of codes are consecutive bytes, stored 4 vectors at a time (np * nv a multiple of 4). */
 static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups, size_t o,
-                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t np, const uint32_t nv,
-                                    const int packed)
+                                    const ecnn_conv_q_u8_block *blk, uint32_t v0, const uint32_t nv, const int packed)
 {
+    const uint32_t np = cq_most_pixels(nv); /* a constant: nv is one */
     const size_t k = blk->k, row = (size_t)(blk->count + 15) / 16 * 16 * 4, n = np * k;
     const int flips = blk->q->x_type != ECNN_Q_U8;
     const CQ_VEC fl = CQ_SET1_EPI8((char)0x80);
@@ -289,27 +289,27 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
 
 typedef void cq_pw_fn(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,
                       uint32_t v0);
-#define CQ_PW_FN(NP, NV, PACKED, NAME)                                                                                 \
+#define CQ_PW_FN(NV, PACKED, NAME)                                                                                     \
     static NOINLINE void NAME(uint8_t *y, const uint8_t *x, size_t groups, size_t o, const ecnn_conv_q_u8_block *blk,  \
                               uint32_t v0)                                                                             \
     {                                                                                                                  \
-        cq_pw_run(y, x, groups, o, blk, v0, NP, NV, PACKED);                                                           \
+        cq_pw_run(y, x, groups, o, blk, v0, NV, PACKED);                                                               \
     }
-/* [nv - 1][packed], np = cq_most_pixels(nv) */
-CQ_PW_FN(CQ_PIXELS, 1, 0, cq_pw_1)
-CQ_PW_FN(CQ_PIXELS, 1, 1, cq_pw_1_packed)
+/* [nv - 1][packed] */
+CQ_PW_FN(1, 0, cq_pw_1)
+CQ_PW_FN(1, 1, cq_pw_1_packed)
 #if CQ_TILE_V == 4 && CQ_ACC == 16
-CQ_PW_FN(CQ_PIXELS, 2, 0, cq_pw_2)
-CQ_PW_FN(CQ_PIXELS, 2, 1, cq_pw_2_packed)
-CQ_PW_FN(CQ_WIDE_PIXELS, 3, 0, cq_pw_3)
-CQ_PW_FN(CQ_WIDE_PIXELS, 3, 1, cq_pw_3_packed)
-CQ_PW_FN(CQ_WIDE_PIXELS, 4, 0, cq_pw_4)
-CQ_PW_FN(CQ_WIDE_PIXELS, 4, 1, cq_pw_4_packed)
+CQ_PW_FN(2, 0, cq_pw_2)
+CQ_PW_FN(2, 1, cq_pw_2_packed)
+CQ_PW_FN(3, 0, cq_pw_3)
+CQ_PW_FN(3, 1, cq_pw_3_packed)
+CQ_PW_FN(4, 0, cq_pw_4)
+CQ_PW_FN(4, 1, cq_pw_4_packed)
 static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {
     {cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}, {cq_pw_3, cq_pw_3_packed}, {cq_pw_4, cq_pw_4_packed}};
 #else
-CQ_PW_FN(CQ_WIDE_PIXELS, 2, 0, cq_pw_2)
-CQ_PW_FN(CQ_WIDE_PIXELS, 2, 1, cq_pw_2_packed)
+CQ_PW_FN(2, 0, cq_pw_2)
+CQ_PW_FN(2, 1, cq_pw_2_packed)
 static cq_pw_fn *const cq_pw_runs[CQ_TILE_V][2] = {{cq_pw_1, cq_pw_1_packed}, {cq_pw_2, cq_pw_2_packed}};
 #endif
 
@@ -339,24 +339,23 @@ void CQ_PW(uint8_t *y, const uint8_t *x, size_t npix, uint32_t o, const ecnn_con
 {
     const uint32_t vectors = (blk->count + CQ_LANES - 1) / CQ_LANES, whole = blk->count / CQ_LANES;
     const int packed = o == blk->count && whole == vectors && whole <= CQ_TILE_V;
+    /* the runs read whole 4-byte groups of k, up to a level's stack copy */
+    const uint32_t runs = blk->k % 4 == 0 && blk->k <= (packed ? CQ_PW_MAX_K : CQ_PW_UNPACKED_K) ? whole : 0;
     uint32_t v0, nv;
-    if (blk->k > (packed ? CQ_PW_MAX_K : CQ_PW_UNPACKED_K)) { /* all through conv_u8's tiles */
-        for (v0 = 0; v0 < vectors; v0 += nv) {
-            nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
-            cq_pw_listed(y, x, 0, npix, o, blk, v0, nv);
-        }
-        return;
-    }
-    /* the whole vectors as runs of pixel groups; their last pixels and a last vector of fewer
-     * channels through conv_u8's tiles */
-    for (v0 = 0; v0 < whole; v0 += nv) {
-        size_t done;
-        nv = whole - v0 < CQ_TILE_V ? whole - v0 : CQ_TILE_V;
-        done = npix / cq_most_pixels(nv) * cq_most_pixels(nv);
-        cq_pw_runs[nv - 1][packed](y, x, done / cq_most_pixels(nv), o, blk, v0);
+    /* the whole vectors as runs of pixel groups, their last pixels through conv_u8's tiles */
+    for (v0 = 0; v0 < runs; v0 += nv) {
+        size_t groups, done;
+        nv = runs - v0 < CQ_TILE_V ? runs - v0 : CQ_TILE_V;
+        groups = npix / cq_most_pixels(nv);
+        done = groups * cq_most_pixels(nv); /* the pixels the runs cover */
+        cq_pw_runs[nv - 1][packed](y, x, groups, o, blk, v0);
         cq_pw_listed(y, x, done, npix - done, o, blk, v0, nv);
     }
-    if (whole < vectors) cq_pw_listed(y, x, 0, npix, o, blk, whole, 1);
+    /* the other vectors (all of them when there are no runs) through conv_u8's tiles */
+    for (v0 = runs; v0 < vectors; v0 += nv) {
+        nv = vectors - v0 < CQ_TILE_V ? vectors - v0 : CQ_TILE_V;
+        cq_pw_listed(y, x, 0, npix, o, blk, v0, nv);
+    }
 }
 
 /* 16 channels x 4 k at a time: the 4 rows' 16 bytes interleaved by two rounds of unpacks into

@@ -3,8 +3,9 @@
  * bit for bit, whole and in random tiles: channel counts that fill the SIMD groups (8, 16, 32,
  * 64 wide) and leave 1..15 over, 3x3 / 5x5 (and 1x1, 7x7, 3x5, dilation 2), stride 1 and 2,
  * padding, int8 and uint8 codes, per-channel weight zero points and scales, fused Relu, and rows
- * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes, and
- * more channels than the driver's slice. */
+ * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes,
+ * more channels than the driver's slice, and rows of 8, 16 and 32 channels that the VNNI levels
+ * run as flat bytes. */
 #include "test_kernels.h"
 
 #if defined(ECNN_CONV_Q_HOSTED)
@@ -70,6 +71,25 @@ static void random_dw(ecnn_conv2d_args *p, uint32_t trial)
     p->ow = (p->w + p->pad_left + pad_right - span_w) / p->stride_w + 1;
 }
 
+#define DW_RANDOM_TRIALS 210u
+#define DW_FLAT_TRIALS 24u
+
+/* The flat-row trials, after the random ones: 8, 16 or 32 channels, 3x3 or 5x5, stride 1, "same"
+ * padding and rows of 40 pixels, so that the VNNI levels' stride-1 runs treat whole rows as flat
+ * bytes (their weights: int8 without zero points, set by flat_q). */
+static void flat_dw(ecnn_conv2d_args *p, uint32_t trial)
+{
+    static const uint32_t channels[] = {8, 16, 32};
+    const uint32_t t = trial - DW_RANDOM_TRIALS;
+    memset(p, 0, sizeof *p);
+    p->group = p->c = p->o = channels[t % 3];
+    p->kh = p->kw = t / 3 % 2 ? 5 : 3;
+    p->stride_h = p->stride_w = p->dilation_h = p->dilation_w = 1;
+    p->pad_top = p->pad_left = p->kh / 2;
+    p->h = p->oh = (uint32_t)irand((int32_t)p->kh, 13);
+    p->w = p->ow = 40;
+}
+
 /* Random quantization: codes int8 or uint8, zero points anywhere in range (weight zero points
  * all 0 in a quarter of the trials), weight zero points and scales per channel or per tensor,
  * Relu or not. */
@@ -130,15 +150,22 @@ void test_conv_q_depthwise(void)
     static float w_scales[DW_C_MAX];
     static int32_t w_zero[DW_C_MAX];
     uint32_t trial, i;
-    for (trial = 0; trial < 210; trial++) {
+    for (trial = 0; trial < DW_RANDOM_TRIALS + DW_FLAT_TRIALS; trial++) {
         const uint32_t n = 1 + trial % 2;
         ecnn_conv2d_args p;
         ecnn_qlinear_params q;
         ecnn_conv_q_ukernels uk = ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk;
         const int32_t *bias = trial % 4 == 3 ? NULL : b;
         size_t nx, ny;
-        random_dw(&p, trial);
+        if (trial < DW_RANDOM_TRIALS)
+            random_dw(&p, trial);
+        else
+            flat_dw(&p, trial);
         random_q(&q, w_scales, w_zero, p.o, trial);
+        if (trial >= DW_RANDOM_TRIALS) { /* int8 weights without zero points: the VNNI quad kernel's */
+            q.w_type = ECNN_Q_I8;
+            for (i = 0; i < p.o; i++) w_zero[i] = 0;
+        }
         nx = (size_t)n * p.h * p.w * p.c;
         ny = (size_t)n * p.oh * p.ow * p.o;
         for (i = 0; i < nx; i++)

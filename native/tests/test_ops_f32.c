@@ -65,31 +65,59 @@ static void test_transpose_kernel(void)
     }
 }
 
+/* Pads of rank 1..4 with random dims (0 included) and pads, the trailing axes often unpadded
+ * (the kernel moves them as one block), nothing padded at all now and then; float values -1.5
+ * (a byte pattern) and 0 (a memset), int8 codes -7 and 0. */
 static void test_pad_kernel(void)
 {
-    static const uint32_t xdims[3] = {2, 1, 3}, before[3] = {1, 0, 2}, after[3] = {0, 2, 1};
-    float x[2 * 6], y[2 * 3 * 3 * 6];
-    uint8_t xb[2 * 6], yb[2 * 3 * 3 * 6];
-    uint32_t ydims[3], idx[3] = {0, 0, 0}, s, k;
-    const float value = -1.5f;
-    for (k = 0; k < 12; k++) {
-        x[k] = orand();
-        xb[k] = (uint8_t)(200 + k);
-    }
-    for (k = 0; k < 3; k++) ydims[k] = xdims[k] + before[k] + after[k];
-    ecnn_pad_ref(y, x, 2, 4, 3, xdims, before, after, mb_f32_bits(value));
-    ecnn_pad_ref(yb, xb, 2, 1, 3, xdims, before, after, (uint32_t)(int32_t)-7); /* an i8 code */
-    for (s = 0; s < 2; s++) {
-        do {
-            uint32_t xi[3], inside = 1;
-            for (k = 0; k < 3; k++) {
-                inside &= idx[k] >= before[k] && idx[k] < before[k] + xdims[k];
-                xi[k] = idx[k] - before[k];
-            }
-            CHECK(y[s * 54 + offset_of(idx, ydims, 3)] == (inside ? x[s * 6 + offset_of(xi, xdims, 3)] : value));
-            CHECK(yb[s * 54 + offset_of(idx, ydims, 3)] ==
-                  (inside ? xb[s * 6 + offset_of(xi, xdims, 3)] : (uint8_t)-7));
-        } while (next_index(idx, ydims, 3));
+    enum {
+        CASES = 200,
+        N = 2,
+        MAXD = 4,
+        MAXP = 2,
+        MAXY = (MAXD + 2 * MAXP) * (MAXD + 2 * MAXP) * (MAXD + 2 * MAXP) * (MAXD + 2 * MAXP)
+    };
+    static float x[N * MAXD * MAXD * MAXD * MAXD], y[N * MAXY + 1]; /* + 1: the guard after y */
+    static uint8_t xb[N * MAXD * MAXD * MAXD * MAXD], yb[N * MAXY + 1];
+    uint32_t c;
+    for (c = 0; c < CASES; c++) {
+        uint32_t xdims[4], before[4], after[4], ydims[4], idx[4] = {0, 0, 0, 0}, rank = 1 + c % 4, k, s;
+        uint32_t padded_from = (c / 4) % (rank + 1); /* axes >= this one are not padded */
+        size_t xs = 1, ys = 1, i;
+        const float value = c % 3 == 0 ? 0.0f : -1.5f;
+        const int32_t code = c % 3 == 0 ? 0 : -7;
+        for (k = 0; k < rank; k++) {
+            xdims[k] = (uint32_t)((orand() + 1.0f) * 2.5f) % (MAXD + 1); /* 0..4, mostly 1..4 */
+            if (xdims[k] == 0 && c % 7 != 0) xdims[k] = 1;
+            before[k] = k < padded_from ? (uint32_t)((orand() + 1.0f) * 1.5f) % (MAXP + 1) : 0;
+            after[k] = k < padded_from ? (uint32_t)((orand() + 1.0f) * 1.5f) % (MAXP + 1) : 0;
+            ydims[k] = xdims[k] + before[k] + after[k];
+            xs *= xdims[k];
+            ys *= ydims[k];
+        }
+        for (i = 0; i < N * xs; i++) {
+            x[i] = orand();
+            xb[i] = (uint8_t)(100 + i);
+        }
+        memset(y, 0x55, sizeof y);
+        memset(yb, 0x55, sizeof yb);
+        ecnn_pad_ref(y, x, N, 4, rank, xdims, before, after, mb_f32_bits(value));
+        ecnn_pad_ref(yb, xb, N, 1, rank, xdims, before, after, (uint32_t)code);
+        if (ys == 0) continue;
+        for (s = 0; s < N; s++) {
+            do {
+                uint32_t xi[4], inside = 1;
+                for (k = 0; k < rank; k++) {
+                    inside &= idx[k] >= before[k] && idx[k] < before[k] + xdims[k];
+                    xi[k] = idx[k] - before[k];
+                }
+                CHECK(y[s * ys + offset_of(idx, ydims, rank)] ==
+                      (inside ? x[s * xs + offset_of(xi, xdims, rank)] : value));
+                CHECK(yb[s * ys + offset_of(idx, ydims, rank)] ==
+                      (inside ? xb[s * xs + offset_of(xi, xdims, rank)] : (uint8_t)code));
+            } while (next_index(idx, ydims, rank));
+        }
+        CHECK(((const uint8_t *)y)[N * ys * 4] == 0x55 && yb[N * ys] == 0x55); /* nothing written past y */
     }
 }
 

@@ -58,44 +58,66 @@ void ecnn_transpose_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint
     }
 }
 
+/* Fills `count` elements of esize bytes at y with `value` (the element's little-endian bytes). */
+static void fill_elements(uint8_t *y, size_t count, uint32_t esize, const uint8_t *value)
+{
+    const size_t bytes = count * esize;
+    size_t done;
+    if (esize == 1 || (value[1] == value[0] && value[2] == value[0] && value[3] == value[0])) {
+        memset(y, value[0], bytes); /* a zero pad, the common case */
+        return;
+    }
+    if (bytes == 0) return;
+    memcpy(y, value, esize);
+    for (done = esize; done < bytes; done *= 2) memcpy(y + done, y, done < bytes - done ? done : bytes - done);
+}
+
+/* y is written once, front to back: the axes after the last padded one move as one block, so
+ * a row of y (along that axis) is a fill, one copy of an x row and a fill, or wholly padding. */
 void ecnn_pad_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t rank, const uint32_t *xdims,
                   const uint32_t *before, const uint32_t *after, uint32_t value_bits)
 {
-    size_t ystride[ECNN_MAX_RANK], y_per_sample = 1, x_per_sample = 1, rows = 1, i;
-    uint32_t ydims[ECNN_MAX_RANK], idx[ECNN_MAX_RANK], s, k;
+    uint32_t ydims[ECNN_MAX_RANK], idx[ECNN_MAX_RANK], last = rank, k;
+    size_t block = esize, x_elements = 1, rows = 1, r;
     uint8_t value[4];
     uint8_t *yb = (uint8_t *)y;
     const uint8_t *xb = (const uint8_t *)x;
-    value[0] = (uint8_t)value_bits; /* little-endian bytes of the pad element */
+    value[0] = (uint8_t)value_bits;
     value[1] = (uint8_t)(value_bits >> 8);
     value[2] = (uint8_t)(value_bits >> 16);
     value[3] = (uint8_t)(value_bits >> 24);
-    for (k = 0; k < rank; k++) ydims[k] = xdims[k] + before[k] + after[k];
-    for (k = rank; k-- > 0;) {
-        ystride[k] = y_per_sample;
-        y_per_sample *= ydims[k];
-        x_per_sample *= xdims[k];
+    for (k = 0; k < rank; k++) {
+        ydims[k] = xdims[k] + before[k] + after[k];
+        x_elements *= xdims[k];
+        if (before[k] != 0 || after[k] != 0) last = k;
     }
-    for (k = 0; k + 1 < rank; k++) rows *= xdims[k];
-    for (i = 0; i < (size_t)n * y_per_sample; i++) copy_elem(yb + i * esize, value, esize);
-    if (rank == 0) {
-        memcpy(y, x, (size_t)n * esize);
+    if (last == rank) { /* nothing padded (rank 0 included) */
+        memcpy(y, x, (size_t)n * x_elements * esize);
         return;
     }
-    for (s = 0; s < n; s++) {
-        uint8_t *ys = yb + (size_t)s * y_per_sample * esize;
-        const uint8_t *xs = xb + (size_t)s * x_per_sample * esize;
-        const size_t row_bytes = (size_t)xdims[rank - 1] * esize;
-        for (k = 0; k < rank; k++) idx[k] = 0;
-        /* one contiguous row of x (its last axis) at a time */
-        for (i = 0; i < rows; i++) {
-            size_t yoff = before[rank - 1];
-            for (k = 0; k + 1 < rank; k++) yoff += (size_t)(idx[k] + before[k]) * ystride[k];
-            memcpy(ys + yoff * esize, xs + i * row_bytes, row_bytes);
-            for (k = rank - 1; k-- > 0;) {
-                if (++idx[k] < xdims[k]) break;
-                idx[k] = 0;
-            }
+    for (k = last + 1; k < rank; k++) block *= xdims[k];
+    for (k = 0; k < last; k++) rows *= ydims[k];
+    rows *= n; /* the samples are one more outer axis, never padded */
+    for (k = 0; k < last; k++) idx[k] = 0;
+    for (r = 0; r < rows; r++) {
+        int inside = 1;
+        for (k = 0; k < last; k++) inside &= idx[k] >= before[k] && idx[k] < before[k] + xdims[k];
+        if (inside) {
+            const size_t x_row = (size_t)xdims[last] * block;
+            fill_elements(yb, before[last] * block / esize, esize, value);
+            yb += (size_t)before[last] * block;
+            memcpy(yb, xb, x_row);
+            yb += x_row;
+            xb += x_row;
+            fill_elements(yb, after[last] * block / esize, esize, value);
+            yb += (size_t)after[last] * block;
+        } else {
+            fill_elements(yb, (size_t)ydims[last] * block / esize, esize, value);
+            yb += (size_t)ydims[last] * block;
+        }
+        for (k = last; k-- > 0;) {
+            if (++idx[k] < ydims[k]) break;
+            idx[k] = 0;
         }
     }
 }

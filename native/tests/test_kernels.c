@@ -119,11 +119,12 @@ int main(void)
         isa = &ecnn_isa_levels[level];
         fc_f32_kernel = ECNN_KERNEL(ecnn_fc_config, f32, isa);
         fc_q_kernel = ECNN_KERNEL(ecnn_fc_config, q, isa);
-        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
+        printf("level %s: kernels %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s\n", name,
                ECNN_KERNEL(ecnn_fc_config, f32, isa)->name, ECNN_KERNEL(ecnn_fc_config, q, isa)->name,
                ECNN_KERNEL(ecnn_fc_config, g4, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_config, dw, isa)->name, ECNN_KERNEL(ecnn_conv2d_config, q, isa)->name,
-               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, max, isa)->name, ECNN_KERNEL(ecnn_pool2d_config, avg, isa)->name,
+               ECNN_KERNEL(ecnn_pool2d_config, avg_q, isa)->name,
                ECNN_KERNEL(ecnn_channel_arith_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->name,
                ECNN_KERNEL(ecnn_q_elementwise_config, quantize, isa)->name,

@@ -8,7 +8,7 @@
 /* ---- kernels per ISA level (core/isa.h) ---------------------------------------------------- */
 #if defined(ECNN_WITH_X86)
 ecnn_maxpool2d_kernel ecnn_maxpool2d_avx2;
-ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_avx2;
+ecnn_avgpool2d_f32_kernel ecnn_avgpool2d_f32_avx2, ecnn_avgpool2d_f32_avx512;
 ecnn_avgpool2d_q_kernel ecnn_avgpool2d_q_avx2, ecnn_avgpool2d_q_avx512;
 #endif
 
@@ -20,7 +20,7 @@ const ecnn_pool2d_kernels ecnn_pool2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_AVX2] = {.max = ECNN_IMPL(ecnn_maxpool2d_avx2),
                        .avg = ECNN_IMPL(ecnn_avgpool2d_f32_avx2),
                        .avg_q = ECNN_IMPL(ecnn_avgpool2d_q_avx2)},
-    [ECNN_ISA_AVX512] = {.avg_q = ECNN_IMPL(ecnn_avgpool2d_q_avx512)},
+    [ECNN_ISA_AVX512] = {.avg = ECNN_IMPL(ecnn_avgpool2d_f32_avx512), .avg_q = ECNN_IMPL(ecnn_avgpool2d_q_avx512)},
 #endif
 };
 

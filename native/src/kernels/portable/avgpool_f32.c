@@ -2,9 +2,8 @@
  * the reference's sums (the window positions inside x added in (ky, kx) order to a +0 start,
  * then one division by the count) kept in a block of accumulators over channels instead of in
  * y, with the padding taps skipped up front and the count taken per axis (the counted positions
- * form a rectangle), so the channel loops are plain enough for the compiler to vectorise. The
- * x86 AVX2 directory compiles this file again with its own flags (x86/avx2/avgpool_f32.c):
- * adds and one division, nothing the flags could round differently. */
+ * form a rectangle), so the channel loops are plain enough for the compiler to vectorise.
+ * x86/avgpool_f32.h does the same with the sums in vector registers. */
 #include "kernels/kernels.h"
 
 #ifndef ECNN_AVGPOOL2D_F32

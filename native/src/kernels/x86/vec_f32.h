@@ -14,6 +14,7 @@
 #define VF_SET1(v) _mm256_set1_ps(v)
 #define VF_BCAST(p) _mm256_broadcast_ss(p) /* *p in every lane */
 #define VF_LOADU(p) _mm256_loadu_ps(p)
+#define VF_STOREU(p, v) _mm256_storeu_ps(p, v)
 #define VF_ADD(a, b) _mm256_add_ps(a, b)
 #define VF_MUL(a, b) _mm256_mul_ps(a, b)
 #define VF_MAX(a, b) _mm256_max_ps(a, b)
@@ -26,6 +27,7 @@
 #define VF_SET1(v) _mm512_set1_ps(v)
 #define VF_BCAST(p) _mm512_set1_ps(*(p))
 #define VF_LOADU(p) _mm512_loadu_ps(p)
+#define VF_STOREU(p, v) _mm512_storeu_ps(p, v)
 #define VF_ADD(a, b) _mm512_add_ps(a, b)
 #define VF_MUL(a, b) _mm512_mul_ps(a, b)
 #define VF_MAX(a, b) _mm512_max_ps(a, b)

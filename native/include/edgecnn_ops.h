@@ -53,7 +53,8 @@ typedef enum {
     ECNN_ACT_SIGMOID = 4,      /**< 1 / (1 + exp(-x)) */
     ECNN_ACT_TANH = 5,         /**< tanh(x) */
     ECNN_ACT_HARD_SIGMOID = 6, /**< max(0, min(1, act_p0 * x + act_p1)) */
-    ECNN_ACT_HARD_SWISH = 7    /**< x * max(0, min(1, x / 6 + 0.5)) */
+    ECNN_ACT_HARD_SWISH = 7,   /**< x * max(0, min(1, x / 6 + 0.5)) */
+    ECNN_ACT_SWISH = 8         /**< x * sigmoid(x) (SiLU): the Sigmoid's value, then one multiply */
 } ecnn_activation;
 
 /** Functions of CHANNEL_ARITH (param `func`). */

@@ -46,7 +46,7 @@ static void random_act(ecnn_act_params *act, uint32_t code)
     if (code == ECNN_ACT_CLIP && next_u32() % 2) act->act_p0 = 0.0f, act->act_p1 = 6.0f; /* ReLU6: -0 stays -0 */
 }
 
-#define ACT_CODES 8u /* ECNN_ACT_NONE .. ECNN_ACT_HARD_SWISH */
+#define ACT_CODES 9u /* ECNN_ACT_NONE .. ECNN_ACT_SWISH */
 
 void test_activation_f32_kernels(void)
 {
@@ -70,17 +70,17 @@ void test_activation_f32_kernels(void)
     }
 }
 
-/* Sigmoid and Tanh on one float in 4099 of all 2^32 bit patterns (every exponent, both signs). */
+/* Sigmoid, Tanh and Swish on one float in 4099 of all 2^32 bit patterns (every exponent, both signs). */
 void test_activation_f32_sweep(void)
 {
     static float x[4096], y_ref_f[4096], y_fast_f[4096];
     ecnn_activation_f32_kernel *fast = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, isa)->fn;
-    const uint32_t codes[2] = {ECNN_ACT_SIGMOID, ECNN_ACT_TANH};
+    const uint32_t codes[3] = {ECNN_ACT_SIGMOID, ECNN_ACT_TANH, ECNN_ACT_SWISH};
     uint64_t bits = 0;
     uint32_t c, i, mismatches = 0;
     while (bits < 0x100000000ull) {
         for (i = 0; i < 4096 && bits < 0x100000000ull; i++, bits += 4099) x[i] = float_of_bits((uint32_t)bits);
-        for (c = 0; c < 2; c++) {
+        for (c = 0; c < 3; c++) {
             ecnn_act_params act;
             random_act(&act, codes[c]);
             ecnn_activation_f32_ref(y_ref_f, x, i, &act);

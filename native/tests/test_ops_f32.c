@@ -201,7 +201,7 @@ static void test_binary_and_new_activations(void)
         ecnn_binary_f32_ref(y2, a2, b2, 2, 6, 2, ECNN_ARITH_MUL, &act);
         for (i = 0; i < 12; i++) CHECK(y2[i] == a2[i] * b2[(i / 6) * 2 + i % 2]);
     }
-    for (code = ECNN_ACT_SIGMOID; code <= ECNN_ACT_HARD_SWISH; code++) {
+    for (code = ECNN_ACT_SIGMOID; code <= ECNN_ACT_SWISH; code++) {
         act.act = code;
         act.act_p0 = 0.25f;
         act.act_p1 = 0.5f;
@@ -213,7 +213,8 @@ static void test_binary_and_new_activations(void)
             case ECNN_ACT_SIGMOID: want = 1.0 / (1.0 + exp(-v)); break;
             case ECNN_ACT_TANH: want = tanh(v); break;
             case ECNN_ACT_HARD_SIGMOID: want = fmax(0.0, fmin(1.0, 0.25 * v + 0.5)); break;
-            default: want = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break; /* ECNN_ACT_HARD_SWISH */
+            case ECNN_ACT_HARD_SWISH: want = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break;
+            default: want = v / (1.0 + exp(-v)); break; /* ECNN_ACT_SWISH */
             }
             CHECK(fabs(y[i] - want) <= 1e-6 * (1.0 + fabs(want)));
         }

@@ -90,6 +90,78 @@ def test_keras_hard_sigmoid_and_hard_swish_patterns_become_one_activation(gated)
     ]
 
 
+@pytest.mark.parametrize("sigmoid_first", [False, True])
+def test_swish_pattern_becomes_one_activation(sigmoid_first):
+    # Keras' swish as tf2onnx writes it, x * sigmoid(x), either operand order of the Mul.
+    mul_inputs = ["s", "c"] if sigmoid_first else ["c", "s"]
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("Sigmoid", ["c"], ["s"]), node("Mul", mul_inputs, ["y"])]
+    _, report = check_float(make_model(nodes, (3, 5, 4), [("W", rand((4, 3, 1, 1), 1))]), rand((2, 3, 5, 4), 2) * 6)
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D+swish", "TRANSPOSE"]
+
+
+def test_swish_equals_onnxruntime_on_every_float_class():
+    # ACTIVATION(swish) is onnxruntime's Sigmoid, then its Mul: bit for bit with the graph as
+    # written, fast kernels and reference. onnxruntime's own optimiser fuses the pair into one
+    # kernel (QuickGelu) that differs by an ulp where MLAS's logistic gives 1 + 2^-23 (x near
+    # 17.48, 17.63, 17.99): within the float contract, so that comparison is to the ulp.
+    from edgecnn.runtime import Model
+
+    model = make_model([node("Sigmoid", ["x"], ["s"]), node("Mul", ["x", "s"], ["y"])], (64,))
+    x = _every_float_class()
+    blob, report = compile_model(model)
+    assert [r.op for r in report.layers] == ["ACTIVATION(swish)"]
+    native = Model.from_bytes(blob)
+    as_written, fused = run_onnxruntime(model, x, optimize=False), run_onnxruntime(model, x, optimize=True)
+    nan = np.isnan(as_written)
+    for reference in (False, True):
+        got = native.predict(x, reference=reference, check_finite=False)
+        assert np.array_equal(np.isnan(got), nan), "swish: NaN where onnxruntime has none, or the reverse"
+        differ = got.view(np.uint32)[~nan] != as_written.view(np.uint32)[~nan]
+        assert not differ.any(), f"reference={reference}: {int(differ.sum())} of {x.size} values differ"
+        ulps = np.abs(got.view(np.int32)[~nan].astype(np.int64) - fused.view(np.int32)[~nan])
+        assert ulps.max() <= 1, f"{int((ulps > 1).sum())} values more than an ulp from onnxruntime's fused kernel"
+
+
+def test_a_sigmoid_read_elsewhere_too_stays_a_sigmoid():
+    # The Sigmoid's output is also a graph output: nothing to fold.
+    nodes = [node("Sigmoid", ["x"], ["s"]), node("Mul", ["x", "s"], ["m"]), node("Add", ["m", "s"], ["y"])]
+    _, report = check_float(make_model(nodes, (8,)), rand((2, 8), 3) * 4)
+    assert [r.op for r in report.layers] == ["ACTIVATION(sigmoid)", "MUL", "ADD"]
+
+
+@pytest.mark.parametrize(
+    "op, attrs", [("Sigmoid", {}), ("Tanh", {}), ("LeakyRelu", {"alpha": 0.01}), ("HardSwish", {})]
+)
+def test_activations_fused_into_conv_and_gemm_equal_the_reference_at_any_thread_count(op, attrs):
+    # The op runs these after the kernel, over each tile's outputs (ecnn_act_after_rows): tiles of
+    # whole rows and tiles of some channels (40 outputs split at 16) give the reference's values.
+    from edgecnn.runtime import Model
+
+    nodes = [
+        node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]),
+        node(op, ["c"], ["a"], **attrs),
+        node("Flatten", ["a"], ["f"]),
+        node("Gemm", ["f", "G", "GB"], ["g"], transB=1),
+        node(op, ["g"], ["y"], **attrs),
+    ]
+    inits = [
+        ("W", rand((40, 3, 3, 3), 1)),
+        ("B", rand((40,), 2)),
+        ("G", rand((36, 40 * 6 * 5), 3)),
+        ("GB", rand((36,), 4)),
+    ]
+    model = make_model(nodes, (3, 6, 5), inits)
+    x = rand((4, 3, 6, 5), 5) * 3
+    _, report = check_float(model, x, reference=True)
+    fused = {"Sigmoid": "sigmoid", "Tanh": "tanh", "LeakyRelu": "leaky_relu", "HardSwish": "hard_swish"}[op]
+    assert [r.op for r in report.layers] == ["TRANSPOSE", f"CONV_2D+{fused}", f"FULLY_CONNECTED+{fused}"]
+    blob = compile_model(model)[0]
+    want = Model.from_bytes(blob, threads=1).predict(x, reference=True)
+    for threads in (1, 2, 3, 7):
+        got = Model.from_bytes(blob, threads=threads).predict(x)
+        assert np.array_equal(got, want), f"{op}, {threads} threads: differs from the reference"
+
+
 def batch_norm_inits(channels):
     """The scale s, bias b, mean m and (positive) variance v of a BatchNormalization."""
     s, b, m, v = (rand((channels,), seed) for seed in (2, 3, 4, 5))

@@ -1,5 +1,5 @@
 """Folds on the native graph: zero pads into convolutions, transposes into dense weights,
-Keras' hard sigmoid / hard swish into one activation, a float activation between a dequantize
+Keras' hard sigmoid, hard swish and swish into one activation, a float activation between a dequantize
 and a quantize into one int8 activation, activations, bias adds and per-channel scales into the
 op before them."""
 
@@ -170,6 +170,28 @@ def fold_hard_activations(tensors: list[NTensor], ops: list[NOp], output_tensor:
                 ops.remove(dead)
 
 
+def fold_swish(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
+    """x * sigmoid(x) (Swish / SiLU: Keras' swish, EfficientNet, YOLO; tf2onnx writes a Sigmoid
+    and a Mul) becomes one ACTIVATION(swish): the same two float operations per element, in one
+    pass over the tensor instead of two, and no tensor for the Sigmoid's output."""
+    for sig in list(ops):
+        if sig.op != "ACTIVATION" or sig.attrs["act"] != Act.SIGMOID:
+            continue
+        x, s = sig.inputs[0], sig.outputs[0]
+        mul = sole_reader(ops, s) if s != output_tensor else None
+        if (
+            mul is None
+            or mul.op != "MUL"
+            or sorted(mul.inputs) != sorted([x, s])
+            or mul.attrs["act"] != Act.NONE
+            or tensors[x].dtype != DType.F32
+            or tensors[x].dims != tensors[s].dims
+        ):
+            continue
+        ops[ops.index(mul)] = NOp("ACTIVATION", [x], list(mul.outputs), act_attrs(Act.SWISH), sig.names + mul.names)
+        ops.remove(sig)
+
+
 def fold_dequantized_activations(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
     """DEQUANTIZE -> float ACTIVATION -> QUANTIZE (how onnxruntime runs an activation it has no
     int8 kernel for) becomes one int8 ACTIVATION: its table applies the same float operations to
@@ -264,6 +286,7 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
     fold_pads(tensors, ops)
     fold_transposes(tensors, ops)
     fold_hard_activations(tensors, ops, output_tensor)
+    fold_swish(tensors, ops, output_tensor)
     fold_dequantized_activations(tensors, ops, output_tensor)
     fold_dequantized_max_pools(tensors, ops, output_tensor)
     changed = True

@@ -54,7 +54,8 @@ static inline float ecnn_apply_act(float v, const ecnn_act_params *a)
         const float t = v * (1.0f / 6.0f) + 0.5f;
         return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
     }
-    default: return v; /* ECNN_ACT_NONE */
+    case ECNN_ACT_SWISH: return v * ecnn_logistic_mlas(v); /* onnxruntime's Sigmoid, then its Mul */
+    default: return v;                                     /* ECNN_ACT_NONE */
     }
 }
 
@@ -68,7 +69,8 @@ static inline const char *ecnn_act_problem(const ecnn_act_params *a, int *unknow
     case ECNN_ACT_RELU:
     case ECNN_ACT_SIGMOID:
     case ECNN_ACT_TANH:
-    case ECNN_ACT_HARD_SWISH: return NULL;
+    case ECNN_ACT_HARD_SWISH:
+    case ECNN_ACT_SWISH: return NULL;
     case ECNN_ACT_LEAKY_RELU: return a->act_p0 - a->act_p0 == 0.0f ? NULL : "LeakyRelu alpha is not finite";
     case ECNN_ACT_CLIP: return a->act_p0 <= a->act_p1 ? NULL : "Clip min > max or NaN";
     case ECNN_ACT_HARD_SIGMOID:

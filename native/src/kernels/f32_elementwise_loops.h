@@ -64,6 +64,7 @@ FE_INLINE vq_f fe_act(vq_f v, uint32_t kind, const fe_act_consts *k)
     case ECNN_ACT_HARD_SIGMOID: return fe_clamp(VQF_ADD(VQF_MUL(k->p0, v), k->p1), 0.0f, 1.0f);
     case ECNN_ACT_HARD_SWISH:
         return VQF_MUL(v, fe_clamp(VQF_ADD(VQF_MUL(v, VQF_SET1(1.0f / 6.0f)), VQF_SET1(0.5f)), 0.0f, 1.0f));
+    case ECNN_ACT_SWISH: return VQF_MUL(v, fe_logistic(v));
     default: return v; /* ECNN_ACT_NONE */
     }
 }
@@ -92,6 +93,7 @@ void FE_NAME(activation_f32)(float *y, const float *x, size_t count, const ecnn_
     case ECNN_ACT_TANH: fe_activation_run(y, x, count, ECNN_ACT_TANH, &k); break;
     case ECNN_ACT_HARD_SIGMOID: fe_activation_run(y, x, count, ECNN_ACT_HARD_SIGMOID, &k); break;
     case ECNN_ACT_HARD_SWISH: fe_activation_run(y, x, count, ECNN_ACT_HARD_SWISH, &k); break;
+    case ECNN_ACT_SWISH: fe_activation_run(y, x, count, ECNN_ACT_SWISH, &k); break;
     default: ecnn_activation_f32_portable(y, x, count, act); break;
     }
 }

@@ -57,6 +57,28 @@ void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_ac
     for (i = 0; i < count; i++) yb[i] = table[xb[i] ^ to_index];
 }
 
+/* ops/configs.h */
+void ecnn_act_after_take(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after)
+{
+    after->fn = NULL;
+    if (r->reference || act->act == ECNN_ACT_NONE || act->act == ECNN_ACT_RELU || act->act == ECNN_ACT_CLIP) return;
+    after->fn = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, r->m->isa)->fn;
+    after->act = *act;
+    act->act = ECNN_ACT_NONE;
+    act->act_p0 = act->act_p1 = 0.0f;
+}
+
+void ecnn_act_after_rows(const ecnn_act_after *after, float *y, size_t row0, size_t row1, uint32_t row_len, uint32_t c0,
+                         uint32_t c1)
+{
+    size_t row;
+    if (c0 == 0 && c1 == row_len) {
+        after->fn(y + row0 * row_len, y + row0 * row_len, (row1 - row0) * row_len, &after->act);
+        return;
+    }
+    for (row = row0; row < row1; row++) after->fn(y + row * row_len + c0, y + row * row_len + c0, c1 - c0, &after->act);
+}
+
 /* Element ranges of one activation (in place: each range reads only its own elements). */
 typedef struct {
     const ecnn_act_params *a;
@@ -97,9 +119,10 @@ const char *ecnn_eval_activation(const ecnn_run_ctx *r, const ecnn_op_rec *op)
         ecnn_qtensor_from(r->m, &y, &j.qy);
     }
     if (r->run) { /* int8: a lookup per element after a table of 256 values per range; float: Sigmoid, Tanh divide */
-        const uint64_t per = j.quantized                                                 ? ECNN_WORK_MOVE
-                             : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH ? ECNN_WORK_LIBM
-                                                                                         : ECNN_WORK_ARITH;
+        const uint64_t per = j.quantized ? ECNN_WORK_MOVE
+                             : j.a->act == ECNN_ACT_SIGMOID || j.a->act == ECNN_ACT_TANH || j.a->act == ECNN_ACT_SWISH
+                                 ? ECNN_WORK_LIBM
+                                 : ECNN_WORK_ARITH;
         ecnn_run_span(r, act_elements, &j, count, 64, (uint64_t)count * per, j.quantized ? 256u * ECNN_WORK_LIBM : 0);
     }
     if (j.quantized) return r->reference ? "activation_q_ref" : "activation_q_table";

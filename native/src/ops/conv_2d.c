@@ -153,6 +153,7 @@ typedef struct {
     ecnn_pass_io io;                  /* this pass's x, y and samples */
     const void *w, *b;
     ecnn_conv2d_args p;
+    ecnn_act_after after; /* float: the activation the op applies after the kernel */
     ecnn_qlinear_params q;
 } conv_job;
 
@@ -160,9 +161,12 @@ static void conv_tile(const void *ctx, const ecnn_tile *t)
 {
     const conv_job *j = (const conv_job *)ctx;
     const ecnn_pass_io *io = &j->io;
-    if (j->f32)
+    if (j->f32) {
         j->f32->fn((float *)io->y, (const float *)io->x, (const float *)j->w, (const float *)j->b, io->n, t, &j->p);
-    else if (j->q_fast)
+        if (j->after.fn)
+            ecnn_act_after_rows(&j->after, (float *)io->y, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
+                                t->o0, t->o1);
+    } else if (j->q_fast)
         ecnn_conv2d_q_hwio(io->y, io->x, j->w, (const int32_t *)j->b, io->n, t, &j->p, &j->q, &j->q_fast->uk);
     else
         ecnn_conv2d_q_ref(io->y, io->x, j->w, (const int32_t *)j->b, io->n, t, &j->p, &j->q);
@@ -202,6 +206,7 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
         name = j.f32->name;
+        ecnn_act_after_take(r, &j.p.act, &j.after);
     }
     /* Rows (n, oh) first; channels too when group 1 or depthwise (a grouped conv's blocks stay
      * whole). */

@@ -40,12 +40,16 @@ typedef struct {
     const float *w, *b;
     uint32_t k_slice;
     ecnn_conv2d_args p;
+    ecnn_act_after after; /* the activation the op applies after the kernel */
 } sliced_job;
 
 static void sliced_tile(const void *ctx, const ecnn_tile *t)
 {
     const sliced_job *j = (const sliced_job *)ctx;
     j->k->fn((float *)j->io.y, (const float *)j->io.x, j->w, j->b, j->io.n, t, &j->p, j->k_slice);
+    if (j->after.fn)
+        ecnn_act_after_rows(&j->after, (float *)j->io.y, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
+                            t->o0, t->o1);
 }
 
 const char *ecnn_eval_conv_2d_sliced(const ecnn_run_ctx *r, const ecnn_op_rec *op)
@@ -60,6 +64,7 @@ const char *ecnn_eval_conv_2d_sliced(const ecnn_run_ctx *r, const ecnn_op_rec *o
     ecnn_conv2d_args_of(op, &x, &w, &y, &j.p);
     j.k = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference ? ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, r->m->isa)
                                                              : ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, r->m->isa);
+    ecnn_act_after_take(r, &j.p.act, &j.after);
     /* As CONV_2D: rows (n, oh) first, channels too when group 1 (a grouped conv's blocks stay whole). */
     ecnn_run_conv_passes(r, &j.io, &j.p, x.size, y.size, j.p.group == 1 ? ECNN_TILE_O_CONV : j.p.o, 0, sliced_tile, &j);
     return j.k->name;

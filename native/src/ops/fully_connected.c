@@ -123,19 +123,23 @@ typedef struct {
     const void *x, *w, *b;
     uint32_t n, k, o, layout;
     const ecnn_act_params *act;
+    ecnn_act_params f32_act; /* float: the kernel's part of *act */
+    ecnn_act_after after;    /* float: the activation the op applies after the kernel */
     ecnn_qlinear_params q;
 } fc_job;
 
 static void fc_tile(const void *ctx, const ecnn_tile *t)
 {
     const fc_job *j = (const fc_job *)ctx;
-    if (j->f32)
-        j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o, t,
-                   j->act);
-    else if (j->f32_ref)
-        j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
-                       t, j->act, j->layout);
-    else if (j->q_fast)
+    if (j->f32 || j->f32_ref) {
+        if (j->f32)
+            j->f32->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k, j->o,
+                       t, &j->f32_act);
+        else
+            j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k,
+                           j->o, t, &j->f32_act, j->layout);
+        if (j->after.fn) ecnn_act_after_rows(&j->after, (float *)j->y, t->m0, t->m1, j->o, t->o0, t->o1);
+    } else if (j->q_fast)
         j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
     else
         ecnn_fully_connected_q_ref(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
@@ -181,6 +185,8 @@ const char *ecnn_eval_fully_connected(const ecnn_run_ctx *r, const ecnn_op_rec *
         j.f32_ref = ECNN_KERNEL(ecnn_fc_config, ref, r->m->isa);
         name = j.f32_ref->name;
     }
+    j.f32_act = *j.act;
+    if (j.f32 || j.f32_ref) ecnn_act_after_take(r, &j.f32_act, &j.after);
     if (r->run) { /* outputs first (each thread streams its share of the weights), then samples */
         ecnn_grid grid;
         ecnn_grid_plan(&grid, r, j.n, j.o, ECNN_TILE_O_FC, (uint64_t)j.n * j.o * j.k, 0, 1);

@@ -23,6 +23,6 @@ void ecnn_activation_f32_portable(float *y, const float *x, size_t count, const 
     case ECNN_ACT_RELU: ACT_LOOP(v > 0.0f ? v : 0.0f) break;
     case ECNN_ACT_LEAKY_RELU: ACT_LOOP(v < 0.0f ? p0 * v : v) break;
     case ECNN_ACT_CLIP: ACT_LOOP(v < p0 ? p0 : (v > p1 ? p1 : v)) break;
-    default: ecnn_activation_f32_ref(y, x, count, act); break; /* Sigmoid, Tanh, hard sigmoid / swish */
+    default: ecnn_activation_f32_ref(y, x, count, act); break; /* Sigmoid, Tanh, Swish, hard sigmoid / swish */
     }
 }

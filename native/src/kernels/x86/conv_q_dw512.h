@@ -6,15 +6,16 @@
  * weight + 0 x 0, exact), the zx terms folded into the bias (b - zx * sum_t (w - zw), wrapping
  * int32 like the sums: the true sum fits int32, so the result is exact); two accumulators (even
  * and odd taps) halve the chain of dependent multiply-adds. The requantization is
- * ecnn_requantize's in the vector (convert, multiply, max, min, round to nearest even), then
- * narrowed (the values are in the output range: exact). 3x3 and 5x5 windows are compiled with
- * their tap count as a constant. A group of 8 channels loads and stores 8 bytes; other partial
- * groups go under a byte mask, so no byte outside the tile is touched. The includer defines
+ * x86/q_requant.h's. 3x3 and 5x5 windows are compiled with their tap count as a constant. A
+ * group of 8 channels loads 8 bytes; other partial groups load, and all store, under a byte
+ * mask, so no byte outside the tile is touched. The includer defines
  * DW_MAC and DW_CHANNELS (the name of the function over channels [c0, count), conv_q_dw.h). */
 #ifndef ECNN_KERNELS_X86_CONV_Q_DW512_H
 #define ECNN_KERNELS_X86_CONV_Q_DW512_H
 
 #include "kernels/x86/conv_q_dw.h"
+#define RQ_BITS 512
+#include "kernels/x86/q_requant.h"
 
 /* The n codes at p (the lanes of m) as int32 lanes, 0 in the others. */
 static ALWAYS_INLINE __m512i codes16(const uint8_t *p, __mmask16 m, const uint32_t n, const int is_u8)
@@ -29,9 +30,8 @@ static ALWAYS_INLINE __m512i codes16(const uint8_t *p, __mmask16 m, const uint32
 static ALWAYS_INLINE void dw_group(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix, uint32_t c, __mmask16 m,
                                    const uint32_t n, const uint32_t taps, const int is_u8, const ecnn_qlinear_params *q)
 {
-    const __m512 lo = _mm512_set1_ps((float)(q->y_min - q->y_zero_point));
-    const __m512 hi = _mm512_set1_ps((float)(q->y_max - q->y_zero_point));
-    const __m512i zy = _mm512_set1_epi32(q->y_zero_point), low_half = _mm512_set1_epi32(0xffff);
+    const rq512_consts rq = rq512_setup(q);
+    const __m512i low_half = _mm512_set1_epi32(0xffff);
     const __m512i zw = k->w_per_channel ? _mm512_maskz_loadu_epi32(m, k->w_zero + c) : _mm512_set1_epi32(k->w_zero[0]);
     const __m512 ws = k->w_per_channel ? _mm512_maskz_loadu_ps(m, k->w_scales + c) : _mm512_set1_ps(k->w_scales[0]);
     const __m512 scale = _mm512_div_ps(_mm512_mul_ps(_mm512_set1_ps(q->x_scale), ws), _mm512_set1_ps(q->y_scale));
@@ -48,25 +48,14 @@ static ALWAYS_INLINE void dw_group(uint8_t *y, const ecnn_conv_q_dw_block *k, ui
     for (p = 0; p < npix; p++) {
         const uint8_t *const *xt = k->xt + p * k->xt_step;
         const size_t at = p * k->x_step + c;
-        uint8_t *yp = y + p * k->y_step + c;
         __m512i even = bias, odd = _mm512_setzero_si512();
-        __m512 v;
-        __m128i r;
 #pragma GCC unroll 25 /* constant tap counts: whole, the weights in registers */
         for (t = 0; t + 1 < taps; t += 2) {
             even = DW_MAC(even, codes16(xt[t] + at, m, n, is_u8), w[t]);
             odd = DW_MAC(odd, codes16(xt[t + 1] + at, m, n, is_u8), w[t + 1]);
         }
         if (t < taps) even = DW_MAC(even, codes16(xt[t] + at, m, n, is_u8), w[t]);
-        v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even, odd)), scale);
-        v = _mm512_min_ps(_mm512_max_ps(v, lo), hi); /* max then min, as ecnn_requantize */
-        r = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zy));
-        if (n == 16)
-            _mm_storeu_si128((__m128i *)yp, r);
-        else if (n == 8)
-            _mm_storel_epi64((__m128i *)yp, r);
-        else
-            _mm_mask_storeu_epi8(yp, m, r);
+        rq512_store(y + p * k->y_step + c, rq512_codes(_mm512_add_epi32(even, odd), scale, &rq), n, &rq);
     }
 }
 

@@ -45,9 +45,9 @@ static ALWAYS_INLINE __m256i fq_dot(__m256i acc, __m256i x, __m256i w)
 }
 
 static ALWAYS_INLINE void fq_store8(uint8_t *y, __m256i acc, const int32_t *bias, const float *scales, uint32_t width,
-                                    const ecnn_qlinear_params *q)
+                                    const rq256_consts *c)
 {
-    ecnn_fc_q_store8(y, acc, bias, scales, width, q);
+    ecnn_fc_q_store8(y, acc, bias, scales, width, c);
 }
 
 /* vpdpbusd of c's bytes over the weights, four independent sums per panel (a single chain

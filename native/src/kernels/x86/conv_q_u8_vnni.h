@@ -156,10 +156,7 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
         for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) {
-            uint8_t last[4] = {0, 0, 0, 0};
-            CQ_VEC xv;
-            memcpy(last, a->xs[p0 + pi] + run4, run - run4);
-            xv = cq_quad(last, fl);
+            const CQ_VEC xv = CQ_XOR(CQ_SET1_EPI32((int32_t)ecnn_load_upto4(a->xs[p0 + pi] + run4, run - run4)), fl);
             CQ_UNROLL
             for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
         }

@@ -23,4 +23,19 @@
 #define F32_MAC(acc, x, w) _mm256_add_ps(acc, _mm256_mul_ps(x, w))
 #endif
 
+/* The n (1..4) bytes at p in the low bytes of a word, the others 0, reading no byte past them:
+ * a row's last 1..3 inputs, where the next 4-byte group would be read whole. */
+static ALWAYS_INLINE uint32_t ecnn_load_upto4(const uint8_t *p, uint32_t n)
+{
+    uint32_t v;
+    if (n >= 4) {
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    v = p[0];
+    if (n > 1) v |= (uint32_t)p[1] << 8;
+    if (n > 2) v |= (uint32_t)p[2] << 16;
+    return v;
+}
+
 #endif /* ECNN_KERNELS_X86_H */

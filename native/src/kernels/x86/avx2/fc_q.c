@@ -29,10 +29,7 @@ static ALWAYS_INLINE __m256i load_x16_tail(const uint8_t *x, uint32_t n, int is_
     const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3), whole = _mm_set1_epi32((int)(n / 4));
     __m128i v = _mm_maskload_epi32((const int *)(const void *)x, _mm_cmpgt_epi32(whole, lanes));
     if (n % 4) {
-        const uint8_t *t = x + n / 4 * 4;
-        uint32_t d = t[0];
-        if (n % 4 > 1) d |= (uint32_t)t[1] << 8;
-        if (n % 4 > 2) d |= (uint32_t)t[2] << 16;
+        const uint32_t d = ecnn_load_upto4(x + n / 4 * 4, n % 4);
         v = _mm_blendv_epi8(v, _mm_set1_epi32((int)d), _mm_cmpeq_epi32(whole, lanes));
     }
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
@@ -172,9 +169,7 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
  * padded weights are 0). */
 static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i flip)
 {
-    int32_t v = 0;
-    memcpy(&v, x, rest);
-    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
+    return _mm256_xor_si256(_mm256_set1_epi32((int)ecnn_load_upto4(x, rest)), flip);
 }
 
 /* The codes of a tile's ns samples x np panels from their sums, sample s at y + s * o. Out of

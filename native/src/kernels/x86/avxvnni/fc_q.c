@@ -22,10 +22,7 @@ static ALWAYS_INLINE __m256i fq_x(const uint8_t *x, __m256i flip)
 
 static ALWAYS_INLINE __m256i fq_x_rest(const uint8_t *x, uint32_t rest, __m256i flip)
 {
-    uint32_t v = x[0];
-    if (rest > 1) v |= (uint32_t)x[1] << 8;
-    if (rest > 2) v |= (uint32_t)x[2] << 16;
-    return _mm256_xor_si256(_mm256_set1_epi32((int)v), flip);
+    return _mm256_xor_si256(_mm256_set1_epi32((int)ecnn_load_upto4(x, rest)), flip);
 }
 
 static ALWAYS_INLINE __m256i fq_w(const int8_t *wp)

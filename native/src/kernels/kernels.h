@@ -223,6 +223,26 @@ static inline int ecnn_tap_range(uint32_t out, uint32_t stride, uint32_t pad, ui
     return 1;
 }
 
+/* The output columns [*full0, *full1) of a window op (input width w, ow output columns) whose
+ * every kx tap lies inside the input row: the pixels the multi-pixel blocks take (an empty
+ * range when there are none). */
+static inline void ecnn_window_full_columns(uint32_t w, uint32_t ow, uint32_t kw, uint32_t stride, uint32_t pad_left,
+                                            uint32_t dilation, uint32_t *full0, uint32_t *full1)
+{
+    const int64_t span = (int64_t)(kw - 1) * dilation;
+    const int64_t first_ok = ((int64_t)pad_left + stride - 1) / stride;
+    const int64_t room = (int64_t)w - 1 - span + pad_left; /* the last window start, padded coordinates */
+    const int64_t last_ok = room < 0 ? -1 : room / stride;
+    *full0 = (uint32_t)(first_ok < ow ? first_ok : ow);
+    *full1 = last_ok < first_ok ? *full0 : (uint32_t)(last_ok + 1 < ow ? last_ok + 1 : ow);
+}
+
+/* ecnn_window_full_columns of a convolution. */
+static inline void ecnn_full_columns(const ecnn_conv2d_args *p, uint32_t *full0, uint32_t *full1)
+{
+    ecnn_window_full_columns(p->w, p->ow, p->kw, p->stride_w, p->pad_left, p->dilation_w, full0, full1);
+}
+
 /* Every output pixel of the rows of tile t of a window op (conv or pool args p: the same field
  * names): flattened row m, sample s, row oy, column ox. The statement after it is the loop body. */
 #define ECNN_FOR_EACH_OUTPUT(p, t, m, s, oy, ox)                                                                       \

@@ -53,20 +53,6 @@ void ecnn_conv_q_dw_portable(void *y, const ecnn_conv_q_dw_block *k, uint32_t np
         }
 }
 
-/* The output columns [*full0, *full1) whose window lies inside the input row. */
-static void interior_columns(const ecnn_conv2d_args *p, uint32_t *full0, uint32_t *full1)
-{
-    uint32_t kx0, kx1, ox = 0, end = p->ow;
-    while (ox < p->ow && ecnn_tap_range(ox, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1) &&
-           kx1 - kx0 < p->kw)
-        ox++;
-    while (end > ox && ecnn_tap_range(end - 1, p->stride_w, p->pad_left, p->dilation_w, p->kw, p->w, &kx0, &kx1) &&
-           kx1 - kx0 < p->kw)
-        end--;
-    *full0 = ox;
-    *full1 = end;
-}
-
 /* The tap pointers of output pixel (oy, ox) into xt[0..taps): xs its sample's input at the
  * slice's first channel, off[t] tap t's offset from the window's first tap, [ky0, ky1) the rows
  * of the window inside x, zrow the padding's; inside: the whole window is inside x. */
@@ -113,7 +99,7 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
     uint32_t full0, full1, s0, m, ox, ky0, ky1, t, npix, len;
     ecnn_conv_q_dw_block k;
     memset(zrow, (int)(uint8_t)q->x_zero_point, sizeof zrow);
-    interior_columns(p, &full0, &full1);
+    ecnn_full_columns(p, &full0, &full1);
     for (t = 0; t < taps; t++)
         off[t] = ((size_t)(t / p->kw) * p->dilation_h * p->w + (size_t)(t % p->kw) * p->dilation_w) * p->c;
     k.xt = xt;

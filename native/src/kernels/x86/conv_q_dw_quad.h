@@ -9,19 +9,16 @@
  * past the window have weight 0 and read nothing. The unpacks leave channel 16L + 4k + j of each
  * 128-bit lane L in dword j of the k-th vector of quads: the bias and scales are permuted so once
  * per call, and the packs back to bytes (int32 -> int16 -> int8, in-lane) restore the channel
- * order. The requantization is ecnn_requantize's in the vector (convert, multiply, max, min,
- * round to nearest even); its values are in the output range, so the saturating packs are exact
- * (zy added in int16). Runs of stride 1 over fewer channels go as flat rows of bytes
- * (dwq_run_flat). The includer defines DWQ_BYTES and DWQ_DOT8(acc, u, w) (undefined at the end:
- * the file can be included once per width); the file gives, N the width,
+ * order. The requantization and the packs are x86/q_requant.h's (rqN_round, rqN_pack4). Runs
+ * of stride 1 over fewer channels go as flat rows of bytes (dwq_run_flat). The includer defines
+ * DWQ_BYTES and DWQ_DOT8(acc, u, w) (undefined at the end: the file can be included once per
+ * width); the file gives, N the width,
  *
  *   static uint32_t dwq_blocksN(uint8_t *y, const ecnn_conv_q_dw_block *k, uint32_t npix,
  *                               uint32_t c, const ecnn_qlinear_params *q);
  *
  * the channels from c it takes (3x3 and 5x5 windows, k->w_int8_zero), returning the first one
  * left. */
-#include "kernels/x86/x86.h"
-
 #define DWQ_CAT2(a, b) a##b
 #define DWQ_CAT(a, b) DWQ_CAT2(a, b)
 #define DWQ_NAME(name) DWQ_CAT(name, DWQ_BYTES)
@@ -32,15 +29,20 @@
 #define DWQ_OP(op) _mm512_##op
 #define DWQ_SI(op) _mm512_##op##_si512
 #define DWQ_CASTPS _mm512_castsi512_ps
+#define DWQ_RQ(name) ECNN_RQ(512, name)
+#define RQ_BITS 512
 #elif DWQ_BYTES == 32
 #define DWQ_V __m256i
 #define DWQ_VF __m256
 #define DWQ_OP(op) _mm256_##op
 #define DWQ_SI(op) _mm256_##op##_si256
 #define DWQ_CASTPS _mm256_castsi256_ps
+#define DWQ_RQ(name) ECNN_RQ(256, name)
+#define RQ_BITS 256
 #else
 #error "DWQ_BYTES is 32 or 64"
 #endif
+#include "kernels/x86/q_requant.h"
 /* quads of the largest window it takes (5x5) */
 #define DWQ_QUADS 7
 
@@ -136,11 +138,8 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
     const size_t x_step = period ? DWQ_BYTES : k->x_step, y_step = period ? DWQ_BYTES : k->y_step;
     const uint32_t quads = (taps + 3) / 4;
     const DWQ_V zero = DWQ_SI(setzero)(), flip = is_u8 ? zero : DWQ_OP(set1_epi8)((char)0x80);
-    const DWQ_VF lo = DWQ_OP(set1_ps)((float)(q->y_min - q->y_zero_point));
-    const DWQ_VF hi = DWQ_OP(set1_ps)((float)(q->y_max - q->y_zero_point));
-    const DWQ_V zy = DWQ_OP(set1_epi16)((short)q->y_zero_point),
-                cx = DWQ_OP(set1_epi32)(q->x_zero_point + (is_u8 ? 0 : 128));
-    const int y_u8 = q->y_type == ECNN_Q_U8;
+    const DWQ_V cx = DWQ_OP(set1_epi32)(q->x_zero_point + (is_u8 ? 0 : 128));
+    const DWQ_RQ(consts) rq = DWQ_RQ(setup)(q);
     DWQ_V wq[DWQ_QUADS][4], bias[4], sum[4], t4[4], qv[4];
     DWQ_VF scale[4];
     uint32_t qd, s, j, p;
@@ -167,7 +166,7 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
     for (p = 0; p < npix; p++) {
         const uint8_t *const *xt = k->xt + p * k->xt_step;
         const size_t at = (p + 1 < npix || !period ? p * x_step : last) + c;
-        DWQ_V acc[4], r[4], lo16, hi16;
+        DWQ_V acc[4], r[4];
         for (j = 0; j < 4; j++) acc[j] = bias[j];
 #pragma GCC unroll 7 /* constant tap counts: whole, the weights in registers */
         for (qd = 0; qd < quads; qd++) {
@@ -180,16 +179,9 @@ static ALWAYS_INLINE void DWQ_NAME(dwq_block)(uint8_t *y, const ecnn_conv_q_dw_b
             for (j = 0; j < 4; j++) acc[j] = DWQ_DOT8(acc[j], qv[j], wq[qd][j]);
         }
 #pragma GCC unroll 4
-        for (j = 0; j < 4; j++) {
-            DWQ_VF v = DWQ_OP(mul_ps)(DWQ_OP(cvtepi32_ps)(acc[j]), scale[j]);
-            v = DWQ_OP(min_ps)(DWQ_OP(max_ps)(v, lo), hi); /* max then min, as ecnn_requantize */
-            r[j] = DWQ_OP(cvtps_epi32)(v);
-        }
-        lo16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[0], r[1]), zy);
-        hi16 = DWQ_OP(add_epi16)(DWQ_OP(packs_epi32)(r[2], r[3]), zy);
+        for (j = 0; j < 4; j++) r[j] = DWQ_RQ(round)(acc[j], scale[j], &rq);
         DWQ_SI(storeu)
-        ((DWQ_V *)(y + (p + 1 < npix || !period ? p * y_step : last) + c),
-         y_u8 ? DWQ_OP(packus_epi16)(lo16, hi16) : DWQ_OP(packs_epi16)(lo16, hi16));
+        ((DWQ_V *)(y + (p + 1 < npix || !period ? p * y_step : last) + c), DWQ_RQ(pack4)(r[0], r[1], r[2], r[3], &rq));
     }
 }
 
@@ -254,6 +246,7 @@ static uint32_t DWQ_NAME(dwq_blocks)(uint8_t *y, const ecnn_conv_q_dw_block *k, 
 #undef DWQ_OP
 #undef DWQ_SI
 #undef DWQ_CASTPS
+#undef DWQ_RQ
 #undef DWQ_QUADS
 #undef DWQ_NAME
 #undef DWQ_CAT

@@ -11,8 +11,8 @@
  * (SQ_PAIRS 1: |u w| pairs fit int16 products summed in int32, where vpmaddubsw would saturate).
  * As the generic byte path (conv_q_u8_vnni.h), x - zx = u - c (c = zx - the dtype minimum), so
  * c sum w comes off the bias and taps in the padding enter as the code of zx (u = c). Sums are
- * exact in int32 (the validator bounds them); the requantization runs the reference's float
- * steps on every lane in its order (kernels_i8.h): the reference's codes, bit for bit.
+ * exact in int32 (the validator bounds them); the requantization is x86/q_requant.h's: the
+ * reference's codes, bit for bit.
  *
  * Windows wholly inside x are read in place, runs of a row's pixels a call; a window's last
  * row may read up to 3 bytes past its kw * C (weight 0), which stays inside the sample or the
@@ -23,8 +23,10 @@
 #ifndef ECNN_KERNELS_X86_CONV_Q_SMALL_H
 #define ECNN_KERNELS_X86_CONV_Q_SMALL_H
 
-#include "kernels/x86/x86.h"
+#define RQ_BITS SQ_BITS
+#include "kernels/x86/q_requant.h"
 
+#define SQ_RQ(name) ECNN_RQ(SQ_BITS, name)
 #define SQ_LANES 16u /* output channels a block */
 #define SQ_PIXELS 8u /* pixels a tile: independent sums that cover the multiply-add latency */
 #define SQ_QUADS ECNN_CONV_Q_SMALL_QUADS
@@ -36,8 +38,9 @@
 #if SQ_BITS == 512
 typedef __m512i sq_acc; /* the block's 16 int32 sums */
 typedef struct {
-    __m512i flip, spread01, spread23, bias, zy;
-    __m512 scales, lo, hi;
+    __m512i flip, spread01, spread23, bias;
+    __m512 scales;
+    rq512_consts rq;
 } sq_vecs;
 #define SQ_SET1_EPI32(v) _mm512_set1_epi32(v)
 #define SQ_SET1_EPI8(v) _mm512_set1_epi8(v)
@@ -48,9 +51,9 @@ typedef struct {
     __m256i lo, hi; /* channels 0..7, 8..15 */
 } sq_acc;
 typedef struct {
-    __m256i flip, spread01, spread23, bias0, bias1, zy;
-    __m256 scales0, scales1, lo, hi;
-    int u8; /* uint8 output codes */
+    __m256i flip, spread01, spread23, bias0, bias1;
+    __m256 scales0, scales1;
+    rq256_consts rq;
 } sq_vecs;
 #define SQ_SET1_EPI32(v) _mm256_set1_epi32(v)
 #define SQ_SET1_EPI8(v) _mm256_set1_epi8(v)
@@ -66,21 +69,15 @@ static ALWAYS_INLINE void sq_setup(sq_vecs *v, const int32_t *bias, const float 
     /* bytes (b0, b1) and (b2, b3) of each 4-byte lane zero-extended into int16 pairs */
     v->spread01 = SQ_SET1_EPI32((int32_t)0x80018000);
     v->spread23 = SQ_SET1_EPI32((int32_t)0x80038002);
+    v->rq = SQ_RQ(setup)(q);
 #if SQ_BITS == 512
     v->bias = _mm512_loadu_si512(bias);
-    v->scales = _mm512_loadu_ps(scales);
-    v->lo = _mm512_set1_ps((float)(q->y_min - q->y_zero_point));
-    v->hi = _mm512_set1_ps((float)(q->y_max - q->y_zero_point));
-    v->zy = _mm512_set1_epi32(q->y_zero_point);
+    v->scales = rq512_scales(scales);
 #else
     v->bias0 = _mm256_loadu_si256((const __m256i *)bias);
     v->bias1 = _mm256_loadu_si256((const __m256i *)(bias + 8));
-    v->scales0 = _mm256_loadu_ps(scales);
-    v->scales1 = _mm256_loadu_ps(scales + 8);
-    v->lo = _mm256_set1_ps((float)(q->y_min - q->y_zero_point));
-    v->hi = _mm256_set1_ps((float)(q->y_max - q->y_zero_point));
-    v->zy = _mm256_set1_epi32(q->y_zero_point);
-    v->u8 = q->y_type == ECNN_Q_U8;
+    v->scales0 = rq256_scales(scales);
+    v->scales1 = rq256_scales(scales + 8);
 #endif
 }
 
@@ -126,38 +123,14 @@ static ALWAYS_INLINE sq_acc sq_madd(sq_acc a, const uint8_t *xq, const uint8_t *
     return a;
 }
 
-#if SQ_BITS == 256
-/* One 8-lane half: requantized int32 codes (the reference's order: multiply, max, min, round). */
-static ALWAYS_INLINE __m256i sq_codes8(__m256i acc, __m256i bias, __m256 scales, const sq_vecs *v)
-{
-    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc, bias)), scales);
-    f = _mm256_min_ps(_mm256_max_ps(f, v->lo), v->hi);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(f), v->zy);
-}
-#endif
-
 /* The block's first `width` (1..16) requantized codes at y. */
 static ALWAYS_INLINE void sq_store(uint8_t *y, sq_acc a, const sq_vecs *v, uint32_t width)
 {
 #if SQ_BITS == 512
-    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(a, v->bias)), v->scales);
-    f = _mm512_min_ps(_mm512_max_ps(f, v->lo), v->hi);
-    /* the code is within the output dtype's range: its low byte is the output */
-    _mm_mask_storeu_epi8(y, (__mmask16)((1u << width) - 1u),
-                         _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), v->zy)));
+    rq512_store(y, rq512_codes(_mm512_add_epi32(a, v->bias), v->scales, &v->rq), width, &v->rq);
 #else
-    const __m256i r0 = sq_codes8(a.lo, v->bias0, v->scales0, v), r1 = sq_codes8(a.hi, v->bias1, v->scales1, v);
-    /* within the output dtype's range: the saturating packs are exact */
-    const __m128i h0 = _mm_packs_epi32(_mm256_castsi256_si128(r0), _mm256_extracti128_si256(r0, 1));
-    const __m128i h1 = _mm_packs_epi32(_mm256_castsi256_si128(r1), _mm256_extracti128_si256(r1, 1));
-    const __m128i codes = v->u8 ? _mm_packus_epi16(h0, h1) : _mm_packs_epi16(h0, h1);
-    if (width == SQ_LANES)
-        _mm_storeu_si128((__m128i *)y, codes);
-    else {
-        uint8_t all[SQ_LANES];
-        _mm_storeu_si128((__m128i *)all, codes);
-        memcpy(y, all, width);
-    }
+    rq256_store2(y, rq256_codes(_mm256_add_epi32(a.lo, v->bias0), v->scales0, &v->rq),
+                 rq256_codes(_mm256_add_epi32(a.hi, v->bias1), v->scales1, &v->rq), width, &v->rq);
 #endif
 }
 

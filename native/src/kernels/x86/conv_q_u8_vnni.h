@@ -5,8 +5,7 @@
  * packed int8 weights and adds each 4 products to an int32 lane exactly: no int16 step, so
  * twice vpdpwssd's MACs an instruction. Sums wrap in int32 lanes; the validator guarantees the
  * true sum (after the caller's c sum w correction in the bias) fits int32, so the result is
- * exact. The requantization runs the reference's float steps (kernels_i8.h) on every lane, in
- * the same order, so the same codes.
+ * exact. The requantization is x86/q_requant.h's: the reference's codes.
  *
  * One vector of weights holds 4 k of CQ_LANES channels (the packed rows of [k / 4][c16][4]
  * bytes). A tile is np pixels x nv vectors, np * nv <= CQ_ACC accumulators, each weight load
@@ -18,16 +17,19 @@
  * tile of vectors) 4 vectors of codes go out in one store: for C = 8 -> O = 16 the
  * requantization and the stores, not the 2 vpdpbusd a pixel, are most of the work.
  *
- * The includer defines CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator registers: 16 or 8),
- * CQ_TILE_V (most vectors a tile: 4 or 2), CQ_PW_UNPACKED_K (the most k of a pointwise run whose
- * outputs are not whole rows; past it conv_u8's tiles are faster), CQ_CONV, CQ_PW and CQ_PACK
- * (the kernels' names), the intrinsics CQ_ZERO, CQ_SET1_EPI8, CQ_SET1_EPI32, CQ_XOR,
- * CQ_ADD_EPI32, CQ_LOAD, CQ_STORE and CQ_DPBUSD (vpdpbusd) and the struct cq_requant, includes
- * this file, then defines the helpers declared below. */
+ * The includer defines CQ_BITS (512 or 256), CQ_VEC, CQ_LANES (16 or 8), CQ_ACC (accumulator
+ * registers: 16 or 8), CQ_TILE_V (most vectors a tile: 4 or 2), CQ_PW_UNPACKED_K (the most k of
+ * a pointwise run whose outputs are not whole rows; past it conv_u8's tiles are faster),
+ * CQ_CONV, CQ_PW and CQ_PACK (the kernels' names), the intrinsics CQ_ZERO, CQ_SET1_EPI8,
+ * CQ_SET1_EPI32, CQ_XOR, CQ_ADD_EPI32, CQ_LOAD, CQ_STORE and CQ_DPBUSD (vpdpbusd), includes this
+ * file, then defines the helpers declared below. */
 #ifndef ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 #define ECNN_KERNELS_X86_CONV_Q_U8_VNNI_H
 
-#include "kernels/x86/x86.h"
+#define RQ_BITS CQ_BITS
+#include "kernels/x86/q_requant.h"
+
+#define CQ_RQ(name) ECNN_RQ(CQ_BITS, name)
 
 /* The loops over a tile's pixels and vectors, unrolled whole: the accumulators become registers. */
 #define CQ_UNROLL _Pragma("GCC unroll 16")
@@ -35,25 +37,52 @@
 #define CQ_PIXELS ECNN_CONV_Q_U8_PIXELS
 #define CQ_WIDE_PIXELS 4u /* pixels of a tile of more than CQ_ACC / 8 vectors */
 
-/* The requantization constants of CQ_LANES channels, loaded once for all pixels (a byte store
- * may alias anything, so the compiler would reload them after every store). */
-static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales,
-                                          const ecnn_qlinear_params *q);
-/* The CQ_LANES sums (bias included) scaled, clamped and rounded as ecnn_requantize (kernels_i8.h),
- * before the output zero point: within [y_min - zy, y_max - zy]. */
-static ALWAYS_INLINE CQ_VEC cq_round(CQ_VEC sum, const cq_requant *r);
-/* The codes of cq_round's CQ_LANES values (+ zy): the first `width` (1..CQ_LANES) stored at y. */
-static ALWAYS_INLINE void cq_store_rounded(uint8_t *y, CQ_VEC rounded, const cq_requant *r, uint32_t width);
-/* The codes of 4 x CQ_LANES rounded values, r0's first, in 4 * CQ_LANES consecutive bytes at y. */
-static ALWAYS_INLINE void cq_store4(uint8_t *y, CQ_VEC r0, CQ_VEC r1, CQ_VEC r2, CQ_VEC r3, const cq_requant *r);
 /* pack_u8's pieces: `left` (1..) of a row's 16 bytes (the rest 0), and vpdpbusd on 4 lanes. */
 static ALWAYS_INLINE __m128i cq_load16(const int8_t *w, uint32_t left);
 static ALWAYS_INLINE __m128i cq_dot128(__m128i acc, __m128i c, __m128i w);
 
-/* Requantizes the CQ_LANES sums of acc + bias and stores the first `width` (1..CQ_LANES) codes at y. */
-static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width)
+/* The biases and scales of CQ_LANES channels, loaded once for all pixels (a byte store may alias
+ * anything, so the compiler would reload them after every store). */
+typedef struct {
+    CQ_VEC bias;
+    CQ_RQ(vf) scales;
+} cq_requant;
+
+static ALWAYS_INLINE void cq_requant_load(cq_requant *r, const int32_t *bias, const float *scales)
 {
-    cq_store_rounded(y, cq_round(CQ_ADD_EPI32(acc, r->bias), r), r, width);
+    r->bias = CQ_LOAD(bias);
+    r->scales = CQ_RQ(scales)(scales);
+}
+
+/* The CQ_LANES sums (bias included) scaled, clamped and rounded, before zy. */
+static ALWAYS_INLINE CQ_VEC cq_round(CQ_VEC sum, const cq_requant *r, const CQ_RQ(consts) * c)
+{
+    return CQ_RQ(round)(sum, r->scales, c);
+}
+
+/* The codes of cq_round's CQ_LANES values (+ zy): the first `width` (1..CQ_LANES) stored at y. */
+static ALWAYS_INLINE void cq_store_rounded(uint8_t *y, CQ_VEC rounded, uint32_t width, const CQ_RQ(consts) * c)
+{
+    CQ_RQ(store)(y, CQ_ADD_EPI32(rounded, c->zy), width, c);
+}
+
+/* The codes of 4 x CQ_LANES rounded values, r0's first, in 4 * CQ_LANES consecutive bytes at y:
+ * the packs interleave the vectors by 4 channels a 128-bit lane, the permute puts them in order. */
+static ALWAYS_INLINE void cq_store4(uint8_t *y, CQ_VEC r0, CQ_VEC r1, CQ_VEC r2, CQ_VEC r3, const CQ_RQ(consts) * c)
+{
+    const CQ_VEC codes = CQ_RQ(pack4)(r0, r1, r2, r3, c);
+#if CQ_BITS == 512
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    CQ_STORE(y, _mm512_permutexvar_epi32(order, codes));
+#else
+    CQ_STORE(y, _mm256_permutevar8x32_epi32(codes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+#endif
+}
+
+/* Requantizes the CQ_LANES sums of acc + bias and stores the first `width` (1..CQ_LANES) codes at y. */
+static ALWAYS_INLINE void cq_store(uint8_t *y, CQ_VEC acc, const cq_requant *r, uint32_t width, const CQ_RQ(consts) * c)
+{
+    cq_store_rounded(y, cq_round(CQ_ADD_EPI32(acc, r->bias), r, c), width, c);
 }
 
 /* The 4 bytes of a pixel at xp as u bytes (x ^ flip) in every lane. */
@@ -72,6 +101,7 @@ typedef struct {
     const size_t *xstrides;
     size_t row; /* packed bytes per 4 k: c16 * 4 */
     const ecnn_conv_q_u8_block *blk;
+    CQ_RQ(consts) rq; /* the call's requantization constants */
 } cq_args;
 
 static void cq_args_init(cq_args *a, void *y, const size_t *firsts, const uint8_t *const *xs, const size_t *xstrides,
@@ -83,6 +113,7 @@ static void cq_args_init(cq_args *a, void *y, const size_t *firsts, const uint8_
     a->xstrides = xstrides;
     a->row = (size_t)(blk->count + 15) / 16 * 16 * 4;
     a->blk = blk;
+    a->rq = CQ_RQ(setup)(blk->q);
 }
 
 /* The most pixels of a tile of nv vectors. */
@@ -125,21 +156,21 @@ static ALWAYS_INLINE void cq_tile(const cq_args *a, uint32_t p0, uint32_t v0, co
         for (v = 0; v < nv; v++) wv[v] = CQ_LOAD(w + v * CQ_LANES * 4);
         CQ_UNROLL
         for (pi = 0; pi < np; pi++) {
-            uint8_t last[4] = {0, 0, 0, 0};
-            CQ_VEC xv;
-            memcpy(last, a->xs[p0 + pi] + run4, run - run4);
-            xv = cq_quad(last, fl);
+            const CQ_VEC xv = CQ_XOR(CQ_SET1_EPI32((int32_t)ecnn_load_upto4(a->xs[p0 + pi] + run4, run - run4)), fl);
             CQ_UNROLL
             for (v = 0; v < nv; v++) acc[pi][v] = CQ_DPBUSD(acc[pi][v], xv, wv[v]);
         }
     }
-    CQ_UNROLL
-    for (v = 0; v < nv; v++) {
-        const uint32_t l = (v0 + v) * CQ_LANES, width = blk->count - l < CQ_LANES ? blk->count - l : CQ_LANES;
-        cq_requant rq;
-        cq_requant_load(&rq, blk->bias + l, blk->scales + l, blk->q);
+    {
+        const CQ_RQ(consts) c = a->rq; /* in registers: a byte store may alias *a */
         CQ_UNROLL
-        for (pi = 0; pi < np; pi++) cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], &rq, width);
+        for (v = 0; v < nv; v++) {
+            const uint32_t l = (v0 + v) * CQ_LANES, width = blk->count - l < CQ_LANES ? blk->count - l : CQ_LANES;
+            cq_requant rq;
+            cq_requant_load(&rq, blk->bias + l, blk->scales + l);
+            CQ_UNROLL
+            for (pi = 0; pi < np; pi++) cq_store((uint8_t *)a->y + a->firsts[p0 + pi] + l, acc[pi][v], &rq, width, &c);
+        }
     }
 }
 
@@ -230,13 +261,14 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
     const CQ_VEC fl = CQ_SET1_EPI8((char)0x80);
     const int8_t *wp = blk->wp + (size_t)v0 * CQ_LANES * 4;
     uint8_t flipped[CQ_PIXELS * CQ_PW_MAX_K];
+    const CQ_RQ(consts) c = CQ_RQ(setup)(blk->q);
     cq_requant rq[CQ_TILE_V];
     size_t gi, i;
     uint32_t pi, v, j;
     CQ_UNROLL
     for (v = 0; v < nv; v++) {
         const uint32_t l = (v0 + v) * CQ_LANES;
-        cq_requant_load(&rq[v], blk->bias + l, blk->scales + l, blk->q);
+        cq_requant_load(&rq[v], blk->bias + l, blk->scales + l);
     }
     y += (size_t)v0 * CQ_LANES;
     for (gi = 0; gi < groups; gi++, x += np * k, y += np * o) {
@@ -275,14 +307,14 @@ static ALWAYS_INLINE void cq_pw_run(uint8_t *y, const uint8_t *x, size_t groups,
             CQ_VEC r[CQ_PIXELS * CQ_TILE_V];
             CQ_UNROLL
             for (pi = 0; pi < np; pi++) CQ_UNROLL
-            for (v = 0; v < nv; v++) r[pi * nv + v] = cq_round(acc[pi][v], &rq[v]);
+            for (v = 0; v < nv; v++) r[pi * nv + v] = cq_round(acc[pi][v], &rq[v], &c);
             CQ_UNROLL
-            for (j = 0; j < np * nv; j += 4) cq_store4(y + j * CQ_LANES, r[j], r[j + 1], r[j + 2], r[j + 3], &rq[0]);
+            for (j = 0; j < np * nv; j += 4) cq_store4(y + j * CQ_LANES, r[j], r[j + 1], r[j + 2], r[j + 3], &c);
         } else {
             CQ_UNROLL
             for (pi = 0; pi < np; pi++) CQ_UNROLL
             for (v = 0; v < nv; v++)
-                cq_store_rounded(y + pi * o + v * CQ_LANES, cq_round(acc[pi][v], &rq[v]), &rq[v], CQ_LANES);
+                cq_store_rounded(y + pi * o + v * CQ_LANES, cq_round(acc[pi][v], &rq[v], &c), CQ_LANES, &c);
         }
     }
 }

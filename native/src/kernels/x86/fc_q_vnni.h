@@ -51,11 +51,11 @@ static ALWAYS_INLINE FQ_VEC fq_w_rest(const int8_t *wp, uint32_t rest);
 static ALWAYS_INLINE FQ_VEC fq_dot(FQ_VEC acc, FQ_VEC x, FQ_VEC w); /* vpdpbusd */
 /* Requantizes the 8 outputs' sums in acc (x86/fc_q_store.h) and stores `width` (1..8) codes at y. */
 static ALWAYS_INLINE void fq_store8(uint8_t *y, FQ_VEC acc, const int32_t *bias, const float *scales, uint32_t width,
-                                    const ecnn_qlinear_params *q);
+                                    const rq256_consts *c);
 #if FQ_STORE16
 /* The same for two panels' accumulators, 16 outputs, `width` 9..16: one requantization of 16 lanes. */
 static ALWAYS_INLINE void fq_store16(uint8_t *y, FQ_VEC acc0, FQ_VEC acc1, const int32_t *bias, const float *scales,
-                                     uint32_t width, const ecnn_qlinear_params *q);
+                                     uint32_t width, const rq512_consts *c);
 #endif
 /* c sum w of each output of np panels (8 int32 each). */
 static void column_terms(int32_t *terms, const int8_t *w, size_t panel_bytes, uint32_t k, uint32_t np, uint8_t c);
@@ -69,7 +69,10 @@ typedef struct {
     FQ_VEC flip;         /* 0x80 bytes for int8 x (u = x ^ 0x80), 0 for uint8 */
     const int32_t *bias; /* BLOCK_P * 8 biases, c sum w taken off */
     const float *scales; /* BLOCK_P * 8 requantization scales */
-    const ecnn_qlinear_params *q;
+    rq256_consts rq8;    /* the call's requantization constants */
+#if FQ_STORE16
+    rq512_consts rq16;
+#endif
 } block_args;
 
 /* ns samples from s0 x np panels from panel pi of the block: ns and np are constants at each
@@ -123,22 +126,29 @@ static ALWAYS_INLINE void tile(void *y, const block_args *a, uint32_t s0, uint32
             for (s = 0; s < ns; s++) acc[s][p] = fq_dot(acc[s][p], xv[s], wv);
         }
     }
-    ECNN_UNROLL
-    for (s = 0; s < ns; s++) {
-        p = 0;
+    {
+        /* in registers: a byte store may alias *a */
+        const rq256_consts rq8 = a->rq8;
 #if FQ_STORE16
-        ECNN_UNROLL
-        for (; p + 2 <= np; p += 2) {
-            const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
-            fq_store16((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], acc[s][p + 1], a->bias + l,
-                       a->scales + l, a->o - first < 16 ? a->o - first : 16, a->q);
-        }
+        const rq512_consts rq16 = a->rq16;
 #endif
         ECNN_UNROLL
-        for (; p < np; p++) {
-            const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
-            fq_store8((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], a->bias + l, a->scales + l,
-                      a->o - first < 8 ? a->o - first : 8, a->q);
+        for (s = 0; s < ns; s++) {
+            p = 0;
+#if FQ_STORE16
+            ECNN_UNROLL
+            for (; p + 2 <= np; p += 2) {
+                const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
+                fq_store16((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], acc[s][p + 1], a->bias + l,
+                           a->scales + l, a->o - first < 16 ? a->o - first : 16, &rq16);
+            }
+#endif
+            ECNN_UNROLL
+            for (; p < np; p++) {
+                const uint32_t first = a->o0 + (pi + p) * 8, l = (pi + p) * 8;
+                fq_store8((uint8_t *)y + (size_t)(s0 + s) * a->o + first, acc[s][p], a->bias + l, a->scales + l,
+                          a->o - first < 8 ? a->o - first : 8, &rq8);
+            }
         }
     }
 }
@@ -210,7 +220,10 @@ void FQ_KERNEL(void *y, const void *x, const void *w, const int32_t *b, uint32_t
     a.flip = FQ_SET1_EPI8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
     a.bias = bias;
     a.scales = scales;
-    a.q = q;
+    a.rq8 = rq256_setup(q);
+#if FQ_STORE16
+    a.rq16 = rq512_setup(q);
+#endif
     for (pb = t->o0 / 8; pb < panels; pb += BLOCK_P) {
         const uint32_t np = panels - pb < BLOCK_P ? panels - pb : BLOCK_P;
         a.w = (const int8_t *)w + pb * a.panel_bytes;

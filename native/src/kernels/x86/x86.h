@@ -23,23 +23,19 @@
 #define F32_MAC(acc, x, w) _mm256_add_ps(acc, _mm256_mul_ps(x, w))
 #endif
 
-/* The output columns [*full0, *full1) of a window op (input width w, ow output columns) whose
- * every kx tap lies inside the input row: the pixels the multi-pixel blocks take. */
-static inline void ecnn_window_full_columns(uint32_t w, uint32_t ow, uint32_t kw, uint32_t stride, uint32_t pad_left,
-                                            uint32_t dilation, uint32_t *full0, uint32_t *full1)
+/* The n (1..4) bytes at p in the low bytes of a word, the others 0, reading no byte past them:
+ * a row's last 1..3 inputs, where the next 4-byte group would be read whole. */
+static ALWAYS_INLINE uint32_t ecnn_load_upto4(const uint8_t *p, uint32_t n)
 {
-    const int64_t span = (int64_t)(kw - 1) * dilation;
-    const int64_t first_ok = ((int64_t)pad_left + stride - 1) / stride;
-    const int64_t room = (int64_t)w - 1 - span + pad_left; /* the last window start, padded coordinates */
-    const int64_t last_ok = room < 0 ? -1 : room / stride;
-    *full0 = (uint32_t)(first_ok < ow ? first_ok : ow);
-    *full1 = last_ok < first_ok ? *full0 : (uint32_t)(last_ok + 1 < ow ? last_ok + 1 : ow);
-}
-
-/* ecnn_window_full_columns of a convolution. */
-static inline void ecnn_full_columns(const ecnn_conv2d_args *p, uint32_t *full0, uint32_t *full1)
-{
-    ecnn_window_full_columns(p->w, p->ow, p->kw, p->stride_w, p->pad_left, p->dilation_w, full0, full1);
+    uint32_t v;
+    if (n >= 4) {
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    v = p[0];
+    if (n > 1) v |= (uint32_t)p[1] << 8;
+    if (n > 2) v |= (uint32_t)p[2] << 16;
+    return v;
 }
 
 #endif /* ECNN_KERNELS_X86_H */

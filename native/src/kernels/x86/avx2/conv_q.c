@@ -1,7 +1,7 @@
 /* AVX2 microkernels of the int8 conv (ecnn_conv_q_ukernels, kernels_i8.h): the int16 pair dot
- * product (_mm256_madd_epi16) and the requantizing store, 8 outputs per instruction with the
- * same float operations as ecnn_requantize (convert, multiply, max, min, round to nearest even). */
-#include "kernels/x86/x86.h"
+ * product (_mm256_madd_epi16) and the requantizing store, 8 outputs a vector (x86/q_requant.h). */
+#define RQ_BITS 256
+#include "kernels/x86/q_requant.h"
 
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2;
@@ -75,21 +75,12 @@ void ecnn_conv_q_dotn_avx2(int32_t *const *acc, const int16_t *const *xk, uint32
 void ecnn_q_store_scaled_avx2(void *y, size_t first, const int32_t *acc, uint32_t count, const float *scales,
                               const int32_t *bias, const ecnn_qlinear_params *q)
 {
-    const __m256 lo = _mm256_set1_ps((float)(q->y_min - q->y_zero_point));
-    const __m256 hi = _mm256_set1_ps((float)(q->y_max - q->y_zero_point));
-    const __m256i zy = _mm256_set1_epi32(q->y_zero_point);
+    const rq256_consts c = rq256_setup(q);
     uint32_t l = 0;
     for (; l + 8 <= count; l += 8) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(acc + l));
-        __m256 v;
-        __m128i r16;
         if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(bias + l)));
-        v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(scales + l));
-        v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);     /* max then min, as ecnn_requantize */
-        a = _mm256_add_epi32(_mm256_cvtps_epi32(v), zy); /* round half to even (default MXCSR), as lrintf */
-        r16 = _mm_packs_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1)); /* in range: exact */
-        r16 = q->y_type == ECNN_Q_U8 ? _mm_packus_epi16(r16, r16) : _mm_packs_epi16(r16, r16);
-        _mm_storel_epi64((__m128i *)((uint8_t *)y + first + l), r16);
+        rq256_store((uint8_t *)y + first + l, rq256_codes(a, rq256_scales(scales + l), &c), 8, &c);
     }
     ecnn_q_store_scaled_tail(y, first, acc, l, count, scales, bias, q);
 }

@@ -29,10 +29,7 @@ static ALWAYS_INLINE __m256i load_x16_tail(const uint8_t *x, uint32_t n, int is_
     const __m128i lanes = _mm_setr_epi32(0, 1, 2, 3), whole = _mm_set1_epi32((int)(n / 4));
     __m128i v = _mm_maskload_epi32((const int *)(const void *)x, _mm_cmpgt_epi32(whole, lanes));
     if (n % 4) {
-        const uint8_t *t = x + n / 4 * 4;
-        uint32_t d = t[0];
-        if (n % 4 > 1) d |= (uint32_t)t[1] << 8;
-        if (n % 4 > 2) d |= (uint32_t)t[2] << 16;
+        const uint32_t d = ecnn_load_upto4(x + n / 4 * 4, n % 4);
         v = _mm_blendv_epi8(v, _mm_set1_epi32((int)d), _mm_cmpeq_epi32(whole, lanes));
     }
     return _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), zx);
@@ -41,10 +38,12 @@ static ALWAYS_INLINE __m256i load_x16_tail(const uint8_t *x, uint32_t n, int is_
 #define Q_ROWS(M) M(0) M(1) M(2) M(3) /* the Q_TILE (and W64_TILE) samples of a tile */
 
 /* The requantization constants of a block's outputs (ecnn_fc_q_block_constants): `bias` and
- * `scales` point at those of a tile's first output. */
+ * `scales` point at those of a tile's first output; `rq` the call's (x86/q_requant.h), which a
+ * tile copies into registers before its byte stores (they may alias it). */
 typedef struct {
     const int32_t *bias;
     const float *scales;
+    const rq256_consts *rq;
 } block_constants;
 
 /* One panel (8 outputs) for Q_TILE samples over all of K, accumulators as named registers.
@@ -87,14 +86,17 @@ static NOINLINE void q_tile(void *y, const uint8_t *x, const int8_t *wp, block_c
 #undef Q_MUL
         }
     }
-    /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
+    {
+        const rq256_consts rq = *bc.rq;
+        /* lo lanes: o0 (k0k1), o0 (k2k3), o1 .., .. o3; hi likewise for o4..o7. */
 #define Q_STORE(S)                                                                                                     \
     if (S < ns)                                                                                                        \
         ecnn_fc_q_store8((uint8_t *)y + (size_t)(s0 + S) * o + o0,                                                     \
                          _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo##S, hi##S), 0xD8), bc.bias, bc.scales, width,   \
-                         q);
-    Q_ROWS(Q_STORE)
+                         &rq);
+        Q_ROWS(Q_STORE)
 #undef Q_STORE
+    }
 }
 
 /* acc_lo/acc_hi[P] += products of weight group j of panel P (at wp[P]) with the one sample. */
@@ -141,9 +143,12 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
         if (ng > 2) Q_PAIR_GROUP(2);
         if (ng > 3) Q_PAIR_GROUP(3);
     }
-    for (t = 0; t < 2; t++)
-        ecnn_fc_q_store8((uint8_t *)y + t * 8, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8),
-                         bc.bias + t * 8, bc.scales + t * 8, 8, q);
+    {
+        const rq256_consts rq = *bc.rq;
+        for (t = 0; t < 2; t++)
+            ecnn_fc_q_store8((uint8_t *)y + t * 8, _mm256_permute4x64_epi64(_mm256_hadd_epi32(lo[t], hi[t]), 0xD8),
+                             bc.bias + t * 8, bc.scales + t * 8, 8, &rq);
+    }
 }
 
 /* ---- int8, weights in [-64, 64] (ECNN_LAYOUT_FC_PANEL8X4_W64) ------------------------- */
@@ -164,9 +169,21 @@ static NOINLINE void q_pair(void *y, const uint8_t *x, const int8_t *w0, const i
  * padded weights are 0). */
 static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i flip)
 {
-    int32_t v = 0;
-    memcpy(&v, x, rest);
-    return _mm256_xor_si256(_mm256_set1_epi32(v), flip);
+    return _mm256_xor_si256(_mm256_set1_epi32((int)ecnn_load_upto4(x, rest)), flip);
+}
+
+/* The codes of a tile's ns samples x np panels from their sums, sample s at y + s * o. Out of
+ * line: inlined in w64_tile, its code made GCC 12 keep two of the loop's accumulators in memory
+ * (reference int8 FC at batch 8 35% slower, Zen 5). */
+static NOINLINE void w64_store(uint8_t *y, const __m256i sums[][2], block_constants bc, uint32_t o, uint32_t ns,
+                               uint32_t np, uint32_t width0, uint32_t width1)
+{
+    const rq256_consts rq = *bc.rq;
+    uint32_t s;
+    for (s = 0; s < ns; s++, y += o) {
+        ecnn_fc_q_store8(y, sums[s][0], bc.bias, bc.scales, width0, &rq);
+        if (np > 1) ecnn_fc_q_store8(y + 8, sums[s][1], bc.bias + 8, bc.scales + 8, width1, &rq);
+    }
 }
 
 /* One tile: W64_TILE samples x 2 panels (16 outputs; np = 1: one panel) over all of K,
@@ -174,7 +191,7 @@ static ALWAYS_INLINE __m256i w64_x4(const uint8_t *x, uint32_t rest, __m256i fli
  * s0 and a missing second panel reads the first; neither is stored. */
 static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, block_constants bc,
                               uint32_t k, uint32_t o, uint32_t s0, uint32_t ns, uint32_t np, uint32_t o0, __m256i flip,
-                              __m256i cb, const ecnn_qlinear_params *q)
+                              __m256i cb)
 {
     const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
     const int8_t *w1 = np > 1 ? w + panel_bytes : w;
@@ -216,14 +233,10 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
     }
 #undef W64_LOOP
 #undef W64_STEP
-#define W64_STORE(S)                                                                                                   \
-    if (S < ns) {                                                                                                      \
-        uint8_t *y_ = (uint8_t *)y + (size_t)(s0 + S) * o + o0;                                                        \
-        ecnn_fc_q_store8(y_, a##S, bc.bias, bc.scales, width0, q);                                                     \
-        if (np > 1) ecnn_fc_q_store8(y_ + 8, c##S, bc.bias + 8, bc.scales + 8, width1, q);                             \
+    {
+        const __m256i sums[W64_TILE][2] = {{a0, c0}, {a1, c1}, {a2, c2}, {a3, c3}};
+        w64_store((uint8_t *)y + (size_t)s0 * o + o0, sums, bc, o, ns, np, width0, width1);
     }
-    Q_ROWS(W64_STORE)
-#undef W64_STORE
 }
 
 /* Batch 1 streams the weights once from memory, and one or two sequential streams cannot
@@ -233,7 +246,7 @@ static NOINLINE void w64_tile(void *y, const uint8_t *x, const int8_t *w, size_t
  * bias and scales come from the block's arrays, and the block loop steps a row at a time. */
 #define W64_ROW FC_Q_BLOCK
 static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_bytes, block_constants bc, uint32_t k,
-                    __m256i flip, __m256i cb, const ecnn_qlinear_params *q)
+                    __m256i flip, __m256i cb)
 {
     const __m256i ones = _mm256_set1_epi16(1), zero = _mm256_setzero_si256();
     const uint32_t k8 = k / 8 * 8;
@@ -267,8 +280,11 @@ static void w64_row(void *y, const uint8_t *x, const int8_t *w, size_t panel_byt
     }
     (void)zero;
 #undef W64_ROW_LOOP
-    for (t = 0; t < W64_ROW; t++)
-        ecnn_fc_q_store8((uint8_t *)y + t * 8, acc[t], bc.bias + t * 8, bc.scales + t * 8, 8, q);
+    {
+        const rq256_consts rq = *bc.rq;
+        for (t = 0; t < W64_ROW; t++)
+            ecnn_fc_q_store8((uint8_t *)y + t * 8, acc[t], bc.bias + t * 8, bc.scales + t * 8, 8, &rq);
+    }
 }
 
 static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, const ecnn_tile *tile, uint32_t k,
@@ -280,6 +296,7 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, co
     const __m256i flip = _mm256_set1_epi8(q->x_type == ECNN_Q_U8 ? 0 : (char)0x80);
     /* c = zx - min as u8 bytes (0: x - zx is already u; else the +128 shift, see above) */
     const __m256i cb = _mm256_set1_epi8((char)(uint8_t)(q->x_zero_point - ecnn_qtype_min(q->x_type)));
+    const rq256_consts rq = rq256_setup(q);
     int32_t bias[FC_Q_BLOCK * 8];
     float scales[FC_Q_BLOCK * 8];
     uint32_t s0, p, pb;
@@ -287,17 +304,17 @@ static void fc_q_w64(void *y, const void *x, const void *w, const int32_t *b, co
         const uint32_t pe = panels - pb < FC_Q_BLOCK ? panels : pb + FC_Q_BLOCK;
         ecnn_fc_q_block_constants(bias, scales, NULL, b, pb * 8, (pe - pb) * 8, o, q);
         if (tile->m1 - tile->m0 == 1 && pb + W64_ROW <= full) { /* one sample, a whole row of full panels */
-            const block_constants bc = {bias, scales};
+            const block_constants bc = {bias, scales, &rq};
             w64_row((uint8_t *)y + (size_t)tile->m0 * o + pb * 8, (const uint8_t *)x + (size_t)tile->m0 * k,
-                    (const int8_t *)w + pb * panel_bytes, panel_bytes, bc, k, flip, cb, q);
+                    (const int8_t *)w + pb * panel_bytes, panel_bytes, bc, k, flip, cb);
             continue;
         }
         for (s0 = tile->m0; s0 < tile->m1; s0 += W64_TILE) {
             const uint32_t ns = tile->m1 - s0 < W64_TILE ? tile->m1 - s0 : W64_TILE;
             for (p = pb; p < pe; p += 2) {
-                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8};
+                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8, &rq};
                 w64_tile(y, (const uint8_t *)x, (const int8_t *)w + p * panel_bytes, panel_bytes, bc, k, o, s0, ns,
-                         pe - p >= 2 ? 2 : 1, p * 8, flip, cb, q);
+                         pe - p >= 2 ? 2 : 1, p * 8, flip, cb);
             }
         }
     }
@@ -309,6 +326,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
     /* The tile's panels [o0 / 8, panels): whole ones but the last (o1: a multiple of 64, or O). */
     const uint32_t panels = (tile->o1 + 7) / 8, full = tile->o1 / 8, kp = (k + 3) / 4 * 4;
     const size_t panel_bytes = (size_t)8 * kp;
+    const rq256_consts rq = rq256_setup(q);
     int32_t bias[FC_Q_BLOCK * 8];
     float scales[FC_Q_BLOCK * 8];
     uint32_t s0, p, pb;
@@ -323,7 +341,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
         p = pb;
         if (tile->m1 - tile->m0 == 1) /* one sample: pairs of full panels, the rest below */
             for (; p + 2 <= pe && p + 2 <= full; p += 2) {
-                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8};
+                const block_constants bc = {bias + (p - pb) * 8, scales + (p - pb) * 8, &rq};
                 q_pair((uint8_t *)y + (size_t)tile->m0 * o + p * 8, (const uint8_t *)x + (size_t)tile->m0 * k,
                        (const int8_t *)w + p * panel_bytes, (const int8_t *)w + (p + 1) * panel_bytes, bc, k, q);
             }
@@ -331,7 +349,7 @@ void ecnn_fc_q_panel8x4_avx2(void *y, const void *x, const void *w, const int32_
             const uint32_t ns = tile->m1 - s0 < Q_TILE ? tile->m1 - s0 : Q_TILE;
             uint32_t pt;
             for (pt = p; pt < pe; pt++) {
-                const block_constants bc = {bias + (pt - pb) * 8, scales + (pt - pb) * 8};
+                const block_constants bc = {bias + (pt - pb) * 8, scales + (pt - pb) * 8, &rq};
                 q_tile(y, (const uint8_t *)x, (const int8_t *)w + pt * panel_bytes, bc, k, o, s0, ns, pt * 8,
                        o - pt * 8 < 8 ? o - pt * 8 : 8, q);
             }

@@ -50,20 +50,18 @@ static ALWAYS_INLINE __m256i fq_sum8(__m512i acc)
 }
 
 static ALWAYS_INLINE void fq_store8(uint8_t *y, __m512i acc, const int32_t *bias, const float *scales, uint32_t width,
-                                    const ecnn_qlinear_params *q)
+                                    const rq256_consts *c)
 {
-    const __m256i r = ecnn_fc_q_requantize8(fq_sum8(acc), bias, scales, q);
-    /* r is within the output dtype's range: its low byte is the code */
-    _mm_mask_storeu_epi8(y, (__mmask16)((1u << width) - 1u), _mm256_cvtepi32_epi8(r));
+    ecnn_fc_q_store8(y, fq_sum8(acc), bias, scales, width, c);
 }
 
 static ALWAYS_INLINE void fq_store16(uint8_t *y, __m512i acc0, __m512i acc1, const int32_t *bias, const float *scales,
-                                     uint32_t width, const ecnn_qlinear_params *q)
+                                     uint32_t width, const rq512_consts *c)
 {
     /* [acc0's k0..3 | acc1's k0..3] + [acc0's k4..7 | acc1's k4..7] */
     const __m512i k03 = _mm512_shuffle_i64x2(acc0, acc1, _MM_SHUFFLE(1, 0, 1, 0));
     const __m512i k47 = _mm512_shuffle_i64x2(acc0, acc1, _MM_SHUFFLE(3, 2, 3, 2));
-    ecnn_fc_q_store16(y, _mm512_add_epi32(k03, k47), bias, scales, width, q);
+    ecnn_fc_q_store16(y, _mm512_add_epi32(k03, k47), bias, scales, width, c);
 }
 
 /* vpdpbusd of c's bytes over the weights, four independent sums per panel (a single chain

@@ -22,10 +22,7 @@ static ALWAYS_INLINE __m256i fq_x(const uint8_t *x, __m256i flip)
 
 static ALWAYS_INLINE __m256i fq_x_rest(const uint8_t *x, uint32_t rest, __m256i flip)
 {
-    uint32_t v = x[0];
-    if (rest > 1) v |= (uint32_t)x[1] << 8;
-    if (rest > 2) v |= (uint32_t)x[2] << 16;
-    return _mm256_xor_si256(_mm256_set1_epi32((int)v), flip);
+    return _mm256_xor_si256(_mm256_set1_epi32((int)ecnn_load_upto4(x, rest)), flip);
 }
 
 static ALWAYS_INLINE __m256i fq_w(const int8_t *wp)
@@ -45,9 +42,9 @@ static ALWAYS_INLINE __m256i fq_dot(__m256i acc, __m256i x, __m256i w)
 }
 
 static ALWAYS_INLINE void fq_store8(uint8_t *y, __m256i acc, const int32_t *bias, const float *scales, uint32_t width,
-                                    const ecnn_qlinear_params *q)
+                                    const rq256_consts *c)
 {
-    ecnn_fc_q_store8(y, acc, bias, scales, width, q);
+    ecnn_fc_q_store8(y, acc, bias, scales, width, c);
 }
 
 /* vpdpbusd of c's bytes over the weights, four independent sums per panel (a single chain

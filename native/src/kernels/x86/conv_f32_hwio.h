@@ -83,15 +83,19 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
 #if CONV_PIX1 == CONV_PIX
 #define CONV_TILE_ROWS CONV_ROWS
 #define CONV_FOR_NP1 CONV_FOR_NP
+#else
+#if CONV_PIX == 6 && CONV_PIX1 == 12
+#define CONV_TILE_ROWS(M) CONV_ROWS(M) M(6) M(7) M(8) M(9) M(10) M(11)
 #elif CONV_PIX == 12 && CONV_PIX1 == 24
 #define CONV_TILE_ROWS(M) CONV_ROWS(M) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
+#else
+#error "CONV_PIX1 is CONV_PIX or twice it"
+#endif
 #define CONV_FOR_NP1(np)                                                                                               \
     switch (np) {                                                                                                      \
         CONV_TILE_ROWS(CONV_NP_CASE)                                                                                   \
     default: break;                                                                                                    \
     }
-#else
-#error "CONV_PIX1 is CONV_PIX or 2 * 12"
 #endif
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                     uint32_t nky, uint32_t nkx, const uint32_t np, const int two, conv_mask m,

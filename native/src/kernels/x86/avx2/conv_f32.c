@@ -1,7 +1,8 @@
 /* AVX2 float convs over HWIO weights (x86/conv_f32_hwio.h, and CONV_2D_SLICED's:
  * x86/conv_f32_sliced.h), any O / group: blocks of up to 6 pixels x 16 output channels (two
- * ymm), a last 1..15 as one or two blocks of up to 8, a last 1..7 under a vector mask; each term
- * one F32_MAC in the reference order: bit-identical to the level's reference kernels. */
+ * ymm), or 12 x 8 when a tile has at most 8, a last 1..15 as one or two blocks of up to 8, a
+ * last 1..7 under a vector mask; each term one F32_MAC in the reference order: bit-identical to
+ * the level's reference kernels. */
 #define VF_BITS 256
 #include "kernels/x86/vec_f32.h"
 
@@ -42,7 +43,12 @@ static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *wid
     return *two ? lane : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)*width), lane);
 }
 
-#define CONV_PIX 6u /* 12 accumulators + 2 weight vectors + 1 broadcast: the 16 ymm registers */
+/* 12 accumulators + 2 weight vectors + 1 broadcast of the 16 ymm registers: 6 pixels x two
+ * vectors, or 12 x one when a tile has at most 8 channels of a group (O = 8, MobileNet's first
+ * layer: 12 chains of multiply-adds cover the FMA latency, 6 do not) */
+#define CONV_PIX 6u
+#define CONV_PIX1 12u
+#define CONV_WIDTH1 8u
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx2
 #include "kernels/x86/conv_f32_hwio.h"
 

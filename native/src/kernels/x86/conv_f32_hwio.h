@@ -107,6 +107,33 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
     default: break;                                                                                                    \
     }
 
+/* The terms of a block's sums in their order, the body (__VA_ARGS__) run for each with xt at
+ * the block's first pixel's input of the term and wt at its weights: ky, kx, c (CONV_2D's), or
+ * with CONV_C_OUTER c, ky, kx (a CONV_2D_SLICED of one slice: x86/<isa>/conv_f32_sliced1.c).
+ * The includer of the macro declares ky, kx, c. */
+#ifdef CONV_C_OUTER
+#define CONV_FOR_TERMS(...)                                                                                            \
+    for (c = 0; c < g->cg; c++) {                                                                                      \
+        const float *xk = xp + c, *wk = wp + (size_t)c * g->o;                                                         \
+        const size_t w_tap = (size_t)g->cg * g->o;                                                                     \
+        for (ky = 0; ky < nky; ky++, xk += g->x_row, wk += g->w_row)                                                   \
+            for (kx = 0; kx < nkx; kx++) {                                                                             \
+                const float *xt = xk + kx * g->x_tap, *wt = wk + kx * w_tap;                                           \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+    }
+#else
+#define CONV_FOR_TERMS(...)                                                                                            \
+    for (ky = 0; ky < nky; ky++) {                                                                                     \
+        const float *xk = xp + ky * g->x_row, *wt = wp + ky * g->w_row;                                                \
+        for (kx = 0; kx < nkx; kx++, xk += g->x_tap)                                                                   \
+            for (c = 0; c < g->cg; c++, wt += g->o) {                                                                  \
+                const float *xt = xk + c;                                                                              \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+    }
+#endif
+
 #ifndef CONV_PAIRS
 /* np pixels x one vector of channels, or two (two). Relu is max(v, +0) (+0 for NaN and -0, as
  * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
@@ -118,29 +145,21 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
                                     uint32_t width)
 {
     const VF zero = VF_ZERO();
-    const size_t o = g->o, pix_step = g->pix_step;
+    const size_t pix_step = g->pix_step;
     const uint32_t act = g->act->act;
     uint32_t ky, kx, c;
 #define CONV_DECL(J) VF a##J = zero, c##J = zero;
     CONV_TILE_ROWS(CONV_DECL)
 #undef CONV_DECL
-    for (ky = 0; ky < nky; ky++) {
-        const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
-        for (kx = 0; kx < nkx; kx++, xt += g->x_tap)
-            for (c = 0; c < g->cg; c++, wt += o) {
-                const VF wv = conv_load0(wt, two, m);
-                const VF wu = two ? conv_load1(wt, m) : wv;
-                VF xb;
 #define CONV_STEP(J)                                                                                                   \
     if (J < np) {                                                                                                      \
-        xb = VF_BCAST(xt + J * pix_step + c);                                                                          \
+        xb = VF_BCAST(xt + J * pix_step);                                                                              \
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
-                CONV_TILE_ROWS(CONV_STEP)
+    CONV_FOR_TERMS(const VF wv = conv_load0(wt, two, m); const VF wu = two ? conv_load1(wt, m) : wv; VF xb;
+                   CONV_TILE_ROWS(CONV_STEP))
 #undef CONV_STEP
-            }
-    }
 /* Row J's accumulators, the first and (with two) the second, each through F(v, its s0 / s1). */
 #define CONV_MAP(J, F, s0, s1)                                                                                         \
     if (J < np) {                                                                                                      \
@@ -242,39 +261,46 @@ static ALWAYS_INLINE void conv_pair_tile(float *yp, const float *xp, const conv_
         const __m512i second = _mm512_mask_set1_epi32(_mm512_setzero_si512(), 0xFF00, (int)g->pix_step);
         const __mmask16 window = (__mmask16)((1u << (g->pix_step + span)) - 1u);
         const __mmask16 window_last = (__mmask16)((1u << (last_step + span)) - 1u);
-        for (ky = 0; ky < nky; ky++) {
-            const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
-            uint32_t t;
 #define CONV_WINDOW(J)                                                                                                 \
-    const __m512 x##J = J < rows ? _mm512_maskz_loadu_ps(J + 1 == rows ? window_last : window, xt + J * pix2) : zero;
-            CONV_TILE_ROWS(CONV_WINDOW)
-#undef CONV_WINDOW
-            for (t = 0; t < span; t++, wt += o) {
-                const __m512 wv = conv_pair_load(wt, lo);
-                const __m512i idx = _mm512_add_epi32(second, _mm512_set1_epi32((int)t));
-                const __m512i idx_last = odd ? _mm512_set1_epi32((int)t) : idx;
+    const __m512 x##J = J < rows ? _mm512_maskz_loadu_ps(J + 1 == rows ? window_last : window, xw + J * pix2) : zero;
 #define CONV_STEP(J)                                                                                                   \
     if (J < rows) a##J = VF_MAC(a##J, _mm512_permutexvar_ps(J + 1 == rows ? idx_last : idx, x##J), wv);
-                CONV_TILE_ROWS(CONV_STEP)
-#undef CONV_STEP
+/* term t (kx * cg + c) of tap row ky: the windows x##J loaded from xw, the weights at wt */
+#define CONV_PERMUTE_TERM(t)                                                                                           \
+    {                                                                                                                  \
+        const __m512 wv = conv_pair_load(wt, lo);                                                                      \
+        const __m512i idx = _mm512_add_epi32(second, _mm512_set1_epi32((int)(t)));                                     \
+        const __m512i idx_last = odd ? _mm512_set1_epi32((int)(t)) : idx;                                              \
+        CONV_TILE_ROWS(CONV_STEP)                                                                                      \
+    }
+#ifdef CONV_C_OUTER
+        for (c = 0; c < g->cg; c++)
+            for (ky = 0; ky < nky; ky++) {
+                const float *xw = xp + ky * g->x_row, *wt = wp + ky * g->w_row + (size_t)c * o;
+                CONV_TILE_ROWS(CONV_WINDOW)
+                for (kx = 0; kx < nkx; kx++, wt += (size_t)g->cg * o) CONV_PERMUTE_TERM(kx * g->cg + c)
             }
-        }
-    } else
+#else
         for (ky = 0; ky < nky; ky++) {
-            const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
-            for (kx = 0; kx < nkx; kx++, xt += g->x_tap)
-                for (c = 0; c < g->cg; c++, wt += o) {
-                    const __m512 wv = conv_pair_load(wt, lo);
+            const float *xw = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
+            uint32_t t;
+            CONV_TILE_ROWS(CONV_WINDOW)
+            for (t = 0; t < span; t++, wt += o) CONV_PERMUTE_TERM(t)
+        }
+#endif
+#undef CONV_PERMUTE_TERM
+#undef CONV_STEP
+#undef CONV_WINDOW
+    } else {
 #define CONV_STEP(J)                                                                                                   \
     if (J < rows) {                                                                                                    \
-        const float *xj = xt + J * pix2 + c;                                                                           \
+        const float *xj = xt + J * pix2;                                                                               \
         const float *xj1 = xj + (J + 1 == rows ? last_step : g->pix_step);                                             \
         a##J = VF_MAC(a##J, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(*xj), _mm512_set1_ps(*xj1)), wv);              \
     }
-                    CONV_TILE_ROWS(CONV_STEP)
+        CONV_FOR_TERMS(const __m512 wv = conv_pair_load(wt, lo); CONV_TILE_ROWS(CONV_STEP))
 #undef CONV_STEP
-                }
-        }
+    }
     if (b) {
         const __m512 bv = conv_pair_load(b, lo);
 #define CONV_BIAS(J)                                                                                                   \
@@ -355,7 +381,8 @@ static uint32_t conv_pix_max(const ecnn_conv2d_args *p, const ecnn_tile *t)
 }
 
 /* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
- * bit-identical to the level's reference. */
+ * bit-identical to the level's reference. With CONV_C_OUTER, in the order c, ky, kx: a
+ * CONV_2D_SLICED of one slice (conv_f32_sliced.h SLICED_ONE_SLICE). */
 ecnn_conv2d_f32_kernel CONV_KERNEL;
 void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                  const ecnn_conv2d_args *p)

@@ -14,7 +14,10 @@
  * w offsets, and where each slice ends), so that the multiply-add loop runs over a whole slice;
  * for np pixels x one or two vectors of output channels it sums each slice with one VF_MAC per
  * term, and adds it to the total kept in y (a float store and reload is exact). The table holds
- * whole slices, up to SLICED_TAB taps: a conv with more is summed window by window. Every output
+ * whole slices, up to SLICED_TAB taps: a conv with more is summed window by window. A conv of
+ * one slice (k_slice >= K, image CNNs' first layers) is a CONV_2D summed in K's order c, ky, kx:
+ * the includer's SLICED_ONE_SLICE(y, x, w, b, n, t, p), if it defines one, runs it (the HWIO
+ * conv's blocks, no table, no store and reload of the totals). Every output
  * is computed the same way whatever block it falls in: bit-identical to the level's
  * ecnn_conv2d_sliced_f32_ref. */
 #ifndef ECNN_KERNELS_X86_CONV_F32_SLICED_H
@@ -186,6 +189,12 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
         ecnn_conv2d_sliced_f32_ref_fma(y, x, w, b, n, t, p, k_slice);
         return;
     }
+#ifdef SLICED_ONE_SLICE
+    if (k_slice >= p->c / p->group * p->kh * p->kw) { /* the whole window from zero, then the bias */
+        SLICED_ONE_SLICE(y, x, w, b, n, t, p);
+        return;
+    }
+#endif
     tab.k_end = 0;
     g.c.o = p->o;
     g.c.cg = p->c / p->group;

@@ -107,31 +107,33 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
     default: break;                                                                                                    \
     }
 
-/* The terms of a block's sums in their order, the body (__VA_ARGS__) run for each with xt at
- * the block's first pixel's input of the term and wt at its weights: ky, kx, c (CONV_2D's), or
+/* The terms of a block's sums in their order, the body (__VA_ARGS__) run for each with wt at
+ * the term's weights and CONV_TERM_X(J, step) the input of the block's pixel J, step floats
+ * apart (each order in the form the compiler makes fastest): ky, kx, c (CONV_2D's), or
  * with CONV_C_OUTER c, ky, kx (a CONV_2D_SLICED of one slice: x86/<isa>/conv_f32_sliced1.c).
  * The includer of the macro declares ky, kx, c. */
 #ifdef CONV_C_OUTER
 #define CONV_FOR_TERMS(...)                                                                                            \
     for (c = 0; c < g->cg; c++) {                                                                                      \
-        const float *xk = xp + c, *wk = wp + (size_t)c * g->o;                                                         \
+        const float *xr = xp + c, *wk = wp + (size_t)c * g->o;                                                         \
         const size_t w_tap = (size_t)g->cg * g->o;                                                                     \
-        for (ky = 0; ky < nky; ky++, xk += g->x_row, wk += g->w_row)                                                   \
+        for (ky = 0; ky < nky; ky++, xr += g->x_row, wk += g->w_row)                                                   \
             for (kx = 0; kx < nkx; kx++) {                                                                             \
-                const float *xt = xk + kx * g->x_tap, *wt = wk + kx * w_tap;                                           \
+                const float *xt = xr + kx * g->x_tap, *wt = wk + kx * w_tap;                                           \
                 __VA_ARGS__                                                                                            \
             }                                                                                                          \
     }
+#define CONV_TERM_X(J, step) (xt + (J) * (step))
 #else
 #define CONV_FOR_TERMS(...)                                                                                            \
     for (ky = 0; ky < nky; ky++) {                                                                                     \
         const float *xk = xp + ky * g->x_row, *wt = wp + ky * g->w_row;                                                \
         for (kx = 0; kx < nkx; kx++, xk += g->x_tap)                                                                   \
             for (c = 0; c < g->cg; c++, wt += g->o) {                                                                  \
-                const float *xt = xk + c;                                                                              \
                 __VA_ARGS__                                                                                            \
             }                                                                                                          \
     }
+#define CONV_TERM_X(J, step) (xk + (J) * (step) + c)
 #endif
 
 #ifndef CONV_PAIRS
@@ -153,7 +155,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
 #undef CONV_DECL
 #define CONV_STEP(J)                                                                                                   \
     if (J < np) {                                                                                                      \
-        xb = VF_BCAST(xt + J * pix_step);                                                                              \
+        xb = VF_BCAST(CONV_TERM_X(J, pix_step));                                                                       \
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
@@ -294,7 +296,7 @@ static ALWAYS_INLINE void conv_pair_tile(float *yp, const float *xp, const conv_
     } else {
 #define CONV_STEP(J)                                                                                                   \
     if (J < rows) {                                                                                                    \
-        const float *xj = xt + J * pix2;                                                                               \
+        const float *xj = CONV_TERM_X(J, pix2);                                                                        \
         const float *xj1 = xj + (J + 1 == rows ? last_step : g->pix_step);                                             \
         a##J = VF_MAC(a##J, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(*xj), _mm512_set1_ps(*xj1)), wv);              \
     }

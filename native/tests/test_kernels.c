@@ -146,10 +146,12 @@ int main(void)
         RUN_TEST(test_conv_sliced);
         RUN_TEST(test_conv_sliced_one_slice);
         RUN_TEST(test_conv_sliced_windows);
+        RUN_TEST(test_conv_sliced_first_layers);
         RUN_TEST(test_maxpool_q);
         RUN_TEST(test_crc32);
         RUN_TEST(test_tiles);
         RUN_TEST(test_conv_cnn_shapes);
+        RUN_TEST(test_conv_first_layers);
         RUN_TEST(test_conv_depthwise);
         RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);

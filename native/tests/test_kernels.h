@@ -67,6 +67,8 @@ void test_f32_subnormals(void);
 void test_fc_q_panel8x4(void);
 void test_conv_hwio(void);
 void test_conv_hwio_wide_rows(void);
+void test_conv_first_layers(void);
+void test_conv_sliced_first_layers(void);
 void test_conv_q_cnn_shapes(void); /* test_kernels_conv_q.c */
 void test_tiles(void);
 void test_conv_cnn_shapes(void); /* in tiles: whole and in random tiles */

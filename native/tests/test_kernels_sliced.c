@@ -69,29 +69,35 @@ static void run_in_tiles(float *y, const ecnn_conv2d_args *p, uint32_t n, const 
     }
 }
 
+/* Random x, w, b (b: sb or NULL): the level's fast kernel, whole and in random tiles, against its
+ * reference on plain weights, bit for bit; with hwio_ref the reference on HWIO weights too. */
+static void check_sliced(ecnn_conv2d_args *p, uint32_t n, const float *b, uint32_t k_slice, int hwio_ref)
+{
+    const size_t ny = (size_t)n * p->oh * p->ow * p->o;
+    fill_sliced(p, n);
+    ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)->fn(sy_ref, sx, sw, b, n, WHOLE(n * p->oh, p->o), p, k_slice);
+    p->w_layout = ECNN_LAYOUT_CONV_HWIO;
+    if (hwio_ref) {
+        ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)
+            ->fn(sy_fast, sx, swh, b, n, WHOLE(n * p->oh, p->o), p, k_slice);
+        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+    }
+    memset(sy_fast, 0xFF, ny * sizeof(float));
+    ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(sy_fast, sx, swh, b, n, WHOLE(n * p->oh, p->o), p, k_slice);
+    CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+    memset(sy_fast, 0xFF, ny * sizeof(float));
+    run_in_tiles(sy_fast, p, n, b, k_slice);
+    CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+}
+
 void test_conv_sliced(void)
 {
     uint32_t trial;
     for (trial = 0; trial < 200; trial++) {
         ecnn_conv2d_args p;
         uint32_t k_slice;
-        const uint32_t n = 1 + trial % 2;
-        const float *b;
-        size_t ny;
         random_sliced(&p, trial, &k_slice);
-        b = trial % 2 ? sb : NULL;
-        ny = (size_t)n * p.oh * p.ow * p.o;
-        fill_sliced(&p, n);
-        ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)->fn(sy_ref, sx, sw, b, n, WHOLE(n * p.oh, p.o), &p, k_slice);
-        p.w_layout = ECNN_LAYOUT_CONV_HWIO;
-        ECNN_KERNEL(ecnn_conv2d_sliced_config, ref, isa)->fn(sy_fast, sx, swh, b, n, WHOLE(n * p.oh, p.o), &p, k_slice);
-        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0); /* the reference reads HWIO too */
-        memset(sy_fast, 0xFF, ny * sizeof(float));
-        ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(sy_fast, sx, swh, b, n, WHOLE(n * p.oh, p.o), &p, k_slice);
-        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
-        memset(sy_fast, 0xFF, ny * sizeof(float));
-        run_in_tiles(sy_fast, &p, n, b, k_slice);
-        CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+        check_sliced(&p, 1 + trial % 2, trial % 2 ? sb : NULL, k_slice, 1); /* the reference reads HWIO too */
     }
 }
 
@@ -139,5 +145,38 @@ void test_conv_sliced_windows(void)
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
         run_in_tiles(sy_fast, &p, 1, sb, slices[i]);
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
+    }
+}
+
+/* Image CNNs' first layers as int8 graphs run them (K = C * KH * KW in one slice, which the x86
+ * kernels sum as a CONV_2D in K's order; or in two or more slices): C = 1, 3, 4, O = 4, 8, 12,
+ * 16 (AVX-512: two pixels a zmm up to 8), 3x3 and 5x5, stride 1 and 2, padding 0 or 1, rows up
+ * to 40 wide, whole and in random tiles. */
+void test_conv_sliced_first_layers(void)
+{
+    static const uint32_t channels[] = {1, 3, 4}, outs[] = {4, 8, 12, 16};
+    uint32_t trial;
+    for (trial = 0; trial < 72; trial++) {
+        ecnn_conv2d_args p;
+        const uint32_t n = 1 + trial % 2, pad = trial / 24 % 2;
+        uint32_t k;
+        memset(&p, 0, sizeof p);
+        p.group = 1;
+        p.c = channels[trial % 3];
+        p.o = outs[trial / 3 % 4];
+        p.kh = p.kw = trial % 7 == 3 ? 5 : 3;
+        p.stride_h = p.stride_w = 1 + trial / 12 % 2;
+        p.dilation_h = p.dilation_w = 1;
+        p.pad_top = p.pad_left = pad;
+        p.h = (uint32_t)irand(6, 9);
+        p.w = (uint32_t)irand(9, 40);
+        p.oh = (p.h + 2 * pad - p.kh) / p.stride_h + 1;
+        p.ow = (p.w + 2 * pad - p.kw) / p.stride_w + 1;
+        p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
+        p.act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
+        p.act.act_p1 = 0.5f;
+        k = p.c * p.kh * p.kw;
+        k = trial % 4 == 1 ? (k + 1) / 2 : k + trial % 3 * 8; /* two slices, or one (MLAS's 32 for 27) */
+        check_sliced(&p, n, trial % 5 == 4 ? NULL : sb, k, 0);
     }
 }

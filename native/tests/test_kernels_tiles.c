@@ -345,3 +345,36 @@ void test_conv_depthwise(void)
         check_conv_f32_tiles(&p, n, trial % 4 != 3, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
     }
 }
+
+/* Image CNNs' first layers, float, against the reference bit for bit, whole and in random tiles:
+ * C = 1, 3, 4 input channels, O = 4, 8, 12, 16 (AVX-512: two pixels a zmm up to 8), 3x3 (and
+ * 5x5, 1x3) windows, stride 1 and 2, no padding or 1 (SAME-like) on either side, rows 9 to 40
+ * wide (several blocks of pixels and an odd last one), batch 1..2, every fused activation. */
+void test_conv_first_layers(void)
+{
+    static const uint32_t channels[] = {1, 3, 4}, outs[] = {4, 8, 12, 16};
+    enum { FL_X = 2 * 12 * 40 * 4, FL_Y = 2 * 12 * 40 * 16 };
+    static float cx[FL_X], cw[16 * 5 * 5 * 4], cwh[16 * 5 * 5 * 4], cb[16], cy_ref[FL_Y], cy_fast[FL_Y], cy_tile[FL_Y];
+    uint32_t trial;
+    for (trial = 0; trial < 96; trial++) {
+        ecnn_conv2d_args p;
+        const uint32_t n = 1 + trial % 2, pad = trial / 24 % 2;
+        memset(&p, 0, sizeof p);
+        p.group = 1;
+        p.c = channels[trial % 3];
+        p.o = outs[trial / 3 % 4];
+        p.kh = trial % 11 == 5 ? 1 : trial % 7 == 3 ? 5 : 3;
+        p.kw = trial % 7 == 3 ? 5 : 3;
+        p.stride_h = p.stride_w = 1 + trial / 12 % 2;
+        p.dilation_h = p.dilation_w = 1;
+        p.pad_top = p.pad_left = pad;
+        p.h = (uint32_t)irand(6, 12);
+        p.w = (uint32_t)irand(9, 40);
+        p.oh = (p.h + 2 * pad - p.kh) / p.stride_h + 1; /* pad_bottom = pad_right = pad */
+        p.ow = (p.w + 2 * pad - p.kw) / p.stride_w + 1;
+        p.act.act = trial % 8; /* every activation code */
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        p.act.act_p1 = 0.5f;
+        check_conv_f32_tiles(&p, n, trial % 5 != 4, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
+    }
+}

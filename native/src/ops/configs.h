@@ -47,14 +47,16 @@ extern const ecnn_fc_kernels ecnn_fc_config[ECNN_ISA_COUNT];
 
 /* ops/conv_2d.c; o_multiple: the kernel needs O / group a multiple of it (0: any) */
 typedef struct {
-    ecnn_conv2d_f32_impl f32; /* HWIO weights */
-    ecnn_conv2d_f32_impl dw;  /* HWIO, depthwise (group == C == O) */
-    ecnn_conv2d_f32_impl ref; /* any layout: the oracle (it rounds as the level, fused_mac) */
-    ecnn_conv2d_q_impl q;     /* HWIO, int8 */
+    ecnn_conv2d_f32_impl f32;    /* HWIO weights */
+    ecnn_conv2d_f32_impl narrow; /* HWIO, O / group <= 8 (none: f32) */
+    ecnn_conv2d_f32_impl dw;     /* HWIO, depthwise (group == C == O) */
+    ecnn_conv2d_f32_impl ref;    /* any layout: the oracle (it rounds as the level, fused_mac) */
+    ecnn_conv2d_q_impl q;        /* HWIO, int8 */
 } ecnn_conv2d_kernels;
 extern const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT];
 /* The float kernel a level runs for HWIO weights: depthwise (group == C == O, MobileNet's 3x3
- * blocks) or general, the level's own when its O / group multiple holds, else the portable one. */
+ * blocks), narrow (O / group <= 8) when the level has one, or general, the level's own when its
+ * O / group multiple holds, else the portable one. */
 const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const ecnn_conv2d_args *p);
 
 /* CONV_2D's and CONV_2D_SLICED's kernel arguments (ops/conv_2d.c, whose check checks both). */

@@ -10,7 +10,7 @@
  * armv7 NEON lists no float kernel: its float arithmetic flushes subnormals to zero. */
 #if defined(ECNN_WITH_X86)
 ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx2, ecnn_conv2d_f32_dw_avx2, ecnn_conv2d_f32_ref_fma;
-ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_dw_avx512;
+ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_hwio_pairs_avx512, ecnn_conv2d_f32_dw_avx512;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
@@ -59,6 +59,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     /* AVX-512BW: the AVX2 int8 conv but for the depthwise microkernel (16 channels a vector: twice the
      * AVX2 one's GMAC/s on MobileNet's depthwise layers, Zen 5) */
     [ECNN_ISA_AVX512] = {.f32 = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_avx512, 0),
+                         .narrow = ECNN_IMPL_O(ecnn_conv2d_f32_hwio_pairs_avx512, 0),
                          .dw = ECNN_IMPL_O(ecnn_conv2d_f32_dw_avx512, 0),
                          .q = {"conv2d_q_hwio_avx512",
                                {.dot = ecnn_conv_q_dot_avx2,
@@ -141,6 +142,8 @@ const ecnn_conv2d_f32_impl *ecnn_conv2d_f32_fast(const ecnn_isa_info *isa, const
 {
     const ecnn_conv2d_f32_impl *k;
     if (p->group == p->c && p->o == p->c) return ECNN_KERNEL(ecnn_conv2d_config, dw, isa);
+    k = ECNN_KERNEL(ecnn_conv2d_config, narrow, isa);
+    if (k->fn && p->o / p->group <= 8) return k;
     k = ECNN_KERNEL(ecnn_conv2d_config, f32, isa);
     return k->o_multiple == 0 || (p->o / p->group) % k->o_multiple == 0 ? k
                                                                         : &ecnn_conv2d_config[ECNN_ISA_PORTABLE].f32;

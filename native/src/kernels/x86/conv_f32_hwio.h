@@ -5,10 +5,11 @@
  * pixels x `count` output channels of one group (yp, wp, b at the first of them) into
  * conv_tile_np calls (below) of up to two vectors of channels: taps ky in [0, nky) and kx in
  * [0, nkx) from xp / wp, channels c in [0, cg), the reference order, one VF_MAC per term, then
- * the bias and the activation. The includer defines VF_BITS (vec_f32.h), CONV_PIX, optionally
- * CONV_PIX1 and CONV_WIDTH1 (blocks of one vector take up to CONV_PIX1 pixels; conv_lanes
- * gives one vector for up to CONV_WIDTH1 channels), CONV_KERNEL (the kernel's name), the
- * channel blocks of a width and the lanes of a block's two vectors
+ * the bias and the activation (CONV_PAIRS, AVX-512: two pixels a vector instead, below). The
+ * includer defines VF_BITS (vec_f32.h), CONV_PIX, optionally CONV_PIX1 and CONV_WIDTH1 (blocks
+ * of one vector take up to CONV_PIX1 pixels; conv_lanes gives one vector for up to CONV_WIDTH1
+ * channels), CONV_KERNEL (the kernel's name), the channel blocks of a width and the lanes of a
+ * block's two vectors (not with CONV_PAIRS)
  *
  *   typedef ... conv_mask;
  *   static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
@@ -48,7 +49,9 @@ typedef struct {
     const ecnn_act_params *act;
 } conv_geom;
 
+#ifndef CONV_PAIRS
 static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
+#endif
 
 /* The activations other than none, Relu and Clip, in place on the np pixels x `lanes` outputs a
  * block has just stored (yp: the first pixel's, pixels o floats apart): the reference's scalar
@@ -60,12 +63,7 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
     for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, lanes, act);
 }
 
-/* np pixels x one vector of channels, or two (two). Relu is max(v, +0) (+0 for NaN and -0, as
- * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
- * or both are equal, as the reference's comparisons do (other activations: conv_tile_np).
- * np and two are constants at every call (the function is inlined), so the unused accumulators
- * and branches vanish. CONV_ROWS(M) expands M(J) for every row J of a block (conv_f32_sliced.h
- * uses it too). */
+/* CONV_ROWS(M) expands M(J) for every row J of a block (conv_f32_sliced.h uses it too). */
 #if CONV_PIX == 6
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
 #elif CONV_PIX == 12
@@ -83,44 +81,87 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
 #if CONV_PIX1 == CONV_PIX
 #define CONV_TILE_ROWS CONV_ROWS
 #define CONV_FOR_NP1 CONV_FOR_NP
+#else
+#if CONV_PIX == 6 && CONV_PIX1 == 12
+#define CONV_TILE_ROWS(M) CONV_ROWS(M) M(6) M(7) M(8) M(9) M(10) M(11)
 #elif CONV_PIX == 12 && CONV_PIX1 == 24
 #define CONV_TILE_ROWS(M) CONV_ROWS(M) M(12) M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23)
+#else
+#error "CONV_PIX1 is CONV_PIX or twice it"
+#endif
 #define CONV_FOR_NP1(np)                                                                                               \
     switch (np) {                                                                                                      \
         CONV_TILE_ROWS(CONV_NP_CASE)                                                                                   \
     default: break;                                                                                                    \
     }
-#else
-#error "CONV_PIX1 is CONV_PIX or 2 * 12"
 #endif
+/* CONV_NP_CALL(NP) (defined where it is used) with NP a constant equal to np (1..CONV_PIX): one
+ * copy of a block per pixel count, whose unused rows vanish (conv_f32_sliced.h uses it too). */
+#define CONV_NP_CASE(J)                                                                                                \
+    case J + 1:                                                                                                        \
+        CONV_NP_CALL(J + 1);                                                                                           \
+        break;
+#define CONV_FOR_NP(np)                                                                                                \
+    switch (np) {                                                                                                      \
+        CONV_ROWS(CONV_NP_CASE)                                                                                        \
+    default: break;                                                                                                    \
+    }
+
+/* The terms of a block's sums in their order, the body (__VA_ARGS__) run for each with wt at
+ * the term's weights and CONV_TERM_X(J, step) the input of the block's pixel J, step floats
+ * apart (each order in the form the compiler makes fastest): ky, kx, c (CONV_2D's), or
+ * with CONV_C_OUTER c, ky, kx (a CONV_2D_SLICED of one slice: x86/<isa>/conv_f32_sliced1.c).
+ * The includer of the macro declares ky, kx, c. */
+#ifdef CONV_C_OUTER
+#define CONV_FOR_TERMS(...)                                                                                            \
+    for (c = 0; c < g->cg; c++) {                                                                                      \
+        const float *xr = xp + c, *wk = wp + (size_t)c * g->o;                                                         \
+        const size_t w_tap = (size_t)g->cg * g->o;                                                                     \
+        for (ky = 0; ky < nky; ky++, xr += g->x_row, wk += g->w_row)                                                   \
+            for (kx = 0; kx < nkx; kx++) {                                                                             \
+                const float *xt = xr + kx * g->x_tap, *wt = wk + kx * w_tap;                                           \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+    }
+#define CONV_TERM_X(J, step) (xt + (J) * (step))
+#else
+#define CONV_FOR_TERMS(...)                                                                                            \
+    for (ky = 0; ky < nky; ky++) {                                                                                     \
+        const float *xk = xp + ky * g->x_row, *wt = wp + ky * g->w_row;                                                \
+        for (kx = 0; kx < nkx; kx++, xk += g->x_tap)                                                                   \
+            for (c = 0; c < g->cg; c++, wt += g->o) {                                                                  \
+                __VA_ARGS__                                                                                            \
+            }                                                                                                          \
+    }
+#define CONV_TERM_X(J, step) (xk + (J) * (step) + c)
+#endif
+
+#ifndef CONV_PAIRS
+/* np pixels x one vector of channels, or two (two). Relu is max(v, +0) (+0 for NaN and -0, as
+ * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
+ * or both are equal, as the reference's comparisons do (other activations: conv_tile_np).
+ * np and two are constants at every call (the function is inlined), so the unused accumulators
+ * and branches vanish. */
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                     uint32_t nky, uint32_t nkx, const uint32_t np, const int two, conv_mask m,
                                     uint32_t width)
 {
     const VF zero = VF_ZERO();
-    const size_t o = g->o, pix_step = g->pix_step;
+    const size_t pix_step = g->pix_step;
     const uint32_t act = g->act->act;
     uint32_t ky, kx, c;
 #define CONV_DECL(J) VF a##J = zero, c##J = zero;
     CONV_TILE_ROWS(CONV_DECL)
 #undef CONV_DECL
-    for (ky = 0; ky < nky; ky++) {
-        const float *xt = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
-        for (kx = 0; kx < nkx; kx++, xt += g->x_tap)
-            for (c = 0; c < g->cg; c++, wt += o) {
-                const VF wv = conv_load0(wt, two, m);
-                const VF wu = two ? conv_load1(wt, m) : wv;
-                VF xb;
 #define CONV_STEP(J)                                                                                                   \
     if (J < np) {                                                                                                      \
-        xb = VF_BCAST(xt + J * pix_step + c);                                                                          \
+        xb = VF_BCAST(CONV_TERM_X(J, pix_step));                                                                       \
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
-                CONV_TILE_ROWS(CONV_STEP)
+    CONV_FOR_TERMS(const VF wv = conv_load0(wt, two, m); const VF wu = two ? conv_load1(wt, m) : wv; VF xb;
+                   CONV_TILE_ROWS(CONV_STEP))
 #undef CONV_STEP
-            }
-    }
 /* Row J's accumulators, the first and (with two) the second, each through F(v, its s0 / s1). */
 #define CONV_MAP(J, F, s0, s1)                                                                                         \
     if (J < np) {                                                                                                      \
@@ -156,18 +197,6 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
 #undef CONV_STORE
 }
 
-/* CONV_NP_CALL(NP) (defined where it is used) with NP a constant equal to np (1..CONV_PIX): one
- * copy of a block per pixel count, whose unused rows vanish (conv_f32_sliced.h uses it too). */
-#define CONV_NP_CASE(J)                                                                                                \
-    case J + 1:                                                                                                        \
-        CONV_NP_CALL(J + 1);                                                                                           \
-        break;
-#define CONV_FOR_NP(np)                                                                                                \
-    switch (np) {                                                                                                      \
-        CONV_ROWS(CONV_NP_CASE)                                                                                        \
-    default: break;                                                                                                    \
-    }
-
 /* conv_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy, then the
  * activations it leaves. */
 static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
@@ -199,6 +228,123 @@ static void conv_block(float *yp, const float *xp, const conv_geom *g, const flo
     }
 }
 
+#else /* CONV_PAIRS */
+/* Two pixels a zmm (CONV_PAIRS, AVX-512 only, O / group <= 8, where one pixel's channels would
+ * leave half of each vector empty): row J of a block holds pixels 2J (lanes 0..7) and 2J + 1
+ * (lanes 8..15), the weights repeated in both halves, each half the same terms in the same
+ * order as a one-pixel row. rows (1..CONV_PIX1) is a constant in each copy; odd: the last row
+ * has one pixel (its second half repeats the first pixel's terms and is not stored).
+ *
+ * Each term needs its two pixels' inputs in the two halves. Two broadcast loads a term bind the
+ * loads, not the multiply-adds (no faster than one pixel a zmm on a Zen 5); when a row's two
+ * windows lie within 16 floats of one another (a first layer's few channels: pix_step +
+ * nkx * cg <= 16, taps cg floats apart), one masked load a row and tap row holds them all and
+ * a permute per term picks the pair (MobileNet's 96x96x3 -> 8 s2: 9.4 -> 7.5 us). */
+static ALWAYS_INLINE __m512 conv_pair_load(const float *p, __mmask16 lo) /* p[0..8) under lo, both halves */
+{
+    const __m512 v = _mm512_maskz_loadu_ps(lo, p);
+    return _mm512_shuffle_f32x4(v, v, 0x44);
+}
+
+static ALWAYS_INLINE void conv_pair_tile(float *yp, const float *xp, const conv_geom *g, const float *wp,
+                                         const float *b, uint32_t nky, uint32_t nkx, const uint32_t rows, int odd,
+                                         __mmask16 lo)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    const size_t o = g->o, pix2 = 2 * g->pix_step, y2 = 2 * g->y_step;
+    const size_t last_step = odd ? 0 : g->pix_step; /* to the last row's second pixel */
+    const uint32_t act = g->act->act, span = nkx * g->cg;
+    uint32_t ky, kx, c;
+#define CONV_DECL(J) __m512 a##J = zero;
+    CONV_TILE_ROWS(CONV_DECL)
+#undef CONV_DECL
+    if (g->x_tap == g->cg && g->pix_step + span <= 16) {
+        /* lanes 0..7 term t of the first pixel, 8..15 of the second (pix_step floats on) */
+        const __m512i second = _mm512_mask_set1_epi32(_mm512_setzero_si512(), 0xFF00, (int)g->pix_step);
+        const __mmask16 window = (__mmask16)((1u << (g->pix_step + span)) - 1u);
+        const __mmask16 window_last = (__mmask16)((1u << (last_step + span)) - 1u);
+#define CONV_WINDOW(J)                                                                                                 \
+    const __m512 x##J = J < rows ? _mm512_maskz_loadu_ps(J + 1 == rows ? window_last : window, xw + J * pix2) : zero;
+#define CONV_STEP(J)                                                                                                   \
+    if (J < rows) a##J = VF_MAC(a##J, _mm512_permutexvar_ps(J + 1 == rows ? idx_last : idx, x##J), wv);
+/* term t (kx * cg + c) of tap row ky: the windows x##J loaded from xw, the weights at wt */
+#define CONV_PERMUTE_TERM(t)                                                                                           \
+    {                                                                                                                  \
+        const __m512 wv = conv_pair_load(wt, lo);                                                                      \
+        const __m512i idx = _mm512_add_epi32(second, _mm512_set1_epi32((int)(t)));                                     \
+        const __m512i idx_last = odd ? _mm512_set1_epi32((int)(t)) : idx;                                              \
+        CONV_TILE_ROWS(CONV_STEP)                                                                                      \
+    }
+#ifdef CONV_C_OUTER
+        for (c = 0; c < g->cg; c++)
+            for (ky = 0; ky < nky; ky++) {
+                const float *xw = xp + ky * g->x_row, *wt = wp + ky * g->w_row + (size_t)c * o;
+                CONV_TILE_ROWS(CONV_WINDOW)
+                for (kx = 0; kx < nkx; kx++, wt += (size_t)g->cg * o) CONV_PERMUTE_TERM(kx * g->cg + c)
+            }
+#else
+        for (ky = 0; ky < nky; ky++) {
+            const float *xw = xp + ky * g->x_row, *wt = wp + ky * g->w_row;
+            uint32_t t;
+            CONV_TILE_ROWS(CONV_WINDOW)
+            for (t = 0; t < span; t++, wt += o) CONV_PERMUTE_TERM(t)
+        }
+#endif
+#undef CONV_PERMUTE_TERM
+#undef CONV_STEP
+#undef CONV_WINDOW
+    } else {
+#define CONV_STEP(J)                                                                                                   \
+    if (J < rows) {                                                                                                    \
+        const float *xj = CONV_TERM_X(J, pix2);                                                                        \
+        const float *xj1 = xj + (J + 1 == rows ? last_step : g->pix_step);                                             \
+        a##J = VF_MAC(a##J, _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(*xj), _mm512_set1_ps(*xj1)), wv);              \
+    }
+        CONV_FOR_TERMS(const __m512 wv = conv_pair_load(wt, lo); CONV_TILE_ROWS(CONV_STEP))
+#undef CONV_STEP
+    }
+    if (b) {
+        const __m512 bv = conv_pair_load(b, lo);
+#define CONV_BIAS(J)                                                                                                   \
+    if (J < rows) a##J = _mm512_add_ps(a##J, bv);
+        CONV_TILE_ROWS(CONV_BIAS)
+#undef CONV_BIAS
+    }
+    if (act == ECNN_ACT_RELU) {
+#define CONV_RELU(J)                                                                                                   \
+    if (J < rows) a##J = _mm512_max_ps(a##J, zero);
+        CONV_TILE_ROWS(CONV_RELU)
+#undef CONV_RELU
+    } else if (act == ECNN_ACT_CLIP) {
+        const __m512 vlo = _mm512_set1_ps(g->act->act_p0), vhi = _mm512_set1_ps(g->act->act_p1);
+#define CONV_CLIP(J)                                                                                                   \
+    if (J < rows) a##J = _mm512_min_ps(vhi, _mm512_max_ps(vlo, a##J));
+        CONV_TILE_ROWS(CONV_CLIP)
+#undef CONV_CLIP
+    }
+#define CONV_STORE(J)                                                                                                  \
+    if (J < rows) {                                                                                                    \
+        _mm512_mask_storeu_ps(yp + J * y2, lo, a##J);                                                                  \
+        if (J + 1 < rows || !odd)                                                                                      \
+            _mm256_mask_storeu_ps(yp + J * y2 + g->y_step, (__mmask8)lo, _mm512_extractf32x8_ps(a##J, 1));             \
+    }
+    CONV_TILE_ROWS(CONV_STORE)
+#undef CONV_STORE
+}
+
+/* np pixels x `count` (<= 8) channels of one group, two pixels a zmm. */
+static void conv_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,
+                       uint32_t nkx, uint32_t np, uint32_t count)
+{
+    const __mmask16 lo = (__mmask16)((1u << count) - 1u);
+    const int odd = np % 2;
+#define CONV_NP_CALL(ROWS) conv_pair_tile(yp, xp, g, wp, b, nky, nkx, ROWS, odd, lo)
+    CONV_FOR_NP1((np + 1) / 2)
+#undef CONV_NP_CALL
+    if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, count, g->act);
+}
+#endif /* CONV_PAIRS */
+
 /* np pixels from xp / yp, taps [ky0, ky0 + nky) x [kx0, kx0 + nkx): every group's channels that
  * lie in the tile's [o0, o1). */
 static ALWAYS_INLINE void conv_groups(float *yp, const float *xp, const float *w, const float *b, const conv_geom *g,
@@ -228,12 +374,17 @@ static uint32_t conv_even_block(uint32_t rest, uint32_t pix_max)
  * (conv_lanes: at most CONV_WIDTH1 channels of a group in the tile), else CONV_PIX. */
 static uint32_t conv_pix_max(const ecnn_conv2d_args *p, const ecnn_tile *t)
 {
+#ifdef CONV_PAIRS
+    (void)p, (void)t;
+    return 2 * CONV_PIX1;
+#endif
     const uint32_t span = p->group == 1 ? t->o1 - t->o0 : p->o / p->group;
     return span <= CONV_WIDTH1 ? CONV_PIX1 : CONV_PIX;
 }
 
 /* Conv, w in HWIO, any O / group: terms in the reference order (ky, kx, c), one VF_MAC each:
- * bit-identical to the level's reference. */
+ * bit-identical to the level's reference. With CONV_C_OUTER, in the order c, ky, kx: a
+ * CONV_2D_SLICED of one slice (conv_f32_sliced.h SLICED_ONE_SLICE). */
 ecnn_conv2d_f32_kernel CONV_KERNEL;
 void CONV_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
                  const ecnn_conv2d_args *p)

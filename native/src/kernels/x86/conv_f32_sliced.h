@@ -6,15 +6,19 @@
  *
  * (the first `width` of `rest` channels: two vectors or one, and its lanes).
  *
- * A tile is cut into blocks of up to CONV_PIX output pixels that have the same taps inside the
- * input: in each output row, runs of the columns whose window has every kx tap; then each other
- * (border) column, down runs of rows of one sample with the same ky taps. A block's taps inside
- * the input, k = (c * KH + ky) * KW + kx in k order, go into a table (their x and w offsets, and
- * where each slice ends), so that the multiply-add loop runs over a whole slice; for np pixels
- * x one or two vectors of output channels it sums each slice with one VF_MAC per term, and adds
- * it to the total kept in y (a float store and reload is exact). The table holds whole slices,
- * up to SLICED_TAB taps: a conv with more is summed window by window. Every output is computed
- * the same way whatever block it falls in: bit-identical to the level's
+ * A tile is cut into blocks of up to conv_pix_max output pixels (CONV_PIX, or CONV_PIX1 when
+ * the tile's channels fit one vector) that have the same taps inside the input: in each output
+ * row, runs of the columns whose window has every kx tap, in blocks of near-equal size; then
+ * each other (border) column, down runs of rows of one sample with the same ky taps. A block's
+ * taps inside the input, k = (c * KH + ky) * KW + kx in k order, go into a table (their x and
+ * w offsets, and where each slice ends), so that the multiply-add loop runs over a whole slice;
+ * for np pixels x one or two vectors of output channels it sums each slice with one VF_MAC per
+ * term, and adds it to the total kept in y (a float store and reload is exact). The table holds
+ * whole slices, up to SLICED_TAB taps: a conv with more is summed window by window. A conv of
+ * one slice (k_slice >= K, image CNNs' first layers) is a CONV_2D summed in K's order c, ky, kx:
+ * the includer's SLICED_ONE_SLICE(y, x, w, b, n, t, p), if it defines one, runs it (the HWIO
+ * conv's blocks, no table, no store and reload of the totals). Every output
+ * is computed the same way whatever block it falls in: bit-identical to the level's
  * ecnn_conv2d_sliced_f32_ref. */
 #ifndef ECNN_KERNELS_X86_CONV_F32_SLICED_H
 #define ECNN_KERNELS_X86_CONV_F32_SLICED_H
@@ -89,7 +93,7 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
     for (sl = 0; sl < t->n_slices; sl++) {
         const int started = t->k0 > 0 || sl > 0, finish = last && sl + 1 == t->n_slices;
 #define SLICED_DECL(J) VF a##J = zero, c##J = zero;
-        CONV_ROWS(SLICED_DECL)
+        CONV_TILE_ROWS(SLICED_DECL)
 #undef SLICED_DECL
         for (; i < t->ends[sl]; i++) {
             const float *xt = xp + t->xo[i], *wt = wp + t->wo[i];
@@ -102,7 +106,7 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
         a##J = VF_MAC(a##J, xb, wv);                                                                                   \
         if (two) c##J = VF_MAC(c##J, xb, wu);                                                                          \
     }
-            CONV_ROWS(SLICED_STEP)
+            CONV_TILE_ROWS(SLICED_STEP)
 #undef SLICED_STEP
         }
 /* Row J's slice added to its total in y (when started), then stored, finished when `finish`. */
@@ -116,18 +120,23 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
             conv_store1(yj, m, finish ? sliced_finish(c##J, b != NULL, b1, g->c.act) : c##J);                          \
         }                                                                                                              \
     }
-        CONV_ROWS(SLICED_END)
+        CONV_TILE_ROWS(SLICED_END)
 #undef SLICED_END
     }
 }
 
-/* sliced_tile with np (1..CONV_PIX) a constant in each copy, then the activations it leaves. */
+/* sliced_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy, then the
+ * activations it leaves. */
 static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const sliced_geom *g, const float *wp,
                                          const float *b, const sliced_tab *t, uint32_t np, const int two, conv_mask m,
                                          uint32_t width)
 {
 #define CONV_NP_CALL(NP) sliced_tile(yp, xp, g, wp, b, t, NP, two, m, width)
-    CONV_FOR_NP(np)
+    if (two) {
+        CONV_FOR_NP(np) /* np <= CONV_PIX: conv_pix_max */
+    } else {
+        CONV_FOR_NP1(np)
+    }
 #undef CONV_NP_CALL
     if (t->k_end == g->c.cg * g->kh * g->kw && g->c.act->act > ECNN_ACT_RELU && g->c.act->act != ECNN_ACT_CLIP)
         conv_act_block(yp, g->c.y_step, np, width, g->c.act);
@@ -174,11 +183,18 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
 {
     sliced_geom g;
     sliced_tab tab;
+    const uint32_t pix_max = conv_pix_max(p, t);
     uint32_t m, ox, full0, full1;
     if (k_slice > SLICED_TAB) { /* wider than any MLAS slice: the reference, which rounds alike */
         ecnn_conv2d_sliced_f32_ref_fma(y, x, w, b, n, t, p, k_slice);
         return;
     }
+#ifdef SLICED_ONE_SLICE
+    if (k_slice >= p->c / p->group * p->kh * p->kw) { /* the whole window from zero, then the bias */
+        SLICED_ONE_SLICE(y, x, w, b, n, t, p);
+        return;
+    }
+#endif
     tab.k_end = 0;
     g.c.o = p->o;
     g.c.cg = p->c / p->group;
@@ -197,7 +213,7 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
         uint32_t ky0, ky1, np;
         ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
         for (ox = full0; ox < full1; ox += np) {
-            np = full1 - ox < CONV_PIX ? full1 - ox : CONV_PIX;
+            np = conv_even_block(full1 - ox, pix_max);
             sliced_pixels(y + ECNN_PIXEL_AT(p, s, oy, ox, p->o), x + (size_t)s * p->h * p->w * p->c, w, b, &g, &tab, t,
                           p, oy, ox, ky0, ky1, 0, p->kw, np);
         }
@@ -213,7 +229,7 @@ void SLICED_KERNEL(float *y, const float *x, const float *w, const float *b, uin
             const uint32_t s = m / p->oh, oy = m % p->oh;
             uint32_t ky0, ky1, ky0n, ky1n, np = 1;
             ecnn_tap_range(oy, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0, &ky1);
-            while (np < CONV_PIX && m + np < t->m1 && oy + np < p->oh &&
+            while (np < pix_max && m + np < t->m1 && oy + np < p->oh &&
                    ecnn_tap_range(oy + np, p->stride_h, p->pad_top, p->dilation_h, p->kh, p->h, &ky0n, &ky1n) &&
                    ky0n == ky0 && ky1n == ky1)
                 np++;

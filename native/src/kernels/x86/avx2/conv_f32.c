@@ -1,50 +1,14 @@
 /* AVX2 float convs over HWIO weights (x86/conv_f32_hwio.h, and CONV_2D_SLICED's:
  * x86/conv_f32_sliced.h), any O / group: blocks of up to 6 pixels x 16 output channels (two
- * ymm), a last 1..15 as one or two blocks of up to 8, a last 1..7 under a vector mask; each term
- * one F32_MAC in the reference order: bit-identical to the level's reference kernels. */
-#define VF_BITS 256
-#include "kernels/x86/vec_f32.h"
+ * ymm), or 12 x 8 when a tile has at most 8, a last 1..15 as one or two blocks of up to 8, a
+ * last 1..7 under a vector mask; each term one F32_MAC in the reference order: bit-identical to
+ * the level's reference kernels. */
+#include "kernels/x86/avx2/conv_f32_lanes.h"
 
-/* The lanes of a block of one vector (!two): l < width. */
-typedef __m256i conv_mask;
-
-static ALWAYS_INLINE __m256 conv_load0(const float *p, int two, conv_mask m)
-{
-    return two ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
-}
-
-static ALWAYS_INLINE __m256 conv_load1(const float *p, conv_mask m)
-{
-    (void)m;
-    return _mm256_loadu_ps(p + 8);
-}
-
-static ALWAYS_INLINE void conv_store0(float *p, int two, uint32_t width, conv_mask m, __m256 v)
-{
-    if (two || width == 8)
-        _mm256_storeu_ps(p, v);
-    else
-        _mm256_maskstore_ps(p, m, v); /* slow on AMD: only for a last 1..7 */
-}
-
-static ALWAYS_INLINE void conv_store1(float *p, conv_mask m, __m256 v)
-{
-    (void)m;
-    _mm256_storeu_ps(p + 8, v);
-}
-
-/* Blocks of 16 channels, the last 1..15 as one or two blocks of up to 8. */
-static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width)
-{
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    *two = rest >= 16;
-    *width = *two ? 16 : rest < 8 ? rest : 8;
-    return *two ? lane : _mm256_cmpgt_epi32(_mm256_set1_epi32((int)*width), lane);
-}
-
-#define CONV_PIX 6u /* 12 accumulators + 2 weight vectors + 1 broadcast: the 16 ymm registers */
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx2
 #include "kernels/x86/conv_f32_hwio.h"
 
+ecnn_conv2d_f32_kernel ecnn_conv2d_sliced1_f32_hwio_avx2; /* avx2/conv_f32_sliced1.c */
+#define SLICED_ONE_SLICE ecnn_conv2d_sliced1_f32_hwio_avx2
 #define SLICED_KERNEL ecnn_conv2d_sliced_f32_hwio_avx2
 #include "kernels/x86/conv_f32_sliced.h"

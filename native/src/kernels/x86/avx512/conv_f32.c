@@ -5,55 +5,15 @@
  * or 24 pixels x 16 when the tile's channels fit one zmm,
  * each output summed in the reference order (ky, kx, c), one vfmadd per term (every AVX-512 CPU
  * has FMA), then the bias: bit-identical to ecnn_conv2d_f32_ref_fma. */
-#define VF_BITS 512
-#include "kernels/x86/vec_f32.h"
+#include "kernels/x86/avx512/conv_f32_lanes.h"
 
-/* The opmasks of a block's two vectors: k0 lanes 0..15, k1 16..31. */
-typedef struct {
-    __mmask16 k0, k1;
-} conv_mask;
-
-static ALWAYS_INLINE __m512 conv_load0(const float *p, int two, conv_mask m)
-{
-    (void)two;
-    return _mm512_maskz_loadu_ps(m.k0, p);
-}
-
-static ALWAYS_INLINE __m512 conv_load1(const float *p, conv_mask m)
-{
-    return _mm512_maskz_loadu_ps(m.k1, p + 16);
-}
-
-static ALWAYS_INLINE void conv_store0(float *p, int two, uint32_t width, conv_mask m, __m512 v)
-{
-    (void)two, (void)width;
-    _mm512_mask_storeu_ps(p, m.k0, v);
-}
-
-static ALWAYS_INLINE void conv_store1(float *p, conv_mask m, __m512 v)
-{
-    _mm512_mask_storeu_ps(p + 16, m.k1, v);
-}
-
-/* Blocks of 32 channels, the last 1..31 under masks (one zmm for <= 16). */
-static ALWAYS_INLINE conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width)
-{
-    conv_mask m;
-    *width = rest < 32 ? rest : 32;
-    *two = *width > 16;
-    m.k0 = (__mmask16)(*width >= 16 ? 0xFFFFu : (1u << *width) - 1u);
-    m.k1 = (__mmask16)(*width >= 32 ? 0xFFFFu : *width > 16 ? (1u << (*width - 16)) - 1u : 0u);
-    return m;
-}
-
-/* 24 accumulators + 2 weight vectors + 1 broadcast of the 32 zmm registers: 12 pixels x two
- * vectors, or 24 x one when a tile has at most 16 channels of a group (O = 16: twice the
- * pixels a block, half the blocks and their fixed cost) */
-#define CONV_PIX 12u
-#define CONV_PIX1 24u
-#define CONV_WIDTH1 16u
 #define CONV_KERNEL ecnn_conv2d_f32_hwio_avx512
 #include "kernels/x86/conv_f32_hwio.h"
 
+/* avx512/conv_f32_sliced1*.c: two pixels a zmm for at most 8 channels a group */
+ecnn_conv2d_f32_kernel ecnn_conv2d_sliced1_f32_hwio_avx512, ecnn_conv2d_sliced1_f32_hwio_pairs_avx512;
+#define SLICED_ONE_SLICE(y, x, w, b, n, t, p)                                                                          \
+    ((p)->o / (p)->group <= 8 ? ecnn_conv2d_sliced1_f32_hwio_pairs_avx512                                              \
+                              : ecnn_conv2d_sliced1_f32_hwio_avx512)(y, x, w, b, n, t, p)
 #define SLICED_KERNEL ecnn_conv2d_sliced_f32_hwio_avx512
 #include "kernels/x86/conv_f32_sliced.h"

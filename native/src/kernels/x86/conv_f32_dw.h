@@ -220,9 +220,11 @@ static uint32_t dw_row_run(const ecnn_conv2d_args *p, const ecnn_tile *t, uint32
     return end;
 }
 
-ecnn_conv2d_f32_kernel DW_KERNEL;
-void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-               const ecnn_conv2d_args *p)
+#include "kernels/x86/conv_f32_dw_rows.h"
+
+/* Any depthwise conv, tile t: the runs above. */
+static void dw_runs(float *y, const float *x, const float *w, const float *b, const ecnn_tile *t,
+                    const ecnn_conv2d_args *p)
 {
     const uint32_t count = t->o1 - t->o0;
     const int act_after = p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP;
@@ -232,7 +234,6 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     const int half3 = p->kw == 3 && p->dilation_w == 1 && 2 * p->c == VF_LANES;
     conv_geom g, col;
     uint32_t m, end, r, ox, full0, full1;
-    (void)n; /* rows and channels come from the tile */
     g.o = p->o;
     g.x_pix = (size_t)p->stride_w * p->c;
     g.y_pix = p->o;
@@ -282,6 +283,16 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
         }
         if (act_after) dw_act(yr, g.o, (end - m) * p->ow, count, &p->act);
     }
+}
+
+ecnn_conv2d_f32_kernel DW_KERNEL;
+void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+               const ecnn_conv2d_args *p)
+{
+    ecnn_tile rest = *t;
+    (void)n; /* rows and channels come from the tile */
+    rest.o0 += dw_rows(y, x, w, b, t, p);
+    if (rest.o0 < rest.o1) dw_runs(y, x, w, b, &rest, p);
 }
 
 #endif /* ECNN_KERNELS_X86_CONV_F32_DW_H */

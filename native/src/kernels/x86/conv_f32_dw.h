@@ -12,6 +12,9 @@
  *   of a sample that share their ky taps: one run, a row apart; every column so when the rows
  *   outnumber a row's interior pixels.
  *
+ * 3x3 and 5x5 windows at stride 1 or 2 take the row blocks of conv_f32_dw_rows.h first (every
+ * channel but, on AVX2, a last 1..7); the runs take what they leave.
+ *
  * The includer defines VF_BITS (vec_f32.h), DW_PIX (the most pixels of a block), DW_VECS (the
  * most vectors of channels a block takes), DW_KERNEL (the kernel's name), the lane masks of a
  * block's last vector
@@ -173,10 +176,19 @@ static NOINLINE void dw_flat(float *yp, const float *xp, const conv_geom *g, con
                              uint32_t nky, uint32_t nkx, uint32_t len, int half3)
 {
     const uint32_t nvec = len / VF_LANES, rest = len % VF_LANES;
-    if (half3)
-        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT_HALF3);
-    else
-        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT);
+    const dw_mask whole = dw_first_lanes(VF_LANES);
+    uint32_t j;
+    if (nvec < 8) {
+        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, whole, half3 ? DW_FLAT_HALF3 : DW_FLAT);
+    } else /* blocks of 8 vectors, the last moved back to end at the run's end (its first vectors again) */
+        for (j = 0;; j = j + 16 <= nvec ? j + 8 : nvec - 8) {
+            const size_t at = (size_t)j * VF_LANES;
+            if (half3)
+                dw_tile(yp + at, xp + at, g, wp, b, nky, nkx, 8, 1, whole, DW_FLAT_HALF3);
+            else
+                dw_tile(yp + at, xp + at, g, wp, b, nky, nkx, 8, 1, whole, DW_FLAT);
+            if (j + 8 >= nvec) break;
+        }
     if (rest)
         dw_tile(yp + (size_t)nvec * VF_LANES, xp + (size_t)nvec * VF_LANES, g, wp, b, nky, nkx, 1, 1,
                 dw_first_lanes(rest), DW_FLAT);

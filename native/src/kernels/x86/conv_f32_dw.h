@@ -12,8 +12,8 @@
  *   of a sample that share their ky taps: one run, a row apart; every column so when the rows
  *   outnumber a row's interior pixels.
  *
- * 3x3 and 5x5 windows at stride 1 or 2 take the row blocks of conv_f32_dw_rows.h first (every
- * channel but, on AVX2, a last 1..7); the runs take what they leave.
+ * 3x3 and 5x5 windows at stride 1 or 2 take the row blocks of conv_f32_dw_rows.h first (the
+ * channels that fill whole vectors); the runs take what they leave.
  *
  * The includer defines VF_BITS (vec_f32.h), DW_PIX (the most pixels of a block), DW_VECS (the
  * most vectors of channels a block takes), DW_KERNEL (the kernel's name), the lane masks of a

@@ -153,6 +153,7 @@ int main(void)
         RUN_TEST(test_conv_cnn_shapes);
         RUN_TEST(test_conv_first_layers);
         RUN_TEST(test_conv_depthwise);
+        RUN_TEST(test_conv_depthwise_maps);
         RUN_TEST(test_channel_arith_f32);
         RUN_TEST(test_avgpool_f32);
         RUN_TEST(test_avgpool_q);

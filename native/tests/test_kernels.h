@@ -71,8 +71,9 @@ void test_conv_first_layers(void);
 void test_conv_sliced_first_layers(void);
 void test_conv_q_cnn_shapes(void); /* test_kernels_conv_q.c */
 void test_tiles(void);
-void test_conv_cnn_shapes(void); /* in tiles: whole and in random tiles */
-void test_conv_depthwise(void);  /* in tiles too */
+void test_conv_cnn_shapes(void);     /* in tiles: whole and in random tiles */
+void test_conv_depthwise(void);      /* in tiles too */
+void test_conv_depthwise_maps(void); /* in tiles too */
 void test_maxpool_q(void);
 void test_avgpool_f32(void);
 void test_avgpool_q(void);

@@ -378,3 +378,39 @@ void test_conv_first_layers(void)
         check_conv_f32_tiles(&p, n, trial % 5 != 4, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
     }
 }
+
+/* Depthwise float convs of the sizes mobile CNNs have, against the reference bit for bit, whole
+ * and in random tiles: maps 3x3 to 48x48 (rows of 1 to 6 blocks of outputs, the last moved back),
+ * 3x3 and 5x5 windows, stride 1 and 2 with TF's SAME padding (none before, one after) or one
+ * each side, C 8 to 256 (whole vectors, a rest, half a vector), Relu, Clip and LeakyRelu. */
+void test_conv_depthwise_maps(void)
+{
+    static const struct {
+        uint32_t h, c, k, s, pad;
+    } shapes[] = {{48, 8, 3, 1, 1},  {48, 16, 3, 2, 0}, {24, 32, 3, 1, 1}, {24, 32, 3, 2, 0}, {12, 64, 3, 1, 1},
+                  {12, 64, 3, 2, 0}, {6, 128, 3, 1, 1}, {6, 128, 3, 2, 0}, {3, 256, 3, 1, 1}, {16, 96, 3, 2, 0},
+                  {8, 144, 3, 1, 1}, {15, 32, 3, 1, 1}, {24, 40, 3, 2, 1}, {7, 24, 3, 1, 1},  {9, 16, 5, 1, 2},
+                  {24, 64, 5, 2, 1}, {13, 48, 5, 2, 2}, {4, 32, 3, 1, 1},  {5, 20, 3, 2, 1},  {25, 64, 3, 1, 1}};
+    enum { MAP_X = 2 * 48 * 48 * 16, MAP_Y = 2 * 48 * 48 * 16 };
+    static float cx[MAP_X], cw[5 * 5 * 256], cwh[5 * 5 * 256], cb[256], cy_ref[MAP_Y], cy_fast[MAP_Y], cy_tile[MAP_Y];
+    uint32_t i;
+    for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        ecnn_conv2d_args p;
+        const uint32_t n = 1 + i % 2, pad_after = shapes[i].pad ? shapes[i].pad : 1;
+        memset(&p, 0, sizeof p);
+        p.group = p.c = p.o = shapes[i].c;
+        p.kh = p.kw = shapes[i].k;
+        p.stride_h = p.stride_w = shapes[i].s;
+        p.dilation_h = p.dilation_w = 1;
+        p.pad_top = p.pad_left = shapes[i].pad;
+        p.h = shapes[i].h;
+        p.w = i == 19 ? 5 : shapes[i].h; /* DS-CNN's 25 x 5 */
+        p.oh = (p.h + p.pad_top + pad_after - p.kh) / p.stride_h + 1;
+        p.ow = (p.w + p.pad_left + pad_after - p.kw) / p.stride_w + 1;
+        CHECK((size_t)n * p.h * p.w * p.c <= MAP_X && (size_t)n * p.oh * p.ow * p.o <= MAP_Y);
+        p.act.act = i % 4 == 3 ? ECNN_ACT_LEAKY_RELU : i % 4 == 2 ? ECNN_ACT_CLIP : i % 4; /* none, Relu */
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
+        p.act.act_p1 = 0.5f;
+        check_conv_f32_tiles(&p, n, i % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
+    }
+}

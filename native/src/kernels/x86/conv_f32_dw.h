@@ -12,6 +12,9 @@
  *   of a sample that share their ky taps: one run, a row apart; every column so when the rows
  *   outnumber a row's interior pixels.
  *
+ * 3x3 and 5x5 windows at stride 1 or 2 take the row blocks of conv_f32_dw_rows.h first (the
+ * channels that fill whole vectors); the runs take what they leave.
+ *
  * The includer defines VF_BITS (vec_f32.h), DW_PIX (the most pixels of a block), DW_VECS (the
  * most vectors of channels a block takes), DW_KERNEL (the kernel's name), the lane masks of a
  * block's last vector
@@ -173,10 +176,19 @@ static NOINLINE void dw_flat(float *yp, const float *xp, const conv_geom *g, con
                              uint32_t nky, uint32_t nkx, uint32_t len, int half3)
 {
     const uint32_t nvec = len / VF_LANES, rest = len % VF_LANES;
-    if (half3)
-        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT_HALF3);
-    else
-        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, dw_first_lanes(VF_LANES), DW_FLAT);
+    const dw_mask whole = dw_first_lanes(VF_LANES);
+    uint32_t j;
+    if (nvec < 8) {
+        dw_pixels(yp, xp, g, wp, b, nky, nkx, nvec, 8, 1, whole, half3 ? DW_FLAT_HALF3 : DW_FLAT);
+    } else /* blocks of 8 vectors, the last moved back to end at the run's end (its first vectors again) */
+        for (j = 0;; j = j + 16 <= nvec ? j + 8 : nvec - 8) {
+            const size_t at = (size_t)j * VF_LANES;
+            if (half3)
+                dw_tile(yp + at, xp + at, g, wp, b, nky, nkx, 8, 1, whole, DW_FLAT_HALF3);
+            else
+                dw_tile(yp + at, xp + at, g, wp, b, nky, nkx, 8, 1, whole, DW_FLAT);
+            if (j + 8 >= nvec) break;
+        }
     if (rest)
         dw_tile(yp + (size_t)nvec * VF_LANES, xp + (size_t)nvec * VF_LANES, g, wp, b, nky, nkx, 1, 1,
                 dw_first_lanes(rest), DW_FLAT);
@@ -220,9 +232,11 @@ static uint32_t dw_row_run(const ecnn_conv2d_args *p, const ecnn_tile *t, uint32
     return end;
 }
 
-ecnn_conv2d_f32_kernel DW_KERNEL;
-void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
-               const ecnn_conv2d_args *p)
+#include "kernels/x86/conv_f32_dw_rows.h"
+
+/* Any depthwise conv, tile t: the runs above. */
+static void dw_runs(float *y, const float *x, const float *w, const float *b, const ecnn_tile *t,
+                    const ecnn_conv2d_args *p)
 {
     const uint32_t count = t->o1 - t->o0;
     const int act_after = p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP;
@@ -232,7 +246,6 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     const int half3 = p->kw == 3 && p->dilation_w == 1 && 2 * p->c == VF_LANES;
     conv_geom g, col;
     uint32_t m, end, r, ox, full0, full1;
-    (void)n; /* rows and channels come from the tile */
     g.o = p->o;
     g.x_pix = (size_t)p->stride_w * p->c;
     g.y_pix = p->o;
@@ -282,6 +295,16 @@ void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
         }
         if (act_after) dw_act(yr, g.o, (end - m) * p->ow, count, &p->act);
     }
+}
+
+ecnn_conv2d_f32_kernel DW_KERNEL;
+void DW_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+               const ecnn_conv2d_args *p)
+{
+    ecnn_tile rest = *t;
+    (void)n; /* rows and channels come from the tile */
+    rest.o0 += dw_rows(y, x, w, b, t, p);
+    if (rest.o0 < rest.o1) dw_runs(y, x, w, b, &rest, p);
 }
 
 #endif /* ECNN_KERNELS_X86_CONV_F32_DW_H */

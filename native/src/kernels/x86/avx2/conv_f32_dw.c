@@ -49,6 +49,8 @@ static ALWAYS_INLINE __m256 dw_half(__m256 lo, __m256 hi)
 #define DW_PIX 8u  /* at most 8 accumulators (8 x 1, 4 x 2, 2 x 4) + weights + an input of the 16 ymm */
 #define DW_VECS 4u /* 32 channels (in blocks of 2 pixels; 16 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx2
+#define DW_ROWS_WEIGHT_REGS 0 /* 16 ymm: the weights are read where they are used */
+#define DW_ROWS_MASKED 0      /* a last 1..7 channels take the runs (vmaskmov is slow on AMD) */
 #include "kernels/x86/conv_f32_dw.h"
 
 static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,

@@ -38,6 +38,8 @@ static ALWAYS_INLINE __m512 dw_half(__m512 lo, __m512 hi)
 #define DW_PIX 8u  /* at most 16 accumulators (8 x 2, 4 x 4, 2 x 8) + weights + an input of the 32 zmm */
 #define DW_VECS 8u /* 128 channels (in blocks of 2 pixels; 64 in blocks of 4) */
 #define DW_KERNEL ecnn_conv2d_f32_dw_avx512
+#define DW_ROWS_WEIGHT_REGS 9 /* a 3x3 window's weights in 9 of the 32 zmm */
+#define DW_ROWS_MASKED 0      /* a last 1..15 channels take the runs (masked loads: ~2x the clang ASan build) */
 #include "kernels/x86/conv_f32_dw.h"
 
 static void dw_block(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b, uint32_t nky,

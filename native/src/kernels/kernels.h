@@ -278,6 +278,20 @@ static inline int ecnn_ref_tap(uint32_t out, uint32_t k, uint32_t stride, uint32
      (p)->c)
 #define ECNN_PIXEL_AT(p, s, oy, ox, c) ((((size_t)(s) * (p)->oh + (oy)) * (p)->ow + (ox)) * (c))
 
+/* The divisor of float AVG_POOL_2D's output pixel (oy, ox), as the reference counts it: the
+ * window's positions inside x, or inside the padded area with count_include_pad (they form a
+ * rectangle, so the count is taken per axis; >= 1: validated). */
+static inline float ecnn_avgpool_count(const ecnn_pool2d_args *p, uint32_t oy, uint32_t ox)
+{
+    const uint32_t cip = p->count_include_pad;
+    uint32_t h0, h1, w0, w1;
+    ecnn_tap_range(oy, p->stride_h, cip ? 0 : p->pad_top, p->dilation_h, p->kh,
+                   cip ? p->h + p->pad_top + p->pad_bottom : p->h, &h0, &h1);
+    ecnn_tap_range(ox, p->stride_w, cip ? 0 : p->pad_left, p->dilation_w, p->kw,
+                   cip ? p->w + p->pad_left + p->pad_right : p->w, &w0, &w1);
+    return (float)((h1 - h0) * (w1 - w0));
+}
+
 /* ---- faster kernels: the reference's contract and result, bit for bit -------------------- *
  * Each kernel slot has a function type; a kernel file declares its kernel with it (so the
  * compiler checks the definition) and so does the op config that lists it (src/ops). */

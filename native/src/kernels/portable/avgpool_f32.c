@@ -14,10 +14,6 @@
 
 void ECNN_AVGPOOL2D_F32(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
 {
-    /* The counted area, as in the reference: the padded one with count_include_pad, else x. */
-    const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
-    const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
-    const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
     float acc[AVG_BLOCK];
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c0, c;
     (void)n;
@@ -25,11 +21,7 @@ void ECNN_AVGPOOL2D_F32(float *y, const float *x, uint32_t n, const ecnn_tile *t
     {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
-        uint32_t ch0, ch1, cw0, cw1;
-        float count;
-        ecnn_tap_range(oy, p->stride_h, p->pad_top - shift_h, p->dilation_h, p->kh, area_h, &ch0, &ch1);
-        ecnn_tap_range(ox, p->stride_w, p->pad_left - shift_w, p->dilation_w, p->kw, area_w, &cw0, &cw1);
-        count = (float)((ch1 - ch0) * (cw1 - cw0)); /* >= 1: validated */
+        const float count = ecnn_avgpool_count(p, oy, ox);
         for (c0 = t->o0; c0 < t->o1; c0 += AVG_BLOCK) {
             const uint32_t width = t->o1 - c0 < AVG_BLOCK ? t->o1 - c0 : AVG_BLOCK;
             for (c = 0; c < width; c++) acc[c] = 0.0f;

@@ -3,14 +3,7 @@
  * a +0 start, then one division by the count, as the reference does per element. Up to
  * AVGF_VECS vectors of channels are summed in registers across the window (the last under a lane
  * mask), so a pixel costs one load and one add per vector and tap. The includer defines VF_BITS
- * (vec_f32.h), AVGF_NAME, and the width's masked access:
- *
- *   typedef ... avgf_mask;
- *   static avgf_mask avgf_lanes(uint32_t lanes);           the first `lanes` (1..VF_LANES - 1)
- *   static VF avgf_load(const float *p, avgf_mask m);      masked lanes read nothing, are 0
- *   static void avgf_store(float *p, VF v, avgf_mask m);   masked lanes are not stored
- *   static VF avgf_div(VF a, VF b);
- */
+ * (vec_f32.h) and AVGF_NAME. */
 #include "kernels/x86/vec_f32.h"
 
 #define AVGF_VECS 4u /* vectors of channels a block: 4 sums in flight cover the add latency */
@@ -19,7 +12,7 @@
  * (whole vectors take plain loads and stores: an AVX2 masked store costs many micro-ops on AMD). */
 static ALWAYS_INLINE void avgf_block(float *yp, const float *xs, const ecnn_pool2d_args *p, uint32_t oy, uint32_t ox,
                                      uint32_t ky0, uint32_t ky1, uint32_t kx0, uint32_t kx1, VF count, uint32_t c0,
-                                     const uint32_t nfull, const int tail, avgf_mask last)
+                                     const uint32_t nfull, const int tail, vf_mask last)
 {
     VF acc[AVGF_VECS];
     uint32_t ky, kx, v;
@@ -28,33 +21,25 @@ static ALWAYS_INLINE void avgf_block(float *yp, const float *xs, const ecnn_pool
         for (kx = kx0; kx < kx1; kx++) {
             const float *xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx) + c0;
             for (v = 0; v < nfull; v++) acc[v] = VF_ADD(acc[v], VF_LOADU(xp + v * VF_LANES));
-            if (tail) acc[nfull] = VF_ADD(acc[nfull], avgf_load(xp + nfull * VF_LANES, last));
+            if (tail) acc[nfull] = VF_ADD(acc[nfull], VF_MASK_LOAD(xp + nfull * VF_LANES, last));
         }
-    for (v = 0; v < nfull; v++) VF_STOREU(yp + c0 + v * VF_LANES, avgf_div(acc[v], count));
-    if (tail) avgf_store(yp + c0 + nfull * VF_LANES, avgf_div(acc[nfull], count), last);
+    for (v = 0; v < nfull; v++) VF_STOREU(yp + c0 + v * VF_LANES, VF_DIV(acc[v], count));
+    if (tail) VF_MASK_STORE(yp + c0 + nfull * VF_LANES, VF_DIV(acc[nfull], count), last);
 }
 
 void AVGF_NAME(float *y, const float *x, uint32_t n, const ecnn_tile *t, const ecnn_pool2d_args *p)
 {
-    /* The counted area, as in the reference: the padded one with count_include_pad, else x. */
-    const uint32_t area_h = p->count_include_pad ? p->h + p->pad_top + p->pad_bottom : p->h;
-    const uint32_t area_w = p->count_include_pad ? p->w + p->pad_left + p->pad_right : p->w;
-    const uint32_t shift_h = p->count_include_pad ? p->pad_top : 0, shift_w = p->count_include_pad ? p->pad_left : 0;
     uint32_t m, s, oy, ox, ky0, ky1, kx0, kx1, c0;
     (void)n;
     ECNN_FOR_EACH_PIXEL(p, t, m, s, oy, ox, ky0, ky1, kx0, kx1)
     {
         const float *xs = x + (size_t)s * p->h * p->w * p->c;
         float *yp = y + ECNN_PIXEL_AT(p, s, oy, ox, p->c);
-        uint32_t ch0, ch1, cw0, cw1;
-        VF count;
-        ecnn_tap_range(oy, p->stride_h, p->pad_top - shift_h, p->dilation_h, p->kh, area_h, &ch0, &ch1);
-        ecnn_tap_range(ox, p->stride_w, p->pad_left - shift_w, p->dilation_w, p->kw, area_w, &cw0, &cw1);
-        count = VF_SET1((float)((ch1 - ch0) * (cw1 - cw0))); /* >= 1: validated */
+        const VF count = VF_SET1(ecnn_avgpool_count(p, oy, ox));
         for (c0 = t->o0; c0 < t->o1; c0 += AVGF_VECS * VF_LANES) {
             const uint32_t rest = t->o1 - c0 < AVGF_VECS * VF_LANES ? t->o1 - c0 : AVGF_VECS * VF_LANES;
             const uint32_t nfull = rest / VF_LANES, tail = rest % VF_LANES != 0;
-            const avgf_mask last = avgf_lanes(rest % VF_LANES);
+            const vf_mask last = VF_MASK(rest % VF_LANES);
 #define AVGF_CASE(NFULL, TAIL)                                                                                         \
     case NFULL * 2 + TAIL: avgf_block(yp, xs, p, oy, ox, ky0, ky1, kx0, kx1, count, c0, NFULL, TAIL, last); break;
             switch (nfull * 2 + tail) { /* constant counts of sums in each copy: they stay in registers */

@@ -58,10 +58,10 @@ void ecnn_transpose_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint
     }
 }
 
-/* Fills `count` elements of esize bytes at y with `value` (the element's little-endian bytes). */
-static void fill_elements(uint8_t *y, size_t count, uint32_t esize, const uint8_t *value)
+/* Fills `bytes` bytes at y (whole elements of esize bytes) with `value`, the element's
+ * little-endian bytes. */
+static void fill_elements(uint8_t *y, size_t bytes, uint32_t esize, const uint8_t *value)
 {
-    const size_t bytes = count * esize;
     size_t done;
     if (esize == 1 || (value[1] == value[0] && value[2] == value[0] && value[3] == value[0])) {
         memset(y, value[0], bytes); /* a zero pad, the common case */
@@ -78,7 +78,7 @@ void ecnn_pad_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t r
                   const uint32_t *before, const uint32_t *after, uint32_t value_bits)
 {
     uint32_t ydims[ECNN_MAX_RANK], idx[ECNN_MAX_RANK], last = rank, k;
-    size_t block = esize, x_elements = 1, rows = 1, r;
+    size_t block = esize, x_elements = 1, rows = 1, r, pre, post, x_row, y_row;
     uint8_t value[4];
     uint8_t *yb = (uint8_t *)y;
     const uint8_t *xb = (const uint8_t *)x;
@@ -98,23 +98,23 @@ void ecnn_pad_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t r
     for (k = last + 1; k < rank; k++) block *= xdims[k];
     for (k = 0; k < last; k++) rows *= ydims[k];
     rows *= n; /* the samples are one more outer axis, never padded */
+    pre = (size_t)before[last] * block;
+    post = (size_t)after[last] * block;
+    x_row = (size_t)xdims[last] * block;
+    y_row = (size_t)ydims[last] * block;
     for (k = 0; k < last; k++) idx[k] = 0;
     for (r = 0; r < rows; r++) {
         int inside = 1;
         for (k = 0; k < last; k++) inside &= idx[k] >= before[k] && idx[k] < before[k] + xdims[k];
         if (inside) {
-            const size_t x_row = (size_t)xdims[last] * block;
-            fill_elements(yb, before[last] * block / esize, esize, value);
-            yb += (size_t)before[last] * block;
-            memcpy(yb, xb, x_row);
-            yb += x_row;
+            fill_elements(yb, pre, esize, value);
+            memcpy(yb + pre, xb, x_row);
+            fill_elements(yb + pre + x_row, post, esize, value);
             xb += x_row;
-            fill_elements(yb, after[last] * block / esize, esize, value);
-            yb += (size_t)after[last] * block;
         } else {
-            fill_elements(yb, (size_t)ydims[last] * block / esize, esize, value);
-            yb += (size_t)ydims[last] * block;
+            fill_elements(yb, y_row, esize, value);
         }
+        yb += y_row;
         for (k = last; k-- > 0;) {
             if (++idx[k] < ydims[k]) break;
             idx[k] = 0;

@@ -17,7 +17,10 @@ import numpy as np
 from edgecnn.runtime.errors import EdgecnnError, require
 
 RUNTIMES = ("native", "onnxruntime", "litert")
-LABELS = {"native": "native", "onnxruntime": "ORT", "litert": "LiteRT"}
+# With --threads N > 1 the native model also runs on one thread in the same rounds: its own
+# speed-up is then measured under the same conditions (same rests, same neighbours).
+NATIVE_1T = "native_1t"
+LABELS = {"native": "native", "onnxruntime": "ORT", "litert": "LiteRT", NATIVE_1T: "native 1 thread"}
 
 
 class Engine:

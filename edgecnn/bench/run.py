@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edgecnn.bench import measure
 from edgecnn.bench.engines import (
+    NATIVE_1T,
     RUNTIMES,
     LiteRTEngine,
     NativeEngine,
@@ -113,6 +114,8 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
                     )
                 else:
                     engines["native"] = engine
+                    if settings.threads > 1:
+                        engines[NATIVE_1T] = NativeEngine(ecnn, variant.dtype, 1)
                     status("native", "ok", path=ecnn)
                     out.native_model = out.native_model or engine.model
     if "onnxruntime" in settings.engines:
@@ -154,7 +157,7 @@ def _load_engines(model, variant, spec, settings, work_dir, out: Collector) -> d
 
 
 def _comparison(model: str, dtype: str, batch: int, medians: dict) -> dict:
-    others = {k: v for k, v in medians.items() if k != "native"}
+    others = {k: v for k, v in medians.items() if k not in ("native", NATIVE_1T)}
     best = min(others, key=others.get) if others else None
     native = medians.get("native")
     row = {
@@ -170,6 +173,9 @@ def _comparison(model: str, dtype: str, batch: int, medians: dict) -> dict:
         row["native_vs_best"] = native / others[best]
     for k in ("onnxruntime", "litert"):
         row[f"native_vs_{k}"] = native / medians[k] if native and medians.get(k) else None
+    one_thread = medians.get(NATIVE_1T)
+    row["native_1t_ms"] = one_thread
+    row["native_speedup_over_1t"] = one_thread / native if native and one_thread else None
     return row
 
 

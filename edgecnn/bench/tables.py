@@ -74,6 +74,9 @@ def main_rows(results: dict) -> tuple[list[str], list[list[str]]]:
         "native img/s",
         "best img/s",
     ]
+    threads = results["settings"]["threads"]
+    if threads > 1:  # the native model on one thread, timed in the same rounds
+        header.append(f"native {threads}T speed-up")
     measured = {(m["model"], m["dtype"], m["batch"], m["engine"]): m for m in results["measurements"]}
     status = _status(results)
     fixed = {(s["model"], s["dtype"], s["batch"]): s["reason"] for s in results["skipped"] if s["engine"] is None}
@@ -95,6 +98,9 @@ def main_rows(results: dict) -> tuple[list[str], list[list[str]]]:
                 native_tp = f"{batch / c['native_ms'] * 1e3:,.0f}" if batch > 1 and c.get("native_ms") else ""
                 best_tp = f"{batch / c['best_other_ms'] * 1e3:,.0f}" if batch > 1 and c.get("best_other_ms") else ""
                 rows.append([model["name"], dtype, str(batch), *cells, ratio, native_tp, best_tp])
+                if threads > 1:
+                    speedup = c.get("native_speedup_over_1t")
+                    rows[-1].append(f"{speedup:.2f}×" if speedup else "-")
             for batch in variant["batches"]:  # a fixed batch outside --batch still runs
                 key = (model["name"], dtype, batch)
                 if batch not in results["settings"]["batches"] and key in comparisons:
@@ -102,6 +108,9 @@ def main_rows(results: dict) -> tuple[list[str], list[list[str]]]:
                     cells = [_cell(measured.get((*key, r)), status.get((model["name"], dtype, r))) for r in engines]
                     ratio = f"{c['native_vs_best']:.2f} {LABELS[c['best_other']]}" if c["native_vs_best"] else "-"
                     rows.append([model["name"], dtype, f"{batch} (fixed)", *cells, ratio, "", ""])
+                    if threads > 1:
+                        speedup = c.get("native_speedup_over_1t")
+                        rows[-1].append(f"{speedup:.2f}×" if speedup else "-")
     return header, rows
 
 
@@ -132,6 +141,12 @@ def format_main(results: dict) -> str:
         "ms: median ± half the p10-p90 range; native÷best: native median ÷ the faster of onnxruntime and "
         f"LiteRT (goal ≤ {GOAL_LATENCY} at batch 1, ≤ 1.0 at batch 8 and 64); img/s at batch > 1"
     )
+    threads = results["settings"]["threads"]
+    if threads > 1:
+        lines.append(
+            f"native {threads}T speed-up: the same model on one native thread, timed in the same rounds "
+            f"with the same rests, ÷ native on {threads} threads"
+        )
     return "\n".join(lines)
 
 

@@ -304,6 +304,24 @@ def test_threads_above_one_refused_for_a_single_threaded_native_runtime(tmp_path
     assert "intra_op_num_threads 2" in out and "spinning stops when a call returns" in out
 
 
+def test_native_on_several_threads_is_compared_with_itself_on_one_in_the_same_rounds(tmp_path, capsys):
+    """Its speed-up over one thread comes from one run: same rests, same neighbours."""
+    from edgecnn.bench.engines import NATIVE_1T
+
+    path = _gemm_model(tmp_path / "m.onnx", "Relu")
+    out_json = tmp_path / "bench.json"
+    argv = ["bench", str(path), "--threads", "2", *FAST, "--no-memory", "--engines", "native,onnxruntime"]
+    assert main([*argv, "--batch", "1,8", "--json", str(out_json)]) == 0
+    results = json.loads(out_json.read_text())
+    timed = {(m["engine"], m["batch"]) for m in results["measurements"]}
+    assert {(NATIVE_1T, 1), (NATIVE_1T, 8), ("native", 1), ("native", 8)} <= timed
+    for c in results["comparisons"]:
+        assert c["best_other"] == "onnxruntime"  # the one-thread run is not another engine
+        assert c["native_speedup_over_1t"] == pytest.approx(c["native_1t_ms"] / c["native_ms"])
+    out = capsys.readouterr().out
+    assert "native 2T speed-up" in out and "the same model on one native thread" in out
+
+
 def test_onnxruntime_workers_stop_spinning_when_a_call_returns():
     """Else they spin for milliseconds after each call and take a core from the engine timed next."""
     from edgecnn.bench.engines import ort_options

@@ -119,9 +119,12 @@ class Explanation:
 
 
 def op_label(op: NOp) -> str:
-    """'CONV_2D+relu', 'ACTIVATION(sigmoid)', 'CHANNEL_ARITH(mul)', ..."""
+    """'CONV_2D+relu', 'CONV_2D+add+relu' (a residual), 'ACTIVATION(sigmoid)', 'CHANNEL_ARITH(mul)', ..."""
+    name = f"{op.op}+add" if op.op == "CONV_2D" and len(op.inputs) == 4 else op.op
     if op.op in FUSABLE_OPS and op.attrs["act"] != Act.NONE:
-        return f"{op.op}+{act_name(op.attrs['act'])}"
+        return f"{name}+{act_name(op.attrs['act'])}"
+    if name != op.op:
+        return name
     if op.op == "ACTIVATION":
         return f"{op.op}({act_name(op.attrs['act'])})"
     if op.op == "CHANNEL_ARITH":

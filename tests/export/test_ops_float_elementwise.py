@@ -215,9 +215,68 @@ def test_residual_block_add_relu_and_arena_lifetimes():
     ]
     nodes[0].input[0] = "x2"
     _native, report = check_float(make_model(pre + nodes, (4, 6, 6), inits), rand((3, 4, 6, 6), 5), reference=True)
-    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D+relu", "CONV_2D", "ADD+relu", "TRANSPOSE"]
+    # The Add and its Relu run in the second conv (its residual input x2).
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", "CONV_2D+relu", "CONV_2D+add+relu", "TRANSPOSE"]
     # x2 (6*6*4 floats) is live across the two convs: three buffers of 576 bytes at the peak.
     assert report.arena_bytes_per_sample == 3 * 576
+
+
+@pytest.mark.parametrize("act", [None, "Relu", "Sigmoid"])
+def test_residual_add_folds_into_the_conv_computed_last_and_equals_the_reference_at_any_thread_count(act):
+    # Add(a, b) of two convs of x: the Add folds into the conv that runs second (its other operand
+    # must exist when the conv runs). 40 outputs: tiles of whole rows and of some channels.
+    from edgecnn.runtime import Model
+
+    nodes = [
+        node("Conv", ["x", "W1", "B1"], ["a"], pads=[1, 1, 1, 1]),
+        node("Conv", ["x", "W2", "B2"], ["b"], pads=[1, 1, 1, 1]),
+        node("Add", ["a", "b"], ["s" if act else "y"]),
+    ]
+    if act:
+        nodes.append(node(act, ["s"], ["y"]))
+    inits = [
+        ("W1", rand((40, 3, 3, 3), 1)),
+        ("B1", rand((40,), 2)),
+        ("W2", rand((40, 3, 3, 3), 3)),
+        ("B2", rand((40,), 4)),
+    ]
+    model = make_model(nodes, (3, 7, 5), inits)
+    x = rand((5, 3, 7, 5), 5) * 3
+    _, report = check_float(model, x, reference=True)
+    suffix = {None: "", "Relu": "+relu", "Sigmoid": "+sigmoid"}[act]
+    assert [r.op for r in report.layers] == ["TRANSPOSE", "CONV_2D", f"CONV_2D+add{suffix}", "TRANSPOSE"]
+    blob = compile_model(model)[0]
+    want = Model.from_bytes(blob, threads=1).predict(x, reference=True)
+    for threads in (1, 2, 3, 7):
+        got = Model.from_bytes(blob, threads=threads).predict(x, batch_size=2)
+        assert np.array_equal(got, want), f"{act}, {threads} threads: differs from the reference"
+
+
+def test_the_loader_refuses_a_residual_of_another_shape(monkeypatch):
+    # A file whose CONV_2D residual is the (smaller) input tensor: refused at load, by name.
+    import edgecnn.export.compiler as compiler
+    from edgecnn.runtime import Model
+    from edgecnn.runtime.errors import EdgecnnError
+
+    def wrong_residual(tensors, ops, output_tensor):
+        conv = next(op for op in ops if op.op == "CONV_2D")
+        conv.inputs.append(conv.inputs[0])  # X: 4x4x3, Y: 4x4x8
+
+    monkeypatch.setattr(compiler, "fuse", lambda t, o, out: (wrong_residual(t, o, out), o)[1])
+    model = make_model([node("Conv", ["x", "W"], ["y"], pads=[1, 1, 1, 1])], (3, 4, 4), [("W", rand((8, 3, 3, 3), 1))])
+    with pytest.raises(EdgecnnError, match="CONV_2D residual is not float32 of Y's shape"):
+        Model.from_bytes(compile_model(model)[0])
+
+
+def test_an_add_whose_other_operand_comes_later_or_is_read_twice_stays_an_add():
+    # c is read by the Add and by the Mul: no fold into the conv that makes c.
+    nodes = [
+        node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
+        node("Add", ["c", "x"], ["s"]),
+        node("Mul", ["s", "c"], ["y"]),
+    ]
+    _, report = check_float(make_model(nodes, (3, 4, 4), [("W", rand((3, 3, 3, 3), 1))]), rand((2, 3, 4, 4), 2))
+    assert "ADD" in [r.op for r in report.layers]
 
 
 @pytest.mark.parametrize("op", ["Add", "Mul"])

@@ -1,7 +1,7 @@
 """Folds on the native graph: zero pads into convolutions, transposes into dense weights,
 Keras' hard sigmoid, hard swish and swish into one activation, a float activation between a dequantize
 and a quantize into one int8 activation, activations, bias adds and per-channel scales into the
-op before them."""
+op before them, a residual ADD into the convolution before it."""
 
 from __future__ import annotations
 
@@ -280,6 +280,41 @@ def _int8_relu_fuses(tensors: list[NTensor], op: NOp, y: int, act: NOp) -> bool:
     )
 
 
+def fold_residual_adds(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
+    """A float ADD of a float CONV_2D's output (no activation of its own) and a tensor computed
+    before the convolution (a ResNet's shortcut) becomes the convolution's residual input R:
+    the op adds R to each tile once the kernel has stored it, then runs the ADD's activation
+    (docs/file-format.md, CONV_2D). The same IEEE additions, one pass over memory fewer."""
+    for conv in list(ops):
+        y = conv.outputs[0]
+        if (
+            conv.op != "CONV_2D"
+            or len(conv.inputs) != 3
+            or conv.attrs["act"] != Act.NONE
+            or tensors[y].dtype != DType.F32
+            or tensors[conv.inputs[0]].dtype != DType.F32
+            or y == output_tensor
+        ):
+            continue
+        add = sole_reader(ops, y)
+        if add is None or add.op != "ADD" or tensors[add.outputs[0]].dtype != DType.F32 or add.inputs.count(y) != 1:
+            continue
+        other = add.inputs[1] if add.inputs[0] == y else add.inputs[0]
+        made_at = [i for i, op in enumerate(ops) if other in op.outputs]
+        if (
+            tensors[other].kind == Kind.CONSTANT
+            or tensors[other].dims != tensors[y].dims
+            or tensors[other].dtype != DType.F32
+            or (made_at and made_at[0] > ops.index(conv))  # not ready when the conv runs
+        ):
+            continue
+        conv.inputs.append(other)
+        conv.attrs.update(act=add.attrs["act"], act_p0=add.attrs["act_p0"], act_p1=add.attrs["act_p1"])
+        conv.outputs[0] = add.outputs[0]
+        conv.names += add.names
+        ops.remove(add)
+
+
 def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp]:
     """Fold activations, bias adds and per-channel scales into the preceding op; drop zero
     pads and transposes the next op can absorb."""
@@ -316,4 +351,5 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
             ops.remove(nxt)
             changed = True
             break
+    fold_residual_adds(tensors, ops, output_tensor)
     return ops

@@ -166,7 +166,10 @@ ecnn_status ecnn_check_linear_tensors(const ecnn_op_ctx *c, ecnn_tensor_rec *x, 
                                       ecnn_tensor_rec *y, const char *counts)
 {
     const ecnn_op_rec *op = c->op;
-    if (op->num_inputs != 3 || op->num_outputs != 1) return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, counts);
+    /* CONV_2D may have a 4th input, its residual (ops/conv_2d.c checks it) */
+    const uint32_t most = op->op_type == ECNN_OP_CONV_2D ? 4 : 3;
+    if (op->num_inputs < 3 || op->num_inputs > most || op->num_outputs != 1)
+        return ecnn_op_fail(c, ECNN_E_CORRUPT, ECNN_NO_INDEX, counts);
     TRY(ecnn_check_data_input(c, op->inputs[0], x));
     TRY(ecnn_check_const_input(c, op->inputs[1], w, 0));
     TRY(ecnn_check_const_input(c, op->inputs[2], b, 1));

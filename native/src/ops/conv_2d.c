@@ -1,7 +1,8 @@
 /* CONV_2D (docs/file-format.md), float or int8, any stride, padding, dilation and group. HWIO weights run
  * the ISA level's fast kernel (depthwise convolutions their own, and int8 convs of few terms a
  * pixel, image CNNs' first layers, the small-K one); OHWI (plain) weights and
- * ECNN_RUN_REFERENCE the reference kernel. */
+ * ECNN_RUN_REFERENCE the reference kernel. A float CONV_2D may add a residual R (a ResNet's
+ * shortcut) before its activation: each tile, once the kernel has stored it, while it is in cache. */
 #include "core/op.h"
 #include "core/quant.h"
 #include "ops/configs.h"
@@ -123,7 +124,17 @@ ecnn_status ecnn_check_conv_2d(const ecnn_op_ctx *c, uint64_t *macs)
     const ecnn_conv_window win = ECNN_CONV_WINDOW_OF(q);
     ecnn_tensor_rec x, w, b, y;
     ecnn_conv2d_args p;
-    TRY(ecnn_check_linear_tensors(c, &x, &w, &b, &y, CONV_2D_MSG(op, "needs 3 inputs (X, W, B or none) and 1 output")));
+    TRY(ecnn_check_linear_tensors(
+        c, &x, &w, &b, &y,
+        CONV_2D_MSG(op, "needs 3 inputs (X, W, B or none; CONV_2D: and a residual R) and 1 output")));
+    if (op->num_inputs == 4) {
+        ecnn_tensor_rec res;
+        TRY(ecnn_check_data_input(c, op->inputs[3], &res));
+        if (x.dtype != ECNN_DTYPE_F32 || res.dtype != ECNN_DTYPE_F32 || !ecnn_same_shape(&res, &y))
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[3], "CONV_2D residual is not float32 of Y's shape");
+        if (op->inputs[3] == op->outputs[0])
+            return ecnn_op_fail(c, ECNN_E_CORRUPT, op->inputs[3], "CONV_2D residual is its own output");
+    }
     TRY(ecnn_check_conv_window(c, &win, &x, &w, &y));
     ecnn_conv2d_args_of(op, &x, &w, &y, &p);
     if (b.kind != 0 && (b.rank != 1 || b.dims[0] != p.o))
@@ -158,7 +169,32 @@ typedef struct {
     ecnn_conv2d_args p;
     ecnn_act_after after; /* float: the activation the op applies after the kernel */
     ecnn_qlinear_params q;
+    /* float with a residual: y = add(y, r, act) after the kernel, at the same offsets as y */
+    const float *residual;
+    const float *y0; /* y of the first pass: a pass's residual is as far from `residual` */
+    ecnn_binary_f32_kernel *add;
+    ecnn_act_params residual_act;
 } conv_job;
+
+/* Rows [m0, m1) of the tile, channels [o0, o1), of y += residual, then the activation (the
+ * ADD op's arithmetic: one IEEE add, then the activation, per element). */
+static void add_residual(const conv_job *j, const ecnn_tile *t)
+{
+    const ecnn_conv2d_args *p = &j->p;
+    float *y = (float *)j->io.y;
+    const float *r = j->residual + ((const float *)y - j->y0);
+    const size_t first = (size_t)t->m0 * p->ow, last = (size_t)t->m1 * p->ow;
+    size_t px;
+    if (t->o0 == 0 && t->o1 == p->o) {
+        const size_t n = (last - first) * p->o;
+        j->add(y + first * p->o, y + first * p->o, r + first * p->o, 1, n, n, ECNN_ARITH_ADD, &j->residual_act);
+        return;
+    }
+    for (px = first; px < last; px++) {
+        const size_t at = px * p->o + t->o0, n = t->o1 - t->o0;
+        j->add(y + at, y + at, r + at, 1, n, n, ECNN_ARITH_ADD, &j->residual_act);
+    }
+}
 
 static void conv_tile(const void *ctx, const ecnn_tile *t)
 {
@@ -166,7 +202,9 @@ static void conv_tile(const void *ctx, const ecnn_tile *t)
     const ecnn_pass_io *io = &j->io;
     if (j->f32) {
         j->f32->fn((float *)io->y, (const float *)io->x, (const float *)j->w, (const float *)j->b, io->n, t, &j->p);
-        if (j->after.fn)
+        if (j->residual)
+            add_residual(j, t);
+        else if (j->after.fn)
             ecnn_act_after_rows(&j->after, (float *)io->y, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
                                 t->o0, t->o1);
     } else if (j->q_fast)
@@ -187,7 +225,7 @@ static uint64_t conv_setup(const conv_job *j)
 
 const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
 {
-    ecnn_tensor_rec x, w, b, y;
+    ecnn_tensor_rec x, w, b, y, res;
     conv_job j;
     const char *name;
     int hwio, by_channel;
@@ -197,6 +235,8 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     j.io.y = ecnn_tensor_ptr(r, op->outputs[0], &y);
     j.f32 = NULL;
     j.q_fast = NULL;
+    j.residual = op->num_inputs == 4 ? (const float *)ecnn_tensor_ptr(r, op->inputs[3], &res) : NULL;
+    j.y0 = (const float *)j.io.y;
     hwio = w.layout == ECNN_LAYOUT_CONV_HWIO && !r->reference;
     ecnn_conv2d_args_of(op, &x, &w, &y, &j.p);
     if (x.dtype != ECNN_DTYPE_F32) {
@@ -209,7 +249,14 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
         name = j.f32->name;
-        ecnn_act_after_take(r, &j.p.act, &j.after);
+        if (j.residual) { /* the whole activation after the add */
+            j.add =
+                r->reference ? ecnn_binary_f32_ref : ECNN_KERNEL(ecnn_f32_elementwise_config, binary, r->m->isa)->fn;
+            j.residual_act = j.p.act;
+            j.p.act.act = ECNN_ACT_NONE;
+            j.p.act.act_p0 = j.p.act.act_p1 = 0.0f;
+        } else
+            ecnn_act_after_take(r, &j.p.act, &j.after);
     }
     /* Rows (n, oh) first; channels too when group 1 or depthwise (a grouped conv's blocks stay
      * whole). */

@@ -27,6 +27,50 @@ int32_t irand(int32_t lo, int32_t hi)
     return lo + (int32_t)(next_u32() % (uint32_t)(hi - lo + 1));
 }
 
+/* The ops' split of a fused activation at the level under test (ecnn_act_after_take reads the
+ * run's reference flag and its model's level only). */
+static void split_act(const ecnn_act_params *act, ecnn_act_params *kernel_act, ecnn_act_after *after)
+{
+    static ecnn_model m;
+    ecnn_run_ctx r;
+    memset(&r, 0, sizeof r);
+    m.isa = isa;
+    r.m = &m;
+    *kernel_act = *act;
+    ecnn_act_after_take(&r, kernel_act, after);
+    CHECK(ecnn_act_in_kernel(kernel_act->act));
+}
+
+void run_fc_f32_fast(const ecnn_fc_f32_impl *kernel, float *y, const float *x, const float *w, const float *b,
+                     uint32_t n, uint32_t k, uint32_t o, const ecnn_tile *t, const ecnn_act_params *act)
+{
+    ecnn_act_params kernel_act;
+    ecnn_act_after after;
+    split_act(act, &kernel_act, &after);
+    kernel->fn(y, x, w, b, n, k, o, t, &kernel_act);
+    if (after.fn) ecnn_act_after_rows(&after, y, t->m0, t->m1, o, t->o0, t->o1);
+}
+
+void run_conv_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                       const ecnn_conv2d_args *p)
+{
+    ecnn_conv2d_args kp = *p;
+    ecnn_act_after after;
+    split_act(&p->act, &kp.act, &after);
+    ecnn_conv2d_f32_fast(isa, &kp)->fn(y, x, w, b, n, t, &kp);
+    if (after.fn) ecnn_act_after_rows(&after, y, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
+}
+
+void run_conv_sliced_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                              const ecnn_conv2d_args *p, uint32_t k_slice)
+{
+    ecnn_conv2d_args kp = *p;
+    ecnn_act_after after;
+    split_act(&p->act, &kp.act, &after);
+    ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(y, x, w, b, n, t, &kp, k_slice);
+    if (after.fn) ecnn_act_after_rows(&after, y, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
+}
+
 /* CHANNEL_ARITH: the level's kernel against the reference bit for bit, every operation, either
  * operand order, a constant per channel or one, channels around the kernel's 16-element blocks,
  * out of place and in place, over values that include -0, NaN and infinities. (ACTIVATION and

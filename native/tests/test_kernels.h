@@ -42,6 +42,20 @@ void pack_f32(float *dst, const float *src, uint32_t o, uint32_t k, uint32_t lay
 extern const ecnn_fc_f32_impl *fc_f32_kernel;
 extern const ecnn_fc_q_impl *fc_q_kernel;
 
+#define ACT_CODES 9u /* ECNN_ACT_NONE .. ECNN_ACT_SWISH */
+
+/* The fast float FC and conv kernels as their ops run them on tile t (kernels.h
+ * ecnn_act_in_kernel): the kernel with the part of the fused activation it applies, then the
+ * rest over the tile's outputs with the level's ACTIVATION kernel, through the ops' own
+ * ecnn_act_after_take and ecnn_act_after_rows (ops/activation.c). The conv: the kernel
+ * ecnn_conv2d_f32_fast picks; the sliced conv: the level's. */
+void run_fc_f32_fast(const ecnn_fc_f32_impl *kernel, float *y, const float *x, const float *w, const float *b,
+                     uint32_t n, uint32_t k, uint32_t o, const ecnn_tile *t, const ecnn_act_params *act);
+void run_conv_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                       const ecnn_conv2d_args *p);
+void run_conv_sliced_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
+                              const ecnn_conv2d_args *p, uint32_t k_slice);
+
 /* A random window for the args p of a conv or pool kernel (their structs share these names):
  * kernel 1..3, then strides and dilations 1..2, drawn in that order. */
 #define RANDOM_WINDOW(p)                                                                                               \

@@ -56,8 +56,8 @@ void to_hwio(void *dst, const void *src, const ecnn_conv2d_args *p, size_t esize
                            (const uint8_t *)src + ((((size_t)o * p->kh + ky) * p->kw + kx) * cg + c) * esize, esize);
 }
 
-/* Float conv with random x, w, b (bias when with_bias): the HWIO fast kernel against the
- * reference on plain weights, bit for bit. Leaves x, w (plain), wh (HWIO), b and y_ref filled;
+/* Float conv with random x, w, b (bias when with_bias): the HWIO fast kernel as the op runs it
+ * (run_conv_f32_fast) against the reference on plain weights, bit for bit. Leaves x, w (plain), wh (HWIO), b and y_ref filled;
  * p->w_layout is back to plain on return. */
 void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *x, float *w, float *wh, float *b,
                          float *y_ref, float *y_fast)
@@ -71,7 +71,7 @@ void check_conv_f32_hwio(ecnn_conv2d_args *p, uint32_t n, int with_bias, float *
     to_hwio(wh, w, p, sizeof(float));
     ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y_ref, x, w, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_CONV_HWIO;
-    ecnn_conv2d_f32_fast(isa, p)->fn(y_fast, x, wh, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
+    run_conv_f32_fast(y_fast, x, wh, with_bias ? b : NULL, n, WHOLE(n * p->oh, p->o), p);
     p->w_layout = ECNN_LAYOUT_PLAIN;
     CHECK(memcmp(y_ref, y_fast, ny * sizeof(float)) == 0);
 }

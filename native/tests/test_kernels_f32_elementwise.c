@@ -46,8 +46,6 @@ static void random_act(ecnn_act_params *act, uint32_t code)
     if (code == ECNN_ACT_CLIP && next_u32() % 2) act->act_p0 = 0.0f, act->act_p1 = 6.0f; /* ReLU6: -0 stays -0 */
 }
 
-#define ACT_CODES 9u /* ECNN_ACT_NONE .. ECNN_ACT_SWISH */
-
 void test_activation_f32_kernels(void)
 {
     static float x[F_MAX + 4], y_ref_f[F_MAX + 4], y_fast_f[F_MAX + 4];

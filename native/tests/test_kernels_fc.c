@@ -31,8 +31,8 @@ static int fc_trial_shape(uint32_t trial, const uint32_t *ks, uint32_t k_count, 
 }
 #define COUNT_OF(a) (uint32_t)(sizeof(a) / sizeof(a)[0])
 
-/* A float kernel over FC_PANEL16 weights against its reference on the plain and the packed
- * weights, bit for bit, over every k of ks, o of os and n = 1, 1 + n_step, ... <= MAX_N, with and
+/* A float kernel over FC_PANEL16 weights as the op runs it (run_fc_f32_fast) against its
+ * reference on the plain and the packed weights, bit for bit, over every k of ks, o of os and n = 1, 1 + n_step, ... <= MAX_N, with and
  * without bias, activations 0 .. act_count - 1. */
 static void check_fc_f32_panel16(const ecnn_fc_f32_impl *fast, ecnn_fc_f32_ref_kernel *ref, const uint32_t *ks,
                                  uint32_t k_count, const uint32_t *os, uint32_t o_count, uint32_t n_step,
@@ -51,7 +51,7 @@ static void check_fc_f32_panel16(const ecnn_fc_f32_impl *fast, ecnn_fc_f32_ref_k
         pack_f32(wf_packed, wf, o, k, ECNN_LAYOUT_FC_PANEL16);
         ref(y_ref, xf, wf, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_PLAIN);
         ref(y_ref_packed, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act, ECNN_LAYOUT_FC_PANEL16);
-        fast->fn(y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
+        run_fc_f32_fast(fast, y_fast, xf, wf_packed, b, n, k, o, WHOLE(n, o), &act);
         CHECK(memcmp(y_ref, y_ref_packed, (size_t)n * o * sizeof(float)) == 0);
         CHECK(memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) == 0);
         if (memcmp(y_ref, y_fast, (size_t)n * o * sizeof(float)) != 0)
@@ -64,7 +64,7 @@ void test_fc_f32_panel16(void)
     static const uint32_t ks[] = {1, 3, 7, 17, 31, 255, 257, 300, 529};
     static const uint32_t os[] = {1, 5, 15, 16, 17, 33, 40, 67, 139};
     check_fc_f32_panel16(fc_f32_kernel, ECNN_KERNEL(ecnn_fc_config, ref, isa)->fn, ks, COUNT_OF(ks), os, COUNT_OF(os),
-                         3, 4);
+                         3, ACT_CODES);
 }
 
 /* FULLY_CONNECTED_G4's kernel (the level's, ops/fully_connected.c) against
@@ -80,7 +80,7 @@ void test_fc_g4_panel16(void)
     const float e = 1.0f / 4096.0f, x2[2] = {1.0f, 1.0f + e}, w2[2] = {-(1.0f + 2.0f * e), 1.0f + e};
     float w2_packed[16 * 2], y2 = -1.0f;
     ecnn_act_params act_none;
-    check_fc_f32_panel16(fast, ecnn_fully_connected_g4_f32_ref, ks, COUNT_OF(ks), os, COUNT_OF(os), 1, 8);
+    check_fc_f32_panel16(fast, ecnn_fully_connected_g4_f32_ref, ks, COUNT_OF(ks), os, COUNT_OF(os), 1, ACT_CODES);
     memset(&act_none, 0, sizeof act_none);
     pack_f32(w2_packed, w2, 1, 2, ECNN_LAYOUT_FC_PANEL16);
     fast->fn(&y2, x2, w2_packed, NULL, 1, 2, 1, WHOLE(1, 1), &act_none);

@@ -35,8 +35,8 @@ static void random_sliced(ecnn_conv2d_args *p, uint32_t trial, uint32_t *k_slice
     span_w = p->dilation_w * (p->kw - 1) + 1;
     p->oh = (p->h + p->pad_top + pad_bottom - span_h) / p->stride_h + 1;
     p->ow = (p->w + p->pad_left + pad_right - span_w) / p->stride_w + 1;
-    p->act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
-    p->act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
+    p->act.act = trial % ACT_CODES; /* every activation code */
+    p->act.act_p0 = p->act.act == ECNN_ACT_CLIP ? -0.5f : 0.1f;
     p->act.act_p1 = 0.5f;
     k = p->c / p->group * p->kh * p->kw;
     *k_slice = trial % 3 == 2 ? k + (uint32_t)irand(0, 3) /* one slice */ : (uint32_t)irand(1, k > 2 ? k - 1 : 1);
@@ -63,14 +63,13 @@ static void run_in_tiles(float *y, const ecnn_conv2d_args *p, uint32_t n, const 
         for (o0 = 0; o0 < p->o; o0 = o1) {
             o1 = p->group == 1 ? o0 + ECNN_TILE_O_CONV * (uint32_t)irand(1, 2) : p->o;
             if (o1 > p->o) o1 = p->o;
-            ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)
-                ->fn(y, sx, swh, b, n, &(ecnn_tile){m0, m1, o0, o1}, p, k_slice);
+            run_conv_sliced_f32_fast(y, sx, swh, b, n, &(ecnn_tile){m0, m1, o0, o1}, p, k_slice);
         }
     }
 }
 
-/* Random x, w, b (b: sb or NULL): the level's fast kernel, whole and in random tiles, against its
- * reference on plain weights, bit for bit; with hwio_ref the reference on HWIO weights too. */
+/* Random x, w, b (b: sb or NULL): the level's fast kernel as the op runs it (run_conv_sliced_f32_fast),
+ * whole and in random tiles, against its reference on plain weights, bit for bit; with hwio_ref the reference on HWIO weights too. */
 static void check_sliced(ecnn_conv2d_args *p, uint32_t n, const float *b, uint32_t k_slice, int hwio_ref)
 {
     const size_t ny = (size_t)n * p->oh * p->ow * p->o;
@@ -83,7 +82,7 @@ static void check_sliced(ecnn_conv2d_args *p, uint32_t n, const float *b, uint32
         CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
     }
     memset(sy_fast, 0xFF, ny * sizeof(float));
-    ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(sy_fast, sx, swh, b, n, WHOLE(n * p->oh, p->o), p, k_slice);
+    run_conv_sliced_f32_fast(sy_fast, sx, swh, b, n, WHOLE(n * p->oh, p->o), p, k_slice);
     CHECK(memcmp(sy_ref, sy_fast, ny * sizeof(float)) == 0);
     memset(sy_fast, 0xFF, ny * sizeof(float));
     run_in_tiles(sy_fast, p, n, b, k_slice);
@@ -172,8 +171,8 @@ void test_conv_sliced_first_layers(void)
         p.w = (uint32_t)irand(9, 40);
         p.oh = (p.h + 2 * pad - p.kh) / p.stride_h + 1;
         p.ow = (p.w + 2 * pad - p.kw) / p.stride_w + 1;
-        p.act.act = trial % 4; /* none, Relu, LeakyRelu, Clip */
-        p.act.act_p0 = trial % 4 == 3 ? -0.5f : 0.1f;
+        p.act.act = trial % ACT_CODES; /* every activation code */
+        p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.5f : 0.1f;
         p.act.act_p1 = 0.5f;
         k = p.c * p.kh * p.kw;
         k = trial % 4 == 1 ? (k + 1) / 2 : k + trial % 3 * 8; /* two slices, or one (MLAS's 32 for 27) */

@@ -40,18 +40,22 @@ enum {
 static void run_tile(const tile_case *c, void *y, const ecnn_tile *t)
 {
     switch (c->kind) {
-    case TK_FC_F32: ECNN_KERNEL(ecnn_fc_config, f32, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
+    case TK_FC_F32:
+        run_fc_f32_fast(ECNN_KERNEL(ecnn_fc_config, f32, isa), y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act);
+        break;
     case TK_FC_F32_REF:
         ECNN_KERNEL(ecnn_fc_config, ref, isa)
             ->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
-    case TK_FC_G4: ECNN_KERNEL(ecnn_fc_config, g4, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act); break;
+    case TK_FC_G4:
+        run_fc_f32_fast(ECNN_KERNEL(ecnn_fc_config, g4, isa), y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act);
+        break;
     case TK_FC_G4_REF:
         ecnn_fully_connected_g4_f32_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->act, ECNN_LAYOUT_FC_PANEL16);
         break;
     case TK_FC_Q: ECNN_KERNEL(ecnn_fc_config, q, isa)->fn(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
     case TK_FC_Q_REF: ecnn_fully_connected_q_ref(y, c->x, c->w, c->b, c->n, c->k, c->o, t, c->q); break;
-    case TK_CONV_F32: ecnn_conv2d_f32_fast(isa, c->conv)->fn(y, c->x, c->w, c->b, c->n, t, c->conv); break;
+    case TK_CONV_F32: run_conv_f32_fast(y, c->x, c->w, c->b, c->n, t, c->conv); break;
     case TK_CONV_F32_REF: ECNN_KERNEL(ecnn_conv2d_config, ref, isa)->fn(y, c->x, c->w, c->b, c->n, t, c->conv); break;
     case TK_CONV_Q:
         ecnn_conv2d_q_hwio(y, c->x, c->w, c->b, c->n, t, c->conv, c->q, &ECNN_KERNEL(ecnn_conv2d_config, q, isa)->uk);
@@ -301,7 +305,7 @@ void test_conv_cnn_shapes(void)
             p.oh = (p.h + 2 * p.pad_top - span) / p.stride_h + 1; /* pad_bottom = pad_top */
             p.ow = (p.w + 2 * p.pad_left - span) / p.stride_w + 1;
         }
-        p.act.act = (trial / 2 + trial / 16) % 8; /* every activation code */
+        p.act.act = (trial / 2 + trial / 16) % ACT_CODES; /* every activation code */
         p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
         p.act.act_p1 = 0.5f;
         check_conv_f32_tiles(&p, n, trial % 3 != 2, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
@@ -339,7 +343,7 @@ void test_conv_depthwise(void)
         p.w = (uint32_t)irand(p.dilation_w * (p.kw - 1) + 1, 21);
         p.oh = (p.h + p.pad_top + pad_bottom - (p.dilation_h * (p.kh - 1) + 1)) / p.stride_h + 1;
         p.ow = (p.w + p.pad_left + pad_right - (p.dilation_w * (p.kw - 1) + 1)) / p.stride_w + 1;
-        p.act.act = (trial / 3) % 8;
+        p.act.act = (trial / 3) % ACT_CODES;
         p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
         p.act.act_p1 = 0.5f;
         check_conv_f32_tiles(&p, n, trial % 4 != 3, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);
@@ -372,7 +376,7 @@ void test_conv_first_layers(void)
         p.w = (uint32_t)irand(9, 40);
         p.oh = (p.h + 2 * pad - p.kh) / p.stride_h + 1; /* pad_bottom = pad_right = pad */
         p.ow = (p.w + 2 * pad - p.kw) / p.stride_w + 1;
-        p.act.act = trial % 8; /* every activation code */
+        p.act.act = trial % ACT_CODES; /* every activation code */
         p.act.act_p0 = p.act.act == ECNN_ACT_CLIP ? -0.25f : 0.2f;
         p.act.act_p1 = 0.5f;
         check_conv_f32_tiles(&p, n, trial % 5 != 4, cx, cw, cwh, cb, cy_ref, cy_fast, cy_tile);

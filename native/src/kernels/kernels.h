@@ -294,7 +294,23 @@ static inline float ecnn_avgpool_count(const ecnn_pool2d_args *p, uint32_t oy, u
 
 /* ---- faster kernels: the reference's contract and result, bit for bit -------------------- *
  * Each kernel slot has a function type; a kernel file declares its kernel with it (so the
- * compiler checks the definition) and so does the op config that lists it (src/ops). */
+ * compiler checks the definition) and so does the op config that lists it (src/ops).
+ *
+ * One difference: the float conv and FC kernels below (ecnn_fc_f32_kernel,
+ * ecnn_conv2d_f32_kernel, ecnn_conv2d_sliced_f32_kernel) take only the fused activations of
+ * ecnn_act_in_kernel (none, Relu, Clip: a compare or two per output, applied as they store it)
+ * and treat any other code as none. The ops hand them nothing else: they run the others over the
+ * kernel's outputs with the level's ACTIVATION kernel (ops/activation.c ecnn_act_after_take,
+ * which uses ecnn_act_in_kernel to split). The reference kernels apply every activation. */
+static inline int ecnn_act_in_kernel(uint32_t act)
+{
+    return act == ECNN_ACT_NONE || act == ECNN_ACT_RELU || act == ECNN_ACT_CLIP;
+}
+/* ecnn_apply_act of the activations a fast float conv or FC kernel applies (the scalar ones). */
+static inline float ecnn_apply_kernel_act(float v, const ecnn_act_params *a)
+{
+    return a->act == ECNN_ACT_RELU || a->act == ECNN_ACT_CLIP ? ecnn_apply_act(v, a) : v;
+}
 
 /* ecnn_fully_connected_f32_ref for w in ECNN_LAYOUT_FC_PANEL16. Each output is summed in the
  * reference order (k = 0, 1, ..., one ecnn_mac per term), then the bias. */

@@ -61,7 +61,7 @@ void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_ac
 void ecnn_act_after_take(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after)
 {
     after->fn = NULL;
-    if (r->reference || act->act == ECNN_ACT_NONE || act->act == ECNN_ACT_RELU || act->act == ECNN_ACT_CLIP) return;
+    if (r->reference || ecnn_act_in_kernel(act->act)) return;
     after->fn = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, r->m->isa)->fn;
     after->act = *act;
     act->act = ECNN_ACT_NONE;

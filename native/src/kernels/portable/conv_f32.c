@@ -31,7 +31,8 @@ void ecnn_conv2d_f32_hwio_portable(float *y, const float *x, const float *w, con
                         for (c = 0; c < cg; c++)
                             for (o = 0; o < count; o++) acc[o] = ecnn_mac(acc[o], xp[c], wk[(size_t)c * p->o + o]);
                     }
-                for (o = 0; o < count; o++) yp[oc + o] = ecnn_apply_act(b ? acc[o] + b[oc + o] : acc[o], &p->act);
+                for (o = 0; o < count; o++)
+                    yp[oc + o] = ecnn_apply_kernel_act(b ? acc[o] + b[oc + o] : acc[o], &p->act);
             }
         }
     }

@@ -28,7 +28,7 @@ void ecnn_conv2d_f32_dw_portable(float *y, const float *x, const float *w, const
                     const float *wp = w + ((size_t)ky * p->kw + kx) * p->o + c0; /* HWIO, C/group = 1 */
                     for (c = 0; c < count; c++) acc[c] = ecnn_mac(acc[c], xp[c], wp[c]);
                 }
-            for (c = 0; c < count; c++) yp[c0 + c] = ecnn_apply_act(b ? acc[c] + b[c0 + c] : acc[c], &p->act);
+            for (c = 0; c < count; c++) yp[c0 + c] = ecnn_apply_kernel_act(b ? acc[c] + b[c0 + c] : acc[c], &p->act);
         }
     }
 }

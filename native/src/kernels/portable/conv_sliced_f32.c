@@ -33,7 +33,7 @@ static void sliced_block(float *yp, const float *xs, const float *w, const float
             }
     for (j = 0; j < count; j++) {
         const float sum = total[j] + slice[j];
-        yp[oc + j] = ecnn_apply_act(b ? sum + b[oc + j] : sum, &p->act);
+        yp[oc + j] = ecnn_apply_kernel_act(b ? sum + b[oc + j] : sum, &p->act);
     }
 }
 

@@ -36,7 +36,7 @@ void ecnn_fc_f32_panel16_portable(float *y, const float *x, const float *w, cons
                 for (l = 0; l < width; l++) {
                     float v = acc[s][l];
                     if (b) v += b[o0 + l];
-                    y[(size_t)(s0 + s) * o + o0 + l] = ecnn_apply_act(v, act);
+                    y[(size_t)(s0 + s) * o + o0 + l] = ecnn_apply_kernel_act(v, act);
                 }
         }
     }

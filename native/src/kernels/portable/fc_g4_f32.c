@@ -55,7 +55,7 @@ void ecnn_fc_g4_f32_panel16_portable(float *y, const float *x, const float *w, c
             if (i < k)
                 for (s = 0; s < ns; s++) g4_group(acc[s], x + (size_t)(s0 + s) * k + i, wp + (size_t)i * LANES, 1);
             for (s = 0; s < ns; s++)
-                for (l = 0; l < width; l++) y[(size_t)(s0 + s) * o + o0 + l] = ecnn_apply_act(acc[s][l], act);
+                for (l = 0; l < width; l++) y[(size_t)(s0 + s) * o + o0 + l] = ecnn_apply_kernel_act(acc[s][l], act);
         }
     }
 }

@@ -194,15 +194,6 @@ static NOINLINE void dw_flat(float *yp, const float *xp, const conv_geom *g, con
                 dw_first_lanes(rest), DW_FLAT);
 }
 
-/* The activations other than none, Relu and Clip (dw_tile applies those two in
- * registers), in place on np pixels x count channels: the reference's scalar loop. A float
- * store and reload is exact, so this is ecnn_apply_act(sum + bias). */
-static NOINLINE void dw_act(float *yp, size_t o, uint32_t np, uint32_t count, const ecnn_act_params *act)
-{
-    uint32_t j;
-    for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, count, act);
-}
-
 /* The flat path's weights and bias: each tap's C weights (and the C biases) repeated over a
  * vector, in wrep[tap * VF_LANES ...]; returns 0 (no flat path) unless stride 1, C a proper
  * divisor of the vector width, the tile takes every channel and the taps fit. */
@@ -239,7 +230,6 @@ static void dw_runs(float *y, const float *x, const float *w, const float *b, co
                     const ecnn_conv2d_args *p)
 {
     const uint32_t count = t->o1 - t->o0;
-    const int act_after = p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP;
     float wrep[DW_FLAT_TAPS * VF_LANES], brep[VF_LANES];
     const float *bt = b ? b + t->o0 : NULL;
     const int flat = dw_flat_weights(p, t, w, b, wrep, brep);
@@ -293,7 +283,6 @@ static void dw_runs(float *y, const float *x, const float *w, const float *b, co
             } else
                 dw_block(yp, xs + x0, &g, w + (size_t)ky0 * p->kw * g.o + t->o0, bt, nky, p->kw, interior, count);
         }
-        if (act_after) dw_act(yr, g.o, (end - m) * p->ow, count, &p->act);
     }
 }
 

@@ -154,7 +154,7 @@ static uint32_t dw_rows(float *y, const float *x, const float *w, const float *b
     const uint32_t count = t->o1 - t->o0, k = p->kh, s = p->stride_h;
     const uint32_t nvec = DW_ROWS_MASKED ? (count + VF_LANES - 1) / VF_LANES : count / VF_LANES;
     const uint32_t done = DW_ROWS_MASKED ? count : nvec * VF_LANES;
-    uint32_t np, m;
+    uint32_t np;
     /* not: maps under 4 columns (3 or fewer sums in flight a block: the runs take up to 128
      * channels a block there), C dividing the vector at stride 1 (the flat path) */
     if (nvec == 0 || p->kw != k || (k != 3 && k != 5) || p->stride_w != s || s > 2 || p->dilation_h != 1 ||
@@ -167,8 +167,6 @@ static uint32_t dw_rows(float *y, const float *x, const float *w, const float *b
         (s == 1 ? dw_rows_3_1 : dw_rows_3_2)(y, x, w, b, t, p, nvec, np);
     else
         (s == 1 ? dw_rows_5_1 : dw_rows_5_2)(y, x, w, b, t, p, nvec, np);
-    if (p->act.act > ECNN_ACT_RELU && p->act.act != ECNN_ACT_CLIP)
-        for (m = t->m0; m < t->m1; m++) dw_act(y + (size_t)m * p->ow * p->o + t->o0, p->o, p->ow, done, &p->act);
     return done;
 }
 

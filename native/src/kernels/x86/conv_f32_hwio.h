@@ -53,16 +53,6 @@ typedef struct {
 static conv_mask conv_lanes(uint32_t rest, int *two, uint32_t *width);
 #endif
 
-/* The activations other than none, Relu and Clip, in place on the np pixels x `lanes` outputs a
- * block has just stored (yp: the first pixel's, pixels o floats apart): the reference's scalar
- * loop (rare in CNNs, not hot). A float store and reload is exact, so this is
- * ecnn_apply_act(sum + bias). */
-static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t lanes, const ecnn_act_params *act)
-{
-    uint32_t j;
-    for (j = 0; j < np; j++) ecnn_activation_f32_ref(yp + j * o, yp + j * o, lanes, act);
-}
-
 /* CONV_ROWS(M) expands M(J) for every row J of a block (conv_f32_sliced.h uses it too). */
 #if CONV_PIX == 6
 #define CONV_ROWS(M) M(0) M(1) M(2) M(3) M(4) M(5)
@@ -139,7 +129,7 @@ static NOINLINE void conv_act_block(float *yp, size_t o, uint32_t np, uint32_t l
 #ifndef CONV_PAIRS
 /* np pixels x one vector of channels, or two (two). Relu is max(v, +0) (+0 for NaN and -0, as
  * v > 0 ? v : 0); Clip max(lo, v) then min(hi, .), which return v when either operand is NaN
- * or both are equal, as the reference's comparisons do (other activations: conv_tile_np).
+ * or both are equal, as the reference's comparisons do.
  * np and two are constants at every call (the function is inlined), so the unused accumulators
  * and branches vanish. */
 static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
@@ -197,8 +187,7 @@ static ALWAYS_INLINE void conv_tile(float *yp, const float *xp, const conv_geom 
 #undef CONV_STORE
 }
 
-/* conv_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy, then the
- * activations it leaves. */
+/* conv_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy. */
 static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_geom *g, const float *wp, const float *b,
                                        uint32_t nky, uint32_t nkx, uint32_t np, const int two, conv_mask m,
                                        uint32_t width)
@@ -210,7 +199,6 @@ static ALWAYS_INLINE void conv_tile_np(float *yp, const float *xp, const conv_ge
         CONV_FOR_NP1(np)
     }
 #undef CONV_NP_CALL
-    if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, width, g->act);
 }
 
 /* np pixels x `count` channels of one group, in conv_lanes' blocks. */
@@ -341,7 +329,6 @@ static void conv_block(float *yp, const float *xp, const conv_geom *g, const flo
 #define CONV_NP_CALL(ROWS) conv_pair_tile(yp, xp, g, wp, b, nky, nkx, ROWS, odd, lo)
     CONV_FOR_NP1((np + 1) / 2)
 #undef CONV_NP_CALL
-    if (g->act->act > ECNN_ACT_RELU && g->act->act != ECNN_ACT_CLIP) conv_act_block(yp, g->y_step, np, count, g->act);
 }
 #endif /* CONV_PAIRS */
 

@@ -64,7 +64,7 @@ static void sliced_tab_fill(sliced_tab *t, const sliced_geom *g, uint32_t k0, ui
     t->k0 = k0, t->k_end = k, t->ky0 = ky0, t->ky1 = ky1, t->kx0 = kx0, t->kx1 = kx1;
 }
 
-/* total + bias, then Relu or Clip (the others: conv_act_block after the store). */
+/* total + bias, then Relu or Clip (kernels.h ecnn_act_in_kernel). */
 static ALWAYS_INLINE VF sliced_finish(VF v, int has_bias, VF bias, const ecnn_act_params *act)
 {
     if (has_bias) v = VF_ADD(v, bias);
@@ -125,8 +125,7 @@ static ALWAYS_INLINE void sliced_tile(float *yp, const float *xp, const sliced_g
     }
 }
 
-/* sliced_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy, then the
- * activations it leaves. */
+/* sliced_tile with np (1..CONV_PIX; one vector: 1..CONV_PIX1) a constant in each copy. */
 static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const sliced_geom *g, const float *wp,
                                          const float *b, const sliced_tab *t, uint32_t np, const int two, conv_mask m,
                                          uint32_t width)
@@ -138,8 +137,6 @@ static ALWAYS_INLINE void sliced_tile_np(float *yp, const float *xp, const slice
         CONV_FOR_NP1(np)
     }
 #undef CONV_NP_CALL
-    if (t->k_end == g->c.cg * g->kh * g->kw && g->c.act->act > ECNN_ACT_RELU && g->c.act->act != ECNN_ACT_CLIP)
-        conv_act_block(yp, g->c.y_step, np, width, g->c.act);
 }
 
 /* np pixels of sample xs (their first at output yp, column ox, row oy) with the taps

@@ -167,9 +167,9 @@ void G4_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
                 g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, 1, room, kb == 0);
         }
     }
-    if (act->act != ECNN_ACT_NONE)
+    if (act->act != ECNN_ACT_NONE) /* Relu or Clip over the tile's outputs */
         for (s = t->m0; s < t->m1; s++)
-            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
+            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_kernel_act(y[i], act);
 }
 
 #endif /* ECNN_KERNELS_X86_FC_G4_F32_H */

@@ -34,7 +34,7 @@ void ecnn_conv2d_f32_hwio_neon(float *y, const float *x, const float *w, const f
                 }
                 vst1q_f32(out, a0);
                 vst1q_f32(out + 4, a1);
-                for (l = 0; l < 8; l++) yp[o0 + l] = ecnn_apply_act(out[l], &p->act);
+                for (l = 0; l < 8; l++) yp[o0 + l] = ecnn_apply_kernel_act(out[l], &p->act);
             }
     }
 }

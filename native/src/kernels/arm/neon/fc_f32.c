@@ -54,7 +54,7 @@ void ecnn_fc_f32_panel16_neon(float *y, const float *x, const float *w, const fl
             f32_tile(y + (size_t)s0 * o + o0, o, x + (size_t)s0 * k, k, w + (size_t)p * k * 16, k,
                      t->m1 - s0 < F32_TILE ? t->m1 - s0 : F32_TILE, b ? b + o0 : NULL, width);
     }
-    if (act->act != 0) /* ECNN_ACT_NONE */
+    if (act->act != ECNN_ACT_NONE) /* Relu or Clip over the tile's outputs */
         for (s = t->m0; s < t->m1; s++)
-            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
+            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_kernel_act(y[i], act);
 }

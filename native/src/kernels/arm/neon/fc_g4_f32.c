@@ -66,7 +66,7 @@ static inline void g4_tile(float *y, size_t o, const float *x, size_t k, const f
     }
     for (s = 0; s < ns; s++) {
         for (j = 0; j < 4; j++) vst1q_f32(t + j * 4, acc[s][j]);
-        for (j = 0; j < width; j++) y[s * o + j] = ecnn_apply_act(t[j], act);
+        for (j = 0; j < width; j++) y[s * o + j] = ecnn_apply_kernel_act(t[j], act);
     }
 }
 

@@ -11,8 +11,8 @@
  * the blocks of consecutive panels lie 4 * 16 * K bytes apart, so the hardware prefetcher
  * cannot see the next one coming (batch 64 of the reference 10000x512 layer: ~10 -> ~8 ms).
  * A tile of fewer samples runs on a copy with fewer rows (2, 4 or 6); Relu and Clip are applied
- * as a tile is stored, the other activations after the kernel (Zen 5, the FC autoencoder's
- * 128 x 128 layers: batch 8 3.8 -> 2.4 us, batch 64 22.7 -> 15.7 us).
+ * as a tile is stored (Zen 5, the FC autoencoder's 128 x 128 layers: batch 8 3.8 -> 2.4 us,
+ * batch 64 22.7 -> 15.7 us).
  */
 #include "kernels/x86/x86.h"
 
@@ -43,7 +43,7 @@ static void f32_store16(float *p, uint32_t width, __m256 lo, __m256 hi)
 }
 
 /* Relu or Clip on 16 outputs, as ecnn_apply_act: max / min return their second operand for NaN
- * and for equal zeros (the other activations run after the kernel). */
+ * and for equal zeros. */
 static ALWAYS_INLINE void f32_relu_clip(__m256 *lo, __m256 *hi, const ecnn_act_params *act)
 {
     if (act->act == ECNN_ACT_RELU) {
@@ -160,8 +160,7 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
     /* One tile of samples: stream every panel once, front to back (no K blocks). */
     const uint32_t kblock = ns <= F32_TILE ? k : F32_KBLOCK;
     const uint32_t tiles = (ns + F32_TILE - 1) / F32_TILE;
-    uint32_t kb, p, s0, first = tile->o0 / 16, s;
-    size_t i;
+    uint32_t kb, p, s0, first = tile->o0 / 16;
     (void)n;
     if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
     if (ns == 1)        /* rows of whole panels (no partial sums); the rest below */
@@ -192,7 +191,4 @@ void ecnn_fc_f32_panel16_avx2(float *y, const float *x, const float *w, const fl
             }
         }
     }
-    if (act->act != ECNN_ACT_NONE && act->act != ECNN_ACT_RELU && act->act != ECNN_ACT_CLIP)
-        for (s = tile->m0; s < tile->m1; s++)
-            for (i = (size_t)s * o + tile->o0; i < (size_t)s * o + tile->o1; i++) y[i] = ecnn_apply_act(y[i], act);
 }

@@ -16,7 +16,7 @@
  *   block prefetch the next block into L2, a slice each (as the AVX2 kernel; without it the
  *   reference's layer at batch 64 was 1.1-2x slower). Up to FC_TILE_S samples the panels are
  *   streamed whole, and prefetching the next ones only got in the way (batch 8: 1.4x slower).
- * Relu and Clip are applied as the tile is stored; the other activations after the tile. */
+ * Relu and Clip are applied as the tile is stored. */
 #include "kernels/x86/x86.h"
 #define VF_BITS 512
 #include "kernels/x86/vec_f32.h"
@@ -155,8 +155,7 @@ void ecnn_fc_f32_panel16_avx512(float *y, const float *x, const float *w, const 
     const uint32_t p0 = t->o0 / 16, p1 = (t->o1 + 15) / 16;
     const int blocked = t->m1 - t->m0 > FC_TILE_S; /* K blocks, each block prefetching the next */
     const uint32_t kblock = blocked ? FC_KBLOCK : k;
-    uint32_t kb, p, s;
-    size_t i;
+    uint32_t kb, p;
     (void)n;
     if (k == 0) return; /* not produced by the compiler; keeps the loops below simple */
     if (t->m1 - t->m0 == 1)
@@ -185,7 +184,4 @@ void ecnn_fc_f32_panel16_avx512(float *y, const float *x, const float *w, const 
                                next_lines);
             }
         }
-    if (act->act != ECNN_ACT_NONE && act->act != ECNN_ACT_RELU && act->act != ECNN_ACT_CLIP)
-        for (s = t->m0; s < t->m1; s++)
-            for (i = (size_t)s * o + t->o0; i < (size_t)s * o + t->o1; i++) y[i] = ecnn_apply_act(y[i], act);
 }

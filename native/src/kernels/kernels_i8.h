@@ -282,6 +282,12 @@ typedef void ecnn_conv_q_widen_kernel(void *xk, const void *x, uint32_t count, c
 #define ECNN_CONV_Q_PIXELS 4u
 typedef void ecnn_conv_q_dotn_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
                                      uint32_t pairs, uint32_t c8);
+/* pack:  dot's wc for `count` (1..64) output channels from oc of HWIO weights w (terms x o codes,
+ *        int8 or uint8 per q->w_type): wc[(j*c8 + l)*2 + t%2] = w[t][oc + l] - zw[oc + l] for
+ *        t = 2j or 2j + 1 < terms, l < count; 0 for the others (l < c8, c8 = count rounded up
+ *        to 8; an odd terms' last pair's second term); NULL: the portable loop. */
+typedef void ecnn_conv_q_pack_kernel(int16_t *wc, const void *w, uint32_t terms, uint32_t o, uint32_t oc,
+                                     uint32_t count, const ecnn_qlinear_params *q);
 /* The microcontroller path (builds without ECNN_CONV_Q_HOSTED: src/kernels/portable/conv_q_direct.c)
  * reads the weights where they are (int8 HWIO codes in flash), without a centred copy; the
  * caller corrects a weight zero point zw != 0 (sum (x - zx) w - zw sum (x - zx), exact in int32).
@@ -353,6 +359,7 @@ typedef struct {
     ecnn_conv_q_pw_u8_kernel *pw_u8;
     ecnn_conv_q_pack_u8_kernel *pack_u8;
     ecnn_conv_q_small_kernel *small;
+    ecnn_conv_q_pack_kernel *pack;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

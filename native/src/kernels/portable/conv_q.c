@@ -54,6 +54,21 @@ static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype 
         for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
+/* ecnn_conv_q_ukernels.pack in plain C. */
+static void pack_portable(int16_t *wc, const void *w, uint32_t terms, uint32_t o, uint32_t oc, uint32_t count,
+                          const ecnn_qlinear_params *q)
+{
+    const uint32_t c8 = (count + 7) / 8 * 8, pairs = (terms + 1) / 2;
+    uint32_t t, l;
+    memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
+    for (t = 0; t < terms; t++)
+        for (l = 0; l < count; l++) {
+            const size_t at = (size_t)t * o + oc + l; /* HWIO: term t = (ky*KW + kx)*Cg + c */
+            const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + l];
+            wc[((size_t)(t / 2) * c8 + l) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
+        }
+}
+
 /* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's packed
  * weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group); 0 when not even
  * 8 fit. */
@@ -248,13 +263,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         for (oc = lo; oc < hi; oc += block) {
             const uint32_t count = hi - oc < block ? hi - oc : block, c8 = (count + 7) / 8 * 8;
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
-            memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
-            for (t = 0; t < terms; t++)
-                for (o = 0; o < count; o++) {
-                    const size_t at = (size_t)t * p->o + oc + o; /* HWIO: term t = (ky*KW + kx)*Cg + c */
-                    const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
-                    wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
-                }
+            if (uk->pack)
+                uk->pack(wc, w, terms, p->o, oc, count, q);
+            else
+                pack_portable(wc, w, terms, p->o, oc, count, q);
             for (i = 0; i < CONV_PIXELS; i++) memset(xks[i], 0, (size_t)pairs * 2 * sizeof xks[i][0]);
             ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
             {

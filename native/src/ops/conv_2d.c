@@ -15,6 +15,7 @@ ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
 ecnn_conv_q_pack_kernel ecnn_conv_q_pack_avx2;
+ecnn_conv_q_centre_kernel ecnn_conv_q_centre_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avxvnni, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
 ecnn_conv_q_pw_u8_kernel ecnn_conv_q_pw_u8_avxvnni, ecnn_conv_q_pw_u8_avx512vnni;
@@ -42,6 +43,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                              {.dot = ecnn_conv_q_dot_avx2,
                               .store = ecnn_q_store_scaled_avx2,
                               .pack = ecnn_conv_q_pack_avx2,
+                              .centre = ecnn_conv_q_centre_avx2,
                               .dw = ecnn_conv_q_dw_avx2,
                               .dotn = ecnn_conv_q_dotn_avx2,
                               .small = ecnn_conv_q_small_avx2},
@@ -52,6 +54,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                 {.dot = ecnn_conv_q_dot_avx2,
                                  .store = ecnn_q_store_scaled_avx2,
                                  .pack = ecnn_conv_q_pack_avx2,
+                                 .centre = ecnn_conv_q_centre_avx2,
                                  .dw = ecnn_conv_q_dw_avxvnni,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
@@ -68,6 +71,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                {.dot = ecnn_conv_q_dot_avx2,
                                 .store = ecnn_q_store_scaled_avx2,
                                 .pack = ecnn_conv_q_pack_avx2,
+                                .centre = ecnn_conv_q_centre_avx2,
                                 .dw = ecnn_conv_q_dw_avx512,
                                 .dotn = ecnn_conv_q_dotn_avx2,
                                 .small = ecnn_conv_q_small_avx512},
@@ -76,6 +80,7 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                                    {.dot = ecnn_conv_q_dot_avx2,
                                     .store = ecnn_q_store_scaled_avx2,
                                     .pack = ecnn_conv_q_pack_avx2,
+                                    .centre = ecnn_conv_q_centre_avx2,
                                     .dw = ecnn_conv_q_dw_avx512vnni,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
                                     .conv_u8 = ecnn_conv_q_u8_avx512vnni,

@@ -276,7 +276,9 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                  * (index `terms`) is never written and stays 0 */
                 if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                    if (cg >= 8) /* each tap's channels are a contiguous run */
+                    if (cg >= 8 && uk->centre) /* each tap's channels are a contiguous run */
+                        for (t = 0; t < terms; t += cg) uk->centre(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q);
+                    else if (cg >= 8)
                         for (t = 0; t < terms; t += cg)
                             centre_run(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q->x_type, zx);
                     else if (q->x_type == ECNN_Q_U8)

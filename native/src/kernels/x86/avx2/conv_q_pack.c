@@ -1,10 +1,13 @@
-/* AVX2 packing of the int16 conv path's weights (kernels_i8.h ecnn_conv_q_ukernels.pack): the
- * block is packed on every call, so on a small map (a 3x3 map of MobileNet's last pointwise
- * layers) the scalar loop cost as much as the dot products. Two terms' rows of 16 channels are
- * interleaved as bytes, widened to int16 pairs and centred by the pairs' zero points. */
+/* AVX2 packing of the int16 conv path's operands (kernels_i8.h ecnn_conv_q_ukernels.pack and
+ * .centre). The weight block is packed on every call, so on a small map (a 3x3 map of
+ * MobileNet's last pointwise layers) the scalar loop cost as much as the dot products: two
+ * terms' rows of 16 channels are interleaved as bytes, widened to int16 pairs and centred by the
+ * pairs' zero points. The scalar centring of each pixel's terms cost as much as the dot products
+ * of a 64-channel block too. */
 #include "kernels/x86/x86.h"
 
 ecnn_conv_q_pack_kernel ecnn_conv_q_pack_avx2;
+ecnn_conv_q_centre_kernel ecnn_conv_q_centre_avx2;
 
 /* The 16 codes of w from `at` (n of them, the others 0) as bytes. */
 static ALWAYS_INLINE __m128i row16(const uint8_t *w, size_t at, uint32_t n)
@@ -57,4 +60,24 @@ void ecnn_conv_q_pack_avx2(int16_t *wc, const void *w, uint32_t terms, uint32_t 
         pack_all(wc, (const uint8_t *)w, terms, o, oc, count, zw_pairs, zw_first, 1);
     else
         pack_all(wc, (const uint8_t *)w, terms, o, oc, count, zw_pairs, zw_first, 0);
+}
+
+static ALWAYS_INLINE void centre_all(int16_t *xk, const uint8_t *x, uint32_t n, int32_t zx, const int is_u8)
+{
+    const __m256i z = _mm256_set1_epi16((short)zx);
+    uint32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(x + i));
+        _mm256_storeu_si256((__m256i *)(xk + i),
+                            _mm256_sub_epi16(is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), z));
+    }
+    for (; i < n; i++) xk[i] = (int16_t)((is_u8 ? (int32_t)x[i] : (int32_t)(int8_t)x[i]) - zx);
+}
+
+void ecnn_conv_q_centre_avx2(int16_t *xk, const uint8_t *x, uint32_t n, const ecnn_qlinear_params *q)
+{
+    if (q->x_type == ECNN_Q_U8)
+        centre_all(xk, x, n, q->x_zero_point, 1);
+    else
+        centre_all(xk, x, n, q->x_zero_point, 0);
 }

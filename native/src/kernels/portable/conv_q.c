@@ -223,6 +223,9 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
     const uint32_t block = block_size(p, pairs);
+    /* the codes of a window row lie together (kw taps of all C channels) in a group-1 conv
+     * without horizontal dilation, else each tap's channels */
+    const uint32_t run = p->group == 1 && p->dilation_w == 1 ? p->kw * cg : cg;
     const int32_t zx = q->x_zero_point;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, oc, o, t;
     int32_t acc[CONV_PIXELS][CONV_O_BLOCK];
@@ -276,8 +279,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                  * (index `terms`) is never written and stays 0 */
                 if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                    if (cg >= 8 && uk->centre) /* each tap's channels are a contiguous run */
-                        for (t = 0; t < terms; t += cg) uk->centre(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q);
+                    if (run >= 8 && uk->centre) /* contiguous runs: a window row, or a tap's channels */
+                        for (t = 0; t < terms; t += run) uk->centre(xk + t, (const uint8_t *)x + xp + xoff[t], run, q);
                     else if (cg >= 8)
                         for (t = 0; t < terms; t += cg)
                             centre_run(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q->x_type, zx);
@@ -288,14 +291,20 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 } else { /* clipped: the taps outside x stay 0 */
                     memset(xk, 0, (size_t)terms * sizeof xk[0]);
                     for (ky = ky0; ky < ky1; ky++)
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
-                            if (q->x_type == ECNN_Q_U8)
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
-                            else
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
-                        }
+                        if (uk->centre && run > cg) /* the row's taps inside x: one run */
+                            uk->centre(xk + ((size_t)ky * p->kw + kx0) * cg,
+                                       (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx0), (kx1 - kx0) * cg, q);
+                        else
+                            for (kx = kx0; kx < kx1; kx++) {
+                                const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
+                                int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                                if (uk->centre)
+                                    uk->centre(xt, (const uint8_t *)x + xp, cg, q);
+                                else if (q->x_type == ECNN_Q_U8)
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                                else
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                            }
                 }
                 firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
                 if (pending == CONV_PIXELS) {

@@ -38,6 +38,20 @@ static ALWAYS_INLINE __m256i codes16(__m128i v, const int is_u8)
     return is_u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
 }
 
+/* The 16 weight codes at w less their zero points zw, as int16. */
+static ALWAYS_INLINE __m256i centred16(const uint8_t *w, __m256i zw, const int is_u8)
+{
+    return _mm256_sub_epi16(codes16(_mm_loadu_si128((const __m128i *)w), is_u8), zw);
+}
+
+/* 16 int32 zero points as int16, in order. */
+static ALWAYS_INLINE __m256i zero_points16(const int32_t *z)
+{
+    const __m256i packed = _mm256_packs_epi32(_mm256_loadu_si256((const __m256i *)z),
+                                              _mm256_loadu_si256((const __m256i *)(z + 8))); /* in-lane */
+    return _mm256_permute4x64_epi64(packed, 0xD8);
+}
+
 /* The channels [c, c + 16) of the chunk's pixels as dw_group, two taps a vpmaddwd: each pair of
  * taps' codes interleaved as bytes (two unpacks a pair) and widened to int16 pairs against the
  * pair's centred weights, interleaved the same way once per call: 16 products an instruction
@@ -49,11 +63,7 @@ static ALWAYS_INLINE void dw_pairs16(uint8_t *y, const ecnn_conv_q_dw_block *k, 
     const uint32_t pairs = (taps + 1) / 2;
     const int w_u8 = q->w_type == ECNN_Q_U8;
     const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi16(1);
-    const __m256i zw = k->w_per_channel ? _mm256_permute4x64_epi64(
-                                              _mm256_packs_epi32(_mm256_loadu_si256((const __m256i *)(k->w_zero + c)),
-                                                                 _mm256_loadu_si256((const __m256i *)(k->w_zero + c + 8))),
-                                              0xD8)
-                                        : _mm256_set1_epi16((short)k->w_zero[0]);
+    const __m256i zw = k->w_per_channel ? zero_points16(k->w_zero + c) : _mm256_set1_epi16((short)k->w_zero[0]);
     const __m256 ws0 = k->w_per_channel ? _mm256_loadu_ps(k->w_scales + c) : _mm256_set1_ps(k->w_scales[0]);
     const __m256 ws1 = k->w_per_channel ? _mm256_loadu_ps(k->w_scales + c + 8) : ws0;
     const __m256 xs = _mm256_set1_ps(q->x_scale), ys = _mm256_set1_ps(q->y_scale);
@@ -64,11 +74,10 @@ static ALWAYS_INLINE void dw_pairs16(uint8_t *y, const ecnn_conv_q_dw_block *k, 
 #pragma GCC unroll 13 /* constant tap counts: whole, the weights in registers */
     for (i = 0; i < pairs; i++) {
         const uint8_t *wt = k->w + 2 * i * k->w_step + c;
-        const __m256i a = _mm256_sub_epi16(codes16(_mm_loadu_si128((const __m128i *)wt), w_u8), zw);
-        const __m256i b = 2 * i + 1 < taps ? _mm256_sub_epi16(
-                                                 codes16(_mm_loadu_si128((const __m128i *)(wt + k->w_step)), w_u8), zw)
-                                           : zero;
-        const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b); /* channels 0-3 8-11, 4-7 12-15 */
+        const __m256i a = centred16(wt, zw, w_u8);
+        const __m256i b = 2 * i + 1 < taps ? centred16(wt + k->w_step, zw, w_u8) : zero;
+        /* channels 0-3 and 8-11, 4-7 and 12-15 */
+        const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
         w[i][0] = _mm256_permute2x128_si256(lo, hi, 0x20);
         w[i][1] = _mm256_permute2x128_si256(lo, hi, 0x31);
         sum0 = _mm256_add_epi32(sum0, _mm256_madd_epi16(w[i][0], ones));

@@ -2,7 +2,8 @@
  * 3x3 with padding and strides, DS-CNN's 10x4 first layer, grouped, the largest window the
  * hosted kernel takes) against the reference, bit for bit, whole and cut into random tiles.
  * Weights int8 with zero points 0 take the byte path where the level has one
- * (ecnn_conv_q_ukernels.conv_u8); nonzero weight zero points the int16 path. */
+ * (ecnn_conv_q_ukernels.conv_u8); nonzero weight zero points the int16 path, with uint8 weights
+ * in every other shape. */
 #include "test_kernels.h"
 
 typedef struct {
@@ -86,7 +87,7 @@ void test_conv_q_cnn_shapes(void)
             CHECK(nx <= Q_X && nw <= Q_W && ny <= Q_Y);
             memset(&q, 0, sizeof q);
             q.x_type = trial % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
-            q.w_type = ECNN_Q_I8;
+            q.w_type = trial == 5 && si % 2 ? ECNN_Q_U8 : ECNN_Q_I8;
             q.y_type = trial % 3 == 1 ? ECNN_Q_U8 : ECNN_Q_I8;
             q.x_scale = 0.02f;
             /* trial 2: zx at the dtype minimum (c = 0, a Relu's output: no correction) */
@@ -95,7 +96,8 @@ void test_conv_q_cnn_shapes(void)
             q.w_count = trial % 3 == 0 ? 1 : p.o;
             for (i = 0; i < p.o; i++) {
                 w_scales[i] = 0.001f + 0.00003f * (float)i;
-                w_zero[i] = trial == 5 ? irand(-3, 3) : 0; /* trial 5: the int16 path */
+                /* trial 5: the int16 path */
+                w_zero[i] = trial == 5 ? (q.w_type == ECNN_Q_U8 ? 128 : 0) + irand(-3, 3) : 0;
             }
             q.w_scales = w_scales;
             q.w_zero_points = w_zero;

@@ -5,7 +5,8 @@
  * padding, int8 and uint8 codes, per-channel weight zero points and scales, fused Relu, and rows
  * long enough that a run clipped at the top or bottom is cut at the row of zero-point codes,
  * more channels than the driver's slice, and rows of 8, 16 and 32 channels that the VNNI levels
- * run as flat bytes. */
+ * run as flat bytes; weights in [-64, 64] (the AVX2 level's quad path), or all but one (drawn
+ * from the others, so that the draws of the tests after these stay the same). */
 #include "test_kernels.h"
 
 #if defined(ECNN_CONV_Q_HOSTED)
@@ -171,6 +172,12 @@ void test_conv_q_depthwise(void)
         for (i = 0; i < nx; i++)
             x[i] = (uint8_t)(trial % 17 == 8 ? (q.x_type == ECNN_Q_U8 ? 255 : 128) : irand(0, 255));
         for (i = 0; i < p.o * p.kh * p.kw; i++) w[i] = (uint8_t)(trial % 17 == 8 ? 128 : irand(0, 255));
+        if (trial % 4 == 0 || trial % 4 == 3) { /* reduce-range int8 weights: the AVX2 quad path's */
+            for (i = 0; i < p.o * p.kh * p.kw; i++) w[i] = (uint8_t)(trial % 17 == 8 ? -64 : (int8_t)w[i] / 2);
+            if (trial % 17 == 8) /* the largest pair sums: u = 255 against -64 */
+                for (i = 0; i < nx; i++) x[i] = q.x_type == ECNN_Q_U8 ? 255 : 127;
+            if (trial % 4 == 3) w[trial * 7 % (p.o * p.kh * p.kw)] = (uint8_t)(trial % 8 == 3 ? 65 : -65);
+        }
         for (i = 0; i < p.o; i++) b[i] = irand(-20000, 20000);
         to_hwio(wh, w, &p, 1);
         ecnn_conv2d_q_ref(y_ref, x, w, bias, n, WHOLE(n * p.oh, p.o), &p, &q);

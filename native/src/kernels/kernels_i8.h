@@ -260,7 +260,9 @@ typedef void ecnn_q_store_scaled_kernel(void *y, size_t first, const int32_t *ac
  *        NULL); scale(c) as ecnn_requant_scale; y per q->y_type. A tap in the padding points at a
  *        row of zx codes (x - zx = 0), so every pixel sums every tap of its window. w_int8_zero:
  *        1 when the weights are int8 and every zero point of the tensor 0
- *        (ecnn_q_symmetric_int8_weights). */
+ *        (ecnn_q_symmetric_int8_weights); w_int8_small: 1 when besides every weight of the
+ *        call's channels is in [-64, 64] (reduce-range weights): two uint8 x weight products
+ *        then add up within int16 (vpmaddubsw, exact). */
 typedef struct {
     const uint8_t *const *xt; /* tap pointers, at the tile's first channel */
     size_t xt_step, x_step;   /* per pixel: entries of xt, bytes of x */
@@ -269,7 +271,7 @@ typedef struct {
     size_t w_step;            /* bytes from one tap's weights to the next (O) */
     const int32_t *w_zero, *bias;
     const float *w_scales;
-    uint32_t w_per_channel, taps, count, w_int8_zero;
+    uint32_t w_per_channel, taps, count, w_int8_zero, w_int8_small;
 } ecnn_conv_q_dw_block;
 typedef void ecnn_conv_q_dw_kernel(void *y, const ecnn_conv_q_dw_block *k, uint32_t npix, const ecnn_qlinear_params *q);
 /* widen (microcontroller path, below): a run of one pixel's codes (a tap's channels, or a row of
@@ -282,6 +284,15 @@ typedef void ecnn_conv_q_widen_kernel(void *xk, const void *x, uint32_t count, c
 #define ECNN_CONV_Q_PIXELS 4u
 typedef void ecnn_conv_q_dotn_kernel(int32_t *const *acc, const int16_t *const *xk, uint32_t npix, const int16_t *wc,
                                      uint32_t pairs, uint32_t c8);
+/* pack:  dot's wc for `count` (1..64) output channels from oc of HWIO weights w (terms x o codes,
+ *        int8 or uint8 per q->w_type): wc[(j*c8 + l)*2 + t%2] = w[t][oc + l] - zw[oc + l] for
+ *        t = 2j or 2j + 1 < terms, l < count; 0 for the others (l < c8, c8 = count rounded up
+ *        to 8; an odd terms' last pair's second term); NULL: the portable loop. */
+/* centre: xk[i] = x[i] - zx as int16 for i < n, x int8 or uint8 codes per q->x_type (a run of a
+ *        pixel's terms); NULL: the portable loop. */
+typedef void ecnn_conv_q_centre_kernel(int16_t *xk, const uint8_t *x, uint32_t n, const ecnn_qlinear_params *q);
+typedef void ecnn_conv_q_pack_kernel(int16_t *wc, const void *w, uint32_t terms, uint32_t o, uint32_t oc,
+                                     uint32_t count, const ecnn_qlinear_params *q);
 /* The microcontroller path (builds without ECNN_CONV_Q_HOSTED: src/kernels/portable/conv_q_direct.c)
  * reads the weights where they are (int8 HWIO codes in flash), without a centred copy; the
  * caller corrects a weight zero point zw != 0 (sum (x - zx) w - zw sum (x - zx), exact in int32).
@@ -353,6 +364,8 @@ typedef struct {
     ecnn_conv_q_pw_u8_kernel *pw_u8;
     ecnn_conv_q_pack_u8_kernel *pack_u8;
     ecnn_conv_q_small_kernel *small;
+    ecnn_conv_q_pack_kernel *pack;
+    ecnn_conv_q_centre_kernel *centre;
 } ecnn_conv_q_ukernels;
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_portable;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_portable;

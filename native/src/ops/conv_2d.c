@@ -15,6 +15,8 @@ ecnn_conv2d_f32_kernel ecnn_conv2d_f32_hwio_avx512, ecnn_conv2d_f32_hwio_pairs_a
 ecnn_conv_q_dot_kernel ecnn_conv_q_dot_avx2;
 ecnn_conv_q_dotn_kernel ecnn_conv_q_dotn_avx2, ecnn_conv_q_dotn_avx512vnni;
 ecnn_q_store_scaled_kernel ecnn_q_store_scaled_avx2;
+ecnn_conv_q_pack_kernel ecnn_conv_q_pack_avx2;
+ecnn_conv_q_centre_kernel ecnn_conv_q_centre_avx2;
 ecnn_conv_q_dw_kernel ecnn_conv_q_dw_avx2, ecnn_conv_q_dw_avxvnni, ecnn_conv_q_dw_avx512, ecnn_conv_q_dw_avx512vnni;
 ecnn_conv_q_u8_kernel ecnn_conv_q_u8_avxvnni, ecnn_conv_q_u8_avx512vnni;
 ecnn_conv_q_pw_u8_kernel ecnn_conv_q_pw_u8_avxvnni, ecnn_conv_q_pw_u8_avx512vnni;
@@ -41,6 +43,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                        .q = {"conv2d_q_hwio_avx2",
                              {.dot = ecnn_conv_q_dot_avx2,
                               .store = ecnn_q_store_scaled_avx2,
+                              .pack = ecnn_conv_q_pack_avx2,
+                              .centre = ecnn_conv_q_centre_avx2,
                               .dw = ecnn_conv_q_dw_avx2,
                               .dotn = ecnn_conv_q_dotn_avx2,
                               .small = ecnn_conv_q_small_avx2},
@@ -50,6 +54,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_AVXVNNI] = {.q = {"conv2d_q_hwio_avxvnni",
                                 {.dot = ecnn_conv_q_dot_avx2,
                                  .store = ecnn_q_store_scaled_avx2,
+                                 .pack = ecnn_conv_q_pack_avx2,
+                                 .centre = ecnn_conv_q_centre_avx2,
                                  .dw = ecnn_conv_q_dw_avxvnni,
                                  .dotn = ecnn_conv_q_dotn_avx2,
                                  .conv_u8 = ecnn_conv_q_u8_avxvnni,
@@ -65,6 +71,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
                          .q = {"conv2d_q_hwio_avx512",
                                {.dot = ecnn_conv_q_dot_avx2,
                                 .store = ecnn_q_store_scaled_avx2,
+                                .pack = ecnn_conv_q_pack_avx2,
+                                .centre = ecnn_conv_q_centre_avx2,
                                 .dw = ecnn_conv_q_dw_avx512,
                                 .dotn = ecnn_conv_q_dotn_avx2,
                                 .small = ecnn_conv_q_small_avx512},
@@ -72,6 +80,8 @@ const ecnn_conv2d_kernels ecnn_conv2d_config[ECNN_ISA_COUNT] = {
     [ECNN_ISA_AVX512VNNI] = {.q = {"conv2d_q_hwio_avx512vnni",
                                    {.dot = ecnn_conv_q_dot_avx2,
                                     .store = ecnn_q_store_scaled_avx2,
+                                    .pack = ecnn_conv_q_pack_avx2,
+                                    .centre = ecnn_conv_q_centre_avx2,
                                     .dw = ecnn_conv_q_dw_avx512vnni,
                                     .dotn = ecnn_conv_q_dotn_avx512vnni,
                                     .conv_u8 = ecnn_conv_q_u8_avx512vnni,

@@ -54,6 +54,21 @@ static void centre_run(int16_t *dst, const uint8_t *src, uint32_t n, ecnn_qtype 
         for (c = 0; c < n; c++) dst[c] = (int16_t)((int32_t)(int8_t)src[c] - zx);
 }
 
+/* ecnn_conv_q_ukernels.pack in plain C. */
+static void pack_portable(int16_t *wc, const void *w, uint32_t terms, uint32_t o, uint32_t oc, uint32_t count,
+                          const ecnn_qlinear_params *q)
+{
+    const uint32_t c8 = (count + 7) / 8 * 8, pairs = (terms + 1) / 2;
+    uint32_t t, l;
+    memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
+    for (t = 0; t < terms; t++)
+        for (l = 0; l < count; l++) {
+            const size_t at = (size_t)t * o + oc + l; /* HWIO: term t = (ky*KW + kx)*Cg + c */
+            const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + l];
+            wc[((size_t)(t / 2) * c8 + l) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
+        }
+}
+
 /* Output channels per block: up to CONV_O_BLOCK, fewer (a multiple of 8) when a block's packed
  * weights would not fit CONV_W_STACK (3x3 convs over 16+ channels per group); 0 when not even
  * 8 fit. */
@@ -208,6 +223,9 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
     const uint32_t cg = p->c / p->group, og = p->o / p->group, taps = p->kh * p->kw;
     const uint32_t terms = taps * cg, pairs = (terms + 1) / 2; /* term t = tap * cg + c */
     const uint32_t block = block_size(p, pairs);
+    /* the codes of a window row lie together (kw taps of all C channels) in a group-1 conv
+     * without horizontal dilation, else each tap's channels */
+    const uint32_t run = p->group == 1 && p->dilation_w == 1 ? p->kw * cg : cg;
     const int32_t zx = q->x_zero_point;
     uint32_t m, s, oy, ox, ky, kx, ky0, ky1, kx0, kx1, c, g, oc, o, t;
     int32_t acc[CONV_PIXELS][CONV_O_BLOCK];
@@ -248,13 +266,10 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
         for (oc = lo; oc < hi; oc += block) {
             const uint32_t count = hi - oc < block ? hi - oc : block, c8 = (count + 7) / 8 * 8;
             for (o = 0; o < count; o++) scales[o] = ecnn_requant_scale(q, oc + o);
-            memset(wc, 0, (size_t)pairs * 2 * c8 * sizeof wc[0]);
-            for (t = 0; t < terms; t++)
-                for (o = 0; o < count; o++) {
-                    const size_t at = (size_t)t * p->o + oc + o; /* HWIO: term t = (ky*KW + kx)*Cg + c */
-                    const int32_t zw = q->w_zero_points[q->w_count == 1 ? 0 : oc + o];
-                    wc[((size_t)(t / 2) * c8 + o) * 2 + t % 2] = (int16_t)centred(w, at, q->w_type, zw);
-                }
+            if (uk->pack)
+                uk->pack(wc, w, terms, p->o, oc, count, q);
+            else
+                pack_portable(wc, w, terms, p->o, oc, count, q);
             for (i = 0; i < CONV_PIXELS; i++) memset(xks[i], 0, (size_t)pairs * 2 * sizeof xks[i][0]);
             ECNN_FOR_EACH_PIXEL(p, tile, m, s, oy, ox, ky0, ky1, kx0, kx1)
             {
@@ -264,7 +279,9 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                  * (index `terms`) is never written and stays 0 */
                 if (ky1 - ky0 == p->kh && kx1 - kx0 == p->kw) { /* the whole window is inside x */
                     const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, 0, 0);
-                    if (cg >= 8) /* each tap's channels are a contiguous run */
+                    if (run >= 8 && uk->centre) /* contiguous runs: a window row, or a tap's channels */
+                        for (t = 0; t < terms; t += run) uk->centre(xk + t, (const uint8_t *)x + xp + xoff[t], run, q);
+                    else if (cg >= 8)
                         for (t = 0; t < terms; t += cg)
                             centre_run(xk + t, (const uint8_t *)x + xp + xoff[t], cg, q->x_type, zx);
                     else if (q->x_type == ECNN_Q_U8)
@@ -274,14 +291,20 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                 } else { /* clipped: the taps outside x stay 0 */
                     memset(xk, 0, (size_t)terms * sizeof xk[0]);
                     for (ky = ky0; ky < ky1; ky++)
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
-                            int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
-                            if (q->x_type == ECNN_Q_U8)
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
-                            else
-                                for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
-                        }
+                        if (uk->centre && run > cg) /* the row's taps inside x: one run */
+                            uk->centre(xk + ((size_t)ky * p->kw + kx0) * cg,
+                                       (const uint8_t *)x + xs + ECNN_TAP_AT(p, oy, ox, ky, kx0), (kx1 - kx0) * cg, q);
+                        else
+                            for (kx = kx0; kx < kx1; kx++) {
+                                const size_t xp = xs + ECNN_TAP_AT(p, oy, ox, ky, kx);
+                                int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
+                                if (uk->centre)
+                                    uk->centre(xt, (const uint8_t *)x + xp, cg, q);
+                                else if (q->x_type == ECNN_Q_U8)
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
+                                else
+                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                            }
                 }
                 firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;
                 if (pending == CONV_PIXELS) {

@@ -74,6 +74,16 @@ static inline void pixel_taps(const uint8_t **xt, const uint8_t *xs, const size_
         }
 }
 
+/* Whether the taps x count int8 weights at w (w_step apart a tap) are all in [-64, 64]. */
+static int weights_within_64(const uint8_t *w, size_t w_step, uint32_t taps, uint32_t count)
+{
+    uint32_t t, c;
+    int ok = 1;
+    for (t = 0; t < taps; t++)
+        for (c = 0; c < count; c++) ok &= (uint8_t)(w[t * w_step + c] + 64) <= 128;
+    return ok;
+}
+
 /* The microkernel over npix pixels from y's output `first`: a list of each pixel's taps
  * (x_step 0), or a run whose pixels are x_step bytes apart (the first pixel's taps). */
 static void run_pixels(ecnn_conv_q_dw_kernel *dw, void *y, size_t first, ecnn_conv_q_dw_block *k, uint32_t npix,
@@ -115,6 +125,7 @@ void ecnn_conv2d_q_depthwise(void *y, const void *x, const void *w, const int32_
         k.w_zero = q->w_zero_points + (k.w_per_channel ? s0 : 0);
         k.w_scales = q->w_scales + (k.w_per_channel ? s0 : 0);
         k.bias = b ? b + s0 : NULL;
+        k.w_int8_small = k.w_int8_zero && weights_within_64(k.w, k.w_step, taps, k.count);
         npix = 0;
         for (m = tile->m0; m < tile->m1; m++) {
             const uint32_t s = m / p->oh, oy = m % p->oh;

@@ -300,10 +300,8 @@ void ecnn_conv2d_q_hwio(void *y, const void *x, const void *w, const int32_t *b,
                                 int16_t *xt = xk + ((size_t)ky * p->kw + kx) * cg;
                                 if (uk->centre)
                                     uk->centre(xt, (const uint8_t *)x + xp, cg, q);
-                                else if (q->x_type == ECNN_Q_U8)
-                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const uint8_t *)x)[xp + c] - zx);
                                 else
-                                    for (c = 0; c < cg; c++) xt[c] = (int16_t)(((const int8_t *)x)[xp + c] - zx);
+                                    centre_run(xt, (const uint8_t *)x + xp, cg, q->x_type, zx);
                             }
                 }
                 firsts[pending++] = ECNN_PIXEL_AT(p, s, oy, ox, p->o) + oc;

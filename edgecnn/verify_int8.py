@@ -86,10 +86,9 @@ def _native_run(model_proto, images, desc):
 
 def _ort_run(model_proto, images, outputs=None, desc=None):
     """onnxruntime (default optimisation level) on a ModelProto; all requested outputs, in batches."""
-    ort = require("onnxruntime")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(model_proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    from edgecnn.export.artifacts import ort_session
+
+    session = ort_session(model_proto)
     name = session.get_inputs()[0].name
     chunks = range(0, len(images), 500)
     if desc:

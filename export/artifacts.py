@@ -86,17 +86,61 @@ def check_image_input(model, path) -> str:
     return graph_input.name
 
 
-def ort_session(path, *, optimized_model_path=None):
-    """An onnxruntime CPU session at the default optimisation level (what every comparison uses)."""
+def ort_session(
+    model, *, threads: int | None = None, optimize: bool = True, exact: bool = True, optimized_model_path=None
+):
+    """The onnxruntime CPU session every comparison uses: the default optimisation level (where
+    it fuses its int8 kernels; optimize=False: the graph as written), exact integer arithmetic on
+    every CPU (exact=False: onnxruntime's default mode, as users run it). `model`: a path or a
+    ModelProto; `threads`: its intra-op threads (None: onnxruntime's default, every core).
+
+    On x86 without VNNI, onnxruntime's u8 x s8 kernels add pairs of products in a saturating
+    int16 (vpmaddubsw): with full-range int8 weights, as TFLite writes them, its codes are then
+    not those of integer arithmetic. Its `session.x64quantprecision` mode runs u8 x u8 kernels
+    instead, which are exact (a no-op on other CPUs). In onnxruntime 1.32 that mode fails to load
+    a graph whose weight, scale or zero point initializer feeds two nodes ("Attempt to replace
+    the existing tensor"), as tf2onnx's shared zero points do; each reader gets its own copy."""
     ort = require("onnxruntime")
+    onnx = require("onnx")
+    what = "ONNX model"
+    if not isinstance(model, onnx.ModelProto):
+        what = str(require_file(model, "ONNX model"))
+        model = load_onnx(model)
     options = ort.SessionOptions()
     options.log_severity_level = 3  # no warning about serialising NCHWc-optimised graphs
+    if exact:
+        options.add_session_config_entry("session.x64quantprecision", "1")
+        model = _one_reader_per_initializer(model)
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     if optimized_model_path is not None:
         options.optimized_model_filepath = str(optimized_model_path)
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise EdgecnnError(f"onnxruntime cannot load {path}: {exc}") from None
+        raise EdgecnnError(f"onnxruntime cannot load {what}: {exc}") from None
+
+
+def _one_reader_per_initializer(model):
+    """A copy of `model` in which every initializer read by several nodes is copied per reader."""
+    onnx = require("onnx")
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    graph = copy.graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    seen: dict[str, int] = {}
+    for node in graph.node:
+        for slot, name in enumerate(node.input):
+            if name not in initializers:
+                continue
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                tensor = graph.initializer.add()
+                tensor.CopyFrom(initializers[name])
+                tensor.name = node.input[slot] = f"{name}/reader{seen[name]}"
+    return copy
 
 
 def batches(n: int, batch_size: int):

@@ -116,12 +116,14 @@ def check_calibration_images(images) -> np.ndarray:
     return images
 
 
-def optimized_op_counts(model_path) -> dict[str, int]:
-    """Op types of the graph onnxruntime actually runs (default optimisation level) and their counts."""
+def optimized_op_counts(model, *, exact: bool = False) -> dict[str, int]:
+    """Op types of the graph onnxruntime actually runs (default optimisation level) and their
+    counts: in its default mode, as users run it and the compiler mirrors, or exact=True in the
+    mode the comparisons run it in (artifacts.ort_session). `model`: a path or a ModelProto."""
     onnx = require("onnx")
     with tempfile.TemporaryDirectory(prefix="edgecnn-ort-") as tmp:
         optimized = Path(tmp) / "optimized.onnx"
-        ort_session(model_path, optimized_model_path=optimized)
+        ort_session(model, exact=exact, optimized_model_path=optimized)
         graph = onnx.load(str(optimized)).graph
     return dict(sorted(collections.Counter(node.op_type for node in graph.node).items()))
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.export.artifacts import require_file
+from edgecnn.export.artifacts import ort_session, require_file
 from edgecnn.export.onnx_export import (
     DEFAULT_OPSET,
     MIN_OPSET,
@@ -331,22 +331,9 @@ def run_tflite(tflite_path, x: np.ndarray) -> np.ndarray:
     return np.concatenate(results)
 
 
-def onnx_session(onnx_path):
-    """onnxruntime, CPU, default optimisation level, one thread."""
-    ort = require("onnxruntime")
-    onnx_path = require_file(onnx_path, "ONNX model")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise EdgecnnError(f"onnxruntime cannot load {onnx_path}: {exc}") from None
-
-
 def run_onnx(onnx_path, x: np.ndarray) -> np.ndarray:
     """onnxruntime on x, one sample at a time (a graph from TFLite may fix its batch to 1)."""
-    session = onnx_session(onnx_path)
+    session = ort_session(onnx_path, threads=1)
     name = session.get_inputs()[0].name
     return np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
 
@@ -394,7 +381,7 @@ def compare_tflite_onnx(tflite_path, onnx_path, float_inputs: np.ndarray, float_
     TFLite's own mean error against that float model on the same (dequantized) inputs.
     """
     inp, out = tflite_io(tflite_path)
-    session = onnx_session(onnx_path)
+    session = ort_session(onnx_path, threads=1)
     onnx_in, onnx_out = session.get_inputs()[0], session.get_outputs()[0]
     onnx_type = onnx_in.type.removeprefix("tensor(").removesuffix(")")
     if onnx_type != {"float32": "float"}.get(inp.dtype, inp.dtype):

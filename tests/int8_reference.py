@@ -1,8 +1,8 @@
 """Exact integer NumPy reference of onnxruntime's int8 CPU arithmetic (docs/numerics.md).
 
-The second oracle of the int8 tests, used where onnxruntime itself is not exact integer
-math on the running CPU (full-range int8 weights on x86 AVX2 without VNNI: its u8s8
-kernel adds pairs of products in a saturating int16). Layouts are ONNX's (NCHW, OIHW).
+The second oracle of the int8 tests: exact by construction, whichever kernels onnxruntime
+picks on the running CPU (its default u8s8 kernels on x86 without VNNI add pairs of products
+in a saturating int16; the tests run it in its exact mode). Layouts are ONNX's (NCHW, OIHW).
 
     acc = sum (x - zx)(w - zw) + bias        exact (int64 here, int32 in onnxruntime)
     s   = (x_scale * w_scale[c]) / y_scale   float32, in this order

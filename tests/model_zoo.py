@@ -373,13 +373,9 @@ def quantize_zoo_model(float_path: Path, out_path: Path, calibration: np.ndarray
 
 def ort_run(model, x: np.ndarray) -> np.ndarray:
     """onnxruntime on x: an ONNX path or ModelProto, default optimisation level, 1 thread."""
-    import onnxruntime as ort
+    from edgecnn.export.artifacts import ort_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    source = model.SerializeToString() if hasattr(model, "SerializeToString") else str(model)
-    session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+    session = ort_session(model, threads=1)
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 

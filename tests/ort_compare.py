@@ -5,8 +5,6 @@ list the ops onnxruntime fused so a test knows which of its kernels it compared 
 from __future__ import annotations
 
 import collections
-import tempfile
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,6 +14,8 @@ from needs import need
 
 onnx = need("onnx")
 ort = need("onnxruntime")
+from edgecnn.export.artifacts import ort_session  # noqa: E402 (after the check that names the package)
+from edgecnn.export.quantize import optimized_op_counts  # noqa: E402
 
 RTOL = 1e-5
 FLOAT_OPSET = 19  # AveragePool dilations (opset 19) and the newest forms of the other ops
@@ -56,29 +56,17 @@ def make_model(
     return model
 
 
-def _session_options(optimize: bool):
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors are asserted on, not logged
-    if not optimize:
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # the graph as written
-    return options
-
-
 def run_onnxruntime(model, x: np.ndarray, *, optimize: bool = True) -> np.ndarray:
     """The first output of onnxruntime on the CPU, at its default optimisation level (which fuses
     QDQ groups into its int8 kernels) or, optimize=False, running the graph as written."""
-    options = _session_options(optimize)
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = ort_session(model, optimize=optimize)
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
-def optimized_ops(model) -> collections.Counter:
-    """Op types of the graph onnxruntime runs at its default optimisation level."""
-    options = _session_options(optimize=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        options.optimized_model_filepath = str(Path(tmp) / "opt.onnx")
-        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        return collections.Counter(n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node)
+def optimized_ops(model, *, exact: bool = False) -> collections.Counter:
+    """Op types of the graph onnxruntime runs at its default optimisation level, in its default
+    mode (exact=True: in the exact mode the comparisons use)."""
+    return collections.Counter(optimized_op_counts(model, exact=exact))
 
 
 def rand(shape, seed=0) -> np.ndarray:

@@ -29,7 +29,7 @@ def _inputs(shape, n=3):
 
 @pytest.mark.parametrize("name", ["kws_dscnn", "ad_fc_autoencoder"])
 def test_tflite_compiles_through_tf2onnx(tiny_zoo, tmp_path, name, capsys):
-    from edgecnn.export.tflite import onnx_session
+    from edgecnn.export.artifacts import ort_session
     from edgecnn.runtime import Model
 
     out = tmp_path / f"{name}.ecnn"
@@ -39,7 +39,7 @@ def test_tflite_compiles_through_tf2onnx(tiny_zoo, tmp_path, name, capsys):
     assert f"wrote {onnx_path}" in capsys.readouterr().out
     model = Model.load(out, threads=1)
     x = _inputs(model.input_shape)
-    session = onnx_session(onnx_path)
+    session = ort_session(onnx_path, threads=1)
     want = np.concatenate([session.run(None, {session.get_inputs()[0].name: x[i : i + 1]})[0] for i in range(len(x))])
     _close(model.predict(x), want, name)
 

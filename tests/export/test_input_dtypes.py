@@ -13,6 +13,7 @@ onnx = need("onnx")
 ort = need("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
+from edgecnn.export.artifacts import ort_session  # noqa: E402
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
 from edgecnn.runtime.errors import InputError  # noqa: E402
@@ -65,9 +66,7 @@ def pixel_model(in_dtype=np.uint8, scaling="div", nchw_input=False, elem_type=No
 
 
 def onnxruntime_run(model, x):
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = ort_session(model, optimize=False)
     return session.run(None, {"x": x})[0]
 
 

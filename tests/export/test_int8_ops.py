@@ -9,17 +9,14 @@ lands exactly on .5 (power-of-two scales make (float)acc * s exact), and values 
 outside the range (saturation at both ends). The model output is the DequantizeLinear of
 the last quantized tensor: two floats are equal exactly when the int8 codes are.
 
-Full-range int8 weights are compared with the exact integer reference
-(tests/int8_reference.py) instead where onnxruntime is not exact on this CPU (x86 AVX2
-without VNNI: its u8s8 kernel saturates pairs of products at int16); the test says so.
+onnxruntime runs in its exact mode (edgecnn.export.artifacts.ort_session): on x86 without
+VNNI its default u8s8 kernels saturate pairs of products at int16 with full-range weights.
+Full-range weights are also compared with the exact integer reference (tests/int8_reference.py).
 """
 
 from __future__ import annotations
 
 import collections
-import platform
-import warnings
-from pathlib import Path
 from typing import NamedTuple
 
 import int8_reference as ref
@@ -33,17 +30,6 @@ F32 = np.float32
 # Reduce-range weights (edgecnn quantize's default): exact in onnxruntime on every CPU.
 REDUCED = (-64, 64)
 FULL = (-127, 127)
-
-
-def ort_u8s8_exact() -> bool:
-    """True when onnxruntime's u8s8 GEMM is exact integer math for full-range weights here."""
-    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
-        return True  # ARM64: sdot / smull kernels, no int16 saturation
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_vnni" in flags or "avx_vnni" in flags
 
 
 # ---------------------------------------------------------------------------------------
@@ -378,7 +364,7 @@ def test_gemm_relu_folds_into_the_output_range():
 
 @pytest.mark.parametrize("layer", ["conv", "dense"])
 def test_full_range_weights(layer):
-    """Full-range int8 weights: native == exact integer math everywhere; onnxruntime only where its kernel is exact."""
+    """Full-range int8 weights: native == exact integer math == onnxruntime in its exact mode, on every CPU."""
     rng = np.random.default_rng(5)
     make = conv_case if layer == "conv" else dense_case
     kwargs = dict(x_dtype=np.uint8, **({"c": 16, "k": (3, 3)} if layer == "conv" else {"k": 300}))
@@ -386,17 +372,7 @@ def test_full_range_weights(layer):
     expected, native, _ = run_both(model, x)
     assert_same_codes(native, exact, ys, f"full-range {layer} vs the integer reference")
     differ = int(np.count_nonzero(expected != exact))
-    if ort_u8s8_exact():
-        assert differ == 0, (
-            f"onnxruntime differs from exact integer math on {differ} values on a CPU where it should not"
-        )
-    else:
-        warnings.warn(
-            f"full-range {layer}: this CPU has AVX2 without VNNI, where onnxruntime's u8s8 kernel saturates pairs of "
-            f"products at int16: {differ} of {expected.size} of its int8 outputs differ from exact integer math. "
-            "The native result was compared with tests/int8_reference.py instead (bit-exact).",
-            stacklevel=1,
-        )
+    assert differ == 0, f"onnxruntime (exact mode) differs from exact integer math on {differ} values"
 
 
 # ---------------------------------------------------------------------------------------

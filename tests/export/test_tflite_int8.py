@@ -33,18 +33,13 @@ SEED = 404  # apart from the zoo's calibration, check and test seeds
 OPSET = 15  # what tf2onnx writes for a .tflite (edgecnn.export.tflite.TFLITE_OPSET)
 
 
-def ort_session(model):
-    ort = need("onnxruntime")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
-    data = model if isinstance(model, bytes) else model.SerializeToString()
-    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+def run_ort_per_sample(model, x: np.ndarray, *, exact: bool = True) -> np.ndarray:
+    """onnxruntime one sample at a time (batch 1, as TFLite runs the model), in its exact mode
+    (exact=False: its default mode)."""
+    need("onnxruntime")
+    from edgecnn.export.artifacts import ort_session
 
-
-def run_ort_per_sample(model, x: np.ndarray) -> np.ndarray:
-    """onnxruntime one sample at a time (batch 1, as TFLite runs the model)."""
-    session = ort_session(model)
+    session = ort_session(model, threads=1, exact=exact)
     name = session.get_inputs()[0].name
     return np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
 
@@ -226,19 +221,11 @@ class QDQGraph:
         return self.rng.integers(info.min, info.max + 1, (n, *self.in_shape), dtype=self.dtype)
 
 
-def optimized_ops(model) -> collections.Counter:
+def optimized_ops(model, *, exact: bool = False) -> collections.Counter:
     """The op types onnxruntime runs (its optimized graph, default level), Q/DQ and Transposes aside."""
-    import tempfile
-    from pathlib import Path
+    from ort_compare import optimized_ops as all_ops
 
-    onnx = need("onnx")
-    ort = need("onnxruntime")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    with tempfile.TemporaryDirectory() as tmp:
-        options.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
-        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        ops = collections.Counter(n.op_type for n in onnx.load(options.optimized_model_filepath).graph.node)
+    ops = all_ops(model, exact=exact)
     return collections.Counter(
         {k: v for k, v in ops.items() if k not in ("QuantizeLinear", "DequantizeLinear", "Transpose")}
     )
@@ -246,9 +233,15 @@ def optimized_ops(model) -> collections.Counter:
 
 def check(model, x, what, runs: dict) -> None:
     """Native == onnxruntime, after checking that onnxruntime runs the ops `runs` names (so the
-    case exercises the integer kernel or the float path it claims to)."""
-    assert optimized_ops(model) == collections.Counter(runs), f"{what}: onnxruntime runs {optimized_ops(model)}"
-    assert_identical(run_native(model, x), run_ort_per_sample(model, x), what)
+    case exercises the integer kernel or the float path it claims to).
+
+    The compiler mirrors onnxruntime's default mode. Its exact mode (x86 without VNNI) can run a
+    group with other kernels: an int8-input QGemm as a float Gemm, its u8 x u8 kernels taking no
+    int8 activations. Such a case is compared with the default mode, whose s8 x s8 kernel is exact."""
+    ops = optimized_ops(model)
+    assert ops == collections.Counter(runs), f"{what}: onnxruntime runs {ops}"
+    exact = optimized_ops(model, exact=True) == ops
+    assert_identical(run_native(model, x), run_ort_per_sample(model, x, exact=exact), what)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8])

@@ -44,11 +44,12 @@ def test_every_model_is_generated(tiny_zoo):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_onnx_runs_with_the_declared_input_and_output(tiny_zoo, name, kind):
-    from edgecnn.export.tflite import onnx_session, quantize_inputs, tflite_io
+    from edgecnn.export.artifacts import ort_session
+    from edgecnn.export.tflite import quantize_inputs, tflite_io
     from edgecnn.train.tiny_models import sample_inputs
 
     tflite_in, tflite_out = tflite_io(tiny_zoo.tflite(name, kind))
-    session = onnx_session(tiny_zoo.onnx(name, kind))
+    session = ort_session(tiny_zoo.onnx(name, kind), threads=1)
     (onnx_in,), (onnx_out,) = session.get_inputs(), session.get_outputs()
     dtype = "float" if kind == "float" else "int8"
     assert (tflite_in.dtype, tflite_out.dtype) == (("float32", "float32") if kind == "float" else ("int8", "int8"))
@@ -144,14 +145,15 @@ def test_keras_to_onnx_matches_keras(tiny_zoo, tmp_path, name):
     """The float Keras -> ONNX route (tf.function, dynamic batch) on every model, against Keras itself."""
     import keras
 
-    from edgecnn.export.tflite import keras_to_onnx, onnx_session
+    from edgecnn.export.artifacts import ort_session
+    from edgecnn.export.tflite import keras_to_onnx
     from edgecnn.train.tiny_models import sample_inputs
 
     model = keras.models.load_model(tiny_zoo.path(name, "model.keras"), compile=False)
     path = keras_to_onnx(model, tmp_path / "model.onnx")
     x = sample_inputs(name, 4, TEST_SEED)
     want = np.asarray(model(x, training=False), dtype=np.float64)
-    session = onnx_session(path)
+    session = ort_session(path, threads=1)
     assert [i.name for i in session.get_inputs()] == ["input"] and session.get_inputs()[0].shape[0] == "batch"
     got = session.run(None, {"input": x})[0]  # the whole batch at once
     limit = KERAS_TOLERANCE * max(1.0, float(np.abs(want).max()))
@@ -328,14 +330,14 @@ def test_missing_litert_says_what_to_install(tiny_zoo, monkeypatch):
 def test_int8_samples_of_odd_size_run_in_chunks_off_a_4_byte_boundary(tiny_zoo):
     """DS-CNN's int8 input is 490 bytes a sample: chunks of 3 start off the 4-byte boundary the C
     library takes, so predict stages them; the codes equal one whole-batch call and onnxruntime's."""
+    from edgecnn.export.artifacts import ort_session
     from edgecnn.export.compiler import compile_model
-    from edgecnn.export.tflite import onnx_session
     from edgecnn.runtime import Model
 
     path = tiny_zoo.onnx("kws_dscnn", "int8")
     model = Model.from_bytes(compile_model(str(path))[0])
     x = np.random.default_rng(TEST_SEED).integers(-128, 128, (7, *model.input_shape), dtype=np.int8)
-    session = onnx_session(path)
+    session = ort_session(path, threads=1)
     expected = session.run(None, {session.get_inputs()[0].name: x})[0]
     np.testing.assert_array_equal(model.predict(x, batch_size=3), expected)
     np.testing.assert_array_equal(model.predict(x[1:], batch_size=2), expected[1:])

@@ -58,25 +58,52 @@ void ecnn_activation_q_table(void *y, const void *x, size_t count, const ecnn_ac
 }
 
 /* ops/configs.h */
-void ecnn_act_after_take(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after)
+static void act_after_move(ecnn_act_params *act, ecnn_act_after *after)
 {
-    after->fn = NULL;
-    if (r->reference || ecnn_act_in_kernel(act->act)) return;
-    after->fn = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, r->m->isa)->fn;
     after->act = *act;
     act->act = ECNN_ACT_NONE;
     act->act_p0 = act->act_p1 = 0.0f;
 }
 
-void ecnn_act_after_rows(const ecnn_act_after *after, float *y, size_t row0, size_t row1, uint32_t row_len, uint32_t c0,
-                         uint32_t c1)
+void ecnn_act_after_take(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after)
+{
+    after->fn = NULL;
+    after->add = NULL;
+    if (r->reference || ecnn_act_in_kernel(act->act)) return;
+    after->fn = ECNN_KERNEL(ecnn_f32_elementwise_config, activation, r->m->isa)->fn;
+    act_after_move(act, after);
+}
+
+void ecnn_act_after_take_residual(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after)
+{
+    after->fn = NULL;
+    after->add = r->reference ? ecnn_binary_f32_ref : ECNN_KERNEL(ecnn_f32_elementwise_config, binary, r->m->isa)->fn;
+    act_after_move(act, after);
+}
+
+/* n floats at y (and at r, with a residual). */
+static void act_after_span(const ecnn_act_after *after, float *y, const float *r, size_t n)
+{
+    if (after->add)
+        after->add(y, y, r, 1, n, n, ECNN_ARITH_ADD, &after->act);
+    else
+        after->fn(y, y, n, &after->act);
+}
+
+void ecnn_act_after_rows(const ecnn_act_after *after, float *y, const float *residual, size_t row0, size_t row1,
+                         uint32_t row_len, uint32_t c0, uint32_t c1)
 {
     size_t row;
+    if (!after->fn && !after->add) return;
     if (c0 == 0 && c1 == row_len) {
-        after->fn(y + row0 * row_len, y + row0 * row_len, (row1 - row0) * row_len, &after->act);
+        const size_t at = row0 * row_len;
+        act_after_span(after, y + at, residual ? residual + at : NULL, (row1 - row0) * row_len);
         return;
     }
-    for (row = row0; row < row1; row++) after->fn(y + row * row_len + c0, y + row * row_len + c0, c1 - c0, &after->act);
+    for (row = row0; row < row1; row++) {
+        const size_t at = row * row_len + c0;
+        act_after_span(after, y + at, residual ? residual + at : NULL, c1 - c0);
+    }
 }
 
 /* Element ranges of one activation (in place: each range reads only its own elements). */

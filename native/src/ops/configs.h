@@ -106,22 +106,31 @@ typedef struct {
     ecnn_binary_f32_impl binary; /* ADD, MUL */
 } ecnn_f32_elementwise_kernels;
 extern const ecnn_f32_elementwise_kernels ecnn_f32_elementwise_config[ECNN_ISA_COUNT];
-/* A float conv's or FC's activation when the op applies it rather than the kernel: the fast
- * kernels apply Relu and Clip as they store, element by element; the others (LeakyRelu, Sigmoid,
- * Tanh, hard sigmoid / swish, Swish) the op runs over each tile's outputs with the level's
- * vectorised ACTIVATION kernel once the kernel has stored them (a float store and reload is
- * exact: the same values). fn NULL: the kernel applies the activation itself. */
+/* What a float conv or FC applies to each tile's outputs once its kernel has stored them (a
+ * float store and reload is exact: the same values), with the level's vectorised element-wise
+ * kernels:
+ * - an activation the kernel does not apply: the fast kernels apply Relu and Clip as they store,
+ *   element by element; the others (LeakyRelu, Sigmoid, Tanh, hard sigmoid / swish, Swish) the
+ *   op applies (fn);
+ * - a residual R added first, then the whole activation: a CONV_2D with a fourth input, the ADD
+ *   op's arithmetic (add).
+ * Both NULL: nothing to do (the kernel applies the activation itself). */
 typedef struct {
     ecnn_activation_f32_kernel *fn;
+    ecnn_binary_f32_kernel *add;
     ecnn_act_params act;
 } ecnn_act_after;
 /* Moves *act into *after when the op is to apply it (not for reference runs: the reference
  * kernels apply every activation themselves), leaving ECNN_ACT_NONE for the kernel. */
 void ecnn_act_after_take(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after);
-/* Applies it to channels [c0, c1) of rows [row0, row1) of `row_len` floats at y (a conv's output
- * pixels, an FC's samples): one call when the tile spans whole rows. */
-void ecnn_act_after_rows(const ecnn_act_after *after, float *y, size_t row0, size_t row1, uint32_t row_len, uint32_t c0,
-                         uint32_t c1);
+/* Moves *act into *after after a residual add (reference runs too: the level's ADD kernel, or the
+ * reference's). */
+void ecnn_act_after_take_residual(const ecnn_run_ctx *r, ecnn_act_params *act, ecnn_act_after *after);
+/* Applies *after to channels [c0, c1) of rows [row0, row1) of `row_len` floats at y (a conv's
+ * output pixels, an FC's samples), the residual (with add; else NULL) at the same offsets from
+ * `residual`: one call when the tile spans whole rows. */
+void ecnn_act_after_rows(const ecnn_act_after *after, float *y, const float *residual, size_t row0, size_t row1,
+                         uint32_t row_len, uint32_t c0, uint32_t c1);
 
 /* The int8 ACTIVATION at a level: ecnn_activation_q_ref's contract and codes, its table built by
  * the level's DEQUANTIZE, float activation and QUANTIZE kernels (each bit-identical to that step

@@ -177,46 +177,21 @@ typedef struct {
     ecnn_pass_io io;                  /* this pass's x, y and samples */
     const void *w, *b;
     ecnn_conv2d_args p;
-    ecnn_act_after after; /* float: the activation the op applies after the kernel */
+    ecnn_act_after after; /* float: what the op applies after the kernel (a residual add, an activation) */
     ecnn_qlinear_params q;
-    /* float with a residual: y = add(y, r, act) after the kernel, at the same offsets as y */
-    const float *residual;
-    const float *y0; /* y of the first pass: a pass's residual is as far from `residual` */
-    ecnn_binary_f32_kernel *add;
-    ecnn_act_params residual_act;
+    const float *residual; /* float with a residual R: at the same offsets as y */
+    const float *y0;       /* y of the first pass: a pass's residual is as far from `residual` */
 } conv_job;
-
-/* Rows [m0, m1) of the tile, channels [o0, o1), of y += residual, then the activation (the
- * ADD op's arithmetic: one IEEE add, then the activation, per element). */
-static void add_residual(const conv_job *j, const ecnn_tile *t)
-{
-    const ecnn_conv2d_args *p = &j->p;
-    float *y = (float *)j->io.y;
-    const float *r = j->residual + ((const float *)y - j->y0);
-    const size_t first = (size_t)t->m0 * p->ow, last = (size_t)t->m1 * p->ow;
-    size_t px;
-    if (t->o0 == 0 && t->o1 == p->o) {
-        const size_t n = (last - first) * p->o;
-        j->add(y + first * p->o, y + first * p->o, r + first * p->o, 1, n, n, ECNN_ARITH_ADD, &j->residual_act);
-        return;
-    }
-    for (px = first; px < last; px++) {
-        const size_t at = px * p->o + t->o0, n = t->o1 - t->o0;
-        j->add(y + at, y + at, r + at, 1, n, n, ECNN_ARITH_ADD, &j->residual_act);
-    }
-}
 
 static void conv_tile(const void *ctx, const ecnn_tile *t)
 {
     const conv_job *j = (const conv_job *)ctx;
     const ecnn_pass_io *io = &j->io;
     if (j->f32) {
-        j->f32->fn((float *)io->y, (const float *)io->x, (const float *)j->w, (const float *)j->b, io->n, t, &j->p);
-        if (j->residual)
-            add_residual(j, t);
-        else if (j->after.fn)
-            ecnn_act_after_rows(&j->after, (float *)io->y, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
-                                t->o0, t->o1);
+        float *y = (float *)io->y;
+        j->f32->fn(y, (const float *)io->x, (const float *)j->w, (const float *)j->b, io->n, t, &j->p);
+        ecnn_act_after_rows(&j->after, y, j->residual ? j->residual + (y - j->y0) : NULL, (size_t)t->m0 * j->p.ow,
+                            (size_t)t->m1 * j->p.ow, j->p.o, t->o0, t->o1);
     } else if (j->q_fast)
         ecnn_conv2d_q_hwio(io->y, io->x, j->w, (const int32_t *)j->b, io->n, t, &j->p, &j->q, &j->q_fast->uk);
     else
@@ -259,13 +234,9 @@ const char *ecnn_eval_conv_2d(const ecnn_run_ctx *r, const ecnn_op_rec *op)
     } else {
         j.f32 = hwio ? ecnn_conv2d_f32_fast(r->m->isa, &j.p) : ECNN_KERNEL(ecnn_conv2d_config, ref, r->m->isa);
         name = j.f32->name;
-        if (j.residual) { /* the whole activation after the add */
-            j.add =
-                r->reference ? ecnn_binary_f32_ref : ECNN_KERNEL(ecnn_f32_elementwise_config, binary, r->m->isa)->fn;
-            j.residual_act = j.p.act;
-            j.p.act.act = ECNN_ACT_NONE;
-            j.p.act.act_p0 = j.p.act.act_p1 = 0.0f;
-        } else
+        if (j.residual) /* the whole activation after the add */
+            ecnn_act_after_take_residual(r, &j.p.act, &j.after);
+        else
             ecnn_act_after_take(r, &j.p.act, &j.after);
     }
     /* Rows (n, oh) first; channels too when group 1 or depthwise (a grouped conv's blocks stay

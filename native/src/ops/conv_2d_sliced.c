@@ -47,9 +47,8 @@ static void sliced_tile(const void *ctx, const ecnn_tile *t)
 {
     const sliced_job *j = (const sliced_job *)ctx;
     j->k->fn((float *)j->io.y, (const float *)j->io.x, j->w, j->b, j->io.n, t, &j->p, j->k_slice);
-    if (j->after.fn)
-        ecnn_act_after_rows(&j->after, (float *)j->io.y, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
-                            t->o0, t->o1);
+    ecnn_act_after_rows(&j->after, (float *)j->io.y, NULL, (size_t)t->m0 * j->p.ow, (size_t)t->m1 * j->p.ow, j->p.o,
+                        t->o0, t->o1);
 }
 
 const char *ecnn_eval_conv_2d_sliced(const ecnn_run_ctx *r, const ecnn_op_rec *op)

@@ -138,7 +138,7 @@ static void fc_tile(const void *ctx, const ecnn_tile *t)
         else
             j->f32_ref->fn((float *)j->y, (const float *)j->x, (const float *)j->w, (const float *)j->b, j->n, j->k,
                            j->o, t, &j->f32_act, j->layout);
-        if (j->after.fn) ecnn_act_after_rows(&j->after, (float *)j->y, t->m0, t->m1, j->o, t->o0, t->o1);
+        ecnn_act_after_rows(&j->after, (float *)j->y, NULL, t->m0, t->m1, j->o, t->o0, t->o1);
     } else if (j->q_fast)
         j->q_fast->fn(j->y, j->x, j->w, (const int32_t *)j->b, j->n, j->k, j->o, t, &j->q);
     else

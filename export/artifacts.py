@@ -106,19 +106,31 @@ def ort_session(
     if not isinstance(model, onnx.ModelProto):
         what = str(require_file(model, "ONNX model"))
         model = load_onnx(model)
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # no warning about serialising NCHWc-optimised graphs
+
+    def session(graph, exact_mode: bool):
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # no warning about serialising NCHWc-optimised graphs
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        if not optimize:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        if optimized_model_path is not None:
+            options.optimized_model_filepath = str(optimized_model_path)
+        if exact_mode:
+            options.add_session_config_entry("session.x64quantprecision", "1")
+        return ort.InferenceSession(graph.SerializeToString(), options, providers=["CPUExecutionProvider"])
+
     if exact:
-        options.add_session_config_entry("session.x64quantprecision", "1")
-        model = _one_reader_per_initializer(model)
-    if threads is not None:
-        options.intra_op_num_threads = threads
-    if not optimize:
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    if optimized_model_path is not None:
-        options.optimized_model_filepath = str(optimized_model_path)
+        try:
+            return session(_one_reader_per_initializer(model), True)
+        except Exception:
+            # The mode converts weights to uint8 on the CPUs it acts on; a QOperator op on int8
+            # activations (QLinearConv, QLinearMatMul written as such) then has no kernel. Such a
+            # graph runs in the default mode, exact wherever its weights cannot saturate; any
+            # real problem of the graph fails there too, and is named.
+            pass
     try:
-        return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        return session(model, False)
     except Exception as exc:
         raise EdgecnnError(f"onnxruntime cannot load {what}: {exc}") from None
 

@@ -5,6 +5,9 @@ list the ops onnxruntime fused so a test knows which of its kernels it compared 
 from __future__ import annotations
 
 import collections
+import platform
+import warnings
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -54,6 +57,35 @@ def make_model(
     model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 9  # onnx.helper writes the installed onnx's newest, which onnxruntime may not read yet
     return model
+
+
+def ort_u8s8_exact() -> bool:
+    """True when onnxruntime's u8 x s8 kernels are exact integer math here for full-range
+    weights. Not on x86 without VNNI, where they add pairs of products in a saturating int16
+    (vpmaddubsw): its exact mode (ort_session) fixes that for QDQ graphs only, not for
+    ConvInteger, MatMulInteger or a QLinearConv written as such."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686"):
+        return True  # ARM64: sdot / smull kernels, no int16 saturation
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def assert_onnxruntime_agrees(expected: np.ndarray, exact: np.ndarray, what: str) -> None:
+    """onnxruntime's result equals exact integer math, or (where its u8 x s8 kernels saturate) a
+    warning says how many values it missed: the native result was compared with `exact`."""
+    differ = int(np.count_nonzero(np.asarray(expected) != np.asarray(exact)))
+    if ort_u8s8_exact():
+        assert differ == 0, f"{what}: onnxruntime differs from exact integer math on {differ} values"
+    elif differ:
+        warnings.warn(
+            f"{what}: this CPU has x86 SIMD without VNNI, where onnxruntime's u8s8 kernels saturate pairs of "
+            f"products at int16: {differ} of {np.size(exact)} of its values differ from exact integer math. "
+            "The native result was compared with the exact reference instead (bit for bit).",
+            stacklevel=2,
+        )
 
 
 def run_onnxruntime(model, x: np.ndarray, *, optimize: bool = True) -> np.ndarray:

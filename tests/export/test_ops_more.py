@@ -18,9 +18,10 @@ from hypothesis import strategies as st  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
 from onnx_backend import claimed_cases, run_case  # noqa: E402
 from ort_compare import FLOAT_SETTINGS as SETTINGS  # noqa: E402
-from ort_compare import assert_bit_exact, grouped_convs, make_model, rand  # noqa: E402
+from ort_compare import assert_bit_exact, assert_onnxruntime_agrees, grouped_convs, make_model, rand  # noqa: E402
 from ort_compare import check_float as check  # noqa: E402
 
+from edgecnn.export.artifacts import ort_session  # noqa: E402
 from edgecnn.export.compiler import CompileError, compile_model  # noqa: E402
 from edgecnn.runtime import Model  # noqa: E402
 
@@ -248,9 +249,10 @@ def codes(shape, dtype, seed):
 
 
 def check_integer(nodes, x, inits, oracle="onnxruntime"):
-    """Compile, run natively, and compare element for element (int32 output) with onnxruntime,
-    or with the ONNX reference implementation for what onnxruntime does not run (ConvInteger
-    with a zero point per output channel)."""
+    """Compile, run natively, and compare element for element (int32 output) with the ONNX
+    reference implementation (exact integer sums), and that with onnxruntime (oracle
+    "onnxruntime"; not for what it does not run: ConvInteger with a zero point per output
+    channel), which is exact where its u8 x s8 kernels do not saturate."""
     graph = helper.make_graph(
         nodes,
         "g",
@@ -260,13 +262,11 @@ def check_integer(nodes, x, inits, oracle="onnxruntime"):
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
-    if oracle == "onnxruntime":
-        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        want = session.run(None, {"x": x})[0]
-    else:
-        from onnx.reference import ReferenceEvaluator
+    from onnx.reference import ReferenceEvaluator
 
-        want = ReferenceEvaluator(model).run(None, {"x": x})[0]
+    want = ReferenceEvaluator(model).run(None, {"x": x})[0]  # int32 sums: exact integer math
+    if oracle == "onnxruntime":
+        assert_onnxruntime_agrees(ort_session(model).run(None, {"x": x})[0], want, nodes[0].op_type)
     blob, _ = compile_model(model)
     for reference in (False, True):
         got = Model.from_bytes(blob).predict(x, reference=reference)
@@ -374,11 +374,24 @@ def test_qlinear_op_on_the_raw_graph_input(op, x_type):
     """The graph input takes the op's scale and zero point: bit for bit with onnxruntime."""
     model, shape = qlinear_on_graph_input(op, x_type)
     x = codes(shape, x_type, 2)
-    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    want = session.run(None, {"x": x})[0]
+    want = qlinear_exact(model, x)
+    assert_onnxruntime_agrees(ort_session(model).run(None, {"x": x})[0], want, op)
     got = Model.from_bytes(compile_model(model)[0]).predict(x)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+def qlinear_exact(model, x: np.ndarray) -> np.ndarray:
+    """tests/int8_reference.py's QLinearConv / QLinearMatMul on the one node of `model`."""
+    import int8_reference as ref
+
+    (node,) = model.graph.node
+    value = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    xs, xz, w, ws, wz, ys, yz = (value[name] for name in node.input[1:])
+    if node.op_type == "QLinearConv":
+        pads = list(helper.get_attribute_value(next(a for a in node.attribute if a.name == "pads")))
+        return ref.qlinear_conv(x, xs, xz, w, ws, wz, ys, yz, pads=(pads[0], pads[1], pads[2], pads[3]))
+    return ref.qgemm(x, xs, xz, w, ws, wz, ys, yz)
 
 
 def test_qlinear_op_on_a_graph_input_other_nodes_read_is_refused():

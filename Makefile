@@ -19,6 +19,11 @@ CROSS_PKGS        := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-riscv64-l
 # Packaging tests (CMake / pkg-config install, Arduino library on emulated Cortex-M, Zephyr module).
 PACKAGING_PKGS    := cmake pkgconf gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 
+# pip's build of the extension runs native/Makefile (`make pic`, every ISA directory): one compile
+# job per core, as `make -C native test` runs its own.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
+PIP_MAKE := MAKEFLAGS=-j$(JOBS)
+
 # Everything the Python build compiles or reads: a change re-installs the package.
 INSTALL_INPUTS := pyproject.toml setup.py runtime/_build_ffi.py native/Makefile native/sources.mk \
                   $(shell find native/include native/src -name '*.[ch]')
@@ -44,13 +49,13 @@ venv-test: $(VENV)/.installed-dev
 $(VENV)/.installed: $(INSTALL_INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train]'
+	$(PIP_MAKE) $(PY) -m pip install --quiet -e '.[train]'
 	@touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train,dev]'
+	$(PIP_MAKE) $(PY) -m pip install --quiet -e '.[train,dev]'
 	@touch $@ $(VENV)/.installed
 
 # Debian's dataset-fashion-mnist puts the IDX files in $(DATA_DIR).

@@ -1,6 +1,7 @@
 """Running the build tools a test drives (make, cmake, compilers, qemu, pip): one way to run a
 command and fail with its output, one way to require a tool and name the package to install."""
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -9,6 +10,12 @@ from pathlib import Path
 import pytest
 
 NATIVE = Path(__file__).resolve().parent.parent / "native"
+
+
+def parallel_make() -> dict:
+    """The environment with MAKEFLAGS=-j<cores>, for a build whose make (run by pip's setup.py, or
+    a Makefile of the examples) would otherwise compile the library's files one at a time."""
+    return {**os.environ, "MAKEFLAGS": f"-j{os.cpu_count() or 1}"}
 
 
 def run(command, **kwargs) -> subprocess.CompletedProcess:

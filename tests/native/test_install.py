@@ -28,14 +28,21 @@ def tools():
 
 @pytest.fixture(scope="module")
 def prefixes(tools, tmp_path_factory):
-    """{"make": prefix of `make install`, "cmake": prefix of `cmake --install`}. Both builds keep
-    their objects in native/build (the Makefile's default BUILD, native/build/cmake), so a rerun
-    only relinks."""
+    """{"make": prefix of `make install`, "cmake": prefix of `cmake --install`}, both of the
+    library without the ISA directories (PORTABLE=1, EDGECNN_PORTABLE=ON). What these tests check
+    -- the installed files, their modes and links, the archive's members against each other, a
+    program built against the prefix -- does not depend on the ISA directories, and compiling
+    them (twice for CMake: static and shared) made this the slowest fixture of the suite; that
+    both builds compile every ISA file with the same flags is the flags test's part
+    (test_make_and_cmake_compile_the_same_files_with_the_same_flags, "host"). Make builds in
+    native/build/portable, where `make -C native test` keeps the same objects (its test-portable
+    step), CMake in native/build/cmake-portable: a rerun only relinks."""
     root = tmp_path_factory.mktemp("prefixes")
     jobs = str(os.cpu_count() or 1)
-    run(["make", "-s", "-j", jobs, "-C", NATIVE, "install", f"PREFIX={root / 'make'}"])
-    build = NATIVE / "build" / "cmake"
-    run(["cmake", "-S", NATIVE, "-B", build])
+    portable = ["PORTABLE=1", f"BUILD={NATIVE / 'build' / 'portable'}"]
+    run(["make", "-s", "-j", jobs, "-C", NATIVE, "install", *portable, f"PREFIX={root / 'make'}"])
+    build = NATIVE / "build" / "cmake-portable"
+    run(["cmake", "-S", NATIVE, "-B", build, "-DEDGECNN_PORTABLE=ON"])
     run(["cmake", "--build", build, "-j", jobs])
     run(["cmake", "--install", build, "--prefix", root / "cmake"])
     return {"make": root / "make", "cmake": root / "cmake"}
@@ -43,14 +50,16 @@ def prefixes(tools, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    """(tiny CNN .ecnn, input file of 3 samples, Model.predict's output for them)."""
+    """(tiny CNN .ecnn, input file of 3 samples, Model.predict's output for them at the portable level)."""
     from edgecnn.runtime import Model
 
     out = tmp_path_factory.mktemp("model")
     ecnn = compiled(tiny_cnn(out / "tiny.onnx"), out / "tiny.ecnn")
     x = sample_inputs(3)
     x.tofile(out / "input.bin")
-    return ecnn, out / "input.bin", Model.load(ecnn).predict(x)
+    with pytest.MonkeyPatch.context() as patch:  # the installed library's (portable) kernels
+        patch.setenv("EDGECNN_ISA", "portable")
+        return ecnn, out / "input.bin", Model.load(ecnn).predict(x)
 
 
 # -- one list of files and flags -------------------------------------------------------------

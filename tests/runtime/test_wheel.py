@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from commands import run
+from commands import parallel_make, run
 from small_onnx import compiled, sample_inputs, tiny_cnn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,14 +56,16 @@ def built(tmp_path_factory):
     """{"wheel": `pip wheel .`'s wheel, "sdist": the sdist, "sdist_wheel": the wheel built from it}."""
     out = tmp_path_factory.mktemp("dist")
     flags = ["--no-deps", "--no-build-isolation", "--no-index", "--no-cache-dir"]
-    run([sys.executable, "-m", "pip", "wheel", *flags, "-w", out / "wheel", "."], cwd=ROOT)
+    # The tree's wheel relinks the library `pip install -e .` built (native/build/python); the
+    # sdist's is built from scratch in pip's folder, every ISA directory at -O3: in parallel.
+    run([sys.executable, "-m", "pip", "wheel", *flags, "-w", out / "wheel", "."], cwd=ROOT, env=parallel_make())
     try:
         import build  # noqa: F401
     except ImportError:
         pytest.fail("the Python package build is missing: pip install -e '.[dev]' (or `make test`)", pytrace=False)
     run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", out / "sdist", "."], cwd=ROOT)
     (sdist,) = (out / "sdist").glob("*.tar.gz")
-    run([sys.executable, "-m", "pip", "wheel", *flags, "-w", out / "sdist_wheel", sdist], cwd=out)
+    run([sys.executable, "-m", "pip", "wheel", *flags, "-w", out / "sdist_wheel", sdist], cwd=out, env=parallel_make())
     (wheel,) = (out / "wheel").glob("*.whl")
     (sdist_wheel,) = (out / "sdist_wheel").glob("*.whl")
     return {"wheel": wheel, "sdist": sdist, "sdist_wheel": sdist_wheel}

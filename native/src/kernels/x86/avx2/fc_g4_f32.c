@@ -1,8 +1,16 @@
 /* AVX2 FULLY_CONNECTED_G4 kernel over FC_PANEL16 weights (x86/fc_g4_f32.h): two ymm hold a row
- * of a panel; tiles of up to 8 samples x one ymm of outputs, 4 panels side by side at batch 1. */
+ * of a panel; tiles of one sample x two panels at batch > 1, 4 panels side by side at batch 1.
+ *
+ * The tile at batch > 1, on a Zen 1 (EPYC, family 23 model 1; each ymm op two 128-bit halves),
+ * one 640 x 128 layer at batch 64 timed alone, interleaved medians on a loaded machine: 8 samples
+ * x 1 vector (the Zen 5's best, fc_g4_f32.h) 9.1 GMAC/s, 4 x 2 11.5, 2 x 2 11.3, 1 x 2 12.4,
+ * 1 x 4 13.4-13.8, 1 x 8 13.2; the 128 x 640 layer alike. Taking the four terms of a group in
+ * turn across the tile's outputs (shorter dependency chains in flight) gained nothing over the
+ * header's order at 1 x 4. */
 #define VF_BITS 256
 #define G4_KERNEL ecnn_fc_g4_f32_panel16_avx2
-#define G4_TILE_V 1u /* vectors of outputs per tile at batch > 1 */
+#define G4_TILE_S 1u /* samples per tile at batch > 1 */
+#define G4_TILE_V 4u /* vectors of outputs per tile at batch > 1 */
 #include "kernels/x86/fc_g4_f32.h"
 
 ecnn_fc_f32_kernel G4_KERNEL;

@@ -14,8 +14,8 @@
  * partial sums waiting in y between blocks (a float store and reload is exact, so the order is
  * unchanged).
  *
- * The includer defines VF_BITS (vec_f32.h), G4_KERNEL (the kernel's name) and G4_TILE_V, includes
- * this file, then defines g4_load_part and
+ * The includer defines VF_BITS (vec_f32.h), G4_KERNEL (the kernel's name), G4_TILE_V and
+ * optionally G4_TILE_S, includes this file, then defines g4_load_part and
  * g4_store_part (lane-masked loads and stores differ by more than a name between the widths). */
 #ifndef ECNN_KERNELS_X86_FC_G4_F32_H
 #define ECNN_KERNELS_X86_FC_G4_F32_H
@@ -27,8 +27,13 @@
 /* A tile at batch > 1: G4_TILE_S samples x G4_TILE_V vectors (the includer's). On a Zen 5, batch
  * 64 of a 640 x 128 layer: AVX2 8 x 1 (8 accumulators, a group's 4 weight vectors and the
  * temporaries fit the 16 registers) 51 GMAC/s, 4 x 2 44; AVX-512 8 x 2 (two panels: each
- * broadcast input meets two weight vectors) 131 GMAC/s, 8 x 1 105. */
+ * broadcast input meets two weight vectors) 131 GMAC/s, 8 x 1 105. The AVX2 level runs on
+ * Zen 1-3 and Intel AVX2 CPUs (Zen 4 and 5 take AVX-512), and on a Zen 1 (EPYC, family 23
+ * model 1) AVX2's best tile is 1 x 4 instead: x86/avx2/fc_g4_f32.c. A row narrower than
+ * G4_TILE_V vectors ends in a tile of 2 vectors, then 1. */
+#ifndef G4_TILE_S
 #define G4_TILE_S 8u
+#endif
 /* Panels side by side at batch 1 (there the weights' stream from L2 sets the pace: 2 panels
  * were 10-25 % slower with AVX2, the same with AVX-512). */
 #define G4_ROW_P 4u
@@ -127,7 +132,7 @@ static ALWAYS_INLINE void g4_samples(float *y, const float *x, const float *w, c
         const uint32_t ns = m1 - s < G4_TILE_S ? m1 - s : G4_TILE_S;
         float *yt = y + (size_t)s * o;
         const float *xt = x + (size_t)s * k;
-        if (ns == 1)
+        if (G4_TILE_S == 1 || ns == 1)
             g4_tile(yt, xt, w, bias, k, o, kc, 1, nv, ns, width, first);
         else if (ns == 2)
             g4_tile(yt, xt, w, bias, k, o, kc, 2, nv, ns, width, first);
@@ -156,13 +161,15 @@ void G4_KERNEL(float *y, const float *x, const float *w, const float *b, uint32_
     for (kb = 0; kb < k; kb += kblock) {
         const uint32_t kc = k - kb < kblock ? k - kb : kblock;
         uint32_t c, nv;
-        for (c = p * ECNN_PANEL_F32; c < t->o1; c += nv * VF_LANES) { /* G4_TILE_V vectors, or the last one */
+        for (c = p * ECNN_PANEL_F32; c < t->o1; c += nv * VF_LANES) { /* G4_TILE_V vectors, 2 or the last one */
             const uint32_t room = t->o1 - c;
             const float *wc = w + ((size_t)(c / ECNN_PANEL_F32) * k + kb) * ECNN_PANEL_F32 + c % ECNN_PANEL_F32;
             const float *bc = b ? b + c : NULL;
-            nv = room > (G4_TILE_V - 1) * VF_LANES ? G4_TILE_V : 1;
+            nv = room > (G4_TILE_V - 1) * VF_LANES ? G4_TILE_V : G4_TILE_V > 2 && room > VF_LANES ? 2 : 1;
             if (nv == G4_TILE_V)
                 g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, G4_TILE_V, room, kb == 0);
+            else if (G4_TILE_V > 2 && nv == 2)
+                g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, 2, room, kb == 0);
             else
                 g4_samples(y + c, x + kb, wc, bc, k, o, kc, t->m0, t->m1, 1, room, kb == 0);
         }

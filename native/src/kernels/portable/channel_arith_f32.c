@@ -1,10 +1,11 @@
 /* Float CHANNEL_ARITH (kernels.h ecnn_channel_arith_f32_ref's contract and result, bit for bit):
  * the reference picks the constant, the operand order and the operation per element; here one
  * loop per case, each element the reference's own expression (a batch norm no convolution
- * absorbs runs as MUL_ADD: the product, then the sum, two roundings as ONNX Mul + Add). A row goes in blocks of ARITH_BLOCK elements through
- * a stack array: a fixed trip count, and no store the compiler must fear aliases x (y may be x),
- * so the loops vectorise even at -O2's cheap cost model (-ffp-contract=off: no fused
- * multiply-add). The x86 levels have their own (x86/channel_arith_f32.h). */
+ * absorbs runs as MUL_ADD: the product, then the sum, two roundings as ONNX Mul + Add). A row
+ * goes in blocks of ARITH_BLOCK elements through a stack array: a fixed trip count, and no store
+ * the compiler must fear aliases x (y may be x), so the loops vectorise even at -O2's cheap cost
+ * model (-ffp-contract=off: no fused multiply-add). The x86 levels have their own
+ * (x86/channel_arith_f32.h). */
 #include "kernels/kernels.h"
 
 #define ARITH_BLOCK 16u

@@ -128,7 +128,8 @@ def op_label(op: NOp) -> str:
     if op.op == "ACTIVATION":
         return f"{op.op}({act_name(op.attrs['act'])})"
     if op.op == "CHANNEL_ARITH":
-        return f"{op.op}({Arith(op.attrs['func']).name.lower()})"
+        # a fused scale and shift reads as its steps: 'CHANNEL_ARITH(mul+add+relu)'
+        return f"{op.op}({Arith(op.attrs['func']).name.lower().replace('_', '+')})"
     if op.op == "RESIZE_2D":
         return f"{op.op}({('nearest', 'linear', 'cubic')[op.attrs['mode']]})"
     return op.op

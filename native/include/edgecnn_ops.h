@@ -57,8 +57,16 @@ typedef enum {
     ECNN_ACT_SWISH = 8         /**< x * sigmoid(x) (SiLU): the Sigmoid's value, then one multiply */
 } ecnn_activation;
 
-/** Functions of CHANNEL_ARITH (param `func`). */
-typedef enum { ECNN_ARITH_ADD = 1, ECNN_ARITH_SUB = 2, ECNN_ARITH_MUL = 3, ECNN_ARITH_DIV = 4 } ecnn_arith;
+/** Functions of CHANNEL_ARITH (param `func`); MUL_ADD and MUL_ADD_RELU read a third input B:
+ * x * k, rounded, + b, rounded (then Relu). */
+typedef enum {
+    ECNN_ARITH_ADD = 1,
+    ECNN_ARITH_SUB = 2,
+    ECNN_ARITH_MUL = 3,
+    ECNN_ARITH_DIV = 4,
+    ECNN_ARITH_MUL_ADD = 5,
+    ECNN_ARITH_MUL_ADD_RELU = 6
+} ecnn_arith;
 
 /** A parameter word that holds an f32 bit pattern or a signed code, as the op's tensors say
  * (PAD's value). */

@@ -71,26 +71,29 @@ void run_conv_sliced_f32_fast(float *y, const float *x, const float *w, const fl
     if (after.fn) ecnn_act_after_rows(&after, y, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
 }
 
-/* CHANNEL_ARITH: the level's kernel against the reference bit for bit, every operation, either
- * operand order, a constant per channel or one, channels around the kernel's 16-element blocks,
- * out of place and in place, over values that include -0, NaN and infinities. (ACTIVATION and
- * ADD / MUL: test_kernels_f32_elementwise.c.) */
+/* CHANNEL_ARITH: the level's kernel against the reference bit for bit, every operation (MUL_ADD
+ * and MUL_ADD_RELU with their B), either operand order, a constant per channel or one, channels
+ * around the kernel's 16-element blocks, out of place and in place, over values that include -0,
+ * NaN and infinities. (ACTIVATION and ADD / MUL: test_kernels_f32_elementwise.c.) */
 static void test_channel_arith_f32(void)
 {
-    static float x[3 * 200], k[200], y_ref_c[3 * 200], y_fast_c[3 * 200];
+    static float x[3 * 200], k[200], b[200], y_ref_c[3 * 200], y_fast_c[3 * 200];
     static const float special[] = {-0.0f, 0.0f, NAN, INFINITY, -INFINITY, 0.25f, -0.25f};
     const ecnn_channel_arith_f32_impl *fast = ECNN_KERNEL(ecnn_channel_arith_config, f32, isa);
     uint32_t trial, i;
-    for (trial = 0; trial < 128; trial++) {
+    for (trial = 0; trial < 192; trial++) {
         const uint32_t rows = 1 + trial % 3, c = trial % 8 == 1 ? 16u * (uint32_t)irand(1, 3) : (uint32_t)irand(1, 200);
         const uint32_t k_count = trial / 2 % 2 ? c : 1;
-        const uint32_t arith = 1 + trial % 4, const_first = trial / 4 % 2;
+        const uint32_t arith = 1 + trial % 6, const_first = trial / 12 % 2;
+        /* b only for the functions that read it: the others must not touch it */
+        const float *bp = arith >= ECNN_ARITH_MUL_ADD ? b : NULL;
         for (i = 0; i < rows * c; i++) x[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
         for (i = 0; i < k_count; i++) k[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
-        ecnn_channel_arith_f32_ref(y_ref_c, x, k, k_count, rows, c, arith, const_first);
-        fast->fn(y_fast_c, x, k, k_count, rows, c, arith, const_first);
+        for (i = 0; i < k_count; i++) b[i] = next_u32() % 9 == 0 ? special[next_u32() % 7] : frand();
+        ecnn_channel_arith_f32_ref(y_ref_c, x, k, bp, k_count, rows, c, arith, const_first);
+        fast->fn(y_fast_c, x, k, bp, k_count, rows, c, arith, const_first);
         CHECK(memcmp(y_ref_c, y_fast_c, (size_t)rows * c * sizeof(float)) == 0);
-        fast->fn(x, x, k, k_count, rows, c, arith, const_first); /* in place */
+        fast->fn(x, x, k, bp, k_count, rows, c, arith, const_first); /* in place */
         CHECK(memcmp(y_ref_c, x, (size_t)rows * c * sizeof(float)) == 0);
     }
 }

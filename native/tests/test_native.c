@@ -533,16 +533,27 @@ static void test_channel_arith_and_softmax_in_place(void)
     for (func = ECNN_ARITH_ADD; func <= ECNN_ARITH_DIV; func++) {
         for (first = 0; first < 2; first++) {
             for (i = 0; i < 6; i++) x[i] = frand() + 2.0f;
-            ecnn_channel_arith_f32_ref(y, x, k3, 3, 2, 3, func, first);
+            ecnn_channel_arith_f32_ref(y, x, k3, NULL, 3, 2, 3, func, first);
             for (i = 0; i < 6; i++) {
                 const float a = first ? k3[i % 3] : x[i], b = first ? x[i] : k3[i % 3];
                 const float want = func == 1 ? a + b : func == 2 ? a - b : func == 3 ? a * b : a / b;
                 CHECK(y[i] == want);
             }
-            ecnn_channel_arith_f32_ref(y, x, k1, 1, 2, 3, func, first); /* scalar constant, then in place */
-            ecnn_channel_arith_f32_ref(x, x, k1, 1, 2, 3, func, first);
+            ecnn_channel_arith_f32_ref(y, x, k1, NULL, 1, 2, 3, func, first); /* scalar constant, then in place */
+            ecnn_channel_arith_f32_ref(x, x, k1, NULL, 1, 2, 3, func, first);
             for (i = 0; i < 6; i++) CHECK(x[i] == y[i]);
         }
+    }
+    for (func = ECNN_ARITH_MUL_ADD; func <= ECNN_ARITH_MUL_ADD_RELU; func++) { /* x * k, rounded, + b */
+        const float b3[3] = {-1.0f, 0.125f, 3.0f};
+        for (i = 0; i < 6; i++) x[i] = frand() * 4.0f - 2.0f;
+        ecnn_channel_arith_f32_ref(y, x, k3, b3, 3, 2, 3, func, 0);
+        for (i = 0; i < 6; i++) {
+            const float p = x[i] * k3[i % 3], s = p + b3[i % 3];
+            CHECK(y[i] == (func == ECNN_ARITH_MUL_ADD_RELU && !(s > 0.0f) ? 0.0f : s));
+        }
+        ecnn_channel_arith_f32_ref(x, x, k3, b3, 3, 2, 3, func, 0); /* in place */
+        for (i = 0; i < 6; i++) CHECK(x[i] == y[i]);
     }
     for (i = 0; i < 6; i++) x[i] = frand() * 50.0f;
     ecnn_softmax_f32_ref(x, x, 2, 3);

@@ -427,6 +427,52 @@ static void test_broadcast_mul_model(void)
     }
 }
 
+/* input [4,3] -> CHANNEL_ARITH mul_add_relu (K, B [3]) -> output: x * K, rounded, + B, rounded,
+ * then Relu; and the records the loader refuses, each with its message. */
+static void test_channel_mul_add_model(void)
+{
+    static const uint32_t d_x[2] = {4, 3}, d_k[1] = {3}, d_b2[1] = {2};
+    static const float k[3] = {0.5f, -3.0f, 1.25f}, b[3] = {-0.75f, 0.5f, 2.0f};
+    static const struct {
+        uint32_t func, const_first, inputs, short_b;
+        const char *detail; /* NULL: loads and runs */
+    } cases[] = {
+        {ECNN_ARITH_MUL_ADD_RELU, 0, 3, 0, NULL},
+        {7, 0, 3, 0, "CHANNEL_ARITH func not 1..6 or const_first not 0/1"},
+        {ECNN_ARITH_MUL_ADD, 0, 2, 0, "CHANNEL_ARITH mul_add needs 3 inputs (X, K, B), 1 output and const_first 0"},
+        {ECNN_ARITH_MUL_ADD, 1, 3, 0, "CHANNEL_ARITH mul_add needs 3 inputs (X, K, B), 1 output and const_first 0"},
+        {ECNN_ARITH_MUL_ADD, 0, 3, 1, "CHANNEL_ARITH B is not of K's shape"},
+    };
+    uint8_t *arena = ops_arena_u.b + ((64 - (uintptr_t)ops_arena_u.b % 64) % 64);
+    uint32_t n, i;
+    for (n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+        uint8_t *file = ops_file_u.b + ((64 - (uintptr_t)ops_file_u.b % 64) % 64);
+        const uint32_t params[2] = {cases[n].func, cases[n].const_first};
+        uint16_t ins[3], out;
+        ecnn_model m;
+        uint32_t size;
+        mb_init(&ob);
+        ins[0] = mb_tensor_act(&ob, ECNN_KIND_INPUT, 0, 2, d_x);
+        ins[1] = mb_tensor_const(&ob, 1, d_k, k);
+        ins[2] = cases[n].short_b ? mb_tensor_const(&ob, 1, d_b2, b) : mb_tensor_const(&ob, 1, d_k, b);
+        out = mb_tensor_act(&ob, ECNN_KIND_OUTPUT, 0, 2, d_x);
+        mb_op_add(&ob, ECNN_OP_CHANNEL_ARITH, cases[n].inputs, ins, 1, &out, 2, params);
+        size = mb_write(&ob, file);
+        if (cases[n].detail != NULL) {
+            CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_E_CORRUPT);
+            CHECK(strcmp(ecnn_model_error(&m, NULL, NULL), cases[n].detail) == 0);
+            continue;
+        }
+        CHECK_STATUS(ecnn_model_init(&m, file, size), ECNN_OK);
+        for (i = 0; i < 24; i++) ops_in[i] = orand() * 4.0f;
+        CHECK_STATUS(ecnn_run(&m, 2, ops_in, 24 * 4, ops_out, 24 * 4, arena, 2 * 256), ECNN_OK);
+        for (i = 0; i < 24; i++) {
+            const float p = ops_in[i] * k[i % 3], v = p + b[i % 3];
+            CHECK(ops_out[i] == (v > 0.0f ? v : 0.0f));
+        }
+    }
+}
+
 void run_ops_f32_tests(void)
 {
     RUN_TEST(test_transpose_kernel);
@@ -437,5 +483,6 @@ void run_ops_f32_tests(void)
     RUN_TEST(test_residual_model_runs);
     RUN_TEST(test_residual_model_refusals);
     RUN_TEST(test_broadcast_mul_model);
+    RUN_TEST(test_channel_mul_add_model);
     RUN_TEST(test_depthwise_kernel_matches_reference);
 }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, run_onnxruntime
+from ort_compare import FLOAT_SETTINGS, check_float, make_model, node, rand, run_native, run_onnxruntime
 
 from edgecnn.export.compiler import CompileError, compile_model
 
@@ -189,11 +189,77 @@ def test_batch_norm_with_two_readers_runs_as_channel_arith():
     assert [r.op for r in report.layers] == [
         "TRANSPOSE",
         "CONV_2D",
-        "CHANNEL_ARITH(mul)",
-        "CHANNEL_ARITH(add)",
+        "CHANNEL_ARITH(mul+add)",
         "ADD",
         "TRANSPOSE",
     ]
+
+
+def _dense_block(tail: str):
+    """x -> Conv -> Concat(x, conv) -> BatchNormalization [-> Relu | -> Relu -> Conv]: a batch
+    norm no convolution absorbs (DenseNet style)."""
+    nodes = [
+        node("Conv", ["x", "W"], ["c"], pads=[1, 1, 1, 1]),
+        node("Concat", ["x", "c"], ["cat"], axis=1),
+        node("BatchNormalization", ["cat", "s", "b", "m", "v"], ["n" if tail else "y"], epsilon=1e-3),
+    ]
+    if tail:
+        nodes.append(node("Relu", ["n"], ["r" if tail == "relu+conv" else "y"]))
+    if tail == "relu+conv":
+        nodes.append(node("Conv", ["r", "W2"], ["y"]))
+    inits = [("W", rand((5, 3, 3, 3), 1)), ("W2", rand((4, 8, 1, 1), 7)), *batch_norm_inits(8)]
+    return make_model(nodes, (3, 6, 6), [i for i in inits if tail == "relu+conv" or i[0] != "W2"])
+
+
+@pytest.mark.parametrize(
+    "tail, fused",
+    [
+        ("", "CHANNEL_ARITH(mul+add)"),
+        ("relu", "CHANNEL_ARITH(mul+add+relu)"),
+        ("relu+conv", "CHANNEL_ARITH(mul+add+relu)"),
+    ],
+)
+def test_batch_norm_after_concat_runs_as_one_op(tail, fused, monkeypatch):
+    # The mul, the add and a Relu after them: one CHANNEL_ARITH, within onnxruntime's tolerance,
+    # the fast kernels equal to the reference ones, and bit for bit what the ops did unfused.
+    import edgecnn.export.compiler.passes.fuse as fuse_pass
+    from edgecnn.runtime import Model
+
+    model = _dense_block(tail)
+    x = rand((3, 3, 6, 6), 6) * 3  # negative values for the Relu
+    native, report = check_float(model, x, reference=True)
+    ops = [r.op for r in report.layers]
+    assert fused in ops, ops
+    assert not any(o in ops for o in ("CHANNEL_ARITH(mul)", "CHANNEL_ARITH(add)", "ACTIVATION(relu)")), ops
+    monkeypatch.setattr(fuse_pass, "fold_scale_shifts", lambda *a: None)
+    unfused, report = compile_model(model)
+    assert "CHANNEL_ARITH(mul)" in [r.op for r in report.layers]
+    want = Model.from_bytes(unfused).predict(x, reference=True)
+    assert np.array_equal(native.predict(x).view(np.uint32), want.view(np.uint32))
+
+
+def test_add_relu_runs_as_mul_add_relu_with_k_one():
+    # An add and its Relu alone (an int8 graph's batch norm shift between a dequantize and a
+    # quantize): K = 1, and x * 1 is x exactly, so the result is the unfused ops' bit for bit.
+    nodes = [node("Add", ["x", "b"], ["u"]), node("Relu", ["u"], ["y"])]
+    model = make_model(nodes, (5, 4), [("b", rand((4,), 2))])
+    x = rand((2, 5, 4), 3) * 2
+    _, report = check_float(model, x, reference=True)
+    assert [r.op for r in report.layers] == ["CHANNEL_ARITH(mul+add+relu)"]
+    assert np.array_equal(run_native(model, x), np.maximum(x + rand((4,), 2), np.float32(0)))
+
+
+def test_mul_add_relu_with_scalar_and_per_channel_constants():
+    # tf2onnx's form of a batch norm (Mul, Add) with a scalar shift: B broadcast to K's channels.
+    nodes = [
+        node("Mul", ["x", "k"], ["t"]),
+        node("Add", ["t", "b"], ["u"]),
+        node("Relu", ["u"], ["y"]),
+    ]
+    inits = [("k", rand((4,), 2)), ("b", np.float32(0.25))]
+    model = make_model(nodes, (5, 4), inits)
+    _, report = check_float(model, rand((2, 5, 4), 3) * 2, reference=True)
+    assert [r.op for r in report.layers] == ["CHANNEL_ARITH(mul+add+relu)"]
 
 
 def test_residual_block_add_relu_and_arena_lifetimes():

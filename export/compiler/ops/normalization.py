@@ -1,5 +1,6 @@
 """BatchNormalization (inference): two CHANNEL_ARITH ops that passes/fuse.py folds into the
-convolution or dense layer before them."""
+convolution or dense layer before them, or else (after a Concat) into one CHANNEL_ARITH(mul_add),
+with the Relu after it if there is one."""
 
 from __future__ import annotations
 

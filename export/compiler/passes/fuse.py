@@ -1,7 +1,8 @@
 """Folds on the native graph: zero pads into convolutions, transposes into dense weights,
 Keras' hard sigmoid, hard swish and swish into one activation, a float activation between a dequantize
 and a quantize into one int8 activation, activations, bias adds and per-channel scales into the
-op before them, a residual ADD into the convolution before it."""
+op before them, a residual ADD into the convolution before it, a batch norm left over (mul,
+add, Relu) into one CHANNEL_ARITH."""
 
 from __future__ import annotations
 
@@ -315,6 +316,53 @@ def fold_residual_adds(tensors: list[NTensor], ops: list[NOp], output_tensor: in
         ops.remove(add)
 
 
+def fold_scale_shifts(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> None:
+    """A float CHANNEL_ARITH add, with the CHANNEL_ARITH mul before it whose output only it reads
+    (a batch norm that could not fold into a convolution: after a Concat, DenseNet style) and/or
+    the Relu after it, becomes one CHANNEL_ARITH(mul_add) / (mul_add_relu): x * K, rounded, + B,
+    rounded, as the two ops compute it (no fused multiply-add), then max(., 0); one pass over
+    the tensor instead of two or three. Without a mul (an int8 graph's add between a dequantize
+    and its Relu), K is 1: x * 1 is x exactly. IEEE multiplication and addition commute, so
+    either operand order folds."""
+
+    def reader(t, name):
+        nxt = sole_reader(ops, t) if t != output_tensor else None
+        return nxt if nxt is not None and nxt.op == name and nxt.inputs[0] == t else None
+
+    for add in list(ops):
+        if add.op != "CHANNEL_ARITH" or add.attrs["func"] != Arith.ADD or tensors[add.inputs[0]].dtype != DType.F32:
+            continue
+        made = [o for o in ops if add.inputs[0] in o.outputs]
+        mul = made[0] if made and made[0].op == "CHANNEL_ARITH" and made[0].attrs["func"] == Arith.MUL else None
+        if mul is not None and reader(mul.outputs[0], "CHANNEL_ARITH") is not add:
+            mul = None
+        relu = reader(add.outputs[0], "ACTIVATION")
+        if relu is not None and relu.act() != (Act.RELU, 0.0, 0.0):
+            relu = None
+        if mul is None and relu is None:
+            continue
+        b_id = add.inputs[1]
+        k_id = mul.inputs[1] if mul is not None else _append_const(tensors, np.ones(1, np.float32))
+        n = max(tensors[k_id].data.size, tensors[b_id].data.size)
+        # K and B of one size: a scalar one broadcast to the other's channels
+        k_id, b_id = (
+            t
+            if tensors[t].data.size == n
+            else _append_const(tensors, np.full(n, tensors[t].data.reshape(-1)[0], np.float32))
+            for t in (k_id, b_id)
+        )
+        chain = [o for o in (mul, add, relu) if o is not None]
+        ops[ops.index(chain[-1])] = NOp(
+            "CHANNEL_ARITH",
+            [chain[0].inputs[0], k_id, b_id],
+            list(chain[-1].outputs),
+            {"func": Arith.MUL_ADD if relu is None else Arith.MUL_ADD_RELU, "const_first": 0},
+            [name for o in chain for name in o.names],
+        )
+        for dead in chain[:-1]:
+            ops.remove(dead)
+
+
 def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp]:
     """Fold activations, bias adds and per-channel scales into the preceding op; drop zero
     pads and transposes the next op can absorb."""
@@ -352,4 +400,5 @@ def fuse(tensors: list[NTensor], ops: list[NOp], output_tensor: int) -> list[NOp
             changed = True
             break
     fold_residual_adds(tensors, ops, output_tensor)
+    fold_scale_shifts(tensors, ops, output_tensor)
     return ops

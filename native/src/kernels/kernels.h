@@ -203,9 +203,11 @@ void ecnn_pad_ref(void *y, const void *x, uint32_t n, uint32_t esize, uint32_t r
 void ecnn_concat_ref(void *y, const void *const *xs, const size_t *block_bytes, uint32_t count, size_t rows);
 
 /* y[r, c] = x[r, c] op k[c] (k_count == C) or x[r, c] op k[0] (k_count == 1), for `rows` rows of C;
- * op is ecnn_arith; const_first swaps the operands. y may equal x (in place). */
-void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
-                                uint32_t func, uint32_t const_first);
+ * op is ecnn_arith; const_first swaps the operands. MUL_ADD (and MUL_ADD_RELU) is x * k + b with
+ * b of k's count, the product rounded before the addition (then v > 0 ? v : 0); b is read by
+ * those two only (else it may be NULL). y may equal x (in place). */
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, const float *b, uint32_t k_count, size_t rows,
+                                uint32_t c, uint32_t func, uint32_t const_first);
 
 /* First and one-past-last kernel tap along one axis that lands inside the input for output
  * position `out` (taps in the padding are skipped, as in the reference kernels). Returns 1 (for
@@ -337,8 +339,8 @@ typedef void ecnn_conv2d_sliced_f32_kernel(float *y, const float *x, const float
 ecnn_conv2d_sliced_f32_kernel ecnn_conv2d_sliced_f32_hwio_portable;
 
 /* ecnn_channel_arith_f32_ref's contract (portable/channel_arith_f32.c, x86/channel_arith_f32.h). */
-typedef void ecnn_channel_arith_f32_kernel(float *y, const float *x, const float *k, uint32_t k_count, size_t rows,
-                                           uint32_t c, uint32_t func, uint32_t const_first);
+typedef void ecnn_channel_arith_f32_kernel(float *y, const float *x, const float *k, const float *b, uint32_t k_count,
+                                           size_t rows, uint32_t c, uint32_t func, uint32_t const_first);
 ecnn_channel_arith_f32_kernel ecnn_channel_arith_f32_portable;
 
 /* ecnn_maxpool2d_f32_ref (type ECNN_POOL_F32) or ecnn_maxpool2d_q_ref (type an ecnn_qtype,

@@ -30,8 +30,8 @@ void ecnn_activation_f32_ref(float *y, const float *x, size_t count, const ecnn_
     for (i = 0; i < count; i++) y[i] = ecnn_apply_act(x[i], act);
 }
 
-void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32_t k_count, size_t rows, uint32_t c,
-                                uint32_t func, uint32_t const_first)
+void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, const float *b, uint32_t k_count, size_t rows,
+                                uint32_t c, uint32_t func, uint32_t const_first)
 {
     size_t r;
     uint32_t i;
@@ -39,15 +39,20 @@ void ecnn_channel_arith_f32_ref(float *y, const float *x, const float *k, uint32
         const float *xr = x + (size_t)r * c;
         float *yr = y + (size_t)r * c;
         for (i = 0; i < c; i++) {
-            const float kv = k[k_count == 1 ? 0 : i];
-            const float a = const_first ? kv : xr[i];
-            const float b = const_first ? xr[i] : kv;
+            const uint32_t ki = k_count == 1 ? 0 : i;
+            const float a = const_first ? k[ki] : xr[i];
+            const float o = const_first ? xr[i] : k[ki];
             float v;
             switch (func) {
-            case 1: v = a + b; break;
-            case 2: v = a - b; break;
-            case 3: v = a * b; break;
-            default: v = a / b; break;
+            case ECNN_ARITH_ADD: v = a + o; break;
+            case ECNN_ARITH_SUB: v = a - o; break;
+            case ECNN_ARITH_MUL: v = a * o; break;
+            case ECNN_ARITH_DIV: v = a / o; break;
+            default: /* MUL_ADD, MUL_ADD_RELU: the product is a float before the addition */
+                v = a * o;
+                v = v + b[ki];
+                if (func == ECNN_ARITH_MUL_ADD_RELU) v = v > 0.0f ? v : 0.0f;
+                break;
             }
             yr[i] = v;
         }

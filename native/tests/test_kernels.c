@@ -48,7 +48,7 @@ void run_fc_f32_fast(const ecnn_fc_f32_impl *kernel, float *y, const float *x, c
     ecnn_act_after after;
     split_act(act, &kernel_act, &after);
     kernel->fn(y, x, w, b, n, k, o, t, &kernel_act);
-    if (after.fn) ecnn_act_after_rows(&after, y, t->m0, t->m1, o, t->o0, t->o1);
+    ecnn_act_after_rows(&after, y, NULL, t->m0, t->m1, o, t->o0, t->o1);
 }
 
 void run_conv_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
@@ -58,7 +58,7 @@ void run_conv_f32_fast(float *y, const float *x, const float *w, const float *b,
     ecnn_act_after after;
     split_act(&p->act, &kp.act, &after);
     ecnn_conv2d_f32_fast(isa, &kp)->fn(y, x, w, b, n, t, &kp);
-    if (after.fn) ecnn_act_after_rows(&after, y, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
+    ecnn_act_after_rows(&after, y, NULL, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
 }
 
 void run_conv_sliced_f32_fast(float *y, const float *x, const float *w, const float *b, uint32_t n, const ecnn_tile *t,
@@ -68,7 +68,7 @@ void run_conv_sliced_f32_fast(float *y, const float *x, const float *w, const fl
     ecnn_act_after after;
     split_act(&p->act, &kp.act, &after);
     ECNN_KERNEL(ecnn_conv2d_sliced_config, f32, isa)->fn(y, x, w, b, n, t, &kp, k_slice);
-    if (after.fn) ecnn_act_after_rows(&after, y, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
+    ecnn_act_after_rows(&after, y, NULL, (size_t)t->m0 * p->ow, (size_t)t->m1 * p->ow, p->o, t->o0, t->o1);
 }
 
 /* CHANNEL_ARITH: the level's kernel against the reference bit for bit, every operation (MUL_ADD
